@@ -1,0 +1,12 @@
+//! capplan: plan AI inference capacity across clouds as one linear program.
+//!
+//! The pipeline runs one way: files → raw rows (`load`) → validated `Scenario` (`scenario`) →
+//! what-if transforms (`whatif`) → LP (`model`) → `Plan` (`plan`) → reports (`report`) →
+//! charts (`chart`). The CLI (`cli`) only composes these stages.
+
+pub mod chart;
+pub mod error;
+pub mod report;
+pub mod units;
+
+pub use error::{Error, Result};

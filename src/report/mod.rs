@@ -1,0 +1,3 @@
+//! Report stage: plain tables from a `Plan`, written as CSV/JSON/text, and read back for charts.
+
+pub mod tables;

@@ -1,0 +1,80 @@
+//! Report stage: the plain tables a run writes (CSV/JSON) and charts are drawn from.
+//!
+//! These are the only inputs of the chart stage, so `capplan chart <output-dir>` can read them
+//! back from the files a run wrote and draw the same pictures without solving again.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Scenario-level facts the charts need for titles and reference lines.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct RunInfo {
+    /// Scenario name (title of every chart).
+    pub scenario: String,
+    /// One line describing the policy, e.g. "max provider share 35% · N-1 at 80% coverage".
+    pub policy: String,
+    /// The share cap when one is set (< 1), as a fraction.
+    pub max_provider_share: Option<f64>,
+    /// Total cost of the plan, $.
+    pub cost: f64,
+    /// Tokens served over the horizon.
+    pub served_tokens: f64,
+}
+
+/// One (period, provider) row of `provider_periods.csv`: supply side, summed over regions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProviderPeriodRow {
+    pub period: DateTime<Utc>,
+    /// Length of the period in minutes.
+    pub minutes: f64,
+    pub provider: String,
+    /// Capacity of the provider's tranches active in the period (after outages), tokens/min.
+    pub available_tpm: f64,
+    /// Reserved capacity (reserved fraction × capacity, after outages), tokens/min.
+    pub reserved_tpm: f64,
+    /// Tokens per minute served by this provider.
+    pub served_tpm: f64,
+    /// Commitment cost attributed to this period, $.
+    pub commit_cost: f64,
+    /// Usage cost in this period, $ (route cost excluded).
+    pub usage_cost: f64,
+    /// Cross-region route cost in this period, $.
+    pub route_cost: f64,
+}
+
+/// One (period, demand region) row of `region_periods.csv`: demand side, summed over workloads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegionPeriodRow {
+    pub period: DateTime<Utc>,
+    pub minutes: f64,
+    pub region: String,
+    pub demand_tpm: f64,
+    pub served_tpm: f64,
+    pub unserved_tpm: f64,
+}
+
+/// One row of `allocation.csv`: tokens per minute a tranche serves to a demand cell in a period.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AllocationRow {
+    pub period: DateTime<Utc>,
+    pub provider: String,
+    pub tranche: String,
+    pub supply_region: String,
+    pub demand_region: String,
+    pub workload: String,
+    pub tokens_per_minute: f64,
+    /// Usage plus route cost of this flow over the period, $.
+    pub cost: f64,
+}
+
+/// Everything the chart stage draws from.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChartTables {
+    pub info: RunInfo,
+    /// Sorted by (period, provider).
+    pub provider_periods: Vec<ProviderPeriodRow>,
+    /// Sorted by (period, region).
+    pub region_periods: Vec<RegionPeriodRow>,
+    /// Sorted by (period, provider, tranche, demand_region, workload).
+    pub allocation: Vec<AllocationRow>,
+}
