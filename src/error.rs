@@ -67,6 +67,8 @@ pub enum Error {
     Io { path: PathBuf, source: std::io::Error },
     /// The command line asks for something that cannot be done (e.g. a solver not compiled in).
     Usage(String),
+    /// A chart could not be drawn or encoded.
+    Chart(String),
 }
 
 impl Error {
@@ -83,7 +85,7 @@ impl Error {
         match self {
             Error::Input(_) | Error::Usage(_) => 2,
             Error::Solver(_) => 3,
-            Error::Io { .. } => 4,
+            Error::Io { .. } | Error::Chart(_) => 4,
         }
     }
 }
@@ -106,6 +108,7 @@ impl fmt::Display for Error {
             Error::Solver(message) => write!(f, "error: solver: {message}"),
             Error::Io { path, source } => write!(f, "error: {}: {source}", path.display()),
             Error::Usage(message) => write!(f, "error: {message}"),
+            Error::Chart(message) => write!(f, "error: chart: {message}"),
         }
     }
 }
