@@ -10,3 +10,8 @@ pub mod report;
 pub mod units;
 
 pub use error::{Error, Result};
+pub mod cli;
+pub mod load;
+pub mod scenario;
+pub mod validate;
+pub mod whatif;

@@ -1,1 +1,5 @@
-fn main() {}
+//! CLI entry point: everything happens in `capplan::cli`.
+
+fn main() {
+    std::process::exit(capplan::cli::main());
+}

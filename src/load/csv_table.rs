@@ -1,0 +1,367 @@
+//! Loading stage, raw rows: reads a CSV file into cells that remember their line and column,
+//! checking the header against the columns a file accepts.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{Diagnostics, Error, Location, Result};
+
+/// The columns a CSV file accepts.
+pub struct Columns {
+    pub required: &'static [&'static str],
+    pub optional: &'static [&'static str],
+}
+
+impl Columns {
+    fn accepted(&self) -> Vec<&'static str> {
+        self.required
+            .iter()
+            .chain(self.optional.iter())
+            .copied()
+            .collect()
+    }
+}
+
+/// A CSV file read as text: the header mapped to known columns, each data row with its line.
+pub struct Table {
+    pub path: PathBuf,
+    /// For each accepted column name, its index in the file (None = column absent).
+    index: Vec<(&'static str, Option<usize>)>,
+    pub rows: Vec<RawRow>,
+}
+
+/// One data row: its physical line (header = 1) and its cells.
+pub struct RawRow {
+    pub line: u64,
+    pub cells: Vec<String>,
+}
+
+/// A cell looked up by column name: its trimmed text, or None when absent or blank.
+pub struct Cell<'a> {
+    pub text: &'a str,
+    pub location: Location,
+}
+
+impl Table {
+    /// The cell of `column` in `row`; None when the column is absent or the cell blank.
+    pub fn cell<'a>(&'a self, row: &'a RawRow, column: &'static str) -> Option<Cell<'a>> {
+        let i = self.index.iter().find(|(name, _)| *name == column)?.1?;
+        let text = row.cells.get(i)?.trim();
+        if text.is_empty() {
+            return None;
+        }
+        Some(Cell {
+            text,
+            location: Location::at(&self.path, row.line, Some(column)),
+        })
+    }
+
+    /// The location of a column in a row, for messages about a missing required cell.
+    pub fn location(&self, row: &RawRow, column: &str) -> Location {
+        Location::at(&self.path, row.line, Some(column))
+    }
+}
+
+/// Reads `path`, checks its header against `columns` and returns every row. Collects every header
+/// and row-shape problem of the file before failing.
+pub fn read_table(path: &Path, columns: &Columns) -> Result<Table> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::input(Location::file(path), "file not found"),
+        _ => Error::io(path, e),
+    })?;
+    parse_table(path, &bytes, columns)
+}
+
+/// Parses CSV bytes (see `read_table`); separated so tests need no files.
+pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table> {
+    let mut diags = Diagnostics::default();
+    // A UTF-8 byte-order mark is common from spreadsheets; it is not part of the first column name.
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let accepted = columns.accepted();
+    let expected_header = format!("a header row with columns {}", list(&accepted));
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(Error::input(
+            Location::file(path),
+            format!("the file is empty; expected {expected_header}"),
+        ));
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let mut records = reader.byte_records();
+    let header = match records.next() {
+        Some(Ok(h)) => h,
+        Some(Err(e)) => {
+            return Err(Error::input(
+                Location::at(path, line_of(bytes, &e).unwrap_or(1), None),
+                csv_message(&e),
+            ))
+        }
+        None => {
+            return Err(Error::input(
+                Location::file(path),
+                format!("the file is empty; expected {expected_header}"),
+            ))
+        }
+    };
+    let header_line = header
+        .position()
+        .map(|p| line_at(bytes, p.byte()))
+        .unwrap_or(1);
+    let mut names = Vec::with_capacity(header.len());
+    for (i, raw) in header.iter().enumerate() {
+        match std::str::from_utf8(raw) {
+            Ok(name) => names.push(name.trim().to_string()),
+            Err(_) => {
+                diags.push(
+                    Location::at(path, header_line, None),
+                    format!(
+                        "header field {} is not valid UTF-8 text; expected {expected_header}",
+                        i + 1
+                    ),
+                );
+                names.push(String::new());
+            }
+        }
+    }
+    let mut index: Vec<(&'static str, Option<usize>)> =
+        accepted.iter().map(|c| (*c, None)).collect();
+    for (i, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            if names.len() > 1 || !diags.is_empty() {
+                diags.push(
+                    Location::at(path, header_line, None),
+                    format!(
+                        "header field {} is empty; expected one of {}",
+                        i + 1,
+                        list(&accepted)
+                    ),
+                );
+            }
+            continue;
+        }
+        match index.iter_mut().find(|(c, _)| c == name) {
+            Some((_, Some(_))) => diags.push(
+                Location::at(path, header_line, Some(name)),
+                "the column appears twice in the header; expected each column once",
+            ),
+            Some((_, slot)) => *slot = Some(i),
+            None => {
+                let hint = closest(name, &accepted)
+                    .map(|c| format!(" (did you mean '{c}'?)"))
+                    .unwrap_or_default();
+                diags.push(
+                    Location::at(path, header_line, Some(name)),
+                    format!(
+                        "unknown column{hint}; accepted columns are {}",
+                        list(&accepted)
+                    ),
+                );
+            }
+        }
+    }
+    for required in columns.required {
+        if index.iter().any(|(c, i)| c == required && i.is_none()) {
+            diags.push(
+                Location::at(path, header_line, Some(required)),
+                format!("required column is missing from the header; expected {expected_header}"),
+            );
+        }
+    }
+    if !diags.is_empty() {
+        return Err(Error::Input(diags.errors));
+    }
+    let width = names.len();
+    let mut rows = Vec::new();
+    for record in records {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                diags.push(
+                    Location::at(path, line_of(bytes, &e).unwrap_or(0), None),
+                    csv_message(&e),
+                );
+                // The reader cannot resynchronise after a broken record reliably; stop here.
+                break;
+            }
+        };
+        let line = record
+            .position()
+            .map(|p| line_at(bytes, p.byte()))
+            .unwrap_or(0);
+        if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
+            continue; // a line with only spaces
+        }
+        if record.len() != width {
+            diags.push(
+                Location::at(path, line, None),
+                format!(
+                    "expected {width} fields as in the header, found {}",
+                    record.len()
+                ),
+            );
+            continue;
+        }
+        let mut cells = Vec::with_capacity(width);
+        let mut ok = true;
+        for (i, raw) in record.iter().enumerate() {
+            match std::str::from_utf8(raw) {
+                Ok(s) => cells.push(s.to_string()),
+                Err(_) => {
+                    diags.push(
+                        Location::at(path, line, Some(names[i].as_str())),
+                        "expected UTF-8 text, found bytes that are not",
+                    );
+                    ok = false;
+                }
+            }
+        }
+        if ok {
+            rows.push(RawRow { line, cells });
+        }
+    }
+    diags.finish(Table {
+        path: path.to_path_buf(),
+        index,
+        rows,
+    })
+}
+
+fn line_of(bytes: &[u8], e: &csv::Error) -> Option<u64> {
+    e.position().map(|p| line_at(bytes, p.byte()))
+}
+
+/// Physical 1-based line of a byte offset. (The csv crate's own line count is off with CRLF.)
+fn line_at(bytes: &[u8], offset: u64) -> u64 {
+    let mut end = (offset as usize).min(bytes.len());
+    // With CRLF the reader may report a record as starting on the '\n' that ends the line before.
+    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
+        end += 1;
+    }
+    bytes[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+}
+
+fn csv_message(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::Utf8 { .. } => "expected UTF-8 text, found bytes that are not".to_string(),
+        _ => format!("expected well-formed CSV: {e}"),
+    }
+}
+
+/// `'a', 'b', 'c'` for messages.
+pub fn list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("'{n}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The accepted name closest to a typo, when it is close enough to be a likely typo.
+pub fn closest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    accepted
+        .iter()
+        .map(|c| (edit_distance(&lower, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const COLS: Columns = Columns {
+        required: &["a", "capacity_tpm"],
+        optional: &["c"],
+    };
+
+    fn parse(text: &str) -> Result<Table> {
+        parse_table(Path::new("f.csv"), text.as_bytes(), &COLS)
+    }
+
+    #[test]
+    fn columns_in_any_order_and_optional_absent() {
+        let t = parse("capacity_tpm,a\n1,x\n").unwrap();
+        let row = &t.rows[0];
+        assert_eq!(t.cell(row, "a").unwrap().text, "x");
+        assert!(t.cell(row, "c").is_none());
+        assert_eq!(row.line, 2);
+    }
+
+    #[test]
+    fn bom_crlf_quotes_and_no_final_newline() {
+        let t = parse("\u{feff}a,capacity_tpm,c\r\n\"x,y\",1,\r\nz,2,3").unwrap();
+        assert_eq!(t.rows.len(), 2);
+        assert_eq!(t.cell(&t.rows[0], "a").unwrap().text, "x,y");
+        assert!(t.cell(&t.rows[0], "c").is_none(), "blank optional cell");
+        assert_eq!(t.rows[1].line, 3);
+    }
+
+    #[test]
+    fn unknown_column_suggests_closest_and_lists_accepted() {
+        let e = parse("a,capacity_tmp\n").err().unwrap().to_string();
+        assert!(
+            e.contains(
+                "f.csv:1: column 'capacity_tmp': unknown column (did you mean 'capacity_tpm'?)"
+            ),
+            "{e}"
+        );
+        assert!(e.contains("'a', 'capacity_tpm', 'c'"), "{e}");
+        assert!(
+            e.contains("column 'capacity_tpm': required column is missing"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn empty_file_and_duplicate_column() {
+        assert!(parse("").err().unwrap().to_string().contains("empty"));
+        assert!(parse("a,a,capacity_tpm\n")
+            .err()
+            .unwrap()
+            .to_string()
+            .contains("appears twice"));
+    }
+
+    #[test]
+    fn wrong_field_count_names_the_line() {
+        let e = parse("a,capacity_tpm\n1,2\n1,2,3\n")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            e.contains("f.csv:3: expected 2 fields as in the header, found 3"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn garbage_never_panics() {
+        for bytes in [
+            &b"\xff\xfe\x00\x01"[..],
+            b"\"unterminated,a\n",
+            b"\n\n\n",
+            b",,,\n,,,",
+        ] {
+            let _ = parse_table(Path::new("f.csv"), bytes, &COLS);
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Loading stage: a scenario folder (and the chain it `extends`) → a validated `Scenario`, with
+//! the parent's what-ifs applied to the parent's tables, then the child's files, then the child's
+//! what-ifs.
+
+pub mod csv_table;
+pub mod files;
+pub mod toml_file;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Datelike, Months, Utc};
+
+use crate::error::{Diagnostic, Error, Location, Result};
+use crate::scenario::{Demand, Outage, Period, Policy, Route, Scenario, Tranche};
+use crate::units::format_time;
+use toml_file::{PolicySettings, Settings};
+
+pub use csv_table::list;
+
+/// `'a', 'b'` for owned names.
+pub fn list_owned(names: &[String]) -> String {
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    list(&refs)
+}
+
+/// A loaded scenario and the warnings found on the way (suspicious but legal input).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub scenario: Scenario,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Loads the scenario in `folder`, following `extends`.
+pub fn load(folder: &Path) -> Result<Loaded> {
+    let mut warnings = Vec::new();
+    let layer = load_layer(folder, &mut Vec::new(), &mut warnings, None)?;
+    Ok(Loaded {
+        scenario: layer.scenario,
+        warnings,
+    })
+}
+
+/// One resolved folder of an `extends` chain: its scenario (what-ifs applied) and the settings a
+/// child inherits key by key.
+struct Layer {
+    scenario: Scenario,
+    horizon_end: Option<(DateTime<Utc>, Location)>,
+    policy: PolicySettings,
+}
+
+fn load_layer(
+    folder: &Path,
+    stack: &mut Vec<PathBuf>,
+    warnings: &mut Vec<Diagnostic>,
+    referenced_at: Option<&Location>,
+) -> Result<Layer> {
+    if !folder.is_dir() {
+        let what = if folder.exists() {
+            "is not a folder"
+        } else {
+            "not found"
+        };
+        return Err(match referenced_at {
+            Some(loc) => Error::input(
+                loc.clone(),
+                format!(
+                    "extends '{}', which {what}; expected a scenario folder",
+                    folder.display()
+                ),
+            ),
+            None => Error::input(
+                Location::file(folder),
+                format!(
+                    "scenario folder {what}; expected a folder with demand.csv and capacity.csv"
+                ),
+            ),
+        });
+    }
+    let canonical = folder.canonicalize().map_err(|e| Error::io(folder, e))?;
+    if let Some(pos) = stack.iter().position(|p| *p == canonical) {
+        let cycle: Vec<String> = stack[pos..]
+            .iter()
+            .chain(std::iter::once(&canonical))
+            .map(|p| p.display().to_string())
+            .collect();
+        let loc = referenced_at
+            .cloned()
+            .unwrap_or_else(|| Location::file(folder.join("scenario.toml")));
+        return Err(Error::input(
+            loc,
+            format!("extends cycle: {}", cycle.join(" → ")),
+        ));
+    }
+    stack.push(canonical.clone());
+
+    let toml_path = folder.join("scenario.toml");
+    let settings = if toml_path.is_file() {
+        toml_file::read_settings(&toml_path)?
+    } else {
+        Settings::default()
+    };
+    let parent = match &settings.extends {
+        Some((rel, loc)) => Some(load_layer(&folder.join(rel), stack, warnings, Some(loc))?),
+        None => None,
+    };
+    stack.pop();
+
+    // Every file of this folder is read before failing, so one run reports all of them.
+    let mut errors = Vec::new();
+    let file = |name: &str| Some(folder.join(name)).filter(|p| p.is_file());
+    let demand: Option<Option<Vec<Demand>>> =
+        file("demand.csv").map(|p| keep(&mut errors, folder, files::read_demand(&p)));
+    let tranches: Option<Option<Vec<Tranche>>> =
+        file("capacity.csv").map(|p| keep(&mut errors, folder, files::read_capacity(&p, warnings)));
+    let routes: Option<Option<Vec<Route>>> =
+        file("routes.csv").map(|p| keep(&mut errors, folder, files::read_routes(&p, warnings)));
+    let outages: Option<Option<Vec<Outage>>> =
+        file("outages.csv").map(|p| keep(&mut errors, folder, files::read_outages(&p)));
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    let (p_demand, p_tranches, p_routes, p_outages, p_horizon, p_policy) = match parent {
+        Some(l) => (
+            Some(l.scenario.demand),
+            Some(l.scenario.tranches),
+            l.scenario.routes,
+            l.scenario.outages,
+            l.horizon_end,
+            l.policy,
+        ),
+        None => (
+            None,
+            None,
+            None,
+            Vec::new(),
+            None,
+            PolicySettings::default(),
+        ),
+    };
+    let missing = |name: &str| {
+        Error::input(
+            Location::file(folder.join(name)),
+            "required file is missing (and no scenario this one extends provides it)",
+        )
+    };
+    let demand = match demand {
+        Some(d) => d.expect("errors returned above"),
+        None => p_demand.ok_or_else(|| missing("demand.csv"))?,
+    };
+    let tranches = match tranches {
+        Some(t) => t.expect("errors returned above"),
+        None => p_tranches.ok_or_else(|| missing("capacity.csv"))?,
+    };
+    let routes = match routes {
+        Some(r) => r,
+        None => p_routes,
+    };
+    let outages = outages
+        .map(|o| o.expect("errors returned above"))
+        .unwrap_or(p_outages);
+    let horizon_end = settings.horizon_end.clone().or(p_horizon);
+    let policy_settings = settings.policy.merged_over(&p_policy);
+
+    let periods = time_grid(folder, &demand, horizon_end.as_ref())?;
+    let name = settings.name.clone().unwrap_or_else(|| {
+        canonical
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "scenario".into())
+    });
+    let scenario = Scenario {
+        name,
+        description: settings.description.clone().unwrap_or_default(),
+        folder: folder.to_path_buf(),
+        policy: policy(&policy_settings),
+        periods,
+        demand,
+        tranches,
+        routes,
+        outages,
+    };
+    let scenario = crate::whatif::apply(scenario, &settings.whatif)?;
+    Ok(Layer {
+        scenario,
+        horizon_end,
+        policy: policy_settings,
+    })
+}
+
+/// The value of a file read, or None with its problems added to `errors`.
+fn keep<T>(errors: &mut Vec<Diagnostic>, folder: &Path, r: Result<T>) -> Option<T> {
+    match r {
+        Ok(v) => Some(v),
+        Err(Error::Input(d)) => {
+            errors.extend(d);
+            None
+        }
+        Err(e) => {
+            errors.push(Diagnostic::new(Location::file(folder), e.to_string()));
+            None
+        }
+    }
+}
+
+fn policy(s: &PolicySettings) -> Policy {
+    let d = Policy::default();
+    let unserved_penalty = s.unserved_penalty.unwrap_or(d.unserved_penalty);
+    Policy {
+        unserved_penalty,
+        max_provider_share: s.max_provider_share.unwrap_or(d.max_provider_share),
+        survive_provider_loss: s.survive_provider_loss.unwrap_or(d.survive_provider_loss),
+        loss_coverage: s.loss_coverage.unwrap_or(d.loss_coverage),
+        // The spec's default resilience penalty is the (merged) unserved penalty.
+        resilience_penalty: s.resilience_penalty.unwrap_or(unserved_penalty),
+    }
+}
+
+/// The time grid: sorted distinct demand periods; each period lasts until the next one starts; the
+/// last until `horizon_end`, else as long as the one before it (a calendar-month step stays a
+/// calendar month).
+pub fn time_grid(
+    folder: &Path,
+    demand: &[Demand],
+    horizon_end: Option<&(DateTime<Utc>, Location)>,
+) -> Result<Vec<Period>> {
+    let mut starts: Vec<DateTime<Utc>> = demand.iter().map(|d| d.period).collect();
+    starts.sort();
+    starts.dedup();
+    let Some(&last) = starts.last() else {
+        return Err(Error::input(
+            Location::file(folder.join("demand.csv")),
+            "no demand rows; expected at least one period",
+        ));
+    };
+    let last_end = match horizon_end {
+        Some((end, loc)) => {
+            if *end <= last {
+                return Err(Error::input(
+                    loc.clone(),
+                    format!("expected horizon_end after the last period start ({}), found {}", format_time(&last), format_time(end)),
+                ));
+            }
+            *end
+        }
+        None if starts.len() == 1 => {
+            return Err(Error::input(
+                Location::file(folder.join("scenario.toml")),
+                format!(
+                    "demand.csv has one period ({}) and no horizon_end; expected horizon_end in scenario.toml to give the period its length",
+                    format_time(&last)
+                ),
+            ))
+        }
+        None => {
+            let prev = starts[starts.len() - 2];
+            next_like(prev, last)
+        }
+    };
+    let mut periods = Vec::with_capacity(starts.len());
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(last_end);
+        let minutes = (end - start).num_milliseconds() as f64 / 60_000.0;
+        periods.push(Period { start, minutes });
+    }
+    Ok(periods)
+}
+
+/// The instant one step after `last`, where the step is `last - prev`: whole calendar months when
+/// that step is whole calendar months, else the same duration.
+fn next_like(prev: DateTime<Utc>, last: DateTime<Utc>) -> DateTime<Utc> {
+    let months =
+        (last.year() * 12 + last.month0() as i32) - (prev.year() * 12 + prev.month0() as i32);
+    if months >= 1 {
+        let m = Months::new(months as u32);
+        if prev.checked_add_months(m) == Some(last) {
+            if let Some(next) = last.checked_add_months(m) {
+                return next;
+            }
+        }
+    }
+    last + (last - prev)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::units::parse_time;
+
+    fn demand_at(periods: &[&str]) -> Vec<Demand> {
+        periods
+            .iter()
+            .map(|p| Demand {
+                period: parse_time(p).unwrap(),
+                region: "global".into(),
+                workload: "default".into(),
+                tokens_per_minute: 1.0,
+                origin: None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn calendar_months_stay_calendar_months() {
+        let g = time_grid(
+            Path::new("s"),
+            &demand_at(&["2026-11-01", "2026-12-01"]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(g[0].minutes, 30.0 * 1440.0);
+        assert_eq!(
+            g[1].minutes,
+            31.0 * 1440.0,
+            "December is 31 days, not November's 30"
+        );
+    }
+
+    #[test]
+    fn hourly_grid_repeats_last_step() {
+        let g = time_grid(
+            Path::new("s"),
+            &demand_at(&["2026-01-01T00:00", "2026-01-01T01:00"]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(g[1].minutes, 60.0);
+    }
+
+    #[test]
+    fn horizon_end_sets_last_period() {
+        let h = (
+            parse_time("2026-01-03").unwrap(),
+            Location::file("scenario.toml"),
+        );
+        let g = time_grid(Path::new("s"), &demand_at(&["2026-01-01"]), Some(&h)).unwrap();
+        assert_eq!(g[0].minutes, 2.0 * 1440.0);
+    }
+
+    #[test]
+    fn one_period_without_horizon_end_is_an_error() {
+        let e = time_grid(Path::new("s"), &demand_at(&["2026-01-01"]), None)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("horizon_end"), "{e}");
+    }
+
+    #[test]
+    fn horizon_end_before_last_period_is_an_error() {
+        let h = (
+            parse_time("2026-01-01").unwrap(),
+            Location::at("scenario.toml", 4, Some("horizon_end")),
+        );
+        let e = time_grid(
+            Path::new("s"),
+            &demand_at(&["2026-01-01", "2026-02-01"]),
+            Some(&h),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("scenario.toml:4: column 'horizon_end'"), "{e}");
+    }
+
+    #[test]
+    fn periods_are_instants() {
+        let g = time_grid(
+            Path::new("s"),
+            &demand_at(&[
+                "2026-01-01T00:00:00Z",
+                "2026-01-01T01:00:00+01:00",
+                "2026-01-01T01:00",
+            ]),
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            g.len(),
+            2,
+            "the same instant with two offsets is one period"
+        );
+    }
+}

@@ -1,0 +1,225 @@
+//! Validated-scenario stage: the typed, checked scenario every later stage works from.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// Default name of demand cells and tranches without a region.
+pub const GLOBAL_REGION: &str = "global";
+/// Default workload label.
+pub const DEFAULT_WORKLOAD: &str = "default";
+
+/// Where a row came from, so later checks (and what-ifs) can still point at a file line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Origin {
+    pub file: PathBuf,
+    pub line: u64,
+}
+
+/// One period of the time grid: `[start, start + minutes)`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Period {
+    pub start: DateTime<Utc>,
+    pub minutes: f64,
+}
+
+/// Policy knobs of `[policy]`, with the spec's defaults applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Policy {
+    /// $ per million tokens left unserved.
+    pub unserved_penalty: f64,
+    /// Largest fraction of a period's demand one provider may serve (1 = no cap).
+    pub max_provider_share: f64,
+    /// N-1: losing any one provider still leaves `loss_coverage` of demand servable.
+    pub survive_provider_loss: bool,
+    pub loss_coverage: f64,
+    /// $ per million tokens of N-1 shortfall.
+    pub resilience_penalty: f64,
+}
+
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy {
+            unserved_penalty: 10000.0,
+            max_provider_share: 1.0,
+            survive_provider_loss: false,
+            loss_coverage: 1.0,
+            resilience_penalty: 10000.0,
+        }
+    }
+}
+
+/// One row of demand.csv.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Demand {
+    pub period: DateTime<Utc>,
+    pub region: String,
+    pub workload: String,
+    pub tokens_per_minute: f64,
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+/// One capacity tranche (a row of capacity.csv).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Tranche {
+    pub name: String,
+    pub provider: String,
+    pub region: String,
+    /// First instant available; None = from the beginning.
+    pub start: Option<DateTime<Utc>>,
+    /// First instant no longer available; None = open.
+    pub end: Option<DateTime<Utc>>,
+    pub capacity_tpm: f64,
+    pub cost_per_million_tokens: f64,
+    pub commit_cost_per_hour: f64,
+    pub min_commit: f64,
+    #[serde(skip)]
+    pub origin: Option<Origin>,
+}
+
+impl Tranche {
+    /// Active in a period starting at `t`: start ≤ t and (no end or t < end).
+    pub fn active_at(&self, t: DateTime<Utc>) -> bool {
+        self.start.is_none_or(|s| s <= t) && self.end.is_none_or(|e| t < e)
+    }
+}
+
+/// A cross-region route of routes.csv.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    pub demand_region: String,
+    pub supply_region: String,
+    pub cost_per_million_tokens: f64,
+}
+
+/// A known capacity loss (outages.csv or `[[whatif.outage]]`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Outage {
+    pub provider: String,
+    /// None = all regions of the provider.
+    pub region: Option<String>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Fraction of capacity left in periods whose start lies in [start, end).
+    pub capacity_factor: f64,
+}
+
+impl Outage {
+    pub fn applies_to(&self, tranche: &Tranche, period_start: DateTime<Utc>) -> bool {
+        self.provider == tranche.provider
+            && self.region.as_ref().is_none_or(|r| *r == tranche.region)
+            && self.start <= period_start
+            && period_start < self.end
+    }
+}
+
+/// A validated scenario: every table parsed, inherited and transformed by its what-ifs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    /// The folder the scenario was loaded from.
+    pub folder: PathBuf,
+    pub policy: Policy,
+    /// The time grid: sorted distinct demand periods with their lengths.
+    pub periods: Vec<Period>,
+    pub demand: Vec<Demand>,
+    pub tranches: Vec<Tranche>,
+    /// None = no routes.csv (same region or `global` on either side serves).
+    pub routes: Option<Vec<Route>>,
+    pub outages: Vec<Outage>,
+}
+
+impl Scenario {
+    /// First instant of the horizon.
+    pub fn horizon_start(&self) -> Option<DateTime<Utc>> {
+        self.periods.first().map(|p| p.start)
+    }
+
+    /// End of the horizon (end of the last period).
+    pub fn horizon_end(&self) -> Option<DateTime<Utc>> {
+        self.periods
+            .last()
+            .map(|p| p.start + minutes_duration(p.minutes))
+    }
+
+    /// Distinct providers, sorted.
+    pub fn providers(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.tranches.iter().map(|t| t.provider.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Distinct demand regions, sorted.
+    pub fn demand_regions(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.demand.iter().map(|d| d.region.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Distinct workloads, sorted.
+    pub fn workloads(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.demand.iter().map(|d| d.workload.clone()).collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
+    /// Whether capacity in `supply_region` may serve demand in `demand_region`, and at what extra $/M.
+    pub fn route(&self, supply_region: &str, demand_region: &str) -> Option<f64> {
+        if supply_region == demand_region {
+            return Some(0.0);
+        }
+        match &self.routes {
+            None => {
+                (supply_region == GLOBAL_REGION || demand_region == GLOBAL_REGION).then_some(0.0)
+            }
+            Some(routes) => routes
+                .iter()
+                .find(|r| r.supply_region == supply_region && r.demand_region == demand_region)
+                .map(|r| r.cost_per_million_tokens),
+        }
+    }
+
+    /// Capacity factor of a tranche in the period starting at `t`: the smallest factor of the
+    /// outages that cover it, 1 when none does.
+    pub fn capacity_factor(&self, tranche: &Tranche, t: DateTime<Utc>) -> f64 {
+        self.outages
+            .iter()
+            .filter(|o| o.applies_to(tranche, t))
+            .map(|o| o.capacity_factor)
+            .fold(1.0, f64::min)
+    }
+
+    /// One line describing the policy, for report headers and chart subtitles.
+    pub fn policy_line(&self) -> String {
+        let p = &self.policy;
+        let mut parts = Vec::new();
+        if p.max_provider_share < 1.0 {
+            parts.push(format!(
+                "max provider share {}%",
+                crate::units::fixed(p.max_provider_share * 100.0)
+            ));
+        }
+        if p.survive_provider_loss {
+            parts.push(format!(
+                "N-1 at {}% coverage",
+                crate::units::fixed(p.loss_coverage * 100.0)
+            ));
+        }
+        parts.push(format!(
+            "unserved penalty ${}/M tokens",
+            crate::units::fixed(p.unserved_penalty)
+        ));
+        parts.join(" · ")
+    }
+}
+
+/// A whole number of minutes as a chrono duration (sub-millisecond parts are dropped).
+pub fn minutes_duration(minutes: f64) -> chrono::Duration {
+    chrono::Duration::milliseconds((minutes * 60_000.0).round() as i64)
+}

@@ -1,0 +1,203 @@
+//! Validated-scenario stage, checks across files: warnings for suspicious but legal input, and the
+//! summary `capplan validate` prints.
+
+use serde::Serialize;
+
+use crate::error::{Diagnostic, Location};
+use crate::scenario::Scenario;
+use crate::units::{format_time, human, month_label, short_time};
+
+/// Warnings about a loaded scenario: tranches never active, periods short of capacity, outages of
+/// unknown providers.
+pub fn warnings(s: &Scenario) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for t in &s.tranches {
+        if !s.periods.iter().any(|p| t.active_at(p.start)) {
+            let loc = match &t.origin {
+                Some(o) => Location::at(&o.file, o.line, Some("start")),
+                None => Location::file(s.folder.join("capacity.csv")),
+            };
+            out.push(Diagnostic::new(
+                loc,
+                format!("tranche '{}' is never active in the horizon (no period starts inside its window)", t.name),
+            ));
+        }
+    }
+    let providers = s.providers();
+    for o in &s.outages {
+        if !providers.contains(&o.provider) {
+            out.push(Diagnostic::new(
+                Location::file(s.folder.join("outages.csv")),
+                format!("outage of provider '{}' matches no tranche", o.provider),
+            ));
+        }
+    }
+    let short: Vec<(usize, f64, f64)> = s
+        .periods
+        .iter()
+        .enumerate()
+        .filter_map(|(i, _)| {
+            let demand = demand_in(s, i);
+            let available = available_in(s, i);
+            (available < demand * (1.0 - 1e-12)).then_some((i, demand, available))
+        })
+        .collect();
+    if !short.is_empty() {
+        let label = |i: usize| period_label(s, i);
+        let mut lines: Vec<String> = short
+            .iter()
+            .take(6)
+            .map(|&(i, d, a)| {
+                format!(
+                    "{}: capacity {} below demand {} tokens/min by {}",
+                    label(i),
+                    human(a),
+                    human(d),
+                    human(d - a)
+                )
+            })
+            .collect();
+        if short.len() > 6 {
+            lines.push(format!("… and {} more periods", short.len() - 6));
+        }
+        out.push(Diagnostic::new(
+            Location::file(s.folder.join("capacity.csv")),
+            format!(
+                "total available capacity is below demand in {} of {} periods, so some demand will go unserved whatever the plan:\n  {}",
+                short.len(),
+                s.periods.len(),
+                lines.join("\n  ")
+            ),
+        ));
+    }
+    out
+}
+
+/// Total demand in period `i`, tokens per minute.
+pub fn demand_in(s: &Scenario, i: usize) -> f64 {
+    let start = s.periods[i].start;
+    s.demand
+        .iter()
+        .filter(|d| d.period == start)
+        .map(|d| d.tokens_per_minute)
+        .sum()
+}
+
+/// Total capacity active in period `i` after outages, tokens per minute (routes ignored).
+pub fn available_in(s: &Scenario, i: usize) -> f64 {
+    let start = s.periods[i].start;
+    s.tranches
+        .iter()
+        .filter(|t| t.active_at(start))
+        .map(|t| t.capacity_tpm * s.capacity_factor(t, start))
+        .sum()
+}
+
+/// A period label: `2026-03` on monthly grids, else the start time.
+pub fn period_label(s: &Scenario, i: usize) -> String {
+    let p = &s.periods[i];
+    if p.minutes >= 28.0 * 1440.0 && format_time(&p.start).ends_with("-01T00:00:00Z") {
+        month_label(&p.start)
+    } else {
+        short_time(&p.start)
+    }
+}
+
+/// What `capplan validate` reports about a scenario.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    pub scenario: String,
+    pub description: String,
+    pub horizon_start: String,
+    pub horizon_end: String,
+    pub periods: usize,
+    /// Shortest and longest period, minutes.
+    pub period_minutes_min: f64,
+    pub period_minutes_max: f64,
+    pub regions: Vec<String>,
+    pub workloads: Vec<String>,
+    pub providers: Vec<String>,
+    pub tranches: usize,
+    pub routes: usize,
+    pub outages: usize,
+    /// Smallest and largest total demand of a period, tokens per minute.
+    pub demand_tpm_min: f64,
+    pub demand_tpm_max: f64,
+    pub policy: String,
+    pub warnings: Vec<String>,
+}
+
+pub fn summary(s: &Scenario, warnings: &[Diagnostic]) -> Summary {
+    let totals: Vec<f64> = (0..s.periods.len()).map(|i| demand_in(s, i)).collect();
+    let minutes = s.periods.iter().map(|p| p.minutes);
+    Summary {
+        scenario: s.name.clone(),
+        description: s.description.clone(),
+        horizon_start: s
+            .horizon_start()
+            .map(|t| format_time(&t))
+            .unwrap_or_default(),
+        horizon_end: s.horizon_end().map(|t| format_time(&t)).unwrap_or_default(),
+        periods: s.periods.len(),
+        period_minutes_min: minutes.clone().fold(f64::INFINITY, f64::min),
+        period_minutes_max: minutes.fold(0.0, f64::max),
+        regions: s.demand_regions(),
+        workloads: s.workloads(),
+        providers: s.providers(),
+        tranches: s.tranches.len(),
+        routes: s.routes.as_ref().map_or(0, Vec::len),
+        outages: s.outages.len(),
+        demand_tpm_min: totals.iter().copied().fold(f64::INFINITY, f64::min),
+        demand_tpm_max: totals.iter().copied().fold(0.0, f64::max),
+        policy: s.policy_line(),
+        warnings: warnings.iter().map(|w| w.to_string()).collect(),
+    }
+}
+
+/// Human-readable rendering of a summary.
+pub fn render_summary(x: &Summary) -> String {
+    let days = |m: f64| {
+        if m >= 1440.0 {
+            format!(
+                "{} days",
+                crate::units::fixed((m / 1440.0 * 100.0).round() / 100.0)
+            )
+        } else {
+            format!("{} minutes", crate::units::fixed(m))
+        }
+    };
+    let length = if x.period_minutes_min == x.period_minutes_max {
+        days(x.period_minutes_min)
+    } else {
+        format!(
+            "{} to {}",
+            days(x.period_minutes_min),
+            days(x.period_minutes_max)
+        )
+    };
+    let mut out = format!(
+        "scenario   {}\nhorizon    {} → {}\nperiods    {} of {}\nregions    {}\nworkloads  {}\nproviders  {} ({} tranches, {} routes, {} outages)\ndemand     {} to {} tokens/min\npolicy     {}\n",
+        x.scenario,
+        x.horizon_start,
+        x.horizon_end,
+        x.periods,
+        length,
+        x.regions.join(", "),
+        x.workloads.join(", "),
+        x.providers.join(", "),
+        x.tranches,
+        x.routes,
+        x.outages,
+        human(x.demand_tpm_min),
+        human(x.demand_tpm_max),
+        x.policy,
+    );
+    if x.warnings.is_empty() {
+        out.push_str("ok: no problems found\n");
+    } else {
+        for w in &x.warnings {
+            out.push_str(&format!("warning: {w}\n"));
+        }
+    }
+    out
+}

@@ -1,0 +1,291 @@
+//! What-if stage: pure `Scenario → Scenario` transforms (demand surge, provider filters, late
+//! capacity, price moves, outages) applied in the order the scenario format settles.
+
+use chrono::Duration;
+
+use crate::error::{Diagnostics, Location, Result};
+use crate::scenario::{Outage, Scenario};
+
+/// A provider named in a `[whatif]`, with where it was written (for "matches no provider").
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedProvider {
+    pub name: String,
+    pub location: Location,
+}
+
+/// `[[whatif.delay]]`: the provider's capacity arrives `days` late.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delay {
+    pub provider: NamedProvider,
+    pub days: f64,
+}
+
+/// `[[whatif.price]]`: the provider's usage and commit prices times `factor`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PriceChange {
+    pub provider: NamedProvider,
+    pub factor: f64,
+}
+
+/// `[[whatif.outage]]`: an outage added to the scenario.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutageChange {
+    pub provider: NamedProvider,
+    pub outage: Outage,
+}
+
+/// The validated `[whatif]` table of one scenario.toml.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WhatIf {
+    pub demand_scale: Option<f64>,
+    pub only_providers: Option<Vec<NamedProvider>>,
+    pub exclude_providers: Vec<NamedProvider>,
+    pub delays: Vec<Delay>,
+    pub prices: Vec<PriceChange>,
+    pub outages: Vec<OutageChange>,
+}
+
+impl WhatIf {
+    pub fn is_empty(&self) -> bool {
+        *self == WhatIf::default()
+    }
+
+    fn named_providers(&self) -> impl Iterator<Item = &NamedProvider> {
+        self.only_providers
+            .iter()
+            .flatten()
+            .chain(&self.exclude_providers)
+            .chain(self.delays.iter().map(|d| &d.provider))
+            .chain(self.prices.iter().map(|p| &p.provider))
+            .chain(self.outages.iter().map(|o| &o.provider))
+    }
+}
+
+/// Applies a `[whatif]` to the scenario it belongs to. Every provider it names must exist in that
+/// scenario (checked before anything changes, all names at once).
+pub fn apply(scenario: Scenario, whatif: &WhatIf) -> Result<Scenario> {
+    let providers = scenario.providers();
+    let mut diags = Diagnostics::default();
+    for named in whatif.named_providers() {
+        if !providers.contains(&named.name) {
+            diags.push(
+                named.location.clone(),
+                format!(
+                    "provider '{}' matches no provider of the scenario; expected one of {}",
+                    named.name,
+                    crate::load::list_owned(&providers)
+                ),
+            );
+        }
+    }
+    diags.finish(())?;
+    let horizon_start = scenario.horizon_start();
+    let mut s = scenario;
+    for d in &whatif.delays {
+        s = delay(s, &d.provider.name, d.days, horizon_start);
+    }
+    for p in &whatif.prices {
+        s = scale_prices(s, &p.provider.name, p.factor);
+    }
+    for o in &whatif.outages {
+        s = add_outage(s, o.outage.clone());
+    }
+    if let Some(f) = whatif.demand_scale {
+        s = scale_demand(s, f);
+    }
+    if let Some(only) = &whatif.only_providers {
+        let keep: Vec<String> = only.iter().map(|n| n.name.clone()).collect();
+        s = only_providers(s, &keep);
+    }
+    if !whatif.exclude_providers.is_empty() {
+        let drop: Vec<String> = whatif
+            .exclude_providers
+            .iter()
+            .map(|n| n.name.clone())
+            .collect();
+        s = exclude_providers(s, &drop);
+    }
+    Ok(s)
+}
+
+/// Multiplies every demand row by `factor`.
+pub fn scale_demand(mut s: Scenario, factor: f64) -> Scenario {
+    for d in &mut s.demand {
+        d.tokens_per_minute *= factor;
+    }
+    s
+}
+
+/// Keeps only the tranches (and outages) of the listed providers.
+pub fn only_providers(mut s: Scenario, keep: &[String]) -> Scenario {
+    s.tranches.retain(|t| keep.contains(&t.provider));
+    s.outages.retain(|o| keep.contains(&o.provider));
+    s
+}
+
+/// Drops the tranches (and outages) of the listed providers.
+pub fn exclude_providers(mut s: Scenario, drop: &[String]) -> Scenario {
+    s.tranches.retain(|t| !drop.contains(&t.provider));
+    s.outages.retain(|o| !drop.contains(&o.provider));
+    s
+}
+
+/// Moves the start of every tranche of `provider` by `days`, leaving its end. An open start
+/// becomes `horizon_start + days`. A start pushed to or past the end leaves the tranche inactive.
+pub fn delay(
+    mut s: Scenario,
+    provider: &str,
+    days: f64,
+    horizon_start: Option<chrono::DateTime<chrono::Utc>>,
+) -> Scenario {
+    let shift = Duration::milliseconds((days * 86_400_000.0).round() as i64);
+    for t in s.tranches.iter_mut().filter(|t| t.provider == provider) {
+        t.start = t.start.or(horizon_start).map(|start| start + shift);
+    }
+    s
+}
+
+/// Multiplies the usage and commit prices of every tranche of `provider` by `factor`.
+pub fn scale_prices(mut s: Scenario, provider: &str, factor: f64) -> Scenario {
+    for t in s.tranches.iter_mut().filter(|t| t.provider == provider) {
+        t.cost_per_million_tokens *= factor;
+        t.commit_cost_per_hour *= factor;
+    }
+    s
+}
+
+/// Adds an outage.
+pub fn add_outage(mut s: Scenario, outage: Outage) -> Scenario {
+    s.outages.push(outage);
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Demand, Period, Policy, Tranche};
+    use crate::units::parse_time;
+
+    fn tranche(provider: &str, start: Option<&str>, end: Option<&str>) -> Tranche {
+        Tranche {
+            name: format!("{provider}/t"),
+            provider: provider.into(),
+            region: "us".into(),
+            start: start.map(|s| parse_time(s).unwrap()),
+            end: end.map(|s| parse_time(s).unwrap()),
+            capacity_tpm: 100.0,
+            cost_per_million_tokens: 2.0,
+            commit_cost_per_hour: 10.0,
+            min_commit: 0.0,
+            origin: None,
+        }
+    }
+
+    fn scenario() -> Scenario {
+        Scenario {
+            name: "s".into(),
+            description: String::new(),
+            folder: "s".into(),
+            policy: Policy::default(),
+            periods: vec![Period {
+                start: parse_time("2026-01-01").unwrap(),
+                minutes: 44640.0,
+            }],
+            demand: vec![Demand {
+                period: parse_time("2026-01-01").unwrap(),
+                region: "us".into(),
+                workload: "chat".into(),
+                tokens_per_minute: 100.0,
+                origin: None,
+            }],
+            tranches: vec![
+                tranche("aws", None, None),
+                tranche("gcp", Some("2026-02-01"), Some("2026-03-01")),
+            ],
+            routes: None,
+            outages: vec![],
+        }
+    }
+
+    fn named(name: &str) -> NamedProvider {
+        NamedProvider {
+            name: name.into(),
+            location: Location::at("scenario.toml", 3, Some("whatif")),
+        }
+    }
+
+    #[test]
+    fn demand_scale_multiplies_every_row() {
+        let s = scale_demand(scenario(), 1.25);
+        assert_eq!(s.demand[0].tokens_per_minute, 125.0);
+    }
+
+    #[test]
+    fn only_and_exclude_both_apply() {
+        let w = WhatIf {
+            only_providers: Some(vec![named("aws"), named("gcp")]),
+            exclude_providers: vec![named("gcp")],
+            ..WhatIf::default()
+        };
+        let s = apply(scenario(), &w).unwrap();
+        assert_eq!(s.providers(), vec!["aws".to_string()]);
+    }
+
+    #[test]
+    fn delay_moves_start_and_keeps_end() {
+        let s = scenario();
+        let h = s.horizon_start();
+        let s = delay(s, "gcp", 10.0, h);
+        assert_eq!(s.tranches[1].start, Some(parse_time("2026-02-11").unwrap()));
+        assert_eq!(s.tranches[1].end, Some(parse_time("2026-03-01").unwrap()));
+        let s = delay(s, "aws", 90.0, h);
+        assert_eq!(
+            s.tranches[0].start,
+            Some(parse_time("2026-04-01").unwrap()),
+            "empty start = horizon start + days"
+        );
+    }
+
+    #[test]
+    fn price_factor_scales_usage_and_commit() {
+        let s = scale_prices(scenario(), "aws", 0.5);
+        assert_eq!(s.tranches[0].cost_per_million_tokens, 1.0);
+        assert_eq!(s.tranches[0].commit_cost_per_hour, 5.0);
+        assert_eq!(s.tranches[1].cost_per_million_tokens, 2.0);
+    }
+
+    #[test]
+    fn outage_is_added() {
+        let o = Outage {
+            provider: "aws".into(),
+            region: None,
+            start: parse_time("2026-01-01").unwrap(),
+            end: parse_time("2026-01-08").unwrap(),
+            capacity_factor: 0.5,
+        };
+        let s = add_outage(scenario(), o);
+        let t = s.tranches[0].clone();
+        assert_eq!(
+            s.capacity_factor(&t, parse_time("2026-01-01").unwrap()),
+            0.5
+        );
+        assert_eq!(
+            s.capacity_factor(&t, parse_time("2026-01-08").unwrap()),
+            1.0
+        );
+    }
+
+    #[test]
+    fn unknown_provider_is_an_error_naming_the_place() {
+        let w = WhatIf {
+            delays: vec![Delay {
+                provider: named("awz"),
+                days: 1.0,
+            }],
+            ..WhatIf::default()
+        };
+        let e = apply(scenario(), &w).unwrap_err().to_string();
+        assert!(e.contains("scenario.toml:3"), "{e}");
+        assert!(e.contains("provider 'awz' matches no provider"), "{e}");
+    }
+}
