@@ -1,5 +1,7 @@
 //! CLI stage: clap argument parsing and the subcommands, which only compose pipeline stages.
 
+mod chart;
+mod run;
 mod validate;
 
 use std::path::PathBuf;
@@ -26,6 +28,16 @@ pub enum Command {
         after_help = "Examples:\n  capplan validate scenarios/frontier-2026\n  capplan validate scenarios/aws-delay --format json"
     )]
     Validate(ValidateArgs),
+    /// Solve a scenario: reservations, allocation across clouds, cost and shortfalls, with charts.
+    #[command(
+        after_help = "Examples:\n  capplan run scenarios/frontier-2026\n  capplan run scenarios/aws-delay --out /tmp/aws-delay --timings\n  capplan run scenarios/quickstart --format json --no-charts"
+    )]
+    Run(RunArgs),
+    /// Redraw the charts of an earlier run from its output folder, without solving again.
+    #[command(
+        after_help = "Examples:\n  capplan chart output/frontier-2026\n  capplan chart output/frontier-2026 --chart-size 3840x2160"
+    )]
+    Chart(ChartArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  capplan completions bash > /etc/bash_completion.d/capplan\n  capplan completions zsh > ~/.zfunc/_capplan"
@@ -43,6 +55,67 @@ pub struct ValidateArgs {
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The scenario folder.
+    pub scenario: PathBuf,
+    /// Output folder [default: output/<scenario name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// LP solver among those compiled in (highs with the `highs` feature, clarabel, microlp).
+    #[arg(long)]
+    pub solver: Option<String>,
+    /// What to print on stdout: the planner's report, or summary.json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Print load / build / solve / write seconds and the LP size on stderr.
+    #[arg(long)]
+    pub timings: bool,
+    /// Skip the charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub chart_size: ChartSize,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ChartArgs {
+    /// The output folder of an earlier `capplan run`.
+    pub output: PathBuf,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub chart_size: ChartSize,
+}
+
+/// `WIDTHxHEIGHT` in pixels.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ChartSize {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl std::str::FromStr for ChartSize {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        let (w, h) = s
+            .split_once(['x', 'X'])
+            .ok_or_else(|| format!("expected WIDTHxHEIGHT such as 1920x1080, found '{s}'"))?;
+        let parse = |v: &str| {
+            v.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (200..=10000).contains(n))
+        };
+        match (parse(w), parse(h)) {
+            (Some(width), Some(height)) => Ok(ChartSize { width, height }),
+            _ => Err(format!(
+                "expected WIDTHxHEIGHT with each side 200 to 10000 pixels, found '{s}'"
+            )),
+        }
+    }
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -66,6 +139,8 @@ pub fn main() -> i32 {
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Validate(args) => validate::execute(&args),
+        Command::Run(args) => run::execute(&args),
+        Command::Chart(args) => chart::execute(&args),
         Command::Completions { shell } => {
             clap_complete::generate(
                 shell,

@@ -1,3 +1,6 @@
 //! Report stage: plain tables from a `Plan`, written as CSV/JSON/text, and read back for charts.
 
+pub mod build;
 pub mod tables;
+pub mod text;
+pub mod write;

@@ -1,0 +1,175 @@
+//! Model stage, solving: the one module that names good_lp's backends. Hands the LP to the chosen
+//! solver and returns plain column values.
+
+use std::time::Instant;
+
+use good_lp::{
+    Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable,
+    VariableDefinition,
+};
+
+use super::{Model, Sense};
+use crate::error::{Error, Result};
+
+/// The LP solvers compiled into this build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SolverKind {
+    /// HiGHS (dual simplex / IPM, C++): the fast solver for large models; `highs` cargo feature.
+    Highs,
+    /// Clarabel (interior point, pure Rust): the default without HiGHS.
+    Clarabel,
+    /// microlp (simplex, pure Rust): exact vertices, slow beyond a few thousand variables.
+    Microlp,
+}
+
+impl SolverKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            SolverKind::Highs => "highs",
+            SolverKind::Clarabel => "clarabel",
+            SolverKind::Microlp => "microlp",
+        }
+    }
+
+    /// Every backend compiled in, the preferred first.
+    pub fn available() -> Vec<SolverKind> {
+        let mut v = Vec::new();
+        if cfg!(feature = "highs") {
+            v.push(SolverKind::Highs);
+        }
+        v.push(SolverKind::Clarabel);
+        v.push(SolverKind::Microlp);
+        v
+    }
+
+    pub fn default_kind() -> SolverKind {
+        SolverKind::available()[0]
+    }
+
+    /// Parses a `--solver` name, saying which are compiled in when it is not.
+    pub fn parse(name: &str) -> Result<SolverKind> {
+        let all = [SolverKind::Highs, SolverKind::Clarabel, SolverKind::Microlp];
+        let names: Vec<&str> = SolverKind::available().iter().map(|k| k.name()).collect();
+        match all.iter().find(|k| k.name() == name) {
+            Some(k) if SolverKind::available().contains(k) => Ok(*k),
+            Some(_) => Err(Error::Usage(format!(
+                "solver '{name}' is not compiled into this build (build with `--features {name}`); available: {}",
+                names.join(", ")
+            ))),
+            None => Err(Error::Usage(format!("unknown solver '{name}'; available: {}", names.join(", ")))),
+        }
+    }
+}
+
+/// A solved LP: column values in model units and the optimum in objective units.
+#[derive(Debug, Clone)]
+pub struct Solved {
+    pub values: Vec<f64>,
+    pub objective_units: f64,
+    pub solver: SolverKind,
+    pub seconds: f64,
+}
+
+/// Solves the model with the given backend.
+pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
+    let started = Instant::now();
+    let mut vars = ProblemVariables::new();
+    let cols: Vec<Variable> = model
+        .columns
+        .iter()
+        .map(|c| {
+            let mut def: VariableDefinition = good_lp::variable().min(c.lower);
+            if let Some(u) = c.upper {
+                def = def.max(u);
+            }
+            vars.add(def)
+        })
+        .collect();
+    let objective: Expression = model
+        .columns
+        .iter()
+        .zip(&cols)
+        .filter(|(c, _)| c.cost != 0.0)
+        .map(|(c, v)| c.cost * *v)
+        .sum();
+    let constraints = model.rows.iter().map(|row| {
+        let lhs: Expression = row.terms.iter().map(|(col, a)| *a * cols[col.0]).sum();
+        match row.sense {
+            Sense::Eq => lhs.eq(row.rhs),
+            Sense::Le => lhs.leq(row.rhs),
+        }
+    });
+    let unsolved = vars.minimise(objective.clone());
+    let values: Vec<f64> = match kind {
+        SolverKind::Clarabel => {
+            let mut p = good_lp::solvers::clarabel::clarabel(unsolved);
+            // Tighter than Clarabel's 1e-8 defaults so backends agree to well under 1e-6.
+            p.settings()
+                .tol_gap_rel(1e-10)
+                .tol_gap_abs(1e-10)
+                .tol_feas(1e-10)
+                .max_iter(500)
+                .verbose(false);
+            let p = p.with_all(constraints);
+            let sol = p.solve().map_err(solver_error)?;
+            cols.iter().map(|v| sol.value(*v)).collect()
+        }
+        SolverKind::Microlp => {
+            let p = good_lp::solvers::microlp::microlp(unsolved).with_all(constraints);
+            let sol = p.solve().map_err(solver_error)?;
+            cols.iter().map(|v| sol.value(*v)).collect()
+        }
+        SolverKind::Highs => solve_highs(unsolved, constraints, &cols)?,
+    };
+    let objective_units = model
+        .columns
+        .iter()
+        .zip(&values)
+        .map(|(c, v)| c.cost * v)
+        .sum();
+    Ok(Solved {
+        values,
+        objective_units,
+        solver: kind,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+#[cfg(feature = "highs")]
+fn solve_highs(
+    unsolved: good_lp::variable::UnsolvedProblem,
+    constraints: impl Iterator<Item = good_lp::Constraint>,
+    cols: &[Variable],
+) -> Result<Vec<f64>> {
+    let mut p = good_lp::solvers::highs::highs(unsolved);
+    p.set_verbose(false);
+    let p = p.set_threads(1).with_all(constraints);
+    let sol = p.solve().map_err(solver_error)?;
+    Ok(cols.iter().map(|v| sol.value(*v)).collect())
+}
+
+#[cfg(not(feature = "highs"))]
+fn solve_highs(
+    _unsolved: good_lp::variable::UnsolvedProblem,
+    _constraints: impl Iterator<Item = good_lp::Constraint>,
+    _cols: &[Variable],
+) -> Result<Vec<f64>> {
+    Err(Error::Usage(
+        "solver 'highs' is not compiled into this build (build with `--features highs`)".into(),
+    ))
+}
+
+fn solver_error(e: ResolutionError) -> Error {
+    let why = match e {
+        // The penalties make every scenario feasible and bounded; reaching these is a bug or a
+        // numerical failure, and the message says so rather than blaming the input.
+        ResolutionError::Infeasible => {
+            "the LP is infeasible (unexpected: shortfall variables keep it feasible)".into()
+        }
+        ResolutionError::Unbounded => {
+            "the LP is unbounded (unexpected: every cost is non-negative)".into()
+        }
+        other => other.to_string(),
+    };
+    Error::Solver(why)
+}

@@ -1,0 +1,192 @@
+//! Report stage, text: the short report `capplan run` prints for a planner.
+
+use super::build::{Report, ShortfallKind};
+use crate::units::{fixed, human, human_dollars, month_label, short_time};
+
+/// A period label: `2026-03` for month-long periods starting on the 1st at midnight, else the time.
+fn label(report: &Report, t: usize) -> String {
+    let start = report.period_starts[t];
+    let minutes = report.period_minutes[t];
+    if minutes >= 28.0 * 1440.0 && start.format("%d %H:%M:%S").to_string() == "01 00:00:00" {
+        month_label(&start)
+    } else {
+        short_time(&start)
+    }
+}
+
+fn range(report: &Report, first: usize, last: usize) -> String {
+    if first == last {
+        label(report, first)
+    } else {
+        format!("{}..{}", label(report, first), label(report, last))
+    }
+}
+
+/// Runs of consecutive periods with a positive value: (first, last, peak).
+fn runs(values: &[f64]) -> Vec<(usize, usize, f64)> {
+    let mut out: Vec<(usize, usize, f64)> = Vec::new();
+    for (t, &v) in values.iter().enumerate() {
+        if v <= 0.0 {
+            continue;
+        }
+        match out.last_mut() {
+            Some((_, last, peak)) if *last + 1 == t => {
+                *last = t;
+                *peak = peak.max(v);
+            }
+            _ => out.push((t, t, v)),
+        }
+    }
+    out
+}
+
+const MAX_LINES: usize = 12;
+
+/// The text report.
+pub fn render(report: &Report) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    let first = report
+        .period_starts
+        .first()
+        .map(|_| label(report, 0))
+        .unwrap_or_default();
+    let last = if report.period_starts.is_empty() {
+        String::new()
+    } else {
+        label(report, report.period_starts.len() - 1)
+    };
+    out.push_str(&format!(
+        "{}: {} periods, {first} → {last}, solved with {}\n",
+        s.scenario, s.periods, s.solver
+    ));
+    out.push_str(&format!("policy: {}\n\n", s.policy.text));
+    out.push_str(&format!(
+        "total cost   {}  (${:.2} per million tokens served)\n",
+        human_dollars(s.cost),
+        s.cost_per_million_tokens
+    ));
+    out.push_str(&format!(
+        "             commit {} · usage {} · route {}\n",
+        human_dollars(s.commit_cost),
+        human_dollars(s.usage_cost),
+        human_dollars(s.route_cost)
+    ));
+    out.push_str(&format!(
+        "served       {}% of {} tokens",
+        fixed((s.served_fraction * 1000.0).round() / 10.0),
+        human(s.demand_tokens)
+    ));
+    if s.unserved_tokens > 0.0 {
+        out.push_str(&format!(" ({} tokens unserved)", human(s.unserved_tokens)));
+    }
+    out.push('\n');
+    out.push_str(&format!(
+        "objective    {} (cost plus shortfall penalties)\n\n",
+        human_dollars(s.objective)
+    ));
+
+    let width = s
+        .providers
+        .iter()
+        .map(|p| p.provider.len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    out.push_str(&format!(
+        "{:<width$}  {:>14}  {:>10}  {:>10}  {:>10}\n",
+        "provider", "reserved peak", "share peak", "served", "cost"
+    ));
+    for p in &s.providers {
+        out.push_str(&format!(
+            "{:<width$}  {:>14}  {:>10}  {:>10}  {:>10}\n",
+            p.provider,
+            format!("{} tok/min", human(p.reserved_tpm_peak)),
+            format!("{}%", fixed((p.peak_share * 1000.0).round() / 10.0)),
+            human(p.served_tokens),
+            human_dollars(p.cost),
+        ));
+    }
+
+    let n_t = report.period_starts.len();
+    let mut lines = Vec::new();
+    // Unserved: per region, runs of consecutive periods.
+    let mut regions: Vec<&str> = report
+        .shortfalls
+        .iter()
+        .filter(|r| r.kind == ShortfallKind::Unserved)
+        .map(|r| r.region.as_str())
+        .collect();
+    regions.sort();
+    regions.dedup();
+    for region in regions {
+        let mut v = vec![0.0; n_t];
+        for r in report
+            .shortfalls
+            .iter()
+            .filter(|r| r.kind == ShortfallKind::Unserved && r.region == region)
+        {
+            v[r.period] += r.tokens_per_minute;
+        }
+        for (a, b, peak) in runs(&v) {
+            let amount = if a == b {
+                human(peak)
+            } else {
+                format!("up to {}", human(peak))
+            };
+            lines.push(format!(
+                "{}: {amount} tokens/min unserved in {region}",
+                range(report, a, b)
+            ));
+        }
+    }
+    let mut lost: Vec<&str> = report
+        .shortfalls
+        .iter()
+        .filter(|r| r.kind == ShortfallKind::ProviderLoss)
+        .map(|r| r.lost_provider.as_str())
+        .collect();
+    lost.sort();
+    lost.dedup();
+    for provider in lost {
+        let mut v = vec![0.0; n_t];
+        for r in report
+            .shortfalls
+            .iter()
+            .filter(|r| r.kind == ShortfallKind::ProviderLoss && r.lost_provider == provider)
+        {
+            v[r.period] += r.tokens_per_minute;
+        }
+        for (a, b, peak) in runs(&v) {
+            let amount = if a == b {
+                human(peak)
+            } else {
+                format!("up to {}", human(peak))
+            };
+            lines.push(format!(
+                "losing {provider} in {} leaves {amount} tokens/min uncovered",
+                range(report, a, b)
+            ));
+        }
+    }
+    if lines.is_empty() {
+        out.push_str("\nno shortfalls: all demand served");
+        if s.policy.survive_provider_loss {
+            out.push_str(&format!(
+                ", and losing any one provider still covers {}%",
+                fixed(s.policy.loss_coverage * 100.0)
+            ));
+        }
+        out.push('\n');
+    } else {
+        out.push_str("\nshortfalls:\n");
+        let more = lines.len().saturating_sub(MAX_LINES);
+        for l in lines.into_iter().take(MAX_LINES) {
+            out.push_str(&format!("  {l}\n"));
+        }
+        if more > 0 {
+            out.push_str(&format!("  … and {more} more (see shortfalls.csv)\n"));
+        }
+    }
+    out
+}
