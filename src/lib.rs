@@ -18,3 +18,4 @@ pub mod plan;
 pub mod scenario;
 pub mod validate;
 pub mod whatif;
+pub mod synthetic;

@@ -1,0 +1,57 @@
+//! Real magnitudes (1e10 tokens per minute, monthly and hourly grids): every compiled-in backend
+//! reaches the same optimum to 1e-6 relative.
+
+mod common;
+
+use capplan::model::solve::SolverKind;
+use capplan::synthetic::{write, Spec, Step};
+use common::rel;
+
+fn agree(folder: &std::path::Path, solvers: &[SolverKind]) {
+    let objectives: Vec<(SolverKind, f64)> = solvers
+        .iter()
+        .map(|&s| (s, capplan::pipeline::run(folder, s).unwrap().report.summary.objective))
+        .collect();
+    let (s0, o0) = objectives[0];
+    assert!(o0 > 1e6, "a real-magnitude objective, got {o0}");
+    for &(s, o) in &objectives[1..] {
+        assert!(rel(o, o0) < 1e-6, "{}: {o} vs {}: {o0} (rel {:e})", s.name(), s0.name(), rel(o, o0));
+    }
+}
+
+#[test]
+fn bundled_frontier_scenario_agrees_across_backends() {
+    agree(std::path::Path::new("scenarios/frontier-2026"), &SolverKind::available());
+}
+
+#[test]
+fn monthly_real_magnitudes_with_n_minus_one_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Spec {
+        periods: 24,
+        step: Step::Month,
+        tranches_per_region: 6,
+        regions: 3,
+        providers: 4,
+        survive_provider_loss: true,
+        max_provider_share: 0.45,
+    };
+    write(dir.path(), &spec).unwrap();
+    agree(dir.path(), &SolverKind::available());
+}
+
+#[test]
+fn hourly_real_magnitudes_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = Spec {
+        periods: 168,
+        step: Step::Hour,
+        tranches_per_region: 4,
+        regions: 2,
+        providers: 3,
+        survive_provider_loss: false,
+        max_provider_share: 0.6,
+    };
+    write(dir.path(), &spec).unwrap();
+    agree(dir.path(), &SolverKind::available());
+}
