@@ -930,3 +930,436 @@ mod rejects {
         .rejects(&["nosuchsolver"]);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 2. Accepted forms load, with the values they say.
+// ---------------------------------------------------------------------------------------------
+
+mod accepts {
+    use super::*;
+
+    #[test]
+    fn minimal_scenario_summary() {
+        let j = Scenario::valid().json();
+        assert_eq!(j["scenario"], "s");
+        assert_eq!(j["periods"], 2);
+        assert_eq!(j["period_minutes_min"], 28.0 * 1440.0);
+        assert_eq!(j["period_minutes_max"], 31.0 * 1440.0);
+        assert_eq!(j["regions"], serde_json::json!(["global"]));
+        assert_eq!(j["workloads"], serde_json::json!(["default"]));
+        assert_eq!(j["providers"], serde_json::json!(["aws"]));
+        assert_eq!(j["tranches"], 1);
+        assert_eq!(j["demand_tpm_min"], 100.0);
+        assert_eq!(j["demand_tpm_max"], 100.0);
+        assert_eq!(j["warnings"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn text_summary_says_ok() {
+        let out = Scenario::valid().validate();
+        out.ok();
+        assert!(out.stdout.contains("ok: no problems found"), "{out:#?}");
+    }
+
+    #[test]
+    fn columns_in_any_order_and_optional_columns_absent() {
+        let s = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "min_commit,capacity_tpm,region,provider\n0.5,2000,us,aws\n",
+            )
+            .file(
+                "demand.csv",
+                "tokens_per_minute,region,period\n100,us,2026-01-01\n200,us,2026-02-01\n",
+            );
+        let l = s.load();
+        let k = &l.scenario.tranches[0];
+        assert_eq!(
+            (
+                k.provider.as_str(),
+                k.region.as_str(),
+                k.capacity_tpm,
+                k.min_commit
+            ),
+            ("aws", "us", 2000.0, 0.5)
+        );
+        assert_eq!((k.start, k.end), (None, None));
+        assert_eq!(k.cost_per_million_tokens, 0.0);
+        assert_eq!(k.commit_cost_per_hour, 0.0);
+        assert_eq!(k.name, "aws/us/#1");
+        let j = s.json();
+        assert_eq!(j["regions"], serde_json::json!(["us"]));
+        assert_eq!(j["demand_tpm_max"], 200.0);
+    }
+
+    #[test]
+    fn blank_optional_cells_take_defaults() {
+        let l = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,region,tranche,start,end,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour,min_commit\n\
+                 aws,,,,,1000,,,\n\
+                 gcp, , , , ,  2K ,  , , \n",
+            )
+            .file(
+                "demand.csv",
+                "period,region,workload,tokens_per_minute\n2026-01-01,,,1\n2026-02-01, , ,1\n",
+            )
+            .load();
+        let names: Vec<_> = l.scenario.tranches.iter().map(|k| k.name.clone()).collect();
+        assert_eq!(names, ["aws/global/#1", "gcp/global/#2"]);
+        for k in &l.scenario.tranches {
+            assert_eq!(k.region, "global");
+            assert_eq!((k.start, k.end), (None, None));
+            assert_eq!(k.min_commit, 0.0);
+        }
+        assert_eq!(l.scenario.tranches[1].capacity_tpm, 2000.0);
+        assert!(l
+            .scenario
+            .demand
+            .iter()
+            .all(|d| d.region == "global" && d.workload == "default"));
+    }
+
+    #[test]
+    fn number_forms() {
+        let l = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm\n\
+                 a,1K\n b,2.5M\nc,3B\nd,1.5T\ne,1E5\nf,9.7E+08\ng,.5\nh,1.5e10\ni,15B\nj,0\nk,+7\nl,1e-3\n",
+            )
+            .load();
+        let caps: Vec<f64> = l.scenario.tranches.iter().map(|k| k.capacity_tpm).collect();
+        assert_eq!(
+            caps,
+            [1e3, 2.5e6, 3e9, 1.5e12, 1e5, 9.7e8, 0.5, 1.5e10, 1.5e10, 0.0, 7.0, 1e-3]
+        );
+    }
+
+    #[test]
+    fn suffixes_in_demand_show_in_the_summary() {
+        let j = Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n2026-01-01,1K\n2026-02-01,2M\n2026-03-01,3B\n2026-04-01,4T\n",
+            )
+            .file("capacity.csv", "provider,capacity_tpm\naws,5T\n")
+            .json();
+        assert_eq!(j["demand_tpm_min"], 1e3);
+        assert_eq!(j["demand_tpm_max"], 4e12);
+    }
+
+    #[test]
+    fn time_forms() {
+        let l = Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n\
+                 2026-01-01,1\n\
+                 2026-01-01T06:00,1\n\
+                 2026-01-01T12:00:30,1\n\
+                 2026-01-01T20:00:00+02:00,1\n\
+                 2026-01-01T19:00:00Z,1\n",
+            )
+            .load();
+        let starts: Vec<_> = l.scenario.periods.iter().map(|p| p.start).collect();
+        assert_eq!(
+            starts,
+            [
+                t("2026-01-01T00:00:00Z"),
+                t("2026-01-01T06:00:00Z"),
+                t("2026-01-01T12:00:30Z"),
+                t("2026-01-01T18:00:00Z"),
+                t("2026-01-01T19:00:00Z"),
+            ]
+        );
+    }
+
+    #[test]
+    fn rfc3339_offsets_in_the_summary() {
+        let j = Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n2026-01-01T02:00:00+02:00,1\n2025-12-31T19:00:00-06:00,1\n",
+            )
+            .json();
+        assert_eq!(j["horizon_start"], "2026-01-01T00:00:00Z");
+        assert_eq!(j["horizon_end"], "2026-01-01T02:00:00Z");
+        assert_eq!(j["periods"], 2);
+        assert_eq!(j["period_minutes_min"], 60.0);
+    }
+
+    #[test]
+    fn hourly_grid_in_yyyy_mm_ddthh_mm() {
+        let j = Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n2026-01-01T00:00,1\n2026-01-01T01:00,2\n2026-01-01T02:00,3\n",
+            )
+            .json();
+        assert_eq!(j["periods"], 3);
+        assert_eq!(j["period_minutes_min"], 60.0);
+        assert_eq!(j["period_minutes_max"], 60.0);
+        assert_eq!(j["horizon_end"], "2026-01-01T03:00:00Z");
+        assert_eq!(j["demand_tpm_max"], 3.0);
+    }
+
+    #[test]
+    fn crlf_line_endings() {
+        let s = Scenario::valid()
+            .file("demand.csv", &DEMAND.replace('\n', "\r\n"))
+            .file(
+                "capacity.csv",
+                "provider,region,capacity_tpm\r\naws,us,1000\r\n",
+            );
+        let j = s.json();
+        assert_eq!(j["periods"], 2);
+        assert_eq!(j["providers"], serde_json::json!(["aws"]));
+        let l = s.load();
+        assert_eq!(l.scenario.tranches[0].region, "us", "no stray \\r in cells");
+    }
+
+    #[test]
+    fn crlf_keeps_physical_line_numbers_in_errors() {
+        Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm\r\naws,1\r\n\r\ngcp,-1\r\n",
+            )
+            .validate()
+            .rejects(&["s/capacity.csv:4: column 'capacity_tpm':"]);
+    }
+
+    #[test]
+    fn blank_lines_and_multiline_quotes_keep_physical_line_numbers() {
+        Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm\n\naws,\"two\nlines\",1\n\naws,x,-1\n",
+            )
+            .validate()
+            .rejects(&["s/capacity.csv:6: column 'capacity_tpm':"]);
+    }
+
+    #[test]
+    fn header_after_blank_lines_keeps_physical_line_numbers() {
+        Scenario::valid()
+            .file("capacity.csv", "\nprovider,capacity_tpm\naws,-1\n")
+            .validate()
+            .rejects(&["s/capacity.csv:3: column 'capacity_tpm':"]);
+    }
+
+    #[test]
+    fn utf8_bom() {
+        let s = Scenario::valid()
+            .file("demand.csv", &format!("\u{feff}{DEMAND}"))
+            .file("capacity.csv", &format!("\u{feff}{CAPACITY}"))
+            .file("scenario.toml", "\u{feff}name = \"bom\"\n");
+        let j = s.json();
+        assert_eq!(j["scenario"], "bom");
+        assert_eq!(j["periods"], 2);
+    }
+
+    #[test]
+    fn bom_line_numbers_are_unchanged() {
+        Scenario::valid()
+            .file("capacity.csv", "\u{feff}provider,capacity_tpm\naws,-1\n")
+            .validate()
+            .rejects(&["s/capacity.csv:2: column 'capacity_tpm':"]);
+    }
+
+    #[test]
+    fn quoted_fields_with_commas() {
+        let s = Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,region,tokens_per_minute\n2026-01-01,\"us, east\",1\n\"2026-02-01\",\"us, east\",\"1,5\"\n",
+            );
+        // "1,5" is not a number: quotes keep the comma inside the cell.
+        s.validate()
+            .rejects(&["s/demand.csv:3: column 'tokens_per_minute':", "'1,5'"]);
+        let s = s.file(
+            "demand.csv",
+            "period,region,tokens_per_minute\n2026-01-01,\"us, east\",1\n\"2026-02-01\",\"us, east\",\"2K\"\n",
+        );
+        let j = s.json();
+        assert_eq!(j["regions"], serde_json::json!(["us, east"]));
+        assert_eq!(j["demand_tpm_max"], 2000.0);
+    }
+
+    #[test]
+    fn missing_final_newline() {
+        let j = Scenario::valid()
+            .file("demand.csv", DEMAND.trim_end())
+            .file("capacity.csv", "provider,capacity_tpm\naws,1000\ngcp,5")
+            .json();
+        assert_eq!(j["periods"], 2);
+        assert_eq!(j["tranches"], 2);
+    }
+
+    #[test]
+    fn native_toml_dates_for_horizon_end() {
+        let one_period = "period,tokens_per_minute\n2026-01-01,1\n";
+        for (value, end) in [
+            ("2026-03-01", "2026-03-01T00:00:00Z"),
+            ("2026-03-01T12:00:00", "2026-03-01T12:00:00Z"),
+            ("2026-03-01T12:00:00Z", "2026-03-01T12:00:00Z"),
+            ("2026-03-01T12:00:00+02:00", "2026-03-01T10:00:00Z"),
+            ("\"2026-03-01\"", "2026-03-01T00:00:00Z"),
+            ("\"2026-03-01T12:00\"", "2026-03-01T12:00:00Z"),
+        ] {
+            let j = Scenario::valid()
+                .file("demand.csv", one_period)
+                .file("scenario.toml", &format!("horizon_end = {value}\n"))
+                .json();
+            assert_eq!(j["horizon_end"], end, "horizon_end = {value}");
+            assert_eq!(j["periods"], 1);
+        }
+    }
+
+    #[test]
+    fn horizon_end_sets_the_last_period_length() {
+        let j = Scenario::valid()
+            .file("scenario.toml", "horizon_end = 2026-02-11\n")
+            .json();
+        assert_eq!(j["period_minutes_max"], 31.0 * 1440.0);
+        assert_eq!(j["period_minutes_min"], 10.0 * 1440.0);
+    }
+
+    #[test]
+    fn toml_integers_for_floats() {
+        let s = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm,cost_per_million_tokens,start\naws,1000,2,2026-01-01\ngcp,1000,2,\n",
+            )
+            .file(
+                "scenario.toml",
+                "[policy]\nunserved_penalty = 5000\nmax_provider_share = 1\nloss_coverage = 0\nresilience_penalty = 7\n\
+                 [whatif]\ndemand_scale = 2\n\
+                 [[whatif.delay]]\nprovider = \"aws\"\ndays = 90\n\
+                 [[whatif.price]]\nprovider = \"gcp\"\nfactor = 3\n\
+                 [[whatif.outage]]\nprovider = \"aws\"\nstart = 2026-01-01\nend = 2026-01-08\ncapacity_factor = 1\n",
+            );
+        let l = s.load();
+        let p = &l.scenario.policy;
+        assert_eq!(
+            (
+                p.unserved_penalty,
+                p.max_provider_share,
+                p.loss_coverage,
+                p.resilience_penalty
+            ),
+            (5000.0, 1.0, 0.0, 7.0)
+        );
+        assert_eq!(l.scenario.demand[0].tokens_per_minute, 200.0);
+        assert_eq!(l.scenario.tranches[0].start, Some(t("2026-04-01")));
+        assert_eq!(l.scenario.tranches[1].cost_per_million_tokens, 6.0);
+        assert_eq!(l.scenario.outages[0].capacity_factor, 1.0);
+    }
+
+    #[test]
+    fn policy_defaults() {
+        let p = Scenario::valid().load().scenario.policy;
+        assert_eq!(p.unserved_penalty, 10000.0);
+        assert_eq!(p.resilience_penalty, 10000.0);
+        assert_eq!(p.max_provider_share, 1.0);
+        assert!(!p.survive_provider_loss);
+        assert_eq!(p.loss_coverage, 1.0);
+        let p = Scenario::valid()
+            .file("scenario.toml", "[policy]\nunserved_penalty = 123.5\n")
+            .load()
+            .scenario
+            .policy;
+        assert_eq!(
+            p.resilience_penalty, 123.5,
+            "resilience_penalty defaults to unserved_penalty"
+        );
+    }
+
+    #[test]
+    fn fraction_bounds_are_inclusive() {
+        let s = Scenario::valid()
+            .file("capacity.csv", "provider,capacity_tpm,min_commit\naws,1,0\naws,1,1\n")
+            .file(
+                "outages.csv",
+                "provider,start,end,capacity_factor\naws,2026-01-01,2026-01-02,0\naws,2026-01-01,2026-01-02,1\n",
+            )
+            .file("scenario.toml", "[policy]\nmax_provider_share = 0.0\nloss_coverage = 1.0\n");
+        s.validate().ok();
+    }
+
+    #[test]
+    fn full_scenario_toml_from_the_spec() {
+        let s = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,region,capacity_tpm,start\naws,us,1,\nazure,us,1,2026-01-15\ngcp,eu,1,\n",
+            )
+            .file(
+                "scenario.toml",
+                r#"name = "Base plan 2026-2027"
+description = "..."
+horizon_end = "2026-03-01"
+
+[policy]
+unserved_penalty = 10000.0
+max_provider_share = 0.6
+survive_provider_loss = true
+loss_coverage = 0.8
+resilience_penalty = 10000.0
+
+[whatif]
+demand_scale = 1.25
+only_providers = ["azure", "aws"]
+[[whatif.delay]]
+provider = "aws"
+days = 90
+[[whatif.price]]
+provider = "gcp"
+factor = 0.8
+[[whatif.outage]]
+provider = "aws"
+start = "2026-07-01"
+end = "2026-07-08"
+"#,
+            );
+        let j = s.json();
+        assert_eq!(j["scenario"], "Base plan 2026-2027");
+        assert_eq!(j["description"], "...");
+        assert_eq!(j["providers"], serde_json::json!(["aws", "azure"]));
+        assert_eq!(j["demand_tpm_max"], 125.0);
+    }
+
+    #[test]
+    fn routes_and_outages_load() {
+        let l = Scenario::valid()
+            .file(
+                "routes.csv",
+                "supply_region,demand_region,cost_per_million_tokens\neu,us,0.1\nus,us,5\nus,eu,\n",
+            )
+            .file(
+                "outages.csv",
+                "provider,start,end\naws,2026-01-01,2026-01-08\n",
+            )
+            .load();
+        let routes = l.scenario.routes.unwrap();
+        assert_eq!(routes.len(), 2, "a listed same-region pair is ignored");
+        assert_eq!(routes[0].cost_per_million_tokens, 0.1);
+        assert_eq!(routes[1].cost_per_million_tokens, 0.0);
+        assert_eq!(l.scenario.outages[0].capacity_factor, 0.0);
+        assert_eq!(l.scenario.outages[0].region, None);
+    }
+
+    #[test]
+    fn unicode_names_survive() {
+        let j = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,region,capacity_tpm\nōkami,東京,1000\n",
+            )
+            .json();
+        assert_eq!(j["providers"], serde_json::json!(["ōkami"]));
+    }
+}
