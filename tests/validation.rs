@@ -1726,3 +1726,300 @@ mod robustness {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 4. Inheritance: extends chains, key-by-key merge, what-if order.
+// ---------------------------------------------------------------------------------------------
+
+mod inheritance {
+    use super::*;
+
+    /// A parent `base` with demand 100 (Jan, Feb 2026), aws/gcp/azure tranches and a [policy].
+    fn base() -> Scenario {
+        Scenario::empty()
+            .sibling("base")
+            .file("demand.csv", DEMAND)
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour,start,end\n\
+                 aws,aws-a,1000,1,10,,\n\
+                 gcp,gcp-a,1000,2,20,2026-02-01,2026-06-01\n\
+                 azure,azure-a,1000,3,30,,\n",
+            )
+    }
+
+    fn tranche<'a>(l: &'a capplan::load::Loaded, name: &str) -> &'a capplan::scenario::Tranche {
+        l.scenario
+            .tranches
+            .iter()
+            .find(|k| k.name == name)
+            .unwrap_or_else(|| panic!("no tranche {name}"))
+    }
+
+    #[test]
+    fn chain_parent_child_grandchild_merges_policy_per_key() {
+        let base = base().file(
+            "scenario.toml",
+            "name = \"Base\"\ndescription = \"the base\"\n\
+             [policy]\nunserved_penalty = 5000\nmax_provider_share = 0.6\nloss_coverage = 0.9\n",
+        );
+        base.sibling("child").file(
+            "scenario.toml",
+            "name = \"Child\"\nextends = \"../base\"\n[policy]\nmax_provider_share = 0.7\nsurvive_provider_loss = true\n",
+        );
+        let grandchild = base.sibling("grandchild").file(
+            "scenario.toml",
+            "extends = \"../child\"\n[policy]\nloss_coverage = 0.5\n",
+        );
+        let l = grandchild.load();
+        let p = &l.scenario.policy;
+        assert_eq!(p.unserved_penalty, 5000.0, "from base");
+        assert_eq!(p.max_provider_share, 0.7, "child wins over base");
+        assert!(p.survive_provider_loss, "from child");
+        assert_eq!(p.loss_coverage, 0.5, "grandchild wins");
+        assert_eq!(
+            p.resilience_penalty, 5000.0,
+            "defaults to the merged unserved_penalty"
+        );
+        assert_eq!(l.scenario.name, "grandchild", "name is not inherited");
+        assert_eq!(l.scenario.description, "", "description is not inherited");
+        assert_eq!(
+            l.scenario.tranches.len(),
+            3,
+            "files inherited through the chain"
+        );
+        let j = grandchild.json();
+        assert_eq!(j["scenario"], "grandchild");
+        assert_eq!(j["periods"], 2);
+    }
+
+    #[test]
+    fn horizon_end_is_inherited_and_overridable() {
+        let base = base()
+            .file("demand.csv", "period,tokens_per_minute\n2026-01-01,1\n")
+            .file("scenario.toml", "horizon_end = 2026-01-11\n");
+        let child = base
+            .sibling("child")
+            .file("scenario.toml", "extends = \"../base\"\n");
+        assert_eq!(child.json()["horizon_end"], "2026-01-11T00:00:00Z");
+        let child = child.file(
+            "scenario.toml",
+            "extends = \"../base\"\nhorizon_end = 2026-01-21\n",
+        );
+        assert_eq!(child.json()["horizon_end"], "2026-01-21T00:00:00Z");
+    }
+
+    #[test]
+    fn extends_is_relative_to_the_child_folder_not_the_working_directory() {
+        let base = base();
+        let child = base
+            .sibling("kids/child")
+            .file("scenario.toml", "extends = \"../../base\"\n");
+        let elsewhere = base.sibling("elsewhere");
+        let out = run_in(
+            Some(&elsewhere.dir),
+            ["validate".as_ref(), child.dir.as_os_str()],
+        );
+        out.ok();
+        // And with a relative scenario path too.
+        run_in(Some(base.root()), ["validate", "kids/child"]).ok();
+    }
+
+    #[test]
+    fn parent_whatif_applies_before_child_files_replace_and_child_whatif_after() {
+        let base = base().file("scenario.toml", "[whatif]\ndemand_scale = 2\n");
+        // Inherits the parent's (scaled) demand.
+        let inherits = base
+            .sibling("inherits")
+            .file("scenario.toml", "extends = \"../base\"\n");
+        assert_eq!(inherits.json()["demand_tpm_max"], 200.0);
+        // Its own demand.csv replaces the parent's scaled table: not scaled.
+        let replaces = base
+            .sibling("replaces")
+            .file("scenario.toml", "extends = \"../base\"\n")
+            .file("demand.csv", DEMAND);
+        assert_eq!(replaces.json()["demand_tpm_max"], 100.0);
+        // The child's [whatif] applies after, on top of the parent's.
+        let scales = base.sibling("scales").file(
+            "scenario.toml",
+            "extends = \"../base\"\n[whatif]\ndemand_scale = 3\n",
+        );
+        assert_eq!(scales.json()["demand_tpm_max"], 600.0);
+        let scales_own = base.sibling("scales-own").file("demand.csv", DEMAND).file(
+            "scenario.toml",
+            "extends = \"../base\"\n[whatif]\ndemand_scale = 3\n",
+        );
+        assert_eq!(scales_own.json()["demand_tpm_max"], 300.0);
+    }
+
+    #[test]
+    fn parent_provider_filter_does_not_reach_a_child_capacity_file() {
+        let base = base().file("scenario.toml", "[whatif]\nexclude_providers = [\"gcp\"]\n");
+        let inherits = base
+            .sibling("inherits")
+            .file("scenario.toml", "extends = \"../base\"\n");
+        assert_eq!(
+            inherits.json()["providers"],
+            serde_json::json!(["aws", "azure"])
+        );
+        let replaces = base
+            .sibling("replaces")
+            .file("scenario.toml", "extends = \"../base\"\n")
+            .file("capacity.csv", "provider,capacity_tpm\ngcp,1\noracle,1\n");
+        assert_eq!(
+            replaces.json()["providers"],
+            serde_json::json!(["gcp", "oracle"])
+        );
+    }
+
+    #[test]
+    fn price_factors_multiply_across_levels() {
+        let base = base().file(
+            "scenario.toml",
+            "[[whatif.price]]\nprovider = \"aws\"\nfactor = 0.8\n",
+        );
+        let child = base.sibling("child").file(
+            "scenario.toml",
+            "extends = \"../base\"\n[[whatif.price]]\nprovider = \"aws\"\nfactor = 0.5\n[[whatif.price]]\nprovider = \"aws\"\nfactor = 0.5\n",
+        );
+        let l = child.load();
+        let k = tranche(&l, "aws-a");
+        assert!((k.cost_per_million_tokens - 0.2).abs() < 1e-12);
+        assert!((k.commit_cost_per_hour - 2.0).abs() < 1e-12);
+        assert_eq!(tranche(&l, "gcp-a").cost_per_million_tokens, 2.0);
+    }
+
+    #[test]
+    fn only_and_exclude_providers_both_apply() {
+        let s = base().file(
+            "scenario.toml",
+            "[whatif]\nonly_providers = [\"aws\", \"gcp\"]\nexclude_providers = [\"gcp\"]\n",
+        );
+        let j = s.json();
+        assert_eq!(j["providers"], serde_json::json!(["aws"]));
+        assert_eq!(j["tranches"], 1);
+    }
+
+    #[test]
+    fn provider_filters_also_drop_outages() {
+        let s = base()
+            .file(
+                "outages.csv",
+                "provider,start,end\ngcp,2026-01-01,2026-01-02\naws,2026-01-01,2026-01-02\n",
+            )
+            .file("scenario.toml", "[whatif]\nexclude_providers = [\"gcp\"]\n");
+        let l = s.load();
+        assert_eq!(l.scenario.outages.len(), 1);
+        assert_eq!(l.scenario.outages[0].provider, "aws");
+    }
+
+    #[test]
+    fn delay_moves_start_keeps_end_and_empty_start_is_horizon_start() {
+        let s = base().file(
+            "scenario.toml",
+            "[[whatif.delay]]\nprovider = \"aws\"\ndays = 31\n[[whatif.delay]]\nprovider = \"gcp\"\ndays = 10.5\n",
+        );
+        let l = s.load();
+        let aws = tranche(&l, "aws-a");
+        assert_eq!(
+            aws.start,
+            Some(t("2026-02-01")),
+            "empty start = horizon start + days"
+        );
+        assert_eq!(aws.end, None);
+        let gcp = tranche(&l, "gcp-a");
+        assert_eq!(gcp.start, Some(t("2026-02-11T12:00")));
+        assert_eq!(gcp.end, Some(t("2026-06-01")), "end is left alone");
+        assert_eq!(
+            tranche(&l, "azure-a").start,
+            None,
+            "other providers untouched"
+        );
+    }
+
+    #[test]
+    fn delay_uses_the_horizon_of_the_scenario_whose_whatif_it_is() {
+        // The parent starts in January; the child has its own demand from March.
+        let base = base().file(
+            "scenario.toml",
+            "[[whatif.delay]]\nprovider = \"aws\"\ndays = 10\n",
+        );
+        let child = base
+            .sibling("child")
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n2026-03-01,1\n2026-04-01,1\n",
+            )
+            .file(
+                "scenario.toml",
+                "extends = \"../base\"\n[[whatif.delay]]\nprovider = \"azure\"\ndays = 10\n",
+            );
+        let l = child.load();
+        assert_eq!(
+            tranche(&l, "aws-a").start,
+            Some(t("2026-01-11")),
+            "the parent's delay counts from the parent's horizon start"
+        );
+        assert_eq!(
+            tranche(&l, "azure-a").start,
+            Some(t("2026-03-11")),
+            "the child's delay counts from the child's horizon start"
+        );
+    }
+
+    #[test]
+    fn delays_accumulate_across_levels() {
+        let base = base().file(
+            "scenario.toml",
+            "[[whatif.delay]]\nprovider = \"gcp\"\ndays = 1\n",
+        );
+        let child = base.sibling("child").file(
+            "scenario.toml",
+            "extends = \"../base\"\n[[whatif.delay]]\nprovider = \"gcp\"\ndays = 2\n",
+        );
+        assert_eq!(tranche(&child.load(), "gcp-a").start, Some(t("2026-02-04")));
+    }
+
+    #[test]
+    fn whatif_outage_is_added() {
+        let s = base().file(
+            "scenario.toml",
+            "[[whatif.outage]]\nprovider = \"aws\"\nregion = \"us\"\nstart = 2026-01-01\nend = \"2026-01-08\"\ncapacity_factor = 0.25\n",
+        );
+        let l = s.load();
+        let o = &l.scenario.outages[0];
+        assert_eq!(o.region.as_deref(), Some("us"));
+        assert_eq!((o.start, o.end), (t("2026-01-01"), t("2026-01-08")));
+        assert_eq!(o.capacity_factor, 0.25);
+    }
+
+    #[test]
+    fn child_with_only_scenario_toml_inherits_every_file() {
+        let base = base()
+            .file("routes.csv", "demand_region,supply_region\nus,eu\n")
+            .file(
+                "outages.csv",
+                "provider,start,end\naws,2026-01-01,2026-01-02\n",
+            );
+        let child = base
+            .sibling("child")
+            .file("scenario.toml", "extends = \"../base\"\n");
+        let j = child.json();
+        assert_eq!(j["routes"], 1);
+        assert_eq!(j["outages"], 1);
+        assert_eq!(j["tranches"], 3);
+    }
+
+    #[test]
+    fn unknown_provider_is_checked_against_the_inherited_scenario() {
+        let base = base();
+        let child = base.sibling("child").file(
+            "scenario.toml",
+            "extends = \"../base\"\n[[whatif.price]]\nprovider = \"oracle\"\nfactor = 2\n",
+        );
+        child.validate().rejects(&[
+            "child/scenario.toml:3: column 'whatif.price.provider':",
+            "'oracle'",
+        ]);
+    }
+}
