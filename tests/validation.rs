@@ -2023,3 +2023,262 @@ mod inheritance {
         ]);
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// 5. Warnings: legal but suspicious input loads, with a warning.
+// ---------------------------------------------------------------------------------------------
+
+mod warnings {
+    use super::*;
+
+    fn warnings(j: &serde_json::Value) -> Vec<String> {
+        j["warnings"]
+            .as_array()
+            .expect("warnings is a list")
+            .iter()
+            .map(|w| w.as_str().unwrap().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn duplicate_tranche_name() {
+        let j = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm\naws,a,1000\ngcp,b,1000\ngcp,a,1000\n",
+            )
+            .json();
+        let w = warnings(&j);
+        assert!(
+            w.iter().any(|w| w.contains("capacity.csv:4")
+                && w.contains("duplicate tranche name 'a'")
+                && w.contains("first at line 2")),
+            "{w:#?}"
+        );
+        assert_eq!(j["tranches"], 3, "both tranches are kept");
+    }
+
+    #[test]
+    fn default_names_that_clash_with_written_names() {
+        let l = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm\naws,,1\naws,aws/global/#1,1\n",
+            )
+            .load();
+        assert_eq!(l.warnings.len(), 1, "{:#?}", l.warnings);
+        assert!(l.warnings[0].to_string().contains("duplicate tranche name"));
+    }
+
+    #[test]
+    fn tranche_never_active() {
+        let j = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm,start,end\n\
+                 aws,live,1000,,\n\
+                 aws,past,1000,2025-01-01,2025-06-01\n\
+                 aws,future,1000,2026-03-01,\n\
+                 aws,mid-feb,1000,2026-01-15,2026-02-01\n",
+            )
+            .json();
+        let w = warnings(&j);
+        for name in ["past", "future", "mid-feb"] {
+            assert!(
+                w.iter()
+                    .any(|w| w.contains(&format!("'{name}'")) && w.contains("never active")),
+                "{name}: {w:#?}"
+            );
+        }
+        assert!(!w.iter().any(|w| w.contains("'live'")), "{w:#?}");
+        assert!(w.iter().any(|w| w.contains("capacity.csv:3")), "{w:#?}");
+    }
+
+    #[test]
+    fn delay_past_the_end_is_a_warning_not_an_error() {
+        let j = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm,start,end\naws,short,1000,2026-01-01,2026-02-15\n",
+            )
+            .file(
+                "scenario.toml",
+                "[[whatif.delay]]\nprovider = \"aws\"\ndays = 60\n",
+            )
+            .json();
+        let w = warnings(&j);
+        assert!(
+            w.iter()
+                .any(|w| w.contains("'short'") && w.contains("never active")),
+            "{w:#?}"
+        );
+    }
+
+    #[test]
+    fn capacity_below_demand_names_period_and_gap() {
+        let s = Scenario::valid().file(
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,500\n2026-02-01,3500\n2026-03-01,900\n",
+        );
+        let j = s.json();
+        let w = warnings(&j);
+        let short = w
+            .iter()
+            .find(|w| w.contains("below demand"))
+            .unwrap_or_else(|| panic!("{w:#?}"));
+        assert!(short.contains("1 of 3 periods"), "{short}");
+        assert!(short.contains("2026-02"), "names the period: {short}");
+        assert!(short.contains("by 2.5K"), "names the gap: {short}");
+        assert!(!short.contains("2026-01:"), "{short}");
+        // The text summary prints it as a warning, and exits 0.
+        let out = s.validate();
+        out.ok();
+        assert!(
+            out.stdout.contains("warning:") || out.stderr.contains("warning:"),
+            "{out:#?}"
+        );
+    }
+
+    #[test]
+    fn outages_count_against_capacity_in_the_shortfall_warning() {
+        let j = Scenario::valid()
+            .file(
+                "outages.csv",
+                "provider,start,end,capacity_factor\naws,2026-02-01,2026-02-02,0.05\n",
+            )
+            .json();
+        let w = warnings(&j);
+        assert!(
+            w.iter()
+                .any(|w| w.contains("2026-02") && w.contains("by 50")),
+            "{w:#?}"
+        );
+    }
+
+    #[test]
+    fn run_prints_warnings_on_stderr() {
+        let s = Scenario::valid().file(
+            "capacity.csv",
+            "provider,tranche,capacity_tpm\naws,a,1000\naws,a,1000\n",
+        );
+        let out_dir = s.root().join("out");
+        let out = run([
+            "run".as_ref(),
+            s.dir.as_os_str(),
+            "--out".as_ref(),
+            out_dir.as_os_str(),
+            "--no-charts".as_ref(),
+        ]);
+        out.ok();
+        assert!(
+            out.stderr.contains("warning:") && out.stderr.contains("duplicate tranche name"),
+            "{out:#?}"
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Outputs never land inside the scenario folder; failed runs write nothing.
+// ---------------------------------------------------------------------------------------------
+
+mod outputs {
+    use super::*;
+    use std::ffi::OsStr;
+
+    fn run_to(s: &Scenario, out: &std::path::Path) -> support::Out {
+        run([
+            OsStr::new("run"),
+            s.dir.as_os_str(),
+            OsStr::new("--out"),
+            out.as_os_str(),
+            OsStr::new("--no-charts"),
+        ])
+    }
+
+    #[test]
+    fn out_inside_the_scenario_folder_is_refused() {
+        let s = Scenario::valid().file("scenario.toml", "name = \"x\"\n");
+        let before = snapshot(&s.dir);
+        for out in [s.dir.join("out"), s.dir.clone(), s.dir.join("a/b/c")] {
+            run_to(&s, &out).rejects(&["inside the scenario folder"]);
+            assert_eq!(snapshot(&s.dir), before, "scenario folder changed");
+        }
+    }
+
+    #[test]
+    fn out_inside_the_scenario_folder_through_a_symlink_or_dotdot_is_refused() {
+        let s = Scenario::valid();
+        let before = snapshot(&s.dir);
+        let sneaky = s.root().join("elsewhere/../s/out");
+        std::fs::create_dir_all(s.root().join("elsewhere")).unwrap();
+        run_to(&s, &sneaky).rejects(&["inside the scenario folder"]);
+        #[cfg(unix)]
+        {
+            let link = s.root().join("link");
+            std::os::unix::fs::symlink(&s.dir, &link).unwrap();
+            run_to(&s, &link.join("out")).rejects(&["inside the scenario folder"]);
+        }
+        assert_eq!(snapshot(&s.dir), before, "scenario folder changed");
+    }
+
+    #[test]
+    fn relative_out_inside_the_scenario_folder_is_refused() {
+        let s = Scenario::valid();
+        let before = snapshot(&s.dir);
+        run_in(Some(&s.dir), ["run", ".", "--out", "out", "--no-charts"])
+            .rejects(&["inside the scenario folder"]);
+        // The default output folder, output/<name>/, is relative to the working directory.
+        run_in(Some(&s.dir), ["run", ".", "--no-charts"]).rejects(&["inside the scenario folder"]);
+        assert_eq!(snapshot(&s.dir), before, "scenario folder changed");
+    }
+
+    #[test]
+    fn a_successful_run_writes_outside() {
+        let s = Scenario::valid();
+        let before = snapshot(&s.dir);
+        let out = s.root().join("result");
+        run_to(&s, &out).ok();
+        for f in ["summary.json", "allocation.csv", "commitments.csv"] {
+            assert!(out.join(f).is_file(), "{f} missing");
+        }
+        assert_eq!(snapshot(&s.dir), before, "scenario folder changed");
+    }
+
+    #[test]
+    fn a_failed_run_writes_no_output_folder() {
+        let s = Scenario::valid().file("capacity.csv", "provider,capacity_tpm\naws,-1\n");
+        let out = s.root().join("result");
+        run_to(&s, &out).rejects(&["s/capacity.csv:2: column 'capacity_tpm':"]);
+        assert!(!out.exists(), "a failed run created {}", out.display());
+        // Nor the default output/<name>/ under the working directory.
+        let cwd = s.sibling("cwd");
+        run_in(
+            Some(&cwd.dir),
+            [
+                OsStr::new("run"),
+                s.dir.as_os_str(),
+                OsStr::new("--no-charts"),
+            ],
+        )
+        .rejects(&[]);
+        assert!(
+            std::fs::read_dir(&cwd.dir).unwrap().next().is_none(),
+            "a failed run wrote into the working directory"
+        );
+    }
+
+    #[test]
+    fn a_failed_run_leaves_an_existing_output_folder_alone() {
+        let s = Scenario::valid();
+        let out = s.root().join("result");
+        run_to(&s, &out).ok();
+        let before = snapshot(&out);
+        let s2 = s.sibling("broken").file("demand.csv", "period\n");
+        run_to(&s2, &out).rejects(&[]);
+        assert_eq!(
+            snapshot(&out),
+            before,
+            "a failed run touched the output folder"
+        );
+    }
+}
