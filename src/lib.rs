@@ -16,6 +16,6 @@ pub mod model;
 pub mod pipeline;
 pub mod plan;
 pub mod scenario;
+pub mod synthetic;
 pub mod validate;
 pub mod whatif;
-pub mod synthetic;

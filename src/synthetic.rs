@@ -29,14 +29,28 @@ pub struct Spec {
 }
 
 const REGIONS: [&str; 6] = ["us", "eu", "apac", "latam", "me", "africa"];
-const PROVIDERS: [&str; 8] = ["aws", "azure", "gcp", "oracle", "lambda", "nebius", "coreweave", "onprem"];
+const PROVIDERS: [&str; 8] = [
+    "aws",
+    "azure",
+    "gcp",
+    "oracle",
+    "lambda",
+    "nebius",
+    "coreweave",
+    "onprem",
+];
 
 /// Writes demand.csv, capacity.csv, routes.csv and scenario.toml into `dir`.
 pub fn write(dir: &Path, spec: &Spec) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
-    let start = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid date");
+    let start = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .expect("valid date");
     let at = |i: usize| match spec.step {
-        Step::Month => start.checked_add_months(Months::new(i as u32)).expect("in range"),
+        Step::Month => start
+            .checked_add_months(Months::new(i as u32))
+            .expect("in range"),
         Step::Day => start + Duration::days(i as i64),
         Step::Hour => start + Duration::hours(i as i64),
     };
@@ -57,7 +71,12 @@ pub fn write(dir: &Path, spec: &Spec) -> std::io::Result<()> {
             let base = 15e9 * [0.55, 0.25, 0.2, 0.1, 0.05, 0.05][r];
             for (workload, share) in [("chat", 0.45), ("api", 0.4), ("batch", 0.15)] {
                 let tpm = (base * share * growth * cycle).round();
-                writeln!(demand, "{},{region},{workload},{tpm}", t.format("%Y-%m-%dT%H:%M:%SZ")).expect("string");
+                writeln!(
+                    demand,
+                    "{},{region},{workload},{tpm}",
+                    t.format("%Y-%m-%dT%H:%M:%SZ")
+                )
+                .expect("string");
             }
         }
     }
@@ -66,19 +85,28 @@ pub fn write(dir: &Path, spec: &Spec) -> std::io::Result<()> {
     );
     let horizon_hours = (at(spec.periods) - start).num_hours().max(1) as f64;
     for (r, region) in regions.iter().enumerate() {
-        let regional_peak = 15e9 * [0.55, 0.25, 0.2, 0.1, 0.05, 0.05][r] * 1.05f64.powf(horizon_hours / 730.0) * 1.3;
+        let regional_peak = 15e9
+            * [0.55, 0.25, 0.2, 0.1, 0.05, 0.05][r]
+            * 1.05f64.powf(horizon_hours / 730.0)
+            * 1.3;
         for j in 0..spec.tranches_per_region {
             let provider = providers[(r + j) % providers.len()];
             let cap = (regional_peak / spec.tranches_per_region as f64 * 1.2).round();
             let kind = j % 3;
             // Reserved ($0.6–1.6/M at full use), on-demand ($1.2–3.9/M), late-arriving reserved.
             let (usage, commit, tranche_start) = match kind {
-                0 => (0.01, cap * 60.0 / 1e6 * (0.6 + 0.1 * j as f64), String::new()),
+                0 => (
+                    0.01,
+                    cap * 60.0 / 1e6 * (0.6 + 0.1 * j as f64),
+                    String::new(),
+                ),
                 1 => (1.2 + 0.3 * j as f64, 0.0, String::new()),
                 _ => (
                     0.01,
                     cap * 60.0 / 1e6 * (0.5 + 0.1 * j as f64),
-                    at(spec.periods / 3).format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                    at(spec.periods / 3)
+                        .format("%Y-%m-%dT%H:%M:%SZ")
+                        .to_string(),
                 ),
             };
             writeln!(

@@ -25,6 +25,8 @@ pub struct Delay {
 pub struct PriceChange {
     pub provider: NamedProvider,
     pub factor: f64,
+    /// Where the factor was written.
+    pub location: Location,
 }
 
 /// `[[whatif.outage]]`: an outage added to the scenario.
@@ -37,7 +39,8 @@ pub struct OutageChange {
 /// The validated `[whatif]` table of one scenario.toml.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WhatIf {
-    pub demand_scale: Option<f64>,
+    /// The demand factor and where it was written.
+    pub demand_scale: Option<(f64, Location)>,
     pub only_providers: Option<Vec<NamedProvider>>,
     pub exclude_providers: Vec<NamedProvider>,
     pub delays: Vec<Delay>,
@@ -86,12 +89,27 @@ pub fn apply(scenario: Scenario, whatif: &WhatIf) -> Result<Scenario> {
     }
     for p in &whatif.prices {
         s = scale_prices(s, &p.provider.name, p.factor);
+        let finite = |t: &crate::scenario::Tranche| {
+            t.cost_per_million_tokens.is_finite() && t.commit_cost_per_hour.is_finite()
+        };
+        if !s.tranches.iter().all(finite) {
+            return Err(crate::error::Error::input(
+                p.location.clone(),
+                "the factor makes a price too large to be a finite number",
+            ));
+        }
     }
     for o in &whatif.outages {
         s = add_outage(s, o.outage.clone());
     }
-    if let Some(f) = whatif.demand_scale {
-        s = scale_demand(s, f);
+    if let Some((f, location)) = &whatif.demand_scale {
+        s = scale_demand(s, *f);
+        if !s.demand.iter().all(|d| d.tokens_per_minute.is_finite()) {
+            return Err(crate::error::Error::input(
+                location.clone(),
+                "the factor makes demand too large to be a finite number",
+            ));
+        }
     }
     if let Some(only) = &whatif.only_providers {
         let keep: Vec<String> = only.iter().map(|n| n.name.clone()).collect();
@@ -140,7 +158,11 @@ pub fn delay(
 ) -> Scenario {
     let shift = Duration::milliseconds((days * 86_400_000.0).round() as i64);
     for t in s.tranches.iter_mut().filter(|t| t.provider == provider) {
-        t.start = t.start.or(horizon_start).map(|start| start + shift);
+        t.start = t.start.or(horizon_start).map(|start| {
+            start
+                .checked_add_signed(shift)
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+        });
     }
     s
 }

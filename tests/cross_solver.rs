@@ -10,18 +10,36 @@ use common::rel;
 fn agree(folder: &std::path::Path, solvers: &[SolverKind]) {
     let objectives: Vec<(SolverKind, f64)> = solvers
         .iter()
-        .map(|&s| (s, capplan::pipeline::run(folder, s).unwrap().report.summary.objective))
+        .map(|&s| {
+            (
+                s,
+                capplan::pipeline::run(folder, s)
+                    .unwrap()
+                    .report
+                    .summary
+                    .objective,
+            )
+        })
         .collect();
     let (s0, o0) = objectives[0];
     assert!(o0 > 1e6, "a real-magnitude objective, got {o0}");
     for &(s, o) in &objectives[1..] {
-        assert!(rel(o, o0) < 1e-6, "{}: {o} vs {}: {o0} (rel {:e})", s.name(), s0.name(), rel(o, o0));
+        assert!(
+            rel(o, o0) < 1e-6,
+            "{}: {o} vs {}: {o0} (rel {:e})",
+            s.name(),
+            s0.name(),
+            rel(o, o0)
+        );
     }
 }
 
 #[test]
 fn bundled_frontier_scenario_agrees_across_backends() {
-    agree(std::path::Path::new("scenarios/frontier-2026"), &SolverKind::available());
+    agree(
+        std::path::Path::new("scenarios/frontier-2026"),
+        &SolverKind::available(),
+    );
 }
 
 #[test]

@@ -12,7 +12,11 @@ fn solve_all(folder: &std::path::Path, expected: f64, check: impl Fn(&Outcome)) 
     for solver in SolverKind::available() {
         let out = run(folder, solver).unwrap_or_else(|e| panic!("{}: {e}", solver.name()));
         let got = out.report.summary.objective;
-        assert!(rel(got, expected) < 1e-7, "{}: objective {got}, expected {expected}", solver.name());
+        assert!(
+            rel(got, expected) < 1e-7,
+            "{}: objective {got}, expected {expected}",
+            solver.name()
+        );
         check(&out);
     }
 }
@@ -22,11 +26,22 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 fn provider_served_tokens(out: &Outcome, provider: &str) -> f64 {
-    out.report.summary.providers.iter().find(|p| p.provider == provider).map(|p| p.served_tokens).unwrap_or(0.0)
+    out.report
+        .summary
+        .providers
+        .iter()
+        .find(|p| p.provider == provider)
+        .map(|p| p.served_tokens)
+        .unwrap_or(0.0)
 }
 
 fn reserved_fraction(out: &Outcome, tranche: &str) -> f64 {
-    out.report.commitments.iter().find(|c| c.tranche == tranche).unwrap().reserved_fraction
+    out.report
+        .commitments
+        .iter()
+        .find(|c| c.tranche == tranche)
+        .unwrap()
+        .reserved_fraction
 }
 
 /// One hour, one region.
@@ -56,7 +71,10 @@ fn reservation_worth_buying_against_on_demand() {
     // Two days of 1M tok/min = 2880M tokens. Reserved: $30/h over 48 h = $1440 for the full 1M
     // ($0.50/M at full use); on-demand $1/M = $2880. Reserve fully: $1440.
     let f = Folder::new()
-        .file("demand.csv", "period,tokens_per_minute\n2026-01-01,1M\n2026-01-02,1M\n")
+        .file(
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,1M\n2026-01-02,1M\n",
+        )
         .file(
             "capacity.csv",
             "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\n\
@@ -73,7 +91,10 @@ fn reservation_worth_buying_against_on_demand() {
 fn reservation_not_worth_buying() {
     // Same as above with $100/h: $4800 for the reservation against $2880 on demand. Reserve nothing.
     let f = Folder::new()
-        .file("demand.csv", "period,tokens_per_minute\n2026-01-01,1M\n2026-01-02,1M\n")
+        .file(
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,1M\n2026-01-02,1M\n",
+        )
         .file(
             "capacity.csv",
             "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\n\
@@ -94,7 +115,10 @@ fn partial_reservation_for_the_base_load() {
     // base 1M reserved (z = 0.5): commit $1440; the day-1 peak 1M costs $1440 either way.
     // Objective = 1440 + 1440 = $2880.
     let f = Folder::new()
-        .file("demand.csv", "period,tokens_per_minute\n2026-01-01,2M\n2026-01-02,1M\n")
+        .file(
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,2M\n2026-01-02,1M\n",
+        )
         .file(
             "capacity.csv",
             "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\n\
@@ -111,9 +135,18 @@ fn shortfall_pays_the_penalty() {
     // Demand 2M, capacity 1M at $1/M, penalty $100/M, 60 min: usage $60, unserved 1M × 60 min =
     // 60M tokens × $100 = $6000. Objective $6060, cost $60.
     let f = Folder::new()
-        .file("demand.csv", "period,region,tokens_per_minute\n2026-01-01,eu,2M\n")
-        .file("capacity.csv", "provider,region,capacity_tpm,cost_per_million_tokens\na,eu,1M,1\n")
-        .file("scenario.toml", "horizon_end = \"2026-01-01T01:00\"\n[policy]\nunserved_penalty = 100\n");
+        .file(
+            "demand.csv",
+            "period,region,tokens_per_minute\n2026-01-01,eu,2M\n",
+        )
+        .file(
+            "capacity.csv",
+            "provider,region,capacity_tpm,cost_per_million_tokens\na,eu,1M,1\n",
+        )
+        .file(
+            "scenario.toml",
+            "horizon_end = \"2026-01-01T01:00\"\n[policy]\nunserved_penalty = 100\n",
+        );
     solve_all(f.path(), 6060.0, |o| {
         assert!(close(o.report.summary.cost, 60.0));
         assert!(close(o.report.summary.unserved_tokens, 60e6));
@@ -148,7 +181,9 @@ fn tranche_window_ending_mid_horizon() {
             "capacity.csv",
             "provider,end,capacity_tpm,cost_per_million_tokens\ncheap,2026-01-02,1M,1\nother,,1M,3\n",
         );
-    solve_all(f.path(), 5760.0, |o| assert!(close(provider_served_tokens(o, "cheap"), 1440e6)));
+    solve_all(f.path(), 5760.0, |o| {
+        assert!(close(provider_served_tokens(o, "cheap"), 1440e6))
+    });
 }
 
 #[test]
@@ -199,7 +234,9 @@ fn without_routes_regions_do_not_mix_except_global() {
             "provider,region,capacity_tpm,cost_per_million_tokens\nlocal,eu,0.5M,2\nfar,us,5M,1\nanywhere,,5M,4\n",
         )
         .file("scenario.toml", ONE_HOUR);
-    solve_all(f.path(), 180.0, |o| assert_eq!(provider_served_tokens(o, "far"), 0.0));
+    solve_all(f.path(), 180.0, |o| {
+        assert_eq!(provider_served_tokens(o, "far"), 0.0)
+    });
 }
 
 #[test]
@@ -208,10 +245,22 @@ fn binding_share_cap() {
     // Per minute 6 + 8 = $14 → $840 per hour.
     let f = Folder::new()
         .file("demand.csv", "period,tokens_per_minute\n2026-01-01,10M\n")
-        .file("capacity.csv", "provider,capacity_tpm,cost_per_million_tokens\na,10M,1\nb,10M,2\n")
-        .file("scenario.toml", "horizon_end = \"2026-01-01T01:00\"\n[policy]\nmax_provider_share = 0.6\n");
+        .file(
+            "capacity.csv",
+            "provider,capacity_tpm,cost_per_million_tokens\na,10M,1\nb,10M,2\n",
+        )
+        .file(
+            "scenario.toml",
+            "horizon_end = \"2026-01-01T01:00\"\n[policy]\nmax_provider_share = 0.6\n",
+        );
     solve_all(f.path(), 840.0, |o| {
-        let a = o.report.summary.providers.iter().find(|p| p.provider == "a").unwrap();
+        let a = o
+            .report
+            .summary
+            .providers
+            .iter()
+            .find(|p| p.provider == "a")
+            .unwrap();
         assert!(close(a.peak_share, 0.6));
     });
 }
@@ -255,13 +304,20 @@ fn n_minus_one_with_partial_coverage_and_shortfall() {
             .file("scenario.toml", toml)
     };
     let f = make("horizon_end = \"2026-01-01T01:00\"\n[policy]\nsurvive_provider_loss = true\nloss_coverage = 0.5\n");
-    solve_all(f.path(), 20.0, |o| assert!(close(reserved_fraction(o, "tb"), 0.5)));
+    solve_all(f.path(), 20.0, |o| {
+        assert!(close(reserved_fraction(o, "tb"), 0.5))
+    });
     let f = make(
         "horizon_end = \"2026-01-01T01:00\"\n[policy]\nsurvive_provider_loss = true\nloss_coverage = 0.5\nresilience_penalty = 0.1\n",
     );
     solve_all(f.path(), 13.0, |o| {
         assert!(close(o.report.summary.resilience_shortfall_tokens, 30e6));
-        let row = o.report.shortfalls.iter().find(|r| r.lost_provider == "a").unwrap();
+        let row = o
+            .report
+            .shortfalls
+            .iter()
+            .find(|r| r.lost_provider == "a")
+            .unwrap();
         assert!(close(row.tokens_per_minute, 0.5e6));
     });
 }
@@ -271,9 +327,18 @@ fn outage_window_cuts_capacity() {
     // Two days of 1M. a $1/M, b $3/M, 1M each. a at 25% on day 2.
     // Day 1: $1 × 1440 = 1440. Day 2: (0.25 × 1 + 0.75 × 3) × 1440 = 3600. Total $5040.
     let f = Folder::new()
-        .file("demand.csv", "period,tokens_per_minute\n2026-01-01,1M\n2026-01-02,1M\n")
-        .file("capacity.csv", "provider,capacity_tpm,cost_per_million_tokens\na,1M,1\nb,1M,3\n")
-        .file("outages.csv", "provider,start,end,capacity_factor\na,2026-01-02,2026-01-03,0.25\n");
+        .file(
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,1M\n2026-01-02,1M\n",
+        )
+        .file(
+            "capacity.csv",
+            "provider,capacity_tpm,cost_per_million_tokens\na,1M,1\nb,1M,3\n",
+        )
+        .file(
+            "outages.csv",
+            "provider,start,end,capacity_factor\na,2026-01-02,2026-01-03,0.25\n",
+        );
     solve_all(f.path(), 5040.0, |_| {});
 }
 
@@ -296,16 +361,27 @@ fn what_if_via_extends() {
     // 6M = b 1M at $2 + c 5M at $3 = $17 per minute → $1020 per hour.
     // Grandchild: c's prices ×0.5 → b 1M at $2 + c 5M at $1.5 = $9.5 → $570.
     let f = Folder::new()
-        .file("base/demand.csv", "period,tokens_per_minute\n2026-01-01,3M\n")
-        .file("base/capacity.csv", "provider,capacity_tpm,cost_per_million_tokens\na,1M,1\nb,1M,2\nc,5M,3\n")
+        .file(
+            "base/demand.csv",
+            "period,tokens_per_minute\n2026-01-01,3M\n",
+        )
+        .file(
+            "base/capacity.csv",
+            "provider,capacity_tpm,cost_per_million_tokens\na,1M,1\nb,1M,2\nc,5M,3\n",
+        )
         .file("base/scenario.toml", ONE_HOUR)
         .file(
             "child/scenario.toml",
             "extends = \"../base\"\n[whatif]\ndemand_scale = 2\nexclude_providers = [\"a\"]\n",
         )
-        .file("grandchild/scenario.toml", "extends = \"../child\"\n[[whatif.price]]\nprovider = \"c\"\nfactor = 0.5\n");
+        .file(
+            "grandchild/scenario.toml",
+            "extends = \"../child\"\n[[whatif.price]]\nprovider = \"c\"\nfactor = 0.5\n",
+        );
     solve_all(&f.sub("base"), 360.0, |_| {});
-    solve_all(&f.sub("child"), 1020.0, |o| assert_eq!(o.scenario.name, "child"));
+    solve_all(&f.sub("child"), 1020.0, |o| {
+        assert_eq!(o.scenario.name, "child")
+    });
     solve_all(&f.sub("grandchild"), 570.0, |_| {});
 }
 
@@ -313,9 +389,18 @@ fn what_if_via_extends() {
 fn delayed_capacity_via_what_if() {
     // The cheap tranche arrives a day late: the late-window case again, $5760.
     let f = Folder::new()
-        .file("demand.csv", "period,tokens_per_minute\n2026-01-01,1M\n2026-01-02,1M\n")
-        .file("capacity.csv", "provider,capacity_tpm,cost_per_million_tokens\nlate,1M,1\nearly,1M,3\n")
-        .file("scenario.toml", "[[whatif.delay]]\nprovider = \"late\"\ndays = 1\n");
+        .file(
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,1M\n2026-01-02,1M\n",
+        )
+        .file(
+            "capacity.csv",
+            "provider,capacity_tpm,cost_per_million_tokens\nlate,1M,1\nearly,1M,3\n",
+        )
+        .file(
+            "scenario.toml",
+            "[[whatif.delay]]\nprovider = \"late\"\ndays = 1\n",
+        );
     solve_all(f.path(), 5760.0, |_| {});
 }
 
@@ -323,9 +408,18 @@ fn delayed_capacity_via_what_if() {
 fn workloads_are_split_in_proportion_to_demand() {
     // chat 3M and batch 1M in one region, one $1/M tranche of 2M: half of each is served.
     let f = Folder::new()
-        .file("demand.csv", "period,workload,tokens_per_minute\n2026-01-01,chat,3M\n2026-01-01,batch,1M\n")
-        .file("capacity.csv", "provider,capacity_tpm,cost_per_million_tokens\na,2M,1\n")
-        .file("scenario.toml", "horizon_end = \"2026-01-01T01:00\"\n[policy]\nunserved_penalty = 10\n");
+        .file(
+            "demand.csv",
+            "period,workload,tokens_per_minute\n2026-01-01,chat,3M\n2026-01-01,batch,1M\n",
+        )
+        .file(
+            "capacity.csv",
+            "provider,capacity_tpm,cost_per_million_tokens\na,2M,1\n",
+        )
+        .file(
+            "scenario.toml",
+            "horizon_end = \"2026-01-01T01:00\"\n[policy]\nunserved_penalty = 10\n",
+        );
     // $1 × 2M × 60 + $10 × 2M × 60 = 120 + 1200.
     solve_all(f.path(), 1320.0, |o| {
         let rows = &o.report.charts.allocation;

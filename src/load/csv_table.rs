@@ -261,12 +261,21 @@ pub fn list(names: &[&str]) -> String {
 /// The accepted name closest to a typo, when it is close enough to be a likely typo.
 pub fn closest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
-    accepted
+    let by_spelling = accepted
         .iter()
         .map(|c| (edit_distance(&lower, c), *c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))
         .min()
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    // Shortened names: every word of the typo is a word of the accepted name (`max_share`).
+    let words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
+    let by_words = || {
+        accepted
+            .iter()
+            .copied()
+            .find(|c| words.len() >= 2 && words.iter().all(|w| c.split('_').any(|cw| cw == *w)))
+    };
+    by_spelling.or_else(by_words)
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

@@ -93,20 +93,24 @@ fn load_layer(
     }
     stack.push(canonical.clone());
 
+    // Every file of this folder is read before failing, so one run reports all of them.
+    let mut errors = Vec::new();
     let toml_path = folder.join("scenario.toml");
     let settings = if toml_path.is_file() {
-        toml_file::read_settings(&toml_path)?
+        keep(&mut errors, folder, toml_file::read_settings(&toml_path)).unwrap_or_default()
     } else {
         Settings::default()
     };
     let parent = match &settings.extends {
-        Some((rel, loc)) => Some(load_layer(&folder.join(rel), stack, warnings, Some(loc))?),
+        Some((rel, loc)) => keep(
+            &mut errors,
+            folder,
+            load_layer(&folder.join(rel), stack, warnings, Some(loc)),
+        ),
         None => None,
     };
     stack.pop();
 
-    // Every file of this folder is read before failing, so one run reports all of them.
-    let mut errors = Vec::new();
     let file = |name: &str| Some(folder.join(name)).filter(|p| p.is_file());
     let demand: Option<Option<Vec<Demand>>> =
         file("demand.csv").map(|p| keep(&mut errors, folder, files::read_demand(&p)));
@@ -116,9 +120,7 @@ fn load_layer(
         file("routes.csv").map(|p| keep(&mut errors, folder, files::read_routes(&p, warnings)));
     let outages: Option<Option<Vec<Outage>>> =
         file("outages.csv").map(|p| keep(&mut errors, folder, files::read_outages(&p)));
-    if !errors.is_empty() {
-        return Err(Error::Input(errors));
-    }
+    let extends_failed = settings.extends.is_some() && parent.is_none();
     let (p_demand, p_tranches, p_routes, p_outages, p_horizon, p_policy) = match parent {
         Some(l) => (
             Some(l.scenario.demand),
@@ -137,20 +139,28 @@ fn load_layer(
             PolicySettings::default(),
         ),
     };
-    let missing = |name: &str| {
-        Error::input(
-            Location::file(folder.join(name)),
-            "required file is missing (and no scenario this one extends provides it)",
-        )
+    // A required file is missing only when neither this folder nor a working parent has it.
+    let mut missing = |name: &str, have: bool| {
+        if !have && !extends_failed {
+            errors.push(Diagnostic::new(
+                Location::file(folder.join(name)),
+                "required file is missing (and no scenario this one extends provides it)",
+            ));
+        }
     };
-    let demand = match demand {
-        Some(d) => d.expect("errors returned above"),
-        None => p_demand.ok_or_else(|| missing("demand.csv"))?,
-    };
-    let tranches = match tranches {
-        Some(t) => t.expect("errors returned above"),
-        None => p_tranches.ok_or_else(|| missing("capacity.csv"))?,
-    };
+    missing("demand.csv", demand.is_some() || p_demand.is_some());
+    missing("capacity.csv", tranches.is_some() || p_tranches.is_some());
+    if !errors.is_empty() {
+        return Err(Error::Input(errors));
+    }
+    let demand = demand
+        .map(|d| d.expect("errors returned above"))
+        .or(p_demand)
+        .expect("checked above");
+    let tranches = tranches
+        .map(|t| t.expect("errors returned above"))
+        .or(p_tranches)
+        .expect("checked above");
     let routes = match routes {
         Some(r) => r,
         None => p_routes,
@@ -196,7 +206,12 @@ fn keep<T>(errors: &mut Vec<Diagnostic>, folder: &Path, r: Result<T>) -> Option<
             None
         }
         Err(e) => {
-            errors.push(Diagnostic::new(Location::file(folder), e.to_string()));
+            let message = e.to_string();
+            let message = message
+                .strip_prefix("error: ")
+                .unwrap_or(&message)
+                .to_string();
+            errors.push(Diagnostic::new(Location::file(folder), message));
             None
         }
     }
@@ -253,7 +268,12 @@ pub fn time_grid(
         }
         None => {
             let prev = starts[starts.len() - 2];
-            next_like(prev, last)
+            next_like(prev, last).ok_or_else(|| {
+                Error::input(
+                    Location::file(folder.join("demand.csv")),
+                    "the last period would end beyond the year 262143; expected periods closer together or a horizon_end",
+                )
+            })?
         }
     };
     let mut periods = Vec::with_capacity(starts.len());
@@ -267,18 +287,18 @@ pub fn time_grid(
 
 /// The instant one step after `last`, where the step is `last - prev`: whole calendar months when
 /// that step is whole calendar months, else the same duration.
-fn next_like(prev: DateTime<Utc>, last: DateTime<Utc>) -> DateTime<Utc> {
+fn next_like(prev: DateTime<Utc>, last: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let months =
         (last.year() * 12 + last.month0() as i32) - (prev.year() * 12 + prev.month0() as i32);
     if months >= 1 {
         let m = Months::new(months as u32);
         if prev.checked_add_months(m) == Some(last) {
             if let Some(next) = last.checked_add_months(m) {
-                return next;
+                return Some(next);
             }
         }
     }
-    last + (last - prev)
+    last.checked_add_signed(last - prev)
 }
 
 #[cfg(test)]

@@ -12,6 +12,9 @@ use crate::scenario::Outage;
 use crate::units::{check_fraction, parse_time, TIME_FORMS};
 use crate::whatif::{Delay, NamedProvider, OutageChange, PriceChange, WhatIf};
 
+/// Longest `[[whatif.delay]]`, days: far beyond any plan, well inside chrono's range.
+const MAX_DELAY_DAYS: f64 = 1_000_000.0;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawToml {
@@ -125,6 +128,7 @@ pub fn read_settings(path: &Path) -> Result<Settings> {
 /// Parses scenario.toml text (see `read_settings`).
 pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    unknown_keys(path, text)?;
     let raw: RawToml = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
         let message = e.message().trim().replace('\n', " ");
@@ -176,6 +180,128 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
         s.whatif = c.whatif(w);
     }
     c.diags.finish(s)
+}
+
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "extends",
+    "horizon_end",
+    "policy",
+    "whatif",
+];
+const POLICY_KEYS: &[&str] = &[
+    "unserved_penalty",
+    "max_provider_share",
+    "survive_provider_loss",
+    "loss_coverage",
+    "resilience_penalty",
+];
+const WHATIF_KEYS: &[&str] = &[
+    "demand_scale",
+    "only_providers",
+    "exclude_providers",
+    "delay",
+    "price",
+    "outage",
+];
+const DELAY_KEYS: &[&str] = &["provider", "days"];
+const PRICE_KEYS: &[&str] = &["provider", "factor"];
+const OUTAGE_KEYS: &[&str] = &["provider", "region", "start", "end", "capacity_factor"];
+
+/// Reports every unknown key of the file at once, like unknown CSV columns: its line, its dotted
+/// name, the closest accepted key and the accepted list. Syntax errors are left to the typed pass.
+fn unknown_keys(path: &Path, text: &str) -> Result<()> {
+    let Ok(table) = toml::from_str::<toml::Table>(text) else {
+        return Ok(());
+    };
+    let mut diags = Diagnostics::default();
+    let mut check = |table: &toml::Table, accepted: &[&str], section: &str, occurrence: usize| {
+        for key in table.keys() {
+            if accepted.contains(&key.as_str()) {
+                continue;
+            }
+            let dotted = if section.is_empty() {
+                key.clone()
+            } else {
+                format!("{section}.{key}")
+            };
+            let hint = super::csv_table::closest(key, accepted)
+                .map(|c| format!(" (did you mean '{c}'?)"))
+                .unwrap_or_default();
+            let place = if section.is_empty() {
+                "at the top level".to_string()
+            } else {
+                format!("in [{section}]")
+            };
+            diags.push(
+                Location::at(
+                    path,
+                    key_line(text, section, occurrence, key),
+                    Some(&dotted),
+                ),
+                format!(
+                    "unknown key{hint}; accepted keys {place} are {}",
+                    super::csv_table::list(accepted)
+                ),
+            );
+        }
+    };
+    check(&table, TOP_KEYS, "", 0);
+    if let Some(Value::Table(p)) = table.get("policy") {
+        check(p, POLICY_KEYS, "policy", 0);
+    }
+    if let Some(Value::Table(w)) = table.get("whatif") {
+        check(w, WHATIF_KEYS, "whatif", 0);
+        for (name, accepted) in [
+            ("delay", DELAY_KEYS),
+            ("price", PRICE_KEYS),
+            ("outage", OUTAGE_KEYS),
+        ] {
+            if let Some(Value::Array(items)) = w.get(name) {
+                for (i, item) in items.iter().enumerate() {
+                    if let Value::Table(t) = item {
+                        check(t, accepted, &format!("whatif.{name}"), i);
+                    }
+                }
+            }
+        }
+    }
+    diags.finish(())
+}
+
+/// The line where `key` is written inside the `occurrence`-th header of `section` (top level when
+/// empty); the header's line when the key cannot be found (dotted or inline forms).
+fn key_line(text: &str, section: &str, occurrence: usize, key: &str) -> u64 {
+    let header = |line: &str| {
+        let l = line.trim();
+        l.starts_with('[')
+            .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
+    };
+    let mut in_section = section.is_empty();
+    let mut seen = 0usize;
+    let mut section_line = 1u64;
+    for (i, line) in text.lines().enumerate() {
+        if let Some(h) = header(line) {
+            in_section = false;
+            if h == section {
+                if seen == occurrence {
+                    in_section = true;
+                    section_line = i as u64 + 1;
+                }
+                seen += 1;
+            }
+            continue;
+        }
+        if in_section {
+            let l = line.trim_start();
+            let name = l.split('=').next().unwrap_or("").trim().trim_matches('"');
+            if l.contains('=') && name == key {
+                return i as u64 + 1;
+            }
+        }
+    }
+    section_line
 }
 
 /// 1-based line of a byte offset.
@@ -244,6 +370,18 @@ impl Checker<'_> {
                 key,
                 format!("expected a non-negative number, found {x}"),
             );
+        }
+        Some(x)
+    }
+
+    /// A non-negative number no larger than `max`.
+    fn bounded(&mut self, v: Spanned<Value>, key: &str, max: f64) -> Option<f64> {
+        let loc = self.loc(&v, key);
+        let x = self.number(v, key)?;
+        if x > max {
+            self.diags
+                .push(loc, format!("expected at most {max}, found {x}"));
+            return None;
         }
         Some(x)
     }
@@ -335,9 +473,10 @@ impl Checker<'_> {
 
     fn whatif(&mut self, w: RawWhatIf) -> WhatIf {
         let mut out = WhatIf {
-            demand_scale: w
-                .demand_scale
-                .and_then(|v| self.number(v, "whatif.demand_scale")),
+            demand_scale: w.demand_scale.and_then(|v| {
+                let loc = self.loc(&v, "whatif.demand_scale");
+                self.number(v, "whatif.demand_scale").map(|x| (x, loc))
+            }),
             only_providers: w
                 .only_providers
                 .and_then(|v| self.providers(v, "whatif.only_providers")),
@@ -349,16 +488,21 @@ impl Checker<'_> {
         };
         for d in w.delay.unwrap_or_default() {
             let provider = self.provider(d.provider, "whatif.delay.provider");
-            let days = self.number(d.days, "whatif.delay.days");
+            let days = self.bounded(d.days, "whatif.delay.days", MAX_DELAY_DAYS);
             if let (Some(provider), Some(days)) = (provider, days) {
                 out.delays.push(Delay { provider, days });
             }
         }
         for p in w.price.unwrap_or_default() {
             let provider = self.provider(p.provider, "whatif.price.provider");
+            let location = self.loc(&p.factor, "whatif.price.factor");
             let factor = self.number(p.factor, "whatif.price.factor");
             if let (Some(provider), Some(factor)) = (provider, factor) {
-                out.prices.push(PriceChange { provider, factor });
+                out.prices.push(PriceChange {
+                    provider,
+                    factor,
+                    location,
+                });
             }
         }
         for o in w.outage.unwrap_or_default() {
@@ -458,7 +602,12 @@ end = "2026-07-08"
             .unwrap_err()
             .to_string();
         assert!(e.contains("scenario.toml:3"), "{e}");
-        assert!(e.contains("unknown field"), "{e}");
+        assert!(
+            e.contains(
+                "column 'policy.max_share': unknown key (did you mean 'max_provider_share'?)"
+            ),
+            "{e}"
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ pub struct Folder {
 
 impl Folder {
     pub fn new() -> Folder {
-        Folder { dir: tempfile::tempdir().expect("temp dir") }
+        Folder {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -32,7 +34,10 @@ impl Folder {
 
 /// Runs the capplan binary; returns (exit code, stdout, stderr).
 pub fn capplan(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_capplan")).args(args).output().expect("run capplan");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
+        .args(args)
+        .output()
+        .expect("run capplan");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
