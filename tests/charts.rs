@@ -42,7 +42,6 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
         // Capacity grows through the horizon; early periods run short, so some demand is unserved.
         let capacity_total = 7.5e9 + 8.0e9 * i as f64 / case.periods.len() as f64;
         let served_total = demand.min(capacity_total);
-        let mut served_by_provider = Vec::new();
         for (p, (name, share)) in case.providers.iter().enumerate() {
             let available = capacity_total * share * (0.9 + 0.2 * noise((i * 31 + p) as u64));
             let reserved = available * case.reserved_fraction;
@@ -52,7 +51,6 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
             let route_cost = if p == 2 { usage_cost * 0.05 } else { 0.0 };
             total_cost += usage_cost + commit_cost + route_cost;
             served_tokens += served * minutes;
-            served_by_provider.push(served);
             t.provider_periods.push(ProviderPeriodRow {
                 period: *start,
                 minutes: *minutes,
@@ -75,17 +73,23 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
                 unserved_tpm: (demand - served_total) * share,
             });
         }
-        for (p, (name, _)) in case.providers.iter().enumerate() {
-            for (r, (region, share)) in case.regions.iter().enumerate() {
-                // Skew: each provider leans towards one region, so panels differ.
-                let lean = if p % case.regions.len() == r {
-                    1.4
-                } else {
-                    0.8
-                };
-                let norm: f64 = (0..case.regions.len())
-                    .map(|rr| if p % case.regions.len() == rr { 1.4 } else { 0.8 } * case.regions[rr].1)
-                    .sum();
+        // Each provider leans towards one region, so the panels differ; every region still gets
+        // exactly its served share.
+        let lean = |p: usize, r: usize| {
+            if p % case.regions.len() == r {
+                1.6
+            } else {
+                0.7
+            }
+        };
+        for (r, (region, region_share)) in case.regions.iter().enumerate() {
+            let norm: f64 = case
+                .providers
+                .iter()
+                .enumerate()
+                .map(|(p, (_, share))| share * lean(p, r))
+                .sum();
+            for (p, (name, share)) in case.providers.iter().enumerate() {
                 t.allocation.push(AllocationRow {
                     period: *start,
                     provider: name.to_string(),
@@ -93,7 +97,7 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
                     supply_region: region.to_string(),
                     demand_region: region.to_string(),
                     workload: "chat".into(),
-                    tokens_per_minute: served_by_provider[p] * lean * share / norm,
+                    tokens_per_minute: served_total * region_share * share * lean(p, r) / norm,
                     cost: 0.0,
                 });
             }
@@ -126,8 +130,11 @@ fn monthly() -> ChartTables {
             providers: vec![("aws", 0.45), ("azure", 0.35), ("lambda", 0.2)],
             regions: vec![("us-east", 0.6), ("eu-west", 0.4)],
             periods,
+            // A fixed seasonal shape (no libm calls, so the golden SVG is the same on every platform).
             demand_tpm: Box::new(|i| {
-                8.0e9 + 0.45e9 * i as f64 + 1.2e9 * (i as f64 * 0.9).sin().abs()
+                const SHAPE: [f64; 12] =
+                    [0.0, 0.7, 1.0, 0.4, 0.3, 0.9, 0.8, 0.2, 0.9, 1.1, 0.6, 0.7];
+                8.0e9 + 0.45e9 * i as f64 + 1.2e9 * SHAPE[i]
             }),
             reserved_fraction: 0.7,
         },
@@ -313,7 +320,7 @@ fn a_year_of_hours_is_aggregated_and_identical() {
     let b = render_all(&t, &ChartOptions::default()).unwrap();
     assert_eq!(a, b);
     let capacity = svg_text(&a, "capacity_vs_demand.svg");
-    assert!(capacity.contains("weekly mean; band = weekly peak"));
+    assert!(capacity.contains("weekly mean; thin line = weekly peak of demand"));
     assert!(capacity.contains("acme-gpu") && capacity.contains("coreweave"));
     assert!(svg_text(&a, "cost_by_provider.svg").contains("monthly totals"));
     for chart in a.iter().filter(|c| c.file_name.ends_with(".png")) {

@@ -352,7 +352,9 @@ fn draw_panel<DB: DrawingBackend>(
         m.px(24.0),
         &|s| canvas.text_width(s, tick_size, Weight::Normal),
     );
-    for t in &time_ticks {
+    // Bars are their own time marks; vertical grid lines between them only add noise.
+    let has_bars = panel.layers.iter().any(|l| matches!(l, Layer::Bars { .. }));
+    for t in time_ticks.iter().filter(|_| !has_bars) {
         if t.at_s > domain.0 && t.at_s < domain.1 {
             let x = frame.x(t.at_s, domain);
             canvas.line(x, frame.top, x, frame.bottom, palette::GRID, thin)?;

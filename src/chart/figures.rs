@@ -15,7 +15,8 @@ const MAX_BINS: usize = 120;
 const MAX_COST_BARS: usize = 40;
 
 const DEMAND_WIDTH: f64 = 4.0;
-const PEAK_WIDTH: f64 = 1.5;
+const PEAK_WIDTH: f64 = 2.0;
+const PEAK_COLOUR: Rgba = palette::INK_SOFT;
 
 /// The bins a figure is drawn on, and how to say the grouping in a subtitle.
 struct Display {
@@ -43,11 +44,11 @@ impl Display {
     fn aggregated(&self) -> bool {
         self.grain != Grain::Period
     }
-    /// "weekly mean; band = weekly peak" for rates.
+    /// "weekly mean; thin line = weekly peak of demand" for rates.
     fn rate_note(&self) -> Option<String> {
         self.aggregated().then(|| {
             format!(
-                "{0} mean; band = {0} peak of demand",
+                "{0} mean; thin line = {0} peak of demand",
                 self.grain.adjective()
             )
         })
@@ -99,33 +100,28 @@ fn provider_stack(
     (layers, legend)
 }
 
-/// The light band from mean to peak demand, drawn only when periods are grouped.
-fn peak_layers(display: &Display, mean: &[f64], peak: Vec<f64>) -> Vec<Layer> {
+/// The peak of demand within each bin, drawn only when periods are grouped: a thin line rather
+/// than a band, so it cannot be mistaken for the grey of spare capacity.
+fn peak_layers(display: &Display, peak: Vec<f64>) -> Vec<Layer> {
     if !display.aggregated() {
         return Vec::new();
     }
-    vec![
-        Layer::Band {
-            fill: palette::PEAK_BAND.alpha(0.12),
-            hatch: None,
-            lower: mean.to_vec(),
-            upper: peak.clone(),
-        },
-        Layer::Line {
-            colour: palette::PEAK_BAND.alpha(0.45),
-            width: PEAK_WIDTH,
-            dashed: false,
-            values: peak,
-        },
-    ]
+    vec![Layer::Line {
+        colour: PEAK_COLOUR,
+        width: PEAK_WIDTH,
+        dashed: false,
+        values: peak,
+    }]
 }
 
 fn peak_entry(display: &Display) -> Option<LegendEntry> {
-    display.aggregated().then(|| {
-        fill_entry(
-            &format!("demand, {} peak", display.grain.adjective()),
-            palette::PEAK_BAND.alpha(0.12),
-        )
+    display.aggregated().then(|| LegendEntry {
+        label: format!("demand, {} peak", display.grain.adjective()),
+        swatch: Swatch::Line {
+            colour: PEAK_COLOUR,
+            width: PEAK_WIDTH,
+            dashed: false,
+        },
     })
 }
 
@@ -188,7 +184,7 @@ pub(crate) fn capacity_vs_demand(info: &RunInfo, series: &Series) -> Figure {
         legend.push(fill_entry("available, not reserved", palette::SPARE));
     }
     legend.extend(provider_legend);
-    layers.extend(peak_layers(&display, &demand, b.max(&series.demand_tpm)));
+    layers.extend(peak_layers(&display, b.max(&series.demand_tpm)));
     layers.extend(unserved);
     layers.push(Layer::Line {
         colour: palette::INK,
@@ -226,7 +222,7 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, series: &Series) -> Figure 
     let (stack, provider_legend) = provider_stack(series, |p| b.mean(&series.served_tpm[p]));
     let demand = b.mean(&series.demand_tpm);
     let mut layers = vec![Layer::Stack(stack)];
-    layers.extend(peak_layers(&display, &demand, b.max(&series.demand_tpm)));
+    layers.extend(peak_layers(&display, b.max(&series.demand_tpm)));
     let mut legend = vec![demand_entry("demand")];
     legend.extend(peak_entry(&display));
     layers.push(Layer::Line {
@@ -332,11 +328,7 @@ pub(crate) fn regions(info: &RunInfo, series: &Series) -> Figure {
             .collect();
         let demand = b.mean(&series.region_demand_tpm[r]);
         let mut layers = vec![Layer::Stack(stack)];
-        layers.extend(peak_layers(
-            &display,
-            &demand,
-            b.max(&series.region_demand_tpm[r]),
-        ));
+        layers.extend(peak_layers(&display, b.max(&series.region_demand_tpm[r])));
         if let Some(u) = unserved_layer(&b.mean(&served_per_period), &demand) {
             any_unserved = true;
             layers.push(u);

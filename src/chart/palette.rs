@@ -35,8 +35,6 @@ pub(crate) const AXIS: Rgba = rgb(0x8C8C8C);
 pub(crate) const SPARE: Rgba = rgb(0xDADADA);
 /// Unserved demand: a pure red that is in no provider's palette slot.
 pub(crate) const UNSERVED: Rgba = rgb(0xE8112D);
-/// The peak-of-demand band when a long horizon is aggregated.
-pub(crate) const PEAK_BAND: Rgba = rgb(0x1A1A1A);
 
 /// Well-known providers. Okabe–Ito first (colour-blind safe), then Paul Tol's muted set; none of them
 /// is the grey of spare capacity or the red of unserved demand.
@@ -70,11 +68,12 @@ const ALIASES: &[(&str, &str)] = &[
     ("lambda-labs", "lambda"),
 ];
 
-/// Picked by hash for unknown providers: Tol muted plus the Okabe–Ito colours, all distinct from
-/// the spare grey and the unserved red.
+/// Picked by hash for unknown providers: Paul Tol's light set and a few darker tones, chosen to
+/// differ from every well-known provider's colour, the spare grey and the unserved red. (Unknown
+/// providers may share a colour with each other; a fixed colour per name matters more.)
 const FALLBACK: &[u32] = &[
-    0xCC6677, 0x332288, 0xDDCC77, 0x117733, 0x88CCEE, 0x882255, 0x44AA99, 0x999933, 0xAA4499,
-    0xE69F00, 0x56B4E9, 0x009E73, 0x0072B2, 0xD55E00, 0xCC79A7,
+    0x77AADD, 0xEE8866, 0xEEDD88, 0xFFAABB, 0x99DDFF, 0x44BB99, 0xBBCC33, 0x8C564B, 0x5D3A9B,
+    0x762A83, 0x1B7837, 0x4B6A88,
 ];
 
 /// The colour of a provider, the same in every chart and every run.

@@ -29,7 +29,7 @@ pub(crate) fn value_ticks(max_value: f64, max_ticks: usize, unit: Unit) -> Value
     // A little headroom so the tallest stack does not touch the top of the frame.
     let wanted = max_value * 1.03;
     let raw = wanted / max_ticks;
-    let magnitude = 10f64.powf(raw.log10().floor());
+    let magnitude = 10f64.powi(raw.log10().floor() as i32);
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
         .map(|m| m * magnitude)
@@ -277,7 +277,7 @@ mod tests {
         assert_eq!(t.labels.last().unwrap().1, "15.0B tok/min");
         let t = value_ticks(1.15e6, 5, Unit::Dollars);
         assert_eq!(t.labels[0].1, "$0");
-        assert!(t.labels.iter().any(|l| l.1 == "$1.2M"), "{:?}", t.labels);
+        assert!(t.labels.iter().any(|l| l.1 == "$1.25M"), "{:?}", t.labels);
     }
 
     #[test]
