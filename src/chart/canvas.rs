@@ -1,14 +1,17 @@
 //! Chart stage: the few drawing primitives the figures need, over any plotters backend, in pixels.
 //!
-//! Text is placed by the middle of its capital letters, because plotters' bitmap and SVG backends
-//! put the baseline at different depths for the same anchor; compensating here makes PNG and SVG
-//! line up with each other and with the ticks they label.
+//! Text is placed by the middle of its capital letters so labels line up with the ticks they name.
+//! In SVG it goes through plotters as `<text>`; for PNG it is collected and rasterised last by
+//! `text` (text is always on top, so drawing it last changes nothing but its quality).
+
+use std::cell::RefCell;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::palette::Rgba;
+use super::text::{em_px, Fonts, TextOp, CAP_HEIGHT_EM};
 use crate::error::{Error, Result};
 
 /// The registered name of the bundled font; also the SVG `font-family`, with a generic fallback.
@@ -29,9 +32,10 @@ pub(crate) enum Weight {
 
 pub(crate) struct Canvas<DB: DrawingBackend> {
     area: DrawingArea<DB, Shift>,
-    /// Where the backend puts the top of the layout box relative to the middle of capitals, as a
-    /// fraction of the font size (measured for DejaVu Sans).
-    cap_middle_below_top: f64,
+    fonts: &'static Fonts,
+    svg: bool,
+    /// Text for the PNG path, rasterised after the shapes.
+    deferred_text: RefCell<Vec<TextOp>>,
 }
 
 fn chart_error<E: std::fmt::Debug>(e: E) -> Error {
@@ -51,14 +55,13 @@ fn font(size: f64, weight: Weight) -> FontDesc<'static> {
 }
 
 impl<DB: DrawingBackend> Canvas<DB> {
-    /// `svg`: the backend writes SVG `<text>` (baseline set by the viewer) rather than pixels.
-    pub fn new(area: DrawingArea<DB, Shift>, svg: bool) -> Canvas<DB> {
-        // Bitmap: baseline at top + 0.5·size, capitals 0.626·size tall → middle at 0.187·size.
-        // SVG: font-size = size/1.24, baseline at top + 0.76 em, capitals 0.729 em → 0.318·size.
-        let cap_middle_below_top = if svg { 0.318 } else { 0.187 };
+    /// `svg`: the backend writes SVG `<text>` (glyphs drawn by the viewer) rather than pixels.
+    pub fn new(area: DrawingArea<DB, Shift>, fonts: &'static Fonts, svg: bool) -> Canvas<DB> {
         Canvas {
             area,
-            cap_middle_below_top,
+            fonts,
+            svg,
+            deferred_text: RefCell::new(Vec::new()),
         }
     }
 
@@ -67,13 +70,11 @@ impl<DB: DrawingBackend> Canvas<DB> {
     }
 
     pub fn text_width(&self, text: &str, size: f64, weight: Weight) -> f64 {
-        font(size, weight)
-            .box_size(text)
-            .map(|(w, _)| f64::from(w))
-            .unwrap_or(0.0)
+        self.fonts.width(text, size, weight)
     }
 
     /// Draws `text` with the middle of its capitals at `y_mid`.
+    #[allow(clippy::too_many_arguments)]
     pub fn text(
         &self,
         text: &str,
@@ -84,6 +85,18 @@ impl<DB: DrawingBackend> Canvas<DB> {
         c: Rgba,
         align: Align,
     ) -> Result<()> {
+        if !self.svg {
+            self.deferred_text.borrow_mut().push(TextOp {
+                text: text.to_string(),
+                x,
+                y_mid,
+                size,
+                weight,
+                colour: c,
+                align,
+            });
+            return Ok(());
+        }
         let h = match align {
             Align::Left => HPos::Left,
             Align::Centre => HPos::Center,
@@ -91,7 +104,9 @@ impl<DB: DrawingBackend> Canvas<DB> {
         };
         let fill = colour(c);
         let style = font(size, weight).color(&fill).pos(Pos::new(h, VPos::Top));
-        let y_top = y_mid - self.cap_middle_below_top * size;
+        // Plotters' SVG backend sets the baseline 0.76 em below the given top.
+        let em = em_px(size);
+        let y_top = y_mid + CAP_HEIGHT_EM * em / 2.0 - 0.76 * em;
         self.area
             .draw(&Text::new(text.to_string(), (px(x), px(y_top)), style))
             .map_err(chart_error)
@@ -200,8 +215,10 @@ impl<DB: DrawingBackend> Canvas<DB> {
         Ok(())
     }
 
-    pub fn finish(self) -> Result<()> {
-        self.area.present().map_err(chart_error)
+    /// Flushes the backend; returns the text still to rasterise (PNG path).
+    pub fn finish(self) -> Result<Vec<TextOp>> {
+        self.area.present().map_err(chart_error)?;
+        Ok(self.deferred_text.into_inner())
     }
 }
 

@@ -126,11 +126,11 @@ pub(crate) fn draw<DB: DrawingBackend>(
         s: (w / 1920.0).min(h / 1080.0),
     };
     let margin = m.px(40.0);
-    let title_size = m.px(46.0);
-    let subtitle_size = m.px(27.0);
-    let tick_size = m.px(22.0);
-    let legend_size = m.px(24.0);
-    let panel_title_size = m.px(24.0);
+    let title_size = m.px(50.0);
+    let subtitle_size = m.px(30.0);
+    let tick_size = m.px(25.0);
+    let legend_size = m.px(28.0);
+    let panel_title_size = m.px(27.0);
 
     canvas.clear(palette::WHITE)?;
 
@@ -504,8 +504,8 @@ fn hatch<DB: DrawingBackend>(
     y1: f64,
     c: Rgba,
 ) -> Result<()> {
-    let spacing = m.px(11.0).max(4.0);
-    let width = m.px(2.0).max(1.0);
+    let spacing = m.px(12.0).max(6.0);
+    let width = m.px(2.5).max(2.0);
     // Lines x + y = k·spacing, clipped to the rectangle.
     let k_first = ((x0 + y0) / spacing).ceil() as i64;
     let k_last = ((x1 + y1) / spacing).floor() as i64;

@@ -9,11 +9,12 @@ mod data;
 mod figure;
 mod figures;
 mod palette;
+mod text;
 mod ticks;
 
 use std::sync::OnceLock;
 
-use plotters::prelude::{BitMapBackend, DrawingArea, IntoDrawingArea, SVGBackend};
+use plotters::prelude::{BitMapBackend, IntoDrawingArea, SVGBackend};
 use plotters::style::FontStyle;
 
 use crate::error::{Error, Result};
@@ -66,6 +67,7 @@ pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<Rende
         }
     }
     register_fonts()?;
+    let fonts = text::fonts(DEJAVU_SANS, DEJAVU_SANS_BOLD)?;
     let series = data::Series::from_tables(tables)?;
     let mut figures = vec![
         (
@@ -88,11 +90,11 @@ pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<Rende
     for (stem, fig) in &figures {
         out.push(RenderedChart {
             file_name: format!("{stem}.png"),
-            bytes: render_png(fig, opts)?,
+            bytes: render_png(fig, fonts, opts)?,
         });
         out.push(RenderedChart {
             file_name: format!("{stem}.svg"),
-            bytes: render_svg(fig, opts)?.into_bytes(),
+            bytes: render_svg(fig, fonts, opts)?.into_bytes(),
         });
     }
     out.sort_by(|a, b| a.file_name.cmp(&b.file_name));
@@ -118,34 +120,30 @@ fn register_fonts() -> Result<()> {
         .map_err(Error::Chart)
 }
 
-fn render_svg(fig: &Figure, opts: &ChartOptions) -> Result<String> {
+fn render_svg(fig: &Figure, fonts: &'static text::Fonts, opts: &ChartOptions) -> Result<String> {
     let mut svg = String::new();
     {
         let area = SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
-        draw_on(area, true, fig, opts)?;
+        let canvas = Canvas::new(area, fonts, true);
+        figure::draw(&canvas, fig, opts.width, opts.height)?;
+        canvas.finish()?;
     }
     Ok(svg)
 }
 
-fn render_png(fig: &Figure, opts: &ChartOptions) -> Result<Vec<u8>> {
+fn render_png(fig: &Figure, fonts: &'static text::Fonts, opts: &ChartOptions) -> Result<Vec<u8>> {
     let mut rgb = vec![0u8; opts.width as usize * opts.height as usize * 3];
-    {
+    let deferred_text = {
         let area =
             BitMapBackend::with_buffer(&mut rgb, (opts.width, opts.height)).into_drawing_area();
-        draw_on(area, false, fig, opts)?;
+        let canvas = Canvas::new(area, fonts, false);
+        figure::draw(&canvas, fig, opts.width, opts.height)?;
+        canvas.finish()?
+    };
+    for op in &deferred_text {
+        fonts.rasterise(&mut rgb, opts.width, opts.height, op);
     }
     encode_png(&rgb, opts.width, opts.height)
-}
-
-fn draw_on<DB: plotters::prelude::DrawingBackend>(
-    area: DrawingArea<DB, plotters::coord::Shift>,
-    svg: bool,
-    fig: &Figure,
-    opts: &ChartOptions,
-) -> Result<()> {
-    let canvas = Canvas::new(area, svg);
-    figure::draw(&canvas, fig, opts.width, opts.height)?;
-    canvas.finish()
 }
 
 /// Encodes an RGB buffer; charts are flat colour, so fast compression is nearly as small.
