@@ -149,8 +149,16 @@ fn monthly() -> ChartTables {
 
 /// A year of hours, twelve providers, three regions: the long-horizon case.
 fn hourly_year() -> ChartTables {
+    hourly(8760, 12, "hourly-2026")
+}
+
+/// `hours` hourly periods from 2026-01-01 with the first `provider_count` of a list of providers
+/// (names beyond the list are generated, to exercise the hashed colours and a long legend).
+fn hourly(hours: i64, provider_count: usize, scenario: &str) -> ChartTables {
     let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-    let periods = (0..8760).map(|h| (t0 + Duration::hours(h), 60.0)).collect();
+    let periods = (0..hours)
+        .map(|h| (t0 + Duration::hours(h), 60.0))
+        .collect();
     let names = [
         "aws",
         "azure",
@@ -168,9 +176,21 @@ fn hourly_year() -> ChartTables {
     let weights = [
         0.2, 0.16, 0.14, 0.1, 0.08, 0.07, 0.06, 0.05, 0.05, 0.04, 0.03, 0.02,
     ];
+    let extra: Vec<&'static str> = (names.len()..provider_count)
+        .map(|i| &*Box::leak(format!("neocloud-{i}").into_boxed_str()))
+        .collect();
+    let providers: Vec<(&'static str, f64)> = names
+        .iter()
+        .copied()
+        .zip(weights)
+        .chain(extra.into_iter().map(|n| (n, 0.02)))
+        .take(provider_count)
+        .collect();
+    let total: f64 = providers.iter().map(|p| p.1).sum();
+    let providers = providers.into_iter().map(|(n, w)| (n, w / total)).collect();
     build(
         Case {
-            providers: names.iter().copied().zip(weights).collect(),
+            providers,
             regions: vec![("us-east", 0.5), ("eu-west", 0.3), ("ap-south", 0.2)],
             periods,
             demand_tpm: Box::new(move |h| {
@@ -188,7 +208,7 @@ fn hourly_year() -> ChartTables {
             reserved_fraction: 0.6,
         },
         RunInfo {
-            scenario: "hourly-2026".into(),
+            scenario: scenario.into(),
             policy: "cheapest mix, no share cap".into(),
             max_provider_share: None,
             ..Default::default()
@@ -381,7 +401,20 @@ fn golden_svg() {
 fn preview() {
     let out = Path::new("/tmp/charts-preview");
     std::fs::create_dir_all(out).unwrap();
-    for (tag, tables) in [("monthly", monthly()), ("hourly", hourly_year())] {
+    let cases = [
+        ("monthly", monthly()),
+        ("hourly", hourly_year()),
+        ("week", hourly(168, 4, "one-week")),
+        (
+            "quarter",
+            hourly(
+                24 * 90,
+                24,
+                "a quarter with a very long scenario name for testing truncation",
+            ),
+        ),
+    ];
+    for (tag, tables) in cases {
         for (w, h) in [(1920, 1080), (1280, 720), (3840, 2160)] {
             let started = std::time::Instant::now();
             let charts = render_all(

@@ -258,10 +258,27 @@ pub(crate) fn draw<DB: DrawingBackend>(
         )?;
     }
 
-    // Legend, top-aligned with the first plot frame.
-    let mut y = first_frame_top.unwrap_or(content_top) + legend_size * 0.5;
-    let row_pitch = legend_size * 1.6;
-    for (entry, label) in fig.legend.iter().zip(&legend_labels) {
+    // Legend, top-aligned with the first plot frame; rows tighten (then entries drop, with a
+    // note) rather than run off the bottom when there are very many providers.
+    let legend_top = first_frame_top.unwrap_or(content_top);
+    let room = h - margin - legend_top;
+    let mut row_pitch = legend_size * 1.6;
+    if row_pitch * fig.legend.len() as f64 > room {
+        row_pitch = (room / fig.legend.len().max(1) as f64).max(legend_size * 1.15);
+    }
+    let fits = ((room / row_pitch).floor() as usize).max(1);
+    let (legend, legend_labels, hidden) = if fits < fig.legend.len() {
+        let keep = fits - 1;
+        (
+            &fig.legend[..keep],
+            &legend_labels[..keep],
+            fig.legend.len() - keep,
+        )
+    } else {
+        (&fig.legend[..], &legend_labels[..], 0)
+    };
+    let mut y = legend_top + legend_size * 0.5;
+    for (entry, label) in legend.iter().zip(legend_labels) {
         let (x0, x1) = (legend_left, legend_left + swatch_w);
         let half = legend_size * 0.38;
         match &entry.swatch {
@@ -293,6 +310,19 @@ pub(crate) fn draw<DB: DrawingBackend>(
             Align::Left,
         )?;
         y += row_pitch;
+    }
+    if hidden > 0 {
+        let note = format!("+{hidden} more");
+        let x = legend_left + swatch_w + swatch_gap;
+        canvas.text(
+            &note,
+            x,
+            y,
+            legend_size,
+            Weight::Normal,
+            palette::INK_SOFT,
+            Align::Left,
+        )?;
     }
     Ok(())
 }
