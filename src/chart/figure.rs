@@ -25,6 +25,8 @@ pub(crate) enum Swatch {
 pub(crate) struct LegendEntry {
     pub label: String,
     pub swatch: Swatch,
+    /// May be left out when the legend is too long for the image (first droppable first).
+    pub droppable: bool,
 }
 
 /// Something drawn in a panel; values are per bin, in the panel's unit.
@@ -267,18 +269,23 @@ pub(crate) fn draw<DB: DrawingBackend>(
         row_pitch = (room / fig.legend.len().max(1) as f64).max(legend_size * 1.15);
     }
     let fits = ((room / row_pitch).floor() as usize).max(1);
-    let (legend, legend_labels, hidden) = if fits < fig.legend.len() {
-        let keep = fits - 1;
-        (
-            &fig.legend[..keep],
-            &legend_labels[..keep],
-            fig.legend.len() - keep,
-        )
-    } else {
-        (&fig.legend[..], &legend_labels[..], 0)
-    };
+    // Too many rows: leave out droppable entries (smallest providers) and say how many.
+    let overflow = fig.legend.len().saturating_sub(fits);
+    let mut dropped = 0;
+    let shown: Vec<(&LegendEntry, &String)> = fig
+        .legend
+        .iter()
+        .zip(&legend_labels)
+        .filter(|(entry, _)| {
+            let drop = overflow > 0 && entry.droppable && dropped < overflow + 1;
+            dropped += usize::from(drop);
+            !drop
+        })
+        .take(if overflow > 0 { fits - 1 } else { fits })
+        .collect();
+    let hidden = fig.legend.len() - shown.len();
     let mut y = legend_top + legend_size * 0.5;
-    for (entry, label) in legend.iter().zip(legend_labels) {
+    for (entry, label) in shown {
         let (x0, x1) = (legend_left, legend_left + swatch_w);
         let half = legend_size * 0.38;
         match &entry.swatch {

@@ -68,6 +68,15 @@ fn fill_entry(label: &str, colour: Rgba) -> LegendEntry {
     LegendEntry {
         label: label.to_string(),
         swatch: Swatch::Fill(colour),
+        droppable: false,
+    }
+}
+
+/// Provider entries may be left out of a crowded legend (the smallest first).
+fn provider_entry(provider: &str) -> LegendEntry {
+    LegendEntry {
+        droppable: true,
+        ..fill_entry(provider, provider_colour(provider))
     }
 }
 
@@ -79,6 +88,7 @@ fn demand_entry(label: &str) -> LegendEntry {
             width: DEMAND_WIDTH,
             dashed: false,
         },
+        droppable: false,
     }
 }
 
@@ -93,7 +103,7 @@ fn provider_stack(
         let values = per_provider(p);
         if values.iter().any(|v| *v > 0.0) {
             layers.push((provider_colour(name), values));
-            legend.push(fill_entry(name, provider_colour(name)));
+            legend.push(provider_entry(name));
         }
     }
     legend.reverse();
@@ -122,6 +132,7 @@ fn peak_entry(display: &Display) -> Option<LegendEntry> {
             width: PEAK_WIDTH,
             dashed: false,
         },
+        droppable: false,
     })
 }
 
@@ -153,6 +164,7 @@ fn unserved_entry() -> LegendEntry {
     LegendEntry {
         label: "unserved".into(),
         swatch: Swatch::Hatch(palette::UNSERVED),
+        droppable: false,
     }
 }
 
@@ -246,6 +258,7 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, series: &Series) -> Figure 
                 width: 2.5,
                 dashed: true,
             },
+            droppable: false,
         });
     }
     legend.extend(provider_legend);
@@ -350,12 +363,12 @@ pub(crate) fn regions(info: &RunInfo, series: &Series) -> Figure {
     if any_unserved {
         legend.push(unserved_entry());
     }
-    legend.extend(legend_providers.iter().rev().map(|p| {
-        fill_entry(
-            &series.providers[*p],
-            provider_colour(&series.providers[*p]),
-        )
-    }));
+    legend.extend(
+        legend_providers
+            .iter()
+            .rev()
+            .map(|p| provider_entry(&series.providers[*p])),
+    );
     Figure {
         title: format!("{}: served tokens by demand region", info.scenario),
         subtitle: with_note(&info.policy, &[display.rate_note()]),
