@@ -83,48 +83,77 @@ impl Series {
             .enumerate()
             .map(|(i, p)| (p.start, i))
             .collect();
+        // Rows come grouped by period, so remembering the last lookup skips almost every search.
+        let last = std::cell::Cell::new((DateTime::<Utc>::MIN_UTC, usize::MAX));
         let period_index = |t: &DateTime<Utc>| {
-            index.get(t).copied().ok_or_else(|| {
+            if last.get().0 == *t {
+                return Ok(last.get().1);
+            }
+            let found = index.get(t).copied().ok_or_else(|| {
                 Error::Chart(format!(
                     "allocation row at {} has no period in provider_periods or region_periods",
                     crate::units::format_time(t)
                 ))
-            })
+            })?;
+            last.set((*t, found));
+            Ok(found)
         };
         let n = periods.len();
 
         // Providers ordered by how much they carry, so the stack is stable from run to run of
-        // the same scenario and the largest sits at the bottom.
-        let mut weight: BTreeMap<&str, f64> = BTreeMap::new();
-        for row in &tables.provider_periods {
-            *weight.entry(&row.provider).or_default() +=
-                (row.reserved_tpm + row.served_tpm) * row.minutes;
-        }
-        for row in &tables.allocation {
-            weight.entry(&row.provider).or_default();
-        }
-        let mut providers: Vec<(&str, f64)> = weight.into_iter().collect();
-        providers.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        let providers: Vec<String> = providers.into_iter().map(|(p, _)| p.to_string()).collect();
-        let provider_index: BTreeMap<&str, usize> = providers
+        // the same scenario and the largest sits at the bottom. Names are interned once per row
+        // (hundreds of thousands of allocation rows on long horizons).
+        let mut provider_names = Names::default();
+        let pp_provider: Vec<usize> = tables
+            .provider_periods
             .iter()
-            .enumerate()
-            .map(|(i, p)| (p.as_str(), i))
+            .map(|r| provider_names.id(&r.provider))
             .collect();
+        let alloc_provider: Vec<usize> = tables
+            .allocation
+            .iter()
+            .map(|r| provider_names.id(&r.provider))
+            .collect();
+        let mut weight = vec![0.0; provider_names.list.len()];
+        for (row, id) in tables.provider_periods.iter().zip(&pp_provider) {
+            weight[*id] += (row.reserved_tpm + row.served_tpm) * row.minutes;
+        }
+        let mut order: Vec<usize> = (0..provider_names.list.len()).collect();
+        order.sort_by(|a, b| {
+            weight[*b]
+                .total_cmp(&weight[*a])
+                .then_with(|| provider_names.list[*a].cmp(provider_names.list[*b]))
+        });
+        let providers: Vec<String> = order
+            .iter()
+            .map(|i| provider_names.list[*i].to_string())
+            .collect();
+        let mut provider_rank = vec![0; order.len()];
+        for (rank, id) in order.iter().enumerate() {
+            provider_rank[*id] = rank;
+        }
 
-        let mut regions: Vec<String> = tables
+        let mut region_names = Names::default();
+        let rp_region: Vec<usize> = tables
             .region_periods
             .iter()
-            .map(|r| r.region.clone())
+            .map(|r| region_names.id(&r.region))
             .collect();
-        regions.extend(tables.allocation.iter().map(|r| r.demand_region.clone()));
-        regions.sort();
-        regions.dedup();
-        let region_index: BTreeMap<&str, usize> = regions
+        let alloc_region: Vec<usize> = tables
+            .allocation
             .iter()
-            .enumerate()
-            .map(|(i, r)| (r.as_str(), i))
+            .map(|r| region_names.id(&r.demand_region))
             .collect();
+        let mut order: Vec<usize> = (0..region_names.list.len()).collect();
+        order.sort_by(|a, b| region_names.list[*a].cmp(region_names.list[*b]));
+        let regions: Vec<String> = order
+            .iter()
+            .map(|i| region_names.list[*i].to_string())
+            .collect();
+        let mut region_rank = vec![0; order.len()];
+        for (rank, id) in order.iter().enumerate() {
+            region_rank[*id] = rank;
+        }
 
         let zeros = |rows: usize| vec![vec![0.0; n]; rows];
         let mut s = Series {
@@ -140,8 +169,8 @@ impl Series {
             providers: providers.clone(),
             regions: regions.clone(),
         };
-        for row in &tables.provider_periods {
-            let (t, p) = (index[&row.period], provider_index[row.provider.as_str()]);
+        for (row, id) in tables.provider_periods.iter().zip(&pp_provider) {
+            let (t, p) = (period_index(&row.period)?, provider_rank[*id]);
             s.reserved_tpm[p][t] += finite(row.reserved_tpm, "reserved_tpm", &row.period)?;
             s.available_tpm[p][t] += finite(row.available_tpm, "available_tpm", &row.period)?;
             s.served_tpm[p][t] += finite(row.served_tpm, "served_tpm", &row.period)?;
@@ -151,23 +180,52 @@ impl Series {
                 &row.period,
             )?;
         }
-        for row in &tables.region_periods {
-            let (t, r) = (index[&row.period], region_index[row.region.as_str()]);
+        for (row, id) in tables.region_periods.iter().zip(&rp_region) {
+            let (t, r) = (period_index(&row.period)?, region_rank[*id]);
             let demand = finite(row.demand_tpm, "demand_tpm", &row.period)?;
             s.demand_tpm[t] += demand;
             s.served_total_tpm[t] += finite(row.served_tpm, "served_tpm", &row.period)?;
             s.region_demand_tpm[r][t] += demand;
         }
-        for row in &tables.allocation {
+        for ((row, p_id), r_id) in tables
+            .allocation
+            .iter()
+            .zip(&alloc_provider)
+            .zip(&alloc_region)
+        {
             let t = period_index(&row.period)?;
-            let (p, r) = (
-                provider_index[row.provider.as_str()],
-                region_index[row.demand_region.as_str()],
-            );
+            let (p, r) = (provider_rank[*p_id], region_rank[*r_id]);
             s.region_served_tpm[r][p][t] +=
                 finite(row.tokens_per_minute, "tokens_per_minute", &row.period)?;
         }
         Ok(s)
+    }
+}
+
+/// Small interner: names get ids in order of first appearance. Rows repeat names in runs and
+/// there are few distinct names, so the last hit and a linear scan beat hashing.
+#[derive(Default)]
+struct Names<'a> {
+    list: Vec<&'a str>,
+    last: Option<(&'a str, usize)>,
+}
+
+impl<'a> Names<'a> {
+    fn id(&mut self, name: &'a str) -> usize {
+        if let Some((last, id)) = self.last {
+            if last == name {
+                return id;
+            }
+        }
+        let id = match self.list.iter().position(|n| *n == name) {
+            Some(id) => id,
+            None => {
+                self.list.push(name);
+                self.list.len() - 1
+            }
+        };
+        self.last = Some((name, id));
+        id
     }
 }
 
