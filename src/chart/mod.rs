@@ -163,3 +163,29 @@ fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
     }
     Ok(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_unusable_sizes() {
+        let tables = ChartTables::default();
+        let err = render_all(
+            &tables,
+            &ChartOptions {
+                width: 100,
+                height: 1080,
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("width 100 px"), "{err}");
+    }
+
+    #[test]
+    fn bundled_fonts_register() {
+        register_fonts().unwrap();
+        let fonts = text::fonts(DEJAVU_SANS, DEJAVU_SANS_BOLD).unwrap();
+        assert!(fonts.width("Jan 2026", 25.0, canvas::Weight::Normal) > 50.0);
+    }
+}

@@ -180,6 +180,9 @@ fn next(t: DateTime<Utc>, step: Step) -> DateTime<Utc> {
 /// Label of a tick. `first` ticks carry the year (months) so the axis says which year it is.
 fn label(t: DateTime<Utc>, step: Step, first: bool) -> String {
     match step {
+        Step::Hours(_) if t.hour() == 0 && (first || t.ordinal() == 1) => {
+            t.format("%b %-d %Y").to_string()
+        }
         Step::Hours(_) if t.hour() == 0 => t.format("%b %-d").to_string(),
         Step::Hours(_) => t.format("%H:%M").to_string(),
         Step::Days(_) | Step::Weeks if first || t.ordinal() == 1 => {
