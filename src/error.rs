@@ -13,11 +13,7 @@ pub struct Location {
 
 impl Location {
     pub fn file(file: impl AsRef<Path>) -> Location {
-        Location {
-            file: file.as_ref().to_path_buf(),
-            line: None,
-            column: None,
-        }
+        Location { file: file.as_ref().to_path_buf(), line: None, column: None }
     }
     pub fn at(file: impl AsRef<Path>, line: u64, column: Option<&str>) -> Location {
         Location {
@@ -50,10 +46,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn new(location: Location, message: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            location,
-            message: message.into(),
-        }
+        Diagnostic { location, message: message.into() }
     }
 }
 
@@ -71,10 +64,7 @@ pub enum Error {
     /// The solver failed or gave no usable answer.
     Solver(String),
     /// Reading or writing a file failed for a reason outside the scenario's content.
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Io { path: PathBuf, source: std::io::Error },
     /// The command line asks for something that cannot be done (e.g. a solver not compiled in).
     Usage(String),
     /// A chart could not be drawn or encoded.
@@ -87,10 +77,7 @@ impl Error {
     }
 
     pub fn io(path: impl AsRef<Path>, source: std::io::Error) -> Error {
-        Error::Io {
-            path: path.as_ref().to_path_buf(),
-            source,
-        }
+        Error::Io { path: path.as_ref().to_path_buf(), source }
     }
 
     /// Process exit code: 2 bad input or usage, 3 solver trouble, 4 I/O.
@@ -179,9 +166,6 @@ mod tests {
         d.push(Location::file("a.csv"), "one");
         d.push(Location::at("a.csv", 2, None), "two");
         let e = d.finish(()).unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "error: a.csv: one\nerror: a.csv:2: two\n2 errors"
-        );
+        assert_eq!(e.to_string(), "error: a.csv: one\nerror: a.csv:2: two\n2 errors");
     }
 }

@@ -8,7 +8,8 @@ pub const MINUTES_PER_HOUR: f64 = 60.0;
 pub const TOKENS_PER_MILLION: f64 = 1e6;
 
 /// What the format accepts for a number, quoted in error messages.
-pub const NUMBER_FORMS: &str = "a number such as 1200, 1.5e10 or 15B (suffixes K, M, B, T)";
+pub const NUMBER_FORMS: &str =
+    "a number such as 1200, 1.5e10 or 15B (suffixes K, M, B, T)";
 /// What the format accepts for a time, quoted in error messages.
 pub const TIME_FORMS: &str =
     "a time as YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or RFC 3339 with an offset";
@@ -33,12 +34,9 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
         _ => (t, 1.0),
     };
     // Rust's f64 parser also takes "inf", "nan" and "infinity"; the format does not.
-    let plain = body
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
+    let plain = body.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
     let value: f64 = if plain && !body.is_empty() {
-        body.parse()
-            .map_err(|_| format!("expected {NUMBER_FORMS}, found '{t}'"))?
+        body.parse().map_err(|_| format!("expected {NUMBER_FORMS}, found '{t}'"))?
     } else {
         let lower = body.to_ascii_lowercase();
         let what = if lower.contains("nan") {
@@ -83,12 +81,7 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
             return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
         }
     }
-    for form in [
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-    ] {
+    for form in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(t, form) {
             return Ok(dt.and_utc());
         }
@@ -162,11 +155,7 @@ pub fn fixed(value: f64) -> String {
     } else {
         format!("{:.0}", round_sig(value, 12))
     };
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
+    let s = if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s };
     if s == "-0" {
         "0".to_string()
     } else {
@@ -226,10 +215,7 @@ mod tests {
         assert_eq!(parse_time("2026-07-01T00:00").unwrap(), a);
         assert_eq!(parse_time("2026-07-01T00:00:00").unwrap(), a);
         assert_eq!(parse_time("2026-07-01T02:00:00+02:00").unwrap(), a);
-        assert_eq!(
-            parse_time("2026-06-30T22:00:00-02:00").unwrap(),
-            parse_time("2026-07-01T00:00:00Z").unwrap()
-        );
+        assert_eq!(parse_time("2026-06-30T22:00:00-02:00").unwrap(), parse_time("2026-07-01T00:00:00Z").unwrap());
         assert!(parse_time("01/07/2026").unwrap_err().contains("YYYY-MM-DD"));
         assert!(parse_time("2026-13-01").is_err());
     }
