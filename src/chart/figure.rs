@@ -1,0 +1,630 @@
+//! Chart stage: one figure layout for every chart — title, subtitle, a legend column to the right
+//! of the plots (so it never covers data), one or more panels sharing a time axis, step-shaped
+//! stacks, bands, bars and lines. Every size is a multiple of the image scale.
+
+use plotters::prelude::DrawingBackend;
+
+use super::canvas::{Align, Canvas, Weight};
+use super::palette::{self, Rgba};
+use super::ticks::{self, Unit};
+use crate::error::Result;
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Swatch {
+    Fill(Rgba),
+    Hatch(Rgba),
+    Line {
+        colour: Rgba,
+        width: f64,
+        dashed: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LegendEntry {
+    pub label: String,
+    pub swatch: Swatch,
+    /// May be left out when the legend is too long for the image (first droppable first).
+    pub droppable: bool,
+}
+
+/// Something drawn in a panel; values are per bin, in the panel's unit.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Layer {
+    /// Step areas stacked from zero, first series at the bottom.
+    Stack(Vec<(Rgba, Vec<f64>)>),
+    /// The area between two step lines, filled and optionally hatched (diagonal lines).
+    Band {
+        fill: Rgba,
+        hatch: Option<Rgba>,
+        lower: Vec<f64>,
+        upper: Vec<f64>,
+    },
+    /// Stacked bars, one per bin, with the bar total written above when it fits.
+    Bars {
+        series: Vec<(Rgba, Vec<f64>)>,
+        totals: bool,
+    },
+    /// A step line; `width` in pixels at 1080p.
+    Line {
+        colour: Rgba,
+        width: f64,
+        dashed: bool,
+        values: Vec<f64>,
+    },
+}
+
+impl Layer {
+    fn max_value(&self) -> f64 {
+        let stack_max = |series: &[(Rgba, Vec<f64>)]| {
+            let bins = series.first().map_or(0, |s| s.1.len());
+            (0..bins)
+                .map(|i| series.iter().map(|s| s.1[i]).sum::<f64>())
+                .fold(0.0, f64::max)
+        };
+        match self {
+            Layer::Stack(series) => stack_max(series),
+            // Room above the tallest bar for its total.
+            Layer::Bars { series, totals } => stack_max(series) * if *totals { 1.12 } else { 1.0 },
+            Layer::Band { upper, .. } => upper.iter().copied().fold(0.0, f64::max),
+            Layer::Line { values, .. } => values.iter().copied().fold(0.0, f64::max),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Panel {
+    pub title: Option<String>,
+    pub layers: Vec<Layer>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Figure {
+    pub title: String,
+    pub subtitle: String,
+    pub legend: Vec<LegendEntry>,
+    /// Extent of each bin in seconds since the epoch; every layer has one value per bin.
+    pub bins: Vec<(f64, f64)>,
+    pub unit: Unit,
+    pub panels: Vec<Panel>,
+}
+
+/// Sizes in pixels for an image of the given size; the design is done at 1920×1080.
+struct Metrics {
+    s: f64,
+}
+
+impl Metrics {
+    fn px(&self, at_1080p: f64) -> f64 {
+        at_1080p * self.s
+    }
+}
+
+struct Frame {
+    left: f64,
+    right: f64,
+    top: f64,
+    bottom: f64,
+}
+
+impl Frame {
+    fn x(&self, t_s: f64, domain: (f64, f64)) -> f64 {
+        self.left + (t_s - domain.0) / (domain.1 - domain.0) * (self.right - self.left)
+    }
+    fn y(&self, v: f64, top_value: f64) -> f64 {
+        self.bottom - v / top_value * (self.bottom - self.top)
+    }
+}
+
+pub(crate) fn draw<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    fig: &Figure,
+    width: u32,
+    height: u32,
+) -> Result<()> {
+    let (w, h) = (f64::from(width), f64::from(height));
+    let m = Metrics {
+        s: (w / 1920.0).min(h / 1080.0),
+    };
+    let margin = m.px(40.0);
+    let title_size = m.px(50.0);
+    let subtitle_size = m.px(30.0);
+    let tick_size = m.px(25.0);
+    let legend_size = m.px(28.0);
+    let panel_title_size = m.px(27.0);
+
+    canvas.clear(palette::WHITE)?;
+
+    // Title and subtitle, shortened rather than clipped when the scenario name is long.
+    let text_width = w - 2.0 * margin;
+    let title = canvas.fit_text(&fig.title, title_size, Weight::Bold, text_width);
+    let title_mid = margin + title_size * 0.35;
+    canvas.text(
+        &title,
+        margin,
+        title_mid,
+        title_size,
+        Weight::Bold,
+        palette::INK,
+        Align::Left,
+    )?;
+    let subtitle = canvas.fit_text(&fig.subtitle, subtitle_size, Weight::Normal, text_width);
+    let subtitle_mid = title_mid + title_size * 0.5 + m.px(14.0) + subtitle_size * 0.35;
+    canvas.text(
+        &subtitle,
+        margin,
+        subtitle_mid,
+        subtitle_size,
+        Weight::Normal,
+        palette::INK_SOFT,
+        Align::Left,
+    )?;
+    let content_top = subtitle_mid + subtitle_size * 0.5 + m.px(36.0);
+
+    // Legend column on the right, at most a quarter of the width.
+    let swatch_w = m.px(40.0);
+    let swatch_gap = m.px(12.0);
+    let legend_max_label = w * 0.25 - swatch_w - swatch_gap;
+    let legend_labels: Vec<String> = fig
+        .legend
+        .iter()
+        .map(|e| canvas.fit_text(&e.label, legend_size, Weight::Normal, legend_max_label))
+        .collect();
+    let legend_label_w = legend_labels
+        .iter()
+        .map(|l| canvas.text_width(l, legend_size, Weight::Normal))
+        .fold(0.0, f64::max);
+    let legend_w = swatch_w + swatch_gap + legend_label_w;
+    let legend_left = w - margin - legend_w;
+
+    // Panels: one column up to four, then two columns.
+    let n = fig.panels.len().max(1);
+    let columns = if n <= 4 { 1 } else { 2 };
+    let rows = n.div_ceil(columns);
+    let top_value_all: Vec<f64> = fig
+        .panels
+        .iter()
+        .map(|p| p.layers.iter().map(Layer::max_value).fold(0.0, f64::max))
+        .collect();
+    let has_panel_titles = fig.panels.iter().any(|p| p.title.is_some());
+    let panel_title_h = if has_panel_titles {
+        panel_title_size * 1.5
+    } else {
+        0.0
+    };
+    let x_label_h = tick_size * 1.6;
+    let row_gap = if rows > 1 { m.px(22.0) } else { 0.0 };
+    let area_top = content_top;
+    let area_bottom = h - margin - x_label_h;
+    let row_h = ((area_bottom - area_top) - row_gap * (rows - 1) as f64) / rows as f64;
+    let plot_h = (row_h - panel_title_h).max(m.px(40.0));
+    let max_ticks = ((plot_h / (tick_size * 2.4)).floor() as usize).clamp(2, 8);
+    let value_ticks: Vec<ticks::ValueTicks> = top_value_all
+        .iter()
+        .map(|v| ticks::value_ticks(*v, max_ticks, fig.unit))
+        .collect();
+    let y_label_w = value_ticks
+        .iter()
+        .flat_map(|t| t.labels.iter())
+        .map(|(_, l)| canvas.text_width(l, tick_size, Weight::Normal))
+        .fold(0.0, f64::max);
+
+    let area_left = margin;
+    let area_right = legend_left - m.px(40.0);
+    let column_gap = m.px(40.0);
+    let column_w = ((area_right - area_left) - column_gap * (columns - 1) as f64) / columns as f64;
+    let domain = (
+        fig.bins.first().map_or(0.0, |b| b.0),
+        fig.bins
+            .last()
+            .map_or(1.0, |b| b.1)
+            .max(fig.bins.first().map_or(0.0, |b| b.0) + 1.0),
+    );
+
+    let mut first_frame_top = None;
+    for (k, panel) in fig.panels.iter().enumerate() {
+        let (row, col) = (k / columns, k % columns);
+        let cell_left = area_left + col as f64 * (column_w + column_gap);
+        let cell_top = area_top + row as f64 * (row_h + row_gap);
+        let frame = Frame {
+            left: cell_left + y_label_w + m.px(14.0),
+            right: cell_left + column_w,
+            top: cell_top + panel_title_h,
+            bottom: cell_top + panel_title_h + plot_h,
+        };
+        first_frame_top.get_or_insert(frame.top);
+        let is_bottom = row == rows - 1 || k + columns >= n;
+        if let Some(t) = &panel.title {
+            let t = canvas.fit_text(t, panel_title_size, Weight::Bold, frame.right - frame.left);
+            canvas.text(
+                &t,
+                frame.left,
+                cell_top + panel_title_size * 0.45,
+                panel_title_size,
+                Weight::Bold,
+                palette::INK,
+                Align::Left,
+            )?;
+        }
+        draw_panel(
+            canvas,
+            &m,
+            fig,
+            panel,
+            &frame,
+            domain,
+            &value_ticks[k],
+            is_bottom,
+            tick_size,
+        )?;
+    }
+
+    // Legend, top-aligned with the first plot frame; rows tighten (then entries drop, with a
+    // note) rather than run off the bottom when there are very many providers.
+    let legend_top = first_frame_top.unwrap_or(content_top);
+    let room = h - margin - legend_top;
+    let mut row_pitch = legend_size * 1.6;
+    if row_pitch * fig.legend.len() as f64 > room {
+        row_pitch = (room / fig.legend.len().max(1) as f64).max(legend_size * 1.15);
+    }
+    let fits = ((room / row_pitch).floor() as usize).max(1);
+    // Too many rows: leave out droppable entries (smallest providers) and say how many.
+    let overflow = fig.legend.len().saturating_sub(fits);
+    let mut dropped = 0;
+    let shown: Vec<(&LegendEntry, &String)> = fig
+        .legend
+        .iter()
+        .zip(&legend_labels)
+        .filter(|(entry, _)| {
+            let drop = overflow > 0 && entry.droppable && dropped < overflow + 1;
+            dropped += usize::from(drop);
+            !drop
+        })
+        .take(if overflow > 0 { fits - 1 } else { fits })
+        .collect();
+    let hidden = fig.legend.len() - shown.len();
+    let mut y = legend_top + legend_size * 0.5;
+    for (entry, label) in shown {
+        let (x0, x1) = (legend_left, legend_left + swatch_w);
+        let half = legend_size * 0.38;
+        match &entry.swatch {
+            Swatch::Fill(c) => canvas.rect(x0, y - half, x1, y + half, *c)?,
+            Swatch::Hatch(c) => {
+                canvas.rect(x0, y - half, x1, y + half, c.alpha(0.18))?;
+                hatch(canvas, &m, x0, y - half, x1, y + half, *c)?;
+            }
+            Swatch::Line {
+                colour,
+                width,
+                dashed,
+            } => {
+                let lw = m.px(*width);
+                if *dashed {
+                    canvas.dashed(&[(x0, y), (x1, y)], *colour, lw, m.px(12.0), m.px(7.0))?;
+                } else {
+                    canvas.line(x0, y, x1, y, *colour, lw)?;
+                }
+            }
+        }
+        canvas.text(
+            label,
+            x1 + swatch_gap,
+            y,
+            legend_size,
+            Weight::Normal,
+            palette::INK,
+            Align::Left,
+        )?;
+        y += row_pitch;
+    }
+    if hidden > 0 {
+        let note = format!("+{hidden} more");
+        let x = legend_left + swatch_w + swatch_gap;
+        canvas.text(
+            &note,
+            x,
+            y,
+            legend_size,
+            Weight::Normal,
+            palette::INK_SOFT,
+            Align::Left,
+        )?;
+    }
+    Ok(())
+}
+
+/// Step outline of a series: each value holds across its bin.
+fn step_points(
+    bins: &[(f64, f64)],
+    values: &[f64],
+    frame: &Frame,
+    domain: (f64, f64),
+    top: f64,
+) -> Vec<(f64, f64)> {
+    let mut points = Vec::with_capacity(bins.len() * 2);
+    for (b, v) in bins.iter().zip(values) {
+        let y = frame.y(*v, top);
+        points.push((frame.x(b.0, domain), y));
+        points.push((frame.x(b.1, domain), y));
+    }
+    points
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw_panel<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    m: &Metrics,
+    fig: &Figure,
+    panel: &Panel,
+    frame: &Frame,
+    domain: (f64, f64),
+    value_ticks: &ticks::ValueTicks,
+    is_bottom: bool,
+    tick_size: f64,
+) -> Result<()> {
+    let top = value_ticks.top;
+    let thin = m.px(1.5).max(1.0);
+
+    // Grid first, so data covers it.
+    for (v, label) in &value_ticks.labels {
+        let y = frame.y(*v, top);
+        if *v > 0.0 {
+            canvas.line(frame.left, y, frame.right, y, palette::GRID, thin)?;
+        }
+        canvas.text(
+            label,
+            frame.left - m.px(14.0),
+            y,
+            tick_size,
+            Weight::Normal,
+            palette::INK_SOFT,
+            Align::Right,
+        )?;
+    }
+    let time_ticks = ticks::time_ticks(
+        domain.0,
+        domain.1,
+        frame.right - frame.left,
+        m.px(24.0),
+        &|s| canvas.text_width(s, tick_size, Weight::Normal),
+    );
+    // Bars are their own time marks; vertical grid lines between them only add noise.
+    let has_bars = panel.layers.iter().any(|l| matches!(l, Layer::Bars { .. }));
+    for t in time_ticks.iter().filter(|_| !has_bars) {
+        if t.at_s > domain.0 && t.at_s < domain.1 {
+            let x = frame.x(t.at_s, domain);
+            canvas.line(x, frame.top, x, frame.bottom, palette::GRID, thin)?;
+        }
+    }
+
+    for layer in &panel.layers {
+        match layer {
+            Layer::Stack(series) => {
+                let mut base = vec![0.0; fig.bins.len()];
+                for (c, values) in series {
+                    if values.iter().all(|v| *v <= 0.0) {
+                        continue;
+                    }
+                    let upper: Vec<f64> = base
+                        .iter()
+                        .zip(values)
+                        .map(|(b, v)| b + v.max(0.0))
+                        .collect();
+                    band(canvas, fig, frame, domain, top, &base, &upper, *c)?;
+                    base = upper;
+                }
+            }
+            Layer::Band {
+                fill,
+                hatch: hatch_colour,
+                lower,
+                upper,
+            } => {
+                band(canvas, fig, frame, domain, top, lower, upper, *fill)?;
+                if let Some(hc) = hatch_colour {
+                    for (i, b) in fig.bins.iter().enumerate() {
+                        let (y_low, y_high) = (frame.y(lower[i], top), frame.y(upper[i], top));
+                        if y_low - y_high >= 1.0 {
+                            hatch(
+                                canvas,
+                                m,
+                                frame.x(b.0, domain),
+                                y_high,
+                                frame.x(b.1, domain),
+                                y_low,
+                                *hc,
+                            )?;
+                        }
+                    }
+                }
+            }
+            Layer::Bars { series, totals } => {
+                bars(
+                    canvas, m, fig, frame, domain, top, series, *totals, tick_size,
+                )?;
+            }
+            Layer::Line {
+                colour,
+                width,
+                dashed,
+                values,
+            } => {
+                let points = step_points(&fig.bins, values, frame, domain, top);
+                if *dashed {
+                    canvas.dashed(&points, *colour, m.px(*width), m.px(16.0), m.px(10.0))?;
+                } else {
+                    canvas.polyline(&points, *colour, m.px(*width))?;
+                }
+            }
+        }
+    }
+
+    // Axis line over the data, then the time labels.
+    canvas.line(
+        frame.left,
+        frame.bottom,
+        frame.right,
+        frame.bottom,
+        palette::AXIS,
+        thin,
+    )?;
+    if is_bottom {
+        let y = frame.bottom + tick_size * 1.0;
+        for t in &time_ticks {
+            if let Some((at, label)) = &t.label {
+                let x = frame.x(*at, domain);
+                canvas.text(
+                    label,
+                    x,
+                    y,
+                    tick_size,
+                    Weight::Normal,
+                    palette::INK_SOFT,
+                    Align::Centre,
+                )?;
+                if (t.at_s - at).abs() < 1.0 {
+                    canvas.line(
+                        x,
+                        frame.bottom,
+                        x,
+                        frame.bottom + m.px(6.0),
+                        palette::AXIS,
+                        thin,
+                    )?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Fills the area between two step lines.
+#[allow(clippy::too_many_arguments)]
+fn band<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    fig: &Figure,
+    frame: &Frame,
+    domain: (f64, f64),
+    top: f64,
+    lower: &[f64],
+    upper: &[f64],
+    c: Rgba,
+) -> Result<()> {
+    // One polygon per run of bins where the band is open, so closed stretches draw nothing.
+    let mut start = None;
+    for i in 0..=fig.bins.len() {
+        let open = i < fig.bins.len() && upper[i] > lower[i];
+        match (open, start) {
+            (true, None) => start = Some(i),
+            (false, Some(s)) => {
+                let mut points = step_points(&fig.bins[s..i], &upper[s..i], frame, domain, top);
+                let mut below = step_points(&fig.bins[s..i], &lower[s..i], frame, domain, top);
+                below.reverse();
+                points.extend(below);
+                canvas.polygon(&points, c)?;
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// 45° hatching inside a rectangle; lines sit on a global lattice so neighbouring cells join up.
+fn hatch<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    m: &Metrics,
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+    c: Rgba,
+) -> Result<()> {
+    let spacing = m.px(12.0).max(6.0);
+    let width = m.px(2.5).max(2.0);
+    // Lines x + y = k·spacing, clipped to the rectangle.
+    let k_first = ((x0 + y0) / spacing).ceil() as i64;
+    let k_last = ((x1 + y1) / spacing).floor() as i64;
+    for k in k_first..=k_last {
+        let sum = k as f64 * spacing;
+        let (ax, ay) = if sum - y1 >= x0 {
+            (sum - y1, y1)
+        } else {
+            (x0, sum - x0)
+        };
+        let (bx, by) = if sum - y0 <= x1 {
+            (sum - y0, y0)
+        } else {
+            (x1, sum - x1)
+        };
+        if ax <= bx {
+            canvas.line(ax, ay, bx, by, c, width)?;
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn bars<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    m: &Metrics,
+    fig: &Figure,
+    frame: &Frame,
+    domain: (f64, f64),
+    top: f64,
+    series: &[(Rgba, Vec<f64>)],
+    totals: bool,
+    tick_size: f64,
+) -> Result<()> {
+    let label_size = tick_size * 0.95;
+    let totals_per_bin: Vec<f64> = (0..fig.bins.len())
+        .map(|i| series.iter().map(|s| s.1[i].max(0.0)).sum())
+        .collect();
+    let labels: Vec<String> = totals_per_bin.iter().map(|v| ticks::dollars(*v)).collect();
+    let slot = |i: usize| frame.x(fig.bins[i].1, domain) - frame.x(fig.bins[i].0, domain);
+    let widest = labels
+        .iter()
+        .map(|l| canvas.text_width(l, label_size, Weight::Normal))
+        .fold(0.0, f64::max);
+    let narrowest_slot = (0..fig.bins.len()).map(slot).fold(f64::MAX, f64::min);
+    // Totals side by side when they fit; staggered over two rows when they fit that way; else none.
+    let stagger = if widest + m.px(6.0) <= narrowest_slot {
+        Some(false)
+    } else if widest + m.px(6.0) <= 2.0 * narrowest_slot {
+        Some(true)
+    } else {
+        None
+    };
+    for (i, b) in fig.bins.iter().enumerate() {
+        let (xa, xb) = (frame.x(b.0, domain), frame.x(b.1, domain));
+        let pad = (xb - xa) * 0.14;
+        let (x0, x1) = (xa + pad, (xb - pad).max(xa + pad + 1.0));
+        let mut base = 0.0;
+        for (c, values) in series {
+            let v = values[i].max(0.0);
+            if v > 0.0 {
+                canvas.rect(x0, frame.y(base + v, top), x1, frame.y(base, top), *c)?;
+            }
+            base += v;
+        }
+        if let (true, Some(staggered)) = (totals, stagger) {
+            let lift = if staggered && i % 2 == 1 {
+                label_size * 1.25
+            } else {
+                0.0
+            };
+            let y = frame.y(base, top) - label_size * 0.75 - lift;
+            canvas.text(
+                &labels[i],
+                (x0 + x1) / 2.0,
+                y,
+                label_size,
+                Weight::Normal,
+                palette::INK,
+                Align::Centre,
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,121 @@
+//! Chart stage: colours. One fixed colour per well-known provider so a provider looks the same in
+//! every chart of every scenario; unknown providers get a colour picked by a stable hash of the name.
+
+/// An sRGB colour with straight alpha (1.0 = opaque).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Rgba {
+    pub r: u8,
+    pub g: u8,
+    pub b: u8,
+    pub a: f64,
+}
+
+pub(crate) const fn rgb(hex: u32) -> Rgba {
+    Rgba {
+        r: (hex >> 16) as u8,
+        g: (hex >> 8) as u8,
+        b: hex as u8,
+        a: 1.0,
+    }
+}
+
+impl Rgba {
+    pub fn alpha(self, a: f64) -> Rgba {
+        Rgba { a, ..self }
+    }
+}
+
+pub(crate) const WHITE: Rgba = rgb(0xFFFFFF);
+/// Text and the demand line: near-black reads as "the thing to meet" against any provider colour.
+pub(crate) const INK: Rgba = rgb(0x1A1A1A);
+pub(crate) const INK_SOFT: Rgba = rgb(0x555555);
+pub(crate) const GRID: Rgba = rgb(0xE3E3E3);
+pub(crate) const AXIS: Rgba = rgb(0x8C8C8C);
+/// Capacity available but not reserved: a light neutral so it never reads as a provider.
+pub(crate) const SPARE: Rgba = rgb(0xDADADA);
+/// Unserved demand: a pure red that is in no provider's palette slot.
+pub(crate) const UNSERVED: Rgba = rgb(0xE8112D);
+
+/// Well-known providers. Okabe–Ito first (colour-blind safe), then Paul Tol's muted set; none of them
+/// is the grey of spare capacity or the red of unserved demand.
+const KNOWN: &[(&str, u32)] = &[
+    ("aws", 0xE69F00),       // Okabe–Ito orange
+    ("azure", 0x0072B2),     // Okabe–Ito blue
+    ("gcp", 0x009E73),       // Okabe–Ito bluish green
+    ("oracle", 0xD55E00),    // Okabe–Ito vermillion
+    ("lambda", 0xCC79A7),    // Okabe–Ito reddish purple
+    ("coreweave", 0x56B4E9), // Okabe–Ito sky blue
+    ("nebius", 0xF0E442),    // Okabe–Ito yellow
+    ("onprem", 0x332288),    // Tol indigo
+    ("together", 0x882255),  // Tol wine
+    ("crusoe", 0x44AA99),    // Tol teal
+    ("runpod", 0x999933),    // Tol olive
+    ("vultr", 0xAA4499),     // Tol purple
+    ("ibm", 0x117733),       // Tol green
+    ("alibaba", 0xDDCC77),   // Tol sand
+];
+
+/// Spellings that mean a well-known provider.
+const ALIASES: &[(&str, &str)] = &[
+    ("amazon", "aws"),
+    ("google", "gcp"),
+    ("microsoft", "azure"),
+    ("oci", "oracle"),
+    ("on-prem", "onprem"),
+    ("on_prem", "onprem"),
+    ("on-premises", "onprem"),
+    ("lambdalabs", "lambda"),
+    ("lambda-labs", "lambda"),
+];
+
+/// Picked by hash for unknown providers: Paul Tol's light set and a few darker tones, chosen to
+/// differ from every well-known provider's colour, the spare grey and the unserved red. (Unknown
+/// providers may share a colour with each other; a fixed colour per name matters more.)
+const FALLBACK: &[u32] = &[
+    0x77AADD, 0xEE8866, 0xEEDD88, 0xFFAABB, 0x99DDFF, 0x44BB99, 0xBBCC33, 0x8C564B, 0x5D3A9B,
+    0x762A83, 0x1B7837, 0x4B6A88,
+];
+
+/// The colour of a provider, the same in every chart and every run.
+pub(crate) fn provider_colour(provider: &str) -> Rgba {
+    let key = provider.trim().to_ascii_lowercase();
+    let key = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == key)
+        .map(|(_, k)| k.to_string())
+        .unwrap_or(key);
+    if let Some((_, hex)) = KNOWN.iter().find(|(name, _)| *name == key) {
+        return rgb(*hex);
+    }
+    rgb(FALLBACK[(fnv1a(key.as_bytes()) % FALLBACK.len() as u64) as usize])
+}
+
+/// FNV-1a: a fixed, platform-independent hash (std's hasher is randomly seeded per process).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in bytes {
+        hash ^= u64::from(*b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_providers_have_fixed_colours() {
+        assert_eq!(provider_colour("aws"), rgb(0xE69F00));
+        assert_eq!(provider_colour("AWS"), rgb(0xE69F00));
+        assert_eq!(provider_colour("google"), provider_colour("gcp"));
+        assert_ne!(provider_colour("aws"), provider_colour("azure"));
+    }
+
+    #[test]
+    fn unknown_providers_are_stable() {
+        assert_eq!(provider_colour("acme-gpu"), provider_colour("acme-gpu"));
+        // Pinned so a change of hash (which would recolour every unknown provider) is deliberate.
+        assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+}

@@ -1,0 +1,313 @@
+//! Chart stage: axis ticks. Round values in human units (`15B tok/min`, `$1.2M`) on the y axis and
+//! calendar-aligned dates (`Jan 2026`, `Mar 5`, `06:00`) on the time axis, as dense as the labels allow.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+
+/// What a y value measures; decides the tick label format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Unit {
+    TokensPerMinute,
+    Dollars,
+}
+
+/// Ticks of a value axis from 0: `step` apart up to `top`, which is the axis maximum.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ValueTicks {
+    pub step: f64,
+    pub top: f64,
+    pub labels: Vec<(f64, String)>,
+}
+
+/// Round steps: 1, 2, 2.5, 5 × 10^k, the smallest that gives at most `max_ticks` intervals.
+pub(crate) fn value_ticks(max_value: f64, max_ticks: usize, unit: Unit) -> ValueTicks {
+    let max_value = if max_value.is_finite() && max_value > 0.0 {
+        max_value
+    } else {
+        1.0
+    };
+    let max_ticks = max_ticks.max(2) as f64;
+    // A little headroom so the tallest stack does not touch the top of the frame.
+    let wanted = max_value * 1.03;
+    let raw = wanted / max_ticks;
+    let magnitude = 10f64.powi(raw.log10().floor() as i32);
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| (wanted / s).ceil() <= max_ticks)
+        .unwrap_or(10.0 * magnitude);
+    let count = (wanted / step).ceil().max(1.0) as usize;
+    let top = step * count as f64;
+    let (scale, suffix) = scale_for(top);
+    let decimals = (0..=3).find(|d| {
+        let scaled = step / scale * 10f64.powi(*d);
+        (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+    });
+    let decimals = decimals.unwrap_or(3) as usize;
+    let labels = (0..=count)
+        .map(|i| {
+            let v = step * i as f64;
+            (v, format_value(v, scale, suffix, decimals, unit))
+        })
+        .collect();
+    ValueTicks { step, top, labels }
+}
+
+fn scale_for(top: f64) -> (f64, &'static str) {
+    if top >= 1e12 {
+        (1e12, "T")
+    } else if top >= 1e9 {
+        (1e9, "B")
+    } else if top >= 1e6 {
+        (1e6, "M")
+    } else if top >= 1e3 {
+        (1e3, "K")
+    } else {
+        (1.0, "")
+    }
+}
+
+fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -> String {
+    if v == 0.0 {
+        return match unit {
+            Unit::TokensPerMinute => "0".into(),
+            Unit::Dollars => "$0".into(),
+        };
+    }
+    let number = format!("{:.*}{suffix}", decimals, v / scale);
+    match unit {
+        Unit::TokensPerMinute => format!("{number} tok/min"),
+        Unit::Dollars => format!("${number}"),
+    }
+}
+
+/// Dollars for labels on bars and in subtitles, to three significant figures: `$1.23M`, `$950`.
+pub(crate) fn dollars(v: f64) -> String {
+    let (scale, suffix) = scale_for(v.abs());
+    let scaled = v / scale;
+    let decimals = if scaled.abs() >= 100.0 {
+        0
+    } else if scaled.abs() >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let decimals = if suffix.is_empty() { 0 } else { decimals };
+    format!("${:.*}{suffix}", decimals, scaled)
+}
+
+/// A gridline on the time axis, and the label that goes with it (centred on `label_at_s`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct TimeTick {
+    pub at_s: f64,
+    pub label: Option<(f64, String)>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Step {
+    Hours(u32),
+    Days(u32),
+    Weeks,
+    Months(u32),
+    Years(i32),
+}
+
+const STEPS: &[Step] = &[
+    Step::Hours(1),
+    Step::Hours(2),
+    Step::Hours(3),
+    Step::Hours(6),
+    Step::Hours(12),
+    Step::Days(1),
+    Step::Days(2),
+    Step::Weeks,
+    Step::Months(1),
+    Step::Months(2),
+    Step::Months(3),
+    Step::Months(6),
+    Step::Years(1),
+    Step::Years(2),
+    Step::Years(5),
+    Step::Years(10),
+    Step::Years(50),
+];
+
+fn at_midnight(d: NaiveDate) -> DateTime<Utc> {
+    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+}
+
+/// The first tick at or before `t` for the step.
+fn floor(t: DateTime<Utc>, step: Step) -> DateTime<Utc> {
+    let d = t.date_naive();
+    match step {
+        Step::Hours(k) => at_midnight(d) + Duration::hours(i64::from(t.hour() / k * k)),
+        Step::Days(k) => {
+            let days = d
+                .signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"))
+                .num_days();
+            at_midnight(d) - Duration::days(days.rem_euclid(i64::from(k)))
+        }
+        Step::Weeks => {
+            at_midnight(d) - Duration::days(i64::from(d.weekday().num_days_from_monday()))
+        }
+        Step::Months(k) => {
+            let m0 = (d.month0() / k) * k;
+            at_midnight(NaiveDate::from_ymd_opt(d.year(), m0 + 1, 1).expect("valid month"))
+        }
+        Step::Years(k) => at_midnight(
+            NaiveDate::from_ymd_opt(d.year().div_euclid(k) * k, 1, 1).expect("valid year"),
+        ),
+    }
+}
+
+fn next(t: DateTime<Utc>, step: Step) -> DateTime<Utc> {
+    match step {
+        Step::Hours(k) => t + Duration::hours(i64::from(k)),
+        Step::Days(k) => t + Duration::days(i64::from(k)),
+        Step::Weeks => t + Duration::days(7),
+        Step::Months(k) => {
+            let months = t.year() * 12 + t.month0() as i32 + k as i32;
+            at_midnight(
+                NaiveDate::from_ymd_opt(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1)
+                    .expect("valid month"),
+            )
+        }
+        Step::Years(k) => {
+            at_midnight(NaiveDate::from_ymd_opt(t.year() + k, 1, 1).expect("valid year"))
+        }
+    }
+}
+
+/// Label of a tick. `first` ticks carry the year (months) so the axis says which year it is.
+fn label(t: DateTime<Utc>, step: Step, first: bool) -> String {
+    match step {
+        Step::Hours(_) if t.hour() == 0 && (first || t.ordinal() == 1) => {
+            t.format("%b %-d %Y").to_string()
+        }
+        Step::Hours(_) if t.hour() == 0 => t.format("%b %-d").to_string(),
+        Step::Hours(_) => t.format("%H:%M").to_string(),
+        Step::Days(_) | Step::Weeks if first || t.ordinal() == 1 => {
+            t.format("%b %-d %Y").to_string()
+        }
+        Step::Days(_) | Step::Weeks => t.format("%b %-d").to_string(),
+        Step::Months(_) if first || t.month() == 1 => t.format("%b %Y").to_string(),
+        Step::Months(_) => t.format("%b").to_string(),
+        Step::Years(_) => t.format("%Y").to_string(),
+    }
+}
+
+/// Calendar units are labelled in the middle of the span they name ("Mar" under March);
+/// finer or multi-unit steps label the instant at the gridline.
+fn labels_span(step: Step) -> bool {
+    matches!(step, Step::Days(1) | Step::Months(1) | Step::Years(1))
+}
+
+/// Ticks for `[start_s, end_s]` on an axis `width_px` wide: the finest calendar step whose labels,
+/// measured with `text_width`, fit side by side with `gap_px` between them.
+pub(crate) fn time_ticks(
+    start_s: f64,
+    end_s: f64,
+    width_px: f64,
+    gap_px: f64,
+    text_width: &dyn Fn(&str) -> f64,
+) -> Vec<TimeTick> {
+    let to_time = |s: f64| {
+        Utc.timestamp_opt(s.floor() as i64, 0)
+            .single()
+            .unwrap_or_default()
+    };
+    let (t0, t1) = (to_time(start_s), to_time(end_s.max(start_s + 1.0)));
+    let px_per_s = width_px / (end_s - start_s).max(1.0);
+    let mut fallback = Vec::new();
+    for &step in STEPS {
+        let mut ticks = Vec::new();
+        let mut t = floor(t0, step);
+        // Bounded: the coarsest step has few ticks, and a step with hundreds of ticks cannot fit.
+        let mut guard = 0;
+        while t <= t1 && guard < 2000 {
+            let after = next(t, step);
+            let at_s = t.timestamp() as f64;
+            let in_domain = at_s >= start_s && at_s <= end_s;
+            let label_at = if labels_span(step) {
+                // Label a span only when most of it is on the axis, so a stub is not named.
+                let (a, b) = (at_s.max(start_s), (after.timestamp() as f64).min(end_s));
+                let full = after.timestamp() as f64 - at_s;
+                if b - a >= 0.5 * full {
+                    Some((a + b) / 2.0)
+                } else {
+                    None
+                }
+            } else if in_domain {
+                Some(at_s)
+            } else {
+                None
+            };
+            if in_domain || label_at.is_some() {
+                let first = !ticks.iter().any(|x: &TimeTick| x.label.is_some());
+                ticks.push(TimeTick {
+                    at_s,
+                    label: label_at.map(|x| (x, label(t, step, first && label_at.is_some()))),
+                });
+            }
+            t = after;
+            guard += 1;
+        }
+        if guard >= 2000 {
+            continue;
+        }
+        let labelled: Vec<&(f64, String)> = ticks.iter().filter_map(|t| t.label.as_ref()).collect();
+        let fits = labelled.windows(2).all(|w| {
+            let room = (w[1].0 - w[0].0) * px_per_s;
+            room >= (text_width(&w[0].1) + text_width(&w[1].1)) / 2.0 + gap_px
+        });
+        if fits && !labelled.is_empty() {
+            return ticks;
+        }
+        fallback = ticks;
+    }
+    fallback
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_ticks_are_round_and_human() {
+        let t = value_ticks(14.2e9, 6, Unit::TokensPerMinute);
+        assert_eq!(t.step, 2.5e9);
+        assert_eq!(t.top, 15e9);
+        assert_eq!(t.labels[1].1, "2.5B tok/min");
+        assert_eq!(t.labels.last().unwrap().1, "15.0B tok/min");
+        let t = value_ticks(1.15e6, 5, Unit::Dollars);
+        assert_eq!(t.labels[0].1, "$0");
+        assert!(t.labels.iter().any(|l| l.1 == "$1.25M"), "{:?}", t.labels);
+    }
+
+    #[test]
+    fn months_are_labelled_in_their_middle() {
+        let start = Utc
+            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp() as f64;
+        let end = Utc
+            .with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp() as f64;
+        let ticks = time_ticks(start, end, 1500.0, 10.0, &|s| 9.0 * s.len() as f64);
+        let labels: Vec<&str> = ticks
+            .iter()
+            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
+            .collect();
+        assert_eq!(labels.len(), 12);
+        assert_eq!(labels[0], "Jan 2026");
+        assert_eq!(labels[1], "Feb");
+        assert!(ticks[0].label.as_ref().unwrap().0 > start);
+    }
+
+    #[test]
+    fn dollars_have_three_figures() {
+        assert_eq!(dollars(1_234_567.0), "$1.23M");
+        assert_eq!(dollars(950.0), "$950");
+        assert_eq!(dollars(45_600.0), "$45.6K");
+    }
+}
