@@ -2,7 +2,6 @@
 //! `spec/scenario-format.md`: the real `capplan` binary on small scenario folders written into
 //! temporary directories, and the library's `capplan::load::load` for values and properties.
 //!
-//! Tests marked `#[ignore = "bug: ..."]` document a known defect in `src/`; they fail today.
 
 mod support {
     use std::ffi::OsStr;

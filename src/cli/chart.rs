@@ -7,8 +7,17 @@ use crate::report::write::OutputFile;
 
 /// Renders every chart of a run as files (nothing is written here).
 pub fn render(tables: &ChartTables, size: ChartSize) -> Result<Vec<OutputFile>> {
-    let _ = (tables, size);
-    Ok(Vec::new())
+    let opts = crate::chart::ChartOptions {
+        width: size.width,
+        height: size.height,
+    };
+    Ok(crate::chart::render_all(tables, &opts)?
+        .into_iter()
+        .map(|c| OutputFile {
+            name: c.file_name,
+            bytes: c.bytes,
+        })
+        .collect())
 }
 
 pub fn execute(args: &ChartArgs) -> Result<()> {
