@@ -118,10 +118,12 @@ pub fn month_label(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m").to_string()
 }
 
-/// A count in human units: `950`, `12.3K`, `15.0B`, `1.2T`.
+/// A count in human units: `950`, `12.3K`, `15.0B`, `1.2T`, `29.3Q` (quadrillion).
 pub fn human(value: f64) -> String {
     let a = value.abs();
-    let (scaled, suffix) = if a >= 1e12 {
+    let (scaled, suffix) = if a >= 1e15 {
+        (value / 1e15, "Q")
+    } else if a >= 1e12 {
         (value / 1e12, "T")
     } else if a >= 1e9 {
         (value / 1e9, "B")
@@ -239,6 +241,7 @@ mod tests {
         assert_eq!(human(1.5e10), "15.0B");
         assert_eq!(human(950.0), "950");
         assert_eq!(human(1234.0), "1.2K");
+        assert_eq!(human(2.93e16), "29.3Q");
         assert_eq!(human_dollars(1.2e6), "$1.2M");
     }
 

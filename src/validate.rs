@@ -27,7 +27,7 @@ pub fn warnings(s: &Scenario) -> Vec<Diagnostic> {
     for o in &s.outages {
         if !providers.contains(&o.provider) {
             out.push(Diagnostic::new(
-                Location::file(s.folder.join("outages.csv")),
+                Location::file(&s.folder),
                 format!("outage of provider '{}' matches no tranche", o.provider),
             ));
         }
@@ -61,7 +61,7 @@ pub fn warnings(s: &Scenario) -> Vec<Diagnostic> {
             lines.push(format!("… and {} more periods", short.len() - 6));
         }
         out.push(Diagnostic::new(
-            Location::file(s.folder.join("capacity.csv")),
+            Location::file(&s.folder),
             format!(
                 "total available capacity is below demand in {} of {} periods, so some demand will go unserved whatever the plan:\n  {}",
                 short.len(),
