@@ -62,13 +62,17 @@ pub struct Plan {
     pub resilience_shortfalls: Vec<ResilienceShortfall>,
 }
 
-/// Grid that solver noise is rounded to: a billionth of the model's flow unit
-/// (a power of ten near the largest demand cell).
-const NOISE: f64 = 1e-9;
+/// Grid that flows are rounded to, in model units: a millionth of the flow unit (a power of ten
+/// near the largest demand cell, so 1,000 tokens/min at 1e10 magnitudes). Interior-point solvers
+/// leave noise around 1e-9 relative; rounding it away keeps reports readable and deterministic
+/// across backends, while moving totals by under 1e-7 relative.
+const FLOW_GRID: f64 = 1e-6;
+/// Grid for reservation fractions: finer, since a fraction multiplies whole-horizon commit costs.
+const FRACTION_GRID: f64 = 1e-9;
 
 /// Rounds a value in model units to the noise grid and back to tokens per minute.
 fn clean(value_units: f64, unit: f64) -> f64 {
-    let v = (value_units / NOISE).round() * NOISE;
+    let v = (value_units / FLOW_GRID).round() * FLOW_GRID;
     if v <= 0.0 {
         0.0
     } else {
@@ -87,7 +91,9 @@ pub fn extract(model: &Model, min_commit: &[f64], solved: &Solved) -> Plan {
         .map(|(k, col)| {
             let z = match col {
                 // z in [min_commit, 1]: snap interior-point noise to the bounds and the grid.
-                Some(c) => ((value(*c) / NOISE).round() * NOISE).clamp(min_commit[k], 1.0),
+                Some(c) => {
+                    ((value(*c) / FRACTION_GRID).round() * FRACTION_GRID).clamp(min_commit[k], 1.0)
+                }
                 None => min_commit[k],
             };
             Reservation {
