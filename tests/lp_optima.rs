@@ -429,3 +429,46 @@ fn workloads_are_split_in_proportion_to_demand() {
         assert!(close(batch.tokens_per_minute, 0.5e6));
     });
 }
+
+#[test]
+fn zero_demand_pays_only_signed_commitments() {
+    // No demand at all (an LP with no rows): a signed $10/h tranche still costs $10 for the hour,
+    // an optional one nothing.
+    let f = Folder::new()
+        .file("demand.csv", "period,tokens_per_minute\n2026-01-01,0\n")
+        .file(
+            "capacity.csv",
+            "provider,tranche,capacity_tpm,commit_cost_per_hour,min_commit\ns,signed,1M,10,1\no,optional,1M,10,0\n",
+        )
+        .file("scenario.toml", ONE_HOUR);
+    solve_all(f.path(), 10.0, |o| {
+        assert_eq!(reserved_fraction(o, "signed"), 1.0);
+        assert_eq!(reserved_fraction(o, "optional"), 0.0);
+    });
+}
+
+#[test]
+fn with_routes_csv_global_loses_its_match_everything_role() {
+    // routes.csv present (listing an unrelated pair): global capacity no longer serves eu.
+    let f = Folder::new()
+        .file(
+            "demand.csv",
+            "period,region,tokens_per_minute\n2026-01-01,eu,1M\n",
+        )
+        .file(
+            "capacity.csv",
+            "provider,region,capacity_tpm,cost_per_million_tokens\nanywhere,global,5M,1\n",
+        )
+        .file(
+            "routes.csv",
+            "demand_region,supply_region\nus,apac\neu,eu\n",
+        )
+        .file(
+            "scenario.toml",
+            "horizon_end = \"2026-01-01T01:00\"\n[policy]\nunserved_penalty = 7\n",
+        );
+    // All 60M tokens unserved at $7/M.
+    solve_all(f.path(), 420.0, |o| {
+        assert_eq!(o.report.summary.served_tokens, 0.0)
+    });
+}

@@ -73,6 +73,23 @@ pub struct Solved {
 /// Solves the model with the given backend.
 pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
     let started = Instant::now();
+    if model.rows.is_empty() {
+        // Nothing to serve (no demand): every cost is non-negative, so each column sits at its
+        // lower bound. Handled here because some backends fail on an LP without constraints.
+        let values: Vec<f64> = model.columns.iter().map(|c| c.lower).collect();
+        let objective_units = model
+            .columns
+            .iter()
+            .zip(&values)
+            .map(|(c, v)| c.cost * v)
+            .sum();
+        return Ok(Solved {
+            values,
+            objective_units,
+            solver: kind,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
     let mut vars = ProblemVariables::new();
     let cols: Vec<Variable> = model
         .columns

@@ -1,0 +1,197 @@
+//! Property tests of plan invariants on small random scenarios: more demand never costs less,
+//! losing a provider never costs less, N-1 never costs less, served never exceeds demand or
+//! reserved capacity, the share cap holds, and the objective is cost plus penalties.
+
+use capplan::model::solve::SolverKind;
+use capplan::pipeline::{solve_scenario, Timings};
+use capplan::report::build::Report;
+use capplan::scenario::{Demand, Period, Policy, Scenario, Tranche};
+use capplan::units::parse_time;
+use proptest::prelude::*;
+
+const PROVIDERS: [&str; 3] = ["aws", "azure", "gcp"];
+const REGIONS: [&str; 2] = ["us", "eu"];
+
+#[derive(Debug, Clone)]
+struct Case {
+    periods: usize,
+    demand: Vec<(usize, usize, f64)>,
+    tranches: Vec<(usize, usize, f64, f64, f64, bool, usize)>,
+}
+
+fn case() -> impl Strategy<Value = Case> {
+    (1usize..4)
+        .prop_flat_map(|periods| {
+            let demand = prop::collection::vec((0..periods, 0usize..2, 0.0f64..10.0), 1..6);
+            // (provider, region, capacity B tok/min, usage $/M, commit $/h, signed, start period)
+            let tranche = (
+                0usize..3,
+                0usize..2,
+                0.0f64..8.0,
+                0.0f64..5.0,
+                0.0f64..400_000.0,
+                any::<bool>(),
+                0..periods,
+            );
+            (Just(periods), demand, prop::collection::vec(tranche, 1..6))
+        })
+        .prop_map(|(periods, demand, tranches)| Case {
+            periods,
+            demand,
+            tranches,
+        })
+}
+
+fn scenario(c: &Case, policy: Policy) -> Scenario {
+    let day = |i: usize| parse_time(&format!("2026-01-{:02}", i + 1)).unwrap();
+    let mut demand: Vec<Demand> = Vec::new();
+    for &(t, r, b) in &c.demand {
+        if demand
+            .iter()
+            .any(|d| d.period == day(t) && d.region == REGIONS[r])
+        {
+            continue;
+        }
+        demand.push(Demand {
+            period: day(t),
+            region: REGIONS[r].into(),
+            workload: "default".into(),
+            tokens_per_minute: b * 1e9,
+            origin: None,
+        });
+    }
+    // Every period is on the grid: zero demand where the case has none.
+    for t in 0..c.periods {
+        if !demand.iter().any(|d| d.period == day(t)) {
+            demand.push(Demand {
+                period: day(t),
+                region: "us".into(),
+                workload: "default".into(),
+                tokens_per_minute: 0.0,
+                origin: None,
+            });
+        }
+    }
+    let tranches = c
+        .tranches
+        .iter()
+        .enumerate()
+        .map(|(i, &(p, r, cap, usage, commit, signed, start))| Tranche {
+            name: format!("t{i}"),
+            provider: PROVIDERS[p].into(),
+            region: REGIONS[r].into(),
+            start: (start > 0).then(|| day(start)),
+            end: None,
+            capacity_tpm: cap * 1e9,
+            cost_per_million_tokens: usage,
+            commit_cost_per_hour: commit,
+            min_commit: if signed { 1.0 } else { 0.0 },
+            origin: None,
+        })
+        .collect();
+    Scenario {
+        name: "prop".into(),
+        description: String::new(),
+        folder: "prop".into(),
+        policy,
+        periods: (0..c.periods)
+            .map(|t| Period {
+                start: day(t),
+                minutes: 1440.0,
+            })
+            .collect(),
+        demand,
+        tranches,
+        routes: None,
+        outages: Vec::new(),
+    }
+}
+
+fn solve(s: &Scenario) -> Report {
+    solve_scenario(s, SolverKind::Clarabel, &mut Timings::default())
+        .unwrap()
+        .1
+}
+
+fn policy() -> Policy {
+    Policy {
+        unserved_penalty: 50.0,
+        resilience_penalty: 20.0,
+        ..Policy::default()
+    }
+}
+
+/// Tolerance in dollars for comparing optima of different LPs.
+fn tol(x: f64) -> f64 {
+    1e-6 * x.abs() + 1e-3
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn more_demand_never_costs_less(c in case(), extra in 1.0f64..2.0) {
+        let base = scenario(&c, policy());
+        let more = capplan::whatif::scale_demand(base.clone(), extra);
+        let (a, b) = (solve(&base).summary.objective, solve(&more).summary.objective);
+        prop_assert!(b >= a - tol(a), "{b} < {a}");
+    }
+
+    #[test]
+    fn losing_a_provider_never_costs_less(c in case(), lost in 0usize..3) {
+        // Losing a provider = an outage of all its capacity for the whole horizon. (Excluding it
+        // instead could be cheaper: it also drops its signed, min_commit = 1 contracts.)
+        let base = scenario(&c, policy());
+        let outage = capplan::scenario::Outage {
+            provider: PROVIDERS[lost].into(),
+            region: None,
+            start: parse_time("2026-01-01").unwrap(),
+            end: parse_time("2027-01-01").unwrap(),
+            capacity_factor: 0.0,
+        };
+        let fewer = capplan::whatif::add_outage(base.clone(), outage);
+        let (a, b) = (solve(&base).summary.objective, solve(&fewer).summary.objective);
+        prop_assert!(b >= a - tol(a), "{b} < {a}");
+    }
+
+    #[test]
+    fn n_minus_one_never_costs_less(c in case()) {
+        let base = scenario(&c, policy());
+        let n1 = scenario(&c, Policy { survive_provider_loss: true, loss_coverage: 0.7, ..policy() });
+        let (a, b) = (solve(&base).summary.objective, solve(&n1).summary.objective);
+        prop_assert!(b >= a - tol(a), "{b} < {a}");
+    }
+
+    #[test]
+    fn served_within_demand_capacity_and_share_cap(c in case(), share in 0.3f64..1.0) {
+        let s = scenario(&c, Policy { max_provider_share: share, ..policy() });
+        let r = solve(&s);
+        let slack = 2e3; // tokens/min: the flow rounding grid at these magnitudes
+        for row in &r.charts.region_periods {
+            prop_assert!(row.served_tpm <= row.demand_tpm + slack, "{row:?}");
+        }
+        for row in &r.charts.provider_periods {
+            prop_assert!(row.served_tpm <= row.available_tpm + slack, "{row:?}");
+            let demand: f64 = r.charts.region_periods.iter().filter(|x| x.period == row.period).map(|x| x.demand_tpm).sum();
+            prop_assert!(row.served_tpm <= share * demand + slack, "share cap: {row:?}");
+        }
+        // Per tranche and period: served ≤ reserved fraction × capacity (on-demand: full capacity).
+        for c in &r.commitments {
+            let t = s.tranches.iter().find(|t| t.name == c.tranche).unwrap();
+            let usable = if t.commit_cost_per_hour > 0.0 { c.reserved_tpm } else { t.capacity_tpm };
+            for p in &s.periods {
+                let served: f64 = r.charts.allocation.iter().filter(|a| a.tranche == c.tranche && a.period == p.start).map(|a| a.tokens_per_minute).sum();
+                prop_assert!(served <= usable + slack, "{} serves {served} > {usable}", c.tranche);
+            }
+        }
+    }
+
+    #[test]
+    fn objective_is_cost_plus_penalties(c in case()) {
+        let s = scenario(&c, Policy { survive_provider_loss: true, loss_coverage: 0.5, ..policy() });
+        let x = solve(&s).summary;
+        let total = x.cost + x.unserved_penalty_cost + x.resilience_penalty_cost;
+        prop_assert!((x.objective - total).abs() <= 1e-5 * x.objective.abs() + 1.0, "{} vs {total}", x.objective);
+        prop_assert!((x.demand_tokens - x.served_tokens - x.unserved_tokens).abs() <= 1e-6 * x.demand_tokens + 1e7);
+    }
+}
