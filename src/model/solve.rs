@@ -76,19 +76,8 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
     if model.rows.is_empty() {
         // Nothing to serve (no demand): every cost is non-negative, so each column sits at its
         // lower bound. Handled here because some backends fail on an LP without constraints.
-        let values: Vec<f64> = model.columns.iter().map(|c| c.lower).collect();
-        let objective_units = model
-            .columns
-            .iter()
-            .zip(&values)
-            .map(|(c, v)| c.cost * v)
-            .sum();
-        return Ok(Solved {
-            values,
-            objective_units,
-            solver: kind,
-            seconds: started.elapsed().as_secs_f64(),
-        });
+        let values = model.columns.iter().map(|c| c.lower).collect();
+        return Ok(solved(model, values, kind, started));
     }
     let mut vars = ProblemVariables::new();
     let cols: Vec<Variable> = model
@@ -138,18 +127,23 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
         }
         SolverKind::Highs => solve_highs(unsolved, constraints, &cols)?,
     };
+    Ok(solved(model, values, kind, started))
+}
+
+/// Column values with the objective they reach.
+fn solved(model: &Model, values: Vec<f64>, solver: SolverKind, started: Instant) -> Solved {
     let objective_units = model
         .columns
         .iter()
         .zip(&values)
         .map(|(c, v)| c.cost * v)
         .sum();
-    Ok(Solved {
+    Solved {
         values,
         objective_units,
-        solver: kind,
+        solver,
         seconds: started.elapsed().as_secs_f64(),
-    })
+    }
 }
 
 #[cfg(feature = "highs")]

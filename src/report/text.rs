@@ -1,6 +1,6 @@
 //! Report stage, text: the short report `capplan run` prints for a planner.
 
-use super::build::{Report, ShortfallKind};
+use super::build::{Report, ShortfallKind, ShortfallRow};
 use crate::units::{fixed, human, human_dollars, month_label, short_time};
 
 /// A period label: `2026-03` for month-long periods starting on the 1st at midnight, else the time.
@@ -41,6 +41,40 @@ fn runs(values: &[f64]) -> Vec<(usize, usize, f64)> {
 }
 
 const MAX_LINES: usize = 12;
+
+/// One sentence per run of consecutive periods with a shortfall of `kind`, per value of `key`
+/// (the region for unserved demand, the lost provider for N-1), with the run's peak.
+fn shortfall_lines(
+    report: &Report,
+    kind: ShortfallKind,
+    key: impl Fn(&ShortfallRow) -> &String,
+    sentence: impl Fn(&str, &str, &str) -> String,
+) -> Vec<String> {
+    let rows: Vec<&ShortfallRow> = report
+        .shortfalls
+        .iter()
+        .filter(|r| r.kind == kind)
+        .collect();
+    let mut keys: Vec<&String> = rows.iter().map(|r| key(r)).collect();
+    keys.sort();
+    keys.dedup();
+    let mut lines = Vec::new();
+    for k in keys {
+        let mut per_period = vec![0.0; report.period_starts.len()];
+        for r in rows.iter().filter(|r| key(r) == k) {
+            per_period[r.period] += r.tokens_per_minute;
+        }
+        for (a, b, peak) in runs(&per_period) {
+            let amount = if a == b {
+                human(peak)
+            } else {
+                format!("up to {}", human(peak))
+            };
+            lines.push(sentence(&range(report, a, b), &amount, k));
+        }
+    }
+    lines
+}
 
 /// The text report.
 pub fn render(report: &Report) -> String {
@@ -108,67 +142,20 @@ pub fn render(report: &Report) -> String {
         ));
     }
 
-    let n_t = report.period_starts.len();
-    let mut lines = Vec::new();
-    // Unserved: per region, runs of consecutive periods.
-    let mut regions: Vec<&str> = report
-        .shortfalls
-        .iter()
-        .filter(|r| r.kind == ShortfallKind::Unserved)
-        .map(|r| r.region.as_str())
-        .collect();
-    regions.sort();
-    regions.dedup();
-    for region in regions {
-        let mut v = vec![0.0; n_t];
-        for r in report
-            .shortfalls
-            .iter()
-            .filter(|r| r.kind == ShortfallKind::Unserved && r.region == region)
-        {
-            v[r.period] += r.tokens_per_minute;
-        }
-        for (a, b, peak) in runs(&v) {
-            let amount = if a == b {
-                human(peak)
-            } else {
-                format!("up to {}", human(peak))
-            };
-            lines.push(format!(
-                "{}: {amount} tokens/min unserved in {region}",
-                range(report, a, b)
-            ));
-        }
-    }
-    let mut lost: Vec<&str> = report
-        .shortfalls
-        .iter()
-        .filter(|r| r.kind == ShortfallKind::ProviderLoss)
-        .map(|r| r.lost_provider.as_str())
-        .collect();
-    lost.sort();
-    lost.dedup();
-    for provider in lost {
-        let mut v = vec![0.0; n_t];
-        for r in report
-            .shortfalls
-            .iter()
-            .filter(|r| r.kind == ShortfallKind::ProviderLoss && r.lost_provider == provider)
-        {
-            v[r.period] += r.tokens_per_minute;
-        }
-        for (a, b, peak) in runs(&v) {
-            let amount = if a == b {
-                human(peak)
-            } else {
-                format!("up to {}", human(peak))
-            };
-            lines.push(format!(
-                "losing {provider} in {} leaves {amount} tokens/min uncovered",
-                range(report, a, b)
-            ));
-        }
-    }
+    let mut lines = shortfall_lines(
+        report,
+        ShortfallKind::Unserved,
+        |r| &r.region,
+        |range, amount, region| format!("{range}: {amount} tokens/min unserved in {region}"),
+    );
+    lines.extend(shortfall_lines(
+        report,
+        ShortfallKind::ProviderLoss,
+        |r| &r.lost_provider,
+        |range, amount, provider| {
+            format!("losing {provider} in {range} leaves {amount} tokens/min uncovered")
+        },
+    ));
     if lines.is_empty() {
         out.push_str("\nno shortfalls: all demand served");
         if s.policy.survive_provider_loss {
