@@ -32,14 +32,14 @@ pub fn warnings(s: &Scenario) -> Vec<Diagnostic> {
             ));
         }
     }
+    let demand = demand_per_period(s);
     let short: Vec<(usize, f64, f64)> = s
         .periods
         .iter()
         .enumerate()
         .filter_map(|(i, _)| {
-            let demand = demand_in(s, i);
             let available = available_in(s, i);
-            (available < demand * (1.0 - 1e-12)).then_some((i, demand, available))
+            (available < demand[i] * (1.0 - 1e-12)).then_some((i, demand[i], available))
         })
         .collect();
     if !short.is_empty() {
@@ -73,14 +73,15 @@ pub fn warnings(s: &Scenario) -> Vec<Diagnostic> {
     out
 }
 
-/// Total demand in period `i`, tokens per minute.
-pub fn demand_in(s: &Scenario, i: usize) -> f64 {
-    let start = s.periods[i].start;
-    s.demand
-        .iter()
-        .filter(|d| d.period == start)
-        .map(|d| d.tokens_per_minute)
-        .sum()
+/// Total demand per period, tokens per minute, in one pass over the demand rows.
+pub fn demand_per_period(s: &Scenario) -> Vec<f64> {
+    let mut totals = vec![0.0; s.periods.len()];
+    for d in &s.demand {
+        if let Ok(i) = s.periods.binary_search_by(|p| p.start.cmp(&d.period)) {
+            totals[i] += d.tokens_per_minute;
+        }
+    }
+    totals
 }
 
 /// Total capacity active in period `i` after outages, tokens per minute (routes ignored).
@@ -128,7 +129,7 @@ pub struct Summary {
 }
 
 pub fn summary(s: &Scenario, warnings: &[Diagnostic]) -> Summary {
-    let totals: Vec<f64> = (0..s.periods.len()).map(|i| demand_in(s, i)).collect();
+    let totals = demand_per_period(s);
     let minutes = s.periods.iter().map(|p| p.minutes);
     Summary {
         scenario: s.name.clone(),

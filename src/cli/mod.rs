@@ -14,8 +14,10 @@ const ABOUT: &str =
     "Plan AI inference capacity across clouds: how much to reserve from which provider, \
 how to spread the load, at least cost, with what-ifs and resilience.";
 
+const QUICK_START: &str = "Quick start:\n  capplan validate scenarios/frontier-2026   check a scenario folder\n  capplan run scenarios/frontier-2026        solve it; report, CSV/JSON and charts in output/frontier-2026/\n  capplan run scenarios/aws-delay            a what-if that extends frontier-2026\n\nThe scenario format: docs/scenario-format.md";
+
 #[derive(Parser, Debug)]
-#[command(name = "capplan", version, about = ABOUT, propagate_version = true)]
+#[command(name = "capplan", version, about = ABOUT, propagate_version = true, after_help = QUICK_START)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -84,6 +84,7 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
             format!("the file is empty; expected {expected_header}"),
         ));
     }
+    let lines = LineIndex::new(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -94,7 +95,7 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
         Some(Ok(h)) => h,
         Some(Err(e)) => {
             return Err(Error::input(
-                Location::at(path, line_of(bytes, &e).unwrap_or(1), None),
+                Location::at(path, line_of(&lines, &e).unwrap_or(1), None),
                 csv_message(&e),
             ))
         }
@@ -105,10 +106,7 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
             ))
         }
     };
-    let header_line = header
-        .position()
-        .map(|p| line_at(bytes, p.byte()))
-        .unwrap_or(1);
+    let header_line = header.position().map(|p| lines.line(p.byte())).unwrap_or(1);
     let mut names = Vec::with_capacity(header.len());
     for (i, raw) in header.iter().enumerate() {
         match std::str::from_utf8(raw) {
@@ -179,17 +177,14 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
             Ok(r) => r,
             Err(e) => {
                 diags.push(
-                    Location::at(path, line_of(bytes, &e).unwrap_or(0), None),
+                    Location::at(path, line_of(&lines, &e).unwrap_or(0), None),
                     csv_message(&e),
                 );
                 // The reader cannot resynchronise after a broken record reliably; stop here.
                 break;
             }
         };
-        let line = record
-            .position()
-            .map(|p| line_at(bytes, p.byte()))
-            .unwrap_or(0);
+        let line = record.position().map(|p| lines.line(p.byte())).unwrap_or(0);
         if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
             continue; // a line with only spaces
         }
@@ -228,18 +223,36 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
     })
 }
 
-fn line_of(bytes: &[u8], e: &csv::Error) -> Option<u64> {
-    e.position().map(|p| line_at(bytes, p.byte()))
+fn line_of(lines: &LineIndex, e: &csv::Error) -> Option<u64> {
+    e.position().map(|p| lines.line(p.byte()))
 }
 
-/// Physical 1-based line of a byte offset. (The csv crate's own line count is off with CRLF.)
-fn line_at(bytes: &[u8], offset: u64) -> u64 {
-    let mut end = (offset as usize).min(bytes.len());
-    // With CRLF the reader may report a record as starting on the '\n' that ends the line before.
-    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
-        end += 1;
+/// Physical 1-based lines of byte offsets. (The csv crate's own line count is off with CRLF.)
+struct LineIndex<'a> {
+    bytes: &'a [u8],
+    /// Offsets of every '\n', ascending.
+    newlines: Vec<usize>,
+}
+
+impl<'a> LineIndex<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let newlines = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
+        LineIndex { bytes, newlines }
     }
-    bytes[..end].iter().filter(|&&b| b == b'\n').count() as u64 + 1
+
+    fn line(&self, offset: u64) -> u64 {
+        let mut end = (offset as usize).min(self.bytes.len());
+        // With CRLF the reader may report a record as starting on the '\n' that ends the line before.
+        while end < self.bytes.len() && matches!(self.bytes[end], b'\r' | b'\n') {
+            end += 1;
+        }
+        self.newlines.partition_point(|&n| n < end) as u64 + 1
+    }
 }
 
 fn csv_message(e: &csv::Error) -> String {
