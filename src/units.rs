@@ -84,9 +84,9 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
         }
     }
     for form in [
-        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%dT%H:%M:%S%.f",
         "%Y-%m-%dT%H:%M",
-        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%d %H:%M:%S%.f",
         "%Y-%m-%d %H:%M",
     ] {
         if let Ok(dt) = NaiveDateTime::parse_from_str(t, form) {
@@ -227,6 +227,7 @@ mod tests {
         assert_eq!(format_time(&a), "2026-07-01T00:00:00Z");
         assert_eq!(parse_time("2026-07-01T00:00").unwrap(), a);
         assert_eq!(parse_time("2026-07-01T00:00:00").unwrap(), a);
+        assert_eq!(parse_time("2026-07-01T00:00:00.000").unwrap(), a);
         assert_eq!(parse_time("2026-07-01T02:00:00+02:00").unwrap(), a);
         assert_eq!(
             parse_time("2026-06-30T22:00:00-02:00").unwrap(),
