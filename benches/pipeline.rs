@@ -1,1 +1,349 @@
-fn main() {}
+//! Measures the capplan pipeline stage by stage (load, build, solve, report, chart render, write)
+//! on synthetic scenarios at real magnitudes — 24 monthly, 365 daily and 8760 hourly periods,
+//! with and without N-1 — for every compiled-in LP backend, and prints markdown tables of seconds,
+//! LP sizes and objectives (flagging backends that disagree by more than 1e-6 relative).
+//!
+//! Run: `cargo bench --bench pipeline` (add `--features highs` for HiGHS).
+//! Environment:
+//! - `CAPPLAN_BENCH_FILTER`: only cases whose name contains this substring. The hourly N-1 case
+//!   (~1.3 M variables) is opt-in: it runs only when the filter names it (e.g. `hourly-8760-n1`).
+//! - `CAPPLAN_BENCH_MAX_SECONDS` (default 30; `inf` never skips): skip a backend on a case when
+//!   it already took longer than this on a smaller case.
+//! - `CAPPLAN_BENCH_SOLVERS`: comma-separated backends to run (default: every compiled-in one).
+
+use std::path::Path;
+use std::time::Instant;
+
+use capplan::chart::{render_all, ChartOptions};
+use capplan::model::solve::SolverKind;
+use capplan::pipeline::{self, Timings};
+use capplan::report::write::{report_files, write_atomically, OutputFile};
+use capplan::synthetic::{self, Spec, Step};
+
+/// Cases whose first run takes less than this are run three times and the fastest run is kept.
+const REPEAT_BELOW_SECONDS: f64 = 1.0;
+const DEFAULT_MAX_SECONDS: f64 = 30.0;
+/// Relative objective difference above which backends are reported as disagreeing.
+const AGREEMENT_TOLERANCE: f64 = 1e-6;
+
+/// One benchmark case: a synthetic scenario. Cases are listed smallest LP first, which the
+/// skip rule relies on.
+struct Case {
+    name: &'static str,
+    spec: Spec,
+    /// Runs only when `CAPPLAN_BENCH_FILTER` is set and matches (too slow for the default run).
+    opt_in: bool,
+}
+
+fn cases() -> Vec<Case> {
+    // 3 regions × 4 tranches = 12 tranches; the N-1 variants spread them over 4 providers.
+    let plain = |periods, step| Spec {
+        periods,
+        step,
+        tranches_per_region: 4,
+        regions: 3,
+        providers: 3,
+        survive_provider_loss: false,
+        max_provider_share: 0.6,
+    };
+    let n_minus_one = |periods, step| Spec {
+        providers: 4,
+        survive_provider_loss: true,
+        max_provider_share: 0.45,
+        ..plain(periods, step)
+    };
+    vec![
+        Case {
+            name: "monthly-24",
+            spec: plain(24, Step::Month),
+            opt_in: false,
+        },
+        Case {
+            name: "monthly-24-n1",
+            spec: n_minus_one(24, Step::Month),
+            opt_in: false,
+        },
+        Case {
+            name: "daily-365",
+            spec: plain(365, Step::Day),
+            opt_in: false,
+        },
+        Case {
+            name: "daily-365-n1",
+            spec: n_minus_one(365, Step::Day),
+            opt_in: false,
+        },
+        Case {
+            name: "hourly-8760",
+            spec: plain(8760, Step::Hour),
+            opt_in: false,
+        },
+        Case {
+            name: "hourly-8760-n1",
+            spec: n_minus_one(8760, Step::Hour),
+            opt_in: true,
+        },
+    ]
+}
+
+/// What one (case, backend) run measured.
+struct Measured {
+    timings: Timings,
+    objective: f64,
+    total_seconds: f64,
+}
+
+enum Outcome {
+    Ran(Measured),
+    Skipped { max_seconds: f64 },
+    Failed(String),
+}
+
+struct Row {
+    case: &'static str,
+    solver: SolverKind,
+    outcome: Outcome,
+}
+
+/// Runs every stage once, as `capplan run` does, writing into `out_dir`.
+fn run_once(folder: &Path, solver: SolverKind, out_dir: &Path) -> Result<Measured, String> {
+    let started = Instant::now();
+    let outcome = pipeline::run(folder, solver).map_err(|e| e.to_string())?;
+    let mut timings = outcome.timings;
+
+    let t = Instant::now();
+    let charts =
+        render_all(&outcome.report.charts, &ChartOptions::default()).map_err(|e| e.to_string())?;
+    timings.chart_seconds = t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    let mut files = report_files(&outcome.report);
+    files.extend(charts.into_iter().map(|c| OutputFile {
+        name: c.file_name,
+        bytes: c.bytes,
+    }));
+    write_atomically(out_dir, &files).map_err(|e| e.to_string())?;
+    timings.write_seconds = t.elapsed().as_secs_f64();
+
+    Ok(Measured {
+        timings,
+        objective: outcome.report.summary.objective,
+        total_seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Runs once, or best of three (by total seconds) when a run takes under a second.
+fn measure(folder: &Path, solver: SolverKind, out_dir: &Path) -> Result<Measured, String> {
+    let mut best = run_once(folder, solver, out_dir)?;
+    if best.total_seconds < REPEAT_BELOW_SECONDS {
+        for _ in 0..2 {
+            let m = run_once(folder, solver, out_dir)?;
+            if m.total_seconds < best.total_seconds {
+                best = m;
+            }
+        }
+    }
+    Ok(best)
+}
+
+fn max_seconds_from_env() -> f64 {
+    match std::env::var("CAPPLAN_BENCH_MAX_SECONDS") {
+        Ok(v) => v.trim().parse().unwrap_or_else(|_| {
+            eprintln!(
+                "CAPPLAN_BENCH_MAX_SECONDS={v:?} is not a number; using {DEFAULT_MAX_SECONDS}"
+            );
+            DEFAULT_MAX_SECONDS
+        }),
+        Err(_) => DEFAULT_MAX_SECONDS,
+    }
+}
+
+fn relative_difference(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(1.0)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not, and then a smoke run of
+    // the smallest case is enough.
+    let smoke_only = !std::env::args().any(|a| a == "--bench");
+    let filter = std::env::var("CAPPLAN_BENCH_FILTER").unwrap_or_default();
+    let max_seconds = max_seconds_from_env();
+    let solvers: Vec<SolverKind> = match std::env::var("CAPPLAN_BENCH_SOLVERS") {
+        Ok(names) => names
+            .split(',')
+            .map(|n| SolverKind::parse(n.trim()).unwrap_or_else(|e| panic!("{e}")))
+            .collect(),
+        Err(_) => SolverKind::available(),
+    };
+    let scratch = tempfile::tempdir().expect("temporary directory");
+
+    let mut rows: Vec<Row> = Vec::new();
+    // Slowest total seconds seen so far per backend (on smaller cases, since cases grow).
+    let mut slowest_seconds = vec![0.0f64; solvers.len()];
+    let mut blocked = vec![false; solvers.len()];
+    let selected: Vec<Case> = cases()
+        .into_iter()
+        .filter(|c| c.name.contains(filter.as_str()) && (!c.opt_in || !filter.is_empty()))
+        .take(if smoke_only { 1 } else { usize::MAX })
+        .collect();
+    eprintln!(
+        "capplan pipeline bench: {} case(s) × backends [{}], skip after {max_seconds} s",
+        selected.len(),
+        solvers
+            .iter()
+            .map(|s| s.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for case in &selected {
+        let folder = scratch.path().join(case.name);
+        let t = Instant::now();
+        synthetic::write(&folder, &case.spec).expect("writing the synthetic scenario");
+        eprintln!(
+            "{}: scenario written in {:.3} s",
+            case.name,
+            t.elapsed().as_secs_f64()
+        );
+        for (i, &solver) in solvers.iter().enumerate() {
+            let outcome = if blocked[i] {
+                Outcome::Skipped { max_seconds }
+            } else {
+                let out_dir = scratch
+                    .path()
+                    .join(format!("{}-{}-out", case.name, solver.name()));
+                match measure(&folder, solver, &out_dir) {
+                    Ok(m) => {
+                        slowest_seconds[i] = slowest_seconds[i].max(m.total_seconds);
+                        Outcome::Ran(m)
+                    }
+                    Err(e) => Outcome::Failed(e),
+                }
+            };
+            if slowest_seconds[i] > max_seconds {
+                blocked[i] = true;
+            }
+            eprintln!("{}", progress_line(case.name, solver, &outcome));
+            rows.push(Row {
+                case: case.name,
+                solver,
+                outcome,
+            });
+        }
+    }
+    print_tables(&selected, &rows);
+}
+
+fn progress_line(case: &str, solver: SolverKind, outcome: &Outcome) -> String {
+    match outcome {
+        Outcome::Ran(m) => format!(
+            "  {case} / {}: {:.3} s total ({:.3} s solve), objective {:.9e}",
+            solver.name(),
+            m.total_seconds,
+            m.timings.solve_seconds,
+            m.objective
+        ),
+        Outcome::Skipped { max_seconds } => format!(
+            "  {case} / {}: skipped (>{max_seconds} s on smaller case)",
+            solver.name()
+        ),
+        Outcome::Failed(e) => format!("  {case} / {}: FAILED: {e}", solver.name()),
+    }
+}
+
+fn print_tables(cases: &[Case], rows: &[Row]) {
+    println!("\n### Seconds per stage\n");
+    println!("| case | backend | load_seconds | build_seconds | solve_seconds | report_seconds | chart_seconds | write_seconds | total_seconds |");
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        let name = row.solver.name();
+        match &row.outcome {
+            Outcome::Ran(m) => {
+                let t = &m.timings;
+                println!(
+                    "| {} | {name} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} |",
+                    row.case,
+                    t.load_seconds,
+                    t.build_seconds,
+                    t.solve_seconds,
+                    t.report_seconds,
+                    t.chart_seconds,
+                    t.write_seconds,
+                    m.total_seconds
+                );
+            }
+            Outcome::Skipped { max_seconds } => println!(
+                "| {} | {name} | skipped (>{max_seconds} s on smaller case) | | | | | | |",
+                row.case
+            ),
+            Outcome::Failed(e) => println!(
+                "| {} | {name} | failed: {} | | | | | | |",
+                row.case,
+                e.replace('|', "/")
+            ),
+        }
+    }
+
+    println!("\n### LP size and objective\n");
+    println!("| case | periods | variables | constraints | nonzeros | objective per backend | max relative difference |");
+    println!("|---|---:|---:|---:|---:|---|---:|");
+    let mut disagreements = Vec::new();
+    for case in cases {
+        let ran: Vec<(SolverKind, &Measured)> = rows
+            .iter()
+            .filter(|r| r.case == case.name)
+            .filter_map(|r| match &r.outcome {
+                Outcome::Ran(m) => Some((r.solver, m)),
+                _ => None,
+            })
+            .collect();
+        let Some((_, first)) = ran.first() else {
+            println!(
+                "| {} | {} | | | | (no backend ran) | |",
+                case.name, case.spec.periods
+            );
+            continue;
+        };
+        let objectives: Vec<String> = ran
+            .iter()
+            .map(|(s, m)| format!("{}: {:.9e}", s.name(), m.objective))
+            .collect();
+        let max_difference = ran
+            .iter()
+            .flat_map(|(_, a)| {
+                ran.iter()
+                    .map(|(_, b)| relative_difference(a.objective, b.objective))
+            })
+            .fold(0.0f64, f64::max);
+        if max_difference > AGREEMENT_TOLERANCE {
+            disagreements.push(format!(
+                "{}: backends disagree, max relative difference {max_difference:.2e} > {AGREEMENT_TOLERANCE:e} ({})",
+                case.name,
+                objectives.join(", ")
+            ));
+        }
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} |",
+            case.name,
+            case.spec.periods,
+            first.timings.variables,
+            first.timings.constraints,
+            first.timings.nonzeros,
+            objectives.join("; "),
+            if ran.len() > 1 {
+                format!("{max_difference:.1e}")
+            } else {
+                "—".into()
+            }
+        );
+    }
+    println!();
+    if disagreements.is_empty() {
+        println!(
+            "All backends that ran agree on the objective to {AGREEMENT_TOLERANCE:e} relative."
+        );
+    } else {
+        for d in &disagreements {
+            println!("WARNING: {d}");
+        }
+    }
+}
