@@ -639,7 +639,11 @@ mod rejects {
         Scenario::valid()
             .file("demand.csv", "period,tokens_per_minute\n2026-01-01,1\n")
             .validate()
-            .rejects(&["horizon_end", "one period"]);
+            .rejects(&[
+                "s/demand.csv:2: column 'period':",
+                "horizon_end",
+                "one period",
+            ]);
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
     let expected_header = format!("a header row with columns {}", list(&accepted));
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(Error::input(
-            Location::file(path),
+            Location::at(path, 1, None),
             format!("the file is empty; expected {expected_header}"),
         ));
     }
@@ -101,7 +101,7 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
         }
         None => {
             return Err(Error::input(
-                Location::file(path),
+                Location::at(path, 1, None),
                 format!("the file is empty; expected {expected_header}"),
             ))
         }

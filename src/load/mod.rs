@@ -252,19 +252,30 @@ pub fn time_grid(
             if *end <= last {
                 return Err(Error::input(
                     loc.clone(),
-                    format!("expected horizon_end after the last period start ({}), found {}", format_time(&last), format_time(end)),
+                    format!(
+                        "expected horizon_end after the last period start ({}), found {}",
+                        format_time(&last),
+                        format_time(end)
+                    ),
                 ));
             }
             *end
         }
         None if starts.len() == 1 => {
+            // Point at the first demand row: that is where the lone period is written.
+            let at = demand
+                .iter()
+                .filter_map(|d| d.origin.as_ref())
+                .min_by_key(|o| (o.file.clone(), o.line))
+                .map(|o| Location::at(&o.file, o.line, Some("period")))
+                .unwrap_or_else(|| Location::file(folder.join("scenario.toml")));
             return Err(Error::input(
-                Location::file(folder.join("scenario.toml")),
+                at,
                 format!(
                     "demand.csv has one period ({}) and no horizon_end; expected horizon_end in scenario.toml to give the period its length",
                     format_time(&last)
                 ),
-            ))
+            ));
         }
         None => {
             let prev = starts[starts.len() - 2];
