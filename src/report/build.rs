@@ -203,7 +203,7 @@ pub fn build(s: &Scenario, plan: &Plan) -> Report {
             if *d <= 0.0 {
                 continue;
             }
-            let tpm = x.tokens_per_minute * d / total;
+            let tpm = x.tokens_per_minute * (d / total);
             allocation.push(AllocationRow {
                 period: periods[x.period].start,
                 provider: tranche.provider.clone(),
