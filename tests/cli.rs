@@ -1,0 +1,86 @@
+//! The command line itself: help with examples for every subcommand, shell completions, and usage
+//! errors with the right exit code.
+
+mod common;
+
+use common::capplan;
+
+#[test]
+fn every_subcommand_has_help_with_examples() {
+    for sub in ["validate", "run", "chart", "completions"] {
+        let (code, stdout, _) = capplan(&[sub, "--help"]);
+        assert_eq!(code, 0, "{sub}");
+        assert!(
+            stdout.contains("Examples:") && stdout.contains(&format!("capplan {sub}")),
+            "{sub}: {stdout}"
+        );
+    }
+    let (code, stdout, _) = capplan(&["--help"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("Quick start:"));
+}
+
+#[test]
+fn completions_for_common_shells() {
+    for shell in ["bash", "zsh", "fish"] {
+        let (code, stdout, _) = capplan(&["completions", shell]);
+        assert_eq!(code, 0, "{shell}");
+        assert!(
+            stdout.contains("capplan") && stdout.contains("validate"),
+            "{shell}"
+        );
+    }
+}
+
+#[test]
+fn unknown_or_missing_solver_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let (code, _, stderr) = capplan(&[
+        "run",
+        "scenarios/quickstart",
+        "--out",
+        out.to_str().unwrap(),
+        "--solver",
+        "gurobi",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("unknown solver 'gurobi'") && stderr.contains("clarabel"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing written on a usage error");
+}
+
+#[test]
+fn bad_chart_size_is_rejected_by_the_parser() {
+    let (code, _, stderr) = capplan(&["run", "scenarios/quickstart", "--chart-size", "big"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("WIDTHxHEIGHT"), "{stderr}");
+}
+
+#[test]
+fn timings_report_stages_and_lp_size() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let (code, _, stderr) = capplan(&[
+        "run",
+        "scenarios/quickstart",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+        "--timings",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    for word in [
+        "load",
+        "build",
+        "solve",
+        "write",
+        "variables",
+        "constraints",
+        "nonzeros",
+    ] {
+        assert!(stderr.contains(word), "{word}: {stderr}");
+    }
+}
