@@ -145,3 +145,35 @@ fn chart_command_on_a_folder_that_is_not_a_run_fails_cleanly() {
     assert_eq!(code, 2);
     assert!(stderr.contains("chart_info.json"), "{stderr}");
 }
+
+#[test]
+fn a_rerun_into_the_same_folder_leaves_no_stale_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    run_into(&dir);
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    let (code, _, stderr) = capplan(&[
+        "run",
+        "scenarios/quickstart",
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.ends_with(".png") || n.ends_with(".svg")),
+        "stale charts: {names:?}"
+    );
+    assert!(
+        names.contains(&"notes.txt".to_string()),
+        "files capplan did not write are left alone"
+    );
+    assert!(names.contains(&"summary.json".to_string()));
+}

@@ -51,8 +51,16 @@ pub struct RenderedChart {
 }
 
 /// Smallest and largest sizes that still lay out sensibly (and fit in memory comfortably).
-const MIN_SIDE_PX: u32 = 320;
-const MAX_SIDE_PX: u32 = 8192;
+pub const MIN_SIDE_PX: u32 = 320;
+pub const MAX_SIDE_PX: u32 = 8192;
+
+/// The stem of every chart `render_all` can draw (each written as `.png` and `.svg`).
+pub const CHART_STEMS: [&str; 4] = [
+    "allocation_by_provider",
+    "capacity_vs_demand",
+    "cost_by_provider",
+    "regions",
+];
 
 /// Draws every chart as PNG and SVG, in memory (the caller writes files atomically).
 ///

@@ -33,6 +33,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     outcome.timings.chart_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
     crate::report::write::write_atomically(&out_dir, &files)?;
+    crate::report::write::remove_stale(&out_dir, &files)?;
     outcome.timings.write_seconds = t.elapsed().as_secs_f64();
 
     match args.format {

@@ -253,6 +253,35 @@ pub fn write_atomically(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>
     Ok(written)
 }
 
+/// Removes files an earlier run wrote into `dir` that this run did not (charts skipped with
+/// `--no-charts`, a per-region chart no longer drawn), so a folder never mixes two runs. Only
+/// capplan's own file names are touched.
+pub fn remove_stale(dir: &Path, written: &[OutputFile]) -> Result<()> {
+    let ours = REPORT_FILE_NAMES.iter().map(|n| n.to_string()).chain(
+        crate::chart::CHART_STEMS
+            .iter()
+            .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
+    );
+    for name in ours {
+        let path = dir.join(&name);
+        if !written.iter().any(|f| f.name == name) && path.is_file() {
+            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The data files a run writes.
+pub const REPORT_FILE_NAMES: [&str; 7] = [
+    "allocation.csv",
+    "chart_info.json",
+    "commitments.csv",
+    "provider_periods.csv",
+    "region_periods.csv",
+    "shortfalls.csv",
+    "summary.json",
+];
+
 fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::input(
