@@ -261,50 +261,91 @@ fn define_reservations(m: &mut Model, s: &Scenario, f: &Facts) {
     }
 }
 
+/// Objective units per (unit of flow held over period t) per ($ per million tokens).
+fn objective_per_dollar_per_million(m: &Model, t: PeriodId) -> f64 {
+    m.scale.tokens_per_minute_per_unit * m.periods[t.0].minutes
+        / TOKENS_PER_MILLION
+        / m.scale.dollars_per_objective_unit
+}
+
+/// One demand balance Σ_k flow(k, r, t) + shortfall(r, t) = demand: a flow column for every
+/// tranche `serves` allows (active with capacity, route allowed), costed by `flow_cost` ($/M given
+/// the tranche and its route cost), and a shortfall column costing `penalty` $/M. Shared by the
+/// plan's own balance (x, u) and each N-1 balance (y_q, v_q).
+#[allow(clippy::too_many_arguments)]
+fn define_balance(
+    m: &mut Model,
+    s: &Scenario,
+    f: &Facts,
+    t: PeriodId,
+    r: RegionId,
+    demand_tpm: f64,
+    serves: impl Fn(usize) -> bool,
+    flow_cost: impl Fn(usize, f64) -> f64,
+    penalty: f64,
+    kind: RowKind,
+) -> (Vec<Flow>, Shortfall) {
+    let per_dollar_per_million = objective_per_dollar_per_million(m, t);
+    let mut flows = Vec::new();
+    let mut terms = Vec::new();
+    for k in 0..s.tranches.len() {
+        let Some(route_cost) = f.route[k][r.0] else {
+            continue;
+        };
+        if f.capacity_tpm[t.0][k] <= 0.0 || !serves(k) {
+            continue;
+        }
+        let col = m.add_column(0.0, None, flow_cost(k, route_cost) * per_dollar_per_million);
+        flows.push(Flow {
+            tranche: TrancheId(k),
+            region: r,
+            period: t,
+            col,
+        });
+        terms.push((col, 1.0));
+    }
+    let col = m.add_column(0.0, None, penalty * per_dollar_per_million);
+    terms.push((col, 1.0));
+    m.add_row(
+        kind,
+        terms,
+        Sense::Eq,
+        demand_tpm / m.scale.tokens_per_minute_per_unit,
+    );
+    (
+        flows,
+        Shortfall {
+            region: r,
+            period: t,
+            col,
+        },
+    )
+}
+
 /// One period's flows, unserved demand, demand balance, capacity and share-cap rows. Periods are
 /// coupled only through z, so this step is the per-period subproblem of a decomposition.
 fn define_period(m: &mut Model, s: &Scenario, f: &Facts, t: PeriodId) {
     let unit = m.scale.tokens_per_minute_per_unit;
-    let minutes = m.periods[t.0].minutes;
-    // $ per (unit of flow over this period) per ($ per million tokens), in objective units.
-    let per_dollar_per_million =
-        unit * minutes / TOKENS_PER_MILLION / m.scale.dollars_per_objective_unit;
     let first_flow = m.flows.len();
     for r in 0..m.regions.len() {
         let demand = m.demand_tpm[t.0][r];
         if demand <= 0.0 {
             continue;
         }
-        let mut terms = Vec::new();
-        for (k, tranche) in s.tranches.iter().enumerate() {
-            let Some(route_cost) = f.route[k][r] else {
-                continue;
-            };
-            if f.capacity_tpm[t.0][k] <= 0.0 {
-                continue;
-            }
-            let cost = (tranche.cost_per_million_tokens + route_cost) * per_dollar_per_million;
-            let col = m.add_column(0.0, None, cost);
-            m.flows.push(Flow {
-                tranche: TrancheId(k),
-                region: RegionId(r),
-                period: t,
-                col,
-            });
-            terms.push((col, 1.0));
-        }
-        let u = m.add_column(
-            0.0,
-            None,
-            s.policy.unserved_penalty * per_dollar_per_million,
+        let (flows, unserved) = define_balance(
+            m,
+            s,
+            f,
+            t,
+            RegionId(r),
+            demand,
+            |_| true,
+            |k, route_cost| s.tranches[k].cost_per_million_tokens + route_cost,
+            s.policy.unserved_penalty,
+            RowKind::Demand,
         );
-        m.unserved.push(Shortfall {
-            region: RegionId(r),
-            period: t,
-            col: u,
-        });
-        terms.push((u, 1.0));
-        m.add_row(RowKind::Demand, terms, Sense::Eq, demand / unit);
+        m.flows.extend(flows);
+        m.unserved.push(unserved);
     }
     let flows = m.flows[first_flow..].to_vec();
     define_capacity_rows(m, f, t, &flows, RowKind::Capacity);
@@ -349,51 +390,35 @@ fn define_capacity_rows(m: &mut Model, f: &Facts, t: PeriodId, flows: &[Flow], k
 /// The N-1 block for losing provider q: free flows y_q over the other providers' reserved
 /// capacity must cover `loss_coverage` of demand, or pay the resilience penalty on v_q.
 fn define_provider_loss(m: &mut Model, s: &Scenario, f: &Facts, q: ProviderId) {
-    let unit = m.scale.tokens_per_minute_per_unit;
     let coverage = s.policy.loss_coverage;
+    // The balances below borrow the model mutably; the tranche → provider map is read alongside.
+    let provider_of = m.tranche_provider.clone();
     let mut backup = Backup {
         lost: q,
         flows: Vec::new(),
         shortfalls: Vec::new(),
     };
     for t in 0..m.periods.len() {
-        let per_dollar_per_million =
-            unit * m.periods[t].minutes / TOKENS_PER_MILLION / m.scale.dollars_per_objective_unit;
         let first = backup.flows.len();
         for r in 0..m.regions.len() {
             let demand = m.demand_tpm[t][r] * coverage;
             if demand <= 0.0 {
                 continue;
             }
-            let mut terms = Vec::new();
-            for k in 0..s.tranches.len() {
-                if m.tranche_provider[k] == q
-                    || f.route[k][r].is_none()
-                    || f.capacity_tpm[t][k] <= 0.0
-                {
-                    continue;
-                }
-                let col = m.add_column(0.0, None, 0.0);
-                backup.flows.push(Flow {
-                    tranche: TrancheId(k),
-                    region: RegionId(r),
-                    period: PeriodId(t),
-                    col,
-                });
-                terms.push((col, 1.0));
-            }
-            let v = m.add_column(
-                0.0,
-                None,
-                s.policy.resilience_penalty * per_dollar_per_million,
+            let (flows, shortfall) = define_balance(
+                m,
+                s,
+                f,
+                PeriodId(t),
+                RegionId(r),
+                demand,
+                |k| provider_of[k] != q,
+                |_, _| 0.0,
+                s.policy.resilience_penalty,
+                RowKind::BackupDemand,
             );
-            backup.shortfalls.push(Shortfall {
-                region: RegionId(r),
-                period: PeriodId(t),
-                col: v,
-            });
-            terms.push((v, 1.0));
-            m.add_row(RowKind::BackupDemand, terms, Sense::Eq, demand / unit);
+            backup.flows.extend(flows);
+            backup.shortfalls.push(shortfall);
         }
         let flows = backup.flows[first..].to_vec();
         define_capacity_rows(m, f, PeriodId(t), &flows, RowKind::BackupCapacity);
