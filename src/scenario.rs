@@ -145,6 +145,20 @@ impl Scenario {
             .map(|p| p.start + minutes_duration(p.minutes))
     }
 
+    /// Horizon start as the outputs write times (empty without periods).
+    pub fn horizon_start_text(&self) -> String {
+        self.horizon_start()
+            .map(|t| crate::units::format_time(&t))
+            .unwrap_or_default()
+    }
+
+    /// Horizon end as the outputs write times (empty without periods).
+    pub fn horizon_end_text(&self) -> String {
+        self.horizon_end()
+            .map(|t| crate::units::format_time(&t))
+            .unwrap_or_default()
+    }
+
     /// Distinct providers, sorted.
     pub fn providers(&self) -> Vec<String> {
         let mut v: Vec<String> = self.tranches.iter().map(|t| t.provider.clone()).collect();

@@ -134,11 +134,8 @@ pub fn summary(s: &Scenario, warnings: &[Diagnostic]) -> Summary {
     Summary {
         scenario: s.name.clone(),
         description: s.description.clone(),
-        horizon_start: s
-            .horizon_start()
-            .map(|t| format_time(&t))
-            .unwrap_or_default(),
-        horizon_end: s.horizon_end().map(|t| format_time(&t)).unwrap_or_default(),
+        horizon_start: s.horizon_start_text(),
+        horizon_end: s.horizon_end_text(),
         periods: s.periods.len(),
         period_minutes_min: minutes.clone().fold(f64::INFINITY, f64::min),
         period_minutes_max: minutes.fold(0.0, f64::max),

@@ -370,11 +370,8 @@ pub fn build(s: &Scenario, plan: &Plan) -> Report {
     let summary = Summary {
         scenario: s.name.clone(),
         description: s.description.clone(),
-        horizon_start: s
-            .horizon_start()
-            .map(|t| format_time(&t))
-            .unwrap_or_default(),
-        horizon_end: s.horizon_end().map(|t| format_time(&t)).unwrap_or_default(),
+        horizon_start: s.horizon_start_text(),
+        horizon_end: s.horizon_end_text(),
         periods: n_t,
         objective: plan.objective,
         cost,
