@@ -118,6 +118,16 @@ pub fn month_label(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m").to_string()
 }
 
+/// A period label for reports: `2026-03` for a month-long period starting on the 1st at midnight,
+/// else the start time (`2026-03-04` or `2026-03-04 06:00`).
+pub fn period_label(start: &DateTime<Utc>, minutes: f64) -> String {
+    if minutes >= 28.0 * 1440.0 && start.format("%d %H:%M:%S").to_string() == "01 00:00:00" {
+        month_label(start)
+    } else {
+        short_time(start)
+    }
+}
+
 /// A count in human units: `950`, `12.3K`, `15.0B`, `1.2T`, `29.3Q` (quadrillion).
 pub fn human(value: f64) -> String {
     let a = value.abs();

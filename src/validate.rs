@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::error::{Diagnostic, Location};
 use crate::scenario::Scenario;
-use crate::units::{format_time, human, month_label, short_time};
+use crate::units::human;
 
 /// Warnings about a loaded scenario: tranches never active, periods short of capacity, outages of
 /// unknown providers.
@@ -96,12 +96,7 @@ pub fn available_in(s: &Scenario, i: usize) -> f64 {
 
 /// A period label: `2026-03` on monthly grids, else the start time.
 pub fn period_label(s: &Scenario, i: usize) -> String {
-    let p = &s.periods[i];
-    if p.minutes >= 28.0 * 1440.0 && format_time(&p.start).ends_with("-01T00:00:00Z") {
-        month_label(&p.start)
-    } else {
-        short_time(&p.start)
-    }
+    crate::units::period_label(&s.periods[i].start, s.periods[i].minutes)
 }
 
 /// What `capplan validate` reports about a scenario.

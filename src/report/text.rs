@@ -1,17 +1,11 @@
 //! Report stage, text: the short report `capplan run` prints for a planner.
 
 use super::build::{Report, ShortfallKind, ShortfallRow};
-use crate::units::{fixed, human, human_dollars, month_label, short_time};
+use crate::units::{fixed, human, human_dollars, period_label};
 
 /// A period label: `2026-03` for month-long periods starting on the 1st at midnight, else the time.
 fn label(report: &Report, t: usize) -> String {
-    let start = report.period_starts[t];
-    let minutes = report.period_minutes[t];
-    if minutes >= 28.0 * 1440.0 && start.format("%d %H:%M:%S").to_string() == "01 00:00:00" {
-        month_label(&start)
-    } else {
-        short_time(&start)
-    }
+    period_label(&report.period_starts[t], report.period_minutes[t])
 }
 
 fn range(report: &Report, first: usize, last: usize) -> String {
