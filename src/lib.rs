@@ -1,11 +1,14 @@
 //! capplan: plan AI inference capacity across clouds as one linear program.
 //!
 //! The pipeline runs one way: files → raw rows (`load`) → validated `Scenario` (`scenario`) →
-//! what-if transforms (`whatif`) → LP (`model`) → `Plan` (`plan`) → reports (`report`) →
-//! charts (`chart`). The CLI (`cli`) only composes these stages.
+//! what-if transforms (`whatif`) → facts computed once (`facts`) → LP (`model`, which also reads
+//! the solution back) → `Plan` (`plan`) → reports (`report`) → charts (`chart`) → files
+//! (`output`). The CLI (`cli`) only composes these stages.
 
 pub mod chart;
 pub mod error;
+pub mod facts;
+pub mod output;
 pub mod report;
 pub mod units;
 

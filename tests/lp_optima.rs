@@ -339,12 +339,19 @@ fn outage_window_cuts_capacity() {
             "outages.csv",
             "provider,start,end,capacity_factor\na,2026-01-02,2026-01-03,0.25\n",
         );
-    solve_all(f.path(), 5040.0, |_| {});
+    solve_all(f.path(), 5760.0, |o| {
+        assert!(close(provider_served_tokens(o, "a"), 1440.0 * 1e6));
+        assert!(close(provider_served_tokens(o, "b"), 1440.0 * 1e6));
+    });
 }
 
 #[test]
 fn overlapping_outages_take_the_smallest_factor() {
-    // As above with a second overlapping outage at 50%: 25% still applies. $5040.
+    // v2, prorated. Outages of a: Jan 2 – Jan 3 at 25%, and Jan 1 12:00 – Jan 5 at 50%.
+    // Jan 1: 12 h at 100% and 12 h at 50% (only the second outage) → A = 0.75: a serves 0.75M at
+    // $1, b 0.25M at $3 → 1440 min × $1.5 = $2160.
+    // Jan 2: both outages all day, the smaller factor wins → A = 0.25: a 0.25M, b 0.75M →
+    // 1440 × $2.5 = $3600. Total $5760 (v1 switched Jan 1 wholly on: $5040).
     let f = Folder::new()
         .file("demand.csv", "period,tokens_per_minute\n2026-01-01,1M\n2026-01-02,1M\n")
         .file("capacity.csv", "provider,capacity_tpm,cost_per_million_tokens\na,1M,1\nb,1M,3\n")
@@ -352,7 +359,10 @@ fn overlapping_outages_take_the_smallest_factor() {
             "outages.csv",
             "provider,start,end,capacity_factor\na,2026-01-02,2026-01-03,0.25\na,2026-01-01T12:00,2026-01-05,0.5\n",
         );
-    solve_all(f.path(), 5040.0, |_| {});
+    solve_all(f.path(), 5760.0, |o| {
+        assert!(close(provider_served_tokens(o, "a"), 1440.0 * 1e6));
+        assert!(close(provider_served_tokens(o, "b"), 1440.0 * 1e6));
+    });
 }
 
 #[test]

@@ -108,7 +108,8 @@ fn scenario(c: &Case, policy: Policy) -> Scenario {
 }
 
 fn solve(s: &Scenario) -> Report {
-    solve_scenario(s, SolverKind::Clarabel, &mut Timings::default())
+    let facts = capplan::facts::Facts::of(s);
+    solve_scenario(s, &facts, SolverKind::Clarabel, None, &mut Timings::default())
         .unwrap()
         .1
 }

@@ -2093,7 +2093,9 @@ mod warnings {
             )
             .json();
         let w = warnings(&j);
-        for name in ["past", "future", "mid-feb"] {
+        // v2: `mid-feb` (Jan 15 – Feb 1) covers half of January, so it is active (prorated).
+        assert!(!w.iter().any(|w| w.contains("'mid-feb'")), "{w:#?}");
+        for name in ["past", "future"] {
             assert!(
                 w.iter()
                     .any(|w| w.contains(&format!("'{name}'")) && w.contains("never active")),
@@ -2154,7 +2156,8 @@ mod warnings {
         let j = Scenario::valid()
             .file(
                 "outages.csv",
-                "provider,start,end,capacity_factor\naws,2026-02-01,2026-02-02,0.05\n",
+                // v2: outages are prorated, so the outage covers all of February to leave 50.
+                "provider,start,end,capacity_factor\naws,2026-02-01,2026-03-01,0.05\n",
             )
             .json();
         let w = warnings(&j);

@@ -32,7 +32,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Solve a scenario: reservations, allocation across clouds, cost and shortfalls, with charts.
     #[command(
-        after_help = "Examples:\n  capplan run scenarios/frontier-2026\n  capplan run scenarios/aws-delay --out /tmp/aws-delay --timings\n  capplan run scenarios/quickstart --format json --no-charts"
+        after_help = "Examples:\n  capplan run scenarios/frontier-2026\n  capplan run scenarios/aws-delay --out /tmp/aws-delay --timings\n  capplan run scenarios/quickstart --format json --no-charts\n  capplan run scenarios/aws-delay --reservations-from output/frontier-2026   the signed plan, AWS late"
     )]
     Run(RunArgs),
     /// Redraw the charts of an earlier run from its output folder, without solving again.
@@ -78,6 +78,13 @@ pub struct RunArgs {
     /// Skip the charts.
     #[arg(long)]
     pub no_charts: bool,
+    /// Hold the reservations of an earlier run (its output folder) and re-dispatch them under
+    /// this scenario: the reserved fractions of commitments.csv, matched by tranche name.
+    #[arg(long, value_name = "OUTPUT_DIR")]
+    pub reservations_from: Option<std::path::PathBuf>,
+    /// With --reservations-from: the rules of a stress test (no share cap, no N-1).
+    #[arg(long, requires = "reservations_from")]
+    pub emergency: bool,
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080")]
     pub chart_size: ChartSize,

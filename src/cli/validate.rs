@@ -4,10 +4,8 @@ use super::{Format, ValidateArgs};
 use crate::error::Result;
 
 pub fn execute(args: &ValidateArgs) -> Result<()> {
-    let loaded = crate::load::load(&args.scenario)?;
-    let mut warnings = loaded.warnings;
-    warnings.extend(crate::validate::warnings(&loaded.scenario));
-    let summary = crate::validate::summary(&loaded.scenario, &warnings);
+    let (scenario, facts, warnings) = crate::pipeline::load(&args.scenario)?;
+    let summary = crate::validate::summary(&scenario, &facts, &warnings);
     match args.format {
         Format::Text => print!("{}", crate::validate::render_summary(&summary)),
         Format::Json => println!(

@@ -1,36 +1,38 @@
-//! Model stage: the planning LP of the scenario format, built by flat `define_*` steps over typed
-//! ids and kept apart from any solver (`solve` is the one module that names a backend).
+//! Model stage: the planning LP of the scenario format, built by flat `define_*` steps from the
+//! facts, for any subset of periods, with reservations decided or fixed; kept apart from any
+//! solver (`solve` is the one module that names a backend) and read back into a `Plan`
+//! (`extract`).
+//!
+//! One builder serves every kind of solve: `run` (all periods, z decided), a held plan (z fixed,
+//! the scenario's policy or emergency rules), a stress test, and one period of a decomposition.
+//! Rows are built period by period, N-1 rows included, so one period's rows given z are a
+//! self-contained subproblem; every row is addressable by its `RowKey`.
 //!
 //! Reformulations, each keeping the optimum of the spec's LP:
 //! - workloads of one region are merged (every constraint treats them alike);
-//! - flows exist only where the tranche is active with capacity left and the route is allowed;
+//! - flows exist only where the tranche is available (A(k,t) > 0) and the route is allowed;
 //!   demand cells with zero demand get no variables;
-//! - a tranche whose reservation costs nothing (no commit price, or never active) gets no `z`
-//!   variable: `z = 1` is optimal for it, since `z` only loosens its capacity rows.
+//! - a tranche without a reservation decision (commit price · H(k) = 0) gets no `z` column:
+//!   `z = 1` is optimal for it, since `z` only loosens its capacity rows.
 //!
 //! Scaling: flows are in units of `tokens_per_minute_per_unit` (a power of ten near the largest
 //! demand cell) and the objective in units of `dollars_per_objective_unit` (one unit of flow over
 //! a mean-length period at $1 per million tokens), so the solver sees coefficients near 1 whatever
-//! the magnitudes of the scenario.
+//! the magnitudes. The scale is passed in, so LPs built for a subset share units with the whole.
 
+pub mod extract;
+pub mod held;
 pub mod solve;
 
-use crate::scenario::{Period, Scenario};
-use crate::units::{MINUTES_PER_HOUR, TOKENS_PER_MILLION};
+use std::collections::HashMap;
+
+use crate::facts::{Facts, PeriodId, ProviderId, RegionId, TrancheId};
+use crate::scenario::{Policy, Scenario};
+use crate::units::TOKENS_PER_MILLION;
 
 /// A column (variable) of the LP.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Col(pub usize);
-
-/// Typed indices into the model's lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TrancheId(pub usize);
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct ProviderId(pub usize);
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct RegionId(pub usize);
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct PeriodId(pub usize);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
@@ -46,25 +48,30 @@ pub enum Sense {
     Le,
 }
 
-/// Which constraint family a row belongs to (for `--timings` LP size and debugging).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum RowKind {
-    Demand,
-    Capacity,
-    Share,
-    BackupDemand,
-    BackupCapacity,
+/// The address of a row: its constraint family and what it is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum RowKey {
+    /// Σk x(k,r,t) + u(r,t) = d(r,t).
+    Demand(PeriodId, RegionId),
+    /// Σr x(k,r,t) ≤ A(k,t)·cap(k)·z(k).
+    Capacity(PeriodId, TrancheId),
+    /// Σ(k of p) Σr x(k,r,t) ≤ s · Σr d(r,t).
+    Share(PeriodId, ProviderId),
+    /// Σk y_q(k,r,t) + v_q(r,t) = loss_coverage · d(r,t), for lost provider q.
+    LossDemand(ProviderId, PeriodId, RegionId),
+    /// Σr y_q(k,r,t) ≤ A(k,t)·cap(k)·z(k), for lost provider q.
+    LossCapacity(ProviderId, PeriodId, TrancheId),
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub kind: RowKind,
+    pub key: RowKey,
     pub terms: Vec<(Col, f64)>,
     pub sense: Sense,
     pub rhs: f64,
 }
 
-/// A flow variable x(k, r, t), or y_q(k, r, t) in the N-1 block.
+/// A flow variable x(k, r, t).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
     pub tranche: TrancheId,
@@ -73,20 +80,13 @@ pub struct Flow {
     pub col: Col,
 }
 
-/// A shortfall variable u(r, t), or v_q(r, t).
+/// A shortfall variable: u(r, t), or v_q(r, t) with `lost = Some(q)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shortfall {
+    pub lost: Option<ProviderId>,
     pub region: RegionId,
     pub period: PeriodId,
     pub col: Col,
-}
-
-/// The N-1 block of one lost provider q.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Backup {
-    pub lost: ProviderId,
-    pub flows: Vec<Flow>,
-    pub shortfalls: Vec<Shortfall>,
 }
 
 /// The units the solver sees.
@@ -96,24 +96,89 @@ pub struct Scale {
     pub dollars_per_objective_unit: f64,
 }
 
-/// The LP of one scenario, with the index needed to read a solution back.
+impl Scale {
+    /// The scale of a whole horizon: flows in a power of ten near the largest demand cell, dollars
+    /// in one flow unit over a mean-length period at $1/M.
+    pub fn of(facts: &Facts) -> Scale {
+        let largest = facts.demand_tpm.iter().flatten().copied().fold(0.0, f64::max);
+        let tokens_per_minute_per_unit = if largest > 0.0 {
+            10f64.powf(largest.log10().floor())
+        } else {
+            1.0
+        };
+        let n = facts.period_count().max(1) as f64;
+        let mean_minutes = facts.period_minutes.iter().sum::<f64>() / n;
+        Scale {
+            tokens_per_minute_per_unit,
+            dollars_per_objective_unit: tokens_per_minute_per_unit * mean_minutes.max(1.0)
+                / TOKENS_PER_MILLION,
+        }
+    }
+}
+
+/// How the reserved fractions z enter the LP.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reservations {
+    /// z(k) ∈ [min_commit, 1] is a variable of every tranche with a reservation decision, costing
+    /// its commit price for the hours of its window inside the built periods.
+    Decided,
+    /// z(k) given per tranche (scenario order); the LP is the dispatch only, and its objective
+    /// leaves out the commitment, a constant the plan adds. Tranches without a reservation
+    /// decision are on-demand (z = 1) whatever is given.
+    Fixed(Vec<f64>),
+}
+
+/// What to build: which periods, reservations decided or fixed, which policy rows, which units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildOptions {
+    pub periods: Vec<PeriodId>,
+    pub reservations: Reservations,
+    /// Build the N-1 blocks (when the policy asks for them).
+    pub provider_loss: bool,
+    /// Build the share-cap rows (when the policy sets a cap below 1).
+    pub share_cap: bool,
+    pub scale: Scale,
+}
+
+impl BuildOptions {
+    /// The plan `run` solves: every period, z decided, the policy's rows.
+    pub fn plan(facts: &Facts, policy: &Policy) -> BuildOptions {
+        BuildOptions {
+            periods: facts.all_periods(),
+            reservations: Reservations::Decided,
+            provider_loss: policy.survive_provider_loss,
+            share_cap: policy.max_provider_share < 1.0,
+            scale: Scale::of(facts),
+        }
+    }
+
+    /// A held plan: every period, z fixed; the policy's rows, or none under emergency rules (in
+    /// an outage, load goes wherever capacity is).
+    pub fn held(facts: &Facts, policy: &Policy, z: Vec<f64>, emergency: bool) -> BuildOptions {
+        BuildOptions {
+            reservations: Reservations::Fixed(z),
+            provider_loss: policy.survive_provider_loss && !emergency,
+            share_cap: policy.max_provider_share < 1.0 && !emergency,
+            ..BuildOptions::plan(facts, policy)
+        }
+    }
+}
+
+/// The LP, with the index needed to read a solution back.
 #[derive(Debug, Clone)]
 pub struct Model {
     pub columns: Vec<Column>,
     pub rows: Vec<Row>,
-    pub scale: Scale,
-    pub periods: Vec<Period>,
-    pub providers: Vec<String>,
-    /// Demand regions.
-    pub regions: Vec<String>,
-    pub tranche_provider: Vec<ProviderId>,
-    /// Merged demand d(r, t), tokens per minute, indexed [period][region].
-    pub demand_tpm: Vec<Vec<f64>>,
-    /// The reservation column z(k) of each tranche; None where z = 1 is optimal at no cost.
+    row_of: HashMap<RowKey, usize>,
+    pub options: BuildOptions,
+    /// The policy the rows were built with.
+    pub policy: Policy,
+    /// The reservation column z(k) of each tranche; None where z is fixed or has no decision.
     pub reserve: Vec<Option<Col>>,
     pub flows: Vec<Flow>,
     pub unserved: Vec<Shortfall>,
-    pub backups: Vec<Backup>,
+    /// N-1 shortfalls v_q, for every lost provider q.
+    pub loss_shortfalls: Vec<Shortfall>,
 }
 
 impl Model {
@@ -122,139 +187,80 @@ impl Model {
         Col(self.columns.len() - 1)
     }
 
-    fn add_row(&mut self, kind: RowKind, terms: Vec<(Col, f64)>, sense: Sense, rhs: f64) {
+    fn add_row(&mut self, key: RowKey, terms: Vec<(Col, f64)>, sense: Sense, rhs: f64) {
+        self.row_of.insert(key, self.rows.len());
         self.rows.push(Row {
-            kind,
+            key,
             terms,
             sense,
             rhs,
         });
     }
 
+    /// The index of a row in `rows`, if it was built.
+    pub fn row(&self, key: RowKey) -> Option<usize> {
+        self.row_of.get(&key).copied()
+    }
+
+    pub fn scale(&self) -> Scale {
+        self.options.scale
+    }
+
     /// Number of nonzero coefficients in the constraint matrix.
     pub fn nonzeros(&self) -> usize {
         self.rows.iter().map(|r| r.terms.len()).sum()
     }
-}
 
-/// Facts about a scenario the define steps share: activity, capacity after outages, routes.
-struct Facts {
-    /// Hours tranche k is active over the horizon, H(k).
-    active_hours: Vec<f64>,
-    /// φ(k,t)·cap(k) where active, else 0: tokens per minute, indexed [period][tranche].
-    capacity_tpm: Vec<Vec<f64>>,
-    /// Route cost ρ(g(k), r) $/M where allowed, indexed [tranche][region].
-    route: Vec<Vec<Option<f64>>>,
-}
-
-/// Builds the LP of a scenario.
-pub fn build(s: &Scenario) -> Model {
-    let providers = s.providers();
-    let regions = s.demand_regions();
-    let periods = s.periods.clone();
-    let mut demand_tpm = vec![vec![0.0; regions.len()]; periods.len()];
-    for d in &s.demand {
-        let t = periods
-            .binary_search_by(|p| p.start.cmp(&d.period))
-            .expect("demand periods form the grid");
-        let r = regions
-            .binary_search(&d.region)
-            .expect("demand regions listed");
-        demand_tpm[t][r] += d.tokens_per_minute;
+    /// The fixed reservation of tranche k (1 for tranches without a decision), or None when z
+    /// is decided by this LP.
+    pub fn fixed_fraction(&self, facts: &Facts, k: TrancheId) -> Option<f64> {
+        if !facts.tranches[k.0].has_reservation_decision {
+            return Some(1.0);
+        }
+        match &self.options.reservations {
+            Reservations::Decided => None,
+            Reservations::Fixed(z) => Some(z[k.0]),
+        }
     }
-    let largest = demand_tpm.iter().flatten().copied().fold(0.0, f64::max);
-    let tokens_per_minute_per_unit = if largest > 0.0 {
-        10f64.powf(largest.log10().floor())
-    } else {
-        1.0
-    };
-    let mean_minutes = periods.iter().map(|p| p.minutes).sum::<f64>() / periods.len().max(1) as f64;
-    let dollars_per_objective_unit =
-        tokens_per_minute_per_unit * mean_minutes.max(1.0) / TOKENS_PER_MILLION;
+}
 
-    let facts = Facts {
-        active_hours: s
-            .tranches
-            .iter()
-            .map(|k| {
-                periods
-                    .iter()
-                    .filter(|p| k.active_at(p.start))
-                    .map(|p| p.minutes / MINUTES_PER_HOUR)
-                    .sum()
-            })
-            .collect(),
-        capacity_tpm: periods
-            .iter()
-            .map(|p| {
-                s.tranches
-                    .iter()
-                    .map(|k| {
-                        if k.active_at(p.start) {
-                            k.capacity_tpm * s.capacity_factor(k, p.start)
-                        } else {
-                            0.0
-                        }
-                    })
-                    .collect()
-            })
-            .collect(),
-        route: s
-            .tranches
-            .iter()
-            .map(|k| regions.iter().map(|r| s.route(&k.region, r)).collect())
-            .collect(),
-    };
-
+/// Builds the LP of a scenario (prices, bounds, policy) and its facts for the given options.
+pub fn build(s: &Scenario, facts: &Facts, options: BuildOptions) -> Model {
     let mut m = Model {
         columns: Vec::new(),
         rows: Vec::new(),
-        scale: Scale {
-            tokens_per_minute_per_unit,
-            dollars_per_objective_unit,
-        },
-        periods,
-        tranche_provider: s
-            .tranches
-            .iter()
-            .map(|k| {
-                ProviderId(
-                    providers
-                        .binary_search(&k.provider)
-                        .expect("provider listed"),
-                )
-            })
-            .collect(),
-        providers,
-        regions,
-        demand_tpm,
+        row_of: HashMap::new(),
+        options,
+        policy: s.policy.clone(),
         reserve: Vec::new(),
         flows: Vec::new(),
         unserved: Vec::new(),
-        backups: Vec::new(),
+        loss_shortfalls: Vec::new(),
     };
-    define_reservations(&mut m, s, &facts);
-    for t in 0..m.periods.len() {
-        define_period(&mut m, s, &facts, PeriodId(t));
-    }
-    if s.policy.survive_provider_loss {
-        for q in 0..m.providers.len() {
-            define_provider_loss(&mut m, s, &facts, ProviderId(q));
-        }
+    define_reservations(&mut m, s, facts);
+    for t in m.options.periods.clone() {
+        define_period(&mut m, s, facts, t);
     }
     m
 }
 
-/// z(k) ∈ [min_commit, 1] with cost commit_cost_per_hour · H(k), for tranches whose reservation
-/// costs something.
-fn define_reservations(m: &mut Model, s: &Scenario, f: &Facts) {
-    for (k, tranche) in s.tranches.iter().enumerate() {
-        let commit_dollars = tranche.commit_cost_per_hour * f.active_hours[k];
-        let col = (commit_dollars > 0.0).then(|| {
+/// z(k) ∈ [min_commit, 1] with cost commit_cost_per_hour · (hours of k's window inside the built
+/// periods), for tranches with a reservation decision when z is decided.
+fn define_reservations(m: &mut Model, s: &Scenario, facts: &Facts) {
+    for (k, tranche) in facts.tranches.iter().enumerate() {
+        let decided = matches!(m.options.reservations, Reservations::Decided);
+        let col = (decided && tranche.has_reservation_decision).then(|| {
+            let hours: f64 = m
+                .options
+                .periods
+                .iter()
+                .map(|&t| facts.window_hours_in(t, TrancheId(k)))
+                .sum();
+            let commit_dollars = s.tranches[k].commit_cost_per_hour * hours;
             m.add_column(
-                tranche.min_commit,
+                s.tranches[k].min_commit,
                 Some(1.0),
-                commit_dollars / m.scale.dollars_per_objective_unit,
+                commit_dollars / m.options.scale.dollars_per_objective_unit,
             )
         });
         m.reserve.push(col);
@@ -262,42 +268,43 @@ fn define_reservations(m: &mut Model, s: &Scenario, f: &Facts) {
 }
 
 /// Objective units per (unit of flow held over period t) per ($ per million tokens).
-fn objective_per_dollar_per_million(m: &Model, t: PeriodId) -> f64 {
-    m.scale.tokens_per_minute_per_unit * m.periods[t.0].minutes
+fn objective_per_dollar_per_million(m: &Model, facts: &Facts, t: PeriodId) -> f64 {
+    let scale = m.options.scale;
+    scale.tokens_per_minute_per_unit * facts.period_minutes[t.0]
         / TOKENS_PER_MILLION
-        / m.scale.dollars_per_objective_unit
+        / scale.dollars_per_objective_unit
 }
 
 /// One demand balance Σ_k flow(k, r, t) + shortfall(r, t) = demand: a flow column for every
-/// tranche `serves` allows (active with capacity, route allowed), costed by `flow_cost` ($/M given
-/// the tranche and its route cost), and a shortfall column costing `penalty` $/M. Shared by the
-/// plan's own balance (x, u) and each N-1 balance (y_q, v_q).
+/// tranche available in t whose route is allowed and that `serves` admits, costed by `flow_cost`
+/// ($/M given the tranche and its route cost), and a shortfall column costing `penalty` $/M.
+/// Shared by the plan's own balance (x, u) and each N-1 balance (y_q, v_q).
 #[allow(clippy::too_many_arguments)]
 fn define_balance(
     m: &mut Model,
-    s: &Scenario,
-    f: &Facts,
+    facts: &Facts,
+    key: RowKey,
     t: PeriodId,
     r: RegionId,
     demand_tpm: f64,
-    serves: impl Fn(usize) -> bool,
-    flow_cost: impl Fn(usize, f64) -> f64,
+    serves: impl Fn(TrancheId) -> bool,
+    flow_cost: impl Fn(TrancheId, f64) -> f64,
     penalty: f64,
-    kind: RowKind,
-) -> (Vec<Flow>, Shortfall) {
-    let per_dollar_per_million = objective_per_dollar_per_million(m, t);
+) -> (Vec<Flow>, Col) {
+    let per_dollar_per_million = objective_per_dollar_per_million(m, facts, t);
     let mut flows = Vec::new();
     let mut terms = Vec::new();
-    for k in 0..s.tranches.len() {
-        let Some(route_cost) = f.route[k][r.0] else {
+    for (k, tranche) in facts.tranches.iter().enumerate() {
+        let k = TrancheId(k);
+        let Some(route_cost) = tranche.route_cost_per_million_tokens[r.0] else {
             continue;
         };
-        if f.capacity_tpm[t.0][k] <= 0.0 || !serves(k) {
+        if !facts.is_available(t, k) || !serves(k) {
             continue;
         }
         let col = m.add_column(0.0, None, flow_cost(k, route_cost) * per_dollar_per_million);
         flows.push(Flow {
-            tranche: TrancheId(k),
+            tranche: k,
             region: r,
             period: t,
             col,
@@ -306,69 +313,64 @@ fn define_balance(
     }
     let col = m.add_column(0.0, None, penalty * per_dollar_per_million);
     terms.push((col, 1.0));
-    m.add_row(
-        kind,
-        terms,
-        Sense::Eq,
-        demand_tpm / m.scale.tokens_per_minute_per_unit,
-    );
-    (
-        flows,
-        Shortfall {
-            region: r,
-            period: t,
-            col,
-        },
-    )
+    let unit = m.options.scale.tokens_per_minute_per_unit;
+    m.add_row(key, terms, Sense::Eq, demand_tpm / unit);
+    (flows, col)
 }
 
-/// One period's flows, unserved demand, demand balance, capacity and share-cap rows. Periods are
-/// coupled only through z, so this step is the per-period subproblem of a decomposition.
-fn define_period(m: &mut Model, s: &Scenario, f: &Facts, t: PeriodId) {
-    let unit = m.scale.tokens_per_minute_per_unit;
+/// One period: flows, unserved demand, demand balances, capacity and share-cap rows, and (with
+/// N-1) every lost provider's block. Periods are coupled only through z.
+fn define_period(m: &mut Model, s: &Scenario, facts: &Facts, t: PeriodId) {
     let first_flow = m.flows.len();
-    for r in 0..m.regions.len() {
-        let demand = m.demand_tpm[t.0][r];
+    let penalty = m.policy.unserved_penalty;
+    for r in 0..facts.regions.len() {
+        let r = RegionId(r);
+        let demand = facts.demand_tpm[t.0][r.0];
         if demand <= 0.0 {
             continue;
         }
-        let (flows, unserved) = define_balance(
+        let (flows, col) = define_balance(
             m,
-            s,
-            f,
+            facts,
+            RowKey::Demand(t, r),
             t,
-            RegionId(r),
+            r,
             demand,
             |_| true,
-            |k, route_cost| s.tranches[k].cost_per_million_tokens + route_cost,
-            s.policy.unserved_penalty,
-            RowKind::Demand,
+            |k, route_cost| s.tranches[k.0].cost_per_million_tokens + route_cost,
+            penalty,
         );
         m.flows.extend(flows);
-        m.unserved.push(unserved);
+        m.unserved.push(Shortfall {
+            lost: None,
+            region: r,
+            period: t,
+            col,
+        });
     }
     let flows = m.flows[first_flow..].to_vec();
-    define_capacity_rows(m, f, t, &flows, RowKind::Capacity);
-    let share = s.policy.max_provider_share;
-    if share < 1.0 {
-        let total: f64 = m.demand_tpm[t.0].iter().sum();
-        for p in 0..m.providers.len() {
-            let terms: Vec<(Col, f64)> = flows
-                .iter()
-                .filter(|x| m.tranche_provider[x.tranche.0].0 == p)
-                .map(|x| (x.col, 1.0))
-                .collect();
-            if !terms.is_empty() {
-                m.add_row(RowKind::Share, terms, Sense::Le, share * total / unit);
-            }
+    define_capacity_rows(m, facts, t, &flows, RowKey::Capacity);
+    if m.options.share_cap {
+        define_share_rows(m, facts, t, &flows);
+    }
+    if m.options.provider_loss {
+        for q in 0..facts.providers.len() {
+            define_provider_loss(m, facts, t, ProviderId(q));
         }
     }
 }
 
-/// Σ_r flow(k, r, t) ≤ φ(k,t)·cap(k)·z(k) for every tranche with flows in period t.
-fn define_capacity_rows(m: &mut Model, f: &Facts, t: PeriodId, flows: &[Flow], kind: RowKind) {
-    let unit = m.scale.tokens_per_minute_per_unit;
-    let mut by_tranche: Vec<Vec<(Col, f64)>> = vec![Vec::new(); m.reserve.len()];
+/// Σ_r flow(k, r, t) ≤ A(k,t)·cap(k)·z(k) for every tranche with flows in period t: with z as a
+/// column where it is decided, in the right-hand side where it is fixed.
+fn define_capacity_rows(
+    m: &mut Model,
+    facts: &Facts,
+    t: PeriodId,
+    flows: &[Flow],
+    key: impl Fn(PeriodId, TrancheId) -> RowKey,
+) {
+    let unit = m.options.scale.tokens_per_minute_per_unit;
+    let mut by_tranche: Vec<Vec<(Col, f64)>> = vec![Vec::new(); facts.tranches.len()];
     for x in flows {
         by_tranche[x.tranche.0].push((x.col, 1.0));
     }
@@ -376,52 +378,67 @@ fn define_capacity_rows(m: &mut Model, f: &Facts, t: PeriodId, flows: &[Flow], k
         if terms.is_empty() {
             continue;
         }
-        let capacity = f.capacity_tpm[t.0][k] / unit;
-        match m.reserve[k] {
-            Some(z) => {
+        let k = TrancheId(k);
+        let capacity = facts.available_tpm[t.0][k.0] / unit;
+        match (m.reserve[k.0], m.fixed_fraction(facts, k)) {
+            (Some(z), _) => {
                 terms.push((z, -capacity));
-                m.add_row(kind, terms, Sense::Le, 0.0);
+                m.add_row(key(t, k), terms, Sense::Le, 0.0);
             }
-            None => m.add_row(kind, terms, Sense::Le, capacity),
+            (None, fraction) => {
+                let z = fraction.unwrap_or(1.0);
+                m.add_row(key(t, k), terms, Sense::Le, capacity * z);
+            }
         }
     }
 }
 
-/// The N-1 block for losing provider q: free flows y_q over the other providers' reserved
-/// capacity must cover `loss_coverage` of demand, or pay the resilience penalty on v_q.
-fn define_provider_loss(m: &mut Model, s: &Scenario, f: &Facts, q: ProviderId) {
-    let coverage = s.policy.loss_coverage;
-    // The balances below borrow the model mutably; the tranche → provider map is read alongside.
-    let provider_of = m.tranche_provider.clone();
-    let mut backup = Backup {
-        lost: q,
-        flows: Vec::new(),
-        shortfalls: Vec::new(),
-    };
-    for t in 0..m.periods.len() {
-        let first = backup.flows.len();
-        for r in 0..m.regions.len() {
-            let demand = m.demand_tpm[t][r] * coverage;
-            if demand <= 0.0 {
-                continue;
-            }
-            let (flows, shortfall) = define_balance(
-                m,
-                s,
-                f,
-                PeriodId(t),
-                RegionId(r),
-                demand,
-                |k| provider_of[k] != q,
-                |_, _| 0.0,
-                s.policy.resilience_penalty,
-                RowKind::BackupDemand,
-            );
-            backup.flows.extend(flows);
-            backup.shortfalls.push(shortfall);
+/// Σ(k of p) Σr x(k,r,t) ≤ s · Σr d(r,t) for every provider with flows in period t.
+fn define_share_rows(m: &mut Model, facts: &Facts, t: PeriodId, flows: &[Flow]) {
+    let unit = m.options.scale.tokens_per_minute_per_unit;
+    let cap = m.policy.max_provider_share * facts.total_demand_tpm[t.0] / unit;
+    for p in 0..facts.providers.len() {
+        let terms: Vec<(Col, f64)> = flows
+            .iter()
+            .filter(|x| facts.tranches[x.tranche.0].provider.0 == p)
+            .map(|x| (x.col, 1.0))
+            .collect();
+        if !terms.is_empty() {
+            m.add_row(RowKey::Share(t, ProviderId(p)), terms, Sense::Le, cap);
         }
-        let flows = backup.flows[first..].to_vec();
-        define_capacity_rows(m, f, PeriodId(t), &flows, RowKind::BackupCapacity);
     }
-    m.backups.push(backup);
+}
+
+/// Losing provider q in period t: free flows y_q over the other providers' reserved capacity must
+/// cover `loss_coverage` of demand, or pay the resilience penalty on v_q.
+fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId) {
+    let coverage = m.policy.loss_coverage;
+    let penalty = m.policy.resilience_penalty;
+    let mut flows = Vec::new();
+    for r in 0..facts.regions.len() {
+        let r = RegionId(r);
+        let demand = facts.demand_tpm[t.0][r.0] * coverage;
+        if demand <= 0.0 {
+            continue;
+        }
+        let (y, col) = define_balance(
+            m,
+            facts,
+            RowKey::LossDemand(q, t, r),
+            t,
+            r,
+            demand,
+            |k| facts.tranches[k.0].provider != q,
+            |_, _| 0.0,
+            penalty,
+        );
+        flows.extend(y);
+        m.loss_shortfalls.push(Shortfall {
+            lost: Some(q),
+            region: r,
+            period: t,
+            col,
+        });
+    }
+    define_capacity_rows(m, facts, t, &flows, |t, k| RowKey::LossCapacity(q, t, k));
 }

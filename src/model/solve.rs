@@ -3,9 +3,10 @@
 
 use std::time::Instant;
 
+use good_lp::solvers::{DualValues, SolutionWithDual};
 use good_lp::{
-    Expression, ProblemVariables, ResolutionError, Solution, SolverModel, Variable,
-    VariableDefinition,
+    constraint::ConstraintReference, Expression, ProblemVariables, ResolutionError, Solution,
+    SolverModel, Variable, VariableDefinition,
 };
 
 use super::{Model, Sense};
@@ -61,13 +62,24 @@ impl SolverKind {
     }
 }
 
-/// A solved LP: column values in model units and the optimum in objective units.
+/// A solved LP: column values in model units, the optimum in objective units and, where the
+/// backend offers them (Clarabel, HiGHS; not microlp), the row duals.
 #[derive(Debug, Clone)]
 pub struct Solved {
     pub values: Vec<f64>,
     pub objective_units: f64,
+    /// d(objective)/d(right-hand side) per row, in objective units per row unit (≤ 0 on a
+    /// binding capacity row: more capacity never costs more). None where the backend has none.
+    pub duals: Option<Vec<f64>>,
     pub solver: SolverKind,
     pub seconds: f64,
+}
+
+impl SolverKind {
+    /// Whether this backend returns row duals (good_lp's `SolutionWithDual`).
+    pub fn has_duals(self) -> bool {
+        matches!(self, SolverKind::Highs | SolverKind::Clarabel)
+    }
 }
 
 /// Solves the model with the given backend.
@@ -77,7 +89,8 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
         // Nothing to serve (no demand): every cost is non-negative, so each column sits at its
         // lower bound. Handled here because some backends fail on an LP without constraints.
         let values = model.columns.iter().map(|c| c.lower).collect();
-        return Ok(solved(model, values, kind, started));
+        let duals = kind.has_duals().then(Vec::new);
+        return Ok(solved(model, values, duals, kind, started));
     }
     let mut vars = ProblemVariables::new();
     let cols: Vec<Variable> = model
@@ -105,8 +118,8 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
             Sense::Le => lhs.leq(row.rhs),
         }
     });
-    let unsolved = vars.minimise(objective.clone());
-    let values: Vec<f64> = match kind {
+    let unsolved = vars.minimise(objective);
+    let (values, duals) = match kind {
         SolverKind::Clarabel => {
             let mut p = good_lp::solvers::clarabel::clarabel(unsolved);
             // Tighter than Clarabel's 1e-8 defaults so backends agree to well under 1e-6.
@@ -116,22 +129,30 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
                 .tol_feas(1e-10)
                 .max_iter(500)
                 .verbose(false);
-            let p = p.with_all(constraints);
-            let sol = p.solve().map_err(solver_error)?;
-            cols.iter().map(|v| sol.value(*v)).collect()
+            let refs: Vec<ConstraintReference> = constraints.map(|c| p.add_constraint(c)).collect();
+            let mut sol = p.solve().map_err(solver_error)?;
+            let values = cols.iter().map(|v| sol.value(*v)).collect();
+            let dual = sol.compute_dual();
+            (values, Some(refs.into_iter().map(|r| dual.dual(r)).collect()))
         }
         SolverKind::Microlp => {
             let p = good_lp::solvers::microlp::microlp(unsolved).with_all(constraints);
             let sol = p.solve().map_err(solver_error)?;
-            cols.iter().map(|v| sol.value(*v)).collect()
+            (cols.iter().map(|v| sol.value(*v)).collect(), None)
         }
         SolverKind::Highs => solve_highs(unsolved, constraints, &cols)?,
     };
-    Ok(solved(model, values, kind, started))
+    Ok(solved(model, values, duals, kind, started))
 }
 
 /// Column values with the objective they reach.
-fn solved(model: &Model, values: Vec<f64>, solver: SolverKind, started: Instant) -> Solved {
+fn solved(
+    model: &Model,
+    values: Vec<f64>,
+    duals: Option<Vec<f64>>,
+    solver: SolverKind,
+    started: Instant,
+) -> Solved {
     let objective_units = model
         .columns
         .iter()
@@ -141,22 +162,28 @@ fn solved(model: &Model, values: Vec<f64>, solver: SolverKind, started: Instant)
     Solved {
         values,
         objective_units,
+        duals,
         solver,
         seconds: started.elapsed().as_secs_f64(),
     }
 }
+
+type ValuesAndDuals = (Vec<f64>, Option<Vec<f64>>);
 
 #[cfg(feature = "highs")]
 fn solve_highs(
     unsolved: good_lp::variable::UnsolvedProblem,
     constraints: impl Iterator<Item = good_lp::Constraint>,
     cols: &[Variable],
-) -> Result<Vec<f64>> {
+) -> Result<ValuesAndDuals> {
     let mut p = good_lp::solvers::highs::highs(unsolved);
     p.set_verbose(false);
-    let p = p.set_threads(1).with_all(constraints);
-    let sol = p.solve().map_err(solver_error)?;
-    Ok(cols.iter().map(|v| sol.value(*v)).collect())
+    let mut p = p.set_threads(1);
+    let refs: Vec<ConstraintReference> = constraints.map(|c| p.add_constraint(c)).collect();
+    let mut sol = p.solve().map_err(solver_error)?;
+    let values = cols.iter().map(|v| sol.value(*v)).collect();
+    let dual = sol.compute_dual();
+    Ok((values, Some(refs.into_iter().map(|r| dual.dual(r)).collect())))
 }
 
 #[cfg(not(feature = "highs"))]
@@ -164,7 +191,7 @@ fn solve_highs(
     _unsolved: good_lp::variable::UnsolvedProblem,
     _constraints: impl Iterator<Item = good_lp::Constraint>,
     _cols: &[Variable],
-) -> Result<Vec<f64>> {
+) -> Result<ValuesAndDuals> {
     Err(Error::Usage(
         "solver 'highs' is not compiled into this build (build with `--features highs`)".into(),
     ))

@@ -1,12 +1,14 @@
-//! Report stage, building: turns a `Scenario` and its `Plan` into the report tables (token totals,
-//! costs per provider and period, allocation split back to workloads, shortfalls).
+//! Report stage, building: turns a `Plan` and the facts of its scenario into the report tables
+//! (token totals, costs per provider and period, allocation split back to workloads, shortfalls).
+//! Reads the plan and the facts only, never the LP.
 
 use serde::Serialize;
 
 use super::tables::{AllocationRow, ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo};
-use crate::plan::Plan;
+use crate::facts::{Facts, PeriodId, TrancheId};
+use crate::plan::{HeldFrom, Plan};
 use crate::scenario::Scenario;
-use crate::units::{format_time, MINUTES_PER_HOUR, TOKENS_PER_MILLION};
+use crate::units::{format_time, TOKENS_PER_MILLION};
 
 /// `summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -41,7 +43,25 @@ pub struct Summary {
     pub solver: String,
     /// Wall-clock seconds in the solver; the only field that changes between identical runs.
     pub solve_seconds: f64,
+    /// The signed plan this run was held to (`run --reservations-from`); absent for a plan.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_plan: Option<HeldPlanSummary>,
     pub providers: Vec<ProviderSummary>,
+}
+
+/// Which plan a held dispatch was held to, and what it still pays for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldPlanSummary {
+    /// Scenario name of the run that wrote the plan.
+    pub scenario: String,
+    /// `sha256:<hex>` of its commitments.csv.
+    pub commitments_sha256: String,
+    /// Emergency rules: share cap and N-1 dropped.
+    pub emergency: bool,
+    /// Commitments of the held plan for tranches this scenario does not have: paid, serving
+    /// nothing (included in `commit_cost`).
+    pub orphaned_commit_cost: f64,
+    pub orphaned_tranches: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -58,7 +78,8 @@ pub struct PolicySummary {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProviderSummary {
     pub provider: String,
-    /// Largest reserved capacity held in any period (reserved fraction × capacity, after outages), tokens/min.
+    /// Largest reserved capacity there in any period (A(k,t) × capacity × reserved fraction,
+    /// tranches with a reservation decision), tokens/min.
     pub reserved_tpm_peak: f64,
     pub served_tokens: f64,
     /// Commit + usage + route cost of the provider's tranches, $.
@@ -115,6 +136,7 @@ pub struct ShortfallRow {
     pub tokens: f64,
 }
 
+
 /// Every table of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -125,139 +147,120 @@ pub struct Report {
     /// Period starts, for labels.
     pub period_starts: Vec<chrono::DateTime<chrono::Utc>>,
     pub period_minutes: Vec<f64>,
+    /// Commitments of a held plan this scenario no longer has, by tranche, for the text report.
+    pub orphaned: Vec<CommitmentRow>,
 }
 
-/// Builds every report table from a scenario and its plan.
-pub fn build(s: &Scenario, plan: &Plan) -> Report {
-    let periods = &s.periods;
-    let n_t = periods.len();
-    let providers = &plan.providers;
-    let regions = &plan.regions;
-    let provider_of: Vec<usize> = s
-        .tranches
-        .iter()
-        .map(|k| {
-            providers
-                .binary_search(&k.provider)
-                .expect("provider listed")
-        })
-        .collect();
-    let z: Vec<f64> = plan
-        .reservations
-        .iter()
-        .map(|r| r.reserved_fraction)
-        .collect();
+/// Per (period, provider) sums, indexed [period][provider].
+struct ProviderGrid {
+    available: Vec<Vec<f64>>,
+    reserved: Vec<Vec<f64>>,
+    served: Vec<Vec<f64>>,
+    commit: Vec<Vec<f64>>,
+    usage: Vec<Vec<f64>>,
+    route: Vec<Vec<f64>>,
+}
 
-    // Demand per (period, region) and per (period, region, workload), tokens/min.
-    let mut demand_rt = vec![vec![0.0; regions.len()]; n_t];
-    let mut cells: Vec<Vec<Vec<(String, f64)>>> = vec![vec![Vec::new(); regions.len()]; n_t];
-    for d in &s.demand {
-        let t = periods
-            .binary_search_by(|p| p.start.cmp(&d.period))
-            .expect("period on grid");
-        let r = regions.binary_search(&d.region).expect("region listed");
-        demand_rt[t][r] += d.tokens_per_minute;
-        cells[t][r].push((d.workload.clone(), d.tokens_per_minute));
-    }
-    for row in cells.iter_mut().flatten() {
-        row.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-
-    // Per provider and period.
-    let n_p = providers.len();
-    let mut available = vec![vec![0.0; n_p]; n_t];
-    let mut reserved = vec![vec![0.0; n_p]; n_t];
-    let mut served = vec![vec![0.0; n_p]; n_t];
-    let mut commit = vec![vec![0.0; n_p]; n_t];
-    let mut usage = vec![vec![0.0; n_p]; n_t];
-    let mut route = vec![vec![0.0; n_p]; n_t];
-    for (t, p) in periods.iter().enumerate() {
-        for (k, tranche) in s.tranches.iter().enumerate() {
-            if !tranche.active_at(p.start) {
-                continue;
+/// Builds every report table from a scenario's facts and its plan.
+pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
+    let n_t = facts.period_count();
+    let n_p = facts.providers.len();
+    let regions = &facts.regions;
+    let zero = || vec![vec![0.0; n_p]; n_t];
+    let mut g = ProviderGrid {
+        available: zero(),
+        reserved: zero(),
+        served: zero(),
+        commit: zero(),
+        usage: zero(),
+        route: zero(),
+    };
+    for t in facts.all_periods() {
+        for (k, tranche) in plan.tranches.iter().enumerate() {
+            let f = &facts.tranches[k];
+            let p = f.provider.0;
+            let available = facts.available_tpm[t.0][k];
+            g.available[t.0][p] += available;
+            if f.has_reservation_decision {
+                g.reserved[t.0][p] += available * tranche.reserved_fraction;
+                g.commit[t.0][p] += s.tranches[k].commit_cost_per_hour
+                    * tranche.reserved_fraction
+                    * facts.window_hours_in(t, TrancheId(k));
             }
-            let cap = tranche.capacity_tpm * s.capacity_factor(tranche, p.start);
-            let pr = provider_of[k];
-            available[t][pr] += cap;
-            if tranche.commit_cost_per_hour > 0.0 || tranche.min_commit > 0.0 {
-                reserved[t][pr] += z[k] * cap;
-            }
-            commit[t][pr] += tranche.commit_cost_per_hour * z[k] * p.minutes / MINUTES_PER_HOUR;
         }
     }
-    let mut allocation = Vec::new();
+    let mut allocation = Vec::with_capacity(plan.flows.len());
     let mut served_rt = vec![vec![0.0; regions.len()]; n_t];
     for x in &plan.flows {
-        let tranche = &s.tranches[x.tranche];
-        let pr = provider_of[x.tranche];
-        let minutes = periods[x.period].minutes;
-        let route_per_million = s.route(&tranche.region, &regions[x.region]).unwrap_or(0.0);
-        let million_tokens = x.tokens_per_minute * minutes / TOKENS_PER_MILLION;
-        served[x.period][pr] += x.tokens_per_minute;
-        served_rt[x.period][x.region] += x.tokens_per_minute;
-        usage[x.period][pr] += million_tokens * tranche.cost_per_million_tokens;
-        route[x.period][pr] += million_tokens * route_per_million;
+        let (t, k, r) = (x.period, x.tranche.0, x.region.0);
+        let tranche = &s.tranches[k];
+        let p = facts.tranches[k].provider.0;
+        let route_per_million = facts.tranches[k].route_cost_per_million_tokens[r]
+            .expect("flows exist only on allowed routes");
+        let million_tokens = facts.million_tokens(t, x.tokens_per_minute);
+        g.served[t.0][p] += x.tokens_per_minute;
+        served_rt[t.0][r] += x.tokens_per_minute;
+        g.usage[t.0][p] += million_tokens * tranche.cost_per_million_tokens;
+        g.route[t.0][p] += million_tokens * route_per_million;
         // Workloads of a region are alike to every constraint: split in proportion to demand.
-        let total = demand_rt[x.period][x.region];
-        for (workload, d) in &cells[x.period][x.region] {
-            if *d <= 0.0 {
+        let total = facts.demand_tpm[t.0][r];
+        for &(w, d) in &facts.workload_demand_tpm[t.0][r] {
+            if d <= 0.0 {
                 continue;
             }
+            // d / total ≤ 1 keeps the product finite at any magnitude.
             let tpm = x.tokens_per_minute * (d / total);
             allocation.push(AllocationRow {
-                period: periods[x.period].start,
+                period: s.periods[t.0].start,
                 provider: tranche.provider.clone(),
                 tranche: tranche.name.clone(),
                 supply_region: tranche.region.clone(),
-                demand_region: regions[x.region].clone(),
-                workload: workload.clone(),
+                demand_region: regions[r].clone(),
+                workload: facts.workloads[w.0].clone(),
                 tokens_per_minute: tpm,
-                cost: tpm * minutes / TOKENS_PER_MILLION
+                cost: facts.million_tokens(t, tpm)
                     * (tranche.cost_per_million_tokens + route_per_million),
             });
         }
     }
     allocation.sort_by(|a, b| {
-        (
-            a.period,
-            &a.provider,
-            &a.tranche,
-            &a.demand_region,
-            &a.workload,
-        )
-            .cmp(&(
-                b.period,
-                &b.provider,
-                &b.tranche,
-                &b.demand_region,
-                &b.workload,
-            ))
+        (a.period, &a.provider, &a.tranche, &a.demand_region, &a.workload).cmp(&(
+            b.period,
+            &b.provider,
+            &b.tranche,
+            &b.demand_region,
+            &b.workload,
+        ))
     });
+    let mut unserved_rt = vec![vec![0.0; regions.len()]; n_t];
+    for u in &plan.unserved {
+        unserved_rt[u.period.0][u.region.0] += u.tokens_per_minute;
+    }
 
     let mut provider_periods = Vec::with_capacity(n_t * n_p);
     let mut region_periods = Vec::with_capacity(n_t * regions.len());
-    for (t, p) in periods.iter().enumerate() {
-        for (pr, name) in providers.iter().enumerate() {
+    for (t, period) in s.periods.iter().enumerate() {
+        for (p, name) in facts.providers.iter().enumerate() {
             provider_periods.push(ProviderPeriodRow {
-                period: p.start,
-                minutes: p.minutes,
+                period: period.start,
+                minutes: period.minutes,
                 provider: name.clone(),
-                available_tpm: available[t][pr],
-                reserved_tpm: reserved[t][pr],
-                served_tpm: served[t][pr],
-                commit_cost: commit[t][pr],
-                usage_cost: usage[t][pr],
-                route_cost: route[t][pr],
+                available_tpm: g.available[t][p],
+                reserved_tpm: g.reserved[t][p],
+                served_tpm: g.served[t][p],
+                commit_cost: g.commit[t][p],
+                usage_cost: g.usage[t][p],
+                route_cost: g.route[t][p],
             });
         }
         for (r, name) in regions.iter().enumerate() {
             region_periods.push(RegionPeriodRow {
-                period: p.start,
-                minutes: p.minutes,
+                period: period.start,
+                minutes: period.minutes,
                 region: name.clone(),
-                demand_tpm: demand_rt[t][r],
+                demand_tpm: facts.demand_tpm[t][r],
                 served_tpm: served_rt[t][r],
-                unserved_tpm: (demand_rt[t][r] - served_rt[t][r]).max(0.0),
+                unserved_tpm: unserved_rt[t][r],
             });
         }
     }
@@ -267,19 +270,19 @@ pub fn build(s: &Scenario, plan: &Plan) -> Report {
         .iter()
         .map(|u| ShortfallRow {
             kind: ShortfallKind::Unserved,
-            period: u.period,
-            region: regions[u.region].clone(),
+            period: u.period.0,
+            region: regions[u.region.0].clone(),
             lost_provider: String::new(),
             tokens_per_minute: u.tokens_per_minute,
-            tokens: u.tokens_per_minute * periods[u.period].minutes,
+            tokens: facts.tokens(u.period, u.tokens_per_minute),
         })
         .chain(plan.resilience_shortfalls.iter().map(|v| ShortfallRow {
             kind: ShortfallKind::ProviderLoss,
-            period: v.period,
-            region: regions[v.region].clone(),
-            lost_provider: providers[v.lost_provider].clone(),
+            period: v.period.0,
+            region: regions[v.region.0].clone(),
+            lost_provider: facts.providers[v.lost.0].clone(),
             tokens_per_minute: v.tokens_per_minute,
-            tokens: v.tokens_per_minute * periods[v.period].minutes,
+            tokens: facts.tokens(v.period, v.tokens_per_minute),
         }))
         .collect();
     shortfalls.sort_by(|a, b| {
@@ -291,73 +294,83 @@ pub fn build(s: &Scenario, plan: &Plan) -> Report {
         ))
     });
 
-    let commitments: Vec<CommitmentRow> = {
-        let mut rows: Vec<CommitmentRow> = s
-            .tranches
-            .iter()
-            .enumerate()
-            .map(|(k, t)| {
-                let hours: f64 = periods
-                    .iter()
-                    .filter(|p| t.active_at(p.start))
-                    .map(|p| p.minutes / MINUTES_PER_HOUR)
-                    .sum();
-                CommitmentRow {
-                    tranche: t.name.clone(),
-                    provider: t.provider.clone(),
-                    region: t.region.clone(),
-                    start: t.start.map(|x| format_time(&x)).unwrap_or_default(),
-                    end: t.end.map(|x| format_time(&x)).unwrap_or_default(),
-                    capacity_tpm: t.capacity_tpm,
-                    reserved_fraction: z[k],
-                    reserved_tpm: z[k] * t.capacity_tpm,
-                    commit_cost: t.commit_cost_per_hour * z[k] * hours,
-                }
-            })
-            .collect();
-        rows.sort_by(|a, b| {
-            (&a.provider, &a.region, &a.tranche).cmp(&(&b.provider, &b.region, &b.tranche))
-        });
-        rows
-    };
+    let window_text = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|x| format_time(&x)).unwrap_or_default();
+    let orphaned: Vec<CommitmentRow> = plan
+        .orphaned
+        .iter()
+        .map(|o| CommitmentRow {
+            tranche: o.tranche.clone(),
+            provider: o.provider.clone(),
+            region: o.region.clone(),
+            start: o.start.clone(),
+            end: o.end.clone(),
+            capacity_tpm: o.capacity_tpm,
+            reserved_fraction: o.reserved_fraction,
+            reserved_tpm: o.reserved_fraction * o.capacity_tpm,
+            commit_cost: o.commit_cost,
+        })
+        .collect();
+    let mut commitments: Vec<CommitmentRow> = plan
+        .tranches
+        .iter()
+        .zip(&s.tranches)
+        .map(|(p, t)| CommitmentRow {
+            tranche: p.name.clone(),
+            provider: p.provider.clone(),
+            region: p.region.clone(),
+            start: window_text(t.start),
+            end: window_text(t.end),
+            capacity_tpm: t.capacity_tpm,
+            reserved_fraction: p.reserved_fraction,
+            reserved_tpm: p.reserved_fraction * t.capacity_tpm,
+            commit_cost: p.commit_cost,
+        })
+        .chain(orphaned.iter().cloned())
+        .collect();
+    commitments.sort_by(|a, b| {
+        (&a.provider, &a.region, &a.tranche).cmp(&(&b.provider, &b.region, &b.tranche))
+    });
 
-    let sum = |m: &Vec<Vec<f64>>| m.iter().flatten().sum::<f64>();
-    let commit_cost = sum(&commit);
-    let usage_cost = sum(&usage);
-    let route_cost = sum(&route);
-    let cost = commit_cost + usage_cost + route_cost;
-    let demand_tokens: f64 = (0..n_t)
-        .map(|t| demand_rt[t].iter().sum::<f64>() * periods[t].minutes)
+    let costs = &plan.costs;
+    let cost = costs.cost();
+    let demand_tokens: f64 = facts
+        .all_periods()
+        .into_iter()
+        .map(|t| facts.tokens(t, facts.total_demand_tpm[t.0]))
         .sum();
-    let served_tokens: f64 = (0..n_t)
-        .map(|t| served[t].iter().sum::<f64>() * periods[t].minutes)
+    let served_tokens: f64 = plan
+        .flows
+        .iter()
+        .map(|x| facts.tokens(x.period, x.tokens_per_minute))
         .sum();
     let unserved_tokens: f64 = plan
         .unserved
         .iter()
-        .map(|u| u.tokens_per_minute * periods[u.period].minutes)
+        .map(|u| facts.tokens(u.period, u.tokens_per_minute))
         .sum();
     let resilience_shortfall_tokens: f64 = plan
         .resilience_shortfalls
         .iter()
-        .map(|v| v.tokens_per_minute * periods[v.period].minutes)
+        .map(|v| facts.tokens(v.period, v.tokens_per_minute))
         .sum();
     let providers_summary = (0..n_p)
-        .map(|pr| {
-            let col = |m: &Vec<Vec<f64>>| (0..n_t).map(|t| m[t][pr]).sum::<f64>();
+        .map(|p| {
+            let total = |m: &Vec<Vec<f64>>| (0..n_t).map(|t| m[t][p]).sum::<f64>();
             ProviderSummary {
-                provider: providers[pr].clone(),
-                reserved_tpm_peak: (0..n_t).map(|t| reserved[t][pr]).fold(0.0, f64::max),
-                served_tokens: (0..n_t).map(|t| served[t][pr] * periods[t].minutes).sum(),
-                cost: col(&commit) + col(&usage) + col(&route),
-                commit_cost: col(&commit),
-                usage_cost: col(&usage),
-                route_cost: col(&route),
+                provider: facts.providers[p].clone(),
+                reserved_tpm_peak: (0..n_t).map(|t| g.reserved[t][p]).fold(0.0, f64::max),
+                served_tokens: (0..n_t)
+                    .map(|t| facts.tokens(PeriodId(t), g.served[t][p]))
+                    .sum(),
+                cost: total(&g.commit) + total(&g.usage) + total(&g.route),
+                commit_cost: total(&g.commit),
+                usage_cost: total(&g.usage),
+                route_cost: total(&g.route),
                 peak_share: (0..n_t)
                     .map(|t| {
-                        let d: f64 = demand_rt[t].iter().sum();
+                        let d = facts.total_demand_tpm[t];
                         if d > 0.0 {
-                            served[t][pr] / d
+                            g.served[t][p] / d
                         } else {
                             0.0
                         }
@@ -375,12 +388,11 @@ pub fn build(s: &Scenario, plan: &Plan) -> Report {
         periods: n_t,
         objective: plan.objective,
         cost,
-        commit_cost,
-        usage_cost,
-        route_cost,
-        unserved_penalty_cost: unserved_tokens / TOKENS_PER_MILLION * policy.unserved_penalty,
-        resilience_penalty_cost: resilience_shortfall_tokens / TOKENS_PER_MILLION
-            * policy.resilience_penalty,
+        commit_cost: costs.commit,
+        usage_cost: costs.usage,
+        route_cost: costs.route,
+        unserved_penalty_cost: costs.unserved_penalty,
+        resilience_penalty_cost: costs.resilience_penalty,
         cost_per_million_tokens: if served_tokens > 0.0 {
             cost / (served_tokens / TOKENS_PER_MILLION)
         } else {
@@ -390,7 +402,7 @@ pub fn build(s: &Scenario, plan: &Plan) -> Report {
         served_tokens,
         unserved_tokens,
         served_fraction: if demand_tokens > 0.0 {
-            served_tokens / demand_tokens
+            (served_tokens / demand_tokens).min(1.0)
         } else {
             1.0
         },
@@ -405,6 +417,13 @@ pub fn build(s: &Scenario, plan: &Plan) -> Report {
         },
         solver: plan.solver.clone(),
         solve_seconds: plan.solve_seconds,
+        held_plan: plan.held.as_ref().map(|h: &HeldFrom| HeldPlanSummary {
+            scenario: h.scenario.clone(),
+            commitments_sha256: h.commitments_sha256.clone(),
+            emergency: h.emergency,
+            orphaned_commit_cost: plan.orphaned.iter().map(|o| o.commit_cost).sum(),
+            orphaned_tranches: plan.orphaned.iter().map(|o| o.tranche.clone()).collect(),
+        }),
         providers: providers_summary,
     };
     let charts = ChartTables {
@@ -425,7 +444,8 @@ pub fn build(s: &Scenario, plan: &Plan) -> Report {
         commitments,
         shortfalls,
         charts,
-        period_starts: periods.iter().map(|p| p.start).collect(),
-        period_minutes: periods.iter().map(|p| p.minutes).collect(),
+        period_starts: s.periods.iter().map(|p| p.start).collect(),
+        period_minutes: facts.period_minutes.clone(),
+        orphaned,
     }
 }

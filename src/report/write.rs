@@ -1,7 +1,7 @@
-//! Report stage, writing: renders report tables as CSV/JSON bytes with fixed float formatting,
-//! writes output folders atomically, and reads the chart tables back from a run's folder.
+//! Report stage, writing: renders report tables as CSV/JSON bytes with fixed float formatting
+//! (the output stage writes them), and reads the chart tables back from a run's folder.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::build::{CommitmentRow, Report, ShortfallRow, Summary};
 use super::tables::{AllocationRow, ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo};
@@ -80,6 +80,15 @@ pub fn allocation_csv(rows: &[AllocationRow]) -> Vec<u8> {
     )
 }
 
+/// A float as its shortest text that parses back to the same value (never `-0`).
+fn round_trip(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else {
+        format!("{v}")
+    }
+}
+
 pub fn commitments_csv(rows: &[CommitmentRow]) -> Vec<u8> {
     csv_bytes(
         &[
@@ -101,7 +110,8 @@ pub fn commitments_csv(rows: &[CommitmentRow]) -> Vec<u8> {
                 r.start.clone(),
                 r.end.clone(),
                 fixed(r.capacity_tpm),
-                fixed(r.reserved_fraction),
+                // Shortest round-trip text, so a plan read back (`--reservations-from`) is the plan.
+                round_trip(r.reserved_fraction),
                 fixed(r.reserved_tpm),
                 fixed(r.commit_cost),
             ]
@@ -225,50 +235,6 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
         ),
         file("summary.json", summary_json(&report.summary).into_bytes()),
     ]
-}
-
-/// Writes files into `dir` (created if needed), each through a temporary file renamed into place,
-/// so a reader never sees a half-written file. Callers render every file before calling this, so a
-/// failed run writes nothing.
-pub fn write_atomically(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut written = Vec::with_capacity(files.len());
-    let mut temps = Vec::with_capacity(files.len());
-    for f in files {
-        let tmp = dir.join(format!(".{}.tmp-{}", f.name, std::process::id()));
-        if let Err(e) = std::fs::write(&tmp, &f.bytes) {
-            for t in &temps {
-                let _ = std::fs::remove_file(t);
-            }
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::io(&tmp, e));
-        }
-        temps.push(tmp);
-    }
-    for (f, tmp) in files.iter().zip(&temps) {
-        let path = dir.join(&f.name);
-        std::fs::rename(tmp, &path).map_err(|e| Error::io(&path, e))?;
-        written.push(path);
-    }
-    Ok(written)
-}
-
-/// Removes files an earlier run wrote into `dir` that this run did not (charts skipped with
-/// `--no-charts`, a per-region chart no longer drawn), so a folder never mixes two runs. Only
-/// capplan's own file names are touched.
-pub fn remove_stale(dir: &Path, written: &[OutputFile]) -> Result<()> {
-    let ours = REPORT_FILE_NAMES.iter().map(|n| n.to_string()).chain(
-        crate::chart::CHART_STEMS
-            .iter()
-            .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
-    );
-    for name in ours {
-        let path = dir.join(&name);
-        if !written.iter().any(|f| f.name == name) && path.is_file() {
-            std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-        }
-    }
-    Ok(())
 }
 
 /// The data files a run writes.

@@ -1,0 +1,416 @@
+//! Facts stage: numbers derived once from a validated `Scenario` and read by every later stage
+//! (model, validation warnings, reports, charts), so no two stages can disagree about them.
+//!
+//! - a(k,t): the fraction of period t inside tranche k's window `[start, end)`;
+//! - A(k,t): the fraction of period t in which k is available, each instant weighted by the
+//!   capacity factor in force then (the smallest factor where outages overlap), so A ≤ a;
+//! - H(k) = Σt a(k,t)·Δt/60, the hours of k's window inside the horizon (outages do not lower it);
+//! - whether k has a reservation decision: commit_cost_per_hour · H(k) > 0 (the spec's one rule);
+//! - demand per (period, region), workloads merged, and per workload for splitting flows back;
+//! - allowed routes and their extra cost, per (tranche, demand region).
+//!
+//! Times are handled in whole milliseconds (the loader's resolution), so a period wholly inside a
+//! window gets a(k,t) = 1 exactly.
+
+use crate::scenario::{Scenario, Tranche};
+use crate::units::{MINUTES_PER_HOUR, TOKENS_PER_MILLION};
+
+/// Index of a tranche in `Scenario::tranches` (and in every per-tranche list of the facts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct TrancheId(pub usize);
+/// Index into `Facts::providers` (sorted names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ProviderId(pub usize);
+/// Index into `Facts::regions` (sorted demand-region names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct RegionId(pub usize);
+/// Index into `Scenario::periods`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct PeriodId(pub usize);
+/// Index into `Facts::workloads` (sorted names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct WorkloadId(pub usize);
+
+const MILLIS_PER_MINUTE: f64 = 60_000.0;
+const MILLIS_PER_HOUR: f64 = 3_600_000.0;
+
+/// Per-tranche facts, in `Scenario::tranches` order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrancheFacts {
+    pub provider: ProviderId,
+    /// H(k): hours of the window inside the horizon.
+    pub window_hours: f64,
+    /// commit_cost_per_hour · H(k) > 0: z is a decision; otherwise the tranche is on-demand.
+    pub has_reservation_decision: bool,
+    /// ρ(g(k), r) in $ per million tokens where the route is allowed, per demand region.
+    pub route_cost_per_million_tokens: Vec<Option<f64>>,
+}
+
+/// Everything later stages derive from a scenario, computed once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    /// Period lengths Δt, minutes (a copy of `Scenario::periods`' lengths).
+    pub period_minutes: Vec<f64>,
+    /// Distinct providers with at least one tranche, sorted.
+    pub providers: Vec<String>,
+    /// Distinct demand regions, sorted.
+    pub regions: Vec<String>,
+    /// Distinct workloads, sorted.
+    pub workloads: Vec<String>,
+    pub tranches: Vec<TrancheFacts>,
+    /// a(k,t), indexed [period][tranche].
+    pub window_fraction: Vec<Vec<f64>>,
+    /// A(k,t), indexed [period][tranche].
+    pub available_fraction: Vec<Vec<f64>>,
+    /// A(k,t)·cap(k): tokens per minute available at full commitment, indexed [period][tranche].
+    pub available_tpm: Vec<Vec<f64>>,
+    /// d(r,t), workloads merged, tokens per minute, indexed [period][region].
+    pub demand_tpm: Vec<Vec<f64>>,
+    /// Demand per workload, sorted by workload, indexed [period][region].
+    pub workload_demand_tpm: Vec<Vec<Vec<(WorkloadId, f64)>>>,
+    /// Σr d(r,t), tokens per minute, indexed [period].
+    pub total_demand_tpm: Vec<f64>,
+}
+
+impl Facts {
+    /// Derives every fact of a validated scenario.
+    pub fn of(s: &Scenario) -> Facts {
+        let providers = s.providers();
+        let regions = s.demand_regions();
+        let workloads = s.workloads();
+        let bounds: Vec<(i64, i64)> = s
+            .periods
+            .iter()
+            .map(|p| {
+                let start = p.start.timestamp_millis();
+                (start, start + (p.minutes * MILLIS_PER_MINUTE).round() as i64)
+            })
+            .collect();
+        let n_t = s.periods.len();
+        let n_k = s.tranches.len();
+        let mut window_fraction = vec![vec![0.0; n_k]; n_t];
+        let mut available_fraction = vec![vec![0.0; n_k]; n_t];
+        let mut tranches = Vec::with_capacity(n_k);
+        for (k, tranche) in s.tranches.iter().enumerate() {
+            let outages = outage_segments(s, tranche);
+            let mut window_millis: i64 = 0;
+            for (t, &(p_start, p_end)) in bounds.iter().enumerate() {
+                let lo = tranche.start.map_or(p_start, |w| p_start.max(w.timestamp_millis()));
+                let hi = tranche.end.map_or(p_end, |w| p_end.min(w.timestamp_millis()));
+                if hi <= lo {
+                    continue;
+                }
+                let length = (p_end - p_start) as f64;
+                window_millis += hi - lo;
+                window_fraction[t][k] = (hi - lo) as f64 / length;
+                available_fraction[t][k] = available_millis(&outages, lo, hi) / length;
+            }
+            let window_hours = window_millis as f64 / MILLIS_PER_HOUR;
+            tranches.push(TrancheFacts {
+                provider: ProviderId(
+                    providers
+                        .binary_search(&tranche.provider)
+                        .expect("providers are listed from the tranches"),
+                ),
+                window_hours,
+                has_reservation_decision: tranche.commit_cost_per_hour * window_hours > 0.0,
+                route_cost_per_million_tokens: regions
+                    .iter()
+                    .map(|r| s.route(&tranche.region, r))
+                    .collect(),
+            });
+        }
+        let available_tpm = available_fraction
+            .iter()
+            .map(|row| {
+                row.iter()
+                    .zip(&s.tranches)
+                    .map(|(f, k)| f * k.capacity_tpm)
+                    .collect()
+            })
+            .collect();
+
+        let mut demand_tpm = vec![vec![0.0; regions.len()]; n_t];
+        let mut workload_demand_tpm = vec![vec![Vec::new(); regions.len()]; n_t];
+        for d in &s.demand {
+            let t = s
+                .periods
+                .binary_search_by(|p| p.start.cmp(&d.period))
+                .expect("demand periods form the grid");
+            let r = regions
+                .binary_search(&d.region)
+                .expect("demand regions are listed from the demand");
+            let w = workloads
+                .binary_search(&d.workload)
+                .expect("workloads are listed from the demand");
+            demand_tpm[t][r] += d.tokens_per_minute;
+            workload_demand_tpm[t][r].push((WorkloadId(w), d.tokens_per_minute));
+        }
+        for cell in workload_demand_tpm.iter_mut().flatten() {
+            cell.sort_by_key(|(w, _)| *w);
+        }
+        let total_demand_tpm = demand_tpm.iter().map(|row| row.iter().sum()).collect();
+        Facts {
+            period_minutes: s.periods.iter().map(|p| p.minutes).collect(),
+            providers,
+            regions,
+            workloads,
+            tranches,
+            window_fraction,
+            available_fraction,
+            available_tpm,
+            demand_tpm,
+            workload_demand_tpm,
+            total_demand_tpm,
+        }
+    }
+
+    pub fn period_count(&self) -> usize {
+        self.period_minutes.len()
+    }
+
+    /// Every period of the horizon, in order.
+    pub fn all_periods(&self) -> Vec<PeriodId> {
+        (0..self.period_count()).map(PeriodId).collect()
+    }
+
+    /// Hours of period t.
+    pub fn period_hours(&self, t: PeriodId) -> f64 {
+        self.period_minutes[t.0] / MINUTES_PER_HOUR
+    }
+
+    /// Hours of k's window inside period t: a(k,t)·Δt/60 (what a commitment pays for there).
+    pub fn window_hours_in(&self, t: PeriodId, k: TrancheId) -> f64 {
+        self.window_fraction[t.0][k.0] * self.period_hours(t)
+    }
+
+    /// Millions of tokens at `tokens_per_minute` over period t (what $/M prices multiply).
+    pub fn million_tokens(&self, t: PeriodId, tokens_per_minute: f64) -> f64 {
+        tokens_per_minute * self.period_minutes[t.0] / TOKENS_PER_MILLION
+    }
+
+    /// Tokens at `tokens_per_minute` over period t.
+    pub fn tokens(&self, t: PeriodId, tokens_per_minute: f64) -> f64 {
+        tokens_per_minute * self.period_minutes[t.0]
+    }
+
+    /// Whether tranche k can serve anything in period t.
+    pub fn is_available(&self, t: PeriodId, k: TrancheId) -> bool {
+        self.available_fraction[t.0][k.0] > 0.0
+    }
+
+    /// Tokens per minute available at full commitment in period t, all tranches (routes ignored).
+    pub fn available_tpm_total(&self, t: PeriodId) -> f64 {
+        self.available_tpm[t.0].iter().sum()
+    }
+
+    /// The tranche of a name.
+    pub fn tranche_by_name(s: &Scenario, name: &str) -> Option<TrancheId> {
+        s.tranches.iter().position(|k| k.name == name).map(TrancheId)
+    }
+
+    pub fn provider_id(&self, name: &str) -> Option<ProviderId> {
+        self.providers
+            .binary_search_by(|p| p.as_str().cmp(name))
+            .ok()
+            .map(ProviderId)
+    }
+}
+
+/// Stretches of time in which outages leave a tranche a factor below 1: sorted, disjoint
+/// `(start ms, end ms, factor)`, the smallest factor where outages overlap.
+fn outage_segments(s: &Scenario, tranche: &Tranche) -> Vec<(i64, i64, f64)> {
+    let relevant: Vec<(i64, i64, f64)> = s
+        .outages
+        .iter()
+        .filter(|o| {
+            o.provider == tranche.provider && o.region.as_ref().is_none_or(|r| *r == tranche.region)
+        })
+        .filter(|o| o.capacity_factor < 1.0)
+        .map(|o| {
+            (
+                o.start.timestamp_millis(),
+                o.end.timestamp_millis(),
+                o.capacity_factor,
+            )
+        })
+        .collect();
+    let mut cuts: Vec<i64> = relevant.iter().flat_map(|&(a, b, _)| [a, b]).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut segments: Vec<(i64, i64, f64)> = Vec::new();
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let factor = relevant
+            .iter()
+            .filter(|&&(s, e, _)| s <= a && b <= e)
+            .map(|&(_, _, f)| f)
+            .fold(1.0, f64::min);
+        if factor >= 1.0 {
+            continue;
+        }
+        match segments.last_mut() {
+            Some(last) if last.1 == a && last.2 == factor => last.1 = b,
+            _ => segments.push((a, b, factor)),
+        }
+    }
+    segments
+}
+
+/// ∫ over [lo, hi) of the capacity factor, in milliseconds (hi − lo where nothing is out).
+fn available_millis(segments: &[(i64, i64, f64)], lo: i64, hi: i64) -> f64 {
+    let first = segments.partition_point(|&(_, end, _)| end <= lo);
+    let mut lost = 0.0;
+    for &(start, end, factor) in &segments[first..] {
+        if start >= hi {
+            break;
+        }
+        let overlap = (end.min(hi) - start.max(lo)) as f64;
+        lost += overlap * (1.0 - factor);
+    }
+    (hi - lo) as f64 - lost
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{Demand, Outage, Period, Policy};
+    use crate::units::parse_time;
+
+    fn tranche(name: &str, provider: &str, start: Option<&str>, end: Option<&str>) -> Tranche {
+        Tranche {
+            name: name.into(),
+            provider: provider.into(),
+            region: "us".into(),
+            start: start.map(|s| parse_time(s).unwrap()),
+            end: end.map(|s| parse_time(s).unwrap()),
+            capacity_tpm: 100.0,
+            cost_per_million_tokens: 1.0,
+            commit_cost_per_hour: 10.0,
+            min_commit: 0.0,
+            origin: None,
+        }
+    }
+
+    /// February 2026 (28 days) and March (31 days), one region.
+    fn scenario(tranches: Vec<Tranche>, outages: Vec<Outage>) -> Scenario {
+        let feb = parse_time("2026-02-01").unwrap();
+        let mar = parse_time("2026-03-01").unwrap();
+        Scenario {
+            name: "s".into(),
+            description: String::new(),
+            folder: "s".into(),
+            policy: Policy::default(),
+            periods: vec![
+                Period {
+                    start: feb,
+                    minutes: 28.0 * 1440.0,
+                },
+                Period {
+                    start: mar,
+                    minutes: 31.0 * 1440.0,
+                },
+            ],
+            demand: vec![Demand {
+                period: feb,
+                region: "us".into(),
+                workload: "chat".into(),
+                tokens_per_minute: 50.0,
+                origin: None,
+            }],
+            tranches,
+            routes: None,
+            outages,
+        }
+    }
+
+    fn outage(start: &str, end: &str, factor: f64) -> Outage {
+        Outage {
+            provider: "aws".into(),
+            region: None,
+            start: parse_time(start).unwrap(),
+            end: parse_time(end).unwrap(),
+            capacity_factor: factor,
+        }
+    }
+
+    #[test]
+    fn a_window_starting_mid_period_is_prorated() {
+        // Arrives on 15 Feb 00:00: 14 of Feb's 28 days are inside the window → a = 0.5; all of
+        // March → 1. H = (14 + 31) days × 24 h = 1080 h.
+        let f = Facts::of(&scenario(
+            vec![tranche("k", "aws", Some("2026-02-15"), None)],
+            vec![],
+        ));
+        assert_eq!(f.window_fraction[0][0], 0.5);
+        assert_eq!(f.window_fraction[1][0], 1.0);
+        assert_eq!(f.available_fraction[0][0], 0.5);
+        assert_eq!(f.tranches[0].window_hours, 1080.0);
+        assert!(f.tranches[0].has_reservation_decision);
+    }
+
+    #[test]
+    fn a_one_week_outage_takes_a_quarter_of_february() {
+        // 7 of 28 days at factor 0 → A = 0.75, a stays 1, H is not lowered.
+        let f = Facts::of(&scenario(
+            vec![tranche("k", "aws", None, None)],
+            vec![outage("2026-02-08", "2026-02-15", 0.0)],
+        ));
+        assert_eq!(f.window_fraction[0][0], 1.0);
+        assert_eq!(f.available_fraction[0][0], 0.75);
+        assert_eq!(f.available_tpm[0][0], 75.0);
+        assert_eq!(f.available_fraction[1][0], 1.0);
+        assert_eq!(f.tranches[0].window_hours, 59.0 * 24.0);
+    }
+
+    #[test]
+    fn overlapping_outages_take_the_smaller_factor_where_they_overlap() {
+        // Feb 1–15 at 0.5 and Feb 8–22 at 0.2: days 1–7 at 0.5, 8–14 at 0.2 (overlap, the
+        // smaller), 15–21 at 0.2, 22–28 at 1. ∫ = 7·0.5 + 7·0.2 + 7·0.2 + 7·1 = 13.3 days of 28.
+        let f = Facts::of(&scenario(
+            vec![tranche("k", "aws", None, None)],
+            vec![
+                outage("2026-02-01", "2026-02-15", 0.5),
+                outage("2026-02-08", "2026-02-22", 0.2),
+            ],
+        ));
+        assert!((f.available_fraction[0][0] - 13.3 / 28.0).abs() < 1e-15);
+    }
+
+    #[test]
+    fn an_outage_inside_a_partial_window_counts_only_inside_the_window() {
+        // Window from Feb 15; outage Feb 8–22 at 0: inside the window only Feb 15–22 is out, so
+        // available 7 days of 28 (Feb 22 – Mar 1) → A = 0.25, a = 0.5.
+        let f = Facts::of(&scenario(
+            vec![tranche("k", "aws", Some("2026-02-15"), None)],
+            vec![outage("2026-02-08", "2026-02-22", 0.0)],
+        ));
+        assert_eq!(f.window_fraction[0][0], 0.5);
+        assert_eq!(f.available_fraction[0][0], 0.25);
+    }
+
+    #[test]
+    fn other_providers_and_regions_are_untouched() {
+        let mut o = outage("2026-02-01", "2026-03-01", 0.0);
+        o.region = Some("eu".into());
+        let f = Facts::of(&scenario(
+            vec![
+                tranche("k", "aws", None, None),
+                tranche("g", "gcp", None, None),
+            ],
+            vec![o, outage("2026-02-01", "2026-03-01", 1.0)],
+        ));
+        assert_eq!(f.available_fraction[0], vec![1.0, 1.0]);
+    }
+
+    #[test]
+    fn a_tranche_without_commit_price_or_window_has_no_reservation_decision() {
+        let mut free = tranche("free", "aws", None, None);
+        free.commit_cost_per_hour = 0.0;
+        let gone = tranche("gone", "aws", Some("2027-01-01"), None);
+        let f = Facts::of(&scenario(vec![free, gone], vec![]));
+        assert!(!f.tranches[0].has_reservation_decision);
+        assert!(!f.tranches[1].has_reservation_decision);
+        assert_eq!(f.tranches[1].window_hours, 0.0);
+    }
+}

@@ -1,0 +1,338 @@
+//! Model stage, reading back: a solved LP → `Plan`, with solver noise removed so that every
+//! reported number obeys the model exactly (to 1e-9 relative):
+//!
+//! - z is clamped to [min_commit, 1] and snapped to a bound within 1e-9 (a 1e-12 reservation is 0);
+//! - flows are clipped at zero, flows below 1e-9 of their cell's demand dropped, and then scaled
+//!   down wherever they exceed a tranche's capacity A·cap·z, a provider's share cap, or a cell's
+//!   demand;
+//! - unserved demand is recomputed as demand − served, so served + unserved = demand in every
+//!   cell; an unserved remainder below 1e-9 of the cell's demand goes to the cell's largest flow
+//!   with room for it (capacity and share cap both), so "unserved" never shows solver noise;
+//! - the costs are recomputed from those numbers and the objective is their sum.
+
+use super::held::Held;
+use super::solve::{Solved, SolverKind};
+use super::{BuildOptions, Model, Reservations};
+use crate::error::Result;
+use crate::facts::{Facts, PeriodId, RegionId, TrancheId};
+use crate::plan::{CostParts, Plan, PlanFlow, ResilienceShortfall, TranchePlan, Unserved};
+use crate::scenario::Scenario;
+
+/// Relative size below which a solver's value is noise.
+const NOISE: f64 = 1e-9;
+
+/// Grid of reported reservation fractions under an interior-point backend: its z carries noise
+/// near 1e-10, which would otherwise print as 0.37500000000312594.
+const FRACTION_GRID: f64 = 1e-9;
+
+/// Reads a solution back into a plan. Under an interior-point backend (Clarabel), whose answer is
+/// not a vertex, z is put on a 1e-9 grid and every period is re-dispatched given that z with the
+/// simplex backend through the same builder, so flows are exact vertex values (a crossover).
+pub fn plan(
+    s: &Scenario,
+    facts: &Facts,
+    model: &Model,
+    solved: &Solved,
+    held: Option<&Held>,
+) -> Result<Plan> {
+    let value = |c: super::Col| solved.values[c.0];
+    let crossover = solved.solver == SolverKind::Clarabel;
+
+    // Reserved fractions: the capacity z each tranche brings (1 without a decision) and the
+    // fraction reported (min_commit without a decision).
+    let mut capacity_fraction = Vec::with_capacity(s.tranches.len());
+    let mut tranches = Vec::with_capacity(s.tranches.len());
+    for (k, tranche) in s.tranches.iter().enumerate() {
+        let f = &facts.tranches[k];
+        let z = if !f.has_reservation_decision {
+            1.0
+        } else {
+            match (&model.options.reservations, model.reserve[k]) {
+                (Reservations::Fixed(z), _) => z[k],
+                (Reservations::Decided, Some(col)) => {
+                    let z = value(col);
+                    let z = if crossover {
+                        (z / FRACTION_GRID).round() * FRACTION_GRID
+                    } else {
+                        z
+                    };
+                    snap(z, tranche.min_commit, 1.0, 1.0)
+                }
+                (Reservations::Decided, None) => 1.0,
+            }
+        };
+        capacity_fraction.push(z);
+        let reported = if f.has_reservation_decision {
+            z
+        } else {
+            tranche.min_commit
+        };
+        tranches.push(TranchePlan {
+            name: tranche.name.clone(),
+            provider: tranche.provider.clone(),
+            region: tranche.region.clone(),
+            reserved_fraction: reported,
+            has_reservation_decision: f.has_reservation_decision,
+            commit_cost: if f.has_reservation_decision {
+                tranche.commit_cost_per_hour * z * f.window_hours
+            } else {
+                0.0
+            },
+        });
+    }
+
+    // Raw flows and N-1 shortfalls, tokens per minute, period by period.
+    let mut raw_flows: Vec<PlanFlow> = Vec::with_capacity(model.flows.len());
+    let mut raw_losses: Vec<ResilienceShortfall> = Vec::with_capacity(model.loss_shortfalls.len());
+    if crossover {
+        let z: Vec<f64> = capacity_fraction.clone();
+        for &t in &model.options.periods {
+            let options = BuildOptions {
+                periods: vec![t],
+                reservations: Reservations::Fixed(z.clone()),
+                ..model.options.clone()
+            };
+            let period = super::build(s, facts, options);
+            let exact = super::solve::solve(&period, SolverKind::Microlp)?;
+            read_values(&period, &exact, &mut raw_flows, &mut raw_losses);
+        }
+    } else {
+        read_values(model, solved, &mut raw_flows, &mut raw_losses);
+    }
+
+    // Flows and unserved demand, period by period, made to obey the model.
+    let mut flows: Vec<PlanFlow> = Vec::with_capacity(raw_flows.len());
+    let mut unserved = Vec::new();
+    let share_cap = model
+        .options
+        .share_cap
+        .then_some(model.policy.max_provider_share);
+    let mut start = 0;
+    for &t in &model.options.periods {
+        let end = start + raw_flows[start..].partition_point(|x| x.period == t);
+        let (period_flows, period_unserved) = clean_period(
+            facts,
+            t,
+            raw_flows[start..end].to_vec(),
+            &capacity_fraction,
+            share_cap,
+        );
+        flows.extend(period_flows);
+        unserved.extend(period_unserved);
+        start = end;
+    }
+    flows.sort_by_key(|x| (x.period, x.tranche, x.region));
+    unserved.sort_by_key(|u| (u.period, u.region));
+
+    let coverage = model.policy.loss_coverage;
+    let mut resilience_shortfalls: Vec<ResilienceShortfall> = raw_losses
+        .into_iter()
+        .map(|v| {
+            let need = facts.demand_tpm[v.period.0][v.region.0] * coverage;
+            ResilienceShortfall {
+                tokens_per_minute: snap(v.tokens_per_minute, 0.0, need, need),
+                ..v
+            }
+        })
+        .filter(|v| v.tokens_per_minute > 0.0)
+        .collect();
+    resilience_shortfalls.sort_by_key(|v| (v.lost, v.period, v.region));
+
+    let mut costs = CostParts {
+        commit: tranches.iter().map(|t| t.commit_cost).sum(),
+        ..CostParts::default()
+    };
+    for x in &flows {
+        let million = facts.million_tokens(x.period, x.tokens_per_minute);
+        let k = &s.tranches[x.tranche.0];
+        let route = facts.tranches[x.tranche.0].route_cost_per_million_tokens[x.region.0]
+            .expect("flows exist only on allowed routes");
+        costs.usage += million * k.cost_per_million_tokens;
+        costs.route += million * route;
+    }
+    costs.unserved_penalty = unserved
+        .iter()
+        .map(|u| facts.million_tokens(u.period, u.tokens_per_minute))
+        .sum::<f64>()
+        * model.policy.unserved_penalty;
+    costs.resilience_penalty = resilience_shortfalls
+        .iter()
+        .map(|v| facts.million_tokens(v.period, v.tokens_per_minute))
+        .sum::<f64>()
+        * model.policy.resilience_penalty;
+    let mut orphaned = Vec::new();
+    let mut held_from = None;
+    if let Some(h) = held {
+        costs.commit += h.orphaned.iter().map(|o| o.commit_cost).sum::<f64>();
+        orphaned = h.orphaned.clone();
+        held_from = Some(h.from.clone());
+    }
+    Ok(Plan {
+        solver: solved.solver.name().to_string(),
+        solve_seconds: solved.seconds,
+        objective: costs.objective(),
+        costs,
+        held: held_from,
+        providers: facts.providers.clone(),
+        regions: facts.regions.clone(),
+        tranches,
+        orphaned,
+        flows,
+        unserved,
+        resilience_shortfalls,
+    })
+}
+
+/// The flows x and N-1 shortfalls v of a solved model, in tokens per minute (negatives clipped).
+fn read_values(
+    model: &Model,
+    solved: &Solved,
+    flows: &mut Vec<PlanFlow>,
+    losses: &mut Vec<ResilienceShortfall>,
+) {
+    let unit = model.scale().tokens_per_minute_per_unit;
+    let value = |c: super::Col| solved.values[c.0].max(0.0) * unit;
+    flows.extend(model.flows.iter().map(|x| PlanFlow {
+        period: x.period,
+        tranche: x.tranche,
+        region: x.region,
+        tokens_per_minute: value(x.col),
+    }));
+    losses.extend(model.loss_shortfalls.iter().map(|v| ResilienceShortfall {
+        lost: v.lost.expect("N-1 shortfalls name their lost provider"),
+        period: v.period,
+        region: v.region,
+        tokens_per_minute: value(v.col),
+    }));
+}
+
+/// A value clamped to [lower, upper] and snapped to a bound within NOISE × `width`.
+fn snap(v: f64, lower: f64, upper: f64, width: f64) -> f64 {
+    let v = v.clamp(lower, upper.max(lower));
+    if v - lower <= NOISE * width {
+        lower
+    } else if upper - v <= NOISE * width {
+        upper
+    } else {
+        v
+    }
+}
+
+/// Scales `values[i]` for i in `members` down so their sum is at most `limit`.
+fn cap_sum(values: &mut [f64], members: &[usize], limit: f64) {
+    let sum: f64 = members.iter().map(|&i| values[i]).sum();
+    if sum > limit {
+        let factor = if sum > 0.0 { limit.max(0.0) / sum } else { 0.0 };
+        for &i in members {
+            values[i] *= factor;
+        }
+    }
+}
+
+/// One period's flows made to obey the model, and the unserved demand they leave.
+fn clean_period(
+    facts: &Facts,
+    t: PeriodId,
+    raw: Vec<PlanFlow>,
+    capacity_fraction: &[f64],
+    share_cap: Option<f64>,
+) -> (Vec<PlanFlow>, Vec<Unserved>) {
+    let demand = &facts.demand_tpm[t.0];
+    let mut tpm: Vec<f64> = raw
+        .iter()
+        .map(|x| {
+            let d = demand[x.region.0];
+            if x.tokens_per_minute < NOISE * d {
+                0.0
+            } else {
+                x.tokens_per_minute
+            }
+        })
+        .collect();
+    let group = |key: &dyn Fn(&PlanFlow) -> usize, n: usize| {
+        let mut members = vec![Vec::new(); n];
+        for (i, x) in raw.iter().enumerate() {
+            members[key(x)].push(i);
+        }
+        members
+    };
+    let by_tranche = group(&|x| x.tranche.0, facts.tranches.len());
+    let by_provider = group(&|x| facts.tranches[x.tranche.0].provider.0, facts.providers.len());
+    let by_region = group(&|x| x.region.0, facts.regions.len());
+    let capacity = |k: usize| facts.available_tpm[t.0][k] * capacity_fraction[k];
+    let share_limit = share_cap.map(|s| s * facts.total_demand_tpm[t.0]);
+    for (k, members) in by_tranche.iter().enumerate() {
+        cap_sum(&mut tpm, members, capacity(k));
+    }
+    if let Some(limit) = share_limit {
+        for members in &by_provider {
+            cap_sum(&mut tpm, members, limit);
+        }
+    }
+    for (r, members) in by_region.iter().enumerate() {
+        cap_sum(&mut tpm, members, demand[r]);
+    }
+
+    let mut unserved = Vec::new();
+    for (r, members) in by_region.iter().enumerate() {
+        let d = demand[r];
+        if d <= 0.0 {
+            continue;
+        }
+        let served: f64 = members.iter().map(|&i| tpm[i]).sum();
+        let mut left = (d - served).max(0.0);
+        if left > 0.0 && left <= NOISE * d {
+            // Noise: give it to the largest flow whose tranche and provider have room for it.
+            let room = |i: usize, tpm: &[f64]| {
+                let x = &raw[i];
+                let k = x.tranche.0;
+                let p = facts.tranches[k].provider.0;
+                let used_k: f64 = by_tranche[k].iter().map(|&j| tpm[j]).sum();
+                let used_p: f64 = by_provider[p].iter().map(|&j| tpm[j]).sum();
+                let room_p = share_limit.map_or(f64::INFINITY, |l| l - used_p);
+                (capacity(k) - used_k).min(room_p)
+            };
+            let best = members
+                .iter()
+                .copied()
+                .filter(|&i| room(i, &tpm) >= left)
+                .max_by(|&a, &b| tpm[a].total_cmp(&tpm[b]));
+            if let Some(i) = best {
+                tpm[i] += left;
+                left = 0.0;
+            }
+        }
+        if left > 0.0 {
+            unserved.push(Unserved {
+                period: t,
+                region: RegionId(r),
+                tokens_per_minute: left,
+            });
+        }
+    }
+    let flows = raw
+        .into_iter()
+        .zip(tpm)
+        .filter(|(_, v)| *v > 0.0)
+        .map(|(x, v)| PlanFlow {
+            tokens_per_minute: v,
+            ..x
+        })
+        .collect();
+    (flows, unserved)
+}
+
+/// The value, in dollars per token per minute of capacity in period t, of one more unit of
+/// tranche k's capacity there (≥ 0): minus the dual of its capacity row, in dollars. None when the
+/// backend gives no duals or the row was not built (the tranche cannot serve in t).
+pub fn capacity_value(
+    model: &Model,
+    solved: &Solved,
+    t: PeriodId,
+    k: TrancheId,
+) -> Option<f64> {
+    let row = model.row(super::RowKey::Capacity(t, k))?;
+    let dual = solved.duals.as_ref()?.get(row)?;
+    let scale = model.scale();
+    Some((-dual * scale.dollars_per_objective_unit / scale.tokens_per_minute_per_unit).max(0.0))
+}
