@@ -83,7 +83,10 @@ impl Facts {
             .iter()
             .map(|p| {
                 let start = p.start.timestamp_millis();
-                (start, start + (p.minutes * MILLIS_PER_MINUTE).round() as i64)
+                (
+                    start,
+                    start + (p.minutes * MILLIS_PER_MINUTE).round() as i64,
+                )
             })
             .collect();
         let n_t = s.periods.len();
@@ -95,8 +98,12 @@ impl Facts {
             let outages = outage_segments(s, tranche);
             let mut window_millis: i64 = 0;
             for (t, &(p_start, p_end)) in bounds.iter().enumerate() {
-                let lo = tranche.start.map_or(p_start, |w| p_start.max(w.timestamp_millis()));
-                let hi = tranche.end.map_or(p_end, |w| p_end.min(w.timestamp_millis()));
+                let lo = tranche
+                    .start
+                    .map_or(p_start, |w| p_start.max(w.timestamp_millis()));
+                let hi = tranche
+                    .end
+                    .map_or(p_end, |w| p_end.min(w.timestamp_millis()));
                 if hi <= lo {
                     continue;
                 }
@@ -206,7 +213,10 @@ impl Facts {
 
     /// The tranche of a name.
     pub fn tranche_by_name(s: &Scenario, name: &str) -> Option<TrancheId> {
-        s.tranches.iter().position(|k| k.name == name).map(TrancheId)
+        s.tranches
+            .iter()
+            .position(|k| k.name == name)
+            .map(TrancheId)
     }
 
     pub fn provider_id(&self, name: &str) -> Option<ProviderId> {

@@ -119,8 +119,13 @@ pub fn run_with(folder: &Path, options: &RunOptions) -> Result<Outcome> {
         None => None,
     };
     timings.load_seconds = t.elapsed().as_secs_f64();
-    let (plan, report) =
-        solve_scenario(&scenario, &facts, options.solver, held.as_ref(), &mut timings)?;
+    let (plan, report) = solve_scenario(
+        &scenario,
+        &facts,
+        options.solver,
+        held.as_ref(),
+        &mut timings,
+    )?;
     Ok(Outcome {
         scenario,
         facts,

@@ -109,9 +109,15 @@ fn scenario(c: &Case, policy: Policy) -> Scenario {
 
 fn solve(s: &Scenario) -> Report {
     let facts = capplan::facts::Facts::of(s);
-    solve_scenario(s, &facts, SolverKind::Clarabel, None, &mut Timings::default())
-        .unwrap()
-        .1
+    solve_scenario(
+        s,
+        &facts,
+        SolverKind::Clarabel,
+        None,
+        &mut Timings::default(),
+    )
+    .unwrap()
+    .1
 }
 
 fn policy() -> Policy {
@@ -194,5 +200,190 @@ proptest! {
         let total = x.cost + x.unserved_penalty_cost + x.resilience_penalty_cost;
         prop_assert!((x.objective - total).abs() <= 1e-5 * x.objective.abs() + 1.0, "{} vs {total}", x.objective);
         prop_assert!((x.demand_tokens - x.served_tokens - x.unserved_tokens).abs() <= 1e-6 * x.demand_tokens + 1e7);
+    }
+}
+
+/// A richer random case for the exactness invariants: periods of very different lengths (a
+/// minute next to a month), tranche windows and outages starting and ending mid-period.
+#[derive(Debug, Clone)]
+struct Rich {
+    lengths_minutes: Vec<i64>,
+    demand: Vec<(usize, usize, f64)>,
+    // (provider, region, capacity, usage $/M, commit $/h, start offset min, end offset min)
+    tranches: Vec<(usize, usize, f64, f64, f64, Option<i64>, Option<i64>)>,
+    // (provider, start offset min, length min, factor)
+    outages: Vec<(usize, i64, i64, f64)>,
+    share: f64,
+    n_minus_one: bool,
+}
+
+fn rich() -> impl Strategy<Value = Rich> {
+    let lengths = prop::collection::vec(prop::sample::select(vec![1i64, 60, 1440, 44_639]), 1..4);
+    lengths
+        .prop_flat_map(|lengths_minutes| {
+            let n = lengths_minutes.len();
+            let total: i64 = lengths_minutes.iter().sum();
+            let demand = prop::collection::vec((0..n, 0usize..2, 0.0f64..1e10), 1..6);
+            let offset = prop::option::of(0..total);
+            let tranche = (
+                0usize..3,
+                0usize..2,
+                0.0f64..8e9,
+                0.0f64..20.0,
+                prop::sample::select(vec![0.0, 1e3, 3e5]),
+                offset.clone(),
+                offset,
+            );
+            let outage = (0usize..3, 0..total, 1..total.max(2), 0.0f64..1.0);
+            (
+                Just(lengths_minutes),
+                demand,
+                prop::collection::vec(tranche, 1..6),
+                prop::collection::vec(outage, 0..3),
+                prop::sample::select(vec![1.0, 0.6, 0.4]),
+                any::<bool>(),
+            )
+        })
+        .prop_map(
+            |(lengths_minutes, demand, tranches, outages, share, n_minus_one)| Rich {
+                lengths_minutes,
+                demand,
+                tranches,
+                outages,
+                share,
+                n_minus_one,
+            },
+        )
+}
+
+fn rich_scenario(c: &Rich) -> Scenario {
+    let origin = parse_time("2026-01-01").unwrap();
+    let at = |minutes: i64| origin + chrono::Duration::minutes(minutes);
+    let mut starts = vec![0i64];
+    for l in &c.lengths_minutes {
+        starts.push(starts.last().unwrap() + l);
+    }
+    let mut demand: Vec<Demand> = Vec::new();
+    for &(t, r, tpm) in &c.demand {
+        if demand
+            .iter()
+            .any(|d| d.period == at(starts[t]) && d.region == REGIONS[r])
+        {
+            continue;
+        }
+        demand.push(Demand {
+            period: at(starts[t]),
+            region: REGIONS[r].into(),
+            workload: "default".into(),
+            tokens_per_minute: tpm,
+            origin: None,
+        });
+    }
+    // Every period has a row, so the grid is the one generated.
+    for t in 0..c.lengths_minutes.len() {
+        if !demand.iter().any(|d| d.period == at(starts[t])) {
+            demand.push(Demand {
+                period: at(starts[t]),
+                region: "us".into(),
+                workload: "default".into(),
+                tokens_per_minute: 0.0,
+                origin: None,
+            });
+        }
+    }
+    let tranches = c
+        .tranches
+        .iter()
+        .enumerate()
+        .map(|(i, &(p, r, cap, usage, commit, start, end))| {
+            let (start, end) = match (start, end) {
+                (Some(a), Some(b)) if b <= a => (Some(b), Some(a + 1)),
+                other => other,
+            };
+            Tranche {
+                name: format!("k{i}"),
+                provider: PROVIDERS[p].into(),
+                region: REGIONS[r].into(),
+                start: start.map(at),
+                end: end.map(at),
+                capacity_tpm: cap,
+                cost_per_million_tokens: usage,
+                commit_cost_per_hour: commit,
+                min_commit: 0.0,
+                origin: None,
+            }
+        })
+        .collect();
+    let outages = c
+        .outages
+        .iter()
+        .map(|&(p, start, length, factor)| capplan::scenario::Outage {
+            provider: PROVIDERS[p].into(),
+            region: None,
+            start: at(start),
+            end: at(start + length),
+            capacity_factor: factor,
+        })
+        .collect();
+    Scenario {
+        name: "rich".into(),
+        description: String::new(),
+        folder: "rich".into(),
+        policy: Policy {
+            max_provider_share: c.share,
+            survive_provider_loss: c.n_minus_one,
+            loss_coverage: 0.7,
+            unserved_penalty: 50.0,
+            resilience_penalty: 20.0,
+        },
+        periods: starts
+            .windows(2)
+            .map(|w| Period {
+                start: at(w[0]),
+                minutes: (w[1] - w[0]) as f64,
+            })
+            .collect(),
+        demand,
+        tranches,
+        routes: None,
+        outages,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Every reported cell obeys the model to 1e-9 relative: served + unserved = demand, served ≤
+    /// A·cap·z per tranche and ≤ the share cap per provider; the objective is its parts' sum.
+    #[test]
+    fn reported_numbers_obey_the_model(c in rich()) {
+        let s = rich_scenario(&c);
+        let facts = capplan::facts::Facts::of(&s);
+        for solver in SolverKind::available() {
+            let (plan, _) = solve_scenario(&s, &facts, solver, None, &mut Timings::default()).unwrap();
+            let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+            for t in facts.all_periods() {
+                for (r, &d) in facts.demand_tpm[t.0].iter().enumerate() {
+                    let served: f64 = plan.flows.iter().filter(|x| x.period == t && x.region.0 == r).map(|x| x.tokens_per_minute).sum();
+                    let unserved: f64 = plan.unserved.iter().filter(|x| x.period == t && x.region.0 == r).map(|x| x.tokens_per_minute).sum();
+                    prop_assert!(close(served + unserved, d), "{}: cell {t:?}/{r}: {served} + {unserved} ≠ {d}", solver.name());
+                }
+                for (k, tranche) in plan.tranches.iter().enumerate() {
+                    let z = if tranche.has_reservation_decision { tranche.reserved_fraction } else { 1.0 };
+                    let cap = facts.available_tpm[t.0][k] * z;
+                    let served: f64 = plan.flows.iter().filter(|x| x.period == t && x.tranche.0 == k).map(|x| x.tokens_per_minute).sum();
+                    prop_assert!(served <= cap + 1e-9 * cap.max(1.0), "{}: {} serves {served} > {cap}", solver.name(), tranche.name);
+                }
+                if c.share < 1.0 {
+                    let limit = c.share * facts.total_demand_tpm[t.0];
+                    for p in 0..facts.providers.len() {
+                        let served: f64 = plan.flows.iter().filter(|x| x.period == t && facts.tranches[x.tranche.0].provider.0 == p).map(|x| x.tokens_per_minute).sum();
+                        prop_assert!(served <= limit + 1e-9 * limit.max(1.0), "{}: share {served} > {limit}", solver.name());
+                    }
+                }
+            }
+            prop_assert!(plan.objective == plan.costs.objective());
+            prop_assert!(plan.tranches.iter().all(|t| (0.0..=1.0).contains(&t.reserved_fraction)));
+        }
     }
 }

@@ -5,8 +5,7 @@ use crate::error::Result;
 
 pub fn execute(args: &ChartArgs) -> Result<()> {
     let tables = crate::report::write::read_chart_tables(&args.output)?;
-    let files =
-        crate::output::chart_files(&tables, args.chart_size.width, args.chart_size.height)?;
+    let files = crate::output::chart_files(&tables, args.chart_size.width, args.chart_size.height)?;
     crate::output::write_atomically(&args.output, &files)?;
     for f in &files {
         println!("{}", args.output.join(&f.name).display());

@@ -11,7 +11,13 @@ use crate::error::{Diagnostics, Error, Location, Result};
 use crate::units::{parse_fraction, parse_number};
 
 const COMMITMENT_COLUMNS: Columns = Columns {
-    required: &["tranche", "provider", "region", "reserved_fraction", "commit_cost"],
+    required: &[
+        "tranche",
+        "provider",
+        "region",
+        "reserved_fraction",
+        "commit_cost",
+    ],
     optional: &["start", "end", "capacity_tpm", "reserved_tpm"],
 };
 
@@ -55,8 +61,10 @@ pub fn read_signed_plan(dir: &Path) -> Result<SignedPlan> {
                 .map(|c| c.text.to_string())
                 .unwrap_or_default()
         };
-        let mut number = |column: &'static str, parse: fn(&str) -> std::result::Result<f64, String>| {
-            match table.cell(row, column) {
+        let mut number =
+            |column: &'static str, parse: fn(&str) -> std::result::Result<f64, String>| match table
+                .cell(row, column)
+            {
                 None => Some(0.0),
                 Some(c) => match parse(c.text) {
                     Ok(v) => Some(v),
@@ -65,8 +73,7 @@ pub fn read_signed_plan(dir: &Path) -> Result<SignedPlan> {
                         None
                     }
                 },
-            }
-        };
+            };
         let fraction = number("reserved_fraction", parse_fraction);
         let commit_cost = number("commit_cost", parse_number);
         let capacity_tpm = number("capacity_tpm", parse_number);

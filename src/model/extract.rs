@@ -257,7 +257,10 @@ fn clean_period(
         members
     };
     let by_tranche = group(&|x| x.tranche.0, facts.tranches.len());
-    let by_provider = group(&|x| facts.tranches[x.tranche.0].provider.0, facts.providers.len());
+    let by_provider = group(
+        &|x| facts.tranches[x.tranche.0].provider.0,
+        facts.providers.len(),
+    );
     let by_region = group(&|x| x.region.0, facts.regions.len());
     let capacity = |k: usize| facts.available_tpm[t.0][k] * capacity_fraction[k];
     let share_limit = share_cap.map(|s| s * facts.total_demand_tpm[t.0]);
@@ -325,12 +328,7 @@ fn clean_period(
 /// The value, in dollars per token per minute of capacity in period t, of one more unit of
 /// tranche k's capacity there (≥ 0): minus the dual of its capacity row, in dollars. None when the
 /// backend gives no duals or the row was not built (the tranche cannot serve in t).
-pub fn capacity_value(
-    model: &Model,
-    solved: &Solved,
-    t: PeriodId,
-    k: TrancheId,
-) -> Option<f64> {
+pub fn capacity_value(model: &Model, solved: &Solved, t: PeriodId, k: TrancheId) -> Option<f64> {
     let row = model.row(super::RowKey::Capacity(t, k))?;
     let dual = solved.duals.as_ref()?.get(row)?;
     let scale = model.scale();

@@ -30,7 +30,11 @@ pub fn resolve(s: &Scenario, facts: &Facts, signed: &SignedPlan, emergency: bool
         if !facts.tranches[k].has_reservation_decision {
             continue;
         }
-        let Some(c) = signed.commitments.iter().find(|c| c.tranche == tranche.name) else {
+        let Some(c) = signed
+            .commitments
+            .iter()
+            .find(|c| c.tranche == tranche.name)
+        else {
             let at = tranche
                 .origin
                 .as_ref()

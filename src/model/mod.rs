@@ -100,7 +100,12 @@ impl Scale {
     /// The scale of a whole horizon: flows in a power of ten near the largest demand cell, dollars
     /// in one flow unit over a mean-length period at $1/M.
     pub fn of(facts: &Facts) -> Scale {
-        let largest = facts.demand_tpm.iter().flatten().copied().fold(0.0, f64::max);
+        let largest = facts
+            .demand_tpm
+            .iter()
+            .flatten()
+            .copied()
+            .fold(0.0, f64::max);
         let tokens_per_minute_per_unit = if largest > 0.0 {
             10f64.powf(largest.log10().floor())
         } else {

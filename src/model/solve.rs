@@ -133,7 +133,10 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
             let mut sol = p.solve().map_err(solver_error)?;
             let values = cols.iter().map(|v| sol.value(*v)).collect();
             let dual = sol.compute_dual();
-            (values, Some(refs.into_iter().map(|r| dual.dual(r)).collect()))
+            (
+                values,
+                Some(refs.into_iter().map(|r| dual.dual(r)).collect()),
+            )
         }
         SolverKind::Microlp => {
             let p = good_lp::solvers::microlp::microlp(unsolved).with_all(constraints);
@@ -183,7 +186,10 @@ fn solve_highs(
     let mut sol = p.solve().map_err(solver_error)?;
     let values = cols.iter().map(|v| sol.value(*v)).collect();
     let dual = sol.compute_dual();
-    Ok((values, Some(refs.into_iter().map(|r| dual.dual(r)).collect())))
+    Ok((
+        values,
+        Some(refs.into_iter().map(|r| dual.dual(r)).collect()),
+    ))
 }
 
 #[cfg(not(feature = "highs"))]

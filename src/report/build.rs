@@ -136,7 +136,6 @@ pub struct ShortfallRow {
     pub tokens: f64,
 }
 
-
 /// Every table of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Report {
@@ -224,13 +223,20 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         }
     }
     allocation.sort_by(|a, b| {
-        (a.period, &a.provider, &a.tranche, &a.demand_region, &a.workload).cmp(&(
-            b.period,
-            &b.provider,
-            &b.tranche,
-            &b.demand_region,
-            &b.workload,
-        ))
+        (
+            a.period,
+            &a.provider,
+            &a.tranche,
+            &a.demand_region,
+            &a.workload,
+        )
+            .cmp(&(
+                b.period,
+                &b.provider,
+                &b.tranche,
+                &b.demand_region,
+                &b.workload,
+            ))
     });
     let mut unserved_rt = vec![vec![0.0; regions.len()]; n_t];
     for u in &plan.unserved {
@@ -294,7 +300,8 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         ))
     });
 
-    let window_text = |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|x| format_time(&x)).unwrap_or_default();
+    let window_text =
+        |t: Option<chrono::DateTime<chrono::Utc>>| t.map(|x| format_time(&x)).unwrap_or_default();
     let orphaned: Vec<CommitmentRow> = plan
         .orphaned
         .iter()

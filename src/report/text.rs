@@ -88,7 +88,28 @@ pub fn render(report: &Report) -> String {
         "{}: {} periods, {first} → {last}, solved with {}\n",
         s.scenario, s.periods, s.solver
     ));
-    out.push_str(&format!("policy: {}\n\n", s.policy.text));
+    out.push_str(&format!("policy: {}\n", s.policy.text));
+    if let Some(h) = &s.held_plan {
+        out.push_str(&format!(
+            "held to the signed plan of '{}' ({}){}\n",
+            h.scenario,
+            h.commitments_sha256,
+            if h.emergency {
+                "; emergency rules: no share cap, no N-1"
+            } else {
+                ""
+            }
+        ));
+        for o in &report.orphaned {
+            out.push_str(&format!(
+                "  '{}' ({}): signed commitment {} still paid, serves nothing (not in this scenario)\n",
+                o.tranche,
+                o.provider,
+                human_dollars(o.commit_cost)
+            ));
+        }
+    }
+    out.push('\n');
     out.push_str(&format!(
         "total cost   {}  (${:.2} per million tokens served)\n",
         human_dollars(s.cost),
@@ -114,21 +135,31 @@ pub fn render(report: &Report) -> String {
         human_dollars(s.objective)
     ));
 
+    // Names of any length: pad by hand (format widths are capped at u16::MAX and would panic),
+    // and align on names up to 40 characters; longer ones push their own row out.
     let width = s
         .providers
         .iter()
-        .map(|p| p.provider.len())
+        .map(|p| p.provider.chars().count())
         .max()
         .unwrap_or(8)
-        .max(8);
+        .clamp(8, 40);
+    let pad = |name: &str| {
+        let n = name.chars().count();
+        format!("{name}{}", " ".repeat(width.saturating_sub(n)))
+    };
     out.push_str(&format!(
-        "{:<width$}  {:>14}  {:>10}  {:>10}  {:>10}\n",
-        "provider", "reserved peak", "share peak", "served", "cost"
+        "{}  {:>14}  {:>10}  {:>10}  {:>10}\n",
+        pad("provider"),
+        "reserved peak",
+        "share peak",
+        "served",
+        "cost"
     ));
     for p in &s.providers {
         out.push_str(&format!(
-            "{:<width$}  {:>14}  {:>10}  {:>10}  {:>10}\n",
-            p.provider,
+            "{}  {:>14}  {:>10}  {:>10}  {:>10}\n",
+            pad(&p.provider),
             format!("{} tok/min", human(p.reserved_tpm_peak)),
             format!("{}%", fixed((p.peak_share * 1000.0).round() / 10.0)),
             human(p.served_tokens),
