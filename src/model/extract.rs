@@ -7,7 +7,8 @@
 //!   demand;
 //! - unserved demand is recomputed as demand − served, so served + unserved = demand in every
 //!   cell; an unserved remainder below 1e-9 of the cell's demand goes to the cell's largest flow
-//!   with room for it (capacity and share cap both), so "unserved" never shows solver noise;
+//!   with room for it (capacity and share cap both, each within 1e-9 of its bound), so
+//!   "unserved" never shows solver noise;
 //! - the costs are recomputed from those numbers and the objective is their sum.
 
 use super::held::Held;
@@ -292,8 +293,10 @@ fn clean_period(
                 let p = facts.tranches[k].provider.0;
                 let used_k: f64 = by_tranche[k].iter().map(|&j| tpm[j]).sum();
                 let used_p: f64 = by_provider[p].iter().map(|&j| tpm[j]).sum();
-                let room_p = share_limit.map_or(f64::INFINITY, |l| l - used_p);
-                (capacity(k) - used_k).min(room_p)
+                // Within NOISE of a bound counts as room: z on its reporting grid can sit that
+                // far below the solver's z.
+                let room_p = share_limit.map_or(f64::INFINITY, |l| l * (1.0 + NOISE) - used_p);
+                (capacity(k) * (1.0 + NOISE) - used_k).min(room_p)
             };
             let best = members
                 .iter()
