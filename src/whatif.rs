@@ -3,7 +3,7 @@
 
 use chrono::Duration;
 
-use crate::error::{Diagnostics, Location, Result};
+use crate::error::{list, Diagnostics, Location, Result};
 use crate::scenario::{Outage, Scenario};
 
 /// A provider named in a `[whatif]`, with where it was written (for "matches no provider").
@@ -76,7 +76,7 @@ pub fn apply(scenario: Scenario, whatif: &WhatIf) -> Result<Scenario> {
                 format!(
                     "provider '{}' matches no provider of the scenario; expected one of {}",
                     named.name,
-                    crate::load::list_owned(&providers)
+                    list(&providers)
                 ),
             );
         }

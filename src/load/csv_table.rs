@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Diagnostics, Error, Location, Result};
+use crate::error::{list, Diagnostics, Error, Location, Result};
 
 /// The columns a CSV file accepts.
 pub struct Columns {
@@ -260,15 +260,6 @@ fn csv_message(e: &csv::Error) -> String {
         csv::ErrorKind::Utf8 { .. } => "expected UTF-8 text, found bytes that are not".to_string(),
         _ => format!("expected well-formed CSV: {e}"),
     }
-}
-
-/// `'a', 'b', 'c'` for messages.
-pub fn list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("'{n}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The accepted name closest to a typo, when it is close enough to be a likely typo.

@@ -15,14 +15,6 @@ use crate::scenario::{Demand, Outage, Period, Policy, Route, Scenario, Tranche};
 use crate::units::format_time;
 use toml_file::{PolicySettings, Settings};
 
-pub use csv_table::list;
-
-/// `'a', 'b'` for owned names.
-pub fn list_owned(names: &[String]) -> String {
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    list(&refs)
-}
-
 /// A loaded scenario and the warnings found on the way (suspicious but legal input).
 #[derive(Debug, Clone)]
 pub struct Loaded {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use crate::error::{Diagnostics, Error, Location, Result};
+use crate::error::{list, Diagnostics, Error, Location, Result};
 use crate::scenario::Outage;
 use crate::units::{check_fraction, parse_time, TIME_FORMS};
 use crate::whatif::{Delay, NamedProvider, OutageChange, PriceChange, WhatIf};
@@ -242,7 +242,7 @@ fn unknown_keys(path: &Path, text: &str) -> Result<()> {
                 ),
                 format!(
                     "unknown key{hint}; accepted keys {place} are {}",
-                    super::csv_table::list(accepted)
+                    list(accepted)
                 ),
             );
         }
