@@ -11,7 +11,7 @@ pub const TOKENS_PER_MILLION: f64 = 1e6;
 pub const NUMBER_FORMS: &str = "a number such as 1200, 1.5e10 or 15B (suffixes K, M, B, T)";
 /// What the format accepts for a time, quoted in error messages.
 pub const TIME_FORMS: &str =
-    "a time as YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or RFC 3339 with an offset";
+    "a time as YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.fff]], optionally followed by Z or an offset ±HH:MM (no suffix means UTC)";
 
 /// Parses a non-negative finite number with an optional upper-case suffix K, M, B or T.
 /// Err carries the sentence fragment saying what was wrong.
@@ -75,12 +75,28 @@ pub fn check_fraction(v: f64) -> Result<f64, String> {
     }
 }
 
-/// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS]` (UTC) or RFC 3339 with an offset, as an instant.
+/// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS[.fff]]`, the latter optionally followed by `Z` or
+/// an offset `±HH:MM` (none means UTC), as an instant.
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         if t.len() == 10 {
             return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+        }
+    }
+    // RFC 3339 (below) requires seconds; the format also takes `Z` or an offset after HH:MM.
+    if let Some(body) = t.strip_suffix('Z') {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(body, "%Y-%m-%dT%H:%M") {
+            return Ok(dt.and_utc());
+        }
+    }
+    // chrono's `%:z` also reads `+0000`; the format's offset is `±HH:MM` exactly.
+    let b = t.as_bytes();
+    let colon_offset =
+        b.len() > 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':';
+    if colon_offset {
+        if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M%:z") {
+            return Ok(dt.with_timezone(&Utc));
         }
     }
     for form in [
@@ -245,6 +261,35 @@ mod tests {
         );
         assert!(parse_time("01/07/2026").unwrap_err().contains("YYYY-MM-DD"));
         assert!(parse_time("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn minutes_with_z_or_offset() {
+        assert_eq!(
+            parse_time("2026-11-04T12:00Z").unwrap(),
+            parse_time("2026-11-04T12:00:00Z").unwrap()
+        );
+        assert_eq!(
+            format_time(&parse_time("2026-01-02T23:00+00:00").unwrap()),
+            "2026-01-02T23:00:00Z"
+        );
+        assert_eq!(
+            format_time(&parse_time("2026-01-02T23:00-04:00").unwrap()),
+            "2026-01-03T03:00:00Z"
+        );
+        assert_eq!(
+            format_time(&parse_time("2026-01-02T23:00:00-04:00").unwrap()),
+            "2026-01-03T03:00:00Z"
+        );
+        for bad in [
+            "2026-01-02T23:00+0000",
+            "2026-01-02T23:00+00",
+            "2026-01-02T23Z",
+            "2026-01-02T23:00ZZ",
+            "2026-01-02T24:30Z",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

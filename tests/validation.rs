@@ -477,7 +477,10 @@ mod rejects {
 
     #[test]
     fn unparseable_time_lists_accepted_forms() {
-        let forms = ["YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]", "RFC 3339"];
+        let forms = [
+            "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.fff]]",
+            "Z or an offset ±HH:MM",
+        ];
         let out = Scenario::valid()
             .file(
                 "demand.csv",
@@ -1086,6 +1089,67 @@ mod accepts {
                 t("2026-01-01T19:00:00Z"),
             ]
         );
+    }
+
+    #[test]
+    fn minutes_with_z_or_an_offset() {
+        // v1 refused these (RFC 3339 needs seconds); v2 accepts `Z` or `±HH:MM` after HH:MM.
+        let l = Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n\
+                 2026-11-04T12:00Z,1\n\
+                 2026-01-02T23:00+00:00,1\n\
+                 2026-01-02T23:00:00-04:00,1\n\
+                 2026-01-02T19:30-05:30,1\n\
+                 2026-01-02T22:00:00.5+01:00,1\n",
+            )
+            .load();
+        let starts: Vec<_> = l.scenario.periods.iter().map(|p| p.start).collect();
+        assert_eq!(
+            starts,
+            [
+                t("2026-01-02T21:00:00.5Z"),
+                t("2026-01-02T23:00:00Z"),
+                t("2026-01-03T01:00:00Z"),
+                t("2026-01-03T03:00:00Z"),
+                t("2026-11-04T12:00:00Z"),
+            ]
+        );
+        // The same forms in capacity.csv, outages.csv and scenario.toml.
+        let l = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm,start,end\naws,1,2026-01-15T00:00Z,2026-01-20T02:00+02:00\n",
+            )
+            .file(
+                "outages.csv",
+                "provider,start,end\naws,2026-01-16T00:00-01:00,2026-01-17T00:00Z\n",
+            )
+            .file("scenario.toml", "horizon_end = \"2026-03-01T00:00Z\"\n")
+            .load();
+        let k = &l.scenario.tranches[0];
+        assert_eq!(k.start, Some(t("2026-01-15T00:00:00Z")));
+        assert_eq!(k.end, Some(t("2026-01-20T00:00:00Z")));
+        assert_eq!(l.scenario.outages[0].start, t("2026-01-16T01:00:00Z"));
+        assert_eq!(l.scenario.horizon_end(), Some(t("2026-03-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn offsets_without_a_colon_or_minutes_are_refused() {
+        for cell in [
+            "2026-01-02T23:00+0000",
+            "2026-01-02T23:00+00",
+            "2026-01-02T23Z",
+        ] {
+            Scenario::valid()
+                .file(
+                    "demand.csv",
+                    &format!("period,tokens_per_minute\n2026-01-01,1\n{cell},1\n"),
+                )
+                .validate()
+                .rejects(&["s/demand.csv:3: column 'period':", cell, "±HH:MM"]);
+        }
     }
 
     #[test]
