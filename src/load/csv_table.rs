@@ -329,6 +329,21 @@ mod tests {
     }
 
     #[test]
+    fn crlf_and_multiline_cells_keep_physical_lines() {
+        // The csv crate's own line count is off with CRLF; LineIndex gives physical lines.
+        for (text, lines) in [
+            ("a,capacity_tpm\r\n1,2\r\n3,4", [2, 3]),
+            ("a,capacity_tpm\n1,2\n3,4\n", [2, 3]),
+            ("a,capacity_tpm\n\"x\ny\",2\n3,4\n", [2, 4]),
+            ("a,capacity_tpm\r\n\"x\r\ny\",2\r\n\r\n3,4\r\n", [2, 5]),
+        ] {
+            let t = parse(text).unwrap();
+            let got: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+            assert_eq!(got, lines, "{text:?}");
+        }
+    }
+
+    #[test]
     fn unknown_column_suggests_closest_and_lists_accepted() {
         let e = parse("a,capacity_tmp\n").err().unwrap().to_string();
         assert!(
