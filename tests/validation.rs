@@ -1275,6 +1275,59 @@ mod accepts {
     }
 
     #[test]
+    fn all_empty_rows_are_skipped_and_not_data_rows() {
+        // A spreadsheet's trailing `,,,` rows, and one in the middle: skipped like blank lines.
+        let l = Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,region,tokens_per_minute\n2026-01-01,us,1\n,,\n2026-02-01,us,1\n,,\n , ,\n",
+            )
+            .file(
+                "capacity.csv",
+                "provider,region,capacity_tpm\naws,us,1\n,,\n\"\",,\ngcp,us,2\n,,\n,,\n",
+            )
+            .load();
+        assert_eq!(l.scenario.demand.len(), 2);
+        let names: Vec<&str> = l
+            .scenario
+            .tranches
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["aws/us/#1", "gcp/us/#2"],
+            "n counts data rows, not the empty ones"
+        );
+        let lines: Vec<u64> = l
+            .scenario
+            .tranches
+            .iter()
+            .map(|k| k.origin.as_ref().unwrap().line)
+            .collect();
+        assert_eq!(lines, [2, 5], "lines stay physical lines");
+    }
+
+    #[test]
+    fn lines_after_empty_rows_stay_physical_lines() {
+        Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm\r\naws,1\r\n,\r\n,\r\ngcp,-1\r\n",
+            )
+            .validate()
+            .rejects(&["s/capacity.csv:5: column 'capacity_tpm':"]);
+    }
+
+    #[test]
+    fn only_empty_rows_is_a_demand_file_without_rows() {
+        Scenario::valid()
+            .file("demand.csv", "period,tokens_per_minute\n,\n,\n")
+            .validate()
+            .rejects(&["s/demand.csv:1:", "no demand rows"]);
+    }
+
+    #[test]
     fn native_toml_dates_for_horizon_end() {
         let one_period = "period,tokens_per_minute\n2026-01-01,1\n";
         for (value, end) in [

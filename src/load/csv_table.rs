@@ -185,8 +185,10 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
             }
         };
         let line = record.position().map(|p| lines.line(p.byte())).unwrap_or(0);
-        if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
-            continue; // a line with only spaces
+        // A line of only spaces, or a spreadsheet's trailing `,,,`: skipped like a blank line, and
+        // not a data row (default tranche names count data rows).
+        if record.iter().all(|f| f.is_empty()) {
+            continue;
         }
         if record.len() != width {
             diags.push(
@@ -341,6 +343,19 @@ mod tests {
             let got: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
             assert_eq!(got, lines, "{text:?}");
         }
+    }
+
+    #[test]
+    fn all_empty_rows_are_skipped_and_not_data_rows() {
+        let t = parse("a,capacity_tpm,c\nx,1,\n,,\n , ,\n\"\",,\ny,2,\n,,\n").unwrap();
+        let got: Vec<(u64, &str)> = t
+            .rows
+            .iter()
+            .map(|r| (r.line, t.cell(r, "a").unwrap().text))
+            .collect();
+        assert_eq!(got, [(2, "x"), (6, "y")]);
+        // Skipped even when the count of commas is off: such a row holds no data either.
+        assert_eq!(parse("a,capacity_tpm\nx,1\n,,,,\n").unwrap().rows.len(), 1);
     }
 
     #[test]
