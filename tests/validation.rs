@@ -587,6 +587,67 @@ mod rejects {
     }
 
     #[test]
+    fn duplicate_tranche_name_is_one_error_naming_both_lines() {
+        // v1 warned and kept both; names identify a tranche across runs, so v2 refuses.
+        let out = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm\naws,a,1000\ngcp,b,1000\ngcp,a,1000\n",
+            )
+            .validate();
+        out.rejects(&[
+            "s/capacity.csv:4: column 'tranche': duplicate tranche name 'a' (first at line 2)",
+            "expected each name once",
+        ]);
+        assert_eq!(out.error_count(), 1, "{}", out.stderr);
+    }
+
+    #[test]
+    fn default_tranche_name_that_clashes_with_a_written_name() {
+        let out = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm\naws,,1\naws,aws/global/#1,1\n",
+            )
+            .validate();
+        out.rejects(&[
+            "s/capacity.csv:3: column 'tranche': duplicate tranche name 'aws/global/#1' (first at line 2)",
+        ]);
+        assert_eq!(out.error_count(), 1, "{}", out.stderr);
+    }
+
+    #[test]
+    fn duplicate_tranche_name_is_reported_beside_other_errors_of_the_row() {
+        let out = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm\naws,a,1000\naws,a,-1\n",
+            )
+            .validate();
+        out.rejects(&[
+            "s/capacity.csv:3: column 'tranche': duplicate tranche name 'a' (first at line 2)",
+            "s/capacity.csv:3: column 'capacity_tpm':",
+            "2 errors",
+        ]);
+    }
+
+    #[test]
+    fn route_listed_twice_is_one_error_naming_both_lines() {
+        // v1 kept the lower cost with a warning; v2 refuses.
+        let out = Scenario::valid()
+            .file(
+                "routes.csv",
+                "demand_region,supply_region,cost_per_million_tokens\nus,eu,0.1\neu,us,0.2\nus,eu,0.05\n",
+            )
+            .validate();
+        out.rejects(&[
+            "s/routes.csv:4: column 'demand_region': route (demand_region 'us', supply_region 'eu') is listed twice (first at line 2)",
+            "expected each pair once",
+        ]);
+        assert_eq!(out.error_count(), 1, "{}", out.stderr);
+    }
+
+    #[test]
     fn tranche_end_not_after_start() {
         Scenario::valid()
             .file(
@@ -1482,6 +1543,19 @@ end = "2026-07-08"
     }
 
     #[test]
+    fn same_region_route_listed_twice_stays_ignored() {
+        let l = Scenario::valid()
+            .file(
+                "routes.csv",
+                "demand_region,supply_region,cost_per_million_tokens\nus,us,1\nus,us,2\nus,eu,0.1\n",
+            )
+            .load();
+        let routes = l.scenario.routes.unwrap();
+        assert_eq!(routes.len(), 1);
+        assert_eq!(routes[0].supply_region, "eu");
+    }
+
+    #[test]
     fn unicode_names_survive() {
         let j = Scenario::valid()
             .file(
@@ -2168,36 +2242,6 @@ mod warnings {
     }
 
     #[test]
-    fn duplicate_tranche_name() {
-        let j = Scenario::valid()
-            .file(
-                "capacity.csv",
-                "provider,tranche,capacity_tpm\naws,a,1000\ngcp,b,1000\ngcp,a,1000\n",
-            )
-            .json();
-        let w = warnings(&j);
-        assert!(
-            w.iter().any(|w| w.contains("capacity.csv:4")
-                && w.contains("duplicate tranche name 'a'")
-                && w.contains("first at line 2")),
-            "{w:#?}"
-        );
-        assert_eq!(j["tranches"], 3, "both tranches are kept");
-    }
-
-    #[test]
-    fn default_names_that_clash_with_written_names() {
-        let l = Scenario::valid()
-            .file(
-                "capacity.csv",
-                "provider,tranche,capacity_tpm\naws,,1\naws,aws/global/#1,1\n",
-            )
-            .load();
-        assert_eq!(l.warnings.len(), 1, "{:#?}", l.warnings);
-        assert!(l.warnings[0].to_string().contains("duplicate tranche name"));
-    }
-
-    #[test]
     fn tranche_never_active() {
         let j = Scenario::valid()
             .file(
@@ -2286,7 +2330,7 @@ mod warnings {
     fn run_prints_warnings_on_stderr() {
         let s = Scenario::valid().file(
             "capacity.csv",
-            "provider,tranche,capacity_tpm\naws,a,1000\naws,a,1000\n",
+            "provider,tranche,capacity_tpm,start,end\naws,a,1000,,\naws,past,1000,2025-01-01,2025-06-01\n",
         );
         let out_dir = s.root().join("out");
         let out = run([
@@ -2298,7 +2342,7 @@ mod warnings {
         ]);
         out.ok();
         assert!(
-            out.stderr.contains("warning:") && out.stderr.contains("duplicate tranche name"),
+            out.stderr.contains("warning:") && out.stderr.contains("never active"),
             "{out:#?}"
         );
     }

@@ -19,16 +19,17 @@ use toml_file::{PolicySettings, Settings};
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub scenario: Scenario,
+    /// Empty since v2 made duplicate tranche names and routes errors; kept so a later loading
+    /// warning reaches `validate` and `run` without changing them.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// Loads the scenario in `folder`, following `extends`.
 pub fn load(folder: &Path) -> Result<Loaded> {
-    let mut warnings = Vec::new();
-    let layer = load_layer(folder, &mut Vec::new(), &mut warnings, None)?;
+    let layer = load_layer(folder, &mut Vec::new(), None)?;
     Ok(Loaded {
         scenario: layer.scenario,
-        warnings,
+        warnings: Vec::new(),
     })
 }
 
@@ -43,7 +44,6 @@ struct Layer {
 fn load_layer(
     folder: &Path,
     stack: &mut Vec<PathBuf>,
-    warnings: &mut Vec<Diagnostic>,
     referenced_at: Option<&Location>,
 ) -> Result<Layer> {
     if !folder.is_dir() {
@@ -97,7 +97,7 @@ fn load_layer(
         Some((rel, loc)) => keep(
             &mut errors,
             folder,
-            load_layer(&folder.join(rel), stack, warnings, Some(loc)),
+            load_layer(&folder.join(rel), stack, Some(loc)),
         ),
         None => None,
     };
@@ -107,9 +107,9 @@ fn load_layer(
     let demand: Option<Option<Vec<Demand>>> =
         file("demand.csv").map(|p| keep(&mut errors, folder, files::read_demand(&p)));
     let tranches: Option<Option<Vec<Tranche>>> =
-        file("capacity.csv").map(|p| keep(&mut errors, folder, files::read_capacity(&p, warnings)));
+        file("capacity.csv").map(|p| keep(&mut errors, folder, files::read_capacity(&p)));
     let routes: Option<Option<Vec<Route>>> =
-        file("routes.csv").map(|p| keep(&mut errors, folder, files::read_routes(&p, warnings)));
+        file("routes.csv").map(|p| keep(&mut errors, folder, files::read_routes(&p)));
     let outages: Option<Option<Vec<Outage>>> =
         file("outages.csv").map(|p| keep(&mut errors, folder, files::read_outages(&p)));
     let extends_failed = settings.extends.is_some() && parent.is_none();
