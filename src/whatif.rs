@@ -134,17 +134,16 @@ pub fn scale_demand(mut s: Scenario, factor: f64) -> Scenario {
     s
 }
 
-/// Keeps only the tranches (and outages) of the listed providers.
+/// Keeps only the tranches of the listed providers. Outages stay: one of a provider without
+/// tranches has no effect, and applies again if a child brings the provider's capacity back.
 pub fn only_providers(mut s: Scenario, keep: &[String]) -> Scenario {
     s.tranches.retain(|t| keep.contains(&t.provider));
-    s.outages.retain(|o| keep.contains(&o.provider));
     s
 }
 
-/// Drops the tranches (and outages) of the listed providers.
+/// Drops the tranches of the listed providers; outages stay (see `only_providers`).
 pub fn exclude_providers(mut s: Scenario, drop: &[String]) -> Scenario {
     s.tranches.retain(|t| !drop.contains(&t.provider));
-    s.outages.retain(|o| !drop.contains(&o.provider));
     s
 }
 
@@ -254,6 +253,20 @@ mod tests {
     }
 
     #[test]
+    fn provider_filters_keep_outages() {
+        let mut s = scenario();
+        for p in ["aws", "gcp"] {
+            s = add_outage(s, outage(p));
+        }
+        let only = only_providers(s.clone(), &["aws".into()]);
+        assert_eq!(only.providers(), ["aws"]);
+        assert_eq!(only.outages.len(), 2, "outage rows stay");
+        let excluded = exclude_providers(s, &["aws".into()]);
+        assert_eq!(excluded.providers(), ["gcp"]);
+        assert_eq!(excluded.outages.len(), 2, "outage rows stay");
+    }
+
+    #[test]
     fn delay_moves_start_and_keeps_end() {
         let s = scenario();
         let h = s.horizon_start();
@@ -276,16 +289,19 @@ mod tests {
         assert_eq!(s.tranches[1].cost_per_million_tokens, 2.0);
     }
 
-    #[test]
-    fn outage_is_added() {
-        let o = Outage {
-            provider: "aws".into(),
+    fn outage(provider: &str) -> Outage {
+        Outage {
+            provider: provider.into(),
             region: None,
             start: parse_time("2026-01-01").unwrap(),
             end: parse_time("2026-01-08").unwrap(),
             capacity_factor: 0.5,
-        };
-        let s = add_outage(scenario(), o);
+        }
+    }
+
+    #[test]
+    fn outage_is_added() {
+        let s = add_outage(scenario(), outage("aws"));
         let t = s.tranches[0].clone();
         assert_eq!(
             s.capacity_factor(&t, parse_time("2026-01-01").unwrap()),

@@ -2102,7 +2102,8 @@ mod inheritance {
     }
 
     #[test]
-    fn provider_filters_also_drop_outages() {
+    fn provider_filters_keep_outages() {
+        // v1 dropped the outage rows of filtered providers; v2 removes tranches only.
         let s = base()
             .file(
                 "outages.csv",
@@ -2110,8 +2111,45 @@ mod inheritance {
             )
             .file("scenario.toml", "[whatif]\nexclude_providers = [\"gcp\"]\n");
         let l = s.load();
+        assert!(l.scenario.tranches.iter().all(|k| k.provider != "gcp"));
+        let outages: Vec<&str> = l
+            .scenario
+            .outages
+            .iter()
+            .map(|o| o.provider.as_str())
+            .collect();
+        assert_eq!(outages, ["gcp", "aws"]);
+        let l = base()
+            .file(
+                "outages.csv",
+                "provider,start,end\ngcp,2026-01-01,2026-01-02\n",
+            )
+            .file("scenario.toml", "[whatif]\nonly_providers = [\"aws\"]\n")
+            .load();
+        assert_eq!(l.scenario.providers(), ["aws"]);
+        assert_eq!(l.scenario.outages.len(), 1, "the gcp outage stays");
+    }
+
+    #[test]
+    fn a_filtered_providers_outage_applies_again_when_a_child_brings_its_capacity_back() {
+        let parent = base()
+            .file(
+                "outages.csv",
+                "provider,start,end\ngcp,2026-02-01,2026-02-08\n",
+            )
+            .file("scenario.toml", "[whatif]\nexclude_providers = [\"gcp\"]\n");
+        let child = parent
+            .sibling("child")
+            .file("scenario.toml", "extends = \"../base\"\n")
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm\ngcp,gcp-back,1000\n",
+            );
+        let l = child.load();
+        assert_eq!(l.scenario.providers(), ["gcp"]);
         assert_eq!(l.scenario.outages.len(), 1);
-        assert_eq!(l.scenario.outages[0].provider, "aws");
+        assert_eq!(l.scenario.outages[0].provider, "gcp");
+        assert_eq!(l.scenario.outages[0].start, t("2026-02-01"));
     }
 
     #[test]
