@@ -2176,6 +2176,95 @@ mod inheritance {
         );
     }
 
+    /// `base()` with a second aws tranche in eu and regions for the others.
+    fn regional() -> Scenario {
+        base().file(
+            "capacity.csv",
+            "provider,region,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour,start\n\
+             aws,us-east,aws-us,1000,1,10,2026-01-01\n\
+             aws,eu,aws-eu,1000,1,10,2026-01-01\n\
+             gcp,us-east,gcp-us,1000,2,20,\n",
+        )
+    }
+
+    #[test]
+    fn delay_with_a_region_moves_only_that_regions_tranches() {
+        let l = regional()
+            .file(
+                "scenario.toml",
+                "[[whatif.delay]]\nprovider = \"aws\"\nregion = \"us-east\"\ndays = 31\n",
+            )
+            .load();
+        assert_eq!(tranche(&l, "aws-us").start, Some(t("2026-02-01")));
+        assert_eq!(tranche(&l, "aws-eu").start, Some(t("2026-01-01")));
+        assert_eq!(
+            tranche(&l, "gcp-us").start,
+            None,
+            "other providers untouched"
+        );
+    }
+
+    #[test]
+    fn price_with_a_region_changes_only_that_regions_tranches() {
+        let l = regional()
+            .file(
+                "scenario.toml",
+                "[[whatif.price]]\nprovider = \"aws\"\nregion = \"eu\"\nfactor = 0.5\n\
+                 [[whatif.price]]\nprovider = \"aws\"\nfactor = 2\n",
+            )
+            .load();
+        let eu = tranche(&l, "aws-eu");
+        assert_eq!(
+            (eu.cost_per_million_tokens, eu.commit_cost_per_hour),
+            (1.0, 10.0)
+        );
+        let us = tranche(&l, "aws-us");
+        assert_eq!(
+            (us.cost_per_million_tokens, us.commit_cost_per_hour),
+            (2.0, 20.0)
+        );
+        assert_eq!(tranche(&l, "gcp-us").cost_per_million_tokens, 2.0);
+    }
+
+    #[test]
+    fn a_region_without_a_tranche_of_the_provider_is_an_error_naming_the_place() {
+        let out = regional()
+            .file(
+                "scenario.toml",
+                "[[whatif.delay]]\nprovider = \"aws\"\nregion = \"us-west\"\ndays = 1\n\
+                 [[whatif.price]]\nprovider = \"gcp\"\nregion = \"eu\"\nfactor = 2\n",
+            )
+            .validate();
+        out.rejects(&[
+            "base/scenario.toml:3: column 'whatif.delay.region': provider 'aws' has no tranche in region 'us-west'; expected one of 'eu', 'us-east'",
+            "base/scenario.toml:7: column 'whatif.price.region': provider 'gcp' has no tranche in region 'eu'; expected one of 'us-east'",
+            "2 errors",
+        ]);
+        // An unknown provider is reported once, not again for its region.
+        let out = regional()
+            .file(
+                "scenario.toml",
+                "[[whatif.delay]]\nprovider = \"oracle\"\nregion = \"eu\"\ndays = 1\n",
+            )
+            .validate();
+        out.rejects(&[
+            "base/scenario.toml:2: column 'whatif.delay.provider':",
+            "'oracle'",
+        ]);
+        assert_eq!(out.error_count(), 1, "{}", out.stderr);
+    }
+
+    #[test]
+    fn a_region_is_checked_against_the_scenario_before_its_whatif() {
+        // The child's filter removes aws, but its delay is checked before the filter applies.
+        let parent = regional();
+        let child = parent.sibling("child").file(
+            "scenario.toml",
+            "extends = \"../base\"\n[whatif]\nexclude_providers = [\"aws\"]\n[[whatif.delay]]\nprovider = \"aws\"\nregion = \"eu\"\ndays = 1\n",
+        );
+        child.validate().ok();
+    }
+
     #[test]
     fn delay_uses_the_horizon_of_the_scenario_whose_whatif_it_is() {
         // The parent starts in January; the child has its own demand from March.

@@ -10,7 +10,7 @@ use toml::{Spanned, Value};
 use crate::error::{list, Diagnostics, Error, Location, Result};
 use crate::scenario::Outage;
 use crate::units::{check_fraction, parse_time, TIME_FORMS};
-use crate::whatif::{Delay, NamedProvider, OutageChange, PriceChange, WhatIf};
+use crate::whatif::{Delay, NamedProvider, NamedRegion, OutageChange, PriceChange, WhatIf};
 
 /// Longest `[[whatif.delay]]`, days: far beyond any plan, well inside chrono's range.
 const MAX_DELAY_DAYS: f64 = 1_000_000.0;
@@ -51,6 +51,7 @@ struct RawWhatIf {
 #[serde(deny_unknown_fields)]
 struct RawDelay {
     provider: Spanned<Value>,
+    region: Option<Spanned<Value>>,
     days: Spanned<Value>,
 }
 
@@ -58,6 +59,7 @@ struct RawDelay {
 #[serde(deny_unknown_fields)]
 struct RawPrice {
     provider: Spanned<Value>,
+    region: Option<Spanned<Value>>,
     factor: Spanned<Value>,
 }
 
@@ -205,8 +207,8 @@ const WHATIF_KEYS: &[&str] = &[
     "price",
     "outage",
 ];
-const DELAY_KEYS: &[&str] = &["provider", "days"];
-const PRICE_KEYS: &[&str] = &["provider", "factor"];
+const DELAY_KEYS: &[&str] = &["provider", "region", "days"];
+const PRICE_KEYS: &[&str] = &["provider", "region", "factor"];
 const OUTAGE_KEYS: &[&str] = &["provider", "region", "start", "end", "capacity_factor"];
 
 /// Reports every unknown key of the file at once, like unknown CSV columns: its line, its dotted
@@ -434,6 +436,16 @@ impl Checker<'_> {
             .map(|name| NamedProvider { name, location })
     }
 
+    /// An optional `region` of a delay or price change.
+    fn region(&mut self, v: Option<Spanned<Value>>, key: &str) -> Option<Option<NamedRegion>> {
+        let Some(v) = v else {
+            return Some(None);
+        };
+        let location = self.loc(&v, key);
+        self.string(v, key)
+            .map(|name| Some(NamedRegion { name, location }))
+    }
+
     fn providers(&mut self, v: Spanned<Value>, key: &str) -> Option<Vec<NamedProvider>> {
         let location = self.loc(&v, key);
         match v.into_inner() {
@@ -488,18 +500,25 @@ impl Checker<'_> {
         };
         for d in w.delay.unwrap_or_default() {
             let provider = self.provider(d.provider, "whatif.delay.provider");
+            let region = self.region(d.region, "whatif.delay.region");
             let days = self.bounded(d.days, "whatif.delay.days", MAX_DELAY_DAYS);
-            if let (Some(provider), Some(days)) = (provider, days) {
-                out.delays.push(Delay { provider, days });
+            if let (Some(provider), Some(region), Some(days)) = (provider, region, days) {
+                out.delays.push(Delay {
+                    provider,
+                    region,
+                    days,
+                });
             }
         }
         for p in w.price.unwrap_or_default() {
             let provider = self.provider(p.provider, "whatif.price.provider");
+            let region = self.region(p.region, "whatif.price.region");
             let location = self.loc(&p.factor, "whatif.price.factor");
             let factor = self.number(p.factor, "whatif.price.factor");
-            if let (Some(provider), Some(factor)) = (provider, factor) {
+            if let (Some(provider), Some(region), Some(factor)) = (provider, region, factor) {
                 out.prices.push(PriceChange {
                     provider,
+                    region,
                     factor,
                     location,
                 });
@@ -650,6 +669,37 @@ end = "2026-07-08"
             .unwrap_err()
             .to_string();
         assert!(e.contains("scenario.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn delay_and_price_take_an_optional_region() {
+        let s = parse(
+            "[[whatif.delay]]\nprovider = \"aws\"\nregion = \"us-east\"\ndays = 90\n\
+             [[whatif.price]]\nprovider = \"gcp\"\nfactor = 0.8\n",
+        )
+        .unwrap();
+        let region = s.whatif.delays[0].region.as_ref().unwrap();
+        assert_eq!(region.name, "us-east");
+        assert_eq!(
+            region.location,
+            Location::at("scenario.toml", 3, Some("whatif.delay.region"))
+        );
+        assert_eq!(s.whatif.prices[0].region, None);
+        let e = parse("[[whatif.price]]\nprovider = \"gcp\"\nregion = 3\nfactor = 0.8\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("scenario.toml:3: column 'whatif.price.region': expected a string"),
+            "{e}"
+        );
+        let e = parse("[[whatif.delay]]\nprovider = \"aws\"\nregions = \"us\"\ndays = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("column 'whatif.delay.regions': unknown key (did you mean 'region'?)")
+                && e.contains("'provider', 'region', 'days'"),
+            "{e}"
+        );
     }
 
     #[test]
