@@ -13,6 +13,59 @@ pub const NUMBER_FORMS: &str = "a number such as 1200, 1.5e10 or 15B (suffixes K
 pub const TIME_FORMS: &str =
     "a time as YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.fff]], optionally followed by Z or an offset ±HH:MM (no suffix means UTC)";
 
+/// Longest `[[whatif.delay]]`, days: far beyond any plan, well inside chrono's range.
+pub const MAX_DELAY_DAYS: f64 = 1_000_000.0;
+
+/// A magnitude capplan refuses to go beyond (spec, "Settled details" → Limits). The limits keep
+/// the LP's coefficients within a range the solvers handle, and every product of a what-if
+/// factor and a value finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    pub max: f64,
+    /// What the number measures, as the message says it: "tokens per minute".
+    pub unit: &'static str,
+}
+
+/// Tokens per minute (demand) and capacities (`capacity_tpm`).
+pub const TOKENS_PER_MINUTE_LIMIT: Limit = Limit {
+    max: 1e15,
+    unit: "tokens per minute",
+};
+/// Usage prices, route costs and the two penalties, $ per million tokens.
+pub const PRICE_LIMIT: Limit = Limit {
+    max: 1e9,
+    unit: "$ per million tokens",
+};
+/// `commit_cost_per_hour`, $ per hour.
+pub const COMMIT_PRICE_LIMIT: Limit = Limit {
+    max: 1e12,
+    unit: "$ per hour",
+};
+/// `demand_scale` and `[[whatif.price]] factor`.
+pub const FACTOR_LIMIT: Limit = Limit {
+    max: 1e6,
+    unit: "for a what-if factor",
+};
+
+impl Limit {
+    /// `value` when it is within the limit, else the sentence saying which limit it passes.
+    pub fn check(&self, value: f64) -> Result<f64, String> {
+        if value <= self.max {
+            Ok(value)
+        } else {
+            Err(format!(
+                "expected at most {}, found {value:e}",
+                self.describe()
+            ))
+        }
+    }
+
+    /// "1e15 tokens per minute (capplan's limit)", for messages.
+    pub fn describe(&self) -> String {
+        format!("{:e} {} (capplan's limit)", self.max, self.unit)
+    }
+}
+
 /// Parses a non-negative finite number with an optional upper-case suffix K, M, B or T.
 /// Err carries the sentence fragment saying what was wrong.
 pub fn parse_number(text: &str) -> Result<f64, String> {
@@ -73,6 +126,11 @@ pub fn check_fraction(v: f64) -> Result<f64, String> {
     } else {
         Err(format!("expected a fraction in [0, 1], found {v}"))
     }
+}
+
+/// Parses a non-negative number (see `parse_number`) no larger than `limit`.
+pub fn parse_limited(text: &str, limit: Limit) -> Result<f64, String> {
+    limit.check(parse_number(text)?)
 }
 
 /// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS[.fff]]`, the latter optionally followed by `Z` or
@@ -290,6 +348,23 @@ mod tests {
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn limits_name_themselves() {
+        assert_eq!(
+            parse_limited("1e15", TOKENS_PER_MINUTE_LIMIT).unwrap(),
+            1e15
+        );
+        assert_eq!(
+            parse_limited("2e15", TOKENS_PER_MINUTE_LIMIT).unwrap_err(),
+            "expected at most 1e15 tokens per minute (capplan's limit), found 2e15"
+        );
+        assert!(parse_limited("1.5e9", PRICE_LIMIT)
+            .unwrap_err()
+            .contains("at most 1e9 $ per million tokens"));
+        assert!(COMMIT_PRICE_LIMIT.check(1e12).is_ok());
+        assert!(FACTOR_LIMIT.check(1e6 * 1.01).is_err());
     }
 
     #[test]

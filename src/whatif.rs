@@ -5,6 +5,7 @@ use chrono::Duration;
 
 use crate::error::{list, Diagnostics, Error, Location, Result};
 use crate::scenario::{Outage, Scenario, Tranche};
+use crate::units::{format_time, COMMIT_PRICE_LIMIT, PRICE_LIMIT, TOKENS_PER_MINUTE_LIMIT};
 
 /// A provider named in a `[whatif]`, with where it was written (for "matches no provider").
 #[derive(Debug, Clone, PartialEq)]
@@ -76,7 +77,8 @@ impl WhatIf {
 
 /// Applies a `[whatif]` to the scenario it belongs to. Every provider it names must have a
 /// tranche in that scenario, and every region a tranche of its provider (checked before anything
-/// changes, all names at once).
+/// changes, all names at once). A change that pushes a value past one of capplan's limits is an
+/// error at the factor.
 pub fn apply(scenario: Scenario, whatif: &WhatIf) -> Result<Scenario> {
     check_names(&scenario, whatif)?;
     let horizon_start = scenario.horizon_start();
@@ -92,27 +94,14 @@ pub fn apply(scenario: Scenario, whatif: &WhatIf) -> Result<Scenario> {
     }
     for p in &whatif.prices {
         s = scale_prices(s, &p.provider.name, region(&p.region), p.factor);
-        let finite = |t: &Tranche| {
-            t.cost_per_million_tokens.is_finite() && t.commit_cost_per_hour.is_finite()
-        };
-        if !s.tranches.iter().all(finite) {
-            return Err(Error::input(
-                p.location.clone(),
-                "the factor makes a price too large to be a finite number",
-            ));
-        }
+        check_prices(&s, p)?;
     }
     for o in &whatif.outages {
         s = add_outage(s, o.outage.clone());
     }
     if let Some((f, location)) = &whatif.demand_scale {
         s = scale_demand(s, *f);
-        if !s.demand.iter().all(|d| d.tokens_per_minute.is_finite()) {
-            return Err(Error::input(
-                location.clone(),
-                "the factor makes demand too large to be a finite number",
-            ));
-        }
+        check_demand(&s, *f, location)?;
     }
     if let Some(only) = &whatif.only_providers {
         let keep: Vec<String> = only.iter().map(|n| n.name.clone()).collect();
@@ -179,6 +168,57 @@ fn check_names(s: &Scenario, whatif: &WhatIf) -> Result<()> {
         }
     }
     diags.finish(())
+}
+
+/// After a price change: every price within capplan's limits.
+fn check_prices(s: &Scenario, p: &PriceChange) -> Result<()> {
+    for t in s
+        .tranches
+        .iter()
+        .filter(|t| changes(t, &p.provider.name, region(&p.region)))
+    {
+        let checks = [
+            ("usage price", PRICE_LIMIT.check(t.cost_per_million_tokens)),
+            (
+                "commit price",
+                COMMIT_PRICE_LIMIT.check(t.commit_cost_per_hour),
+            ),
+        ];
+        for (what, check) in checks {
+            if let Err(m) = check {
+                return Err(Error::input(
+                    p.location.clone(),
+                    format!(
+                        "with factor {} the {what} of tranche '{}' passes a limit: {m}",
+                        p.factor, t.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After `demand_scale`: every demand row within capplan's limit.
+fn check_demand(s: &Scenario, factor: f64, location: &Location) -> Result<()> {
+    for d in &s.demand {
+        if let Err(m) = TOKENS_PER_MINUTE_LIMIT.check(d.tokens_per_minute) {
+            let row = match &d.origin {
+                Some(o) => format!("the demand row at {}:{}", o.file.display(), o.line),
+                None => format!(
+                    "the demand of period {}, region '{}', workload '{}'",
+                    format_time(&d.period),
+                    d.region,
+                    d.workload
+                ),
+            };
+            return Err(Error::input(
+                location.clone(),
+                format!("with demand_scale {factor} {row} passes a limit: {m}"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Multiplies every demand row by `factor`.
@@ -379,6 +419,51 @@ mod tests {
         assert_eq!(
             e,
             "error: scenario.toml:4: column 'whatif.price.region': provider 'gcp' has no tranche in region 'us-west'; expected one of 'us'"
+        );
+    }
+
+    #[test]
+    fn a_factor_that_passes_a_limit_is_an_error_at_the_factor() {
+        let mut s = scenario();
+        s.tranches[0].cost_per_million_tokens = 2000.0;
+        let w = WhatIf {
+            prices: vec![PriceChange {
+                provider: named("aws"),
+                region: None,
+                factor: 1e6,
+                location: Location::at("scenario.toml", 5, Some("whatif.price.factor")),
+            }],
+            ..WhatIf::default()
+        };
+        let e = apply(s, &w).unwrap_err().to_string();
+        assert!(
+            e.contains("scenario.toml:5: column 'whatif.price.factor'"),
+            "{e}"
+        );
+        assert!(
+            e.contains("usage price of tranche 'aws/t'")
+                && e.contains(
+                    "expected at most 1e9 $ per million tokens (capplan's limit), found 2e9"
+                ),
+            "{e}"
+        );
+        let mut s = scenario();
+        s.demand[0].tokens_per_minute = 1e10;
+        let w = WhatIf {
+            demand_scale: Some((
+                1e6,
+                Location::at("scenario.toml", 2, Some("whatif.demand_scale")),
+            )),
+            ..WhatIf::default()
+        };
+        let e = apply(s, &w).unwrap_err().to_string();
+        assert!(
+            e.contains("scenario.toml:2: column 'whatif.demand_scale'"),
+            "{e}"
+        );
+        assert!(
+            e.contains("at most 1e15 tokens per minute (capplan's limit), found 1e16"),
+            "{e}"
         );
     }
 

@@ -574,77 +574,160 @@ mod rejects {
             ]);
     }
 
+    // Limits (spec "Settled details" → Limits): one test per limit, each naming the limit and
+    // the place. v1 accepted any finite number and failed only when a product overflowed.
+
     #[test]
-    fn demand_scale_that_overflows_to_infinity_is_an_error() {
+    fn limit_on_demand_tokens_per_minute() {
+        Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n2026-01-01,1e15\n2026-02-01,2e15\n",
+            )
+            .validate()
+            .rejects(&["s/demand.csv:3: column 'tokens_per_minute': expected at most 1e15 tokens per minute (capplan's limit), found 2e15"]);
+    }
+
+    #[test]
+    fn limit_on_capacity_tpm() {
+        Scenario::valid()
+            .file("capacity.csv", "provider,capacity_tpm\naws,1000T\naws,1001T\n")
+            .validate()
+            .rejects(&["s/capacity.csv:3: column 'capacity_tpm': expected at most 1e15 tokens per minute (capplan's limit), found 1.001e15"]);
+    }
+
+    #[test]
+    fn limit_on_usage_price() {
+        Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm,cost_per_million_tokens\naws,1,1B\naws,1,1.5B\n",
+            )
+            .validate()
+            .rejects(&["s/capacity.csv:3: column 'cost_per_million_tokens': expected at most 1e9 $ per million tokens (capplan's limit), found 1.5e9"]);
+    }
+
+    #[test]
+    fn limit_on_route_cost() {
+        Scenario::valid()
+            .file(
+                "routes.csv",
+                "demand_region,supply_region,cost_per_million_tokens\nus,eu,1e9\neu,us,1e10\n",
+            )
+            .validate()
+            .rejects(&["s/routes.csv:3: column 'cost_per_million_tokens': expected at most 1e9 $ per million tokens (capplan's limit), found 1e10"]);
+    }
+
+    #[test]
+    fn limit_on_commit_price() {
+        Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm,commit_cost_per_hour\naws,1,1T\naws,1,2T\n",
+            )
+            .validate()
+            .rejects(&["s/capacity.csv:3: column 'commit_cost_per_hour': expected at most 1e12 $ per hour (capplan's limit), found 2e12"]);
+    }
+
+    #[test]
+    fn limit_on_unserved_penalty() {
+        Scenario::valid()
+            .file("scenario.toml", "[policy]\nunserved_penalty = 2e9\n")
+            .validate()
+            .rejects(&["s/scenario.toml:2: column 'policy.unserved_penalty': expected at most 1e9 $ per million tokens (capplan's limit), found 2e9"]);
+    }
+
+    #[test]
+    fn limit_on_resilience_penalty() {
+        Scenario::valid()
+            .file(
+                "scenario.toml",
+                "[policy]\nunserved_penalty = 1e9\nresilience_penalty = 1000000001\n",
+            )
+            .validate()
+            .rejects(&["s/scenario.toml:3: column 'policy.resilience_penalty': expected at most 1e9 $ per million tokens (capplan's limit), found 1.000000001e9"]);
+    }
+
+    #[test]
+    fn limit_on_demand_scale() {
+        Scenario::valid()
+            .file("scenario.toml", "[whatif]\ndemand_scale = 1e308\n")
+            .validate()
+            .rejects(&["s/scenario.toml:2: column 'whatif.demand_scale': expected at most 1e6 for a what-if factor (capplan's limit), found 1e308"]);
+    }
+
+    #[test]
+    fn limit_on_price_factor() {
+        Scenario::valid()
+            .file(
+                "scenario.toml",
+                "[[whatif.price]]\nprovider = \"aws\"\nfactor = 2000000\n",
+            )
+            .validate()
+            .rejects(&["s/scenario.toml:3: column 'whatif.price.factor': expected at most 1e6 for a what-if factor (capplan's limit), found 2e6"]);
+    }
+
+    #[test]
+    fn demand_scale_that_pushes_demand_past_its_limit() {
         Scenario::valid()
             .file(
                 "demand.csv",
                 "period,tokens_per_minute\n2026-01-01,1T\n2026-02-01,1T\n",
             )
-            .file("scenario.toml", "[whatif]\ndemand_scale = 1e308\n")
+            .file("scenario.toml", "[whatif]\ndemand_scale = 2000\n")
             .validate()
-            .rejects(&["s/scenario.toml:2: column 'whatif.demand_scale':"]);
+            .rejects(&[
+                "s/scenario.toml:2: column 'whatif.demand_scale': with demand_scale 2000 the demand row at ",
+                "s/demand.csv:2 passes a limit: expected at most 1e15 tokens per minute (capplan's limit), found 2e15",
+            ]);
     }
 
     #[test]
-    fn duplicate_tranche_name_is_one_error_naming_both_lines() {
-        // v1 warned and kept both; names identify a tranche across runs, so v2 refuses.
-        let out = Scenario::valid()
+    fn price_factor_that_pushes_a_price_past_its_limit() {
+        let capacity =
+            "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\n\
+                        aws,a,1,1001,1\ngcp,b,1,1,2M\n";
+        let price =
+            |provider: &str| format!("[[whatif.price]]\nprovider = \"{provider}\"\nfactor = 1e6\n");
+        Scenario::valid()
+            .file("capacity.csv", capacity)
+            .file("scenario.toml", &price("aws"))
+            .validate()
+            .rejects(&["s/scenario.toml:3: column 'whatif.price.factor': with factor 1000000 the usage price of tranche 'a' passes a limit: expected at most 1e9 $ per million tokens (capplan's limit), found 1.001e9"]);
+        Scenario::valid()
+            .file("capacity.csv", capacity)
+            .file("scenario.toml", &price("gcp"))
+            .validate()
+            .rejects(&["s/scenario.toml:3: column 'whatif.price.factor': with factor 1000000 the commit price of tranche 'b' passes a limit: expected at most 1e12 $ per hour (capplan's limit), found 2e12"]);
+    }
+
+    #[test]
+    fn values_at_the_limits_are_valid() {
+        Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n2026-01-01,1e9\n2026-02-01,1e15\n",
+            )
             .file(
                 "capacity.csv",
-                "provider,tranche,capacity_tpm\naws,a,1000\ngcp,b,1000\ngcp,a,1000\n",
+                "provider,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\naws,1e15,1e9,1e12\n",
             )
-            .validate();
-        out.rejects(&[
-            "s/capacity.csv:4: column 'tranche': duplicate tranche name 'a' (first at line 2)",
-            "expected each name once",
-        ]);
-        assert_eq!(out.error_count(), 1, "{}", out.stderr);
-    }
-
-    #[test]
-    fn default_tranche_name_that_clashes_with_a_written_name() {
-        let out = Scenario::valid()
+            .file("routes.csv", "demand_region,supply_region,cost_per_million_tokens\nus,eu,1e9\n")
             .file(
-                "capacity.csv",
-                "provider,tranche,capacity_tpm\naws,,1\naws,aws/global/#1,1\n",
+                "scenario.toml",
+                "[policy]\nunserved_penalty = 1e9\nresilience_penalty = 1e9\n\
+                 [whatif]\ndemand_scale = 1\n[[whatif.price]]\nprovider = \"aws\"\nfactor = 1\n",
             )
-            .validate();
-        out.rejects(&[
-            "s/capacity.csv:3: column 'tranche': duplicate tranche name 'aws/global/#1' (first at line 2)",
-        ]);
-        assert_eq!(out.error_count(), 1, "{}", out.stderr);
-    }
-
-    #[test]
-    fn duplicate_tranche_name_is_reported_beside_other_errors_of_the_row() {
-        let out = Scenario::valid()
+            .validate()
+            .ok();
+        Scenario::valid()
             .file(
-                "capacity.csv",
-                "provider,tranche,capacity_tpm\naws,a,1000\naws,a,-1\n",
+                "demand.csv",
+                "period,tokens_per_minute\n2026-01-01,1e-6\n2026-02-01,1e9\n",
             )
-            .validate();
-        out.rejects(&[
-            "s/capacity.csv:3: column 'tranche': duplicate tranche name 'a' (first at line 2)",
-            "s/capacity.csv:3: column 'capacity_tpm':",
-            "2 errors",
-        ]);
-    }
-
-    #[test]
-    fn route_listed_twice_is_one_error_naming_both_lines() {
-        // v1 kept the lower cost with a warning; v2 refuses.
-        let out = Scenario::valid()
-            .file(
-                "routes.csv",
-                "demand_region,supply_region,cost_per_million_tokens\nus,eu,0.1\neu,us,0.2\nus,eu,0.05\n",
-            )
-            .validate();
-        out.rejects(&[
-            "s/routes.csv:4: column 'demand_region': route (demand_region 'us', supply_region 'eu') is listed twice (first at line 2)",
-            "expected each pair once",
-        ]);
-        assert_eq!(out.error_count(), 1, "{}", out.stderr);
+            .file("scenario.toml", "[whatif]\ndemand_scale = 1e6\n")
+            .validate()
+            .ok();
     }
 
     #[test]
@@ -1641,18 +1724,24 @@ mod robustness {
                 .fails_cleanly()
                 .rejects(&["s/capacity.csv:2: column 'capacity_tpm':"]);
         }
-        // The largest finite value is legal.
+        // v1 took the largest finite value; v2 refuses it as past capplan's limits, cleanly.
         Scenario::valid()
             .file(
                 "capacity.csv",
                 "provider,capacity_tpm\naws,1.7976931348623157e308\n",
             )
             .validate()
-            .ok();
+            .fails_cleanly()
+            .rejects(&["s/capacity.csv:2: column 'capacity_tpm':", "at most 1e15"]);
         Scenario::valid()
             .file("scenario.toml", "[policy]\nunserved_penalty = 1e308\n[whatif]\ndemand_scale = 9223372036854775807\n")
             .validate()
-            .ok();
+            .fails_cleanly()
+            .rejects(&[
+                "s/scenario.toml:2: column 'policy.unserved_penalty':",
+                "s/scenario.toml:4: column 'whatif.demand_scale':",
+                "2 errors",
+            ]);
     }
 
     #[test]
@@ -1889,22 +1978,29 @@ mod robustness {
             load_with("scenario.toml", lines.join("\n").as_bytes())?;
         }
 
-        /// Any non-negative finite number written in Rust's shortest round-trip forms loads exactly.
+        /// Any number up to the capacity limit written in Rust's shortest round-trip forms loads
+        /// exactly.
         #[test]
-        fn numbers_round_trip(v in 0.0f64..=f64::MAX, scientific in any::<bool>()) {
+        fn numbers_round_trip(v in 0.0f64..=1e15, scientific in any::<bool>()) {
             let cell = if scientific { format!("{v:e}") } else { format!("{v}") };
             let s = Scenario::valid().file("capacity.csv", &format!("provider,capacity_tpm\naws,{cell}\n"));
             let l = capplan::load::load(&s.dir).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(l.scenario.tranches[0].capacity_tpm, v);
         }
 
-        /// A suffix multiplies by its power of a thousand.
+        /// A suffix multiplies by its power of a thousand; past the limit it is an error naming it.
         #[test]
         fn suffixes_multiply(n in 0u32..1_000_000, i in 0usize..4) {
             let (suffix, mult) = [("K", 1e3), ("M", 1e6), ("B", 1e9), ("T", 1e12)][i];
             let s = Scenario::valid().file("capacity.csv", &format!("provider,capacity_tpm\naws,{n}{suffix}\n"));
-            let l = capplan::load::load(&s.dir).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            prop_assert_eq!(l.scenario.tranches[0].capacity_tpm, f64::from(n) * mult);
+            let value = f64::from(n) * mult;
+            match capplan::load::load(&s.dir) {
+                Ok(l) => prop_assert_eq!(l.scenario.tranches[0].capacity_tpm, value),
+                Err(e) => {
+                    prop_assert!(value > 1e15, "{}", e);
+                    prop_assert!(e.to_string().contains("at most 1e15 tokens per minute (capplan's limit)"), "{}", e);
+                }
+            }
         }
 
         /// A bad cell on any data row is reported at that physical line, whatever the line endings.

@@ -9,7 +9,10 @@ use chrono::{DateTime, Utc};
 use super::csv_table::{read_table, Cell, Columns, Table};
 use crate::error::{Diagnostics, Location, Result};
 use crate::scenario::{Demand, Origin, Outage, Route, Tranche, DEFAULT_WORKLOAD, GLOBAL_REGION};
-use crate::units::{format_time, parse_fraction, parse_number, parse_time, TIME_FORMS};
+use crate::units::{
+    format_time, parse_fraction, parse_limited, parse_time, Limit, COMMIT_PRICE_LIMIT, PRICE_LIMIT,
+    TIME_FORMS, TOKENS_PER_MINUTE_LIMIT,
+};
 
 pub const DEMAND_COLUMNS: Columns = Columns {
     required: &["period", "tokens_per_minute"],
@@ -96,15 +99,17 @@ impl<'t> RowReader<'t> {
         }
     }
 
+    /// An optional number within `limit`; `default` when the cell is blank.
     fn number(
         &mut self,
         row: &super::csv_table::RawRow,
         column: &'static str,
         default: f64,
+        limit: Limit,
     ) -> Option<f64> {
         match self.table.cell(row, column) {
             None => Some(default),
-            c => self.parse(c, parse_number),
+            c => self.parse(c, |t| parse_limited(t, limit)),
         }
     }
 
@@ -142,7 +147,7 @@ pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
             "tokens_per_minute",
             "tokens per minute as a non-negative number",
         );
-        let tpm = r.parse(tpm, parse_number);
+        let tpm = r.parse(tpm, |t| parse_limited(t, TOKENS_PER_MINUTE_LIMIT));
         let region = r.text(row, "region", GLOBAL_REGION);
         let workload = r.text(row, "workload", DEFAULT_WORKLOAD);
         let (Some(period), Some(tokens_per_minute)) = (period, tpm) else {
@@ -213,9 +218,9 @@ pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
             "capacity_tpm",
             "capacity in tokens per minute as a non-negative number",
         );
-        let capacity_tpm = r.parse(cap, parse_number);
-        let cost = r.number(row, "cost_per_million_tokens", 0.0);
-        let commit = r.number(row, "commit_cost_per_hour", 0.0);
+        let capacity_tpm = r.parse(cap, |t| parse_limited(t, TOKENS_PER_MINUTE_LIMIT));
+        let cost = r.number(row, "cost_per_million_tokens", 0.0, PRICE_LIMIT);
+        let commit = r.number(row, "commit_cost_per_hour", 0.0, COMMIT_PRICE_LIMIT);
         let min_commit = match table.cell(row, "min_commit") {
             None => Some(0.0),
             c => r.parse(c, parse_fraction),
@@ -287,7 +292,7 @@ pub fn read_routes(path: &Path) -> Result<Vec<Route>> {
         let supply_region = r
             .required(row, "supply_region", "a region name")
             .map(|c| c.text.to_string());
-        let cost = r.number(row, "cost_per_million_tokens", 0.0);
+        let cost = r.number(row, "cost_per_million_tokens", 0.0, PRICE_LIMIT);
         let (Some(demand_region), Some(supply_region)) = (demand_region, supply_region) else {
             continue;
         };

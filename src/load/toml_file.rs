@@ -9,11 +9,10 @@ use toml::{Spanned, Value};
 
 use crate::error::{list, Diagnostics, Error, Location, Result};
 use crate::scenario::Outage;
-use crate::units::{check_fraction, parse_time, TIME_FORMS};
+use crate::units::{
+    check_fraction, parse_time, Limit, FACTOR_LIMIT, MAX_DELAY_DAYS, PRICE_LIMIT, TIME_FORMS,
+};
 use crate::whatif::{Delay, NamedProvider, NamedRegion, OutageChange, PriceChange, WhatIf};
-
-/// Longest `[[whatif.delay]]`, days: far beyond any plan, well inside chrono's range.
-const MAX_DELAY_DAYS: f64 = 1_000_000.0;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -163,7 +162,7 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
         s.policy = PolicySettings {
             unserved_penalty: p
                 .unserved_penalty
-                .and_then(|v| c.number(v, "policy.unserved_penalty")),
+                .and_then(|v| c.limited(v, "policy.unserved_penalty", PRICE_LIMIT)),
             max_provider_share: p
                 .max_provider_share
                 .and_then(|v| c.fraction(v, "policy.max_provider_share")),
@@ -175,7 +174,7 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
                 .and_then(|v| c.fraction(v, "policy.loss_coverage")),
             resilience_penalty: p
                 .resilience_penalty
-                .and_then(|v| c.number(v, "policy.resilience_penalty")),
+                .and_then(|v| c.limited(v, "policy.resilience_penalty", PRICE_LIMIT)),
         };
     }
     if let Some(w) = raw.whatif {
@@ -388,6 +387,19 @@ impl Checker<'_> {
         Some(x)
     }
 
+    /// A non-negative number within one of capplan's magnitude limits.
+    fn limited(&mut self, v: Spanned<Value>, key: &str, limit: Limit) -> Option<f64> {
+        let loc = self.loc(&v, key);
+        let x = self.number(v, key)?;
+        match limit.check(x) {
+            Ok(x) => Some(x),
+            Err(m) => {
+                self.diags.push(loc, m);
+                None
+            }
+        }
+    }
+
     fn fraction(&mut self, v: Spanned<Value>, key: &str) -> Option<f64> {
         let loc = self.loc(&v, key);
         let x = self.number(v, key)?;
@@ -487,7 +499,8 @@ impl Checker<'_> {
         let mut out = WhatIf {
             demand_scale: w.demand_scale.and_then(|v| {
                 let loc = self.loc(&v, "whatif.demand_scale");
-                self.number(v, "whatif.demand_scale").map(|x| (x, loc))
+                self.limited(v, "whatif.demand_scale", FACTOR_LIMIT)
+                    .map(|x| (x, loc))
             }),
             only_providers: w
                 .only_providers
@@ -514,7 +527,7 @@ impl Checker<'_> {
             let provider = self.provider(p.provider, "whatif.price.provider");
             let region = self.region(p.region, "whatif.price.region");
             let location = self.loc(&p.factor, "whatif.price.factor");
-            let factor = self.number(p.factor, "whatif.price.factor");
+            let factor = self.limited(p.factor, "whatif.price.factor", FACTOR_LIMIT);
             if let (Some(provider), Some(region), Some(factor)) = (provider, region, factor) {
                 out.prices.push(PriceChange {
                     provider,
