@@ -9,11 +9,10 @@ pub fn execute(args: &ValidateArgs) -> Result<()> {
     warnings.extend(crate::validate::warnings(&loaded.scenario));
     let summary = crate::validate::summary(&loaded.scenario, &warnings);
     match args.format {
-        Format::Text => print!("{}", crate::validate::render_summary(&summary)),
-        Format::Json => println!(
-            "{}",
+        Format::Text => super::print(crate::validate::render_summary(&summary)),
+        Format::Json => super::print(format!(
+            "{}\n",
             serde_json::to_string_pretty(&summary).expect("summary serialises")
-        ),
+        )),
     }
-    Ok(())
 }
