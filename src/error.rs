@@ -156,6 +156,16 @@ impl Diagnostics {
     }
 }
 
+/// `'a', 'b', 'c'` for messages ("expected one of ..."); takes `&str` or `String` names. Kept here,
+/// beside the diagnostics it writes into, so every stage can use it without importing another.
+pub fn list<S: AsRef<str>>(names: &[S]) -> String {
+    names
+        .iter()
+        .map(|n| format!("'{}'", n.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,6 +181,13 @@ mod tests {
             "error: s/capacity.csv:3: column 'capacity_tpm': expected a non-negative number, found '-5'"
         );
         assert_eq!(e.exit_code(), 2);
+    }
+
+    #[test]
+    fn lists_names_quoted() {
+        assert_eq!(list(&["a", "b"]), "'a', 'b'");
+        assert_eq!(list(&["aws".to_string()]), "'aws'");
+        assert_eq!(list::<&str>(&[]), "");
     }
 
     #[test]

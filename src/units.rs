@@ -11,7 +11,60 @@ pub const TOKENS_PER_MILLION: f64 = 1e6;
 pub const NUMBER_FORMS: &str = "a number such as 1200, 1.5e10 or 15B (suffixes K, M, B, T)";
 /// What the format accepts for a time, quoted in error messages.
 pub const TIME_FORMS: &str =
-    "a time as YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] (UTC) or RFC 3339 with an offset";
+    "a time as YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.fff]], optionally followed by Z or an offset ±HH:MM (no suffix means UTC)";
+
+/// Longest `[[whatif.delay]]`, days: far beyond any plan, well inside chrono's range.
+pub const MAX_DELAY_DAYS: f64 = 1_000_000.0;
+
+/// A magnitude capplan refuses to go beyond (spec, "Settled details" → Limits). The limits keep
+/// the LP's coefficients within a range the solvers handle, and every product of a what-if
+/// factor and a value finite.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    pub max: f64,
+    /// What the number measures, as the message says it: "tokens per minute".
+    pub unit: &'static str,
+}
+
+/// Tokens per minute (demand) and capacities (`capacity_tpm`).
+pub const TOKENS_PER_MINUTE_LIMIT: Limit = Limit {
+    max: 1e15,
+    unit: "tokens per minute",
+};
+/// Usage prices, route costs and the two penalties, $ per million tokens.
+pub const PRICE_LIMIT: Limit = Limit {
+    max: 1e9,
+    unit: "$ per million tokens",
+};
+/// `commit_cost_per_hour`, $ per hour.
+pub const COMMIT_PRICE_LIMIT: Limit = Limit {
+    max: 1e12,
+    unit: "$ per hour",
+};
+/// `demand_scale` and `[[whatif.price]] factor`.
+pub const FACTOR_LIMIT: Limit = Limit {
+    max: 1e6,
+    unit: "for a what-if factor",
+};
+
+impl Limit {
+    /// `value` when it is within the limit, else the sentence saying which limit it passes.
+    pub fn check(&self, value: f64) -> Result<f64, String> {
+        if value <= self.max {
+            Ok(value)
+        } else {
+            Err(format!(
+                "expected at most {}, found {value:e}",
+                self.describe()
+            ))
+        }
+    }
+
+    /// "1e15 tokens per minute (capplan's limit)", for messages.
+    pub fn describe(&self) -> String {
+        format!("{:e} {} (capplan's limit)", self.max, self.unit)
+    }
+}
 
 /// Parses a non-negative finite number with an optional upper-case suffix K, M, B or T.
 /// Err carries the sentence fragment saying what was wrong.
@@ -75,12 +128,33 @@ pub fn check_fraction(v: f64) -> Result<f64, String> {
     }
 }
 
-/// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS]` (UTC) or RFC 3339 with an offset, as an instant.
+/// Parses a non-negative number (see `parse_number`) no larger than `limit`.
+pub fn parse_limited(text: &str, limit: Limit) -> Result<f64, String> {
+    limit.check(parse_number(text)?)
+}
+
+/// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS[.fff]]`, the latter optionally followed by `Z` or
+/// an offset `±HH:MM` (none means UTC), as an instant.
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         if t.len() == 10 {
             return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+        }
+    }
+    // RFC 3339 (below) requires seconds; the format also takes `Z` or an offset after HH:MM.
+    if let Some(body) = t.strip_suffix('Z') {
+        if let Ok(dt) = NaiveDateTime::parse_from_str(body, "%Y-%m-%dT%H:%M") {
+            return Ok(dt.and_utc());
+        }
+    }
+    // chrono's `%:z` also reads `+0000`; the format's offset is `±HH:MM` exactly.
+    let b = t.as_bytes();
+    let colon_offset =
+        b.len() > 6 && matches!(b[b.len() - 6], b'+' | b'-') && b[b.len() - 3] == b':';
+    if colon_offset {
+        if let Ok(dt) = DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M%:z") {
+            return Ok(dt.with_timezone(&Utc));
         }
     }
     for form in [
@@ -245,6 +319,52 @@ mod tests {
         );
         assert!(parse_time("01/07/2026").unwrap_err().contains("YYYY-MM-DD"));
         assert!(parse_time("2026-13-01").is_err());
+    }
+
+    #[test]
+    fn minutes_with_z_or_offset() {
+        assert_eq!(
+            parse_time("2026-11-04T12:00Z").unwrap(),
+            parse_time("2026-11-04T12:00:00Z").unwrap()
+        );
+        assert_eq!(
+            format_time(&parse_time("2026-01-02T23:00+00:00").unwrap()),
+            "2026-01-02T23:00:00Z"
+        );
+        assert_eq!(
+            format_time(&parse_time("2026-01-02T23:00-04:00").unwrap()),
+            "2026-01-03T03:00:00Z"
+        );
+        assert_eq!(
+            format_time(&parse_time("2026-01-02T23:00:00-04:00").unwrap()),
+            "2026-01-03T03:00:00Z"
+        );
+        for bad in [
+            "2026-01-02T23:00+0000",
+            "2026-01-02T23:00+00",
+            "2026-01-02T23Z",
+            "2026-01-02T23:00ZZ",
+            "2026-01-02T24:30Z",
+        ] {
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn limits_name_themselves() {
+        assert_eq!(
+            parse_limited("1e15", TOKENS_PER_MINUTE_LIMIT).unwrap(),
+            1e15
+        );
+        assert_eq!(
+            parse_limited("2e15", TOKENS_PER_MINUTE_LIMIT).unwrap_err(),
+            "expected at most 1e15 tokens per minute (capplan's limit), found 2e15"
+        );
+        assert!(parse_limited("1.5e9", PRICE_LIMIT)
+            .unwrap_err()
+            .contains("at most 1e9 $ per million tokens"));
+        assert!(COMMIT_PRICE_LIMIT.check(1e12).is_ok());
+        assert!(FACTOR_LIMIT.check(1e6 * 1.01).is_err());
     }
 
     #[test]

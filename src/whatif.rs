@@ -3,8 +3,9 @@
 
 use chrono::Duration;
 
-use crate::error::{Diagnostics, Location, Result};
-use crate::scenario::{Outage, Scenario};
+use crate::error::{list, Diagnostics, Error, Location, Result};
+use crate::scenario::{Outage, Scenario, Tranche};
+use crate::units::{format_time, COMMIT_PRICE_LIMIT, PRICE_LIMIT, TOKENS_PER_MINUTE_LIMIT};
 
 /// A provider named in a `[whatif]`, with where it was written (for "matches no provider").
 #[derive(Debug, Clone, PartialEq)]
@@ -13,17 +14,27 @@ pub struct NamedProvider {
     pub location: Location,
 }
 
-/// `[[whatif.delay]]`: the provider's capacity arrives `days` late.
+/// A region named in a `[[whatif.delay]]` or `[[whatif.price]]`, with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedRegion {
+    pub name: String,
+    pub location: Location,
+}
+
+/// `[[whatif.delay]]`: the provider's capacity (in `region` only, when given) arrives `days` late.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delay {
     pub provider: NamedProvider,
+    pub region: Option<NamedRegion>,
     pub days: f64,
 }
 
-/// `[[whatif.price]]`: the provider's usage and commit prices times `factor`.
+/// `[[whatif.price]]`: the provider's usage and commit prices (in `region` only, when given)
+/// times `factor`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PriceChange {
     pub provider: NamedProvider,
+    pub region: Option<NamedRegion>,
     pub factor: f64,
     /// Where the factor was written.
     pub location: Location,
@@ -64,52 +75,33 @@ impl WhatIf {
     }
 }
 
-/// Applies a `[whatif]` to the scenario it belongs to. Every provider it names must exist in that
-/// scenario (checked before anything changes, all names at once).
+/// Applies a `[whatif]` to the scenario it belongs to. Every provider it names must have a
+/// tranche in that scenario, and every region a tranche of its provider (checked before anything
+/// changes, all names at once). A change that pushes a value past one of capplan's limits is an
+/// error at the factor.
 pub fn apply(scenario: Scenario, whatif: &WhatIf) -> Result<Scenario> {
-    let providers = scenario.providers();
-    let mut diags = Diagnostics::default();
-    for named in whatif.named_providers() {
-        if !providers.contains(&named.name) {
-            diags.push(
-                named.location.clone(),
-                format!(
-                    "provider '{}' matches no provider of the scenario; expected one of {}",
-                    named.name,
-                    crate::load::list_owned(&providers)
-                ),
-            );
-        }
-    }
-    diags.finish(())?;
+    check_names(&scenario, whatif)?;
     let horizon_start = scenario.horizon_start();
     let mut s = scenario;
     for d in &whatif.delays {
-        s = delay(s, &d.provider.name, d.days, horizon_start);
+        s = delay(
+            s,
+            &d.provider.name,
+            region(&d.region),
+            d.days,
+            horizon_start,
+        );
     }
     for p in &whatif.prices {
-        s = scale_prices(s, &p.provider.name, p.factor);
-        let finite = |t: &crate::scenario::Tranche| {
-            t.cost_per_million_tokens.is_finite() && t.commit_cost_per_hour.is_finite()
-        };
-        if !s.tranches.iter().all(finite) {
-            return Err(crate::error::Error::input(
-                p.location.clone(),
-                "the factor makes a price too large to be a finite number",
-            ));
-        }
+        s = scale_prices(s, &p.provider.name, region(&p.region), p.factor);
+        check_prices(&s, p)?;
     }
     for o in &whatif.outages {
         s = add_outage(s, o.outage.clone());
     }
     if let Some((f, location)) = &whatif.demand_scale {
         s = scale_demand(s, *f);
-        if !s.demand.iter().all(|d| d.tokens_per_minute.is_finite()) {
-            return Err(crate::error::Error::input(
-                location.clone(),
-                "the factor makes demand too large to be a finite number",
-            ));
-        }
+        check_demand(&s, *f, location)?;
     }
     if let Some(only) = &whatif.only_providers {
         let keep: Vec<String> = only.iter().map(|n| n.name.clone()).collect();
@@ -126,6 +118,109 @@ pub fn apply(scenario: Scenario, whatif: &WhatIf) -> Result<Scenario> {
     Ok(s)
 }
 
+fn region(r: &Option<NamedRegion>) -> Option<&str> {
+    r.as_ref().map(|r| r.name.as_str())
+}
+
+/// Names in a `[whatif]` that match nothing are typos: providers against the providers with a
+/// tranche, a change's region against the regions of its provider's tranches.
+fn check_names(s: &Scenario, whatif: &WhatIf) -> Result<()> {
+    let providers = s.providers();
+    let mut diags = Diagnostics::default();
+    for named in whatif.named_providers() {
+        if !providers.contains(&named.name) {
+            diags.push(
+                named.location.clone(),
+                format!(
+                    "provider '{}' matches no provider of the scenario; expected one of {}",
+                    named.name,
+                    list(&providers)
+                ),
+            );
+        }
+    }
+    let regional = whatif
+        .delays
+        .iter()
+        .map(|d| (&d.provider, &d.region))
+        .chain(whatif.prices.iter().map(|p| (&p.provider, &p.region)));
+    for (provider, region) in regional {
+        let Some(region) = region else { continue };
+        let mut regions: Vec<&str> = s
+            .tranches
+            .iter()
+            .filter(|t| t.provider == provider.name)
+            .map(|t| t.region.as_str())
+            .collect();
+        regions.sort();
+        regions.dedup();
+        // An unknown provider is reported above; its regions would only repeat it.
+        if !regions.is_empty() && !regions.contains(&region.name.as_str()) {
+            diags.push(
+                region.location.clone(),
+                format!(
+                    "provider '{}' has no tranche in region '{}'; expected one of {}",
+                    provider.name,
+                    region.name,
+                    list(&regions)
+                ),
+            );
+        }
+    }
+    diags.finish(())
+}
+
+/// After a price change: every price within capplan's limits.
+fn check_prices(s: &Scenario, p: &PriceChange) -> Result<()> {
+    for t in s
+        .tranches
+        .iter()
+        .filter(|t| changes(t, &p.provider.name, region(&p.region)))
+    {
+        let checks = [
+            ("usage price", PRICE_LIMIT.check(t.cost_per_million_tokens)),
+            (
+                "commit price",
+                COMMIT_PRICE_LIMIT.check(t.commit_cost_per_hour),
+            ),
+        ];
+        for (what, check) in checks {
+            if let Err(m) = check {
+                return Err(Error::input(
+                    p.location.clone(),
+                    format!(
+                        "with factor {} the {what} of tranche '{}' passes a limit: {m}",
+                        p.factor, t.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// After `demand_scale`: every demand row within capplan's limit.
+fn check_demand(s: &Scenario, factor: f64, location: &Location) -> Result<()> {
+    for d in &s.demand {
+        if let Err(m) = TOKENS_PER_MINUTE_LIMIT.check(d.tokens_per_minute) {
+            let row = match &d.origin {
+                Some(o) => format!("the demand row at {}:{}", o.file.display(), o.line),
+                None => format!(
+                    "the demand of period {}, region '{}', workload '{}'",
+                    format_time(&d.period),
+                    d.region,
+                    d.workload
+                ),
+            };
+            return Err(Error::input(
+                location.clone(),
+                format!("with demand_scale {factor} {row} passes a limit: {m}"),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Multiplies every demand row by `factor`.
 pub fn scale_demand(mut s: Scenario, factor: f64) -> Scenario {
     for d in &mut s.demand {
@@ -134,30 +229,40 @@ pub fn scale_demand(mut s: Scenario, factor: f64) -> Scenario {
     s
 }
 
-/// Keeps only the tranches (and outages) of the listed providers.
+/// Keeps only the tranches of the listed providers. Outages stay: one of a provider without
+/// tranches has no effect, and applies again if a child brings the provider's capacity back.
 pub fn only_providers(mut s: Scenario, keep: &[String]) -> Scenario {
     s.tranches.retain(|t| keep.contains(&t.provider));
-    s.outages.retain(|o| keep.contains(&o.provider));
     s
 }
 
-/// Drops the tranches (and outages) of the listed providers.
+/// Drops the tranches of the listed providers; outages stay (see `only_providers`).
 pub fn exclude_providers(mut s: Scenario, drop: &[String]) -> Scenario {
     s.tranches.retain(|t| !drop.contains(&t.provider));
-    s.outages.retain(|o| !drop.contains(&o.provider));
     s
 }
 
-/// Moves the start of every tranche of `provider` by `days`, leaving its end. An open start
-/// becomes `horizon_start + days`. A start pushed to or past the end leaves the tranche inactive.
+/// Whether a delay or price change for `provider` (in `region` when given) reaches `t`.
+fn changes(t: &Tranche, provider: &str, region: Option<&str>) -> bool {
+    t.provider == provider && region.is_none_or(|r| t.region == r)
+}
+
+/// Moves the start of every tranche of `provider` (in `region` when given) by `days`, leaving its
+/// end. An open start becomes `horizon_start + days`. A start pushed to or past the end leaves the
+/// tranche inactive.
 pub fn delay(
     mut s: Scenario,
     provider: &str,
+    region: Option<&str>,
     days: f64,
     horizon_start: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Scenario {
     let shift = Duration::milliseconds((days * 86_400_000.0).round() as i64);
-    for t in s.tranches.iter_mut().filter(|t| t.provider == provider) {
+    for t in s
+        .tranches
+        .iter_mut()
+        .filter(|t| changes(t, provider, region))
+    {
         t.start = t.start.or(horizon_start).map(|start| {
             start
                 .checked_add_signed(shift)
@@ -167,9 +272,19 @@ pub fn delay(
     s
 }
 
-/// Multiplies the usage and commit prices of every tranche of `provider` by `factor`.
-pub fn scale_prices(mut s: Scenario, provider: &str, factor: f64) -> Scenario {
-    for t in s.tranches.iter_mut().filter(|t| t.provider == provider) {
+/// Multiplies the usage and commit prices of every tranche of `provider` (in `region` when given)
+/// by `factor`.
+pub fn scale_prices(
+    mut s: Scenario,
+    provider: &str,
+    region: Option<&str>,
+    factor: f64,
+) -> Scenario {
+    for t in s
+        .tranches
+        .iter_mut()
+        .filter(|t| changes(t, provider, region))
+    {
         t.cost_per_million_tokens *= factor;
         t.commit_cost_per_hour *= factor;
     }
@@ -185,7 +300,7 @@ pub fn add_outage(mut s: Scenario, outage: Outage) -> Scenario {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Demand, Period, Policy, Tranche};
+    use crate::scenario::{Demand, Period, Policy};
     use crate::units::parse_time;
 
     fn tranche(provider: &str, start: Option<&str>, end: Option<&str>) -> Tranche {
@@ -254,13 +369,112 @@ mod tests {
     }
 
     #[test]
+    fn provider_filters_keep_outages() {
+        let mut s = scenario();
+        for p in ["aws", "gcp"] {
+            s = add_outage(s, outage(p));
+        }
+        let only = only_providers(s.clone(), &["aws".into()]);
+        assert_eq!(only.providers(), ["aws"]);
+        assert_eq!(only.outages.len(), 2, "outage rows stay");
+        let excluded = exclude_providers(s, &["aws".into()]);
+        assert_eq!(excluded.providers(), ["gcp"]);
+        assert_eq!(excluded.outages.len(), 2, "outage rows stay");
+    }
+
+    #[test]
+    fn delay_and_price_limited_to_a_region() {
+        let mut s = scenario();
+        let mut eu = tranche("aws", None, None);
+        eu.region = "eu".into();
+        s.tranches.push(eu);
+        let h = s.horizon_start();
+        let s = delay(s, "aws", Some("eu"), 31.0, h);
+        assert_eq!(s.tranches[0].start, None, "aws in us is untouched");
+        assert_eq!(s.tranches[2].start, Some(parse_time("2026-02-01").unwrap()));
+        let s = scale_prices(s, "aws", Some("us"), 0.5);
+        assert_eq!(s.tranches[0].cost_per_million_tokens, 1.0);
+        assert_eq!(s.tranches[2].cost_per_million_tokens, 2.0);
+        assert_eq!(
+            s.tranches[1].cost_per_million_tokens, 2.0,
+            "gcp is untouched"
+        );
+    }
+
+    #[test]
+    fn region_without_a_tranche_of_the_provider_is_an_error() {
+        let w = WhatIf {
+            prices: vec![PriceChange {
+                provider: named("gcp"),
+                region: Some(NamedRegion {
+                    name: "us-west".into(),
+                    location: Location::at("scenario.toml", 4, Some("whatif.price.region")),
+                }),
+                factor: 2.0,
+                location: Location::at("scenario.toml", 5, Some("whatif.price.factor")),
+            }],
+            ..WhatIf::default()
+        };
+        let e = apply(scenario(), &w).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "error: scenario.toml:4: column 'whatif.price.region': provider 'gcp' has no tranche in region 'us-west'; expected one of 'us'"
+        );
+    }
+
+    #[test]
+    fn a_factor_that_passes_a_limit_is_an_error_at_the_factor() {
+        let mut s = scenario();
+        s.tranches[0].cost_per_million_tokens = 2000.0;
+        let w = WhatIf {
+            prices: vec![PriceChange {
+                provider: named("aws"),
+                region: None,
+                factor: 1e6,
+                location: Location::at("scenario.toml", 5, Some("whatif.price.factor")),
+            }],
+            ..WhatIf::default()
+        };
+        let e = apply(s, &w).unwrap_err().to_string();
+        assert!(
+            e.contains("scenario.toml:5: column 'whatif.price.factor'"),
+            "{e}"
+        );
+        assert!(
+            e.contains("usage price of tranche 'aws/t'")
+                && e.contains(
+                    "expected at most 1e9 $ per million tokens (capplan's limit), found 2e9"
+                ),
+            "{e}"
+        );
+        let mut s = scenario();
+        s.demand[0].tokens_per_minute = 1e10;
+        let w = WhatIf {
+            demand_scale: Some((
+                1e6,
+                Location::at("scenario.toml", 2, Some("whatif.demand_scale")),
+            )),
+            ..WhatIf::default()
+        };
+        let e = apply(s, &w).unwrap_err().to_string();
+        assert!(
+            e.contains("scenario.toml:2: column 'whatif.demand_scale'"),
+            "{e}"
+        );
+        assert!(
+            e.contains("at most 1e15 tokens per minute (capplan's limit), found 1e16"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn delay_moves_start_and_keeps_end() {
         let s = scenario();
         let h = s.horizon_start();
-        let s = delay(s, "gcp", 10.0, h);
+        let s = delay(s, "gcp", None, 10.0, h);
         assert_eq!(s.tranches[1].start, Some(parse_time("2026-02-11").unwrap()));
         assert_eq!(s.tranches[1].end, Some(parse_time("2026-03-01").unwrap()));
-        let s = delay(s, "aws", 90.0, h);
+        let s = delay(s, "aws", None, 90.0, h);
         assert_eq!(
             s.tranches[0].start,
             Some(parse_time("2026-04-01").unwrap()),
@@ -270,23 +484,26 @@ mod tests {
 
     #[test]
     fn price_factor_scales_usage_and_commit() {
-        let s = scale_prices(scenario(), "aws", 0.5);
+        let s = scale_prices(scenario(), "aws", None, 0.5);
         assert_eq!(s.tranches[0].cost_per_million_tokens, 1.0);
         assert_eq!(s.tranches[0].commit_cost_per_hour, 5.0);
         assert_eq!(s.tranches[1].cost_per_million_tokens, 2.0);
     }
 
-    #[test]
-    fn outage_is_added() {
-        let o = Outage {
-            provider: "aws".into(),
+    fn outage(provider: &str) -> Outage {
+        Outage {
+            provider: provider.into(),
             region: None,
             start: parse_time("2026-01-01").unwrap(),
             end: parse_time("2026-01-08").unwrap(),
             capacity_factor: 0.5,
-        };
-        let s = add_outage(scenario(), o.clone());
-        assert_eq!(s.outages, vec![o]);
+        }
+    }
+
+    #[test]
+    fn outage_is_added() {
+        let s = add_outage(scenario(), outage("aws"));
+        assert_eq!(s.outages, vec![outage("aws")]);
     }
 
     #[test]
@@ -294,6 +511,7 @@ mod tests {
         let w = WhatIf {
             delays: vec![Delay {
                 provider: named("awz"),
+                region: None,
                 days: 1.0,
             }],
             ..WhatIf::default()

@@ -84,3 +84,37 @@ fn timings_report_stages_and_lp_size() {
         assert!(stderr.contains(word), "{word}: {stderr}");
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_with_exit_0() {
+    // The read end is closed before capplan starts, so its first write fails with EPIPE
+    // (`capplan completions fish | head -1` once head has exited).
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let runs: [&[&str]; 4] = [
+        &["completions", "fish"],
+        &["validate", "scenarios/quickstart"],
+        &["validate", "scenarios/quickstart", "--format", "json"],
+        &[
+            "run",
+            "scenarios/quickstart",
+            "--no-charts",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ];
+    for args in runs {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
+            .args(args)
+            .env("RUST_BACKTRACE", "0")
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?}: {stderr}");
+    }
+}

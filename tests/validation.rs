@@ -477,7 +477,10 @@ mod rejects {
 
     #[test]
     fn unparseable_time_lists_accepted_forms() {
-        let forms = ["YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS]", "RFC 3339"];
+        let forms = [
+            "YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.fff]]",
+            "Z or an offset ±HH:MM",
+        ];
         let out = Scenario::valid()
             .file(
                 "demand.csv",
@@ -571,16 +574,160 @@ mod rejects {
             ]);
     }
 
+    // Limits (spec "Settled details" → Limits): one test per limit, each naming the limit and
+    // the place. v1 accepted any finite number and failed only when a product overflowed.
+
     #[test]
-    fn demand_scale_that_overflows_to_infinity_is_an_error() {
+    fn limit_on_demand_tokens_per_minute() {
+        Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n2026-01-01,1e15\n2026-02-01,2e15\n",
+            )
+            .validate()
+            .rejects(&["s/demand.csv:3: column 'tokens_per_minute': expected at most 1e15 tokens per minute (capplan's limit), found 2e15"]);
+    }
+
+    #[test]
+    fn limit_on_capacity_tpm() {
+        Scenario::valid()
+            .file("capacity.csv", "provider,capacity_tpm\naws,1000T\naws,1001T\n")
+            .validate()
+            .rejects(&["s/capacity.csv:3: column 'capacity_tpm': expected at most 1e15 tokens per minute (capplan's limit), found 1.001e15"]);
+    }
+
+    #[test]
+    fn limit_on_usage_price() {
+        Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm,cost_per_million_tokens\naws,1,1B\naws,1,1.5B\n",
+            )
+            .validate()
+            .rejects(&["s/capacity.csv:3: column 'cost_per_million_tokens': expected at most 1e9 $ per million tokens (capplan's limit), found 1.5e9"]);
+    }
+
+    #[test]
+    fn limit_on_route_cost() {
+        Scenario::valid()
+            .file(
+                "routes.csv",
+                "demand_region,supply_region,cost_per_million_tokens\nus,eu,1e9\neu,us,1e10\n",
+            )
+            .validate()
+            .rejects(&["s/routes.csv:3: column 'cost_per_million_tokens': expected at most 1e9 $ per million tokens (capplan's limit), found 1e10"]);
+    }
+
+    #[test]
+    fn limit_on_commit_price() {
+        Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm,commit_cost_per_hour\naws,1,1T\naws,1,2T\n",
+            )
+            .validate()
+            .rejects(&["s/capacity.csv:3: column 'commit_cost_per_hour': expected at most 1e12 $ per hour (capplan's limit), found 2e12"]);
+    }
+
+    #[test]
+    fn limit_on_unserved_penalty() {
+        Scenario::valid()
+            .file("scenario.toml", "[policy]\nunserved_penalty = 2e9\n")
+            .validate()
+            .rejects(&["s/scenario.toml:2: column 'policy.unserved_penalty': expected at most 1e9 $ per million tokens (capplan's limit), found 2e9"]);
+    }
+
+    #[test]
+    fn limit_on_resilience_penalty() {
+        Scenario::valid()
+            .file(
+                "scenario.toml",
+                "[policy]\nunserved_penalty = 1e9\nresilience_penalty = 1000000001\n",
+            )
+            .validate()
+            .rejects(&["s/scenario.toml:3: column 'policy.resilience_penalty': expected at most 1e9 $ per million tokens (capplan's limit), found 1.000000001e9"]);
+    }
+
+    #[test]
+    fn limit_on_demand_scale() {
+        Scenario::valid()
+            .file("scenario.toml", "[whatif]\ndemand_scale = 1e308\n")
+            .validate()
+            .rejects(&["s/scenario.toml:2: column 'whatif.demand_scale': expected at most 1e6 for a what-if factor (capplan's limit), found 1e308"]);
+    }
+
+    #[test]
+    fn limit_on_price_factor() {
+        Scenario::valid()
+            .file(
+                "scenario.toml",
+                "[[whatif.price]]\nprovider = \"aws\"\nfactor = 2000000\n",
+            )
+            .validate()
+            .rejects(&["s/scenario.toml:3: column 'whatif.price.factor': expected at most 1e6 for a what-if factor (capplan's limit), found 2e6"]);
+    }
+
+    #[test]
+    fn demand_scale_that_pushes_demand_past_its_limit() {
         Scenario::valid()
             .file(
                 "demand.csv",
                 "period,tokens_per_minute\n2026-01-01,1T\n2026-02-01,1T\n",
             )
-            .file("scenario.toml", "[whatif]\ndemand_scale = 1e308\n")
+            .file("scenario.toml", "[whatif]\ndemand_scale = 2000\n")
             .validate()
-            .rejects(&["s/scenario.toml:2: column 'whatif.demand_scale':"]);
+            .rejects(&[
+                "s/scenario.toml:2: column 'whatif.demand_scale': with demand_scale 2000 the demand row at ",
+                "s/demand.csv:2 passes a limit: expected at most 1e15 tokens per minute (capplan's limit), found 2e15",
+            ]);
+    }
+
+    #[test]
+    fn price_factor_that_pushes_a_price_past_its_limit() {
+        let capacity =
+            "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\n\
+                        aws,a,1,1001,1\ngcp,b,1,1,2M\n";
+        let price =
+            |provider: &str| format!("[[whatif.price]]\nprovider = \"{provider}\"\nfactor = 1e6\n");
+        Scenario::valid()
+            .file("capacity.csv", capacity)
+            .file("scenario.toml", &price("aws"))
+            .validate()
+            .rejects(&["s/scenario.toml:3: column 'whatif.price.factor': with factor 1000000 the usage price of tranche 'a' passes a limit: expected at most 1e9 $ per million tokens (capplan's limit), found 1.001e9"]);
+        Scenario::valid()
+            .file("capacity.csv", capacity)
+            .file("scenario.toml", &price("gcp"))
+            .validate()
+            .rejects(&["s/scenario.toml:3: column 'whatif.price.factor': with factor 1000000 the commit price of tranche 'b' passes a limit: expected at most 1e12 $ per hour (capplan's limit), found 2e12"]);
+    }
+
+    #[test]
+    fn values_at_the_limits_are_valid() {
+        Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n2026-01-01,1e9\n2026-02-01,1e15\n",
+            )
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\naws,1e15,1e9,1e12\n",
+            )
+            .file("routes.csv", "demand_region,supply_region,cost_per_million_tokens\nus,eu,1e9\n")
+            .file(
+                "scenario.toml",
+                "[policy]\nunserved_penalty = 1e9\nresilience_penalty = 1e9\n\
+                 [whatif]\ndemand_scale = 1\n[[whatif.price]]\nprovider = \"aws\"\nfactor = 1\n",
+            )
+            .validate()
+            .ok();
+        Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n2026-01-01,1e-6\n2026-02-01,1e9\n",
+            )
+            .file("scenario.toml", "[whatif]\ndemand_scale = 1e6\n")
+            .validate()
+            .ok();
     }
 
     #[test]
@@ -1089,6 +1236,67 @@ mod accepts {
     }
 
     #[test]
+    fn minutes_with_z_or_an_offset() {
+        // v1 refused these (RFC 3339 needs seconds); v2 accepts `Z` or `±HH:MM` after HH:MM.
+        let l = Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,tokens_per_minute\n\
+                 2026-11-04T12:00Z,1\n\
+                 2026-01-02T23:00+00:00,1\n\
+                 2026-01-02T23:00:00-04:00,1\n\
+                 2026-01-02T19:30-05:30,1\n\
+                 2026-01-02T22:00:00.5+01:00,1\n",
+            )
+            .load();
+        let starts: Vec<_> = l.scenario.periods.iter().map(|p| p.start).collect();
+        assert_eq!(
+            starts,
+            [
+                t("2026-01-02T21:00:00.5Z"),
+                t("2026-01-02T23:00:00Z"),
+                t("2026-01-03T01:00:00Z"),
+                t("2026-01-03T03:00:00Z"),
+                t("2026-11-04T12:00:00Z"),
+            ]
+        );
+        // The same forms in capacity.csv, outages.csv and scenario.toml.
+        let l = Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm,start,end\naws,1,2026-01-15T00:00Z,2026-01-20T02:00+02:00\n",
+            )
+            .file(
+                "outages.csv",
+                "provider,start,end\naws,2026-01-16T00:00-01:00,2026-01-17T00:00Z\n",
+            )
+            .file("scenario.toml", "horizon_end = \"2026-03-01T00:00Z\"\n")
+            .load();
+        let k = &l.scenario.tranches[0];
+        assert_eq!(k.start, Some(t("2026-01-15T00:00:00Z")));
+        assert_eq!(k.end, Some(t("2026-01-20T00:00:00Z")));
+        assert_eq!(l.scenario.outages[0].start, t("2026-01-16T01:00:00Z"));
+        assert_eq!(l.scenario.horizon_end(), Some(t("2026-03-01T00:00:00Z")));
+    }
+
+    #[test]
+    fn offsets_without_a_colon_or_minutes_are_refused() {
+        for cell in [
+            "2026-01-02T23:00+0000",
+            "2026-01-02T23:00+00",
+            "2026-01-02T23Z",
+        ] {
+            Scenario::valid()
+                .file(
+                    "demand.csv",
+                    &format!("period,tokens_per_minute\n2026-01-01,1\n{cell},1\n"),
+                )
+                .validate()
+                .rejects(&["s/demand.csv:3: column 'period':", cell, "±HH:MM"]);
+        }
+    }
+
+    #[test]
     fn rfc3339_offsets_in_the_summary() {
         let j = Scenario::valid()
             .file(
@@ -1208,6 +1416,59 @@ mod accepts {
             .json();
         assert_eq!(j["periods"], 2);
         assert_eq!(j["tranches"], 2);
+    }
+
+    #[test]
+    fn all_empty_rows_are_skipped_and_not_data_rows() {
+        // A spreadsheet's trailing `,,,` rows, and one in the middle: skipped like blank lines.
+        let l = Scenario::valid()
+            .file(
+                "demand.csv",
+                "period,region,tokens_per_minute\n2026-01-01,us,1\n,,\n2026-02-01,us,1\n,,\n , ,\n",
+            )
+            .file(
+                "capacity.csv",
+                "provider,region,capacity_tpm\naws,us,1\n,,\n\"\",,\ngcp,us,2\n,,\n,,\n",
+            )
+            .load();
+        assert_eq!(l.scenario.demand.len(), 2);
+        let names: Vec<&str> = l
+            .scenario
+            .tranches
+            .iter()
+            .map(|k| k.name.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            ["aws/us/#1", "gcp/us/#2"],
+            "n counts data rows, not the empty ones"
+        );
+        let lines: Vec<u64> = l
+            .scenario
+            .tranches
+            .iter()
+            .map(|k| k.origin.as_ref().unwrap().line)
+            .collect();
+        assert_eq!(lines, [2, 5], "lines stay physical lines");
+    }
+
+    #[test]
+    fn lines_after_empty_rows_stay_physical_lines() {
+        Scenario::valid()
+            .file(
+                "capacity.csv",
+                "provider,capacity_tpm\r\naws,1\r\n,\r\n,\r\ngcp,-1\r\n",
+            )
+            .validate()
+            .rejects(&["s/capacity.csv:5: column 'capacity_tpm':"]);
+    }
+
+    #[test]
+    fn only_empty_rows_is_a_demand_file_without_rows() {
+        Scenario::valid()
+            .file("demand.csv", "period,tokens_per_minute\n,\n,\n")
+            .validate()
+            .rejects(&["s/demand.csv:1:", "no demand rows"]);
     }
 
     #[test]
@@ -1365,6 +1626,19 @@ end = "2026-07-08"
     }
 
     #[test]
+    fn same_region_route_listed_twice_stays_ignored() {
+        let l = Scenario::valid()
+            .file(
+                "routes.csv",
+                "demand_region,supply_region,cost_per_million_tokens\nus,us,1\nus,us,2\nus,eu,0.1\n",
+            )
+            .load();
+        let routes = l.scenario.routes.unwrap();
+        assert_eq!(routes.len(), 1);
+        assert_eq!(routes[0].supply_region, "eu");
+    }
+
+    #[test]
     fn unicode_names_survive() {
         let j = Scenario::valid()
             .file(
@@ -1450,18 +1724,24 @@ mod robustness {
                 .fails_cleanly()
                 .rejects(&["s/capacity.csv:2: column 'capacity_tpm':"]);
         }
-        // The largest finite value is legal.
+        // v1 took the largest finite value; v2 refuses it as past capplan's limits, cleanly.
         Scenario::valid()
             .file(
                 "capacity.csv",
                 "provider,capacity_tpm\naws,1.7976931348623157e308\n",
             )
             .validate()
-            .ok();
+            .fails_cleanly()
+            .rejects(&["s/capacity.csv:2: column 'capacity_tpm':", "at most 1e15"]);
         Scenario::valid()
             .file("scenario.toml", "[policy]\nunserved_penalty = 1e308\n[whatif]\ndemand_scale = 9223372036854775807\n")
             .validate()
-            .ok();
+            .fails_cleanly()
+            .rejects(&[
+                "s/scenario.toml:2: column 'policy.unserved_penalty':",
+                "s/scenario.toml:4: column 'whatif.demand_scale':",
+                "2 errors",
+            ]);
     }
 
     #[test]
@@ -1698,22 +1978,29 @@ mod robustness {
             load_with("scenario.toml", lines.join("\n").as_bytes())?;
         }
 
-        /// Any non-negative finite number written in Rust's shortest round-trip forms loads exactly.
+        /// Any number up to the capacity limit written in Rust's shortest round-trip forms loads
+        /// exactly.
         #[test]
-        fn numbers_round_trip(v in 0.0f64..=f64::MAX, scientific in any::<bool>()) {
+        fn numbers_round_trip(v in 0.0f64..=1e15, scientific in any::<bool>()) {
             let cell = if scientific { format!("{v:e}") } else { format!("{v}") };
             let s = Scenario::valid().file("capacity.csv", &format!("provider,capacity_tpm\naws,{cell}\n"));
             let l = capplan::load::load(&s.dir).map_err(|e| TestCaseError::fail(e.to_string()))?;
             prop_assert_eq!(l.scenario.tranches[0].capacity_tpm, v);
         }
 
-        /// A suffix multiplies by its power of a thousand.
+        /// A suffix multiplies by its power of a thousand; past the limit it is an error naming it.
         #[test]
         fn suffixes_multiply(n in 0u32..1_000_000, i in 0usize..4) {
             let (suffix, mult) = [("K", 1e3), ("M", 1e6), ("B", 1e9), ("T", 1e12)][i];
             let s = Scenario::valid().file("capacity.csv", &format!("provider,capacity_tpm\naws,{n}{suffix}\n"));
-            let l = capplan::load::load(&s.dir).map_err(|e| TestCaseError::fail(e.to_string()))?;
-            prop_assert_eq!(l.scenario.tranches[0].capacity_tpm, f64::from(n) * mult);
+            let value = f64::from(n) * mult;
+            match capplan::load::load(&s.dir) {
+                Ok(l) => prop_assert_eq!(l.scenario.tranches[0].capacity_tpm, value),
+                Err(e) => {
+                    prop_assert!(value > 1e15, "{}", e);
+                    prop_assert!(e.to_string().contains("at most 1e15 tokens per minute (capplan's limit)"), "{}", e);
+                }
+            }
         }
 
         /// A bad cell on any data row is reported at that physical line, whatever the line endings.
@@ -1911,7 +2198,8 @@ mod inheritance {
     }
 
     #[test]
-    fn provider_filters_also_drop_outages() {
+    fn provider_filters_keep_outages() {
+        // v1 dropped the outage rows of filtered providers; v2 removes tranches only.
         let s = base()
             .file(
                 "outages.csv",
@@ -1919,8 +2207,45 @@ mod inheritance {
             )
             .file("scenario.toml", "[whatif]\nexclude_providers = [\"gcp\"]\n");
         let l = s.load();
+        assert!(l.scenario.tranches.iter().all(|k| k.provider != "gcp"));
+        let outages: Vec<&str> = l
+            .scenario
+            .outages
+            .iter()
+            .map(|o| o.provider.as_str())
+            .collect();
+        assert_eq!(outages, ["gcp", "aws"]);
+        let l = base()
+            .file(
+                "outages.csv",
+                "provider,start,end\ngcp,2026-01-01,2026-01-02\n",
+            )
+            .file("scenario.toml", "[whatif]\nonly_providers = [\"aws\"]\n")
+            .load();
+        assert_eq!(l.scenario.providers(), ["aws"]);
+        assert_eq!(l.scenario.outages.len(), 1, "the gcp outage stays");
+    }
+
+    #[test]
+    fn a_filtered_providers_outage_applies_again_when_a_child_brings_its_capacity_back() {
+        let parent = base()
+            .file(
+                "outages.csv",
+                "provider,start,end\ngcp,2026-02-01,2026-02-08\n",
+            )
+            .file("scenario.toml", "[whatif]\nexclude_providers = [\"gcp\"]\n");
+        let child = parent
+            .sibling("child")
+            .file("scenario.toml", "extends = \"../base\"\n")
+            .file(
+                "capacity.csv",
+                "provider,tranche,capacity_tpm\ngcp,gcp-back,1000\n",
+            );
+        let l = child.load();
+        assert_eq!(l.scenario.providers(), ["gcp"]);
         assert_eq!(l.scenario.outages.len(), 1);
-        assert_eq!(l.scenario.outages[0].provider, "aws");
+        assert_eq!(l.scenario.outages[0].provider, "gcp");
+        assert_eq!(l.scenario.outages[0].start, t("2026-02-01"));
     }
 
     #[test]
@@ -1945,6 +2270,95 @@ mod inheritance {
             None,
             "other providers untouched"
         );
+    }
+
+    /// `base()` with a second aws tranche in eu and regions for the others.
+    fn regional() -> Scenario {
+        base().file(
+            "capacity.csv",
+            "provider,region,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour,start\n\
+             aws,us-east,aws-us,1000,1,10,2026-01-01\n\
+             aws,eu,aws-eu,1000,1,10,2026-01-01\n\
+             gcp,us-east,gcp-us,1000,2,20,\n",
+        )
+    }
+
+    #[test]
+    fn delay_with_a_region_moves_only_that_regions_tranches() {
+        let l = regional()
+            .file(
+                "scenario.toml",
+                "[[whatif.delay]]\nprovider = \"aws\"\nregion = \"us-east\"\ndays = 31\n",
+            )
+            .load();
+        assert_eq!(tranche(&l, "aws-us").start, Some(t("2026-02-01")));
+        assert_eq!(tranche(&l, "aws-eu").start, Some(t("2026-01-01")));
+        assert_eq!(
+            tranche(&l, "gcp-us").start,
+            None,
+            "other providers untouched"
+        );
+    }
+
+    #[test]
+    fn price_with_a_region_changes_only_that_regions_tranches() {
+        let l = regional()
+            .file(
+                "scenario.toml",
+                "[[whatif.price]]\nprovider = \"aws\"\nregion = \"eu\"\nfactor = 0.5\n\
+                 [[whatif.price]]\nprovider = \"aws\"\nfactor = 2\n",
+            )
+            .load();
+        let eu = tranche(&l, "aws-eu");
+        assert_eq!(
+            (eu.cost_per_million_tokens, eu.commit_cost_per_hour),
+            (1.0, 10.0)
+        );
+        let us = tranche(&l, "aws-us");
+        assert_eq!(
+            (us.cost_per_million_tokens, us.commit_cost_per_hour),
+            (2.0, 20.0)
+        );
+        assert_eq!(tranche(&l, "gcp-us").cost_per_million_tokens, 2.0);
+    }
+
+    #[test]
+    fn a_region_without_a_tranche_of_the_provider_is_an_error_naming_the_place() {
+        let out = regional()
+            .file(
+                "scenario.toml",
+                "[[whatif.delay]]\nprovider = \"aws\"\nregion = \"us-west\"\ndays = 1\n\
+                 [[whatif.price]]\nprovider = \"gcp\"\nregion = \"eu\"\nfactor = 2\n",
+            )
+            .validate();
+        out.rejects(&[
+            "base/scenario.toml:3: column 'whatif.delay.region': provider 'aws' has no tranche in region 'us-west'; expected one of 'eu', 'us-east'",
+            "base/scenario.toml:7: column 'whatif.price.region': provider 'gcp' has no tranche in region 'eu'; expected one of 'us-east'",
+            "2 errors",
+        ]);
+        // An unknown provider is reported once, not again for its region.
+        let out = regional()
+            .file(
+                "scenario.toml",
+                "[[whatif.delay]]\nprovider = \"oracle\"\nregion = \"eu\"\ndays = 1\n",
+            )
+            .validate();
+        out.rejects(&[
+            "base/scenario.toml:2: column 'whatif.delay.provider':",
+            "'oracle'",
+        ]);
+        assert_eq!(out.error_count(), 1, "{}", out.stderr);
+    }
+
+    #[test]
+    fn a_region_is_checked_against_the_scenario_before_its_whatif() {
+        // The child's filter removes aws, but its delay is checked before the filter applies.
+        let parent = regional();
+        let child = parent.sibling("child").file(
+            "scenario.toml",
+            "extends = \"../base\"\n[whatif]\nexclude_providers = [\"aws\"]\n[[whatif.delay]]\nprovider = \"aws\"\nregion = \"eu\"\ndays = 1\n",
+        );
+        child.validate().ok();
     }
 
     #[test]
@@ -2051,36 +2465,6 @@ mod warnings {
     }
 
     #[test]
-    fn duplicate_tranche_name() {
-        let j = Scenario::valid()
-            .file(
-                "capacity.csv",
-                "provider,tranche,capacity_tpm\naws,a,1000\ngcp,b,1000\ngcp,a,1000\n",
-            )
-            .json();
-        let w = warnings(&j);
-        assert!(
-            w.iter().any(|w| w.contains("capacity.csv:4")
-                && w.contains("duplicate tranche name 'a'")
-                && w.contains("first at line 2")),
-            "{w:#?}"
-        );
-        assert_eq!(j["tranches"], 3, "both tranches are kept");
-    }
-
-    #[test]
-    fn default_names_that_clash_with_written_names() {
-        let l = Scenario::valid()
-            .file(
-                "capacity.csv",
-                "provider,tranche,capacity_tpm\naws,,1\naws,aws/global/#1,1\n",
-            )
-            .load();
-        assert_eq!(l.warnings.len(), 1, "{:#?}", l.warnings);
-        assert!(l.warnings[0].to_string().contains("duplicate tranche name"));
-    }
-
-    #[test]
     fn tranche_never_active() {
         let j = Scenario::valid()
             .file(
@@ -2172,7 +2556,7 @@ mod warnings {
     fn run_prints_warnings_on_stderr() {
         let s = Scenario::valid().file(
             "capacity.csv",
-            "provider,tranche,capacity_tpm\naws,a,1000\naws,a,1000\n",
+            "provider,tranche,capacity_tpm,start,end\naws,a,1000,,\naws,past,1000,2025-01-01,2025-06-01\n",
         );
         let out_dir = s.root().join("out");
         let out = run([
@@ -2184,7 +2568,7 @@ mod warnings {
         ]);
         out.ok();
         assert!(
-            out.stderr.contains("warning:") && out.stderr.contains("duplicate tranche name"),
+            out.stderr.contains("warning:") && out.stderr.contains("never active"),
             "{out:#?}"
         );
     }

@@ -4,11 +4,15 @@ mod chart;
 mod run;
 mod validate;
 
-use std::path::PathBuf;
+use std::io::{ErrorKind, Write};
+use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// The "path" of errors writing standard output.
+const STDOUT: &str = "<stdout>";
 
 const ABOUT: &str =
     "Plan AI inference capacity across clouds: how much to reserve from which provider, \
@@ -138,11 +142,26 @@ pub fn main() -> i32 {
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(()) => 0,
+        // A reader that closed stdout (`capplan completions fish | head -1`) wanted no more.
+        Err(Error::Io { path, source })
+            if path == Path::new(STDOUT) && source.kind() == ErrorKind::BrokenPipe =>
+        {
+            0
+        }
         Err(e) => {
             eprintln!("{e}");
             e.exit_code()
         }
     }
+}
+
+/// Writes `text` to stdout. Unlike `print!`, which panics when stdout is closed, a failed write
+/// comes back as an error, and `main` ends a broken pipe quietly.
+pub(crate) fn print(text: impl AsRef<[u8]>) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_ref())
+        .and_then(|()| out.flush())
+        .map_err(|e| Error::io(STDOUT, e))
 }
 
 fn dispatch(cli: Cli) -> Result<()> {
@@ -151,13 +170,10 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run::execute(&args),
         Command::Chart(args) => chart::execute(&args),
         Command::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "capplan",
-                &mut std::io::stdout(),
-            );
-            Ok(())
+            // clap_complete panics when its writer fails, so it writes into memory first.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "capplan", &mut script);
+            print(script)
         }
     }
 }

@@ -43,13 +43,14 @@ pub fn execute(args: &RunArgs) -> Result<()> {
 
     match args.format {
         Format::Text => {
-            print!("{}", crate::report::text::render(&outcome.report));
-            println!("\nwrote {} files to {}", files.len(), out_dir.display());
+            super::print(crate::report::text::render(&outcome.report))?;
+            super::print(format!(
+                "\nwrote {} files to {}\n",
+                files.len(),
+                out_dir.display()
+            ))?;
         }
-        Format::Json => print!(
-            "{}",
-            crate::report::write::summary_json(&outcome.report.summary)
-        ),
+        Format::Json => super::print(crate::report::write::summary_json(&outcome.report.summary))?,
     }
     if args.timings {
         let t = &outcome.timings;

@@ -7,11 +7,10 @@ pub fn execute(args: &ValidateArgs) -> Result<()> {
     let (scenario, facts, warnings) = crate::pipeline::load(&args.scenario)?;
     let summary = crate::validate::summary(&scenario, &facts, &warnings);
     match args.format {
-        Format::Text => print!("{}", crate::validate::render_summary(&summary)),
-        Format::Json => println!(
-            "{}",
+        Format::Text => super::print(crate::validate::render_summary(&summary)),
+        Format::Json => super::print(format!(
+            "{}\n",
             serde_json::to_string_pretty(&summary).expect("summary serialises")
-        ),
+        )),
     }
-    Ok(())
 }

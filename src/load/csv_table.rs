@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{Diagnostics, Error, Location, Result};
+use crate::error::{list, Diagnostics, Error, Location, Result};
 
 /// The columns a CSV file accepts.
 pub struct Columns {
@@ -185,8 +185,10 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
             }
         };
         let line = record.position().map(|p| lines.line(p.byte())).unwrap_or(0);
-        if record.len() == 1 && record.get(0).is_some_and(|f| f.is_empty()) {
-            continue; // a line with only spaces
+        // A line of only spaces, or a spreadsheet's trailing `,,,`: skipped like a blank line, and
+        // not a data row (default tranche names count data rows).
+        if record.iter().all(|f| f.is_empty()) {
+            continue;
         }
         if record.len() != width {
             diags.push(
@@ -262,15 +264,6 @@ fn csv_message(e: &csv::Error) -> String {
     }
 }
 
-/// `'a', 'b', 'c'` for messages.
-pub fn list(names: &[&str]) -> String {
-    names
-        .iter()
-        .map(|n| format!("'{n}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// The accepted name closest to a typo, when it is close enough to be a likely typo.
 pub fn closest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
@@ -335,6 +328,34 @@ mod tests {
         assert_eq!(t.cell(&t.rows[0], "a").unwrap().text, "x,y");
         assert!(t.cell(&t.rows[0], "c").is_none(), "blank optional cell");
         assert_eq!(t.rows[1].line, 3);
+    }
+
+    #[test]
+    fn crlf_and_multiline_cells_keep_physical_lines() {
+        // The csv crate's own line count is off with CRLF; LineIndex gives physical lines.
+        for (text, lines) in [
+            ("a,capacity_tpm\r\n1,2\r\n3,4", [2, 3]),
+            ("a,capacity_tpm\n1,2\n3,4\n", [2, 3]),
+            ("a,capacity_tpm\n\"x\ny\",2\n3,4\n", [2, 4]),
+            ("a,capacity_tpm\r\n\"x\r\ny\",2\r\n\r\n3,4\r\n", [2, 5]),
+        ] {
+            let t = parse(text).unwrap();
+            let got: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+            assert_eq!(got, lines, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn all_empty_rows_are_skipped_and_not_data_rows() {
+        let t = parse("a,capacity_tpm,c\nx,1,\n,,\n , ,\n\"\",,\ny,2,\n,,\n").unwrap();
+        let got: Vec<(u64, &str)> = t
+            .rows
+            .iter()
+            .map(|r| (r.line, t.cell(r, "a").unwrap().text))
+            .collect();
+        assert_eq!(got, [(2, "x"), (6, "y")]);
+        // Skipped even when the count of commas is off: such a row holds no data either.
+        assert_eq!(parse("a,capacity_tpm\nx,1\n,,,,\n").unwrap().rows.len(), 1);
     }
 
     #[test]

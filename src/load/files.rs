@@ -7,9 +7,12 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 
 use super::csv_table::{read_table, Cell, Columns, Table};
-use crate::error::{Diagnostic, Diagnostics, Location, Result};
+use crate::error::{Diagnostics, Location, Result};
 use crate::scenario::{Demand, Origin, Outage, Route, Tranche, DEFAULT_WORKLOAD, GLOBAL_REGION};
-use crate::units::{format_time, parse_fraction, parse_number, parse_time};
+use crate::units::{
+    format_time, parse_fraction, parse_limited, parse_time, Limit, COMMIT_PRICE_LIMIT, PRICE_LIMIT,
+    TIME_FORMS, TOKENS_PER_MINUTE_LIMIT,
+};
 
 pub const DEMAND_COLUMNS: Columns = Columns {
     required: &["period", "tokens_per_minute"],
@@ -96,15 +99,17 @@ impl<'t> RowReader<'t> {
         }
     }
 
+    /// An optional number within `limit`; `default` when the cell is blank.
     fn number(
         &mut self,
         row: &super::csv_table::RawRow,
         column: &'static str,
         default: f64,
+        limit: Limit,
     ) -> Option<f64> {
         match self.table.cell(row, column) {
             None => Some(default),
-            c => self.parse(c, parse_number),
+            c => self.parse(c, |t| parse_limited(t, limit)),
         }
     }
 
@@ -135,14 +140,14 @@ pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
     let mut out = Vec::with_capacity(table.rows.len());
     let mut seen: HashMap<(DateTime<Utc>, String, String), u64> = HashMap::new();
     for row in &table.rows {
-        let period = r.required(row, "period", crate::units::TIME_FORMS);
+        let period = r.required(row, "period", TIME_FORMS);
         let period = r.parse(period, parse_time);
         let tpm = r.required(
             row,
             "tokens_per_minute",
             "tokens per minute as a non-negative number",
         );
-        let tpm = r.parse(tpm, parse_number);
+        let tpm = r.parse(tpm, |t| parse_limited(t, TOKENS_PER_MINUTE_LIMIT));
         let region = r.text(row, "region", GLOBAL_REGION);
         let workload = r.text(row, "workload", DEFAULT_WORKLOAD);
         let (Some(period), Some(tokens_per_minute)) = (period, tpm) else {
@@ -177,8 +182,9 @@ pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
     r.diags.finish(out)
 }
 
-/// capacity.csv → tranches, plus warnings (duplicate tranche names).
-pub fn read_capacity(path: &Path, warnings: &mut Vec<Diagnostic>) -> Result<Vec<Tranche>> {
+/// capacity.csv → tranches. Two rows with the same name, given or default, are an error at the
+/// second: names identify a tranche across runs.
+pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
     let table = read_table(path, &CAPACITY_COLUMNS)?;
     let mut r = RowReader::new(&table);
     let mut out = Vec::with_capacity(table.rows.len());
@@ -188,14 +194,33 @@ pub fn read_capacity(path: &Path, warnings: &mut Vec<Diagnostic>) -> Result<Vec<
             .required(row, "provider", "a provider name such as aws")
             .map(|c| c.text.to_string());
         let region = r.text(row, "region", GLOBAL_REGION);
+        // The name is checked even when other cells are wrong, so one pass reports both.
+        let name = match table.cell(row, "tranche") {
+            Some(c) => Some(c.text.to_string()),
+            None => provider
+                .as_ref()
+                .map(|p| format!("{p}/{region}/#{}", n + 1)),
+        };
+        if let Some(name) = &name {
+            if let Some(first) = names.get(name) {
+                r.diags.push(
+                    table.location(row, "tranche"),
+                    format!(
+                        "duplicate tranche name '{name}' (first at line {first}); expected each name once, since names identify a tranche across runs"
+                    ),
+                );
+            } else {
+                names.insert(name.clone(), row.line);
+            }
+        }
         let cap = r.required(
             row,
             "capacity_tpm",
             "capacity in tokens per minute as a non-negative number",
         );
-        let capacity_tpm = r.parse(cap, parse_number);
-        let cost = r.number(row, "cost_per_million_tokens", 0.0);
-        let commit = r.number(row, "commit_cost_per_hour", 0.0);
+        let capacity_tpm = r.parse(cap, |t| parse_limited(t, TOKENS_PER_MINUTE_LIMIT));
+        let cost = r.number(row, "cost_per_million_tokens", 0.0, PRICE_LIMIT);
+        let commit = r.number(row, "commit_cost_per_hour", 0.0, COMMIT_PRICE_LIMIT);
         let min_commit = match table.cell(row, "min_commit") {
             None => Some(0.0),
             c => r.parse(c, parse_fraction),
@@ -216,6 +241,7 @@ pub fn read_capacity(path: &Path, warnings: &mut Vec<Diagnostic>) -> Result<Vec<
             }
         }
         let (
+            Some(name),
             Some(provider),
             Some(capacity_tpm),
             Some(cost),
@@ -223,22 +249,19 @@ pub fn read_capacity(path: &Path, warnings: &mut Vec<Diagnostic>) -> Result<Vec<
             Some(min_commit),
             Some(start),
             Some(end),
-        ) = (provider, capacity_tpm, cost, commit, min_commit, start, end)
+        ) = (
+            name,
+            provider,
+            capacity_tpm,
+            cost,
+            commit,
+            min_commit,
+            start,
+            end,
+        )
         else {
             continue;
         };
-        let name = table
-            .cell(row, "tranche")
-            .map(|c| c.text.to_string())
-            .unwrap_or_else(|| format!("{provider}/{region}/#{}", n + 1));
-        if let Some(first) = names.get(&name) {
-            warnings.push(Diagnostic::new(
-                table.location(row, "tranche"),
-                format!("duplicate tranche name '{name}' (first at line {first}); reports will show both under one name"),
-            ));
-        } else {
-            names.insert(name.clone(), row.line);
-        }
         out.push(Tranche {
             name,
             provider,
@@ -256,11 +279,12 @@ pub fn read_capacity(path: &Path, warnings: &mut Vec<Diagnostic>) -> Result<Vec<
 }
 
 /// routes.csv → routes. Same-region pairs are ignored (always allowed at no cost); a pair listed
-/// twice keeps its lowest cost, with a warning.
-pub fn read_routes(path: &Path, warnings: &mut Vec<Diagnostic>) -> Result<Vec<Route>> {
+/// twice is an error at the second.
+pub fn read_routes(path: &Path) -> Result<Vec<Route>> {
     let table = read_table(path, &ROUTE_COLUMNS)?;
     let mut r = RowReader::new(&table);
     let mut out: Vec<Route> = Vec::new();
+    let mut pairs: HashMap<(String, String), u64> = HashMap::new();
     for row in &table.rows {
         let demand_region = r
             .required(row, "demand_region", "a region name")
@@ -268,26 +292,27 @@ pub fn read_routes(path: &Path, warnings: &mut Vec<Diagnostic>) -> Result<Vec<Ro
         let supply_region = r
             .required(row, "supply_region", "a region name")
             .map(|c| c.text.to_string());
-        let cost = r.number(row, "cost_per_million_tokens", 0.0);
-        let (Some(demand_region), Some(supply_region), Some(cost)) =
-            (demand_region, supply_region, cost)
-        else {
+        let cost = r.number(row, "cost_per_million_tokens", 0.0, PRICE_LIMIT);
+        let (Some(demand_region), Some(supply_region)) = (demand_region, supply_region) else {
             continue;
         };
         if demand_region == supply_region {
             continue;
         }
-        if let Some(existing) = out
-            .iter_mut()
-            .find(|x| x.demand_region == demand_region && x.supply_region == supply_region)
-        {
-            warnings.push(Diagnostic::new(
-                table.location(row, "supply_region"),
-                format!("route {supply_region} → {demand_region} is listed twice; the lower cost applies"),
-            ));
-            existing.cost_per_million_tokens = existing.cost_per_million_tokens.min(cost);
+        let key = (demand_region.clone(), supply_region.clone());
+        if let Some(first) = pairs.get(&key) {
+            r.diags.push(
+                table.location(row, "demand_region"),
+                format!(
+                    "route (demand_region '{demand_region}', supply_region '{supply_region}') is listed twice (first at line {first}); expected each pair once"
+                ),
+            );
             continue;
         }
+        pairs.insert(key, row.line);
+        let Some(cost) = cost else {
+            continue;
+        };
         out.push(Route {
             demand_region,
             supply_region,
@@ -307,9 +332,9 @@ pub fn read_outages(path: &Path) -> Result<Vec<Outage>> {
             .required(row, "provider", "a provider name")
             .map(|c| c.text.to_string());
         let region = table.cell(row, "region").map(|c| c.text.to_string());
-        let start = r.required(row, "start", crate::units::TIME_FORMS);
+        let start = r.required(row, "start", TIME_FORMS);
         let start = r.parse(start, parse_time);
-        let end = r.required(row, "end", crate::units::TIME_FORMS);
+        let end = r.required(row, "end", TIME_FORMS);
         let end = r.parse(end, parse_time);
         let factor = match table.cell(row, "capacity_factor") {
             None => Some(0.0),

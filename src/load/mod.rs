@@ -16,28 +16,21 @@ use crate::scenario::{Demand, Outage, Period, Policy, Route, Scenario, Tranche};
 use crate::units::format_time;
 use toml_file::{PolicySettings, Settings};
 
-pub use csv_table::list;
-
-/// `'a', 'b'` for owned names.
-pub fn list_owned(names: &[String]) -> String {
-    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-    list(&refs)
-}
-
 /// A loaded scenario and the warnings found on the way (suspicious but legal input).
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub scenario: Scenario,
+    /// Empty since v2 made duplicate tranche names and routes errors; kept so a later loading
+    /// warning reaches `validate` and `run` without changing them.
     pub warnings: Vec<Diagnostic>,
 }
 
 /// Loads the scenario in `folder`, following `extends`.
 pub fn load(folder: &Path) -> Result<Loaded> {
-    let mut warnings = Vec::new();
-    let layer = load_layer(folder, &mut Vec::new(), &mut warnings, None)?;
+    let layer = load_layer(folder, &mut Vec::new(), None)?;
     Ok(Loaded {
         scenario: layer.scenario,
-        warnings,
+        warnings: Vec::new(),
     })
 }
 
@@ -52,7 +45,6 @@ struct Layer {
 fn load_layer(
     folder: &Path,
     stack: &mut Vec<PathBuf>,
-    warnings: &mut Vec<Diagnostic>,
     referenced_at: Option<&Location>,
 ) -> Result<Layer> {
     if !folder.is_dir() {
@@ -106,7 +98,7 @@ fn load_layer(
         Some((rel, loc)) => keep(
             &mut errors,
             folder,
-            load_layer(&folder.join(rel), stack, warnings, Some(loc)),
+            load_layer(&folder.join(rel), stack, Some(loc)),
         ),
         None => None,
     };
@@ -116,9 +108,9 @@ fn load_layer(
     let demand: Option<Option<Vec<Demand>>> =
         file("demand.csv").map(|p| keep(&mut errors, folder, files::read_demand(&p)));
     let tranches: Option<Option<Vec<Tranche>>> =
-        file("capacity.csv").map(|p| keep(&mut errors, folder, files::read_capacity(&p, warnings)));
+        file("capacity.csv").map(|p| keep(&mut errors, folder, files::read_capacity(&p)));
     let routes: Option<Option<Vec<Route>>> =
-        file("routes.csv").map(|p| keep(&mut errors, folder, files::read_routes(&p, warnings)));
+        file("routes.csv").map(|p| keep(&mut errors, folder, files::read_routes(&p)));
     let outages: Option<Option<Vec<Outage>>> =
         file("outages.csv").map(|p| keep(&mut errors, folder, files::read_outages(&p)));
     let extends_failed = settings.extends.is_some() && parent.is_none();

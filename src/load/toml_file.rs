@@ -7,13 +7,12 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use crate::error::{Diagnostics, Error, Location, Result};
+use crate::error::{list, Diagnostics, Error, Location, Result};
 use crate::scenario::Outage;
-use crate::units::{check_fraction, parse_time, TIME_FORMS};
-use crate::whatif::{Delay, NamedProvider, OutageChange, PriceChange, WhatIf};
-
-/// Longest `[[whatif.delay]]`, days: far beyond any plan, well inside chrono's range.
-const MAX_DELAY_DAYS: f64 = 1_000_000.0;
+use crate::units::{
+    check_fraction, parse_time, Limit, FACTOR_LIMIT, MAX_DELAY_DAYS, PRICE_LIMIT, TIME_FORMS,
+};
+use crate::whatif::{Delay, NamedProvider, NamedRegion, OutageChange, PriceChange, WhatIf};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,6 +50,7 @@ struct RawWhatIf {
 #[serde(deny_unknown_fields)]
 struct RawDelay {
     provider: Spanned<Value>,
+    region: Option<Spanned<Value>>,
     days: Spanned<Value>,
 }
 
@@ -58,6 +58,7 @@ struct RawDelay {
 #[serde(deny_unknown_fields)]
 struct RawPrice {
     provider: Spanned<Value>,
+    region: Option<Spanned<Value>>,
     factor: Spanned<Value>,
 }
 
@@ -161,7 +162,7 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
         s.policy = PolicySettings {
             unserved_penalty: p
                 .unserved_penalty
-                .and_then(|v| c.number(v, "policy.unserved_penalty")),
+                .and_then(|v| c.limited(v, "policy.unserved_penalty", PRICE_LIMIT)),
             max_provider_share: p
                 .max_provider_share
                 .and_then(|v| c.fraction(v, "policy.max_provider_share")),
@@ -173,7 +174,7 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
                 .and_then(|v| c.fraction(v, "policy.loss_coverage")),
             resilience_penalty: p
                 .resilience_penalty
-                .and_then(|v| c.number(v, "policy.resilience_penalty")),
+                .and_then(|v| c.limited(v, "policy.resilience_penalty", PRICE_LIMIT)),
         };
     }
     if let Some(w) = raw.whatif {
@@ -205,8 +206,8 @@ const WHATIF_KEYS: &[&str] = &[
     "price",
     "outage",
 ];
-const DELAY_KEYS: &[&str] = &["provider", "days"];
-const PRICE_KEYS: &[&str] = &["provider", "factor"];
+const DELAY_KEYS: &[&str] = &["provider", "region", "days"];
+const PRICE_KEYS: &[&str] = &["provider", "region", "factor"];
 const OUTAGE_KEYS: &[&str] = &["provider", "region", "start", "end", "capacity_factor"];
 
 /// Reports every unknown key of the file at once, like unknown CSV columns: its line, its dotted
@@ -242,7 +243,7 @@ fn unknown_keys(path: &Path, text: &str) -> Result<()> {
                 ),
                 format!(
                     "unknown key{hint}; accepted keys {place} are {}",
-                    super::csv_table::list(accepted)
+                    list(accepted)
                 ),
             );
         }
@@ -386,6 +387,19 @@ impl Checker<'_> {
         Some(x)
     }
 
+    /// A non-negative number within one of capplan's magnitude limits.
+    fn limited(&mut self, v: Spanned<Value>, key: &str, limit: Limit) -> Option<f64> {
+        let loc = self.loc(&v, key);
+        let x = self.number(v, key)?;
+        match limit.check(x) {
+            Ok(x) => Some(x),
+            Err(m) => {
+                self.diags.push(loc, m);
+                None
+            }
+        }
+    }
+
     fn fraction(&mut self, v: Spanned<Value>, key: &str) -> Option<f64> {
         let loc = self.loc(&v, key);
         let x = self.number(v, key)?;
@@ -434,6 +448,16 @@ impl Checker<'_> {
             .map(|name| NamedProvider { name, location })
     }
 
+    /// An optional `region` of a delay or price change.
+    fn region(&mut self, v: Option<Spanned<Value>>, key: &str) -> Option<Option<NamedRegion>> {
+        let Some(v) = v else {
+            return Some(None);
+        };
+        let location = self.loc(&v, key);
+        self.string(v, key)
+            .map(|name| Some(NamedRegion { name, location }))
+    }
+
     fn providers(&mut self, v: Spanned<Value>, key: &str) -> Option<Vec<NamedProvider>> {
         let location = self.loc(&v, key);
         match v.into_inner() {
@@ -475,7 +499,8 @@ impl Checker<'_> {
         let mut out = WhatIf {
             demand_scale: w.demand_scale.and_then(|v| {
                 let loc = self.loc(&v, "whatif.demand_scale");
-                self.number(v, "whatif.demand_scale").map(|x| (x, loc))
+                self.limited(v, "whatif.demand_scale", FACTOR_LIMIT)
+                    .map(|x| (x, loc))
             }),
             only_providers: w
                 .only_providers
@@ -488,18 +513,25 @@ impl Checker<'_> {
         };
         for d in w.delay.unwrap_or_default() {
             let provider = self.provider(d.provider, "whatif.delay.provider");
+            let region = self.region(d.region, "whatif.delay.region");
             let days = self.bounded(d.days, "whatif.delay.days", MAX_DELAY_DAYS);
-            if let (Some(provider), Some(days)) = (provider, days) {
-                out.delays.push(Delay { provider, days });
+            if let (Some(provider), Some(region), Some(days)) = (provider, region, days) {
+                out.delays.push(Delay {
+                    provider,
+                    region,
+                    days,
+                });
             }
         }
         for p in w.price.unwrap_or_default() {
             let provider = self.provider(p.provider, "whatif.price.provider");
+            let region = self.region(p.region, "whatif.price.region");
             let location = self.loc(&p.factor, "whatif.price.factor");
-            let factor = self.number(p.factor, "whatif.price.factor");
-            if let (Some(provider), Some(factor)) = (provider, factor) {
+            let factor = self.limited(p.factor, "whatif.price.factor", FACTOR_LIMIT);
+            if let (Some(provider), Some(region), Some(factor)) = (provider, region, factor) {
                 out.prices.push(PriceChange {
                     provider,
+                    region,
                     factor,
                     location,
                 });
@@ -650,6 +682,37 @@ end = "2026-07-08"
             .unwrap_err()
             .to_string();
         assert!(e.contains("scenario.toml:2"), "{e}");
+    }
+
+    #[test]
+    fn delay_and_price_take_an_optional_region() {
+        let s = parse(
+            "[[whatif.delay]]\nprovider = \"aws\"\nregion = \"us-east\"\ndays = 90\n\
+             [[whatif.price]]\nprovider = \"gcp\"\nfactor = 0.8\n",
+        )
+        .unwrap();
+        let region = s.whatif.delays[0].region.as_ref().unwrap();
+        assert_eq!(region.name, "us-east");
+        assert_eq!(
+            region.location,
+            Location::at("scenario.toml", 3, Some("whatif.delay.region"))
+        );
+        assert_eq!(s.whatif.prices[0].region, None);
+        let e = parse("[[whatif.price]]\nprovider = \"gcp\"\nregion = 3\nfactor = 0.8\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("scenario.toml:3: column 'whatif.price.region': expected a string"),
+            "{e}"
+        );
+        let e = parse("[[whatif.delay]]\nprovider = \"aws\"\nregions = \"us\"\ndays = 1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("column 'whatif.delay.regions': unknown key (did you mean 'region'?)")
+                && e.contains("'provider', 'region', 'days'"),
+            "{e}"
+        );
     }
 
     #[test]
