@@ -17,7 +17,8 @@ use std::time::Instant;
 use capplan::chart::{render_all, ChartOptions};
 use capplan::model::solve::SolverKind;
 use capplan::pipeline::{self, Timings};
-use capplan::report::write::{report_files, write_atomically, OutputFile};
+use capplan::output::write_atomically;
+use capplan::report::write::{report_files, OutputFile};
 use capplan::synthetic::{self, Spec, Step};
 
 /// Cases whose first run takes less than this are run three times and the fastest run is kept.
