@@ -16,8 +16,8 @@ use std::time::Instant;
 
 use capplan::chart::{render_all, ChartOptions};
 use capplan::model::solve::SolverKind;
-use capplan::pipeline::{self, Timings};
 use capplan::output::write_atomically;
+use capplan::pipeline::{self, Timings};
 use capplan::report::write::{report_files, OutputFile};
 use capplan::synthetic::{self, Spec, Step};
 

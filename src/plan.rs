@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::facts::{PeriodId, ProviderId, RegionId, TrancheId};
+use crate::load::signed::SignedCommitment;
 
 /// One tranche's reservation, in the scenario's tranche order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,20 +19,6 @@ pub struct TranchePlan {
     /// commit price · H(k) > 0 (the spec's one rule).
     pub has_reservation_decision: bool,
     /// commit_cost_per_hour · z · H(k), $.
-    pub commit_cost: f64,
-}
-
-/// A commitment of a held plan for a tranche this scenario no longer has (e.g. its provider is
-/// excluded): still paid, serving nothing.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct OrphanedCommitment {
-    pub tranche: String,
-    pub provider: String,
-    pub region: String,
-    pub start: String,
-    pub end: String,
-    pub capacity_tpm: f64,
-    pub reserved_fraction: f64,
     pub commit_cost: f64,
 }
 
@@ -114,7 +101,9 @@ pub struct Plan {
     pub regions: Vec<String>,
     /// Every tranche of the scenario, in its order (`TrancheId` indexes this list).
     pub tranches: Vec<TranchePlan>,
-    pub orphaned: Vec<OrphanedCommitment>,
+    /// Commitments of a held plan for tranches this scenario no longer has (e.g. its provider is
+    /// excluded): still paid, serving nothing.
+    pub orphaned: Vec<SignedCommitment>,
     /// Nonzero flows, sorted by (period, tranche, region).
     pub flows: Vec<PlanFlow>,
     /// Nonzero unserved demand, sorted by (period, region).

@@ -297,6 +297,22 @@ fn run_out(args: &[&str]) -> (String, String) {
     (stdout, stderr)
 }
 
+/// `capplan run SCENARIO --out OUT --no-charts [--reservations-from HELD] [EXTRA…]`, which must succeed.
+fn run_into(scenario: &Path, out: &Path, held: Option<&Path>, extra: &[&str]) -> String {
+    let mut args = vec![
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+    ];
+    if let Some(h) = held {
+        args.extend(["--reservations-from", h.to_str().unwrap()]);
+    }
+    args.extend(extra);
+    run_out(&args).0
+}
+
 fn summary(dir: &Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap()
 }
@@ -311,22 +327,8 @@ fn a_scenario_held_to_its_own_plan_has_the_same_objective() {
     ] {
         let plan = out.path().join("plan");
         let held = out.path().join("held");
-        run_out(&[
-            "run",
-            scenario,
-            "--out",
-            plan.to_str().unwrap(),
-            "--no-charts",
-        ]);
-        run_out(&[
-            "run",
-            scenario,
-            "--out",
-            held.to_str().unwrap(),
-            "--no-charts",
-            "--reservations-from",
-            plan.to_str().unwrap(),
-        ]);
+        run_into(Path::new(scenario), &plan, None, &[]);
+        run_into(Path::new(scenario), &held, Some(&plan), &[]);
         let (a, b) = (summary(&plan), summary(&held));
         let (a, b) = (
             a["objective"].as_f64().unwrap(),
@@ -372,29 +374,9 @@ fn a_surge_held_to_the_base_plan_spills_to_on_demand() {
     let base = out.path().join("base");
     let held = out.path().join("held");
     let replanned = out.path().join("replanned");
-    run_out(&[
-        "run",
-        f.sub("base").to_str().unwrap(),
-        "--out",
-        base.to_str().unwrap(),
-        "--no-charts",
-    ]);
-    run_out(&[
-        "run",
-        f.sub("surge").to_str().unwrap(),
-        "--out",
-        replanned.to_str().unwrap(),
-        "--no-charts",
-    ]);
-    run_out(&[
-        "run",
-        f.sub("surge").to_str().unwrap(),
-        "--out",
-        held.to_str().unwrap(),
-        "--no-charts",
-        "--reservations-from",
-        base.to_str().unwrap(),
-    ]);
+    run_into(&f.sub("base"), &base, None, &[]);
+    run_into(&f.sub("surge"), &replanned, None, &[]);
+    run_into(&f.sub("surge"), &held, Some(&base), &[]);
     let base_obj = summary(&base)["objective"].as_f64().unwrap();
     let held_obj = summary(&held)["objective"].as_f64().unwrap();
     let replanned_obj = summary(&replanned)["objective"].as_f64().unwrap();
@@ -429,22 +411,8 @@ fn an_excluded_providers_signed_commitment_is_still_paid() {
     let out = tempfile::tempdir().unwrap();
     let base = out.path().join("base");
     let held = out.path().join("held");
-    run_out(&[
-        "run",
-        f.sub("base").to_str().unwrap(),
-        "--out",
-        base.to_str().unwrap(),
-        "--no-charts",
-    ]);
-    let (stdout, _) = run_out(&[
-        "run",
-        f.sub("no-r").to_str().unwrap(),
-        "--out",
-        held.to_str().unwrap(),
-        "--no-charts",
-        "--reservations-from",
-        base.to_str().unwrap(),
-    ]);
+    run_into(&f.sub("base"), &base, None, &[]);
+    let stdout = run_into(&f.sub("no-r"), &held, Some(&base), &[]);
     let s = summary(&held);
     assert!(
         rel(s["commit_cost"].as_f64().unwrap(), 10_080.0) < 1e-9,
@@ -489,13 +457,7 @@ fn held_plan_errors_name_the_tranche() {
         .file("signed/scenario.toml", "extends = \"../base\"\n");
     let out = tempfile::tempdir().unwrap();
     let base = out.path().join("base");
-    run_out(&[
-        "run",
-        f.sub("base").to_str().unwrap(),
-        "--out",
-        base.to_str().unwrap(),
-        "--no-charts",
-    ]);
+    run_into(&f.sub("base"), &base, None, &[]);
     for (child, expect) in [
         (
             "renamed",
@@ -545,13 +507,7 @@ fn emergency_rules_drop_the_share_cap_and_n_minus_one() {
     let plan = out.path().join("plan");
     let held = out.path().join("held");
     let emergency = out.path().join("emergency");
-    run_out(&[
-        "run",
-        f.path().to_str().unwrap(),
-        "--out",
-        plan.to_str().unwrap(),
-        "--no-charts",
-    ]);
+    run_into(f.path(), &plan, None, &[]);
     for (dir, extra) in [(&held, None), (&emergency, Some("--emergency"))] {
         let mut args = vec![
             "run",
@@ -585,13 +541,7 @@ fn emergency_rules_drop_the_share_cap_and_n_minus_one() {
 fn held_runs_go_through_the_library_too() {
     let out = tempfile::tempdir().unwrap();
     let plan = out.path().join("plan");
-    run_out(&[
-        "run",
-        "scenarios/quickstart",
-        "--out",
-        plan.to_str().unwrap(),
-        "--no-charts",
-    ]);
+    run_into(Path::new("scenarios/quickstart"), &plan, None, &[]);
     let held = run_with(
         Path::new("scenarios/quickstart"),
         &RunOptions {

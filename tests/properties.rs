@@ -203,14 +203,16 @@ proptest! {
     }
 }
 
+/// (provider, region, capacity, usage $/M, commit $/h, start offset min, end offset min).
+type RichTranche = (usize, usize, f64, f64, f64, Option<i64>, Option<i64>);
+
 /// A richer random case for the exactness invariants: periods of very different lengths (a
 /// minute next to a month), tranche windows and outages starting and ending mid-period.
 #[derive(Debug, Clone)]
 struct Rich {
     lengths_minutes: Vec<i64>,
     demand: Vec<(usize, usize, f64)>,
-    // (provider, region, capacity, usage $/M, commit $/h, start offset min, end offset min)
-    tranches: Vec<(usize, usize, f64, f64, f64, Option<i64>, Option<i64>)>,
+    tranches: Vec<RichTranche>,
     // (provider, start offset min, length min, factor)
     outages: Vec<(usize, i64, i64, f64)>,
     share: f64,
@@ -280,10 +282,10 @@ fn rich_scenario(c: &Rich) -> Scenario {
         });
     }
     // Every period has a row, so the grid is the one generated.
-    for t in 0..c.lengths_minutes.len() {
-        if !demand.iter().any(|d| d.period == at(starts[t])) {
+    for &start in &starts[..c.lengths_minutes.len()] {
+        if !demand.iter().any(|d| d.period == at(start)) {
             demand.push(Demand {
-                period: at(starts[t]),
+                period: at(start),
                 region: "us".into(),
                 workload: "default".into(),
                 tokens_per_minute: 0.0,

@@ -22,7 +22,7 @@ const COMMITMENT_COLUMNS: Columns = Columns {
 };
 
 /// One row of an earlier run's `commitments.csv`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SignedCommitment {
     pub tranche: String,
     pub provider: String,
@@ -33,6 +33,7 @@ pub struct SignedCommitment {
     pub reserved_fraction: f64,
     pub commit_cost: f64,
     /// Where the row is, for messages.
+    #[serde(skip)]
     pub location: Location,
 }
 

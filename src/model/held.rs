@@ -9,8 +9,8 @@
 
 use crate::error::{Diagnostics, Location, Result};
 use crate::facts::Facts;
-use crate::load::signed::SignedPlan;
-use crate::plan::{HeldFrom, OrphanedCommitment};
+use crate::load::signed::{SignedCommitment, SignedPlan};
+use crate::plan::HeldFrom;
 use crate::scenario::Scenario;
 
 /// The fixed reservations of a held dispatch.
@@ -19,7 +19,7 @@ pub struct Held {
     pub from: HeldFrom,
     /// z per tranche of this scenario (1 for on-demand tranches).
     pub z: Vec<f64>,
-    pub orphaned: Vec<OrphanedCommitment>,
+    pub orphaned: Vec<SignedCommitment>,
 }
 
 /// Matches a signed plan to a scenario; every mismatch is an error naming the tranche.
@@ -91,16 +91,7 @@ pub fn resolve(s: &Scenario, facts: &Facts, signed: &SignedPlan, emergency: bool
         .iter()
         .filter(|c| !s.tranches.iter().any(|k| k.name == c.tranche))
         .filter(|c| c.commit_cost > 0.0)
-        .map(|c| OrphanedCommitment {
-            tranche: c.tranche.clone(),
-            provider: c.provider.clone(),
-            region: c.region.clone(),
-            start: c.start.clone(),
-            end: c.end.clone(),
-            capacity_tpm: c.capacity_tpm,
-            reserved_fraction: c.reserved_fraction,
-            commit_cost: c.commit_cost,
-        })
+        .cloned()
         .collect();
     diags.finish(Held {
         from: HeldFrom {
