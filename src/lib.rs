@@ -14,6 +14,7 @@ pub mod units;
 
 pub use error::{Error, Result};
 pub mod cli;
+pub mod compare;
 pub mod load;
 pub mod model;
 pub mod pipeline;

@@ -13,6 +13,26 @@ pub fn default_folder(scenario_name: &str) -> PathBuf {
     PathBuf::from("output").join(folder_name(scenario_name))
 }
 
+/// The default output folder of a comparison: `output/compare-<names>`, cut to 80 characters
+/// with a short hash of the full name when longer.
+pub fn compare_folder(labels: &[String]) -> PathBuf {
+    let names: Vec<String> = labels.iter().map(|l| folder_name(l)).collect();
+    PathBuf::from("output").join(cut(&format!("compare-{}", names.join("+"))))
+}
+
+/// A folder name of at most 80 characters: longer ones keep their start and end with the first 8
+/// hex digits of the SHA-256 of the whole name, so different long names stay different.
+pub fn cut(name: &str) -> String {
+    const MAX: usize = 80;
+    if name.len() <= MAX {
+        return name.to_string();
+    }
+    use sha2::{Digest, Sha256};
+    let hash = format!("{:x}", Sha256::digest(name.as_bytes()));
+    let keep: String = name.chars().take(MAX - 9).collect();
+    format!("{}-{}", keep.trim_end_matches(['-', '+', '.']), &hash[..8])
+}
+
 /// A name as a folder name: letters, digits, `.`, `_`, `-`; anything else becomes `-`.
 pub fn folder_name(name: &str) -> String {
     let s: String = name
@@ -99,6 +119,42 @@ pub fn chart_files(tables: &ChartTables, width: u32, height: u32) -> Result<Vec<
         .collect())
 }
 
+/// Renders every compare chart as files (nothing is written here).
+pub fn compare_chart_files(
+    comparison: &crate::compare::Comparison,
+    columns: &[crate::compare::Column],
+    width: u32,
+    height: u32,
+) -> Result<Vec<OutputFile>> {
+    let opts = crate::chart::ChartOptions { width, height };
+    Ok(
+        crate::chart::compare::render_all(comparison, columns, &opts)?
+            .into_iter()
+            .map(|c| OutputFile {
+                name: c.file_name,
+                bytes: c.bytes,
+            })
+            .collect(),
+    )
+}
+
+/// The files `capplan compare` writes besides its charts.
+pub const COMPARE_FILE_NAMES: [&str; 4] =
+    ["compare.csv", "compare.json", "compare.md", "compare.xlsx"];
+
+/// Writes a comparison's files into `dir` atomically and removes compare files an earlier
+/// comparison left there that this one did not write.
+pub fn write_compare(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
+    let written = write_atomically(dir, files)?;
+    let ours = COMPARE_FILE_NAMES.iter().map(|n| n.to_string()).chain(
+        crate::chart::compare::COMPARE_CHART_STEMS
+            .iter()
+            .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
+    );
+    remove_unwritten(dir, files, ours)?;
+    Ok(written)
+}
+
 /// Writes a run's files into `dir` atomically, then removes capplan's own files an earlier run
 /// left there that this one did not write, so a folder never mixes two runs.
 pub fn write_run(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
@@ -141,6 +197,15 @@ fn remove_stale(dir: &Path, written: &[OutputFile]) -> Result<()> {
             .iter()
             .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
     );
+    remove_unwritten(dir, written, ours)
+}
+
+/// Removes the files named in `ours` that exist in `dir` but are not among `written`.
+fn remove_unwritten(
+    dir: &Path,
+    written: &[OutputFile],
+    ours: impl Iterator<Item = String>,
+) -> Result<()> {
     for name in ours {
         let path = dir.join(&name);
         if !written.iter().any(|f| f.name == name) && path.is_file() {

@@ -8,6 +8,8 @@ use std::time::Instant;
 
 use crate::error::{Diagnostic, Result};
 use crate::facts::Facts;
+use crate::load::flags::WhatIfFlags;
+use crate::load::signed::SignedPlan;
 use crate::model::held::Held;
 use crate::model::solve::SolverKind;
 use crate::model::BuildOptions;
@@ -37,6 +39,8 @@ pub struct RunOptions {
     pub reservations_from: Option<PathBuf>,
     /// With a held plan: drop the share cap and N-1 (the rules of a stress test).
     pub emergency: bool,
+    /// What-if flags: one more what-if level after the scenario's own.
+    pub flags: WhatIfFlags,
 }
 
 impl RunOptions {
@@ -45,6 +49,7 @@ impl RunOptions {
             solver,
             reservations_from: None,
             emergency: false,
+            flags: WhatIfFlags::default(),
         }
     }
 }
@@ -103,19 +108,45 @@ pub fn run(folder: &Path, solver: SolverKind) -> Result<Outcome> {
 
 /// Loads and solves the scenario in `folder`: a plan, or a held dispatch of a signed plan.
 pub fn run_with(folder: &Path, options: &RunOptions) -> Result<Outcome> {
+    let signed = match &options.reservations_from {
+        Some(dir) => Some(crate::load::signed::read_signed_plan(dir)?),
+        None => None,
+    };
+    solve_folder(folder, options, signed.as_ref())
+}
+
+/// A held dispatch of a signed plan already in memory (as `run --reservations-from` reads it).
+pub fn run_held(folder: &Path, options: &RunOptions, signed: &SignedPlan) -> Result<Outcome> {
+    solve_folder(folder, options, Some(signed))
+}
+
+/// The signed plan of a run, exactly as `--reservations-from` would read it back from the
+/// run's `commitments.csv`.
+pub fn signed_plan_of(outcome: &Outcome) -> SignedPlan {
+    let bytes = crate::report::write::commitments_csv(&outcome.report.commitments);
+    crate::load::signed::parse_signed_plan(
+        Path::new("commitments.csv"),
+        &bytes,
+        outcome.scenario.name.clone(),
+    )
+    .expect("capplan reads back the commitments.csv it writes")
+}
+
+fn solve_folder(
+    folder: &Path,
+    options: &RunOptions,
+    signed: Option<&SignedPlan>,
+) -> Result<Outcome> {
     let mut timings = Timings::default();
     let t = Instant::now();
     let (scenario, facts, warnings) = load(folder)?;
-    let held = match &options.reservations_from {
-        Some(dir) => {
-            let signed = crate::load::signed::read_signed_plan(dir)?;
-            Some(crate::model::held::resolve(
-                &scenario,
-                &facts,
-                &signed,
-                options.emergency,
-            )?)
-        }
+    let held = match signed {
+        Some(signed) => Some(crate::model::held::resolve(
+            &scenario,
+            &facts,
+            signed,
+            options.emergency,
+        )?),
         None => None,
     };
     timings.load_seconds = t.elapsed().as_secs_f64();

@@ -204,6 +204,8 @@ pub fn period_label(start: &DateTime<Utc>, minutes: f64) -> String {
 
 /// A count in human units: `950`, `12.3K`, `15.0B`, `1.2T`, `29.3Q` (quadrillion).
 pub fn human(value: f64) -> String {
+    // An empty f64 sum is -0.0: never print "-0".
+    let value = if value == 0.0 { 0.0 } else { value };
     let a = value.abs();
     let (scaled, suffix) = if a >= 1e15 {
         (value / 1e15, "Q")

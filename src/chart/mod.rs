@@ -5,6 +5,7 @@
 //! so the same report gives byte-identical images on every machine. Plotters stays inside this module.
 
 mod canvas;
+pub mod compare;
 mod data;
 mod figure;
 mod figures;

@@ -1,6 +1,7 @@
 //! CLI stage: clap argument parsing and the subcommands, which only compose pipeline stages.
 
 mod chart;
+mod compare;
 mod run;
 mod validate;
 
@@ -39,6 +40,12 @@ pub enum Command {
         after_help = "Examples:\n  capplan run scenarios/frontier-2026\n  capplan run scenarios/aws-delay --out /tmp/aws-delay --timings\n  capplan run scenarios/quickstart --format json --no-charts\n  capplan run scenarios/aws-delay --reservations-from output/frontier-2026   the signed plan, AWS late"
     )]
     Run(RunArgs),
+    /// Compare scenarios side by side against the first (the baseline): re-planned, or held to
+    /// the baseline's signed reservations; tables (text, CSV, JSON, Markdown, xlsx) and charts.
+    #[command(
+        after_help = "Examples:\n  capplan compare scenarios/frontier-2026 scenarios/aws-delay scenarios/demand-surge\n  capplan compare scenarios/frontier-2026 --twin '--demand-scale 1.3' --twin '--delay aws=90d --price gcp=0.8'\n  capplan compare scenarios/frontier-2026 scenarios/aws-delay --hold-reservations\n  capplan compare output/frontier-2026 output/aws-delay   (output folders are read, not solved)"
+    )]
+    Compare(CompareArgs),
     /// Redraw the charts of an earlier run from its output folder, without solving again.
     #[command(
         after_help = "Examples:\n  capplan chart output/frontier-2026\n  capplan chart output/frontier-2026 --chart-size 3840x2160"
@@ -92,6 +99,39 @@ pub struct RunArgs {
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080")]
     pub chart_size: ChartSize,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// Scenario folders (solved) or output folders of earlier runs (read); the first is the baseline.
+    #[arg(required = true, value_name = "FOLDER")]
+    pub inputs: Vec<PathBuf>,
+    /// One more column: the baseline with these what-if flags, e.g. --twin '--demand-scale 1.3'
+    /// (repeatable; the value may start with `-`).
+    #[arg(long, allow_hyphen_values = true, value_name = "FLAGS")]
+    pub twin: Vec<String>,
+    /// Evaluate every later scenario and twin as a held dispatch of the baseline's plan, and
+    /// report the regret (held minus re-planned objective).
+    #[arg(long)]
+    pub hold_reservations: bool,
+    /// Output folder [default: output/compare-<names>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// LP solver among those compiled in.
+    #[arg(long)]
+    pub solver: Option<String>,
+    /// What to print on stdout: the side-by-side table, or compare.json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip the charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub chart_size: ChartSize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -169,6 +209,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Validate(args) => validate::execute(&args),
         Command::Run(args) => run::execute(&args),
         Command::Chart(args) => chart::execute(&args),
+        Command::Compare(args) => compare::execute(&args),
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails, so it writes into memory first.
             let mut script = Vec::new();
@@ -176,4 +217,11 @@ fn dispatch(cli: Cli) -> Result<()> {
             print(script)
         }
     }
+}
+
+/// Placeholder until the what-if flag parser lands: `--twin` values are refused.
+pub fn parse_twin(text: &str) -> Result<crate::load::flags::WhatIfFlags> {
+    Err(crate::error::Error::Usage(format!(
+        "--twin '{text}': what-if flags are not available in this build yet"
+    )))
 }

@@ -16,6 +16,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         solver,
         reservations_from: args.reservations_from.clone(),
         emergency: args.emergency,
+        flags: Default::default(),
     };
     let mut outcome = crate::pipeline::run_with(&args.scenario, &options)?;
     for w in &outcome.warnings {

@@ -4,6 +4,7 @@
 
 pub mod csv_table;
 pub mod files;
+pub mod flags;
 pub mod signed;
 pub mod toml_file;
 

@@ -52,7 +52,32 @@ pub struct SignedPlan {
 pub fn read_signed_plan(dir: &Path) -> Result<SignedPlan> {
     let path = dir.join("commitments.csv");
     let bytes = read(&path)?;
-    let table = parse_table(&path, &bytes, &COMMITMENT_COLUMNS)?;
+    let summary_path = dir.join("summary.json");
+    let summary_text = String::from_utf8_lossy(&read(&summary_path)?).into_owned();
+    let summary: serde_json::Value = serde_json::from_str(&summary_text).map_err(|e| {
+        Error::input(
+            Location::at(&summary_path, e.line() as u64, None),
+            format!("expected summary.json as `capplan run` writes it: {e}"),
+        )
+    })?;
+    let scenario = summary
+        .get("scenario")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| {
+            Error::input(
+                Location::file(&summary_path),
+                "expected a \"scenario\" name as `capplan run` writes it",
+            )
+        })?
+        .to_string();
+    parse_signed_plan(&path, &bytes, scenario)
+}
+
+/// A signed plan from the bytes of a `commitments.csv` (`path` names it in messages) and the
+/// scenario name of the run that wrote it.
+pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<SignedPlan> {
+    let path = path.to_path_buf();
+    let table = parse_table(&path, bytes, &COMMITMENT_COLUMNS)?;
     let mut diags = Diagnostics::default();
     let mut commitments = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
@@ -104,27 +129,9 @@ pub fn read_signed_plan(dir: &Path) -> Result<SignedPlan> {
         });
     }
     let commitments = diags.finish(commitments)?;
-    let summary_path = dir.join("summary.json");
-    let summary_text = String::from_utf8_lossy(&read(&summary_path)?).into_owned();
-    let summary: serde_json::Value = serde_json::from_str(&summary_text).map_err(|e| {
-        Error::input(
-            Location::at(&summary_path, e.line() as u64, None),
-            format!("expected summary.json as `capplan run` writes it: {e}"),
-        )
-    })?;
-    let scenario = summary
-        .get("scenario")
-        .and_then(|v| v.as_str())
-        .ok_or_else(|| {
-            Error::input(
-                Location::file(&summary_path),
-                "expected a \"scenario\" name as `capplan run` writes it",
-            )
-        })?
-        .to_string();
     Ok(SignedPlan {
         scenario,
-        commitments_sha256: format!("sha256:{:x}", Sha256::digest(&bytes)),
+        commitments_sha256: format!("sha256:{:x}", Sha256::digest(bytes)),
         path,
         commitments,
     })

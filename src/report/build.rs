@@ -2,7 +2,7 @@
 //! (token totals, costs per provider and period, allocation split back to workloads, shortfalls).
 //! Reads the plan and the facts only, never the LP.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::tables::{AllocationRow, ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo};
 use crate::facts::{Facts, PeriodId, TrancheId};
@@ -11,7 +11,7 @@ use crate::scenario::Scenario;
 use crate::units::{format_time, TOKENS_PER_MILLION};
 
 /// `summary.json`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub scenario: String,
     pub description: String,
@@ -44,13 +44,13 @@ pub struct Summary {
     /// Wall-clock seconds in the solver; the only field that changes between identical runs.
     pub solve_seconds: f64,
     /// The signed plan this run was held to (`run --reservations-from`); absent for a plan.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_plan: Option<HeldPlanSummary>,
     pub providers: Vec<ProviderSummary>,
 }
 
 /// Which plan a held dispatch was held to, and what it still pays for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HeldPlanSummary {
     /// Scenario name of the run that wrote the plan.
     pub scenario: String,
@@ -64,7 +64,7 @@ pub struct HeldPlanSummary {
     pub orphaned_tranches: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PolicySummary {
     pub unserved_penalty: f64,
     pub max_provider_share: f64,
@@ -75,7 +75,7 @@ pub struct PolicySummary {
     pub text: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProviderSummary {
     pub provider: String,
     /// Largest reserved capacity there in any period (A(k,t) × capacity × reserved fraction,

@@ -26,7 +26,7 @@ fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8
 }
 
 /// Rounds every float of a JSON value to 12 significant digits so noise never reaches golden files.
-fn round_json(v: &mut serde_json::Value) {
+pub fn round_json(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Number(n) if n.is_f64() => {
             let x: f64 = fixed(n.as_f64().unwrap_or(0.0)).parse().unwrap_or(0.0);

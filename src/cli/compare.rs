@@ -1,0 +1,99 @@
+//! CLI stage, `capplan compare`: arguments → compare stage (solve or read every column, with a
+//! progress bar) → exporters and charts → output stage → the side-by-side table on stdout.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use super::{CompareArgs, Format};
+use crate::compare::{Input, Request};
+use crate::error::Result;
+use crate::model::solve::SolverKind;
+use crate::report::write::OutputFile;
+
+pub fn execute(args: &CompareArgs) -> Result<()> {
+    let solver = match &args.solver {
+        Some(name) => SolverKind::parse(name)?,
+        None => SolverKind::default_kind(),
+    };
+    let mut inputs: Vec<Input> = args.inputs.iter().map(|p| Input::from_folder(p)).collect();
+    for twin in &args.twin {
+        inputs.push(Input::Twin(super::parse_twin(twin)?));
+    }
+    let request = Request {
+        inputs,
+        hold_reservations: args.hold_reservations,
+        solver,
+    };
+    let progress = progress_bar(request.inputs.len(), args.quiet);
+    let columns = crate::compare::gather(&request, &|label| {
+        progress.set_message(label.to_string());
+        progress.inc(1);
+    });
+    progress.finish_and_clear();
+    let columns = columns?;
+    let comparison = crate::compare::compare(&columns, args.hold_reservations);
+
+    let folders: Vec<&std::path::Path> = args.inputs.iter().map(|p| p.as_path()).collect();
+    let out_dir = crate::output::resolve(
+        args.out.as_deref(),
+        crate::output::compare_folder(&comparison.scenarios),
+        &folders,
+    )?;
+    let mut files = vec![
+        OutputFile {
+            name: "compare.csv".into(),
+            bytes: crate::compare::write::compare_csv(&comparison),
+        },
+        OutputFile {
+            name: "compare.json".into(),
+            bytes: crate::compare::write::compare_json(&comparison).into_bytes(),
+        },
+        OutputFile {
+            name: "compare.md".into(),
+            bytes: crate::compare::write::compare_md(&comparison).into_bytes(),
+        },
+        OutputFile {
+            name: "compare.xlsx".into(),
+            bytes: crate::compare::write::compare_xlsx(&comparison)?,
+        },
+    ];
+    if !args.no_charts {
+        files.extend(crate::output::compare_chart_files(
+            &comparison,
+            &columns,
+            args.chart_size.width,
+            args.chart_size.height,
+        )?);
+    }
+    crate::output::write_compare(&out_dir, &files)?;
+    match args.format {
+        Format::Text => super::print(format!(
+            "{}\nwrote {} files to {}\n",
+            crate::compare::write::render_text(&comparison),
+            files.len(),
+            out_dir.display()
+        )),
+        Format::Json => super::print(crate::compare::write::compare_json(&comparison)),
+    }
+}
+
+/// A bar on stderr for the columns being solved; hidden when stderr is not a terminal or with
+/// `--quiet`.
+fn progress_bar(len: usize, quiet: bool) -> indicatif::ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return indicatif::ProgressBar::hidden();
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(len as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+        )
+        .expect("a valid template")
+        .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
