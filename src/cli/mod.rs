@@ -93,6 +93,9 @@ pub struct RunArgs {
     /// this scenario: the reserved fractions of commitments.csv, matched by tranche name.
     #[arg(long, value_name = "OUTPUT_DIR")]
     pub reservations_from: Option<std::path::PathBuf>,
+    /// Also write plan.xlsx (sheets summary, providers, commitments).
+    #[arg(long)]
+    pub xlsx: bool,
     /// With --reservations-from: the rules of a stress test (no share cap, no N-1).
     #[arg(long, requires = "reservations_from")]
     pub emergency: bool,

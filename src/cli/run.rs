@@ -30,6 +30,12 @@ pub fn execute(args: &RunArgs) -> Result<()> {
 
     let t = Instant::now();
     let mut files = crate::report::write::report_files(&outcome.report);
+    if args.xlsx {
+        files.push(crate::report::write::OutputFile {
+            name: "plan.xlsx".into(),
+            bytes: crate::report::xlsx::plan_xlsx(&outcome.report)?,
+        });
+    }
     if !args.no_charts {
         files.extend(crate::output::chart_files(
             &outcome.report.charts,

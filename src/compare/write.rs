@@ -2,10 +2,11 @@
 //! a GitHub-flavoured Markdown table, an xlsx workbook and the aligned text table on stdout.
 //! Every one is a pure function of the comparison, so the files are deterministic.
 
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use rust_xlsxwriter::{Format, Workbook};
 
 use super::{unit_of, Comparison, MetricRow, Unit, METRICS, PROVIDER_METRICS};
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::report::xlsx::{fixed_properties, xlsx_error};
 use crate::units::{fixed, human, human_dollars};
 
 /// `compare.csv`: `scenario,metric,provider,value,delta_vs_baseline`, one row per value.
@@ -242,23 +243,25 @@ fn unit_suffix(unit: Unit) -> &'static str {
 /// one row per metric) and `providers` (one row per provider metric); its creation time is fixed
 /// so the same comparison gives the same bytes.
 pub fn compare_xlsx(c: &Comparison) -> Result<Vec<u8>> {
-    let xlsx = |e: rust_xlsxwriter::XlsxError| Error::Chart(format!("writing compare.xlsx: {e}"));
+    let xlsx = xlsx_error("compare.xlsx");
     let mut wb = Workbook::new();
-    fixed_properties(&mut wb).map_err(xlsx)?;
+    fixed_properties(&mut wb).map_err(&xlsx)?;
     let bold = Format::new().set_bold();
-    let sheet = wb.add_worksheet().set_name("summary").map_err(xlsx)?;
+    let sheet = wb.add_worksheet().set_name("summary").map_err(&xlsx)?;
     sheet
         .write_with_format(0, 0, "metric", &bold)
-        .map_err(xlsx)?;
-    sheet.write_with_format(0, 1, "unit", &bold).map_err(xlsx)?;
+        .map_err(&xlsx)?;
+    sheet
+        .write_with_format(0, 1, "unit", &bold)
+        .map_err(&xlsx)?;
     for (i, s) in c.scenarios.iter().enumerate() {
         let col = 2 + 2 * i as u16;
         sheet
             .write_with_format(0, col, s.as_str(), &bold)
-            .map_err(xlsx)?;
+            .map_err(&xlsx)?;
         sheet
             .write_with_format(0, col + 1, format!("{s} Δ vs baseline"), &bold)
-            .map_err(xlsx)?;
+            .map_err(&xlsx)?;
     }
     let mut row = 1u32;
     for (m, unit) in METRICS {
@@ -269,45 +272,45 @@ pub fn compare_xlsx(c: &Comparison) -> Result<Vec<u8>> {
         {
             continue;
         }
-        sheet.write(row, 0, *m).map_err(xlsx)?;
-        sheet.write(row, 1, unit_suffix(*unit)).map_err(xlsx)?;
+        sheet.write(row, 0, *m).map_err(&xlsx)?;
+        sheet.write(row, 1, unit_suffix(*unit)).map_err(&xlsx)?;
         for (i, s) in c.scenarios.iter().enumerate() {
             if let Some(r) = c.get(s, m, "") {
-                write_pair(sheet, row, 2 + 2 * i as u16, r).map_err(xlsx)?;
+                write_pair(sheet, row, 2 + 2 * i as u16, r).map_err(&xlsx)?;
             }
         }
         row += 1;
     }
-    let sheet = wb.add_worksheet().set_name("providers").map_err(xlsx)?;
+    let sheet = wb.add_worksheet().set_name("providers").map_err(&xlsx)?;
     for (i, h) in ["provider", "metric", "unit"].iter().enumerate() {
         sheet
             .write_with_format(0, i as u16, *h, &bold)
-            .map_err(xlsx)?;
+            .map_err(&xlsx)?;
     }
     for (i, s) in c.scenarios.iter().enumerate() {
         let col = 3 + 2 * i as u16;
         sheet
             .write_with_format(0, col, s.as_str(), &bold)
-            .map_err(xlsx)?;
+            .map_err(&xlsx)?;
         sheet
             .write_with_format(0, col + 1, format!("{s} Δ vs baseline"), &bold)
-            .map_err(xlsx)?;
+            .map_err(&xlsx)?;
     }
     let mut row = 1u32;
     for p in &c.providers {
         for (m, unit) in PROVIDER_METRICS {
-            sheet.write(row, 0, p.as_str()).map_err(xlsx)?;
-            sheet.write(row, 1, *m).map_err(xlsx)?;
-            sheet.write(row, 2, unit_suffix(*unit)).map_err(xlsx)?;
+            sheet.write(row, 0, p.as_str()).map_err(&xlsx)?;
+            sheet.write(row, 1, *m).map_err(&xlsx)?;
+            sheet.write(row, 2, unit_suffix(*unit)).map_err(&xlsx)?;
             for (i, s) in c.scenarios.iter().enumerate() {
                 if let Some(r) = c.get(s, m, p) {
-                    write_pair(sheet, row, 3 + 2 * i as u16, r).map_err(xlsx)?;
+                    write_pair(sheet, row, 3 + 2 * i as u16, r).map_err(&xlsx)?;
                 }
             }
             row += 1;
         }
     }
-    wb.save_to_buffer().map_err(xlsx)
+    wb.save_to_buffer().map_err(&xlsx)
 }
 
 fn write_pair(
@@ -318,15 +321,5 @@ fn write_pair(
 ) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
     sheet.write_number(row, col, r.value)?;
     sheet.write_number(row, col + 1, r.delta_vs_baseline)?;
-    Ok(())
-}
-
-/// Document properties with a fixed creation time (the workbook is otherwise stamped with now).
-pub fn fixed_properties(wb: &mut Workbook) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
-    let created = ExcelDateTime::from_ymd(2026, 1, 1)?;
-    let props = rust_xlsxwriter::DocProperties::new()
-        .set_creation_datetime(&created)
-        .set_author("capplan");
-    wb.set_properties(&props);
     Ok(())
 }

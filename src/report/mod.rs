@@ -4,3 +4,4 @@ pub mod build;
 pub mod tables;
 pub mod text;
 pub mod write;
+pub mod xlsx;

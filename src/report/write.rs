@@ -237,11 +237,12 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
     ]
 }
 
-/// The data files a run writes.
-pub const REPORT_FILE_NAMES: [&str; 7] = [
+/// The data files a run writes (plan.xlsx only with `--xlsx`).
+pub const REPORT_FILE_NAMES: [&str; 8] = [
     "allocation.csv",
     "chart_info.json",
     "commitments.csv",
+    "plan.xlsx",
     "provider_periods.csv",
     "region_periods.csv",
     "shortfalls.csv",
