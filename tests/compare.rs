@@ -354,7 +354,7 @@ fn run_writes_a_plan_workbook() {
     let sheet = wb.worksheet_range("summary").unwrap();
     let objective = sheet
         .rows()
-        .find(|r| r[0].to_string() == "objective")
+        .find(|r| r[0] == "objective")
         .map(|r| match &r[1] {
             Data::Float(x) => *x,
             other => panic!("{other:?}"),

@@ -545,9 +545,8 @@ fn held_runs_go_through_the_library_too() {
     let held = run_with(
         Path::new("scenarios/quickstart"),
         &RunOptions {
-            solver: SolverKind::default_kind(),
             reservations_from: Some(plan.clone()),
-            emergency: false,
+            ..RunOptions::plan(SolverKind::default_kind())
         },
     )
     .unwrap();
