@@ -1,9 +1,6 @@
 //! CLI stage, `capplan compare`: arguments → compare stage (solve or read every column, with a
 //! progress bar) → exporters and charts → output stage → the side-by-side table on stdout.
 
-use std::io::IsTerminal;
-use std::time::Duration;
-
 use super::{CompareArgs, Format};
 use crate::compare::{Input, Request};
 use crate::error::Result;
@@ -24,7 +21,11 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
         hold_reservations: args.hold_reservations,
         solver,
     };
-    let progress = progress_bar(request.inputs.len(), args.quiet);
+    let progress = super::progress::start(
+        Some(request.inputs.len() as u64),
+        args.quiet,
+        "solving",
+    );
     let columns = crate::compare::gather(&request, &|label| {
         progress.set_message(label.to_string());
         progress.inc(1);
@@ -75,25 +76,4 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
         )),
         Format::Json => super::print(crate::compare::write::compare_json(&comparison)),
     }
-}
-
-/// A bar on stderr for the columns being solved; hidden when stderr is not a terminal or with
-/// `--quiet`.
-fn progress_bar(len: usize, quiet: bool) -> indicatif::ProgressBar {
-    if quiet || !std::io::stderr().is_terminal() {
-        return indicatif::ProgressBar::hidden();
-    }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(len as u64),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} [{bar:30}] {pos}/{len} {msg} ({elapsed})",
-        )
-        .expect("a valid template")
-        .progress_chars("=> "),
-    );
-    bar.enable_steady_tick(Duration::from_millis(200));
-    bar
 }

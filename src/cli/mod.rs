@@ -2,6 +2,7 @@
 
 mod chart;
 mod compare;
+mod progress;
 mod run;
 mod validate;
 
@@ -96,6 +97,9 @@ pub struct RunArgs {
     /// Also write plan.xlsx (sheets summary, providers, commitments).
     #[arg(long)]
     pub xlsx: bool,
+    /// No progress spinner on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// With --reservations-from: the rules of a stress test (no share cap, no N-1).
     #[arg(long, requires = "reservations_from")]
     pub emergency: bool,

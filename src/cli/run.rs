@@ -18,7 +18,10 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         emergency: args.emergency,
         flags: Default::default(),
     };
-    let mut outcome = crate::pipeline::run_with(&args.scenario, &options)?;
+    let spinner = super::progress::start(None, args.quiet, "solving");
+    let outcome = crate::pipeline::run_with(&args.scenario, &options);
+    spinner.finish_and_clear();
+    let mut outcome = outcome?;
     for w in &outcome.warnings {
         eprintln!("warning: {w}");
     }
