@@ -5,12 +5,24 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::load::flags::{cut_with_hash, WhatIfFlags};
 use crate::report::tables::ChartTables;
 use crate::report::write::{OutputFile, REPORT_FILE_NAMES};
 
 /// The default output folder of a scenario: `output/<scenario name as a folder name>`.
 pub fn default_folder(scenario_name: &str) -> PathBuf {
     PathBuf::from("output").join(folder_name(scenario_name))
+}
+
+/// The default output folder of a scenario run with what-if flags:
+/// `output/<scenario name><flags' folder suffix>` (`output/frontier-2026+demand-scale-1.3`), at most
+/// 80 characters, cut with a hash of the flags' label when longer.
+pub fn default_folder_with(scenario_name: &str, flags: &WhatIfFlags) -> PathBuf {
+    if flags.is_empty() {
+        return default_folder(scenario_name);
+    }
+    let name = format!("{}{}", folder_name(scenario_name), flags.folder_suffix());
+    PathBuf::from("output").join(cut_with_hash(&name, &flags.label()))
 }
 
 /// A name as a folder name: letters, digits, `.`, `_`, `-`; anything else becomes `-`.

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use crate::error::{Diagnostic, Result};
 use crate::facts::Facts;
+use crate::load::flags::WhatIfFlags;
 use crate::model::held::Held;
 use crate::model::solve::SolverKind;
 use crate::model::BuildOptions;
@@ -37,6 +38,8 @@ pub struct RunOptions {
     pub reservations_from: Option<PathBuf>,
     /// With a held plan: drop the share cap and N-1 (the rules of a stress test).
     pub emergency: bool,
+    /// What-ifs from the command line, one more level after the scenario's own.
+    pub flags: WhatIfFlags,
 }
 
 impl RunOptions {
@@ -45,6 +48,7 @@ impl RunOptions {
             solver,
             reservations_from: None,
             emergency: false,
+            flags: WhatIfFlags::default(),
         }
     }
 }
@@ -87,9 +91,10 @@ pub fn solve_scenario(
     Ok((plan, report))
 }
 
-/// Loads a scenario folder with its warnings (loader warnings, then the facts' warnings).
-pub fn load(folder: &Path) -> Result<(Scenario, Facts, Vec<Diagnostic>)> {
-    let loaded = crate::load::load(folder)?;
+/// Loads a scenario folder, with the command line's what-if flags as one more level, and its
+/// warnings (loader warnings, then the facts' warnings).
+pub fn load(folder: &Path, flags: &WhatIfFlags) -> Result<(Scenario, Facts, Vec<Diagnostic>)> {
+    let loaded = crate::load::load_with(folder, flags)?;
     let facts = Facts::of(&loaded.scenario);
     let mut warnings = loaded.warnings;
     warnings.extend(crate::validate::warnings(&loaded.scenario, &facts));
@@ -105,7 +110,7 @@ pub fn run(folder: &Path, solver: SolverKind) -> Result<Outcome> {
 pub fn run_with(folder: &Path, options: &RunOptions) -> Result<Outcome> {
     let mut timings = Timings::default();
     let t = Instant::now();
-    let (scenario, facts, warnings) = load(folder)?;
+    let (scenario, facts, warnings) = load(folder, &options.flags)?;
     let held = match &options.reservations_from {
         Some(dir) => {
             let signed = crate::load::signed::read_signed_plan(dir)?;
@@ -119,13 +124,15 @@ pub fn run_with(folder: &Path, options: &RunOptions) -> Result<Outcome> {
         None => None,
     };
     timings.load_seconds = t.elapsed().as_secs_f64();
-    let (plan, report) = solve_scenario(
+    let (plan, mut report) = solve_scenario(
         &scenario,
         &facts,
         options.solver,
         held.as_ref(),
         &mut timings,
     )?;
+    // The applied what-ifs are data of the run, not of the scenario.
+    report.summary.whatif_flags = options.flags.values();
     Ok(Outcome {
         scenario,
         facts,

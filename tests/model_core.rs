@@ -131,7 +131,7 @@ fn a_45_day_delay_on_a_monthly_grid() {
 
 /// The scenario of a folder with its facts.
 fn loaded(folder: &Path) -> (capplan::scenario::Scenario, Facts) {
-    let (s, facts, _) = capplan::pipeline::load(folder).unwrap();
+    let (s, facts, _) = capplan::pipeline::load(folder, &Default::default()).unwrap();
     (s, facts)
 }
 
@@ -548,6 +548,7 @@ fn held_runs_go_through_the_library_too() {
             solver: SolverKind::default_kind(),
             reservations_from: Some(plan.clone()),
             emergency: false,
+            flags: Default::default(),
         },
     )
     .unwrap();

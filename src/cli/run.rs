@@ -16,6 +16,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         solver,
         reservations_from: args.reservations_from.clone(),
         emergency: args.emergency,
+        flags: args.whatif.flags(),
     };
     let mut outcome = crate::pipeline::run_with(&args.scenario, &options)?;
     for w in &outcome.warnings {
@@ -23,7 +24,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     }
     let out_dir = crate::output::resolve(
         args.out.as_deref(),
-        crate::output::default_folder(&outcome.scenario.name),
+        crate::output::default_folder_with(&outcome.scenario.name, &options.flags),
         &[&args.scenario],
     )?;
 
