@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::load::flags::{cut_with_hash, WhatIfFlags};
 use crate::report::tables::ChartTables;
 use crate::report::write::{OutputFile, REPORT_FILE_NAMES};
 
@@ -17,20 +18,19 @@ pub fn default_folder(scenario_name: &str) -> PathBuf {
 /// with a short hash of the full name when longer.
 pub fn compare_folder(labels: &[String]) -> PathBuf {
     let names: Vec<String> = labels.iter().map(|l| folder_name(l)).collect();
-    PathBuf::from("output").join(cut(&format!("compare-{}", names.join("+"))))
+    let name = format!("compare-{}", names.join("+"));
+    PathBuf::from("output").join(cut_with_hash(&name, &name))
 }
 
-/// A folder name of at most 80 characters: longer ones keep their start and end with the first 8
-/// hex digits of the SHA-256 of the whole name, so different long names stay different.
-pub fn cut(name: &str) -> String {
-    const MAX: usize = 80;
-    if name.len() <= MAX {
-        return name.to_string();
+/// The default output folder of a scenario run with what-if flags:
+/// `output/<scenario name><flags' folder suffix>` (`output/frontier-2026+demand-scale-1.3`), at most
+/// 80 characters, cut with a hash of the flags' label when longer.
+pub fn default_folder_with(scenario_name: &str, flags: &WhatIfFlags) -> PathBuf {
+    if flags.is_empty() {
+        return default_folder(scenario_name);
     }
-    use sha2::{Digest, Sha256};
-    let hash = format!("{:x}", Sha256::digest(name.as_bytes()));
-    let keep: String = name.chars().take(MAX - 9).collect();
-    format!("{}-{}", keep.trim_end_matches(['-', '+', '.']), &hash[..8])
+    let name = format!("{}{}", folder_name(scenario_name), flags.folder_suffix());
+    PathBuf::from("output").join(cut_with_hash(&name, &flags.label()))
 }
 
 /// A name as a folder name: letters, digits, `.`, `_`, `-`; anything else becomes `-`.

@@ -39,7 +39,7 @@ pub struct RunOptions {
     pub reservations_from: Option<PathBuf>,
     /// With a held plan: drop the share cap and N-1 (the rules of a stress test).
     pub emergency: bool,
-    /// What-if flags: one more what-if level after the scenario's own.
+    /// What-ifs from the command line, one more level after the scenario's own.
     pub flags: WhatIfFlags,
 }
 
@@ -92,9 +92,10 @@ pub fn solve_scenario(
     Ok((plan, report))
 }
 
-/// Loads a scenario folder with its warnings (loader warnings, then the facts' warnings).
-pub fn load(folder: &Path) -> Result<(Scenario, Facts, Vec<Diagnostic>)> {
-    let loaded = crate::load::load(folder)?;
+/// Loads a scenario folder, with the command line's what-if flags as one more level, and its
+/// warnings (loader warnings, then the facts' warnings).
+pub fn load(folder: &Path, flags: &WhatIfFlags) -> Result<(Scenario, Facts, Vec<Diagnostic>)> {
+    let loaded = crate::load::load_with(folder, flags)?;
     let facts = Facts::of(&loaded.scenario);
     let mut warnings = loaded.warnings;
     warnings.extend(crate::validate::warnings(&loaded.scenario, &facts));
@@ -139,7 +140,7 @@ fn solve_folder(
 ) -> Result<Outcome> {
     let mut timings = Timings::default();
     let t = Instant::now();
-    let (scenario, facts, warnings) = load(folder)?;
+    let (scenario, facts, warnings) = load(folder, &options.flags)?;
     let held = match signed {
         Some(signed) => Some(crate::model::held::resolve(
             &scenario,
@@ -150,13 +151,15 @@ fn solve_folder(
         None => None,
     };
     timings.load_seconds = t.elapsed().as_secs_f64();
-    let (plan, report) = solve_scenario(
+    let (plan, mut report) = solve_scenario(
         &scenario,
         &facts,
         options.solver,
         held.as_ref(),
         &mut timings,
     )?;
+    // The applied what-ifs are data of the run, not of the scenario.
+    report.summary.whatif_flags = options.flags.values();
     Ok(Outcome {
         scenario,
         facts,

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::error::{Diagnostic, Location};
 use crate::facts::Facts;
+use crate::load::flags::{label_of, FlagValue};
 use crate::scenario::Scenario;
 use crate::units::human;
 
@@ -98,6 +99,9 @@ pub struct Summary {
     pub demand_tpm_min: f64,
     pub demand_tpm_max: f64,
     pub policy: String,
+    /// The what-ifs given on the command line, in canonical order; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub whatif_flags: Vec<FlagValue>,
     pub warnings: Vec<String>,
 }
 
@@ -121,6 +125,7 @@ pub fn summary(s: &Scenario, facts: &Facts, warnings: &[Diagnostic]) -> Summary 
         demand_tpm_min: totals.iter().copied().fold(f64::INFINITY, f64::min),
         demand_tpm_max: totals.iter().copied().fold(0.0, f64::max),
         policy: s.policy_line(),
+        whatif_flags: Vec::new(),
         warnings: warnings.iter().map(|w| w.to_string()).collect(),
     }
 }
@@ -163,6 +168,9 @@ pub fn render_summary(x: &Summary) -> String {
         human(x.demand_tpm_max),
         x.policy,
     );
+    if !x.whatif_flags.is_empty() {
+        out.push_str(&format!("what-ifs   {}\n", label_of(&x.whatif_flags)));
+    }
     if x.warnings.is_empty() {
         out.push_str("ok: no problems found\n");
     } else {

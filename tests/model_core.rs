@@ -131,7 +131,7 @@ fn a_45_day_delay_on_a_monthly_grid() {
 
 /// The scenario of a folder with its facts.
 fn loaded(folder: &Path) -> (capplan::scenario::Scenario, Facts) {
-    let (s, facts, _) = capplan::pipeline::load(folder).unwrap();
+    let (s, facts, _) = capplan::pipeline::load(folder, &Default::default()).unwrap();
     (s, facts)
 }
 

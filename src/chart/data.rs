@@ -29,7 +29,8 @@ impl Period {
 #[derive(Debug, Clone)]
 pub(crate) struct Series {
     pub periods: Vec<Period>,
-    /// Stack order (bottom first): largest provider first, so the big blocks sit on the axis.
+    /// Stack order (bottom first): fixed by name (`palette::provider_order`), the same in every
+    /// chart of every scenario.
     pub providers: Vec<String>,
     /// Demand regions, by name.
     pub regions: Vec<String>,
@@ -100,9 +101,9 @@ impl Series {
         };
         let n = periods.len();
 
-        // Providers ordered by how much they carry, so the stack is stable from run to run of
-        // the same scenario and the largest sits at the bottom. Names are interned once per row
-        // (hundreds of thousands of allocation rows on long horizons).
+        // Providers in a fixed order keyed by name (palette::provider_order), so a provider sits
+        // at the same place in every stack of every scenario, whatever it carries. Names are
+        // interned once per row (hundreds of thousands of allocation rows on long horizons).
         let mut provider_names = Names::default();
         let pp_provider: Vec<usize> = tables
             .provider_periods
@@ -114,16 +115,8 @@ impl Series {
             .iter()
             .map(|r| provider_names.id(&r.provider))
             .collect();
-        let mut weight = vec![0.0; provider_names.list.len()];
-        for (row, id) in tables.provider_periods.iter().zip(&pp_provider) {
-            weight[*id] += (row.reserved_tpm + row.served_tpm) * row.minutes;
-        }
         let mut order: Vec<usize> = (0..provider_names.list.len()).collect();
-        order.sort_by(|a, b| {
-            weight[*b]
-                .total_cmp(&weight[*a])
-                .then_with(|| provider_names.list[*a].cmp(provider_names.list[*b]))
-        });
+        order.sort_by_cached_key(|i| super::palette::provider_order(provider_names.list[*i]));
         let providers: Vec<String> = order
             .iter()
             .map(|i| provider_names.list[*i].to_string())
@@ -388,6 +381,58 @@ mod tests {
         assert_eq!(weeks.last().unwrap().end_s, periods.last().unwrap().end_s());
         assert_eq!(choose_grain(&periods[..300], 400, 120), Grain::Period);
         assert_eq!(choose_grain(&periods[..24 * 100], 400, 120), Grain::Day);
+    }
+
+    fn tables(providers: &[(&str, f64)]) -> ChartTables {
+        let period = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        ChartTables {
+            provider_periods: providers
+                .iter()
+                .map(|(p, tpm)| crate::report::tables::ProviderPeriodRow {
+                    period,
+                    minutes: 60.0,
+                    provider: p.to_string(),
+                    available_tpm: *tpm,
+                    reserved_tpm: *tpm,
+                    served_tpm: *tpm,
+                    commit_cost: 0.0,
+                    usage_cost: 0.0,
+                    route_cost: 0.0,
+                })
+                .collect(),
+            ..ChartTables::default()
+        }
+    }
+
+    #[test]
+    fn two_scenarios_stack_providers_in_the_same_relative_order() {
+        let a = Series::from_tables(&tables(&[
+            ("oracle", 9e9),
+            ("acme", 5e9),
+            ("aws", 1.0),
+            ("gcp", 3e9),
+        ]))
+        .unwrap();
+        let b = Series::from_tables(&tables(&[
+            ("gcp", 1.0),
+            ("zed", 8e9),
+            ("aws", 7e9),
+            ("azure", 2e9),
+            ("acme", 1e3),
+        ]))
+        .unwrap();
+        assert_eq!(a.providers, ["aws", "gcp", "oracle", "acme"]);
+        assert_eq!(b.providers, ["aws", "azure", "gcp", "acme", "zed"]);
+        let common = |s: &Series, other: &Series| -> Vec<String> {
+            s.providers
+                .iter()
+                .filter(|p| other.providers.contains(p))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(common(&a, &b), common(&b, &a));
+        // The values follow their provider to its place.
+        assert_eq!(a.served_tpm[2][0], 9e9);
     }
 
     #[test]

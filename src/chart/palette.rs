@@ -76,14 +76,31 @@ const FALLBACK: &[u32] = &[
     0x762A83, 0x1B7837, 0x4B6A88,
 ];
 
-/// The colour of a provider, the same in every chart and every run.
-pub(crate) fn provider_colour(provider: &str) -> Rgba {
+/// The well-known name a provider's spelling means (`google` → `gcp`), lower case.
+fn provider_key(provider: &str) -> String {
     let key = provider.trim().to_ascii_lowercase();
-    let key = ALIASES
+    ALIASES
         .iter()
         .find(|(alias, _)| *alias == key)
         .map(|(_, k)| k.to_string())
-        .unwrap_or(key);
+        .unwrap_or(key)
+}
+
+/// Where a provider sits in every stack, keyed by its name alone so the order is the same in
+/// every chart of every scenario: well-known providers in the order of `KNOWN`, then the others
+/// alphabetically. Sort by this key (bottom of the stack first).
+pub(crate) fn provider_order(provider: &str) -> (usize, String, String) {
+    let key = provider_key(provider);
+    let rank = KNOWN
+        .iter()
+        .position(|(name, _)| *name == key)
+        .unwrap_or(KNOWN.len());
+    (rank, key, provider.to_string())
+}
+
+/// The colour of a provider, the same in every chart and every run.
+pub(crate) fn provider_colour(provider: &str) -> Rgba {
+    let key = provider_key(provider);
     if let Some((_, hex)) = KNOWN.iter().find(|(name, _)| *name == key) {
         return rgb(*hex);
     }
@@ -110,6 +127,16 @@ mod tests {
         assert_eq!(provider_colour("AWS"), rgb(0xE69F00));
         assert_eq!(provider_colour("google"), provider_colour("gcp"));
         assert_ne!(provider_colour("aws"), provider_colour("azure"));
+    }
+
+    #[test]
+    fn stack_order_is_keyed_by_name() {
+        let mut names = vec!["zeta", "onprem", "gcp", "acme", "Google-x", "aws", "azure"];
+        names.sort_by_key(|n| provider_order(n));
+        assert_eq!(
+            names,
+            ["aws", "azure", "gcp", "onprem", "acme", "Google-x", "zeta"]
+        );
     }
 
     #[test]

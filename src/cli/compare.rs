@@ -21,11 +21,7 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
         hold_reservations: args.hold_reservations,
         solver,
     };
-    let progress = super::progress::start(
-        Some(request.inputs.len() as u64),
-        args.quiet,
-        "solving",
-    );
+    let progress = super::progress::start(Some(request.inputs.len() as u64), args.quiet, "solving");
     let columns = crate::compare::gather(&request, &|label| {
         progress.set_message(label.to_string());
         progress.inc(1);

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
-use crate::error::{Error, Result};
+use crate::error::{Diagnostic, Error, Location, Result};
+use crate::load::flags::WhatIfFlags;
 
 /// The "path" of errors writing standard output.
 const STDOUT: &str = "<stdout>";
@@ -38,7 +39,7 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Solve a scenario: reservations, allocation across clouds, cost and shortfalls, with charts.
     #[command(
-        after_help = "Examples:\n  capplan run scenarios/frontier-2026\n  capplan run scenarios/aws-delay --out /tmp/aws-delay --timings\n  capplan run scenarios/quickstart --format json --no-charts\n  capplan run scenarios/aws-delay --reservations-from output/frontier-2026   the signed plan, AWS late"
+        after_help = "Examples:\n  capplan run scenarios/frontier-2026\n  capplan run scenarios/aws-delay --out /tmp/aws-delay --timings\n  capplan run scenarios/quickstart --format json --no-charts\n  capplan run scenarios/aws-delay --reservations-from output/frontier-2026   the signed plan, AWS late\n  capplan run scenarios/frontier-2026 --demand-scale 1.3 --delay aws=90d"
     )]
     Run(RunArgs),
     /// Compare scenarios side by side against the first (the baseline): re-planned, or held to
@@ -69,6 +70,8 @@ pub struct ValidateArgs {
     /// Output format of the summary.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    #[command(flatten)]
+    pub whatif: WhatIfArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -106,6 +109,98 @@ pub struct RunArgs {
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080")]
     pub chart_size: ChartSize,
+    #[command(flatten)]
+    pub whatif: WhatIfArgs,
+}
+
+/// What-ifs on the command line: one more level after the scenario's own `[whatif]`, meaning
+/// what the same keys of a child scenario.toml mean. Each flag may repeat.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct WhatIfArgs {
+    /// Multiply all demand by FACTOR (like [whatif] demand_scale); repeats multiply.
+    #[arg(long, value_name = "FACTOR", allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub demand_scale: Vec<String>,
+    /// Keep only these providers' capacity, e.g. azure,gcp (like only_providers); repeats unite.
+    #[arg(long, value_name = "PROVIDERS", allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub only: Vec<String>,
+    /// Drop these providers' capacity, e.g. oracle (like exclude_providers); repeats unite.
+    #[arg(long, value_name = "PROVIDERS", allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub exclude: Vec<String>,
+    /// Capacity arrives late: aws=90d or aws/us-east=12h (units h, d, w), like [[whatif.delay]].
+    #[arg(long, value_name = "PROVIDER[/REGION]=DURATION", allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub delay: Vec<String>,
+    /// Multiply usage and commit prices: gcp=0.8 or gcp/eu=0.8, like [[whatif.price]].
+    #[arg(long, value_name = "PROVIDER[/REGION]=FACTOR", allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub price: Vec<String>,
+    /// Add an outage: azure@2026-07-06T12:00Z..2026-07-13=0.2 (capacity factor 0 when left out).
+    #[arg(long, value_name = "PROVIDER[/REGION]@START..END[=FACTOR]", allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub outage: Vec<String>,
+    /// Set a policy knob: policy.max_provider_share=0.6, as a child's [policy] key would.
+    #[arg(long, value_name = "policy.KEY=VALUE", allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub set: Vec<String>,
+}
+
+const WHATIFS: &str = "What-ifs (one more level after the scenario's [whatif])";
+
+impl WhatIfArgs {
+    pub fn flags(&self) -> WhatIfFlags {
+        WhatIfFlags {
+            demand_scale: self.demand_scale.clone(),
+            only: self.only.clone(),
+            exclude: self.exclude.clone(),
+            delay: self.delay.clone(),
+            price: self.price.clone(),
+            outage: self.outage.clone(),
+            set: self.set.clone(),
+        }
+    }
+}
+
+/// A `--twin` value: only what-if flags.
+#[derive(Parser, Debug)]
+#[command(
+    name = "--twin",
+    no_binary_name = true,
+    disable_help_flag = true,
+    disable_version_flag = true
+)]
+struct TwinArgs {
+    #[command(flatten)]
+    whatif: WhatIfArgs,
+}
+
+/// Parses a `--twin` value: shell-word splitting, then clap on a parser that accepts only the
+/// what-if flags (no positional arguments, no other flags), then the flags' own checks. Errors
+/// name the --twin value. Values may start with `-`.
+pub fn parse_twin(text: &str) -> Result<WhatIfFlags> {
+    let at = || Location::file(format!("--twin {}", shell_words::quote(text)));
+    let words = shell_words::split(text)
+        .map_err(|e| Error::input(at(), format!("expected shell words, {e}")))?;
+    if words.is_empty() {
+        return Err(Error::input(
+            at(),
+            "expected what-if flags such as --demand-scale 1.3 --delay aws=90d, found nothing",
+        ));
+    }
+    let args = TwinArgs::try_parse_from(&words).map_err(|e| {
+        let rendered = e.render().to_string();
+        let first = rendered.lines().next().unwrap_or("").trim();
+        let first = first.strip_prefix("error: ").unwrap_or(first);
+        Error::input(
+            at(),
+            format!("{first}; expected only the what-if flags --demand-scale, --only, --exclude, --delay, --price, --outage and --set"),
+        )
+    })?;
+    let flags = args.whatif.flags();
+    if let Err(Error::Input(diagnostics)) = flags.level() {
+        return Err(Error::Input(
+            diagnostics
+                .into_iter()
+                .map(|d| Diagnostic::new(at(), d.to_string()))
+                .collect(),
+        ));
+    }
+    Ok(flags)
 }
 
 #[derive(clap::Args, Debug)]
@@ -226,9 +321,30 @@ fn dispatch(cli: Cli) -> Result<()> {
     }
 }
 
-/// Placeholder until the what-if flag parser lands: `--twin` values are refused.
-pub fn parse_twin(text: &str) -> Result<crate::load::flags::WhatIfFlags> {
-    Err(crate::error::Error::Usage(format!(
-        "--twin '{text}': what-if flags are not available in this build yet"
-    )))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn twin_takes_only_what_if_flags() {
+        let f = parse_twin("--delay aws=90d --demand-scale 1.3 --only 'a,b'").unwrap();
+        assert_eq!(f.label(), "--demand-scale 1.3 --only a,b --delay aws=90d");
+        let f = parse_twin("--demand-scale -1");
+        assert_eq!(
+            f.unwrap_err().to_string(),
+            "error: --twin '--demand-scale -1': --demand-scale -1: expected a non-negative number, found '-1'"
+        );
+        for bad in [
+            "scenarios/x",
+            "--out /tmp/x",
+            "--help",
+            "",
+            "--delay 'aws=9",
+        ] {
+            let e = parse_twin(bad).unwrap_err().to_string();
+            assert!(e.starts_with("error: --twin "), "{e}");
+            assert!(!e.contains('\n'), "{e}");
+            assert_eq!(Error::Input(vec![]).exit_code(), 2);
+        }
+    }
 }

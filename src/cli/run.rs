@@ -16,7 +16,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         solver,
         reservations_from: args.reservations_from.clone(),
         emergency: args.emergency,
-        flags: Default::default(),
+        flags: args.whatif.flags(),
     };
     let spinner = super::progress::start(None, args.quiet, "solving");
     let outcome = crate::pipeline::run_with(&args.scenario, &options);
@@ -27,7 +27,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     }
     let out_dir = crate::output::resolve(
         args.out.as_deref(),
-        crate::output::default_folder(&outcome.scenario.name),
+        crate::output::default_folder_with(&outcome.scenario.name, &options.flags),
         &[&args.scenario],
     )?;
 

@@ -15,6 +15,7 @@ use chrono::{DateTime, Datelike, Months, Utc};
 use crate::error::{Diagnostic, Error, Location, Result};
 use crate::scenario::{Demand, Outage, Period, Policy, Route, Scenario, Tranche};
 use crate::units::format_time;
+use flags::WhatIfFlags;
 use toml_file::{PolicySettings, Settings};
 
 /// A loaded scenario and the warnings found on the way (suspicious but legal input).
@@ -28,9 +29,22 @@ pub struct Loaded {
 
 /// Loads the scenario in `folder`, following `extends`.
 pub fn load(folder: &Path) -> Result<Loaded> {
+    load_with(folder, &WhatIfFlags::default())
+}
+
+/// Loads the scenario in `folder`, following `extends`, then applies the command line's what-if
+/// flags as one more level: like a child scenario.toml whose `[whatif]` and `[policy]` they are.
+/// The flags are checked before anything is read, so a bad flag fails before the scenario does.
+pub fn load_with(folder: &Path, flags: &WhatIfFlags) -> Result<Loaded> {
+    let level = flags.level()?;
     let layer = load_layer(folder, &mut Vec::new(), None)?;
+    let mut scenario = layer.scenario;
+    if !flags.is_empty() {
+        scenario.policy = policy(&level.policy.merged_over(&layer.policy));
+        scenario = crate::whatif::apply(scenario, &level.whatif)?;
+    }
     Ok(Loaded {
-        scenario: layer.scenario,
+        scenario,
         warnings: Vec::new(),
     })
 }

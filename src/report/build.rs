@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::tables::{AllocationRow, ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo};
 use crate::facts::{Facts, PeriodId, TrancheId};
+use crate::load::flags::FlagValue;
 use crate::plan::{HeldFrom, Plan};
 use crate::scenario::Scenario;
 use crate::units::{format_time, TOKENS_PER_MILLION};
@@ -46,6 +47,9 @@ pub struct Summary {
     /// The signed plan this run was held to (`run --reservations-from`); absent for a plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_plan: Option<HeldPlanSummary>,
+    /// The what-ifs given on the command line, in canonical order; absent when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub whatif_flags: Vec<FlagValue>,
     pub providers: Vec<ProviderSummary>,
 }
 
@@ -431,6 +435,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             orphaned_commit_cost: plan.orphaned.iter().map(|o| o.commit_cost).sum(),
             orphaned_tranches: plan.orphaned.iter().map(|o| o.tranche.clone()).collect(),
         }),
+        whatif_flags: Vec::new(),
         providers: providers_summary,
     };
     let charts = ChartTables {

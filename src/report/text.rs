@@ -89,6 +89,12 @@ pub fn render(report: &Report) -> String {
         s.scenario, s.periods, s.solver
     ));
     out.push_str(&format!("policy: {}\n", s.policy.text));
+    if !s.whatif_flags.is_empty() {
+        out.push_str(&format!(
+            "what-ifs: {}\n",
+            crate::load::flags::label_of(&s.whatif_flags)
+        ));
+    }
     if let Some(h) = &s.held_plan {
         out.push_str(&format!(
             "held to the signed plan of '{}' ({}){}\n",
