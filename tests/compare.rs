@@ -364,3 +364,72 @@ fn run_writes_a_plan_workbook() {
     let commitments = wb.worksheet_range("commitments").unwrap();
     assert_eq!(commitments.rows().count(), 1 + 6, "header and six tranches");
 }
+
+#[test]
+fn a_twin_column_equals_its_child_folder_twin() {
+    // --twin '--demand-scale 1.3' equals a child folder with demand_scale = 1.3; two --price
+    // gcp=0.5 in one twin equal one child factor of 0.25.
+    let base = std::fs::canonicalize("scenarios/frontier-2026").unwrap();
+    let base = base.to_str().unwrap();
+    let f = Folder::new()
+        .file(
+            "twin-surge/scenario.toml",
+            &format!("extends = \"{base}\"\nname = \"twin-surge\"\n[whatif]\ndemand_scale = 1.3\n"),
+        )
+        .file(
+            "twin-gcp/scenario.toml",
+            &format!("extends = \"{base}\"\nname = \"twin-gcp\"\n[[whatif.price]]\nprovider = \"gcp\"\nfactor = 0.25\n"),
+        );
+    let out = tempfile::tempdir().unwrap();
+    let cmp = out.path().join("cmp");
+    ok(&[
+        "compare",
+        "scenarios/frontier-2026",
+        f.sub("twin-surge").to_str().unwrap(),
+        f.sub("twin-gcp").to_str().unwrap(),
+        "--twin",
+        "--demand-scale 1.3",
+        "--twin",
+        "--price gcp=0.5 --price gcp=0.5",
+        "--out",
+        cmp.to_str().unwrap(),
+        "--no-charts",
+        "--quiet",
+    ]);
+    let t = table(&cmp);
+    let twin = |label: &str| get(&t, label, "objective", "").0;
+    let surge = twin("frontier-2026 --demand-scale 1.3");
+    let gcp = twin("frontier-2026 --price gcp=0.5 --price gcp=0.5");
+    assert!(rel(surge, twin("twin-surge")) < 1e-9, "{surge}");
+    assert!(rel(gcp, twin("twin-gcp")) < 1e-9, "{gcp}");
+    assert!(surge > twin("frontier-2026"));
+}
+
+#[test]
+fn bad_twins_and_missing_folders_fail_before_solving() {
+    let out = tempfile::tempdir().unwrap();
+    for (args, expect) in [
+        (
+            vec!["--twin", "--delay aws=ninety"],
+            "--twin '--delay aws=ninety'",
+        ),
+        (vec!["--twin", "--out /tmp/x"], "--twin '--out /tmp/x'"),
+        (
+            vec!["--twin", "--price nosuch=0.8"],
+            "provider 'nosuch' matches no provider",
+        ),
+    ] {
+        let cmp = out.path().join("cmp");
+        let mut a = vec![
+            "compare",
+            "scenarios/quickstart",
+            "--out",
+            cmp.to_str().unwrap(),
+        ];
+        a.extend(args);
+        let (code, _, stderr) = capplan(&a);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(expect), "{stderr}");
+        assert!(!cmp.exists());
+    }
+}
