@@ -234,7 +234,9 @@ fn outage_segments(s: &Scenario, tranche: &Tranche) -> Vec<(i64, i64, f64)> {
         .outages
         .iter()
         .filter(|o| {
-            o.provider == tranche.provider && o.region.as_ref().is_none_or(|r| *r == tranche.region)
+            o.provider == tranche.provider
+                && o.region.as_ref().is_none_or(|r| *r == tranche.region)
+                && o.tranche.as_ref().is_none_or(|k| *k == tranche.name)
         })
         .filter(|o| o.capacity_factor < 1.0)
         .map(|o| {
@@ -338,6 +340,7 @@ mod tests {
         Outage {
             provider: "aws".into(),
             region: None,
+            tranche: None,
             start: parse_time(start).unwrap(),
             end: parse_time(end).unwrap(),
             capacity_factor: factor,

@@ -10,6 +10,7 @@ pub mod error;
 pub mod facts;
 pub mod output;
 pub mod report;
+pub mod resilience;
 pub mod units;
 
 pub use error::{Error, Result};

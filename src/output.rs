@@ -138,6 +138,38 @@ pub fn compare_chart_files(
     )
 }
 
+/// Renders every resilience chart as files (nothing is written here).
+pub fn resilience_chart_files(
+    r: &crate::resilience::Resilience,
+    width: u32,
+    height: u32,
+) -> Result<Vec<OutputFile>> {
+    let opts = crate::chart::ChartOptions { width, height };
+    Ok(crate::chart::resilience::render_all(r, &opts)?
+        .into_iter()
+        .map(|c| OutputFile {
+            name: c.file_name,
+            bytes: c.bytes,
+        })
+        .collect())
+}
+
+/// The files `capplan resilience` writes besides its charts.
+pub const RESILIENCE_FILE_NAMES: [&str; 3] = ["resilience.csv", "resilience.json", "resilience.md"];
+
+/// Writes a resilience matrix's files into `dir` atomically and removes resilience files an
+/// earlier run left there that this one did not write.
+pub fn write_resilience(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
+    let written = write_atomically(dir, files)?;
+    let ours = RESILIENCE_FILE_NAMES.iter().map(|n| n.to_string()).chain(
+        crate::chart::resilience::RESILIENCE_CHART_STEMS
+            .iter()
+            .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
+    );
+    remove_unwritten(dir, files, ours)?;
+    Ok(written)
+}
+
 /// The files `capplan compare` writes besides its charts.
 pub const COMPARE_FILE_NAMES: [&str; 4] =
     ["compare.csv", "compare.json", "compare.md", "compare.xlsx"];

@@ -124,13 +124,14 @@ pub fn run_held(folder: &Path, options: &RunOptions, signed: &SignedPlan) -> Res
 /// The signed plan of a run, exactly as `--reservations-from` would read it back from the
 /// run's `commitments.csv`.
 pub fn signed_plan_of(outcome: &Outcome) -> SignedPlan {
-    let bytes = crate::report::write::commitments_csv(&outcome.report.commitments);
-    crate::load::signed::parse_signed_plan(
-        Path::new("commitments.csv"),
-        &bytes,
-        outcome.scenario.name.clone(),
-    )
-    .expect("capplan reads back the commitments.csv it writes")
+    signed_plan_from(&outcome.scenario.name, &outcome.report)
+}
+
+/// The signed plan of a report of scenario `name` (see `signed_plan_of`).
+pub fn signed_plan_from(name: &str, report: &Report) -> SignedPlan {
+    let bytes = crate::report::write::commitments_csv(&report.commitments);
+    crate::load::signed::parse_signed_plan(Path::new("commitments.csv"), &bytes, name.to_string())
+        .expect("capplan reads back the commitments.csv it writes")
 }
 
 fn solve_folder(

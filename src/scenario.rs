@@ -93,6 +93,9 @@ pub struct Outage {
     pub provider: String,
     /// None = all regions of the provider.
     pub region: Option<String>,
+    /// None = every tranche of the provider (and region). Set only by what-ifs capplan derives
+    /// itself (a stress test's on-demand availability); files and `[whatif]` never name one.
+    pub tranche: Option<String>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
     /// Fraction of capacity left during [start, end), prorated over the periods it touches (see

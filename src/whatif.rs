@@ -494,6 +494,7 @@ mod tests {
         Outage {
             provider: provider.into(),
             region: None,
+            tranche: None,
             start: parse_time("2026-01-01").unwrap(),
             end: parse_time("2026-01-08").unwrap(),
             capacity_factor: 0.5,

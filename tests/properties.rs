@@ -152,6 +152,7 @@ proptest! {
         let outage = capplan::scenario::Outage {
             provider: PROVIDERS[lost].into(),
             region: None,
+            tranche: None,
             start: parse_time("2026-01-01").unwrap(),
             end: parse_time("2027-01-01").unwrap(),
             capacity_factor: 0.0,
@@ -322,6 +323,7 @@ fn rich_scenario(c: &Rich) -> Scenario {
         .map(|&(p, start, length, factor)| capplan::scenario::Outage {
             provider: PROVIDERS[p].into(),
             region: None,
+            tranche: None,
             start: at(start),
             end: at(start + length),
             capacity_factor: factor,

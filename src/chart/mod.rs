@@ -10,6 +10,7 @@ mod data;
 mod figure;
 mod figures;
 mod palette;
+pub mod resilience;
 mod text;
 mod ticks;
 

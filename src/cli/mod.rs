@@ -3,6 +3,7 @@
 mod chart;
 mod compare;
 mod progress;
+mod resilience;
 mod run;
 mod validate;
 
@@ -48,6 +49,12 @@ pub enum Command {
         after_help = "Examples:\n  capplan compare scenarios/frontier-2026 scenarios/aws-delay scenarios/demand-surge\n  capplan compare scenarios/frontier-2026 --twin '--demand-scale 1.3' --twin '--delay aws=90d --price gcp=0.8'\n  capplan compare scenarios/frontier-2026 scenarios/aws-delay --hold-reservations\n  capplan compare output/frontier-2026 output/aws-delay   (output folders are read, not solved)"
     )]
     Compare(CompareArgs),
+    /// What multi-cloud buys: every plan (multi-cloud, each single cloud, more with --plans)
+    /// held to its reservations while each provider is lost; a verdict, tables and charts.
+    #[command(
+        after_help = "Examples:\n  capplan resilience scenarios/frontier-2026\n  capplan resilience scenarios/frontier-2026 --window 2026-07-01..2026-08-01 --on-demand-availability 0.5\n  capplan resilience scenarios/frontier-2026 --by region --lose 2 --plans all-but:aws"
+    )]
+    Resilience(ResilienceArgs),
     /// Redraw the charts of an earlier run from its output folder, without solving again.
     #[command(
         after_help = "Examples:\n  capplan chart output/frontier-2026\n  capplan chart output/frontier-2026 --chart-size 3840x2160"
@@ -237,6 +244,57 @@ pub struct CompareArgs {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct ResilienceArgs {
+    /// The scenario folder.
+    pub scenario: PathBuf,
+    /// Output folder [default: output/resilience-<scenario name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// More plans besides multi-cloud and every single:<provider>: all-but:<provider>, a scenario
+    /// folder (planned under its own scenario) or a run's output folder (held under this one);
+    /// comma-separated or repeated.
+    #[arg(long, value_name = "PLANS")]
+    pub plans: Vec<String>,
+    /// Lose capacity only in START..END (prorated like any outage) [default: the whole horizon].
+    #[arg(long, value_name = "START..END")]
+    pub window: Option<String>,
+    /// What one loss is: a provider, or a provider in one region (written aws/us-east).
+    #[arg(long, value_enum, default_value_t = LossUnit::Provider)]
+    pub by: LossUnit,
+    /// Lose one provider at a time, or also every pair (written aws+gcp).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub lose: u8,
+    /// Fraction of every surviving provider's on-demand capacity still there during a loss
+    /// (everyone else rushes to the same pools).
+    #[arg(long, default_value_t = 1.0, value_name = "F")]
+    pub on_demand_availability: f64,
+    /// LP solver among those compiled in.
+    #[arg(long)]
+    pub solver: Option<String>,
+    /// What to print on stdout: the verdict and tables, or resilience.json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip the charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub chart_size: ChartSize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub whatif: WhatIfArgs,
+}
+
+/// What one loss of `capplan resilience` is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LossUnit {
+    Provider,
+    Region,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct ChartArgs {
     /// The output folder of an earlier `capplan run`.
     pub output: PathBuf,
@@ -312,6 +370,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Run(args) => run::execute(&args),
         Command::Chart(args) => chart::execute(&args),
         Command::Compare(args) => compare::execute(&args),
+        Command::Resilience(args) => resilience::execute(&args),
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails, so it writes into memory first.
             let mut script = Vec::new();

@@ -359,6 +359,7 @@ pub fn read_outages(path: &Path) -> Result<Vec<Outage>> {
         out.push(Outage {
             provider,
             region,
+            tranche: None,
             start,
             end,
             capacity_factor,

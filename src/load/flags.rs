@@ -344,6 +344,7 @@ fn outage(v: &str, loc: &Location) -> Result<OutageChange, String> {
     let outage = Outage {
         provider: provider.name.clone(),
         region: region.map(|r| r.name),
+        tranche: None,
         start,
         end,
         capacity_factor,

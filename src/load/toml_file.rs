@@ -563,6 +563,7 @@ impl Checker<'_> {
             let outage = Outage {
                 provider: provider.name.clone(),
                 region,
+                tranche: None,
                 start,
                 end,
                 capacity_factor,

@@ -1,0 +1,113 @@
+//! CLI stage, `capplan resilience`: scenario (with what-if flags) → resilience stage (every plan
+//! × every loss, in parallel, with a progress bar) → exporters and charts → output stage → the
+//! verdict and tables on stdout.
+
+use super::{Format, LossUnit, ResilienceArgs};
+use crate::error::{Error, Result};
+use crate::model::solve::SolverKind;
+use crate::report::write::OutputFile;
+use crate::resilience::{PlanSpec, Request};
+
+pub fn execute(args: &ResilienceArgs) -> Result<()> {
+    let solver = match &args.solver {
+        Some(name) => SolverKind::parse(name)?,
+        None => SolverKind::default_kind(),
+    };
+    if !(0.0..=1.0).contains(&args.on_demand_availability) {
+        return Err(Error::Usage(format!(
+            "--on-demand-availability {}: expected a fraction in [0, 1]",
+            args.on_demand_availability
+        )));
+    }
+    let window = match &args.window {
+        Some(text) => Some(parse_window(text)?),
+        None => None,
+    };
+    let (scenario, _, warnings) = crate::pipeline::load(&args.scenario, &args.whatif.flags())?;
+    for w in &warnings {
+        eprintln!("warning: {w}");
+    }
+    let request = Request {
+        scenario,
+        extra_plans: args
+            .plans
+            .iter()
+            .flat_map(|p| p.split(','))
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| PlanSpec::parse(p.trim()))
+            .collect(),
+        window,
+        by_region: args.by == LossUnit::Region,
+        lose_two: args.lose == 2,
+        on_demand_availability: args.on_demand_availability,
+        solver,
+    };
+    let mut inputs: Vec<&std::path::Path> = vec![&args.scenario];
+    for p in &request.extra_plans {
+        if let PlanSpec::Folder(f) | PlanSpec::Output(f) = p {
+            inputs.push(f);
+        }
+    }
+    let default = std::path::PathBuf::from("output").join(format!(
+        "resilience-{}",
+        crate::output::folder_name(&request.scenario.name)
+    ));
+    let out_dir = crate::output::resolve(args.out.as_deref(), default, &inputs)?;
+    let progress = super::progress::start(
+        Some(crate::resilience::solve_count(&request) as u64),
+        args.quiet,
+        "stress tests",
+    );
+    let measured = crate::resilience::measure(&request, &|| progress.inc(1));
+    progress.finish_and_clear();
+    let r = measured?;
+
+    use crate::resilience::write::*;
+    let mut files = vec![
+        OutputFile {
+            name: "resilience.csv".into(),
+            bytes: resilience_csv(&r),
+        },
+        OutputFile {
+            name: "resilience.json".into(),
+            bytes: resilience_json(&r).into_bytes(),
+        },
+        OutputFile {
+            name: "resilience.md".into(),
+            bytes: resilience_md(&r).into_bytes(),
+        },
+    ];
+    if !args.no_charts {
+        files.extend(crate::output::resilience_chart_files(
+            &r,
+            args.chart_size.width,
+            args.chart_size.height,
+        )?);
+    }
+    crate::output::write_resilience(&out_dir, &files)?;
+    match args.format {
+        Format::Text => super::print(format!(
+            "{}\nwrote {} files to {}\n",
+            render_text(&r),
+            files.len(),
+            out_dir.display()
+        )),
+        Format::Json => super::print(resilience_json(&r)),
+    }
+}
+
+/// `START..END`, split on the last `..`, each a time in the scenario file forms.
+fn parse_window(
+    text: &str,
+) -> Result<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    let fail = |why: String| Error::Usage(format!("--window {text}: {why}"));
+    let (a, b) = text
+        .rsplit_once("..")
+        .ok_or_else(|| fail("expected START..END such as 2026-07-01..2026-08-01".into()))?;
+    let start = crate::units::parse_time(a).map_err(fail)?;
+    let end = crate::units::parse_time(b).map_err(fail)?;
+    if end <= start {
+        return Err(fail("expected the end after the start".into()));
+    }
+    Ok((start, end))
+}

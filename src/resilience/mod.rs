@@ -1,0 +1,461 @@
+//! Resilience stage: what multi-cloud buys, measured as plans × lost providers.
+//!
+//! Each plan has its own plan scenario, in which it is planned *and* stressed:
+//! - `multi-cloud`: the scenario itself, planned as `run` plans it;
+//! - `single:<p>`: the scenario with only p's tranches, `max_provider_share = 1` and
+//!   `survive_provider_loss = false` (one provider cannot satisfy them, so they are relaxed, and
+//!   the report says so); a single-cloud lab has no account elsewhere to rescue it;
+//! - extra plans: `all-but:<p>` (p excluded), another scenario folder (its own scenario and
+//!   plan), or a run's output folder (its reservations held under this scenario).
+//!
+//! The stress test "lose q" sets every tranche of q to capacity factor 0 for the whole horizon
+//! (or a window, prorated like any outage) in the plan scenario, then dispatches the plan's held
+//! reservations under emergency rules — exactly `run <plan scenario> --reservations-from <plan>
+//! --emergency --outage q@<start>..<end>`: no share cap, no N-1; the unserved penalty, routes and
+//! route costs apply. With an on-demand availability F < 1, every surviving provider's on-demand
+//! tranches keep only F of their capacity during the loss (everyone else rushes to the same
+//! pools); where that meets an outage of the scenario, the smaller factor applies. The row with
+//! nothing lost (`none`) is the same held dispatch under the same emergency rules without any
+//! loss (and without the rush), so every loss row is comparable with it.
+
+pub mod write;
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::facts::Facts;
+use crate::load::signed::SignedPlan;
+use crate::model::solve::SolverKind;
+use crate::pipeline::Timings;
+use crate::report::build::Report;
+use crate::scenario::{Outage, Scenario};
+
+/// One plan of the matrix, as requested.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlanSpec {
+    MultiCloud,
+    Single(String),
+    AllBut(String),
+    /// Another scenario folder: its own scenario, planned and stressed.
+    Folder(PathBuf),
+    /// A run's output folder: its reservations held under this scenario.
+    Output(PathBuf),
+}
+
+impl PlanSpec {
+    /// Parses a `--plans` item: `all-but:<p>`, `single:<p>`, `multi-cloud`, or a folder.
+    pub fn parse(text: &str) -> PlanSpec {
+        if text == "multi-cloud" {
+            PlanSpec::MultiCloud
+        } else if let Some(p) = text.strip_prefix("single:") {
+            PlanSpec::Single(p.to_string())
+        } else if let Some(p) = text.strip_prefix("all-but:") {
+            PlanSpec::AllBut(p.to_string())
+        } else {
+            let path = PathBuf::from(text);
+            if path.join("summary.json").is_file() && !path.join("demand.csv").is_file() {
+                PlanSpec::Output(path)
+            } else {
+                PlanSpec::Folder(path)
+            }
+        }
+    }
+}
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// The scenario, what-ifs applied.
+    pub scenario: Scenario,
+    /// Extra plans besides multi-cloud and every single:<p>.
+    pub extra_plans: Vec<PlanSpec>,
+    /// The loss window; None = the whole horizon.
+    pub window: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Losses are (provider, region) pairs instead of providers.
+    pub by_region: bool,
+    /// Also every pair of losses.
+    pub lose_two: bool,
+    /// Fraction of surviving providers' on-demand capacity left during a loss.
+    pub on_demand_availability: f64,
+    pub solver: SolverKind,
+}
+
+/// One thing lost: a provider, or a provider in one region.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Loss {
+    pub provider: String,
+    pub region: Option<String>,
+}
+
+impl Loss {
+    fn name(&self) -> String {
+        match &self.region {
+            None => self.provider.clone(),
+            Some(r) => format!("{}/{r}", self.provider),
+        }
+    }
+}
+
+/// The name of a set of losses: `none`, `aws`, `aws/us-east`, `aws+gcp` (sorted).
+fn loss_name(losses: &[Loss]) -> String {
+    if losses.is_empty() {
+        "none".into()
+    } else {
+        losses.iter().map(Loss::name).collect::<Vec<_>>().join("+")
+    }
+}
+
+/// One row of `resilience.csv`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub plan: String,
+    pub lost_provider: String,
+    /// served ÷ demand tokens over the horizon, % (100 without demand).
+    pub served_pct: f64,
+    /// The lowest period's served ÷ demand, %; None when no period has demand.
+    pub worst_period_served_pct: Option<f64>,
+    /// Label of that period.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub worst_period: Option<String>,
+    pub unserved_tokens: f64,
+    /// commit + usage + route of the stressed dispatch (no penalties), $.
+    pub dispatch_cost: f64,
+    /// The dispatch's objective (cost plus penalties), $.
+    pub dispatch_objective: f64,
+    /// The plan's own commit + usage + route under the normal policy, as `run` reports it, $.
+    pub plan_cost: f64,
+}
+
+/// A plan of the matrix with what it costs under its normal policy.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanSummary {
+    pub plan: String,
+    pub plan_cost: f64,
+    /// $ per million tokens served under the normal policy.
+    pub cost_per_million_tokens: f64,
+    /// Policy rules relaxed for this plan (single-cloud plans), in words.
+    pub relaxed: Vec<String>,
+}
+
+/// The matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resilience {
+    pub scenario: String,
+    pub on_demand_availability: f64,
+    /// Loss window as text, or empty for the whole horizon.
+    pub window: String,
+    pub plans: Vec<PlanSummary>,
+    /// The loss names, `none` first.
+    pub losses: Vec<String>,
+    /// Sorted by plan (in plan order) and loss (in loss order).
+    pub rows: Vec<Row>,
+}
+
+impl Resilience {
+    pub fn row(&self, plan: &str, lost: &str) -> Option<&Row> {
+        self.rows
+            .iter()
+            .find(|r| r.plan == plan && r.lost_provider == lost)
+    }
+}
+
+/// A plan ready to stress: its name, plan scenario, facts and signed reservations.
+struct Planned {
+    name: String,
+    scenario: Scenario,
+    signed: SignedPlan,
+    summary: PlanSummary,
+}
+
+/// Plans every plan (in parallel), then runs every stress test (in parallel), calling `done`
+/// after each solve.
+pub fn measure(request: &Request, done: &(dyn Fn() + Sync)) -> Result<Resilience> {
+    let s = &request.scenario;
+    let mut specs = vec![PlanSpec::MultiCloud];
+    specs.extend(s.providers().into_iter().map(PlanSpec::Single));
+    for extra in &request.extra_plans {
+        if !specs.contains(extra) {
+            specs.push(extra.clone());
+        }
+    }
+    for spec in &specs {
+        if let PlanSpec::Single(p) | PlanSpec::AllBut(p) = spec {
+            if !s.providers().contains(p) {
+                return Err(Error::Usage(format!(
+                    "--plans: provider '{p}' matches no provider of the scenario; expected one of {}",
+                    crate::error::list(&s.providers())
+                )));
+            }
+        }
+    }
+    let planned: Vec<Result<Planned>> = specs
+        .par_iter()
+        .map(|spec| {
+            let p = plan(s, spec, request.solver);
+            done();
+            p
+        })
+        .collect();
+    let planned: Vec<Planned> = planned.into_iter().collect::<Result<_>>()?;
+
+    let losses = losses(s, request.by_region, request.lose_two);
+    let (start, end) = match request.window {
+        Some(w) => w,
+        None => (
+            s.horizon_start().expect("a scenario has periods"),
+            s.horizon_end().expect("a scenario has periods"),
+        ),
+    };
+    let jobs: Vec<(usize, &Vec<Loss>)> = (0..planned.len())
+        .flat_map(|i| losses.iter().map(move |l| (i, l)))
+        .collect();
+    let rows: Vec<Result<Row>> = jobs
+        .par_iter()
+        .map(|&(i, lost)| {
+            let p = &planned[i];
+            let stressed = stress(
+                &p.scenario,
+                lost,
+                start,
+                end,
+                request.on_demand_availability,
+            );
+            let report = held_dispatch(&stressed, &p.signed, request.solver)?;
+            done();
+            Ok(row(p, lost, &report))
+        })
+        .collect();
+    let rows = rows.into_iter().collect::<Result<Vec<Row>>>()?;
+    Ok(Resilience {
+        scenario: s.name.clone(),
+        on_demand_availability: request.on_demand_availability,
+        window: request
+            .window
+            .map(|(a, b)| {
+                format!(
+                    "{}..{}",
+                    crate::units::format_time(&a),
+                    crate::units::format_time(&b)
+                )
+            })
+            .unwrap_or_default(),
+        plans: planned.iter().map(|p| p.summary.clone()).collect(),
+        losses: losses.iter().map(|l| loss_name(l)).collect(),
+        rows,
+    })
+}
+
+/// How many solves `measure` makes (for a progress bar).
+pub fn solve_count(request: &Request) -> usize {
+    let s = &request.scenario;
+    let plans = 1 + s.providers().len() + request.extra_plans.len();
+    plans + plans * losses(s, request.by_region, request.lose_two).len()
+}
+
+/// Every set of losses: none, each single loss, and with `lose_two` each pair.
+fn losses(s: &Scenario, by_region: bool, lose_two: bool) -> Vec<Vec<Loss>> {
+    let mut singles: Vec<Loss> = s
+        .tranches
+        .iter()
+        .map(|k| Loss {
+            provider: k.provider.clone(),
+            region: by_region.then(|| k.region.clone()),
+        })
+        .collect();
+    singles.sort();
+    singles.dedup();
+    let mut out = vec![Vec::new()];
+    out.extend(singles.iter().map(|l| vec![l.clone()]));
+    if lose_two {
+        for i in 0..singles.len() {
+            for j in i + 1..singles.len() {
+                out.push(vec![singles[i].clone(), singles[j].clone()]);
+            }
+        }
+    }
+    out
+}
+
+/// The plan scenario of a spec, planned (or held, for an output folder) under its normal policy.
+fn plan(s: &Scenario, spec: &PlanSpec, solver: SolverKind) -> Result<Planned> {
+    let (name, scenario, relaxed, held): (String, Scenario, Vec<String>, Option<SignedPlan>) =
+        match spec {
+            PlanSpec::MultiCloud => ("multi-cloud".into(), s.clone(), vec![], None),
+            PlanSpec::Single(p) => {
+                let mut one = crate::whatif::only_providers(s.clone(), std::slice::from_ref(p));
+                let mut relaxed = Vec::new();
+                if one.policy.max_provider_share < 1.0 {
+                    relaxed.push(format!(
+                        "max provider share {}% relaxed to 100%",
+                        crate::units::fixed(one.policy.max_provider_share * 100.0)
+                    ));
+                    one.policy.max_provider_share = 1.0;
+                }
+                if one.policy.survive_provider_loss {
+                    relaxed.push("N-1 dropped".into());
+                    one.policy.survive_provider_loss = false;
+                }
+                (format!("single:{p}"), one, relaxed, None)
+            }
+            PlanSpec::AllBut(p) => (
+                format!("all-but:{p}"),
+                crate::whatif::exclude_providers(s.clone(), std::slice::from_ref(p)),
+                vec![],
+                None,
+            ),
+            PlanSpec::Folder(dir) => {
+                let (other, _, _) = crate::pipeline::load(dir, &Default::default())?;
+                (other.name.clone(), other, vec![], None)
+            }
+            PlanSpec::Output(dir) => {
+                let signed = crate::load::signed::read_signed_plan(dir)?;
+                (
+                    format!("{} (held)", signed.scenario),
+                    s.clone(),
+                    vec![],
+                    Some(signed),
+                )
+            }
+        };
+    let facts = Facts::of(&scenario);
+    let (report, signed) = match held {
+        None => {
+            let (_, report) = crate::pipeline::solve_scenario(
+                &scenario,
+                &facts,
+                solver,
+                None,
+                &mut Timings::default(),
+            )?;
+            let signed = crate::pipeline::signed_plan_from(&scenario.name, &report);
+            (report, signed)
+        }
+        Some(signed) => {
+            let held = crate::model::held::resolve(&scenario, &facts, &signed, false)?;
+            let (_, report) = crate::pipeline::solve_scenario(
+                &scenario,
+                &facts,
+                solver,
+                Some(&held),
+                &mut Timings::default(),
+            )?;
+            (report, signed)
+        }
+    };
+    Ok(Planned {
+        summary: PlanSummary {
+            plan: name.clone(),
+            plan_cost: report.summary.cost,
+            cost_per_million_tokens: report.summary.cost_per_million_tokens,
+            relaxed,
+        },
+        name,
+        scenario,
+        signed,
+    })
+}
+
+/// The plan scenario with `lost` at factor 0 over [start, end), and the rush on the surviving
+/// providers' on-demand tranches.
+pub fn stress(
+    s: &Scenario,
+    lost: &[Loss],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    on_demand_availability: f64,
+) -> Scenario {
+    let mut out = s.clone();
+    for l in lost {
+        out = crate::whatif::add_outage(
+            out,
+            Outage {
+                provider: l.provider.clone(),
+                region: l.region.clone(),
+                tranche: None,
+                start,
+                end,
+                capacity_factor: 0.0,
+            },
+        );
+    }
+    if !lost.is_empty() && on_demand_availability < 1.0 {
+        let facts = Facts::of(s);
+        for (k, tranche) in s.tranches.iter().enumerate() {
+            let is_lost = lost.iter().any(|l| {
+                l.provider == tranche.provider
+                    && l.region.as_ref().is_none_or(|r| *r == tranche.region)
+            });
+            if !is_lost && !facts.tranches[k].has_reservation_decision {
+                out = crate::whatif::add_outage(
+                    out,
+                    Outage {
+                        provider: tranche.provider.clone(),
+                        region: Some(tranche.region.clone()),
+                        tranche: Some(tranche.name.clone()),
+                        start,
+                        end,
+                        capacity_factor: on_demand_availability,
+                    },
+                );
+            }
+        }
+    }
+    out
+}
+
+/// The held dispatch of a signed plan under emergency rules.
+fn held_dispatch(s: &Scenario, signed: &SignedPlan, solver: SolverKind) -> Result<Report> {
+    let facts = Facts::of(s);
+    let held = crate::model::held::resolve(s, &facts, signed, true)?;
+    let (_, report) =
+        crate::pipeline::solve_scenario(s, &facts, solver, Some(&held), &mut Timings::default())?;
+    Ok(report)
+}
+
+fn row(p: &Planned, lost: &[Loss], report: &Report) -> Row {
+    let s = &report.summary;
+    let worst = worst_period(report);
+    Row {
+        plan: p.name.clone(),
+        lost_provider: loss_name(lost),
+        served_pct: s.served_fraction * 100.0,
+        worst_period_served_pct: worst.as_ref().map(|(_, pct)| *pct),
+        worst_period: worst.map(|(label, _)| label),
+        unserved_tokens: s.unserved_tokens,
+        dispatch_cost: s.cost,
+        dispatch_objective: s.objective,
+        plan_cost: p.summary.plan_cost,
+    }
+}
+
+/// The lowest period's served ÷ demand (%) with its label; periods without demand skipped.
+fn worst_period(report: &Report) -> Option<(String, f64)> {
+    // Rows are sorted by period: one pass, one group per period.
+    let rows = &report.charts.region_periods;
+    let mut worst: Option<(usize, f64)> = None;
+    let mut i = 0;
+    for (t, start) in report.period_starts.iter().enumerate() {
+        let (mut demand, mut served) = (0.0, 0.0);
+        while i < rows.len() && rows[i].period == *start {
+            demand += rows[i].demand_tpm;
+            served += rows[i].served_tpm;
+            i += 1;
+        }
+        if demand > 0.0 {
+            let pct = (served / demand).min(1.0) * 100.0;
+            if worst.is_none_or(|(_, w)| pct < w) {
+                worst = Some((t, pct));
+            }
+        }
+    }
+    worst.map(|(t, pct)| {
+        (
+            crate::units::period_label(&report.period_starts[t], report.period_minutes[t]),
+            pct,
+        )
+    })
+}

@@ -1,0 +1,349 @@
+//! Resilience stage, writing: the matrix as `resilience.csv`, `resilience.json` and
+//! `resilience.md`, and the verdict a planner reads first, in plain words computed from the
+//! matrix. Pure functions of the `Resilience`, so the files are deterministic.
+
+use super::{Resilience, Row};
+use crate::units::{fixed, human, human_dollars};
+
+/// `resilience.csv`: one row per plan and loss, the `none` rows included.
+pub fn resilience_csv(r: &Resilience) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record([
+        "plan",
+        "lost_provider",
+        "served_pct",
+        "worst_period_served_pct",
+        "unserved_tokens",
+        "dispatch_cost",
+        "plan_cost",
+    ])
+    .expect("writing to memory");
+    for row in &r.rows {
+        w.write_record([
+            row.plan.clone(),
+            row.lost_provider.clone(),
+            fixed(row.served_pct),
+            row.worst_period_served_pct.map(fixed).unwrap_or_default(),
+            fixed(row.unserved_tokens),
+            fixed(row.dispatch_cost),
+            fixed(row.plan_cost),
+        ])
+        .expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
+
+/// `resilience.json`: the matrix as data, floats at 12 significant digits.
+pub fn resilience_json(r: &Resilience) -> String {
+    let mut v = serde_json::to_value(r).expect("resilience serialises");
+    crate::report::write::round_json(&mut v);
+    let mut s = serde_json::to_string_pretty(&v).expect("json value serialises");
+    s.push('\n');
+    s
+}
+
+/// A percentage to one decimal, rounded down ("at least"), with solver tolerance taken out so
+/// that 79.9999999884 reads 80%.
+fn pct(v: f64) -> String {
+    format!("{}%", fixed((v * 10.0 + 1e-6).floor() / 10.0))
+}
+
+/// The single-loss rows of a plan (losses named without `+`).
+fn single_losses<'a>(r: &'a Resilience, plan: &'a str) -> impl Iterator<Item = &'a Row> {
+    r.rows.iter().filter(move |x| {
+        x.plan == plan && x.lost_provider != "none" && !x.lost_provider.contains('+')
+    })
+}
+
+/// The worst row of an iterator: lowest served %, then lowest worst-period %.
+fn worst<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> {
+    rows.min_by(|a, b| {
+        a.served_pct
+            .total_cmp(&b.served_pct)
+            .then(
+                a.worst_period_served_pct
+                    .unwrap_or(100.0)
+                    .total_cmp(&b.worst_period_served_pct.unwrap_or(100.0)),
+            )
+            .then(a.lost_provider.cmp(&b.lost_provider))
+    })
+}
+
+/// The verdict in plain words: the multi-cloud plan against the best single-cloud plan, like
+/// with like (cost per million tokens served and served % with nothing lost, then the worst loss).
+pub fn verdict(r: &Resilience) -> String {
+    let mut out = String::new();
+    let cost_per_m = |plan: &str| {
+        r.plans
+            .iter()
+            .find(|p| p.plan == plan)
+            .map_or(0.0, |p| p.cost_per_million_tokens)
+    };
+    let none = |plan: &str| r.row(plan, "none").map_or(0.0, |x| x.served_pct);
+    if r.row("multi-cloud", "none").is_some() {
+        out.push_str(&format!(
+            "multi-cloud: ${:.2}/M, serves {}",
+            cost_per_m("multi-cloud"),
+            pct(none("multi-cloud"))
+        ));
+        match worst(single_losses(r, "multi-cloud")) {
+            Some(w) => {
+                out.push_str(&format!(
+                    ", and losing any one {} still serves at least {} (worst: {}",
+                    if w.lost_provider.contains('/') {
+                        "provider region"
+                    } else {
+                        "provider"
+                    },
+                    pct(w.served_pct),
+                    w.lost_provider
+                ));
+                if let (Some(period), Some(p)) = (&w.worst_period, w.worst_period_served_pct) {
+                    out.push_str(&format!(", {period} at {}", pct(p)));
+                }
+                out.push(')');
+            }
+            None => out.push_str(" (one provider: nothing to lose but everything)"),
+        }
+        let pairs = r
+            .rows
+            .iter()
+            .filter(|x| x.plan == "multi-cloud" && x.lost_provider.contains('+'));
+        if let Some(w) = worst(pairs) {
+            out.push_str(&format!(
+                "; losing any two still serves at least {} (worst: {})",
+                pct(w.served_pct),
+                w.lost_provider
+            ));
+        }
+        out.push('\n');
+    }
+    // The best single-cloud plan: most served with nothing lost, then the cheapest.
+    let best = r
+        .plans
+        .iter()
+        .filter(|p| p.plan.starts_with("single:"))
+        .max_by(|a, b| {
+            none(&a.plan)
+                .total_cmp(&none(&b.plan))
+                .then(
+                    b.cost_per_million_tokens
+                        .total_cmp(&a.cost_per_million_tokens),
+                )
+                .then(b.plan.cmp(&a.plan))
+        });
+    if let Some(b) = best {
+        let provider = b.plan.trim_start_matches("single:");
+        let own_loss = r
+            .rows
+            .iter()
+            .filter(|x| {
+                x.plan == b.plan
+                    && (x.lost_provider == provider
+                        || x.lost_provider.starts_with(&format!("{provider}/")))
+            })
+            .map(|x| x.served_pct)
+            .fold(f64::INFINITY, f64::min);
+        out.push_str(&format!(
+            "the best single-cloud plan ({provider}) costs ${:.2}/M, serves {} with nothing lost",
+            b.cost_per_million_tokens,
+            pct(none(&b.plan))
+        ));
+        if own_loss.is_finite() {
+            out.push_str(&format!(" and {} when {provider} is lost", pct(own_loss)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The per-plan table: cost, served with nothing lost, and the worst single loss.
+fn plan_table(r: &Resilience) -> (Vec<String>, Vec<Vec<String>>) {
+    let header = [
+        "plan",
+        "plan cost",
+        "$/M served",
+        "served, nothing lost",
+        "worst loss",
+        "served then",
+        "unserved then",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let rows = r
+        .plans
+        .iter()
+        .map(|p| {
+            let none = r.row(&p.plan, "none");
+            let w = worst(single_losses(r, &p.plan));
+            vec![
+                p.plan.clone(),
+                human_dollars(p.plan_cost),
+                format!("${:.2}", p.cost_per_million_tokens),
+                none.map(|x| pct(x.served_pct)).unwrap_or_default(),
+                w.map(|x| x.lost_provider.clone()).unwrap_or_default(),
+                w.map(|x| pct(x.served_pct)).unwrap_or_default(),
+                w.map(|x| human(x.unserved_tokens)).unwrap_or_default(),
+            ]
+        })
+        .collect();
+    (header, rows)
+}
+
+/// The matrix of served %: plans × losses.
+fn matrix(r: &Resilience) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header = vec!["served % \\ lost".to_string()];
+    header.extend(r.losses.iter().cloned());
+    let rows = r
+        .plans
+        .iter()
+        .map(|p| {
+            let mut row = vec![p.plan.clone()];
+            for l in &r.losses {
+                row.push(
+                    r.row(&p.plan, l)
+                        .map(|x| pct(x.served_pct))
+                        .unwrap_or_default(),
+                );
+            }
+            row
+        })
+        .collect();
+    (header, rows)
+}
+
+fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..header.len())
+        .map(|i| {
+            std::iter::once(&header[i])
+                .chain(rows.iter().map(|r| &r[i]))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+                .min(48)
+        })
+        .collect();
+    let line = |cells: &[String]| {
+        let mut out = String::new();
+        for (i, c) in cells.iter().enumerate() {
+            let pad = " ".repeat(widths[i].saturating_sub(c.chars().count()));
+            if i == 0 {
+                out.push_str(c);
+                out.push_str(&pad);
+            } else {
+                out.push_str("  ");
+                out.push_str(&pad);
+                out.push_str(c);
+            }
+        }
+        out.trim_end().to_string() + "\n"
+    };
+    let mut out = line(header);
+    for r in rows {
+        out.push_str(&line(r));
+    }
+    out
+}
+
+fn markdown(header: &[String], rows: &[Vec<String>]) -> String {
+    let esc = |s: &str| s.replace('|', "\\|");
+    let mut out = format!(
+        "| {} |\n|---|{}\n",
+        header
+            .iter()
+            .map(|h| esc(h))
+            .collect::<Vec<_>>()
+            .join(" | "),
+        "---:|".repeat(header.len() - 1)
+    );
+    for r in rows {
+        out.push_str(&format!(
+            "| {} |\n",
+            r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+        ));
+    }
+    out
+}
+
+/// What the numbers mean, in one paragraph (stress-test rules, availability, window).
+fn rules(r: &Resilience) -> String {
+    let mut out = format!(
+        "Each plan is held to its own reservations and dispatched under emergency rules (no share cap, no N-1) with the lost capacity at 0 {}",
+        if r.window.is_empty() {
+            "for the whole horizon".to_string()
+        } else {
+            format!("in {}", r.window)
+        }
+    );
+    if r.on_demand_availability < 1.0 {
+        out.push_str(&format!(
+            "; surviving providers' on-demand capacity at {}% during a loss",
+            fixed(r.on_demand_availability * 100.0)
+        ));
+    }
+    out.push('.');
+    let with: Vec<&super::PlanSummary> = r.plans.iter().filter(|p| !p.relaxed.is_empty()).collect();
+    let all_singles = r
+        .plans
+        .iter()
+        .filter(|p| p.plan.starts_with("single:"))
+        .count();
+    let relaxed: Vec<String> = match with.first() {
+        // The usual case: every single-cloud plan relaxes the same rules; say them once.
+        Some(first)
+            if with.len() == all_singles
+                && with
+                    .iter()
+                    .all(|p| p.plan.starts_with("single:") && p.relaxed == first.relaxed) =>
+        {
+            vec![format!("single-cloud plans: {}", first.relaxed.join(", "))]
+        }
+        _ => with
+            .iter()
+            .map(|p| format!("{}: {}", p.plan, p.relaxed.join(", ")))
+            .collect(),
+    };
+    if !relaxed.is_empty() {
+        out.push_str(&format!(
+            " Relaxed so that one provider can be planned alone: {}.",
+            relaxed.join("; ")
+        ));
+    }
+    out
+}
+
+/// The report on stdout: the verdict, the rules, the per-plan table and the matrix.
+pub fn render_text(r: &Resilience) -> String {
+    let (h, rows) = plan_table(r);
+    let (mh, mrows) = matrix(r);
+    format!(
+        "{}: resilience of {} plans against {} losses\n\n{}\n{}\n\n{}\n{}",
+        r.scenario,
+        r.plans.len(),
+        r.losses.len() - 1,
+        verdict(r),
+        rules(r),
+        aligned(&h, &rows),
+        aligned(&mh, &mrows)
+    )
+}
+
+/// `resilience.md`.
+pub fn resilience_md(r: &Resilience) -> String {
+    let (h, rows) = plan_table(r);
+    let (mh, mrows) = matrix(r);
+    format!(
+        "# Resilience of {}\n\n{}\n{}\n\n{}\n{}",
+        r.scenario,
+        verdict(r)
+            .lines()
+            .map(|l| format!("- {l}\n"))
+            .collect::<String>(),
+        rules(r),
+        markdown(&h, &rows),
+        markdown(&mh, &mrows)
+    )
+}
