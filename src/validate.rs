@@ -1,6 +1,7 @@
 //! Validated-scenario stage, checks across files: warnings for suspicious but legal input, and the
 //! summary `capplan validate` prints.
 
+use chrono::{DateTime, Datelike, Months, Utc};
 use serde::Serialize;
 
 use crate::error::{Diagnostic, Location};
@@ -13,6 +14,9 @@ use crate::units::human;
 /// capacity, outages of unknown providers.
 pub fn warnings(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
     let mut out = Vec::new();
+    out.extend(irregular_grid(s));
+    out.extend(unreachable_regions(s, facts));
+    out.extend(unsatisfiable_share_cap(s, facts));
     for (t, f) in s.tranches.iter().zip(&facts.tranches) {
         if f.window_hours <= 0.0 {
             let loc = match &t.origin {
@@ -71,6 +75,193 @@ pub fn warnings(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
         ));
     }
     out
+}
+
+/// The step from one period start to the next: whole calendar months when it is, else minutes.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Step {
+    Months(u32),
+    Minutes(f64),
+}
+
+impl Step {
+    fn between(a: DateTime<Utc>, b: DateTime<Utc>) -> Step {
+        let months = (b.year() * 12 + b.month0() as i32) - (a.year() * 12 + a.month0() as i32);
+        if months >= 1 && a.checked_add_months(Months::new(months as u32)) == Some(b) {
+            Step::Months(months as u32)
+        } else {
+            Step::Minutes((b - a).num_milliseconds() as f64 / 60_000.0)
+        }
+    }
+
+    fn words(self) -> String {
+        match self {
+            Step::Months(1) => "monthly".into(),
+            Step::Months(m) => format!("{m}-monthly"),
+            Step::Minutes(m) if m == 60.0 => "hourly".into(),
+            Step::Minutes(m) if m == 1440.0 => "daily".into(),
+            Step::Minutes(m) if m == 10080.0 => "weekly".into(),
+            Step::Minutes(m) => format!("{}-minute", crate::units::fixed(m)),
+        }
+    }
+}
+
+/// The first demand row of a period (or of a region), for pointing at it.
+fn demand_row(s: &Scenario, keep: impl Fn(&crate::scenario::Demand) -> bool, column: &str) -> Location {
+    s.demand
+        .iter()
+        .filter(|d| keep(d))
+        .filter_map(|d| d.origin.as_ref())
+        .min_by_key(|o| (o.file.clone(), o.line))
+        .map(|o| Location::at(&o.file, o.line, Some(column)))
+        .unwrap_or_else(|| Location::file(s.folder.join("demand.csv")))
+}
+
+/// A period that breaks an otherwise regular grid (a mistyped date in a monthly file adds a
+/// 13th period): the steps of most periods agree and this one's do not.
+fn irregular_grid(s: &Scenario) -> Vec<Diagnostic> {
+    let starts: Vec<DateTime<Utc>> = s.periods.iter().map(|p| p.start).collect();
+    if starts.len() < 4 {
+        return Vec::new();
+    }
+    let steps: Vec<Step> = starts.windows(2).map(|w| Step::between(w[0], w[1])).collect();
+    let mut counts: Vec<(Step, usize)> = Vec::new();
+    for st in &steps {
+        match counts.iter_mut().find(|(x, _)| x == st) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*st, 1)),
+        }
+    }
+    let (dominant, n) = counts
+        .iter()
+        .copied()
+        .max_by_key(|(_, n)| *n)
+        .expect("at least three steps");
+    // Only a grid that is regular but for a few slips; a deliberately uneven grid is left alone.
+    if n * 4 < steps.len() * 3 || n == steps.len() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < steps.len() {
+        if steps[i] == dominant {
+            i += 1;
+            continue;
+        }
+        // An extra period: the steps into and out of it are off, and skipping it is regular.
+        let extra = i + 1 < steps.len()
+            && steps[i + 1] != dominant
+            && Step::between(starts[i], starts[i + 2]) == dominant;
+        let label = |t: usize| crate::units::format_time(&starts[t]);
+        if extra {
+            let p = starts[i + 1];
+            out.push(Diagnostic::new(
+                demand_row(s, |d| d.period == p, "period"),
+                format!(
+                    "period {} breaks the {} grid of the other periods ({} → {} → {}); if it is a typo, fix the date: it adds a period of its own",
+                    label(i + 1),
+                    dominant.words(),
+                    label(i),
+                    label(i + 1),
+                    label(i + 2)
+                ),
+            ));
+            i += 2;
+        } else {
+            let p = starts[i + 1];
+            out.push(Diagnostic::new(
+                demand_row(s, |d| d.period == p, "period"),
+                format!(
+                    "the step from {} to {} breaks the {} grid of the other periods (a missing or mistyped period?)",
+                    label(i),
+                    label(i + 1),
+                    dominant.words()
+                ),
+            ));
+            i += 1;
+        }
+    }
+    out
+}
+
+/// A demand region no tranche can serve (no capacity there and no route to it): its demand goes
+/// unserved whatever the plan. A capacity region spelled alike is offered as the likely meaning.
+fn unreachable_regions(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
+    let mut supply: Vec<&str> = s.tranches.iter().map(|k| k.region.as_str()).collect();
+    supply.sort();
+    supply.dedup();
+    let mut out = Vec::new();
+    for (r, region) in facts.regions.iter().enumerate() {
+        let served = facts.tranches.iter().any(|k| {
+            k.window_hours > 0.0 && k.route_cost_per_million_tokens[r].is_some()
+        });
+        let demand: f64 = facts.demand_tpm.iter().map(|row| row[r]).sum();
+        if served || demand <= 0.0 {
+            continue;
+        }
+        let hint = supply
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(region))
+            .copied()
+            .or_else(|| crate::load::csv_table::closest(region, &supply))
+            .map(|c| format!("; did you mean '{c}'?"))
+            .unwrap_or_default();
+        out.push(Diagnostic::new(
+            demand_row(s, |d| d.region == *region, "region"),
+            format!(
+                "demand region '{region}' has no tranche that can serve it (no capacity in '{region}' and no route to it), so all its demand goes unserved{hint}"
+            ),
+        ));
+    }
+    out
+}
+
+/// A share cap the providers present cannot satisfy: with n providers able to serve in a period
+/// and cap s, at most n·s of its demand can be served (a single-cloud child that keeps its
+/// parent's 35% cap serves exactly 35%).
+fn unsatisfiable_share_cap(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
+    let share = s.policy.max_provider_share;
+    if share >= 1.0 {
+        return Vec::new();
+    }
+    let short: Vec<(usize, usize)> = facts
+        .all_periods()
+        .into_iter()
+        .filter(|t| facts.total_demand_tpm[t.0] > 0.0)
+        .filter_map(|t| {
+            let mut providers: Vec<usize> = (0..facts.tranches.len())
+                .filter(|&k| facts.available_tpm[t.0][k] > 0.0)
+                .map(|k| facts.tranches[k].provider.0)
+                .collect();
+            providers.sort();
+            providers.dedup();
+            ((providers.len() as f64) * share < 1.0 - 1e-12).then_some((t.0, providers.len()))
+        })
+        .collect();
+    let Some(&(first, n)) = short.first() else {
+        return Vec::new();
+    };
+    let pct = |x: f64| format!("{}%", crate::units::fixed((x * 1000.0).round() / 10.0));
+    let when = if short.len() == facts.period_count() {
+        "in every period".to_string()
+    } else {
+        format!(
+            "in {} of {} periods (first {})",
+            short.len(),
+            facts.period_count(),
+            period_label(s, first)
+        )
+    };
+    vec![Diagnostic::new(
+        Location::file(s.folder.join("scenario.toml")),
+        format!(
+            "max_provider_share {} with {n} provider{} able to serve lets at most {} of demand be served {when}; expected at least {} providers, or a higher max_provider_share (set it to 1 for a single-cloud plan)",
+            pct(share),
+            if n == 1 { "" } else { "s" },
+            pct((n as f64 * share).min(1.0)),
+            (1.0 / share).ceil() as usize
+        ),
+    )]
 }
 
 /// A period label: `2026-03` on monthly grids, else the start time.
