@@ -90,6 +90,54 @@ pub(crate) fn provider_colour(provider: &str) -> Rgba {
     rgb(FALLBACK[(fnv1a(key.as_bytes()) % FALLBACK.len() as u64) as usize])
 }
 
+/// Where a provider sits in a stack drawn for several runs at once (bottom first): the
+/// well-known providers in the order of their colours, then the rest by name, so the order
+/// depends on the name only and is the same in every comparison.
+pub(crate) fn provider_stack_key(provider: &str) -> (usize, String) {
+    let key = provider.trim().to_ascii_lowercase();
+    let key = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == key)
+        .map(|(_, k)| k.to_string())
+        .unwrap_or(key);
+    let rank = KNOWN
+        .iter()
+        .position(|(name, _)| *name == key)
+        .unwrap_or(KNOWN.len());
+    (rank, provider.to_string())
+}
+
+/// Scenarios in the compare charts: the baseline in ink, then well-separated hues. They only
+/// ever appear in charts without provider colours (the delta chart uses `COMPONENTS`).
+pub(crate) const SCENARIOS: &[Rgba] = &[
+    INK,
+    rgb(0xD81B60), // raspberry
+    rgb(0x1E88E5), // blue
+    rgb(0xF57C00), // orange
+    rgb(0x2E7D32), // green
+    rgb(0x7B1FA2), // purple
+    rgb(0x00897B), // teal
+    rgb(0x8D6E63), // brown
+    rgb(0x9E9D24), // olive
+];
+
+/// The colour of the `i`th scenario of a comparison (colours repeat after nine scenarios).
+pub(crate) fn scenario_colour(i: usize) -> Rgba {
+    if i == 0 {
+        SCENARIOS[0]
+    } else {
+        SCENARIOS[1 + (i - 1) % (SCENARIOS.len() - 1)]
+    }
+}
+
+/// Cost components of the delta chart: commit, usage, route, penalties.
+pub(crate) const COMPONENTS: [Rgba; 4] = [
+    rgb(0x3F6FB5), // commit: blue
+    rgb(0x8DB854), // usage: green
+    rgb(0xE3A33B), // route: amber
+    rgb(0xC43C3C), // penalties: red
+];
+
 /// FNV-1a: a fixed, platform-independent hash (std's hasher is randomly seeded per process).
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -110,6 +158,13 @@ mod tests {
         assert_eq!(provider_colour("AWS"), rgb(0xE69F00));
         assert_eq!(provider_colour("google"), provider_colour("gcp"));
         assert_ne!(provider_colour("aws"), provider_colour("azure"));
+    }
+
+    #[test]
+    fn stack_order_is_by_name() {
+        let mut names = vec!["zeta", "gcp", "AWS", "acme", "azure"];
+        names.sort_by_key(|n| provider_stack_key(n));
+        assert_eq!(names, ["AWS", "azure", "gcp", "acme", "zeta"]);
     }
 
     #[test]
