@@ -107,7 +107,11 @@ impl Step {
 }
 
 /// The first demand row of a period (or of a region), for pointing at it.
-fn demand_row(s: &Scenario, keep: impl Fn(&crate::scenario::Demand) -> bool, column: &str) -> Location {
+fn demand_row(
+    s: &Scenario,
+    keep: impl Fn(&crate::scenario::Demand) -> bool,
+    column: &str,
+) -> Location {
     s.demand
         .iter()
         .filter(|d| keep(d))
@@ -124,7 +128,10 @@ fn irregular_grid(s: &Scenario) -> Vec<Diagnostic> {
     if starts.len() < 4 {
         return Vec::new();
     }
-    let steps: Vec<Step> = starts.windows(2).map(|w| Step::between(w[0], w[1])).collect();
+    let steps: Vec<Step> = starts
+        .windows(2)
+        .map(|w| Step::between(w[0], w[1]))
+        .collect();
     let mut counts: Vec<(Step, usize)> = Vec::new();
     for st in &steps {
         match counts.iter_mut().find(|(x, _)| x == st) {
@@ -192,9 +199,10 @@ fn unreachable_regions(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
     supply.dedup();
     let mut out = Vec::new();
     for (r, region) in facts.regions.iter().enumerate() {
-        let served = facts.tranches.iter().any(|k| {
-            k.window_hours > 0.0 && k.route_cost_per_million_tokens[r].is_some()
-        });
+        let served = facts
+            .tranches
+            .iter()
+            .any(|k| k.window_hours > 0.0 && k.route_cost_per_million_tokens[r].is_some());
         let demand: f64 = facts.demand_tpm.iter().map(|row| row[r]).sum();
         if served || demand <= 0.0 {
             continue;

@@ -137,6 +137,14 @@ impl<DB: DrawingBackend> Canvas<DB> {
             .map_err(chart_error)
     }
 
+    /// A filled disc of radius `r` pixels centred on (x, y).
+    pub fn circle(&self, x: f64, y: f64, r: f64, c: Rgba) -> Result<()> {
+        let radius = r.round().max(1.0) as u32;
+        self.area
+            .draw(&Circle::new((px(x), px(y)), radius, colour(c).filled()))
+            .map_err(chart_error)
+    }
+
     pub fn polygon(&self, points: &[(f64, f64)], c: Rgba) -> Result<()> {
         let points: Vec<(i32, i32)> = points.iter().map(|&(x, y)| (px(x), px(y))).collect();
         self.area

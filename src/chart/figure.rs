@@ -19,6 +19,8 @@ pub(crate) enum Swatch {
         width: f64,
         dashed: bool,
     },
+    /// A marker dot (the net change of the delta chart).
+    Dot(Rgba),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +55,20 @@ pub(crate) enum Layer {
         dashed: bool,
         values: Vec<f64>,
     },
+    /// Step lines on their own bins (scenarios with different period grids); where lines
+    /// coincide on screen they are drawn in turns, so none hides another.
+    Steps(Vec<StepLine>),
+}
+
+/// A step line with its own bins, for `Layer::Steps`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StepLine {
+    pub colour: Rgba,
+    /// Pixels at 1080p.
+    pub width: f64,
+    pub dashed: bool,
+    pub bins: Vec<(f64, f64)>,
+    pub values: Vec<f64>,
 }
 
 impl Layer {
@@ -69,6 +85,10 @@ impl Layer {
             Layer::Bars { series, totals } => stack_max(series) * if *totals { 1.12 } else { 1.0 },
             Layer::Band { upper, .. } => upper.iter().copied().fold(0.0, f64::max),
             Layer::Line { values, .. } => values.iter().copied().fold(0.0, f64::max),
+            Layer::Steps(lines) => lines
+                .iter()
+                .flat_map(|l| l.values.iter().copied())
+                .fold(0.0, f64::max),
         }
     }
 }
@@ -91,13 +111,27 @@ pub(crate) struct Figure {
 }
 
 /// Sizes in pixels for an image of the given size; the design is done at 1920×1080.
-struct Metrics {
-    s: f64,
+pub(crate) struct Metrics {
+    pub s: f64,
 }
 
 impl Metrics {
-    fn px(&self, at_1080p: f64) -> f64 {
+    pub fn new(width: u32, height: u32) -> Metrics {
+        Metrics {
+            s: (f64::from(width) / 1920.0).min(f64::from(height) / 1080.0),
+        }
+    }
+    pub fn px(&self, at_1080p: f64) -> f64 {
         at_1080p * self.s
+    }
+    pub fn margin(&self) -> f64 {
+        self.px(40.0)
+    }
+    pub fn tick_size(&self) -> f64 {
+        self.px(25.0)
+    }
+    pub fn legend_size(&self) -> f64 {
+        self.px(28.0)
     }
 }
 
@@ -124,60 +158,14 @@ pub(crate) fn draw<DB: DrawingBackend>(
     height: u32,
 ) -> Result<()> {
     let (w, h) = (f64::from(width), f64::from(height));
-    let m = Metrics {
-        s: (w / 1920.0).min(h / 1080.0),
-    };
-    let margin = m.px(40.0);
-    let title_size = m.px(50.0);
-    let subtitle_size = m.px(30.0);
-    let tick_size = m.px(25.0);
-    let legend_size = m.px(28.0);
+    let m = Metrics::new(width, height);
+    let margin = m.margin();
+    let tick_size = m.tick_size();
     let panel_title_size = m.px(27.0);
 
-    canvas.clear(palette::WHITE)?;
-
-    // Title and subtitle, shortened rather than clipped when the scenario name is long.
-    let text_width = w - 2.0 * margin;
-    let title = canvas.fit_text(&fig.title, title_size, Weight::Bold, text_width);
-    let title_mid = margin + title_size * 0.35;
-    canvas.text(
-        &title,
-        margin,
-        title_mid,
-        title_size,
-        Weight::Bold,
-        palette::INK,
-        Align::Left,
-    )?;
-    let subtitle = canvas.fit_text(&fig.subtitle, subtitle_size, Weight::Normal, text_width);
-    let subtitle_mid = title_mid + title_size * 0.5 + m.px(14.0) + subtitle_size * 0.35;
-    canvas.text(
-        &subtitle,
-        margin,
-        subtitle_mid,
-        subtitle_size,
-        Weight::Normal,
-        palette::INK_SOFT,
-        Align::Left,
-    )?;
-    let content_top = subtitle_mid + subtitle_size * 0.5 + m.px(36.0);
-
-    // Legend column on the right, at most a quarter of the width.
-    let swatch_w = m.px(40.0);
-    let swatch_gap = m.px(12.0);
-    let legend_max_label = w * 0.25 - swatch_w - swatch_gap;
-    let legend_labels: Vec<String> = fig
-        .legend
-        .iter()
-        .map(|e| canvas.fit_text(&e.label, legend_size, Weight::Normal, legend_max_label))
-        .collect();
-    let legend_label_w = legend_labels
-        .iter()
-        .map(|l| canvas.text_width(l, legend_size, Weight::Normal))
-        .fold(0.0, f64::max);
-    let legend_w = swatch_w + swatch_gap + legend_label_w;
-    let legend_left = w - margin - legend_w;
-
+    let content_top = header(canvas, &m, w, &fig.title, &fig.subtitle)?;
+    let legend = legend_layout(canvas, &m, w, &fig.legend);
+    let legend_left = legend.left;
     // Panels: one column up to four, then two columns.
     let n = fig.panels.len().max(1);
     let columns = if n <= 4 { 1 } else { 2 };
@@ -260,22 +248,116 @@ pub(crate) fn draw<DB: DrawingBackend>(
         )?;
     }
 
-    // Legend, top-aligned with the first plot frame; rows tighten (then entries drop, with a
-    // note) rather than run off the bottom when there are very many providers.
+    // Legend, top-aligned with the first plot frame.
     let legend_top = first_frame_top.unwrap_or(content_top);
+    draw_legend(canvas, &m, h, &fig.legend, &legend, legend_top)
+}
+
+/// Clears the image and draws the title and subtitle; returns the top of the content below them.
+pub(crate) fn header<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    m: &Metrics,
+    w: f64,
+    title: &str,
+    subtitle: &str,
+) -> Result<f64> {
+    let margin = m.margin();
+    let title_size = m.px(50.0);
+    let subtitle_size = m.px(30.0);
+    canvas.clear(palette::WHITE)?;
+
+    // Title and subtitle, shortened rather than clipped when the scenario name is long.
+    let text_width = w - 2.0 * margin;
+    let title = canvas.fit_text(title, title_size, Weight::Bold, text_width);
+    let title_mid = margin + title_size * 0.35;
+    canvas.text(
+        &title,
+        margin,
+        title_mid,
+        title_size,
+        Weight::Bold,
+        palette::INK,
+        Align::Left,
+    )?;
+    let subtitle = canvas.fit_text(subtitle, subtitle_size, Weight::Normal, text_width);
+    let subtitle_mid = title_mid + title_size * 0.5 + m.px(14.0) + subtitle_size * 0.35;
+    canvas.text(
+        &subtitle,
+        margin,
+        subtitle_mid,
+        subtitle_size,
+        Weight::Normal,
+        palette::INK_SOFT,
+        Align::Left,
+    )?;
+    let content_top = subtitle_mid + subtitle_size * 0.5 + m.px(36.0);
+
+    Ok(content_top)
+}
+
+/// Where the legend column goes: its labels (shortened to fit) and its left edge.
+pub(crate) struct LegendLayout {
+    pub labels: Vec<String>,
+    pub left: f64,
+}
+
+/// The legend column on the right, at most a quarter of the width.
+pub(crate) fn legend_layout<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    m: &Metrics,
+    w: f64,
+    entries: &[LegendEntry],
+) -> LegendLayout {
+    let margin = m.margin();
+    let legend_size = m.legend_size();
+    let swatch_w = m.px(40.0);
+    let swatch_gap = m.px(12.0);
+    let legend_max_label = w * 0.25 - swatch_w - swatch_gap;
+    let legend_labels: Vec<String> = entries
+        .iter()
+        .map(|e| canvas.fit_text(&e.label, legend_size, Weight::Normal, legend_max_label))
+        .collect();
+    let legend_label_w = legend_labels
+        .iter()
+        .map(|l| canvas.text_width(l, legend_size, Weight::Normal))
+        .fold(0.0, f64::max);
+    let legend_w = swatch_w + swatch_gap + legend_label_w;
+    let legend_left = w - margin - legend_w;
+
+    LegendLayout {
+        labels: legend_labels,
+        left: legend_left,
+    }
+}
+
+/// Draws the legend from `legend_top`; rows tighten (then entries drop, with a note) rather than
+/// run off the bottom when there are very many entries.
+pub(crate) fn draw_legend<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    m: &Metrics,
+    h: f64,
+    entries: &[LegendEntry],
+    layout: &LegendLayout,
+    legend_top: f64,
+) -> Result<()> {
+    let margin = m.margin();
+    let legend_size = m.legend_size();
+    let swatch_w = m.px(40.0);
+    let swatch_gap = m.px(12.0);
+    let legend_left = layout.left;
+    let legend_labels = &layout.labels;
     let room = h - margin - legend_top;
     let mut row_pitch = legend_size * 1.6;
-    if row_pitch * fig.legend.len() as f64 > room {
-        row_pitch = (room / fig.legend.len().max(1) as f64).max(legend_size * 1.15);
+    if row_pitch * entries.len() as f64 > room {
+        row_pitch = (room / entries.len().max(1) as f64).max(legend_size * 1.15);
     }
     let fits = ((room / row_pitch).floor() as usize).max(1);
     // Too many rows: leave out droppable entries (smallest providers) and say how many.
-    let overflow = fig.legend.len().saturating_sub(fits);
+    let overflow = entries.len().saturating_sub(fits);
     let mut dropped = 0;
-    let shown: Vec<(&LegendEntry, &String)> = fig
-        .legend
+    let shown: Vec<(&LegendEntry, &String)> = entries
         .iter()
-        .zip(&legend_labels)
+        .zip(legend_labels)
         .filter(|(entry, _)| {
             let drop = overflow > 0 && entry.droppable && dropped < overflow + 1;
             dropped += usize::from(drop);
@@ -283,7 +365,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         })
         .take(if overflow > 0 { fits - 1 } else { fits })
         .collect();
-    let hidden = fig.legend.len() - shown.len();
+    let hidden = entries.len() - shown.len();
     let mut y = legend_top + legend_size * 0.5;
     for (entry, label) in shown {
         let (x0, x1) = (legend_left, legend_left + swatch_w);
@@ -292,7 +374,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
             Swatch::Fill(c) => canvas.rect(x0, y - half, x1, y + half, *c)?,
             Swatch::Hatch(c) => {
                 canvas.rect(x0, y - half, x1, y + half, c.alpha(0.18))?;
-                hatch(canvas, &m, x0, y - half, x1, y + half, *c)?;
+                hatch(canvas, m, x0, y - half, x1, y + half, *c)?;
             }
             Swatch::Line {
                 colour,
@@ -305,6 +387,11 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 } else {
                     canvas.line(x0, y, x1, y, *colour, lw)?;
                 }
+            }
+            Swatch::Dot(c) => {
+                let mid = (x0 + x1) / 2.0;
+                canvas.circle(mid, y, half * 0.8 + m.px(2.0), palette::WHITE)?;
+                canvas.circle(mid, y, half * 0.8, *c)?;
             }
         }
         canvas.text(
@@ -457,6 +544,7 @@ fn draw_panel<DB: DrawingBackend>(
                     canvas.polyline(&points, *colour, m.px(*width))?;
                 }
             }
+            Layer::Steps(lines) => step_lines(canvas, m, frame, domain, top, lines)?,
         }
     }
 
@@ -494,6 +582,111 @@ fn draw_panel<DB: DrawingBackend>(
                     )?;
                 }
             }
+        }
+    }
+    Ok(())
+}
+
+/// One horizontal run of a step line, in pixels.
+struct Run {
+    x0: f64,
+    x1: f64,
+    y: f64,
+}
+
+/// Step lines on their own bins. Dashes sit on a lattice of the x axis (not the path length), so
+/// lines that coincide on screen have their dashes in the same places; coinciding runs are drawn
+/// in turns (one lattice cell each, in line order), so every line stays visible where they meet.
+fn step_lines<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    m: &Metrics,
+    frame: &Frame,
+    domain: (f64, f64),
+    top: f64,
+    lines: &[StepLine],
+) -> Result<()> {
+    let cell = m.px(26.0);
+    let dash = m.px(16.0);
+    let origin = frame.left;
+    let runs: Vec<Vec<Run>> = lines
+        .iter()
+        .map(|l| {
+            l.bins
+                .iter()
+                .zip(&l.values)
+                .map(|(b, v)| Run {
+                    x0: frame.x(b.0, domain),
+                    x1: frame.x(b.1, domain),
+                    y: frame.y(*v, top),
+                })
+                .collect()
+        })
+        .collect();
+    // Risers first, so the runs cover their ends.
+    for (line, runs) in lines.iter().zip(&runs) {
+        let lw = m.px(line.width);
+        for w in runs.windows(2) {
+            if (w[0].x1 - w[1].x0).abs() > 0.5 || (w[0].y - w[1].y).abs() < 0.5 {
+                continue;
+            }
+            let (ya, yb) = (w[0].y.min(w[1].y), w[0].y.max(w[1].y));
+            let x = w[1].x0;
+            if line.dashed {
+                canvas.dashed(&[(x, ya), (x, yb)], line.colour, lw, dash, cell - dash)?;
+            } else {
+                canvas.line(x, ya - lw / 2.0, x, yb + lw / 2.0, line.colour, lw)?;
+            }
+        }
+    }
+    // Every run end of every line cuts the axis into pieces where each line has one level.
+    let mut cuts: Vec<f64> = runs.iter().flatten().flat_map(|r| [r.x0, r.x1]).collect();
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    let tolerance = lines.iter().map(|l| m.px(l.width)).fold(1.0, f64::max);
+    let draw_piece = |line: &StepLine, y: f64, a: f64, b: f64| -> Result<()> {
+        if b - a > 1e-6 {
+            canvas.line(a, y, b, y, line.colour, m.px(line.width))?;
+        }
+        Ok(())
+    };
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        if b - a < 1e-6 {
+            continue;
+        }
+        let mid = (a + b) / 2.0;
+        let mut here: Vec<(usize, f64)> = runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let k = r.partition_point(|run| run.x1 <= mid);
+                r.get(k).filter(|run| run.x0 <= mid).map(|run| (i, run.y))
+            })
+            .collect();
+        here.sort_by(|p, q| p.1.total_cmp(&q.1).then(p.0.cmp(&q.0)));
+        let mut start = 0;
+        while start < here.len() {
+            let mut end = start + 1;
+            while end < here.len() && here[end].1 - here[start].1 <= tolerance {
+                end += 1;
+            }
+            let mut group: Vec<(usize, f64)> = here[start..end].to_vec();
+            group.sort_by_key(|g| g.0);
+            let k = group.len() as i64;
+            let first = ((a - origin) / cell).floor() as i64;
+            let last = ((b - origin) / cell).floor() as i64;
+            if k == 1 && !lines[group[0].0].dashed {
+                draw_piece(&lines[group[0].0], group[0].1, a, b)?;
+            } else {
+                for n in first..=last {
+                    let (i, y) = group[n.rem_euclid(k) as usize];
+                    let line = &lines[i];
+                    let c0 = origin + n as f64 * cell;
+                    let c1 = if line.dashed { c0 + dash } else { c0 + cell };
+                    draw_piece(line, y, c0.max(a), c1.min(b))?;
+                }
+            }
+            start = end;
         }
     }
     Ok(())

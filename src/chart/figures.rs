@@ -10,7 +10,7 @@ use crate::report::tables::RunInfo;
 /// Up to this many periods are drawn as they are; more are grouped into days, weeks or months.
 pub(crate) const KEEP_PERIODS_UP_TO: usize = 400;
 /// Grouping aims at no more bins than this, so a year of hours becomes 53 weeks.
-const MAX_BINS: usize = 120;
+pub(crate) const MAX_BINS: usize = 120;
 /// Cost bars: at most this many, so each bar is wide enough to read (and to carry its total).
 const MAX_COST_BARS: usize = 40;
 

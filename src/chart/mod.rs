@@ -4,6 +4,7 @@
 //! bundled in `assets/fonts/` (never the machine's fonts), nothing reads a clock or the file system,
 //! so the same report gives byte-identical images on every machine. Plotters stays inside this module.
 
+mod bars;
 mod canvas;
 pub mod compare;
 mod data;
@@ -69,15 +70,7 @@ pub const CHART_STEMS: [&str; 4] = [
 /// Charts: `capacity_vs_demand`, `allocation_by_provider`, `cost_by_provider`, and `regions` when
 /// there are at least two demand regions; sorted by file name.
 pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
-    for (what, side) in [("width", opts.width), ("height", opts.height)] {
-        if !(MIN_SIDE_PX..=MAX_SIDE_PX).contains(&side) {
-            return Err(Error::Chart(format!(
-                "chart {what} {side} px is outside {MIN_SIDE_PX}..={MAX_SIDE_PX} px"
-            )));
-        }
-    }
-    register_fonts()?;
-    let fonts = text::fonts(DEJAVU_SANS, DEJAVU_SANS_BOLD)?;
+    check_size(opts)?;
     let series = data::Series::from_tables(tables)?;
     let mut figures = vec![
         (
@@ -96,6 +89,52 @@ pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<Rende
     if series.regions.len() >= 2 {
         figures.push(("regions", figures::regions(&tables.info, &series)));
     }
+    let drawings = figures
+        .into_iter()
+        .map(|(stem, fig)| (stem, Drawing::Time(fig)))
+        .collect();
+    render(drawings, opts)
+}
+
+/// A chart to draw: a time chart or a bar chart by category.
+pub(crate) enum Drawing {
+    Time(Figure),
+    Bars(bars::BarFigure),
+}
+
+impl Drawing {
+    fn draw<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        canvas: &Canvas<DB>,
+        width: u32,
+        height: u32,
+    ) -> Result<()> {
+        match self {
+            Drawing::Time(fig) => figure::draw(canvas, fig, width, height),
+            Drawing::Bars(fig) => bars::draw(canvas, fig, width, height),
+        }
+    }
+}
+
+fn check_size(opts: &ChartOptions) -> Result<()> {
+    for (what, side) in [("width", opts.width), ("height", opts.height)] {
+        if !(MIN_SIDE_PX..=MAX_SIDE_PX).contains(&side) {
+            return Err(Error::Chart(format!(
+                "chart {what} {side} px is outside {MIN_SIDE_PX}..={MAX_SIDE_PX} px"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Draws each chart as PNG and SVG, sorted by file name.
+pub(crate) fn render(
+    figures: Vec<(&str, Drawing)>,
+    opts: &ChartOptions,
+) -> Result<Vec<RenderedChart>> {
+    check_size(opts)?;
+    register_fonts()?;
+    let fonts = text::fonts(DEJAVU_SANS, DEJAVU_SANS_BOLD)?;
     let mut out = Vec::with_capacity(figures.len() * 2);
     for (stem, fig) in &figures {
         out.push(RenderedChart {
@@ -130,24 +169,24 @@ fn register_fonts() -> Result<()> {
         .map_err(Error::Chart)
 }
 
-fn render_svg(fig: &Figure, fonts: &'static text::Fonts, opts: &ChartOptions) -> Result<String> {
+fn render_svg(fig: &Drawing, fonts: &'static text::Fonts, opts: &ChartOptions) -> Result<String> {
     let mut svg = String::new();
     {
         let area = SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
         let canvas = Canvas::new(area, fonts, true);
-        figure::draw(&canvas, fig, opts.width, opts.height)?;
+        fig.draw(&canvas, opts.width, opts.height)?;
         canvas.finish()?;
     }
     Ok(svg)
 }
 
-fn render_png(fig: &Figure, fonts: &'static text::Fonts, opts: &ChartOptions) -> Result<Vec<u8>> {
+fn render_png(fig: &Drawing, fonts: &'static text::Fonts, opts: &ChartOptions) -> Result<Vec<u8>> {
     let mut rgb = vec![0u8; opts.width as usize * opts.height as usize * 3];
     let deferred_text = {
         let area =
             BitMapBackend::with_buffer(&mut rgb, (opts.width, opts.height)).into_drawing_area();
         let canvas = Canvas::new(area, fonts, false);
-        figure::draw(&canvas, fig, opts.width, opts.height)?;
+        fig.draw(&canvas, opts.width, opts.height)?;
         canvas.finish()?
     };
     for op in &deferred_text {

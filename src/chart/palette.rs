@@ -107,6 +107,37 @@ pub(crate) fn provider_colour(provider: &str) -> Rgba {
     rgb(FALLBACK[(fnv1a(key.as_bytes()) % FALLBACK.len() as u64) as usize])
 }
 
+/// Scenarios in the compare charts: the baseline in ink, then well-separated hues. They only
+/// ever appear in charts without provider colours (the delta chart uses `COMPONENTS`).
+pub(crate) const SCENARIOS: &[Rgba] = &[
+    INK,
+    rgb(0xD81B60), // raspberry
+    rgb(0x1E88E5), // blue
+    rgb(0xF57C00), // orange
+    rgb(0x2E7D32), // green
+    rgb(0x7B1FA2), // purple
+    rgb(0x00897B), // teal
+    rgb(0x8D6E63), // brown
+    rgb(0x9E9D24), // olive
+];
+
+/// The colour of the `i`th scenario of a comparison (colours repeat after nine scenarios).
+pub(crate) fn scenario_colour(i: usize) -> Rgba {
+    if i == 0 {
+        SCENARIOS[0]
+    } else {
+        SCENARIOS[1 + (i - 1) % (SCENARIOS.len() - 1)]
+    }
+}
+
+/// Cost components of the delta chart: commit, usage, route, penalties.
+pub(crate) const COMPONENTS: [Rgba; 4] = [
+    rgb(0x3F6FB5), // commit: blue
+    rgb(0x8DB854), // usage: green
+    rgb(0xE3A33B), // route: amber
+    rgb(0xC43C3C), // penalties: red
+];
+
 /// FNV-1a: a fixed, platform-independent hash (std's hasher is randomly seeded per process).
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;

@@ -52,6 +52,71 @@ pub(crate) fn value_ticks(max_value: f64, max_ticks: usize, unit: Unit) -> Value
     ValueTicks { step, top, labels }
 }
 
+/// Ticks of an axis that may go below zero: round steps from `bottom` (≤ 0) to `top` (≥ 0),
+/// always through zero.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SignedTicks {
+    pub bottom: f64,
+    pub top: f64,
+    pub labels: Vec<(f64, String)>,
+}
+
+pub(crate) fn signed_value_ticks(low: f64, high: f64, max_ticks: usize, unit: Unit) -> SignedTicks {
+    let (low, high) = (low.min(0.0), high.max(0.0));
+    if low >= 0.0 {
+        let t = value_ticks(high, max_ticks, unit);
+        return SignedTicks {
+            bottom: 0.0,
+            top: t.top,
+            labels: t.labels,
+        };
+    }
+    // The step of the whole span, then whole steps either side of zero.
+    let span = value_ticks(high - low, max_ticks.saturating_sub(1).max(2), unit);
+    let step = span.step;
+    let below = ((-low * 1.03) / step).ceil().max(1.0) as i64;
+    let above = ((high * 1.03) / step).ceil().max(0.0) as i64;
+    let (bottom, top) = (-(below as f64) * step, above as f64 * step);
+    let (scale, suffix) = scale_for(bottom.abs().max(top));
+    let decimals = (0..=3)
+        .find(|d| {
+            let scaled = step / scale * 10f64.powi(*d);
+            (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+        })
+        .unwrap_or(3) as usize;
+    let labels = (-below..=above)
+        .map(|i| {
+            let v = step * i as f64;
+            let text = format_value(v.abs(), scale, suffix, decimals, unit);
+            let text = if i > 0 {
+                format!("+{text}")
+            } else if i < 0 {
+                format!("\u{2212}{text}")
+            } else {
+                text
+            };
+            (v, text)
+        })
+        .collect();
+    SignedTicks {
+        bottom,
+        top: top.max(bottom + step),
+        labels,
+    }
+}
+
+/// A change in dollars with its sign: `+$1.23M`, `−$950`, `±$0`.
+pub(crate) fn signed_dollars(v: f64) -> String {
+    let text = dollars(v.abs());
+    if text == "$0" || text == "$0.00" {
+        "\u{b1}$0".to_string()
+    } else if v > 0.0 {
+        format!("+{text}")
+    } else {
+        format!("\u{2212}{text}")
+    }
+}
+
 fn scale_for(top: f64) -> (f64, &'static str) {
     if top >= 1e12 {
         (1e12, "T")
@@ -302,6 +367,17 @@ mod tests {
         assert_eq!(labels[0], "Jan 2026");
         assert_eq!(labels[1], "Feb");
         assert!(ticks[0].label.as_ref().unwrap().0 > start);
+    }
+
+    #[test]
+    fn signed_ticks_pass_through_zero() {
+        let t = signed_value_ticks(-3.2e9, 7.9e9, 6, Unit::Dollars);
+        assert!(t.bottom < -3.2e9 && t.top > 7.9e9);
+        assert!(t.labels.iter().any(|l| l.0 == 0.0 && l.1 == "$0"));
+        assert!(t.labels.iter().any(|l| l.1.starts_with('\u{2212}')));
+        assert!(t.labels.iter().any(|l| l.1.starts_with('+')));
+        assert_eq!(signed_dollars(-1_234_567.0), "\u{2212}$1.23M");
+        assert_eq!(signed_dollars(0.0), "\u{b1}$0");
     }
 
     #[test]

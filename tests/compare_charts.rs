@@ -1,0 +1,513 @@
+//! Compare chart tests: every stem as PNG and SVG at the requested size, provider colours and a
+//! stack order that depends on provider names only, one delta group per later scenario, no text
+//! box touching another or leaving the image, and identical bytes from run to run.
+//!
+//! `CHART_PREVIEW=1 cargo test --test compare_charts preview -- --ignored` writes the PNGs to
+//! /tmp/compare-charts-preview/ for looking at them.
+
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
+use capplan::chart::compare::{render_all, COMPARE_CHART_STEMS};
+use capplan::chart::{ChartOptions, RenderedChart};
+use capplan::compare::{compare, Column, Comparison};
+use capplan::report::build::Summary;
+use capplan::report::tables::{ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo};
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+/// A run: `providers` (name, share of the reservation) over `periods` (start, minutes), demand
+/// growing from `demand0`, `reserved` × demand reserved, `unserved` of the demand left unserved.
+struct Run<'a> {
+    label: &'a str,
+    providers: &'a [(&'a str, f64)],
+    periods: Vec<(DateTime<Utc>, f64)>,
+    demand0: f64,
+    reserved: f64,
+    unserved: f64,
+}
+
+fn monthly(months: u32) -> Vec<(DateTime<Utc>, f64)> {
+    (0..months)
+        .map(|m| {
+            let start = Utc
+                .with_ymd_and_hms(2026 + (m / 12) as i32, m % 12 + 1, 1, 0, 0, 0)
+                .unwrap();
+            let n = m + 1;
+            let next = Utc
+                .with_ymd_and_hms(2026 + (n / 12) as i32, n % 12 + 1, 1, 0, 0, 0)
+                .unwrap();
+            (start, (next - start).num_minutes() as f64)
+        })
+        .collect()
+}
+
+fn hourly(hours: i64) -> Vec<(DateTime<Utc>, f64)> {
+    let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+    (0..hours)
+        .map(|h| (t0 + Duration::hours(h), 60.0))
+        .collect()
+}
+
+fn column(run: Run) -> Column {
+    let mut t = ChartTables {
+        info: RunInfo {
+            scenario: run.label.into(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let mut per_provider = vec![[0.0f64; 5]; run.providers.len()]; // commit, usage, route, served, peak
+    let (mut demand_tokens, mut served_tokens) = (0.0, 0.0);
+    let n = run.periods.len() as f64;
+    for (i, (start, minutes)) in run.periods.iter().enumerate() {
+        let demand = run.demand0 * (1.0 + 0.8 * i as f64 / n);
+        let served = demand * (1.0 - run.unserved);
+        demand_tokens += demand * minutes;
+        served_tokens += served * minutes;
+        for (p, (name, share)) in run.providers.iter().enumerate() {
+            let reserved = demand * run.reserved * share;
+            let commit = reserved * minutes * 0.25 / 1e6;
+            let usage = served * share * minutes * 0.4 / 1e6;
+            let route = if p == 1 { usage * 0.05 } else { 0.0 };
+            let acc = &mut per_provider[p];
+            acc[0] += commit;
+            acc[1] += usage;
+            acc[2] += route;
+            acc[3] += served * share * minutes;
+            acc[4] = acc[4].max(reserved);
+            t.provider_periods.push(ProviderPeriodRow {
+                period: *start,
+                minutes: *minutes,
+                provider: name.to_string(),
+                available_tpm: reserved * 1.2,
+                reserved_tpm: reserved,
+                served_tpm: served * share,
+                commit_cost: commit,
+                usage_cost: usage,
+                route_cost: route,
+            });
+        }
+        t.region_periods.push(RegionPeriodRow {
+            period: *start,
+            minutes: *minutes,
+            region: "us".into(),
+            demand_tpm: demand,
+            served_tpm: served,
+            unserved_tpm: demand - served,
+        });
+    }
+    let sum = |k: usize| per_provider.iter().map(|p| p[k]).sum::<f64>();
+    let cost = sum(0) + sum(1) + sum(2);
+    let unserved_tokens = demand_tokens - served_tokens;
+    let penalty = unserved_tokens / 1e6 * 5.0;
+    let providers: Vec<serde_json::Value> = run
+        .providers
+        .iter()
+        .zip(&per_provider)
+        .map(|((name, share), acc)| {
+            serde_json::json!({
+                "provider": name, "reserved_tpm_peak": acc[4], "served_tokens": acc[3],
+                "cost": acc[0] + acc[1] + acc[2], "commit_cost": acc[0], "usage_cost": acc[1],
+                "route_cost": acc[2], "peak_share": share,
+            })
+        })
+        .collect();
+    let summary: Summary = serde_json::from_value(serde_json::json!({
+        "scenario": run.label, "description": "", "horizon_start": "", "horizon_end": "",
+        "periods": run.periods.len(), "objective": cost + penalty, "cost": cost,
+        "commit_cost": sum(0), "usage_cost": sum(1), "route_cost": sum(2),
+        "unserved_penalty_cost": penalty, "resilience_penalty_cost": 0.0,
+        "cost_per_million_tokens": cost / (served_tokens / 1e6), "demand_tokens": demand_tokens,
+        "served_tokens": served_tokens, "unserved_tokens": unserved_tokens,
+        "served_fraction": served_tokens / demand_tokens, "resilience_shortfall_tokens": 0.0,
+        "policy": {"unserved_penalty": 5.0, "max_provider_share": 1.0, "survive_provider_loss": false,
+                   "loss_coverage": 0.0, "resilience_penalty": 0.0, "text": ""},
+        "solver": "test", "solve_seconds": 0.0, "providers": providers,
+    }))
+    .expect("a summary");
+    Column {
+        label: run.label.into(),
+        summary,
+        tables: t,
+        replanned_objective: None,
+    }
+}
+
+const THREE: &[(&str, f64)] = &[("aws", 0.5), ("azure", 0.3), ("gcp", 0.2)];
+const OTHERS: &[(&str, f64)] = &[("gcp", 0.4), ("oracle", 0.2), ("azure", 0.3), ("acme", 0.1)];
+
+/// A baseline and three what-ifs: more demand, a cheaper mix with some demand unserved, and a
+/// run on an hourly grid (so the grids differ) with a long name.
+fn four_columns() -> Vec<Column> {
+    vec![
+        column(Run {
+            label: "frontier-2026",
+            providers: THREE,
+            periods: monthly(24),
+            demand0: 15e9,
+            reserved: 0.9,
+            unserved: 0.0,
+        }),
+        column(Run {
+            label: "demand-surge",
+            providers: THREE,
+            periods: monthly(24),
+            demand0: 19.5e9,
+            reserved: 0.95,
+            unserved: 0.0,
+        }),
+        column(Run {
+            label: "lean-reservations",
+            providers: OTHERS,
+            periods: monthly(24),
+            demand0: 15e9,
+            reserved: 0.6,
+            unserved: 0.02,
+        }),
+        column(Run {
+            label: "an-hourly-what-if-with-a-really-long-scenario-name-for-labels",
+            providers: THREE,
+            periods: hourly(24 * 120),
+            demand0: 14e9,
+            reserved: 1.0,
+            unserved: 0.0,
+        }),
+    ]
+}
+
+fn render(columns: &[Column], w: u32, h: u32) -> (Comparison, Vec<RenderedChart>) {
+    let comparison = compare(columns, false);
+    let charts = render_all(
+        &comparison,
+        columns,
+        &ChartOptions {
+            width: w,
+            height: h,
+        },
+    )
+    .unwrap();
+    (comparison, charts)
+}
+
+fn svg<'a>(charts: &'a [RenderedChart], name: &str) -> &'a str {
+    let chart = charts
+        .iter()
+        .find(|c| c.file_name == name)
+        .unwrap_or_else(|| panic!("no {name}"));
+    std::str::from_utf8(&chart.bytes).expect("SVG is UTF-8")
+}
+
+fn png_size(bytes: &[u8]) -> (u32, u32) {
+    let reader = png::Decoder::new(bytes).read_info().expect("PNG header");
+    let info = reader.info();
+    (info.width, info.height)
+}
+
+/// The value of `name="…"` in an SVG element.
+fn attr<'a>(element: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = element.find(&key)? + key.len();
+    let end = element[start..].find('"')? + start;
+    Some(&element[start..end])
+}
+
+/// The fill of every `<rect>`, in drawing order.
+fn rect_fills(svg: &str) -> Vec<String> {
+    svg.split("<rect")
+        .skip(1)
+        .filter_map(|e| attr(&e[..e.find('>').unwrap_or(e.len())], "fill").map(str::to_string))
+        .collect()
+}
+
+#[derive(Debug)]
+struct TextBox {
+    /// Shown when a test fails.
+    #[allow(dead_code)]
+    text: String,
+    x0: f64,
+    x1: f64,
+    y0: f64,
+    y1: f64,
+}
+
+/// Every `<text>` of an SVG as a box: advance widths from the bundled font (as the charts measure
+/// text), from the top of the capitals to the bottom of the descenders.
+fn text_boxes(svg: &str) -> Vec<TextBox> {
+    let regular =
+        FontRef::try_from_slice(include_bytes!("../assets/fonts/DejaVuSans.ttf")).unwrap();
+    let bold =
+        FontRef::try_from_slice(include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf")).unwrap();
+    let mut boxes = Vec::new();
+    for part in svg.split("<text").skip(1) {
+        let head_end = part.find('>').unwrap();
+        let head = &part[..head_end];
+        let body = &part[head_end + 1..part.find("</text>").unwrap()];
+        let text = body
+            .trim()
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&apos;", "'")
+            .replace("&amp;", "&");
+        let num = |n: &str| attr(head, n).unwrap().parse::<f64>().unwrap();
+        let (x, y, em) = (num("x"), num("y"), num("font-size"));
+        let font = if attr(head, "font-weight") == Some("bold") {
+            &bold
+        } else {
+            &regular
+        };
+        let scale =
+            PxScale::from(em as f32 * font.height_unscaled() / font.units_per_em().unwrap());
+        let scaled = font.as_scaled(scale);
+        let mut width = 0.0f32;
+        let mut prev = None;
+        for c in text.chars() {
+            let id = scaled.glyph_id(c);
+            if let Some(p) = prev {
+                width += scaled.kern(p, id);
+            }
+            width += scaled.h_advance(id);
+            prev = Some(id);
+        }
+        let width = f64::from(width);
+        let x0 = match attr(head, "text-anchor") {
+            Some("middle") => x - width / 2.0,
+            Some("end") => x - width,
+            _ => x,
+        };
+        // dy = 0.76em puts the baseline 0.76 em below y; capitals rise 0.73 em, descenders 0.24 em.
+        let baseline = y + 0.76 * em;
+        boxes.push(TextBox {
+            text,
+            x0,
+            x1: x0 + width,
+            y0: baseline - 0.73 * em,
+            y1: baseline + 0.24 * em,
+        });
+    }
+    boxes
+}
+
+fn assert_text_fits(svg: &str, name: &str, w: u32, h: u32) {
+    let boxes = text_boxes(svg);
+    assert!(!boxes.is_empty(), "{name} has no text");
+    for b in &boxes {
+        assert!(
+            b.x0 >= -0.5
+                && b.x1 <= f64::from(w) + 0.5
+                && b.y0 >= -0.5
+                && b.y1 <= f64::from(h) + 0.5,
+            "{name} at {w}x{h}: {:?} runs off the image",
+            b
+        );
+    }
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let overlap_x = a.x1.min(b.x1) - a.x0.max(b.x0);
+            let overlap_y = a.y1.min(b.y1) - a.y0.max(b.y0);
+            assert!(
+                overlap_x <= 0.5 || overlap_y <= 0.5,
+                "{name} at {w}x{h}: {a:?} overlaps {b:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_stem_is_drawn_as_png_and_svg_at_the_requested_size() {
+    let columns = four_columns();
+    for (w, h) in [(800, 450), (1280, 720), (1920, 1080)] {
+        let (_, charts) = render(&columns, w, h);
+        let mut expected: Vec<String> = COMPARE_CHART_STEMS
+            .iter()
+            .flat_map(|s| [format!("{s}.png"), format!("{s}.svg")])
+            .collect();
+        expected.sort();
+        let names: Vec<&str> = charts.iter().map(|c| c.file_name.as_str()).collect();
+        assert_eq!(names, expected);
+        for c in &charts {
+            if c.file_name.ends_with(".png") {
+                assert_eq!(png_size(&c.bytes), (w, h), "{}", c.file_name);
+            } else {
+                let text = std::str::from_utf8(&c.bytes).unwrap();
+                assert!(
+                    text.contains(&format!("width=\"{w}\" height=\"{h}\"")),
+                    "{}",
+                    c.file_name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn titles_name_the_baseline() {
+    let columns = four_columns();
+    let (_, charts) = render(&columns, 1920, 1080);
+    for stem in COMPARE_CHART_STEMS {
+        let text = svg(&charts, &format!("{stem}.svg"));
+        assert!(text.contains("frontier-2026"), "{stem} lacks the baseline");
+    }
+    let capacity = svg(&charts, "compare_capacity.svg");
+    for needle in ["demand", "reserved capacity", "tok/min", "daily means"] {
+        assert!(capacity.contains(needle), "capacity chart lacks {needle:?}");
+    }
+    let mut held = compare(&columns, true);
+    held.hold_reservations = true;
+    let charts = render_all(&held, &columns, &ChartOptions::default()).unwrap();
+    assert!(svg(&charts, "compare_cost_delta.svg")
+        .contains("held to frontier-2026&apos;s reservations"));
+}
+
+/// The well-known providers' colours (as the run charts use them).
+fn provider_hex(name: &str) -> &'static str {
+    match name {
+        "aws" => "#E69F00",
+        "azure" => "#0072B2",
+        "gcp" => "#009E73",
+        "oracle" => "#D55E00",
+        _ => panic!("no fixed colour for {name}"),
+    }
+}
+
+#[test]
+fn cost_bars_use_provider_colours_in_one_order() {
+    let columns = four_columns();
+    // Two comparisons with different provider sets, each baseline holding all its providers.
+    let a = vec![columns[0].clone(), columns[1].clone()];
+    let b = vec![columns[2].clone(), columns[0].clone()];
+    let order_in = |cols: &[Column]| -> Vec<String> {
+        let (comparison, charts) = render(cols, 1280, 720);
+        let text = svg(&charts, "compare_cost_by_provider.svg");
+        let fills = rect_fills(text);
+        for p in comparison.providers.iter().filter(|p| *p != "acme") {
+            assert!(
+                fills.iter().any(|f| f == provider_hex(p)),
+                "{p} is not drawn in its colour"
+            );
+            assert!(
+                text.contains(&format!(">\n{p}\n<")),
+                "{p} not in the legend"
+            );
+        }
+        // The first bar's segments, bottom up: the rects after the background at its x.
+        let rects: Vec<(String, String)> = text
+            .split("<rect")
+            .skip(2)
+            .map(|e| {
+                let head = &e[..e.find('>').unwrap()];
+                (
+                    attr(head, "x").unwrap().to_string(),
+                    attr(head, "fill").unwrap().to_string(),
+                )
+            })
+            .collect();
+        rects
+            .iter()
+            .filter(|r| r.0 == rects[0].0)
+            .map(|r| r.1.clone())
+            .collect::<Vec<String>>()
+    };
+    let hex = |names: &[&str]| -> Vec<String> {
+        names.iter().map(|n| provider_hex(n).to_string()).collect()
+    };
+    let order_a = order_in(&a);
+    assert_eq!(order_a, hex(&["aws", "azure", "gcp"]));
+    let order_b = order_in(&b);
+    let known_b: Vec<String> = order_b
+        .iter()
+        .filter(|f| hex(&["aws", "azure", "gcp", "oracle"]).contains(f))
+        .cloned()
+        .collect();
+    // Shared providers keep their order; the one the other lacks slots in by name.
+    assert_eq!(known_b, hex(&["azure", "gcp", "oracle"]));
+    // acme has no fixed colour: it sits on top, after every well-known provider.
+    assert_eq!(order_b.len(), 4, "acme is drawn too: {order_b:?}");
+    assert_eq!(order_b[..3], known_b[..]);
+}
+
+#[test]
+fn the_delta_chart_has_a_group_per_later_scenario() {
+    let columns = four_columns();
+    let (comparison, charts) = render(&columns, 1920, 1080);
+    let text = svg(&charts, "compare_cost_delta.svg");
+    let commit_colour = "#3F6FB5";
+    let commit_bars = rect_fills(text)
+        .iter()
+        .filter(|f| *f == commit_colour)
+        .count();
+    // One commit bar per later scenario (every one changes commitments), plus the legend swatch.
+    assert_eq!(commit_bars, comparison.scenarios.len() - 1 + 1);
+    // One net dot per later scenario (and one in the legend).
+    let dots = text.matches("<circle").count();
+    assert_eq!(dots, 2 * (comparison.scenarios.len() - 1) + 2);
+    for s in &comparison.scenarios[1..3] {
+        assert!(text.contains(s.as_str()), "no group label for {s}");
+    }
+    let nets = ["+", "\u{2212}", "\u{b1}"]
+        .iter()
+        .map(|sign| text.matches(&format!(">\nnet {sign}")).count())
+        .sum::<usize>();
+    assert_eq!(nets, comparison.scenarios.len() - 1);
+    for metric in ["commit", "usage", "route", "penalties"] {
+        assert!(
+            text.contains(&format!(">\n{metric}\n<")),
+            "legend lacks {metric}"
+        );
+    }
+}
+
+#[test]
+fn one_scenario_says_there_is_nothing_to_compare() {
+    let columns = vec![four_columns().remove(0)];
+    let (_, charts) = render(&columns, 800, 450);
+    assert_eq!(charts.len(), 2 * COMPARE_CHART_STEMS.len());
+    let delta = svg(&charts, "compare_cost_delta.svg");
+    assert!(delta.contains("nothing to compare"));
+    assert_text_fits(delta, "compare_cost_delta.svg", 800, 450);
+}
+
+#[test]
+fn no_text_overlaps_or_runs_off() {
+    let columns = four_columns();
+    for (w, h) in [(800, 450), (1280, 720), (1920, 1080)] {
+        let (_, charts) = render(&columns, w, h);
+        for stem in COMPARE_CHART_STEMS {
+            let name = format!("{stem}.svg");
+            assert_text_fits(svg(&charts, &name), &name, w, h);
+        }
+    }
+    // Many scenarios with long names at the smallest size.
+    let mut many = four_columns();
+    for i in 0..6 {
+        let mut c = many[i % 3].clone();
+        c.label = format!("what-if number {i} with a long descriptive name");
+        many.push(c);
+    }
+    let (_, charts) = render(&many, 800, 450);
+    for stem in COMPARE_CHART_STEMS {
+        let name = format!("{stem}.svg");
+        assert_text_fits(svg(&charts, &name), &name, 800, 450);
+    }
+}
+
+#[test]
+fn same_input_gives_identical_bytes() {
+    let columns = four_columns();
+    let (_, a) = render(&columns, 1280, 720);
+    let (_, b) = render(&columns, 1280, 720);
+    assert_eq!(a, b);
+}
+
+/// Writes PNGs for eyeballing.
+#[test]
+#[ignore]
+fn preview() {
+    let out = std::path::Path::new("/tmp/compare-charts-preview");
+    std::fs::create_dir_all(out).unwrap();
+    let columns = four_columns();
+    for (w, h) in [(800, 450), (1280, 720), (1920, 1080)] {
+        let (_, charts) = render(&columns, w, h);
+        for c in charts {
+            std::fs::write(out.join(format!("{w}-{}", c.file_name)), &c.bytes).unwrap();
+        }
+    }
+}
