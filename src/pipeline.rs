@@ -13,7 +13,7 @@ use crate::load::signed::SignedPlan;
 use crate::model::held::Held;
 use crate::model::solve::SolverKind;
 use crate::model::BuildOptions;
-use crate::plan::Plan;
+use crate::plan::{Plan, ShortfallCause, Unserved};
 use crate::report::build::Report;
 use crate::scenario::Scenario;
 
@@ -41,6 +41,8 @@ pub struct RunOptions {
     pub emergency: bool,
     /// What-ifs from the command line, one more level after the scenario's own.
     pub flags: WhatIfFlags,
+    /// Find each shortfall's cause (two more dispatches when there is a shortfall).
+    pub explain_shortfalls: bool,
 }
 
 impl RunOptions {
@@ -50,6 +52,7 @@ impl RunOptions {
             reservations_from: None,
             emergency: false,
             flags: WhatIfFlags::default(),
+            explain_shortfalls: false,
         }
     }
 }
@@ -73,6 +76,21 @@ pub fn solve_scenario(
     held: Option<&Held>,
     timings: &mut Timings,
 ) -> Result<(Plan, Report)> {
+    let plan = solve_plan(scenario, facts, solver, held, timings)?;
+    let t = Instant::now();
+    let report = crate::report::build::build(scenario, facts, &plan);
+    timings.report_seconds += t.elapsed().as_secs_f64();
+    Ok((plan, report))
+}
+
+/// Model, solve and plan (no report).
+pub fn solve_plan(
+    scenario: &Scenario,
+    facts: &Facts,
+    solver: SolverKind,
+    held: Option<&Held>,
+    timings: &mut Timings,
+) -> Result<Plan> {
     let t = Instant::now();
     let options = match held {
         None => BuildOptions::plan(facts, &scenario.policy),
@@ -87,9 +105,89 @@ pub fn solve_scenario(
     timings.solve_seconds = solved.seconds;
     let t = Instant::now();
     let plan = crate::model::extract::plan(scenario, facts, &model, &solved, held)?;
-    let report = crate::report::build::build(scenario, facts, &plan);
     timings.report_seconds = t.elapsed().as_secs_f64();
-    Ok((plan, report))
+    Ok(plan)
+}
+
+/// Why each unserved cell of a plan is unserved, by the rule of `ShortfallCause`: the plan's
+/// reservations are re-dispatched with the share cap off, then with the unserved penalty raised
+/// above every price (share cap on); a cell whose shortfall the first removes is the share cap's,
+/// the second the penalty's, else capacity's.
+pub fn explain_shortfalls(
+    scenario: &Scenario,
+    facts: &Facts,
+    plan: &mut Plan,
+    solver: SolverKind,
+    emergency: bool,
+) -> Result<()> {
+    if plan.unserved.is_empty() {
+        return Ok(());
+    }
+    let z: Vec<f64> = plan
+        .tranches
+        .iter()
+        .map(|t| {
+            if t.has_reservation_decision {
+                t.reserved_fraction
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    let redispatch = |s: &Scenario| -> Result<Plan> {
+        let model = crate::model::build(
+            s,
+            facts,
+            BuildOptions::held(facts, &s.policy, z.clone(), emergency),
+        );
+        let solved = crate::model::solve::solve(&model, solver)?;
+        crate::model::extract::plan(s, facts, &model, &solved, None)
+    };
+    let still_unserved = |p: &Plan, u: &Unserved| {
+        p.unserved
+            .iter()
+            .any(|v| v.period == u.period && v.region == u.region)
+    };
+    let cap_off = if scenario.policy.max_provider_share < 1.0 && !emergency {
+        let mut s = scenario.clone();
+        s.policy.max_provider_share = 1.0;
+        Some(redispatch(&s)?)
+    } else {
+        None
+    };
+    // Above every usage + route price a tranche can charge.
+    let top_price = scenario
+        .tranches
+        .iter()
+        .enumerate()
+        .map(|(k, t)| {
+            let route = facts.tranches[k]
+                .route_cost_per_million_tokens
+                .iter()
+                .flatten()
+                .copied()
+                .fold(0.0, f64::max);
+            t.cost_per_million_tokens + route
+        })
+        .fold(0.0, f64::max);
+    let penalty_up = if scenario.policy.unserved_penalty <= top_price {
+        let mut s = scenario.clone();
+        s.policy.unserved_penalty = (top_price * 2.0).max(1.0);
+        Some(redispatch(&s)?)
+    } else {
+        None
+    };
+    for u in &mut plan.unserved {
+        let cause = if cap_off.as_ref().is_some_and(|p| !still_unserved(p, u)) {
+            ShortfallCause::ShareCap
+        } else if penalty_up.as_ref().is_some_and(|p| !still_unserved(p, u)) {
+            ShortfallCause::Penalty
+        } else {
+            ShortfallCause::Capacity
+        };
+        u.cause = Some(cause);
+    }
+    Ok(())
 }
 
 /// Loads a scenario folder, with the command line's what-if flags as one more level, and its
@@ -152,13 +250,23 @@ fn solve_folder(
         None => None,
     };
     timings.load_seconds = t.elapsed().as_secs_f64();
-    let (plan, mut report) = solve_scenario(
+    let mut plan = solve_plan(
         &scenario,
         &facts,
         options.solver,
         held.as_ref(),
         &mut timings,
     )?;
+    if options.explain_shortfalls {
+        explain_shortfalls(
+            &scenario,
+            &facts,
+            &mut plan,
+            options.solver,
+            options.emergency,
+        )?;
+    }
+    let mut report = crate::report::build::build(&scenario, &facts, &plan);
     // The applied what-ifs are data of the run, not of the scenario.
     report.summary.whatif_flags = options.flags.values();
     Ok(Outcome {

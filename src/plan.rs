@@ -48,6 +48,32 @@ pub struct Unserved {
     pub period: PeriodId,
     pub region: RegionId,
     pub tokens_per_minute: f64,
+    /// Why, when it was asked (`run`): found by re-dispatching the plan's reservations.
+    pub cause: Option<ShortfallCause>,
+}
+
+/// Why demand went unserved, found by rule: re-dispatch the held plan with the share cap off,
+/// then with the unserved penalty raised above every price; the cause is the first change that
+/// removes the shortfall, and capacity when neither does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ShortfallCause {
+    /// Not enough capacity can reach the cell (reserved and on-demand).
+    Capacity,
+    /// `max_provider_share` keeps capacity that is there from serving.
+    ShareCap,
+    /// The unserved penalty is below the price of the capacity that could serve.
+    Penalty,
+}
+
+impl ShortfallCause {
+    pub fn name(self) -> &'static str {
+        match self {
+            ShortfallCause::Capacity => "capacity",
+            ShortfallCause::ShareCap => "share cap",
+            ShortfallCause::Penalty => "penalty below price",
+        }
+    }
 }
 
 /// N-1 shortfall: demand × loss_coverage the reserved capacity could not carry if `lost` went

@@ -58,6 +58,8 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
                 available_tpm: available,
                 reserved_tpm: reserved,
                 served_tpm: served,
+                on_demand_tpm: 0.0,
+                idle_reserved_tpm: 0.0,
                 commit_cost,
                 usage_cost,
                 route_cost,

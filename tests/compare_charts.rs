@@ -80,6 +80,8 @@ fn column(run: Run) -> Column {
                 available_tpm: reserved * 1.2,
                 reserved_tpm: reserved,
                 served_tpm: served * share,
+                on_demand_tpm: 0.0,
+                idle_reserved_tpm: 0.0,
                 commit_cost: commit,
                 usage_cost: usage,
                 route_cost: route,

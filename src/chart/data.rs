@@ -395,6 +395,8 @@ mod tests {
                     available_tpm: *tpm,
                     reserved_tpm: *tpm,
                     served_tpm: *tpm,
+                    on_demand_tpm: 0.0,
+                    idle_reserved_tpm: 0.0,
                     commit_cost: 0.0,
                     usage_cost: 0.0,
                     route_cost: 0.0,

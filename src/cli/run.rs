@@ -17,6 +17,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         reservations_from: args.reservations_from.clone(),
         emergency: args.emergency,
         flags: args.whatif.flags(),
+        explain_shortfalls: true,
     };
     let spinner = super::progress::start(None, args.quiet, "solving");
     let outcome = crate::pipeline::run_with(&args.scenario, &options);

@@ -313,6 +313,7 @@ fn clean_period(
                 period: t,
                 region: RegionId(r),
                 tokens_per_minute: left,
+                cause: None,
             });
         }
     }

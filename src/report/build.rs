@@ -138,6 +138,9 @@ pub struct ShortfallRow {
     pub tokens_per_minute: f64,
     /// tokens_per_minute × period minutes.
     pub tokens: f64,
+    /// Why demand went unserved (`capacity`, `share cap`, `penalty below price`), when known;
+    /// empty for N-1 rows.
+    pub cause: String,
 }
 
 /// Every table of a run.
@@ -159,6 +162,8 @@ struct ProviderGrid {
     available: Vec<Vec<f64>>,
     reserved: Vec<Vec<f64>>,
     served: Vec<Vec<f64>>,
+    /// Served by tranches without a reservation decision.
+    on_demand: Vec<Vec<f64>>,
     commit: Vec<Vec<f64>>,
     usage: Vec<Vec<f64>>,
     route: Vec<Vec<f64>>,
@@ -174,6 +179,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         available: zero(),
         reserved: zero(),
         served: zero(),
+        on_demand: zero(),
         commit: zero(),
         usage: zero(),
         route: zero(),
@@ -202,6 +208,9 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             .expect("flows exist only on allowed routes");
         let million_tokens = facts.million_tokens(t, x.tokens_per_minute);
         g.served[t.0][p] += x.tokens_per_minute;
+        if !facts.tranches[k].has_reservation_decision {
+            g.on_demand[t.0][p] += x.tokens_per_minute;
+        }
         served_rt[t.0][r] += x.tokens_per_minute;
         g.usage[t.0][p] += million_tokens * tranche.cost_per_million_tokens;
         g.route[t.0][p] += million_tokens * route_per_million;
@@ -258,6 +267,10 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 available_tpm: g.available[t][p],
                 reserved_tpm: g.reserved[t][p],
                 served_tpm: g.served[t][p],
+                on_demand_tpm: g.on_demand[t][p],
+                // Reserved capacity paid for but not used; never below 0 (noise).
+                idle_reserved_tpm: (g.reserved[t][p] - (g.served[t][p] - g.on_demand[t][p]))
+                    .max(0.0),
                 commit_cost: g.commit[t][p],
                 usage_cost: g.usage[t][p],
                 route_cost: g.route[t][p],
@@ -285,6 +298,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             lost_provider: String::new(),
             tokens_per_minute: u.tokens_per_minute,
             tokens: facts.tokens(u.period, u.tokens_per_minute),
+            cause: u.cause.map(|c| c.name().to_string()).unwrap_or_default(),
         })
         .chain(plan.resilience_shortfalls.iter().map(|v| ShortfallRow {
             kind: ShortfallKind::ProviderLoss,
@@ -293,6 +307,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             lost_provider: facts.providers[v.lost.0].clone(),
             tokens_per_minute: v.tokens_per_minute,
             tokens: facts.tokens(v.period, v.tokens_per_minute),
+            cause: String::new(),
         }))
         .collect();
     shortfalls.sort_by(|a, b| {

@@ -34,6 +34,12 @@ pub struct ProviderPeriodRow {
     pub reserved_tpm: f64,
     /// Tokens per minute served by this provider.
     pub served_tpm: f64,
+    /// Of which served by on-demand tranches (no reservation decision).
+    #[serde(default)]
+    pub on_demand_tpm: f64,
+    /// Reserved capacity not used: reserved minus what reserved tranches served.
+    #[serde(default)]
+    pub idle_reserved_tpm: f64,
     /// Commitment cost attributed to this period, $.
     pub commit_cost: f64,
     /// Usage cost in this period, $ (route cost excluded).

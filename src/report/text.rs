@@ -37,19 +37,19 @@ fn runs(values: &[f64]) -> Vec<(usize, usize, f64)> {
 const MAX_LINES: usize = 12;
 
 /// One sentence per run of consecutive periods with a shortfall of `kind`, per value of `key`
-/// (the region for unserved demand, the lost provider for N-1), with the run's peak.
+/// (the region and cause for unserved demand, the lost provider for N-1), with the run's peak.
 fn shortfall_lines(
     report: &Report,
     kind: ShortfallKind,
-    key: impl Fn(&ShortfallRow) -> &String,
-    sentence: impl Fn(&str, &str, &str) -> String,
+    key: impl Fn(&ShortfallRow) -> (String, String),
+    sentence: impl Fn(&str, &str, &(String, String)) -> String,
 ) -> Vec<String> {
     let rows: Vec<&ShortfallRow> = report
         .shortfalls
         .iter()
         .filter(|r| r.kind == kind)
         .collect();
-    let mut keys: Vec<&String> = rows.iter().map(|r| key(r)).collect();
+    let mut keys: Vec<(String, String)> = rows.iter().map(|r| key(r)).collect();
     keys.sort();
     keys.dedup();
     let mut lines = Vec::new();
@@ -64,7 +64,7 @@ fn shortfall_lines(
             } else {
                 format!("up to {}", human(peak))
             };
-            lines.push(sentence(&range(report, a, b), &amount, k));
+            lines.push(sentence(&range(report, a, b), &amount, &k));
         }
     }
     lines
@@ -176,14 +176,22 @@ pub fn render(report: &Report) -> String {
     let mut lines = shortfall_lines(
         report,
         ShortfallKind::Unserved,
-        |r| &r.region,
-        |range, amount, region| format!("{range}: {amount} tokens/min unserved in {region}"),
+        |r| (r.region.clone(), r.cause.clone()),
+        |range, amount, (region, cause)| {
+            let why = match cause.as_str() {
+                "" => String::new(),
+                "capacity" => " (cause: not enough capacity reaches it)".to_string(),
+                "share cap" => " (cause: the share cap; the capacity is there)".to_string(),
+                other => format!(" (cause: {other})"),
+            };
+            format!("{range}: {amount} tokens/min unserved in {region}{why}")
+        },
     );
     lines.extend(shortfall_lines(
         report,
         ShortfallKind::ProviderLoss,
-        |r| &r.lost_provider,
-        |range, amount, provider| {
+        |r| (r.lost_provider.clone(), String::new()),
+        |range, amount, (provider, _)| {
             format!("losing {provider} in {range} leaves {amount} tokens/min uncovered")
         },
     ));

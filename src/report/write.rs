@@ -131,6 +131,7 @@ pub fn shortfalls_csv(
             "lost_provider",
             "tokens_per_minute",
             "tokens",
+            "cause",
         ],
         rows.iter().map(|r| {
             vec![
@@ -140,18 +141,21 @@ pub fn shortfalls_csv(
                 r.lost_provider.clone(),
                 fixed(r.tokens_per_minute),
                 fixed(r.tokens),
+                r.cause.clone(),
             ]
         }),
     )
 }
 
-const PROVIDER_PERIODS_HEADER: [&str; 9] = [
+const PROVIDER_PERIODS_HEADER: [&str; 11] = [
     "period",
     "minutes",
     "provider",
     "available_tpm",
     "reserved_tpm",
     "served_tpm",
+    "on_demand_tpm",
+    "idle_reserved_tpm",
     "commit_cost",
     "usage_cost",
     "route_cost",
@@ -168,6 +172,8 @@ pub fn provider_periods_csv(rows: &[ProviderPeriodRow]) -> Vec<u8> {
                 fixed(r.available_tpm),
                 fixed(r.reserved_tpm),
                 fixed(r.served_tpm),
+                fixed(r.on_demand_tpm),
+                fixed(r.idle_reserved_tpm),
                 fixed(r.commit_cost),
                 fixed(r.usage_cost),
                 fixed(r.route_cost),
