@@ -206,21 +206,30 @@ pub fn period_label(start: &DateTime<Utc>, minutes: f64) -> String {
 pub fn human(value: f64) -> String {
     // An empty f64 sum is -0.0: never print "-0".
     let value = if value == 0.0 { 0.0 } else { value };
-    let a = value.abs();
-    let (scaled, suffix) = if a >= 1e15 {
-        (value / 1e15, "Q")
-    } else if a >= 1e12 {
-        (value / 1e12, "T")
-    } else if a >= 1e9 {
-        (value / 1e9, "B")
-    } else if a >= 1e6 {
-        (value / 1e6, "M")
-    } else if a >= 1e3 {
-        (value / 1e3, "K")
-    } else {
+    let (scale, suffix) = scale_of(value);
+    if scale == 1.0 {
         return format!("{}", round_to(value, 1));
-    };
-    format!("{scaled:.1}{suffix}")
+    }
+    format!("{:.1}{suffix}", value / scale)
+}
+
+/// The one rule of human units, shared by stdout, Markdown and charts: the largest of thousand
+/// (K), million (M), billion (B), trillion (T) and quadrillion (written out: "Q" reads as
+/// "quarter" or "quintillion" to too many planners) that fits the value.
+pub fn scale_of(value: f64) -> (f64, &'static str) {
+    const SCALES: [(f64, &str); 5] = [
+        (1e15, " quadrillion"),
+        (1e12, "T"),
+        (1e9, "B"),
+        (1e6, "M"),
+        (1e3, "K"),
+    ];
+    let a = value.abs();
+    SCALES
+        .iter()
+        .find(|(scale, _)| a >= *scale)
+        .copied()
+        .unwrap_or((1.0, ""))
 }
 
 /// Dollars in human units: `$950`, `$12.3K`, `$1.2M`, `$3.4B`.
@@ -374,7 +383,7 @@ mod tests {
         assert_eq!(human(1.5e10), "15.0B");
         assert_eq!(human(950.0), "950");
         assert_eq!(human(1234.0), "1.2K");
-        assert_eq!(human(2.93e16), "29.3Q");
+        assert_eq!(human(2.93e16), "29.3 quadrillion");
         assert_eq!(human_dollars(1.2e6), "$1.2M");
     }
 

@@ -191,6 +191,38 @@ fn irregular_grid(s: &Scenario) -> Vec<Diagnostic> {
     out
 }
 
+/// The grid in a word: the step every period start takes ("monthly"), "mostly …" when a few
+/// differ, "irregular" when no step dominates, empty for a single period.
+fn grid_words(s: &Scenario) -> String {
+    let starts: Vec<DateTime<Utc>> = s.periods.iter().map(|p| p.start).collect();
+    let steps: Vec<Step> = starts
+        .windows(2)
+        .map(|w| Step::between(w[0], w[1]))
+        .collect();
+    let Some(first) = steps.first() else {
+        return String::new();
+    };
+    let mut counts: Vec<(Step, usize)> = Vec::new();
+    for st in &steps {
+        match counts.iter_mut().find(|(x, _)| x == st) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*st, 1)),
+        }
+    }
+    let (dominant, n) = counts
+        .iter()
+        .copied()
+        .max_by_key(|(_, n)| *n)
+        .unwrap_or((*first, 0));
+    if n == steps.len() {
+        dominant.words()
+    } else if n * 4 >= steps.len() * 3 {
+        format!("mostly {}", dominant.words())
+    } else {
+        "irregular".into()
+    }
+}
+
 /// A demand region no tranche can serve (no capacity there and no route to it): its demand goes
 /// unserved whatever the plan. A capacity region spelled alike is offered as the likely meaning.
 fn unreachable_regions(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
@@ -285,6 +317,8 @@ pub struct Summary {
     pub horizon_start: String,
     pub horizon_end: String,
     pub periods: usize,
+    /// The grid in a word: "monthly", "hourly", "mostly daily", or empty for one period.
+    pub grid: String,
     /// Shortest and longest period, minutes.
     pub period_minutes_min: f64,
     pub period_minutes_max: f64,
@@ -313,6 +347,7 @@ pub fn summary(s: &Scenario, facts: &Facts, warnings: &[Diagnostic]) -> Summary 
         horizon_start: s.horizon_start_text(),
         horizon_end: s.horizon_end_text(),
         periods: s.periods.len(),
+        grid: grid_words(s),
         period_minutes_min: minutes.clone().fold(f64::INFINITY, f64::min),
         period_minutes_max: minutes.fold(0.0, f64::max),
         regions: s.demand_regions(),
@@ -343,6 +378,12 @@ pub fn render_summary(x: &Summary) -> String {
     };
     let length = if x.period_minutes_min == x.period_minutes_max {
         days(x.period_minutes_min)
+    } else if x.period_minutes_min >= 1440.0 {
+        format!(
+            "{} to {}",
+            crate::units::fixed((x.period_minutes_min / 1440.0 * 100.0).round() / 100.0),
+            days(x.period_minutes_max)
+        )
     } else {
         format!(
             "{} to {}",
@@ -350,8 +391,18 @@ pub fn render_summary(x: &Summary) -> String {
             days(x.period_minutes_max)
         )
     };
+    let grid = if x.grid.is_empty() {
+        String::new()
+    } else {
+        format!("{} ", x.grid)
+    };
+    let length = if x.period_minutes_min == x.period_minutes_max {
+        length
+    } else {
+        format!("{length} long")
+    };
     let mut out = format!(
-        "scenario   {}\nhorizon    {} → {}\nperiods    {} of {}\nregions    {}\nworkloads  {}\nproviders  {} ({} tranches, {} routes, {} outages)\ndemand     {} to {} tokens/min\npolicy     {}\n",
+        "scenario   {}\nhorizon    {} → {}\nperiods    {} {grid}periods of {}\nregions    {}\nworkloads  {}\nproviders  {} ({} tranches, {} routes, {} outages)\ndemand     {} to {} tokens/min\npolicy     {}\n",
         x.scenario,
         x.horizon_start,
         x.horizon_end,

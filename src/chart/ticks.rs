@@ -117,18 +117,9 @@ pub(crate) fn signed_dollars(v: f64) -> String {
     }
 }
 
+/// The scale and suffix of tick labels: the one human-units rule of `units`.
 fn scale_for(top: f64) -> (f64, &'static str) {
-    if top >= 1e12 {
-        (1e12, "T")
-    } else if top >= 1e9 {
-        (1e9, "B")
-    } else if top >= 1e6 {
-        (1e6, "M")
-    } else if top >= 1e3 {
-        (1e3, "K")
-    } else {
-        (1.0, "")
-    }
+    crate::units::scale_of(top)
 }
 
 fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -> String {

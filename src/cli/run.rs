@@ -61,7 +61,10 @@ pub fn execute(args: &RunArgs) -> Result<()> {
                 out_dir.display()
             ))?;
         }
-        Format::Json => super::print(crate::report::write::summary_json(&outcome.report.summary))?,
+        Format::Json => super::print(crate::report::write::run_json(
+            &outcome.report,
+            &outcome.warnings,
+        ))?,
     }
     if args.timings {
         let t = &outcome.timings;

@@ -70,6 +70,34 @@ fn shortfall_lines(
     lines
 }
 
+/// Every shortfall in plain words: one sentence per run of periods, per region and cause for
+/// unserved demand, per lost provider for N-1.
+pub fn shortfall_sentences(report: &Report) -> Vec<String> {
+    let mut lines = shortfall_lines(
+        report,
+        ShortfallKind::Unserved,
+        |r| (r.region.clone(), r.cause.clone()),
+        |range, amount, (region, cause)| {
+            let why = match cause.as_str() {
+                "" => String::new(),
+                "capacity" => " (cause: not enough capacity reaches it)".to_string(),
+                "share cap" => " (cause: the share cap; the capacity is there)".to_string(),
+                other => format!(" (cause: {other})"),
+            };
+            format!("{range}: {amount} tokens/min unserved in {region}{why}")
+        },
+    );
+    lines.extend(shortfall_lines(
+        report,
+        ShortfallKind::ProviderLoss,
+        |r| (r.lost_provider.clone(), String::new()),
+        |range, amount, (provider, _)| {
+            format!("losing {provider} in {range} leaves {amount} tokens/min uncovered")
+        },
+    ));
+    lines
+}
+
 /// The text report.
 pub fn render(report: &Report) -> String {
     let s = &report.summary;
@@ -136,10 +164,38 @@ pub fn render(report: &Report) -> String {
         out.push_str(&format!(" ({} tokens unserved)", human(s.unserved_tokens)));
     }
     out.push('\n');
-    out.push_str(&format!(
-        "objective    {} (cost plus shortfall penalties)\n\n",
-        human_dollars(s.objective)
-    ));
+    let penalties = s.unserved_penalty_cost + s.resilience_penalty_cost;
+    if penalties > 0.01 * s.objective {
+        // Say so when penalties are a real part of it: "$1.5T" alone reads as a cost.
+        let mut parts = Vec::new();
+        if s.unserved_penalty_cost > 0.0 {
+            parts.push(format!(
+                "{} for unserved demand at ${}/M",
+                human_dollars(s.unserved_penalty_cost),
+                fixed(s.policy.unserved_penalty)
+            ));
+        }
+        if s.resilience_penalty_cost > 0.0 {
+            parts.push(format!(
+                "{} for N-1 shortfall at ${}/M",
+                human_dollars(s.resilience_penalty_cost),
+                fixed(s.policy.resilience_penalty)
+            ));
+        }
+        out.push_str(&format!(
+            "objective    {} = cost {} + penalties {} ({}% of it: {})\n\n",
+            human_dollars(s.objective),
+            human_dollars(s.cost),
+            human_dollars(penalties),
+            fixed((penalties / s.objective * 100.0).round()),
+            parts.join(", ")
+        ));
+    } else {
+        out.push_str(&format!(
+            "objective    {} (cost plus shortfall penalties)\n\n",
+            human_dollars(s.objective)
+        ));
+    }
 
     // Names of any length: pad by hand (format widths are capped at u16::MAX and would panic),
     // and align on names up to 40 characters; longer ones push their own row out.
@@ -173,28 +229,7 @@ pub fn render(report: &Report) -> String {
         ));
     }
 
-    let mut lines = shortfall_lines(
-        report,
-        ShortfallKind::Unserved,
-        |r| (r.region.clone(), r.cause.clone()),
-        |range, amount, (region, cause)| {
-            let why = match cause.as_str() {
-                "" => String::new(),
-                "capacity" => " (cause: not enough capacity reaches it)".to_string(),
-                "share cap" => " (cause: the share cap; the capacity is there)".to_string(),
-                other => format!(" (cause: {other})"),
-            };
-            format!("{range}: {amount} tokens/min unserved in {region}{why}")
-        },
-    );
-    lines.extend(shortfall_lines(
-        report,
-        ShortfallKind::ProviderLoss,
-        |r| (r.lost_provider.clone(), String::new()),
-        |range, amount, (provider, _)| {
-            format!("losing {provider} in {range} leaves {amount} tokens/min uncovered")
-        },
-    ));
+    let lines = shortfall_sentences(report);
     if lines.is_empty() {
         out.push_str("\nno shortfalls: all demand served");
         if s.policy.survive_provider_loss {

@@ -44,6 +44,35 @@ pub fn round_json(v: &mut serde_json::Value) {
     }
 }
 
+/// What `run --format json` prints: summary.json's fields plus the shortfalls in plain words and
+/// the warnings, each with its file, line and column.
+pub fn run_json(report: &Report, warnings: &[crate::error::Diagnostic]) -> String {
+    let mut v = serde_json::to_value(&report.summary).expect("summary serialises");
+    round_json(&mut v);
+    let object = v.as_object_mut().expect("the summary is an object");
+    object.insert(
+        "shortfalls".into(),
+        serde_json::json!(super::text::shortfall_sentences(report)),
+    );
+    object.insert(
+        "warnings".into(),
+        serde_json::Value::Array(warnings.iter().map(diagnostic_json).collect()),
+    );
+    let mut s = serde_json::to_string_pretty(&v).expect("json value serialises");
+    s.push('\n');
+    s
+}
+
+/// A warning or error as data: file, line, column and message.
+pub fn diagnostic_json(d: &crate::error::Diagnostic) -> serde_json::Value {
+    serde_json::json!({
+        "file": d.location.file.display().to_string(),
+        "line": d.location.line,
+        "column": d.location.column,
+        "message": d.message,
+    })
+}
+
 /// `summary.json` text (pretty, fixed digits, trailing newline).
 pub fn summary_json(summary: &Summary) -> String {
     let mut v = serde_json::to_value(summary).expect("summary serialises");
