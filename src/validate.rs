@@ -145,7 +145,7 @@ fn irregular_grid(s: &Scenario) -> Vec<Diagnostic> {
         .max_by_key(|(_, n)| *n)
         .expect("at least three steps");
     // Only a grid that is regular but for a few slips; a deliberately uneven grid is left alone.
-    if n * 4 < steps.len() * 3 || n == steps.len() {
+    if n * 5 < steps.len() * 3 || n == steps.len() {
         return Vec::new();
     }
     let mut out = Vec::new();

@@ -1,0 +1,242 @@
+//! What a planner sees: warnings that catch spreadsheet slips, shortfall causes, idle
+//! reservations and words, each with its exact message.
+
+mod common;
+
+use common::{capplan, Folder};
+
+fn warnings(folder: &std::path::Path) -> Vec<String> {
+    let (code, stdout, stderr) =
+        capplan(&["validate", folder.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| match w {
+            serde_json::Value::String(s) => s.clone(),
+            other => format!(
+                "{}:{}: column '{}': {}",
+                other["file"].as_str().unwrap_or(""),
+                other["line"],
+                other["column"].as_str().unwrap_or(""),
+                other["message"].as_str().unwrap_or("")
+            ),
+        })
+        .collect()
+}
+
+const MONTHLY: &str = "period,tokens_per_minute\n2026-01-01,1M\n2026-02-01,1M\n2026-03-01,1M\n\
+2026-03-15,1M\n2026-04-01,1M\n2026-05-01,1M\n2026-06-01,1M\n";
+
+#[test]
+fn a_mistyped_date_that_adds_a_period_is_named() {
+    let f = Folder::new()
+        .file("demand.csv", MONTHLY)
+        .file("capacity.csv", "provider,capacity_tpm\na,5M\n");
+    let w = warnings(f.path());
+    let line = w
+        .iter()
+        .find(|w| w.contains("breaks the monthly grid"))
+        .unwrap_or_else(|| panic!("{w:#?}"));
+    assert!(
+        line.ends_with("demand.csv:5: column 'period': period 2026-03-15T00:00:00Z breaks the monthly grid of the other periods (2026-03-01T00:00:00Z → 2026-03-15T00:00:00Z → 2026-04-01T00:00:00Z); if it is a typo, fix the date: it adds a period of its own"),
+        "{line}"
+    );
+    // A regular grid says nothing.
+    let f = Folder::new()
+        .file("demand.csv", "period,tokens_per_minute\n2026-01-01,1M\n2026-02-01,1M\n2026-03-01,1M\n2026-04-01,1M\n2026-05-01,1M\n")
+        .file("capacity.csv", "provider,capacity_tpm\na,5M\n");
+    assert!(!warnings(f.path()).iter().any(|w| w.contains("grid")));
+}
+
+#[test]
+fn a_region_no_tranche_can_serve_is_named_with_its_likely_spelling() {
+    let f = Folder::new()
+        .file("demand.csv", "period,region,tokens_per_minute\n2026-01-01,us,1M\n2026-01-01,EU,1M\n2026-02-01,us,1M\n")
+        .file("capacity.csv", "provider,region,capacity_tpm\na,us,5M\na,eu,5M\n");
+    let w = warnings(f.path());
+    let line = w
+        .iter()
+        .find(|w| w.contains("demand region 'EU'"))
+        .unwrap_or_else(|| panic!("{w:#?}"));
+    assert!(
+        line.ends_with("demand.csv:3: column 'region': demand region 'EU' has no tranche that can serve it (no capacity in 'EU' and no route to it), so all its demand goes unserved; did you mean 'eu'?"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_share_cap_one_provider_cannot_satisfy_is_named() {
+    let f = Folder::new()
+        .file(
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,1M\n2026-02-01,1M\n",
+        )
+        .file("capacity.csv", "provider,capacity_tpm\nazure,5M\n")
+        .file("scenario.toml", "[policy]\nmax_provider_share = 0.35\n");
+    let w = warnings(f.path());
+    let line = w
+        .iter()
+        .find(|w| w.contains("max_provider_share"))
+        .unwrap_or_else(|| panic!("{w:#?}"));
+    assert!(
+        line.ends_with("scenario.toml: max_provider_share 35% with 1 provider able to serve lets at most 35% of demand be served in every period; expected at least 3 providers, or a higher max_provider_share (set it to 1 for a single-cloud plan)"),
+        "{line}"
+    );
+}
+
+#[test]
+fn shortfall_causes_are_found_by_rule() {
+    // One month, demand 3M. a: 2M at $1/M; b: 1M on demand at $20/M.
+    // - share cap 50%: a may serve 1.5M, b 1M → 0.5M unserved, removed with the cap off: share cap.
+    // - penalty $5/M below b's $20/M (no cap): b stays idle, 1M unserved, removed with the
+    //   penalty raised: penalty below price.
+    // - a alone (2M), penalty high: 1M unserved whatever: capacity.
+    let cases = [
+        (
+            "[policy]\nmax_provider_share = 0.5\nunserved_penalty = 100\n",
+            "a,2M,1\nb,1M,20\n",
+            "share cap",
+        ),
+        (
+            "[policy]\nunserved_penalty = 5\n",
+            "a,2M,1\nb,1M,20\n",
+            "penalty below price",
+        ),
+        ("[policy]\nunserved_penalty = 100\n", "a,2M,1\n", "capacity"),
+    ];
+    for (toml, capacity, cause) in cases {
+        let f = Folder::new()
+            .file("s/demand.csv", "period,tokens_per_minute\n2026-02-01,3M\n")
+            .file(
+                "s/capacity.csv",
+                &format!("provider,capacity_tpm,cost_per_million_tokens\n{capacity}"),
+            )
+            .file(
+                "s/scenario.toml",
+                &format!("horizon_end = \"2026-03-01\"\n{toml}"),
+            );
+        let out = f.sub("out");
+        let (code, stdout, stderr) = capplan(&[
+            "run",
+            f.sub("s").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--no-charts",
+        ]);
+        assert_eq!(code, 0, "{stderr}");
+        let csv = std::fs::read_to_string(out.join("shortfalls.csv")).unwrap();
+        let row = csv
+            .lines()
+            .nth(1)
+            .unwrap_or_else(|| panic!("{cause}: {csv}"));
+        assert!(
+            row.starts_with("unserved,2026-02-01T00:00:00Z,global,,"),
+            "{row}"
+        );
+        assert!(row.ends_with(&format!(",{cause}")), "{cause}: {row}");
+        assert!(stdout.contains("unserved in global (cause: "), "{stdout}");
+    }
+}
+
+#[test]
+fn idle_reservations_and_on_demand_use_are_in_the_tables() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("q");
+    let (code, _, stderr) = capplan(&[
+        "run",
+        "scenarios/quickstart",
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let csv = std::fs::read_to_string(dir.join("provider_periods.csv")).unwrap();
+    assert!(csv.starts_with("period,minutes,provider,available_tpm,reserved_tpm,served_tpm,on_demand_tpm,idle_reserved_tpm,"));
+    // February: AWS holds 1.5B reserved and serves 1.0B (idle 0.5B); March: 0.5B on demand.
+    assert!(
+        csv.contains(
+            "2026-02-01T00:00:00Z,40320,aws,6000000000,1500000000,1000000000,0,500000000,"
+        ),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(
+            "2026-03-01T00:00:00Z,44640,aws,6000000000,1500000000,2000000000,500000000,0,"
+        ),
+        "{csv}"
+    );
+}
+
+#[test]
+fn words_a_planner_reads() {
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("f");
+    let (_, stdout, _) = capplan(&[
+        "run",
+        "scenarios/frontier-2026",
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert!(
+        stdout.contains("served       100% of 29.3 quadrillion tokens"),
+        "{stdout}"
+    );
+    let (_, stdout, _) = capplan(&["validate", "scenarios/frontier-2026"]);
+    assert!(
+        stdout.contains("periods    24 monthly periods of 28 to 31 days long"),
+        "{stdout}"
+    );
+    // The penalty part of an objective is said when it matters.
+    let dir = out.path().join("t");
+    let (_, stdout, _) = capplan(&[
+        "run",
+        "tests/scenarios/tight",
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert!(stdout.contains("objective    $2.3B = cost $251.2M + penalties $2.0B (89% of it: $1.6B for unserved demand at $50/M, $486.0M for N-1 shortfall at $5/M)"), "{stdout}");
+    // `run --format json` carries the shortfalls in words and the warnings.
+    let (_, stdout, _) = capplan(&[
+        "run",
+        "tests/scenarios/tight",
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        v["shortfalls"][0],
+        "2026-01: 500.0M tokens/min unserved in eu (cause: the share cap; the capacity is there)"
+    );
+    assert!(v["warnings"].is_array());
+}
+
+#[test]
+fn run_inside_a_scenario_folder_says_to_pass_out() {
+    let f = Folder::new()
+        .file(
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,1M\n2026-02-01,1M\n",
+        )
+        .file("capacity.csv", "provider,capacity_tpm\na,5M\n");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
+        .args(["run", "."])
+        .current_dir(f.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("pass --out with a folder outside it"),
+        "{stderr}"
+    );
+    assert!(!f.path().join("output").exists());
+}
