@@ -39,53 +39,29 @@ pub fn plan(
     let value = |c: super::Col| solved.values[c.0];
     let crossover = solved.solver == SolverKind::Clarabel;
 
-    // Reserved fractions: the capacity z each tranche brings (1 without a decision) and the
-    // fraction reported (min_commit without a decision).
-    let mut capacity_fraction = Vec::with_capacity(s.tranches.len());
-    let mut tranches = Vec::with_capacity(s.tranches.len());
-    for (k, tranche) in s.tranches.iter().enumerate() {
-        let f = &facts.tranches[k];
-        let z = if !f.has_reservation_decision {
-            1.0
-        } else {
-            match (&model.options.reservations, model.reserve[k]) {
-                (Reservations::Fixed(z), _) => z[k],
-                (Reservations::Decided, Some(col)) => {
-                    let z = value(col);
-                    let z = if crossover {
-                        (z / FRACTION_GRID).round() * FRACTION_GRID
-                    } else {
-                        z
-                    };
-                    snap(z, tranche.min_commit, 1.0, 1.0)
-                }
-                (Reservations::Decided, None) => 1.0,
+    let (capacity_fraction, tranches) = reservations(s, facts, |k| {
+        match (&model.options.reservations, model.reserve[k]) {
+            (Reservations::Fixed(z), _) => z[k],
+            (Reservations::Decided, Some(col)) => {
+                let z = value(col);
+                let z = if crossover {
+                    (z / FRACTION_GRID).round() * FRACTION_GRID
+                } else {
+                    z
+                };
+                snap(z, s.tranches[k].min_commit, 1.0, 1.0)
             }
-        };
-        capacity_fraction.push(z);
-        let reported = if f.has_reservation_decision {
-            z
-        } else {
-            tranche.min_commit
-        };
-        tranches.push(TranchePlan {
-            name: tranche.name.clone(),
-            provider: tranche.provider.clone(),
-            region: tranche.region.clone(),
-            reserved_fraction: reported,
-            has_reservation_decision: f.has_reservation_decision,
-            commit_cost: if f.has_reservation_decision {
-                tranche.commit_cost_per_hour * z * f.window_hours
-            } else {
-                0.0
-            },
-        });
-    }
+            (Reservations::Decided, None) => 1.0,
+        }
+    });
 
     // Raw flows and N-1 shortfalls, tokens per minute, period by period.
     let mut raw_flows: Vec<PlanFlow> = Vec::with_capacity(model.flows.len());
     let mut raw_losses: Vec<ResilienceShortfall> = Vec::with_capacity(model.loss_shortfalls.len());
-    if crossover {
+    let network = !model.options.share_cap && !model.options.provider_loss;
+    if crossover && network {
+        raw_flows = dispatch_periods(s, facts, &model.options.periods, &capacity_fraction);
+    } else if crossover {
         let z: Vec<f64> = capacity_fraction.clone();
         for &t in &model.options.periods {
             let options = BuildOptions {
@@ -101,15 +77,151 @@ pub fn plan(
         read_values(model, solved, &mut raw_flows, &mut raw_losses);
     }
 
+    Ok(finish(
+        s,
+        facts,
+        &model.options,
+        &model.policy,
+        Parts {
+            capacity_fraction,
+            tranches,
+            raw_flows,
+            raw_losses,
+        },
+        held,
+        solved.solver.name(),
+        solved.seconds,
+    ))
+}
+
+/// What a plan is made of before it is made to obey the model.
+struct Parts {
+    /// The z each tranche brings to its capacity rows (1 without a decision).
+    capacity_fraction: Vec<f64>,
+    tranches: Vec<TranchePlan>,
+    /// Flows in period order.
+    raw_flows: Vec<PlanFlow>,
+    raw_losses: Vec<ResilienceShortfall>,
+}
+
+/// The reserved fraction of every tranche — the z it brings to capacity (`z_of` for tranches
+/// with a reservation decision, 1 otherwise) — and its plan row (on-demand tranches report their
+/// `min_commit`; only decision tranches pay a commitment).
+fn reservations(
+    s: &Scenario,
+    facts: &Facts,
+    z_of: impl Fn(usize) -> f64,
+) -> (Vec<f64>, Vec<TranchePlan>) {
+    let mut capacity_fraction = Vec::with_capacity(s.tranches.len());
+    let mut tranches = Vec::with_capacity(s.tranches.len());
+    for (k, tranche) in s.tranches.iter().enumerate() {
+        let f = &facts.tranches[k];
+        let z = if f.has_reservation_decision {
+            z_of(k)
+        } else {
+            1.0
+        };
+        capacity_fraction.push(z);
+        tranches.push(TranchePlan {
+            name: tranche.name.clone(),
+            provider: tranche.provider.clone(),
+            region: tranche.region.clone(),
+            reserved_fraction: if f.has_reservation_decision {
+                z
+            } else {
+                tranche.min_commit
+            },
+            has_reservation_decision: f.has_reservation_decision,
+            commit_cost: if f.has_reservation_decision {
+                tranche.commit_cost_per_hour * z * f.window_hours
+            } else {
+                0.0
+            },
+        });
+    }
+    (capacity_fraction, tranches)
+}
+
+/// Every period dispatched exactly by min-cost flow given z, in parallel, in period order.
+fn dispatch_periods(
+    s: &Scenario,
+    facts: &Facts,
+    periods: &[PeriodId],
+    capacity_fraction: &[f64],
+) -> Vec<PlanFlow> {
+    use rayon::prelude::*;
+    periods
+        .par_iter()
+        .map(|&t| super::flow::dispatch_period(s, facts, t, capacity_fraction))
+        .collect::<Vec<Vec<PlanFlow>>>()
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// A held dispatch without share cap and N-1 rows (emergency rules, or a policy without them),
+/// solved without an LP: every period by exact min-cost flow. Same plan as the LP's.
+pub fn dispatch_plan(
+    s: &Scenario,
+    facts: &Facts,
+    options: &BuildOptions,
+    policy: &crate::scenario::Policy,
+    held: Option<&Held>,
+) -> Plan {
+    let started = std::time::Instant::now();
+    let Reservations::Fixed(z) = &options.reservations else {
+        panic!("dispatch_plan needs fixed reservations");
+    };
+    let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
+    let raw_flows = dispatch_periods(s, facts, &options.periods, &capacity_fraction);
+    finish(
+        s,
+        facts,
+        options,
+        policy,
+        Parts {
+            capacity_fraction,
+            tranches,
+            raw_flows,
+            raw_losses: Vec::new(),
+        },
+        held,
+        "min-cost flow",
+        started.elapsed().as_secs_f64(),
+    )
+}
+
+/// Whether a build is a dispatch min-cost flow solves exactly: z fixed, no share cap, no N-1.
+pub fn is_network(options: &BuildOptions) -> bool {
+    matches!(options.reservations, Reservations::Fixed(_))
+        && !options.share_cap
+        && !options.provider_loss
+}
+
+/// Makes the parts obey the model and adds up the costs.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    s: &Scenario,
+    facts: &Facts,
+    options: &BuildOptions,
+    policy: &crate::scenario::Policy,
+    parts: Parts,
+    held: Option<&Held>,
+    solver: &str,
+    seconds: f64,
+) -> Plan {
+    let Parts {
+        capacity_fraction,
+        tranches,
+        raw_flows,
+        raw_losses,
+    } = parts;
     // Flows and unserved demand, period by period, made to obey the model.
     let mut flows: Vec<PlanFlow> = Vec::with_capacity(raw_flows.len());
     let mut unserved = Vec::new();
-    let share_cap = model
-        .options
-        .share_cap
-        .then_some(model.policy.max_provider_share);
+    let share_cap = options.share_cap.then_some(policy.max_provider_share);
     let mut start = 0;
-    for &t in &model.options.periods {
+    for &t in &options.periods {
         let end = start + raw_flows[start..].partition_point(|x| x.period == t);
         let (period_flows, period_unserved) = clean_period(
             facts,
@@ -125,7 +237,7 @@ pub fn plan(
     flows.sort_by_key(|x| (x.period, x.tranche, x.region));
     unserved.sort_by_key(|u| (u.period, u.region));
 
-    let coverage = model.policy.loss_coverage;
+    let coverage = policy.loss_coverage;
     let mut resilience_shortfalls: Vec<ResilienceShortfall> = raw_losses
         .into_iter()
         .map(|v| {
@@ -155,12 +267,12 @@ pub fn plan(
         .iter()
         .map(|u| facts.million_tokens(u.period, u.tokens_per_minute))
         .sum::<f64>()
-        * model.policy.unserved_penalty;
+        * policy.unserved_penalty;
     costs.resilience_penalty = resilience_shortfalls
         .iter()
         .map(|v| facts.million_tokens(v.period, v.tokens_per_minute))
         .sum::<f64>()
-        * model.policy.resilience_penalty;
+        * policy.resilience_penalty;
     let mut orphaned = Vec::new();
     let mut held_from = None;
     if let Some(h) = held {
@@ -168,9 +280,9 @@ pub fn plan(
         orphaned = h.orphaned.clone();
         held_from = Some(h.from.clone());
     }
-    Ok(Plan {
-        solver: solved.solver.name().to_string(),
-        solve_seconds: solved.seconds,
+    Plan {
+        solver: solver.to_string(),
+        solve_seconds: seconds,
         objective: costs.objective(),
         costs,
         held: held_from,
@@ -181,7 +293,7 @@ pub fn plan(
         flows,
         unserved,
         resilience_shortfalls,
-    })
+    }
 }
 
 /// The flows x and N-1 shortfalls v of a solved model, in tokens per minute (negatives clipped).

@@ -21,6 +21,7 @@
 //! the magnitudes. The scale is passed in, so LPs built for a subset share units with the whole.
 
 pub mod extract;
+pub mod flow;
 pub mod held;
 pub mod solve;
 
