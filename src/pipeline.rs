@@ -96,6 +96,14 @@ pub fn solve_plan(
         None => BuildOptions::plan(facts, &scenario.policy),
         Some(h) => BuildOptions::held(facts, &scenario.policy, h.z.clone(), h.from.emergency),
     };
+    if crate::model::extract::is_network(&options) {
+        // A held dispatch without share cap and N-1: every period is exactly a min-cost flow,
+        // no LP needed (the same plan, tested against the LP).
+        let plan =
+            crate::model::extract::dispatch_plan(scenario, facts, &options, &scenario.policy, held);
+        timings.solve_seconds = plan.solve_seconds;
+        return Ok(plan);
+    }
     let model = crate::model::build(scenario, facts, options);
     timings.build_seconds = t.elapsed().as_secs_f64();
     timings.variables = model.columns.len();
