@@ -3,12 +3,16 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Where a problem sits in an input file: the file, the physical line (header = 1) and the column name.
+/// Where a problem sits in an input file: the file, the physical line (header = 1) and the CSV
+/// column or the scenario.toml key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Location {
     pub file: PathBuf,
     pub line: Option<u64>,
+    /// A CSV column, rendered `column 'capacity_tpm'`.
     pub column: Option<String>,
+    /// A scenario.toml key, dotted (`policy.loss_coverage`), rendered `key 'policy.loss_coverage'`.
+    pub key: Option<String>,
 }
 
 impl Location {
@@ -17,13 +21,25 @@ impl Location {
             file: file.as_ref().to_path_buf(),
             line: None,
             column: None,
+            key: None,
         }
     }
+    /// A line of a CSV file, and the column when the problem is in one cell.
     pub fn at(file: impl AsRef<Path>, line: u64, column: Option<&str>) -> Location {
         Location {
             file: file.as_ref().to_path_buf(),
             line: Some(line),
             column: column.map(str::to_string),
+            key: None,
+        }
+    }
+    /// The line of a scenario.toml key.
+    pub fn at_key(file: impl AsRef<Path>, line: u64, key: &str) -> Location {
+        Location {
+            file: file.as_ref().to_path_buf(),
+            line: Some(line),
+            column: None,
+            key: Some(key.to_string()),
         }
     }
 }
@@ -36,6 +52,9 @@ impl fmt::Display for Location {
         }
         if let Some(column) = &self.column {
             write!(f, ": column '{column}'")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, ": key '{key}'")?;
         }
         Ok(())
     }
@@ -199,6 +218,18 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "error: a.csv: one\nerror: a.csv:2: two\n2 errors"
+        );
+    }
+
+    #[test]
+    fn renders_a_toml_key_as_a_key() {
+        let e = Error::input(
+            Location::at_key("s/scenario.toml", 4, "policy.loss_coverage"),
+            "expected a fraction in [0, 1], found 1.5",
+        );
+        assert_eq!(
+            e.to_string(),
+            "error: s/scenario.toml:4: key 'policy.loss_coverage': expected a fraction in [0, 1], found 1.5"
         );
     }
 }

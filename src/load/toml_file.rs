@@ -236,11 +236,7 @@ fn unknown_keys(path: &Path, text: &str) -> Result<()> {
                 format!("in [{section}]")
             };
             diags.push(
-                Location::at(
-                    path,
-                    key_line(text, section, occurrence, key),
-                    Some(&dotted),
-                ),
+                Location::at_key(path, key_line(text, section, occurrence, key), &dotted),
                 format!(
                     "unknown key{hint}; accepted keys {place} are {}",
                     list(accepted)
@@ -323,7 +319,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn loc(&self, v: &Spanned<Value>, key: &str) -> Location {
-        Location::at(self.path, line_at(self.text, v.span().start), Some(key))
+        Location::at_key(self.path, line_at(self.text, v.span().start), key)
     }
 
     fn fail<T>(&mut self, v: &Spanned<Value>, key: &str, message: String) -> Option<T> {
@@ -636,9 +632,7 @@ end = "2026-07-08"
             .to_string();
         assert!(e.contains("scenario.toml:3"), "{e}");
         assert!(
-            e.contains(
-                "column 'policy.max_share': unknown key (did you mean 'max_provider_share'?)"
-            ),
+            e.contains("key 'policy.max_share': unknown key (did you mean 'max_provider_share'?)"),
             "{e}"
         );
     }
@@ -650,12 +644,12 @@ end = "2026-07-08"
             .to_string();
         assert!(
             e.contains(
-                "scenario.toml:2: column 'policy.loss_coverage': expected a fraction in [0, 1]"
+                "scenario.toml:2: key 'policy.loss_coverage': expected a fraction in [0, 1]"
             ),
             "{e}"
         );
         assert!(
-            e.contains("scenario.toml:3: column 'policy.max_provider_share'"),
+            e.contains("scenario.toml:3: key 'policy.max_provider_share'"),
             "{e}"
         );
     }
@@ -666,12 +660,12 @@ end = "2026-07-08"
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("scenario.toml:1: column 'horizon_end': expected a time"),
+            e.contains("scenario.toml:1: key 'horizon_end': expected a time"),
             "{e}"
         );
         assert!(
             e.contains(
-                "scenario.toml:3: column 'policy.survive_provider_loss': expected true or false"
+                "scenario.toml:3: key 'policy.survive_provider_loss': expected true or false"
             ),
             "{e}"
         );
@@ -696,21 +690,21 @@ end = "2026-07-08"
         assert_eq!(region.name, "us-east");
         assert_eq!(
             region.location,
-            Location::at("scenario.toml", 3, Some("whatif.delay.region"))
+            Location::at_key("scenario.toml", 3, "whatif.delay.region")
         );
         assert_eq!(s.whatif.prices[0].region, None);
         let e = parse("[[whatif.price]]\nprovider = \"gcp\"\nregion = 3\nfactor = 0.8\n")
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("scenario.toml:3: column 'whatif.price.region': expected a string"),
+            e.contains("scenario.toml:3: key 'whatif.price.region': expected a string"),
             "{e}"
         );
         let e = parse("[[whatif.delay]]\nprovider = \"aws\"\nregions = \"us\"\ndays = 1\n")
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("column 'whatif.delay.regions': unknown key (did you mean 'region'?)")
+            e.contains("key 'whatif.delay.regions': unknown key (did you mean 'region'?)")
                 && e.contains("'provider', 'region', 'days'"),
             "{e}"
         );
@@ -724,7 +718,7 @@ end = "2026-07-08"
         .unwrap_err()
         .to_string();
         assert!(
-            e.contains("scenario.toml:4: column 'whatif.outage.end'"),
+            e.contains("scenario.toml:4: key 'whatif.outage.end'"),
             "{e}"
         );
     }
