@@ -1,5 +1,6 @@
 //! Errors of every stage, with the context a planner needs to fix the input; rendered in one place.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -65,6 +66,10 @@ impl fmt::Display for Location {
 pub struct Diagnostic {
     pub location: Location,
     pub message: String,
+    /// The kind of problem, the same whatever value was found (`"time:month"`,
+    /// `"number; drop the currency sign"`): problems of one kind in one file and column are
+    /// rendered as the first one and a line count. None: always rendered on its own.
+    pub group: Option<String>,
 }
 
 impl Diagnostic {
@@ -72,6 +77,18 @@ impl Diagnostic {
         Diagnostic {
             location,
             message: message.into(),
+            group: None,
+        }
+    }
+    /// A diagnostic of kind `group` (see `Diagnostic::group`).
+    pub fn grouped(
+        location: Location,
+        message: impl Into<String>,
+        group: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            group: Some(group.into()),
+            ..Diagnostic::new(location, message)
         }
     }
 }
@@ -126,11 +143,14 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Input(diagnostics) => {
-                for (i, d) in diagnostics.iter().enumerate() {
+                for (i, (d, more)) in grouped(diagnostics).iter().enumerate() {
                     if i > 0 {
                         writeln!(f)?;
                     }
                     write!(f, "error: {d}")?;
+                    if !more.is_empty() {
+                        write!(f, "; {}", more_like_it(more))?;
+                    }
                 }
                 if diagnostics.len() > 1 {
                     write!(f, "\n{} errors", diagnostics.len())?;
@@ -159,6 +179,16 @@ impl Diagnostics {
     pub fn push(&mut self, location: Location, message: impl Into<String>) {
         self.errors.push(Diagnostic::new(location, message));
     }
+    /// Pushes a diagnostic of kind `group` (see `Diagnostic::group`).
+    pub fn push_grouped(
+        &mut self,
+        location: Location,
+        message: impl Into<String>,
+        group: impl Into<String>,
+    ) {
+        self.errors
+            .push(Diagnostic::grouped(location, message, group));
+    }
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }
@@ -173,6 +203,78 @@ impl Diagnostics {
             Err(Error::Input(self.errors))
         }
     }
+}
+
+/// Fewest problems of one kind in one file and column that are rendered as one line: two are
+/// clearer written out than as "and 1 more line like it".
+const GROUP_FROM: usize = 3;
+
+type GroupKey<'a> = (&'a Path, Option<&'a str>, Option<&'a str>, &'a str);
+
+/// The group of a diagnostic: its kind in its file and column (or key); None when it has no kind
+/// or no line.
+fn group_key(d: &Diagnostic) -> Option<GroupKey<'_>> {
+    let l = &d.location;
+    l.line?;
+    Some((
+        l.file.as_path(),
+        l.column.as_deref(),
+        l.key.as_deref(),
+        d.group.as_deref()?,
+    ))
+}
+
+/// The diagnostics as rendered, in order: each with the lines of the later diagnostics of its
+/// group, which are not rendered on their own. Only groups of at least `GROUP_FROM` are merged.
+fn grouped(diagnostics: &[Diagnostic]) -> Vec<(&Diagnostic, Vec<u64>)> {
+    let mut sizes: HashMap<GroupKey<'_>, usize> = HashMap::new();
+    for key in diagnostics.iter().filter_map(group_key) {
+        *sizes.entry(key).or_default() += 1;
+    }
+    let mut out: Vec<(&Diagnostic, Vec<u64>)> = Vec::new();
+    let mut first: HashMap<GroupKey<'_>, usize> = HashMap::new();
+    for d in diagnostics {
+        if let Some(key) = group_key(d).filter(|k| sizes[k] >= GROUP_FROM) {
+            if let Some(&i) = first.get(&key) {
+                out[i].1.extend(d.location.line);
+                continue;
+            }
+            first.insert(key, out.len());
+        }
+        out.push((d, Vec::new()));
+    }
+    out
+}
+
+/// `and 215 more lines like it (5–219)`, or `(5, 9, 12–40)` when the lines are apart.
+fn more_like_it(lines: &[u64]) -> String {
+    let count = lines.len();
+    let mut sorted = lines.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    // Runs of consecutive lines; three or more are written as a range.
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &n in &sorted {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    let mut items: Vec<String> = Vec::new();
+    for &(a, b) in &runs {
+        match b - a {
+            0 => items.push(a.to_string()),
+            1 => items.extend([a.to_string(), b.to_string()]),
+            _ => items.push(format!("{a}–{b}")),
+        }
+    }
+    const MAX_ITEMS: usize = 8;
+    if items.len() > MAX_ITEMS {
+        items.truncate(MAX_ITEMS);
+        items.push("…".to_string());
+    }
+    let lines = if count == 1 { "line" } else { "lines" };
+    format!("and {count} more {lines} like it ({})", items.join(", "))
 }
 
 /// `'a', 'b', 'c'` for messages ("expected one of ..."); takes `&str` or `String` names. Kept here,
@@ -230,6 +332,78 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "error: s/scenario.toml:4: key 'policy.loss_coverage': expected a fraction in [0, 1], found 1.5"
+        );
+    }
+
+    fn period(line: u64, found: &str) -> Diagnostic {
+        Diagnostic::grouped(
+            Location::at("d.csv", line, Some("period")),
+            format!("expected a date, found '{found}'"),
+            "time",
+        )
+    }
+
+    #[test]
+    fn one_kind_in_one_column_is_rendered_once_and_counted_truthfully() {
+        let mut all: Vec<Diagnostic> = (4..=219).map(|l| period(l, &format!("{l}/01"))).collect();
+        // Another column, another kind, and an ungrouped message interleave.
+        all.insert(
+            1,
+            Diagnostic::grouped(
+                Location::at("d.csv", 4, Some("tokens_per_minute")),
+                "bad",
+                "n",
+            ),
+        );
+        all.insert(2, Diagnostic::new(Location::at("d.csv", 5, None), "other"));
+        all.push(Diagnostic::grouped(
+            Location::at("d.csv", 220, Some("period")),
+            "expected a date, found an empty cell",
+            "empty",
+        ));
+        assert_eq!(
+            Error::Input(all).to_string(),
+            "error: d.csv:4: column 'period': expected a date, found '4/01'; and 215 more lines like it (5–219)\n\
+             error: d.csv:4: column 'tokens_per_minute': bad\n\
+             error: d.csv:5: other\n\
+             error: d.csv:220: column 'period': expected a date, found an empty cell\n\
+             219 errors"
+        );
+    }
+
+    #[test]
+    fn lines_apart_are_listed() {
+        let lines = [4, 5, 9, 12, 13, 14, 15, 40, 41];
+        let e = Error::Input(lines.iter().map(|&l| period(l, "x")).collect());
+        assert_eq!(
+            e.to_string(),
+            "error: d.csv:4: column 'period': expected a date, found 'x'; and 8 more lines like it (5, 9, 12–15, 40, 41)\n9 errors"
+        );
+        // Two are clearer written out.
+        let e = Error::Input(vec![period(2, "x"), period(7, "y")]);
+        assert_eq!(
+            e.to_string(),
+            "error: d.csv:2: column 'period': expected a date, found 'x'\n\
+             error: d.csv:7: column 'period': expected a date, found 'y'\n2 errors"
+        );
+        let many: Vec<Diagnostic> = (1..=40).map(|l| period(l * 2, "x")).collect();
+        assert!(Error::Input(many)
+            .to_string()
+            .contains("and 39 more lines like it (4, 6, 8, 10, 12, 14, 16, 18, …)\n40 errors"),);
+    }
+
+    #[test]
+    fn groups_are_per_file() {
+        let other = Diagnostic::grouped(
+            Location::at("e.csv", 3, Some("period")),
+            "expected a date, found 'z'",
+            "time",
+        );
+        let e = Error::Input(vec![period(2, "x"), other, period(3, "y"), period(4, "w")]);
+        assert_eq!(
+            e.to_string(),
+            "error: d.csv:2: column 'period': expected a date, found 'x'; and 2 more lines like it (3, 4)\n\
+             error: e.csv:3: column 'period': expected a date, found 'z'\n4 errors"
         );
     }
 }
