@@ -10,7 +10,8 @@ use toml::{Spanned, Value};
 use crate::error::{list, Diagnostics, Error, Location, Result};
 use crate::scenario::Outage;
 use crate::units::{
-    check_fraction, parse_time, Limit, FACTOR_LIMIT, MAX_DELAY_DAYS, PRICE_LIMIT, TIME_FORMS,
+    check_fraction, parse_time, read_time, BadValue, Limit, FACTOR_LIMIT, MAX_DELAY_DAYS,
+    PRICE_LIMIT, TIME_FORMS,
 };
 use crate::whatif::{Delay, NamedProvider, NamedRegion, OutageChange, PriceChange, WhatIf};
 
@@ -132,6 +133,9 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
     unknown_keys(path, text)?;
     let raw: RawToml = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
+        if let Some((key, bad)) = native_time_problem(text, line) {
+            return Error::input(Location::at_key(path, line, &key), bad.message);
+        }
         let message = e.message().trim().replace('\n', " ");
         let message = if message.starts_with("unknown field") {
             format!("{message} (unknown keys are errors, like unknown CSV columns)")
@@ -299,6 +303,31 @@ fn key_line(text: &str, section: &str, occurrence: usize, key: &str) -> u64 {
         }
     }
     section_line
+}
+
+/// A native TOML date or time on `line` that TOML rejects because it does not exist
+/// (`horizon_end = 2026-02-29`): its dotted key and why, as for a quoted one. None for any
+/// other syntax error.
+fn native_time_problem(text: &str, line: u64) -> Option<(String, BadValue)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = *lines.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let (key, value) = here.split_once('=')?;
+    let value = value.split('#').next().unwrap_or("").trim();
+    let bad = read_time(value)
+        .err()
+        .filter(|b| b.kind.starts_with("time:"))?;
+    let key = key.trim().trim_matches('"');
+    let section = lines[..line as usize - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    let dotted = match section {
+        Some(s) if !s.is_empty() => format!("{s}.{key}"),
+        _ => key.to_string(),
+    };
+    Some((dotted, bad))
 }
 
 /// 1-based line of a byte offset.
@@ -668,6 +697,24 @@ end = "2026-07-08"
                 "scenario.toml:3: key 'policy.survive_provider_loss': expected true or false"
             ),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_native_date_that_does_not_exist_says_why_at_its_key() {
+        let e = parse("name = \"x\"\nhorizon_end = 2026-02-29 # end\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "error: scenario.toml:2: key 'horizon_end': expected a date YYYY-MM-DD, found '2026-02-29': 2026 is not a leap year (February has 28 days)"
+        );
+        let e = parse("[[whatif.outage]]\nprovider = \"aws\"\nstart = 2026-07-01T25:00:00Z\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "error: scenario.toml:3: key 'whatif.outage.start': expected a time YYYY-MM-DDTHH:MM:SSZ, found '2026-07-01T25:00:00Z': hour 25 does not exist (hours run from 00 to 23)"
         );
     }
 
