@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use serde::Serialize;
+
 /// Where a problem sits in an input file: the file, the physical line (header = 1) and the CSV
 /// column or the scenario.toml key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -277,6 +279,71 @@ fn more_like_it(lines: &[u64]) -> String {
     format!("and {count} more {lines} like it ({})", items.join(", "))
 }
 
+/// One problem as `--format json` writes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JsonProblem {
+    pub file: Option<String>,
+    pub line: Option<u64>,
+    /// The CSV column, when the problem is in one.
+    pub column: Option<String>,
+    /// The scenario.toml key, when the problem is at one.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl JsonProblem {
+    pub fn new(location: Option<&Location>, message: impl Into<String>) -> JsonProblem {
+        JsonProblem {
+            file: location.map(|l| l.file.display().to_string()),
+            line: location.and_then(|l| l.line),
+            column: location.and_then(|l| l.column.clone()),
+            key: location.and_then(|l| l.key.clone()),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<&Diagnostic> for JsonProblem {
+    fn from(d: &Diagnostic) -> JsonProblem {
+        JsonProblem::new(Some(&d.location), d.message.clone())
+    }
+}
+
+/// An error as `--format json` prints it on stdout: `{"ok": false, "errors": [...], "warnings": []}`,
+/// one entry per problem (not grouped: a program reads every one), each with its file, line,
+/// column or key (null when it has none) and message.
+pub fn json_errors(e: &Error) -> String {
+    #[derive(Serialize)]
+    struct Failed {
+        ok: bool,
+        errors: Vec<JsonProblem>,
+        warnings: Vec<JsonProblem>,
+    }
+    let errors = match e {
+        Error::Input(diagnostics) => diagnostics.iter().map(JsonProblem::from).collect(),
+        Error::Io { path, source } => {
+            vec![JsonProblem::new(
+                Some(&Location::file(path)),
+                source.to_string(),
+            )]
+        }
+        other => {
+            let text = other.to_string();
+            let message = text.strip_prefix("error: ").unwrap_or(&text);
+            vec![JsonProblem::new(None, message)]
+        }
+    };
+    let failed = Failed {
+        ok: false,
+        errors,
+        warnings: Vec::new(),
+    };
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&failed).expect("plain data serialises")
+    )
+}
+
 /// `'a', 'b', 'c'` for messages ("expected one of ..."); takes `&str` or `String` names. Kept here,
 /// beside the diagnostics it writes into, so every stage can use it without importing another.
 pub fn list<S: AsRef<str>>(names: &[S]) -> String {
@@ -405,5 +472,31 @@ mod tests {
             "error: d.csv:2: column 'period': expected a date, found 'x'; and 2 more lines like it (3, 4)\n\
              error: e.csv:3: column 'period': expected a date, found 'z'\n4 errors"
         );
+    }
+
+    #[test]
+    fn errors_as_json() {
+        let e = Error::Input(vec![
+            period(4, "x"),
+            Diagnostic::new(Location::at_key("scenario.toml", 2, "name"), "bad name"),
+            Diagnostic::new(Location::file("capacity.csv"), "required file is missing"),
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&json_errors(&e)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "ok": false,
+                "errors": [
+                    {"file": "d.csv", "line": 4, "column": "period", "key": null, "message": "expected a date, found 'x'"},
+                    {"file": "scenario.toml", "line": 2, "column": null, "key": "name", "message": "bad name"},
+                    {"file": "capacity.csv", "line": null, "column": null, "key": null, "message": "required file is missing"},
+                ],
+                "warnings": [],
+            })
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&json_errors(&Error::Solver("no optimum".into()))).unwrap();
+        assert_eq!(v["errors"][0]["message"], "solver: no optimum");
+        assert_eq!(v["errors"][0]["file"], serde_json::Value::Null);
     }
 }

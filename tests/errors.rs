@@ -242,3 +242,84 @@ fn scenario_toml_names_keys_as_keys() {
          2 errors",
     );
 }
+
+#[test]
+fn format_json_prints_input_errors_as_json_on_stdout() {
+    let f = scenario(&[
+        (
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,1\n2026-13-01,1\n",
+        ),
+        ("scenario.toml", "[policy]\nloss_coverage = 1.5\n"),
+    ]);
+    let dir = f.path().to_str().unwrap().to_string();
+    for command in ["validate", "run"] {
+        let mut args = vec![command, dir.as_str(), "--format", "json"];
+        if command == "run" {
+            args.extend(["--quiet", "--no-charts"]);
+        }
+        let (code, stdout, stderr) = capplan(&args);
+        assert_eq!(code, 2, "{command}: {stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{command}: stdout is not JSON ({e}): {stdout}"));
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "ok": false,
+                "errors": [
+                    {
+                        "file": format!("{dir}/scenario.toml"),
+                        "line": 2,
+                        "column": null,
+                        "key": "policy.loss_coverage",
+                        "message": "expected a fraction in [0, 1], found 1.5",
+                    },
+                    {
+                        "file": format!("{dir}/demand.csv"),
+                        "line": 3,
+                        "column": "period",
+                        "key": null,
+                        "message": "expected a date YYYY-MM-DD, found '2026-13-01': month 13 does not exist",
+                    },
+                ],
+                "warnings": [],
+            }),
+            "{command}"
+        );
+        // The text stays on stderr for a person watching.
+        assert!(stderr.contains("2 errors"), "{command}: {stderr}");
+    }
+}
+
+#[test]
+fn format_json_lists_every_problem_of_a_group() {
+    let f = scenario(&[("demand.csv", &demand_with_bad_lines(30, |l| l >= 4))]);
+    let (code, stdout, _) = validate(&f, &["--format", "json"]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let lines: Vec<u64> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, (4..=30).collect::<Vec<u64>>());
+}
+
+#[test]
+fn format_json_covers_a_missing_folder_and_text_is_unchanged() {
+    let (code, stdout, stderr) =
+        capplan(&["validate", "/nonexistent/capplan-s", "--format", "json"]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["errors"][0]["file"], "/nonexistent/capplan-s");
+    assert_eq!(v["errors"][0]["line"], serde_json::Value::Null);
+    assert!(
+        stderr.starts_with("error: /nonexistent/capplan-s: scenario folder not found"),
+        "{stderr}"
+    );
+    // Without --format json, stdout stays empty.
+    let (code, stdout, _) = capplan(&["validate", "/nonexistent/capplan-s"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+}
