@@ -1,14 +1,21 @@
 //! Errors of every stage, with the context a planner needs to fix the input; rendered in one place.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-/// Where a problem sits in an input file: the file, the physical line (header = 1) and the column name.
+use serde::Serialize;
+
+/// Where a problem sits in an input file: the file, the physical line (header = 1) and the CSV
+/// column or the scenario.toml key.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Location {
     pub file: PathBuf,
     pub line: Option<u64>,
+    /// A CSV column, rendered `column 'capacity_tpm'`.
     pub column: Option<String>,
+    /// A scenario.toml key, dotted (`policy.loss_coverage`), rendered `key 'policy.loss_coverage'`.
+    pub key: Option<String>,
 }
 
 impl Location {
@@ -17,13 +24,25 @@ impl Location {
             file: file.as_ref().to_path_buf(),
             line: None,
             column: None,
+            key: None,
         }
     }
+    /// A line of a CSV file, and the column when the problem is in one cell.
     pub fn at(file: impl AsRef<Path>, line: u64, column: Option<&str>) -> Location {
         Location {
             file: file.as_ref().to_path_buf(),
             line: Some(line),
             column: column.map(str::to_string),
+            key: None,
+        }
+    }
+    /// The line of a scenario.toml key.
+    pub fn at_key(file: impl AsRef<Path>, line: u64, key: &str) -> Location {
+        Location {
+            file: file.as_ref().to_path_buf(),
+            line: Some(line),
+            column: None,
+            key: Some(key.to_string()),
         }
     }
 }
@@ -37,6 +56,9 @@ impl fmt::Display for Location {
         if let Some(column) = &self.column {
             write!(f, ": column '{column}'")?;
         }
+        if let Some(key) = &self.key {
+            write!(f, ": key '{key}'")?;
+        }
         Ok(())
     }
 }
@@ -46,6 +68,10 @@ impl fmt::Display for Location {
 pub struct Diagnostic {
     pub location: Location,
     pub message: String,
+    /// The kind of problem, the same whatever value was found (`"time:month"`,
+    /// `"number; drop the currency sign"`): problems of one kind in one file and column are
+    /// rendered as the first one and a line count. None: always rendered on its own.
+    pub group: Option<String>,
 }
 
 impl Diagnostic {
@@ -53,6 +79,18 @@ impl Diagnostic {
         Diagnostic {
             location,
             message: message.into(),
+            group: None,
+        }
+    }
+    /// A diagnostic of kind `group` (see `Diagnostic::group`).
+    pub fn grouped(
+        location: Location,
+        message: impl Into<String>,
+        group: impl Into<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            group: Some(group.into()),
+            ..Diagnostic::new(location, message)
         }
     }
 }
@@ -107,11 +145,14 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Input(diagnostics) => {
-                for (i, d) in diagnostics.iter().enumerate() {
+                for (i, (d, more)) in grouped(diagnostics).iter().enumerate() {
                     if i > 0 {
                         writeln!(f)?;
                     }
                     write!(f, "error: {d}")?;
+                    if !more.is_empty() {
+                        write!(f, "; {}", more_like_it(more))?;
+                    }
                 }
                 if diagnostics.len() > 1 {
                     write!(f, "\n{} errors", diagnostics.len())?;
@@ -140,6 +181,16 @@ impl Diagnostics {
     pub fn push(&mut self, location: Location, message: impl Into<String>) {
         self.errors.push(Diagnostic::new(location, message));
     }
+    /// Pushes a diagnostic of kind `group` (see `Diagnostic::group`).
+    pub fn push_grouped(
+        &mut self,
+        location: Location,
+        message: impl Into<String>,
+        group: impl Into<String>,
+    ) {
+        self.errors
+            .push(Diagnostic::grouped(location, message, group));
+    }
     pub fn is_empty(&self) -> bool {
         self.errors.is_empty()
     }
@@ -154,6 +205,143 @@ impl Diagnostics {
             Err(Error::Input(self.errors))
         }
     }
+}
+
+/// Fewest problems of one kind in one file and column that are rendered as one line: two are
+/// clearer written out than as "and 1 more line like it".
+const GROUP_FROM: usize = 3;
+
+type GroupKey<'a> = (&'a Path, Option<&'a str>, Option<&'a str>, &'a str);
+
+/// The group of a diagnostic: its kind in its file and column (or key); None when it has no kind
+/// or no line.
+fn group_key(d: &Diagnostic) -> Option<GroupKey<'_>> {
+    let l = &d.location;
+    l.line?;
+    Some((
+        l.file.as_path(),
+        l.column.as_deref(),
+        l.key.as_deref(),
+        d.group.as_deref()?,
+    ))
+}
+
+/// The diagnostics as rendered, in order: each with the lines of the later diagnostics of its
+/// group, which are not rendered on their own. Only groups of at least `GROUP_FROM` are merged.
+fn grouped(diagnostics: &[Diagnostic]) -> Vec<(&Diagnostic, Vec<u64>)> {
+    let mut sizes: HashMap<GroupKey<'_>, usize> = HashMap::new();
+    for key in diagnostics.iter().filter_map(group_key) {
+        *sizes.entry(key).or_default() += 1;
+    }
+    let mut out: Vec<(&Diagnostic, Vec<u64>)> = Vec::new();
+    let mut first: HashMap<GroupKey<'_>, usize> = HashMap::new();
+    for d in diagnostics {
+        if let Some(key) = group_key(d).filter(|k| sizes[k] >= GROUP_FROM) {
+            if let Some(&i) = first.get(&key) {
+                out[i].1.extend(d.location.line);
+                continue;
+            }
+            first.insert(key, out.len());
+        }
+        out.push((d, Vec::new()));
+    }
+    out
+}
+
+/// `and 215 more lines like it (5–219)`, or `(5, 9, 12–40)` when the lines are apart.
+fn more_like_it(lines: &[u64]) -> String {
+    let count = lines.len();
+    let mut sorted = lines.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    // Runs of consecutive lines; three or more are written as a range.
+    let mut runs: Vec<(u64, u64)> = Vec::new();
+    for &n in &sorted {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    let mut items: Vec<String> = Vec::new();
+    for &(a, b) in &runs {
+        match b - a {
+            0 => items.push(a.to_string()),
+            1 => items.extend([a.to_string(), b.to_string()]),
+            _ => items.push(format!("{a}–{b}")),
+        }
+    }
+    const MAX_ITEMS: usize = 8;
+    if items.len() > MAX_ITEMS {
+        items.truncate(MAX_ITEMS);
+        items.push("…".to_string());
+    }
+    let lines = if count == 1 { "line" } else { "lines" };
+    format!("and {count} more {lines} like it ({})", items.join(", "))
+}
+
+/// One problem as `--format json` writes it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JsonProblem {
+    pub file: Option<String>,
+    pub line: Option<u64>,
+    /// The CSV column, when the problem is in one.
+    pub column: Option<String>,
+    /// The scenario.toml key, when the problem is at one.
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl JsonProblem {
+    pub fn new(location: Option<&Location>, message: impl Into<String>) -> JsonProblem {
+        JsonProblem {
+            file: location.map(|l| l.file.display().to_string()),
+            line: location.and_then(|l| l.line),
+            column: location.and_then(|l| l.column.clone()),
+            key: location.and_then(|l| l.key.clone()),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<&Diagnostic> for JsonProblem {
+    fn from(d: &Diagnostic) -> JsonProblem {
+        JsonProblem::new(Some(&d.location), d.message.clone())
+    }
+}
+
+/// An error as `--format json` prints it on stdout: `{"ok": false, "errors": [...], "warnings": []}`,
+/// one entry per problem (not grouped: a program reads every one), each with its file, line,
+/// column or key (null when it has none) and message.
+pub fn json_errors(e: &Error) -> String {
+    #[derive(Serialize)]
+    struct Failed {
+        ok: bool,
+        errors: Vec<JsonProblem>,
+        warnings: Vec<JsonProblem>,
+    }
+    let errors = match e {
+        Error::Input(diagnostics) => diagnostics.iter().map(JsonProblem::from).collect(),
+        Error::Io { path, source } => {
+            vec![JsonProblem::new(
+                Some(&Location::file(path)),
+                source.to_string(),
+            )]
+        }
+        other => {
+            let text = other.to_string();
+            let message = text.strip_prefix("error: ").unwrap_or(&text);
+            vec![JsonProblem::new(None, message)]
+        }
+    };
+    let failed = Failed {
+        ok: false,
+        errors,
+        warnings: Vec::new(),
+    };
+    format!(
+        "{}\n",
+        serde_json::to_string_pretty(&failed).expect("plain data serialises")
+    )
 }
 
 /// `'a', 'b', 'c'` for messages ("expected one of ..."); takes `&str` or `String` names. Kept here,
@@ -200,5 +388,115 @@ mod tests {
             e.to_string(),
             "error: a.csv: one\nerror: a.csv:2: two\n2 errors"
         );
+    }
+
+    #[test]
+    fn renders_a_toml_key_as_a_key() {
+        let e = Error::input(
+            Location::at_key("s/scenario.toml", 4, "policy.loss_coverage"),
+            "expected a fraction in [0, 1], found 1.5",
+        );
+        assert_eq!(
+            e.to_string(),
+            "error: s/scenario.toml:4: key 'policy.loss_coverage': expected a fraction in [0, 1], found 1.5"
+        );
+    }
+
+    fn period(line: u64, found: &str) -> Diagnostic {
+        Diagnostic::grouped(
+            Location::at("d.csv", line, Some("period")),
+            format!("expected a date, found '{found}'"),
+            "time",
+        )
+    }
+
+    #[test]
+    fn one_kind_in_one_column_is_rendered_once_and_counted_truthfully() {
+        let mut all: Vec<Diagnostic> = (4..=219).map(|l| period(l, &format!("{l}/01"))).collect();
+        // Another column, another kind, and an ungrouped message interleave.
+        all.insert(
+            1,
+            Diagnostic::grouped(
+                Location::at("d.csv", 4, Some("tokens_per_minute")),
+                "bad",
+                "n",
+            ),
+        );
+        all.insert(2, Diagnostic::new(Location::at("d.csv", 5, None), "other"));
+        all.push(Diagnostic::grouped(
+            Location::at("d.csv", 220, Some("period")),
+            "expected a date, found an empty cell",
+            "empty",
+        ));
+        assert_eq!(
+            Error::Input(all).to_string(),
+            "error: d.csv:4: column 'period': expected a date, found '4/01'; and 215 more lines like it (5–219)\n\
+             error: d.csv:4: column 'tokens_per_minute': bad\n\
+             error: d.csv:5: other\n\
+             error: d.csv:220: column 'period': expected a date, found an empty cell\n\
+             219 errors"
+        );
+    }
+
+    #[test]
+    fn lines_apart_are_listed() {
+        let lines = [4, 5, 9, 12, 13, 14, 15, 40, 41];
+        let e = Error::Input(lines.iter().map(|&l| period(l, "x")).collect());
+        assert_eq!(
+            e.to_string(),
+            "error: d.csv:4: column 'period': expected a date, found 'x'; and 8 more lines like it (5, 9, 12–15, 40, 41)\n9 errors"
+        );
+        // Two are clearer written out.
+        let e = Error::Input(vec![period(2, "x"), period(7, "y")]);
+        assert_eq!(
+            e.to_string(),
+            "error: d.csv:2: column 'period': expected a date, found 'x'\n\
+             error: d.csv:7: column 'period': expected a date, found 'y'\n2 errors"
+        );
+        let many: Vec<Diagnostic> = (1..=40).map(|l| period(l * 2, "x")).collect();
+        assert!(Error::Input(many)
+            .to_string()
+            .contains("and 39 more lines like it (4, 6, 8, 10, 12, 14, 16, 18, …)\n40 errors"),);
+    }
+
+    #[test]
+    fn groups_are_per_file() {
+        let other = Diagnostic::grouped(
+            Location::at("e.csv", 3, Some("period")),
+            "expected a date, found 'z'",
+            "time",
+        );
+        let e = Error::Input(vec![period(2, "x"), other, period(3, "y"), period(4, "w")]);
+        assert_eq!(
+            e.to_string(),
+            "error: d.csv:2: column 'period': expected a date, found 'x'; and 2 more lines like it (3, 4)\n\
+             error: e.csv:3: column 'period': expected a date, found 'z'\n4 errors"
+        );
+    }
+
+    #[test]
+    fn errors_as_json() {
+        let e = Error::Input(vec![
+            period(4, "x"),
+            Diagnostic::new(Location::at_key("scenario.toml", 2, "name"), "bad name"),
+            Diagnostic::new(Location::file("capacity.csv"), "required file is missing"),
+        ]);
+        let v: serde_json::Value = serde_json::from_str(&json_errors(&e)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "ok": false,
+                "errors": [
+                    {"file": "d.csv", "line": 4, "column": "period", "key": null, "message": "expected a date, found 'x'"},
+                    {"file": "scenario.toml", "line": 2, "column": null, "key": "name", "message": "bad name"},
+                    {"file": "capacity.csv", "line": null, "column": null, "key": null, "message": "required file is missing"},
+                ],
+                "warnings": [],
+            })
+        );
+        let v: serde_json::Value =
+            serde_json::from_str(&json_errors(&Error::Solver("no optimum".into()))).unwrap();
+        assert_eq!(v["errors"][0]["message"], "solver: no optimum");
+        assert_eq!(v["errors"][0]["file"], serde_json::Value::Null);
     }
 }

@@ -66,12 +66,50 @@ impl Limit {
     }
 }
 
+/// A value not in the format: the sentence saying what was expected, what was found and why, and
+/// the kind of problem, the same whatever value was found, so a column full of one problem can be
+/// reported once (`error::Diagnostic::group`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadValue {
+    pub message: String,
+    pub kind: String,
+}
+
+impl BadValue {
+    fn new(kind: impl Into<String>, message: impl Into<String>) -> BadValue {
+        BadValue {
+            message: message.into(),
+            kind: kind.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl From<BadValue> for String {
+    fn from(b: BadValue) -> String {
+        b.message
+    }
+}
+
 /// Parses a non-negative finite number with an optional upper-case suffix K, M, B or T.
 /// Err carries the sentence fragment saying what was wrong.
 pub fn parse_number(text: &str) -> Result<f64, String> {
+    read_number(text).map_err(String::from)
+}
+
+/// `parse_number` with the kind of problem (see `BadValue`).
+pub fn read_number(text: &str) -> Result<f64, BadValue> {
     let t = text.trim();
     if t.is_empty() {
-        return Err(format!("expected {NUMBER_FORMS}, found an empty cell"));
+        return Err(BadValue::new(
+            "number:empty",
+            format!("expected {NUMBER_FORMS}, found an empty cell"),
+        ));
     }
     let (body, multiplier) = match t.as_bytes()[t.len() - 1] {
         b'K' => (&t[..t.len() - 1], 1e3),
@@ -79,45 +117,168 @@ pub fn parse_number(text: &str) -> Result<f64, String> {
         b'B' => (&t[..t.len() - 1], 1e9),
         b'T' => (&t[..t.len() - 1], 1e12),
         b'k' | b'm' | b'b' | b't' => {
-            return Err(format!(
-                "expected {NUMBER_FORMS}, found '{t}' (suffixes are upper case: K, M, B, T)"
+            return Err(BadValue::new(
+                "number:lower-case suffix",
+                format!(
+                    "expected {NUMBER_FORMS}, found '{t}' (suffixes are upper case: K, M, B, T)"
+                ),
             ))
         }
         _ => (t, 1.0),
     };
     // Rust's f64 parser also takes "inf", "nan" and "infinity"; the format does not.
-    let plain = body
-        .bytes()
-        .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'));
-    let value: f64 = if plain && !body.is_empty() {
+    let value: f64 = if is_plain(body) {
         body.parse()
-            .map_err(|_| format!("expected {NUMBER_FORMS}, found '{t}'"))?
+            .map_err(|_| BadValue::new("number", format!("expected {NUMBER_FORMS}, found '{t}'")))?
     } else {
         let lower = body.to_ascii_lowercase();
-        let what = if lower.contains("nan") {
-            "NaN is not a number here".to_string()
+        return Err(if lower.contains("nan") {
+            BadValue::new("number:nan", "NaN is not a number here")
         } else if lower.contains("inf") {
-            "infinite values are not allowed".to_string()
+            BadValue::new("number:infinite", "infinite values are not allowed")
         } else {
-            format!("expected {NUMBER_FORMS}, found '{t}'")
-        };
-        return Err(what);
+            let expected = format!("expected {NUMBER_FORMS}, found '{t}'");
+            match spreadsheet_fix(t, false) {
+                Some((hint, fixed)) => BadValue::new(
+                    format!("number; {hint}"),
+                    format!("{expected}; {hint}: {fixed}"),
+                ),
+                None => BadValue::new("number", expected),
+            }
+        });
     };
     let value = value * multiplier;
     if !value.is_finite() {
-        return Err(format!("'{t}' is too large (not a finite number)"));
+        return Err(BadValue::new(
+            "number:too large",
+            format!("'{t}' is too large (not a finite number)"),
+        ));
     }
     if value < 0.0 {
-        return Err(format!("expected a non-negative number, found '{t}'"));
+        return Err(BadValue::new(
+            "number:negative",
+            format!("expected a non-negative number, found '{t}'"),
+        ));
     }
     // -0 reads as 0 so outputs never print "-0".
     Ok(if value == 0.0 { 0.0 } else { value })
 }
 
+/// Digits, point, exponent and signs only, and something of them.
+fn is_plain(body: &str) -> bool {
+    !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+}
+
+/// A spreadsheet's way of writing a number (`1,500,000`, `$2.40`, `USD 2.40`, `80%`, `2,40`), as
+/// the hint saying what to change and the number the format takes: ("drop the currency sign",
+/// "2.40"). None when the text is not a number written so.
+fn spreadsheet_fix(t: &str, fraction: bool) -> Option<(String, String)> {
+    let mut drops: Vec<&str> = Vec::new();
+    let mut rest = t;
+    for sign in ["US$", "$", "€", "£", "¥"] {
+        if let Some(r) = rest.strip_prefix(sign).or_else(|| rest.strip_suffix(sign)) {
+            drops.push("currency sign");
+            rest = r.trim();
+            break;
+        }
+    }
+    if drops.is_empty() {
+        for code in ["USD", "EUR", "GBP", "JPY"] {
+            if let Some(r) = rest.strip_prefix(code).or_else(|| rest.strip_suffix(code)) {
+                drops.push("currency code");
+                rest = r.trim();
+                break;
+            }
+        }
+    }
+    let percent = rest.strip_suffix('%').map(str::trim_end);
+    if let Some(r) = percent {
+        rest = r;
+    }
+    let mut decimal_comma = false;
+    let cleaned = if thousands_grouped(rest, ',') || thousands_grouped(rest, ' ') {
+        drops.push("thousands separators");
+        rest.replace([',', ' '], "")
+    } else if rest.matches(',').count() == 1 && is_plain(&rest.replace(',', "")) {
+        decimal_comma = true;
+        rest.replace(',', ".")
+    } else {
+        rest.to_string()
+    };
+    if drops.is_empty() && !decimal_comma && percent.is_none() {
+        return None;
+    }
+    // Each fix makes the text shorter or plain, so this recursion ends.
+    let value = read_number(&cleaned).ok()?;
+    let as_fraction = percent.is_some() && fraction && (0.0..=100.0).contains(&value);
+    if percent.is_some() && !fraction {
+        drops.push("percent sign");
+    }
+    let mut hints = Vec::new();
+    if let Some((last, first)) = drops.split_last() {
+        let mut what = first.join(", the ");
+        if !first.is_empty() {
+            what.push_str(" and the ");
+        }
+        what.push_str(last);
+        hints.push(format!("drop the {what}"));
+    }
+    if decimal_comma {
+        hints.push("write the decimal comma as a point".to_string());
+    }
+    if as_fraction {
+        hints.push("write fractions as decimals".to_string());
+    } else if percent.is_some() && fraction {
+        // 150% is no fraction however written: no hint to write it as 1.5.
+        return None;
+    }
+    let fixed_text = if as_fraction {
+        fixed(value / 100.0)
+    } else {
+        cleaned
+    };
+    (!hints.is_empty()).then(|| (hints.join(", "), fixed_text))
+}
+
+/// `1,500,000` or `1 500 000` (optionally with decimals and a suffix): digits grouped by three.
+fn thousands_grouped(t: &str, separator: char) -> bool {
+    let int = t
+        .split(['.', 'e', 'E', 'K', 'M', 'B', 'T'])
+        .next()
+        .unwrap_or("");
+    let mut groups = int.split(separator);
+    let first = groups.next().unwrap_or("");
+    let mut rest = groups.peekable();
+    rest.peek().is_some()
+        && (1..=3).contains(&first.len())
+        && first.bytes().all(|b| b.is_ascii_digit())
+        && rest.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
 /// Parses a fraction in [0, 1].
 pub fn parse_fraction(text: &str) -> Result<f64, String> {
-    let v = parse_number(text)?;
-    check_fraction(v).map_err(|_| format!("expected a fraction in [0, 1], found '{}'", text.trim()))
+    read_fraction(text).map_err(String::from)
+}
+
+/// `parse_fraction` with the kind of problem (see `BadValue`). `80%` is an error with the hint
+/// to write 0.8.
+pub fn read_fraction(text: &str) -> Result<f64, BadValue> {
+    let t = text.trim();
+    let expected = format!("expected a fraction in [0, 1], found '{t}'");
+    if t.ends_with('%') {
+        return Err(match spreadsheet_fix(t, true) {
+            Some((hint, fixed)) => BadValue::new(
+                format!("fraction; {hint}"),
+                format!("{expected}; {hint}: {fixed}"),
+            ),
+            None => BadValue::new("fraction", expected),
+        });
+    }
+    let v = read_number(text)?;
+    check_fraction(v).map_err(|_| BadValue::new("fraction", expected))
 }
 
 pub fn check_fraction(v: f64) -> Result<f64, String> {
@@ -130,12 +291,24 @@ pub fn check_fraction(v: f64) -> Result<f64, String> {
 
 /// Parses a non-negative number (see `parse_number`) no larger than `limit`.
 pub fn parse_limited(text: &str, limit: Limit) -> Result<f64, String> {
-    limit.check(parse_number(text)?)
+    read_limited(text, limit).map_err(String::from)
+}
+
+/// `parse_limited` with the kind of problem (see `BadValue`).
+pub fn read_limited(text: &str, limit: Limit) -> Result<f64, BadValue> {
+    let v = read_number(text)?;
+    limit.check(v).map_err(|m| BadValue::new("limit", m))
 }
 
 /// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS[.fff]]`, the latter optionally followed by `Z` or
 /// an offset `±HH:MM` (none means UTC), as an instant.
 pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    read_time(text).map_err(String::from)
+}
+
+/// `parse_time` with the kind of problem (see `BadValue`): a value in one of the forms whose
+/// month, day, hour, minute or offset does not exist says which.
+pub fn read_time(text: &str) -> Result<DateTime<Utc>, BadValue> {
     let t = text.trim();
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         if t.len() == 10 {
@@ -170,7 +343,209 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.with_timezone(&Utc));
     }
-    Err(format!("expected {TIME_FORMS}, found '{t}'"))
+    Err(time_problem(t)
+        .unwrap_or_else(|| BadValue::new("time", format!("expected {TIME_FORMS}, found '{t}'"))))
+}
+
+/// A time written in one of the forms whose fields do not exist: which field, and why.
+/// None when the text is not in one of the forms at all.
+fn time_problem(t: &str) -> Option<BadValue> {
+    let fields = TimeFields::split(t)?;
+    let (what, form) = if fields.time.is_none() {
+        ("a date", "YYYY-MM-DD".to_string())
+    } else {
+        ("a time", fields.form())
+    };
+    let why = |kind: String, reason: String| {
+        BadValue::new(
+            format!("time:{kind}"),
+            format!("expected {what} {form}, found '{t}': {reason}"),
+        )
+    };
+    let (y, m, d) = fields.date;
+    if !(1..=12).contains(&m) {
+        return Some(why("month".into(), format!("month {m} does not exist")));
+    }
+    if d == 0 {
+        return Some(why("day 0".into(), "day 0 does not exist".into()));
+    }
+    let month = MONTHS[m as usize - 1];
+    let leap = NaiveDate::from_ymd_opt(y as i32, 2, 29).is_some();
+    let days = match m {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    if d > days {
+        return Some(match (m, d) {
+            (2, 29) => why(
+                "not a leap year".into(),
+                format!("{y} is not a leap year (February has 28 days)"),
+            ),
+            (2, _) => why(
+                format!("days of February in {days}"),
+                format!("February has {days} days in {y}"),
+            ),
+            _ => why(
+                format!("days of {month}"),
+                format!("{month} has {days} days"),
+            ),
+        });
+    }
+    if let Some((h, min, s)) = fields.time {
+        if h == 24 && min == 0 && s.unwrap_or(0) == 0 {
+            let next = NaiveDate::from_ymd_opt(y as i32, m, d)?.succ_opt()?;
+            return Some(why(
+                "hour 24".into(),
+                format!(
+                    "hour 24 does not exist (hours run from 00 to 23); midnight at the end of the day is {}T00:00",
+                    next.format("%Y-%m-%d")
+                ),
+            ));
+        }
+        if h > 23 {
+            return Some(why(
+                "hour".into(),
+                format!("hour {h} does not exist (hours run from 00 to 23)"),
+            ));
+        }
+        if min > 59 {
+            return Some(why(
+                "minute".into(),
+                format!("minute {min} does not exist (minutes run from 00 to 59)"),
+            ));
+        }
+        if let Some(s) = s.filter(|&s| s > 60) {
+            return Some(why(
+                "second".into(),
+                format!("second {s} does not exist (seconds run from 00 to 59)"),
+            ));
+        }
+    }
+    if let Some(Some((sign, oh, om))) = fields.offset {
+        if oh > 23 || om > 59 {
+            return Some(why(
+                "offset".into(),
+                format!(
+                    "offset {sign}{oh:02}:{om:02} is out of range (offsets run from -23:59 to +23:59)"
+                ),
+            ));
+        }
+    }
+    None
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// The fields of a text in one of the time forms, read by position without checking their ranges.
+struct TimeFields<'a> {
+    date: (u32, u32, u32),
+    /// Hour, minute and second when a time is written.
+    time: Option<(u32, u32, Option<u32>)>,
+    /// The separator between date and time (`T` or a space) and the fraction of a second.
+    separator: char,
+    fraction: Option<&'a str>,
+    /// `Some(None)` for `Z`, `Some(Some(sign, hours, minutes))` for an offset.
+    offset: Option<Option<(char, u32, u32)>>,
+}
+
+impl<'a> TimeFields<'a> {
+    fn split(t: &'a str) -> Option<TimeFields<'a>> {
+        let digits = |s: &str, n: usize| {
+            (s.len() == n && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u32>().ok())?
+        };
+        let date = t.get(..10)?;
+        let (y, m, d) = (
+            digits(date.get(..4)?, 4)?,
+            digits(date.get(5..7)?, 2)?,
+            digits(date.get(8..10)?, 2)?,
+        );
+        if &date[4..5] != "-" || &date[7..8] != "-" {
+            return None;
+        }
+        let mut fields = TimeFields {
+            date: (y, m, d),
+            time: None,
+            separator: 'T',
+            fraction: None,
+            offset: None,
+        };
+        let mut rest = &t[10..];
+        if rest.is_empty() {
+            return Some(fields);
+        }
+        fields.separator = rest.chars().next().filter(|c| matches!(c, 'T' | ' '))?;
+        rest = &rest[1..];
+        let h = digits(rest.get(..2)?, 2)?;
+        if rest.get(2..3)? != ":" {
+            return None;
+        }
+        let min = digits(rest.get(3..5)?, 2)?;
+        rest = &rest[5..];
+        let mut s = None;
+        if let Some(r) = rest.strip_prefix(':') {
+            s = Some(digits(r.get(..2)?, 2)?);
+            rest = &r[2..];
+            if let Some(r) = rest.strip_prefix('.') {
+                let n = r.bytes().take_while(u8::is_ascii_digit).count();
+                if n == 0 {
+                    return None;
+                }
+                fields.fraction = Some(&r[..n]);
+                rest = &r[n..];
+            }
+        }
+        fields.time = Some((h, min, s));
+        if rest.is_empty() {
+            return Some(fields);
+        }
+        if fields.separator != 'T' {
+            return None;
+        }
+        if rest == "Z" {
+            fields.offset = Some(None);
+            return Some(fields);
+        }
+        let sign = rest.chars().next().filter(|c| matches!(c, '+' | '-'))?;
+        let (oh, om) = (digits(rest.get(1..3)?, 2)?, digits(rest.get(4..6)?, 2)?);
+        if rest.get(3..4)? != ":" || rest.len() != 6 {
+            return None;
+        }
+        fields.offset = Some(Some((sign, oh, om)));
+        Some(fields)
+    }
+
+    /// The form as written, for the message: `YYYY-MM-DDTHH:MM:SS±HH:MM`.
+    fn form(&self) -> String {
+        let mut f = format!("YYYY-MM-DD{}HH:MM", self.separator);
+        if let Some((_, _, Some(_))) = self.time {
+            f.push_str(":SS");
+        }
+        if self.fraction.is_some() {
+            f.push_str(".fff");
+        }
+        match self.offset {
+            Some(None) => f.push('Z'),
+            Some(Some(_)) => f.push_str("±HH:MM"),
+            None => {}
+        }
+        f
+    }
 }
 
 /// An instant as the outputs write it: `2026-01-01T00:00:00Z`.
@@ -329,7 +704,6 @@ mod tests {
             parse_time("2026-07-01T00:00:00Z").unwrap()
         );
         assert!(parse_time("01/07/2026").unwrap_err().contains("YYYY-MM-DD"));
-        assert!(parse_time("2026-13-01").is_err());
     }
 
     #[test]
@@ -359,6 +733,156 @@ mod tests {
         ] {
             assert!(parse_time(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn dates_in_the_form_say_which_field_does_not_exist() {
+        for (text, why) in [
+            ("2026-13-01", "month 13 does not exist"),
+            ("2026-00-10", "month 0 does not exist"),
+            ("2026-01-00", "day 0 does not exist"),
+            ("2026-04-31", "April has 30 days"),
+            ("2026-01-32", "January has 31 days"),
+            (
+                "2026-02-29",
+                "2026 is not a leap year (February has 28 days)",
+            ),
+            ("2026-02-30", "February has 28 days in 2026"),
+            ("2028-02-30", "February has 29 days in 2028"),
+        ] {
+            assert_eq!(
+                parse_time(text).unwrap_err(),
+                format!("expected a date YYYY-MM-DD, found '{text}': {why}")
+            );
+        }
+        assert!(parse_time("2028-02-29").is_ok(), "2028 is a leap year");
+        assert!(parse_time("2000-02-29").is_ok(), "2000 is a leap year");
+        assert!(parse_time("1900-02-29").is_err(), "1900 is not");
+    }
+
+    #[test]
+    fn times_in_the_form_say_which_field_does_not_exist() {
+        for (text, message) in [
+            (
+                "2026-01-02T25:00",
+                "expected a time YYYY-MM-DDTHH:MM, found '2026-01-02T25:00': hour 25 does not exist (hours run from 00 to 23)",
+            ),
+            (
+                "2026-01-02T24:30Z",
+                "expected a time YYYY-MM-DDTHH:MMZ, found '2026-01-02T24:30Z': hour 24 does not exist (hours run from 00 to 23)",
+            ),
+            (
+                "2026-01-31 24:00",
+                "expected a time YYYY-MM-DD HH:MM, found '2026-01-31 24:00': hour 24 does not exist (hours run from 00 to 23); midnight at the end of the day is 2026-02-01T00:00",
+            ),
+            (
+                "2026-01-02T23:60:00",
+                "expected a time YYYY-MM-DDTHH:MM:SS, found '2026-01-02T23:60:00': minute 60 does not exist (minutes run from 00 to 59)",
+            ),
+            (
+                "2026-01-02T23:00:00.5+24:00",
+                "expected a time YYYY-MM-DDTHH:MM:SS.fff±HH:MM, found '2026-01-02T23:00:00.5+24:00': offset +24:00 is out of range (offsets run from -23:59 to +23:59)",
+            ),
+            (
+                "2026-01-02T23:00-05:60",
+                "expected a time YYYY-MM-DDTHH:MM±HH:MM, found '2026-01-02T23:00-05:60': offset -05:60 is out of range (offsets run from -23:59 to +23:59)",
+            ),
+            (
+                "2026-02-29T10:00",
+                "expected a time YYYY-MM-DDTHH:MM, found '2026-02-29T10:00': 2026 is not a leap year (February has 28 days)",
+            ),
+        ] {
+            assert_eq!(parse_time(text).unwrap_err(), message);
+        }
+        // Not in one of the forms: the forms are listed.
+        for text in [
+            "03/01/2026",
+            "2026-1-5",
+            "2026-01-02T23Z",
+            "2026-01-02T23:00+0000",
+        ] {
+            assert_eq!(
+                parse_time(text).unwrap_err(),
+                format!("expected {TIME_FORMS}, found '{text}'")
+            );
+        }
+    }
+
+    #[test]
+    fn time_problems_of_one_kind_share_it_whatever_the_value() {
+        let kind = |t: &str| read_time(t).unwrap_err().kind;
+        assert_eq!(kind("2026-13-01"), kind("2027-14-05"));
+        assert_eq!(kind("2026-04-31"), kind("2027-04-31"));
+        assert_ne!(kind("2026-04-31"), kind("2026-06-31"), "the month is said");
+        assert_eq!(kind("03/01/2026"), kind("04/01/2026"));
+        assert_ne!(kind("03/01/2026"), kind("2026-13-01"));
+    }
+
+    #[test]
+    fn spreadsheet_numbers_get_a_hint() {
+        let expected =
+            |found: &str, hint: &str| format!("expected {NUMBER_FORMS}, found '{found}'; {hint}");
+        for (text, hint) in [
+            ("1,500,000", "drop the thousands separators: 1500000"),
+            ("1,500,000.25", "drop the thousands separators: 1500000.25"),
+            ("1 500 000", "drop the thousands separators: 1500000"),
+            ("$2.40", "drop the currency sign: 2.40"),
+            ("€2.40", "drop the currency sign: 2.40"),
+            ("£2.40", "drop the currency sign: 2.40"),
+            ("2.40 €", "drop the currency sign: 2.40"),
+            ("US$2.40", "drop the currency sign: 2.40"),
+            ("USD 2.40", "drop the currency code: 2.40"),
+            ("2.40 EUR", "drop the currency code: 2.40"),
+            ("$2.5M", "drop the currency sign: 2.5M"),
+            (
+                "$1,500,000",
+                "drop the currency sign and the thousands separators: 1500000",
+            ),
+            ("80%", "drop the percent sign: 80"),
+            ("2,40", "write the decimal comma as a point: 2.40"),
+            (
+                "€2,40",
+                "drop the currency sign, write the decimal comma as a point: 2.40",
+            ),
+        ] {
+            assert_eq!(parse_number(text).unwrap_err(), expected(text, hint));
+        }
+        // Nothing a spreadsheet would write: no hint.
+        for text in ["abc", "$", "1,2,3", "12,34,567", "%", "$abc", "1.5 B"] {
+            assert_eq!(
+                parse_number(text).unwrap_err(),
+                format!("expected {NUMBER_FORMS}, found '{text}'"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parse_number("$-2").unwrap_err(),
+            format!("expected {NUMBER_FORMS}, found '$-2'")
+        );
+        let kind = |t: &str| read_number(t).unwrap_err().kind;
+        assert_eq!(kind("$2.40"), kind("$3"));
+        assert_ne!(kind("$2.40"), kind("1,500"));
+    }
+
+    #[test]
+    fn percentages_where_a_fraction_is_expected() {
+        assert_eq!(
+            parse_fraction("80%").unwrap_err(),
+            "expected a fraction in [0, 1], found '80%'; write fractions as decimals: 0.8"
+        );
+        assert_eq!(
+            parse_fraction("12.5 %").unwrap_err(),
+            "expected a fraction in [0, 1], found '12.5 %'; write fractions as decimals: 0.125"
+        );
+        assert_eq!(
+            parse_fraction("150%").unwrap_err(),
+            "expected a fraction in [0, 1], found '150%'"
+        );
+        assert_eq!(
+            parse_fraction("1.5").unwrap_err(),
+            "expected a fraction in [0, 1], found '1.5'"
+        );
+        assert_eq!(parse_fraction("0.8").unwrap(), 0.8);
     }
 
     #[test]

@@ -495,12 +495,11 @@ mod rejects {
                 "provider,capacity_tpm,start\naws,1,2026-13-01\n",
             )
             .validate()
-            .rejects(&["s/capacity.csv:2: column 'start':"])
-            .rejects(&forms);
+            .rejects(&["s/capacity.csv:2: column 'start': expected a date YYYY-MM-DD, found '2026-13-01': month 13 does not exist"]);
         Scenario::valid()
             .file("scenario.toml", "horizon_end = \"next year\"\n")
             .validate()
-            .rejects(&["s/scenario.toml:1: column 'horizon_end':"])
+            .rejects(&["s/scenario.toml:1: key 'horizon_end':"])
             .rejects(&forms);
     }
 
@@ -530,7 +529,7 @@ mod rejects {
                 "[[whatif.outage]]\nprovider = \"aws\"\nstart = \"2026-01-01\"\nend = \"2026-02-01\"\ncapacity_factor = 1.01\n",
             )
             .validate()
-            .rejects(&["s/scenario.toml:5: column 'whatif.outage.capacity_factor':", "[0, 1]"]);
+            .rejects(&["s/scenario.toml:5: key 'whatif.outage.capacity_factor':", "[0, 1]"]);
     }
 
     #[test]
@@ -542,20 +541,17 @@ mod rejects {
             )
             .validate()
             .rejects(&[
-                "s/scenario.toml:3: column 'policy.max_provider_share':",
+                "s/scenario.toml:3: key 'policy.max_provider_share':",
                 "[0, 1]",
             ]);
         Scenario::valid()
             .file("scenario.toml", "[policy]\nloss_coverage = 2\n")
             .validate()
-            .rejects(&[
-                "s/scenario.toml:2: column 'policy.loss_coverage':",
-                "[0, 1]",
-            ]);
+            .rejects(&["s/scenario.toml:2: key 'policy.loss_coverage':", "[0, 1]"]);
         Scenario::valid()
             .file("scenario.toml", "[policy]\nloss_coverage = -0.1\n")
             .validate()
-            .rejects(&["s/scenario.toml:2: column 'policy.loss_coverage':"]);
+            .rejects(&["s/scenario.toml:2: key 'policy.loss_coverage':"]);
     }
 
     #[test]
@@ -567,9 +563,9 @@ mod rejects {
             )
             .validate()
             .rejects(&[
-                "s/scenario.toml:2: column 'policy.unserved_penalty':",
-                "s/scenario.toml:3: column 'policy.resilience_penalty':",
-                "s/scenario.toml:5: column 'whatif.demand_scale': expected a number",
+                "s/scenario.toml:2: key 'policy.unserved_penalty':",
+                "s/scenario.toml:3: key 'policy.resilience_penalty':",
+                "s/scenario.toml:5: key 'whatif.demand_scale': expected a number",
                 "3 errors",
             ]);
     }
@@ -634,7 +630,7 @@ mod rejects {
         Scenario::valid()
             .file("scenario.toml", "[policy]\nunserved_penalty = 2e9\n")
             .validate()
-            .rejects(&["s/scenario.toml:2: column 'policy.unserved_penalty': expected at most 1e9 $ per million tokens (capplan's limit), found 2e9"]);
+            .rejects(&["s/scenario.toml:2: key 'policy.unserved_penalty': expected at most 1e9 $ per million tokens (capplan's limit), found 2e9"]);
     }
 
     #[test]
@@ -645,7 +641,7 @@ mod rejects {
                 "[policy]\nunserved_penalty = 1e9\nresilience_penalty = 1000000001\n",
             )
             .validate()
-            .rejects(&["s/scenario.toml:3: column 'policy.resilience_penalty': expected at most 1e9 $ per million tokens (capplan's limit), found 1.000000001e9"]);
+            .rejects(&["s/scenario.toml:3: key 'policy.resilience_penalty': expected at most 1e9 $ per million tokens (capplan's limit), found 1.000000001e9"]);
     }
 
     #[test]
@@ -653,7 +649,7 @@ mod rejects {
         Scenario::valid()
             .file("scenario.toml", "[whatif]\ndemand_scale = 1e308\n")
             .validate()
-            .rejects(&["s/scenario.toml:2: column 'whatif.demand_scale': expected at most 1e6 for a what-if factor (capplan's limit), found 1e308"]);
+            .rejects(&["s/scenario.toml:2: key 'whatif.demand_scale': expected at most 1e6 for a what-if factor (capplan's limit), found 1e308"]);
     }
 
     #[test]
@@ -664,7 +660,7 @@ mod rejects {
                 "[[whatif.price]]\nprovider = \"aws\"\nfactor = 2000000\n",
             )
             .validate()
-            .rejects(&["s/scenario.toml:3: column 'whatif.price.factor': expected at most 1e6 for a what-if factor (capplan's limit), found 2e6"]);
+            .rejects(&["s/scenario.toml:3: key 'whatif.price.factor': expected at most 1e6 for a what-if factor (capplan's limit), found 2e6"]);
     }
 
     #[test]
@@ -677,7 +673,7 @@ mod rejects {
             .file("scenario.toml", "[whatif]\ndemand_scale = 2000\n")
             .validate()
             .rejects(&[
-                "s/scenario.toml:2: column 'whatif.demand_scale': with demand_scale 2000 the demand row at ",
+                "s/scenario.toml:2: key 'whatif.demand_scale': with demand_scale 2000 the demand row at ",
                 "s/demand.csv:2 passes a limit: expected at most 1e15 tokens per minute (capplan's limit), found 2e15",
             ]);
     }
@@ -693,12 +689,12 @@ mod rejects {
             .file("capacity.csv", capacity)
             .file("scenario.toml", &price("aws"))
             .validate()
-            .rejects(&["s/scenario.toml:3: column 'whatif.price.factor': with factor 1000000 the usage price of tranche 'a' passes a limit: expected at most 1e9 $ per million tokens (capplan's limit), found 1.001e9"]);
+            .rejects(&["s/scenario.toml:3: key 'whatif.price.factor': with factor 1000000 the usage price of tranche 'a' passes a limit: expected at most 1e9 $ per million tokens (capplan's limit), found 1.001e9"]);
         Scenario::valid()
             .file("capacity.csv", capacity)
             .file("scenario.toml", &price("gcp"))
             .validate()
-            .rejects(&["s/scenario.toml:3: column 'whatif.price.factor': with factor 1000000 the commit price of tranche 'b' passes a limit: expected at most 1e12 $ per hour (capplan's limit), found 2e12"]);
+            .rejects(&["s/scenario.toml:3: key 'whatif.price.factor': with factor 1000000 the commit price of tranche 'b' passes a limit: expected at most 1e12 $ per hour (capplan's limit), found 2e12"]);
     }
 
     #[test]
@@ -778,7 +774,7 @@ mod rejects {
                 "name = \"x\"\n\n[[whatif.outage]]\nprovider = \"aws\"\nstart = 2026-01-08\nend = 2026-01-08\n",
             )
             .validate()
-            .rejects(&["s/scenario.toml:6: column 'whatif.outage.end':", "end after the start"]);
+            .rejects(&["s/scenario.toml:6: key 'whatif.outage.end':", "end after the start"]);
     }
 
     #[test]
@@ -798,7 +794,7 @@ mod rejects {
         Scenario::valid()
             .file("scenario.toml", "name = \"x\"\nhorizon_end = 2026-02-01\n")
             .validate()
-            .rejects(&["s/scenario.toml:2: column 'horizon_end': expected horizon_end after"]);
+            .rejects(&["s/scenario.toml:2: key 'horizon_end': expected horizon_end after"]);
     }
 
     #[test]
@@ -853,8 +849,8 @@ mod rejects {
             .file("scenario.toml", "nme = \"x\"\n[policy]\nmax_share = 0.5\n")
             .validate()
             .rejects(&[
-                "s/scenario.toml:1: column 'nme':",
-                "s/scenario.toml:3: column 'policy.max_share': unknown key (did you mean 'max_provider_share'?)",
+                "s/scenario.toml:1: key 'nme':",
+                "s/scenario.toml:3: key 'policy.max_share': unknown key (did you mean 'max_provider_share'?)",
                 "2 errors",
             ]);
     }
@@ -876,9 +872,9 @@ mod rejects {
             )
             .validate()
             .rejects(&[
-                "s/scenario.toml:1: column 'name': expected a string",
-                "s/scenario.toml:3: column 'policy.survive_provider_loss': expected true or false",
-                "s/scenario.toml:5: column 'whatif.only_providers': expected a list",
+                "s/scenario.toml:1: key 'name': expected a string",
+                "s/scenario.toml:3: key 'policy.survive_provider_loss': expected true or false",
+                "s/scenario.toml:5: key 'whatif.only_providers': expected a list",
             ]);
     }
 
@@ -916,7 +912,7 @@ mod rejects {
                 .file("scenario.toml", toml)
                 .validate()
                 .rejects(&[
-                    &format!("s/scenario.toml:{line}: column '{key}':"),
+                    &format!("s/scenario.toml:{line}: key '{key}':"),
                     "'awz' matches no provider",
                     "'aws'",
                 ]);
@@ -940,7 +936,7 @@ mod rejects {
         a.sibling("b")
             .file("scenario.toml", "name = \"b\"\nextends = \"../s\"\n");
         let out = a.validate();
-        out.rejects(&["extends cycle", "column 'extends'"]);
+        out.rejects(&["extends cycle", "key 'extends'"]);
         let cycle_line = out
             .stderr
             .lines()
@@ -958,7 +954,7 @@ mod rejects {
         Scenario::valid()
             .file("scenario.toml", "extends = \".\"\n")
             .validate()
-            .rejects(&["s/scenario.toml:1: column 'extends':", "extends cycle"]);
+            .rejects(&["s/scenario.toml:1: key 'extends':", "extends cycle"]);
     }
 
     #[test]
@@ -966,18 +962,14 @@ mod rejects {
         Scenario::valid()
             .file("scenario.toml", "name = \"x\"\nextends = \"../nowhere\"\n")
             .validate()
-            .rejects(&[
-                "s/scenario.toml:2: column 'extends':",
-                "nowhere",
-                "not found",
-            ]);
+            .rejects(&["s/scenario.toml:2: key 'extends':", "nowhere", "not found"]);
     }
 
     #[test]
     fn extends_a_file() {
         let s = Scenario::valid().file("scenario.toml", "extends = \"demand.csv\"\n");
         s.validate()
-            .rejects(&["s/scenario.toml:1: column 'extends':", "not a folder"]);
+            .rejects(&["s/scenario.toml:1: key 'extends':", "not a folder"]);
     }
 
     #[test]
@@ -1057,7 +1049,7 @@ mod rejects {
             .file("scenario.toml", "[policy]\nloss_coverage = 3\n")
             .validate()
             .rejects(&[
-                "s/scenario.toml:2: column 'policy.loss_coverage':",
+                "s/scenario.toml:2: key 'policy.loss_coverage':",
                 "s/capacity.csv:2: column 'capacity_tpm':",
                 "2 errors",
             ]);
@@ -1738,8 +1730,8 @@ mod robustness {
             .validate()
             .fails_cleanly()
             .rejects(&[
-                "s/scenario.toml:2: column 'policy.unserved_penalty':",
-                "s/scenario.toml:4: column 'whatif.demand_scale':",
+                "s/scenario.toml:2: key 'policy.unserved_penalty':",
+                "s/scenario.toml:4: key 'whatif.demand_scale':",
                 "2 errors",
             ]);
     }
@@ -1847,7 +1839,7 @@ mod robustness {
             )
             .validate()
             .fails_cleanly()
-            .rejects(&["s/scenario.toml:3: column 'whatif.delay.days':"]);
+            .rejects(&["s/scenario.toml:3: key 'whatif.delay.days':"]);
     }
 
     #[test]
@@ -2332,8 +2324,8 @@ mod inheritance {
             )
             .validate();
         out.rejects(&[
-            "base/scenario.toml:3: column 'whatif.delay.region': provider 'aws' has no tranche in region 'us-west'; expected one of 'eu', 'us-east'",
-            "base/scenario.toml:7: column 'whatif.price.region': provider 'gcp' has no tranche in region 'eu'; expected one of 'us-east'",
+            "base/scenario.toml:3: key 'whatif.delay.region': provider 'aws' has no tranche in region 'us-west'; expected one of 'eu', 'us-east'",
+            "base/scenario.toml:7: key 'whatif.price.region': provider 'gcp' has no tranche in region 'eu'; expected one of 'us-east'",
             "2 errors",
         ]);
         // An unknown provider is reported once, not again for its region.
@@ -2344,7 +2336,7 @@ mod inheritance {
             )
             .validate();
         out.rejects(&[
-            "base/scenario.toml:2: column 'whatif.delay.provider':",
+            "base/scenario.toml:2: key 'whatif.delay.provider':",
             "'oracle'",
         ]);
         assert_eq!(out.error_count(), 1, "{}", out.stderr);
@@ -2442,7 +2434,7 @@ mod inheritance {
             "extends = \"../base\"\n[[whatif.price]]\nprovider = \"oracle\"\nfactor = 2\n",
         );
         child.validate().rejects(&[
-            "child/scenario.toml:3: column 'whatif.price.provider':",
+            "child/scenario.toml:3: key 'whatif.price.provider':",
             "'oracle'",
         ]);
     }

@@ -340,6 +340,7 @@ pub enum Format {
 /// Runs the command line; returns the process exit code. Errors are rendered here, once.
 pub fn main() -> i32 {
     let cli = Cli::parse();
+    let format = cli.command.error_format();
     match dispatch(cli) {
         Ok(()) => 0,
         // A reader that closed stdout (`capplan completions fish | head -1`) wanted no more.
@@ -350,7 +351,23 @@ pub fn main() -> i32 {
         }
         Err(e) => {
             eprintln!("{e}");
+            if format == Format::Json {
+                // A reader that closed stdout gets the text on stderr alone.
+                let _ = print(crate::error::json_errors(&e));
+            }
             e.exit_code()
+        }
+    }
+}
+
+impl Command {
+    /// How an error of this command is rendered besides the text on stderr: with `--format json`,
+    /// `validate` and `run` also print it as JSON on stdout.
+    fn error_format(&self) -> Format {
+        match self {
+            Command::Validate(a) => a.format,
+            Command::Run(a) => a.format,
+            _ => Format::Text,
         }
     }
 }

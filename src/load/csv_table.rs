@@ -191,12 +191,13 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
             continue;
         }
         if record.len() != width {
-            diags.push(
+            diags.push_grouped(
                 Location::at(path, line, None),
                 format!(
                     "expected {width} fields as in the header, found {}",
                     record.len()
                 ),
+                "field count",
             );
             continue;
         }
@@ -206,9 +207,10 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
             match std::str::from_utf8(raw) {
                 Ok(s) => cells.push(s.to_string()),
                 Err(_) => {
-                    diags.push(
+                    diags.push_grouped(
                         Location::at(path, line, Some(names[i].as_str())),
                         "expected UTF-8 text, found bytes that are not",
+                        "utf-8",
                     );
                     ok = false;
                 }

@@ -10,8 +10,8 @@ use super::csv_table::{read_table, Cell, Columns, Table};
 use crate::error::{Diagnostics, Location, Result};
 use crate::scenario::{Demand, Origin, Outage, Route, Tranche, DEFAULT_WORKLOAD, GLOBAL_REGION};
 use crate::units::{
-    format_time, parse_fraction, parse_limited, parse_time, Limit, COMMIT_PRICE_LIMIT, PRICE_LIMIT,
-    TIME_FORMS, TOKENS_PER_MINUTE_LIMIT,
+    format_time, read_fraction, read_limited, read_time, BadValue, Limit, COMMIT_PRICE_LIMIT,
+    PRICE_LIMIT, TIME_FORMS, TOKENS_PER_MINUTE_LIMIT,
 };
 
 pub const DEMAND_COLUMNS: Columns = Columns {
@@ -64,9 +64,10 @@ impl<'t> RowReader<'t> {
     {
         let cell = self.table.cell(row, column);
         if cell.is_none() {
-            self.diags.push(
+            self.diags.push_grouped(
                 self.table.location(row, column),
                 format!("expected {what}, found an empty cell"),
+                "empty",
             );
         }
         cell
@@ -87,13 +88,14 @@ impl<'t> RowReader<'t> {
     fn parse<T>(
         &mut self,
         cell: Option<Cell<'_>>,
-        parse: impl Fn(&str) -> Result<T, String>,
+        parse: impl Fn(&str) -> Result<T, BadValue>,
     ) -> Option<T> {
         let cell = cell?;
         match parse(cell.text) {
             Ok(v) => Some(v),
-            Err(message) => {
-                self.diags.push(cell.location, message);
+            Err(bad) => {
+                self.diags
+                    .push_grouped(cell.location, bad.message, bad.kind);
                 None
             }
         }
@@ -109,7 +111,7 @@ impl<'t> RowReader<'t> {
     ) -> Option<f64> {
         match self.table.cell(row, column) {
             None => Some(default),
-            c => self.parse(c, |t| parse_limited(t, limit)),
+            c => self.parse(c, |t| read_limited(t, limit)),
         }
     }
 
@@ -120,7 +122,7 @@ impl<'t> RowReader<'t> {
     ) -> Option<Option<DateTime<Utc>>> {
         match self.table.cell(row, column) {
             None => Some(None),
-            c => self.parse(c, parse_time).map(Some),
+            c => self.parse(c, read_time).map(Some),
         }
     }
 }
@@ -141,13 +143,13 @@ pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
     let mut seen: HashMap<(DateTime<Utc>, String, String), u64> = HashMap::new();
     for row in &table.rows {
         let period = r.required(row, "period", TIME_FORMS);
-        let period = r.parse(period, parse_time);
+        let period = r.parse(period, read_time);
         let tpm = r.required(
             row,
             "tokens_per_minute",
             "tokens per minute as a non-negative number",
         );
-        let tpm = r.parse(tpm, |t| parse_limited(t, TOKENS_PER_MINUTE_LIMIT));
+        let tpm = r.parse(tpm, |t| read_limited(t, TOKENS_PER_MINUTE_LIMIT));
         let region = r.text(row, "region", GLOBAL_REGION);
         let workload = r.text(row, "workload", DEFAULT_WORKLOAD);
         let (Some(period), Some(tokens_per_minute)) = (period, tpm) else {
@@ -218,12 +220,12 @@ pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
             "capacity_tpm",
             "capacity in tokens per minute as a non-negative number",
         );
-        let capacity_tpm = r.parse(cap, |t| parse_limited(t, TOKENS_PER_MINUTE_LIMIT));
+        let capacity_tpm = r.parse(cap, |t| read_limited(t, TOKENS_PER_MINUTE_LIMIT));
         let cost = r.number(row, "cost_per_million_tokens", 0.0, PRICE_LIMIT);
         let commit = r.number(row, "commit_cost_per_hour", 0.0, COMMIT_PRICE_LIMIT);
         let min_commit = match table.cell(row, "min_commit") {
             None => Some(0.0),
-            c => r.parse(c, parse_fraction),
+            c => r.parse(c, read_fraction),
         };
         let start = r.time(row, "start");
         let end = r.time(row, "end");
@@ -333,12 +335,12 @@ pub fn read_outages(path: &Path) -> Result<Vec<Outage>> {
             .map(|c| c.text.to_string());
         let region = table.cell(row, "region").map(|c| c.text.to_string());
         let start = r.required(row, "start", TIME_FORMS);
-        let start = r.parse(start, parse_time);
+        let start = r.parse(start, read_time);
         let end = r.required(row, "end", TIME_FORMS);
-        let end = r.parse(end, parse_time);
+        let end = r.parse(end, read_time);
         let factor = match table.cell(row, "capacity_factor") {
             None => Some(0.0),
-            c => r.parse(c, parse_fraction),
+            c => r.parse(c, read_fraction),
         };
         let (Some(provider), Some(start), Some(end), Some(capacity_factor)) =
             (provider, start, end, factor)

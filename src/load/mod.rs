@@ -387,7 +387,7 @@ mod tests {
     fn horizon_end_before_last_period_is_an_error() {
         let h = (
             parse_time("2026-01-01").unwrap(),
-            Location::at("scenario.toml", 4, Some("horizon_end")),
+            Location::at_key("scenario.toml", 4, "horizon_end"),
         );
         let e = time_grid(
             Path::new("s"),
@@ -396,7 +396,7 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("scenario.toml:4: column 'horizon_end'"), "{e}");
+        assert!(e.contains("scenario.toml:4: key 'horizon_end'"), "{e}");
     }
 
     #[test]

@@ -10,7 +10,8 @@ use toml::{Spanned, Value};
 use crate::error::{list, Diagnostics, Error, Location, Result};
 use crate::scenario::Outage;
 use crate::units::{
-    check_fraction, parse_time, Limit, FACTOR_LIMIT, MAX_DELAY_DAYS, PRICE_LIMIT, TIME_FORMS,
+    check_fraction, parse_time, read_time, BadValue, Limit, FACTOR_LIMIT, MAX_DELAY_DAYS,
+    PRICE_LIMIT, TIME_FORMS,
 };
 use crate::whatif::{Delay, NamedProvider, NamedRegion, OutageChange, PriceChange, WhatIf};
 
@@ -132,6 +133,9 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
     unknown_keys(path, text)?;
     let raw: RawToml = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
+        if let Some((key, bad)) = native_time_problem(text, line) {
+            return Error::input(Location::at_key(path, line, &key), bad.message);
+        }
         let message = e.message().trim().replace('\n', " ");
         let message = if message.starts_with("unknown field") {
             format!("{message} (unknown keys are errors, like unknown CSV columns)")
@@ -236,11 +240,7 @@ fn unknown_keys(path: &Path, text: &str) -> Result<()> {
                 format!("in [{section}]")
             };
             diags.push(
-                Location::at(
-                    path,
-                    key_line(text, section, occurrence, key),
-                    Some(&dotted),
-                ),
+                Location::at_key(path, key_line(text, section, occurrence, key), &dotted),
                 format!(
                     "unknown key{hint}; accepted keys {place} are {}",
                     list(accepted)
@@ -305,6 +305,31 @@ fn key_line(text: &str, section: &str, occurrence: usize, key: &str) -> u64 {
     section_line
 }
 
+/// A native TOML date or time on `line` that TOML rejects because it does not exist
+/// (`horizon_end = 2026-02-29`): its dotted key and why, as for a quoted one. None for any
+/// other syntax error.
+fn native_time_problem(text: &str, line: u64) -> Option<(String, BadValue)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let here = *lines.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
+    let (key, value) = here.split_once('=')?;
+    let value = value.split('#').next().unwrap_or("").trim();
+    let bad = read_time(value)
+        .err()
+        .filter(|b| b.kind.starts_with("time:"))?;
+    let key = key.trim().trim_matches('"');
+    let section = lines[..line as usize - 1]
+        .iter()
+        .rev()
+        .map(|l| l.trim())
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    let dotted = match section {
+        Some(s) if !s.is_empty() => format!("{s}.{key}"),
+        _ => key.to_string(),
+    };
+    Some((dotted, bad))
+}
+
 /// 1-based line of a byte offset.
 fn line_at(text: &str, offset: usize) -> u64 {
     let end = offset.min(text.len());
@@ -323,7 +348,7 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn loc(&self, v: &Spanned<Value>, key: &str) -> Location {
-        Location::at(self.path, line_at(self.text, v.span().start), Some(key))
+        Location::at_key(self.path, line_at(self.text, v.span().start), key)
     }
 
     fn fail<T>(&mut self, v: &Spanned<Value>, key: &str, message: String) -> Option<T> {
@@ -636,9 +661,7 @@ end = "2026-07-08"
             .to_string();
         assert!(e.contains("scenario.toml:3"), "{e}");
         assert!(
-            e.contains(
-                "column 'policy.max_share': unknown key (did you mean 'max_provider_share'?)"
-            ),
+            e.contains("key 'policy.max_share': unknown key (did you mean 'max_provider_share'?)"),
             "{e}"
         );
     }
@@ -650,12 +673,12 @@ end = "2026-07-08"
             .to_string();
         assert!(
             e.contains(
-                "scenario.toml:2: column 'policy.loss_coverage': expected a fraction in [0, 1]"
+                "scenario.toml:2: key 'policy.loss_coverage': expected a fraction in [0, 1]"
             ),
             "{e}"
         );
         assert!(
-            e.contains("scenario.toml:3: column 'policy.max_provider_share'"),
+            e.contains("scenario.toml:3: key 'policy.max_provider_share'"),
             "{e}"
         );
     }
@@ -666,14 +689,32 @@ end = "2026-07-08"
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("scenario.toml:1: column 'horizon_end': expected a time"),
+            e.contains("scenario.toml:1: key 'horizon_end': expected a time"),
             "{e}"
         );
         assert!(
             e.contains(
-                "scenario.toml:3: column 'policy.survive_provider_loss': expected true or false"
+                "scenario.toml:3: key 'policy.survive_provider_loss': expected true or false"
             ),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn a_native_date_that_does_not_exist_says_why_at_its_key() {
+        let e = parse("name = \"x\"\nhorizon_end = 2026-02-29 # end\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "error: scenario.toml:2: key 'horizon_end': expected a date YYYY-MM-DD, found '2026-02-29': 2026 is not a leap year (February has 28 days)"
+        );
+        let e = parse("[[whatif.outage]]\nprovider = \"aws\"\nstart = 2026-07-01T25:00:00Z\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "error: scenario.toml:3: key 'whatif.outage.start': expected a time YYYY-MM-DDTHH:MM:SSZ, found '2026-07-01T25:00:00Z': hour 25 does not exist (hours run from 00 to 23)"
         );
     }
 
@@ -696,21 +737,21 @@ end = "2026-07-08"
         assert_eq!(region.name, "us-east");
         assert_eq!(
             region.location,
-            Location::at("scenario.toml", 3, Some("whatif.delay.region"))
+            Location::at_key("scenario.toml", 3, "whatif.delay.region")
         );
         assert_eq!(s.whatif.prices[0].region, None);
         let e = parse("[[whatif.price]]\nprovider = \"gcp\"\nregion = 3\nfactor = 0.8\n")
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("scenario.toml:3: column 'whatif.price.region': expected a string"),
+            e.contains("scenario.toml:3: key 'whatif.price.region': expected a string"),
             "{e}"
         );
         let e = parse("[[whatif.delay]]\nprovider = \"aws\"\nregions = \"us\"\ndays = 1\n")
             .unwrap_err()
             .to_string();
         assert!(
-            e.contains("column 'whatif.delay.regions': unknown key (did you mean 'region'?)")
+            e.contains("key 'whatif.delay.regions': unknown key (did you mean 'region'?)")
                 && e.contains("'provider', 'region', 'days'"),
             "{e}"
         );
@@ -724,7 +765,7 @@ end = "2026-07-08"
         .unwrap_err()
         .to_string();
         assert!(
-            e.contains("scenario.toml:4: column 'whatif.outage.end'"),
+            e.contains("scenario.toml:4: key 'whatif.outage.end'"),
             "{e}"
         );
     }

@@ -1,0 +1,325 @@
+//! Errors that teach (issue 10, item 3): the real `capplan` binary on broken scenario folders,
+//! asserting the exact messages: why a value in the right form does not exist, hints for a
+//! spreadsheet's habits, one line for a column full of the same problem, scenario.toml keys
+//! named as keys, and errors as JSON with `--format json`.
+
+mod common;
+
+use common::{capplan, Folder};
+
+const DEMAND: &str = "period,tokens_per_minute\n2026-01-01,100\n2026-02-01,100\n";
+const CAPACITY: &str = "provider,capacity_tpm\naws,1000\n";
+const TIME_FORMS: &str = "a time as YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS[.fff]], optionally followed by Z or an offset ±HH:MM (no suffix means UTC)";
+const NUMBER_FORMS: &str = "a number such as 1200, 1.5e10 or 15B (suffixes K, M, B, T)";
+
+/// A scenario folder with the valid demand and capacity, then `files` written over them.
+fn scenario(files: &[(&str, &str)]) -> Folder {
+    let mut f = Folder::new()
+        .file("demand.csv", DEMAND)
+        .file("capacity.csv", CAPACITY);
+    for (name, text) in files {
+        f = f.file(name, text);
+    }
+    f
+}
+
+/// `capplan validate <folder> [args]`: exit code, stdout, and stderr with the folder's path
+/// removed so messages read `demand.csv:4: …`.
+fn validate(f: &Folder, args: &[&str]) -> (i32, String, String) {
+    let dir = f.path().to_str().expect("a UTF-8 temp path");
+    let mut all = vec!["validate", dir];
+    all.extend(args);
+    let (code, stdout, stderr) = capplan(&all);
+    let prefix = format!("{dir}/");
+    (
+        code,
+        stdout.replace(&prefix, ""),
+        stderr.replace(&prefix, ""),
+    )
+}
+
+/// Asserts that validating `f` fails with exit code 2 and exactly `expected` on stderr.
+#[track_caller]
+fn rejects(f: &Folder, expected: &str) {
+    let (code, _, stderr) = validate(f, &[]);
+    assert_eq!(stderr.trim_end(), expected, "stderr:\n{stderr}");
+    assert_eq!(code, 2);
+}
+
+#[test]
+fn a_date_in_the_form_says_why_it_does_not_exist() {
+    let f = scenario(&[(
+        "demand.csv",
+        "period,tokens_per_minute\n2026-13-01,1\n2026-04-31,1\n2026-02-29,1\n",
+    )]);
+    rejects(
+        &f,
+        "error: demand.csv:2: column 'period': expected a date YYYY-MM-DD, found '2026-13-01': month 13 does not exist\n\
+         error: demand.csv:3: column 'period': expected a date YYYY-MM-DD, found '2026-04-31': April has 30 days\n\
+         error: demand.csv:4: column 'period': expected a date YYYY-MM-DD, found '2026-02-29': 2026 is not a leap year (February has 28 days)\n\
+         3 errors",
+    );
+}
+
+#[test]
+fn a_time_in_the_form_says_why_it_does_not_exist() {
+    let f = scenario(&[(
+        "outages.csv",
+        "provider,start,end\n\
+         aws,2026-01-05T24:00,2026-01-06\n\
+         aws,2026-01-05T25:00Z,2026-01-06\n\
+         aws,2026-01-05T10:60,2026-01-06\n\
+         aws,2026-01-05T10:00+24:00,2026-01-06\n",
+    )]);
+    rejects(
+        &f,
+        "error: outages.csv:2: column 'start': expected a time YYYY-MM-DDTHH:MM, found '2026-01-05T24:00': hour 24 does not exist (hours run from 00 to 23); midnight at the end of the day is 2026-01-06T00:00\n\
+         error: outages.csv:3: column 'start': expected a time YYYY-MM-DDTHH:MMZ, found '2026-01-05T25:00Z': hour 25 does not exist (hours run from 00 to 23)\n\
+         error: outages.csv:4: column 'start': expected a time YYYY-MM-DDTHH:MM, found '2026-01-05T10:60': minute 60 does not exist (minutes run from 00 to 59)\n\
+         error: outages.csv:5: column 'start': expected a time YYYY-MM-DDTHH:MM±HH:MM, found '2026-01-05T10:00+24:00': offset +24:00 is out of range (offsets run from -23:59 to +23:59)\n\
+         4 errors",
+    );
+}
+
+#[test]
+fn a_time_not_in_any_form_lists_the_forms() {
+    let f = scenario(&[(
+        "demand.csv",
+        "period,tokens_per_minute\n2026-01-01,1\n03/01/2026,1\n",
+    )]);
+    rejects(
+        &f,
+        &format!("error: demand.csv:3: column 'period': expected {TIME_FORMS}, found '03/01/2026'"),
+    );
+}
+
+#[test]
+fn spreadsheet_numbers_get_a_hint() {
+    let f = scenario(&[(
+        "capacity.csv",
+        "provider,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour,min_commit\n\
+         aws,\"1,500,000\",$2.40,USD 12,80%\n\
+         gcp,1000,€2.40,£3,0.5\n\
+         azure,80%,2,\"$1,200\",150%\n",
+    )]);
+    rejects(
+        &f,
+        &format!(
+            "error: capacity.csv:2: column 'capacity_tpm': expected {NUMBER_FORMS}, found '1,500,000'; drop the thousands separators: 1500000\n\
+             error: capacity.csv:2: column 'cost_per_million_tokens': expected {NUMBER_FORMS}, found '$2.40'; drop the currency sign: 2.40\n\
+             error: capacity.csv:2: column 'commit_cost_per_hour': expected {NUMBER_FORMS}, found 'USD 12'; drop the currency code: 12\n\
+             error: capacity.csv:2: column 'min_commit': expected a fraction in [0, 1], found '80%'; write fractions as decimals: 0.8\n\
+             error: capacity.csv:3: column 'cost_per_million_tokens': expected {NUMBER_FORMS}, found '€2.40'; drop the currency sign: 2.40\n\
+             error: capacity.csv:3: column 'commit_cost_per_hour': expected {NUMBER_FORMS}, found '£3'; drop the currency sign: 3\n\
+             error: capacity.csv:4: column 'capacity_tpm': expected {NUMBER_FORMS}, found '80%'; drop the percent sign: 80\n\
+             error: capacity.csv:4: column 'commit_cost_per_hour': expected {NUMBER_FORMS}, found '$1,200'; drop the currency sign and the thousands separators: 1200\n\
+             error: capacity.csv:4: column 'min_commit': expected a fraction in [0, 1], found '150%'\n\
+             9 errors"
+        ),
+    );
+}
+
+#[test]
+fn lower_case_suffixes_keep_their_message() {
+    let f = scenario(&[("capacity.csv", "provider,capacity_tpm\naws,15b\n")]);
+    rejects(
+        &f,
+        &format!("error: capacity.csv:2: column 'capacity_tpm': expected {NUMBER_FORMS}, found '15b' (suffixes are upper case: K, M, B, T)"),
+    );
+}
+
+/// demand.csv with a valid period on every line but `bad`, where the period is `03/01/2026`; the
+/// header is line 1, so the rows are lines 2 to `last`.
+fn demand_with_bad_lines(last: u64, bad: impl Fn(u64) -> bool) -> String {
+    let mut text = String::from("period,tokens_per_minute\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+    for line in 2..=last {
+        if bad(line) {
+            text.push_str("03/01/2026,1\n");
+        } else {
+            let day = start + chrono::Days::new(line);
+            text.push_str(&format!("{},1\n", day.format("%Y-%m-%d")));
+        }
+    }
+    text
+}
+
+#[test]
+fn a_column_full_of_one_problem_is_one_line_and_counted_truthfully() {
+    let f = scenario(&[("demand.csv", &demand_with_bad_lines(219, |l| l >= 4))]);
+    rejects(
+        &f,
+        &format!(
+            "error: demand.csv:4: column 'period': expected {TIME_FORMS}, found '03/01/2026'; and 215 more lines like it (5–219)\n\
+             216 errors"
+        ),
+    );
+}
+
+#[test]
+fn lines_apart_are_listed_and_other_problems_keep_their_place() {
+    let bad = |l: u64| matches!(l, 4 | 5 | 9) || (12..=40).contains(&l);
+    let mut demand = demand_with_bad_lines(41, bad);
+    demand.push_str("2026-06-01,lots\n");
+    let f = scenario(&[("demand.csv", &demand)]);
+    rejects(
+        &f,
+        &format!(
+            "error: demand.csv:4: column 'period': expected {TIME_FORMS}, found '03/01/2026'; and 31 more lines like it (5, 9, 12–40)\n\
+             error: demand.csv:42: column 'tokens_per_minute': expected {NUMBER_FORMS}, found 'lots'\n\
+             33 errors"
+        ),
+    );
+}
+
+#[test]
+fn two_of_a_kind_are_written_out() {
+    let f = scenario(&[(
+        "demand.csv",
+        &demand_with_bad_lines(6, |l| l == 3 || l == 6),
+    )]);
+    rejects(
+        &f,
+        &format!(
+            "error: demand.csv:3: column 'period': expected {TIME_FORMS}, found '03/01/2026'\n\
+             error: demand.csv:6: column 'period': expected {TIME_FORMS}, found '03/01/2026'\n\
+             2 errors"
+        ),
+    );
+}
+
+#[test]
+fn empty_cells_and_field_counts_group_too() {
+    let f = scenario(&[
+        (
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,1\n2026-02-01,1,2\n2026-03-01\n2026-04-01,1,2,3\n",
+        ),
+        ("capacity.csv", "provider,capacity_tpm\naws,1\n,1\n,2\n,3\n"),
+    ]);
+    rejects(
+        &f,
+        "error: demand.csv:3: expected 2 fields as in the header, found 3; and 2 more lines like it (4, 5)\n\
+         error: capacity.csv:3: column 'provider': expected a provider name such as aws, found an empty cell; and 2 more lines like it (4, 5)\n\
+         6 errors",
+    );
+}
+
+#[test]
+fn a_spreadsheets_trailing_empty_rows_are_no_error() {
+    let f = scenario(&[
+        (
+            "demand.csv",
+            "period,region,tokens_per_minute\r\n2026-01-01,us,100\r\n2026-02-01,us,100\r\n,,\r\n,,\r\n,,,,\r\n",
+        ),
+        ("capacity.csv", "provider,capacity_tpm,region\naws,1000,us\n,,\n,,\n"),
+    ]);
+    let (code, stdout, stderr) = validate(&f, &["--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["periods"], 2);
+    assert_eq!(v["tranches"], 1);
+}
+
+#[test]
+fn scenario_toml_names_keys_as_keys() {
+    let f = scenario(&[(
+        "scenario.toml",
+        "horizon_end = \"2026-02-29\"\n[policy]\nloss_coverage = 1.5\nmax_share = 0.5\n",
+    )]);
+    rejects(
+        &f,
+        "error: scenario.toml:4: key 'policy.max_share': unknown key (did you mean 'max_provider_share'?); accepted keys in [policy] are 'unserved_penalty', 'max_provider_share', 'survive_provider_loss', 'loss_coverage', 'resilience_penalty'",
+    );
+    let f = scenario(&[(
+        "scenario.toml",
+        "horizon_end = \"2026-02-29\"\n[policy]\nloss_coverage = 1.5\n",
+    )]);
+    rejects(
+        &f,
+        "error: scenario.toml:1: key 'horizon_end': expected a date YYYY-MM-DD, found '2026-02-29': 2026 is not a leap year (February has 28 days)\n\
+         error: scenario.toml:3: key 'policy.loss_coverage': expected a fraction in [0, 1], found 1.5\n\
+         2 errors",
+    );
+}
+
+#[test]
+fn format_json_prints_input_errors_as_json_on_stdout() {
+    let f = scenario(&[
+        (
+            "demand.csv",
+            "period,tokens_per_minute\n2026-01-01,1\n2026-13-01,1\n",
+        ),
+        ("scenario.toml", "[policy]\nloss_coverage = 1.5\n"),
+    ]);
+    let dir = f.path().to_str().unwrap().to_string();
+    for command in ["validate", "run"] {
+        let mut args = vec![command, dir.as_str(), "--format", "json"];
+        if command == "run" {
+            args.extend(["--quiet", "--no-charts"]);
+        }
+        let (code, stdout, stderr) = capplan(&args);
+        assert_eq!(code, 2, "{command}: {stderr}");
+        let v: serde_json::Value = serde_json::from_str(&stdout)
+            .unwrap_or_else(|e| panic!("{command}: stdout is not JSON ({e}): {stdout}"));
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "ok": false,
+                "errors": [
+                    {
+                        "file": format!("{dir}/scenario.toml"),
+                        "line": 2,
+                        "column": null,
+                        "key": "policy.loss_coverage",
+                        "message": "expected a fraction in [0, 1], found 1.5",
+                    },
+                    {
+                        "file": format!("{dir}/demand.csv"),
+                        "line": 3,
+                        "column": "period",
+                        "key": null,
+                        "message": "expected a date YYYY-MM-DD, found '2026-13-01': month 13 does not exist",
+                    },
+                ],
+                "warnings": [],
+            }),
+            "{command}"
+        );
+        // The text stays on stderr for a person watching.
+        assert!(stderr.contains("2 errors"), "{command}: {stderr}");
+    }
+}
+
+#[test]
+fn format_json_lists_every_problem_of_a_group() {
+    let f = scenario(&[("demand.csv", &demand_with_bad_lines(30, |l| l >= 4))]);
+    let (code, stdout, _) = validate(&f, &["--format", "json"]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let lines: Vec<u64> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, (4..=30).collect::<Vec<u64>>());
+}
+
+#[test]
+fn format_json_covers_a_missing_folder_and_text_is_unchanged() {
+    let (code, stdout, stderr) =
+        capplan(&["validate", "/nonexistent/capplan-s", "--format", "json"]);
+    assert_eq!(code, 2);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["errors"][0]["file"], "/nonexistent/capplan-s");
+    assert_eq!(v["errors"][0]["line"], serde_json::Value::Null);
+    assert!(
+        stderr.starts_with("error: /nonexistent/capplan-s: scenario folder not found"),
+        "{stderr}"
+    );
+    // Without --format json, stdout stays empty.
+    let (code, stdout, _) = capplan(&["validate", "/nonexistent/capplan-s"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+}
