@@ -411,8 +411,9 @@ fn heatmap<DB: DrawingBackend>(canvas: &Canvas<DB>, m: &Metrics, r: &Resilience)
             .map(Col::name)
             .chain(has_none.then_some("none"))
             .collect();
-        let one_line = size_to_fit(canvas, &band_labels, Weight::Normal, tick_size, room);
-        let (header_size, two) = if one_line >= tick_size * 0.85 {
+        // Measured bold: `none` and `worst pair` are drawn bold.
+        let one_line = size_to_fit(canvas, &band_labels, Weight::Bold, tick_size, room);
+        let (header_size, two) = if one_line >= (tick_size * 0.85).max(min_text) {
             (one_line, false)
         } else {
             let split: Vec<(String, Option<String>)> =
@@ -421,8 +422,9 @@ fn heatmap<DB: DrawingBackend>(canvas: &Canvas<DB>, m: &Metrics, r: &Resilience)
                 .iter()
                 .flat_map(|(a, b)| std::iter::once(a.as_str()).chain(b.as_deref()))
                 .collect();
-            let two = size_to_fit(canvas, &pieces, Weight::Normal, tick_size, room);
-            if two > one_line {
+            let two = size_to_fit(canvas, &pieces, Weight::Bold, tick_size, room);
+            // Two lines when that is larger, or when one line would have to be cut anyway.
+            if two > one_line || one_line < min_text {
                 (two, true)
             } else {
                 (one_line, false)
@@ -911,23 +913,20 @@ fn cost_vs_served<DB: DrawingBackend>(
         let th = label_size * 0.95;
         let gap = p.radius + m.px(10.0);
         let step = th + m.px(6.0);
-        // Beside the point first, then above or below it, then stepped further away.
+        // Beside the point first; then stepped down (points are taken top first, so a crowd's
+        // labels keep the points' order and their leader lines do not cross), then up, then
+        // above or below the point, then on the left.
+        let (right, left) = (p.x_px + gap * 2.0, p.x_px - gap * 2.0);
         let mut candidates: Vec<(f64, f64, Align)> = vec![
             (p.x_px + gap, p.y_px, Align::Left),
             (p.x_px - gap, p.y_px, Align::Right),
-            (p.x_px, p.y_px - gap - th * 0.5, Align::Centre),
-            (p.x_px, p.y_px + gap + th * 0.5, Align::Centre),
         ];
-        for k in 1..=10 {
-            let dy = k as f64 * step;
-            for (x, align) in [
-                (p.x_px + gap * 2.0, Align::Left),
-                (p.x_px - gap * 2.0, Align::Right),
-            ] {
-                candidates.push((x, p.y_px - dy, align));
-                candidates.push((x, p.y_px + dy, align));
-            }
-        }
+        candidates.extend((1..=12).map(|k| (right, p.y_px + k as f64 * step, Align::Left)));
+        candidates.extend((1..=12).map(|k| (right, p.y_px - k as f64 * step, Align::Left)));
+        candidates.push((p.x_px, p.y_px - gap - th * 0.5, Align::Centre));
+        candidates.push((p.x_px, p.y_px + gap + th * 0.5, Align::Centre));
+        candidates.extend((1..=12).map(|k| (left, p.y_px + k as f64 * step, Align::Right)));
+        candidates.extend((1..=12).map(|k| (left, p.y_px - k as f64 * step, Align::Right)));
         let boxed = |&(x, y, align): &(f64, f64, Align)| {
             let x0 = match align {
                 Align::Left => x,
