@@ -336,6 +336,8 @@ pub struct Summary {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub whatif_flags: Vec<FlagValue>,
     pub warnings: Vec<String>,
+    /// The same warnings as data: file, line, column or key, message.
+    pub warning_details: Vec<crate::error::JsonProblem>,
 }
 
 pub fn summary(s: &Scenario, facts: &Facts, warnings: &[Diagnostic]) -> Summary {
@@ -361,6 +363,10 @@ pub fn summary(s: &Scenario, facts: &Facts, warnings: &[Diagnostic]) -> Summary 
         policy: s.policy_line(),
         whatif_flags: Vec::new(),
         warnings: warnings.iter().map(|w| w.to_string()).collect(),
+        warning_details: warnings
+            .iter()
+            .map(crate::error::JsonProblem::from)
+            .collect(),
     }
 }
 

@@ -367,6 +367,8 @@ impl Command {
         match self {
             Command::Validate(a) => a.format,
             Command::Run(a) => a.format,
+            Command::Compare(a) => a.format,
+            Command::Resilience(a) => a.format,
             _ => Format::Text,
         }
     }

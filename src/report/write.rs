@@ -56,21 +56,17 @@ pub fn run_json(report: &Report, warnings: &[crate::error::Diagnostic]) -> Strin
     );
     object.insert(
         "warnings".into(),
-        serde_json::Value::Array(warnings.iter().map(diagnostic_json).collect()),
+        serde_json::to_value(
+            warnings
+                .iter()
+                .map(crate::error::JsonProblem::from)
+                .collect::<Vec<_>>(),
+        )
+        .expect("warnings serialise"),
     );
     let mut s = serde_json::to_string_pretty(&v).expect("json value serialises");
     s.push('\n');
     s
-}
-
-/// A warning or error as data: file, line, column and message.
-pub fn diagnostic_json(d: &crate::error::Diagnostic) -> serde_json::Value {
-    serde_json::json!({
-        "file": d.location.file.display().to_string(),
-        "line": d.location.line,
-        "column": d.location.column,
-        "message": d.message,
-    })
 }
 
 /// `summary.json` text (pretty, fixed digits, trailing newline).
