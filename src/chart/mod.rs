@@ -100,6 +100,7 @@ pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<Rende
 pub(crate) enum Drawing {
     Time(Figure),
     Bars(bars::BarFigure),
+    Resilience(resilience::Kind, Box<crate::resilience::Resilience>),
 }
 
 impl Drawing {
@@ -112,6 +113,9 @@ impl Drawing {
         match self {
             Drawing::Time(fig) => figure::draw(canvas, fig, width, height),
             Drawing::Bars(fig) => bars::draw(canvas, fig, width, height),
+            Drawing::Resilience(kind, r) => {
+                resilience::draw(canvas, *kind, r, &ChartOptions { width, height })
+            }
         }
     }
 }

@@ -9,73 +9,42 @@
 //!
 //! Pure functions of the `Resilience` and the options, like every chart: same input, same bytes.
 
-use plotters::prelude::{BitMapBackend, DrawingBackend, IntoDrawingArea, SVGBackend};
+use plotters::prelude::DrawingBackend;
 
 use super::canvas::{Align, Canvas, Weight};
 use super::palette::{self, rgb, Rgba};
 use super::ticks::{self, Unit};
-use super::{text, ChartOptions, RenderedChart, MAX_SIDE_PX, MIN_SIDE_PX};
-use crate::error::{Error, Result};
+use super::{ChartOptions, RenderedChart};
+use crate::error::Result;
 use crate::resilience::Resilience;
 
 /// The stems of the resilience charts (each written as `.png` and `.svg`).
 pub const RESILIENCE_CHART_STEMS: [&str; 2] = ["resilience_cost_vs_served", "resilience_heatmap"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
+pub(crate) enum Kind {
     Heatmap,
     CostVsServed,
 }
 
 /// Draws every resilience chart as PNG and SVG, in memory, sorted by file name.
 pub fn render_all(r: &Resilience, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
-    for (what, side) in [("width", opts.width), ("height", opts.height)] {
-        if !(MIN_SIDE_PX..=MAX_SIDE_PX).contains(&side) {
-            return Err(Error::Chart(format!(
-                "chart {what} {side} px is outside {MIN_SIDE_PX}..={MAX_SIDE_PX} px"
-            )));
-        }
-    }
-    super::register_fonts()?;
-    let fonts = text::fonts(super::DEJAVU_SANS, super::DEJAVU_SANS_BOLD)?;
-    let mut out = Vec::new();
-    for (stem, kind) in [
-        ("resilience_heatmap", Kind::Heatmap),
-        ("resilience_cost_vs_served", Kind::CostVsServed),
-    ] {
-        let mut svg = String::new();
-        {
-            let area =
-                SVGBackend::with_string(&mut svg, (opts.width, opts.height)).into_drawing_area();
-            let canvas = Canvas::new(area, fonts, true);
-            draw(&canvas, kind, r, opts)?;
-            canvas.finish()?;
-        }
-        let mut rgb_buf = vec![0u8; opts.width as usize * opts.height as usize * 3];
-        let deferred = {
-            let area = BitMapBackend::with_buffer(&mut rgb_buf, (opts.width, opts.height))
-                .into_drawing_area();
-            let canvas = Canvas::new(area, fonts, false);
-            draw(&canvas, kind, r, opts)?;
-            canvas.finish()?
-        };
-        for op in &deferred {
-            fonts.rasterise(&mut rgb_buf, opts.width, opts.height, op);
-        }
-        out.push(RenderedChart {
-            file_name: format!("{stem}.png"),
-            bytes: super::encode_png(&rgb_buf, opts.width, opts.height)?,
-        });
-        out.push(RenderedChart {
-            file_name: format!("{stem}.svg"),
-            bytes: svg.into_bytes(),
-        });
-    }
-    out.sort_by(|a, b| a.file_name.cmp(&b.file_name));
-    Ok(out)
+    super::render(
+        vec![
+            (
+                "resilience_heatmap",
+                super::Drawing::Resilience(Kind::Heatmap, Box::new(r.clone())),
+            ),
+            (
+                "resilience_cost_vs_served",
+                super::Drawing::Resilience(Kind::CostVsServed, Box::new(r.clone())),
+            ),
+        ],
+        opts,
+    )
 }
 
-fn draw<DB: DrawingBackend>(
+pub(crate) fn draw<DB: DrawingBackend>(
     canvas: &Canvas<DB>,
     kind: Kind,
     r: &Resilience,
@@ -117,7 +86,7 @@ impl Metrics {
 /// A served percentage as the report writes it: one decimal, rounded down ("at least"), with
 /// solver tolerance taken out so that 79.9999999884 reads 80% (as `resilience.md` does).
 pub(crate) fn served_label(v: f64) -> String {
-    format!("{}%", crate::units::fixed((v * 10.0 + 1e-6).floor() / 10.0))
+    crate::resilience::write::at_least_pct(v)
 }
 
 /// The rules the matrix was measured under, as subtitle pieces.

@@ -6,42 +6,35 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use super::{unit_of, Comparison, MetricRow, Unit, METRICS, PROVIDER_METRICS};
 use crate::error::Result;
+use crate::report::write::{csv_bytes, json_text};
 use crate::report::xlsx::{fixed_properties, xlsx_error};
 use crate::units::{fixed, human, human_dollars};
 
 /// `compare.csv`: `scenario,metric,provider,value,delta_vs_baseline`, one row per value.
 pub fn compare_csv(c: &Comparison) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record([
-        "scenario",
-        "metric",
-        "provider",
-        "value",
-        "delta_vs_baseline",
-    ])
-    .expect("writing to memory");
-    for r in &c.rows {
-        w.write_record([
-            r.scenario.as_str(),
-            r.metric.as_str(),
-            r.provider.as_str(),
-            &fixed(r.value),
-            &fixed(r.delta_vs_baseline),
-        ])
-        .expect("writing to memory");
-    }
-    w.into_inner().expect("writing to memory")
+    csv_bytes(
+        &[
+            "scenario",
+            "metric",
+            "provider",
+            "value",
+            "delta_vs_baseline",
+        ],
+        c.rows.iter().map(|r| {
+            vec![
+                r.scenario.clone(),
+                r.metric.clone(),
+                r.provider.clone(),
+                fixed(r.value),
+                fixed(r.delta_vs_baseline),
+            ]
+        }),
+    )
 }
 
 /// `compare.json`: the comparison as data, floats at 12 significant digits.
 pub fn compare_json(c: &Comparison) -> String {
-    let mut v = serde_json::to_value(c).expect("comparison serialises");
-    crate::report::write::round_json(&mut v);
-    let mut s = serde_json::to_string_pretty(&v).expect("json value serialises");
-    s.push('\n');
-    s
+    json_text(c)
 }
 
 /// A value in the human units of its metric.

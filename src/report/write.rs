@@ -14,7 +14,8 @@ pub struct OutputFile {
     pub bytes: Vec<u8>,
 }
 
-fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+/// CSV bytes with `\n` line ends: the one CSV writer of every capplan output.
+pub fn csv_bytes(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::Any(b'\n'))
         .from_writer(Vec::new());
@@ -71,7 +72,13 @@ pub fn run_json(report: &Report, warnings: &[crate::error::Diagnostic]) -> Strin
 
 /// `summary.json` text (pretty, fixed digits, trailing newline).
 pub fn summary_json(summary: &Summary) -> String {
-    let mut v = serde_json::to_value(summary).expect("summary serialises");
+    json_text(summary)
+}
+
+/// Pretty JSON of any output with every float at 12 significant digits and a trailing newline:
+/// the one JSON writer of every capplan output, so no solver noise reaches a file.
+pub fn json_text<T: serde::Serialize>(value: &T) -> String {
+    let mut v = serde_json::to_value(value).expect("outputs serialise");
     round_json(&mut v);
     let mut s = serde_json::to_string_pretty(&v).expect("json value serialises");
     s.push('\n');
@@ -232,11 +239,7 @@ pub fn region_periods_csv(rows: &[RegionPeriodRow]) -> Vec<u8> {
 
 /// The chart inputs as a file of their own, so `capplan chart` can redraw without the scenario.
 pub fn run_info_json(info: &RunInfo) -> String {
-    let mut v = serde_json::to_value(info).expect("run info serialises");
-    round_json(&mut v);
-    let mut s = serde_json::to_string_pretty(&v).expect("json value serialises");
-    s.push('\n');
-    s
+    json_text(info)
 }
 
 /// Every data file of a run (charts come separately).

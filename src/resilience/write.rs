@@ -3,51 +3,48 @@
 //! matrix. Pure functions of the `Resilience`, so the files are deterministic.
 
 use super::{Resilience, Row};
+use crate::report::write::{csv_bytes, json_text};
 use crate::units::{fixed, human, human_dollars};
 
 /// `resilience.csv`: one row per plan and loss, the `none` rows included.
 pub fn resilience_csv(r: &Resilience) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record([
-        "plan",
-        "lost_provider",
-        "served_pct",
-        "worst_period_served_pct",
-        "unserved_tokens",
-        "dispatch_cost",
-        "plan_cost",
-    ])
-    .expect("writing to memory");
-    for row in &r.rows {
-        w.write_record([
-            row.plan.clone(),
-            row.lost_provider.clone(),
-            fixed(row.served_pct),
-            row.worst_period_served_pct.map(fixed).unwrap_or_default(),
-            fixed(row.unserved_tokens),
-            fixed(row.dispatch_cost),
-            fixed(row.plan_cost),
-        ])
-        .expect("writing to memory");
-    }
-    w.into_inner().expect("writing to memory")
+    csv_bytes(
+        &[
+            "plan",
+            "lost_provider",
+            "served_pct",
+            "worst_period_served_pct",
+            "unserved_tokens",
+            "dispatch_cost",
+            "plan_cost",
+        ],
+        r.rows.iter().map(|row| {
+            vec![
+                row.plan.clone(),
+                row.lost_provider.clone(),
+                fixed(row.served_pct),
+                row.worst_period_served_pct.map(fixed).unwrap_or_default(),
+                fixed(row.unserved_tokens),
+                fixed(row.dispatch_cost),
+                fixed(row.plan_cost),
+            ]
+        }),
+    )
 }
 
 /// `resilience.json`: the matrix as data, floats at 12 significant digits.
 pub fn resilience_json(r: &Resilience) -> String {
-    let mut v = serde_json::to_value(r).expect("resilience serialises");
-    crate::report::write::round_json(&mut v);
-    let mut s = serde_json::to_string_pretty(&v).expect("json value serialises");
-    s.push('\n');
-    s
+    json_text(r)
 }
 
 /// A percentage to one decimal, rounded down ("at least"), with solver tolerance taken out so
 /// that 79.9999999884 reads 80%.
-fn pct(v: f64) -> String {
+pub fn at_least_pct(v: f64) -> String {
     format!("{}%", fixed((v * 10.0 + 1e-6).floor() / 10.0))
+}
+
+fn pct(v: f64) -> String {
+    at_least_pct(v)
 }
 
 /// The single-loss rows of a plan (losses named without `+`).
