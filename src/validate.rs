@@ -98,9 +98,9 @@ impl Step {
         match self {
             Step::Months(1) => "monthly".into(),
             Step::Months(m) => format!("{m}-monthly"),
-            Step::Minutes(m) if m == 60.0 => "hourly".into(),
-            Step::Minutes(m) if m == 1440.0 => "daily".into(),
-            Step::Minutes(m) if m == 10080.0 => "weekly".into(),
+            Step::Minutes(60.0) => "hourly".into(),
+            Step::Minutes(1440.0) => "daily".into(),
+            Step::Minutes(10080.0) => "weekly".into(),
             Step::Minutes(m) => format!("{}-minute", crate::units::fixed(m)),
         }
     }

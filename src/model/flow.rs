@@ -71,8 +71,8 @@ pub fn dispatch_period(
         return Vec::new();
     }
     let tiny = 1e-12 * total;
-    for k in 0..n_k {
-        let cap = facts.available_tpm[t.0][k] * capacity_fraction[k];
+    for (k, z) in capacity_fraction.iter().enumerate().take(n_k) {
+        let cap = facts.available_tpm[t.0][k] * z;
         if cap > 0.0 {
             g.add(source, 1 + k, cap, 0.0);
         }
@@ -82,8 +82,8 @@ pub fn dispatch_period(
         if facts.available_tpm[t.0][k] * capacity_fraction[k] <= 0.0 {
             continue;
         }
-        for r in 0..n_r {
-            if demand[r] <= 0.0 {
+        for (r, &d) in demand.iter().enumerate().take(n_r) {
+            if d <= 0.0 {
                 continue;
             }
             if let Some(route) = tranche.route_cost_per_million_tokens[r] {
