@@ -27,8 +27,8 @@ const NOISE: f64 = 1e-9;
 const FRACTION_GRID: f64 = 1e-9;
 
 /// Reads a solution back into a plan. Under an interior-point backend (Clarabel), whose answer is
-/// not a vertex, z is put on a 1e-9 grid and every period is re-dispatched given that z with the
-/// simplex backend through the same builder, so flows are exact vertex values (a crossover).
+/// not a vertex, z is put on a 1e-9 grid and every period (and N-1 block) is re-dispatched given
+/// that z by exact min-cost flow, so flows are exact vertex values (a crossover).
 pub fn plan(
     s: &Scenario,
     facts: &Facts,
@@ -58,21 +58,9 @@ pub fn plan(
     // Raw flows and N-1 shortfalls, tokens per minute, period by period.
     let mut raw_flows: Vec<PlanFlow> = Vec::with_capacity(model.flows.len());
     let mut raw_losses: Vec<ResilienceShortfall> = Vec::with_capacity(model.loss_shortfalls.len());
-    let network = !model.options.share_cap && !model.options.provider_loss;
-    if crossover && network {
-        raw_flows = dispatch_periods(s, facts, &model.options.periods, &capacity_fraction);
-    } else if crossover {
-        let z: Vec<f64> = capacity_fraction.clone();
-        for &t in &model.options.periods {
-            let options = BuildOptions {
-                periods: vec![t],
-                reservations: Reservations::Fixed(z.clone()),
-                ..model.options.clone()
-            };
-            let period = super::build(s, facts, options);
-            let exact = super::solve::solve(&period, SolverKind::Microlp)?;
-            read_values(&period, &exact, &mut raw_flows, &mut raw_losses);
-        }
+    if crossover {
+        (raw_flows, raw_losses) =
+            dispatch_periods(s, facts, &model.options, &model.policy, &capacity_fraction);
     } else {
         read_values(model, solved, &mut raw_flows, &mut raw_losses);
     }
@@ -142,25 +130,54 @@ fn reservations(
     (capacity_fraction, tranches)
 }
 
-/// Every period dispatched exactly by min-cost flow given z, in parallel, in period order.
+/// Every period dispatched exactly by min-cost flow given z, in parallel, in period order:
+/// the flows (with the share cap when the build has one) and the N-1 shortfalls of every lost
+/// provider (when the build has N-1).
 fn dispatch_periods(
     s: &Scenario,
     facts: &Facts,
-    periods: &[PeriodId],
+    options: &BuildOptions,
+    policy: &crate::scenario::Policy,
     capacity_fraction: &[f64],
-) -> Vec<PlanFlow> {
+) -> (Vec<PlanFlow>, Vec<ResilienceShortfall>) {
     use rayon::prelude::*;
-    periods
+    let per_period: Vec<(Vec<PlanFlow>, Vec<ResilienceShortfall>)> = options
+        .periods
         .par_iter()
-        .map(|&t| super::flow::dispatch_period(s, facts, t, capacity_fraction))
-        .collect::<Vec<Vec<PlanFlow>>>()
-        .into_iter()
-        .flatten()
-        .collect()
+        .map(|&t| {
+            let share = options
+                .share_cap
+                .then(|| policy.max_provider_share * facts.total_demand_tpm[t.0]);
+            let flows = super::flow::dispatch_period(s, facts, t, capacity_fraction, share);
+            let mut losses = Vec::new();
+            if options.provider_loss {
+                for q in 0..facts.providers.len() {
+                    let q = crate::facts::ProviderId(q);
+                    for (r, tpm) in super::flow::loss_shortfalls(s, facts, t, capacity_fraction, q)
+                    {
+                        losses.push(ResilienceShortfall {
+                            lost: q,
+                            period: t,
+                            region: r,
+                            tokens_per_minute: tpm,
+                        });
+                    }
+                }
+            }
+            (flows, losses)
+        })
+        .collect();
+    let mut flows = Vec::new();
+    let mut losses = Vec::new();
+    for (f, l) in per_period {
+        flows.extend(f);
+        losses.extend(l);
+    }
+    (flows, losses)
 }
 
-/// A held dispatch without share cap and N-1 rows (emergency rules, or a policy without them),
-/// solved without an LP: every period by exact min-cost flow. Same plan as the LP's.
+/// A held dispatch (z fixed), solved without an LP: every period, and every N-1 block, by exact
+/// min-cost flow. The same plan as the LP's (a property test checks it on every backend).
 pub fn dispatch_plan(
     s: &Scenario,
     facts: &Facts,
@@ -173,7 +190,7 @@ pub fn dispatch_plan(
         panic!("dispatch_plan needs fixed reservations");
     };
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
-    let raw_flows = dispatch_periods(s, facts, &options.periods, &capacity_fraction);
+    let (raw_flows, raw_losses) = dispatch_periods(s, facts, options, policy, &capacity_fraction);
     finish(
         s,
         facts,
@@ -183,7 +200,7 @@ pub fn dispatch_plan(
             capacity_fraction,
             tranches,
             raw_flows,
-            raw_losses: Vec::new(),
+            raw_losses,
         },
         held,
         "min-cost flow",
@@ -191,11 +208,9 @@ pub fn dispatch_plan(
     )
 }
 
-/// Whether a build is a dispatch min-cost flow solves exactly: z fixed, no share cap, no N-1.
+/// Whether a build is a dispatch min-cost flow solves exactly: z fixed.
 pub fn is_network(options: &BuildOptions) -> bool {
     matches!(options.reservations, Reservations::Fixed(_))
-        && !options.share_cap
-        && !options.provider_loss
 }
 
 /// Makes the parts obey the model and adds up the costs.
