@@ -73,7 +73,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
             t.load_seconds,
             t.build_seconds,
             t.solve_seconds,
-            solver.name(),
+            outcome.plan.solver,
             t.report_seconds,
             t.chart_seconds,
             t.write_seconds,
