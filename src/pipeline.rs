@@ -125,7 +125,6 @@ pub fn explain_shortfalls(
     scenario: &Scenario,
     facts: &Facts,
     plan: &mut Plan,
-    solver: SolverKind,
     emergency: bool,
 ) -> Result<()> {
     if plan.unserved.is_empty() {
@@ -142,14 +141,12 @@ pub fn explain_shortfalls(
             }
         })
         .collect();
+    // z is fixed: each re-dispatch is exact min-cost flow, no LP.
     let redispatch = |s: &Scenario| -> Result<Plan> {
-        let model = crate::model::build(
-            s,
-            facts,
-            BuildOptions::held(facts, &s.policy, z.clone(), emergency),
-        );
-        let solved = crate::model::solve::solve(&model, solver)?;
-        crate::model::extract::plan(s, facts, &model, &solved, None)
+        let options = BuildOptions::held(facts, &s.policy, z.clone(), emergency);
+        Ok(crate::model::extract::dispatch_plan(
+            s, facts, &options, &s.policy, None,
+        ))
     };
     let still_unserved = |p: &Plan, u: &Unserved| {
         p.unserved
@@ -266,13 +263,7 @@ fn solve_folder(
         &mut timings,
     )?;
     if options.explain_shortfalls {
-        explain_shortfalls(
-            &scenario,
-            &facts,
-            &mut plan,
-            options.solver,
-            options.emergency,
-        )?;
+        explain_shortfalls(&scenario, &facts, &mut plan, options.emergency)?;
     }
     let mut report = crate::report::build::build(&scenario, &facts, &plan);
     // The applied what-ifs are data of the run, not of the scenario.
