@@ -149,9 +149,11 @@ fn outage_is_whatif_outage() {
 
 #[test]
 fn set_is_a_child_policy_key() {
+    // A penalty of $0.50/M is below every reserved tranche's price at full use ($0.58–$0.75/M),
+    // so it changes the plan (at $1.50/M it did not: every cell is served by reservations).
     same_as_child(
-        &["--set", "policy.unserved_penalty=1.5"],
-        "[policy]\nunserved_penalty = 1.5\n",
+        &["--set", "policy.unserved_penalty=0.5"],
+        "[policy]\nunserved_penalty = 0.5\n",
     );
     same_as_child(
         &["--set", "policy.max_provider_share=0.3"],
@@ -165,9 +167,9 @@ fn set_is_a_child_policy_key() {
             "--set",
             "policy.survive_provider_loss=true",
             "--set",
-            "policy.unserved_penalty=1.5",
+            "policy.unserved_penalty=0.5",
         ],
-        "[policy]\nsurvive_provider_loss = true\nunserved_penalty = 1.5\n\
+        "[policy]\nsurvive_provider_loss = true\nunserved_penalty = 0.5\n\
          [whatif]\nonly_providers = [\"aws\", \"gcp\"]\n",
     );
     same_as_child(
