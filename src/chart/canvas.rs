@@ -17,18 +17,7 @@ use crate::error::{Error, Result};
 /// The registered name of the bundled font; also the SVG `font-family`, with a generic fallback.
 pub(crate) const FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Align {
-    Left,
-    Centre,
-    Right,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Weight {
-    Normal,
-    Bold,
-}
+pub(crate) use super::text::{Align, Weight};
 
 pub(crate) struct Canvas<DB: DrawingBackend> {
     area: DrawingArea<DB, Shift>,

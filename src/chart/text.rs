@@ -7,9 +7,23 @@
 
 use std::sync::OnceLock;
 
+/// Horizontal alignment of a text run at its anchor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Align {
+    Left,
+    Centre,
+    Right,
+}
+
+/// Font weight of a text run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Weight {
+    Normal,
+    Bold,
+}
+
 use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
 
-use super::canvas::{Align, Weight};
 use super::palette::Rgba;
 use crate::error::{Error, Result};
 
