@@ -439,7 +439,16 @@ impl Prepared {
             Some(signed) => crate::pipeline::run_held(&self.sweep.scenario, &options, signed)?,
             None => crate::pipeline::run_with(&self.sweep.scenario, &options)?,
         };
-        let mut r = record_of(0, vec![], &outcome.report, false);
+        let params = match &self.sweep.kind {
+            Kind::Grid(g) => g
+                .axes
+                .iter()
+                .zip(&self.info.centre_indices)
+                .map(|(a, &i)| a.values[i].clone())
+                .collect(),
+            Kind::Risk(_) => vec![String::new(), "1".into()],
+        };
+        let mut r = record_of(0, params, &outcome.report, false);
         r.id = self.info.centre_id.unwrap_or(0);
         Ok(r)
     }
