@@ -428,7 +428,8 @@ fn batch_engine_variables_select_the_same_points_as_shard() {
         &[],
     );
     let want = std::fs::read(by_flag.join("shard-1-of-3.csv")).unwrap();
-    let engines: [(&str, Vec<(&str, &str)>, bool); 3] = [
+    type Engine<'a> = (&'a str, Vec<(&'a str, &'a str)>, bool);
+    let engines: [Engine; 3] = [
         ("k8s", vec![("JOB_COMPLETION_INDEX", "1")], true),
         (
             "slurm",
