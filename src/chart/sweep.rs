@@ -442,7 +442,7 @@ fn tornado<DB: DrawingBackend>(
         "Demand served",
         res.base.served_pct,
         &short,
-        &|v| format!("{v:.1}%"),
+        &|v| format!("{v:.2}%"),
     )?;
     Ok(())
 }
