@@ -642,6 +642,18 @@ mod tests {
     }
 
     #[test]
+    fn bundled_sweep_files_parse() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
+        let grid = read(&root.join("frontier-sensitivity.toml")).unwrap();
+        let Kind::Grid(g) = &grid.kind else { panic!() };
+        assert_eq!(g.points(), 36);
+        let risk = read(&root.join("frontier-risk.toml")).unwrap();
+        let Kind::Risk(r) = &risk.kind else { panic!() };
+        assert_eq!((r.samples, r.seed, r.outages.len()), (1000, 2026, 13));
+        assert!(risk.scenario.join("scenario.toml").is_file());
+    }
+
+    #[test]
     fn errors_name_file_line_and_key() {
         assert_eq!(
             err("scenario = \"x\"\n[grid]\ndemand_scale = [1.0]\n[risk]\nsamples = 3\n"),
