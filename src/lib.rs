@@ -21,6 +21,7 @@ pub mod model;
 pub mod pipeline;
 pub mod plan;
 pub mod scenario;
+pub mod sweep;
 pub mod synthetic;
 pub mod validate;
 pub mod whatif;

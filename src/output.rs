@@ -154,6 +154,58 @@ pub fn resilience_chart_files(
         .collect())
 }
 
+/// The default output folder of a sweep: `output/sweep-<sweep name>`.
+pub fn sweep_folder(name: &str) -> PathBuf {
+    PathBuf::from("output").join(format!("sweep-{}", folder_name(name)))
+}
+
+/// Renders every sweep chart as files (nothing is written here).
+pub fn sweep_chart_files(
+    res: &crate::sweep::write::Results,
+    width: u32,
+    height: u32,
+) -> Result<Vec<OutputFile>> {
+    let opts = crate::chart::ChartOptions { width, height };
+    Ok(crate::chart::sweep::render_all(res, &opts)?
+        .into_iter()
+        .map(|c| OutputFile {
+            name: c.file_name,
+            bytes: c.bytes,
+        })
+        .collect())
+}
+
+/// The checkpoint of an interrupted sweep, the one file allowed to be partial.
+pub const SWEEP_CHECKPOINT: &str = "sweep.partial.csv";
+
+/// Writes a finished sweep's files into `dir` atomically, removes sweep files an earlier sweep left
+/// there that this one did not write, and the checkpoint it has now completed.
+pub fn write_sweep(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
+    let written = write_atomically(dir, files)?;
+    let ours = crate::sweep::write::SWEEP_FILE_NAMES
+        .iter()
+        .map(|n| n.to_string())
+        .chain(std::iter::once(SWEEP_CHECKPOINT.to_string()))
+        .chain(
+            crate::chart::sweep::SWEEP_CHART_STEMS
+                .iter()
+                .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
+        );
+    remove_unwritten(dir, files, ours)?;
+    Ok(written)
+}
+
+/// Writes one shard's files into `dir` atomically and removes its own checkpoint; no other file
+/// is touched (the other shards write into the same folder).
+pub fn write_shard(dir: &Path, files: &[OutputFile], checkpoint: &str) -> Result<Vec<PathBuf>> {
+    let written = write_atomically(dir, files)?;
+    let path = dir.join(checkpoint);
+    if path.is_file() {
+        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+    }
+    Ok(written)
+}
+
 /// The files `capplan resilience` writes besides its charts.
 pub const RESILIENCE_FILE_NAMES: [&str; 3] = ["resilience.csv", "resilience.json", "resilience.md"];
 

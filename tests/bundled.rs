@@ -9,7 +9,8 @@ fn scenario_folders() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir("scenarios")
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
+        // scenarios/sweeps holds sweep files (capplan sweep), not a scenario.
+        .filter(|p| p.is_dir() && !p.ends_with("sweeps"))
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
     v.sort();

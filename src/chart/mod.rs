@@ -12,6 +12,7 @@ mod figure;
 mod figures;
 mod palette;
 pub mod resilience;
+pub mod sweep;
 mod text;
 mod ticks;
 

@@ -5,6 +5,7 @@ mod compare;
 mod progress;
 mod resilience;
 mod run;
+mod sweep;
 mod validate;
 
 use std::io::{ErrorKind, Write};
@@ -55,6 +56,19 @@ pub enum Command {
         after_help = "Examples:\n  capplan resilience scenarios/frontier-2026\n  capplan resilience scenarios/frontier-2026 --window 2026-07-01..2026-08-01 --on-demand-availability 0.5\n  capplan resilience scenarios/frontier-2026 --by region --lose 2 --plans all-but:aws"
     )]
     Resilience(ResilienceArgs),
+    /// Sweep a scenario: a grid of what-ifs (every combination re-planned, or held to the base
+    /// plan) or a risk model (random outages and demand against the base plan), in parallel;
+    /// tables and charts. Runs one shard of a batch array with --shard or the engine's variables.
+    #[command(
+        after_help = "Examples:\n  capplan sweep scenarios/sweeps/frontier-sensitivity.toml\n  capplan sweep scenarios/sweeps/frontier-risk.toml --samples 200 --seed 7\n  capplan sweep scenarios/sweeps/frontier-risk.toml --shard 0/4 --out /shared/risk   (then capplan merge /shared/risk)\n  capplan sweep scenarios/sweeps/frontier-risk.toml --resume   (after Ctrl-C)\n\nThe sweep file format: docs/sweep.md; running on a cluster: docs/cluster.md"
+    )]
+    Sweep(SweepArgs),
+    /// Merge the shards of a sweep (shard-I-of-N files from `capplan sweep --shard`) into the
+    /// files one machine would have written, byte for byte.
+    #[command(
+        after_help = "Examples:\n  capplan merge /shared/risk\n  capplan merge node-a/ node-b/ node-c/ --out output/sweep-frontier-risk"
+    )]
+    Merge(MergeArgs),
     /// Redraw the charts of an earlier run from its output folder, without solving again.
     #[command(
         after_help = "Examples:\n  capplan chart output/frontier-2026\n  capplan chart output/frontier-2026 --chart-size 3840x2160"
@@ -295,6 +309,65 @@ pub enum LossUnit {
 }
 
 #[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// The sweep file (TOML): the scenario it sweeps and a [grid] or a [risk] table.
+    pub file: PathBuf,
+    /// Output folder [default: output/sweep-<sweep name>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// LP solver among those compiled in (overrides the file's `solver`).
+    #[arg(long)]
+    pub solver: Option<String>,
+    /// Risk: number of samples (overrides [risk] samples).
+    #[arg(long)]
+    pub samples: Option<u64>,
+    /// Risk: the seed (overrides [risk] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Run only shard I of N (0-based): the ids congruent to I mod N; writes shard-I-of-N files.
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// The number of shards, when a batch engine's variable gives the index
+    /// (JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX).
+    #[arg(long, value_name = "N")]
+    pub shard_count: Option<u64>,
+    /// Continue from the checkpoint an interrupted sweep left (sweep.partial.csv).
+    #[arg(long)]
+    pub resume: bool,
+    /// What to print on stdout: the summary, or sweep.json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip the charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub chart_size: ChartSize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// Folders holding shard-I-of-N.csv and .json files (every shard of one sweep).
+    #[arg(required = true, value_name = "SHARD_DIR")]
+    pub shards: Vec<PathBuf>,
+    /// Output folder [default: the first shard folder].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// What to print on stdout: the summary, or sweep.json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip the charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub chart_size: ChartSize,
+}
+
+#[derive(clap::Args, Debug)]
 pub struct ChartArgs {
     /// The output folder of an earlier `capplan run`.
     pub output: PathBuf,
@@ -390,6 +463,8 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Chart(args) => chart::execute(&args),
         Command::Compare(args) => compare::execute(&args),
         Command::Resilience(args) => resilience::execute(&args),
+        Command::Sweep(args) => sweep::execute(&args),
+        Command::Merge(args) => sweep::merge(&args),
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails, so it writes into memory first.
             let mut script = Vec::new();

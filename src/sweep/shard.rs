@@ -1,0 +1,411 @@
+//! Sweep stage, shards: which ids one machine of a batch array runs (`--shard I/N`, or the batch
+//! engine's variables), the shard files it writes, and the merge that turns every shard back into
+//! what one machine would have written.
+//!
+//! Shard I of N runs the ids ≡ I (mod N) and writes `shard-I-of-N.csv` (its records, each row
+//! carrying the sweep's fingerprint) and `shard-I-of-N.json` (the sweep's data, the base record
+//! and the fingerprint). A merge refuses shards that are missing, given twice, or of another
+//! sweep (fingerprint), naming them.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::write::{cells, parse_cells, read_records, records_csv, Results};
+use super::{Info, Record};
+use crate::error::{Error, Location, Result};
+use crate::report::write::OutputFile;
+
+/// One shard of N.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Shard {
+    /// `I/N`, 0-based: `0/3`, `1/3`, `2/3`.
+    pub fn parse(text: &str) -> Result<Shard> {
+        let fail = || {
+            Error::Usage(format!(
+                "--shard {text}: expected INDEX/COUNT with 0 <= INDEX < COUNT, such as 0/3"
+            ))
+        };
+        let (i, n) = text.split_once('/').ok_or_else(fail)?;
+        let index: u64 = i.trim().parse().map_err(|_| fail())?;
+        let count: u64 = n.trim().parse().map_err(|_| fail())?;
+        if count == 0 || index >= count {
+            return Err(fail());
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The ids of this shard among `0..points`.
+    pub fn ids(&self, points: u64) -> Vec<u64> {
+        (self.index..points).step_by(self.count as usize).collect()
+    }
+
+    pub fn stem(&self) -> String {
+        format!("shard-{}-of-{}", self.index, self.count)
+    }
+}
+
+/// The shard a batch engine's variables select, when any is set: Kubernetes Indexed Jobs
+/// (`JOB_COMPLETION_INDEX`, count from `--shard-count`), Slurm job arrays (`SLURM_ARRAY_TASK_ID`,
+/// `_MIN`, `_STEP`, `_COUNT`; I = (ID − MIN) / STEP) and AWS Batch array jobs
+/// (`AWS_BATCH_JOB_ARRAY_INDEX`, count from `--shard-count`). `var` reads a variable.
+pub fn from_env(
+    var: &dyn Fn(&str) -> Option<String>,
+    shard_count: Option<u64>,
+) -> Result<Option<Shard>> {
+    let set: Vec<&str> = [
+        "JOB_COMPLETION_INDEX",
+        "SLURM_ARRAY_TASK_ID",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+    ]
+    .into_iter()
+    .filter(|v| var(v).is_some())
+    .collect();
+    if set.len() > 1 {
+        return Err(Error::Usage(format!(
+            "the variables of more than one batch engine are set ({}); pass --shard I/N to choose",
+            set.join(", ")
+        )));
+    }
+    let int = |name: &str| -> Result<Option<u64>> {
+        match var(name) {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse::<u64>()
+                .map(Some)
+                .map_err(|_| Error::Usage(format!("{name}={v}: expected a whole number"))),
+        }
+    };
+    let need_count = |engine: &str, var_name: &str| -> Result<u64> {
+        shard_count.ok_or_else(|| {
+            Error::Usage(format!(
+                "{var_name} is set ({engine}): pass --shard-count N, the number of array tasks"
+            ))
+        })
+    };
+    let checked = |index: u64, count: u64, var_name: &str| -> Result<Option<Shard>> {
+        if count == 0 || index >= count {
+            return Err(Error::Usage(format!(
+                "{var_name} gives shard {index}, outside 0..{count} (--shard-count {count})"
+            )));
+        }
+        Ok(Some(Shard { index, count }))
+    };
+    match set.first().copied() {
+        None => Ok(None),
+        Some("JOB_COMPLETION_INDEX") => {
+            let count = need_count("a Kubernetes Indexed Job", "JOB_COMPLETION_INDEX")?;
+            checked(
+                int("JOB_COMPLETION_INDEX")?.unwrap_or(0),
+                count,
+                "JOB_COMPLETION_INDEX",
+            )
+        }
+        Some("AWS_BATCH_JOB_ARRAY_INDEX") => {
+            let count = need_count("an AWS Batch array job", "AWS_BATCH_JOB_ARRAY_INDEX")?;
+            checked(
+                int("AWS_BATCH_JOB_ARRAY_INDEX")?.unwrap_or(0),
+                count,
+                "AWS_BATCH_JOB_ARRAY_INDEX",
+            )
+        }
+        Some(_) => {
+            let id = int("SLURM_ARRAY_TASK_ID")?.unwrap_or(0);
+            let min = int("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+            let count = int("SLURM_ARRAY_TASK_COUNT")?;
+            let step = int("SLURM_ARRAY_TASK_STEP")?;
+            let max = int("SLURM_ARRAY_TASK_MAX")?;
+            let not_range = |why: String| {
+                Error::Usage(format!(
+                    "SLURM_ARRAY_TASK_ID={id}: the job array is not an arithmetic range ({why}); submit it as --array=MIN-MAX[:STEP]"
+                ))
+            };
+            let Some(count) = count else {
+                return Err(not_range("SLURM_ARRAY_TASK_COUNT is not set".into()));
+            };
+            let step = match step {
+                Some(0) => return Err(not_range("step 0".into())),
+                Some(s) => s,
+                None if count == 1 => 1,
+                None => return Err(not_range("SLURM_ARRAY_TASK_STEP is not set".into())),
+            };
+            if id < min || (id - min) % step != 0 {
+                return Err(not_range(format!("MIN {min}, STEP {step}")));
+            }
+            if let Some(max) = max {
+                if min + (count - 1) * step != max {
+                    return Err(not_range(format!(
+                        "MIN {min} + (COUNT {count} − 1) × STEP {step} ≠ MAX {max}"
+                    )));
+                }
+            }
+            if let Some(n) = shard_count {
+                if n != count {
+                    return Err(Error::Usage(format!(
+                        "--shard-count {n} disagrees with SLURM_ARRAY_TASK_COUNT={count}"
+                    )));
+                }
+            }
+            checked((id - min) / step, count, "SLURM_ARRAY_TASK_ID")
+        }
+    }
+}
+
+/// What `shard-I-of-N.json` holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub shard: u64,
+    pub shard_count: u64,
+    pub fingerprint: String,
+    pub info: Info,
+    /// The base record's cells as in the records file.
+    pub base: Vec<String>,
+}
+
+/// The files of one shard.
+pub fn shard_files(
+    shard: Shard,
+    info: &Info,
+    base: &Record,
+    records: &[Record],
+) -> Vec<OutputFile> {
+    let manifest = Manifest {
+        shard: shard.index,
+        shard_count: shard.count,
+        fingerprint: info.fingerprint.clone(),
+        info: info.clone(),
+        base: cells(info, base, true),
+    };
+    let mut json = serde_json::to_string_pretty(&manifest).expect("a manifest serialises");
+    json.push('\n');
+    vec![
+        OutputFile {
+            name: format!("{}.csv", shard.stem()),
+            bytes: records_csv(info, records),
+        },
+        OutputFile {
+            name: format!("{}.json", shard.stem()),
+            bytes: json.into_bytes(),
+        },
+    ]
+}
+
+/// `shard-I-of-N.json` files in a folder, with I and N from the name.
+fn manifests_in(dir: &Path) -> Result<Vec<(PathBuf, u64, u64)>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    let mut out = Vec::new();
+    for e in entries {
+        let e = e.map_err(|e| Error::io(dir, e))?;
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(stem) = name
+            .strip_prefix("shard-")
+            .and_then(|s| s.strip_suffix(".json"))
+        else {
+            continue;
+        };
+        let Some((i, n)) = stem.split_once("-of-") else {
+            continue;
+        };
+        if let (Ok(i), Ok(n)) = (i.parse::<u64>(), n.parse::<u64>()) {
+            out.push((e.path(), i, n));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Reads every shard in `dirs` and checks that they are exactly shards 0..N of one sweep.
+pub fn merge(dirs: &[PathBuf]) -> Result<Results> {
+    let mut found: Vec<(PathBuf, Manifest)> = Vec::new();
+    for dir in dirs {
+        for (path, i, n) in manifests_in(dir)? {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+            let m: Manifest = serde_json::from_str(&text).map_err(|e| {
+                Error::input(
+                    Location::at(&path, e.line() as u64, None),
+                    format!("expected a shard manifest as `capplan sweep --shard` writes it: {e}"),
+                )
+            })?;
+            if m.shard != i || m.shard_count != n {
+                return Err(Error::input(
+                    Location::file(&path),
+                    format!(
+                        "the file is named shard {i} of {n} but says shard {} of {}",
+                        m.shard, m.shard_count
+                    ),
+                ));
+            }
+            found.push((path, m));
+        }
+    }
+    let Some((first_path, first)) = found.first().cloned() else {
+        return Err(Error::Usage(format!(
+            "no shard files (shard-I-of-N.json) in {}",
+            dirs.iter()
+                .map(|d| d.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    for (path, m) in &found {
+        if m.fingerprint != first.fingerprint {
+            return Err(Error::Usage(format!(
+                "{} has fingerprint {} but {} has {}: they are shards of different sweeps or scenarios",
+                path.display(),
+                m.fingerprint,
+                first_path.display(),
+                first.fingerprint
+            )));
+        }
+        if m.shard_count != first.shard_count {
+            return Err(Error::Usage(format!(
+                "{} is a shard of {} but {} is a shard of {}",
+                path.display(),
+                m.shard_count,
+                first_path.display(),
+                first.shard_count
+            )));
+        }
+    }
+    let n = first.shard_count;
+    for i in 0..n {
+        let with: Vec<&PathBuf> = found
+            .iter()
+            .filter(|(_, m)| m.shard == i)
+            .map(|(p, _)| p)
+            .collect();
+        match with.len() {
+            0 => {
+                return Err(Error::Usage(format!(
+                    "shard {i} of {n} is missing (no shard-{i}-of-{n}.json in {}); run it with --shard {i}/{n}",
+                    dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
+                )))
+            }
+            1 => {}
+            _ => {
+                return Err(Error::Usage(format!(
+                    "shard {i} of {n} is given twice: {}",
+                    with.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" and ")
+                )))
+            }
+        }
+    }
+    let info = first.info.clone();
+    let base = parse_cells(&info, &first_path, 1, &first.base)?;
+    let mut records = Vec::new();
+    for (path, m) in &found {
+        let csv = path.with_extension("csv");
+        let shard = Shard {
+            index: m.shard,
+            count: n,
+        };
+        let recs = read_records(&info, &csv)?;
+        let want = shard.ids(info.points);
+        let got: Vec<u64> = recs.iter().map(|r| r.id).collect();
+        if got != want {
+            let missing: Vec<String> = want
+                .iter()
+                .filter(|id| !got.contains(id))
+                .map(|id| id.to_string())
+                .collect();
+            return Err(Error::input(
+                Location::file(&csv),
+                if missing.is_empty() {
+                    "expected exactly this shard's ids in order".to_string()
+                } else {
+                    format!("incomplete shard: ids {} are missing", missing.join(", "))
+                },
+            ));
+        }
+        records.extend(recs);
+    }
+    records.sort_by_key(|r| r.id);
+    Ok(Results {
+        info,
+        base,
+        records,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)], count: Option<u64>) -> Result<Option<Shard>> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        from_env(&|k| m.get(k).cloned(), count)
+    }
+
+    #[test]
+    fn batch_engines_select_shards() {
+        assert_eq!(env(&[], None).unwrap(), None);
+        assert_eq!(
+            env(&[("JOB_COMPLETION_INDEX", "2")], Some(3)).unwrap(),
+            Some(Shard { index: 2, count: 3 })
+        );
+        assert!(env(&[("JOB_COMPLETION_INDEX", "2")], None)
+            .unwrap_err()
+            .to_string()
+            .contains("--shard-count"));
+        assert!(env(&[("JOB_COMPLETION_INDEX", "3")], Some(3)).is_err());
+        assert_eq!(
+            env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "0")], Some(2)).unwrap(),
+            Some(Shard { index: 0, count: 2 })
+        );
+        let slurm = |id: &str| {
+            env(
+                &[
+                    ("SLURM_ARRAY_TASK_ID", id),
+                    ("SLURM_ARRAY_TASK_MIN", "10"),
+                    ("SLURM_ARRAY_TASK_STEP", "5"),
+                    ("SLURM_ARRAY_TASK_COUNT", "3"),
+                    ("SLURM_ARRAY_TASK_MAX", "20"),
+                ],
+                None,
+            )
+        };
+        assert_eq!(slurm("15").unwrap(), Some(Shard { index: 1, count: 3 }));
+        assert!(slurm("12")
+            .unwrap_err()
+            .to_string()
+            .contains("not an arithmetic range"));
+        let list = env(
+            &[
+                ("SLURM_ARRAY_TASK_ID", "3"),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+                ("SLURM_ARRAY_TASK_MAX", "10"),
+            ],
+            None,
+        );
+        assert!(list
+            .unwrap_err()
+            .to_string()
+            .contains("not an arithmetic range"));
+        assert!(env(
+            &[
+                ("JOB_COMPLETION_INDEX", "0"),
+                ("AWS_BATCH_JOB_ARRAY_INDEX", "0")
+            ],
+            Some(2)
+        )
+        .is_err());
+        assert_eq!(Shard::parse("1/3").unwrap().ids(8), vec![1, 4, 7]);
+        for bad in ["3/3", "1", "a/3", "0/0"] {
+            assert!(Shard::parse(bad)
+                .unwrap_err()
+                .to_string()
+                .starts_with(&format!("error: --shard {bad}:")));
+        }
+    }
+}

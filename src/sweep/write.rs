@@ -1,0 +1,658 @@
+//! Sweep stage, files: the records as CSV (one exporter for `sweep.csv`, one for the shard and
+//! checkpoint files that a merge or `--resume` reads back with the same types), the summaries
+//! (`sweep.json`, `sweep.md`, the text on stdout), all with capplan's fixed float formatting.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::risk::{nearest_rank, sorted};
+use super::{Info, Record};
+use crate::error::{Error, Location, Result};
+use crate::report::write::{round_json, OutputFile};
+use crate::units::{fixed, human, human_dollars};
+
+/// A finished sweep: its data, the base it is compared with, and every record in id order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Results {
+    pub info: Info,
+    pub base: Record,
+    pub records: Vec<Record>,
+}
+
+const METRIC_COLUMNS: [&str; 7] = [
+    "cost",
+    "objective",
+    "cost_per_million_tokens",
+    "served_pct",
+    "worst_period_served_pct",
+    "unserved_tokens",
+    "demand_tokens",
+];
+
+fn csv_bytes(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record(header).expect("writing to memory");
+    for row in rows {
+        w.write_record(&row).expect("writing to memory");
+    }
+    w.into_inner().expect("writing to memory")
+}
+
+fn header(info: &Info, full: bool) -> Vec<String> {
+    let mut h = vec!["id".to_string()];
+    h.extend(info.param_columns());
+    h.extend(METRIC_COLUMNS.iter().map(|c| c.to_string()));
+    if full {
+        if info.is_risk() {
+            h.push("period_demand_tpm".into());
+            h.push("period_served_tpm".into());
+        }
+        h.push("fingerprint".into());
+    }
+    h
+}
+
+fn list(values: &[f64]) -> String {
+    values
+        .iter()
+        .map(|v| fixed(*v))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A record's cells (`full`: with the per-period series and the fingerprint).
+pub fn cells(info: &Info, r: &Record, full: bool) -> Vec<String> {
+    let mut c = vec![r.id.to_string()];
+    c.extend(r.params.iter().cloned());
+    c.extend([
+        fixed(r.cost),
+        fixed(r.objective),
+        fixed(r.cost_per_million_tokens),
+        fixed(r.served_pct),
+        r.worst_period_served_pct.map(fixed).unwrap_or_default(),
+        fixed(r.unserved_tokens),
+        fixed(r.demand_tokens),
+    ]);
+    if full {
+        if info.is_risk() {
+            c.push(list(&r.period_demand_tpm));
+            c.push(list(&r.period_served_tpm));
+        }
+        c.push(info.fingerprint.clone());
+    }
+    c
+}
+
+/// `sweep.csv`: one row per point or sample, sorted by id.
+pub fn sweep_csv(info: &Info, records: &[Record]) -> Vec<u8> {
+    csv_bytes(
+        &header(info, false),
+        records.iter().map(|r| cells(info, r, false)),
+    )
+}
+
+/// A shard's or a checkpoint's records: `sweep.csv`'s columns, the per-period series of a risk
+/// sweep and the sweep's fingerprint on every row.
+pub fn records_csv(info: &Info, records: &[Record]) -> Vec<u8> {
+    csv_bytes(
+        &header(info, true),
+        records.iter().map(|r| cells(info, r, true)),
+    )
+}
+
+/// `sweep_periods.csv` (risk): demand and served tokens per minute, by sample and period.
+pub fn periods_csv(info: &Info, records: &[Record]) -> Vec<u8> {
+    let h: Vec<String> = ["id", "period", "demand_tpm", "served_tpm"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    csv_bytes(
+        &h,
+        records.iter().flat_map(|r| {
+            info.period_starts
+                .iter()
+                .zip(r.period_demand_tpm.iter().zip(&r.period_served_tpm))
+                .map(move |(p, (d, s))| vec![r.id.to_string(), p.clone(), fixed(*d), fixed(*s)])
+        }),
+    )
+}
+
+fn number(path: &Path, line: u64, column: &str, text: &str) -> Result<f64> {
+    let x: f64 = text.parse().map_err(|_| {
+        Error::input(
+            Location::at(path, line, Some(column)),
+            format!("expected a number, found '{text}'"),
+        )
+    })?;
+    if !x.is_finite() {
+        return Err(Error::input(
+            Location::at(path, line, Some(column)),
+            format!("expected a finite number, found '{text}'"),
+        ));
+    }
+    Ok(x)
+}
+
+/// Parses one record's cells (see `cells`, full form), checking the fingerprint.
+pub fn parse_cells(info: &Info, path: &Path, line: u64, row: &[String]) -> Result<Record> {
+    let h = header(info, true);
+    if row.len() != h.len() {
+        return Err(Error::input(
+            Location::at(path, line, None),
+            format!("expected {} columns, found {}", h.len(), row.len()),
+        ));
+    }
+    let fp = &row[h.len() - 1];
+    if *fp != info.fingerprint {
+        return Err(Error::input(
+            Location::at(path, line, Some("fingerprint")),
+            format!(
+                "written by another sweep or scenario (fingerprint {fp}, this sweep's is {})",
+                info.fingerprint
+            ),
+        ));
+    }
+    let id: u64 = row[0].parse().map_err(|_| {
+        Error::input(
+            Location::at(path, line, Some("id")),
+            format!("expected a whole number, found '{}'", row[0]),
+        )
+    })?;
+    let np = info.param_columns().len();
+    let m = |i: usize| number(path, line, METRIC_COLUMNS[i], &row[1 + np + i]);
+    let worst = &row[1 + np + 4];
+    let series = |i: usize| -> Result<Vec<f64>> {
+        let text = &row[1 + np + METRIC_COLUMNS.len() + i];
+        text.split_whitespace()
+            .map(|t| number(path, line, &h[1 + np + METRIC_COLUMNS.len() + i], t))
+            .collect()
+    };
+    let (period_demand_tpm, period_served_tpm) = if info.is_risk() {
+        (series(0)?, series(1)?)
+    } else {
+        (vec![], vec![])
+    };
+    if period_demand_tpm.len() != period_served_tpm.len() {
+        return Err(Error::input(
+            Location::at(path, line, Some("period_served_tpm")),
+            "expected one served value per period",
+        ));
+    }
+    Ok(Record {
+        id,
+        params: row[1..1 + np].to_vec(),
+        cost: m(0)?,
+        objective: m(1)?,
+        cost_per_million_tokens: m(2)?,
+        served_pct: m(3)?,
+        worst_period_served_pct: if worst.is_empty() { None } else { Some(m(4)?) },
+        unserved_tokens: m(5)?,
+        demand_tokens: m(6)?,
+        period_demand_tpm,
+        period_served_tpm,
+    })
+}
+
+/// Reads a records file (`records_csv`), checking its header and fingerprint.
+pub fn read_records(info: &Info, path: &Path) -> Result<Vec<Record>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mut rd = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes.as_slice());
+    let want = header(info, true);
+    let got: Vec<String> = rd
+        .headers()
+        .map_err(|e| Error::input(Location::at(path, 1, None), format!("expected CSV: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if got != want {
+        return Err(Error::input(
+            Location::at(path, 1, None),
+            format!(
+                "expected the columns {}, found {}",
+                want.join(","),
+                got.join(",")
+            ),
+        ));
+    }
+    let mut out = Vec::new();
+    for (i, row) in rd.records().enumerate() {
+        let line = i as u64 + 2;
+        let row = row.map_err(|e| {
+            Error::input(Location::at(path, line, None), format!("expected CSV: {e}"))
+        })?;
+        let row: Vec<String> = row.iter().map(str::to_string).collect();
+        out.push(parse_cells(info, path, line, &row)?);
+    }
+    Ok(out)
+}
+
+/// Mean and nearest-rank percentiles of one metric over the samples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stats {
+    pub mean: f64,
+    pub p50: f64,
+    pub p90: f64,
+    pub p95: f64,
+    pub p99: f64,
+}
+
+/// Stats of values (in id order: the mean sums in that order).
+pub fn stats(values: &[f64]) -> Stats {
+    let mean = if values.is_empty() {
+        0.0
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    };
+    let s = sorted(values.iter().copied());
+    let p = |q| nearest_rank(&s, q).unwrap_or(0.0);
+    Stats {
+        mean,
+        p50: p(50),
+        p90: p(90),
+        p95: p(95),
+        p99: p(99),
+    }
+}
+
+/// Per provider of `[[risk.outage]]`: what the samples in which it had an outage came to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProviderRisk {
+    pub provider: String,
+    pub samples_with_outage: u64,
+    /// Share of those samples with a shortfall; None when it never had one.
+    pub shortfall_probability: Option<f64>,
+    pub mean_unserved_tokens: Option<f64>,
+}
+
+/// The risk summary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RiskSummary {
+    pub cost: Stats,
+    pub unserved_tokens: Stats,
+    /// Share of samples whose unserved tokens exceed 1e-9 of their demand.
+    pub shortfall_probability: f64,
+    pub mean_served_pct: f64,
+    pub worst_served_pct: f64,
+    pub samples_with_outage: u64,
+    pub providers: Vec<ProviderRisk>,
+}
+
+/// The providers a sample's outage text names.
+pub fn outage_providers(text: &str) -> Vec<String> {
+    let mut v: Vec<String> = text
+        .split_whitespace()
+        .filter_map(|o| o.split(['@', '/']).next())
+        .map(str::to_string)
+        .collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+pub fn risk_summary(res: &Results) -> RiskSummary {
+    let recs = &res.records;
+    let n = recs.len().max(1) as f64;
+    let cost: Vec<f64> = recs.iter().map(|r| r.cost).collect();
+    let unserved: Vec<f64> = recs.iter().map(|r| r.unserved_tokens).collect();
+    let shortfalls = recs.iter().filter(|r| r.has_shortfall()).count();
+    let mut names: Vec<String> = res
+        .info
+        .outages
+        .iter()
+        .map(|o| o.provider.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    let had: Vec<Vec<String>> = recs
+        .iter()
+        .map(|r| outage_providers(&r.params[0]))
+        .collect();
+    let providers = names
+        .iter()
+        .map(|p| {
+            let with: Vec<&Record> = recs
+                .iter()
+                .zip(&had)
+                .filter(|(_, h)| h.contains(p))
+                .map(|(r, _)| r)
+                .collect();
+            let k = with.len();
+            ProviderRisk {
+                provider: p.clone(),
+                samples_with_outage: k as u64,
+                shortfall_probability: (k > 0)
+                    .then(|| with.iter().filter(|r| r.has_shortfall()).count() as f64 / k as f64),
+                mean_unserved_tokens: (k > 0)
+                    .then(|| with.iter().map(|r| r.unserved_tokens).sum::<f64>() / k as f64),
+            }
+        })
+        .collect();
+    RiskSummary {
+        cost: stats(&cost),
+        unserved_tokens: stats(&unserved),
+        shortfall_probability: shortfalls as f64 / n,
+        mean_served_pct: recs.iter().map(|r| r.served_pct).sum::<f64>() / n,
+        worst_served_pct: recs.iter().map(|r| r.served_pct).fold(100.0, f64::min),
+        samples_with_outage: had.iter().filter(|h| !h.is_empty()).count() as u64,
+        providers,
+    }
+}
+
+/// One axis of the tornado: the points where only this axis moves off the centre.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TornadoAxis {
+    pub axis: String,
+    pub centre_value: String,
+    pub points: Vec<TornadoPoint>,
+    pub cost_low: f64,
+    pub cost_high: f64,
+    pub served_pct_low: f64,
+    pub served_pct_high: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TornadoPoint {
+    pub value: String,
+    pub id: u64,
+    pub cost: f64,
+    pub served_pct: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GridSummary {
+    pub cost_min: f64,
+    pub cost_max: f64,
+    pub cheapest_id: u64,
+    pub dearest_id: u64,
+    pub worst_served_pct: f64,
+    pub tornado: Vec<TornadoAxis>,
+}
+
+fn grid_of(info: &Info) -> super::spec::Grid {
+    super::spec::Grid {
+        hold_reservations: info.hold_reservations.unwrap_or(false),
+        axes: info.axes.clone(),
+    }
+}
+
+pub fn grid_summary(res: &Results) -> GridSummary {
+    let g = grid_of(&res.info);
+    let by_id = |id: u64| res.records.iter().find(|r| r.id == id);
+    let tornado = g
+        .axes
+        .iter()
+        .enumerate()
+        .map(|(a, axis)| {
+            let points: Vec<TornadoPoint> = (0..axis.values.len())
+                .filter_map(|v| {
+                    let mut idx = res.info.centre_indices.clone();
+                    idx[a] = v;
+                    let id = g.id_of(&idx);
+                    by_id(id).map(|r| TornadoPoint {
+                        value: axis.values[v].clone(),
+                        id,
+                        cost: r.cost,
+                        served_pct: r.served_pct,
+                    })
+                })
+                .collect();
+            let fold = |f: fn(&TornadoPoint) -> f64, min: bool| {
+                points.iter().map(f).fold(
+                    if min {
+                        f64::INFINITY
+                    } else {
+                        f64::NEG_INFINITY
+                    },
+                    if min { f64::min } else { f64::max },
+                )
+            };
+            TornadoAxis {
+                axis: axis.key.clone(),
+                centre_value: axis.values[res.info.centre_indices[a]].clone(),
+                cost_low: fold(|p| p.cost, true),
+                cost_high: fold(|p| p.cost, false),
+                served_pct_low: fold(|p| p.served_pct, true),
+                served_pct_high: fold(|p| p.served_pct, false),
+                points,
+            }
+        })
+        .collect();
+    let mut cheapest = &res.records[0];
+    let mut dearest = &res.records[0];
+    for r in &res.records {
+        if r.cost < cheapest.cost {
+            cheapest = r;
+        }
+        if r.cost > dearest.cost {
+            dearest = r;
+        }
+    }
+    GridSummary {
+        cost_min: cheapest.cost,
+        cost_max: dearest.cost,
+        cheapest_id: cheapest.id,
+        dearest_id: dearest.id,
+        worst_served_pct: res
+            .records
+            .iter()
+            .map(|r| r.served_pct)
+            .fold(100.0, f64::min),
+        tornado,
+    }
+}
+
+fn metrics_json(r: &Record) -> serde_json::Value {
+    serde_json::json!({
+        "cost": r.cost,
+        "objective": r.objective,
+        "cost_per_million_tokens": r.cost_per_million_tokens,
+        "served_pct": r.served_pct,
+        "worst_period_served_pct": r.worst_period_served_pct,
+        "unserved_tokens": r.unserved_tokens,
+        "demand_tokens": r.demand_tokens,
+    })
+}
+
+/// `sweep.json`: the sweep, the base, the summary (no per-point rows: those are sweep.csv's).
+pub fn sweep_json(res: &Results) -> String {
+    let mut v = serde_json::to_value(&res.info).expect("info serialises");
+    let o = v.as_object_mut().expect("an object");
+    if res.info.is_risk() {
+        o.insert("base_plan".into(), metrics_json(&res.base));
+        o.insert(
+            "summary".into(),
+            serde_json::to_value(risk_summary(res)).expect("serialises"),
+        );
+    } else {
+        o.insert("centre".into(), metrics_json(&res.base));
+        o.insert(
+            "summary".into(),
+            serde_json::to_value(grid_summary(res)).expect("serialises"),
+        );
+    }
+    round_json(&mut v);
+    let mut s = serde_json::to_string_pretty(&v).expect("json serialises");
+    s.push('\n');
+    s
+}
+
+fn pct(x: f64) -> String {
+    format!("{x:.2}%")
+}
+
+fn probability(x: f64) -> String {
+    pct(x * 100.0)
+}
+
+/// `sweep.md`: what was swept and what came of it, for a planner.
+pub fn sweep_md(res: &Results) -> String {
+    let i = &res.info;
+    let mut s = format!("# Sweep {}\n\n", i.sweep);
+    s.push_str(&format!(
+        "Scenario `{}` ({}), {} → {}, solver {}; {} {}.\n\n",
+        i.scenario,
+        i.scenario_name,
+        i.horizon_start,
+        i.horizon_end,
+        i.solver,
+        i.points,
+        if i.is_risk() { "samples" } else { "points" }
+    ));
+    if i.is_risk() {
+        let r = risk_summary(res);
+        s.push_str(&format!(
+            "Each sample is the base plan's reservations dispatched under emergency rules (no share cap, no N-1) with drawn outages and demand; seed {}, demand σ {}.\n\n",
+            i.seed.unwrap_or(0),
+            fixed(i.demand_sigma.unwrap_or(0.0))
+        ));
+        s.push_str(&format!(
+            "Base plan (normal policy): cost {}, served {}.\n\n",
+            human_dollars(res.base.cost),
+            pct(res.base.served_pct)
+        ));
+        s.push_str(&format!(
+            "**Probability of a shortfall: {}** ({} of {} samples had at least one outage). Mean served {}, worst sample {}.\n\n",
+            probability(r.shortfall_probability),
+            r.samples_with_outage,
+            i.points,
+            pct(r.mean_served_pct),
+            pct(r.worst_served_pct)
+        ));
+        s.push_str("| metric | mean | P50 | P90 | P95 | P99 |\n|---|---:|---:|---:|---:|---:|\n");
+        let row = |name: &str, st: &Stats, f: &dyn Fn(f64) -> String| {
+            format!(
+                "| {name} | {} | {} | {} | {} | {} |\n",
+                f(st.mean),
+                f(st.p50),
+                f(st.p90),
+                f(st.p95),
+                f(st.p99)
+            )
+        };
+        s.push_str(&row("cost", &r.cost, &|x| human_dollars(x)));
+        s.push_str(&row("unserved tokens", &r.unserved_tokens, &|x| human(x)));
+        s.push_str("\n| provider | samples with an outage | P(shortfall) given an outage | mean unserved tokens |\n|---|---:|---:|---:|\n");
+        for p in &r.providers {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                p.provider,
+                p.samples_with_outage,
+                p.shortfall_probability
+                    .map(probability)
+                    .unwrap_or_else(|| "–".into()),
+                p.mean_unserved_tokens
+                    .map(human)
+                    .unwrap_or_else(|| "–".into()),
+            ));
+        }
+        s.push_str("\nOn a coarse time grid an outage is a period average: a two-hour outage takes 0.3% of a month's capacity and hides the hour when demand exceeds what is left. Per-sample rows (with the drawn outages as `--outage` values, replayable with `capplan run --reservations-from`) are in sweep.csv.\n");
+    } else {
+        let g = grid_summary(res);
+        s.push_str(&format!(
+            "Each point is {}.\n\n",
+            if i.hold_reservations == Some(true) {
+                "the base plan's reservations held and dispatched under the point's what-ifs"
+            } else {
+                "re-planned under its what-ifs, as `capplan run` with the same flags"
+            }
+        ));
+        s.push_str(&format!(
+            "Unmodified scenario{}: cost {}, served {}. Cheapest point {} ({}), dearest point {} ({}).\n\n",
+            match i.centre_id {
+                Some(id) => format!(" (point {id})"),
+                None => " (not a point of the grid; solved once more)".into(),
+            },
+            human_dollars(res.base.cost),
+            pct(res.base.served_pct),
+            g.cheapest_id,
+            human_dollars(g.cost_min),
+            g.dearest_id,
+            human_dollars(g.cost_max),
+        ));
+        s.push_str("| axis | centre | cost low | cost high | served low | served high |\n|---|---|---:|---:|---:|---:|\n");
+        for t in &g.tornado {
+            s.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {} |\n",
+                t.axis,
+                if t.centre_value.is_empty() {
+                    "(no change)"
+                } else {
+                    &t.centre_value
+                },
+                human_dollars(t.cost_low),
+                human_dollars(t.cost_high),
+                pct(t.served_pct_low),
+                pct(t.served_pct_high)
+            ));
+        }
+        s.push_str("\n| id |");
+        for a in &i.axes {
+            s.push_str(&format!(" {} |", a.key));
+        }
+        s.push_str(" cost | served |\n|---:|");
+        for _ in &i.axes {
+            s.push_str("---|");
+        }
+        s.push_str("---:|---:|\n");
+        for r in &res.records {
+            s.push_str(&format!("| {} |", r.id));
+            for p in &r.params {
+                s.push_str(&format!(" {} |", if p.is_empty() { "–" } else { p }));
+            }
+            s.push_str(&format!(
+                " {} | {} |\n",
+                human_dollars(r.cost),
+                pct(r.served_pct)
+            ));
+        }
+    }
+    s
+}
+
+/// The text on stdout: sweep.md's first part.
+pub fn render_text(res: &Results) -> String {
+    let md = sweep_md(res);
+    let mut out = String::new();
+    for line in md.lines() {
+        if line.starts_with("| id |") {
+            break;
+        }
+        out.push_str(line.trim_start_matches("# ").replace("**", "").as_str());
+        out.push('\n');
+    }
+    out
+}
+
+/// The file names a sweep writes besides its charts.
+pub const SWEEP_FILE_NAMES: [&str; 4] =
+    ["sweep.csv", "sweep.json", "sweep.md", "sweep_periods.csv"];
+
+/// Every result file (charts excluded), rendered in memory.
+pub fn result_files(res: &Results) -> Vec<OutputFile> {
+    let mut files = vec![
+        OutputFile {
+            name: "sweep.csv".into(),
+            bytes: sweep_csv(&res.info, &res.records),
+        },
+        OutputFile {
+            name: "sweep.json".into(),
+            bytes: sweep_json(res).into_bytes(),
+        },
+        OutputFile {
+            name: "sweep.md".into(),
+            bytes: sweep_md(res).into_bytes(),
+        },
+    ];
+    if res.info.is_risk() {
+        files.push(OutputFile {
+            name: "sweep_periods.csv".into(),
+            bytes: periods_csv(&res.info, &res.records),
+        });
+    }
+    files
+}

@@ -1,0 +1,547 @@
+//! `capplan sweep` and `capplan merge`, run as a planner would: grid points equal individual runs,
+//! a risk sample replays through `run`, results do not depend on threads, shards or interruptions.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn quickstart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart")
+}
+
+const GRID: &str = r#"
+hold_reservations = false
+[grid]
+demand_scale = ["", 1.2]
+"delay.azure" = ["", "30d"]
+"price.aws" = [0.8, ""]
+"#;
+
+const RISK: &str = r#"
+[risk]
+samples = 6
+seed = 11
+[[risk.outage]]
+provider = "aws"
+per_year = 30
+median_hours = 24
+p95_hours = 300
+[[risk.outage]]
+provider = "azure"
+region = "eu"
+per_year = 8
+median_hours = 48
+p95_hours = 500
+capacity_factor = 0.3
+[risk.demand]
+sigma = 0.1
+"#;
+
+/// A sweep file in a temp dir, its scenario given relative to the file.
+fn sweep_file(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    let scenario = quickstart();
+    std::fs::write(
+        &path,
+        format!("scenario = {:?}\n{body}", scenario.display().to_string()),
+    )
+    .unwrap();
+    path
+}
+
+fn capplan(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_capplan"));
+    c.args(args);
+    for k in [
+        "JOB_COMPLETION_INDEX",
+        "SLURM_ARRAY_TASK_ID",
+        "AWS_BATCH_JOB_ARRAY_INDEX",
+        "CAPPLAN_SWEEP_STOP_AFTER",
+    ] {
+        c.env_remove(k);
+    }
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c.output().expect("run capplan");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ok(args: &[&str], env: &[(&str, &str)]) -> String {
+    let (code, out, err) = capplan(args, env);
+    assert_eq!(code, 0, "capplan {args:?} failed: {err}");
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Every file of a folder, by name.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .filter(|e| e.path().is_file())
+        .map(|e| {
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn rows(path: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
+    r.records()
+        .map(|row| {
+            h.iter()
+                .cloned()
+                .zip(row.unwrap().iter().map(str::to_string))
+                .collect()
+        })
+        .collect()
+}
+
+fn json(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+#[test]
+fn grid_points_equal_individual_runs() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "grid", GRID);
+    let out = t.path().join("out");
+    ok(&["sweep", s(&file), "--out", s(&out), "--no-charts"], &[]);
+    let points = rows(&out.join("sweep.csv"));
+    assert_eq!(points.len(), 8);
+    // Row-major over the axes in file order: the last axis fastest.
+    assert_eq!(points[1]["demand_scale"], "");
+    assert_eq!(points[1]["price.aws"], "");
+    assert_eq!(points[6]["demand_scale"], "1.2");
+    assert_eq!(points[6]["delay.azure"], "30d");
+    assert_eq!(points[6]["price.aws"], "0.8");
+    for p in &points {
+        let mut args = vec!["run".to_string(), s(&quickstart()).to_string()];
+        for (axis, flag) in [
+            ("demand_scale", "--demand-scale"),
+            ("delay.azure", "--delay"),
+            ("price.aws", "--price"),
+        ] {
+            let v = &p[axis];
+            if v.is_empty() {
+                continue;
+            }
+            args.push(flag.into());
+            args.push(match axis {
+                "delay.azure" => format!("azure={v}"),
+                "price.aws" => format!("aws={v}"),
+                _ => v.clone(),
+            });
+        }
+        let run_out = t.path().join(format!("run-{}", p["id"]));
+        args.extend(["--out".into(), s(&run_out).into(), "--no-charts".into()]);
+        args.extend(["--format".into(), "json".into(), "--quiet".into()]);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let summary = json(&ok(&a, &[]));
+        for metric in ["objective", "cost", "unserved_tokens"] {
+            let want = summary[metric].as_f64().unwrap();
+            let got: f64 = p[metric].parse().unwrap();
+            assert!(
+                close(want, got),
+                "point {} {metric}: sweep {got}, run {want}",
+                p["id"]
+            );
+        }
+    }
+    let j = json(&std::fs::read_to_string(out.join("sweep.json")).unwrap());
+    assert_eq!(j["centre_id"], 1);
+    assert_eq!(j["summary"]["tornado"][0]["axis"], "demand_scale");
+}
+
+#[test]
+fn a_risk_sample_equals_its_replay() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let out = t.path().join("out");
+    ok(&["sweep", s(&file), "--out", s(&out), "--no-charts"], &[]);
+    let samples = rows(&out.join("sweep.csv"));
+    assert_eq!(samples.len(), 6);
+    let base = t.path().join("base");
+    ok(
+        &[
+            "run",
+            s(&quickstart()),
+            "--out",
+            s(&base),
+            "--no-charts",
+            "-q",
+        ],
+        &[],
+    );
+    // A sample with outages of both rows, and one more.
+    let mut picked: Vec<&BTreeMap<String, String>> = samples
+        .iter()
+        .filter(|r| r["outages"].contains("aws@") && r["outages"].contains("azure/eu@"))
+        .take(1)
+        .collect();
+    picked.push(&samples[samples.len() - 1]);
+    for sample in picked {
+        let mut args = vec![
+            "run".to_string(),
+            s(&quickstart()).into(),
+            "--reservations-from".into(),
+            s(&base).into(),
+            "--emergency".into(),
+            "--demand-scale".into(),
+            sample["demand_scale"].clone(),
+        ];
+        for o in sample["outages"].split_whitespace() {
+            args.push("--outage".into());
+            args.push(o.into());
+        }
+        let replay_out = t.path().join(format!("replay-{}", sample["id"]));
+        args.extend(["--out".into(), s(&replay_out).into(), "--no-charts".into()]);
+        args.extend(["--format".into(), "json".into(), "-q".into()]);
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let summary = json(&ok(&a, &[]));
+        for metric in ["objective", "cost", "unserved_tokens", "demand_tokens"] {
+            let want = summary[metric].as_f64().unwrap();
+            let got: f64 = sample[metric].parse().unwrap();
+            assert!(
+                close(want, got),
+                "sample {} {metric}: sweep {got}, replay {want}",
+                sample["id"]
+            );
+        }
+        let served = summary["served_fraction"].as_f64().unwrap() * 100.0;
+        assert!(close(served, sample["served_pct"].parse().unwrap()));
+    }
+}
+
+#[test]
+fn results_do_not_depend_on_thread_count() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let (one, two) = (t.path().join("one"), t.path().join("two"));
+    for (dir, threads) in [(&one, "1"), (&two, "2")] {
+        ok(
+            &[
+                "sweep",
+                s(&file),
+                "--out",
+                s(dir),
+                "--chart-size",
+                "800x450",
+            ],
+            &[("RAYON_NUM_THREADS", threads)],
+        );
+    }
+    let (a, b) = (files(&one), files(&two));
+    assert!(a.contains_key("sweep.csv") && a.contains_key("sweep_periods.csv"));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs between 1 and 2 threads");
+    }
+}
+
+#[test]
+fn three_shards_merge_into_the_unsharded_run() {
+    let t = tempfile::tempdir().unwrap();
+    for (name, body) in [("risk", RISK), ("grid", GRID)] {
+        let file = sweep_file(t.path(), name, body);
+        let whole = t.path().join(format!("{name}-whole"));
+        ok(
+            &[
+                "sweep",
+                s(&file),
+                "--out",
+                s(&whole),
+                "--chart-size",
+                "800x450",
+            ],
+            &[],
+        );
+        let shards = t.path().join(format!("{name}-shards"));
+        let children: Vec<_> = (0..3)
+            .map(|i| {
+                Command::new(env!("CARGO_BIN_EXE_capplan"))
+                    .args(["sweep", s(&file), "--out", s(&shards), "--shard"])
+                    .arg(format!("{i}/3"))
+                    .env_remove("JOB_COMPLETION_INDEX")
+                    .env_remove("SLURM_ARRAY_TASK_ID")
+                    .env_remove("AWS_BATCH_JOB_ARRAY_INDEX")
+                    .output()
+                    .unwrap()
+            })
+            .collect();
+        // Run one after another here; separate processes all the same.
+        for c in &children {
+            assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+        }
+        let merged = t.path().join(format!("{name}-merged"));
+        ok(
+            &[
+                "merge",
+                s(&shards),
+                "--out",
+                s(&merged),
+                "--chart-size",
+                "800x450",
+            ],
+            &[],
+        );
+        let (a, b) = (files(&whole), files(&merged));
+        assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+        for (file_name, bytes) in &a {
+            assert!(
+                bytes == &b[file_name],
+                "{name}: {file_name} differs after merge"
+            );
+        }
+        // Shard mode writes its own files only.
+        let names: Vec<String> = files(&shards).into_keys().collect();
+        assert_eq!(
+            names,
+            [
+                "shard-0-of-3.csv",
+                "shard-0-of-3.json",
+                "shard-1-of-3.csv",
+                "shard-1-of-3.json",
+                "shard-2-of-3.csv",
+                "shard-2-of-3.json"
+            ]
+        );
+    }
+}
+
+#[test]
+fn merge_refuses_missing_duplicated_and_foreign_shards() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let dir = t.path().join("shards");
+    for i in [0, 2] {
+        ok(
+            &[
+                "sweep",
+                s(&file),
+                "--out",
+                s(&dir),
+                "--shard",
+                &format!("{i}/3"),
+                "-q",
+            ],
+            &[],
+        );
+    }
+    let (code, _, err) = capplan(&["merge", s(&dir), "--no-charts"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("shard 1 of 3 is missing"), "{err}");
+    assert!(!dir.join("sweep.csv").exists());
+
+    // The same shard in two folders.
+    let other = t.path().join("other");
+    ok(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&other),
+            "--shard",
+            "1/3",
+            "-q",
+        ],
+        &[],
+    );
+    let copy = t.path().join("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for ext in ["csv", "json"] {
+        std::fs::copy(
+            other.join(format!("shard-1-of-3.{ext}")),
+            copy.join(format!("shard-1-of-3.{ext}")),
+        )
+        .unwrap();
+    }
+    let (code, _, err) = capplan(&["merge", s(&dir), s(&other), s(&copy), "--no-charts"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("shard 1 of 3 is given twice"), "{err}");
+
+    // A shard of another seed.
+    let foreign = t.path().join("foreign");
+    ok(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&foreign),
+            "--shard",
+            "1/3",
+            "--seed",
+            "99",
+            "-q",
+        ],
+        &[],
+    );
+    let (code, _, err) = capplan(&["merge", s(&dir), s(&foreign), "--no-charts"], &[]);
+    assert_eq!(code, 2);
+    assert!(err.contains("fingerprint"), "{err}");
+    let ok_out = t.path().join("merged");
+    ok(
+        &[
+            "merge",
+            s(&dir),
+            s(&other),
+            "--out",
+            s(&ok_out),
+            "--no-charts",
+        ],
+        &[],
+    );
+    assert!(ok_out.join("sweep.csv").is_file());
+}
+
+#[test]
+fn batch_engine_variables_select_the_same_points_as_shard() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let by_flag = t.path().join("flag");
+    ok(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&by_flag),
+            "--shard",
+            "1/3",
+            "-q",
+        ],
+        &[],
+    );
+    let want = std::fs::read(by_flag.join("shard-1-of-3.csv")).unwrap();
+    type Engine<'a> = (&'a str, Vec<(&'a str, &'a str)>, bool);
+    let engines: [Engine; 3] = [
+        ("k8s", vec![("JOB_COMPLETION_INDEX", "1")], true),
+        (
+            "slurm",
+            vec![
+                ("SLURM_ARRAY_TASK_ID", "7"),
+                ("SLURM_ARRAY_TASK_MIN", "5"),
+                ("SLURM_ARRAY_TASK_STEP", "2"),
+                ("SLURM_ARRAY_TASK_COUNT", "3"),
+                ("SLURM_ARRAY_TASK_MAX", "9"),
+            ],
+            false,
+        ),
+        ("aws", vec![("AWS_BATCH_JOB_ARRAY_INDEX", "1")], true),
+    ];
+    for (name, env, needs_count) in engines {
+        let dir = t.path().join(name);
+        let mut args = vec!["sweep", s(&file), "--out", s(&dir), "-q"];
+        if needs_count {
+            let (code, _, err) = capplan(&args, &env);
+            assert_eq!(code, 2, "{name}");
+            assert!(err.contains("--shard-count"), "{name}: {err}");
+            args.extend(["--shard-count", "3"]);
+        }
+        ok(&args, &env);
+        let got = std::fs::read(dir.join("shard-1-of-3.csv")).unwrap();
+        assert!(got == want, "{name} selected other points than --shard 1/3");
+    }
+    // A Slurm array that is not an arithmetic range.
+    let (code, _, err) = capplan(
+        &["sweep", s(&file), "--out", s(&t.path().join("x")), "-q"],
+        &[
+            ("SLURM_ARRAY_TASK_ID", "4"),
+            ("SLURM_ARRAY_TASK_MIN", "1"),
+            ("SLURM_ARRAY_TASK_COUNT", "3"),
+            ("SLURM_ARRAY_TASK_MAX", "10"),
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("not an arithmetic range"), "{err}");
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_to_the_same_result() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let whole = t.path().join("whole");
+    ok(&["sweep", s(&file), "--out", s(&whole), "--no-charts"], &[]);
+    let out = t.path().join("stopped");
+    let (code, _, err) = capplan(
+        &["sweep", s(&file), "--out", s(&out), "--no-charts"],
+        &[
+            ("CAPPLAN_SWEEP_STOP_AFTER", "2"),
+            ("RAYON_NUM_THREADS", "1"),
+        ],
+    );
+    assert_eq!(code, 130, "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    let left: Vec<String> = files(&out).into_keys().collect();
+    assert_eq!(left, ["sweep.partial.csv"]);
+    assert_eq!(rows(&out.join("sweep.partial.csv")).len(), 2);
+    ok(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&out),
+            "--no-charts",
+            "--resume",
+        ],
+        &[],
+    );
+    let (a, b) = (files(&whole), files(&out));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs after resume");
+    }
+}
+
+#[test]
+fn bad_sweep_files_name_file_line_and_key() {
+    let t = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            "[grid]\ndemand_scale = [1]\n[risk]\nsamples = 2\n",
+            ":4: column 'risk': a sweep file has [grid] or [risk], not both",
+        ),
+        (
+            "[grid]\n\"delay.aws\" = [\"90\"]\n",
+            ":3: column 'grid.delay.aws': --delay aws=90: expected a duration",
+        ),
+        ("[grid]\ncolour = [1]\n", ":3: column 'grid.colour': unknown axis"),
+        (
+            "[risk]\nsamples = 2\n[[risk.outage]]\nprovider = \"nope\"\nper_year = 1\nmedian_hours = 1\np95_hours = 2\n",
+            ":4: column 'risk.outage': provider 'nope' is not in the scenario",
+        ),
+        (
+            "[grid]\n\"delay.nope\" = [\"9d\"]\n",
+            ":3: column 'grid.delay.nope':",
+        ),
+    ];
+    for (i, (body, want)) in cases.iter().enumerate() {
+        let file = sweep_file(t.path(), &format!("bad{i}"), body);
+        let (code, _, err) = capplan(&["sweep", s(&file), "--out", s(&t.path().join("o"))], &[]);
+        assert_eq!(code, 2, "{body}: {err}");
+        assert!(err.contains(want), "{body}: {err}");
+        assert!(err.contains(&format!("bad{i}.toml")), "{err}");
+    }
+    let file = sweep_file(t.path(), "grid", GRID);
+    let (code, _, err) = capplan(&["sweep", s(&file), "--samples", "3"], &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--samples and --seed apply to a [risk] sweep"),
+        "{err}"
+    );
+}
