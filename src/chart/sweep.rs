@@ -494,14 +494,23 @@ fn exceedance<DB: DrawingBackend>(
         )?;
     }
     for (v, _) in &ticks_x.labels {
+        // A label centred on the last tick would run past the plot's right edge ("5.0
+        // quadrillion"): end it at the tick instead.
+        let text = human(*v);
+        let half = c.text_width(&text, size, Weight::Normal) / 2.0;
+        let align = if x_of(*v) + half > x1 {
+            Align::Right
+        } else {
+            Align::Centre
+        };
         c.text(
-            &human(*v),
+            &text,
             x_of(*v),
             y1 + m.px(28.0),
             size,
             Weight::Normal,
             palette::INK_SOFT,
-            Align::Centre,
+            align,
         )?;
     }
     c.text(
