@@ -10,6 +10,7 @@ pub mod compare;
 mod data;
 mod figure;
 mod figures;
+mod gantt;
 mod palette;
 pub mod resilience;
 mod text;
@@ -58,17 +59,19 @@ pub const MIN_SIDE_PX: u32 = 320;
 pub const MAX_SIDE_PX: u32 = 8192;
 
 /// The stem of every chart `render_all` can draw (each written as `.png` and `.svg`).
-pub const CHART_STEMS: [&str; 4] = [
+pub const CHART_STEMS: [&str; 5] = [
     "allocation_by_provider",
     "capacity_vs_demand",
+    "commitments",
     "cost_by_provider",
     "regions",
 ];
 
 /// Draws every chart as PNG and SVG, in memory (the caller writes files atomically).
 ///
-/// Charts: `capacity_vs_demand`, `allocation_by_provider`, `cost_by_provider`, and `regions` when
-/// there are at least two demand regions; sorted by file name.
+/// Charts: `capacity_vs_demand`, `allocation_by_provider`, `cost_by_provider`, `commitments` (the
+/// tranches to reserve, from commitments.csv), and `regions` when there are at least two demand
+/// regions; sorted by file name.
 pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
     check_size(opts)?;
     let series = data::Series::from_tables(tables)?;
@@ -89,10 +92,22 @@ pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<Rende
     if series.regions.len() >= 2 {
         figures.push(("regions", figures::regions(&tables.info, &series)));
     }
-    let drawings = figures
+    let mut drawings: Vec<(&str, Drawing)> = figures
         .into_iter()
         .map(|(stem, fig)| (stem, Drawing::Time(fig)))
         .collect();
+    let horizon = (
+        series.periods.first().map_or(0.0, |p| p.start_s),
+        series.periods.last().map_or(1.0, |p| p.end_s()),
+    );
+    drawings.push((
+        "commitments",
+        Drawing::Gantt(gantt::commitments(
+            &tables.info,
+            &tables.commitments,
+            horizon,
+        )),
+    ));
     render(drawings, opts)
 }
 
@@ -100,6 +115,7 @@ pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<Rende
 pub(crate) enum Drawing {
     Time(Figure),
     Bars(bars::BarFigure),
+    Gantt(gantt::GanttFigure),
 }
 
 impl Drawing {
@@ -112,6 +128,7 @@ impl Drawing {
         match self {
             Drawing::Time(fig) => figure::draw(canvas, fig, width, height),
             Drawing::Bars(fig) => bars::draw(canvas, fig, width, height),
+            Drawing::Gantt(fig) => gantt::draw(canvas, fig, width, height),
         }
     }
 }
