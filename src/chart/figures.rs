@@ -56,12 +56,13 @@ impl Display {
     }
 }
 
+/// The subtitle: what the drawing means first, the policy last (a subtitle too long for the
+/// image loses its last parts whole, and the policy is the same on every chart).
 fn with_note(policy: &str, notes: &[Option<String>]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts: Vec<String> = notes.iter().flatten().cloned().collect();
     if !policy.trim().is_empty() {
         parts.push(policy.trim().to_string());
     }
-    parts.extend(notes.iter().flatten().cloned());
     parts.join("  ·  ")
 }
 
@@ -509,8 +510,7 @@ pub(crate) fn cost_by_provider(info: &RunInfo, series: &Series) -> Figure {
     notes.push(bucket_note);
     Figure {
         title: format!("{}: cost by provider", info.scenario),
-        // The totals first: a long policy line is what gets shortened.
-        subtitle: with_note("", &[notes, vec![Some(info.policy.clone())]].concat()),
+        subtitle: with_note(&info.policy, &notes),
         legend,
         bins: display.extents(),
         unit: Unit::Dollars,
