@@ -4,14 +4,18 @@
 //! `CHART_PREVIEW=1 cargo test --test charts preview -- --ignored` writes the PNGs to
 //! /tmp/charts-preview/ for looking at them.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::Path;
+use std::sync::OnceLock;
 
-use capplan::chart::{render_all, ChartOptions, RenderedChart};
+use capplan::chart::{render_all, ChartOptions, RenderedChart, CHART_STEMS};
 use capplan::report::tables::{
-    AllocationRow, ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo,
+    AllocationRow, ChartTables, CommitmentRow, ProviderPeriodRow, RegionPeriodRow, RunInfo,
 };
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use common::svg::{assert_text_apart, polygon_fills, rect_fills, texts};
 
 /// Deterministic noise in [0, 1) so the generated cases need no random crate.
 fn noise(i: u64) -> f64 {
@@ -37,6 +41,7 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
     };
     let mut total_cost = 0.0;
     let mut served_tokens = 0.0;
+    let mut commit_by_provider = vec![0.0; case.providers.len()];
     for (i, (start, minutes)) in case.periods.iter().enumerate() {
         let demand = (case.demand_tpm)(i);
         // Capacity grows through the horizon; early periods run short, so some demand is unserved.
@@ -49,6 +54,9 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
             let usage_cost = served * minutes * 0.4 / 1e6;
             let commit_cost = reserved * minutes * 0.25 / 1e6;
             let route_cost = if p == 2 { usage_cost * 0.05 } else { 0.0 };
+            // What reserved capacity cannot carry is served on demand.
+            let on_demand = (served - reserved).max(0.0);
+            commit_by_provider[p] += commit_cost;
             total_cost += usage_cost + commit_cost + route_cost;
             served_tokens += served * minutes;
             t.provider_periods.push(ProviderPeriodRow {
@@ -58,8 +66,8 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
                 available_tpm: available,
                 reserved_tpm: reserved,
                 served_tpm: served,
-                on_demand_tpm: 0.0,
-                idle_reserved_tpm: 0.0,
+                on_demand_tpm: on_demand,
+                idle_reserved_tpm: (reserved - (served - on_demand)).max(0.0),
                 commit_cost,
                 usage_cost,
                 route_cost,
@@ -105,6 +113,38 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
             }
         }
     }
+    // One reserved tranche per provider, window from the second period on for the last one, and
+    // an on-demand tranche (no commitment) that the commitments chart must leave out.
+    let second = case.periods.get(1).map_or(String::new(), |p| {
+        p.0.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    });
+    for (p, (name, share)) in case.providers.iter().enumerate() {
+        let last = p + 1 == case.providers.len();
+        t.commitments.push(CommitmentRow {
+            tranche: format!("{name}/reserved-1yr"),
+            provider: name.to_string(),
+            region: "us-east".into(),
+            start: if last { second.clone() } else { String::new() },
+            end: String::new(),
+            capacity_tpm: 10e9 * share,
+            reserved_fraction: case.reserved_fraction,
+            reserved_tpm: 10e9 * share * case.reserved_fraction,
+            commit_cost: commit_by_provider[p],
+        });
+        t.commitments.push(CommitmentRow {
+            tranche: format!("{name}/ondemand"),
+            provider: name.to_string(),
+            region: "us-east".into(),
+            start: String::new(),
+            end: String::new(),
+            capacity_tpm: 1e9,
+            reserved_fraction: 0.0,
+            reserved_tpm: 0.0,
+            commit_cost: 0.0,
+        });
+    }
+    t.commitments
+        .sort_by(|a, b| (&a.provider, &a.tranche).cmp(&(&b.provider, &b.tranche)));
     t.info.cost = total_cost;
     t.info.served_tokens = served_tokens;
     t.provider_periods
@@ -257,6 +297,8 @@ fn monthly_case_draws_every_chart() {
             "allocation_by_provider.svg",
             "capacity_vs_demand.png",
             "capacity_vs_demand.svg",
+            "commitments.png",
+            "commitments.svg",
             "cost_by_provider.png",
             "cost_by_provider.svg",
             "regions.png",
@@ -289,10 +331,18 @@ fn monthly_case_draws_every_chart() {
             "capacity_vs_demand.svg lacks {needle:?}"
         );
     }
+    assert!(capacity.contains("on-demand use"));
+    // aws carries 45% of the served tokens in this case: the subtitle says so, no cap line.
     let allocation = svg_text(&charts, "allocation_by_provider.svg");
-    assert!(allocation.contains("35% share cap"));
+    assert!(
+        allocation.contains("aws serves 45% of demand, above the 35% cap"),
+        "{}",
+        texts(allocation).join(" | ")
+    );
+    assert!(!allocation.contains("share cap"));
     let cost = svg_text(&charts, "cost_by_provider.svg");
     assert!(cost.contains("per million tokens") && cost.contains("$"));
+    assert!(cost.contains("$ per calendar month") && cost.contains("(28–31 days)"));
     let regions = svg_text(&charts, "regions.svg");
     assert!(regions.contains("us-east") && regions.contains("eu-west"));
 }
@@ -304,7 +354,7 @@ fn one_region_has_no_regions_chart() {
     t.allocation.retain(|r| r.demand_region == "us-east");
     let charts = render_all(&t, &ChartOptions::default()).unwrap();
     assert!(!names(&charts).iter().any(|n| n.starts_with("regions")));
-    assert_eq!(charts.len(), 6);
+    assert_eq!(charts.len(), 8);
 }
 
 #[test]
@@ -344,15 +394,19 @@ fn a_year_of_hours_is_aggregated_and_identical() {
     let capacity = svg_text(&a, "capacity_vs_demand.svg");
     assert!(capacity.contains("weekly mean; thin line = weekly peak of demand"));
     assert!(capacity.contains("acme-gpu") && capacity.contains("coreweave"));
-    assert!(svg_text(&a, "cost_by_provider.svg").contains("monthly totals"));
+    // 53 weekly bars, the first and last weeks partial.
+    let cost = svg_text(&a, "cost_by_provider.svg");
+    assert!(cost.contains("$ per week"));
+    assert!(cost.contains("partial weeks"));
     for chart in a.iter().filter(|c| c.file_name.ends_with(".png")) {
         let (w, h, rgb) = decode_png(&chart.bytes);
         assert_eq!((w, h), (1920, 1080));
         assert!(distinct_colours(&rgb) > 50);
     }
-    // Aggregation keeps the SVG small: weekly steps, not 8760 spikes.
+    // Aggregation keeps the SVG small: weekly steps, not 8760 spikes (the on-demand stripes of
+    // twelve providers are most of it).
     assert!(
-        capacity.len() < 200_000,
+        capacity.len() < 400_000,
         "capacity SVG is {} bytes",
         capacity.len()
     );
@@ -395,6 +449,302 @@ fn golden_svg() {
             path.display()
         );
     }
+}
+
+/// A bundled scenario solved in-process (the tables `capplan run` charts).
+fn scenario_tables(name: &str) -> ChartTables {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
+    capplan::pipeline::run(&folder, capplan::model::solve::SolverKind::default_kind())
+        .unwrap_or_else(|e| panic!("{name}: {e}"))
+        .report
+        .charts
+}
+
+fn quickstart() -> &'static ChartTables {
+    static T: OnceLock<ChartTables> = OnceLock::new();
+    T.get_or_init(|| scenario_tables("quickstart"))
+}
+
+fn frontier() -> &'static ChartTables {
+    static T: OnceLock<ChartTables> = OnceLock::new();
+    T.get_or_init(|| scenario_tables("frontier-2026"))
+}
+
+fn render(t: &ChartTables, w: u32, h: u32) -> Vec<RenderedChart> {
+    render_all(
+        t,
+        &ChartOptions {
+            width: w,
+            height: h,
+        },
+    )
+    .unwrap()
+}
+
+/// The fixed colours of the well-known providers, in stack order (palette.rs).
+const KNOWN: [(&str, &str); 8] = [
+    ("aws", "#E69F00"),
+    ("azure", "#0072B2"),
+    ("gcp", "#5FC27E"),
+    ("oracle", "#882255"),
+    ("lambda", "#CC79A7"),
+    ("coreweave", "#7F5A10"),
+    ("nebius", "#F0E442"),
+    ("onprem", "#332288"),
+];
+
+/// The lighter variant of a colour (on-demand use, usage cost): 42% of the colour over white.
+fn tint(hex: &str) -> String {
+    let v = u32::from_str_radix(&hex[1..], 16).unwrap();
+    let mix = |c: u32| (255.0 - (255.0 - c as f64) * 0.42).round() as u32;
+    format!(
+        "#{:02X}{:02X}{:02X}",
+        mix((v >> 16) & 255),
+        mix((v >> 8) & 255),
+        mix(v & 255)
+    )
+}
+
+fn rank_of_fill(fill: &str) -> Option<usize> {
+    KNOWN.iter().position(|(_, hex)| *hex == fill)
+}
+
+fn rank_of_name(name: &str) -> Option<usize> {
+    KNOWN.iter().position(|(n, _)| *n == name)
+}
+
+fn text_is(svg: &str, text: &str) -> bool {
+    texts(svg).iter().any(|t| t == text)
+}
+
+#[test]
+fn on_demand_use_is_drawn_as_its_own_band() {
+    let t = quickstart();
+    let march: Vec<&ProviderPeriodRow> = t
+        .provider_periods
+        .iter()
+        .filter(|r| r.period.month() == 3 && r.on_demand_tpm > 0.0)
+        .collect();
+    assert!(!march.is_empty(), "quickstart uses on-demand in March");
+    let charts = render(t, 1280, 720);
+    let capacity = svg_text(&charts, "capacity_vs_demand.svg");
+    let fills = polygon_fills(capacity);
+    for row in &march {
+        let hex = KNOWN
+            .iter()
+            .find(|(n, _)| *n == row.provider)
+            .map(|(_, h)| *h)
+            .unwrap();
+        assert!(
+            fills.contains(&tint(hex)),
+            "no on-demand band for {}: {fills:?}",
+            row.provider
+        );
+    }
+    assert!(text_is(capacity, "on-demand use (striped)"));
+    // Reserved plus on-demand meets demand wherever the plan serves it (quickstart serves all).
+    for period in t.region_periods.iter().map(|r| r.period) {
+        let demand: f64 = t
+            .region_periods
+            .iter()
+            .filter(|r| r.period == period)
+            .map(|r| r.demand_tpm)
+            .sum();
+        let drawn: f64 = t
+            .provider_periods
+            .iter()
+            .filter(|r| r.period == period)
+            .map(|r| r.reserved_tpm + r.on_demand_tpm)
+            .sum();
+        assert!(
+            drawn >= demand * (1.0 - 1e-9),
+            "{period}: {drawn} < {demand}"
+        );
+    }
+    // Without on-demand use there is no band and no legend entry for it.
+    let mut none = monthly();
+    for r in &mut none.provider_periods {
+        r.on_demand_tpm = 0.0;
+    }
+    let charts = render(&none, 1280, 720);
+    let capacity = svg_text(&charts, "capacity_vs_demand.svg");
+    assert!(!text_is(capacity, "on-demand use (striped)"));
+    for (_, hex) in KNOWN {
+        assert!(!polygon_fills(capacity).contains(&tint(hex)));
+    }
+}
+
+/// Provider ranks of the fills, in drawing order, that are provider colours.
+fn ranks(fills: &[String]) -> Vec<usize> {
+    fills.iter().filter_map(|f| rank_of_fill(f)).collect()
+}
+
+fn non_decreasing(v: &[usize]) -> bool {
+    v.windows(2).all(|w| w[0] <= w[1])
+}
+
+#[test]
+fn providers_stack_in_one_order_in_every_chart_and_scenario() {
+    let cases = [monthly(), quickstart().clone(), frontier().clone()];
+    for t in &cases {
+        let charts = render(t, 1280, 720);
+        let who = &t.info.scenario;
+        for stem in ["capacity_vs_demand", "allocation_by_provider"] {
+            let svg = svg_text(&charts, &format!("{stem}.svg"));
+            // Stack bands are polygons, bottom first: solid (reserved / served) bands in stack
+            // order, then the on-demand bands in the same order.
+            let fills = polygon_fills(svg);
+            let solid = ranks(&fills);
+            assert!(non_decreasing(&solid), "{who} {stem}: {fills:?}");
+            let light: Vec<usize> = fills
+                .iter()
+                .filter_map(|f| KNOWN.iter().position(|(_, h)| tint(h) == *f))
+                .collect();
+            assert!(non_decreasing(&light), "{who} {stem}: {fills:?}");
+            // The legend reads top down: the reverse of the stack.
+            let legend: Vec<usize> = texts(svg).iter().filter_map(|t| rank_of_name(t)).collect();
+            let mut expected = legend.clone();
+            expected.sort_unstable_by(|a, b| b.cmp(a));
+            assert_eq!(legend, expected, "{who} {stem} legend");
+        }
+        // Cost bars: within each bar (rects sharing an x), providers bottom up in stack order.
+        let cost = svg_text(&charts, "cost_by_provider.svg");
+        let rects: Vec<(String, String)> = cost
+            .split("<rect")
+            .skip(2)
+            .map(|e| {
+                let head = &e[..e.find('>').unwrap()];
+                (
+                    common::svg::attr(head, "x").unwrap().to_string(),
+                    common::svg::attr(head, "fill").unwrap().to_string(),
+                )
+            })
+            .collect();
+        let legend_x = rects.last().unwrap().0.clone();
+        let mut xs: Vec<&String> = rects.iter().map(|r| &r.0).collect();
+        xs.dedup();
+        for x in xs.iter().filter(|x| ***x != legend_x) {
+            let bar: Vec<usize> = rects
+                .iter()
+                .filter(|r| &r.0 == *x)
+                .filter_map(|r| {
+                    rank_of_fill(&r.1).or_else(|| KNOWN.iter().position(|(_, h)| tint(h) == r.1))
+                })
+                .collect();
+            assert!(non_decreasing(&bar), "{who} cost bar at x={x}: {bar:?}");
+        }
+        // Commitments: rows grouped by provider in stack order.
+        let gantt = svg_text(&charts, "commitments.svg");
+        let signed = t.commitments.iter().filter(|r| r.commit_cost > 0.0).count();
+        let bars: Vec<usize> = ranks(&rect_fills(gantt)).into_iter().take(signed).collect();
+        assert!(non_decreasing(&bars), "{who} commitments: {bars:?}");
+    }
+}
+
+#[test]
+fn no_text_touches_at_any_size() {
+    let cases = [
+        monthly(),
+        hourly_year(),
+        quickstart().clone(),
+        frontier().clone(),
+    ];
+    for t in &cases {
+        for (w, h) in [(800, 450), (1280, 720), (1920, 1080)] {
+            let charts = render(t, w, h);
+            for stem in CHART_STEMS {
+                let name = format!("{stem}.svg");
+                if let Some(c) = charts.iter().find(|c| c.file_name == name) {
+                    let svg = std::str::from_utf8(&c.bytes).unwrap();
+                    assert_text_apart(svg, &format!("{} {name}", t.info.scenario), w, h, 1.0);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "closer than")]
+fn the_text_check_catches_labels_that_touch() {
+    let text = |x: u32| {
+        format!(
+            "<text x=\"{x}\" y=\"10\" dy=\"0.76em\" text-anchor=\"start\" font-size=\"20\">\n$1.23B\n</text>"
+        )
+    };
+    let svg = format!("<svg>{}{}</svg>", text(10), text(70));
+    assert_text_apart(&svg, "two labels", 800, 450, 1.0);
+}
+
+#[test]
+fn legend_entries_match_drawn_series() {
+    const RED: &str = "#E8112D";
+    // Quickstart serves everything: no unserved entry, no red, in any chart.
+    let t = quickstart();
+    assert!(t.region_periods.iter().all(|r| r.unserved_tpm <= 1e-6));
+    let charts = render(t, 1280, 720);
+    for stem in ["capacity_vs_demand", "regions"] {
+        let svg = svg_text(&charts, &format!("{stem}.svg"));
+        assert!(!text_is(svg, "unserved"), "{stem} has an unserved entry");
+        assert!(!svg.contains(RED), "{stem} draws red");
+    }
+    // Providers in the legend are those drawn, and only those.
+    let capacity = svg_text(&charts, "capacity_vs_demand.svg");
+    let named: BTreeSet<&str> = KNOWN
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| text_is(capacity, n))
+        .collect();
+    assert_eq!(named, BTreeSet::from(["aws", "azure", "onprem"]));
+    // The monthly case leaves demand unserved early on: the entry and the red band are there.
+    let charts = render(&monthly(), 1280, 720);
+    for stem in ["capacity_vs_demand", "regions"] {
+        let svg = svg_text(&charts, &format!("{stem}.svg"));
+        assert!(text_is(svg, "unserved"), "{stem} lacks its unserved entry");
+        assert!(svg.contains(RED), "{stem} draws no red");
+    }
+    // The cap entry only with its dots: frontier has providers at the 35% cap.
+    let charts = render(frontier(), 1280, 720);
+    let allocation = svg_text(&charts, "allocation_by_provider.svg");
+    assert!(text_is(allocation, "at the 35% cap"));
+    assert!(allocation.matches("<circle").count() > 2);
+    assert!(allocation.contains("no provider above 35% of demand"));
+    let mut capped = frontier().clone();
+    capped.info.max_provider_share = Some(0.9);
+    let charts = render(&capped, 1280, 720);
+    let allocation = svg_text(&charts, "allocation_by_provider.svg");
+    assert!(!text_is(allocation, "at the 90% cap"));
+    assert_eq!(allocation.matches("<circle").count(), 0);
+}
+
+#[test]
+fn commitments_chart_lists_every_signed_tranche() {
+    for t in [monthly(), frontier().clone()] {
+        for (w, h) in [(800, 450), (1920, 1080)] {
+            let charts = render(&t, w, h);
+            let svg = svg_text(&charts, "commitments.svg");
+            let shown = texts(svg);
+            assert!(!svg.contains("image too small"));
+            let mut signed = 0;
+            for row in &t.commitments {
+                let listed = shown.contains(&row.tranche);
+                if row.commit_cost > 0.0 {
+                    signed += 1;
+                    assert!(listed, "{} missing at {w}x{h}", row.tranche);
+                } else {
+                    assert!(!listed, "{} has nothing to sign", row.tranche);
+                }
+            }
+            assert!(signed > 0);
+            assert!(svg.contains(&format!("{signed} tranches to reserve")));
+        }
+    }
+    // Nothing signed: the chart says so.
+    let mut none = monthly();
+    none.commitments.retain(|r| r.commit_cost == 0.0);
+    let charts = render(&none, 800, 450);
+    assert!(svg_text(&charts, "commitments.svg").contains("nothing to reserve"));
 }
 
 /// Writes PNGs for eyeballing: `CHART_PREVIEW=1 cargo test --release --test charts preview -- --ignored`.

@@ -5,13 +5,15 @@
 //! `CHART_PREVIEW=1 cargo test --test compare_charts preview -- --ignored` writes the PNGs to
 //! /tmp/compare-charts-preview/ for looking at them.
 
-use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
+mod common;
+
 use capplan::chart::compare::{render_all, COMPARE_CHART_STEMS};
 use capplan::chart::{ChartOptions, RenderedChart};
 use capplan::compare::{compare, Column, Comparison};
 use capplan::report::build::Summary;
 use capplan::report::tables::{ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo};
 use chrono::{DateTime, Duration, TimeZone, Utc};
+use common::svg::{assert_text_fits, attr, rect_fills};
 
 /// A run: `providers` (name, share of the reservation) over `periods` (start, minutes), demand
 /// growing from `demand0`, `reserved` × demand reserved, `unserved` of the demand left unserved.
@@ -203,116 +205,6 @@ fn png_size(bytes: &[u8]) -> (u32, u32) {
     (info.width, info.height)
 }
 
-/// The value of `name="…"` in an SVG element.
-fn attr<'a>(element: &'a str, name: &str) -> Option<&'a str> {
-    let key = format!(" {name}=\"");
-    let start = element.find(&key)? + key.len();
-    let end = element[start..].find('"')? + start;
-    Some(&element[start..end])
-}
-
-/// The fill of every `<rect>`, in drawing order.
-fn rect_fills(svg: &str) -> Vec<String> {
-    svg.split("<rect")
-        .skip(1)
-        .filter_map(|e| attr(&e[..e.find('>').unwrap_or(e.len())], "fill").map(str::to_string))
-        .collect()
-}
-
-#[derive(Debug)]
-struct TextBox {
-    /// Shown when a test fails.
-    #[allow(dead_code)]
-    text: String,
-    x0: f64,
-    x1: f64,
-    y0: f64,
-    y1: f64,
-}
-
-/// Every `<text>` of an SVG as a box: advance widths from the bundled font (as the charts measure
-/// text), from the top of the capitals to the bottom of the descenders.
-fn text_boxes(svg: &str) -> Vec<TextBox> {
-    let regular =
-        FontRef::try_from_slice(include_bytes!("../assets/fonts/DejaVuSans.ttf")).unwrap();
-    let bold =
-        FontRef::try_from_slice(include_bytes!("../assets/fonts/DejaVuSans-Bold.ttf")).unwrap();
-    let mut boxes = Vec::new();
-    for part in svg.split("<text").skip(1) {
-        let head_end = part.find('>').unwrap();
-        let head = &part[..head_end];
-        let body = &part[head_end + 1..part.find("</text>").unwrap()];
-        let text = body
-            .trim()
-            .replace("&lt;", "<")
-            .replace("&gt;", ">")
-            .replace("&quot;", "\"")
-            .replace("&apos;", "'")
-            .replace("&amp;", "&");
-        let num = |n: &str| attr(head, n).unwrap().parse::<f64>().unwrap();
-        let (x, y, em) = (num("x"), num("y"), num("font-size"));
-        let font = if attr(head, "font-weight") == Some("bold") {
-            &bold
-        } else {
-            &regular
-        };
-        let scale =
-            PxScale::from(em as f32 * font.height_unscaled() / font.units_per_em().unwrap());
-        let scaled = font.as_scaled(scale);
-        let mut width = 0.0f32;
-        let mut prev = None;
-        for c in text.chars() {
-            let id = scaled.glyph_id(c);
-            if let Some(p) = prev {
-                width += scaled.kern(p, id);
-            }
-            width += scaled.h_advance(id);
-            prev = Some(id);
-        }
-        let width = f64::from(width);
-        let x0 = match attr(head, "text-anchor") {
-            Some("middle") => x - width / 2.0,
-            Some("end") => x - width,
-            _ => x,
-        };
-        // dy = 0.76em puts the baseline 0.76 em below y; capitals rise 0.73 em, descenders 0.24 em.
-        let baseline = y + 0.76 * em;
-        boxes.push(TextBox {
-            text,
-            x0,
-            x1: x0 + width,
-            y0: baseline - 0.73 * em,
-            y1: baseline + 0.24 * em,
-        });
-    }
-    boxes
-}
-
-fn assert_text_fits(svg: &str, name: &str, w: u32, h: u32) {
-    let boxes = text_boxes(svg);
-    assert!(!boxes.is_empty(), "{name} has no text");
-    for b in &boxes {
-        assert!(
-            b.x0 >= -0.5
-                && b.x1 <= f64::from(w) + 0.5
-                && b.y0 >= -0.5
-                && b.y1 <= f64::from(h) + 0.5,
-            "{name} at {w}x{h}: {:?} runs off the image",
-            b
-        );
-    }
-    for (i, a) in boxes.iter().enumerate() {
-        for b in &boxes[i + 1..] {
-            let overlap_x = a.x1.min(b.x1) - a.x0.max(b.x0);
-            let overlap_y = a.y1.min(b.y1) - a.y0.max(b.y0);
-            assert!(
-                overlap_x <= 0.5 || overlap_y <= 0.5,
-                "{name} at {w}x{h}: {a:?} overlaps {b:?}"
-            );
-        }
-    }
-}
-
 #[test]
 fn every_stem_is_drawn_as_png_and_svg_at_the_requested_size() {
     let columns = four_columns();
@@ -364,8 +256,8 @@ fn provider_hex(name: &str) -> &'static str {
     match name {
         "aws" => "#E69F00",
         "azure" => "#0072B2",
-        "gcp" => "#009E73",
-        "oracle" => "#D55E00",
+        "gcp" => "#5FC27E",
+        "oracle" => "#882255",
         _ => panic!("no fixed colour for {name}"),
     }
 }

@@ -37,8 +37,14 @@ pub(crate) struct Series {
     pub reserved_tpm: Vec<Vec<f64>>,
     pub available_tpm: Vec<Vec<f64>>,
     pub served_tpm: Vec<Vec<f64>>,
+    /// Of `served_tpm`, served by on-demand tranches (no reservation decision).
+    pub on_demand_tpm: Vec<Vec<f64>>,
     /// Commit + usage + route cost attributed to the period.
     pub cost_usd: Vec<Vec<f64>>,
+    /// Commitment cost attributed to the period.
+    pub commit_usd: Vec<Vec<f64>>,
+    /// Usage + route cost in the period.
+    pub usage_usd: Vec<Vec<f64>>,
     /// Totals over demand regions.
     pub demand_tpm: Vec<f64>,
     pub served_total_tpm: Vec<f64>,
@@ -153,7 +159,10 @@ impl Series {
             reserved_tpm: zeros(providers.len()),
             available_tpm: zeros(providers.len()),
             served_tpm: zeros(providers.len()),
+            on_demand_tpm: zeros(providers.len()),
             cost_usd: zeros(providers.len()),
+            commit_usd: zeros(providers.len()),
+            usage_usd: zeros(providers.len()),
             demand_tpm: vec![0.0; n],
             served_total_tpm: vec![0.0; n],
             region_demand_tpm: zeros(regions.len()),
@@ -167,11 +176,12 @@ impl Series {
             s.reserved_tpm[p][t] += finite(row.reserved_tpm, "reserved_tpm", &row.period)?;
             s.available_tpm[p][t] += finite(row.available_tpm, "available_tpm", &row.period)?;
             s.served_tpm[p][t] += finite(row.served_tpm, "served_tpm", &row.period)?;
-            s.cost_usd[p][t] += finite(
-                row.commit_cost + row.usage_cost + row.route_cost,
-                "cost",
-                &row.period,
-            )?;
+            s.on_demand_tpm[p][t] += finite(row.on_demand_tpm, "on_demand_tpm", &row.period)?;
+            let commit = finite(row.commit_cost, "commit_cost", &row.period)?;
+            let usage = finite(row.usage_cost + row.route_cost, "usage_cost", &row.period)?;
+            s.commit_usd[p][t] += commit;
+            s.usage_usd[p][t] += usage;
+            s.cost_usd[p][t] += commit + usage;
         }
         for (row, id) in tables.region_periods.iter().zip(&rp_region) {
             let (t, r) = (period_index(&row.period)?, region_rank[*id]);

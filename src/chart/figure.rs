@@ -31,11 +31,29 @@ pub(crate) struct LegendEntry {
     pub droppable: bool,
 }
 
+/// One series of a `Layer::Stack`: a fill, optionally hatched (diagonal lines), one value per bin.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct StackPart {
+    pub fill: Rgba,
+    pub hatch: Option<Rgba>,
+    pub values: Vec<f64>,
+}
+
+impl StackPart {
+    pub fn solid(fill: Rgba, values: Vec<f64>) -> StackPart {
+        StackPart {
+            fill,
+            hatch: None,
+            values,
+        }
+    }
+}
+
 /// Something drawn in a panel; values are per bin, in the panel's unit.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Layer {
     /// Step areas stacked from zero, first series at the bottom.
-    Stack(Vec<(Rgba, Vec<f64>)>),
+    Stack(Vec<StackPart>),
     /// The area between two step lines, filled and optionally hatched (diagonal lines).
     Band {
         fill: Rgba,
@@ -43,7 +61,8 @@ pub(crate) enum Layer {
         lower: Vec<f64>,
         upper: Vec<f64>,
     },
-    /// Stacked bars, one per bin, with the bar total written above when it fits.
+    /// Stacked bars, one per bin, with bar totals written above: every bar's when the labels fit
+    /// side by side, else only the first, the last and the largest (where those do not collide).
     Bars {
         series: Vec<(Rgba, Vec<f64>)>,
         totals: bool,
@@ -58,6 +77,13 @@ pub(crate) enum Layer {
     /// Step lines on their own bins (scenarios with different period grids); where lines
     /// coincide on screen they are drawn in turns, so none hides another.
     Steps(Vec<StepLine>),
+    /// Dots (white-ringed) at the middle of a bin: `(bin, value)`.
+    Markers {
+        colour: Rgba,
+        points: Vec<(usize, f64)>,
+    },
+    /// Draws nothing; the value axis reaches at least this (small multiples on one shared scale).
+    ScaleTo(f64),
 }
 
 /// A step line with its own bins, for `Layer::Steps`.
@@ -72,7 +98,7 @@ pub(crate) struct StepLine {
 }
 
 impl Layer {
-    fn max_value(&self) -> f64 {
+    pub(crate) fn max_value(&self) -> f64 {
         let stack_max = |series: &[(Rgba, Vec<f64>)]| {
             let bins = series.first().map_or(0, |s| s.1.len());
             (0..bins)
@@ -80,7 +106,12 @@ impl Layer {
                 .fold(0.0, f64::max)
         };
         match self {
-            Layer::Stack(series) => stack_max(series),
+            Layer::Stack(parts) => {
+                let bins = parts.first().map_or(0, |s| s.values.len());
+                (0..bins)
+                    .map(|i| parts.iter().map(|s| s.values[i].max(0.0)).sum::<f64>())
+                    .fold(0.0, f64::max)
+            }
             // Room above the tallest bar for its total.
             Layer::Bars { series, totals } => stack_max(series) * if *totals { 1.12 } else { 1.0 },
             Layer::Band { upper, .. } => upper.iter().copied().fold(0.0, f64::max),
@@ -89,6 +120,8 @@ impl Layer {
                 .iter()
                 .flat_map(|l| l.values.iter().copied())
                 .fold(0.0, f64::max),
+            Layer::Markers { points, .. } => points.iter().map(|p| p.1).fold(0.0, f64::max),
+            Layer::ScaleTo(v) => *v,
         }
     }
 }
@@ -182,7 +215,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
         0.0
     };
     let x_label_h = tick_size * 1.6;
-    let row_gap = if rows > 1 { m.px(22.0) } else { 0.0 };
+    let row_gap = if rows > 1 { m.px(30.0) } else { 0.0 };
     let area_top = content_top;
     let area_bottom = h - margin - x_label_h;
     let row_h = ((area_bottom - area_top) - row_gap * (rows - 1) as f64) / rows as f64;
@@ -279,7 +312,7 @@ pub(crate) fn header<DB: DrawingBackend>(
         palette::INK,
         Align::Left,
     )?;
-    let subtitle = canvas.fit_text(subtitle, subtitle_size, Weight::Normal, text_width);
+    let subtitle = fit_parts(canvas, subtitle, subtitle_size, text_width);
     let subtitle_mid = title_mid + title_size * 0.5 + m.px(14.0) + subtitle_size * 0.35;
     canvas.text(
         &subtitle,
@@ -293,6 +326,27 @@ pub(crate) fn header<DB: DrawingBackend>(
     let content_top = subtitle_mid + subtitle_size * 0.5 + m.px(36.0);
 
     Ok(content_top)
+}
+
+/// Parts separator of subtitles.
+const PARTS: &str = "  ·  ";
+
+/// Shortens a subtitle that does not fit by leaving out whole trailing parts (`a  ·  b  ·  c`),
+/// so no part is cut in the middle; only a first part too long on its own gets an ellipsis.
+fn fit_parts<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    text: &str,
+    size: f64,
+    max_width: f64,
+) -> String {
+    let parts: Vec<&str> = text.split(PARTS).collect();
+    for keep in (1..=parts.len()).rev() {
+        let candidate = parts[..keep].join(PARTS);
+        if canvas.text_width(&candidate, size, Weight::Normal) <= max_width {
+            return candidate;
+        }
+    }
+    canvas.fit_text(parts[0], size, Weight::Normal, max_width)
 }
 
 /// Where the legend column goes: its labels (shortened to fit) and its left edge.
@@ -469,15 +523,22 @@ fn draw_panel<DB: DrawingBackend>(
             Align::Right,
         )?;
     }
-    let time_ticks = ticks::time_ticks(
+    // Bars are their own time marks; vertical grid lines between them only add noise, and ticks
+    // finer than the shortest bar would read as finer bars.
+    let has_bars = panel.layers.iter().any(|l| matches!(l, Layer::Bars { .. }));
+    let shortest_bin = if has_bars {
+        fig.bins.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min)
+    } else {
+        0.0
+    };
+    let time_ticks = ticks::time_ticks_at_least(
         domain.0,
         domain.1,
         frame.right - frame.left,
         m.px(24.0),
         &|s| canvas.text_width(s, tick_size, Weight::Normal),
+        shortest_bin.min(365.0 * 86_400.0),
     );
-    // Bars are their own time marks; vertical grid lines between them only add noise.
-    let has_bars = panel.layers.iter().any(|l| matches!(l, Layer::Bars { .. }));
     for t in time_ticks.iter().filter(|_| !has_bars) {
         if t.at_s > domain.0 && t.at_s < domain.1 {
             let x = frame.x(t.at_s, domain);
@@ -487,18 +548,21 @@ fn draw_panel<DB: DrawingBackend>(
 
     for layer in &panel.layers {
         match layer {
-            Layer::Stack(series) => {
+            Layer::Stack(parts) => {
                 let mut base = vec![0.0; fig.bins.len()];
-                for (c, values) in series {
-                    if values.iter().all(|v| *v <= 0.0) {
+                for part in parts {
+                    if part.values.iter().all(|v| *v <= 0.0) {
                         continue;
                     }
                     let upper: Vec<f64> = base
                         .iter()
-                        .zip(values)
+                        .zip(&part.values)
                         .map(|(b, v)| b + v.max(0.0))
                         .collect();
-                    band(canvas, fig, frame, domain, top, &base, &upper, *c)?;
+                    band(canvas, fig, frame, domain, top, &base, &upper, part.fill)?;
+                    if let Some(hc) = part.hatch {
+                        hatch_bins(canvas, m, fig, frame, domain, top, &base, &upper, hc)?;
+                    }
                     base = upper;
                 }
             }
@@ -510,20 +574,7 @@ fn draw_panel<DB: DrawingBackend>(
             } => {
                 band(canvas, fig, frame, domain, top, lower, upper, *fill)?;
                 if let Some(hc) = hatch_colour {
-                    for (i, b) in fig.bins.iter().enumerate() {
-                        let (y_low, y_high) = (frame.y(lower[i], top), frame.y(upper[i], top));
-                        if y_low - y_high >= 1.0 {
-                            hatch(
-                                canvas,
-                                m,
-                                frame.x(b.0, domain),
-                                y_high,
-                                frame.x(b.1, domain),
-                                y_low,
-                                *hc,
-                            )?;
-                        }
-                    }
+                    hatch_bins(canvas, m, fig, frame, domain, top, lower, upper, *hc)?;
                 }
             }
             Layer::Bars { series, totals } => {
@@ -545,6 +596,17 @@ fn draw_panel<DB: DrawingBackend>(
                 }
             }
             Layer::Steps(lines) => step_lines(canvas, m, frame, domain, top, lines)?,
+            Layer::Markers { colour, points } => {
+                let r = m.px(7.0).max(2.5);
+                for (i, v) in points {
+                    let Some(b) = fig.bins.get(*i) else { continue };
+                    let x = (frame.x(b.0, domain) + frame.x(b.1, domain)) / 2.0;
+                    let y = frame.y(*v, top);
+                    canvas.circle(x, y, r + m.px(2.5).max(1.0), palette::WHITE)?;
+                    canvas.circle(x, y, r, *colour)?;
+                }
+            }
+            Layer::ScaleTo(_) => {}
         }
     }
 
@@ -724,6 +786,36 @@ fn band<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Hatching between two step lines, bin by bin (the lattice makes neighbouring bins join up).
+#[allow(clippy::too_many_arguments)]
+fn hatch_bins<DB: DrawingBackend>(
+    canvas: &Canvas<DB>,
+    m: &Metrics,
+    fig: &Figure,
+    frame: &Frame,
+    domain: (f64, f64),
+    top: f64,
+    lower: &[f64],
+    upper: &[f64],
+    c: Rgba,
+) -> Result<()> {
+    for (i, b) in fig.bins.iter().enumerate() {
+        let (y_low, y_high) = (frame.y(lower[i], top), frame.y(upper[i], top));
+        if y_low - y_high >= 1.0 {
+            hatch(
+                canvas,
+                m,
+                frame.x(b.0, domain),
+                y_high,
+                frame.x(b.1, domain),
+                y_low,
+                c,
+            )?;
+        }
+    }
+    Ok(())
+}
+
 /// 45° hatching inside a rectangle; lines sit on a global lattice so neighbouring cells join up.
 fn hatch<DB: DrawingBackend>(
     canvas: &Canvas<DB>,
@@ -734,8 +826,9 @@ fn hatch<DB: DrawingBackend>(
     y1: f64,
     c: Rgba,
 ) -> Result<()> {
-    let spacing = m.px(12.0).max(6.0);
-    let width = m.px(2.5).max(2.0);
+    // Scaled with the image (at 800×450 a 6 px lattice of 2 px lines reads as a solid fill).
+    let spacing = m.px(12.0).max(4.0);
+    let width = m.px(2.5).max(1.0);
     // Lines x + y = k·spacing, clipped to the rectangle.
     let k_first = ((x0 + y0) / spacing).ceil() as i64;
     let k_last = ((x1 + y1) / spacing).floor() as i64;
@@ -758,6 +851,38 @@ fn hatch<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Which bars get their total written above them: all when every label fits its neighbours'
+/// spacing with `gap` to spare; else the largest, the first and the last, each only when it
+/// keeps `gap` from those already placed. `centres` and `widths` in pixels.
+pub(crate) fn bar_labels_shown(
+    centres: &[f64],
+    widths: &[f64],
+    totals: &[f64],
+    gap: f64,
+) -> Vec<usize> {
+    let n = centres.len();
+    let apart =
+        |a: usize, b: usize| (centres[a] - centres[b]).abs() >= (widths[a] + widths[b]) / 2.0 + gap;
+    if (1..n).all(|i| apart(i - 1, i)) {
+        return (0..n).collect();
+    }
+    let largest = (0..n)
+        .filter(|i| totals[*i] > 0.0)
+        .max_by(|a, b| totals[*a].total_cmp(&totals[*b]).then(b.cmp(a)));
+    let mut shown: Vec<usize> = Vec::new();
+    for candidate in largest.into_iter().chain([0, n.saturating_sub(1)]) {
+        if candidate < n
+            && totals[candidate] > 0.0
+            && !shown.contains(&candidate)
+            && shown.iter().all(|s| apart(*s, candidate))
+        {
+            shown.push(candidate);
+        }
+    }
+    shown.sort_unstable();
+    shown
+}
+
 #[allow(clippy::too_many_arguments)]
 fn bars<DB: DrawingBackend>(
     canvas: &Canvas<DB>,
@@ -775,20 +900,7 @@ fn bars<DB: DrawingBackend>(
         .map(|i| series.iter().map(|s| s.1[i].max(0.0)).sum())
         .collect();
     let labels: Vec<String> = totals_per_bin.iter().map(|v| ticks::dollars(*v)).collect();
-    let slot = |i: usize| frame.x(fig.bins[i].1, domain) - frame.x(fig.bins[i].0, domain);
-    let widest = labels
-        .iter()
-        .map(|l| canvas.text_width(l, label_size, Weight::Normal))
-        .fold(0.0, f64::max);
-    let narrowest_slot = (0..fig.bins.len()).map(slot).fold(f64::MAX, f64::min);
-    // Totals side by side when they fit; staggered over two rows when they fit that way; else none.
-    let stagger = if widest + m.px(6.0) <= narrowest_slot {
-        Some(false)
-    } else if widest + m.px(6.0) <= 2.0 * narrowest_slot {
-        Some(true)
-    } else {
-        None
-    };
+    let centre = |i: usize| (frame.x(fig.bins[i].0, domain) + frame.x(fig.bins[i].1, domain)) / 2.0;
     for (i, b) in fig.bins.iter().enumerate() {
         let (xa, xb) = (frame.x(b.0, domain), frame.x(b.1, domain));
         let pad = (xb - xa) * 0.14;
@@ -801,23 +913,38 @@ fn bars<DB: DrawingBackend>(
             }
             base += v;
         }
-        if let (true, Some(staggered)) = (totals, stagger) {
-            let lift = if staggered && i % 2 == 1 {
-                label_size * 1.25
-            } else {
-                0.0
-            };
-            let y = frame.y(base, top) - label_size * 0.75 - lift;
-            canvas.text(
-                &labels[i],
-                (x0 + x1) / 2.0,
-                y,
-                label_size,
-                Weight::Normal,
-                palette::INK,
-                Align::Centre,
-            )?;
-        }
+    }
+    if !totals {
+        return Ok(());
+    }
+    let widths: Vec<f64> = labels
+        .iter()
+        .map(|l| canvas.text_width(l, label_size, Weight::Normal))
+        .collect();
+    let gap = m.px(10.0).max(4.0);
+    let shown = bar_labels_shown(
+        &(0..fig.bins.len()).map(centre).collect::<Vec<_>>(),
+        &widths,
+        &totals_per_bin,
+        gap,
+    );
+    for i in shown {
+        // Kept inside the frame, so an edge bar's label never reaches the axis labels.
+        let half = widths[i] / 2.0;
+        let x = centre(i).clamp(
+            frame.left + half,
+            (frame.right - half).max(frame.left + half),
+        );
+        let y = frame.y(totals_per_bin[i], top) - label_size * 0.75;
+        canvas.text(
+            &labels[i],
+            x,
+            y,
+            label_size,
+            Weight::Normal,
+            palette::INK,
+            Align::Centre,
+        )?;
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod compare;
 mod data;
 mod figure;
 mod figures;
+mod gantt;
 mod palette;
 pub mod resilience;
 pub mod sweep;
@@ -59,17 +60,19 @@ pub const MIN_SIDE_PX: u32 = 320;
 pub const MAX_SIDE_PX: u32 = 8192;
 
 /// The stem of every chart `render_all` can draw (each written as `.png` and `.svg`).
-pub const CHART_STEMS: [&str; 4] = [
+pub const CHART_STEMS: [&str; 5] = [
     "allocation_by_provider",
     "capacity_vs_demand",
+    "commitments",
     "cost_by_provider",
     "regions",
 ];
 
 /// Draws every chart as PNG and SVG, in memory (the caller writes files atomically).
 ///
-/// Charts: `capacity_vs_demand`, `allocation_by_provider`, `cost_by_provider`, and `regions` when
-/// there are at least two demand regions; sorted by file name.
+/// Charts: `capacity_vs_demand`, `allocation_by_provider`, `cost_by_provider`, `commitments` (the
+/// tranches to reserve, from commitments.csv), and `regions` when there are at least two demand
+/// regions; sorted by file name.
 pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
     check_size(opts)?;
     let series = data::Series::from_tables(tables)?;
@@ -90,10 +93,22 @@ pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<Rende
     if series.regions.len() >= 2 {
         figures.push(("regions", figures::regions(&tables.info, &series)));
     }
-    let drawings = figures
+    let mut drawings: Vec<(&str, Drawing)> = figures
         .into_iter()
         .map(|(stem, fig)| (stem, Drawing::Time(fig)))
         .collect();
+    let horizon = (
+        series.periods.first().map_or(0.0, |p| p.start_s),
+        series.periods.last().map_or(1.0, |p| p.end_s()),
+    );
+    drawings.push((
+        "commitments",
+        Drawing::Gantt(gantt::commitments(
+            &tables.info,
+            &tables.commitments,
+            horizon,
+        )),
+    ));
     render(drawings, opts)
 }
 
@@ -102,6 +117,7 @@ pub(crate) enum Drawing {
     Time(Figure),
     Bars(bars::BarFigure),
     Resilience(resilience::Kind, Box<crate::resilience::Resilience>),
+    Gantt(gantt::GanttFigure),
 }
 
 impl Drawing {
@@ -117,6 +133,7 @@ impl Drawing {
             Drawing::Resilience(kind, r) => {
                 resilience::draw(canvas, *kind, r, &ChartOptions { width, height })
             }
+            Drawing::Gantt(fig) => gantt::draw(canvas, fig, width, height),
         }
     }
 }

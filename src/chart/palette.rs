@@ -23,6 +23,18 @@ impl Rgba {
     pub fn alpha(self, a: f64) -> Rgba {
         Rgba { a, ..self }
     }
+
+    /// The colour mixed with white, opaque: `keep` of the colour (1 = unchanged). Lighter
+    /// variants of a provider (on-demand use, usage cost) are drawn with this.
+    pub fn tint(self, keep: f64) -> Rgba {
+        let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * keep).round() as u8;
+        Rgba {
+            r: mix(self.r),
+            g: mix(self.g),
+            b: mix(self.b),
+            a: 1.0,
+        }
+    }
 }
 
 pub(crate) const WHITE: Rgba = rgb(0xFFFFFF);
@@ -36,23 +48,26 @@ pub(crate) const SPARE: Rgba = rgb(0xDADADA);
 /// Unserved demand: a pure red that is in no provider's palette slot.
 pub(crate) const UNSERVED: Rgba = rgb(0xE8112D);
 
-/// Well-known providers. Okabe–Ito first (colour-blind safe), then Paul Tol's muted set; none of them
-/// is the grey of spare capacity or the red of unserved demand.
+/// Well-known providers, in stack order. Hues from the colour-blind-safe Okabe–Ito and Paul Tol
+/// sets, with lightness alternating light / dark down the order (CIE L* in the comments), so two
+/// neighbours in a stack differ in lightness as well as hue and stay apart in thin bands and for
+/// colour-blind readers; aws (light orange) and oracle (dark wine) no longer share a hue family.
+/// None of them is the grey of spare capacity or the red of unserved demand.
 const KNOWN: &[(&str, u32)] = &[
-    ("aws", 0xE69F00),       // Okabe–Ito orange
-    ("azure", 0x0072B2),     // Okabe–Ito blue
-    ("gcp", 0x009E73),       // Okabe–Ito bluish green
-    ("oracle", 0xD55E00),    // Okabe–Ito vermillion
-    ("lambda", 0xCC79A7),    // Okabe–Ito reddish purple
-    ("coreweave", 0x56B4E9), // Okabe–Ito sky blue
-    ("nebius", 0xF0E442),    // Okabe–Ito yellow
-    ("onprem", 0x332288),    // Tol indigo
-    ("together", 0x882255),  // Tol wine
-    ("crusoe", 0x44AA99),    // Tol teal
-    ("runpod", 0x999933),    // Tol olive
-    ("vultr", 0xAA4499),     // Tol purple
-    ("ibm", 0x117733),       // Tol green
-    ("alibaba", 0xDDCC77),   // Tol sand
+    ("aws", 0xE69F00),       // Okabe–Ito orange, L* 71
+    ("azure", 0x0072B2),     // Okabe–Ito blue, L* 46
+    ("gcp", 0x5FC27E),       // light green, L* 71
+    ("oracle", 0x882255),    // Tol wine, L* 32
+    ("lambda", 0xCC79A7),    // Okabe–Ito reddish purple, L* 61
+    ("coreweave", 0x7F5A10), // dark ochre, L* 41
+    ("nebius", 0xF0E442),    // Okabe–Ito yellow, L* 89
+    ("onprem", 0x332288),    // Tol indigo, L* 22
+    ("together", 0x56B4E9),  // Okabe–Ito sky blue, L* 70
+    ("crusoe", 0x4C5C2C),    // dark olive, L* 37
+    ("runpod", 0x999933),    // Tol olive, L* 62
+    ("vultr", 0xAA4499),     // Tol purple, L* 46
+    ("ibm", 0x88CCEE),       // Tol cyan, L* 79
+    ("alibaba", 0x6E2C00),   // dark brown, L* 27
 ];
 
 /// Spellings that mean a well-known provider.
@@ -155,9 +170,48 @@ mod tests {
     #[test]
     fn known_providers_have_fixed_colours() {
         assert_eq!(provider_colour("aws"), rgb(0xE69F00));
+        assert_eq!(provider_colour("oracle"), rgb(0x882255));
         assert_eq!(provider_colour("AWS"), rgb(0xE69F00));
         assert_eq!(provider_colour("google"), provider_colour("gcp"));
         assert_ne!(provider_colour("aws"), provider_colour("azure"));
+    }
+
+    /// CIE L* of an sRGB colour.
+    fn lightness(c: Rgba) -> f64 {
+        let lin = |v: u8| {
+            let v = f64::from(v) / 255.0;
+            if v <= 0.04045 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        let y = 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
+        if y > 0.008856 {
+            116.0 * y.cbrt() - 16.0
+        } else {
+            903.3 * y
+        }
+    }
+
+    #[test]
+    fn stack_neighbours_differ_in_lightness() {
+        for pair in KNOWN.windows(2) {
+            let (a, b) = (rgb(pair[0].1), rgb(pair[1].1));
+            let d = (lightness(a) - lightness(b)).abs();
+            assert!(
+                d >= 15.0,
+                "{} and {}: L* differs by {d:.1}",
+                pair[0].0,
+                pair[1].0
+            );
+        }
+        let (aws, oracle) = (provider_colour("aws"), provider_colour("oracle"));
+        assert!((lightness(aws) - lightness(oracle)).abs() >= 30.0);
+        for (name, hex) in KNOWN {
+            assert_ne!(rgb(*hex), SPARE, "{name}");
+            assert_ne!(rgb(*hex), UNSERVED, "{name}");
+        }
     }
 
     #[test]

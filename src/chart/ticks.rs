@@ -257,6 +257,18 @@ fn labels_span(step: Step) -> bool {
     matches!(step, Step::Days(1) | Step::Months(1) | Step::Years(1))
 }
 
+/// Shortest length of a step, seconds (a month is at least 28 days).
+fn min_length_s(step: Step) -> f64 {
+    const DAY: f64 = 86_400.0;
+    match step {
+        Step::Hours(k) => 3600.0 * f64::from(k),
+        Step::Days(k) => DAY * f64::from(k),
+        Step::Weeks => 7.0 * DAY,
+        Step::Months(k) => 28.0 * DAY * f64::from(k),
+        Step::Years(k) => 365.0 * DAY * f64::from(k),
+    }
+}
+
 /// Ticks for `[start_s, end_s]` on an axis `width_px` wide: the finest calendar step whose labels,
 /// measured with `text_width`, fit side by side with `gap_px` between them.
 pub(crate) fn time_ticks(
@@ -266,6 +278,19 @@ pub(crate) fn time_ticks(
     gap_px: f64,
     text_width: &dyn Fn(&str) -> f64,
 ) -> Vec<TimeTick> {
+    time_ticks_at_least(start_s, end_s, width_px, gap_px, text_width, 0.0)
+}
+
+/// As `time_ticks`, with no step shorter than `min_step_s` (bars of a month get month ticks, not
+/// weekly ones that would read as weekly bars).
+pub(crate) fn time_ticks_at_least(
+    start_s: f64,
+    end_s: f64,
+    width_px: f64,
+    gap_px: f64,
+    text_width: &dyn Fn(&str) -> f64,
+    min_step_s: f64,
+) -> Vec<TimeTick> {
     let to_time = |s: f64| {
         Utc.timestamp_opt(s.floor() as i64, 0)
             .single()
@@ -274,7 +299,10 @@ pub(crate) fn time_ticks(
     let (t0, t1) = (to_time(start_s), to_time(end_s.max(start_s + 1.0)));
     let px_per_s = width_px / (end_s - start_s).max(1.0);
     let mut fallback = Vec::new();
-    for &step in STEPS {
+    for &step in STEPS
+        .iter()
+        .filter(|s| min_length_s(**s) >= min_step_s * 0.999)
+    {
         let mut ticks = Vec::new();
         let mut t = floor(t0, step);
         // Bounded: the coarsest step has few ticks, and a step with hundreds of ticks cannot fit.
@@ -358,6 +386,27 @@ mod tests {
         assert_eq!(labels[0], "Jan 2026");
         assert_eq!(labels[1], "Feb");
         assert!(ticks[0].label.as_ref().unwrap().0 > start);
+    }
+
+    #[test]
+    fn bars_of_a_month_get_no_weekly_ticks() {
+        let at = |m: u32| {
+            Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0)
+                .unwrap()
+                .timestamp() as f64
+        };
+        let width = |s: &str| 9.0 * s.len() as f64;
+        let fine = time_ticks(at(1), at(4), 1500.0, 10.0, &width);
+        assert!(
+            fine.len() > 3,
+            "three months on a wide axis get finer ticks"
+        );
+        let monthly = time_ticks_at_least(at(1), at(4), 1500.0, 10.0, &width, 28.0 * 86_400.0);
+        let labels: Vec<&str> = monthly
+            .iter()
+            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
+            .collect();
+        assert_eq!(labels, ["Jan 2026", "Feb", "Mar"]);
     }
 
     #[test]

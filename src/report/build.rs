@@ -95,19 +95,8 @@ pub struct ProviderSummary {
     pub peak_share: f64,
 }
 
-/// One row of `commitments.csv`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CommitmentRow {
-    pub tranche: String,
-    pub provider: String,
-    pub region: String,
-    pub start: String,
-    pub end: String,
-    pub capacity_tpm: f64,
-    pub reserved_fraction: f64,
-    pub reserved_tpm: f64,
-    pub commit_cost: f64,
-}
+/// One row of `commitments.csv` (defined with the chart tables, which read it back).
+pub use super::tables::CommitmentRow;
 
 /// What a shortfall row is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -465,6 +454,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         provider_periods,
         region_periods,
         allocation,
+        commitments: commitments.clone(),
     };
     Report {
         summary,

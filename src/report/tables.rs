@@ -73,6 +73,22 @@ pub struct AllocationRow {
     pub cost: f64,
 }
 
+/// One row of `commitments.csv`: a tranche's reservation as the plan signs it. Window ends are
+/// the CSV's text (`2026-02-01T00:00:00Z`), empty where the window is open (the horizon's edge).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitmentRow {
+    pub tranche: String,
+    pub provider: String,
+    pub region: String,
+    pub start: String,
+    pub end: String,
+    pub capacity_tpm: f64,
+    pub reserved_fraction: f64,
+    pub reserved_tpm: f64,
+    /// Commitment cost over the window inside the horizon, $ (0 for on-demand tranches).
+    pub commit_cost: f64,
+}
+
 /// Everything the chart stage draws from.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChartTables {
@@ -83,4 +99,6 @@ pub struct ChartTables {
     pub region_periods: Vec<RegionPeriodRow>,
     /// Sorted by (period, provider, tranche, demand_region, workload).
     pub allocation: Vec<AllocationRow>,
+    /// `commitments.csv`: every tranche, sorted by (provider, region, tranche).
+    pub commitments: Vec<CommitmentRow>,
 }

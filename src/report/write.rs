@@ -325,5 +325,6 @@ pub fn read_chart_tables(dir: &Path) -> Result<ChartTables> {
         provider_periods: read_csv(&dir.join("provider_periods.csv"))?,
         region_periods: read_csv(&dir.join("region_periods.csv"))?,
         allocation: read_csv(&dir.join("allocation.csv"))?,
+        commitments: read_csv(&dir.join("commitments.csv"))?,
     })
 }

@@ -1,6 +1,8 @@
 //! Shared helpers for integration tests: scenario folders written into temp dirs.
 #![allow(dead_code)]
 
+pub mod svg;
+
 use std::path::{Path, PathBuf};
 
 /// A scenario folder in a temporary directory.
