@@ -1,7 +1,9 @@
 //! Model stage, reading back: a solved LP → `Plan`, with solver noise removed so that every
 //! reported number obeys the model exactly (to 1e-9 relative):
 //!
-//! - z is clamped to [min_commit, 1] and snapped to a bound within 1e-9 (a 1e-12 reservation is 0);
+//! - z is put on a 1e-9 grid, clamped to [min_commit, 1] and snapped to a bound within 1e-9; a
+//!   reservation less than 1e-7 above min_commit is min_commit (a 1e-8 reservation is 0);
+//! - every period is re-dispatched given that z by exact min-cost flow (a crossover);
 //! - flows are clipped at zero, flows below 1e-9 of their cell's demand dropped, and then scaled
 //!   down wherever they exceed a tranche's capacity A·cap·z, a provider's share cap, or a cell's
 //!   demand;
@@ -12,7 +14,7 @@
 //! - the costs are recomputed from those numbers and the objective is their sum.
 
 use super::held::Held;
-use super::solve::{Solved, SolverKind};
+use super::solve::Solved;
 use super::{BuildOptions, Model, Reservations};
 use crate::error::Result;
 use crate::facts::{Facts, PeriodId, RegionId, TrancheId};
@@ -22,13 +24,17 @@ use crate::scenario::Scenario;
 /// Relative size below which a solver's value is noise.
 const NOISE: f64 = 1e-9;
 
-/// Grid of reported reservation fractions under an interior-point backend: its z carries noise
-/// near 1e-10, which would otherwise print as 0.37500000000312594.
+/// Grid of reported reservation fractions: an interior-point z carries noise near 1e-10, which
+/// would otherwise print as 0.37500000000312594.
 const FRACTION_GRID: f64 = 1e-9;
 
-/// Reads a solution back into a plan. Under an interior-point backend (Clarabel), whose answer is
-/// not a vertex, z is put on a 1e-9 grid and every period (and N-1 block) is re-dispatched given
-/// that z by exact min-cost flow, so flows are exact vertex values (a crossover).
+/// A reservation this far above min_commit is solver noise, not a contract to sign (2 tok/min of
+/// a 4B tranche): it is min_commit.
+const SMALLEST_RESERVATION: f64 = 1e-7;
+
+/// Reads a solution back into a plan: z is cleaned (1e-9 grid, bounds, no reservation below
+/// 1e-7) and every period (and N-1 block) is re-dispatched given that z by exact min-cost flow,
+/// so flows are exact vertex values whatever the backend (a crossover).
 pub fn plan(
     s: &Scenario,
     facts: &Facts,
@@ -37,33 +43,28 @@ pub fn plan(
     held: Option<&Held>,
 ) -> Result<Plan> {
     let value = |c: super::Col| solved.values[c.0];
-    let crossover = solved.solver == SolverKind::Clarabel;
 
     let (capacity_fraction, tranches) = reservations(s, facts, |k| {
         match (&model.options.reservations, model.reserve[k]) {
             (Reservations::Fixed(z), _) => z[k],
             (Reservations::Decided, Some(col)) => {
                 let z = value(col);
-                let z = if crossover {
-                    (z / FRACTION_GRID).round() * FRACTION_GRID
+                let min_commit = s.tranches[k].min_commit;
+                let z = (z / FRACTION_GRID).round() * FRACTION_GRID;
+                if z - min_commit < SMALLEST_RESERVATION {
+                    min_commit
                 } else {
-                    z
-                };
-                snap(z, s.tranches[k].min_commit, 1.0, 1.0)
+                    snap(z, min_commit, 1.0, 1.0)
+                }
             }
             (Reservations::Decided, None) => 1.0,
         }
     });
 
-    // Raw flows and N-1 shortfalls, tokens per minute, period by period.
-    let mut raw_flows: Vec<PlanFlow> = Vec::with_capacity(model.flows.len());
-    let mut raw_losses: Vec<ResilienceShortfall> = Vec::with_capacity(model.loss_shortfalls.len());
-    if crossover {
-        (raw_flows, raw_losses) =
-            dispatch_periods(s, facts, &model.options, &model.policy, &capacity_fraction);
-    } else {
-        read_values(model, solved, &mut raw_flows, &mut raw_losses);
-    }
+    // Every backend's plan is re-dispatched exactly given its cleaned z (a crossover): an
+    // interior point is no vertex, and a vertex's z may have been snapped.
+    let (raw_flows, raw_losses) =
+        dispatch_periods(s, facts, &model.options, &model.policy, &capacity_fraction);
 
     Ok(finish(
         s,
@@ -311,28 +312,6 @@ fn finish(
     }
 }
 
-/// The flows x and N-1 shortfalls v of a solved model, in tokens per minute (negatives clipped).
-fn read_values(
-    model: &Model,
-    solved: &Solved,
-    flows: &mut Vec<PlanFlow>,
-    losses: &mut Vec<ResilienceShortfall>,
-) {
-    let unit = model.scale().tokens_per_minute_per_unit;
-    let value = |c: super::Col| solved.values[c.0].max(0.0) * unit;
-    flows.extend(model.flows.iter().map(|x| PlanFlow {
-        period: x.period,
-        tranche: x.tranche,
-        region: x.region,
-        tokens_per_minute: value(x.col),
-    }));
-    losses.extend(model.loss_shortfalls.iter().map(|v| ResilienceShortfall {
-        lost: v.lost.expect("N-1 shortfalls name their lost provider"),
-        period: v.period,
-        region: v.region,
-        tokens_per_minute: value(v.col),
-    }));
-}
 
 /// A value clamped to [lower, upper] and snapped to a bound within NOISE × `width`.
 fn snap(v: f64, lower: f64, upper: f64, width: f64) -> f64 {
