@@ -1,8 +1,9 @@
 //! Model stage, reading back: a solved LP → `Plan`, with solver noise removed so that every
 //! reported number obeys the model exactly (to 1e-9 relative):
 //!
-//! - z is put on a 1e-9 grid, clamped to [min_commit, 1] and snapped to a bound within 1e-9; a
-//!   reservation less than 1e-7 above min_commit is min_commit (a 1e-8 reservation is 0);
+//! - z is put on a 1e-9 grid, clamped to [min_commit, 1] and snapped to a bound within 1e-9 (a
+//!   1e-12 reservation is 0; a small one the plan uses is kept: dropping it would leave demand
+//!   unserved);
 //! - every period is re-dispatched given that z by exact min-cost flow (a crossover);
 //! - flows are clipped at zero, flows below 1e-9 of their cell's demand dropped, and then scaled
 //!   down wherever they exceed a tranche's capacity A·cap·z, a provider's share cap, or a cell's
@@ -28,12 +29,7 @@ const NOISE: f64 = 1e-9;
 /// would otherwise print as 0.37500000000312594.
 const FRACTION_GRID: f64 = 1e-9;
 
-/// A reservation this far above min_commit is solver noise, not a contract to sign (2 tok/min of
-/// a 4B tranche): it is min_commit.
-const SMALLEST_RESERVATION: f64 = 1e-7;
-
-/// Reads a solution back into a plan: z is cleaned (1e-9 grid, bounds, no reservation below
-/// 1e-7) and every period (and N-1 block) is re-dispatched given that z by exact min-cost flow,
+/// Reads a solution back into a plan: z is cleaned (1e-9 grid, bounds) and every period (and N-1 block) is re-dispatched given that z by exact min-cost flow,
 /// so flows are exact vertex values whatever the backend (a crossover).
 pub fn plan(
     s: &Scenario,
@@ -49,13 +45,8 @@ pub fn plan(
             (Reservations::Fixed(z), _) => z[k],
             (Reservations::Decided, Some(col)) => {
                 let z = value(col);
-                let min_commit = s.tranches[k].min_commit;
                 let z = (z / FRACTION_GRID).round() * FRACTION_GRID;
-                if z - min_commit < SMALLEST_RESERVATION {
-                    min_commit
-                } else {
-                    snap(z, min_commit, 1.0, 1.0)
-                }
+                snap(z, s.tranches[k].min_commit, 1.0, 1.0)
             }
             (Reservations::Decided, None) => 1.0,
         }
