@@ -5,9 +5,12 @@
 //!   1e-12 reservation is 0; a small one the plan uses is kept: dropping it would leave demand
 //!   unserved);
 //! - every period is re-dispatched given that z by exact min-cost flow (a crossover);
-//! - flows are clipped at zero, flows below 1e-9 of their cell's demand dropped, and then scaled
-//!   down wherever they exceed a tranche's capacity A·cap·z, a provider's share cap, or a cell's
-//!   demand;
+//! - a reservation under 1e-7 above min_commit is min_commit (noise, not a contract);
+//! - every period is dispatched again given z by exact min-cost flow; where an interior point's
+//!   z sat a hair below what it meant, leaving a noise-sized shortfall (≤ 1e-7 of a cell), the
+//!   binding tranches are raised by what is missing and the period dispatched again;
+//! - flows are clipped at zero and scaled down wherever they exceed a tranche's capacity A·cap·z,
+//!   a provider's share cap, or a cell's demand;
 //! - unserved demand is recomputed as demand − served, so served + unserved = demand in every
 //!   cell; an unserved remainder below 1e-9 of the cell's demand goes to the cell's largest flow
 //!   with room for it (capacity and share cap both, each within 1e-9 of its bound), so
@@ -40,22 +43,43 @@ pub fn plan(
 ) -> Result<Plan> {
     let value = |c: super::Col| solved.values[c.0];
 
-    let (capacity_fraction, tranches) = reservations(s, facts, |k| {
-        match (&model.options.reservations, model.reserve[k]) {
+    let mut z: Vec<f64> = (0..s.tranches.len())
+        .map(|k| match (&model.options.reservations, model.reserve[k]) {
             (Reservations::Fixed(z), _) => z[k],
             (Reservations::Decided, Some(col)) => {
-                let z = value(col);
-                let z = (z / FRACTION_GRID).round() * FRACTION_GRID;
-                snap(z, s.tranches[k].min_commit, 1.0, 1.0)
+                let min_commit = s.tranches[k].min_commit;
+                let z = (value(col) / FRACTION_GRID).round() * FRACTION_GRID;
+                // A reservation under 1e-7 above min_commit is solver noise, not a contract (a
+                // 1e-9 reservation is 0); what it carried is found again below.
+                if z - min_commit < SMALLEST_RESERVATION {
+                    min_commit
+                } else {
+                    snap(z, min_commit, 1.0, 1.0)
+                }
             }
             (Reservations::Decided, None) => 1.0,
+        })
+        .collect();
+    // Tranches without a reservation decision bring all their capacity, whatever was given.
+    for (k, f) in facts.tranches.iter().enumerate() {
+        if !f.has_reservation_decision {
+            z[k] = 1.0;
         }
-    });
-
+    }
     // Every backend's plan is re-dispatched exactly given its cleaned z (a crossover): an
     // interior point is no vertex, and a vertex's z may have been snapped.
-    let (raw_flows, raw_losses) =
-        dispatch_periods(s, facts, &model.options, &model.policy, &capacity_fraction);
+    let (mut raw_flows, mut raw_losses) =
+        dispatch_periods(s, facts, &model.options, &model.policy, &z);
+    if matches!(model.options.reservations, Reservations::Decided) {
+        // An interior point's z can sit a hair below the breakpoint it means (capacity exactly
+        // meeting a period's need), which shows as a few tokens per minute unserved where the LP
+        // serves everything. Raise the binding tranches of those periods by what is missing, on
+        // the 1e-9 grid, and dispatch again: a vertex cleanup of z.
+        if raise_binding(s, facts, &raw_flows, &mut z) {
+            (raw_flows, raw_losses) = dispatch_periods(s, facts, &model.options, &model.policy, &z);
+        }
+    }
+    let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
 
     Ok(finish(
         s,
@@ -72,6 +96,68 @@ pub fn plan(
         solved.solver.name(),
         solved.seconds,
     ))
+}
+
+/// Shortfalls of at most this share of a cell's demand are an interior point's noise in z.
+const Z_NOISE: f64 = 1e-7;
+
+/// The smallest reservation a plan reports above min_commit.
+const SMALLEST_RESERVATION: f64 = 1e-7;
+
+/// Raises z of decision tranches whose capacity is used up in a period with a noise-sized
+/// shortfall, by that shortfall over their capacity there (rounded up to the 1e-9 grid, at most
+/// 1). Returns whether any z moved.
+fn raise_binding(s: &Scenario, facts: &Facts, flows: &[PlanFlow], z: &mut [f64]) -> bool {
+    let n_t = facts.period_count();
+    let n_k = facts.tranches.len();
+    let mut served = vec![vec![0.0; facts.regions.len()]; n_t];
+    let mut used = vec![vec![0.0; n_k]; n_t];
+    for x in flows {
+        served[x.period.0][x.region.0] += x.tokens_per_minute;
+        used[x.period.0][x.tranche.0] += x.tokens_per_minute;
+    }
+    let mut raise = vec![0.0f64; n_k];
+    for t in 0..n_t {
+        let short: f64 = facts.demand_tpm[t]
+            .iter()
+            .zip(&served[t])
+            .map(|(&d, &got)| {
+                let left = d - got;
+                if left > 0.0 && left <= Z_NOISE * d {
+                    left
+                } else {
+                    0.0
+                }
+            })
+            .sum();
+        if short <= 0.0 {
+            continue;
+        }
+        for k in 0..n_k {
+            let cap = facts.available_tpm[t][k] * z[k];
+            // Binding: reserved (a tranche left at 0 was not part of the plan), used up, and
+            // able to take more.
+            let binding = facts.tranches[k].has_reservation_decision
+                && z[k] < 1.0
+                && cap > 0.0
+                && used[t][k] >= cap * (1.0 - 1e-12);
+            if binding {
+                raise[k] = raise[k].max(short / facts.available_tpm[t][k]);
+            }
+        }
+    }
+    let mut moved = false;
+    for k in 0..n_k {
+        if raise[k] > 0.0 {
+            let up = ((z[k] + raise[k]) / FRACTION_GRID).ceil() * FRACTION_GRID;
+            let up = up.min(1.0).max(s.tranches[k].min_commit);
+            if up > z[k] {
+                z[k] = up;
+                moved = true;
+            }
+        }
+    }
+    moved
 }
 
 /// What a plan is made of before it is made to obey the model.
@@ -303,7 +389,6 @@ fn finish(
     }
 }
 
-
 /// A value clamped to [lower, upper] and snapped to a bound within NOISE × `width`.
 fn snap(v: f64, lower: f64, upper: f64, width: f64) -> f64 {
     let v = v.clamp(lower, upper.max(lower));
@@ -336,17 +421,9 @@ fn clean_period(
     share_cap: Option<f64>,
 ) -> (Vec<PlanFlow>, Vec<Unserved>) {
     let demand = &facts.demand_tpm[t.0];
-    let mut tpm: Vec<f64> = raw
-        .iter()
-        .map(|x| {
-            let d = demand[x.region.0];
-            if x.tokens_per_minute < NOISE * d {
-                0.0
-            } else {
-                x.tokens_per_minute
-            }
-        })
-        .collect();
+    // Flows come from the exact network dispatch: small ones are real (a small reservation's
+    // capacity), not noise to drop.
+    let mut tpm: Vec<f64> = raw.iter().map(|x| x.tokens_per_minute.max(0.0)).collect();
     let group = |key: &dyn Fn(&PlanFlow) -> usize, n: usize| {
         let mut members = vec![Vec::new(); n];
         for (i, x) in raw.iter().enumerate() {
