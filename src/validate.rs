@@ -106,6 +106,19 @@ impl Step {
     }
 }
 
+/// The most common step between period starts and how often it occurs (the last of equals,
+/// as `max_by_key` picks), None without steps.
+fn dominant_step(steps: &[Step]) -> Option<(Step, usize)> {
+    let mut counts: Vec<(Step, usize)> = Vec::new();
+    for st in steps {
+        match counts.iter_mut().find(|(x, _)| x == st) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((*st, 1)),
+        }
+    }
+    counts.iter().copied().max_by_key(|(_, n)| *n)
+}
+
 /// The first demand row of a period (or of a region), for pointing at it.
 fn demand_row(
     s: &Scenario,
@@ -132,18 +145,7 @@ fn irregular_grid(s: &Scenario) -> Vec<Diagnostic> {
         .windows(2)
         .map(|w| Step::between(w[0], w[1]))
         .collect();
-    let mut counts: Vec<(Step, usize)> = Vec::new();
-    for st in &steps {
-        match counts.iter_mut().find(|(x, _)| x == st) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((*st, 1)),
-        }
-    }
-    let (dominant, n) = counts
-        .iter()
-        .copied()
-        .max_by_key(|(_, n)| *n)
-        .expect("at least three steps");
+    let (dominant, n) = dominant_step(&steps).expect("at least three steps");
     // Only a grid that is regular but for a few slips; a deliberately uneven grid is left alone.
     if n * 5 < steps.len() * 3 || n == steps.len() {
         return Vec::new();
@@ -199,21 +201,9 @@ fn grid_words(s: &Scenario) -> String {
         .windows(2)
         .map(|w| Step::between(w[0], w[1]))
         .collect();
-    let Some(first) = steps.first() else {
+    let Some((dominant, n)) = dominant_step(&steps) else {
         return String::new();
     };
-    let mut counts: Vec<(Step, usize)> = Vec::new();
-    for st in &steps {
-        match counts.iter_mut().find(|(x, _)| x == st) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((*st, 1)),
-        }
-    }
-    let (dominant, n) = counts
-        .iter()
-        .copied()
-        .max_by_key(|(_, n)| *n)
-        .unwrap_or((*first, 0));
     if n == steps.len() {
         dominant.words()
     } else if n * 4 >= steps.len() * 3 {
