@@ -254,6 +254,7 @@ fn tornado_panel<DB: DrawingBackend>(
     centre: f64,
     rows: &[(String, f64, f64)],
     fmt: &dyn Fn(f64) -> String,
+    min_span: Option<f64>,
 ) -> Result<()> {
     let size = m.tick_size();
     c.text(
@@ -274,8 +275,15 @@ fn tornado_panel<DB: DrawingBackend>(
     let px1 = x1 - m.px(20.0);
     let top = y0 + m.px(50.0);
     let bottom = y1 - m.px(50.0);
-    let lo = rows.iter().map(|r| r.1).fold(centre, f64::min);
+    let mut lo = rows.iter().map(|r| r.1).fold(centre, f64::min);
     let hi = rows.iter().map(|r| r.2).fold(centre, f64::max);
+    // A floor on the axis span, so 0.07 percentage points never fill the panel and read as a
+    // collapse of service.
+    if let Some(span) = min_span {
+        if hi - lo < span {
+            lo = (hi - span).max(0.0);
+        }
+    }
     // Room at both ends for the value labels.
     let pad = ((hi - lo) * 0.18).max(centre.abs() * 1e-6).max(1e-9);
     let (lo, hi) = (lo - pad, hi + pad);
@@ -430,6 +438,7 @@ fn tornado<DB: DrawingBackend>(
         res.base.cost,
         &cost_rows,
         &|v| human_dollars(v),
+        None,
     )?;
     let short: Vec<(String, f64, f64)> = served_rows
         .iter()
@@ -443,6 +452,7 @@ fn tornado<DB: DrawingBackend>(
         res.base.served_pct,
         &short,
         &|v| format!("{v:.2}%"),
+        Some(5.0),
     )?;
     Ok(())
 }
