@@ -219,6 +219,26 @@ pub fn run_with(folder: &Path, options: &RunOptions) -> Result<Outcome> {
     solve_folder(folder, options, signed.as_ref())
 }
 
+/// A held dispatch of a signed plan on a base loaded once (`load::load_base`), with the options'
+/// what-if flags: the same report `run_held` gives from the folder, without reading it again.
+pub fn held_report_on(
+    base: &crate::load::Base,
+    options: &RunOptions,
+    signed: &SignedPlan,
+) -> Result<Report> {
+    let scenario = base.with_flags(&options.flags)?;
+    let facts = Facts::of(&scenario);
+    let held = crate::model::held::resolve(&scenario, &facts, signed, options.emergency)?;
+    let (_, report) = solve_scenario(
+        &scenario,
+        &facts,
+        options.solver,
+        Some(&held),
+        &mut Timings::default(),
+    )?;
+    Ok(report)
+}
+
 /// A held dispatch of a signed plan already in memory (as `run --reservations-from` reads it).
 pub fn run_held(folder: &Path, options: &RunOptions, signed: &SignedPlan) -> Result<Outcome> {
     solve_folder(folder, options, Some(signed))

@@ -36,17 +36,43 @@ pub fn load(folder: &Path) -> Result<Loaded> {
 /// flags as one more level: like a child scenario.toml whose `[whatif]` and `[policy]` they are.
 /// The flags are checked before anything is read, so a bad flag fails before the scenario does.
 pub fn load_with(folder: &Path, flags: &WhatIfFlags) -> Result<Loaded> {
-    let level = flags.level()?;
-    let layer = load_layer(folder, &mut Vec::new(), None)?;
-    let mut scenario = layer.scenario;
-    if !flags.is_empty() {
-        scenario.policy = policy(&level.policy.merged_over(&layer.policy));
-        scenario = crate::whatif::apply(scenario, &level.whatif)?;
-    }
+    flags.level()?;
+    let base = load_base(folder)?;
     Ok(Loaded {
-        scenario,
+        scenario: base.with_flags(flags)?,
         warnings: Vec::new(),
     })
+}
+
+/// A scenario folder loaded once, before any command-line what-ifs: many runs that differ only
+/// in their flags (risk samples) start from it instead of reading the files again, and get the
+/// very scenario `load_with` would.
+#[derive(Debug, Clone)]
+pub struct Base {
+    scenario: Scenario,
+    policy: PolicySettings,
+}
+
+/// Loads a folder's chain without command-line what-ifs.
+pub fn load_base(folder: &Path) -> Result<Base> {
+    let layer = load_layer(folder, &mut Vec::new(), None)?;
+    Ok(Base {
+        scenario: layer.scenario,
+        policy: layer.policy,
+    })
+}
+
+impl Base {
+    /// The scenario with the flags as one more what-if level (as `load_with` applies them).
+    pub fn with_flags(&self, flags: &WhatIfFlags) -> Result<Scenario> {
+        let level = flags.level()?;
+        let mut scenario = self.scenario.clone();
+        if !flags.is_empty() {
+            scenario.policy = policy(&level.policy.merged_over(&self.policy));
+            scenario = crate::whatif::apply(scenario, &level.whatif)?;
+        }
+        Ok(scenario)
+    }
 }
 
 /// One resolved folder of an `extends` chain: its scenario (what-ifs applied) and the settings a

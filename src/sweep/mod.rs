@@ -126,6 +126,9 @@ pub struct Prepared {
     signed: Option<SignedPlan>,
     /// Risk: the base plan under its normal policy.
     base: Option<Record>,
+    /// Risk: the scenario folder loaded once; every sample applies its own flags to it, exactly
+    /// as `run` would after reading the folder.
+    loaded: Option<crate::load::Base>,
     horizon: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
 }
 
@@ -308,12 +311,17 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
     } else {
         (None, None)
     };
+    let loaded = match sweep.kind {
+        Kind::Risk(_) => Some(crate::load::load_base(&sweep.scenario)?),
+        _ => None,
+    };
     Ok(Prepared {
         sweep,
         info,
         solver,
         signed,
         base,
+        loaded,
         horizon: (start, end),
     })
 }
@@ -407,9 +415,13 @@ impl Prepared {
                     ..RunOptions::plan(self.solver)
                 };
                 let signed = self.signed.as_ref().expect("a risk sweep has a base plan");
-                let outcome = crate::pipeline::run_held(&self.sweep.scenario, &options, signed)?;
+                let loaded = self
+                    .loaded
+                    .as_ref()
+                    .expect("a risk sweep loads its scenario");
+                let report = crate::pipeline::held_report_on(loaded, &options, signed)?;
                 let params = vec![d.outages_text(), crate::units::fixed(d.demand_scale)];
-                Ok(record_of(id, params, &outcome.report, true))
+                Ok(record_of(id, params, &report, true))
             }
         }
     }
