@@ -21,7 +21,11 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
         hold_reservations: args.hold_reservations,
         solver,
     };
-    let progress = super::progress::start(Some(request.inputs.len() as u64), args.quiet, "solving");
+    let progress = super::progress::start(
+        Some(request.inputs.len() as u64),
+        args.report.quiet,
+        "solving",
+    );
     let columns = crate::compare::gather(&request, &|label| {
         progress.set_message(label.to_string());
         progress.inc(1);
@@ -54,16 +58,16 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
             bytes: crate::compare::write::compare_xlsx(&comparison)?,
         },
     ];
-    if !args.no_charts {
+    if !args.report.no_charts {
         files.extend(crate::output::compare_chart_files(
             &comparison,
             &columns,
-            args.chart_size.width,
-            args.chart_size.height,
+            args.report.chart_size.width,
+            args.report.chart_size.height,
         )?);
     }
     crate::output::write_compare(&out_dir, &files)?;
-    match args.format {
+    match args.report.format {
         Format::Text => super::print(format!(
             "{}\nwrote {} files to {}\n",
             crate::compare::write::render_text(&comparison),

@@ -224,6 +224,24 @@ pub fn parse_twin(text: &str) -> Result<WhatIfFlags> {
     Ok(flags)
 }
 
+/// How the commands that write tables and charts report: stdout's format, the charts, the
+/// progress bar. One definition, so `compare`, `resilience` and `sweep` take the same flags.
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// What to print on stdout: the tables in words, or the command's JSON file.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// Skip the charts.
+    #[arg(long)]
+    pub no_charts: bool,
+    /// Chart size in pixels, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1920x1080")]
+    pub chart_size: ChartSize,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
     /// Scenario folders (solved) or output folders of earlier runs (read); the first is the baseline.
@@ -243,18 +261,8 @@ pub struct CompareArgs {
     /// LP solver among those compiled in.
     #[arg(long)]
     pub solver: Option<String>,
-    /// What to print on stdout: the side-by-side table, or compare.json.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Skip the charts.
-    #[arg(long)]
-    pub no_charts: bool,
-    /// Chart size in pixels, WIDTHxHEIGHT.
-    #[arg(long, default_value = "1920x1080")]
-    pub chart_size: ChartSize,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -285,20 +293,10 @@ pub struct ResilienceArgs {
     /// LP solver among those compiled in.
     #[arg(long)]
     pub solver: Option<String>,
-    /// What to print on stdout: the verdict and tables, or resilience.json.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Skip the charts.
-    #[arg(long)]
-    pub no_charts: bool,
-    /// Chart size in pixels, WIDTHxHEIGHT.
-    #[arg(long, default_value = "1920x1080")]
-    pub chart_size: ChartSize,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
     #[command(flatten)]
     pub whatif: WhatIfArgs,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 /// What one loss of `capplan resilience` is.
@@ -334,18 +332,8 @@ pub struct SweepArgs {
     /// Continue from the checkpoint an interrupted sweep left (sweep.partial.csv).
     #[arg(long)]
     pub resume: bool,
-    /// What to print on stdout: the summary, or sweep.json.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// Skip the charts.
-    #[arg(long)]
-    pub no_charts: bool,
-    /// Chart size in pixels, WIDTHxHEIGHT.
-    #[arg(long, default_value = "1920x1080")]
-    pub chart_size: ChartSize,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -440,8 +428,8 @@ impl Command {
         match self {
             Command::Validate(a) => a.format,
             Command::Run(a) => a.format,
-            Command::Compare(a) => a.format,
-            Command::Resilience(a) => a.format,
+            Command::Compare(a) => a.report.format,
+            Command::Resilience(a) => a.report.format,
             _ => Format::Text,
         }
     }

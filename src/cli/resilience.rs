@@ -55,7 +55,7 @@ pub fn execute(args: &ResilienceArgs) -> Result<()> {
     let out_dir = crate::output::resolve(args.out.as_deref(), default, &inputs)?;
     let progress = super::progress::start(
         Some(crate::resilience::solve_count(&request) as u64),
-        args.quiet,
+        args.report.quiet,
         "stress tests",
     );
     let measured = crate::resilience::measure(&request, &|| progress.inc(1));
@@ -77,15 +77,15 @@ pub fn execute(args: &ResilienceArgs) -> Result<()> {
             bytes: resilience_md(&r).into_bytes(),
         },
     ];
-    if !args.no_charts {
+    if !args.report.no_charts {
         files.extend(crate::output::resilience_chart_files(
             &r,
-            args.chart_size.width,
-            args.chart_size.height,
+            args.report.chart_size.width,
+            args.report.chart_size.height,
         )?);
     }
     crate::output::write_resilience(&out_dir, &files)?;
-    match args.format {
+    match args.report.format {
         Format::Text => super::print(format!(
             "{}\nwrote {} files to {}\n",
             render_text(&r),

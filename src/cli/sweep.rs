@@ -49,7 +49,7 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
         crate::output::sweep_folder(&sweep.name),
         &[sweep.scenario.as_path()],
     )?;
-    let spinner = super::progress::start(None, args.quiet, "planning the base");
+    let spinner = super::progress::start(None, args.report.quiet, "planning the base");
     let prepared = crate::sweep::prepare(sweep, &overrides);
     spinner.finish_and_clear();
     let prep = prepared?;
@@ -68,7 +68,7 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
         if checkpoint.is_file() {
             records = crate::sweep::write::read_records(info, &checkpoint)?;
             records.retain(|r| ids.binary_search(&r.id).is_ok());
-        } else if !args.quiet {
+        } else if !args.report.quiet {
             eprintln!(
                 "note: no checkpoint {} to resume; starting from the first point",
                 checkpoint.display()
@@ -92,7 +92,7 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
         .and_then(|v| v.parse().ok());
     let finished = AtomicU64::new(0);
     let what = if info.is_risk() { "samples" } else { "points" };
-    let progress = super::progress::start(Some(todo.len() as u64), args.quiet, what);
+    let progress = super::progress::start(Some(todo.len() as u64), args.report.quiet, what);
     let ran = crate::sweep::run(&prep, &todo, &STOP, &|| {
         progress.inc(1);
         let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
@@ -150,7 +150,13 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
         base,
         records,
     };
-    finish(&res, &out_dir, args.no_charts, args.chart_size, args.format)
+    finish(
+        &res,
+        &out_dir,
+        args.report.no_charts,
+        args.report.chart_size,
+        args.report.format,
+    )
 }
 
 /// Renders every file of a finished sweep, writes them and prints the summary.
