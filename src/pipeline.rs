@@ -11,7 +11,7 @@ use crate::facts::Facts;
 use crate::load::flags::WhatIfFlags;
 use crate::load::signed::SignedPlan;
 use crate::model::held::Held;
-use crate::model::solve::SolverKind;
+use crate::model::solve::{Method, Solve, SolverKind};
 use crate::model::BuildOptions;
 use crate::plan::{Plan, ShortfallCause, Unserved};
 use crate::report::build::Report;
@@ -29,12 +29,17 @@ pub struct Timings {
     pub variables: usize,
     pub constraints: usize,
     pub nonzeros: usize,
+    /// The method the plan was solved by (`monolithic`, `decomposed`, or `min-cost flow` for a
+    /// held dispatch), and how the decomposition converged.
+    pub method: String,
+    pub decomposition: Option<crate::model::decompose::Convergence>,
 }
 
 /// What to solve: the backend, and optionally a signed plan to hold.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOptions {
     pub solver: SolverKind,
+    pub method: Method,
     /// The output folder of an earlier run whose reservations are held.
     pub reservations_from: Option<PathBuf>,
     /// With a held plan: drop the share cap and N-1 (the rules of a stress test).
@@ -49,6 +54,7 @@ impl RunOptions {
     pub fn plan(solver: SolverKind) -> RunOptions {
         RunOptions {
             solver,
+            method: Method::Auto,
             reservations_from: None,
             emergency: false,
             flags: WhatIfFlags::default(),
@@ -72,11 +78,11 @@ pub struct Outcome {
 pub fn solve_scenario(
     scenario: &Scenario,
     facts: &Facts,
-    solver: SolverKind,
+    how: impl Into<Solve>,
     held: Option<&Held>,
     timings: &mut Timings,
 ) -> Result<(Plan, Report)> {
-    let plan = solve_plan(scenario, facts, solver, held, timings)?;
+    let plan = solve_plan(scenario, facts, how, held, timings)?;
     let t = Instant::now();
     let report = crate::report::build::build(scenario, facts, &plan);
     timings.report_seconds += t.elapsed().as_secs_f64();
@@ -87,7 +93,7 @@ pub fn solve_scenario(
 pub fn solve_plan(
     scenario: &Scenario,
     facts: &Facts,
-    solver: SolverKind,
+    how: impl Into<Solve>,
     held: Option<&Held>,
     timings: &mut Timings,
 ) -> Result<Plan> {
@@ -102,6 +108,29 @@ pub fn solve_plan(
         let plan =
             crate::model::extract::dispatch_plan(scenario, facts, &options, &scenario.policy, held);
         timings.solve_seconds = plan.solve_seconds;
+        timings.method = "min-cost flow".into();
+        return Ok(plan);
+    }
+    let how: Solve = how.into();
+    let method = how.method.resolve(options.periods.len());
+    timings.method = method.name().into();
+    if method == Method::Decomposed {
+        let decomposed = crate::model::decompose::solve(scenario, facts, &options)?;
+        let seconds = t.elapsed().as_secs_f64();
+        timings.solve_seconds = seconds;
+        timings.decomposition = Some(decomposed.convergence);
+        let t = Instant::now();
+        let plan = crate::model::extract::plan_from_z(
+            scenario,
+            facts,
+            &options,
+            &scenario.policy,
+            decomposed.z,
+            held,
+            "decomposed",
+            seconds,
+        );
+        timings.report_seconds = t.elapsed().as_secs_f64();
         return Ok(plan);
     }
     let model = crate::model::build(scenario, facts, options);
@@ -109,7 +138,7 @@ pub fn solve_plan(
     timings.variables = model.columns.len();
     timings.constraints = model.rows.len();
     timings.nonzeros = model.nonzeros();
-    let solved = crate::model::solve::solve(&model, solver)?;
+    let solved = crate::model::solve::solve(&model, how.solver)?;
     timings.solve_seconds = solved.seconds;
     let t = Instant::now();
     let plan = crate::model::extract::plan(scenario, facts, &model, &solved, held)?;
@@ -232,7 +261,10 @@ pub fn held_report_on(
     let (_, report) = solve_scenario(
         &scenario,
         &facts,
-        options.solver,
+        Solve {
+            solver: options.solver,
+            method: options.method,
+        },
         Some(&held),
         &mut Timings::default(),
     )?;
@@ -278,7 +310,10 @@ fn solve_folder(
     let mut plan = solve_plan(
         &scenario,
         &facts,
-        options.solver,
+        Solve {
+            solver: options.solver,
+            method: options.method,
+        },
         held.as_ref(),
         &mut timings,
     )?;

@@ -95,6 +95,25 @@ pub struct ValidateArgs {
     pub whatif: WhatIfArgs,
 }
 
+/// `--method`: how the planning LP is solved.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MethodArg {
+    Auto,
+    Monolithic,
+    Decomposed,
+}
+
+impl MethodArg {
+    pub fn method(self) -> crate::model::solve::Method {
+        use crate::model::solve::Method;
+        match self {
+            MethodArg::Auto => Method::Auto,
+            MethodArg::Monolithic => Method::Monolithic,
+            MethodArg::Decomposed => Method::Decomposed,
+        }
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
     /// The scenario folder.
@@ -105,6 +124,10 @@ pub struct RunArgs {
     /// LP solver among those compiled in (highs with the `highs` feature, clarabel, microlp).
     #[arg(long)]
     pub solver: Option<String>,
+    /// How to solve the plan: the whole LP at once (monolithic, with --solver), by decomposition
+    /// over the reservations (exact network subproblems), or auto (decomposed from 2 periods up).
+    #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
+    pub method: MethodArg,
     /// What to print on stdout: the planner's report, or summary.json.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

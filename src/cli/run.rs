@@ -14,6 +14,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     };
     let options = RunOptions {
         solver,
+        method: args.method.method(),
         reservations_from: args.reservations_from.clone(),
         emergency: args.emergency,
         flags: args.whatif.flags(),
@@ -69,7 +70,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     if args.timings {
         let t = &outcome.timings;
         eprintln!(
-            "timings: load {:.3}s · build {:.3}s · solve {:.3}s ({}) · report {:.3}s · render {:.3}s · write {:.3}s\nLP size: {} variables, {} constraints, {} nonzeros",
+            "timings: load {:.3}s · build {:.3}s · solve {:.3}s ({}) · report {:.3}s · render {:.3}s · write {:.3}s",
             t.load_seconds,
             t.build_seconds,
             t.solve_seconds,
@@ -77,10 +78,26 @@ pub fn execute(args: &RunArgs) -> Result<()> {
             t.report_seconds,
             t.chart_seconds,
             t.write_seconds,
-            t.variables,
-            t.constraints,
-            t.nonzeros
         );
+        match &t.decomposition {
+            Some(d) => eprintln!(
+                "decomposed: {} iterations ({} evaluations of every period, {} blocks, {} cuts) · gap {:.1e} (bound ${:.2}, plan ${:.2}) · master {:.3}s · subproblems {:.3}s",
+                d.iterations,
+                d.evaluations,
+                d.blocks,
+                d.cuts,
+                d.relative_gap,
+                d.lower_bound,
+                d.upper_bound,
+                d.master_seconds,
+                d.subproblem_seconds
+            ),
+            None if t.variables > 0 => eprintln!(
+                "LP size: {} variables, {} constraints, {} nonzeros",
+                t.variables, t.constraints, t.nonzeros
+            ),
+            None => {}
+        }
     }
     Ok(())
 }

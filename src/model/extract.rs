@@ -41,23 +41,57 @@ pub fn plan(
     solved: &Solved,
     held: Option<&Held>,
 ) -> Result<Plan> {
-    let value = |c: super::Col| solved.values[c.0];
-
-    let mut z: Vec<f64> = (0..s.tranches.len())
+    let z: Vec<f64> = (0..s.tranches.len())
         .map(|k| match (&model.options.reservations, model.reserve[k]) {
             (Reservations::Fixed(z), _) => z[k],
-            (Reservations::Decided, Some(col)) => {
-                let min_commit = s.tranches[k].min_commit;
-                let z = (value(col) / FRACTION_GRID).round() * FRACTION_GRID;
-                // A reservation under 1e-7 above min_commit is solver noise, not a contract (a
-                // 1e-9 reservation is 0); what it carried is found again below.
-                if z - min_commit < SMALLEST_RESERVATION {
-                    min_commit
-                } else {
-                    snap(z, min_commit, 1.0, 1.0)
-                }
-            }
+            (Reservations::Decided, Some(col)) => solved.values[col.0],
             (Reservations::Decided, None) => 1.0,
+        })
+        .collect();
+    Ok(plan_from_z(
+        s,
+        facts,
+        &model.options,
+        &model.policy,
+        z,
+        held,
+        solved.solver.name(),
+        solved.seconds,
+    ))
+}
+
+/// A plan from reservations found by a solver (z per tranche in scenario order; decided or
+/// fixed as `options` says): z is cleaned (1e-9 grid, bounds, noise-sized reservations) and
+/// every period (and N-1 block) is re-dispatched given that z by exact min-cost flow, so flows
+/// are exact vertex values whatever the method and backend (a crossover).
+#[allow(clippy::too_many_arguments)]
+pub fn plan_from_z(
+    s: &Scenario,
+    facts: &Facts,
+    options: &BuildOptions,
+    policy: &crate::scenario::Policy,
+    solver_z: Vec<f64>,
+    held: Option<&Held>,
+    solver: &str,
+    seconds: f64,
+) -> Plan {
+    let decided = matches!(options.reservations, Reservations::Decided);
+    let mut z: Vec<f64> = solver_z
+        .into_iter()
+        .enumerate()
+        .map(|(k, v)| {
+            if !decided || !facts.tranches[k].has_reservation_decision {
+                return v;
+            }
+            let min_commit = s.tranches[k].min_commit;
+            let z = (v / FRACTION_GRID).round() * FRACTION_GRID;
+            // A reservation under 1e-7 above min_commit is solver noise, not a contract (a
+            // 1e-9 reservation is 0); what it carried is found again below.
+            if z - min_commit < SMALLEST_RESERVATION {
+                min_commit
+            } else {
+                snap(z, min_commit, 1.0, 1.0)
+            }
         })
         .collect();
     // Tranches without a reservation decision bring all their capacity, whatever was given.
@@ -66,26 +100,24 @@ pub fn plan(
             z[k] = 1.0;
         }
     }
-    // Every backend's plan is re-dispatched exactly given its cleaned z (a crossover): an
-    // interior point is no vertex, and a vertex's z may have been snapped.
-    let (mut raw_flows, mut raw_losses) =
-        dispatch_periods(s, facts, &model.options, &model.policy, &z);
-    if matches!(model.options.reservations, Reservations::Decided) {
+    // Every plan is re-dispatched exactly given its cleaned z (a crossover): an interior point
+    // is no vertex, and a vertex's z may have been snapped.
+    let (mut raw_flows, mut raw_losses) = dispatch_periods(s, facts, options, policy, &z);
+    if decided {
         // An interior point's z can sit a hair below the breakpoint it means (capacity exactly
         // meeting a period's need), which shows as a few tokens per minute unserved where the LP
         // serves everything. Raise the binding tranches of those periods by what is missing, on
         // the 1e-9 grid, and dispatch again: a vertex cleanup of z.
         if raise_binding(s, facts, &raw_flows, &mut z) {
-            (raw_flows, raw_losses) = dispatch_periods(s, facts, &model.options, &model.policy, &z);
+            (raw_flows, raw_losses) = dispatch_periods(s, facts, options, policy, &z);
         }
     }
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
-
-    Ok(finish(
+    finish(
         s,
         facts,
-        &model.options,
-        &model.policy,
+        options,
+        policy,
         Parts {
             capacity_fraction,
             tranches,
@@ -93,9 +125,9 @@ pub fn plan(
             raw_losses,
         },
         held,
-        solved.solver.name(),
-        solved.seconds,
-    ))
+        solver,
+        seconds,
+    )
 }
 
 /// Shortfalls of at most this share of a cell's demand are an interior point's noise in z.

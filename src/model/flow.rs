@@ -23,15 +23,36 @@ struct Arc {
     rev: usize,
 }
 
+#[derive(Default)]
 struct Graph {
     arcs: Vec<Vec<Arc>>,
+    // Work buffers of the shortest-path passes, kept with the graph so they are reused.
+    dist: Vec<f64>,
+    prev: Vec<Option<(usize, usize)>>,
+    queued: Vec<bool>,
+    queue: std::collections::VecDeque<usize>,
+}
+
+thread_local! {
+    /// One graph per thread, reused period after period: a period's network has a few dozen
+    /// nodes, and allocating them afresh cost as much as solving it.
+    static SPARE: std::cell::RefCell<Option<Graph>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Graph {
+    /// An empty graph of `nodes` nodes, reusing this thread's spare one.
     fn new(nodes: usize) -> Graph {
-        Graph {
-            arcs: (0..nodes).map(|_| Vec::new()).collect(),
+        let mut g = SPARE.with(|spare| spare.borrow_mut().take()).unwrap_or_default();
+        for a in &mut g.arcs {
+            a.clear();
         }
+        g.arcs.resize_with(nodes, Vec::new);
+        g
+    }
+
+    /// Gives the graph back to this thread for the next period.
+    fn recycle(self) {
+        SPARE.with(|spare| *spare.borrow_mut() = Some(self));
     }
 
     fn add(&mut self, from: usize, to: usize, cap: f64, cost: f64) -> (usize, usize) {
@@ -100,6 +121,139 @@ pub fn loss_shortfalls(
     network.solve().1
 }
 
+/// One period's optimal dispatch cost given z, in dollars — the plan's network (usage, route
+/// and unserved penalty) plus, with `provider_loss`, every N-1 block's resilience penalty — and
+/// its subgradient in z: `slope[k]` gains d(dollars)/d z(k) (≤ 0) for every tranche available in
+/// t. The decomposition's subproblem: exact, a vertex, from the same networks as the dispatch.
+pub fn period_value(
+    s: &Scenario,
+    facts: &Facts,
+    t: PeriodId,
+    capacity_fraction: &[f64],
+    share_limit: Option<f64>,
+    provider_loss: bool,
+    slope: &mut [f64],
+) -> f64 {
+    let million_per_tpm = facts.period_minutes[t.0] / crate::units::TOKENS_PER_MILLION;
+    let mut mu = Vec::new();
+    let mut network = Network {
+        s,
+        facts,
+        t,
+        capacity_fraction,
+        share_limit,
+        lost: None,
+        coverage: 1.0,
+        penalty: s.policy.unserved_penalty,
+        priced: true,
+    };
+    let mut cost = 0.0;
+    let mut add = |cost_units: f64, mu: &[(TrancheId, f64)], cost: &mut f64| {
+        *cost += cost_units * million_per_tpm;
+        for &(k, value) in mu {
+            slope[k.0] -= value * facts.available_tpm[t.0][k.0] * million_per_tpm;
+        }
+    };
+    let c = network.value(&mut mu);
+    add(c, &mu, &mut cost);
+    if provider_loss {
+        network.share_limit = None;
+        network.coverage = s.policy.loss_coverage;
+        network.penalty = s.policy.resilience_penalty;
+        network.priced = false;
+        for q in 0..facts.providers.len() {
+            network.lost = Some(ProviderId(q));
+            let by_cuts = loss_value_by_cuts(
+                facts,
+                t,
+                capacity_fraction,
+                (network.coverage, network.penalty),
+                ProviderId(q),
+                &mut mu,
+            );
+            let c = by_cuts.unwrap_or_else(|| network.value(&mut mu));
+            add(c, &mu, &mut cost);
+        }
+    }
+    cost
+}
+
+/// Regions with demand up to which an N-1 block is solved by enumerating cuts (2^n of them).
+const MAX_CUT_REGIONS: usize = 10;
+
+/// An N-1 block's cost (penalty × shortfall, in $/M × tokens per minute) by max-flow = min-cut,
+/// with `mu` set to the marginal value of capacity (the penalty) of each tranche on a minimum cut;
+/// None
+/// when there are too many regions to enumerate cuts. The block's flows are free and its
+/// shortfall priced uniformly, so its cost is the penalty × (demand − max flow), and the max flow
+/// from tranches to regions is the least, over sets S of regions, of the demand outside S plus
+/// the capacity of every tranche that can serve a region in S.
+fn loss_value_by_cuts(
+    facts: &Facts,
+    t: PeriodId,
+    capacity_fraction: &[f64],
+    (coverage, penalty): (f64, f64),
+    lost: ProviderId,
+    mu: &mut Vec<(TrancheId, f64)>,
+) -> Option<f64> {
+    mu.clear();
+    let demand: Vec<(usize, f64)> = facts.demand_tpm[t.0]
+        .iter()
+        .enumerate()
+        .map(|(r, d)| (r, d * coverage))
+        .filter(|&(_, d)| d > 0.0)
+        .collect();
+    let n = demand.len();
+    if n > MAX_CUT_REGIONS {
+        return None;
+    }
+    if n == 0 {
+        return Some(0.0);
+    }
+    // Each tranche's capacity and the set of demand regions its routes reach, as a bit mask.
+    let tranches: Vec<(usize, f64, u32)> = facts
+        .tranches
+        .iter()
+        .enumerate()
+        .filter(|(k, f)| f.provider != lost && facts.available_tpm[t.0][*k] > 0.0)
+        .map(|(k, f)| {
+            let mask = demand
+                .iter()
+                .enumerate()
+                .filter(|(_, (r, _))| f.route_cost_per_million_tokens[*r].is_some())
+                .fold(0u32, |m, (i, _)| m | (1 << i));
+            (k, facts.available_tpm[t.0][k] * capacity_fraction[k], mask)
+        })
+        .filter(|&(_, _, mask)| mask != 0)
+        .collect();
+    let total: f64 = demand.iter().map(|(_, d)| d).sum();
+    let mut best = (f64::INFINITY, 0u32);
+    for set in 0..(1u32 << n) {
+        let outside: f64 = demand
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| set & (1 << i) == 0)
+            .map(|(_, (_, d))| d)
+            .sum();
+        let reaching: f64 = tranches
+            .iter()
+            .filter(|(_, _, mask)| mask & set != 0)
+            .map(|(_, cap, _)| cap)
+            .sum();
+        let cut = outside + reaching;
+        if cut < best.0 {
+            best = (cut, set);
+        }
+    }
+    let (max_flow, set) = best;
+    for &(k, _, mask) in &tranches {
+        if mask & set != 0 {
+            mu.push((TrancheId(k), penalty));
+        }
+    }
+    Some((total - max_flow).max(0.0) * penalty)
+}
+
 /// One period's transportation network: source → provider (the share cap) → tranche
 /// (A·cap·z) → region (usage + route price, or nothing for N-1) → sink (demand × coverage), and
 /// source → region at the penalty for what is left unserved.
@@ -115,9 +269,32 @@ struct Network<'a> {
     priced: bool,
 }
 
+/// A network built for one period: the graph and the arcs whose flow or dual is read back.
+struct Built {
+    g: Graph,
+    /// Tranche → region arcs with their price ($/M).
+    flow_arcs: Vec<(TrancheId, RegionId, (usize, usize), f64)>,
+    /// Source → region arcs (what is left unserved) with their penalty ($/M).
+    unserved_arcs: Vec<(RegionId, (usize, usize), f64)>,
+    /// Provider → tranche arcs (capacity A·cap·z), with the provider node and the tranche node.
+    tranche_arcs: Vec<(TrancheId, usize, usize)>,
+    source: usize,
+    sink: usize,
+    total: f64,
+    tiny: f64,
+}
+
+impl Built {
+    fn carried(&self, (u, i): (usize, usize)) -> f64 {
+        let a = &self.g.arcs[u][i];
+        self.g.arcs[a.to][a.rev].cap
+    }
+}
+
 impl Network<'_> {
-    /// The flows and the unserved tokens per minute of each region with demand.
-    fn solve(&self) -> (Vec<PlanFlow>, Vec<(RegionId, f64)>) {
+    /// The graph of this period, or None when it has no demand. With `every_tranche`, tranches
+    /// with no capacity at this z still get their (empty) arc, so their capacity has a dual.
+    fn build(&self, every_tranche: bool) -> Option<Built> {
         let (s, facts, t) = (self.s, self.facts, self.t);
         let n_p = facts.providers.len();
         let n_k = facts.tranches.len();
@@ -135,7 +312,7 @@ impl Network<'_> {
             .collect();
         let total: f64 = demand.iter().sum();
         if total <= 0.0 {
-            return (Vec::new(), Vec::new());
+            return None;
         }
         let tiny = 1e-12 * total;
         for p in 0..n_p {
@@ -148,13 +325,20 @@ impl Network<'_> {
                 );
             }
         }
-        let mut flow_arcs: Vec<(TrancheId, RegionId, (usize, usize))> = Vec::new();
+        let mut flow_arcs = Vec::new();
+        let mut tranche_arcs = Vec::new();
         for (k, tranche) in facts.tranches.iter().enumerate() {
-            let cap = facts.available_tpm[t.0][k] * self.capacity_fraction[k];
-            if cap <= 0.0 || self.lost == Some(tranche.provider) {
+            let available = facts.available_tpm[t.0][k];
+            let cap = available * self.capacity_fraction[k];
+            if self.lost == Some(tranche.provider) || available <= 0.0 {
                 continue;
             }
-            g.add(provider_node(tranche.provider.0), tranche_node(k), cap, 0.0);
+            if cap <= 0.0 && !every_tranche {
+                continue;
+            }
+            let p = tranche.provider.0;
+            g.add(provider_node(p), tranche_node(k), cap.max(0.0), 0.0);
+            tranche_arcs.push((TrancheId(k), provider_node(p), tranche_node(k)));
             for (r, &d) in demand.iter().enumerate() {
                 if d <= 0.0 {
                     continue;
@@ -166,7 +350,7 @@ impl Network<'_> {
                         0.0
                     };
                     let arc = g.add(tranche_node(k), region_node(r), f64::INFINITY, price);
-                    flow_arcs.push((TrancheId(k), RegionId(r), arc));
+                    flow_arcs.push((TrancheId(k), RegionId(r), arc, price));
                 }
             }
         }
@@ -175,18 +359,33 @@ impl Network<'_> {
             if d > 0.0 {
                 g.add(region_node(r), sink, d, 0.0);
                 let arc = g.add(source, region_node(r), f64::INFINITY, self.penalty);
-                unserved_arcs.push((RegionId(r), arc));
+                unserved_arcs.push((RegionId(r), arc, self.penalty));
             }
         }
-        g.send(source, sink, total, tiny);
-        let carried = |(u, i): (usize, usize)| {
-            let a = &g.arcs[u][i];
-            g.arcs[a.to][a.rev].cap
+        Some(Built {
+            g,
+            flow_arcs,
+            unserved_arcs,
+            tranche_arcs,
+            source,
+            sink,
+            total,
+            tiny,
+        })
+    }
+
+    /// The flows and the unserved tokens per minute of each region with demand.
+    fn solve(&self) -> (Vec<PlanFlow>, Vec<(RegionId, f64)>) {
+        let Some(mut b) = self.build(false) else {
+            return (Vec::new(), Vec::new());
         };
-        let flows = flow_arcs
-            .into_iter()
-            .filter_map(|(k, r, arc)| {
-                let tpm = carried(arc);
+        b.g.send(b.source, b.sink, b.total, b.tiny);
+        let t = self.t;
+        let flows = b
+            .flow_arcs
+            .iter()
+            .filter_map(|&(k, r, arc, _)| {
+                let tpm = b.carried(arc);
                 (tpm > 0.0).then_some(PlanFlow {
                     period: t,
                     tranche: k,
@@ -195,11 +394,45 @@ impl Network<'_> {
                 })
             })
             .collect();
-        let unserved = unserved_arcs
-            .into_iter()
-            .map(|(r, arc)| (r, carried(arc)))
+        let unserved = b
+            .unserved_arcs
+            .iter()
+            .map(|&(r, arc, _)| (r, b.carried(arc)))
             .collect();
+        b.g.recycle();
         (flows, unserved)
+    }
+
+    /// The optimal cost of this network, in $/M × tokens per minute, and the marginal value μ(k)
+    /// of each tranche's capacity arc in the same units per token per minute (≥ 0): minus the
+    /// LP dual of its capacity row, read from node potentials of the optimal residual graph.
+    fn value(&self, mu: &mut Vec<(TrancheId, f64)>) -> f64 {
+        mu.clear();
+        let Some(mut b) = self.build(true) else {
+            return 0.0;
+        };
+        b.g.send(b.source, b.sink, b.total, b.tiny);
+        let cost: f64 = b
+            .flow_arcs
+            .iter()
+            .map(|&(_, _, arc, price)| b.carried(arc) * price)
+            .chain(
+                b.unserved_arcs
+                    .iter()
+                    .map(|&(_, arc, penalty)| b.carried(arc) * penalty),
+            )
+            .sum();
+        let pi = b.g.potentials(b.tiny);
+        for &(k, provider, tranche) in &b.tranche_arcs {
+            // Reduced cost c + π(u) − π(v) is ≥ 0 on every residual arc; on a saturated capacity
+            // arc it may be negative, and its negative is the capacity's marginal value.
+            let value = pi[tranche] - pi[provider];
+            if value > 0.0 {
+                mu.push((k, value));
+            }
+        }
+        b.g.recycle();
+        cost
     }
 }
 
@@ -212,10 +445,19 @@ impl Graph {
         while sent < total - tiny {
             // Bellman–Ford with a FIFO queue of nodes whose distance dropped: the same labels,
             // in far fewer relaxations on these layered graphs; deterministic order.
-            let mut dist = vec![f64::INFINITY; n];
-            let mut prev: Vec<Option<(usize, usize)>> = vec![None; n];
-            let mut queued = vec![false; n];
-            let mut queue = std::collections::VecDeque::with_capacity(n);
+            let (mut dist, mut prev, mut queued, mut queue) = (
+                std::mem::take(&mut self.dist),
+                std::mem::take(&mut self.prev),
+                std::mem::take(&mut self.queued),
+                std::mem::take(&mut self.queue),
+            );
+            dist.clear();
+            dist.resize(n, f64::INFINITY);
+            prev.clear();
+            prev.resize(n, None);
+            queued.clear();
+            queued.resize(n, false);
+            queue.clear();
             dist[source] = 0.0;
             queue.push_back(source);
             queued[source] = true;
@@ -239,9 +481,12 @@ impl Graph {
                     }
                 }
             }
-            if dist[sink] == f64::INFINITY {
+            let unreachable = dist[sink] == f64::INFINITY;
+            (self.dist, self.prev, self.queued, self.queue) = (dist, prev, queued, queue);
+            if unreachable {
                 break;
             }
+            let prev = &self.prev;
             let mut push = total - sent;
             let mut v = sink;
             while let Some((u, i)) = prev[v] {
@@ -257,5 +502,45 @@ impl Graph {
             }
             sent += push;
         }
+    }
+}
+
+impl Graph {
+    /// Node potentials π with c(u,v) + π(u) − π(v) ≥ 0 on every arc with residual capacity:
+    /// shortest distances from a virtual root joined to every node at no cost (Bellman–Ford with
+    /// a FIFO queue; the residual graph of an optimal flow has no negative cycle). With the
+    /// optimal flow they are an optimal LP dual, so capacity duals read from them are exact.
+    fn potentials(&mut self, tiny: f64) -> &[f64] {
+        let n = self.arcs.len();
+        let (mut dist, mut queued, mut queue) = (
+            std::mem::take(&mut self.dist),
+            std::mem::take(&mut self.queued),
+            std::mem::take(&mut self.queue),
+        );
+        dist.clear();
+        dist.resize(n, 0.0);
+        queued.clear();
+        queued.resize(n, true);
+        queue.clear();
+        queue.extend(0..n);
+        let mut pops = 0usize;
+        while let Some(u) = queue.pop_front() {
+            queued[u] = false;
+            pops += 1;
+            if pops > n * n + n {
+                break;
+            }
+            for a in &self.arcs[u] {
+                if a.cap > tiny && dist[u] + a.cost < dist[a.to] - 1e-12 {
+                    dist[a.to] = dist[u] + a.cost;
+                    if !queued[a.to] {
+                        queued[a.to] = true;
+                        queue.push_back(a.to);
+                    }
+                }
+            }
+        }
+        (self.dist, self.queued, self.queue) = (dist, queued, queue);
+        &self.dist
     }
 }

@@ -20,6 +20,7 @@
 //! a mean-length period at $1 per million tokens), so the solver sees coefficients near 1 whatever
 //! the magnitudes. The scale is passed in, so LPs built for a subset share units with the whole.
 
+pub mod decompose;
 pub mod extract;
 pub mod flow;
 pub mod held;
@@ -62,6 +63,8 @@ pub enum RowKey {
     LossDemand(ProviderId, PeriodId, RegionId),
     /// Σr y_q(k,r,t) ≤ A(k,t)·cap(k)·z(k), for lost provider q.
     LossCapacity(ProviderId, PeriodId, TrancheId),
+    /// A cut of the decomposition's master: θ(block) ≥ F + g·(z − z_i), the `cut`-th of its block.
+    Cut { block: usize, cut: usize },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -9,7 +9,7 @@ use good_lp::{
     SolverModel, Variable, VariableDefinition,
 };
 
-use super::{Model, Sense};
+use super::{Column, Model, Row, Sense};
 use crate::error::{Error, Result};
 
 /// The LP solvers compiled into this build.
@@ -62,6 +62,69 @@ impl SolverKind {
     }
 }
 
+/// How the planning LP is solved: the whole LP at once by a backend, or by decomposition over
+/// the reservations (`decompose`), or whichever `auto` picks for the scenario's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Method {
+    #[default]
+    Auto,
+    Monolithic,
+    Decomposed,
+}
+
+/// `auto` decomposes from this many periods up: measured in `docs/performance.md`.
+pub const DECOMPOSE_FROM_PERIODS: usize = 2;
+
+impl Method {
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::Auto => "auto",
+            Method::Monolithic => "monolithic",
+            Method::Decomposed => "decomposed",
+        }
+    }
+
+    /// Parses a `--method` name.
+    pub fn parse(name: &str) -> Result<Method> {
+        [Method::Auto, Method::Monolithic, Method::Decomposed]
+            .into_iter()
+            .find(|m| m.name() == name)
+            .ok_or_else(|| {
+                Error::Usage(format!(
+                    "unknown method '{name}'; expected auto, monolithic or decomposed"
+                ))
+            })
+    }
+
+    /// The method used for a plan of `periods` periods: `auto` decomposes from
+    /// `DECOMPOSE_FROM_PERIODS` up.
+    pub fn resolve(self, periods: usize) -> Method {
+        match self {
+            Method::Auto if periods >= DECOMPOSE_FROM_PERIODS => Method::Decomposed,
+            Method::Auto => Method::Monolithic,
+            m => m,
+        }
+    }
+}
+
+/// The backend and the method of a solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Solve {
+    /// The LP backend of a monolithic solve (the decomposition's subproblems are networks and
+    /// its master is a small simplex, whatever the backend).
+    pub solver: SolverKind,
+    pub method: Method,
+}
+
+impl From<SolverKind> for Solve {
+    fn from(solver: SolverKind) -> Solve {
+        Solve {
+            solver,
+            method: Method::Auto,
+        }
+    }
+}
+
 /// A solved LP: column values in model units, the optimum in objective units and, where the
 /// backend offers them (Clarabel, HiGHS; not microlp), the row duals.
 #[derive(Debug, Clone)]
@@ -92,9 +155,15 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
         let duals = kind.has_duals().then(Vec::new);
         return Ok(solved(model, values, duals, kind, started));
     }
+    let (values, duals) = solve_lp(&model.columns, &model.rows, kind)?;
+    Ok(solved(model, values, duals, kind, started))
+}
+
+/// Solves the LP given by columns and rows with the given backend: column values and, where the
+/// backend has them, row duals. Shared by the planning LP and the decomposition's master.
+pub fn solve_lp(columns: &[Column], rows: &[Row], kind: SolverKind) -> Result<ValuesAndDuals> {
     let mut vars = ProblemVariables::new();
-    let cols: Vec<Variable> = model
-        .columns
+    let cols: Vec<Variable> = columns
         .iter()
         .map(|c| {
             let mut def: VariableDefinition = good_lp::variable().min(c.lower);
@@ -104,14 +173,13 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
             vars.add(def)
         })
         .collect();
-    let objective: Expression = model
-        .columns
+    let objective: Expression = columns
         .iter()
         .zip(&cols)
         .filter(|(c, _)| c.cost != 0.0)
         .map(|(c, v)| c.cost * *v)
         .sum();
-    let constraints = model.rows.iter().map(|row| {
+    let constraints = rows.iter().map(|row| {
         let lhs: Expression = row.terms.iter().map(|(col, a)| *a * cols[col.0]).sum();
         match row.sense {
             Sense::Eq => lhs.eq(row.rhs),
@@ -145,7 +213,7 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
         }
         SolverKind::Highs => solve_highs(unsolved, constraints, &cols)?,
     };
-    Ok(solved(model, values, duals, kind, started))
+    Ok((values, duals))
 }
 
 /// Column values with the objective they reach.
@@ -171,7 +239,8 @@ fn solved(
     }
 }
 
-type ValuesAndDuals = (Vec<f64>, Option<Vec<f64>>);
+/// Column values, and row duals where the backend has them.
+pub type ValuesAndDuals = (Vec<f64>, Option<Vec<f64>>);
 
 #[cfg(feature = "highs")]
 fn solve_highs(
