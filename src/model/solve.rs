@@ -73,7 +73,7 @@ pub enum Method {
 }
 
 /// `auto` decomposes from this many periods up: measured in `docs/performance.md`.
-pub const DECOMPOSE_FROM_PERIODS: usize = 2;
+pub const DECOMPOSE_FROM_PERIODS: usize = 12;
 
 impl Method {
     pub fn name(self) -> &'static str {
