@@ -651,6 +651,24 @@ mod tests {
         let Kind::Risk(r) = &risk.kind else { panic!() };
         assert_eq!((r.samples, r.seed, r.outages.len()), (1000, 2026, 13));
         assert!(risk.scenario.join("scenario.toml").is_file());
+        // The hourly sweep draws from the same outage rows and demand sigma, fewer samples.
+        let hourly = read(&root.join("frontier-hourly-risk.toml")).unwrap();
+        let Kind::Risk(h) = &hourly.kind else {
+            panic!()
+        };
+        assert_eq!((h.samples, h.seed), (200, 2026));
+        // Row by row without `location`, which names each file's own lines.
+        let rows = |x: &Risk| {
+            x.outages
+                .iter()
+                .map(|o| OutageRisk {
+                    location: None,
+                    ..o.clone()
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!((rows(h), h.demand_sigma), (rows(r), r.demand_sigma));
+        assert!(hourly.scenario.join("demand.csv").is_file());
     }
 
     #[test]
