@@ -33,6 +33,10 @@ const MAX_ITERATIONS: usize = 1000;
 /// mean fewer iterations but a larger master.
 const MAX_BLOCKS: usize = 64;
 
+/// The in-out step: the next point is this far from the best point towards the master's (0.5
+/// took the fewest iterations among 0.2–1.0 on the hourly benchmark cases).
+const IN_OUT_STEP: f64 = 0.5;
+
 /// How the decomposition went, for `--timings` and the benchmark.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Convergence {
@@ -161,7 +165,7 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
     let mut pool: Vec<Vec<Cut>> = first.into_iter().map(|c| vec![c]).collect();
     // Master units: dollars over the first upper bound, so the simplex sees numbers near 1.
     let dollars_per_unit = upper.abs().max(1.0);
-    let mut step = 0.5;
+    let mut step = IN_OUT_STEP;
     let mut lower_bound = f64::NEG_INFINITY;
     let last_master = loop {
         convergence.iterations += 1;
@@ -217,7 +221,7 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
         }
         // A cut that misses the master's point leaves the lower bound where it is: evaluate the
         // master's point itself next time (Kelley's step), which always separates.
-        step = if separates { 0.5 } else { 1.0 };
+        step = if separates { IN_OUT_STEP } else { 1.0 };
     };
     // Prefer the master's vertex when it is as good as the best point (exact reservations).
     let mut z = center;

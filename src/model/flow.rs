@@ -31,6 +31,7 @@ struct Graph {
     prev: Vec<Option<(usize, usize)>>,
     queued: Vec<bool>,
     queue: std::collections::VecDeque<usize>,
+    stack: Vec<(usize, usize)>,
 }
 
 thread_local! {
@@ -438,7 +439,8 @@ impl Network<'_> {
 
 impl Graph {
     /// Sends `total` from `source` to `sink` at least cost by successive shortest paths
-    /// (Bellman–Ford on the residual graph, which has negative arcs; deterministic order).
+    /// (Bellman–Ford on the residual graph, which has negative arcs; deterministic order), each
+    /// labelling followed by pushes along every tight path it admits (the primal-dual method).
     fn send(&mut self, source: usize, sink: usize, total: f64, tiny: f64) {
         let n = self.arcs.len();
         let mut sent = 0.0;
@@ -486,22 +488,101 @@ impl Graph {
             if unreachable {
                 break;
             }
-            let prev = &self.prev;
-            let mut push = total - sent;
-            let mut v = sink;
-            while let Some((u, i)) = prev[v] {
-                push = push.min(self.arcs[u][i].cap);
-                v = u;
+            // Every path of arcs tight under these labels is a shortest path, and stays one as
+            // flow moves along such paths (their reverse arcs are tight too): push along all of
+            // them before labelling again. Prices repeat (every reserved tranche has the same
+            // usage price), so one labelling serves many paths.
+            let mut pushed_any = false;
+            while sent < total - tiny {
+                let Some(push) = self.push_tight_path(source, sink, total - sent, tiny) else {
+                    break;
+                };
+                sent += push;
+                pushed_any = true;
             }
-            let mut v = sink;
-            while let Some((u, i)) = prev[v] {
-                self.arcs[u][i].cap -= push;
-                let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
-                self.arcs[to][rev].cap += push;
-                v = u;
+            if !pushed_any {
+                // The labels found a path the tightness test missed (rounding): push along the
+                // labelled path itself, as plain successive shortest paths would.
+                let mut push = total - sent;
+                let mut v = sink;
+                while let Some((u, i)) = self.prev[v] {
+                    push = push.min(self.arcs[u][i].cap);
+                    v = u;
+                }
+                let mut v = sink;
+                while let Some((u, i)) = self.prev[v] {
+                    self.arcs[u][i].cap -= push;
+                    let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
+                    self.arcs[to][rev].cap += push;
+                    v = u;
+                }
+                sent += push;
             }
-            sent += push;
         }
+    }
+
+    /// Finds a path from `source` to `sink` of arcs with residual capacity that are tight under
+    /// the labels in `self.dist` (dist(u) + cost = dist(v)), by depth-first search, and pushes
+    /// as much as it carries (at most `limit`). None when there is no such path.
+    fn push_tight_path(&mut self, source: usize, sink: usize, limit: f64, tiny: f64) -> Option<f64> {
+        let n = self.arcs.len();
+        let mut visited = std::mem::take(&mut self.queued);
+        visited.clear();
+        visited.resize(n, false);
+        // The search stack: (node, next arc to try); `self.prev` records the arc into each node.
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        stack.push((source, 0));
+        visited[source] = true;
+        let mut found = false;
+        while let Some(&mut (u, ref mut next)) = stack.last_mut() {
+            if u == sink {
+                found = true;
+                break;
+            }
+            let arcs = &self.arcs[u];
+            let mut advanced = None;
+            while *next < arcs.len() {
+                let i = *next;
+                *next += 1;
+                let a = &arcs[i];
+                if a.cap > tiny && !visited[a.to] && self.dist[a.to] < f64::INFINITY {
+                    let slack = self.dist[u] + a.cost - self.dist[a.to];
+                    if slack.abs() <= 1e-12 * (1.0 + self.dist[a.to].abs()) {
+                        advanced = Some((a.to, i));
+                        break;
+                    }
+                }
+            }
+            match advanced {
+                Some((v, i)) => {
+                    visited[v] = true;
+                    self.prev[v] = Some((u, i));
+                    stack.push((v, 0));
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        self.queued = visited;
+        if !found {
+            self.stack = stack;
+            return None;
+        }
+        let mut push = limit;
+        for w in stack.windows(2) {
+            let (_, i) = self.prev[w[1].0].expect("on the path");
+            push = push.min(self.arcs[w[0].0][i].cap);
+        }
+        for w in stack.windows(2) {
+            let (u, i) = self.prev[w[1].0].expect("on the path");
+            self.arcs[u][i].cap -= push;
+            let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
+            self.arcs[to][rev].cap += push;
+        }
+        self.stack = stack;
+        Some(push)
     }
 }
 
