@@ -37,6 +37,9 @@ const MAX_BLOCKS: usize = 64;
 /// took the fewest iterations among 0.2–1.0 on the hourly benchmark cases).
 const IN_OUT_STEP: f64 = 0.5;
 
+/// Below this relative gap every step is Kelley's (the master's vertex).
+const KELLEY_BELOW_GAP: f64 = 1e-4;
+
 /// How the decomposition went, for `--timings` and the benchmark.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Convergence {
@@ -188,7 +191,12 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
         if gap <= RELATIVE_GAP {
             break zm;
         }
-        // In-out: a point between the best so far and the master's.
+        // In-out: a point between the best so far and the master's. Close to the optimum the
+        // master's cutting-plane model is exact around it, and halving the distance would only
+        // converge geometrically: evaluate the master's vertex itself (Kelley), which ends it.
+        if gap < KELLEY_BELOW_GAP {
+            step = 1.0;
+        }
         let query: Vec<f64> = center
             .iter()
             .zip(&zm)
