@@ -13,7 +13,7 @@
 #                    "--workloads 2 --outages --share 1 --providers 4")
 #   CAPPLAN_ARGS     extra arguments of `capplan run`, e.g. "--method decomposed" or "--solver highs"
 #   CAPPLAN_FEATURES cargo features to build capplan with, e.g. "highs" (for --solver highs)
-#   PYPSA_ARGS       extra arguments of pypsa_hourly.py, e.g. "--highs solver=ipm" or "--io-api lp"
+#   PYPSA_ARGS       extra arguments of pypsa_hourly.py, e.g. "--highs solver=ipm" or "--io-api direct"
 #   REPS             repetitions of each tool (default 3)
 #   VENV             where the PyPSA virtualenv lives (default $CARGO_TARGET_DIR/pypsa-venv)
 #   PYTHON           the Python that creates it (default python3; 3.11 or later)
@@ -97,43 +97,46 @@ from pathlib import Path
 work, reps, case, capplan_args, pypsa_args = Path(sys.argv[1]), int(sys.argv[2]), *sys.argv[3:]
 
 def measured(path):
-    """Wall seconds and peak RSS in MB from a /usr/bin/time -v report."""
+    """Wall seconds, CPU seconds (user + system) and peak RSS in MB from a /usr/bin/time -v report.
+    CPU seconds move less than wall seconds when other work shares the machine."""
     text = path.read_text()
     clock = re.search(r"Elapsed \(wall clock\) time.*: (\S+)", text).group(1)
     seconds = 0.0
     for part in clock.split(":"):  # h:mm:ss or m:ss.ss
         seconds = seconds * 60 + float(part)
+    cpu = sum(float(re.search(rf"{kind} time \(seconds\): (\S+)", text).group(1)) for kind in ("User", "System"))
     rss_kb = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1))
-    return seconds, rss_kb / 1024
+    return seconds, cpu, rss_kb / 1024
 
 rows = {}
 for tool in ("capplan", "pypsa"):
     runs = []
     for i in range(1, reps + 1):
-        wall, rss = measured(work / f"time-{tool}-{i}.txt")
+        wall, cpu, rss = measured(work / f"time-{tool}-{i}.txt")
         if tool == "capplan":
             summary = json.loads((work / f"out-{i}" / "summary.json").read_text())
             objective, solve, label = summary["objective"], summary["solve_seconds"], f"capplan run ({summary['solver']})"
         else:
             out = json.loads((work / f"pypsa-{i}.json").read_text().strip().splitlines()[-1])
             objective, solve, label = out["objective"], out["seconds_solve"], f"PyPSA {out['pypsa']} + HiGHS ({out['io_api']})"
-        runs.append((wall, rss, objective, solve, label))
+        runs.append((wall, rss, objective, solve, label, cpu))
     rows[tool] = runs
 
 def span(values):
     return f"{min(values):.2f}–{max(values):.2f}"
 
 print(f"case: `{case}`; capplan args: `{capplan_args or '(none)'}`; PyPSA args: `{pypsa_args or '(none)'}`; {reps} repetitions each, alternating\n")
-print("| tool | wall seconds (min–max) | solve seconds (min–max) | peak RSS MB (max) | objective ($) |")
-print("|---|---:|---:|---:|---:|")
+print("| tool | wall seconds (min–max) | CPU seconds (min–max) | solve seconds (min–max) | peak RSS MB (max) | objective ($) |")
+print("|---|---:|---:|---:|---:|---:|")
 for runs in rows.values():
-    print(f"| {runs[0][4]} | {span([r[0] for r in runs])} | {span([r[3] for r in runs])} | "
+    print(f"| {runs[0][4]} | {span([r[0] for r in runs])} | {span([r[5] for r in runs])} | {span([r[3] for r in runs])} | "
           f"{max(r[1] for r in runs):.0f} | {runs[0][2]:.2f} |")
 cap, py = rows["capplan"], rows["pypsa"]
 ratio = min(r[0] for r in py) / min(r[0] for r in cap)
+cpu_ratio = min(r[5] for r in py) / min(r[5] for r in cap)
 a, b = cap[0][2], py[0][2]
 rel = abs(a - b) / max(abs(a), abs(b), 1e-300)
-print(f"\nPyPSA / capplan wall time (fastest runs): {ratio:.2f}×; "
+print(f"\nPyPSA / capplan, fastest runs: wall {ratio:.2f}×, CPU {cpu_ratio:.2f}×; "
       f"relative objective difference: {rel:.2e} ({'within' if rel <= 1e-6 else 'ABOVE'} 1e-6)")
 for tool, runs in rows.items():
     if len({r[2] for r in runs}) > 1:
