@@ -46,6 +46,8 @@ fn cases() -> Vec<Case> {
         providers: 3,
         survive_provider_loss: false,
         max_provider_share: 0.6,
+        workloads: 3,
+        outages: false,
     };
     let n_minus_one = |periods, step| Spec {
         providers: 4,

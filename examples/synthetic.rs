@@ -1,37 +1,79 @@
 //! Writes a synthetic scenario folder at real magnitudes, to try capplan on long horizons:
-//! `cargo run --release --example synthetic -- hour 8760 /tmp/hourly-year [--n1]`.
+//! `cargo run --release --example synthetic -- hour 8760 /tmp/hourly-year [--n1] [--workloads N]
+//! [--outages] [--share S] [--providers N]`.
+//!
+//! Defaults: 3 regions × 4 tranches over 4 providers, 3 workloads, no outages, share cap 0.5,
+//! no N-1. `--share 1` turns the share cap off.
 
 use capplan::synthetic::{write, Spec, Step};
 
+const USAGE: &str = "usage: synthetic (month|day|hour) PERIODS OUT_DIR [--n1] [--workloads 1..3] \
+                     [--outages] [--share S in (0, 1]] [--providers 1..8]";
+
+fn fail(message: &str) -> ! {
+    if !message.is_empty() {
+        eprintln!("error: {message}");
+    }
+    eprintln!("{USAGE}");
+    std::process::exit(2);
+}
+
+/// The value after a flag, parsed; a missing or unparsable value is a usage error rather than a
+/// silent default, so a typo never writes a different scenario than the one asked for.
+fn value<T: std::str::FromStr>(flags: &mut std::slice::Iter<'_, String>, flag: &str) -> T {
+    let Some(text) = flags.next() else {
+        fail(&format!("{flag} needs a value"))
+    };
+    text.parse()
+        .unwrap_or_else(|_| fail(&format!("{flag}: cannot read '{text}'")))
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: synthetic (month|day|hour) PERIODS OUT_DIR [--n1]";
     let (Some(step), Some(periods), Some(out)) = (args.first(), args.get(1), args.get(2)) else {
-        eprintln!("{usage}");
-        std::process::exit(2);
+        fail("")
     };
     let step = match step.as_str() {
         "month" => Step::Month,
         "day" => Step::Day,
         "hour" => Step::Hour,
-        _ => {
-            eprintln!("{usage}");
-            std::process::exit(2);
-        }
+        _ => fail(&format!("unknown step '{step}'")),
     };
     let Ok(periods) = periods.parse() else {
-        eprintln!("{usage}");
-        std::process::exit(2);
+        fail(&format!("PERIODS: cannot read '{periods}'"))
     };
-    let spec = Spec {
+    let mut spec = Spec {
         periods,
         step,
         tranches_per_region: 4,
         regions: 3,
         providers: 4,
-        survive_provider_loss: args.iter().any(|a| a == "--n1"),
+        survive_provider_loss: false,
         max_provider_share: 0.5,
+        workloads: 3,
+        outages: false,
     };
+    let mut flags = args[3..].iter();
+    while let Some(flag) = flags.next() {
+        match flag.as_str() {
+            "--n1" => spec.survive_provider_loss = true,
+            "--outages" => spec.outages = true,
+            "--workloads" => spec.workloads = value(&mut flags, flag),
+            "--providers" => spec.providers = value(&mut flags, flag),
+            "--share" => spec.max_provider_share = value(&mut flags, flag),
+            _ => fail(&format!("unknown argument '{flag}'")),
+        }
+    }
+    // The generator clamps counts silently; here an out-of-range value is refused instead.
+    if !(1..=3).contains(&spec.workloads) {
+        fail("--workloads takes 1, 2 or 3");
+    }
+    if !(1..=8).contains(&spec.providers) {
+        fail("--providers takes 1 to 8");
+    }
+    if !(spec.max_provider_share > 0.0 && spec.max_provider_share <= 1.0) {
+        fail("--share takes a fraction in (0, 1]");
+    }
     if let Err(e) = write(std::path::Path::new(out), &spec) {
         eprintln!("error: {out}: {e}");
         std::process::exit(4);

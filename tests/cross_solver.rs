@@ -53,6 +53,8 @@ fn monthly_real_magnitudes_with_n_minus_one_agree() {
         providers: 4,
         survive_provider_loss: true,
         max_provider_share: 0.45,
+        workloads: 3,
+        outages: false,
     };
     write(dir.path(), &spec).unwrap();
     agree(dir.path(), &SolverKind::available());
@@ -69,6 +71,8 @@ fn hourly_real_magnitudes_agree() {
         providers: 3,
         survive_provider_loss: false,
         max_provider_share: 0.6,
+        workloads: 3,
+        outages: false,
     };
     write(dir.path(), &spec).unwrap();
     agree(dir.path(), &SolverKind::available());

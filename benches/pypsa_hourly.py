@@ -1,0 +1,492 @@
+#!/usr/bin/env python3
+"""Benchmark twin of capplan's planning LP in PyPSA: reads a capplan scenario folder, builds the
+same linear program as a PyPSA network (solved by HiGHS through linopy) and prints one JSON line
+{objective, seconds_build, seconds_solve, seconds_total, ...} on stdout.
+
+Supported: what the synthetic generator writes (demand.csv, capacity.csv with start/end/min_commit,
+routes.csv, outages.csv, scenario.toml with horizon_end and [policy]) on any time grid. Refused,
+with an error naming the reason: a share cap below 1, N-1 (survive_provider_loss = true),
+`extends`, `[whatif]`, and route sets on which flows through an intermediate region could beat
+the direct route (the bus model would then allow paths capplan does not).
+
+Usage: pypsa_hourly.py SCENARIO_DIR [--io-api lp|mps|direct] [--highs KEY=VALUE ...] [--verbose]
+"""
+
+import time
+
+# Taken before the heavy imports so seconds_total covers them, as a user running it would wait.
+T_START = time.perf_counter()
+
+import argparse  # noqa: E402
+import calendar  # noqa: E402
+import contextlib  # noqa: E402
+import csv  # noqa: E402
+import datetime as dt  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import sys  # noqa: E402
+import tomllib  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pypsa  # noqa: E402
+
+T_IMPORTED = time.perf_counter()
+
+# Keep pandas 3's `str` dtype for names (PyPSA 2's behaviour); saying so also silences the
+# FutureWarning PyPSA prints on every `add` while the option is unset.
+pypsa.options.api.legacy_string_dtype = False
+
+# Flows are handed to HiGHS in millions of tokens per minute: real demand is ~1e10 tpm, which
+# would put bounds near 1e10 next to prices near 1e-2; in these units both are within 1e-2..1e6.
+# Money stays in dollars, so the LP's objective is the dollar objective with no conversion.
+FLOW_UNIT = 1e6
+MS_PER_MINUTE = 60_000
+MS_PER_HOUR = 3_600_000
+# Dollars per (tpm·hour) for a price of $1 per million tokens: 60 tokens per tpm-hour.
+TOKENS_PER_TPM_HOUR = 60.0
+
+
+class ScenarioError(Exception):
+    """An input this script cannot read or does not model; printed without a traceback."""
+
+
+# ---------------------------------------------------------------------------- reading the folder
+
+NUMBER = re.compile(r"^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?([KMBT]?)$")
+SUFFIX = {"": 1.0, "K": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}
+
+
+def number(text: str, where: str) -> float:
+    """A non-negative decimal with an optional K/M/B/T suffix, as the scenario format allows."""
+    m = NUMBER.match(text)
+    if not m:
+        raise ScenarioError(f"{where}: expected a non-negative number, found '{text}'")
+    suffix = m.group(1)
+    return float(text[: len(text) - len(suffix)]) * SUFFIX[suffix]
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def instant_ms(value, where: str) -> int:
+    """Milliseconds since the epoch (UTC) of a CSV time string or a TOML date/datetime.
+
+    Integer milliseconds, as capplan keeps them, so window and outage overlaps are exact."""
+    if isinstance(value, str):
+        if not re.match(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?$", value):
+            raise ScenarioError(f"{where}: expected a time like 2026-01-01 or 2026-01-01T00:00Z, found '{value}'")
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        t = value
+    elif isinstance(value, dt.date):
+        t = dt.datetime(value.year, value.month, value.day)
+    else:
+        raise ScenarioError(f"{where}: expected a time, found {value!r}")
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.timezone.utc)
+    return (t - EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def add_months(ms: int, months: int) -> int:
+    """The same wall-clock time `months` calendar months later (UTC), the day clamped to the
+    month's end: the scenario format's rule for a monthly grid's last period."""
+    t = EPOCH + dt.timedelta(milliseconds=ms)
+    index = t.year * 12 + t.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(t.day, calendar.monthrange(year, month + 1)[1])
+    return (t.replace(year=year, month=month + 1, day=day) - EPOCH) // dt.timedelta(milliseconds=1)
+
+
+def read_table(path: Path, required: set[str], optional: set[str]):
+    """Rows of a CSV as (physical line, {column: stripped text}); empty cells are left out so the
+    caller's default applies. Unknown and missing columns are errors, as in capplan."""
+    with path.open(newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise ScenarioError(f"{path}: no header row") from None
+        accepted = required | optional
+        for h in header:
+            if h not in accepted:
+                raise ScenarioError(f"{path}:1: unknown column '{h}'; accepted: {', '.join(sorted(accepted))}")
+        for h in required:
+            if h not in header:
+                raise ScenarioError(f"{path}:1: missing required column '{h}'")
+        rows = []
+        for cells in reader:
+            if all(not c.strip() for c in cells):
+                continue  # blank lines and a spreadsheet's trailing ",,," are not data rows
+            row = {h: c.strip() for h, c in zip(header, cells) if c.strip()}
+            for h in required:
+                if h not in row:
+                    raise ScenarioError(f"{path}:{reader.line_num}: column '{h}' is empty")
+            rows.append((reader.line_num, row))
+        return rows
+
+
+@dataclass
+class Tranche:
+    name: str
+    provider: str
+    region: str
+    start: int | None
+    end: int | None
+    cap: float
+    price: float
+    commit: float
+    min_commit: float
+
+
+@dataclass
+class Scenario:
+    starts: np.ndarray  # period starts, ms, sorted
+    ends: np.ndarray  # period ends, ms (start of the next period; the horizon end for the last)
+    regions: list[str]  # demand regions, sorted
+    demand: np.ndarray  # [region, period] tpm, workloads merged
+    tranches: list[Tranche]
+    routes: dict[tuple[str, str], float] | None  # (supply, demand) → $/M, None without routes.csv
+    outages: list[tuple[str, str | None, int, int, float]]  # provider, region, start, end, factor
+    unserved_penalty: float
+
+
+def read_scenario(folder: Path) -> Scenario:
+    settings = {}
+    toml_path = folder / "scenario.toml"
+    if toml_path.exists():
+        with toml_path.open("rb") as f:
+            settings = tomllib.load(f)
+    for key in settings:
+        if key not in {"name", "description", "extends", "horizon_end", "policy", "whatif"}:
+            raise ScenarioError(f"{toml_path}: unknown key '{key}'")
+    if "extends" in settings:
+        raise ScenarioError(f"{toml_path}: `extends` is not supported here; give a folder with every file in it")
+    if settings.get("whatif"):
+        raise ScenarioError(f"{toml_path}: [whatif] is not supported here; apply it to the files first")
+    policy = settings.get("policy", {})
+    for key in policy:
+        if key not in {"unserved_penalty", "max_provider_share", "survive_provider_loss", "loss_coverage", "resilience_penalty"}:
+            raise ScenarioError(f"{toml_path}: unknown key 'policy.{key}'")
+    # The share cap and N-1 blocks are constraints across buses that a plain PyPSA network does
+    # not have; refusing them keeps the comparison to one LP that both tools really solve.
+    if float(policy.get("max_provider_share", 1.0)) < 1.0:
+        raise ScenarioError(f"{toml_path}: max_provider_share = {policy['max_provider_share']} < 1 is not modelled by this script (write the case with --share 1)")
+    if policy.get("survive_provider_loss", False):
+        raise ScenarioError(f"{toml_path}: survive_provider_loss = true (N-1) is not modelled by this script")
+    unserved_penalty = float(policy.get("unserved_penalty", 10000.0))
+
+    demand_path = folder / "demand.csv"
+    cells: dict[tuple[int, str, str], float] = {}
+    for line, row in read_table(demand_path, {"period", "tokens_per_minute"}, {"region", "workload"}):
+        where = f"{demand_path}:{line}"
+        key = (instant_ms(row["period"], where), row.get("region", "global"), row.get("workload", "default"))
+        if key in cells:
+            raise ScenarioError(f"{where}: a second row for this period, region and workload")
+        cells[key] = number(row["tokens_per_minute"], where)
+    if not cells:
+        raise ScenarioError(f"{demand_path}: no demand rows")
+    starts = np.array(sorted({p for p, _, _ in cells}), dtype=np.int64)
+    if "horizon_end" in settings:
+        last_end = instant_ms(settings["horizon_end"], f"{toml_path}: horizon_end")
+        if last_end <= starts[-1]:
+            raise ScenarioError(f"{toml_path}: horizon_end is not after the last period")
+    elif len(starts) < 2:
+        raise ScenarioError(f"{demand_path}: one period and no horizon_end in scenario.toml")
+    else:
+        # The last period repeats the step before it, in calendar months when that step is whole
+        # months (a monthly grid's December lasts 31 days), otherwise in minutes.
+        a, b = int(starts[-2]), int(starts[-1])
+        ta, tb = EPOCH + dt.timedelta(milliseconds=a), EPOCH + dt.timedelta(milliseconds=b)
+        months = (tb.year - ta.year) * 12 + tb.month - ta.month
+        last_end = add_months(b, months) if months > 0 and add_months(a, months) == b else 2 * b - a
+    ends = np.append(starts[1:], last_end)
+    regions = sorted({r for _, r, _ in cells})
+    demand = np.zeros((len(regions), len(starts)))
+    region_index = {r: i for i, r in enumerate(regions)}
+    period_index = {int(p): i for i, p in enumerate(starts)}
+    for (p, r, _), tpm in cells.items():
+        demand[region_index[r], period_index[p]] += tpm  # workloads merged: exact, says the spec
+
+    capacity_path = folder / "capacity.csv"
+    tranches = []
+    names: dict[str, int] = {}
+    for n, (line, row) in enumerate(read_table(
+        capacity_path,
+        {"provider", "capacity_tpm"},
+        {"region", "tranche", "start", "end", "cost_per_million_tokens", "commit_cost_per_hour", "min_commit"},
+    ), start=1):
+        where = f"{capacity_path}:{line}"
+        region = row.get("region", "global")
+        name = row.get("tranche", f"{row['provider']}/{region}/#{n}")
+        if name in names:
+            raise ScenarioError(f"{where}: tranche name '{name}' already used on line {names[name]}")
+        names[name] = line
+        start = instant_ms(row["start"], where) if "start" in row else None
+        end = instant_ms(row["end"], where) if "end" in row else None
+        if start is not None and end is not None and end <= start:
+            raise ScenarioError(f"{where}: end is not after start")
+        min_commit = number(row.get("min_commit", "0"), where)
+        if min_commit > 1:
+            raise ScenarioError(f"{where}: min_commit {min_commit} is above 1")
+        tranches.append(Tranche(
+            name, row["provider"], region, start, end,
+            number(row["capacity_tpm"], where),
+            number(row.get("cost_per_million_tokens", "0"), where),
+            number(row.get("commit_cost_per_hour", "0"), where),
+            min_commit,
+        ))
+
+    routes = None
+    routes_path = folder / "routes.csv"
+    if routes_path.exists():
+        routes = {}
+        for line, row in read_table(routes_path, {"demand_region", "supply_region"}, {"cost_per_million_tokens"}):
+            where = f"{routes_path}:{line}"
+            pair = (row["supply_region"], row["demand_region"])
+            if pair in routes:
+                raise ScenarioError(f"{where}: this route is listed twice")
+            if pair[0] != pair[1]:  # a listed same-region pair is ignored: it is always free
+                routes[pair] = number(row.get("cost_per_million_tokens", "0"), where)
+
+    outages = []
+    outages_path = folder / "outages.csv"
+    if outages_path.exists():
+        for line, row in read_table(outages_path, {"provider", "start", "end"}, {"region", "capacity_factor"}):
+            where = f"{outages_path}:{line}"
+            start, end = instant_ms(row["start"], where), instant_ms(row["end"], where)
+            if end <= start:
+                raise ScenarioError(f"{where}: end is not after start")
+            factor = number(row.get("capacity_factor", "0"), where)
+            if factor > 1:
+                raise ScenarioError(f"{where}: capacity_factor {factor} is above 1")
+            outages.append((row["provider"], row.get("region"), start, end, factor))
+
+    return Scenario(starts, ends, regions, demand, tranches, routes, outages, unserved_penalty)
+
+
+# ------------------------------------------------------------------------------- model quantities
+
+
+def route_cost(s: Scenario, supply: str, demand: str) -> float | None:
+    """ρ(g, r) in $/M where tranches of region g may serve demand of region r, else None."""
+    if supply == demand:
+        return 0.0
+    if s.routes is None:
+        return 0.0 if "global" in (supply, demand) else None
+    return s.routes.get((supply, demand))
+
+
+def availability(s: Scenario, k: Tranche) -> tuple[np.ndarray, float]:
+    """A(k,t) for every period and H(k) in hours.
+
+    The window and the tranche's outages cut the horizon into segments of constant availability
+    (the smallest overlapping factor, 1 outside outages, 0 outside the window); A(k,t) is the
+    overlap of each segment with period t, in integer milliseconds, times its factor, over Δt."""
+    t0, t1 = int(s.starts[0]), int(s.ends[-1])
+    lo = t0 if k.start is None else max(t0, k.start)
+    hi = t1 if k.end is None else min(t1, k.end)
+    lengths = (s.ends - s.starts).astype(np.float64)
+    if hi <= lo:
+        return np.zeros(len(s.starts)), 0.0
+    mine = [(a, b, f) for p, r, a, b, f in s.outages if p == k.provider and (r is None or r == k.region)]
+    cuts = sorted({lo, hi, *(min(max(a, lo), hi) for a, _, _ in mine), *(min(max(b, lo), hi) for _, b, _ in mine)})
+    covered = np.zeros(len(s.starts))
+    for a, b in zip(cuts, cuts[1:]):
+        factor = min([f for oa, ob, f in mine if oa <= a and b <= ob], default=1.0)
+        overlap = np.clip(np.minimum(s.ends, b) - np.maximum(s.starts, a), 0, None)
+        covered += factor * overlap
+    return covered / lengths, (hi - lo) / MS_PER_HOUR
+
+
+def check_routes_compose(s: Scenario, supply_regions: list[str], buses: list[str]) -> None:
+    """Refuses route sets on which the bus model would be looser than capplan's LP.
+
+    capplan's x(k, r) goes straight from a tranche's region to a demand region. On buses, flow can
+    also go g → r → s. That never helps when every such chain has a direct route g → s at most as
+    expensive, which by induction covers longer chains too; otherwise the two LPs could differ."""
+    links = {(g, r): route_cost(s, g, r) for g in supply_regions for r in buses if r != g}
+    links = {pair: c for pair, c in links.items() if c is not None}
+    for (g, r), first in links.items():
+        for (r2, q), second in links.items():
+            if r2 != r or q == g:
+                continue
+            direct = links.get((g, q))
+            if direct is None or direct > first + second + 1e-12:
+                raise ScenarioError(
+                    f"routes: {g} → {r} → {q} is allowed on buses but {g} → {q} is "
+                    + ("not a route" if direct is None else f"dearer ({direct} > {first} + {second})")
+                    + "; this script's one-bus-per-region model would differ from capplan's LP"
+                )
+
+
+# ------------------------------------------------------------------------------------ the network
+
+
+def build_network(s: Scenario) -> tuple[pypsa.Network, float, float]:
+    """The PyPSA network of the LP, the dollars added outside it (commitments of zero-capacity
+    tranches, which serve nothing but still pay min_commit) and the peak total demand (scaled)."""
+    snapshots = pd.DatetimeIndex(pd.to_datetime(s.starts, unit="ms"), name="snapshot")
+    hours = (s.ends - s.starts) / MS_PER_HOUR
+    n = pypsa.Network()
+    n.set_snapshots(snapshots)
+    # Δt in hours weights each period's dispatch costs, like Δt/60 in capplan's objective.
+    n.snapshot_weightings.loc[:, :] = np.repeat(hours[:, None], n.snapshot_weightings.shape[1], axis=1)
+
+    supply_regions = sorted({k.region for k in s.tranches})
+    buses = sorted(set(s.regions) | set(supply_regions))
+    check_routes_compose(s, supply_regions, buses)
+    n.add("Bus", buses)
+    demand = s.demand / FLOW_UNIT
+    n.add(
+        "Load", [f"load {r}" for r in s.regions], bus=s.regions,
+        p_set=pd.DataFrame(demand.T, index=snapshots, columns=[f"load {r}" for r in s.regions]),
+    )
+
+    per_tpm_hour = TOKENS_PER_TPM_HOUR * FLOW_UNIT / 1e6  # $ per (FLOW_UNIT·hour) at $1/M
+    offset = 0.0
+    reserved, on_demand = [], []
+    p_max_pu = {}
+    for k in s.tranches:
+        fraction, window_hours = availability(s, k)
+        commit_total = k.commit * window_hours  # $ for z = 1 over the window inside the horizon
+        if commit_total > 0 and k.cap == 0:
+            offset += commit_total * k.min_commit  # z = min_commit is optimal; nothing to dispatch
+            continue
+        p_max_pu[k.name] = fraction
+        (reserved if commit_total > 0 else on_demand).append((k, commit_total))
+    frame = pd.DataFrame(p_max_pu, index=snapshots)
+    if reserved:
+        names = [k.name for k, _ in reserved]
+        n.add(
+            "Generator", names, bus=[k.region for k, _ in reserved],
+            p_nom_extendable=True,
+            # p_nom = z·cap: existing capacity 0, so PyPSA adds no constant for it.
+            p_nom=0.0,
+            p_nom_min=[k.min_commit * k.cap / FLOW_UNIT for k, _ in reserved],
+            p_nom_max=[k.cap / FLOW_UNIT for k, _ in reserved],
+            capital_cost=[c / (k.cap / FLOW_UNIT) for k, c in reserved],
+            marginal_cost=[k.price * per_tpm_hour for k, _ in reserved],
+            p_max_pu=frame[names],
+        )
+    if on_demand:
+        # No reservation decision: z = 1 costs nothing, so the tranche is fixed at full size.
+        names = [k.name for k, _ in on_demand]
+        n.add(
+            "Generator", names, bus=[k.region for k, _ in on_demand],
+            p_nom=[k.cap / FLOW_UNIT for k, _ in on_demand],
+            marginal_cost=[k.price * per_tpm_hour for k, _ in on_demand],
+            p_max_pu=frame[names],
+        )
+
+    # Links bound flows by the peak total demand: some optimum never carries more (the route
+    # check means no flow needs to pass through a region), and HiGHS gets a finite bound.
+    peak_total = float(demand.sum(axis=0).max())
+    pairs = [(g, r, route_cost(s, g, r)) for g in supply_regions for r in s.regions if r != g]
+    pairs = [(g, r, c) for g, r, c in pairs if c is not None]
+    if pairs:
+        n.add(
+            "Link", [f"route {g}->{r}" for g, r, _ in pairs],
+            bus0=[g for g, _, _ in pairs], bus1=[r for _, r, _ in pairs],
+            p_nom=peak_total, efficiency=1.0, p_min_pu=0.0,
+            marginal_cost=[c * per_tpm_hour for _, _, c in pairs],
+        )
+    # u(r,t) ≤ d(r,t) ≤ the region's peak, so this bound never binds either.
+    peaks = demand.max(axis=1)
+    served = [i for i, p in enumerate(peaks) if p > 0]
+    n.add(
+        "Generator", [f"unserved {s.regions[i]}" for i in served], bus=[s.regions[i] for i in served],
+        p_nom=[peaks[i] for i in served],
+        marginal_cost=s.unserved_penalty * per_tpm_hour,
+    )
+    return n, offset, peak_total
+
+
+@contextlib.contextmanager
+def stdout_to_stderr():
+    """Sends file descriptor 1 to stderr for the duration: HiGHS prints its banner from C++
+    whatever output_flag says, and stdout must carry the JSON line only."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    os.dup2(2, 1)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Solve a capplan scenario's planning LP with PyPSA + HiGHS.")
+    parser.add_argument("scenario", type=Path)
+    # linopy's own default is an LP file, what a PyPSA user gets without asking; on the hourly
+    # benchmark case it was also faster end to end than the in-memory "direct" path.
+    parser.add_argument("--io-api", default="lp", choices=["direct", "lp", "mps"],
+                        help="how linopy hands the model to HiGHS: an LP file (default), an MPS "
+                        "file, or direct (in memory); seconds_solve includes writing and reading the file")
+    parser.add_argument("--highs", action="append", default=[], metavar="KEY=VALUE",
+                        help="a HiGHS option, e.g. --highs solver=ipm (repeatable)")
+    parser.add_argument("--verbose", action="store_true", help="solver and PyPSA logs on the console")
+    args = parser.parse_args()
+    if not args.verbose:
+        for name in ("pypsa", "linopy"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+    options = {"output_flag": args.verbose}
+    for item in args.highs:
+        key, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--highs takes KEY=VALUE, found '{item}'")
+        # HiGHS options are typed; numbers and booleans are passed as such.
+        lowered = value.lower()
+        options[key] = (lowered == "true") if lowered in ("true", "false") else (
+            int(value) if re.fullmatch(r"-?\d+", value) else
+            float(value) if re.fullmatch(r"-?[\d.]+(e[+-]?\d+)?", lowered) else value)
+
+    try:
+        with stdout_to_stderr():
+            t_read = time.perf_counter()
+            scenario = read_scenario(args.scenario)
+            t_build = time.perf_counter()
+            network, offset, _ = build_network(scenario)
+            network.optimize.create_model(include_objective_constant=False)
+            t_solve = time.perf_counter()
+            status, condition = network.optimize.solve_model(
+                solver_name="highs", solver_options=options, io_api=args.io_api,
+                log_to_console=args.verbose)
+            t_done = time.perf_counter()
+    except ScenarioError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    if status != "ok" or condition != "optimal":
+        print(f"error: HiGHS ended with status {status}, condition {condition}", file=sys.stderr)
+        return 3
+
+    hours = (scenario.ends - scenario.starts) / MS_PER_HOUR
+    unserved = network.generators_t.p.filter(like="unserved ").sum(axis=1).to_numpy()
+    reserved = network.generators.index[network.generators.p_nom_extendable]
+    print(json.dumps({
+        "objective": float(network.objective) + offset,
+        "commit_cost": float((network.generators.p_nom_opt[reserved] * network.generators.capital_cost[reserved]).sum()) + offset,
+        # tokens = tpm × minutes
+        "unserved_tokens": float((unserved * hours * 60).sum() * FLOW_UNIT),
+        "periods": len(scenario.starts),
+        "variables": int(network.model.nvars),
+        "constraints": int(network.model.ncons),
+        "io_api": args.io_api,
+        "pypsa": pypsa.__version__,
+        "seconds_import": T_IMPORTED - T_START,
+        "seconds_read": t_build - t_read,
+        "seconds_build": t_solve - t_build,
+        "seconds_solve": t_done - t_solve,
+        "seconds_total": t_done - T_START,
+    }))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
