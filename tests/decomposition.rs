@@ -88,6 +88,8 @@ fn both_methods_agree_at_real_magnitudes() {
             providers: 4,
             survive_provider_loss: true,
             max_provider_share: 0.45,
+            workloads: 3,
+            outages: false,
         },
         // 28 days: the weekly cycle, with a share cap.
         Spec {
@@ -98,6 +100,8 @@ fn both_methods_agree_at_real_magnitudes() {
             providers: 3,
             survive_provider_loss: false,
             max_provider_share: 0.5,
+            workloads: 3,
+            outages: true,
         },
         // Two days hour by hour, N-1 and a share cap.
         Spec {
@@ -108,6 +112,8 @@ fn both_methods_agree_at_real_magnitudes() {
             providers: 4,
             survive_provider_loss: true,
             max_provider_share: 0.45,
+            workloads: 3,
+            outages: true,
         },
     ];
     for spec in specs {
@@ -150,6 +156,8 @@ fn decomposed_outputs_do_not_depend_on_the_number_of_threads() {
             providers: 4,
             survive_provider_loss: true,
             max_provider_share: 0.45,
+            workloads: 3,
+            outages: true,
         },
     )
     .unwrap();

@@ -127,6 +127,9 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
             .map(|periods| {
                 let mut slope = vec![0.0; n_k];
                 let mut dollars = 0.0;
+                // Each period starts from the one before it in the block (the same on any number
+                // of threads: blocks are fixed).
+                let mut warm = super::flow::WarmStart::default();
                 for &t in periods.iter() {
                     let share = share_fraction.map(|f| f * facts.total_demand_tpm[t.0]);
                     dollars += super::flow::period_value(
@@ -137,6 +140,7 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
                         share,
                         options.provider_loss,
                         &mut slope,
+                        &mut warm,
                     );
                 }
                 let slope: Vec<f64> = decisions.iter().map(|&k| slope[k]).collect();

@@ -21,6 +21,8 @@ struct Arc {
     /// $ per million tokens.
     cost: f64,
     rev: usize,
+    /// An arc of the network (not the reverse arc of one).
+    forward: bool,
 }
 
 #[derive(Default)]
@@ -63,12 +65,14 @@ impl Graph {
             cap,
             cost,
             rev: b,
+            forward: true,
         });
         self.arcs[to].push(Arc {
             to: from,
             cap: 0.0,
             cost: -cost,
             rev: a,
+            forward: false,
         });
         (from, a)
     }
@@ -122,6 +126,13 @@ pub fn loss_shortfalls(
     network.solve().1
 }
 
+/// The network of the period evaluated last on this thread's run of consecutive periods, with
+/// its potentials: the warm start of the next period's plan network (see `Network::value`).
+#[derive(Default)]
+pub struct WarmStart {
+    previous: Option<(Graph, Vec<f64>)>,
+}
+
 /// One period's optimal dispatch cost given z, in dollars — the plan's network (usage, route
 /// and unserved penalty) plus, with `provider_loss`, every N-1 block's resilience penalty — and
 /// its subgradient in z: `slope[k]` gains d(dollars)/d z(k) (≤ 0) for every tranche available in
@@ -134,6 +145,7 @@ pub fn period_value(
     share_limit: Option<f64>,
     provider_loss: bool,
     slope: &mut [f64],
+    warm: &mut WarmStart,
 ) -> f64 {
     let million_per_tpm = facts.period_minutes[t.0] / crate::units::TOKENS_PER_MILLION;
     let mut mu = Vec::new();
@@ -155,7 +167,7 @@ pub fn period_value(
             slope[k.0] -= value * facts.available_tpm[t.0][k.0] * million_per_tpm;
         }
     };
-    let c = network.value(&mut mu);
+    let c = network.value(&mut mu, Some(warm));
     add(c, &mu, &mut cost);
     if provider_loss {
         network.share_limit = None;
@@ -172,7 +184,7 @@ pub fn period_value(
                 ProviderId(q),
                 &mut mu,
             );
-            let c = by_cuts.unwrap_or_else(|| network.value(&mut mu));
+            let c = by_cuts.unwrap_or_else(|| network.value(&mut mu, None));
             add(c, &mu, &mut cost);
         }
     }
@@ -407,12 +419,30 @@ impl Network<'_> {
     /// The optimal cost of this network, in $/M × tokens per minute, and the marginal value μ(k)
     /// of each tranche's capacity arc in the same units per token per minute (≥ 0): minus the
     /// LP dual of its capacity row, read from node potentials of the optimal residual graph.
-    fn value(&self, mu: &mut Vec<(TrancheId, f64)>) -> f64 {
+    ///
+    /// With `warm`, the previous period's network of the same shape (and its potentials) starts
+    /// this one: consecutive periods differ in a few capacities (demand, share limits, outages),
+    /// so moving its optimal flow onto this period's capacities and repairing it takes a few
+    /// paths instead of a solve from nothing. This network is then kept in `warm` for the next.
+    fn value(&self, mu: &mut Vec<(TrancheId, f64)>, warm: Option<&mut WarmStart>) -> f64 {
         mu.clear();
         let Some(mut b) = self.build(true) else {
             return 0.0;
         };
-        b.g.send(b.source, b.sink, b.total, b.tiny);
+        let mut warm = warm;
+        let previous = warm.as_mut().and_then(|w| w.previous.take());
+        match previous {
+            Some((old, pi)) if old.same_shape(&b.g) => {
+                b.g.adopt(&old, &pi, (b.source, b.sink, b.total), b.tiny);
+                old.recycle();
+            }
+            other => {
+                if let Some((old, _)) = other {
+                    old.recycle();
+                }
+                b.g.send(b.source, b.sink, b.total, b.tiny);
+            }
+        }
         let cost: f64 = b
             .flow_arcs
             .iter()
@@ -432,7 +462,13 @@ impl Network<'_> {
                 mu.push((k, value));
             }
         }
-        b.g.recycle();
+        match warm {
+            Some(w) => {
+                let pi = pi.to_vec();
+                w.previous = Some((b.g, pi));
+            }
+            None => b.g.recycle(),
+        }
         cost
     }
 }
@@ -623,5 +659,203 @@ impl Graph {
         }
         (self.dist, self.queued, self.queue) = (dist, queued, queue);
         &self.dist
+    }
+}
+
+impl Graph {
+    /// Whether `other` has the same nodes and arcs (the same tranches available and regions
+    /// with demand), so flows can be carried over arc by arc.
+    fn same_shape(&self, other: &Graph) -> bool {
+        self.arcs.len() == other.arcs.len()
+            && self.arcs.iter().zip(&other.arcs).all(|(a, b)| {
+                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to == y.to && x.cost == y.cost)
+            })
+    }
+
+    /// Takes over the optimal flow of `old` (same shape; `pi` its potentials) onto this graph's
+    /// capacities and repairs it to an optimal flow of `total` from `source` to `sink`. Each
+    /// arc keeps its old flow where that fits and reduced-cost optimality allows; a flow above
+    /// the new capacity is cut to it, an arc of negative reduced cost is filled to it, and every
+    /// demand arc into the sink carries its new demand (no cycle passes a saturated sink, so
+    /// those need no optimality). The imbalances left are settled by shortest paths.
+    fn adopt(&mut self, old: &Graph, pi: &[f64], (source, sink, total): (usize, usize, f64), tiny: f64) {
+        let n = self.arcs.len();
+        let mut balance = vec![0.0f64; n];
+        for u in 0..n {
+            for i in 0..self.arcs[u].len() {
+                let a = &self.arcs[u][i];
+                if !a.forward {
+                    continue;
+                }
+                let (to, rev, cap) = (a.to, a.rev, a.cap);
+                let old_flow = old.arcs[to][rev].cap;
+                let reduced = a.cost + pi[u] - pi[to];
+                let flow = if to == sink || old_flow > cap || (reduced < 0.0 && cap.is_finite()) {
+                    cap
+                } else {
+                    old_flow
+                };
+                self.arcs[u][i].cap = cap - flow;
+                self.arcs[to][rev].cap = flow;
+                balance[u] -= flow;
+                balance[to] += flow;
+            }
+        }
+        // What each node must still send on: the source all of `total`, the sink nothing.
+        balance[source] += total;
+        balance[sink] -= total;
+        self.settle(&mut balance, tiny);
+    }
+
+    /// Sends every excess (balance > 0) to the deficits (balance < 0) along shortest paths of
+    /// the residual graph, nearest deficit first (multi-source Bellman–Ford with a FIFO queue).
+    fn settle(&mut self, balance: &mut [f64], tiny: f64) {
+        let n = self.arcs.len();
+        loop {
+            let mut dist = std::mem::take(&mut self.dist);
+            let mut prev = std::mem::take(&mut self.prev);
+            let mut queued = std::mem::take(&mut self.queued);
+            let mut queue = std::mem::take(&mut self.queue);
+            dist.clear();
+            dist.resize(n, f64::INFINITY);
+            prev.clear();
+            prev.resize(n, None);
+            queued.clear();
+            queued.resize(n, false);
+            queue.clear();
+            for v in 0..n {
+                if balance[v] > tiny {
+                    dist[v] = 0.0;
+                    queued[v] = true;
+                    queue.push_back(v);
+                }
+            }
+            let any_excess = !queue.is_empty();
+            let mut pops = 0usize;
+            while let Some(u) = queue.pop_front() {
+                queued[u] = false;
+                pops += 1;
+                if pops > n * n + n {
+                    break;
+                }
+                for (i, a) in self.arcs[u].iter().enumerate() {
+                    if a.cap > tiny && dist[u] + a.cost < dist[a.to] - 1e-12 {
+                        dist[a.to] = dist[u] + a.cost;
+                        prev[a.to] = Some((u, i));
+                        if !queued[a.to] {
+                            queued[a.to] = true;
+                            queue.push_back(a.to);
+                        }
+                    }
+                }
+            }
+            (self.dist, self.prev, self.queued, self.queue) = (dist, prev, queued, queue);
+            if !any_excess {
+                break;
+            }
+            // As in `send`: push along every tight path from an excess to a deficit before
+            // labelling again.
+            let mut pushed_any = false;
+            for origin in 0..n {
+                while balance[origin] > tiny {
+                    match self.push_tight_path_to(origin, balance, tiny) {
+                        Some(_) => pushed_any = true,
+                        None => break,
+                    }
+                }
+            }
+            if !pushed_any {
+                // Nothing tight under these labels (rounding, or no deficit reachable): push along
+                // the labelled path to the nearest deficit, or stop when there is none.
+                let target = (0..n)
+                    .filter(|&v| balance[v] < -tiny && self.dist[v] < f64::INFINITY)
+                    .min_by(|&a, &b| self.dist[a].total_cmp(&self.dist[b]));
+                let Some(target) = target else {
+                    break;
+                };
+                let mut push = -balance[target];
+                let mut v = target;
+                while let Some((u, i)) = self.prev[v] {
+                    push = push.min(self.arcs[u][i].cap);
+                    v = u;
+                }
+                let origin = v;
+                push = push.min(balance[origin]);
+                let mut v = target;
+                while let Some((u, i)) = self.prev[v] {
+                    self.arcs[u][i].cap -= push;
+                    let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
+                    self.arcs[to][rev].cap += push;
+                    v = u;
+                }
+                balance[origin] -= push;
+                balance[target] += push;
+            }
+        }
+    }
+
+    /// Pushes along one path of tight arcs (under `self.dist`) from `origin` to a node in
+    /// deficit, as much as the path, the excess and the deficit allow. None when there is none.
+    fn push_tight_path_to(&mut self, origin: usize, balance: &mut [f64], tiny: f64) -> Option<f64> {
+        let n = self.arcs.len();
+        let mut visited = std::mem::take(&mut self.queued);
+        visited.clear();
+        visited.resize(n, false);
+        let mut stack = std::mem::take(&mut self.stack);
+        stack.clear();
+        stack.push((origin, 0));
+        visited[origin] = true;
+        let mut found = false;
+        while let Some(&mut (u, ref mut next)) = stack.last_mut() {
+            if balance[u] < -tiny {
+                found = true;
+                break;
+            }
+            let arcs = &self.arcs[u];
+            let mut advanced = None;
+            while *next < arcs.len() {
+                let i = *next;
+                *next += 1;
+                let a = &arcs[i];
+                if a.cap > tiny && !visited[a.to] && self.dist[a.to] < f64::INFINITY {
+                    let slack = self.dist[u] + a.cost - self.dist[a.to];
+                    if slack.abs() <= 1e-12 * (1.0 + self.dist[a.to].abs()) {
+                        advanced = Some((a.to, i));
+                        break;
+                    }
+                }
+            }
+            match advanced {
+                Some((v, i)) => {
+                    visited[v] = true;
+                    self.prev[v] = Some((u, i));
+                    stack.push((v, 0));
+                }
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        self.queued = visited;
+        if !found {
+            self.stack = stack;
+            return None;
+        }
+        let target = stack.last().expect("found").0;
+        let mut push = balance[origin].min(-balance[target]);
+        for w in stack.windows(2) {
+            let (_, i) = self.prev[w[1].0].expect("on the path");
+            push = push.min(self.arcs[w[0].0][i].cap);
+        }
+        for w in stack.windows(2) {
+            let (u, i) = self.prev[w[1].0].expect("on the path");
+            self.arcs[u][i].cap -= push;
+            let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
+            self.arcs[to][rev].cap += push;
+        }
+        balance[origin] -= push;
+        balance[target] += push;
+        self.stack = stack;
+        Some(push)
     }
 }
