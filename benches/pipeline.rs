@@ -1,23 +1,25 @@
 //! Measures the capplan pipeline stage by stage (load, build, solve, report, chart render, write)
 //! on synthetic scenarios at real magnitudes — 24 monthly, 365 daily and 8760 hourly periods,
-//! with and without N-1 — for every compiled-in LP backend, and prints markdown tables of seconds,
-//! LP sizes and objectives (flagging backends that disagree by more than 1e-6 relative).
+//! with and without N-1, with a binding share cap, with reservations three times dearer — for
+//! the decomposed method and the monolithic LP on every compiled-in backend, and prints markdown
+//! tables of seconds, sizes, decomposition iterations and objectives (flagging methods or
+//! backends that disagree by more than 1e-6 relative).
 //!
 //! Run: `cargo bench --bench pipeline` (add `--features highs` for HiGHS).
 //! Environment:
-//! - `CAPPLAN_BENCH_FILTER`: only cases whose name contains this substring. The hourly N-1 case
-//!   (~1.3 M variables) is opt-in: it runs only when the filter names it (e.g. `hourly-8760-n1`).
+//! - `CAPPLAN_BENCH_FILTER`: only cases whose name contains this substring.
 //! - `CAPPLAN_BENCH_MAX_SECONDS` (default 30; `inf` never skips): skip a backend on a case when
 //!   it already took longer than this on a smaller case.
-//! - `CAPPLAN_BENCH_SOLVERS`: comma-separated backends to run (default: every compiled-in one).
+//! - `CAPPLAN_BENCH_SOLVERS`: comma-separated backends of the monolithic LP (default: every
+//!   compiled-in one); `none` runs the decomposed method only.
 
 use std::path::Path;
 use std::time::Instant;
 
 use capplan::chart::{render_all, ChartOptions};
-use capplan::model::solve::SolverKind;
+use capplan::model::solve::{Method, SolverKind};
 use capplan::output::write_atomically;
-use capplan::pipeline::{self, Timings};
+use capplan::pipeline::{self, RunOptions, Timings};
 use capplan::report::write::{report_files, OutputFile};
 use capplan::synthetic::{self, Spec, Step};
 
@@ -32,61 +34,97 @@ const AGREEMENT_TOLERANCE: f64 = 1e-6;
 struct Case {
     name: &'static str,
     spec: Spec,
-    /// Runs only when `CAPPLAN_BENCH_FILTER` is set and matches (too slow for the default run).
-    opt_in: bool,
+    /// Commit prices multiplied by this after writing (the "reservations dearer" case).
+    commit_factor: f64,
+}
+
+/// How a case is solved: by decomposition, or as one LP on a backend.
+#[derive(Clone, Copy, PartialEq)]
+struct Way {
+    method: Method,
+    solver: SolverKind,
+}
+
+impl Way {
+    fn name(self) -> String {
+        match self.method {
+            Method::Decomposed => "decomposed".into(),
+            _ => format!("monolithic {}", self.solver.name()),
+        }
+    }
 }
 
 fn cases() -> Vec<Case> {
-    // 3 regions × 4 tranches = 12 tranches; the N-1 variants spread them over 4 providers.
+    // 3 regions × 4 tranches = 12 tranches over 4 providers, routes between all regions, 2
+    // workloads, outages; no share cap and no N-1 unless the case says so.
     let plain = |periods, step| Spec {
         periods,
         step,
         tranches_per_region: 4,
         regions: 3,
-        providers: 3,
+        providers: 4,
         survive_provider_loss: false,
-        max_provider_share: 0.6,
-        workloads: 3,
-        outages: false,
+        max_provider_share: 1.0,
+        workloads: 2,
+        outages: true,
     };
     let n_minus_one = |periods, step| Spec {
-        providers: 4,
         survive_provider_loss: true,
-        max_provider_share: 0.45,
         ..plain(periods, step)
     };
+    let case = |name, spec| Case {
+        name,
+        spec,
+        commit_factor: 1.0,
+    };
     vec![
+        case("monthly-24", plain(24, Step::Month)),
+        case("monthly-24-n1", n_minus_one(24, Step::Month)),
+        case("daily-365", plain(365, Step::Day)),
+        case("daily-365-n1", n_minus_one(365, Step::Day)),
+        case("hourly-8760", plain(8760, Step::Hour)),
+        case("hourly-8760-n1", n_minus_one(8760, Step::Hour)),
         Case {
-            name: "monthly-24",
-            spec: plain(24, Step::Month),
-            opt_in: false,
+            commit_factor: 3.0,
+            ..case("hourly-8760-n1-dear", n_minus_one(8760, Step::Hour))
         },
-        Case {
-            name: "monthly-24-n1",
-            spec: n_minus_one(24, Step::Month),
-            opt_in: false,
-        },
-        Case {
-            name: "daily-365",
-            spec: plain(365, Step::Day),
-            opt_in: false,
-        },
-        Case {
-            name: "daily-365-n1",
-            spec: n_minus_one(365, Step::Day),
-            opt_in: false,
-        },
-        Case {
-            name: "hourly-8760",
-            spec: plain(8760, Step::Hour),
-            opt_in: false,
-        },
-        Case {
-            name: "hourly-8760-n1",
-            spec: n_minus_one(8760, Step::Hour),
-            opt_in: true,
-        },
+        case(
+            "hourly-8760-share",
+            Spec {
+                max_provider_share: 0.4,
+                ..plain(8760, Step::Hour)
+            },
+        ),
     ]
+}
+
+/// Multiplies the commit price column of a written scenario's capacity.csv.
+fn scale_commit_prices(folder: &Path, factor: f64) {
+    if factor == 1.0 {
+        return;
+    }
+    let path = folder.join("capacity.csv");
+    let mut reader = csv::Reader::from_path(&path).expect("capacity.csv");
+    let headers = reader.headers().expect("header").clone();
+    let column = headers
+        .iter()
+        .position(|h| h == "commit_cost_per_hour")
+        .expect("commit_cost_per_hour column");
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&headers).expect("write");
+    for row in reader.records() {
+        let row = row.expect("row");
+        let fields: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match (i == column, v.parse::<f64>()) {
+                (true, Ok(x)) => format!("{:.2}", x * factor),
+                _ => v.to_string(),
+            })
+            .collect();
+        writer.write_record(&fields).expect("write");
+    }
+    std::fs::write(&path, writer.into_inner().expect("flush")).expect("capacity.csv");
 }
 
 /// What one (case, backend) run measured.
@@ -104,14 +142,18 @@ enum Outcome {
 
 struct Row {
     case: &'static str,
-    solver: SolverKind,
+    way: Way,
     outcome: Outcome,
 }
 
 /// Runs every stage once, as `capplan run` does, writing into `out_dir`.
-fn run_once(folder: &Path, solver: SolverKind, out_dir: &Path) -> Result<Measured, String> {
+fn run_once(folder: &Path, way: Way, out_dir: &Path) -> Result<Measured, String> {
     let started = Instant::now();
-    let outcome = pipeline::run(folder, solver).map_err(|e| e.to_string())?;
+    let options = RunOptions {
+        method: way.method,
+        ..RunOptions::plan(way.solver)
+    };
+    let outcome = pipeline::run_with(folder, &options).map_err(|e| e.to_string())?;
     let mut timings = outcome.timings;
 
     let t = Instant::now();
@@ -136,11 +178,11 @@ fn run_once(folder: &Path, solver: SolverKind, out_dir: &Path) -> Result<Measure
 }
 
 /// Runs once, or best of three (by total seconds) when a run takes under a second.
-fn measure(folder: &Path, solver: SolverKind, out_dir: &Path) -> Result<Measured, String> {
-    let mut best = run_once(folder, solver, out_dir)?;
+fn measure(folder: &Path, way: Way, out_dir: &Path) -> Result<Measured, String> {
+    let mut best = run_once(folder, way, out_dir)?;
     if best.total_seconds < REPEAT_BELOW_SECONDS {
         for _ in 0..2 {
-            let m = run_once(folder, solver, out_dir)?;
+            let m = run_once(folder, way, out_dir)?;
             if m.total_seconds < best.total_seconds {
                 best = m;
             }
@@ -172,49 +214,57 @@ fn main() {
     let filter = std::env::var("CAPPLAN_BENCH_FILTER").unwrap_or_default();
     let max_seconds = max_seconds_from_env();
     let solvers: Vec<SolverKind> = match std::env::var("CAPPLAN_BENCH_SOLVERS") {
+        Ok(names) if names.trim() == "none" => Vec::new(),
         Ok(names) => names
             .split(',')
             .map(|n| SolverKind::parse(n.trim()).unwrap_or_else(|e| panic!("{e}")))
             .collect(),
         Err(_) => SolverKind::available(),
     };
+    let mut ways = vec![Way {
+        method: Method::Decomposed,
+        solver: SolverKind::default_kind(),
+    }];
+    ways.extend(solvers.iter().map(|&solver| Way {
+        method: Method::Monolithic,
+        solver,
+    }));
     let scratch = tempfile::tempdir().expect("temporary directory");
 
     let mut rows: Vec<Row> = Vec::new();
     // Slowest total seconds seen so far per backend (on smaller cases, since cases grow).
-    let mut slowest_seconds = vec![0.0f64; solvers.len()];
-    let mut blocked = vec![false; solvers.len()];
+    let mut slowest_seconds = vec![0.0f64; ways.len()];
+    let mut blocked = vec![false; ways.len()];
     let selected: Vec<Case> = cases()
         .into_iter()
-        .filter(|c| c.name.contains(filter.as_str()) && (!c.opt_in || !filter.is_empty()))
+        .filter(|c| c.name.contains(filter.as_str()))
         .take(if smoke_only { 1 } else { usize::MAX })
         .collect();
     eprintln!(
         "capplan pipeline bench: {} case(s) × backends [{}], skip after {max_seconds} s",
         selected.len(),
-        solvers
-            .iter()
-            .map(|s| s.name())
-            .collect::<Vec<_>>()
-            .join(", ")
+        ways.iter().map(|w| w.name()).collect::<Vec<_>>().join(", ")
     );
     for case in &selected {
         let folder = scratch.path().join(case.name);
         let t = Instant::now();
         synthetic::write(&folder, &case.spec).expect("writing the synthetic scenario");
+        scale_commit_prices(&folder, case.commit_factor);
         eprintln!(
             "{}: scenario written in {:.3} s",
             case.name,
             t.elapsed().as_secs_f64()
         );
-        for (i, &solver) in solvers.iter().enumerate() {
+        for (i, &way) in ways.iter().enumerate() {
             let outcome = if blocked[i] {
                 Outcome::Skipped { max_seconds }
             } else {
-                let out_dir = scratch
-                    .path()
-                    .join(format!("{}-{}-out", case.name, solver.name()));
-                match measure(&folder, solver, &out_dir) {
+                let out_dir = scratch.path().join(format!(
+                    "{}-{}-out",
+                    case.name,
+                    way.name().replace(' ', "-")
+                ));
+                match measure(&folder, way, &out_dir) {
                     Ok(m) => {
                         slowest_seconds[i] = slowest_seconds[i].max(m.total_seconds);
                         Outcome::Ran(m)
@@ -225,10 +275,10 @@ fn main() {
             if slowest_seconds[i] > max_seconds {
                 blocked[i] = true;
             }
-            eprintln!("{}", progress_line(case.name, solver, &outcome));
+            eprintln!("{}", progress_line(case.name, way, &outcome));
             rows.push(Row {
                 case: case.name,
-                solver,
+                way,
                 outcome,
             });
         }
@@ -236,7 +286,8 @@ fn main() {
     print_tables(&selected, &rows);
 }
 
-fn progress_line(case: &str, solver: SolverKind, outcome: &Outcome) -> String {
+fn progress_line(case: &str, way: Way, outcome: &Outcome) -> String {
+    let solver = Named(way.name());
     match outcome {
         Outcome::Ran(m) => format!(
             "  {case} / {}: {:.3} s total ({:.3} s solve), objective {:.9e}",
@@ -253,12 +304,21 @@ fn progress_line(case: &str, solver: SolverKind, outcome: &Outcome) -> String {
     }
 }
 
+/// A label with a `name()`, so the progress lines read alike for every way.
+struct Named(String);
+
+impl Named {
+    fn name(&self) -> &str {
+        &self.0
+    }
+}
+
 fn print_tables(cases: &[Case], rows: &[Row]) {
     println!("\n### Seconds per stage\n");
     println!("| case | backend | load_seconds | build_seconds | solve_seconds | report_seconds | chart_seconds | write_seconds | total_seconds |");
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for row in rows {
-        let name = row.solver.name();
+        let name = row.way.name();
         match &row.outcome {
             Outcome::Ran(m) => {
                 let t = &m.timings;
@@ -286,20 +346,44 @@ fn print_tables(cases: &[Case], rows: &[Row]) {
         }
     }
 
-    println!("\n### LP size and objective\n");
-    println!("| case | periods | variables | constraints | nonzeros | objective per backend | max relative difference |");
+    println!("\n### Decomposition\n");
+    println!("| case | iterations | evaluations | blocks | cuts | relative gap | master_seconds | subproblem_seconds |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
+    for row in rows {
+        if let (Outcome::Ran(m), Some(d)) = (&row.outcome, &row_decomposition(row)) {
+            let _ = m;
+            println!(
+                "| {} | {} | {} | {} | {} | {:.1e} | {:.3} | {:.3} |",
+                row.case,
+                d.iterations,
+                d.evaluations,
+                d.blocks,
+                d.cuts,
+                d.relative_gap,
+                d.master_seconds,
+                d.subproblem_seconds
+            );
+        }
+    }
+
+    println!("\n### Monolithic LP size and objectives\n");
+    println!("| case | periods | variables | constraints | nonzeros | objective per method and backend | max relative difference |");
     println!("|---|---:|---:|---:|---:|---|---:|");
     let mut disagreements = Vec::new();
     for case in cases {
-        let ran: Vec<(SolverKind, &Measured)> = rows
+        let ran: Vec<(Way, &Measured)> = rows
             .iter()
             .filter(|r| r.case == case.name)
             .filter_map(|r| match &r.outcome {
-                Outcome::Ran(m) => Some((r.solver, m)),
+                Outcome::Ran(m) => Some((r.way, m)),
                 _ => None,
             })
             .collect();
-        let Some((_, first)) = ran.first() else {
+        let sizes = ran
+            .iter()
+            .find(|(w, _)| w.method == Method::Monolithic)
+            .map(|(_, m)| &m.timings);
+        let Some(_) = ran.first() else {
             println!(
                 "| {} | {} | | | | (no backend ran) | |",
                 case.name, case.spec.periods
@@ -324,13 +408,14 @@ fn print_tables(cases: &[Case], rows: &[Row]) {
                 objectives.join(", ")
             ));
         }
+        let size = |f: fn(&Timings) -> usize| sizes.map_or("—".to_string(), |t| f(t).to_string());
         println!(
             "| {} | {} | {} | {} | {} | {} | {} |",
             case.name,
             case.spec.periods,
-            first.timings.variables,
-            first.timings.constraints,
-            first.timings.nonzeros,
+            size(|t| t.variables),
+            size(|t| t.constraints),
+            size(|t| t.nonzeros),
             objectives.join("; "),
             if ran.len() > 1 {
                 format!("{max_difference:.1e}")
@@ -342,11 +427,18 @@ fn print_tables(cases: &[Case], rows: &[Row]) {
     println!();
     if disagreements.is_empty() {
         println!(
-            "All backends that ran agree on the objective to {AGREEMENT_TOLERANCE:e} relative."
+            "All methods and backends that ran agree on the objective to {AGREEMENT_TOLERANCE:e} relative."
         );
     } else {
         for d in &disagreements {
             println!("WARNING: {d}");
         }
+    }
+}
+
+fn row_decomposition(row: &Row) -> Option<capplan::model::decompose::Convergence> {
+    match &row.outcome {
+        Outcome::Ran(m) => m.timings.decomposition.clone(),
+        _ => None,
     }
 }

@@ -172,7 +172,11 @@ fn decomposed_outputs_do_not_depend_on_the_number_of_threads() {
             .env("RAYON_NUM_THREADS", threads)
             .output()
             .unwrap();
-        assert!(status.status.success(), "{}", String::from_utf8_lossy(&status.stderr));
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
         runs.push(outputs(&dir));
     }
     assert_eq!(runs[0].len(), runs[1].len());
@@ -198,8 +202,14 @@ fn timings_report_the_decomposition() {
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("(decomposed)"), "{stderr}");
-    let line = stderr.lines().find(|l| l.starts_with("decomposed:")).expect(&stderr);
-    assert!(line.contains("iterations") && line.contains("gap") && line.contains("master"), "{line}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("decomposed:"))
+        .expect(&stderr);
+    assert!(
+        line.contains("iterations") && line.contains("gap") && line.contains("master"),
+        "{line}"
+    );
     let (code, _, stderr) = capplan(&["run", "scenarios/quickstart", "--method", "fastest"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("monolithic"), "{stderr}");

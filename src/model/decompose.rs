@@ -100,11 +100,12 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
             s.tranches[k].commit_cost_per_hour * hours
         })
         .collect();
-    let lower: Vec<f64> = decisions.iter().map(|&k| s.tranches[k].min_commit).collect();
+    let lower: Vec<f64> = decisions
+        .iter()
+        .map(|&k| s.tranches[k].min_commit)
+        .collect();
     let blocks = blocks(&options.periods);
-    let share_fraction = options
-        .share_cap
-        .then_some(s.policy.max_provider_share);
+    let share_fraction = options.share_cap.then_some(s.policy.max_provider_share);
 
     let mut convergence = Convergence {
         blocks: blocks.len(),
@@ -183,12 +184,7 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
             )));
         }
         let started = Instant::now();
-        let (zm, master_value) = master(
-            &commit_dollars,
-            &lower,
-            &pool,
-            dollars_per_unit,
-        )?;
+        let (zm, master_value) = master(&commit_dollars, &lower, &pool, dollars_per_unit)?;
         convergence.master_seconds += started.elapsed().as_secs_f64();
         lower_bound = lower_bound.max(master_value);
         let gap = (upper - lower_bound) / upper.abs().max(1.0);
@@ -220,7 +216,11 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
                     .fold(f64::NEG_INFINITY, f64::max)
             })
             .sum::<f64>()
-            + commit_dollars.iter().zip(&zm).map(|(c, z)| c * z).sum::<f64>();
+            + commit_dollars
+                .iter()
+                .zip(&zm)
+                .map(|(c, z)| c * z)
+                .sum::<f64>();
         let separates = model_at_master > master_value + RELATIVE_GAP * upper.abs().max(1.0);
         for (block, cut) in pool.iter_mut().zip(cuts) {
             if !block.contains(&cut) {
@@ -315,11 +315,7 @@ fn master(
     let commit: f64 = commit_dollars.iter().zip(&zm).map(|(c, z)| c * z).sum();
     let model: f64 = pool
         .iter()
-        .map(|cuts| {
-            cuts.iter()
-                .map(|c| value(c, &zm))
-                .fold(0.0f64, f64::max)
-        })
+        .map(|cuts| cuts.iter().map(|c| value(c, &zm)).fold(0.0f64, f64::max))
         .sum();
     Ok((zm, commit + model))
 }

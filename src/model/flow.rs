@@ -45,7 +45,9 @@ thread_local! {
 impl Graph {
     /// An empty graph of `nodes` nodes, reusing this thread's spare one.
     fn new(nodes: usize) -> Graph {
-        let mut g = SPARE.with(|spare| spare.borrow_mut().take()).unwrap_or_default();
+        let mut g = SPARE
+            .with(|spare| spare.borrow_mut().take())
+            .unwrap_or_default();
         for a in &mut g.arcs {
             a.clear();
         }
@@ -560,7 +562,13 @@ impl Graph {
     /// Finds a path from `source` to `sink` of arcs with residual capacity that are tight under
     /// the labels in `self.dist` (dist(u) + cost = dist(v)), by depth-first search, and pushes
     /// as much as it carries (at most `limit`). None when there is no such path.
-    fn push_tight_path(&mut self, source: usize, sink: usize, limit: f64, tiny: f64) -> Option<f64> {
+    fn push_tight_path(
+        &mut self,
+        source: usize,
+        sink: usize,
+        limit: f64,
+        tiny: f64,
+    ) -> Option<f64> {
         let n = self.arcs.len();
         let mut visited = std::mem::take(&mut self.queued);
         visited.clear();
@@ -668,7 +676,10 @@ impl Graph {
     fn same_shape(&self, other: &Graph) -> bool {
         self.arcs.len() == other.arcs.len()
             && self.arcs.iter().zip(&other.arcs).all(|(a, b)| {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to == y.to && x.cost == y.cost)
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|(x, y)| x.to == y.to && x.cost == y.cost)
             })
     }
 
@@ -678,7 +689,13 @@ impl Graph {
     /// the new capacity is cut to it, an arc of negative reduced cost is filled to it, and every
     /// demand arc into the sink carries its new demand (no cycle passes a saturated sink, so
     /// those need no optimality). The imbalances left are settled by shortest paths.
-    fn adopt(&mut self, old: &Graph, pi: &[f64], (source, sink, total): (usize, usize, f64), tiny: f64) {
+    fn adopt(
+        &mut self,
+        old: &Graph,
+        pi: &[f64],
+        (source, sink, total): (usize, usize, f64),
+        tiny: f64,
+    ) {
         let n = self.arcs.len();
         let mut balance = vec![0.0f64; n];
         for u in 0..n {
