@@ -81,6 +81,18 @@ fn fan(res: &Results) -> Option<Figure> {
         .map(|t| res.base.period_demand_tpm.get(t).copied().unwrap_or(0.0))
         .collect();
     let s = risk_summary(res);
+    // What one period does to an outage of a few hours, by the grid's longest period.
+    let longest_hours = bins
+        .iter()
+        .map(|(a, b)| (b - a) / 3600.0)
+        .fold(0.0, f64::max);
+    let grain = if longest_hours >= 24.0 * 28.0 {
+        "monthly periods average an outage over the month"
+    } else if longest_hours >= 24.0 {
+        "daily periods average an outage over the day"
+    } else {
+        "hourly periods show each outage hour by hour"
+    };
     let line = |label: &str, colour: Rgba, width: f64, dashed: bool| LegendEntry {
         label: label.into(),
         swatch: Swatch::Line {
@@ -93,7 +105,7 @@ fn fan(res: &Results) -> Option<Figure> {
     Some(Figure {
         title: format!("Served vs demand over {} risk samples", info.points),
         subtitle: format!(
-            "{} held to its plan, emergency rules; P(shortfall) {:.1}%; monthly periods average an outage over the period",
+            "{} held to its plan, emergency rules; P(shortfall) {:.1}%; {grain}",
             info.scenario_name,
             s.shortfall_probability * 100.0
         ),

@@ -550,7 +550,7 @@ pub fn sweep_md(res: &Results) -> String {
                     .unwrap_or_else(|| "–".into()),
             ));
         }
-        s.push_str("\nOn a coarse time grid an outage is a period average: a two-hour outage takes 0.3% of a month's capacity and hides the hour when demand exceeds what is left. Per-sample rows (with the drawn outages as `--outage` values, replayable with `capplan run --reservations-from`) are in sweep.csv.\n");
+        s.push_str("\nAn outage is averaged over the periods it touches: on a monthly grid a two-hour outage takes 0.3% of a month's capacity and can hide the hour when demand exceeds what is left; an hourly scenario (such as `frontier-2026-hourly`) shows those hours. Per-sample rows (with the drawn outages as `--outage` values, replayable with `capplan run --reservations-from`) are in sweep.csv.\n");
     } else {
         let g = grid_summary(res);
         s.push_str(&format!(
