@@ -34,6 +34,7 @@ struct Graph {
     queued: Vec<bool>,
     queue: std::collections::VecDeque<usize>,
     stack: Vec<(usize, usize)>,
+    path: Vec<(usize, usize)>,
 }
 
 thread_local! {
@@ -480,95 +481,136 @@ impl Graph {
     /// (Bellman–Ford on the residual graph, which has negative arcs; deterministic order), each
     /// labelling followed by pushes along every tight path it admits (the primal-dual method).
     fn send(&mut self, source: usize, sink: usize, total: f64, tiny: f64) {
-        let n = self.arcs.len();
         let mut sent = 0.0;
         while sent < total - tiny {
-            // Bellman–Ford with a FIFO queue of nodes whose distance dropped: the same labels,
-            // in far fewer relaxations on these layered graphs; deterministic order.
-            let (mut dist, mut prev, mut queued, mut queue) = (
-                std::mem::take(&mut self.dist),
-                std::mem::take(&mut self.prev),
-                std::mem::take(&mut self.queued),
-                std::mem::take(&mut self.queue),
-            );
-            dist.clear();
-            dist.resize(n, f64::INFINITY);
-            prev.clear();
-            prev.resize(n, None);
-            queued.clear();
-            queued.resize(n, false);
-            queue.clear();
-            dist[source] = 0.0;
-            queue.push_back(source);
-            queued[source] = true;
-            // No negative cycle exists in the residual graph of an optimal partial flow, so the
-            // queue empties; the pop bound only guards against floating-point cycling.
-            let mut pops = 0usize;
-            while let Some(u) = queue.pop_front() {
-                queued[u] = false;
-                pops += 1;
-                if pops > n * n + n {
-                    break;
-                }
-                for (i, a) in self.arcs[u].iter().enumerate() {
-                    if a.cap > tiny && dist[u] + a.cost < dist[a.to] - 1e-12 {
-                        dist[a.to] = dist[u] + a.cost;
-                        prev[a.to] = Some((u, i));
-                        if !queued[a.to] {
-                            queued[a.to] = true;
-                            queue.push_back(a.to);
-                        }
-                    }
-                }
-            }
-            let unreachable = dist[sink] == f64::INFINITY;
-            (self.dist, self.prev, self.queued, self.queue) = (dist, prev, queued, queue);
-            if unreachable {
+            self.label(|v| v == source, tiny);
+            if self.dist[sink] == f64::INFINITY {
                 break;
             }
-            // Every path of arcs tight under these labels is a shortest path, and stays one as
-            // flow moves along such paths (their reverse arcs are tight too): push along all of
-            // them before labelling again. Prices repeat (every reserved tranche has the same
-            // usage price), so one labelling serves many paths.
+            let room = |v: usize| (v == sink).then_some(f64::INFINITY);
             let mut pushed_any = false;
             while sent < total - tiny {
-                let Some(push) = self.push_tight_path(source, sink, total - sent, tiny) else {
+                let Some((_, push)) = self.push_tight(source, room, total - sent, tiny) else {
                     break;
                 };
                 sent += push;
                 pushed_any = true;
             }
             if !pushed_any {
-                // The labels found a path the tightness test missed (rounding): push along the
-                // labelled path itself, as plain successive shortest paths would.
-                let mut push = total - sent;
-                let mut v = sink;
-                while let Some((u, i)) = self.prev[v] {
-                    push = push.min(self.arcs[u][i].cap);
-                    v = u;
-                }
-                let mut v = sink;
-                while let Some((u, i)) = self.prev[v] {
-                    self.arcs[u][i].cap -= push;
-                    let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
-                    self.arcs[to][rev].cap += push;
-                    v = u;
-                }
-                sent += push;
+                sent += self.push_labelled(sink, total - sent).1;
             }
         }
     }
 
-    /// Finds a path from `source` to `sink` of arcs with residual capacity that are tight under
-    /// the labels in `self.dist` (dist(u) + cost = dist(v)), by depth-first search, and pushes
-    /// as much as it carries (at most `limit`). None when there is no such path.
-    fn push_tight_path(
+    /// Sends every excess (balance > 0) to the deficits (balance < 0) along shortest paths of
+    /// the residual graph: labels from every excess node at once, then pushes along every tight
+    /// path from an excess to a deficit, as `send` does.
+    fn settle(&mut self, balance: &mut [f64], tiny: f64) {
+        let n = self.arcs.len();
+        loop {
+            if !(0..n).any(|v| balance[v] > tiny) {
+                break;
+            }
+            self.label(|v| balance[v] > tiny, tiny);
+            let mut pushed_any = false;
+            for origin in 0..n {
+                while balance[origin] > tiny {
+                    let room = |v: usize| (balance[v] < -tiny).then(|| -balance[v]);
+                    let Some((target, push)) = self.push_tight(origin, room, balance[origin], tiny)
+                    else {
+                        break;
+                    };
+                    balance[origin] -= push;
+                    balance[target] += push;
+                    pushed_any = true;
+                }
+            }
+            if !pushed_any {
+                // Nothing tight under these labels (rounding): push along the labelled path to
+                // the nearest deficit, or stop when none is reachable.
+                let target = (0..n)
+                    .filter(|&v| balance[v] < -tiny && self.dist[v] < f64::INFINITY)
+                    .min_by(|&a, &b| self.dist[a].total_cmp(&self.dist[b]));
+                let Some(target) = target else {
+                    break;
+                };
+                let origin = self.path_origin(target);
+                let (origin, push) =
+                    self.push_labelled(target, balance[origin].min(-balance[target]));
+                balance[origin] -= push;
+                balance[target] += push;
+            }
+        }
+    }
+
+    /// Node potentials π with c(u,v) + π(u) − π(v) ≥ 0 on every arc with residual capacity:
+    /// shortest distances from a virtual root joined to every node at no cost. With the optimal
+    /// flow they are an optimal LP dual, so capacity duals read from them are exact.
+    fn potentials(&mut self, tiny: f64) -> &[f64] {
+        self.label(|_| true, tiny);
+        &self.dist
+    }
+
+    /// Shortest distances over arcs with residual capacity from every node `origin` admits (at
+    /// distance 0), into `self.dist`, with the arc into each node in `self.prev`: Bellman–Ford
+    /// with a FIFO queue of nodes whose distance dropped, in deterministic order. The residual
+    /// graph of an optimal (pseudo-)flow has no negative cycle, so the queue empties; the pop
+    /// bound only guards against floating-point cycling.
+    fn label(&mut self, origin: impl Fn(usize) -> bool, tiny: f64) {
+        let n = self.arcs.len();
+        let (mut dist, mut prev, mut queued, mut queue) = (
+            std::mem::take(&mut self.dist),
+            std::mem::take(&mut self.prev),
+            std::mem::take(&mut self.queued),
+            std::mem::take(&mut self.queue),
+        );
+        dist.clear();
+        prev.clear();
+        prev.resize(n, None);
+        queued.clear();
+        queue.clear();
+        for v in 0..n {
+            let start = origin(v);
+            dist.push(if start { 0.0 } else { f64::INFINITY });
+            queued.push(start);
+            if start {
+                queue.push_back(v);
+            }
+        }
+        let mut pops = 0usize;
+        while let Some(u) = queue.pop_front() {
+            queued[u] = false;
+            pops += 1;
+            if pops > n * n + n {
+                break;
+            }
+            for (i, a) in self.arcs[u].iter().enumerate() {
+                if a.cap > tiny && dist[u] + a.cost < dist[a.to] - 1e-12 {
+                    dist[a.to] = dist[u] + a.cost;
+                    prev[a.to] = Some((u, i));
+                    if !queued[a.to] {
+                        queued[a.to] = true;
+                        queue.push_back(a.to);
+                    }
+                }
+            }
+        }
+        (self.dist, self.prev, self.queued, self.queue) = (dist, prev, queued, queue);
+    }
+
+    /// Finds, by depth-first search from `origin`, a path of arcs with residual capacity that
+    /// are tight under the labels (dist(u) + cost = dist(v)) to a node `room` accepts, and
+    /// pushes as much as the path, `limit` and that room allow. Every such path is a shortest
+    /// path, and stays one as flow moves along such paths (their reverse arcs are tight too), so
+    /// one labelling serves many pushes: prices repeat (every reserved tranche has the same usage
+    /// price). Returns the target and the amount, or None when there is no such path.
+    fn push_tight(
         &mut self,
-        source: usize,
-        sink: usize,
+        origin: usize,
+        room: impl Fn(usize) -> Option<f64>,
         limit: f64,
         tiny: f64,
-    ) -> Option<f64> {
+    ) -> Option<(usize, f64)> {
         let n = self.arcs.len();
         let mut visited = std::mem::take(&mut self.queued);
         visited.clear();
@@ -576,13 +618,15 @@ impl Graph {
         // The search stack: (node, next arc to try); `self.prev` records the arc into each node.
         let mut stack = std::mem::take(&mut self.stack);
         stack.clear();
-        stack.push((source, 0));
-        visited[source] = true;
-        let mut found = false;
+        stack.push((origin, 0));
+        visited[origin] = true;
+        let mut found = None;
         while let Some(&mut (u, ref mut next)) = stack.last_mut() {
-            if u == sink {
-                found = true;
-                break;
+            if u != origin {
+                if let Some(r) = room(u) {
+                    found = Some((u, r));
+                    break;
+                }
             }
             let arcs = &self.arcs[u];
             let mut advanced = None;
@@ -610,63 +654,58 @@ impl Graph {
             }
         }
         self.queued = visited;
-        if !found {
-            self.stack = stack;
-            return None;
+        let result = found.map(|(target, room)| {
+            let mut path = std::mem::take(&mut self.path);
+            path.clear();
+            path.extend(
+                stack[1..]
+                    .iter()
+                    .map(|&(v, _)| self.prev[v].expect("on the path")),
+            );
+            let push = self.push_along(&path, limit.min(room));
+            self.path = path;
+            (target, push)
+        });
+        self.stack = stack;
+        result
+    }
+
+    /// The node the labelled path into `target` (by `self.prev`) starts from.
+    fn path_origin(&self, target: usize) -> usize {
+        let mut v = target;
+        while let Some((u, _)) = self.prev[v] {
+            v = u;
         }
-        let mut push = limit;
-        for w in stack.windows(2) {
-            let (_, i) = self.prev[w[1].0].expect("on the path");
-            push = push.min(self.arcs[w[0].0][i].cap);
+        v
+    }
+
+    /// Pushes along the labelled path into `target` (by `self.prev`), at most `limit`: the
+    /// path's origin and the amount pushed.
+    fn push_labelled(&mut self, target: usize, limit: f64) -> (usize, f64) {
+        let mut path = std::mem::take(&mut self.path);
+        path.clear();
+        let mut v = target;
+        while let Some((u, i)) = self.prev[v] {
+            path.push((u, i));
+            v = u;
         }
-        for w in stack.windows(2) {
-            let (u, i) = self.prev[w[1].0].expect("on the path");
+        let push = self.push_along(&path, limit);
+        self.path = path;
+        (v, push)
+    }
+
+    /// Pushes as much as the arcs of `path` carry, at most `limit`; returns the amount.
+    fn push_along(&mut self, path: &[(usize, usize)], limit: f64) -> f64 {
+        let push = path
+            .iter()
+            .map(|&(u, i)| self.arcs[u][i].cap)
+            .fold(limit, f64::min);
+        for &(u, i) in path {
             self.arcs[u][i].cap -= push;
             let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
             self.arcs[to][rev].cap += push;
         }
-        self.stack = stack;
-        Some(push)
-    }
-}
-
-impl Graph {
-    /// Node potentials π with c(u,v) + π(u) − π(v) ≥ 0 on every arc with residual capacity:
-    /// shortest distances from a virtual root joined to every node at no cost (Bellman–Ford with
-    /// a FIFO queue; the residual graph of an optimal flow has no negative cycle). With the
-    /// optimal flow they are an optimal LP dual, so capacity duals read from them are exact.
-    fn potentials(&mut self, tiny: f64) -> &[f64] {
-        let n = self.arcs.len();
-        let (mut dist, mut queued, mut queue) = (
-            std::mem::take(&mut self.dist),
-            std::mem::take(&mut self.queued),
-            std::mem::take(&mut self.queue),
-        );
-        dist.clear();
-        dist.resize(n, 0.0);
-        queued.clear();
-        queued.resize(n, true);
-        queue.clear();
-        queue.extend(0..n);
-        let mut pops = 0usize;
-        while let Some(u) = queue.pop_front() {
-            queued[u] = false;
-            pops += 1;
-            if pops > n * n + n {
-                break;
-            }
-            for a in &self.arcs[u] {
-                if a.cap > tiny && dist[u] + a.cost < dist[a.to] - 1e-12 {
-                    dist[a.to] = dist[u] + a.cost;
-                    if !queued[a.to] {
-                        queued[a.to] = true;
-                        queue.push_back(a.to);
-                    }
-                }
-            }
-        }
-        (self.dist, self.queued, self.queue) = (dist, queued, queue);
-        &self.dist
+        push
     }
 }
 
@@ -722,157 +761,5 @@ impl Graph {
         balance[source] += total;
         balance[sink] -= total;
         self.settle(&mut balance, tiny);
-    }
-
-    /// Sends every excess (balance > 0) to the deficits (balance < 0) along shortest paths of
-    /// the residual graph, nearest deficit first (multi-source Bellman–Ford with a FIFO queue).
-    fn settle(&mut self, balance: &mut [f64], tiny: f64) {
-        let n = self.arcs.len();
-        loop {
-            let mut dist = std::mem::take(&mut self.dist);
-            let mut prev = std::mem::take(&mut self.prev);
-            let mut queued = std::mem::take(&mut self.queued);
-            let mut queue = std::mem::take(&mut self.queue);
-            dist.clear();
-            dist.resize(n, f64::INFINITY);
-            prev.clear();
-            prev.resize(n, None);
-            queued.clear();
-            queued.resize(n, false);
-            queue.clear();
-            for v in 0..n {
-                if balance[v] > tiny {
-                    dist[v] = 0.0;
-                    queued[v] = true;
-                    queue.push_back(v);
-                }
-            }
-            let any_excess = !queue.is_empty();
-            let mut pops = 0usize;
-            while let Some(u) = queue.pop_front() {
-                queued[u] = false;
-                pops += 1;
-                if pops > n * n + n {
-                    break;
-                }
-                for (i, a) in self.arcs[u].iter().enumerate() {
-                    if a.cap > tiny && dist[u] + a.cost < dist[a.to] - 1e-12 {
-                        dist[a.to] = dist[u] + a.cost;
-                        prev[a.to] = Some((u, i));
-                        if !queued[a.to] {
-                            queued[a.to] = true;
-                            queue.push_back(a.to);
-                        }
-                    }
-                }
-            }
-            (self.dist, self.prev, self.queued, self.queue) = (dist, prev, queued, queue);
-            if !any_excess {
-                break;
-            }
-            // As in `send`: push along every tight path from an excess to a deficit before
-            // labelling again.
-            let mut pushed_any = false;
-            for origin in 0..n {
-                while balance[origin] > tiny {
-                    match self.push_tight_path_to(origin, balance, tiny) {
-                        Some(_) => pushed_any = true,
-                        None => break,
-                    }
-                }
-            }
-            if !pushed_any {
-                // Nothing tight under these labels (rounding, or no deficit reachable): push along
-                // the labelled path to the nearest deficit, or stop when there is none.
-                let target = (0..n)
-                    .filter(|&v| balance[v] < -tiny && self.dist[v] < f64::INFINITY)
-                    .min_by(|&a, &b| self.dist[a].total_cmp(&self.dist[b]));
-                let Some(target) = target else {
-                    break;
-                };
-                let mut push = -balance[target];
-                let mut v = target;
-                while let Some((u, i)) = self.prev[v] {
-                    push = push.min(self.arcs[u][i].cap);
-                    v = u;
-                }
-                let origin = v;
-                push = push.min(balance[origin]);
-                let mut v = target;
-                while let Some((u, i)) = self.prev[v] {
-                    self.arcs[u][i].cap -= push;
-                    let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
-                    self.arcs[to][rev].cap += push;
-                    v = u;
-                }
-                balance[origin] -= push;
-                balance[target] += push;
-            }
-        }
-    }
-
-    /// Pushes along one path of tight arcs (under `self.dist`) from `origin` to a node in
-    /// deficit, as much as the path, the excess and the deficit allow. None when there is none.
-    fn push_tight_path_to(&mut self, origin: usize, balance: &mut [f64], tiny: f64) -> Option<f64> {
-        let n = self.arcs.len();
-        let mut visited = std::mem::take(&mut self.queued);
-        visited.clear();
-        visited.resize(n, false);
-        let mut stack = std::mem::take(&mut self.stack);
-        stack.clear();
-        stack.push((origin, 0));
-        visited[origin] = true;
-        let mut found = false;
-        while let Some(&mut (u, ref mut next)) = stack.last_mut() {
-            if balance[u] < -tiny {
-                found = true;
-                break;
-            }
-            let arcs = &self.arcs[u];
-            let mut advanced = None;
-            while *next < arcs.len() {
-                let i = *next;
-                *next += 1;
-                let a = &arcs[i];
-                if a.cap > tiny && !visited[a.to] && self.dist[a.to] < f64::INFINITY {
-                    let slack = self.dist[u] + a.cost - self.dist[a.to];
-                    if slack.abs() <= 1e-12 * (1.0 + self.dist[a.to].abs()) {
-                        advanced = Some((a.to, i));
-                        break;
-                    }
-                }
-            }
-            match advanced {
-                Some((v, i)) => {
-                    visited[v] = true;
-                    self.prev[v] = Some((u, i));
-                    stack.push((v, 0));
-                }
-                None => {
-                    stack.pop();
-                }
-            }
-        }
-        self.queued = visited;
-        if !found {
-            self.stack = stack;
-            return None;
-        }
-        let target = stack.last().expect("found").0;
-        let mut push = balance[origin].min(-balance[target]);
-        for w in stack.windows(2) {
-            let (_, i) = self.prev[w[1].0].expect("on the path");
-            push = push.min(self.arcs[w[0].0][i].cap);
-        }
-        for w in stack.windows(2) {
-            let (u, i) = self.prev[w[1].0].expect("on the path");
-            self.arcs[u][i].cap -= push;
-            let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
-            self.arcs[to][rev].cap += push;
-        }
-        balance[origin] -= push;
-        balance[target] += push;
-        self.stack = stack;
-        Some(push)
     }
 }
