@@ -310,6 +310,63 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 /// month, day, hour, minute or offset does not exist says which.
 pub fn read_time(text: &str) -> Result<DateTime<Utc>, BadValue> {
     let t = text.trim();
+    match plain_time(t) {
+        Some(time) => Ok(time),
+        None => read_time_by_forms(t),
+    }
+}
+
+/// The forms nearly every file writes — `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` and
+/// `YYYY-MM-DDTHH:MM:SS`, each time with or without `Z` — read field by field: chrono's format
+/// parsing, tried form by form, costs microseconds a cell and an hourly year has 79k. None for
+/// anything else, and for fields out of range, which `read_time_by_forms` reads or explains (the
+/// same instant either way, tested).
+fn plain_time(t: &str) -> Option<DateTime<Utc>> {
+    let b = t.as_bytes();
+    let digits = |at: usize, n: usize| -> Option<u32> {
+        let field = b.get(at..at + n)?;
+        field.iter().try_fold(0u32, |v, &c| {
+            c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
+        })
+    };
+    // Some(whether there are seconds) when a time follows the date.
+    let time = match b.len() {
+        10 => None,
+        16 | 17 => Some(false),
+        19 | 20 => Some(true),
+        _ => return None,
+    };
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(digits(0, 4)? as i32, digits(5, 2)?, digits(8, 2)?)?;
+    let Some(with_seconds) = time else {
+        return Some(
+            date.and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc(),
+        );
+    };
+    let end = if with_seconds { 19 } else { 16 };
+    // Only `Z` may follow; a `T` must separate date and time.
+    if b[10] != b'T' || b[13] != b':' || !matches!(&b[end..], b"" | b"Z") {
+        return None;
+    }
+    let second = if with_seconds {
+        if b[16] != b':' {
+            return None;
+        }
+        digits(17, 2)?
+    } else {
+        0
+    };
+    // Second 60 (a leap second) is left to chrono.
+    let time = date.and_hms_opt(digits(11, 2)?, digits(14, 2)?, second)?;
+    Some(time.and_utc())
+}
+
+/// `read_time` by chrono's parsers, one accepted form after the other.
+fn read_time_by_forms(t: &str) -> Result<DateTime<Utc>, BadValue> {
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         if t.len() == 10 {
             return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
@@ -550,7 +607,34 @@ impl<'a> TimeFields<'a> {
 
 /// An instant as the outputs write it: `2026-01-01T00:00:00Z`.
 pub fn format_time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    let mut s = String::with_capacity(20);
+    push_time(&mut s, t);
+    s
+}
+
+/// `format_time(t)` appended to `out`: the fields are written directly for years 0 to 9999 (what
+/// chrono's `%Y` pads to four digits), the rest, and leap seconds, through chrono's format.
+pub fn push_time(out: &mut String, t: &DateTime<Utc>) {
+    use chrono::{Datelike, Timelike};
+    let year = t.year();
+    if !(0..=9999).contains(&year) || t.nanosecond() >= 1_000_000_000 {
+        use std::fmt::Write;
+        write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")).expect("writing to a String");
+        return;
+    }
+    let two = |n: u32| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
+    let year = year as u32;
+    let [y0, y1] = two(year / 100);
+    let [y2, y3] = two(year % 100);
+    let [m0, m1] = two(t.month());
+    let [d0, d1] = two(t.day());
+    let [h0, h1] = two(t.hour());
+    let [i0, i1] = two(t.minute());
+    let [s0, s1] = two(t.second());
+    let text = [
+        y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'Z',
+    ];
+    out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
 }
 
 /// A short label for reports: the date alone at midnight, else date and time.
@@ -624,10 +708,114 @@ fn round_to(v: f64, digits: i32) -> f64 {
 /// Formats a float for CSV/JSON outputs: fixed, shortest round-trip, never `-0`, never exponent noise
 /// from the solver (values are cleaned before they get here).
 pub fn fixed(value: f64) -> String {
+    let mut s = String::new();
+    push_fixed(&mut s, value);
+    s
+}
+
+/// `fixed(value)` appended to `out`. The digits come from exact integer arithmetic on the float's
+/// bits instead of the formatter (an hourly year writes millions of numbers); any value whose
+/// scaled digits do not fit in 64 bits is formatted the old way, so the text is the same for every
+/// f64 (tested against `fixed_by_format`).
+pub fn push_fixed(out: &mut String, value: f64) {
+    if value == 0.0 || !value.is_finite() {
+        out.push('0');
+        return;
+    }
+    // 12 significant digits: far above planning precision, far below solver noise.
+    let digits = 12 - 1 - value.abs().log10().floor() as i32;
+    let (scaled, decimals) = if digits > 0 {
+        let decimals = digits.min(15) as u32;
+        (scaled_to_integer(value.abs(), decimals), decimals)
+    } else {
+        (scaled_to_integer(round_sig(value, 12).abs(), 0), 0)
+    };
+    let Some(scaled) = scaled else {
+        out.push_str(&fixed_by_format(value));
+        return;
+    };
+    // Rounded to nothing: `0.000…` and `-0.000…` both print "0".
+    if scaled == 0 {
+        out.push('0');
+        return;
+    }
+    if value < 0.0 {
+        out.push('-');
+    }
+    let unit = 10u64.pow(decimals);
+    push_digits(out, scaled / unit, 1);
+    let fraction = scaled % unit;
+    if fraction != 0 {
+        // Trailing zeros of the fraction are dropped, as `fixed_by_format` trims them.
+        let mut fraction = fraction;
+        let mut width = decimals as usize;
+        while fraction % 10 == 0 {
+            fraction /= 10;
+            width -= 1;
+        }
+        out.push('.');
+        push_digits(out, fraction, width);
+    }
+}
+
+/// `round(a × 10^decimals)` for a finite `a > 0` and `decimals ≤ 15`, ties to even as Rust's
+/// `{:.N}` rounds the float's exact binary value; None when the result passes 64 bits.
+fn scaled_to_integer(a: f64, decimals: u32) -> Option<u64> {
+    let bits = a.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1u64 << 52) - 1);
+    // a = mantissa × 2^power exactly (subnormals have no hidden bit).
+    let (mantissa, power) = if exponent == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1u64 << 52), exponent - 1075)
+    };
+    // a × 10^d = mantissa × 5^d × 2^(power + d); mantissa × 5^15 < 2^88.
+    let numerator = u128::from(mantissa) * 5u128.pow(decimals);
+    let shift = power + decimals as i32;
+    let rounded = if shift >= 0 {
+        if shift >= 64 || numerator.leading_zeros() < shift as u32 + 64 {
+            return None;
+        }
+        numerator << shift
+    } else {
+        let right = shift.unsigned_abs();
+        if right >= 128 {
+            // numerator < 2^88, below half of 2^right: rounds to 0.
+            0
+        } else {
+            let quotient = numerator >> right;
+            let remainder = numerator & ((1u128 << right) - 1);
+            let half = 1u128 << (right - 1);
+            if remainder > half || (remainder == half && quotient & 1 == 1) {
+                quotient + 1
+            } else {
+                quotient
+            }
+        }
+    };
+    u64::try_from(rounded).ok()
+}
+
+/// The decimal digits of `n`, zero-padded on the left to at least `width`.
+fn push_digits(out: &mut String, mut n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while n > 0 {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let start = i.min(buf.len() - width);
+    out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits"));
+}
+
+/// `fixed` by the formatter: the definition `push_fixed` reproduces, and its way for values
+/// whose digits pass 64 bits.
+fn fixed_by_format(value: f64) -> String {
     if value == 0.0 || !value.is_finite() {
         return "0".to_string();
     }
-    // 12 significant digits: far above planning precision, far below solver noise.
     let digits = 12 - 1 - value.abs().log10().floor() as i32;
     let s = if digits > 0 {
         format!("{:.*}", digits.min(15) as usize, value)
@@ -920,5 +1108,118 @@ mod tests {
         assert_eq!(fixed(0.1 + 0.2), "0.3");
         assert_eq!(fixed(1.0 / 3.0), "0.333333333333");
         assert_eq!(fixed(123456789012345.0), "123456789012000");
+    }
+
+    /// Values where a digit-by-digit formatter goes wrong: exact ties at every number of
+    /// decimals, both sides of every power of ten, the ends of the 64-bit fast path, subnormals.
+    fn awkward_values() -> Vec<f64> {
+        let mut v = vec![
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            1.5,
+            2.5,
+            0.125,
+            0.375,
+            1e11 + 0.5,
+        ];
+        for e in -320..=308 {
+            let p: f64 = format!("1e{e}").parse().unwrap();
+            let mut x = p;
+            let mut y = p;
+            for _ in 0..4 {
+                v.extend([x, y]);
+                x = f64::from_bits(x.to_bits() + 1);
+                y = f64::from_bits(y.to_bits().saturating_sub(1));
+            }
+            v.extend([p * 0.5, p * 1.5, p * 9.999999999995, p * 1.0000000000005]);
+        }
+        // k / 2^j: exact halves at the last printed digit.
+        for j in 0..60 {
+            for k in [1u64, 3, 5, 7, 123_456_789, 999_999_999_999, (1 << 53) - 1] {
+                v.push(k as f64 / 2f64.powi(j));
+            }
+        }
+        // Around 2^64, where the integer path hands over to the formatter.
+        for x in [2f64.powi(63), 2f64.powi(64)] {
+            v.extend([
+                x,
+                f64::from_bits(x.to_bits() - 1),
+                f64::from_bits(x.to_bits() + 1),
+            ]);
+        }
+        let negated: Vec<f64> = v.iter().map(|x| -x).collect();
+        v.extend(negated);
+        v
+    }
+
+    #[test]
+    fn fixed_matches_the_formatter_on_awkward_values() {
+        for x in awkward_values() {
+            assert_eq!(fixed(x), fixed_by_format(x), "{x:e} ({:#x})", x.to_bits());
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 20_000,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fixed_matches_the_formatter_on_any_bits(bits in proptest::prelude::any::<u64>()) {
+            let x = f64::from_bits(bits);
+            proptest::prop_assert_eq!(fixed(x), fixed_by_format(x), "{:e}", x);
+        }
+
+        #[test]
+        fn fixed_matches_the_formatter_at_plan_magnitudes(
+            m in 0.0f64..10.0,
+            e in -16i32..24,
+            sign in proptest::prelude::any::<bool>(),
+        ) {
+            let x = if sign { -m } else { m } * 10f64.powi(e);
+            proptest::prop_assert_eq!(fixed(x), fixed_by_format(x), "{:e}", x);
+        }
+
+        #[test]
+        fn plain_times_read_as_chrono_reads_them(
+            t in "[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-2][0-9]:[0-6][0-9](:[0-6][0-9])?)?Z?",
+        ) {
+            proptest::prop_assert_eq!(read_time(&t), read_time_by_forms(t.trim()));
+        }
+
+        #[test]
+        fn near_plain_times_read_as_chrono_reads_them(
+            t in "[0-9 +-]{4,5}[-/][0-9]{1,2}-[0-9 ]{1,2}([Tt ][0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2}(\\.[0-9]{1,3})?)?)?[Zz]?",
+        ) {
+            proptest::prop_assert_eq!(read_time(&t), read_time_by_forms(t.trim()));
+        }
+
+        #[test]
+        fn times_print_as_chrono_prints_them(
+            seconds in -80_000_000_000_000i64..300_000_000_000i64,
+            nanos in 0u32..2_000_000_000,
+        ) {
+            if let Some(t) = DateTime::from_timestamp(seconds, nanos) {
+                proptest::prop_assert_eq!(format_time(&t), t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn times_print_as_chrono_prints_them_at_the_edges() {
+        for t in [
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2016-12-31T23:59:60Z",
+            "2026-01-01T00:00:00Z",
+        ] {
+            let t = parse_time(t).unwrap();
+            assert_eq!(format_time(&t), t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
+        for t in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+            assert_eq!(format_time(&t), t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
     }
 }
