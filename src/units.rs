@@ -607,35 +607,47 @@ impl<'a> TimeFields<'a> {
 
 /// An instant as the outputs write it: `2026-01-01T00:00:00Z`.
 pub fn format_time(t: &DateTime<Utc>) -> String {
-    let mut s = String::with_capacity(20);
+    let mut s = Vec::with_capacity(20);
     push_time(&mut s, t);
-    s
+    String::from_utf8(s).expect("times are ASCII")
 }
 
 /// `format_time(t)` appended to `out`: the fields are written directly for years 0 to 9999 (what
 /// chrono's `%Y` pads to four digits), the rest, and leap seconds, through chrono's format.
-pub fn push_time(out: &mut String, t: &DateTime<Utc>) {
+pub fn push_time(out: &mut Vec<u8>, t: &DateTime<Utc>) {
     use chrono::{Datelike, Timelike};
     let year = t.year();
     if !(0..=9999).contains(&year) || t.nanosecond() >= 1_000_000_000 {
-        use std::fmt::Write;
-        write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")).expect("writing to a String");
+        use std::io::Write;
+        write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")).expect("writing to memory");
         return;
     }
-    let two = |n: u32| [b'0' + (n / 10) as u8, b'0' + (n % 10) as u8];
     let year = year as u32;
-    let [y0, y1] = two(year / 100);
-    let [y2, y3] = two(year % 100);
-    let [m0, m1] = two(t.month());
-    let [d0, d1] = two(t.day());
-    let [h0, h1] = two(t.hour());
-    let [i0, i1] = two(t.minute());
-    let [s0, s1] = two(t.second());
-    let text = [
+    let [y0, y1] = two_digits(year / 100);
+    let [y2, y3] = two_digits(year % 100);
+    let [m0, m1] = two_digits(t.month());
+    let [d0, d1] = two_digits(t.day());
+    let [h0, h1] = two_digits(t.hour());
+    let [i0, i1] = two_digits(t.minute());
+    let [s0, s1] = two_digits(t.second());
+    out.extend_from_slice(&[
         y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'Z',
-    ];
-    out.push_str(std::str::from_utf8(&text).expect("ASCII digits"));
+    ]);
 }
+
+/// The two digits of `n < 100`.
+fn two_digits(n: u32) -> [u8; 2] {
+    let at = 2 * n as usize;
+    [DIGIT_PAIRS[at], DIGIT_PAIRS[at + 1]]
+}
+
+/// "00" to "99" one after the other: numbers are printed two digits at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
 /// A short label for reports: the date alone at midnight, else date and time.
 pub fn short_time(t: &DateTime<Utc>) -> String {
@@ -708,55 +720,120 @@ fn round_to(v: f64, digits: i32) -> f64 {
 /// Formats a float for CSV/JSON outputs: fixed, shortest round-trip, never `-0`, never exponent noise
 /// from the solver (values are cleaned before they get here).
 pub fn fixed(value: f64) -> String {
-    let mut s = String::new();
+    let mut s = Vec::new();
     push_fixed(&mut s, value);
-    s
+    String::from_utf8(s).expect("numbers are ASCII")
 }
 
 /// `fixed(value)` appended to `out`. The digits come from exact integer arithmetic on the float's
 /// bits instead of the formatter (an hourly year writes millions of numbers); any value whose
 /// scaled digits do not fit in 64 bits is formatted the old way, so the text is the same for every
 /// f64 (tested against `fixed_by_format`).
-pub fn push_fixed(out: &mut String, value: f64) {
+pub fn push_fixed(out: &mut Vec<u8>, value: f64) {
     if value == 0.0 || !value.is_finite() {
-        out.push('0');
+        out.push(b'0');
         return;
     }
     // 12 significant digits: far above planning precision, far below solver noise.
-    let digits = 12 - 1 - value.abs().log10().floor() as i32;
+    let exponent = decimal_exponent(value.abs());
+    let digits = 12 - 1 - exponent;
     let (scaled, decimals) = if digits > 0 {
         let decimals = digits.min(15) as u32;
         (scaled_to_integer(value.abs(), decimals), decimals)
     } else {
-        (scaled_to_integer(round_sig(value, 12).abs(), 0), 0)
+        let rounded = round_sig_at(value, 12, exponent);
+        (scaled_to_integer(rounded.abs(), 0), 0)
     };
     let Some(scaled) = scaled else {
-        out.push_str(&fixed_by_format(value));
+        out.extend_from_slice(fixed_by_format(value).as_bytes());
         return;
     };
     // Rounded to nothing: `0.000…` and `-0.000…` both print "0".
     if scaled == 0 {
-        out.push('0');
+        out.push(b'0');
         return;
     }
+    // Put together on the stack right to left, the decimals peeled off `scaled` first, and
+    // appended at once: sign, at most 20 integer digits, the point and at most 15 decimals.
+    let mut text = [0u8; 40];
+    let mut at = text.len();
+    let mut n = scaled;
+    let mut decimals = decimals;
+    // Trailing zeros of the fraction are dropped, as `fixed_by_format` trims them.
+    while decimals > 0 && n % 10 == 0 {
+        n /= 10;
+        decimals -= 1;
+    }
+    let has_fraction = decimals > 0;
+    while decimals >= 2 {
+        at -= 2;
+        text[at..at + 2].copy_from_slice(&two_digits((n % 100) as u32));
+        n /= 100;
+        decimals -= 2;
+    }
+    if decimals == 1 {
+        at -= 1;
+        text[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    if has_fraction {
+        at -= 1;
+        text[at] = b'.';
+    }
+    // The integer part, at least one digit.
+    while n >= 100 {
+        at -= 2;
+        text[at..at + 2].copy_from_slice(&two_digits((n % 100) as u32));
+        n /= 100;
+    }
+    if n >= 10 {
+        at -= 2;
+        text[at..at + 2].copy_from_slice(&two_digits(n as u32));
+    } else {
+        at -= 1;
+        text[at] = b'0' + n as u8;
+    }
     if value < 0.0 {
-        out.push('-');
+        at -= 1;
+        text[at] = b'-';
     }
-    let unit = 10u64.pow(decimals);
-    push_digits(out, scaled / unit, 1);
-    let fraction = scaled % unit;
-    if fraction != 0 {
-        // Trailing zeros of the fraction are dropped, as `fixed_by_format` trims them.
-        let mut fraction = fraction;
-        let mut width = decimals as usize;
-        while fraction % 10 == 0 {
-            fraction /= 10;
-            width -= 1;
-        }
-        out.push('.');
-        push_digits(out, fraction, width);
-    }
+    out.extend_from_slice(&text[at..]);
 }
+
+/// `floor(log10(a))` for a finite `a > 0`, exactly as `a.log10().floor()` gives it: read off a
+/// table of powers of ten, except within a relative 1e-9 of a power, where log10's last bit
+/// decides and it is asked (no libm is off by anything near 1e-9 there).
+fn decimal_exponent(a: f64) -> i32 {
+    const POWERS: [f64; 42] = [
+        1e-20, 1e-19, 1e-18, 1e-17, 1e-16, 1e-15, 1e-14, 1e-13, 1e-12, 1e-11, 1e-10, 1e-9, 1e-8,
+        1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+        1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
+    ];
+    const MARGIN: f64 = 1e-9;
+    // From 1e-19: down to there e·log10 2 stays at or above -20, the table's first power.
+    if a > POWERS[1] && a < POWERS[POWERS.len() - 1] {
+        // a ∈ [2^e, 2^(e+1)), so floor(log10 a) is floor(e·log10 2) or one more
+        // (78913 / 2^18 is log10 2 to 6 digits, exact for floor over |e| < 1700).
+        let e = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+        let guess = ((e * 78913) >> 18) + 20;
+        let k = guess as usize + usize::from(a >= POWERS[guess as usize + 1]);
+        if a > POWERS[k] * (1.0 + MARGIN) && a < POWERS[k + 1] * (1.0 - MARGIN) {
+            return k as i32 - 20;
+        }
+    }
+    a.log10().floor() as i32
+}
+
+/// 5^d for the at most 15 decimals `fixed` prints.
+const POW5: [u64; 16] = {
+    let mut t = [1u64; 16];
+    let mut d = 1;
+    while d < 16 {
+        t[d] = t[d - 1] * 5;
+        d += 1;
+    }
+    t
+};
 
 /// `round(a × 10^decimals)` for a finite `a > 0` and `decimals ≤ 15`, ties to even as Rust's
 /// `{:.N}` rounds the float's exact binary value; None when the result passes 64 bits.
@@ -771,7 +848,7 @@ fn scaled_to_integer(a: f64, decimals: u32) -> Option<u64> {
         (fraction | (1u64 << 52), exponent - 1075)
     };
     // a × 10^d = mantissa × 5^d × 2^(power + d); mantissa × 5^15 < 2^88.
-    let numerator = u128::from(mantissa) * 5u128.pow(decimals);
+    let numerator = u128::from(mantissa) * u128::from(POW5[decimals as usize]);
     let shift = power + decimals as i32;
     let rounded = if shift >= 0 {
         if shift >= 64 || numerator.leading_zeros() < shift as u32 + 64 {
@@ -795,19 +872,6 @@ fn scaled_to_integer(a: f64, decimals: u32) -> Option<u64> {
         }
     };
     u64::try_from(rounded).ok()
-}
-
-/// The decimal digits of `n`, zero-padded on the left to at least `width`.
-fn push_digits(out: &mut String, mut n: u64, width: usize) {
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    while n > 0 {
-        i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-    }
-    let start = i.min(buf.len() - width);
-    out.push_str(std::str::from_utf8(&buf[start..]).expect("ASCII digits"));
 }
 
 /// `fixed` by the formatter: the definition `push_fixed` reproduces, and its way for values
@@ -838,7 +902,11 @@ fn round_sig(v: f64, sig: i32) -> f64 {
     if v == 0.0 {
         return 0.0;
     }
-    let mag = v.abs().log10().floor() as i32;
+    round_sig_at(v, sig, v.abs().log10().floor() as i32)
+}
+
+/// `round_sig` for a value whose decimal exponent `floor(log10 |v|)` is `mag`.
+fn round_sig_at(v: f64, sig: i32, mag: i32) -> f64 {
     let p = 10f64.powi(sig - 1 - mag);
     (v * p).round() / p
 }
@@ -1151,6 +1219,16 @@ mod tests {
         let negated: Vec<f64> = v.iter().map(|x| -x).collect();
         v.extend(negated);
         v
+    }
+
+    #[test]
+    fn decimal_exponent_is_floor_of_log10() {
+        for x in awkward_values() {
+            let a = x.abs();
+            if a > 0.0 && a.is_finite() {
+                assert_eq!(decimal_exponent(a), a.log10().floor() as i32, "{a:e}");
+            }
+        }
     }
 
     #[test]
