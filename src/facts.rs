@@ -139,11 +139,19 @@ impl Facts {
 
         let mut demand_tpm = vec![vec![0.0; regions.len()]; n_t];
         let mut workload_demand_tpm = vec![vec![Vec::new(); regions.len()]; n_t];
+        // Demand rows come in period order as files are written: the last row's period, or the
+        // next, is tried before a search of the grid.
+        let mut last_t = 0;
         for d in &s.demand {
-            let t = s
-                .periods
-                .binary_search_by(|p| p.start.cmp(&d.period))
-                .expect("demand periods form the grid");
+            let t = [last_t, last_t + 1]
+                .into_iter()
+                .find(|&t| s.periods.get(t).is_some_and(|p| p.start == d.period))
+                .unwrap_or_else(|| {
+                    s.periods
+                        .binary_search_by(|p| p.start.cmp(&d.period))
+                        .expect("demand periods form the grid")
+                });
+            last_t = t;
             let r = regions
                 .binary_search(&d.region)
                 .expect("demand regions are listed from the demand");

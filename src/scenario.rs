@@ -157,18 +157,12 @@ impl Scenario {
 
     /// Distinct demand regions, sorted.
     pub fn demand_regions(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.demand.iter().map(|d| d.region.clone()).collect();
-        v.sort();
-        v.dedup();
-        v
+        distinct_sorted(self.demand.iter().map(|d| d.region.as_str()))
     }
 
     /// Distinct workloads, sorted.
     pub fn workloads(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.demand.iter().map(|d| d.workload.clone()).collect();
-        v.sort();
-        v.dedup();
-        v
+        distinct_sorted(self.demand.iter().map(|d| d.workload.as_str()))
     }
 
     /// Whether capacity in `supply_region` may serve demand in `demand_region`, and at what extra $/M.
@@ -209,6 +203,17 @@ impl Scenario {
         ));
         parts.join(" · ")
     }
+}
+
+/// The distinct names, sorted, each copied once: demand has a row per (period, region,
+/// workload), 79k on an hourly year, and only a few names.
+fn distinct_sorted<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    // Inserted one by one: collecting would sort every row's name first.
+    let mut set = std::collections::BTreeSet::new();
+    for name in names {
+        set.insert(name);
+    }
+    set.into_iter().map(str::to_string).collect()
 }
 
 /// A whole number of minutes as a chrono duration (sub-millisecond parts are dropped).

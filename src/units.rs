@@ -310,6 +310,63 @@ pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
 /// month, day, hour, minute or offset does not exist says which.
 pub fn read_time(text: &str) -> Result<DateTime<Utc>, BadValue> {
     let t = text.trim();
+    match plain_time(t) {
+        Some(time) => Ok(time),
+        None => read_time_by_forms(t),
+    }
+}
+
+/// The forms nearly every file writes — `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM` and
+/// `YYYY-MM-DDTHH:MM:SS`, each time with or without `Z` — read field by field: chrono's format
+/// parsing, tried form by form, costs microseconds a cell and an hourly year has 79k. None for
+/// anything else, and for fields out of range, which `read_time_by_forms` reads or explains (the
+/// same instant either way, tested).
+fn plain_time(t: &str) -> Option<DateTime<Utc>> {
+    let b = t.as_bytes();
+    let digits = |at: usize, n: usize| -> Option<u32> {
+        let field = b.get(at..at + n)?;
+        field.iter().try_fold(0u32, |v, &c| {
+            c.is_ascii_digit().then(|| v * 10 + u32::from(c - b'0'))
+        })
+    };
+    // Some(whether there are seconds) when a time follows the date.
+    let time = match b.len() {
+        10 => None,
+        16 | 17 => Some(false),
+        19 | 20 => Some(true),
+        _ => return None,
+    };
+    if b[4] != b'-' || b[7] != b'-' {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(digits(0, 4)? as i32, digits(5, 2)?, digits(8, 2)?)?;
+    let Some(with_seconds) = time else {
+        return Some(
+            date.and_hms_opt(0, 0, 0)
+                .expect("midnight exists")
+                .and_utc(),
+        );
+    };
+    let end = if with_seconds { 19 } else { 16 };
+    // Only `Z` may follow; a `T` must separate date and time.
+    if b[10] != b'T' || b[13] != b':' || !matches!(&b[end..], b"" | b"Z") {
+        return None;
+    }
+    let second = if with_seconds {
+        if b[16] != b':' {
+            return None;
+        }
+        digits(17, 2)?
+    } else {
+        0
+    };
+    // Second 60 (a leap second) is left to chrono.
+    let time = date.and_hms_opt(digits(11, 2)?, digits(14, 2)?, second)?;
+    Some(time.and_utc())
+}
+
+/// `read_time` by chrono's parsers, one accepted form after the other.
+fn read_time_by_forms(t: &str) -> Result<DateTime<Utc>, BadValue> {
     if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
         if t.len() == 10 {
             return Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
@@ -550,8 +607,47 @@ impl<'a> TimeFields<'a> {
 
 /// An instant as the outputs write it: `2026-01-01T00:00:00Z`.
 pub fn format_time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    let mut s = Vec::with_capacity(20);
+    push_time(&mut s, t);
+    String::from_utf8(s).expect("times are ASCII")
 }
+
+/// `format_time(t)` appended to `out`: the fields are written directly for years 0 to 9999 (what
+/// chrono's `%Y` pads to four digits), the rest, and leap seconds, through chrono's format.
+pub fn push_time(out: &mut Vec<u8>, t: &DateTime<Utc>) {
+    use chrono::{Datelike, Timelike};
+    let year = t.year();
+    if !(0..=9999).contains(&year) || t.nanosecond() >= 1_000_000_000 {
+        use std::io::Write;
+        write!(out, "{}", t.format("%Y-%m-%dT%H:%M:%SZ")).expect("writing to memory");
+        return;
+    }
+    let year = year as u32;
+    let [y0, y1] = two_digits(year / 100);
+    let [y2, y3] = two_digits(year % 100);
+    let [m0, m1] = two_digits(t.month());
+    let [d0, d1] = two_digits(t.day());
+    let [h0, h1] = two_digits(t.hour());
+    let [i0, i1] = two_digits(t.minute());
+    let [s0, s1] = two_digits(t.second());
+    out.extend_from_slice(&[
+        y0, y1, y2, y3, b'-', m0, m1, b'-', d0, d1, b'T', h0, h1, b':', i0, i1, b':', s0, s1, b'Z',
+    ]);
+}
+
+/// The two digits of `n < 100`.
+fn two_digits(n: u32) -> [u8; 2] {
+    let at = 2 * n as usize;
+    [DIGIT_PAIRS[at], DIGIT_PAIRS[at + 1]]
+}
+
+/// "00" to "99" one after the other: numbers are printed two digits at a time.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+    0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
 /// A short label for reports: the date alone at midnight, else date and time.
 pub fn short_time(t: &DateTime<Utc>) -> String {
@@ -624,10 +720,166 @@ fn round_to(v: f64, digits: i32) -> f64 {
 /// Formats a float for CSV/JSON outputs: fixed, shortest round-trip, never `-0`, never exponent noise
 /// from the solver (values are cleaned before they get here).
 pub fn fixed(value: f64) -> String {
+    let mut s = Vec::new();
+    push_fixed(&mut s, value);
+    String::from_utf8(s).expect("numbers are ASCII")
+}
+
+/// `fixed(value)` appended to `out`. The digits come from exact integer arithmetic on the float's
+/// bits instead of the formatter (an hourly year writes millions of numbers); any value whose
+/// scaled digits do not fit in 64 bits is formatted the old way, so the text is the same for every
+/// f64 (tested against `fixed_by_format`).
+pub fn push_fixed(out: &mut Vec<u8>, value: f64) {
+    if value == 0.0 || !value.is_finite() {
+        out.push(b'0');
+        return;
+    }
+    // 12 significant digits: far above planning precision, far below solver noise.
+    let exponent = decimal_exponent(value.abs());
+    let digits = 12 - 1 - exponent;
+    let (scaled, decimals) = if digits > 0 {
+        let decimals = digits.min(15) as u32;
+        (scaled_to_integer(value.abs(), decimals), decimals)
+    } else {
+        let rounded = round_sig_at(value, 12, exponent);
+        (scaled_to_integer(rounded.abs(), 0), 0)
+    };
+    let Some(scaled) = scaled else {
+        out.extend_from_slice(fixed_by_format(value).as_bytes());
+        return;
+    };
+    // Rounded to nothing: `0.000…` and `-0.000…` both print "0".
+    if scaled == 0 {
+        out.push(b'0');
+        return;
+    }
+    // Put together on the stack right to left, the decimals peeled off `scaled` first, and
+    // appended at once: sign, at most 20 integer digits, the point and at most 15 decimals.
+    let mut text = [0u8; 40];
+    let mut at = text.len();
+    let mut n = scaled;
+    let mut decimals = decimals;
+    // Trailing zeros of the fraction are dropped, as `fixed_by_format` trims them.
+    while decimals > 0 && n % 10 == 0 {
+        n /= 10;
+        decimals -= 1;
+    }
+    let has_fraction = decimals > 0;
+    while decimals >= 2 {
+        at -= 2;
+        text[at..at + 2].copy_from_slice(&two_digits((n % 100) as u32));
+        n /= 100;
+        decimals -= 2;
+    }
+    if decimals == 1 {
+        at -= 1;
+        text[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    if has_fraction {
+        at -= 1;
+        text[at] = b'.';
+    }
+    // The integer part, at least one digit.
+    while n >= 100 {
+        at -= 2;
+        text[at..at + 2].copy_from_slice(&two_digits((n % 100) as u32));
+        n /= 100;
+    }
+    if n >= 10 {
+        at -= 2;
+        text[at..at + 2].copy_from_slice(&two_digits(n as u32));
+    } else {
+        at -= 1;
+        text[at] = b'0' + n as u8;
+    }
+    if value < 0.0 {
+        at -= 1;
+        text[at] = b'-';
+    }
+    out.extend_from_slice(&text[at..]);
+}
+
+/// `floor(log10(a))` for a finite `a > 0`, exactly as `a.log10().floor()` gives it: read off a
+/// table of powers of ten, except within a relative 1e-9 of a power, where log10's last bit
+/// decides and it is asked (no libm is off by anything near 1e-9 there).
+fn decimal_exponent(a: f64) -> i32 {
+    const POWERS: [f64; 42] = [
+        1e-20, 1e-19, 1e-18, 1e-17, 1e-16, 1e-15, 1e-14, 1e-13, 1e-12, 1e-11, 1e-10, 1e-9, 1e-8,
+        1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9,
+        1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21,
+    ];
+    const MARGIN: f64 = 1e-9;
+    // From 1e-19: down to there e·log10 2 stays at or above -20, the table's first power.
+    if a > POWERS[1] && a < POWERS[POWERS.len() - 1] {
+        // a ∈ [2^e, 2^(e+1)), so floor(log10 a) is floor(e·log10 2) or one more
+        // (78913 / 2^18 is log10 2 to 6 digits, exact for floor over |e| < 1700).
+        let e = ((a.to_bits() >> 52) & 0x7ff) as i32 - 1023;
+        let guess = ((e * 78913) >> 18) + 20;
+        let k = guess as usize + usize::from(a >= POWERS[guess as usize + 1]);
+        if a > POWERS[k] * (1.0 + MARGIN) && a < POWERS[k + 1] * (1.0 - MARGIN) {
+            return k as i32 - 20;
+        }
+    }
+    a.log10().floor() as i32
+}
+
+/// 5^d for the at most 15 decimals `fixed` prints.
+const POW5: [u64; 16] = {
+    let mut t = [1u64; 16];
+    let mut d = 1;
+    while d < 16 {
+        t[d] = t[d - 1] * 5;
+        d += 1;
+    }
+    t
+};
+
+/// `round(a × 10^decimals)` for a finite `a > 0` and `decimals ≤ 15`, ties to even as Rust's
+/// `{:.N}` rounds the float's exact binary value; None when the result passes 64 bits.
+fn scaled_to_integer(a: f64, decimals: u32) -> Option<u64> {
+    let bits = a.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    let fraction = bits & ((1u64 << 52) - 1);
+    // a = mantissa × 2^power exactly (subnormals have no hidden bit).
+    let (mantissa, power) = if exponent == 0 {
+        (fraction, -1074)
+    } else {
+        (fraction | (1u64 << 52), exponent - 1075)
+    };
+    // a × 10^d = mantissa × 5^d × 2^(power + d); mantissa × 5^15 < 2^88.
+    let numerator = u128::from(mantissa) * u128::from(POW5[decimals as usize]);
+    let shift = power + decimals as i32;
+    let rounded = if shift >= 0 {
+        if shift >= 64 || numerator.leading_zeros() < shift as u32 + 64 {
+            return None;
+        }
+        numerator << shift
+    } else {
+        let right = shift.unsigned_abs();
+        if right >= 128 {
+            // numerator < 2^88, below half of 2^right: rounds to 0.
+            0
+        } else {
+            let quotient = numerator >> right;
+            let remainder = numerator & ((1u128 << right) - 1);
+            let half = 1u128 << (right - 1);
+            if remainder > half || (remainder == half && quotient & 1 == 1) {
+                quotient + 1
+            } else {
+                quotient
+            }
+        }
+    };
+    u64::try_from(rounded).ok()
+}
+
+/// `fixed` by the formatter: the definition `push_fixed` reproduces, and its way for values
+/// whose digits pass 64 bits.
+fn fixed_by_format(value: f64) -> String {
     if value == 0.0 || !value.is_finite() {
         return "0".to_string();
     }
-    // 12 significant digits: far above planning precision, far below solver noise.
     let digits = 12 - 1 - value.abs().log10().floor() as i32;
     let s = if digits > 0 {
         format!("{:.*}", digits.min(15) as usize, value)
@@ -650,7 +902,11 @@ fn round_sig(v: f64, sig: i32) -> f64 {
     if v == 0.0 {
         return 0.0;
     }
-    let mag = v.abs().log10().floor() as i32;
+    round_sig_at(v, sig, v.abs().log10().floor() as i32)
+}
+
+/// `round_sig` for a value whose decimal exponent `floor(log10 |v|)` is `mag`.
+fn round_sig_at(v: f64, sig: i32, mag: i32) -> f64 {
     let p = 10f64.powi(sig - 1 - mag);
     (v * p).round() / p
 }
@@ -920,5 +1176,128 @@ mod tests {
         assert_eq!(fixed(0.1 + 0.2), "0.3");
         assert_eq!(fixed(1.0 / 3.0), "0.333333333333");
         assert_eq!(fixed(123456789012345.0), "123456789012000");
+    }
+
+    /// Values where a digit-by-digit formatter goes wrong: exact ties at every number of
+    /// decimals, both sides of every power of ten, the ends of the 64-bit fast path, subnormals.
+    fn awkward_values() -> Vec<f64> {
+        let mut v = vec![
+            f64::MIN_POSITIVE,
+            5e-324,
+            f64::MAX,
+            1.5,
+            2.5,
+            0.125,
+            0.375,
+            1e11 + 0.5,
+        ];
+        for e in -320..=308 {
+            let p: f64 = format!("1e{e}").parse().unwrap();
+            let mut x = p;
+            let mut y = p;
+            for _ in 0..4 {
+                v.extend([x, y]);
+                x = f64::from_bits(x.to_bits() + 1);
+                y = f64::from_bits(y.to_bits().saturating_sub(1));
+            }
+            v.extend([p * 0.5, p * 1.5, p * 9.999999999995, p * 1.0000000000005]);
+        }
+        // k / 2^j: exact halves at the last printed digit.
+        for j in 0..60 {
+            for k in [1u64, 3, 5, 7, 123_456_789, 999_999_999_999, (1 << 53) - 1] {
+                v.push(k as f64 / 2f64.powi(j));
+            }
+        }
+        // Around 2^64, where the integer path hands over to the formatter.
+        for x in [2f64.powi(63), 2f64.powi(64)] {
+            v.extend([
+                x,
+                f64::from_bits(x.to_bits() - 1),
+                f64::from_bits(x.to_bits() + 1),
+            ]);
+        }
+        let negated: Vec<f64> = v.iter().map(|x| -x).collect();
+        v.extend(negated);
+        v
+    }
+
+    #[test]
+    fn decimal_exponent_is_floor_of_log10() {
+        for x in awkward_values() {
+            let a = x.abs();
+            if a > 0.0 && a.is_finite() {
+                assert_eq!(decimal_exponent(a), a.log10().floor() as i32, "{a:e}");
+            }
+        }
+    }
+
+    #[test]
+    fn fixed_matches_the_formatter_on_awkward_values() {
+        for x in awkward_values() {
+            assert_eq!(fixed(x), fixed_by_format(x), "{x:e} ({:#x})", x.to_bits());
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 20_000,
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        #[test]
+        fn fixed_matches_the_formatter_on_any_bits(bits in proptest::prelude::any::<u64>()) {
+            let x = f64::from_bits(bits);
+            proptest::prop_assert_eq!(fixed(x), fixed_by_format(x), "{:e}", x);
+        }
+
+        #[test]
+        fn fixed_matches_the_formatter_at_plan_magnitudes(
+            m in 0.0f64..10.0,
+            e in -16i32..24,
+            sign in proptest::prelude::any::<bool>(),
+        ) {
+            let x = if sign { -m } else { m } * 10f64.powi(e);
+            proptest::prop_assert_eq!(fixed(x), fixed_by_format(x), "{:e}", x);
+        }
+
+        #[test]
+        fn plain_times_read_as_chrono_reads_them(
+            t in "[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-2][0-9]:[0-6][0-9](:[0-6][0-9])?)?Z?",
+        ) {
+            proptest::prop_assert_eq!(read_time(&t), read_time_by_forms(t.trim()));
+        }
+
+        #[test]
+        fn near_plain_times_read_as_chrono_reads_them(
+            t in "[0-9 +-]{4,5}[-/][0-9]{1,2}-[0-9 ]{1,2}([Tt ][0-9]{1,2}:[0-9]{1,2}(:[0-9]{1,2}(\\.[0-9]{1,3})?)?)?[Zz]?",
+        ) {
+            proptest::prop_assert_eq!(read_time(&t), read_time_by_forms(t.trim()));
+        }
+
+        #[test]
+        fn times_print_as_chrono_prints_them(
+            seconds in -80_000_000_000_000i64..300_000_000_000i64,
+            nanos in 0u32..2_000_000_000,
+        ) {
+            if let Some(t) = DateTime::from_timestamp(seconds, nanos) {
+                proptest::prop_assert_eq!(format_time(&t), t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn times_print_as_chrono_prints_them_at_the_edges() {
+        for t in [
+            "0000-01-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+            "2016-12-31T23:59:60Z",
+            "2026-01-01T00:00:00Z",
+        ] {
+            let t = parse_time(t).unwrap();
+            assert_eq!(format_time(&t), t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
+        for t in [DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC] {
+            assert_eq!(format_time(&t), t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
     }
 }

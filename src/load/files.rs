@@ -6,7 +6,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 
-use super::csv_table::{read_table, Cell, Columns, Table};
+use super::csv_table::{read_table, Cell, Columns, RawRow, Table};
 use crate::error::{Diagnostics, Location, Result};
 use crate::scenario::{Demand, Origin, Outage, Route, Tranche, DEFAULT_WORKLOAD, GLOBAL_REGION};
 use crate::units::{
@@ -55,7 +55,7 @@ impl<'t> RowReader<'t> {
 
     fn required<'a>(
         &mut self,
-        row: &'a super::csv_table::RawRow,
+        row: &'a RawRow,
         column: &'static str,
         what: &str,
     ) -> Option<Cell<'a>>
@@ -73,12 +73,7 @@ impl<'t> RowReader<'t> {
         cell
     }
 
-    fn text(
-        &mut self,
-        row: &super::csv_table::RawRow,
-        column: &'static str,
-        default: &str,
-    ) -> String {
+    fn text(&mut self, row: &RawRow, column: &'static str, default: &str) -> String {
         self.table
             .cell(row, column)
             .map(|c| c.text.to_string())
@@ -95,7 +90,7 @@ impl<'t> RowReader<'t> {
             Ok(v) => Some(v),
             Err(bad) => {
                 self.diags
-                    .push_grouped(cell.location, bad.message, bad.kind);
+                    .push_grouped(cell.location(), bad.message, bad.kind);
                 None
             }
         }
@@ -104,7 +99,7 @@ impl<'t> RowReader<'t> {
     /// An optional number within `limit`; `default` when the cell is blank.
     fn number(
         &mut self,
-        row: &super::csv_table::RawRow,
+        row: &RawRow,
         column: &'static str,
         default: f64,
         limit: Limit,
@@ -115,11 +110,7 @@ impl<'t> RowReader<'t> {
         }
     }
 
-    fn time(
-        &mut self,
-        row: &super::csv_table::RawRow,
-        column: &'static str,
-    ) -> Option<Option<DateTime<Utc>>> {
+    fn time(&mut self, row: &RawRow, column: &'static str) -> Option<Option<DateTime<Utc>>> {
         match self.table.cell(row, column) {
             None => Some(None),
             c => self.parse(c, read_time).map(Some),
@@ -140,8 +131,11 @@ pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
     let table = read_table(path, &DEMAND_COLUMNS)?;
     let mut r = RowReader::new(&table);
     let mut out = Vec::with_capacity(table.rows.len());
-    let mut seen: HashMap<(DateTime<Utc>, String, String), u64> = HashMap::new();
-    for row in &table.rows {
+    let mut seen = SeenDemand::Period {
+        period: None,
+        rows: Vec::new(),
+    };
+    for (i, row) in table.rows.iter().enumerate() {
         let period = r.required(row, "period", TIME_FORMS);
         let period = r.parse(period, read_time);
         let tpm = r.required(
@@ -150,13 +144,12 @@ pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
             "tokens per minute as a non-negative number",
         );
         let tpm = r.parse(tpm, |t| read_limited(t, TOKENS_PER_MINUTE_LIMIT));
-        let region = r.text(row, "region", GLOBAL_REGION);
-        let workload = r.text(row, "workload", DEFAULT_WORKLOAD);
+        let (region, workload) = demand_names(&table, row);
         let (Some(period), Some(tokens_per_minute)) = (period, tpm) else {
             continue;
         };
-        let key = (period, region.clone(), workload.clone());
-        if let Some(first) = seen.get(&key) {
+        let earlier = || demand_keys(&table, &table.rows[..i]);
+        if let Some(first) = seen.first_line((period, region, workload), row.line, earlier) {
             r.diags.push(
                 table.location(row, "period"),
                 format!(
@@ -166,11 +159,10 @@ pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
             );
             continue;
         }
-        seen.insert(key, row.line);
         out.push(Demand {
             period,
-            region,
-            workload,
+            region: region.to_string(),
+            workload: workload.to_string(),
             tokens_per_minute,
             origin: origin(&table, row.line),
         });
@@ -182,6 +174,93 @@ pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
         );
     }
     r.diags.finish(out)
+}
+
+/// A demand row's region and workload, defaults for blank cells.
+fn demand_names<'t>(table: &'t Table, row: &'t RawRow) -> (&'t str, &'t str) {
+    (
+        table.cell(row, "region").map_or(GLOBAL_REGION, |c| c.text),
+        table
+            .cell(row, "workload")
+            .map_or(DEFAULT_WORKLOAD, |c| c.text),
+    )
+}
+
+type DemandKey<'t> = (DateTime<Utc>, &'t str, &'t str);
+
+/// The duplicate check of demand rows, keyed by the table's own text. Files are written in period
+/// order, and while a file is only the current period's rows are kept: a few (region, workload)
+/// pairs, scanned, instead of a map of 79k rows on an hourly year. A row out of period order, or a
+/// period of very many rows, switches to the map of every row.
+enum SeenDemand<'t> {
+    Period {
+        period: Option<DateTime<Utc>>,
+        /// (region, workload, line) of the period's rows so far.
+        rows: Vec<(&'t str, &'t str, u64)>,
+    },
+    All(HashMap<DemandKey<'t>, u64>),
+}
+
+/// Rows of one period scanned one by one; past this many, a map is quicker.
+const SCANNED_ROWS_PER_PERIOD: usize = 64;
+
+impl<'t> SeenDemand<'t> {
+    /// The line of the first earlier row of `key`, else None with this row recorded as the first.
+    /// `earlier` gives the keys of every row before this one, for the switch to the map.
+    fn first_line(
+        &mut self,
+        key: DemandKey<'t>,
+        line: u64,
+        earlier: impl FnOnce() -> HashMap<DemandKey<'t>, u64>,
+    ) -> Option<u64> {
+        if let SeenDemand::Period { period, rows } = self {
+            if period.is_none_or(|p| key.0 > p) {
+                *period = Some(key.0);
+                rows.clear();
+            }
+            if *period == Some(key.0) {
+                if let Some(&(_, _, first)) =
+                    rows.iter().find(|(r, w, _)| (*r, *w) == (key.1, key.2))
+                {
+                    return Some(first);
+                }
+                if rows.len() < SCANNED_ROWS_PER_PERIOD {
+                    rows.push((key.1, key.2, line));
+                    return None;
+                }
+            }
+            *self = SeenDemand::All(earlier());
+        }
+        let SeenDemand::All(map) = self else {
+            unreachable!("switched above")
+        };
+        match map.get(&key) {
+            Some(&first) => Some(first),
+            None => {
+                map.insert(key, line);
+                None
+            }
+        }
+    }
+}
+
+/// The first line of each key among `rows` (rows whose period or tokens do not read are no
+/// demand rows): what the duplicate check has seen before the row that switches it to the map.
+fn demand_keys<'t>(table: &'t Table, rows: &'t [RawRow]) -> HashMap<DemandKey<'t>, u64> {
+    let mut keys = HashMap::new();
+    for row in rows {
+        let period = table
+            .cell(row, "period")
+            .and_then(|c| read_time(c.text).ok());
+        let tokens = table
+            .cell(row, "tokens_per_minute")
+            .and_then(|c| read_limited(c.text, TOKENS_PER_MINUTE_LIMIT).ok());
+        if let (Some(period), Some(_)) = (period, tokens) {
+            let (region, workload) = demand_names(table, row);
+            keys.entry((period, region, workload)).or_insert(row.line);
+        }
+    }
+    keys
 }
 
 /// capacity.csv → tranches. Two rows with the same name, given or default, are an error at the
@@ -368,4 +447,73 @@ pub fn read_outages(path: &Path) -> Result<Vec<Outage>> {
         });
     }
     r.diags.finish(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Error;
+    use proptest::prelude::*;
+
+    /// (line, first line) of each duplicate demand row by one map of every row: the rule the
+    /// check keeps however it finds them. A row is (period, region, workload, tokens readable).
+    fn duplicates_by_map(rows: &[(u8, u8, u8, bool)]) -> Vec<(u64, u64)> {
+        let mut first = HashMap::new();
+        let mut duplicates = Vec::new();
+        for (i, &(p, r, w, readable)) in rows.iter().enumerate() {
+            let line = i as u64 + 2;
+            if !readable {
+                continue;
+            }
+            match first.get(&(p, r, w)) {
+                Some(&f) => duplicates.push((line, f)),
+                None => {
+                    first.insert((p, r, w), line);
+                }
+            }
+        }
+        duplicates
+    }
+
+    fn duplicates_read(rows: &[(u8, u8, u8, bool)]) -> Vec<(u64, u64)> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demand.csv");
+        let mut text = String::from("period,region,workload,tokens_per_minute\n");
+        for &(p, r, w, readable) in rows {
+            let tokens = if readable { "1" } else { "x" };
+            text += &format!("2026-01-{:02},r{r},w{w},{tokens}\n", p + 1);
+        }
+        std::fs::write(&path, text).unwrap();
+        let diagnostics = match read_demand(&path) {
+            Ok(_) => Vec::new(),
+            Err(Error::Input(d)) => d,
+            Err(e) => panic!("{e}"),
+        };
+        diagnostics
+            .iter()
+            .filter(|d| d.message.starts_with("duplicate"))
+            .map(|d| {
+                let first = d.message.split("first at line ").nth(1).unwrap();
+                let first = first.split(')').next().unwrap().parse().unwrap();
+                (d.location.line.unwrap(), first)
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// In period order, out of it, and with periods of more rows than are scanned.
+        #[test]
+        fn duplicate_demand_rows_as_one_map_finds_them(
+            rows in prop::collection::vec((0u8..3, 0u8..10, 0u8..10, prop::bool::weighted(0.9)), 0..300),
+            in_period_order in any::<bool>(),
+        ) {
+            let mut rows = rows;
+            if in_period_order {
+                rows.sort_by_key(|r| r.0);
+            }
+            prop_assert_eq!(duplicates_read(&rows), duplicates_by_map(&rows));
+        }
+    }
 }

@@ -39,7 +39,7 @@ pub fn load_with(folder: &Path, flags: &WhatIfFlags) -> Result<Loaded> {
     flags.level()?;
     let base = load_base(folder)?;
     Ok(Loaded {
-        scenario: base.with_flags(flags)?,
+        scenario: base.into_scenario(flags)?,
         warnings: Vec::new(),
     })
 }
@@ -65,14 +65,28 @@ pub fn load_base(folder: &Path) -> Result<Base> {
 impl Base {
     /// The scenario with the flags as one more what-if level (as `load_with` applies them).
     pub fn with_flags(&self, flags: &WhatIfFlags) -> Result<Scenario> {
-        let level = flags.level()?;
-        let mut scenario = self.scenario.clone();
-        if !flags.is_empty() {
-            scenario.policy = policy(&level.policy.merged_over(&self.policy));
-            scenario = crate::whatif::apply(scenario, &level.whatif)?;
-        }
-        Ok(scenario)
+        flags.level()?;
+        with_flags(self.scenario.clone(), &self.policy, flags)
     }
+
+    /// `with_flags` for a base used once: its scenario is moved, not copied (an hourly year's
+    /// demand is 79k rows).
+    fn into_scenario(self, flags: &WhatIfFlags) -> Result<Scenario> {
+        with_flags(self.scenario, &self.policy, flags)
+    }
+}
+
+fn with_flags(
+    mut scenario: Scenario,
+    base_policy: &PolicySettings,
+    flags: &WhatIfFlags,
+) -> Result<Scenario> {
+    let level = flags.level()?;
+    if !flags.is_empty() {
+        scenario.policy = policy(&level.policy.merged_over(base_policy));
+        scenario = crate::whatif::apply(scenario, &level.whatif)?;
+    }
+    Ok(scenario)
 }
 
 /// One resolved folder of an `extends` chain: its scenario (what-ifs applied) and the settings a

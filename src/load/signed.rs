@@ -95,7 +95,7 @@ pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<
                 Some(c) => match parse(c.text) {
                     Ok(v) => Some(v),
                     Err(m) => {
-                        diags.push(c.location, m);
+                        diags.push(c.location(), m);
                         None
                     }
                 },

@@ -158,6 +158,22 @@ struct ProviderGrid {
     route: Vec<Vec<f64>>,
 }
 
+/// For each value, the rank of its value among the distinct values: equal values share a rank and
+/// ranks order as the values do.
+fn ranks<T: Ord>(values: &[T]) -> Vec<u32> {
+    let mut by_value: Vec<usize> = (0..values.len()).collect();
+    by_value.sort_by(|&a, &b| values[a].cmp(&values[b]));
+    let mut rank = vec![0u32; values.len()];
+    let mut current = 0u32;
+    for (n, pair) in by_value.windows(2).enumerate() {
+        if values[pair[0]] != values[pair[1]] {
+            current += 1;
+        }
+        rank[by_value[n + 1]] = current;
+    }
+    rank
+}
+
 /// Builds every report table from a scenario's facts and its plan.
 pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
     let n_t = facts.period_count();
@@ -187,9 +203,21 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             }
         }
     }
-    let mut allocation = Vec::with_capacity(plan.flows.len());
+    // Allocation rows are sorted by (period, provider, tranche, demand region, workload). Each
+    // row is first an entry of integer ranks, which order exactly as the values do, and its
+    // index in plan order, which keeps equal keys in plan order as a stable sort would; the rows
+    // and their Strings are made once sorted. (Sorting the 248k rows of an hourly year by their
+    // text was most of the report stage.)
+    let period_rank = ranks(&s.periods.iter().map(|p| p.start).collect::<Vec<_>>());
+    let provider_rank = ranks(&s.tranches.iter().map(|k| &k.provider).collect::<Vec<_>>());
+    let tranche_rank = ranks(&s.tranches.iter().map(|k| &k.name).collect::<Vec<_>>());
+    let region_rank = ranks(regions);
+    let workload_rank = ranks(&facts.workloads);
+    // (ranks, flow, entry of the flow's demand cell): the flow and entry also order rows of
+    // equal ranks as they are made (flows in plan order, each cell's workloads in order).
+    let mut order: Vec<([u32; 5], u32, u32)> = Vec::with_capacity(plan.flows.len());
     let mut served_rt = vec![vec![0.0; regions.len()]; n_t];
-    for x in &plan.flows {
+    for (i, x) in plan.flows.iter().enumerate() {
         let (t, k, r) = (x.period, x.tranche.0, x.region.0);
         let tranche = &s.tranches[k];
         let p = facts.tranches[k].provider.0;
@@ -203,15 +231,34 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         served_rt[t.0][r] += x.tokens_per_minute;
         g.usage[t.0][p] += million_tokens * tranche.cost_per_million_tokens;
         g.route[t.0][p] += million_tokens * route_per_million;
-        // Workloads of a region are alike to every constraint: split in proportion to demand.
-        let total = facts.demand_tpm[t.0][r];
-        for &(w, d) in &facts.workload_demand_tpm[t.0][r] {
+        for (j, &(w, d)) in facts.workload_demand_tpm[t.0][r].iter().enumerate() {
             if d <= 0.0 {
                 continue;
             }
+            let key = [
+                period_rank[t.0],
+                provider_rank[k],
+                tranche_rank[k],
+                region_rank[r],
+                workload_rank[w.0],
+            ];
+            order.push((key, i as u32, j as u32));
+        }
+    }
+    order.sort_unstable();
+    let allocation: Vec<AllocationRow> = order
+        .iter()
+        .map(|&(_, i, j)| {
+            let x = &plan.flows[i as usize];
+            let (t, k, r) = (x.period, x.tranche.0, x.region.0);
+            // Workloads of a region are alike to every constraint: split in proportion to demand.
+            let (w, d) = facts.workload_demand_tpm[t.0][r][j as usize];
             // d / total ≤ 1 keeps the product finite at any magnitude.
-            let tpm = x.tokens_per_minute * (d / total);
-            allocation.push(AllocationRow {
+            let tpm = x.tokens_per_minute * (d / facts.demand_tpm[t.0][r]);
+            let tranche = &s.tranches[k];
+            let route_per_million = facts.tranches[k].route_cost_per_million_tokens[r]
+                .expect("flows exist only on allowed routes");
+            AllocationRow {
                 period: s.periods[t.0].start,
                 provider: tranche.provider.clone(),
                 tranche: tranche.name.clone(),
@@ -221,25 +268,9 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 tokens_per_minute: tpm,
                 cost: facts.million_tokens(t, tpm)
                     * (tranche.cost_per_million_tokens + route_per_million),
-            });
-        }
-    }
-    allocation.sort_by(|a, b| {
-        (
-            a.period,
-            &a.provider,
-            &a.tranche,
-            &a.demand_region,
-            &a.workload,
-        )
-            .cmp(&(
-                b.period,
-                &b.provider,
-                &b.tranche,
-                &b.demand_region,
-                &b.workload,
-            ))
-    });
+            }
+        })
+        .collect();
     let mut unserved_rt = vec![vec![0.0; regions.len()]; n_t];
     for u in &plan.unserved {
         unserved_rt[u.period.0][u.region.0] += u.tokens_per_minute;
