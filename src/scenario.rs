@@ -1,6 +1,7 @@
 //! Validated-scenario stage: the typed, checked scenario every later stage works from.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -10,10 +11,11 @@ pub const GLOBAL_REGION: &str = "global";
 /// Default workload label.
 pub const DEFAULT_WORKLOAD: &str = "default";
 
-/// Where a row came from, so later checks (and what-ifs) can still point at a file line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Where a row came from, so later checks (and what-ifs) can still point at a file line. The
+/// file is shared by every row of it (79k demand rows on an hourly year).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Origin {
-    pub file: PathBuf,
+    pub file: Arc<Path>,
     pub line: u64,
 }
 
@@ -208,10 +210,15 @@ impl Scenario {
 /// The distinct names, sorted, each copied once: demand has a row per (period, region,
 /// workload), 79k on an hourly year, and only a few names.
 fn distinct_sorted<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    // Inserted one by one: collecting would sort every row's name first.
+    // Inserted one by one (collecting would sort every row's name first), skipping a name that
+    // repeats the row before's, as a region does over its workloads.
     let mut set = std::collections::BTreeSet::new();
+    let mut last = None;
     for name in names {
-        set.insert(name);
+        if last != Some(name) {
+            set.insert(name);
+            last = Some(name);
+        }
     }
     set.into_iter().map(str::to_string).collect()
 }

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -118,9 +119,9 @@ impl<'t> RowReader<'t> {
     }
 }
 
-fn origin(table: &Table, line: u64) -> Option<Origin> {
+fn origin(file: &Arc<Path>, line: u64) -> Option<Origin> {
     Some(Origin {
-        file: table.path.clone(),
+        file: Arc::clone(file),
         line,
     })
 }
@@ -129,6 +130,7 @@ fn origin(table: &Table, line: u64) -> Option<Origin> {
 /// the second occurrence.
 pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
     let table = read_table(path, &DEMAND_COLUMNS)?;
+    let file: Arc<Path> = Arc::from(table.path.as_path());
     let mut r = RowReader::new(&table);
     let mut out = Vec::with_capacity(table.rows.len());
     let mut seen = SeenDemand::Period {
@@ -164,7 +166,7 @@ pub fn read_demand(path: &Path) -> Result<Vec<Demand>> {
             region: region.to_string(),
             workload: workload.to_string(),
             tokens_per_minute,
-            origin: origin(&table, row.line),
+            origin: origin(&file, row.line),
         });
     }
     if table.rows.is_empty() {
@@ -267,6 +269,7 @@ fn demand_keys<'t>(table: &'t Table, rows: &'t [RawRow]) -> HashMap<DemandKey<'t
 /// second: names identify a tranche across runs.
 pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
     let table = read_table(path, &CAPACITY_COLUMNS)?;
+    let file: Arc<Path> = Arc::from(table.path.as_path());
     let mut r = RowReader::new(&table);
     let mut out = Vec::with_capacity(table.rows.len());
     let mut names: HashMap<String, u64> = HashMap::new();
@@ -353,7 +356,7 @@ pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
             cost_per_million_tokens: cost,
             commit_cost_per_hour: commit,
             min_commit,
-            origin: origin(&table, row.line),
+            origin: origin(&file, row.line),
         });
     }
     r.diags.finish(out)
