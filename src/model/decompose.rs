@@ -171,6 +171,8 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
         });
     }
     let mut pool: Vec<Vec<Cut>> = first.into_iter().map(|c| vec![c]).collect();
+    // Master solves in a row each cut has been slack at the master's vertex.
+    let mut ages: Vec<Vec<usize>> = pool.iter().map(|b| vec![0; b.len()]).collect();
     // Master units: dollars over the first upper bound, so the simplex sees numbers near 1.
     let dollars_per_unit = upper.abs().max(1.0);
     let mut step = IN_OUT_STEP;
@@ -187,6 +189,7 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
         let (zm, master_value) = master(&commit_dollars, &lower, &pool, dollars_per_unit)?;
         convergence.master_seconds += started.elapsed().as_secs_f64();
         lower_bound = lower_bound.max(master_value);
+        retire_idle_cuts(&mut pool, &mut ages, &zm);
         let gap = (upper - lower_bound) / upper.abs().max(1.0);
         if gap <= RELATIVE_GAP {
             break zm;
@@ -222,9 +225,10 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
                 .map(|(c, z)| c * z)
                 .sum::<f64>();
         let separates = model_at_master > master_value + RELATIVE_GAP * upper.abs().max(1.0);
-        for (block, cut) in pool.iter_mut().zip(cuts) {
+        for ((block, age), cut) in pool.iter_mut().zip(ages.iter_mut()).zip(cuts) {
             if !block.contains(&cut) {
                 block.push(cut);
+                age.push(0);
             }
         }
         if at_query < upper {
@@ -253,6 +257,40 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
         z: full_z(&z),
         convergence,
     })
+}
+
+/// Master solves in a row after which a cut slack at the master's vertex is dropped. The master
+/// then has fewer rows; its optimum stays a lower bound (fewer cuts only lower it), so the gap
+/// test is unchanged, and a dropped cut that matters again is found again by evaluation.
+const CUT_AGE_LIMIT: usize = 5;
+
+/// Ages every block's cuts at the master's vertex and drops those slack for `CUT_AGE_LIMIT`
+/// solves (never a block's newest cut).
+fn retire_idle_cuts(pool: &mut [Vec<Cut>], ages: &mut [Vec<usize>], zm: &[f64]) {
+    for (cuts, age) in pool.iter_mut().zip(ages.iter_mut()) {
+        let top = cuts.iter().map(|c| value(c, zm)).fold(0.0f64, f64::max);
+        let tolerance = 1e-9 * top.abs().max(1.0);
+        for (c, a) in cuts.iter().zip(age.iter_mut()) {
+            if value(c, zm) < top - tolerance {
+                *a += 1;
+            } else {
+                *a = 0;
+            }
+        }
+        let newest = cuts.len().saturating_sub(1);
+        let mut i = 0;
+        cuts.retain(|_| {
+            let keep = age[i] < CUT_AGE_LIMIT || i == newest;
+            i += 1;
+            keep
+        });
+        let mut i = 0;
+        age.retain(|&a| {
+            let keep = a < CUT_AGE_LIMIT || i == newest;
+            i += 1;
+            keep
+        });
+    }
 }
 
 /// A cut's value at z.
