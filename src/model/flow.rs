@@ -140,6 +140,9 @@ pub struct WarmStart {
 /// and unserved penalty) plus, with `provider_loss`, every N-1 block's resilience penalty — and
 /// its subgradient in z: `slope[k]` gains d(dollars)/d z(k) (≤ 0) for every tranche available in
 /// t. The decomposition's subproblem: exact, a vertex, from the same networks as the dispatch.
+// The scenario, its facts, the period and z, the policy rows in force, and two outputs: a flat
+// list reads better at the one call site than a struct made for it.
+#[allow(clippy::too_many_arguments)]
 pub fn period_value(
     s: &Scenario,
     facts: &Facts,
