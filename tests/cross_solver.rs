@@ -4,22 +4,11 @@
 mod common;
 
 use capplan::model::solve::{Method, SolverKind};
-use capplan::pipeline::RunOptions;
 use capplan::synthetic::{write, Spec, Step};
 use common::rel;
 
 fn agree(folder: &std::path::Path, solvers: &[SolverKind]) {
-    let run = |solver, method| {
-        let options = RunOptions {
-            method,
-            ..RunOptions::plan(solver)
-        };
-        capplan::pipeline::run_with(folder, &options)
-            .unwrap()
-            .report
-            .summary
-            .objective
-    };
+    let run = |solver, method| common::objective_of(folder, solver, method);
     let mut objectives: Vec<(String, f64)> = solvers
         .iter()
         .map(|&s| (s.name().to_string(), run(s, Method::Monolithic)))

@@ -7,30 +7,17 @@ mod common;
 use std::path::Path;
 
 use capplan::model::solve::{Method, Solve, SolverKind};
-use capplan::pipeline::{self, RunOptions};
 use capplan::synthetic::{write, Spec, Step};
-use common::{capplan, rel};
-
-fn objective(folder: &Path, solver: SolverKind, method: Method) -> f64 {
-    let options = RunOptions {
-        method,
-        ..RunOptions::plan(solver)
-    };
-    pipeline::run_with(folder, &options)
-        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
-        .report
-        .summary
-        .objective
-}
+use common::{capplan, objective_of, rel};
 
 /// Both methods on every backend (microlp only where `small`): the same objective to 1e-6.
 fn methods_agree(folder: &Path, small: bool) {
-    let decomposed = objective(folder, SolverKind::default_kind(), Method::Decomposed);
+    let decomposed = objective_of(folder, SolverKind::default_kind(), Method::Decomposed);
     for solver in SolverKind::available() {
         if solver == SolverKind::Microlp && !small {
             continue;
         }
-        let monolithic = objective(folder, solver, Method::Monolithic);
+        let monolithic = objective_of(folder, solver, Method::Monolithic);
         assert!(
             rel(decomposed, monolithic) < 1e-6,
             "{}: decomposed {decomposed} vs monolithic {} {monolithic} (rel {:e})",

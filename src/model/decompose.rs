@@ -154,8 +154,7 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
         cuts
     };
     let objective_at = |zd: &[f64], cuts: &[Cut]| -> f64 {
-        let commit: f64 = commit_dollars.iter().zip(zd).map(|(c, z)| c * z).sum();
-        commit + cuts.iter().map(|c| value(c, zd)).sum::<f64>()
+        commitment(&commit_dollars, zd) + cuts.iter().map(|c| value(c, zd)).sum::<f64>()
     };
 
     // Start with every decision fully reserved: the cuts there price capacity everywhere.
@@ -207,30 +206,15 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
             .collect();
         let cuts = evaluate(&query, &mut convergence);
         let at_query = objective_at(&query, &cuts);
-        // Does the new cut raise the master's model at its own point (a separating cut)?
-        let model_at_master: f64 = pool
-            .iter()
-            .zip(&cuts)
-            .map(|(block, new)| {
-                block
-                    .iter()
-                    .chain(std::iter::once(new))
-                    .map(|c| value(c, &zm))
-                    .fold(f64::NEG_INFINITY, f64::max)
-            })
-            .sum::<f64>()
-            + commit_dollars
-                .iter()
-                .zip(&zm)
-                .map(|(c, z)| c * z)
-                .sum::<f64>();
-        let separates = model_at_master > master_value + RELATIVE_GAP * upper.abs().max(1.0);
         for ((block, age), cut) in pool.iter_mut().zip(ages.iter_mut()).zip(cuts) {
             if !block.contains(&cut) {
                 block.push(cut);
                 age.push(0);
             }
         }
+        // Do the new cuts raise the master's model at its own point (separating cuts)?
+        let model_at_master = commitment(&commit_dollars, &zm) + model_value(&pool, &zm);
+        let separates = model_at_master > master_value + RELATIVE_GAP * upper.abs().max(1.0);
         if at_query < upper {
             upper = at_query;
             center = query;
@@ -268,7 +252,7 @@ const CUT_AGE_LIMIT: usize = 5;
 /// solves (never a block's newest cut).
 fn retire_idle_cuts(pool: &mut [Vec<Cut>], ages: &mut [Vec<usize>], zm: &[f64]) {
     for (cuts, age) in pool.iter_mut().zip(ages.iter_mut()) {
-        let top = cuts.iter().map(|c| value(c, zm)).fold(0.0f64, f64::max);
+        let top = block_value(cuts, zm);
         let tolerance = 1e-9 * top.abs().max(1.0);
         for (c, a) in cuts.iter().zip(age.iter_mut()) {
             if value(c, zm) < top - tolerance {
@@ -291,6 +275,21 @@ fn retire_idle_cuts(pool: &mut [Vec<Cut>], ages: &mut [Vec<usize>], zm: &[f64]) 
             keep
         });
     }
+}
+
+/// The commitment of decision fractions z, in dollars.
+fn commitment(commit_dollars: &[f64], z: &[f64]) -> f64 {
+    commit_dollars.iter().zip(z).map(|(c, z)| c * z).sum()
+}
+
+/// A block's cutting-plane model at z: its highest cut, and at least 0 (θ ≥ 0 in the master).
+fn block_value(cuts: &[Cut], z: &[f64]) -> f64 {
+    cuts.iter().map(|c| value(c, z)).fold(0.0f64, f64::max)
+}
+
+/// The master's cutting-plane model of the dispatch cost at z: every block's model, summed.
+fn model_value(pool: &[Vec<Cut>], z: &[f64]) -> f64 {
+    pool.iter().map(|cuts| block_value(cuts, z)).sum()
 }
 
 /// A cut's value at z.
@@ -350,10 +349,6 @@ fn master(
         .collect();
     // The master's optimum, recomputed in dollars from its vertex: the commitment plus each
     // block's cutting-plane model there.
-    let commit: f64 = commit_dollars.iter().zip(&zm).map(|(c, z)| c * z).sum();
-    let model: f64 = pool
-        .iter()
-        .map(|cuts| cuts.iter().map(|c| value(c, &zm)).fold(0.0f64, f64::max))
-        .sum();
-    Ok((zm, commit + model))
+    let optimum = commitment(commit_dollars, &zm) + model_value(pool, &zm);
+    Ok((zm, optimum))
 }

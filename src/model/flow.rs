@@ -91,18 +91,9 @@ pub fn dispatch_period(
     capacity_fraction: &[f64],
     share_limit: Option<f64>,
 ) -> Vec<PlanFlow> {
-    let network = Network {
-        s,
-        facts,
-        t,
-        capacity_fraction,
-        share_limit,
-        lost: None,
-        coverage: 1.0,
-        penalty: s.policy.unserved_penalty,
-        priced: true,
-    };
-    network.solve().0
+    Network::plan(s, facts, t, capacity_fraction, share_limit)
+        .solve()
+        .0
 }
 
 /// The N-1 shortfall of one period if provider `lost` went down: the demand × loss_coverage the
@@ -115,18 +106,10 @@ pub fn loss_shortfalls(
     capacity_fraction: &[f64],
     lost: ProviderId,
 ) -> Vec<(RegionId, f64)> {
-    let network = Network {
-        s,
-        facts,
-        t,
-        capacity_fraction,
-        share_limit: None,
-        lost: Some(lost),
-        coverage: s.policy.loss_coverage,
-        penalty: s.policy.resilience_penalty,
-        priced: false,
-    };
-    network.solve().1
+    Network::plan(s, facts, t, capacity_fraction, None)
+        .without(lost)
+        .solve()
+        .1
 }
 
 /// The network of the period evaluated last on this thread's run of consecutive periods, with
@@ -155,17 +138,7 @@ pub fn period_value(
 ) -> f64 {
     let million_per_tpm = facts.period_minutes[t.0] / crate::units::TOKENS_PER_MILLION;
     let mut mu = Vec::new();
-    let mut network = Network {
-        s,
-        facts,
-        t,
-        capacity_fraction,
-        share_limit,
-        lost: None,
-        coverage: 1.0,
-        penalty: s.policy.unserved_penalty,
-        priced: true,
-    };
+    let network = Network::plan(s, facts, t, capacity_fraction, share_limit);
     let mut cost = 0.0;
     let mut add = |cost_units: f64, mu: &[(TrancheId, f64)], cost: &mut f64| {
         *cost += cost_units * million_per_tpm;
@@ -176,21 +149,17 @@ pub fn period_value(
     let c = network.value(&mut mu, Some(warm));
     add(c, &mu, &mut cost);
     if provider_loss {
-        network.share_limit = None;
-        network.coverage = s.policy.loss_coverage;
-        network.penalty = s.policy.resilience_penalty;
-        network.priced = false;
         for q in 0..facts.providers.len() {
-            network.lost = Some(ProviderId(q));
+            let loss = network.without(ProviderId(q));
             let by_cuts = loss_value_by_cuts(
                 facts,
                 t,
                 capacity_fraction,
-                (network.coverage, network.penalty),
+                (loss.coverage, loss.penalty),
                 ProviderId(q),
                 &mut mu,
             );
-            let c = by_cuts.unwrap_or_else(|| network.value(&mut mu, None));
+            let c = by_cuts.unwrap_or_else(|| loss.value(&mut mu, None));
             add(c, &mu, &mut cost);
         }
     }
@@ -307,6 +276,43 @@ impl Built {
     fn carried(&self, (u, i): (usize, usize)) -> f64 {
         let a = &self.g.arcs[u][i];
         self.g.arcs[a.to][a.rev].cap
+    }
+}
+
+impl<'a> Network<'a> {
+    /// The plan's network of period t: usage and route prices, the unserved penalty, the share
+    /// limit when one applies.
+    fn plan(
+        s: &'a Scenario,
+        facts: &'a Facts,
+        t: PeriodId,
+        capacity_fraction: &'a [f64],
+        share_limit: Option<f64>,
+    ) -> Network<'a> {
+        Network {
+            s,
+            facts,
+            t,
+            capacity_fraction,
+            share_limit,
+            lost: None,
+            coverage: 1.0,
+            penalty: s.policy.unserved_penalty,
+            priced: true,
+        }
+    }
+
+    /// The N-1 block of the same period for losing `lost`: free flows, no share cap,
+    /// loss_coverage of demand, the resilience penalty.
+    fn without(&self, lost: ProviderId) -> Network<'a> {
+        Network {
+            share_limit: None,
+            lost: Some(lost),
+            coverage: self.s.policy.loss_coverage,
+            penalty: self.s.policy.resilience_penalty,
+            priced: false,
+            ..*self
+        }
     }
 }
 

@@ -47,6 +47,23 @@ pub fn capplan(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// The objective of a scenario folder planned by `method` on `solver` (as `capplan run` plans it).
+pub fn objective_of(
+    folder: &Path,
+    solver: capplan::model::solve::SolverKind,
+    method: capplan::model::solve::Method,
+) -> f64 {
+    let options = capplan::pipeline::RunOptions {
+        method,
+        ..capplan::pipeline::RunOptions::plan(solver)
+    };
+    capplan::pipeline::run_with(folder, &options)
+        .unwrap_or_else(|e| panic!("{}: {e}", folder.display()))
+        .report
+        .summary
+        .objective
+}
+
 /// Relative difference.
 pub fn rel(a: f64, b: f64) -> f64 {
     (a - b).abs() / a.abs().max(b.abs()).max(1.0)
