@@ -44,6 +44,33 @@ pub struct TrancheFacts {
     pub has_reservation_decision: bool,
     /// ρ(g(k), r) in $ per million tokens where the route is allowed, per demand region.
     pub route_cost_per_million_tokens: Vec<Option<f64>>,
+    /// Usage price, $ per million tokens served (route cost apart).
+    pub usage_cost_per_million_tokens: f64,
+    /// Reservation price of the full tranche, $ per hour of its window.
+    pub commit_cost_per_hour: f64,
+    /// Least reserved fraction.
+    pub min_commit: f64,
+}
+
+impl TrancheFacts {
+    /// The price of a token this tranche serves to demand region r: usage + route, $ per
+    /// million tokens; None where the route is not allowed. The one definition of the flow
+    /// price, read by the LP, the networks and the reports.
+    pub fn flow_price(&self, r: RegionId) -> Option<f64> {
+        self.route_cost_per_million_tokens[r.0]
+            .map(|route| self.usage_cost_per_million_tokens + route)
+    }
+
+    /// What reserving all of it costs over its whole window in the horizon: commit price × H(k),
+    /// $ (0 without a reservation decision). The one definition of the commitment, read by the
+    /// LP, the decomposition's master, the plan and the reports.
+    pub fn commit_dollars(&self) -> f64 {
+        if self.has_reservation_decision {
+            self.commit_cost_per_hour * self.window_hours
+        } else {
+            0.0
+        }
+    }
 }
 
 /// Everything later stages derive from a scenario, computed once.
@@ -125,6 +152,9 @@ impl Facts {
                     .iter()
                     .map(|r| s.route(&tranche.region, r))
                     .collect(),
+                usage_cost_per_million_tokens: tranche.cost_per_million_tokens,
+                commit_cost_per_hour: tranche.commit_cost_per_hour,
+                min_commit: tranche.min_commit,
             });
         }
         let available_tpm = available_fraction
@@ -197,6 +227,17 @@ impl Facts {
     /// Hours of k's window inside period t: a(k,t)·Δt/60 (what a commitment pays for there).
     pub fn window_hours_in(&self, t: PeriodId, k: TrancheId) -> f64 {
         self.window_fraction[t.0][k.0] * self.period_hours(t)
+    }
+
+    /// What reserving all of tranche k costs over the given periods: commit price × the hours of
+    /// its window inside them, $ (0 without a reservation decision).
+    pub fn commit_dollars_in(&self, k: TrancheId, periods: &[PeriodId]) -> f64 {
+        let f = &self.tranches[k.0];
+        if !f.has_reservation_decision {
+            return 0.0;
+        }
+        let hours: f64 = periods.iter().map(|&t| self.window_hours_in(t, k)).sum();
+        f.commit_cost_per_hour * hours
     }
 
     /// Millions of tokens at `tokens_per_minute` over period t (what $/M prices multiply).

@@ -33,6 +33,8 @@ pub struct Timings {
     /// held dispatch), and how the decomposition converged.
     pub method: String,
     pub decomposition: Option<crate::model::decompose::Convergence>,
+    /// Set when the method asked for could not be trusted and another solved the plan: why.
+    pub fallback: Option<String>,
 }
 
 /// What to solve: the backend, and optionally a signed plan to hold.
@@ -97,7 +99,6 @@ pub fn solve_plan(
     held: Option<&Held>,
     timings: &mut Timings,
 ) -> Result<Plan> {
-    let t = Instant::now();
     let options = match held {
         None => BuildOptions::plan(facts, &scenario.policy),
         Some(h) => BuildOptions::held(facts, &scenario.policy, h.z.clone(), h.from.emergency),
@@ -105,44 +106,127 @@ pub fn solve_plan(
     if crate::model::extract::is_network(&options) {
         // A held dispatch without share cap and N-1: every period is exactly a min-cost flow,
         // no LP needed (the same plan, tested against the LP).
-        let plan =
-            crate::model::extract::dispatch_plan(scenario, facts, &options, &scenario.policy, held);
+        let plan = crate::model::extract::dispatch_plan(
+            scenario,
+            facts,
+            &options,
+            &scenario.policy,
+            held,
+        )?;
         timings.solve_seconds = plan.solve_seconds;
         timings.method = "min-cost flow".into();
         return Ok(plan);
     }
     let how: Solve = how.into();
-    let method = how.method.resolve(options.periods.len());
+    let method = how.method.resolve();
     timings.method = method.name().into();
-    if method == Method::Decomposed {
-        let decomposed = crate::model::decompose::solve(scenario, facts, &options)?;
-        let seconds = t.elapsed().as_secs_f64();
-        timings.solve_seconds = seconds;
-        timings.decomposition = Some(decomposed.convergence);
-        let t = Instant::now();
-        let plan = crate::model::extract::plan_from_z(
-            scenario,
-            facts,
-            &options,
-            &scenario.policy,
-            decomposed.z,
-            held,
-            "decomposed",
-            seconds,
-        );
-        timings.report_seconds = t.elapsed().as_secs_f64();
-        return Ok(plan);
+    if method == Method::Monolithic {
+        match solve_monolithic(scenario, facts, &options, how.solver, held, timings) {
+            Ok(plan) => return Ok(plan),
+            // A backend that fails numerically, or returns a plan that is not its optimum, is
+            // not the end of the run: the decomposition solves every valid input exactly.
+            Err(crate::Error::Solver(why)) => {
+                timings.fallback = Some(format!(
+                    "monolithic {}: {why}; solved by decomposition instead",
+                    how.solver.name()
+                ));
+                timings.method = Method::Decomposed.name().into();
+            }
+            Err(e) => return Err(e),
+        }
     }
-    let model = crate::model::build(scenario, facts, options);
+    solve_decomposed(scenario, facts, &options, None, held, "decomposed", timings)
+}
+
+/// The plan by decomposition (from `start` when given), read back exactly.
+fn solve_decomposed(
+    scenario: &Scenario,
+    facts: &Facts,
+    options: &BuildOptions,
+    start: Option<&[f64]>,
+    held: Option<&Held>,
+    solver: &str,
+    timings: &mut Timings,
+) -> Result<Plan> {
+    let t = Instant::now();
+    let decomposed = crate::model::decompose::solve(scenario, facts, options, start)?;
+    let seconds = t.elapsed().as_secs_f64();
+    timings.solve_seconds += seconds;
+    timings.decomposition = Some(decomposed.convergence);
+    let t = Instant::now();
+    let plan = crate::model::extract::plan_from_z(
+        scenario,
+        facts,
+        options,
+        &scenario.policy,
+        decomposed.z,
+        held,
+        solver,
+        timings.solve_seconds,
+    )?;
+    timings.report_seconds += t.elapsed().as_secs_f64();
+    Ok(plan)
+}
+
+/// Relative difference between a backend's reported optimum and the exact one above which the
+/// backend is not trusted.
+const MONOLITHIC_TOLERANCE: f64 = 1e-6;
+
+/// The monolithic LP solved by one backend and read back without the decomposition's polish:
+/// the backend's reported optimum ($) and its plan. The independent reference the tests hold the
+/// decomposition to.
+pub fn lp_reference(scenario: &Scenario, facts: &Facts, solver: SolverKind) -> Result<(f64, Plan)> {
+    let model = crate::model::build(scenario, facts, BuildOptions::plan(facts, &scenario.policy));
+    let solved = crate::model::solve::solve(&model, solver)?;
+    let optimum = solved.objective_units * model.scale().dollars_per_objective_unit;
+    let plan = crate::model::extract::plan(scenario, facts, &model, &solved, None)?;
+    Ok((optimum, plan))
+}
+
+/// The whole LP by one backend, its reservations polished into an exact vertex by the
+/// decomposition started from them (a crossover: an interior point's z carries noise near 1e-8,
+/// a simplex's near 1e-12), read back exactly; an error when the backend fails, or when the
+/// exact optimum is below the optimum the backend reported by more than the tolerance (the
+/// backend stopped off its optimum).
+fn solve_monolithic(
+    scenario: &Scenario,
+    facts: &Facts,
+    options: &BuildOptions,
+    solver: SolverKind,
+    held: Option<&Held>,
+    timings: &mut Timings,
+) -> Result<Plan> {
+    let t = Instant::now();
+    let model = crate::model::build(scenario, facts, options.clone());
     timings.build_seconds = t.elapsed().as_secs_f64();
     timings.variables = model.columns.len();
     timings.constraints = model.rows.len();
     timings.nonzeros = model.nonzeros();
-    let solved = crate::model::solve::solve(&model, how.solver)?;
+    let solved = crate::model::solve::solve(&model, solver)?;
     timings.solve_seconds = solved.seconds;
-    let t = Instant::now();
-    let plan = crate::model::extract::plan(scenario, facts, &model, &solved, held)?;
-    timings.report_seconds = t.elapsed().as_secs_f64();
+    let optimum = solved.objective_units * model.scale().dollars_per_objective_unit;
+    if crate::model::extract::is_network(options) {
+        return crate::model::extract::plan(scenario, facts, &model, &solved, held);
+    }
+    let z = crate::model::extract::solver_fractions(facts, &model, &solved);
+    let plan = solve_decomposed(
+        scenario,
+        facts,
+        options,
+        Some(&z),
+        held,
+        solver.name(),
+        timings,
+    )?;
+    let below = (optimum - plan.objective) / plan.objective.abs().max(1.0);
+    // NaN (a backend's NaN optimum) fails too.
+    let trusted = below <= MONOLITHIC_TOLERANCE;
+    if !trusted {
+        return Err(crate::Error::Solver(format!(
+            "its reported optimum {optimum} is above the exact optimum {}",
+            plan.objective
+        )));
+    }
     Ok(plan)
 }
 
@@ -173,9 +257,7 @@ pub fn explain_shortfalls(
     // z is fixed: each re-dispatch is exact min-cost flow, no LP.
     let redispatch = |s: &Scenario| -> Result<Plan> {
         let options = BuildOptions::held(facts, &s.policy, z.clone(), emergency);
-        Ok(crate::model::extract::dispatch_plan(
-            s, facts, &options, &s.policy, None,
-        ))
+        crate::model::extract::dispatch_plan(s, facts, &options, &s.policy, None)
     };
     let still_unserved = |p: &Plan, u: &Unserved| {
         p.unserved

@@ -61,6 +61,7 @@ fn bad_chart_size_is_rejected_by_the_parser() {
 
 #[test]
 fn timings_report_stages_and_lp_size() {
+    // The monolithic method builds the LP (and polishes its plan by the decomposition).
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("o");
     let (code, _, stderr) = capplan(&[
@@ -70,6 +71,8 @@ fn timings_report_stages_and_lp_size() {
         out.to_str().unwrap(),
         "--no-charts",
         "--timings",
+        "--method",
+        "monolithic",
     ]);
     assert_eq!(code, 0, "{stderr}");
     for word in [

@@ -203,10 +203,9 @@ fn timings_report_the_decomposition() {
 }
 
 #[test]
-fn auto_decomposes_long_horizons_only() {
-    assert_eq!(Method::Auto.resolve(3), Method::Monolithic);
-    assert_eq!(Method::Auto.resolve(24), Method::Decomposed);
-    assert_eq!(Method::Monolithic.resolve(8760), Method::Monolithic);
+fn auto_is_the_decomposition_at_every_size() {
+    assert_eq!(Method::Auto.resolve(), Method::Decomposed);
+    assert_eq!(Method::Monolithic.resolve(), Method::Monolithic);
     let how: Solve = SolverKind::Clarabel.into();
     assert_eq!(how.method, Method::Auto);
 }

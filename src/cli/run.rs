@@ -79,8 +79,17 @@ pub fn execute(args: &RunArgs) -> Result<()> {
             t.chart_seconds,
             t.write_seconds,
         );
-        match &t.decomposition {
-            Some(d) => eprintln!(
+        if let Some(why) = &t.fallback {
+            eprintln!("fallback: {why}");
+        }
+        if t.variables > 0 {
+            eprintln!(
+                "LP size: {} variables, {} constraints, {} nonzeros",
+                t.variables, t.constraints, t.nonzeros
+            );
+        }
+        if let Some(d) = &t.decomposition {
+            eprintln!(
                 "decomposed: {} iterations ({} evaluations of every period, {} blocks, {} cuts) · gap {:.1e} (bound ${:.2}, plan ${:.2}) · master {:.3}s · subproblems {:.3}s",
                 d.iterations,
                 d.evaluations,
@@ -91,12 +100,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
                 d.upper_bound,
                 d.master_seconds,
                 d.subproblem_seconds
-            ),
-            None if t.variables > 0 => eprintln!(
-                "LP size: {} variables, {} constraints, {} nonzeros",
-                t.variables, t.constraints, t.nonzeros
-            ),
-            None => {}
+            );
         }
     }
     Ok(())

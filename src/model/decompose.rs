@@ -17,6 +17,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::flow::{LossNetwork, PlanNetwork};
 use super::solve::{solve_lp, SolverKind};
 use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Sense};
 use crate::error::{Error, Result};
@@ -72,7 +73,7 @@ struct Cut {
 }
 
 /// The periods of the build split into consecutive blocks, one cost variable each.
-fn blocks(periods: &[PeriodId]) -> Vec<&[PeriodId]> {
+pub(crate) fn blocks(periods: &[PeriodId]) -> Vec<&[PeriodId]> {
     if periods.is_empty() {
         return Vec::new();
     }
@@ -81,8 +82,15 @@ fn blocks(periods: &[PeriodId]) -> Vec<&[PeriodId]> {
     periods.chunks(size).collect()
 }
 
-/// Solves the planning LP of `options` (z decided) by decomposition over z.
-pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Decomposed> {
+/// Solves the planning LP of `options` (z decided) by decomposition over z, starting from full
+/// reservations, or from `start` (z per tranche, e.g. a monolithic LP's optimum to polish into an
+/// exact vertex).
+pub fn solve(
+    s: &Scenario,
+    facts: &Facts,
+    options: &BuildOptions,
+    start: Option<&[f64]>,
+) -> Result<Decomposed> {
     debug_assert!(matches!(options.reservations, Reservations::Decided));
     let n_k = facts.tranches.len();
     // The decision tranches, and the commitment each costs per unit of z over the built periods.
@@ -91,21 +99,13 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
         .collect();
     let commit_dollars: Vec<f64> = decisions
         .iter()
-        .map(|&k| {
-            let hours: f64 = options
-                .periods
-                .iter()
-                .map(|&t| facts.window_hours_in(t, TrancheId(k)))
-                .sum();
-            s.tranches[k].commit_cost_per_hour * hours
-        })
+        .map(|&k| facts.commit_dollars_in(TrancheId(k), &options.periods))
         .collect();
     let lower: Vec<f64> = decisions
         .iter()
-        .map(|&k| s.tranches[k].min_commit)
+        .map(|&k| facts.tranches[k].min_commit)
         .collect();
     let blocks = blocks(&options.periods);
-    let share_fraction = options.share_cap.then_some(s.policy.max_provider_share);
 
     let mut convergence = Convergence {
         blocks: blocks.len(),
@@ -120,46 +120,63 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
         }
         z
     };
-    let evaluate = |zd: &[f64], convergence: &mut Convergence| -> Vec<Cut> {
+    // One plan network (and N-1 network) per block, kept across evaluations: each period starts
+    // from the one before it in the block (the same on any number of threads: blocks are fixed).
+    let mut networks: Vec<(PlanNetwork, Option<LossNetwork>)> = blocks
+        .iter()
+        .map(|_| {
+            (
+                PlanNetwork::new(facts, &s.policy, options.share_cap),
+                options
+                    .provider_loss
+                    .then(|| LossNetwork::new(facts, &s.policy)),
+            )
+        })
+        .collect();
+    // Every period's cost given the decision fractions, summed per block in period order, with
+    // the block's subgradient over the decision tranches.
+    let mut evaluate = |zd: &[f64], convergence: &mut Convergence| -> Result<Vec<Cut>> {
         let started = Instant::now();
         let z = full_z(zd);
-        let cuts = blocks
-            .par_iter()
-            .map(|periods| {
+        let cuts = networks
+            .par_iter_mut()
+            .zip(blocks.par_iter())
+            .map(|((plan, loss), periods)| {
                 let mut slope = vec![0.0; n_k];
                 let mut dollars = 0.0;
-                // Each period starts from the one before it in the block (the same on any number
-                // of threads: blocks are fixed).
-                let mut warm = super::flow::WarmStart::default();
                 for &t in periods.iter() {
-                    let share = share_fraction.map(|f| f * facts.total_demand_tpm[t.0]);
-                    dollars += super::flow::period_value(
-                        s,
-                        facts,
-                        t,
-                        &z,
-                        share,
-                        options.provider_loss,
-                        &mut slope,
-                        &mut warm,
-                    );
+                    dollars += super::flow::period_value(plan, loss.as_mut(), t, &z, &mut slope)?;
                 }
                 let slope: Vec<f64> = decisions.iter().map(|&k| slope[k]).collect();
                 let intercept = dollars - slope.iter().zip(zd).map(|(g, z)| g * z).sum::<f64>();
-                Cut { intercept, slope }
+                Ok(Cut { intercept, slope })
             })
-            .collect();
+            .collect::<Result<Vec<Cut>>>()?;
         convergence.evaluations += 1;
         convergence.subproblem_seconds += started.elapsed().as_secs_f64();
-        cuts
+        Ok(cuts)
     };
     let objective_at = |zd: &[f64], cuts: &[Cut]| -> f64 {
         commitment(&commit_dollars, zd) + cuts.iter().map(|c| value(c, zd)).sum::<f64>()
     };
 
-    // Start with every decision fully reserved: the cuts there price capacity everywhere.
-    let mut center: Vec<f64> = vec![1.0; decisions.len()];
-    let first = evaluate(&center, &mut convergence);
+    // Start with every decision fully reserved (the cuts there price capacity everywhere), or
+    // at the given point.
+    let mut center: Vec<f64> = match start {
+        Some(z) => decisions
+            .iter()
+            .zip(&lower)
+            .map(|(&k, &l)| {
+                if z[k].is_nan() {
+                    1.0
+                } else {
+                    z[k].clamp(l, 1.0)
+                }
+            })
+            .collect(),
+        None => vec![1.0; decisions.len()],
+    };
+    let first = evaluate(&center, &mut convergence)?;
     let mut upper = objective_at(&center, &first);
     if decisions.is_empty() {
         convergence.upper_bound = upper;
@@ -204,7 +221,7 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
             .zip(&zm)
             .map(|(c, m)| c + step * (m - c))
             .collect();
-        let cuts = evaluate(&query, &mut convergence);
+        let cuts = evaluate(&query, &mut convergence)?;
         let at_query = objective_at(&query, &cuts);
         for ((block, age), cut) in pool.iter_mut().zip(ages.iter_mut()).zip(cuts) {
             if !block.contains(&cut) {
@@ -226,7 +243,7 @@ pub fn solve(s: &Scenario, facts: &Facts, options: &BuildOptions) -> Result<Deco
     // Prefer the master's vertex when it is as good as the best point (exact reservations).
     let mut z = center;
     if last_master != z {
-        let cuts = evaluate(&last_master, &mut convergence);
+        let cuts = evaluate(&last_master, &mut convergence)?;
         let at_master = objective_at(&last_master, &cuts);
         if at_master <= upper + RELATIVE_GAP * upper.abs().max(1.0) {
             upper = upper.min(at_master);

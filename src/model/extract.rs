@@ -1,12 +1,12 @@
 //! Model stage, reading back: a solved LP → `Plan`, with solver noise removed so that every
 //! reported number obeys the model exactly (to 1e-9 relative):
 //!
-//! - z is put on a 1e-9 grid, clamped to [min_commit, 1] and snapped to a bound within 1e-9 (a
-//!   1e-12 reservation is 0; a small one the plan uses is kept: dropping it would leave demand
-//!   unserved);
-//! - every period is re-dispatched given that z by exact min-cost flow (a crossover);
-//! - a reservation under 1e-7 above min_commit is min_commit (noise, not a contract);
-//! - every period is dispatched again given z by exact min-cost flow; where an interior point's
+//! - z is clamped to [min_commit, 1] and snapped to a bound where the capacity between z and the
+//!   bound is below 1e-9 of the peak demand the tranche can reach (noise, not a contract: a
+//!   1e-9 reservation of a tranche the size of demand is 0), and otherwise rounded to 12
+//!   significant digits (relative to z: never an absolute grid, which would cut capacity the
+//!   plan uses);
+//! - every period is dispatched given z by exact min-cost flow (a crossover); where an interior point's
 //!   z sat a hair below what it meant, leaving a noise-sized shortfall (≤ 1e-7 of a cell), the
 //!   binding tranches are raised by what is missing and the period dispatched again;
 //! - flows are clipped at zero and scaled down wherever they exceed a tranche's capacity A·cap·z,
@@ -28,9 +28,89 @@ use crate::scenario::Scenario;
 /// Relative size below which a solver's value is noise.
 const NOISE: f64 = 1e-9;
 
-/// Grid of reported reservation fractions: an interior-point z carries noise near 1e-10, which
-/// would otherwise print as 0.37500000000312594.
-const FRACTION_GRID: f64 = 1e-9;
+/// A reservation adding less capacity than this share of the peak demand its tranche can reach
+/// is solver noise (a 1e-9 reservation of a tranche the size of demand is 0): it is snapped to
+/// its bound. Judged in capacity, not in z, so a 1e15-token tranche keeps a z of 1e-9 that serves
+/// a million tokens a minute.
+const CAPACITY_NOISE: f64 = 1e-9;
+
+/// The peak over periods of the demand each tranche's routes reach, tokens per minute (0 for a
+/// tranche that reaches none).
+fn reachable_peak_demand(facts: &Facts) -> Vec<f64> {
+    facts
+        .tranches
+        .iter()
+        .map(|f| {
+            facts
+                .demand_tpm
+                .iter()
+                .map(|row| {
+                    row.iter()
+                        .enumerate()
+                        .filter(|(r, _)| f.route_cost_per_million_tokens[*r].is_some())
+                        .map(|(_, d)| d)
+                        .sum::<f64>()
+                })
+                .fold(0.0, f64::max)
+        })
+        .collect()
+}
+
+/// A solver's reserved fraction made exact: clamped to [min_commit, 1], and snapped to a bound
+/// when the capacity between it and the bound is noise next to the demand the tranche can reach.
+/// Otherwise rounded to 12 significant digits, relative to z: rounding on an absolute grid cuts
+/// capacity the plan uses (on a 1e12-token tranche a 1e-9 grid step is 1,000 tokens a minute).
+fn clean_fraction(facts: &Facts, k: TrancheId, v: f64, reach_tpm: f64) -> f64 {
+    let min_commit = facts.tranches[k.0].min_commit;
+    let z = if v.is_nan() {
+        min_commit
+    } else {
+        v.clamp(min_commit, 1.0)
+    };
+    let peak_tpm = facts
+        .available_tpm
+        .iter()
+        .map(|row| row[k.0])
+        .fold(0.0, f64::max);
+    let noise_tpm = CAPACITY_NOISE * reach_tpm;
+    if reach_tpm <= 0.0 || (z - min_commit) * peak_tpm <= noise_tpm {
+        min_commit
+    } else if (1.0 - z) * peak_tpm <= noise_tpm {
+        1.0
+    } else {
+        significant(z, SIGNIFICANT_DIGITS).clamp(min_commit, 1.0)
+    }
+}
+
+/// Significant digits a reported fraction keeps: a simplex vertex carries rounding noise in its
+/// last bits (0.3750000000000001); 12 digits drop it and move the capacity by at most 5e-13 of
+/// what the tranche serves, which the read-back's noise rule absorbs.
+const SIGNIFICANT_DIGITS: i32 = 12;
+
+/// `v` rounded to `digits` significant decimal digits.
+fn significant(v: f64, digits: i32) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
+    let exponent = digits - 1 - v.abs().log10().floor() as i32;
+    if exponent > 300 {
+        return v;
+    }
+    let scale = 10f64.powi(exponent);
+    (v * scale).round() / scale
+}
+
+/// The reserved fraction of every tranche in a solved LP (scenario order; the fixed z where z
+/// is fixed, 1 where it has no decision).
+pub fn solver_fractions(facts: &Facts, model: &Model, solved: &Solved) -> Vec<f64> {
+    (0..facts.tranches.len())
+        .map(|k| match (&model.options.reservations, model.reserve[k]) {
+            (Reservations::Fixed(z), _) => z[k],
+            (Reservations::Decided, Some(col)) => solved.values[col.0],
+            (Reservations::Decided, None) => 1.0,
+        })
+        .collect()
+}
 
 /// Reads a solution back into a plan: z is cleaned (1e-9 grid, bounds) and every period (and N-1 block) is re-dispatched given that z by exact min-cost flow,
 /// so flows are exact vertex values whatever the backend (a crossover).
@@ -41,14 +121,8 @@ pub fn plan(
     solved: &Solved,
     held: Option<&Held>,
 ) -> Result<Plan> {
-    let z: Vec<f64> = (0..s.tranches.len())
-        .map(|k| match (&model.options.reservations, model.reserve[k]) {
-            (Reservations::Fixed(z), _) => z[k],
-            (Reservations::Decided, Some(col)) => solved.values[col.0],
-            (Reservations::Decided, None) => 1.0,
-        })
-        .collect();
-    Ok(plan_from_z(
+    let z = solver_fractions(facts, model, solved);
+    plan_from_z(
         s,
         facts,
         &model.options,
@@ -57,7 +131,7 @@ pub fn plan(
         held,
         solved.solver.name(),
         solved.seconds,
-    ))
+    )
 }
 
 /// A plan from reservations found by a solver (z per tranche in scenario order; decided or
@@ -74,8 +148,13 @@ pub fn plan_from_z(
     held: Option<&Held>,
     solver: &str,
     seconds: f64,
-) -> Plan {
+) -> Result<Plan> {
     let decided = matches!(options.reservations, Reservations::Decided);
+    let reach = if decided {
+        reachable_peak_demand(facts)
+    } else {
+        Vec::new()
+    };
     let mut z: Vec<f64> = solver_z
         .into_iter()
         .enumerate()
@@ -83,15 +162,7 @@ pub fn plan_from_z(
             if !decided || !facts.tranches[k].has_reservation_decision {
                 return v;
             }
-            let min_commit = s.tranches[k].min_commit;
-            let z = (v / FRACTION_GRID).round() * FRACTION_GRID;
-            // A reservation under 1e-7 above min_commit is solver noise, not a contract (a
-            // 1e-9 reservation is 0); what it carried is found again below.
-            if z - min_commit < SMALLEST_RESERVATION {
-                min_commit
-            } else {
-                snap(z, min_commit, 1.0, 1.0)
-            }
+            clean_fraction(facts, TrancheId(k), v, reach[k])
         })
         .collect();
     // Tranches without a reservation decision bring all their capacity, whatever was given.
@@ -102,18 +173,18 @@ pub fn plan_from_z(
     }
     // Every plan is re-dispatched exactly given its cleaned z (a crossover): an interior point
     // is no vertex, and a vertex's z may have been snapped.
-    let (mut raw_flows, mut raw_losses) = dispatch_periods(s, facts, options, policy, &z);
+    let (mut raw_flows, mut raw_losses) = dispatch_periods(facts, options, policy, &z)?;
     if decided {
         // An interior point's z can sit a hair below the breakpoint it means (capacity exactly
         // meeting a period's need), which shows as a few tokens per minute unserved where the LP
         // serves everything. Raise the binding tranches of those periods by what is missing, on
         // the 1e-9 grid, and dispatch again: a vertex cleanup of z.
-        if raise_binding(s, facts, &raw_flows, &mut z) {
-            (raw_flows, raw_losses) = dispatch_periods(s, facts, options, policy, &z);
+        if raise_binding(facts, &raw_flows, &mut z) {
+            (raw_flows, raw_losses) = dispatch_periods(facts, options, policy, &z)?;
         }
     }
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
-    finish(
+    Ok(finish(
         s,
         facts,
         options,
@@ -127,19 +198,15 @@ pub fn plan_from_z(
         held,
         solver,
         seconds,
-    )
+    ))
 }
 
 /// Shortfalls of at most this share of a cell's demand are an interior point's noise in z.
 const Z_NOISE: f64 = 1e-7;
 
-/// The smallest reservation a plan reports above min_commit.
-const SMALLEST_RESERVATION: f64 = 1e-7;
-
 /// Raises z of decision tranches whose capacity is used up in a period with a noise-sized
-/// shortfall, by that shortfall over their capacity there (rounded up to the 1e-9 grid, at most
-/// 1). Returns whether any z moved.
-fn raise_binding(s: &Scenario, facts: &Facts, flows: &[PlanFlow], z: &mut [f64]) -> bool {
+/// shortfall, by that shortfall over their capacity there (at most 1). Returns whether any z moved.
+fn raise_binding(facts: &Facts, flows: &[PlanFlow], z: &mut [f64]) -> bool {
     let n_t = facts.period_count();
     let n_k = facts.tranches.len();
     let mut served = vec![vec![0.0; facts.regions.len()]; n_t];
@@ -181,8 +248,7 @@ fn raise_binding(s: &Scenario, facts: &Facts, flows: &[PlanFlow], z: &mut [f64])
     let mut moved = false;
     for k in 0..n_k {
         if raise[k] > 0.0 {
-            let up = ((z[k] + raise[k]) / FRACTION_GRID).ceil() * FRACTION_GRID;
-            let up = up.min(1.0).max(s.tranches[k].min_commit);
+            let up = (z[k] + raise[k]).min(1.0).max(facts.tranches[k].min_commit);
             if up > z[k] {
                 z[k] = up;
                 moved = true;
@@ -240,50 +306,61 @@ fn reservations(
     (capacity_fraction, tranches)
 }
 
-/// Every period dispatched exactly by min-cost flow given z, in parallel, in period order:
-/// the flows (with the share cap when the build has one) and the N-1 shortfalls of every lost
-/// provider (when the build has N-1).
+/// Every period dispatched exactly by min-cost flow given z, in parallel over fixed blocks of
+/// consecutive periods (each period warm-started from the one before it in its block, so the
+/// result does not depend on the number of threads), in period order: the flows (with the share
+/// cap when the build has one) and the N-1 shortfalls of every lost provider (when the build has
+/// N-1).
 fn dispatch_periods(
-    s: &Scenario,
     facts: &Facts,
     options: &BuildOptions,
     policy: &crate::scenario::Policy,
     capacity_fraction: &[f64],
-) -> (Vec<PlanFlow>, Vec<ResilienceShortfall>) {
+) -> Result<(Vec<PlanFlow>, Vec<ResilienceShortfall>)> {
+    use super::flow::{LossNetwork, PlanNetwork};
     use rayon::prelude::*;
-    let per_period: Vec<(Vec<PlanFlow>, Vec<ResilienceShortfall>)> = options
-        .periods
+    let blocks = super::decompose::blocks(&options.periods);
+    let per_block: Vec<(Vec<PlanFlow>, Vec<ResilienceShortfall>)> = blocks
         .par_iter()
-        .map(|&t| {
-            let share = options
-                .share_cap
-                .then(|| policy.max_provider_share * facts.total_demand_tpm[t.0]);
-            let flows = super::flow::dispatch_period(s, facts, t, capacity_fraction, share);
+        .map(|periods| {
+            let mut plan = PlanNetwork::new(facts, policy, options.share_cap);
+            let mut loss = options
+                .provider_loss
+                .then(|| LossNetwork::new(facts, policy));
+            let mut flows = Vec::new();
             let mut losses = Vec::new();
-            if options.provider_loss {
-                for q in 0..facts.providers.len() {
-                    let q = crate::facts::ProviderId(q);
-                    for (r, tpm) in super::flow::loss_shortfalls(s, facts, t, capacity_fraction, q)
-                    {
-                        losses.push(ResilienceShortfall {
-                            lost: q,
-                            period: t,
-                            region: r,
-                            tokens_per_minute: tpm,
-                        });
+            let mut split = Vec::new();
+            for &t in periods.iter() {
+                flows.extend(super::flow::dispatch_period(
+                    &mut plan,
+                    t,
+                    capacity_fraction,
+                )?);
+                if let Some(loss) = loss.as_mut() {
+                    for q in 0..facts.providers.len() {
+                        let q = crate::facts::ProviderId(q);
+                        loss.solve(t, capacity_fraction, q, Some(&mut split));
+                        for &(r, tpm) in &split {
+                            losses.push(ResilienceShortfall {
+                                lost: q,
+                                period: t,
+                                region: r,
+                                tokens_per_minute: tpm,
+                            });
+                        }
                     }
                 }
             }
-            (flows, losses)
+            Ok((flows, losses))
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let mut flows = Vec::new();
     let mut losses = Vec::new();
-    for (f, l) in per_period {
+    for (f, l) in per_block {
         flows.extend(f);
         losses.extend(l);
     }
-    (flows, losses)
+    Ok((flows, losses))
 }
 
 /// A held dispatch (z fixed), solved without an LP: every period, and every N-1 block, by exact
@@ -294,14 +371,14 @@ pub fn dispatch_plan(
     options: &BuildOptions,
     policy: &crate::scenario::Policy,
     held: Option<&Held>,
-) -> Plan {
+) -> Result<Plan> {
     let started = std::time::Instant::now();
     let Reservations::Fixed(z) = &options.reservations else {
         panic!("dispatch_plan needs fixed reservations");
     };
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
-    let (raw_flows, raw_losses) = dispatch_periods(s, facts, options, policy, &capacity_fraction);
-    finish(
+    let (raw_flows, raw_losses) = dispatch_periods(facts, options, policy, &capacity_fraction)?;
+    Ok(finish(
         s,
         facts,
         options,
@@ -315,7 +392,7 @@ pub fn dispatch_plan(
         held,
         "min-cost flow",
         started.elapsed().as_secs_f64(),
-    )
+    ))
 }
 
 /// Whether a build is a dispatch min-cost flow solves exactly: z fixed.

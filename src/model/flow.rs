@@ -1,774 +1,474 @@
-//! Model stage, exact dispatch of one period given z by min-cost flow. Given z, one period is a
-//! network problem: tranches with capacity A(k,t)·cap(k)·z(k), grouped under their provider (the
-//! share cap is the provider's arc), serve regions' demand over allowed routes at usage + route
-//! price, or leave it unserved at the penalty; each N-1 block is the same network without the
-//! lost provider, at no price, covering loss_coverage of demand. Successive shortest paths solve
-//! them exactly (a vertex) in microseconds, without an LP solver: held dispatches, stress tests
-//! and risk samples are solved this way, and so is the crossover of an interior-point plan.
+//! Model stage, capplan's period networks on the network engine (`mcf`). Given z, one period of
+//! the planning LP is a min-cost flow, and each of its N-1 blocks a max flow:
 //!
-//! Hand-written because the graph is tiny and fixed in shape (source → tranches → regions → sink,
-//! plus an unserved arc per region), flows are real numbers, and the result must be deterministic
-//! and exact; general min-cost-flow crates work on integer capacities.
+//! - **plan network**: source → provider (the share cap, when one applies) → supply group (one
+//!   arc per tranche: capacity A(k,t)·cap(k)·z(k), its usage price) → demand region (one arc per
+//!   allowed route: the route price) ; source → region at the unserved penalty; every region
+//!   receives its demand. A supply group is the tranches with the same allowed routes and route
+//!   prices (in practice: one supply region), so routes are arcs between groups and regions, not
+//!   between every tranche and every region — the same flows, far fewer arcs.
+//! - **N-1 block** of a lost provider q: source → supply group (the other providers' capacity) →
+//!   region (allowed routes) → sink (loss_coverage × demand). Its flows are free and its shortfall
+//!   priced uniformly, so its cost is the resilience penalty × (demand − max flow).
+//!
+//! The shape of both networks is the same in every period (tranches not available there get
+//! capacity 0), so one network object is reloaded period after period and warm-started from
+//! the previous period's optimal flow. Prices and capacities are read from the facts (`flow_price`,
+//! `available_tpm`), never from the scenario.
+//!
+//! Units: flows in the scale's tokens per minute per unit (a power of ten near the largest demand
+//! cell), so the engine sees numbers near 1 whether demand is 1e-300 or 1e15; capacities above
+//! twice a period's demand are cut to that (no arc can carry more than the demand, so such an
+//! arc is never binding and its marginal value is 0 either way).
 
+use super::mcf::{ArcId, FlowError, MaxFlow, Mcf, Node, Shape};
+use crate::error::{Error, Result};
 use crate::facts::{Facts, PeriodId, ProviderId, RegionId, TrancheId};
 use crate::plan::PlanFlow;
-use crate::scenario::Scenario;
+use crate::scenario::Policy;
+use crate::units::TOKENS_PER_MILLION;
 
-struct Arc {
-    to: usize,
-    /// Residual capacity, tokens per minute.
-    cap: f64,
-    /// $ per million tokens.
-    cost: f64,
-    rev: usize,
-    /// An arc of the network (not the reverse arc of one).
-    forward: bool,
+/// Tranches grouped by their allowed routes and route prices: group g's tranches serve the same
+/// regions at the same route price.
+#[derive(Debug, Clone)]
+struct SupplyGroups {
+    /// The group of each tranche, None for a tranche that can serve no region.
+    of_tranche: Vec<Option<usize>>,
+    /// Per group: (region, route price) of every allowed route.
+    routes: Vec<Vec<(RegionId, f64)>>,
 }
 
-#[derive(Default)]
-struct Graph {
-    arcs: Vec<Vec<Arc>>,
-    // Work buffers of the shortest-path passes, kept with the graph so they are reused.
-    dist: Vec<f64>,
-    prev: Vec<Option<(usize, usize)>>,
-    queued: Vec<bool>,
-    queue: std::collections::VecDeque<usize>,
-    stack: Vec<(usize, usize)>,
-    path: Vec<(usize, usize)>,
-}
-
-thread_local! {
-    /// One graph per thread, reused period after period: a period's network has a few dozen
-    /// nodes, and allocating them afresh cost as much as solving it.
-    static SPARE: std::cell::RefCell<Option<Graph>> = const { std::cell::RefCell::new(None) };
-}
-
-impl Graph {
-    /// An empty graph of `nodes` nodes, reusing this thread's spare one.
-    fn new(nodes: usize) -> Graph {
-        let mut g = SPARE
-            .with(|spare| spare.borrow_mut().take())
-            .unwrap_or_default();
-        for a in &mut g.arcs {
-            a.clear();
-        }
-        g.arcs.resize_with(nodes, Vec::new);
-        g
-    }
-
-    /// Gives the graph back to this thread for the next period.
-    fn recycle(self) {
-        SPARE.with(|spare| *spare.borrow_mut() = Some(self));
-    }
-
-    fn add(&mut self, from: usize, to: usize, cap: f64, cost: f64) -> (usize, usize) {
-        let (a, b) = (self.arcs[from].len(), self.arcs[to].len());
-        self.arcs[from].push(Arc {
-            to,
-            cap,
-            cost,
-            rev: b,
-            forward: true,
-        });
-        self.arcs[to].push(Arc {
-            to: from,
-            cap: 0.0,
-            cost: -cost,
-            rev: a,
-            forward: false,
-        });
-        (from, a)
-    }
-}
-
-/// The flows of one period given the capacity z each tranche brings (1 for on-demand), at most
-/// `share_limit` tokens per minute per provider when a share cap applies; the demand each region
-/// leaves unserved is demand − served.
-pub fn dispatch_period(
-    s: &Scenario,
-    facts: &Facts,
-    t: PeriodId,
-    capacity_fraction: &[f64],
-    share_limit: Option<f64>,
-) -> Vec<PlanFlow> {
-    Network::plan(s, facts, t, capacity_fraction, share_limit)
-        .solve()
-        .0
-}
-
-/// The N-1 shortfall of one period if provider `lost` went down: the demand × loss_coverage the
-/// other providers' reserved capacity cannot carry, per region (routes apply; no prices, no
-/// share cap; the total is unique, its split over regions one of the optimal ones).
-pub fn loss_shortfalls(
-    s: &Scenario,
-    facts: &Facts,
-    t: PeriodId,
-    capacity_fraction: &[f64],
-    lost: ProviderId,
-) -> Vec<(RegionId, f64)> {
-    Network::plan(s, facts, t, capacity_fraction, None)
-        .without(lost)
-        .solve()
-        .1
-}
-
-/// The network of the period evaluated last on this thread's run of consecutive periods, with
-/// its potentials: the warm start of the next period's plan network (see `Network::value`).
-#[derive(Default)]
-pub struct WarmStart {
-    previous: Option<(Graph, Vec<f64>)>,
-}
-
-/// One period's optimal dispatch cost given z, in dollars — the plan's network (usage, route
-/// and unserved penalty) plus, with `provider_loss`, every N-1 block's resilience penalty — and
-/// its subgradient in z: `slope[k]` gains d(dollars)/d z(k) (≤ 0) for every tranche available in
-/// t. The decomposition's subproblem: exact, a vertex, from the same networks as the dispatch.
-// The scenario, its facts, the period and z, the policy rows in force, and two outputs: a flat
-// list reads better at the one call site than a struct made for it.
-#[allow(clippy::too_many_arguments)]
-pub fn period_value(
-    s: &Scenario,
-    facts: &Facts,
-    t: PeriodId,
-    capacity_fraction: &[f64],
-    share_limit: Option<f64>,
-    provider_loss: bool,
-    slope: &mut [f64],
-    warm: &mut WarmStart,
-) -> f64 {
-    let million_per_tpm = facts.period_minutes[t.0] / crate::units::TOKENS_PER_MILLION;
-    let mut mu = Vec::new();
-    let network = Network::plan(s, facts, t, capacity_fraction, share_limit);
-    let mut cost = 0.0;
-    let mut add = |cost_units: f64, mu: &[(TrancheId, f64)], cost: &mut f64| {
-        *cost += cost_units * million_per_tpm;
-        for &(k, value) in mu {
-            slope[k.0] -= value * facts.available_tpm[t.0][k.0] * million_per_tpm;
-        }
-    };
-    let c = network.value(&mut mu, Some(warm));
-    add(c, &mu, &mut cost);
-    if provider_loss {
-        for q in 0..facts.providers.len() {
-            let loss = network.without(ProviderId(q));
-            let by_cuts = loss_value_by_cuts(
-                facts,
-                t,
-                capacity_fraction,
-                (loss.coverage, loss.penalty),
-                ProviderId(q),
-                &mut mu,
-            );
-            let c = by_cuts.unwrap_or_else(|| loss.value(&mut mu, None));
-            add(c, &mu, &mut cost);
-        }
-    }
-    cost
-}
-
-/// Regions with demand up to which an N-1 block is solved by enumerating cuts (2^n of them).
-const MAX_CUT_REGIONS: usize = 10;
-
-/// An N-1 block's cost (penalty × shortfall, in $/M × tokens per minute) by max-flow = min-cut,
-/// with `mu` set to the marginal value of capacity (the penalty) of each tranche on a minimum cut;
-/// None
-/// when there are too many regions to enumerate cuts. The block's flows are free and its
-/// shortfall priced uniformly, so its cost is the penalty × (demand − max flow), and the max flow
-/// from tranches to regions is the least, over sets S of regions, of the demand outside S plus
-/// the capacity of every tranche that can serve a region in S.
-fn loss_value_by_cuts(
-    facts: &Facts,
-    t: PeriodId,
-    capacity_fraction: &[f64],
-    (coverage, penalty): (f64, f64),
-    lost: ProviderId,
-    mu: &mut Vec<(TrancheId, f64)>,
-) -> Option<f64> {
-    mu.clear();
-    let demand: Vec<(usize, f64)> = facts.demand_tpm[t.0]
-        .iter()
-        .enumerate()
-        .map(|(r, d)| (r, d * coverage))
-        .filter(|&(_, d)| d > 0.0)
-        .collect();
-    let n = demand.len();
-    if n > MAX_CUT_REGIONS {
-        return None;
-    }
-    if n == 0 {
-        return Some(0.0);
-    }
-    // Each tranche's capacity and the set of demand regions its routes reach, as a bit mask.
-    let tranches: Vec<(usize, f64, u32)> = facts
-        .tranches
-        .iter()
-        .enumerate()
-        .filter(|(k, f)| f.provider != lost && facts.available_tpm[t.0][*k] > 0.0)
-        .map(|(k, f)| {
-            let mask = demand
+impl SupplyGroups {
+    fn of(facts: &Facts) -> SupplyGroups {
+        let mut keys: Vec<Vec<Option<u64>>> = Vec::new();
+        let mut routes = Vec::new();
+        let mut of_tranche = Vec::with_capacity(facts.tranches.len());
+        for f in &facts.tranches {
+            let key: Vec<Option<u64>> = f
+                .route_cost_per_million_tokens
                 .iter()
-                .enumerate()
-                .filter(|(_, (r, _))| f.route_cost_per_million_tokens[*r].is_some())
-                .fold(0u32, |m, (i, _)| m | (1 << i));
-            (k, facts.available_tpm[t.0][k] * capacity_fraction[k], mask)
-        })
-        .filter(|&(_, _, mask)| mask != 0)
-        .collect();
-    let total: f64 = demand.iter().map(|(_, d)| d).sum();
-    let mut best = (f64::INFINITY, 0u32);
-    for set in 0..(1u32 << n) {
-        let outside: f64 = demand
+                .map(|c| c.map(f64::to_bits))
+                .collect();
+            if key.iter().all(Option::is_none) {
+                of_tranche.push(None);
+                continue;
+            }
+            let g = match keys.iter().position(|k| *k == key) {
+                Some(g) => g,
+                None => {
+                    keys.push(key);
+                    routes.push(
+                        f.route_cost_per_million_tokens
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(r, c)| c.map(|c| (RegionId(r), c)))
+                            .collect(),
+                    );
+                    keys.len() - 1
+                }
+            };
+            of_tranche.push(Some(g));
+        }
+        SupplyGroups { of_tranche, routes }
+    }
+
+    fn len(&self) -> usize {
+        self.routes.len()
+    }
+}
+
+/// The flows' unit, tokens per minute: a power of ten near the largest demand cell.
+fn flow_unit(facts: &Facts) -> f64 {
+    super::Scale::of(facts).tokens_per_minute_per_unit
+}
+
+/// A solver error for a network that stalled (never a spin: the engine bounds every loop).
+fn network_error(t: PeriodId, e: FlowError) -> Error {
+    Error::Solver(format!(
+        "the dispatch network of period {} could not be solved: {e}; try --method monolithic",
+        t.0 + 1
+    ))
+}
+
+/// The plan network of one period at a time (see the module doc), kept between periods.
+pub struct PlanNetwork<'a> {
+    facts: &'a Facts,
+    unit: f64,
+    penalty: f64,
+    share_fraction: Option<f64>,
+    mcf: Mcf,
+    source: Node,
+    /// Per provider: source → provider arc (share cap), when a cap applies.
+    provider_arcs: Vec<Option<ArcId>>,
+    /// Per tranche: its capacity arc into its supply group, None when it never serves.
+    tranche_arcs: Vec<Option<ArcId>>,
+    groups: SupplyGroups,
+    /// Per group: (region, route arc).
+    route_arcs: Vec<Vec<(RegionId, ArcId)>>,
+    /// Per region: its node and its unserved arc.
+    region_nodes: Vec<Node>,
+    unserved_arcs: Vec<ArcId>,
+    /// The period loaded last, and whether its solve is current.
+    period: Option<PeriodId>,
+    solved: bool,
+}
+
+impl<'a> PlanNetwork<'a> {
+    /// The plan network of a scenario's facts: with the share cap when `share_cap`, at the
+    /// policy's unserved penalty.
+    pub fn new(facts: &'a Facts, policy: &Policy, share_cap: bool) -> PlanNetwork<'a> {
+        let groups = SupplyGroups::of(facts);
+        let n_p = facts.providers.len();
+        let n_r = facts.regions.len();
+        let share_fraction = share_cap.then_some(policy.max_provider_share);
+        // Nodes: source, providers (with a share cap), groups, regions.
+        let source = 0;
+        let provider_node = |p: usize| 1 + p;
+        let first_group = if share_fraction.is_some() { 1 + n_p } else { 1 };
+        let group_node = |g: usize| first_group + g;
+        let region_node = |r: usize| first_group + groups.len() + r;
+        let mut shape = Shape::new(first_group + groups.len() + n_r);
+        let provider_arcs = (0..n_p)
+            .map(|p| share_fraction.map(|_| shape.arc(source, provider_node(p), 0.0)))
+            .collect();
+        let tranche_arcs = facts
+            .tranches
             .iter()
             .enumerate()
-            .filter(|(i, _)| set & (1 << i) == 0)
-            .map(|(_, (_, d))| d)
-            .sum();
-        let reaching: f64 = tranches
-            .iter()
-            .filter(|(_, _, mask)| mask & set != 0)
-            .map(|(_, cap, _)| cap)
-            .sum();
-        let cut = outside + reaching;
-        if cut < best.0 {
-            best = (cut, set);
-        }
-    }
-    let (max_flow, set) = best;
-    for &(k, _, mask) in &tranches {
-        if mask & set != 0 {
-            mu.push((TrancheId(k), penalty));
-        }
-    }
-    Some((total - max_flow).max(0.0) * penalty)
-}
-
-/// One period's transportation network: source → provider (the share cap) → tranche
-/// (A·cap·z) → region (usage + route price, or nothing for N-1) → sink (demand × coverage), and
-/// source → region at the penalty for what is left unserved.
-struct Network<'a> {
-    s: &'a Scenario,
-    facts: &'a Facts,
-    t: PeriodId,
-    capacity_fraction: &'a [f64],
-    share_limit: Option<f64>,
-    lost: Option<ProviderId>,
-    coverage: f64,
-    penalty: f64,
-    priced: bool,
-}
-
-/// A network built for one period: the graph and the arcs whose flow or dual is read back.
-struct Built {
-    g: Graph,
-    /// Tranche → region arcs with their price ($/M).
-    flow_arcs: Vec<(TrancheId, RegionId, (usize, usize), f64)>,
-    /// Source → region arcs (what is left unserved) with their penalty ($/M).
-    unserved_arcs: Vec<(RegionId, (usize, usize), f64)>,
-    /// Provider → tranche arcs (capacity A·cap·z), with the provider node and the tranche node.
-    tranche_arcs: Vec<(TrancheId, usize, usize)>,
-    source: usize,
-    sink: usize,
-    total: f64,
-    tiny: f64,
-}
-
-impl Built {
-    fn carried(&self, (u, i): (usize, usize)) -> f64 {
-        let a = &self.g.arcs[u][i];
-        self.g.arcs[a.to][a.rev].cap
-    }
-}
-
-impl<'a> Network<'a> {
-    /// The plan's network of period t: usage and route prices, the unserved penalty, the share
-    /// limit when one applies.
-    fn plan(
-        s: &'a Scenario,
-        facts: &'a Facts,
-        t: PeriodId,
-        capacity_fraction: &'a [f64],
-        share_limit: Option<f64>,
-    ) -> Network<'a> {
-        Network {
-            s,
-            facts,
-            t,
-            capacity_fraction,
-            share_limit,
-            lost: None,
-            coverage: 1.0,
-            penalty: s.policy.unserved_penalty,
-            priced: true,
-        }
-    }
-
-    /// The N-1 block of the same period for losing `lost`: free flows, no share cap,
-    /// loss_coverage of demand, the resilience penalty.
-    fn without(&self, lost: ProviderId) -> Network<'a> {
-        Network {
-            share_limit: None,
-            lost: Some(lost),
-            coverage: self.s.policy.loss_coverage,
-            penalty: self.s.policy.resilience_penalty,
-            priced: false,
-            ..*self
-        }
-    }
-}
-
-impl Network<'_> {
-    /// The graph of this period, or None when it has no demand. With `every_tranche`, tranches
-    /// with no capacity at this z still get their (empty) arc, so their capacity has a dual.
-    fn build(&self, every_tranche: bool) -> Option<Built> {
-        let (s, facts, t) = (self.s, self.facts, self.t);
-        let n_p = facts.providers.len();
-        let n_k = facts.tranches.len();
-        let n_r = facts.regions.len();
-        // Nodes: 0 source, then providers, tranches, regions, and the sink last.
-        let provider_node = |p: usize| 1 + p;
-        let tranche_node = |k: usize| 1 + n_p + k;
-        let region_node = |r: usize| 1 + n_p + n_k + r;
-        let source = 0;
-        let sink = 1 + n_p + n_k + n_r;
-        let mut g = Graph::new(sink + 1);
-        let demand: Vec<f64> = facts.demand_tpm[t.0]
-            .iter()
-            .map(|d| d * self.coverage)
-            .collect();
-        let total: f64 = demand.iter().sum();
-        if total <= 0.0 {
-            return None;
-        }
-        let tiny = 1e-12 * total;
-        for p in 0..n_p {
-            if self.lost != Some(ProviderId(p)) {
-                g.add(
-                    source,
-                    provider_node(p),
-                    self.share_limit.unwrap_or(f64::INFINITY),
-                    0.0,
-                );
-            }
-        }
-        let mut flow_arcs = Vec::new();
-        let mut tranche_arcs = Vec::new();
-        for (k, tranche) in facts.tranches.iter().enumerate() {
-            let available = facts.available_tpm[t.0][k];
-            let cap = available * self.capacity_fraction[k];
-            if self.lost == Some(tranche.provider) || available <= 0.0 {
-                continue;
-            }
-            if cap <= 0.0 && !every_tranche {
-                continue;
-            }
-            let p = tranche.provider.0;
-            g.add(provider_node(p), tranche_node(k), cap.max(0.0), 0.0);
-            tranche_arcs.push((TrancheId(k), provider_node(p), tranche_node(k)));
-            for (r, &d) in demand.iter().enumerate() {
-                if d <= 0.0 {
-                    continue;
-                }
-                if let Some(route) = tranche.route_cost_per_million_tokens[r] {
-                    let price = if self.priced {
-                        s.tranches[k].cost_per_million_tokens + route
+            .map(|(k, f)| {
+                let g = groups.of_tranche[k]?;
+                let ever = facts.available_tpm.iter().any(|row| row[k] > 0.0);
+                ever.then(|| {
+                    let from = if share_fraction.is_some() {
+                        provider_node(f.provider.0)
                     } else {
-                        0.0
+                        source
                     };
-                    let arc = g.add(tranche_node(k), region_node(r), f64::INFINITY, price);
-                    flow_arcs.push((TrancheId(k), RegionId(r), arc, price));
-                }
-            }
-        }
-        let mut unserved_arcs = Vec::new();
-        for (r, &d) in demand.iter().enumerate() {
-            if d > 0.0 {
-                g.add(region_node(r), sink, d, 0.0);
-                let arc = g.add(source, region_node(r), f64::INFINITY, self.penalty);
-                unserved_arcs.push((RegionId(r), arc, self.penalty));
-            }
-        }
-        Some(Built {
-            g,
-            flow_arcs,
-            unserved_arcs,
-            tranche_arcs,
-            source,
-            sink,
-            total,
-            tiny,
-        })
-    }
-
-    /// The flows and the unserved tokens per minute of each region with demand.
-    fn solve(&self) -> (Vec<PlanFlow>, Vec<(RegionId, f64)>) {
-        let Some(mut b) = self.build(false) else {
-            return (Vec::new(), Vec::new());
-        };
-        b.g.send(b.source, b.sink, b.total, b.tiny);
-        let t = self.t;
-        let flows = b
-            .flow_arcs
-            .iter()
-            .filter_map(|&(k, r, arc, _)| {
-                let tpm = b.carried(arc);
-                (tpm > 0.0).then_some(PlanFlow {
-                    period: t,
-                    tranche: k,
-                    region: r,
-                    tokens_per_minute: tpm,
+                    shape.arc(from, group_node(g), f.usage_cost_per_million_tokens)
                 })
             })
             .collect();
-        let unserved = b
-            .unserved_arcs
+        let route_arcs = groups
+            .routes
             .iter()
-            .map(|&(r, arc, _)| (r, b.carried(arc)))
-            .collect();
-        b.g.recycle();
-        (flows, unserved)
-    }
-
-    /// The optimal cost of this network, in $/M × tokens per minute, and the marginal value μ(k)
-    /// of each tranche's capacity arc in the same units per token per minute (≥ 0): minus the
-    /// LP dual of its capacity row, read from node potentials of the optimal residual graph.
-    ///
-    /// With `warm`, the previous period's network of the same shape (and its potentials) starts
-    /// this one: consecutive periods differ in a few capacities (demand, share limits, outages),
-    /// so moving its optimal flow onto this period's capacities and repairing it takes a few
-    /// paths instead of a solve from nothing. This network is then kept in `warm` for the next.
-    fn value(&self, mu: &mut Vec<(TrancheId, f64)>, warm: Option<&mut WarmStart>) -> f64 {
-        mu.clear();
-        let Some(mut b) = self.build(true) else {
-            return 0.0;
-        };
-        let mut warm = warm;
-        let previous = warm.as_mut().and_then(|w| w.previous.take());
-        match previous {
-            Some((old, pi)) if old.same_shape(&b.g) => {
-                b.g.adopt(&old, &pi, (b.source, b.sink, b.total), b.tiny);
-                old.recycle();
-            }
-            other => {
-                if let Some((old, _)) = other {
-                    old.recycle();
-                }
-                b.g.send(b.source, b.sink, b.total, b.tiny);
-            }
-        }
-        let cost: f64 = b
-            .flow_arcs
-            .iter()
-            .map(|&(_, _, arc, price)| b.carried(arc) * price)
-            .chain(
-                b.unserved_arcs
+            .enumerate()
+            .map(|(g, routes)| {
+                routes
                     .iter()
-                    .map(|&(_, arc, penalty)| b.carried(arc) * penalty),
-            )
-            .sum();
-        let pi = b.g.potentials(b.tiny);
-        for &(k, provider, tranche) in &b.tranche_arcs {
-            // Reduced cost c + π(u) − π(v) is ≥ 0 on every residual arc; on a saturated capacity
-            // arc it may be negative, and its negative is the capacity's marginal value.
-            let value = pi[tranche] - pi[provider];
-            if value > 0.0 {
-                mu.push((k, value));
-            }
-        }
-        match warm {
-            Some(w) => {
-                let pi = pi.to_vec();
-                w.previous = Some((b.g, pi));
-            }
-            None => b.g.recycle(),
-        }
-        cost
-    }
-}
-
-impl Graph {
-    /// Sends `total` from `source` to `sink` at least cost by successive shortest paths
-    /// (Bellman–Ford on the residual graph, which has negative arcs; deterministic order), each
-    /// labelling followed by pushes along every tight path it admits (the primal-dual method).
-    fn send(&mut self, source: usize, sink: usize, total: f64, tiny: f64) {
-        let mut sent = 0.0;
-        while sent < total - tiny {
-            self.label(|v| v == source, tiny);
-            if self.dist[sink] == f64::INFINITY {
-                break;
-            }
-            let room = |v: usize| (v == sink).then_some(f64::INFINITY);
-            let mut pushed_any = false;
-            while sent < total - tiny {
-                let Some((_, push)) = self.push_tight(source, room, total - sent, tiny) else {
-                    break;
-                };
-                sent += push;
-                pushed_any = true;
-            }
-            if !pushed_any {
-                sent += self.push_labelled(sink, total - sent).1;
-            }
-        }
-    }
-
-    /// Sends every excess (balance > 0) to the deficits (balance < 0) along shortest paths of
-    /// the residual graph: labels from every excess node at once, then pushes along every tight
-    /// path from an excess to a deficit, as `send` does.
-    fn settle(&mut self, balance: &mut [f64], tiny: f64) {
-        let n = self.arcs.len();
-        loop {
-            if !(0..n).any(|v| balance[v] > tiny) {
-                break;
-            }
-            self.label(|v| balance[v] > tiny, tiny);
-            let mut pushed_any = false;
-            for origin in 0..n {
-                while balance[origin] > tiny {
-                    let room = |v: usize| (balance[v] < -tiny).then(|| -balance[v]);
-                    let Some((target, push)) = self.push_tight(origin, room, balance[origin], tiny)
-                    else {
-                        break;
-                    };
-                    balance[origin] -= push;
-                    balance[target] += push;
-                    pushed_any = true;
-                }
-            }
-            if !pushed_any {
-                // Nothing tight under these labels (rounding): push along the labelled path to
-                // the nearest deficit, or stop when none is reachable.
-                let target = (0..n)
-                    .filter(|&v| balance[v] < -tiny && self.dist[v] < f64::INFINITY)
-                    .min_by(|&a, &b| self.dist[a].total_cmp(&self.dist[b]));
-                let Some(target) = target else {
-                    break;
-                };
-                let origin = self.path_origin(target);
-                let (origin, push) =
-                    self.push_labelled(target, balance[origin].min(-balance[target]));
-                balance[origin] -= push;
-                balance[target] += push;
-            }
-        }
-    }
-
-    /// Node potentials π with c(u,v) + π(u) − π(v) ≥ 0 on every arc with residual capacity:
-    /// shortest distances from a virtual root joined to every node at no cost. With the optimal
-    /// flow they are an optimal LP dual, so capacity duals read from them are exact.
-    fn potentials(&mut self, tiny: f64) -> &[f64] {
-        self.label(|_| true, tiny);
-        &self.dist
-    }
-
-    /// Shortest distances over arcs with residual capacity from every node `origin` admits (at
-    /// distance 0), into `self.dist`, with the arc into each node in `self.prev`: Bellman–Ford
-    /// with a FIFO queue of nodes whose distance dropped, in deterministic order. The residual
-    /// graph of an optimal (pseudo-)flow has no negative cycle, so the queue empties; the pop
-    /// bound only guards against floating-point cycling.
-    fn label(&mut self, origin: impl Fn(usize) -> bool, tiny: f64) {
-        let n = self.arcs.len();
-        let (mut dist, mut prev, mut queued, mut queue) = (
-            std::mem::take(&mut self.dist),
-            std::mem::take(&mut self.prev),
-            std::mem::take(&mut self.queued),
-            std::mem::take(&mut self.queue),
-        );
-        dist.clear();
-        prev.clear();
-        prev.resize(n, None);
-        queued.clear();
-        queue.clear();
-        for v in 0..n {
-            let start = origin(v);
-            dist.push(if start { 0.0 } else { f64::INFINITY });
-            queued.push(start);
-            if start {
-                queue.push_back(v);
-            }
-        }
-        let mut pops = 0usize;
-        while let Some(u) = queue.pop_front() {
-            queued[u] = false;
-            pops += 1;
-            if pops > n * n + n {
-                break;
-            }
-            for (i, a) in self.arcs[u].iter().enumerate() {
-                if a.cap > tiny && dist[u] + a.cost < dist[a.to] - 1e-12 {
-                    dist[a.to] = dist[u] + a.cost;
-                    prev[a.to] = Some((u, i));
-                    if !queued[a.to] {
-                        queued[a.to] = true;
-                        queue.push_back(a.to);
-                    }
-                }
-            }
-        }
-        (self.dist, self.prev, self.queued, self.queue) = (dist, prev, queued, queue);
-    }
-
-    /// Finds, by depth-first search from `origin`, a path of arcs with residual capacity that
-    /// are tight under the labels (dist(u) + cost = dist(v)) to a node `room` accepts, and
-    /// pushes as much as the path, `limit` and that room allow. Every such path is a shortest
-    /// path, and stays one as flow moves along such paths (their reverse arcs are tight too), so
-    /// one labelling serves many pushes: prices repeat (every reserved tranche has the same usage
-    /// price). Returns the target and the amount, or None when there is no such path.
-    fn push_tight(
-        &mut self,
-        origin: usize,
-        room: impl Fn(usize) -> Option<f64>,
-        limit: f64,
-        tiny: f64,
-    ) -> Option<(usize, f64)> {
-        let n = self.arcs.len();
-        let mut visited = std::mem::take(&mut self.queued);
-        visited.clear();
-        visited.resize(n, false);
-        // The search stack: (node, next arc to try); `self.prev` records the arc into each node.
-        let mut stack = std::mem::take(&mut self.stack);
-        stack.clear();
-        stack.push((origin, 0));
-        visited[origin] = true;
-        let mut found = None;
-        while let Some(&mut (u, ref mut next)) = stack.last_mut() {
-            if u != origin {
-                if let Some(r) = room(u) {
-                    found = Some((u, r));
-                    break;
-                }
-            }
-            let arcs = &self.arcs[u];
-            let mut advanced = None;
-            while *next < arcs.len() {
-                let i = *next;
-                *next += 1;
-                let a = &arcs[i];
-                if a.cap > tiny && !visited[a.to] && self.dist[a.to] < f64::INFINITY {
-                    let slack = self.dist[u] + a.cost - self.dist[a.to];
-                    if slack.abs() <= 1e-12 * (1.0 + self.dist[a.to].abs()) {
-                        advanced = Some((a.to, i));
-                        break;
-                    }
-                }
-            }
-            match advanced {
-                Some((v, i)) => {
-                    visited[v] = true;
-                    self.prev[v] = Some((u, i));
-                    stack.push((v, 0));
-                }
-                None => {
-                    stack.pop();
-                }
-            }
-        }
-        self.queued = visited;
-        let result = found.map(|(target, room)| {
-            let mut path = std::mem::take(&mut self.path);
-            path.clear();
-            path.extend(
-                stack[1..]
-                    .iter()
-                    .map(|&(v, _)| self.prev[v].expect("on the path")),
-            );
-            let push = self.push_along(&path, limit.min(room));
-            self.path = path;
-            (target, push)
-        });
-        self.stack = stack;
-        result
-    }
-
-    /// The node the labelled path into `target` (by `self.prev`) starts from.
-    fn path_origin(&self, target: usize) -> usize {
-        let mut v = target;
-        while let Some((u, _)) = self.prev[v] {
-            v = u;
-        }
-        v
-    }
-
-    /// Pushes along the labelled path into `target` (by `self.prev`), at most `limit`: the
-    /// path's origin and the amount pushed.
-    fn push_labelled(&mut self, target: usize, limit: f64) -> (usize, f64) {
-        let mut path = std::mem::take(&mut self.path);
-        path.clear();
-        let mut v = target;
-        while let Some((u, i)) = self.prev[v] {
-            path.push((u, i));
-            v = u;
-        }
-        let push = self.push_along(&path, limit);
-        self.path = path;
-        (v, push)
-    }
-
-    /// Pushes as much as the arcs of `path` carry, at most `limit`; returns the amount.
-    fn push_along(&mut self, path: &[(usize, usize)], limit: f64) -> f64 {
-        let push = path
-            .iter()
-            .map(|&(u, i)| self.arcs[u][i].cap)
-            .fold(limit, f64::min);
-        for &(u, i) in path {
-            self.arcs[u][i].cap -= push;
-            let (to, rev) = (self.arcs[u][i].to, self.arcs[u][i].rev);
-            self.arcs[to][rev].cap += push;
-        }
-        push
-    }
-}
-
-impl Graph {
-    /// Whether `other` has the same nodes and arcs (the same tranches available and regions
-    /// with demand), so flows can be carried over arc by arc.
-    fn same_shape(&self, other: &Graph) -> bool {
-        self.arcs.len() == other.arcs.len()
-            && self.arcs.iter().zip(&other.arcs).all(|(a, b)| {
-                a.len() == b.len()
-                    && a.iter()
-                        .zip(b)
-                        .all(|(x, y)| x.to == y.to && x.cost == y.cost)
+                    .map(|&(r, price)| (r, shape.arc(group_node(g), region_node(r.0), price)))
+                    .collect()
             })
+            .collect();
+        let unserved_arcs = (0..n_r)
+            .map(|r| shape.arc(source, region_node(r), policy.unserved_penalty))
+            .collect();
+        PlanNetwork {
+            facts,
+            unit: flow_unit(facts),
+            penalty: policy.unserved_penalty,
+            share_fraction,
+            mcf: Mcf::new(&shape),
+            source,
+            provider_arcs,
+            tranche_arcs,
+            route_arcs,
+            region_nodes: (0..n_r).map(region_node).collect(),
+            unserved_arcs,
+            groups,
+            period: None,
+            solved: false,
+        }
     }
 
-    /// Takes over the optimal flow of `old` (same shape; `pi` its potentials) onto this graph's
-    /// capacities and repairs it to an optimal flow of `total` from `source` to `sink`. Each
-    /// arc keeps its old flow where that fits and reduced-cost optimality allows; a flow above
-    /// the new capacity is cut to it, an arc of negative reduced cost is filled to it, and every
-    /// demand arc into the sink carries its new demand (no cycle passes a saturated sink, so
-    /// those need no optimality). The imbalances left are settled by shortest paths.
-    fn adopt(
-        &mut self,
-        old: &Graph,
-        pi: &[f64],
-        (source, sink, total): (usize, usize, f64),
-        tiny: f64,
-    ) {
-        let n = self.arcs.len();
-        let mut balance = vec![0.0f64; n];
-        for u in 0..n {
-            for i in 0..self.arcs[u].len() {
-                let a = &self.arcs[u][i];
-                if !a.forward {
+    /// Loads period t with the capacity fraction z of every tranche (1 for on-demand ones) and
+    /// solves it, warm-started from the period solved before.
+    pub fn solve(&mut self, t: PeriodId, capacity_fraction: &[f64]) -> Result<()> {
+        let facts = self.facts;
+        let unit = self.unit;
+        let demand = &facts.demand_tpm[t.0];
+        let total: f64 = demand.iter().sum::<f64>() / unit;
+        let room = 2.0 * total;
+        for (k, arc) in self.tranche_arcs.iter().enumerate() {
+            if let Some(arc) = *arc {
+                let cap = facts.available_tpm[t.0][k] * capacity_fraction[k].max(0.0);
+                self.mcf.set_capacity(arc, (cap / unit).min(room));
+            }
+        }
+        for arc in self.provider_arcs.iter().flatten() {
+            let limit = self.share_fraction.unwrap_or(1.0) * total;
+            self.mcf.set_capacity(*arc, limit);
+        }
+        for arcs in &self.route_arcs {
+            for &(_, arc) in arcs {
+                self.mcf.set_capacity(arc, room);
+            }
+        }
+        for (r, &arc) in self.unserved_arcs.iter().enumerate() {
+            self.mcf.set_capacity(arc, room);
+            self.mcf.set_supply(self.region_nodes[r], -demand[r] / unit);
+        }
+        self.mcf.set_supply(self.source, total);
+        self.period = Some(t);
+        self.mcf.reoptimize().map_err(|e| network_error(t, e))?;
+        self.solved = true;
+        Ok(())
+    }
+
+    /// The dispatch cost of the period solved last (usage, route and unserved penalty), $.
+    pub fn dollars(&self) -> f64 {
+        let t = self.period.expect("a period was solved");
+        self.mcf.total_cost() * self.unit * self.facts.period_minutes[t.0] / TOKENS_PER_MILLION
+    }
+
+    /// Adds the period's subgradient in z to `slope` (d dollars / d z(k) ≤ 0 per tranche): minus
+    /// the marginal value of each tranche's capacity, from the marginal node prices.
+    pub fn add_slope(&mut self, slope: &mut [f64]) {
+        let t = self.period.expect("a period was solved");
+        self.mcf.marginal_potentials(self.source);
+        let million = self.facts.period_minutes[t.0] / TOKENS_PER_MILLION;
+        for (k, arc) in self.tranche_arcs.iter().enumerate() {
+            let Some(arc) = *arc else { continue };
+            let available = self.facts.available_tpm[t.0][k];
+            if available <= 0.0 {
+                continue;
+            }
+            let value = -self.mcf.reduced_cost(arc);
+            if value > 0.0 {
+                slope[k] -= value * available * million;
+            }
+        }
+    }
+
+    /// The flows of the period solved last, per (tranche, region): each group's inflow from its
+    /// tranches (in tranche order) split over its routes (in region order), which gives every
+    /// tranche and every route its optimal total (any split costs the same: a group's tranches
+    /// share its route prices).
+    pub fn flows(&self) -> Vec<PlanFlow> {
+        let t = self.period.expect("a period was solved");
+        let unit = self.unit;
+        let mut out = Vec::new();
+        for (g, routes) in self.route_arcs.iter().enumerate() {
+            let mut outflow: Vec<(RegionId, f64)> = routes
+                .iter()
+                .map(|&(r, arc)| (r, self.mcf.flow(arc)))
+                .filter(|&(_, f)| f > 0.0)
+                .collect();
+            let mut next = 0;
+            for (k, arc) in self.tranche_arcs.iter().enumerate() {
+                let Some(arc) = *arc else { continue };
+                if self.groups.of_tranche[k] != Some(g) {
                     continue;
                 }
-                let (to, rev, cap) = (a.to, a.rev, a.cap);
-                let old_flow = old.arcs[to][rev].cap;
-                let reduced = a.cost + pi[u] - pi[to];
-                let flow = if to == sink || old_flow > cap || (reduced < 0.0 && cap.is_finite()) {
-                    cap
-                } else {
-                    old_flow
-                };
-                self.arcs[u][i].cap = cap - flow;
-                self.arcs[to][rev].cap = flow;
-                balance[u] -= flow;
-                balance[to] += flow;
+                let mut left = self.mcf.flow(arc);
+                while left > 0.0 && next < outflow.len() {
+                    let take = left.min(outflow[next].1);
+                    if take > 0.0 {
+                        out.push(PlanFlow {
+                            period: t,
+                            tranche: TrancheId(k),
+                            region: outflow[next].0,
+                            tokens_per_minute: take * unit,
+                        });
+                    }
+                    left -= take;
+                    outflow[next].1 -= take;
+                    if outflow[next].1 <= 0.0 {
+                        next += 1;
+                    }
+                }
             }
         }
-        // What each node must still send on: the source all of `total`, the sink nothing.
-        balance[source] += total;
-        balance[sink] -= total;
-        self.settle(&mut balance, tiny);
+        out.sort_by_key(|x| (x.tranche, x.region));
+        out
     }
+
+    /// The penalty the network prices unserved demand at, $ per million tokens.
+    pub fn penalty(&self) -> f64 {
+        self.penalty
+    }
+}
+
+/// The N-1 blocks of one period at a time: a max flow per lost provider.
+pub struct LossNetwork<'a> {
+    facts: &'a Facts,
+    unit: f64,
+    coverage: f64,
+    penalty: f64,
+    maxflow: MaxFlow,
+    source: Node,
+    sink: Node,
+    groups: SupplyGroups,
+    /// Per group: source → group arc.
+    group_arcs: Vec<ArcId>,
+    route_arcs: Vec<ArcId>,
+    /// Per region: region → sink arc.
+    region_arcs: Vec<ArcId>,
+    group_nodes: Vec<Node>,
+}
+
+/// One N-1 block solved: the lost provider, what the others' capacity cannot carry per region
+/// (tokens per minute), and which groups' capacity is binding (their tranches' capacity has
+/// marginal value = the penalty).
+pub struct LossBlock {
+    pub lost: ProviderId,
+    pub shortfall_tpm: f64,
+    binding_groups: Vec<bool>,
+}
+
+impl<'a> LossNetwork<'a> {
+    pub fn new(facts: &'a Facts, policy: &Policy) -> LossNetwork<'a> {
+        let groups = SupplyGroups::of(facts);
+        let n_g = groups.len();
+        let n_r = facts.regions.len();
+        let source = 0;
+        let group_node = |g: usize| 1 + g;
+        let region_node = |r: usize| 1 + n_g + r;
+        let sink = 1 + n_g + n_r;
+        let mut shape = Shape::new(sink + 1);
+        let group_arcs = (0..n_g)
+            .map(|g| shape.arc(source, group_node(g), 0.0))
+            .collect();
+        let mut route_arcs = Vec::new();
+        for (g, routes) in groups.routes.iter().enumerate() {
+            for &(r, _) in routes {
+                route_arcs.push(shape.arc(group_node(g), region_node(r.0), 0.0));
+            }
+        }
+        let region_arcs = (0..n_r)
+            .map(|r| shape.arc(region_node(r), sink, 0.0))
+            .collect();
+        LossNetwork {
+            facts,
+            unit: flow_unit(facts),
+            coverage: policy.loss_coverage,
+            penalty: policy.resilience_penalty,
+            maxflow: MaxFlow::new(&shape),
+            source,
+            sink,
+            group_nodes: (0..n_g).map(group_node).collect(),
+            groups,
+            group_arcs,
+            route_arcs,
+            region_arcs,
+        }
+    }
+
+    /// Solves the N-1 block of period t for losing `lost`, given z. With `per_region`, also
+    /// returns the shortfall of each region (one of the optimal splits; the total is unique).
+    pub fn solve(
+        &mut self,
+        t: PeriodId,
+        capacity_fraction: &[f64],
+        lost: ProviderId,
+        per_region: Option<&mut Vec<(RegionId, f64)>>,
+    ) -> LossBlock {
+        let facts = self.facts;
+        let unit = self.unit;
+        let demand = &facts.demand_tpm[t.0];
+        let need: f64 = demand.iter().map(|d| d * self.coverage).sum::<f64>() / unit;
+        let room = 2.0 * need;
+        let mut group_capacity = vec![0.0; self.groups.len()];
+        for (k, f) in facts.tranches.iter().enumerate() {
+            if f.provider == lost {
+                continue;
+            }
+            if let Some(g) = self.groups.of_tranche[k] {
+                group_capacity[g] +=
+                    facts.available_tpm[t.0][k] * capacity_fraction[k].max(0.0) / unit;
+            }
+        }
+        for (g, &arc) in self.group_arcs.iter().enumerate() {
+            self.maxflow.set_capacity(arc, group_capacity[g].min(room));
+        }
+        for &arc in &self.route_arcs {
+            self.maxflow.set_capacity(arc, room);
+        }
+        for (r, &arc) in self.region_arcs.iter().enumerate() {
+            self.maxflow
+                .set_capacity(arc, demand[r] * self.coverage / unit);
+        }
+        let tiny = 1e-12 * need;
+        let carried = if need > 0.0 {
+            self.maxflow.solve(self.source, self.sink, tiny)
+        } else {
+            0.0
+        };
+        let short = (need - carried).max(0.0);
+        let binding_groups = if short > tiny {
+            // The capacity of a group that can still reach an unmet region is worth the penalty
+            // (the right derivative: one more unit of it is carried).
+            let reaches = self.maxflow.reaches_sink(self.sink, tiny);
+            self.group_nodes.iter().map(|&v| reaches[v]).collect()
+        } else {
+            vec![false; self.groups.len()]
+        };
+        if let Some(out) = per_region {
+            out.clear();
+            for (r, &arc) in self.region_arcs.iter().enumerate() {
+                let need_r = demand[r] * self.coverage;
+                let got = self.maxflow.flow(arc) * unit;
+                if need_r > 0.0 {
+                    out.push((RegionId(r), (need_r - got).max(0.0)));
+                }
+            }
+        }
+        LossBlock {
+            lost,
+            shortfall_tpm: short * unit,
+            binding_groups,
+        }
+    }
+
+    /// A solved block's cost in $ over period t (the resilience penalty on its shortfall), and
+    /// its subgradient in z added to `slope`.
+    pub fn dollars_and_slope(&self, t: PeriodId, block: &LossBlock, slope: &mut [f64]) -> f64 {
+        let facts = self.facts;
+        let million = facts.period_minutes[t.0] / TOKENS_PER_MILLION;
+        for (k, f) in facts.tranches.iter().enumerate() {
+            if f.provider == block.lost {
+                continue;
+            }
+            let Some(g) = self.groups.of_tranche[k] else {
+                continue;
+            };
+            if block.binding_groups[g] {
+                slope[k] -= self.penalty * facts.available_tpm[t.0][k] * million;
+            }
+        }
+        self.penalty * block.shortfall_tpm * million
+    }
+}
+
+/// The flows of one period given the capacity z each tranche brings (1 for on-demand), with the
+/// share cap when `share_cap`; the demand each region leaves unserved is demand − served.
+pub fn dispatch_period(
+    network: &mut PlanNetwork,
+    t: PeriodId,
+    capacity_fraction: &[f64],
+) -> Result<Vec<PlanFlow>> {
+    network.solve(t, capacity_fraction)?;
+    Ok(network.flows())
+}
+
+/// One period's optimal dispatch cost given z, in dollars — the plan network (usage, route and
+/// unserved penalty) plus, with `loss`, every N-1 block's resilience penalty — with its
+/// subgradient in z added to `slope`. The decomposition's subproblem: exact, from the same
+/// networks as the dispatch.
+pub fn period_value(
+    plan: &mut PlanNetwork,
+    loss: Option<&mut LossNetwork>,
+    t: PeriodId,
+    capacity_fraction: &[f64],
+    slope: &mut [f64],
+) -> Result<f64> {
+    plan.solve(t, capacity_fraction)?;
+    let mut dollars = plan.dollars();
+    plan.add_slope(slope);
+    if let Some(loss) = loss {
+        for q in 0..plan.facts.providers.len() {
+            let block = loss.solve(t, capacity_fraction, ProviderId(q), None);
+            dollars += loss.dollars_and_slope(t, &block, slope);
+        }
+    }
+    Ok(dollars)
 }

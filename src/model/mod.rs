@@ -24,6 +24,7 @@ pub mod decompose;
 pub mod extract;
 pub mod flow;
 pub mod held;
+pub mod mcf;
 pub mod solve;
 
 use std::collections::HashMap;

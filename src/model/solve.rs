@@ -72,9 +72,6 @@ pub enum Method {
     Decomposed,
 }
 
-/// `auto` decomposes from this many periods up: measured in `docs/performance.md`.
-pub const DECOMPOSE_FROM_PERIODS: usize = 12;
-
 impl Method {
     pub fn name(self) -> &'static str {
         match self {
@@ -96,12 +93,12 @@ impl Method {
             })
     }
 
-    /// The method used for a plan of `periods` periods: `auto` decomposes from
-    /// `DECOMPOSE_FROM_PERIODS` up.
-    pub fn resolve(self, periods: usize) -> Method {
+    /// The method a plan is solved by: `auto` is the decomposition, exact at every size (the
+    /// monolithic LP's interior point can return a wrong plan on skewed magnitudes, and at 3
+    /// periods the decomposition takes microseconds too; see docs/solving.md).
+    pub fn resolve(self) -> Method {
         match self {
-            Method::Auto if periods >= DECOMPOSE_FROM_PERIODS => Method::Decomposed,
-            Method::Auto => Method::Monolithic,
+            Method::Auto => Method::Decomposed,
             m => m,
         }
     }
@@ -199,6 +196,19 @@ pub fn solve_lp(columns: &[Column], rows: &[Row], kind: SolverKind) -> Result<Va
                 .verbose(false);
             let refs: Vec<ConstraintReference> = constraints.map(|c| p.add_constraint(c)).collect();
             let mut sol = p.solve().map_err(solver_error)?;
+            // good_lp accepts AlmostSolved and DualInfeasible as solutions; neither is one (a
+            // DualInfeasible "solution" of a bounded LP is whatever the first iterate was).
+            let inner = sol.inner();
+            let gap = (inner.obj_val - inner.obj_val_dual).abs()
+                / inner.obj_val.abs().max(inner.obj_val_dual.abs()).max(1.0);
+            // (A NaN gap is no optimum either.)
+            let gap_ok = gap <= 1e-7;
+            if format!("{:?}", inner.status) != "Solved" || !gap_ok {
+                return Err(Error::Solver(format!(
+                    "clarabel stopped at status {:?} (primal {:e}, dual {:e}): not an optimum",
+                    inner.status, inner.obj_val, inner.obj_val_dual
+                )));
+            }
             let values = cols.iter().map(|v| sol.value(*v)).collect();
             let dual = sol.compute_dual();
             (

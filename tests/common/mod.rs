@@ -47,12 +47,21 @@ pub fn capplan(args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// The objective of a scenario folder planned by `method` on `solver` (as `capplan run` plans it).
+/// The objective of a scenario folder planned by `method` on `solver` (as `capplan run` plans it);
+/// for the monolithic method, the backend's own reported optimum (the independent reference,
+/// not the plan `run` polishes from it).
 pub fn objective_of(
     folder: &Path,
     solver: capplan::model::solve::SolverKind,
     method: capplan::model::solve::Method,
 ) -> f64 {
+    if method == capplan::model::solve::Method::Monolithic {
+        let (s, facts, _) = capplan::pipeline::load(folder, &Default::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", folder.display()));
+        return capplan::pipeline::lp_reference(&s, &facts, solver)
+            .unwrap_or_else(|e| panic!("{} on {}: {e}", folder.display(), solver.name()))
+            .0;
+    }
     let options = capplan::pipeline::RunOptions {
         method,
         ..capplan::pipeline::RunOptions::plan(solver)
