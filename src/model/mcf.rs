@@ -82,16 +82,33 @@ impl Shape {
 
 /// A min-cost-flow problem on a fixed shape: capacities, supplies, the current flow and node
 /// potentials, and the work buffers of its shortest-path searches.
+///
+/// Parallel arcs (same tail and head) form a *bundle*, kept sorted by cost: a search looks at one
+/// arc of a bundle per direction — forward, the cheapest with room; backward, the dearest with
+/// flow — since only those can be on a shortest path. capplan's networks have a bundle per
+/// (provider or source, supply group) holding every tranche there, so a search scans a few dozen
+/// bundles instead of hundreds of tranche arcs.
 #[derive(Debug, Clone)]
 pub struct Mcf {
     n: usize,
-    /// Per arc slot (forward 2i, reverse 2i+1): head node, residual capacity, cost.
-    head: Vec<u32>,
-    residual: Vec<f64>,
+    /// Per arc, in bundle order (each bundle's arcs contiguous, by cost).
     cost: Vec<f64>,
-    /// Capacity of each forward arc, per arc pair.
     upper: Vec<f64>,
-    /// Out-slots of node v: `slots[first[v]..first[v + 1]]`.
+    flow: Vec<f64>,
+    /// The internal index of each arc in the order the shape added them.
+    internal: Vec<u32>,
+    /// The bundle of each arc.
+    bundle: Vec<u32>,
+    /// Per bundle: tail, head, its arcs `start..end`, `lo` (no arc before it has room) and `top`
+    /// (no arc from it on carries flow); both move lazily.
+    tail: Vec<u32>,
+    head: Vec<u32>,
+    start: Vec<u32>,
+    end: Vec<u32>,
+    lo: Vec<u32>,
+    top: Vec<u32>,
+    /// Slots of node v: `slots[first[v]..first[v + 1]]`; slot 2b is bundle b forward (at its
+    /// tail), 2b + 1 bundle b backward (at its head).
     first: Vec<u32>,
     slots: Vec<u32>,
     /// b(v): what node v sends (> 0) or receives (< 0).
@@ -106,6 +123,7 @@ pub struct Mcf {
     tiny: f64,
     dist: Vec<f64>,
     done: Vec<bool>,
+    /// The step into each node on the last search's shortest-path tree (see `Step`).
     parent: Vec<u32>,
     heap: BinaryHeap<Entry>,
     cursor: Vec<u32>,
@@ -133,40 +151,83 @@ impl Ord for Entry {
 /// Relative size of floating-point noise in a reduced cost (a few ulps of the numbers added).
 const REDUCED_COST_NOISE: f64 = 1e-12;
 
+/// A step of a path: an arc taken forward (`2a`) or backward (`2a + 1`).
+fn step(arc: usize, backward: bool) -> u32 {
+    (2 * arc + backward as usize) as u32
+}
+
 impl Mcf {
     /// A problem on `shape` with every capacity and supply 0.
     pub fn new(shape: &Shape) -> Mcf {
         let n = shape.nodes;
         let m = shape.arcs.len();
+        // Arcs sorted by (tail, head, cost, order added): bundles are runs of equal (tail, head).
+        let mut order: Vec<usize> = (0..m).collect();
+        order.sort_by(|&i, &j| {
+            let (a, b) = (&shape.arcs[i], &shape.arcs[j]);
+            (a.0, a.1)
+                .cmp(&(b.0, b.1))
+                .then(a.2.total_cmp(&b.2))
+                .then(i.cmp(&j))
+        });
+        let mut internal = vec![0u32; m];
+        let mut cost = Vec::with_capacity(m);
+        let (mut tail, mut head, mut start, mut end) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (pos, &i) in order.iter().enumerate() {
+            let (u, v, c) = shape.arcs[i];
+            internal[i] = pos as u32;
+            cost.push(c);
+            let new_bundle = tail.is_empty()
+                || *tail.last().unwrap() != u as u32
+                || *head.last().unwrap() != v as u32;
+            if new_bundle {
+                tail.push(u as u32);
+                head.push(v as u32);
+                start.push(pos as u32);
+                end.push(pos as u32 + 1);
+            } else {
+                *end.last_mut().unwrap() = pos as u32 + 1;
+            }
+        }
+        let bundles = tail.len();
+        let mut bundle = vec![0u32; m];
+        for b in 0..bundles {
+            for a in start[b]..end[b] {
+                bundle[a as usize] = b as u32;
+            }
+        }
         let mut degree = vec![0u32; n + 1];
-        for &(u, v, _) in &shape.arcs {
-            degree[u] += 1;
-            degree[v] += 1;
+        for b in 0..bundles {
+            degree[tail[b] as usize] += 1;
+            degree[head[b] as usize] += 1;
         }
         let mut first = vec![0u32; n + 1];
         for v in 0..n {
             first[v + 1] = first[v] + degree[v];
         }
         let mut fill = first.clone();
-        let mut slots = vec![0u32; 2 * m];
-        let mut head = vec![0u32; 2 * m];
-        let mut cost = vec![0.0; 2 * m];
-        for (i, &(u, v, c)) in shape.arcs.iter().enumerate() {
-            head[2 * i] = v as u32;
-            head[2 * i + 1] = u as u32;
-            cost[2 * i] = c;
-            cost[2 * i + 1] = -c;
-            slots[fill[u] as usize] = (2 * i) as u32;
+        let mut slots = vec![0u32; 2 * bundles];
+        for b in 0..bundles {
+            let (u, v) = (tail[b] as usize, head[b] as usize);
+            slots[fill[u] as usize] = (2 * b) as u32;
             fill[u] += 1;
-            slots[fill[v] as usize] = (2 * i + 1) as u32;
+            slots[fill[v] as usize] = (2 * b + 1) as u32;
             fill[v] += 1;
         }
         Mcf {
             n,
-            head,
-            residual: vec![0.0; 2 * m],
             cost,
             upper: vec![0.0; m],
+            flow: vec![0.0; m],
+            internal,
+            bundle,
+            lo: start.clone(),
+            top: start.clone(),
+            tail,
+            head,
+            start,
+            end,
             first,
             slots,
             supply: vec![0.0; n],
@@ -184,9 +245,9 @@ impl Mcf {
         }
     }
 
-    /// Sets the capacity of a forward arc (finite, ≥ 0); takes effect at the next solve.
+    /// Sets the capacity of an arc (finite, ≥ 0); takes effect at the next solve.
     pub fn set_capacity(&mut self, arc: ArcId, capacity: f64) {
-        self.upper[arc.0 / 2] = capacity;
+        self.upper[self.internal[arc.0 / 2] as usize] = capacity;
     }
 
     /// Sets what node v sends (> 0) or receives (< 0); supplies must add up to 0.
@@ -194,23 +255,21 @@ impl Mcf {
         self.supply[v] = supply;
     }
 
-    /// The flow on a forward arc.
+    /// The flow on an arc.
     pub fn flow(&self, arc: ArcId) -> f64 {
-        self.residual[arc.0 ^ 1]
+        self.flow[self.internal[arc.0 / 2] as usize]
     }
 
     /// The cost of the current flow, Σ cost × flow.
     pub fn total_cost(&self) -> f64 {
-        (0..self.upper.len())
-            .map(|i| self.cost[2 * i] * self.residual[2 * i + 1])
-            .sum()
+        self.cost.iter().zip(&self.flow).map(|(c, f)| c * f).sum()
     }
 
-    /// c(u,v) + π(u) − π(v) of a forward arc under the current potentials.
+    /// c(u,v) + π(u) − π(v) of an arc under the current potentials.
     pub fn reduced_cost(&self, arc: ArcId) -> f64 {
-        let tail = self.head[arc.0 ^ 1] as usize;
-        let head = self.head[arc.0] as usize;
-        self.cost[arc.0] + self.pi[tail] - self.pi[head]
+        let a = self.internal[arc.0 / 2] as usize;
+        let b = self.bundle_of(a);
+        self.cost[a] + self.pi[self.tail[b] as usize] - self.pi[self.head[b] as usize]
     }
 
     /// The potential of node v.
@@ -218,15 +277,99 @@ impl Mcf {
         self.pi[v]
     }
 
+    /// The bundle of an internal arc.
+    fn bundle_of(&self, a: usize) -> usize {
+        self.bundle[a] as usize
+    }
+
+    /// The arc a slot offers now — forward, the cheapest arc of its bundle with room; backward,
+    /// the dearest with flow — with the room along it, or None. Moves the bundle's pointers.
+    fn slot_arc(&mut self, s: usize) -> Option<(usize, f64)> {
+        let b = s / 2;
+        let tiny = self.tiny;
+        if s % 2 == 0 {
+            let end = self.end[b] as usize;
+            let mut a = self.lo[b] as usize;
+            while a < end && self.upper[a] - self.flow[a] <= tiny {
+                a += 1;
+            }
+            self.lo[b] = a as u32;
+            (a < end).then(|| (a, self.upper[a] - self.flow[a]))
+        } else {
+            let start = self.start[b] as usize;
+            let mut top = self.top[b] as usize;
+            while top > start && self.flow[top - 1] <= tiny {
+                top -= 1;
+            }
+            self.top[b] = top as u32;
+            (top > start).then(|| (top - 1, self.flow[top - 1]))
+        }
+    }
+
+    /// The node a slot leads to, and its cost along the slot's direction for arc a.
+    fn slot_head_cost(&self, s: usize, a: usize) -> (usize, f64) {
+        let b = s / 2;
+        if s % 2 == 0 {
+            (self.head[b] as usize, self.cost[a])
+        } else {
+            (self.tail[b] as usize, -self.cost[a])
+        }
+    }
+
+    /// Moves `amount` along a step (an arc forward or backward), keeping the bundle's pointers.
+    fn push_step(&mut self, st: u32, amount: f64) {
+        let a = (st / 2) as usize;
+        let b = self.bundle_of(a);
+        if st % 2 == 0 {
+            self.flow[a] += amount;
+            self.top[b] = self.top[b].max(a as u32 + 1);
+        } else {
+            self.flow[a] -= amount;
+            self.lo[b] = self.lo[b].min(a as u32);
+        }
+    }
+
+    /// The room left along a step.
+    fn step_room(&self, st: u32) -> f64 {
+        let a = (st / 2) as usize;
+        if st % 2 == 0 {
+            self.upper[a] - self.flow[a]
+        } else {
+            self.flow[a]
+        }
+    }
+
+    /// The node a step starts from.
+    fn step_tail(&self, st: u32) -> usize {
+        let a = (st / 2) as usize;
+        let b = self.bundle_of(a);
+        if st % 2 == 0 {
+            self.tail[b] as usize
+        } else {
+            self.head[b] as usize
+        }
+    }
+
+    /// Every bundle's pointers back to its ends (they move to the right arc when next looked at).
+    fn reset_pointers(&mut self) {
+        self.lo.copy_from_slice(&self.start);
+        self.top.copy_from_slice(&self.end);
+    }
+
+    /// Sets `tiny` from the supplies.
+    fn set_tiny(&mut self) {
+        let scale = self.supply.iter().map(|b| b.abs()).fold(0.0, f64::max);
+        self.tiny = 1e-12 * scale;
+    }
+
     /// Solves from nothing: zero flow and zero potentials (optimal for zero supplies, since every
     /// cost is ≥ 0), then shortest paths.
     pub fn solve(&mut self) -> Result<(), FlowError> {
-        for (i, &u) in self.upper.iter().enumerate() {
-            self.residual[2 * i] = u;
-            self.residual[2 * i + 1] = 0.0;
-        }
+        self.flow.iter_mut().for_each(|f| *f = 0.0);
         self.pi.iter_mut().for_each(|p| *p = 0.0);
         self.excess.copy_from_slice(&self.supply);
+        self.set_tiny();
+        self.reset_pointers();
         self.settle()
     }
 
@@ -240,27 +383,30 @@ impl Mcf {
             return self.solve();
         }
         self.excess.copy_from_slice(&self.supply);
-        for i in 0..self.upper.len() {
-            let (fwd, rev) = (2 * i, 2 * i + 1);
-            let tail = self.head[rev] as usize;
-            let head = self.head[fwd] as usize;
-            let c = self.cost[fwd];
-            let reduced = c + self.pi[tail] - self.pi[head];
-            let noise = REDUCED_COST_NOISE * (c.abs() + self.pi[tail].abs() + self.pi[head].abs());
-            let upper = self.upper[i];
-            let old = self.residual[rev];
-            let flow = if reduced < -noise {
-                upper
-            } else if reduced > noise {
-                0.0
-            } else {
-                old.min(upper)
-            };
-            self.residual[fwd] = upper - flow;
-            self.residual[rev] = flow;
-            self.excess[tail] -= flow;
-            self.excess[head] += flow;
+        for b in 0..self.tail.len() {
+            let (u, v) = (self.tail[b] as usize, self.head[b] as usize);
+            let (pu, pv) = (self.pi[u], self.pi[v]);
+            let mut moved = 0.0;
+            for a in self.start[b] as usize..self.end[b] as usize {
+                let c = self.cost[a];
+                let reduced = c + pu - pv;
+                let noise = REDUCED_COST_NOISE * (c.abs() + pu.abs() + pv.abs());
+                let upper = self.upper[a];
+                let flow = if reduced < -noise {
+                    upper
+                } else if reduced > noise {
+                    0.0
+                } else {
+                    self.flow[a].min(upper)
+                };
+                self.flow[a] = flow;
+                moved += flow;
+            }
+            self.excess[u] -= moved;
+            self.excess[v] += moved;
         }
+        self.set_tiny();
+        self.reset_pointers();
         match self.settle() {
             Ok(()) => Ok(()),
             Err(_) => self.solve(),
@@ -271,9 +417,7 @@ impl Mcf {
     /// costs ≥ 0, so Dijkstra), pushing along every shortest path one search admits.
     fn settle(&mut self) -> Result<(), FlowError> {
         self.solved = false;
-        let scale = self.supply.iter().map(|b| b.abs()).fold(0.0, f64::max);
-        self.tiny = 1e-12 * scale;
-        let max_rounds = 4 * (self.n + self.upper.len()) + 64;
+        let max_rounds = 4 * (self.n + self.cost.len()) + 64;
         let mut rounds = 0;
         loop {
             if !self.excess.iter().any(|&e| e > self.tiny) {
@@ -327,20 +471,19 @@ impl Mcf {
                 nearest = Some(u);
             }
             let pu = self.pi[u];
-            for s in self.first[u]..self.first[u + 1] {
-                let a = self.slots[s as usize] as usize;
-                if self.residual[a] <= tiny {
+            for i in self.first[u]..self.first[u + 1] {
+                let s = self.slots[i as usize] as usize;
+                let Some((a, _)) = self.slot_arc(s) else {
                     continue;
-                }
-                let v = self.head[a] as usize;
+                };
+                let (v, c) = self.slot_head_cost(s, a);
                 if self.done[v] {
                     continue;
                 }
-                let reduced = (self.cost[a] + pu - self.pi[v]).max(0.0);
-                let nd = d + reduced;
+                let nd = d + (c + pu - self.pi[v]).max(0.0);
                 if nd < self.dist[v] {
                     self.dist[v] = nd;
-                    self.parent[v] = a as u32;
+                    self.parent[v] = step(a, s % 2 == 1);
                     self.heap.push(Entry(nd, v as u32));
                 }
             }
@@ -352,21 +495,9 @@ impl Mcf {
         Some(target)
     }
 
-    /// Whether a forward or reverse slot is admissible: residual capacity and a reduced cost of
-    /// zero (up to rounding).
-    fn admissible(&self, a: usize, u: usize) -> bool {
-        if self.residual[a] <= self.tiny {
-            return false;
-        }
-        let v = self.head[a] as usize;
-        let c = self.cost[a];
-        let reduced = c + self.pi[u] - self.pi[v];
-        reduced <= REDUCED_COST_NOISE * (c.abs() + self.pi[u].abs() + self.pi[v].abs())
-    }
-
-    /// Pushes from every excess node along admissible paths to deficit nodes (a blocking flow
-    /// by depth-first search, dead ends skipped for the rest of the round). Returns whether
-    /// anything moved.
+    /// Pushes from every excess node along admissible paths (room and a reduced cost of zero, up
+    /// to rounding) to deficit nodes: a blocking flow by depth-first search, dead ends skipped
+    /// for the rest of the round. Returns whether anything moved.
     fn push_admissible(&mut self) -> bool {
         const FREE: u8 = 0;
         const ON_PATH: u8 = 1;
@@ -381,7 +512,7 @@ impl Mcf {
         let mut moved = false;
         for origin in 0..self.n {
             while self.excess[origin] > tiny && state[origin] != DEAD {
-                // Depth-first search for a deficit over admissible arcs; `stack` holds the arcs.
+                // Depth-first search for a deficit; `stack` holds the steps taken.
                 self.stack.clear();
                 let mut u = origin;
                 state[u] = ON_PATH;
@@ -393,14 +524,19 @@ impl Mcf {
                     }
                     let mut advanced = false;
                     while self.cursor[u] < self.first[u + 1] {
-                        let a = self.slots[self.cursor[u] as usize] as usize;
-                        let v = self.head[a] as usize;
-                        if state[v] == FREE && self.admissible(a, u) {
-                            self.stack.push(a as u32);
-                            state[v] = ON_PATH;
-                            u = v;
-                            advanced = true;
-                            break;
+                        let s = self.slots[self.cursor[u] as usize] as usize;
+                        if let Some((a, _)) = self.slot_arc(s) {
+                            let (v, c) = self.slot_head_cost(s, a);
+                            let (pu, pv) = (self.pi[u], self.pi[v]);
+                            let zero =
+                                c + pu - pv <= REDUCED_COST_NOISE * (c.abs() + pu.abs() + pv.abs());
+                            if state[v] == FREE && zero {
+                                self.stack.push(step(a, s % 2 == 1));
+                                state[v] = ON_PATH;
+                                u = v;
+                                advanced = true;
+                                break;
+                            }
                         }
                         self.cursor[u] += 1;
                     }
@@ -410,8 +546,8 @@ impl Mcf {
                     // Dead end: no admissible path from u to a deficit this round.
                     state[u] = DEAD;
                     match self.stack.pop() {
-                        Some(a) => {
-                            u = self.head[(a ^ 1) as usize] as usize;
+                        Some(st) => {
+                            u = self.step_tail(st);
                             self.cursor[u] += 1;
                         }
                         None => break,
@@ -421,14 +557,20 @@ impl Mcf {
                     break;
                 };
                 let mut push = self.excess[origin].min(-self.excess[target]);
-                for &a in &self.stack {
-                    push = push.min(self.residual[a as usize]);
+                for &st in &self.stack {
+                    push = push.min(self.step_room(st));
                 }
-                for &a in &self.stack {
-                    let a = a as usize;
-                    self.residual[a] -= push;
-                    self.residual[a ^ 1] += push;
-                    state[self.head[a] as usize] = FREE;
+                for i in 0..self.stack.len() {
+                    let st = self.stack[i];
+                    self.push_step(st, push);
+                    let a = (st / 2) as usize;
+                    let b = self.bundle_of(a);
+                    let next = if st % 2 == 0 {
+                        self.head[b]
+                    } else {
+                        self.tail[b]
+                    };
+                    state[next as usize] = FREE;
                 }
                 state[origin] = FREE;
                 self.excess[origin] -= push;
@@ -441,24 +583,24 @@ impl Mcf {
     }
 
     /// Pushes along the shortest-path tree of the last search into `target`, from the excess
-    /// node it starts at (a tree: each node got its parent from a node settled before it).
+    /// node it starts at (a tree: each node got its parent from a node settled before it; the
+    /// walk is bounded by the node count regardless).
     fn push_tree_path(&mut self, target: Node) {
         self.stack.clear();
         let mut v = target;
         while self.parent[v] != NONE && self.stack.len() <= self.n {
-            let a = self.parent[v];
-            self.stack.push(a);
-            v = self.head[(a ^ 1) as usize] as usize;
+            let st = self.parent[v];
+            self.stack.push(st);
+            v = self.step_tail(st);
         }
         let origin = v;
         let mut push = self.excess[origin].min(-self.excess[target]);
-        for &a in &self.stack {
-            push = push.min(self.residual[a as usize]);
+        for &st in &self.stack {
+            push = push.min(self.step_room(st));
         }
-        for &a in &self.stack {
-            let a = a as usize;
-            self.residual[a] -= push;
-            self.residual[a ^ 1] += push;
+        for i in 0..self.stack.len() {
+            let st = self.stack[i];
+            self.push_step(st, push);
         }
         self.excess[origin] -= push;
         self.excess[target] += push;
@@ -467,14 +609,12 @@ impl Mcf {
     /// Replaces the potentials by marginal node prices of the optimal flow: π(v) = the cost of
     /// the cheapest residual path from `root` to v (what one more unit delivered at v costs),
     /// and for a node no residual path reaches, the least value its residual out-arcs allow
-    /// (max over them of π(w) − c), or −∞ clamped to the lowest price when it has none. With
-    /// these, the reduced cost of a saturated arc is minus the marginal value of its capacity,
-    /// the right derivative of the optimum in that capacity. They remain feasible potentials,
-    /// so the next `reoptimize` starts from them.
+    /// (max over them of π(w) − c), or the lowest price when it has none. With these, the
+    /// reduced cost of a saturated arc is minus the marginal value of its capacity, the right
+    /// derivative of the optimum in that capacity. They remain feasible potentials, so the next
+    /// `reoptimize` starts from them.
     pub fn marginal_potentials(&mut self, root: Node) {
         debug_assert!(self.solved);
-        let tiny = self.tiny;
-        // Shortest distances from root on reduced costs (all ≥ 0), then back to costs.
         self.heap.clear();
         for v in 0..self.n {
             self.done[v] = false;
@@ -489,16 +629,16 @@ impl Mcf {
             }
             self.done[u] = true;
             let pu = self.pi[u];
-            for s in self.first[u]..self.first[u + 1] {
-                let a = self.slots[s as usize] as usize;
-                if self.residual[a] <= tiny {
+            for i in self.first[u]..self.first[u + 1] {
+                let s = self.slots[i as usize] as usize;
+                let Some((a, _)) = self.slot_arc(s) else {
                     continue;
-                }
-                let v = self.head[a] as usize;
+                };
+                let (v, c) = self.slot_head_cost(s, a);
                 if self.done[v] {
                     continue;
                 }
-                let nd = d + (self.cost[a] + pu - self.pi[v]).max(0.0);
+                let nd = d + (c + pu - self.pi[v]).max(0.0);
                 if nd < self.dist[v] {
                     self.dist[v] = nd;
                     self.heap.push(Entry(nd, v as u32));
@@ -523,13 +663,13 @@ impl Mcf {
         for _ in 0..=unreached.len() {
             let mut changed = false;
             for &v in &unreached {
-                for s in self.first[v]..self.first[v + 1] {
-                    let a = self.slots[s as usize] as usize;
-                    if self.residual[a] <= tiny {
+                for i in self.first[v]..self.first[v + 1] {
+                    let s = self.slots[i as usize] as usize;
+                    let Some((a, _)) = self.slot_arc(s) else {
                         continue;
-                    }
-                    let w = self.head[a] as usize;
-                    let bound = self.pi[w] - self.cost[a];
+                    };
+                    let (w, c) = self.slot_head_cost(s, a);
+                    let bound = self.pi[w] - c;
                     if bound > self.pi[v] {
                         self.pi[v] = bound;
                         changed = true;
@@ -571,14 +711,35 @@ pub struct MaxFlow {
 impl MaxFlow {
     /// A max-flow problem on the nodes and arcs of `shape` (costs ignored), capacities 0.
     pub fn new(shape: &Shape) -> MaxFlow {
-        let mcf = Mcf::new(shape);
+        let n = shape.nodes;
+        let m = shape.arcs.len();
+        let mut degree = vec![0u32; n + 1];
+        for &(u, v, _) in &shape.arcs {
+            degree[u] += 1;
+            degree[v] += 1;
+        }
+        let mut first = vec![0u32; n + 1];
+        for v in 0..n {
+            first[v + 1] = first[v] + degree[v];
+        }
+        let mut fill = first.clone();
+        let mut slots = vec![0u32; 2 * m];
+        let mut head = vec![0u32; 2 * m];
+        for (i, &(u, v, _)) in shape.arcs.iter().enumerate() {
+            head[2 * i] = v as u32;
+            head[2 * i + 1] = u as u32;
+            slots[fill[u] as usize] = (2 * i) as u32;
+            fill[u] += 1;
+            slots[fill[v] as usize] = (2 * i + 1) as u32;
+            fill[v] += 1;
+        }
         MaxFlow {
-            n: mcf.n,
-            head: mcf.head,
-            residual: mcf.residual,
-            upper: mcf.upper,
-            first: mcf.first,
-            slots: mcf.slots,
+            n,
+            head,
+            residual: vec![0.0; 2 * m],
+            upper: vec![0.0; m],
+            first,
+            slots,
             level: vec![0; shape.nodes],
             cursor: vec![0; shape.nodes],
             queue: Vec::new(),
