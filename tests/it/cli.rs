@@ -1,9 +1,7 @@
 //! The command line itself: help with examples for every subcommand, shell completions, and usage
 //! errors with the right exit code.
 
-mod common;
-
-use common::capplan;
+use crate::common::capplan;
 
 #[test]
 fn every_subcommand_has_help_with_examples() {

@@ -1,9 +1,7 @@
 //! What a planner sees: warnings that catch spreadsheet slips, shortfall causes, idle
 //! reservations and words, each with its exact message.
 
-mod common;
-
-use common::{capplan, Folder};
+use crate::common::{capplan, Folder};
 
 fn warnings(folder: &std::path::Path) -> Vec<String> {
     let (code, stdout, stderr) =

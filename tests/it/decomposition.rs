@@ -2,13 +2,11 @@
 //! backend for the test-suite and bundled scenarios and at real magnitudes; outputs that do not
 //! depend on the number of threads; clean outputs whatever the method.
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::{capplan, objective_of, rel};
 use capplan::model::solve::{Method, Solve, SolverKind};
 use capplan::synthetic::{write, Spec, Step};
-use common::{capplan, objective_of, rel};
 
 /// Both methods on every backend (microlp only where `small`): the same objective to 1e-6.
 fn methods_agree(folder: &Path, small: bool) {

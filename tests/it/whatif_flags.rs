@@ -3,12 +3,10 @@
 //! flags are one-line errors naming the flag, and the run records the flags (output folder name,
 //! summary.json, validate's summary).
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::{capplan, Folder};
 use capplan::load::flags::WhatIfFlags;
-use common::{capplan, Folder};
 use sha2::{Digest, Sha256};
 
 const DEMAND: &str = "period,region,workload,tokens_per_minute\n\
