@@ -1,7 +1,7 @@
 //! The command line itself: help with examples for every subcommand, shell completions, and usage
 //! errors with the right exit code.
 
-use crate::common::capplan;
+use crate::common::{capplan, command};
 
 #[test]
 fn every_subcommand_has_help_with_examples() {
@@ -107,7 +107,7 @@ fn a_closed_stdout_ends_quietly_with_exit_0() {
     for args in runs {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
+        let output = command()
             .args(args)
             .env("RUST_BACKTRACE", "0")
             .stdout(writer)
