@@ -1,11 +1,24 @@
 //! The command line itself: help with examples for every subcommand, shell completions, and usage
 //! errors with the right exit code.
 
+use clap::CommandFactory;
+
 use crate::common::{capplan, command};
+
+/// Every subcommand of the parser's definition, so a new one is covered without editing this.
+fn subcommands() -> Vec<String> {
+    let names: Vec<String> = capplan::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    assert!(names.len() >= 8, "subcommands: {names:?}");
+    names
+}
 
 #[test]
 fn every_subcommand_has_help_with_examples() {
-    for sub in ["validate", "run", "chart", "completions"] {
+    let subcommands = subcommands();
+    for sub in &subcommands {
         let (code, stdout, _) = capplan(&[sub, "--help"]);
         assert_eq!(code, 0, "{sub}");
         assert!(
@@ -16,6 +29,9 @@ fn every_subcommand_has_help_with_examples() {
     let (code, stdout, _) = capplan(&["--help"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("Quick start:"));
+    for sub in &subcommands {
+        assert!(stdout.contains(&format!("\n  {sub} ")), "{sub}: {stdout}");
+    }
 }
 
 #[test]
