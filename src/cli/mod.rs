@@ -505,10 +505,11 @@ mod tests {
             "",
             "--delay 'aws=9",
         ] {
-            let e = parse_twin(bad).unwrap_err().to_string();
+            let e = parse_twin(bad).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{bad}: {e}");
+            let e = e.to_string();
             assert!(e.starts_with("error: --twin "), "{e}");
             assert!(!e.contains('\n'), "{e}");
-            assert_eq!(Error::Input(vec![]).exit_code(), 2);
         }
     }
 }

@@ -1,9 +1,7 @@
 //! The bundled scenarios: every folder under `scenarios/` validates and solves, and the main
 //! scenario's run writes every chart, decodable, at the size asked for.
 
-mod common;
-
-use common::capplan;
+use crate::common::capplan;
 
 fn scenario_folders() -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir("scenarios")
@@ -114,7 +112,7 @@ fn every_bundled_scenario_solves_with_clean_outputs() {
 }
 
 /// Every method and backend on the monthly bundled scenarios (the hourly quarter's monolithic LP
-/// is left to tests/decomposition.rs in release builds): the outputs are clean on each.
+/// is left to tests/it/decomposition.rs in release builds): the outputs are clean on each.
 #[test]
 fn outputs_are_clean_on_every_method_and_backend() {
     let tmp = tempfile::tempdir().unwrap();

@@ -1,13 +1,11 @@
 //! `capplan compare`: deltas against the individual runs, held comparisons worked out by hand,
 //! output folders read without solving, the workbook read back, and bad arguments.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::common::{capplan, rel, Folder};
 use calamine::{open_workbook, Data, Reader, Xlsx};
-use common::{capplan, rel, Folder};
 
 fn ok(args: &[&str]) -> String {
     let (code, stdout, stderr) = capplan(args);
@@ -147,7 +145,7 @@ fn deltas_match_the_individual_runs() {
     );
 }
 
-/// A base month and a surge child (see tests/model_core.rs for the working): base $10,080;
+/// A base month and a surge child (see tests/it/model_core.rs for the working): base $10,080;
 /// the surge re-planned $15,120; the surge held to the base plan $50,400.
 fn surge_case() -> Folder {
     Folder::new()

@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use crate::common::{command, output};
 
 fn quickstart() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart")
@@ -50,7 +51,7 @@ fn sweep_file(dir: &Path, name: &str, body: &str) -> PathBuf {
 }
 
 fn capplan(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_capplan"));
+    let mut c = command();
     c.args(args);
     for k in [
         "JOB_COMPLETION_INDEX",
@@ -63,12 +64,7 @@ fn capplan(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     for (k, v) in env {
         c.env(k, v);
     }
-    let out = c.output().expect("run capplan");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    output(&mut c)
 }
 
 fn ok(args: &[&str], env: &[(&str, &str)]) -> String {
@@ -275,7 +271,7 @@ fn three_shards_merge_into_the_unsharded_run() {
         let shards = t.path().join(format!("{name}-shards"));
         let children: Vec<_> = (0..3)
             .map(|i| {
-                Command::new(env!("CARGO_BIN_EXE_capplan"))
+                command()
                     .args(["sweep", s(&file), "--out", s(&shards), "--shard"])
                     .arg(format!("{i}/3"))
                     .env_remove("JOB_COMPLETION_INDEX")

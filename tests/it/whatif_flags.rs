@@ -3,12 +3,10 @@
 //! flags are one-line errors naming the flag, and the run records the flags (output folder name,
 //! summary.json, validate's summary).
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::{capplan, command, Folder};
 use capplan::load::flags::WhatIfFlags;
-use common::{capplan, Folder};
 use sha2::{Digest, Sha256};
 
 const DEMAND: &str = "period,region,workload,tokens_per_minute\n\
@@ -355,7 +353,7 @@ fn default_folder_is_named_after_the_flags_in_canonical_order() {
     let cwd = f.sub("cwd");
     std::fs::create_dir_all(&cwd).unwrap();
     let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
+        let out = command()
             .current_dir(&cwd)
             .arg("run")
             .arg(f.sub("base"))

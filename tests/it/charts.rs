@@ -1,21 +1,21 @@
 //! Chart stage tests: every chart decodes, has the right size and content, is byte-identical from
 //! run to run, and one small case matches a golden SVG (`UPDATE_GOLDEN=1` rewrites it).
 //!
-//! `CHART_PREVIEW=1 cargo test --test charts preview -- --ignored` writes the PNGs to
+//! `CHART_PREVIEW=1 cargo test --test it -- --ignored --exact charts::preview` writes the PNGs to
 //! /tmp/charts-preview/ for looking at them.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::OnceLock;
 
+use crate::common::svg::{assert_text_apart, polygon_fills, rect_fills, texts};
 use capplan::chart::{render_all, ChartOptions, RenderedChart, CHART_STEMS};
 use capplan::report::tables::{
     AllocationRow, ChartTables, CommitmentRow, ProviderPeriodRow, RegionPeriodRow, RunInfo,
 };
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
-use common::svg::{assert_text_apart, polygon_fills, rect_fills, texts};
 
 /// Deterministic noise in [0, 1) so the generated cases need no random crate.
 fn noise(i: u64) -> f64 {
@@ -747,7 +747,7 @@ fn commitments_chart_lists_every_signed_tranche() {
     assert!(svg_text(&charts, "commitments.svg").contains("nothing to reserve"));
 }
 
-/// Writes PNGs for eyeballing: `CHART_PREVIEW=1 cargo test --release --test charts preview -- --ignored`.
+/// Writes PNGs for eyeballing: `CHART_PREVIEW=1 cargo test --release --test it -- --ignored --exact charts::preview`.
 #[test]
 #[ignore]
 fn preview() {

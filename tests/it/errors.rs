@@ -3,9 +3,7 @@
 //! spreadsheet's habits, one line for a column full of the same problem, scenario.toml keys
 //! named as keys, and errors as JSON with `--format json`.
 
-mod common;
-
-use common::{capplan, Folder};
+use crate::common::{capplan, Folder};
 
 const DEMAND: &str = "period,tokens_per_minute\n2026-01-01,100\n2026-02-01,100\n";
 const CAPACITY: &str = "provider,capacity_tpm\naws,1000\n";

@@ -1,11 +1,11 @@
 //! Real magnitudes (1e10 tokens per minute, monthly and hourly grids): the monolithic LP on every
 //! compiled-in backend, and the decomposition, reach the same optimum to 1e-6 relative.
 
-mod common;
+use crate::common;
 
+use crate::common::rel;
 use capplan::model::solve::{Method, SolverKind};
 use capplan::synthetic::{write, Spec, Step};
-use common::rel;
 
 fn agree(folder: &std::path::Path, solvers: &[SolverKind]) {
     let run = |solver, method| common::objective_of(folder, solver, method);

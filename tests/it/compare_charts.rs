@@ -2,18 +2,16 @@
 //! stack order that depends on provider names only, one delta group per later scenario, no text
 //! box touching another or leaving the image, and identical bytes from run to run.
 //!
-//! `CHART_PREVIEW=1 cargo test --test compare_charts preview -- --ignored` writes the PNGs to
+//! `CHART_PREVIEW=1 cargo test --test it -- --ignored --exact compare_charts::preview` writes the PNGs to
 //! /tmp/compare-charts-preview/ for looking at them.
 
-mod common;
-
+use crate::common::svg::{assert_text_fits, attr, rect_fills};
 use capplan::chart::compare::{render_all, COMPARE_CHART_STEMS};
 use capplan::chart::{ChartOptions, RenderedChart};
 use capplan::compare::{compare, Column, Comparison};
 use capplan::report::build::Summary;
 use capplan::report::tables::{ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo};
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use common::svg::{assert_text_fits, attr, rect_fills};
 
 /// A run: `providers` (name, share of the reservation) over `periods` (start, minutes), demand
 /// growing from `demand0`, `reserved` × demand reserved, `unserved` of the demand left unserved.

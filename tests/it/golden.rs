@@ -1,12 +1,10 @@
 //! Golden files: `capplan run` on small scenario folders must write exactly the stored outputs
 //! (apart from `solve_seconds`), and the same run twice must give byte-identical files.
-//! `UPDATE_GOLDEN=1 cargo test --test golden` rewrites the stored files after a deliberate change.
-
-mod common;
+//! `UPDATE_GOLDEN=1 cargo test --test it golden::` rewrites the stored files after a deliberate change.
 
 use std::path::{Path, PathBuf};
 
-use common::capplan;
+use crate::common::capplan;
 
 const FILES: [&str; 7] = [
     "summary.json",

@@ -5,7 +5,7 @@
 //! Inputs come from the real binary on `scenarios/quickstart`, and from a synthetic matrix with
 //! many plans, long names, pairs and clustered points (rendered through the library).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 
@@ -339,7 +339,7 @@ fn synthetic(pairs: bool) -> Resilience {
     }
 }
 
-/// `cargo test --test resilience_charts preview -- --ignored` writes the synthetic charts to
+/// `cargo test --test it -- --ignored --exact resilience_charts::preview` writes the synthetic charts to
 /// /tmp/resilience-preview/ for looking at them.
 #[test]
 #[ignore]

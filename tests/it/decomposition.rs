@@ -2,13 +2,11 @@
 //! backend for the test-suite and bundled scenarios and at real magnitudes; outputs that do not
 //! depend on the number of threads; clean outputs whatever the method.
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::{capplan, command, objective_of, rel};
 use capplan::model::solve::{Method, Solve, SolverKind};
 use capplan::synthetic::{write, Spec, Step};
-use common::{capplan, objective_of, rel};
 
 /// Both methods on every backend (microlp only where `small`): the same objective to 1e-6.
 fn methods_agree(folder: &Path, small: bool) {
@@ -152,7 +150,7 @@ fn decomposed_outputs_do_not_depend_on_the_number_of_threads() {
     let mut runs = Vec::new();
     for threads in ["1", "2"] {
         let dir = out.path().join(threads);
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
+        let status = command()
             .args(["run", case.path().to_str().unwrap(), "--out"])
             .arg(&dir)
             .args(["--method", "decomposed", "--quiet", "--no-charts"])

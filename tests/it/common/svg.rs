@@ -35,10 +35,16 @@ pub struct TextBox {
 /// Every `<text>` of an SVG as a box: advance widths from the bundled font (as the charts measure
 /// text), from the top of the capitals to the bottom of the descenders.
 pub fn text_boxes(svg: &str) -> Vec<TextBox> {
-    let regular =
-        FontRef::try_from_slice(include_bytes!("../../assets/fonts/DejaVuSans.ttf")).unwrap();
-    let bold =
-        FontRef::try_from_slice(include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf")).unwrap();
+    let regular = FontRef::try_from_slice(include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/fonts/DejaVuSans.ttf"
+    )))
+    .unwrap();
+    let bold = FontRef::try_from_slice(include_bytes!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/fonts/DejaVuSans-Bold.ttf"
+    )))
+    .unwrap();
     let mut boxes = Vec::new();
     for part in svg.split("<text").skip(1) {
         let head_end = part.find('>').unwrap();

@@ -6,7 +6,6 @@
 mod support {
     use std::ffi::OsStr;
     use std::path::{Path, PathBuf};
-    use std::process::Command;
     use std::rc::Rc;
 
     use tempfile::TempDir;
@@ -80,17 +79,17 @@ mod support {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_capplan"));
+        let mut cmd = crate::common::command();
         cmd.args(args).env("RUST_BACKTRACE", "0");
         if let Some(dir) = cwd {
             cmd.current_dir(dir);
         }
-        let out = cmd.output().expect("the capplan binary runs");
+        // A signal (no code) is reported as -1, which every assertion rejects.
+        let (code, stdout, stderr) = crate::common::output(&mut cmd);
         Out {
-            // A signal (no code) is reported as -1, which every assertion rejects.
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code,
+            stdout,
+            stderr,
         }
     }
 

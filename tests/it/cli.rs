@@ -1,13 +1,24 @@
 //! The command line itself: help with examples for every subcommand, shell completions, and usage
 //! errors with the right exit code.
 
-mod common;
+use clap::CommandFactory;
 
-use common::capplan;
+use crate::common::{capplan, command};
+
+/// Every subcommand of the parser's definition, so a new one is covered without editing this.
+fn subcommands() -> Vec<String> {
+    let names: Vec<String> = capplan::cli::Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    assert!(names.len() >= 8, "subcommands: {names:?}");
+    names
+}
 
 #[test]
 fn every_subcommand_has_help_with_examples() {
-    for sub in ["validate", "run", "chart", "completions"] {
+    let subcommands = subcommands();
+    for sub in &subcommands {
         let (code, stdout, _) = capplan(&[sub, "--help"]);
         assert_eq!(code, 0, "{sub}");
         assert!(
@@ -18,6 +29,9 @@ fn every_subcommand_has_help_with_examples() {
     let (code, stdout, _) = capplan(&["--help"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("Quick start:"));
+    for sub in &subcommands {
+        assert!(stdout.contains(&format!("\n  {sub} ")), "{sub}: {stdout}");
+    }
 }
 
 #[test]
@@ -109,7 +123,7 @@ fn a_closed_stdout_ends_quietly_with_exit_0() {
     for args in runs {
         let (reader, writer) = std::io::pipe().unwrap();
         drop(reader);
-        let output = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
+        let output = command()
             .args(args)
             .env("RUST_BACKTRACE", "0")
             .stdout(writer)

@@ -1,12 +1,10 @@
 //! `capplan resilience`: hand-checked stress tests, the independent check against `run
 //! --reservations-from … --emergency --outage …`, and the matrix's invariants.
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{capplan, rel, Folder};
+use crate::common::{capplan, rel, Folder};
 
 fn ok(args: &[&str]) -> String {
     let (code, stdout, stderr) = capplan(args);

@@ -2,15 +2,13 @@
 //! every kind of solve (fixed reservations, period subsets), capacity duals, and held plans
 //! (`run --reservations-from`), on every compiled-in backend.
 
-mod common;
-
 use std::path::Path;
 
+use crate::common::{capplan, rel, Folder};
 use capplan::facts::{Facts, PeriodId, TrancheId};
 use capplan::model::solve::{solve, SolverKind};
 use capplan::model::{build, BuildOptions, Reservations, Scale};
 use capplan::pipeline::{run, run_with, RunOptions};
-use common::{capplan, rel, Folder};
 
 fn objective(folder: &Path, solver: SolverKind) -> f64 {
     run(folder, solver)

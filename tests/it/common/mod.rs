@@ -4,6 +4,7 @@
 pub mod svg;
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// A scenario folder in a temporary directory.
 pub struct Folder {
@@ -34,17 +35,25 @@ impl Folder {
     }
 }
 
-/// Runs the capplan binary; returns (exit code, stdout, stderr).
-pub fn capplan(args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
-        .args(args)
-        .output()
-        .expect("run capplan");
+/// The capplan binary, for a run that needs more than arguments (a working directory, the
+/// environment, a pipe); `output` or `.output()` runs it.
+pub fn command() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_capplan"))
+}
+
+/// Runs `cmd`; returns (exit code, stdout, stderr). A signal (no code) is -1.
+pub fn output(cmd: &mut Command) -> (i32, String, String) {
+    let out = cmd.output().expect("run capplan");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Runs the capplan binary; returns (exit code, stdout, stderr).
+pub fn capplan(args: &[&str]) -> (i32, String, String) {
+    output(command().args(args))
 }
 
 /// The objective of a scenario folder planned by `method` on `solver` (as `capplan run` plans it);

@@ -1,9 +1,7 @@
 //! What a planner sees: warnings that catch spreadsheet slips, shortfall causes, idle
 //! reservations and words, each with its exact message.
 
-mod common;
-
-use common::{capplan, Folder};
+use crate::common::{capplan, command, Folder};
 
 fn warnings(folder: &std::path::Path) -> Vec<String> {
     let (code, stdout, stderr) =
@@ -226,7 +224,7 @@ fn run_inside_a_scenario_folder_says_to_pass_out() {
             "period,tokens_per_minute\n2026-01-01,1M\n2026-02-01,1M\n",
         )
         .file("capacity.csv", "provider,capacity_tpm\na,5M\n");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
+    let out = command()
         .args(["run", "."])
         .current_dir(f.path())
         .output()

@@ -1,10 +1,8 @@
 //! The planning LP against optima worked out by hand, on every compiled-in solver backend.
 
-mod common;
-
+use crate::common::{rel, Folder};
 use capplan::model::solve::SolverKind;
 use capplan::pipeline::{run, Outcome};
-use common::{rel, Folder};
 
 /// Solves the folder with every backend; checks the objective against `expected` dollars and
 /// hands each outcome to `check`.
