@@ -1,0 +1,1115 @@
+//! Chart stage: the one layout of every figure. Title and subtitle at the top; small print at the
+//! bottom; a legend column on the right (so it never covers data); panels in a grid between them,
+//! each a frame with its axes' labels round it and its marks inside. Sizes are designed at
+//! 1920×1080 and scale with the image; text is measured with the bundled font before it is placed,
+//! so no two texts touch and none leaves the image.
+
+use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, StepLine, Swatch};
+use super::palette::{self, Rgba};
+use super::svg::{Align, Font, Svg};
+use super::text::{wrap_parts, Measure};
+use super::ticks;
+
+/// Text sizes, pixels per em at 1080p.
+pub(crate) const TITLE: f64 = 40.0;
+pub(crate) const SUBTITLE: f64 = 24.0;
+pub(crate) const TICK: f64 = 20.0;
+pub(crate) const LEGEND: f64 = 22.5;
+pub(crate) const LABEL: f64 = 21.0;
+pub(crate) const NOTE: f64 = 20.0;
+pub(crate) const SMALL: f64 = 17.5;
+const PANEL_TITLE: f64 = 22.0;
+const AXIS_TITLE: f64 = 19.5;
+const MARGIN: f64 = 40.0;
+
+/// The image's scale against the 1920×1080 design, and the smallest legible text.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scale {
+    pub s: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Scale {
+    pub fn new(width: u32, height: u32) -> Scale {
+        let (w, h) = (f64::from(width), f64::from(height));
+        Scale {
+            s: (w / 1920.0).min(h / 1080.0),
+            w,
+            h,
+        }
+    }
+    pub fn px(&self, at_1080p: f64) -> f64 {
+        at_1080p * self.s
+    }
+    /// The smallest text drawn, pixels per em: still legible on a small slide.
+    pub fn min_em(&self) -> f64 {
+        self.px(11.5).max(8.0)
+    }
+    /// Roughly how tall the panels of a one-panel figure are (for figures that choose how much
+    /// to show by the image's size).
+    pub fn plot_height(&self) -> f64 {
+        self.h - self.px(2.0 * MARGIN + 160.0 + 60.0)
+    }
+    fn font(&self, em: f64, bold: bool, colour: Rgba) -> Font {
+        Font {
+            em: self.px(em),
+            bold,
+            colour,
+        }
+    }
+}
+
+fn measure(f: &Font) -> Measure {
+    Measure::new(f.em, f.bold)
+}
+
+/// The top and bottom of a text's box (capitals to descenders) around its middle line.
+fn text_box(x: f64, y_mid: f64, width: f64, em: f64, align: Align) -> [f64; 4] {
+    let x0 = match align {
+        Align::Left => x,
+        Align::Centre => x - width / 2.0,
+        Align::Right => x - width,
+    };
+    [x0, y_mid - 0.37 * em, x0 + width, y_mid + 0.61 * em]
+}
+
+fn overlap(a: &[f64; 4], b: &[f64; 4]) -> f64 {
+    let w = a[2].min(b[2]) - a[0].max(b[0]);
+    let h = a[3].min(b[3]) - a[1].max(b[1]);
+    if w > 0.0 && h > 0.0 {
+        w * h
+    } else {
+        0.0
+    }
+}
+
+/// Draws the figure as SVG.
+pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
+    let c = Scale::new(width, height);
+    let mut svg = Svg::new(width, height);
+    let margin = c.px(MARGIN);
+
+    // Header.
+    let title = c.font(TITLE, true, palette::INK);
+    let text = measure(&title).fit(&fig.title, c.w - 2.0 * margin);
+    let mut y = margin + title.em * 0.45;
+    svg.text(&text, margin, y, &title, Align::Left);
+    y += title.em * 0.55 + c.px(14.0);
+    let sub = c.font(SUBTITLE, false, palette::INK_SOFT);
+    for line in wrap_parts(&measure(&sub), &fig.subtitle, c.w - 2.0 * margin, 2) {
+        y += sub.em * 0.55;
+        svg.text(&line, margin, y, &sub, Align::Left);
+        y += sub.em * 0.75;
+    }
+    let top = y + c.px(28.0);
+
+    // Small print.
+    let small = c.font(SMALL, false, palette::INK_SOFT);
+    let notes = wrap_parts(&measure(&small), &fig.notes, c.w - 2.0 * margin, 2);
+    let mut bottom = c.h - margin;
+    for (i, line) in notes.iter().enumerate() {
+        let y = c.h - margin - small.em * (0.6 + 1.5 * (notes.len() - 1 - i) as f64);
+        svg.text(line, margin, y, &small, Align::Left);
+    }
+    if !notes.is_empty() {
+        bottom -= small.em * (1.5 * notes.len() as f64 + 0.5);
+    }
+
+    if let Some(message) = &fig.message {
+        let f = c.font(27.0, false, palette::INK_SOFT);
+        let text = measure(&f).fit(message, c.w - 2.0 * margin);
+        svg.text(&text, c.w / 2.0, (top + bottom) / 2.0, &f, Align::Centre);
+        return svg.finish();
+    }
+
+    // Legend column, then panels in the room left of it.
+    let legend = LegendLayout::new(&c, &fig.legend);
+    let right = legend.left.map_or(c.w - margin, |l| l - c.px(40.0));
+    let n = fig.panels.len().max(1);
+    let columns = fig.columns.clamp(1, n);
+    let rows = n.div_ceil(columns);
+    let (col_gap, row_gap) = (c.px(60.0), c.px(24.0));
+    let col_w = (right - margin - col_gap * (columns - 1) as f64) / columns as f64;
+    let row_h = (bottom - top - row_gap * (rows - 1) as f64) / rows as f64;
+    let mut first_frame_top = None;
+    for (k, panel) in fig.panels.iter().enumerate() {
+        let (row, col) = (k / columns, k % columns);
+        let x0 = margin + col as f64 * (col_w + col_gap);
+        let y0 = top + row as f64 * (row_h + row_gap);
+        let cell = [x0, y0, x0 + col_w, y0 + row_h];
+        let frame_top = draw_panel(&mut svg, &c, panel, cell, k + columns >= n);
+        first_frame_top.get_or_insert(frame_top);
+    }
+    legend.draw(
+        &mut svg,
+        &c,
+        &fig.legend,
+        first_frame_top.unwrap_or(top),
+        bottom,
+    );
+    svg.finish()
+}
+
+/// The legend column: labels shortened to fit a quarter of the width, right-aligned to the margin.
+struct LegendLayout {
+    labels: Vec<String>,
+    left: Option<f64>,
+}
+
+impl LegendLayout {
+    fn new(c: &Scale, entries: &[Entry]) -> LegendLayout {
+        let m = measure(&c.font(LEGEND, false, palette::INK));
+        let swatch = c.px(52.0);
+        let labels: Vec<String> = entries
+            .iter()
+            .map(|e| m.fit(&e.label, c.w * 0.25 - swatch))
+            .collect();
+        let widest = labels
+            .iter()
+            .zip(entries)
+            .map(|(l, e)| match e.swatch {
+                // The ramp's tick labels sit beside its bar.
+                Swatch::Ramp => m.width(l).max(c.px(38.0) + m.width("100%") - swatch),
+                _ => m.width(l),
+            })
+            .fold(0.0, f64::max);
+        let left = (!entries.is_empty()).then(|| c.w - c.px(MARGIN) - swatch - widest);
+        LegendLayout { labels, left }
+    }
+
+    /// Rows tighten (then droppable entries go, with a "+N more" line) rather than run off the
+    /// bottom when there are very many.
+    fn draw(&self, svg: &mut Svg, c: &Scale, entries: &[Entry], top: f64, bottom: f64) {
+        let Some(left) = self.left else { return };
+        let f = c.font(LEGEND, false, palette::INK);
+        let ramp_rows = 9.0;
+        let rows = |e: &Entry| {
+            if e.swatch == Swatch::Ramp {
+                ramp_rows
+            } else {
+                1.0
+            }
+        };
+        let total: f64 = entries.iter().map(rows).sum();
+        let room = bottom - top;
+        let pitch = (f.em * 1.95).min(room / total.max(1.0)).max(f.em * 1.4);
+        let fits = ((room / pitch).floor() as usize).max(1);
+        let overflow = (total as usize).saturating_sub(fits);
+        let mut dropped = 0;
+        let shown: Vec<(&Entry, &String)> = entries
+            .iter()
+            .zip(&self.labels)
+            .filter(|(e, _)| {
+                let drop = overflow > 0 && e.droppable && dropped <= overflow;
+                dropped += usize::from(drop);
+                !drop
+            })
+            .take(if overflow > 0 { fits - 1 } else { fits })
+            .collect();
+        let hidden = entries.len() - shown.len();
+        let (x0, x1) = (left, left + c.px(40.0));
+        let half = f.em * 0.45;
+        let mut y = top + f.em * 0.5;
+        for (entry, label) in shown {
+            match &entry.swatch {
+                Swatch::Fill(col) => svg.rect(x0, y - half, x1, y + half, *col),
+                Swatch::Hatch(col) => {
+                    let corners = [
+                        (x0, y - half),
+                        (x1, y - half),
+                        (x1, y + half),
+                        (x0, y + half),
+                    ];
+                    svg.polygon(&corners, col.alpha(0.18));
+                    svg.hatch(&corners, *col, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
+                }
+                Swatch::Line {
+                    colour,
+                    width,
+                    dashed,
+                } => {
+                    let dash = dashed.then(|| (c.px(12.0), c.px(7.0)));
+                    svg.line(&[(x0, y), (x1, y)], *colour, c.px(*width), dash);
+                }
+                Swatch::Dot(col) => dot(svg, c, (x0 + x1) / 2.0, y, c.px(9.0), *col),
+                Swatch::Ramp => {
+                    svg.text(label, x0, y, &Font { bold: true, ..f }, Align::Left);
+                    let (bar_top, bar_bottom) = (y + f.em, y + pitch * (ramp_rows - 0.6));
+                    let x1 = x0 + c.px(28.0);
+                    let steps = 40;
+                    for k in 0..steps {
+                        let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
+                        let ya = bar_bottom - a * (bar_bottom - bar_top);
+                        let yb = bar_bottom - b * (bar_bottom - bar_top);
+                        svg.rect(x0, yb, x1, ya, palette::ramp((a + b) / 2.0 * 100.0));
+                    }
+                    let tick = Font {
+                        colour: palette::INK_SOFT,
+                        ..f
+                    };
+                    let quarters = if bar_bottom - bar_top >= f.em * 6.0 {
+                        4
+                    } else {
+                        2
+                    };
+                    for k in 0..=quarters {
+                        let v = k as f64 / quarters as f64;
+                        let yv = bar_bottom - v * (bar_bottom - bar_top);
+                        svg.line(
+                            &[(x1, yv), (x1 + c.px(6.0), yv)],
+                            palette::AXIS,
+                            c.px(1.5),
+                            None,
+                        );
+                        let text = format!("{}%", (v * 100.0).round());
+                        svg.text(&text, x1 + c.px(10.0), yv, &tick, Align::Left);
+                    }
+                    y += pitch * ramp_rows;
+                    continue;
+                }
+            }
+            svg.text(label, x1 + c.px(12.0), y, &f, Align::Left);
+            y += pitch;
+        }
+        if hidden > 0 {
+            let f = Font {
+                colour: palette::INK_SOFT,
+                ..f
+            };
+            svg.text(
+                &format!("+{hidden} more"),
+                x1 + c.px(12.0),
+                y,
+                &f,
+                Align::Left,
+            );
+        }
+    }
+}
+
+/// A dot with a white ring, so it reads on any fill.
+fn dot(svg: &mut Svg, c: &Scale, x: f64, y: f64, r: f64, colour: Rgba) {
+    svg.circle(x, y, r + c.px(2.5).max(1.0), palette::WHITE);
+    svg.circle(x, y, r, colour);
+}
+
+/// A panel's frame in pixels and the data ranges it shows.
+struct Frame {
+    l: f64,
+    r: f64,
+    t: f64,
+    b: f64,
+    x: (f64, f64),
+    y: (f64, f64),
+    /// Category y axes read down.
+    y_down: bool,
+}
+
+impl Frame {
+    fn fx(&self, v: f64) -> f64 {
+        self.l + (v - self.x.0) / (self.x.1 - self.x.0) * (self.r - self.l)
+    }
+    fn fy(&self, v: f64) -> f64 {
+        let f = (v - self.y.0) / (self.y.1 - self.y.0) * (self.b - self.t);
+        if self.y_down {
+            self.t + f
+        } else {
+            self.b - f
+        }
+    }
+}
+
+/// A data range that can be mapped: finite and not empty.
+fn range(lo: f64, hi: f64) -> (f64, f64) {
+    let lo = if lo.is_finite() { lo } else { 0.0 };
+    let hi = if hi.is_finite() { hi } else { lo + 1.0 };
+    if hi > lo {
+        (lo, hi)
+    } else {
+        (lo, lo + 1.0)
+    }
+}
+
+/// A heatmap-style column head on one or two lines: pairs split at `+`, regions at `/`.
+pub(crate) fn head_lines(label: &str) -> Vec<String> {
+    match label
+        .find('+')
+        .or_else(|| label.find('/'))
+        .or_else(|| label.find(' '))
+    {
+        Some(i) if i > 0 => vec![label[..i].to_string(), label[i..].trim_start().to_string()],
+        _ => vec![label.to_string()],
+    }
+}
+
+/// The size (≤ `base`, ≥ the minimum) at which the widest of `texts` fits `room`.
+fn size_to_fit<'a>(
+    c: &Scale,
+    texts: impl Iterator<Item = &'a str>,
+    bold: bool,
+    base: f64,
+    room: f64,
+) -> f64 {
+    let m = Measure::new(base, bold);
+    let widest = texts.map(|t| m.width(t)).fold(0.0, f64::max);
+    let size = if widest <= room || widest <= 0.0 {
+        base
+    } else {
+        base * room / widest
+    };
+    size.max(c.min_em())
+}
+
+/// Lays out and draws one panel in `cell`; returns the top of its frame.
+fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: bool) -> f64 {
+    let tick = c.font(TICK, false, palette::INK_SOFT);
+    let tm = measure(&tick);
+    let label_font = c.font(LABEL, false, palette::INK);
+    let gap = c.px(14.0);
+    let mut top = cell[1];
+    let mut bottom = cell[3];
+
+    if let Some(t) = &p.title {
+        let f = c.font(PANEL_TITLE, true, palette::INK);
+        svg.text(
+            &measure(&f).fit(t, cell[2] - cell[0]),
+            cell[0],
+            top + f.em * 0.45,
+            &f,
+            Align::Left,
+        );
+        top += f.em * 1.6;
+    }
+    let axis_title = c.font(AXIS_TITLE, true, palette::INK_SOFT);
+    if let Axis::Value { title: Some(t), .. } = &p.y {
+        let text = measure(&axis_title).fit(t, cell[2] - cell[0]);
+        svg.text(
+            &text,
+            cell[0],
+            top + axis_title.em * 0.45,
+            &axis_title,
+            Align::Left,
+        );
+        top += axis_title.em * 1.7;
+    }
+    let rule_labels = p
+        .marks
+        .iter()
+        .any(|m| matches!(m, Mark::Rule { label: Some(_), .. }));
+    if rule_labels {
+        top += tick.em * 1.5;
+    }
+    let note_font = c.font(NOTE, false, palette::INK);
+    let x_cat = match &p.x {
+        Axis::Category(cat) => Some(cat),
+        _ => None,
+    };
+    let note_rows = x_cat.map_or(0, |cat| cat.notes.iter().map(Vec::len).max().unwrap_or(0));
+    let notes_top = top;
+    top += note_rows as f64 * note_font.em * 1.45;
+    if let Axis::Category(cat) = &p.y {
+        if cat.head.is_some() || !cat.table.is_empty() {
+            top += label_font.em * 1.6;
+        }
+    }
+    let y_cat = match &p.y {
+        Axis::Category(cat) => Some(cat),
+        _ => None,
+    };
+    // Row labels: at most 28% of the image, 40% of the panel.
+    let row_label_max = (c.w * 0.28).min((cell[2] - cell[0]) * 0.4);
+    let row_label_w = |em: f64| {
+        y_cat.map_or(0.0, |cat| {
+            let m = Measure::new(em, false);
+            let bm = Measure::new(em, true);
+            cat.labels
+                .iter()
+                .map(|(_, t, b)| if *b { bm.width(t) } else { m.width(t) })
+                .chain(cat.head.iter().map(|h| bm.width(h)))
+                .fold(0.0, f64::max)
+                .min(row_label_max)
+        })
+    };
+    // Table columns right of the frame, at the row label size.
+    let table_w = |em: f64| -> Vec<f64> {
+        y_cat.map_or(Vec::new(), |cat| {
+            let m = Measure::new(em, false);
+            cat.table
+                .iter()
+                .map(|(head, cells)| {
+                    cells
+                        .iter()
+                        .map(|t| m.width(t))
+                        .fold(Measure::new(em, true).width(head), f64::max)
+                })
+                .collect()
+        })
+    };
+    let col_gap = c.px(28.0);
+
+    // Column heads over the frame (laid out for the narrowest frame the row labels allow).
+    let mut heads: Option<(f64, bool)> = None;
+    if let Some(cat) = x_cat.filter(|cat| cat.above) {
+        let est_w = cell[2]
+            - cell[0]
+            - row_label_w(label_font.em)
+            - gap
+            - table_w(label_font.em)
+                .iter()
+                .map(|w| w + col_gap)
+                .sum::<f64>();
+        let room = est_w / (cat.hi - cat.lo) * 0.86 - c.px(4.0);
+        let texts = || cat.labels.iter().map(|l| l.1.as_str());
+        let one = size_to_fit(c, texts(), true, label_font.em, room);
+        let pieces: Vec<String> = texts().flat_map(head_lines).collect();
+        let two = size_to_fit(
+            c,
+            pieces.iter().map(String::as_str),
+            true,
+            label_font.em,
+            room,
+        );
+        let two_lines = one < label_font.em * 0.85 && two > one;
+        let size = if two_lines { two } else { one };
+        heads = Some((size, two_lines));
+        top += size * if two_lines { 2.5 } else { 1.3 } + c.px(10.0);
+    }
+    if let Axis::Value { title: Some(_), .. } = &p.x {
+        bottom -= axis_title.em * 1.8;
+    }
+    let x_below_lines = match &p.x {
+        Axis::Category(cat) if !cat.above => {
+            let m = measure(&label_font);
+            let slot = (cell[2] - cell[0]) * 0.8 / (cat.hi - cat.lo);
+            if cat.labels.iter().any(|l| m.width(&l.1) > slot) {
+                2.0
+            } else {
+                1.0
+            }
+        }
+        _ => 0.0,
+    };
+    bottom -= match &p.x {
+        Axis::Category(cat) if cat.above => c.px(4.0),
+        Axis::Category(_) => label_font.em * (0.9 + 1.3 * x_below_lines),
+        _ if x_labels => tick.em * 1.6,
+        _ => tick.em * 0.6,
+    };
+    let frame_h = (bottom - top).max(c.px(40.0));
+
+    // The y axis: its ticks or its row labels decide the frame's left edge.
+    let y_ticks = match &p.y {
+        Axis::Value {
+            lo,
+            hi,
+            unit,
+            round_out,
+            ..
+        } => {
+            let max = ((frame_h / (tick.em * 3.0)).floor() as usize).clamp(2, 8);
+            Some(ticks::value_ticks(*lo, *hi, max, *unit, *round_out))
+        }
+        _ => None,
+    };
+    let (row_em, row_every) = match y_cat {
+        Some(cat) => {
+            let pitch = frame_h / (cat.hi - cat.lo);
+            let em = (pitch / 1.3).clamp(c.min_em(), label_font.em);
+            (em, ((em * 1.15 / pitch).ceil() as usize).max(1))
+        }
+        None => (label_font.em, 1),
+    };
+    let y_label_w = match (&y_ticks, y_cat) {
+        (Some(t), _) => t.labels.iter().map(|l| tm.width(&l.1)).fold(0.0, f64::max),
+        (None, Some(_)) => row_label_w(row_em),
+        _ => 0.0,
+    };
+    let table = table_w(row_em);
+    let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
+    let right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
+    let (x_lo, x_hi) = match &p.x {
+        Axis::Time { lo, hi, .. } => (*lo, *hi),
+        Axis::Value { lo, hi, .. } => (*lo, *hi),
+        Axis::Category(cat) => (cat.lo, cat.hi),
+    };
+    let x_ticks = match &p.x {
+        Axis::Value {
+            lo,
+            hi,
+            unit,
+            round_out,
+            ..
+        } => {
+            // The most ticks whose labels fit side by side.
+            let mut t = ticks::value_ticks(*lo, *hi, 2, *unit, *round_out);
+            for max in (3..=10).rev() {
+                let candidate = ticks::value_ticks(*lo, *hi, max, *unit, *round_out);
+                let widest = candidate
+                    .labels
+                    .iter()
+                    .map(|l| tm.width(&l.1))
+                    .fold(0.0, f64::max);
+                let pitch = (right - left) / candidate.labels.len().max(1) as f64;
+                if pitch >= widest + c.px(24.0) {
+                    t = candidate;
+                    break;
+                }
+            }
+            Some(t)
+        }
+        _ => None,
+    };
+    let x = x_ticks
+        .as_ref()
+        .map_or(range(x_lo, x_hi), |t| range(t.lo, t.hi));
+    let y = match (&y_ticks, y_cat) {
+        (Some(t), _) => range(t.lo, t.hi),
+        (None, Some(cat)) => range(cat.lo, cat.hi),
+        _ => (0.0, 1.0),
+    };
+    let f = Frame {
+        l: left,
+        r: right.max(left + 1.0),
+        t: top,
+        b: top + frame_h,
+        x,
+        y,
+        y_down: y_cat.is_some(),
+    };
+    let thin = c.px(1.5).max(1.0);
+
+    // Grid: value ticks, then time ticks (where asked).
+    if let Some(t) = &y_ticks {
+        for (v, text) in &t.labels {
+            let yv = f.fy(*v);
+            if *v != 0.0 {
+                svg.line(&[(f.l, yv), (f.r, yv)], palette::GRID, thin, None);
+            }
+            svg.text(text, f.l - gap, yv, &tick, Align::Right);
+        }
+    }
+    let time_ticks = match &p.x {
+        Axis::Time { min_step_s, .. } => ticks::time_ticks(
+            f.x.0,
+            f.x.1,
+            f.r - f.l,
+            c.px(24.0),
+            &|s| tm.width(s),
+            min_step_s.min(365.0 * 86_400.0),
+        ),
+        _ => Vec::new(),
+    };
+    if let Axis::Time { grid: true, .. } = p.x {
+        for t in time_ticks
+            .iter()
+            .filter(|t| t.at_s > f.x.0 && t.at_s < f.x.1)
+        {
+            svg.line(
+                &[(f.fx(t.at_s), f.t), (f.fx(t.at_s), f.b)],
+                palette::GRID,
+                thin,
+                None,
+            );
+        }
+    }
+    if let Some(t) = &x_ticks {
+        for (v, _) in &t.labels {
+            svg.line(
+                &[(f.fx(*v), f.t), (f.fx(*v), f.b)],
+                palette::GRID,
+                thin,
+                None,
+            );
+        }
+    }
+
+    let placed = place_labels(c, &f, &p.marks);
+    // Leader lines under the marks, from a point to its label's near edge.
+    for (label, spot) in &placed {
+        if let (true, Some((dx, dy, _, true))) = (label.leader, spot) {
+            let (px, py) = (f.fx(label.x), f.fy(label.y));
+            svg.line(
+                &[(px, py), (px + c.px(*dx), py + c.px(*dy))],
+                palette::AXIS,
+                thin,
+                None,
+            );
+        }
+    }
+    for mark in &p.marks {
+        draw_mark(svg, c, &f, mark);
+    }
+    // The zero line (or the bottom) over the data.
+    let base = if y_cat.is_some() {
+        f.b
+    } else {
+        f.fy(0.0_f64.clamp(f.y.0, f.y.1))
+    };
+    let width = if f.y.0 < 0.0 {
+        c.px(2.0).max(1.0)
+    } else {
+        thin
+    };
+    svg.line(&[(f.l, base), (f.r, base)], palette::AXIS, width, None);
+
+    // Axis labels.
+    if x_labels {
+        let y_text = f.b + tick.em * 0.95;
+        for t in &time_ticks {
+            if let Some((at, text)) = &t.label {
+                svg.text(text, f.fx(*at), y_text, &tick, Align::Centre);
+                if (t.at_s - at).abs() < 1.0 {
+                    svg.line(
+                        &[(f.fx(*at), f.b), (f.fx(*at), f.b + c.px(6.0))],
+                        palette::AXIS,
+                        thin,
+                        None,
+                    );
+                }
+            }
+        }
+        if let Some(t) = &x_ticks {
+            let last = t.labels.len().saturating_sub(1);
+            for (i, (v, text)) in t.labels.iter().enumerate() {
+                // The last label ends at its tick rather than run past the frame.
+                let half = tm.width(text) / 2.0;
+                let align = if i == last && f.fx(*v) + half > cell[2] {
+                    Align::Right
+                } else {
+                    Align::Centre
+                };
+                svg.text(text, f.fx(*v), y_text, &tick, align);
+            }
+        }
+    }
+    if let Axis::Value { title: Some(t), .. } = &p.x {
+        let text = measure(&axis_title).fit(t, cell[2] - cell[0]);
+        let y_title = cell[3] - axis_title.em * 0.6;
+        svg.text(
+            &text,
+            (f.l + f.r) / 2.0,
+            y_title,
+            &axis_title,
+            Align::Centre,
+        );
+    }
+    if let Some(cat) = x_cat {
+        draw_x_categories(svg, c, &f, cat, heads, notes_top, x_below_lines);
+    }
+    if let Some(cat) = y_cat {
+        let (m, bm) = (Measure::new(row_em, false), Measure::new(row_em, true));
+        for (i, (at, text, bold)) in cat.labels.iter().enumerate() {
+            if i % row_every != 0 {
+                continue;
+            }
+            let font = Font {
+                em: row_em,
+                bold: *bold,
+                colour: palette::INK,
+            };
+            let text = if *bold {
+                bm.fit(text, y_label_w)
+            } else {
+                m.fit(text, y_label_w)
+            };
+            svg.text(&text, f.l - gap, f.fy(*at), &font, Align::Right);
+            let mut x = f.r;
+            for ((_, cells), w) in cat.table.iter().zip(&table) {
+                x += col_gap + w;
+                if let Some(cell_text) = cells.get(i) {
+                    svg.text(
+                        cell_text,
+                        x,
+                        f.fy(*at),
+                        &Font {
+                            bold: false,
+                            ..font
+                        },
+                        Align::Right,
+                    );
+                }
+            }
+        }
+        let head_y = f.t - label_font.em * 0.8;
+        let head = Font {
+            em: row_em,
+            bold: true,
+            colour: palette::INK_SOFT,
+        };
+        if let Some(h) = &cat.head {
+            svg.text(
+                &bm.fit(h, y_label_w),
+                f.l - gap,
+                head_y,
+                &head,
+                Align::Right,
+            );
+        }
+        let mut x = f.r;
+        for ((h, _), w) in cat.table.iter().zip(&table) {
+            x += col_gap + w;
+            svg.text(h, x, head_y, &head, Align::Right);
+        }
+    }
+    for mark in &p.marks {
+        if let Mark::Rule {
+            at,
+            vertical: true,
+            label: Some(text),
+            ..
+        } = mark
+        {
+            let w = tm.width(text);
+            let x = f.fx(*at).clamp(cell[0] + w / 2.0, cell[2] - w / 2.0);
+            let ink = Font {
+                colour: palette::INK,
+                ..tick
+            };
+            svg.text(text, x, f.t - tick.em * 0.9, &ink, Align::Centre);
+        }
+    }
+    for (label, spot) in placed {
+        if let Some((dx, dy, align, _)) = spot {
+            let font = Font {
+                em: label_em(c, &f, &label),
+                bold: label.bold,
+                colour: label.colour,
+            };
+            svg.text(
+                &label.text,
+                f.fx(label.x) + c.px(dx),
+                f.fy(label.y) + c.px(dy),
+                &font,
+                align,
+            );
+        }
+    }
+    f.t
+}
+
+/// Category labels under the frame (wrapped on two lines) or over it (column heads), and the
+/// notes over the frame.
+fn draw_x_categories(
+    svg: &mut Svg,
+    c: &Scale,
+    f: &Frame,
+    cat: &Category,
+    heads: Option<(f64, bool)>,
+    notes_top: f64,
+    lines: f64,
+) {
+    let slot = (f.r - f.l) / (f.x.1 - f.x.0);
+    let room = slot - c.px(12.0);
+    let note = c.font(NOTE, false, palette::INK);
+    for (i, (at, text, bold)) in cat.labels.iter().enumerate() {
+        let x = f.fx(*at);
+        let font = c.font(LABEL, *bold, palette::INK);
+        if let Some((em, two)) = heads {
+            let font = Font { em, ..font };
+            let m = measure(&font);
+            let line2 = f.t - c.px(10.0) - em * 0.5;
+            let pieces = if two {
+                head_lines(text)
+            } else {
+                vec![text.clone()]
+            };
+            let first = line2 - em * 1.2 * (pieces.len() - 1) as f64;
+            for (k, piece) in pieces.iter().enumerate() {
+                let y = first + em * 1.2 * k as f64;
+                svg.text(&m.fit(piece, slot * 0.86), x, y, &font, Align::Centre);
+            }
+        } else {
+            let m = measure(&font);
+            let wrapped = if lines > 1.0 {
+                m.wrap(text, room)
+            } else {
+                vec![m.fit(text, room)]
+            };
+            for (k, line) in wrapped.iter().enumerate() {
+                let y = f.b + font.em * (0.9 + 1.3 * k as f64);
+                svg.text(line, x, y, &font, Align::Centre);
+            }
+        }
+        for (k, line) in cat.notes.get(i).into_iter().flatten().enumerate() {
+            let y = notes_top + note.em * (0.5 + 1.45 * k as f64);
+            svg.text(&measure(&note).fit(line, room), x, y, &note, Align::Centre);
+        }
+    }
+}
+
+/// A label's size: shrunk to fit its width in data units (to 70%, never below the minimum).
+fn label_em(c: &Scale, f: &Frame, l: &Label) -> f64 {
+    let em = c.px(l.em);
+    let Some(fit) = l.fit else { return em };
+    let room = fit / (f.x.1 - f.x.0) * (f.r - f.l);
+    let width = Measure::new(em, l.bold).width(&l.text);
+    if width <= room {
+        em
+    } else {
+        (em * room / width).max(em * 0.7).max(c.min_em().min(em))
+    }
+}
+
+/// A label's spot: offsets at 1080p, alignment, and whether it is away from the point (leader).
+type Spot = Option<(f64, f64, Align, bool)>;
+
+/// Places every label, in order: the first free spot inside the frame, clear of rectangles,
+/// dots and labels placed before it; else left out (optional) or where it overlaps least.
+fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, Spot)> {
+    let pad = c.px(4.0);
+    let mut obstacles: Vec<[f64; 4]> = Vec::new();
+    for m in marks {
+        match m {
+            Mark::Rect { x0, x1, y0, y1, .. } => {
+                let (a, b, p, q) = (f.fx(*x0), f.fx(*x1), f.fy(*y0), f.fy(*y1));
+                obstacles.push([a.min(b), p.min(q), a.max(b), p.max(q)]);
+            }
+            Mark::Dot { x, y, radius, .. } => {
+                let (x, y, r) = (f.fx(*x), f.fy(*y), c.px(*radius) + pad);
+                obstacles.push([x - r, y - r, x + r, y + r]);
+            }
+            _ => {}
+        }
+    }
+    let bounds = [f.l, f.t - c.px(2.0), f.r + c.px(2.0), f.b];
+    let mut placed = Vec::new();
+    for m in marks {
+        let Mark::Label(l) = m else { continue };
+        let em = label_em(c, f, l);
+        let width = Measure::new(em, l.bold).width(&l.text);
+        let (x, y) = (f.fx(l.x), f.fy(l.y));
+        let boxed = |(dx, dy, align): (f64, f64, Align)| {
+            let b = text_box(x + c.px(dx), y + c.px(dy), width, em, align);
+            [b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad]
+        };
+        let cost = |b: &[f64; 4]| {
+            let inside = b[0] + pad >= bounds[0]
+                && b[2] - pad <= bounds[2]
+                && b[1] + pad >= bounds[1]
+                && b[3] - pad <= bounds[3];
+            obstacles.iter().map(|o| overlap(b, o)).sum::<f64>() + if inside { 0.0 } else { 1e12 }
+        };
+        let forced = !l.optional && l.spots.len() == 1;
+        let best = l
+            .spots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (i, *s, cost(&boxed(*s))))
+            .find(|(_, _, cost)| forced || *cost == 0.0)
+            .or_else(|| {
+                (!l.optional).then(|| {
+                    l.spots
+                        .iter()
+                        .enumerate()
+                        .map(|(i, s)| (i, *s, cost(&boxed(*s))))
+                        .min_by(|a, b| a.2.total_cmp(&b.2))
+                })?
+            });
+        let spot = best.map(|(i, (dx, dy, align), _)| {
+            obstacles.push(boxed((dx, dy, align)));
+            (dx, dy, align, i >= 2)
+        });
+        placed.push((l, spot));
+    }
+    placed
+}
+
+fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
+    match mark {
+        Mark::Area {
+            fill,
+            hatch,
+            xs,
+            lower,
+            upper,
+            ..
+        } => {
+            // One polygon per stretch where the area is open, so closed stretches draw nothing.
+            let n = xs.len().min(lower.len()).min(upper.len());
+            let mut start = None;
+            for i in 0..=n {
+                let open = i < n && upper[i] > lower[i];
+                match (open, start) {
+                    (true, None) => start = Some(i),
+                    (false, Some(s)) => {
+                        let mut points: Vec<(f64, f64)> =
+                            (s..i).map(|k| (f.fx(xs[k]), f.fy(upper[k]))).collect();
+                        points.extend((s..i).rev().map(|k| (f.fx(xs[k]), f.fy(lower[k]))));
+                        svg.polygon(&points, *fill);
+                        if let Some(h) = hatch {
+                            svg.hatch(&points, *h, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
+                        }
+                        start = None;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Mark::Line {
+            colour,
+            width,
+            dashed,
+            points,
+            ..
+        } => {
+            let points: Vec<(f64, f64)> =
+                points.iter().map(|(x, y)| (f.fx(*x), f.fy(*y))).collect();
+            let dash = dashed.then(|| (c.px(16.0), c.px(10.0)));
+            svg.line(&points, *colour, c.px(*width), dash);
+        }
+        Mark::Steps(lines) => step_lines(svg, c, f, lines),
+        Mark::Rect {
+            x0,
+            x1,
+            y0,
+            y1,
+            fill,
+            cut,
+        } => {
+            let (a, b, p, q) = (f.fx(*x0), f.fx(*x1), f.fy(*y0), f.fy(*y1));
+            if (p - q).abs() < 0.5 && cut.is_none() {
+                return;
+            }
+            svg.rect(a, p, b, q, *fill);
+            if let Some(up) = cut {
+                // A break near the cut end: two white slashes across the bar.
+                let (edge, inward) = if *up {
+                    (p.min(q), 1.0)
+                } else {
+                    (p.max(q), -1.0)
+                };
+                for d in [18.0, 30.0] {
+                    let yb = edge + inward * c.px(d);
+                    let slash = [
+                        (a.min(b) - 1.0, yb + c.px(5.0)),
+                        (a.max(b) + 1.0, yb - c.px(5.0)),
+                    ];
+                    svg.line(&slash, palette::WHITE, c.px(4.0).max(2.0), None);
+                }
+            }
+        }
+        Mark::Dot {
+            x,
+            y,
+            radius,
+            colour,
+            arrow,
+        } => {
+            let (x, y, r) = (f.fx(*x), f.fy(*y), c.px(*radius).max(2.5));
+            match arrow {
+                // Off the scale: an arrowhead at the edge, pointing the way the value lies.
+                Some(up) => {
+                    let (tip, dir) = if *up { (f.t, 1.0) } else { (f.b, -1.0) };
+                    let base = tip + dir * r * 2.2;
+                    svg.polygon(&[(x, tip), (x - r, base), (x + r, base)], *colour);
+                }
+                None => dot(svg, c, x, y, r, *colour),
+            }
+        }
+        Mark::Rule {
+            at,
+            vertical,
+            colour,
+            width,
+            dashed,
+            ..
+        } => {
+            let points = if *vertical {
+                [(f.fx(*at), f.t), (f.fx(*at), f.b)]
+            } else {
+                [(f.l, f.fy(*at)), (f.r, f.fy(*at))]
+            };
+            let dash = dashed.then(|| (c.px(10.0), c.px(8.0)));
+            svg.line(&points, *colour, c.px(*width), dash);
+        }
+        Mark::Label(_) => {}
+    }
+}
+
+/// Step lines on their own bins. Every run end of every line cuts the axis into pieces where each
+/// line holds one level; where lines meet (within a line's width) the piece is drawn in turns on
+/// a lattice of the x axis, one cell per line, so every line stays visible. Dashes sit on the
+/// same lattice, so coinciding dashed lines have their dashes in the same places.
+fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
+    let (cell, dash) = (c.px(26.0), c.px(16.0));
+    let runs: Vec<Vec<(f64, f64, f64)>> = lines
+        .iter()
+        .map(|l| {
+            l.bins
+                .iter()
+                .zip(&l.values)
+                .map(|(b, v)| (f.fx(b.0), f.fx(b.1), f.fy(*v)))
+                .collect()
+        })
+        .collect();
+    // Risers first, so the runs cover their ends.
+    for (line, runs) in lines.iter().zip(&runs) {
+        let lw = c.px(line.width);
+        for w in runs.windows(2) {
+            if (w[0].1 - w[1].0).abs() <= 0.5 && (w[0].2 - w[1].2).abs() >= 0.5 {
+                let (ya, yb) = (w[0].2.min(w[1].2), w[0].2.max(w[1].2));
+                let pattern = line.dashed.then_some((dash, cell - dash));
+                svg.line(
+                    &[(w[1].0, ya - lw / 2.0), (w[1].0, yb + lw / 2.0)],
+                    line.colour,
+                    lw,
+                    pattern,
+                );
+            }
+        }
+    }
+    let mut cuts: Vec<f64> = runs.iter().flatten().flat_map(|r| [r.0, r.1]).collect();
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    let tolerance = lines.iter().map(|l| c.px(l.width)).fold(1.0, f64::max);
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let mid = (a + b) / 2.0;
+        let mut here: Vec<(usize, f64)> = runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let k = r.partition_point(|run| run.1 <= mid);
+                r.get(k).filter(|run| run.0 <= mid).map(|run| (i, run.2))
+            })
+            .collect();
+        here.sort_by(|p, q| p.1.total_cmp(&q.1).then(p.0.cmp(&q.0)));
+        let mut start = 0;
+        while start < here.len() {
+            let mut end = start + 1;
+            while end < here.len() && here[end].1 - here[start].1 <= tolerance {
+                end += 1;
+            }
+            let mut group = here[start..end].to_vec();
+            group.sort_by_key(|g| g.0);
+            let solo = group.len() == 1 && !lines[group[0].0].dashed;
+            let (first, last) = (
+                ((a - f.l) / cell).floor() as i64,
+                ((b - f.l) / cell).floor() as i64,
+            );
+            let cells = if solo {
+                0..=0
+            } else {
+                first..=last.min(first + 100_000)
+            };
+            for n in cells {
+                let (i, y) = group[n.rem_euclid(group.len() as i64) as usize];
+                let line = &lines[i];
+                let c0 = f.l + n as f64 * cell;
+                let (x0, x1) = if solo {
+                    (a, b)
+                } else {
+                    (
+                        c0.max(a),
+                        (c0 + if line.dashed { dash } else { cell }).min(b),
+                    )
+                };
+                if x1 - x0 > 1e-6 {
+                    svg.line(&[(x0, y), (x1, y)], line.colour, c.px(line.width), None);
+                }
+            }
+            start = end;
+        }
+    }
+}
