@@ -42,6 +42,11 @@ impl Scale {
     pub fn px(&self, at_1080p: f64) -> f64 {
         at_1080p * self.s
     }
+    /// A line's width: scaled, but never under half its 1080p width (thin lines vanish on
+    /// small slides).
+    pub fn stroke(&self, at_1080p: f64) -> f64 {
+        self.px(at_1080p).max(at_1080p * 0.5)
+    }
     /// The smallest text drawn, pixels per em: still legible on a small slide.
     pub fn min_em(&self) -> f64 {
         self.px(11.5).max(8.0)
@@ -183,7 +188,7 @@ impl LegendLayout {
     fn draw(&self, svg: &mut Svg, c: &Scale, entries: &[Entry], top: f64, bottom: f64) {
         let Some(left) = self.left else { return };
         let f = c.font(LEGEND, false, palette::INK);
-        let ramp_rows = 9.0;
+        let ramp_rows = ((bottom - top) * 0.6 / (f.em * 1.95)).max(7.0).floor();
         let rows = |e: &Entry| {
             if e.swatch == Swatch::Ramp {
                 ramp_rows
@@ -230,7 +235,7 @@ impl LegendLayout {
                     dashed,
                 } => {
                     let dash = dashed.then(|| (c.px(12.0), c.px(7.0)));
-                    svg.line(&[(x0, y), (x1, y)], *colour, c.px(*width), dash);
+                    svg.line(&[(x0, y), (x1, y)], *colour, c.stroke(*width), dash);
                 }
                 Swatch::Dot(col) => dot(svg, c, (x0 + x1) / 2.0, y, c.px(9.0), *col),
                 Swatch::Ramp => {
@@ -242,12 +247,11 @@ impl LegendLayout {
                         let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
                         let ya = bar_bottom - a * (bar_bottom - bar_top);
                         let yb = bar_bottom - b * (bar_bottom - bar_top);
+                        // Each step reaches into the next, so no seam shows between them.
+                        let yb = (yb - 1.0).max(bar_top);
                         svg.rect(x0, yb, x1, ya, palette::ramp((a + b) / 2.0 * 100.0));
                     }
-                    let tick = Font {
-                        colour: palette::INK_SOFT,
-                        ..f
-                    };
+                    let tick = c.font(TICK, false, palette::INK_SOFT);
                     let quarters = if bar_bottom - bar_top >= f.em * 6.0 {
                         4
                     } else {
@@ -391,7 +395,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
             &axis_title,
             Align::Left,
         );
-        top += axis_title.em * 1.7;
+        top += axis_title.em * 2.0;
     }
     let rule_labels = p
         .marks
@@ -493,7 +497,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     bottom -= match &p.x {
         Axis::Category(cat) if cat.above => c.px(4.0),
         Axis::Category(_) => label_font.em * (0.9 + 1.3 * x_below_lines),
-        _ if x_labels => tick.em * 1.6,
+        _ if x_labels => tick.em * 1.9,
         _ => tick.em * 0.6,
     };
     let frame_h = (bottom - top).max(c.px(40.0));
@@ -527,7 +531,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     };
     let table = table_w(row_em);
     let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
-    let right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
+    let mut right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
     let (x_lo, x_hi) = match &p.x {
         Axis::Time { lo, hi, .. } => (*lo, *hi),
         Axis::Value { lo, hi, .. } => (*lo, *hi),
@@ -543,7 +547,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         } => {
             // The most ticks whose labels fit side by side.
             let mut t = ticks::value_ticks(*lo, *hi, 2, *unit, *round_out);
-            for max in (3..=10).rev() {
+            for max in (3..=12).rev() {
                 let candidate = ticks::value_ticks(*lo, *hi, max, *unit, *round_out);
                 let widest = candidate
                     .labels
@@ -555,6 +559,14 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
                     t = candidate;
                     break;
                 }
+            }
+            // A label on the frame's right edge would run past the image: keep half of it clear.
+            if let Some((_, text)) = t
+                .labels
+                .last()
+                .filter(|l| l.0 >= t.hi - (t.hi - t.lo) * 1e-9)
+            {
+                right -= tm.width(text) / 2.0;
             }
             Some(t)
         }
@@ -641,6 +653,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         draw_mark(svg, c, &f, mark);
     }
     // The zero line (or the bottom) over the data.
+    let both_categories = y_cat.is_some() && x_cat.is_some();
     let base = if y_cat.is_some() {
         f.b
     } else {
@@ -651,11 +664,13 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     } else {
         thin
     };
-    svg.line(&[(f.l, base), (f.r, base)], palette::AXIS, width, None);
+    if !both_categories {
+        svg.line(&[(f.l, base), (f.r, base)], palette::AXIS, width, None);
+    }
 
     // Axis labels.
     if x_labels {
-        let y_text = f.b + tick.em * 0.95;
+        let y_text = f.b + tick.em * 1.25;
         for t in &time_ticks {
             if let Some((at, text)) = &t.label {
                 svg.text(text, f.fx(*at), y_text, &tick, Align::Centre);
@@ -669,18 +684,8 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
                 }
             }
         }
-        if let Some(t) = &x_ticks {
-            let last = t.labels.len().saturating_sub(1);
-            for (i, (v, text)) in t.labels.iter().enumerate() {
-                // The last label ends at its tick rather than run past the frame.
-                let half = tm.width(text) / 2.0;
-                let align = if i == last && f.fx(*v) + half > cell[2] {
-                    Align::Right
-                } else {
-                    Align::Centre
-                };
-                svg.text(text, f.fx(*v), y_text, &tick, align);
-            }
+        for (v, text) in x_ticks.iter().flat_map(|t| &t.labels) {
+            svg.text(text, f.fx(*v), y_text, &tick, Align::Centre);
         }
     }
     if let Axis::Value { title: Some(t), .. } = &p.x {
@@ -770,19 +775,14 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         }
     }
     for (label, spot) in placed {
-        if let Some((dx, dy, align, _)) = spot {
+        if let Some((x, y, align, _)) = spot {
+            let em = label_em(c, &f, &label);
             let font = Font {
-                em: label_em(c, &f, &label),
+                em,
                 bold: label.bold,
                 colour: label.colour,
             };
-            svg.text(
-                &label.text,
-                f.fx(label.x) + c.px(dx),
-                f.fy(label.y) + c.px(dy),
-                &font,
-                align,
-            );
+            svg.text(&label.text, x, y, &font, align);
         }
     }
     f.t
@@ -851,11 +851,13 @@ fn label_em(c: &Scale, f: &Frame, l: &Label) -> f64 {
     }
 }
 
-/// A label's spot: offsets at 1080p, alignment, and whether it is away from the point (leader).
+/// Where a label goes: its anchor in pixels, alignment, and whether it is away from its point
+/// (a leader line joins them).
 type Spot = Option<(f64, f64, Align, bool)>;
 
-/// Places every label, in order: the first free spot inside the frame, clear of rectangles,
-/// dots and labels placed before it; else left out (optional) or where it overlaps least.
+/// Places every label, in order: the first free spot inside the frame (moved sideways into it
+/// when it sticks out), clear of rectangles, dots and labels placed before it; else left out
+/// (optional) or put where it overlaps least.
 fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, Spot)> {
     let pad = c.px(4.0);
     let mut obstacles: Vec<[f64; 4]> = Vec::new();
@@ -879,36 +881,49 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
         let em = label_em(c, f, l);
         let width = Measure::new(em, l.bold).width(&l.text);
         let (x, y) = (f.fx(l.x), f.fy(l.y));
-        let boxed = |(dx, dy, align): (f64, f64, Align)| {
-            let b = text_box(x + c.px(dx), y + c.px(dy), width, em, align);
-            [b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad]
-        };
+        // Each spot's anchor and padded box, shifted sideways into the frame.
+        let spots: Vec<(f64, f64, Align, [f64; 4])> = l
+            .spots
+            .iter()
+            .map(|(dx, dy, align)| {
+                let (sx, sy) = (x + c.px(*dx), y + c.px(*dy));
+                let b = text_box(sx, sy, width, em, *align);
+                let shift = if b[0] < bounds[0] {
+                    bounds[0] - b[0]
+                } else {
+                    (bounds[2] - b[2]).min(0.0)
+                };
+                (
+                    sx + shift,
+                    sy,
+                    *align,
+                    [
+                        b[0] + shift - pad,
+                        b[1] - pad,
+                        b[2] + shift + pad,
+                        b[3] + pad,
+                    ],
+                )
+            })
+            .collect();
         let cost = |b: &[f64; 4]| {
-            let inside = b[0] + pad >= bounds[0]
-                && b[2] - pad <= bounds[2]
+            let inside = b[0] + pad >= bounds[0] - 0.5
+                && b[2] - pad <= bounds[2] + 0.5
                 && b[1] + pad >= bounds[1]
                 && b[3] - pad <= bounds[3];
             obstacles.iter().map(|o| overlap(b, o)).sum::<f64>() + if inside { 0.0 } else { 1e12 }
         };
-        let forced = !l.optional && l.spots.len() == 1;
-        let best = l
-            .spots
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (i, *s, cost(&boxed(*s))))
-            .find(|(_, _, cost)| forced || *cost == 0.0)
+        let costs: Vec<f64> = spots.iter().map(|s| cost(&s.3)).collect();
+        let forced = !l.optional && spots.len() == 1;
+        let best = (0..spots.len())
+            .find(|i| forced || costs[*i] == 0.0)
             .or_else(|| {
-                (!l.optional).then(|| {
-                    l.spots
-                        .iter()
-                        .enumerate()
-                        .map(|(i, s)| (i, *s, cost(&boxed(*s))))
-                        .min_by(|a, b| a.2.total_cmp(&b.2))
-                })?
+                (!l.optional)
+                    .then(|| (0..spots.len()).min_by(|a, b| costs[*a].total_cmp(&costs[*b])))?
             });
-        let spot = best.map(|(i, (dx, dy, align), _)| {
-            obstacles.push(boxed((dx, dy, align)));
-            (dx, dy, align, i >= 2)
+        let spot = best.map(|i| {
+            obstacles.push(spots[i].3);
+            (spots[i].0, spots[i].1, spots[i].2, i >= 2)
         });
         placed.push((l, spot));
     }
@@ -956,7 +971,7 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
             let points: Vec<(f64, f64)> =
                 points.iter().map(|(x, y)| (f.fx(*x), f.fy(*y))).collect();
             let dash = dashed.then(|| (c.px(16.0), c.px(10.0)));
-            svg.line(&points, *colour, c.px(*width), dash);
+            svg.line(&points, *colour, c.stroke(*width), dash);
         }
         Mark::Steps(lines) => step_lines(svg, c, f, lines),
         Mark::Rect {
@@ -1021,7 +1036,7 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
                 [(f.l, f.fy(*at)), (f.r, f.fy(*at))]
             };
             let dash = dashed.then(|| (c.px(10.0), c.px(8.0)));
-            svg.line(&points, *colour, c.px(*width), dash);
+            svg.line(&points, *colour, c.stroke(*width), dash);
         }
         Mark::Label(_) => {}
     }
@@ -1045,7 +1060,7 @@ fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
         .collect();
     // Risers first, so the runs cover their ends.
     for (line, runs) in lines.iter().zip(&runs) {
-        let lw = c.px(line.width);
+        let lw = c.stroke(line.width);
         for w in runs.windows(2) {
             if (w[0].1 - w[1].0).abs() <= 0.5 && (w[0].2 - w[1].2).abs() >= 0.5 {
                 let (ya, yb) = (w[0].2.min(w[1].2), w[0].2.max(w[1].2));
@@ -1062,7 +1077,7 @@ fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
     let mut cuts: Vec<f64> = runs.iter().flatten().flat_map(|r| [r.0, r.1]).collect();
     cuts.sort_by(f64::total_cmp);
     cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
-    let tolerance = lines.iter().map(|l| c.px(l.width)).fold(1.0, f64::max);
+    let tolerance = lines.iter().map(|l| c.stroke(l.width)).fold(1.0, f64::max);
     for w in cuts.windows(2) {
         let (a, b) = (w[0], w[1]);
         let mid = (a + b) / 2.0;
@@ -1106,7 +1121,7 @@ fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
                     )
                 };
                 if x1 - x0 > 1e-6 {
-                    svg.line(&[(x0, y), (x1, y)], line.colour, c.px(line.width), None);
+                    svg.line(&[(x0, y), (x1, y)], line.colour, c.stroke(line.width), None);
                 }
             }
             start = end;

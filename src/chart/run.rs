@@ -986,7 +986,7 @@ mod tests {
         let series = Series::from_tables(&t).unwrap();
         let fig = cost_by_provider(&t.info, &series);
         assert_eq!(fig.labels(), ["$6"]);
-        assert_eq!(fig.panels[0].title.as_deref(), Some("$ per period"));
+        assert_eq!(fig.panels[0].title.as_deref(), Some("$ per calendar month"));
         assert!(
             fig.subtitle[0].starts_with("total $0 (commitment $3, usage + route $3)"),
             "{:?}",

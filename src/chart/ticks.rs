@@ -28,7 +28,7 @@ const LIMIT: f64 = f64::MAX / 16.0;
 /// Ticks at round steps (1, 2, 2.5, 5 × 10^k), at most `max_ticks` intervals, through zero when
 /// the range holds it. `round_out`: the axis widens to whole steps with a little headroom (data
 /// drawn from zero); otherwise the range stays and the ticks fall inside it. Labels are signed
-/// (`+$5B`, `−$5B`) when the axis goes below zero. Bounded for any input: NaN and infinities are
+/// (`+$5B`, `−$5B`) when a tick is below zero. Bounded for any input: NaN and infinities are
 /// clamped, and at most `max_ticks` + 2 ticks are made.
 pub(crate) fn value_ticks(
     lo: f64,
@@ -87,11 +87,12 @@ pub(crate) fn value_ticks(
             (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
         })
         .unwrap_or(3) as usize;
+    let signed = values.first().is_some_and(|v| *v < 0.0);
     let labels = values
         .into_iter()
         .map(|v| {
             let text = format_value(v.abs(), scale, suffix, decimals, unit);
-            let text = match (lo < 0.0, v) {
+            let text = match (signed, v) {
                 (true, v) if v > 0.0 => format!("+{text}"),
                 (true, v) if v < 0.0 => format!("\u{2212}{text}"),
                 _ => text,
