@@ -311,10 +311,20 @@ struct Frame {
 }
 
 impl Frame {
+    /// Pixels of a data value; values beyond the axis (only an absurd one, clamped by the tick
+    /// picker) stop just outside the frame rather than cross the rest of the image.
     fn fx(&self, v: f64) -> f64 {
+        let v = v.clamp(
+            self.x.0 - (self.x.1 - self.x.0) * 0.02,
+            self.x.1 + (self.x.1 - self.x.0) * 0.02,
+        );
         self.l + (v - self.x.0) / (self.x.1 - self.x.0) * (self.r - self.l)
     }
     fn fy(&self, v: f64) -> f64 {
+        let v = v.clamp(
+            self.y.0 - (self.y.1 - self.y.0) * 0.02,
+            self.y.1 + (self.y.1 - self.y.0) * 0.02,
+        );
         let f = (v - self.y.0) / (self.y.1 - self.y.0) * (self.b - self.t);
         if self.y_down {
             self.t + f
@@ -776,7 +786,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     }
     for (label, spot) in placed {
         if let Some((x, y, align, _)) = spot {
-            let em = label_em(c, &f, &label);
+            let em = label_em(c, &f, label);
             let font = Font {
                 em,
                 bold: label.bold,

@@ -265,11 +265,10 @@ pub(crate) fn to_png(svg: &str, width: u32, height: u32) -> Result<Vec<u8>> {
         &mut pixmap.as_mut(),
     );
     // The background is opaque white, so the premultiplied pixels are plain RGB.
-    let rgb: Vec<u8> = pixmap
-        .data()
-        .chunks_exact(4)
-        .flat_map(|p| [p[0], p[1], p[2]])
-        .collect();
+    let mut rgb = vec![0u8; width as usize * height as usize * 3];
+    for (to, from) in rgb.chunks_exact_mut(3).zip(pixmap.data().chunks_exact(4)) {
+        to.copy_from_slice(&from[..3]);
+    }
     let mut bytes = Vec::new();
     let mut encoder = png::Encoder::new(&mut bytes, width, height);
     encoder.set_color(png::ColorType::Rgb);

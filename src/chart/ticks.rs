@@ -23,7 +23,7 @@ pub(crate) struct Ticks {
 
 /// The largest magnitude an axis spans: beyond it (values up to f64::MAX) ranges are clamped, so
 /// every step, count and coordinate below stays finite.
-const LIMIT: f64 = f64::MAX / 16.0;
+const LIMIT: f64 = f64::MAX / 4.0;
 
 /// Ticks at round steps (1, 2, 2.5, 5 × 10^k), at most `max_ticks` intervals, through zero when
 /// the range holds it. `round_out`: the axis widens to whole steps with a little headroom (data
