@@ -146,21 +146,12 @@ fn capacity(comparison: &Comparison, series: &[Series]) -> Figure {
         .iter()
         .flat_map(|l| l.values.iter().copied())
         .fold(0.0, f64::max);
+    let x = Axis::time(start.min(end), end.max(start));
+    let y = Axis::value(0.0, top, Unit::TokensPerMinute);
     let panel = Panel {
         title: None,
-        x: Axis::Time {
-            lo: start.min(end),
-            hi: end.max(start),
-            min_step_s: 0.0,
-            grid: true,
-        },
-        y: Axis::Value {
-            lo: 0.0,
-            hi: top,
-            unit: Unit::TokensPerMinute,
-            title: None,
-            round_out: true,
-        },
+        x,
+        y,
         marks: vec![Mark::Steps(lines)],
     };
     Figure::new(
@@ -292,13 +283,7 @@ fn bar_axis(extents: &[f64], cut: f64, headroom: f64, title: String) -> Axis {
     } else {
         (lo, hi * headroom)
     };
-    Axis::Value {
-        lo,
-        hi,
-        unit: Unit::Dollars,
-        title: Some(title),
-        round_out: true,
-    }
+    Axis::value(lo, hi, Unit::Dollars).titled(title)
 }
 
 fn cost_by_provider(comparison: &Comparison, opts: &ChartOptions) -> Figure {
@@ -340,10 +325,12 @@ fn cost_by_provider(comparison: &Comparison, opts: &ChartOptions) -> Figure {
         })
         .collect();
     let title = "cost over the horizon (commit + usage + route), $".to_string();
+    let x = Axis::category(Category::slots(labels));
+    let y = bar_axis(&extents, f64::INFINITY, 1.12, title);
     let panel = Panel {
         title: None,
-        x: Axis::Category(Category::slots(labels)),
-        y: bar_axis(&extents, f64::INFINITY, 1.12, title),
+        x,
+        y,
         marks,
     };
     let subtitle = vec![baseline_note(comparison, "baseline", " (bold)")];
@@ -416,15 +403,12 @@ fn cost_delta(comparison: &Comparison, opts: &ChartOptions) -> Figure {
         notes,
         ..Category::slots(later.iter().map(|s| (s.clone(), false)))
     };
+    let title = format!("change vs {}, $", comparison.baseline);
+    let (x, y) = (Axis::category(x), bar_axis(&extents, cut, 1.0, title));
     let panel = Panel {
         title: None,
-        x: Axis::Category(x),
-        y: bar_axis(
-            &extents,
-            cut,
-            1.0,
-            format!("change vs {}, $", comparison.baseline),
-        ),
+        x,
+        y,
         marks,
     };
     let subtitle = vec![
@@ -455,12 +439,8 @@ mod tests {
         let cut = cut_at(&[10.0, -4.0, 8.0, 1000.0]);
         assert!((10.0..1000.0).contains(&cut), "{cut}");
         assert_eq!(cut_at(&[10.0, 8.0, 6.0]), f64::INFINITY);
-        let Axis::Value { lo, hi, .. } =
-            bar_axis(&[10.0, -4.0, 8.0, 1000.0], cut, 1.0, String::new())
-        else {
-            panic!("a value axis")
-        };
-        assert_eq!(lo, -4.0);
-        assert!((10.0..=12.5).contains(&hi), "{hi}");
+        let axis = bar_axis(&[10.0, -4.0, 8.0, 1000.0], cut, 1.0, String::new());
+        assert_eq!(axis.lo, -4.0);
+        assert!((10.0..=12.5).contains(&axis.hi), "{}", axis.hi);
     }
 }

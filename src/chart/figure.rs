@@ -98,27 +98,95 @@ pub(crate) struct Panel {
     pub marks: Vec<Mark>,
 }
 
+/// An axis: its data range, what it shows, and a title (drawn over a y axis, under an x axis).
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Axis {
+pub(crate) struct Axis {
+    pub lo: f64,
+    pub hi: f64,
+    pub kind: Kind,
+    pub title: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Kind {
     /// Seconds since the epoch, calendar ticks no finer than `min_step_s`; `grid`: vertical lines.
-    Time {
-        lo: f64,
-        hi: f64,
-        min_step_s: f64,
-        grid: bool,
-    },
+    Time { min_step_s: f64, grid: bool },
     /// Numbers with round ticks; `round_out`: widened to whole steps (data drawn from zero).
-    Value {
-        lo: f64,
-        hi: f64,
-        unit: Unit,
-        title: Option<String>,
-        round_out: bool,
-    },
-    /// Named places: a label centred on each position of `[lo, hi]`. On a y axis `lo` is at the
-    /// top (rows read down). On an x axis the labels go under the frame, or over it (a table's
-    /// column heads) with `above`.
+    Value { unit: Unit, round_out: bool },
+    /// Named places: a label centred on each position. On a y axis `lo` is at the top (rows read
+    /// down). On an x axis the labels go under the frame, or over it (a table's column heads)
+    /// with `above`.
     Category(Category),
+}
+
+impl Axis {
+    /// Time with calendar ticks and vertical grid lines.
+    pub fn time(lo: f64, hi: f64) -> Axis {
+        let kind = Kind::Time {
+            min_step_s: 0.0,
+            grid: true,
+        };
+        Axis {
+            lo,
+            hi,
+            kind,
+            title: None,
+        }
+    }
+    /// Time under bars: no grid lines, no ticks finer than the shortest bar.
+    pub fn time_of_bars(lo: f64, hi: f64, min_step_s: f64) -> Axis {
+        let kind = Kind::Time {
+            min_step_s,
+            grid: false,
+        };
+        Axis {
+            lo,
+            hi,
+            kind,
+            title: None,
+        }
+    }
+    /// Values from `lo` to `hi`, widened to whole ticks.
+    pub fn value(lo: f64, hi: f64, unit: Unit) -> Axis {
+        let kind = Kind::Value {
+            unit,
+            round_out: true,
+        };
+        Axis {
+            lo,
+            hi,
+            kind,
+            title: None,
+        }
+    }
+    /// Values with ticks inside `[lo, hi]`, which stays as it is.
+    pub fn value_inside(lo: f64, hi: f64, unit: Unit) -> Axis {
+        let kind = Kind::Value {
+            unit,
+            round_out: false,
+        };
+        Axis {
+            lo,
+            hi,
+            kind,
+            title: None,
+        }
+    }
+    pub fn category(c: Category) -> Axis {
+        let (lo, hi) = (c.lo, c.hi);
+        Axis {
+            lo,
+            hi,
+            kind: Kind::Category(c),
+            title: None,
+        }
+    }
+    pub fn titled(self, title: impl Into<String>) -> Axis {
+        Axis {
+            title: Some(title.into()),
+            ..self
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -233,7 +301,46 @@ pub(crate) struct Label {
     pub fit: Option<f64>,
 }
 
+impl Mark {
+    pub fn rect(x: (f64, f64), y: (f64, f64), fill: Rgba) -> Mark {
+        let (x0, x1, y0, y1) = (x.0, x.1, y.0, y.1);
+        Mark::Rect {
+            x0,
+            x1,
+            y0,
+            y1,
+            fill,
+            cut: None,
+        }
+    }
+    /// A white-ringed dot.
+    pub fn dot(x: f64, y: f64, radius: f64, colour: Rgba) -> Mark {
+        Mark::Dot {
+            x,
+            y,
+            radius,
+            colour,
+            arrow: None,
+        }
+    }
+}
+
 impl Label {
+    /// In the first of `spots` that is free.
+    pub fn spots(self, spots: Vec<(f64, f64, Align)>) -> Label {
+        Label { spots, ..self }
+    }
+    /// Left out when no spot is free.
+    pub fn optional(self) -> Label {
+        Label {
+            optional: true,
+            ..self
+        }
+    }
+    pub fn bold(self, bold: bool) -> Label {
+        Label { bold, ..self }
+    }
+
     /// Centred on the point, drawn whatever is there.
     pub fn at(text: String, x: f64, y: f64, em: f64, colour: Rgba) -> Label {
         Label {

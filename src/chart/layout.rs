@@ -4,11 +4,11 @@
 //! 1920×1080 and scale with the image; text is measured with the bundled font before it is placed,
 //! so no two texts touch and none leaves the image.
 
-use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, StepLine, Swatch};
+use super::figure::{Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, StepLine, Swatch};
 use super::palette::{self, Rgba};
 use super::svg::{Align, Font, Svg};
 use super::text::{wrap_parts, Measure};
-use super::ticks;
+use super::ticks::{self, Ticks, TimeTick};
 
 /// Text sizes, pixels per em at 1080p.
 pub(crate) const TITLE: f64 = 40.0;
@@ -22,7 +22,7 @@ const PANEL_TITLE: f64 = 22.0;
 const AXIS_TITLE: f64 = 19.5;
 const MARGIN: f64 = 40.0;
 
-/// The image's scale against the 1920×1080 design, and the smallest legible text.
+/// The image's scale against the 1920×1080 design.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Scale {
     pub s: f64,
@@ -33,11 +33,8 @@ pub(crate) struct Scale {
 impl Scale {
     pub fn new(width: u32, height: u32) -> Scale {
         let (w, h) = (f64::from(width), f64::from(height));
-        Scale {
-            s: (w / 1920.0).min(h / 1080.0),
-            w,
-            h,
-        }
+        let s = (w / 1920.0).min(h / 1080.0);
+        Scale { s, w, h }
     }
     pub fn px(&self, at_1080p: f64) -> f64 {
         at_1080p * self.s
@@ -57,11 +54,8 @@ impl Scale {
         self.h - self.px(2.0 * MARGIN + 160.0 + 60.0)
     }
     fn font(&self, em: f64, bold: bool, colour: Rgba) -> Font {
-        Font {
-            em: self.px(em),
-            bold,
-            colour,
-        }
+        let em = self.px(em);
+        Font { em, bold, colour }
     }
 }
 
@@ -69,7 +63,7 @@ fn measure(f: &Font) -> Measure {
     Measure::new(f.em, f.bold)
 }
 
-/// The top and bottom of a text's box (capitals to descenders) around its middle line.
+/// A text's box (capitals to descenders) around its middle line.
 fn text_box(x: f64, y_mid: f64, width: f64, em: f64, align: Align) -> [f64; 4] {
     let x0 = match align {
         Align::Left => x,
@@ -93,38 +87,46 @@ fn overlap(a: &[f64; 4], b: &[f64; 4]) -> f64 {
 pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     let c = Scale::new(width, height);
     let mut svg = Svg::new(width, height);
-    let margin = c.px(MARGIN);
+    let (margin, room) = (c.px(MARGIN), c.w - 2.0 * c.px(MARGIN));
 
     // Header.
     let title = c.font(TITLE, true, palette::INK);
-    let text = measure(&title).fit(&fig.title, c.w - 2.0 * margin);
     let mut y = margin + title.em * 0.45;
-    svg.text(&text, margin, y, &title, Align::Left);
+    svg.text(
+        &measure(&title).fit(&fig.title, room),
+        margin,
+        y,
+        &title,
+        Align::Left,
+    );
     y += title.em * 0.55 + c.px(14.0);
     let sub = c.font(SUBTITLE, false, palette::INK_SOFT);
-    for line in wrap_parts(&measure(&sub), &fig.subtitle, c.w - 2.0 * margin, 2) {
-        y += sub.em * 0.55;
-        svg.text(&line, margin, y, &sub, Align::Left);
-        y += sub.em * 0.75;
+    for line in wrap_parts(&measure(&sub), &fig.subtitle, room, 2) {
+        svg.text(&line, margin, y + sub.em * 0.55, &sub, Align::Left);
+        y += sub.em * 1.3;
     }
     let top = y + c.px(28.0);
 
     // Small print.
     let small = c.font(SMALL, false, palette::INK_SOFT);
-    let notes = wrap_parts(&measure(&small), &fig.notes, c.w - 2.0 * margin, 2);
-    let mut bottom = c.h - margin;
+    let notes = wrap_parts(&measure(&small), &fig.notes, room, 2);
+    let lines = notes.len() as f64;
+    let bottom = c.h
+        - margin
+        - if lines > 0.0 {
+            small.em * (1.5 * lines + 0.5)
+        } else {
+            0.0
+        };
     for (i, line) in notes.iter().enumerate() {
-        let y = c.h - margin - small.em * (0.6 + 1.5 * (notes.len() - 1 - i) as f64);
+        let y = bottom + small.em * (1.1 + 1.5 * i as f64);
         svg.text(line, margin, y, &small, Align::Left);
-    }
-    if !notes.is_empty() {
-        bottom -= small.em * (1.5 * notes.len() as f64 + 0.5);
     }
 
     if let Some(message) = &fig.message {
         let f = c.font(27.0, false, palette::INK_SOFT);
-        let text = measure(&f).fit(message, c.w - 2.0 * margin);
-        svg.text(&text, c.w / 2.0, (top + bottom) / 2.0, &f, Align::Centre);
+        let (x, y) = (c.w / 2.0, (top + bottom) / 2.0);
+        svg.text(&measure(&f).fit(message, room), x, y, &f, Align::Centre);
         return svg.finish();
     }
 
@@ -139,20 +141,14 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     let row_h = (bottom - top - row_gap * (rows - 1) as f64) / rows as f64;
     let mut first_frame_top = None;
     for (k, panel) in fig.panels.iter().enumerate() {
-        let (row, col) = (k / columns, k % columns);
-        let x0 = margin + col as f64 * (col_w + col_gap);
-        let y0 = top + row as f64 * (row_h + row_gap);
+        let x0 = margin + (k % columns) as f64 * (col_w + col_gap);
+        let y0 = top + (k / columns) as f64 * (row_h + row_gap);
         let cell = [x0, y0, x0 + col_w, y0 + row_h];
         let frame_top = draw_panel(&mut svg, &c, panel, cell, k + columns >= n);
         first_frame_top.get_or_insert(frame_top);
     }
-    legend.draw(
-        &mut svg,
-        &c,
-        &fig.legend,
-        first_frame_top.unwrap_or(top),
-        bottom,
-    );
+    let legend_top = first_frame_top.unwrap_or(top);
+    legend.draw(&mut svg, &c, &fig.legend, legend_top, bottom);
     svg.finish()
 }
 
@@ -310,26 +306,22 @@ struct Frame {
     y_down: bool,
 }
 
+/// `v` mapped from `(lo, hi)` onto `(a, b)`; values beyond the range (only an absurd one,
+/// clamped by the tick picker) stop just outside it rather than cross the rest of the image.
+fn map(v: f64, (lo, hi): (f64, f64), a: f64, b: f64) -> f64 {
+    let v = v.clamp(lo - (hi - lo) * 0.02, hi + (hi - lo) * 0.02);
+    a + (v - lo) / (hi - lo) * (b - a)
+}
+
 impl Frame {
-    /// Pixels of a data value; values beyond the axis (only an absurd one, clamped by the tick
-    /// picker) stop just outside the frame rather than cross the rest of the image.
     fn fx(&self, v: f64) -> f64 {
-        let v = v.clamp(
-            self.x.0 - (self.x.1 - self.x.0) * 0.02,
-            self.x.1 + (self.x.1 - self.x.0) * 0.02,
-        );
-        self.l + (v - self.x.0) / (self.x.1 - self.x.0) * (self.r - self.l)
+        map(v, self.x, self.l, self.r)
     }
     fn fy(&self, v: f64) -> f64 {
-        let v = v.clamp(
-            self.y.0 - (self.y.1 - self.y.0) * 0.02,
-            self.y.1 + (self.y.1 - self.y.0) * 0.02,
-        );
-        let f = (v - self.y.0) / (self.y.1 - self.y.0) * (self.b - self.t);
         if self.y_down {
-            self.t + f
+            map(v, self.y, self.t, self.b)
         } else {
-            self.b - f
+            map(v, self.y, self.b, self.t)
         }
     }
 }
@@ -337,57 +329,99 @@ impl Frame {
 /// A data range that can be mapped: finite and not empty.
 fn range(lo: f64, hi: f64) -> (f64, f64) {
     let lo = if lo.is_finite() { lo } else { 0.0 };
-    let hi = if hi.is_finite() { hi } else { lo + 1.0 };
-    if hi > lo {
-        (lo, hi)
+    let hi = if hi.is_finite() && hi > lo {
+        hi
     } else {
-        (lo, lo + 1.0)
-    }
+        lo + 1.0
+    };
+    (lo, hi)
 }
 
 /// A heatmap-style column head on one or two lines: pairs split at `+`, regions at `/`.
 pub(crate) fn head_lines(label: &str) -> Vec<String> {
-    match label
-        .find('+')
-        .or_else(|| label.find('/'))
-        .or_else(|| label.find(' '))
-    {
+    let at = label.find('+').or_else(|| label.find('/'));
+    match at.or_else(|| label.find(' ')) {
         Some(i) if i > 0 => vec![label[..i].to_string(), label[i..].trim_start().to_string()],
         _ => vec![label.to_string()],
     }
 }
 
-/// The size (≤ `base`, ≥ the minimum) at which the widest of `texts` fits `room`.
-fn size_to_fit<'a>(
-    c: &Scale,
-    texts: impl Iterator<Item = &'a str>,
-    bold: bool,
-    base: f64,
-    room: f64,
-) -> f64 {
-    let m = Measure::new(base, bold);
-    let widest = texts.map(|t| m.width(t)).fold(0.0, f64::max);
-    let size = if widest <= room || widest <= 0.0 {
+/// The size (≤ `base`) at which the widest of `texts` fits `room` (bold), never below the
+/// minimum, and how many texts are still too wide there.
+fn size_to_fit(c: &Scale, texts: &[&str], base: f64, room: f64) -> (f64, usize) {
+    let m = Measure::new(base, true);
+    let widths: Vec<f64> = texts.iter().map(|t| m.width(t)).collect();
+    let widest = widths.iter().copied().fold(0.0, f64::max);
+    let size = if widest <= room {
         base
     } else {
-        base * room / widest
+        (base * room / widest).max(c.min_em())
     };
-    size.max(c.min_em())
+    (
+        size,
+        widths
+            .iter()
+            .filter(|w| *w * size / base > room + 0.5)
+            .count(),
+    )
+}
+
+fn category(axis: &Axis) -> Option<&Category> {
+    match &axis.kind {
+        Kind::Category(cat) => Some(cat),
+        _ => None,
+    }
+}
+
+/// Value ticks of an axis; `fits(ticks)` says whether a candidate's labels fit, most ticks first.
+fn value_ticks(a: &Axis, most: usize, fits: &dyn Fn(&Ticks) -> bool) -> Option<Ticks> {
+    let Kind::Value { unit, round_out } = a.kind else {
+        return None;
+    };
+    let pick = |max| ticks::value_ticks(a.lo, a.hi, max, unit, round_out);
+    (3..=most)
+        .rev()
+        .map(pick)
+        .find(|t| fits(t))
+        .or(Some(pick(2)))
+}
+
+/// The widths of a y axis's row labels (at most `max`) and table columns, at `em`.
+fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
+    let Some(cat) = cat else {
+        return (0.0, Vec::new());
+    };
+    let (m, bm) = (Measure::new(em, false), Measure::new(em, true));
+    let labels = cat
+        .labels
+        .iter()
+        .map(|(_, t, b)| if *b { bm.width(t) } else { m.width(t) });
+    let heads = cat.head.iter().map(|h| bm.width(h));
+    let w = labels.chain(heads).fold(0.0, f64::max).min(max);
+    let column = |(head, cells): &(String, Vec<String>)| {
+        cells
+            .iter()
+            .map(|t| m.width(t))
+            .fold(bm.width(head), f64::max)
+    };
+    (w, cat.table.iter().map(column).collect())
 }
 
 /// Lays out and draws one panel in `cell`; returns the top of its frame.
 fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: bool) -> f64 {
     let tick = c.font(TICK, false, palette::INK_SOFT);
     let tm = measure(&tick);
-    let label_font = c.font(LABEL, false, palette::INK);
-    let gap = c.px(14.0);
-    let mut top = cell[1];
-    let mut bottom = cell[3];
+    let label = c.font(LABEL, false, palette::INK);
+    let axis_title = c.font(AXIS_TITLE, true, palette::INK_SOFT);
+    let (gap, col_gap, width) = (c.px(14.0), c.px(28.0), cell[2] - cell[0]);
+    let (x_cat, y_cat) = (category(&p.x), category(&p.y));
+    let (mut top, mut bottom) = (cell[1], cell[3]);
 
+    // Rows over the frame: panel title, y axis title, rule labels, notes, heads.
     if let Some(t) = &p.title {
         let f = c.font(PANEL_TITLE, true, palette::INK);
         svg.text(
-            &measure(&f).fit(t, cell[2] - cell[0]),
+            &measure(&f).fit(t, width),
             cell[0],
             top + f.em * 0.45,
             &f,
@@ -395,9 +429,8 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         );
         top += f.em * 1.6;
     }
-    let axis_title = c.font(AXIS_TITLE, true, palette::INK_SOFT);
-    if let Axis::Value { title: Some(t), .. } = &p.y {
-        let text = measure(&axis_title).fit(t, cell[2] - cell[0]);
+    if let Some(t) = &p.y.title {
+        let text = measure(&axis_title).fit(t, width);
         svg.text(
             &text,
             cell[0],
@@ -407,399 +440,223 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         );
         top += axis_title.em * 2.0;
     }
-    let rule_labels = p
-        .marks
+    if p.marks
         .iter()
-        .any(|m| matches!(m, Mark::Rule { label: Some(_), .. }));
-    if rule_labels {
+        .any(|m| matches!(m, Mark::Rule { label: Some(_), .. }))
+    {
         top += tick.em * 1.5;
     }
-    let note_font = c.font(NOTE, false, palette::INK);
-    let x_cat = match &p.x {
-        Axis::Category(cat) => Some(cat),
-        _ => None,
-    };
-    let note_rows = x_cat.map_or(0, |cat| cat.notes.iter().map(Vec::len).max().unwrap_or(0));
     let notes_top = top;
-    top += note_rows as f64 * note_font.em * 1.45;
-    if let Axis::Category(cat) = &p.y {
-        if cat.head.is_some() || !cat.table.is_empty() {
-            top += label_font.em * 1.6;
-        }
+    let note_rows = x_cat.map_or(0, |x| x.notes.iter().map(Vec::len).max().unwrap_or(0));
+    top += note_rows as f64 * c.px(NOTE) * 1.45;
+    if y_cat.is_some_and(|y| y.head.is_some() || !y.table.is_empty())
+        && !x_cat.is_some_and(|x| x.above)
+    {
+        top += label.em * 1.6;
     }
-    let y_cat = match &p.y {
-        Axis::Category(cat) => Some(cat),
-        _ => None,
-    };
     // Row labels: at most 28% of the image, 40% of the panel.
-    let row_label_max = (c.w * 0.28).min((cell[2] - cell[0]) * 0.4);
-    let row_label_w = |em: f64| {
-        y_cat.map_or(0.0, |cat| {
-            let m = Measure::new(em, false);
-            let bm = Measure::new(em, true);
-            cat.labels
-                .iter()
-                .map(|(_, t, b)| if *b { bm.width(t) } else { m.width(t) })
-                .chain(cat.head.iter().map(|h| bm.width(h)))
-                .fold(0.0, f64::max)
-                .min(row_label_max)
-        })
-    };
-    // Table columns right of the frame, at the row label size.
-    let table_w = |em: f64| -> Vec<f64> {
-        y_cat.map_or(Vec::new(), |cat| {
-            let m = Measure::new(em, false);
-            cat.table
-                .iter()
-                .map(|(head, cells)| {
-                    cells
-                        .iter()
-                        .map(|t| m.width(t))
-                        .fold(Measure::new(em, true).width(head), f64::max)
-                })
-                .collect()
-        })
-    };
-    let col_gap = c.px(28.0);
-
-    // Column heads over the frame (laid out for the narrowest frame the row labels allow).
-    let mut heads: Option<(f64, bool)> = None;
-    if let Some(cat) = x_cat.filter(|cat| cat.above) {
-        let est_w = cell[2]
-            - cell[0]
-            - row_label_w(label_font.em)
-            - gap
-            - table_w(label_font.em)
-                .iter()
-                .map(|w| w + col_gap)
-                .sum::<f64>();
-        let room = est_w / (cat.hi - cat.lo) * 0.86 - c.px(4.0);
-        let texts = || cat.labels.iter().map(|l| l.1.as_str());
-        let one = size_to_fit(c, texts(), true, label_font.em, room);
-        let pieces: Vec<String> = texts().flat_map(head_lines).collect();
-        let two = size_to_fit(
-            c,
-            pieces.iter().map(String::as_str),
-            true,
-            label_font.em,
-            room,
+    let row_max = (c.w * 0.28).min(width * 0.4);
+    // Column heads, laid out for the narrowest frame the row labels allow.
+    let mut heads = None;
+    if let Some(x) = x_cat.filter(|x| x.above) {
+        let (rows, table) = row_widths(y_cat, label.em, row_max);
+        let frame_w = width - rows - gap - table.iter().map(|w| w + col_gap).sum::<f64>();
+        let room = frame_w / (p.x.hi - p.x.lo) * 0.86 - c.px(4.0);
+        let texts: Vec<&str> = x.labels.iter().map(|l| l.1.as_str()).collect();
+        let pieces: Vec<String> = texts.iter().flat_map(|t| head_lines(t)).collect();
+        let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        let (one, two) = (
+            size_to_fit(c, &texts, label.em, room),
+            size_to_fit(c, &pieces, label.em, room),
         );
-        let two_lines = one < label_font.em * 0.85 && two > one;
-        let size = if two_lines { two } else { one };
-        heads = Some((size, two_lines));
-        top += size * if two_lines { 2.5 } else { 1.3 } + c.px(10.0);
+        // Two lines when they are larger, or cut fewer heads.
+        let small = one.0 < label.em * 0.85 || one.1 > 0;
+        let two_lines = small && (two.1 < one.1 || (two.1 == one.1 && two.0 > one.0));
+        let (one, two) = (one.0, two.0);
+        let em = if two_lines { two } else { one };
+        heads = Some((em, two_lines));
+        top += em * if two_lines { 2.5 } else { 1.3 } + c.px(10.0);
     }
-    if let Axis::Value { title: Some(_), .. } = &p.x {
+
+    // Rows under the frame: tick labels or category labels, the x axis title.
+    if p.x.title.is_some() {
         bottom -= axis_title.em * 1.8;
     }
-    let x_below_lines = match &p.x {
-        Axis::Category(cat) if !cat.above => {
-            let m = measure(&label_font);
-            let slot = (cell[2] - cell[0]) * 0.8 / (cat.hi - cat.lo);
-            if cat.labels.iter().any(|l| m.width(&l.1) > slot) {
-                2.0
-            } else {
-                1.0
-            }
-        }
-        _ => 0.0,
-    };
-    bottom -= match &p.x {
-        Axis::Category(cat) if cat.above => c.px(4.0),
-        Axis::Category(_) => label_font.em * (0.9 + 1.3 * x_below_lines),
-        _ if x_labels => tick.em * 1.9,
-        _ => tick.em * 0.6,
+    let m = measure(&label);
+    let slot = width * 0.8 / (p.x.hi - p.x.lo);
+    let wrap = x_cat.is_some_and(|x| x.labels.iter().any(|l| m.width(&l.1) > slot));
+    bottom -= match x_cat {
+        Some(x) if x.above => c.px(4.0),
+        Some(_) => label.em * if wrap { 3.5 } else { 2.2 },
+        None if x_labels => tick.em * 1.9,
+        None => tick.em * 0.6,
     };
     let frame_h = (bottom - top).max(c.px(40.0));
 
     // The y axis: its ticks or its row labels decide the frame's left edge.
-    let y_ticks = match &p.y {
-        Axis::Value {
-            lo,
-            hi,
-            unit,
-            round_out,
-            ..
-        } => {
-            let max = ((frame_h / (tick.em * 3.0)).floor() as usize).clamp(2, 8);
-            Some(ticks::value_ticks(*lo, *hi, max, *unit, *round_out))
-        }
-        _ => None,
+    let most = ((frame_h / (tick.em * 3.0)).floor() as usize).clamp(2, 8);
+    let y_ticks = value_ticks(&p.y, most, &|_| true);
+    let pitch = frame_h / (p.y.hi - p.y.lo);
+    let row_em = (pitch / 1.3).clamp(c.min_em(), label.em);
+    let row_every = ((row_em * 1.15 / pitch).ceil() as usize).max(1);
+    let (rows_w, table) = row_widths(y_cat, row_em, row_max);
+    let y_label_w = match &y_ticks {
+        Some(t) => t.labels.iter().map(|l| tm.width(&l.1)).fold(0.0, f64::max),
+        None => rows_w,
     };
-    let (row_em, row_every) = match y_cat {
-        Some(cat) => {
-            let pitch = frame_h / (cat.hi - cat.lo);
-            let em = (pitch / 1.3).clamp(c.min_em(), label_font.em);
-            (em, ((em * 1.15 / pitch).ceil() as usize).max(1))
-        }
-        None => (label_font.em, 1),
-    };
-    let y_label_w = match (&y_ticks, y_cat) {
-        (Some(t), _) => t.labels.iter().map(|l| tm.width(&l.1)).fold(0.0, f64::max),
-        (None, Some(_)) => row_label_w(row_em),
-        _ => 0.0,
-    };
-    let table = table_w(row_em);
     let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
     let mut right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
-    let (x_lo, x_hi) = match &p.x {
-        Axis::Time { lo, hi, .. } => (*lo, *hi),
-        Axis::Value { lo, hi, .. } => (*lo, *hi),
-        Axis::Category(cat) => (cat.lo, cat.hi),
+    // The most x ticks whose labels fit side by side.
+    let fits = |t: &Ticks| {
+        let widest = t.labels.iter().map(|l| tm.width(&l.1)).fold(0.0, f64::max);
+        (right - left) / t.labels.len().max(1) as f64 >= widest + c.px(24.0)
     };
-    let x_ticks = match &p.x {
-        Axis::Value {
-            lo,
-            hi,
-            unit,
-            round_out,
-            ..
-        } => {
-            // The most ticks whose labels fit side by side.
-            let mut t = ticks::value_ticks(*lo, *hi, 2, *unit, *round_out);
-            for max in (3..=12).rev() {
-                let candidate = ticks::value_ticks(*lo, *hi, max, *unit, *round_out);
-                let widest = candidate
-                    .labels
-                    .iter()
-                    .map(|l| tm.width(&l.1))
-                    .fold(0.0, f64::max);
-                let pitch = (right - left) / candidate.labels.len().max(1) as f64;
-                if pitch >= widest + c.px(24.0) {
-                    t = candidate;
-                    break;
-                }
-            }
-            // A label on the frame's right edge would run past the image: keep half of it clear.
-            if let Some((_, text)) = t
-                .labels
-                .last()
-                .filter(|l| l.0 >= t.hi - (t.hi - t.lo) * 1e-9)
-            {
-                right -= tm.width(text) / 2.0;
-            }
-            Some(t)
+    let x_ticks = value_ticks(&p.x, 12, &fits);
+    if let Some(t) = &x_ticks {
+        // A label on the frame's right edge would run past the image: keep half of it clear.
+        if let Some(l) = t
+            .labels
+            .last()
+            .filter(|l| l.0 >= t.hi - (t.hi - t.lo) * 1e-9)
+        {
+            right -= tm.width(&l.1) / 2.0;
         }
-        _ => None,
-    };
+    }
     let x = x_ticks
         .as_ref()
-        .map_or(range(x_lo, x_hi), |t| range(t.lo, t.hi));
-    let y = match (&y_ticks, y_cat) {
-        (Some(t), _) => range(t.lo, t.hi),
-        (None, Some(cat)) => range(cat.lo, cat.hi),
-        _ => (0.0, 1.0),
-    };
+        .map_or(range(p.x.lo, p.x.hi), |t| range(t.lo, t.hi));
+    let y = y_ticks
+        .as_ref()
+        .map_or(range(p.y.lo, p.y.hi), |t| range(t.lo, t.hi));
+    let (r, b) = (right.max(left + 1.0), top + frame_h);
     let f = Frame {
         l: left,
-        r: right.max(left + 1.0),
+        r,
         t: top,
-        b: top + frame_h,
+        b,
         x,
         y,
         y_down: y_cat.is_some(),
     };
     let thin = c.px(1.5).max(1.0);
 
-    // Grid: value ticks, then time ticks (where asked).
-    if let Some(t) = &y_ticks {
-        for (v, text) in &t.labels {
-            let yv = f.fy(*v);
-            if *v != 0.0 {
-                svg.line(&[(f.l, yv), (f.r, yv)], palette::GRID, thin, None);
-            }
-            svg.text(text, f.l - gap, yv, &tick, Align::Right);
+    // Grid and tick labels.
+    for (v, text) in y_ticks.iter().flat_map(|t| &t.labels) {
+        if *v != 0.0 {
+            svg.seg((f.l, f.fy(*v)), (f.r, f.fy(*v)), palette::GRID, thin);
         }
+        svg.text(text, f.l - gap, f.fy(*v), &tick, Align::Right);
     }
-    let time_ticks = match &p.x {
-        Axis::Time { min_step_s, .. } => ticks::time_ticks(
-            f.x.0,
-            f.x.1,
-            f.r - f.l,
-            c.px(24.0),
-            &|s| tm.width(s),
-            min_step_s.min(365.0 * 86_400.0),
-        ),
+    let time_ticks: Vec<TimeTick> = match p.x.kind {
+        Kind::Time { min_step_s, .. } => {
+            let step = min_step_s.min(365.0 * 86_400.0);
+            ticks::time_ticks(f.x.0, f.x.1, f.r - f.l, c.px(24.0), &|s| tm.width(s), step)
+        }
         _ => Vec::new(),
     };
-    if let Axis::Time { grid: true, .. } = p.x {
-        for t in time_ticks
-            .iter()
-            .filter(|t| t.at_s > f.x.0 && t.at_s < f.x.1)
-        {
-            svg.line(
-                &[(f.fx(t.at_s), f.t), (f.fx(t.at_s), f.b)],
-                palette::GRID,
-                thin,
-                None,
-            );
-        }
+    let mut grid: Vec<f64> = x_ticks
+        .iter()
+        .flat_map(|t| &t.labels)
+        .map(|l| l.0)
+        .collect();
+    if let Kind::Time { grid: true, .. } = p.x.kind {
+        grid.extend(
+            time_ticks
+                .iter()
+                .map(|t| t.at_s)
+                .filter(|t| *t > f.x.0 && *t < f.x.1),
+        );
     }
-    if let Some(t) = &x_ticks {
-        for (v, _) in &t.labels {
-            svg.line(
-                &[(f.fx(*v), f.t), (f.fx(*v), f.b)],
-                palette::GRID,
-                thin,
-                None,
-            );
-        }
+    for v in grid {
+        svg.seg((f.fx(v), f.t), (f.fx(v), f.b), palette::GRID, thin);
     }
-
-    let placed = place_labels(c, &f, &p.marks);
-    // Leader lines under the marks, from a point to its label's near edge.
-    for (label, spot) in &placed {
-        if let (true, Some((dx, dy, _, true))) = (label.leader, spot) {
-            let (px, py) = (f.fx(label.x), f.fy(label.y));
-            svg.line(
-                &[(px, py), (px + c.px(*dx), py + c.px(*dy))],
-                palette::AXIS,
-                thin,
-                None,
-            );
-        }
-    }
-    for mark in &p.marks {
-        draw_mark(svg, c, &f, mark);
-    }
-    // The zero line (or the bottom) over the data.
-    let both_categories = y_cat.is_some() && x_cat.is_some();
-    let base = if y_cat.is_some() {
-        f.b
-    } else {
-        f.fy(0.0_f64.clamp(f.y.0, f.y.1))
-    };
-    let width = if f.y.0 < 0.0 {
-        c.px(2.0).max(1.0)
-    } else {
-        thin
-    };
-    if !both_categories {
-        svg.line(&[(f.l, base), (f.r, base)], palette::AXIS, width, None);
-    }
-
-    // Axis labels.
     if x_labels {
         let y_text = f.b + tick.em * 1.25;
         for t in &time_ticks {
-            if let Some((at, text)) = &t.label {
-                svg.text(text, f.fx(*at), y_text, &tick, Align::Centre);
-                if (t.at_s - at).abs() < 1.0 {
-                    svg.line(
-                        &[(f.fx(*at), f.b), (f.fx(*at), f.b + c.px(6.0))],
-                        palette::AXIS,
-                        thin,
-                        None,
-                    );
-                }
+            let Some((at, text)) = &t.label else { continue };
+            svg.text(text, f.fx(*at), y_text, &tick, Align::Centre);
+            if (t.at_s - at).abs() < 1.0 {
+                let x = f.fx(*at);
+                svg.seg((x, f.b), (x, f.b + c.px(6.0)), palette::AXIS, thin);
             }
         }
         for (v, text) in x_ticks.iter().flat_map(|t| &t.labels) {
             svg.text(text, f.fx(*v), y_text, &tick, Align::Centre);
         }
     }
-    if let Axis::Value { title: Some(t), .. } = &p.x {
-        let text = measure(&axis_title).fit(t, cell[2] - cell[0]);
-        let y_title = cell[3] - axis_title.em * 0.6;
-        svg.text(
-            &text,
-            (f.l + f.r) / 2.0,
-            y_title,
-            &axis_title,
-            Align::Centre,
-        );
+    if let Some(t) = &p.x.title {
+        let text = measure(&axis_title).fit(t, width);
+        let (x, y) = ((f.l + f.r) / 2.0, cell[3] - axis_title.em * 0.6);
+        svg.text(&text, x, y, &axis_title, Align::Centre);
     }
-    if let Some(cat) = x_cat {
-        draw_x_categories(svg, c, &f, cat, heads, notes_top, x_below_lines);
-    }
-    if let Some(cat) = y_cat {
-        let (m, bm) = (Measure::new(row_em, false), Measure::new(row_em, true));
-        for (i, (at, text, bold)) in cat.labels.iter().enumerate() {
-            if i % row_every != 0 {
-                continue;
-            }
-            let font = Font {
-                em: row_em,
-                bold: *bold,
-                colour: palette::INK,
-            };
-            let text = if *bold {
-                bm.fit(text, y_label_w)
-            } else {
-                m.fit(text, y_label_w)
-            };
-            svg.text(&text, f.l - gap, f.fy(*at), &font, Align::Right);
-            let mut x = f.r;
-            for ((_, cells), w) in cat.table.iter().zip(&table) {
-                x += col_gap + w;
-                if let Some(cell_text) = cells.get(i) {
-                    svg.text(
-                        cell_text,
-                        x,
-                        f.fy(*at),
-                        &Font {
-                            bold: false,
-                            ..font
-                        },
-                        Align::Right,
-                    );
-                }
-            }
+
+    // Marks, with leader lines under them, the zero line (or the bottom) over them.
+    let placed = place_labels(c, &f, &p.marks);
+    for (l, spot) in &placed {
+        if let (true, Some((x, y, _, true))) = (l.leader, spot) {
+            svg.seg((f.fx(l.x), f.fy(l.y)), (*x, *y), palette::AXIS, thin);
         }
-        let head_y = f.t - label_font.em * 0.8;
-        let head = Font {
-            em: row_em,
-            bold: true,
-            colour: palette::INK_SOFT,
+    }
+    for mark in &p.marks {
+        draw_mark(svg, c, &f, mark);
+    }
+    if x_cat.is_none() || y_cat.is_none() {
+        let base = if y_cat.is_some() {
+            f.b
+        } else {
+            f.fy(0.0_f64.clamp(f.y.0, f.y.1))
         };
-        if let Some(h) = &cat.head {
-            svg.text(
-                &bm.fit(h, y_label_w),
-                f.l - gap,
-                head_y,
-                &head,
-                Align::Right,
-            );
-        }
-        let mut x = f.r;
-        for ((h, _), w) in cat.table.iter().zip(&table) {
-            x += col_gap + w;
-            svg.text(h, x, head_y, &head, Align::Right);
-        }
+        let width = if f.y.0 < 0.0 {
+            c.px(2.0).max(1.0)
+        } else {
+            thin
+        };
+        svg.seg((f.l, base), (f.r, base), palette::AXIS, width);
+    }
+
+    // Category labels, rule labels, then the marks' labels on top.
+    if let Some(x) = x_cat {
+        draw_x_categories(svg, c, &f, x, heads, notes_top, wrap);
+    }
+    if let Some(y) = y_cat {
+        draw_y_categories(
+            svg,
+            &f,
+            y,
+            (row_em, row_every),
+            rows_w,
+            &table,
+            (gap, col_gap),
+        );
     }
     for mark in &p.marks {
         if let Mark::Rule {
             at,
-            vertical: true,
             label: Some(text),
             ..
         } = mark
         {
             let w = tm.width(text);
             let x = f.fx(*at).clamp(cell[0] + w / 2.0, cell[2] - w / 2.0);
-            let ink = Font {
-                colour: palette::INK,
-                ..tick
-            };
+            let ink = tick.colour(palette::INK);
             svg.text(text, x, f.t - tick.em * 0.9, &ink, Align::Centre);
         }
     }
-    for (label, spot) in placed {
+    for (l, spot) in placed {
         if let Some((x, y, align, _)) = spot {
-            let em = label_em(c, &f, label);
             let font = Font {
-                em,
-                bold: label.bold,
-                colour: label.colour,
+                em: label_em(c, &f, l),
+                bold: l.bold,
+                colour: l.colour,
             };
-            svg.text(&label.text, x, y, &font, align);
+            svg.text(&l.text, x, y, &font, align);
         }
     }
     f.t
 }
 
-/// Category labels under the frame (wrapped on two lines) or over it (column heads), and the
-/// notes over the frame.
+/// Category labels under the frame (wrapped on two lines) or over it (column heads, on one or
+/// two lines at `heads`' size), and the notes over the frame.
 fn draw_x_categories(
     svg: &mut Svg,
     c: &Scale,
@@ -807,44 +664,92 @@ fn draw_x_categories(
     cat: &Category,
     heads: Option<(f64, bool)>,
     notes_top: f64,
-    lines: f64,
+    wrap: bool,
 ) {
     let slot = (f.r - f.l) / (f.x.1 - f.x.0);
     let room = slot - c.px(12.0);
     let note = c.font(NOTE, false, palette::INK);
+    let nm = measure(&note);
     for (i, (at, text, bold)) in cat.labels.iter().enumerate() {
         let x = f.fx(*at);
         let font = c.font(LABEL, *bold, palette::INK);
-        if let Some((em, two)) = heads {
-            let font = Font { em, ..font };
-            let m = measure(&font);
-            let line2 = f.t - c.px(10.0) - em * 0.5;
-            let pieces = if two {
-                head_lines(text)
+        let lines = match heads {
+            Some((_, true)) => head_lines(text),
+            Some(_) => vec![text.clone()],
+            None if wrap => measure(&font).wrap(text, room),
+            None => vec![measure(&font).fit(text, room)],
+        };
+        for (k, line) in lines.iter().enumerate() {
+            if let Some((em, _)) = heads {
+                let y = f.t - c.px(10.0) - em * (0.5 + 1.2 * (lines.len() - 1 - k) as f64);
+                let font = font.size(em);
+                svg.text(
+                    &measure(&font).fit(line, slot * 0.86),
+                    x,
+                    y,
+                    &font,
+                    Align::Centre,
+                );
             } else {
-                vec![text.clone()]
-            };
-            let first = line2 - em * 1.2 * (pieces.len() - 1) as f64;
-            for (k, piece) in pieces.iter().enumerate() {
-                let y = first + em * 1.2 * k as f64;
-                svg.text(&m.fit(piece, slot * 0.86), x, y, &font, Align::Centre);
-            }
-        } else {
-            let m = measure(&font);
-            let wrapped = if lines > 1.0 {
-                m.wrap(text, room)
-            } else {
-                vec![m.fit(text, room)]
-            };
-            for (k, line) in wrapped.iter().enumerate() {
                 let y = f.b + font.em * (0.9 + 1.3 * k as f64);
                 svg.text(line, x, y, &font, Align::Centre);
             }
         }
         for (k, line) in cat.notes.get(i).into_iter().flatten().enumerate() {
             let y = notes_top + note.em * (0.5 + 1.45 * k as f64);
-            svg.text(&measure(&note).fit(line, room), x, y, &note, Align::Centre);
+            svg.text(&nm.fit(line, room), x, y, &note, Align::Centre);
         }
+    }
+}
+
+/// Row labels left of the frame (every `every`th when rows are too tight for all), the table's
+/// columns right of it, and the heads over both.
+fn draw_y_categories(
+    svg: &mut Svg,
+    f: &Frame,
+    cat: &Category,
+    (em, every): (f64, usize),
+    width: f64,
+    table: &[f64],
+    (gap, col_gap): (f64, f64),
+) {
+    let plain = Font {
+        em,
+        bold: false,
+        colour: palette::INK,
+    };
+    let head = plain.bold(true).colour(palette::INK_SOFT);
+    let (m, bm) = (Measure::new(em, false), Measure::new(em, true));
+    let columns = |x: &mut f64, w: &f64| {
+        *x += col_gap + w;
+        *x
+    };
+    let xs: Vec<f64> = table.iter().scan(f.r, |x, w| Some(columns(x, w))).collect();
+    for (i, (at, text, bold)) in cat.labels.iter().enumerate().step_by(every) {
+        let text = if *bold {
+            bm.fit(text, width)
+        } else {
+            m.fit(text, width)
+        };
+        svg.text(
+            &text,
+            f.l - gap,
+            f.fy(*at),
+            &plain.bold(*bold),
+            Align::Right,
+        );
+        for (x, (_, cells)) in xs.iter().zip(&cat.table) {
+            if let Some(cell) = cells.get(i) {
+                svg.text(cell, *x, f.fy(*at), &plain, Align::Right);
+            }
+        }
+    }
+    let head_y = f.t - em * 1.0;
+    if let Some(h) = &cat.head {
+        svg.text(&bm.fit(h, width), f.l - gap, head_y, &head, Align::Right);
+    }
+    for (x, (h, _)) in xs.iter().zip(&cat.table) {
+        svg.text(h, *x, head_y, &head, Align::Right);
     }
 }
 
@@ -885,62 +790,60 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
         }
     }
     let bounds = [f.l, f.t - c.px(2.0), f.r + c.px(2.0), f.b];
+    let inside = |b: &[f64; 4]| {
+        b[0] + pad >= bounds[0] - 0.5
+            && b[2] - pad <= bounds[2] + 0.5
+            && b[1] + pad >= bounds[1]
+            && b[3] - pad <= bounds[3]
+    };
     let mut placed = Vec::new();
     for m in marks {
         let Mark::Label(l) = m else { continue };
         let em = label_em(c, f, l);
         let width = Measure::new(em, l.bold).width(&l.text);
         let (x, y) = (f.fx(l.x), f.fy(l.y));
-        // Each spot's anchor and padded box, shifted sideways into the frame.
-        let spots: Vec<(f64, f64, Align, [f64; 4])> = l
-            .spots
-            .iter()
-            .map(|(dx, dy, align)| {
-                let (sx, sy) = (x + c.px(*dx), y + c.px(*dy));
-                let b = text_box(sx, sy, width, em, *align);
-                let shift = if b[0] < bounds[0] {
-                    bounds[0] - b[0]
-                } else {
-                    (bounds[2] - b[2]).min(0.0)
-                };
-                (
-                    sx + shift,
-                    sy,
-                    *align,
-                    [
-                        b[0] + shift - pad,
-                        b[1] - pad,
-                        b[2] + shift + pad,
-                        b[3] + pad,
-                    ],
-                )
-            })
-            .collect();
-        let cost = |b: &[f64; 4]| {
-            let inside = b[0] + pad >= bounds[0] - 0.5
-                && b[2] - pad <= bounds[2] + 0.5
-                && b[1] + pad >= bounds[1]
-                && b[3] - pad <= bounds[3];
-            obstacles.iter().map(|o| overlap(b, o)).sum::<f64>() + if inside { 0.0 } else { 1e12 }
+        // Each spot's anchor and padded box, moved sideways into the frame.
+        let spot = |&(dx, dy, align): &(f64, f64, Align)| {
+            let (sx, sy) = (x + c.px(dx), y + c.px(dy));
+            let b = text_box(sx, sy, width, em, align);
+            let shift = if b[0] < bounds[0] {
+                bounds[0] - b[0]
+            } else {
+                (bounds[2] - b[2]).min(0.0)
+            };
+            let b = [
+                b[0] + shift - pad,
+                b[1] - pad,
+                b[2] + shift + pad,
+                b[3] + pad,
+            ];
+            let cost = obstacles.iter().map(|o| overlap(&b, o)).sum::<f64>();
+            (
+                sx + shift,
+                sy,
+                align,
+                b,
+                cost + if inside(&b) { 0.0 } else { 1e12 },
+            )
         };
-        let costs: Vec<f64> = spots.iter().map(|s| cost(&s.3)).collect();
+        let spots: Vec<_> = l.spots.iter().map(spot).collect();
         let forced = !l.optional && spots.len() == 1;
-        let best = (0..spots.len())
-            .find(|i| forced || costs[*i] == 0.0)
-            .or_else(|| {
-                (!l.optional)
-                    .then(|| (0..spots.len()).min_by(|a, b| costs[*a].total_cmp(&costs[*b])))?
-            });
-        let spot = best.map(|i| {
-            obstacles.push(spots[i].3);
-            (spots[i].0, spots[i].1, spots[i].2, i >= 2)
-        });
-        placed.push((l, spot));
+        let least = || (0..spots.len()).min_by(|a, b| spots[*a].4.total_cmp(&spots[*b].4));
+        let best = (0..spots.len()).find(|i| forced || spots[*i].4 == 0.0);
+        let best = best.or_else(|| (!l.optional).then(least).flatten());
+        placed.push((
+            l,
+            best.map(|i| {
+                obstacles.push(spots[i].3);
+                (spots[i].0, spots[i].1, spots[i].2, i >= 2)
+            }),
+        ));
     }
     placed
 }
 
 fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
+    let pt = |(x, y): &(f64, f64)| (f.fx(*x), f.fy(*y));
     match mark {
         Mark::Area {
             fill,
@@ -952,22 +855,14 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
         } => {
             // One polygon per stretch where the area is open, so closed stretches draw nothing.
             let n = xs.len().min(lower.len()).min(upper.len());
-            let mut start = None;
-            for i in 0..=n {
-                let open = i < n && upper[i] > lower[i];
-                match (open, start) {
-                    (true, None) => start = Some(i),
-                    (false, Some(s)) => {
-                        let mut points: Vec<(f64, f64)> =
-                            (s..i).map(|k| (f.fx(xs[k]), f.fy(upper[k]))).collect();
-                        points.extend((s..i).rev().map(|k| (f.fx(xs[k]), f.fy(lower[k]))));
-                        svg.polygon(&points, *fill);
-                        if let Some(h) = hatch {
-                            svg.hatch(&points, *h, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
-                        }
-                        start = None;
-                    }
-                    _ => {}
+            let open: Vec<usize> = (0..n).filter(|i| upper[*i] > lower[*i]).collect();
+            for run in open.chunk_by(|a, b| b - a == 1) {
+                let mut points: Vec<(f64, f64)> =
+                    run.iter().map(|k| pt(&(xs[*k], upper[*k]))).collect();
+                points.extend(run.iter().rev().map(|k| pt(&(xs[*k], lower[*k]))));
+                svg.polygon(&points, *fill);
+                if let Some(h) = hatch {
+                    svg.hatch(&points, *h, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
                 }
             }
         }
@@ -978,8 +873,7 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
             points,
             ..
         } => {
-            let points: Vec<(f64, f64)> =
-                points.iter().map(|(x, y)| (f.fx(*x), f.fy(*y))).collect();
+            let points: Vec<(f64, f64)> = points.iter().map(pt).collect();
             let dash = dashed.then(|| (c.px(16.0), c.px(10.0)));
             svg.line(&points, *colour, c.stroke(*width), dash);
         }
@@ -1006,11 +900,13 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
                 };
                 for d in [18.0, 30.0] {
                     let yb = edge + inward * c.px(d);
-                    let slash = [
-                        (a.min(b) - 1.0, yb + c.px(5.0)),
-                        (a.max(b) + 1.0, yb - c.px(5.0)),
-                    ];
-                    svg.line(&slash, palette::WHITE, c.px(4.0).max(2.0), None);
+                    let (l, r, dy) = (a.min(b) - 1.0, a.max(b) + 1.0, c.px(5.0));
+                    svg.seg(
+                        (l, yb + dy),
+                        (r, yb - dy),
+                        palette::WHITE,
+                        c.px(4.0).max(2.0),
+                    );
                 }
             }
         }

@@ -15,7 +15,7 @@ use super::text::Measure;
 use super::ticks::Unit;
 use super::{ChartOptions, RenderedChart};
 use crate::error::Result;
-use crate::resilience::Resilience;
+use crate::resilience::{Resilience, Row};
 
 /// The stems of the resilience charts (each written as `.png` and `.svg`).
 pub const RESILIENCE_CHART_STEMS: [&str; 2] = ["resilience_cost_vs_served", "resilience_heatmap"];
@@ -35,22 +35,21 @@ fn served_label(v: f64) -> String {
     crate::resilience::write::at_least_pct(v)
 }
 
-/// The rules the matrix was measured under, as subtitle pieces.
-fn rules(r: &Resilience) -> Vec<String> {
+/// The subtitle: the scenario and the rules the matrix was measured under.
+fn subtitle(r: &Resilience) -> Vec<String> {
+    let lost = match r.window.as_str() {
+        "" => "lost for the whole horizon".to_string(),
+        w => format!("lost in {}", w.replace("T00:00:00Z", "")),
+    };
     let mut parts = vec![
-        "each plan held to its own reservations".to_string(),
-        "emergency rules (no share cap, no N-1)".to_string(),
-        if r.window.is_empty() {
-            "lost for the whole horizon".to_string()
-        } else {
-            format!("lost in {}", r.window.replace("T00:00:00Z", ""))
-        },
+        r.scenario.clone(),
+        "each plan held to its own reservations".into(),
+        "emergency rules (no share cap, no N-1)".into(),
+        lost,
     ];
     if r.on_demand_availability < 1.0 {
-        parts.push(format!(
-            "{}% of on-demand capacity left elsewhere",
-            crate::units::fixed(r.on_demand_availability * 100.0)
-        ));
+        let pct = crate::units::fixed(r.on_demand_availability * 100.0);
+        parts.push(format!("{pct}% of on-demand capacity left elsewhere"));
     }
     parts
 }
@@ -71,12 +70,13 @@ impl<'a> Col<'a> {
     }
 
     fn served(&self, r: &Resilience, plan: &str) -> Option<f64> {
+        let pair = |x: &&Row| x.plan == plan && x.lost_provider.contains('+');
         match self {
             Col::Loss(l) => r.row(plan, l).map(|x| x.served_pct),
             Col::WorstPair => r
                 .rows
                 .iter()
-                .filter(|x| x.plan == plan && x.lost_provider.contains('+'))
+                .filter(pair)
                 .map(|x| x.served_pct)
                 .reduce(f64::min),
         }
@@ -85,26 +85,24 @@ impl<'a> Col<'a> {
 
 /// The cell values' size at 1080p, at most.
 const VALUE: f64 = 22.5;
-/// The widest value a cell prints.
-const WIDEST: &str = "88.8%";
 
 /// How the cells fit: (bands, value size in pixels per em), for `others` columns after `none`.
+/// Fewest bands that keep values near full size; otherwise the bands with the largest values,
+/// as long as the rows stay tall enough for their labels.
 fn bands(c: &Scale, r: &Resilience, others: usize, has_none: bool) -> (usize, f64) {
     let m = Measure::new(c.px(LABEL), false);
     let names = r.plans.iter().map(|p| m.width(&p.plan)).fold(0.0, f64::max);
     let grid_w = c.w - c.px(2.0 * 40.0 + 16.0 + 130.0) - names.min(c.w * 0.28);
     let grid_h = c.plot_height() - c.px(60.0);
-    let value_w = Measure::new(c.px(VALUE), false).width(WIDEST);
+    let value_w = Measure::new(c.px(VALUE), false).width("88.8%");
     let layout = |bands: usize| {
         let cols = others.div_ceil(bands) + usize::from(has_none);
         let cell_w = grid_w / (cols as f64 + 0.15);
         let rows = (bands * r.plans.len().max(1)) as f64;
-        let cell_h = (grid_h - bands as f64 * c.px(LABEL * 2.5 + 10.0 + 24.0)) / rows;
+        let cell_h = (grid_h - bands as f64 * c.px(LABEL * 2.5 + 34.0)) / rows;
         let by_width = c.px(VALUE) * (cell_w * 0.8 - c.px(4.0)) / value_w;
         (bands, by_width.min(c.px(VALUE)).min(cell_h / 1.5), cell_h)
     };
-    // Fewest bands that keep values near full size; otherwise the bands with the largest values,
-    // as long as the rows stay tall enough for their labels.
     let mut best = layout(1);
     for b in 2..=others.clamp(1, 4) {
         if best.1 >= c.px(VALUE) * 0.85 {
@@ -127,15 +125,9 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     } else {
         "What each plan still serves when a provider is lost"
     };
-    let mut subtitle = vec![r.scenario.clone()];
-    subtitle.extend(rules(r));
     let has_none = r.losses.first().is_some_and(|l| l == "none");
-    let all: Vec<Col> = r
-        .losses
-        .iter()
-        .skip(usize::from(has_none))
-        .map(|l| Col::Loss(l))
-        .collect();
+    let skip = usize::from(has_none);
+    let all: Vec<Col> = r.losses.iter().skip(skip).map(|l| Col::Loss(l)).collect();
     let mut others = all.clone();
     let (mut n_bands, mut value_em) = bands(&c, r, others.len(), has_none);
     // Too many pairs to print: every single loss, then each plan's worst pair in one column.
@@ -148,76 +140,67 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     }
     let show_values = value_em >= c.min_em();
     let per_band = others.len().div_ceil(n_bands).max(1);
+    let first = if has_none { 1.65 } else { 0.5 };
+    let plans = r
+        .plans
+        .iter()
+        .map(|p| (p.plan.clone(), p.plan == "multi-cloud"));
+    let y = Category {
+        head: Some("lost →".into()),
+        ..Category::slots(plans)
+    };
     let mut panels = Vec::new();
-    for band in 0..n_bands {
-        let chunk = others.iter().skip(band * per_band).take(per_band);
-        let columns: Vec<(f64, Col)> = has_none
-            .then_some((0.5, Col::Loss("none")))
-            .into_iter()
-            .chain(
-                chunk
-                    .enumerate()
-                    .map(|(j, col)| (j as f64 + if has_none { 1.65 } else { 0.5 }, *col)),
-            )
-            .collect();
+    let mut chunks: Vec<&[Col]> = others.chunks(per_band).collect();
+    if chunks.is_empty() {
+        chunks.push(&[]);
+    }
+    for chunk in chunks {
+        let none = has_none.then_some((0.5, Col::Loss("none")));
+        let rest = chunk
+            .iter()
+            .enumerate()
+            .map(|(j, col)| (j as f64 + first, *col));
+        let columns: Vec<(f64, Col)> = none.into_iter().chain(rest).collect();
         let mut marks = Vec::new();
         for (i, plan) in r.plans.iter().enumerate() {
             for (at, col) in &columns {
                 let served = col.served(r, &plan.plan);
                 let fill = served.map_or(palette::GRID, ramp);
-                let (y0, y1) = (i as f64, i as f64 + 0.96);
-                marks.push(Mark::Rect {
-                    x0: at - 0.5,
-                    x1: at + 0.48,
-                    y0,
-                    y1,
-                    fill,
-                    cut: None,
-                });
+                let row = i as f64;
+                marks.push(Mark::rect((at - 0.5, at + 0.48), (row, row + 0.96), fill));
                 if show_values {
                     let text = served.map_or("n/a".to_string(), served_label);
-                    let mut l = Label::at(
-                        text,
-                        at - 0.01,
-                        i as f64 + 0.48,
-                        value_em / c.s,
-                        text_on(fill),
-                    );
-                    l.fit = Some(0.8);
-                    marks.push(Mark::Label(l));
+                    let em = value_em / c.s;
+                    let label = Label::at(text, at - 0.01, row + 0.48, em, text_on(fill));
+                    marks.push(Mark::Label(Label {
+                        fit: Some(0.8),
+                        ..label
+                    }));
                 }
             }
         }
         let bold = |name: &str| name == "none" || name == "worst pair";
+        let head = |(at, col): &(f64, Col)| (*at, col.name().to_string(), bold(col.name()));
         let x = Category {
             lo: 0.0,
             hi: columns.last().map_or(1.0, |c| c.0 + 0.5),
-            labels: columns
-                .iter()
-                .map(|(at, col)| (*at, col.name().to_string(), bold(col.name())))
-                .collect(),
+            labels: columns.iter().map(head).collect(),
             above: true,
             ..Category::default()
         };
-        let y = Category {
-            head: Some("lost →".into()),
-            ..Category::slots(
-                r.plans
-                    .iter()
-                    .map(|p| (p.plan.clone(), p.plan == "multi-cloud")),
-            )
-        };
+        let (x, y) = (Axis::category(x), Axis::category(y.clone()));
         panels.push(Panel {
             title: None,
-            x: Axis::Category(x),
-            y: Axis::Category(y),
+            x,
+            y,
             marks,
         });
     }
     let mut notes = Vec::new();
     if folded {
         notes.push(format!(
-            "worst pair: the lowest of the {pair_count} pairs for each plan (every pair in resilience.csv)."
+            "worst pair: the lowest of the {pair_count} pairs for each plan (every pair in \
+             resilience.csv)."
         ));
     }
     if !show_values {
@@ -231,153 +214,130 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         }
     }
     if !relaxed.is_empty() {
-        let relaxed_for: Vec<&str> = r
-            .plans
-            .iter()
-            .filter(|p| !p.relaxed.is_empty())
-            .map(|p| p.plan.as_str())
-            .collect();
-        let who = if relaxed_for.iter().all(|p| p.starts_with("single:")) {
-            "single-cloud plans".to_string()
-        } else {
-            relaxed_for.join(", ")
+        let for_plans = r.plans.iter().filter(|p| !p.relaxed.is_empty());
+        let names: Vec<&str> = for_plans.map(|p| p.plan.as_str()).collect();
+        let who = match names.iter().all(|p| p.starts_with("single:")) {
+            true => "single-cloud plans".to_string(),
+            false => names.join(", "),
         };
         notes.push(format!("Planned for {who} with {}.", relaxed.join(", ")));
     }
+    let legend = vec![Entry::new("served", Swatch::Ramp)];
+    let (columns, message) = (1, None);
+    let (title, subtitle) = (title.to_string(), subtitle(r));
     Figure {
-        title: title.into(),
+        title,
         subtitle,
-        legend: vec![Entry::new("served", Swatch::Ramp)],
+        legend,
         panels,
-        columns: 1,
+        columns,
         notes,
-        message: None,
+        message,
     }
 }
 
 /// A plan's served % in its worst single loss (losses named without `+`, `none` excluded).
 pub(crate) fn worst_single_loss(r: &Resilience, plan: &str) -> Option<f64> {
+    let single =
+        |x: &&Row| x.plan == plan && x.lost_provider != "none" && !x.lost_provider.contains('+');
     r.rows
         .iter()
-        .filter(|x| x.plan == plan && x.lost_provider != "none" && !x.lost_provider.contains('+'))
+        .filter(single)
         .map(|x| x.served_pct)
         .reduce(f64::min)
 }
 
 fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let c = Scale::new(opts.width, opts.height);
-    let what = if r.losses.iter().any(|l| l.contains('/')) {
+    let regions = r.losses.iter().any(|l| l.contains('/'));
+    let what = if regions {
         "provider region"
     } else {
         "provider"
     };
-    let mut subtitle = vec![r.scenario.clone()];
-    subtitle.extend(rules(r));
     // (plan, worst single loss served %, $/M served, served % with nothing lost)
-    let data: Vec<(&str, f64, f64, Option<f64>)> = r
-        .plans
-        .iter()
-        .filter_map(|p| {
-            let none = r.row(&p.plan, "none").map(|x| x.served_pct);
-            worst_single_loss(r, &p.plan)
-                .map(|x| (p.plan.as_str(), x, p.cost_per_million_tokens, none))
-        })
-        .collect();
+    let mut data: Vec<(&str, f64, f64, Option<f64>)> = Vec::new();
+    for p in &r.plans {
+        let none = r.row(&p.plan, "none").map(|x| x.served_pct);
+        if let Some(worst) = worst_single_loss(r, &p.plan) {
+            data.push((p.plan.as_str(), worst, p.cost_per_million_tokens, none));
+        }
+    }
     let top = data.iter().map(|d| d.2).fold(0.0, f64::max);
     // Multi-cloud drawn last (on top) and labelled first (best place); the rest top down.
-    let mut order: Vec<usize> = (0..data.len()).collect();
     let highlight = |i: &usize| data[*i].0 == "multi-cloud";
+    let mut order: Vec<usize> = (0..data.len()).collect();
     order.sort_by(|a, b| {
-        highlight(b)
-            .cmp(&highlight(a))
-            .then(data[*b].2.total_cmp(&data[*a].2))
-            .then(data[*a].1.total_cmp(&data[*b].1))
-            .then(data[*a].0.cmp(data[*b].0))
+        let (p, q) = (data[*a], data[*b]);
+        let by_cost =
+            q.2.total_cmp(&p.2)
+                .then(p.1.total_cmp(&q.1))
+                .then(p.0.cmp(q.0));
+        highlight(b).cmp(&highlight(a)).then(by_cost)
     });
     let mut marks = Vec::new();
     for i in order.iter().rev() {
         let (_, x, y, _) = data[*i];
-        let (radius, colour) = if highlight(i) {
-            (14.0, palette::INK)
-        } else {
-            (10.0, rgb(0x8C8C8C))
+        let (radius, colour) = match highlight(i) {
+            true => (14.0, palette::INK),
+            false => (10.0, rgb(0x8C8C8C)),
         };
-        marks.push(Mark::Dot {
-            x: x.clamp(0.0, 100.0),
-            y: y.max(0.0),
-            radius,
-            colour,
-            arrow: None,
-        });
+        marks.push(Mark::dot(x.clamp(0.0, 100.0), y.max(0.0), radius, colour));
     }
     for i in &order {
         let (name, x, y, none) = data[*i];
         let bold = highlight(i);
         // A plan that falls short with nothing lost says so: its $/M buys less than demand.
-        let short = none
-            .filter(|v| served_label(*v) != "100%")
-            .map(|v| format!(" ({} with nothing lost)", served_label(v)))
-            .unwrap_or_default();
-        let text = if bold {
-            format!("{name}: ${y:.2}/M, {} at worst{short}", served_label(x))
-        } else {
-            format!("{name}{short}")
+        let short = none.filter(|v| served_label(*v) != "100%");
+        let short = short.map(|v| format!(" ({} with nothing lost)", served_label(v)));
+        let short = short.unwrap_or_default();
+        let text = match bold {
+            true => format!("{name}: ${y:.2}/M, {} at worst{short}", served_label(x)),
+            false => format!("{name}{short}"),
         };
         let gap = if bold { 24.0 } else { 20.0 };
         let step = LABEL * 0.95 + 6.0;
         // Beside the point first; then stepped down (points are taken top first, so a crowd's
         // labels keep the points' order), then up, then above or below, then on the left.
+        let stepped =
+            |dx: f64, sign: f64, align| (1..=12).map(move |k| (dx, sign * k as f64 * step, align));
         let mut spots = vec![(gap, 0.0, Align::Left), (-gap, 0.0, Align::Right)];
-        spots.extend((1..=12).map(|k| (2.0 * gap, k as f64 * step, Align::Left)));
-        spots.extend((1..=12).map(|k| (2.0 * gap, -k as f64 * step, Align::Left)));
+        spots.extend(stepped(2.0 * gap, 1.0, Align::Left));
+        spots.extend(stepped(2.0 * gap, -1.0, Align::Left));
         spots.push((0.0, -gap - step * 0.6, Align::Centre));
         spots.push((0.0, gap + step * 0.4, Align::Centre));
-        spots.extend((1..=12).map(|k| (-2.0 * gap, k as f64 * step, Align::Right)));
-        spots.extend((1..=12).map(|k| (-2.0 * gap, -k as f64 * step, Align::Right)));
+        spots.extend(stepped(-2.0 * gap, 1.0, Align::Right));
+        spots.extend(stepped(-2.0 * gap, -1.0, Align::Right));
         let colour = if bold {
             palette::INK
         } else {
             palette::INK_SOFT
         };
-        let m = Measure::new(c.px(LABEL), bold);
-        let mut l = Label::at(
-            m.fit(&text, c.w * 0.5),
-            x.clamp(0.0, 100.0),
-            y.max(0.0),
-            LABEL,
-            colour,
-        );
-        l.bold = bold;
-        l.spots = spots;
-        l.leader = true;
-        marks.push(Mark::Label(l));
+        let text = Measure::new(c.px(LABEL), bold).fit(&text, c.w * 0.5);
+        let label = Label::at(text, x.clamp(0.0, 100.0), y.max(0.0), LABEL, colour);
+        let label = Label {
+            leader: true,
+            ..label.bold(bold).spots(spots)
+        };
+        marks.push(Mark::Label(label));
     }
-    let panel = Panel {
-        title: None,
-        x: Axis::Value {
-            // A little room either side so points at 0% and 100% are not cut by the frame.
-            lo: -4.0,
-            hi: 104.0,
-            unit: Unit::Percent,
-            title: Some(format!(
-                "served when the worst single {what} is lost (held reservations, emergency rules)"
-            )),
-            round_out: false,
-        },
-        y: Axis::Value {
-            lo: 0.0,
-            hi: top,
-            unit: Unit::Dollars,
-            title: Some("$ per million tokens served (normal policy, nothing lost)".into()),
-            round_out: true,
-        },
-        marks,
-    };
+    // A little room either side so points at 0% and 100% are not cut by the frame.
+    let x = Axis::value_inside(-4.0, 104.0, Unit::Percent).titled(format!(
+        "served when the worst single {what} is lost (held reservations, emergency rules)"
+    ));
+    let y_title = "$ per million tokens served (normal policy, nothing lost)";
+    let y = Axis::value(0.0, top, Unit::Dollars).titled(y_title);
+    let title = "What multi-cloud costs and what it buys".to_string();
     let mut fig = Figure::new(
-        "What multi-cloud costs and what it buys".into(),
-        subtitle,
+        title,
+        subtitle(r),
         Vec::new(),
-        panel,
+        Panel {
+            title: None,
+            x,
+            y,
+            marks,
+        },
     );
     if data.is_empty() {
         fig.message = Some("No single losses to measure".into());

@@ -2,12 +2,11 @@
 //! served tokens by provider, cost by provider, served tokens by demand region, and the
 //! commitments to sign. What each chart shows is decided here; drawing is left to `layout`.
 
-use chrono::{DateTime, Datelike, Utc};
+use chrono::{Datelike, NaiveTime};
 
 use super::data::{self, Bin, Binned, Grain, Series};
-use super::figure::{
-    step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel, Swatch,
-};
+use super::figure::Swatch;
+use super::figure::{step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel};
 use super::layout::{Scale, TICK};
 use super::palette::{self, provider_colour, provider_order, Rgba};
 use super::svg::Align;
@@ -15,6 +14,7 @@ use super::ticks::{self, Unit};
 use super::ChartOptions;
 use crate::error::Result;
 use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
+use crate::units::human;
 
 /// Up to this many periods are drawn as they are; more are grouped into days, weeks or months.
 pub(crate) const KEEP_PERIODS_UP_TO: usize = 400;
@@ -28,6 +28,9 @@ const PEAK_WIDTH: f64 = 2.0;
 const PEAK_COLOUR: Rgba = palette::INK_SOFT;
 /// How light the lighter variant of a provider colour is (on-demand use, usage cost).
 const LIGHT: f64 = 0.42;
+/// A provider within this fraction of the cap counts as at the cap.
+const AT_CAP: f64 = 0.005;
+const DAY_MIN: f64 = 1440.0;
 
 /// Every run chart, by stem: `regions` only with two demand regions or more.
 pub(crate) fn figures(
@@ -35,26 +38,19 @@ pub(crate) fn figures(
     opts: &ChartOptions,
 ) -> Result<Vec<(&'static str, Figure)>> {
     let series = Series::from_tables(tables)?;
-    let info = &tables.info;
+    let (info, s) = (&tables.info, &series);
     let mut out = vec![
-        ("capacity_vs_demand", capacity_vs_demand(info, &series)),
-        (
-            "allocation_by_provider",
-            allocation_by_provider(info, &series),
-        ),
-        ("cost_by_provider", cost_by_provider(info, &series)),
+        ("capacity_vs_demand", capacity_vs_demand(info, s)),
+        ("allocation_by_provider", allocation_by_provider(info, s)),
+        ("cost_by_provider", cost_by_provider(info, s)),
     ];
-    if series.regions.len() >= 2 {
-        out.push(("regions", regions(info, &series)));
+    if s.regions.len() >= 2 {
+        out.push(("regions", regions(info, s)));
     }
-    let horizon = (
-        series.periods.first().map_or(0.0, |p| p.start_s),
-        series.periods.last().map_or(1.0, |p| p.end_s()),
-    );
-    out.push((
-        "commitments",
-        commitments(info, &tables.commitments, horizon, opts),
-    ));
+    let start = s.periods.first().map_or(0.0, |p| p.start_s);
+    let end = s.periods.last().map_or(1.0, |p| p.end_s());
+    let commitments = commitments(info, &tables.commitments, (start, end), opts);
+    out.push(("commitments", commitments));
     Ok(out)
 }
 
@@ -62,36 +58,29 @@ pub(crate) fn figures(
 struct Display {
     grain: Grain,
     bins: Vec<Bin>,
+    /// Each bin's extent, seconds since the epoch.
+    spans: Vec<(f64, f64)>,
 }
 
 impl Display {
     fn new(series: &Series, keep_up_to: usize, max_bins: usize) -> Display {
         let grain = data::choose_grain(&series.periods, keep_up_to, max_bins);
-        Display {
-            grain,
-            bins: data::bins(&series.periods, grain),
-        }
+        let bins = data::bins(&series.periods, grain);
+        let spans = bins.iter().map(|b| (b.start_s, b.end_s)).collect();
+        Display { grain, bins, spans }
     }
     fn binned<'a>(&'a self, series: &'a Series) -> Binned<'a> {
-        Binned {
-            periods: &series.periods,
-            bins: &self.bins,
-        }
-    }
-    fn extents(&self) -> Vec<(f64, f64)> {
-        self.bins.iter().map(|b| (b.start_s, b.end_s)).collect()
+        let (periods, bins) = (&series.periods, &self.bins);
+        Binned { periods, bins }
     }
     fn aggregated(&self) -> bool {
         self.grain != Grain::Period
     }
     /// "weekly mean; thin line = weekly peak of demand" for rates.
     fn rate_note(&self) -> Option<String> {
-        self.aggregated().then(|| {
-            format!(
-                "{0} mean; thin line = {0} peak of demand",
-                self.grain.adjective()
-            )
-        })
+        let g = self.grain.adjective();
+        let note = format!("{g} mean; thin line = {g} peak of demand");
+        self.aggregated().then_some(note)
     }
 }
 
@@ -105,9 +94,10 @@ fn subtitle(policy: &str, notes: Vec<Option<String>>) -> Vec<String> {
 
 /// Provider entries may be left out of a crowded legend (the smallest first).
 fn provider_entry(provider: &str) -> Entry {
+    let swatch = Swatch::Fill(provider_colour(provider));
     Entry {
         droppable: true,
-        ..Entry::new(provider, Swatch::Fill(provider_colour(provider)))
+        ..Entry::new(provider, swatch)
     }
 }
 
@@ -127,11 +117,8 @@ fn provider_legend(series: &Series, drawn: &[usize]) -> Vec<Entry> {
     let mut drawn = drawn.to_vec();
     drawn.sort_unstable();
     drawn.dedup();
-    drawn
-        .iter()
-        .rev()
-        .map(|p| provider_entry(&series.providers[*p]))
-        .collect()
+    let entry = |p: &usize| provider_entry(&series.providers[*p]);
+    drawn.iter().rev().map(entry).collect()
 }
 
 /// A part of a stack: name, fill, stripes, one value per bin.
@@ -140,13 +127,13 @@ type Part = (String, Rgba, Option<Rgba>, Vec<f64>);
 /// Provider parts with any value, in stack order; `light`: the lighter, striped variant.
 fn provider_parts(
     series: &Series,
-    per_provider: impl Fn(usize) -> Vec<f64>,
+    values: impl Fn(usize) -> Vec<f64>,
     light: bool,
     drawn: &mut Vec<usize>,
 ) -> Vec<Part> {
     let mut parts = Vec::new();
     for (p, name) in series.providers.iter().enumerate() {
-        let values = per_provider(p);
+        let values = values(p);
         if values.iter().any(|v| *v > 0.0) {
             let c = provider_colour(name);
             let (fill, hatch) = if light {
@@ -164,87 +151,53 @@ fn provider_parts(
 /// Step areas stacked from zero, first part at the bottom.
 fn stack(bins: &[(f64, f64)], parts: Vec<Part>) -> Vec<Mark> {
     let mut base = vec![0.0; bins.len()];
-    parts
-        .into_iter()
-        .map(|(name, fill, hatch, values)| {
-            let upper: Vec<f64> = base
-                .iter()
-                .zip(&values)
-                .map(|(b, v)| b + v.max(0.0))
-                .collect();
-            let mark = step_area(&name, fill, hatch, bins, &base, &upper);
-            base = upper;
-            mark
-        })
-        .collect()
+    let mut marks = Vec::new();
+    for (name, fill, hatch, values) in parts {
+        let upper: Vec<f64> = base
+            .iter()
+            .zip(&values)
+            .map(|(b, v)| b + v.max(0.0))
+            .collect();
+        marks.push(step_area(&name, fill, hatch, bins, &base, &upper));
+        base = upper;
+    }
+    marks
 }
 
 /// The largest value any mark reaches.
 fn top_of(marks: &[Mark]) -> f64 {
-    let max = |v: &mut dyn Iterator<Item = f64>| v.fold(0.0, f64::max);
-    marks
-        .iter()
-        .map(|m| match m {
-            Mark::Area { upper, .. } => max(&mut upper.iter().copied()),
-            Mark::Line { points, .. } => max(&mut points.iter().map(|p| p.1)),
-            Mark::Rect { y1, .. } => *y1,
-            Mark::Dot { y, .. } => *y,
-            _ => 0.0,
-        })
-        .fold(0.0, f64::max)
+    let top = |m: &Mark| match m {
+        Mark::Area { upper, .. } => upper.iter().copied().fold(0.0, f64::max),
+        Mark::Line { points, .. } => points.iter().map(|p| p.1).fold(0.0, f64::max),
+        Mark::Rect { y1, .. } | Mark::Dot { y: y1, .. } => *y1,
+        _ => 0.0,
+    };
+    marks.iter().map(top).fold(0.0, f64::max)
 }
 
-/// A panel over time with a value axis from zero to the marks' top (or `top`).
-fn time_panel(
-    title: Option<String>,
-    bins: &[(f64, f64)],
-    unit: Unit,
-    marks: Vec<Mark>,
-    top: Option<f64>,
-    bars: bool,
-) -> Panel {
-    let shortest = bins.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min);
-    Panel {
-        title,
-        x: Axis::Time {
-            lo: bins.first().map_or(0.0, |b| b.0),
-            hi: bins.last().map_or(1.0, |b| b.1),
-            min_step_s: if bars { shortest } else { 0.0 },
-            grid: !bars,
-        },
-        y: Axis::Value {
-            lo: 0.0,
-            hi: top.unwrap_or_else(|| top_of(&marks)),
-            unit,
-            title: None,
-            round_out: true,
-        },
-        marks,
-    }
+/// A panel over the bins with a value axis from zero to the marks' top.
+fn time_panel(title: Option<String>, spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
+    let lo = spans.first().map_or(0.0, |b| b.0);
+    let hi = spans.last().map_or(1.0, |b| b.1);
+    let (x, y) = (Axis::time(lo, hi), Axis::value(0.0, top_of(&marks), unit));
+    Panel { title, x, y, marks }
 }
 
 /// The peak of demand within each bin, drawn only when periods are grouped: a thin line rather
 /// than a band, so it cannot be mistaken for the grey of spare capacity.
 fn peak(display: &Display, values: &[f64], marks: &mut Vec<Mark>, legend: &mut Vec<Entry>) {
     if display.aggregated() {
-        let bins = display.extents();
+        let spans = &display.spans;
         marks.push(step_line(
             "demand peak",
             PEAK_COLOUR,
             PEAK_WIDTH,
             false,
-            &bins,
+            spans,
             values,
         ));
-        if !legend.iter().any(|e| {
-            e.swatch
-                == Swatch::Line {
-                    colour: PEAK_COLOUR,
-                    width: PEAK_WIDTH,
-                    dashed: false,
-                }
-        }) {
-            let label = format!("demand, {} peak", display.grain.adjective());
+        let label = format!("demand, {} peak", display.grain.adjective());
+        if !legend.iter().any(|e| e.label == label) {
             legend.push(line_entry(label, PEAK_COLOUR, PEAK_WIDTH));
         }
     }
@@ -257,23 +210,21 @@ fn is_unserved(served: f64, demand: f64) -> bool {
 
 /// Unserved demand as a red striped band from served up to demand, only in bins where some
 /// demand is unserved (elsewhere the band is closed and draws nothing).
-fn unserved(bins: &[(f64, f64)], served: &[f64], demand: &[f64]) -> Option<Mark> {
-    let upper: Vec<f64> = demand
-        .iter()
-        .zip(served)
-        .map(|(d, s)| if is_unserved(*s, *d) { *d } else { *s })
+fn unserved(spans: &[(f64, f64)], served: &[f64], demand: &[f64]) -> Option<Mark> {
+    let pairs = || served.iter().zip(demand);
+    let upper: Vec<f64> = pairs()
+        .map(|(s, d)| if is_unserved(*s, *d) { *d } else { *s })
         .collect();
-    let any = served.iter().zip(demand).any(|(s, d)| is_unserved(*s, *d));
-    any.then(|| {
-        step_area(
-            "unserved",
-            palette::UNSERVED.alpha(0.18),
-            Some(palette::UNSERVED),
-            bins,
-            served,
-            &upper,
-        )
-    })
+    let fill = palette::UNSERVED.alpha(0.18);
+    let band = step_area(
+        "unserved",
+        fill,
+        Some(palette::UNSERVED),
+        spans,
+        served,
+        &upper,
+    );
+    pairs().any(|(s, d)| is_unserved(*s, *d)).then_some(band)
 }
 
 fn unserved_entry() -> Entry {
@@ -283,78 +234,50 @@ fn unserved_entry() -> Entry {
 /// When unserved demand is drawn but thinner than a hair at this scale (a few hours of a week),
 /// the subtitle gives the amount, so the legend entry does not point at nothing.
 fn thin_unserved_note(series: &Series, served: &[f64], demand: &[f64]) -> Option<String> {
-    let gap = served
+    let pairs = served
         .iter()
         .zip(demand)
-        .filter(|(s, d)| is_unserved(**s, **d))
-        .map(|(s, d)| d - s)
-        .fold(0.0, f64::max);
+        .filter(|(s, d)| is_unserved(**s, **d));
+    let gap = pairs.map(|(s, d)| d - s).fold(0.0, f64::max);
     let top = demand.iter().copied().fold(0.0, f64::max);
     if gap <= 0.0 || gap > 0.004 * top {
         return None;
     }
-    let tokens: f64 = series
-        .periods
-        .iter()
-        .enumerate()
-        .map(|(t, p)| (series.demand_tpm[t] - series.served_total_tpm[t]).max(0.0) * p.minutes)
-        .sum();
+    let short = |(t, p): (usize, &data::Period)| {
+        (series.demand_tpm[t] - series.served_total_tpm[t]).max(0.0) * p.minutes
+    };
+    let tokens: f64 = series.periods.iter().enumerate().map(short).sum();
     Some(format!(
         "{} tokens unserved, too few to show at this scale",
-        crate::units::human(tokens)
+        human(tokens)
     ))
 }
 
 /// Reserved capacity by provider (solid), on-demand use by provider (striped) on top, so the
 /// stack meets the demand line wherever the plan serves demand; capacity left unused in grey,
 /// unserved demand in red only where there is some.
-pub(crate) fn capacity_vs_demand(info: &RunInfo, series: &Series) -> Figure {
-    let display = Display::new(series, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let b = display.binned(series);
-    let bins = display.extents();
+pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
+    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let (b, spans) = (display.binned(s), &display.spans);
     let mut drawn = Vec::new();
-    let mut parts = provider_parts(
-        series,
-        |p| b.mean(&series.reserved_tpm[p]),
-        false,
-        &mut drawn,
-    );
-    let on_demand = provider_parts(
-        series,
-        |p| b.mean(&series.on_demand_tpm[p]),
-        true,
-        &mut drawn,
-    );
+    let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false, &mut drawn);
+    let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true, &mut drawn);
     let has_on_demand = !on_demand.is_empty();
     parts.extend(on_demand);
-    let spare_per_period: Vec<f64> = (0..series.periods.len())
-        .map(|t| {
-            (0..series.providers.len())
-                .map(|p| {
-                    (series.available_tpm[p][t]
-                        - series.reserved_tpm[p][t]
-                        - series.on_demand_tpm[p][t])
-                        .max(0.0)
-                })
-                .sum()
-        })
-        .collect();
-    let spare = b.mean(&spare_per_period);
+    let spare_at = |t: usize| -> f64 {
+        let spare = |p: usize| s.available_tpm[p][t] - s.reserved_tpm[p][t] - s.on_demand_tpm[p][t];
+        (0..s.providers.len()).map(|p| spare(p).max(0.0)).sum()
+    };
+    let spare = b.mean(&(0..s.periods.len()).map(spare_at).collect::<Vec<f64>>());
     let has_spare = spare.iter().any(|v| *v > 0.0);
     if has_spare {
         parts.push(("available, unused".into(), palette::SPARE, None, spare));
     }
-    let demand = b.mean(&series.demand_tpm);
-    let served = b.mean(&series.served_total_tpm);
-    let mut marks = stack(&bins, parts);
+    let (demand, served) = (b.mean(&s.demand_tpm), b.mean(&s.served_total_tpm));
+    let mut marks = stack(spans, parts);
     let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
-    peak(
-        &display,
-        &b.max(&series.demand_tpm),
-        &mut marks,
-        &mut legend,
-    );
-    let gap = unserved(&bins, &served, &demand);
+    peak(&display, &b.max(&s.demand_tpm), &mut marks, &mut legend);
+    let gap = unserved(spans, &served, &demand);
     if gap.is_some() {
         legend.push(unserved_entry());
     }
@@ -364,7 +287,7 @@ pub(crate) fn capacity_vs_demand(info: &RunInfo, series: &Series) -> Figure {
         palette::INK,
         DEMAND_WIDTH,
         false,
-        &bins,
+        spans,
         &demand,
     ));
     if has_spare {
@@ -374,28 +297,19 @@ pub(crate) fn capacity_vs_demand(info: &RunInfo, series: &Series) -> Figure {
         ));
     }
     if has_on_demand {
-        legend.push(Entry::new(
-            "on-demand use (striped)",
-            Swatch::Hatch(palette::INK_SOFT),
-        ));
+        let swatch = Swatch::Hatch(palette::INK_SOFT);
+        legend.push(Entry::new("on-demand use (striped)", swatch));
     }
-    legend.extend(provider_legend(series, &drawn));
-    let style = if has_on_demand {
-        "solid = reserved, striped = on-demand use"
-    } else {
-        "reserved capacity by provider"
+    legend.extend(provider_legend(s, &drawn));
+    let style = match has_on_demand {
+        true => "solid = reserved, striped = on-demand use",
+        false => "reserved capacity by provider",
     };
-    let notes = vec![
-        Some(style.to_string()),
-        thin_unserved_note(series, &served, &demand),
-        display.rate_note(),
-    ];
-    Figure::new(
-        format!("{}: capacity vs demand", info.scenario),
-        subtitle(&info.policy, notes),
-        legend,
-        time_panel(None, &bins, Unit::TokensPerMinute, marks, None, false),
-    )
+    let thin = thin_unserved_note(s, &served, &demand);
+    let notes = vec![Some(style.to_string()), thin, display.rate_note()];
+    let title = format!("{}: capacity vs demand", info.scenario);
+    let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
+    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
 }
 
 /// "35%", or "33.3%" when the cap is not a whole percent.
@@ -408,221 +322,168 @@ fn percent(fraction: f64) -> String {
     }
 }
 
-/// A provider within this fraction of the cap counts as at the cap.
-const AT_CAP: f64 = 0.005;
-
 /// Served tokens by provider. The share cap is a limit on each provider's band, not a level of
 /// the stack, so it is said in the subtitle ("no provider above 35% of demand") and a dot marks
 /// each band where a provider is at the cap.
-pub(crate) fn allocation_by_provider(info: &RunInfo, series: &Series) -> Figure {
-    let display = Display::new(series, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let b = display.binned(series);
-    let bins = display.extents();
+pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
+    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let (b, spans) = (display.binned(s), &display.spans);
     let mut drawn = Vec::new();
-    let parts = provider_parts(series, |p| b.mean(&series.served_tpm[p]), false, &mut drawn);
-    let demand = b.mean(&series.demand_tpm);
-    let mut dots = Vec::new();
-    let mut notes = Vec::new();
+    let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false, &mut drawn);
+    let demand = b.mean(&s.demand_tpm);
+    let (mut dots, mut notes) = (Vec::new(), Vec::new());
     if let Some(share) = info.max_provider_share {
         // Bands where the provider serves its cap (bin means, as drawn).
         let mut base = vec![0.0; demand.len()];
         for (_, _, _, values) in &parts {
             for (i, v) in values.iter().enumerate() {
                 if demand[i] > 0.0 && *v >= share * demand[i] * (1.0 - AT_CAP) {
-                    let x = (bins[i].0 + bins[i].1) / 2.0;
-                    dots.push(Mark::Dot {
-                        x,
-                        y: base[i] + v / 2.0,
-                        radius: 7.0,
-                        colour: palette::INK,
-                        arrow: None,
-                    });
+                    let x = (spans[i].0 + spans[i].1) / 2.0;
+                    dots.push(Mark::dot(x, base[i] + v / 2.0, 7.0, palette::INK));
                 }
                 base[i] += v;
             }
         }
         // The cap, checked period by period.
-        let worst = (0..series.providers.len())
-            .flat_map(|p| (0..series.periods.len()).map(move |t| (p, t)))
-            .filter(|(_, t)| series.demand_tpm[*t] > 0.0)
-            .map(|(p, t)| (p, series.served_tpm[p][t] / series.demand_tpm[t]))
-            .max_by(|a, b| a.1.total_cmp(&b.1));
+        let periods = 0..s.periods.len();
+        let shares = (0..s.providers.len()).flat_map(|p| periods.clone().map(move |t| (p, t)));
+        let share_of = |(p, t): (usize, usize)| (p, s.served_tpm[p][t] / s.demand_tpm[t]);
+        let positive = shares.filter(|(_, t)| s.demand_tpm[*t] > 0.0);
+        let worst = positive.map(share_of).max_by(|a, b| a.1.total_cmp(&b.1));
         notes.push(Some(match worst {
             Some((p, top)) if top > share * (1.0 + AT_CAP) => format!(
                 "{} serves {} of demand, above the {} cap",
-                series.providers[p],
+                s.providers[p],
                 percent(top),
                 percent(share)
             ),
             _ => format!("no provider above {} of demand", percent(share)),
         }));
     }
-    let mut marks = stack(&bins, parts);
+    let mut marks = stack(spans, parts);
     let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
-    peak(
-        &display,
-        &b.max(&series.demand_tpm),
-        &mut marks,
-        &mut legend,
-    );
+    peak(&display, &b.max(&s.demand_tpm), &mut marks, &mut legend);
     marks.push(step_line(
         "demand",
         palette::INK,
         DEMAND_WIDTH,
         false,
-        &bins,
+        spans,
         &demand,
     ));
     if let (false, Some(share)) = (dots.is_empty(), info.max_provider_share) {
-        legend.push(Entry::new(
-            format!("at the {} cap", percent(share)),
-            Swatch::Dot(palette::INK),
-        ));
+        let label = format!("at the {} cap", percent(share));
+        legend.push(Entry::new(label, Swatch::Dot(palette::INK)));
     }
     marks.extend(dots);
-    legend.extend(provider_legend(series, &drawn));
+    legend.extend(provider_legend(s, &drawn));
     notes.push(display.rate_note());
-    Figure::new(
-        format!("{}: served tokens by provider", info.scenario),
-        subtitle(&info.policy, notes),
-        legend,
-        time_panel(None, &bins, Unit::TokensPerMinute, marks, None, false),
-    )
+    let title = format!("{}: served tokens by provider", info.scenario);
+    let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
+    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
 }
-
-const DAY_MIN: f64 = 1440.0;
 
 /// What one cost bar sums over ("calendar month", "week"), and a note when bars differ in
 /// length (a 28-day February is a shorter bar, not a cheaper month).
 fn cost_bucket(display: &Display, series: &Series) -> (String, Option<String>) {
-    let lengths: Vec<f64> = display
-        .bins
-        .iter()
-        .map(|b| {
-            series.periods[b.periods.clone()]
-                .iter()
-                .map(|p| p.minutes)
-                .sum()
-        })
-        .collect();
-    let (short, long) = lengths
-        .iter()
-        .fold((f64::MAX, 0.0f64), |(lo, hi), l| (lo.min(*l), hi.max(*l)));
-    let uneven = long - short > 1.0;
-    let calendar_months = display.bins.iter().zip(&lengths).all(|(b, l)| {
-        let start = &series.periods[b.periods.start].start;
-        start.day() == 1
-            && start.time() == chrono::NaiveTime::MIN
-            && (28.0 * DAY_MIN..=31.0 * DAY_MIN).contains(l)
-    });
-    let days = |m: f64| m / DAY_MIN;
-    let bucket = match display.grain {
-        Grain::Month => "calendar month".to_string(),
-        _ if calendar_months => "calendar month".to_string(),
-        Grain::Week => "week".to_string(),
-        Grain::Day => "day".to_string(),
-        Grain::Period if !uneven && (long - 60.0).abs() < 0.5 => "hour".to_string(),
-        Grain::Period if !uneven && (long - DAY_MIN).abs() < 0.5 => "day".to_string(),
-        Grain::Period if !uneven && (long - 7.0 * DAY_MIN).abs() < 0.5 => "week".to_string(),
-        Grain::Period => "period".to_string(),
+    let minutes = |b: &Bin| {
+        series.periods[b.periods.clone()]
+            .iter()
+            .map(|p| p.minutes)
+            .sum()
     };
-    let note = if !uneven {
-        None
-    } else if bucket == "calendar month" {
-        Some(format!(
+    let lengths: Vec<f64> = display.bins.iter().map(minutes).collect();
+    let short = lengths.iter().copied().fold(f64::MAX, f64::min);
+    let long = lengths.iter().copied().fold(0.0, f64::max);
+    let uneven = long - short > 1.0;
+    let month = |(b, l): (&Bin, &f64)| {
+        let start = &series.periods[b.periods.start].start;
+        let days = 28.0 * DAY_MIN..=31.0 * DAY_MIN;
+        start.day() == 1 && start.time() == NaiveTime::MIN && days.contains(l)
+    };
+    let calendar_months = display.bins.iter().zip(&lengths).all(month);
+    let even = |minutes: f64| !uneven && (long - minutes).abs() < 0.5;
+    let bucket = match display.grain {
+        Grain::Month => "calendar month",
+        _ if calendar_months => "calendar month",
+        Grain::Week => "week",
+        Grain::Day => "day",
+        Grain::Period if even(60.0) => "hour",
+        Grain::Period if even(DAY_MIN) => "day",
+        Grain::Period if even(7.0 * DAY_MIN) => "week",
+        Grain::Period => "period",
+    };
+    let days = |m: f64| m / DAY_MIN;
+    let note = match bucket {
+        _ if !uneven => None,
+        "calendar month" => Some(format!(
             "bars per calendar month ({:.0}–{:.0} days)",
             days(short).floor(),
             days(long).ceil()
-        ))
-    } else if bucket == "week" {
-        Some("weeks from Monday; partial weeks at the ends are shorter".to_string())
-    } else {
-        Some("bars per period; periods differ in length".to_string())
+        )),
+        "week" => Some("weeks from Monday; partial weeks at the ends are shorter".into()),
+        _ => Some("bars per period; periods differ in length".into()),
     };
-    (bucket, note)
+    (bucket.to_string(), note)
 }
 
 /// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on
 /// top, in the one provider order. Totals above the bars where they fit: the largest, the first
 /// and the last first.
-pub(crate) fn cost_by_provider(info: &RunInfo, series: &Series) -> Figure {
-    let display = Display::new(series, MAX_COST_BARS, MAX_COST_BARS);
-    let b = display.binned(series);
-    let bins = display.extents();
+pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
+    let display = Display::new(s, MAX_COST_BARS, MAX_COST_BARS);
+    let (b, spans) = (display.binned(s), &display.spans);
     // Each provider's commitment (solid) with its usage + route (lighter) right above it, so the
     // light part always sits on its own colour.
     let mut drawn = Vec::new();
     let mut bars: Vec<(Rgba, Vec<f64>)> = Vec::new();
     let (mut any_commit, mut any_usage) = (false, false);
     let has = |v: &[f64]| v.iter().any(|x| *x > 0.0);
-    for (p, name) in series.providers.iter().enumerate() {
+    for (p, name) in s.providers.iter().enumerate() {
         let colour = provider_colour(name);
-        let (commit, usage) = (b.sum(&series.commit_usd[p]), b.sum(&series.usage_usd[p]));
+        let (commit, usage) = (b.sum(&s.commit_usd[p]), b.sum(&s.usage_usd[p]));
         if has(&commit) || has(&usage) {
             drawn.push(p);
         }
-        if has(&commit) {
-            any_commit = true;
-            bars.push((colour, commit));
-        }
-        if has(&usage) {
-            any_usage = true;
-            bars.push((colour.tint(LIGHT), usage));
-        }
+        any_commit |= has(&commit);
+        any_usage |= has(&usage);
+        bars.push((colour, commit));
+        bars.push((colour.tint(LIGHT), usage));
     }
     let mut marks = Vec::new();
-    let mut totals = vec![0.0; bins.len()];
-    for (i, (x0, x1)) in bins.iter().enumerate() {
+    let mut totals = vec![0.0; spans.len()];
+    for (i, (x0, x1)) in spans.iter().enumerate() {
         let pad = (x1 - x0) * 0.14;
         for (fill, values) in &bars {
-            let v = values[i].max(0.0);
-            if v > 0.0 {
-                let (y0, y1) = (totals[i], totals[i] + v);
-                marks.push(Mark::Rect {
-                    x0: x0 + pad,
-                    x1: x1 - pad,
-                    y0,
-                    y1,
-                    fill: *fill,
-                    cut: None,
-                });
+            let (y0, y1) = (totals[i], totals[i] + values[i].max(0.0));
+            if y1 > y0 {
+                marks.push(Mark::rect((x0 + pad, x1 - pad), (y0, y1), *fill));
             }
-            totals[i] += v;
+            totals[i] = y1;
         }
     }
-    let largest = (0..totals.len()).max_by(|a, b| totals[*a].total_cmp(&totals[*b]).then(b.cmp(a)));
+    let n = totals.len();
+    let by_size = |a: &usize, b: &usize| totals[*a].total_cmp(&totals[*b]).then(b.cmp(a));
+    let largest = (0..n).max_by(by_size);
     let mut order: Vec<usize> = largest
         .into_iter()
-        .chain([0, totals.len().saturating_sub(1)])
+        .chain([0, n.saturating_sub(1)])
         .collect();
-    order.extend(0..totals.len());
-    order.dedup();
+    order.extend(0..n);
     let mut labelled = Vec::new();
-    for i in order
-        .into_iter()
-        .filter(|i| *i < totals.len() && totals[*i] > 0.0)
-    {
+    for i in order.into_iter().filter(|i| *i < n && totals[*i] > 0.0) {
         if !labelled.contains(&i) {
             labelled.push(i);
-            let x = (bins[i].0 + bins[i].1) / 2.0;
-            let mut l = Label::at(
-                ticks::dollars(totals[i]),
-                x,
-                totals[i],
-                TICK * 0.95,
-                palette::INK,
-            );
-            l.spots = vec![(0.0, -18.0, Align::Centre)];
-            l.optional = true;
-            marks.push(Mark::Label(l));
+            let (x, text) = ((spans[i].0 + spans[i].1) / 2.0, ticks::dollars(totals[i]));
+            let label = Label::at(text, x, totals[i], TICK * 0.95, palette::INK);
+            let above = vec![(0.0, -18.0, Align::Centre)];
+            marks.push(Mark::Label(label.spots(above).optional()));
         }
     }
     let mut legend = Vec::new();
     if any_usage {
-        legend.push(Entry::new(
-            "usage + route (light)",
-            Swatch::Fill(palette::INK_SOFT.tint(LIGHT)),
-        ));
+        let swatch = Swatch::Fill(palette::INK_SOFT.tint(LIGHT));
+        legend.push(Entry::new("usage + route (light)", swatch));
     }
     if any_commit {
         legend.push(Entry::new(
@@ -630,137 +491,96 @@ pub(crate) fn cost_by_provider(info: &RunInfo, series: &Series) -> Figure {
             Swatch::Fill(palette::INK_SOFT),
         ));
     }
-    legend.extend(provider_legend(series, &drawn));
-    let (bucket, bucket_note) = cost_bucket(&display, series);
-    let total_of = |m: &Vec<Vec<f64>>| m.iter().flatten().sum::<f64>();
+    legend.extend(provider_legend(s, &drawn));
+    let (bucket, bucket_note) = cost_bucket(&display, s);
+    let total_of = |m: &Vec<Vec<f64>>| ticks::dollars(m.iter().flatten().sum::<f64>());
+    let (commit, usage) = (total_of(&s.commit_usd), total_of(&s.usage_usd));
+    let total = ticks::dollars(info.cost);
     let mut notes = vec![Some(format!(
-        "total {} (commitment {}, usage + route {})",
-        ticks::dollars(info.cost),
-        ticks::dollars(total_of(&series.commit_usd)),
-        ticks::dollars(total_of(&series.usage_usd)),
+        "total {total} (commitment {commit}, usage + route {usage})"
     ))];
     if info.served_tokens > 0.0 {
         let per_million = info.cost / (info.served_tokens / crate::units::TOKENS_PER_MILLION);
-        notes.push(Some(format!(
-            "{} per million tokens",
-            per_million_label(per_million)
-        )));
+        let label = per_million_label(per_million);
+        notes.push(Some(format!("{label} per million tokens")));
     }
     notes.push(bucket_note);
-    // Room above the tallest bar for its total.
-    let top = totals.iter().copied().fold(0.0, f64::max) * 1.12;
-    Figure::new(
-        format!("{}: cost by provider", info.scenario),
-        subtitle(&info.policy, notes),
-        legend,
-        time_panel(
-            Some(format!("$ per {bucket}")),
-            &bins,
-            Unit::Dollars,
-            marks,
-            Some(top),
-            true,
-        ),
-    )
+    let mut panel = time_panel(Some(format!("$ per {bucket}")), spans, Unit::Dollars, marks);
+    // Bars are their own time marks (no grid, no ticks finer than a bar), with room above the
+    // tallest for its total.
+    let shortest = spans.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min);
+    panel.x = Axis::time_of_bars(panel.x.lo, panel.x.hi, shortest);
+    panel.y.hi *= 1.12;
+    let title = format!("{}: cost by provider", info.scenario);
+    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
 }
 
 /// Cents matter at this scale: `$0.42`, `$1.35`, `$12.0`.
 fn per_million_label(dollars: f64) -> String {
-    if dollars >= 1000.0 {
-        ticks::dollars(dollars)
-    } else if dollars >= 10.0 {
-        format!("${dollars:.1}")
-    } else if dollars >= 0.01 {
-        format!("${dollars:.2}")
-    } else {
-        format!("${dollars:.4}")
+    match dollars {
+        d if d >= 1000.0 => ticks::dollars(d),
+        d if d >= 10.0 => format!("${d:.1}"),
+        d if d >= 0.01 => format!("${d:.2}"),
+        d => format!("${d:.4}"),
     }
 }
 
 /// Served tokens by provider, one panel per demand region, all on one y-scale (so a small
 /// region looks small).
-pub(crate) fn regions(info: &RunInfo, series: &Series) -> Figure {
-    let display = Display::new(series, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let b = display.binned(series);
-    let bins = display.extents();
+pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
+    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let (b, spans) = (display.binned(s), &display.spans);
     let mut drawn = Vec::new();
     let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
     let mut any_unserved = false;
     let mut panels = Vec::new();
-    for (r, region) in series.regions.iter().enumerate() {
-        let parts = provider_parts(
-            series,
-            |p| b.mean(&series.region_served_tpm[r][p]),
-            false,
-            &mut drawn,
-        );
-        let served_per_period: Vec<f64> = (0..series.periods.len())
-            .map(|t| series.region_served_tpm[r].iter().map(|p| p[t]).sum())
-            .collect();
-        let demand = b.mean(&series.region_demand_tpm[r]);
-        let mut marks = stack(&bins, parts);
+    for (r, region) in s.regions.iter().enumerate() {
+        let served_by = &s.region_served_tpm[r];
+        let parts = provider_parts(s, |p| b.mean(&served_by[p]), false, &mut drawn);
+        let served_at = |t: usize| served_by.iter().map(|p| p[t]).sum();
+        let served: Vec<f64> = (0..s.periods.len()).map(served_at).collect();
+        let demand = b.mean(&s.region_demand_tpm[r]);
+        let mut marks = stack(spans, parts);
         peak(
             &display,
-            &b.max(&series.region_demand_tpm[r]),
+            &b.max(&s.region_demand_tpm[r]),
             &mut marks,
             &mut legend,
         );
-        if let Some(u) = unserved(&bins, &b.mean(&served_per_period), &demand) {
+        if let Some(u) = unserved(spans, &b.mean(&served), &demand) {
             any_unserved = true;
             marks.push(u);
         }
+        let width = DEMAND_WIDTH * 0.75;
         marks.push(step_line(
             "demand",
             palette::INK,
-            DEMAND_WIDTH * 0.75,
+            width,
             false,
-            &bins,
+            spans,
             &demand,
         ));
-        panels.push(time_panel(
-            Some(region.clone()),
-            &bins,
-            Unit::TokensPerMinute,
-            marks,
-            None,
-            false,
-        ));
+        let title = Some(region.clone());
+        panels.push(time_panel(title, spans, Unit::TokensPerMinute, marks));
     }
     // One scale: every panel reaches the tallest panel's top.
-    let top = panels.iter().map(|p| top_of(&p.marks)).fold(0.0, f64::max);
-    for p in &mut panels {
-        if let Axis::Value { hi, .. } = &mut p.y {
-            *hi = top;
-        }
-    }
-    let thin_note = any_unserved
-        .then(|| {
-            thin_unserved_note(
-                series,
-                &b.mean(&series.served_total_tpm),
-                &b.mean(&series.demand_tpm),
-            )
-        })
-        .flatten();
+    let top = panels.iter().map(|p| p.y.hi).fold(0.0, f64::max);
+    panels.iter_mut().for_each(|p| p.y.hi = top);
+    let (served, demand) = (b.mean(&s.served_total_tpm), b.mean(&s.demand_tpm));
+    let thin = any_unserved.then(|| thin_unserved_note(s, &served, &demand));
     if any_unserved {
         legend.push(unserved_entry());
     }
-    legend.extend(provider_legend(series, &drawn));
-    let notes = vec![
-        Some("one y-scale for all regions".into()),
-        thin_note,
-        display.rate_note(),
-    ];
-    Figure {
-        columns: if panels.len() <= 4 { 1 } else { 2 },
-        panels,
-        ..Figure::new(
-            format!("{}: served tokens by demand region", info.scenario),
-            subtitle(&info.policy, notes),
-            legend,
-            time_panel(None, &bins, Unit::TokensPerMinute, Vec::new(), None, false),
-        )
-    }
+    legend.extend(provider_legend(s, &drawn));
+    let scale = Some("one y-scale for all regions".to_string());
+    let notes = vec![scale, thin.flatten(), display.rate_note()];
+    let title = format!("{}: served tokens by demand region", info.scenario);
+    let columns = if panels.len() <= 4 { 1 } else { 2 };
+    let first = panels.remove(0);
+    let mut fig = Figure::new(title, subtitle(&info.policy, notes), legend, first);
+    fig.panels.extend(panels);
+    fig.columns = columns;
+    fig
 }
 
 /// A commitment worth a row: the plan reserves something and pays for it. (On-demand tranches
@@ -771,52 +591,33 @@ fn is_signed(row: &CommitmentRow) -> bool {
 
 /// A window end from commitments.csv; empty (or unreadable) means the horizon's edge.
 fn instant(text: &str, open: f64) -> f64 {
-    if text.trim().is_empty() {
-        return open;
-    }
-    crate::units::parse_time(text)
-        .map(|t: DateTime<Utc>| t.timestamp() as f64)
-        .unwrap_or(open)
+    let parsed = crate::units::parse_time(text).map(|t| t.timestamp() as f64);
+    parsed.unwrap_or(open)
 }
 
 /// The commitments to sign, Gantt-like: one row per reserved tranche (grouped by provider in
 /// the one stack order, then by start), a bar in the provider's colour across its reservation
 /// window, and the reserved tokens/min and commitment cost in two columns beside it, so no value
-/// label ever sits on a bar. Rows that cannot fit the image are left out, and the subtitle says so.
+/// label ever sits on a bar. Rows that cannot fit the image are left out, and the subtitle says
+/// so.
 pub(crate) fn commitments(
     info: &RunInfo,
     rows: &[CommitmentRow],
-    domain: (f64, f64),
+    (start, end): (f64, f64),
     opts: &ChartOptions,
 ) -> Figure {
     let mut signed: Vec<&CommitmentRow> = rows.iter().filter(|r| is_signed(r)).collect();
-    signed.sort_by_cached_key(|r| {
-        (
-            provider_order(&r.provider),
-            instant(&r.start, domain.0) as i64,
-            r.tranche.clone(),
-        )
-    });
-    let total: f64 = signed.iter().map(|r| r.commit_cost).sum();
+    let key = |r: &&CommitmentRow| {
+        let at = instant(&r.start, start) as i64;
+        (provider_order(&r.provider), at, r.tranche.clone())
+    };
+    signed.sort_by_cached_key(key);
+    let total = ticks::dollars(signed.iter().map(|r| r.commit_cost).sum());
     let title = format!("{}: commitments to sign", info.scenario);
-    if signed.is_empty() {
-        return Figure {
-            message: Some("nothing to reserve: the plan uses on-demand capacity only".into()),
-            ..Figure::new(
-                title,
-                vec![info.policy.clone()],
-                Vec::new(),
-                time_panel(None, &[], Unit::Dollars, Vec::new(), None, false),
-            )
-        };
-    }
     let count = signed.len();
+    let plural = if count == 1 { "" } else { "s" };
     let mut subtitle = vec![
-        format!(
-            "{count} tranche{} to reserve, {} committed",
-            if count == 1 { "" } else { "s" },
-            ticks::dollars(total)
-        ),
+        format!("{count} tranche{plural} to reserve, {total} committed"),
         "bar = reservation window".into(),
         "by provider, then start".into(),
     ];
@@ -832,49 +633,43 @@ pub(crate) fn commitments(
         if !legend.iter().any(|e| e.label == r.provider) {
             legend.push(provider_entry(&r.provider));
         }
-        let x0 = instant(&r.start, domain.0).clamp(domain.0, domain.1);
-        let x1 = instant(&r.end, domain.1).clamp(x0, domain.1);
-        let fill = provider_colour(&r.provider);
-        marks.push(Mark::Rect {
-            x0,
-            x1,
-            y0: i as f64 + 0.2,
-            y1: i as f64 + 0.8,
-            fill,
-            cut: None,
-        });
+        let x0 = instant(&r.start, start).clamp(start, end);
+        let x = (x0, instant(&r.end, end).clamp(x0, end));
+        let y = (i as f64 + 0.2, i as f64 + 0.8);
+        marks.push(Mark::rect(x, y, provider_colour(&r.provider)));
     }
     // Reserved tokens per minute to three figures: `954M`, `1.17B`, `200`.
-    let tokens = |v: f64| ticks::dollars(v).trim_start_matches('$').to_string();
+    let tokens = |r: &&CommitmentRow| ticks::dollars(r.reserved_tpm).replace('$', "");
+    let cost = |r: &&CommitmentRow| ticks::dollars(r.commit_cost);
+    let names = signed.iter().map(|r| (r.tranche.clone(), false));
     let y = Category {
         head: Some("tranche".into()),
         table: vec![
             (
                 "reserved, tok/min".into(),
-                signed.iter().map(|r| tokens(r.reserved_tpm)).collect(),
+                signed.iter().map(tokens).collect(),
             ),
-            (
-                "commitment".into(),
-                signed
-                    .iter()
-                    .map(|r| ticks::dollars(r.commit_cost))
-                    .collect(),
-            ),
+            ("commitment".into(), signed.iter().map(cost).collect()),
         ],
-        ..Category::slots(signed.iter().map(|r| (r.tranche.clone(), false)))
+        ..Category::slots(names)
     };
-    let panel = Panel {
-        title: None,
-        x: Axis::Time {
-            lo: domain.0,
-            hi: domain.1,
-            min_step_s: 0.0,
-            grid: true,
+    let (x, y) = (Axis::time(start, end), Axis::category(y));
+    let mut fig = Figure::new(
+        title,
+        subtitle,
+        legend,
+        Panel {
+            title: None,
+            x,
+            y,
+            marks,
         },
-        y: Axis::Category(y),
-        marks,
-    };
-    Figure::new(title, subtitle, legend, panel)
+    );
+    if count == 0 {
+        fig.subtitle = vec![info.policy.clone()];
+        fig.message = Some("nothing to reserve: the plan uses on-demand capacity only".into());
+    }
+    fig
 }
 
 #[cfg(test)]
@@ -882,7 +677,7 @@ mod tests {
     use super::*;
 
     use crate::report::tables::{ProviderPeriodRow, RegionPeriodRow};
-    use chrono::TimeZone;
+    use chrono::{TimeZone, Utc};
 
     /// Quickstart's March: reserved capacity short of demand, the rest served on demand.
     fn march() -> ChartTables {
@@ -920,8 +715,12 @@ mod tests {
         }
     }
 
-    fn areas(fig: &Figure) -> Vec<(&str, Rgba, bool, f64)> {
-        fig.panels[0]
+    #[test]
+    fn reserved_and_on_demand_meet_served_demand() {
+        let t = march();
+        let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t).unwrap());
+        // Reserved (solid) and on-demand (striped) parts, then the grey of unused capacity.
+        let parts: Vec<(&str, Rgba, bool, f64)> = fig.panels[0]
             .marks
             .iter()
             .filter_map(|m| match m {
@@ -935,23 +734,7 @@ mod tests {
                 } => Some((name.as_str(), *fill, hatch.is_some(), upper[0] - lower[0])),
                 _ => None,
             })
-            .collect()
-    }
-
-    #[test]
-    fn reserved_and_on_demand_meet_served_demand() {
-        let t = march();
-        let series = Series::from_tables(&t).unwrap();
-        let fig = capacity_vs_demand(&t.info, &series);
-        // Reserved (solid) and on-demand (striped) parts, then the grey of unused capacity.
-        let parts = areas(&fig);
-        let used: f64 = parts
-            .iter()
-            .filter(|p| p.1 != palette::SPARE)
-            .map(|p| p.3)
-            .sum();
-        assert!((used - 7.5e9).abs() < 1.0, "{used}");
-        assert_eq!(parts.iter().filter(|p| p.2).count(), 2);
+            .collect();
         let names: Vec<&str> = parts.iter().map(|p| p.0).collect();
         assert_eq!(
             names,
@@ -964,34 +747,28 @@ mod tests {
                 "available, unused"
             ]
         );
+        let used: f64 = parts
+            .iter()
+            .filter(|p| p.1 != palette::SPARE)
+            .map(|p| p.3)
+            .sum();
+        assert!((used - 7.5e9).abs() < 1.0, "{used}");
+        assert_eq!(parts.iter().filter(|p| p.2).count(), 2);
         // Spare: available minus reserved minus on-demand use.
-        let spare = parts.iter().find(|p| p.1 == palette::SPARE).unwrap();
-        assert!((spare.3 - (12e9 - 6.5e9 - 1e9)).abs() < 1.0);
-        assert_eq!(
-            fig.legend_labels(),
-            [
-                "demand",
-                "available, unused",
-                "on-demand use (striped)",
-                "onprem",
-                "azure",
-                "aws"
-            ]
-        );
+        assert!((parts[5].3 - (12e9 - 6.5e9 - 1e9)).abs() < 1.0);
+        let legend = ["demand", "available, unused", "on-demand use (striped)"];
+        assert_eq!(fig.legend_labels()[..3], legend);
+        assert_eq!(fig.legend_labels()[3..], ["onprem", "azure", "aws"]);
     }
 
     #[test]
     fn cost_bars_carry_their_totals_and_the_subtitle_the_sums() {
         let t = march();
-        let series = Series::from_tables(&t).unwrap();
-        let fig = cost_by_provider(&t.info, &series);
+        let fig = cost_by_provider(&t.info, &Series::from_tables(&t).unwrap());
         assert_eq!(fig.labels(), ["$6"]);
         assert_eq!(fig.panels[0].title.as_deref(), Some("$ per calendar month"));
-        assert!(
-            fig.subtitle[0].starts_with("total $0 (commitment $3, usage + route $3)"),
-            "{:?}",
-            fig.subtitle
-        );
+        let sums = "total $0 (commitment $3, usage + route $3)";
+        assert_eq!(fig.subtitle[0], sums);
     }
 
     #[test]
@@ -1012,17 +789,34 @@ mod tests {
             width: 800,
             height: 450,
         };
-        let fig = commitments(&RunInfo::default(), &rows, (0.0, 1e6), &small);
-        assert!(
-            fig.subtitle
-                .iter()
-                .any(|s| s.ends_with("of 200 shown (image too small)")),
-            "{:?}",
-            fig.subtitle
-        );
-        let fig = commitments(&RunInfo::default(), &rows[..3], (0.0, 1e6), &small);
+        let info = RunInfo::default();
+        let fig = commitments(&info, &rows, (0.0, 1e6), &small);
+        let note = |s: &String| s.ends_with("of 200 shown (image too small)");
+        assert!(fig.subtitle.iter().any(note), "{:?}", fig.subtitle);
+        let fig = commitments(&info, &rows[..3], (0.0, 1e6), &small);
         assert_eq!(fig.subtitle[0], "3 tranches to reserve, $15 committed");
         assert_eq!(fig.legend_labels(), ["aws"]);
+    }
+
+    /// Issue 19: a 100,000-character provider and scenario name lay out and draw (every run
+    /// chart's SVG) in well under a second; the names are shortened for display.
+    #[test]
+    fn huge_names_draw_in_well_under_a_second() {
+        let mut t = march();
+        t.info.scenario = "s".repeat(100_000);
+        t.provider_periods[0].provider = "p".repeat(100_000);
+        t.region_periods[0].region = "r".repeat(100_000);
+        let opts = ChartOptions::default();
+        crate::chart::text::load().unwrap();
+        let started = std::time::Instant::now();
+        let figures = figures(&t, &opts).unwrap();
+        let svgs: Vec<String> = figures
+            .iter()
+            .map(|(_, fig)| crate::chart::layout::draw(fig, opts.width, opts.height))
+            .collect();
+        let took = started.elapsed();
+        assert!(took.as_millis() < 500, "{took:?}");
+        assert!(svgs.iter().all(|svg| svg.len() < 100_000));
     }
 
     #[test]

@@ -33,6 +33,18 @@ pub(crate) struct Font {
     pub colour: Rgba,
 }
 
+impl Font {
+    pub fn bold(self, bold: bool) -> Font {
+        Font { bold, ..self }
+    }
+    pub fn colour(self, colour: Rgba) -> Font {
+        Font { colour, ..self }
+    }
+    pub fn size(self, em: f64) -> Font {
+        Font { em, ..self }
+    }
+}
+
 /// An SVG document being drawn, in pixels.
 pub(crate) struct Svg {
     body: String,
@@ -180,6 +192,11 @@ impl Svg {
             paint("stroke", colour),
             N(width)
         );
+    }
+
+    /// A solid straight line from `a` to `b`.
+    pub fn seg(&mut self, a: (f64, f64), b: (f64, f64), colour: Rgba, width: f64) {
+        self.line(&[a, b], colour, width, None);
     }
 
     pub fn circle(&mut self, x: f64, y: f64, r: f64, fill: Rgba) {

@@ -3,9 +3,8 @@
 //! samples' per-period totals) and the exceedance curve of unserved tokens. Drawn from the sweep's
 //! rows only (never the solver), so the same rows give the same bytes.
 
-use super::figure::{
-    step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel, Swatch,
-};
+use super::figure::Swatch;
+use super::figure::{step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel};
 use super::layout::SMALL;
 use super::palette::{self, Rgba};
 use super::svg::Align;
@@ -14,7 +13,8 @@ use super::{ChartOptions, RenderedChart};
 use crate::error::Result;
 use crate::sweep::risk::{nearest_rank, sorted};
 use crate::sweep::write::{grid_summary, risk_summary, Results, TornadoAxis};
-use crate::units::{human, human_dollars};
+use crate::sweep::Record;
+use crate::units::{human, human_dollars, parse_time};
 
 /// The stems of the sweep charts (each written as `.png` and `.svg`).
 pub const SWEEP_CHART_STEMS: [&str; 3] = ["sweep_fan", "sweep_tornado", "sweep_unserved"];
@@ -27,9 +27,7 @@ const SERVED: Rgba = palette::rgb(0x009E73);
 pub fn render_all(res: &Results, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
     let mut figures = Vec::new();
     if res.info.is_risk() {
-        if let Some(fig) = fan(res) {
-            figures.push(("sweep_fan", fig));
-        }
+        figures.extend(fan(res).map(|fig| ("sweep_fan", fig)));
         figures.push(("sweep_unserved", exceedance(res)));
     } else {
         figures.push(("sweep_tornado", tornado(res)));
@@ -37,71 +35,49 @@ pub fn render_all(res: &Results, opts: &ChartOptions) -> Result<Vec<RenderedChar
     super::render(figures, opts)
 }
 
+fn line(label: &str, colour: Rgba, width: f64, dashed: bool) -> Entry {
+    Entry::new(
+        label,
+        Swatch::Line {
+            colour,
+            width,
+            dashed,
+        },
+    )
+}
+
 /// Served against demand over time: the band between the samples' P5 and P95 served tokens per
 /// minute in each period, the median served, the median demand and the base plan's demand.
 fn fan(res: &Results) -> Option<Figure> {
     let info = &res.info;
-    let starts: Vec<f64> = info
-        .period_starts
-        .iter()
-        .filter_map(|t| crate::units::parse_time(t).ok())
-        .map(|t| t.timestamp() as f64)
-        .collect();
-    let end = crate::units::parse_time(&info.horizon_end)
-        .ok()?
-        .timestamp() as f64;
+    let time = |t: &String| parse_time(t).ok().map(|t| t.timestamp() as f64);
+    let starts: Vec<f64> = info.period_starts.iter().filter_map(time).collect();
+    let end = time(&info.horizon_end)?;
     if starts.is_empty() || res.records.is_empty() {
         return None;
     }
+    let next = |i: usize| starts.get(i + 1).copied().unwrap_or(end);
     let bins: Vec<(f64, f64)> = starts
         .iter()
         .enumerate()
-        .map(|(i, &s)| (s, starts.get(i + 1).copied().unwrap_or(end)))
+        .map(|(i, s)| (*s, next(i)))
         .collect();
-    let per = |t: usize, f: fn(&crate::sweep::Record) -> &Vec<f64>, p: u32| {
-        let v = sorted(res.records.iter().filter_map(|r| f(r).get(t).copied()));
-        nearest_rank(&v, p).unwrap_or(0.0)
-    };
     let n = bins.len();
-    let served = |p| {
-        (0..n)
-            .map(|t| per(t, |r| &r.period_served_tpm, p))
-            .collect::<Vec<f64>>()
+    let percentile = |f: fn(&Record) -> &Vec<f64>, p: u32| -> Vec<f64> {
+        let at = |t: usize| {
+            let values = sorted(res.records.iter().filter_map(|r| f(r).get(t).copied()));
+            nearest_rank(&values, p).unwrap_or(0.0)
+        };
+        (0..n).map(at).collect()
     };
-    let demand = |p| {
-        (0..n)
-            .map(|t| per(t, |r| &r.period_demand_tpm, p))
-            .collect::<Vec<f64>>()
-    };
-    let base_demand: Vec<f64> = (0..n)
-        .map(|t| res.base.period_demand_tpm.get(t).copied().unwrap_or(0.0))
-        .collect();
-    let s = risk_summary(res);
-    // What one period does to an outage of a few hours, by the grid's longest period.
-    let longest_hours = bins
-        .iter()
-        .map(|(a, b)| (b - a) / 3600.0)
-        .fold(0.0, f64::max);
-    let grain = if longest_hours >= 24.0 * 28.0 {
-        "monthly periods average an outage over the month"
-    } else if longest_hours >= 24.0 {
-        "daily periods average an outage over the day"
-    } else {
-        "hourly periods show each outage hour by hour"
-    };
-    let line = |label: &str, colour: Rgba, width: f64, dashed: bool| {
-        Entry::new(
-            label,
-            Swatch::Line {
-                colour,
-                width,
-                dashed,
-            },
-        )
-    };
+    let served = |p| percentile(|r| &r.period_served_tpm, p);
+    let planned = |t| res.base.period_demand_tpm.get(t).copied().unwrap_or(0.0);
+    let planned: Vec<f64> = (0..n).map(planned).collect();
     let (p5, p50, p95) = (served(5), served(50), served(95));
+    let demand = percentile(|r| &r.period_demand_tpm, 50);
+    let band = SERVED.alpha(0.35);
     let marks = vec![
-        step_area("served, P5–P95", SERVED.alpha(0.35), None, &bins, &p5, &p95),
+        step_area("served, P5–P95", band, None, &bins, &p5, &p95),
         step_line("served, median", SERVED, 3.5, false, &bins, &p50),
         step_line(
             "demand, as planned",
@@ -109,65 +85,61 @@ fn fan(res: &Results) -> Option<Figure> {
             2.0,
             false,
             &bins,
-            &base_demand,
+            &planned,
         ),
-        step_line(
-            "demand, median",
-            palette::INK,
-            3.0,
-            true,
-            &bins,
-            &demand(50),
-        ),
+        step_line("demand, median", palette::INK, 3.0, true, &bins, &demand),
     ];
-    let top = [&p95, &base_demand, &demand(50)]
+    let all = [&p95, &planned, &demand];
+    let top = all
         .iter()
         .flat_map(|v| v.iter().copied())
         .fold(0.0, f64::max);
-    let panel = Panel {
-        title: None,
-        x: Axis::Time {
-            lo: bins[0].0,
-            hi: bins[n - 1].1,
-            min_step_s: 0.0,
-            grid: true,
-        },
-        y: Axis::Value {
-            lo: 0.0,
-            hi: top,
-            unit: Unit::TokensPerMinute,
-            title: None,
-            round_out: true,
-        },
-        marks,
-    };
+    let x = Axis::time(bins[0].0, bins[n - 1].1);
+    let y = Axis::value(0.0, top, Unit::TokensPerMinute);
     let legend = vec![
-        Entry::new("served, P5–P95", Swatch::Fill(SERVED.alpha(0.35))),
+        Entry::new("served, P5–P95", Swatch::Fill(band)),
         line("served, median", SERVED, 3.5, false),
         line("demand, median", palette::INK, 3.0, true),
         line("demand, as planned", palette::INK_SOFT, 2.0, false),
     ];
+    // What one period does to an outage of a few hours, by the grid's longest period.
+    let longest_hours = bins
+        .iter()
+        .map(|(a, b)| (b - a) / 3600.0)
+        .fold(0.0, f64::max);
+    let grain = match longest_hours {
+        h if h >= 24.0 * 28.0 => "monthly periods average an outage over the month",
+        h if h >= 24.0 => "daily periods average an outage over the day",
+        _ => "hourly periods show each outage hour by hour",
+    };
+    let shortfall = risk_summary(res).shortfall_probability * 100.0;
     let subtitle = vec![
         format!("{} held to its plan, emergency rules", info.scenario_name),
-        format!("P(shortfall) {:.1}%", s.shortfall_probability * 100.0),
+        format!("P(shortfall) {shortfall:.1}%"),
         grain.to_string(),
     ];
+    let title = format!("Served vs demand over {} risk samples", info.points);
     Some(Figure::new(
-        format!("Served vs demand over {} risk samples", info.points),
+        title,
         subtitle,
         legend,
-        panel,
+        Panel {
+            title: None,
+            x,
+            y,
+            marks,
+        },
     ))
 }
 
-/// One tornado panel: a bar per axis from its lowest to its highest value, split at the centre.
+/// One tornado panel: a bar per axis from its lowest to its highest value, split at the centre,
+/// each end's value beside it.
 fn tornado_panel(
     title: &str,
     centre: f64,
     rows: &[(String, f64, f64)],
     fmt: &dyn Fn(f64) -> String,
-    unit: Unit,
-    min_span: f64,
+    (unit, min_span): (Unit, f64),
 ) -> Panel {
     let mut lo = rows.iter().map(|r| r.1).fold(centre, f64::min);
     let hi = rows.iter().map(|r| r.2).fold(centre, f64::max);
@@ -180,154 +152,104 @@ fn tornado_panel(
     let pad = ((hi - lo) * 0.18).max(centre.abs() * 1e-6).max(1e-9);
     let (lo, hi) = (lo - pad, hi + pad);
     let right_half = centre > (lo + hi) / 2.0;
-    let mut marks = Vec::new();
-    let mut labels = Vec::new();
+    let (mut marks, mut labels) = (Vec::new(), Vec::new());
     for (i, (_, low, high)) in rows.iter().enumerate() {
-        let (y0, y1, mid) = (i as f64 + 0.2, i as f64 + 0.8, i as f64 + 0.5);
-        let label = |text: String, x: f64, spot: (f64, f64, Align), colour| {
-            let mut l = Label::at(text, x, mid, SMALL, colour);
-            l.spots = vec![spot];
-            Mark::Label(l)
+        let (y, mid) = ((i as f64 + 0.2, i as f64 + 0.8), i as f64 + 0.5);
+        let mut label = |text: String, x: f64, dx: f64, align, colour| {
+            let l = Label::at(text, x, mid, SMALL, colour).spots(vec![(dx, 0.0, align)]);
+            labels.push(Mark::Label(l));
         };
         if *low < centre {
-            marks.push(Mark::Rect {
-                x0: *low,
-                x1: centre,
-                y0,
-                y1,
-                fill: LOW,
-                cut: None,
-            });
-            labels.push(label(
-                fmt(*low),
-                *low,
-                (-8.0, 0.0, Align::Right),
-                palette::INK,
-            ));
+            marks.push(Mark::rect((*low, centre), y, LOW));
+            label(fmt(*low), *low, -8.0, Align::Right, palette::INK);
         }
         if *high > centre {
-            marks.push(Mark::Rect {
-                x0: centre,
-                x1: *high,
-                y0,
-                y1,
-                fill: HIGH,
-                cut: None,
-            });
-            labels.push(label(
-                fmt(*high),
-                *high,
-                (8.0, 0.0, Align::Left),
-                palette::INK,
-            ));
+            marks.push(Mark::rect((centre, *high), y, HIGH));
+            label(fmt(*high), *high, 8.0, Align::Left, palette::INK);
         }
         if (high - low).abs() <= 1e-12 * centre.abs().max(1.0) {
-            let spot = if right_half {
-                (-10.0, 0.0, Align::Right)
+            let (dx, align) = if right_half {
+                (-10.0, Align::Right)
             } else {
-                (10.0, 0.0, Align::Left)
+                (10.0, Align::Left)
             };
-            labels.push(label("no change".into(), centre, spot, palette::INK_SOFT));
+            label("no change".into(), centre, dx, align, palette::INK_SOFT);
         }
     }
+    let label = Some(format!("unmodified {}", fmt(centre)));
+    let colour = palette::INK;
     marks.push(Mark::Rule {
         at: centre,
         vertical: true,
-        colour: palette::INK,
+        colour,
         width: 3.0,
         dashed: false,
-        label: Some(format!("unmodified {}", fmt(centre))),
+        label,
     });
     marks.extend(labels);
+    let rows = Category::slots(rows.iter().map(|r| (r.0.clone(), false)));
+    let (x, y) = (Axis::value_inside(lo, hi, unit), Axis::category(rows));
     Panel {
         title: Some(title.into()),
-        x: Axis::Value {
-            lo,
-            hi,
-            unit,
-            title: None,
-            round_out: false,
-        },
-        y: Axis::Category(Category::slots(rows.iter().map(|r| (r.0.clone(), false)))),
+        x,
+        y,
         marks,
     }
 }
 
 fn tornado(res: &Results) -> Figure {
     let g = grid_summary(res);
-    let held = res.info.hold_reservations == Some(true);
     // Widest swing first.
     let mut axes: Vec<&TornadoAxis> = g.tornado.iter().collect();
     axes.sort_by(|a, b| (b.cost_high - b.cost_low).total_cmp(&(a.cost_high - a.cost_low)));
-    let name = |a: &TornadoAxis| {
-        let vals: Vec<&str> = a
-            .points
-            .iter()
-            .map(|p| {
-                if p.value.is_empty() {
-                    "–"
-                } else {
-                    p.value.as_str()
-                }
-            })
-            .collect();
-        format!("{} ({})", a.axis, vals.join(", "))
+    let name = |a: &&TornadoAxis| {
+        let value = |p: &crate::sweep::write::TornadoPoint| match p.value.as_str() {
+            "" => "–".to_string(),
+            v => v.to_string(),
+        };
+        let values: Vec<String> = a.points.iter().map(value).collect();
+        format!("{} ({})", a.axis, values.join(", "))
     };
-    let cost_rows: Vec<(String, f64, f64)> = axes
-        .iter()
-        .map(|a| (name(a), a.cost_low, a.cost_high))
-        .collect();
-    let served_rows: Vec<(String, f64, f64)> = axes
-        .iter()
-        .map(|a| (a.axis.clone(), a.served_pct_low, a.served_pct_high))
-        .collect();
+    let cost = |a: &&TornadoAxis| (name(a), a.cost_low, a.cost_high);
+    let served = |a: &&TornadoAxis| (a.axis.clone(), a.served_pct_low, a.served_pct_high);
+    let cost_rows: Vec<(String, f64, f64)> = axes.iter().map(cost).collect();
+    let served_rows: Vec<(String, f64, f64)> = axes.iter().map(served).collect();
+    let dollars = |v: f64| human_dollars(v);
+    let percent = |v: f64| format!("{v:.2}%");
+    let base = &res.base;
+    let cost = (Unit::Dollars, 0.0);
     let cost = tornado_panel(
         "Cost (commit + usage + route)",
-        res.base.cost,
+        base.cost,
         &cost_rows,
-        &|v| human_dollars(v),
-        Unit::Dollars,
-        0.0,
+        &dollars,
+        cost,
     );
+    let served = (Unit::Percent, 5.0);
     let served = tornado_panel(
         "Demand served",
-        res.base.served_pct,
+        base.served_pct,
         &served_rows,
-        &|v| format!("{v:.2}%"),
-        Unit::Percent,
-        5.0,
+        &percent,
+        served,
     );
+    let held = res.info.hold_reservations == Some(true);
+    let how = if held { "base plan held" } else { "re-planned" };
     let subtitle = vec![
         format!(
-            "{} points, each axis varied alone around the unmodified scenario ({})",
-            res.info.points,
-            if held { "base plan held" } else { "re-planned" }
+            "{} points, each axis varied alone around the unmodified scenario ({how})",
+            res.info.points
         ),
         "blue = below, orange = above".into(),
     ];
-    Figure {
-        panels: vec![cost, served],
-        columns: 2,
-        ..Figure::new(
-            format!("What moves the cost of {}", res.info.scenario_name),
-            subtitle,
-            Vec::new(),
-            fan_free(),
-        )
-    }
+    let title = format!("What moves the cost of {}", res.info.scenario_name);
+    let mut fig = Figure::new(title, subtitle, Vec::new(), cost);
+    fig.panels.push(served);
+    fig.columns = 2;
+    fig
 }
 
-/// A placeholder panel, replaced by the caller.
-fn fan_free() -> Panel {
-    Panel {
-        title: None,
-        x: Axis::Category(Category::default()),
-        y: Axis::Category(Category::default()),
-        marks: Vec::new(),
-    }
-}
-
-/// P(unserved tokens > x) over the samples, as a step curve.
+/// P(unserved tokens > x) over the samples, as a step curve, with the percentiles marked.
 fn exceedance(res: &Results) -> Figure {
     let s = risk_summary(res);
     let values = sorted(res.records.iter().map(|r| r.unserved_tokens));
@@ -341,67 +263,65 @@ fn exceedance(res: &Results) -> Figure {
         above -= 100.0 / n;
         points.push((*v, above.max(0.0)));
     }
+    let (name, colour) = ("share above".to_string(), palette::UNSERVED);
     let mut marks = vec![Mark::Line {
-        name: "share above".into(),
-        colour: palette::UNSERVED,
+        name,
+        colour,
         width: 4.0,
         dashed: false,
         points,
     }];
     // Percentiles at the same value share one marker ("P95, P99").
     let mut percentiles: Vec<(f64, String)> = Vec::new();
-    for (p, v) in [
-        (50, s.unserved_tokens.p50),
-        (95, s.unserved_tokens.p95),
-        (99, s.unserved_tokens.p99),
-    ] {
+    let (p50, p95, p99) = (
+        s.unserved_tokens.p50,
+        s.unserved_tokens.p95,
+        s.unserved_tokens.p99,
+    );
+    for (p, v) in [(50, p50), (95, p95), (99, p99)] {
         match percentiles.last_mut() {
             Some((last, label)) if *last == v => label.push_str(&format!(", P{p}")),
             _ => percentiles.push((v, format!("P{p}"))),
         }
     }
-    for (v, text) in percentiles.into_iter().filter(|p| p.0 > 0.0) {
+    for (at, text) in percentiles.into_iter().filter(|p| p.0 > 0.0) {
+        let colour = palette::INK_SOFT;
         marks.push(Mark::Rule {
-            at: v,
+            at,
             vertical: true,
-            colour: palette::INK_SOFT,
+            colour,
             width: 2.0,
             dashed: true,
             label: None,
         });
-        let mut l = Label::at(text, v, 100.0, 20.0, palette::INK_SOFT);
-        l.bold = true;
-        l.spots = (0..8)
+        let spots = (0..8)
             .map(|k| (6.0, 14.0 + 30.0 * k as f64, Align::Left))
             .collect();
-        marks.push(Mark::Label(l));
+        let label = Label::at(text, at, 100.0, 20.0, colour)
+            .bold(true)
+            .spots(spots);
+        marks.push(Mark::Label(label));
     }
     let max = values.last().copied().unwrap_or(0.0).max(1.0);
-    let panel = Panel {
-        title: None,
-        x: Axis::Value {
-            lo: 0.0,
-            hi: max,
-            unit: Unit::Tokens,
-            title: Some("unserved tokens over the horizon".into()),
-            round_out: true,
-        },
-        y: Axis::Value {
-            lo: 0.0,
-            hi: 100.0,
-            unit: Unit::Percent,
-            title: None,
-            round_out: false,
-        },
-        marks,
-    };
+    let x = Axis::value(0.0, max, Unit::Tokens).titled("unserved tokens over the horizon");
+    let y = Axis::value_inside(0.0, 100.0, Unit::Percent);
     let subtitle = vec![
         "share of samples with more than x unserved tokens".into(),
         format!("P(shortfall) {:.1}%", s.shortfall_probability * 100.0),
-        format!("P50 {}", human(s.unserved_tokens.p50)),
-        format!("P95 {}", human(s.unserved_tokens.p95)),
-        format!("P99 {}", human(s.unserved_tokens.p99)),
+        format!("P50 {}", human(p50)),
+        format!("P95 {}", human(p95)),
+        format!("P99 {}", human(p99)),
     ];
     let title = format!("How much demand goes unserved: {} samples", res.info.points);
-    Figure::new(title, subtitle, Vec::new(), panel)
+    Figure::new(
+        title,
+        subtitle,
+        Vec::new(),
+        Panel {
+            title: None,
+            x,
+            y,
+            marks,
+        },
+    )
 }
