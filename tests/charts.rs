@@ -904,3 +904,14 @@ fn absurd_values_chart_and_return() {
     let svg = std::fs::read_to_string(out.join("capacity_vs_demand.svg")).unwrap();
     assert_text_apart(&svg, "capacity_vs_demand.svg", 800, 450, 1.0);
 }
+
+/// The smallest and the most lopsided images still lay out: no panic, no text touching.
+#[test]
+fn extreme_sizes_lay_out() {
+    for (w, h) in [(320, 320), (640, 360), (2000, 320), (320, 900)] {
+        let charts = render(&monthly(), w, h);
+        for stem in CHART_STEMS {
+            assert_text_apart(svg_text(&charts, &format!("{stem}.svg")), stem, w, h, 0.0);
+        }
+    }
+}

@@ -497,7 +497,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let most = ((frame_h / (tick.em * 3.0)).floor() as usize).clamp(2, 8);
     let y_ticks = value_ticks(&p.y, most, &|_| true);
     let pitch = frame_h / (p.y.hi - p.y.lo);
-    let row_em = (pitch / 1.3).clamp(c.min_em(), label.em);
+    let row_em = (pitch / 1.3).min(label.em).max(c.min_em().min(label.em));
     let row_every = ((row_em * 1.15 / pitch).ceil() as usize).max(1);
     let (rows_w, table) = row_widths(y_cat, row_em, row_max);
     let y_label_w = match &y_ticks {
@@ -637,7 +637,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         } = mark
         {
             let w = tm.width(text);
-            let x = f.fx(*at).clamp(cell[0] + w / 2.0, cell[2] - w / 2.0);
+            let x = f.fx(*at).min(cell[2] - w / 2.0).max(cell[0] + w / 2.0);
             let ink = tick.colour(palette::INK);
             svg.text(text, x, f.t - tick.em * 0.9, &ink, Align::Centre);
         }

@@ -132,13 +132,16 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     let (mut n_bands, mut value_em) = bands(&c, r, others.len(), has_none);
     // Too many pairs to print: every single loss, then each plan's worst pair in one column.
     let pair_count = all.iter().filter(|c| c.name().contains('+')).count();
-    let folded = value_em < c.min_em() && pair_count > 0;
+    // Values smaller than this are not printed (on a small image, the scaled size may be less
+    // than the usual minimum: the cells are as small).
+    let least = c.min_em().min(c.px(VALUE) * 0.9);
+    let folded = value_em < least && pair_count > 0;
     if folded {
         others.retain(|c| !c.name().contains('+'));
         others.push(Col::WorstPair);
         (n_bands, value_em) = bands(&c, r, others.len(), has_none);
     }
-    let show_values = value_em >= c.min_em();
+    let show_values = value_em >= least;
     let per_band = others.len().div_ceil(n_bands).max(1);
     let first = if has_none { 1.65 } else { 0.5 };
     let plans = r
