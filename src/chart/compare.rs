@@ -63,7 +63,7 @@ fn baseline_note(comparison: &Comparison, lead: &str, after: &str) -> String {
     let mut s = format!("{lead} {}{after}", comparison.baseline);
     if comparison.hold_reservations && comparison.scenarios.len() > 1 {
         s.push_str(&format!(
-            "  ·  held to {}'s reservations",
+            " · held to {}'s reservations",
             comparison.baseline
         ));
     }
