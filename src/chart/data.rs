@@ -39,8 +39,6 @@ pub(crate) struct Series {
     pub served_tpm: Vec<Vec<f64>>,
     /// Of `served_tpm`, served by on-demand tranches (no reservation decision).
     pub on_demand_tpm: Vec<Vec<f64>>,
-    /// Commit + usage + route cost attributed to the period.
-    pub cost_usd: Vec<Vec<f64>>,
     /// Commitment cost attributed to the period.
     pub commit_usd: Vec<Vec<f64>>,
     /// Usage + route cost in the period.
@@ -160,7 +158,6 @@ impl Series {
             available_tpm: zeros(providers.len()),
             served_tpm: zeros(providers.len()),
             on_demand_tpm: zeros(providers.len()),
-            cost_usd: zeros(providers.len()),
             commit_usd: zeros(providers.len()),
             usage_usd: zeros(providers.len()),
             demand_tpm: vec![0.0; n],
@@ -181,7 +178,6 @@ impl Series {
             let usage = finite(row.usage_cost + row.route_cost, "usage_cost", &row.period)?;
             s.commit_usd[p][t] += commit;
             s.usage_usd[p][t] += usage;
-            s.cost_usd[p][t] += commit + usage;
         }
         for (row, id) in tables.region_periods.iter().zip(&rp_region) {
             let (t, r) = (period_index(&row.period)?, region_rank[*id]);

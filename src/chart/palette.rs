@@ -153,6 +153,51 @@ pub(crate) const COMPONENTS: [Rgba; 4] = [
     rgb(0xC43C3C), // penalties: red
 ];
 
+/// Viridis (matplotlib's, sampled at ninths): perceptually uniform, colour-blind safe, readable
+/// in greyscale; dark purple = nothing served, yellow = everything served.
+const VIRIDIS: [u32; 10] = [
+    0x440154, 0x482878, 0x3E4A89, 0x31688E, 0x26828E, 0x1F9E89, 0x35B779, 0x6DCD59, 0xB4DE2C,
+    0xFDE725,
+];
+
+/// The heatmap colour of a percentage (clamped to 0..=100).
+pub(crate) fn ramp(pct: f64) -> Rgba {
+    let t = (pct / 100.0).clamp(0.0, 1.0) * (VIRIDIS.len() - 1) as f64;
+    let i = (t.floor() as usize).min(VIRIDIS.len() - 2);
+    let f = t - i as f64;
+    let (a, b) = (rgb(VIRIDIS[i]), rgb(VIRIDIS[i + 1]));
+    let mix = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * f).round() as u8;
+    Rgba {
+        r: mix(a.r, b.r),
+        g: mix(a.g, b.g),
+        b: mix(a.b, b.b),
+        a: 1.0,
+    }
+}
+
+/// Near-black on light fills, white on dark ones (WCAG contrast: the larger wins).
+pub(crate) fn text_on(c: Rgba) -> Rgba {
+    let l = luminance(c);
+    if (l + 0.05) / 0.0605 >= 1.05 / (l + 0.05) {
+        INK
+    } else {
+        WHITE
+    }
+}
+
+/// WCAG relative luminance of an sRGB colour.
+fn luminance(c: Rgba) -> f64 {
+    let lin = |v: u8| {
+        let v = f64::from(v) / 255.0;
+        if v <= 0.04045 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b)
+}
+
 /// FNV-1a: a fixed, platform-independent hash (std's hasher is randomly seeded per process).
 fn fnv1a(bytes: &[u8]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -178,15 +223,7 @@ mod tests {
 
     /// CIE L* of an sRGB colour.
     fn lightness(c: Rgba) -> f64 {
-        let lin = |v: u8| {
-            let v = f64::from(v) / 255.0;
-            if v <= 0.04045 {
-                v / 12.92
-            } else {
-                ((v + 0.055) / 1.055).powf(2.4)
-            }
-        };
-        let y = 0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b);
+        let y = luminance(c);
         if y > 0.008856 {
             116.0 * y.cbrt() - 16.0
         } else {
@@ -222,6 +259,14 @@ mod tests {
             names,
             ["aws", "azure", "gcp", "onprem", "acme", "Google-x", "zeta"]
         );
+    }
+
+    #[test]
+    fn ramp_runs_dark_to_light_with_readable_text() {
+        assert_eq!(ramp(0.0), rgb(0x440154));
+        assert_eq!(ramp(100.0), rgb(0xFDE725));
+        assert_eq!(text_on(ramp(0.0)), WHITE);
+        assert_eq!(text_on(ramp(100.0)), INK);
     }
 
     #[test]

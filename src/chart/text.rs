@@ -1,150 +1,185 @@
-//! Chart stage: text metrics and PNG text, straight from the bundled DejaVu font with ab_glyph.
+//! Chart stage: text metrics from the bundled DejaVu font (ab_glyph), and text fitting.
 //!
-//! Plotters' bitmap text drops each glyph's side bearing and rounds every pen position, which
-//! shows as uneven letter spacing ("Ju n") at slide sizes. So the PNG path rasterises text here,
-//! with kerning, bearings and sub-pixel pen positions, and measures text with the same numbers
-//! the SVG viewer will use (font-size = size / 1.24, as plotters' SVG backend writes it).
+//! Every layout decision measures text here, with the advances and kerning the SVG's rasteriser
+//! uses, so a label measured to fit is drawn to fit. Fitting is linear in the text's length (it
+//! stops at the first character that no longer fits): a provider name of 100,000 characters costs
+//! no more than one of 100.
 
 use std::sync::OnceLock;
 
-/// Horizontal alignment of a text run at its anchor.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Align {
-    Left,
-    Centre,
-    Right,
-}
+use ab_glyph::{Font, FontRef, PxScale, ScaleFont};
 
-/// Font weight of a text run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Weight {
-    Normal,
-    Bold,
-}
-
-use ab_glyph::{point, Font, FontRef, PxScale, ScaleFont};
-
-use super::palette::Rgba;
 use crate::error::{Error, Result};
+
+pub(crate) static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+pub(crate) static DEJAVU_SANS_BOLD: &[u8] =
+    include_bytes!("../../assets/fonts/DejaVuSans-Bold.ttf");
 
 /// DejaVu Sans capital height: 1493 of 2048 units per em (regular and bold alike).
 pub(crate) const CAP_HEIGHT_EM: f64 = 1493.0 / 2048.0;
 
-/// The em size of a plotters font size, as plotters' SVG backend writes `font-size`.
-pub(crate) fn em_px(size: f64) -> f64 {
-    size / 1.24
-}
+const ELLIPSIS: char = '…';
 
-pub(crate) struct Fonts {
+struct Faces {
     regular: FontRef<'static>,
     bold: FontRef<'static>,
 }
 
-/// The bundled faces, parsed once per process.
-pub(crate) fn fonts(regular: &'static [u8], bold: &'static [u8]) -> Result<&'static Fonts> {
-    static FONTS: OnceLock<std::result::Result<Fonts, String>> = OnceLock::new();
-    FONTS
-        .get_or_init(|| {
-            let parse = |bytes: &'static [u8], what: &str| {
-                FontRef::try_from_slice(bytes)
-                    .map_err(|_| format!("the bundled {what} font could not be read"))
-            };
-            Ok(Fonts {
-                regular: parse(regular, "regular")?,
-                bold: parse(bold, "bold")?,
-            })
+static FACES: OnceLock<std::result::Result<Faces, String>> = OnceLock::new();
+
+fn faces() -> &'static std::result::Result<Faces, String> {
+    FACES.get_or_init(|| {
+        let parse = |bytes: &'static [u8], what: &str| {
+            FontRef::try_from_slice(bytes)
+                .map_err(|_| format!("the bundled {what} font could not be read"))
+        };
+        Ok(Faces {
+            regular: parse(DEJAVU_SANS, "regular")?,
+            bold: parse(DEJAVU_SANS_BOLD, "bold")?,
         })
+    })
+}
+
+/// Parses the bundled faces (once per process); rendering checks this before measuring.
+pub(crate) fn load() -> Result<()> {
+    faces()
         .as_ref()
+        .map(|_| ())
         .map_err(|e| Error::Chart(e.clone()))
 }
 
-/// A piece of text to rasterise once the shapes are drawn (text is always on top).
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct TextOp {
-    pub text: String,
-    pub x: f64,
-    /// Middle of the capitals.
-    pub y_mid: f64,
-    pub size: f64,
-    pub weight: Weight,
-    pub colour: Rgba,
-    pub align: Align,
+/// Measures text at a font size (pixels per em) and weight.
+#[derive(Clone, Copy)]
+pub(crate) struct Measure {
+    face: &'static FontRef<'static>,
+    scale: PxScale,
 }
 
-impl Fonts {
-    fn face(&self, weight: Weight) -> &FontRef<'static> {
-        match weight {
-            Weight::Normal => &self.regular,
-            Weight::Bold => &self.bold,
-        }
-    }
-
-    /// ab_glyph scales by ascent − descent; convert so one em is `em_px(size)` pixels.
-    fn scale(&self, weight: Weight, size: f64) -> PxScale {
-        let face = self.face(weight);
-        let units_per_em = face.units_per_em().unwrap_or(2048.0);
-        PxScale::from((em_px(size) as f32) * face.height_unscaled() / units_per_em)
-    }
-
-    /// Advance width of `text` in pixels, kerning included.
-    pub fn width(&self, text: &str, size: f64, weight: Weight) -> f64 {
-        let face = self.face(weight).as_scaled(self.scale(weight, size));
-        let mut width = 0.0f32;
-        let mut prev = None;
-        for c in text.chars() {
-            let id = face.glyph_id(c);
-            if let Some(p) = prev {
-                width += face.kern(p, id);
-            }
-            width += face.h_advance(id);
-            prev = Some(id);
-        }
-        f64::from(width)
-    }
-
-    /// Blends `op` into a packed RGB buffer of `width` × `height` pixels.
-    pub fn rasterise(&self, rgb: &mut [u8], width: u32, height: u32, op: &TextOp) {
-        let text_width = self.width(&op.text, op.size, op.weight);
-        let left = match op.align {
-            Align::Left => op.x,
-            Align::Centre => op.x - text_width / 2.0,
-            Align::Right => op.x - text_width,
+impl Measure {
+    pub fn new(em: f64, bold: bool) -> Measure {
+        let Ok(faces) = faces() else {
+            panic!("the bundled fonts are checked by text::load() before any text is measured")
         };
-        let baseline = op.y_mid + CAP_HEIGHT_EM * em_px(op.size) / 2.0;
-        let scale = self.scale(op.weight, op.size);
-        let face = self.face(op.weight).as_scaled(scale);
-        let mut pen = left as f32;
-        let mut prev = None;
-        let colour = [
-            f32::from(op.colour.r),
-            f32::from(op.colour.g),
-            f32::from(op.colour.b),
-        ];
-        let alpha = op.colour.a as f32;
-        for c in op.text.chars() {
+        let face = if bold { &faces.bold } else { &faces.regular };
+        // ab_glyph scales by ascent − descent; convert so that one em is `em` pixels.
+        let units = face.units_per_em().unwrap_or(2048.0);
+        let scale = PxScale::from(em as f32 * face.height_unscaled() / units);
+        Measure { face, scale }
+    }
+
+    /// The advance widths of `text`'s characters, kerning included, as a running total; stops
+    /// (returning `None`) as soon as the total passes `limit`.
+    fn run(&self, text: &str, limit: f64, mut each: impl FnMut(usize, f64)) -> Option<f64> {
+        let face = self.face.as_scaled(self.scale);
+        let (mut width, mut prev) = (0.0f64, None);
+        for (i, c) in text.char_indices() {
             let id = face.glyph_id(c);
             if let Some(p) = prev {
-                pen += face.kern(p, id);
+                width += f64::from(face.kern(p, id));
             }
-            let glyph = id.with_scale_and_position(scale, point(pen, baseline as f32));
-            if let Some(outlined) = face.outline_glyph(glyph) {
-                let bounds = outlined.px_bounds();
-                outlined.draw(|gx, gy, coverage| {
-                    let x = bounds.min.x as i64 + i64::from(gx);
-                    let y = bounds.min.y as i64 + i64::from(gy);
-                    if x < 0 || y < 0 || x >= i64::from(width) || y >= i64::from(height) {
-                        return;
-                    }
-                    let a = (coverage.clamp(0.0, 1.0) * alpha).min(1.0);
-                    let i = (y as usize * width as usize + x as usize) * 3;
-                    for k in 0..3 {
-                        let under = f32::from(rgb[i + k]);
-                        rgb[i + k] = (under + (colour[k] - under) * a).round() as u8;
-                    }
-                });
-            }
-            pen += face.h_advance(id);
+            width += f64::from(face.h_advance(id));
             prev = Some(id);
+            if width > limit {
+                return None;
+            }
+            each(i + c.len_utf8(), width);
         }
+        Some(width)
+    }
+
+    pub fn width(&self, text: &str) -> f64 {
+        self.run(text, f64::INFINITY, |_, _| {})
+            .unwrap_or(f64::INFINITY)
+    }
+
+    /// `text`, or its longest prefix that fits `max` with an ellipsis after it.
+    pub fn fit(&self, text: &str, max: f64) -> String {
+        if self.run(text, max, |_, _| {}).is_some() {
+            return text.to_string();
+        }
+        let room = max - self.width("…");
+        let mut end = 0;
+        self.run(text, room, |at, _| end = at);
+        format!("{}{ELLIPSIS}", text[..end].trim_end())
+    }
+
+    /// `text` on at most two lines of `max`: broken at the last space (or after the last
+    /// hyphen) that fits, the second line shortened with an ellipsis when it must be.
+    pub fn wrap(&self, text: &str, max: f64) -> Vec<String> {
+        let (mut end, mut last_break) = (0, None);
+        let fits = self
+            .run(text, max, |at, _| {
+                end = at;
+                let next = text[at..].chars().next();
+                if next == Some(' ') || text[..at].ends_with('-') {
+                    last_break = Some(at);
+                }
+            })
+            .is_some();
+        if fits {
+            return vec![text.to_string()];
+        }
+        let split = last_break.unwrap_or(end.max(text.chars().next().map_or(0, char::len_utf8)));
+        let (head, tail) = text.split_at(split);
+        vec![
+            head.trim_end().to_string(),
+            self.fit(tail.trim_start(), max),
+        ]
+    }
+}
+
+/// The parts of a subtitle (`a · b · c`) on at most `lines` lines of `max`: parts that no longer
+/// fit are left out whole from the end (a first part too long on its own gets an ellipsis).
+pub(crate) fn wrap_parts(m: &Measure, parts: &[String], max: f64, lines: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for part in parts.iter().filter(|p| !p.trim().is_empty()) {
+        if let Some(last) = out.last_mut() {
+            let joined = format!("{last}{SEPARATOR}{part}");
+            if m.run(&joined, max, |_, _| {}).is_some() {
+                *last = joined;
+                continue;
+            }
+        }
+        if out.len() == lines {
+            break;
+        }
+        out.push(m.fit(part, max));
+    }
+    out
+}
+
+/// Between the parts of a subtitle.
+pub(crate) const SEPARATOR: &str = " · ";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fitting_is_cheap_for_huge_names() {
+        let m = Measure::new(20.0, false);
+        let long = "x".repeat(1_000_000);
+        let started = std::time::Instant::now();
+        let fitted = m.fit(&long, 300.0);
+        let wrapped = m.wrap(&long, 300.0);
+        assert!(started.elapsed().as_millis() < 500);
+        assert!(fitted.ends_with('…') && m.width(&fitted) <= 300.0);
+        assert_eq!(wrapped.len(), 2);
+        assert!(wrapped.iter().all(|l| m.width(l) <= 300.0));
+    }
+
+    #[test]
+    fn wraps_at_spaces_and_leaves_out_whole_parts() {
+        let m = Measure::new(20.0, false);
+        assert!(m.width("Jan 2026") > 50.0);
+        let lines = m.wrap("what-if number 4 with a long descriptive name", 200.0);
+        assert_eq!(lines.len(), 2);
+        assert!(!lines[0].ends_with(' ') && m.width(&lines[0]) <= 200.0);
+        let parts: Vec<String> = ["first part", "second part", "third part that is long"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let one = wrap_parts(&m, &parts, m.width("first part · second part") + 1.0, 1);
+        assert_eq!(one, ["first part · second part"]);
     }
 }

@@ -3,106 +3,104 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 
-/// What a y value measures; decides the tick label format.
+/// What an axis measures; decides the tick label format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Unit {
     TokensPerMinute,
+    /// Token counts: `4.3T`, `1.2 quadrillion`.
+    Tokens,
     Dollars,
+    Percent,
 }
 
-/// Ticks of a value axis from 0: `step` apart up to `top`, which is the axis maximum.
+/// A value axis: its range and its labelled ticks.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct ValueTicks {
-    pub step: f64,
-    pub top: f64,
+pub(crate) struct Ticks {
+    pub lo: f64,
+    pub hi: f64,
     pub labels: Vec<(f64, String)>,
 }
 
-/// Round steps: 1, 2, 2.5, 5 × 10^k, the smallest that gives at most `max_ticks` intervals.
-pub(crate) fn value_ticks(max_value: f64, max_ticks: usize, unit: Unit) -> ValueTicks {
-    let max_value = if max_value.is_finite() && max_value > 0.0 {
-        max_value
-    } else {
-        1.0
+/// The largest magnitude an axis spans: beyond it (values up to f64::MAX) ranges are clamped, so
+/// every step, count and coordinate below stays finite.
+const LIMIT: f64 = f64::MAX / 4.0;
+
+/// Ticks at round steps (1, 2, 2.5, 5 × 10^k), at most `max_ticks` intervals, through zero when
+/// the range holds it. `round_out`: the axis widens to whole steps with a little headroom (data
+/// drawn from zero); otherwise the range stays and the ticks fall inside it. Labels are signed
+/// (`+$5B`, `−$5B`) when a tick is below zero. Bounded for any input: NaN and infinities are
+/// clamped, and at most `max_ticks` + 2 ticks are made.
+pub(crate) fn value_ticks(
+    lo: f64,
+    hi: f64,
+    max_ticks: usize,
+    unit: Unit,
+    round_out: bool,
+) -> Ticks {
+    let clean = |v: f64| {
+        if v.is_nan() {
+            0.0
+        } else {
+            v.clamp(-LIMIT, LIMIT)
+        }
     };
+    let (mut lo, mut hi) = (clean(lo), clean(hi));
+    if round_out {
+        // A little headroom so the tallest stack does not touch the top of the frame.
+        (lo, hi) = (lo.min(0.0) * 1.03, hi.max(0.0) * 1.03);
+    }
+    if hi - lo <= hi.abs().max(lo.abs()) * 1e-12 {
+        (lo, hi) = if hi == 0.0 {
+            (lo.min(0.0), 1.0)
+        } else {
+            (lo - hi.abs() * 0.05, hi + hi.abs() * 0.05)
+        };
+    }
     let max_ticks = max_ticks.max(2) as f64;
-    // A little headroom so the tallest stack does not touch the top of the frame.
-    let wanted = max_value * 1.03;
-    let raw = wanted / max_ticks;
+    let raw = (hi - lo) / max_ticks;
     let magnitude = 10f64.powi(raw.log10().floor() as i32);
+    let intervals = |s: f64| {
+        if round_out {
+            (hi / s).ceil() - (lo / s).floor()
+        } else {
+            (hi - lo) / s
+        }
+    };
     let step = [1.0, 2.0, 2.5, 5.0, 10.0]
         .iter()
         .map(|m| m * magnitude)
-        .find(|s| (wanted / s).ceil() <= max_ticks)
+        .find(|s| intervals(*s) <= max_ticks)
         .unwrap_or(10.0 * magnitude);
-    let count = (wanted / step).ceil().max(1.0) as usize;
-    let top = step * count as f64;
-    let (scale, suffix) = scale_for(top);
-    let decimals = (0..=3).find(|d| {
-        let scaled = step / scale * 10f64.powi(*d);
-        (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
-    });
-    let decimals = decimals.unwrap_or(3) as usize;
-    let labels = (0..=count)
-        .map(|i| {
-            let v = step * i as f64;
-            (v, format_value(v, scale, suffix, decimals, unit))
-        })
-        .collect();
-    ValueTicks { step, top, labels }
-}
-
-/// Ticks of an axis that may go below zero: round steps from `bottom` (≤ 0) to `top` (≥ 0),
-/// always through zero.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct SignedTicks {
-    pub bottom: f64,
-    pub top: f64,
-    pub labels: Vec<(f64, String)>,
-}
-
-pub(crate) fn signed_value_ticks(low: f64, high: f64, max_ticks: usize, unit: Unit) -> SignedTicks {
-    let (low, high) = (low.min(0.0), high.max(0.0));
-    if low >= 0.0 {
-        let t = value_ticks(high, max_ticks, unit);
-        return SignedTicks {
-            bottom: 0.0,
-            top: t.top,
-            labels: t.labels,
-        };
+    if round_out {
+        (lo, hi) = ((lo / step).floor() * step, (hi / step).ceil() * step);
     }
-    // The step of the whole span, then whole steps either side of zero.
-    let span = value_ticks(high - low, max_ticks.saturating_sub(1).max(2), unit);
-    let step = span.step;
-    let below = ((-low * 1.03) / step).ceil().max(1.0) as i64;
-    let above = ((high * 1.03) / step).ceil().max(0.0) as i64;
-    let (bottom, top) = (-(below as f64) * step, above as f64 * step);
-    let (scale, suffix) = scale_for(bottom.abs().max(top));
+    let first = (lo / step - 1e-9).ceil() * step;
+    let values: Vec<f64> = (0..max_ticks as usize + 2)
+        .map(|k| first + step * k as f64)
+        .take_while(|v| *v <= hi + step * 1e-9)
+        .map(|v| if v.abs() < step * 1e-9 { 0.0 } else { v })
+        .collect();
+    let (scale, suffix) = scale_for(lo.abs().max(hi.abs()));
     let decimals = (0..=3)
         .find(|d| {
             let scaled = step / scale * 10f64.powi(*d);
             (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
         })
         .unwrap_or(3) as usize;
-    let labels = (-below..=above)
-        .map(|i| {
-            let v = step * i as f64;
+    let signed = values.first().is_some_and(|v| *v < 0.0);
+    let labels = values
+        .into_iter()
+        .map(|v| {
             let text = format_value(v.abs(), scale, suffix, decimals, unit);
-            let text = if i > 0 {
-                format!("+{text}")
-            } else if i < 0 {
-                format!("\u{2212}{text}")
-            } else {
-                text
+            let text = match (signed, v) {
+                (true, v) if v > 0.0 => format!("+{text}"),
+                (true, v) if v < 0.0 => format!("\u{2212}{text}"),
+                _ => text,
             };
             (v, text)
         })
         .collect();
-    SignedTicks {
-        bottom,
-        top: top.max(bottom + step),
-        labels,
-    }
+    Ticks { lo, hi, labels }
 }
 
 /// A change in dollars with its sign: `+$1.23M`, `−$950`, `±$0`.
@@ -117,22 +115,34 @@ pub(crate) fn signed_dollars(v: f64) -> String {
     }
 }
 
-/// The scale and suffix of tick labels: the one human-units rule of `units`.
+/// The scale and suffix of labels: the one human-units rule of `units`.
 fn scale_for(top: f64) -> (f64, &'static str) {
     crate::units::scale_of(top)
+}
+
+/// `v / scale` with `decimals` and the suffix; in scientific notation when even the largest
+/// suffix leaves more than six digits (so an absurd value cannot make a label of 300 digits).
+fn number(v: f64, scale: f64, suffix: &str, decimals: usize) -> String {
+    if (v / scale).abs() >= 1e6 {
+        format!("{v:.2e}")
+    } else {
+        format!("{:.*}{suffix}", decimals, v / scale)
+    }
 }
 
 fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -> String {
     if v == 0.0 {
         return match unit {
-            Unit::TokensPerMinute => "0".into(),
             Unit::Dollars => "$0".into(),
+            Unit::Percent => "0%".into(),
+            _ => "0".into(),
         };
     }
-    let number = format!("{:.*}{suffix}", decimals, v / scale);
     match unit {
-        Unit::TokensPerMinute => format!("{number} tok/min"),
-        Unit::Dollars => format!("${number}"),
+        Unit::TokensPerMinute => format!("{} tok/min", number(v, scale, suffix, decimals)),
+        Unit::Tokens => number(v, scale, suffix, decimals),
+        Unit::Dollars => format!("${}", number(v, scale, suffix, decimals)),
+        Unit::Percent => format!("{}%", number(v, 1.0, "", decimals)),
     }
 }
 
@@ -140,15 +150,14 @@ fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -
 pub(crate) fn dollars(v: f64) -> String {
     let (scale, suffix) = scale_for(v.abs());
     let scaled = v / scale;
-    let decimals = if scaled.abs() >= 100.0 {
+    let decimals = if scaled.abs() >= 100.0 || suffix.is_empty() {
         0
     } else if scaled.abs() >= 10.0 {
         1
     } else {
         2
     };
-    let decimals = if suffix.is_empty() { 0 } else { decimals };
-    format!("${:.*}{suffix}", decimals, scaled)
+    format!("${}", number(v, scale, suffix, decimals))
 }
 
 /// A gridline on the time axis, and the label that goes with it (centred on `label_at_s`).
@@ -269,21 +278,11 @@ fn min_length_s(step: Step) -> f64 {
     }
 }
 
-/// Ticks for `[start_s, end_s]` on an axis `width_px` wide: the finest calendar step whose labels,
-/// measured with `text_width`, fit side by side with `gap_px` between them.
+/// Ticks for `[start_s, end_s]` on an axis `width_px` wide: the finest calendar step, no shorter
+/// than `min_step_s` (bars of a month get month ticks, not weekly ones that would read as weekly
+/// bars), whose labels, measured with `text_width`, fit side by side with `gap_px` between them.
+/// Instants outside the years 1–9999 are clamped to them, so a step never leaves the calendar.
 pub(crate) fn time_ticks(
-    start_s: f64,
-    end_s: f64,
-    width_px: f64,
-    gap_px: f64,
-    text_width: &dyn Fn(&str) -> f64,
-) -> Vec<TimeTick> {
-    time_ticks_at_least(start_s, end_s, width_px, gap_px, text_width, 0.0)
-}
-
-/// As `time_ticks`, with no step shorter than `min_step_s` (bars of a month get month ticks, not
-/// weekly ones that would read as weekly bars).
-pub(crate) fn time_ticks_at_least(
     start_s: f64,
     end_s: f64,
     width_px: f64,
@@ -291,6 +290,16 @@ pub(crate) fn time_ticks_at_least(
     text_width: &dyn Fn(&str) -> f64,
     min_step_s: f64,
 ) -> Vec<TimeTick> {
+    const FIRST: f64 = -62_135_596_800.0; // 0001-01-01
+    const LAST: f64 = 253_402_300_799.0 - 100.0 * 365.0 * 86_400.0; // a century before 9999
+    let clean = |v: f64| {
+        if v.is_nan() {
+            0.0
+        } else {
+            v.clamp(FIRST, LAST)
+        }
+    };
+    let (start_s, end_s) = (clean(start_s), clean(end_s));
     let to_time = |s: f64| {
         Utc.timestamp_opt(s.floor() as i64, 0)
             .single()
@@ -357,62 +366,23 @@ mod tests {
 
     #[test]
     fn value_ticks_are_round_and_human() {
-        let t = value_ticks(14.2e9, 6, Unit::TokensPerMinute);
-        assert_eq!(t.step, 2.5e9);
-        assert_eq!(t.top, 15e9);
+        let t = value_ticks(0.0, 14.2e9, 6, Unit::TokensPerMinute, true);
+        assert_eq!(t.hi, 15e9);
         assert_eq!(t.labels[1].1, "2.5B tok/min");
         assert_eq!(t.labels.last().unwrap().1, "15.0B tok/min");
-        let t = value_ticks(1.15e6, 5, Unit::Dollars);
+        let t = value_ticks(0.0, 1.15e6, 5, Unit::Dollars, true);
         assert_eq!(t.labels[0].1, "$0");
         assert!(t.labels.iter().any(|l| l.1 == "$1.25M"), "{:?}", t.labels);
-    }
-
-    #[test]
-    fn months_are_labelled_in_their_middle() {
-        let start = Utc
-            .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
-            .unwrap()
-            .timestamp() as f64;
-        let end = Utc
-            .with_ymd_and_hms(2027, 1, 1, 0, 0, 0)
-            .unwrap()
-            .timestamp() as f64;
-        let ticks = time_ticks(start, end, 1500.0, 10.0, &|s| 9.0 * s.len() as f64);
-        let labels: Vec<&str> = ticks
-            .iter()
-            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
-            .collect();
-        assert_eq!(labels.len(), 12);
-        assert_eq!(labels[0], "Jan 2026");
-        assert_eq!(labels[1], "Feb");
-        assert!(ticks[0].label.as_ref().unwrap().0 > start);
-    }
-
-    #[test]
-    fn bars_of_a_month_get_no_weekly_ticks() {
-        let at = |m: u32| {
-            Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0)
-                .unwrap()
-                .timestamp() as f64
-        };
-        let width = |s: &str| 9.0 * s.len() as f64;
-        let fine = time_ticks(at(1), at(4), 1500.0, 10.0, &width);
-        assert!(
-            fine.len() > 3,
-            "three months on a wide axis get finer ticks"
-        );
-        let monthly = time_ticks_at_least(at(1), at(4), 1500.0, 10.0, &width, 28.0 * 86_400.0);
-        let labels: Vec<&str> = monthly
-            .iter()
-            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
-            .collect();
-        assert_eq!(labels, ["Jan 2026", "Feb", "Mar"]);
+        // Inside a fixed range: percentages of a scatter axis with room either side.
+        let t = value_ticks(-4.0, 104.0, 6, Unit::Percent, false);
+        let labels: Vec<&str> = t.labels.iter().map(|l| l.1.as_str()).collect();
+        assert_eq!(labels, ["0%", "20%", "40%", "60%", "80%", "100%"]);
     }
 
     #[test]
     fn signed_ticks_pass_through_zero() {
-        let t = signed_value_ticks(-3.2e9, 7.9e9, 6, Unit::Dollars);
-        assert!(t.bottom < -3.2e9 && t.top > 7.9e9);
+        let t = value_ticks(-3.2e9, 7.9e9, 6, Unit::Dollars, true);
+        assert!(t.lo < -3.2e9 && t.hi > 7.9e9);
         assert!(t.labels.iter().any(|l| l.0 == 0.0 && l.1 == "$0"));
         assert!(t.labels.iter().any(|l| l.1.starts_with('\u{2212}')));
         assert!(t.labels.iter().any(|l| l.1.starts_with('+')));
@@ -421,9 +391,70 @@ mod tests {
     }
 
     #[test]
+    fn absurd_values_give_few_short_labels() {
+        for (lo, hi) in [
+            (0.0, 1.7e308),
+            (1e305, 1.7e308),
+            (f64::NEG_INFINITY, f64::INFINITY),
+            (f64::NAN, 5.0),
+            (3.0, 3.0),
+            (0.0, 1e-300),
+        ] {
+            let t = value_ticks(lo, hi, 8, Unit::TokensPerMinute, true);
+            assert!(
+                t.lo.is_finite() && t.hi.is_finite() && t.hi > t.lo,
+                "{lo} {hi}: {t:?}"
+            );
+            assert!(
+                !t.labels.is_empty() && t.labels.len() <= 10,
+                "{lo} {hi}: {t:?}"
+            );
+            assert!(t.labels.iter().all(|l| l.1.len() < 30), "{t:?}");
+        }
+        let far = time_ticks(0.0, 1e300, 1000.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
+        assert!(far.len() < 2000);
+    }
+
+    #[test]
     fn dollars_have_three_figures() {
         assert_eq!(dollars(1_234_567.0), "$1.23M");
         assert_eq!(dollars(950.0), "$950");
         assert_eq!(dollars(45_600.0), "$45.6K");
+    }
+
+    fn at(m: u32) -> f64 {
+        Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0)
+            .unwrap()
+            .timestamp() as f64
+    }
+
+    #[test]
+    fn months_are_labelled_in_their_middle() {
+        let end = at(12) + 31.0 * 86_400.0;
+        let ticks = time_ticks(at(1), end, 1500.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
+        let labels: Vec<&str> = ticks
+            .iter()
+            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
+            .collect();
+        assert_eq!(labels.len(), 12);
+        assert_eq!(labels[0], "Jan 2026");
+        assert_eq!(labels[1], "Feb");
+        assert!(ticks[0].label.as_ref().unwrap().0 > at(1));
+    }
+
+    #[test]
+    fn bars_of_a_month_get_no_weekly_ticks() {
+        let width = |s: &str| 9.0 * s.len() as f64;
+        let fine = time_ticks(at(1), at(4), 1500.0, 10.0, &width, 0.0);
+        assert!(
+            fine.len() > 3,
+            "three months on a wide axis get finer ticks"
+        );
+        let monthly = time_ticks(at(1), at(4), 1500.0, 10.0, &width, 28.0 * 86_400.0);
+        let labels: Vec<&str> = monthly
+            .iter()
+            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
+            .collect();
+        assert_eq!(labels, ["Jan 2026", "Feb", "Mar"]);
     }
 }

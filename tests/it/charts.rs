@@ -788,3 +788,130 @@ fn preview() {
         }
     }
 }
+
+/// Issue 19: fitting a label costs time linear in its length (or less), so a name of 100,000
+/// characters (a provider, a region, a tranche, the scenario) renders about as fast as a short
+/// one: here the whole pipeline, PNGs included, in a debug build on a busy machine (the SVGs alone
+/// are timed in `chart::run`'s unit tests, in well under a second).
+#[test]
+fn a_huge_name_renders_in_well_under_a_second() {
+    let long = |c: &str| c.repeat(100_000);
+    let mut t = monthly();
+    t.info.scenario = long("s");
+    t.info.policy = long("p ");
+    let rename = |name: &mut String| {
+        if name == "lambda" {
+            *name = long("l");
+        }
+    };
+    t.provider_periods
+        .iter_mut()
+        .for_each(|r| rename(&mut r.provider));
+    t.allocation
+        .iter_mut()
+        .for_each(|r| rename(&mut r.provider));
+    t.commitments.iter_mut().for_each(|r| {
+        rename(&mut r.provider);
+        if r.provider.len() > 1000 {
+            r.tranche = long("t");
+        }
+    });
+    for r in &mut t.region_periods {
+        if r.region == "eu-west" {
+            r.region = long("r");
+        }
+    }
+    for r in &mut t.allocation {
+        if r.demand_region == "eu-west" {
+            r.demand_region = long("r");
+        }
+    }
+    let short = monthly();
+    let started = std::time::Instant::now();
+    let baseline = render(&short, 800, 450);
+    let usual = started.elapsed();
+    let started = std::time::Instant::now();
+    let charts = render(&t, 800, 450);
+    let took = started.elapsed();
+    assert_eq!(charts.len(), baseline.len());
+    assert!(
+        took.as_secs_f64() < 5.0 && took.as_secs_f64() < 2.0 * usual.as_secs_f64() + 0.5,
+        "{took:?} with 100,000-character names, {usual:?} without"
+    );
+    for stem in CHART_STEMS {
+        let svg = svg_text(&charts, &format!("{stem}.svg"));
+        assert!(
+            svg.len() < 1_000_000,
+            "{stem}: the names are shortened for display"
+        );
+        assert_text_apart(svg, stem, 800, 450, 1.0);
+    }
+}
+
+/// Issue 19: every chart computation is bounded for any finite value. `capplan chart` on a run
+/// whose region_periods.csv holds values between 1e305 and 1.7e308 returns (it used to spin in
+/// the tick picker and the hand-made dashes).
+#[test]
+fn absurd_values_chart_and_return() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart");
+    let (code, _, err) = common::capplan(&[
+        "run",
+        scenario.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let path = out.join("region_periods.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let mut rewritten = vec![header.join(",")];
+    for (i, line) in lines.enumerate() {
+        let fields: Vec<String> = line
+            .split(',')
+            .zip(&header)
+            .enumerate()
+            .map(|(k, (v, h))| match *h {
+                "period" | "region" | "minutes" => v.to_string(),
+                _ => format!("{:e}", 1e305 + noise((i * 7 + k) as u64) * 1.69e308),
+            })
+            .collect();
+        rewritten.push(fields.join(","));
+    }
+    std::fs::write(&path, rewritten.join("\n") + "\n").unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_capplan"))
+        .args(["chart", out.to_str().unwrap(), "--chart-size", "800x450"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed().as_secs() > 60 {
+            child.kill().unwrap();
+            panic!("capplan chart did not return in 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert!(status.success());
+    let svg = std::fs::read_to_string(out.join("capacity_vs_demand.svg")).unwrap();
+    assert_text_apart(&svg, "capacity_vs_demand.svg", 800, 450, 1.0);
+}
+
+/// The smallest and the most lopsided images still lay out: no panic, no text touching.
+#[test]
+fn extreme_sizes_lay_out() {
+    for (w, h) in [(320, 320), (640, 360), (2000, 320), (320, 900)] {
+        let charts = render(&monthly(), w, h);
+        for stem in CHART_STEMS {
+            assert_text_apart(svg_text(&charts, &format!("{stem}.svg")), stem, w, h, 0.0);
+        }
+    }
+}

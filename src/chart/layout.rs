@@ -1,0 +1,1036 @@
+//! Chart stage: the one layout of every figure. Title and subtitle at the top; small print at the
+//! bottom; a legend column on the right (so it never covers data); panels in a grid between them,
+//! each a frame with its axes' labels round it and its marks inside. Sizes are designed at
+//! 1920×1080 and scale with the image; text is measured with the bundled font before it is placed,
+//! so no two texts touch and none leaves the image.
+
+use super::figure::{Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, StepLine, Swatch};
+use super::palette::{self, Rgba};
+use super::svg::{Align, Font, Svg};
+use super::text::{wrap_parts, Measure};
+use super::ticks::{self, Ticks, TimeTick};
+
+/// Text sizes, pixels per em at 1080p.
+pub(crate) const TITLE: f64 = 40.0;
+pub(crate) const SUBTITLE: f64 = 24.0;
+pub(crate) const TICK: f64 = 20.0;
+pub(crate) const LEGEND: f64 = 22.5;
+pub(crate) const LABEL: f64 = 21.0;
+pub(crate) const NOTE: f64 = 20.0;
+pub(crate) const SMALL: f64 = 17.5;
+const PANEL_TITLE: f64 = 22.0;
+const AXIS_TITLE: f64 = 19.5;
+const MARGIN: f64 = 40.0;
+
+/// The image's scale against the 1920×1080 design.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scale {
+    pub s: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl Scale {
+    pub fn new(width: u32, height: u32) -> Scale {
+        let (w, h) = (f64::from(width), f64::from(height));
+        let s = (w / 1920.0).min(h / 1080.0);
+        Scale { s, w, h }
+    }
+    pub fn px(&self, at_1080p: f64) -> f64 {
+        at_1080p * self.s
+    }
+    /// A line's width: scaled, but never under half its 1080p width (thin lines vanish on
+    /// small slides).
+    pub fn stroke(&self, at_1080p: f64) -> f64 {
+        self.px(at_1080p).max(at_1080p * 0.5)
+    }
+    /// The smallest text drawn, pixels per em: still legible on a small slide.
+    pub fn min_em(&self) -> f64 {
+        self.px(11.5).max(8.0)
+    }
+    /// Roughly how tall the panels of a one-panel figure are (for figures that choose how much
+    /// to show by the image's size).
+    pub fn plot_height(&self) -> f64 {
+        self.h - self.px(2.0 * MARGIN + 160.0 + 60.0)
+    }
+    fn font(&self, em: f64, bold: bool, colour: Rgba) -> Font {
+        let em = self.px(em);
+        Font { em, bold, colour }
+    }
+}
+
+fn measure(f: &Font) -> Measure {
+    Measure::new(f.em, f.bold)
+}
+
+/// A text's box (capitals to descenders) around its middle line.
+fn text_box(x: f64, y_mid: f64, width: f64, em: f64, align: Align) -> [f64; 4] {
+    let x0 = match align {
+        Align::Left => x,
+        Align::Centre => x - width / 2.0,
+        Align::Right => x - width,
+    };
+    [x0, y_mid - 0.37 * em, x0 + width, y_mid + 0.61 * em]
+}
+
+fn overlap(a: &[f64; 4], b: &[f64; 4]) -> f64 {
+    let w = a[2].min(b[2]) - a[0].max(b[0]);
+    let h = a[3].min(b[3]) - a[1].max(b[1]);
+    if w > 0.0 && h > 0.0 {
+        w * h
+    } else {
+        0.0
+    }
+}
+
+/// Draws the figure as SVG.
+pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
+    let c = Scale::new(width, height);
+    let mut svg = Svg::new(width, height);
+    let (margin, room) = (c.px(MARGIN), c.w - 2.0 * c.px(MARGIN));
+
+    // Header.
+    let title = c.font(TITLE, true, palette::INK);
+    let mut y = margin + title.em * 0.45;
+    svg.text(
+        &measure(&title).fit(&fig.title, room),
+        margin,
+        y,
+        &title,
+        Align::Left,
+    );
+    y += title.em * 0.55 + c.px(14.0);
+    let sub = c.font(SUBTITLE, false, palette::INK_SOFT);
+    for line in wrap_parts(&measure(&sub), &fig.subtitle, room, 2) {
+        svg.text(&line, margin, y + sub.em * 0.55, &sub, Align::Left);
+        y += sub.em * 1.3;
+    }
+    let top = y + c.px(28.0);
+
+    // Small print.
+    let small = c.font(SMALL, false, palette::INK_SOFT);
+    let notes = wrap_parts(&measure(&small), &fig.notes, room, 2);
+    let lines = notes.len() as f64;
+    let bottom = c.h
+        - margin
+        - if lines > 0.0 {
+            small.em * (1.5 * lines + 0.5)
+        } else {
+            0.0
+        };
+    for (i, line) in notes.iter().enumerate() {
+        let y = bottom + small.em * (1.1 + 1.5 * i as f64);
+        svg.text(line, margin, y, &small, Align::Left);
+    }
+
+    if let Some(message) = &fig.message {
+        let f = c.font(27.0, false, palette::INK_SOFT);
+        let (x, y) = (c.w / 2.0, (top + bottom) / 2.0);
+        svg.text(&measure(&f).fit(message, room), x, y, &f, Align::Centre);
+        return svg.finish();
+    }
+
+    // Legend column, then panels in the room left of it.
+    let legend = LegendLayout::new(&c, &fig.legend);
+    let right = legend.left.map_or(c.w - margin, |l| l - c.px(40.0));
+    let n = fig.panels.len().max(1);
+    let columns = fig.columns.clamp(1, n);
+    let rows = n.div_ceil(columns);
+    let (col_gap, row_gap) = (c.px(60.0), c.px(24.0));
+    let col_w = (right - margin - col_gap * (columns - 1) as f64) / columns as f64;
+    let row_h = (bottom - top - row_gap * (rows - 1) as f64) / rows as f64;
+    let mut first_frame_top = None;
+    for (k, panel) in fig.panels.iter().enumerate() {
+        let x0 = margin + (k % columns) as f64 * (col_w + col_gap);
+        let y0 = top + (k / columns) as f64 * (row_h + row_gap);
+        let cell = [x0, y0, x0 + col_w, y0 + row_h];
+        let frame_top = draw_panel(&mut svg, &c, panel, cell, k + columns >= n);
+        first_frame_top.get_or_insert(frame_top);
+    }
+    let legend_top = first_frame_top.unwrap_or(top);
+    legend.draw(&mut svg, &c, &fig.legend, legend_top, bottom);
+    svg.finish()
+}
+
+/// The legend column: labels shortened to fit a quarter of the width, right-aligned to the margin.
+struct LegendLayout {
+    labels: Vec<String>,
+    left: Option<f64>,
+}
+
+impl LegendLayout {
+    fn new(c: &Scale, entries: &[Entry]) -> LegendLayout {
+        let m = measure(&c.font(LEGEND, false, palette::INK));
+        let swatch = c.px(52.0);
+        let labels: Vec<String> = entries
+            .iter()
+            .map(|e| m.fit(&e.label, c.w * 0.25 - swatch))
+            .collect();
+        let widest = labels
+            .iter()
+            .zip(entries)
+            .map(|(l, e)| match e.swatch {
+                // The ramp's tick labels sit beside its bar.
+                Swatch::Ramp => m.width(l).max(c.px(38.0) + m.width("100%") - swatch),
+                _ => m.width(l),
+            })
+            .fold(0.0, f64::max);
+        let left = (!entries.is_empty()).then(|| c.w - c.px(MARGIN) - swatch - widest);
+        LegendLayout { labels, left }
+    }
+
+    /// Rows tighten (then droppable entries go, with a "+N more" line) rather than run off the
+    /// bottom when there are very many.
+    fn draw(&self, svg: &mut Svg, c: &Scale, entries: &[Entry], top: f64, bottom: f64) {
+        let Some(left) = self.left else { return };
+        let f = c.font(LEGEND, false, palette::INK);
+        let ramp_rows = ((bottom - top) * 0.6 / (f.em * 1.95)).max(7.0).floor();
+        let rows = |e: &Entry| {
+            if e.swatch == Swatch::Ramp {
+                ramp_rows
+            } else {
+                1.0
+            }
+        };
+        let total: f64 = entries.iter().map(rows).sum();
+        let room = bottom - top;
+        let pitch = (f.em * 1.95).min(room / total.max(1.0)).max(f.em * 1.4);
+        let fits = ((room / pitch).floor() as usize).max(1);
+        let overflow = (total as usize).saturating_sub(fits);
+        let mut dropped = 0;
+        let shown: Vec<(&Entry, &String)> = entries
+            .iter()
+            .zip(&self.labels)
+            .filter(|(e, _)| {
+                let drop = overflow > 0 && e.droppable && dropped <= overflow;
+                dropped += usize::from(drop);
+                !drop
+            })
+            .take(if overflow > 0 { fits - 1 } else { fits })
+            .collect();
+        let hidden = entries.len() - shown.len();
+        let (x0, x1) = (left, left + c.px(40.0));
+        let half = f.em * 0.45;
+        let mut y = top + f.em * 0.5;
+        for (entry, label) in shown {
+            match &entry.swatch {
+                Swatch::Fill(col) => svg.rect(x0, y - half, x1, y + half, *col),
+                Swatch::Hatch(col) => {
+                    let corners = [
+                        (x0, y - half),
+                        (x1, y - half),
+                        (x1, y + half),
+                        (x0, y + half),
+                    ];
+                    svg.polygon(&corners, col.alpha(0.18));
+                    svg.hatch(&corners, *col, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
+                }
+                Swatch::Line {
+                    colour,
+                    width,
+                    dashed,
+                } => {
+                    let dash = dashed.then(|| (c.px(12.0), c.px(7.0)));
+                    svg.line(&[(x0, y), (x1, y)], *colour, c.stroke(*width), dash);
+                }
+                Swatch::Dot(col) => dot(svg, c, (x0 + x1) / 2.0, y, c.px(9.0), *col),
+                Swatch::Ramp => {
+                    svg.text(label, x0, y, &Font { bold: true, ..f }, Align::Left);
+                    let (bar_top, bar_bottom) = (y + f.em, y + pitch * (ramp_rows - 0.6));
+                    let x1 = x0 + c.px(28.0);
+                    let steps = 40;
+                    for k in 0..steps {
+                        let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
+                        let ya = bar_bottom - a * (bar_bottom - bar_top);
+                        let yb = bar_bottom - b * (bar_bottom - bar_top);
+                        // Each step reaches into the next, so no seam shows between them.
+                        let yb = (yb - 1.0).max(bar_top);
+                        svg.rect(x0, yb, x1, ya, palette::ramp((a + b) / 2.0 * 100.0));
+                    }
+                    let tick = c.font(TICK, false, palette::INK_SOFT);
+                    let quarters = if bar_bottom - bar_top >= f.em * 6.0 {
+                        4
+                    } else {
+                        2
+                    };
+                    for k in 0..=quarters {
+                        let v = k as f64 / quarters as f64;
+                        let yv = bar_bottom - v * (bar_bottom - bar_top);
+                        svg.line(
+                            &[(x1, yv), (x1 + c.px(6.0), yv)],
+                            palette::AXIS,
+                            c.px(1.5),
+                            None,
+                        );
+                        let text = format!("{}%", (v * 100.0).round());
+                        svg.text(&text, x1 + c.px(10.0), yv, &tick, Align::Left);
+                    }
+                    y += pitch * ramp_rows;
+                    continue;
+                }
+            }
+            svg.text(label, x1 + c.px(12.0), y, &f, Align::Left);
+            y += pitch;
+        }
+        if hidden > 0 {
+            let f = Font {
+                colour: palette::INK_SOFT,
+                ..f
+            };
+            svg.text(
+                &format!("+{hidden} more"),
+                x1 + c.px(12.0),
+                y,
+                &f,
+                Align::Left,
+            );
+        }
+    }
+}
+
+/// A dot with a white ring, so it reads on any fill.
+fn dot(svg: &mut Svg, c: &Scale, x: f64, y: f64, r: f64, colour: Rgba) {
+    svg.circle(x, y, r + c.px(2.5).max(1.0), palette::WHITE);
+    svg.circle(x, y, r, colour);
+}
+
+/// A panel's frame in pixels and the data ranges it shows.
+struct Frame {
+    l: f64,
+    r: f64,
+    t: f64,
+    b: f64,
+    x: (f64, f64),
+    y: (f64, f64),
+    /// Category y axes read down.
+    y_down: bool,
+}
+
+/// `v` mapped from `(lo, hi)` onto `(a, b)`; values beyond the range (only an absurd one,
+/// clamped by the tick picker) stop just outside it rather than cross the rest of the image.
+fn map(v: f64, (lo, hi): (f64, f64), a: f64, b: f64) -> f64 {
+    let v = v.clamp(lo - (hi - lo) * 0.02, hi + (hi - lo) * 0.02);
+    a + (v - lo) / (hi - lo) * (b - a)
+}
+
+impl Frame {
+    fn fx(&self, v: f64) -> f64 {
+        map(v, self.x, self.l, self.r)
+    }
+    fn fy(&self, v: f64) -> f64 {
+        if self.y_down {
+            map(v, self.y, self.t, self.b)
+        } else {
+            map(v, self.y, self.b, self.t)
+        }
+    }
+}
+
+/// A data range that can be mapped: finite and not empty.
+fn range(lo: f64, hi: f64) -> (f64, f64) {
+    let lo = if lo.is_finite() { lo } else { 0.0 };
+    let hi = if hi.is_finite() && hi > lo {
+        hi
+    } else {
+        lo + 1.0
+    };
+    (lo, hi)
+}
+
+/// A heatmap-style column head on one or two lines: pairs split at `+`, regions at `/`.
+pub(crate) fn head_lines(label: &str) -> Vec<String> {
+    let at = label.find('+').or_else(|| label.find('/'));
+    match at.or_else(|| label.find(' ')) {
+        Some(i) if i > 0 => vec![label[..i].to_string(), label[i..].trim_start().to_string()],
+        _ => vec![label.to_string()],
+    }
+}
+
+/// The size (≤ `base`) at which the widest of `texts` fits `room` (bold), never below the
+/// minimum, and how many texts are still too wide there.
+fn size_to_fit(c: &Scale, texts: &[&str], base: f64, room: f64) -> (f64, usize) {
+    let m = Measure::new(base, true);
+    let widths: Vec<f64> = texts.iter().map(|t| m.width(t)).collect();
+    let widest = widths.iter().copied().fold(0.0, f64::max);
+    let size = if widest <= room {
+        base
+    } else {
+        (base * room / widest).max(c.min_em())
+    };
+    (
+        size,
+        widths
+            .iter()
+            .filter(|w| *w * size / base > room + 0.5)
+            .count(),
+    )
+}
+
+fn category(axis: &Axis) -> Option<&Category> {
+    match &axis.kind {
+        Kind::Category(cat) => Some(cat),
+        _ => None,
+    }
+}
+
+/// Value ticks of an axis; `fits(ticks)` says whether a candidate's labels fit, most ticks first.
+fn value_ticks(a: &Axis, most: usize, fits: &dyn Fn(&Ticks) -> bool) -> Option<Ticks> {
+    let Kind::Value { unit, round_out } = a.kind else {
+        return None;
+    };
+    let pick = |max| ticks::value_ticks(a.lo, a.hi, max, unit, round_out);
+    (3..=most)
+        .rev()
+        .map(pick)
+        .find(|t| fits(t))
+        .or(Some(pick(2)))
+}
+
+/// The widths of a y axis's row labels (at most `max`) and table columns, at `em`.
+fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
+    let Some(cat) = cat else {
+        return (0.0, Vec::new());
+    };
+    let (m, bm) = (Measure::new(em, false), Measure::new(em, true));
+    let labels = cat
+        .labels
+        .iter()
+        .map(|(_, t, b)| if *b { bm.width(t) } else { m.width(t) });
+    let heads = cat.head.iter().map(|h| bm.width(h));
+    let w = labels.chain(heads).fold(0.0, f64::max).min(max);
+    let column = |(head, cells): &(String, Vec<String>)| {
+        cells
+            .iter()
+            .map(|t| m.width(t))
+            .fold(bm.width(head), f64::max)
+    };
+    (w, cat.table.iter().map(column).collect())
+}
+
+/// Lays out and draws one panel in `cell`; returns the top of its frame.
+fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: bool) -> f64 {
+    let tick = c.font(TICK, false, palette::INK_SOFT);
+    let tm = measure(&tick);
+    let label = c.font(LABEL, false, palette::INK);
+    let axis_title = c.font(AXIS_TITLE, true, palette::INK_SOFT);
+    let (gap, col_gap, width) = (c.px(14.0), c.px(28.0), cell[2] - cell[0]);
+    let (x_cat, y_cat) = (category(&p.x), category(&p.y));
+    let (mut top, mut bottom) = (cell[1], cell[3]);
+
+    // Rows over the frame: panel title, y axis title, rule labels, notes, heads.
+    if let Some(t) = &p.title {
+        let f = c.font(PANEL_TITLE, true, palette::INK);
+        svg.text(
+            &measure(&f).fit(t, width),
+            cell[0],
+            top + f.em * 0.45,
+            &f,
+            Align::Left,
+        );
+        top += f.em * 1.6;
+    }
+    if let Some(t) = &p.y.title {
+        let text = measure(&axis_title).fit(t, width);
+        svg.text(
+            &text,
+            cell[0],
+            top + axis_title.em * 0.45,
+            &axis_title,
+            Align::Left,
+        );
+        top += axis_title.em * 2.0;
+    }
+    if p.marks
+        .iter()
+        .any(|m| matches!(m, Mark::Rule { label: Some(_), .. }))
+    {
+        top += tick.em * 1.5;
+    }
+    let notes_top = top;
+    let note_rows = x_cat.map_or(0, |x| x.notes.iter().map(Vec::len).max().unwrap_or(0));
+    top += note_rows as f64 * c.px(NOTE) * 1.45;
+    if y_cat.is_some_and(|y| y.head.is_some() || !y.table.is_empty())
+        && !x_cat.is_some_and(|x| x.above)
+    {
+        top += label.em * 1.6;
+    }
+    // Row labels: at most 28% of the image, 40% of the panel.
+    let row_max = (c.w * 0.28).min(width * 0.4);
+    // Column heads, laid out for the narrowest frame the row labels allow.
+    let mut heads = None;
+    if let Some(x) = x_cat.filter(|x| x.above) {
+        let (rows, table) = row_widths(y_cat, label.em, row_max);
+        let frame_w = width - rows - gap - table.iter().map(|w| w + col_gap).sum::<f64>();
+        let room = frame_w / (p.x.hi - p.x.lo) * 0.86 - c.px(4.0);
+        let texts: Vec<&str> = x.labels.iter().map(|l| l.1.as_str()).collect();
+        let pieces: Vec<String> = texts.iter().flat_map(|t| head_lines(t)).collect();
+        let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
+        let (one, two) = (
+            size_to_fit(c, &texts, label.em, room),
+            size_to_fit(c, &pieces, label.em, room),
+        );
+        // Two lines when they are larger, or cut fewer heads.
+        let small = one.0 < label.em * 0.85 || one.1 > 0;
+        let two_lines = small && (two.1 < one.1 || (two.1 == one.1 && two.0 > one.0));
+        let (one, two) = (one.0, two.0);
+        let em = if two_lines { two } else { one };
+        heads = Some((em, two_lines));
+        top += em * if two_lines { 2.5 } else { 1.3 } + c.px(10.0);
+    }
+
+    // Rows under the frame: tick labels or category labels, the x axis title.
+    if p.x.title.is_some() {
+        bottom -= axis_title.em * 1.8;
+    }
+    let m = measure(&label);
+    let slot = width * 0.8 / (p.x.hi - p.x.lo);
+    let wrap = x_cat.is_some_and(|x| x.labels.iter().any(|l| m.width(&l.1) > slot));
+    bottom -= match x_cat {
+        Some(x) if x.above => c.px(4.0),
+        Some(_) => label.em * if wrap { 3.5 } else { 2.2 },
+        None if x_labels => tick.em * 1.9,
+        None => tick.em * 0.6,
+    };
+    let frame_h = (bottom - top).max(c.px(40.0));
+
+    // The y axis: its ticks or its row labels decide the frame's left edge.
+    let most = ((frame_h / (tick.em * 3.0)).floor() as usize).clamp(2, 8);
+    let y_ticks = value_ticks(&p.y, most, &|_| true);
+    let pitch = frame_h / (p.y.hi - p.y.lo);
+    let row_em = (pitch / 1.3).min(label.em).max(c.min_em().min(label.em));
+    let row_every = ((row_em * 1.15 / pitch).ceil() as usize).max(1);
+    let (rows_w, table) = row_widths(y_cat, row_em, row_max);
+    let y_label_w = match &y_ticks {
+        Some(t) => t.labels.iter().map(|l| tm.width(&l.1)).fold(0.0, f64::max),
+        None => rows_w,
+    };
+    let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
+    let mut right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
+    // The most x ticks whose labels fit side by side.
+    let fits = |t: &Ticks| {
+        let widest = t.labels.iter().map(|l| tm.width(&l.1)).fold(0.0, f64::max);
+        (right - left) / t.labels.len().max(1) as f64 >= widest + c.px(24.0)
+    };
+    let x_ticks = value_ticks(&p.x, 12, &fits);
+    if let Some(t) = &x_ticks {
+        // A label on the frame's right edge would run past the image: keep half of it clear.
+        if let Some(l) = t
+            .labels
+            .last()
+            .filter(|l| l.0 >= t.hi - (t.hi - t.lo) * 1e-9)
+        {
+            right -= tm.width(&l.1) / 2.0;
+        }
+    }
+    let x = x_ticks
+        .as_ref()
+        .map_or(range(p.x.lo, p.x.hi), |t| range(t.lo, t.hi));
+    let y = y_ticks
+        .as_ref()
+        .map_or(range(p.y.lo, p.y.hi), |t| range(t.lo, t.hi));
+    let (r, b) = (right.max(left + 1.0), top + frame_h);
+    let f = Frame {
+        l: left,
+        r,
+        t: top,
+        b,
+        x,
+        y,
+        y_down: y_cat.is_some(),
+    };
+    let thin = c.px(1.5).max(1.0);
+
+    // Grid and tick labels.
+    for (v, text) in y_ticks.iter().flat_map(|t| &t.labels) {
+        if *v != 0.0 {
+            svg.seg((f.l, f.fy(*v)), (f.r, f.fy(*v)), palette::GRID, thin);
+        }
+        svg.text(text, f.l - gap, f.fy(*v), &tick, Align::Right);
+    }
+    let time_ticks: Vec<TimeTick> = match p.x.kind {
+        Kind::Time { min_step_s, .. } => {
+            let step = min_step_s.min(365.0 * 86_400.0);
+            ticks::time_ticks(f.x.0, f.x.1, f.r - f.l, c.px(24.0), &|s| tm.width(s), step)
+        }
+        _ => Vec::new(),
+    };
+    let mut grid: Vec<f64> = x_ticks
+        .iter()
+        .flat_map(|t| &t.labels)
+        .map(|l| l.0)
+        .collect();
+    if let Kind::Time { grid: true, .. } = p.x.kind {
+        grid.extend(
+            time_ticks
+                .iter()
+                .map(|t| t.at_s)
+                .filter(|t| *t > f.x.0 && *t < f.x.1),
+        );
+    }
+    for v in grid {
+        svg.seg((f.fx(v), f.t), (f.fx(v), f.b), palette::GRID, thin);
+    }
+    if x_labels {
+        let y_text = f.b + tick.em * 1.25;
+        for t in &time_ticks {
+            let Some((at, text)) = &t.label else { continue };
+            svg.text(text, f.fx(*at), y_text, &tick, Align::Centre);
+            if (t.at_s - at).abs() < 1.0 {
+                let x = f.fx(*at);
+                svg.seg((x, f.b), (x, f.b + c.px(6.0)), palette::AXIS, thin);
+            }
+        }
+        for (v, text) in x_ticks.iter().flat_map(|t| &t.labels) {
+            svg.text(text, f.fx(*v), y_text, &tick, Align::Centre);
+        }
+    }
+    if let Some(t) = &p.x.title {
+        let text = measure(&axis_title).fit(t, width);
+        let (x, y) = ((f.l + f.r) / 2.0, cell[3] - axis_title.em * 0.6);
+        svg.text(&text, x, y, &axis_title, Align::Centre);
+    }
+
+    // Marks, with leader lines under them, the zero line (or the bottom) over them.
+    let placed = place_labels(c, &f, &p.marks);
+    for (l, spot) in &placed {
+        if let (true, Some((x, y, _, true))) = (l.leader, spot) {
+            svg.seg((f.fx(l.x), f.fy(l.y)), (*x, *y), palette::AXIS, thin);
+        }
+    }
+    for mark in &p.marks {
+        draw_mark(svg, c, &f, mark);
+    }
+    if x_cat.is_none() || y_cat.is_none() {
+        let base = if y_cat.is_some() {
+            f.b
+        } else {
+            f.fy(0.0_f64.clamp(f.y.0, f.y.1))
+        };
+        let width = if f.y.0 < 0.0 {
+            c.px(2.0).max(1.0)
+        } else {
+            thin
+        };
+        svg.seg((f.l, base), (f.r, base), palette::AXIS, width);
+    }
+
+    // Category labels, rule labels, then the marks' labels on top.
+    if let Some(x) = x_cat {
+        draw_x_categories(svg, c, &f, x, heads, notes_top, wrap);
+    }
+    if let Some(y) = y_cat {
+        draw_y_categories(
+            svg,
+            &f,
+            y,
+            (row_em, row_every),
+            rows_w,
+            &table,
+            (gap, col_gap),
+        );
+    }
+    for mark in &p.marks {
+        if let Mark::Rule {
+            at,
+            label: Some(text),
+            ..
+        } = mark
+        {
+            let w = tm.width(text);
+            let x = f.fx(*at).min(cell[2] - w / 2.0).max(cell[0] + w / 2.0);
+            let ink = tick.colour(palette::INK);
+            svg.text(text, x, f.t - tick.em * 0.9, &ink, Align::Centre);
+        }
+    }
+    for (l, spot) in placed {
+        if let Some((x, y, align, _)) = spot {
+            let font = Font {
+                em: label_em(c, &f, l),
+                bold: l.bold,
+                colour: l.colour,
+            };
+            svg.text(&l.text, x, y, &font, align);
+        }
+    }
+    f.t
+}
+
+/// Category labels under the frame (wrapped on two lines) or over it (column heads, on one or
+/// two lines at `heads`' size), and the notes over the frame.
+fn draw_x_categories(
+    svg: &mut Svg,
+    c: &Scale,
+    f: &Frame,
+    cat: &Category,
+    heads: Option<(f64, bool)>,
+    notes_top: f64,
+    wrap: bool,
+) {
+    let slot = (f.r - f.l) / (f.x.1 - f.x.0);
+    let room = slot - c.px(12.0);
+    let note = c.font(NOTE, false, palette::INK);
+    let nm = measure(&note);
+    for (i, (at, text, bold)) in cat.labels.iter().enumerate() {
+        let x = f.fx(*at);
+        let font = c.font(LABEL, *bold, palette::INK);
+        let lines = match heads {
+            Some((_, true)) => head_lines(text),
+            Some(_) => vec![text.clone()],
+            None if wrap => measure(&font).wrap(text, room),
+            None => vec![measure(&font).fit(text, room)],
+        };
+        for (k, line) in lines.iter().enumerate() {
+            if let Some((em, _)) = heads {
+                let y = f.t - c.px(10.0) - em * (0.5 + 1.2 * (lines.len() - 1 - k) as f64);
+                let font = font.size(em);
+                svg.text(
+                    &measure(&font).fit(line, slot * 0.86),
+                    x,
+                    y,
+                    &font,
+                    Align::Centre,
+                );
+            } else {
+                let y = f.b + font.em * (0.9 + 1.3 * k as f64);
+                svg.text(line, x, y, &font, Align::Centre);
+            }
+        }
+        for (k, line) in cat.notes.get(i).into_iter().flatten().enumerate() {
+            let y = notes_top + note.em * (0.5 + 1.45 * k as f64);
+            svg.text(&nm.fit(line, room), x, y, &note, Align::Centre);
+        }
+    }
+}
+
+/// Row labels left of the frame (every `every`th when rows are too tight for all), the table's
+/// columns right of it, and the heads over both.
+fn draw_y_categories(
+    svg: &mut Svg,
+    f: &Frame,
+    cat: &Category,
+    (em, every): (f64, usize),
+    width: f64,
+    table: &[f64],
+    (gap, col_gap): (f64, f64),
+) {
+    let plain = Font {
+        em,
+        bold: false,
+        colour: palette::INK,
+    };
+    let head = plain.bold(true).colour(palette::INK_SOFT);
+    let (m, bm) = (Measure::new(em, false), Measure::new(em, true));
+    let columns = |x: &mut f64, w: &f64| {
+        *x += col_gap + w;
+        *x
+    };
+    let xs: Vec<f64> = table.iter().scan(f.r, |x, w| Some(columns(x, w))).collect();
+    for (i, (at, text, bold)) in cat.labels.iter().enumerate().step_by(every) {
+        let text = if *bold {
+            bm.fit(text, width)
+        } else {
+            m.fit(text, width)
+        };
+        svg.text(
+            &text,
+            f.l - gap,
+            f.fy(*at),
+            &plain.bold(*bold),
+            Align::Right,
+        );
+        for (x, (_, cells)) in xs.iter().zip(&cat.table) {
+            if let Some(cell) = cells.get(i) {
+                svg.text(cell, *x, f.fy(*at), &plain, Align::Right);
+            }
+        }
+    }
+    let head_y = f.t - em * 1.0;
+    if let Some(h) = &cat.head {
+        svg.text(&bm.fit(h, width), f.l - gap, head_y, &head, Align::Right);
+    }
+    for (x, (h, _)) in xs.iter().zip(&cat.table) {
+        svg.text(h, *x, head_y, &head, Align::Right);
+    }
+}
+
+/// A label's size: shrunk to fit its width in data units (to 70%, never below the minimum).
+fn label_em(c: &Scale, f: &Frame, l: &Label) -> f64 {
+    let em = c.px(l.em);
+    let Some(fit) = l.fit else { return em };
+    let room = fit / (f.x.1 - f.x.0) * (f.r - f.l);
+    let width = Measure::new(em, l.bold).width(&l.text);
+    if width <= room {
+        em
+    } else {
+        (em * room / width).max(em * 0.7).max(c.min_em().min(em))
+    }
+}
+
+/// Where a label goes: its anchor in pixels, alignment, and whether it is away from its point
+/// (a leader line joins them).
+type Spot = Option<(f64, f64, Align, bool)>;
+
+/// Places every label, in order: the first free spot inside the frame (moved sideways into it
+/// when it sticks out), clear of rectangles, dots and labels placed before it; else left out
+/// (optional) or put where it overlaps least.
+fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, Spot)> {
+    let pad = c.px(4.0);
+    let mut obstacles: Vec<[f64; 4]> = Vec::new();
+    for m in marks {
+        match m {
+            Mark::Rect { x0, x1, y0, y1, .. } => {
+                let (a, b, p, q) = (f.fx(*x0), f.fx(*x1), f.fy(*y0), f.fy(*y1));
+                obstacles.push([a.min(b), p.min(q), a.max(b), p.max(q)]);
+            }
+            Mark::Dot { x, y, radius, .. } => {
+                let (x, y, r) = (f.fx(*x), f.fy(*y), c.px(*radius) + pad);
+                obstacles.push([x - r, y - r, x + r, y + r]);
+            }
+            _ => {}
+        }
+    }
+    let bounds = [f.l, f.t - c.px(2.0), f.r + c.px(2.0), f.b];
+    let inside = |b: &[f64; 4]| {
+        b[0] + pad >= bounds[0] - 0.5
+            && b[2] - pad <= bounds[2] + 0.5
+            && b[1] + pad >= bounds[1]
+            && b[3] - pad <= bounds[3]
+    };
+    let mut placed = Vec::new();
+    for m in marks {
+        let Mark::Label(l) = m else { continue };
+        let em = label_em(c, f, l);
+        let width = Measure::new(em, l.bold).width(&l.text);
+        let (x, y) = (f.fx(l.x), f.fy(l.y));
+        // Each spot's anchor and padded box, moved sideways into the frame.
+        let spot = |&(dx, dy, align): &(f64, f64, Align)| {
+            let (sx, sy) = (x + c.px(dx), y + c.px(dy));
+            let b = text_box(sx, sy, width, em, align);
+            let shift = if b[0] < bounds[0] {
+                bounds[0] - b[0]
+            } else {
+                (bounds[2] - b[2]).min(0.0)
+            };
+            let b = [
+                b[0] + shift - pad,
+                b[1] - pad,
+                b[2] + shift + pad,
+                b[3] + pad,
+            ];
+            let cost = obstacles.iter().map(|o| overlap(&b, o)).sum::<f64>();
+            (
+                sx + shift,
+                sy,
+                align,
+                b,
+                cost + if inside(&b) { 0.0 } else { 1e12 },
+            )
+        };
+        let spots: Vec<_> = l.spots.iter().map(spot).collect();
+        let forced = !l.optional && spots.len() == 1;
+        let least = || (0..spots.len()).min_by(|a, b| spots[*a].4.total_cmp(&spots[*b].4));
+        let best = (0..spots.len()).find(|i| forced || spots[*i].4 == 0.0);
+        let best = best.or_else(|| (!l.optional).then(least).flatten());
+        placed.push((
+            l,
+            best.map(|i| {
+                obstacles.push(spots[i].3);
+                (spots[i].0, spots[i].1, spots[i].2, i >= 2)
+            }),
+        ));
+    }
+    placed
+}
+
+fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
+    let pt = |(x, y): &(f64, f64)| (f.fx(*x), f.fy(*y));
+    match mark {
+        Mark::Area {
+            fill,
+            hatch,
+            xs,
+            lower,
+            upper,
+            ..
+        } => {
+            // One polygon per stretch where the area is open, so closed stretches draw nothing.
+            let n = xs.len().min(lower.len()).min(upper.len());
+            let open: Vec<usize> = (0..n).filter(|i| upper[*i] > lower[*i]).collect();
+            for run in open.chunk_by(|a, b| b - a == 1) {
+                let mut points: Vec<(f64, f64)> =
+                    run.iter().map(|k| pt(&(xs[*k], upper[*k]))).collect();
+                points.extend(run.iter().rev().map(|k| pt(&(xs[*k], lower[*k]))));
+                svg.polygon(&points, *fill);
+                if let Some(h) = hatch {
+                    svg.hatch(&points, *h, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
+                }
+            }
+        }
+        Mark::Line {
+            colour,
+            width,
+            dashed,
+            points,
+            ..
+        } => {
+            let points: Vec<(f64, f64)> = points.iter().map(pt).collect();
+            let dash = dashed.then(|| (c.px(16.0), c.px(10.0)));
+            svg.line(&points, *colour, c.stroke(*width), dash);
+        }
+        Mark::Steps(lines) => step_lines(svg, c, f, lines),
+        Mark::Rect {
+            x0,
+            x1,
+            y0,
+            y1,
+            fill,
+            cut,
+        } => {
+            let (a, b, p, q) = (f.fx(*x0), f.fx(*x1), f.fy(*y0), f.fy(*y1));
+            if (p - q).abs() < 0.5 && cut.is_none() {
+                return;
+            }
+            svg.rect(a, p, b, q, *fill);
+            if let Some(up) = cut {
+                // A break near the cut end: two white slashes across the bar.
+                let (edge, inward) = if *up {
+                    (p.min(q), 1.0)
+                } else {
+                    (p.max(q), -1.0)
+                };
+                for d in [18.0, 30.0] {
+                    let yb = edge + inward * c.px(d);
+                    let (l, r, dy) = (a.min(b) - 1.0, a.max(b) + 1.0, c.px(5.0));
+                    svg.seg(
+                        (l, yb + dy),
+                        (r, yb - dy),
+                        palette::WHITE,
+                        c.px(4.0).max(2.0),
+                    );
+                }
+            }
+        }
+        Mark::Dot {
+            x,
+            y,
+            radius,
+            colour,
+            arrow,
+        } => {
+            let (x, y, r) = (f.fx(*x), f.fy(*y), c.px(*radius).max(2.5));
+            match arrow {
+                // Off the scale: an arrowhead at the edge, pointing the way the value lies.
+                Some(up) => {
+                    let (tip, dir) = if *up { (f.t, 1.0) } else { (f.b, -1.0) };
+                    let base = tip + dir * r * 2.2;
+                    svg.polygon(&[(x, tip), (x - r, base), (x + r, base)], *colour);
+                }
+                None => dot(svg, c, x, y, r, *colour),
+            }
+        }
+        Mark::Rule {
+            at,
+            vertical,
+            colour,
+            width,
+            dashed,
+            ..
+        } => {
+            let points = if *vertical {
+                [(f.fx(*at), f.t), (f.fx(*at), f.b)]
+            } else {
+                [(f.l, f.fy(*at)), (f.r, f.fy(*at))]
+            };
+            let dash = dashed.then(|| (c.px(10.0), c.px(8.0)));
+            svg.line(&points, *colour, c.stroke(*width), dash);
+        }
+        Mark::Label(_) => {}
+    }
+}
+
+/// Step lines on their own bins. Every run end of every line cuts the axis into pieces where each
+/// line holds one level; where lines meet (within a line's width) the piece is drawn in turns on
+/// a lattice of the x axis, one cell per line, so every line stays visible. Dashes sit on the
+/// same lattice, so coinciding dashed lines have their dashes in the same places.
+fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
+    let (cell, dash) = (c.px(26.0), c.px(16.0));
+    let runs: Vec<Vec<(f64, f64, f64)>> = lines
+        .iter()
+        .map(|l| {
+            l.bins
+                .iter()
+                .zip(&l.values)
+                .map(|(b, v)| (f.fx(b.0), f.fx(b.1), f.fy(*v)))
+                .collect()
+        })
+        .collect();
+    // Risers first, so the runs cover their ends.
+    for (line, runs) in lines.iter().zip(&runs) {
+        let lw = c.stroke(line.width);
+        for w in runs.windows(2) {
+            if (w[0].1 - w[1].0).abs() <= 0.5 && (w[0].2 - w[1].2).abs() >= 0.5 {
+                let (ya, yb) = (w[0].2.min(w[1].2), w[0].2.max(w[1].2));
+                let pattern = line.dashed.then_some((dash, cell - dash));
+                svg.line(
+                    &[(w[1].0, ya - lw / 2.0), (w[1].0, yb + lw / 2.0)],
+                    line.colour,
+                    lw,
+                    pattern,
+                );
+            }
+        }
+    }
+    let mut cuts: Vec<f64> = runs.iter().flatten().flat_map(|r| [r.0, r.1]).collect();
+    cuts.sort_by(f64::total_cmp);
+    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
+    let tolerance = lines.iter().map(|l| c.stroke(l.width)).fold(1.0, f64::max);
+    for w in cuts.windows(2) {
+        let (a, b) = (w[0], w[1]);
+        let mid = (a + b) / 2.0;
+        let mut here: Vec<(usize, f64)> = runs
+            .iter()
+            .enumerate()
+            .filter_map(|(i, r)| {
+                let k = r.partition_point(|run| run.1 <= mid);
+                r.get(k).filter(|run| run.0 <= mid).map(|run| (i, run.2))
+            })
+            .collect();
+        here.sort_by(|p, q| p.1.total_cmp(&q.1).then(p.0.cmp(&q.0)));
+        let mut start = 0;
+        while start < here.len() {
+            let mut end = start + 1;
+            while end < here.len() && here[end].1 - here[start].1 <= tolerance {
+                end += 1;
+            }
+            let mut group = here[start..end].to_vec();
+            group.sort_by_key(|g| g.0);
+            let solo = group.len() == 1 && !lines[group[0].0].dashed;
+            let (first, last) = (
+                ((a - f.l) / cell).floor() as i64,
+                ((b - f.l) / cell).floor() as i64,
+            );
+            let cells = if solo {
+                0..=0
+            } else {
+                first..=last.min(first + 100_000)
+            };
+            for n in cells {
+                let (i, y) = group[n.rem_euclid(group.len() as i64) as usize];
+                let line = &lines[i];
+                let c0 = f.l + n as f64 * cell;
+                let (x0, x1) = if solo {
+                    (a, b)
+                } else {
+                    (
+                        c0.max(a),
+                        (c0 + if line.dashed { dash } else { cell }).min(b),
+                    )
+                };
+                if x1 - x0 > 1e-6 {
+                    svg.line(&[(x0, y), (x1, y)], line.colour, c.stroke(line.width), None);
+                }
+            }
+            start = end;
+        }
+    }
+}

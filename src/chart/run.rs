@@ -1,0 +1,828 @@
+//! Chart stage, `capplan run`: the report series turned into figures — capacity against demand,
+//! served tokens by provider, cost by provider, served tokens by demand region, and the
+//! commitments to sign. What each chart shows is decided here; drawing is left to `layout`.
+
+use chrono::{Datelike, NaiveTime};
+
+use super::data::{self, Bin, Binned, Grain, Series};
+use super::figure::Swatch;
+use super::figure::{step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel};
+use super::layout::{Scale, TICK};
+use super::palette::{self, provider_colour, provider_order, Rgba};
+use super::svg::Align;
+use super::ticks::{self, Unit};
+use super::ChartOptions;
+use crate::error::Result;
+use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
+use crate::units::human;
+
+/// Up to this many periods are drawn as they are; more are grouped into days, weeks or months.
+pub(crate) const KEEP_PERIODS_UP_TO: usize = 400;
+/// Grouping aims at no more bins than this, so a year of hours becomes 53 weeks.
+pub(crate) const MAX_BINS: usize = 120;
+/// Cost bars: at most this many (an hourly year is 53 weekly bars), so each bar stays readable.
+const MAX_COST_BARS: usize = 60;
+
+const DEMAND_WIDTH: f64 = 4.0;
+const PEAK_WIDTH: f64 = 2.0;
+const PEAK_COLOUR: Rgba = palette::INK_SOFT;
+/// How light the lighter variant of a provider colour is (on-demand use, usage cost).
+const LIGHT: f64 = 0.42;
+/// A provider within this fraction of the cap counts as at the cap.
+const AT_CAP: f64 = 0.005;
+const DAY_MIN: f64 = 1440.0;
+
+/// Every run chart, by stem: `regions` only with two demand regions or more.
+pub(crate) fn figures(
+    tables: &ChartTables,
+    opts: &ChartOptions,
+) -> Result<Vec<(&'static str, Figure)>> {
+    let series = Series::from_tables(tables)?;
+    let (info, s) = (&tables.info, &series);
+    let mut out = vec![
+        ("capacity_vs_demand", capacity_vs_demand(info, s)),
+        ("allocation_by_provider", allocation_by_provider(info, s)),
+        ("cost_by_provider", cost_by_provider(info, s)),
+    ];
+    if s.regions.len() >= 2 {
+        out.push(("regions", regions(info, s)));
+    }
+    let start = s.periods.first().map_or(0.0, |p| p.start_s);
+    let end = s.periods.last().map_or(1.0, |p| p.end_s());
+    let commitments = commitments(info, &tables.commitments, (start, end), opts);
+    out.push(("commitments", commitments));
+    Ok(out)
+}
+
+/// The bins a figure is drawn on, and how to say the grouping in a subtitle.
+struct Display {
+    grain: Grain,
+    bins: Vec<Bin>,
+    /// Each bin's extent, seconds since the epoch.
+    spans: Vec<(f64, f64)>,
+}
+
+impl Display {
+    fn new(series: &Series, keep_up_to: usize, max_bins: usize) -> Display {
+        let grain = data::choose_grain(&series.periods, keep_up_to, max_bins);
+        let bins = data::bins(&series.periods, grain);
+        let spans = bins.iter().map(|b| (b.start_s, b.end_s)).collect();
+        Display { grain, bins, spans }
+    }
+    fn binned<'a>(&'a self, series: &'a Series) -> Binned<'a> {
+        let (periods, bins) = (&series.periods, &self.bins);
+        Binned { periods, bins }
+    }
+    fn aggregated(&self) -> bool {
+        self.grain != Grain::Period
+    }
+    /// "weekly mean; thin line = weekly peak of demand" for rates.
+    fn rate_note(&self) -> Option<String> {
+        let g = self.grain.adjective();
+        let note = format!("{g} mean; thin line = {g} peak of demand");
+        self.aggregated().then_some(note)
+    }
+}
+
+/// The subtitle: what the drawing means first, the policy last (a subtitle too long for the
+/// image loses its last parts whole, and the policy is the same on every chart).
+fn subtitle(policy: &str, notes: Vec<Option<String>>) -> Vec<String> {
+    let mut parts: Vec<String> = notes.into_iter().flatten().collect();
+    parts.push(policy.trim().to_string());
+    parts
+}
+
+/// Provider entries may be left out of a crowded legend (the smallest first).
+fn provider_entry(provider: &str) -> Entry {
+    let swatch = Swatch::Fill(provider_colour(provider));
+    Entry {
+        droppable: true,
+        ..Entry::new(provider, swatch)
+    }
+}
+
+fn line_entry(label: impl Into<String>, colour: Rgba, width: f64) -> Entry {
+    Entry::new(
+        label,
+        Swatch::Line {
+            colour,
+            width,
+            dashed: false,
+        },
+    )
+}
+
+/// Legend entries of the providers drawn, top of the stack first (as the eye reads it).
+fn provider_legend(series: &Series, drawn: &[usize]) -> Vec<Entry> {
+    let mut drawn = drawn.to_vec();
+    drawn.sort_unstable();
+    drawn.dedup();
+    let entry = |p: &usize| provider_entry(&series.providers[*p]);
+    drawn.iter().rev().map(entry).collect()
+}
+
+/// A part of a stack: name, fill, stripes, one value per bin.
+type Part = (String, Rgba, Option<Rgba>, Vec<f64>);
+
+/// Provider parts with any value, in stack order; `light`: the lighter, striped variant.
+fn provider_parts(
+    series: &Series,
+    values: impl Fn(usize) -> Vec<f64>,
+    light: bool,
+    drawn: &mut Vec<usize>,
+) -> Vec<Part> {
+    let mut parts = Vec::new();
+    for (p, name) in series.providers.iter().enumerate() {
+        let values = values(p);
+        if values.iter().any(|v| *v > 0.0) {
+            let c = provider_colour(name);
+            let (fill, hatch) = if light {
+                (c.tint(LIGHT), Some(c))
+            } else {
+                (c, None)
+            };
+            parts.push((name.clone(), fill, hatch, values));
+            drawn.push(p);
+        }
+    }
+    parts
+}
+
+/// Step areas stacked from zero, first part at the bottom.
+fn stack(bins: &[(f64, f64)], parts: Vec<Part>) -> Vec<Mark> {
+    let mut base = vec![0.0; bins.len()];
+    let mut marks = Vec::new();
+    for (name, fill, hatch, values) in parts {
+        let upper: Vec<f64> = base
+            .iter()
+            .zip(&values)
+            .map(|(b, v)| b + v.max(0.0))
+            .collect();
+        marks.push(step_area(&name, fill, hatch, bins, &base, &upper));
+        base = upper;
+    }
+    marks
+}
+
+/// The largest value any mark reaches.
+fn top_of(marks: &[Mark]) -> f64 {
+    let top = |m: &Mark| match m {
+        Mark::Area { upper, .. } => upper.iter().copied().fold(0.0, f64::max),
+        Mark::Line { points, .. } => points.iter().map(|p| p.1).fold(0.0, f64::max),
+        Mark::Rect { y1, .. } | Mark::Dot { y: y1, .. } => *y1,
+        _ => 0.0,
+    };
+    marks.iter().map(top).fold(0.0, f64::max)
+}
+
+/// A panel over the bins with a value axis from zero to the marks' top.
+fn time_panel(title: Option<String>, spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
+    let lo = spans.first().map_or(0.0, |b| b.0);
+    let hi = spans.last().map_or(1.0, |b| b.1);
+    let (x, y) = (Axis::time(lo, hi), Axis::value(0.0, top_of(&marks), unit));
+    Panel { title, x, y, marks }
+}
+
+/// The peak of demand within each bin, drawn only when periods are grouped: a thin line rather
+/// than a band, so it cannot be mistaken for the grey of spare capacity.
+fn peak(display: &Display, values: &[f64], marks: &mut Vec<Mark>, legend: &mut Vec<Entry>) {
+    if display.aggregated() {
+        let spans = &display.spans;
+        marks.push(step_line(
+            "demand peak",
+            PEAK_COLOUR,
+            PEAK_WIDTH,
+            false,
+            spans,
+            values,
+        ));
+        let label = format!("demand, {} peak", display.grain.adjective());
+        if !legend.iter().any(|e| e.label == label) {
+            legend.push(line_entry(label, PEAK_COLOUR, PEAK_WIDTH));
+        }
+    }
+}
+
+/// LP solutions carry rounding noise that is not unserved demand.
+fn is_unserved(served: f64, demand: f64) -> bool {
+    demand - served > 1e-6 * demand.abs().max(1.0)
+}
+
+/// Unserved demand as a red striped band from served up to demand, only in bins where some
+/// demand is unserved (elsewhere the band is closed and draws nothing).
+fn unserved(spans: &[(f64, f64)], served: &[f64], demand: &[f64]) -> Option<Mark> {
+    let pairs = || served.iter().zip(demand);
+    let upper: Vec<f64> = pairs()
+        .map(|(s, d)| if is_unserved(*s, *d) { *d } else { *s })
+        .collect();
+    let fill = palette::UNSERVED.alpha(0.18);
+    let band = step_area(
+        "unserved",
+        fill,
+        Some(palette::UNSERVED),
+        spans,
+        served,
+        &upper,
+    );
+    pairs().any(|(s, d)| is_unserved(*s, *d)).then_some(band)
+}
+
+fn unserved_entry() -> Entry {
+    Entry::new("unserved", Swatch::Hatch(palette::UNSERVED))
+}
+
+/// When unserved demand is drawn but thinner than a hair at this scale (a few hours of a week),
+/// the subtitle gives the amount, so the legend entry does not point at nothing.
+fn thin_unserved_note(series: &Series, served: &[f64], demand: &[f64]) -> Option<String> {
+    let pairs = served
+        .iter()
+        .zip(demand)
+        .filter(|(s, d)| is_unserved(**s, **d));
+    let gap = pairs.map(|(s, d)| d - s).fold(0.0, f64::max);
+    let top = demand.iter().copied().fold(0.0, f64::max);
+    if gap <= 0.0 || gap > 0.004 * top {
+        return None;
+    }
+    let short = |(t, p): (usize, &data::Period)| {
+        (series.demand_tpm[t] - series.served_total_tpm[t]).max(0.0) * p.minutes
+    };
+    let tokens: f64 = series.periods.iter().enumerate().map(short).sum();
+    Some(format!(
+        "{} tokens unserved, too few to show at this scale",
+        human(tokens)
+    ))
+}
+
+/// Reserved capacity by provider (solid), on-demand use by provider (striped) on top, so the
+/// stack meets the demand line wherever the plan serves demand; capacity left unused in grey,
+/// unserved demand in red only where there is some.
+pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
+    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let (b, spans) = (display.binned(s), &display.spans);
+    let mut drawn = Vec::new();
+    let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false, &mut drawn);
+    let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true, &mut drawn);
+    let has_on_demand = !on_demand.is_empty();
+    parts.extend(on_demand);
+    let spare_at = |t: usize| -> f64 {
+        let spare = |p: usize| s.available_tpm[p][t] - s.reserved_tpm[p][t] - s.on_demand_tpm[p][t];
+        (0..s.providers.len()).map(|p| spare(p).max(0.0)).sum()
+    };
+    let spare = b.mean(&(0..s.periods.len()).map(spare_at).collect::<Vec<f64>>());
+    let has_spare = spare.iter().any(|v| *v > 0.0);
+    if has_spare {
+        parts.push(("available, unused".into(), palette::SPARE, None, spare));
+    }
+    let (demand, served) = (b.mean(&s.demand_tpm), b.mean(&s.served_total_tpm));
+    let mut marks = stack(spans, parts);
+    let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
+    peak(&display, &b.max(&s.demand_tpm), &mut marks, &mut legend);
+    let gap = unserved(spans, &served, &demand);
+    if gap.is_some() {
+        legend.push(unserved_entry());
+    }
+    marks.extend(gap);
+    marks.push(step_line(
+        "demand",
+        palette::INK,
+        DEMAND_WIDTH,
+        false,
+        spans,
+        &demand,
+    ));
+    if has_spare {
+        legend.push(Entry::new(
+            "available, unused",
+            Swatch::Fill(palette::SPARE),
+        ));
+    }
+    if has_on_demand {
+        let swatch = Swatch::Hatch(palette::INK_SOFT);
+        legend.push(Entry::new("on-demand use (striped)", swatch));
+    }
+    legend.extend(provider_legend(s, &drawn));
+    let style = match has_on_demand {
+        true => "solid = reserved, striped = on-demand use",
+        false => "reserved capacity by provider",
+    };
+    let thin = thin_unserved_note(s, &served, &demand);
+    let notes = vec![Some(style.to_string()), thin, display.rate_note()];
+    let title = format!("{}: capacity vs demand", info.scenario);
+    let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
+    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
+}
+
+/// "35%", or "33.3%" when the cap is not a whole percent.
+fn percent(fraction: f64) -> String {
+    let pct = fraction * 100.0;
+    if (pct - pct.round()).abs() < 0.05 {
+        format!("{:.0}%", pct)
+    } else {
+        format!("{:.1}%", pct)
+    }
+}
+
+/// Served tokens by provider. The share cap is a limit on each provider's band, not a level of
+/// the stack, so it is said in the subtitle ("no provider above 35% of demand") and a dot marks
+/// each band where a provider is at the cap.
+pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
+    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let (b, spans) = (display.binned(s), &display.spans);
+    let mut drawn = Vec::new();
+    let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false, &mut drawn);
+    let demand = b.mean(&s.demand_tpm);
+    let (mut dots, mut notes) = (Vec::new(), Vec::new());
+    if let Some(share) = info.max_provider_share {
+        // Bands where the provider serves its cap (bin means, as drawn).
+        let mut base = vec![0.0; demand.len()];
+        for (_, _, _, values) in &parts {
+            for (i, v) in values.iter().enumerate() {
+                if demand[i] > 0.0 && *v >= share * demand[i] * (1.0 - AT_CAP) {
+                    let x = (spans[i].0 + spans[i].1) / 2.0;
+                    dots.push(Mark::dot(x, base[i] + v / 2.0, 7.0, palette::INK));
+                }
+                base[i] += v;
+            }
+        }
+        // The cap, checked period by period.
+        let periods = 0..s.periods.len();
+        let shares = (0..s.providers.len()).flat_map(|p| periods.clone().map(move |t| (p, t)));
+        let share_of = |(p, t): (usize, usize)| (p, s.served_tpm[p][t] / s.demand_tpm[t]);
+        let positive = shares.filter(|(_, t)| s.demand_tpm[*t] > 0.0);
+        let worst = positive.map(share_of).max_by(|a, b| a.1.total_cmp(&b.1));
+        notes.push(Some(match worst {
+            Some((p, top)) if top > share * (1.0 + AT_CAP) => format!(
+                "{} serves {} of demand, above the {} cap",
+                s.providers[p],
+                percent(top),
+                percent(share)
+            ),
+            _ => format!("no provider above {} of demand", percent(share)),
+        }));
+    }
+    let mut marks = stack(spans, parts);
+    let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
+    peak(&display, &b.max(&s.demand_tpm), &mut marks, &mut legend);
+    marks.push(step_line(
+        "demand",
+        palette::INK,
+        DEMAND_WIDTH,
+        false,
+        spans,
+        &demand,
+    ));
+    if let (false, Some(share)) = (dots.is_empty(), info.max_provider_share) {
+        let label = format!("at the {} cap", percent(share));
+        legend.push(Entry::new(label, Swatch::Dot(palette::INK)));
+    }
+    marks.extend(dots);
+    legend.extend(provider_legend(s, &drawn));
+    notes.push(display.rate_note());
+    let title = format!("{}: served tokens by provider", info.scenario);
+    let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
+    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
+}
+
+/// What one cost bar sums over ("calendar month", "week"), and a note when bars differ in
+/// length (a 28-day February is a shorter bar, not a cheaper month).
+fn cost_bucket(display: &Display, series: &Series) -> (String, Option<String>) {
+    let minutes = |b: &Bin| {
+        series.periods[b.periods.clone()]
+            .iter()
+            .map(|p| p.minutes)
+            .sum()
+    };
+    let lengths: Vec<f64> = display.bins.iter().map(minutes).collect();
+    let short = lengths.iter().copied().fold(f64::MAX, f64::min);
+    let long = lengths.iter().copied().fold(0.0, f64::max);
+    let uneven = long - short > 1.0;
+    let month = |(b, l): (&Bin, &f64)| {
+        let start = &series.periods[b.periods.start].start;
+        let days = 28.0 * DAY_MIN..=31.0 * DAY_MIN;
+        start.day() == 1 && start.time() == NaiveTime::MIN && days.contains(l)
+    };
+    let calendar_months = display.bins.iter().zip(&lengths).all(month);
+    let even = |minutes: f64| !uneven && (long - minutes).abs() < 0.5;
+    let bucket = match display.grain {
+        Grain::Month => "calendar month",
+        _ if calendar_months => "calendar month",
+        Grain::Week => "week",
+        Grain::Day => "day",
+        Grain::Period if even(60.0) => "hour",
+        Grain::Period if even(DAY_MIN) => "day",
+        Grain::Period if even(7.0 * DAY_MIN) => "week",
+        Grain::Period => "period",
+    };
+    let days = |m: f64| m / DAY_MIN;
+    let note = match bucket {
+        _ if !uneven => None,
+        "calendar month" => Some(format!(
+            "bars per calendar month ({:.0}–{:.0} days)",
+            days(short).floor(),
+            days(long).ceil()
+        )),
+        "week" => Some("weeks from Monday; partial weeks at the ends are shorter".into()),
+        _ => Some("bars per period; periods differ in length".into()),
+    };
+    (bucket.to_string(), note)
+}
+
+/// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on
+/// top, in the one provider order. Totals above the bars where they fit: the largest, the first
+/// and the last first.
+pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
+    let display = Display::new(s, MAX_COST_BARS, MAX_COST_BARS);
+    let (b, spans) = (display.binned(s), &display.spans);
+    // Each provider's commitment (solid) with its usage + route (lighter) right above it, so the
+    // light part always sits on its own colour.
+    let mut drawn = Vec::new();
+    let mut bars: Vec<(Rgba, Vec<f64>)> = Vec::new();
+    let (mut any_commit, mut any_usage) = (false, false);
+    let has = |v: &[f64]| v.iter().any(|x| *x > 0.0);
+    for (p, name) in s.providers.iter().enumerate() {
+        let colour = provider_colour(name);
+        let (commit, usage) = (b.sum(&s.commit_usd[p]), b.sum(&s.usage_usd[p]));
+        if has(&commit) || has(&usage) {
+            drawn.push(p);
+        }
+        any_commit |= has(&commit);
+        any_usage |= has(&usage);
+        bars.push((colour, commit));
+        bars.push((colour.tint(LIGHT), usage));
+    }
+    let mut marks = Vec::new();
+    let mut totals = vec![0.0; spans.len()];
+    for (i, (x0, x1)) in spans.iter().enumerate() {
+        let pad = (x1 - x0) * 0.14;
+        for (fill, values) in &bars {
+            let (y0, y1) = (totals[i], totals[i] + values[i].max(0.0));
+            if y1 > y0 {
+                marks.push(Mark::rect((x0 + pad, x1 - pad), (y0, y1), *fill));
+            }
+            totals[i] = y1;
+        }
+    }
+    let n = totals.len();
+    let by_size = |a: &usize, b: &usize| totals[*a].total_cmp(&totals[*b]).then(b.cmp(a));
+    let largest = (0..n).max_by(by_size);
+    let mut order: Vec<usize> = largest
+        .into_iter()
+        .chain([0, n.saturating_sub(1)])
+        .collect();
+    order.extend(0..n);
+    let mut labelled = Vec::new();
+    for i in order.into_iter().filter(|i| *i < n && totals[*i] > 0.0) {
+        if !labelled.contains(&i) {
+            labelled.push(i);
+            let (x, text) = ((spans[i].0 + spans[i].1) / 2.0, ticks::dollars(totals[i]));
+            let label = Label::at(text, x, totals[i], TICK * 0.95, palette::INK);
+            let above = vec![(0.0, -18.0, Align::Centre)];
+            marks.push(Mark::Label(label.spots(above).optional()));
+        }
+    }
+    let mut legend = Vec::new();
+    if any_usage {
+        let swatch = Swatch::Fill(palette::INK_SOFT.tint(LIGHT));
+        legend.push(Entry::new("usage + route (light)", swatch));
+    }
+    if any_commit {
+        legend.push(Entry::new(
+            "commitment (solid)",
+            Swatch::Fill(palette::INK_SOFT),
+        ));
+    }
+    legend.extend(provider_legend(s, &drawn));
+    let (bucket, bucket_note) = cost_bucket(&display, s);
+    let total_of = |m: &Vec<Vec<f64>>| ticks::dollars(m.iter().flatten().sum::<f64>());
+    let (commit, usage) = (total_of(&s.commit_usd), total_of(&s.usage_usd));
+    let total = ticks::dollars(info.cost);
+    let mut notes = vec![Some(format!(
+        "total {total} (commitment {commit}, usage + route {usage})"
+    ))];
+    if info.served_tokens > 0.0 {
+        let per_million = info.cost / (info.served_tokens / crate::units::TOKENS_PER_MILLION);
+        let label = per_million_label(per_million);
+        notes.push(Some(format!("{label} per million tokens")));
+    }
+    notes.push(bucket_note);
+    let mut panel = time_panel(Some(format!("$ per {bucket}")), spans, Unit::Dollars, marks);
+    // Bars are their own time marks (no grid, no ticks finer than a bar), with room above the
+    // tallest for its total.
+    let shortest = spans.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min);
+    panel.x = Axis::time_of_bars(panel.x.lo, panel.x.hi, shortest);
+    panel.y.hi *= 1.12;
+    let title = format!("{}: cost by provider", info.scenario);
+    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
+}
+
+/// Cents matter at this scale: `$0.42`, `$1.35`, `$12.0`.
+fn per_million_label(dollars: f64) -> String {
+    match dollars {
+        d if d >= 1000.0 => ticks::dollars(d),
+        d if d >= 10.0 => format!("${d:.1}"),
+        d if d >= 0.01 => format!("${d:.2}"),
+        d => format!("${d:.4}"),
+    }
+}
+
+/// Served tokens by provider, one panel per demand region, all on one y-scale (so a small
+/// region looks small).
+pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
+    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let (b, spans) = (display.binned(s), &display.spans);
+    let mut drawn = Vec::new();
+    let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
+    let mut any_unserved = false;
+    let mut panels = Vec::new();
+    for (r, region) in s.regions.iter().enumerate() {
+        let served_by = &s.region_served_tpm[r];
+        let parts = provider_parts(s, |p| b.mean(&served_by[p]), false, &mut drawn);
+        let served_at = |t: usize| served_by.iter().map(|p| p[t]).sum();
+        let served: Vec<f64> = (0..s.periods.len()).map(served_at).collect();
+        let demand = b.mean(&s.region_demand_tpm[r]);
+        let mut marks = stack(spans, parts);
+        peak(
+            &display,
+            &b.max(&s.region_demand_tpm[r]),
+            &mut marks,
+            &mut legend,
+        );
+        if let Some(u) = unserved(spans, &b.mean(&served), &demand) {
+            any_unserved = true;
+            marks.push(u);
+        }
+        let width = DEMAND_WIDTH * 0.75;
+        marks.push(step_line(
+            "demand",
+            palette::INK,
+            width,
+            false,
+            spans,
+            &demand,
+        ));
+        let title = Some(region.clone());
+        panels.push(time_panel(title, spans, Unit::TokensPerMinute, marks));
+    }
+    // One scale: every panel reaches the tallest panel's top.
+    let top = panels.iter().map(|p| p.y.hi).fold(0.0, f64::max);
+    panels.iter_mut().for_each(|p| p.y.hi = top);
+    let (served, demand) = (b.mean(&s.served_total_tpm), b.mean(&s.demand_tpm));
+    let thin = any_unserved.then(|| thin_unserved_note(s, &served, &demand));
+    if any_unserved {
+        legend.push(unserved_entry());
+    }
+    legend.extend(provider_legend(s, &drawn));
+    let scale = Some("one y-scale for all regions".to_string());
+    let notes = vec![scale, thin.flatten(), display.rate_note()];
+    let title = format!("{}: served tokens by demand region", info.scenario);
+    let columns = if panels.len() <= 4 { 1 } else { 2 };
+    let first = panels.remove(0);
+    let mut fig = Figure::new(title, subtitle(&info.policy, notes), legend, first);
+    fig.panels.extend(panels);
+    fig.columns = columns;
+    fig
+}
+
+/// A commitment worth a row: the plan reserves something and pays for it. (On-demand tranches
+/// have no commitment cost; a decided tranche the plan leaves at zero has nothing to sign.)
+fn is_signed(row: &CommitmentRow) -> bool {
+    row.commit_cost > 0.0 && row.reserved_tpm > 0.0
+}
+
+/// A window end from commitments.csv; empty (or unreadable) means the horizon's edge.
+fn instant(text: &str, open: f64) -> f64 {
+    let parsed = crate::units::parse_time(text).map(|t| t.timestamp() as f64);
+    parsed.unwrap_or(open)
+}
+
+/// The commitments to sign, Gantt-like: one row per reserved tranche (grouped by provider in
+/// the one stack order, then by start), a bar in the provider's colour across its reservation
+/// window, and the reserved tokens/min and commitment cost in two columns beside it, so no value
+/// label ever sits on a bar. Rows that cannot fit the image are left out, and the subtitle says
+/// so.
+pub(crate) fn commitments(
+    info: &RunInfo,
+    rows: &[CommitmentRow],
+    (start, end): (f64, f64),
+    opts: &ChartOptions,
+) -> Figure {
+    let mut signed: Vec<&CommitmentRow> = rows.iter().filter(|r| is_signed(r)).collect();
+    let key = |r: &&CommitmentRow| {
+        let at = instant(&r.start, start) as i64;
+        (provider_order(&r.provider), at, r.tranche.clone())
+    };
+    signed.sort_by_cached_key(key);
+    let total = ticks::dollars(signed.iter().map(|r| r.commit_cost).sum());
+    let title = format!("{}: commitments to sign", info.scenario);
+    let count = signed.len();
+    let plural = if count == 1 { "" } else { "s" };
+    let mut subtitle = vec![
+        format!("{count} tranche{plural} to reserve, {total} committed"),
+        "bar = reservation window".into(),
+        "by provider, then start".into(),
+    ];
+    let c = Scale::new(opts.width, opts.height);
+    let fit = ((c.plot_height() / (c.min_em() * 1.3)).floor() as usize).max(1);
+    if fit < count {
+        signed.truncate(fit);
+        subtitle.insert(1, format!("first {fit} of {count} shown (image too small)"));
+    }
+    let mut legend: Vec<Entry> = Vec::new();
+    let mut marks = Vec::new();
+    for (i, r) in signed.iter().enumerate() {
+        if !legend.iter().any(|e| e.label == r.provider) {
+            legend.push(provider_entry(&r.provider));
+        }
+        let x0 = instant(&r.start, start).clamp(start, end);
+        let x = (x0, instant(&r.end, end).clamp(x0, end));
+        let y = (i as f64 + 0.2, i as f64 + 0.8);
+        marks.push(Mark::rect(x, y, provider_colour(&r.provider)));
+    }
+    // Reserved tokens per minute to three figures: `954M`, `1.17B`, `200`.
+    let tokens = |r: &&CommitmentRow| ticks::dollars(r.reserved_tpm).replace('$', "");
+    let cost = |r: &&CommitmentRow| ticks::dollars(r.commit_cost);
+    let names = signed.iter().map(|r| (r.tranche.clone(), false));
+    let y = Category {
+        head: Some("tranche".into()),
+        table: vec![
+            (
+                "reserved, tok/min".into(),
+                signed.iter().map(tokens).collect(),
+            ),
+            ("commitment".into(), signed.iter().map(cost).collect()),
+        ],
+        ..Category::slots(names)
+    };
+    let (x, y) = (Axis::time(start, end), Axis::category(y));
+    let mut fig = Figure::new(
+        title,
+        subtitle,
+        legend,
+        Panel {
+            title: None,
+            x,
+            y,
+            marks,
+        },
+    );
+    if count == 0 {
+        fig.subtitle = vec![info.policy.clone()];
+        fig.message = Some("nothing to reserve: the plan uses on-demand capacity only".into());
+    }
+    fig
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use crate::report::tables::{ProviderPeriodRow, RegionPeriodRow};
+    use chrono::{TimeZone, Utc};
+
+    /// Quickstart's March: reserved capacity short of demand, the rest served on demand.
+    fn march() -> ChartTables {
+        let period = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).unwrap();
+        let row = |provider: &str, available: f64, reserved: f64, served: f64, od: f64| {
+            ProviderPeriodRow {
+                period,
+                minutes: 44640.0,
+                provider: provider.into(),
+                available_tpm: available,
+                reserved_tpm: reserved,
+                served_tpm: served,
+                on_demand_tpm: od,
+                idle_reserved_tpm: 0.0,
+                commit_cost: 1.0,
+                usage_cost: 1.0,
+                route_cost: 0.0,
+            }
+        };
+        ChartTables {
+            provider_periods: vec![
+                row("aws", 6e9, 1.5e9, 2e9, 0.5e9),
+                row("azure", 5e9, 4e9, 4.5e9, 0.5e9),
+                row("onprem", 1e9, 1e9, 1e9, 0.0),
+            ],
+            region_periods: vec![RegionPeriodRow {
+                period,
+                minutes: 44640.0,
+                region: "us".into(),
+                demand_tpm: 7.5e9,
+                served_tpm: 7.5e9,
+                unserved_tpm: 0.0,
+            }],
+            ..ChartTables::default()
+        }
+    }
+
+    #[test]
+    fn reserved_and_on_demand_meet_served_demand() {
+        let t = march();
+        let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t).unwrap());
+        // Reserved (solid) and on-demand (striped) parts, then the grey of unused capacity.
+        let parts: Vec<(&str, Rgba, bool, f64)> = fig.panels[0]
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Area {
+                    name,
+                    fill,
+                    hatch,
+                    upper,
+                    lower,
+                    ..
+                } => Some((name.as_str(), *fill, hatch.is_some(), upper[0] - lower[0])),
+                _ => None,
+            })
+            .collect();
+        let names: Vec<&str> = parts.iter().map(|p| p.0).collect();
+        assert_eq!(
+            names,
+            [
+                "aws",
+                "azure",
+                "onprem",
+                "aws",
+                "azure",
+                "available, unused"
+            ]
+        );
+        let used: f64 = parts
+            .iter()
+            .filter(|p| p.1 != palette::SPARE)
+            .map(|p| p.3)
+            .sum();
+        assert!((used - 7.5e9).abs() < 1.0, "{used}");
+        assert_eq!(parts.iter().filter(|p| p.2).count(), 2);
+        // Spare: available minus reserved minus on-demand use.
+        assert!((parts[5].3 - (12e9 - 6.5e9 - 1e9)).abs() < 1.0);
+        let legend = ["demand", "available, unused", "on-demand use (striped)"];
+        assert_eq!(fig.legend_labels()[..3], legend);
+        assert_eq!(fig.legend_labels()[3..], ["onprem", "azure", "aws"]);
+    }
+
+    #[test]
+    fn cost_bars_carry_their_totals_and_the_subtitle_the_sums() {
+        let t = march();
+        let fig = cost_by_provider(&t.info, &Series::from_tables(&t).unwrap());
+        assert_eq!(fig.labels(), ["$6"]);
+        assert_eq!(fig.panels[0].title.as_deref(), Some("$ per calendar month"));
+        let sums = "total $0 (commitment $3, usage + route $3)";
+        assert_eq!(fig.subtitle[0], sums);
+    }
+
+    #[test]
+    fn commitments_that_do_not_fit_are_counted_in_the_subtitle() {
+        let row = |i: usize| CommitmentRow {
+            tranche: format!("t{i}"),
+            provider: "aws".into(),
+            region: "us".into(),
+            start: String::new(),
+            end: String::new(),
+            capacity_tpm: 1e9,
+            reserved_fraction: 1.0,
+            reserved_tpm: 1e9,
+            commit_cost: 5.0,
+        };
+        let rows: Vec<CommitmentRow> = (0..200).map(row).collect();
+        let small = ChartOptions {
+            width: 800,
+            height: 450,
+        };
+        let info = RunInfo::default();
+        let fig = commitments(&info, &rows, (0.0, 1e6), &small);
+        let note = |s: &String| s.ends_with("of 200 shown (image too small)");
+        assert!(fig.subtitle.iter().any(note), "{:?}", fig.subtitle);
+        let fig = commitments(&info, &rows[..3], (0.0, 1e6), &small);
+        assert_eq!(fig.subtitle[0], "3 tranches to reserve, $15 committed");
+        assert_eq!(fig.legend_labels(), ["aws"]);
+    }
+
+    /// Issue 19: a 100,000-character provider and scenario name lay out and draw (every run
+    /// chart's SVG) in well under a second; the names are shortened for display.
+    #[test]
+    fn huge_names_draw_in_well_under_a_second() {
+        let mut t = march();
+        t.info.scenario = "s".repeat(100_000);
+        t.provider_periods[0].provider = "p".repeat(100_000);
+        t.region_periods[0].region = "r".repeat(100_000);
+        let opts = ChartOptions::default();
+        crate::chart::text::load().unwrap();
+        let started = std::time::Instant::now();
+        let figures = figures(&t, &opts).unwrap();
+        let svgs: Vec<String> = figures
+            .iter()
+            .map(|(_, fig)| crate::chart::layout::draw(fig, opts.width, opts.height))
+            .collect();
+        let took = started.elapsed();
+        assert!(took.as_millis() < 500, "{took:?}");
+        assert!(svgs.iter().all(|svg| svg.len() < 100_000));
+    }
+
+    #[test]
+    fn percent_labels() {
+        assert_eq!(percent(0.35), "35%");
+        assert_eq!(percent(1.0 / 3.0), "33.3%");
+        assert_eq!(per_million_label(0.4234), "$0.42");
+    }
+}
