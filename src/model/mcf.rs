@@ -148,6 +148,9 @@ impl Ord for Entry {
     }
 }
 
+/// Up to this many nodes Dijkstra finds the next node by scanning distances, not by a heap.
+const LINEAR_SCAN_NODES: usize = 64;
+
 /// Relative size of floating-point noise in a reduced cost (a few ulps of the numbers added).
 const REDUCED_COST_NOISE: f64 = 1e-12;
 
@@ -383,11 +386,15 @@ impl Mcf {
             return self.solve();
         }
         self.excess.copy_from_slice(&self.supply);
+        self.set_tiny();
+        let tiny = self.tiny;
         for b in 0..self.tail.len() {
             let (u, v) = (self.tail[b] as usize, self.head[b] as usize);
             let (pu, pv) = (self.pi[u], self.pi[v]);
             let mut moved = 0.0;
-            for a in self.start[b] as usize..self.end[b] as usize {
+            let (start, end) = (self.start[b] as usize, self.end[b] as usize);
+            let (mut lo, mut top) = (end, start);
+            for a in start..end {
                 let c = self.cost[a];
                 let reduced = c + pu - pv;
                 let noise = REDUCED_COST_NOISE * (c.abs() + pu.abs() + pv.abs());
@@ -401,12 +408,18 @@ impl Mcf {
                 };
                 self.flow[a] = flow;
                 moved += flow;
+                if lo == end && upper - flow > tiny {
+                    lo = a;
+                }
+                if flow > tiny {
+                    top = a + 1;
+                }
             }
+            self.lo[b] = lo as u32;
+            self.top[b] = top as u32;
             self.excess[u] -= moved;
             self.excess[v] += moved;
         }
-        self.set_tiny();
-        self.reset_pointers();
         match self.settle() {
             Ok(()) => Ok(()),
             Err(_) => self.solve(),
@@ -440,6 +453,28 @@ impl Mcf {
         Ok(())
     }
 
+    /// The closest node not yet settled, with its distance: by a scan of the distances on small
+    /// graphs (capplan's period networks have a few dozen nodes, where a scan beats a heap), by
+    /// the heap otherwise.
+    fn next_closest(&mut self) -> Option<(f64, usize)> {
+        if self.n <= LINEAR_SCAN_NODES {
+            let mut best: Option<(f64, usize)> = None;
+            for v in 0..self.n {
+                if !self.done[v] && self.dist[v] < best.map_or(f64::INFINITY, |b| b.0) {
+                    best = Some((self.dist[v], v));
+                }
+            }
+            return best;
+        }
+        while let Some(Entry(d, u)) = self.heap.pop() {
+            let u = u as usize;
+            if !self.done[u] && d <= self.dist[u] {
+                return Some((d, u));
+            }
+        }
+        None
+    }
+
     /// Dijkstra on reduced costs from every node with excess at once, over the whole residual
     /// graph; then raises each potential by its distance (unreached nodes by the largest), which
     /// keeps every reduced cost ≥ 0 and makes every arc of a shortest path from an excess 0, so
@@ -453,18 +488,16 @@ impl Mcf {
             self.parent[v] = NONE;
             if self.excess[v] > tiny {
                 self.dist[v] = 0.0;
-                self.heap.push(Entry(0.0, v as u32));
+                if self.n > LINEAR_SCAN_NODES {
+                    self.heap.push(Entry(0.0, v as u32));
+                }
             } else {
                 self.dist[v] = f64::INFINITY;
             }
         }
         let mut nearest = None;
         let mut farthest = 0.0f64;
-        while let Some(Entry(d, u)) = self.heap.pop() {
-            let u = u as usize;
-            if self.done[u] || d > self.dist[u] {
-                continue;
-            }
+        while let Some((d, u)) = self.next_closest() {
             self.done[u] = true;
             farthest = d;
             if nearest.is_none() && self.excess[u] < -tiny {
@@ -484,7 +517,9 @@ impl Mcf {
                 if nd < self.dist[v] {
                     self.dist[v] = nd;
                     self.parent[v] = step(a, s % 2 == 1);
-                    self.heap.push(Entry(nd, v as u32));
+                    if self.n > LINEAR_SCAN_NODES {
+                        self.heap.push(Entry(nd, v as u32));
+                    }
                 }
             }
         }
@@ -622,11 +657,7 @@ impl Mcf {
         }
         self.dist[root] = 0.0;
         self.heap.push(Entry(0.0, root as u32));
-        while let Some(Entry(d, u)) = self.heap.pop() {
-            let u = u as usize;
-            if self.done[u] || d > self.dist[u] {
-                continue;
-            }
+        while let Some((d, u)) = self.next_closest() {
             self.done[u] = true;
             let pu = self.pi[u];
             for i in self.first[u]..self.first[u + 1] {
@@ -641,7 +672,9 @@ impl Mcf {
                 let nd = d + (c + pu - self.pi[v]).max(0.0);
                 if nd < self.dist[v] {
                     self.dist[v] = nd;
-                    self.heap.push(Entry(nd, v as u32));
+                    if self.n > LINEAR_SCAN_NODES {
+                        self.heap.push(Entry(nd, v as u32));
+                    }
                 }
             }
         }
