@@ -290,7 +290,7 @@ impl Mcf {
     fn slot_arc(&mut self, s: usize) -> Option<(usize, f64)> {
         let b = s / 2;
         let tiny = self.tiny;
-        if s % 2 == 0 {
+        if s.is_multiple_of(2) {
             let end = self.end[b] as usize;
             let mut a = self.lo[b] as usize;
             while a < end && self.upper[a] - self.flow[a] <= tiny {
@@ -312,7 +312,7 @@ impl Mcf {
     /// The node a slot leads to, and its cost along the slot's direction for arc a.
     fn slot_head_cost(&self, s: usize, a: usize) -> (usize, f64) {
         let b = s / 2;
-        if s % 2 == 0 {
+        if s.is_multiple_of(2) {
             (self.head[b] as usize, self.cost[a])
         } else {
             (self.tail[b] as usize, -self.cost[a])
@@ -323,7 +323,7 @@ impl Mcf {
     fn push_step(&mut self, st: u32, amount: f64) {
         let a = (st / 2) as usize;
         let b = self.bundle_of(a);
-        if st % 2 == 0 {
+        if st.is_multiple_of(2) {
             self.flow[a] += amount;
             self.top[b] = self.top[b].max(a as u32 + 1);
         } else {
@@ -335,7 +335,7 @@ impl Mcf {
     /// The room left along a step.
     fn step_room(&self, st: u32) -> f64 {
         let a = (st / 2) as usize;
-        if st % 2 == 0 {
+        if st.is_multiple_of(2) {
             self.upper[a] - self.flow[a]
         } else {
             self.flow[a]
@@ -346,7 +346,7 @@ impl Mcf {
     fn step_tail(&self, st: u32) -> usize {
         let a = (st / 2) as usize;
         let b = self.bundle_of(a);
-        if st % 2 == 0 {
+        if st.is_multiple_of(2) {
             self.tail[b] as usize
         } else {
             self.head[b] as usize
@@ -433,7 +433,10 @@ impl Mcf {
         let max_rounds = 4 * (self.n + self.cost.len()) + 64;
         let mut rounds = 0;
         loop {
-            if !self.excess.iter().any(|&e| e > self.tiny) {
+            // Done when no excess or no deficit is left above rounding (the imbalances add up to
+            // zero, so what remains on the other side is rounding too: at most n × tiny).
+            let tiny = self.tiny;
+            if !self.excess.iter().any(|&e| e > tiny) || !self.excess.iter().any(|&e| e < -tiny) {
                 break;
             }
             rounds += 1;
@@ -600,7 +603,7 @@ impl Mcf {
                     self.push_step(st, push);
                     let a = (st / 2) as usize;
                     let b = self.bundle_of(a);
-                    let next = if st % 2 == 0 {
+                    let next = if st.is_multiple_of(2) {
                         self.head[b]
                     } else {
                         self.tail[b]

@@ -23,6 +23,7 @@ mod planner_sees;
 mod properties;
 mod resilience;
 mod resilience_charts;
+mod solver_core;
 mod sweep;
 mod validation;
 mod whatif_flags;
