@@ -125,7 +125,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub solver: Option<String>,
     /// How to solve the plan: the whole LP at once (monolithic, with --solver), by decomposition
-    /// over the reservations (exact network subproblems), or auto (decomposed from 12 periods up).
+    /// over the reservations (exact network subproblems), or auto (the decomposition).
     #[arg(long, value_enum, default_value_t = MethodArg::Auto)]
     pub method: MethodArg,
     /// What to print on stdout: the planner's report, or summary.json.
