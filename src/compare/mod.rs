@@ -139,23 +139,8 @@ impl Comparison {
 
 /// The lowest period's served ÷ demand in percent, periods without demand skipped.
 fn worst_period_served_pct(tables: &ChartTables) -> Option<f64> {
-    let mut worst: Option<f64> = None;
-    let rows = &tables.region_periods;
-    let mut i = 0;
-    while i < rows.len() {
-        let period = rows[i].period;
-        let (mut demand, mut served) = (0.0, 0.0);
-        while i < rows.len() && rows[i].period == period {
-            demand += rows[i].demand_tpm;
-            served += rows[i].served_tpm;
-            i += 1;
-        }
-        if demand > 0.0 {
-            let pct = (served / demand).min(1.0) * 100.0;
-            worst = Some(worst.map_or(pct, |w: f64| w.min(pct)));
-        }
-    }
-    worst
+    let totals = crate::report::tables::period_totals(&tables.region_periods);
+    crate::report::tables::worst_period(&totals).map(|(_, pct)| pct)
 }
 
 /// The scenario-wide values of a column, by metric name.

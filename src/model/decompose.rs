@@ -1,9 +1,9 @@
 //! Model stage, decomposed solve of the planning LP over the reservations z. The reserved
 //! fractions (a few dozen numbers) are all that couple the periods: given z, each period is a
-//! small transportation network (plus its N-1 copies), solved exactly by `flow::period_value`,
-//! which also returns the period cost's subgradient in z from the capacity arcs' duals. A
-//! cutting-plane master over z and one cost variable per block of periods (multi-cut) closes the
-//! gap between the best plan evaluated (an upper bound) and the master's optimum (a lower bound):
+//! small network problem (plus its N-1 copies), solved exactly by `flow::period_value`, which
+//! also returns the period cost's subgradient in z from the capacity arcs' duals. A cutting-plane
+//! master over z and one cost variable per block of periods (multi-cut) closes the gap between the
+//! best plan evaluated (an upper bound) and the master's optimum (a lower bound):
 //!
 //!   min Σk commit(k)·z(k) + Σb θ(b)   s.t.   θ(b) ≥ F_b(z_i) + g_b(z_i)·(z − z_i)  for every z_i
 //!
@@ -12,6 +12,10 @@
 //! and the master's own point whenever the halfway cut fails to cut it off, so convergence
 //! is that of Kelley's method, with far fewer iterations when many tranches are partly reserved.
 //! Block sums are reduced in a fixed order, so results do not depend on the number of threads.
+//!
+//! Three parts: the `Evaluator` (every period's network given z, cuts per block), the `CutPool`
+//! (the cuts found so far, idle ones retired) and the `Master` (the LP over z and the block costs);
+//! `solve` runs the stabilised loop over them.
 
 use std::time::Instant;
 
@@ -67,9 +71,16 @@ pub struct Decomposed {
 
 /// One cut of a block: θ ≥ intercept + Σ slope(k)·z(k), in dollars.
 #[derive(Debug, Clone, PartialEq)]
-struct Cut {
+pub struct Cut {
     intercept: f64,
     slope: Vec<f64>,
+}
+
+impl Cut {
+    /// The cut's value at z.
+    fn value(&self, z: &[f64]) -> f64 {
+        self.intercept + self.slope.iter().zip(z).map(|(g, z)| g * z).sum::<f64>()
+    }
 }
 
 /// The periods of the build split into consecutive blocks, one cost variable each.
@@ -82,65 +93,60 @@ pub(crate) fn blocks(periods: &[PeriodId]) -> Vec<&[PeriodId]> {
     periods.chunks(size).collect()
 }
 
-/// Solves the planning LP of `options` (z decided) by decomposition over z, starting from full
-/// reservations, or from `start` (z per tranche, e.g. a monolithic LP's optimum to polish into an
-/// exact vertex).
-pub fn solve(
-    s: &Scenario,
-    facts: &Facts,
-    options: &BuildOptions,
-    start: Option<&[f64]>,
-) -> Result<Decomposed> {
-    debug_assert!(matches!(options.reservations, Reservations::Decided));
-    let n_k = facts.tranches.len();
-    // The decision tranches, and the commitment each costs per unit of z over the built periods.
-    let decisions: Vec<usize> = (0..n_k)
-        .filter(|&k| facts.tranches[k].has_reservation_decision)
-        .collect();
-    let commit_dollars: Vec<f64> = decisions
-        .iter()
-        .map(|&k| facts.commit_dollars_in(TrancheId(k), &options.periods))
-        .collect();
-    let lower: Vec<f64> = decisions
-        .iter()
-        .map(|&k| facts.tranches[k].min_commit)
-        .collect();
-    let blocks = blocks(&options.periods);
+/// Every period's cost given the decision fractions, summed per block in period order, with the
+/// block's subgradient over the decision tranches: one plan network (and N-1 network) per block,
+/// kept across evaluations, each period starting from the one before it in the block (the same
+/// on any number of threads: blocks are fixed).
+struct Evaluator<'a> {
+    tranches: usize,
+    /// The tranches with a reservation decision (the master's z, in this order).
+    decisions: Vec<usize>,
+    blocks: Vec<&'a [PeriodId]>,
+    networks: Vec<(PlanNetwork<'a>, Option<LossNetwork<'a>>)>,
+}
 
-    let mut convergence = Convergence {
-        blocks: blocks.len(),
-        ..Convergence::default()
-    };
-    // Every period's cost given the decision fractions, summed per block in period order, with
-    // the block's subgradient over the decision tranches.
-    let full_z = |zd: &[f64]| {
-        let mut z = vec![1.0; n_k];
-        for (i, &k) in decisions.iter().enumerate() {
+impl<'a> Evaluator<'a> {
+    fn new(s: &Scenario, facts: &'a Facts, options: &'a BuildOptions) -> Evaluator<'a> {
+        let blocks = blocks(&options.periods);
+        let networks = blocks
+            .iter()
+            .map(|_| {
+                (
+                    PlanNetwork::new(facts, &s.policy, options.share_cap),
+                    options
+                        .provider_loss
+                        .then(|| LossNetwork::new(facts, &s.policy)),
+                )
+            })
+            .collect();
+        Evaluator {
+            tranches: facts.tranches.len(),
+            decisions: (0..facts.tranches.len())
+                .filter(|&k| facts.tranches[k].has_reservation_decision)
+                .collect(),
+            blocks,
+            networks,
+        }
+    }
+
+    /// z of every tranche from the decisions' fractions (1 for the others: on-demand).
+    fn full_z(&self, zd: &[f64]) -> Vec<f64> {
+        let mut z = vec![1.0; self.tranches];
+        for (i, &k) in self.decisions.iter().enumerate() {
             z[k] = zd[i];
         }
         z
-    };
-    // One plan network (and N-1 network) per block, kept across evaluations: each period starts
-    // from the one before it in the block (the same on any number of threads: blocks are fixed).
-    let mut networks: Vec<(PlanNetwork, Option<LossNetwork>)> = blocks
-        .iter()
-        .map(|_| {
-            (
-                PlanNetwork::new(facts, &s.policy, options.share_cap),
-                options
-                    .provider_loss
-                    .then(|| LossNetwork::new(facts, &s.policy)),
-            )
-        })
-        .collect();
-    // Every period's cost given the decision fractions, summed per block in period order, with
-    // the block's subgradient over the decision tranches.
-    let mut evaluate = |zd: &[f64], convergence: &mut Convergence| -> Result<Vec<Cut>> {
+    }
+
+    /// One cut per block at the decision fractions `zd`.
+    fn evaluate(&mut self, zd: &[f64], convergence: &mut Convergence) -> Result<Vec<Cut>> {
         let started = Instant::now();
-        let z = full_z(zd);
-        let cuts = networks
+        let z = self.full_z(zd);
+        let (n_k, decisions) = (self.tranches, &self.decisions);
+        let cuts = self
+            .networks
             .par_iter_mut()
-            .zip(blocks.par_iter())
+            .zip(self.blocks.par_iter())
             .map(|((plan, loss), periods)| {
                 let mut slope = vec![0.0; n_k];
                 let mut dollars = 0.0;
@@ -155,9 +161,182 @@ pub fn solve(
         convergence.evaluations += 1;
         convergence.subproblem_seconds += started.elapsed().as_secs_f64();
         Ok(cuts)
+    }
+}
+
+/// Master solves in a row after which a cut slack at the master's vertex is dropped. The master
+/// then has fewer rows; its optimum stays a lower bound (fewer cuts only lower it), so the gap
+/// test is unchanged, and a dropped cut that matters again is found again by evaluation.
+const CUT_AGE_LIMIT: usize = 5;
+
+/// The cuts of every block found so far, with how many master solves in a row each has been
+/// slack at the master's vertex.
+struct CutPool {
+    blocks: Vec<Vec<(Cut, usize)>>,
+}
+
+impl CutPool {
+    /// A pool holding one evaluation's cuts.
+    fn new(first: Vec<Cut>) -> CutPool {
+        CutPool {
+            blocks: first.into_iter().map(|c| vec![(c, 0)]).collect(),
+        }
+    }
+
+    /// Adds an evaluation's cuts (one per block), skipping any a block already has.
+    fn add(&mut self, cuts: Vec<Cut>) {
+        for (block, cut) in self.blocks.iter_mut().zip(cuts) {
+            if !block.iter().any(|(c, _)| *c == cut) {
+                block.push((cut, 0));
+            }
+        }
+    }
+
+    /// A block's cutting-plane model at z: its highest cut, and at least 0 (θ ≥ 0).
+    fn block_value(cuts: &[(Cut, usize)], z: &[f64]) -> f64 {
+        cuts.iter().map(|(c, _)| c.value(z)).fold(0.0f64, f64::max)
+    }
+
+    /// The cutting-plane model of the dispatch cost at z: every block's model, summed.
+    fn model_value(&self, z: &[f64]) -> f64 {
+        self.blocks.iter().map(|b| CutPool::block_value(b, z)).sum()
+    }
+
+    /// Ages every block's cuts at the master's vertex and drops those slack for
+    /// `CUT_AGE_LIMIT` solves (never a block's newest cut).
+    fn retire_idle(&mut self, zm: &[f64]) {
+        for cuts in &mut self.blocks {
+            let top = CutPool::block_value(cuts, zm);
+            let tolerance = 1e-9 * top.abs().max(1.0);
+            for (c, age) in cuts.iter_mut() {
+                if c.value(zm) < top - tolerance {
+                    *age += 1;
+                } else {
+                    *age = 0;
+                }
+            }
+            let newest = cuts.len().saturating_sub(1);
+            let mut i = 0;
+            cuts.retain(|(_, age)| {
+                let keep = *age < CUT_AGE_LIMIT || i == newest;
+                i += 1;
+                keep
+            });
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.blocks.iter().map(Vec::len).sum()
+    }
+}
+
+/// The master LP: the commitment of the decision fractions plus one cost variable per block,
+/// each above every cut of its block; numbers in units of `dollars_per_unit` so the simplex sees
+/// numbers near 1.
+struct Master {
+    /// What reserving all of each decision tranche costs over the built periods, $.
+    commit_dollars: Vec<f64>,
+    /// The least fraction of each (min_commit).
+    lower: Vec<f64>,
+    dollars_per_unit: f64,
+}
+
+impl Master {
+    /// The commitment of decision fractions z, in dollars.
+    fn commitment(&self, z: &[f64]) -> f64 {
+        self.commit_dollars.iter().zip(z).map(|(c, z)| c * z).sum()
+    }
+
+    /// The master's whole model at z, $: commitment plus the pool's model of the dispatch.
+    fn value(&self, pool: &CutPool, z: &[f64]) -> f64 {
+        self.commitment(z) + pool.model_value(z)
+    }
+
+    /// The master's vertex and its optimum in dollars (recomputed from the vertex).
+    fn solve(&self, pool: &CutPool) -> Result<(Vec<f64>, f64)> {
+        let unit = self.dollars_per_unit;
+        let n_z = self.commit_dollars.len();
+        let mut columns: Vec<Column> = self
+            .commit_dollars
+            .iter()
+            .zip(&self.lower)
+            .map(|(&c, &l)| Column {
+                lower: l,
+                upper: Some(1.0),
+                cost: c / unit,
+            })
+            .collect();
+        // Every period's dispatch cost is ≥ 0 (prices and penalties are), so θ ≥ 0.
+        columns.extend(pool.blocks.iter().map(|_| Column {
+            lower: 0.0,
+            upper: None,
+            cost: 1.0,
+        }));
+        let mut rows = Vec::new();
+        for (b, cuts) in pool.blocks.iter().enumerate() {
+            for (i, (cut, _)) in cuts.iter().enumerate() {
+                // Σ g·z − θ ≤ −intercept
+                let mut terms: Vec<(Col, f64)> = cut
+                    .slope
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, g)| **g != 0.0)
+                    .map(|(k, g)| (Col(k), g / unit))
+                    .collect();
+                terms.push((Col(n_z + b), -1.0));
+                rows.push(Row {
+                    key: RowKey::Cut { block: b, cut: i },
+                    terms,
+                    sense: Sense::Le,
+                    rhs: -cut.intercept / unit,
+                });
+            }
+        }
+        let (values, _) = solve_lp(&columns, &rows, SolverKind::Microlp)?;
+        let zm: Vec<f64> = values[..n_z]
+            .iter()
+            .zip(&self.lower)
+            .map(|(v, l)| v.clamp(*l, 1.0))
+            .collect();
+        let optimum = self.value(pool, &zm);
+        Ok((zm, optimum))
+    }
+}
+
+/// The relative gap of bounds.
+fn relative_gap(upper: f64, lower: f64) -> f64 {
+    (upper - lower) / upper.abs().max(1.0)
+}
+
+/// Solves the planning LP of `options` (z decided) by decomposition over z, starting from full
+/// reservations, or from `start` (z per tranche, e.g. a monolithic LP's optimum to polish into an
+/// exact vertex).
+pub fn solve(
+    s: &Scenario,
+    facts: &Facts,
+    options: &BuildOptions,
+    start: Option<&[f64]>,
+) -> Result<Decomposed> {
+    debug_assert!(matches!(options.reservations, Reservations::Decided));
+    let mut evaluator = Evaluator::new(s, facts, options);
+    let decisions = evaluator.decisions.clone();
+    let mut master = Master {
+        commit_dollars: decisions
+            .iter()
+            .map(|&k| facts.commit_dollars_in(TrancheId(k), &options.periods))
+            .collect(),
+        lower: decisions
+            .iter()
+            .map(|&k| facts.tranches[k].min_commit)
+            .collect(),
+        dollars_per_unit: 1.0,
     };
-    let objective_at = |zd: &[f64], cuts: &[Cut]| -> f64 {
-        commitment(&commit_dollars, zd) + cuts.iter().map(|c| value(c, zd)).sum::<f64>()
+    let mut convergence = Convergence {
+        blocks: evaluator.blocks.len(),
+        ..Convergence::default()
+    };
+    let objective_at = |master: &Master, zd: &[f64], cuts: &[Cut]| -> f64 {
+        master.commitment(zd) + cuts.iter().map(|c| c.value(zd)).sum::<f64>()
     };
 
     // Start with every decision fully reserved (the cuts there price capacity everywhere), or
@@ -165,7 +344,7 @@ pub fn solve(
     let mut center: Vec<f64> = match start {
         Some(z) => decisions
             .iter()
-            .zip(&lower)
+            .zip(&master.lower)
             .map(|(&k, &l)| {
                 if z[k].is_nan() {
                     1.0
@@ -176,21 +355,19 @@ pub fn solve(
             .collect(),
         None => vec![1.0; decisions.len()],
     };
-    let first = evaluate(&center, &mut convergence)?;
-    let mut upper = objective_at(&center, &first);
+    let first = evaluator.evaluate(&center, &mut convergence)?;
+    let mut upper = objective_at(&master, &center, &first);
     if decisions.is_empty() {
         convergence.upper_bound = upper;
         convergence.lower_bound = upper;
         return Ok(Decomposed {
-            z: full_z(&center),
+            z: evaluator.full_z(&center),
             convergence,
         });
     }
-    let mut pool: Vec<Vec<Cut>> = first.into_iter().map(|c| vec![c]).collect();
-    // Master solves in a row each cut has been slack at the master's vertex.
-    let mut ages: Vec<Vec<usize>> = pool.iter().map(|b| vec![0; b.len()]).collect();
+    let mut pool = CutPool::new(first);
     // Master units: dollars over the first upper bound, so the simplex sees numbers near 1.
-    let dollars_per_unit = upper.abs().max(1.0);
+    master.dollars_per_unit = upper.abs().max(1.0);
     let mut step = IN_OUT_STEP;
     let mut lower_bound = f64::NEG_INFINITY;
     let last_master = loop {
@@ -198,15 +375,15 @@ pub fn solve(
         if convergence.iterations > MAX_ITERATIONS {
             return Err(Error::Solver(format!(
                 "the decomposition did not reach a relative gap of {RELATIVE_GAP:e} in {MAX_ITERATIONS} iterations (gap {:.2e}); use --method monolithic",
-                (upper - lower_bound) / upper.abs().max(1.0)
+                relative_gap(upper, lower_bound)
             )));
         }
         let started = Instant::now();
-        let (zm, master_value) = master(&commit_dollars, &lower, &pool, dollars_per_unit)?;
+        let (zm, master_value) = master.solve(&pool)?;
         convergence.master_seconds += started.elapsed().as_secs_f64();
         lower_bound = lower_bound.max(master_value);
-        retire_idle_cuts(&mut pool, &mut ages, &zm);
-        let gap = (upper - lower_bound) / upper.abs().max(1.0);
+        pool.retire_idle(&zm);
+        let gap = relative_gap(upper, lower_bound);
         if gap <= RELATIVE_GAP {
             break zm;
         }
@@ -221,17 +398,12 @@ pub fn solve(
             .zip(&zm)
             .map(|(c, m)| c + step * (m - c))
             .collect();
-        let cuts = evaluate(&query, &mut convergence)?;
-        let at_query = objective_at(&query, &cuts);
-        for ((block, age), cut) in pool.iter_mut().zip(ages.iter_mut()).zip(cuts) {
-            if !block.contains(&cut) {
-                block.push(cut);
-                age.push(0);
-            }
-        }
+        let cuts = evaluator.evaluate(&query, &mut convergence)?;
+        let at_query = objective_at(&master, &query, &cuts);
+        pool.add(cuts);
         // Do the new cuts raise the master's model at its own point (separating cuts)?
-        let model_at_master = commitment(&commit_dollars, &zm) + model_value(&pool, &zm);
-        let separates = model_at_master > master_value + RELATIVE_GAP * upper.abs().max(1.0);
+        let separates =
+            master.value(&pool, &zm) > master_value + RELATIVE_GAP * upper.abs().max(1.0);
         if at_query < upper {
             upper = at_query;
             center = query;
@@ -243,129 +415,19 @@ pub fn solve(
     // Prefer the master's vertex when it is as good as the best point (exact reservations).
     let mut z = center;
     if last_master != z {
-        let cuts = evaluate(&last_master, &mut convergence)?;
-        let at_master = objective_at(&last_master, &cuts);
+        let cuts = evaluator.evaluate(&last_master, &mut convergence)?;
+        let at_master = objective_at(&master, &last_master, &cuts);
         if at_master <= upper + RELATIVE_GAP * upper.abs().max(1.0) {
             upper = upper.min(at_master);
             z = last_master;
         }
     }
-    convergence.cuts = pool.iter().map(Vec::len).sum();
+    convergence.cuts = pool.len();
     convergence.upper_bound = upper;
     convergence.lower_bound = lower_bound;
-    convergence.relative_gap = ((upper - lower_bound) / upper.abs().max(1.0)).max(0.0);
+    convergence.relative_gap = relative_gap(upper, lower_bound).max(0.0);
     Ok(Decomposed {
-        z: full_z(&z),
+        z: evaluator.full_z(&z),
         convergence,
     })
-}
-
-/// Master solves in a row after which a cut slack at the master's vertex is dropped. The master
-/// then has fewer rows; its optimum stays a lower bound (fewer cuts only lower it), so the gap
-/// test is unchanged, and a dropped cut that matters again is found again by evaluation.
-const CUT_AGE_LIMIT: usize = 5;
-
-/// Ages every block's cuts at the master's vertex and drops those slack for `CUT_AGE_LIMIT`
-/// solves (never a block's newest cut).
-fn retire_idle_cuts(pool: &mut [Vec<Cut>], ages: &mut [Vec<usize>], zm: &[f64]) {
-    for (cuts, age) in pool.iter_mut().zip(ages.iter_mut()) {
-        let top = block_value(cuts, zm);
-        let tolerance = 1e-9 * top.abs().max(1.0);
-        for (c, a) in cuts.iter().zip(age.iter_mut()) {
-            if value(c, zm) < top - tolerance {
-                *a += 1;
-            } else {
-                *a = 0;
-            }
-        }
-        let newest = cuts.len().saturating_sub(1);
-        let mut i = 0;
-        cuts.retain(|_| {
-            let keep = age[i] < CUT_AGE_LIMIT || i == newest;
-            i += 1;
-            keep
-        });
-        let mut i = 0;
-        age.retain(|&a| {
-            let keep = a < CUT_AGE_LIMIT || i == newest;
-            i += 1;
-            keep
-        });
-    }
-}
-
-/// The commitment of decision fractions z, in dollars.
-fn commitment(commit_dollars: &[f64], z: &[f64]) -> f64 {
-    commit_dollars.iter().zip(z).map(|(c, z)| c * z).sum()
-}
-
-/// A block's cutting-plane model at z: its highest cut, and at least 0 (θ ≥ 0 in the master).
-fn block_value(cuts: &[Cut], z: &[f64]) -> f64 {
-    cuts.iter().map(|c| value(c, z)).fold(0.0f64, f64::max)
-}
-
-/// The master's cutting-plane model of the dispatch cost at z: every block's model, summed.
-fn model_value(pool: &[Vec<Cut>], z: &[f64]) -> f64 {
-    pool.iter().map(|cuts| block_value(cuts, z)).sum()
-}
-
-/// A cut's value at z.
-fn value(cut: &Cut, z: &[f64]) -> f64 {
-    cut.intercept + cut.slope.iter().zip(z).map(|(g, z)| g * z).sum::<f64>()
-}
-
-/// The master LP over the decision fractions and one cost variable per block: its vertex and
-/// optimum, in dollars.
-fn master(
-    commit_dollars: &[f64],
-    lower: &[f64],
-    pool: &[Vec<Cut>],
-    dollars_per_unit: f64,
-) -> Result<(Vec<f64>, f64)> {
-    let n_z = commit_dollars.len();
-    let mut columns: Vec<Column> = commit_dollars
-        .iter()
-        .zip(lower)
-        .map(|(&c, &l)| Column {
-            lower: l,
-            upper: Some(1.0),
-            cost: c / dollars_per_unit,
-        })
-        .collect();
-    // Every period's dispatch cost is ≥ 0 (prices and penalties are), so θ ≥ 0.
-    columns.extend(pool.iter().map(|_| Column {
-        lower: 0.0,
-        upper: None,
-        cost: 1.0,
-    }));
-    let mut rows = Vec::new();
-    for (b, cuts) in pool.iter().enumerate() {
-        for (i, cut) in cuts.iter().enumerate() {
-            // Σ g·z − θ ≤ −intercept
-            let mut terms: Vec<(Col, f64)> = cut
-                .slope
-                .iter()
-                .enumerate()
-                .filter(|(_, g)| **g != 0.0)
-                .map(|(k, g)| (Col(k), g / dollars_per_unit))
-                .collect();
-            terms.push((Col(n_z + b), -1.0));
-            rows.push(Row {
-                key: RowKey::Cut { block: b, cut: i },
-                terms,
-                sense: Sense::Le,
-                rhs: -cut.intercept / dollars_per_unit,
-            });
-        }
-    }
-    let (values, _) = solve_lp(&columns, &rows, SolverKind::Microlp)?;
-    let zm: Vec<f64> = values[..n_z]
-        .iter()
-        .zip(lower)
-        .map(|(v, l)| v.clamp(*l, 1.0))
-        .collect();
-    // The master's optimum, recomputed in dollars from its vertex: the commitment plus each
-    // block's cutting-plane model there.
-    let optimum = commitment(commit_dollars, &zm) + model_value(pool, &zm);
-    Ok((zm, optimum))
 }

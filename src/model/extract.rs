@@ -185,7 +185,6 @@ pub fn plan_from_z(
     }
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
     Ok(finish(
-        s,
         facts,
         options,
         policy,
@@ -293,14 +292,10 @@ fn reservations(
             reserved_fraction: if f.has_reservation_decision {
                 z
             } else {
-                tranche.min_commit
+                f.min_commit
             },
             has_reservation_decision: f.has_reservation_decision,
-            commit_cost: if f.has_reservation_decision {
-                tranche.commit_cost_per_hour * z * f.window_hours
-            } else {
-                0.0
-            },
+            commit_cost: f.commit_dollars() * z,
         });
     }
     (capacity_fraction, tranches)
@@ -379,7 +374,6 @@ pub fn dispatch_plan(
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
     let (raw_flows, raw_losses) = dispatch_periods(facts, options, policy, &capacity_fraction)?;
     Ok(finish(
-        s,
         facts,
         options,
         policy,
@@ -403,7 +397,6 @@ pub fn is_network(options: &BuildOptions) -> bool {
 /// Makes the parts obey the model and adds up the costs.
 #[allow(clippy::too_many_arguments)]
 fn finish(
-    s: &Scenario,
     facts: &Facts,
     options: &BuildOptions,
     policy: &crate::scenario::Policy,
@@ -459,10 +452,10 @@ fn finish(
     };
     for x in &flows {
         let million = facts.million_tokens(x.period, x.tokens_per_minute);
-        let k = &s.tranches[x.tranche.0];
-        let route = facts.tranches[x.tranche.0].route_cost_per_million_tokens[x.region.0]
+        let f = &facts.tranches[x.tranche.0];
+        let route = f.route_cost_per_million_tokens[x.region.0]
             .expect("flows exist only on allowed routes");
-        costs.usage += million * k.cost_per_million_tokens;
+        costs.usage += million * f.usage_cost_per_million_tokens;
         costs.route += million * route;
     }
     costs.unserved_penalty = unserved

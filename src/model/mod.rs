@@ -247,28 +247,22 @@ pub fn build(s: &Scenario, facts: &Facts, options: BuildOptions) -> Model {
         unserved: Vec::new(),
         loss_shortfalls: Vec::new(),
     };
-    define_reservations(&mut m, s, facts);
+    define_reservations(&mut m, facts);
     for t in m.options.periods.clone() {
-        define_period(&mut m, s, facts, t);
+        define_period(&mut m, facts, t);
     }
     m
 }
 
 /// z(k) ∈ [min_commit, 1] with cost commit_cost_per_hour · (hours of k's window inside the built
 /// periods), for tranches with a reservation decision when z is decided.
-fn define_reservations(m: &mut Model, s: &Scenario, facts: &Facts) {
+fn define_reservations(m: &mut Model, facts: &Facts) {
     for (k, tranche) in facts.tranches.iter().enumerate() {
         let decided = matches!(m.options.reservations, Reservations::Decided);
         let col = (decided && tranche.has_reservation_decision).then(|| {
-            let hours: f64 = m
-                .options
-                .periods
-                .iter()
-                .map(|&t| facts.window_hours_in(t, TrancheId(k)))
-                .sum();
-            let commit_dollars = s.tranches[k].commit_cost_per_hour * hours;
+            let commit_dollars = facts.commit_dollars_in(TrancheId(k), &m.options.periods);
             m.add_column(
-                s.tranches[k].min_commit,
+                tranche.min_commit,
                 Some(1.0),
                 commit_dollars / m.options.scale.dollars_per_objective_unit,
             )
@@ -287,7 +281,7 @@ fn objective_per_dollar_per_million(m: &Model, facts: &Facts, t: PeriodId) -> f6
 
 /// One demand balance Σ_k flow(k, r, t) + shortfall(r, t) = demand: a flow column for every
 /// tranche available in t whose route is allowed and that `serves` admits, costed by `flow_cost`
-/// ($/M given the tranche and its route cost), and a shortfall column costing `penalty` $/M.
+/// ($/M given the tranche and its flow price), and a shortfall column costing `penalty` $/M.
 /// Shared by the plan's own balance (x, u) and each N-1 balance (y_q, v_q).
 #[allow(clippy::too_many_arguments)]
 fn define_balance(
@@ -306,13 +300,13 @@ fn define_balance(
     let mut terms = Vec::new();
     for (k, tranche) in facts.tranches.iter().enumerate() {
         let k = TrancheId(k);
-        let Some(route_cost) = tranche.route_cost_per_million_tokens[r.0] else {
+        let Some(price) = tranche.flow_price(r) else {
             continue;
         };
         if !facts.is_available(t, k) || !serves(k) {
             continue;
         }
-        let col = m.add_column(0.0, None, flow_cost(k, route_cost) * per_dollar_per_million);
+        let col = m.add_column(0.0, None, flow_cost(k, price) * per_dollar_per_million);
         flows.push(Flow {
             tranche: k,
             region: r,
@@ -330,7 +324,7 @@ fn define_balance(
 
 /// One period: flows, unserved demand, demand balances, capacity and share-cap rows, and (with
 /// N-1) every lost provider's block. Periods are coupled only through z.
-fn define_period(m: &mut Model, s: &Scenario, facts: &Facts, t: PeriodId) {
+fn define_period(m: &mut Model, facts: &Facts, t: PeriodId) {
     let first_flow = m.flows.len();
     let penalty = m.policy.unserved_penalty;
     for r in 0..facts.regions.len() {
@@ -347,7 +341,7 @@ fn define_period(m: &mut Model, s: &Scenario, facts: &Facts, t: PeriodId) {
             r,
             demand,
             |_| true,
-            |k, route_cost| s.tranches[k.0].cost_per_million_tokens + route_cost,
+            |_, price| price,
             penalty,
         );
         m.flows.extend(flows);

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::tables::{AllocationRow, ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo};
-use crate::facts::{Facts, PeriodId, TrancheId};
+use crate::facts::{Facts, PeriodId, RegionId, TrancheId};
 use crate::load::flags::FlagValue;
 use crate::plan::{HeldFrom, Plan};
 use crate::scenario::Scenario;
@@ -197,9 +197,8 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             g.available[t.0][p] += available;
             if f.has_reservation_decision {
                 g.reserved[t.0][p] += available * tranche.reserved_fraction;
-                g.commit[t.0][p] += s.tranches[k].commit_cost_per_hour
-                    * tranche.reserved_fraction
-                    * facts.window_hours_in(t, TrancheId(k));
+                g.commit[t.0][p] +=
+                    facts.commit_dollars_in(TrancheId(k), &[t]) * tranche.reserved_fraction;
             }
         }
     }
@@ -219,7 +218,6 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
     let mut served_rt = vec![vec![0.0; regions.len()]; n_t];
     for (i, x) in plan.flows.iter().enumerate() {
         let (t, k, r) = (x.period, x.tranche.0, x.region.0);
-        let tranche = &s.tranches[k];
         let p = facts.tranches[k].provider.0;
         let route_per_million = facts.tranches[k].route_cost_per_million_tokens[r]
             .expect("flows exist only on allowed routes");
@@ -229,7 +227,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             g.on_demand[t.0][p] += x.tokens_per_minute;
         }
         served_rt[t.0][r] += x.tokens_per_minute;
-        g.usage[t.0][p] += million_tokens * tranche.cost_per_million_tokens;
+        g.usage[t.0][p] += million_tokens * facts.tranches[k].usage_cost_per_million_tokens;
         g.route[t.0][p] += million_tokens * route_per_million;
         for (j, &(w, d)) in facts.workload_demand_tpm[t.0][r].iter().enumerate() {
             if d <= 0.0 {
@@ -256,7 +254,8 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             // d / total ≤ 1 keeps the product finite at any magnitude.
             let tpm = x.tokens_per_minute * (d / facts.demand_tpm[t.0][r]);
             let tranche = &s.tranches[k];
-            let route_per_million = facts.tranches[k].route_cost_per_million_tokens[r]
+            let price = facts.tranches[k]
+                .flow_price(RegionId(r))
                 .expect("flows exist only on allowed routes");
             AllocationRow {
                 period: s.periods[t.0].start,
@@ -266,8 +265,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 demand_region: regions[r].clone(),
                 workload: facts.workloads[w.0].clone(),
                 tokens_per_minute: tpm,
-                cost: facts.million_tokens(t, tpm)
-                    * (tranche.cost_per_million_tokens + route_per_million),
+                cost: facts.million_tokens(t, tpm) * price,
             }
         })
         .collect();

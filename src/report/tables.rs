@@ -59,6 +59,57 @@ pub struct RegionPeriodRow {
     pub unserved_tpm: f64,
 }
 
+/// Demand and served tokens per minute of one period, all regions: what a run's periods add up to.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PeriodTotal {
+    pub period: DateTime<Utc>,
+    pub minutes: f64,
+    pub demand_tpm: f64,
+    pub served_tpm: f64,
+}
+
+impl PeriodTotal {
+    /// Served ÷ demand in percent (at most 100), None without demand.
+    pub fn served_pct(&self) -> Option<f64> {
+        (self.demand_tpm > 0.0).then(|| (self.served_tpm / self.demand_tpm).min(1.0) * 100.0)
+    }
+}
+
+/// Every period's totals from `region_periods` rows (sorted by period), in period order.
+pub fn period_totals(rows: &[RegionPeriodRow]) -> Vec<PeriodTotal> {
+    let mut totals: Vec<PeriodTotal> = Vec::new();
+    for row in rows {
+        match totals.last_mut() {
+            Some(t) if t.period == row.period => {
+                t.demand_tpm += row.demand_tpm;
+                t.served_tpm += row.served_tpm;
+            }
+            _ => totals.push(PeriodTotal {
+                period: row.period,
+                minutes: row.minutes,
+                demand_tpm: row.demand_tpm,
+                served_tpm: row.served_tpm,
+            }),
+        }
+    }
+    totals
+}
+
+/// The worst period: the lowest served ÷ demand (%), periods without demand skipped, the first
+/// of equals. The one definition of "worst-period served %", read by run, compare, resilience
+/// and sweep.
+pub fn worst_period(totals: &[PeriodTotal]) -> Option<(PeriodTotal, f64)> {
+    let mut worst: Option<(PeriodTotal, f64)> = None;
+    for t in totals {
+        if let Some(pct) = t.served_pct() {
+            if worst.is_none_or(|(_, w)| pct < w) {
+                worst = Some((*t, pct));
+            }
+        }
+    }
+    worst
+}
+
 /// One row of `allocation.csv`: tokens per minute a tranche serves to a demand cell in a period.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AllocationRow {

@@ -434,28 +434,7 @@ fn row(p: &Planned, lost: &[Loss], report: &Report) -> Row {
 
 /// The lowest period's served ÷ demand (%) with its label; periods without demand skipped.
 fn worst_period(report: &Report) -> Option<(String, f64)> {
-    // Rows are sorted by period: one pass, one group per period.
-    let rows = &report.charts.region_periods;
-    let mut worst: Option<(usize, f64)> = None;
-    let mut i = 0;
-    for (t, start) in report.period_starts.iter().enumerate() {
-        let (mut demand, mut served) = (0.0, 0.0);
-        while i < rows.len() && rows[i].period == *start {
-            demand += rows[i].demand_tpm;
-            served += rows[i].served_tpm;
-            i += 1;
-        }
-        if demand > 0.0 {
-            let pct = (served / demand).min(1.0) * 100.0;
-            if worst.is_none_or(|(_, w)| pct < w) {
-                worst = Some((t, pct));
-            }
-        }
-    }
-    worst.map(|(t, pct)| {
-        (
-            crate::units::period_label(&report.period_starts[t], report.period_minutes[t]),
-            pct,
-        )
-    })
+    let totals = crate::report::tables::period_totals(&report.charts.region_periods);
+    crate::report::tables::worst_period(&totals)
+        .map(|(t, pct)| (crate::units::period_label(&t.period, t.minutes), pct))
 }

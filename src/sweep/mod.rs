@@ -346,26 +346,18 @@ fn at_axis(e: Error, at: &Location) -> Error {
 /// A report as a record (every number rounded as written).
 fn record_of(id: u64, params: Vec<String>, report: &Report, periods: bool) -> Record {
     let s = &report.summary;
-    let rows = &report.charts.region_periods;
-    let mut demand = Vec::with_capacity(report.period_starts.len());
-    let mut served = Vec::with_capacity(report.period_starts.len());
-    let mut i = 0;
-    for start in &report.period_starts {
-        let (mut d, mut v) = (0.0, 0.0);
-        while i < rows.len() && rows[i].period == *start {
-            d += rows[i].demand_tpm;
-            v += rows[i].served_tpm;
-            i += 1;
-        }
-        demand.push(d);
-        served.push(v);
-    }
-    let worst = demand
+    let totals = crate::report::tables::period_totals(&report.charts.region_periods);
+    let worst = crate::report::tables::worst_period(&totals).map(|(_, pct)| pct);
+    // Every period of the grid, in order (a period without rows has no demand): both sorted.
+    let mut next = totals.iter().peekable();
+    let (demand, served): (Vec<f64>, Vec<f64>) = report
+        .period_starts
         .iter()
-        .zip(&served)
-        .filter(|(d, _)| **d > 0.0)
-        .map(|(d, v)| (v / d).min(1.0) * 100.0)
-        .fold(None, |w: Option<f64>, p| Some(w.map_or(p, |w| w.min(p))));
+        .map(|start| match next.next_if(|t| t.period == *start) {
+            Some(t) => (t.demand_tpm, t.served_tpm),
+            None => (0.0, 0.0),
+        })
+        .unzip();
     Record {
         id,
         params,
