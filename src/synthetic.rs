@@ -210,14 +210,26 @@ pub const MAX_ESTATE_REGIONS: usize = 20;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Estate {
     /// Tranches with a commit price and a low usage price ($0.2–0.6 per million tokens used,
-    /// commitments worth $0.5–1.1 per million at full use); together about 1.2× each region's
-    /// peak demand. Every 4th starts late (in the first 30% of the horizon), every 4th from the
-    /// 3rd also ends half a horizon later, and every 5th has a minimum commitment of 0.15–0.45.
+    /// commitments worth $0.5–1.1 per million at full use); together about each region's peak
+    /// demand, larger for the first providers (`PROVIDER_WEIGHT`). Every 4th starts late (in
+    /// the first 30% of the horizon), every 4th from the 3rd also ends half a horizon later, and
+    /// every 5th has a minimum commitment of 0.15–0.45.
     pub reserved_tranches: usize,
-    /// Tranches without a commit price at $2.5–3.6 per million tokens; together about 0.6× the
-    /// peak total demand, so serving all of it needs reservations and N-1 has a price.
+    /// Tranches without a commit price at $2.5–3.6 per million tokens; together 0.3× the total
+    /// demand at the start, so growth needs reservations and N-1 has a price.
     pub on_demand_tranches: usize,
 }
+
+/// Reserved capacity of a region, as a fraction of its peak demand (at the horizon's end, on
+/// the daily cycle's crest); regions peak at different hours, so the estate as a whole has more.
+const RESERVED_OF_PEAK: f64 = 1.0;
+/// On-demand capacity of the estate, as a fraction of the total demand at the horizon's start:
+/// scarce, so growth is served by reservations and losing a provider is felt.
+const ON_DEMAND_OF_BASE: f64 = 0.3;
+/// Relative size of each provider's reserved tranches in an estate: a few large clouds and smaller neoclouds,
+/// so that the largest provider holds a quarter (8 providers) to a third (4) of the reserved
+/// capacity and N-1 has a price.
+const PROVIDER_WEIGHT: [f64; 8] = [2.0, 1.5, 1.2, 1.0, 0.8, 0.6, 0.5, 0.4];
 
 /// Streams of [`unit`], one per varied quantity, so adding a tranche never changes a route.
 const REGION_SIZE: u64 = 1;
@@ -318,14 +330,17 @@ pub fn write_estate(dir: &Path, spec: &Spec, estate: &Estate) -> std::io::Result
     let reserved: Vec<(usize, usize)> = (0..estate.reserved_tranches)
         .map(|j| placement(j, providers.len(), region_count, 0))
         .collect();
-    let mut per_region = vec![0usize; region_count];
-    for &(_, g) in &reserved {
-        per_region[g] += 1;
+    // A region's reserved tranches share RESERVED_OF_PEAK of its peak in proportion to their
+    // providers' weights.
+    let mut region_weight = vec![0.0; region_count];
+    for &(p, g) in &reserved {
+        region_weight[g] += PROVIDER_WEIGHT[p];
     }
     for (j, &(p, g)) in reserved.iter().enumerate() {
         let index = j as u64;
-        let cap = (peak[g] * 1.2 / per_region[g] as f64 * (0.6 + 0.8 * unit(RESERVED_SIZE, index)))
-            .round();
+        let cap = (peak[g] * RESERVED_OF_PEAK * PROVIDER_WEIGHT[p] / region_weight[g]
+            * (0.6 + 0.8 * unit(RESERVED_SIZE, index)))
+        .round();
         let usage = rounded(0.2 + 0.4 * unit(RESERVED_PRICE, index), 3);
         let commit = cap * 60.0 / 1e6 * (0.5 + 0.6 * unit(RESERVED_COMMIT, index));
         // Late starts and windows on whole hours, so coarser grids see them prorated.
@@ -350,11 +365,11 @@ pub fn write_estate(dir: &Path, spec: &Spec, estate: &Estate) -> std::io::Result
         )
         .expect("string");
     }
-    let total_peak: f64 = peak.iter().sum();
+    let total_base: f64 = base.iter().sum();
     for j in 0..estate.on_demand_tranches {
         let (p, g) = placement(j, providers.len(), region_count, region_count / 2);
         let index = j as u64;
-        let cap = (total_peak * 0.6 / estate.on_demand_tranches as f64
+        let cap = (total_base * ON_DEMAND_OF_BASE / estate.on_demand_tranches as f64
             * (0.8 + 0.4 * unit(ON_DEMAND_SIZE, index)))
         .round();
         let usage = rounded(2.5 + 1.1 * unit(ON_DEMAND_PRICE, index), 2);
@@ -539,6 +554,16 @@ mod tests {
         pairs.sort();
         pairs.dedup();
         assert_eq!(pairs.len(), 64);
+        // The first provider is the largest: a quarter of the reserved capacity.
+        let reserved_tpm = |p: Option<&str>| -> f64 {
+            s.tranches[..64]
+                .iter()
+                .filter(|k| p.is_none_or(|p| k.provider == p))
+                .map(|k| k.capacity_tpm)
+                .sum()
+        };
+        let aws = reserved_tpm(Some("aws")) / reserved_tpm(None);
+        assert!((0.2..0.3).contains(&aws), "{aws}");
         // Windows, minimum commitments and prices vary.
         assert_eq!(s.tranches.iter().filter(|k| k.start.is_some()).count(), 32);
         assert_eq!(s.tranches.iter().filter(|k| k.end.is_some()).count(), 16);
