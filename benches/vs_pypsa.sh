@@ -34,23 +34,10 @@ requirements="$repo/benches/requirements-pypsa.txt"
 
 say() { echo "vs_pypsa: $*" >&2; }
 
-# /usr/bin/time -v gives peak RSS as well as wall time; the shell keyword `time` gives no memory.
-if [ ! -x /usr/bin/time ]; then
-  say "installing Debian's time package for /usr/bin/time"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time >/dev/null
-fi
-
-# The venv is rebuilt only when the pinned requirements change, so repeated runs skip pip.
-if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements-pypsa.txt"; then
-  say "creating $venv with $(${PYTHON:-python3} --version)"
-  "${PYTHON:-python3}" -m venv --clear "$venv"
-  "$venv/bin/pip" install -q --upgrade pip
-  "$venv/bin/pip" install -q -r "$requirements"
-  cp "$requirements" "$venv/requirements-pypsa.txt"
-fi
+# shellcheck source=benches/pypsa_venv.sh
+. "$repo/benches/pypsa_venv.sh"
+ensure_usr_bin_time
+ensure_pypsa_venv "$venv" "$requirements"
 
 say "building capplan (release)"
 features=()
