@@ -46,6 +46,9 @@ pypsa_memory_mb="${PYPSA_MEMORY_MB:-16000}"
 skip_pypsa="${SKIP_PYPSA:-0}"
 read -ra capplan_args <<<"${CAPPLAN_ARGS:-}"
 read -ra pypsa_args <<<"${PYPSA_ARGS:-}"
+# PyPSA reads every PYPSA_* environment variable as one of its options (and warns about unknown
+# ones): these are the script's, not PyPSA's, so the tools do not inherit them.
+export -n PYPSA_ARGS PYPSA_TIMEOUT PYPSA_MEMORY_MB 2>/dev/null || true
 target="${CARGO_TARGET_DIR:-$repo/target}"
 venv="${VENV:-$target/pypsa-venv}"
 requirements="$repo/benches/requirements-pypsa.txt"
@@ -107,11 +110,12 @@ write_case() {
 
 # measure TOOL LABEL TIMEOUT OUT_PREFIX COMMAND...: runs COMMAND under /usr/bin/time -v and
 # timeout, and appends one tab-separated line to runs.tsv: label, tool, status (ok, timeout or
-# failed), wall s, CPU s, peak MB, 1-minute load average at the start, the output prefix.
+# failed), wall s, CPU s, peak MB, 1-minute load average at the start, the output prefix, and for
+# a failure the exit code and the last line of its stderr.
 measure() {
   local tool="$1" label="$2" limit="$3" prefix="$4"
   shift 4
-  local load status=ok
+  local load status=ok why=""
   load="$(cut -d' ' -f1 /proc/loadavg)"
   set +e
   (
@@ -124,13 +128,14 @@ measure() {
     status=timeout
   elif [ "$code" != 0 ]; then
     status=failed
-    say "$tool failed on $label (exit $code): $(tail -n 3 "$prefix.err" | tr '\n' ' ')"
+    why="exit $code: $(grep -v '^\s*$' "$prefix.err" | tail -n 1 | tr '\t' ' ' | cut -c1-160)"
+    say "$tool failed on $label ($why)"
   fi
   local wall cpu rss
   wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$prefix.time")
   cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$prefix.time")
   rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$prefix.time")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$tool" "$status" "$wall" "$cpu" "$rss" "$load" "$prefix" >>"$work/runs.tsv"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$tool" "$status" "$wall" "$cpu" "$rss" "$load" "$prefix" "$why" >>"$work/runs.tsv"
   say "$tool $label: $status, ${wall} s, ${rss} MB (load $load)"
 }
 

@@ -71,10 +71,10 @@ def tables(work: Path) -> None:
     machine = dict(line.split("=", 1) for line in (work / "machine.txt").read_text().splitlines() if "=" in line)
     runs: dict[tuple[str, str], list[dict]] = {}
     for line in (work / "runs.tsv").read_text().splitlines():
-        label, tool, status, wall, cpu, rss, load, prefix = line.split("\t")
+        label, tool, status, wall, cpu, rss, load, prefix, *why = line.split("\t")
         runs.setdefault((label, tool), []).append({
             "status": status, "wall": float(wall), "cpu": float(cpu), "rss": float(rss),
-            "load": load, "prefix": Path(prefix),
+            "load": load, "prefix": Path(prefix), "why": why[0] if why else "",
         })
     labels = list(dict.fromkeys(label for label, _ in runs))
 
@@ -107,6 +107,7 @@ def tables(work: Path) -> None:
           "| objective difference | HiGHS method | load at start (capplan / PyPSA) |")
     print("|---|---:|---:|---:|---:|---:|---:|---|---|")
     verdicts = []
+    failures = []
     for label in labels:
         size, variant = label.split(" ", 1)
         cap = runs.get((label, "capplan"), [])
@@ -119,7 +120,10 @@ def tables(work: Path) -> None:
                 return seconds_span(ok_runs)
             if any(r["status"] == "timeout" for r in tool_runs):
                 return f"> {machine[limit_key]} s (timeout)"
-            return "failed" if tool_runs else "—"
+            for r in tool_runs:
+                failures.append(f"{label}, {r['prefix'].name.split('-')[0]}: failed after {r['wall']:.0f} s "
+                                f"at {r['rss']:.0f} MB ({r['why']})")
+            return f"failed ({len(failures)})" if tool_runs else "—"
 
         cap_wall = shown(cap, cap_ok, "capplan_timeout")
         py_wall = shown(py, py_ok, "pypsa_timeout")
@@ -163,6 +167,8 @@ def tables(work: Path) -> None:
             if mb:
                 peak = max((r["rss"] for r in cap), default=float("inf"))
                 verdicts.append((label, f"under {mb:g} MB", f"{peak:.0f} MB", peak < mb))
+    for i, failure in enumerate(failures, 1):
+        print(f"\n({i}) {failure}")
     print()
     if machine["periods"] != "8760":
         print("(The issue's targets are for hourly years: run with PERIODS=8760 to check them.)")
