@@ -601,7 +601,9 @@ def main() -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if status != "ok" or condition != "optimal":
-        print(f"error: HiGHS ended with status {status}, condition {condition}", file=sys.stderr)
+        # linopy reports HiGHS's kMemoryLimit (an allocation failed) as resource_interrupt.
+        why = " (HiGHS ran out of memory)" if condition == "resource_interrupt" else ""
+        print(f"error: HiGHS ended with status {status}, condition {condition}{why}", file=sys.stderr)
         return 3
 
     hours = (scenario.ends - scenario.starts) / MS_PER_HOUR
