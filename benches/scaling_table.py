@@ -103,9 +103,13 @@ def tables(work: Path) -> None:
         print()
 
     skip_pypsa = machine.get("skip_pypsa") == "1"
-    print("| case | capplan wall s | capplan peak MB | PyPSA + HiGHS wall s | PyPSA peak MB | ratio (wall) "
-          "| objective difference | HiGHS method | load at start (capplan / PyPSA) |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|---|")
+    if skip_pypsa:
+        print("| case | capplan wall s | capplan CPU s | capplan peak MB | objective $ | load at start |")
+        print("|---|---:|---:|---:|---:|---|")
+    else:
+        print("| case | capplan wall s | capplan peak MB | PyPSA + HiGHS wall s | PyPSA peak MB | ratio (wall) "
+              "| objective difference | HiGHS method | load at start (capplan / PyPSA) |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|---|")
     verdicts = []
     failures = []
     for label in labels:
@@ -146,8 +150,14 @@ def tables(work: Path) -> None:
             if a is not None and result is not None:
                 objective_diff = f"{relative(a, float(result['objective'])):.1e}"
                 method = result.get("highs_method", "?")
-        loads = f"{' '.join(r['load'] for r in cap)} / {' '.join(r['load'] for r in py) or '—'}"
-        print(f"| {label} | {cap_wall} | {cap_mb} | {py_wall} | {py_mb} | {ratio} | {objective_diff} | {method} | {loads} |")
+        if skip_pypsa:
+            cpu = f"{min(r['cpu'] for r in cap_ok):.2f}" if cap_ok else "—"
+            a = capplan_objective(cap_ok[0]["prefix"].with_suffix(".d") / "summary.json") if cap_ok else None
+            shown_objective = f"{a:,.2f}" if a is not None else "—"
+            print(f"| {label} | {cap_wall} | {cpu} | {cap_mb} | {shown_objective} | {' '.join(r['load'] for r in cap)} |")
+        else:
+            loads = f"{' '.join(r['load'] for r in cap)} / {' '.join(r['load'] for r in py) or '—'}"
+            print(f"| {label} | {cap_wall} | {cap_mb} | {py_wall} | {py_mb} | {ratio} | {objective_diff} | {method} | {loads} |")
 
         # The targets for this case.
         if not skip_pypsa:
