@@ -119,8 +119,9 @@ for runs in rows.values():
     print(f"| {runs[0][4]} | {span([r[0] for r in runs])} | {span([r[5] for r in runs])} | {span([r[3] for r in runs])} | "
           f"{max(r[1] for r in runs):.0f} | {runs[0][2]:.2f} |")
 cap, py = rows["capplan"], rows["pypsa"]
-ratio = min(r[0] for r in py) / min(r[0] for r in cap)
-cpu_ratio = min(r[5] for r in py) / min(r[5] for r in cap)
+# /usr/bin/time reports hundredths: a tiny case can take 0.00 s of capplan's CPU.
+ratio = min(r[0] for r in py) / max(min(r[0] for r in cap), 0.01)
+cpu_ratio = min(r[5] for r in py) / max(min(r[5] for r in cap), 0.01)
 a, b = cap[0][2], py[0][2]
 rel = abs(a - b) / max(abs(a), abs(b), 1e-300)
 print(f"\nPyPSA / capplan, fastest runs: wall {ratio:.2f}×, CPU {cpu_ratio:.2f}×; "
