@@ -4,10 +4,30 @@ same linear program as a PyPSA network (solved by HiGHS through linopy) and prin
 {objective, seconds_build, seconds_solve, seconds_total, ...} on stdout.
 
 Supported: what the synthetic generator writes (demand.csv, capacity.csv with start/end/min_commit,
-routes.csv, outages.csv, scenario.toml with horizon_end and [policy]) on any time grid. Refused,
-with an error naming the reason: a share cap below 1, N-1 (survive_provider_loss = true),
-`extends`, `[whatif]`, and route sets on which flows through an intermediate region could beat
-the direct route (the bus model would then allow paths capplan does not).
+routes.csv, outages.csv, scenario.toml with horizon_end and [policy], both layouts) on any time
+grid, including the share cap (max_provider_share < 1) and N-1 (survive_provider_loss). Refused,
+with an error naming the reason: `extends`, `[whatif]`, and route sets on which flows through an
+intermediate region could beat the direct route (the bus model would then allow paths capplan
+does not).
+
+How the model is built. The plan itself is a plain PyPSA network: one bus per region carrying the
+region's merged workloads, each tranche a generator (extendable between min_commit·cap and cap
+with the commitment as capital cost when it has a reservation decision, fixed at cap otherwise)
+with p_max_pu = A(k,t), routes as one-way links at their price, unserved demand as a generator
+at the penalty. PyPSA's component model has no constraint across generators of one provider and
+no second dispatch sharing the first one's capacities, so the share cap and N-1 are added to the
+linopy model PyPSA builds (`n.optimize.create_model()`), before it is solved, exactly as the
+scenario format's planning model states them — what PyPSA's `extra_functionality` hook is for:
+- share cap s < 1, for every provider p and period t:
+  Σ(generators k of p) p(k,t) ≤ s · Σr d(r,t) (no deferral, so B(t) is the period's demand);
+- N-1, for every provider q with a tranche: flows y_q(k,t) ≥ 0 of the tranches of the other
+  providers, y_q(k,t) ≤ A(k,t) · p_nom(k) (the same reserved capacity variable as the plan's,
+  or the fixed cap of an on-demand tranche), free flows f_q over the same links (bounded by the
+  peak total demand, like the plan's), and a shortfall v_q(r,t) ≥ 0 per demand region, with one
+  balance per bus and period: Σ(k at the bus) y_q + Σ inflows f_q − Σ outflows f_q + v_q =
+  loss_coverage · d(r,t); the objective gains resilience_penalty · Σ v_q · Δt / 1e6.
+Merging a region's workloads is exact here because the synthetic scenarios have no
+workloads.csv: every workload has the same penalty, no deferral and no model.
 
 Usage: pypsa_hourly.py SCENARIO_DIR [--io-api lp|mps|direct] [--highs KEY=VALUE ...] [--verbose]
 """
@@ -34,6 +54,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pypsa  # noqa: E402
+import xarray as xr  # noqa: E402
 
 T_IMPORTED = time.perf_counter()
 
@@ -153,6 +174,10 @@ class Scenario:
     routes: dict[tuple[str, str], float] | None  # (supply, demand) → $/M, None without routes.csv
     outages: list[tuple[str, str | None, int, int, float]]  # provider, region, start, end, factor
     unserved_penalty: float
+    max_provider_share: float  # s; 1 = no share cap
+    survive_provider_loss: bool  # N-1
+    loss_coverage: float
+    resilience_penalty: float
 
 
 def read_scenario(folder: Path) -> Scenario:
@@ -172,13 +197,17 @@ def read_scenario(folder: Path) -> Scenario:
     for key in policy:
         if key not in {"unserved_penalty", "max_provider_share", "survive_provider_loss", "loss_coverage", "resilience_penalty"}:
             raise ScenarioError(f"{toml_path}: unknown key 'policy.{key}'")
-    # The share cap and N-1 blocks are constraints across buses that a plain PyPSA network does
-    # not have; refusing them keeps the comparison to one LP that both tools really solve.
-    if float(policy.get("max_provider_share", 1.0)) < 1.0:
-        raise ScenarioError(f"{toml_path}: max_provider_share = {policy['max_provider_share']} < 1 is not modelled by this script (write the case with --share 1)")
-    if policy.get("survive_provider_loss", False):
-        raise ScenarioError(f"{toml_path}: survive_provider_loss = true (N-1) is not modelled by this script")
     unserved_penalty = float(policy.get("unserved_penalty", 10000.0))
+    # The spec's defaults: no share cap, no N-1, full coverage, N-1 shortfall at the unserved price.
+    max_provider_share = float(policy.get("max_provider_share", 1.0))
+    survive_provider_loss = policy.get("survive_provider_loss", False)
+    if not isinstance(survive_provider_loss, bool):
+        raise ScenarioError(f"{toml_path}: policy.survive_provider_loss must be true or false")
+    loss_coverage = float(policy.get("loss_coverage", 1.0))
+    resilience_penalty = float(policy.get("resilience_penalty", unserved_penalty))
+    for key, value in (("max_provider_share", max_provider_share), ("loss_coverage", loss_coverage)):
+        if not 0.0 <= value <= 1.0:
+            raise ScenarioError(f"{toml_path}: policy.{key} = {value} is outside [0, 1]")
 
     demand_path = folder / "demand.csv"
     cells: dict[tuple[int, str, str], float] = {}
@@ -266,7 +295,8 @@ def read_scenario(folder: Path) -> Scenario:
                 raise ScenarioError(f"{where}: capacity_factor {factor} is above 1")
             outages.append((row["provider"], row.get("region"), start, end, factor))
 
-    return Scenario(starts, ends, regions, demand, tranches, routes, outages, unserved_penalty)
+    return Scenario(starts, ends, regions, demand, tranches, routes, outages, unserved_penalty,
+                    max_provider_share, survive_provider_loss, loss_coverage, resilience_penalty)
 
 
 # ------------------------------------------------------------------------------- model quantities
@@ -406,6 +436,113 @@ def build_network(s: Scenario) -> tuple[pypsa.Network, float, float]:
     return n, offset, peak_total
 
 
+def add_policy(n: pypsa.Network, s: Scenario, peak_total: float) -> dict[str, list[str]]:
+    """Adds the share cap and the N-1 blocks (see the module docstring) to the linopy model that
+    `n.optimize.create_model()` built, and returns the names of the N-1 shortfall variables by
+    lost provider, to read back after the solve."""
+    m = n.model
+    snapshots = n.snapshots
+    provider_of = {k.name: k.provider for k in s.tranches}
+    # The tranches that are generators (a zero-capacity tranche with a commitment is not one).
+    tranches = [g for g in n.generators.index if g in provider_of]
+    flow_unit_demand = s.demand / FLOW_UNIT  # [region, period]
+    if s.max_provider_share < 1.0:
+        p = m.variables["Generator-p"]
+        total = xr.DataArray(flow_unit_demand.sum(axis=0), coords={"snapshot": snapshots})
+        for provider in sorted({provider_of[g] for g in tranches}):
+            mine = [g for g in tranches if provider_of[g] == provider]
+            m.add_constraints(p.sel(name=mine).sum("name") <= s.max_provider_share * total,
+                              name=f"share {provider}")
+    shortfalls: dict[str, list[str]] = {}
+    if not s.survive_provider_loss:
+        return shortfalls
+
+    generators = n.generators.loc[tranches]
+    extendable = set(generators.index[generators.p_nom_extendable])
+    available = xr.DataArray(n.generators_t.p_max_pu[tranches].to_numpy(),
+                             coords={"snapshot": snapshots, "name": tranches})
+    p_nom = m.variables["Generator-p_nom"]
+    links = n.links
+    hours = xr.DataArray((s.ends - s.starts) / MS_PER_HOUR, coords={"snapshot": snapshots})
+    per_tpm_hour = TOKENS_PER_TPM_HOUR * FLOW_UNIT / 1e6
+    region_index = {r: i for i, r in enumerate(s.regions)}
+    penalties = []
+    # "N-1 runs over every provider present": every provider with a tranche, even one whose
+    # tranches serve nothing.
+    for q in sorted({k.provider for k in s.tranches}):
+        others = [g for g in tranches if provider_of[g] != q]
+        # A fixed tranche's bound is A(k,t)·cap; a reserved one's, A(k,t)·p_nom(k), is a constraint.
+        upper = available.sel(name=others).copy()
+        for g in others:
+            upper.loc[{"name": g}] = np.inf if g in extendable else upper.sel(name=g) * generators.p_nom[g]
+        y = m.add_variables(lower=0.0, upper=upper, coords=[snapshots, pd.Index(others, name="name")],
+                            name=f"N-1 {q} y") if others else None
+        mine_ext = [g for g in others if g in extendable]
+        if mine_ext:
+            m.add_constraints(y.sel(name=mine_ext) - p_nom.sel(name=mine_ext) * available.sel(name=mine_ext) <= 0,
+                              name=f"N-1 {q} capacity")
+        f = m.add_variables(lower=0.0, upper=peak_total, coords=[snapshots, pd.Index(links.index, name="name")],
+                            name=f"N-1 {q} f") if len(links) else None
+        shortfalls[q] = []
+        for bus in n.buses.index:
+            terms = []
+            here = [g for g in others if generators.bus[g] == bus]
+            if here:
+                terms.append(y.sel(name=here).sum("name"))
+            if f is not None:
+                inflow = list(links.index[links.bus1 == bus])
+                outflow = list(links.index[links.bus0 == bus])
+                if inflow:
+                    terms.append(f.sel(name=inflow).sum("name"))
+                if outflow:
+                    terms.append(-f.sel(name=outflow).sum("name"))
+            need = np.zeros(len(snapshots))
+            if bus in region_index:
+                need = s.loss_coverage * flow_unit_demand[region_index[bus]]
+            if need.max() > 0:
+                v = m.add_variables(lower=0.0, upper=xr.DataArray(need, coords={"snapshot": snapshots}),
+                                    coords=[snapshots], name=f"N-1 {q} shortfall {bus}")
+                terms.append(1.0 * v)
+                shortfalls[q].append(v.name)
+                penalties.append((v * (s.resilience_penalty * per_tpm_hour * hours)).sum())
+            if not terms:
+                continue  # nothing there and nothing needed
+            balance = terms[0]
+            for term in terms[1:]:
+                balance = balance + term
+            m.add_constraints(balance == xr.DataArray(need, coords={"snapshot": snapshots}),
+                              name=f"N-1 {q} balance {bus}")
+    if penalties:
+        extra = penalties[0]
+        for term in penalties[1:]:
+            extra = extra + term
+        m.add_objective(m.objective.expression + extra, overwrite=True)
+    return shortfalls
+
+
+def highs_method(model, options: dict) -> str:
+    """What HiGHS ran, from its own counters where linopy hands back the solver object: the
+    `solver` option asked for, and the simplex, interior-point and crossover iterations."""
+    asked = options.get("solver", "choose")
+    h = getattr(model, "solver_model", None)
+    try:
+        info = h.getInfo()
+        counts = {"simplex": info.simplex_iteration_count, "ipm": info.ipm_iteration_count,
+                  "crossover": info.crossover_iteration_count}
+    except Exception:  # another linopy version or solver object: say what was asked only
+        return f"solver={asked}"
+    ran = " + ".join(f"{name} ({count:,} iterations)" for name, count in counts.items() if count > 0) or "no iterations"
+    if counts["simplex"] > 0 and counts["ipm"] == 0:
+        strategy = {0: "choose", 1: "dual", 2: "dual (PAMI)", 3: "dual (SIP)", 4: "primal"}
+        try:
+            value = h.getOptionValue("simplex_strategy")
+            value = value[1] if isinstance(value, tuple) else value  # highspy 1.16: (status, value)
+            ran = f"{strategy.get(value, '?')} " + ran
+        except Exception:
+            pass
+    return f"{asked} → {ran}"
+
+
 @contextlib.contextmanager
 def stdout_to_stderr():
     """Sends file descriptor 1 to stderr for the duration: HiGHS prints its banner from C++
@@ -452,8 +589,9 @@ def main() -> int:
             t_read = time.perf_counter()
             scenario = read_scenario(args.scenario)
             t_build = time.perf_counter()
-            network, offset, _ = build_network(scenario)
+            network, offset, peak_total = build_network(scenario)
             network.optimize.create_model(include_objective_constant=False)
+            shortfalls = add_policy(network, scenario, peak_total)
             t_solve = time.perf_counter()
             status, condition = network.optimize.solve_model(
                 solver_name="highs", solver_options=options, io_api=args.io_api,
@@ -463,17 +601,26 @@ def main() -> int:
         print(f"error: {e}", file=sys.stderr)
         return 2
     if status != "ok" or condition != "optimal":
-        print(f"error: HiGHS ended with status {status}, condition {condition}", file=sys.stderr)
+        # linopy reports HiGHS's kMemoryLimit (an allocation failed) as resource_interrupt.
+        why = " (HiGHS ran out of memory)" if condition == "resource_interrupt" else ""
+        print(f"error: HiGHS ended with status {status}, condition {condition}{why}", file=sys.stderr)
         return 3
 
     hours = (scenario.ends - scenario.starts) / MS_PER_HOUR
     unserved = network.generators_t.p.filter(like="unserved ").sum(axis=1).to_numpy()
+    shortfall = sum(float((network.model.variables[name].solution.to_numpy() * hours).sum())
+                    for names in shortfalls.values() for name in names)
     reserved = network.generators.index[network.generators.p_nom_extendable]
     print(json.dumps({
         "objective": float(network.objective) + offset,
         "commit_cost": float((network.generators.p_nom_opt[reserved] * network.generators.capital_cost[reserved]).sum()) + offset,
         # tokens = tpm × minutes
         "unserved_tokens": float((unserved * hours * 60).sum() * FLOW_UNIT),
+        # summed over periods and lost providers, like capplan's summary
+        "resilience_shortfall_tokens": shortfall * 60 * FLOW_UNIT,
+        "max_provider_share": scenario.max_provider_share,
+        "survive_provider_loss": scenario.survive_provider_loss,
+        "highs_method": highs_method(network.model, options),
         "periods": len(scenario.starts),
         "variables": int(network.model.nvars),
         "constraints": int(network.model.ncons),

@@ -34,23 +34,10 @@ requirements="$repo/benches/requirements-pypsa.txt"
 
 say() { echo "vs_pypsa: $*" >&2; }
 
-# /usr/bin/time -v gives peak RSS as well as wall time; the shell keyword `time` gives no memory.
-if [ ! -x /usr/bin/time ]; then
-  say "installing Debian's time package for /usr/bin/time"
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq time >/dev/null
-fi
-
-# The venv is rebuilt only when the pinned requirements change, so repeated runs skip pip.
-if [ ! -x "$venv/bin/python" ] || ! cmp -s "$requirements" "$venv/requirements-pypsa.txt"; then
-  say "creating $venv with $(${PYTHON:-python3} --version)"
-  "${PYTHON:-python3}" -m venv --clear "$venv"
-  "$venv/bin/pip" install -q --upgrade pip
-  "$venv/bin/pip" install -q -r "$requirements"
-  cp "$requirements" "$venv/requirements-pypsa.txt"
-fi
+# shellcheck source=benches/pypsa_venv.sh
+. "$repo/benches/pypsa_venv.sh"
+ensure_usr_bin_time
+ensure_pypsa_venv "$venv" "$requirements"
 
 say "building capplan (release)"
 features=()
@@ -132,8 +119,9 @@ for runs in rows.values():
     print(f"| {runs[0][4]} | {span([r[0] for r in runs])} | {span([r[5] for r in runs])} | {span([r[3] for r in runs])} | "
           f"{max(r[1] for r in runs):.0f} | {runs[0][2]:.2f} |")
 cap, py = rows["capplan"], rows["pypsa"]
-ratio = min(r[0] for r in py) / min(r[0] for r in cap)
-cpu_ratio = min(r[5] for r in py) / min(r[5] for r in cap)
+# /usr/bin/time reports hundredths: a tiny case can take 0.00 s of capplan's CPU.
+ratio = min(r[0] for r in py) / max(min(r[0] for r in cap), 0.01)
+cpu_ratio = min(r[5] for r in py) / max(min(r[5] for r in cap), 0.01)
 a, b = cap[0][2], py[0][2]
 rel = abs(a - b) / max(abs(a), abs(b), 1e-300)
 print(f"\nPyPSA / capplan, fastest runs: wall {ratio:.2f}×, CPU {cpu_ratio:.2f}×; "

@@ -1,14 +1,24 @@
 //! Writes a synthetic scenario folder at real magnitudes, to try capplan on long horizons:
 //! `cargo run --release --example synthetic -- hour 8760 /tmp/hourly-year [--n1] [--workloads N]
-//! [--outages] [--share S] [--providers N]`.
+//! [--outages] [--share S] [--providers N] [--regions N] [--reserved N --on-demand N]`.
 //!
 //! Defaults: 3 regions × 4 tranches over 4 providers, 3 workloads, no outages, share cap 0.5,
 //! no N-1. `--share 1` turns the share cap off.
+//!
+//! `--reserved` or `--on-demand` switch to the scaling benchmark's estate layout
+//! (`capplan::synthetic::write_estate`): regions `r00`… (up to 20), that many reserved and
+//! on-demand tranches spread over the regions and providers, varied route prices. The scaling
+//! cases of issue 16, e.g. 8 regions × 64 reserved + 16 on-demand over 8 providers:
+//! `synthetic hour 8760 DIR --regions 8 --providers 8 --reserved 64 --on-demand 16 --workloads 2
+//! --outages --share 1`.
 
-use capplan::synthetic::{write, Spec, Step};
+use capplan::synthetic::{write, write_estate, Estate, Spec, Step, MAX_ESTATE_REGIONS};
 
 const USAGE: &str = "usage: synthetic (month|day|hour) PERIODS OUT_DIR [--n1] [--workloads 1..3] \
-                     [--outages] [--share S in (0, 1]] [--providers 1..8]";
+                     [--outages] [--share S in (0, 1]] [--providers 1..8] [--regions N] \
+                     [--reserved N] [--on-demand N]\n\
+                     --regions takes 1..6 in the default layout, 1..20 with --reserved or \
+                     --on-demand (the estate layout)";
 
 fn fail(message: &str) -> ! {
     if !message.is_empty() {
@@ -53,9 +63,14 @@ fn main() {
         workloads: 3,
         outages: false,
     };
+    let mut reserved: Option<usize> = None;
+    let mut on_demand: Option<usize> = None;
     let mut flags = args[3..].iter();
     while let Some(flag) = flags.next() {
         match flag.as_str() {
+            "--regions" => spec.regions = value(&mut flags, flag),
+            "--reserved" => reserved = Some(value(&mut flags, flag)),
+            "--on-demand" => on_demand = Some(value(&mut flags, flag)),
             "--n1" => spec.survive_provider_loss = true,
             "--outages" => spec.outages = true,
             "--workloads" => spec.workloads = value(&mut flags, flag),
@@ -74,7 +89,29 @@ fn main() {
     if !(spec.max_provider_share > 0.0 && spec.max_provider_share <= 1.0) {
         fail("--share takes a fraction in (0, 1]");
     }
-    if let Err(e) = write(std::path::Path::new(out), &spec) {
+    let estate = (reserved.is_some() || on_demand.is_some()).then(|| Estate {
+        reserved_tranches: reserved.unwrap_or(0),
+        on_demand_tranches: on_demand.unwrap_or(0),
+    });
+    let most_regions = if estate.is_some() {
+        MAX_ESTATE_REGIONS
+    } else {
+        6
+    };
+    if !(1..=most_regions).contains(&spec.regions) {
+        fail(&format!(
+            "--regions takes 1 to {most_regions} in this layout"
+        ));
+    }
+    if estate.is_some_and(|e| e.reserved_tranches + e.on_demand_tranches == 0) {
+        fail("--reserved and --on-demand add up to no tranche");
+    }
+    let path = std::path::Path::new(out);
+    let written = match &estate {
+        Some(estate) => write_estate(path, &spec, estate),
+        None => write(path, &spec),
+    };
+    if let Err(e) = written {
         eprintln!("error: {out}: {e}");
         std::process::exit(4);
     }
