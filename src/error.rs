@@ -6,16 +6,23 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-/// Where a problem sits in an input file: the file, the physical line (header = 1) and the CSV
-/// column or the scenario.toml key.
+/// Where a problem sits: in an input file, the file, the physical line (header = 1), the
+/// character column when a parser gives one, and the CSV column or the TOML key; or a
+/// command-line flag as written.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Location {
     pub file: PathBuf,
     pub line: Option<u64>,
+    /// The 1-based character column within the line, rendered `file:3:7`: given where the place
+    /// in the line is the only pointer (a TOML syntax error), not where a key or CSV column is.
+    pub char_column: Option<u64>,
     /// A CSV column, rendered `column 'capacity_tpm'`.
     pub column: Option<String>,
     /// A scenario.toml key, dotted (`policy.loss_coverage`), rendered `key 'policy.loss_coverage'`.
     pub key: Option<String>,
+    /// A command-line flag and its value as written (`--delay aws=90d`), rendered in place of the
+    /// file; `file` is empty then.
+    pub flag: Option<String>,
 }
 
 impl Location {
@@ -23,35 +30,56 @@ impl Location {
         Location {
             file: file.as_ref().to_path_buf(),
             line: None,
+            char_column: None,
             column: None,
             key: None,
+            flag: None,
+        }
+    }
+    /// A command-line flag as written: `Location::flag("--delay", "aws=90d")` renders
+    /// `--delay aws=90d`.
+    pub fn flag(flag: &str, value: &str) -> Location {
+        Location {
+            flag: Some(format!("{flag} {value}")),
+            ..Location::file("")
+        }
+    }
+    /// The same place, with the character column of the line.
+    pub fn with_char_column(self, column: u64) -> Location {
+        Location {
+            char_column: Some(column),
+            ..self
         }
     }
     /// A line of a CSV file, and the column when the problem is in one cell.
     pub fn at(file: impl AsRef<Path>, line: u64, column: Option<&str>) -> Location {
         Location {
-            file: file.as_ref().to_path_buf(),
             line: Some(line),
             column: column.map(str::to_string),
-            key: None,
+            ..Location::file(file)
         }
     }
     /// The line of a scenario.toml key.
     pub fn at_key(file: impl AsRef<Path>, line: u64, key: &str) -> Location {
         Location {
-            file: file.as_ref().to_path_buf(),
             line: Some(line),
-            column: None,
             key: Some(key.to_string()),
+            ..Location::file(file)
         }
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file.display())?;
+        match &self.flag {
+            Some(flag) => write!(f, "{flag}")?,
+            None => write!(f, "{}", self.file.display())?,
+        }
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
+        }
+        if let Some(column) = self.char_column {
+            write!(f, ":{column}")?;
         }
         if let Some(column) = &self.column {
             write!(f, ": column '{column}'")?;
@@ -294,7 +322,11 @@ pub struct JsonProblem {
 impl JsonProblem {
     pub fn new(location: Option<&Location>, message: impl Into<String>) -> JsonProblem {
         JsonProblem {
-            file: location.map(|l| l.file.display().to_string()),
+            // A flag stands where the file would (as before flags had a location of their own).
+            file: location.map(|l| match &l.flag {
+                Some(flag) => flag.clone(),
+                None => l.file.display().to_string(),
+            }),
             line: location.and_then(|l| l.line),
             column: location.and_then(|l| l.column.clone()),
             key: location.and_then(|l| l.key.clone()),
