@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::error::{Diagnostic, Result};
 use crate::facts::{Facts, RegionId};
-use crate::load::flags::WhatIfFlags;
+use crate::load::flags::Flags;
 use crate::load::signed::SignedPlan;
 use crate::model::held::Held;
 use crate::model::solve::{Method, Solve, SolverKind};
@@ -47,7 +47,7 @@ pub struct RunOptions {
     /// With a held plan: drop the share cap and N-1 (the rules of a stress test).
     pub emergency: bool,
     /// What-ifs from the command line, one more level after the scenario's own.
-    pub flags: WhatIfFlags,
+    pub flags: Flags,
     /// Find each shortfall's cause (two more dispatches when there is a shortfall).
     pub explain_shortfalls: bool,
 }
@@ -59,7 +59,7 @@ impl RunOptions {
             method: Method::Auto,
             reservations_from: None,
             emergency: false,
-            flags: WhatIfFlags::default(),
+            flags: Flags::default(),
             explain_shortfalls: false,
         }
     }
@@ -299,7 +299,7 @@ pub fn explain_shortfalls(
 
 /// Loads a scenario folder, with the command line's what-if flags as one more level, and its
 /// warnings (loader warnings, then the facts' warnings).
-pub fn load(folder: &Path, flags: &WhatIfFlags) -> Result<(Scenario, Facts, Vec<Diagnostic>)> {
+pub fn load(folder: &Path, flags: &Flags) -> Result<(Scenario, Facts, Vec<Diagnostic>)> {
     let loaded = crate::load::load_with(folder, flags)?;
     let facts = Facts::of(&loaded.scenario);
     let mut warnings = loaded.warnings;

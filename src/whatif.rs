@@ -47,6 +47,29 @@ pub struct OutageChange {
     pub outage: Outage,
 }
 
+/// `[policy]` as written: each key optional, so files merge key by key.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PolicySettings {
+    pub unserved_penalty: Option<f64>,
+    pub max_provider_share: Option<f64>,
+    pub survive_provider_loss: Option<bool>,
+    pub loss_coverage: Option<f64>,
+    pub resilience_penalty: Option<f64>,
+}
+
+impl PolicySettings {
+    /// The child's keys win; the parent fills the rest.
+    pub fn merged_over(&self, parent: &PolicySettings) -> PolicySettings {
+        PolicySettings {
+            unserved_penalty: self.unserved_penalty.or(parent.unserved_penalty),
+            max_provider_share: self.max_provider_share.or(parent.max_provider_share),
+            survive_provider_loss: self.survive_provider_loss.or(parent.survive_provider_loss),
+            loss_coverage: self.loss_coverage.or(parent.loss_coverage),
+            resilience_penalty: self.resilience_penalty.or(parent.resilience_penalty),
+        }
+    }
+}
+
 /// The validated `[whatif]` table of one scenario.toml.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WhatIf {

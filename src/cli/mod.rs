@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::error::{Diagnostic, Error, Location, Result};
-use crate::load::flags::WhatIfFlags;
+use crate::load::flags::{Flag, Flags};
+use crate::load::whatif_syntax::Kind;
 
 /// The "path" of errors writing standard output.
 const STDOUT: &str = "<stdout>";
@@ -162,41 +163,55 @@ pub struct RunArgs {
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct WhatIfArgs {
     /// Multiply all demand by FACTOR (like [whatif] demand_scale); repeats multiply.
-    #[arg(long, value_name = "FACTOR", allow_hyphen_values = true, help_heading = WHATIFS)]
-    pub demand_scale: Vec<String>,
+    #[arg(long, value_name = "FACTOR", value_parser = flag_parser(Kind::DemandScale), allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub demand_scale: Vec<Flag>,
     /// Keep only these providers' capacity, e.g. azure,gcp (like only_providers); repeats unite.
-    #[arg(long, value_name = "PROVIDERS", allow_hyphen_values = true, help_heading = WHATIFS)]
-    pub only: Vec<String>,
+    #[arg(long, value_name = "PROVIDERS", value_parser = flag_parser(Kind::Only), allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub only: Vec<Flag>,
     /// Drop these providers' capacity, e.g. oracle (like exclude_providers); repeats unite.
-    #[arg(long, value_name = "PROVIDERS", allow_hyphen_values = true, help_heading = WHATIFS)]
-    pub exclude: Vec<String>,
+    #[arg(long, value_name = "PROVIDERS", value_parser = flag_parser(Kind::Exclude), allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub exclude: Vec<Flag>,
     /// Capacity arrives late: aws=90d or aws/us-east=12h (units h, d, w), like [[whatif.delay]].
-    #[arg(long, value_name = "PROVIDER[/REGION]=DURATION", allow_hyphen_values = true, help_heading = WHATIFS)]
-    pub delay: Vec<String>,
+    #[arg(long, value_name = "PROVIDER[/REGION]=DURATION", value_parser = flag_parser(Kind::Delay), allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub delay: Vec<Flag>,
     /// Multiply usage and commit prices: gcp=0.8 or gcp/eu=0.8, like [[whatif.price]].
-    #[arg(long, value_name = "PROVIDER[/REGION]=FACTOR", allow_hyphen_values = true, help_heading = WHATIFS)]
-    pub price: Vec<String>,
+    #[arg(long, value_name = "PROVIDER[/REGION]=FACTOR", value_parser = flag_parser(Kind::Price), allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub price: Vec<Flag>,
     /// Add an outage: azure@2026-07-06T12:00Z..2026-07-13=0.2 (capacity factor 0 when left out).
-    #[arg(long, value_name = "PROVIDER[/REGION]@START..END[=FACTOR]", allow_hyphen_values = true, help_heading = WHATIFS)]
-    pub outage: Vec<String>,
+    #[arg(long, value_name = "PROVIDER[/REGION]@START..END[=FACTOR]", value_parser = flag_parser(Kind::Outage), allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub outage: Vec<Flag>,
     /// Set a policy knob: policy.max_provider_share=0.6, as a child's [policy] key would.
-    #[arg(long, value_name = "policy.KEY=VALUE", allow_hyphen_values = true, help_heading = WHATIFS)]
-    pub set: Vec<String>,
+    #[arg(long, value_name = "policy.KEY=VALUE", value_parser = flag_parser(Kind::Set), allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub set: Vec<Flag>,
 }
 
 const WHATIFS: &str = "What-ifs (one more level after the scenario's [whatif])";
 
+/// clap's value parser of a what-if flag: the value read once by the one what-if syntax. A value
+/// that does not read is kept with its message, so every bad flag is reported at once, named as
+/// written, after clap has read the whole command line.
+fn flag_parser(
+    kind: Kind,
+) -> impl Fn(&str) -> std::result::Result<Flag, std::convert::Infallible> + Clone + Send + Sync {
+    move |value| Ok(Flag::read(kind, value))
+}
+
 impl WhatIfArgs {
-    pub fn flags(&self) -> WhatIfFlags {
-        WhatIfFlags {
-            demand_scale: self.demand_scale.clone(),
-            only: self.only.clone(),
-            exclude: self.exclude.clone(),
-            delay: self.delay.clone(),
-            price: self.price.clone(),
-            outage: self.outage.clone(),
-            set: self.set.clone(),
-        }
+    /// The flags in canonical order, each in the order given.
+    pub fn flags(&self) -> Flags {
+        [
+            &self.demand_scale,
+            &self.only,
+            &self.exclude,
+            &self.delay,
+            &self.price,
+            &self.outage,
+            &self.set,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
     }
 }
 
@@ -216,8 +231,8 @@ struct TwinArgs {
 /// Parses a `--twin` value: shell-word splitting, then clap on a parser that accepts only the
 /// what-if flags (no positional arguments, no other flags), then the flags' own checks. Errors
 /// name the --twin value. Values may start with `-`.
-pub fn parse_twin(text: &str) -> Result<WhatIfFlags> {
-    let at = || Location::file(format!("--twin {}", shell_words::quote(text)));
+pub fn parse_twin(text: &str) -> Result<Flags> {
+    let at = || Location::flag("--twin", &shell_words::quote(text));
     let words = shell_words::split(text)
         .map_err(|e| Error::input(at(), format!("expected shell words, {e}")))?;
     if words.is_empty() {

@@ -29,7 +29,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     }
     let out_dir = crate::output::resolve(
         args.out.as_deref(),
-        crate::output::default_folder_with(&outcome.scenario.name, &options.flags),
+        crate::output::default_folder_with(&outcome.scenario.name, &options.flags.written()),
         &[&args.scenario],
     )?;
 

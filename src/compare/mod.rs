@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Location, Result};
-use crate::load::flags::WhatIfFlags;
+use crate::load::flags::Flags;
 use crate::load::signed::SignedPlan;
 use crate::model::solve::SolverKind;
 use crate::pipeline::{Outcome, RunOptions};
@@ -28,7 +28,7 @@ pub enum Input {
     /// The output folder of an earlier `capplan run`, read back.
     Output(PathBuf),
     /// The baseline scenario with what-if flags.
-    Twin(WhatIfFlags),
+    Twin(Flags),
 }
 
 impl Input {
@@ -283,7 +283,7 @@ pub fn gather(request: &Request, done: &(dyn Fn(&str) + Sync)) -> Result<Vec<Col
                 };
                 Ok((column, signed))
             }
-            Input::Scenario(folder) => solved(folder, &WhatIfFlags::default(), request, None),
+            Input::Scenario(folder) => solved(folder, &Flags::default(), request, None),
             Input::Twin(flags) => solved(
                 baseline_folder.as_ref().expect("checked above"),
                 flags,
@@ -300,7 +300,7 @@ pub fn gather(request: &Request, done: &(dyn Fn(&str) + Sync)) -> Result<Vec<Col
         .map(|input| {
             let (column, _) = match (&signed, input) {
                 (Some(signed), Input::Scenario(folder)) => {
-                    solved(folder, &WhatIfFlags::default(), request, Some(signed))?
+                    solved(folder, &Flags::default(), request, Some(signed))?
                 }
                 (Some(signed), Input::Twin(flags)) => solved(
                     baseline_folder.as_ref().expect("checked above"),
@@ -327,7 +327,7 @@ pub fn gather(request: &Request, done: &(dyn Fn(&str) + Sync)) -> Result<Vec<Col
 /// the signed plan of a free plan, for the baseline.
 fn solved(
     folder: &Path,
-    flags: &WhatIfFlags,
+    flags: &Flags,
     request: &Request,
     hold: Option<&SignedPlan>,
 ) -> Result<(Column, Option<SignedPlan>)> {
@@ -352,7 +352,7 @@ fn solved(
     }
 }
 
-fn label(outcome: &Outcome, flags: &WhatIfFlags) -> String {
+fn label(outcome: &Outcome, flags: &Flags) -> String {
     if flags.is_empty() {
         outcome.scenario.name.clone()
     } else {

@@ -1,22 +1,17 @@
-//! Loading stage, what-ifs on the command line: the raw flag strings of `run` and `validate`
-//! (`--demand-scale 1.3`, `--delay aws=90d`, `--set policy.loss_coverage=0.8`, …) checked into one
-//! more what-if level, a `WhatIf` and `[policy]` keys that mean exactly what a child
-//! scenario.toml's `[whatif]` and `[policy]` would. Errors name the flag as written.
+//! Loading stage, what-ifs on the command line: the flags of `run` and `validate`
+//! (`--demand-scale 1.3`, `--delay aws=90d`, `--set policy.loss_coverage=0.8`, …), each read once
+//! into a typed change by the one what-if syntax (`whatif_syntax`; clap's value parser calls it),
+//! and together one more what-if level, a `WhatIf` and `[policy]` keys that mean exactly what a
+//! child scenario.toml's `[whatif]` and `[policy]` would. Errors name the flag as written.
 
-use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::toml_file::PolicySettings;
-use crate::error::{list, Diagnostics, Location, Result};
-use crate::scenario::Outage;
-use crate::units::{
-    check_fraction, parse_fraction, parse_limited, parse_number, parse_time, FACTOR_LIMIT,
-    MAX_DELAY_DAYS, PRICE_LIMIT,
-};
-use crate::whatif::{Delay, NamedProvider, NamedRegion, OutageChange, PriceChange, WhatIf};
+use super::whatif_syntax::{read_flag, At, Change, Kind, Level};
+use crate::error::{Diagnostics, Location, Result};
 
-/// The what-if flags of one command line, as written (checked by `level`).
+/// The what-if flags of one command line as written: what labels, folder names and records show.
+/// `read` reads them into `Flags`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct WhatIfFlags {
     pub demand_scale: Vec<String>,
@@ -37,23 +32,94 @@ pub struct FlagValue {
 }
 
 /// The flags checked: one what-if level and the `[policy]` keys it sets.
+pub type FlagLevel = Level;
+
+/// One what-if flag, as written and as read (once: by clap's value parser, or by `Flag::read`).
+/// A value that does not read keeps its message, so every bad flag is reported at once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Flag {
+    pub kind: Kind,
+    /// The value as written: `aws=90d` of `--delay aws=90d`.
+    pub value: String,
+    pub change: std::result::Result<Change, String>,
+}
+
+impl Flag {
+    pub fn read(kind: Kind, value: &str) -> Flag {
+        Flag {
+            kind,
+            value: value.to_string(),
+            change: read_flag(kind, value),
+        }
+    }
+
+    /// The flag as written, the place of its problems.
+    pub fn location(&self) -> Location {
+        Location::flag(self.kind.flag(), &self.value)
+    }
+}
+
+/// The what-if flags of one command line, each read once.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct FlagLevel {
-    pub whatif: WhatIf,
-    pub policy: PolicySettings,
+pub struct Flags {
+    flags: Vec<Flag>,
+}
+
+impl FromIterator<Flag> for Flags {
+    fn from_iter<I: IntoIterator<Item = Flag>>(flags: I) -> Flags {
+        Flags {
+            flags: flags.into_iter().collect(),
+        }
+    }
+}
+
+impl Flags {
+    pub fn push(&mut self, flag: Flag) {
+        self.flags.push(flag);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flags.is_empty()
+    }
+
+    /// The flags as written.
+    pub fn written(&self) -> WhatIfFlags {
+        let mut w = WhatIfFlags::default();
+        for f in &self.flags {
+            w.values_of(f.kind).push(f.value.clone());
+        }
+        w
+    }
+
+    /// The canonical list as data rows (`summary.json`'s `whatif_flags`).
+    pub fn values(&self) -> Vec<FlagValue> {
+        self.written().values()
+    }
+
+    /// The flags as one command-line text in canonical order (see `WhatIfFlags::label`).
+    pub fn label(&self) -> String {
+        self.written().label()
+    }
+
+    /// Every flag's problem at once (one line each, in canonical order), or the flags as one
+    /// what-if level.
+    pub fn level(&self) -> Result<FlagLevel> {
+        let mut diags = Diagnostics::default();
+        let mut level = Level::default();
+        for kind in Kind::ALL {
+            for f in self.flags.iter().filter(|f| f.kind == kind) {
+                match &f.change {
+                    Ok(change) => level.add(change.clone(), At::all(f.location())),
+                    Err(m) => diags.push(f.location(), m.clone()),
+                }
+            }
+        }
+        diags.finish(level)
+    }
 }
 
 /// Longest default output folder name, characters.
 pub const MAX_FOLDER_CHARS: usize = 80;
-
-const DURATION_FORMS: &str = "a duration such as 90d, 12h or 2w";
-const POLICY_KEYS: &[&str] = &[
-    "policy.unserved_penalty",
-    "policy.max_provider_share",
-    "policy.survive_provider_loss",
-    "policy.loss_coverage",
-    "policy.resilience_penalty",
-];
 
 impl WhatIfFlags {
     pub fn is_empty(&self) -> bool {
@@ -63,18 +129,12 @@ impl WhatIfFlags {
     /// (flag, value) in canonical order: demand-scale, only, exclude, delay, price, outage, set;
     /// within one flag in the order given.
     pub fn canonical(&self) -> Vec<(&'static str, String)> {
-        let groups: [(&'static str, &Vec<String>); 7] = [
-            ("--demand-scale", &self.demand_scale),
-            ("--only", &self.only),
-            ("--exclude", &self.exclude),
-            ("--delay", &self.delay),
-            ("--price", &self.price),
-            ("--outage", &self.outage),
-            ("--set", &self.set),
-        ];
-        groups
+        Kind::ALL
             .into_iter()
-            .flat_map(|(flag, values)| values.iter().map(move |v| (flag, v.clone())))
+            .flat_map(|kind| {
+                let values = self.values_of_ref(kind);
+                values.iter().map(move |v| (kind.flag(), v.clone()))
+            })
             .collect()
     }
 
@@ -111,78 +171,44 @@ impl WhatIfFlags {
         cut_with_hash(&raw, &self.label())
     }
 
-    /// Checks every flag (all problems at once, one line each) into one what-if level.
-    pub fn level(&self) -> Result<FlagLevel> {
-        let mut diags = Diagnostics::default();
-        let mut level = FlagLevel::default();
-        let at = |flag: &str, value: &str| Location::file(format!("{flag} {value}"));
+    /// Reads every flag (see `Flags`).
+    pub fn read(&self) -> Flags {
+        Kind::ALL
+            .into_iter()
+            .flat_map(|kind| {
+                let values = self.values_of_ref(kind);
+                values.iter().map(move |v| Flag::read(kind, v))
+            })
+            .collect()
+    }
 
-        let mut scale: Option<f64> = None;
-        for v in &self.demand_scale {
-            match parse_limited(v, FACTOR_LIMIT) {
-                Ok(x) => scale = Some(scale.unwrap_or(1.0) * x),
-                Err(m) => diags.push(at("--demand-scale", v), m),
-            }
+    /// Reads and checks every flag (see `Flags::level`).
+    pub fn level(&self) -> Result<FlagLevel> {
+        self.read().level()
+    }
+
+    fn values_of_ref(&self, kind: Kind) -> &Vec<String> {
+        match kind {
+            Kind::DemandScale => &self.demand_scale,
+            Kind::Only => &self.only,
+            Kind::Exclude => &self.exclude,
+            Kind::Delay => &self.delay,
+            Kind::Price => &self.price,
+            Kind::Outage => &self.outage,
+            Kind::Set => &self.set,
         }
-        if let Some(x) = scale {
-            let written: Vec<String> = self
-                .demand_scale
-                .iter()
-                .map(|v| format!("--demand-scale {v}"))
-                .collect();
-            level.whatif.demand_scale = Some((x, Location::file(written.join(" "))));
+    }
+
+    fn values_of(&mut self, kind: Kind) -> &mut Vec<String> {
+        match kind {
+            Kind::DemandScale => &mut self.demand_scale,
+            Kind::Only => &mut self.only,
+            Kind::Exclude => &mut self.exclude,
+            Kind::Delay => &mut self.delay,
+            Kind::Price => &mut self.price,
+            Kind::Outage => &mut self.outage,
+            Kind::Set => &mut self.set,
         }
-        for (flag, values, out) in [("--only", &self.only, 0), ("--exclude", &self.exclude, 1)] {
-            for v in values {
-                let names = match provider_list(v) {
-                    Ok(n) => n,
-                    Err(m) => {
-                        diags.push(at(flag, v), m);
-                        continue;
-                    }
-                };
-                let target = if out == 0 {
-                    level.whatif.only_providers.get_or_insert_with(Vec::new)
-                } else {
-                    &mut level.whatif.exclude_providers
-                };
-                for name in names {
-                    if !target.iter().any(|n| n.name == name) {
-                        target.push(NamedProvider {
-                            name,
-                            location: at(flag, v),
-                        });
-                    }
-                }
-            }
-        }
-        for v in &self.delay {
-            let loc = at("--delay", v);
-            match delay(v, &loc) {
-                Ok(d) => level.whatif.delays.push(d),
-                Err(m) => diags.push(loc, m),
-            }
-        }
-        for v in &self.price {
-            let loc = at("--price", v);
-            match price(v, &loc) {
-                Ok(p) => level.whatif.prices.push(p),
-                Err(m) => diags.push(loc, m),
-            }
-        }
-        for v in &self.outage {
-            let loc = at("--outage", v);
-            match outage(v, &loc) {
-                Ok(o) => level.whatif.outages.push(o),
-                Err(m) => diags.push(loc, m),
-            }
-        }
-        for v in &self.set {
-            if let Err(m) = set(v, &mut level.policy) {
-                diags.push(at("--set", v), m);
-            }
-        }
-        diags.finish(level)
     }
 }
 
@@ -232,169 +258,10 @@ pub fn cut_with_hash(text: &str, label: &str) -> String {
     format!("{}-{hash}", &text[..MAX_FOLDER_CHARS - 9])
 }
 
-fn provider_list(v: &str) -> Result<Vec<String>, String> {
-    let names: Vec<String> = v.split(',').map(|n| n.trim().to_string()).collect();
-    if names.iter().any(String::is_empty) {
-        return Err(format!(
-            "expected provider names separated by commas such as azure,gcp, found '{v}'"
-        ));
-    }
-    Ok(names)
-}
-
-/// `PROVIDER[/REGION]` before the `=` of a delay or price.
-fn target(
-    text: &str,
-    loc: &Location,
-    form: &str,
-) -> Result<(NamedProvider, Option<NamedRegion>), String> {
-    let (provider, region) = match text.split_once('/') {
-        Some((p, r)) => (p.trim(), Some(r.trim())),
-        None => (text.trim(), None),
-    };
-    if provider.is_empty() || region.is_some_and(str::is_empty) {
-        return Err(format!("expected {form}, found '{text}'"));
-    }
-    Ok((
-        NamedProvider {
-            name: provider.to_string(),
-            location: loc.clone(),
-        },
-        region.map(|r| NamedRegion {
-            name: r.to_string(),
-            location: loc.clone(),
-        }),
-    ))
-}
-
-/// `PROVIDER[/REGION]=DURATION`, DURATION a number followed by h, d or w.
-fn delay(v: &str, loc: &Location) -> Result<Delay, String> {
-    const FORM: &str = "PROVIDER[/REGION]=DURATION such as aws=90d or aws/us-east=12h";
-    let Some((who, duration)) = v.split_once('=') else {
-        return Err(format!("expected {FORM}, found '{v}'"));
-    };
-    let (provider, region) = target(who, loc, FORM)?;
-    let d = duration.trim();
-    let bad = || format!("expected {DURATION_FORMS}, found '{d}'");
-    let (body, days_per_unit) = match d.char_indices().last() {
-        Some((i, 'h')) => (&d[..i], 1.0 / 24.0),
-        Some((i, 'd')) => (&d[..i], 1.0),
-        Some((i, 'w')) => (&d[..i], 7.0),
-        _ => return Err(bad()),
-    };
-    if body.trim_start().starts_with('-') {
-        return Err(format!("expected a non-negative duration, found '{d}'"));
-    }
-    let amount = parse_number(body).map_err(|_| bad())?;
-    let days = amount * days_per_unit;
-    if days > MAX_DELAY_DAYS {
-        return Err(format!(
-            "expected a delay of at most {MAX_DELAY_DAYS} days, found '{d}'"
-        ));
-    }
-    Ok(Delay {
-        provider,
-        region,
-        days,
-    })
-}
-
-/// `PROVIDER[/REGION]=FACTOR`.
-fn price(v: &str, loc: &Location) -> Result<PriceChange, String> {
-    const FORM: &str = "PROVIDER[/REGION]=FACTOR such as gcp=0.8 or gcp/eu=0.8";
-    let Some((who, factor)) = v.split_once('=') else {
-        return Err(format!("expected {FORM}, found '{v}'"));
-    };
-    let (provider, region) = target(who, loc, FORM)?;
-    let factor = parse_limited(factor, FACTOR_LIMIT)?;
-    Ok(PriceChange {
-        provider,
-        region,
-        factor,
-        location: loc.clone(),
-    })
-}
-
-/// `PROVIDER[/REGION]@START..END[=FACTOR]`: split on the first `@`, the last `..` and the last `=`
-/// so times keep their `:` and offsets.
-fn outage(v: &str, loc: &Location) -> Result<OutageChange, String> {
-    const FORM: &str =
-        "PROVIDER[/REGION]@START..END[=FACTOR] such as azure@2026-07-06..2026-07-13=0.2";
-    let form = || format!("expected {FORM}, found '{v}'");
-    let (who, window) = v.split_once('@').ok_or_else(form)?;
-    let (times, factor) = match window.rsplit_once('=') {
-        Some((t, f)) => (t, Some(f)),
-        None => (window, None),
-    };
-    let (start, end) = times.rsplit_once("..").ok_or_else(form)?;
-    let (provider, region) = target(who, loc, FORM)?;
-    let start: DateTime<Utc> = parse_time(start).map_err(|m| format!("start: {m}"))?;
-    let end: DateTime<Utc> = parse_time(end).map_err(|m| format!("end: {m}"))?;
-    if end <= start {
-        return Err(format!(
-            "expected an end after the start {}, found {}",
-            crate::units::format_time(&start),
-            crate::units::format_time(&end)
-        ));
-    }
-    let capacity_factor = match factor {
-        Some(f) => parse_fraction(f)?,
-        None => 0.0,
-    };
-    let outage = Outage {
-        provider: provider.name.clone(),
-        region: region.map(|r| r.name),
-        tranche: None,
-        start,
-        end,
-        capacity_factor,
-    };
-    Ok(OutageChange { provider, outage })
-}
-
-/// `policy.KEY=VALUE`, checked as scenario.toml's `[policy]` checks the key. A key set twice takes
-/// the later value.
-fn set(v: &str, policy: &mut PolicySettings) -> Result<(), String> {
-    let Some((key, value)) = v.split_once('=') else {
-        return Err(format!(
-            "expected policy.KEY=VALUE such as policy.max_provider_share=0.6, found '{v}'"
-        ));
-    };
-    let key = key.trim();
-    let value = value.trim();
-    let number = || parse_number(value);
-    match key {
-        "policy.unserved_penalty" => {
-            policy.unserved_penalty = Some(parse_limited(value, PRICE_LIMIT)?)
-        }
-        "policy.resilience_penalty" => {
-            policy.resilience_penalty = Some(parse_limited(value, PRICE_LIMIT)?)
-        }
-        "policy.max_provider_share" => policy.max_provider_share = Some(check_fraction(number()?)?),
-        "policy.loss_coverage" => policy.loss_coverage = Some(check_fraction(number()?)?),
-        "policy.survive_provider_loss" => {
-            policy.survive_provider_loss = Some(match value {
-                "true" => true,
-                "false" => false,
-                _ => return Err(format!("expected true or false, found '{value}'")),
-            })
-        }
-        _ => {
-            let hint = super::csv_table::closest(key, POLICY_KEYS)
-                .map(|c| format!(" (did you mean '{c}'?)"))
-                .unwrap_or_default();
-            return Err(format!(
-                "unknown key '{key}'{hint}; expected one of {}",
-                list(POLICY_KEYS)
-            ));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::parse_time;
 
     fn flags(f: impl FnOnce(&mut WhatIfFlags)) -> WhatIfFlags {
         let mut x = WhatIfFlags::default();
@@ -416,7 +283,7 @@ mod tests {
         assert_eq!(l.whatif.delays[1].region.as_ref().unwrap().name, "eu");
         assert_eq!(
             l.whatif.delays[0].provider.location,
-            Location::file("--delay aws=36h")
+            Location::flag("--delay", "aws=36h")
         );
     }
 

@@ -6,7 +6,9 @@ pub mod csv_table;
 pub mod files;
 pub mod flags;
 pub mod signed;
+pub mod toml_doc;
 pub mod toml_file;
+pub mod whatif_syntax;
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +17,9 @@ use chrono::{DateTime, Datelike, Months, Utc};
 use crate::error::{Diagnostic, Error, Location, Result};
 use crate::scenario::{Demand, Outage, Period, Policy, Route, Scenario, Tranche};
 use crate::units::format_time;
-use flags::WhatIfFlags;
-use toml_file::{PolicySettings, Settings};
+use crate::whatif::PolicySettings;
+use flags::{FlagLevel, Flags};
+use toml_file::Settings;
 
 /// A loaded scenario and the warnings found on the way (suspicious but legal input).
 #[derive(Debug, Clone)]
@@ -29,17 +32,17 @@ pub struct Loaded {
 
 /// Loads the scenario in `folder`, following `extends`.
 pub fn load(folder: &Path) -> Result<Loaded> {
-    load_with(folder, &WhatIfFlags::default())
+    load_with(folder, &Flags::default())
 }
 
 /// Loads the scenario in `folder`, following `extends`, then applies the command line's what-if
 /// flags as one more level: like a child scenario.toml whose `[whatif]` and `[policy]` they are.
 /// The flags are checked before anything is read, so a bad flag fails before the scenario does.
-pub fn load_with(folder: &Path, flags: &WhatIfFlags) -> Result<Loaded> {
-    flags.level()?;
+pub fn load_with(folder: &Path, flags: &Flags) -> Result<Loaded> {
+    let level = flags.level()?;
     let base = load_base(folder)?;
     Ok(Loaded {
-        scenario: base.into_scenario(flags)?,
+        scenario: with_level(base.scenario, &base.policy, &level)?,
         warnings: Vec::new(),
     })
 }
@@ -64,25 +67,20 @@ pub fn load_base(folder: &Path) -> Result<Base> {
 
 impl Base {
     /// The scenario with the flags as one more what-if level (as `load_with` applies them).
-    pub fn with_flags(&self, flags: &WhatIfFlags) -> Result<Scenario> {
-        flags.level()?;
-        with_flags(self.scenario.clone(), &self.policy, flags)
-    }
-
-    /// `with_flags` for a base used once: its scenario is moved, not copied (an hourly year's
-    /// demand is 79k rows).
-    fn into_scenario(self, flags: &WhatIfFlags) -> Result<Scenario> {
-        with_flags(self.scenario, &self.policy, flags)
+    pub fn with_flags(&self, flags: &Flags) -> Result<Scenario> {
+        let level = flags.level()?;
+        with_level(self.scenario.clone(), &self.policy, &level)
     }
 }
 
-fn with_flags(
+/// The scenario with the flags' level applied (a base used once is moved in, not copied: an
+/// hourly year's demand is 79k rows).
+fn with_level(
     mut scenario: Scenario,
     base_policy: &PolicySettings,
-    flags: &WhatIfFlags,
+    level: &FlagLevel,
 ) -> Result<Scenario> {
-    let level = flags.level()?;
-    if !flags.is_empty() {
+    if *level != FlagLevel::default() {
         scenario.policy = policy(&level.policy.merged_over(base_policy));
         scenario = crate::whatif::apply(scenario, &level.whatif)?;
     }

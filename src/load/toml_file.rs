@@ -1,5 +1,6 @@
 //! Loading stage, scenario.toml: name, inheritance, horizon, `[policy]` and `[whatif]`, checked
-//! key by key with the line of each key in messages.
+//! key by key by the one TOML checker (`toml_doc`: every key at its line, from the parser's spans)
+//! and read by the one what-if syntax (`whatif_syntax`), as flags and sweep axes are.
 
 use std::path::Path;
 
@@ -7,13 +8,10 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use toml::{Spanned, Value};
 
-use crate::error::{list, Diagnostics, Error, Location, Result};
-use crate::scenario::Outage;
-use crate::units::{
-    check_fraction, parse_time, read_time, BadValue, Limit, FACTOR_LIMIT, MAX_DELAY_DAYS,
-    PRICE_LIMIT, TIME_FORMS,
-};
-use crate::whatif::{Delay, NamedProvider, NamedRegion, OutageChange, PriceChange, WhatIf};
+use super::toml_doc::{Doc, FileKind, Schema};
+use super::whatif_syntax::{self as syntax, At, Change, Given, Level, PolicyKey, Target};
+use crate::error::{Diagnostics, Error, Location, Result};
+use crate::whatif::{PolicySettings, WhatIf};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -73,29 +71,6 @@ struct RawOutage {
     capacity_factor: Option<Spanned<Value>>,
 }
 
-/// `[policy]` as written: each key optional, so files merge key by key.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PolicySettings {
-    pub unserved_penalty: Option<f64>,
-    pub max_provider_share: Option<f64>,
-    pub survive_provider_loss: Option<bool>,
-    pub loss_coverage: Option<f64>,
-    pub resilience_penalty: Option<f64>,
-}
-
-impl PolicySettings {
-    /// The child's keys win; the parent fills the rest.
-    pub fn merged_over(&self, parent: &PolicySettings) -> PolicySettings {
-        PolicySettings {
-            unserved_penalty: self.unserved_penalty.or(parent.unserved_penalty),
-            max_provider_share: self.max_provider_share.or(parent.max_provider_share),
-            survive_provider_loss: self.survive_provider_loss.or(parent.survive_provider_loss),
-            loss_coverage: self.loss_coverage.or(parent.loss_coverage),
-            resilience_penalty: self.resilience_penalty.or(parent.resilience_penalty),
-        }
-    }
-}
-
 /// A checked scenario.toml.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -114,7 +89,7 @@ pub fn read_settings(path: &Path) -> Result<Settings> {
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let line = line_at(
+            let line = super::toml_doc::line_at(
                 &String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]),
                 usize::MAX,
             );
@@ -127,382 +102,150 @@ pub fn read_settings(path: &Path) -> Result<Settings> {
     parse_settings(path, &text)
 }
 
-/// Parses scenario.toml text (see `read_settings`).
+const SCHEMA: Schema = Schema {
+    keys: &[
+        "name",
+        "description",
+        "extends",
+        "horizon_end",
+        "policy",
+        "whatif",
+    ],
+    tables: &[("policy", &POLICY), ("whatif", &WHATIF)],
+};
+const POLICY: Schema = Schema {
+    keys: &[
+        "unserved_penalty",
+        "max_provider_share",
+        "survive_provider_loss",
+        "loss_coverage",
+        "resilience_penalty",
+    ],
+    tables: &[],
+};
+const WHATIF: Schema = Schema {
+    keys: &[
+        "demand_scale",
+        "only_providers",
+        "exclude_providers",
+        "delay",
+        "price",
+        "outage",
+    ],
+    tables: &[("delay", &DELAY), ("price", &PRICE), ("outage", &OUTAGE)],
+};
+const DELAY: Schema = Schema {
+    keys: &["provider", "region", "days"],
+    tables: &[],
+};
+const PRICE: Schema = Schema {
+    keys: &["provider", "region", "factor"],
+    tables: &[],
+};
+const OUTAGE: Schema = Schema {
+    keys: &["provider", "region", "start", "end", "capacity_factor"],
+    tables: &[],
+};
+
+/// Parses scenario.toml text (see `read_settings`): syntax, then unknown keys (all at once), then
+/// every value (all problems at once).
 pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    unknown_keys(path, text)?;
-    let raw: RawToml = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
-        if let Some((key, bad)) = native_time_problem(text, line) {
-            return Error::input(Location::at_key(path, line, &key), bad.message);
-        }
-        let message = e.message().trim().replace('\n', " ");
-        let message = if message.starts_with("unknown field") {
-            format!("{message} (unknown keys are errors, like unknown CSV columns)")
-        } else {
-            format!("expected valid scenario TOML: {message}")
-        };
-        Error::input(Location::at(path, line, None), message)
-    })?;
+    let doc = Doc::new(path, text, FileKind::Scenario);
+    let document = doc.document()?;
+    doc.unknown_keys(&document, &SCHEMA)?;
+    let raw: RawToml = doc.typed()?;
     let mut c = Checker {
-        path,
-        text,
+        doc,
         diags: Diagnostics::default(),
     };
     let mut s = Settings {
-        name: raw.name.and_then(|v| c.string(v, "name")),
-        description: raw.description.and_then(|v| c.string(v, "description")),
+        name: raw.name.and_then(|v| c.read(&v, "name", syntax::string)),
+        description: raw
+            .description
+            .and_then(|v| c.read(&v, "description", syntax::string)),
         ..Settings::default()
     };
     if let Some(v) = raw.extends {
         let loc = c.loc(&v, "extends");
-        s.extends = c.string(v, "extends").map(|p| (p, loc));
+        s.extends = c.read(&v, "extends", syntax::string).map(|p| (p, loc));
     }
     if let Some(v) = raw.horizon_end {
         let loc = c.loc(&v, "horizon_end");
-        s.horizon_end = c.time(v, "horizon_end").map(|t| (t, loc));
+        s.horizon_end = c.read(&v, "horizon_end", syntax::time).map(|t| (t, loc));
     }
+    let mut level = Level::default();
     if let Some(p) = raw.policy {
-        s.policy = PolicySettings {
-            unserved_penalty: p
-                .unserved_penalty
-                .and_then(|v| c.limited(v, "policy.unserved_penalty", PRICE_LIMIT)),
-            max_provider_share: p
-                .max_provider_share
-                .and_then(|v| c.fraction(v, "policy.max_provider_share")),
-            survive_provider_loss: p
-                .survive_provider_loss
-                .and_then(|v| c.boolean(v, "policy.survive_provider_loss")),
-            loss_coverage: p
-                .loss_coverage
-                .and_then(|v| c.fraction(v, "policy.loss_coverage")),
-            resilience_penalty: p
-                .resilience_penalty
-                .and_then(|v| c.limited(v, "policy.resilience_penalty", PRICE_LIMIT)),
-        };
+        c.policy(p, &mut level);
     }
     if let Some(w) = raw.whatif {
-        s.whatif = c.whatif(w);
+        c.whatif(w, &mut level);
     }
+    s.policy = level.policy;
+    s.whatif = level.whatif;
     c.diags.finish(s)
 }
 
-const TOP_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "extends",
-    "horizon_end",
-    "policy",
-    "whatif",
-];
-const POLICY_KEYS: &[&str] = &[
-    "unserved_penalty",
-    "max_provider_share",
-    "survive_provider_loss",
-    "loss_coverage",
-    "resilience_penalty",
-];
-const WHATIF_KEYS: &[&str] = &[
-    "demand_scale",
-    "only_providers",
-    "exclude_providers",
-    "delay",
-    "price",
-    "outage",
-];
-const DELAY_KEYS: &[&str] = &["provider", "region", "days"];
-const PRICE_KEYS: &[&str] = &["provider", "region", "factor"];
-const OUTAGE_KEYS: &[&str] = &["provider", "region", "start", "end", "capacity_factor"];
-
-/// Reports every unknown key of the file at once, like unknown CSV columns: its line, its dotted
-/// name, the closest accepted key and the accepted list. Syntax errors are left to the typed pass.
-fn unknown_keys(path: &Path, text: &str) -> Result<()> {
-    let Ok(table) = toml::from_str::<toml::Table>(text) else {
-        return Ok(());
-    };
-    let mut diags = Diagnostics::default();
-    let mut check = |table: &toml::Table, accepted: &[&str], section: &str, occurrence: usize| {
-        for key in table.keys() {
-            if accepted.contains(&key.as_str()) {
-                continue;
-            }
-            let dotted = if section.is_empty() {
-                key.clone()
-            } else {
-                format!("{section}.{key}")
-            };
-            let hint = super::csv_table::closest(key, accepted)
-                .map(|c| format!(" (did you mean '{c}'?)"))
-                .unwrap_or_default();
-            let place = if section.is_empty() {
-                "at the top level".to_string()
-            } else {
-                format!("in [{section}]")
-            };
-            diags.push(
-                Location::at_key(path, key_line(text, section, occurrence, key), &dotted),
-                format!(
-                    "unknown key{hint}; accepted keys {place} are {}",
-                    list(accepted)
-                ),
-            );
-        }
-    };
-    check(&table, TOP_KEYS, "", 0);
-    if let Some(Value::Table(p)) = table.get("policy") {
-        check(p, POLICY_KEYS, "policy", 0);
-    }
-    if let Some(Value::Table(w)) = table.get("whatif") {
-        check(w, WHATIF_KEYS, "whatif", 0);
-        for (name, accepted) in [
-            ("delay", DELAY_KEYS),
-            ("price", PRICE_KEYS),
-            ("outage", OUTAGE_KEYS),
-        ] {
-            if let Some(Value::Array(items)) = w.get(name) {
-                for (i, item) in items.iter().enumerate() {
-                    if let Value::Table(t) = item {
-                        check(t, accepted, &format!("whatif.{name}"), i);
-                    }
-                }
-            }
-        }
-    }
-    diags.finish(())
-}
-
-/// The line where `key` is written inside the `occurrence`-th header of `section` (top level when
-/// empty); the header's line when the key cannot be found (dotted or inline forms).
-fn key_line(text: &str, section: &str, occurrence: usize, key: &str) -> u64 {
-    let header = |line: &str| {
-        let l = line.trim();
-        l.starts_with('[')
-            .then(|| l.trim_matches(|c| c == '[' || c == ']').trim().to_string())
-    };
-    let mut in_section = section.is_empty();
-    let mut seen = 0usize;
-    let mut section_line = 1u64;
-    for (i, line) in text.lines().enumerate() {
-        if let Some(h) = header(line) {
-            in_section = false;
-            if h == section {
-                if seen == occurrence {
-                    in_section = true;
-                    section_line = i as u64 + 1;
-                }
-                seen += 1;
-            }
-            continue;
-        }
-        if in_section {
-            let l = line.trim_start();
-            let name = l.split('=').next().unwrap_or("").trim().trim_matches('"');
-            if l.contains('=') && name == key {
-                return i as u64 + 1;
-            }
-        }
-    }
-    section_line
-}
-
-/// A native TOML date or time on `line` that TOML rejects because it does not exist
-/// (`horizon_end = 2026-02-29`): its dotted key and why, as for a quoted one. None for any
-/// other syntax error.
-fn native_time_problem(text: &str, line: u64) -> Option<(String, BadValue)> {
-    let lines: Vec<&str> = text.lines().collect();
-    let here = *lines.get(usize::try_from(line).ok()?.checked_sub(1)?)?;
-    let (key, value) = here.split_once('=')?;
-    let value = value.split('#').next().unwrap_or("").trim();
-    let bad = read_time(value)
-        .err()
-        .filter(|b| b.kind.starts_with("time:"))?;
-    let key = key.trim().trim_matches('"');
-    let section = lines[..line as usize - 1]
-        .iter()
-        .rev()
-        .map(|l| l.trim())
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
-    let dotted = match section {
-        Some(s) if !s.is_empty() => format!("{s}.{key}"),
-        _ => key.to_string(),
-    };
-    Some((dotted, bad))
-}
-
-/// 1-based line of a byte offset.
-fn line_at(text: &str, offset: usize) -> u64 {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
-        + 1
-}
-
 struct Checker<'a> {
-    path: &'a Path,
-    text: &'a str,
+    doc: Doc<'a>,
     diags: Diagnostics,
 }
 
 impl Checker<'_> {
     fn loc(&self, v: &Spanned<Value>, key: &str) -> Location {
-        Location::at_key(self.path, line_at(self.text, v.span().start), key)
+        self.doc.at_key(v.span().start, key)
     }
 
-    fn fail<T>(&mut self, v: &Spanned<Value>, key: &str, message: String) -> Option<T> {
-        let loc = self.loc(v, key);
-        self.diags.push(loc, message);
-        None
-    }
-
-    fn string(&mut self, v: Spanned<Value>, key: &str) -> Option<String> {
-        match v.get_ref() {
-            Value::String(s) => Some(s.clone()),
-            other => self.fail(
-                &v,
-                key,
-                format!("expected a string, found {}", describe(other)),
-            ),
-        }
-    }
-
-    fn number(&mut self, v: Spanned<Value>, key: &str) -> Option<f64> {
-        let x = match v.get_ref() {
-            Value::Integer(i) => *i as f64,
-            Value::Float(f) => *f,
-            other => {
-                return self.fail(
-                    &v,
-                    key,
-                    format!("expected a number, found {}", describe(other)),
-                )
-            }
-        };
-        if x.is_nan() {
-            return self.fail(&v, key, "expected a number, found NaN".into());
-        }
-        if x.is_infinite() {
-            return self.fail(
-                &v,
-                key,
-                "expected a finite number, found an infinite value".into(),
-            );
-        }
-        if x < 0.0 {
-            return self.fail(
-                &v,
-                key,
-                format!("expected a non-negative number, found {x}"),
-            );
-        }
-        Some(x)
-    }
-
-    /// A non-negative number no larger than `max`.
-    fn bounded(&mut self, v: Spanned<Value>, key: &str, max: f64) -> Option<f64> {
-        let loc = self.loc(&v, key);
-        let x = self.number(v, key)?;
-        if x > max {
-            self.diags
-                .push(loc, format!("expected at most {max}, found {x}"));
-            return None;
-        }
-        Some(x)
-    }
-
-    /// A non-negative number within one of capplan's magnitude limits.
-    fn limited(&mut self, v: Spanned<Value>, key: &str, limit: Limit) -> Option<f64> {
-        let loc = self.loc(&v, key);
-        let x = self.number(v, key)?;
-        match limit.check(x) {
+    /// Reads a value with one of the what-if syntax's readers; a problem is reported at the key.
+    fn read<T>(
+        &mut self,
+        v: &Spanned<Value>,
+        key: &str,
+        reader: impl FnOnce(Given) -> std::result::Result<T, String>,
+    ) -> Option<T> {
+        match reader(Given::Toml(v.get_ref())) {
             Ok(x) => Some(x),
             Err(m) => {
+                let loc = self.loc(v, key);
                 self.diags.push(loc, m);
                 None
             }
         }
     }
 
-    fn fraction(&mut self, v: Spanned<Value>, key: &str) -> Option<f64> {
-        let loc = self.loc(&v, key);
-        let x = self.number(v, key)?;
-        match check_fraction(x) {
-            Ok(x) => Some(x),
-            Err(m) => {
-                self.diags.push(loc, m);
-                None
+    /// `[policy]`, key by key.
+    fn policy(&mut self, p: RawPolicy, level: &mut Level) {
+        let keys = [
+            (PolicyKey::UnservedPenalty, p.unserved_penalty),
+            (PolicyKey::MaxProviderShare, p.max_provider_share),
+            (PolicyKey::SurviveProviderLoss, p.survive_provider_loss),
+            (PolicyKey::LossCoverage, p.loss_coverage),
+            (PolicyKey::ResiliencePenalty, p.resilience_penalty),
+        ];
+        for (key, v) in keys {
+            let Some(v) = v else { continue };
+            let dotted = format!("policy.{}", key.name());
+            if let Some(x) = self.read(&v, &dotted, |g| syntax::policy_value(key, g)) {
+                level.add(Change::Policy(key, x), At::all(self.loc(&v, &dotted)));
             }
         }
     }
 
-    fn boolean(&mut self, v: Spanned<Value>, key: &str) -> Option<bool> {
+    /// A provider list (`only_providers`, `exclude_providers`): every name at the list's line.
+    fn providers(&mut self, v: &Spanned<Value>, key: &str) -> Option<Vec<String>> {
+        let location = self.loc(v, key);
         match v.get_ref() {
-            Value::Boolean(b) => Some(*b),
-            other => self.fail(
-                &v,
-                key,
-                format!("expected true or false, found {}", describe(other)),
-            ),
-        }
-    }
-
-    fn time(&mut self, v: Spanned<Value>, key: &str) -> Option<DateTime<Utc>> {
-        let text = match v.get_ref() {
-            Value::String(s) => s.clone(),
-            // Native TOML dates print in RFC 3339 forms the CSV parser accepts.
-            Value::Datetime(d) => d.to_string(),
-            other => {
-                return self.fail(
-                    &v,
-                    key,
-                    format!("expected {TIME_FORMS}, found {}", describe(other)),
-                )
-            }
-        };
-        match parse_time(&text) {
-            Ok(t) => Some(t),
-            Err(m) => self.fail(&v, key, m),
-        }
-    }
-
-    fn provider(&mut self, v: Spanned<Value>, key: &str) -> Option<NamedProvider> {
-        let location = self.loc(&v, key);
-        self.string(v, key)
-            .map(|name| NamedProvider { name, location })
-    }
-
-    /// An optional `region` of a delay or price change.
-    fn region(&mut self, v: Option<Spanned<Value>>, key: &str) -> Option<Option<NamedRegion>> {
-        let Some(v) = v else {
-            return Some(None);
-        };
-        let location = self.loc(&v, key);
-        self.string(v, key)
-            .map(|name| Some(NamedRegion { name, location }))
-    }
-
-    fn providers(&mut self, v: Spanned<Value>, key: &str) -> Option<Vec<NamedProvider>> {
-        let location = self.loc(&v, key);
-        match v.into_inner() {
             Value::Array(items) => {
                 let mut out = Vec::new();
                 for item in items {
                     match item {
-                        Value::String(name) => out.push(NamedProvider {
-                            name,
-                            location: location.clone(),
-                        }),
-                        other => {
-                            self.diags.push(
-                                location.clone(),
-                                format!(
-                                    "expected provider names as strings, found {}",
-                                    describe(&other)
-                                ),
-                            );
-                        }
+                        Value::String(name) => out.push(name.clone()),
+                        other => self.diags.push(
+                            location.clone(),
+                            format!(
+                                "expected provider names as strings, found {}",
+                                syntax::describe(other)
+                            ),
+                        ),
                     }
                 }
                 Some(out)
@@ -512,7 +255,7 @@ impl Checker<'_> {
                     location,
                     format!(
                         "expected a list of provider names, found {}",
-                        describe(&other)
+                        syntax::describe(other)
                     ),
                 );
                 None
@@ -520,63 +263,93 @@ impl Checker<'_> {
         }
     }
 
-    fn whatif(&mut self, w: RawWhatIf) -> WhatIf {
-        let mut out = WhatIf {
-            demand_scale: w.demand_scale.and_then(|v| {
-                let loc = self.loc(&v, "whatif.demand_scale");
-                self.limited(v, "whatif.demand_scale", FACTOR_LIMIT)
-                    .map(|x| (x, loc))
-            }),
-            only_providers: w
-                .only_providers
-                .and_then(|v| self.providers(v, "whatif.only_providers")),
-            exclude_providers: w
-                .exclude_providers
-                .and_then(|v| self.providers(v, "whatif.exclude_providers"))
-                .unwrap_or_default(),
-            ..WhatIf::default()
+    /// A change's provider and optional region, and where each was written.
+    fn target(
+        &mut self,
+        provider: &Spanned<Value>,
+        region: Option<&Spanned<Value>>,
+        table: &str,
+    ) -> Option<(Target, Location, Location)> {
+        let provider_key = format!("whatif.{table}.provider");
+        let region_key = format!("whatif.{table}.region");
+        let provider_at = self.loc(provider, &provider_key);
+        let name = self.read(provider, &provider_key, syntax::string);
+        let (region, region_at) = match region {
+            Some(r) => (
+                self.read(r, &region_key, syntax::string).map(Some),
+                self.loc(r, &region_key),
+            ),
+            None => (Some(None), provider_at.clone()),
         };
+        Some((
+            Target {
+                provider: name?,
+                region: region?,
+            },
+            provider_at,
+            region_at,
+        ))
+    }
+
+    fn whatif(&mut self, w: RawWhatIf, level: &mut Level) {
+        if let Some(v) = w.demand_scale {
+            let at = At::all(self.loc(&v, "whatif.demand_scale"));
+            if let Some(x) = self.read(&v, "whatif.demand_scale", syntax::factor) {
+                level.add(Change::DemandScale(x), at);
+            }
+        }
+        // Listed names stay as written (a name listed twice is reported twice).
+        for (v, key, only) in [
+            (&w.only_providers, "whatif.only_providers", true),
+            (&w.exclude_providers, "whatif.exclude_providers", false),
+        ] {
+            let Some(v) = v else { continue };
+            let at = self.loc(v, key);
+            if let Some(names) = self.providers(v, key) {
+                level.list_providers(only, names, &at);
+            }
+        }
         for d in w.delay.unwrap_or_default() {
-            let provider = self.provider(d.provider, "whatif.delay.provider");
-            let region = self.region(d.region, "whatif.delay.region");
-            let days = self.bounded(d.days, "whatif.delay.days", MAX_DELAY_DAYS);
-            if let (Some(provider), Some(region), Some(days)) = (provider, region, days) {
-                out.delays.push(Delay {
-                    provider,
-                    region,
-                    days,
-                });
+            let target = self.target(&d.provider, d.region.as_ref(), "delay");
+            let days = self.read(&d.days, "whatif.delay.days", syntax::delay_days);
+            if let (Some((target, provider, region)), Some(days)) = (target, days) {
+                let value = self.loc(&d.days, "whatif.delay.days");
+                level.add(
+                    Change::Delay { target, days },
+                    At {
+                        provider,
+                        region,
+                        value,
+                    },
+                );
             }
         }
         for p in w.price.unwrap_or_default() {
-            let provider = self.provider(p.provider, "whatif.price.provider");
-            let region = self.region(p.region, "whatif.price.region");
-            let location = self.loc(&p.factor, "whatif.price.factor");
-            let factor = self.limited(p.factor, "whatif.price.factor", FACTOR_LIMIT);
-            if let (Some(provider), Some(region), Some(factor)) = (provider, region, factor) {
-                out.prices.push(PriceChange {
-                    provider,
-                    region,
-                    factor,
-                    location,
-                });
+            let target = self.target(&p.provider, p.region.as_ref(), "price");
+            let factor = self.read(&p.factor, "whatif.price.factor", syntax::factor);
+            if let (Some((target, provider, region)), Some(factor)) = (target, factor) {
+                let value = self.loc(&p.factor, "whatif.price.factor");
+                level.add(
+                    Change::Price { target, factor },
+                    At {
+                        provider,
+                        region,
+                        value,
+                    },
+                );
             }
         }
         for o in w.outage.unwrap_or_default() {
             let end_loc = self.loc(&o.end, "whatif.outage.end");
-            let provider = self.provider(o.provider, "whatif.outage.provider");
-            let region = match o.region {
-                Some(r) => self.string(r, "whatif.outage.region").map(Some),
-                None => Some(None),
-            };
-            let start = self.time(o.start, "whatif.outage.start");
-            let end = self.time(o.end, "whatif.outage.end");
-            let factor = match o.capacity_factor {
-                Some(f) => self.fraction(f, "whatif.outage.capacity_factor"),
+            let target = self.target(&o.provider, o.region.as_ref(), "outage");
+            let start = self.read(&o.start, "whatif.outage.start", syntax::time);
+            let end = self.read(&o.end, "whatif.outage.end", syntax::time);
+            let factor = match &o.capacity_factor {
+                Some(f) => self.read(f, "whatif.outage.capacity_factor", syntax::fraction),
                 None => Some(0.0),
             };
-            let (Some(provider), Some(region), Some(start), Some(end), Some(capacity_factor)) =
-                (provider, region, start, end, factor)
+            let (Some((target, provider, region)), Some(start), Some(end), Some(capacity_factor)) =
+                (target, start, end, factor)
             else {
                 continue;
             };
@@ -585,35 +358,30 @@ impl Checker<'_> {
                     .push(end_loc, "expected an end after the start".to_string());
                 continue;
             }
-            let outage = Outage {
-                provider: provider.name.clone(),
-                region,
+            let outage = crate::scenario::Outage {
+                provider: target.provider,
+                region: target.region,
                 tranche: None,
                 start,
                 end,
                 capacity_factor,
             };
-            out.outages.push(OutageChange { provider, outage });
+            level.add(
+                Change::Outage(outage),
+                At {
+                    provider,
+                    region,
+                    value: end_loc,
+                },
+            );
         }
-        out
-    }
-}
-
-fn describe(v: &Value) -> String {
-    match v {
-        Value::String(s) => format!("the string \"{s}\""),
-        Value::Integer(i) => format!("the integer {i}"),
-        Value::Float(f) => format!("the number {f}"),
-        Value::Boolean(b) => format!("{b}"),
-        Value::Datetime(d) => format!("the date {d}"),
-        Value::Array(_) => "a list".into(),
-        Value::Table(_) => "a table".into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::units::parse_time;
 
     fn parse(text: &str) -> Result<Settings> {
         parse_settings(Path::new("scenario.toml"), text)

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Location, Result};
-use crate::load::flags::WhatIfFlags;
+use crate::load::flags::{Flags, WhatIfFlags};
 use crate::load::signed::SignedPlan;
 use crate::model::solve::SolverKind;
 use crate::pipeline::RunOptions;
@@ -169,7 +169,7 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
             ),
         ));
     }
-    let (scenario, _, _) = crate::pipeline::load(&sweep.scenario, &WhatIfFlags::default())?;
+    let (scenario, _, _) = crate::pipeline::load(&sweep.scenario, &Flags::default())?;
     let (start, end) = match (scenario.horizon_start(), scenario.horizon_end()) {
         (Some(a), Some(b)) => (a, b),
         _ => {
@@ -228,9 +228,8 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
             let mut identity = Vec::new();
             for a in &g.axes {
                 let mut first = None;
-                for (i, v) in a.values.iter().enumerate() {
-                    let mut flags = WhatIfFlags::default();
-                    spec::add_axis_value(&mut flags, &a.key, v);
+                for i in 0..a.values.len() {
+                    let flags: Flags = a.flag(i).into_iter().collect();
                     let loaded = crate::pipeline::load(&sweep.scenario, &flags).map_err(|e| {
                         at_axis(
                             e,
@@ -419,12 +418,13 @@ impl Prepared {
     }
 
     /// The what-if flags of a risk draw: one `--outage` per drawn outage, and `--demand-scale M`.
-    pub fn risk_flags(&self, d: &risk::Draw) -> WhatIfFlags {
+    pub fn risk_flags(&self, d: &risk::Draw) -> Flags {
         WhatIfFlags {
             outage: d.outages.iter().map(risk::DrawnOutage::flag).collect(),
             demand_scale: vec![crate::units::fixed(d.demand_scale)],
             ..WhatIfFlags::default()
         }
+        .read()
     }
 
     /// The record the summaries compare against: risk, the base plan under its normal policy;

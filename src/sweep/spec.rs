@@ -10,7 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 use toml::{Spanned, Value};
 
 use crate::error::{Diagnostics, Error, Location, Result};
-use crate::load::flags::WhatIfFlags;
+use crate::load::flags::{Flag, Flags};
+use crate::load::toml_doc::{Doc, FileKind};
+use crate::load::whatif_syntax::{AxisKey, AXIS_FORMS};
 
 /// A checked sweep file.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +53,20 @@ pub struct Axis {
     pub values: Vec<String>,
     #[serde(skip)]
     pub location: Option<Location>,
+    /// Each value read once as the flag it stands for (None for "" = no change); empty for an
+    /// axis read back from a sweep's JSON, whose values are read when used.
+    #[serde(skip)]
+    pub read: Vec<Option<Flag>>,
+}
+
+impl Axis {
+    /// The flag value `i` stands for, None for "" (no change).
+    pub fn flag(&self, i: usize) -> Option<Flag> {
+        match self.read.get(i) {
+            Some(flag) => flag.clone(),
+            None => axis_flag(&self.key, &self.values[i]),
+        }
+    }
 }
 
 /// Random outages and demand, dispatched against the base plan under emergency rules.
@@ -82,9 +98,6 @@ pub const MAX_POINTS: u64 = 10_000_000;
 const MAX_PER_YEAR: f64 = 10_000.0;
 const MAX_HOURS: f64 = 100_000.0;
 const MAX_SIGMA: f64 = 3.0;
-
-/// The axis forms, for messages.
-const AXIS_FORMS: &str = "demand_scale, only, exclude, \"delay.PROVIDER[/REGION]\", \"price.PROVIDER[/REGION]\", \"outage.PROVIDER[/REGION]\" or \"policy.KEY\"";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -161,24 +174,15 @@ pub fn read(path: &Path) -> Result<Sweep> {
     parse(path, &text)
 }
 
-fn line_at(text: &str, offset: usize) -> u64 {
-    let end = offset.min(text.len());
-    text.as_bytes()[..end]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count() as u64
-        + 1
-}
-
 struct Checker<'a> {
-    path: &'a Path,
-    text: &'a str,
+    doc: Doc<'a>,
     diags: Diagnostics,
 }
 
 impl Checker<'_> {
+    /// The line of a key; sweep files have always named their keys as columns.
     fn loc(&self, start: usize, key: &str) -> Location {
-        Location::at(self.path, line_at(self.text, start), Some(key))
+        Location::at(self.doc.path, self.doc.line(start), Some(key))
     }
     fn fail<T>(&mut self, start: usize, key: &str, message: String) -> Option<T> {
         let loc = self.loc(start, key);
@@ -239,20 +243,10 @@ impl Checker<'_> {
 
 /// Parses sweep-file text (see `read`).
 pub fn parse(path: &Path, text: &str) -> Result<Sweep> {
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let raw: RawSweep = toml::from_str(text).map_err(|e| {
-        let line = e.span().map(|s| line_at(text, s.start)).unwrap_or(1);
-        let message = e.message().trim().replace('\n', " ");
-        let message = if message.starts_with("unknown field") {
-            format!("{message} (unknown keys are errors)")
-        } else {
-            format!("expected a valid sweep file: {message}")
-        };
-        Error::input(Location::at(path, line, None), message)
-    })?;
+    let doc = Doc::new(path, text, FileKind::Sweep);
+    let raw: RawSweep = doc.typed()?;
     let mut c = Checker {
-        path,
-        text,
+        doc,
         diags: Diagnostics::default(),
     };
     let name = raw
@@ -335,41 +329,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Sweep> {
     Ok(sweep.expect("no problem means every part was read"))
 }
 
-/// The flag an axis key stands for and how a value becomes the flag's value.
-fn axis_flag(key: &str) -> Option<(&'static str, String)> {
-    let (head, rest) = match key.split_once('.') {
-        Some((h, r)) => (h, Some(r)),
-        None => (key, None),
-    };
-    match (head, rest) {
-        ("demand_scale", None) => Some(("demand_scale", String::new())),
-        ("only", None) => Some(("only", String::new())),
-        ("exclude", None) => Some(("exclude", String::new())),
-        ("delay", Some(t)) if !t.is_empty() => Some(("delay", t.to_string())),
-        ("price", Some(t)) if !t.is_empty() => Some(("price", t.to_string())),
-        ("outage", Some(t)) if !t.is_empty() => Some(("outage", t.to_string())),
-        ("policy", Some(t)) if !t.is_empty() => Some(("set", key.to_string())),
-        _ => None,
-    }
-}
-
-/// Adds an axis value to flags ("" adds nothing).
-pub fn add_axis_value(flags: &mut WhatIfFlags, key: &str, value: &str) {
+/// The flag an axis value stands for, read by the one what-if syntax: `90d` of `delay.aws` is
+/// `--delay aws=90d`. None for "" (no change) and for a key that names no axis.
+pub fn axis_flag(key: &str, value: &str) -> Option<Flag> {
     if value.is_empty() {
-        return;
+        return None;
     }
-    let Some((flag, target)) = axis_flag(key) else {
-        return;
-    };
-    match flag {
-        "demand_scale" => flags.demand_scale.push(value.to_string()),
-        "only" => flags.only.push(value.to_string()),
-        "exclude" => flags.exclude.push(value.to_string()),
-        "delay" => flags.delay.push(format!("{target}={value}")),
-        "price" => flags.price.push(format!("{target}={value}")),
-        "outage" => flags.outage.push(format!("{target}@{value}")),
-        _ => flags.set.push(format!("{target}={value}")),
-    }
+    let axis = AxisKey::parse(key)?;
+    Some(Flag::read(axis.kind, &axis.flag_value(value)))
 }
 
 fn value_text(v: &Value) -> Option<String> {
@@ -398,7 +365,7 @@ fn axes(c: &mut Checker, g: Spanned<RawAxes>) -> Vec<Axis> {
         let key_start = key.span().start;
         let key = key.into_inner();
         let full = format!("grid.{key}");
-        if axis_flag(&key).is_none() {
+        if AxisKey::parse(&key).is_none() {
             c.fail::<()>(
                 key_start,
                 &full,
@@ -420,6 +387,7 @@ fn axes(c: &mut Checker, g: Spanned<RawAxes>) -> Vec<Axis> {
             continue;
         }
         let mut values: Vec<String> = Vec::new();
+        let mut read: Vec<Option<Flag>> = Vec::new();
         let mut ok = true;
         for item in &items {
             let Some(text) = value_text(item) else {
@@ -439,16 +407,15 @@ fn axes(c: &mut Checker, g: Spanned<RawAxes>) -> Vec<Axis> {
                 ok = false;
                 break;
             }
-            // Each value checked as the flag would check it.
-            let mut flags = WhatIfFlags::default();
-            add_axis_value(&mut flags, &key, &text);
-            if let Err(Error::Input(ds)) = flags.level() {
-                for d in ds {
-                    c.fail::<()>(v_start, &full, d.to_string().replacen("error: ", "", 1));
-                }
+            // Each value read as the flag would read it.
+            let flag = axis_flag(&key, &text);
+            if let Some(Flag { change: Err(m), .. }) = &flag {
+                let at = flag.as_ref().map(Flag::location).expect("a flag");
+                c.fail::<()>(v_start, &full, format!("{at}: {m}"));
                 ok = false;
             }
             values.push(text);
+            read.push(flag);
         }
         if out.iter().any(|a| a.key == key) {
             c.fail::<()>(key_start, &full, "axis given twice".into());
@@ -460,6 +427,7 @@ fn axes(c: &mut Checker, g: Spanned<RawAxes>) -> Vec<Axis> {
                 location: Some(c.loc(key_start, &full)),
                 key,
                 values,
+                read,
             });
         }
     }
@@ -591,12 +559,12 @@ impl Grid {
     }
 
     /// The what-if flags of point `id`.
-    pub fn flags(&self, id: u64) -> WhatIfFlags {
-        let mut f = WhatIfFlags::default();
-        for (a, v) in self.axes.iter().zip(self.values(id)) {
-            add_axis_value(&mut f, &a.key, &v);
-        }
-        f
+    pub fn flags(&self, id: u64) -> Flags {
+        self.indices(id)
+            .into_iter()
+            .zip(&self.axes)
+            .filter_map(|(i, a)| a.flag(i))
+            .collect()
     }
 }
 
@@ -638,7 +606,7 @@ mod tests {
             f.label(),
             "--demand-scale 1.3 --delay aws=90d --outage azure/eu@2026-07-01..2026-07-02=0.5 --set policy.loss_coverage=0.6"
         );
-        assert_eq!(g.flags(0).demand_scale, ["1"]);
+        assert_eq!(g.flags(0).written().demand_scale, ["1"]);
     }
 
     #[test]
