@@ -404,6 +404,27 @@ mod tests {
     }
 
     #[test]
+    fn a_flag_is_a_place_of_its_own() {
+        let e = Error::input(
+            Location::flag("--delay", "aws=ninety"),
+            "expected a duration such as 90d, 12h or 2w, found 'ninety'",
+        );
+        assert_eq!(
+            e.to_string(),
+            "error: --delay aws=ninety: expected a duration such as 90d, 12h or 2w, found 'ninety'"
+        );
+        // JSON names the flag where a file would be, as it always has.
+        let v: serde_json::Value = serde_json::from_str(&json_errors(&e)).unwrap();
+        assert_eq!(v["errors"][0]["file"], "--delay aws=ninety");
+        assert_eq!(
+            Location::at("s.toml", 3, None)
+                .with_char_column(7)
+                .to_string(),
+            "s.toml:3:7"
+        );
+    }
+
+    #[test]
     fn lists_names_quoted() {
         assert_eq!(list(&["a", "b"]), "'a', 'b'");
         assert_eq!(list(&["aws".to_string()]), "'aws'");

@@ -25,8 +25,8 @@ use toml_file::Settings;
 #[derive(Debug, Clone)]
 pub struct Loaded {
     pub scenario: Scenario,
-    /// Empty since v2 made duplicate tranche names and routes errors; kept so a later loading
-    /// warning reaches `validate` and `run` without changing them.
+    /// What-if factors of 10 or more (a percentage meant?), the scenarios' first, then the
+    /// flags'.
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -41,9 +41,11 @@ pub fn load(folder: &Path) -> Result<Loaded> {
 pub fn load_with(folder: &Path, flags: &Flags) -> Result<Loaded> {
     let level = flags.level()?;
     let base = load_base(folder)?;
+    let mut warnings = base.warnings;
+    warnings.extend(level.warnings.iter().cloned());
     Ok(Loaded {
         scenario: with_level(base.scenario, &base.policy, &level)?,
-        warnings: Vec::new(),
+        warnings,
     })
 }
 
@@ -54,6 +56,7 @@ pub fn load_with(folder: &Path, flags: &Flags) -> Result<Loaded> {
 pub struct Base {
     scenario: Scenario,
     policy: PolicySettings,
+    warnings: Vec<Diagnostic>,
 }
 
 /// Loads a folder's chain without command-line what-ifs.
@@ -62,6 +65,7 @@ pub fn load_base(folder: &Path) -> Result<Base> {
     Ok(Base {
         scenario: layer.scenario,
         policy: layer.policy,
+        warnings: layer.warnings,
     })
 }
 
@@ -93,6 +97,8 @@ struct Layer {
     scenario: Scenario,
     horizon_end: Option<(DateTime<Utc>, Location)>,
     policy: PolicySettings,
+    /// The what-if warnings of this folder's chain, the parent's first.
+    warnings: Vec<Diagnostic>,
 }
 
 fn load_layer(
@@ -167,7 +173,8 @@ fn load_layer(
     let outages: Option<Option<Vec<Outage>>> =
         file("outages.csv").map(|p| keep(&mut errors, folder, files::read_outages(&p)));
     let extends_failed = settings.extends.is_some() && parent.is_none();
-    let (p_demand, p_tranches, p_routes, p_outages, p_horizon, p_policy) = match parent {
+    let (p_demand, p_tranches, p_routes, p_outages, p_horizon, p_policy, p_warnings) = match parent
+    {
         Some(l) => (
             Some(l.scenario.demand),
             Some(l.scenario.tranches),
@@ -175,6 +182,7 @@ fn load_layer(
             l.scenario.outages,
             l.horizon_end,
             l.policy,
+            l.warnings,
         ),
         None => (
             None,
@@ -183,6 +191,7 @@ fn load_layer(
             Vec::new(),
             None,
             PolicySettings::default(),
+            Vec::new(),
         ),
     };
     // A required file is missing only when neither this folder nor a working parent has it.
@@ -236,10 +245,13 @@ fn load_layer(
         outages,
     };
     let scenario = crate::whatif::apply(scenario, &settings.whatif)?;
+    let mut warnings = p_warnings;
+    warnings.extend(settings.warnings.iter().cloned());
     Ok(Layer {
         scenario,
         horizon_end,
         policy: policy_settings,
+        warnings,
     })
 }
 

@@ -201,17 +201,17 @@ fn key_holding(table: &dyn TableLike, section: &str, offset: usize) -> Option<St
         } else {
             format!("{section}.{key}")
         };
-        let holds = |v: &EditValue| v.span().is_some_and(|s| s.contains(&offset));
-        if let Item::Value(v) = item {
-            if holds(v) && !matches!(v, EditValue::InlineTable(_)) {
-                return Some(dotted);
-            }
-        }
+        // Inside a table first: a value of an (inline) table's key is named by that key.
         if let Some(found) = tables_of(item)
             .into_iter()
             .find_map(|t| key_holding(t, &dotted, offset))
         {
             return Some(found);
+        }
+        if let Item::Value(v) = item {
+            if v.span().is_some_and(|s| s.contains(&offset)) {
+                return Some(dotted);
+            }
         }
     }
     None
@@ -233,4 +233,54 @@ fn floor_boundary(text: &str, mut offset: usize) -> usize {
         offset -= 1;
     }
     offset
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::toml_file::parse_settings;
+    use std::path::Path;
+
+    fn error(text: &str) -> String {
+        parse_settings(Path::new("scenario.toml"), text)
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn parser_errors_name_line_and_character_column() {
+        assert_eq!(
+            error("name = \"x\"\nthis is not toml\n"),
+            "error: scenario.toml:2:6: expected valid scenario TOML: expected `.`, `=`"
+        );
+        // Characters, not bytes: ü is two bytes.
+        assert_eq!(
+            error("name = \"üü\" junk\n"),
+            "error: scenario.toml:1:13: expected valid scenario TOML: expected newline, `#`"
+        );
+        assert_eq!(
+            error("a = 1\na = 2\n"),
+            "error: scenario.toml:2:1: expected valid scenario TOML: duplicate key `a` in document root"
+        );
+        // Structure errors of the typed pass too.
+        assert_eq!(
+            error("name = \"x\"\n[[whatif.delay]]\nprovider = \"aws\"\n"),
+            "error: scenario.toml:2:1: expected valid scenario TOML: missing field `days`"
+        );
+    }
+
+    #[test]
+    fn keys_are_found_by_their_spans_in_every_form() {
+        // An inline table's unknown key, and a dotted one, at their own lines.
+        assert_eq!(
+            error("[whatif]\n\ndelay = [{provider = \"aws\", dayz = 3}]\n"),
+            "error: scenario.toml:3: key 'whatif.delay.dayz': unknown key (did you mean 'days'?); accepted keys in [whatif.delay] are 'provider', 'region', 'days'"
+        );
+        assert!(error("name = \"x\"\npolicy.max_share = 1\n")
+            .starts_with("error: scenario.toml:2: key 'policy.max_share': unknown key"),);
+        // A native date that does not exist, inside an inline table.
+        assert_eq!(
+            error("[whatif]\noutage = [{provider = \"aws\", start = 2026-02-30, end = 2026-03-01}]\n"),
+            "error: scenario.toml:2: key 'whatif.outage.start': expected a date YYYY-MM-DD, found '2026-02-30': February has 28 days in 2026"
+        );
+    }
 }

@@ -10,7 +10,7 @@ use toml::{Spanned, Value};
 
 use super::toml_doc::{Doc, FileKind, Schema};
 use super::whatif_syntax::{self as syntax, At, Change, Given, Level, PolicyKey, Target};
-use crate::error::{Diagnostics, Error, Location, Result};
+use crate::error::{Diagnostic, Diagnostics, Error, Location, Result};
 use crate::whatif::{PolicySettings, WhatIf};
 
 #[derive(Deserialize)]
@@ -81,6 +81,8 @@ pub struct Settings {
     pub horizon_end: Option<(DateTime<Utc>, Location)>,
     pub policy: PolicySettings,
     pub whatif: WhatIf,
+    /// Suspicious but legal what-ifs (see `Level::warnings`).
+    pub warnings: Vec<Diagnostic>,
 }
 
 /// Reads and checks `path` (a scenario.toml), collecting every problem.
@@ -182,6 +184,7 @@ pub fn parse_settings(path: &Path, text: &str) -> Result<Settings> {
     }
     s.policy = level.policy;
     s.whatif = level.whatif;
+    s.warnings = level.warnings;
     c.diags.finish(s)
 }
 

@@ -12,11 +12,11 @@
 use chrono::{DateTime, Utc};
 use toml::Value;
 
-use crate::error::{list, Location};
+use crate::error::{list, Diagnostic, Location};
 use crate::scenario::Outage;
 use crate::units::{
-    check_fraction, format_time, parse_fraction, parse_limited, parse_number, parse_time, Limit,
-    FACTOR_LIMIT, MAX_DELAY_DAYS, PRICE_LIMIT, TIME_FORMS,
+    check_fraction, fixed, format_time, parse_fraction, parse_limited, parse_number, parse_time,
+    Limit, FACTOR_LIMIT, MAX_DELAY_DAYS, PRICE_LIMIT, TIME_FORMS,
 };
 use crate::whatif::{
     Delay, NamedProvider, NamedRegion, OutageChange, PolicySettings, PriceChange, WhatIf,
@@ -154,7 +154,13 @@ impl At {
 pub struct Level {
     pub whatif: WhatIf,
     pub policy: PolicySettings,
+    /// Suspicious but legal changes: a factor of 10 or more, where a percentage may have been
+    /// meant (`demand_scale = 40` for 40% or +40%).
+    pub warnings: Vec<Diagnostic>,
 }
+
+/// The smallest what-if factor that is warned about.
+const LARGE_FACTOR: f64 = 10.0;
 
 impl Level {
     /// Adds a change. Repeats combine as repeated flags do: demand factors multiply (the
@@ -164,6 +170,8 @@ impl Level {
         let w = &mut self.whatif;
         match change {
             Change::DemandScale(x) => {
+                self.warnings
+                    .extend(large_factor(x, "demand_scale", "demand", &at.value));
                 w.demand_scale = Some(match w.demand_scale.take() {
                     None => (x, at.value),
                     Some((before, mut location)) => {
@@ -189,6 +197,8 @@ impl Level {
                 });
             }
             Change::Price { target, factor } => {
+                self.warnings
+                    .extend(large_factor(factor, "factor", "the prices", &at.value));
                 let (provider, region) = named_target(target, &at);
                 w.prices.push(PriceChange {
                     provider,
@@ -226,6 +236,24 @@ impl Level {
             self.whatif.exclude_providers = named;
         }
     }
+}
+
+/// A warning for a factor of `LARGE_FACTOR` or more: a percentage may have been meant.
+fn large_factor(x: f64, name: &str, what: &str, at: &Location) -> Option<Diagnostic> {
+    (x >= LARGE_FACTOR).then(|| {
+        Diagnostic::new(
+            at.clone(),
+            format!(
+                "{name} {} multiplies {what} by {}; if a percentage was meant, write {} for {}% or {} for +{}%",
+                fixed(x),
+                fixed(x),
+                fixed(x / 100.0),
+                fixed(x),
+                fixed(1.0 + x / 100.0),
+                fixed(x)
+            ),
+        )
+    })
 }
 
 /// Adds the names not yet in `list`, each at `location`.
@@ -306,16 +334,95 @@ pub fn limited(v: Given, limit: Limit) -> Result<f64, String> {
     }
 }
 
-/// A what-if factor (`demand_scale`, a price factor).
+/// A what-if factor (`demand_scale`, a price factor). A percentage is no factor; the message
+/// says which factor it would be: `40%` is 0.4, a change of `+20%` is 1.2.
 pub fn factor(v: Given) -> Result<f64, String> {
-    limited(v, FACTOR_LIMIT)
+    limited(v, FACTOR_LIMIT).map_err(|m| match percent(v).and_then(percent_factor) {
+        Some(x) => format!(
+            "{}; write the factor as a number: {}",
+            without_hint(&m, v),
+            fixed(x)
+        ),
+        None => m,
+    })
 }
 
 /// A fraction in [0, 1] (`capacity_factor` of an outage).
 pub fn fraction(v: Given) -> Result<f64, String> {
     match v {
-        Given::Text(t) => parse_fraction(t),
-        Given::Toml(_) => check_fraction(number(v)?),
+        Given::Text(t) => parse_fraction(t).map_err(|m| with_percent_guess(m, v)),
+        Given::Toml(_) => policy_fraction(v),
+    }
+}
+
+/// A policy fraction (`max_provider_share`, `loss_coverage`), or any fraction in TOML: a number
+/// in [0, 1]. A percentage says which fraction it is: `40%` is 0.4, and `40` is likely 0.4.
+fn policy_fraction(v: Given) -> Result<f64, String> {
+    if let (Given::Text(t), Some(_)) = (v, percent(v)) {
+        return parse_fraction(t);
+    }
+    number(v)
+        .map_err(|m| match percent(v).and_then(percent_fraction) {
+            Some(x) => format!("{m}; write fractions as decimals: {}", fixed(x)),
+            None => m,
+        })
+        .and_then(check_fraction)
+        .map_err(|m| with_percent_guess(m, v))
+}
+
+/// The number before the `%` of a percentage written as text or as a TOML string (`+20%`).
+fn percent<'a>(v: Given<'a>) -> Option<&'a str> {
+    let t = match v {
+        Given::Text(t) => t,
+        Given::Toml(Value::String(s)) => s,
+        Given::Toml(_) => return None,
+    };
+    t.trim().strip_suffix('%').map(str::trim_end)
+}
+
+/// The factor a percentage stands for: `40` (of `40%`) is 0.4; a signed change `+20` is 1.2,
+/// `-20` is 0.8. None when it is no number or no factor (`-150%`).
+fn percent_factor(p: &str) -> Option<f64> {
+    let signed = p.starts_with(['+', '-']);
+    let x: f64 = p.parse().ok().filter(|x: &f64| x.is_finite())?;
+    let factor = if signed { 1.0 + x / 100.0 } else { x / 100.0 };
+    (factor >= 0.0).then_some(factor)
+}
+
+/// The fraction a percentage stands for: `40` is 0.4; None outside [0, 100].
+fn percent_fraction(p: &str) -> Option<f64> {
+    let x: f64 = p.parse().ok()?;
+    (0.0..=100.0).contains(&x).then(|| x / 100.0)
+}
+
+/// The message without the hint the number reader gave a percentage (`drop the percent sign`),
+/// which is wrong for a factor.
+fn without_hint(message: &str, v: Given) -> String {
+    match v {
+        Given::Text(_) => message
+            .split_once("; drop the percent sign")
+            .map_or(message, |(m, _)| m)
+            .to_string(),
+        Given::Toml(_) => message.to_string(),
+    }
+}
+
+/// A fraction message for a whole number from 2 to 100, which is likely a percentage, with the
+/// fraction it would be: `found 40; did you mean 0.4?`.
+fn with_percent_guess(message: String, v: Given) -> String {
+    let x = match v {
+        Given::Toml(Value::Integer(i)) => *i as f64,
+        Given::Toml(Value::Float(f)) => *f,
+        Given::Text(t) => match parse_number(t) {
+            Ok(x) => x,
+            Err(_) => return message,
+        },
+        Given::Toml(_) => return message,
+    };
+    if x.fract() == 0.0 && x > 1.0 && x <= 100.0 && message.starts_with("expected a fraction") {
+        format!("{message}; did you mean {}?", fixed(x / 100.0))
+    } else {
+        message
     }
 }
 
@@ -390,9 +497,8 @@ pub fn policy_value(key: PolicyKey, v: Given) -> Result<PolicyValue, String> {
         PolicyKey::UnservedPenalty | PolicyKey::ResiliencePenalty => {
             PolicyValue::Number(limited(v, PRICE_LIMIT)?)
         }
-        // A policy fraction reads as a number first (a percentage is not one), then as a fraction.
         PolicyKey::MaxProviderShare | PolicyKey::LossCoverage => {
-            PolicyValue::Number(check_fraction(number(v)?)?)
+            PolicyValue::Number(policy_fraction(v)?)
         }
         PolicyKey::SurviveProviderLoss => PolicyValue::Bool(boolean(v)?),
     })
@@ -578,5 +684,132 @@ impl AxisKey {
             Kind::Outage => format!("{}@{value}", self.target),
             Kind::Delay | Kind::Price | Kind::Set => format!("{}={value}", self.target),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn flag_error(kind: Kind, value: &str) -> String {
+        read_flag(kind, value).unwrap_err()
+    }
+
+    const NUMBER: &str = "expected a number such as 1200, 1.5e10 or 15B (suffixes K, M, B, T)";
+
+    #[test]
+    fn a_percentage_for_a_factor_says_which_factor() {
+        assert_eq!(
+            flag_error(Kind::DemandScale, "40%"),
+            format!("{NUMBER}, found '40%'; write the factor as a number: 0.4")
+        );
+        assert_eq!(
+            flag_error(Kind::Price, "gcp=+20%"),
+            format!("{NUMBER}, found '+20%'; write the factor as a number: 1.2")
+        );
+        assert_eq!(
+            flag_error(Kind::Price, "gcp/eu=-20%"),
+            format!("{NUMBER}, found '-20%'; write the factor as a number: 0.8")
+        );
+        // No factor is a cut of more than 100%.
+        assert_eq!(
+            flag_error(Kind::Price, "gcp=-150%"),
+            format!("{NUMBER}, found '-150%'")
+        );
+        let toml = Value::String("40%".into());
+        assert_eq!(
+            factor(Given::Toml(&toml)).unwrap_err(),
+            "expected a number, found the string \"40%\"; write the factor as a number: 0.4"
+        );
+    }
+
+    #[test]
+    fn a_percentage_for_a_fraction_says_which_fraction() {
+        assert_eq!(
+            flag_error(Kind::Set, "policy.max_provider_share=40%"),
+            "expected a fraction in [0, 1], found '40%'; write fractions as decimals: 0.4"
+        );
+        assert_eq!(
+            flag_error(Kind::Set, "policy.max_provider_share=40"),
+            "expected a fraction in [0, 1], found 40; did you mean 0.4?"
+        );
+        assert_eq!(
+            flag_error(Kind::Outage, "aws@2026-01-01..2026-01-02=40"),
+            "expected a fraction in [0, 1], found '40'; did you mean 0.4?"
+        );
+        // 1.5 is no whole percentage: no guess.
+        assert_eq!(
+            flag_error(Kind::Set, "policy.loss_coverage=1.5"),
+            "expected a fraction in [0, 1], found 1.5"
+        );
+        let e = super::super::toml_file::parse_settings(
+            Path::new("scenario.toml"),
+            "[policy]\nmax_provider_share = \"40%\"\nloss_coverage = 40\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "error: scenario.toml:2: key 'policy.max_provider_share': expected a number, found the string \"40%\"; write fractions as decimals: 0.4\n\
+             error: scenario.toml:3: key 'policy.loss_coverage': expected a fraction in [0, 1], found 40; did you mean 0.4?\n\
+             2 errors"
+        );
+    }
+
+    #[test]
+    fn a_factor_of_ten_or_more_is_a_warning() {
+        let s = super::super::toml_file::parse_settings(
+            Path::new("scenario.toml"),
+            "[whatif]\ndemand_scale = 40\n[[whatif.price]]\nprovider = \"a\"\nfactor = 9.5\n",
+        )
+        .unwrap();
+        let warnings: Vec<String> = s.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            warnings,
+            ["scenario.toml:2: key 'whatif.demand_scale': demand_scale 40 multiplies demand by 40; if a percentage was meant, write 0.4 for 40% or 1.4 for +40%"]
+        );
+        let mut level = Level::default();
+        let change = read_flag(Kind::Price, "gcp=12.5").unwrap();
+        level.add(change, At::all(Location::flag("--price", "gcp=12.5")));
+        assert_eq!(
+            level.warnings[0].to_string(),
+            "--price gcp=12.5: factor 12.5 multiplies the prices by 12.5; if a percentage was meant, write 0.125 for 12.5% or 1.125 for +12.5%"
+        );
+    }
+
+    #[test]
+    fn axis_keys_stand_for_flags() {
+        let a = AxisKey::parse("delay.aws/eu").unwrap();
+        assert_eq!(
+            (a.kind, a.flag_value("90d")),
+            (Kind::Delay, "aws/eu=90d".into())
+        );
+        let a = AxisKey::parse("policy.loss_coverage").unwrap();
+        assert_eq!(a.flag_value("0.6"), "policy.loss_coverage=0.6");
+        let a = AxisKey::parse("outage.azure").unwrap();
+        assert_eq!(
+            a.flag_value("2026-07-01..2026-07-02"),
+            "azure@2026-07-01..2026-07-02"
+        );
+        assert_eq!(
+            AxisKey::parse("demand_scale").unwrap().kind,
+            Kind::DemandScale
+        );
+        for bad in ["delay", "delay.", "nope", "demand_scale.x"] {
+            assert_eq!(AxisKey::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn repeated_demand_scales_multiply_at_every_flag() {
+        let mut level = Level::default();
+        for v in ["1.5", "2"] {
+            let at = At::all(Location::flag("--demand-scale", v));
+            level.add(read_flag(Kind::DemandScale, v).unwrap(), at);
+        }
+        let (x, location) = level.whatif.demand_scale.unwrap();
+        assert_eq!(x, 3.0);
+        assert_eq!(location.to_string(), "--demand-scale 1.5 --demand-scale 2");
     }
 }

@@ -662,6 +662,16 @@ mod tests {
             e.contains("s.toml:2") && e.contains("unknown field `samples`"),
             "{e}"
         );
+        // The parser's errors give the column too.
+        assert!(
+            e.starts_with("error: s.toml:2:1: unknown field `samples`"),
+            "{e}"
+        );
+        // Axis values read as the flags read them, percentages included.
+        assert_eq!(
+            err("scenario = \"x\"\n[grid]\n\"policy.max_provider_share\" = [\"40%\"]\n"),
+            "error: s.toml:3: column 'grid.policy.max_provider_share': --set policy.max_provider_share=40%: expected a fraction in [0, 1], found '40%'; write fractions as decimals: 0.4"
+        );
         let e = err("scenario = \"x\"\n[risk]\nsamples = 0\n");
         assert!(
             e.starts_with("error: s.toml:3: column 'risk.samples'"),

@@ -513,3 +513,51 @@ fn frontier_2026_with_flags_is_its_what_if_child() {
     assert_eq!(by_flag["policy"], by_child["policy"]);
     assert_ne!(by_flag["objective"], summary(&frontier, &[])["objective"]);
 }
+
+#[test]
+fn a_percentage_for_a_factor_or_a_fraction_says_which_number_it_is() {
+    let f = base();
+    let folder = f.sub("base");
+    for (flag, value, message) in [
+        (
+            "--demand-scale",
+            "40%",
+            "expected a number such as 1200, 1.5e10 or 15B (suffixes K, M, B, T), found '40%'; write the factor as a number: 0.4",
+        ),
+        (
+            "--price",
+            "gcp=+20%",
+            "expected a number such as 1200, 1.5e10 or 15B (suffixes K, M, B, T), found '+20%'; write the factor as a number: 1.2",
+        ),
+        (
+            "--set",
+            "policy.max_provider_share=40%",
+            "expected a fraction in [0, 1], found '40%'; write fractions as decimals: 0.4",
+        ),
+        (
+            "--set",
+            "policy.max_provider_share=40",
+            "expected a fraction in [0, 1], found 40; did you mean 0.4?",
+        ),
+    ] {
+        let (code, _, stderr) = capplan(&["validate", folder.to_str().unwrap(), flag, value]);
+        assert_eq!(code, 2, "{stderr}");
+        assert_eq!(stderr, format!("error: {flag} {value}: {message}\n"));
+    }
+    // A factor of 10 or more is legal, with a warning at the flag.
+    let (code, stdout, stderr) = capplan(&[
+        "validate",
+        folder.to_str().unwrap(),
+        "--format",
+        "json",
+        "--demand-scale",
+        "12",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    // The flags' warnings come after the scenario's own, before the checks across files.
+    assert_eq!(
+        v["warnings"][0],
+        "--demand-scale 12: demand_scale 12 multiplies demand by 12; if a percentage was meant, write 0.12 for 12% or 1.12 for +12%"
+    );
+}
