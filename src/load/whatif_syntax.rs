@@ -217,9 +217,7 @@ impl Level {
             Change::Policy(key, value) => set_policy(&mut self.policy, key, value),
         }
     }
-}
 
-impl Level {
     /// Sets `only_providers` (`only`) or `exclude_providers` to a TOML list as written: every
     /// name, at the list's place (a key is written once, so nothing is united).
     pub fn list_providers(&mut self, only: bool, names: Vec<String>, location: &Location) {
