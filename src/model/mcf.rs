@@ -287,6 +287,7 @@ impl Mcf {
 
     /// The arc a slot offers now — forward, the cheapest arc of its bundle with room; backward,
     /// the dearest with flow — with the room along it, or None. Moves the bundle's pointers.
+    #[inline(always)]
     fn slot_arc(&mut self, s: usize) -> Option<(usize, f64)> {
         let b = s / 2;
         let tiny = self.tiny;
@@ -310,6 +311,7 @@ impl Mcf {
     }
 
     /// The node a slot leads to, and its cost along the slot's direction for arc a.
+    #[inline(always)]
     fn slot_head_cost(&self, s: usize, a: usize) -> (usize, f64) {
         let b = s / 2;
         if s.is_multiple_of(2) {
