@@ -376,6 +376,15 @@ pub fn json_errors(e: &Error) -> String {
     )
 }
 
+/// `text` for a message: whole when at most `max_chars` characters, else its first `max_chars`
+/// and how long it was (a 10 MiB cell is not echoed whole).
+pub fn clip(text: &str, max_chars: usize) -> String {
+    match text.char_indices().nth(max_chars) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}… ({} characters)", &text[..end], text.chars().count()),
+    }
+}
+
 /// `'a', 'b', 'c'` for messages ("expected one of ..."); takes `&str` or `String` names. Kept here,
 /// beside the diagnostics it writes into, so every stage can use it without importing another.
 pub fn list<S: AsRef<str>>(names: &[S]) -> String {

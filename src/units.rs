@@ -400,8 +400,44 @@ fn read_time_by_forms(t: &str) -> Result<DateTime<Utc>, BadValue> {
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
         return Ok(dt.with_timezone(&Utc));
     }
-    Err(time_problem(t)
-        .unwrap_or_else(|| BadValue::new("time", format!("expected {TIME_FORMS}, found '{t}'"))))
+    Err(time_problem(t).unwrap_or_else(|| {
+        let hint = time_hint(t).map(|h| format!("; {h}")).unwrap_or_default();
+        BadValue::new("time", format!("expected {TIME_FORMS}, found '{t}'{hint}"))
+    }))
+}
+
+/// A suggested value for a date written in a common other form: unpadded fields (`2026-1-1`),
+/// a month alone (`2026-03`), slashes (`2026/03/01`, `01/02/2026`: day and month are ambiguous,
+/// so both readings are offered).
+fn time_hint(t: &str) -> Option<String> {
+    let (day_part, rest) = match t.find(['T', ' ']) {
+        Some(i) => (&t[..i], &t[i..]),
+        None => (t, ""),
+    };
+    // A reading of the date, kept only when it parses with the rest and says something new.
+    let reading = |y: &str, m: &str, d: &str| {
+        let date = NaiveDate::from_ymd_opt(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)?;
+        let text = format!("{}{rest}", date.format("%Y-%m-%d"));
+        (text != t && read_time(&text).is_ok()).then_some(text)
+    };
+    let fields: Vec<&str> = day_part.split(['-', '/', '.']).collect();
+    let numeric = |f: &&str| !f.is_empty() && f.len() <= 4 && f.bytes().all(|b| b.is_ascii_digit());
+    if !fields.iter().all(numeric) {
+        return None;
+    }
+    match fields[..] {
+        [y, m] if y.len() == 4 && rest.is_empty() => reading(y, m, "1")
+            .map(|d| format!("a month is written as its first day: did you mean {d}?")),
+        [y, m, d] if y.len() == 4 => reading(y, m, d).map(|d| format!("did you mean {d}?")),
+        [a, b, y] if y.len() == 4 => match (reading(y, b, a), reading(y, a, b)) {
+            (Some(dm), Some(md)) if dm != md => Some(format!(
+                "write dates year first: {dm} if it is day/month/year, {md} if month/day/year"
+            )),
+            (Some(one), _) | (None, Some(one)) => Some(format!("did you mean {one}?")),
+            (None, None) => None,
+        },
+        _ => None,
+    }
 }
 
 /// A time written in one of the forms whose fields do not exist: which field, and why.
@@ -916,6 +952,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn common_date_mistakes_get_a_suggested_value() {
+        let message = |t: &str| read_time(t).unwrap_err().message;
+        assert!(message("2026-1-1").ends_with("found '2026-1-1'; did you mean 2026-01-01?"));
+        assert!(message("2026-03").ends_with(
+            "found '2026-03'; a month is written as its first day: did you mean 2026-03-01?"
+        ));
+        assert!(message("01/02/2026").ends_with(
+            "found '01/02/2026'; write dates year first: 2026-02-01 if it is day/month/year, 2026-01-02 if month/day/year"
+        ));
+        assert!(message("25/12/2026").ends_with("did you mean 2026-12-25?"));
+        assert!(message("2026/03/01").ends_with("did you mean 2026-03-01?"));
+        assert!(message("soon").ends_with("found 'soon'"));
+    }
+
+    #[test]
     fn numbers_with_suffixes_and_exponents() {
         assert_eq!(parse_number("15B").unwrap(), 1.5e10);
         assert_eq!(parse_number("2.5K").unwrap(), 2500.0);
@@ -1050,13 +1101,9 @@ mod tests {
         ] {
             assert_eq!(parse_time(text).unwrap_err(), message);
         }
-        // Not in one of the forms: the forms are listed.
-        for text in [
-            "03/01/2026",
-            "2026-1-5",
-            "2026-01-02T23Z",
-            "2026-01-02T23:00+0000",
-        ] {
+        // Not in one of the forms: the forms are listed (and a suggested value where one is
+        // likely: see `common_date_mistakes_get_a_suggested_value`).
+        for text in ["2026-01-02T23Z", "2026-01-02T23:00+0000"] {
             assert_eq!(
                 parse_time(text).unwrap_err(),
                 format!("expected {TIME_FORMS}, found '{text}'")

@@ -154,9 +154,26 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
             }
         }
     }
+    // A spreadsheet saved in a European locale separates fields with ';': the whole header is one
+    // field. Said as such rather than as an unknown column named 'period;region;…'.
+    if names.len() == 1 && names[0].contains(';') {
+        return Err(Error::input(
+            Location::at(path, header_line, None),
+            format!(
+                "the header '{}' is one field: this file separates fields with ';' (a spreadsheet's CSV in a European locale); save it with ',' between fields (in LibreOffice or Excel: CSV with the field delimiter ','); expected {expected_header}",
+                crate::error::clip(&names[0], 80)
+            ),
+        ));
+    }
+    // Unnamed columns at the end of the header (a spreadsheet's trailing `,`) are ignored as long
+    // as their cells are empty.
+    let named = names.len() - names.iter().rev().take_while(|n| n.is_empty()).count();
     let mut index: Vec<(&'static str, Option<usize>)> =
         accepted.iter().map(|c| (*c, None)).collect();
     for (i, name) in names.iter().enumerate() {
+        if name.is_empty() && i >= named && named > 0 {
+            continue;
+        }
         if name.is_empty() {
             if names.len() > 1 || !diags.is_empty() {
                 diags.push(
@@ -232,6 +249,17 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
                     record.len()
                 ),
                 "field count",
+            );
+            continue;
+        }
+        if let Some(i) = (named..width).find(|&i| !record[i].trim_ascii().is_empty()) {
+            diags.push_grouped(
+                Location::at(path, line, None),
+                format!(
+                    "field {} has a value but its column has no name in the header; expected it empty, or a column name above it",
+                    i + 1
+                ),
+                "unnamed column",
             );
             continue;
         }

@@ -269,6 +269,13 @@ fn demand_keys<'t>(table: &'t Table, rows: &'t [RawRow]) -> HashMap<DemandKey<'t
 /// second: names identify a tranche across runs.
 pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
     let table = read_table(path, &CAPACITY_COLUMNS)?;
+    if table.rows.is_empty() {
+        // A plan with no capacity at all serves nothing: almost surely a file saved empty.
+        return Err(crate::error::Error::input(
+            crate::error::Location::at(path, 1, None),
+            "the file has a header but no tranches; expected at least one row of capacity (a provider and its capacity_tpm)",
+        ));
+    }
     let file: Arc<Path> = Arc::from(table.path.as_path());
     let mut r = RowReader::new(&table);
     let mut out = Vec::with_capacity(table.rows.len());

@@ -87,7 +87,7 @@ fn a_time_not_in_any_form_lists_the_forms() {
     )]);
     rejects(
         &f,
-        &format!("error: demand.csv:3: column 'period': expected {TIME_FORMS}, found '03/01/2026'"),
+        &format!("error: demand.csv:3: column 'period': expected {TIME_FORMS}, found '03/01/2026'; write dates year first: 2026-01-03 if it is day/month/year, 2026-03-01 if month/day/year"),
     );
 }
 
@@ -148,7 +148,7 @@ fn a_column_full_of_one_problem_is_one_line_and_counted_truthfully() {
     rejects(
         &f,
         &format!(
-            "error: demand.csv:4: column 'period': expected {TIME_FORMS}, found '03/01/2026'; and 215 more lines like it (5–219)\n\
+            "error: demand.csv:4: column 'period': expected {TIME_FORMS}, found '03/01/2026'; write dates year first: 2026-01-03 if it is day/month/year, 2026-03-01 if month/day/year; and 215 more lines like it (5–219)\n\
              216 errors"
         ),
     );
@@ -163,7 +163,7 @@ fn lines_apart_are_listed_and_other_problems_keep_their_place() {
     rejects(
         &f,
         &format!(
-            "error: demand.csv:4: column 'period': expected {TIME_FORMS}, found '03/01/2026'; and 31 more lines like it (5, 9, 12–40)\n\
+            "error: demand.csv:4: column 'period': expected {TIME_FORMS}, found '03/01/2026'; write dates year first: 2026-01-03 if it is day/month/year, 2026-03-01 if month/day/year; and 31 more lines like it (5, 9, 12–40)\n\
              error: demand.csv:42: column 'tokens_per_minute': expected {NUMBER_FORMS}, found 'lots'\n\
              33 errors"
         ),
@@ -179,8 +179,8 @@ fn two_of_a_kind_are_written_out() {
     rejects(
         &f,
         &format!(
-            "error: demand.csv:3: column 'period': expected {TIME_FORMS}, found '03/01/2026'\n\
-             error: demand.csv:6: column 'period': expected {TIME_FORMS}, found '03/01/2026'\n\
+            "error: demand.csv:3: column 'period': expected {TIME_FORMS}, found '03/01/2026'; write dates year first: 2026-01-03 if it is day/month/year, 2026-03-01 if month/day/year\n\
+             error: demand.csv:6: column 'period': expected {TIME_FORMS}, found '03/01/2026'; write dates year first: 2026-01-03 if it is day/month/year, 2026-03-01 if month/day/year\n\
              2 errors"
         ),
     );
@@ -320,4 +320,64 @@ fn format_json_covers_a_missing_folder_and_text_is_unchanged() {
     // Without --format json, stdout stays empty.
     let (code, stdout, _) = capplan(&["validate", "/nonexistent/capplan-s"]);
     assert_eq!((code, stdout.as_str()), (2, ""));
+}
+
+/// Issue 18, item 9: a spreadsheet's habits get a hint, not a puzzle.
+#[test]
+fn a_semicolon_separated_file_is_named_as_such() {
+    let f = scenario(&[("demand.csv", "period;tokens_per_minute\n2026-01-01;100\n")]);
+    rejects(
+        &f,
+        "error: demand.csv:1: the header 'period;tokens_per_minute' is one field: this file separates fields with ';' (a spreadsheet's CSV in a European locale); save it with ',' between fields (in LibreOffice or Excel: CSV with the field delimiter ','); expected a header row with columns 'period', 'tokens_per_minute', 'region', 'workload'",
+    );
+}
+
+#[test]
+fn a_trailing_unnamed_column_is_ignored_while_empty() {
+    let f = scenario(&[(
+        "demand.csv",
+        "period,tokens_per_minute,\n2026-01-01,100,\n2026-02-01,100,\n",
+    )]);
+    let (code, _, stderr) = validate(&f, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let f = scenario(&[(
+        "demand.csv",
+        "period,tokens_per_minute,\n2026-01-01,100,\n2026-02-01,100,7\n",
+    )]);
+    rejects(
+        &f,
+        "error: demand.csv:3: field 3 has a value but its column has no name in the header; expected it empty, or a column name above it",
+    );
+}
+
+#[test]
+fn dates_in_other_forms_get_a_suggested_value() {
+    for (written, hint) in [
+        ("2026-1-1", "did you mean 2026-01-01?"),
+        (
+            "2026-02",
+            "a month is written as its first day: did you mean 2026-02-01?",
+        ),
+        ("13/02/2026", "did you mean 2026-02-13?"),
+    ] {
+        let f = scenario(&[(
+            "demand.csv",
+            &format!("period,tokens_per_minute\n2026-03-01,100\n{written},100\n"),
+        )]);
+        rejects(
+            &f,
+            &format!(
+                "error: demand.csv:3: column 'period': expected {TIME_FORMS}, found '{written}'; {hint}"
+            ),
+        );
+    }
+}
+
+#[test]
+fn a_capacity_file_with_only_a_header_is_an_error() {
+    let f = scenario(&[("capacity.csv", "provider,capacity_tpm\n")]);
+    rejects(
+        &f,
+        "error: capacity.csv:1: the file has a header but no tranches; expected at least one row of capacity (a provider and its capacity_tpm)",
+    );
 }
