@@ -122,7 +122,8 @@ pub struct RunArgs {
     /// Output folder [default: output/<scenario name>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// LP solver among those compiled in (highs with the `highs` feature, clarabel, microlp).
+    /// Backend of the monolithic LP among those compiled in (highs with the `highs` feature,
+    /// clarabel, microlp); giving one solves the plan as one LP (--method monolithic).
     #[arg(long)]
     pub solver: Option<String>,
     /// How to solve the plan: the whole LP at once (monolithic, with --solver), by decomposition
@@ -415,16 +416,18 @@ impl std::str::FromStr for ChartSize {
         let (w, h) = s
             .split_once(['x', 'X'])
             .ok_or_else(|| format!("expected WIDTHxHEIGHT such as 1920x1080, found '{s}'"))?;
+        // The chart layer's own bounds, checked here so a bad size fails before any solve.
+        let (min, max) = (crate::chart::MIN_SIDE_PX, crate::chart::MAX_SIDE_PX);
         let parse = |v: &str| {
             v.trim()
                 .parse::<u32>()
                 .ok()
-                .filter(|n| (200..=10000).contains(n))
+                .filter(|n| (min..=max).contains(n))
         };
         match (parse(w), parse(h)) {
             (Some(width), Some(height)) => Ok(ChartSize { width, height }),
             _ => Err(format!(
-                "expected WIDTHxHEIGHT with each side 200 to 10000 pixels, found '{s}'"
+                "expected WIDTHxHEIGHT with each side {min} to {max} pixels (e.g. 800x450 for a small slide), found '{s}'"
             )),
         }
     }

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use super::{Format, RunArgs};
 use crate::error::Result;
-use crate::model::solve::SolverKind;
+use crate::model::solve::{Method, SolverKind};
 use crate::pipeline::RunOptions;
 
 pub fn execute(args: &RunArgs) -> Result<()> {
@@ -12,9 +12,21 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         Some(name) => SolverKind::parse(name)?,
         None => SolverKind::default_kind(),
     };
+    // --solver names the backend of the monolithic LP: asking for one means that method, and
+    // with the decomposition (which uses none) it would be silently ignored.
+    let method = match (args.solver.is_some(), args.method.method()) {
+        (true, Method::Auto) => Method::Monolithic,
+        (true, Method::Decomposed) => {
+            return Err(crate::Error::Usage(format!(
+                "--solver {} names the backend of the monolithic LP, and --method decomposed uses none (its subproblems are networks); drop --solver, or use --method monolithic",
+                solver.name()
+            )))
+        }
+        (_, method) => method,
+    };
     let options = RunOptions {
         solver,
-        method: args.method.method(),
+        method,
         reservations_from: args.reservations_from.clone(),
         emergency: args.emergency,
         flags: args.whatif.flags(),

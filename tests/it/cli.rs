@@ -71,6 +71,14 @@ fn bad_chart_size_is_rejected_by_the_parser() {
     let (code, _, stderr) = capplan(&["run", "scenarios/quickstart", "--chart-size", "big"]);
     assert_eq!(code, 2);
     assert!(stderr.contains("WIDTHxHEIGHT"), "{stderr}");
+    // A side below what the charts can lay out is refused by the parser too, before any solve
+    // (it used to solve, then fail writing the charts with exit 4).
+    let (code, _, stderr) = capplan(&["run", "scenarios/quickstart", "--chart-size", "400x225"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("expected WIDTHxHEIGHT with each side 320 to 8192 pixels (e.g. 800x450 for a small slide), found '400x225'"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -134,4 +142,43 @@ fn a_closed_stdout_ends_quietly_with_exit_0() {
         assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
         assert!(stderr.is_empty(), "{args:?}: {stderr}");
     }
+}
+
+/// Issue 18, item 9: `--solver` is never silently ignored: with `auto` it means the monolithic
+/// LP by that backend; with the decomposition (which uses no LP backend) it is an error.
+#[test]
+fn a_solver_is_never_silently_ignored() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("o");
+    let (code, _, stderr) = capplan(&[
+        "run",
+        "scenarios/quickstart",
+        "--out",
+        out.to_str().unwrap(),
+        "--no-charts",
+        "--quiet",
+        "--timings",
+        "--solver",
+        "microlp",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("(microlp)") && stderr.contains("LP size"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = capplan(&[
+        "run",
+        "scenarios/quickstart",
+        "--out",
+        out.to_str().unwrap(),
+        "--method",
+        "decomposed",
+        "--solver",
+        "clarabel",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr.trim_end(),
+        "error: --solver clarabel names the backend of the monolithic LP, and --method decomposed uses none (its subproblems are networks); drop --solver, or use --method monolithic"
+    );
 }
