@@ -26,6 +26,28 @@ pub struct Held {
 pub fn resolve(s: &Scenario, facts: &Facts, signed: &SignedPlan, emergency: bool) -> Result<Held> {
     let mut diags = Diagnostics::default();
     let mut z = vec![1.0; s.tranches.len()];
+    // A plan made for another scenario names none of this one's decision tranches: one line that
+    // says so, not one error per tranche.
+    let decisions: Vec<&str> = s
+        .tranches
+        .iter()
+        .zip(&facts.tranches)
+        .filter(|(_, f)| f.has_reservation_decision)
+        .map(|(t, _)| t.name.as_str())
+        .collect();
+    let named = |name: &str| signed.commitments.iter().any(|c| c.tranche == name);
+    if decisions.len() > 1 && !decisions.iter().any(|&n| named(n)) {
+        return Err(crate::error::Error::input(
+            Location::file(&signed.path),
+            format!(
+                "the held plan was made for scenario '{}' and names none of the {} tranches of '{}' that have a reservation decision (such as '{}'); expected a plan of this scenario, or of one it extends",
+                signed.scenario,
+                decisions.len(),
+                s.name,
+                decisions[0]
+            ),
+        ));
+    }
     for (k, tranche) in s.tranches.iter().enumerate() {
         if !facts.tranches[k].has_reservation_decision {
             continue;

@@ -486,6 +486,35 @@ fn held_plan_errors_name_the_tranche() {
     }
 }
 
+/// Issue 18, item 9: a plan made for another scenario is one line, not one error per tranche.
+#[test]
+fn a_plan_of_another_scenario_is_one_error() {
+    let out = tempfile::tempdir().unwrap();
+    let quickstart = out.path().join("quickstart");
+    run_into(
+        std::path::Path::new("scenarios/quickstart"),
+        &quickstart,
+        None,
+        &[],
+    );
+    let dir = out.path().join("held");
+    let (code, _, stderr) = capplan(&[
+        "run",
+        "scenarios/frontier-2026",
+        "--out",
+        dir.to_str().unwrap(),
+        "--reservations-from",
+        quickstart.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(stderr.matches("error:").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("commitments.csv: the held plan was made for scenario 'quickstart' and names none of the 27 tranches of 'frontier-2026' that have a reservation decision (such as 'aws/us-east-1/h100-p5-1yr'); expected a plan of this scenario, or of one it extends"),
+        "{stderr}"
+    );
+    assert!(!dir.exists());
+}
+
 #[test]
 fn emergency_rules_drop_the_share_cap_and_n_minus_one() {
     // One month, demand 1M; a (2M at $1/M) and b (2M at $3/M), cap 60% per provider and N-1 at
