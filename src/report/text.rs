@@ -232,7 +232,9 @@ pub fn render(report: &Report) -> String {
     let lines = shortfall_sentences(report);
     if lines.is_empty() {
         out.push_str("\nno shortfalls: all demand served");
-        if s.policy.survive_provider_loss {
+        // Only what was checked: emergency rules drop N-1, so nothing was proved about a loss.
+        let emergency = s.held_plan.as_ref().is_some_and(|h| h.emergency);
+        if s.policy.survive_provider_loss && !emergency {
             out.push_str(&format!(
                 ", and losing any one provider still covers {}%",
                 fixed(s.policy.loss_coverage * 100.0)

@@ -238,3 +238,50 @@ fn run_inside_a_scenario_folder_says_to_pass_out() {
     );
     assert!(!f.path().join("output").exists());
 }
+
+/// Issue 18, item 4: a report says only what was checked. Held under emergency rules (no share
+/// cap, no N-1) it does not claim that losing a provider still covers demand; held under the
+/// policy it does, because the N-1 blocks were solved.
+#[test]
+fn an_emergency_run_claims_nothing_about_losing_a_provider() {
+    let out = tempfile::tempdir().unwrap();
+    let plan = out.path().join("plan");
+    let run = |extra: &[&str], dir: &std::path::Path| -> String {
+        let mut args = vec![
+            "run",
+            "scenarios/frontier-2026",
+            "--out",
+            dir.to_str().unwrap(),
+            "--no-charts",
+        ];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = capplan(&args);
+        assert_eq!(code, 0, "{stderr}");
+        stdout
+    };
+    run(&[], &plan);
+    let held = ["--reservations-from", plan.to_str().unwrap()];
+    let policy = run(&held, &out.path().join("held"));
+    assert!(
+        policy.contains(
+            "no shortfalls: all demand served, and losing any one provider still covers 80%"
+        ),
+        "{policy}"
+    );
+    let emergency = run(
+        &[held[0], held[1], "--emergency"],
+        &out.path().join("emergency"),
+    );
+    assert!(
+        emergency.contains("emergency rules: no share cap, no N-1"),
+        "{emergency}"
+    );
+    assert!(
+        emergency.contains("no shortfalls: all demand served\n"),
+        "{emergency}"
+    );
+    assert!(
+        !emergency.contains("losing any one provider"),
+        "{emergency}"
+    );
+}
