@@ -50,6 +50,9 @@ pub struct TrancheFacts {
     pub commit_cost_per_hour: f64,
     /// Least reserved fraction.
     pub min_commit: f64,
+    /// Where reservations come in whole blocks (a tranche in GPUs with a reservation decision):
+    /// the fraction one block is, block_gpus / gpus; z must be a whole multiple of it.
+    pub reservation_step: Option<f64>,
 }
 
 impl TrancheFacts {
@@ -155,6 +158,8 @@ impl Facts {
                 usage_cost_per_million_tokens: tranche.cost_per_million_tokens,
                 commit_cost_per_hour: tranche.commit_cost_per_hour,
                 min_commit: tranche.min_commit,
+                // Set from the tranche's GPUs and blocks once capacity is written in GPUs.
+                reservation_step: None,
             });
         }
         let available_tpm = available_fraction

@@ -152,9 +152,16 @@ fn solve_decomposed(
     let decomposed = crate::model::decompose::solve(scenario, facts, options, start)?;
     let seconds = t.elapsed().as_secs_f64();
     timings.solve_seconds += seconds;
+    let whole_blocks =
+        decomposed
+            .relaxation_objective
+            .map(|relaxation_objective| crate::plan::WholeBlocks {
+                relaxation_objective,
+                mip_gap: decomposed.convergence.relative_gap,
+            });
     timings.decomposition = Some(decomposed.convergence);
     let t = Instant::now();
-    let plan = crate::model::extract::plan_from_z(
+    let mut plan = crate::model::extract::plan_from_z(
         scenario,
         facts,
         options,
@@ -164,6 +171,7 @@ fn solve_decomposed(
         solver,
         timings.solve_seconds,
     )?;
+    plan.whole_blocks = whole_blocks;
     timings.report_seconds += t.elapsed().as_secs_f64();
     Ok(plan)
 }

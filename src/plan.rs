@@ -110,6 +110,16 @@ impl CostParts {
     }
 }
 
+/// Reservations in whole blocks (a mixed-integer plan): the optimum without the whole-block rule
+/// and the gap the search closed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct WholeBlocks {
+    /// The LP relaxation's optimum (fractional reservations), $.
+    pub relaxation_objective: f64,
+    /// (plan − best bound) / |plan| when the search stopped (at most 1e-9).
+    pub mip_gap: f64,
+}
+
 /// The solved plan. Every number obeys the model: per (period, region), served + unserved =
 /// demand; per (period, tranche), served ≤ A·cap·z; per (period, provider), served ≤ the share cap.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -136,6 +146,8 @@ pub struct Plan {
     pub unserved: Vec<Unserved>,
     /// Nonzero N-1 shortfalls, sorted by (lost provider, period, region).
     pub resilience_shortfalls: Vec<ResilienceShortfall>,
+    /// Set when reservations had to be whole blocks (some tranche in GPUs has a decision).
+    pub whole_blocks: Option<WholeBlocks>,
 }
 
 impl Plan {

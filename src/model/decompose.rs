@@ -67,6 +67,8 @@ pub struct Convergence {
 pub struct Decomposed {
     pub z: Vec<f64>,
     pub convergence: Convergence,
+    /// With whole blocks: the optimum without the whole-block rule (the LP relaxation), $.
+    pub relaxation_objective: Option<f64>,
 }
 
 /// One cut of a block: θ ≥ intercept + Σ slope(k)·z(k), in dollars.
@@ -238,6 +240,8 @@ struct Master {
     commit_dollars: Vec<f64>,
     /// The least fraction of each (min_commit).
     lower: Vec<f64>,
+    /// The reservation step of each (block_gpus / gpus) where reservations come in whole blocks.
+    steps: Vec<Option<f64>>,
     dollars_per_unit: f64,
 }
 
@@ -252,18 +256,65 @@ impl Master {
         self.commitment(z) + pool.model_value(z)
     }
 
-    /// The master's vertex and its optimum in dollars (recomputed from the vertex).
-    fn solve(&self, pool: &CutPool) -> Result<(Vec<f64>, f64)> {
+    /// Decision fractions put on whole blocks, rounded `up` (never less capacity) or to the
+    /// nearest, within [min_commit, 1]; decisions without blocks unchanged.
+    fn on_blocks(&self, z: &[f64], up: bool) -> Vec<f64> {
+        z.iter()
+            .zip(&self.steps)
+            .zip(&self.lower)
+            .map(|((&z, step), &lower)| match step {
+                Some(step) => {
+                    let low = ((lower / step) - 1e-9).ceil();
+                    let top = ((1.0 / step) + 1e-9).floor();
+                    // 1e-9 of a block is the relaxation's rounding, not a block more.
+                    let blocks = if up {
+                        (z / step - 1e-9).ceil()
+                    } else {
+                        (z / step).round()
+                    };
+                    (blocks.clamp(low, top) * step).min(1.0)
+                }
+                None => z,
+            })
+            .collect()
+    }
+
+    /// The master's vertex and its optimum in dollars (recomputed from the vertex). With
+    /// `whole_blocks`, every decision with a block step is a whole number of blocks (a
+    /// mixed-integer master: z = step · n, n whole).
+    fn solve(&self, pool: &CutPool, whole_blocks: bool) -> Result<(Vec<f64>, f64)> {
         let unit = self.dollars_per_unit;
         let n_z = self.commit_dollars.len();
-        let mut columns: Vec<Column> = self
-            .commit_dollars
+        // Column i is z_i, or n_i = z_i / step_i (whole) where blocks apply: `scale[i]` is z per
+        // unit of the column.
+        let scale: Vec<f64> = self
+            .steps
             .iter()
-            .zip(&self.lower)
-            .map(|(&c, &l)| Column {
-                lower: l,
-                upper: Some(1.0),
-                cost: c / unit,
+            .map(|step| match step {
+                Some(step) if whole_blocks => *step,
+                _ => 1.0,
+            })
+            .collect();
+        let mut columns: Vec<Column> = (0..n_z)
+            .map(|i| {
+                let (lower, upper) = (self.lower[i] / scale[i], 1.0 / scale[i]);
+                let integer = whole_blocks && self.steps[i].is_some();
+                Column {
+                    // Whole blocks between min_commit and the tranche (the tranche is a whole
+                    // number of blocks, so its top is exact).
+                    lower: if integer {
+                        (lower - 1e-9).ceil()
+                    } else {
+                        lower
+                    },
+                    upper: Some(if integer {
+                        (upper + 1e-9).floor()
+                    } else {
+                        upper
+                    }),
+                    cost: self.commit_dollars[i] * scale[i] / unit,
+                    integer,
+                }
             })
             .collect();
         // Every period's dispatch cost is ≥ 0 (prices and penalties are), so θ ≥ 0.
@@ -271,6 +322,7 @@ impl Master {
             lower: 0.0,
             upper: None,
             cost: 1.0,
+            integer: false,
         }));
         let mut rows = Vec::new();
         for (b, cuts) in pool.blocks.iter().enumerate() {
@@ -281,7 +333,7 @@ impl Master {
                     .iter()
                     .enumerate()
                     .filter(|(_, g)| **g != 0.0)
-                    .map(|(k, g)| (Col(k), g / unit))
+                    .map(|(k, g)| (Col(k), g * scale[k] / unit))
                     .collect();
                 terms.push((Col(n_z + b), -1.0));
                 rows.push(Row {
@@ -295,8 +347,14 @@ impl Master {
         let (values, _) = solve_lp(&columns, &rows, SolverKind::Microlp)?;
         let zm: Vec<f64> = values[..n_z]
             .iter()
+            .zip(&columns)
+            .zip(&scale)
+            .map(|((v, c), s)| {
+                let v = if c.integer { v.round() } else { *v };
+                (v * s).clamp(0.0, 1.0)
+            })
             .zip(&self.lower)
-            .map(|(v, l)| v.clamp(*l, 1.0))
+            .map(|(z, l)| z.max(*l).min(1.0))
             .collect();
         let optimum = self.value(pool, &zm);
         Ok((zm, optimum))
@@ -328,6 +386,10 @@ pub fn solve(
         lower: decisions
             .iter()
             .map(|&k| facts.tranches[k].min_commit)
+            .collect(),
+        steps: decisions
+            .iter()
+            .map(|&k| facts.tranches[k].reservation_step)
             .collect(),
         dollars_per_unit: 1.0,
     };
@@ -363,6 +425,7 @@ pub fn solve(
         return Ok(Decomposed {
             z: evaluator.full_z(&center),
             convergence,
+            relaxation_objective: None,
         });
     }
     let mut pool = CutPool::new(first);
@@ -379,7 +442,7 @@ pub fn solve(
             )));
         }
         let started = Instant::now();
-        let (zm, master_value) = master.solve(&pool)?;
+        let (zm, master_value) = master.solve(&pool, false)?;
         convergence.master_seconds += started.elapsed().as_secs_f64();
         lower_bound = lower_bound.max(master_value);
         pool.retire_idle(&zm);
@@ -422,6 +485,58 @@ pub fn solve(
             z = last_master;
         }
     }
+    let whole_blocks = options.whole_blocks && master.steps.iter().any(Option::is_some);
+    let mut relaxation_objective = None;
+    if whole_blocks {
+        // Whole blocks: Benders over a mixed-integer master, from the relaxation's cuts. Start
+        // from the relaxation rounded up to whole blocks (feasible, and at least the relaxation's
+        // capacity) and rounded to the nearest; then the master's whole-block optimum is
+        // evaluated and cut off until its bound meets the best plan's value.
+        relaxation_objective = Some(upper);
+        let relaxed = z.clone();
+        let mut best: Option<(Vec<f64>, f64)> = None;
+        for up in [true, false] {
+            let candidate = master.on_blocks(&relaxed, up);
+            if best.as_ref().is_some_and(|(b, _)| *b == candidate) {
+                continue;
+            }
+            let cuts = evaluator.evaluate(&candidate, &mut convergence)?;
+            let value = objective_at(&master, &candidate, &cuts);
+            pool.add(cuts);
+            if best.as_ref().is_none_or(|(_, v)| value < *v) {
+                best = Some((candidate, value));
+            }
+        }
+        let (mut best_z, mut best_value) = best.expect("two candidates");
+        // The relaxation's optimum bounds the whole-block optimum from below.
+        let mut bound = lower_bound.min(upper);
+        loop {
+            convergence.iterations += 1;
+            if convergence.iterations > MAX_ITERATIONS {
+                return Err(Error::Solver(format!(
+                    "the whole-block search did not reach a relative gap of {RELATIVE_GAP:e} in {MAX_ITERATIONS} iterations (gap {:.2e}); use --relax for the fractional plan",
+                    relative_gap(best_value, bound)
+                )));
+            }
+            let started = Instant::now();
+            let (zm, master_value) = master.solve(&pool, true)?;
+            convergence.master_seconds += started.elapsed().as_secs_f64();
+            bound = bound.max(master_value);
+            if relative_gap(best_value, bound) <= RELATIVE_GAP {
+                break;
+            }
+            let cuts = evaluator.evaluate(&zm, &mut convergence)?;
+            let value = objective_at(&master, &zm, &cuts);
+            pool.add(cuts);
+            if value < best_value {
+                best_value = value;
+                best_z = zm;
+            }
+        }
+        z = best_z;
+        upper = best_value;
+        lower_bound = bound;
+    }
     convergence.cuts = pool.len();
     convergence.upper_bound = upper;
     convergence.lower_bound = lower_bound;
@@ -429,5 +544,6 @@ pub fn solve(
     Ok(Decomposed {
         z: evaluator.full_z(&z),
         convergence,
+        relaxation_objective,
     })
 }

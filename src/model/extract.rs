@@ -106,7 +106,7 @@ pub fn solver_fractions(facts: &Facts, model: &Model, solved: &Solved) -> Vec<f6
     (0..facts.tranches.len())
         .map(|k| match (&model.options.reservations, model.reserve[k]) {
             (Reservations::Fixed(z), _) => z[k],
-            (Reservations::Decided, Some(col)) => solved.values[col.0],
+            (Reservations::Decided, Some(col)) => solved.values[col.0] * model.reserve_step[k],
             (Reservations::Decided, None) => 1.0,
         })
         .collect()
@@ -162,7 +162,15 @@ pub fn plan_from_z(
             if !decided || !facts.tranches[k].has_reservation_decision {
                 return v;
             }
-            clean_fraction(facts, TrancheId(k), v, reach[k])
+            match facts.tranches[k].reservation_step {
+                // Whole blocks: exactly a whole number of them (the solver's rounding removed).
+                Some(step) if options.whole_blocks => {
+                    let lower = (facts.tranches[k].min_commit / step - 1e-9).ceil();
+                    let top = (1.0 / step + 1e-9).floor();
+                    ((v / step).round().clamp(lower, top) * step).min(1.0)
+                }
+                _ => clean_fraction(facts, TrancheId(k), v, reach[k]),
+            }
         })
         .collect();
     // Tranches without a reservation decision bring all their capacity, whatever was given.
@@ -488,6 +496,7 @@ fn finish(
         flows,
         unserved,
         resilience_shortfalls,
+        whole_blocks: None,
     }
 }
 

@@ -43,6 +43,8 @@ pub struct Column {
     pub upper: Option<f64>,
     /// Objective coefficient, in objective units per column unit.
     pub cost: f64,
+    /// A whole number (a count of reservation blocks): the LP becomes a mixed-integer program.
+    pub integer: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -147,6 +149,9 @@ pub struct BuildOptions {
     pub provider_loss: bool,
     /// Build the share-cap rows (when the policy sets a cap below 1).
     pub share_cap: bool,
+    /// Reservations of tranches in GPUs come in whole blocks (a mixed-integer program); false
+    /// solves the LP relaxation (`--relax`).
+    pub whole_blocks: bool,
     pub scale: Scale,
 }
 
@@ -158,6 +163,7 @@ impl BuildOptions {
             reservations: Reservations::Decided,
             provider_loss: policy.survive_provider_loss,
             share_cap: policy.max_provider_share < 1.0,
+            whole_blocks: true,
             scale: Scale::of(facts),
         }
     }
@@ -183,8 +189,11 @@ pub struct Model {
     pub options: BuildOptions,
     /// The policy the rows were built with.
     pub policy: Policy,
-    /// The reservation column z(k) of each tranche; None where z is fixed or has no decision.
+    /// The reservation column of each tranche; None where z is fixed or has no decision. Its
+    /// value is z(k), or with whole blocks the number of blocks n(k) (z = `reserve_step` × n).
     pub reserve: Vec<Option<Col>>,
+    /// z per unit of each tranche's reservation column: 1, or the block step with whole blocks.
+    pub reserve_step: Vec<f64>,
     pub flows: Vec<Flow>,
     pub unserved: Vec<Shortfall>,
     /// N-1 shortfalls v_q, for every lost provider q.
@@ -193,7 +202,12 @@ pub struct Model {
 
 impl Model {
     fn add_column(&mut self, lower: f64, upper: Option<f64>, cost: f64) -> Col {
-        self.columns.push(Column { lower, upper, cost });
+        self.columns.push(Column {
+            lower,
+            upper,
+            cost,
+            integer: false,
+        });
         Col(self.columns.len() - 1)
     }
 
@@ -243,6 +257,7 @@ pub fn build(s: &Scenario, facts: &Facts, options: BuildOptions) -> Model {
         options,
         policy: s.policy.clone(),
         reserve: Vec::new(),
+        reserve_step: Vec::new(),
         flows: Vec::new(),
         unserved: Vec::new(),
         loss_shortfalls: Vec::new(),
@@ -259,14 +274,27 @@ pub fn build(s: &Scenario, facts: &Facts, options: BuildOptions) -> Model {
 fn define_reservations(m: &mut Model, facts: &Facts) {
     for (k, tranche) in facts.tranches.iter().enumerate() {
         let decided = matches!(m.options.reservations, Reservations::Decided);
+        let step = match tranche.reservation_step {
+            Some(step) if m.options.whole_blocks => step,
+            _ => 1.0,
+        };
         let col = (decided && tranche.has_reservation_decision).then(|| {
             let commit_dollars = facts.commit_dollars_in(TrancheId(k), &m.options.periods);
-            m.add_column(
-                tranche.min_commit,
-                Some(1.0),
-                commit_dollars / m.options.scale.dollars_per_objective_unit,
-            )
+            let cost = commit_dollars * step / m.options.scale.dollars_per_objective_unit;
+            if m.options.whole_blocks && tranche.reservation_step.is_some() {
+                // n(k) whole blocks between min_commit and the whole tranche.
+                let col = m.add_column(
+                    (tranche.min_commit / step - 1e-9).ceil(),
+                    Some((1.0 / step + 1e-9).floor()),
+                    cost,
+                );
+                m.columns[col.0].integer = true;
+                col
+            } else {
+                m.add_column(tranche.min_commit, Some(1.0), cost)
+            }
         });
+        m.reserve_step.push(step);
         m.reserve.push(col);
     }
 }
@@ -386,7 +414,7 @@ fn define_capacity_rows(
         let capacity = facts.available_tpm[t.0][k.0] / unit;
         match (m.reserve[k.0], m.fixed_fraction(facts, k)) {
             (Some(z), _) => {
-                terms.push((z, -capacity));
+                terms.push((z, -capacity * m.reserve_step[k.0]));
                 m.add_row(key(t, k), terms, Sense::Le, 0.0);
             }
             (None, fraction) => {

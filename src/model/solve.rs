@@ -159,6 +159,12 @@ pub fn solve(model: &Model, kind: SolverKind) -> Result<Solved> {
 /// Solves the LP given by columns and rows with the given backend: column values and, where the
 /// backend has them, row duals. Shared by the planning LP and the decomposition's master.
 pub fn solve_lp(columns: &[Column], rows: &[Row], kind: SolverKind) -> Result<ValuesAndDuals> {
+    if kind == SolverKind::Clarabel && columns.iter().any(|c| c.integer) {
+        return Err(Error::Solver(
+            "clarabel solves linear programs only, and whole blocks make this one mixed-integer"
+                .into(),
+        ));
+    }
     let mut vars = ProblemVariables::new();
     let cols: Vec<Variable> = columns
         .iter()
@@ -166,6 +172,9 @@ pub fn solve_lp(columns: &[Column], rows: &[Row], kind: SolverKind) -> Result<Va
             let mut def: VariableDefinition = good_lp::variable().min(c.lower);
             if let Some(u) = c.upper {
                 def = def.max(u);
+            }
+            if c.integer {
+                def = def.integer();
             }
             vars.add(def)
         })

@@ -192,6 +192,7 @@ fn fixed_reservations_and_one_period_builds_reproduce_the_plan() {
                 reservations: Reservations::Fixed(z.clone()),
                 provider_loss: s.policy.survive_provider_loss,
                 share_cap: s.policy.max_provider_share < 1.0,
+                whole_blocks: true,
                 scale,
             };
             let m = build(&s, &facts, options);

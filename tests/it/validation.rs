@@ -1693,7 +1693,8 @@ mod robustness {
         Scenario::valid()
             .file("capacity.csv", "provider,capacity_tpm\n")
             .validate()
-            .ok(); // no tranches is legal (all demand unserved) ...
+            .fails_cleanly() // no tranches is almost surely a file saved empty (issue 18) ...
+            .rejects(&["s/capacity.csv"]);
         Scenario::valid()
             .file("demand.csv", "period,tokens_per_minute")
             .validate()
