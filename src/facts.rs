@@ -350,6 +350,7 @@ mod tests {
             commit_cost_per_hour: 10.0,
             min_commit: 0.0,
             origin: None,
+            ..Tranche::default()
         }
     }
 
@@ -382,6 +383,7 @@ mod tests {
             tranches,
             routes: None,
             outages,
+            ..Scenario::default()
         }
     }
 

@@ -310,6 +310,17 @@ pub fn scale_prices(
     {
         t.cost_per_million_tokens *= factor;
         t.commit_cost_per_hour *= factor;
+        // Prices written per GPU-hour scale too, and the translated prices are those of the
+        // scaled ones (as a child's throughput.csv would translate them again).
+        if let Some(g) = &mut t.gpu {
+            for price in [&mut g.commit_cost_per_gpu_hour, &mut g.cost_per_gpu_hour]
+                .into_iter()
+                .flatten()
+            {
+                *price *= factor;
+            }
+            t.translate_gpus();
+        }
     }
     s
 }
@@ -338,6 +349,7 @@ mod tests {
             commit_cost_per_hour: 10.0,
             min_commit: 0.0,
             origin: None,
+            ..Tranche::default()
         }
     }
 
@@ -364,6 +376,7 @@ mod tests {
             ],
             routes: None,
             outages: vec![],
+            ..Scenario::default()
         }
     }
 
