@@ -355,6 +355,7 @@ mod tests {
             commit_cost_per_hour: 10.0,
             min_commit: 0.0,
             origin: None,
+            ..Tranche::default()
         }
     }
 
@@ -387,6 +388,7 @@ mod tests {
             tranches,
             routes: None,
             outages,
+            ..Scenario::default()
         }
     }
 

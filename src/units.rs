@@ -3,8 +3,11 @@
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
-/// Minutes per hour and tokens per million, named so formulas read as units.
+/// Minutes per hour, seconds per minute and hour, and tokens per million, named so formulas read
+/// as units.
 pub const MINUTES_PER_HOUR: f64 = 60.0;
+pub const SECONDS_PER_MINUTE: f64 = 60.0;
+pub const SECONDS_PER_HOUR: f64 = 3600.0;
 pub const TOKENS_PER_MILLION: f64 = 1e6;
 
 /// What the format accepts for a number, quoted in error messages.
@@ -40,6 +43,16 @@ pub const PRICE_LIMIT: Limit = Limit {
 pub const COMMIT_PRICE_LIMIT: Limit = Limit {
     max: 1e12,
     unit: "$ per hour",
+};
+/// `gpus` and `block_gpus` of capacity.csv.
+pub const GPU_LIMIT: Limit = Limit {
+    max: 1e9,
+    unit: "GPUs",
+};
+/// `tokens_per_second_per_gpu` of capacity.csv and throughput.csv.
+pub const THROUGHPUT_LIMIT: Limit = Limit {
+    max: 1e9,
+    unit: "tokens per second per GPU",
 };
 /// `demand_scale` and `[[whatif.price]] factor`.
 pub const FACTOR_LIMIT: Limit = Limit {
@@ -298,6 +311,141 @@ pub fn parse_limited(text: &str, limit: Limit) -> Result<f64, String> {
 pub fn read_limited(text: &str, limit: Limit) -> Result<f64, BadValue> {
     let v = read_number(text)?;
     limit.check(v).map_err(|m| BadValue::new("limit", m))
+}
+
+/// A positive whole number no larger than `limit` (`gpus`, `block_gpus`): `what` names it in the
+/// message ("GPUs", "GPUs per block").
+pub fn read_whole(text: &str, limit: Limit, what: &str) -> Result<u64, BadValue> {
+    let v = read_limited(text, limit)?;
+    if v < 1.0 || v.fract() != 0.0 {
+        return Err(BadValue::new(
+            "whole",
+            format!(
+                "expected a positive whole number of {what}, found '{}'",
+                text.trim()
+            ),
+        ));
+    }
+    Ok(v as u64)
+}
+
+/// A positive number no larger than `limit` (`tokens_per_second_per_gpu`, where 0 would make
+/// the price per token infinite).
+pub fn read_positive(text: &str, limit: Limit) -> Result<f64, BadValue> {
+    let v = read_limited(text, limit)?;
+    if v <= 0.0 {
+        return Err(BadValue::new(
+            "positive",
+            format!(
+                "expected a positive number of {}, found '{}'",
+                limit.unit,
+                text.trim()
+            ),
+        ));
+    }
+    Ok(v)
+}
+
+/// What a `max_delay` may be, quoted in error messages.
+pub const MAX_DELAY_FORMS: &str =
+    "a duration: 0, or a number and one unit m, h, d or w (minutes, hours, days of 24 h, weeks) such as 90m, 36h, 2d or 1w";
+
+/// Minutes in one of a duration's units.
+fn minutes_per_unit(unit: &str) -> Option<f64> {
+    match unit {
+        "m" => Some(1.0),
+        "h" => Some(60.0),
+        "d" => Some(1440.0),
+        "w" => Some(10080.0),
+        _ => None,
+    }
+}
+
+/// A duration (`max_delay`) in minutes: `0`, or a number (decimals allowed, no suffix, no
+/// exponent) and one lower-case unit `m`, `h`, `d` or `w`. A number without a unit, an upper-case
+/// unit or a unit in words (`24`, `2D`, `24 hours`) is an error whose hint writes the duration in
+/// the format; so is a negative one. At most `MAX_DELAY_DAYS` days.
+pub fn read_duration_minutes(text: &str) -> Result<f64, BadValue> {
+    let t = text.trim();
+    if t == "0" {
+        return Ok(0.0);
+    }
+    let expected = format!("expected {MAX_DELAY_FORMS}, found '{t}'");
+    if t.starts_with('-') {
+        return Err(BadValue::new(
+            "duration:negative",
+            format!("{expected}: a duration is not negative"),
+        ));
+    }
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (number, unit) = t.split_at(split);
+    let amount = (number.bytes().any(|b| b.is_ascii_digit()) && number.matches('.').count() <= 1)
+        .then(|| number.parse::<f64>().ok())
+        .flatten();
+    let Some(amount) = amount else {
+        return Err(BadValue::new("duration", expected));
+    };
+    if unit.is_empty() && amount == 0.0 {
+        return Ok(0.0);
+    }
+    let Some(per_unit) = minutes_per_unit(unit) else {
+        let hint = duration_hint(number, unit);
+        return Err(BadValue::new(
+            format!("duration{}", hint.as_deref().unwrap_or("")),
+            format!("{expected}{}", hint.unwrap_or_default()),
+        ));
+    };
+    let minutes = amount * per_unit;
+    if minutes > MAX_DELAY_DAYS * 1440.0 {
+        return Err(BadValue::new(
+            "duration:limit",
+            format!("expected a duration of at most {MAX_DELAY_DAYS} days (capplan's limit), found '{t}'"),
+        ));
+    }
+    Ok(minutes)
+}
+
+/// The hint for a duration whose unit is missing or not in the format: "; add a unit: …",
+/// "; units are lower case: 2d", "; write the unit as one letter: 24h".
+fn duration_hint(number: &str, unit: &str) -> Option<String> {
+    let written = unit.trim();
+    if written.is_empty() {
+        return Some(format!(
+            "; add a unit: {number}m, {number}h, {number}d or {number}w"
+        ));
+    }
+    let letter = match written.to_ascii_lowercase().as_str() {
+        "m" | "min" | "mins" | "minute" | "minutes" => "m",
+        "h" | "hr" | "hrs" | "hour" | "hours" => "h",
+        "d" | "day" | "days" => "d",
+        "w" | "wk" | "wks" | "week" | "weeks" => "w",
+        _ => return None,
+    };
+    if written == letter {
+        Some(format!(
+            "; write the unit right after the number: {number}{letter}"
+        ))
+    } else if written.len() == 1 {
+        Some(format!("; units are lower case: {number}{letter}"))
+    } else {
+        Some(format!("; write the unit as one letter: {number}{letter}"))
+    }
+}
+
+/// A duration in minutes as the format writes it, in the largest unit that divides it: `0`,
+/// `1w`, `2d`, `36h`, `90m`.
+pub fn format_duration(minutes: f64) -> String {
+    if minutes == 0.0 {
+        return "0".to_string();
+    }
+    for (unit, per) in [("w", 10080.0), ("d", 1440.0), ("h", 60.0)] {
+        if (minutes / per).fract() == 0.0 {
+            return format!("{}{unit}", fixed(minutes / per));
+        }
+    }
+    format!("{}m", fixed(minutes))
 }
 
 /// Parses `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM[:SS[.fff]]`, the latter optionally followed by `Z` or
@@ -1330,6 +1478,82 @@ mod tests {
                 proptest::prop_assert_eq!(format_time(&t), t.format("%Y-%m-%dT%H:%M:%SZ").to_string());
             }
         }
+    }
+
+    #[test]
+    fn durations_are_a_number_and_one_lower_case_unit() {
+        for (text, minutes) in [
+            ("0", 0.0),
+            ("0h", 0.0),
+            ("90m", 90.0),
+            ("1.5h", 90.0),
+            ("36h", 2160.0),
+            ("2d", 2880.0),
+            ("1w", 10080.0),
+            (".5d", 720.0),
+            (" 24h ", 1440.0),
+        ] {
+            assert_eq!(read_duration_minutes(text), Ok(minutes), "{text}");
+        }
+        let forms = "expected a duration: 0, or a number and one unit m, h, d or w (minutes, hours, days of 24 h, weeks) such as 90m, 36h, 2d or 1w";
+        for (text, after) in [
+            ("24", "; add a unit: 24m, 24h, 24d or 24w"),
+            ("2D", "; units are lower case: 2d"),
+            ("24 hours", "; write the unit as one letter: 24h"),
+            ("24 h", "; write the unit right after the number: 24h"),
+            ("1.5days", "; write the unit as one letter: 1.5d"),
+            ("-2h", ": a duration is not negative"),
+            ("2y", ""),
+            ("h", ""),
+            ("1e3m", ""),
+            ("1.2.3h", ""),
+        ] {
+            assert_eq!(
+                read_duration_minutes(text).unwrap_err().message,
+                format!("{forms}, found '{text}'{after}"),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            read_duration_minutes("200000w").unwrap_err().message,
+            "expected a duration of at most 1000000 days (capplan's limit), found '200000w'"
+        );
+    }
+
+    #[test]
+    fn durations_print_in_the_largest_unit_that_divides_them() {
+        for (minutes, text) in [
+            (0.0, "0"),
+            (90.0, "90m"),
+            (2160.0, "36h"),
+            (1440.0, "1d"),
+            (20160.0, "2w"),
+            (1.5, "1.5m"),
+        ] {
+            assert_eq!(format_duration(minutes), text);
+            assert_eq!(read_duration_minutes(text), Ok(minutes));
+        }
+    }
+
+    #[test]
+    fn whole_and_positive_numbers() {
+        assert_eq!(read_whole("8", GPU_LIMIT, "GPUs"), Ok(8));
+        assert_eq!(read_whole("1K", GPU_LIMIT, "GPUs"), Ok(1000));
+        for bad in ["0", "8.5"] {
+            assert_eq!(
+                read_whole(bad, GPU_LIMIT, "GPUs").unwrap_err().message,
+                format!("expected a positive whole number of GPUs, found '{bad}'")
+            );
+        }
+        assert_eq!(
+            read_whole("2e9", GPU_LIMIT, "GPUs").unwrap_err().message,
+            "expected at most 1e9 GPUs (capplan's limit), found 2e9"
+        );
+        assert_eq!(
+            read_positive("0", THROUGHPUT_LIMIT).unwrap_err().message,
+            "expected a positive number of tokens per second per GPU, found '0'"
+        );
+        assert_eq!(read_positive("1.5K", THROUGHPUT_LIMIT), Ok(1500.0));
     }
 
     #[test]

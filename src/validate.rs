@@ -322,12 +322,89 @@ pub struct Summary {
     pub demand_tpm_min: f64,
     pub demand_tpm_max: f64,
     pub policy: String,
+    /// Tranches written in GPUs or for one model (spec v3), in file order; absent when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub gpu_tranches: Vec<TrancheGpus>,
+    /// Workloads with settings (workloads.csv or a `max_delay` what-if), by name; absent when
+    /// none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub workload_settings: Vec<WorkloadSummary>,
     /// The what-ifs given on the command line, in canonical order; absent when none.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub whatif_flags: Vec<FlagValue>,
     pub warnings: Vec<String>,
     /// The same warnings as data: file, line, column or key, message.
     pub warning_details: Vec<crate::error::JsonProblem>,
+}
+
+/// A tranche's GPU facts and model, as `validate` reports them.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrancheGpus {
+    pub tranche: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpu: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub block_gpus: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tokens_per_second_per_gpu: Option<f64>,
+    /// `throughput.csv:LINE` when the throughput was looked up there.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throughput_from: Option<String>,
+    pub capacity_tpm: f64,
+}
+
+/// A workload's settings, as `validate` reports them.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkloadSummary {
+    pub workload: String,
+    /// As the format writes durations: `0`, `90m`, `36h`, `2d`, `1w`.
+    pub max_delay: String,
+    pub max_delay_minutes: f64,
+    /// $ per million tokens; absent = the policy's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unserved_penalty: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+}
+
+fn gpu_tranches(s: &Scenario) -> Vec<TrancheGpus> {
+    s.tranches
+        .iter()
+        .filter(|t| t.gpu.is_some() || t.model.is_some())
+        .map(|t| {
+            let g = t.gpu.as_ref();
+            TrancheGpus {
+                tranche: t.name.clone(),
+                model: t.model.clone(),
+                gpu: g.and_then(|g| g.gpu_type.clone()),
+                gpus: g.map(|g| g.gpus),
+                block_gpus: g.map(|g| g.block_gpus),
+                tokens_per_second_per_gpu: g.map(|g| g.tokens_per_second_per_gpu),
+                throughput_from: g.and_then(|g| g.throughput_origin.as_ref()).map(|o| {
+                    let file = o.file.file_name().unwrap_or(o.file.as_os_str());
+                    format!("{}:{}", file.to_string_lossy(), o.line)
+                }),
+                capacity_tpm: t.capacity_tpm,
+            }
+        })
+        .collect()
+}
+
+fn workload_settings(s: &Scenario) -> Vec<WorkloadSummary> {
+    s.workload_settings
+        .iter()
+        .map(|(name, w)| WorkloadSummary {
+            workload: name.clone(),
+            max_delay: crate::units::format_duration(w.max_delay_minutes),
+            max_delay_minutes: w.max_delay_minutes,
+            unserved_penalty: w.unserved_penalty,
+            model: w.model.clone(),
+        })
+        .collect()
 }
 
 pub fn summary(s: &Scenario, facts: &Facts, warnings: &[Diagnostic]) -> Summary {
@@ -351,6 +428,8 @@ pub fn summary(s: &Scenario, facts: &Facts, warnings: &[Diagnostic]) -> Summary 
         demand_tpm_min: totals.iter().copied().fold(f64::INFINITY, f64::min),
         demand_tpm_max: totals.iter().copied().fold(0.0, f64::max),
         policy: s.policy_line(),
+        gpu_tranches: gpu_tranches(s),
+        workload_settings: workload_settings(s),
         whatif_flags: Vec::new(),
         warnings: warnings.iter().map(|w| w.to_string()).collect(),
         warning_details: warnings
@@ -358,6 +437,58 @@ pub fn summary(s: &Scenario, facts: &Facts, warnings: &[Diagnostic]) -> Summary 
             .map(crate::error::JsonProblem::from)
             .collect(),
     }
+}
+
+/// The workloads, each with its settings when it has any: `batch (max_delay 24h, model m), chat`.
+fn workloads_line(x: &Summary) -> String {
+    x.workloads
+        .iter()
+        .map(|name| {
+            let Some(w) = x.workload_settings.iter().find(|w| w.workload == *name) else {
+                return name.clone();
+            };
+            let mut parts = Vec::new();
+            if w.max_delay_minutes > 0.0 {
+                parts.push(format!("max_delay {}", w.max_delay));
+            }
+            if let Some(m) = &w.model {
+                parts.push(format!("model {m}"));
+            }
+            if let Some(p) = w.unserved_penalty {
+                parts.push(format!("unserved penalty ${}/M", crate::units::fixed(p)));
+            }
+            if parts.is_empty() {
+                name.clone()
+            } else {
+                format!("{name} ({})", parts.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `h200: 64 × H200 (blocks of 8) at 1.5K tokens/s per GPU (throughput.csv:3) = 5.8M tokens/min;
+/// model llama-70b`.
+fn tranche_line(t: &TrancheGpus) -> String {
+    let mut line = format!("{}: ", t.tranche);
+    if let (Some(gpus), Some(tps)) = (t.gpus, t.tokens_per_second_per_gpu) {
+        line.push_str(&format!("{gpus} × {}", t.gpu.as_deref().unwrap_or("GPU")));
+        if let Some(b) = t.block_gpus.filter(|&b| b > 1) {
+            line.push_str(&format!(" (blocks of {b})"));
+        }
+        line.push_str(&format!(" at {} tokens/s per GPU", human(tps)));
+        if let Some(from) = &t.throughput_from {
+            line.push_str(&format!(" ({from})"));
+        }
+        line.push_str(&format!(" = {} tokens/min", human(t.capacity_tpm)));
+        if t.model.is_some() {
+            line.push_str("; ");
+        }
+    }
+    if let Some(m) = &t.model {
+        line.push_str(&format!("model {m}"));
+    }
+    line
 }
 
 /// Human-readable rendering of a summary.
@@ -405,7 +536,7 @@ pub fn render_summary(x: &Summary) -> String {
         x.periods,
         length,
         x.regions.join(", "),
-        x.workloads.join(", "),
+        workloads_line(x),
         x.providers.join(", "),
         x.tranches,
         x.routes,
@@ -414,6 +545,10 @@ pub fn render_summary(x: &Summary) -> String {
         human(x.demand_tpm_max),
         x.policy,
     );
+    for (i, t) in x.gpu_tranches.iter().enumerate() {
+        let label = if i == 0 { "capacity" } else { "" };
+        out.push_str(&format!("{label:<11}{}\n", tranche_line(t)));
+    }
     if !x.whatif_flags.is_empty() {
         out.push_str(&format!("what-ifs   {}\n", label_of(&x.whatif_flags)));
     }

@@ -21,6 +21,22 @@ pub struct NamedRegion {
     pub location: Location,
 }
 
+/// A workload named in a `[[whatif.max_delay]]`, with where it was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedWorkload {
+    pub name: String,
+    pub location: Location,
+}
+
+/// `[[whatif.max_delay]]`: the workload's tokens may wait `minutes` (spec v3).
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaxDelayChange {
+    pub workload: NamedWorkload,
+    pub minutes: f64,
+    /// Where the duration was written.
+    pub location: Location,
+}
+
 /// `[[whatif.delay]]`: the provider's capacity (in `region` only, when given) arrives `days` late.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Delay {
@@ -80,6 +96,7 @@ pub struct WhatIf {
     pub delays: Vec<Delay>,
     pub prices: Vec<PriceChange>,
     pub outages: Vec<OutageChange>,
+    pub max_delays: Vec<MaxDelayChange>,
 }
 
 impl WhatIf {
@@ -122,6 +139,9 @@ pub fn apply(scenario: Scenario, whatif: &WhatIf) -> Result<Scenario> {
     for o in &whatif.outages {
         s = add_outage(s, o.outage.clone());
     }
+    for m in &whatif.max_delays {
+        s = set_max_delay(s, &m.workload.name, m.minutes, &m.location);
+    }
     if let Some((f, location)) = &whatif.demand_scale {
         s = scale_demand(s, *f);
         check_demand(&s, *f, location)?;
@@ -146,10 +166,31 @@ fn region(r: &Option<NamedRegion>) -> Option<&str> {
 }
 
 /// Names in a `[whatif]` that match nothing are typos: providers against the providers with a
-/// tranche, a change's region against the regions of its provider's tranches.
+/// tranche, a change's region against the regions of its provider's tranches, a workload against
+/// the workloads of the demand.
 fn check_names(s: &Scenario, whatif: &WhatIf) -> Result<()> {
     let providers = s.providers();
     let mut diags = Diagnostics::default();
+    if !whatif.max_delays.is_empty() {
+        let workloads = s.workloads();
+        let names: Vec<&str> = workloads.iter().map(String::as_str).collect();
+        for m in &whatif.max_delays {
+            let name = &m.workload.name;
+            if names.contains(&name.as_str()) {
+                continue;
+            }
+            let hint = crate::load::csv_table::closest(name, &names)
+                .map(|c| format!(" (did you mean '{c}'?)"))
+                .unwrap_or_default();
+            diags.push(
+                m.workload.location.clone(),
+                format!(
+                    "workload '{name}' matches no workload of the scenario's demand{hint}; expected one of {}",
+                    list(&names)
+                ),
+            );
+        }
+    }
     for named in whatif.named_providers() {
         if !providers.contains(&named.name) {
             diags.push(
@@ -310,7 +351,26 @@ pub fn scale_prices(
     {
         t.cost_per_million_tokens *= factor;
         t.commit_cost_per_hour *= factor;
+        // Prices written per GPU-hour scale too, and the translated prices are those of the
+        // scaled ones (as a child's throughput.csv would translate them again).
+        if let Some(g) = &mut t.gpu {
+            for price in [&mut g.commit_cost_per_gpu_hour, &mut g.cost_per_gpu_hour]
+                .into_iter()
+                .flatten()
+            {
+                *price *= factor;
+            }
+            t.translate_gpus();
+        }
     }
+    s
+}
+
+/// Sets how long a workload's tokens may wait, minutes; `at` is where the duration was written.
+pub fn set_max_delay(mut s: Scenario, workload: &str, minutes: f64, at: &Location) -> Scenario {
+    let w = s.workload_settings.entry(workload.to_string()).or_default();
+    w.max_delay_minutes = minutes;
+    w.max_delay_at = Some(at.clone());
     s
 }
 
@@ -338,6 +398,7 @@ mod tests {
             commit_cost_per_hour: 10.0,
             min_commit: 0.0,
             origin: None,
+            ..Tranche::default()
         }
     }
 
@@ -364,6 +425,7 @@ mod tests {
             ],
             routes: None,
             outages: vec![],
+            ..Scenario::default()
         }
     }
 
@@ -528,6 +590,83 @@ mod tests {
     fn outage_is_added() {
         let s = add_outage(scenario(), outage("aws"));
         assert_eq!(s.outages, vec![outage("aws")]);
+    }
+
+    fn max_delay(workload: &str, minutes: f64) -> MaxDelayChange {
+        MaxDelayChange {
+            workload: NamedWorkload {
+                name: workload.into(),
+                location: Location::at_key("scenario.toml", 2, "whatif.max_delay.workload"),
+            },
+            minutes,
+            location: Location::at_key("scenario.toml", 3, "whatif.max_delay.max_delay"),
+        }
+    }
+
+    #[test]
+    fn max_delay_sets_a_workloads_delay_and_keeps_its_other_settings() {
+        let mut s = scenario();
+        s.workload_settings.insert(
+            "chat".into(),
+            crate::scenario::Workload {
+                unserved_penalty: Some(500.0),
+                ..Default::default()
+            },
+        );
+        let w = WhatIf {
+            max_delays: vec![max_delay("chat", 1440.0)],
+            ..WhatIf::default()
+        };
+        let s = apply(s, &w).unwrap();
+        let chat = s.workload("chat");
+        assert_eq!(chat.max_delay_minutes, 1440.0);
+        assert_eq!(chat.unserved_penalty, Some(500.0));
+        assert_eq!(
+            chat.max_delay_at,
+            Some(Location::at_key(
+                "scenario.toml",
+                3,
+                "whatif.max_delay.max_delay"
+            ))
+        );
+    }
+
+    #[test]
+    fn max_delay_of_an_unknown_workload_is_an_error_at_its_name() {
+        let w = WhatIf {
+            max_delays: vec![max_delay("chta", 60.0)],
+            ..WhatIf::default()
+        };
+        let e = apply(scenario(), &w).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "error: scenario.toml:2: key 'whatif.max_delay.workload': workload 'chta' matches no workload of the scenario's demand (did you mean 'chat'?); expected one of 'chat'"
+        );
+    }
+
+    #[test]
+    fn a_price_factor_scales_the_per_gpu_hour_prices_and_their_translations() {
+        let mut s = scenario();
+        s.tranches[0].gpu = Some(crate::scenario::GpuCapacity {
+            gpu_type: Some("H200".into()),
+            gpus: 8,
+            block_gpus: 1,
+            tokens_per_second_per_gpu: 1500.0,
+            throughput_origin: None,
+            commit_cost_per_gpu_hour: Some(2.5),
+            cost_per_gpu_hour: Some(3.2),
+        });
+        s.tranches[0].translate_gpus();
+        let s = scale_prices(s, "aws", None, 0.5);
+        let t = &s.tranches[0];
+        let g = t.gpu.as_ref().unwrap();
+        assert_eq!(
+            (g.commit_cost_per_gpu_hour, g.cost_per_gpu_hour),
+            (Some(1.25), Some(1.6))
+        );
+        assert_eq!(t.commit_cost_per_hour, 10.0, "8 × $1.25");
+        assert_eq!(t.cost_per_million_tokens, 1.6 * 1e6 / (1500.0 * 3600.0));
+        assert_eq!(t.capacity_tpm, 720_000.0, "capacity unchanged");
     }
 
     #[test]

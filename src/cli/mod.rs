@@ -181,6 +181,9 @@ pub struct WhatIfArgs {
     /// Add an outage: azure@2026-07-06T12:00Z..2026-07-13=0.2 (capacity factor 0 when left out).
     #[arg(long, value_name = "PROVIDER[/REGION]@START..END[=FACTOR]", value_parser = flag_parser(Kind::Outage), allow_hyphen_values = true, help_heading = WHATIFS)]
     pub outage: Vec<Flag>,
+    /// A workload's tokens may wait: batch=24h (units m, h, d, w; 0 = none), like [[whatif.max_delay]].
+    #[arg(long, value_name = "WORKLOAD=DURATION", value_parser = flag_parser(Kind::MaxDelay), allow_hyphen_values = true, help_heading = WHATIFS)]
+    pub max_delay: Vec<Flag>,
     /// Set a policy knob: policy.max_provider_share=0.6, as a child's [policy] key would.
     #[arg(long, value_name = "policy.KEY=VALUE", value_parser = flag_parser(Kind::Set), allow_hyphen_values = true, help_heading = WHATIFS)]
     pub set: Vec<Flag>,
@@ -207,6 +210,7 @@ impl WhatIfArgs {
             &self.delay,
             &self.price,
             &self.outage,
+            &self.max_delay,
             &self.set,
         ]
         .into_iter()
@@ -248,7 +252,7 @@ pub fn parse_twin(text: &str) -> Result<Flags> {
         let first = first.strip_prefix("error: ").unwrap_or(first);
         Error::input(
             at(),
-            format!("{first}; expected only the what-if flags --demand-scale, --only, --exclude, --delay, --price, --outage and --set"),
+            format!("{first}; expected only the what-if flags --demand-scale, --only, --exclude, --delay, --price, --outage, --max-delay and --set"),
         )
     })?;
     let flags = args.whatif.flags();

@@ -84,6 +84,13 @@ impl Table {
         Some(&self.text[start..self.ends[at]])
     }
 
+    /// Whether the header has `column`.
+    pub fn has_column(&self, column: &str) -> bool {
+        self.index
+            .iter()
+            .any(|(name, i)| *name == column && i.is_some())
+    }
+
     /// The location of a column in a row, for messages about a missing required cell.
     pub fn location(&self, row: &RawRow, column: &str) -> Location {
         Location::at(&self.path, row.line, Some(column))
@@ -93,15 +100,35 @@ impl Table {
 /// Reads `path`, checks its header against `columns` and returns every row. Collects every header
 /// and row-shape problem of the file before failing.
 pub fn read_table(path: &Path, columns: &Columns) -> Result<Table> {
+    read_table_with(path, columns, None)
+}
+
+/// `read_table`, where the header must also have at least one of two optional columns
+/// (capacity.csv: `capacity_tpm` or `gpus`); without either, the first is reported missing.
+pub fn read_table_with(
+    path: &Path,
+    columns: &Columns,
+    one_of: Option<[&'static str; 2]>,
+) -> Result<Table> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::input(Location::file(path), "file not found"),
         _ => Error::io(path, e),
     })?;
-    parse_table(path, &bytes, columns)
+    parse_table_with(path, &bytes, columns, one_of)
 }
 
 /// Parses CSV bytes (see `read_table`); separated so tests need no files.
 pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table> {
+    parse_table_with(path, bytes, columns, None)
+}
+
+/// Parses CSV bytes (see `read_table_with`).
+pub fn parse_table_with(
+    path: &Path,
+    bytes: &[u8],
+    columns: &Columns,
+    one_of: Option<[&'static str; 2]>,
+) -> Result<Table> {
     let mut diags = Diagnostics::default();
     // A UTF-8 byte-order mark is common from spreadsheets; it is not part of the first column name.
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -212,6 +239,15 @@ pub fn parse_table(path: &Path, bytes: &[u8], columns: &Columns) -> Result<Table
             diags.push(
                 Location::at(path, header_line, Some(required)),
                 format!("required column is missing from the header; expected {expected_header}"),
+            );
+        }
+    }
+    if let Some([first, second]) = one_of {
+        let absent = |name: &str| index.iter().any(|(c, i)| *c == name && i.is_none());
+        if absent(first) && absent(second) {
+            diags.push(
+                Location::at(path, header_line, Some(first)),
+                format!("required column is missing from the header (give '{first}', or '{second}'); expected {expected_header}"),
             );
         }
     }

@@ -1,27 +1,33 @@
 //! Loading stage, typed rows: turns the raw cells of each scenario CSV into typed rows, collecting
 //! every problem of a file before failing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::csv_table::{read_table, Cell, Columns, RawRow, Table};
-use crate::error::{Diagnostics, Location, Result};
-use crate::scenario::{Demand, Origin, Outage, Route, Tranche, DEFAULT_WORKLOAD, GLOBAL_REGION};
+use super::csv_table::{closest, read_table, read_table_with, Cell, Columns, RawRow, Table};
+use super::gpus::{self, Throughput, ThroughputRow, ThroughputTable};
+use crate::error::{list, Diagnostics, Location, Result};
+use crate::scenario::{
+    Demand, GpuCapacity, Origin, Outage, Route, Tranche, Workload, DEFAULT_WORKLOAD, GLOBAL_REGION,
+};
 use crate::units::{
-    format_time, read_fraction, read_limited, read_time, BadValue, Limit, COMMIT_PRICE_LIMIT,
-    PRICE_LIMIT, TIME_FORMS, TOKENS_PER_MINUTE_LIMIT,
+    format_time, read_duration_minutes, read_fraction, read_limited, read_number, read_positive,
+    read_time, read_whole, BadValue, Limit, COMMIT_PRICE_LIMIT, GPU_LIMIT, PRICE_LIMIT,
+    THROUGHPUT_LIMIT, TIME_FORMS, TOKENS_PER_MINUTE_LIMIT,
 };
 
 pub const DEMAND_COLUMNS: Columns = Columns {
     required: &["period", "tokens_per_minute"],
     optional: &["region", "workload"],
 };
+/// capacity.csv: `capacity_tpm` or `gpus` (spec v3) is required, one of them on each row.
 pub const CAPACITY_COLUMNS: Columns = Columns {
-    required: &["provider", "capacity_tpm"],
+    required: &["provider"],
     optional: &[
+        "capacity_tpm",
         "region",
         "tranche",
         "start",
@@ -29,6 +35,13 @@ pub const CAPACITY_COLUMNS: Columns = Columns {
         "cost_per_million_tokens",
         "commit_cost_per_hour",
         "min_commit",
+        "gpu",
+        "gpus",
+        "model",
+        "tokens_per_second_per_gpu",
+        "commit_cost_per_gpu_hour",
+        "cost_per_gpu_hour",
+        "block_gpus",
     ],
 };
 pub const ROUTE_COLUMNS: Columns = Columns {
@@ -266,9 +279,12 @@ fn demand_keys<'t>(table: &'t Table, rows: &'t [RawRow]) -> HashMap<DemandKey<'t
 }
 
 /// capacity.csv → tranches. Two rows with the same name, given or default, are an error at the
-/// second: names identify a tranche across runs.
-pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
-    let table = read_table(path, &CAPACITY_COLUMNS)?;
+/// second: names identify a tranche across runs. A row in GPUs (spec v3) whose
+/// `tokens_per_second_per_gpu` is blank is looked up in `throughput` by (model, gpu); its
+/// capacity and per-GPU-hour prices are translated (`gpus::translate`) and checked against the
+/// limits at the column they come from.
+pub fn read_capacity(path: &Path, throughput: Throughput) -> Result<Vec<Tranche>> {
+    let table = read_table_with(path, &CAPACITY_COLUMNS, Some(["capacity_tpm", "gpus"]))?;
     if table.rows.is_empty() {
         // A plan with no capacity at all serves nothing: almost surely a file saved empty.
         return Err(crate::error::Error::input(
@@ -304,12 +320,53 @@ pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
                 names.insert(name.clone(), row.line);
             }
         }
-        let cap = r.required(
-            row,
-            "capacity_tpm",
-            "capacity in tokens per minute as a non-negative number",
-        );
-        let capacity_tpm = r.parse(cap, |t| read_limited(t, TOKENS_PER_MINUTE_LIMIT));
+        let in_gpus = table.cell(row, "gpus").is_some();
+        let capacity_tpm = match table.cell(row, "capacity_tpm") {
+            Some(_) if in_gpus => {
+                r.diags.push(
+                    table.location(row, "gpus"),
+                    "expected exactly one of capacity_tpm and gpus, found both (capacity_tpm is gpus × tokens_per_second_per_gpu × 60); leave one empty",
+                );
+                None
+            }
+            None if in_gpus => Some(0.0),
+            None if table.has_column("capacity_tpm") && table.has_column("gpus") => {
+                r.diags.push_grouped(
+                    table.location(row, "capacity_tpm"),
+                    "expected capacity_tpm (tokens per minute) or gpus (a whole number of GPUs), found both cells empty",
+                    "empty",
+                );
+                None
+            }
+            None if table.has_column("gpus") => {
+                r.required(row, "gpus", "a positive whole number of GPUs");
+                None
+            }
+            cap => {
+                let cap = match cap {
+                    Some(c) => Some(c),
+                    None => r.required(
+                        row,
+                        "capacity_tpm",
+                        "capacity in tokens per minute as a non-negative number",
+                    ),
+                };
+                r.parse(cap, |t| read_limited(t, TOKENS_PER_MINUTE_LIMIT))
+            }
+        };
+        let gpu = if in_gpus {
+            r.gpus(row, throughput)
+        } else {
+            for column in GPU_ONLY_COLUMNS {
+                if table.cell(row, column).is_some() {
+                    r.diags.push(
+                        table.location(row, column),
+                        format!("{column} needs gpus: expected the number of GPUs in column gpus, or this cell empty (a tranche in capacity_tpm has no GPU facts)"),
+                    );
+                }
+            }
+            Some(None)
+        };
         let cost = r.number(row, "cost_per_million_tokens", 0.0, PRICE_LIMIT);
         let commit = r.number(row, "commit_cost_per_hour", 0.0, COMMIT_PRICE_LIMIT);
         let min_commit = match table.cell(row, "min_commit") {
@@ -340,6 +397,7 @@ pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
             Some(min_commit),
             Some(start),
             Some(end),
+            Some(gpu),
         ) = (
             name,
             provider,
@@ -349,11 +407,12 @@ pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
             min_commit,
             start,
             end,
+            gpu,
         )
         else {
             continue;
         };
-        out.push(Tranche {
+        let mut tranche = Tranche {
             name,
             provider,
             region,
@@ -363,10 +422,264 @@ pub fn read_capacity(path: &Path) -> Result<Vec<Tranche>> {
             cost_per_million_tokens: cost,
             commit_cost_per_hour: commit,
             min_commit,
+            gpu,
+            model: table.cell(row, "model").map(|c| c.text.to_string()),
             origin: origin(&file, row.line),
-        });
+        };
+        let problems = gpus::translate(&mut tranche);
+        for (column, message) in &problems {
+            r.diags.push(table.location(row, column), message.clone());
+        }
+        if problems.is_empty() {
+            out.push(tranche);
+        }
     }
     r.diags.finish(out)
+}
+
+/// The columns of capacity.csv that describe GPUs, and need `gpus` on the row.
+const GPU_ONLY_COLUMNS: [&str; 5] = [
+    "gpu",
+    "tokens_per_second_per_gpu",
+    "commit_cost_per_gpu_hour",
+    "cost_per_gpu_hour",
+    "block_gpus",
+];
+
+impl RowReader<'_> {
+    /// The GPU facts of a capacity row with `gpus` (not yet translated): Some(None) never, None
+    /// when a cell is wrong (recorded). The throughput is the row's or looked up in `throughput`.
+    fn gpus(&mut self, row: &RawRow, throughput: Throughput) -> Option<Option<GpuCapacity>> {
+        let table = self.table;
+        let gpus = self.parse(table.cell(row, "gpus"), |t| {
+            read_whole(t, GPU_LIMIT, "GPUs")
+        });
+        let block_gpus = match table.cell(row, "block_gpus") {
+            None => Some(1),
+            c => self.parse(c, |t| read_whole(t, GPU_LIMIT, "GPUs per block")),
+        };
+        if let (Some(g), Some(b)) = (gpus, block_gpus) {
+            if g % b != 0 {
+                let below = g / b * b;
+                let near = if below == 0 {
+                    format!("{}", b)
+                } else {
+                    format!("{below} or {}", below + b)
+                };
+                self.diags.push(
+                    table.location(row, "gpus"),
+                    format!("expected a whole number of blocks of block_gpus {b}, found gpus {g} ({near} would be)"),
+                );
+            }
+        }
+        let gpu_type = table.cell(row, "gpu").map(|c| c.text.to_string());
+        let model = table.cell(row, "model").map(|c| c.text);
+        let written = match table.cell(row, "tokens_per_second_per_gpu") {
+            None => None,
+            c => Some(self.parse(c, |t| read_positive(t, THROUGHPUT_LIMIT))),
+        };
+        let throughput = match written {
+            Some(tps) => tps.map(|tps| Some((tps, None))),
+            None => match gpus::look_up(throughput, model, gpu_type.as_deref()) {
+                Ok(found) => found.map(|(tps, origin)| Some((tps, Some(origin)))),
+                Err(m) => {
+                    self.diags
+                        .push(table.location(row, "tokens_per_second_per_gpu"), m);
+                    None
+                }
+            },
+        };
+        let mut per_gpu_hour = |per_gpu: &'static str, per_tranche: &'static str, formula: &str| {
+            let cell = table.cell(row, per_gpu)?;
+            if table.cell(row, per_tranche).is_some() {
+                self.diags.push(
+                    table.location(row, per_gpu),
+                    format!("expected at most one of {per_tranche} and {per_gpu}, found both ({per_tranche} = {formula}); leave one empty"),
+                );
+                return Some(None);
+            }
+            Some(self.parse(Some(cell), read_number))
+        };
+        let commit = per_gpu_hour(
+            "commit_cost_per_gpu_hour",
+            "commit_cost_per_hour",
+            "commit_cost_per_gpu_hour × gpus",
+        );
+        let cost = per_gpu_hour(
+            "cost_per_gpu_hour",
+            "cost_per_million_tokens",
+            "cost_per_gpu_hour × 1e6 / (tokens_per_second_per_gpu × 3600)",
+        );
+        // A price given with its per-tranche twin is an error (Some(None)); absent is None.
+        let (commit, cost) = match (commit, cost) {
+            (Some(None), _) | (_, Some(None)) => return None,
+            (c, u) => (
+                c.map(|c| c.expect("matched")),
+                u.map(|u| u.expect("matched")),
+            ),
+        };
+        let (Some(gpus), Some(block_gpus), Some(Some((tps, throughput_origin)))) =
+            (gpus, block_gpus, throughput)
+        else {
+            return None;
+        };
+        if gpus % block_gpus != 0 {
+            return None;
+        }
+        Some(Some(GpuCapacity {
+            gpu_type,
+            gpus,
+            block_gpus,
+            tokens_per_second_per_gpu: tps,
+            throughput_origin,
+            commit_cost_per_gpu_hour: commit,
+            cost_per_gpu_hour: cost,
+        }))
+    }
+}
+
+pub const THROUGHPUT_COLUMNS: Columns = Columns {
+    required: &["model", "gpu", "tokens_per_second_per_gpu"],
+    optional: &[],
+};
+
+/// throughput.csv → the table of tokens per second per GPU. A (model, gpu) pair listed twice is
+/// an error at the second naming the first.
+pub fn read_throughput(path: &Path) -> Result<ThroughputTable> {
+    let table = read_table(path, &THROUGHPUT_COLUMNS)?;
+    let mut r = RowReader::new(&table);
+    let mut rows: Vec<ThroughputRow> = Vec::new();
+    let mut pairs: HashMap<(String, String), u64> = HashMap::new();
+    for row in &table.rows {
+        let model = r
+            .required(row, "model", "a model name")
+            .map(|c| c.text.to_string());
+        let gpu = r
+            .required(row, "gpu", "a GPU type such as H100")
+            .map(|c| c.text.to_string());
+        let tps = r.required(
+            row,
+            "tokens_per_second_per_gpu",
+            "tokens per second per GPU as a positive number",
+        );
+        let tps = r.parse(tps, |t| read_positive(t, THROUGHPUT_LIMIT));
+        let (Some(model), Some(gpu)) = (model, gpu) else {
+            continue;
+        };
+        let key = (model.clone(), gpu.clone());
+        if let Some(first) = pairs.get(&key) {
+            r.diags.push(
+                table.location(row, "model"),
+                format!(
+                    "model '{model}' with gpu '{gpu}' is listed twice (first at line {first}); expected each (model, gpu) pair once"
+                ),
+            );
+            continue;
+        }
+        pairs.insert(key, row.line);
+        let Some(tokens_per_second_per_gpu) = tps else {
+            continue;
+        };
+        rows.push(ThroughputRow {
+            model,
+            gpu,
+            tokens_per_second_per_gpu,
+            line: row.line,
+        });
+    }
+    r.diags.finish(ThroughputTable {
+        path: path.to_path_buf(),
+        rows,
+    })
+}
+
+pub const WORKLOAD_COLUMNS: Columns = Columns {
+    required: &["workload"],
+    optional: &["max_delay", "unserved_penalty", "model"],
+};
+
+/// workloads.csv → each workload's settings, defaults for blank cells. A workload listed twice is
+/// an error at the second naming the first; whether demand.csv uses each is checked once the
+/// scenario's demand is known (`check_workloads`).
+pub fn read_workloads(path: &Path) -> Result<BTreeMap<String, Workload>> {
+    let table = read_table(path, &WORKLOAD_COLUMNS)?;
+    let file: Arc<Path> = Arc::from(table.path.as_path());
+    let mut r = RowReader::new(&table);
+    let mut out: BTreeMap<String, Workload> = BTreeMap::new();
+    for row in &table.rows {
+        let name = r
+            .required(row, "workload", "a workload of demand.csv")
+            .map(|c| c.text.to_string());
+        let max_delay = match table.cell(row, "max_delay") {
+            None => Some(0.0),
+            c => r.parse(c, read_duration_minutes),
+        };
+        let penalty = match table.cell(row, "unserved_penalty") {
+            None => Some(None),
+            c => r.parse(c, |t| read_limited(t, PRICE_LIMIT)).map(Some),
+        };
+        let Some(name) = name else { continue };
+        if let Some(first) = out.get(&name) {
+            let first = first.origin.as_ref().map_or(0, |o| o.line);
+            r.diags.push(
+                table.location(row, "workload"),
+                format!(
+                    "workload '{name}' is listed twice (first at line {first}); expected each workload once"
+                ),
+            );
+            continue;
+        }
+        let (Some(max_delay_minutes), Some(unserved_penalty)) = (max_delay, penalty) else {
+            continue;
+        };
+        let workload = Workload {
+            max_delay_minutes,
+            unserved_penalty,
+            model: table.cell(row, "model").map(|c| c.text.to_string()),
+            max_delay_at: table
+                .cell(row, "max_delay")
+                .map(|_| table.location(row, "max_delay")),
+            origin: origin(&file, row.line),
+        };
+        out.insert(name, workload);
+    }
+    r.diags.finish(out)
+}
+
+/// Every workload of workloads.csv (and of the `max_delay` what-ifs) must be a workload of the
+/// demand, as the scenario stands: a name demand.csv does not use is a typo.
+pub fn check_workloads(
+    settings: &BTreeMap<String, Workload>,
+    demand: &[Demand],
+    folder: &Path,
+) -> Result<()> {
+    if settings.is_empty() {
+        return Ok(());
+    }
+    let used: BTreeSet<&str> = demand.iter().map(|d| d.workload.as_str()).collect();
+    let used: Vec<&str> = used.into_iter().collect();
+    let mut diags = Diagnostics::default();
+    for (name, w) in settings {
+        if used.contains(&name.as_str()) {
+            continue;
+        }
+        let at = match (&w.origin, &w.max_delay_at) {
+            (Some(o), _) => Location::at(&o.file, o.line, Some("workload")),
+            (None, Some(at)) => at.clone(),
+            (None, None) => Location::file(folder.join("workloads.csv")),
+        };
+        let hint = closest(name, &used)
+            .map(|c| format!(" (did you mean '{c}'?)"))
+            .unwrap_or_default();
+        diags.push(
+            at,
+            format!(
+                "workload '{name}' is not a workload of demand.csv{hint}; expected one of {}",
+                list(&used)
+            ),
+        );
+    }
+    diags.finish(())
 }
 
 /// routes.csv → routes. Same-region pairs are ignored (always allowed at no cost); a pair listed

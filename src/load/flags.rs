@@ -20,6 +20,8 @@ pub struct WhatIfFlags {
     pub delay: Vec<String>,
     pub price: Vec<String>,
     pub outage: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub max_delay: Vec<String>,
     pub set: Vec<String>,
 }
 
@@ -126,7 +128,8 @@ impl WhatIfFlags {
         *self == WhatIfFlags::default()
     }
 
-    /// (flag, value) in canonical order: demand-scale, only, exclude, delay, price, outage, set;
+    /// (flag, value) in canonical order: demand-scale, only, exclude, delay, price, outage,
+    /// max-delay, set;
     /// within one flag in the order given.
     pub fn canonical(&self) -> Vec<(&'static str, String)> {
         Kind::ALL
@@ -195,6 +198,7 @@ impl WhatIfFlags {
             Kind::Delay => &self.delay,
             Kind::Price => &self.price,
             Kind::Outage => &self.outage,
+            Kind::MaxDelay => &self.max_delay,
             Kind::Set => &self.set,
         }
     }
@@ -207,6 +211,7 @@ impl WhatIfFlags {
             Kind::Delay => &mut self.delay,
             Kind::Price => &mut self.price,
             Kind::Outage => &mut self.outage,
+            Kind::MaxDelay => &mut self.max_delay,
             Kind::Set => &mut self.set,
         }
     }

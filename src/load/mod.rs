@@ -5,20 +5,23 @@
 pub mod csv_table;
 pub mod files;
 pub mod flags;
+pub mod gpus;
 pub mod signed;
 pub mod toml_doc;
 pub mod toml_file;
 pub mod whatif_syntax;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Datelike, Months, Utc};
 
 use crate::error::{Diagnostic, Error, Location, Result};
-use crate::scenario::{Demand, Outage, Period, Policy, Route, Scenario, Tranche};
+use crate::scenario::{Demand, Outage, Period, Policy, Route, Scenario, Tranche, Workload};
 use crate::units::format_time;
 use crate::whatif::PolicySettings;
 use flags::{FlagLevel, Flags};
+use gpus::{Throughput, ThroughputTable};
 use toml_file::Settings;
 
 /// A loaded scenario and the warnings found on the way (suspicious but legal input).
@@ -95,6 +98,8 @@ fn with_level(
 /// child inherits key by key.
 struct Layer {
     scenario: Scenario,
+    /// The throughput.csv in force (this folder's, else the parent's), for a child's tranches.
+    throughput: Option<ThroughputTable>,
     horizon_end: Option<(DateTime<Utc>, Location)>,
     policy: PolicySettings,
     /// The what-if warnings of this folder's chain, the parent's first.
@@ -163,37 +168,58 @@ fn load_layer(
     };
     stack.pop();
 
+    let extends_failed = settings.extends.is_some() && parent.is_none();
     let file = |name: &str| Some(folder.join(name)).filter(|p| p.is_file());
     let demand: Option<Option<Vec<Demand>>> =
         file("demand.csv").map(|p| keep(&mut errors, folder, files::read_demand(&p)));
-    let tranches: Option<Option<Vec<Tranche>>> =
-        file("capacity.csv").map(|p| keep(&mut errors, folder, files::read_capacity(&p)));
+    // throughput.csv before capacity.csv, whose GPU rows are looked up in it: this folder's file,
+    // else the parent's.
+    let throughput: Option<Option<ThroughputTable>> =
+        file("throughput.csv").map(|p| keep(&mut errors, folder, files::read_throughput(&p)));
+    let p_throughput = parent.as_ref().and_then(|l| l.throughput.clone());
+    let throughput_view = match (&throughput, &p_throughput) {
+        (Some(Some(t)), _) | (None, Some(t)) => Throughput::Table(t),
+        (Some(None), _) => Throughput::Unreadable,
+        // A parent that failed may have had one: nothing to say about a look-up.
+        (None, None) if extends_failed => Throughput::Unreadable,
+        (None, None) => Throughput::Absent,
+    };
+    let tranches: Option<Option<Vec<Tranche>>> = file("capacity.csv").map(|p| {
+        keep(
+            &mut errors,
+            folder,
+            files::read_capacity(&p, throughput_view),
+        )
+    });
     let routes: Option<Option<Vec<Route>>> =
         file("routes.csv").map(|p| keep(&mut errors, folder, files::read_routes(&p)));
     let outages: Option<Option<Vec<Outage>>> =
         file("outages.csv").map(|p| keep(&mut errors, folder, files::read_outages(&p)));
-    let extends_failed = settings.extends.is_some() && parent.is_none();
-    let (p_demand, p_tranches, p_routes, p_outages, p_horizon, p_policy, p_warnings) = match parent
-    {
-        Some(l) => (
-            Some(l.scenario.demand),
-            Some(l.scenario.tranches),
-            l.scenario.routes,
-            l.scenario.outages,
-            l.horizon_end,
-            l.policy,
-            l.warnings,
-        ),
-        None => (
-            None,
-            None,
-            None,
-            Vec::new(),
-            None,
-            PolicySettings::default(),
-            Vec::new(),
-        ),
-    };
+    let workloads: Option<Option<BTreeMap<String, Workload>>> =
+        file("workloads.csv").map(|p| keep(&mut errors, folder, files::read_workloads(&p)));
+    let (p_demand, p_tranches, p_routes, p_outages, p_workloads, p_horizon, p_policy, p_warnings) =
+        match parent {
+            Some(l) => (
+                Some(l.scenario.demand),
+                Some(l.scenario.tranches),
+                l.scenario.routes,
+                l.scenario.outages,
+                l.scenario.workload_settings,
+                l.horizon_end,
+                l.policy,
+                l.warnings,
+            ),
+            None => (
+                None,
+                None,
+                None,
+                Vec::new(),
+                BTreeMap::new(),
+                None,
+                PolicySettings::default(),
+                Vec::new(),
+            ),
+        };
     // A required file is missing only when neither this folder nor a working parent has it.
     let mut missing = |name: &str, have: bool| {
         if !have && !extends_failed {
@@ -212,10 +238,24 @@ fn load_layer(
         .map(|d| d.expect("errors returned above"))
         .or(p_demand)
         .expect("checked above");
-    let tranches = tranches
+    let tranches = match (tranches, &throughput) {
+        (Some(t), _) => t.expect("errors returned above"),
+        // Inherited tranches whose throughput the parent's throughput.csv gave take this
+        // folder's instead (a child's file replaces the parent's).
+        (None, Some(Some(table))) => {
+            let mut t = p_tranches.expect("checked above");
+            gpus::look_up_again(&mut t, Throughput::Table(table), folder)?;
+            t
+        }
+        (None, _) => p_tranches.expect("checked above"),
+    };
+    let throughput = throughput
         .map(|t| t.expect("errors returned above"))
-        .or(p_tranches)
-        .expect("checked above");
+        .or(p_throughput);
+    let workload_settings = workloads
+        .map(|w| w.expect("errors returned above"))
+        .unwrap_or(p_workloads);
+    files::check_workloads(&workload_settings, &demand, folder)?;
     let routes = match routes {
         Some(r) => r,
         None => p_routes,
@@ -243,12 +283,14 @@ fn load_layer(
         tranches,
         routes,
         outages,
+        workload_settings,
     };
     let scenario = crate::whatif::apply(scenario, &settings.whatif)?;
     let mut warnings = p_warnings;
     warnings.extend(settings.warnings.iter().cloned());
     Ok(Layer {
         scenario,
+        throughput,
         horizon_end,
         policy: policy_settings,
         warnings,

@@ -43,6 +43,14 @@ struct RawWhatIf {
     delay: Option<Vec<RawDelay>>,
     price: Option<Vec<RawPrice>>,
     outage: Option<Vec<RawOutage>>,
+    max_delay: Option<Vec<RawMaxDelay>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMaxDelay {
+    workload: Spanned<Value>,
+    max_delay: Spanned<Value>,
 }
 
 #[derive(Deserialize)]
@@ -133,8 +141,14 @@ const WHATIF: Schema = Schema {
         "delay",
         "price",
         "outage",
+        "max_delay",
     ],
-    tables: &[("delay", &DELAY), ("price", &PRICE), ("outage", &OUTAGE)],
+    tables: &[
+        ("delay", &DELAY),
+        ("price", &PRICE),
+        ("outage", &OUTAGE),
+        ("max_delay", &MAX_DELAY),
+    ],
 };
 const DELAY: Schema = Schema {
     keys: &["provider", "region", "days"],
@@ -142,6 +156,10 @@ const DELAY: Schema = Schema {
 };
 const PRICE: Schema = Schema {
     keys: &["provider", "region", "factor"],
+    tables: &[],
+};
+const MAX_DELAY: Schema = Schema {
+    keys: &["workload", "max_delay"],
     tables: &[],
 };
 const OUTAGE: Schema = Schema {
@@ -378,6 +396,26 @@ impl Checker<'_> {
                 },
             );
         }
+        for m in w.max_delay.unwrap_or_default() {
+            let workload_at = self.loc(&m.workload, "whatif.max_delay.workload");
+            let value_at = self.loc(&m.max_delay, "whatif.max_delay.max_delay");
+            let workload = self.read(&m.workload, "whatif.max_delay.workload", syntax::string);
+            let minutes = self.read(
+                &m.max_delay,
+                "whatif.max_delay.max_delay",
+                syntax::max_delay,
+            );
+            if let (Some(workload), Some(minutes)) = (workload, minutes) {
+                level.add(
+                    Change::MaxDelay { workload, minutes },
+                    At {
+                        provider: workload_at.clone(),
+                        region: workload_at,
+                        value: value_at,
+                    },
+                );
+            }
+        }
     }
 }
 
@@ -524,6 +562,44 @@ end = "2026-07-08"
         assert!(
             e.contains("key 'whatif.delay.regions': unknown key (did you mean 'region'?)")
                 && e.contains("'provider', 'region', 'days'"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn max_delay_names_a_workload_and_a_duration() {
+        let s = parse(
+            "[[whatif.max_delay]]\nworkload = \"batch\"\nmax_delay = \"24h\"\n\
+             [[whatif.max_delay]]\nworkload = \"chat\"\nmax_delay = 0\n",
+        )
+        .unwrap();
+        let m = &s.whatif.max_delays;
+        assert_eq!(
+            (m[0].workload.name.as_str(), m[0].minutes),
+            ("batch", 1440.0)
+        );
+        assert_eq!(
+            m[0].workload.location,
+            Location::at_key("scenario.toml", 2, "whatif.max_delay.workload")
+        );
+        assert_eq!(
+            m[0].location,
+            Location::at_key("scenario.toml", 3, "whatif.max_delay.max_delay")
+        );
+        assert_eq!(m[1].minutes, 0.0);
+        let e = parse("[[whatif.max_delay]]\nworkload = \"batch\"\nmax_delay = \"24 hours\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "error: scenario.toml:3: key 'whatif.max_delay.max_delay': expected a duration: 0, or a number and one unit m, h, d or w (minutes, hours, days of 24 h, weeks) such as 90m, 36h, 2d or 1w, found '24 hours'; write the unit as one letter: 24h"
+        );
+        let e = parse("[[whatif.max_delay]]\nworkload = \"batch\"\ndelay = \"24h\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("key 'whatif.max_delay.delay': unknown key")
+                && e.contains("'workload', 'max_delay'"),
             "{e}"
         );
     }

@@ -5,6 +5,11 @@
 //! location) to a `Change` and adds changes to one what-if level, so a value means the same
 //! wherever it is written and a new what-if is one `Kind`, its readers and its `add` arm.
 //!
+//! A new what-if goes in: `Kind` (and `Kind::ALL`, `Kind::flag`), `Change`, `read_flag`,
+//! `AxisKey::parse` and `flag_value`, `AXIS_FORMS`, `Level::add`; a `WhatIfFlags` field
+//! (`load/flags.rs`), a `WhatIfArgs` field (`cli/mod.rs`), the raw struct and schema of
+//! scenario.toml (`load/toml_file.rs`), and `whatif::apply` with its `WhatIf` field.
+//!
 //! Values come as `Given`: text (a flag or an axis value, read with capplan's number and time
 //! forms and quoted in messages as written) or a TOML value (typed by the TOML parser, described
 //! by its type). The messages are those each source has always given.
@@ -16,10 +21,12 @@ use crate::error::{list, Diagnostic, Location};
 use crate::scenario::Outage;
 use crate::units::{
     check_fraction, fixed, format_time, parse_fraction, parse_limited, parse_number, parse_time,
-    Limit, FACTOR_LIMIT, MAX_DELAY_DAYS, PRICE_LIMIT, TIME_FORMS,
+    read_duration_minutes, Limit, FACTOR_LIMIT, MAX_DELAY_DAYS, MAX_DELAY_FORMS, PRICE_LIMIT,
+    TIME_FORMS,
 };
 use crate::whatif::{
-    Delay, NamedProvider, NamedRegion, OutageChange, PolicySettings, PriceChange, WhatIf,
+    Delay, MaxDelayChange, NamedProvider, NamedRegion, NamedWorkload, OutageChange, PolicySettings,
+    PriceChange, WhatIf,
 };
 
 /// The kinds of what-if, in canonical order (labels, folder names, `summary.json`).
@@ -31,17 +38,19 @@ pub enum Kind {
     Delay,
     Price,
     Outage,
+    MaxDelay,
     Set,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::DemandScale,
         Kind::Only,
         Kind::Exclude,
         Kind::Delay,
         Kind::Price,
         Kind::Outage,
+        Kind::MaxDelay,
         Kind::Set,
     ];
 
@@ -54,6 +63,7 @@ impl Kind {
             Kind::Delay => "--delay",
             Kind::Price => "--price",
             Kind::Outage => "--outage",
+            Kind::MaxDelay => "--max-delay",
             Kind::Set => "--set",
         }
     }
@@ -116,9 +126,20 @@ pub enum Change {
     DemandScale(f64),
     Only(Vec<String>),
     Exclude(Vec<String>),
-    Delay { target: Target, days: f64 },
-    Price { target: Target, factor: f64 },
+    Delay {
+        target: Target,
+        days: f64,
+    },
+    Price {
+        target: Target,
+        factor: f64,
+    },
     Outage(Outage),
+    /// A workload's tokens may wait `minutes` (spec v3's `max_delay`).
+    MaxDelay {
+        workload: String,
+        minutes: f64,
+    },
     Policy(PolicyKey, PolicyValue),
 }
 
@@ -130,7 +151,8 @@ pub enum PolicyValue {
 }
 
 /// Where the parts of one change were written: a flag for all of them, or the line of each TOML
-/// key (the provider's, the region's, the value's).
+/// key (the provider's, the region's, the value's). A `max_delay` change's workload is at
+/// `provider`, the place of the name the change is for.
 #[derive(Debug, Clone)]
 pub struct At {
     pub provider: Location,
@@ -213,6 +235,14 @@ impl Level {
                     location: at.provider,
                 },
                 outage,
+            }),
+            Change::MaxDelay { workload, minutes } => w.max_delays.push(MaxDelayChange {
+                workload: NamedWorkload {
+                    name: workload,
+                    location: at.provider,
+                },
+                minutes,
+                location: at.value,
             }),
             Change::Policy(key, value) => set_policy(&mut self.policy, key, value),
         }
@@ -489,6 +519,31 @@ pub fn delay_days(v: Given) -> Result<f64, String> {
     }
 }
 
+/// A workload's `max_delay`, minutes: text in the duration forms (`0`, `90m`, `36h`, `2d`, `1w`),
+/// as workloads.csv writes it; in TOML a string so, or the number 0.
+pub fn max_delay(v: Given) -> Result<f64, String> {
+    match v {
+        Given::Text(t) => read_duration_minutes(t).map_err(String::from),
+        Given::Toml(Value::String(s)) => read_duration_minutes(s).map_err(String::from),
+        Given::Toml(Value::Integer(0)) => Ok(0.0),
+        Given::Toml(Value::Float(f)) if *f == 0.0 => Ok(0.0),
+        Given::Toml(other @ (Value::Integer(_) | Value::Float(_))) => {
+            let n = match other {
+                Value::Integer(i) => i.to_string(),
+                _ => fixed(other.as_float().unwrap_or_default()),
+            };
+            Err(format!(
+                "expected {MAX_DELAY_FORMS}, as a string, found {}; write it with its unit, such as \"{n}h\"",
+                describe(other)
+            ))
+        }
+        Given::Toml(other) => Err(format!(
+            "expected {MAX_DELAY_FORMS}, as a string, found {}",
+            describe(other)
+        )),
+    }
+}
+
 /// The value of a `[policy]` key.
 pub fn policy_value(key: PolicyKey, v: Given) -> Result<PolicyValue, String> {
     Ok(match key {
@@ -523,6 +578,7 @@ const DELAY_FORM: &str = "PROVIDER[/REGION]=DURATION such as aws=90d or aws/us-e
 const PRICE_FORM: &str = "PROVIDER[/REGION]=FACTOR such as gcp=0.8 or gcp/eu=0.8";
 const OUTAGE_FORM: &str =
     "PROVIDER[/REGION]@START..END[=FACTOR] such as azure@2026-07-06..2026-07-13=0.2";
+const MAX_DELAY_FORM: &str = "WORKLOAD=DURATION such as batch=24h";
 
 /// `policy.KEY` for every policy key, as `--set` and axes write them.
 pub fn policy_keys() -> Vec<String> {
@@ -555,6 +611,19 @@ pub fn read_flag(kind: Kind, v: &str) -> Result<Change, String> {
             Ok(Change::Price { target, factor })
         }
         Kind::Outage => outage(v).map(Change::Outage),
+        Kind::MaxDelay => {
+            let form = || format!("expected {MAX_DELAY_FORM}, found '{v}'");
+            let (workload, duration) = v.split_once('=').ok_or_else(form)?;
+            let workload = workload.trim();
+            if workload.is_empty() {
+                return Err(form());
+            }
+            let minutes = max_delay(Given::Text(duration))?;
+            Ok(Change::MaxDelay {
+                workload: workload.to_string(),
+                minutes,
+            })
+        }
         Kind::Set => set(v),
     }
 }
@@ -645,7 +714,7 @@ fn set(v: &str) -> Result<Change, String> {
 // Sweep axes: `"delay.aws"` and a value → the flag that value stands for.
 
 /// The axis forms, for messages.
-pub const AXIS_FORMS: &str = "demand_scale, only, exclude, \"delay.PROVIDER[/REGION]\", \"price.PROVIDER[/REGION]\", \"outage.PROVIDER[/REGION]\" or \"policy.KEY\"";
+pub const AXIS_FORMS: &str = "demand_scale, only, exclude, \"delay.PROVIDER[/REGION]\", \"price.PROVIDER[/REGION]\", \"outage.PROVIDER[/REGION]\", \"max_delay.WORKLOAD\" or \"policy.KEY\"";
 
 /// A `[grid]` axis key: the flag its values stand for and the part of the flag's value the key
 /// writes (`aws` of `delay.aws`, `policy.loss_coverage` of a policy axis).
@@ -669,6 +738,7 @@ impl AxisKey {
             ("delay", Some(t)) if !t.is_empty() => (Kind::Delay, t.to_string()),
             ("price", Some(t)) if !t.is_empty() => (Kind::Price, t.to_string()),
             ("outage", Some(t)) if !t.is_empty() => (Kind::Outage, t.to_string()),
+            ("max_delay", Some(t)) if !t.is_empty() => (Kind::MaxDelay, t.to_string()),
             ("policy", Some(t)) if !t.is_empty() => (Kind::Set, key.to_string()),
             _ => return None,
         };
@@ -680,7 +750,9 @@ impl AxisKey {
         match self.kind {
             Kind::DemandScale | Kind::Only | Kind::Exclude => value.to_string(),
             Kind::Outage => format!("{}@{value}", self.target),
-            Kind::Delay | Kind::Price | Kind::Set => format!("{}={value}", self.target),
+            Kind::Delay | Kind::Price | Kind::MaxDelay | Kind::Set => {
+                format!("{}={value}", self.target)
+            }
         }
     }
 }
@@ -797,6 +869,50 @@ mod tests {
         for bad in ["delay", "delay.", "nope", "demand_scale.x"] {
             assert_eq!(AxisKey::parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn max_delay_flags_axes_and_toml_values() {
+        assert_eq!(
+            read_flag(Kind::MaxDelay, "batch=24h"),
+            Ok(Change::MaxDelay {
+                workload: "batch".into(),
+                minutes: 1440.0
+            })
+        );
+        assert_eq!(
+            read_flag(Kind::MaxDelay, "batch=0"),
+            Ok(Change::MaxDelay {
+                workload: "batch".into(),
+                minutes: 0.0
+            })
+        );
+        for bad in ["batch", "=24h"] {
+            assert_eq!(
+                flag_error(Kind::MaxDelay, bad),
+                format!("expected WORKLOAD=DURATION such as batch=24h, found '{bad}'")
+            );
+        }
+        let forms = "expected a duration: 0, or a number and one unit m, h, d or w (minutes, hours, days of 24 h, weeks) such as 90m, 36h, 2d or 1w";
+        assert_eq!(
+            flag_error(Kind::MaxDelay, "batch=2D"),
+            format!("{forms}, found '2D'; units are lower case: 2d")
+        );
+        let a = AxisKey::parse("max_delay.batch").unwrap();
+        assert_eq!(
+            (a.kind, a.flag_value("36h")),
+            (Kind::MaxDelay, "batch=36h".into())
+        );
+        assert_eq!(AxisKey::parse("max_delay"), None);
+        assert_eq!(max_delay(Given::Toml(&Value::Integer(0))), Ok(0.0));
+        assert_eq!(
+            max_delay(Given::Toml(&Value::String("90m".into()))),
+            Ok(90.0)
+        );
+        assert_eq!(
+            max_delay(Given::Toml(&Value::Integer(24))).unwrap_err(),
+            format!("{forms}, as a string, found the integer 24; write it with its unit, such as \"24h\"")
+        );
     }
 
     #[test]

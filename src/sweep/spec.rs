@@ -610,6 +610,22 @@ mod tests {
     }
 
     #[test]
+    fn a_max_delay_axis_stands_for_the_max_delay_flag() {
+        let s = parse(
+            Path::new("s.toml"),
+            "scenario = \"x\"\n[grid]\n\"max_delay.batch\" = [0, \"24h\", \"1w\"]\n",
+        )
+        .unwrap();
+        let Kind::Grid(g) = &s.kind else { panic!() };
+        assert_eq!(g.flags(1).label(), "--max-delay batch=24h");
+        assert_eq!(g.flags(0).label(), "--max-delay batch=0");
+        assert_eq!(
+            err("scenario = \"x\"\n[grid]\n\"max_delay.batch\" = [24]\n"),
+            "error: s.toml:3: column 'grid.max_delay.batch': --max-delay batch=24: expected a duration: 0, or a number and one unit m, h, d or w (minutes, hours, days of 24 h, weeks) such as 90m, 36h, 2d or 1w, found '24'; add a unit: 24m, 24h, 24d or 24w"
+        );
+    }
+
+    #[test]
     fn bundled_sweep_files_parse() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps");
         let grid = read(&root.join("frontier-sensitivity.toml")).unwrap();

@@ -25,5 +25,6 @@ mod resilience;
 mod resilience_charts;
 mod solver_core;
 mod sweep;
+mod v3_input;
 mod validation;
 mod whatif_flags;

@@ -87,6 +87,7 @@ fn scenario(c: &Case, policy: Policy) -> Scenario {
             commit_cost_per_hour: commit,
             min_commit: if signed { 1.0 } else { 0.0 },
             origin: None,
+            ..Tranche::default()
         })
         .collect();
     Scenario {
@@ -104,6 +105,7 @@ fn scenario(c: &Case, policy: Policy) -> Scenario {
         tranches,
         routes: None,
         outages: Vec::new(),
+        ..Scenario::default()
     }
 }
 
@@ -314,6 +316,7 @@ fn rich_scenario(c: &Rich) -> Scenario {
                 commit_cost_per_hour: commit,
                 min_commit: 0.0,
                 origin: None,
+                ..Tranche::default()
             }
         })
         .collect();
@@ -351,6 +354,7 @@ fn rich_scenario(c: &Rich) -> Scenario {
         tranches,
         routes: None,
         outages,
+        ..Scenario::default()
     }
 }
 

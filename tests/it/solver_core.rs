@@ -267,6 +267,7 @@ fn scenario(e: &Estate) -> Scenario {
                 commit_cost_per_hour: commit,
                 min_commit,
                 origin: None,
+                ..Tranche::default()
             },
         )
         .collect();
@@ -319,6 +320,7 @@ fn scenario(e: &Estate) -> Scenario {
                 .collect()
         }),
         outages,
+        ..Scenario::default()
     }
 }
 
