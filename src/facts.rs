@@ -158,8 +158,12 @@ impl Facts {
                 usage_cost_per_million_tokens: tranche.cost_per_million_tokens,
                 commit_cost_per_hour: tranche.commit_cost_per_hour,
                 min_commit: tranche.min_commit,
-                // Set from the tranche's GPUs and blocks once capacity is written in GPUs.
-                reservation_step: None,
+                // GPUs are reserved in whole blocks (whole GPUs when block_gpus is blank); a
+                // tranche without a reservation decision ignores its blocks.
+                reservation_step: tranche.gpu.as_ref().and_then(|g| {
+                    (tranche.commit_cost_per_hour * window_hours > 0.0)
+                        .then(|| g.block_gpus as f64 / g.gpus as f64)
+                }),
             });
         }
         let available_tpm = available_fraction

@@ -50,6 +50,8 @@ pub struct RunOptions {
     pub flags: Flags,
     /// Find each shortfall's cause (two more dispatches when there is a shortfall).
     pub explain_shortfalls: bool,
+    /// Solve the LP relaxation: reservations in GPUs need not be whole blocks.
+    pub relax: bool,
 }
 
 impl RunOptions {
@@ -61,6 +63,7 @@ impl RunOptions {
             emergency: false,
             flags: Flags::default(),
             explain_shortfalls: false,
+            relax: false,
         }
     }
 }
@@ -99,8 +102,12 @@ pub fn solve_plan(
     held: Option<&Held>,
     timings: &mut Timings,
 ) -> Result<Plan> {
+    let how: Solve = how.into();
     let options = match held {
-        None => BuildOptions::plan(facts, &scenario.policy),
+        None => BuildOptions {
+            whole_blocks: !how.relax,
+            ..BuildOptions::plan(facts, &scenario.policy)
+        },
         Some(h) => BuildOptions::held(facts, &scenario.policy, h.z.clone(), h.from.emergency),
     };
     if crate::model::extract::is_network(&options) {
@@ -117,7 +124,6 @@ pub fn solve_plan(
         timings.method = "min-cost flow".into();
         return Ok(plan);
     }
-    let how: Solve = how.into();
     let method = how.method.resolve();
     timings.method = method.name().into();
     if method == Method::Monolithic {
@@ -345,6 +351,7 @@ pub fn held_report_on(
         Solve {
             solver: options.solver,
             method: options.method,
+            relax: options.relax,
         },
         Some(&held),
         &mut Timings::default(),
@@ -394,6 +401,7 @@ fn solve_folder(
         Solve {
             solver: options.solver,
             method: options.method,
+            relax: options.relax,
         },
         held.as_ref(),
         &mut timings,

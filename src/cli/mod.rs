@@ -152,6 +152,10 @@ pub struct RunArgs {
     /// With --reservations-from: the rules of a stress test (no share cap, no N-1).
     #[arg(long, requires = "reservations_from")]
     pub emergency: bool,
+    /// Solve the LP relaxation: reservations in GPUs need not be whole blocks (what fractional
+    /// reservations would cost; the plan itself signs whole blocks).
+    #[arg(long)]
+    pub relax: bool,
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080")]
     pub chart_size: ChartSize,

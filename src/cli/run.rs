@@ -31,6 +31,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         emergency: args.emergency,
         flags: args.whatif.flags(),
         explain_shortfalls: true,
+        relax: args.relax,
     };
     let spinner = super::progress::start(None, args.quiet, "solving");
     let outcome = crate::pipeline::run_with(&args.scenario, &options);

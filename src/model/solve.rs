@@ -111,11 +111,14 @@ pub struct Solve {
     /// its master is a small simplex, whatever the backend).
     pub solver: SolverKind,
     pub method: Method,
+    /// Solve the LP relaxation: reservations in GPUs need not be whole blocks (`--relax`).
+    pub relax: bool,
 }
 
 impl From<SolverKind> for Solve {
     fn from(solver: SolverKind) -> Solve {
         Solve {
+            relax: false,
             solver,
             method: Method::Auto,
         }

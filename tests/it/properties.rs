@@ -367,8 +367,8 @@ proptest! {
     fn reported_numbers_obey_the_model(c in rich()) {
         let s = rich_scenario(&c);
         let facts = capplan::facts::Facts::of(&s);
-        let methods = SolverKind::available().into_iter().map(|solver| Solve { solver, method: Method::Monolithic });
-        for how in methods.chain(std::iter::once(Solve { solver: SolverKind::default_kind(), method: Method::Decomposed })) {
+        let methods = SolverKind::available().into_iter().map(|solver| Solve { solver, method: Method::Monolithic, relax: false });
+        for how in methods.chain(std::iter::once(Solve { solver: SolverKind::default_kind(), method: Method::Decomposed, relax: false })) {
             let label = format!("{}/{}", how.method.name(), how.solver.name());
             let (plan, _) = solve_scenario(&s, &facts, how, None, &mut Timings::default()).unwrap();
             let close = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
@@ -438,7 +438,7 @@ proptest! {
         let s = rich_scenario(&c);
         let facts = capplan::facts::Facts::of(&s);
         let solve = |solver, method| {
-            solve_scenario(&s, &facts, Solve { solver, method }, None, &mut Timings::default()).unwrap().0
+            solve_scenario(&s, &facts, Solve { solver, method, relax: false }, None, &mut Timings::default()).unwrap().0
         };
         let decomposed = solve(SolverKind::default_kind(), Method::Decomposed);
         let demand: f64 = facts.all_periods().iter().map(|&t| facts.tokens(t, facts.total_demand_tpm[t.0])).sum();

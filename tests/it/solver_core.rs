@@ -528,6 +528,7 @@ fn check_estate(e: Estate) -> Result<(), TestCaseError> {
     let mut methods = vec![Solve {
         solver: SolverKind::default_kind(),
         method: Method::Decomposed,
+        relax: false,
     }];
     for solver in SolverKind::available() {
         if solver == SolverKind::Microlp && facts.period_count() * facts.tranches.len() > 2000 {
@@ -536,6 +537,7 @@ fn check_estate(e: Estate) -> Result<(), TestCaseError> {
         methods.push(Solve {
             solver,
             method: Method::Monolithic,
+            relax: false,
         });
     }
     for how in methods {
