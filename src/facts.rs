@@ -30,6 +30,26 @@ pub struct PeriodId(pub usize);
 /// Index into `Facts::workloads` (sorted names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct WorkloadId(pub usize);
+/// Index into `Facts::classes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ClassId(pub usize);
+/// Index into `Facts::models` (sorted names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ModelId(pub usize);
+
+/// A demand class: the workloads of one region that every constraint treats alike — the same
+/// model, the same max_delay and the same unserved penalty — so the LP merges them (exact, as the
+/// spec's settled details say). Without workloads.csv there is one class per region.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemandClass {
+    pub region: RegionId,
+    /// The model its tokens run on; None: served only by tranches without a model.
+    pub model: Option<ModelId>,
+    /// How long its tokens may wait, minutes (0: served in the period they arrive).
+    pub max_delay_minutes: f64,
+    /// $ per million tokens left unserved.
+    pub unserved_penalty: f64,
+}
 
 const MILLIS_PER_MINUTE: f64 = 60_000.0;
 const MILLIS_PER_HOUR: f64 = 3_600_000.0;
@@ -50,6 +70,8 @@ pub struct TrancheFacts {
     pub commit_cost_per_hour: f64,
     /// Least reserved fraction.
     pub min_commit: f64,
+    /// The model the tranche serves; None: every workload.
+    pub model: Option<ModelId>,
     /// Where reservations come in whole blocks (a tranche in GPUs with a reservation decision):
     /// the fraction one block is, block_gpus / gpus; z must be a whole multiple of it.
     pub reservation_step: Option<f64>,
@@ -62,6 +84,13 @@ impl TrancheFacts {
     pub fn flow_price(&self, r: RegionId) -> Option<f64> {
         self.route_cost_per_million_tokens[r.0]
             .map(|route| self.usage_cost_per_million_tokens + route)
+    }
+
+    /// Whether this tranche may serve a demand class: its route to the class's region is allowed
+    /// and its model is blank or the class's (the one definition of the model filter).
+    pub fn serves(&self, class: &DemandClass) -> bool {
+        self.route_cost_per_million_tokens[class.region.0].is_some()
+            && (self.model.is_none() || self.model == class.model)
     }
 
     /// What reserving all of it costs over its whole window in the horizon: commit price × H(k),
@@ -98,6 +127,15 @@ pub struct Facts {
     pub demand_tpm: Vec<Vec<f64>>,
     /// Demand per workload, sorted by workload, indexed [period][region].
     pub workload_demand_tpm: Vec<Vec<Vec<(WorkloadId, f64)>>>,
+    /// Distinct model names of tranches and workloads, sorted.
+    pub models: Vec<String>,
+    /// Demand classes, sorted by (region, model, max delay, penalty).
+    pub classes: Vec<DemandClass>,
+    /// The class of each (region, workload), indexed [region][workload]; None where the region
+    /// has no demand of that workload.
+    pub class_of: Vec<Vec<Option<ClassId>>>,
+    /// d(c,t), tokens per minute, indexed [period][class].
+    pub class_demand_tpm: Vec<Vec<f64>>,
     /// Σr d(r,t), tokens per minute, indexed [period].
     pub total_demand_tpm: Vec<f64>,
 }
@@ -158,6 +196,7 @@ impl Facts {
                 usage_cost_per_million_tokens: tranche.cost_per_million_tokens,
                 commit_cost_per_hour: tranche.commit_cost_per_hour,
                 min_commit: tranche.min_commit,
+                model: None,
                 // GPUs are reserved in whole blocks (whole GPUs when block_gpus is blank); a
                 // tranche without a reservation decision ignores its blocks.
                 reservation_step: tranche.gpu.as_ref().and_then(|g| {
@@ -204,6 +243,100 @@ impl Facts {
             cell.sort_by_key(|(w, _)| *w);
         }
         let total_demand_tpm = demand_tpm.iter().map(|row| row.iter().sum()).collect();
+        let models = {
+            let mut m: Vec<String> = s
+                .tranches
+                .iter()
+                .filter_map(|k| k.model.clone())
+                .chain(s.workload_settings.values().filter_map(|w| w.model.clone()))
+                .collect();
+            m.sort();
+            m.dedup();
+            m
+        };
+        let model_id = |name: &Option<String>| {
+            name.as_ref().map(|n| {
+                ModelId(
+                    models
+                        .binary_search(n)
+                        .expect("models are listed from tranches and workloads"),
+                )
+            })
+        };
+        for (k, tranche) in s.tranches.iter().enumerate() {
+            tranches[k].model = model_id(&tranche.model);
+        }
+        // Classes: the (region, model, max delay, penalty) of every (region, workload) with
+        // demand, in that order; workloads alike to every constraint share one.
+        let alike = |w: usize| {
+            let settings = s.workload(&workloads[w]);
+            (
+                model_id(&settings.model),
+                settings.max_delay_minutes,
+                s.unserved_penalty(&workloads[w]),
+            )
+        };
+        let mut present = vec![vec![false; workloads.len()]; regions.len()];
+        for row in &workload_demand_tpm {
+            for (r, cell) in row.iter().enumerate() {
+                for &(w, _) in cell {
+                    present[r][w.0] = true;
+                }
+            }
+        }
+        let mut classes: Vec<DemandClass> = Vec::new();
+        let mut class_of = vec![vec![None; workloads.len()]; regions.len()];
+        for (r, row) in present.iter().enumerate() {
+            for (w, &here) in row.iter().enumerate() {
+                if !here {
+                    continue;
+                }
+                let (model, max_delay_minutes, unserved_penalty) = alike(w);
+                let class = DemandClass {
+                    region: RegionId(r),
+                    model,
+                    max_delay_minutes,
+                    unserved_penalty,
+                };
+                let at = classes.iter().position(|c| *c == class).unwrap_or_else(|| {
+                    classes.push(class);
+                    classes.len() - 1
+                });
+                class_of[r][w] = Some(at);
+            }
+        }
+        // Sorted by (region, model, delay, penalty), and the class ids renumbered to match.
+        let mut order: Vec<usize> = (0..classes.len()).collect();
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&classes[a], &classes[b]);
+            (x.region, x.model)
+                .cmp(&(y.region, y.model))
+                .then(x.max_delay_minutes.total_cmp(&y.max_delay_minutes))
+                .then(x.unserved_penalty.total_cmp(&y.unserved_penalty))
+        });
+        let mut rank = vec![0; classes.len()];
+        for (new, &old) in order.iter().enumerate() {
+            rank[old] = new;
+        }
+        let classes: Vec<DemandClass> = order.iter().map(|&i| classes[i].clone()).collect();
+        let class_of: Vec<Vec<Option<ClassId>>> = class_of
+            .into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(|c| c.map(|c| ClassId(rank[c])))
+                    .collect()
+            })
+            .collect();
+        let mut class_demand_tpm = vec![vec![0.0; classes.len()]; n_t];
+        for (t, row) in workload_demand_tpm.iter().enumerate() {
+            for (r, cell) in row.iter().enumerate() {
+                for &(w, d) in cell {
+                    if let Some(c) = class_of[r][w.0] {
+                        class_demand_tpm[t][c.0] += d;
+                    }
+                }
+            }
+        }
         Facts {
             period_minutes: s.periods.iter().map(|p| p.minutes).collect(),
             providers,
@@ -216,7 +349,25 @@ impl Facts {
             demand_tpm,
             workload_demand_tpm,
             total_demand_tpm,
+            models,
+            classes,
+            class_of,
+            class_demand_tpm,
         }
+    }
+
+    /// The workloads of class c in period t with their demand, tokens per minute (the flows of a
+    /// class are split among them in proportion to demand).
+    pub fn class_workloads(
+        &self,
+        t: PeriodId,
+        c: ClassId,
+    ) -> impl Iterator<Item = (WorkloadId, f64)> + '_ {
+        let r = self.classes[c.0].region.0;
+        self.workload_demand_tpm[t.0][r]
+            .iter()
+            .copied()
+            .filter(move |&(w, _)| self.class_of[r][w.0] == Some(c))
     }
 
     pub fn period_count(&self) -> usize {

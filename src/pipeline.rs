@@ -269,19 +269,19 @@ pub fn explain_shortfalls(
         })
         .collect();
     // z is fixed: each re-dispatch is exact min-cost flow, no LP.
-    let redispatch = |s: &Scenario| -> Result<Plan> {
+    let redispatch = |s: &Scenario, facts: &Facts| -> Result<Plan> {
         let options = BuildOptions::held(facts, &s.policy, z.clone(), emergency);
         crate::model::extract::dispatch_plan(s, facts, &options, &s.policy, None)
     };
     let still_unserved = |p: &Plan, u: &Unserved| {
         p.unserved
             .iter()
-            .any(|v| v.period == u.period && v.region == u.region)
+            .any(|v| v.period == u.period && v.class == u.class)
     };
     let cap_off = if scenario.policy.max_provider_share < 1.0 && !emergency {
         let mut s = scenario.clone();
         s.policy.max_provider_share = 1.0;
-        Some(redispatch(&s)?)
+        Some(redispatch(&s, facts)?)
     } else {
         None
     };
@@ -291,10 +291,21 @@ pub fn explain_shortfalls(
         .iter()
         .flat_map(|f| (0..facts.regions.len()).filter_map(|r| f.flow_price(RegionId(r))))
         .fold(0.0, f64::max);
-    let penalty_up = if scenario.policy.unserved_penalty <= top_price {
+    let cheapest_penalty = facts
+        .classes
+        .iter()
+        .map(|c| c.unserved_penalty)
+        .fold(scenario.policy.unserved_penalty, f64::min);
+    let penalty_up = if cheapest_penalty <= top_price {
+        // Every demand class's penalty (a workload's own included) raised above every price.
+        let raised = (top_price * 2.0).max(1.0);
         let mut s = scenario.clone();
-        s.policy.unserved_penalty = (top_price * 2.0).max(1.0);
-        Some(redispatch(&s)?)
+        s.policy.unserved_penalty = s.policy.unserved_penalty.max(raised);
+        let mut raised_facts = facts.clone();
+        for class in &mut raised_facts.classes {
+            class.unserved_penalty = class.unserved_penalty.max(raised);
+        }
+        Some(redispatch(&s, &raised_facts)?)
     } else {
         None
     };

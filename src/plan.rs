@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::facts::{PeriodId, ProviderId, RegionId, TrancheId};
+use crate::facts::{ClassId, PeriodId, ProviderId, RegionId, TrancheId};
 use crate::load::signed::SignedCommitment;
 
 /// One tranche's reservation, in the scenario's tranche order.
@@ -33,19 +33,23 @@ pub struct HeldFrom {
     pub emergency: bool,
 }
 
-/// Tokens per minute a tranche serves to a demand region in a period (workloads merged).
+/// Tokens per minute a tranche serves to a demand class (a region's workloads alike) in a period.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PlanFlow {
     pub period: PeriodId,
     pub tranche: TrancheId,
+    pub class: ClassId,
+    /// The class's region.
     pub region: RegionId,
     pub tokens_per_minute: f64,
 }
 
-/// Demand of a region left unserved in a period.
+/// Demand of a class (of a region) left unserved in a period.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Unserved {
     pub period: PeriodId,
+    pub class: ClassId,
+    /// The class's region.
     pub region: RegionId,
     pub tokens_per_minute: f64,
     /// Why, when it was asked (`run`): found by re-dispatching the plan's reservations.
@@ -82,6 +86,8 @@ impl ShortfallCause {
 pub struct ResilienceShortfall {
     pub lost: ProviderId,
     pub period: PeriodId,
+    pub class: ClassId,
+    /// The class's region.
     pub region: RegionId,
     pub tokens_per_minute: f64,
 }

@@ -21,7 +21,7 @@ use super::held::Held;
 use super::solve::Solved;
 use super::{BuildOptions, Model, Reservations};
 use crate::error::Result;
-use crate::facts::{Facts, PeriodId, RegionId, TrancheId};
+use crate::facts::{ClassId, Facts, PeriodId, TrancheId};
 use crate::plan::{CostParts, Plan, PlanFlow, ResilienceShortfall, TranchePlan, Unserved};
 use crate::scenario::Scenario;
 
@@ -216,15 +216,15 @@ const Z_NOISE: f64 = 1e-7;
 fn raise_binding(facts: &Facts, flows: &[PlanFlow], z: &mut [f64]) -> bool {
     let n_t = facts.period_count();
     let n_k = facts.tranches.len();
-    let mut served = vec![vec![0.0; facts.regions.len()]; n_t];
+    let mut served = vec![vec![0.0; facts.classes.len()]; n_t];
     let mut used = vec![vec![0.0; n_k]; n_t];
     for x in flows {
-        served[x.period.0][x.region.0] += x.tokens_per_minute;
+        served[x.period.0][x.class.0] += x.tokens_per_minute;
         used[x.period.0][x.tranche.0] += x.tokens_per_minute;
     }
     let mut raise = vec![0.0f64; n_k];
     for t in 0..n_t {
-        let short: f64 = facts.demand_tpm[t]
+        let short: f64 = facts.class_demand_tpm[t]
             .iter()
             .zip(&served[t])
             .map(|(&d, &got)| {
@@ -343,11 +343,12 @@ fn dispatch_periods(
                     for q in 0..facts.providers.len() {
                         let q = crate::facts::ProviderId(q);
                         loss.solve(t, capacity_fraction, q, Some(&mut split));
-                        for &(r, tpm) in &split {
+                        for &(c, tpm) in &split {
                             losses.push(ResilienceShortfall {
                                 lost: q,
                                 period: t,
-                                region: r,
+                                class: c,
+                                region: facts.classes[c.0].region,
                                 tokens_per_minute: tpm,
                             });
                         }
@@ -437,14 +438,14 @@ fn finish(
         unserved.extend(period_unserved);
         start = end;
     }
-    flows.sort_by_key(|x| (x.period, x.tranche, x.region));
-    unserved.sort_by_key(|u| (u.period, u.region));
+    flows.sort_by_key(|x| (x.period, x.tranche, x.class));
+    unserved.sort_by_key(|u| (u.period, u.class));
 
     let coverage = policy.loss_coverage;
     let mut resilience_shortfalls: Vec<ResilienceShortfall> = raw_losses
         .into_iter()
         .map(|v| {
-            let need = facts.demand_tpm[v.period.0][v.region.0] * coverage;
+            let need = facts.class_demand_tpm[v.period.0][v.class.0] * coverage;
             ResilienceShortfall {
                 tokens_per_minute: snap(v.tokens_per_minute, 0.0, need, need),
                 ..v
@@ -452,7 +453,7 @@ fn finish(
         })
         .filter(|v| v.tokens_per_minute > 0.0)
         .collect();
-    resilience_shortfalls.sort_by_key(|v| (v.lost, v.period, v.region));
+    resilience_shortfalls.sort_by_key(|v| (v.lost, v.period, v.class));
 
     let mut costs = CostParts {
         commit: tranches.iter().map(|t| t.commit_cost).sum(),
@@ -466,11 +467,14 @@ fn finish(
         costs.usage += million * f.usage_cost_per_million_tokens;
         costs.route += million * route;
     }
+    // Each class at its own penalty (the workload's, else the policy's).
     costs.unserved_penalty = unserved
         .iter()
-        .map(|u| facts.million_tokens(u.period, u.tokens_per_minute))
-        .sum::<f64>()
-        * policy.unserved_penalty;
+        .map(|u| {
+            facts.million_tokens(u.period, u.tokens_per_minute)
+                * facts.classes[u.class.0].unserved_penalty
+        })
+        .sum::<f64>();
     costs.resilience_penalty = resilience_shortfalls
         .iter()
         .map(|v| facts.million_tokens(v.period, v.tokens_per_minute))
@@ -531,7 +535,7 @@ fn clean_period(
     capacity_fraction: &[f64],
     share_cap: Option<f64>,
 ) -> (Vec<PlanFlow>, Vec<Unserved>) {
-    let demand = &facts.demand_tpm[t.0];
+    let demand = &facts.class_demand_tpm[t.0];
     // Flows come from the exact network dispatch: small ones are real (a small reservation's
     // capacity), not noise to drop.
     let mut tpm: Vec<f64> = raw.iter().map(|x| x.tokens_per_minute.max(0.0)).collect();
@@ -547,7 +551,7 @@ fn clean_period(
         &|x| facts.tranches[x.tranche.0].provider.0,
         facts.providers.len(),
     );
-    let by_region = group(&|x| x.region.0, facts.regions.len());
+    let by_class = group(&|x| x.class.0, facts.classes.len());
     let capacity = |k: usize| facts.available_tpm[t.0][k] * capacity_fraction[k];
     let share_limit = share_cap.map(|s| s * facts.total_demand_tpm[t.0]);
     for (k, members) in by_tranche.iter().enumerate() {
@@ -558,13 +562,13 @@ fn clean_period(
             cap_sum(&mut tpm, members, limit);
         }
     }
-    for (r, members) in by_region.iter().enumerate() {
-        cap_sum(&mut tpm, members, demand[r]);
+    for (c, members) in by_class.iter().enumerate() {
+        cap_sum(&mut tpm, members, demand[c]);
     }
 
     let mut unserved = Vec::new();
-    for (r, members) in by_region.iter().enumerate() {
-        let d = demand[r];
+    for (c, members) in by_class.iter().enumerate() {
+        let d = demand[c];
         if d <= 0.0 {
             continue;
         }
@@ -596,7 +600,8 @@ fn clean_period(
         if left > 0.0 {
             unserved.push(Unserved {
                 period: t,
-                region: RegionId(r),
+                class: ClassId(c),
+                region: facts.classes[c].region,
                 tokens_per_minute: left,
                 cause: None,
             });

@@ -23,19 +23,19 @@
 
 use super::mcf::{ArcId, FlowError, MaxFlow, Mcf, Node, Shape};
 use crate::error::{Error, Result};
-use crate::facts::{Facts, PeriodId, ProviderId, RegionId, TrancheId};
+use crate::facts::{ClassId, Facts, PeriodId, ProviderId, TrancheId};
 use crate::plan::PlanFlow;
 use crate::scenario::Policy;
 use crate::units::TOKENS_PER_MILLION;
 
-/// Tranches grouped by their allowed routes and route prices: group g's tranches serve the same
-/// regions at the same route price.
+/// Tranches grouped by what they may serve and at what route price: group g's tranches serve
+/// the same demand classes at the same route price (in practice: one supply region and model).
 #[derive(Debug, Clone)]
 struct SupplyGroups {
-    /// The group of each tranche, None for a tranche that can serve no region.
+    /// The group of each tranche, None for a tranche that can serve no class.
     of_tranche: Vec<Option<usize>>,
-    /// Per group: (region, route price) of every allowed route.
-    routes: Vec<Vec<(RegionId, f64)>>,
+    /// Per group: (class, route price) of every class it may serve.
+    routes: Vec<Vec<(ClassId, f64)>>,
 }
 
 impl SupplyGroups {
@@ -44,26 +44,34 @@ impl SupplyGroups {
         let mut routes = Vec::new();
         let mut of_tranche = Vec::with_capacity(facts.tranches.len());
         for f in &facts.tranches {
-            let key: Vec<Option<u64>> = f
-                .route_cost_per_million_tokens
+            let served: Vec<(ClassId, f64)> = facts
+                .classes
                 .iter()
-                .map(|c| c.map(f64::to_bits))
+                .enumerate()
+                .filter(|(_, class)| f.serves(class))
+                .map(|(c, class)| {
+                    let route = f.route_cost_per_million_tokens[class.region.0]
+                        .expect("a class served is on an allowed route");
+                    (ClassId(c), route)
+                })
                 .collect();
-            if key.iter().all(Option::is_none) {
+            if served.is_empty() {
                 of_tranche.push(None);
                 continue;
             }
+            let key: Vec<Option<u64>> = (0..facts.classes.len())
+                .map(|c| {
+                    served
+                        .iter()
+                        .find(|(s, _)| s.0 == c)
+                        .map(|(_, p)| p.to_bits())
+                })
+                .collect();
             let g = match keys.iter().position(|k| *k == key) {
                 Some(g) => g,
                 None => {
                     keys.push(key);
-                    routes.push(
-                        f.route_cost_per_million_tokens
-                            .iter()
-                            .enumerate()
-                            .filter_map(|(r, c)| c.map(|c| (RegionId(r), c)))
-                            .collect(),
-                    );
+                    routes.push(served);
                     keys.len() - 1
                 }
             };
@@ -103,10 +111,10 @@ pub struct PlanNetwork<'a> {
     /// Per tranche: its capacity arc into its supply group, None when it never serves.
     tranche_arcs: Vec<Option<ArcId>>,
     groups: SupplyGroups,
-    /// Per group: (region, route arc).
-    route_arcs: Vec<Vec<(RegionId, ArcId)>>,
-    /// Per region: its node and its unserved arc.
-    region_nodes: Vec<Node>,
+    /// Per group: (class, route arc).
+    route_arcs: Vec<Vec<(ClassId, ArcId)>>,
+    /// Per class: its node and its unserved arc.
+    class_nodes: Vec<Node>,
     unserved_arcs: Vec<ArcId>,
     /// The period loaded last, and whether its solve is current.
     period: Option<PeriodId>,
@@ -119,15 +127,15 @@ impl<'a> PlanNetwork<'a> {
     pub fn new(facts: &'a Facts, policy: &Policy, share_cap: bool) -> PlanNetwork<'a> {
         let groups = SupplyGroups::of(facts);
         let n_p = facts.providers.len();
-        let n_r = facts.regions.len();
+        let n_c = facts.classes.len();
         let share_fraction = share_cap.then_some(policy.max_provider_share);
-        // Nodes: source, providers (with a share cap), groups, regions.
+        // Nodes: source, providers (with a share cap), groups, classes.
         let source = 0;
         let provider_node = |p: usize| 1 + p;
         let first_group = if share_fraction.is_some() { 1 + n_p } else { 1 };
         let group_node = |g: usize| first_group + g;
-        let region_node = |r: usize| first_group + groups.len() + r;
-        let mut shape = Shape::new(first_group + groups.len() + n_r);
+        let class_node = |c: usize| first_group + groups.len() + c;
+        let mut shape = Shape::new(first_group + groups.len() + n_c);
         let provider_arcs = (0..n_p)
             .map(|p| share_fraction.map(|_| shape.arc(source, provider_node(p), 0.0)))
             .collect();
@@ -155,12 +163,15 @@ impl<'a> PlanNetwork<'a> {
             .map(|(g, routes)| {
                 routes
                     .iter()
-                    .map(|&(r, price)| (r, shape.arc(group_node(g), region_node(r.0), price)))
+                    .map(|&(c, price)| (c, shape.arc(group_node(g), class_node(c.0), price)))
                     .collect()
             })
             .collect();
-        let unserved_arcs = (0..n_r)
-            .map(|r| shape.arc(source, region_node(r), policy.unserved_penalty))
+        let unserved_arcs = facts
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(c, class)| shape.arc(source, class_node(c), class.unserved_penalty))
             .collect();
         PlanNetwork {
             facts,
@@ -172,7 +183,7 @@ impl<'a> PlanNetwork<'a> {
             provider_arcs,
             tranche_arcs,
             route_arcs,
-            region_nodes: (0..n_r).map(region_node).collect(),
+            class_nodes: (0..n_c).map(class_node).collect(),
             unserved_arcs,
             groups,
             period: None,
@@ -185,7 +196,7 @@ impl<'a> PlanNetwork<'a> {
     pub fn solve(&mut self, t: PeriodId, capacity_fraction: &[f64]) -> Result<()> {
         let facts = self.facts;
         let unit = self.unit;
-        let demand = &facts.demand_tpm[t.0];
+        let demand = &facts.class_demand_tpm[t.0];
         let total: f64 = demand.iter().sum::<f64>() / unit;
         let room = 2.0 * total;
         for (k, arc) in self.tranche_arcs.iter().enumerate() {
@@ -203,9 +214,9 @@ impl<'a> PlanNetwork<'a> {
                 self.mcf.set_capacity(arc, room);
             }
         }
-        for (r, &arc) in self.unserved_arcs.iter().enumerate() {
+        for (c, &arc) in self.unserved_arcs.iter().enumerate() {
             self.mcf.set_capacity(arc, room);
-            self.mcf.set_supply(self.region_nodes[r], -demand[r] / unit);
+            self.mcf.set_supply(self.class_nodes[c], -demand[c] / unit);
         }
         self.mcf.set_supply(self.source, total);
         self.period = Some(t);
@@ -248,9 +259,9 @@ impl<'a> PlanNetwork<'a> {
         let unit = self.unit;
         let mut out = Vec::new();
         for (g, routes) in self.route_arcs.iter().enumerate() {
-            let mut outflow: Vec<(RegionId, f64)> = routes
+            let mut outflow: Vec<(ClassId, f64)> = routes
                 .iter()
-                .map(|&(r, arc)| (r, self.mcf.flow(arc)))
+                .map(|&(c, arc)| (c, self.mcf.flow(arc)))
                 .filter(|&(_, f)| f > 0.0)
                 .collect();
             let mut next = 0;
@@ -263,10 +274,12 @@ impl<'a> PlanNetwork<'a> {
                 while left > 0.0 && next < outflow.len() {
                     let take = left.min(outflow[next].1);
                     if take > 0.0 {
+                        let class = outflow[next].0;
                         out.push(PlanFlow {
                             period: t,
                             tranche: TrancheId(k),
-                            region: outflow[next].0,
+                            class,
+                            region: self.facts.classes[class.0].region,
                             tokens_per_minute: take * unit,
                         });
                     }
@@ -278,7 +291,7 @@ impl<'a> PlanNetwork<'a> {
                 }
             }
         }
-        out.sort_by_key(|x| (x.tranche, x.region));
+        out.sort_by_key(|x| (x.tranche, x.class));
         out
     }
 
@@ -301,8 +314,8 @@ pub struct LossNetwork<'a> {
     /// Per group: source → group arc.
     group_arcs: Vec<ArcId>,
     route_arcs: Vec<ArcId>,
-    /// Per region: region → sink arc.
-    region_arcs: Vec<ArcId>,
+    /// Per class: class → sink arc.
+    class_arcs: Vec<ArcId>,
     group_nodes: Vec<Node>,
 }
 
@@ -319,23 +332,23 @@ impl<'a> LossNetwork<'a> {
     pub fn new(facts: &'a Facts, policy: &Policy) -> LossNetwork<'a> {
         let groups = SupplyGroups::of(facts);
         let n_g = groups.len();
-        let n_r = facts.regions.len();
+        let n_c = facts.classes.len();
         let source = 0;
         let group_node = |g: usize| 1 + g;
-        let region_node = |r: usize| 1 + n_g + r;
-        let sink = 1 + n_g + n_r;
+        let class_node = |c: usize| 1 + n_g + c;
+        let sink = 1 + n_g + n_c;
         let mut shape = Shape::new(sink + 1);
         let group_arcs = (0..n_g)
             .map(|g| shape.arc(source, group_node(g), 0.0))
             .collect();
         let mut route_arcs = Vec::new();
         for (g, routes) in groups.routes.iter().enumerate() {
-            for &(r, _) in routes {
-                route_arcs.push(shape.arc(group_node(g), region_node(r.0), 0.0));
+            for &(c, _) in routes {
+                route_arcs.push(shape.arc(group_node(g), class_node(c.0), 0.0));
             }
         }
-        let region_arcs = (0..n_r)
-            .map(|r| shape.arc(region_node(r), sink, 0.0))
+        let class_arcs = (0..n_c)
+            .map(|c| shape.arc(class_node(c), sink, 0.0))
             .collect();
         LossNetwork {
             facts,
@@ -349,22 +362,22 @@ impl<'a> LossNetwork<'a> {
             groups,
             group_arcs,
             route_arcs,
-            region_arcs,
+            class_arcs,
         }
     }
 
-    /// Solves the N-1 block of period t for losing `lost`, given z. With `per_region`, also
-    /// returns the shortfall of each region (one of the optimal splits; the total is unique).
+    /// Solves the N-1 block of period t for losing `lost`, given z. With `per_class`, also
+    /// returns the shortfall of each class (one of the optimal splits; the total is unique).
     pub fn solve(
         &mut self,
         t: PeriodId,
         capacity_fraction: &[f64],
         lost: ProviderId,
-        per_region: Option<&mut Vec<(RegionId, f64)>>,
+        per_class: Option<&mut Vec<(ClassId, f64)>>,
     ) -> LossBlock {
         let facts = self.facts;
         let unit = self.unit;
-        let demand = &facts.demand_tpm[t.0];
+        let demand = &facts.class_demand_tpm[t.0];
         let need: f64 = demand.iter().map(|d| d * self.coverage).sum::<f64>() / unit;
         let room = 2.0 * need;
         let mut group_capacity = vec![0.0; self.groups.len()];
@@ -383,9 +396,9 @@ impl<'a> LossNetwork<'a> {
         for &arc in &self.route_arcs {
             self.maxflow.set_capacity(arc, room);
         }
-        for (r, &arc) in self.region_arcs.iter().enumerate() {
+        for (c, &arc) in self.class_arcs.iter().enumerate() {
             self.maxflow
-                .set_capacity(arc, demand[r] * self.coverage / unit);
+                .set_capacity(arc, demand[c] * self.coverage / unit);
         }
         let tiny = 1e-12 * need;
         let carried = if need > 0.0 {
@@ -402,13 +415,13 @@ impl<'a> LossNetwork<'a> {
         } else {
             vec![false; self.groups.len()]
         };
-        if let Some(out) = per_region {
+        if let Some(out) = per_class {
             out.clear();
-            for (r, &arc) in self.region_arcs.iter().enumerate() {
-                let need_r = demand[r] * self.coverage;
+            for (c, &arc) in self.class_arcs.iter().enumerate() {
+                let need = demand[c] * self.coverage;
                 let got = self.maxflow.flow(arc) * unit;
-                if need_r > 0.0 {
-                    out.push((RegionId(r), (need_r - got).max(0.0)));
+                if need > 0.0 {
+                    out.push((ClassId(c), (need - got).max(0.0)));
                 }
             }
         }

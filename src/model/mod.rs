@@ -29,7 +29,7 @@ pub mod solve;
 
 use std::collections::HashMap;
 
-use crate::facts::{Facts, PeriodId, ProviderId, RegionId, TrancheId};
+use crate::facts::{ClassId, Facts, PeriodId, ProviderId, RegionId, TrancheId};
 use crate::scenario::{Policy, Scenario};
 use crate::units::TOKENS_PER_MILLION;
 
@@ -56,14 +56,14 @@ pub enum Sense {
 /// The address of a row: its constraint family and what it is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RowKey {
-    /// Σk x(k,r,t) + u(r,t) = d(r,t).
-    Demand(PeriodId, RegionId),
+    /// Σk x(k,c,t) + u(c,t) = d(c,t), for demand class c (a region's workloads alike).
+    Demand(PeriodId, ClassId),
     /// Σr x(k,r,t) ≤ A(k,t)·cap(k)·z(k).
     Capacity(PeriodId, TrancheId),
     /// Σ(k of p) Σr x(k,r,t) ≤ s · Σr d(r,t).
     Share(PeriodId, ProviderId),
-    /// Σk y_q(k,r,t) + v_q(r,t) = loss_coverage · d(r,t), for lost provider q.
-    LossDemand(ProviderId, PeriodId, RegionId),
+    /// Σk y_q(k,c,t) + v_q(c,t) = loss_coverage · d(c,t), for lost provider q.
+    LossDemand(ProviderId, PeriodId, ClassId),
     /// Σr y_q(k,r,t) ≤ A(k,t)·cap(k)·z(k), for lost provider q.
     LossCapacity(ProviderId, PeriodId, TrancheId),
     /// A cut of the decomposition's master: θ(block) ≥ F + g·(z − z_i), the `cut`-th of its block.
@@ -78,19 +78,21 @@ pub struct Row {
     pub rhs: f64,
 }
 
-/// A flow variable x(k, r, t).
+/// A flow variable x(k, c, t) to demand class c (of region `region`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
     pub tranche: TrancheId,
+    pub class: ClassId,
     pub region: RegionId,
     pub period: PeriodId,
     pub col: Col,
 }
 
-/// A shortfall variable: u(r, t), or v_q(r, t) with `lost = Some(q)`.
+/// A shortfall variable: u(c, t), or v_q(c, t) with `lost = Some(q)`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shortfall {
     pub lost: Option<ProviderId>,
+    pub class: ClassId,
     pub region: RegionId,
     pub period: PeriodId,
     pub col: Col,
@@ -307,23 +309,25 @@ fn objective_per_dollar_per_million(m: &Model, facts: &Facts, t: PeriodId) -> f6
         / scale.dollars_per_objective_unit
 }
 
-/// One demand balance Σ_k flow(k, r, t) + shortfall(r, t) = demand: a flow column for every
-/// tranche available in t whose route is allowed and that `serves` admits, costed by `flow_cost`
-/// ($/M given the tranche and its flow price), and a shortfall column costing `penalty` $/M.
-/// Shared by the plan's own balance (x, u) and each N-1 balance (y_q, v_q).
+/// One demand balance Σ_k flow(k, c, t) + shortfall(c, t) = demand: a flow column for every
+/// tranche available in t that may serve class c (route and model) and that `serves` admits,
+/// costed by `flow_cost` ($/M given the tranche and its flow price), and a shortfall column
+/// costing `penalty` $/M. Shared by the plan's own balance (x, u) and each N-1 balance (y_q, v_q).
 #[allow(clippy::too_many_arguments)]
 fn define_balance(
     m: &mut Model,
     facts: &Facts,
     key: RowKey,
     t: PeriodId,
-    r: RegionId,
+    c: ClassId,
     demand_tpm: f64,
     serves: impl Fn(TrancheId) -> bool,
     flow_cost: impl Fn(TrancheId, f64) -> f64,
     penalty: f64,
 ) -> (Vec<Flow>, Col) {
     let per_dollar_per_million = objective_per_dollar_per_million(m, facts, t);
+    let class = &facts.classes[c.0];
+    let r = class.region;
     let mut flows = Vec::new();
     let mut terms = Vec::new();
     for (k, tranche) in facts.tranches.iter().enumerate() {
@@ -331,12 +335,13 @@ fn define_balance(
         let Some(price) = tranche.flow_price(r) else {
             continue;
         };
-        if !facts.is_available(t, k) || !serves(k) {
+        if !tranche.serves(class) || !facts.is_available(t, k) || !serves(k) {
             continue;
         }
         let col = m.add_column(0.0, None, flow_cost(k, price) * per_dollar_per_million);
         flows.push(Flow {
             tranche: k,
+            class: c,
             region: r,
             period: t,
             col,
@@ -354,28 +359,28 @@ fn define_balance(
 /// N-1) every lost provider's block. Periods are coupled only through z.
 fn define_period(m: &mut Model, facts: &Facts, t: PeriodId) {
     let first_flow = m.flows.len();
-    let penalty = m.policy.unserved_penalty;
-    for r in 0..facts.regions.len() {
-        let r = RegionId(r);
-        let demand = facts.demand_tpm[t.0][r.0];
+    for (c, class) in facts.classes.iter().enumerate() {
+        let c = ClassId(c);
+        let demand = facts.class_demand_tpm[t.0][c.0];
         if demand <= 0.0 {
             continue;
         }
         let (flows, col) = define_balance(
             m,
             facts,
-            RowKey::Demand(t, r),
+            RowKey::Demand(t, c),
             t,
-            r,
+            c,
             demand,
             |_| true,
             |_, price| price,
-            penalty,
+            class.unserved_penalty,
         );
         m.flows.extend(flows);
         m.unserved.push(Shortfall {
             lost: None,
-            region: r,
+            class: c,
+            region: class.region,
             period: t,
             col,
         });
@@ -447,18 +452,18 @@ fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId
     let coverage = m.policy.loss_coverage;
     let penalty = m.policy.resilience_penalty;
     let mut flows = Vec::new();
-    for r in 0..facts.regions.len() {
-        let r = RegionId(r);
-        let demand = facts.demand_tpm[t.0][r.0] * coverage;
+    for (c, class) in facts.classes.iter().enumerate() {
+        let c = ClassId(c);
+        let demand = facts.class_demand_tpm[t.0][c.0] * coverage;
         if demand <= 0.0 {
             continue;
         }
         let (y, col) = define_balance(
             m,
             facts,
-            RowKey::LossDemand(q, t, r),
+            RowKey::LossDemand(q, t, c),
             t,
-            r,
+            c,
             demand,
             |k| facts.tranches[k.0].provider != q,
             |_, _| 0.0,
@@ -467,7 +472,8 @@ fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId
         flows.extend(y);
         m.loss_shortfalls.push(Shortfall {
             lost: Some(q),
-            region: r,
+            class: c,
+            region: class.region,
             period: t,
             col,
         });

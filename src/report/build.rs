@@ -229,8 +229,9 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         served_rt[t.0][r] += x.tokens_per_minute;
         g.usage[t.0][p] += million_tokens * facts.tranches[k].usage_cost_per_million_tokens;
         g.route[t.0][p] += million_tokens * route_per_million;
+        // The class's workloads only (a tranche of one model serves only that model's).
         for (j, &(w, d)) in facts.workload_demand_tpm[t.0][r].iter().enumerate() {
-            if d <= 0.0 {
+            if d <= 0.0 || facts.class_of[r][w.0] != Some(x.class) {
                 continue;
             }
             let key = [
@@ -249,10 +250,10 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         .map(|&(_, i, j)| {
             let x = &plan.flows[i as usize];
             let (t, k, r) = (x.period, x.tranche.0, x.region.0);
-            // Workloads of a region are alike to every constraint: split in proportion to demand.
+            // Workloads of a class are alike to every constraint: split in proportion to demand.
             let (w, d) = facts.workload_demand_tpm[t.0][r][j as usize];
             // d / total ≤ 1 keeps the product finite at any magnitude.
-            let tpm = x.tokens_per_minute * (d / facts.demand_tpm[t.0][r]);
+            let tpm = x.tokens_per_minute * (d / facts.class_demand_tpm[t.0][x.class.0]);
             let tranche = &s.tranches[k];
             let price = facts.tranches[k]
                 .flow_price(RegionId(r))
