@@ -203,11 +203,30 @@ fn check_names(s: &Scenario, whatif: &WhatIf) -> Result<()> {
             );
         }
     }
+    // An outage's region is checked like a delay's: a region its provider does not have would
+    // otherwise be a silent no-op (the outage touches no tranche).
+    let outage_regions: Vec<(&NamedProvider, Option<NamedRegion>)> = whatif
+        .outages
+        .iter()
+        .map(|o| {
+            let region = o.outage.region.as_ref().map(|name| NamedRegion {
+                name: name.clone(),
+                location: o.provider.location.clone(),
+            });
+            (&o.provider, region)
+        })
+        .collect();
     let regional = whatif
         .delays
         .iter()
-        .map(|d| (&d.provider, &d.region))
-        .chain(whatif.prices.iter().map(|p| (&p.provider, &p.region)));
+        .map(|d| (&d.provider, d.region.clone()))
+        .chain(
+            whatif
+                .prices
+                .iter()
+                .map(|p| (&p.provider, p.region.clone())),
+        )
+        .chain(outage_regions);
     for (provider, region) in regional {
         let Some(region) = region else { continue };
         let mut regions: Vec<&str> = s

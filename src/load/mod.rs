@@ -106,6 +106,35 @@ struct Layer {
     warnings: Vec<Diagnostic>,
 }
 
+/// A scenario file if it is there: `None` when nothing has its name, its path when it is a file
+/// (or a link to one), and an I/O error naming it when something else has its name — a folder, a
+/// dangling link — which would otherwise read as an absent optional file and silently drop it.
+fn scenario_file(path: &Path) -> Result<Option<PathBuf>> {
+    match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io(path, e)),
+        Ok(_) => {}
+    }
+    let what = match std::fs::metadata(path) {
+        Ok(m) if m.is_file() => return Ok(Some(path.to_path_buf())),
+        Ok(m) if m.is_dir() => "is a folder, not a file",
+        Ok(_) => "is not a regular file",
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            "is a link to nothing (its target does not exist)"
+        }
+        Err(e) => return Err(Error::io(path, e)),
+    };
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    Err(Error::io(
+        path,
+        std::io::Error::other(format!(
+            "{what}; expected {name} to be a file, or nothing of that name when the scenario has none — remove or replace it"
+        )),
+    ))
+}
+
 fn load_layer(
     folder: &Path,
     stack: &mut Vec<PathBuf>,
@@ -153,10 +182,9 @@ fn load_layer(
     // Every file of this folder is read before failing, so one run reports all of them.
     let mut errors = Vec::new();
     let toml_path = folder.join("scenario.toml");
-    let settings = if toml_path.is_file() {
-        keep(&mut errors, folder, toml_file::read_settings(&toml_path)).unwrap_or_default()
-    } else {
-        Settings::default()
+    let settings = match scenario_file(&toml_path)? {
+        Some(p) => keep(&mut errors, folder, toml_file::read_settings(&p)).unwrap_or_default(),
+        None => Settings::default(),
     };
     let parent = match &settings.extends {
         Some((rel, loc)) => keep(
@@ -169,7 +197,20 @@ fn load_layer(
     stack.pop();
 
     let extends_failed = settings.extends.is_some() && parent.is_none();
-    let file = |name: &str| Some(folder.join(name)).filter(|p| p.is_file());
+    let mut present = BTreeMap::new();
+    for name in [
+        "demand.csv",
+        "capacity.csv",
+        "throughput.csv",
+        "routes.csv",
+        "outages.csv",
+        "workloads.csv",
+    ] {
+        if let Some(p) = scenario_file(&folder.join(name))? {
+            present.insert(name, p);
+        }
+    }
+    let file = |name: &str| present.get(name).cloned();
     let demand: Option<Option<Vec<Demand>>> =
         file("demand.csv").map(|p| keep(&mut errors, folder, files::read_demand(&p)));
     // throughput.csv before capacity.csv, whose GPU rows are looked up in it: this folder's file,

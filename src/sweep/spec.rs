@@ -471,8 +471,22 @@ fn risk(c: &mut Checker, r: Spanned<RawRisk>) -> Option<Risk> {
                 }
                 v
             };
-        let provider = req(c, row.provider, "risk.outage.provider")
-            .and_then(|v| c.string(v, "risk.outage.provider"));
+        let provider = req(c, row.provider, "risk.outage.provider").and_then(|v| {
+            let start = v.span().start;
+            let name = c.string(v, "risk.outage.provider")?;
+            // A drawn outage is replayed as `--outage PROVIDER[/REGION]@…`: a `/` in the provider
+            // would be read as a region, and the samples would be another provider's.
+            match name.split_once('/') {
+                Some((p, r)) => c.fail(
+                    start,
+                    "risk.outage.provider",
+                    format!(
+                        "expected a provider name without '/', found '{name}'; give the region on its own: provider = \"{p}\" and region = \"{r}\""
+                    ),
+                ),
+                None => Some(name),
+            }
+        });
         let region = match row.region {
             Some(v) => c.string(v, "risk.outage.region").map(Some),
             None => Some(None),
@@ -697,6 +711,11 @@ mod tests {
         assert!(
             e.contains("s.toml:4") && e.contains("median_hours <= p95_hours"),
             "{e}"
+        );
+        // A `/` in a risk outage's provider would be replayed as a region (issue 19).
+        assert_eq!(
+            err("scenario = \"x\"\n[risk]\nsamples = 3\n[[risk.outage]]\nprovider = \"aws/gov\"\nper_year = 2\nmedian_hours = 3\np95_hours = 4\n"),
+            "error: s.toml:5: column 'risk.outage.provider': expected a provider name without '/', found 'aws/gov'; give the region on its own: provider = \"aws\" and region = \"gov\""
         );
         let e = err("[grid]\ndemand_scale = [1]\n");
         assert!(e.contains("missing key 'scenario'"), "{e}");

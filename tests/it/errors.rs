@@ -381,3 +381,38 @@ fn a_capacity_file_with_only_a_header_is_an_error() {
         "error: capacity.csv:1: the file has a header but no tranches; expected at least one row of capacity (a provider and its capacity_tpm)",
     );
 }
+
+/// Issue 19, item 5: an optional file that exists but is not a file (a folder, a dangling link)
+/// is an I/O error naming it, never an absent file whose rows are silently dropped.
+#[test]
+fn an_optional_file_that_is_not_a_file_is_an_error_naming_it() {
+    let f = scenario(&[]);
+    std::fs::create_dir(f.path().join("routes.csv")).unwrap();
+    let (code, _, stderr) = validate(&f, &[]);
+    assert_eq!(code, 4, "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: routes.csv: is a folder, not a file; expected routes.csv to be a file, or nothing of that name when the scenario has none — remove or replace it\n"
+    );
+    let f = scenario(&[]);
+    std::os::unix::fs::symlink("/nonexistent/outages.csv", f.path().join("outages.csv")).unwrap();
+    let (code, _, stderr) = validate(&f, &[]);
+    assert_eq!(code, 4, "{stderr}");
+    assert!(
+        stderr.starts_with("error: outages.csv: is a link to nothing (its target does not exist)"),
+        "{stderr}"
+    );
+}
+
+/// Issue 19, item 5: an outage flag naming a region its provider has no tranche in is refused
+/// like a delay or a price (before, it was a silent no-op).
+#[test]
+fn an_outage_in_an_unknown_region_is_an_error() {
+    let f = scenario(&[]);
+    let (code, _, stderr) = validate(&f, &["--outage", "aws/nosuch@2026-01-01..2026-01-02"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: --outage aws/nosuch@2026-01-01..2026-01-02: provider 'aws' has no tranche in region 'nosuch'; expected one of 'global'\n"
+    );
+}
