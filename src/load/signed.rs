@@ -80,6 +80,7 @@ pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<
     let table = parse_table(&path, bytes, &COMMITMENT_COLUMNS)?;
     let mut diags = Diagnostics::default();
     let mut commitments = Vec::with_capacity(table.rows.len());
+    let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for row in &table.rows {
         let text = |column: &'static str| {
             table
@@ -111,6 +112,17 @@ pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<
             );
             continue;
         }
+        // A tranche named twice would be held at whichever row came first: refuse it.
+        if let Some(first) = seen.get(&tranche) {
+            diags.push(
+                table.location(row, "tranche"),
+                format!(
+                    "tranche '{tranche}' is listed twice (first on line {first}); expected one row per tranche — keep the row of the plan that was signed"
+                ),
+            );
+            continue;
+        }
+        seen.insert(tranche.clone(), row.line);
         let (Some(reserved_fraction), Some(commit_cost), Some(capacity_tpm)) =
             (fraction, commit_cost, capacity_tpm)
         else {

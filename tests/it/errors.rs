@@ -416,3 +416,43 @@ fn an_outage_in_an_unknown_region_is_an_error() {
         "error: --outage aws/nosuch@2026-01-01..2026-01-02: provider 'aws' has no tranche in region 'nosuch'; expected one of 'global'\n"
     );
 }
+
+/// Issue 19, item 5: a held plan naming one tranche twice is refused at the second row (before,
+/// the first row won silently).
+#[test]
+fn a_held_plan_naming_a_tranche_twice_is_an_error() {
+    let out = tempfile::tempdir().unwrap();
+    let plan = out.path().join("plan");
+    let args = [
+        "run",
+        "scenarios/quickstart",
+        "--out",
+        plan.to_str().unwrap(),
+        "--no-charts",
+        "--quiet",
+    ];
+    let (code, _, stderr) = capplan(&args);
+    assert_eq!(code, 0, "{stderr}");
+    let path = plan.join("commitments.csv");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let second = text.lines().nth(1).expect("a signed tranche").to_string();
+    let tranche = second.split(',').next().unwrap().to_string();
+    std::fs::write(&path, format!("{text}{second}\n")).unwrap();
+    let line = text.lines().count() + 1;
+    let held = out.path().join("held");
+    let (code, _, stderr) = capplan(&[
+        "run",
+        "scenarios/quickstart",
+        "--reservations-from",
+        plan.to_str().unwrap(),
+        "--out",
+        held.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert_eq!(code, 2, "{stderr}");
+    let expected = format!(
+        "commitments.csv:{line}: column 'tranche': tranche '{tranche}' is listed twice (first on line 2); expected one row per tranche — keep the row of the plan that was signed"
+    );
+    assert!(stderr.contains(&expected), "{stderr}\nexpected: {expected}");
+    assert!(!held.exists());
+}
