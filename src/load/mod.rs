@@ -106,6 +106,29 @@ struct Layer {
     warnings: Vec<Diagnostic>,
 }
 
+/// `a/b/../c` as `a/c` where `b` is a real folder (not a link, whose `..` is elsewhere): a chain
+/// of `extends = "../x"` stays a short path however deep, instead of growing past the system's
+/// path limit (and messages name the folder, not the way there).
+fn tidy_path(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let mut out = PathBuf::new();
+    for part in path.components() {
+        let last_is_folder = matches!(out.components().next_back(), Some(Component::Normal(_)))
+            && std::fs::symlink_metadata(&out).is_ok_and(|m| m.is_dir());
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if last_is_folder => {
+                out.pop();
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
 /// A scenario file if it is there: `None` when nothing has its name, its path when it is a file
 /// (or a link to one), and an I/O error naming it when something else has its name — a folder, a
 /// dangling link — which would otherwise read as an absent optional file and silently drop it.
@@ -190,7 +213,7 @@ fn load_layer(
         Some((rel, loc)) => keep(
             &mut errors,
             folder,
-            load_layer(&folder.join(rel), stack, Some(loc)),
+            load_layer(&tidy_path(&folder.join(rel)), stack, Some(loc)),
         ),
         None => None,
     };
@@ -261,6 +284,25 @@ fn load_layer(
                 Vec::new(),
             ),
         };
+    // A folder reached by `extends` with neither required file nor a parent of its own is not a
+    // scenario folder at all (`extends = "/"`): one error at the `extends` line says so.
+    let have_demand = demand.is_some() || p_demand.is_some();
+    let have_capacity = tranches.is_some() || p_tranches.is_some();
+    if let (Some(at), false, false, false) = (
+        referenced_at,
+        have_demand,
+        have_capacity,
+        settings.extends.is_some(),
+    ) {
+        errors.push(Diagnostic::new(
+            at.clone(),
+            format!(
+                "extends '{}', which has neither demand.csv nor capacity.csv; expected a scenario folder (check the path: it is relative to the folder of this scenario.toml)",
+                folder.display()
+            ),
+        ));
+        return Err(Error::Input(errors));
+    }
     // A required file is missing only when neither this folder nor a working parent has it.
     let mut missing = |name: &str, have: bool| {
         if !have && !extends_failed {
@@ -270,8 +312,8 @@ fn load_layer(
             ));
         }
     };
-    missing("demand.csv", demand.is_some() || p_demand.is_some());
-    missing("capacity.csv", tranches.is_some() || p_tranches.is_some());
+    missing("demand.csv", have_demand);
+    missing("capacity.csv", have_capacity);
     if !errors.is_empty() {
         return Err(Error::Input(errors));
     }

@@ -456,3 +456,43 @@ fn a_held_plan_naming_a_tranche_twice_is_an_error() {
     assert!(stderr.contains(&expected), "{stderr}\nexpected: {expected}");
     assert!(!held.exists());
 }
+
+/// Issue 19, item 6: `extends` pointing at a folder that is no scenario (`/`, `/proc`, up and out
+/// of the tree) is one error at the `extends` line, not two "required file is missing".
+#[test]
+fn extends_outside_any_scenario_names_the_extends_line() {
+    for target in ["/", "/proc", "../../../../../../../../etc"] {
+        let f = scenario(&[(
+            "scenario.toml",
+            &format!("name = \"x\"\nextends = \"{target}\"\n"),
+        )]);
+        let (code, _, stderr) = validate(&f, &[]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(
+            stderr.starts_with("error: scenario.toml:2: key 'extends': extends '")
+                && stderr.contains(
+                    "which has neither demand.csv nor capacity.csv; expected a scenario folder"
+                )
+                && stderr.lines().count() == 1,
+            "{stderr}"
+        );
+    }
+}
+
+/// Issue 19, item 6: a chain of 600 `extends = "../sN"` loads (paths are tidied as they are
+/// joined, so they never outgrow the system's path limit).
+#[test]
+fn a_deep_extends_chain_loads() {
+    let mut f = Folder::new()
+        .file("s0/demand.csv", DEMAND)
+        .file("s0/capacity.csv", CAPACITY);
+    for i in 1..=600 {
+        f = f.file(
+            &format!("s{i}/scenario.toml"),
+            &format!("name = \"s{i}\"\nextends = \"../s{}\"\n", i - 1),
+        );
+    }
+    let (code, stdout, stderr) = capplan(&["validate", f.sub("s600").to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("ok: no problems found"), "{stdout}");
+}
