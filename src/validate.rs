@@ -282,14 +282,21 @@ fn unsatisfiable_share_cap(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
             period_label(s, first)
         )
     };
+    // How many providers the cap needs; a share of 0 (or one so small no estate has that many
+    // providers) needs a higher share, not a count.
+    let needed = (1.0 / share).ceil();
+    let fix = if needed <= 1e6 {
+        format!("expected at least {needed} providers, or a higher max_provider_share")
+    } else {
+        "expected a higher max_provider_share".to_string()
+    };
     vec![Diagnostic::new(
         Location::file(s.folder.join("scenario.toml")),
         format!(
-            "max_provider_share {} with {n} provider{} able to serve lets at most {} of demand be served {when}; expected at least {} providers, or a higher max_provider_share (set it to 1 for a single-cloud plan)",
+            "max_provider_share {} with {n} provider{} able to serve lets at most {} of demand be served {when}; {fix} (set it to 1 for a single-cloud plan)",
             pct(share),
             if n == 1 { "" } else { "s" },
             pct((n as f64 * share).min(1.0)),
-            (1.0 / share).ceil() as usize
         ),
     )]
 }

@@ -496,3 +496,17 @@ fn a_deep_extends_chain_loads() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("ok: no problems found"), "{stdout}");
 }
+
+/// Issue 19, item 6: a share cap of 0 asks for a higher share, not for 18446744073709551615
+/// providers.
+#[test]
+fn a_zero_share_cap_asks_for_a_higher_share() {
+    let f = scenario(&[]);
+    let (code, stdout, stderr) = validate(&f, &["--set", "policy.max_provider_share=0"]);
+    assert_eq!(code, 0, "{stderr}");
+    let all = format!("{stdout}{stderr}");
+    assert!(
+        all.contains("max_provider_share 0% with 1 provider able to serve lets at most 0% of demand be served in every period; expected a higher max_provider_share (set it to 1 for a single-cloud plan)"),
+        "{all}"
+    );
+}
