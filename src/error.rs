@@ -106,7 +106,7 @@ impl Diagnostic {
     pub fn new(location: Location, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
             location,
-            message: message.into(),
+            message: printable(&message.into()),
             group: None,
         }
     }
@@ -189,7 +189,7 @@ impl fmt::Display for Error {
             }
             Error::Solver(message) => write!(f, "error: solver: {message}"),
             Error::Io { path, source } => write!(f, "error: {}: {source}", path.display()),
-            Error::Usage(message) => write!(f, "error: {message}"),
+            Error::Usage(message) => write!(f, "error: {}", printable(message)),
             Error::Chart(message) => write!(f, "error: chart: {message}"),
         }
     }
@@ -385,6 +385,46 @@ pub fn clip(text: &str, max_chars: usize) -> String {
     }
 }
 
+/// A message as it may reach a terminal or a log: every quoted value (`'…'`) longer than 200
+/// characters clipped (a 10 MiB cell is not echoed whole), and control characters (terminal
+/// escape sequences in a name) written as `\u{1b}` instead of acting on the terminal.
+pub fn printable(message: &str) -> String {
+    const LONGEST_QUOTE: usize = 200;
+    let mut out = String::with_capacity(message.len().min(4096));
+    let mut rest = message;
+    while let Some(open) = rest.find('\'') {
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find('\'') else { break };
+        let quoted = &rest[..close];
+        if quoted.len() > LONGEST_QUOTE {
+            out.push_str(&clip(quoted, 80));
+        } else {
+            out.push_str(quoted);
+        }
+        out.push('\'');
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    printable_text(&out).into_owned()
+}
+
+/// `text` with control characters other than newlines written as `\u{1b}`.
+pub fn printable_text(text: &str) -> std::borrow::Cow<'_, str> {
+    let control = |c: char| c.is_control() && c != '\n';
+    if !text.chars().any(control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let escaped = text
+        .chars()
+        .map(|c| match c {
+            c if control(c) => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    std::borrow::Cow::Owned(escaped)
+}
+
 /// `'a', 'b', 'c'` for messages ("expected one of ..."); takes `&str` or `String` names. Kept here,
 /// beside the diagnostics it writes into, so every stage can use it without importing another.
 pub fn list<S: AsRef<str>>(names: &[S]) -> String {
@@ -398,6 +438,24 @@ pub fn list<S: AsRef<str>>(names: &[S]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printable_clips_long_quotes_and_shows_control_characters() {
+        let cell = "x".repeat(10_000_000);
+        let message = printable(&format!("expected a number, found '{cell}'; fix it"));
+        assert_eq!(
+            message,
+            format!(
+                "expected a number, found '{}… (10000000 characters)'; fix it",
+                "x".repeat(80)
+            )
+        );
+        assert_eq!(
+            printable("provider 'a\u{1b}[31mb' and 'c'"),
+            "provider 'a\\u{1b}[31mb' and 'c'"
+        );
+        assert_eq!(printable("it's 'fine'\nnext"), "it's 'fine'\nnext");
+    }
 
     #[test]
     fn renders_file_line_and_column() {

@@ -486,9 +486,13 @@ impl Command {
 
 /// Writes `text` to stdout. Unlike `print!`, which panics when stdout is closed, a failed write
 /// comes back as an error, and `main` ends a broken pipe quietly.
+/// Control characters in names (a terminal escape sequence in a provider name) are shown as
+/// `\u{1b}`, never sent to act on the terminal.
 pub(crate) fn print(text: impl AsRef<[u8]>) -> Result<()> {
+    let text = String::from_utf8_lossy(text.as_ref());
+    let text = crate::error::printable_text(&text);
     let mut out = std::io::stdout().lock();
-    out.write_all(text.as_ref())
+    out.write_all(text.as_bytes())
         .and_then(|()| out.flush())
         .map_err(|e| Error::io(STDOUT, e))
 }

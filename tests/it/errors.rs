@@ -510,3 +510,23 @@ fn a_zero_share_cap_asks_for_a_higher_share() {
         "{all}"
     );
 }
+
+/// Issue 19, items 3 and 6: a 10 MB bad cell is not echoed whole, and a terminal escape in a
+/// name is shown, not sent to the terminal (stdout and stderr).
+#[test]
+fn huge_cells_are_clipped_and_escapes_are_shown() {
+    let cell = "=Y".repeat(5_000_000);
+    let f = scenario(&[(
+        "demand.csv",
+        &format!("period,tokens_per_minute\n2026-01-01,{cell}\n"),
+    )]);
+    let (code, _, stderr) = validate(&f, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.len() < 1_000, "{} bytes", stderr.len());
+    assert!(stderr.contains("… (10000000 characters)'"), "{stderr}");
+    let f = scenario(&[("scenario.toml", "name = \"x\\u001b[31mred\"\n")]);
+    let (code, stdout, stderr) = validate(&f, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stdout.contains('\u{1b}'), "{stdout}");
+    assert!(stdout.contains("x\\u{1b}[31mred"), "{stdout}");
+}
