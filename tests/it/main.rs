@@ -16,6 +16,7 @@ mod compare_charts;
 mod cross_solver;
 mod decomposition;
 mod errors;
+mod fuzz;
 mod golden;
 mod lp_optima;
 mod model_core;
