@@ -161,9 +161,12 @@ impl<'a> Doc<'a> {
         let is_time_char =
             |c: char| c.is_ascii_alphanumeric() || matches!(c, ':' | '.' | '+' | '-');
         let offset = floor_boundary(text, offset.min(text.len()));
+        // Just past the last character before `offset` that is no time character (which may be
+        // several bytes long: `ܗ`).
         let start = text[..offset]
-            .rfind(|c: char| !is_time_char(c))
-            .map_or(0, |i| i + 1);
+            .char_indices()
+            .rfind(|&(_, c)| !is_time_char(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
         let end = text[offset..]
             .find(|c: char| !is_time_char(c))
             .map_or(text.len(), |i| offset + i);

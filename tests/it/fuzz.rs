@@ -270,3 +270,21 @@ fn chart_reads_back_mutated_tables() {
         );
     }
 }
+
+/// Found by the fuzzer: a multi-byte character just before a TOML syntax error made the
+/// native-time check slice inside the character (a panic). Now a located error.
+#[test]
+fn a_multibyte_character_before_a_toml_error_is_a_located_error() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_scenarios(dir.path());
+    let folder = dir.path().join("demand-surge");
+    let path = folder.join("scenario.toml");
+    let mut bytes = std::fs::read(&path).unwrap();
+    apply(
+        &mut bytes,
+        &Edit::Insert(0.04705741749161664, vec![194, 128, 11]),
+    );
+    std::fs::write(&path, &bytes).unwrap();
+    let e = capplan::load::load(&folder).err().expect("a syntax error");
+    assert!(e.to_string().contains("scenario.toml:"), "{e}");
+}
