@@ -338,7 +338,7 @@ fn a_childs_throughput_csv_replaces_the_parents_for_inherited_tranches() {
     let prefix = format!("{}/", root.path().display());
     assert_eq!(
         stderr.replace(&prefix, "").trim_end(),
-        "error: gone/../base/capacity.csv:2: column 'tokens_per_second_per_gpu': model 'llama-70b' with gpu 'H100' is not in gone/throughput.csv; the closest listed pair is model 'llama-70b', gpu 'H200' (line 2); expected a row for the pair there, or tokens_per_second_per_gpu on this row"
+        "error: base/capacity.csv:2: column 'tokens_per_second_per_gpu': model 'llama-70b' with gpu 'H100' is not in gone/throughput.csv; the closest listed pair is model 'llama-70b', gpu 'H200' (line 2); expected a row for the pair there, or tokens_per_second_per_gpu on this row"
     );
 }
 
@@ -429,7 +429,7 @@ fn a_childs_demand_must_still_use_the_parents_workloads() {
     let prefix = format!("{}/", root.path().display());
     assert_eq!(
         stderr.replace(&prefix, "").trim_end(),
-        "error: chat-only/../base/workloads.csv:2: column 'workload': workload 'batch' is not a workload of demand.csv; expected one of 'chat'"
+        "error: base/workloads.csv:2: column 'workload': workload 'batch' is not a workload of demand.csv; expected one of 'chat'"
     );
 }
 
