@@ -17,7 +17,6 @@
 //!   scenario there is nothing to compare against: the chart is still drawn and says so (so the
 //!   set of files does not depend on the number of scenarios).
 
-use super::data::{self, Binned, Grain, Series};
 use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, StepLine, Swatch};
 use super::layout::{Scale, TICK};
 use super::palette::{self, provider_colour, provider_order, scenario_colour, Rgba};
@@ -27,6 +26,7 @@ use super::ticks::{self, Unit};
 use super::{ChartOptions, RenderedChart};
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
+use crate::report::series::{Binned, Grain, Series};
 
 /// The stems of the compare charts (each written as `.png` and `.svg`).
 pub const COMPARE_CHART_STEMS: [&str; 3] = [
@@ -48,7 +48,7 @@ pub fn render_all(
 ) -> Result<Vec<RenderedChart>> {
     let series = columns
         .iter()
-        .map(|c| Series::from_tables(&c.tables))
+        .map(|c| Series::from_tables(&c.tables, provider_order))
         .collect::<Result<Vec<Series>>>()?;
     let figures = vec![
         (COMPARE_CHART_STEMS[0], capacity(comparison, &series)),
@@ -80,15 +80,10 @@ fn scenario_label(comparison: &Comparison, i: usize) -> String {
 
 fn capacity(comparison: &Comparison, series: &[Series]) -> Figure {
     // One grain for every scenario: grouping never splits a period, so coarse grids stay as they are.
-    let rank = |g: &Grain| {
-        [Grain::Period, Grain::Day, Grain::Week, Grain::Month]
-            .iter()
-            .position(|x| x == g)
-    };
     let grain = series
         .iter()
-        .map(|s| data::choose_grain(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS))
-        .max_by_key(rank)
+        .map(|s| Grain::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS))
+        .max()
         .unwrap_or(Grain::Period);
     let key = |label: &str, width: f64, dashed: bool| {
         Entry::new(
@@ -107,15 +102,9 @@ fn capacity(comparison: &Comparison, series: &[Series]) -> Figure {
     let mut lines = Vec::new();
     let (mut start, mut end) = (f64::INFINITY, f64::NEG_INFINITY);
     for (i, s) in series.iter().enumerate() {
-        let bins = data::bins(&s.periods, grain);
-        let b = Binned {
-            periods: &s.periods,
-            bins: &bins,
-        };
-        let reserved: Vec<f64> = (0..s.periods.len())
-            .map(|t| s.reserved_tpm.iter().map(|p| p[t]).sum())
-            .collect();
-        let extents: Vec<(f64, f64)> = bins.iter().map(|b| (b.start_s, b.end_s)).collect();
+        let b = Binned::new(&s.periods, grain);
+        let reserved = s.reserved_total_tpm();
+        let extents = b.spans.clone();
         if let (Some(first), Some(last)) = (extents.first(), extents.last()) {
             start = start.min(first.0);
             end = end.max(last.1);

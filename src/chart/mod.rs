@@ -21,7 +21,6 @@
 //! fitting linear in the text's length).
 
 pub mod compare;
-mod data;
 mod figure;
 mod layout;
 mod palette;

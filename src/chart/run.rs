@@ -2,9 +2,6 @@
 //! served tokens by provider, cost by provider, served tokens by demand region, and the
 //! commitments to sign. What each chart shows is decided here; drawing is left to `layout`.
 
-use chrono::{Datelike, NaiveTime};
-
-use super::data::{self, Bin, Binned, Grain, Series};
 use super::figure::Swatch;
 use super::figure::{step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel};
 use super::layout::{Scale, TICK};
@@ -13,6 +10,7 @@ use super::svg::Align;
 use super::ticks::{self, Unit};
 use super::ChartOptions;
 use crate::error::Result;
+use crate::report::series::{Binned, Grain, Series};
 use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
 use crate::units::human;
 
@@ -30,14 +28,13 @@ const PEAK_COLOUR: Rgba = palette::INK_SOFT;
 const LIGHT: f64 = 0.42;
 /// A provider within this fraction of the cap counts as at the cap.
 const AT_CAP: f64 = 0.005;
-const DAY_MIN: f64 = 1440.0;
 
 /// Every run chart, by stem: `regions` only with two demand regions or more.
 pub(crate) fn figures(
     tables: &ChartTables,
     opts: &ChartOptions,
 ) -> Result<Vec<(&'static str, Figure)>> {
-    let series = Series::from_tables(tables)?;
+    let series = Series::from_tables(tables, provider_order)?;
     let (info, s) = (&tables.info, &series);
     let mut out = vec![
         ("capacity_vs_demand", capacity_vs_demand(info, s)),
@@ -54,34 +51,16 @@ pub(crate) fn figures(
     Ok(out)
 }
 
-/// The bins a figure is drawn on, and how to say the grouping in a subtitle.
-struct Display {
-    grain: Grain,
-    bins: Vec<Bin>,
-    /// Each bin's extent, seconds since the epoch.
-    spans: Vec<(f64, f64)>,
+/// The bins a figure is drawn on: periods, or days, weeks or months on long horizons.
+fn display(s: &Series, keep_up_to: usize, max_bins: usize) -> Binned<'_> {
+    Binned::new(&s.periods, Grain::choose(&s.periods, keep_up_to, max_bins))
 }
 
-impl Display {
-    fn new(series: &Series, keep_up_to: usize, max_bins: usize) -> Display {
-        let grain = data::choose_grain(&series.periods, keep_up_to, max_bins);
-        let bins = data::bins(&series.periods, grain);
-        let spans = bins.iter().map(|b| (b.start_s, b.end_s)).collect();
-        Display { grain, bins, spans }
-    }
-    fn binned<'a>(&'a self, series: &'a Series) -> Binned<'a> {
-        let (periods, bins) = (&series.periods, &self.bins);
-        Binned { periods, bins }
-    }
-    fn aggregated(&self) -> bool {
-        self.grain != Grain::Period
-    }
-    /// "weekly mean; thin line = weekly peak of demand" for rates.
-    fn rate_note(&self) -> Option<String> {
-        let g = self.grain.adjective();
-        let note = format!("{g} mean; thin line = {g} peak of demand");
-        self.aggregated().then_some(note)
-    }
+/// "weekly mean; thin line = weekly peak of demand" for rates.
+fn rate_note(b: &Binned) -> Option<String> {
+    let g = b.grain.adjective();
+    let note = format!("{g} mean; thin line = {g} peak of demand");
+    (b.grain != Grain::Period).then_some(note)
 }
 
 /// The subtitle: what the drawing means first, the policy last (a subtitle too long for the
@@ -185,8 +164,8 @@ fn time_panel(title: Option<String>, spans: &[(f64, f64)], unit: Unit, marks: Ve
 
 /// The peak of demand within each bin, drawn only when periods are grouped: a thin line rather
 /// than a band, so it cannot be mistaken for the grey of spare capacity.
-fn peak(display: &Display, values: &[f64], marks: &mut Vec<Mark>, legend: &mut Vec<Entry>) {
-    if display.aggregated() {
+fn peak(display: &Binned, values: &[f64], marks: &mut Vec<Mark>, legend: &mut Vec<Entry>) {
+    if display.grain != Grain::Period {
         let spans = &display.spans;
         marks.push(step_line(
             "demand peak",
@@ -243,13 +222,9 @@ fn thin_unserved_note(series: &Series, served: &[f64], demand: &[f64]) -> Option
     if gap <= 0.0 || gap > 0.004 * top {
         return None;
     }
-    let short = |(t, p): (usize, &data::Period)| {
-        (series.demand_tpm[t] - series.served_total_tpm[t]).max(0.0) * p.minutes
-    };
-    let tokens: f64 = series.periods.iter().enumerate().map(short).sum();
+    let tokens = human(series.unserved_tokens());
     Some(format!(
-        "{} tokens unserved, too few to show at this scale",
-        human(tokens)
+        "{tokens} tokens unserved, too few to show at this scale"
     ))
 }
 
@@ -257,18 +232,14 @@ fn thin_unserved_note(series: &Series, served: &[f64], demand: &[f64]) -> Option
 /// stack meets the demand line wherever the plan serves demand; capacity left unused in grey,
 /// unserved demand in red only where there is some.
 pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
-    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let (b, spans) = (display.binned(s), &display.spans);
+    let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let spans = &b.spans;
     let mut drawn = Vec::new();
     let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false, &mut drawn);
     let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true, &mut drawn);
     let has_on_demand = !on_demand.is_empty();
     parts.extend(on_demand);
-    let spare_at = |t: usize| -> f64 {
-        let spare = |p: usize| s.available_tpm[p][t] - s.reserved_tpm[p][t] - s.on_demand_tpm[p][t];
-        (0..s.providers.len()).map(|p| spare(p).max(0.0)).sum()
-    };
-    let spare = b.mean(&(0..s.periods.len()).map(spare_at).collect::<Vec<f64>>());
+    let spare = b.mean(&s.spare_tpm());
     let has_spare = spare.iter().any(|v| *v > 0.0);
     if has_spare {
         parts.push(("available, unused".into(), palette::SPARE, None, spare));
@@ -276,7 +247,7 @@ pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     let (demand, served) = (b.mean(&s.demand_tpm), b.mean(&s.served_total_tpm));
     let mut marks = stack(spans, parts);
     let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
-    peak(&display, &b.max(&s.demand_tpm), &mut marks, &mut legend);
+    peak(&b, &b.max(&s.demand_tpm), &mut marks, &mut legend);
     let gap = unserved(spans, &served, &demand);
     if gap.is_some() {
         legend.push(unserved_entry());
@@ -306,7 +277,7 @@ pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
         false => "reserved capacity by provider",
     };
     let thin = thin_unserved_note(s, &served, &demand);
-    let notes = vec![Some(style.to_string()), thin, display.rate_note()];
+    let notes = vec![Some(style.to_string()), thin, rate_note(&b)];
     let title = format!("{}: capacity vs demand", info.scenario);
     let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
     Figure::new(title, subtitle(&info.policy, notes), legend, panel)
@@ -326,8 +297,8 @@ fn percent(fraction: f64) -> String {
 /// the stack, so it is said in the subtitle ("no provider above 35% of demand") and a dot marks
 /// each band where a provider is at the cap.
 pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
-    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let (b, spans) = (display.binned(s), &display.spans);
+    let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let spans = &b.spans;
     let mut drawn = Vec::new();
     let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false, &mut drawn);
     let demand = b.mean(&s.demand_tpm);
@@ -345,12 +316,7 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
             }
         }
         // The cap, checked period by period.
-        let periods = 0..s.periods.len();
-        let shares = (0..s.providers.len()).flat_map(|p| periods.clone().map(move |t| (p, t)));
-        let share_of = |(p, t): (usize, usize)| (p, s.served_tpm[p][t] / s.demand_tpm[t]);
-        let positive = shares.filter(|(_, t)| s.demand_tpm[*t] > 0.0);
-        let worst = positive.map(share_of).max_by(|a, b| a.1.total_cmp(&b.1));
-        notes.push(Some(match worst {
+        notes.push(Some(match s.top_share() {
             Some((p, top)) if top > share * (1.0 + AT_CAP) => format!(
                 "{} serves {} of demand, above the {} cap",
                 s.providers[p],
@@ -362,7 +328,7 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     }
     let mut marks = stack(spans, parts);
     let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
-    peak(&display, &b.max(&s.demand_tpm), &mut marks, &mut legend);
+    peak(&b, &b.max(&s.demand_tpm), &mut marks, &mut legend);
     marks.push(step_line(
         "demand",
         palette::INK,
@@ -377,62 +343,18 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     }
     marks.extend(dots);
     legend.extend(provider_legend(s, &drawn));
-    notes.push(display.rate_note());
+    notes.push(rate_note(&b));
     let title = format!("{}: served tokens by provider", info.scenario);
     let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
     Figure::new(title, subtitle(&info.policy, notes), legend, panel)
-}
-
-/// What one cost bar sums over ("calendar month", "week"), and a note when bars differ in
-/// length (a 28-day February is a shorter bar, not a cheaper month).
-fn cost_bucket(display: &Display, series: &Series) -> (String, Option<String>) {
-    let minutes = |b: &Bin| {
-        series.periods[b.periods.clone()]
-            .iter()
-            .map(|p| p.minutes)
-            .sum()
-    };
-    let lengths: Vec<f64> = display.bins.iter().map(minutes).collect();
-    let short = lengths.iter().copied().fold(f64::MAX, f64::min);
-    let long = lengths.iter().copied().fold(0.0, f64::max);
-    let uneven = long - short > 1.0;
-    let month = |(b, l): (&Bin, &f64)| {
-        let start = &series.periods[b.periods.start].start;
-        let days = 28.0 * DAY_MIN..=31.0 * DAY_MIN;
-        start.day() == 1 && start.time() == NaiveTime::MIN && days.contains(l)
-    };
-    let calendar_months = display.bins.iter().zip(&lengths).all(month);
-    let even = |minutes: f64| !uneven && (long - minutes).abs() < 0.5;
-    let bucket = match display.grain {
-        Grain::Month => "calendar month",
-        _ if calendar_months => "calendar month",
-        Grain::Week => "week",
-        Grain::Day => "day",
-        Grain::Period if even(60.0) => "hour",
-        Grain::Period if even(DAY_MIN) => "day",
-        Grain::Period if even(7.0 * DAY_MIN) => "week",
-        Grain::Period => "period",
-    };
-    let days = |m: f64| m / DAY_MIN;
-    let note = match bucket {
-        _ if !uneven => None,
-        "calendar month" => Some(format!(
-            "bars per calendar month ({:.0}–{:.0} days)",
-            days(short).floor(),
-            days(long).ceil()
-        )),
-        "week" => Some("weeks from Monday; partial weeks at the ends are shorter".into()),
-        _ => Some("bars per period; periods differ in length".into()),
-    };
-    (bucket.to_string(), note)
 }
 
 /// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on
 /// top, in the one provider order. Totals above the bars where they fit: the largest, the first
 /// and the last first.
 pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
-    let display = Display::new(s, MAX_COST_BARS, MAX_COST_BARS);
-    let (b, spans) = (display.binned(s), &display.spans);
+    let b = display(s, MAX_COST_BARS, MAX_COST_BARS);
+    let spans = &b.spans;
     // Each provider's commitment (solid) with its usage + route (lighter) right above it, so the
     // light part always sits on its own colour.
     let mut drawn = Vec::new();
@@ -492,7 +414,7 @@ pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
         ));
     }
     legend.extend(provider_legend(s, &drawn));
-    let (bucket, bucket_note) = cost_bucket(&display, s);
+    let (bucket, bucket_note) = b.bucket();
     let total_of = |m: &Vec<Vec<f64>>| ticks::dollars(m.iter().flatten().sum::<f64>());
     let (commit, usage) = (total_of(&s.commit_usd), total_of(&s.usage_usd));
     let total = ticks::dollars(info.cost);
@@ -528,8 +450,8 @@ fn per_million_label(dollars: f64) -> String {
 /// Served tokens by provider, one panel per demand region, all on one y-scale (so a small
 /// region looks small).
 pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
-    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let (b, spans) = (display.binned(s), &display.spans);
+    let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let spans = &b.spans;
     let mut drawn = Vec::new();
     let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
     let mut any_unserved = false;
@@ -537,16 +459,10 @@ pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
     for (r, region) in s.regions.iter().enumerate() {
         let served_by = &s.region_served_tpm[r];
         let parts = provider_parts(s, |p| b.mean(&served_by[p]), false, &mut drawn);
-        let served_at = |t: usize| served_by.iter().map(|p| p[t]).sum();
-        let served: Vec<f64> = (0..s.periods.len()).map(served_at).collect();
+        let served = s.region_total_tpm(r);
         let demand = b.mean(&s.region_demand_tpm[r]);
         let mut marks = stack(spans, parts);
-        peak(
-            &display,
-            &b.max(&s.region_demand_tpm[r]),
-            &mut marks,
-            &mut legend,
-        );
+        peak(&b, &b.max(&s.region_demand_tpm[r]), &mut marks, &mut legend);
         if let Some(u) = unserved(spans, &b.mean(&served), &demand) {
             any_unserved = true;
             marks.push(u);
@@ -573,7 +489,7 @@ pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
     }
     legend.extend(provider_legend(s, &drawn));
     let scale = Some("one y-scale for all regions".to_string());
-    let notes = vec![scale, thin.flatten(), display.rate_note()];
+    let notes = vec![scale, thin.flatten(), rate_note(&b)];
     let title = format!("{}: served tokens by demand region", info.scenario);
     let columns = if panels.len() <= 4 { 1 } else { 2 };
     let first = panels.remove(0);
@@ -718,7 +634,7 @@ mod tests {
     #[test]
     fn reserved_and_on_demand_meet_served_demand() {
         let t = march();
-        let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t).unwrap());
+        let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t, provider_order).unwrap());
         // Reserved (solid) and on-demand (striped) parts, then the grey of unused capacity.
         let parts: Vec<(&str, Rgba, bool, f64)> = fig.panels[0]
             .marks
@@ -764,7 +680,7 @@ mod tests {
     #[test]
     fn cost_bars_carry_their_totals_and_the_subtitle_the_sums() {
         let t = march();
-        let fig = cost_by_provider(&t.info, &Series::from_tables(&t).unwrap());
+        let fig = cost_by_provider(&t.info, &Series::from_tables(&t, provider_order).unwrap());
         assert_eq!(fig.labels(), ["$6"]);
         assert_eq!(fig.panels[0].title.as_deref(), Some("$ per calendar month"));
         let sums = "total $0 (commitment $3, usage + route $3)";
