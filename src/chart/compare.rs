@@ -17,12 +17,12 @@
 //!   scenario there is nothing to compare against: the chart is still drawn and says so (so the
 //!   set of files does not depend on the number of scenarios).
 
-use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, StepLine, Swatch};
+use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, StepLine, Stroke, Swatch};
 use super::layout::{Scale, TICK};
 use super::palette::{self, provider_colour, provider_order, scenario_colour, Rgba};
-use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
+use super::run::{DEMAND, KEEP_PERIODS_UP_TO, MAX_BINS};
 use super::svg::Align;
-use super::ticks::{self, Unit};
+use super::ticks::{self, signed_dollars, Unit};
 use super::{ChartOptions, RenderedChart};
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
@@ -35,7 +35,6 @@ pub const COMPARE_CHART_STEMS: [&str; 3] = [
     "compare_cost_delta",
 ];
 
-const DEMAND_WIDTH: f64 = 4.0;
 const RESERVED_WIDTH: f64 = 3.5;
 /// The line-style key of the capacity chart: a neutral grey that is no scenario's colour.
 const KEY_COLOUR: Rgba = palette::AXIS;
@@ -48,8 +47,8 @@ pub fn render_all(
 ) -> Result<Vec<RenderedChart>> {
     let series = columns
         .iter()
-        .map(|c| Series::from_tables(&c.tables, provider_order))
-        .collect::<Result<Vec<Series>>>()?;
+        .map(|c| Series::from_tables(&c.tables, provider_order));
+    let series = series.collect::<Result<Vec<Series>>>()?;
     let figures = vec![
         (COMPARE_CHART_STEMS[0], capacity(comparison, &series)),
         (COMPARE_CHART_STEMS[1], cost_by_provider(comparison, opts)),
@@ -60,69 +59,49 @@ pub fn render_all(
 
 /// "baseline frontier-2026", and the held plan when there is one.
 fn baseline_note(comparison: &Comparison, lead: &str, after: &str) -> String {
-    let mut s = format!("{lead} {}{after}", comparison.baseline);
-    if comparison.hold_reservations && comparison.scenarios.len() > 1 {
-        s.push_str(&format!(
-            " · held to {}'s reservations",
-            comparison.baseline
-        ));
-    }
-    s
-}
-
-fn scenario_label(comparison: &Comparison, i: usize) -> String {
-    if i == 0 {
-        format!("{} (baseline)", comparison.scenarios[0])
+    let baseline = &comparison.baseline;
+    let held = comparison.hold_reservations && comparison.scenarios.len() > 1;
+    let held = if held {
+        format!(" · held to {baseline}'s reservations")
     } else {
-        comparison.scenarios[i].clone()
-    }
+        String::new()
+    };
+    format!("{lead} {baseline}{after}{held}")
 }
 
 fn capacity(comparison: &Comparison, series: &[Series]) -> Figure {
     // One grain for every scenario: grouping never splits a period, so coarse grids stay as they are.
-    let grain = series
-        .iter()
-        .map(|s| Grain::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS))
-        .max()
-        .unwrap_or(Grain::Period);
-    let key = |label: &str, width: f64, dashed: bool| {
-        Entry::new(
-            label,
-            Swatch::Line {
-                colour: KEY_COLOUR,
-                width,
-                dashed,
-            },
-        )
-    };
+    let grain = |s: &Series| Grain::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let grain = series.iter().map(grain).max().unwrap_or(Grain::Period);
+    let reserved = Stroke::new(KEY_COLOUR, RESERVED_WIDTH, true);
     let mut legend = vec![
-        key("demand", DEMAND_WIDTH, false),
-        key("reserved capacity", RESERVED_WIDTH, true),
+        Entry::new(
+            "demand",
+            Swatch::Line(Stroke {
+                colour: KEY_COLOUR,
+                ..DEMAND
+            }),
+        ),
+        Entry::new("reserved capacity", Swatch::Line(reserved)),
     ];
     let mut lines = Vec::new();
-    let (mut start, mut end) = (f64::INFINITY, f64::NEG_INFINITY);
     for (i, s) in series.iter().enumerate() {
         let b = Binned::new(&s.periods, grain);
-        let reserved = s.reserved_total_tpm();
-        let extents = b.spans.clone();
-        if let (Some(first), Some(last)) = (extents.first(), extents.last()) {
-            start = start.min(first.0);
-            end = end.max(last.1);
-        }
         let colour = scenario_colour(i);
         let line = |width, dashed, values| StepLine {
-            colour,
-            width,
-            dashed,
-            bins: extents.clone(),
+            stroke: Stroke::new(colour, width, dashed),
+            bins: b.spans.clone(),
             values,
         };
-        lines.push(line(DEMAND_WIDTH, false, b.mean(&s.demand_tpm)));
-        lines.push(line(RESERVED_WIDTH, true, b.mean(&reserved)));
-        legend.push(Entry::new(
-            scenario_label(comparison, i),
-            Swatch::Fill(colour),
-        ));
+        lines.push(line(DEMAND.width, false, b.mean(&s.demand_tpm)));
+        lines.push(line(RESERVED_WIDTH, true, b.mean(&s.reserved_total_tpm())));
+        let name = &comparison.scenarios[i];
+        let label = if i == 0 {
+            format!("{name} (baseline)")
+        } else {
+            name.clone()
+        };
+        legend.push(Entry::new(label, Swatch::Fill(colour)));
     }
     let mut notes = vec![baseline_note(comparison, "baseline", "")];
     if grain != Grain::Period {
@@ -131,24 +110,18 @@ fn capacity(comparison: &Comparison, series: &[Series]) -> Figure {
     if lines_meet(&lines) {
         notes.push("lines that meet take turns".into());
     }
+    let bins = lines.iter().flat_map(|l| &l.bins);
+    let start = bins.clone().map(|b| b.0).fold(f64::INFINITY, f64::min);
+    let end = bins.map(|b| b.1).fold(f64::NEG_INFINITY, f64::max);
     let top = lines
         .iter()
         .flat_map(|l| l.values.iter().copied())
         .fold(0.0, f64::max);
     let x = Axis::time(start.min(end), end.max(start));
     let y = Axis::value(0.0, top, Unit::TokensPerMinute);
-    let panel = Panel {
-        title: None,
-        x,
-        y,
-        marks: vec![Mark::Steps(lines)],
-    };
-    Figure::new(
-        "Demand and reserved capacity by scenario".into(),
-        notes,
-        legend,
-        panel,
-    )
+    let panel = Panel::new(x, y, vec![Mark::Steps(lines)]);
+    let title = "Demand and reserved capacity by scenario".into();
+    Figure::new(title, notes, legend, vec![panel])
 }
 
 /// Whether two lines run at (nearly) the same level over a common bin, so the drawing interleaves
@@ -175,16 +148,16 @@ fn lines_meet(lines: &[StepLine]) -> bool {
     false
 }
 
-fn value(comparison: &Comparison, scenario: &str, metric: &str, provider: &str) -> f64 {
-    comparison
-        .get(scenario, metric, provider)
-        .map_or(0.0, |r| r.value)
-}
-
-fn delta(comparison: &Comparison, scenario: &str, metric: &str) -> f64 {
-    comparison
-        .get(scenario, metric, "")
-        .map_or(0.0, |r| r.delta_vs_baseline)
+/// A metric of the comparison: its value, or its change against the baseline (`delta`).
+fn metric(
+    comparison: &Comparison,
+    scenario: &str,
+    metric: &str,
+    provider: &str,
+    delta: bool,
+) -> f64 {
+    let row = comparison.get(scenario, metric, provider);
+    row.map_or(0.0, |r| if delta { r.delta_vs_baseline } else { r.value })
 }
 
 /// A group of bars in a category slot: each bar's segments stacked from zero (positive up,
@@ -200,8 +173,12 @@ fn group(
     let c = Scale::new(opts.width, opts.height);
     let slot_px = c.w * 0.75 / n.max(1) as f64;
     let k = bars.len().max(1) as f64;
-    let share: f64 = if k > 1.0 { 0.84 } else { 0.62 };
-    let width = share.min(c.px(if k > 1.0 { 110.0 } else { 240.0 }) * k / slot_px);
+    let (share, most) = if k > 1.0 {
+        (0.84, 110.0)
+    } else {
+        (0.62, 240.0)
+    };
+    let width = f64::min(share, c.px(most) * k / slot_px);
     let pitch = width / k;
     let bar_w = pitch * if k > 1.0 { 0.86 } else { 1.0 };
     let mut marks = Vec::new();
@@ -209,25 +186,16 @@ fn group(
         let x0 = slot as f64 + 0.5 - width / 2.0 + pitch * b as f64 + (pitch - bar_w) / 2.0;
         let (mut up, mut down) = (0.0f64, 0.0f64);
         for (fill, v) in segments {
-            let (from, to) = if *v >= 0.0 {
-                (up, up + v)
-            } else {
-                (down, down + v)
-            };
-            if *v >= 0.0 {
-                up += v
-            } else {
-                down += v
-            }
-            let (from, to) = (from.clamp(-cut, cut), to.clamp(-cut, cut));
-            let end_cut = (up.abs() > cut && *v > 0.0) || (down.abs() > cut && *v < 0.0);
+            let end = if *v >= 0.0 { &mut up } else { &mut down };
+            let from = *end;
+            *end += v;
+            let (from, to) = (from.clamp(-cut, cut), end.clamp(-cut, cut));
+            let end_cut = end.abs() > cut && *v != 0.0;
             if from != to {
                 let cut = end_cut.then_some(*v > 0.0);
                 marks.push(Mark::Rect {
-                    x0,
-                    x1: x0 + bar_w,
-                    y0: from,
-                    y1: to,
+                    x: (x0, x0 + bar_w),
+                    y: (from, to),
                     fill: *fill,
                     cut,
                 });
@@ -258,15 +226,15 @@ fn cut_at(extents: &[f64]) -> f64 {
 /// The value axis of a bar chart over `extents` (bar ends and dots), cut at `cut`; under half a
 /// dollar is solver noise, so an axis of nothing but noise spans ±$1.
 fn bar_axis(extents: &[f64], cut: f64, headroom: f64, title: String) -> Axis {
-    let clean = |v: f64| {
+    let clean = |v: &f64| {
         if v.is_finite() && v.abs() >= 0.5 {
             v.clamp(-cut, cut)
         } else {
             0.0
         }
     };
-    let hi = extents.iter().map(|v| clean(*v)).fold(0.0, f64::max);
-    let lo = extents.iter().map(|v| clean(*v)).fold(0.0, f64::min);
+    let hi = extents.iter().map(clean).fold(0.0, f64::max);
+    let lo = extents.iter().map(clean).fold(0.0, f64::min);
     let (lo, hi) = if lo == 0.0 && hi == 0.0 {
         (-1.0, 1.0)
     } else {
@@ -282,124 +250,115 @@ fn cost_by_provider(comparison: &Comparison, opts: &ChartOptions) -> Figure {
     let mut shown: Vec<&String> = Vec::new();
     let (mut marks, mut labels, mut extents) = (Vec::new(), Vec::new(), Vec::new());
     for (i, scenario) in comparison.scenarios.iter().enumerate() {
-        let mut segments = Vec::new();
-        for p in &providers {
-            let v = value(comparison, scenario, "cost", p);
-            if v > 0.0 {
-                segments.push((provider_colour(p), v));
-                if !shown.contains(p) {
-                    shown.push(p);
-                }
-            }
-        }
+        let cost = |p: &str| metric(comparison, scenario, "cost", p, false);
+        let drawn: Vec<&String> = providers
+            .iter()
+            .copied()
+            .filter(|p| cost(p) > 0.0)
+            .collect();
+        let segments: Vec<(Rgba, f64)> = drawn
+            .iter()
+            .map(|p| (provider_colour(p), cost(p)))
+            .collect();
+        shown.extend(
+            drawn
+                .into_iter()
+                .filter(|p| !shown.contains(p))
+                .collect::<Vec<_>>(),
+        );
         let total: f64 = segments.iter().map(|s| s.1).sum();
         extents.push(total);
         marks.extend(group(i, n, &[segments], f64::INFINITY, opts));
-        let text = ticks::dollars(value(comparison, scenario, "cost", ""));
+        let text = ticks::dollars(cost(""));
         let mut l = Label::at(text, i as f64 + 0.5, total, TICK * 0.95, palette::INK);
         l.spots = vec![(0.0, -18.0, Align::Centre)];
         l.fit = Some(0.92);
-        l.optional = true;
-        marks.push(Mark::Label(l));
+        marks.push(Mark::Label(l.optional()));
         labels.push((scenario.clone(), i == 0));
     }
     shown.sort_by_key(|p| provider_order(p));
     // Top of the stack first, as the eye reads it.
-    let legend = shown
-        .iter()
-        .rev()
-        .map(|p| Entry {
-            droppable: true,
-            ..Entry::new(p.as_str(), Swatch::Fill(provider_colour(p)))
-        })
-        .collect();
+    let legend = shown.iter().rev().map(|p| Entry::provider(p)).collect();
     let title = "cost over the horizon (commit + usage + route), $".to_string();
     let x = Axis::category(Category::slots(labels));
-    let y = bar_axis(&extents, f64::INFINITY, 1.12, title);
-    let panel = Panel {
-        title: None,
-        x,
-        y,
-        marks,
-    };
+    let panel = Panel::new(x, bar_axis(&extents, f64::INFINITY, 1.12, title), marks);
     let subtitle = vec![baseline_note(comparison, "baseline", " (bold)")];
-    Figure::new("Total cost by provider".into(), subtitle, legend, panel)
+    Figure::new(
+        "Total cost by provider".into(),
+        subtitle,
+        legend,
+        vec![panel],
+    )
 }
 
-/// The components of a cost change, their metric names in the comparison.
-const COMPONENTS: [(&str, &str); 3] = [
+/// The components of a cost change, their metric names in the comparison, and penalties
+/// (objective − cost).
+const COMPONENTS: [(&str, &str); 4] = [
     ("commit", "commit_cost"),
     ("usage", "usage_cost"),
     ("route", "route_cost"),
+    ("penalties", ""),
 ];
 
 fn cost_delta(comparison: &Comparison, opts: &ChartOptions) -> Figure {
     let later = &comparison.scenarios[1.min(comparison.scenarios.len())..];
-    // (components with their deltas, net)
-    let groups: Vec<(Vec<(&str, f64)>, f64)> = later
-        .iter()
-        .map(|s| {
-            let mut parts: Vec<(&str, f64)> = COMPONENTS
-                .iter()
-                .map(|(name, metric)| (*name, delta(comparison, s, metric)))
-                .collect();
-            let net = delta(comparison, s, "objective");
-            parts.push(("penalties", net - delta(comparison, s, "cost")));
-            (parts, net)
-        })
-        .collect();
-    let extents: Vec<f64> = groups
-        .iter()
-        .flat_map(|(parts, net)| parts.iter().map(|p| p.1).chain([*net]))
-        .collect();
+    // (each component's change, the net change of the objective)
+    let change = |s: &String| {
+        let delta = |m: &str| metric(comparison, s, m, "", true);
+        let net = delta("objective");
+        let part = |(name, m): &(&'static str, &str)| match *m {
+            "" => (*name, net - delta("cost")),
+            m => (*name, delta(m)),
+        };
+        (COMPONENTS.iter().map(part).collect::<Vec<_>>(), net)
+    };
+    let groups: Vec<(Vec<(&str, f64)>, f64)> = later.iter().map(change).collect();
+    let ends = |(parts, net): &(Vec<(&str, f64)>, f64)| {
+        parts.iter().map(|p| p.1).chain([*net]).collect::<Vec<_>>()
+    };
+    let extents: Vec<f64> = groups.iter().flat_map(ends).collect();
     let cut = cut_at(&extents);
     let mut marks = Vec::new();
     let mut notes = Vec::new();
     for (i, (parts, net)) in groups.iter().enumerate() {
-        let bars: Vec<Vec<(Rgba, f64)>> = parts
-            .iter()
-            .zip(palette::COMPONENTS)
-            .map(|(p, c)| vec![(c, p.1)])
-            .collect();
+        let bar = |(p, c): (&(&str, f64), Rgba)| vec![(c, p.1)];
+        let bars: Vec<_> = parts.iter().zip(palette::COMPONENTS).map(bar).collect();
         marks.extend(group(i, groups.len(), &bars, cut, opts));
         let arrow = (net.abs() > cut).then_some(*net > 0.0);
-        let y = net.clamp(-cut, cut);
+        let (x, y) = (i as f64 + 0.5, net.clamp(-cut, cut));
         marks.push(Mark::Dot {
-            x: i as f64 + 0.5,
+            x,
             y,
             radius: 11.0,
             colour: palette::INK,
             arrow,
         });
-        let mut lines = vec![format!("net {}", ticks::signed_dollars(*net))];
-        let off: Vec<String> = parts
-            .iter()
-            .filter(|p| p.1.abs() > cut)
-            .map(|p| format!("{} {}", p.0, ticks::signed_dollars(p.1)))
+        let mut lines = vec![format!("net {}", signed_dollars(*net))];
+        let off = parts.iter().filter(|p| p.1.abs() > cut);
+        let off: Vec<String> = off
+            .map(|p| format!("{} {}", p.0, signed_dollars(p.1)))
             .collect();
         if !off.is_empty() {
             lines.push(format!("{} off scale", off.join(", ")));
         }
         notes.push(lines);
     }
-    let mut legend: Vec<Entry> = ["commit", "usage", "route", "penalties"]
+    let entry =
+        |((name, _), colour): (&(&str, &str), Rgba)| Entry::new(*name, Swatch::Fill(colour));
+    let mut legend: Vec<Entry> = COMPONENTS
         .iter()
         .zip(palette::COMPONENTS)
-        .map(|(name, colour)| Entry::new(*name, Swatch::Fill(colour)))
+        .map(entry)
         .collect();
     legend.push(Entry::new("net (objective)", Swatch::Dot(palette::INK)));
-    let x = Category {
-        notes,
-        ..Category::slots(later.iter().map(|s| (s.clone(), false)))
-    };
+    let mut x = Category::slots(later.iter().map(|s| (s.clone(), false)));
+    x.notes = notes;
     let title = format!("change vs {}, $", comparison.baseline);
-    let (x, y) = (Axis::category(x), bar_axis(&extents, cut, 1.0, title));
-    let panel = Panel {
-        title: None,
-        x,
-        y,
+    let panel = Panel::new(
+        Axis::category(x),
+        bar_axis(&extents, cut, 1.0, title),
         marks,
-    };
+    );
     let subtitle = vec![
         baseline_note(comparison, "vs", ""),
         "penalties = objective − cost".into(),
@@ -408,13 +367,12 @@ fn cost_delta(comparison: &Comparison, opts: &ChartOptions) -> Figure {
         "Change in cost by component".into(),
         subtitle,
         legend,
-        panel,
+        vec![panel],
     );
     if groups.is_empty() {
-        fig.message = Some(format!(
-            "Only one scenario: there is nothing to compare {} against.",
-            comparison.baseline
-        ));
+        let baseline = &comparison.baseline;
+        let message = format!("Only one scenario: there is nothing to compare {baseline} against.");
+        fig.message = Some(message);
     }
     fig
 }

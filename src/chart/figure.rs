@@ -3,7 +3,7 @@
 //! drawn by `layout`. Nothing here knows pixels, except sizes given "at 1080p" (scaled with the
 //! image), so a test can check what a chart shows (series, legend, labels) without drawing it.
 
-use super::palette::Rgba;
+use super::palette::{provider_colour, Rgba};
 use super::svg::Align;
 use super::ticks::Unit;
 
@@ -23,25 +23,30 @@ pub(crate) struct Figure {
 }
 
 impl Figure {
-    /// A figure of one panel.
-    pub fn new(title: String, subtitle: Vec<String>, legend: Vec<Entry>, panel: Panel) -> Figure {
+    /// A figure of one column of panels.
+    pub fn new(
+        title: String,
+        subtitle: Vec<String>,
+        legend: Vec<Entry>,
+        panels: Vec<Panel>,
+    ) -> Figure {
+        let (columns, notes, message) = (1, Vec::new(), None);
         Figure {
             title,
             subtitle,
             legend,
-            panels: vec![panel],
-            columns: 1,
-            notes: Vec::new(),
-            message: None,
+            panels,
+            columns,
+            notes,
+            message,
         }
     }
 
     /// Every label a mark writes (for tests).
     #[cfg(test)]
     pub fn labels(&self) -> Vec<&str> {
-        self.panels
-            .iter()
-            .flat_map(|p| &p.marks)
+        let marks = self.panels.iter().flat_map(|p| &p.marks);
+        marks
             .filter_map(|m| match m {
                 Mark::Label(l) => Some(l.text.as_str()),
                 _ => None,
@@ -53,6 +58,24 @@ impl Figure {
     #[cfg(test)]
     pub fn legend_labels(&self) -> Vec<&str> {
         self.legend.iter().map(|e| e.label.as_str()).collect()
+    }
+}
+
+/// How a line is drawn; width in pixels at 1080p.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Stroke {
+    pub colour: Rgba,
+    pub width: f64,
+    pub dashed: bool,
+}
+
+impl Stroke {
+    pub const fn new(colour: Rgba, width: f64, dashed: bool) -> Stroke {
+        Stroke {
+            colour,
+            width,
+            dashed,
+        }
     }
 }
 
@@ -72,6 +95,14 @@ impl Entry {
             droppable: false,
         }
     }
+    /// A provider in its colour; left out first from a crowded legend.
+    pub fn provider(name: &str) -> Entry {
+        let swatch = Swatch::Fill(provider_colour(name));
+        Entry {
+            droppable: true,
+            ..Entry::new(name, swatch)
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -79,12 +110,7 @@ pub(crate) enum Swatch {
     Fill(Rgba),
     /// A light fill striped in the colour.
     Hatch(Rgba),
-    /// Width in pixels at 1080p.
-    Line {
-        colour: Rgba,
-        width: f64,
-        dashed: bool,
-    },
+    Line(Stroke),
     Dot(Rgba),
     /// A colour ramp over 0–100% (the heatmap's scale), drawn as a tall bar with ticks.
     Ramp,
@@ -96,6 +122,17 @@ pub(crate) struct Panel {
     pub x: Axis,
     pub y: Axis,
     pub marks: Vec<Mark>,
+}
+
+impl Panel {
+    pub fn new(x: Axis, y: Axis, marks: Vec<Mark>) -> Panel {
+        Panel {
+            title: None,
+            x,
+            y,
+            marks,
+        }
+    }
 }
 
 /// An axis: its data range, what it shows, and a title (drawn over a y axis, under an x axis).
@@ -120,66 +157,60 @@ pub(crate) enum Kind {
 }
 
 impl Axis {
-    /// Time with calendar ticks and vertical grid lines.
-    pub fn time(lo: f64, hi: f64) -> Axis {
-        let kind = Kind::Time {
-            min_step_s: 0.0,
-            grid: true,
-        };
+    fn new(lo: f64, hi: f64, kind: Kind) -> Axis {
         Axis {
             lo,
             hi,
             kind,
             title: None,
         }
+    }
+    /// Time with calendar ticks and vertical grid lines.
+    pub fn time(lo: f64, hi: f64) -> Axis {
+        Axis::new(
+            lo,
+            hi,
+            Kind::Time {
+                min_step_s: 0.0,
+                grid: true,
+            },
+        )
     }
     /// Time under bars: no grid lines, no ticks finer than the shortest bar.
     pub fn time_of_bars(lo: f64, hi: f64, min_step_s: f64) -> Axis {
-        let kind = Kind::Time {
-            min_step_s,
-            grid: false,
-        };
-        Axis {
+        Axis::new(
             lo,
             hi,
-            kind,
-            title: None,
-        }
+            Kind::Time {
+                min_step_s,
+                grid: false,
+            },
+        )
     }
     /// Values from `lo` to `hi`, widened to whole ticks.
     pub fn value(lo: f64, hi: f64, unit: Unit) -> Axis {
-        let kind = Kind::Value {
-            unit,
-            round_out: true,
-        };
-        Axis {
+        Axis::new(
             lo,
             hi,
-            kind,
-            title: None,
-        }
+            Kind::Value {
+                unit,
+                round_out: true,
+            },
+        )
     }
     /// Values with ticks inside `[lo, hi]`, which stays as it is.
     pub fn value_inside(lo: f64, hi: f64, unit: Unit) -> Axis {
-        let kind = Kind::Value {
-            unit,
-            round_out: false,
-        };
-        Axis {
+        Axis::new(
             lo,
             hi,
-            kind,
-            title: None,
-        }
+            Kind::Value {
+                unit,
+                round_out: false,
+            },
+        )
     }
     pub fn category(c: Category) -> Axis {
-        let (lo, hi) = (c.lo, c.hi);
-        Axis {
-            lo,
-            hi,
-            kind: Kind::Category(c),
-            title: None,
-        }
+        Axis::new(c.lo, c.hi, Kind::Category(c))
     }
     pub fn titled(self, title: impl Into<String>) -> Axis {
         Axis {
@@ -207,14 +238,11 @@ pub(crate) struct Category {
 impl Category {
     /// One slot per name, `[i, i + 1]` for the `i`th.
     pub fn slots(names: impl IntoIterator<Item = (String, bool)>) -> Category {
-        let labels: Vec<(f64, String, bool)> = names
-            .into_iter()
-            .enumerate()
-            .map(|(i, (text, bold))| (i as f64 + 0.5, text, bold))
-            .collect();
+        let slot = |(i, (text, bold)): (usize, (String, bool))| (i as f64 + 0.5, text, bold);
+        let labels: Vec<_> = names.into_iter().enumerate().map(slot).collect();
+        let hi = labels.len().max(1) as f64;
         Category {
-            lo: 0.0,
-            hi: labels.len().max(1) as f64,
+            hi,
             labels,
             ..Category::default()
         }
@@ -232,23 +260,14 @@ pub(crate) enum Mark {
         lower: Vec<f64>,
         upper: Vec<f64>,
     },
-    /// A polyline; width in pixels at 1080p.
-    Line {
-        name: String,
-        colour: Rgba,
-        width: f64,
-        dashed: bool,
-        points: Vec<(f64, f64)>,
-    },
+    Line(Stroke, Vec<(f64, f64)>),
     /// Step lines on their own bins; where lines coincide on screen they are drawn in turns
     /// (a short stretch each), so none hides another.
     Steps(Vec<StepLine>),
     /// A rectangle; `cut` marks an end beyond the axis with a break (`Some(true)`: the top).
     Rect {
-        x0: f64,
-        x1: f64,
-        y0: f64,
-        y1: f64,
+        x: (f64, f64),
+        y: (f64, f64),
         fill: Rgba,
         cut: Option<bool>,
     },
@@ -265,9 +284,7 @@ pub(crate) enum Mark {
     Rule {
         at: f64,
         vertical: bool,
-        colour: Rgba,
-        width: f64,
-        dashed: bool,
+        stroke: Stroke,
         label: Option<String>,
     },
     Label(Label),
@@ -275,9 +292,7 @@ pub(crate) enum Mark {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct StepLine {
-    pub colour: Rgba,
-    pub width: f64,
-    pub dashed: bool,
+    pub stroke: Stroke,
     pub bins: Vec<(f64, f64)>,
     pub values: Vec<f64>,
 }
@@ -303,12 +318,9 @@ pub(crate) struct Label {
 
 impl Mark {
     pub fn rect(x: (f64, f64), y: (f64, f64), fill: Rgba) -> Mark {
-        let (x0, x1, y0, y1) = (x.0, x.1, y.0, y.1);
         Mark::Rect {
-            x0,
-            x1,
-            y0,
-            y1,
+            x,
+            y,
             fill,
             cut: None,
         }
@@ -323,9 +335,56 @@ impl Mark {
             arrow: None,
         }
     }
+    /// A step line: each value holds across its bin.
+    pub fn steps(stroke: Stroke, bins: &[(f64, f64)], values: &[f64]) -> Mark {
+        let (xs, ys) = steps(bins, values);
+        Mark::Line(stroke, xs.into_iter().zip(ys).collect())
+    }
+    /// A step band between two series, filled where it is open (upper above lower).
+    pub fn band(
+        name: &str,
+        fill: (Rgba, Option<Rgba>),
+        bins: &[(f64, f64)],
+        lower: &[f64],
+        upper: &[f64],
+    ) -> Mark {
+        let ((xs, lower), (_, upper)) = (steps(bins, lower), steps(bins, upper));
+        let (name, (fill, hatch)) = (name.to_string(), fill);
+        Mark::Area {
+            name,
+            fill,
+            hatch,
+            xs,
+            lower,
+            upper,
+        }
+    }
+}
+
+/// The outline of a step series: each value holds across its bin.
+fn steps(bins: &[(f64, f64)], values: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let corners = |(b, v): (&(f64, f64), &f64)| [(b.0, *v), (b.1, *v)];
+    bins.iter().zip(values).flat_map(corners).unzip()
 }
 
 impl Label {
+    /// Centred on the point, drawn whatever is there.
+    pub fn at(text: String, x: f64, y: f64, em: f64, colour: Rgba) -> Label {
+        let spots = vec![(0.0, 0.0, Align::Centre)];
+        let (bold, optional, leader, fit) = (false, false, false, None);
+        Label {
+            text,
+            x,
+            y,
+            em,
+            bold,
+            colour,
+            spots,
+            optional,
+            leader,
+            fit,
+        }
+    }
     /// In the first of `spots` that is free.
     pub fn spots(self, spots: Vec<(f64, f64, Align)>) -> Label {
         Label { spots, ..self }
@@ -339,69 +398,5 @@ impl Label {
     }
     pub fn bold(self, bold: bool) -> Label {
         Label { bold, ..self }
-    }
-
-    /// Centred on the point, drawn whatever is there.
-    pub fn at(text: String, x: f64, y: f64, em: f64, colour: Rgba) -> Label {
-        Label {
-            text,
-            x,
-            y,
-            em,
-            bold: false,
-            colour,
-            spots: vec![(0.0, 0.0, Align::Centre)],
-            optional: false,
-            leader: false,
-            fit: None,
-        }
-    }
-}
-
-/// The outline of a step series: each value holds across its bin.
-pub(crate) fn steps(bins: &[(f64, f64)], values: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    bins.iter()
-        .zip(values)
-        .flat_map(|(b, v)| [(b.0, *v), (b.1, *v)])
-        .unzip()
-}
-
-/// A step line as a polyline.
-pub(crate) fn step_line(
-    name: &str,
-    colour: Rgba,
-    width: f64,
-    dashed: bool,
-    bins: &[(f64, f64)],
-    values: &[f64],
-) -> Mark {
-    let (xs, ys) = steps(bins, values);
-    Mark::Line {
-        name: name.to_string(),
-        colour,
-        width,
-        dashed,
-        points: xs.into_iter().zip(ys).collect(),
-    }
-}
-
-/// A step band between two series; only where it is open (upper above lower).
-pub(crate) fn step_area(
-    name: &str,
-    fill: Rgba,
-    hatch: Option<Rgba>,
-    bins: &[(f64, f64)],
-    lower: &[f64],
-    upper: &[f64],
-) -> Mark {
-    let (xs, lower) = steps(bins, lower);
-    let (_, upper) = steps(bins, upper);
-    Mark::Area {
-        name: name.to_string(),
-        fill,
-        hatch,
-        xs,
-        lower,
-        upper,
     }
 }

@@ -11,10 +11,10 @@ use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, Swatch};
 use super::layout::{Scale, LABEL};
 use super::palette::{self, ramp, rgb, text_on};
 use super::svg::Align;
-use super::text::Measure;
 use super::ticks::Unit;
 use super::{ChartOptions, RenderedChart};
 use crate::error::Result;
+use crate::resilience::write::at_least_pct as served_label;
 use crate::resilience::{Resilience, Row};
 
 /// The stems of the resilience charts (each written as `.png` and `.svg`).
@@ -27,12 +27,6 @@ pub fn render_all(r: &Resilience, opts: &ChartOptions) -> Result<Vec<RenderedCha
         ("resilience_cost_vs_served", cost_vs_served(r, opts)),
     ];
     super::render(figures, opts)
-}
-
-/// A served percentage as the report writes it: one decimal, rounded down ("at least"), with
-/// solver tolerance taken out so that 79.9999999884 reads 80% (as `resilience.md` does).
-fn served_label(v: f64) -> String {
-    crate::resilience::write::at_least_pct(v)
 }
 
 /// The subtitle: the scenario and the rules the matrix was measured under.
@@ -54,33 +48,30 @@ fn subtitle(r: &Resilience) -> Vec<String> {
     parts
 }
 
-/// A heatmap column after `none`: one loss, or each plan's worst pair when pairs are too many.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col<'a> {
-    Loss(&'a str),
-    WorstPair,
+/// The lowest served % of a plan's rows whose loss passes `which`.
+fn lowest(r: &Resilience, plan: &str, which: impl Fn(&str) -> bool) -> Option<f64> {
+    let rows = r
+        .rows
+        .iter()
+        .filter(|x| x.plan == plan && which(&x.lost_provider));
+    rows.map(|x: &Row| x.served_pct).reduce(f64::min)
 }
 
-impl<'a> Col<'a> {
-    fn name(&self) -> &'a str {
-        match self {
-            Col::Loss(l) => l,
-            Col::WorstPair => "worst pair",
-        }
-    }
+/// A plan's served % in its worst single loss (losses named without `+`, `none` excluded).
+pub(crate) fn worst_single_loss(r: &Resilience, plan: &str) -> Option<f64> {
+    lowest(r, plan, |l| l != "none" && !l.contains('+'))
+}
 
-    fn served(&self, r: &Resilience, plan: &str) -> Option<f64> {
-        let pair = |x: &&Row| x.plan == plan && x.lost_provider.contains('+');
-        match self {
-            Col::Loss(l) => r.row(plan, l).map(|x| x.served_pct),
-            Col::WorstPair => r
-                .rows
-                .iter()
-                .filter(pair)
-                .map(|x| x.served_pct)
-                .reduce(f64::min),
-        }
+/// A heatmap column: one loss, or each plan's worst pair (`None`) when pairs are too many.
+fn served(r: &Resilience, plan: &str, loss: Option<&str>) -> Option<f64> {
+    match loss {
+        Some(l) => r.row(plan, l).map(|x| x.served_pct),
+        None => lowest(r, plan, |l| l.contains('+')),
     }
+}
+
+fn column_name(loss: Option<&str>) -> &str {
+    loss.unwrap_or("worst pair")
 }
 
 /// The cell values' size at 1080p, at most.
@@ -90,11 +81,15 @@ const VALUE: f64 = 22.5;
 /// Fewest bands that keep values near full size; otherwise the bands with the largest values,
 /// as long as the rows stay tall enough for their labels.
 fn bands(c: &Scale, r: &Resilience, others: usize, has_none: bool) -> (usize, f64) {
-    let m = Measure::new(c.px(LABEL), false);
-    let names = r.plans.iter().map(|p| m.width(&p.plan)).fold(0.0, f64::max);
+    let label = c.font(LABEL, false, palette::INK);
+    let names = r
+        .plans
+        .iter()
+        .map(|p| label.width(&p.plan))
+        .fold(0.0, f64::max);
     let grid_w = c.w - c.px(2.0 * 40.0 + 16.0 + 130.0) - names.min(c.w * 0.28);
     let grid_h = c.plot_height() - c.px(60.0);
-    let value_w = Measure::new(c.px(VALUE), false).width("88.8%");
+    let value_w = c.font(VALUE, false, palette::INK).width("88.8%");
     let layout = |bands: usize| {
         let cols = others.div_ceil(bands) + usize::from(has_none);
         let cell_w = grid_w / (cols as f64 + 0.15);
@@ -126,19 +121,25 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         "What each plan still serves when a provider is lost"
     };
     let has_none = r.losses.first().is_some_and(|l| l == "none");
-    let skip = usize::from(has_none);
-    let all: Vec<Col> = r.losses.iter().skip(skip).map(|l| Col::Loss(l)).collect();
-    let mut others = all.clone();
+    let mut others: Vec<Option<&str>> = r
+        .losses
+        .iter()
+        .skip(usize::from(has_none))
+        .map(|l| Some(l.as_str()))
+        .collect();
     let (mut n_bands, mut value_em) = bands(&c, r, others.len(), has_none);
     // Too many pairs to print: every single loss, then each plan's worst pair in one column.
-    let pair_count = all.iter().filter(|c| c.name().contains('+')).count();
+    let pair_count = others
+        .iter()
+        .filter(|l| column_name(**l).contains('+'))
+        .count();
     // Values smaller than this are not printed (on a small image, the scaled size may be less
     // than the usual minimum: the cells are as small).
     let least = c.min_em().min(c.px(VALUE) * 0.9);
     let folded = value_em < least && pair_count > 0;
     if folded {
-        others.retain(|c| !c.name().contains('+'));
-        others.push(Col::WorstPair);
+        others.retain(|l| !column_name(*l).contains('+'));
+        others.push(None);
         (n_bands, value_em) = bands(&c, r, others.len(), has_none);
     }
     let show_values = value_em >= least;
@@ -148,56 +149,57 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         .plans
         .iter()
         .map(|p| (p.plan.clone(), p.plan == "multi-cloud"));
-    let y = Category {
-        head: Some("lost →".into()),
-        ..Category::slots(plans)
-    };
-    let mut panels = Vec::new();
-    let mut chunks: Vec<&[Col]> = others.chunks(per_band).collect();
+    let mut y = Category::slots(plans);
+    y.head = Some("lost →".into());
+    let mut chunks: Vec<&[Option<&str>]> = others.chunks(per_band).collect();
     if chunks.is_empty() {
         chunks.push(&[]);
     }
+    let mut panels = Vec::new();
     for chunk in chunks {
-        let none = has_none.then_some((0.5, Col::Loss("none")));
+        let none = has_none.then_some((0.5, Some("none")));
         let rest = chunk
             .iter()
             .enumerate()
             .map(|(j, col)| (j as f64 + first, *col));
-        let columns: Vec<(f64, Col)> = none.into_iter().chain(rest).collect();
+        let columns: Vec<(f64, Option<&str>)> = none.into_iter().chain(rest).collect();
         let mut marks = Vec::new();
         for (i, plan) in r.plans.iter().enumerate() {
             for (at, col) in &columns {
-                let served = col.served(r, &plan.plan);
+                let served = served(r, &plan.plan, *col);
                 let fill = served.map_or(palette::GRID, ramp);
                 let row = i as f64;
                 marks.push(Mark::rect((at - 0.5, at + 0.48), (row, row + 0.96), fill));
                 if show_values {
                     let text = served.map_or("n/a".to_string(), served_label);
-                    let em = value_em / c.s;
-                    let label = Label::at(text, at - 0.01, row + 0.48, em, text_on(fill));
-                    marks.push(Mark::Label(Label {
-                        fit: Some(0.8),
-                        ..label
-                    }));
+                    let mut label =
+                        Label::at(text, at - 0.01, row + 0.48, value_em / c.s, text_on(fill));
+                    label.fit = Some(0.8);
+                    marks.push(Mark::Label(label));
                 }
             }
         }
-        let bold = |name: &str| name == "none" || name == "worst pair";
-        let head = |(at, col): &(f64, Col)| (*at, col.name().to_string(), bold(col.name()));
+        let head = |(at, col): &(f64, Option<&str>)| {
+            let name = column_name(*col);
+            (
+                *at,
+                name.to_string(),
+                name == "none" || name == "worst pair",
+            )
+        };
+        let hi = columns.last().map_or(1.0, |c| c.0 + 0.5);
+        let labels = columns.iter().map(head).collect();
         let x = Category {
-            lo: 0.0,
-            hi: columns.last().map_or(1.0, |c| c.0 + 0.5),
-            labels: columns.iter().map(head).collect(),
+            hi,
+            labels,
             above: true,
             ..Category::default()
         };
-        let (x, y) = (Axis::category(x), Axis::category(y.clone()));
-        panels.push(Panel {
-            title: None,
-            x,
-            y,
+        panels.push(Panel::new(
+            Axis::category(x),
+            Axis::category(y.clone()),
             marks,
-        });
+        ));
     }
     let mut notes = Vec::new();
     if folded {
@@ -226,28 +228,9 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         notes.push(format!("Planned for {who} with {}.", relaxed.join(", ")));
     }
     let legend = vec![Entry::new("served", Swatch::Ramp)];
-    let (columns, message) = (1, None);
-    let (title, subtitle) = (title.to_string(), subtitle(r));
-    Figure {
-        title,
-        subtitle,
-        legend,
-        panels,
-        columns,
-        notes,
-        message,
-    }
-}
-
-/// A plan's served % in its worst single loss (losses named without `+`, `none` excluded).
-pub(crate) fn worst_single_loss(r: &Resilience, plan: &str) -> Option<f64> {
-    let single =
-        |x: &&Row| x.plan == plan && x.lost_provider != "none" && !x.lost_provider.contains('+');
-    r.rows
-        .iter()
-        .filter(single)
-        .map(|x| x.served_pct)
-        .reduce(f64::min)
+    let mut fig = Figure::new(title.to_string(), subtitle(r), legend, panels);
+    fig.notes = notes;
+    fig
 }
 
 fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
@@ -259,13 +242,13 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
         "provider"
     };
     // (plan, worst single loss served %, $/M served, served % with nothing lost)
-    let mut data: Vec<(&str, f64, f64, Option<f64>)> = Vec::new();
-    for p in &r.plans {
-        let none = r.row(&p.plan, "none").map(|x| x.served_pct);
-        if let Some(worst) = worst_single_loss(r, &p.plan) {
-            data.push((p.plan.as_str(), worst, p.cost_per_million_tokens, none));
-        }
-    }
+    let data: Vec<(&str, f64, f64, Option<f64>)> = (r.plans.iter())
+        .filter_map(|p| {
+            let none = r.row(&p.plan, "none").map(|x| x.served_pct);
+            let worst = worst_single_loss(r, &p.plan)?;
+            Some((p.plan.as_str(), worst, p.cost_per_million_tokens, none))
+        })
+        .collect();
     let top = data.iter().map(|d| d.2).fold(0.0, f64::max);
     // Multi-cloud drawn last (on top) and labelled first (best place); the rest top down.
     let highlight = |i: &usize| data[*i].0 == "multi-cloud";
@@ -281,9 +264,10 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let mut marks = Vec::new();
     for i in order.iter().rev() {
         let (_, x, y, _) = data[*i];
-        let (radius, colour) = match highlight(i) {
-            true => (14.0, palette::INK),
-            false => (10.0, rgb(0x8C8C8C)),
+        let (radius, colour) = if highlight(i) {
+            (14.0, palette::INK)
+        } else {
+            (10.0, rgb(0x8C8C8C))
         };
         marks.push(Mark::dot(x.clamp(0.0, 100.0), y.max(0.0), radius, colour));
     }
@@ -316,18 +300,15 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
         } else {
             palette::INK_SOFT
         };
-        let text = Measure::new(c.px(LABEL), bold).fit(&text, c.w * 0.5);
-        let label = Label::at(text, x.clamp(0.0, 100.0), y.max(0.0), LABEL, colour);
-        let label = Label {
-            leader: true,
-            ..label.bold(bold).spots(spots)
-        };
-        marks.push(Mark::Label(label));
+        let text = c.font(LABEL, bold, colour).fit(&text, c.w * 0.5);
+        let mut label = Label::at(text, x.clamp(0.0, 100.0), y.max(0.0), LABEL, colour);
+        label.leader = true;
+        marks.push(Mark::Label(label.bold(bold).spots(spots)));
     }
     // A little room either side so points at 0% and 100% are not cut by the frame.
-    let x = Axis::value_inside(-4.0, 104.0, Unit::Percent).titled(format!(
-        "served when the worst single {what} is lost (held reservations, emergency rules)"
-    ));
+    let x_title =
+        format!("served when the worst single {what} is lost (held reservations, emergency rules)");
+    let x = Axis::value_inside(-4.0, 104.0, Unit::Percent).titled(x_title);
     let y_title = "$ per million tokens served (normal policy, nothing lost)";
     let y = Axis::value(0.0, top, Unit::Dollars).titled(y_title);
     let title = "What multi-cloud costs and what it buys".to_string();
@@ -335,12 +316,7 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
         title,
         subtitle(r),
         Vec::new(),
-        Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        },
+        vec![Panel::new(x, y, marks)],
     );
     if data.is_empty() {
         fig.message = Some("No single losses to measure".into());

@@ -2,8 +2,7 @@
 //! served tokens by provider, cost by provider, served tokens by demand region, and the
 //! commitments to sign. What each chart shows is decided here; drawing is left to `layout`.
 
-use super::figure::Swatch;
-use super::figure::{step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel};
+use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, Stroke, Swatch};
 use super::layout::{Scale, TICK};
 use super::palette::{self, provider_colour, provider_order, Rgba};
 use super::svg::Align;
@@ -21,21 +20,18 @@ pub(crate) const MAX_BINS: usize = 120;
 /// Cost bars: at most this many (an hourly year is 53 weekly bars), so each bar stays readable.
 const MAX_COST_BARS: usize = 60;
 
-const DEMAND_WIDTH: f64 = 4.0;
-const PEAK_WIDTH: f64 = 2.0;
-const PEAK_COLOUR: Rgba = palette::INK_SOFT;
+pub(crate) const DEMAND: Stroke = Stroke::new(palette::INK, 4.0, false);
+/// The peak of demand within a bin: a thin line rather than a band, so it cannot be mistaken
+/// for the grey of spare capacity.
+const PEAK: Stroke = Stroke::new(palette::INK_SOFT, 2.0, false);
 /// How light the lighter variant of a provider colour is (on-demand use, usage cost).
 const LIGHT: f64 = 0.42;
 /// A provider within this fraction of the cap counts as at the cap.
 const AT_CAP: f64 = 0.005;
 
 /// Every run chart, by stem: `regions` only with two demand regions or more.
-pub(crate) fn figures(
-    tables: &ChartTables,
-    opts: &ChartOptions,
-) -> Result<Vec<(&'static str, Figure)>> {
-    let series = Series::from_tables(tables, provider_order)?;
-    let (info, s) = (&tables.info, &series);
+pub(crate) fn figures(t: &ChartTables, opts: &ChartOptions) -> Result<Vec<(&'static str, Figure)>> {
+    let (info, s) = (&t.info, &Series::from_tables(t, provider_order)?);
     let mut out = vec![
         ("capacity_vs_demand", capacity_vs_demand(info, s)),
         ("allocation_by_provider", allocation_by_provider(info, s)),
@@ -46,8 +42,10 @@ pub(crate) fn figures(
     }
     let start = s.periods.first().map_or(0.0, |p| p.start_s);
     let end = s.periods.last().map_or(1.0, |p| p.end_s());
-    let commitments = commitments(info, &tables.commitments, (start, end), opts);
-    out.push(("commitments", commitments));
+    out.push((
+        "commitments",
+        commitments(info, &t.commitments, (start, end), opts),
+    ));
     Ok(out)
 }
 
@@ -56,39 +54,19 @@ fn display(s: &Series, keep_up_to: usize, max_bins: usize) -> Binned<'_> {
     Binned::new(&s.periods, Grain::choose(&s.periods, keep_up_to, max_bins))
 }
 
-/// "weekly mean; thin line = weekly peak of demand" for rates.
+/// The subtitle: what the drawing means first, the policy last (a subtitle too long for the
+/// image loses its last parts whole, and the policy is the same on every chart).
+fn subtitle(info: &RunInfo, notes: Vec<Option<String>>) -> Vec<String> {
+    let mut parts: Vec<String> = notes.into_iter().flatten().collect();
+    parts.push(info.policy.trim().to_string());
+    parts
+}
+
+/// "weekly mean; thin line = weekly peak of demand" for rates on grouped bins.
 fn rate_note(b: &Binned) -> Option<String> {
     let g = b.grain.adjective();
     let note = format!("{g} mean; thin line = {g} peak of demand");
     (b.grain != Grain::Period).then_some(note)
-}
-
-/// The subtitle: what the drawing means first, the policy last (a subtitle too long for the
-/// image loses its last parts whole, and the policy is the same on every chart).
-fn subtitle(policy: &str, notes: Vec<Option<String>>) -> Vec<String> {
-    let mut parts: Vec<String> = notes.into_iter().flatten().collect();
-    parts.push(policy.trim().to_string());
-    parts
-}
-
-/// Provider entries may be left out of a crowded legend (the smallest first).
-fn provider_entry(provider: &str) -> Entry {
-    let swatch = Swatch::Fill(provider_colour(provider));
-    Entry {
-        droppable: true,
-        ..Entry::new(provider, swatch)
-    }
-}
-
-fn line_entry(label: impl Into<String>, colour: Rgba, width: f64) -> Entry {
-    Entry::new(
-        label,
-        Swatch::Line {
-            colour,
-            width,
-            dashed: false,
-        },
-    )
 }
 
 /// Legend entries of the providers drawn, top of the stack first (as the eye reads it).
@@ -96,90 +74,35 @@ fn provider_legend(series: &Series, drawn: &[usize]) -> Vec<Entry> {
     let mut drawn = drawn.to_vec();
     drawn.sort_unstable();
     drawn.dedup();
-    let entry = |p: &usize| provider_entry(&series.providers[*p]);
+    let entry = |p: &usize| Entry::provider(&series.providers[*p]);
     drawn.iter().rev().map(entry).collect()
 }
 
-/// A part of a stack: name, fill, stripes, one value per bin.
-type Part = (String, Rgba, Option<Rgba>, Vec<f64>);
+/// A part of a stack: name, fill and stripes, one value per bin.
+type Part = (String, (Rgba, Option<Rgba>), Vec<f64>);
 
 /// Provider parts with any value, in stack order; `light`: the lighter, striped variant.
 fn provider_parts(
-    series: &Series,
+    s: &Series,
     values: impl Fn(usize) -> Vec<f64>,
     light: bool,
     drawn: &mut Vec<usize>,
 ) -> Vec<Part> {
     let mut parts = Vec::new();
-    for (p, name) in series.providers.iter().enumerate() {
+    for (p, name) in s.providers.iter().enumerate() {
         let values = values(p);
         if values.iter().any(|v| *v > 0.0) {
             let c = provider_colour(name);
-            let (fill, hatch) = if light {
+            let paint = if light {
                 (c.tint(LIGHT), Some(c))
             } else {
                 (c, None)
             };
-            parts.push((name.clone(), fill, hatch, values));
+            parts.push((name.clone(), paint, values));
             drawn.push(p);
         }
     }
     parts
-}
-
-/// Step areas stacked from zero, first part at the bottom.
-fn stack(bins: &[(f64, f64)], parts: Vec<Part>) -> Vec<Mark> {
-    let mut base = vec![0.0; bins.len()];
-    let mut marks = Vec::new();
-    for (name, fill, hatch, values) in parts {
-        let upper: Vec<f64> = base
-            .iter()
-            .zip(&values)
-            .map(|(b, v)| b + v.max(0.0))
-            .collect();
-        marks.push(step_area(&name, fill, hatch, bins, &base, &upper));
-        base = upper;
-    }
-    marks
-}
-
-/// The largest value any mark reaches.
-fn top_of(marks: &[Mark]) -> f64 {
-    let top = |m: &Mark| match m {
-        Mark::Area { upper, .. } => upper.iter().copied().fold(0.0, f64::max),
-        Mark::Line { points, .. } => points.iter().map(|p| p.1).fold(0.0, f64::max),
-        Mark::Rect { y1, .. } | Mark::Dot { y: y1, .. } => *y1,
-        _ => 0.0,
-    };
-    marks.iter().map(top).fold(0.0, f64::max)
-}
-
-/// A panel over the bins with a value axis from zero to the marks' top.
-fn time_panel(title: Option<String>, spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
-    let lo = spans.first().map_or(0.0, |b| b.0);
-    let hi = spans.last().map_or(1.0, |b| b.1);
-    let (x, y) = (Axis::time(lo, hi), Axis::value(0.0, top_of(&marks), unit));
-    Panel { title, x, y, marks }
-}
-
-/// The peak of demand within each bin, drawn only when periods are grouped: a thin line rather
-/// than a band, so it cannot be mistaken for the grey of spare capacity.
-fn peak(display: &Binned, values: &[f64], marks: &mut Vec<Mark>, legend: &mut Vec<Entry>) {
-    if display.grain != Grain::Period {
-        let spans = &display.spans;
-        marks.push(step_line(
-            "demand peak",
-            PEAK_COLOUR,
-            PEAK_WIDTH,
-            false,
-            spans,
-            values,
-        ));
-        let label = format!("demand, {} peak", display.grain.adjective());
-        if !legend.iter().any(|e| e.label == label) {
-            legend.push(line_entry(label, PEAK_COLOUR, PEAK_WIDTH));
-        }
-    }
 }
 
 /// LP solutions carry rounding noise that is not unserved demand.
@@ -187,45 +110,87 @@ fn is_unserved(served: f64, demand: f64) -> bool {
     demand - served > 1e-6 * demand.abs().max(1.0)
 }
 
-/// Unserved demand as a red striped band from served up to demand, only in bins where some
-/// demand is unserved (elsewhere the band is closed and draws nothing).
-fn unserved(spans: &[(f64, f64)], served: &[f64], demand: &[f64]) -> Option<Mark> {
-    let pairs = || served.iter().zip(demand);
-    let upper: Vec<f64> = pairs()
-        .map(|(s, d)| if is_unserved(*s, *d) { *d } else { *s })
-        .collect();
-    let fill = palette::UNSERVED.alpha(0.18);
-    let band = step_area(
-        "unserved",
-        fill,
-        Some(palette::UNSERVED),
-        spans,
-        served,
-        &upper,
-    );
-    pairs().any(|(s, d)| is_unserved(*s, *d)).then_some(band)
+/// Parts stacked from zero, the peak of demand when bins group periods, unserved demand (a red
+/// striped band from served up to demand, in bins where some is unserved) when `served` is
+/// given, and the demand line on top. `demand` and `served` are per period; the second value
+/// says whether a band of unserved demand is drawn.
+fn over_demand(
+    b: &Binned,
+    parts: Vec<Part>,
+    (demand, served): (&[f64], Option<&[f64]>),
+    line: Stroke,
+) -> (Vec<Mark>, bool) {
+    let spans = &b.spans;
+    let mut base = vec![0.0; spans.len()];
+    let mut marks = Vec::new();
+    for (name, paint, values) in parts {
+        let upper: Vec<f64> = base
+            .iter()
+            .zip(&values)
+            .map(|(b, v)| b + v.max(0.0))
+            .collect();
+        marks.push(Mark::band(&name, paint, spans, &base, &upper));
+        base = upper;
+    }
+    if b.grain != Grain::Period {
+        marks.push(Mark::steps(PEAK, spans, &b.max(demand)));
+    }
+    let demand = b.mean(demand);
+    let served = served.map(|s| b.mean(s)).unwrap_or_default();
+    let pairs = || served.iter().zip(&demand);
+    let gap = pairs().any(|(s, d)| is_unserved(*s, *d));
+    if gap {
+        let upper: Vec<f64> = pairs()
+            .map(|(s, d)| if is_unserved(*s, *d) { *d } else { *s })
+            .collect();
+        let paint = (palette::UNSERVED.alpha(0.18), Some(palette::UNSERVED));
+        marks.push(Mark::band("unserved", paint, spans, &served, &upper));
+    }
+    marks.push(Mark::steps(line, spans, &demand));
+    (marks, gap)
 }
 
-fn unserved_entry() -> Entry {
-    Entry::new("unserved", Swatch::Hatch(palette::UNSERVED))
+/// The legend of the lines and band `over_demand` draws.
+fn demand_legend(b: &Binned, unserved: bool) -> Vec<Entry> {
+    let mut legend = vec![Entry::new("demand", Swatch::Line(DEMAND))];
+    if b.grain != Grain::Period {
+        let label = format!("demand, {} peak", b.grain.adjective());
+        legend.push(Entry::new(label, Swatch::Line(PEAK)));
+    }
+    if unserved {
+        legend.push(Entry::new("unserved", Swatch::Hatch(palette::UNSERVED)));
+    }
+    legend
 }
 
 /// When unserved demand is drawn but thinner than a hair at this scale (a few hours of a week),
 /// the subtitle gives the amount, so the legend entry does not point at nothing.
-fn thin_unserved_note(series: &Series, served: &[f64], demand: &[f64]) -> Option<String> {
+fn thin_unserved_note(s: &Series, b: &Binned) -> Option<String> {
+    let (served, demand) = (b.mean(&s.served_total_tpm), b.mean(&s.demand_tpm));
     let pairs = served
         .iter()
-        .zip(demand)
+        .zip(&demand)
         .filter(|(s, d)| is_unserved(**s, **d));
     let gap = pairs.map(|(s, d)| d - s).fold(0.0, f64::max);
     let top = demand.iter().copied().fold(0.0, f64::max);
-    if gap <= 0.0 || gap > 0.004 * top {
-        return None;
-    }
-    let tokens = human(series.unserved_tokens());
-    Some(format!(
-        "{tokens} tokens unserved, too few to show at this scale"
-    ))
+    let tokens = human(s.unserved_tokens());
+    let note = format!("{tokens} tokens unserved, too few to show at this scale");
+    (gap > 0.0 && gap <= 0.004 * top).then_some(note)
+}
+
+/// A panel over the bins with a value axis from zero to the marks' top.
+fn time_panel(spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
+    let top = |m: &Mark| match m {
+        Mark::Area { upper, .. } => upper.iter().copied().fold(0.0, f64::max),
+        Mark::Line(_, points) => points.iter().map(|p| p.1).fold(0.0, f64::max),
+        Mark::Rect { y, .. } => y.1,
+        Mark::Dot { y, .. } => *y,
+        _ => 0.0,
+    };
+    let top = marks.iter().map(top).fold(0.0, f64::max);
+    let lo = spans.first().map_or(0.0, |b| b.0);
+    let hi = spans.last().map_or(1.0, |b| b.1);
+    Panel::new(Axis::time(lo, hi), Axis::value(0.0, top, unit), marks)
 }
 
 /// Reserved capacity by provider (solid), on-demand use by provider (striped) on top, so the
@@ -233,7 +198,6 @@ fn thin_unserved_note(series: &Series, served: &[f64], demand: &[f64]) -> Option
 /// unserved demand in red only where there is some.
 pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let spans = &b.spans;
     let mut drawn = Vec::new();
     let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false, &mut drawn);
     let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true, &mut drawn);
@@ -242,25 +206,11 @@ pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     let spare = b.mean(&s.spare_tpm());
     let has_spare = spare.iter().any(|v| *v > 0.0);
     if has_spare {
-        parts.push(("available, unused".into(), palette::SPARE, None, spare));
+        parts.push(("available, unused".into(), (palette::SPARE, None), spare));
     }
-    let (demand, served) = (b.mean(&s.demand_tpm), b.mean(&s.served_total_tpm));
-    let mut marks = stack(spans, parts);
-    let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
-    peak(&b, &b.max(&s.demand_tpm), &mut marks, &mut legend);
-    let gap = unserved(spans, &served, &demand);
-    if gap.is_some() {
-        legend.push(unserved_entry());
-    }
-    marks.extend(gap);
-    marks.push(step_line(
-        "demand",
-        palette::INK,
-        DEMAND_WIDTH,
-        false,
-        spans,
-        &demand,
-    ));
+    let totals = (&s.demand_tpm[..], Some(&s.served_total_tpm[..]));
+    let (marks, gap) = over_demand(&b, parts, totals, DEMAND);
+    let mut legend = demand_legend(&b, gap);
     if has_spare {
         legend.push(Entry::new(
             "available, unused",
@@ -276,21 +226,25 @@ pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
         true => "solid = reserved, striped = on-demand use",
         false => "reserved capacity by provider",
     };
-    let thin = thin_unserved_note(s, &served, &demand);
-    let notes = vec![Some(style.to_string()), thin, rate_note(&b)];
+    let notes = vec![
+        Some(style.to_string()),
+        thin_unserved_note(s, &b),
+        rate_note(&b),
+    ];
     let title = format!("{}: capacity vs demand", info.scenario);
-    let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
-    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
+    let panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
+    Figure::new(title, subtitle(info, notes), legend, vec![panel])
 }
 
 /// "35%", or "33.3%" when the cap is not a whole percent.
 fn percent(fraction: f64) -> String {
     let pct = fraction * 100.0;
-    if (pct - pct.round()).abs() < 0.05 {
-        format!("{:.0}%", pct)
+    let decimals = if (pct - pct.round()).abs() < 0.05 {
+        0
     } else {
-        format!("{:.1}%", pct)
-    }
+        1
+    };
+    format!("{pct:.decimals$}%")
 }
 
 /// Served tokens by provider. The share cap is a limit on each provider's band, not a level of
@@ -298,7 +252,6 @@ fn percent(fraction: f64) -> String {
 /// each band where a provider is at the cap.
 pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let spans = &b.spans;
     let mut drawn = Vec::new();
     let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false, &mut drawn);
     let demand = b.mean(&s.demand_tpm);
@@ -306,37 +259,28 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     if let Some(share) = info.max_provider_share {
         // Bands where the provider serves its cap (bin means, as drawn).
         let mut base = vec![0.0; demand.len()];
-        for (_, _, _, values) in &parts {
+        for (_, _, values) in &parts {
             for (i, v) in values.iter().enumerate() {
                 if demand[i] > 0.0 && *v >= share * demand[i] * (1.0 - AT_CAP) {
-                    let x = (spans[i].0 + spans[i].1) / 2.0;
+                    let x = (b.spans[i].0 + b.spans[i].1) / 2.0;
                     dots.push(Mark::dot(x, base[i] + v / 2.0, 7.0, palette::INK));
                 }
                 base[i] += v;
             }
         }
         // The cap, checked period by period.
-        notes.push(Some(match s.top_share() {
+        let (cap, top) = (percent(share), s.top_share());
+        notes.push(Some(match top {
             Some((p, top)) if top > share * (1.0 + AT_CAP) => format!(
-                "{} serves {} of demand, above the {} cap",
+                "{} serves {} of demand, above the {cap} cap",
                 s.providers[p],
-                percent(top),
-                percent(share)
+                percent(top)
             ),
-            _ => format!("no provider above {} of demand", percent(share)),
+            _ => format!("no provider above {cap} of demand"),
         }));
     }
-    let mut marks = stack(spans, parts);
-    let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
-    peak(&b, &b.max(&s.demand_tpm), &mut marks, &mut legend);
-    marks.push(step_line(
-        "demand",
-        palette::INK,
-        DEMAND_WIDTH,
-        false,
-        spans,
-        &demand,
-    ));
+    let (mut marks, _) = over_demand(&b, parts, (&s.demand_tpm, None), DEMAND);
+    let mut legend = demand_legend(&b, false);
     if let (false, Some(share)) = (dots.is_empty(), info.max_provider_share) {
         let label = format!("at the {} cap", percent(share));
         legend.push(Entry::new(label, Swatch::Dot(palette::INK)));
@@ -345,8 +289,8 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     legend.extend(provider_legend(s, &drawn));
     notes.push(rate_note(&b));
     let title = format!("{}: served tokens by provider", info.scenario);
-    let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
-    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
+    let panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
+    Figure::new(title, subtitle(info, notes), legend, vec![panel])
 }
 
 /// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on
@@ -354,7 +298,6 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
 /// and the last first.
 pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, MAX_COST_BARS, MAX_COST_BARS);
-    let spans = &b.spans;
     // Each provider's commitment (solid) with its usage + route (lighter) right above it, so the
     // light part always sits on its own colour.
     let mut drawn = Vec::new();
@@ -373,8 +316,8 @@ pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
         bars.push((colour.tint(LIGHT), usage));
     }
     let mut marks = Vec::new();
-    let mut totals = vec![0.0; spans.len()];
-    for (i, (x0, x1)) in spans.iter().enumerate() {
+    let mut totals = vec![0.0; b.spans.len()];
+    for (i, (x0, x1)) in b.spans.iter().enumerate() {
         let pad = (x1 - x0) * 0.14;
         for (fill, values) in &bars {
             let (y0, y1) = (totals[i], totals[i] + values[i].max(0.0));
@@ -386,17 +329,16 @@ pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     }
     let n = totals.len();
     let by_size = |a: &usize, b: &usize| totals[*a].total_cmp(&totals[*b]).then(b.cmp(a));
-    let largest = (0..n).max_by(by_size);
-    let mut order: Vec<usize> = largest
-        .into_iter()
-        .chain([0, n.saturating_sub(1)])
-        .collect();
-    order.extend(0..n);
+    let mut order: Vec<usize> = (0..n).max_by(by_size).into_iter().collect();
+    order.extend([0, n.saturating_sub(1)].into_iter().chain(0..n));
     let mut labelled = Vec::new();
     for i in order.into_iter().filter(|i| *i < n && totals[*i] > 0.0) {
         if !labelled.contains(&i) {
             labelled.push(i);
-            let (x, text) = ((spans[i].0 + spans[i].1) / 2.0, ticks::dollars(totals[i]));
+            let (x, text) = (
+                (b.spans[i].0 + b.spans[i].1) / 2.0,
+                ticks::dollars(totals[i]),
+            );
             let label = Label::at(text, x, totals[i], TICK * 0.95, palette::INK);
             let above = vec![(0.0, -18.0, Align::Centre)];
             marks.push(Mark::Label(label.spots(above).optional()));
@@ -418,23 +360,23 @@ pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let total_of = |m: &Vec<Vec<f64>>| ticks::dollars(m.iter().flatten().sum::<f64>());
     let (commit, usage) = (total_of(&s.commit_usd), total_of(&s.usage_usd));
     let total = ticks::dollars(info.cost);
-    let mut notes = vec![Some(format!(
-        "total {total} (commitment {commit}, usage + route {usage})"
-    ))];
-    if info.served_tokens > 0.0 {
-        let per_million = info.cost / (info.served_tokens / crate::units::TOKENS_PER_MILLION);
-        let label = per_million_label(per_million);
-        notes.push(Some(format!("{label} per million tokens")));
-    }
-    notes.push(bucket_note);
-    let mut panel = time_panel(Some(format!("$ per {bucket}")), spans, Unit::Dollars, marks);
+    let sums = format!("total {total} (commitment {commit}, usage + route {usage})");
+    let per_million = info.cost / (info.served_tokens / crate::units::TOKENS_PER_MILLION);
+    let per_million = format!("{} per million tokens", per_million_label(per_million));
+    let notes = vec![
+        Some(sums),
+        (info.served_tokens > 0.0).then_some(per_million),
+        bucket_note,
+    ];
+    let mut panel = time_panel(&b.spans, Unit::Dollars, marks);
+    panel.title = Some(format!("$ per {bucket}"));
     // Bars are their own time marks (no grid, no ticks finer than a bar), with room above the
     // tallest for its total.
-    let shortest = spans.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min);
+    let shortest = b.spans.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min);
     panel.x = Axis::time_of_bars(panel.x.lo, panel.x.hi, shortest);
     panel.y.hi *= 1.12;
     let title = format!("{}: cost by provider", info.scenario);
-    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
+    Figure::new(title, subtitle(info, notes), legend, vec![panel])
 }
 
 /// Cents matter at this scale: `$0.42`, `$1.35`, `$12.0`.
@@ -451,50 +393,31 @@ fn per_million_label(dollars: f64) -> String {
 /// region looks small).
 pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let spans = &b.spans;
     let mut drawn = Vec::new();
-    let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
     let mut any_unserved = false;
     let mut panels = Vec::new();
     for (r, region) in s.regions.iter().enumerate() {
         let served_by = &s.region_served_tpm[r];
         let parts = provider_parts(s, |p| b.mean(&served_by[p]), false, &mut drawn);
         let served = s.region_total_tpm(r);
-        let demand = b.mean(&s.region_demand_tpm[r]);
-        let mut marks = stack(spans, parts);
-        peak(&b, &b.max(&s.region_demand_tpm[r]), &mut marks, &mut legend);
-        if let Some(u) = unserved(spans, &b.mean(&served), &demand) {
-            any_unserved = true;
-            marks.push(u);
-        }
-        let width = DEMAND_WIDTH * 0.75;
-        marks.push(step_line(
-            "demand",
-            palette::INK,
-            width,
-            false,
-            spans,
-            &demand,
-        ));
-        let title = Some(region.clone());
-        panels.push(time_panel(title, spans, Unit::TokensPerMinute, marks));
+        let line = Stroke::new(palette::INK, DEMAND.width * 0.75, false);
+        let (marks, gap) = over_demand(&b, parts, (&s.region_demand_tpm[r], Some(&served)), line);
+        any_unserved |= gap;
+        let mut panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
+        panel.title = Some(region.clone());
+        panels.push(panel);
     }
     // One scale: every panel reaches the tallest panel's top.
     let top = panels.iter().map(|p| p.y.hi).fold(0.0, f64::max);
     panels.iter_mut().for_each(|p| p.y.hi = top);
-    let (served, demand) = (b.mean(&s.served_total_tpm), b.mean(&s.demand_tpm));
-    let thin = any_unserved.then(|| thin_unserved_note(s, &served, &demand));
-    if any_unserved {
-        legend.push(unserved_entry());
-    }
+    let thin = any_unserved.then(|| thin_unserved_note(s, &b)).flatten();
+    let mut legend = demand_legend(&b, any_unserved);
     legend.extend(provider_legend(s, &drawn));
     let scale = Some("one y-scale for all regions".to_string());
-    let notes = vec![scale, thin.flatten(), rate_note(&b)];
+    let notes = vec![scale, thin, rate_note(&b)];
     let title = format!("{}: served tokens by demand region", info.scenario);
     let columns = if panels.len() <= 4 { 1 } else { 2 };
-    let first = panels.remove(0);
-    let mut fig = Figure::new(title, subtitle(&info.policy, notes), legend, first);
-    fig.panels.extend(panels);
+    let mut fig = Figure::new(title, subtitle(info, notes), legend, panels);
     fig.columns = columns;
     fig
 }
@@ -547,7 +470,7 @@ pub(crate) fn commitments(
     let mut marks = Vec::new();
     for (i, r) in signed.iter().enumerate() {
         if !legend.iter().any(|e| e.label == r.provider) {
-            legend.push(provider_entry(&r.provider));
+            legend.push(Entry::provider(&r.provider));
         }
         let x0 = instant(&r.start, start).clamp(start, end);
         let x = (x0, instant(&r.end, end).clamp(x0, end));
@@ -557,30 +480,15 @@ pub(crate) fn commitments(
     // Reserved tokens per minute to three figures: `954M`, `1.17B`, `200`.
     let tokens = |r: &&CommitmentRow| ticks::dollars(r.reserved_tpm).replace('$', "");
     let cost = |r: &&CommitmentRow| ticks::dollars(r.commit_cost);
-    let names = signed.iter().map(|r| (r.tranche.clone(), false));
-    let y = Category {
-        head: Some("tranche".into()),
-        table: vec![
-            (
-                "reserved, tok/min".into(),
-                signed.iter().map(tokens).collect(),
-            ),
-            ("commitment".into(), signed.iter().map(cost).collect()),
-        ],
-        ..Category::slots(names)
-    };
-    let (x, y) = (Axis::time(start, end), Axis::category(y));
-    let mut fig = Figure::new(
-        title,
-        subtitle,
-        legend,
-        Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        },
+    let tokens = (
+        "reserved, tok/min".into(),
+        signed.iter().map(tokens).collect(),
     );
+    let cost = ("commitment".into(), signed.iter().map(cost).collect());
+    let mut y = Category::slots(signed.iter().map(|r| (r.tranche.clone(), false)));
+    (y.head, y.table) = (Some("tranche".into()), vec![tokens, cost]);
+    let panel = Panel::new(Axis::time(start, end), Axis::category(y), marks);
+    let mut fig = Figure::new(title, subtitle, legend, vec![panel]);
     if count == 0 {
         fig.subtitle = vec![info.policy.clone()];
         fig.message = Some("nothing to reserve: the plan uses on-demand capacity only".into());

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 use resvg::{tiny_skia, usvg};
 
 use super::palette::Rgba;
-use super::text::{CAP_HEIGHT_EM, DEJAVU_SANS, DEJAVU_SANS_BOLD};
+use super::text::{Font, CAP_HEIGHT_EM, DEJAVU_SANS, DEJAVU_SANS_BOLD};
 use crate::error::{Error, Result};
 
 /// The font family written into the SVG, with a generic fallback for viewers without DejaVu.
@@ -23,26 +23,6 @@ pub(crate) enum Align {
     Left,
     Centre,
     Right,
-}
-
-/// How a text run looks: size in pixels per em, weight, colour.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Font {
-    pub em: f64,
-    pub bold: bool,
-    pub colour: Rgba,
-}
-
-impl Font {
-    pub fn bold(self, bold: bool) -> Font {
-        Font { bold, ..self }
-    }
-    pub fn colour(self, colour: Rgba) -> Font {
-        Font { colour, ..self }
-    }
-    pub fn size(self, em: f64) -> Font {
-        Font { em, ..self }
-    }
 }
 
 /// An SVG document being drawn, in pixels.
@@ -83,29 +63,30 @@ fn paint(attr: &str, c: Rgba) -> String {
 }
 
 fn escape(text: &str) -> String {
-    let text = text
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    text.replace('"', "&quot;").replace('\'', "&apos;")
+    let swaps = [
+        ("&", "&amp;"),
+        ("<", "&lt;"),
+        (">", "&gt;"),
+        ("\"", "&quot;"),
+        ("'", "&apos;"),
+    ];
+    swaps
+        .iter()
+        .fold(text.to_string(), |t, (a, b)| t.replace(a, b))
 }
 
 impl Svg {
     /// A white image of `width` × `height` pixels.
     pub fn new(width: u32, height: u32) -> Svg {
+        let (body, hatches) = (String::new(), Vec::new());
         let mut svg = Svg {
-            body: String::new(),
-            hatches: Vec::new(),
+            body,
+            hatches,
             width,
             height,
         };
-        svg.rect(
-            0.0,
-            0.0,
-            f64::from(width),
-            f64::from(height),
-            super::palette::WHITE,
-        );
+        let (w, h) = (f64::from(width), f64::from(height));
+        svg.rect(0.0, 0.0, w, h, super::palette::WHITE);
         svg
     }
 
@@ -228,15 +209,10 @@ impl Svg {
 
     pub fn finish(self) -> String {
         let (w, h) = (self.width, self.height);
-        let defs: String = self
-            .hatches
-            .iter()
-            .map(|(_, pattern)| format!("{pattern}\n"))
-            .collect();
-        let defs = if defs.is_empty() {
-            String::new()
-        } else {
-            format!("<defs>\n{defs}</defs>\n")
+        let defs: String = self.hatches.iter().map(|h| format!("{}\n", h.1)).collect();
+        let defs = match defs.is_empty() {
+            true => defs,
+            false => format!("<defs>\n{defs}</defs>\n"),
         };
         format!(
             "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n{defs}{}</svg>\n",

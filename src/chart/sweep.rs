@@ -3,8 +3,7 @@
 //! samples' per-period totals) and the exceedance curve of unserved tokens. Drawn from the sweep's
 //! rows only (never the solver), so the same rows give the same bytes.
 
-use super::figure::Swatch;
-use super::figure::{step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel};
+use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, Stroke, Swatch};
 use super::layout::SMALL;
 use super::palette::{self, Rgba};
 use super::svg::Align;
@@ -33,17 +32,6 @@ pub fn render_all(res: &Results, opts: &ChartOptions) -> Result<Vec<RenderedChar
         figures.push(("sweep_tornado", tornado(res)));
     }
     super::render(figures, opts)
-}
-
-fn line(label: &str, colour: Rgba, width: f64, dashed: bool) -> Entry {
-    Entry::new(
-        label,
-        Swatch::Line {
-            colour,
-            width,
-            dashed,
-        },
-    )
 }
 
 /// Served against demand over time: the band between the samples' P5 and P95 served tokens per
@@ -76,21 +64,18 @@ fn fan(res: &Results) -> Option<Figure> {
     let (p5, p50, p95) = (served(5), served(50), served(95));
     let demand = percentile(|r| &r.period_demand_tpm, 50);
     let band = SERVED.alpha(0.35);
+    let (median, planned_line) = (
+        Stroke::new(SERVED, 3.5, false),
+        Stroke::new(palette::INK_SOFT, 2.0, false),
+    );
+    let demand_line = Stroke::new(palette::INK, 3.0, true);
     let marks = vec![
-        step_area("served, P5–P95", band, None, &bins, &p5, &p95),
-        step_line("served, median", SERVED, 3.5, false, &bins, &p50),
-        step_line(
-            "demand, as planned",
-            palette::INK_SOFT,
-            2.0,
-            false,
-            &bins,
-            &planned,
-        ),
-        step_line("demand, median", palette::INK, 3.0, true, &bins, &demand),
+        Mark::band("served, P5–P95", (band, None), &bins, &p5, &p95),
+        Mark::steps(median, &bins, &p50),
+        Mark::steps(planned_line, &bins, &planned),
+        Mark::steps(demand_line, &bins, &demand),
     ];
-    let all = [&p95, &planned, &demand];
-    let top = all
+    let top = [&p95, &planned, &demand]
         .iter()
         .flat_map(|v| v.iter().copied())
         .fold(0.0, f64::max);
@@ -98,9 +83,9 @@ fn fan(res: &Results) -> Option<Figure> {
     let y = Axis::value(0.0, top, Unit::TokensPerMinute);
     let legend = vec![
         Entry::new("served, P5–P95", Swatch::Fill(band)),
-        line("served, median", SERVED, 3.5, false),
-        line("demand, median", palette::INK, 3.0, true),
-        line("demand, as planned", palette::INK_SOFT, 2.0, false),
+        Entry::new("served, median", Swatch::Line(median)),
+        Entry::new("demand, median", Swatch::Line(demand_line)),
+        Entry::new("demand, as planned", Swatch::Line(planned_line)),
     ];
     // What one period does to an outage of a few hours, by the grid's longest period.
     let longest_hours = bins
@@ -123,17 +108,13 @@ fn fan(res: &Results) -> Option<Figure> {
         title,
         subtitle,
         legend,
-        Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        },
+        vec![Panel::new(x, y, marks)],
     ))
 }
 
 /// One tornado panel: a bar per axis from its lowest to its highest value, split at the centre,
-/// each end's value beside it.
+/// each end's value beside it. `min_span`: a floor on the axis span, so 0.07 percentage points
+/// never fill the panel and read as a collapse of service.
 fn tornado_panel(
     title: &str,
     centre: f64,
@@ -143,8 +124,6 @@ fn tornado_panel(
 ) -> Panel {
     let mut lo = rows.iter().map(|r| r.1).fold(centre, f64::min);
     let hi = rows.iter().map(|r| r.2).fold(centre, f64::max);
-    // A floor on the axis span, so 0.07 percentage points never fill the panel and read as a
-    // collapse of service.
     if hi - lo < min_span {
         lo = (hi - min_span).max(0.0);
     }
@@ -177,24 +156,22 @@ fn tornado_panel(
         }
     }
     let label = Some(format!("unmodified {}", fmt(centre)));
-    let colour = palette::INK;
+    let stroke = Stroke::new(palette::INK, 3.0, false);
     marks.push(Mark::Rule {
         at: centre,
         vertical: true,
-        colour,
-        width: 3.0,
-        dashed: false,
+        stroke,
         label,
     });
     marks.extend(labels);
     let rows = Category::slots(rows.iter().map(|r| (r.0.clone(), false)));
-    let (x, y) = (Axis::value_inside(lo, hi, unit), Axis::category(rows));
-    Panel {
-        title: Some(title.into()),
-        x,
-        y,
+    let mut panel = Panel::new(
+        Axis::value_inside(lo, hi, unit),
+        Axis::category(rows),
         marks,
-    }
+    );
+    panel.title = Some(title.into());
+    panel
 }
 
 fn tornado(res: &Results) -> Figure {
@@ -210,41 +187,38 @@ fn tornado(res: &Results) -> Figure {
         let values: Vec<String> = a.points.iter().map(value).collect();
         format!("{} ({})", a.axis, values.join(", "))
     };
-    let cost = |a: &&TornadoAxis| (name(a), a.cost_low, a.cost_high);
+    let cost_rows: Vec<_> = axes
+        .iter()
+        .map(|a| (name(a), a.cost_low, a.cost_high))
+        .collect();
     let served = |a: &&TornadoAxis| (a.axis.clone(), a.served_pct_low, a.served_pct_high);
-    let cost_rows: Vec<(String, f64, f64)> = axes.iter().map(cost).collect();
-    let served_rows: Vec<(String, f64, f64)> = axes.iter().map(served).collect();
-    let dollars = |v: f64| human_dollars(v);
-    let percent = |v: f64| format!("{v:.2}%");
-    let base = &res.base;
-    let cost = (Unit::Dollars, 0.0);
+    let served_rows: Vec<_> = axes.iter().map(served).collect();
+    let (dollars, percent) = (|v: f64| human_dollars(v), |v: f64| format!("{v:.2}%"));
+    let title = "Cost (commit + usage + route)";
     let cost = tornado_panel(
-        "Cost (commit + usage + route)",
-        base.cost,
+        title,
+        res.base.cost,
         &cost_rows,
         &dollars,
-        cost,
+        (Unit::Dollars, 0.0),
     );
     let served = (Unit::Percent, 5.0);
     let served = tornado_panel(
         "Demand served",
-        base.served_pct,
+        res.base.served_pct,
         &served_rows,
         &percent,
         served,
     );
     let held = res.info.hold_reservations == Some(true);
     let how = if held { "base plan held" } else { "re-planned" };
+    let points = res.info.points;
     let subtitle = vec![
-        format!(
-            "{} points, each axis varied alone around the unmodified scenario ({how})",
-            res.info.points
-        ),
+        format!("{points} points, each axis varied alone around the unmodified scenario ({how})"),
         "blue = below, orange = above".into(),
     ];
     let title = format!("What moves the cost of {}", res.info.scenario_name);
-    let mut fig = Figure::new(title, subtitle, Vec::new(), cost);
-    fig.panels.push(served);
+    let mut fig = Figure::new(title, subtitle, Vec::new(), vec![cost, served]);
     fig.columns = 2;
     fig
 }
@@ -263,44 +237,32 @@ fn exceedance(res: &Results) -> Figure {
         above -= 100.0 / n;
         points.push((*v, above.max(0.0)));
     }
-    let (name, colour) = ("share above".to_string(), palette::UNSERVED);
-    let mut marks = vec![Mark::Line {
-        name,
-        colour,
-        width: 4.0,
-        dashed: false,
+    let mut marks = vec![Mark::Line(
+        Stroke::new(palette::UNSERVED, 4.0, false),
         points,
-    }];
+    )];
     // Percentiles at the same value share one marker ("P95, P99").
     let mut percentiles: Vec<(f64, String)> = Vec::new();
-    let (p50, p95, p99) = (
-        s.unserved_tokens.p50,
-        s.unserved_tokens.p95,
-        s.unserved_tokens.p99,
-    );
-    for (p, v) in [(50, p50), (95, p95), (99, p99)] {
+    let u = &s.unserved_tokens;
+    for (p, v) in [(50, u.p50), (95, u.p95), (99, u.p99)] {
         match percentiles.last_mut() {
             Some((last, label)) if *last == v => label.push_str(&format!(", P{p}")),
             _ => percentiles.push((v, format!("P{p}"))),
         }
     }
     for (at, text) in percentiles.into_iter().filter(|p| p.0 > 0.0) {
-        let colour = palette::INK_SOFT;
+        let stroke = Stroke::new(palette::INK_SOFT, 2.0, true);
         marks.push(Mark::Rule {
             at,
             vertical: true,
-            colour,
-            width: 2.0,
-            dashed: true,
+            stroke,
             label: None,
         });
         let spots = (0..8)
             .map(|k| (6.0, 14.0 + 30.0 * k as f64, Align::Left))
             .collect();
-        let label = Label::at(text, at, 100.0, 20.0, colour)
-            .bold(true)
-            .spots(spots);
-        marks.push(Mark::Label(label));
+        let label = Label::at(text, at, 100.0, 20.0, palette::INK_SOFT);
+        marks.push(Mark::Label(label.bold(true).spots(spots)));
     }
     let max = values.last().copied().unwrap_or(0.0).max(1.0);
     let x = Axis::value(0.0, max, Unit::Tokens).titled("unserved tokens over the horizon");
@@ -308,20 +270,10 @@ fn exceedance(res: &Results) -> Figure {
     let subtitle = vec![
         "share of samples with more than x unserved tokens".into(),
         format!("P(shortfall) {:.1}%", s.shortfall_probability * 100.0),
-        format!("P50 {}", human(p50)),
-        format!("P95 {}", human(p95)),
-        format!("P99 {}", human(p99)),
+        format!("P50 {}", human(u.p50)),
+        format!("P95 {}", human(u.p95)),
+        format!("P99 {}", human(u.p99)),
     ];
     let title = format!("How much demand goes unserved: {} samples", res.info.points);
-    Figure::new(
-        title,
-        subtitle,
-        Vec::new(),
-        Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        },
-    )
+    Figure::new(title, subtitle, Vec::new(), vec![Panel::new(x, y, marks)])
 }

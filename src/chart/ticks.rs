@@ -1,7 +1,8 @@
 //! Chart stage: axis ticks. Round values in human units (`15B tok/min`, `$1.2M`) on the y axis and
 //! calendar-aligned dates (`Jan 2026`, `Mar 5`, `06:00`) on the time axis, as dense as the labels allow.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use crate::units::scale_of;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 
 /// What an axis measures; decides the tick label format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +81,7 @@ pub(crate) fn value_ticks(
         .take_while(|v| *v <= hi + step * 1e-9)
         .map(|v| if v.abs() < step * 1e-9 { 0.0 } else { v })
         .collect();
-    let (scale, suffix) = scale_for(lo.abs().max(hi.abs()));
+    let (scale, suffix) = scale_of(lo.abs().max(hi.abs()));
     let decimals = (0..=3)
         .find(|d| {
             let scaled = step / scale * 10f64.powi(*d);
@@ -115,11 +116,6 @@ pub(crate) fn signed_dollars(v: f64) -> String {
     }
 }
 
-/// The scale and suffix of labels: the one human-units rule of `units`.
-fn scale_for(top: f64) -> (f64, &'static str) {
-    crate::units::scale_of(top)
-}
-
 /// `v / scale` with `decimals` and the suffix; in scientific notation when even the largest
 /// suffix leaves more than six digits (so an absurd value cannot make a label of 300 digits).
 fn number(v: f64, scale: f64, suffix: &str, decimals: usize) -> String {
@@ -148,7 +144,7 @@ fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -
 
 /// Dollars for labels on bars and in subtitles, to three significant figures: `$1.23M`, `$950`.
 pub(crate) fn dollars(v: f64) -> String {
-    let (scale, suffix) = scale_for(v.abs());
+    let (scale, suffix) = scale_of(v.abs());
     let scaled = v / scale;
     let decimals = if scaled.abs() >= 100.0 || suffix.is_empty() {
         0
@@ -160,131 +156,91 @@ pub(crate) fn dollars(v: f64) -> String {
     format!("${}", number(v, scale, suffix, decimals))
 }
 
-/// A gridline on the time axis, and the label that goes with it (centred on `label_at_s`).
+/// A gridline on the time axis, and the label that goes with it (centred on its first value).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TimeTick {
     pub at_s: f64,
     pub label: Option<(f64, String)>,
 }
 
+const DAY: i64 = 86_400;
+
+/// Time steps, finest first: hours (1 to 12), days (1, 2), weeks, then months (12 and more are
+/// years).
+const HOURS: [i64; 8] = [1, 2, 3, 6, 12, 24, 48, 168];
+const MONTHS: [i32; 9] = [1, 2, 3, 6, 12, 24, 60, 120, 600];
+
+/// A tick step: a fixed number of seconds (hours, days, weeks from Monday) or calendar months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
-    Hours(u32),
-    Days(u32),
-    Weeks,
-    Months(u32),
-    Years(i32),
+    Secs(i64),
+    Months(i32),
 }
 
-const STEPS: &[Step] = &[
-    Step::Hours(1),
-    Step::Hours(2),
-    Step::Hours(3),
-    Step::Hours(6),
-    Step::Hours(12),
-    Step::Days(1),
-    Step::Days(2),
-    Step::Weeks,
-    Step::Months(1),
-    Step::Months(2),
-    Step::Months(3),
-    Step::Months(6),
-    Step::Years(1),
-    Step::Years(2),
-    Step::Years(5),
-    Step::Years(10),
-    Step::Years(50),
-];
-
-fn at_midnight(d: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+/// The first instant of a month counted from year 0 (`year * 12 + month0`).
+fn month(index: i32) -> DateTime<Utc> {
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
+    let day = NaiveDate::from_ymd_opt(year, month, 1).expect("a valid month");
+    Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
 }
 
-/// The first tick at or before `t` for the step.
-fn floor(t: DateTime<Utc>, step: Step) -> DateTime<Utc> {
-    let d = t.date_naive();
-    match step {
-        Step::Hours(k) => at_midnight(d) + Duration::hours(i64::from(t.hour() / k * k)),
-        Step::Days(k) => {
-            let days = d
-                .signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"))
-                .num_days();
-            at_midnight(d) - Duration::days(days.rem_euclid(i64::from(k)))
+impl Step {
+    /// The first tick at or before `t`.
+    fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Step::Secs(n) => {
+                // Weeks start on Monday; 1970-01-01 was a Thursday.
+                let from = if n == 7 * DAY { 4 * DAY } else { 0 };
+                let s = (t.timestamp() - from).div_euclid(n) * n + from;
+                DateTime::from_timestamp(s, 0).expect("inside the calendar")
+            }
+            Step::Months(k) => month((t.year() * 12 + t.month0() as i32).div_euclid(k) * k),
         }
-        Step::Weeks => {
-            at_midnight(d) - Duration::days(i64::from(d.weekday().num_days_from_monday()))
-        }
-        Step::Months(k) => {
-            let m0 = (d.month0() / k) * k;
-            at_midnight(NaiveDate::from_ymd_opt(d.year(), m0 + 1, 1).expect("valid month"))
-        }
-        Step::Years(k) => at_midnight(
-            NaiveDate::from_ymd_opt(d.year().div_euclid(k) * k, 1, 1).expect("valid year"),
-        ),
     }
-}
 
-fn next(t: DateTime<Utc>, step: Step) -> DateTime<Utc> {
-    match step {
-        Step::Hours(k) => t + Duration::hours(i64::from(k)),
-        Step::Days(k) => t + Duration::days(i64::from(k)),
-        Step::Weeks => t + Duration::days(7),
-        Step::Months(k) => {
-            let months = t.year() * 12 + t.month0() as i32 + k as i32;
-            at_midnight(
-                NaiveDate::from_ymd_opt(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1)
-                    .expect("valid month"),
-            )
+    fn next(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Step::Secs(n) => t + Duration::seconds(n),
+            Step::Months(k) => month(t.year() * 12 + t.month0() as i32 + k),
         }
-        Step::Years(k) => {
-            at_midnight(NaiveDate::from_ymd_opt(t.year() + k, 1, 1).expect("valid year"))
+    }
+
+    /// Label of a tick. `first` ticks carry the year so the axis says which year it is.
+    fn label(self, t: DateTime<Utc>, first: bool) -> String {
+        let format = match self {
+            Step::Secs(_) if t.hour() != 0 => "%H:%M",
+            Step::Secs(_) if first || t.ordinal() == 1 => "%b %-d %Y",
+            Step::Secs(_) => "%b %-d",
+            Step::Months(k) if k >= 12 => "%Y",
+            Step::Months(_) if first || t.month() == 1 => "%b %Y",
+            Step::Months(_) => "%b",
+        };
+        t.format(format).to_string()
+    }
+
+    /// Calendar units are labelled in the middle of the span they name ("Mar" under March);
+    /// finer or multi-unit steps label the instant at the gridline.
+    fn labels_span(self) -> bool {
+        matches!(self, Step::Secs(DAY) | Step::Months(1) | Step::Months(12))
+    }
+
+    /// Shortest length of a step, seconds (a month is at least 28 days, a year 365).
+    fn min_length_s(self) -> f64 {
+        let day = DAY as f64;
+        match self {
+            Step::Secs(n) => n as f64,
+            Step::Months(k) if k >= 12 => f64::from(k / 12) * 365.0 * day,
+            Step::Months(k) => f64::from(k) * 28.0 * day,
         }
     }
 }
 
-/// Label of a tick. `first` ticks carry the year (months) so the axis says which year it is.
-fn label(t: DateTime<Utc>, step: Step, first: bool) -> String {
-    match step {
-        Step::Hours(_) if t.hour() == 0 && (first || t.ordinal() == 1) => {
-            t.format("%b %-d %Y").to_string()
-        }
-        Step::Hours(_) if t.hour() == 0 => t.format("%b %-d").to_string(),
-        Step::Hours(_) => t.format("%H:%M").to_string(),
-        Step::Days(_) | Step::Weeks if first || t.ordinal() == 1 => {
-            t.format("%b %-d %Y").to_string()
-        }
-        Step::Days(_) | Step::Weeks => t.format("%b %-d").to_string(),
-        Step::Months(_) if first || t.month() == 1 => t.format("%b %Y").to_string(),
-        Step::Months(_) => t.format("%b").to_string(),
-        Step::Years(_) => t.format("%Y").to_string(),
-    }
-}
-
-/// Calendar units are labelled in the middle of the span they name ("Mar" under March);
-/// finer or multi-unit steps label the instant at the gridline.
-fn labels_span(step: Step) -> bool {
-    matches!(step, Step::Days(1) | Step::Months(1) | Step::Years(1))
-}
-
-/// Shortest length of a step, seconds (a month is at least 28 days).
-fn min_length_s(step: Step) -> f64 {
-    const DAY: f64 = 86_400.0;
-    match step {
-        Step::Hours(k) => 3600.0 * f64::from(k),
-        Step::Days(k) => DAY * f64::from(k),
-        Step::Weeks => 7.0 * DAY,
-        Step::Months(k) => 28.0 * DAY * f64::from(k),
-        Step::Years(k) => 365.0 * DAY * f64::from(k),
-    }
-}
-
-/// Ticks for `[start_s, end_s]` on an axis `width_px` wide: the finest calendar step, no shorter
+/// Ticks for `(start_s, end_s)` on an axis `width_px` wide: the finest calendar step, no shorter
 /// than `min_step_s` (bars of a month get month ticks, not weekly ones that would read as weekly
 /// bars), whose labels, measured with `text_width`, fit side by side with `gap_px` between them.
 /// Instants outside the years 1–9999 are clamped to them, so a step never leaves the calendar.
 pub(crate) fn time_ticks(
-    start_s: f64,
-    end_s: f64,
+    (start_s, end_s): (f64, f64),
     width_px: f64,
     gap_px: f64,
     text_width: &dyn Fn(&str) -> f64,
@@ -300,46 +256,31 @@ pub(crate) fn time_ticks(
         }
     };
     let (start_s, end_s) = (clean(start_s), clean(end_s));
-    let to_time = |s: f64| {
-        Utc.timestamp_opt(s.floor() as i64, 0)
-            .single()
-            .unwrap_or_default()
-    };
-    let (t0, t1) = (to_time(start_s), to_time(end_s.max(start_s + 1.0)));
+    let time = |s: f64| DateTime::from_timestamp(s.floor() as i64, 0).unwrap_or_default();
+    let (t0, t1) = (time(start_s), time(end_s.max(start_s + 1.0)));
     let px_per_s = width_px / (end_s - start_s).max(1.0);
+    let steps = HOURS.iter().map(|h| Step::Secs(h * 3600));
+    let steps = steps.chain(MONTHS.iter().map(|m| Step::Months(*m)));
     let mut fallback = Vec::new();
-    for &step in STEPS
-        .iter()
-        .filter(|s| min_length_s(**s) >= min_step_s * 0.999)
-    {
-        let mut ticks = Vec::new();
-        let mut t = floor(t0, step);
+    for step in steps.filter(|s| s.min_length_s() >= min_step_s * 0.999) {
+        let mut ticks: Vec<TimeTick> = Vec::new();
+        let mut t = step.floor(t0);
         // Bounded: the coarsest step has few ticks, and a step with hundreds of ticks cannot fit.
         let mut guard = 0;
         while t <= t1 && guard < 2000 {
-            let after = next(t, step);
-            let at_s = t.timestamp() as f64;
+            let (after, at_s) = (step.next(t), t.timestamp() as f64);
             let in_domain = at_s >= start_s && at_s <= end_s;
-            let label_at = if labels_span(step) {
+            let label_at = if step.labels_span() {
                 // Label a span only when most of it is on the axis, so a stub is not named.
                 let (a, b) = (at_s.max(start_s), (after.timestamp() as f64).min(end_s));
-                let full = after.timestamp() as f64 - at_s;
-                if b - a >= 0.5 * full {
-                    Some((a + b) / 2.0)
-                } else {
-                    None
-                }
-            } else if in_domain {
-                Some(at_s)
+                (b - a >= 0.5 * (after.timestamp() as f64 - at_s)).then_some((a + b) / 2.0)
             } else {
-                None
+                in_domain.then_some(at_s)
             };
             if in_domain || label_at.is_some() {
-                let first = !ticks.iter().any(|x: &TimeTick| x.label.is_some());
-                ticks.push(TimeTick {
-                    at_s,
-                    label: label_at.map(|x| (x, label(t, step, first && label_at.is_some()))),
-                });
+                let first = !ticks.iter().any(|x| x.label.is_some());
+                let label = label_at.map(|x| (x, step.label(t, first)));
+                ticks.push(TimeTick { at_s, label });
             }
             t = after;
             guard += 1;
@@ -411,7 +352,7 @@ mod tests {
             );
             assert!(t.labels.iter().all(|l| l.1.len() < 30), "{t:?}");
         }
-        let far = time_ticks(0.0, 1e300, 1000.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
+        let far = time_ticks((0.0, 1e300), 1000.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
         assert!(far.len() < 2000);
     }
 
@@ -431,7 +372,7 @@ mod tests {
     #[test]
     fn months_are_labelled_in_their_middle() {
         let end = at(12) + 31.0 * 86_400.0;
-        let ticks = time_ticks(at(1), end, 1500.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
+        let ticks = time_ticks((at(1), end), 1500.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
         let labels: Vec<&str> = ticks
             .iter()
             .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
@@ -445,12 +386,12 @@ mod tests {
     #[test]
     fn bars_of_a_month_get_no_weekly_ticks() {
         let width = |s: &str| 9.0 * s.len() as f64;
-        let fine = time_ticks(at(1), at(4), 1500.0, 10.0, &width, 0.0);
+        let fine = time_ticks((at(1), at(4)), 1500.0, 10.0, &width, 0.0);
         assert!(
             fine.len() > 3,
             "three months on a wide axis get finer ticks"
         );
-        let monthly = time_ticks(at(1), at(4), 1500.0, 10.0, &width, 28.0 * 86_400.0);
+        let monthly = time_ticks((at(1), at(4)), 1500.0, 10.0, &width, 28.0 * 86_400.0);
         let labels: Vec<&str> = monthly
             .iter()
             .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
