@@ -17,7 +17,8 @@
 //!   scenario there is nothing to compare against: the chart is still drawn and says so (so the
 //!   set of files does not depend on the number of scenarios).
 
-use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, StepLine, Stroke, Swatch};
+use super::figure::Swatch;
+use super::figure::{Axis, Category, Dot, Entry, Figure, Label, Mark, Panel, StepLine, Stroke};
 use super::layout::{Scale, TICK};
 use super::palette::{self, provider_colour, provider_order, scenario_colour, Rgba};
 use super::run::{DEMAND, KEEP_PERIODS_UP_TO, MAX_BINS};
@@ -326,13 +327,9 @@ fn cost_delta(comparison: &Comparison, opts: &ChartOptions) -> Figure {
         marks.extend(group(i, groups.len(), &bars, cut, opts));
         let arrow = (net.abs() > cut).then_some(*net > 0.0);
         let (x, y) = (i as f64 + 0.5, net.clamp(-cut, cut));
-        marks.push(Mark::Dot {
-            x,
-            y,
-            radius: 11.0,
-            colour: palette::INK,
-            arrow,
-        });
+        let mut net_dot = Dot::new(x, y, 11.0, palette::INK);
+        net_dot.arrow = arrow;
+        marks.push(Mark::Dot(net_dot));
         let mut lines = vec![format!("net {}", signed_dollars(*net))];
         let off = parts.iter().filter(|p| p.1.abs() > cut);
         let off: Vec<String> = off

@@ -3,7 +3,7 @@
 //! drawn by `layout`. Nothing here knows pixels, except sizes given "at 1080p" (scaled with the
 //! image), so a test can check what a chart shows (series, legend, labels) without drawing it.
 
-use super::palette::{provider_colour, Rgba};
+use super::palette::{self, provider_colour, Rgba};
 use super::svg::Align;
 use super::ticks::Unit;
 
@@ -251,15 +251,7 @@ impl Category {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Mark {
-    /// The area between two lines over the same `xs`, filled and optionally striped.
-    Area {
-        name: String,
-        fill: Rgba,
-        hatch: Option<Rgba>,
-        xs: Vec<f64>,
-        lower: Vec<f64>,
-        upper: Vec<f64>,
-    },
+    Area(Area),
     Line(Stroke, Vec<(f64, f64)>),
     /// Step lines on their own bins; where lines coincide on screen they are drawn in turns
     /// (a short stretch each), so none hides another.
@@ -271,23 +263,39 @@ pub(crate) enum Mark {
         fill: Rgba,
         cut: Option<bool>,
     },
-    /// A dot (white-ringed) of radius pixels at 1080p; `arrow`: a triangle pointing up (true) or
-    /// down instead, for a value off the scale.
-    Dot {
-        x: f64,
-        y: f64,
-        radius: f64,
-        colour: Rgba,
-        arrow: Option<bool>,
-    },
-    /// A line across the frame at `at` (vertical: an x value), with a label over the frame.
-    Rule {
-        at: f64,
-        vertical: bool,
-        stroke: Stroke,
-        label: Option<String>,
-    },
+    Dot(Dot),
+    Rule(Rule),
     Label(Label),
+}
+
+/// The area between two lines over the same `xs`, filled and optionally striped.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Area {
+    pub name: String,
+    pub fill: Rgba,
+    pub hatch: Option<Rgba>,
+    pub xs: Vec<f64>,
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+}
+
+/// A dot (white-ringed) of radius pixels at 1080p; `arrow`: a triangle pointing up (true) or
+/// down instead, for a value off the scale.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Dot {
+    pub x: f64,
+    pub y: f64,
+    pub radius: f64,
+    pub colour: Rgba,
+    pub arrow: Option<bool>,
+}
+
+/// A vertical line across the frame at `at`, with a label over the frame.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Rule {
+    pub at: f64,
+    pub stroke: Stroke,
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -327,13 +335,10 @@ impl Mark {
     }
     /// A white-ringed dot.
     pub fn dot(x: f64, y: f64, radius: f64, colour: Rgba) -> Mark {
-        Mark::Dot {
-            x,
-            y,
-            radius,
-            colour,
-            arrow: None,
-        }
+        Mark::Dot(Dot::new(x, y, radius, colour))
+    }
+    pub fn rule(at: f64, stroke: Stroke, label: Option<String>) -> Mark {
+        Mark::Rule(Rule { at, stroke, label })
     }
     /// A step line: each value holds across its bin.
     pub fn steps(stroke: Stroke, bins: &[(f64, f64)], values: &[f64]) -> Mark {
@@ -350,21 +355,39 @@ impl Mark {
     ) -> Mark {
         let ((xs, lower), (_, upper)) = (steps(bins, lower), steps(bins, upper));
         let (name, (fill, hatch)) = (name.to_string(), fill);
-        Mark::Area {
+        Mark::Area(Area {
             name,
             fill,
             hatch,
             xs,
             lower,
             upper,
-        }
+        })
     }
+}
+
+/// The largest of `values`, and at least zero (the top of a value axis drawn from zero).
+pub(crate) fn largest(values: impl IntoIterator<Item = f64>) -> f64 {
+    values.into_iter().fold(0.0, f64::max)
 }
 
 /// The outline of a step series: each value holds across its bin.
 fn steps(bins: &[(f64, f64)], values: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let corners = |(b, v): (&(f64, f64), &f64)| [(b.0, *v), (b.1, *v)];
     bins.iter().zip(values).flat_map(corners).unzip()
+}
+
+impl Dot {
+    pub fn new(x: f64, y: f64, radius: f64, colour: Rgba) -> Dot {
+        let arrow = None;
+        Dot {
+            x,
+            y,
+            radius,
+            colour,
+            arrow,
+        }
+    }
 }
 
 impl Label {
@@ -384,6 +407,11 @@ impl Label {
             leader,
             fit,
         }
+    }
+    /// A bar's total, above its top where there is room (else left out).
+    pub fn above(text: String, x: f64, y: f64) -> Label {
+        let label = Label::at(text, x, y, super::layout::TICK * 0.95, palette::INK);
+        label.spots(vec![(0.0, -18.0, Align::Centre)]).optional()
     }
     /// In the first of `spots` that is free.
     pub fn spots(self, spots: Vec<(f64, f64, Align)>) -> Label {

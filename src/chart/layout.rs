@@ -4,7 +4,9 @@
 //! 1920×1080 and scale with the image; text is measured with the bundled font before it is placed,
 //! so no two texts touch and none leaves the image.
 
-use super::figure::{Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, StepLine, Swatch};
+use super::figure::{
+    Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, Rule, StepLine, Swatch,
+};
 use super::palette::{self, Rgba};
 use super::svg::{Align, Svg};
 use super::text::Font;
@@ -55,8 +57,7 @@ impl Scale {
     }
     /// A font of `em` pixels at 1080p, scaled.
     pub fn font(&self, em: f64, bold: bool, colour: Rgba) -> Font {
-        let em = self.px(em);
-        Font { em, bold, colour }
+        Font::new(self.px(em), bold, colour)
     }
     /// Stripes of a hatched area, `spacing` and `width` in pixels.
     fn hatch(&self) -> (f64, f64) {
@@ -102,13 +103,10 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     let small = c.font(SMALL, false, palette::INK_SOFT);
     let notes = small.wrap_parts(&fig.notes, room, 2);
     let lines = notes.len() as f64;
-    let bottom = c.h
-        - margin
-        - if lines > 0.0 {
-            small.em * (1.5 * lines + 0.5)
-        } else {
-            0.0
-        };
+    let mut bottom = c.h - margin;
+    if lines > 0.0 {
+        bottom -= small.em * (1.5 * lines + 0.5);
+    }
     for (i, line) in notes.iter().enumerate() {
         let y = bottom + small.em * (1.1 + 1.5 * i as f64);
         svg.text(line, margin, y, &small, Align::Left);
@@ -139,8 +137,8 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
         first_frame_top.get_or_insert(frame_top);
     }
     if let Some(left) = legend_left {
-        let shown = (left, first_frame_top.unwrap_or(top), bottom);
-        draw_legend(&mut svg, &c, &fig.legend, &labels, shown);
+        let at = [left, first_frame_top.unwrap_or(top), bottom];
+        draw_legend(&mut svg, &c, fig, &labels, at);
     }
     svg.finish()
 }
@@ -150,10 +148,8 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
 fn legend_labels(c: &Scale, entries: &[Entry]) -> (Vec<String>, Option<f64>) {
     let f = c.font(LEGEND, false, palette::INK);
     let swatch = c.px(52.0);
-    let labels: Vec<String> = entries
-        .iter()
-        .map(|e| f.fit(&e.label, c.w * 0.25 - swatch))
-        .collect();
+    let fit = |e: &Entry| f.fit(&e.label, c.w * 0.25 - swatch);
+    let labels: Vec<String> = entries.iter().map(fit).collect();
     // The ramp's tick labels sit beside its bar.
     let width = |(l, e): (&String, &Entry)| match e.swatch {
         Swatch::Ramp => f.width(l).max(c.px(38.0) + f.width("100%") - swatch),
@@ -166,25 +162,13 @@ fn legend_labels(c: &Scale, entries: &[Entry]) -> (Vec<String>, Option<f64>) {
 
 /// The legend column from `top` down. Rows tighten (then droppable entries go, with a "+N more"
 /// line) rather than run off the bottom when there are very many.
-fn draw_legend(
-    svg: &mut Svg,
-    c: &Scale,
-    entries: &[Entry],
-    labels: &[String],
-    at: (f64, f64, f64),
-) {
-    let (left, top, bottom) = at;
+fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f64; 3]) {
+    let ([left, top, bottom], entries) = (at, &fig.legend);
     let f = c.font(LEGEND, false, palette::INK);
     let room = bottom - top;
     let ramp_rows = (room * 0.6 / (f.em * 1.95)).max(7.0).floor();
-    let rows = |e: &Entry| {
-        if e.swatch == Swatch::Ramp {
-            ramp_rows
-        } else {
-            1.0
-        }
-    };
-    let total: f64 = entries.iter().map(rows).sum();
+    let ramps = entries.iter().filter(|e| e.swatch == Swatch::Ramp).count() as f64;
+    let total = entries.len() as f64 + ramps * (ramp_rows - 1.0);
     let pitch = (f.em * 1.95).min(room / total.max(1.0)).max(f.em * 1.4);
     let fits = ((room / pitch).floor() as usize).max(1);
     let overflow = (total as usize).saturating_sub(fits);
@@ -201,15 +185,13 @@ fn draw_legend(
     let (x0, x1, half) = (left, left + c.px(40.0), f.em * 0.45);
     let mut y = top + f.em * 0.5;
     for (entry, label) in shown {
-        let corners = [
-            (x0, y - half),
-            (x1, y - half),
-            (x1, y + half),
-            (x0, y + half),
-        ];
+        let (top, bottom) = (y - half, y + half);
         match &entry.swatch {
-            Swatch::Fill(col) => svg.rect(x0, y - half, x1, y + half, *col),
-            Swatch::Hatch(col) => area(svg, c, &corners, col.alpha(0.18), Some(*col)),
+            Swatch::Fill(col) => svg.rect(x0, top, x1, bottom, *col),
+            Swatch::Hatch(col) => {
+                let corners = [(x0, top), (x1, top), (x1, bottom), (x0, bottom)];
+                area(svg, c, &corners, col.alpha(0.18), Some(*col));
+            }
             Swatch::Line(s) => {
                 let dash = s.dashed.then(|| (c.px(12.0), c.px(7.0)));
                 svg.line(&[(x0, y), (x1, y)], s.colour, c.stroke(s.width), dash);
@@ -226,14 +208,8 @@ fn draw_legend(
         y += pitch;
     }
     if hidden > 0 {
-        let f = f.colour(palette::INK_SOFT);
-        svg.text(
-            &format!("+{hidden} more"),
-            x1 + c.px(12.0),
-            y,
-            &f,
-            Align::Left,
-        );
+        let (more, f) = (format!("+{hidden} more"), f.colour(palette::INK_SOFT));
+        svg.text(&more, x1 + c.px(12.0), y, &f, Align::Left);
     }
 }
 
@@ -251,12 +227,8 @@ fn ramp(svg: &mut Svg, c: &Scale, x0: f64, (top, bottom): (f64, f64), em: f64) {
     let quarters = if bottom - top >= em * 6.0 { 4 } else { 2 };
     for k in 0..=quarters {
         let v = k as f64 / quarters as f64;
-        svg.line(
-            &[(x1, at(v)), (x1 + c.px(6.0), at(v))],
-            palette::AXIS,
-            c.px(1.5),
-            None,
-        );
+        let (y, tick_end) = (at(v), x1 + c.px(6.0));
+        svg.line(&[(x1, y), (tick_end, y)], palette::AXIS, c.px(1.5), None);
         let text = format!("{}%", (v * 100.0).round());
         svg.text(&text, x1 + c.px(10.0), at(v), &tick, Align::Left);
     }
@@ -301,12 +273,10 @@ impl Frame {
         map(v, self.x, self.l, self.r)
     }
     fn fy(&self, v: f64) -> f64 {
-        let (a, b) = if self.y_down {
-            (self.t, self.b)
-        } else {
-            (self.b, self.t)
-        };
-        map(v, self.y, a, b)
+        match self.y_down {
+            true => map(v, self.y, self.t, self.b),
+            false => map(v, self.y, self.b, self.t),
+        }
     }
     fn pt(&self, (x, y): (f64, f64)) -> (f64, f64) {
         (self.fx(x), self.fy(y))
@@ -317,14 +287,12 @@ impl Frame {
 fn range(a: &Axis, ticks: &Option<Ticks>) -> (f64, f64) {
     let (lo, hi) = ticks.as_ref().map_or((a.lo, a.hi), |t| (t.lo, t.hi));
     let lo = if lo.is_finite() { lo } else { 0.0 };
-    (
-        lo,
-        if hi.is_finite() && hi > lo {
-            hi
-        } else {
-            lo + 1.0
-        },
-    )
+    let hi = if hi.is_finite() && hi > lo {
+        hi
+    } else {
+        lo + 1.0
+    };
+    (lo, hi)
 }
 
 /// A heatmap-style column head on one or two lines: pairs split at `+`, regions at `/`.
@@ -342,35 +310,19 @@ fn head_size(c: &Scale, cat: &Category, em: f64, room: f64) -> (f64, bool) {
     // The size (≤ `em`) at which the widest text fits (bold), never below the minimum, and how
     // many texts are still too wide there.
     let fit = |texts: Vec<String>| {
-        let f = Font {
-            em,
-            bold: true,
-            colour: palette::INK,
-        };
+        let f = Font::new(em, true, palette::INK);
         let widths: Vec<f64> = texts.iter().map(|t| f.width(t)).collect();
         let widest = widths.iter().copied().fold(0.0, f64::max);
-        let size = if widest <= room {
-            em
-        } else {
-            (em * room / widest).max(c.min_em())
-        };
-        (
-            size,
-            widths
-                .iter()
-                .filter(|w| *w * size / em > room + 0.5)
-                .count(),
-        )
+        let shrunk = (em * room / widest).max(c.min_em());
+        let size = if widest <= room { em } else { shrunk };
+        let cut = widths.iter().filter(|w| *w * size / em > room + 0.5);
+        (size, cut.count())
     };
     let one = fit(cat.labels.iter().map(|l| l.1.clone()).collect());
     let two = fit(cat.labels.iter().flat_map(|l| head_lines(&l.1)).collect());
     let small = one.0 < em * 0.85 || one.1 > 0;
     let two_lines = small && (two.1 < one.1 || (two.1 == one.1 && two.0 > one.0));
-    if two_lines {
-        (two.0, true)
-    } else {
-        (one.0, false)
-    }
+    (if two_lines { two.0 } else { one.0 }, two_lines)
 }
 
 fn category(axis: &Axis) -> Option<&Category> {
@@ -386,11 +338,8 @@ fn value_ticks(a: &Axis, most: usize, fits: &dyn Fn(&Ticks) -> bool) -> Option<T
         return None;
     };
     let pick = |max| ticks::value_ticks(a.lo, a.hi, max, unit, round_out);
-    (3..=most)
-        .rev()
-        .map(pick)
-        .find(|t| fits(t))
-        .or(Some(pick(2)))
+    let most_that_fit = (3..=most).rev().map(pick).find(|t| fits(t));
+    most_that_fit.or(Some(pick(2)))
 }
 
 /// The widths of a y axis's row labels (at most `max`) and table columns, at `em`.
@@ -398,19 +347,13 @@ fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
     let Some(cat) = cat else {
         return (0.0, Vec::new());
     };
-    let f = Font {
-        em,
-        bold: false,
-        colour: palette::INK,
-    };
+    let f = Font::new(em, false, palette::INK);
     let labels = cat.labels.iter().map(|(_, t, b)| f.bold(*b).width(t));
     let heads = cat.head.iter().map(|h| f.bold(true).width(h));
     let w = labels.chain(heads).fold(0.0, f64::max).min(max);
     let column = |(head, cells): &(String, Vec<String>)| {
-        cells
-            .iter()
-            .map(|t| f.width(t))
-            .fold(f.bold(true).width(head), f64::max)
+        let widths = cells.iter().map(|t| f.width(t));
+        widths.fold(f.bold(true).width(head), f64::max)
     };
     (w, cat.table.iter().map(column).collect())
 }
@@ -428,17 +371,12 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let panel_title = c.font(PANEL_TITLE, true, palette::INK);
     for (text, f, advance) in [(&p.title, panel_title, 1.6), (&p.y.title, axis_title, 2.0)] {
         if let Some(t) = text {
-            svg.text(
-                &f.fit(t, width),
-                cell[0],
-                top + f.em * 0.45,
-                &f,
-                Align::Left,
-            );
+            let t = f.fit(t, width);
+            svg.text(&t, cell[0], top + f.em * 0.45, &f, Align::Left);
             top += f.em * advance;
         }
     }
-    let rule_label = |m: &Mark| matches!(m, Mark::Rule { label: Some(_), .. });
+    let rule_label = |m: &Mark| matches!(m, Mark::Rule(r) if r.label.is_some());
     if p.marks.iter().any(rule_label) {
         top += tick.em * 1.5;
     }
@@ -455,12 +393,8 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let heads = heads_above.map(|x| {
         let (rows, table) = row_widths(y_cat, label.em, row_max);
         let frame_w = width - rows - gap - table.iter().map(|w| w + col_gap).sum::<f64>();
-        head_size(
-            c,
-            x,
-            label.em,
-            frame_w / (p.x.hi - p.x.lo) * 0.86 - c.px(4.0),
-        )
+        let room = frame_w / (p.x.hi - p.x.lo) * 0.86 - c.px(4.0);
+        head_size(c, x, label.em, room)
     });
     if let Some((em, two_lines)) = heads {
         top += em * if two_lines { 2.5 } else { 1.3 } + c.px(10.0);
@@ -533,11 +467,8 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         }
         _ => Vec::new(),
     };
-    let mut grid: Vec<f64> = x_ticks
-        .iter()
-        .flat_map(|t| &t.labels)
-        .map(|l| l.0)
-        .collect();
+    let x_labels_at = x_ticks.iter().flat_map(|t| &t.labels);
+    let mut grid: Vec<f64> = x_labels_at.map(|l| l.0).collect();
     if let Kind::Time { grid: true, .. } = p.x.kind {
         let inside = |t: &f64| *t > f.x.0 && *t < f.x.1;
         grid.extend(time_ticks.iter().map(|t| t.at_s).filter(inside));
@@ -577,6 +508,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
             Some(_) => f.b,
             None => f.fy(0.0_f64.clamp(f.y.0, f.y.1)),
         };
+        // A heavier zero line when values go below it.
         let width = if f.y.0 < 0.0 {
             c.px(2.0).max(1.0)
         } else {
@@ -594,11 +526,11 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         draw_y_categories(svg, f, y, rows_w, &table, (gap, col_gap));
     }
     for mark in &p.marks {
-        if let Mark::Rule {
+        if let Mark::Rule(Rule {
             at,
             label: Some(text),
             ..
-        } = mark
+        }) = mark
         {
             let w = tick.width(text);
             let x = f.fx(*at).min(cell[2] - w / 2.0).max(cell[0] + w / 2.0);
@@ -608,11 +540,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     }
     for (l, spot) in placed {
         if let Some((x, y, align, _)) = spot {
-            let font = Font {
-                em: label_em(c, &f, l),
-                bold: l.bold,
-                colour: l.colour,
-            };
+            let font = Font::new(label_em(c, &f, l), l.bold, l.colour);
             svg.text(&l.text, x, y, &font, align);
         }
     }
@@ -669,11 +597,7 @@ fn draw_y_categories(
     table: &[f64],
     (gap, col_gap): (f64, f64),
 ) {
-    let plain = Font {
-        em,
-        bold: false,
-        colour: palette::INK,
-    };
+    let plain = Font::new(em, false, palette::INK);
     let head = plain.bold(true).colour(palette::INK_SOFT);
     let column = |x: &mut f64, w: &f64| {
         *x += col_gap + w;
@@ -681,17 +605,11 @@ fn draw_y_categories(
     };
     let xs: Vec<f64> = table.iter().scan(f.r, column).collect();
     for (i, (at, text, bold)) in cat.labels.iter().enumerate().step_by(every) {
-        let font = plain.bold(*bold);
-        svg.text(
-            &font.fit(text, width),
-            f.l - gap,
-            f.fy(*at),
-            &font,
-            Align::Right,
-        );
+        let (font, y) = (plain.bold(*bold), f.fy(*at));
+        svg.text(&font.fit(text, width), f.l - gap, y, &font, Align::Right);
         for (x, (_, cells)) in xs.iter().zip(&cat.table) {
             if let Some(cell) = cells.get(i) {
-                svg.text(cell, *x, f.fy(*at), &plain, Align::Right);
+                svg.text(cell, *x, y, &plain, Align::Right);
             }
         }
     }
@@ -709,17 +627,9 @@ fn label_em(c: &Scale, f: &Frame, l: &Label) -> f64 {
     let em = c.px(l.em);
     let Some(fit) = l.fit else { return em };
     let room = fit / (f.x.1 - f.x.0) * (f.r - f.l);
-    let width = Font {
-        em,
-        bold: l.bold,
-        colour: l.colour,
-    }
-    .width(&l.text);
-    if width <= room {
-        em
-    } else {
-        (em * room / width).max(em * 0.7).max(c.min_em().min(em))
-    }
+    let width = Font::new(em, l.bold, l.colour).width(&l.text);
+    let shrunk = (em * room / width).max(em * 0.7).max(c.min_em().min(em));
+    shrunk.min(em)
 }
 
 /// Where a label goes: its anchor in pixels, alignment, and whether it is away from its point
@@ -738,8 +648,8 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
                 let ((a, p), (b, q)) = (f.pt((x.0, y.0)), f.pt((x.1, y.1)));
                 obstacles.push([a.min(b), p.min(q), a.max(b), p.max(q)]);
             }
-            Mark::Dot { x, y, radius, .. } => {
-                let ((x, y), r) = (f.pt((*x, *y)), c.px(*radius) + pad);
+            Mark::Dot(d) => {
+                let ((x, y), r) = (f.pt((d.x, d.y)), c.px(d.radius) + pad);
                 obstacles.push([x - r, y - r, x + r, y + r]);
             }
             _ => {}
@@ -754,36 +664,19 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
     for m in marks {
         let Mark::Label(l) = m else { continue };
         let em = label_em(c, f, l);
-        let width = Font {
-            em,
-            bold: l.bold,
-            colour: l.colour,
-        }
-        .width(&l.text);
+        let width = Font::new(em, l.bold, l.colour).width(&l.text);
         let (x, y) = f.pt((l.x, l.y));
         // Each spot's anchor and padded box, moved sideways into the frame, and its cost.
         let spot = |&(dx, dy, align): &(f64, f64, Align)| {
             let (sx, sy) = (x + c.px(dx), y + c.px(dy));
             let b = text_box(sx, sy, width, em, align);
-            let shift = if b[0] < bounds[0] {
-                bounds[0] - b[0]
-            } else {
-                (bounds[2] - b[2]).min(0.0)
-            };
-            let b = [
-                b[0] + shift - pad,
-                b[1] - pad,
-                b[2] + shift + pad,
-                b[3] + pad,
-            ];
+            let (right, left) = (bounds[0] - b[0], (bounds[2] - b[2]).min(0.0));
+            let shift = if right > 0.0 { right } else { left };
+            let (x0, x1) = (b[0] + shift - pad, b[2] + shift + pad);
+            let b = [x0, b[1] - pad, x1, b[3] + pad];
             let cost = obstacles.iter().map(|o| overlap(&b, o)).sum::<f64>();
-            (
-                sx + shift,
-                sy,
-                align,
-                b,
-                cost + if inside(&b) { 0.0 } else { 1e12 },
-            )
+            let outside = if inside(&b) { 0.0 } else { 1e12 };
+            (sx + shift, sy, align, b, cost + outside)
         };
         let spots: Vec<_> = l.spots.iter().map(spot).collect();
         let forced = !l.optional && spots.len() == 1;
@@ -801,23 +694,21 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
 
 fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
     match mark {
-        Mark::Area {
-            fill,
-            hatch,
-            xs,
-            lower,
-            upper,
-            ..
-        } => {
+        Mark::Area(a) => {
             // One polygon per stretch where the area is open, so closed stretches draw nothing.
+            let (xs, lower, upper) = (&a.xs, &a.lower, &a.upper);
             let n = xs.len().min(lower.len()).min(upper.len());
             let open: Vec<usize> = (0..n).filter(|i| upper[*i] > lower[*i]).collect();
             for run in open.chunk_by(|a, b| b - a == 1) {
                 let upper = run.iter().map(|k| f.pt((xs[*k], upper[*k])));
-                let points: Vec<_> = upper
-                    .chain(run.iter().rev().map(|k| f.pt((xs[*k], lower[*k]))))
-                    .collect();
-                area(svg, c, &points, *fill, *hatch);
+                let lower = run.iter().rev().map(|k| f.pt((xs[*k], lower[*k])));
+                area(
+                    svg,
+                    c,
+                    &upper.chain(lower).collect::<Vec<_>>(),
+                    a.fill,
+                    a.hatch,
+                );
             }
         }
         Mark::Line(s, points) => {
@@ -834,52 +725,31 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
             svg.rect(a, p, b, q, *fill);
             // A break near the cut end: two white slashes across the bar.
             let Some(up) = cut else { return };
-            let (edge, inward) = if *up {
-                (p.min(q), 1.0)
-            } else {
-                (p.max(q), -1.0)
-            };
+            let edge = if *up { p.min(q) } else { p.max(q) };
+            let inward = if *up { 1.0 } else { -1.0 };
+            let (l, r) = (a.min(b) - 1.0, a.max(b) + 1.0);
+            let (dy, width) = (c.px(5.0), c.px(4.0).max(2.0));
             for d in [18.0, 30.0] {
                 let yb = edge + inward * c.px(d);
-                let (l, r, dy) = (a.min(b) - 1.0, a.max(b) + 1.0, c.px(5.0));
-                svg.seg(
-                    (l, yb + dy),
-                    (r, yb - dy),
-                    palette::WHITE,
-                    c.px(4.0).max(2.0),
-                );
+                svg.seg((l, yb + dy), (r, yb - dy), palette::WHITE, width);
             }
         }
-        Mark::Dot {
-            x,
-            y,
-            radius,
-            colour,
-            arrow,
-        } => {
-            let ((x, y), r) = (f.pt((*x, *y)), c.px(*radius).max(2.5));
-            match arrow {
+        Mark::Dot(d) => {
+            let ((x, y), r) = (f.pt((d.x, d.y)), c.px(d.radius).max(2.5));
+            match d.arrow {
                 // Off the scale: an arrowhead at the edge, pointing the way the value lies.
                 Some(up) => {
-                    let (tip, dir) = if *up { (f.t, 1.0) } else { (f.b, -1.0) };
+                    let (tip, dir) = if up { (f.t, 1.0) } else { (f.b, -1.0) };
                     let base = tip + dir * r * 2.2;
-                    svg.polygon(&[(x, tip), (x - r, base), (x + r, base)], *colour);
+                    svg.polygon(&[(x, tip), (x - r, base), (x + r, base)], d.colour);
                 }
-                None => dot(svg, c, x, y, r, *colour),
+                None => dot(svg, c, x, y, r, d.colour),
             }
         }
-        Mark::Rule {
-            at,
-            vertical,
-            stroke: s,
-            ..
-        } => {
-            let points = match vertical {
-                true => [(f.fx(*at), f.t), (f.fx(*at), f.b)],
-                false => [(f.l, f.fy(*at)), (f.r, f.fy(*at))],
-            };
+        Mark::Rule(rule) => {
+            let (x, s) = (f.fx(rule.at), rule.stroke);
             let dash = s.dashed.then(|| (c.px(10.0), c.px(8.0)));
-            svg.line(&points, s.colour, c.stroke(s.width), dash);
+            svg.line(&[(x, f.t), (x, f.b)], s.colour, c.stroke(s.width), dash);
         }
         Mark::Label(_) => {}
     }
@@ -892,16 +762,12 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
 fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
     let (cell, dash) = (c.px(26.0), c.px(16.0));
     let run = |(b, v): (&(f64, f64), &f64)| (f.fx(b.0), f.fx(b.1), f.fy(*v));
-    let runs: Vec<Vec<(f64, f64, f64)>> = lines
-        .iter()
-        .map(|l| l.bins.iter().zip(&l.values).map(run).collect())
-        .collect();
+    let runs = |l: &StepLine| l.bins.iter().zip(&l.values).map(run).collect();
+    let runs: Vec<Vec<(f64, f64, f64)>> = lines.iter().map(runs).collect();
     // Risers first, so the runs cover their ends.
     for (line, runs) in lines.iter().zip(&runs) {
-        let (lw, pattern) = (
-            c.stroke(line.stroke.width),
-            line.stroke.dashed.then_some((dash, cell - dash)),
-        );
+        let lw = c.stroke(line.stroke.width);
+        let pattern = line.stroke.dashed.then_some((dash, cell - dash));
         for w in runs.windows(2) {
             if (w[0].1 - w[1].0).abs() <= 0.5 && (w[0].2 - w[1].2).abs() >= 0.5 {
                 let (ya, yb) = (w[0].2.min(w[1].2), w[0].2.max(w[1].2));
@@ -913,10 +779,8 @@ fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
     let mut cuts: Vec<f64> = runs.iter().flatten().flat_map(|r| [r.0, r.1]).collect();
     cuts.sort_by(f64::total_cmp);
     cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
-    let tolerance = lines
-        .iter()
-        .map(|l| c.stroke(l.stroke.width))
-        .fold(1.0, f64::max);
+    let widths = lines.iter().map(|l| c.stroke(l.stroke.width));
+    let tolerance = widths.fold(1.0, f64::max);
     for w in cuts.windows(2) {
         let (a, b, mid) = (w[0], w[1], (w[0] + w[1]) / 2.0);
         // The level of each line over the piece, bottom up.
@@ -935,11 +799,8 @@ fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
             let solo = group.len() == 1 && !lines[group[0].0].stroke.dashed;
             let first = ((a - f.l) / cell).floor() as i64;
             let last = ((b - f.l) / cell).floor() as i64;
-            let cells = if solo {
-                0..=0
-            } else {
-                first..=last.min(first + 100_000)
-            };
+            let last = last.min(first + 100_000);
+            let cells = if solo { 0..=0 } else { first..=last };
             for n in cells {
                 let (i, y) = group[n.rem_euclid(group.len() as i64) as usize];
                 let s = lines[i].stroke;

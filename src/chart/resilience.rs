@@ -9,12 +9,12 @@
 
 use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, Swatch};
 use super::layout::{Scale, LABEL};
-use super::palette::{self, ramp, rgb, text_on};
+use super::palette::{self, ramp, text_on, AXIS, INK, INK_SOFT};
 use super::svg::Align;
 use super::ticks::Unit;
 use super::{ChartOptions, RenderedChart};
 use crate::error::Result;
-use crate::resilience::write::at_least_pct as served_label;
+use crate::resilience::write::{at_least_pct as served_label, single_losses, worst};
 use crate::resilience::{Resilience, Row};
 
 /// The stems of the resilience charts (each written as `.png` and `.svg`).
@@ -48,26 +48,12 @@ fn subtitle(r: &Resilience) -> Vec<String> {
     parts
 }
 
-/// The lowest served % of a plan's rows whose loss passes `which`.
-fn lowest(r: &Resilience, plan: &str, which: impl Fn(&str) -> bool) -> Option<f64> {
-    let rows = r
-        .rows
-        .iter()
-        .filter(|x| x.plan == plan && which(&x.lost_provider));
-    rows.map(|x: &Row| x.served_pct).reduce(f64::min)
-}
-
-/// A plan's served % in its worst single loss (losses named without `+`, `none` excluded).
-pub(crate) fn worst_single_loss(r: &Resilience, plan: &str) -> Option<f64> {
-    lowest(r, plan, |l| l != "none" && !l.contains('+'))
-}
-
-/// A heatmap column: one loss, or each plan's worst pair (`None`) when pairs are too many.
+/// A heatmap column's served %: one loss, or each plan's worst pair (`None`) when pairs are too
+/// many to print.
 fn served(r: &Resilience, plan: &str, loss: Option<&str>) -> Option<f64> {
-    match loss {
-        Some(l) => r.row(plan, l).map(|x| x.served_pct),
-        None => lowest(r, plan, |l| l.contains('+')),
-    }
+    let pair = |x: &&Row| x.plan == plan && x.lost_provider.contains('+');
+    let row = loss.map_or_else(|| worst(r.rows.iter().filter(pair)), |l| r.row(plan, l));
+    row.map(|x| x.served_pct)
 }
 
 fn column_name(loss: Option<&str>) -> &str {
@@ -121,35 +107,26 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         "What each plan still serves when a provider is lost"
     };
     let has_none = r.losses.first().is_some_and(|l| l == "none");
-    let mut others: Vec<Option<&str>> = r
-        .losses
-        .iter()
-        .skip(usize::from(has_none))
-        .map(|l| Some(l.as_str()))
-        .collect();
+    let losses = r.losses.iter().skip(usize::from(has_none));
+    let mut others: Vec<Option<&str>> = losses.map(|l| Some(l.as_str())).collect();
     let (mut n_bands, mut value_em) = bands(&c, r, others.len(), has_none);
     // Too many pairs to print: every single loss, then each plan's worst pair in one column.
-    let pair_count = others
-        .iter()
-        .filter(|l| column_name(**l).contains('+'))
-        .count();
+    let is_pair = |l: &Option<&str>| column_name(*l).contains('+');
+    let pair_count = others.iter().filter(|l| is_pair(l)).count();
     // Values smaller than this are not printed (on a small image, the scaled size may be less
     // than the usual minimum: the cells are as small).
     let least = c.min_em().min(c.px(VALUE) * 0.9);
     let folded = value_em < least && pair_count > 0;
     if folded {
-        others.retain(|l| !column_name(*l).contains('+'));
+        others.retain(|l| !is_pair(l));
         others.push(None);
         (n_bands, value_em) = bands(&c, r, others.len(), has_none);
     }
     let show_values = value_em >= least;
     let per_band = others.len().div_ceil(n_bands).max(1);
     let first = if has_none { 1.65 } else { 0.5 };
-    let plans = r
-        .plans
-        .iter()
-        .map(|p| (p.plan.clone(), p.plan == "multi-cloud"));
-    let mut y = Category::slots(plans);
+    let plans = r.plans.iter().map(|p| &p.plan);
+    let mut y = Category::slots(plans.map(|p| (p.clone(), p == "multi-cloud")));
     y.head = Some("lost →".into());
     let mut chunks: Vec<&[Option<&str>]> = others.chunks(per_band).collect();
     if chunks.is_empty() {
@@ -161,7 +138,7 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         let rest = chunk
             .iter()
             .enumerate()
-            .map(|(j, col)| (j as f64 + first, *col));
+            .map(|(j, l)| (j as f64 + first, *l));
         let columns: Vec<(f64, Option<&str>)> = none.into_iter().chain(rest).collect();
         let mut marks = Vec::new();
         for (i, plan) in r.plans.iter().enumerate() {
@@ -172,8 +149,8 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
                 marks.push(Mark::rect((at - 0.5, at + 0.48), (row, row + 0.96), fill));
                 if show_values {
                     let text = served.map_or("n/a".to_string(), served_label);
-                    let mut label =
-                        Label::at(text, at - 0.01, row + 0.48, value_em / c.s, text_on(fill));
+                    let (x, y, em) = (at - 0.01, row + 0.48, value_em / c.s);
+                    let mut label = Label::at(text, x, y, em, text_on(fill));
                     label.fit = Some(0.8);
                     marks.push(Mark::Label(label));
                 }
@@ -181,11 +158,8 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         }
         let head = |(at, col): &(f64, Option<&str>)| {
             let name = column_name(*col);
-            (
-                *at,
-                name.to_string(),
-                name == "none" || name == "worst pair",
-            )
+            let bold = name == "none" || name == "worst pair";
+            (*at, name.to_string(), bold)
         };
         let hi = columns.last().map_or(1.0, |c| c.0 + 0.5);
         let labels = columns.iter().map(head).collect();
@@ -235,8 +209,8 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
 
 fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let c = Scale::new(opts.width, opts.height);
-    let regions = r.losses.iter().any(|l| l.contains('/'));
-    let what = if regions {
+    let by_region = r.losses.iter().any(|l| l.contains('/'));
+    let what = if by_region {
         "provider region"
     } else {
         "provider"
@@ -245,7 +219,7 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let data: Vec<(&str, f64, f64, Option<f64>)> = (r.plans.iter())
         .filter_map(|p| {
             let none = r.row(&p.plan, "none").map(|x| x.served_pct);
-            let worst = worst_single_loss(r, &p.plan)?;
+            let worst = worst(single_losses(r, &p.plan))?.served_pct;
             Some((p.plan.as_str(), worst, p.cost_per_million_tokens, none))
         })
         .collect();
@@ -255,19 +229,17 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let mut order: Vec<usize> = (0..data.len()).collect();
     order.sort_by(|a, b| {
         let (p, q) = (data[*a], data[*b]);
-        let by_cost =
-            q.2.total_cmp(&p.2)
-                .then(p.1.total_cmp(&q.1))
-                .then(p.0.cmp(q.0));
+        let by_cost = q.2.total_cmp(&p.2).then(p.1.total_cmp(&q.1));
+        let by_cost = by_cost.then(p.0.cmp(q.0));
         highlight(b).cmp(&highlight(a)).then(by_cost)
     });
     let mut marks = Vec::new();
     for i in order.iter().rev() {
         let (_, x, y, _) = data[*i];
         let (radius, colour) = if highlight(i) {
-            (14.0, palette::INK)
+            (14.0, INK)
         } else {
-            (10.0, rgb(0x8C8C8C))
+            (10.0, AXIS)
         };
         marks.push(Mark::dot(x.clamp(0.0, 100.0), y.max(0.0), radius, colour));
     }
@@ -295,11 +267,7 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
         spots.push((0.0, gap + step * 0.4, Align::Centre));
         spots.extend(stepped(-2.0 * gap, 1.0, Align::Right));
         spots.extend(stepped(-2.0 * gap, -1.0, Align::Right));
-        let colour = if bold {
-            palette::INK
-        } else {
-            palette::INK_SOFT
-        };
+        let colour = if bold { INK } else { INK_SOFT };
         let text = c.font(LABEL, bold, colour).fit(&text, c.w * 0.5);
         let mut label = Label::at(text, x.clamp(0.0, 100.0), y.max(0.0), LABEL, colour);
         label.leader = true;
@@ -312,27 +280,10 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let y_title = "$ per million tokens served (normal policy, nothing lost)";
     let y = Axis::value(0.0, top, Unit::Dollars).titled(y_title);
     let title = "What multi-cloud costs and what it buys".to_string();
-    let mut fig = Figure::new(
-        title,
-        subtitle(r),
-        Vec::new(),
-        vec![Panel::new(x, y, marks)],
-    );
+    let panels = vec![Panel::new(x, y, marks)];
+    let mut fig = Figure::new(title, subtitle(r), Vec::new(), panels);
     if data.is_empty() {
         fig.message = Some("No single losses to measure".into());
     }
     fig
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn served_labels_read_at_least() {
-        assert_eq!(served_label(100.0), "100%");
-        assert_eq!(served_label(79.9999999884), "80%");
-        assert_eq!(served_label(93.7484729433), "93.7%");
-        assert_eq!(served_label(0.0), "0%");
-    }
 }

@@ -2,14 +2,13 @@
 //! served tokens by provider, cost by provider, served tokens by demand region, and the
 //! commitments to sign. What each chart shows is decided here; drawing is left to `layout`.
 
-use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, Stroke, Swatch};
-use super::layout::{Scale, TICK};
-use super::palette::{self, provider_colour, provider_order, Rgba};
-use super::svg::Align;
-use super::ticks::{self, Unit};
+use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Panel, Stroke, Swatch};
+use super::layout::Scale;
+use super::palette::{provider_colour, provider_order, Rgba, INK, INK_SOFT, SPARE, UNSERVED};
+use super::ticks::{dollars, Unit};
 use super::ChartOptions;
 use crate::error::Result;
-use crate::report::series::{Binned, Grain, Series};
+use crate::report::series::{signed, Binned, Grain, Series, Signed};
 use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
 use crate::units::human;
 
@@ -20,10 +19,10 @@ pub(crate) const MAX_BINS: usize = 120;
 /// Cost bars: at most this many (an hourly year is 53 weekly bars), so each bar stays readable.
 const MAX_COST_BARS: usize = 60;
 
-pub(crate) const DEMAND: Stroke = Stroke::new(palette::INK, 4.0, false);
+pub(crate) const DEMAND: Stroke = Stroke::new(INK, 4.0, false);
 /// The peak of demand within a bin: a thin line rather than a band, so it cannot be mistaken
 /// for the grey of spare capacity.
-const PEAK: Stroke = Stroke::new(palette::INK_SOFT, 2.0, false);
+const PEAK: Stroke = Stroke::new(INK_SOFT, 2.0, false);
 /// How light the lighter variant of a provider colour is (on-demand use, usage cost).
 const LIGHT: f64 = 0.42;
 /// A provider within this fraction of the cap counts as at the cap.
@@ -42,10 +41,8 @@ pub(crate) fn figures(t: &ChartTables, opts: &ChartOptions) -> Result<Vec<(&'sta
     }
     let start = s.periods.first().map_or(0.0, |p| p.start_s);
     let end = s.periods.last().map_or(1.0, |p| p.end_s());
-    out.push((
-        "commitments",
-        commitments(info, &t.commitments, (start, end), opts),
-    ));
+    let signed = commitments(info, &t.commitments, (start, end), opts);
+    out.push(("commitments", signed));
     Ok(out)
 }
 
@@ -70,39 +67,27 @@ fn rate_note(b: &Binned) -> Option<String> {
 }
 
 /// Legend entries of the providers drawn, top of the stack first (as the eye reads it).
-fn provider_legend(series: &Series, drawn: &[usize]) -> Vec<Entry> {
-    let mut drawn = drawn.to_vec();
-    drawn.sort_unstable();
-    drawn.dedup();
-    let entry = |p: &usize| Entry::provider(&series.providers[*p]);
-    drawn.iter().rev().map(entry).collect()
+fn provider_legend(s: &Series, drawn: &[String]) -> Vec<Entry> {
+    let shown = s.providers.iter().rev().filter(|p| drawn.contains(p));
+    shown.map(|p| Entry::provider(p)).collect()
 }
 
 /// A part of a stack: name, fill and stripes, one value per bin.
 type Part = (String, (Rgba, Option<Rgba>), Vec<f64>);
 
 /// Provider parts with any value, in stack order; `light`: the lighter, striped variant.
-fn provider_parts(
-    s: &Series,
-    values: impl Fn(usize) -> Vec<f64>,
-    light: bool,
-    drawn: &mut Vec<usize>,
-) -> Vec<Part> {
-    let mut parts = Vec::new();
-    for (p, name) in s.providers.iter().enumerate() {
-        let values = values(p);
-        if values.iter().any(|v| *v > 0.0) {
-            let c = provider_colour(name);
-            let paint = if light {
-                (c.tint(LIGHT), Some(c))
-            } else {
-                (c, None)
-            };
-            parts.push((name.clone(), paint, values));
-            drawn.push(p);
-        }
-    }
-    parts
+fn provider_parts(s: &Series, values: impl Fn(usize) -> Vec<f64>, light: bool) -> Vec<Part> {
+    let part = |(p, name): (usize, &String)| {
+        let (values, c) = (values(p), provider_colour(name));
+        let fill = if light { c.tint(LIGHT) } else { c };
+        let drawn = values.iter().any(|v| *v > 0.0);
+        drawn.then(|| (name.clone(), (fill, light.then_some(c)), values))
+    };
+    s.providers.iter().enumerate().filter_map(part).collect()
+}
+
+fn names(parts: &[Part]) -> Vec<String> {
+    parts.iter().map(|p| p.0.clone()).collect()
 }
 
 /// LP solutions carry rounding noise that is not unserved demand.
@@ -110,27 +95,26 @@ fn is_unserved(served: f64, demand: f64) -> bool {
     demand - served > 1e-6 * demand.abs().max(1.0)
 }
 
+/// Demand and what is served of it, per period (`None`: unserved demand is not drawn).
+type Demand<'a> = (&'a [f64], Option<&'a [f64]>);
+
 /// Parts stacked from zero, the peak of demand when bins group periods, unserved demand (a red
-/// striped band from served up to demand, in bins where some is unserved) when `served` is
-/// given, and the demand line on top. `demand` and `served` are per period; the second value
-/// says whether a band of unserved demand is drawn.
+/// striped band from served up to demand, in bins where some is unserved), and the demand line
+/// on top. The second value says whether a band of unserved demand is drawn.
 fn over_demand(
     b: &Binned,
     parts: Vec<Part>,
-    (demand, served): (&[f64], Option<&[f64]>),
+    (demand, served): Demand,
     line: Stroke,
 ) -> (Vec<Mark>, bool) {
     let spans = &b.spans;
-    let mut base = vec![0.0; spans.len()];
-    let mut marks = Vec::new();
+    let (mut base, mut marks) = (vec![0.0; spans.len()], Vec::new());
     for (name, paint, values) in parts {
-        let upper: Vec<f64> = base
-            .iter()
+        let lower = base.clone();
+        base.iter_mut()
             .zip(&values)
-            .map(|(b, v)| b + v.max(0.0))
-            .collect();
-        marks.push(Mark::band(&name, paint, spans, &base, &upper));
-        base = upper;
+            .for_each(|(b, v)| *b += v.max(0.0));
+        marks.push(Mark::band(&name, paint, spans, &lower, &base));
     }
     if b.grain != Grain::Period {
         marks.push(Mark::steps(PEAK, spans, &b.max(demand)));
@@ -140,10 +124,9 @@ fn over_demand(
     let pairs = || served.iter().zip(&demand);
     let gap = pairs().any(|(s, d)| is_unserved(*s, *d));
     if gap {
-        let upper: Vec<f64> = pairs()
-            .map(|(s, d)| if is_unserved(*s, *d) { *d } else { *s })
-            .collect();
-        let paint = (palette::UNSERVED.alpha(0.18), Some(palette::UNSERVED));
+        let top = |(s, d): (&f64, &f64)| if is_unserved(*s, *d) { *d } else { *s };
+        let upper: Vec<f64> = pairs().map(top).collect();
+        let paint = (UNSERVED.alpha(0.18), Some(UNSERVED));
         marks.push(Mark::band("unserved", paint, spans, &served, &upper));
     }
     marks.push(Mark::steps(line, spans, &demand));
@@ -158,7 +141,7 @@ fn demand_legend(b: &Binned, unserved: bool) -> Vec<Entry> {
         legend.push(Entry::new(label, Swatch::Line(PEAK)));
     }
     if unserved {
-        legend.push(Entry::new("unserved", Swatch::Hatch(palette::UNSERVED)));
+        legend.push(Entry::new("unserved", Swatch::Hatch(UNSERVED)));
     }
     legend
 }
@@ -171,23 +154,22 @@ fn thin_unserved_note(s: &Series, b: &Binned) -> Option<String> {
         .iter()
         .zip(&demand)
         .filter(|(s, d)| is_unserved(**s, **d));
-    let gap = pairs.map(|(s, d)| d - s).fold(0.0, f64::max);
-    let top = demand.iter().copied().fold(0.0, f64::max);
+    let gap = largest(pairs.map(|(s, d)| d - s));
     let tokens = human(s.unserved_tokens());
     let note = format!("{tokens} tokens unserved, too few to show at this scale");
-    (gap > 0.0 && gap <= 0.004 * top).then_some(note)
+    (gap > 0.0 && gap <= 0.004 * largest(demand)).then_some(note)
 }
 
 /// A panel over the bins with a value axis from zero to the marks' top.
 fn time_panel(spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
     let top = |m: &Mark| match m {
-        Mark::Area { upper, .. } => upper.iter().copied().fold(0.0, f64::max),
-        Mark::Line(_, points) => points.iter().map(|p| p.1).fold(0.0, f64::max),
+        Mark::Area(a) => largest(a.upper.iter().copied()),
+        Mark::Line(_, points) => largest(points.iter().map(|p| p.1)),
         Mark::Rect { y, .. } => y.1,
-        Mark::Dot { y, .. } => *y,
+        Mark::Dot(d) => d.y,
         _ => 0.0,
     };
-    let top = marks.iter().map(top).fold(0.0, f64::max);
+    let top = largest(marks.iter().map(top));
     let lo = spans.first().map_or(0.0, |b| b.0);
     let hi = spans.last().map_or(1.0, |b| b.1);
     Panel::new(Axis::time(lo, hi), Axis::value(0.0, top, unit), marks)
@@ -198,39 +180,34 @@ fn time_panel(spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
 /// unserved demand in red only where there is some.
 pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let mut drawn = Vec::new();
-    let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false, &mut drawn);
-    let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true, &mut drawn);
+    let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false);
+    let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true);
     let has_on_demand = !on_demand.is_empty();
     parts.extend(on_demand);
+    let drawn = names(&parts);
     let spare = b.mean(&s.spare_tpm());
     let has_spare = spare.iter().any(|v| *v > 0.0);
     if has_spare {
-        parts.push(("available, unused".into(), (palette::SPARE, None), spare));
+        parts.push(("available, unused".into(), (SPARE, None), spare));
     }
     let totals = (&s.demand_tpm[..], Some(&s.served_total_tpm[..]));
     let (marks, gap) = over_demand(&b, parts, totals, DEMAND);
     let mut legend = demand_legend(&b, gap);
     if has_spare {
-        legend.push(Entry::new(
-            "available, unused",
-            Swatch::Fill(palette::SPARE),
-        ));
+        legend.push(Entry::new("available, unused", Swatch::Fill(SPARE)));
     }
     if has_on_demand {
-        let swatch = Swatch::Hatch(palette::INK_SOFT);
-        legend.push(Entry::new("on-demand use (striped)", swatch));
+        legend.push(Entry::new(
+            "on-demand use (striped)",
+            Swatch::Hatch(INK_SOFT),
+        ));
     }
     legend.extend(provider_legend(s, &drawn));
     let style = match has_on_demand {
         true => "solid = reserved, striped = on-demand use",
         false => "reserved capacity by provider",
     };
-    let notes = vec![
-        Some(style.to_string()),
-        thin_unserved_note(s, &b),
-        rate_note(&b),
-    ];
+    let notes = vec![Some(style.into()), thin_unserved_note(s, &b), rate_note(&b)];
     let title = format!("{}: capacity vs demand", info.scenario);
     let panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
     Figure::new(title, subtitle(info, notes), legend, vec![panel])
@@ -239,12 +216,8 @@ pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
 /// "35%", or "33.3%" when the cap is not a whole percent.
 fn percent(fraction: f64) -> String {
     let pct = fraction * 100.0;
-    let decimals = if (pct - pct.round()).abs() < 0.05 {
-        0
-    } else {
-        1
-    };
-    format!("{pct:.decimals$}%")
+    let whole = (pct - pct.round()).abs() < 0.05;
+    format!("{pct:.*}%", if whole { 0 } else { 1 })
 }
 
 /// Served tokens by provider. The share cap is a limit on each provider's band, not a level of
@@ -252,30 +225,26 @@ fn percent(fraction: f64) -> String {
 /// each band where a provider is at the cap.
 pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let mut drawn = Vec::new();
-    let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false, &mut drawn);
-    let demand = b.mean(&s.demand_tpm);
+    let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false);
+    let (drawn, demand) = (names(&parts), b.mean(&s.demand_tpm));
     let (mut dots, mut notes) = (Vec::new(), Vec::new());
     if let Some(share) = info.max_provider_share {
         // Bands where the provider serves its cap (bin means, as drawn).
         let mut base = vec![0.0; demand.len()];
-        for (_, _, values) in &parts {
-            for (i, v) in values.iter().enumerate() {
-                if demand[i] > 0.0 && *v >= share * demand[i] * (1.0 - AT_CAP) {
-                    let x = (b.spans[i].0 + b.spans[i].1) / 2.0;
-                    dots.push(Mark::dot(x, base[i] + v / 2.0, 7.0, palette::INK));
-                }
-                base[i] += v;
+        for (i, v) in parts.iter().flat_map(|p| p.2.iter().enumerate()) {
+            if demand[i] > 0.0 && *v >= share * demand[i] * (1.0 - AT_CAP) {
+                let x = (b.spans[i].0 + b.spans[i].1) / 2.0;
+                dots.push(Mark::dot(x, base[i] + v / 2.0, 7.0, INK));
             }
+            base[i] += v;
         }
         // The cap, checked period by period.
-        let (cap, top) = (percent(share), s.top_share());
-        notes.push(Some(match top {
-            Some((p, top)) if top > share * (1.0 + AT_CAP) => format!(
-                "{} serves {} of demand, above the {cap} cap",
-                s.providers[p],
-                percent(top)
-            ),
+        let cap = percent(share);
+        notes.push(Some(match s.top_share() {
+            Some((p, top)) if top > share * (1.0 + AT_CAP) => {
+                let (name, top) = (&s.providers[p], percent(top));
+                format!("{name} serves {top} of demand, above the {cap} cap")
+            }
             _ => format!("no provider above {cap} of demand"),
         }));
     }
@@ -283,7 +252,7 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let mut legend = demand_legend(&b, false);
     if let (false, Some(share)) = (dots.is_empty(), info.max_provider_share) {
         let label = format!("at the {} cap", percent(share));
-        legend.push(Entry::new(label, Swatch::Dot(palette::INK)));
+        legend.push(Entry::new(label, Swatch::Dot(INK)));
     }
     marks.extend(dots);
     legend.extend(provider_legend(s, &drawn));
@@ -300,20 +269,15 @@ pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, MAX_COST_BARS, MAX_COST_BARS);
     // Each provider's commitment (solid) with its usage + route (lighter) right above it, so the
     // light part always sits on its own colour.
-    let mut drawn = Vec::new();
-    let mut bars: Vec<(Rgba, Vec<f64>)> = Vec::new();
-    let (mut any_commit, mut any_usage) = (false, false);
     let has = |v: &[f64]| v.iter().any(|x| *x > 0.0);
+    let (mut bars, mut drawn): (Vec<(Rgba, Vec<f64>)>, Vec<String>) = (Vec::new(), Vec::new());
     for (p, name) in s.providers.iter().enumerate() {
-        let colour = provider_colour(name);
         let (commit, usage) = (b.sum(&s.commit_usd[p]), b.sum(&s.usage_usd[p]));
         if has(&commit) || has(&usage) {
-            drawn.push(p);
+            drawn.push(name.clone());
         }
-        any_commit |= has(&commit);
-        any_usage |= has(&usage);
-        bars.push((colour, commit));
-        bars.push((colour.tint(LIGHT), usage));
+        let colour = provider_colour(name);
+        bars.extend([(colour, commit), (colour.tint(LIGHT), usage)]);
     }
     let mut marks = Vec::new();
     let mut totals = vec![0.0; b.spans.len()];
@@ -329,45 +293,34 @@ pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     }
     let n = totals.len();
     let by_size = |a: &usize, b: &usize| totals[*a].total_cmp(&totals[*b]).then(b.cmp(a));
-    let mut order: Vec<usize> = (0..n).max_by(by_size).into_iter().collect();
-    order.extend([0, n.saturating_sub(1)].into_iter().chain(0..n));
+    let first = [(0..n).max_by(by_size), Some(0), n.checked_sub(1)];
     let mut labelled = Vec::new();
-    for i in order.into_iter().filter(|i| *i < n && totals[*i] > 0.0) {
-        if !labelled.contains(&i) {
+    for i in first.into_iter().flatten().chain(0..n) {
+        if i < n && totals[i] > 0.0 && !labelled.contains(&i) {
             labelled.push(i);
-            let (x, text) = (
-                (b.spans[i].0 + b.spans[i].1) / 2.0,
-                ticks::dollars(totals[i]),
-            );
-            let label = Label::at(text, x, totals[i], TICK * 0.95, palette::INK);
-            let above = vec![(0.0, -18.0, Align::Centre)];
-            marks.push(Mark::Label(label.spots(above).optional()));
+            let x = (b.spans[i].0 + b.spans[i].1) / 2.0;
+            marks.push(Mark::Label(Label::above(dollars(totals[i]), x, totals[i])));
         }
     }
+    let any = |k: usize| bars.iter().skip(k).step_by(2).any(|(_, v)| has(v));
     let mut legend = Vec::new();
-    if any_usage {
-        let swatch = Swatch::Fill(palette::INK_SOFT.tint(LIGHT));
+    if any(1) {
+        let swatch = Swatch::Fill(INK_SOFT.tint(LIGHT));
         legend.push(Entry::new("usage + route (light)", swatch));
     }
-    if any_commit {
-        legend.push(Entry::new(
-            "commitment (solid)",
-            Swatch::Fill(palette::INK_SOFT),
-        ));
+    if any(0) {
+        legend.push(Entry::new("commitment (solid)", Swatch::Fill(INK_SOFT)));
     }
     legend.extend(provider_legend(s, &drawn));
     let (bucket, bucket_note) = b.bucket();
-    let total_of = |m: &Vec<Vec<f64>>| ticks::dollars(m.iter().flatten().sum::<f64>());
+    let total_of = |m: &Vec<Vec<f64>>| dollars(m.iter().flatten().sum::<f64>());
     let (commit, usage) = (total_of(&s.commit_usd), total_of(&s.usage_usd));
-    let total = ticks::dollars(info.cost);
+    let total = dollars(info.cost);
     let sums = format!("total {total} (commitment {commit}, usage + route {usage})");
     let per_million = info.cost / (info.served_tokens / crate::units::TOKENS_PER_MILLION);
     let per_million = format!("{} per million tokens", per_million_label(per_million));
-    let notes = vec![
-        Some(sums),
-        (info.served_tokens > 0.0).then_some(per_million),
-        bucket_note,
-    ];
+    let per_million = (info.served_tokens > 0.0).then_some(per_million);
+    let notes = vec![Some(sums), per_million, bucket_note];
     let mut panel = time_panel(&b.spans, Unit::Dollars, marks);
     panel.title = Some(format!("$ per {bucket}"));
     // Bars are their own time marks (no grid, no ticks finer than a bar), with room above the
@@ -380,9 +333,9 @@ pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
 }
 
 /// Cents matter at this scale: `$0.42`, `$1.35`, `$12.0`.
-fn per_million_label(dollars: f64) -> String {
-    match dollars {
-        d if d >= 1000.0 => ticks::dollars(d),
+fn per_million_label(d: f64) -> String {
+    match d {
+        d if d >= 1000.0 => dollars(d),
         d if d >= 10.0 => format!("${d:.1}"),
         d if d >= 0.01 => format!("${d:.2}"),
         d => format!("${d:.4}"),
@@ -393,14 +346,13 @@ fn per_million_label(dollars: f64) -> String {
 /// region looks small).
 pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let mut drawn = Vec::new();
-    let mut any_unserved = false;
-    let mut panels = Vec::new();
+    let (mut drawn, mut any_unserved, mut panels) = (Vec::new(), false, Vec::new());
     for (r, region) in s.regions.iter().enumerate() {
-        let served_by = &s.region_served_tpm[r];
-        let parts = provider_parts(s, |p| b.mean(&served_by[p]), false, &mut drawn);
+        let parts = provider_parts(s, |p| b.mean(&s.region_served_tpm[r][p]), false);
+        drawn.extend(names(&parts));
         let served = s.region_total_tpm(r);
-        let line = Stroke::new(palette::INK, DEMAND.width * 0.75, false);
+        // A thinner demand line in the smaller panels.
+        let line = Stroke::new(INK, DEMAND.width * 0.75, false);
         let (marks, gap) = over_demand(&b, parts, (&s.region_demand_tpm[r], Some(&served)), line);
         any_unserved |= gap;
         let mut panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
@@ -408,7 +360,7 @@ pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
         panels.push(panel);
     }
     // One scale: every panel reaches the tallest panel's top.
-    let top = panels.iter().map(|p| p.y.hi).fold(0.0, f64::max);
+    let top = largest(panels.iter().map(|p| p.y.hi));
     panels.iter_mut().for_each(|p| p.y.hi = top);
     let thin = any_unserved.then(|| thin_unserved_note(s, &b)).flatten();
     let mut legend = demand_legend(&b, any_unserved);
@@ -422,18 +374,6 @@ pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
     fig
 }
 
-/// A commitment worth a row: the plan reserves something and pays for it. (On-demand tranches
-/// have no commitment cost; a decided tranche the plan leaves at zero has nothing to sign.)
-fn is_signed(row: &CommitmentRow) -> bool {
-    row.commit_cost > 0.0 && row.reserved_tpm > 0.0
-}
-
-/// A window end from commitments.csv; empty (or unreadable) means the horizon's edge.
-fn instant(text: &str, open: f64) -> f64 {
-    let parsed = crate::units::parse_time(text).map(|t| t.timestamp() as f64);
-    parsed.unwrap_or(open)
-}
-
 /// The commitments to sign, Gantt-like: one row per reserved tranche (grouped by provider in
 /// the one stack order, then by start), a bar in the provider's colour across its reservation
 /// window, and the reserved tokens/min and commitment cost in two columns beside it, so no value
@@ -442,17 +382,11 @@ fn instant(text: &str, open: f64) -> f64 {
 pub(crate) fn commitments(
     info: &RunInfo,
     rows: &[CommitmentRow],
-    (start, end): (f64, f64),
+    horizon: (f64, f64),
     opts: &ChartOptions,
 ) -> Figure {
-    let mut signed: Vec<&CommitmentRow> = rows.iter().filter(|r| is_signed(r)).collect();
-    let key = |r: &&CommitmentRow| {
-        let at = instant(&r.start, start) as i64;
-        (provider_order(&r.provider), at, r.tranche.clone())
-    };
-    signed.sort_by_cached_key(key);
-    let total = ticks::dollars(signed.iter().map(|r| r.commit_cost).sum());
-    let title = format!("{}: commitments to sign", info.scenario);
+    let mut signed = signed(rows, horizon, provider_order);
+    let total = dollars(signed.iter().map(|s| s.row.commit_cost).sum());
     let count = signed.len();
     let plural = if count == 1 { "" } else { "s" };
     let mut subtitle = vec![
@@ -466,29 +400,34 @@ pub(crate) fn commitments(
         signed.truncate(fit);
         subtitle.insert(1, format!("first {fit} of {count} shown (image too small)"));
     }
-    let mut legend: Vec<Entry> = Vec::new();
-    let mut marks = Vec::new();
-    for (i, r) in signed.iter().enumerate() {
-        if !legend.iter().any(|e| e.label == r.provider) {
-            legend.push(Entry::provider(&r.provider));
+    let (mut legend, mut marks): (Vec<Entry>, Vec<Mark>) = (Vec::new(), Vec::new());
+    for (i, s) in signed.iter().enumerate() {
+        let provider = &s.row.provider;
+        if !legend.iter().any(|e| &e.label == provider) {
+            legend.push(Entry::provider(provider));
         }
-        let x0 = instant(&r.start, start).clamp(start, end);
-        let x = (x0, instant(&r.end, end).clamp(x0, end));
         let y = (i as f64 + 0.2, i as f64 + 0.8);
-        marks.push(Mark::rect(x, y, provider_colour(&r.provider)));
+        marks.push(Mark::rect(s.window, y, provider_colour(provider)));
     }
     // Reserved tokens per minute to three figures: `954M`, `1.17B`, `200`.
-    let tokens = |r: &&CommitmentRow| ticks::dollars(r.reserved_tpm).replace('$', "");
-    let cost = |r: &&CommitmentRow| ticks::dollars(r.commit_cost);
-    let tokens = (
-        "reserved, tok/min".into(),
-        signed.iter().map(tokens).collect(),
+    let tokens = |s: &Signed| dollars(s.row.reserved_tpm).replace('$', "");
+    let cost = |s: &Signed| dollars(s.row.commit_cost);
+    let column = |head: &str, cell: &dyn Fn(&Signed) -> String| {
+        (head.to_string(), signed.iter().map(cell).collect())
+    };
+    let table = vec![
+        column("reserved, tok/min", &tokens),
+        column("commitment", &cost),
+    ];
+    let mut y = Category::slots(signed.iter().map(|s| (s.row.tranche.clone(), false)));
+    (y.head, y.table) = (Some("tranche".into()), table);
+    let panel = Panel::new(Axis::time(horizon.0, horizon.1), Axis::category(y), marks);
+    let mut fig = Figure::new(
+        format!("{}: commitments to sign", info.scenario),
+        subtitle,
+        legend,
+        vec![panel],
     );
-    let cost = ("commitment".into(), signed.iter().map(cost).collect());
-    let mut y = Category::slots(signed.iter().map(|r| (r.tranche.clone(), false)));
-    (y.head, y.table) = (Some("tranche".into()), vec![tokens, cost]);
-    let panel = Panel::new(Axis::time(start, end), Axis::category(y), marks);
-    let mut fig = Figure::new(title, subtitle, legend, vec![panel]);
     if count == 0 {
         fig.subtitle = vec![info.policy.clone()];
         fig.message = Some("nothing to reserve: the plan uses on-demand capacity only".into());
@@ -548,14 +487,10 @@ mod tests {
             .marks
             .iter()
             .filter_map(|m| match m {
-                Mark::Area {
-                    name,
-                    fill,
-                    hatch,
-                    upper,
-                    lower,
-                    ..
-                } => Some((name.as_str(), *fill, hatch.is_some(), upper[0] - lower[0])),
+                Mark::Area(a) => {
+                    let open = a.upper[0] - a.lower[0];
+                    Some((a.name.as_str(), a.fill, a.hatch.is_some(), open))
+                }
                 _ => None,
             })
             .collect();
@@ -573,7 +508,7 @@ mod tests {
         );
         let used: f64 = parts
             .iter()
-            .filter(|p| p.1 != palette::SPARE)
+            .filter(|p| p.1 != SPARE)
             .map(|p| p.3)
             .sum();
         assert!((used - 7.5e9).abs() < 1.0, "{used}");

@@ -3,9 +3,9 @@
 //! samples' per-period totals) and the exceedance curve of unserved tokens. Drawn from the sweep's
 //! rows only (never the solver), so the same rows give the same bytes.
 
-use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, Stroke, Swatch};
+use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Panel, Stroke, Swatch};
 use super::layout::SMALL;
-use super::palette::{self, Rgba};
+use super::palette::{rgb, Rgba, INK, INK_SOFT, UNSERVED};
 use super::svg::Align;
 use super::ticks::Unit;
 use super::{ChartOptions, RenderedChart};
@@ -18,9 +18,9 @@ use crate::units::{human, human_dollars, parse_time};
 /// The stems of the sweep charts (each written as `.png` and `.svg`).
 pub const SWEEP_CHART_STEMS: [&str; 3] = ["sweep_fan", "sweep_tornado", "sweep_unserved"];
 
-const LOW: Rgba = palette::rgb(0x0072B2);
-const HIGH: Rgba = palette::rgb(0xE69F00);
-const SERVED: Rgba = palette::rgb(0x009E73);
+const LOW: Rgba = rgb(0x0072B2);
+const HIGH: Rgba = rgb(0xE69F00);
+const SERVED: Rgba = rgb(0x009E73);
 
 /// Draws every chart of a sweep, in memory, sorted by file name.
 pub fn render_all(res: &Results, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
@@ -45,11 +45,8 @@ fn fan(res: &Results) -> Option<Figure> {
         return None;
     }
     let next = |i: usize| starts.get(i + 1).copied().unwrap_or(end);
-    let bins: Vec<(f64, f64)> = starts
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (*s, next(i)))
-        .collect();
+    let bin = |(i, s): (usize, &f64)| (*s, next(i));
+    let bins: Vec<(f64, f64)> = starts.iter().enumerate().map(bin).collect();
     let n = bins.len();
     let percentile = |f: fn(&Record) -> &Vec<f64>, p: u32| -> Vec<f64> {
         let at = |t: usize| {
@@ -64,21 +61,16 @@ fn fan(res: &Results) -> Option<Figure> {
     let (p5, p50, p95) = (served(5), served(50), served(95));
     let demand = percentile(|r| &r.period_demand_tpm, 50);
     let band = SERVED.alpha(0.35);
-    let (median, planned_line) = (
-        Stroke::new(SERVED, 3.5, false),
-        Stroke::new(palette::INK_SOFT, 2.0, false),
-    );
-    let demand_line = Stroke::new(palette::INK, 3.0, true);
+    let median = Stroke::new(SERVED, 3.5, false);
+    let planned_line = Stroke::new(INK_SOFT, 2.0, false);
+    let demand_line = Stroke::new(INK, 3.0, true);
     let marks = vec![
         Mark::band("served, P5–P95", (band, None), &bins, &p5, &p95),
         Mark::steps(median, &bins, &p50),
         Mark::steps(planned_line, &bins, &planned),
         Mark::steps(demand_line, &bins, &demand),
     ];
-    let top = [&p95, &planned, &demand]
-        .iter()
-        .flat_map(|v| v.iter().copied())
-        .fold(0.0, f64::max);
+    let top = largest([&p95, &planned, &demand].into_iter().flatten().copied());
     let x = Axis::time(bins[0].0, bins[n - 1].1);
     let y = Axis::value(0.0, top, Unit::TokensPerMinute);
     let legend = vec![
@@ -88,10 +80,7 @@ fn fan(res: &Results) -> Option<Figure> {
         Entry::new("demand, as planned", Swatch::Line(planned_line)),
     ];
     // What one period does to an outage of a few hours, by the grid's longest period.
-    let longest_hours = bins
-        .iter()
-        .map(|(a, b)| (b - a) / 3600.0)
-        .fold(0.0, f64::max);
+    let longest_hours = largest(bins.iter().map(|(a, b)| (b - a) / 3600.0));
     let grain = match longest_hours {
         h if h >= 24.0 * 28.0 => "monthly periods average an outage over the month",
         h if h >= 24.0 => "daily periods average an outage over the day",
@@ -104,24 +93,21 @@ fn fan(res: &Results) -> Option<Figure> {
         grain.to_string(),
     ];
     let title = format!("Served vs demand over {} risk samples", info.points);
-    Some(Figure::new(
-        title,
-        subtitle,
-        legend,
-        vec![Panel::new(x, y, marks)],
-    ))
+    let panels = vec![Panel::new(x, y, marks)];
+    Some(Figure::new(title, subtitle, legend, panels))
 }
 
-/// One tornado panel: a bar per axis from its lowest to its highest value, split at the centre,
-/// each end's value beside it. `min_span`: a floor on the axis span, so 0.07 percentage points
-/// never fill the panel and read as a collapse of service.
-fn tornado_panel(
-    title: &str,
-    centre: f64,
-    rows: &[(String, f64, f64)],
-    fmt: &dyn Fn(f64) -> String,
-    (unit, min_span): (Unit, f64),
-) -> Panel {
+/// One tornado panel of dollars or percentages: a bar per axis from its lowest to its highest
+/// value, split at the centre, each end's value beside it.
+fn tornado_panel(title: &str, centre: f64, rows: &[(String, f64, f64)], unit: Unit) -> Panel {
+    let percent = unit == Unit::Percent;
+    let fmt = |v: f64| match percent {
+        true => format!("{v:.2}%"),
+        false => human_dollars(v),
+    };
+    // A floor on the axis span, so 0.07 percentage points never fill the panel and read as a
+    // collapse of service.
+    let min_span = if percent { 5.0 } else { 0.0 };
     let mut lo = rows.iter().map(|r| r.1).fold(centre, f64::min);
     let hi = rows.iter().map(|r| r.2).fold(centre, f64::max);
     if hi - lo < min_span {
@@ -140,36 +126,27 @@ fn tornado_panel(
         };
         if *low < centre {
             marks.push(Mark::rect((*low, centre), y, LOW));
-            label(fmt(*low), *low, -8.0, Align::Right, palette::INK);
+            label(fmt(*low), *low, -8.0, Align::Right, INK);
         }
         if *high > centre {
             marks.push(Mark::rect((centre, *high), y, HIGH));
-            label(fmt(*high), *high, 8.0, Align::Left, palette::INK);
+            label(fmt(*high), *high, 8.0, Align::Left, INK);
         }
         if (high - low).abs() <= 1e-12 * centre.abs().max(1.0) {
-            let (dx, align) = if right_half {
-                (-10.0, Align::Right)
-            } else {
-                (10.0, Align::Left)
+            let (dx, align) = match right_half {
+                true => (-10.0, Align::Right),
+                false => (10.0, Align::Left),
             };
-            label("no change".into(), centre, dx, align, palette::INK_SOFT);
+            label("no change".into(), centre, dx, align, INK_SOFT);
         }
     }
     let label = Some(format!("unmodified {}", fmt(centre)));
-    let stroke = Stroke::new(palette::INK, 3.0, false);
-    marks.push(Mark::Rule {
-        at: centre,
-        vertical: true,
-        stroke,
-        label,
-    });
+    let stroke = Stroke::new(INK, 3.0, false);
+    marks.push(Mark::rule(centre, stroke, label));
     marks.extend(labels);
     let rows = Category::slots(rows.iter().map(|r| (r.0.clone(), false)));
-    let mut panel = Panel::new(
-        Axis::value_inside(lo, hi, unit),
-        Axis::category(rows),
-        marks,
-    );
+    let (x, y) = (Axis::value_inside(lo, hi, unit), Axis::category(rows));
+    let mut panel = Panel::new(x, y, marks);
     panel.title = Some(title.into());
     panel
 }
@@ -187,29 +164,13 @@ fn tornado(res: &Results) -> Figure {
         let values: Vec<String> = a.points.iter().map(value).collect();
         format!("{} ({})", a.axis, values.join(", "))
     };
-    let cost_rows: Vec<_> = axes
-        .iter()
-        .map(|a| (name(a), a.cost_low, a.cost_high))
-        .collect();
+    let cost = |a: &&TornadoAxis| (name(a), a.cost_low, a.cost_high);
     let served = |a: &&TornadoAxis| (a.axis.clone(), a.served_pct_low, a.served_pct_high);
-    let served_rows: Vec<_> = axes.iter().map(served).collect();
-    let (dollars, percent) = (|v: f64| human_dollars(v), |v: f64| format!("{v:.2}%"));
+    let cost: Vec<_> = axes.iter().map(cost).collect();
+    let served: Vec<_> = axes.iter().map(served).collect();
     let title = "Cost (commit + usage + route)";
-    let cost = tornado_panel(
-        title,
-        res.base.cost,
-        &cost_rows,
-        &dollars,
-        (Unit::Dollars, 0.0),
-    );
-    let served = (Unit::Percent, 5.0);
-    let served = tornado_panel(
-        "Demand served",
-        res.base.served_pct,
-        &served_rows,
-        &percent,
-        served,
-    );
+    let cost = tornado_panel(title, res.base.cost, &cost, Unit::Dollars);
+    let served = tornado_panel("Demand served", res.base.served_pct, &served, Unit::Percent);
     let held = res.info.hold_reservations == Some(true);
     let how = if held { "base plan held" } else { "re-planned" };
     let points = res.info.points;
@@ -237,10 +198,7 @@ fn exceedance(res: &Results) -> Figure {
         above -= 100.0 / n;
         points.push((*v, above.max(0.0)));
     }
-    let mut marks = vec![Mark::Line(
-        Stroke::new(palette::UNSERVED, 4.0, false),
-        points,
-    )];
+    let mut marks = vec![Mark::Line(Stroke::new(UNSERVED, 4.0, false), points)];
     // Percentiles at the same value share one marker ("P95, P99").
     let mut percentiles: Vec<(f64, String)> = Vec::new();
     let u = &s.unserved_tokens;
@@ -251,17 +209,11 @@ fn exceedance(res: &Results) -> Figure {
         }
     }
     for (at, text) in percentiles.into_iter().filter(|p| p.0 > 0.0) {
-        let stroke = Stroke::new(palette::INK_SOFT, 2.0, true);
-        marks.push(Mark::Rule {
-            at,
-            vertical: true,
-            stroke,
-            label: None,
-        });
-        let spots = (0..8)
-            .map(|k| (6.0, 14.0 + 30.0 * k as f64, Align::Left))
-            .collect();
-        let label = Label::at(text, at, 100.0, 20.0, palette::INK_SOFT);
+        let stroke = Stroke::new(INK_SOFT, 2.0, true);
+        marks.push(Mark::rule(at, stroke, None));
+        let spot = |k: i32| (6.0, 14.0 + 30.0 * f64::from(k), Align::Left);
+        let spots = (0..8).map(spot).collect();
+        let label = Label::at(text, at, 100.0, 20.0, INK_SOFT);
         marks.push(Mark::Label(label.bold(true).spots(spots)));
     }
     let max = values.last().copied().unwrap_or(0.0).max(1.0);

@@ -43,6 +43,9 @@ pub(crate) struct Font {
 }
 
 impl Font {
+    pub fn new(em: f64, bold: bool, colour: Rgba) -> Font {
+        Font { em, bold, colour }
+    }
     pub fn bold(self, bold: bool) -> Font {
         Font { bold, ..self }
     }
@@ -144,12 +147,7 @@ mod tests {
 
     fn font() -> Font {
         load().unwrap();
-        let colour = super::super::palette::INK;
-        Font {
-            em: 20.0,
-            bold: false,
-            colour,
-        }
+        Font::new(20.0, false, super::super::palette::INK)
     }
 
     #[test]

@@ -9,9 +9,9 @@ use std::ops::Range;
 
 use chrono::{DateTime, Datelike, Duration, NaiveTime, TimeZone, Utc};
 
-use super::tables::ChartTables;
+use super::tables::{ChartTables, CommitmentRow};
 use crate::error::{Error, Result};
-use crate::units::format_time;
+use crate::units::{format_time, parse_time};
 
 /// One period of the horizon; a value holds from `start` for `minutes`.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,6 +202,43 @@ impl Series {
         let share = |(p, i): (usize, usize)| (p, self.served_tpm[p][i] / self.demand_tpm[i]);
         pairs.map(share).max_by(|a, b| a.1.total_cmp(&b.1))
     }
+}
+
+/// A commitment to sign, with its reservation window in seconds inside the horizon.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Signed<'a> {
+    pub row: &'a CommitmentRow,
+    pub window: (f64, f64),
+}
+
+/// The commitments to sign: tranches the plan reserves and pays for (on-demand tranches have no
+/// commitment cost; a decided tranche the plan leaves at zero has nothing to sign), by provider
+/// in `order`, then start. An open (or unreadable) end of a window is the horizon's edge.
+pub fn signed<K: Ord>(
+    rows: &[CommitmentRow],
+    (start, end): (f64, f64),
+    order: impl Fn(&str) -> K,
+) -> Vec<Signed<'_>> {
+    let instant = |text: &str, open: f64| parse_time(text).map_or(open, |t| t.timestamp() as f64);
+    let window = |r: &CommitmentRow| {
+        let from = instant(&r.start, start).clamp(start, end);
+        (from, instant(&r.end, end).clamp(from, end))
+    };
+    let rows = rows
+        .iter()
+        .filter(|r| r.commit_cost > 0.0 && r.reserved_tpm > 0.0);
+    let mut signed: Vec<Signed> = rows
+        .map(|row| Signed {
+            row,
+            window: window(row),
+        })
+        .collect();
+    let key = |s: &Signed| {
+        let at = instant(&s.row.start, start) as i64;
+        (order(&s.row.provider), at, s.row.tranche.clone())
+    };
+    signed.sort_by_cached_key(key);
+    signed
 }
 
 /// How periods are grouped for display, finest first.

@@ -48,14 +48,14 @@ fn pct(v: f64) -> String {
 }
 
 /// The single-loss rows of a plan (losses named without `+`).
-fn single_losses<'a>(r: &'a Resilience, plan: &'a str) -> impl Iterator<Item = &'a Row> {
+pub(crate) fn single_losses<'a>(r: &'a Resilience, plan: &'a str) -> impl Iterator<Item = &'a Row> {
     r.rows.iter().filter(move |x| {
         x.plan == plan && x.lost_provider != "none" && !x.lost_provider.contains('+')
     })
 }
 
 /// The worst row of an iterator: lowest served %, then lowest worst-period %.
-fn worst<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> {
+pub(crate) fn worst<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> {
     rows.min_by(|a, b| {
         a.served_pct
             .total_cmp(&b.served_pct)
@@ -343,4 +343,17 @@ pub fn resilience_md(r: &Resilience) -> String {
         markdown(&h, &rows),
         markdown(&mh, &mrows)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_labels_read_at_least() {
+        assert_eq!(at_least_pct(100.0), "100%");
+        assert_eq!(at_least_pct(79.9999999884), "80%");
+        assert_eq!(at_least_pct(93.7484729433), "93.7%");
+        assert_eq!(at_least_pct(0.0), "0%");
+    }
 }
