@@ -17,13 +17,13 @@
 //!   scenario there is nothing to compare against: the chart is still drawn and says so (so the
 //!   set of files does not depend on the number of scenarios).
 
-use super::figure::Swatch;
-use super::figure::{Axis, Category, Dot, Entry, Figure, Label, Mark, Panel, StepLine, Stroke};
-use super::layout::{Scale, TICK};
-use super::palette::{self, provider_colour, provider_order, scenario_colour, Rgba};
+use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Panel, StepLine};
+use super::figure::{Stroke, Swatch};
+use super::layout::Scale;
+use super::palette::INK;
+use super::palette::{provider_colour, provider_order, scenario_colour, Rgba, AXIS, COMPONENTS};
 use super::run::{DEMAND, KEEP_PERIODS_UP_TO, MAX_BINS};
-use super::svg::Align;
-use super::ticks::{self, signed_dollars, Unit};
+use super::ticks::{dollars, signed_dollars, Unit};
 use super::{ChartOptions, RenderedChart};
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
@@ -36,75 +36,64 @@ pub const COMPARE_CHART_STEMS: [&str; 3] = [
     "compare_cost_delta",
 ];
 
-const RESERVED_WIDTH: f64 = 3.5;
-/// The line-style key of the capacity chart: a neutral grey that is no scenario's colour.
-const KEY_COLOUR: Rgba = palette::AXIS;
+/// The line styles of the capacity chart, in a neutral grey that is no scenario's colour.
+const DEMAND_KEY: Stroke = Stroke::new(AXIS, DEMAND.width, false);
+const RESERVED_KEY: Stroke = Stroke::new(AXIS, 3.5, true);
 
 /// Draws every compare chart, in memory.
 pub fn render_all(
-    comparison: &Comparison,
+    c: &Comparison,
     columns: &[Column],
     opts: &ChartOptions,
 ) -> Result<Vec<RenderedChart>> {
+    let series = |c: &Column| Series::from_tables(&c.tables, provider_order);
     let series = columns
         .iter()
-        .map(|c| Series::from_tables(&c.tables, provider_order));
-    let series = series.collect::<Result<Vec<Series>>>()?;
+        .map(series)
+        .collect::<Result<Vec<Series>>>()?;
     let figures = vec![
-        (COMPARE_CHART_STEMS[0], capacity(comparison, &series)),
-        (COMPARE_CHART_STEMS[1], cost_by_provider(comparison, opts)),
-        (COMPARE_CHART_STEMS[2], cost_delta(comparison, opts)),
+        (COMPARE_CHART_STEMS[0], capacity(c, &series)),
+        (COMPARE_CHART_STEMS[1], cost_by_provider(c, opts)),
+        (COMPARE_CHART_STEMS[2], cost_delta(c, opts)),
     ];
     super::render(figures, opts)
 }
 
 /// "baseline frontier-2026", and the held plan when there is one.
-fn baseline_note(comparison: &Comparison, lead: &str, after: &str) -> String {
-    let baseline = &comparison.baseline;
-    let held = comparison.hold_reservations && comparison.scenarios.len() > 1;
-    let held = if held {
-        format!(" · held to {baseline}'s reservations")
-    } else {
-        String::new()
-    };
-    format!("{lead} {baseline}{after}{held}")
+fn baseline_note(c: &Comparison, lead: &str, after: &str) -> String {
+    let mut note = format!("{lead} {}{after}", c.baseline);
+    if c.hold_reservations && c.scenarios.len() > 1 {
+        note += &format!(" · held to {}'s reservations", c.baseline);
+    }
+    note
 }
 
-fn capacity(comparison: &Comparison, series: &[Series]) -> Figure {
+fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     // One grain for every scenario: grouping never splits a period, so coarse grids stay as they are.
     let grain = |s: &Series| Grain::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
     let grain = series.iter().map(grain).max().unwrap_or(Grain::Period);
-    let reserved = Stroke::new(KEY_COLOUR, RESERVED_WIDTH, true);
     let mut legend = vec![
-        Entry::new(
-            "demand",
-            Swatch::Line(Stroke {
-                colour: KEY_COLOUR,
-                ..DEMAND
-            }),
-        ),
-        Entry::new("reserved capacity", Swatch::Line(reserved)),
+        Entry::new("demand", Swatch::Line(DEMAND_KEY)),
+        Entry::new("reserved capacity", Swatch::Line(RESERVED_KEY)),
     ];
     let mut lines = Vec::new();
     for (i, s) in series.iter().enumerate() {
-        let b = Binned::new(&s.periods, grain);
-        let colour = scenario_colour(i);
-        let line = |width, dashed, values| StepLine {
-            stroke: Stroke::new(colour, width, dashed),
-            bins: b.spans.clone(),
-            values,
+        let (b, colour) = (Binned::new(&s.periods, grain), scenario_colour(i));
+        let line = |key: Stroke, values| {
+            let stroke = Stroke { colour, ..key };
+            StepLine {
+                stroke,
+                bins: b.spans.clone(),
+                values,
+            }
         };
-        lines.push(line(DEMAND.width, false, b.mean(&s.demand_tpm)));
-        lines.push(line(RESERVED_WIDTH, true, b.mean(&s.reserved_total_tpm())));
-        let name = &comparison.scenarios[i];
-        let label = if i == 0 {
-            format!("{name} (baseline)")
-        } else {
-            name.clone()
-        };
+        lines.push(line(DEMAND_KEY, b.mean(&s.demand_tpm)));
+        lines.push(line(RESERVED_KEY, b.mean(&s.reserved_total_tpm())));
+        let baseline = if i == 0 { " (baseline)" } else { "" };
+        let label = format!("{}{baseline}", c.scenarios[i]);
         legend.push(Entry::new(label, Swatch::Fill(colour)));
     }
-    let mut notes = vec![baseline_note(comparison, "baseline", "")];
+    let mut notes = vec![baseline_note(c, "baseline", "")];
     if grain != Grain::Period {
         notes.push(format!("{} means", grain.adjective()));
     }
@@ -114,10 +103,7 @@ fn capacity(comparison: &Comparison, series: &[Series]) -> Figure {
     let bins = lines.iter().flat_map(|l| &l.bins);
     let start = bins.clone().map(|b| b.0).fold(f64::INFINITY, f64::min);
     let end = bins.map(|b| b.1).fold(f64::NEG_INFINITY, f64::max);
-    let top = lines
-        .iter()
-        .flat_map(|l| l.values.iter().copied())
-        .fold(0.0, f64::max);
+    let top = largest(lines.iter().flat_map(|l| l.values.iter().copied()));
     let x = Axis::time(start.min(end), end.max(start));
     let y = Axis::value(0.0, top, Unit::TokensPerMinute);
     let panel = Panel::new(x, y, vec![Mark::Steps(lines)]);
@@ -128,11 +114,7 @@ fn capacity(comparison: &Comparison, series: &[Series]) -> Figure {
 /// Whether two lines run at (nearly) the same level over a common bin, so the drawing interleaves
 /// them; the subtitle then says so.
 fn lines_meet(lines: &[StepLine]) -> bool {
-    let top = lines
-        .iter()
-        .flat_map(|l| l.values.iter().copied())
-        .fold(0.0, f64::max);
-    let tolerance = top * 0.004;
+    let tolerance = largest(lines.iter().flat_map(|l| l.values.iter().copied())) * 0.004;
     for (i, a) in lines.iter().enumerate() {
         for b in &lines[i + 1..] {
             let mut k = 0;
@@ -149,18 +131,6 @@ fn lines_meet(lines: &[StepLine]) -> bool {
     false
 }
 
-/// A metric of the comparison: its value, or its change against the baseline (`delta`).
-fn metric(
-    comparison: &Comparison,
-    scenario: &str,
-    metric: &str,
-    provider: &str,
-    delta: bool,
-) -> f64 {
-    let row = comparison.get(scenario, metric, provider);
-    row.map_or(0.0, |r| if delta { r.delta_vs_baseline } else { r.value })
-}
-
 /// A group of bars in a category slot: each bar's segments stacked from zero (positive up,
 /// negative down), values beyond `cut` clipped there with a break. The group's width in the slot
 /// keeps each bar at most 110 px (at 1080p) on an image `opts` wide.
@@ -173,15 +143,11 @@ fn group(
 ) -> Vec<Mark> {
     let c = Scale::new(opts.width, opts.height);
     let slot_px = c.w * 0.75 / n.max(1) as f64;
-    let k = bars.len().max(1) as f64;
-    let (share, most) = if k > 1.0 {
-        (0.84, 110.0)
-    } else {
-        (0.62, 240.0)
-    };
+    let (k, many) = (bars.len().max(1) as f64, bars.len() > 1);
+    let (share, most) = if many { (0.84, 110.0) } else { (0.62, 240.0) };
     let width = f64::min(share, c.px(most) * k / slot_px);
     let pitch = width / k;
-    let bar_w = pitch * if k > 1.0 { 0.86 } else { 1.0 };
+    let bar_w = pitch * if many { 0.86 } else { 1.0 };
     let mut marks = Vec::new();
     for (b, segments) in bars.iter().enumerate() {
         let x0 = slot as f64 + 0.5 - width / 2.0 + pitch * b as f64 + (pitch - bar_w) / 2.0;
@@ -190,16 +156,13 @@ fn group(
             let end = if *v >= 0.0 { &mut up } else { &mut down };
             let from = *end;
             *end += v;
-            let (from, to) = (from.clamp(-cut, cut), end.clamp(-cut, cut));
-            let end_cut = end.abs() > cut && *v != 0.0;
-            if from != to {
-                let cut = end_cut.then_some(*v > 0.0);
-                marks.push(Mark::Rect {
-                    x: (x0, x0 + bar_w),
-                    y: (from, to),
-                    fill: *fill,
-                    cut,
-                });
+            let (y, end_cut) = (
+                (from.clamp(-cut, cut), end.clamp(-cut, cut)),
+                end.abs() > cut,
+            );
+            if y.0 != y.1 {
+                let (x, fill, cut) = ((x0, x0 + bar_w), *fill, end_cut.then_some(*v > 0.0));
+                marks.push(Mark::Rect { x, y, fill, cut });
             }
         }
     }
@@ -209,81 +172,70 @@ fn group(
 /// A value more than this many times the next one is cut at the edge of the plot.
 const OUTLIER_RATIO: f64 = 4.0;
 
+/// Under half a dollar is solver noise.
+fn noise(v: f64) -> bool {
+    !v.is_finite() || v.abs() < 0.5
+}
+
 /// Where the value axis is cut: beyond the first big gap among the largest magnitudes (at most a
 /// third of them), so one value far beyond the rest cannot squash them; infinity when none is.
 fn cut_at(extents: &[f64]) -> f64 {
     let mut magnitudes: Vec<f64> = extents
         .iter()
         .map(|v| v.abs())
-        .filter(|v| *v >= 0.5 && v.is_finite())
+        .filter(|v| !noise(*v))
         .collect();
     magnitudes.sort_by(|a, b| b.total_cmp(a));
     let allowed = (magnitudes.len() / 3).max(1);
-    (1..magnitudes.len().min(allowed + 1))
-        .find(|i| magnitudes[i - 1] > OUTLIER_RATIO * magnitudes[*i])
-        .map_or(f64::INFINITY, |i| magnitudes[i] * 1.25)
+    let gap = |i: &usize| magnitudes[i - 1] > OUTLIER_RATIO * magnitudes[*i];
+    let first_gap = (1..magnitudes.len().min(allowed + 1)).find(gap);
+    first_gap.map_or(f64::INFINITY, |i| magnitudes[i] * 1.25)
 }
 
-/// The value axis of a bar chart over `extents` (bar ends and dots), cut at `cut`; under half a
-/// dollar is solver noise, so an axis of nothing but noise spans ±$1.
+/// The value axis of a bar chart over `extents` (bar ends and dots), cut at `cut`; an axis of
+/// nothing but noise spans ±$1.
 fn bar_axis(extents: &[f64], cut: f64, headroom: f64, title: String) -> Axis {
-    let clean = |v: &f64| {
-        if v.is_finite() && v.abs() >= 0.5 {
-            v.clamp(-cut, cut)
-        } else {
-            0.0
-        }
-    };
+    let clean = |v: &f64| if noise(*v) { 0.0 } else { v.clamp(-cut, cut) };
     let hi = extents.iter().map(clean).fold(0.0, f64::max);
     let lo = extents.iter().map(clean).fold(0.0, f64::min);
-    let (lo, hi) = if lo == 0.0 && hi == 0.0 {
-        (-1.0, 1.0)
-    } else {
-        (lo, hi * headroom)
-    };
+    let (empty, hi) = (lo == 0.0 && hi == 0.0, hi * headroom);
+    let (lo, hi) = if empty { (-1.0, 1.0) } else { (lo, hi) };
     Axis::value(lo, hi, Unit::Dollars).titled(title)
 }
 
-fn cost_by_provider(comparison: &Comparison, opts: &ChartOptions) -> Figure {
-    let mut providers: Vec<&String> = comparison.providers.iter().collect();
+fn cost_by_provider(c: &Comparison, opts: &ChartOptions) -> Figure {
+    let mut providers: Vec<&String> = c.providers.iter().collect();
     providers.sort_by_key(|p| provider_order(p));
-    let n = comparison.scenarios.len();
-    let mut shown: Vec<&String> = Vec::new();
+    let n = c.scenarios.len();
     let (mut marks, mut labels, mut extents) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, scenario) in comparison.scenarios.iter().enumerate() {
-        let cost = |p: &str| metric(comparison, scenario, "cost", p, false);
-        let drawn: Vec<&String> = providers
-            .iter()
-            .copied()
-            .filter(|p| cost(p) > 0.0)
-            .collect();
-        let segments: Vec<(Rgba, f64)> = drawn
-            .iter()
-            .map(|p| (provider_colour(p), cost(p)))
-            .collect();
-        shown.extend(
-            drawn
-                .into_iter()
-                .filter(|p| !shown.contains(p))
-                .collect::<Vec<_>>(),
-        );
+    for (i, scenario) in c.scenarios.iter().enumerate() {
+        let cost = |p: &str| c.get(scenario, "cost", p).map_or(0.0, |r| r.value);
+        let segment = |p: &&String| Some((provider_colour(p), cost(p))).filter(|s| s.1 > 0.0);
+        let segments: Vec<(Rgba, f64)> = providers.iter().filter_map(segment).collect();
         let total: f64 = segments.iter().map(|s| s.1).sum();
         extents.push(total);
         marks.extend(group(i, n, &[segments], f64::INFINITY, opts));
-        let text = ticks::dollars(cost(""));
-        let mut l = Label::at(text, i as f64 + 0.5, total, TICK * 0.95, palette::INK);
-        l.spots = vec![(0.0, -18.0, Align::Centre)];
-        l.fit = Some(0.92);
-        marks.push(Mark::Label(l.optional()));
+        let mut label = Label::above(dollars(cost("")), i as f64 + 0.5, total);
+        label.fit = Some(0.92);
+        marks.push(Mark::Label(label));
         labels.push((scenario.clone(), i == 0));
     }
-    shown.sort_by_key(|p| provider_order(p));
-    // Top of the stack first, as the eye reads it.
-    let legend = shown.iter().rev().map(|p| Entry::provider(p)).collect();
+    // Providers with a cost in any scenario, top of the stack first (as the eye reads it).
+    let shown = |p: &&&String| {
+        c.scenarios
+            .iter()
+            .any(|s| c.get(s, "cost", p).is_some_and(|r| r.value > 0.0))
+    };
+    let legend = providers
+        .iter()
+        .rev()
+        .filter(shown)
+        .map(|p| Entry::provider(p))
+        .collect();
     let title = "cost over the horizon (commit + usage + route), $".to_string();
     let x = Axis::category(Category::slots(labels));
     let panel = Panel::new(x, bar_axis(&extents, f64::INFINITY, 1.12, title), marks);
-    let subtitle = vec![baseline_note(comparison, "baseline", " (bold)")];
+    let subtitle = vec![baseline_note(c, "baseline", " (bold)")];
     Figure::new(
         "Total cost by provider".into(),
         subtitle,
@@ -292,26 +244,26 @@ fn cost_by_provider(comparison: &Comparison, opts: &ChartOptions) -> Figure {
     )
 }
 
-/// The components of a cost change, their metric names in the comparison, and penalties
-/// (objective − cost).
-const COMPONENTS: [(&str, &str); 4] = [
+/// The components of a cost change and their metrics in the comparison; penalties are
+/// objective − cost.
+const PARTS: [(&str, &str); 4] = [
     ("commit", "commit_cost"),
     ("usage", "usage_cost"),
     ("route", "route_cost"),
     ("penalties", ""),
 ];
 
-fn cost_delta(comparison: &Comparison, opts: &ChartOptions) -> Figure {
-    let later = &comparison.scenarios[1.min(comparison.scenarios.len())..];
+fn cost_delta(c: &Comparison, opts: &ChartOptions) -> Figure {
+    let later = &c.scenarios[1.min(c.scenarios.len())..];
     // (each component's change, the net change of the objective)
     let change = |s: &String| {
-        let delta = |m: &str| metric(comparison, s, m, "", true);
+        let delta = |m: &str| c.get(s, m, "").map_or(0.0, |r| r.delta_vs_baseline);
         let net = delta("objective");
         let part = |(name, m): &(&'static str, &str)| match *m {
             "" => (*name, net - delta("cost")),
             m => (*name, delta(m)),
         };
-        (COMPONENTS.iter().map(part).collect::<Vec<_>>(), net)
+        (PARTS.iter().map(part).collect::<Vec<_>>(), net)
     };
     let groups: Vec<(Vec<(&str, f64)>, f64)> = later.iter().map(change).collect();
     let ends = |(parts, net): &(Vec<(&str, f64)>, f64)| {
@@ -319,17 +271,17 @@ fn cost_delta(comparison: &Comparison, opts: &ChartOptions) -> Figure {
     };
     let extents: Vec<f64> = groups.iter().flat_map(ends).collect();
     let cut = cut_at(&extents);
-    let mut marks = Vec::new();
-    let mut notes = Vec::new();
+    let (mut marks, mut notes) = (Vec::new(), Vec::new());
     for (i, (parts, net)) in groups.iter().enumerate() {
-        let bar = |(p, c): (&(&str, f64), Rgba)| vec![(c, p.1)];
-        let bars: Vec<_> = parts.iter().zip(palette::COMPONENTS).map(bar).collect();
+        let bars: Vec<_> = parts
+            .iter()
+            .zip(COMPONENTS)
+            .map(|(p, c)| vec![(c, p.1)])
+            .collect();
         marks.extend(group(i, groups.len(), &bars, cut, opts));
-        let arrow = (net.abs() > cut).then_some(*net > 0.0);
-        let (x, y) = (i as f64 + 0.5, net.clamp(-cut, cut));
-        let mut net_dot = Dot::new(x, y, 11.0, palette::INK);
-        net_dot.arrow = arrow;
-        marks.push(Mark::Dot(net_dot));
+        let mut dot = Dot::new(i as f64 + 0.5, net.clamp(-cut, cut), 11.0, INK);
+        dot.arrow = (net.abs() > cut).then_some(*net > 0.0);
+        marks.push(Mark::Dot(dot));
         let mut lines = vec![format!("net {}", signed_dollars(*net))];
         let off = parts.iter().filter(|p| p.1.abs() > cut);
         let off: Vec<String> = off
@@ -342,32 +294,24 @@ fn cost_delta(comparison: &Comparison, opts: &ChartOptions) -> Figure {
     }
     let entry =
         |((name, _), colour): (&(&str, &str), Rgba)| Entry::new(*name, Swatch::Fill(colour));
-    let mut legend: Vec<Entry> = COMPONENTS
-        .iter()
-        .zip(palette::COMPONENTS)
-        .map(entry)
-        .collect();
-    legend.push(Entry::new("net (objective)", Swatch::Dot(palette::INK)));
+    let mut legend: Vec<Entry> = PARTS.iter().zip(COMPONENTS).map(entry).collect();
+    legend.push(Entry::new("net (objective)", Swatch::Dot(INK)));
     let mut x = Category::slots(later.iter().map(|s| (s.clone(), false)));
     x.notes = notes;
-    let title = format!("change vs {}, $", comparison.baseline);
-    let panel = Panel::new(
-        Axis::category(x),
-        bar_axis(&extents, cut, 1.0, title),
-        marks,
-    );
+    let y = bar_axis(&extents, cut, 1.0, format!("change vs {}, $", c.baseline));
     let subtitle = vec![
-        baseline_note(comparison, "vs", ""),
+        baseline_note(c, "vs", ""),
         "penalties = objective − cost".into(),
     ];
+    let title = "Change in cost by component".to_string();
     let mut fig = Figure::new(
-        "Change in cost by component".into(),
+        title,
         subtitle,
         legend,
-        vec![panel],
+        vec![Panel::new(Axis::category(x), y, marks)],
     );
     if groups.is_empty() {
-        let baseline = &comparison.baseline;
+        let baseline = &c.baseline;
         let message = format!("Only one scenario: there is nothing to compare {baseline} against.");
         fig.message = Some(message);
     }

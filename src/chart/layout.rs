@@ -4,9 +4,8 @@
 //! 1920×1080 and scale with the image; text is measured with the bundled font before it is placed,
 //! so no two texts touch and none leaves the image.
 
-use super::figure::{
-    Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, Rule, StepLine, Swatch,
-};
+use super::figure::{largest, Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, Rule};
+use super::figure::{StepLine, Swatch};
 use super::palette::{self, Rgba};
 use super::svg::{Align, Svg};
 use super::text::Font;
@@ -287,11 +286,8 @@ impl Frame {
 fn range(a: &Axis, ticks: &Option<Ticks>) -> (f64, f64) {
     let (lo, hi) = ticks.as_ref().map_or((a.lo, a.hi), |t| (t.lo, t.hi));
     let lo = if lo.is_finite() { lo } else { 0.0 };
-    let hi = if hi.is_finite() && hi > lo {
-        hi
-    } else {
-        lo + 1.0
-    };
+    let usable = hi.is_finite() && hi > lo;
+    let hi = if usable { hi } else { lo + 1.0 };
     (lo, hi)
 }
 
@@ -337,7 +333,7 @@ fn value_ticks(a: &Axis, most: usize, fits: &dyn Fn(&Ticks) -> bool) -> Option<T
     let Kind::Value { unit, round_out } = a.kind else {
         return None;
     };
-    let pick = |max| ticks::value_ticks(a.lo, a.hi, max, unit, round_out);
+    let pick = |max| ticks::value_ticks((a.lo, a.hi), max, unit, round_out);
     let most_that_fit = (3..=most).rev().map(pick).find(|t| fits(t));
     most_that_fit.or(Some(pick(2)))
 }
@@ -357,6 +353,10 @@ fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
     };
     (w, cat.table.iter().map(column).collect())
 }
+
+/// How x category labels are set: the heads' size and whether they take two lines (heads over
+/// the frame), the top of the notes, and whether labels under the frame wrap.
+type XLabels = (Option<(f64, bool)>, f64, bool);
 
 /// Lays out and draws one panel in `cell`; returns the top of its frame.
 fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: bool) -> f64 {
@@ -421,12 +421,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let row_em = (pitch / 1.3).min(label.em).max(c.min_em().min(label.em));
     let row_every = ((row_em * 1.15 / pitch).ceil() as usize).max(1);
     let (rows_w, table) = row_widths(y_cat, row_em, row_max);
-    let widest = |t: &Ticks| {
-        t.labels
-            .iter()
-            .map(|l| tick.width(&l.1))
-            .fold(0.0, f64::max)
-    };
+    let widest = |t: &Ticks| largest(t.labels.iter().map(|l| tick.width(&l.1)));
     let y_label_w = y_ticks.as_ref().map_or(rows_w, widest);
     let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
     let right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
@@ -435,10 +430,8 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let x_ticks = value_ticks(&p.x, 12, &fits);
     // A label on the frame's right edge would run past the image: keep half of it clear.
     let on_edge = |t: &Ticks| {
-        let last = t
-            .labels
-            .last()
-            .filter(|l| l.0 >= t.hi - (t.hi - t.lo) * 1e-9);
+        let edge = t.hi - (t.hi - t.lo) * 1e-9;
+        let last = t.labels.last().filter(|l| l.0 >= edge);
         last.map_or(0.0, |l| tick.width(&l.1) / 2.0)
     };
     let right = right - x_ticks.as_ref().map_or(0.0, on_edge);
@@ -509,34 +502,28 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
             None => f.fy(0.0_f64.clamp(f.y.0, f.y.1)),
         };
         // A heavier zero line when values go below it.
-        let width = if f.y.0 < 0.0 {
-            c.px(2.0).max(1.0)
-        } else {
-            thin
-        };
+        let heavy = c.px(2.0).max(1.0);
+        let width = if f.y.0 < 0.0 { heavy } else { thin };
         svg.seg((f.l, base), (f.r, base), palette::AXIS, width);
     }
 
     // Category labels, rule labels, then the marks' labels on top.
     if let Some(x) = x_cat {
-        draw_x_categories(svg, c, &f, x, heads, notes_top, wrap);
+        draw_x_categories(svg, c, &f, x, (heads, notes_top, wrap));
     }
     if let Some(y) = y_cat {
         let f = (&f, row_em, row_every);
         draw_y_categories(svg, f, y, rows_w, &table, (gap, col_gap));
     }
     for mark in &p.marks {
-        if let Mark::Rule(Rule {
-            at,
-            label: Some(text),
-            ..
-        }) = mark
-        {
-            let w = tick.width(text);
-            let x = f.fx(*at).min(cell[2] - w / 2.0).max(cell[0] + w / 2.0);
-            let ink = tick.colour(palette::INK);
-            svg.text(text, x, f.t - tick.em * 0.9, &ink, Align::Centre);
-        }
+        let Mark::Rule(Rule { at, label, .. }) = mark else {
+            continue;
+        };
+        let Some(text) = label else { continue };
+        let w = tick.width(text);
+        let x = f.fx(*at).min(cell[2] - w / 2.0).max(cell[0] + w / 2.0);
+        let ink = tick.colour(palette::INK);
+        svg.text(text, x, f.t - tick.em * 0.9, &ink, Align::Centre);
     }
     for (l, spot) in placed {
         if let Some((x, y, align, _)) = spot {
@@ -547,17 +534,10 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     f.t
 }
 
-/// Category labels under the frame (wrapped on two lines) or over it (column heads, on one or
-/// two lines at `heads`' size), and the notes over the frame.
-fn draw_x_categories(
-    svg: &mut Svg,
-    c: &Scale,
-    f: &Frame,
-    cat: &Category,
-    heads: Option<(f64, bool)>,
-    notes_top: f64,
-    wrap: bool,
-) {
+/// Category labels under the frame (wrapped on two lines if `wrap`) or over it (column heads, on
+/// one or two lines at `heads`' size), and the notes over the frame from `notes_top` down.
+fn draw_x_categories(svg: &mut Svg, c: &Scale, f: &Frame, cat: &Category, how: XLabels) {
+    let (heads, notes_top, wrap) = how;
     let slot = (f.r - f.l) / (f.x.1 - f.x.0);
     let room = slot - c.px(12.0);
     let note = c.font(NOTE, false, palette::INK);
@@ -702,13 +682,8 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
             for run in open.chunk_by(|a, b| b - a == 1) {
                 let upper = run.iter().map(|k| f.pt((xs[*k], upper[*k])));
                 let lower = run.iter().rev().map(|k| f.pt((xs[*k], lower[*k])));
-                area(
-                    svg,
-                    c,
-                    &upper.chain(lower).collect::<Vec<_>>(),
-                    a.fill,
-                    a.hatch,
-                );
+                let points: Vec<_> = upper.chain(lower).collect();
+                area(svg, c, &points, a.fill, a.hatch);
             }
         }
         Mark::Line(s, points) => {

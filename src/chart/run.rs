@@ -506,11 +506,7 @@ mod tests {
                 "available, unused"
             ]
         );
-        let used: f64 = parts
-            .iter()
-            .filter(|p| p.1 != SPARE)
-            .map(|p| p.3)
-            .sum();
+        let used: f64 = parts.iter().filter(|p| p.1 != SPARE).map(|p| p.3).sum();
         assert!((used - 7.5e9).abs() < 1.0, "{used}");
         assert_eq!(parts.iter().filter(|p| p.2).count(), 2);
         // Spare: available minus reserved minus on-demand use.

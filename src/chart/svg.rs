@@ -39,12 +39,8 @@ struct N(f64);
 
 impl std::fmt::Display for N {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let v = if self.0.is_nan() {
-            0.0
-        } else {
-            self.0.clamp(-1e5, 1e5)
-        };
-        let v = (v * 10.0).round() / 10.0;
+        let v = if self.0.is_nan() { 0.0 } else { self.0 };
+        let v = (v.clamp(-1e5, 1e5) * 10.0).round() / 10.0;
         write!(f, "{}", if v == 0.0 { 0.0 } else { v })
     }
 }
@@ -55,24 +51,17 @@ fn hex(c: Rgba) -> String {
 
 /// ` fill="#…"` and, when not opaque, its opacity.
 fn paint(attr: &str, c: Rgba) -> String {
-    if c.a < 1.0 {
-        format!(" {attr}=\"{}\" {attr}-opacity=\"{}\"", hex(c), N(c.a))
-    } else {
-        format!(" {attr}=\"{}\"", hex(c))
-    }
+    let opacity = format!(" {attr}-opacity=\"{}\"", N(c.a));
+    let opacity = if c.a < 1.0 { opacity.as_str() } else { "" };
+    format!(" {attr}=\"{}\"{opacity}", hex(c))
 }
 
 fn escape(text: &str) -> String {
-    let swaps = [
-        ("&", "&amp;"),
-        ("<", "&lt;"),
-        (">", "&gt;"),
-        ("\"", "&quot;"),
-        ("'", "&apos;"),
-    ];
-    swaps
-        .iter()
-        .fold(text.to_string(), |t, (a, b)| t.replace(a, b))
+    let text = text
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;");
+    text.replace('"', "&quot;").replace('\'', "&apos;")
 }
 
 impl Svg {
@@ -91,34 +80,25 @@ impl Svg {
     }
 
     pub fn rect(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, fill: Rgba) {
-        let (x, y) = (x0.min(x1), y0.min(y1));
-        let _ = writeln!(
-            self.body,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"{}/>",
-            N(x),
-            N(y),
-            N((x1 - x0).abs()),
-            N((y1 - y0).abs()),
-            paint("fill", fill)
-        );
+        let (x, y, fill) = (N(x0.min(x1)), N(y0.min(y1)), paint("fill", fill));
+        let (w, h) = (N((x1 - x0).abs()), N((y1 - y0).abs()));
+        let rect = format!("<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"{fill}/>");
+        self.body.push_str(&(rect + "\n"));
     }
 
-    fn points(points: &[(f64, f64)]) -> String {
-        let mut s = String::with_capacity(points.len() * 12);
-        for (x, y) in points {
-            let _ = write!(s, "{},{} ", N(*x), N(*y));
+    /// `<tag points="x,y x,y …"{attributes}/>`.
+    fn points(&mut self, tag: &str, points: &[(f64, f64)], attributes: &str) {
+        let _ = write!(self.body, "<{tag} points=\"");
+        for (i, (x, y)) in points.iter().enumerate() {
+            let gap = if i == 0 { "" } else { " " };
+            let _ = write!(self.body, "{gap}{},{}", N(*x), N(*y));
         }
-        s.trim_end().to_string()
+        let _ = writeln!(self.body, "\"{attributes}/>");
     }
 
     pub fn polygon(&mut self, points: &[(f64, f64)], fill: Rgba) {
         if points.len() >= 3 {
-            let _ = writeln!(
-                self.body,
-                "<polygon points=\"{}\"{}/>",
-                Self::points(points),
-                paint("fill", fill)
-            );
+            self.points("polygon", points, &paint("fill", fill));
         }
     }
 
@@ -127,21 +107,14 @@ impl Svg {
     pub fn hatch(&mut self, points: &[(f64, f64)], colour: Rgba, spacing: f64, width: f64) {
         let id = format!("hatch-{}", &hex(colour)[1..]);
         if !self.hatches.iter().any(|h| h.0 == id) {
+            let (c, w, s, m) = (hex(colour), N(width), N(spacing), N(spacing / 2.0));
             let pattern = format!(
-                "<pattern id=\"{id}\" patternUnits=\"userSpaceOnUse\" width=\"{s}\" height=\"{s}\" patternTransform=\"rotate(45)\"><path d=\"M{m},0 V{s}\" stroke=\"{}\" stroke-width=\"{}\"/></pattern>",
-                hex(colour),
-                N(width),
-                s = N(spacing),
-                m = N(spacing / 2.0),
+                "<pattern id=\"{id}\" patternUnits=\"userSpaceOnUse\" width=\"{s}\" height=\"{s}\" patternTransform=\"rotate(45)\"><path d=\"M{m},0 V{s}\" stroke=\"{c}\" stroke-width=\"{w}\"/></pattern>"
             );
             self.hatches.push((id.clone(), pattern));
         }
         if points.len() >= 3 {
-            let _ = writeln!(
-                self.body,
-                "<polygon points=\"{}\" fill=\"url(#{id})\"/>",
-                Self::points(points)
-            );
+            self.points("polygon", points, &format!(" fill=\"url(#{id})\""));
         }
     }
 
@@ -153,19 +126,12 @@ impl Svg {
         width: f64,
         dash: Option<(f64, f64)>,
     ) {
-        if points.len() < 2 {
-            return;
+        let pattern = |(d, g): (f64, f64)| format!(" stroke-dasharray=\"{} {}\"", N(d), N(g));
+        let (stroke, dash) = (paint("stroke", colour), dash.map_or(String::new(), pattern));
+        let attributes = format!(" fill=\"none\"{stroke} stroke-width=\"{}\"{dash}", N(width));
+        if points.len() >= 2 {
+            self.points("polyline", points, &attributes);
         }
-        let dash = dash.map_or(String::new(), |(d, g)| {
-            format!(" stroke-dasharray=\"{} {}\"", N(d), N(g))
-        });
-        let _ = writeln!(
-            self.body,
-            "<polyline points=\"{}\" fill=\"none\"{} stroke-width=\"{}\"{dash}/>",
-            Self::points(points),
-            paint("stroke", colour),
-            N(width)
-        );
     }
 
     /// A solid straight line from `a` to `b`.
@@ -174,14 +140,8 @@ impl Svg {
     }
 
     pub fn circle(&mut self, x: f64, y: f64, r: f64, fill: Rgba) {
-        let _ = writeln!(
-            self.body,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"{}\"{}/>",
-            N(x),
-            N(y),
-            N(r),
-            paint("fill", fill)
-        );
+        let (x, y, r, fill) = (N(x), N(y), N(r), paint("fill", fill));
+        let _ = writeln!(self.body, "<circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\"{fill}/>");
     }
 
     /// Text with the middle of its capitals at `y_mid`.
@@ -194,15 +154,16 @@ impl Svg {
             Align::Centre => "middle",
             Align::Right => "end",
         };
-        let top = y_mid + CAP_HEIGHT_EM * font.em / 2.0 - 0.76 * font.em;
+        let top = N(y_mid + CAP_HEIGHT_EM * font.em / 2.0 - 0.76 * font.em);
+        let (x, size, fill) = (N(x), N(font.em), paint("fill", font.colour));
+        let bold = if font.bold {
+            " font-weight=\"bold\""
+        } else {
+            ""
+        };
         let _ = writeln!(
             self.body,
-            "<text x=\"{}\" y=\"{}\" dy=\"0.76em\" text-anchor=\"{anchor}\" font-family=\"{FONT_FAMILY}\" font-size=\"{}\"{}{}>\n{}\n</text>",
-            N(x),
-            N(top),
-            N(font.em),
-            paint("fill", font.colour),
-            if font.bold { " font-weight=\"bold\"" } else { "" },
+            "<text x=\"{x}\" y=\"{top}\" dy=\"0.76em\" text-anchor=\"{anchor}\" font-family=\"{FONT_FAMILY}\" font-size=\"{size}\"{fill}{bold}>\n{}\n</text>",
             escape(text)
         );
     }
@@ -214,10 +175,8 @@ impl Svg {
             true => defs,
             false => format!("<defs>\n{defs}</defs>\n"),
         };
-        format!(
-            "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n{defs}{}</svg>\n",
-            self.body
-        )
+        let body = self.body;
+        format!("<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n{defs}{body}</svg>\n")
     }
 }
 

@@ -26,118 +26,90 @@ pub(crate) struct Ticks {
 /// every step, count and coordinate below stays finite.
 const LIMIT: f64 = f64::MAX / 4.0;
 
-/// Ticks at round steps (1, 2, 2.5, 5 × 10^k), at most `max_ticks` intervals, through zero when
+/// Ticks at round steps (1, 2, 2.5, 5 × 10^k), at most `most` intervals, through zero when
 /// the range holds it. `round_out`: the axis widens to whole steps with a little headroom (data
 /// drawn from zero); otherwise the range stays and the ticks fall inside it. Labels are signed
 /// (`+$5B`, `−$5B`) when a tick is below zero. Bounded for any input: NaN and infinities are
-/// clamped, and at most `max_ticks` + 2 ticks are made.
-pub(crate) fn value_ticks(
-    lo: f64,
-    hi: f64,
-    max_ticks: usize,
-    unit: Unit,
-    round_out: bool,
-) -> Ticks {
-    let clean = |v: f64| {
-        if v.is_nan() {
-            0.0
-        } else {
-            v.clamp(-LIMIT, LIMIT)
-        }
-    };
+/// clamped, and at most `most` + 2 ticks are made.
+pub(crate) fn value_ticks((lo, hi): (f64, f64), most: usize, unit: Unit, round_out: bool) -> Ticks {
+    let clean = |v: f64| (if v.is_nan() { 0.0 } else { v }).clamp(-LIMIT, LIMIT);
     let (mut lo, mut hi) = (clean(lo), clean(hi));
     if round_out {
         // A little headroom so the tallest stack does not touch the top of the frame.
         (lo, hi) = (lo.min(0.0) * 1.03, hi.max(0.0) * 1.03);
     }
     if hi - lo <= hi.abs().max(lo.abs()) * 1e-12 {
-        (lo, hi) = if hi == 0.0 {
-            (lo.min(0.0), 1.0)
-        } else {
-            (lo - hi.abs() * 0.05, hi + hi.abs() * 0.05)
-        };
-    }
-    let max_ticks = max_ticks.max(2) as f64;
-    let raw = (hi - lo) / max_ticks;
-    let magnitude = 10f64.powi(raw.log10().floor() as i32);
-    let intervals = |s: f64| {
-        if round_out {
-            (hi / s).ceil() - (lo / s).floor()
-        } else {
-            (hi - lo) / s
+        // One value: a little either side of it, or up to 1 from zero.
+        let pad = hi.abs() * 0.05;
+        (lo, hi) = (lo - pad, hi + pad);
+        if pad == 0.0 {
+            (lo, hi) = (lo.min(0.0), 1.0);
         }
+    }
+    let max_ticks = most.max(2) as f64;
+    let magnitude = 10f64.powi(((hi - lo) / max_ticks).log10().floor() as i32);
+    let intervals = |s: f64| match round_out {
+        true => (hi / s).ceil() - (lo / s).floor(),
+        false => (hi - lo) / s,
     };
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|s| intervals(*s) <= max_ticks)
-        .unwrap_or(10.0 * magnitude);
+    let steps = [1.0, 2.0, 2.5, 5.0, 10.0].map(|m| m * magnitude);
+    let step = steps.into_iter().find(|s| intervals(*s) <= max_ticks);
+    let step = step.unwrap_or(10.0 * magnitude);
     if round_out {
         (lo, hi) = ((lo / step).floor() * step, (hi / step).ceil() * step);
     }
     let first = (lo / step - 1e-9).ceil() * step;
-    let values: Vec<f64> = (0..max_ticks as usize + 2)
-        .map(|k| first + step * k as f64)
-        .take_while(|v| *v <= hi + step * 1e-9)
-        .map(|v| if v.abs() < step * 1e-9 { 0.0 } else { v })
-        .collect();
+    let values = (0..max_ticks as usize + 2).map(|k| first + step * k as f64);
+    let values = values.take_while(|v| *v <= hi + step * 1e-9);
+    let snap = |v: f64| if v.abs() < step * 1e-9 { 0.0 } else { v };
+    let values: Vec<f64> = values.map(snap).collect();
     let (scale, suffix) = scale_of(lo.abs().max(hi.abs()));
-    let decimals = (0..=3)
-        .find(|d| {
-            let scaled = step / scale * 10f64.powi(*d);
-            (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
-        })
-        .unwrap_or(3) as usize;
+    let whole = |d: &i32| {
+        let scaled = step / scale * 10f64.powi(*d);
+        (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+    };
+    let decimals = (0..=3).find(whole).unwrap_or(3) as usize;
     let signed = values.first().is_some_and(|v| *v < 0.0);
-    let labels = values
-        .into_iter()
-        .map(|v| {
-            let text = format_value(v.abs(), scale, suffix, decimals, unit);
-            let text = match (signed, v) {
-                (true, v) if v > 0.0 => format!("+{text}"),
-                (true, v) if v < 0.0 => format!("\u{2212}{text}"),
-                _ => text,
-            };
-            (v, text)
-        })
-        .collect();
+    let label = |v: f64| {
+        let text = format_value(v.abs(), scale, suffix, decimals, unit);
+        let sign = match v {
+            v if signed && v > 0.0 => "+",
+            v if signed && v < 0.0 => "\u{2212}",
+            _ => "",
+        };
+        (v, format!("{sign}{text}"))
+    };
+    let labels = values.into_iter().map(label).collect();
     Ticks { lo, hi, labels }
 }
 
 /// A change in dollars with its sign: `+$1.23M`, `−$950`, `±$0`.
 pub(crate) fn signed_dollars(v: f64) -> String {
-    let text = dollars(v.abs());
-    if text == "$0" || text == "$0.00" {
-        "\u{b1}$0".to_string()
-    } else if v > 0.0 {
-        format!("+{text}")
-    } else {
-        format!("\u{2212}{text}")
+    match dollars(v.abs()) {
+        text if text == "$0" || text == "$0.00" => "\u{b1}$0".to_string(),
+        text if v > 0.0 => format!("+{text}"),
+        text => format!("\u{2212}{text}"),
     }
 }
 
 /// `v / scale` with `decimals` and the suffix; in scientific notation when even the largest
 /// suffix leaves more than six digits (so an absurd value cannot make a label of 300 digits).
 fn number(v: f64, scale: f64, suffix: &str, decimals: usize) -> String {
-    if (v / scale).abs() >= 1e6 {
-        format!("{v:.2e}")
-    } else {
-        format!("{:.*}{suffix}", decimals, v / scale)
+    match (v / scale).abs() >= 1e6 {
+        true => format!("{v:.2e}"),
+        false => format!("{:.*}{suffix}", decimals, v / scale),
     }
 }
 
 fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -> String {
-    if v == 0.0 {
-        return match unit {
-            Unit::Dollars => "$0".into(),
-            Unit::Percent => "0%".into(),
-            _ => "0".into(),
-        };
-    }
+    let n = || number(v, scale, suffix, decimals);
     match unit {
-        Unit::TokensPerMinute => format!("{} tok/min", number(v, scale, suffix, decimals)),
-        Unit::Tokens => number(v, scale, suffix, decimals),
-        Unit::Dollars => format!("${}", number(v, scale, suffix, decimals)),
+        Unit::Dollars if v == 0.0 => "$0".into(),
+        Unit::Percent if v == 0.0 => "0%".into(),
+        _ if v == 0.0 => "0".into(),
+        Unit::TokensPerMinute => format!("{} tok/min", n()),
+        Unit::Tokens => n(),
+        Unit::Dollars => format!("${}", n()),
         Unit::Percent => format!("{}%", number(v, 1.0, "", decimals)),
     }
 }
@@ -146,12 +118,11 @@ fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -
 pub(crate) fn dollars(v: f64) -> String {
     let (scale, suffix) = scale_of(v.abs());
     let scaled = v / scale;
-    let decimals = if scaled.abs() >= 100.0 || suffix.is_empty() {
-        0
-    } else if scaled.abs() >= 10.0 {
-        1
-    } else {
-        2
+    let decimals = match scaled.abs() {
+        _ if suffix.is_empty() => 0,
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        _ => 2,
     };
     format!("${}", number(v, scale, suffix, decimals))
 }
@@ -248,13 +219,7 @@ pub(crate) fn time_ticks(
 ) -> Vec<TimeTick> {
     const FIRST: f64 = -62_135_596_800.0; // 0001-01-01
     const LAST: f64 = 253_402_300_799.0 - 100.0 * 365.0 * 86_400.0; // a century before 9999
-    let clean = |v: f64| {
-        if v.is_nan() {
-            0.0
-        } else {
-            v.clamp(FIRST, LAST)
-        }
-    };
+    let clean = |v: f64| (if v.is_nan() { 0.0 } else { v }).clamp(FIRST, LAST);
     let (start_s, end_s) = (clean(start_s), clean(end_s));
     let time = |s: f64| DateTime::from_timestamp(s.floor() as i64, 0).unwrap_or_default();
     let (t0, t1) = (time(start_s), time(end_s.max(start_s + 1.0)));
@@ -307,22 +272,22 @@ mod tests {
 
     #[test]
     fn value_ticks_are_round_and_human() {
-        let t = value_ticks(0.0, 14.2e9, 6, Unit::TokensPerMinute, true);
+        let t = value_ticks((0.0, 14.2e9), 6, Unit::TokensPerMinute, true);
         assert_eq!(t.hi, 15e9);
         assert_eq!(t.labels[1].1, "2.5B tok/min");
         assert_eq!(t.labels.last().unwrap().1, "15.0B tok/min");
-        let t = value_ticks(0.0, 1.15e6, 5, Unit::Dollars, true);
+        let t = value_ticks((0.0, 1.15e6), 5, Unit::Dollars, true);
         assert_eq!(t.labels[0].1, "$0");
         assert!(t.labels.iter().any(|l| l.1 == "$1.25M"), "{:?}", t.labels);
         // Inside a fixed range: percentages of a scatter axis with room either side.
-        let t = value_ticks(-4.0, 104.0, 6, Unit::Percent, false);
+        let t = value_ticks((-4.0, 104.0), 6, Unit::Percent, false);
         let labels: Vec<&str> = t.labels.iter().map(|l| l.1.as_str()).collect();
         assert_eq!(labels, ["0%", "20%", "40%", "60%", "80%", "100%"]);
     }
 
     #[test]
     fn signed_ticks_pass_through_zero() {
-        let t = value_ticks(-3.2e9, 7.9e9, 6, Unit::Dollars, true);
+        let t = value_ticks((-3.2e9, 7.9e9), 6, Unit::Dollars, true);
         assert!(t.lo < -3.2e9 && t.hi > 7.9e9);
         assert!(t.labels.iter().any(|l| l.0 == 0.0 && l.1 == "$0"));
         assert!(t.labels.iter().any(|l| l.1.starts_with('\u{2212}')));
@@ -341,7 +306,7 @@ mod tests {
             (3.0, 3.0),
             (0.0, 1e-300),
         ] {
-            let t = value_ticks(lo, hi, 8, Unit::TokensPerMinute, true);
+            let t = value_ticks((lo, hi), 8, Unit::TokensPerMinute, true);
             assert!(
                 t.lo.is_finite() && t.hi.is_finite() && t.hi > t.lo,
                 "{lo} {hi}: {t:?}"
