@@ -24,7 +24,7 @@ use super::palette::INK;
 use super::palette::{provider_colour, provider_order, scenario_colour, Rgba, AXIS, COMPONENTS};
 use super::run::{DEMAND, KEEP_PERIODS_UP_TO, MAX_BINS};
 use super::ticks::{dollars, signed_dollars, Unit};
-use super::{ChartOptions, RenderedChart};
+use super::{ChartOptions, Charts};
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
 use crate::report::series::{Binned, Grain, Series};
@@ -41,20 +41,14 @@ const DEMAND_KEY: Stroke = Stroke::new(AXIS, DEMAND.width, false);
 const RESERVED_KEY: Stroke = Stroke::new(AXIS, 3.5, true);
 
 /// Draws every compare chart, in memory.
-pub fn render_all(
-    c: &Comparison,
-    columns: &[Column],
-    opts: &ChartOptions,
-) -> Result<Vec<RenderedChart>> {
+pub fn render_all(c: &Comparison, columns: &[Column], opts: &ChartOptions) -> Charts {
     let series = |c: &Column| Series::from_tables(&c.tables, provider_order);
-    let series = columns
-        .iter()
-        .map(series)
-        .collect::<Result<Vec<Series>>>()?;
+    let series: Vec<Series> = columns.iter().map(series).collect::<Result<_>>()?;
+    let scale = Scale::new(opts.width, opts.height);
     let figures = vec![
         (COMPARE_CHART_STEMS[0], capacity(c, &series)),
-        (COMPARE_CHART_STEMS[1], cost_by_provider(c, opts)),
-        (COMPARE_CHART_STEMS[2], cost_delta(c, opts)),
+        (COMPARE_CHART_STEMS[1], cost_by_provider(c, &scale)),
+        (COMPARE_CHART_STEMS[2], cost_delta(c, &scale)),
     ];
     super::render(figures, opts)
 }
@@ -134,14 +128,7 @@ fn lines_meet(lines: &[StepLine]) -> bool {
 /// A group of bars in a category slot: each bar's segments stacked from zero (positive up,
 /// negative down), values beyond `cut` clipped there with a break. The group's width in the slot
 /// keeps each bar at most 110 px (at 1080p) on an image `opts` wide.
-fn group(
-    slot: usize,
-    n: usize,
-    bars: &[Vec<(Rgba, f64)>],
-    cut: f64,
-    opts: &ChartOptions,
-) -> Vec<Mark> {
-    let c = Scale::new(opts.width, opts.height);
+fn group(slot: usize, n: usize, bars: &[Vec<(Rgba, f64)>], cut: f64, c: &Scale) -> Vec<Mark> {
     let slot_px = c.w * 0.75 / n.max(1) as f64;
     let (k, many) = (bars.len().max(1) as f64, bars.len() > 1);
     let (share, most) = if many { (0.84, 110.0) } else { (0.62, 240.0) };
@@ -161,8 +148,8 @@ fn group(
                 end.abs() > cut,
             );
             if y.0 != y.1 {
-                let (x, fill, cut) = ((x0, x0 + bar_w), *fill, end_cut.then_some(*v > 0.0));
-                marks.push(Mark::Rect { x, y, fill, cut });
+                let cut = end_cut.then_some(*v > 0.0);
+                marks.push(Mark::bar((x0, x0 + bar_w), y, *fill, cut));
             }
         }
     }
@@ -203,7 +190,7 @@ fn bar_axis(extents: &[f64], cut: f64, headroom: f64, title: String) -> Axis {
     Axis::value(lo, hi, Unit::Dollars).titled(title)
 }
 
-fn cost_by_provider(c: &Comparison, opts: &ChartOptions) -> Figure {
+fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
     let mut providers: Vec<&String> = c.providers.iter().collect();
     providers.sort_by_key(|p| provider_order(p));
     let n = c.scenarios.len();
@@ -214,7 +201,7 @@ fn cost_by_provider(c: &Comparison, opts: &ChartOptions) -> Figure {
         let segments: Vec<(Rgba, f64)> = providers.iter().filter_map(segment).collect();
         let total: f64 = segments.iter().map(|s| s.1).sum();
         extents.push(total);
-        marks.extend(group(i, n, &[segments], f64::INFINITY, opts));
+        marks.extend(group(i, n, &[segments], f64::INFINITY, scale));
         let mut label = Label::above(dollars(cost("")), i as f64 + 0.5, total);
         label.fit = Some(0.92);
         marks.push(Mark::Label(label));
@@ -253,7 +240,7 @@ const PARTS: [(&str, &str); 4] = [
     ("penalties", ""),
 ];
 
-fn cost_delta(c: &Comparison, opts: &ChartOptions) -> Figure {
+fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
     let later = &c.scenarios[1.min(c.scenarios.len())..];
     // (each component's change, the net change of the objective)
     let change = |s: &String| {
@@ -278,7 +265,7 @@ fn cost_delta(c: &Comparison, opts: &ChartOptions) -> Figure {
             .zip(COMPONENTS)
             .map(|(p, c)| vec![(c, p.1)])
             .collect();
-        marks.extend(group(i, groups.len(), &bars, cut, opts));
+        marks.extend(group(i, groups.len(), &bars, cut, scale));
         let mut dot = Dot::new(i as f64 + 0.5, net.clamp(-cut, cut), 11.0, INK);
         dot.arrow = (net.abs() > cut).then_some(*net > 0.0);
         marks.push(Mark::Dot(dot));

@@ -146,10 +146,11 @@ pub(crate) struct Axis {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Kind {
-    /// Seconds since the epoch, calendar ticks no finer than `min_step_s`; `grid`: vertical lines.
-    Time { min_step_s: f64, grid: bool },
-    /// Numbers with round ticks; `round_out`: widened to whole steps (data drawn from zero).
-    Value { unit: Unit, round_out: bool },
+    /// Seconds since the epoch, with calendar ticks and vertical grid lines; under bars
+    /// (`Some(shortest bar)`) without grid lines and no ticks finer than a bar.
+    Time(Option<f64>),
+    /// Numbers with round ticks; `true`: widened to whole steps (data drawn from zero).
+    Value(Unit, bool),
     /// Named places: a label centred on each position. On a y axis `lo` is at the top (rows read
     /// down). On an x axis the labels go under the frame, or over it (a table's column heads)
     /// with `above`.
@@ -158,56 +159,29 @@ pub(crate) enum Kind {
 
 impl Axis {
     fn new(lo: f64, hi: f64, kind: Kind) -> Axis {
+        let title = None;
         Axis {
             lo,
             hi,
             kind,
-            title: None,
+            title,
         }
     }
     /// Time with calendar ticks and vertical grid lines.
     pub fn time(lo: f64, hi: f64) -> Axis {
-        Axis::new(
-            lo,
-            hi,
-            Kind::Time {
-                min_step_s: 0.0,
-                grid: true,
-            },
-        )
+        Axis::new(lo, hi, Kind::Time(None))
     }
     /// Time under bars: no grid lines, no ticks finer than the shortest bar.
-    pub fn time_of_bars(lo: f64, hi: f64, min_step_s: f64) -> Axis {
-        Axis::new(
-            lo,
-            hi,
-            Kind::Time {
-                min_step_s,
-                grid: false,
-            },
-        )
+    pub fn time_of_bars(lo: f64, hi: f64, shortest_s: f64) -> Axis {
+        Axis::new(lo, hi, Kind::Time(Some(shortest_s)))
     }
     /// Values from `lo` to `hi`, widened to whole ticks.
     pub fn value(lo: f64, hi: f64, unit: Unit) -> Axis {
-        Axis::new(
-            lo,
-            hi,
-            Kind::Value {
-                unit,
-                round_out: true,
-            },
-        )
+        Axis::new(lo, hi, Kind::Value(unit, true))
     }
     /// Values with ticks inside `[lo, hi]`, which stays as it is.
     pub fn value_inside(lo: f64, hi: f64, unit: Unit) -> Axis {
-        Axis::new(
-            lo,
-            hi,
-            Kind::Value {
-                unit,
-                round_out: false,
-            },
-        )
+        Axis::new(lo, hi, Kind::Value(unit, false))
     }
     pub fn category(c: Category) -> Axis {
         Axis::new(c.lo, c.hi, Kind::Category(c))
@@ -240,12 +214,9 @@ impl Category {
     pub fn slots(names: impl IntoIterator<Item = (String, bool)>) -> Category {
         let slot = |(i, (text, bold)): (usize, (String, bool))| (i as f64 + 0.5, text, bold);
         let labels: Vec<_> = names.into_iter().enumerate().map(slot).collect();
-        let hi = labels.len().max(1) as f64;
-        Category {
-            hi,
-            labels,
-            ..Category::default()
-        }
+        let mut category = Category::default();
+        (category.hi, category.labels) = (labels.len().max(1) as f64, labels);
+        category
     }
 }
 
@@ -267,6 +238,9 @@ pub(crate) enum Mark {
     Rule(Rule),
     Label(Label),
 }
+
+/// A fill and, optionally, stripes over it in another colour.
+pub(crate) type Paint = (Rgba, Option<Rgba>);
 
 /// The area between two lines over the same `xs`, filled and optionally striped.
 #[derive(Debug, Clone, PartialEq)]
@@ -326,12 +300,10 @@ pub(crate) struct Label {
 
 impl Mark {
     pub fn rect(x: (f64, f64), y: (f64, f64), fill: Rgba) -> Mark {
-        Mark::Rect {
-            x,
-            y,
-            fill,
-            cut: None,
-        }
+        Mark::bar(x, y, fill, None)
+    }
+    pub fn bar(x: (f64, f64), y: (f64, f64), fill: Rgba, cut: Option<bool>) -> Mark {
+        Mark::Rect { x, y, fill, cut }
     }
     /// A white-ringed dot.
     pub fn dot(x: f64, y: f64, radius: f64, colour: Rgba) -> Mark {
@@ -348,13 +320,13 @@ impl Mark {
     /// A step band between two series, filled where it is open (upper above lower).
     pub fn band(
         name: &str,
-        fill: (Rgba, Option<Rgba>),
+        paint: Paint,
         bins: &[(f64, f64)],
         lower: &[f64],
         upper: &[f64],
     ) -> Mark {
         let ((xs, lower), (_, upper)) = (steps(bins, lower), steps(bins, upper));
-        let (name, (fill, hatch)) = (name.to_string(), fill);
+        let (name, (fill, hatch)) = (name.to_string(), paint);
         Mark::Area(Area {
             name,
             fill,

@@ -330,7 +330,7 @@ fn category(axis: &Axis) -> Option<&Category> {
 
 /// Value ticks of an axis; `fits(ticks)` says whether a candidate's labels fit, most ticks first.
 fn value_ticks(a: &Axis, most: usize, fits: &dyn Fn(&Ticks) -> bool) -> Option<Ticks> {
-    let Kind::Value { unit, round_out } = a.kind else {
+    let Kind::Value(unit, round_out) = a.kind else {
         return None;
     };
     let pick = |max| ticks::value_ticks((a.lo, a.hi), max, unit, round_out);
@@ -454,15 +454,15 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         svg.text(text, f.l - gap, f.fy(*v), &tick, Align::Right);
     }
     let time_ticks = match p.x.kind {
-        Kind::Time { min_step_s, .. } => {
-            let step = min_step_s.min(365.0 * 86_400.0);
+        Kind::Time(bars) => {
+            let step = bars.unwrap_or(0.0).min(365.0 * 86_400.0);
             ticks::time_ticks(f.x, f.r - f.l, c.px(24.0), &|s| tick.width(s), step)
         }
         _ => Vec::new(),
     };
     let x_labels_at = x_ticks.iter().flat_map(|t| &t.labels);
     let mut grid: Vec<f64> = x_labels_at.map(|l| l.0).collect();
-    if let Kind::Time { grid: true, .. } = p.x.kind {
+    if let Kind::Time(None) = p.x.kind {
         let inside = |t: &f64| *t > f.x.0 && *t < f.x.1;
         grid.extend(time_ticks.iter().map(|t| t.at_s).filter(inside));
     }

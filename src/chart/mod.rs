@@ -52,6 +52,9 @@ impl Default for ChartOptions {
     }
 }
 
+/// Every chart of a command, encoded, or why it could not be drawn.
+pub type Charts = Result<Vec<RenderedChart>>;
+
 /// One chart file, encoded; the caller decides where and how to write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedChart {
@@ -78,7 +81,7 @@ pub const CHART_STEMS: [&str; 5] = [
 /// Charts: `capacity_vs_demand`, `allocation_by_provider`, `cost_by_provider`, `commitments` (the
 /// tranches to reserve, from commitments.csv), and `regions` when there are at least two demand
 /// regions; sorted by file name.
-pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
+pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Charts {
     check_size(opts)?;
     render(run::figures(tables, opts)?, opts)
 }
@@ -95,7 +98,7 @@ fn check_size(opts: &ChartOptions) -> Result<()> {
 }
 
 /// Draws each figure as SVG and rasterises it to PNG; sorted by file name.
-fn render(figures: Vec<(&str, Figure)>, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
+fn render(figures: Vec<(&str, Figure)>, opts: &ChartOptions) -> Charts {
     check_size(opts)?;
     text::load()?;
     let mut out = Vec::with_capacity(figures.len() * 2);

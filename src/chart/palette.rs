@@ -28,12 +28,12 @@ impl Rgba {
     /// variants of a provider (on-demand use, usage cost) are drawn with this.
     pub fn tint(self, keep: f64) -> Rgba {
         let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * keep).round() as u8;
-        Rgba {
-            r: mix(self.r),
-            g: mix(self.g),
-            b: mix(self.b),
-            a: 1.0,
-        }
+        rgb(u32::from_be_bytes([
+            0,
+            mix(self.r),
+            mix(self.g),
+            mix(self.b),
+        ]))
     }
 }
 
@@ -94,11 +94,8 @@ const FALLBACK: &[u32] = &[
 /// The well-known name a provider's spelling means (`google` → `gcp`), lower case.
 fn provider_key(provider: &str) -> String {
     let key = provider.trim().to_ascii_lowercase();
-    ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == key)
-        .map(|(_, k)| k.to_string())
-        .unwrap_or(key)
+    let alias = ALIASES.iter().find(|(alias, _)| *alias == key);
+    alias.map_or(key, |(_, k)| k.to_string())
 }
 
 /// Where a provider sits in every stack, keyed by its name alone so the order is the same in
@@ -106,11 +103,8 @@ fn provider_key(provider: &str) -> String {
 /// alphabetically. Sort by this key (bottom of the stack first).
 pub(crate) fn provider_order(provider: &str) -> (usize, String, String) {
     let key = provider_key(provider);
-    let rank = KNOWN
-        .iter()
-        .position(|(name, _)| *name == key)
-        .unwrap_or(KNOWN.len());
-    (rank, key, provider.to_string())
+    let rank = KNOWN.iter().position(|(name, _)| *name == key);
+    (rank.unwrap_or(KNOWN.len()), key, provider.to_string())
 }
 
 /// The colour of a provider, the same in every chart and every run.
@@ -138,11 +132,8 @@ pub(crate) const SCENARIOS: &[Rgba] = &[
 
 /// The colour of the `i`th scenario of a comparison (colours repeat after nine scenarios).
 pub(crate) fn scenario_colour(i: usize) -> Rgba {
-    if i == 0 {
-        SCENARIOS[0]
-    } else {
-        SCENARIOS[1 + (i - 1) % (SCENARIOS.len() - 1)]
-    }
+    let later = SCENARIOS.len() - 1;
+    SCENARIOS[if i == 0 { 0 } else { 1 + (i - 1) % later }]
 }
 
 /// Cost components of the delta chart: commit, usage, route, penalties.
@@ -167,18 +158,19 @@ pub(crate) fn ramp(pct: f64) -> Rgba {
     let f = t - i as f64;
     let (a, b) = (rgb(VIRIDIS[i]), rgb(VIRIDIS[i + 1]));
     let mix = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * f).round() as u8;
-    Rgba {
-        r: mix(a.r, b.r),
-        g: mix(a.g, b.g),
-        b: mix(a.b, b.b),
-        a: 1.0,
-    }
+    rgb(u32::from_be_bytes([
+        0,
+        mix(a.r, b.r),
+        mix(a.g, b.g),
+        mix(a.b, b.b),
+    ]))
 }
 
 /// Near-black on light fills, white on dark ones (WCAG contrast: the larger wins).
 pub(crate) fn text_on(c: Rgba) -> Rgba {
     let l = luminance(c);
-    if (l + 0.05) / 0.0605 >= 1.05 / (l + 0.05) {
+    let ink_wins = (l + 0.05) / 0.0605 >= 1.05 / (l + 0.05);
+    if ink_wins {
         INK
     } else {
         WHITE
@@ -187,13 +179,9 @@ pub(crate) fn text_on(c: Rgba) -> Rgba {
 
 /// WCAG relative luminance of an sRGB colour.
 fn luminance(c: Rgba) -> f64 {
-    let lin = |v: u8| {
-        let v = f64::from(v) / 255.0;
-        if v <= 0.04045 {
-            v / 12.92
-        } else {
-            ((v + 0.055) / 1.055).powf(2.4)
-        }
+    let lin = |v: u8| match f64::from(v) / 255.0 {
+        v if v <= 0.04045 => v / 12.92,
+        v => ((v + 0.055) / 1.055).powf(2.4),
     };
     0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b)
 }

@@ -12,8 +12,7 @@ use super::layout::{Scale, LABEL};
 use super::palette::{self, ramp, text_on, AXIS, INK, INK_SOFT};
 use super::svg::Align;
 use super::ticks::Unit;
-use super::{ChartOptions, RenderedChart};
-use crate::error::Result;
+use super::{ChartOptions, Charts};
 use crate::resilience::write::{at_least_pct as served_label, single_losses, worst};
 use crate::resilience::{Resilience, Row};
 
@@ -21,7 +20,7 @@ use crate::resilience::{Resilience, Row};
 pub const RESILIENCE_CHART_STEMS: [&str; 2] = ["resilience_cost_vs_served", "resilience_heatmap"];
 
 /// Draws every resilience chart as PNG and SVG, in memory, sorted by file name.
-pub fn render_all(r: &Resilience, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
+pub fn render_all(r: &Resilience, opts: &ChartOptions) -> Charts {
     let figures = vec![
         ("resilience_heatmap", heatmap(r, opts)),
         ("resilience_cost_vs_served", cost_vs_served(r, opts)),

@@ -2,7 +2,8 @@
 //! served tokens by provider, cost by provider, served tokens by demand region, and the
 //! commitments to sign. What each chart shows is decided here; drawing is left to `layout`.
 
-use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Panel, Stroke, Swatch};
+use super::figure::Swatch;
+use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Paint, Panel, Stroke};
 use super::layout::Scale;
 use super::palette::{provider_colour, provider_order, Rgba, INK, INK_SOFT, SPARE, UNSERVED};
 use super::ticks::{dollars, Unit};
@@ -41,7 +42,8 @@ pub(crate) fn figures(t: &ChartTables, opts: &ChartOptions) -> Result<Vec<(&'sta
     }
     let start = s.periods.first().map_or(0.0, |p| p.start_s);
     let end = s.periods.last().map_or(1.0, |p| p.end_s());
-    let signed = commitments(info, &t.commitments, (start, end), opts);
+    let c = Scale::new(opts.width, opts.height);
+    let signed = commitments(info, &t.commitments, (start, end), &c);
     out.push(("commitments", signed));
     Ok(out)
 }
@@ -73,7 +75,7 @@ fn provider_legend(s: &Series, drawn: &[String]) -> Vec<Entry> {
 }
 
 /// A part of a stack: name, fill and stripes, one value per bin.
-type Part = (String, (Rgba, Option<Rgba>), Vec<f64>);
+type Part = (String, Paint, Vec<f64>);
 
 /// Provider parts with any value, in stack order; `light`: the lighter, striped variant.
 fn provider_parts(s: &Series, values: impl Fn(usize) -> Vec<f64>, light: bool) -> Vec<Part> {
@@ -101,13 +103,8 @@ type Demand<'a> = (&'a [f64], Option<&'a [f64]>);
 /// Parts stacked from zero, the peak of demand when bins group periods, unserved demand (a red
 /// striped band from served up to demand, in bins where some is unserved), and the demand line
 /// on top. The second value says whether a band of unserved demand is drawn.
-fn over_demand(
-    b: &Binned,
-    parts: Vec<Part>,
-    (demand, served): Demand,
-    line: Stroke,
-) -> (Vec<Mark>, bool) {
-    let spans = &b.spans;
+fn over_demand(b: &Binned, parts: Vec<Part>, d: Demand, line: Stroke) -> (Vec<Mark>, bool) {
+    let ((demand, served), spans) = (d, &b.spans);
     let (mut base, mut marks) = (vec![0.0; spans.len()], Vec::new());
     for (name, paint, values) in parts {
         let lower = base.clone();
@@ -178,7 +175,7 @@ fn time_panel(spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
 /// Reserved capacity by provider (solid), on-demand use by provider (striped) on top, so the
 /// stack meets the demand line wherever the plan serves demand; capacity left unused in grey,
 /// unserved demand in red only where there is some.
-pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
+fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
     let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false);
     let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true);
@@ -223,7 +220,7 @@ fn percent(fraction: f64) -> String {
 /// Served tokens by provider. The share cap is a limit on each provider's band, not a level of
 /// the stack, so it is said in the subtitle ("no provider above 35% of demand") and a dot marks
 /// each band where a provider is at the cap.
-pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
+fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
     let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false);
     let (drawn, demand) = (names(&parts), b.mean(&s.demand_tpm));
@@ -265,7 +262,7 @@ pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
 /// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on
 /// top, in the one provider order. Totals above the bars where they fit: the largest, the first
 /// and the last first.
-pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
+fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, MAX_COST_BARS, MAX_COST_BARS);
     // Each provider's commitment (solid) with its usage + route (lighter) right above it, so the
     // light part always sits on its own colour.
@@ -344,7 +341,7 @@ fn per_million_label(d: f64) -> String {
 
 /// Served tokens by provider, one panel per demand region, all on one y-scale (so a small
 /// region looks small).
-pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
+fn regions(info: &RunInfo, s: &Series) -> Figure {
     let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
     let (mut drawn, mut any_unserved, mut panels) = (Vec::new(), false, Vec::new());
     for (r, region) in s.regions.iter().enumerate() {
@@ -379,12 +376,7 @@ pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
 /// window, and the reserved tokens/min and commitment cost in two columns beside it, so no value
 /// label ever sits on a bar. Rows that cannot fit the image are left out, and the subtitle says
 /// so.
-pub(crate) fn commitments(
-    info: &RunInfo,
-    rows: &[CommitmentRow],
-    horizon: (f64, f64),
-    opts: &ChartOptions,
-) -> Figure {
+fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &Scale) -> Figure {
     let mut signed = signed(rows, horizon, provider_order);
     let total = dollars(signed.iter().map(|s| s.row.commit_cost).sum());
     let count = signed.len();
@@ -394,7 +386,6 @@ pub(crate) fn commitments(
         "bar = reservation window".into(),
         "by provider, then start".into(),
     ];
-    let c = Scale::new(opts.width, opts.height);
     let fit = ((c.plot_height() / (c.min_em() * 1.3)).floor() as usize).max(1);
     if fit < count {
         signed.truncate(fit);
@@ -540,10 +531,7 @@ mod tests {
             commit_cost: 5.0,
         };
         let rows: Vec<CommitmentRow> = (0..200).map(row).collect();
-        let small = ChartOptions {
-            width: 800,
-            height: 450,
-        };
+        let small = Scale::new(800, 450);
         let info = RunInfo::default();
         let fig = commitments(&info, &rows, (0.0, 1e6), &small);
         let note = |s: &String| s.ends_with("of 200 shown (image too small)");

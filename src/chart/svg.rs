@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 /// The font family written into the SVG, with a generic fallback for viewers without DejaVu.
 const FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
 
+/// A position in pixels (or, for a dash, its length and the gap after it).
+pub(crate) type Point = (f64, f64);
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Align {
     Left,
@@ -87,7 +90,7 @@ impl Svg {
     }
 
     /// `<tag points="x,y x,y …"{attributes}/>`.
-    fn points(&mut self, tag: &str, points: &[(f64, f64)], attributes: &str) {
+    fn points(&mut self, tag: &str, points: &[Point], attributes: &str) {
         let _ = write!(self.body, "<{tag} points=\"");
         for (i, (x, y)) in points.iter().enumerate() {
             let gap = if i == 0 { "" } else { " " };
@@ -96,7 +99,7 @@ impl Svg {
         let _ = writeln!(self.body, "\"{attributes}/>");
     }
 
-    pub fn polygon(&mut self, points: &[(f64, f64)], fill: Rgba) {
+    pub fn polygon(&mut self, points: &[Point], fill: Rgba) {
         if points.len() >= 3 {
             self.points("polygon", points, &paint("fill", fill));
         }
@@ -104,7 +107,7 @@ impl Svg {
 
     /// The polygon covered with 45° lines of `colour`, `spacing` apart (a pattern, so neighbouring
     /// shapes' lines join up).
-    pub fn hatch(&mut self, points: &[(f64, f64)], colour: Rgba, spacing: f64, width: f64) {
+    pub fn hatch(&mut self, points: &[Point], colour: Rgba, spacing: f64, width: f64) {
         let id = format!("hatch-{}", &hex(colour)[1..]);
         if !self.hatches.iter().any(|h| h.0 == id) {
             let (c, w, s, m) = (hex(colour), N(width), N(spacing), N(spacing / 2.0));
@@ -119,13 +122,7 @@ impl Svg {
     }
 
     /// A polyline; `dash` = (dash, gap) in pixels.
-    pub fn line(
-        &mut self,
-        points: &[(f64, f64)],
-        colour: Rgba,
-        width: f64,
-        dash: Option<(f64, f64)>,
-    ) {
+    pub fn line(&mut self, points: &[Point], colour: Rgba, width: f64, dash: Option<Point>) {
         let pattern = |(d, g): (f64, f64)| format!(" stroke-dasharray=\"{} {}\"", N(d), N(g));
         let (stroke, dash) = (paint("stroke", colour), dash.map_or(String::new(), pattern));
         let attributes = format!(" fill=\"none\"{stroke} stroke-width=\"{}\"{dash}", N(width));
@@ -135,7 +132,7 @@ impl Svg {
     }
 
     /// A solid straight line from `a` to `b`.
-    pub fn seg(&mut self, a: (f64, f64), b: (f64, f64), colour: Rgba, width: f64) {
+    pub fn seg(&mut self, a: Point, b: Point, colour: Rgba, width: f64) {
         self.line(&[a, b], colour, width, None);
     }
 

@@ -8,8 +8,7 @@ use super::layout::SMALL;
 use super::palette::{rgb, Rgba, INK, INK_SOFT, UNSERVED};
 use super::svg::Align;
 use super::ticks::Unit;
-use super::{ChartOptions, RenderedChart};
-use crate::error::Result;
+use super::{ChartOptions, Charts};
 use crate::sweep::risk::{nearest_rank, sorted};
 use crate::sweep::write::{grid_summary, risk_summary, Results, TornadoAxis};
 use crate::sweep::Record;
@@ -23,7 +22,7 @@ const HIGH: Rgba = rgb(0xE69F00);
 const SERVED: Rgba = rgb(0x009E73);
 
 /// Draws every chart of a sweep, in memory, sorted by file name.
-pub fn render_all(res: &Results, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
+pub fn render_all(res: &Results, opts: &ChartOptions) -> Charts {
     let mut figures = Vec::new();
     if res.info.is_risk() {
         figures.extend(fan(res).map(|fig| ("sweep_fan", fig)));
