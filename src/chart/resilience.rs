@@ -7,13 +7,13 @@
 //! - `resilience_cost_vs_served`: each plan as a point, x = served % in its worst single loss,
 //!   y = $ per million tokens served under its normal policy; multi-cloud highlighted.
 
-use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, Swatch};
+use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Panel, Swatch};
 use super::layout::{Scale, LABEL};
 use super::palette::{self, ramp, text_on, AXIS, INK, INK_SOFT};
 use super::svg::Align;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
-use crate::resilience::write::{at_least_pct as served_label, single_losses, worst};
+use crate::resilience::write::{at_least_pct as served_label, relaxed_note, single_losses, worst};
 use crate::resilience::{Resilience, Row};
 
 /// The stems of the resilience charts (each written as `.png` and `.svg`).
@@ -67,11 +67,7 @@ const VALUE: f64 = 22.5;
 /// as long as the rows stay tall enough for their labels.
 fn bands(c: &Scale, r: &Resilience, others: usize, has_none: bool) -> (usize, f64) {
     let label = c.font(LABEL, false, palette::INK);
-    let names = r
-        .plans
-        .iter()
-        .map(|p| label.width(&p.plan))
-        .fold(0.0, f64::max);
+    let names = largest(r.plans.iter().map(|p| label.width(&p.plan)));
     let grid_w = c.w - c.px(2.0 * 40.0 + 16.0 + 130.0) - names.min(c.w * 0.28);
     let grid_h = c.plot_height() - c.px(60.0);
     let value_w = c.font(VALUE, false, palette::INK).width("88.8%");
@@ -134,10 +130,7 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     let mut panels = Vec::new();
     for chunk in chunks {
         let none = has_none.then_some((0.5, Some("none")));
-        let rest = chunk
-            .iter()
-            .enumerate()
-            .map(|(j, l)| (j as f64 + first, *l));
+        let rest = (0..).zip(chunk).map(|(j, l)| (f64::from(j) + first, *l));
         let columns: Vec<(f64, Option<&str>)> = none.into_iter().chain(rest).collect();
         let mut marks = Vec::new();
         for (i, plan) in r.plans.iter().enumerate() {
@@ -162,12 +155,8 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         };
         let hi = columns.last().map_or(1.0, |c| c.0 + 0.5);
         let labels = columns.iter().map(head).collect();
-        let x = Category {
-            hi,
-            labels,
-            above: true,
-            ..Category::default()
-        };
+        let mut x = Category::default();
+        (x.hi, x.labels, x.above) = (hi, labels, true);
         panels.push(Panel::new(
             Axis::category(x),
             Axis::category(y.clone()),
@@ -184,22 +173,7 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     if !show_values {
         notes.push("Too many cells to print their values: see resilience.csv.".into());
     }
-    // Rules relaxed for some plans (single-cloud plans), named once.
-    let mut relaxed: Vec<&str> = Vec::new();
-    for x in r.plans.iter().flat_map(|p| &p.relaxed) {
-        if !relaxed.contains(&x.as_str()) {
-            relaxed.push(x);
-        }
-    }
-    if !relaxed.is_empty() {
-        let for_plans = r.plans.iter().filter(|p| !p.relaxed.is_empty());
-        let names: Vec<&str> = for_plans.map(|p| p.plan.as_str()).collect();
-        let who = match names.iter().all(|p| p.starts_with("single:")) {
-            true => "single-cloud plans".to_string(),
-            false => names.join(", "),
-        };
-        notes.push(format!("Planned for {who} with {}.", relaxed.join(", ")));
-    }
+    notes.extend(relaxed_note(r));
     let legend = vec![Entry::new("served", Swatch::Ramp)];
     let mut fig = Figure::new(title.to_string(), subtitle(r), legend, panels);
     fig.notes = notes;

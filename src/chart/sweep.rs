@@ -9,10 +9,8 @@ use super::palette::{rgb, Rgba, INK, INK_SOFT, UNSERVED};
 use super::svg::Align;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
-use crate::sweep::risk::{nearest_rank, sorted};
-use crate::sweep::write::{grid_summary, risk_summary, Results, TornadoAxis};
-use crate::sweep::Record;
-use crate::units::{human, human_dollars, parse_time};
+use crate::sweep::write::{self, grid_summary, risk_summary, Fan, Results, TornadoAxis};
+use crate::units::{human, human_dollars};
 
 /// The stems of the sweep charts (each written as `.png` and `.svg`).
 pub const SWEEP_CHART_STEMS: [&str; 3] = ["sweep_fan", "sweep_tornado", "sweep_unserved"];
@@ -36,41 +34,24 @@ pub fn render_all(res: &Results, opts: &ChartOptions) -> Charts {
 /// Served against demand over time: the band between the samples' P5 and P95 served tokens per
 /// minute in each period, the median served, the median demand and the base plan's demand.
 fn fan(res: &Results) -> Option<Figure> {
-    let info = &res.info;
-    let time = |t: &String| parse_time(t).ok().map(|t| t.timestamp() as f64);
-    let starts: Vec<f64> = info.period_starts.iter().filter_map(time).collect();
-    let end = time(&info.horizon_end)?;
-    if starts.is_empty() || res.records.is_empty() {
-        return None;
-    }
-    let next = |i: usize| starts.get(i + 1).copied().unwrap_or(end);
-    let bin = |(i, s): (usize, &f64)| (*s, next(i));
-    let bins: Vec<(f64, f64)> = starts.iter().enumerate().map(bin).collect();
-    let n = bins.len();
-    let percentile = |f: fn(&Record) -> &Vec<f64>, p: u32| -> Vec<f64> {
-        let at = |t: usize| {
-            let values = sorted(res.records.iter().filter_map(|r| f(r).get(t).copied()));
-            nearest_rank(&values, p).unwrap_or(0.0)
-        };
-        (0..n).map(at).collect()
-    };
-    let served = |p| percentile(|r| &r.period_served_tpm, p);
-    let planned = |t| res.base.period_demand_tpm.get(t).copied().unwrap_or(0.0);
-    let planned: Vec<f64> = (0..n).map(planned).collect();
-    let (p5, p50, p95) = (served(5), served(50), served(95));
-    let demand = percentile(|r| &r.period_demand_tpm, 50);
+    let Fan {
+        spans,
+        served: [p5, p50, p95],
+        demand,
+        planned,
+    } = write::fan(res)?;
     let band = SERVED.alpha(0.35);
     let median = Stroke::new(SERVED, 3.5, false);
     let planned_line = Stroke::new(INK_SOFT, 2.0, false);
     let demand_line = Stroke::new(INK, 3.0, true);
     let marks = vec![
-        Mark::band("served, P5–P95", (band, None), &bins, &p5, &p95),
-        Mark::steps(median, &bins, &p50),
-        Mark::steps(planned_line, &bins, &planned),
-        Mark::steps(demand_line, &bins, &demand),
+        Mark::band("served, P5–P95", (band, None), &spans, &p5, &p95),
+        Mark::steps(median, &spans, &p50),
+        Mark::steps(planned_line, &spans, &planned),
+        Mark::steps(demand_line, &spans, &demand),
     ];
     let top = largest([&p95, &planned, &demand].into_iter().flatten().copied());
-    let x = Axis::time(bins[0].0, bins[n - 1].1);
+    let x = Axis::time(spans[0].0, spans[spans.len() - 1].1);
     let y = Axis::value(0.0, top, Unit::TokensPerMinute);
     let legend = vec![
         Entry::new("served, P5–P95", Swatch::Fill(band)),
@@ -79,13 +60,12 @@ fn fan(res: &Results) -> Option<Figure> {
         Entry::new("demand, as planned", Swatch::Line(planned_line)),
     ];
     // What one period does to an outage of a few hours, by the grid's longest period.
-    let longest_hours = largest(bins.iter().map(|(a, b)| (b - a) / 3600.0));
-    let grain = match longest_hours {
+    let grain = match largest(spans.iter().map(|(a, b)| (b - a) / 3600.0)) {
         h if h >= 24.0 * 28.0 => "monthly periods average an outage over the month",
         h if h >= 24.0 => "daily periods average an outage over the day",
         _ => "hourly periods show each outage hour by hour",
     };
-    let shortfall = risk_summary(res).shortfall_probability * 100.0;
+    let (info, shortfall) = (&res.info, risk_summary(res).shortfall_probability * 100.0);
     let subtitle = vec![
         format!("{} held to its plan, emergency rules", info.scenario_name),
         format!("P(shortfall) {shortfall:.1}%"),
@@ -185,18 +165,8 @@ fn tornado(res: &Results) -> Figure {
 
 /// P(unserved tokens > x) over the samples, as a step curve, with the percentiles marked.
 fn exceedance(res: &Results) -> Figure {
-    let s = risk_summary(res);
-    let values = sorted(res.records.iter().map(|r| r.unserved_tokens));
-    let n = values.len().max(1) as f64;
-    // Share above x: starts at P(unserved > 0) at x = 0, drops by 1/n at each sample's value.
-    let positive: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0).collect();
-    let mut above = positive.len() as f64 / n * 100.0;
-    let mut points = vec![(0.0, above)];
-    for v in &positive {
-        points.push((*v, above));
-        above -= 100.0 / n;
-        points.push((*v, above.max(0.0)));
-    }
+    let (s, points) = (risk_summary(res), write::exceedance(res));
+    let max = points.last().map_or(0.0, |p| p.0).max(1.0);
     let mut marks = vec![Mark::Line(Stroke::new(UNSERVED, 4.0, false), points)];
     // Percentiles at the same value share one marker ("P95, P99").
     let mut percentiles: Vec<(f64, String)> = Vec::new();
@@ -215,7 +185,6 @@ fn exceedance(res: &Results) -> Figure {
         let label = Label::at(text, at, 100.0, 20.0, INK_SOFT);
         marks.push(Mark::Label(label.bold(true).spots(spots)));
     }
-    let max = values.last().copied().unwrap_or(0.0).max(1.0);
     let x = Axis::value(0.0, max, Unit::Tokens).titled("unserved tokens over the horizon");
     let y = Axis::value_inside(0.0, 100.0, Unit::Percent);
     let subtitle = vec![

@@ -68,6 +68,22 @@ pub(crate) fn worst<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> 
     })
 }
 
+/// The rules relaxed for some plans (single-cloud plans), each named once: "Planned for
+/// single-cloud plans with max provider share 35% relaxed to 100%, N-1 dropped."
+pub fn relaxed_note(r: &Resilience) -> Option<String> {
+    let mut named = std::collections::HashSet::new();
+    let rules = r.plans.iter().flat_map(|p| &p.relaxed).map(String::as_str);
+    let rules: Vec<&str> = rules.filter(|x| named.insert(*x)).collect();
+    let plans = r.plans.iter().filter(|p| !p.relaxed.is_empty());
+    let names: Vec<&str> = plans.map(|p| p.plan.as_str()).collect();
+    let who = match names.iter().all(|p| p.starts_with("single:")) {
+        true => "single-cloud plans".to_string(),
+        false => names.join(", "),
+    };
+    let note = format!("Planned for {who} with {}.", rules.join(", "));
+    (!rules.is_empty()).then_some(note)
+}
+
 /// The verdict in plain words: the multi-cloud plan against the best single-cloud plan, like
 /// with like (cost per million tokens served and served % with nothing lost, then the worst loss).
 pub fn verdict(r: &Resilience) -> String {
