@@ -143,12 +143,9 @@ fn group(slot: usize, n: usize, bars: &[Vec<(Rgba, f64)>], cut: f64, c: &Scale) 
             let end = if *v >= 0.0 { &mut up } else { &mut down };
             let from = *end;
             *end += v;
-            let (y, end_cut) = (
-                (from.clamp(-cut, cut), end.clamp(-cut, cut)),
-                end.abs() > cut,
-            );
+            let y = (from.clamp(-cut, cut), end.clamp(-cut, cut));
             if y.0 != y.1 {
-                let cut = end_cut.then_some(*v > 0.0);
+                let cut = (end.abs() > cut).then_some(*v > 0.0);
                 marks.push(Mark::bar((x0, x0 + bar_w), y, *fill, cut));
             }
         }
@@ -223,12 +220,8 @@ fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
     let x = Axis::category(Category::slots(labels));
     let panel = Panel::new(x, bar_axis(&extents, f64::INFINITY, 1.12, title), marks);
     let subtitle = vec![baseline_note(c, "baseline", " (bold)")];
-    Figure::new(
-        "Total cost by provider".into(),
-        subtitle,
-        legend,
-        vec![panel],
-    )
+    let title = "Total cost by provider".to_string();
+    Figure::new(title, subtitle, legend, vec![panel])
 }
 
 /// The components of a cost change and their metrics in the comparison; penalties are
@@ -291,12 +284,8 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
         "penalties = objective − cost".into(),
     ];
     let title = "Change in cost by component".to_string();
-    let mut fig = Figure::new(
-        title,
-        subtitle,
-        legend,
-        vec![Panel::new(Axis::category(x), y, marks)],
-    );
+    let panels = vec![Panel::new(Axis::category(x), y, marks)];
+    let mut fig = Figure::new(title, subtitle, legend, panels);
     if groups.is_empty() {
         let baseline = &c.baseline;
         let message = format!("Only one scenario: there is nothing to compare {baseline} against.");

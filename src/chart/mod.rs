@@ -89,9 +89,9 @@ pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Charts {
 fn check_size(opts: &ChartOptions) -> Result<()> {
     for (what, side) in [("width", opts.width), ("height", opts.height)] {
         if !(MIN_SIDE_PX..=MAX_SIDE_PX).contains(&side) {
-            return Err(Error::Chart(format!(
-                "chart {what} {side} px is outside {MIN_SIDE_PX}..={MAX_SIDE_PX} px"
-            )));
+            let range = format!("{MIN_SIDE_PX}..={MAX_SIDE_PX}");
+            let message = format!("chart {what} {side} px is outside {range} px");
+            return Err(Error::Chart(message));
         }
     }
     Ok(())
@@ -104,14 +104,11 @@ fn render(figures: Vec<(&str, Figure)>, opts: &ChartOptions) -> Charts {
     let mut out = Vec::with_capacity(figures.len() * 2);
     for (stem, fig) in &figures {
         let svg = layout::draw(fig, opts.width, opts.height);
-        out.push(RenderedChart {
-            file_name: format!("{stem}.png"),
-            bytes: svg::to_png(&svg, opts.width, opts.height)?,
-        });
-        out.push(RenderedChart {
-            file_name: format!("{stem}.svg"),
-            bytes: svg.into_bytes(),
-        });
+        let png = svg::to_png(&svg, opts.width, opts.height)?;
+        for (kind, bytes) in [("png", png), ("svg", svg.into_bytes())] {
+            let file_name = format!("{stem}.{kind}");
+            out.push(RenderedChart { file_name, bytes });
+        }
     }
     out.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     Ok(out)

@@ -157,11 +157,8 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         let labels = columns.iter().map(head).collect();
         let mut x = Category::default();
         (x.hi, x.labels, x.above) = (hi, labels, true);
-        panels.push(Panel::new(
-            Axis::category(x),
-            Axis::category(y.clone()),
-            marks,
-        ));
+        let (x, y) = (Axis::category(x), Axis::category(y.clone()));
+        panels.push(Panel::new(x, y, marks));
     }
     let mut notes = Vec::new();
     if folded {

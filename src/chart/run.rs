@@ -194,10 +194,8 @@ fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
         legend.push(Entry::new("available, unused", Swatch::Fill(SPARE)));
     }
     if has_on_demand {
-        legend.push(Entry::new(
-            "on-demand use (striped)",
-            Swatch::Hatch(INK_SOFT),
-        ));
+        let swatch = Swatch::Hatch(INK_SOFT);
+        legend.push(Entry::new("on-demand use (striped)", swatch));
     }
     legend.extend(provider_legend(s, &drawn));
     let style = match has_on_demand {
@@ -413,12 +411,8 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
     let mut y = Category::slots(signed.iter().map(|s| (s.row.tranche.clone(), false)));
     (y.head, y.table) = (Some("tranche".into()), table);
     let panel = Panel::new(Axis::time(horizon.0, horizon.1), Axis::category(y), marks);
-    let mut fig = Figure::new(
-        format!("{}: commitments to sign", info.scenario),
-        subtitle,
-        legend,
-        vec![panel],
-    );
+    let title = format!("{}: commitments to sign", info.scenario);
+    let mut fig = Figure::new(title, subtitle, legend, vec![panel]);
     if count == 0 {
         fig.subtitle = vec![info.policy.clone()];
         fig.message = Some("nothing to reserve: the plan uses on-demand capacity only".into());

@@ -201,11 +201,8 @@ pub(crate) fn to_png(svg: &str, width: u32, height: u32) -> Result<Vec<u8>> {
     let tree = usvg::Tree::from_str(svg, &options).map_err(|e| fail(e.to_string()))?;
     let mut pixmap =
         tiny_skia::Pixmap::new(width, height).ok_or_else(|| fail("empty image".into()))?;
-    resvg::render(
-        &tree,
-        tiny_skia::Transform::identity(),
-        &mut pixmap.as_mut(),
-    );
+    let identity = tiny_skia::Transform::identity();
+    resvg::render(&tree, identity, &mut pixmap.as_mut());
     // The background is opaque white, so the premultiplied pixels are plain RGB.
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
     for (to, from) in rgb.chunks_exact_mut(3).zip(pixmap.data().chunks_exact(4)) {

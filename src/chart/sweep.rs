@@ -9,7 +9,7 @@ use super::palette::{rgb, Rgba, INK, INK_SOFT, UNSERVED};
 use super::svg::Align;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
-use crate::sweep::write::{self, grid_summary, risk_summary, Fan, Results, TornadoAxis};
+use crate::sweep::write::{self, grid_summary, risk_summary, Results, TornadoAxis};
 use crate::units::{human, human_dollars};
 
 /// The stems of the sweep charts (each written as `.png` and `.svg`).
@@ -34,12 +34,8 @@ pub fn render_all(res: &Results, opts: &ChartOptions) -> Charts {
 /// Served against demand over time: the band between the samples' P5 and P95 served tokens per
 /// minute in each period, the median served, the median demand and the base plan's demand.
 fn fan(res: &Results) -> Option<Figure> {
-    let Fan {
-        spans,
-        served: [p5, p50, p95],
-        demand,
-        planned,
-    } = write::fan(res)?;
+    let fan = write::fan(res)?;
+    let (spans, [p5, p50, p95], demand, planned) = (fan.spans, fan.served, fan.demand, fan.planned);
     let band = SERVED.alpha(0.35);
     let median = Stroke::new(SERVED, 3.5, false);
     let planned_line = Stroke::new(INK_SOFT, 2.0, false);

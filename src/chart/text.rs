@@ -63,9 +63,8 @@ impl Font {
         let face = &faces[usize::from(self.bold)];
         // ab_glyph scales by ascent − descent; convert so that one em is `em` pixels.
         let units = face.units_per_em().unwrap_or(2048.0);
-        let face = face.as_scaled(PxScale::from(
-            self.em as f32 * face.height_unscaled() / units,
-        ));
+        let scale = PxScale::from(self.em as f32 * face.height_unscaled() / units);
+        let face = face.as_scaled(scale);
         let (mut width, mut prev) = (0.0f64, None);
         for (i, c) in text.char_indices() {
             let id = face.glyph_id(c);
@@ -81,8 +80,8 @@ impl Font {
     }
 
     pub fn width(&self, text: &str) -> f64 {
-        self.run(text, f64::INFINITY, |_| {})
-            .unwrap_or(f64::INFINITY)
+        let width = self.run(text, f64::INFINITY, |_| {});
+        width.unwrap_or(f64::INFINITY)
     }
 
     fn fits(&self, text: &str, max: f64) -> bool {
@@ -113,10 +112,8 @@ impl Font {
         }
         let first = text.chars().next().map_or(0, char::len_utf8);
         let (head, tail) = text.split_at(last_break.unwrap_or(end.max(first)));
-        vec![
-            head.trim_end().to_string(),
-            self.fit(tail.trim_start(), max),
-        ]
+        let second = self.fit(tail.trim_start(), max);
+        vec![head.trim_end().to_string(), second]
     }
 
     /// The parts of a subtitle (`a · b · c`) on at most `lines` lines of `max`: parts that no
