@@ -73,14 +73,7 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     let mut lines = Vec::new();
     for (i, s) in series.iter().enumerate() {
         let (b, colour) = (Binned::new(&s.periods, grain), scenario_colour(i));
-        let line = |key: Stroke, values| {
-            let stroke = Stroke { colour, ..key };
-            StepLine {
-                stroke,
-                bins: b.spans.clone(),
-                values,
-            }
-        };
+        let line = |key: Stroke, values| StepLine::new(Stroke { colour, ..key }, &b.spans, values);
         lines.push(line(DEMAND_KEY, b.mean(&s.demand_tpm)));
         lines.push(line(RESERVED_KEY, b.mean(&s.reserved_total_tpm())));
         let baseline = if i == 0 { " (baseline)" } else { "" };
@@ -164,11 +157,8 @@ fn noise(v: f64) -> bool {
 /// Where the value axis is cut: beyond the first big gap among the largest magnitudes (at most a
 /// third of them), so one value far beyond the rest cannot squash them; infinity when none is.
 fn cut_at(extents: &[f64]) -> f64 {
-    let mut magnitudes: Vec<f64> = extents
-        .iter()
-        .map(|v| v.abs())
-        .filter(|v| !noise(*v))
-        .collect();
+    let magnitudes = extents.iter().map(|v| v.abs()).filter(|v| !noise(*v));
+    let mut magnitudes: Vec<f64> = magnitudes.collect();
     magnitudes.sort_by(|a, b| b.total_cmp(a));
     let allowed = (magnitudes.len() / 3).max(1);
     let gap = |i: &usize| magnitudes[i - 1] > OUTLIER_RATIO * magnitudes[*i];
@@ -205,17 +195,12 @@ fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
         labels.push((scenario.clone(), i == 0));
     }
     // Providers with a cost in any scenario, top of the stack first (as the eye reads it).
-    let shown = |p: &&&String| {
-        c.scenarios
-            .iter()
-            .any(|s| c.get(s, "cost", p).is_some_and(|r| r.value > 0.0))
-    };
-    let legend = providers
+    let paid = |p: &str, s: &String| c.get(s, "cost", p).is_some_and(|r| r.value > 0.0);
+    let shown = providers
         .iter()
         .rev()
-        .filter(shown)
-        .map(|p| Entry::provider(p))
-        .collect();
+        .filter(|p| c.scenarios.iter().any(|s| paid(p, s)));
+    let legend = shown.map(|p| Entry::provider(p)).collect();
     let title = "cost over the horizon (commit + usage + route), $".to_string();
     let x = Axis::category(Category::slots(labels));
     let panel = Panel::new(x, bar_axis(&extents, f64::INFINITY, 1.12, title), marks);
@@ -246,18 +231,14 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
         (PARTS.iter().map(part).collect::<Vec<_>>(), net)
     };
     let groups: Vec<(Vec<(&str, f64)>, f64)> = later.iter().map(change).collect();
-    let ends = |(parts, net): &(Vec<(&str, f64)>, f64)| {
-        parts.iter().map(|p| p.1).chain([*net]).collect::<Vec<_>>()
-    };
-    let extents: Vec<f64> = groups.iter().flat_map(ends).collect();
+    let ends =
+        |(parts, net): &(Vec<(&str, f64)>, f64)| [parts.iter().map(|p| p.1).collect(), vec![*net]];
+    let extents: Vec<f64> = groups.iter().flat_map(ends).flatten().collect();
     let cut = cut_at(&extents);
     let (mut marks, mut notes) = (Vec::new(), Vec::new());
     for (i, (parts, net)) in groups.iter().enumerate() {
-        let bars: Vec<_> = parts
-            .iter()
-            .zip(COMPONENTS)
-            .map(|(p, c)| vec![(c, p.1)])
-            .collect();
+        let bars = parts.iter().zip(COMPONENTS).map(|(p, c)| vec![(c, p.1)]);
+        let bars: Vec<_> = bars.collect();
         marks.extend(group(i, groups.len(), &bars, cut, scale));
         let mut dot = Dot::new(i as f64 + 0.5, net.clamp(-cut, cut), 11.0, INK);
         dot.arrow = (net.abs() > cut).then_some(*net > 0.0);
@@ -272,17 +253,19 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
         }
         notes.push(lines);
     }
-    let entry =
-        |((name, _), colour): (&(&str, &str), Rgba)| Entry::new(*name, Swatch::Fill(colour));
-    let mut legend: Vec<Entry> = PARTS.iter().zip(COMPONENTS).map(entry).collect();
+    let entry = |(name, colour): (&str, Rgba)| Entry::new(name, Swatch::Fill(colour));
+    let mut legend: Vec<Entry> = PARTS
+        .map(|p| p.0)
+        .into_iter()
+        .zip(COMPONENTS)
+        .map(entry)
+        .collect();
     legend.push(Entry::new("net (objective)", Swatch::Dot(INK)));
     let mut x = Category::slots(later.iter().map(|s| (s.clone(), false)));
     x.notes = notes;
     let y = bar_axis(&extents, cut, 1.0, format!("change vs {}, $", c.baseline));
-    let subtitle = vec![
-        baseline_note(c, "vs", ""),
-        "penalties = objective − cost".into(),
-    ];
+    let penalties = "penalties = objective − cost".to_string();
+    let subtitle = vec![baseline_note(c, "vs", ""), penalties];
     let title = "Change in cost by component".to_string();
     let panels = vec![Panel::new(Axis::category(x), y, marks)];
     let mut fig = Figure::new(title, subtitle, legend, panels);

@@ -34,12 +34,11 @@ fn subtitle(r: &Resilience) -> Vec<String> {
         "" => "lost for the whole horizon".to_string(),
         w => format!("lost in {}", w.replace("T00:00:00Z", "")),
     };
-    let mut parts = vec![
-        r.scenario.clone(),
-        "each plan held to its own reservations".into(),
-        "emergency rules (no share cap, no N-1)".into(),
-        lost,
+    let rules = [
+        "each plan held to its own reservations",
+        "emergency rules (no share cap, no N-1)",
     ];
+    let mut parts = vec![r.scenario.clone(), rules[0].into(), rules[1].into(), lost];
     if r.on_demand_availability < 1.0 {
         let pct = crate::units::fixed(r.on_demand_availability * 100.0);
         parts.push(format!("{pct}% of on-demand capacity left elsewhere"));
@@ -123,10 +122,10 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     let plans = r.plans.iter().map(|p| &p.plan);
     let mut y = Category::slots(plans.map(|p| (p.clone(), p == "multi-cloud")));
     y.head = Some("lost →".into());
-    let mut chunks: Vec<&[Option<&str>]> = others.chunks(per_band).collect();
-    if chunks.is_empty() {
-        chunks.push(&[]);
-    }
+    // One band even without losses beyond `none`.
+    let chunks = others
+        .chunks(per_band)
+        .chain(others.is_empty().then_some(&[][..]));
     let mut panels = Vec::new();
     for chunk in chunks {
         let none = has_none.then_some((0.5, Some("none")));

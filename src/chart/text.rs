@@ -165,10 +165,8 @@ mod tests {
         let lines = m.wrap("what-if number 4 with a long descriptive name", 200.0);
         assert_eq!(lines.len(), 2);
         assert!(!lines[0].ends_with(' ') && m.width(&lines[0]) <= 200.0);
-        let parts: Vec<String> = ["first part", "second part", "third part that is long"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let parts = ["first part", "second part", "third part that is long"];
+        let parts: Vec<String> = parts.iter().map(|s| s.to_string()).collect();
         let one = m.wrap_parts(&parts, m.width("first part · second part") + 1.0, 1);
         assert_eq!(one, ["first part · second part"]);
     }

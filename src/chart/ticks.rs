@@ -307,14 +307,10 @@ mod tests {
             (0.0, 1e-300),
         ] {
             let t = value_ticks((lo, hi), 8, Unit::TokensPerMinute, true);
-            assert!(
-                t.lo.is_finite() && t.hi.is_finite() && t.hi > t.lo,
-                "{lo} {hi}: {t:?}"
-            );
-            assert!(
-                !t.labels.is_empty() && t.labels.len() <= 10,
-                "{lo} {hi}: {t:?}"
-            );
+            let finite = t.lo.is_finite() && t.hi.is_finite() && t.hi > t.lo;
+            assert!(finite, "{lo} {hi}: {t:?}");
+            let few = !t.labels.is_empty() && t.labels.len() <= 10;
+            assert!(few, "{lo} {hi}: {t:?}");
             assert!(t.labels.iter().all(|l| l.1.len() < 30), "{t:?}");
         }
         let far = time_ticks((0.0, 1e300), 1000.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
@@ -329,9 +325,8 @@ mod tests {
     }
 
     fn at(m: u32) -> f64 {
-        Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0)
-            .unwrap()
-            .timestamp() as f64
+        let t = Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0).unwrap();
+        t.timestamp() as f64
     }
 
     #[test]
