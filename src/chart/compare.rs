@@ -209,44 +209,27 @@ fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
     Figure::new(title, subtitle, legend, vec![panel])
 }
 
-/// The components of a cost change and their metrics in the comparison; penalties are
-/// objective − cost.
-const PARTS: [(&str, &str); 4] = [
-    ("commit", "commit_cost"),
-    ("usage", "usage_cost"),
-    ("route", "route_cost"),
-    ("penalties", ""),
-];
+/// The components of a cost change (penalties are objective − cost).
+const PARTS: [&str; 4] = ["commit", "usage", "route", "penalties"];
 
 fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
     let later = &c.scenarios[1.min(c.scenarios.len())..];
-    // (each component's change, the net change of the objective)
-    let change = |s: &String| {
-        let delta = |m: &str| c.get(s, m, "").map_or(0.0, |r| r.delta_vs_baseline);
-        let net = delta("objective");
-        let part = |(name, m): &(&'static str, &str)| match *m {
-            "" => (*name, net - delta("cost")),
-            m => (*name, delta(m)),
-        };
-        (PARTS.iter().map(part).collect::<Vec<_>>(), net)
-    };
-    let groups: Vec<(Vec<(&str, f64)>, f64)> = later.iter().map(change).collect();
-    let ends =
-        |(parts, net): &(Vec<(&str, f64)>, f64)| [parts.iter().map(|p| p.1).collect(), vec![*net]];
-    let extents: Vec<f64> = groups.iter().flat_map(ends).flatten().collect();
+    let groups: Vec<([f64; 4], f64)> = later.iter().map(|s| c.cost_change(s)).collect();
+    let ends = |(parts, net): &([f64; 4], f64)| [parts[0], parts[1], parts[2], parts[3], *net];
+    let extents: Vec<f64> = groups.iter().flat_map(ends).collect();
     let cut = cut_at(&extents);
     let (mut marks, mut notes) = (Vec::new(), Vec::new());
     for (i, (parts, net)) in groups.iter().enumerate() {
-        let bars = parts.iter().zip(COMPONENTS).map(|(p, c)| vec![(c, p.1)]);
-        let bars: Vec<_> = bars.collect();
+        let bar = |(c, p): (&Rgba, &f64)| vec![(*c, *p)];
+        let bars: Vec<_> = COMPONENTS.iter().zip(parts).map(bar).collect();
         marks.extend(group(i, groups.len(), &bars, cut, scale));
         let mut dot = Dot::new(i as f64 + 0.5, net.clamp(-cut, cut), 11.0, INK);
         dot.arrow = (net.abs() > cut).then_some(*net > 0.0);
         marks.push(Mark::Dot(dot));
         let mut lines = vec![format!("net {}", signed_dollars(*net))];
-        let off = parts.iter().filter(|p| p.1.abs() > cut);
+        let off = PARTS.iter().zip(parts).filter(|p| p.1.abs() > cut);
         let off: Vec<String> = off
-            .map(|p| format!("{} {}", p.0, signed_dollars(p.1)))
+            .map(|p| format!("{} {}", p.0, signed_dollars(*p.1)))
             .collect();
         if !off.is_empty() {
             lines.push(format!("{} off scale", off.join(", ")));
@@ -254,12 +237,7 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
         notes.push(lines);
     }
     let entry = |(name, colour): (&str, Rgba)| Entry::new(name, Swatch::Fill(colour));
-    let mut legend: Vec<Entry> = PARTS
-        .map(|p| p.0)
-        .into_iter()
-        .zip(COMPONENTS)
-        .map(entry)
-        .collect();
+    let mut legend: Vec<Entry> = PARTS.into_iter().zip(COMPONENTS).map(entry).collect();
     legend.push(Entry::new("net (objective)", Swatch::Dot(INK)));
     let mut x = Category::slots(later.iter().map(|s| (s.clone(), false)));
     x.notes = notes;
