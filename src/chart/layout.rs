@@ -64,16 +64,6 @@ impl Scale {
     }
 }
 
-/// A text's box (capitals to descenders) around its middle line.
-fn text_box(x: f64, y_mid: f64, width: f64, em: f64, align: Align) -> [f64; 4] {
-    let x0 = match align {
-        Align::Left => x,
-        Align::Centre => x - width / 2.0,
-        Align::Right => x - width,
-    };
-    [x0, y_mid - 0.37 * em, x0 + width, y_mid + 0.61 * em]
-}
-
 fn overlap(a: &[f64; 4], b: &[f64; 4]) -> f64 {
     let w = a[2].min(b[2]) - a[0].max(b[0]);
     let h = a[3].min(b[3]) - a[1].max(b[1]);
@@ -489,7 +479,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     // Marks, with leader lines under them, the zero line (or the bottom) over them.
     let placed = place_labels(c, &f, &p.marks);
     for (l, spot) in &placed {
-        if let (true, Some((x, y, _, true))) = (l.leader, spot) {
+        if let (true, Some((x, y, _, _, true))) = (l.leader, spot) {
             svg.seg(f.pt((l.x, l.y)), (*x, *y), palette::AXIS, thin);
         }
     }
@@ -526,9 +516,8 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         svg.text(text, x, f.t - tick.em * 0.9, &ink, Align::Centre);
     }
     for (l, spot) in placed {
-        if let Some((x, y, align, _)) = spot {
-            let font = Font::new(label_em(c, &f, l), l.bold, l.colour);
-            svg.text(&l.text, x, y, &font, align);
+        if let Some((x, y, align, em, _)) = spot {
+            svg.text(&l.text, x, y, &Font::new(em, l.bold, l.colour), align);
         }
     }
     f.t
@@ -602,23 +591,14 @@ fn draw_y_categories(
     }
 }
 
-/// A label's size: shrunk to fit its width in data units (to 70%, never below the minimum).
-fn label_em(c: &Scale, f: &Frame, l: &Label) -> f64 {
-    let em = c.px(l.em);
-    let Some(fit) = l.fit else { return em };
-    let room = fit / (f.x.1 - f.x.0) * (f.r - f.l);
-    let width = Font::new(em, l.bold, l.colour).width(&l.text);
-    let shrunk = (em * room / width).max(em * 0.7).max(c.min_em().min(em));
-    shrunk.min(em)
-}
-
-/// Where a label goes: its anchor in pixels, alignment, and whether it is away from its point
-/// (a leader line joins them).
-type Spot = Option<(f64, f64, Align, bool)>;
+/// Where a label goes: its anchor in pixels, alignment, size (pixels per em), and whether it is
+/// away from its point (a leader line joins them).
+type Spot = Option<(f64, f64, Align, f64, bool)>;
 
 /// Places every label, in order: the first free spot inside the frame (moved sideways into it
 /// when it sticks out), clear of rectangles, dots and labels placed before it; else left out
-/// (optional) or put where it overlaps least.
+/// (optional) or put where it overlaps least. A label with a width to fit in data units is
+/// shrunk to it (to 70%, never below the minimum).
 fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, Spot)> {
     let pad = c.px(4.0);
     let mut obstacles: Vec<[f64; 4]> = Vec::new();
@@ -643,13 +623,25 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
     let mut placed = Vec::new();
     for m in marks {
         let Mark::Label(l) = m else { continue };
-        let em = label_em(c, f, l);
-        let width = Font::new(em, l.bold, l.colour).width(&l.text);
+        let (em, font) = (c.px(l.em), Font::new(c.px(l.em), l.bold, l.colour));
+        let room = l
+            .fit
+            .map_or(f64::INFINITY, |fit| fit / (f.x.1 - f.x.0) * (f.r - f.l));
+        let full = font.width(&l.text);
+        let shrunk = (em * room / full).max(em * 0.7).max(c.min_em().min(em));
+        let em = if full <= room { em } else { shrunk };
+        let width = font.size(em).width(&l.text);
         let (x, y) = f.pt((l.x, l.y));
         // Each spot's anchor and padded box, moved sideways into the frame, and its cost.
         let spot = |&(dx, dy, align): &(f64, f64, Align)| {
             let (sx, sy) = (x + c.px(dx), y + c.px(dy));
-            let b = text_box(sx, sy, width, em, align);
+            // The text's box, capitals to descenders.
+            let x0 = match align {
+                Align::Left => sx,
+                Align::Centre => sx - width / 2.0,
+                Align::Right => sx - width,
+            };
+            let b = [x0, sy - 0.37 * em, x0 + width, sy + 0.61 * em];
             let (right, left) = (bounds[0] - b[0], (bounds[2] - b[2]).min(0.0));
             let shift = if right > 0.0 { right } else { left };
             let (x0, x1) = (b[0] + shift - pad, b[2] + shift + pad);
@@ -665,7 +657,7 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
         let best = best.or_else(|| (!l.optional).then(least).flatten());
         let spot = best.map(|i| {
             obstacles.push(spots[i].3);
-            (spots[i].0, spots[i].1, spots[i].2, i >= 2)
+            (spots[i].0, spots[i].1, spots[i].2, em, i >= 2)
         });
         placed.push((l, spot));
     }
