@@ -83,31 +83,25 @@ impl Stroke {
 pub(crate) struct Entry {
     pub label: String,
     pub swatch: Swatch,
-    /// May be left out of a legend too long for the image (with a "+N more" line).
-    pub droppable: bool,
 }
 
 impl Entry {
     pub fn new(label: impl Into<String>, swatch: Swatch) -> Entry {
-        Entry {
-            label: label.into(),
-            swatch,
-            droppable: false,
-        }
+        let label = label.into();
+        Entry { label, swatch }
     }
-    /// A provider in its colour; left out first from a crowded legend.
+    /// A provider in its colour.
     pub fn provider(name: &str) -> Entry {
-        let swatch = Swatch::Fill(provider_colour(name));
-        Entry {
-            droppable: true,
-            ..Entry::new(name, swatch)
-        }
+        Entry::new(name, Swatch::Provider(provider_colour(name)))
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Swatch {
     Fill(Rgba),
+    /// A provider's fill: these entries are left out first from a legend too long for the image
+    /// (with a "+N more" line).
+    Provider(Rgba),
     /// A light fill striped in the colour.
     Hatch(Rgba),
     Line(Stroke),
@@ -315,10 +309,6 @@ impl Mark {
     }
     pub fn bar(x: (f64, f64), y: (f64, f64), fill: Rgba, cut: Option<bool>) -> Mark {
         Mark::Rect { x, y, fill, cut }
-    }
-    /// A white-ringed dot.
-    pub fn dot(x: f64, y: f64, radius: f64, colour: Rgba) -> Mark {
-        Mark::Dot(Dot::new(x, y, radius, colour))
     }
     pub fn rule(at: f64, stroke: Stroke, label: Option<String>) -> Mark {
         Mark::Rule(Rule { at, stroke, label })

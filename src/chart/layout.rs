@@ -149,7 +149,7 @@ fn legend_labels(c: &Scale, entries: &[Entry]) -> (Vec<String>, Option<f64>) {
     (labels, left)
 }
 
-/// The legend column from `top` down. Rows tighten (then droppable entries go, with a "+N more"
+/// The legend column from `top` down. Rows tighten (then providers' entries go, with a "+N more"
 /// line) rather than run off the bottom when there are very many.
 fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f64; 3]) {
     let ([left, top, bottom], entries) = (at, &fig.legend);
@@ -163,7 +163,8 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
     let overflow = (total as usize).saturating_sub(fits);
     let mut dropped = 0;
     let keep = |(e, _): &(&Entry, &String)| {
-        let drop = overflow > 0 && e.droppable && dropped <= overflow;
+        let droppable = matches!(e.swatch, Swatch::Provider(_));
+        let drop = overflow > 0 && droppable && dropped <= overflow;
         dropped += usize::from(drop);
         !drop
     };
@@ -176,7 +177,7 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
     for (entry, label) in shown {
         let (top, bottom) = (y - half, y + half);
         match &entry.swatch {
-            Swatch::Fill(col) => svg.rect(x0, top, x1, bottom, *col),
+            Swatch::Fill(col) | Swatch::Provider(col) => svg.rect(x0, top, x1, bottom, *col),
             Swatch::Hatch(col) => {
                 let corners = [(x0, top), (x1, top), (x1, bottom), (x0, bottom)];
                 area(svg, c, &corners, col.alpha(0.18), Some(*col));
@@ -501,9 +502,32 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     if let Some(x) = x_cat {
         draw_x_categories(svg, c, &f, x, (heads, notes_top, wrap));
     }
-    if let Some(y) = y_cat {
-        let f = (&f, row_em, row_every);
-        draw_y_categories(svg, f, y, rows_w, &table, (gap, col_gap));
+    if let Some(cat) = y_cat {
+        // Row labels left of the frame (every `row_every`th when rows are too tight for all),
+        // the table's columns right of it, and the heads over both.
+        let plain = Font::new(row_em, false, palette::INK);
+        let head = plain.bold(true).colour(palette::INK_SOFT);
+        let column = |x: &mut f64, w: &f64| {
+            *x += col_gap + w;
+            Some(*x)
+        };
+        let xs: Vec<f64> = table.iter().scan(f.r, column).collect();
+        for (i, (at, text, bold)) in cat.labels.iter().enumerate().step_by(row_every) {
+            let (font, y) = (plain.bold(*bold), f.fy(*at));
+            svg.text(&font.fit(text, rows_w), f.l - gap, y, &font, Align::Right);
+            for (x, (_, cells)) in xs.iter().zip(&cat.table) {
+                if let Some(cell) = cells.get(i) {
+                    svg.text(cell, *x, y, &plain, Align::Right);
+                }
+            }
+        }
+        let head_y = f.t - row_em * 1.0;
+        if let Some(h) = &cat.head {
+            svg.text(&head.fit(h, rows_w), f.l - gap, head_y, &head, Align::Right);
+        }
+        for (x, (h, _)) in xs.iter().zip(&cat.table) {
+            svg.text(h, *x, head_y, &head, Align::Right);
+        }
     }
     for mark in &p.marks {
         let Mark::Rule(Rule { at, label, .. }) = mark else {
@@ -553,41 +577,6 @@ fn draw_x_categories(svg: &mut Svg, c: &Scale, f: &Frame, cat: &Category, how: X
             let y = notes_top + note.em * (0.5 + 1.45 * k as f64);
             svg.text(&note.fit(line, room), x, y, &note, Align::Centre);
         }
-    }
-}
-
-/// Row labels left of the frame at `em` (every `every`th when rows are too tight for all), the
-/// table's columns right of it, and the heads over both.
-fn draw_y_categories(
-    svg: &mut Svg,
-    (f, em, every): (&Frame, f64, usize),
-    cat: &Category,
-    width: f64,
-    table: &[f64],
-    (gap, col_gap): (f64, f64),
-) {
-    let plain = Font::new(em, false, palette::INK);
-    let head = plain.bold(true).colour(palette::INK_SOFT);
-    let column = |x: &mut f64, w: &f64| {
-        *x += col_gap + w;
-        Some(*x)
-    };
-    let xs: Vec<f64> = table.iter().scan(f.r, column).collect();
-    for (i, (at, text, bold)) in cat.labels.iter().enumerate().step_by(every) {
-        let (font, y) = (plain.bold(*bold), f.fy(*at));
-        svg.text(&font.fit(text, width), f.l - gap, y, &font, Align::Right);
-        for (x, (_, cells)) in xs.iter().zip(&cat.table) {
-            if let Some(cell) = cells.get(i) {
-                svg.text(cell, *x, y, &plain, Align::Right);
-            }
-        }
-    }
-    let head_y = f.t - em * 1.0;
-    if let Some(h) = &cat.head {
-        svg.text(&head.fit(h, width), f.l - gap, head_y, &head, Align::Right);
-    }
-    for (x, (h, _)) in xs.iter().zip(&cat.table) {
-        svg.text(h, *x, head_y, &head, Align::Right);
     }
 }
 

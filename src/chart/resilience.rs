@@ -7,7 +7,7 @@
 //! - `resilience_cost_vs_served`: each plan as a point, x = served % in its worst single loss,
 //!   y = $ per million tokens served under its normal policy; multi-cloud highlighted.
 
-use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Panel, Swatch};
+use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Panel, Swatch};
 use super::layout::{Scale, LABEL};
 use super::palette::{self, ramp, text_on, AXIS, INK, INK_SOFT};
 use super::svg::Align;
@@ -210,7 +210,12 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
         } else {
             (10.0, AXIS)
         };
-        marks.push(Mark::dot(x.clamp(0.0, 100.0), y.max(0.0), radius, colour));
+        marks.push(Mark::Dot(Dot::new(
+            x.clamp(0.0, 100.0),
+            y.max(0.0),
+            radius,
+            colour,
+        )));
     }
     for i in &order {
         let (name, x, y, none) = data[*i];

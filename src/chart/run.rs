@@ -2,8 +2,9 @@
 //! served tokens by provider, cost by provider, served tokens by demand region, and the
 //! commitments to sign. What each chart shows is decided here; drawing is left to `layout`.
 
+use super::figure::Stroke;
 use super::figure::Swatch;
-use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Paint, Panel, Stroke};
+use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Paint, Panel};
 use super::layout::Scale;
 use super::palette::{provider_colour, provider_order, Rgba, INK, INK_SOFT, SPARE, UNSERVED};
 use super::ticks::{dollars, Unit};
@@ -229,7 +230,7 @@ fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
         for (i, v) in parts.iter().flat_map(|p| p.2.iter().enumerate()) {
             if demand[i] > 0.0 && *v >= share * demand[i] * (1.0 - AT_CAP) {
                 let x = (b.spans[i].0 + b.spans[i].1) / 2.0;
-                dots.push(Mark::dot(x, base[i] + v / 2.0, 7.0, INK));
+                dots.push(Mark::Dot(Dot::new(x, base[i] + v / 2.0, 7.0, INK)));
             }
             base[i] += v;
         }

@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 
 /// The font family written into the SVG, with a generic fallback for viewers without DejaVu.
 const FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
+const BOLD: &str = " font-weight=\"bold\"";
 
 /// A position in pixels (or, for a dash, its length and the gap after it).
 pub(crate) type Point = (f64, f64);
@@ -60,11 +61,9 @@ fn paint(attr: &str, c: Rgba) -> String {
 }
 
 fn escape(text: &str) -> String {
-    let text = text
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    text.replace('"', "&quot;").replace('\'', "&apos;")
+    let text = text.replace('&', "&amp;").replace('<', "&lt;");
+    let text = text.replace('>', "&gt;").replace('"', "&quot;");
+    text.replace('\'', "&apos;")
 }
 
 impl Svg {
@@ -153,11 +152,7 @@ impl Svg {
         };
         let top = N(y_mid + CAP_HEIGHT_EM * font.em / 2.0 - 0.76 * font.em);
         let (x, size, fill) = (N(x), N(font.em), paint("fill", font.colour));
-        let bold = if font.bold {
-            " font-weight=\"bold\""
-        } else {
-            ""
-        };
+        let bold = if font.bold { BOLD } else { "" };
         let _ = writeln!(
             self.body,
             "<text x=\"{x}\" y=\"{top}\" dy=\"0.76em\" text-anchor=\"{anchor}\" font-family=\"{FONT_FAMILY}\" font-size=\"{size}\"{fill}{bold}>\n{}\n</text>",
@@ -192,15 +187,13 @@ fn font_db() -> Arc<usvg::fontdb::Database> {
 
 /// The SVG rasterised and encoded as an RGB PNG.
 pub(crate) fn to_png(svg: &str, width: u32, height: u32) -> Result<Vec<u8>> {
-    let fail = |e: String| Error::Chart(format!("PNG rendering failed: {e}"));
     let options = usvg::Options {
         font_family: "DejaVu Sans".into(),
         fontdb: font_db(),
         ..usvg::Options::default()
     };
-    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| fail(e.to_string()))?;
-    let mut pixmap =
-        tiny_skia::Pixmap::new(width, height).ok_or_else(|| fail("empty image".into()))?;
+    let tree = usvg::Tree::from_str(svg, &options).map_err(failed)?;
+    let mut pixmap = tiny_skia::Pixmap::new(width, height).ok_or_else(|| failed("empty image"))?;
     let identity = tiny_skia::Transform::identity();
     resvg::render(&tree, identity, &mut pixmap.as_mut());
     // The background is opaque white, so the premultiplied pixels are plain RGB.
@@ -213,10 +206,12 @@ pub(crate) fn to_png(svg: &str, width: u32, height: u32) -> Result<Vec<u8>> {
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
-    let mut writer = encoder.write_header().map_err(|e| fail(e.to_string()))?;
-    writer
-        .write_image_data(&rgb)
-        .map_err(|e| fail(e.to_string()))?;
-    writer.finish().map_err(|e| fail(e.to_string()))?;
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(&rgb).map_err(failed)?;
+    writer.finish().map_err(failed)?;
     Ok(bytes)
+}
+
+fn failed(e: impl std::fmt::Display) -> Error {
+    Error::Chart(format!("PNG rendering failed: {e}"))
 }
