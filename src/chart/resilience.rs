@@ -34,16 +34,27 @@ fn subtitle(r: &Resilience) -> Vec<String> {
         "" => "lost for the whole horizon".to_string(),
         w => format!("lost in {}", w.replace("T00:00:00Z", "")),
     };
-    let rules = [
-        "each plan held to its own reservations",
-        "emergency rules (no share cap, no N-1)",
+    let mut parts = vec![
+        r.scenario.clone(),
+        "each plan held to its own reservations".into(),
+        "emergency rules (no share cap, no N-1)".into(),
+        lost,
     ];
-    let mut parts = vec![r.scenario.clone(), rules[0].into(), rules[1].into(), lost];
     if r.on_demand_availability < 1.0 {
         let pct = crate::units::fixed(r.on_demand_availability * 100.0);
         parts.push(format!("{pct}% of on-demand capacity left elsewhere"));
     }
     parts
+}
+
+/// What one loss of the matrix is: a provider, or a provider region (`provider/region`).
+fn loss_kind(r: &Resilience) -> &'static str {
+    let regions = r.losses.iter().any(|l| l.contains('/'));
+    if regions {
+        "provider region"
+    } else {
+        "provider"
+    }
 }
 
 /// A heatmap column's served %: one loss, or each plan's worst pair (`None`) when pairs are too
@@ -93,13 +104,11 @@ fn bands(c: &Scale, r: &Resilience, others: usize, has_none: bool) -> (usize, f6
 
 fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     let c = Scale::new(opts.width, opts.height);
-    let title = if r.losses.iter().any(|l| l.contains('+')) {
-        "What each plan still serves when one or two providers are lost"
-    } else if r.losses.iter().any(|l| l.contains('/')) {
-        "What each plan still serves when a provider region is lost"
-    } else {
-        "What each plan still serves when a provider is lost"
+    let lost = match r.losses.iter().any(|l| l.contains('+')) {
+        true => "one or two providers are".to_string(),
+        false => format!("a {} is", loss_kind(r)),
     };
+    let title = format!("What each plan still serves when {lost} lost");
     let has_none = r.losses.first().is_some_and(|l| l == "none");
     let losses = r.losses.iter().skip(usize::from(has_none));
     let mut others: Vec<Option<&str>> = losses.map(|l| Some(l.as_str())).collect();
@@ -171,19 +180,14 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     }
     notes.extend(relaxed_note(r));
     let legend = vec![Entry::new("served", Swatch::Ramp)];
-    let mut fig = Figure::new(title.to_string(), subtitle(r), legend, panels);
+    let mut fig = Figure::new(title, subtitle(r), legend, panels);
     fig.notes = notes;
     fig
 }
 
 fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let c = Scale::new(opts.width, opts.height);
-    let by_region = r.losses.iter().any(|l| l.contains('/'));
-    let what = if by_region {
-        "provider region"
-    } else {
-        "provider"
-    };
+    let what = loss_kind(r);
     // (plan, worst single loss served %, $/M served, served % with nothing lost)
     let data: Vec<(&str, f64, f64, Option<f64>)> = (r.plans.iter())
         .filter_map(|p| {

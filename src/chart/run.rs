@@ -10,7 +10,7 @@ use super::palette::{provider_colour, provider_order, Rgba, INK, INK_SOFT, SPARE
 use super::ticks::{dollars, Unit};
 use super::ChartOptions;
 use crate::error::Result;
-use crate::report::series::{signed, Binned, Grain, Series, Signed};
+use crate::report::series::{is_unserved, signed, Binned, Grain, Series, Signed};
 use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
 use crate::units::human;
 
@@ -47,11 +47,6 @@ pub(crate) fn figures(t: &ChartTables, opts: &ChartOptions) -> Result<Vec<(&'sta
     let signed = commitments(info, &t.commitments, (start, end), &c);
     out.push(("commitments", signed));
     Ok(out)
-}
-
-/// The bins a figure is drawn on: periods, or days, weeks or months on long horizons.
-fn display(s: &Series, keep_up_to: usize, max_bins: usize) -> Binned<'_> {
-    Binned::new(&s.periods, Grain::choose(&s.periods, keep_up_to, max_bins))
 }
 
 /// The subtitle: what the drawing means first, the policy last (a subtitle too long for the
@@ -91,11 +86,6 @@ fn provider_parts(s: &Series, values: impl Fn(usize) -> Vec<f64>, light: bool) -
 
 fn names(parts: &[Part]) -> Vec<String> {
     parts.iter().map(|p| p.0.clone()).collect()
-}
-
-/// LP solutions carry rounding noise that is not unserved demand.
-fn is_unserved(served: f64, demand: f64) -> bool {
-    demand - served > 1e-6 * demand.abs().max(1.0)
 }
 
 /// Demand and what is served of it, per period (`None`: unserved demand is not drawn).
@@ -177,7 +167,7 @@ fn time_panel(spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
 /// stack meets the demand line wherever the plan serves demand; capacity left unused in grey,
 /// unserved demand in red only where there is some.
 fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
-    let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let b = Binned::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
     let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false);
     let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true);
     let has_on_demand = !on_demand.is_empty();
@@ -220,7 +210,7 @@ fn percent(fraction: f64) -> String {
 /// the stack, so it is said in the subtitle ("no provider above 35% of demand") and a dot marks
 /// each band where a provider is at the cap.
 fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
-    let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let b = Binned::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
     let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false);
     let (drawn, demand) = (names(&parts), b.mean(&s.demand_tpm));
     let (mut dots, mut notes) = (Vec::new(), Vec::new());
@@ -262,7 +252,7 @@ fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
 /// top, in the one provider order. Totals above the bars where they fit: the largest, the first
 /// and the last first.
 fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
-    let b = display(s, MAX_COST_BARS, MAX_COST_BARS);
+    let b = Binned::choose(&s.periods, MAX_COST_BARS, MAX_COST_BARS);
     // Each provider's commitment (solid) with its usage + route (lighter) right above it, so the
     // light part always sits on its own colour.
     let has = |v: &[f64]| v.iter().any(|x| *x > 0.0);
@@ -341,7 +331,7 @@ fn per_million_label(d: f64) -> String {
 /// Served tokens by provider, one panel per demand region, all on one y-scale (so a small
 /// region looks small).
 fn regions(info: &RunInfo, s: &Series) -> Figure {
-    let b = display(s, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let b = Binned::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
     let (mut drawn, mut any_unserved, mut panels) = (Vec::new(), false, Vec::new());
     for (r, region) in s.regions.iter().enumerate() {
         let parts = provider_parts(s, |p| b.mean(&s.region_served_tpm[r][p]), false);

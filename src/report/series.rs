@@ -241,6 +241,11 @@ pub fn signed<K: Ord>(
     signed
 }
 
+/// Whether demand is short of what is served by more than the rounding noise of an LP solution.
+pub fn is_unserved(served: f64, demand: f64) -> bool {
+    demand - served > 1e-6 * demand.abs().max(1.0)
+}
+
 /// How periods are grouped for display, finest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Grain {
@@ -321,6 +326,11 @@ impl<'a> Binned<'a> {
             bins,
             spans,
         }
+    }
+
+    /// On the finest grain with at most `max_bins` bins (periods as they are up to `keep_up_to`).
+    pub fn choose(periods: &'a [Period], keep_up_to: usize, max_bins: usize) -> Binned<'a> {
+        Binned::new(periods, Grain::choose(periods, keep_up_to, max_bins))
     }
 
     /// Time-weighted mean: the level a rate (tokens/min) held on average over each bin.
