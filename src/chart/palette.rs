@@ -228,7 +228,7 @@ mod tests {
 
     #[test]
     fn stack_order_is_keyed_by_name() {
-        let mut names = vec!["zeta", "onprem", "gcp", "acme", "Google-x", "aws", "azure"];
+        let mut names = ["zeta", "onprem", "gcp", "acme", "Google-x", "aws", "azure"];
         names.sort_by_key(|n| provider_order(n));
         assert_eq!(names[..4], ["aws", "azure", "gcp", "onprem"]);
         assert_eq!(names[4..], ["acme", "Google-x", "zeta"]);
