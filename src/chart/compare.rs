@@ -102,20 +102,16 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
 /// them; the subtitle then says so.
 fn lines_meet(lines: &[StepLine]) -> bool {
     let tolerance = largest(lines.iter().flat_map(|l| l.values.iter().copied())) * 0.004;
-    for (i, a) in lines.iter().enumerate() {
-        for b in &lines[i + 1..] {
-            let mut k = 0;
-            for (bin, va) in a.bins.iter().zip(&a.values) {
-                while k < b.bins.len() && b.bins[k].0 < bin.0 {
-                    k += 1;
-                }
-                if k < b.bins.len() && b.bins[k] == *bin && (va - b.values[k]).abs() <= tolerance {
-                    return true;
-                }
-            }
-        }
-    }
-    false
+    // Bins are sorted by start: each of `a`'s is looked up in `b` by bisection.
+    let meet = |a: &StepLine, b: &StepLine| {
+        let near = |(bin, v): (&(f64, f64), &f64)| {
+            let k = b.bins.partition_point(|x| x.0 < bin.0);
+            b.bins.get(k) == Some(bin) && (v - b.values[k]).abs() <= tolerance
+        };
+        a.bins.iter().zip(&a.values).any(near)
+    };
+    let later = |(i, a): (usize, &StepLine)| lines[i + 1..].iter().any(|b| meet(a, b));
+    lines.iter().enumerate().any(later)
 }
 
 /// A group of bars in a category slot: each bar's segments stacked from zero (positive up,

@@ -23,13 +23,9 @@ pub(crate) struct Figure {
 }
 
 impl Figure {
-    /// A figure of one column of panels.
-    pub fn new(
-        title: String,
-        subtitle: Vec<String>,
-        legend: Vec<Entry>,
-        panels: Vec<Panel>,
-    ) -> Figure {
+    /// A figure of one column of panels; `sub`: the subtitle's parts.
+    pub fn new(title: String, sub: Vec<String>, legend: Vec<Entry>, panels: Vec<Panel>) -> Figure {
+        let subtitle = sub;
         let (columns, notes, message) = (1, Vec::new(), None);
         Figure {
             title,
@@ -233,6 +229,9 @@ pub(crate) enum Mark {
     Label(Label),
 }
 
+/// A stretch of an axis, in data units: from, to.
+pub(crate) type Span = (f64, f64);
+
 /// A fill and, optionally, stripes over it in another colour.
 pub(crate) type Paint = (Rgba, Option<Rgba>);
 
@@ -319,13 +318,7 @@ impl Mark {
         Mark::Line(stroke, xs.into_iter().zip(ys).collect())
     }
     /// A step band between two series, filled where it is open (upper above lower).
-    pub fn band(
-        name: &str,
-        paint: Paint,
-        bins: &[(f64, f64)],
-        lower: &[f64],
-        upper: &[f64],
-    ) -> Mark {
+    pub fn band(name: &str, paint: Paint, bins: &[Span], lower: &[f64], upper: &[f64]) -> Mark {
         let ((xs, lower), (_, upper)) = (steps(bins, lower), steps(bins, upper));
         let (name, (fill, hatch)) = (name.to_string(), paint);
         Mark::Area(Area {

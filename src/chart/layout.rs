@@ -58,16 +58,6 @@ impl Scale {
     pub fn font(&self, em: f64, bold: bool, colour: Rgba) -> Font {
         Font::new(self.px(em), bold, colour)
     }
-    /// Stripes of a hatched area, `spacing` and `width` in pixels.
-    fn hatch(&self) -> (f64, f64) {
-        (self.px(12.0).max(4.0), self.px(2.5).max(1.0))
-    }
-}
-
-fn overlap(a: &[f64; 4], b: &[f64; 4]) -> f64 {
-    let w = a[2].min(b[2]) - a[0].max(b[0]);
-    let h = a[3].min(b[3]) - a[1].max(b[1]);
-    w.max(0.0) * h.max(0.0)
 }
 
 /// Draws the figure as SVG.
@@ -234,8 +224,7 @@ fn dot(svg: &mut Svg, c: &Scale, x: f64, y: f64, r: f64, colour: Rgba) {
 fn area(svg: &mut Svg, c: &Scale, points: &[(f64, f64)], fill: Rgba, hatch: Option<Rgba>) {
     svg.polygon(points, fill);
     if let Some(h) = hatch {
-        let (spacing, width) = c.hatch();
-        svg.hatch(points, h, spacing, width);
+        svg.hatch(points, h, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
     }
 }
 
@@ -635,7 +624,12 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
             let shift = if right > 0.0 { right } else { left };
             let (x0, x1) = (b[0] + shift - pad, b[2] + shift + pad);
             let b = [x0, b[1] - pad, x1, b[3] + pad];
-            let cost = obstacles.iter().map(|o| overlap(&b, o)).sum::<f64>();
+            // How much of the box other boxes cover.
+            let overlap = |o: &[f64; 4]| {
+                let w = b[2].min(o[2]) - b[0].max(o[0]);
+                w.max(0.0) * (b[3].min(o[3]) - b[1].max(o[1])).max(0.0)
+            };
+            let cost = obstacles.iter().map(overlap).sum::<f64>();
             let outside = if inside(&b) { 0.0 } else { 1e12 };
             (sx + shift, sy, align, b, cost + outside)
         };

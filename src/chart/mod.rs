@@ -76,11 +76,8 @@ pub const CHART_STEMS: [&str; 5] = [
     "regions",
 ];
 
-/// Draws every chart as PNG and SVG, in memory (the caller writes files atomically).
-///
-/// Charts: `capacity_vs_demand`, `allocation_by_provider`, `cost_by_provider`, `commitments` (the
-/// tranches to reserve, from commitments.csv), and `regions` when there are at least two demand
-/// regions; sorted by file name.
+/// Draws every run chart (`CHART_STEMS`; `regions` only with two demand regions or more) as PNG
+/// and SVG, in memory (the caller writes files atomically), sorted by file name.
 pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Charts {
     check_size(opts)?;
     render(run::figures(tables, opts)?, opts)

@@ -91,7 +91,7 @@ fn tornado_panel(title: &str, centre: f64, rows: &[(String, f64, f64)], unit: Un
     // Room at both ends for the value labels.
     let pad = ((hi - lo) * 0.18).max(centre.abs() * 1e-6).max(1e-9);
     let (lo, hi) = (lo - pad, hi + pad);
-    let right_half = centre > (lo + hi) / 2.0;
+    let on_right = centre > (lo + hi) / 2.0;
     let (mut marks, mut labels) = (Vec::new(), Vec::new());
     for (i, (_, low, high)) in rows.iter().enumerate() {
         let (y, mid) = ((i as f64 + 0.2, i as f64 + 0.8), i as f64 + 0.5);
@@ -108,10 +108,9 @@ fn tornado_panel(title: &str, centre: f64, rows: &[(String, f64, f64)], unit: Un
             label(fmt(*high), *high, 8.0, Align::Left, INK);
         }
         if (high - low).abs() <= 1e-12 * centre.abs().max(1.0) {
-            let (dx, align) = match right_half {
-                true => (-10.0, Align::Right),
-                false => (10.0, Align::Left),
-            };
+            // Beside the centre line, on the side with more room.
+            let dx = if on_right { -10.0 } else { 10.0 };
+            let align = if on_right { Align::Right } else { Align::Left };
             label("no change".into(), centre, dx, align, INK_SOFT);
         }
     }
