@@ -73,7 +73,14 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     let mut lines = Vec::new();
     for (i, s) in series.iter().enumerate() {
         let (b, colour) = (Binned::new(&s.periods, grain), scenario_colour(i));
-        let line = |key: Stroke, values| StepLine::new(Stroke { colour, ..key }, &b.spans, values);
+        let line = |key: Stroke, values| {
+            let (stroke, bins) = (Stroke { colour, ..key }, b.spans.clone());
+            StepLine {
+                stroke,
+                bins,
+                values,
+            }
+        };
         lines.push(line(DEMAND_KEY, b.mean(&s.demand_tpm)));
         lines.push(line(RESERVED_KEY, b.mean(&s.reserved_total_tpm())));
         let baseline = if i == 0 { " (baseline)" } else { "" };

@@ -272,17 +272,6 @@ pub(crate) struct StepLine {
     pub values: Vec<f64>,
 }
 
-impl StepLine {
-    pub fn new(stroke: Stroke, bins: &[(f64, f64)], values: Vec<f64>) -> StepLine {
-        let bins = bins.to_vec();
-        StepLine {
-            stroke,
-            bins,
-            values,
-        }
-    }
-}
-
 /// Text at a point of the data. It goes to the first of its `spots` (offsets in pixels at 1080p)
 /// that keeps inside the frame and clear of labels and dots already placed; when none is clear it
 /// is left out (`optional`) or put where it overlaps least.

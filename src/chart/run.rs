@@ -415,6 +415,7 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
 mod tests {
     use super::*;
 
+    use crate::chart::layout;
     use crate::report::tables::{ProviderPeriodRow, RegionPeriodRow};
     use chrono::{TimeZone, Utc};
 
@@ -430,10 +431,9 @@ mod tests {
                 reserved_tpm: reserved,
                 served_tpm: served,
                 on_demand_tpm: od,
-                idle_reserved_tpm: 0.0,
                 commit_cost: 1.0,
                 usage_cost: 1.0,
-                route_cost: 0.0,
+                ..ProviderPeriodRow::default()
             }
         };
         ChartTables {
@@ -448,7 +448,7 @@ mod tests {
                 region: "us".into(),
                 demand_tpm: 7.5e9,
                 served_tpm: 7.5e9,
-                unserved_tpm: 0.0,
+                ..RegionPeriodRow::default()
             }],
             ..ChartTables::default()
         }
@@ -498,13 +498,9 @@ mod tests {
         let row = |i: usize| CommitmentRow {
             tranche: format!("t{i}"),
             provider: "aws".into(),
-            region: "us".into(),
-            start: String::new(),
-            end: String::new(),
-            capacity_tpm: 1e9,
-            reserved_fraction: 1.0,
             reserved_tpm: 1e9,
             commit_cost: 5.0,
+            ..CommitmentRow::default()
         };
         let rows: Vec<CommitmentRow> = (0..200).map(row).collect();
         let small = Scale::new(800, 450);
@@ -529,10 +525,8 @@ mod tests {
         let opts = ChartOptions::default();
         crate::chart::text::load().unwrap();
         let figures = figures(&t, &opts).unwrap();
-        let svgs: Vec<String> = figures
-            .iter()
-            .map(|(_, fig)| crate::chart::layout::draw(fig, opts.width, opts.height))
-            .collect();
+        let draw = |(_, fig): &(&str, Figure)| layout::draw(fig, opts.width, opts.height);
+        let svgs: Vec<String> = figures.iter().map(draw).collect();
         assert!(svgs.iter().all(|svg| svg.len() < 100_000));
     }
 

@@ -329,14 +329,18 @@ mod tests {
         t.timestamp() as f64
     }
 
+    fn texts(ticks: &[TimeTick]) -> Vec<&str> {
+        ticks
+            .iter()
+            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
+            .collect()
+    }
+
     #[test]
     fn months_are_labelled_in_their_middle() {
         let end = at(12) + 31.0 * 86_400.0;
         let ticks = time_ticks((at(1), end), 1500.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
-        let labels: Vec<&str> = ticks
-            .iter()
-            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
-            .collect();
+        let labels = texts(&ticks);
         assert_eq!(labels.len(), 12);
         assert_eq!(labels[0], "Jan 2026");
         assert_eq!(labels[1], "Feb");
@@ -352,10 +356,7 @@ mod tests {
             "three months on a wide axis get finer ticks"
         );
         let monthly = time_ticks((at(1), at(4)), 1500.0, 10.0, &width, 28.0 * 86_400.0);
-        let labels: Vec<&str> = monthly
-            .iter()
-            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
-            .collect();
+        let labels = texts(&monthly);
         assert_eq!(labels, ["Jan 2026", "Feb", "Mar"]);
     }
 }
