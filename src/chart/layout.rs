@@ -334,10 +334,6 @@ fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
     (w, cat.table.iter().map(column).collect())
 }
 
-/// How x category labels are set: the heads' size and whether they take two lines (heads over
-/// the frame), the top of the notes, and whether labels under the frame wrap.
-type XLabels = (Option<(f64, bool)>, f64, bool);
-
 /// Lays out and draws one panel in `cell`; returns the top of its frame.
 fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: bool) -> f64 {
     let tick = c.font(TICK, false, palette::INK_SOFT);
@@ -436,7 +432,8 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let time_ticks = match p.x.kind {
         Kind::Time(bars) => {
             let step = bars.unwrap_or(0.0).min(365.0 * 86_400.0);
-            ticks::time_ticks(f.x, f.r - f.l, c.px(24.0), &|s| tick.width(s), step)
+            let room = |s: &str| tick.width(s) + c.px(24.0);
+            ticks::time_ticks(f.x, f.r - f.l, &room, step)
         }
         _ => Vec::new(),
     };
@@ -488,8 +485,36 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     }
 
     // Category labels, rule labels, then the marks' labels on top.
-    if let Some(x) = x_cat {
-        draw_x_categories(svg, c, &f, x, (heads, notes_top, wrap));
+    if let Some(cat) = x_cat {
+        // Under the frame (wrapped on two lines if `wrap`) or over it (column heads, on one or
+        // two lines at `heads`' size), with the notes over the frame from `notes_top` down.
+        let slot = (f.r - f.l) / (f.x.1 - f.x.0);
+        let room = slot - c.px(12.0);
+        let note = c.font(NOTE, false, palette::INK);
+        for (i, (at, text, bold)) in cat.labels.iter().enumerate() {
+            let x = f.fx(*at);
+            let font = c.font(LABEL, *bold, palette::INK);
+            let lines = match heads {
+                Some((_, true)) => head_lines(text),
+                Some(_) => vec![text.clone()],
+                None if wrap => font.wrap(text, room),
+                None => vec![font.fit(text, room)],
+            };
+            for (k, line) in lines.iter().enumerate() {
+                if let Some((em, _)) = heads {
+                    let y = f.t - c.px(10.0) - em * (0.5 + 1.2 * (lines.len() - 1 - k) as f64);
+                    let font = font.size(em);
+                    svg.text(&font.fit(line, slot * 0.86), x, y, &font, Align::Centre);
+                } else {
+                    let y = f.b + font.em * (0.9 + 1.3 * k as f64);
+                    svg.text(line, x, y, &font, Align::Centre);
+                }
+            }
+            for (k, line) in cat.notes.get(i).into_iter().flatten().enumerate() {
+                let y = notes_top + note.em * (0.5 + 1.45 * k as f64);
+                svg.text(&note.fit(line, room), x, y, &note, Align::Centre);
+            }
+        }
     }
     if let Some(cat) = y_cat {
         // Row labels left of the frame (every `row_every`th when rows are too tight for all),
@@ -534,39 +559,6 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         }
     }
     f.t
-}
-
-/// Category labels under the frame (wrapped on two lines if `wrap`) or over it (column heads, on
-/// one or two lines at `heads`' size), and the notes over the frame from `notes_top` down.
-fn draw_x_categories(svg: &mut Svg, c: &Scale, f: &Frame, cat: &Category, how: XLabels) {
-    let (heads, notes_top, wrap) = how;
-    let slot = (f.r - f.l) / (f.x.1 - f.x.0);
-    let room = slot - c.px(12.0);
-    let note = c.font(NOTE, false, palette::INK);
-    for (i, (at, text, bold)) in cat.labels.iter().enumerate() {
-        let x = f.fx(*at);
-        let font = c.font(LABEL, *bold, palette::INK);
-        let lines = match heads {
-            Some((_, true)) => head_lines(text),
-            Some(_) => vec![text.clone()],
-            None if wrap => font.wrap(text, room),
-            None => vec![font.fit(text, room)],
-        };
-        for (k, line) in lines.iter().enumerate() {
-            if let Some((em, _)) = heads {
-                let y = f.t - c.px(10.0) - em * (0.5 + 1.2 * (lines.len() - 1 - k) as f64);
-                let font = font.size(em);
-                svg.text(&font.fit(line, slot * 0.86), x, y, &font, Align::Centre);
-            } else {
-                let y = f.b + font.em * (0.9 + 1.3 * k as f64);
-                svg.text(line, x, y, &font, Align::Centre);
-            }
-        }
-        for (k, line) in cat.notes.get(i).into_iter().flatten().enumerate() {
-            let y = notes_top + note.em * (0.5 + 1.45 * k as f64);
-            svg.text(&note.fit(line, room), x, y, &note, Align::Centre);
-        }
-    }
 }
 
 /// Where a label goes: its anchor in pixels, alignment, size (pixels per em), and whether it is

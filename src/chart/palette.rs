@@ -117,24 +117,19 @@ pub(crate) fn provider_colour(provider: &str) -> Rgba {
     rgb(FALLBACK[(fnv1a(key.as_bytes()) % FALLBACK.len() as u64) as usize])
 }
 
-/// Scenarios in the compare charts: the baseline in ink, then well-separated hues. They only
-/// ever appear in charts without provider colours (the delta chart uses `COMPONENTS`).
-pub(crate) const SCENARIOS: &[Rgba] = &[
-    INK,
-    rgb(0xD81B60), // raspberry
-    rgb(0x1E88E5), // blue
-    rgb(0xF57C00), // orange
-    rgb(0x2E7D32), // green
-    rgb(0x7B1FA2), // purple
-    rgb(0x00897B), // teal
-    rgb(0x8D6E63), // brown
-    rgb(0x9E9D24), // olive
+/// Scenarios after the baseline (drawn in ink) in the compare charts, well-separated hues:
+/// raspberry, blue, orange, green, purple, teal, brown, olive. They only ever appear in charts
+/// without provider colours (the delta chart uses `COMPONENTS`).
+const SCENARIOS: [u32; 8] = [
+    0xD81B60, 0x1E88E5, 0xF57C00, 0x2E7D32, 0x7B1FA2, 0x00897B, 0x8D6E63, 0x9E9D24,
 ];
 
 /// The colour of the `i`th scenario of a comparison (colours repeat after nine scenarios).
 pub(crate) fn scenario_colour(i: usize) -> Rgba {
-    let later = SCENARIOS.len() - 1;
-    SCENARIOS[if i == 0 { 0 } else { 1 + (i - 1) % later }]
+    match i {
+        0 => INK,
+        i => rgb(SCENARIOS[(i - 1) % SCENARIOS.len()]),
+    }
 }
 
 /// Cost components of the delta chart: commit, usage, route, penalties.

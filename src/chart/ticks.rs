@@ -208,13 +208,12 @@ impl Step {
 
 /// Ticks for `(start_s, end_s)` on an axis `width_px` wide: the finest calendar step, no shorter
 /// than `min_step_s` (bars of a month get month ticks, not weekly ones that would read as weekly
-/// bars), whose labels, measured with `text_width`, fit side by side with `gap_px` between them.
+/// bars), whose labels fit side by side, each `room(text)` wide (the text and a gap around it).
 /// Instants outside the years 1–9999 are clamped to them, so a step never leaves the calendar.
 pub(crate) fn time_ticks(
     (start_s, end_s): (f64, f64),
     width_px: f64,
-    gap_px: f64,
-    text_width: &dyn Fn(&str) -> f64,
+    room: &dyn Fn(&str) -> f64,
     min_step_s: f64,
 ) -> Vec<TimeTick> {
     const FIRST: f64 = -62_135_596_800.0; // 0001-01-01
@@ -255,8 +254,8 @@ pub(crate) fn time_ticks(
         }
         let labelled: Vec<&(f64, String)> = ticks.iter().filter_map(|t| t.label.as_ref()).collect();
         let fits = labelled.windows(2).all(|w| {
-            let room = (w[1].0 - w[0].0) * px_per_s;
-            room >= (text_width(&w[0].1) + text_width(&w[1].1)) / 2.0 + gap_px
+            let space = (w[1].0 - w[0].0) * px_per_s;
+            space >= (room(&w[0].1) + room(&w[1].1)) / 2.0
         });
         if fits && !labelled.is_empty() {
             return ticks;
@@ -313,7 +312,7 @@ mod tests {
             assert!(few, "{lo} {hi}: {t:?}");
             assert!(t.labels.iter().all(|l| l.1.len() < 30), "{t:?}");
         }
-        let far = time_ticks((0.0, 1e300), 1000.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
+        let far = time_ticks((0.0, 1e300), 1000.0, &|s| 9.0 * s.len() as f64 + 10.0, 0.0);
         assert!(far.len() < 2000);
     }
 
@@ -339,7 +338,7 @@ mod tests {
     #[test]
     fn months_are_labelled_in_their_middle() {
         let end = at(12) + 31.0 * 86_400.0;
-        let ticks = time_ticks((at(1), end), 1500.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
+        let ticks = time_ticks((at(1), end), 1500.0, &|s| 9.0 * s.len() as f64 + 10.0, 0.0);
         let labels = texts(&ticks);
         assert_eq!(labels.len(), 12);
         assert_eq!(labels[0], "Jan 2026");
@@ -349,13 +348,13 @@ mod tests {
 
     #[test]
     fn bars_of_a_month_get_no_weekly_ticks() {
-        let width = |s: &str| 9.0 * s.len() as f64;
-        let fine = time_ticks((at(1), at(4)), 1500.0, 10.0, &width, 0.0);
+        let width = |s: &str| 9.0 * s.len() as f64 + 10.0;
+        let fine = time_ticks((at(1), at(4)), 1500.0, &width, 0.0);
         assert!(
             fine.len() > 3,
             "three months on a wide axis get finer ticks"
         );
-        let monthly = time_ticks((at(1), at(4)), 1500.0, 10.0, &width, 28.0 * 86_400.0);
+        let monthly = time_ticks((at(1), at(4)), 1500.0, &width, 28.0 * 86_400.0);
         let labels = texts(&monthly);
         assert_eq!(labels, ["Jan 2026", "Feb", "Mar"]);
     }
