@@ -248,7 +248,7 @@ pub(crate) struct Area {
 
 /// A dot (white-ringed) of radius pixels at 1080p; `arrow`: a triangle pointing up (true) or
 /// down instead, for a value off the scale.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Dot {
     pub x: f64,
     pub y: f64,
@@ -275,7 +275,7 @@ pub(crate) struct StepLine {
 /// Text at a point of the data. It goes to the first of its `spots` (offsets in pixels at 1080p)
 /// that keeps inside the frame and clear of labels and dots already placed; when none is clear it
 /// is left out (`optional`) or put where it overlaps least.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Label {
     pub text: String,
     pub x: f64,
@@ -334,13 +334,13 @@ fn steps(bins: &[(f64, f64)], values: &[f64]) -> (Vec<f64>, Vec<f64>) {
 
 impl Dot {
     pub fn new(x: f64, y: f64, radius: f64, colour: Rgba) -> Dot {
-        let arrow = None;
+        let dot = Dot::default();
         Dot {
             x,
             y,
             radius,
             colour,
-            arrow,
+            ..dot
         }
     }
 }
@@ -348,19 +348,15 @@ impl Dot {
 impl Label {
     /// Centred on the point, drawn whatever is there.
     pub fn at(text: String, x: f64, y: f64, em: f64, colour: Rgba) -> Label {
-        let spots = vec![(0.0, 0.0, Align::Centre)];
-        let (bold, optional, leader, fit) = (false, false, false, None);
+        let (spots, label) = (vec![(0.0, 0.0, Align::Centre)], Label::default());
         Label {
             text,
             x,
             y,
             em,
-            bold,
             colour,
             spots,
-            optional,
-            leader,
-            fit,
+            ..label
         }
     }
     /// A bar's total, above its top where there is room (else left out).

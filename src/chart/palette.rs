@@ -2,7 +2,7 @@
 //! every chart of every scenario; unknown providers get a colour picked by a stable hash of the name.
 
 /// An sRGB colour with straight alpha (1.0 = opaque).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(crate) struct Rgba {
     pub r: u8,
     pub g: u8,

@@ -57,8 +57,7 @@ fn loss_kind(r: &Resilience) -> &'static str {
     }
 }
 
-/// A heatmap column's served %: one loss, or each plan's worst pair (`None`) when pairs are too
-/// many to print.
+/// A heatmap column's served %: one loss, or (`None`) each plan's worst pair, for many pairs.
 fn served(r: &Resilience, plan: &str, loss: Option<&str>) -> Option<f64> {
     let pair = |x: &&Row| x.plan == plan && x.lost_provider.contains('+');
     let row = loss.map_or_else(|| worst(r.rows.iter().filter(pair)), |l| r.row(plan, l));

@@ -248,9 +248,8 @@ fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     Figure::new(title, subtitle(info, notes), legend, vec![panel])
 }
 
-/// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on
-/// top, in the one provider order. Totals above the bars where they fit: the largest, the first
-/// and the last first.
+/// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on top,
+/// in the one provider order. Totals above the bars where they fit: largest, first, last first.
 fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let b = Binned::choose(&s.periods, MAX_COST_BARS, MAX_COST_BARS);
     // Each provider's commitment (solid) with its usage + route (lighter) right above it, so the
@@ -328,8 +327,7 @@ fn per_million_label(d: f64) -> String {
     }
 }
 
-/// Served tokens by provider, one panel per demand region, all on one y-scale (so a small
-/// region looks small).
+/// Served tokens by provider, a panel per demand region, on one y-scale (a small region looks small).
 fn regions(info: &RunInfo, s: &Series) -> Figure {
     let b = Binned::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
     let (mut drawn, mut any_unserved, mut panels) = (Vec::new(), false, Vec::new());
@@ -363,8 +361,7 @@ fn regions(info: &RunInfo, s: &Series) -> Figure {
 /// The commitments to sign, Gantt-like: one row per reserved tranche (grouped by provider in
 /// the one stack order, then by start), a bar in the provider's colour across its reservation
 /// window, and the reserved tokens/min and commitment cost in two columns beside it, so no value
-/// label ever sits on a bar. Rows that cannot fit the image are left out, and the subtitle says
-/// so.
+/// label ever sits on a bar. Rows that cannot fit the image are left out (the subtitle says so).
 fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &Scale) -> Figure {
     let mut signed = signed(rows, horizon, provider_order);
     let total = dollars(signed.iter().map(|s| s.row.commit_cost).sum());

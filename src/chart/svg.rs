@@ -22,20 +22,19 @@ const BOLD: &str = " font-weight=\"bold\"";
 /// A position in pixels (or, for a dash, its length and the gap after it).
 pub(crate) type Point = (f64, f64);
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Align {
     Left,
+    #[default]
     Centre,
     Right,
 }
 
-/// An SVG document being drawn, in pixels.
+/// An SVG document being drawn, in pixels: its opening tag, then the elements.
 pub(crate) struct Svg {
     body: String,
     /// Colours with a hatch pattern defined (`url(#hatch-RRGGBB)`).
     hatches: Vec<(String, String)>,
-    width: u32,
-    height: u32,
 }
 
 /// A coordinate as written: finite, one decimal.
@@ -69,15 +68,15 @@ fn escape(text: &str) -> String {
 impl Svg {
     /// A white image of `width` × `height` pixels.
     pub fn new(width: u32, height: u32) -> Svg {
-        let (body, hatches) = (String::new(), Vec::new());
+        let (w, h, xmlns) = (width, height, "http://www.w3.org/2000/svg");
+        let body = format!(
+            "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"{xmlns}\">\n"
+        );
         let mut svg = Svg {
             body,
-            hatches,
-            width,
-            height,
+            hatches: Vec::new(),
         };
-        let (w, h) = (f64::from(width), f64::from(height));
-        svg.rect(0.0, 0.0, w, h, super::palette::WHITE);
+        svg.rect(0.0, 0.0, f64::from(w), f64::from(h), super::palette::WHITE);
         svg
     }
 
@@ -160,15 +159,17 @@ impl Svg {
         );
     }
 
+    /// The document, with the hatch patterns defined after its opening tag.
     pub fn finish(self) -> String {
-        let (w, h) = (self.width, self.height);
         let defs: String = self.hatches.iter().map(|h| format!("{}\n", h.1)).collect();
         let defs = match defs.is_empty() {
             true => defs,
             false => format!("<defs>\n{defs}</defs>\n"),
         };
-        let body = self.body;
-        format!("<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n{defs}{body}</svg>\n")
+        let (head, body) = self
+            .body
+            .split_at(self.body.find('\n').map_or(0, |i| i + 1));
+        format!("{head}{defs}{body}</svg>\n")
     }
 }
 

@@ -136,8 +136,7 @@ pub(crate) struct TimeTick {
 
 const DAY: i64 = 86_400;
 
-/// Time steps, finest first: hours (1 to 12), days (1, 2), weeks, then months (12 and more are
-/// years).
+/// Time steps, finest first: hours (1 to 12), days (1, 2), weeks, months (12 and more: years).
 const HOURS: [i64; 8] = [1, 2, 3, 6, 12, 24, 48, 168];
 const MONTHS: [i32; 9] = [1, 2, 3, 6, 12, 24, 60, 120, 600];
 
