@@ -173,8 +173,10 @@ impl Axis {
     pub fn value_inside(lo: f64, hi: f64, unit: Unit) -> Axis {
         Axis::new(lo, hi, Kind::Value(unit, false))
     }
+    /// Named places over their slots: from zero to half a slot past the last one.
     pub fn category(c: Category) -> Axis {
-        Axis::new(c.lo, c.hi, Kind::Category(c))
+        let hi = largest(c.labels.iter().map(|l| l.0 + 0.5)).max(1.0);
+        Axis::new(0.0, hi, Kind::Category(c))
     }
     pub fn titled(self, title: impl Into<String>) -> Axis {
         Axis {
@@ -186,8 +188,6 @@ impl Axis {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Category {
-    pub lo: f64,
-    pub hi: f64,
     /// (position, text, bold)
     pub labels: Vec<(f64, String, bool)>,
     pub above: bool,
@@ -205,7 +205,7 @@ impl Category {
         let slot = |(i, (text, bold)): (usize, (String, bool))| (i as f64 + 0.5, text, bold);
         let labels: Vec<_> = names.into_iter().enumerate().map(slot).collect();
         let mut category = Category::default();
-        (category.hi, category.labels) = (labels.len().max(1) as f64, labels);
+        category.labels = labels;
         category
     }
 }
@@ -362,18 +362,16 @@ impl Label {
     /// A bar's total, above its top where there is room (else left out).
     pub fn above(text: String, x: f64, y: f64) -> Label {
         let label = Label::at(text, x, y, super::layout::TICK * 0.95, palette::INK);
-        label.spots(vec![(0.0, -18.0, Align::Centre)]).optional()
+        let spots = vec![(0.0, -18.0, Align::Centre)];
+        Label {
+            spots,
+            optional: true,
+            ..label
+        }
     }
     /// In the first of `spots` that is free.
     pub fn spots(self, spots: Vec<(f64, f64, Align)>) -> Label {
         Label { spots, ..self }
-    }
-    /// Left out when no spot is free.
-    pub fn optional(self) -> Label {
-        Label {
-            optional: true,
-            ..self
-        }
     }
     pub fn bold(self, bold: bool) -> Label {
         Label { bold, ..self }

@@ -160,10 +160,9 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
             let bold = name == "none" || name == "worst pair";
             (*at, name.to_string(), bold)
         };
-        let hi = columns.last().map_or(1.0, |c| c.0 + 0.5);
         let labels = columns.iter().map(head).collect();
         let mut x = Category::default();
-        (x.hi, x.labels, x.above) = (hi, labels, true);
+        (x.labels, x.above) = (labels, true);
         let (x, y) = (Axis::category(x), Axis::category(y.clone()));
         panels.push(Panel::new(x, y, marks));
     }

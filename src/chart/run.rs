@@ -10,7 +10,7 @@ use super::palette::{provider_colour, provider_order, Rgba, INK, INK_SOFT, SPARE
 use super::ticks::{dollars, Unit};
 use super::ChartOptions;
 use crate::error::Result;
-use crate::report::series::{is_unserved, signed, Binned, Grain, Series, Signed};
+use crate::report::series::{is_unserved, signed, unserved_top, Binned, Grain, Series, Signed};
 use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
 use crate::units::human;
 
@@ -49,19 +49,19 @@ pub(crate) fn figures(t: &ChartTables, opts: &ChartOptions) -> Result<Vec<(&'sta
     Ok(out)
 }
 
-/// The subtitle: what the drawing means first, the policy last (a subtitle too long for the
-/// image loses its last parts whole, and the policy is the same on every chart).
-fn subtitle(info: &RunInfo, notes: Vec<Option<String>>) -> Vec<String> {
+/// The subtitle: what the drawing means first, then for rates on grouped bins `b` "weekly mean;
+/// thin line = weekly peak of demand", the policy last (a subtitle too long for the image loses
+/// its last parts whole, and the policy is the same on every chart).
+fn subtitle(info: &RunInfo, b: Option<&Binned>, notes: Vec<Option<String>>) -> Vec<String> {
     let mut parts: Vec<String> = notes.into_iter().flatten().collect();
+    if let Some(g) = b
+        .filter(|b| b.grain != Grain::Period)
+        .map(|b| b.grain.adjective())
+    {
+        parts.push(format!("{g} mean; thin line = {g} peak of demand"));
+    }
     parts.push(info.policy.trim().to_string());
     parts
-}
-
-/// "weekly mean; thin line = weekly peak of demand" for rates on grouped bins.
-fn rate_note(b: &Binned) -> Option<String> {
-    let g = b.grain.adjective();
-    let note = format!("{g} mean; thin line = {g} peak of demand");
-    (b.grain != Grain::Period).then_some(note)
 }
 
 /// Legend entries of the providers drawn, top of the stack first (as the eye reads it).
@@ -109,16 +109,13 @@ fn over_demand(b: &Binned, parts: Vec<Part>, d: Demand, line: Stroke) -> (Vec<Ma
     }
     let demand = b.mean(demand);
     let served = served.map(|s| b.mean(s)).unwrap_or_default();
-    let pairs = || served.iter().zip(&demand);
-    let gap = pairs().any(|(s, d)| is_unserved(*s, *d));
-    if gap {
-        let top = |(s, d): (&f64, &f64)| if is_unserved(*s, *d) { *d } else { *s };
-        let upper: Vec<f64> = pairs().map(top).collect();
+    let gap = unserved_top(&served, &demand);
+    if let Some(upper) = &gap {
         let paint = (UNSERVED.alpha(0.18), Some(UNSERVED));
-        marks.push(Mark::band("unserved", paint, spans, &served, &upper));
+        marks.push(Mark::band("unserved", paint, spans, &served, upper));
     }
     marks.push(Mark::steps(line, spans, &demand));
-    (marks, gap)
+    (marks, gap.is_some())
 }
 
 /// The legend of the lines and band `over_demand` draws.
@@ -154,7 +151,6 @@ fn time_panel(spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
         Mark::Area(a) => largest(a.upper.iter().copied()),
         Mark::Line(_, points) => largest(points.iter().map(|p| p.1)),
         Mark::Rect { y, .. } => y.1,
-        Mark::Dot(d) => d.y,
         _ => 0.0,
     };
     let top = largest(marks.iter().map(top));
@@ -193,10 +189,10 @@ fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
         true => "solid = reserved, striped = on-demand use",
         false => "reserved capacity by provider",
     };
-    let notes = vec![Some(style.into()), thin_unserved_note(s, &b), rate_note(&b)];
+    let notes = vec![Some(style.into()), thin_unserved_note(s, &b)];
     let title = format!("{}: capacity vs demand", info.scenario);
     let panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
-    Figure::new(title, subtitle(info, notes), legend, vec![panel])
+    Figure::new(title, subtitle(info, Some(&b), notes), legend, vec![panel])
 }
 
 /// "35%", or "33.3%" when the cap is not a whole percent.
@@ -242,10 +238,9 @@ fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
     }
     marks.extend(dots);
     legend.extend(provider_legend(s, &drawn));
-    notes.push(rate_note(&b));
     let title = format!("{}: served tokens by provider", info.scenario);
     let panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
-    Figure::new(title, subtitle(info, notes), legend, vec![panel])
+    Figure::new(title, subtitle(info, Some(&b), notes), legend, vec![panel])
 }
 
 /// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on top,
@@ -314,7 +309,7 @@ fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     panel.x = Axis::time_of_bars(panel.x.lo, panel.x.hi, shortest);
     panel.y.hi *= 1.12;
     let title = format!("{}: cost by provider", info.scenario);
-    Figure::new(title, subtitle(info, notes), legend, vec![panel])
+    Figure::new(title, subtitle(info, None, notes), legend, vec![panel])
 }
 
 /// Cents matter at this scale: `$0.42`, `$1.35`, `$12.0`.
@@ -350,10 +345,10 @@ fn regions(info: &RunInfo, s: &Series) -> Figure {
     let mut legend = demand_legend(&b, any_unserved);
     legend.extend(provider_legend(s, &drawn));
     let scale = Some("one y-scale for all regions".to_string());
-    let notes = vec![scale, thin, rate_note(&b)];
+    let notes = vec![scale, thin];
     let title = format!("{}: served tokens by demand region", info.scenario);
     let columns = if panels.len() <= 4 { 1 } else { 2 };
-    let mut fig = Figure::new(title, subtitle(info, notes), legend, panels);
+    let mut fig = Figure::new(title, subtitle(info, Some(&b), notes), legend, panels);
     fig.columns = columns;
     fig
 }
@@ -456,18 +451,17 @@ mod tests {
         let t = march();
         let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t, provider_order).unwrap());
         // Reserved (solid) and on-demand (striped) parts, then the grey of unused capacity.
-        let parts: Vec<(&str, Rgba, bool, f64)> = fig.panels[0]
-            .marks
-            .iter()
-            .filter_map(|m| match m {
-                Mark::Area(a) => {
-                    let open = a.upper[0] - a.lower[0];
-                    Some((a.name.as_str(), a.fill, a.hatch.is_some(), open))
-                }
-                _ => None,
-            })
-            .collect();
-        let names: Vec<&str> = parts.iter().map(|p| p.0).collect();
+        let area = |m: &Mark| match m {
+            Mark::Area(a) => Some((
+                a.name.clone(),
+                a.fill,
+                a.hatch.is_some(),
+                a.upper[0] - a.lower[0],
+            )),
+            _ => None,
+        };
+        let parts: Vec<_> = fig.panels[0].marks.iter().filter_map(area).collect();
+        let names: Vec<&str> = parts.iter().map(|p| p.0.as_str()).collect();
         assert_eq!(names[..3], ["aws", "azure", "onprem"]);
         assert_eq!(names[3..], ["aws", "azure", "available, unused"]);
         let used: f64 = parts.iter().filter(|p| p.1 != SPARE).map(|p| p.3).sum();

@@ -84,13 +84,9 @@ impl Font {
         width.unwrap_or(f64::INFINITY)
     }
 
-    fn fits(&self, text: &str, max: f64) -> bool {
-        self.run(text, max, |_| {}).is_some()
-    }
-
     /// `text`, or its longest prefix that fits `max` with an ellipsis after it.
     pub fn fit(&self, text: &str, max: f64) -> String {
-        if self.fits(text, max) {
+        if self.run(text, max, |_| {}).is_some() {
             return text.to_string();
         }
         let mut end = 0;
@@ -124,7 +120,7 @@ impl Font {
         for part in parts.iter().filter(|p| !p.trim().is_empty()) {
             if let Some(last) = out.last_mut() {
                 let joined = format!("{last}{SEPARATOR}{part}");
-                if self.fits(&joined, max) {
+                if self.run(&joined, max, |_| {}).is_some() {
                     *last = joined;
                     continue;
                 }

@@ -246,6 +246,16 @@ pub fn is_unserved(served: f64, demand: f64) -> bool {
     demand - served > 1e-6 * demand.abs().max(1.0)
 }
 
+/// The top of a band of unserved demand from `served` up: demand where it is unserved, what is
+/// served elsewhere (a closed band); none when every bin's demand is served.
+pub fn unserved_top(served: &[f64], demand: &[f64]) -> Option<Vec<f64>> {
+    let pairs = || served.iter().zip(demand);
+    let top = |(s, d): (&f64, &f64)| if is_unserved(*s, *d) { *d } else { *s };
+    pairs()
+        .any(|(s, d)| is_unserved(*s, *d))
+        .then(|| pairs().map(top).collect())
+}
+
 /// How periods are grouped for display, finest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Grain {
