@@ -199,11 +199,9 @@ fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
     }
     // Providers with a cost in any scenario, top of the stack first (as the eye reads it).
     let paid = |p: &str, s: &String| c.get(s, "cost", p).is_some_and(|r| r.value > 0.0);
-    let shown = providers
-        .iter()
-        .rev()
-        .filter(|p| c.scenarios.iter().any(|s| paid(p, s)));
-    let legend = shown.map(|p| Entry::provider(p)).collect();
+    let paid_any = |p: &&&String| c.scenarios.iter().any(|s| paid(p, s));
+    let legend = providers.iter().rev().filter(paid_any);
+    let legend = legend.map(|p| Entry::provider(p)).collect();
     let title = "cost over the horizon (commit + usage + route), $".to_string();
     let x = Axis::category(Category::slots(labels));
     let panel = Panel::new(x, bar_axis(&extents, f64::INFINITY, 1.12, title), marks);
@@ -231,9 +229,8 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
         marks.push(Mark::Dot(dot));
         let mut lines = vec![format!("net {}", signed_dollars(*net))];
         let off = PARTS.iter().zip(parts).filter(|p| p.1.abs() > cut);
-        let off: Vec<String> = off
-            .map(|p| format!("{} {}", p.0, signed_dollars(*p.1)))
-            .collect();
+        let part = |(name, v): (&&str, &f64)| format!("{name} {}", signed_dollars(*v));
+        let off: Vec<String> = off.map(part).collect();
         if !off.is_empty() {
             lines.push(format!("{} off scale", off.join(", ")));
         }
@@ -250,11 +247,9 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
     let title = "Change in cost by component".to_string();
     let panels = vec![Panel::new(Axis::category(x), y, marks)];
     let mut fig = Figure::new(title, subtitle, legend, panels);
-    if groups.is_empty() {
-        let baseline = &c.baseline;
-        let message = format!("Only one scenario: there is nothing to compare {baseline} against.");
-        fig.message = Some(message);
-    }
+    let baseline = &c.baseline;
+    let message = format!("Only one scenario: there is nothing to compare {baseline} against.");
+    fig.message = groups.is_empty().then_some(message);
     fig
 }
 

@@ -3,8 +3,10 @@
 //! drawn by `layout`. Nothing here knows pixels, except sizes given "at 1080p" (scaled with the
 //! image), so a test can check what a chart shows (series, legend, labels) without drawing it.
 
+use super::layout::TICK;
 use super::palette::{self, provider_colour, Rgba};
 use super::svg::Align;
+use super::text::Font;
 use super::ticks::Unit;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -239,8 +241,7 @@ pub(crate) type Paint = (Rgba, Option<Rgba>);
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Area {
     pub name: String,
-    pub fill: Rgba,
-    pub hatch: Option<Rgba>,
+    pub paint: Paint,
     pub xs: Vec<f64>,
     pub lower: Vec<f64>,
     pub upper: Vec<f64>,
@@ -248,7 +249,7 @@ pub(crate) struct Area {
 
 /// A dot (white-ringed) of radius pixels at 1080p; `arrow`: a triangle pointing up (true) or
 /// down instead, for a value off the scale.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Dot {
     pub x: f64,
     pub y: f64,
@@ -280,10 +281,8 @@ pub(crate) struct Label {
     pub text: String,
     pub x: f64,
     pub y: f64,
-    /// Size in pixels per em at 1080p; shrunk (to 70%) to fit `fit` data units across, if given.
-    pub em: f64,
-    pub bold: bool,
-    pub colour: Rgba,
+    /// Its size in pixels per em at 1080p, shrunk (to 70%) to fit `fit` data units across, if given.
+    pub font: Font,
     pub spots: Vec<(f64, f64, Align)>,
     pub optional: bool,
     /// A line from the point to the text when it sits away from it.
@@ -309,11 +308,10 @@ impl Mark {
     /// A step band between two series, filled where it is open (upper above lower).
     pub fn band(name: &str, paint: Paint, bins: &[Span], lower: &[f64], upper: &[f64]) -> Mark {
         let ((xs, lower), (_, upper)) = (steps(bins, lower), steps(bins, upper));
-        let (name, (fill, hatch)) = (name.to_string(), paint);
+        let name = name.to_string();
         Mark::Area(Area {
             name,
-            fill,
-            hatch,
+            paint,
             xs,
             lower,
             upper,
@@ -334,34 +332,32 @@ fn steps(bins: &[(f64, f64)], values: &[f64]) -> (Vec<f64>, Vec<f64>) {
 
 impl Dot {
     pub fn new(x: f64, y: f64, radius: f64, colour: Rgba) -> Dot {
-        let dot = Dot::default();
         Dot {
             x,
             y,
             radius,
             colour,
-            ..dot
+            arrow: None,
         }
     }
 }
 
 impl Label {
     /// Centred on the point, drawn whatever is there.
-    pub fn at(text: String, x: f64, y: f64, em: f64, colour: Rgba) -> Label {
+    pub fn at(text: String, x: f64, y: f64, font: Font) -> Label {
         let (spots, label) = (vec![(0.0, 0.0, Align::Centre)], Label::default());
         Label {
             text,
             x,
             y,
-            em,
-            colour,
+            font,
             spots,
             ..label
         }
     }
     /// A bar's total, above its top where there is room (else left out).
     pub fn above(text: String, x: f64, y: f64) -> Label {
-        let label = Label::at(text, x, y, super::layout::TICK * 0.95, palette::INK);
+        let label = Label::at(text, x, y, Font::new(TICK * 0.95, false, palette::INK));
         let spots = vec![(0.0, -18.0, Align::Centre)];
         Label {
             spots,
@@ -372,8 +368,5 @@ impl Label {
     /// In the first of `spots` that is free.
     pub fn spots(self, spots: Vec<(f64, f64, Align)>) -> Label {
         Label { spots, ..self }
-    }
-    pub fn bold(self, bold: bool) -> Label {
-        Label { bold, ..self }
     }
 }

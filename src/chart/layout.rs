@@ -5,7 +5,7 @@
 //! so no two texts touch and none leaves the image.
 
 use super::figure::{largest, Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, Rule};
-use super::figure::{StepLine, Swatch};
+use super::figure::{Paint, StepLine, Swatch};
 use super::palette::{self, Rgba};
 use super::svg::{Align, Svg};
 use super::text::Font;
@@ -170,7 +170,7 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
             Swatch::Fill(col) | Swatch::Provider(col) => svg.rect(x0, top, x1, bottom, *col),
             Swatch::Hatch(col) => {
                 let corners = [(x0, top), (x1, top), (x1, bottom), (x0, bottom)];
-                area(svg, c, &corners, col.alpha(0.18), Some(*col));
+                area(svg, c, &corners, (col.alpha(0.18), Some(*col)));
             }
             Swatch::Line(s) => {
                 let dash = s.dashed.then(|| (c.px(12.0), c.px(7.0)));
@@ -220,8 +220,8 @@ fn dot(svg: &mut Svg, c: &Scale, x: f64, y: f64, r: f64, colour: Rgba) {
     svg.circle(x, y, r, colour);
 }
 
-/// A filled polygon, striped in `hatch`'s colour if given.
-fn area(svg: &mut Svg, c: &Scale, points: &[(f64, f64)], fill: Rgba, hatch: Option<Rgba>) {
+/// A filled polygon, striped in the hatch's colour if given.
+fn area(svg: &mut Svg, c: &Scale, points: &[(f64, f64)], (fill, hatch): Paint) {
     svg.polygon(points, fill);
     if let Some(h) = hatch {
         svg.hatch(points, h, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
@@ -555,7 +555,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     }
     for (l, spot) in placed {
         if let Some((x, y, align, em, _)) = spot {
-            svg.text(&l.text, x, y, &Font::new(em, l.bold, l.colour), align);
+            svg.text(&l.text, x, y, &l.font.size(em), align);
         }
     }
     f.t
@@ -593,7 +593,7 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
     let mut placed = Vec::new();
     for m in marks {
         let Mark::Label(l) = m else { continue };
-        let (em, font) = (c.px(l.em), Font::new(c.px(l.em), l.bold, l.colour));
+        let (em, font) = (c.px(l.font.em), l.font.size(c.px(l.font.em)));
         let room = l
             .fit
             .map_or(f64::INFINITY, |fit| fit / (f.x.1 - f.x.0) * (f.r - f.l));
@@ -650,7 +650,7 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
                 let upper = run.iter().map(|k| f.pt((xs[*k], upper[*k])));
                 let lower = run.iter().rev().map(|k| f.pt((xs[*k], lower[*k])));
                 let points: Vec<_> = upper.chain(lower).collect();
-                area(svg, c, &points, a.fill, a.hatch);
+                area(svg, c, &points, a.paint);
             }
         }
         Mark::Line(s, points) => {

@@ -111,10 +111,9 @@ pub(crate) fn provider_order(provider: &str) -> (usize, String, String) {
 /// The colour of a provider, the same in every chart and every run.
 pub(crate) fn provider_colour(provider: &str) -> Rgba {
     let key = provider_key(provider);
-    if let Some((_, hex)) = KNOWN.iter().find(|(name, _)| *name == key) {
-        return rgb(*hex);
-    }
-    rgb(FALLBACK[(fnv1a(key.as_bytes()) % FALLBACK.len() as u64) as usize])
+    let hashed = || FALLBACK[(fnv1a(key.as_bytes()) % FALLBACK.len() as u64) as usize];
+    let known = KNOWN.iter().find(|(name, _)| *name == key);
+    rgb(known.map_or_else(hashed, |(_, hex)| *hex))
 }
 
 /// Scenarios after the baseline (drawn in ink) in the compare charts, well-separated hues:
@@ -176,12 +175,8 @@ fn luminance(c: Rgba) -> f64 {
 
 /// FNV-1a: a fixed, platform-independent hash (std's hasher is randomly seeded per process).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
+    let step = |hash: u64, b: &u8| (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, step)
 }
 
 #[cfg(test)]

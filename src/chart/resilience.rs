@@ -11,6 +11,7 @@ use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Pa
 use super::layout::{Scale, LABEL};
 use super::palette::{self, ramp, text_on, AXIS, INK, INK_SOFT};
 use super::svg::Align;
+use super::text::Font;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
 use crate::resilience::write::{at_least_pct as served_label, relaxed_note, single_losses, worst};
@@ -149,7 +150,7 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
                 if show_values {
                     let text = served.map_or("n/a".to_string(), served_label);
                     let (x, y, em) = (at - 0.01, row + 0.48, value_em / c.s);
-                    let mut label = Label::at(text, x, y, em, text_on(fill));
+                    let mut label = Label::at(text, x, y, Font::new(em, false, text_on(fill)));
                     label.fit = Some(0.8);
                     marks.push(Mark::Label(label));
                 }
@@ -206,18 +207,10 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     });
     let mut marks = Vec::new();
     for i in order.iter().rev() {
-        let (_, x, y, _) = data[*i];
-        let (radius, colour) = if highlight(i) {
-            (14.0, INK)
-        } else {
-            (10.0, AXIS)
-        };
-        marks.push(Mark::Dot(Dot::new(
-            x.clamp(0.0, 100.0),
-            y.max(0.0),
-            radius,
-            colour,
-        )));
+        let (x, y) = (data[*i].1.clamp(0.0, 100.0), data[*i].2.max(0.0));
+        let big = highlight(i);
+        let (radius, colour) = if big { (14.0, INK) } else { (10.0, AXIS) };
+        marks.push(Mark::Dot(Dot::new(x, y, radius, colour)));
     }
     for i in &order {
         let (name, x, y, none) = data[*i];
@@ -243,11 +236,11 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
         spots.push((0.0, gap + step * 0.4, Align::Centre));
         spots.extend(stepped(-2.0 * gap, 1.0, Align::Right));
         spots.extend(stepped(-2.0 * gap, -1.0, Align::Right));
-        let colour = if bold { INK } else { INK_SOFT };
-        let text = c.font(LABEL, bold, colour).fit(&text, c.w * 0.5);
-        let mut label = Label::at(text, x.clamp(0.0, 100.0), y.max(0.0), LABEL, colour);
+        let font = Font::new(LABEL, bold, if bold { INK } else { INK_SOFT });
+        let text = font.size(c.px(LABEL)).fit(&text, c.w * 0.5);
+        let mut label = Label::at(text, x.clamp(0.0, 100.0), y.max(0.0), font);
         label.leader = true;
-        marks.push(Mark::Label(label.bold(bold).spots(spots)));
+        marks.push(Mark::Label(label.spots(spots)));
     }
     // A little room either side so points at 0% and 100% are not cut by the frame.
     let x_title =
@@ -258,8 +251,7 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let title = "What multi-cloud costs and what it buys".to_string();
     let panels = vec![Panel::new(x, y, marks)];
     let mut fig = Figure::new(title, subtitle(r), Vec::new(), panels);
-    if data.is_empty() {
-        fig.message = Some("No single losses to measure".into());
-    }
+    let nothing = "No single losses to measure".to_string();
+    fig.message = data.is_empty().then_some(nothing);
     fig
 }

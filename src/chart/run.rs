@@ -54,10 +54,8 @@ pub(crate) fn figures(t: &ChartTables, opts: &ChartOptions) -> Result<Vec<(&'sta
 /// its last parts whole, and the policy is the same on every chart).
 fn subtitle(info: &RunInfo, b: Option<&Binned>, notes: Vec<Option<String>>) -> Vec<String> {
     let mut parts: Vec<String> = notes.into_iter().flatten().collect();
-    if let Some(g) = b
-        .filter(|b| b.grain != Grain::Period)
-        .map(|b| b.grain.adjective())
-    {
+    let grouped = b.filter(|b| b.grain != Grain::Period);
+    if let Some(g) = grouped.map(|b| b.grain.adjective()) {
         parts.push(format!("{g} mean; thin line = {g} peak of demand"));
     }
     parts.push(info.policy.trim().to_string());
@@ -98,11 +96,10 @@ fn over_demand(b: &Binned, parts: Vec<Part>, d: Demand, line: Stroke) -> (Vec<Ma
     let ((demand, served), spans) = (d, &b.spans);
     let (mut base, mut marks) = (vec![0.0; spans.len()], Vec::new());
     for (name, paint, values) in parts {
-        let lower = base.clone();
-        base.iter_mut()
-            .zip(&values)
-            .for_each(|(b, v)| *b += v.max(0.0));
-        marks.push(Mark::band(&name, paint, spans, &lower, &base));
+        let stacked = base.iter().zip(&values).map(|(b, v)| b + v.max(0.0));
+        let upper: Vec<f64> = stacked.collect();
+        marks.push(Mark::band(&name, paint, spans, &base, &upper));
+        base = upper;
     }
     if b.grain != Grain::Period {
         marks.push(Mark::steps(PEAK, spans, &b.max(demand)));
@@ -135,11 +132,8 @@ fn demand_legend(b: &Binned, unserved: bool) -> Vec<Entry> {
 /// the subtitle gives the amount, so the legend entry does not point at nothing.
 fn thin_unserved_note(s: &Series, b: &Binned) -> Option<String> {
     let (served, demand) = (b.mean(&s.served_total_tpm), b.mean(&s.demand_tpm));
-    let pairs = served
-        .iter()
-        .zip(&demand)
-        .filter(|(s, d)| is_unserved(**s, **d));
-    let gap = largest(pairs.map(|(s, d)| d - s));
+    let unserved = |(s, d): (&f64, &f64)| if is_unserved(*s, *d) { d - s } else { 0.0 };
+    let gap = largest(served.iter().zip(&demand).map(unserved));
     let tokens = human(s.unserved_tokens());
     let note = format!("{tokens} tokens unserved, too few to show at this scale");
     (gap > 0.0 && gap <= 0.004 * largest(demand)).then_some(note)
@@ -382,15 +376,12 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
         marks.push(Mark::rect(s.window, y, provider_colour(provider)));
     }
     // Reserved tokens per minute to three figures: `954M`, `1.17B`, `200`.
-    let tokens = |s: &Signed| dollars(s.row.reserved_tpm).replace('$', "");
+    let tpm = |s: &Signed| dollars(s.row.reserved_tpm).replace('$', "");
     let cost = |s: &Signed| dollars(s.row.commit_cost);
-    let column = |head: &str, cell: &dyn Fn(&Signed) -> String| {
+    let column = |head: &str, cell: fn(&Signed) -> String| -> (String, Vec<String>) {
         (head.to_string(), signed.iter().map(cell).collect())
     };
-    let table = vec![
-        column("reserved, tok/min", &tokens),
-        column("commitment", &cost),
-    ];
+    let table = vec![column("reserved, tok/min", tpm), column("commitment", cost)];
     let mut y = Category::slots(signed.iter().map(|s| (s.row.tranche.clone(), false)));
     (y.head, y.table) = (Some("tranche".into()), table);
     let panel = Panel::new(Axis::time(horizon.0, horizon.1), Axis::category(y), marks);
@@ -452,12 +443,10 @@ mod tests {
         let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t, provider_order).unwrap());
         // Reserved (solid) and on-demand (striped) parts, then the grey of unused capacity.
         let area = |m: &Mark| match m {
-            Mark::Area(a) => Some((
-                a.name.clone(),
-                a.fill,
-                a.hatch.is_some(),
-                a.upper[0] - a.lower[0],
-            )),
+            Mark::Area(a) => {
+                let open = a.upper[0] - a.lower[0];
+                Some((a.name.clone(), a.paint.0, a.paint.1.is_some(), open))
+            }
             _ => None,
         };
         let parts: Vec<_> = fig.panels[0].marks.iter().filter_map(area).collect();

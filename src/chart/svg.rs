@@ -33,8 +33,8 @@ pub(crate) enum Align {
 /// An SVG document being drawn, in pixels: its opening tag, then the elements.
 pub(crate) struct Svg {
     body: String,
-    /// Colours with a hatch pattern defined (`url(#hatch-RRGGBB)`).
-    hatches: Vec<(String, String)>,
+    /// The hatch patterns, one per colour (`<pattern id="hatch-RRGGBB" …>`).
+    defs: String,
 }
 
 /// A coordinate as written: finite, one decimal.
@@ -72,10 +72,8 @@ impl Svg {
         let body = format!(
             "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"{xmlns}\">\n"
         );
-        let mut svg = Svg {
-            body,
-            hatches: Vec::new(),
-        };
+        let defs = String::new();
+        let mut svg = Svg { body, defs };
         svg.rect(0.0, 0.0, f64::from(w), f64::from(h), super::palette::WHITE);
         svg
     }
@@ -107,12 +105,12 @@ impl Svg {
     /// shapes' lines join up).
     pub fn hatch(&mut self, points: &[Point], colour: Rgba, spacing: f64, width: f64) {
         let id = format!("hatch-{}", &hex(colour)[1..]);
-        if !self.hatches.iter().any(|h| h.0 == id) {
+        if !self.defs.contains(&id) {
             let (c, w, s, m) = (hex(colour), N(width), N(spacing), N(spacing / 2.0));
-            let pattern = format!(
+            let _ = writeln!(
+                self.defs,
                 "<pattern id=\"{id}\" patternUnits=\"userSpaceOnUse\" width=\"{s}\" height=\"{s}\" patternTransform=\"rotate(45)\"><path d=\"M{m},0 V{s}\" stroke=\"{c}\" stroke-width=\"{w}\"/></pattern>"
             );
-            self.hatches.push((id.clone(), pattern));
         }
         if points.len() >= 3 {
             self.points("polygon", points, &format!(" fill=\"url(#{id})\""));
@@ -161,10 +159,9 @@ impl Svg {
 
     /// The document, with the hatch patterns defined after its opening tag.
     pub fn finish(self) -> String {
-        let defs: String = self.hatches.iter().map(|h| format!("{}\n", h.1)).collect();
-        let defs = match defs.is_empty() {
-            true => defs,
-            false => format!("<defs>\n{defs}</defs>\n"),
+        let defs = match self.defs.is_empty() {
+            true => self.defs,
+            false => format!("<defs>\n{}</defs>\n", self.defs),
         };
         let (head, body) = self
             .body

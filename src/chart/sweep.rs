@@ -7,6 +7,7 @@ use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Panel, 
 use super::layout::SMALL;
 use super::palette::{rgb, Rgba, INK, INK_SOFT, UNSERVED};
 use super::svg::Align;
+use super::text::Font;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
 use crate::sweep::write::{self, grid_summary, risk_summary, Results, TornadoAxis};
@@ -96,8 +97,8 @@ fn tornado_panel(title: &str, centre: f64, rows: &[(String, f64, f64)], unit: Un
     for (i, (_, low, high)) in rows.iter().enumerate() {
         let (y, mid) = ((i as f64 + 0.2, i as f64 + 0.8), i as f64 + 0.5);
         let mut label = |text: String, x: f64, dx: f64, align, colour| {
-            let l = Label::at(text, x, mid, SMALL, colour).spots(vec![(dx, 0.0, align)]);
-            labels.push(Mark::Label(l));
+            let l = Label::at(text, x, mid, Font::new(SMALL, false, colour));
+            labels.push(Mark::Label(l.spots(vec![(dx, 0.0, align)])));
         };
         if *low < centre {
             marks.push(Mark::rect((*low, centre), y, LOW));
@@ -177,8 +178,8 @@ fn exceedance(res: &Results) -> Figure {
         marks.push(Mark::rule(at, stroke, None));
         let spot = |k: i32| (6.0, 14.0 + 30.0 * f64::from(k), Align::Left);
         let spots = (0..8).map(spot).collect();
-        let label = Label::at(text, at, 100.0, 20.0, INK_SOFT);
-        marks.push(Mark::Label(label.bold(true).spots(spots)));
+        let label = Label::at(text, at, 100.0, Font::new(20.0, true, INK_SOFT));
+        marks.push(Mark::Label(label.spots(spots)));
     }
     let x = Axis::value(0.0, max, Unit::Tokens).titled("unserved tokens over the horizon");
     let y = Axis::value_inside(0.0, 100.0, Unit::Percent);

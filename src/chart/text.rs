@@ -35,7 +35,7 @@ pub(crate) fn load() -> Result<()> {
 }
 
 /// How a text run looks: size in pixels per em, weight, colour.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(crate) struct Font {
     pub em: f64,
     pub bold: bool,

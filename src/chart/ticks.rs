@@ -328,10 +328,8 @@ mod tests {
     }
 
     fn texts(ticks: &[TimeTick]) -> Vec<&str> {
-        ticks
-            .iter()
-            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
-            .collect()
+        let labels = ticks.iter().filter_map(|t| t.label.as_ref());
+        labels.map(|l| l.1.as_str()).collect()
     }
 
     #[test]
