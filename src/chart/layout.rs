@@ -69,7 +69,13 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     // Header.
     let title = c.font(TITLE, true, palette::INK);
     let mut y = margin + title.em * 0.45;
-    svg.text(&title.fit(&fig.title, room), margin, y, &title, Align::Left);
+    // A title too long loses the end of the part before its first ": " (a run chart's scenario
+    // name) first, so what the chart shows stays in view.
+    let (name, what) = fig
+        .title
+        .split_at(fig.title.find(": ").unwrap_or(fig.title.len()));
+    let text = title.fit(name, (room - title.width(what)).max(room / 2.0)) + what;
+    svg.text(&title.fit(&text, room), margin, y, &title, Align::Left);
     y += title.em * 0.55 + c.px(14.0);
     let sub = c.font(SUBTITLE, false, palette::INK_SOFT);
     for line in sub.wrap_parts(&fig.subtitle, room, 2) {
