@@ -17,16 +17,17 @@
 //!   scenario there is nothing to compare against: the chart is still drawn and says so (so the
 //!   set of files does not depend on the number of scenarios).
 
-use super::data::{self, Binned, Grain, Series};
-use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, StepLine, Swatch};
-use super::layout::{Scale, TICK};
-use super::palette::{self, provider_colour, provider_order, scenario_colour, Rgba};
-use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
-use super::svg::Align;
-use super::ticks::{self, Unit};
-use super::{ChartOptions, RenderedChart};
+use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Panel, StepLine};
+use super::figure::{Stroke, Swatch};
+use super::layout::Scale;
+use super::palette::INK;
+use super::palette::{provider_colour, provider_order, scenario_colour, Rgba, AXIS, COMPONENTS};
+use super::run::{DEMAND, KEEP_PERIODS_UP_TO, MAX_BINS};
+use super::ticks::{dollars, signed_dollars, Unit};
+use super::{ChartOptions, Charts};
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
+use crate::report::series::{Binned, Grain, Series};
 
 /// The stems of the compare charts (each written as `.png` and `.svg`).
 pub const COMPARE_CHART_STEMS: [&str; 3] = [
@@ -35,213 +36,113 @@ pub const COMPARE_CHART_STEMS: [&str; 3] = [
     "compare_cost_delta",
 ];
 
-const DEMAND_WIDTH: f64 = 4.0;
-const RESERVED_WIDTH: f64 = 3.5;
-/// The line-style key of the capacity chart: a neutral grey that is no scenario's colour.
-const KEY_COLOUR: Rgba = palette::AXIS;
+/// The line styles of the capacity chart, in a neutral grey that is no scenario's colour.
+const DEMAND_KEY: Stroke = Stroke::new(AXIS, DEMAND.width, false);
+const RESERVED_KEY: Stroke = Stroke::new(AXIS, 3.5, true);
 
 /// Draws every compare chart, in memory.
-pub fn render_all(
-    comparison: &Comparison,
-    columns: &[Column],
-    opts: &ChartOptions,
-) -> Result<Vec<RenderedChart>> {
-    let series = columns
-        .iter()
-        .map(|c| Series::from_tables(&c.tables))
-        .collect::<Result<Vec<Series>>>()?;
+pub fn render_all(c: &Comparison, columns: &[Column], opts: &ChartOptions) -> Charts {
+    let series = |c: &Column| Series::from_tables(&c.tables, provider_order);
+    let series: Vec<Series> = columns.iter().map(series).collect::<Result<_>>()?;
+    let scale = Scale::new(opts.width, opts.height);
     let figures = vec![
-        (COMPARE_CHART_STEMS[0], capacity(comparison, &series)),
-        (COMPARE_CHART_STEMS[1], cost_by_provider(comparison, opts)),
-        (COMPARE_CHART_STEMS[2], cost_delta(comparison, opts)),
+        (COMPARE_CHART_STEMS[0], capacity(c, &series)),
+        (COMPARE_CHART_STEMS[1], cost_by_provider(c, &scale)),
+        (COMPARE_CHART_STEMS[2], cost_delta(c, &scale)),
     ];
     super::render(figures, opts)
 }
 
 /// "baseline frontier-2026", and the held plan when there is one.
-fn baseline_note(comparison: &Comparison, lead: &str, after: &str) -> String {
-    let mut s = format!("{lead} {}{after}", comparison.baseline);
-    if comparison.hold_reservations && comparison.scenarios.len() > 1 {
-        s.push_str(&format!(
-            " · held to {}'s reservations",
-            comparison.baseline
-        ));
+fn baseline_note(c: &Comparison, lead: &str, after: &str) -> String {
+    let mut note = format!("{lead} {}{after}", c.baseline);
+    if c.hold_reservations && c.scenarios.len() > 1 {
+        note += &format!(" · held to {}'s reservations", c.baseline);
     }
-    s
+    note
 }
 
-fn scenario_label(comparison: &Comparison, i: usize) -> String {
-    if i == 0 {
-        format!("{} (baseline)", comparison.scenarios[0])
-    } else {
-        comparison.scenarios[i].clone()
-    }
-}
-
-fn capacity(comparison: &Comparison, series: &[Series]) -> Figure {
+fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     // One grain for every scenario: grouping never splits a period, so coarse grids stay as they are.
-    let rank = |g: &Grain| {
-        [Grain::Period, Grain::Day, Grain::Week, Grain::Month]
-            .iter()
-            .position(|x| x == g)
-    };
-    let grain = series
-        .iter()
-        .map(|s| data::choose_grain(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS))
-        .max_by_key(rank)
-        .unwrap_or(Grain::Period);
-    let key = |label: &str, width: f64, dashed: bool| {
-        Entry::new(
-            label,
-            Swatch::Line {
-                colour: KEY_COLOUR,
-                width,
-                dashed,
-            },
-        )
-    };
+    let grain = |s: &Series| Grain::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let grain = series.iter().map(grain).max().unwrap_or(Grain::Period);
     let mut legend = vec![
-        key("demand", DEMAND_WIDTH, false),
-        key("reserved capacity", RESERVED_WIDTH, true),
+        Entry::new("demand", Swatch::Line(DEMAND_KEY)),
+        Entry::new("reserved capacity", Swatch::Line(RESERVED_KEY)),
     ];
     let mut lines = Vec::new();
-    let (mut start, mut end) = (f64::INFINITY, f64::NEG_INFINITY);
     for (i, s) in series.iter().enumerate() {
-        let bins = data::bins(&s.periods, grain);
-        let b = Binned {
-            periods: &s.periods,
-            bins: &bins,
+        let (b, colour) = (Binned::new(&s.periods, grain), scenario_colour(i));
+        let line = |key: Stroke, values| {
+            let (stroke, bins) = (Stroke { colour, ..key }, b.spans.clone());
+            StepLine {
+                stroke,
+                bins,
+                values,
+            }
         };
-        let reserved: Vec<f64> = (0..s.periods.len())
-            .map(|t| s.reserved_tpm.iter().map(|p| p[t]).sum())
-            .collect();
-        let extents: Vec<(f64, f64)> = bins.iter().map(|b| (b.start_s, b.end_s)).collect();
-        if let (Some(first), Some(last)) = (extents.first(), extents.last()) {
-            start = start.min(first.0);
-            end = end.max(last.1);
-        }
-        let colour = scenario_colour(i);
-        let line = |width, dashed, values| StepLine {
-            colour,
-            width,
-            dashed,
-            bins: extents.clone(),
-            values,
-        };
-        lines.push(line(DEMAND_WIDTH, false, b.mean(&s.demand_tpm)));
-        lines.push(line(RESERVED_WIDTH, true, b.mean(&reserved)));
-        legend.push(Entry::new(
-            scenario_label(comparison, i),
-            Swatch::Fill(colour),
-        ));
+        lines.push(line(DEMAND_KEY, b.mean(&s.demand_tpm)));
+        lines.push(line(RESERVED_KEY, b.mean(&s.reserved_total_tpm())));
+        let baseline = if i == 0 { " (baseline)" } else { "" };
+        let label = format!("{}{baseline}", c.scenarios[i]);
+        legend.push(Entry::new(label, Swatch::Fill(colour)));
     }
-    let mut notes = vec![baseline_note(comparison, "baseline", "")];
+    let mut notes = vec![baseline_note(c, "baseline", "")];
     if grain != Grain::Period {
         notes.push(format!("{} means", grain.adjective()));
     }
     if lines_meet(&lines) {
         notes.push("lines that meet take turns".into());
     }
-    let top = lines
-        .iter()
-        .flat_map(|l| l.values.iter().copied())
-        .fold(0.0, f64::max);
+    let bins = lines.iter().flat_map(|l| &l.bins);
+    let start = bins.clone().map(|b| b.0).fold(f64::INFINITY, f64::min);
+    let end = bins.map(|b| b.1).fold(f64::NEG_INFINITY, f64::max);
+    let top = largest(lines.iter().flat_map(|l| l.values.iter().copied()));
     let x = Axis::time(start.min(end), end.max(start));
     let y = Axis::value(0.0, top, Unit::TokensPerMinute);
-    let panel = Panel {
-        title: None,
-        x,
-        y,
-        marks: vec![Mark::Steps(lines)],
-    };
-    Figure::new(
-        "Demand and reserved capacity by scenario".into(),
-        notes,
-        legend,
-        panel,
-    )
+    let panel = Panel::new(x, y, vec![Mark::Steps(lines)]);
+    let title = "Demand and reserved capacity by scenario".into();
+    Figure::new(title, notes, legend, vec![panel])
 }
 
 /// Whether two lines run at (nearly) the same level over a common bin, so the drawing interleaves
 /// them; the subtitle then says so.
 fn lines_meet(lines: &[StepLine]) -> bool {
-    let top = lines
-        .iter()
-        .flat_map(|l| l.values.iter().copied())
-        .fold(0.0, f64::max);
-    let tolerance = top * 0.004;
-    for (i, a) in lines.iter().enumerate() {
-        for b in &lines[i + 1..] {
-            let mut k = 0;
-            for (bin, va) in a.bins.iter().zip(&a.values) {
-                while k < b.bins.len() && b.bins[k].0 < bin.0 {
-                    k += 1;
-                }
-                if k < b.bins.len() && b.bins[k] == *bin && (va - b.values[k]).abs() <= tolerance {
-                    return true;
-                }
-            }
-        }
-    }
-    false
-}
-
-fn value(comparison: &Comparison, scenario: &str, metric: &str, provider: &str) -> f64 {
-    comparison
-        .get(scenario, metric, provider)
-        .map_or(0.0, |r| r.value)
-}
-
-fn delta(comparison: &Comparison, scenario: &str, metric: &str) -> f64 {
-    comparison
-        .get(scenario, metric, "")
-        .map_or(0.0, |r| r.delta_vs_baseline)
+    let tolerance = largest(lines.iter().flat_map(|l| l.values.iter().copied())) * 0.004;
+    // Bins are sorted by start: each of `a`'s is looked up in `b` by bisection.
+    let meet = |a: &StepLine, b: &StepLine| {
+        let near = |(bin, v): (&(f64, f64), &f64)| {
+            let k = b.bins.partition_point(|x| x.0 < bin.0);
+            b.bins.get(k) == Some(bin) && (v - b.values[k]).abs() <= tolerance
+        };
+        a.bins.iter().zip(&a.values).any(near)
+    };
+    let later = |(i, a): (usize, &StepLine)| lines[i + 1..].iter().any(|b| meet(a, b));
+    lines.iter().enumerate().any(later)
 }
 
 /// A group of bars in a category slot: each bar's segments stacked from zero (positive up,
 /// negative down), values beyond `cut` clipped there with a break. The group's width in the slot
 /// keeps each bar at most 110 px (at 1080p) on an image `opts` wide.
-fn group(
-    slot: usize,
-    n: usize,
-    bars: &[Vec<(Rgba, f64)>],
-    cut: f64,
-    opts: &ChartOptions,
-) -> Vec<Mark> {
-    let c = Scale::new(opts.width, opts.height);
+fn group(slot: usize, n: usize, bars: &[Vec<(Rgba, f64)>], cut: f64, c: &Scale) -> Vec<Mark> {
     let slot_px = c.w * 0.75 / n.max(1) as f64;
-    let k = bars.len().max(1) as f64;
-    let share: f64 = if k > 1.0 { 0.84 } else { 0.62 };
-    let width = share.min(c.px(if k > 1.0 { 110.0 } else { 240.0 }) * k / slot_px);
+    let (k, many) = (bars.len().max(1) as f64, bars.len() > 1);
+    let (share, most) = if many { (0.84, 110.0) } else { (0.62, 240.0) };
+    let width = f64::min(share, c.px(most) * k / slot_px);
     let pitch = width / k;
-    let bar_w = pitch * if k > 1.0 { 0.86 } else { 1.0 };
+    let bar_w = pitch * if many { 0.86 } else { 1.0 };
     let mut marks = Vec::new();
     for (b, segments) in bars.iter().enumerate() {
         let x0 = slot as f64 + 0.5 - width / 2.0 + pitch * b as f64 + (pitch - bar_w) / 2.0;
         let (mut up, mut down) = (0.0f64, 0.0f64);
         for (fill, v) in segments {
-            let (from, to) = if *v >= 0.0 {
-                (up, up + v)
-            } else {
-                (down, down + v)
-            };
-            if *v >= 0.0 {
-                up += v
-            } else {
-                down += v
-            }
-            let (from, to) = (from.clamp(-cut, cut), to.clamp(-cut, cut));
-            let end_cut = (up.abs() > cut && *v > 0.0) || (down.abs() > cut && *v < 0.0);
-            if from != to {
-                let cut = end_cut.then_some(*v > 0.0);
-                marks.push(Mark::Rect {
-                    x0,
-                    x1: x0 + bar_w,
-                    y0: from,
-                    y1: to,
-                    fill: *fill,
-                    cut,
-                });
+            let end = if *v >= 0.0 { &mut up } else { &mut down };
+            let from = *end;
+            *end += v;
+            let y = (from.clamp(-cut, cut), end.clamp(-cut, cut));
+            if y.0 != y.1 {
+                let cut = (end.abs() > cut).then_some(*v > 0.0);
+                marks.push(Mark::bar((x0, x0 + bar_w), y, *fill, cut));
             }
         }
     }
@@ -251,182 +152,104 @@ fn group(
 /// A value more than this many times the next one is cut at the edge of the plot.
 const OUTLIER_RATIO: f64 = 4.0;
 
+/// Under half a dollar is solver noise.
+fn noise(v: f64) -> bool {
+    !v.is_finite() || v.abs() < 0.5
+}
+
 /// Where the value axis is cut: beyond the first big gap among the largest magnitudes (at most a
 /// third of them), so one value far beyond the rest cannot squash them; infinity when none is.
 fn cut_at(extents: &[f64]) -> f64 {
-    let mut magnitudes: Vec<f64> = extents
-        .iter()
-        .map(|v| v.abs())
-        .filter(|v| *v >= 0.5 && v.is_finite())
-        .collect();
+    let magnitudes = extents.iter().map(|v| v.abs()).filter(|v| !noise(*v));
+    let mut magnitudes: Vec<f64> = magnitudes.collect();
     magnitudes.sort_by(|a, b| b.total_cmp(a));
     let allowed = (magnitudes.len() / 3).max(1);
-    (1..magnitudes.len().min(allowed + 1))
-        .find(|i| magnitudes[i - 1] > OUTLIER_RATIO * magnitudes[*i])
-        .map_or(f64::INFINITY, |i| magnitudes[i] * 1.25)
+    let gap = |i: &usize| magnitudes[i - 1] > OUTLIER_RATIO * magnitudes[*i];
+    let first_gap = (1..magnitudes.len().min(allowed + 1)).find(gap);
+    first_gap.map_or(f64::INFINITY, |i| magnitudes[i] * 1.25)
 }
 
-/// The value axis of a bar chart over `extents` (bar ends and dots), cut at `cut`; under half a
-/// dollar is solver noise, so an axis of nothing but noise spans ±$1.
+/// The value axis of a bar chart over `extents` (bar ends and dots), cut at `cut`; an axis of
+/// nothing but noise spans ±$1.
 fn bar_axis(extents: &[f64], cut: f64, headroom: f64, title: String) -> Axis {
-    let clean = |v: f64| {
-        if v.is_finite() && v.abs() >= 0.5 {
-            v.clamp(-cut, cut)
-        } else {
-            0.0
-        }
-    };
-    let hi = extents.iter().map(|v| clean(*v)).fold(0.0, f64::max);
-    let lo = extents.iter().map(|v| clean(*v)).fold(0.0, f64::min);
-    let (lo, hi) = if lo == 0.0 && hi == 0.0 {
-        (-1.0, 1.0)
-    } else {
-        (lo, hi * headroom)
-    };
+    let clean = |v: &f64| if noise(*v) { 0.0 } else { v.clamp(-cut, cut) };
+    let hi = extents.iter().map(clean).fold(0.0, f64::max);
+    let lo = extents.iter().map(clean).fold(0.0, f64::min);
+    let (empty, hi) = (lo == 0.0 && hi == 0.0, hi * headroom);
+    let (lo, hi) = if empty { (-1.0, 1.0) } else { (lo, hi) };
     Axis::value(lo, hi, Unit::Dollars).titled(title)
 }
 
-fn cost_by_provider(comparison: &Comparison, opts: &ChartOptions) -> Figure {
-    let mut providers: Vec<&String> = comparison.providers.iter().collect();
+fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
+    let mut providers: Vec<&String> = c.providers.iter().collect();
     providers.sort_by_key(|p| provider_order(p));
-    let n = comparison.scenarios.len();
-    let mut shown: Vec<&String> = Vec::new();
+    let n = c.scenarios.len();
     let (mut marks, mut labels, mut extents) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, scenario) in comparison.scenarios.iter().enumerate() {
-        let mut segments = Vec::new();
-        for p in &providers {
-            let v = value(comparison, scenario, "cost", p);
-            if v > 0.0 {
-                segments.push((provider_colour(p), v));
-                if !shown.contains(p) {
-                    shown.push(p);
-                }
-            }
-        }
+    for (i, scenario) in c.scenarios.iter().enumerate() {
+        let cost = |p: &str| c.get(scenario, "cost", p).map_or(0.0, |r| r.value);
+        let segment = |p: &&String| Some((provider_colour(p), cost(p))).filter(|s| s.1 > 0.0);
+        let segments: Vec<(Rgba, f64)> = providers.iter().filter_map(segment).collect();
         let total: f64 = segments.iter().map(|s| s.1).sum();
         extents.push(total);
-        marks.extend(group(i, n, &[segments], f64::INFINITY, opts));
-        let text = ticks::dollars(value(comparison, scenario, "cost", ""));
-        let mut l = Label::at(text, i as f64 + 0.5, total, TICK * 0.95, palette::INK);
-        l.spots = vec![(0.0, -18.0, Align::Centre)];
-        l.fit = Some(0.92);
-        l.optional = true;
-        marks.push(Mark::Label(l));
+        marks.extend(group(i, n, &[segments], f64::INFINITY, scale));
+        let mut label = Label::above(dollars(cost("")), i as f64 + 0.5, total);
+        label.fit = Some(0.92);
+        marks.push(Mark::Label(label));
         labels.push((scenario.clone(), i == 0));
     }
-    shown.sort_by_key(|p| provider_order(p));
-    // Top of the stack first, as the eye reads it.
-    let legend = shown
-        .iter()
-        .rev()
-        .map(|p| Entry {
-            droppable: true,
-            ..Entry::new(p.as_str(), Swatch::Fill(provider_colour(p)))
-        })
-        .collect();
+    // Providers with a cost in any scenario, top of the stack first (as the eye reads it).
+    let paid = |p: &str, s: &String| c.get(s, "cost", p).is_some_and(|r| r.value > 0.0);
+    let paid_any = |p: &&&String| c.scenarios.iter().any(|s| paid(p, s));
+    let legend = providers.iter().rev().filter(paid_any);
+    let legend = legend.map(|p| Entry::provider(p)).collect();
     let title = "cost over the horizon (commit + usage + route), $".to_string();
     let x = Axis::category(Category::slots(labels));
-    let y = bar_axis(&extents, f64::INFINITY, 1.12, title);
-    let panel = Panel {
-        title: None,
-        x,
-        y,
-        marks,
-    };
-    let subtitle = vec![baseline_note(comparison, "baseline", " (bold)")];
-    Figure::new("Total cost by provider".into(), subtitle, legend, panel)
+    let panel = Panel::new(x, bar_axis(&extents, f64::INFINITY, 1.12, title), marks);
+    let subtitle = vec![baseline_note(c, "baseline", " (bold)")];
+    let title = "Total cost by provider".to_string();
+    Figure::new(title, subtitle, legend, vec![panel])
 }
 
-/// The components of a cost change, their metric names in the comparison.
-const COMPONENTS: [(&str, &str); 3] = [
-    ("commit", "commit_cost"),
-    ("usage", "usage_cost"),
-    ("route", "route_cost"),
-];
+/// The components of a cost change (penalties are objective − cost).
+const PARTS: [&str; 4] = ["commit", "usage", "route", "penalties"];
 
-fn cost_delta(comparison: &Comparison, opts: &ChartOptions) -> Figure {
-    let later = &comparison.scenarios[1.min(comparison.scenarios.len())..];
-    // (components with their deltas, net)
-    let groups: Vec<(Vec<(&str, f64)>, f64)> = later
-        .iter()
-        .map(|s| {
-            let mut parts: Vec<(&str, f64)> = COMPONENTS
-                .iter()
-                .map(|(name, metric)| (*name, delta(comparison, s, metric)))
-                .collect();
-            let net = delta(comparison, s, "objective");
-            parts.push(("penalties", net - delta(comparison, s, "cost")));
-            (parts, net)
-        })
-        .collect();
-    let extents: Vec<f64> = groups
-        .iter()
-        .flat_map(|(parts, net)| parts.iter().map(|p| p.1).chain([*net]))
-        .collect();
+fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
+    let later = &c.scenarios[1.min(c.scenarios.len())..];
+    let groups: Vec<([f64; 4], f64)> = later.iter().map(|s| c.cost_change(s)).collect();
+    let ends = |(parts, net): &([f64; 4], f64)| [parts[0], parts[1], parts[2], parts[3], *net];
+    let extents: Vec<f64> = groups.iter().flat_map(ends).collect();
     let cut = cut_at(&extents);
-    let mut marks = Vec::new();
-    let mut notes = Vec::new();
+    let (mut marks, mut notes) = (Vec::new(), Vec::new());
     for (i, (parts, net)) in groups.iter().enumerate() {
-        let bars: Vec<Vec<(Rgba, f64)>> = parts
-            .iter()
-            .zip(palette::COMPONENTS)
-            .map(|(p, c)| vec![(c, p.1)])
-            .collect();
-        marks.extend(group(i, groups.len(), &bars, cut, opts));
-        let arrow = (net.abs() > cut).then_some(*net > 0.0);
-        let y = net.clamp(-cut, cut);
-        marks.push(Mark::Dot {
-            x: i as f64 + 0.5,
-            y,
-            radius: 11.0,
-            colour: palette::INK,
-            arrow,
-        });
-        let mut lines = vec![format!("net {}", ticks::signed_dollars(*net))];
-        let off: Vec<String> = parts
-            .iter()
-            .filter(|p| p.1.abs() > cut)
-            .map(|p| format!("{} {}", p.0, ticks::signed_dollars(p.1)))
-            .collect();
+        let bar = |(c, p): (&Rgba, &f64)| vec![(*c, *p)];
+        let bars: Vec<_> = COMPONENTS.iter().zip(parts).map(bar).collect();
+        marks.extend(group(i, groups.len(), &bars, cut, scale));
+        let mut dot = Dot::new(i as f64 + 0.5, net.clamp(-cut, cut), 11.0, INK);
+        dot.arrow = (net.abs() > cut).then_some(*net > 0.0);
+        marks.push(Mark::Dot(dot));
+        let mut lines = vec![format!("net {}", signed_dollars(*net))];
+        let off = PARTS.iter().zip(parts).filter(|p| p.1.abs() > cut);
+        let part = |(name, v): (&&str, &f64)| format!("{name} {}", signed_dollars(*v));
+        let off: Vec<String> = off.map(part).collect();
         if !off.is_empty() {
             lines.push(format!("{} off scale", off.join(", ")));
         }
         notes.push(lines);
     }
-    let mut legend: Vec<Entry> = ["commit", "usage", "route", "penalties"]
-        .iter()
-        .zip(palette::COMPONENTS)
-        .map(|(name, colour)| Entry::new(*name, Swatch::Fill(colour)))
-        .collect();
-    legend.push(Entry::new("net (objective)", Swatch::Dot(palette::INK)));
-    let x = Category {
-        notes,
-        ..Category::slots(later.iter().map(|s| (s.clone(), false)))
-    };
-    let title = format!("change vs {}, $", comparison.baseline);
-    let (x, y) = (Axis::category(x), bar_axis(&extents, cut, 1.0, title));
-    let panel = Panel {
-        title: None,
-        x,
-        y,
-        marks,
-    };
-    let subtitle = vec![
-        baseline_note(comparison, "vs", ""),
-        "penalties = objective − cost".into(),
-    ];
-    let mut fig = Figure::new(
-        "Change in cost by component".into(),
-        subtitle,
-        legend,
-        panel,
-    );
-    if groups.is_empty() {
-        fig.message = Some(format!(
-            "Only one scenario: there is nothing to compare {} against.",
-            comparison.baseline
-        ));
-    }
+    let entry = |(name, colour): (&str, Rgba)| Entry::new(name, Swatch::Fill(colour));
+    let mut legend: Vec<Entry> = PARTS.into_iter().zip(COMPONENTS).map(entry).collect();
+    legend.push(Entry::new("net (objective)", Swatch::Dot(INK)));
+    let mut x = Category::slots(later.iter().map(|s| (s.clone(), false)));
+    x.notes = notes;
+    let y = bar_axis(&extents, cut, 1.0, format!("change vs {}, $", c.baseline));
+    let penalties = "penalties = objective − cost".to_string();
+    let subtitle = vec![baseline_note(c, "vs", ""), penalties];
+    let title = "Change in cost by component".to_string();
+    let panels = vec![Panel::new(Axis::category(x), y, marks)];
+    let mut fig = Figure::new(title, subtitle, legend, panels);
+    let baseline = &c.baseline;
+    let message = format!("Only one scenario: there is nothing to compare {baseline} against.");
+    fig.message = groups.is_empty().then_some(message);
     fig
 }
 

@@ -3,8 +3,10 @@
 //! drawn by `layout`. Nothing here knows pixels, except sizes given "at 1080p" (scaled with the
 //! image), so a test can check what a chart shows (series, legend, labels) without drawing it.
 
-use super::palette::Rgba;
+use super::layout::TICK;
+use super::palette::{self, provider_colour, Rgba};
 use super::svg::Align;
+use super::text::Font;
 use super::ticks::Unit;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -23,25 +25,26 @@ pub(crate) struct Figure {
 }
 
 impl Figure {
-    /// A figure of one panel.
-    pub fn new(title: String, subtitle: Vec<String>, legend: Vec<Entry>, panel: Panel) -> Figure {
+    /// A figure of one column of panels; `sub`: the subtitle's parts.
+    pub fn new(title: String, sub: Vec<String>, legend: Vec<Entry>, panels: Vec<Panel>) -> Figure {
+        let subtitle = sub;
+        let (columns, notes, message) = (1, Vec::new(), None);
         Figure {
             title,
             subtitle,
             legend,
-            panels: vec![panel],
-            columns: 1,
-            notes: Vec::new(),
-            message: None,
+            panels,
+            columns,
+            notes,
+            message,
         }
     }
 
     /// Every label a mark writes (for tests).
     #[cfg(test)]
     pub fn labels(&self) -> Vec<&str> {
-        self.panels
-            .iter()
-            .flat_map(|p| &p.marks)
+        let marks = self.panels.iter().flat_map(|p| &p.marks);
+        marks
             .filter_map(|m| match m {
                 Mark::Label(l) => Some(l.text.as_str()),
                 _ => None,
@@ -56,35 +59,50 @@ impl Figure {
     }
 }
 
+/// How a line is drawn; width in pixels at 1080p.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Stroke {
+    pub colour: Rgba,
+    pub width: f64,
+    pub dashed: bool,
+}
+
+impl Stroke {
+    pub const fn new(colour: Rgba, width: f64, dashed: bool) -> Stroke {
+        Stroke {
+            colour,
+            width,
+            dashed,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Entry {
     pub label: String,
     pub swatch: Swatch,
-    /// May be left out of a legend too long for the image (with a "+N more" line).
-    pub droppable: bool,
 }
 
 impl Entry {
     pub fn new(label: impl Into<String>, swatch: Swatch) -> Entry {
-        Entry {
-            label: label.into(),
-            swatch,
-            droppable: false,
-        }
+        let label = label.into();
+        Entry { label, swatch }
+    }
+    /// A provider in its colour.
+    pub fn provider(name: &str) -> Entry {
+        Entry::new(name, Swatch::Provider(provider_colour(name)))
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Swatch {
     Fill(Rgba),
+    /// A provider's fill: these entries are left out first from a legend too long for the image
+    /// (with a "+N more" line).
+    Provider(Rgba),
     /// A light fill striped in the colour.
     Hatch(Rgba),
-    /// Width in pixels at 1080p.
-    Line {
-        colour: Rgba,
-        width: f64,
-        dashed: bool,
-    },
+    Line(Stroke),
     Dot(Rgba),
     /// A colour ramp over 0–100% (the heatmap's scale), drawn as a tall bar with ticks.
     Ramp,
@@ -98,6 +116,17 @@ pub(crate) struct Panel {
     pub marks: Vec<Mark>,
 }
 
+impl Panel {
+    pub fn new(x: Axis, y: Axis, marks: Vec<Mark>) -> Panel {
+        Panel {
+            title: None,
+            x,
+            y,
+            marks,
+        }
+    }
+}
+
 /// An axis: its data range, what it shows, and a title (drawn over a y axis, under an x axis).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Axis {
@@ -109,10 +138,11 @@ pub(crate) struct Axis {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Kind {
-    /// Seconds since the epoch, calendar ticks no finer than `min_step_s`; `grid`: vertical lines.
-    Time { min_step_s: f64, grid: bool },
-    /// Numbers with round ticks; `round_out`: widened to whole steps (data drawn from zero).
-    Value { unit: Unit, round_out: bool },
+    /// Seconds since the epoch, with calendar ticks and vertical grid lines; under bars
+    /// (`Some(shortest bar)`) without grid lines and no ticks finer than a bar.
+    Time(Option<f64>),
+    /// Numbers with round ticks; `true`: widened to whole steps (data drawn from zero).
+    Value(Unit, bool),
     /// Named places: a label centred on each position. On a y axis `lo` is at the top (rows read
     /// down). On an x axis the labels go under the frame, or over it (a table's column heads)
     /// with `above`.
@@ -120,66 +150,35 @@ pub(crate) enum Kind {
 }
 
 impl Axis {
-    /// Time with calendar ticks and vertical grid lines.
-    pub fn time(lo: f64, hi: f64) -> Axis {
-        let kind = Kind::Time {
-            min_step_s: 0.0,
-            grid: true,
-        };
+    fn new(lo: f64, hi: f64, kind: Kind) -> Axis {
+        let title = None;
         Axis {
             lo,
             hi,
             kind,
-            title: None,
+            title,
         }
     }
+    /// Time with calendar ticks and vertical grid lines.
+    pub fn time(lo: f64, hi: f64) -> Axis {
+        Axis::new(lo, hi, Kind::Time(None))
+    }
     /// Time under bars: no grid lines, no ticks finer than the shortest bar.
-    pub fn time_of_bars(lo: f64, hi: f64, min_step_s: f64) -> Axis {
-        let kind = Kind::Time {
-            min_step_s,
-            grid: false,
-        };
-        Axis {
-            lo,
-            hi,
-            kind,
-            title: None,
-        }
+    pub fn time_of_bars(lo: f64, hi: f64, shortest_s: f64) -> Axis {
+        Axis::new(lo, hi, Kind::Time(Some(shortest_s)))
     }
     /// Values from `lo` to `hi`, widened to whole ticks.
     pub fn value(lo: f64, hi: f64, unit: Unit) -> Axis {
-        let kind = Kind::Value {
-            unit,
-            round_out: true,
-        };
-        Axis {
-            lo,
-            hi,
-            kind,
-            title: None,
-        }
+        Axis::new(lo, hi, Kind::Value(unit, true))
     }
     /// Values with ticks inside `[lo, hi]`, which stays as it is.
     pub fn value_inside(lo: f64, hi: f64, unit: Unit) -> Axis {
-        let kind = Kind::Value {
-            unit,
-            round_out: false,
-        };
-        Axis {
-            lo,
-            hi,
-            kind,
-            title: None,
-        }
+        Axis::new(lo, hi, Kind::Value(unit, false))
     }
+    /// Named places over their slots: from zero to half a slot past the last one.
     pub fn category(c: Category) -> Axis {
-        let (lo, hi) = (c.lo, c.hi);
-        Axis {
-            lo,
-            hi,
-            kind: Kind::Category(c),
-            title: None,
-        }
+        let hi = largest(c.labels.iter().map(|l| l.0 + 0.5)).max(1.0);
+        Axis::new(0.0, hi, Kind::Category(c))
     }
     pub fn titled(self, title: impl Into<String>) -> Axis {
         Axis {
@@ -191,8 +190,6 @@ impl Axis {
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Category {
-    pub lo: f64,
-    pub hi: f64,
     /// (position, text, bold)
     pub labels: Vec<(f64, String, bool)>,
     pub above: bool,
@@ -207,77 +204,71 @@ pub(crate) struct Category {
 impl Category {
     /// One slot per name, `[i, i + 1]` for the `i`th.
     pub fn slots(names: impl IntoIterator<Item = (String, bool)>) -> Category {
-        let labels: Vec<(f64, String, bool)> = names
-            .into_iter()
-            .enumerate()
-            .map(|(i, (text, bold))| (i as f64 + 0.5, text, bold))
-            .collect();
-        Category {
-            lo: 0.0,
-            hi: labels.len().max(1) as f64,
-            labels,
-            ..Category::default()
-        }
+        let slot = |(i, (text, bold)): (usize, (String, bool))| (i as f64 + 0.5, text, bold);
+        let labels: Vec<_> = names.into_iter().enumerate().map(slot).collect();
+        let mut category = Category::default();
+        category.labels = labels;
+        category
     }
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Mark {
-    /// The area between two lines over the same `xs`, filled and optionally striped.
-    Area {
-        name: String,
-        fill: Rgba,
-        hatch: Option<Rgba>,
-        xs: Vec<f64>,
-        lower: Vec<f64>,
-        upper: Vec<f64>,
-    },
-    /// A polyline; width in pixels at 1080p.
-    Line {
-        name: String,
-        colour: Rgba,
-        width: f64,
-        dashed: bool,
-        points: Vec<(f64, f64)>,
-    },
+    Area(Area),
+    Line(Stroke, Vec<(f64, f64)>),
     /// Step lines on their own bins; where lines coincide on screen they are drawn in turns
     /// (a short stretch each), so none hides another.
     Steps(Vec<StepLine>),
     /// A rectangle; `cut` marks an end beyond the axis with a break (`Some(true)`: the top).
     Rect {
-        x0: f64,
-        x1: f64,
-        y0: f64,
-        y1: f64,
+        x: (f64, f64),
+        y: (f64, f64),
         fill: Rgba,
         cut: Option<bool>,
     },
-    /// A dot (white-ringed) of radius pixels at 1080p; `arrow`: a triangle pointing up (true) or
-    /// down instead, for a value off the scale.
-    Dot {
-        x: f64,
-        y: f64,
-        radius: f64,
-        colour: Rgba,
-        arrow: Option<bool>,
-    },
-    /// A line across the frame at `at` (vertical: an x value), with a label over the frame.
-    Rule {
-        at: f64,
-        vertical: bool,
-        colour: Rgba,
-        width: f64,
-        dashed: bool,
-        label: Option<String>,
-    },
+    Dot(Dot),
+    Rule(Rule),
     Label(Label),
+}
+
+/// A stretch of an axis, in data units: from, to.
+pub(crate) type Span = (f64, f64);
+
+/// A fill and, optionally, stripes over it in another colour.
+pub(crate) type Paint = (Rgba, Option<Rgba>);
+
+/// The area between two lines over the same `xs`, filled and optionally striped.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Area {
+    pub name: String,
+    pub paint: Paint,
+    pub xs: Vec<f64>,
+    pub lower: Vec<f64>,
+    pub upper: Vec<f64>,
+}
+
+/// A dot (white-ringed) of radius pixels at 1080p; `arrow`: a triangle pointing up (true) or
+/// down instead, for a value off the scale.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Dot {
+    pub x: f64,
+    pub y: f64,
+    pub radius: f64,
+    pub colour: Rgba,
+    pub arrow: Option<bool>,
+}
+
+/// A vertical line across the frame at `at`, with a label over the frame.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Rule {
+    pub at: f64,
+    pub stroke: Stroke,
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct StepLine {
-    pub colour: Rgba,
-    pub width: f64,
-    pub dashed: bool,
+    pub stroke: Stroke,
     pub bins: Vec<(f64, f64)>,
     pub values: Vec<f64>,
 }
@@ -285,15 +276,13 @@ pub(crate) struct StepLine {
 /// Text at a point of the data. It goes to the first of its `spots` (offsets in pixels at 1080p)
 /// that keeps inside the frame and clear of labels and dots already placed; when none is clear it
 /// is left out (`optional`) or put where it overlaps least.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Label {
     pub text: String,
     pub x: f64,
     pub y: f64,
-    /// Size in pixels per em at 1080p; shrunk (to 70%) to fit `fit` data units across, if given.
-    pub em: f64,
-    pub bold: bool,
-    pub colour: Rgba,
+    /// Its size in pixels per em at 1080p, shrunk (to 70%) to fit `fit` data units across, if given.
+    pub font: Font,
     pub spots: Vec<(f64, f64, Align)>,
     pub optional: bool,
     /// A line from the point to the text when it sits away from it.
@@ -303,19 +292,47 @@ pub(crate) struct Label {
 
 impl Mark {
     pub fn rect(x: (f64, f64), y: (f64, f64), fill: Rgba) -> Mark {
-        let (x0, x1, y0, y1) = (x.0, x.1, y.0, y.1);
-        Mark::Rect {
-            x0,
-            x1,
-            y0,
-            y1,
-            fill,
-            cut: None,
-        }
+        Mark::bar(x, y, fill, None)
     }
-    /// A white-ringed dot.
-    pub fn dot(x: f64, y: f64, radius: f64, colour: Rgba) -> Mark {
-        Mark::Dot {
+    pub fn bar(x: (f64, f64), y: (f64, f64), fill: Rgba, cut: Option<bool>) -> Mark {
+        Mark::Rect { x, y, fill, cut }
+    }
+    pub fn rule(at: f64, stroke: Stroke, label: Option<String>) -> Mark {
+        Mark::Rule(Rule { at, stroke, label })
+    }
+    /// A step line: each value holds across its bin.
+    pub fn steps(stroke: Stroke, bins: &[(f64, f64)], values: &[f64]) -> Mark {
+        let (xs, ys) = steps(bins, values);
+        Mark::Line(stroke, xs.into_iter().zip(ys).collect())
+    }
+    /// A step band between two series, filled where it is open (upper above lower).
+    pub fn band(name: &str, paint: Paint, bins: &[Span], lower: &[f64], upper: &[f64]) -> Mark {
+        let ((xs, lower), (_, upper)) = (steps(bins, lower), steps(bins, upper));
+        let name = name.to_string();
+        Mark::Area(Area {
+            name,
+            paint,
+            xs,
+            lower,
+            upper,
+        })
+    }
+}
+
+/// The largest of `values`, and at least zero (the top of a value axis drawn from zero).
+pub(crate) fn largest(values: impl IntoIterator<Item = f64>) -> f64 {
+    values.into_iter().fold(0.0, f64::max)
+}
+
+/// The outline of a step series: each value holds across its bin.
+fn steps(bins: &[(f64, f64)], values: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let corners = |(b, v): (&(f64, f64), &f64)| [(b.0, *v), (b.1, *v)];
+    bins.iter().zip(values).flat_map(corners).unzip()
+}
+
+impl Dot {
+    pub fn new(x: f64, y: f64, radius: f64, colour: Rgba) -> Dot {
+        Dot {
             x,
             y,
             radius,
@@ -326,82 +343,30 @@ impl Mark {
 }
 
 impl Label {
-    /// In the first of `spots` that is free.
-    pub fn spots(self, spots: Vec<(f64, f64, Align)>) -> Label {
-        Label { spots, ..self }
-    }
-    /// Left out when no spot is free.
-    pub fn optional(self) -> Label {
-        Label {
-            optional: true,
-            ..self
-        }
-    }
-    pub fn bold(self, bold: bool) -> Label {
-        Label { bold, ..self }
-    }
-
     /// Centred on the point, drawn whatever is there.
-    pub fn at(text: String, x: f64, y: f64, em: f64, colour: Rgba) -> Label {
+    pub fn at(text: String, x: f64, y: f64, font: Font) -> Label {
+        let (spots, label) = (vec![(0.0, 0.0, Align::Centre)], Label::default());
         Label {
             text,
             x,
             y,
-            em,
-            bold: false,
-            colour,
-            spots: vec![(0.0, 0.0, Align::Centre)],
-            optional: false,
-            leader: false,
-            fit: None,
+            font,
+            spots,
+            ..label
         }
     }
-}
-
-/// The outline of a step series: each value holds across its bin.
-pub(crate) fn steps(bins: &[(f64, f64)], values: &[f64]) -> (Vec<f64>, Vec<f64>) {
-    bins.iter()
-        .zip(values)
-        .flat_map(|(b, v)| [(b.0, *v), (b.1, *v)])
-        .unzip()
-}
-
-/// A step line as a polyline.
-pub(crate) fn step_line(
-    name: &str,
-    colour: Rgba,
-    width: f64,
-    dashed: bool,
-    bins: &[(f64, f64)],
-    values: &[f64],
-) -> Mark {
-    let (xs, ys) = steps(bins, values);
-    Mark::Line {
-        name: name.to_string(),
-        colour,
-        width,
-        dashed,
-        points: xs.into_iter().zip(ys).collect(),
+    /// A bar's total, above its top where there is room (else left out).
+    pub fn above(text: String, x: f64, y: f64) -> Label {
+        let label = Label::at(text, x, y, Font::new(TICK * 0.95, false, palette::INK));
+        let spots = vec![(0.0, -18.0, Align::Centre)];
+        Label {
+            spots,
+            optional: true,
+            ..label
+        }
     }
-}
-
-/// A step band between two series; only where it is open (upper above lower).
-pub(crate) fn step_area(
-    name: &str,
-    fill: Rgba,
-    hatch: Option<Rgba>,
-    bins: &[(f64, f64)],
-    lower: &[f64],
-    upper: &[f64],
-) -> Mark {
-    let (xs, lower) = steps(bins, lower);
-    let (_, upper) = steps(bins, upper);
-    Mark::Area {
-        name: name.to_string(),
-        fill,
-        hatch,
-        xs,
-        lower,
-        upper,
+    /// In the first of `spots` that is free.
+    pub fn spots(self, spots: Vec<(f64, f64, Align)>) -> Label {
+        Label { spots, ..self }
     }
 }

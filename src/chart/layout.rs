@@ -4,11 +4,12 @@
 //! 1920×1080 and scale with the image; text is measured with the bundled font before it is placed,
 //! so no two texts touch and none leaves the image.
 
-use super::figure::{Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, StepLine, Swatch};
+use super::figure::{largest, Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, Rule};
+use super::figure::{Paint, StepLine, Swatch};
 use super::palette::{self, Rgba};
-use super::svg::{Align, Font, Svg};
-use super::text::{wrap_parts, Measure};
-use super::ticks::{self, Ticks, TimeTick};
+use super::svg::{Align, Svg};
+use super::text::Font;
+use super::ticks::{self, Ticks};
 
 /// Text sizes, pixels per em at 1080p.
 pub(crate) const TITLE: f64 = 40.0;
@@ -53,33 +54,9 @@ impl Scale {
     pub fn plot_height(&self) -> f64 {
         self.h - self.px(2.0 * MARGIN + 160.0 + 60.0)
     }
-    fn font(&self, em: f64, bold: bool, colour: Rgba) -> Font {
-        let em = self.px(em);
-        Font { em, bold, colour }
-    }
-}
-
-fn measure(f: &Font) -> Measure {
-    Measure::new(f.em, f.bold)
-}
-
-/// A text's box (capitals to descenders) around its middle line.
-fn text_box(x: f64, y_mid: f64, width: f64, em: f64, align: Align) -> [f64; 4] {
-    let x0 = match align {
-        Align::Left => x,
-        Align::Centre => x - width / 2.0,
-        Align::Right => x - width,
-    };
-    [x0, y_mid - 0.37 * em, x0 + width, y_mid + 0.61 * em]
-}
-
-fn overlap(a: &[f64; 4], b: &[f64; 4]) -> f64 {
-    let w = a[2].min(b[2]) - a[0].max(b[0]);
-    let h = a[3].min(b[3]) - a[1].max(b[1]);
-    if w > 0.0 && h > 0.0 {
-        w * h
-    } else {
-        0.0
+    /// A font of `em` pixels at 1080p, scaled.
+    pub fn font(&self, em: f64, bold: bool, colour: Rgba) -> Font {
+        Font::new(self.px(em), bold, colour)
     }
 }
 
@@ -92,16 +69,16 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     // Header.
     let title = c.font(TITLE, true, palette::INK);
     let mut y = margin + title.em * 0.45;
-    svg.text(
-        &measure(&title).fit(&fig.title, room),
-        margin,
-        y,
-        &title,
-        Align::Left,
-    );
+    // A title too long loses the end of the part before its first ": " (a run chart's scenario
+    // name) first, so what the chart shows stays in view.
+    let (name, what) = fig
+        .title
+        .split_at(fig.title.find(": ").unwrap_or(fig.title.len()));
+    let text = title.fit(name, (room - title.width(what)).max(room / 2.0)) + what;
+    svg.text(&title.fit(&text, room), margin, y, &title, Align::Left);
     y += title.em * 0.55 + c.px(14.0);
     let sub = c.font(SUBTITLE, false, palette::INK_SOFT);
-    for line in wrap_parts(&measure(&sub), &fig.subtitle, room, 2) {
+    for line in sub.wrap_parts(&fig.subtitle, room, 2) {
         svg.text(&line, margin, y + sub.em * 0.55, &sub, Align::Left);
         y += sub.em * 1.3;
     }
@@ -109,15 +86,12 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
 
     // Small print.
     let small = c.font(SMALL, false, palette::INK_SOFT);
-    let notes = wrap_parts(&measure(&small), &fig.notes, room, 2);
+    let notes = small.wrap_parts(&fig.notes, room, 2);
     let lines = notes.len() as f64;
-    let bottom = c.h
-        - margin
-        - if lines > 0.0 {
-            small.em * (1.5 * lines + 0.5)
-        } else {
-            0.0
-        };
+    let mut bottom = c.h - margin;
+    if lines > 0.0 {
+        bottom -= small.em * (1.5 * lines + 0.5);
+    }
     for (i, line) in notes.iter().enumerate() {
         let y = bottom + small.em * (1.1 + 1.5 * i as f64);
         svg.text(line, margin, y, &small, Align::Left);
@@ -126,13 +100,13 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     if let Some(message) = &fig.message {
         let f = c.font(27.0, false, palette::INK_SOFT);
         let (x, y) = (c.w / 2.0, (top + bottom) / 2.0);
-        svg.text(&measure(&f).fit(message, room), x, y, &f, Align::Centre);
+        svg.text(&f.fit(message, room), x, y, &f, Align::Centre);
         return svg.finish();
     }
 
     // Legend column, then panels in the room left of it.
-    let legend = LegendLayout::new(&c, &fig.legend);
-    let right = legend.left.map_or(c.w - margin, |l| l - c.px(40.0));
+    let (labels, legend_left) = legend_labels(&c, &fig.legend);
+    let right = legend_left.map_or(c.w - margin, |l| l - c.px(40.0));
     let n = fig.panels.len().max(1);
     let columns = fig.columns.clamp(1, n);
     let rows = n.div_ceil(columns);
@@ -147,144 +121,102 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
         let frame_top = draw_panel(&mut svg, &c, panel, cell, k + columns >= n);
         first_frame_top.get_or_insert(frame_top);
     }
-    let legend_top = first_frame_top.unwrap_or(top);
-    legend.draw(&mut svg, &c, &fig.legend, legend_top, bottom);
+    if let Some(left) = legend_left {
+        let at = [left, first_frame_top.unwrap_or(top), bottom];
+        draw_legend(&mut svg, &c, fig, &labels, at);
+    }
     svg.finish()
 }
 
-/// The legend column: labels shortened to fit a quarter of the width, right-aligned to the margin.
-struct LegendLayout {
-    labels: Vec<String>,
-    left: Option<f64>,
+/// The legend's labels, shortened to fit a quarter of the width, and the left edge of the
+/// column (right-aligned to the margin); no column without entries.
+fn legend_labels(c: &Scale, entries: &[Entry]) -> (Vec<String>, Option<f64>) {
+    let f = c.font(LEGEND, false, palette::INK);
+    let swatch = c.px(52.0);
+    let fit = |e: &Entry| f.fit(&e.label, c.w * 0.25 - swatch);
+    let labels: Vec<String> = entries.iter().map(fit).collect();
+    // The ramp's tick labels sit beside its bar.
+    let width = |(l, e): (&String, &Entry)| match e.swatch {
+        Swatch::Ramp => f.width(l).max(c.px(38.0) + f.width("100%") - swatch),
+        _ => f.width(l),
+    };
+    let widest = labels.iter().zip(entries).map(width).fold(0.0, f64::max);
+    let left = (!entries.is_empty()).then(|| c.w - c.px(MARGIN) - swatch - widest);
+    (labels, left)
 }
 
-impl LegendLayout {
-    fn new(c: &Scale, entries: &[Entry]) -> LegendLayout {
-        let m = measure(&c.font(LEGEND, false, palette::INK));
-        let swatch = c.px(52.0);
-        let labels: Vec<String> = entries
-            .iter()
-            .map(|e| m.fit(&e.label, c.w * 0.25 - swatch))
-            .collect();
-        let widest = labels
-            .iter()
-            .zip(entries)
-            .map(|(l, e)| match e.swatch {
-                // The ramp's tick labels sit beside its bar.
-                Swatch::Ramp => m.width(l).max(c.px(38.0) + m.width("100%") - swatch),
-                _ => m.width(l),
-            })
-            .fold(0.0, f64::max);
-        let left = (!entries.is_empty()).then(|| c.w - c.px(MARGIN) - swatch - widest);
-        LegendLayout { labels, left }
+/// The legend column from `top` down. Rows tighten (then providers' entries go, with a "+N more"
+/// line) rather than run off the bottom when there are very many.
+fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f64; 3]) {
+    let ([left, top, bottom], entries) = (at, &fig.legend);
+    let f = c.font(LEGEND, false, palette::INK);
+    let room = bottom - top;
+    let ramp_rows = (room * 0.6 / (f.em * 1.95)).max(7.0).floor();
+    let ramps = entries.iter().filter(|e| e.swatch == Swatch::Ramp).count() as f64;
+    let total = entries.len() as f64 + ramps * (ramp_rows - 1.0);
+    let pitch = (f.em * 1.95).min(room / total.max(1.0)).max(f.em * 1.4);
+    let fits = ((room / pitch).floor() as usize).max(1);
+    let overflow = (total as usize).saturating_sub(fits);
+    let mut dropped = 0;
+    let keep = |(e, _): &(&Entry, &String)| {
+        let droppable = matches!(e.swatch, Swatch::Provider(_));
+        let drop = overflow > 0 && droppable && dropped <= overflow;
+        dropped += usize::from(drop);
+        !drop
+    };
+    let take = if overflow > 0 { fits - 1 } else { fits };
+    let shown: Vec<(&Entry, &String)> =
+        entries.iter().zip(labels).filter(keep).take(take).collect();
+    let hidden = entries.len() - shown.len();
+    let (x0, x1, half) = (left, left + c.px(40.0), f.em * 0.45);
+    let mut y = top + f.em * 0.5;
+    for (entry, label) in shown {
+        let (top, bottom) = (y - half, y + half);
+        match &entry.swatch {
+            Swatch::Fill(col) | Swatch::Provider(col) => svg.rect(x0, top, x1, bottom, *col),
+            Swatch::Hatch(col) => {
+                let corners = [(x0, top), (x1, top), (x1, bottom), (x0, bottom)];
+                area(svg, c, &corners, (col.alpha(0.18), Some(*col)));
+            }
+            Swatch::Line(s) => {
+                let dash = s.dashed.then(|| (c.px(12.0), c.px(7.0)));
+                svg.line(&[(x0, y), (x1, y)], s.colour, c.stroke(s.width), dash);
+            }
+            Swatch::Dot(col) => dot(svg, c, (x0 + x1) / 2.0, y, c.px(9.0), *col),
+            Swatch::Ramp => {
+                svg.text(label, x0, y, &f.bold(true), Align::Left);
+                ramp(svg, c, x0, (y + f.em, y + pitch * (ramp_rows - 0.6)), f.em);
+                y += pitch * ramp_rows;
+                continue;
+            }
+        }
+        svg.text(label, x1 + c.px(12.0), y, &f, Align::Left);
+        y += pitch;
     }
+    if hidden > 0 {
+        let (more, f) = (format!("+{hidden} more"), f.colour(palette::INK_SOFT));
+        svg.text(&more, x1 + c.px(12.0), y, &f, Align::Left);
+    }
+}
 
-    /// Rows tighten (then droppable entries go, with a "+N more" line) rather than run off the
-    /// bottom when there are very many.
-    fn draw(&self, svg: &mut Svg, c: &Scale, entries: &[Entry], top: f64, bottom: f64) {
-        let Some(left) = self.left else { return };
-        let f = c.font(LEGEND, false, palette::INK);
-        let ramp_rows = ((bottom - top) * 0.6 / (f.em * 1.95)).max(7.0).floor();
-        let rows = |e: &Entry| {
-            if e.swatch == Swatch::Ramp {
-                ramp_rows
-            } else {
-                1.0
-            }
-        };
-        let total: f64 = entries.iter().map(rows).sum();
-        let room = bottom - top;
-        let pitch = (f.em * 1.95).min(room / total.max(1.0)).max(f.em * 1.4);
-        let fits = ((room / pitch).floor() as usize).max(1);
-        let overflow = (total as usize).saturating_sub(fits);
-        let mut dropped = 0;
-        let shown: Vec<(&Entry, &String)> = entries
-            .iter()
-            .zip(&self.labels)
-            .filter(|(e, _)| {
-                let drop = overflow > 0 && e.droppable && dropped <= overflow;
-                dropped += usize::from(drop);
-                !drop
-            })
-            .take(if overflow > 0 { fits - 1 } else { fits })
-            .collect();
-        let hidden = entries.len() - shown.len();
-        let (x0, x1) = (left, left + c.px(40.0));
-        let half = f.em * 0.45;
-        let mut y = top + f.em * 0.5;
-        for (entry, label) in shown {
-            match &entry.swatch {
-                Swatch::Fill(col) => svg.rect(x0, y - half, x1, y + half, *col),
-                Swatch::Hatch(col) => {
-                    let corners = [
-                        (x0, y - half),
-                        (x1, y - half),
-                        (x1, y + half),
-                        (x0, y + half),
-                    ];
-                    svg.polygon(&corners, col.alpha(0.18));
-                    svg.hatch(&corners, *col, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
-                }
-                Swatch::Line {
-                    colour,
-                    width,
-                    dashed,
-                } => {
-                    let dash = dashed.then(|| (c.px(12.0), c.px(7.0)));
-                    svg.line(&[(x0, y), (x1, y)], *colour, c.stroke(*width), dash);
-                }
-                Swatch::Dot(col) => dot(svg, c, (x0 + x1) / 2.0, y, c.px(9.0), *col),
-                Swatch::Ramp => {
-                    svg.text(label, x0, y, &Font { bold: true, ..f }, Align::Left);
-                    let (bar_top, bar_bottom) = (y + f.em, y + pitch * (ramp_rows - 0.6));
-                    let x1 = x0 + c.px(28.0);
-                    let steps = 40;
-                    for k in 0..steps {
-                        let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
-                        let ya = bar_bottom - a * (bar_bottom - bar_top);
-                        let yb = bar_bottom - b * (bar_bottom - bar_top);
-                        // Each step reaches into the next, so no seam shows between them.
-                        let yb = (yb - 1.0).max(bar_top);
-                        svg.rect(x0, yb, x1, ya, palette::ramp((a + b) / 2.0 * 100.0));
-                    }
-                    let tick = c.font(TICK, false, palette::INK_SOFT);
-                    let quarters = if bar_bottom - bar_top >= f.em * 6.0 {
-                        4
-                    } else {
-                        2
-                    };
-                    for k in 0..=quarters {
-                        let v = k as f64 / quarters as f64;
-                        let yv = bar_bottom - v * (bar_bottom - bar_top);
-                        svg.line(
-                            &[(x1, yv), (x1 + c.px(6.0), yv)],
-                            palette::AXIS,
-                            c.px(1.5),
-                            None,
-                        );
-                        let text = format!("{}%", (v * 100.0).round());
-                        svg.text(&text, x1 + c.px(10.0), yv, &tick, Align::Left);
-                    }
-                    y += pitch * ramp_rows;
-                    continue;
-                }
-            }
-            svg.text(label, x1 + c.px(12.0), y, &f, Align::Left);
-            y += pitch;
-        }
-        if hidden > 0 {
-            let f = Font {
-                colour: palette::INK_SOFT,
-                ..f
-            };
-            svg.text(
-                &format!("+{hidden} more"),
-                x1 + c.px(12.0),
-                y,
-                &f,
-                Align::Left,
-            );
-        }
+/// The heatmap's colour scale: a bar from `top` to `bottom` with 0–100% ticks beside it.
+fn ramp(svg: &mut Svg, c: &Scale, x0: f64, (top, bottom): (f64, f64), em: f64) {
+    let (x1, steps) = (x0 + c.px(28.0), 40);
+    let at = |v: f64| bottom - v * (bottom - top);
+    for k in 0..steps {
+        let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
+        // Each step reaches into the next, so no seam shows between them.
+        let yb = (at(b) - 1.0).max(top);
+        svg.rect(x0, yb, x1, at(a), palette::ramp((a + b) / 2.0 * 100.0));
+    }
+    let tick = c.font(TICK, false, palette::INK_SOFT);
+    let quarters = if bottom - top >= em * 6.0 { 4 } else { 2 };
+    for k in 0..=quarters {
+        let v = k as f64 / quarters as f64;
+        let (y, tick_end) = (at(v), x1 + c.px(6.0));
+        svg.line(&[(x1, y), (tick_end, y)], palette::AXIS, c.px(1.5), None);
+        let text = format!("{}%", (v * 100.0).round());
+        svg.text(&text, x1 + c.px(10.0), at(v), &tick, Align::Left);
     }
 }
 
@@ -292,6 +224,14 @@ impl LegendLayout {
 fn dot(svg: &mut Svg, c: &Scale, x: f64, y: f64, r: f64, colour: Rgba) {
     svg.circle(x, y, r + c.px(2.5).max(1.0), palette::WHITE);
     svg.circle(x, y, r, colour);
+}
+
+/// A filled polygon, striped in the hatch's colour if given.
+fn area(svg: &mut Svg, c: &Scale, points: &[(f64, f64)], (fill, hatch): Paint) {
+    svg.polygon(points, fill);
+    if let Some(h) = hatch {
+        svg.hatch(points, h, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
+    }
 }
 
 /// A panel's frame in pixels and the data ranges it shows.
@@ -318,22 +258,22 @@ impl Frame {
         map(v, self.x, self.l, self.r)
     }
     fn fy(&self, v: f64) -> f64 {
-        if self.y_down {
-            map(v, self.y, self.t, self.b)
-        } else {
-            map(v, self.y, self.b, self.t)
+        match self.y_down {
+            true => map(v, self.y, self.t, self.b),
+            false => map(v, self.y, self.b, self.t),
         }
+    }
+    fn pt(&self, (x, y): (f64, f64)) -> (f64, f64) {
+        (self.fx(x), self.fy(y))
     }
 }
 
-/// A data range that can be mapped: finite and not empty.
-fn range(lo: f64, hi: f64) -> (f64, f64) {
+/// A data range that can be mapped, finite and not empty: the ticks' if there are ticks.
+fn range(a: &Axis, ticks: &Option<Ticks>) -> (f64, f64) {
+    let (lo, hi) = ticks.as_ref().map_or((a.lo, a.hi), |t| (t.lo, t.hi));
     let lo = if lo.is_finite() { lo } else { 0.0 };
-    let hi = if hi.is_finite() && hi > lo {
-        hi
-    } else {
-        lo + 1.0
-    };
+    let usable = hi.is_finite() && hi > lo;
+    let hi = if usable { hi } else { lo + 1.0 };
     (lo, hi)
 }
 
@@ -346,24 +286,25 @@ pub(crate) fn head_lines(label: &str) -> Vec<String> {
     }
 }
 
-/// The size (≤ `base`) at which the widest of `texts` fits `room` (bold), never below the
-/// minimum, and how many texts are still too wide there.
-fn size_to_fit(c: &Scale, texts: &[&str], base: f64, room: f64) -> (f64, usize) {
-    let m = Measure::new(base, true);
-    let widths: Vec<f64> = texts.iter().map(|t| m.width(t)).collect();
-    let widest = widths.iter().copied().fold(0.0, f64::max);
-    let size = if widest <= room {
-        base
-    } else {
-        (base * room / widest).max(c.min_em())
+/// The size of column heads over the frame, each `room` wide at most, and whether they take two
+/// lines: two when that is larger, or cuts fewer heads, than one line shrunk to fit.
+fn head_size(c: &Scale, cat: &Category, em: f64, room: f64) -> (f64, bool) {
+    // The size (≤ `em`) at which the widest text fits (bold), never below the minimum, and how
+    // many texts are still too wide there.
+    let fit = |texts: Vec<String>| {
+        let f = Font::new(em, true, palette::INK);
+        let widths: Vec<f64> = texts.iter().map(|t| f.width(t)).collect();
+        let widest = widths.iter().copied().fold(0.0, f64::max);
+        let shrunk = (em * room / widest).max(c.min_em());
+        let size = if widest <= room { em } else { shrunk };
+        let cut = widths.iter().filter(|w| *w * size / em > room + 0.5);
+        (size, cut.count())
     };
-    (
-        size,
-        widths
-            .iter()
-            .filter(|w| *w * size / base > room + 0.5)
-            .count(),
-    )
+    let one = fit(cat.labels.iter().map(|l| l.1.clone()).collect());
+    let two = fit(cat.labels.iter().flat_map(|l| head_lines(&l.1)).collect());
+    let small = one.0 < em * 0.85 || one.1 > 0;
+    let two_lines = small && (two.1 < one.1 || (two.1 == one.1 && two.0 > one.0));
+    (if two_lines { two.0 } else { one.0 }, two_lines)
 }
 
 fn category(axis: &Axis) -> Option<&Category> {
@@ -375,15 +316,12 @@ fn category(axis: &Axis) -> Option<&Category> {
 
 /// Value ticks of an axis; `fits(ticks)` says whether a candidate's labels fit, most ticks first.
 fn value_ticks(a: &Axis, most: usize, fits: &dyn Fn(&Ticks) -> bool) -> Option<Ticks> {
-    let Kind::Value { unit, round_out } = a.kind else {
+    let Kind::Value(unit, round_out) = a.kind else {
         return None;
     };
-    let pick = |max| ticks::value_ticks(a.lo, a.hi, max, unit, round_out);
-    (3..=most)
-        .rev()
-        .map(pick)
-        .find(|t| fits(t))
-        .or(Some(pick(2)))
+    let pick = |max| ticks::value_ticks((a.lo, a.hi), max, unit, round_out);
+    let most_that_fit = (3..=most).rev().map(pick).find(|t| fits(t));
+    most_that_fit.or(Some(pick(2)))
 }
 
 /// The widths of a y axis's row labels (at most `max`) and table columns, at `em`.
@@ -391,18 +329,13 @@ fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
     let Some(cat) = cat else {
         return (0.0, Vec::new());
     };
-    let (m, bm) = (Measure::new(em, false), Measure::new(em, true));
-    let labels = cat
-        .labels
-        .iter()
-        .map(|(_, t, b)| if *b { bm.width(t) } else { m.width(t) });
-    let heads = cat.head.iter().map(|h| bm.width(h));
+    let f = Font::new(em, false, palette::INK);
+    let labels = cat.labels.iter().map(|(_, t, b)| f.bold(*b).width(t));
+    let heads = cat.head.iter().map(|h| f.bold(true).width(h));
     let w = labels.chain(heads).fold(0.0, f64::max).min(max);
     let column = |(head, cells): &(String, Vec<String>)| {
-        cells
-            .iter()
-            .map(|t| m.width(t))
-            .fold(bm.width(head), f64::max)
+        let widths = cells.iter().map(|t| f.width(t));
+        widths.fold(f.bold(true).width(head), f64::max)
     };
     (w, cat.table.iter().map(column).collect())
 }
@@ -410,7 +343,6 @@ fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
 /// Lays out and draws one panel in `cell`; returns the top of its frame.
 fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: bool) -> f64 {
     let tick = c.font(TICK, false, palette::INK_SOFT);
-    let tm = measure(&tick);
     let label = c.font(LABEL, false, palette::INK);
     let axis_title = c.font(AXIS_TITLE, true, palette::INK_SOFT);
     let (gap, col_gap, width) = (c.px(14.0), c.px(28.0), cell[2] - cell[0]);
@@ -418,63 +350,35 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let (mut top, mut bottom) = (cell[1], cell[3]);
 
     // Rows over the frame: panel title, y axis title, rule labels, notes, heads.
-    if let Some(t) = &p.title {
-        let f = c.font(PANEL_TITLE, true, palette::INK);
-        svg.text(
-            &measure(&f).fit(t, width),
-            cell[0],
-            top + f.em * 0.45,
-            &f,
-            Align::Left,
-        );
-        top += f.em * 1.6;
+    let panel_title = c.font(PANEL_TITLE, true, palette::INK);
+    for (text, f, advance) in [(&p.title, panel_title, 1.6), (&p.y.title, axis_title, 2.0)] {
+        if let Some(t) = text {
+            let t = f.fit(t, width);
+            svg.text(&t, cell[0], top + f.em * 0.45, &f, Align::Left);
+            top += f.em * advance;
+        }
     }
-    if let Some(t) = &p.y.title {
-        let text = measure(&axis_title).fit(t, width);
-        svg.text(
-            &text,
-            cell[0],
-            top + axis_title.em * 0.45,
-            &axis_title,
-            Align::Left,
-        );
-        top += axis_title.em * 2.0;
-    }
-    if p.marks
-        .iter()
-        .any(|m| matches!(m, Mark::Rule { label: Some(_), .. }))
-    {
+    let rule_label = |m: &Mark| matches!(m, Mark::Rule(r) if r.label.is_some());
+    if p.marks.iter().any(rule_label) {
         top += tick.em * 1.5;
     }
     let notes_top = top;
     let note_rows = x_cat.map_or(0, |x| x.notes.iter().map(Vec::len).max().unwrap_or(0));
     top += note_rows as f64 * c.px(NOTE) * 1.45;
-    if y_cat.is_some_and(|y| y.head.is_some() || !y.table.is_empty())
-        && !x_cat.is_some_and(|x| x.above)
-    {
+    let heads_above = x_cat.filter(|x| x.above);
+    if y_cat.is_some_and(|y| y.head.is_some() || !y.table.is_empty()) && heads_above.is_none() {
         top += label.em * 1.6;
     }
     // Row labels: at most 28% of the image, 40% of the panel.
     let row_max = (c.w * 0.28).min(width * 0.4);
     // Column heads, laid out for the narrowest frame the row labels allow.
-    let mut heads = None;
-    if let Some(x) = x_cat.filter(|x| x.above) {
+    let heads = heads_above.map(|x| {
         let (rows, table) = row_widths(y_cat, label.em, row_max);
         let frame_w = width - rows - gap - table.iter().map(|w| w + col_gap).sum::<f64>();
         let room = frame_w / (p.x.hi - p.x.lo) * 0.86 - c.px(4.0);
-        let texts: Vec<&str> = x.labels.iter().map(|l| l.1.as_str()).collect();
-        let pieces: Vec<String> = texts.iter().flat_map(|t| head_lines(t)).collect();
-        let pieces: Vec<&str> = pieces.iter().map(String::as_str).collect();
-        let (one, two) = (
-            size_to_fit(c, &texts, label.em, room),
-            size_to_fit(c, &pieces, label.em, room),
-        );
-        // Two lines when they are larger, or cut fewer heads.
-        let small = one.0 < label.em * 0.85 || one.1 > 0;
-        let two_lines = small && (two.1 < one.1 || (two.1 == one.1 && two.0 > one.0));
-        let (one, two) = (one.0, two.0);
-        let em = if two_lines { two } else { one };
-        heads = Some((em, two_lines));
+        head_size(c, x, label.em, room)
+    });
+    if let Some((em, two_lines)) = heads {
         top += em * if two_lines { 2.5 } else { 1.3 } + c.px(10.0);
     }
 
@@ -482,9 +386,8 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     if p.x.title.is_some() {
         bottom -= axis_title.em * 1.8;
     }
-    let m = measure(&label);
     let slot = width * 0.8 / (p.x.hi - p.x.lo);
-    let wrap = x_cat.is_some_and(|x| x.labels.iter().any(|l| m.width(&l.1) > slot));
+    let wrap = x_cat.is_some_and(|x| x.labels.iter().any(|l| label.width(&l.1) > slot));
     bottom -= match x_cat {
         Some(x) if x.above => c.px(4.0),
         Some(_) => label.em * if wrap { 3.5 } else { 2.2 },
@@ -500,42 +403,27 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let row_em = (pitch / 1.3).min(label.em).max(c.min_em().min(label.em));
     let row_every = ((row_em * 1.15 / pitch).ceil() as usize).max(1);
     let (rows_w, table) = row_widths(y_cat, row_em, row_max);
-    let y_label_w = match &y_ticks {
-        Some(t) => t.labels.iter().map(|l| tm.width(&l.1)).fold(0.0, f64::max),
-        None => rows_w,
-    };
+    let widest = |t: &Ticks| largest(t.labels.iter().map(|l| tick.width(&l.1)));
+    let y_label_w = y_ticks.as_ref().map_or(rows_w, widest);
     let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
-    let mut right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
+    let right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
     // The most x ticks whose labels fit side by side.
-    let fits = |t: &Ticks| {
-        let widest = t.labels.iter().map(|l| tm.width(&l.1)).fold(0.0, f64::max);
-        (right - left) / t.labels.len().max(1) as f64 >= widest + c.px(24.0)
-    };
+    let fits = |t: &Ticks| (right - left) / t.labels.len().max(1) as f64 >= widest(t) + c.px(24.0);
     let x_ticks = value_ticks(&p.x, 12, &fits);
-    if let Some(t) = &x_ticks {
-        // A label on the frame's right edge would run past the image: keep half of it clear.
-        if let Some(l) = t
-            .labels
-            .last()
-            .filter(|l| l.0 >= t.hi - (t.hi - t.lo) * 1e-9)
-        {
-            right -= tm.width(&l.1) / 2.0;
-        }
-    }
-    let x = x_ticks
-        .as_ref()
-        .map_or(range(p.x.lo, p.x.hi), |t| range(t.lo, t.hi));
-    let y = y_ticks
-        .as_ref()
-        .map_or(range(p.y.lo, p.y.hi), |t| range(t.lo, t.hi));
-    let (r, b) = (right.max(left + 1.0), top + frame_h);
+    // A label on the frame's right edge would run past the image: keep half of it clear.
+    let on_edge = |t: &Ticks| {
+        let edge = t.hi - (t.hi - t.lo) * 1e-9;
+        let last = t.labels.last().filter(|l| l.0 >= edge);
+        last.map_or(0.0, |l| tick.width(&l.1) / 2.0)
+    };
+    let right = right - x_ticks.as_ref().map_or(0.0, on_edge);
     let f = Frame {
         l: left,
-        r,
+        r: right.max(left + 1.0),
         t: top,
-        b,
-        x,
-        y,
+        b: top + frame_h,
+        x: range(&p.x, &x_ticks),
+        y: range(&p.y, &y_ticks),
         y_down: y_cat.is_some(),
     };
     let thin = c.px(1.5).max(1.0);
@@ -547,243 +435,157 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
         }
         svg.text(text, f.l - gap, f.fy(*v), &tick, Align::Right);
     }
-    let time_ticks: Vec<TimeTick> = match p.x.kind {
-        Kind::Time { min_step_s, .. } => {
-            let step = min_step_s.min(365.0 * 86_400.0);
-            ticks::time_ticks(f.x.0, f.x.1, f.r - f.l, c.px(24.0), &|s| tm.width(s), step)
+    let time_ticks = match p.x.kind {
+        Kind::Time(bars) => {
+            let step = bars.unwrap_or(0.0).min(365.0 * 86_400.0);
+            let room = |s: &str| tick.width(s) + c.px(24.0);
+            ticks::time_ticks(f.x, f.r - f.l, &room, step)
         }
         _ => Vec::new(),
     };
-    let mut grid: Vec<f64> = x_ticks
-        .iter()
-        .flat_map(|t| &t.labels)
-        .map(|l| l.0)
-        .collect();
-    if let Kind::Time { grid: true, .. } = p.x.kind {
-        grid.extend(
-            time_ticks
-                .iter()
-                .map(|t| t.at_s)
-                .filter(|t| *t > f.x.0 && *t < f.x.1),
-        );
+    let x_labels_at = x_ticks.iter().flat_map(|t| &t.labels);
+    let mut grid: Vec<f64> = x_labels_at.map(|l| l.0).collect();
+    if let Kind::Time(None) = p.x.kind {
+        let inside = |t: &f64| *t > f.x.0 && *t < f.x.1;
+        grid.extend(time_ticks.iter().map(|t| t.at_s).filter(inside));
     }
     for v in grid {
         svg.seg((f.fx(v), f.t), (f.fx(v), f.b), palette::GRID, thin);
     }
-    if x_labels {
-        let y_text = f.b + tick.em * 1.25;
-        for t in &time_ticks {
-            let Some((at, text)) = &t.label else { continue };
-            svg.text(text, f.fx(*at), y_text, &tick, Align::Centre);
-            if (t.at_s - at).abs() < 1.0 {
-                let x = f.fx(*at);
-                svg.seg((x, f.b), (x, f.b + c.px(6.0)), palette::AXIS, thin);
-            }
-        }
-        for (v, text) in x_ticks.iter().flat_map(|t| &t.labels) {
-            svg.text(text, f.fx(*v), y_text, &tick, Align::Centre);
+    let y_text = f.b + tick.em * 1.25;
+    for t in time_ticks.iter().filter(|_| x_labels) {
+        let Some((at, text)) = &t.label else { continue };
+        let x = f.fx(*at);
+        svg.text(text, x, y_text, &tick, Align::Centre);
+        if (t.at_s - at).abs() < 1.0 {
+            svg.seg((x, f.b), (x, f.b + c.px(6.0)), palette::AXIS, thin);
         }
     }
+    for (v, text) in x_ticks.iter().flat_map(|t| &t.labels).filter(|_| x_labels) {
+        svg.text(text, f.fx(*v), y_text, &tick, Align::Centre);
+    }
     if let Some(t) = &p.x.title {
-        let text = measure(&axis_title).fit(t, width);
         let (x, y) = ((f.l + f.r) / 2.0, cell[3] - axis_title.em * 0.6);
-        svg.text(&text, x, y, &axis_title, Align::Centre);
+        svg.text(&axis_title.fit(t, width), x, y, &axis_title, Align::Centre);
     }
 
     // Marks, with leader lines under them, the zero line (or the bottom) over them.
     let placed = place_labels(c, &f, &p.marks);
     for (l, spot) in &placed {
-        if let (true, Some((x, y, _, true))) = (l.leader, spot) {
-            svg.seg((f.fx(l.x), f.fy(l.y)), (*x, *y), palette::AXIS, thin);
+        if let (true, Some((x, y, _, _, true))) = (l.leader, spot) {
+            svg.seg(f.pt((l.x, l.y)), (*x, *y), palette::AXIS, thin);
         }
     }
     for mark in &p.marks {
         draw_mark(svg, c, &f, mark);
     }
     if x_cat.is_none() || y_cat.is_none() {
-        let base = if y_cat.is_some() {
-            f.b
-        } else {
-            f.fy(0.0_f64.clamp(f.y.0, f.y.1))
+        let base = match y_cat {
+            Some(_) => f.b,
+            None => f.fy(0.0_f64.clamp(f.y.0, f.y.1)),
         };
-        let width = if f.y.0 < 0.0 {
-            c.px(2.0).max(1.0)
-        } else {
-            thin
-        };
+        // A heavier zero line when values go below it.
+        let heavy = c.px(2.0).max(1.0);
+        let width = if f.y.0 < 0.0 { heavy } else { thin };
         svg.seg((f.l, base), (f.r, base), palette::AXIS, width);
     }
 
     // Category labels, rule labels, then the marks' labels on top.
-    if let Some(x) = x_cat {
-        draw_x_categories(svg, c, &f, x, heads, notes_top, wrap);
-    }
-    if let Some(y) = y_cat {
-        draw_y_categories(
-            svg,
-            &f,
-            y,
-            (row_em, row_every),
-            rows_w,
-            &table,
-            (gap, col_gap),
-        );
-    }
-    for mark in &p.marks {
-        if let Mark::Rule {
-            at,
-            label: Some(text),
-            ..
-        } = mark
-        {
-            let w = tm.width(text);
-            let x = f.fx(*at).min(cell[2] - w / 2.0).max(cell[0] + w / 2.0);
-            let ink = tick.colour(palette::INK);
-            svg.text(text, x, f.t - tick.em * 0.9, &ink, Align::Centre);
+    if let Some(cat) = x_cat {
+        // Under the frame (wrapped on two lines if `wrap`) or over it (column heads, on one or
+        // two lines at `heads`' size), with the notes over the frame from `notes_top` down.
+        let slot = (f.r - f.l) / (f.x.1 - f.x.0);
+        let room = slot - c.px(12.0);
+        let note = c.font(NOTE, false, palette::INK);
+        for (i, (at, text, bold)) in cat.labels.iter().enumerate() {
+            let x = f.fx(*at);
+            let font = c.font(LABEL, *bold, palette::INK);
+            let lines = match heads {
+                Some((_, true)) => head_lines(text),
+                Some(_) => vec![text.clone()],
+                None if wrap => font.wrap(text, room),
+                None => vec![font.fit(text, room)],
+            };
+            for (k, line) in lines.iter().enumerate() {
+                if let Some((em, _)) = heads {
+                    let y = f.t - c.px(10.0) - em * (0.5 + 1.2 * (lines.len() - 1 - k) as f64);
+                    let font = font.size(em);
+                    svg.text(&font.fit(line, slot * 0.86), x, y, &font, Align::Centre);
+                } else {
+                    let y = f.b + font.em * (0.9 + 1.3 * k as f64);
+                    svg.text(line, x, y, &font, Align::Centre);
+                }
+            }
+            for (k, line) in cat.notes.get(i).into_iter().flatten().enumerate() {
+                let y = notes_top + note.em * (0.5 + 1.45 * k as f64);
+                svg.text(&note.fit(line, room), x, y, &note, Align::Centre);
+            }
         }
     }
+    if let Some(cat) = y_cat {
+        // Row labels left of the frame (every `row_every`th when rows are too tight for all),
+        // the table's columns right of it, and the heads over both.
+        let plain = Font::new(row_em, false, palette::INK);
+        let head = plain.bold(true).colour(palette::INK_SOFT);
+        let column = |x: &mut f64, w: &f64| {
+            *x += col_gap + w;
+            Some(*x)
+        };
+        let xs: Vec<f64> = table.iter().scan(f.r, column).collect();
+        for (i, (at, text, bold)) in cat.labels.iter().enumerate().step_by(row_every) {
+            let (font, y) = (plain.bold(*bold), f.fy(*at));
+            svg.text(&font.fit(text, rows_w), f.l - gap, y, &font, Align::Right);
+            for (x, (_, cells)) in xs.iter().zip(&cat.table) {
+                if let Some(cell) = cells.get(i) {
+                    svg.text(cell, *x, y, &plain, Align::Right);
+                }
+            }
+        }
+        let head_y = f.t - row_em * 1.0;
+        if let Some(h) = &cat.head {
+            svg.text(&head.fit(h, rows_w), f.l - gap, head_y, &head, Align::Right);
+        }
+        for (x, (h, _)) in xs.iter().zip(&cat.table) {
+            svg.text(h, *x, head_y, &head, Align::Right);
+        }
+    }
+    for mark in &p.marks {
+        let Mark::Rule(Rule { at, label, .. }) = mark else {
+            continue;
+        };
+        let Some(text) = label else { continue };
+        let w = tick.width(text);
+        let x = f.fx(*at).min(cell[2] - w / 2.0).max(cell[0] + w / 2.0);
+        let ink = tick.colour(palette::INK);
+        svg.text(text, x, f.t - tick.em * 0.9, &ink, Align::Centre);
+    }
     for (l, spot) in placed {
-        if let Some((x, y, align, _)) = spot {
-            let font = Font {
-                em: label_em(c, &f, l),
-                bold: l.bold,
-                colour: l.colour,
-            };
-            svg.text(&l.text, x, y, &font, align);
+        if let Some((x, y, align, em, _)) = spot {
+            svg.text(&l.text, x, y, &l.font.size(em), align);
         }
     }
     f.t
 }
 
-/// Category labels under the frame (wrapped on two lines) or over it (column heads, on one or
-/// two lines at `heads`' size), and the notes over the frame.
-fn draw_x_categories(
-    svg: &mut Svg,
-    c: &Scale,
-    f: &Frame,
-    cat: &Category,
-    heads: Option<(f64, bool)>,
-    notes_top: f64,
-    wrap: bool,
-) {
-    let slot = (f.r - f.l) / (f.x.1 - f.x.0);
-    let room = slot - c.px(12.0);
-    let note = c.font(NOTE, false, palette::INK);
-    let nm = measure(&note);
-    for (i, (at, text, bold)) in cat.labels.iter().enumerate() {
-        let x = f.fx(*at);
-        let font = c.font(LABEL, *bold, palette::INK);
-        let lines = match heads {
-            Some((_, true)) => head_lines(text),
-            Some(_) => vec![text.clone()],
-            None if wrap => measure(&font).wrap(text, room),
-            None => vec![measure(&font).fit(text, room)],
-        };
-        for (k, line) in lines.iter().enumerate() {
-            if let Some((em, _)) = heads {
-                let y = f.t - c.px(10.0) - em * (0.5 + 1.2 * (lines.len() - 1 - k) as f64);
-                let font = font.size(em);
-                svg.text(
-                    &measure(&font).fit(line, slot * 0.86),
-                    x,
-                    y,
-                    &font,
-                    Align::Centre,
-                );
-            } else {
-                let y = f.b + font.em * (0.9 + 1.3 * k as f64);
-                svg.text(line, x, y, &font, Align::Centre);
-            }
-        }
-        for (k, line) in cat.notes.get(i).into_iter().flatten().enumerate() {
-            let y = notes_top + note.em * (0.5 + 1.45 * k as f64);
-            svg.text(&nm.fit(line, room), x, y, &note, Align::Centre);
-        }
-    }
-}
-
-/// Row labels left of the frame (every `every`th when rows are too tight for all), the table's
-/// columns right of it, and the heads over both.
-fn draw_y_categories(
-    svg: &mut Svg,
-    f: &Frame,
-    cat: &Category,
-    (em, every): (f64, usize),
-    width: f64,
-    table: &[f64],
-    (gap, col_gap): (f64, f64),
-) {
-    let plain = Font {
-        em,
-        bold: false,
-        colour: palette::INK,
-    };
-    let head = plain.bold(true).colour(palette::INK_SOFT);
-    let (m, bm) = (Measure::new(em, false), Measure::new(em, true));
-    let columns = |x: &mut f64, w: &f64| {
-        *x += col_gap + w;
-        *x
-    };
-    let xs: Vec<f64> = table.iter().scan(f.r, |x, w| Some(columns(x, w))).collect();
-    for (i, (at, text, bold)) in cat.labels.iter().enumerate().step_by(every) {
-        let text = if *bold {
-            bm.fit(text, width)
-        } else {
-            m.fit(text, width)
-        };
-        svg.text(
-            &text,
-            f.l - gap,
-            f.fy(*at),
-            &plain.bold(*bold),
-            Align::Right,
-        );
-        for (x, (_, cells)) in xs.iter().zip(&cat.table) {
-            if let Some(cell) = cells.get(i) {
-                svg.text(cell, *x, f.fy(*at), &plain, Align::Right);
-            }
-        }
-    }
-    let head_y = f.t - em * 1.0;
-    if let Some(h) = &cat.head {
-        svg.text(&bm.fit(h, width), f.l - gap, head_y, &head, Align::Right);
-    }
-    for (x, (h, _)) in xs.iter().zip(&cat.table) {
-        svg.text(h, *x, head_y, &head, Align::Right);
-    }
-}
-
-/// A label's size: shrunk to fit its width in data units (to 70%, never below the minimum).
-fn label_em(c: &Scale, f: &Frame, l: &Label) -> f64 {
-    let em = c.px(l.em);
-    let Some(fit) = l.fit else { return em };
-    let room = fit / (f.x.1 - f.x.0) * (f.r - f.l);
-    let width = Measure::new(em, l.bold).width(&l.text);
-    if width <= room {
-        em
-    } else {
-        (em * room / width).max(em * 0.7).max(c.min_em().min(em))
-    }
-}
-
-/// Where a label goes: its anchor in pixels, alignment, and whether it is away from its point
-/// (a leader line joins them).
-type Spot = Option<(f64, f64, Align, bool)>;
+/// Where a label goes: its anchor in pixels, alignment, size (pixels per em), and whether it is
+/// away from its point (a leader line joins them).
+type Spot = Option<(f64, f64, Align, f64, bool)>;
 
 /// Places every label, in order: the first free spot inside the frame (moved sideways into it
 /// when it sticks out), clear of rectangles, dots and labels placed before it; else left out
-/// (optional) or put where it overlaps least.
+/// (optional) or put where it overlaps least. A label with a width to fit in data units is
+/// shrunk to it (to 70%, never below the minimum).
 fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, Spot)> {
     let pad = c.px(4.0);
     let mut obstacles: Vec<[f64; 4]> = Vec::new();
     for m in marks {
         match m {
-            Mark::Rect { x0, x1, y0, y1, .. } => {
-                let (a, b, p, q) = (f.fx(*x0), f.fx(*x1), f.fy(*y0), f.fy(*y1));
+            Mark::Rect { x, y, .. } => {
+                let ((a, p), (b, q)) = (f.pt((x.0, y.0)), f.pt((x.1, y.1)));
                 obstacles.push([a.min(b), p.min(q), a.max(b), p.max(q)]);
             }
-            Mark::Dot { x, y, radius, .. } => {
-                let (x, y, r) = (f.fx(*x), f.fy(*y), c.px(*radius) + pad);
+            Mark::Dot(d) => {
+                let ((x, y), r) = (f.pt((d.x, d.y)), c.px(d.radius) + pad);
                 obstacles.push([x - r, y - r, x + r, y + r]);
             }
             _ => {}
@@ -791,158 +593,111 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
     }
     let bounds = [f.l, f.t - c.px(2.0), f.r + c.px(2.0), f.b];
     let inside = |b: &[f64; 4]| {
-        b[0] + pad >= bounds[0] - 0.5
-            && b[2] - pad <= bounds[2] + 0.5
-            && b[1] + pad >= bounds[1]
-            && b[3] - pad <= bounds[3]
+        let across = b[0] + pad >= bounds[0] - 0.5 && b[2] - pad <= bounds[2] + 0.5;
+        across && b[1] + pad >= bounds[1] && b[3] - pad <= bounds[3]
     };
     let mut placed = Vec::new();
     for m in marks {
         let Mark::Label(l) = m else { continue };
-        let em = label_em(c, f, l);
-        let width = Measure::new(em, l.bold).width(&l.text);
-        let (x, y) = (f.fx(l.x), f.fy(l.y));
-        // Each spot's anchor and padded box, moved sideways into the frame.
+        let (em, font) = (c.px(l.font.em), l.font.size(c.px(l.font.em)));
+        let room = l
+            .fit
+            .map_or(f64::INFINITY, |fit| fit / (f.x.1 - f.x.0) * (f.r - f.l));
+        let full = font.width(&l.text);
+        let shrunk = (em * room / full).max(em * 0.7).max(c.min_em().min(em));
+        let em = if full <= room { em } else { shrunk };
+        let width = font.size(em).width(&l.text);
+        let (x, y) = f.pt((l.x, l.y));
+        // Each spot's anchor and padded box, moved sideways into the frame, and its cost.
         let spot = |&(dx, dy, align): &(f64, f64, Align)| {
             let (sx, sy) = (x + c.px(dx), y + c.px(dy));
-            let b = text_box(sx, sy, width, em, align);
-            let shift = if b[0] < bounds[0] {
-                bounds[0] - b[0]
-            } else {
-                (bounds[2] - b[2]).min(0.0)
+            // The text's box, capitals to descenders.
+            let x0 = match align {
+                Align::Left => sx,
+                Align::Centre => sx - width / 2.0,
+                Align::Right => sx - width,
             };
-            let b = [
-                b[0] + shift - pad,
-                b[1] - pad,
-                b[2] + shift + pad,
-                b[3] + pad,
-            ];
-            let cost = obstacles.iter().map(|o| overlap(&b, o)).sum::<f64>();
-            (
-                sx + shift,
-                sy,
-                align,
-                b,
-                cost + if inside(&b) { 0.0 } else { 1e12 },
-            )
+            let b = [x0, sy - 0.37 * em, x0 + width, sy + 0.61 * em];
+            let (right, left) = (bounds[0] - b[0], (bounds[2] - b[2]).min(0.0));
+            let shift = if right > 0.0 { right } else { left };
+            let (x0, x1) = (b[0] + shift - pad, b[2] + shift + pad);
+            let b = [x0, b[1] - pad, x1, b[3] + pad];
+            // How much of the box other boxes cover.
+            let overlap = |o: &[f64; 4]| {
+                let w = b[2].min(o[2]) - b[0].max(o[0]);
+                w.max(0.0) * (b[3].min(o[3]) - b[1].max(o[1])).max(0.0)
+            };
+            let cost = obstacles.iter().map(overlap).sum::<f64>();
+            let outside = if inside(&b) { 0.0 } else { 1e12 };
+            (sx + shift, sy, align, b, cost + outside)
         };
         let spots: Vec<_> = l.spots.iter().map(spot).collect();
         let forced = !l.optional && spots.len() == 1;
         let least = || (0..spots.len()).min_by(|a, b| spots[*a].4.total_cmp(&spots[*b].4));
         let best = (0..spots.len()).find(|i| forced || spots[*i].4 == 0.0);
         let best = best.or_else(|| (!l.optional).then(least).flatten());
-        placed.push((
-            l,
-            best.map(|i| {
-                obstacles.push(spots[i].3);
-                (spots[i].0, spots[i].1, spots[i].2, i >= 2)
-            }),
-        ));
+        let spot = best.map(|i| {
+            obstacles.push(spots[i].3);
+            (spots[i].0, spots[i].1, spots[i].2, em, i >= 2)
+        });
+        placed.push((l, spot));
     }
     placed
 }
 
 fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
-    let pt = |(x, y): &(f64, f64)| (f.fx(*x), f.fy(*y));
     match mark {
-        Mark::Area {
-            fill,
-            hatch,
-            xs,
-            lower,
-            upper,
-            ..
-        } => {
+        Mark::Area(a) => {
             // One polygon per stretch where the area is open, so closed stretches draw nothing.
+            let (xs, lower, upper) = (&a.xs, &a.lower, &a.upper);
             let n = xs.len().min(lower.len()).min(upper.len());
             let open: Vec<usize> = (0..n).filter(|i| upper[*i] > lower[*i]).collect();
             for run in open.chunk_by(|a, b| b - a == 1) {
-                let mut points: Vec<(f64, f64)> =
-                    run.iter().map(|k| pt(&(xs[*k], upper[*k]))).collect();
-                points.extend(run.iter().rev().map(|k| pt(&(xs[*k], lower[*k]))));
-                svg.polygon(&points, *fill);
-                if let Some(h) = hatch {
-                    svg.hatch(&points, *h, c.px(12.0).max(4.0), c.px(2.5).max(1.0));
-                }
+                let upper = run.iter().map(|k| f.pt((xs[*k], upper[*k])));
+                let lower = run.iter().rev().map(|k| f.pt((xs[*k], lower[*k])));
+                let points: Vec<_> = upper.chain(lower).collect();
+                area(svg, c, &points, a.paint);
             }
         }
-        Mark::Line {
-            colour,
-            width,
-            dashed,
-            points,
-            ..
-        } => {
-            let points: Vec<(f64, f64)> = points.iter().map(pt).collect();
-            let dash = dashed.then(|| (c.px(16.0), c.px(10.0)));
-            svg.line(&points, *colour, c.stroke(*width), dash);
+        Mark::Line(s, points) => {
+            let points: Vec<(f64, f64)> = points.iter().map(|p| f.pt(*p)).collect();
+            let dash = s.dashed.then(|| (c.px(16.0), c.px(10.0)));
+            svg.line(&points, s.colour, c.stroke(s.width), dash);
         }
         Mark::Steps(lines) => step_lines(svg, c, f, lines),
-        Mark::Rect {
-            x0,
-            x1,
-            y0,
-            y1,
-            fill,
-            cut,
-        } => {
-            let (a, b, p, q) = (f.fx(*x0), f.fx(*x1), f.fy(*y0), f.fy(*y1));
+        Mark::Rect { x, y, fill, cut } => {
+            let ((a, p), (b, q)) = (f.pt((x.0, y.0)), f.pt((x.1, y.1)));
             if (p - q).abs() < 0.5 && cut.is_none() {
                 return;
             }
             svg.rect(a, p, b, q, *fill);
-            if let Some(up) = cut {
-                // A break near the cut end: two white slashes across the bar.
-                let (edge, inward) = if *up {
-                    (p.min(q), 1.0)
-                } else {
-                    (p.max(q), -1.0)
-                };
-                for d in [18.0, 30.0] {
-                    let yb = edge + inward * c.px(d);
-                    let (l, r, dy) = (a.min(b) - 1.0, a.max(b) + 1.0, c.px(5.0));
-                    svg.seg(
-                        (l, yb + dy),
-                        (r, yb - dy),
-                        palette::WHITE,
-                        c.px(4.0).max(2.0),
-                    );
-                }
+            // A break near the cut end: two white slashes across the bar.
+            let Some(up) = cut else { return };
+            let edge = if *up { p.min(q) } else { p.max(q) };
+            let inward = if *up { 1.0 } else { -1.0 };
+            let (l, r) = (a.min(b) - 1.0, a.max(b) + 1.0);
+            let (dy, width) = (c.px(5.0), c.px(4.0).max(2.0));
+            for d in [18.0, 30.0] {
+                let yb = edge + inward * c.px(d);
+                svg.seg((l, yb + dy), (r, yb - dy), palette::WHITE, width);
             }
         }
-        Mark::Dot {
-            x,
-            y,
-            radius,
-            colour,
-            arrow,
-        } => {
-            let (x, y, r) = (f.fx(*x), f.fy(*y), c.px(*radius).max(2.5));
-            match arrow {
+        Mark::Dot(d) => {
+            let ((x, y), r) = (f.pt((d.x, d.y)), c.px(d.radius).max(2.5));
+            match d.arrow {
                 // Off the scale: an arrowhead at the edge, pointing the way the value lies.
                 Some(up) => {
-                    let (tip, dir) = if *up { (f.t, 1.0) } else { (f.b, -1.0) };
+                    let (tip, dir) = if up { (f.t, 1.0) } else { (f.b, -1.0) };
                     let base = tip + dir * r * 2.2;
-                    svg.polygon(&[(x, tip), (x - r, base), (x + r, base)], *colour);
+                    svg.polygon(&[(x, tip), (x - r, base), (x + r, base)], d.colour);
                 }
-                None => dot(svg, c, x, y, r, *colour),
+                None => dot(svg, c, x, y, r, d.colour),
             }
         }
-        Mark::Rule {
-            at,
-            vertical,
-            colour,
-            width,
-            dashed,
-            ..
-        } => {
-            let points = if *vertical {
-                [(f.fx(*at), f.t), (f.fx(*at), f.b)]
-            } else {
-                [(f.l, f.fy(*at)), (f.r, f.fy(*at))]
-            };
-            let dash = dashed.then(|| (c.px(10.0), c.px(8.0)));
-            svg.line(&points, *colour, c.stroke(*width), dash);
+        Mark::Rule(rule) => {
+            let (x, s) = (f.fx(rule.at), rule.stroke);
+            let dash = s.dashed.then(|| (c.px(10.0), c.px(8.0)));
+            svg.line(&[(x, f.t), (x, f.b)], s.colour, c.stroke(s.width), dash);
         }
         Mark::Label(_) => {}
     }
@@ -954,80 +709,56 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
 /// same lattice, so coinciding dashed lines have their dashes in the same places.
 fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
     let (cell, dash) = (c.px(26.0), c.px(16.0));
-    let runs: Vec<Vec<(f64, f64, f64)>> = lines
-        .iter()
-        .map(|l| {
-            l.bins
-                .iter()
-                .zip(&l.values)
-                .map(|(b, v)| (f.fx(b.0), f.fx(b.1), f.fy(*v)))
-                .collect()
-        })
-        .collect();
+    let run = |(b, v): (&(f64, f64), &f64)| (f.fx(b.0), f.fx(b.1), f.fy(*v));
+    let runs = |l: &StepLine| l.bins.iter().zip(&l.values).map(run).collect();
+    let runs: Vec<Vec<(f64, f64, f64)>> = lines.iter().map(runs).collect();
     // Risers first, so the runs cover their ends.
     for (line, runs) in lines.iter().zip(&runs) {
-        let lw = c.stroke(line.width);
+        let lw = c.stroke(line.stroke.width);
+        let pattern = line.stroke.dashed.then_some((dash, cell - dash));
         for w in runs.windows(2) {
             if (w[0].1 - w[1].0).abs() <= 0.5 && (w[0].2 - w[1].2).abs() >= 0.5 {
                 let (ya, yb) = (w[0].2.min(w[1].2), w[0].2.max(w[1].2));
-                let pattern = line.dashed.then_some((dash, cell - dash));
-                svg.line(
-                    &[(w[1].0, ya - lw / 2.0), (w[1].0, yb + lw / 2.0)],
-                    line.colour,
-                    lw,
-                    pattern,
-                );
+                let riser = [(w[1].0, ya - lw / 2.0), (w[1].0, yb + lw / 2.0)];
+                svg.line(&riser, line.stroke.colour, lw, pattern);
             }
         }
     }
     let mut cuts: Vec<f64> = runs.iter().flatten().flat_map(|r| [r.0, r.1]).collect();
     cuts.sort_by(f64::total_cmp);
     cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
-    let tolerance = lines.iter().map(|l| c.stroke(l.width)).fold(1.0, f64::max);
+    let widths = lines.iter().map(|l| c.stroke(l.stroke.width));
+    let tolerance = widths.fold(1.0, f64::max);
     for w in cuts.windows(2) {
-        let (a, b) = (w[0], w[1]);
-        let mid = (a + b) / 2.0;
-        let mut here: Vec<(usize, f64)> = runs
-            .iter()
-            .enumerate()
-            .filter_map(|(i, r)| {
-                let k = r.partition_point(|run| run.1 <= mid);
-                r.get(k).filter(|run| run.0 <= mid).map(|run| (i, run.2))
-            })
-            .collect();
+        let (a, b, mid) = (w[0], w[1], (w[0] + w[1]) / 2.0);
+        // The level of each line over the piece, bottom up.
+        let level = |(i, r): (usize, &Vec<(f64, f64, f64)>)| {
+            let run = r.get(r.partition_point(|run| run.1 <= mid));
+            run.filter(|run| run.0 <= mid).map(|run| (i, run.2))
+        };
+        let mut here: Vec<(usize, f64)> = runs.iter().enumerate().filter_map(level).collect();
         here.sort_by(|p, q| p.1.total_cmp(&q.1).then(p.0.cmp(&q.0)));
         let mut start = 0;
         while start < here.len() {
-            let mut end = start + 1;
-            while end < here.len() && here[end].1 - here[start].1 <= tolerance {
-                end += 1;
-            }
+            let end = (start + 1..here.len()).find(|e| here[*e].1 - here[start].1 > tolerance);
+            let end = end.unwrap_or(here.len());
             let mut group = here[start..end].to_vec();
             group.sort_by_key(|g| g.0);
-            let solo = group.len() == 1 && !lines[group[0].0].dashed;
-            let (first, last) = (
-                ((a - f.l) / cell).floor() as i64,
-                ((b - f.l) / cell).floor() as i64,
-            );
-            let cells = if solo {
-                0..=0
-            } else {
-                first..=last.min(first + 100_000)
-            };
+            let solo = group.len() == 1 && !lines[group[0].0].stroke.dashed;
+            let first = ((a - f.l) / cell).floor() as i64;
+            let last = ((b - f.l) / cell).floor() as i64;
+            let last = last.min(first + 100_000);
+            let cells = if solo { 0..=0 } else { first..=last };
             for n in cells {
                 let (i, y) = group[n.rem_euclid(group.len() as i64) as usize];
-                let line = &lines[i];
+                let s = lines[i].stroke;
                 let c0 = f.l + n as f64 * cell;
-                let (x0, x1) = if solo {
-                    (a, b)
-                } else {
-                    (
-                        c0.max(a),
-                        (c0 + if line.dashed { dash } else { cell }).min(b),
-                    )
+                let (x0, x1) = match solo {
+                    true => (a, b),
+                    false => (c0.max(a), (c0 + if s.dashed { dash } else { cell }).min(b)),
                 };
                 if x1 - x0 > 1e-6 {
-                    svg.line(&[(x0, y), (x1, y)], line.colour, c.stroke(line.width), None);
+                    svg.line(&[(x0, y), (x1, y)], s.colour, c.stroke(s.width), None);
                 }
             }
             start = end;

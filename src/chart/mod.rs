@@ -21,7 +21,6 @@
 //! fitting linear in the text's length).
 
 pub mod compare;
-mod data;
 mod figure;
 mod layout;
 mod palette;
@@ -53,6 +52,9 @@ impl Default for ChartOptions {
     }
 }
 
+/// Every chart of a command, encoded, or why it could not be drawn.
+pub type Charts = Result<Vec<RenderedChart>>;
+
 /// One chart file, encoded; the caller decides where and how to write it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RenderedChart {
@@ -74,12 +76,9 @@ pub const CHART_STEMS: [&str; 5] = [
     "regions",
 ];
 
-/// Draws every chart as PNG and SVG, in memory (the caller writes files atomically).
-///
-/// Charts: `capacity_vs_demand`, `allocation_by_provider`, `cost_by_provider`, `commitments` (the
-/// tranches to reserve, from commitments.csv), and `regions` when there are at least two demand
-/// regions; sorted by file name.
-pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
+/// Draws every run chart (`CHART_STEMS`; `regions` only with two demand regions or more) as PNG
+/// and SVG, in memory (the caller writes files atomically), sorted by file name.
+pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Charts {
     check_size(opts)?;
     render(run::figures(tables, opts)?, opts)
 }
@@ -87,29 +86,26 @@ pub fn render_all(tables: &ChartTables, opts: &ChartOptions) -> Result<Vec<Rende
 fn check_size(opts: &ChartOptions) -> Result<()> {
     for (what, side) in [("width", opts.width), ("height", opts.height)] {
         if !(MIN_SIDE_PX..=MAX_SIDE_PX).contains(&side) {
-            return Err(Error::Chart(format!(
-                "chart {what} {side} px is outside {MIN_SIDE_PX}..={MAX_SIDE_PX} px"
-            )));
+            let range = format!("{MIN_SIDE_PX}..={MAX_SIDE_PX}");
+            let message = format!("chart {what} {side} px is outside {range} px");
+            return Err(Error::Chart(message));
         }
     }
     Ok(())
 }
 
 /// Draws each figure as SVG and rasterises it to PNG; sorted by file name.
-fn render(figures: Vec<(&str, Figure)>, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
+fn render(figures: Vec<(&str, Figure)>, opts: &ChartOptions) -> Charts {
     check_size(opts)?;
     text::load()?;
     let mut out = Vec::with_capacity(figures.len() * 2);
     for (stem, fig) in &figures {
         let svg = layout::draw(fig, opts.width, opts.height);
-        out.push(RenderedChart {
-            file_name: format!("{stem}.png"),
-            bytes: svg::to_png(&svg, opts.width, opts.height)?,
-        });
-        out.push(RenderedChart {
-            file_name: format!("{stem}.svg"),
-            bytes: svg.into_bytes(),
-        });
+        let png = svg::to_png(&svg, opts.width, opts.height)?;
+        for (kind, bytes) in [("png", png), ("svg", svg.into_bytes())] {
+            let file_name = format!("{stem}.{kind}");
+            out.push(RenderedChart { file_name, bytes });
+        }
     }
     out.sort_by(|a, b| a.file_name.cmp(&b.file_name));
     Ok(out)

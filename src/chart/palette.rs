@@ -2,7 +2,7 @@
 //! every chart of every scenario; unknown providers get a colour picked by a stable hash of the name.
 
 /// An sRGB colour with straight alpha (1.0 = opaque).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub(crate) struct Rgba {
     pub r: u8,
     pub g: u8,
@@ -24,16 +24,17 @@ impl Rgba {
         Rgba { a, ..self }
     }
 
+    /// `f` of the way to `to` (0: unchanged), opaque.
+    pub fn mix(self, to: Rgba, f: f64) -> Rgba {
+        let m = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * f).round() as u8;
+        let (r, g, b) = (m(self.r, to.r), m(self.g, to.g), m(self.b, to.b));
+        rgb(u32::from_be_bytes([0, r, g, b]))
+    }
+
     /// The colour mixed with white, opaque: `keep` of the colour (1 = unchanged). Lighter
     /// variants of a provider (on-demand use, usage cost) are drawn with this.
     pub fn tint(self, keep: f64) -> Rgba {
-        let mix = |c: u8| (255.0 - (255.0 - f64::from(c)) * keep).round() as u8;
-        Rgba {
-            r: mix(self.r),
-            g: mix(self.g),
-            b: mix(self.b),
-            a: 1.0,
-        }
+        WHITE.mix(self, keep)
     }
 }
 
@@ -94,11 +95,8 @@ const FALLBACK: &[u32] = &[
 /// The well-known name a provider's spelling means (`google` → `gcp`), lower case.
 fn provider_key(provider: &str) -> String {
     let key = provider.trim().to_ascii_lowercase();
-    ALIASES
-        .iter()
-        .find(|(alias, _)| *alias == key)
-        .map(|(_, k)| k.to_string())
-        .unwrap_or(key)
+    let alias = ALIASES.iter().find(|(alias, _)| *alias == key);
+    alias.map_or(key, |(_, k)| k.to_string())
 }
 
 /// Where a provider sits in every stack, keyed by its name alone so the order is the same in
@@ -106,42 +104,30 @@ fn provider_key(provider: &str) -> String {
 /// alphabetically. Sort by this key (bottom of the stack first).
 pub(crate) fn provider_order(provider: &str) -> (usize, String, String) {
     let key = provider_key(provider);
-    let rank = KNOWN
-        .iter()
-        .position(|(name, _)| *name == key)
-        .unwrap_or(KNOWN.len());
-    (rank, key, provider.to_string())
+    let rank = KNOWN.iter().position(|(name, _)| *name == key);
+    (rank.unwrap_or(KNOWN.len()), key, provider.to_string())
 }
 
 /// The colour of a provider, the same in every chart and every run.
 pub(crate) fn provider_colour(provider: &str) -> Rgba {
     let key = provider_key(provider);
-    if let Some((_, hex)) = KNOWN.iter().find(|(name, _)| *name == key) {
-        return rgb(*hex);
-    }
-    rgb(FALLBACK[(fnv1a(key.as_bytes()) % FALLBACK.len() as u64) as usize])
+    let hashed = || FALLBACK[(fnv1a(key.as_bytes()) % FALLBACK.len() as u64) as usize];
+    let known = KNOWN.iter().find(|(name, _)| *name == key);
+    rgb(known.map_or_else(hashed, |(_, hex)| *hex))
 }
 
-/// Scenarios in the compare charts: the baseline in ink, then well-separated hues. They only
-/// ever appear in charts without provider colours (the delta chart uses `COMPONENTS`).
-pub(crate) const SCENARIOS: &[Rgba] = &[
-    INK,
-    rgb(0xD81B60), // raspberry
-    rgb(0x1E88E5), // blue
-    rgb(0xF57C00), // orange
-    rgb(0x2E7D32), // green
-    rgb(0x7B1FA2), // purple
-    rgb(0x00897B), // teal
-    rgb(0x8D6E63), // brown
-    rgb(0x9E9D24), // olive
+/// Scenarios after the baseline (drawn in ink) in the compare charts, well-separated hues:
+/// raspberry, blue, orange, green, purple, teal, brown, olive. They only ever appear in charts
+/// without provider colours (the delta chart uses `COMPONENTS`).
+const SCENARIOS: [u32; 8] = [
+    0xD81B60, 0x1E88E5, 0xF57C00, 0x2E7D32, 0x7B1FA2, 0x00897B, 0x8D6E63, 0x9E9D24,
 ];
 
 /// The colour of the `i`th scenario of a comparison (colours repeat after nine scenarios).
 pub(crate) fn scenario_colour(i: usize) -> Rgba {
-    if i == 0 {
-        SCENARIOS[0]
-    } else {
-        SCENARIOS[1 + (i - 1) % (SCENARIOS.len() - 1)]
+    match i {
+        0 => INK,
+        i => rgb(SCENARIOS[(i - 1) % SCENARIOS.len()]),
     }
 }
 
@@ -164,21 +150,14 @@ const VIRIDIS: [u32; 10] = [
 pub(crate) fn ramp(pct: f64) -> Rgba {
     let t = (pct / 100.0).clamp(0.0, 1.0) * (VIRIDIS.len() - 1) as f64;
     let i = (t.floor() as usize).min(VIRIDIS.len() - 2);
-    let f = t - i as f64;
-    let (a, b) = (rgb(VIRIDIS[i]), rgb(VIRIDIS[i + 1]));
-    let mix = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * f).round() as u8;
-    Rgba {
-        r: mix(a.r, b.r),
-        g: mix(a.g, b.g),
-        b: mix(a.b, b.b),
-        a: 1.0,
-    }
+    rgb(VIRIDIS[i]).mix(rgb(VIRIDIS[i + 1]), t - i as f64)
 }
 
 /// Near-black on light fills, white on dark ones (WCAG contrast: the larger wins).
 pub(crate) fn text_on(c: Rgba) -> Rgba {
     let l = luminance(c);
-    if (l + 0.05) / 0.0605 >= 1.05 / (l + 0.05) {
+    let ink_wins = (l + 0.05) / 0.0605 >= 1.05 / (l + 0.05);
+    if ink_wins {
         INK
     } else {
         WHITE
@@ -187,25 +166,17 @@ pub(crate) fn text_on(c: Rgba) -> Rgba {
 
 /// WCAG relative luminance of an sRGB colour.
 fn luminance(c: Rgba) -> f64 {
-    let lin = |v: u8| {
-        let v = f64::from(v) / 255.0;
-        if v <= 0.04045 {
-            v / 12.92
-        } else {
-            ((v + 0.055) / 1.055).powf(2.4)
-        }
+    let lin = |v: u8| match f64::from(v) / 255.0 {
+        v if v <= 0.04045 => v / 12.92,
+        v => ((v + 0.055) / 1.055).powf(2.4),
     };
     0.2126 * lin(c.r) + 0.7152 * lin(c.g) + 0.0722 * lin(c.b)
 }
 
 /// FNV-1a: a fixed, platform-independent hash (std's hasher is randomly seeded per process).
 fn fnv1a(bytes: &[u8]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in bytes {
-        hash ^= u64::from(*b);
-        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
-    }
-    hash
+    let step = |hash: u64, b: &u8| (hash ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, step)
 }
 
 #[cfg(test)]
@@ -223,11 +194,9 @@ mod tests {
 
     /// CIE L* of an sRGB colour.
     fn lightness(c: Rgba) -> f64 {
-        let y = luminance(c);
-        if y > 0.008856 {
-            116.0 * y.cbrt() - 16.0
-        } else {
-            903.3 * y
+        match luminance(c) {
+            y if y > 0.008856 => 116.0 * y.cbrt() - 16.0,
+            y => 903.3 * y,
         }
     }
 
@@ -236,12 +205,8 @@ mod tests {
         for pair in KNOWN.windows(2) {
             let (a, b) = (rgb(pair[0].1), rgb(pair[1].1));
             let d = (lightness(a) - lightness(b)).abs();
-            assert!(
-                d >= 15.0,
-                "{} and {}: L* differs by {d:.1}",
-                pair[0].0,
-                pair[1].0
-            );
+            let (a, b) = (pair[0].0, pair[1].0);
+            assert!(d >= 15.0, "{a} and {b}: L* differs by {d:.1}");
         }
         let (aws, oracle) = (provider_colour("aws"), provider_colour("oracle"));
         assert!((lightness(aws) - lightness(oracle)).abs() >= 30.0);
@@ -253,12 +218,10 @@ mod tests {
 
     #[test]
     fn stack_order_is_keyed_by_name() {
-        let mut names = vec!["zeta", "onprem", "gcp", "acme", "Google-x", "aws", "azure"];
+        let mut names = ["zeta", "onprem", "gcp", "acme", "Google-x", "aws", "azure"];
         names.sort_by_key(|n| provider_order(n));
-        assert_eq!(
-            names,
-            ["aws", "azure", "gcp", "onprem", "acme", "Google-x", "zeta"]
-        );
+        assert_eq!(names[..4], ["aws", "azure", "gcp", "onprem"]);
+        assert_eq!(names[4..], ["acme", "Google-x", "zeta"]);
     }
 
     #[test]

@@ -7,32 +7,26 @@
 //! - `resilience_cost_vs_served`: each plan as a point, x = served % in its worst single loss,
 //!   y = $ per million tokens served under its normal policy; multi-cloud highlighted.
 
-use super::figure::{Axis, Category, Entry, Figure, Label, Mark, Panel, Swatch};
+use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Panel, Swatch};
 use super::layout::{Scale, LABEL};
-use super::palette::{self, ramp, rgb, text_on};
+use super::palette::{self, ramp, text_on, AXIS, INK, INK_SOFT};
 use super::svg::Align;
-use super::text::Measure;
+use super::text::Font;
 use super::ticks::Unit;
-use super::{ChartOptions, RenderedChart};
-use crate::error::Result;
+use super::{ChartOptions, Charts};
+use crate::resilience::write::{at_least_pct as served_label, relaxed_note, single_losses, worst};
 use crate::resilience::{Resilience, Row};
 
 /// The stems of the resilience charts (each written as `.png` and `.svg`).
 pub const RESILIENCE_CHART_STEMS: [&str; 2] = ["resilience_cost_vs_served", "resilience_heatmap"];
 
 /// Draws every resilience chart as PNG and SVG, in memory, sorted by file name.
-pub fn render_all(r: &Resilience, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
+pub fn render_all(r: &Resilience, opts: &ChartOptions) -> Charts {
     let figures = vec![
         ("resilience_heatmap", heatmap(r, opts)),
         ("resilience_cost_vs_served", cost_vs_served(r, opts)),
     ];
     super::render(figures, opts)
-}
-
-/// A served percentage as the report writes it: one decimal, rounded down ("at least"), with
-/// solver tolerance taken out so that 79.9999999884 reads 80% (as `resilience.md` does).
-fn served_label(v: f64) -> String {
-    crate::resilience::write::at_least_pct(v)
 }
 
 /// The subtitle: the scenario and the rules the matrix was measured under.
@@ -54,33 +48,25 @@ fn subtitle(r: &Resilience) -> Vec<String> {
     parts
 }
 
-/// A heatmap column after `none`: one loss, or each plan's worst pair when pairs are too many.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Col<'a> {
-    Loss(&'a str),
-    WorstPair,
+/// What one loss of the matrix is: a provider, or a provider region (`provider/region`).
+fn loss_kind(r: &Resilience) -> &'static str {
+    let regions = r.losses.iter().any(|l| l.contains('/'));
+    if regions {
+        "provider region"
+    } else {
+        "provider"
+    }
 }
 
-impl<'a> Col<'a> {
-    fn name(&self) -> &'a str {
-        match self {
-            Col::Loss(l) => l,
-            Col::WorstPair => "worst pair",
-        }
-    }
+/// A heatmap column's served %: one loss, or (`None`) each plan's worst pair, for many pairs.
+fn served(r: &Resilience, plan: &str, loss: Option<&str>) -> Option<f64> {
+    let pair = |x: &&Row| x.plan == plan && x.lost_provider.contains('+');
+    let row = loss.map_or_else(|| worst(r.rows.iter().filter(pair)), |l| r.row(plan, l));
+    row.map(|x| x.served_pct)
+}
 
-    fn served(&self, r: &Resilience, plan: &str) -> Option<f64> {
-        let pair = |x: &&Row| x.plan == plan && x.lost_provider.contains('+');
-        match self {
-            Col::Loss(l) => r.row(plan, l).map(|x| x.served_pct),
-            Col::WorstPair => r
-                .rows
-                .iter()
-                .filter(pair)
-                .map(|x| x.served_pct)
-                .reduce(f64::min),
-        }
-    }
+fn column_name(loss: Option<&str>) -> &str {
+    loss.unwrap_or("worst pair")
 }
 
 /// The cell values' size at 1080p, at most.
@@ -90,11 +76,11 @@ const VALUE: f64 = 22.5;
 /// Fewest bands that keep values near full size; otherwise the bands with the largest values,
 /// as long as the rows stay tall enough for their labels.
 fn bands(c: &Scale, r: &Resilience, others: usize, has_none: bool) -> (usize, f64) {
-    let m = Measure::new(c.px(LABEL), false);
-    let names = r.plans.iter().map(|p| m.width(&p.plan)).fold(0.0, f64::max);
+    let label = c.font(LABEL, false, palette::INK);
+    let names = largest(r.plans.iter().map(|p| label.width(&p.plan)));
     let grid_w = c.w - c.px(2.0 * 40.0 + 16.0 + 130.0) - names.min(c.w * 0.28);
     let grid_h = c.plot_height() - c.px(60.0);
-    let value_w = Measure::new(c.px(VALUE), false).width("88.8%");
+    let value_w = c.font(VALUE, false, palette::INK).width("88.8%");
     let layout = |bands: usize| {
         let cols = others.div_ceil(bands) + usize::from(has_none);
         let cell_w = grid_w / (cols as f64 + 0.15);
@@ -118,86 +104,68 @@ fn bands(c: &Scale, r: &Resilience, others: usize, has_none: bool) -> (usize, f6
 
 fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     let c = Scale::new(opts.width, opts.height);
-    let title = if r.losses.iter().any(|l| l.contains('+')) {
-        "What each plan still serves when one or two providers are lost"
-    } else if r.losses.iter().any(|l| l.contains('/')) {
-        "What each plan still serves when a provider region is lost"
-    } else {
-        "What each plan still serves when a provider is lost"
+    let lost = match r.losses.iter().any(|l| l.contains('+')) {
+        true => "one or two providers are".to_string(),
+        false => format!("a {} is", loss_kind(r)),
     };
+    let title = format!("What each plan still serves when {lost} lost");
     let has_none = r.losses.first().is_some_and(|l| l == "none");
-    let skip = usize::from(has_none);
-    let all: Vec<Col> = r.losses.iter().skip(skip).map(|l| Col::Loss(l)).collect();
-    let mut others = all.clone();
+    let losses = r.losses.iter().skip(usize::from(has_none));
+    let mut others: Vec<Option<&str>> = losses.map(|l| Some(l.as_str())).collect();
     let (mut n_bands, mut value_em) = bands(&c, r, others.len(), has_none);
     // Too many pairs to print: every single loss, then each plan's worst pair in one column.
-    let pair_count = all.iter().filter(|c| c.name().contains('+')).count();
+    let is_pair = |l: &Option<&str>| column_name(*l).contains('+');
+    let pair_count = others.iter().filter(|l| is_pair(l)).count();
     // Values smaller than this are not printed (on a small image, the scaled size may be less
     // than the usual minimum: the cells are as small).
     let least = c.min_em().min(c.px(VALUE) * 0.9);
     let folded = value_em < least && pair_count > 0;
     if folded {
-        others.retain(|c| !c.name().contains('+'));
-        others.push(Col::WorstPair);
+        others.retain(|l| !is_pair(l));
+        others.push(None);
         (n_bands, value_em) = bands(&c, r, others.len(), has_none);
     }
     let show_values = value_em >= least;
     let per_band = others.len().div_ceil(n_bands).max(1);
     let first = if has_none { 1.65 } else { 0.5 };
-    let plans = r
-        .plans
-        .iter()
-        .map(|p| (p.plan.clone(), p.plan == "multi-cloud"));
-    let y = Category {
-        head: Some("lost →".into()),
-        ..Category::slots(plans)
-    };
+    let plans = r.plans.iter().map(|p| &p.plan);
+    let mut y = Category::slots(plans.map(|p| (p.clone(), p == "multi-cloud")));
+    y.head = Some("lost →".into());
+    // One band even without losses beyond `none`.
+    let chunks = others
+        .chunks(per_band)
+        .chain(others.is_empty().then_some(&[][..]));
     let mut panels = Vec::new();
-    let mut chunks: Vec<&[Col]> = others.chunks(per_band).collect();
-    if chunks.is_empty() {
-        chunks.push(&[]);
-    }
     for chunk in chunks {
-        let none = has_none.then_some((0.5, Col::Loss("none")));
-        let rest = chunk
-            .iter()
-            .enumerate()
-            .map(|(j, col)| (j as f64 + first, *col));
-        let columns: Vec<(f64, Col)> = none.into_iter().chain(rest).collect();
+        let none = has_none.then_some((0.5, Some("none")));
+        let rest = (0..).zip(chunk).map(|(j, l)| (f64::from(j) + first, *l));
+        let columns: Vec<(f64, Option<&str>)> = none.into_iter().chain(rest).collect();
         let mut marks = Vec::new();
         for (i, plan) in r.plans.iter().enumerate() {
             for (at, col) in &columns {
-                let served = col.served(r, &plan.plan);
+                let served = served(r, &plan.plan, *col);
                 let fill = served.map_or(palette::GRID, ramp);
                 let row = i as f64;
                 marks.push(Mark::rect((at - 0.5, at + 0.48), (row, row + 0.96), fill));
                 if show_values {
                     let text = served.map_or("n/a".to_string(), served_label);
-                    let em = value_em / c.s;
-                    let label = Label::at(text, at - 0.01, row + 0.48, em, text_on(fill));
-                    marks.push(Mark::Label(Label {
-                        fit: Some(0.8),
-                        ..label
-                    }));
+                    let (x, y, em) = (at - 0.01, row + 0.48, value_em / c.s);
+                    let mut label = Label::at(text, x, y, Font::new(em, false, text_on(fill)));
+                    label.fit = Some(0.8);
+                    marks.push(Mark::Label(label));
                 }
             }
         }
-        let bold = |name: &str| name == "none" || name == "worst pair";
-        let head = |(at, col): &(f64, Col)| (*at, col.name().to_string(), bold(col.name()));
-        let x = Category {
-            lo: 0.0,
-            hi: columns.last().map_or(1.0, |c| c.0 + 0.5),
-            labels: columns.iter().map(head).collect(),
-            above: true,
-            ..Category::default()
+        let head = |(at, col): &(f64, Option<&str>)| {
+            let name = column_name(*col);
+            let bold = name == "none" || name == "worst pair";
+            (*at, name.to_string(), bold)
         };
+        let labels = columns.iter().map(head).collect();
+        let mut x = Category::default();
+        (x.labels, x.above) = (labels, true);
         let (x, y) = (Axis::category(x), Axis::category(y.clone()));
-        panels.push(Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        });
+        panels.push(Panel::new(x, y, marks));
     }
     let mut notes = Vec::new();
     if folded {
@@ -209,83 +177,40 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     if !show_values {
         notes.push("Too many cells to print their values: see resilience.csv.".into());
     }
-    // Rules relaxed for some plans (single-cloud plans), named once.
-    let mut relaxed: Vec<&str> = Vec::new();
-    for x in r.plans.iter().flat_map(|p| &p.relaxed) {
-        if !relaxed.contains(&x.as_str()) {
-            relaxed.push(x);
-        }
-    }
-    if !relaxed.is_empty() {
-        let for_plans = r.plans.iter().filter(|p| !p.relaxed.is_empty());
-        let names: Vec<&str> = for_plans.map(|p| p.plan.as_str()).collect();
-        let who = match names.iter().all(|p| p.starts_with("single:")) {
-            true => "single-cloud plans".to_string(),
-            false => names.join(", "),
-        };
-        notes.push(format!("Planned for {who} with {}.", relaxed.join(", ")));
-    }
+    notes.extend(relaxed_note(r));
     let legend = vec![Entry::new("served", Swatch::Ramp)];
-    let (columns, message) = (1, None);
-    let (title, subtitle) = (title.to_string(), subtitle(r));
-    Figure {
-        title,
-        subtitle,
-        legend,
-        panels,
-        columns,
-        notes,
-        message,
-    }
-}
-
-/// A plan's served % in its worst single loss (losses named without `+`, `none` excluded).
-pub(crate) fn worst_single_loss(r: &Resilience, plan: &str) -> Option<f64> {
-    let single =
-        |x: &&Row| x.plan == plan && x.lost_provider != "none" && !x.lost_provider.contains('+');
-    r.rows
-        .iter()
-        .filter(single)
-        .map(|x| x.served_pct)
-        .reduce(f64::min)
+    let mut fig = Figure::new(title, subtitle(r), legend, panels);
+    fig.notes = notes;
+    fig
 }
 
 fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let c = Scale::new(opts.width, opts.height);
-    let regions = r.losses.iter().any(|l| l.contains('/'));
-    let what = if regions {
-        "provider region"
-    } else {
-        "provider"
-    };
+    let what = loss_kind(r);
     // (plan, worst single loss served %, $/M served, served % with nothing lost)
-    let mut data: Vec<(&str, f64, f64, Option<f64>)> = Vec::new();
-    for p in &r.plans {
-        let none = r.row(&p.plan, "none").map(|x| x.served_pct);
-        if let Some(worst) = worst_single_loss(r, &p.plan) {
-            data.push((p.plan.as_str(), worst, p.cost_per_million_tokens, none));
-        }
-    }
+    let data: Vec<(&str, f64, f64, Option<f64>)> = (r.plans.iter())
+        .filter_map(|p| {
+            let none = r.row(&p.plan, "none").map(|x| x.served_pct);
+            let worst = worst(single_losses(r, &p.plan))?.served_pct;
+            Some((p.plan.as_str(), worst, p.cost_per_million_tokens, none))
+        })
+        .collect();
     let top = data.iter().map(|d| d.2).fold(0.0, f64::max);
     // Multi-cloud drawn last (on top) and labelled first (best place); the rest top down.
     let highlight = |i: &usize| data[*i].0 == "multi-cloud";
     let mut order: Vec<usize> = (0..data.len()).collect();
     order.sort_by(|a, b| {
         let (p, q) = (data[*a], data[*b]);
-        let by_cost =
-            q.2.total_cmp(&p.2)
-                .then(p.1.total_cmp(&q.1))
-                .then(p.0.cmp(q.0));
+        let by_cost = q.2.total_cmp(&p.2).then(p.1.total_cmp(&q.1));
+        let by_cost = by_cost.then(p.0.cmp(q.0));
         highlight(b).cmp(&highlight(a)).then(by_cost)
     });
     let mut marks = Vec::new();
     for i in order.iter().rev() {
-        let (_, x, y, _) = data[*i];
-        let (radius, colour) = match highlight(i) {
-            true => (14.0, palette::INK),
-            false => (10.0, rgb(0x8C8C8C)),
-        };
-        marks.push(Mark::dot(x.clamp(0.0, 100.0), y.max(0.0), radius, colour));
+        let (x, y) = (data[*i].1.clamp(0.0, 100.0), data[*i].2.max(0.0));
+        let big = highlight(i);
+        let (radius, colour) = if big { (14.0, INK) } else { (10.0, AXIS) };
+        marks.push(Mark::Dot(Dot::new(x, y, radius, colour)));
     }
     for i in &order {
         let (name, x, y, none) = data[*i];
@@ -311,52 +236,22 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
         spots.push((0.0, gap + step * 0.4, Align::Centre));
         spots.extend(stepped(-2.0 * gap, 1.0, Align::Right));
         spots.extend(stepped(-2.0 * gap, -1.0, Align::Right));
-        let colour = if bold {
-            palette::INK
-        } else {
-            palette::INK_SOFT
-        };
-        let text = Measure::new(c.px(LABEL), bold).fit(&text, c.w * 0.5);
-        let label = Label::at(text, x.clamp(0.0, 100.0), y.max(0.0), LABEL, colour);
-        let label = Label {
-            leader: true,
-            ..label.bold(bold).spots(spots)
-        };
-        marks.push(Mark::Label(label));
+        let font = Font::new(LABEL, bold, if bold { INK } else { INK_SOFT });
+        let text = font.size(c.px(LABEL)).fit(&text, c.w * 0.5);
+        let mut label = Label::at(text, x.clamp(0.0, 100.0), y.max(0.0), font);
+        label.leader = true;
+        marks.push(Mark::Label(label.spots(spots)));
     }
     // A little room either side so points at 0% and 100% are not cut by the frame.
-    let x = Axis::value_inside(-4.0, 104.0, Unit::Percent).titled(format!(
-        "served when the worst single {what} is lost (held reservations, emergency rules)"
-    ));
+    let x_title =
+        format!("served when the worst single {what} is lost (held reservations, emergency rules)");
+    let x = Axis::value_inside(-4.0, 104.0, Unit::Percent).titled(x_title);
     let y_title = "$ per million tokens served (normal policy, nothing lost)";
     let y = Axis::value(0.0, top, Unit::Dollars).titled(y_title);
     let title = "What multi-cloud costs and what it buys".to_string();
-    let mut fig = Figure::new(
-        title,
-        subtitle(r),
-        Vec::new(),
-        Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        },
-    );
-    if data.is_empty() {
-        fig.message = Some("No single losses to measure".into());
-    }
+    let panels = vec![Panel::new(x, y, marks)];
+    let mut fig = Figure::new(title, subtitle(r), Vec::new(), panels);
+    let nothing = "No single losses to measure".to_string();
+    fig.message = data.is_empty().then_some(nothing);
     fig
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn served_labels_read_at_least() {
-        assert_eq!(served_label(100.0), "100%");
-        assert_eq!(served_label(79.9999999884), "80%");
-        assert_eq!(served_label(93.7484729433), "93.7%");
-        assert_eq!(served_label(0.0), "0%");
-    }
 }

@@ -2,17 +2,15 @@
 //! served tokens by provider, cost by provider, served tokens by demand region, and the
 //! commitments to sign. What each chart shows is decided here; drawing is left to `layout`.
 
-use chrono::{Datelike, NaiveTime};
-
-use super::data::{self, Bin, Binned, Grain, Series};
+use super::figure::Stroke;
 use super::figure::Swatch;
-use super::figure::{step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel};
-use super::layout::{Scale, TICK};
-use super::palette::{self, provider_colour, provider_order, Rgba};
-use super::svg::Align;
-use super::ticks::{self, Unit};
+use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Paint, Panel};
+use super::layout::Scale;
+use super::palette::{provider_colour, provider_order, Rgba, INK, INK_SOFT, SPARE, UNSERVED};
+use super::ticks::{dollars, Unit};
 use super::ChartOptions;
 use crate::error::Result;
+use crate::report::series::{is_unserved, signed, unserved_top, Binned, Grain, Series, Signed};
 use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
 use crate::units::human;
 
@@ -23,22 +21,18 @@ pub(crate) const MAX_BINS: usize = 120;
 /// Cost bars: at most this many (an hourly year is 53 weekly bars), so each bar stays readable.
 const MAX_COST_BARS: usize = 60;
 
-const DEMAND_WIDTH: f64 = 4.0;
-const PEAK_WIDTH: f64 = 2.0;
-const PEAK_COLOUR: Rgba = palette::INK_SOFT;
+pub(crate) const DEMAND: Stroke = Stroke::new(INK, 4.0, false);
+/// The peak of demand within a bin: a thin line rather than a band, so it cannot be mistaken
+/// for the grey of spare capacity.
+const PEAK: Stroke = Stroke::new(INK_SOFT, 2.0, false);
 /// How light the lighter variant of a provider colour is (on-demand use, usage cost).
 const LIGHT: f64 = 0.42;
 /// A provider within this fraction of the cap counts as at the cap.
 const AT_CAP: f64 = 0.005;
-const DAY_MIN: f64 = 1440.0;
 
 /// Every run chart, by stem: `regions` only with two demand regions or more.
-pub(crate) fn figures(
-    tables: &ChartTables,
-    opts: &ChartOptions,
-) -> Result<Vec<(&'static str, Figure)>> {
-    let series = Series::from_tables(tables)?;
-    let (info, s) = (&tables.info, &series);
+pub(crate) fn figures(t: &ChartTables, opts: &ChartOptions) -> Result<Vec<(&'static str, Figure)>> {
+    let (info, s) = (&t.info, &Series::from_tables(t, provider_order)?);
     let mut out = vec![
         ("capacity_vs_demand", capacity_vs_demand(info, s)),
         ("allocation_by_provider", allocation_by_provider(info, s)),
@@ -49,255 +43,139 @@ pub(crate) fn figures(
     }
     let start = s.periods.first().map_or(0.0, |p| p.start_s);
     let end = s.periods.last().map_or(1.0, |p| p.end_s());
-    let commitments = commitments(info, &tables.commitments, (start, end), opts);
-    out.push(("commitments", commitments));
+    let c = Scale::new(opts.width, opts.height);
+    let signed = commitments(info, &t.commitments, (start, end), &c);
+    out.push(("commitments", signed));
     Ok(out)
 }
 
-/// The bins a figure is drawn on, and how to say the grouping in a subtitle.
-struct Display {
-    grain: Grain,
-    bins: Vec<Bin>,
-    /// Each bin's extent, seconds since the epoch.
-    spans: Vec<(f64, f64)>,
-}
-
-impl Display {
-    fn new(series: &Series, keep_up_to: usize, max_bins: usize) -> Display {
-        let grain = data::choose_grain(&series.periods, keep_up_to, max_bins);
-        let bins = data::bins(&series.periods, grain);
-        let spans = bins.iter().map(|b| (b.start_s, b.end_s)).collect();
-        Display { grain, bins, spans }
-    }
-    fn binned<'a>(&'a self, series: &'a Series) -> Binned<'a> {
-        let (periods, bins) = (&series.periods, &self.bins);
-        Binned { periods, bins }
-    }
-    fn aggregated(&self) -> bool {
-        self.grain != Grain::Period
-    }
-    /// "weekly mean; thin line = weekly peak of demand" for rates.
-    fn rate_note(&self) -> Option<String> {
-        let g = self.grain.adjective();
-        let note = format!("{g} mean; thin line = {g} peak of demand");
-        self.aggregated().then_some(note)
-    }
-}
-
-/// The subtitle: what the drawing means first, the policy last (a subtitle too long for the
-/// image loses its last parts whole, and the policy is the same on every chart).
-fn subtitle(policy: &str, notes: Vec<Option<String>>) -> Vec<String> {
+/// The subtitle: what the drawing means first, then for rates on grouped bins `b` "weekly mean;
+/// thin line = weekly peak of demand", the policy last (a subtitle too long for the image loses
+/// its last parts whole, and the policy is the same on every chart).
+fn subtitle(info: &RunInfo, b: Option<&Binned>, notes: Vec<Option<String>>) -> Vec<String> {
     let mut parts: Vec<String> = notes.into_iter().flatten().collect();
-    parts.push(policy.trim().to_string());
-    parts
-}
-
-/// Provider entries may be left out of a crowded legend (the smallest first).
-fn provider_entry(provider: &str) -> Entry {
-    let swatch = Swatch::Fill(provider_colour(provider));
-    Entry {
-        droppable: true,
-        ..Entry::new(provider, swatch)
+    let grouped = b.filter(|b| b.grain != Grain::Period);
+    if let Some(g) = grouped.map(|b| b.grain.adjective()) {
+        parts.push(format!("{g} mean; thin line = {g} peak of demand"));
     }
-}
-
-fn line_entry(label: impl Into<String>, colour: Rgba, width: f64) -> Entry {
-    Entry::new(
-        label,
-        Swatch::Line {
-            colour,
-            width,
-            dashed: false,
-        },
-    )
+    parts.push(info.policy.trim().to_string());
+    parts
 }
 
 /// Legend entries of the providers drawn, top of the stack first (as the eye reads it).
-fn provider_legend(series: &Series, drawn: &[usize]) -> Vec<Entry> {
-    let mut drawn = drawn.to_vec();
-    drawn.sort_unstable();
-    drawn.dedup();
-    let entry = |p: &usize| provider_entry(&series.providers[*p]);
-    drawn.iter().rev().map(entry).collect()
+fn provider_legend(s: &Series, drawn: &[String]) -> Vec<Entry> {
+    let shown = s.providers.iter().rev().filter(|p| drawn.contains(p));
+    shown.map(|p| Entry::provider(p)).collect()
 }
 
-/// A part of a stack: name, fill, stripes, one value per bin.
-type Part = (String, Rgba, Option<Rgba>, Vec<f64>);
+/// A part of a stack: name, fill and stripes, one value per bin.
+type Part = (String, Paint, Vec<f64>);
 
 /// Provider parts with any value, in stack order; `light`: the lighter, striped variant.
-fn provider_parts(
-    series: &Series,
-    values: impl Fn(usize) -> Vec<f64>,
-    light: bool,
-    drawn: &mut Vec<usize>,
-) -> Vec<Part> {
-    let mut parts = Vec::new();
-    for (p, name) in series.providers.iter().enumerate() {
-        let values = values(p);
-        if values.iter().any(|v| *v > 0.0) {
-            let c = provider_colour(name);
-            let (fill, hatch) = if light {
-                (c.tint(LIGHT), Some(c))
-            } else {
-                (c, None)
-            };
-            parts.push((name.clone(), fill, hatch, values));
-            drawn.push(p);
-        }
-    }
-    parts
+fn provider_parts(s: &Series, values: impl Fn(usize) -> Vec<f64>, light: bool) -> Vec<Part> {
+    let part = |(p, name): (usize, &String)| {
+        let (values, c) = (values(p), provider_colour(name));
+        let fill = if light { c.tint(LIGHT) } else { c };
+        let drawn = values.iter().any(|v| *v > 0.0);
+        drawn.then(|| (name.clone(), (fill, light.then_some(c)), values))
+    };
+    s.providers.iter().enumerate().filter_map(part).collect()
 }
 
-/// Step areas stacked from zero, first part at the bottom.
-fn stack(bins: &[(f64, f64)], parts: Vec<Part>) -> Vec<Mark> {
-    let mut base = vec![0.0; bins.len()];
-    let mut marks = Vec::new();
-    for (name, fill, hatch, values) in parts {
-        let upper: Vec<f64> = base
-            .iter()
-            .zip(&values)
-            .map(|(b, v)| b + v.max(0.0))
-            .collect();
-        marks.push(step_area(&name, fill, hatch, bins, &base, &upper));
+fn names(parts: &[Part]) -> Vec<String> {
+    parts.iter().map(|p| p.0.clone()).collect()
+}
+
+/// Demand and what is served of it, per period (`None`: unserved demand is not drawn).
+type Demand<'a> = (&'a [f64], Option<&'a [f64]>);
+
+/// Parts stacked from zero, the peak of demand when bins group periods, unserved demand (a red
+/// striped band from served up to demand, in bins where some is unserved), and the demand line
+/// on top. The second value says whether a band of unserved demand is drawn.
+fn over_demand(b: &Binned, parts: Vec<Part>, d: Demand, line: Stroke) -> (Vec<Mark>, bool) {
+    let ((demand, served), spans) = (d, &b.spans);
+    let (mut base, mut marks) = (vec![0.0; spans.len()], Vec::new());
+    for (name, paint, values) in parts {
+        let stacked = base.iter().zip(&values).map(|(b, v)| b + v.max(0.0));
+        let upper: Vec<f64> = stacked.collect();
+        marks.push(Mark::band(&name, paint, spans, &base, &upper));
         base = upper;
     }
-    marks
-}
-
-/// The largest value any mark reaches.
-fn top_of(marks: &[Mark]) -> f64 {
-    let top = |m: &Mark| match m {
-        Mark::Area { upper, .. } => upper.iter().copied().fold(0.0, f64::max),
-        Mark::Line { points, .. } => points.iter().map(|p| p.1).fold(0.0, f64::max),
-        Mark::Rect { y1, .. } | Mark::Dot { y: y1, .. } => *y1,
-        _ => 0.0,
-    };
-    marks.iter().map(top).fold(0.0, f64::max)
-}
-
-/// A panel over the bins with a value axis from zero to the marks' top.
-fn time_panel(title: Option<String>, spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
-    let lo = spans.first().map_or(0.0, |b| b.0);
-    let hi = spans.last().map_or(1.0, |b| b.1);
-    let (x, y) = (Axis::time(lo, hi), Axis::value(0.0, top_of(&marks), unit));
-    Panel { title, x, y, marks }
-}
-
-/// The peak of demand within each bin, drawn only when periods are grouped: a thin line rather
-/// than a band, so it cannot be mistaken for the grey of spare capacity.
-fn peak(display: &Display, values: &[f64], marks: &mut Vec<Mark>, legend: &mut Vec<Entry>) {
-    if display.aggregated() {
-        let spans = &display.spans;
-        marks.push(step_line(
-            "demand peak",
-            PEAK_COLOUR,
-            PEAK_WIDTH,
-            false,
-            spans,
-            values,
-        ));
-        let label = format!("demand, {} peak", display.grain.adjective());
-        if !legend.iter().any(|e| e.label == label) {
-            legend.push(line_entry(label, PEAK_COLOUR, PEAK_WIDTH));
-        }
+    if b.grain != Grain::Period {
+        marks.push(Mark::steps(PEAK, spans, &b.max(demand)));
     }
+    let demand = b.mean(demand);
+    let served = served.map(|s| b.mean(s)).unwrap_or_default();
+    let gap = unserved_top(&served, &demand);
+    if let Some(upper) = &gap {
+        let paint = (UNSERVED.alpha(0.18), Some(UNSERVED));
+        marks.push(Mark::band("unserved", paint, spans, &served, upper));
+    }
+    marks.push(Mark::steps(line, spans, &demand));
+    (marks, gap.is_some())
 }
 
-/// LP solutions carry rounding noise that is not unserved demand.
-fn is_unserved(served: f64, demand: f64) -> bool {
-    demand - served > 1e-6 * demand.abs().max(1.0)
-}
-
-/// Unserved demand as a red striped band from served up to demand, only in bins where some
-/// demand is unserved (elsewhere the band is closed and draws nothing).
-fn unserved(spans: &[(f64, f64)], served: &[f64], demand: &[f64]) -> Option<Mark> {
-    let pairs = || served.iter().zip(demand);
-    let upper: Vec<f64> = pairs()
-        .map(|(s, d)| if is_unserved(*s, *d) { *d } else { *s })
-        .collect();
-    let fill = palette::UNSERVED.alpha(0.18);
-    let band = step_area(
-        "unserved",
-        fill,
-        Some(palette::UNSERVED),
-        spans,
-        served,
-        &upper,
-    );
-    pairs().any(|(s, d)| is_unserved(*s, *d)).then_some(band)
-}
-
-fn unserved_entry() -> Entry {
-    Entry::new("unserved", Swatch::Hatch(palette::UNSERVED))
+/// The legend of the lines and band `over_demand` draws.
+fn demand_legend(b: &Binned, unserved: bool) -> Vec<Entry> {
+    let mut legend = vec![Entry::new("demand", Swatch::Line(DEMAND))];
+    if b.grain != Grain::Period {
+        let label = format!("demand, {} peak", b.grain.adjective());
+        legend.push(Entry::new(label, Swatch::Line(PEAK)));
+    }
+    if unserved {
+        legend.push(Entry::new("unserved", Swatch::Hatch(UNSERVED)));
+    }
+    legend
 }
 
 /// When unserved demand is drawn but thinner than a hair at this scale (a few hours of a week),
 /// the subtitle gives the amount, so the legend entry does not point at nothing.
-fn thin_unserved_note(series: &Series, served: &[f64], demand: &[f64]) -> Option<String> {
-    let pairs = served
-        .iter()
-        .zip(demand)
-        .filter(|(s, d)| is_unserved(**s, **d));
-    let gap = pairs.map(|(s, d)| d - s).fold(0.0, f64::max);
-    let top = demand.iter().copied().fold(0.0, f64::max);
-    if gap <= 0.0 || gap > 0.004 * top {
-        return None;
-    }
-    let short = |(t, p): (usize, &data::Period)| {
-        (series.demand_tpm[t] - series.served_total_tpm[t]).max(0.0) * p.minutes
+fn thin_unserved_note(s: &Series, b: &Binned) -> Option<String> {
+    let (served, demand) = (b.mean(&s.served_total_tpm), b.mean(&s.demand_tpm));
+    let unserved = |(s, d): (&f64, &f64)| if is_unserved(*s, *d) { d - s } else { 0.0 };
+    let gap = largest(served.iter().zip(&demand).map(unserved));
+    let tokens = human(s.unserved_tokens());
+    let note = format!("{tokens} tokens unserved, too few to show at this scale");
+    (gap > 0.0 && gap <= 0.004 * largest(demand)).then_some(note)
+}
+
+/// A panel over the bins with a value axis from zero to the marks' top.
+fn time_panel(spans: &[(f64, f64)], unit: Unit, marks: Vec<Mark>) -> Panel {
+    let top = |m: &Mark| match m {
+        Mark::Area(a) => largest(a.upper.iter().copied()),
+        Mark::Line(_, points) => largest(points.iter().map(|p| p.1)),
+        Mark::Rect { y, .. } => y.1,
+        _ => 0.0,
     };
-    let tokens: f64 = series.periods.iter().enumerate().map(short).sum();
-    Some(format!(
-        "{} tokens unserved, too few to show at this scale",
-        human(tokens)
-    ))
+    let top = largest(marks.iter().map(top));
+    let lo = spans.first().map_or(0.0, |b| b.0);
+    let hi = spans.last().map_or(1.0, |b| b.1);
+    Panel::new(Axis::time(lo, hi), Axis::value(0.0, top, unit), marks)
 }
 
 /// Reserved capacity by provider (solid), on-demand use by provider (striped) on top, so the
 /// stack meets the demand line wherever the plan serves demand; capacity left unused in grey,
 /// unserved demand in red only where there is some.
-pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
-    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let (b, spans) = (display.binned(s), &display.spans);
-    let mut drawn = Vec::new();
-    let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false, &mut drawn);
-    let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true, &mut drawn);
+fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
+    let b = Binned::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let mut parts = provider_parts(s, |p| b.mean(&s.reserved_tpm[p]), false);
+    let on_demand = provider_parts(s, |p| b.mean(&s.on_demand_tpm[p]), true);
     let has_on_demand = !on_demand.is_empty();
     parts.extend(on_demand);
-    let spare_at = |t: usize| -> f64 {
-        let spare = |p: usize| s.available_tpm[p][t] - s.reserved_tpm[p][t] - s.on_demand_tpm[p][t];
-        (0..s.providers.len()).map(|p| spare(p).max(0.0)).sum()
-    };
-    let spare = b.mean(&(0..s.periods.len()).map(spare_at).collect::<Vec<f64>>());
+    let drawn = names(&parts);
+    let spare = b.mean(&s.spare_tpm());
     let has_spare = spare.iter().any(|v| *v > 0.0);
     if has_spare {
-        parts.push(("available, unused".into(), palette::SPARE, None, spare));
+        parts.push(("available, unused".into(), (SPARE, None), spare));
     }
-    let (demand, served) = (b.mean(&s.demand_tpm), b.mean(&s.served_total_tpm));
-    let mut marks = stack(spans, parts);
-    let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
-    peak(&display, &b.max(&s.demand_tpm), &mut marks, &mut legend);
-    let gap = unserved(spans, &served, &demand);
-    if gap.is_some() {
-        legend.push(unserved_entry());
-    }
-    marks.extend(gap);
-    marks.push(step_line(
-        "demand",
-        palette::INK,
-        DEMAND_WIDTH,
-        false,
-        spans,
-        &demand,
-    ));
+    let totals = (&s.demand_tpm[..], Some(&s.served_total_tpm[..]));
+    let (marks, gap) = over_demand(&b, parts, totals, DEMAND);
+    let mut legend = demand_legend(&b, gap);
     if has_spare {
-        legend.push(Entry::new(
-            "available, unused",
-            Swatch::Fill(palette::SPARE),
-        ));
+        legend.push(Entry::new("available, unused", Swatch::Fill(SPARE)));
     }
     if has_on_demand {
-        let swatch = Swatch::Hatch(palette::INK_SOFT);
+        let swatch = Swatch::Hatch(INK_SOFT);
         legend.push(Entry::new("on-demand use (striped)", swatch));
     }
     legend.extend(provider_legend(s, &drawn));
@@ -305,154 +183,79 @@ pub(crate) fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
         true => "solid = reserved, striped = on-demand use",
         false => "reserved capacity by provider",
     };
-    let thin = thin_unserved_note(s, &served, &demand);
-    let notes = vec![Some(style.to_string()), thin, display.rate_note()];
+    let notes = vec![Some(style.into()), thin_unserved_note(s, &b)];
     let title = format!("{}: capacity vs demand", info.scenario);
-    let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
-    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
+    let panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
+    Figure::new(title, subtitle(info, Some(&b), notes), legend, vec![panel])
 }
 
 /// "35%", or "33.3%" when the cap is not a whole percent.
 fn percent(fraction: f64) -> String {
     let pct = fraction * 100.0;
-    if (pct - pct.round()).abs() < 0.05 {
-        format!("{:.0}%", pct)
-    } else {
-        format!("{:.1}%", pct)
-    }
+    let whole = (pct - pct.round()).abs() < 0.05;
+    format!("{pct:.*}%", if whole { 0 } else { 1 })
 }
 
 /// Served tokens by provider. The share cap is a limit on each provider's band, not a level of
 /// the stack, so it is said in the subtitle ("no provider above 35% of demand") and a dot marks
 /// each band where a provider is at the cap.
-pub(crate) fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
-    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let (b, spans) = (display.binned(s), &display.spans);
-    let mut drawn = Vec::new();
-    let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false, &mut drawn);
-    let demand = b.mean(&s.demand_tpm);
+fn allocation_by_provider(info: &RunInfo, s: &Series) -> Figure {
+    let b = Binned::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let parts = provider_parts(s, |p| b.mean(&s.served_tpm[p]), false);
+    let (drawn, demand) = (names(&parts), b.mean(&s.demand_tpm));
     let (mut dots, mut notes) = (Vec::new(), Vec::new());
     if let Some(share) = info.max_provider_share {
         // Bands where the provider serves its cap (bin means, as drawn).
         let mut base = vec![0.0; demand.len()];
-        for (_, _, _, values) in &parts {
-            for (i, v) in values.iter().enumerate() {
-                if demand[i] > 0.0 && *v >= share * demand[i] * (1.0 - AT_CAP) {
-                    let x = (spans[i].0 + spans[i].1) / 2.0;
-                    dots.push(Mark::dot(x, base[i] + v / 2.0, 7.0, palette::INK));
-                }
-                base[i] += v;
+        for (i, v) in parts.iter().flat_map(|p| p.2.iter().enumerate()) {
+            if demand[i] > 0.0 && *v >= share * demand[i] * (1.0 - AT_CAP) {
+                let x = (b.spans[i].0 + b.spans[i].1) / 2.0;
+                dots.push(Mark::Dot(Dot::new(x, base[i] + v / 2.0, 7.0, INK)));
             }
+            base[i] += v;
         }
         // The cap, checked period by period.
-        let periods = 0..s.periods.len();
-        let shares = (0..s.providers.len()).flat_map(|p| periods.clone().map(move |t| (p, t)));
-        let share_of = |(p, t): (usize, usize)| (p, s.served_tpm[p][t] / s.demand_tpm[t]);
-        let positive = shares.filter(|(_, t)| s.demand_tpm[*t] > 0.0);
-        let worst = positive.map(share_of).max_by(|a, b| a.1.total_cmp(&b.1));
-        notes.push(Some(match worst {
-            Some((p, top)) if top > share * (1.0 + AT_CAP) => format!(
-                "{} serves {} of demand, above the {} cap",
-                s.providers[p],
-                percent(top),
-                percent(share)
-            ),
-            _ => format!("no provider above {} of demand", percent(share)),
+        let cap = percent(share);
+        notes.push(Some(match s.top_share() {
+            Some((p, top)) if top > share * (1.0 + AT_CAP) => {
+                let (name, top) = (&s.providers[p], percent(top));
+                format!("{name} serves {top} of demand, above the {cap} cap")
+            }
+            _ => format!("no provider above {cap} of demand"),
         }));
     }
-    let mut marks = stack(spans, parts);
-    let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
-    peak(&display, &b.max(&s.demand_tpm), &mut marks, &mut legend);
-    marks.push(step_line(
-        "demand",
-        palette::INK,
-        DEMAND_WIDTH,
-        false,
-        spans,
-        &demand,
-    ));
+    let (mut marks, _) = over_demand(&b, parts, (&s.demand_tpm, None), DEMAND);
+    let mut legend = demand_legend(&b, false);
     if let (false, Some(share)) = (dots.is_empty(), info.max_provider_share) {
         let label = format!("at the {} cap", percent(share));
-        legend.push(Entry::new(label, Swatch::Dot(palette::INK)));
+        legend.push(Entry::new(label, Swatch::Dot(INK)));
     }
     marks.extend(dots);
     legend.extend(provider_legend(s, &drawn));
-    notes.push(display.rate_note());
     let title = format!("{}: served tokens by provider", info.scenario);
-    let panel = time_panel(None, spans, Unit::TokensPerMinute, marks);
-    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
+    let panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
+    Figure::new(title, subtitle(info, Some(&b), notes), legend, vec![panel])
 }
 
-/// What one cost bar sums over ("calendar month", "week"), and a note when bars differ in
-/// length (a 28-day February is a shorter bar, not a cheaper month).
-fn cost_bucket(display: &Display, series: &Series) -> (String, Option<String>) {
-    let minutes = |b: &Bin| {
-        series.periods[b.periods.clone()]
-            .iter()
-            .map(|p| p.minutes)
-            .sum()
-    };
-    let lengths: Vec<f64> = display.bins.iter().map(minutes).collect();
-    let short = lengths.iter().copied().fold(f64::MAX, f64::min);
-    let long = lengths.iter().copied().fold(0.0, f64::max);
-    let uneven = long - short > 1.0;
-    let month = |(b, l): (&Bin, &f64)| {
-        let start = &series.periods[b.periods.start].start;
-        let days = 28.0 * DAY_MIN..=31.0 * DAY_MIN;
-        start.day() == 1 && start.time() == NaiveTime::MIN && days.contains(l)
-    };
-    let calendar_months = display.bins.iter().zip(&lengths).all(month);
-    let even = |minutes: f64| !uneven && (long - minutes).abs() < 0.5;
-    let bucket = match display.grain {
-        Grain::Month => "calendar month",
-        _ if calendar_months => "calendar month",
-        Grain::Week => "week",
-        Grain::Day => "day",
-        Grain::Period if even(60.0) => "hour",
-        Grain::Period if even(DAY_MIN) => "day",
-        Grain::Period if even(7.0 * DAY_MIN) => "week",
-        Grain::Period => "period",
-    };
-    let days = |m: f64| m / DAY_MIN;
-    let note = match bucket {
-        _ if !uneven => None,
-        "calendar month" => Some(format!(
-            "bars per calendar month ({:.0}–{:.0} days)",
-            days(short).floor(),
-            days(long).ceil()
-        )),
-        "week" => Some("weeks from Monday; partial weeks at the ends are shorter".into()),
-        _ => Some("bars per period; periods differ in length".into()),
-    };
-    (bucket.to_string(), note)
-}
-
-/// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on
-/// top, in the one provider order. Totals above the bars where they fit: the largest, the first
-/// and the last first.
-pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
-    let display = Display::new(s, MAX_COST_BARS, MAX_COST_BARS);
-    let (b, spans) = (display.binned(s), &display.spans);
+/// Cost per bar by provider: commitments (solid) at the bottom, usage and route (lighter) on top,
+/// in the one provider order. Totals above the bars where they fit: largest, first, last first.
+fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
+    let b = Binned::choose(&s.periods, MAX_COST_BARS, MAX_COST_BARS);
     // Each provider's commitment (solid) with its usage + route (lighter) right above it, so the
     // light part always sits on its own colour.
-    let mut drawn = Vec::new();
-    let mut bars: Vec<(Rgba, Vec<f64>)> = Vec::new();
-    let (mut any_commit, mut any_usage) = (false, false);
     let has = |v: &[f64]| v.iter().any(|x| *x > 0.0);
+    let (mut bars, mut drawn): (Vec<(Rgba, Vec<f64>)>, Vec<String>) = (Vec::new(), Vec::new());
     for (p, name) in s.providers.iter().enumerate() {
-        let colour = provider_colour(name);
         let (commit, usage) = (b.sum(&s.commit_usd[p]), b.sum(&s.usage_usd[p]));
         if has(&commit) || has(&usage) {
-            drawn.push(p);
+            drawn.push(name.clone());
         }
-        any_commit |= has(&commit);
-        any_usage |= has(&usage);
-        bars.push((colour, commit));
-        bars.push((colour.tint(LIGHT), usage));
+        let colour = provider_colour(name);
+        bars.extend([(colour, commit), (colour.tint(LIGHT), usage)]);
     }
     let mut marks = Vec::new();
-    let mut totals = vec![0.0; spans.len()];
-    for (i, (x0, x1)) in spans.iter().enumerate() {
+    let mut totals = vec![0.0; b.spans.len()];
+    for (i, (x0, x1)) in b.spans.iter().enumerate() {
         let pad = (x1 - x0) * 0.14;
         for (fill, values) in &bars {
             let (y0, y1) = (totals[i], totals[i] + values[i].max(0.0));
@@ -464,156 +267,93 @@ pub(crate) fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     }
     let n = totals.len();
     let by_size = |a: &usize, b: &usize| totals[*a].total_cmp(&totals[*b]).then(b.cmp(a));
-    let largest = (0..n).max_by(by_size);
-    let mut order: Vec<usize> = largest
-        .into_iter()
-        .chain([0, n.saturating_sub(1)])
-        .collect();
-    order.extend(0..n);
+    let first = [(0..n).max_by(by_size), Some(0), n.checked_sub(1)];
     let mut labelled = Vec::new();
-    for i in order.into_iter().filter(|i| *i < n && totals[*i] > 0.0) {
-        if !labelled.contains(&i) {
+    for i in first.into_iter().flatten().chain(0..n) {
+        if i < n && totals[i] > 0.0 && !labelled.contains(&i) {
             labelled.push(i);
-            let (x, text) = ((spans[i].0 + spans[i].1) / 2.0, ticks::dollars(totals[i]));
-            let label = Label::at(text, x, totals[i], TICK * 0.95, palette::INK);
-            let above = vec![(0.0, -18.0, Align::Centre)];
-            marks.push(Mark::Label(label.spots(above).optional()));
+            let x = (b.spans[i].0 + b.spans[i].1) / 2.0;
+            marks.push(Mark::Label(Label::above(dollars(totals[i]), x, totals[i])));
         }
     }
+    let any = |k: usize| bars.iter().skip(k).step_by(2).any(|(_, v)| has(v));
     let mut legend = Vec::new();
-    if any_usage {
-        let swatch = Swatch::Fill(palette::INK_SOFT.tint(LIGHT));
+    if any(1) {
+        let swatch = Swatch::Fill(INK_SOFT.tint(LIGHT));
         legend.push(Entry::new("usage + route (light)", swatch));
     }
-    if any_commit {
-        legend.push(Entry::new(
-            "commitment (solid)",
-            Swatch::Fill(palette::INK_SOFT),
-        ));
+    if any(0) {
+        legend.push(Entry::new("commitment (solid)", Swatch::Fill(INK_SOFT)));
     }
     legend.extend(provider_legend(s, &drawn));
-    let (bucket, bucket_note) = cost_bucket(&display, s);
-    let total_of = |m: &Vec<Vec<f64>>| ticks::dollars(m.iter().flatten().sum::<f64>());
+    let (bucket, bucket_note) = b.bucket();
+    let total_of = |m: &Vec<Vec<f64>>| dollars(m.iter().flatten().sum::<f64>());
     let (commit, usage) = (total_of(&s.commit_usd), total_of(&s.usage_usd));
-    let total = ticks::dollars(info.cost);
-    let mut notes = vec![Some(format!(
-        "total {total} (commitment {commit}, usage + route {usage})"
-    ))];
-    if info.served_tokens > 0.0 {
-        let per_million = info.cost / (info.served_tokens / crate::units::TOKENS_PER_MILLION);
-        let label = per_million_label(per_million);
-        notes.push(Some(format!("{label} per million tokens")));
-    }
-    notes.push(bucket_note);
-    let mut panel = time_panel(Some(format!("$ per {bucket}")), spans, Unit::Dollars, marks);
+    let total = dollars(info.cost);
+    let sums = format!("total {total} (commitment {commit}, usage + route {usage})");
+    let per_million = info.cost / (info.served_tokens / crate::units::TOKENS_PER_MILLION);
+    let per_million = format!("{} per million tokens", per_million_label(per_million));
+    let per_million = (info.served_tokens > 0.0).then_some(per_million);
+    let notes = vec![Some(sums), per_million, bucket_note];
+    let mut panel = time_panel(&b.spans, Unit::Dollars, marks);
+    panel.title = Some(format!("$ per {bucket}"));
     // Bars are their own time marks (no grid, no ticks finer than a bar), with room above the
     // tallest for its total.
-    let shortest = spans.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min);
+    let shortest = b.spans.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min);
     panel.x = Axis::time_of_bars(panel.x.lo, panel.x.hi, shortest);
     panel.y.hi *= 1.12;
     let title = format!("{}: cost by provider", info.scenario);
-    Figure::new(title, subtitle(&info.policy, notes), legend, panel)
+    Figure::new(title, subtitle(info, None, notes), legend, vec![panel])
 }
 
 /// Cents matter at this scale: `$0.42`, `$1.35`, `$12.0`.
-fn per_million_label(dollars: f64) -> String {
-    match dollars {
-        d if d >= 1000.0 => ticks::dollars(d),
+fn per_million_label(d: f64) -> String {
+    match d {
+        d if d >= 1000.0 => dollars(d),
         d if d >= 10.0 => format!("${d:.1}"),
         d if d >= 0.01 => format!("${d:.2}"),
         d => format!("${d:.4}"),
     }
 }
 
-/// Served tokens by provider, one panel per demand region, all on one y-scale (so a small
-/// region looks small).
-pub(crate) fn regions(info: &RunInfo, s: &Series) -> Figure {
-    let display = Display::new(s, KEEP_PERIODS_UP_TO, MAX_BINS);
-    let (b, spans) = (display.binned(s), &display.spans);
-    let mut drawn = Vec::new();
-    let mut legend = vec![line_entry("demand", palette::INK, DEMAND_WIDTH)];
-    let mut any_unserved = false;
-    let mut panels = Vec::new();
+/// Served tokens by provider, a panel per demand region, on one y-scale (a small region looks small).
+fn regions(info: &RunInfo, s: &Series) -> Figure {
+    let b = Binned::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
+    let (mut drawn, mut any_unserved, mut panels) = (Vec::new(), false, Vec::new());
     for (r, region) in s.regions.iter().enumerate() {
-        let served_by = &s.region_served_tpm[r];
-        let parts = provider_parts(s, |p| b.mean(&served_by[p]), false, &mut drawn);
-        let served_at = |t: usize| served_by.iter().map(|p| p[t]).sum();
-        let served: Vec<f64> = (0..s.periods.len()).map(served_at).collect();
-        let demand = b.mean(&s.region_demand_tpm[r]);
-        let mut marks = stack(spans, parts);
-        peak(
-            &display,
-            &b.max(&s.region_demand_tpm[r]),
-            &mut marks,
-            &mut legend,
-        );
-        if let Some(u) = unserved(spans, &b.mean(&served), &demand) {
-            any_unserved = true;
-            marks.push(u);
-        }
-        let width = DEMAND_WIDTH * 0.75;
-        marks.push(step_line(
-            "demand",
-            palette::INK,
-            width,
-            false,
-            spans,
-            &demand,
-        ));
-        let title = Some(region.clone());
-        panels.push(time_panel(title, spans, Unit::TokensPerMinute, marks));
+        let parts = provider_parts(s, |p| b.mean(&s.region_served_tpm[r][p]), false);
+        drawn.extend(names(&parts));
+        let served = s.region_total_tpm(r);
+        // A thinner demand line in the smaller panels.
+        let line = Stroke::new(INK, DEMAND.width * 0.75, false);
+        let (marks, gap) = over_demand(&b, parts, (&s.region_demand_tpm[r], Some(&served)), line);
+        any_unserved |= gap;
+        let mut panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
+        panel.title = Some(region.clone());
+        panels.push(panel);
     }
     // One scale: every panel reaches the tallest panel's top.
-    let top = panels.iter().map(|p| p.y.hi).fold(0.0, f64::max);
+    let top = largest(panels.iter().map(|p| p.y.hi));
     panels.iter_mut().for_each(|p| p.y.hi = top);
-    let (served, demand) = (b.mean(&s.served_total_tpm), b.mean(&s.demand_tpm));
-    let thin = any_unserved.then(|| thin_unserved_note(s, &served, &demand));
-    if any_unserved {
-        legend.push(unserved_entry());
-    }
+    let thin = any_unserved.then(|| thin_unserved_note(s, &b)).flatten();
+    let mut legend = demand_legend(&b, any_unserved);
     legend.extend(provider_legend(s, &drawn));
     let scale = Some("one y-scale for all regions".to_string());
-    let notes = vec![scale, thin.flatten(), display.rate_note()];
+    let notes = vec![scale, thin];
     let title = format!("{}: served tokens by demand region", info.scenario);
     let columns = if panels.len() <= 4 { 1 } else { 2 };
-    let first = panels.remove(0);
-    let mut fig = Figure::new(title, subtitle(&info.policy, notes), legend, first);
-    fig.panels.extend(panels);
+    let mut fig = Figure::new(title, subtitle(info, Some(&b), notes), legend, panels);
     fig.columns = columns;
     fig
-}
-
-/// A commitment worth a row: the plan reserves something and pays for it. (On-demand tranches
-/// have no commitment cost; a decided tranche the plan leaves at zero has nothing to sign.)
-fn is_signed(row: &CommitmentRow) -> bool {
-    row.commit_cost > 0.0 && row.reserved_tpm > 0.0
-}
-
-/// A window end from commitments.csv; empty (or unreadable) means the horizon's edge.
-fn instant(text: &str, open: f64) -> f64 {
-    let parsed = crate::units::parse_time(text).map(|t| t.timestamp() as f64);
-    parsed.unwrap_or(open)
 }
 
 /// The commitments to sign, Gantt-like: one row per reserved tranche (grouped by provider in
 /// the one stack order, then by start), a bar in the provider's colour across its reservation
 /// window, and the reserved tokens/min and commitment cost in two columns beside it, so no value
-/// label ever sits on a bar. Rows that cannot fit the image are left out, and the subtitle says
-/// so.
-pub(crate) fn commitments(
-    info: &RunInfo,
-    rows: &[CommitmentRow],
-    (start, end): (f64, f64),
-    opts: &ChartOptions,
-) -> Figure {
-    let mut signed: Vec<&CommitmentRow> = rows.iter().filter(|r| is_signed(r)).collect();
-    let key = |r: &&CommitmentRow| {
-        let at = instant(&r.start, start) as i64;
-        (provider_order(&r.provider), at, r.tranche.clone())
-    };
-    signed.sort_by_cached_key(key);
-    let total = ticks::dollars(signed.iter().map(|r| r.commit_cost).sum());
-    let title = format!("{}: commitments to sign", info.scenario);
+/// label ever sits on a bar. Rows that cannot fit the image are left out (the subtitle says so).
+fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &Scale) -> Figure {
+    let mut signed = signed(rows, horizon, provider_order);
+    let total = dollars(signed.iter().map(|s| s.row.commit_cost).sum());
     let count = signed.len();
     let plural = if count == 1 { "" } else { "s" };
     let mut subtitle = vec![
@@ -621,50 +361,32 @@ pub(crate) fn commitments(
         "bar = reservation window".into(),
         "by provider, then start".into(),
     ];
-    let c = Scale::new(opts.width, opts.height);
     let fit = ((c.plot_height() / (c.min_em() * 1.3)).floor() as usize).max(1);
     if fit < count {
         signed.truncate(fit);
         subtitle.insert(1, format!("first {fit} of {count} shown (image too small)"));
     }
-    let mut legend: Vec<Entry> = Vec::new();
-    let mut marks = Vec::new();
-    for (i, r) in signed.iter().enumerate() {
-        if !legend.iter().any(|e| e.label == r.provider) {
-            legend.push(provider_entry(&r.provider));
+    let (mut legend, mut marks): (Vec<Entry>, Vec<Mark>) = (Vec::new(), Vec::new());
+    for (i, s) in signed.iter().enumerate() {
+        let provider = &s.row.provider;
+        if !legend.iter().any(|e| &e.label == provider) {
+            legend.push(Entry::provider(provider));
         }
-        let x0 = instant(&r.start, start).clamp(start, end);
-        let x = (x0, instant(&r.end, end).clamp(x0, end));
         let y = (i as f64 + 0.2, i as f64 + 0.8);
-        marks.push(Mark::rect(x, y, provider_colour(&r.provider)));
+        marks.push(Mark::rect(s.window, y, provider_colour(provider)));
     }
     // Reserved tokens per minute to three figures: `954M`, `1.17B`, `200`.
-    let tokens = |r: &&CommitmentRow| ticks::dollars(r.reserved_tpm).replace('$', "");
-    let cost = |r: &&CommitmentRow| ticks::dollars(r.commit_cost);
-    let names = signed.iter().map(|r| (r.tranche.clone(), false));
-    let y = Category {
-        head: Some("tranche".into()),
-        table: vec![
-            (
-                "reserved, tok/min".into(),
-                signed.iter().map(tokens).collect(),
-            ),
-            ("commitment".into(), signed.iter().map(cost).collect()),
-        ],
-        ..Category::slots(names)
+    let tpm = |s: &Signed| dollars(s.row.reserved_tpm).replace('$', "");
+    let cost = |s: &Signed| dollars(s.row.commit_cost);
+    let column = |head: &str, cell: fn(&Signed) -> String| -> (String, Vec<String>) {
+        (head.to_string(), signed.iter().map(cell).collect())
     };
-    let (x, y) = (Axis::time(start, end), Axis::category(y));
-    let mut fig = Figure::new(
-        title,
-        subtitle,
-        legend,
-        Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        },
-    );
+    let table = vec![column("reserved, tok/min", tpm), column("commitment", cost)];
+    let mut y = Category::slots(signed.iter().map(|s| (s.row.tranche.clone(), false)));
+    (y.head, y.table) = (Some("tranche".into()), table);
+    let panel = Panel::new(Axis::time(horizon.0, horizon.1), Axis::category(y), marks);
+    let title = format!("{}: commitments to sign", info.scenario);
+    let mut fig = Figure::new(title, subtitle, legend, vec![panel]);
     if count == 0 {
         fig.subtitle = vec![info.policy.clone()];
         fig.message = Some("nothing to reserve: the plan uses on-demand capacity only".into());
@@ -676,6 +398,7 @@ pub(crate) fn commitments(
 mod tests {
     use super::*;
 
+    use crate::chart::layout;
     use crate::report::tables::{ProviderPeriodRow, RegionPeriodRow};
     use chrono::{TimeZone, Utc};
 
@@ -691,10 +414,9 @@ mod tests {
                 reserved_tpm: reserved,
                 served_tpm: served,
                 on_demand_tpm: od,
-                idle_reserved_tpm: 0.0,
                 commit_cost: 1.0,
                 usage_cost: 1.0,
-                route_cost: 0.0,
+                ..ProviderPeriodRow::default()
             }
         };
         ChartTables {
@@ -709,7 +431,7 @@ mod tests {
                 region: "us".into(),
                 demand_tpm: 7.5e9,
                 served_tpm: 7.5e9,
-                unserved_tpm: 0.0,
+                ..RegionPeriodRow::default()
             }],
             ..ChartTables::default()
         }
@@ -718,40 +440,20 @@ mod tests {
     #[test]
     fn reserved_and_on_demand_meet_served_demand() {
         let t = march();
-        let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t).unwrap());
+        let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t, provider_order).unwrap());
         // Reserved (solid) and on-demand (striped) parts, then the grey of unused capacity.
-        let parts: Vec<(&str, Rgba, bool, f64)> = fig.panels[0]
-            .marks
-            .iter()
-            .filter_map(|m| match m {
-                Mark::Area {
-                    name,
-                    fill,
-                    hatch,
-                    upper,
-                    lower,
-                    ..
-                } => Some((name.as_str(), *fill, hatch.is_some(), upper[0] - lower[0])),
-                _ => None,
-            })
-            .collect();
-        let names: Vec<&str> = parts.iter().map(|p| p.0).collect();
-        assert_eq!(
-            names,
-            [
-                "aws",
-                "azure",
-                "onprem",
-                "aws",
-                "azure",
-                "available, unused"
-            ]
-        );
-        let used: f64 = parts
-            .iter()
-            .filter(|p| p.1 != palette::SPARE)
-            .map(|p| p.3)
-            .sum();
+        let area = |m: &Mark| match m {
+            Mark::Area(a) => {
+                let open = a.upper[0] - a.lower[0];
+                Some((a.name.clone(), a.paint.0, a.paint.1.is_some(), open))
+            }
+            _ => None,
+        };
+        let parts: Vec<_> = fig.panels[0].marks.iter().filter_map(area).collect();
+        let names: Vec<&str> = parts.iter().map(|p| p.0.as_str()).collect();
+        assert_eq!(names[..3], ["aws", "azure", "onprem"]);
+        assert_eq!(names[3..], ["aws", "azure", "available, unused"]);
+        let used: f64 = parts.iter().filter(|p| p.1 != SPARE).map(|p| p.3).sum();
         assert!((used - 7.5e9).abs() < 1.0, "{used}");
         assert_eq!(parts.iter().filter(|p| p.2).count(), 2);
         // Spare: available minus reserved minus on-demand use.
@@ -764,7 +466,7 @@ mod tests {
     #[test]
     fn cost_bars_carry_their_totals_and_the_subtitle_the_sums() {
         let t = march();
-        let fig = cost_by_provider(&t.info, &Series::from_tables(&t).unwrap());
+        let fig = cost_by_provider(&t.info, &Series::from_tables(&t, provider_order).unwrap());
         assert_eq!(fig.labels(), ["$6"]);
         assert_eq!(fig.panels[0].title.as_deref(), Some("$ per calendar month"));
         let sums = "total $0 (commitment $3, usage + route $3)";
@@ -776,19 +478,12 @@ mod tests {
         let row = |i: usize| CommitmentRow {
             tranche: format!("t{i}"),
             provider: "aws".into(),
-            region: "us".into(),
-            start: String::new(),
-            end: String::new(),
-            capacity_tpm: 1e9,
-            reserved_fraction: 1.0,
             reserved_tpm: 1e9,
             commit_cost: 5.0,
+            ..CommitmentRow::default()
         };
         let rows: Vec<CommitmentRow> = (0..200).map(row).collect();
-        let small = ChartOptions {
-            width: 800,
-            height: 450,
-        };
+        let small = Scale::new(800, 450);
         let info = RunInfo::default();
         let fig = commitments(&info, &rows, (0.0, 1e6), &small);
         let note = |s: &String| s.ends_with("of 200 shown (image too small)");
@@ -810,10 +505,8 @@ mod tests {
         let opts = ChartOptions::default();
         crate::chart::text::load().unwrap();
         let figures = figures(&t, &opts).unwrap();
-        let svgs: Vec<String> = figures
-            .iter()
-            .map(|(_, fig)| crate::chart::layout::draw(fig, opts.width, opts.height))
-            .collect();
+        let draw = |(_, fig): &(&str, Figure)| layout::draw(fig, opts.width, opts.height);
+        let svgs: Vec<String> = figures.iter().map(draw).collect();
         assert!(svgs.iter().all(|svg| svg.len() < 100_000));
     }
 

@@ -12,46 +12,29 @@ use std::sync::{Arc, OnceLock};
 use resvg::{tiny_skia, usvg};
 
 use super::palette::Rgba;
-use super::text::{CAP_HEIGHT_EM, DEJAVU_SANS, DEJAVU_SANS_BOLD};
+use super::text::{Font, CAP_HEIGHT_EM, DEJAVU_SANS, DEJAVU_SANS_BOLD};
 use crate::error::{Error, Result};
 
 /// The font family written into the SVG, with a generic fallback for viewers without DejaVu.
 const FONT_FAMILY: &str = "DejaVu Sans, sans-serif";
+const BOLD: &str = " font-weight=\"bold\"";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A position in pixels (or, for a dash, its length and the gap after it).
+pub(crate) type Point = (f64, f64);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) enum Align {
     Left,
+    #[default]
     Centre,
     Right,
 }
 
-/// How a text run looks: size in pixels per em, weight, colour.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct Font {
-    pub em: f64,
-    pub bold: bool,
-    pub colour: Rgba,
-}
-
-impl Font {
-    pub fn bold(self, bold: bool) -> Font {
-        Font { bold, ..self }
-    }
-    pub fn colour(self, colour: Rgba) -> Font {
-        Font { colour, ..self }
-    }
-    pub fn size(self, em: f64) -> Font {
-        Font { em, ..self }
-    }
-}
-
-/// An SVG document being drawn, in pixels.
+/// An SVG document being drawn, in pixels: its opening tag, then the elements.
 pub(crate) struct Svg {
     body: String,
-    /// Colours with a hatch pattern defined (`url(#hatch-RRGGBB)`).
-    hatches: Vec<(String, String)>,
-    width: u32,
-    height: u32,
+    /// The hatch patterns, one per colour (`<pattern id="hatch-RRGGBB" …>`).
+    defs: String,
 }
 
 /// A coordinate as written: finite, one decimal.
@@ -59,12 +42,8 @@ struct N(f64);
 
 impl std::fmt::Display for N {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let v = if self.0.is_nan() {
-            0.0
-        } else {
-            self.0.clamp(-1e5, 1e5)
-        };
-        let v = (v * 10.0).round() / 10.0;
+        let v = if self.0.is_nan() { 0.0 } else { self.0 };
+        let v = (v.clamp(-1e5, 1e5) * 10.0).round() / 10.0;
         write!(f, "{}", if v == 0.0 { 0.0 } else { v })
     }
 }
@@ -75,132 +54,87 @@ fn hex(c: Rgba) -> String {
 
 /// ` fill="#…"` and, when not opaque, its opacity.
 fn paint(attr: &str, c: Rgba) -> String {
-    if c.a < 1.0 {
-        format!(" {attr}=\"{}\" {attr}-opacity=\"{}\"", hex(c), N(c.a))
-    } else {
-        format!(" {attr}=\"{}\"", hex(c))
-    }
+    let opacity = format!(" {attr}-opacity=\"{}\"", N(c.a));
+    let opacity = if c.a < 1.0 { opacity.as_str() } else { "" };
+    format!(" {attr}=\"{}\"{opacity}", hex(c))
 }
 
 fn escape(text: &str) -> String {
-    let text = text
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
-    text.replace('"', "&quot;").replace('\'', "&apos;")
+    let text = text.replace('&', "&amp;").replace('<', "&lt;");
+    let text = text.replace('>', "&gt;").replace('"', "&quot;");
+    text.replace('\'', "&apos;")
 }
 
 impl Svg {
     /// A white image of `width` × `height` pixels.
     pub fn new(width: u32, height: u32) -> Svg {
-        let mut svg = Svg {
-            body: String::new(),
-            hatches: Vec::new(),
-            width,
-            height,
-        };
-        svg.rect(
-            0.0,
-            0.0,
-            f64::from(width),
-            f64::from(height),
-            super::palette::WHITE,
+        let (w, h, xmlns) = (width, height, "http://www.w3.org/2000/svg");
+        let body = format!(
+            "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"{xmlns}\">\n"
         );
+        let defs = String::new();
+        let mut svg = Svg { body, defs };
+        svg.rect(0.0, 0.0, f64::from(w), f64::from(h), super::palette::WHITE);
         svg
     }
 
     pub fn rect(&mut self, x0: f64, y0: f64, x1: f64, y1: f64, fill: Rgba) {
-        let (x, y) = (x0.min(x1), y0.min(y1));
-        let _ = writeln!(
-            self.body,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"{}/>",
-            N(x),
-            N(y),
-            N((x1 - x0).abs()),
-            N((y1 - y0).abs()),
-            paint("fill", fill)
-        );
+        let (x, y, fill) = (N(x0.min(x1)), N(y0.min(y1)), paint("fill", fill));
+        let (w, h) = (N((x1 - x0).abs()), N((y1 - y0).abs()));
+        let rect = format!("<rect x=\"{x}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"{fill}/>");
+        self.body.push_str(&(rect + "\n"));
     }
 
-    fn points(points: &[(f64, f64)]) -> String {
-        let mut s = String::with_capacity(points.len() * 12);
-        for (x, y) in points {
-            let _ = write!(s, "{},{} ", N(*x), N(*y));
+    /// `<tag points="x,y x,y …"{attributes}/>`.
+    fn points(&mut self, tag: &str, points: &[Point], attributes: &str) {
+        let _ = write!(self.body, "<{tag} points=\"");
+        for (i, (x, y)) in points.iter().enumerate() {
+            let gap = if i == 0 { "" } else { " " };
+            let _ = write!(self.body, "{gap}{},{}", N(*x), N(*y));
         }
-        s.trim_end().to_string()
+        let _ = writeln!(self.body, "\"{attributes}/>");
     }
 
-    pub fn polygon(&mut self, points: &[(f64, f64)], fill: Rgba) {
+    pub fn polygon(&mut self, points: &[Point], fill: Rgba) {
         if points.len() >= 3 {
-            let _ = writeln!(
-                self.body,
-                "<polygon points=\"{}\"{}/>",
-                Self::points(points),
-                paint("fill", fill)
-            );
+            self.points("polygon", points, &paint("fill", fill));
         }
     }
 
     /// The polygon covered with 45° lines of `colour`, `spacing` apart (a pattern, so neighbouring
     /// shapes' lines join up).
-    pub fn hatch(&mut self, points: &[(f64, f64)], colour: Rgba, spacing: f64, width: f64) {
+    pub fn hatch(&mut self, points: &[Point], colour: Rgba, spacing: f64, width: f64) {
         let id = format!("hatch-{}", &hex(colour)[1..]);
-        if !self.hatches.iter().any(|h| h.0 == id) {
-            let pattern = format!(
-                "<pattern id=\"{id}\" patternUnits=\"userSpaceOnUse\" width=\"{s}\" height=\"{s}\" patternTransform=\"rotate(45)\"><path d=\"M{m},0 V{s}\" stroke=\"{}\" stroke-width=\"{}\"/></pattern>",
-                hex(colour),
-                N(width),
-                s = N(spacing),
-                m = N(spacing / 2.0),
+        if !self.defs.contains(&id) {
+            let (c, w, s, m) = (hex(colour), N(width), N(spacing), N(spacing / 2.0));
+            let _ = writeln!(
+                self.defs,
+                "<pattern id=\"{id}\" patternUnits=\"userSpaceOnUse\" width=\"{s}\" height=\"{s}\" patternTransform=\"rotate(45)\"><path d=\"M{m},0 V{s}\" stroke=\"{c}\" stroke-width=\"{w}\"/></pattern>"
             );
-            self.hatches.push((id.clone(), pattern));
         }
         if points.len() >= 3 {
-            let _ = writeln!(
-                self.body,
-                "<polygon points=\"{}\" fill=\"url(#{id})\"/>",
-                Self::points(points)
-            );
+            self.points("polygon", points, &format!(" fill=\"url(#{id})\""));
         }
     }
 
     /// A polyline; `dash` = (dash, gap) in pixels.
-    pub fn line(
-        &mut self,
-        points: &[(f64, f64)],
-        colour: Rgba,
-        width: f64,
-        dash: Option<(f64, f64)>,
-    ) {
-        if points.len() < 2 {
-            return;
+    pub fn line(&mut self, points: &[Point], colour: Rgba, width: f64, dash: Option<Point>) {
+        let pattern = |(d, g): (f64, f64)| format!(" stroke-dasharray=\"{} {}\"", N(d), N(g));
+        let (stroke, dash) = (paint("stroke", colour), dash.map_or(String::new(), pattern));
+        let attributes = format!(" fill=\"none\"{stroke} stroke-width=\"{}\"{dash}", N(width));
+        if points.len() >= 2 {
+            self.points("polyline", points, &attributes);
         }
-        let dash = dash.map_or(String::new(), |(d, g)| {
-            format!(" stroke-dasharray=\"{} {}\"", N(d), N(g))
-        });
-        let _ = writeln!(
-            self.body,
-            "<polyline points=\"{}\" fill=\"none\"{} stroke-width=\"{}\"{dash}/>",
-            Self::points(points),
-            paint("stroke", colour),
-            N(width)
-        );
     }
 
     /// A solid straight line from `a` to `b`.
-    pub fn seg(&mut self, a: (f64, f64), b: (f64, f64), colour: Rgba, width: f64) {
+    pub fn seg(&mut self, a: Point, b: Point, colour: Rgba, width: f64) {
         self.line(&[a, b], colour, width, None);
     }
 
     pub fn circle(&mut self, x: f64, y: f64, r: f64, fill: Rgba) {
-        let _ = writeln!(
-            self.body,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"{}\"{}/>",
-            N(x),
-            N(y),
-            N(r),
-            paint("fill", fill)
-        );
+        let (x, y, r, fill) = (N(x), N(y), N(r), paint("fill", fill));
+        let _ = writeln!(self.body, "<circle cx=\"{x}\" cy=\"{y}\" r=\"{r}\"{fill}/>");
     }
 
     /// Text with the middle of its capitals at `y_mid`.
@@ -213,35 +147,26 @@ impl Svg {
             Align::Centre => "middle",
             Align::Right => "end",
         };
-        let top = y_mid + CAP_HEIGHT_EM * font.em / 2.0 - 0.76 * font.em;
+        let top = N(y_mid + CAP_HEIGHT_EM * font.em / 2.0 - 0.76 * font.em);
+        let (x, size, fill) = (N(x), N(font.em), paint("fill", font.colour));
+        let bold = if font.bold { BOLD } else { "" };
         let _ = writeln!(
             self.body,
-            "<text x=\"{}\" y=\"{}\" dy=\"0.76em\" text-anchor=\"{anchor}\" font-family=\"{FONT_FAMILY}\" font-size=\"{}\"{}{}>\n{}\n</text>",
-            N(x),
-            N(top),
-            N(font.em),
-            paint("fill", font.colour),
-            if font.bold { " font-weight=\"bold\"" } else { "" },
+            "<text x=\"{x}\" y=\"{top}\" dy=\"0.76em\" text-anchor=\"{anchor}\" font-family=\"{FONT_FAMILY}\" font-size=\"{size}\"{fill}{bold}>\n{}\n</text>",
             escape(text)
         );
     }
 
+    /// The document, with the hatch patterns defined after its opening tag.
     pub fn finish(self) -> String {
-        let (w, h) = (self.width, self.height);
-        let defs: String = self
-            .hatches
-            .iter()
-            .map(|(_, pattern)| format!("{pattern}\n"))
-            .collect();
-        let defs = if defs.is_empty() {
-            String::new()
-        } else {
-            format!("<defs>\n{defs}</defs>\n")
+        let defs = match self.defs.is_empty() {
+            true => self.defs,
+            false => format!("<defs>\n{}</defs>\n", self.defs),
         };
-        format!(
-            "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n{defs}{}</svg>\n",
-            self.body
-        )
+        let (head, body) = self
+            .body
+            .split_at(self.body.find('\n').map_or(0, |i| i + 1));
+        format!("{head}{defs}{body}</svg>\n")
     }
 }
 
@@ -260,20 +185,15 @@ fn font_db() -> Arc<usvg::fontdb::Database> {
 
 /// The SVG rasterised and encoded as an RGB PNG.
 pub(crate) fn to_png(svg: &str, width: u32, height: u32) -> Result<Vec<u8>> {
-    let fail = |e: String| Error::Chart(format!("PNG rendering failed: {e}"));
     let options = usvg::Options {
         font_family: "DejaVu Sans".into(),
         fontdb: font_db(),
         ..usvg::Options::default()
     };
-    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| fail(e.to_string()))?;
-    let mut pixmap =
-        tiny_skia::Pixmap::new(width, height).ok_or_else(|| fail("empty image".into()))?;
-    resvg::render(
-        &tree,
-        tiny_skia::Transform::identity(),
-        &mut pixmap.as_mut(),
-    );
+    let tree = usvg::Tree::from_str(svg, &options).map_err(failed)?;
+    let mut pixmap = tiny_skia::Pixmap::new(width, height).ok_or_else(|| failed("empty image"))?;
+    let identity = tiny_skia::Transform::identity();
+    resvg::render(&tree, identity, &mut pixmap.as_mut());
     // The background is opaque white, so the premultiplied pixels are plain RGB.
     let mut rgb = vec![0u8; width as usize * height as usize * 3];
     for (to, from) in rgb.chunks_exact_mut(3).zip(pixmap.data().chunks_exact(4)) {
@@ -284,10 +204,12 @@ pub(crate) fn to_png(svg: &str, width: u32, height: u32) -> Result<Vec<u8>> {
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     encoder.set_compression(png::Compression::Fast);
-    let mut writer = encoder.write_header().map_err(|e| fail(e.to_string()))?;
-    writer
-        .write_image_data(&rgb)
-        .map_err(|e| fail(e.to_string()))?;
-    writer.finish().map_err(|e| fail(e.to_string()))?;
+    let mut writer = encoder.write_header().map_err(failed)?;
+    writer.write_image_data(&rgb).map_err(failed)?;
+    writer.finish().map_err(failed)?;
     Ok(bytes)
+}
+
+fn failed(e: impl std::fmt::Display) -> Error {
+    Error::Chart(format!("PNG rendering failed: {e}"))
 }

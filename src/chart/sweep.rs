@@ -3,28 +3,25 @@
 //! samples' per-period totals) and the exceedance curve of unserved tokens. Drawn from the sweep's
 //! rows only (never the solver), so the same rows give the same bytes.
 
-use super::figure::Swatch;
-use super::figure::{step_area, step_line, Axis, Category, Entry, Figure, Label, Mark, Panel};
+use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Panel, Stroke, Swatch};
 use super::layout::SMALL;
-use super::palette::{self, Rgba};
+use super::palette::{rgb, Rgba, INK, INK_SOFT, UNSERVED};
 use super::svg::Align;
+use super::text::Font;
 use super::ticks::Unit;
-use super::{ChartOptions, RenderedChart};
-use crate::error::Result;
-use crate::sweep::risk::{nearest_rank, sorted};
-use crate::sweep::write::{grid_summary, risk_summary, Results, TornadoAxis};
-use crate::sweep::Record;
-use crate::units::{human, human_dollars, parse_time};
+use super::{ChartOptions, Charts};
+use crate::sweep::write::{self, grid_summary, risk_summary, Results, TornadoAxis};
+use crate::units::{human, human_dollars};
 
 /// The stems of the sweep charts (each written as `.png` and `.svg`).
 pub const SWEEP_CHART_STEMS: [&str; 3] = ["sweep_fan", "sweep_tornado", "sweep_unserved"];
 
-const LOW: Rgba = palette::rgb(0x0072B2);
-const HIGH: Rgba = palette::rgb(0xE69F00);
-const SERVED: Rgba = palette::rgb(0x009E73);
+const LOW: Rgba = rgb(0x0072B2);
+const HIGH: Rgba = rgb(0xE69F00);
+const SERVED: Rgba = rgb(0x009E73);
 
 /// Draws every chart of a sweep, in memory, sorted by file name.
-pub fn render_all(res: &Results, opts: &ChartOptions) -> Result<Vec<RenderedChart>> {
+pub fn render_all(res: &Results, opts: &ChartOptions) -> Charts {
     let mut figures = Vec::new();
     if res.info.is_risk() {
         figures.extend(fan(res).map(|fig| ("sweep_fan", fig)));
@@ -35,166 +32,98 @@ pub fn render_all(res: &Results, opts: &ChartOptions) -> Result<Vec<RenderedChar
     super::render(figures, opts)
 }
 
-fn line(label: &str, colour: Rgba, width: f64, dashed: bool) -> Entry {
-    Entry::new(
-        label,
-        Swatch::Line {
-            colour,
-            width,
-            dashed,
-        },
-    )
-}
-
 /// Served against demand over time: the band between the samples' P5 and P95 served tokens per
 /// minute in each period, the median served, the median demand and the base plan's demand.
 fn fan(res: &Results) -> Option<Figure> {
-    let info = &res.info;
-    let time = |t: &String| parse_time(t).ok().map(|t| t.timestamp() as f64);
-    let starts: Vec<f64> = info.period_starts.iter().filter_map(time).collect();
-    let end = time(&info.horizon_end)?;
-    if starts.is_empty() || res.records.is_empty() {
-        return None;
-    }
-    let next = |i: usize| starts.get(i + 1).copied().unwrap_or(end);
-    let bins: Vec<(f64, f64)> = starts
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (*s, next(i)))
-        .collect();
-    let n = bins.len();
-    let percentile = |f: fn(&Record) -> &Vec<f64>, p: u32| -> Vec<f64> {
-        let at = |t: usize| {
-            let values = sorted(res.records.iter().filter_map(|r| f(r).get(t).copied()));
-            nearest_rank(&values, p).unwrap_or(0.0)
-        };
-        (0..n).map(at).collect()
-    };
-    let served = |p| percentile(|r| &r.period_served_tpm, p);
-    let planned = |t| res.base.period_demand_tpm.get(t).copied().unwrap_or(0.0);
-    let planned: Vec<f64> = (0..n).map(planned).collect();
-    let (p5, p50, p95) = (served(5), served(50), served(95));
-    let demand = percentile(|r| &r.period_demand_tpm, 50);
+    let fan = write::fan(res)?;
+    let (spans, [p5, p50, p95], demand, planned) = (fan.spans, fan.served, fan.demand, fan.planned);
     let band = SERVED.alpha(0.35);
+    let median = Stroke::new(SERVED, 3.5, false);
+    let planned_line = Stroke::new(INK_SOFT, 2.0, false);
+    let demand_line = Stroke::new(INK, 3.0, true);
     let marks = vec![
-        step_area("served, P5–P95", band, None, &bins, &p5, &p95),
-        step_line("served, median", SERVED, 3.5, false, &bins, &p50),
-        step_line(
-            "demand, as planned",
-            palette::INK_SOFT,
-            2.0,
-            false,
-            &bins,
-            &planned,
-        ),
-        step_line("demand, median", palette::INK, 3.0, true, &bins, &demand),
+        Mark::band("served, P5–P95", (band, None), &spans, &p5, &p95),
+        Mark::steps(median, &spans, &p50),
+        Mark::steps(planned_line, &spans, &planned),
+        Mark::steps(demand_line, &spans, &demand),
     ];
-    let all = [&p95, &planned, &demand];
-    let top = all
-        .iter()
-        .flat_map(|v| v.iter().copied())
-        .fold(0.0, f64::max);
-    let x = Axis::time(bins[0].0, bins[n - 1].1);
+    let top = largest([&p95, &planned, &demand].into_iter().flatten().copied());
+    let x = Axis::time(spans[0].0, spans[spans.len() - 1].1);
     let y = Axis::value(0.0, top, Unit::TokensPerMinute);
     let legend = vec![
         Entry::new("served, P5–P95", Swatch::Fill(band)),
-        line("served, median", SERVED, 3.5, false),
-        line("demand, median", palette::INK, 3.0, true),
-        line("demand, as planned", palette::INK_SOFT, 2.0, false),
+        Entry::new("served, median", Swatch::Line(median)),
+        Entry::new("demand, median", Swatch::Line(demand_line)),
+        Entry::new("demand, as planned", Swatch::Line(planned_line)),
     ];
     // What one period does to an outage of a few hours, by the grid's longest period.
-    let longest_hours = bins
-        .iter()
-        .map(|(a, b)| (b - a) / 3600.0)
-        .fold(0.0, f64::max);
-    let grain = match longest_hours {
+    let grain = match largest(spans.iter().map(|(a, b)| (b - a) / 3600.0)) {
         h if h >= 24.0 * 28.0 => "monthly periods average an outage over the month",
         h if h >= 24.0 => "daily periods average an outage over the day",
         _ => "hourly periods show each outage hour by hour",
     };
-    let shortfall = risk_summary(res).shortfall_probability * 100.0;
+    let (info, shortfall) = (&res.info, risk_summary(res).shortfall_probability * 100.0);
     let subtitle = vec![
         format!("{} held to its plan, emergency rules", info.scenario_name),
         format!("P(shortfall) {shortfall:.1}%"),
         grain.to_string(),
     ];
     let title = format!("Served vs demand over {} risk samples", info.points);
-    Some(Figure::new(
-        title,
-        subtitle,
-        legend,
-        Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        },
-    ))
+    let panels = vec![Panel::new(x, y, marks)];
+    Some(Figure::new(title, subtitle, legend, panels))
 }
 
-/// One tornado panel: a bar per axis from its lowest to its highest value, split at the centre,
-/// each end's value beside it.
-fn tornado_panel(
-    title: &str,
-    centre: f64,
-    rows: &[(String, f64, f64)],
-    fmt: &dyn Fn(f64) -> String,
-    (unit, min_span): (Unit, f64),
-) -> Panel {
-    let mut lo = rows.iter().map(|r| r.1).fold(centre, f64::min);
-    let hi = rows.iter().map(|r| r.2).fold(centre, f64::max);
+/// One tornado panel of dollars or percentages: a bar per axis from its lowest to its highest
+/// value, split at the centre, each end's value beside it.
+fn tornado_panel(title: &str, centre: f64, rows: &[(String, f64, f64)], unit: Unit) -> Panel {
+    let percent = unit == Unit::Percent;
+    let fmt = |v: f64| match percent {
+        true => format!("{v:.2}%"),
+        false => human_dollars(v),
+    };
     // A floor on the axis span, so 0.07 percentage points never fill the panel and read as a
     // collapse of service.
+    let min_span = if percent { 5.0 } else { 0.0 };
+    let mut lo = rows.iter().map(|r| r.1).fold(centre, f64::min);
+    let hi = rows.iter().map(|r| r.2).fold(centre, f64::max);
     if hi - lo < min_span {
         lo = (hi - min_span).max(0.0);
     }
     // Room at both ends for the value labels.
     let pad = ((hi - lo) * 0.18).max(centre.abs() * 1e-6).max(1e-9);
     let (lo, hi) = (lo - pad, hi + pad);
-    let right_half = centre > (lo + hi) / 2.0;
+    let on_right = centre > (lo + hi) / 2.0;
     let (mut marks, mut labels) = (Vec::new(), Vec::new());
     for (i, (_, low, high)) in rows.iter().enumerate() {
         let (y, mid) = ((i as f64 + 0.2, i as f64 + 0.8), i as f64 + 0.5);
         let mut label = |text: String, x: f64, dx: f64, align, colour| {
-            let l = Label::at(text, x, mid, SMALL, colour).spots(vec![(dx, 0.0, align)]);
-            labels.push(Mark::Label(l));
+            let l = Label::at(text, x, mid, Font::new(SMALL, false, colour));
+            labels.push(Mark::Label(l.spots(vec![(dx, 0.0, align)])));
         };
         if *low < centre {
             marks.push(Mark::rect((*low, centre), y, LOW));
-            label(fmt(*low), *low, -8.0, Align::Right, palette::INK);
+            label(fmt(*low), *low, -8.0, Align::Right, INK);
         }
         if *high > centre {
             marks.push(Mark::rect((centre, *high), y, HIGH));
-            label(fmt(*high), *high, 8.0, Align::Left, palette::INK);
+            label(fmt(*high), *high, 8.0, Align::Left, INK);
         }
         if (high - low).abs() <= 1e-12 * centre.abs().max(1.0) {
-            let (dx, align) = if right_half {
-                (-10.0, Align::Right)
-            } else {
-                (10.0, Align::Left)
-            };
-            label("no change".into(), centre, dx, align, palette::INK_SOFT);
+            // Beside the centre line, on the side with more room.
+            let dx = if on_right { -10.0 } else { 10.0 };
+            let align = if on_right { Align::Right } else { Align::Left };
+            label("no change".into(), centre, dx, align, INK_SOFT);
         }
     }
     let label = Some(format!("unmodified {}", fmt(centre)));
-    let colour = palette::INK;
-    marks.push(Mark::Rule {
-        at: centre,
-        vertical: true,
-        colour,
-        width: 3.0,
-        dashed: false,
-        label,
-    });
+    let stroke = Stroke::new(INK, 3.0, false);
+    marks.push(Mark::rule(centre, stroke, label));
     marks.extend(labels);
     let rows = Category::slots(rows.iter().map(|r| (r.0.clone(), false)));
     let (x, y) = (Axis::value_inside(lo, hi, unit), Axis::category(rows));
-    Panel {
-        title: Some(title.into()),
-        x,
-        y,
-        marks,
-    }
+    let mut panel = Panel::new(x, y, marks);
+    panel.title = Some(title.into());
+    panel
 }
 
 fn tornado(res: &Results) -> Figure {
@@ -212,116 +141,55 @@ fn tornado(res: &Results) -> Figure {
     };
     let cost = |a: &&TornadoAxis| (name(a), a.cost_low, a.cost_high);
     let served = |a: &&TornadoAxis| (a.axis.clone(), a.served_pct_low, a.served_pct_high);
-    let cost_rows: Vec<(String, f64, f64)> = axes.iter().map(cost).collect();
-    let served_rows: Vec<(String, f64, f64)> = axes.iter().map(served).collect();
-    let dollars = |v: f64| human_dollars(v);
-    let percent = |v: f64| format!("{v:.2}%");
-    let base = &res.base;
-    let cost = (Unit::Dollars, 0.0);
-    let cost = tornado_panel(
-        "Cost (commit + usage + route)",
-        base.cost,
-        &cost_rows,
-        &dollars,
-        cost,
-    );
-    let served = (Unit::Percent, 5.0);
-    let served = tornado_panel(
-        "Demand served",
-        base.served_pct,
-        &served_rows,
-        &percent,
-        served,
-    );
+    let cost: Vec<_> = axes.iter().map(cost).collect();
+    let served: Vec<_> = axes.iter().map(served).collect();
+    let title = "Cost (commit + usage + route)";
+    let cost = tornado_panel(title, res.base.cost, &cost, Unit::Dollars);
+    let served = tornado_panel("Demand served", res.base.served_pct, &served, Unit::Percent);
     let held = res.info.hold_reservations == Some(true);
     let how = if held { "base plan held" } else { "re-planned" };
+    let points = res.info.points;
     let subtitle = vec![
-        format!(
-            "{} points, each axis varied alone around the unmodified scenario ({how})",
-            res.info.points
-        ),
+        format!("{points} points, each axis varied alone around the unmodified scenario ({how})"),
         "blue = below, orange = above".into(),
     ];
     let title = format!("What moves the cost of {}", res.info.scenario_name);
-    let mut fig = Figure::new(title, subtitle, Vec::new(), cost);
-    fig.panels.push(served);
+    let mut fig = Figure::new(title, subtitle, Vec::new(), vec![cost, served]);
     fig.columns = 2;
     fig
 }
 
 /// P(unserved tokens > x) over the samples, as a step curve, with the percentiles marked.
 fn exceedance(res: &Results) -> Figure {
-    let s = risk_summary(res);
-    let values = sorted(res.records.iter().map(|r| r.unserved_tokens));
-    let n = values.len().max(1) as f64;
-    // Share above x: starts at P(unserved > 0) at x = 0, drops by 1/n at each sample's value.
-    let positive: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0).collect();
-    let mut above = positive.len() as f64 / n * 100.0;
-    let mut points = vec![(0.0, above)];
-    for v in &positive {
-        points.push((*v, above));
-        above -= 100.0 / n;
-        points.push((*v, above.max(0.0)));
-    }
-    let (name, colour) = ("share above".to_string(), palette::UNSERVED);
-    let mut marks = vec![Mark::Line {
-        name,
-        colour,
-        width: 4.0,
-        dashed: false,
-        points,
-    }];
+    let (s, points) = (risk_summary(res), write::exceedance(res));
+    let max = points.last().map_or(0.0, |p| p.0).max(1.0);
+    let mut marks = vec![Mark::Line(Stroke::new(UNSERVED, 4.0, false), points)];
     // Percentiles at the same value share one marker ("P95, P99").
     let mut percentiles: Vec<(f64, String)> = Vec::new();
-    let (p50, p95, p99) = (
-        s.unserved_tokens.p50,
-        s.unserved_tokens.p95,
-        s.unserved_tokens.p99,
-    );
-    for (p, v) in [(50, p50), (95, p95), (99, p99)] {
+    let u = &s.unserved_tokens;
+    for (p, v) in [(50, u.p50), (95, u.p95), (99, u.p99)] {
         match percentiles.last_mut() {
             Some((last, label)) if *last == v => label.push_str(&format!(", P{p}")),
             _ => percentiles.push((v, format!("P{p}"))),
         }
     }
     for (at, text) in percentiles.into_iter().filter(|p| p.0 > 0.0) {
-        let colour = palette::INK_SOFT;
-        marks.push(Mark::Rule {
-            at,
-            vertical: true,
-            colour,
-            width: 2.0,
-            dashed: true,
-            label: None,
-        });
-        let spots = (0..8)
-            .map(|k| (6.0, 14.0 + 30.0 * k as f64, Align::Left))
-            .collect();
-        let label = Label::at(text, at, 100.0, 20.0, colour)
-            .bold(true)
-            .spots(spots);
-        marks.push(Mark::Label(label));
+        let stroke = Stroke::new(INK_SOFT, 2.0, true);
+        marks.push(Mark::rule(at, stroke, None));
+        let spot = |k: i32| (6.0, 14.0 + 30.0 * f64::from(k), Align::Left);
+        let spots = (0..8).map(spot).collect();
+        let label = Label::at(text, at, 100.0, Font::new(20.0, true, INK_SOFT));
+        marks.push(Mark::Label(label.spots(spots)));
     }
-    let max = values.last().copied().unwrap_or(0.0).max(1.0);
     let x = Axis::value(0.0, max, Unit::Tokens).titled("unserved tokens over the horizon");
     let y = Axis::value_inside(0.0, 100.0, Unit::Percent);
     let subtitle = vec![
         "share of samples with more than x unserved tokens".into(),
         format!("P(shortfall) {:.1}%", s.shortfall_probability * 100.0),
-        format!("P50 {}", human(p50)),
-        format!("P95 {}", human(p95)),
-        format!("P99 {}", human(p99)),
+        format!("P50 {}", human(u.p50)),
+        format!("P95 {}", human(u.p95)),
+        format!("P99 {}", human(u.p99)),
     ];
     let title = format!("How much demand goes unserved: {} samples", res.info.points);
-    Figure::new(
-        title,
-        subtitle,
-        Vec::new(),
-        Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        },
-    )
+    Figure::new(title, subtitle, Vec::new(), vec![Panel::new(x, y, marks)])
 }

@@ -1,7 +1,8 @@
 //! Chart stage: axis ticks. Round values in human units (`15B tok/min`, `$1.2M`) on the y axis and
 //! calendar-aligned dates (`Jan 2026`, `Mar 5`, `06:00`) on the time axis, as dense as the labels allow.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
+use crate::units::scale_of;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 
 /// What an axis measures; decides the tick label format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,321 +26,224 @@ pub(crate) struct Ticks {
 /// every step, count and coordinate below stays finite.
 const LIMIT: f64 = f64::MAX / 4.0;
 
-/// Ticks at round steps (1, 2, 2.5, 5 × 10^k), at most `max_ticks` intervals, through zero when
+/// Ticks at round steps (1, 2, 2.5, 5 × 10^k), at most `most` intervals, through zero when
 /// the range holds it. `round_out`: the axis widens to whole steps with a little headroom (data
 /// drawn from zero); otherwise the range stays and the ticks fall inside it. Labels are signed
 /// (`+$5B`, `−$5B`) when a tick is below zero. Bounded for any input: NaN and infinities are
-/// clamped, and at most `max_ticks` + 2 ticks are made.
-pub(crate) fn value_ticks(
-    lo: f64,
-    hi: f64,
-    max_ticks: usize,
-    unit: Unit,
-    round_out: bool,
-) -> Ticks {
-    let clean = |v: f64| {
-        if v.is_nan() {
-            0.0
-        } else {
-            v.clamp(-LIMIT, LIMIT)
-        }
-    };
+/// clamped, and at most `most` + 2 ticks are made.
+pub(crate) fn value_ticks((lo, hi): (f64, f64), most: usize, unit: Unit, round_out: bool) -> Ticks {
+    let clean = |v: f64| (if v.is_nan() { 0.0 } else { v }).clamp(-LIMIT, LIMIT);
     let (mut lo, mut hi) = (clean(lo), clean(hi));
     if round_out {
         // A little headroom so the tallest stack does not touch the top of the frame.
         (lo, hi) = (lo.min(0.0) * 1.03, hi.max(0.0) * 1.03);
     }
     if hi - lo <= hi.abs().max(lo.abs()) * 1e-12 {
-        (lo, hi) = if hi == 0.0 {
-            (lo.min(0.0), 1.0)
-        } else {
-            (lo - hi.abs() * 0.05, hi + hi.abs() * 0.05)
-        };
-    }
-    let max_ticks = max_ticks.max(2) as f64;
-    let raw = (hi - lo) / max_ticks;
-    let magnitude = 10f64.powi(raw.log10().floor() as i32);
-    let intervals = |s: f64| {
-        if round_out {
-            (hi / s).ceil() - (lo / s).floor()
-        } else {
-            (hi - lo) / s
+        // One value: a little either side of it, or up to 1 from zero.
+        let pad = hi.abs() * 0.05;
+        (lo, hi) = (lo - pad, hi + pad);
+        if pad == 0.0 {
+            (lo, hi) = (lo.min(0.0), 1.0);
         }
+    }
+    let max_ticks = most.max(2) as f64;
+    let magnitude = 10f64.powi(((hi - lo) / max_ticks).log10().floor() as i32);
+    let intervals = |s: f64| match round_out {
+        true => (hi / s).ceil() - (lo / s).floor(),
+        false => (hi - lo) / s,
     };
-    let step = [1.0, 2.0, 2.5, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|s| intervals(*s) <= max_ticks)
-        .unwrap_or(10.0 * magnitude);
+    let steps = [1.0, 2.0, 2.5, 5.0, 10.0].map(|m| m * magnitude);
+    let step = steps.into_iter().find(|s| intervals(*s) <= max_ticks);
+    let step = step.unwrap_or(10.0 * magnitude);
     if round_out {
         (lo, hi) = ((lo / step).floor() * step, (hi / step).ceil() * step);
     }
     let first = (lo / step - 1e-9).ceil() * step;
-    let values: Vec<f64> = (0..max_ticks as usize + 2)
-        .map(|k| first + step * k as f64)
-        .take_while(|v| *v <= hi + step * 1e-9)
-        .map(|v| if v.abs() < step * 1e-9 { 0.0 } else { v })
-        .collect();
-    let (scale, suffix) = scale_for(lo.abs().max(hi.abs()));
-    let decimals = (0..=3)
-        .find(|d| {
-            let scaled = step / scale * 10f64.powi(*d);
-            (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
-        })
-        .unwrap_or(3) as usize;
+    let values = (0..max_ticks as usize + 2).map(|k| first + step * k as f64);
+    let values = values.take_while(|v| *v <= hi + step * 1e-9);
+    let snap = |v: f64| if v.abs() < step * 1e-9 { 0.0 } else { v };
+    let values: Vec<f64> = values.map(snap).collect();
+    let (scale, suffix) = scale_of(lo.abs().max(hi.abs()));
+    let whole = |d: &i32| {
+        let scaled = step / scale * 10f64.powi(*d);
+        (scaled - scaled.round()).abs() < 1e-6 * scaled.max(1.0)
+    };
+    let decimals = (0..=3).find(whole).unwrap_or(3) as usize;
     let signed = values.first().is_some_and(|v| *v < 0.0);
-    let labels = values
-        .into_iter()
-        .map(|v| {
-            let text = format_value(v.abs(), scale, suffix, decimals, unit);
-            let text = match (signed, v) {
-                (true, v) if v > 0.0 => format!("+{text}"),
-                (true, v) if v < 0.0 => format!("\u{2212}{text}"),
-                _ => text,
-            };
-            (v, text)
-        })
-        .collect();
+    let label = |v: f64| {
+        let text = format_value(v.abs(), scale, suffix, decimals, unit);
+        let sign = match v {
+            v if signed && v > 0.0 => "+",
+            v if signed && v < 0.0 => "\u{2212}",
+            _ => "",
+        };
+        (v, format!("{sign}{text}"))
+    };
+    let labels = values.into_iter().map(label).collect();
     Ticks { lo, hi, labels }
 }
 
 /// A change in dollars with its sign: `+$1.23M`, `−$950`, `±$0`.
 pub(crate) fn signed_dollars(v: f64) -> String {
-    let text = dollars(v.abs());
-    if text == "$0" || text == "$0.00" {
-        "\u{b1}$0".to_string()
-    } else if v > 0.0 {
-        format!("+{text}")
-    } else {
-        format!("\u{2212}{text}")
+    match dollars(v.abs()) {
+        text if text == "$0" || text == "$0.00" => "\u{b1}$0".to_string(),
+        text if v > 0.0 => format!("+{text}"),
+        text => format!("\u{2212}{text}"),
     }
-}
-
-/// The scale and suffix of labels: the one human-units rule of `units`.
-fn scale_for(top: f64) -> (f64, &'static str) {
-    crate::units::scale_of(top)
 }
 
 /// `v / scale` with `decimals` and the suffix; in scientific notation when even the largest
 /// suffix leaves more than six digits (so an absurd value cannot make a label of 300 digits).
 fn number(v: f64, scale: f64, suffix: &str, decimals: usize) -> String {
-    if (v / scale).abs() >= 1e6 {
-        format!("{v:.2e}")
-    } else {
-        format!("{:.*}{suffix}", decimals, v / scale)
+    match (v / scale).abs() >= 1e6 {
+        true => format!("{v:.2e}"),
+        false => format!("{:.*}{suffix}", decimals, v / scale),
     }
 }
 
 fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -> String {
-    if v == 0.0 {
-        return match unit {
-            Unit::Dollars => "$0".into(),
-            Unit::Percent => "0%".into(),
-            _ => "0".into(),
-        };
-    }
+    let n = || number(v, scale, suffix, decimals);
     match unit {
-        Unit::TokensPerMinute => format!("{} tok/min", number(v, scale, suffix, decimals)),
-        Unit::Tokens => number(v, scale, suffix, decimals),
-        Unit::Dollars => format!("${}", number(v, scale, suffix, decimals)),
+        Unit::Dollars if v == 0.0 => "$0".into(),
+        Unit::Percent if v == 0.0 => "0%".into(),
+        _ if v == 0.0 => "0".into(),
+        Unit::TokensPerMinute => format!("{} tok/min", n()),
+        Unit::Tokens => n(),
+        Unit::Dollars => format!("${}", n()),
         Unit::Percent => format!("{}%", number(v, 1.0, "", decimals)),
     }
 }
 
 /// Dollars for labels on bars and in subtitles, to three significant figures: `$1.23M`, `$950`.
 pub(crate) fn dollars(v: f64) -> String {
-    let (scale, suffix) = scale_for(v.abs());
+    let (scale, suffix) = scale_of(v.abs());
     let scaled = v / scale;
-    let decimals = if scaled.abs() >= 100.0 || suffix.is_empty() {
-        0
-    } else if scaled.abs() >= 10.0 {
-        1
-    } else {
-        2
+    let decimals = match scaled.abs() {
+        _ if suffix.is_empty() => 0,
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        _ => 2,
     };
     format!("${}", number(v, scale, suffix, decimals))
 }
 
-/// A gridline on the time axis, and the label that goes with it (centred on `label_at_s`).
+/// A gridline on the time axis, and the label that goes with it (centred on its first value).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct TimeTick {
     pub at_s: f64,
     pub label: Option<(f64, String)>,
 }
 
+const DAY: i64 = 86_400;
+
+/// Time steps, finest first: hours (1 to 12), days (1, 2), weeks, months (12 and more: years).
+const HOURS: [i64; 8] = [1, 2, 3, 6, 12, 24, 48, 168];
+const MONTHS: [i32; 9] = [1, 2, 3, 6, 12, 24, 60, 120, 600];
+
+/// A tick step: a fixed number of seconds (hours, days, weeks from Monday) or calendar months.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Step {
-    Hours(u32),
-    Days(u32),
-    Weeks,
-    Months(u32),
-    Years(i32),
+    Secs(i64),
+    Months(i32),
 }
 
-const STEPS: &[Step] = &[
-    Step::Hours(1),
-    Step::Hours(2),
-    Step::Hours(3),
-    Step::Hours(6),
-    Step::Hours(12),
-    Step::Days(1),
-    Step::Days(2),
-    Step::Weeks,
-    Step::Months(1),
-    Step::Months(2),
-    Step::Months(3),
-    Step::Months(6),
-    Step::Years(1),
-    Step::Years(2),
-    Step::Years(5),
-    Step::Years(10),
-    Step::Years(50),
-];
-
-fn at_midnight(d: NaiveDate) -> DateTime<Utc> {
-    Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+/// The first instant of a month counted from year 0 (`year * 12 + month0`).
+fn month(index: i32) -> DateTime<Utc> {
+    let (year, month) = (index.div_euclid(12), index.rem_euclid(12) as u32 + 1);
+    let day = NaiveDate::from_ymd_opt(year, month, 1).expect("a valid month");
+    Utc.from_utc_datetime(&day.and_time(NaiveTime::MIN))
 }
 
-/// The first tick at or before `t` for the step.
-fn floor(t: DateTime<Utc>, step: Step) -> DateTime<Utc> {
-    let d = t.date_naive();
-    match step {
-        Step::Hours(k) => at_midnight(d) + Duration::hours(i64::from(t.hour() / k * k)),
-        Step::Days(k) => {
-            let days = d
-                .signed_duration_since(NaiveDate::from_ymd_opt(1970, 1, 1).expect("epoch"))
-                .num_days();
-            at_midnight(d) - Duration::days(days.rem_euclid(i64::from(k)))
+impl Step {
+    /// The first tick at or before `t`.
+    fn floor(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Step::Secs(n) => {
+                // Weeks start on Monday; 1970-01-01 was a Thursday.
+                let from = if n == 7 * DAY { 4 * DAY } else { 0 };
+                let s = (t.timestamp() - from).div_euclid(n) * n + from;
+                DateTime::from_timestamp(s, 0).expect("inside the calendar")
+            }
+            Step::Months(k) => month((t.year() * 12 + t.month0() as i32).div_euclid(k) * k),
         }
-        Step::Weeks => {
-            at_midnight(d) - Duration::days(i64::from(d.weekday().num_days_from_monday()))
-        }
-        Step::Months(k) => {
-            let m0 = (d.month0() / k) * k;
-            at_midnight(NaiveDate::from_ymd_opt(d.year(), m0 + 1, 1).expect("valid month"))
-        }
-        Step::Years(k) => at_midnight(
-            NaiveDate::from_ymd_opt(d.year().div_euclid(k) * k, 1, 1).expect("valid year"),
-        ),
     }
-}
 
-fn next(t: DateTime<Utc>, step: Step) -> DateTime<Utc> {
-    match step {
-        Step::Hours(k) => t + Duration::hours(i64::from(k)),
-        Step::Days(k) => t + Duration::days(i64::from(k)),
-        Step::Weeks => t + Duration::days(7),
-        Step::Months(k) => {
-            let months = t.year() * 12 + t.month0() as i32 + k as i32;
-            at_midnight(
-                NaiveDate::from_ymd_opt(months.div_euclid(12), months.rem_euclid(12) as u32 + 1, 1)
-                    .expect("valid month"),
-            )
+    fn next(self, t: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Step::Secs(n) => t + Duration::seconds(n),
+            Step::Months(k) => month(t.year() * 12 + t.month0() as i32 + k),
         }
-        Step::Years(k) => {
-            at_midnight(NaiveDate::from_ymd_opt(t.year() + k, 1, 1).expect("valid year"))
+    }
+
+    /// Label of a tick. `first` ticks carry the year so the axis says which year it is.
+    fn label(self, t: DateTime<Utc>, first: bool) -> String {
+        let format = match self {
+            Step::Secs(_) if t.hour() != 0 => "%H:%M",
+            Step::Secs(_) if first || t.ordinal() == 1 => "%b %-d %Y",
+            Step::Secs(_) => "%b %-d",
+            Step::Months(k) if k >= 12 => "%Y",
+            Step::Months(_) if first || t.month() == 1 => "%b %Y",
+            Step::Months(_) => "%b",
+        };
+        t.format(format).to_string()
+    }
+
+    /// Calendar units are labelled in the middle of the span they name ("Mar" under March);
+    /// finer or multi-unit steps label the instant at the gridline.
+    fn labels_span(self) -> bool {
+        matches!(self, Step::Secs(DAY) | Step::Months(1) | Step::Months(12))
+    }
+
+    /// Shortest length of a step, seconds (a month is at least 28 days, a year 365).
+    fn min_length_s(self) -> f64 {
+        let day = DAY as f64;
+        match self {
+            Step::Secs(n) => n as f64,
+            Step::Months(k) if k >= 12 => f64::from(k / 12) * 365.0 * day,
+            Step::Months(k) => f64::from(k) * 28.0 * day,
         }
     }
 }
 
-/// Label of a tick. `first` ticks carry the year (months) so the axis says which year it is.
-fn label(t: DateTime<Utc>, step: Step, first: bool) -> String {
-    match step {
-        Step::Hours(_) if t.hour() == 0 && (first || t.ordinal() == 1) => {
-            t.format("%b %-d %Y").to_string()
-        }
-        Step::Hours(_) if t.hour() == 0 => t.format("%b %-d").to_string(),
-        Step::Hours(_) => t.format("%H:%M").to_string(),
-        Step::Days(_) | Step::Weeks if first || t.ordinal() == 1 => {
-            t.format("%b %-d %Y").to_string()
-        }
-        Step::Days(_) | Step::Weeks => t.format("%b %-d").to_string(),
-        Step::Months(_) if first || t.month() == 1 => t.format("%b %Y").to_string(),
-        Step::Months(_) => t.format("%b").to_string(),
-        Step::Years(_) => t.format("%Y").to_string(),
-    }
-}
-
-/// Calendar units are labelled in the middle of the span they name ("Mar" under March);
-/// finer or multi-unit steps label the instant at the gridline.
-fn labels_span(step: Step) -> bool {
-    matches!(step, Step::Days(1) | Step::Months(1) | Step::Years(1))
-}
-
-/// Shortest length of a step, seconds (a month is at least 28 days).
-fn min_length_s(step: Step) -> f64 {
-    const DAY: f64 = 86_400.0;
-    match step {
-        Step::Hours(k) => 3600.0 * f64::from(k),
-        Step::Days(k) => DAY * f64::from(k),
-        Step::Weeks => 7.0 * DAY,
-        Step::Months(k) => 28.0 * DAY * f64::from(k),
-        Step::Years(k) => 365.0 * DAY * f64::from(k),
-    }
-}
-
-/// Ticks for `[start_s, end_s]` on an axis `width_px` wide: the finest calendar step, no shorter
+/// Ticks for `(start_s, end_s)` on an axis `width_px` wide: the finest calendar step, no shorter
 /// than `min_step_s` (bars of a month get month ticks, not weekly ones that would read as weekly
-/// bars), whose labels, measured with `text_width`, fit side by side with `gap_px` between them.
+/// bars), whose labels fit side by side, each `room(text)` wide (the text and a gap around it).
 /// Instants outside the years 1–9999 are clamped to them, so a step never leaves the calendar.
 pub(crate) fn time_ticks(
-    start_s: f64,
-    end_s: f64,
+    (start_s, end_s): (f64, f64),
     width_px: f64,
-    gap_px: f64,
-    text_width: &dyn Fn(&str) -> f64,
+    room: &dyn Fn(&str) -> f64,
     min_step_s: f64,
 ) -> Vec<TimeTick> {
     const FIRST: f64 = -62_135_596_800.0; // 0001-01-01
     const LAST: f64 = 253_402_300_799.0 - 100.0 * 365.0 * 86_400.0; // a century before 9999
-    let clean = |v: f64| {
-        if v.is_nan() {
-            0.0
-        } else {
-            v.clamp(FIRST, LAST)
-        }
-    };
+    let clean = |v: f64| (if v.is_nan() { 0.0 } else { v }).clamp(FIRST, LAST);
     let (start_s, end_s) = (clean(start_s), clean(end_s));
-    let to_time = |s: f64| {
-        Utc.timestamp_opt(s.floor() as i64, 0)
-            .single()
-            .unwrap_or_default()
-    };
-    let (t0, t1) = (to_time(start_s), to_time(end_s.max(start_s + 1.0)));
+    let time = |s: f64| DateTime::from_timestamp(s.floor() as i64, 0).unwrap_or_default();
+    let (t0, t1) = (time(start_s), time(end_s.max(start_s + 1.0)));
     let px_per_s = width_px / (end_s - start_s).max(1.0);
+    let steps = HOURS.iter().map(|h| Step::Secs(h * 3600));
+    let steps = steps.chain(MONTHS.iter().map(|m| Step::Months(*m)));
     let mut fallback = Vec::new();
-    for &step in STEPS
-        .iter()
-        .filter(|s| min_length_s(**s) >= min_step_s * 0.999)
-    {
-        let mut ticks = Vec::new();
-        let mut t = floor(t0, step);
+    for step in steps.filter(|s| s.min_length_s() >= min_step_s * 0.999) {
+        let mut ticks: Vec<TimeTick> = Vec::new();
+        let mut t = step.floor(t0);
         // Bounded: the coarsest step has few ticks, and a step with hundreds of ticks cannot fit.
         let mut guard = 0;
         while t <= t1 && guard < 2000 {
-            let after = next(t, step);
-            let at_s = t.timestamp() as f64;
+            let (after, at_s) = (step.next(t), t.timestamp() as f64);
             let in_domain = at_s >= start_s && at_s <= end_s;
-            let label_at = if labels_span(step) {
+            let label_at = if step.labels_span() {
                 // Label a span only when most of it is on the axis, so a stub is not named.
                 let (a, b) = (at_s.max(start_s), (after.timestamp() as f64).min(end_s));
-                let full = after.timestamp() as f64 - at_s;
-                if b - a >= 0.5 * full {
-                    Some((a + b) / 2.0)
-                } else {
-                    None
-                }
-            } else if in_domain {
-                Some(at_s)
+                (b - a >= 0.5 * (after.timestamp() as f64 - at_s)).then_some((a + b) / 2.0)
             } else {
-                None
+                in_domain.then_some(at_s)
             };
             if in_domain || label_at.is_some() {
-                let first = !ticks.iter().any(|x: &TimeTick| x.label.is_some());
-                ticks.push(TimeTick {
-                    at_s,
-                    label: label_at.map(|x| (x, label(t, step, first && label_at.is_some()))),
-                });
+                let first = !ticks.iter().any(|x| x.label.is_some());
+                let label = label_at.map(|x| (x, step.label(t, first)));
+                ticks.push(TimeTick { at_s, label });
             }
             t = after;
             guard += 1;
@@ -349,8 +253,8 @@ pub(crate) fn time_ticks(
         }
         let labelled: Vec<&(f64, String)> = ticks.iter().filter_map(|t| t.label.as_ref()).collect();
         let fits = labelled.windows(2).all(|w| {
-            let room = (w[1].0 - w[0].0) * px_per_s;
-            room >= (text_width(&w[0].1) + text_width(&w[1].1)) / 2.0 + gap_px
+            let space = (w[1].0 - w[0].0) * px_per_s;
+            space >= (room(&w[0].1) + room(&w[1].1)) / 2.0
         });
         if fits && !labelled.is_empty() {
             return ticks;
@@ -366,22 +270,22 @@ mod tests {
 
     #[test]
     fn value_ticks_are_round_and_human() {
-        let t = value_ticks(0.0, 14.2e9, 6, Unit::TokensPerMinute, true);
+        let t = value_ticks((0.0, 14.2e9), 6, Unit::TokensPerMinute, true);
         assert_eq!(t.hi, 15e9);
         assert_eq!(t.labels[1].1, "2.5B tok/min");
         assert_eq!(t.labels.last().unwrap().1, "15.0B tok/min");
-        let t = value_ticks(0.0, 1.15e6, 5, Unit::Dollars, true);
+        let t = value_ticks((0.0, 1.15e6), 5, Unit::Dollars, true);
         assert_eq!(t.labels[0].1, "$0");
         assert!(t.labels.iter().any(|l| l.1 == "$1.25M"), "{:?}", t.labels);
         // Inside a fixed range: percentages of a scatter axis with room either side.
-        let t = value_ticks(-4.0, 104.0, 6, Unit::Percent, false);
+        let t = value_ticks((-4.0, 104.0), 6, Unit::Percent, false);
         let labels: Vec<&str> = t.labels.iter().map(|l| l.1.as_str()).collect();
         assert_eq!(labels, ["0%", "20%", "40%", "60%", "80%", "100%"]);
     }
 
     #[test]
     fn signed_ticks_pass_through_zero() {
-        let t = value_ticks(-3.2e9, 7.9e9, 6, Unit::Dollars, true);
+        let t = value_ticks((-3.2e9, 7.9e9), 6, Unit::Dollars, true);
         assert!(t.lo < -3.2e9 && t.hi > 7.9e9);
         assert!(t.labels.iter().any(|l| l.0 == 0.0 && l.1 == "$0"));
         assert!(t.labels.iter().any(|l| l.1.starts_with('\u{2212}')));
@@ -400,18 +304,14 @@ mod tests {
             (3.0, 3.0),
             (0.0, 1e-300),
         ] {
-            let t = value_ticks(lo, hi, 8, Unit::TokensPerMinute, true);
-            assert!(
-                t.lo.is_finite() && t.hi.is_finite() && t.hi > t.lo,
-                "{lo} {hi}: {t:?}"
-            );
-            assert!(
-                !t.labels.is_empty() && t.labels.len() <= 10,
-                "{lo} {hi}: {t:?}"
-            );
+            let t = value_ticks((lo, hi), 8, Unit::TokensPerMinute, true);
+            let finite = t.lo.is_finite() && t.hi.is_finite() && t.hi > t.lo;
+            assert!(finite, "{lo} {hi}: {t:?}");
+            let few = !t.labels.is_empty() && t.labels.len() <= 10;
+            assert!(few, "{lo} {hi}: {t:?}");
             assert!(t.labels.iter().all(|l| l.1.len() < 30), "{t:?}");
         }
-        let far = time_ticks(0.0, 1e300, 1000.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
+        let far = time_ticks((0.0, 1e300), 1000.0, &|s| 9.0 * s.len() as f64 + 10.0, 0.0);
         assert!(far.len() < 2000);
     }
 
@@ -423,19 +323,20 @@ mod tests {
     }
 
     fn at(m: u32) -> f64 {
-        Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0)
-            .unwrap()
-            .timestamp() as f64
+        let t = Utc.with_ymd_and_hms(2026, m, 1, 0, 0, 0).unwrap();
+        t.timestamp() as f64
+    }
+
+    fn texts(ticks: &[TimeTick]) -> Vec<&str> {
+        let labels = ticks.iter().filter_map(|t| t.label.as_ref());
+        labels.map(|l| l.1.as_str()).collect()
     }
 
     #[test]
     fn months_are_labelled_in_their_middle() {
         let end = at(12) + 31.0 * 86_400.0;
-        let ticks = time_ticks(at(1), end, 1500.0, 10.0, &|s| 9.0 * s.len() as f64, 0.0);
-        let labels: Vec<&str> = ticks
-            .iter()
-            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
-            .collect();
+        let ticks = time_ticks((at(1), end), 1500.0, &|s| 9.0 * s.len() as f64 + 10.0, 0.0);
+        let labels = texts(&ticks);
         assert_eq!(labels.len(), 12);
         assert_eq!(labels[0], "Jan 2026");
         assert_eq!(labels[1], "Feb");
@@ -444,17 +345,14 @@ mod tests {
 
     #[test]
     fn bars_of_a_month_get_no_weekly_ticks() {
-        let width = |s: &str| 9.0 * s.len() as f64;
-        let fine = time_ticks(at(1), at(4), 1500.0, 10.0, &width, 0.0);
+        let width = |s: &str| 9.0 * s.len() as f64 + 10.0;
+        let fine = time_ticks((at(1), at(4)), 1500.0, &width, 0.0);
         assert!(
             fine.len() > 3,
             "three months on a wide axis get finer ticks"
         );
-        let monthly = time_ticks(at(1), at(4), 1500.0, 10.0, &width, 28.0 * 86_400.0);
-        let labels: Vec<&str> = monthly
-            .iter()
-            .filter_map(|t| t.label.as_ref().map(|l| l.1.as_str()))
-            .collect();
+        let monthly = time_ticks((at(1), at(4)), 1500.0, &width, 28.0 * 86_400.0);
+        let labels = texts(&monthly);
         assert_eq!(labels, ["Jan 2026", "Feb", "Mar"]);
     }
 }

@@ -135,6 +135,25 @@ impl Comparison {
             .iter()
             .find(|r| r.scenario == scenario && r.metric == metric && r.provider == provider)
     }
+
+    /// A column's change against the baseline by cost component — commit, usage, route and
+    /// penalties (objective − cost) — and the net change of the objective; 0 for a missing row.
+    pub fn cost_change(&self, scenario: &str) -> ([f64; 4], f64) {
+        let d = |m: &str| {
+            self.get(scenario, m, "")
+                .map_or(0.0, |r| r.delta_vs_baseline)
+        };
+        let net = d("objective");
+        (
+            [
+                d("commit_cost"),
+                d("usage_cost"),
+                d("route_cost"),
+                net - d("cost"),
+            ],
+            net,
+        )
+    }
 }
 
 /// The lowest period's served ÷ demand in percent, periods without demand skipped.

@@ -22,7 +22,7 @@ pub struct RunInfo {
 }
 
 /// One (period, provider) row of `provider_periods.csv`: supply side, summed over regions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProviderPeriodRow {
     pub period: DateTime<Utc>,
     /// Length of the period in minutes.
@@ -49,7 +49,7 @@ pub struct ProviderPeriodRow {
 }
 
 /// One (period, demand region) row of `region_periods.csv`: demand side, summed over workloads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RegionPeriodRow {
     pub period: DateTime<Utc>,
     pub minutes: f64,
@@ -126,7 +126,7 @@ pub struct AllocationRow {
 
 /// One row of `commitments.csv`: a tranche's reservation as the plan signs it. Window ends are
 /// the CSV's text (`2026-02-01T00:00:00Z`), empty where the window is open (the horizon's edge).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CommitmentRow {
     pub tranche: String,
     pub provider: String,

@@ -48,14 +48,14 @@ fn pct(v: f64) -> String {
 }
 
 /// The single-loss rows of a plan (losses named without `+`).
-fn single_losses<'a>(r: &'a Resilience, plan: &'a str) -> impl Iterator<Item = &'a Row> {
+pub(crate) fn single_losses<'a>(r: &'a Resilience, plan: &'a str) -> impl Iterator<Item = &'a Row> {
     r.rows.iter().filter(move |x| {
         x.plan == plan && x.lost_provider != "none" && !x.lost_provider.contains('+')
     })
 }
 
 /// The worst row of an iterator: lowest served %, then lowest worst-period %.
-fn worst<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> {
+pub(crate) fn worst<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> {
     rows.min_by(|a, b| {
         a.served_pct
             .total_cmp(&b.served_pct)
@@ -66,6 +66,22 @@ fn worst<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> {
             )
             .then(a.lost_provider.cmp(&b.lost_provider))
     })
+}
+
+/// The rules relaxed for some plans (single-cloud plans), each named once: "Planned for
+/// single-cloud plans with max provider share 35% relaxed to 100%, N-1 dropped."
+pub fn relaxed_note(r: &Resilience) -> Option<String> {
+    let mut named = std::collections::HashSet::new();
+    let rules = r.plans.iter().flat_map(|p| &p.relaxed).map(String::as_str);
+    let rules: Vec<&str> = rules.filter(|x| named.insert(*x)).collect();
+    let plans = r.plans.iter().filter(|p| !p.relaxed.is_empty());
+    let names: Vec<&str> = plans.map(|p| p.plan.as_str()).collect();
+    let who = match names.iter().all(|p| p.starts_with("single:")) {
+        true => "single-cloud plans".to_string(),
+        false => names.join(", "),
+    };
+    let note = format!("Planned for {who} with {}.", rules.join(", "));
+    (!rules.is_empty()).then_some(note)
 }
 
 /// The verdict in plain words: the multi-cloud plan against the best single-cloud plan, like
@@ -343,4 +359,17 @@ pub fn resilience_md(r: &Resilience) -> String {
         markdown(&h, &rows),
         markdown(&mh, &mrows)
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn served_labels_read_at_least() {
+        assert_eq!(at_least_pct(100.0), "100%");
+        assert_eq!(at_least_pct(79.9999999884), "80%");
+        assert_eq!(at_least_pct(93.7484729433), "93.7%");
+        assert_eq!(at_least_pct(0.0), "0%");
+    }
 }

@@ -343,6 +343,67 @@ pub fn risk_summary(res: &Results) -> RiskSummary {
     }
 }
 
+/// Served against demand over the periods of a risk sweep, for its fan chart.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fan {
+    /// Each period's start and end, seconds since the epoch.
+    pub spans: Vec<(f64, f64)>,
+    /// Per period, the samples' P5, P50 and P95 served tokens per minute (nearest rank).
+    pub served: [Vec<f64>; 3],
+    /// Per period, the samples' median demand and the base plan's demand, tokens per minute.
+    pub demand: Vec<f64>,
+    pub planned: Vec<f64>,
+}
+
+/// The fan of a risk sweep; none without samples or periods.
+pub fn fan(res: &Results) -> Option<Fan> {
+    let time = |t: &String| {
+        crate::units::parse_time(t)
+            .ok()
+            .map(|t| t.timestamp() as f64)
+    };
+    let starts: Vec<f64> = res.info.period_starts.iter().filter_map(time).collect();
+    let end = time(&res.info.horizon_end)?;
+    if starts.is_empty() || res.records.is_empty() {
+        return None;
+    }
+    let next = |i: usize| starts.get(i + 1).copied().unwrap_or(end);
+    let spans: Vec<(f64, f64)> = (0..starts.len()).map(|i| (starts[i], next(i))).collect();
+    let percentile = |f: fn(&Record) -> &Vec<f64>, p: u32| -> Vec<f64> {
+        let at = |t: usize| {
+            let values = sorted(res.records.iter().filter_map(|r| f(r).get(t).copied()));
+            nearest_rank(&values, p).unwrap_or(0.0)
+        };
+        (0..spans.len()).map(at).collect()
+    };
+    let served = [5, 50, 95].map(|p| percentile(|r| &r.period_served_tpm, p));
+    let demand = percentile(|r| &r.period_demand_tpm, 50);
+    let planned = |t| res.base.period_demand_tpm.get(t).copied().unwrap_or(0.0);
+    let planned = (0..spans.len()).map(planned).collect();
+    Some(Fan {
+        spans,
+        served,
+        demand,
+        planned,
+    })
+}
+
+/// P(unserved tokens > x) over the samples, % (a step curve): from the share with any shortfall
+/// at x = 0, down by one sample's share at each sample's unserved tokens.
+pub fn exceedance(res: &Results) -> Vec<(f64, f64)> {
+    let values = sorted(res.records.iter().map(|r| r.unserved_tokens));
+    let n = values.len().max(1) as f64;
+    let positive: Vec<f64> = values.into_iter().filter(|v| *v > 0.0).collect();
+    let mut above = positive.len() as f64 / n * 100.0;
+    let mut points = vec![(0.0, above)];
+    for v in positive {
+        points.push((v, above));
+        above -= 100.0 / n;
+        points.push((v, above.max(0.0)));
+    }
+    points
+}
+
 /// One axis of the tornado: the points where only this axis moves off the centre.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TornadoAxis {

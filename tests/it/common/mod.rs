@@ -4,7 +4,8 @@
 pub mod svg;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// A scenario folder in a temporary directory.
 pub struct Folder {
@@ -54,6 +55,31 @@ pub fn output(cmd: &mut Command) -> (i32, String, String) {
 /// Runs the capplan binary; returns (exit code, stdout, stderr).
 pub fn capplan(args: &[&str]) -> (i32, String, String) {
     output(command().args(args))
+}
+
+/// Runs the capplan binary (output discarded) and returns its exit code, failing the test if it
+/// has not returned within `secs` seconds: the child is killed then. A check that a run ends at
+/// all, not of its speed (speed is benchmarked, never tested), so `secs` is far beyond any
+/// machine's time for the work.
+pub fn capplan_within(args: &[&str], secs: u64) -> i32 {
+    let mut child = command()
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run capplan");
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait for capplan") {
+            return status.code().unwrap_or(-1);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("capplan {} did not return within {secs} s", args[0]);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// The objective of a scenario folder planned by `method` on `solver` (as `capplan run` plans it);
