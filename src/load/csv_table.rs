@@ -392,7 +392,7 @@ pub fn closest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
     let lower = name.to_ascii_lowercase();
     let by_spelling = accepted
         .iter()
-        .map(|c| (edit_distance(&lower, c), *c))
+        .map(|c| (strsim::levenshtein(&lower, c), *c))
         .filter(|(d, c)| *d <= (c.len() / 3).max(2))
         .min()
         .map(|(_, c)| c);
@@ -405,21 +405,6 @@ pub fn closest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
             .find(|c| words.len() >= 2 && words.iter().all(|w| c.split('_').any(|cw| cw == *w)))
     };
     by_spelling.or_else(by_words)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]
