@@ -418,6 +418,15 @@ pub struct ChartSize {
     pub height: u32,
 }
 
+impl ChartSize {
+    pub fn options(self) -> crate::chart::ChartOptions {
+        crate::chart::ChartOptions {
+            width: self.width,
+            height: self.height,
+        }
+    }
+}
+
 impl std::str::FromStr for ChartSize {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {

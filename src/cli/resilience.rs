@@ -5,7 +5,7 @@
 use super::{Format, LossUnit, ResilienceArgs};
 use crate::error::{Error, Result};
 use crate::model::solve::SolverKind;
-use crate::report::write::OutputFile;
+use crate::output::Product;
 use crate::resilience::{PlanSpec, Request};
 
 pub fn execute(args: &ResilienceArgs) -> Result<()> {
@@ -48,11 +48,11 @@ pub fn execute(args: &ResilienceArgs) -> Result<()> {
             inputs.push(f);
         }
     }
-    let default = std::path::PathBuf::from("output").join(format!(
-        "resilience-{}",
-        crate::output::folder_name(&request.scenario.name)
-    ));
-    let out_dir = crate::output::resolve(args.out.as_deref(), default, &inputs)?;
+    let out_dir = crate::output::resolve(
+        args.out.as_deref(),
+        crate::output::resilience_folder(&request.scenario.name),
+        &inputs,
+    )?;
     let progress = super::progress::start(
         Some(crate::resilience::solve_count(&request) as u64),
         args.report.quiet,
@@ -62,29 +62,16 @@ pub fn execute(args: &ResilienceArgs) -> Result<()> {
     progress.finish_and_clear();
     let r = measured?;
 
-    use crate::resilience::write::*;
-    let mut files = vec![
-        OutputFile {
-            name: "resilience.csv".into(),
-            bytes: resilience_csv(&r),
-        },
-        OutputFile {
-            name: "resilience.json".into(),
-            bytes: resilience_json(&r).into_bytes(),
-        },
-        OutputFile {
-            name: "resilience.md".into(),
-            bytes: resilience_md(&r).into_bytes(),
-        },
-    ];
+    use crate::resilience::write::{files, render_text, resilience_json, FILE_NAMES};
+    let mut product = Product::new(files(&r), FILE_NAMES).owning(crate::output::chart_names(
+        &crate::chart::resilience::RESILIENCE_CHART_STEMS,
+    ));
     if !args.report.no_charts {
-        files.extend(crate::output::resilience_chart_files(
-            &r,
-            args.report.chart_size.width,
-            args.report.chart_size.height,
-        )?);
+        let charts = crate::chart::resilience::render_all(&r, &args.report.chart_size.options())?;
+        product.extend(crate::output::chart_files(charts));
     }
-    crate::output::write_resilience(&out_dir, &files)?;
+    crate::output::write(&out_dir, &product)?;
+    let files = &product.files;
     match args.report.format {
         Format::Text => super::print(format!(
             "{}\nwrote {} files to {}\n",

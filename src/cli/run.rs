@@ -5,6 +5,7 @@ use std::time::Instant;
 use super::{Format, RunArgs};
 use crate::error::Result;
 use crate::model::solve::{Method, SolverKind};
+use crate::output::{OutputFile, Product};
 use crate::pipeline::RunOptions;
 
 pub fn execute(args: &RunArgs) -> Result<()> {
@@ -47,24 +48,23 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     )?;
 
     let t = Instant::now();
-    let mut files = crate::report::write::report_files(&outcome.report);
+    let mut product = Product::new(
+        crate::report::write::report_files(&outcome.report),
+        crate::report::write::REPORT_FILE_NAMES,
+    )
+    .owning(crate::output::chart_names(&crate::chart::CHART_STEMS));
     if args.xlsx {
-        files.push(crate::report::write::OutputFile {
-            name: "plan.xlsx".into(),
-            bytes: crate::report::xlsx::plan_xlsx(&outcome.report)?,
-        });
+        product.extend([OutputFile::new("plan.xlsx", plan_xlsx(&outcome.report)?)]);
     }
     if !args.no_charts {
-        files.extend(crate::output::chart_files(
-            &outcome.report.charts,
-            args.chart_size.width,
-            args.chart_size.height,
-        )?);
+        let charts = crate::chart::render_all(&outcome.report.charts, &args.chart_size.options())?;
+        product.extend(crate::output::chart_files(charts));
     }
     outcome.timings.chart_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    crate::output::write_run(&out_dir, &files)?;
+    crate::output::write(&out_dir, &product)?;
     outcome.timings.write_seconds = t.elapsed().as_secs_f64();
+    let files = &product.files;
 
     match args.format {
         Format::Text => {
@@ -117,4 +117,17 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `plan.xlsx` (`--xlsx`), or why it cannot be written.
+fn plan_xlsx(report: &crate::report::build::Report) -> Result<Vec<u8>> {
+    #[cfg(feature = "xlsx")]
+    return crate::report::write::plan_xlsx(report);
+    #[cfg(not(feature = "xlsx"))]
+    {
+        let _ = report;
+        Err(crate::error::Error::Usage(
+            "--xlsx: this capplan was built without the `xlsx` feature".into(),
+        ))
+    }
 }

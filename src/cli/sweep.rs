@@ -6,10 +6,10 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::{Format, MergeArgs, SweepArgs};
 use crate::error::{Error, Result};
-use crate::output::SWEEP_CHECKPOINT;
-use crate::report::write::OutputFile;
+use crate::output::{OutputFile, Product};
 use crate::sweep::shard::Shard;
 use crate::sweep::write::Results;
+use crate::sweep::write::SWEEP_CHECKPOINT;
 use crate::sweep::Overrides;
 
 /// Set by Ctrl-C: points not yet started are left for `--resume`.
@@ -104,11 +104,11 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
     records.extend(ran.records);
     records.sort_by_key(|r| r.id);
     if ran.stopped || ran.error.is_some() {
-        let file = OutputFile {
-            name: checkpoint_name.clone(),
-            bytes: crate::sweep::write::records_csv(info, &records),
-        };
-        crate::output::write_atomically(&out_dir, &[file])?;
+        let file = OutputFile::new(
+            checkpoint_name.clone(),
+            crate::sweep::write::records_csv(info, &records),
+        );
+        crate::output::write(&out_dir, &Product::new(vec![file], Vec::<String>::new()))?;
         if let Some(e) = ran.error {
             eprintln!(
                 "{} of {} {what} finished; checkpoint {} (continue with --resume)",
@@ -133,8 +133,13 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
     }
     let base = prep.base(&records)?;
     if let Some(s) = shard {
-        let files = crate::sweep::shard::shard_files(s, info, &base, &records);
-        crate::output::write_shard(&out_dir, &files, &checkpoint_name)?;
+        // The shard's files, and its checkpoint removed; the other shards' files are theirs.
+        let product = Product::new(
+            crate::sweep::shard::shard_files(s, info, &base, &records),
+            [checkpoint_name],
+        );
+        crate::output::write(&out_dir, &product)?;
+        let files = &product.files;
         return super::print(format!(
             "shard {} of {}: {} {what} of {}; wrote {} files to {} (merge every shard with capplan merge)\n",
             s.index,
@@ -167,15 +172,20 @@ fn finish(
     size: super::ChartSize,
     format: Format,
 ) -> Result<()> {
-    let mut files = crate::sweep::write::result_files(res);
+    let mut product = Product::new(
+        crate::sweep::write::result_files(res),
+        crate::sweep::write::FILE_NAMES,
+    )
+    .owning([SWEEP_CHECKPOINT])
+    .owning(crate::output::chart_names(
+        &crate::chart::sweep::SWEEP_CHART_STEMS,
+    ));
     if !no_charts {
-        files.extend(crate::output::sweep_chart_files(
-            res,
-            size.width,
-            size.height,
-        )?);
+        let charts = crate::chart::sweep::render_all(res, &size.options())?;
+        product.extend(crate::output::chart_files(charts));
     }
-    crate::output::write_sweep(out_dir, &files)?;
+    crate::output::write(out_dir, &product)?;
+    let files = &product.files;
     match format {
         Format::Text => super::print(format!(
             "{}\nwrote {} files to {}\n",

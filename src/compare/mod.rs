@@ -101,8 +101,8 @@ pub fn unit_of(metric: &str, provider: &str) -> Unit {
         .unwrap_or(Unit::Dollars)
 }
 
-/// One value of the long-format table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One value of the long-format table (a row of compare.csv).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MetricRow {
     /// The column's label.
     pub scenario: String,

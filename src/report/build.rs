@@ -98,22 +98,15 @@ pub struct ProviderSummary {
 /// One row of `commitments.csv` (defined with the chart tables, which read it back).
 pub use super::tables::CommitmentRow;
 
-/// What a shortfall row is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What a shortfall row is about (named in shortfalls.csv as serde names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ShortfallKind {
     /// Demand left unserved by the plan.
+    #[default]
     Unserved,
     /// Demand × loss_coverage that could not be carried if `lost_provider` went down.
     ProviderLoss,
-}
-
-impl ShortfallKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ShortfallKind::Unserved => "unserved",
-            ShortfallKind::ProviderLoss => "provider_loss",
-        }
-    }
 }
 
 /// One row of `shortfalls.csv`.

@@ -22,8 +22,9 @@ pub struct RunInfo {
 }
 
 /// One (period, provider) row of `provider_periods.csv`: supply side, summed over regions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProviderPeriodRow {
+    #[serde(serialize_with = "crate::export::time")]
     pub period: DateTime<Utc>,
     /// Length of the period in minutes.
     pub minutes: f64,
@@ -49,8 +50,9 @@ pub struct ProviderPeriodRow {
 }
 
 /// One (period, demand region) row of `region_periods.csv`: demand side, summed over workloads.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RegionPeriodRow {
+    #[serde(serialize_with = "crate::export::time")]
     pub period: DateTime<Utc>,
     pub minutes: f64,
     pub region: String,
@@ -111,8 +113,9 @@ pub fn worst_period(totals: &[PeriodTotal]) -> Option<(PeriodTotal, f64)> {
 }
 
 /// One row of `allocation.csv`: tokens per minute a tranche serves to a demand cell in a period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AllocationRow {
+    #[serde(serialize_with = "crate::export::time")]
     pub period: DateTime<Utc>,
     pub provider: String,
     pub tranche: String,
@@ -126,7 +129,7 @@ pub struct AllocationRow {
 
 /// One row of `commitments.csv`: a tranche's reservation as the plan signs it. Window ends are
 /// the CSV's text (`2026-02-01T00:00:00Z`), empty where the window is open (the horizon's edge).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct CommitmentRow {
     pub tranche: String,
     pub provider: String,
@@ -134,6 +137,9 @@ pub struct CommitmentRow {
     pub start: String,
     pub end: String,
     pub capacity_tpm: f64,
+    /// Written as its shortest round-trip text, so a plan read back (`--reservations-from`) is
+    /// the plan.
+    #[serde(serialize_with = "crate::export::round_trip")]
     pub reserved_fraction: f64,
     pub reserved_tpm: f64,
     /// Commitment cost over the window inside the horizon, $ (0 for on-demand tranches).

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::write::{cells, parse_cells, read_records, records_csv, Results};
 use super::{Info, Record};
 use crate::error::{Error, Location, Result};
-use crate::report::write::OutputFile;
+use crate::export::{json, OutputFile};
 
 /// One shard of N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,17 +182,10 @@ pub fn shard_files(
         info: info.clone(),
         base: cells(info, base, true),
     };
-    let mut json = serde_json::to_string_pretty(&manifest).expect("a manifest serialises");
-    json.push('\n');
     vec![
-        OutputFile {
-            name: format!("{}.csv", shard.stem()),
-            bytes: records_csv(info, records),
-        },
-        OutputFile {
-            name: format!("{}.json", shard.stem()),
-            bytes: json.into_bytes(),
-        },
+        OutputFile::new(format!("{}.csv", shard.stem()), records_csv(info, records)),
+        // Exact: the manifest is read back by the merge.
+        OutputFile::new(format!("{}.json", shard.stem()), json::exact(&manifest)),
     ]
 }
 
