@@ -381,11 +381,10 @@ pub fn signed_plan_of(outcome: &Outcome) -> SignedPlan {
     signed_plan_from(&outcome.scenario.name, &outcome.report)
 }
 
-/// The signed plan of a report of scenario `name` (see `signed_plan_of`).
+/// The signed plan of a report of scenario `name` (see `signed_plan_of`), in memory.
 pub fn signed_plan_from(name: &str, report: &Report) -> SignedPlan {
     let bytes = crate::report::write::commitments_csv(&report.commitments);
-    crate::load::signed::parse_signed_plan(Path::new("commitments.csv"), &bytes, name.to_string())
-        .expect("capplan reads back the commitments.csv it writes")
+    SignedPlan::of_run(name, &report.commitments, &bytes)
 }
 
 fn solve_folder(

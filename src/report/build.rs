@@ -95,8 +95,7 @@ pub struct ProviderSummary {
     pub peak_share: f64,
 }
 
-/// One row of `commitments.csv` (defined with the chart tables, which read it back).
-pub use super::tables::CommitmentRow;
+pub use crate::load::signed::CommitmentRow;
 
 /// What a shortfall row is about (named in shortfalls.csv as serde names it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
@@ -337,15 +336,8 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         .orphaned
         .iter()
         .map(|o| CommitmentRow {
-            tranche: o.tranche.clone(),
-            provider: o.provider.clone(),
-            region: o.region.clone(),
-            start: o.start.clone(),
-            end: o.end.clone(),
-            capacity_tpm: o.capacity_tpm,
-            reserved_fraction: o.reserved_fraction,
             reserved_tpm: o.reserved_fraction * o.capacity_tpm,
-            commit_cost: o.commit_cost,
+            ..o.clone()
         })
         .collect();
     let mut commitments: Vec<CommitmentRow> = plan

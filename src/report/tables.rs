@@ -127,24 +127,8 @@ pub struct AllocationRow {
     pub cost: f64,
 }
 
-/// One row of `commitments.csv`: a tranche's reservation as the plan signs it. Window ends are
-/// the CSV's text (`2026-02-01T00:00:00Z`), empty where the window is open (the horizon's edge).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct CommitmentRow {
-    pub tranche: String,
-    pub provider: String,
-    pub region: String,
-    pub start: String,
-    pub end: String,
-    pub capacity_tpm: f64,
-    /// Written as its shortest round-trip text, so a plan read back (`--reservations-from`) is
-    /// the plan.
-    #[serde(serialize_with = "crate::export::round_trip")]
-    pub reserved_fraction: f64,
-    pub reserved_tpm: f64,
-    /// Commitment cost over the window inside the horizon, $ (0 for on-demand tranches).
-    pub commit_cost: f64,
-}
+/// One row of `commitments.csv` (the one type: the signed-plan reader reads it back).
+pub use crate::load::signed::CommitmentRow;
 
 /// Everything the chart stage draws from.
 #[derive(Debug, Clone, PartialEq, Default)]
