@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use capplan::chart::{render_all, ChartOptions};
 use capplan::model::solve::{Method, SolverKind};
-use capplan::output::{chart_files, write, Product};
+use capplan::output::{write, OutputFile, Product};
 use capplan::pipeline::{self, RunOptions, Timings};
 use capplan::report::write::report_files;
 use capplan::synthetic::{self, Spec, Step};
@@ -163,7 +163,11 @@ fn run_once(folder: &Path, way: Way, out_dir: &Path) -> Result<Measured, String>
 
     let t = Instant::now();
     let mut product = Product::new(report_files(&outcome.report), Vec::<String>::new());
-    product.extend(chart_files(charts));
+    product.extend(
+        charts
+            .into_iter()
+            .map(|c| OutputFile::new(c.file_name, c.bytes)),
+    );
     write(out_dir, &product).map_err(|e| e.to_string())?;
     timings.write_seconds = t.elapsed().as_secs_f64();
 

@@ -145,6 +145,9 @@ pub enum Error {
     Usage(String),
     /// A chart could not be drawn or encoded.
     Chart(String),
+    /// Stopped on request (Ctrl-C) before finishing; the message says what was kept and how to
+    /// continue.
+    Interrupted(String),
 }
 
 impl Error {
@@ -159,12 +162,14 @@ impl Error {
         }
     }
 
-    /// Process exit code: 2 bad input or usage, 3 solver trouble, 4 I/O.
+    /// Process exit code: 2 bad input or usage, 3 solver trouble, 4 I/O, 130 interrupted (as a
+    /// shell reports SIGINT).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::Usage(_) => 2,
             Error::Solver(_) => 3,
             Error::Io { .. } | Error::Chart(_) => 4,
+            Error::Interrupted(_) => 130,
         }
     }
 }
@@ -191,6 +196,8 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "error: {}: {source}", path.display()),
             Error::Usage(message) => write!(f, "error: {}", printable(message)),
             Error::Chart(message) => write!(f, "error: chart: {message}"),
+            // Not a failure of the input or the machine: said as it is.
+            Error::Interrupted(message) => write!(f, "{message}"),
         }
     }
 }

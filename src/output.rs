@@ -6,7 +6,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::chart::RenderedChart;
 use crate::error::{Error, Result};
 pub use crate::export::{OutputFile, Product};
 use crate::load::flags::{cut_with_hash, WhatIfFlags};
@@ -117,21 +116,6 @@ pub fn sweep_folder(name: &str) -> PathBuf {
 /// The default output folder of a resilience matrix: `output/resilience-<scenario name>`.
 pub fn resilience_folder(scenario_name: &str) -> PathBuf {
     PathBuf::from("output").join(format!("resilience-{}", folder_name(scenario_name)))
-}
-
-/// Rendered charts as files.
-pub fn chart_files(charts: Vec<RenderedChart>) -> Vec<OutputFile> {
-    charts
-        .into_iter()
-        .map(|c| OutputFile::new(c.file_name, c.bytes))
-        .collect()
-}
-
-/// The file names of charts (each drawn as `.png` and `.svg`), for a product's manifest.
-pub fn chart_names<'a>(stems: &'a [&'a str]) -> impl Iterator<Item = String> + 'a {
-    stems
-        .iter()
-        .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")])
 }
 
 /// Writes a product into `dir` (created if needed) — the one way every command writes files.

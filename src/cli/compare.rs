@@ -4,14 +4,10 @@
 use super::{CompareArgs, Format};
 use crate::compare::{Input, Request};
 use crate::error::Result;
-use crate::model::solve::SolverKind;
 use crate::output::Product;
 
 pub fn execute(args: &CompareArgs) -> Result<()> {
-    let solver = match &args.solver {
-        Some(name) => SolverKind::parse(name)?,
-        None => SolverKind::default_kind(),
-    };
+    let solver = super::solver(args.solver.as_deref())?;
     let mut inputs: Vec<Input> = args.inputs.iter().map(|p| Input::from_folder(p)).collect();
     for twin in &args.twin {
         inputs.push(Input::Twin(super::parse_twin(twin)?));
@@ -31,7 +27,8 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
         progress.inc(1);
     });
     progress.finish_and_clear();
-    let columns = columns?;
+    let (columns, warnings) = columns?;
+    super::warn(&warnings);
     let comparison = crate::compare::compare(&columns, args.hold_reservations);
 
     let folders: Vec<&std::path::Path> = args.inputs.iter().map(|p| p.as_path()).collect();
@@ -44,7 +41,7 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
         crate::compare::write::files(&comparison)?,
         crate::compare::write::FILE_NAMES,
     )
-    .owning(crate::output::chart_names(
+    .owning(super::chart_names(
         &crate::chart::compare::COMPARE_CHART_STEMS,
     ));
     if !args.report.no_charts {
@@ -53,7 +50,7 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
             &columns,
             &args.report.chart_size.options(),
         )?;
-        product.extend(crate::output::chart_files(charts));
+        product.extend(super::chart_files(charts));
     }
     crate::output::write(&out_dir, &product)?;
     let files = &product.files;

@@ -4,7 +4,7 @@
 //! same rows go to `csv` (the one CSV writer: fixed float formatting, the csv crate's quoting),
 //! `json` (the one JSON writer: floats at 12 significant digits) and, through display rows of
 //! text, `markdown` and `text` (aligned columns on stdout); `xlsx` writes workbooks of numbers.
-//! Every writer renders into memory; the output stage (`crate::output`) writes a command's
+//! Every writer renders into memory; the output stage writes a command's
 //! [`Product`] with one function. Nothing here knows which command a table belongs to.
 
 pub mod csv;

@@ -50,6 +50,35 @@ impl Shard {
     }
 }
 
+/// The shard this machine runs: `--shard I/N` (checked against `--shard-count` when both are
+/// given), else the one a batch engine's variables select (`from_env`), else none.
+pub fn select(
+    flag: Option<&str>,
+    shard_count: Option<u64>,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Shard>> {
+    let shard = match flag {
+        Some(text) => {
+            let s = Shard::parse(text)?;
+            if let Some(n) = shard_count {
+                if n != s.count {
+                    return Err(Error::Usage(format!(
+                        "--shard {text} disagrees with --shard-count {n}"
+                    )));
+                }
+            }
+            Some(s)
+        }
+        None => from_env(var, shard_count)?,
+    };
+    if flag.is_none() && shard.is_none() && shard_count.is_some() {
+        return Err(Error::Usage(
+            "--shard-count needs a shard index: --shard I/N, or a batch engine's variable (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX)".into(),
+        ));
+    }
+    Ok(shard)
+}
+
 /// The shard a batch engine's variables select, when any is set: Kubernetes Indexed Jobs
 /// (`JOB_COMPLETION_INDEX`, count from `--shard-count`), Slurm job arrays (`SLURM_ARRAY_TASK_ID`,
 /// `_MIN`, `_STEP`, `_COUNT`; I = (ID − MIN) / STEP) and AWS Batch array jobs
