@@ -22,8 +22,8 @@ pub struct Writer {
     /// Fields of the record being written, and where it starts in `text`.
     fields: usize,
     record_start: usize,
-    /// The next float is printed round-trip (set by a `round_trip` field).
-    round_trip: bool,
+    /// The key of the last time written and its text (`crate::export::time`).
+    last_time: (i128, Vec<u8>),
 }
 
 impl Writer {
@@ -34,7 +34,7 @@ impl Writer {
             header: header.iter().map(|h| h.as_ref().to_string()).collect(),
             fields: 0,
             record_start: 0,
-            round_trip: false,
+            last_time: (i128::MIN, Vec::new()),
         };
         for i in 0..w.header.len() {
             let name = std::mem::take(&mut w.header[i]);
@@ -45,6 +45,7 @@ impl Writer {
         w
     }
 
+    #[inline]
     fn delimit(&mut self) {
         if self.fields > 0 {
             self.text.push(b',');
@@ -53,6 +54,7 @@ impl Writer {
     }
 
     /// A text field, quoted when it must be.
+    #[inline]
     pub fn text(&mut self, field: &str) {
         self.delimit();
         if needs_quotes(field.as_bytes()) {
@@ -70,12 +72,27 @@ impl Writer {
     }
 
     /// A number as `units::fixed` prints it (digits, `-` and `.`: never quoted).
+    #[inline]
     pub fn fixed(&mut self, value: f64) {
         self.delimit();
         push_fixed(&mut self.text, value);
     }
 
-    /// A field known to need no quotes (digits).
+    /// A time (`crate::export::time`, given by its key) as `units::format_time` prints it, the
+    /// text of the last one reused; never quoted (digits, `-`, `:`, `T`, `Z`).
+    #[inline]
+    fn time(&mut self, key: i128) {
+        if self.last_time.0 != key {
+            let t = super::instant_of_key(key).expect("a time's key");
+            self.last_time.1.clear();
+            crate::units::push_time(&mut self.last_time.1, &t);
+            self.last_time.0 = key;
+        }
+        self.delimit();
+        self.text.extend_from_slice(&self.last_time.1);
+    }
+
+    /// A number that needs no quotes (an integer, a bool).
     fn bare(&mut self, field: impl Display) {
         use std::io::Write;
         self.delimit();
@@ -91,6 +108,7 @@ impl Writer {
     }
 
     /// Ends the record; panics on a record not as wide as the header, as the csv crate refuses one.
+    #[inline]
     pub fn end_record(&mut self) {
         assert_eq!(
             self.fields,
@@ -137,15 +155,19 @@ pub fn table_with<S: AsRef<str>, R: Serialize>(
     let expected = rows.size_hint().0;
     for (i, row) in rows.enumerate() {
         w.row(row.borrow());
-        if i == 0 && expected > 1 {
-            // Sized once from the first record instead of regrown and copied through megabytes
-            // (rows of one table are much alike; a fifth more for the longer ones).
-            let first = w.text.len().saturating_sub(w.header_len());
-            w.text.reserve(first * (expected - 1) * 6 / 5);
+        if i + 1 == SAMPLE && expected > SAMPLE {
+            // Sized once from the first rows instead of regrown and copied through megabytes (an
+            // hourly year's allocation.csv is 160 MB): rows of one table are much alike.
+            let per_row = w.text.len().saturating_sub(w.header_len()) / SAMPLE;
+            w.text
+                .reserve((per_row + per_row / 16 + 1) * (expected - SAMPLE));
         }
     }
     w.into_bytes()
 }
+
+/// Rows whose length sizes a table's text.
+const SAMPLE: usize = 64;
 
 /// A table of text records: for rows whose text is their own format (a sweep's records, which
 /// a merge and `--resume` parse back cell by cell).
@@ -171,6 +193,7 @@ impl Writer {
 }
 
 /// Whether the csv crate quotes a field: when it holds a byte of `QUOTED`.
+#[inline]
 fn needs_quotes(field: &[u8]) -> bool {
     // Every such byte is at most b',' and most names have no byte that low: a pass over them
     // without a branch a byte comes first.
@@ -200,26 +223,29 @@ pub fn round_trip_text(v: f64) -> String {
     }
 }
 
-/// Why a row could not be written: it is not a flat struct of plain cells.
+/// Why a row could not be written: it is not a flat struct of plain cells. A unit struct, so a
+/// cell's `Result` costs nothing to pass back (millions of cells); what went wrong is told by the
+/// panic in `Writer::row`, which only a new row type can reach.
 #[derive(Debug)]
-pub struct NotACell(String);
+pub struct NotACell;
 
 impl std::fmt::Display for NotACell {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str("a CSV row is a struct (or map) of text, numbers, options and unit enums")
     }
 }
 
 impl std::error::Error for NotACell {}
 
 impl ser::Error for NotACell {
-    fn custom<T: Display>(msg: T) -> NotACell {
-        NotACell(msg.to_string())
+    fn custom<T: Display>(_: T) -> NotACell {
+        NotACell
     }
 }
 
-fn not_a_cell<T>(what: &str) -> Result<T, NotACell> {
-    Err(NotACell(format!("{what} is not a CSV cell")))
+#[cold]
+fn not_a_cell<T>(_what: &str) -> Result<T, NotACell> {
+    Err(NotACell)
 }
 
 /// Serialises a row: a struct (or a map, for flattened fields) whose values are cells.
@@ -228,19 +254,21 @@ struct RowSerializer<'w> {
 }
 
 impl<'w> RowSerializer<'w> {
+    #[inline]
     fn cell<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), NotACell> {
         debug_assert_eq!(
             Some(key),
             self.w.header.get(self.w.fields).map(String::as_str),
             "a row's fields are the header's columns"
         );
-        value.serialize(CellSerializer { w: self.w })
+        value.serialize(CellSerializer::new(self.w))
     }
 }
 
 impl ser::SerializeStruct for RowSerializer<'_> {
     type Ok = ();
     type Error = NotACell;
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -260,7 +288,7 @@ impl ser::SerializeMap for RowSerializer<'_> {
         Ok(())
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), NotACell> {
-        value.serialize(CellSerializer { w: self.w })
+        value.serialize(CellSerializer::new(self.w))
     }
     fn serialize_entry<K: Serialize + ?Sized, V: Serialize + ?Sized>(
         &mut self,
@@ -372,9 +400,30 @@ impl<'w> ser::Serializer for RowSerializer<'w> {
 }
 
 /// Serialises one cell: text, a number, a unit enum variant (its serde name), an option (empty
-/// when None), a newtype (its value).
+/// when None), a newtype (its value; capplan's marked newtypes as they ask).
 struct CellSerializer<'w> {
     w: &'w mut Writer,
+    mode: Mode,
+}
+
+/// How a cell's value is written, as its field is marked.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Plain,
+    /// A float as its shortest round-trip text (`crate::export::round_trip`).
+    RoundTrip,
+    /// A time (`crate::export::time`), handed over by its key.
+    Time,
+}
+
+impl<'w> CellSerializer<'w> {
+    #[inline]
+    fn new(w: &'w mut Writer) -> CellSerializer<'w> {
+        CellSerializer {
+            w,
+            mode: Mode::Plain,
+        }
+    }
 }
 
 impl<'w> ser::Serializer for CellSerializer<'w> {
@@ -388,72 +437,105 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
     type SerializeStruct = Impossible<(), NotACell>;
     type SerializeStructVariant = Impossible<(), NotACell>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<(), NotACell> {
         self.w.bare(v);
         Ok(())
     }
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<(), NotACell> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<(), NotACell> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<(), NotACell> {
         self.serialize_i64(v.into())
     }
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<(), NotACell> {
         self.w.bare(v);
         Ok(())
     }
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<(), NotACell> {
         self.serialize_u64(v.into())
     }
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<(), NotACell> {
         self.serialize_u64(v.into())
     }
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<(), NotACell> {
         self.serialize_u64(v.into())
     }
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<(), NotACell> {
         self.w.bare(v);
         Ok(())
     }
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<(), NotACell> {
         self.serialize_f64(v.into())
     }
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<(), NotACell> {
-        if std::mem::take(&mut self.w.round_trip) {
+        if self.mode == Mode::RoundTrip {
             self.w.text(&round_trip_text(v));
         } else {
             self.w.fixed(v);
         }
         Ok(())
     }
+    #[inline]
     fn serialize_char(self, v: char) -> Result<(), NotACell> {
         self.w.text(v.encode_utf8(&mut [0; 4]));
         Ok(())
     }
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<(), NotACell> {
         self.w.text(v);
         Ok(())
     }
+    #[inline]
+    fn serialize_i128(self, v: i128) -> Result<(), NotACell> {
+        if self.mode == Mode::Time {
+            self.w.time(v);
+        } else {
+            self.w.bare(v);
+        }
+        Ok(())
+    }
+    /// Compact only for a time: the writer is handed the instant and prints it itself.
+    #[inline]
+    fn is_human_readable(&self) -> bool {
+        self.mode != Mode::Time
+    }
+    #[inline]
     fn serialize_bytes(self, _: &[u8]) -> Result<(), NotACell> {
         not_a_cell("bytes")
     }
+    #[inline]
     fn serialize_none(self) -> Result<(), NotACell> {
         self.w.text("");
         Ok(())
     }
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), NotACell> {
         value.serialize(self)
     }
+    #[inline]
     fn serialize_unit(self) -> Result<(), NotACell> {
         self.w.text("");
         Ok(())
     }
+    #[inline]
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), NotACell> {
         self.serialize_unit()
     }
+    #[inline]
     fn serialize_unit_variant(
         self,
         _: &'static str,
@@ -463,18 +545,25 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
         self.w.text(variant);
         Ok(())
     }
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         name: &'static str,
         value: &T,
     ) -> Result<(), NotACell> {
-        self.w.round_trip = name == super::ROUND_TRIP;
-        value.serialize(self)
+        let mode = match name {
+            super::ROUND_TRIP => Mode::RoundTrip,
+            super::TIME => Mode::Time,
+            _ => self.mode,
+        };
+        value.serialize(CellSerializer { w: self.w, mode })
     }
+    #[inline]
     fn collect_str<T: Display + ?Sized>(self, value: &T) -> Result<(), NotACell> {
         self.w.text(&value.to_string());
         Ok(())
     }
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _: &'static str,
@@ -484,12 +573,15 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
     ) -> Result<(), NotACell> {
         not_a_cell("an enum with data")
     }
+    #[inline]
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
         not_a_cell("a sequence")
     }
+    #[inline]
     fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
         not_a_cell("a tuple")
     }
+    #[inline]
     fn serialize_tuple_struct(
         self,
         _: &'static str,
@@ -497,6 +589,7 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
     ) -> Result<Self::SerializeTupleStruct, NotACell> {
         not_a_cell("a tuple")
     }
+    #[inline]
     fn serialize_tuple_variant(
         self,
         _: &'static str,
@@ -506,9 +599,11 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
     ) -> Result<Self::SerializeTupleVariant, NotACell> {
         not_a_cell("an enum with data")
     }
+    #[inline]
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotACell> {
         not_a_cell("a map")
     }
+    #[inline]
     fn serialize_struct(
         self,
         _: &'static str,
@@ -516,6 +611,7 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
     ) -> Result<Self::SerializeStruct, NotACell> {
         not_a_cell("a struct")
     }
+    #[inline]
     fn serialize_struct_variant(
         self,
         _: &'static str,
