@@ -442,6 +442,27 @@ pub fn list<S: AsRef<str>>(names: &[S]) -> String {
         .join(", ")
 }
 
+/// The accepted name closest to a typo, when it is close enough to be a likely typo: the "did you
+/// mean" of every stage's messages (beside `list`, so a stage can use it without importing another).
+pub fn closest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    let by_spelling = accepted
+        .iter()
+        .map(|c| (strsim::levenshtein(&lower, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min()
+        .map(|(_, c)| c);
+    // Shortened names: every word of the typo is a word of the accepted name (`max_share`).
+    let words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
+    let by_words = || {
+        accepted
+            .iter()
+            .copied()
+            .find(|c| words.len() >= 2 && words.iter().all(|w| c.split('_').any(|cw| cw == *w)))
+    };
+    by_spelling.or_else(by_words)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{list, Diagnostics, Error, Location, Result};
+use crate::error::{closest, list, Diagnostics, Error, Location, Result};
 
 /// The columns a CSV file accepts.
 pub struct Columns {
@@ -385,26 +385,6 @@ fn csv_message(e: &csv::Error) -> String {
         csv::ErrorKind::Utf8 { .. } => "expected UTF-8 text, found bytes that are not".to_string(),
         _ => format!("expected well-formed CSV: {e}"),
     }
-}
-
-/// The accepted name closest to a typo, when it is close enough to be a likely typo.
-pub fn closest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
-    let lower = name.to_ascii_lowercase();
-    let by_spelling = accepted
-        .iter()
-        .map(|c| (strsim::levenshtein(&lower, c), *c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
-        .min()
-        .map(|(_, c)| c);
-    // Shortened names: every word of the typo is a word of the accepted name (`max_share`).
-    let words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
-    let by_words = || {
-        accepted
-            .iter()
-            .copied()
-            .find(|c| words.len() >= 2 && words.iter().all(|w| c.split('_').any(|cw| cw == *w)))
-    };
-    by_spelling.or_else(by_words)
 }
 
 #[cfg(test)]
