@@ -18,9 +18,9 @@ use std::time::Instant;
 
 use capplan::chart::{render_all, ChartOptions};
 use capplan::model::solve::{Method, SolverKind};
-use capplan::output::write_atomically;
+use capplan::output::{write, OutputFile, Product};
 use capplan::pipeline::{self, RunOptions, Timings};
-use capplan::report::write::{report_files, OutputFile};
+use capplan::report::write::report_files;
 use capplan::synthetic::{self, Spec, Step};
 
 /// Cases whose first run takes less than this are run three times and the fastest run is kept.
@@ -162,12 +162,13 @@ fn run_once(folder: &Path, way: Way, out_dir: &Path) -> Result<Measured, String>
     timings.chart_seconds = t.elapsed().as_secs_f64();
 
     let t = Instant::now();
-    let mut files = report_files(&outcome.report);
-    files.extend(charts.into_iter().map(|c| OutputFile {
-        name: c.file_name,
-        bytes: c.bytes,
-    }));
-    write_atomically(out_dir, &files).map_err(|e| e.to_string())?;
+    let mut product = Product::new(report_files(&outcome.report), Vec::<String>::new());
+    product.extend(
+        charts
+            .into_iter()
+            .map(|c| OutputFile::new(c.file_name, c.bytes)),
+    );
+    write(out_dir, &product).map_err(|e| e.to_string())?;
     timings.write_seconds = t.elapsed().as_secs_f64();
 
     Ok(Measured {

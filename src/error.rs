@@ -145,6 +145,9 @@ pub enum Error {
     Usage(String),
     /// A chart could not be drawn or encoded.
     Chart(String),
+    /// Stopped on request (Ctrl-C) before finishing; the message says what was kept and how to
+    /// continue.
+    Interrupted(String),
 }
 
 impl Error {
@@ -159,12 +162,14 @@ impl Error {
         }
     }
 
-    /// Process exit code: 2 bad input or usage, 3 solver trouble, 4 I/O.
+    /// Process exit code: 2 bad input or usage, 3 solver trouble, 4 I/O, 130 interrupted (as a
+    /// shell reports SIGINT).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Input(_) | Error::Usage(_) => 2,
             Error::Solver(_) => 3,
             Error::Io { .. } | Error::Chart(_) => 4,
+            Error::Interrupted(_) => 130,
         }
     }
 }
@@ -191,6 +196,8 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "error: {}: {source}", path.display()),
             Error::Usage(message) => write!(f, "error: {}", printable(message)),
             Error::Chart(message) => write!(f, "error: chart: {message}"),
+            // Not a failure of the input or the machine: said as it is.
+            Error::Interrupted(message) => write!(f, "{message}"),
         }
     }
 }
@@ -433,6 +440,27 @@ pub fn list<S: AsRef<str>>(names: &[S]) -> String {
         .map(|n| format!("'{}'", n.as_ref()))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The accepted name closest to a typo, when it is close enough to be a likely typo: the "did you
+/// mean" of every stage's messages (beside `list`, so a stage can use it without importing another).
+pub fn closest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
+    let lower = name.to_ascii_lowercase();
+    let by_spelling = accepted
+        .iter()
+        .map(|c| (strsim::levenshtein(&lower, c), *c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
+        .min()
+        .map(|(_, c)| c);
+    // Shortened names: every word of the typo is a word of the accepted name (`max_share`).
+    let words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
+    let by_words = || {
+        accepted
+            .iter()
+            .copied()
+            .find(|c| words.len() >= 2 && words.iter().all(|w| c.split('_').any(|cw| cw == *w)))
+    };
+    by_spelling.or_else(by_words)
 }
 
 #[cfg(test)]

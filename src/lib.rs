@@ -7,6 +7,7 @@
 
 pub mod chart;
 pub mod error;
+pub mod export;
 pub mod facts;
 pub mod output;
 pub mod report;

@@ -1,13 +1,14 @@
 //! Output stage: where a command writes and how. Output-folder naming, the refusal to write
 //! inside a scenario folder, atomic writes and removal of capplan's own stale files live here
-//! once, so `run`, `chart` and the commands that compare plans all behave alike.
+//! once: every command makes a [`Product`] (its files and their manifest) and [`write`] writes
+//! it, so `run`, `chart`, `compare`, `resilience` and `sweep` all behave alike.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+pub use crate::export::{OutputFile, Product};
 use crate::load::flags::{cut_with_hash, WhatIfFlags};
-use crate::report::tables::ChartTables;
-use crate::report::write::{OutputFile, REPORT_FILE_NAMES};
 
 /// The default output folder of a scenario: `output/<scenario name as a folder name>`.
 pub fn default_folder(scenario_name: &str) -> PathBuf {
@@ -107,195 +108,65 @@ fn refuse_inside(input: &Path, out: &Path, given: bool) -> Result<()> {
     Ok(())
 }
 
-/// Renders every chart of a run's tables as files (nothing is written here).
-pub fn chart_files(tables: &ChartTables, width: u32, height: u32) -> Result<Vec<OutputFile>> {
-    let opts = crate::chart::ChartOptions { width, height };
-    Ok(crate::chart::render_all(tables, &opts)?
-        .into_iter()
-        .map(|c| OutputFile {
-            name: c.file_name,
-            bytes: c.bytes,
-        })
-        .collect())
-}
-
-/// Renders every compare chart as files (nothing is written here).
-pub fn compare_chart_files(
-    comparison: &crate::compare::Comparison,
-    columns: &[crate::compare::Column],
-    width: u32,
-    height: u32,
-) -> Result<Vec<OutputFile>> {
-    let opts = crate::chart::ChartOptions { width, height };
-    Ok(
-        crate::chart::compare::render_all(comparison, columns, &opts)?
-            .into_iter()
-            .map(|c| OutputFile {
-                name: c.file_name,
-                bytes: c.bytes,
-            })
-            .collect(),
-    )
-}
-
-/// Renders every resilience chart as files (nothing is written here).
-pub fn resilience_chart_files(
-    r: &crate::resilience::Resilience,
-    width: u32,
-    height: u32,
-) -> Result<Vec<OutputFile>> {
-    let opts = crate::chart::ChartOptions { width, height };
-    Ok(crate::chart::resilience::render_all(r, &opts)?
-        .into_iter()
-        .map(|c| OutputFile {
-            name: c.file_name,
-            bytes: c.bytes,
-        })
-        .collect())
-}
-
 /// The default output folder of a sweep: `output/sweep-<sweep name>`.
 pub fn sweep_folder(name: &str) -> PathBuf {
     PathBuf::from("output").join(format!("sweep-{}", folder_name(name)))
 }
 
-/// Renders every sweep chart as files (nothing is written here).
-pub fn sweep_chart_files(
-    res: &crate::sweep::write::Results,
-    width: u32,
-    height: u32,
-) -> Result<Vec<OutputFile>> {
-    let opts = crate::chart::ChartOptions { width, height };
-    Ok(crate::chart::sweep::render_all(res, &opts)?
-        .into_iter()
-        .map(|c| OutputFile {
-            name: c.file_name,
-            bytes: c.bytes,
-        })
-        .collect())
+/// The default output folder of a resilience matrix: `output/resilience-<scenario name>`.
+pub fn resilience_folder(scenario_name: &str) -> PathBuf {
+    PathBuf::from("output").join(format!("resilience-{}", folder_name(scenario_name)))
 }
 
-/// The checkpoint of an interrupted sweep, the one file allowed to be partial.
-pub const SWEEP_CHECKPOINT: &str = "sweep.partial.csv";
-
-/// Writes a finished sweep's files into `dir` atomically, removes sweep files an earlier sweep left
-/// there that this one did not write, and the checkpoint it has now completed.
-pub fn write_sweep(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
-    let written = write_atomically(dir, files)?;
-    let ours = crate::sweep::write::SWEEP_FILE_NAMES
-        .iter()
-        .map(|n| n.to_string())
-        .chain(std::iter::once(SWEEP_CHECKPOINT.to_string()))
-        .chain(
-            crate::chart::sweep::SWEEP_CHART_STEMS
-                .iter()
-                .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
-        );
-    remove_unwritten(dir, files, ours)?;
-    Ok(written)
-}
-
-/// Writes one shard's files into `dir` atomically and removes its own checkpoint; no other file
-/// is touched (the other shards write into the same folder).
-pub fn write_shard(dir: &Path, files: &[OutputFile], checkpoint: &str) -> Result<Vec<PathBuf>> {
-    let written = write_atomically(dir, files)?;
-    let path = dir.join(checkpoint);
-    if path.is_file() {
-        std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-    }
-    Ok(written)
-}
-
-/// The files `capplan resilience` writes besides its charts.
-pub const RESILIENCE_FILE_NAMES: [&str; 3] = ["resilience.csv", "resilience.json", "resilience.md"];
-
-/// Writes a resilience matrix's files into `dir` atomically and removes resilience files an
-/// earlier run left there that this one did not write.
-pub fn write_resilience(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
-    let written = write_atomically(dir, files)?;
-    let ours = RESILIENCE_FILE_NAMES.iter().map(|n| n.to_string()).chain(
-        crate::chart::resilience::RESILIENCE_CHART_STEMS
-            .iter()
-            .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
-    );
-    remove_unwritten(dir, files, ours)?;
-    Ok(written)
-}
-
-/// The files `capplan compare` writes besides its charts.
-pub const COMPARE_FILE_NAMES: [&str; 4] =
-    ["compare.csv", "compare.json", "compare.md", "compare.xlsx"];
-
-/// Writes a comparison's files into `dir` atomically and removes compare files an earlier
-/// comparison left there that this one did not write.
-pub fn write_compare(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
-    let written = write_atomically(dir, files)?;
-    let ours = COMPARE_FILE_NAMES.iter().map(|n| n.to_string()).chain(
-        crate::chart::compare::COMPARE_CHART_STEMS
-            .iter()
-            .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
-    );
-    remove_unwritten(dir, files, ours)?;
-    Ok(written)
-}
-
-/// Writes a run's files into `dir` atomically, then removes capplan's own files an earlier run
-/// left there that this one did not write, so a folder never mixes two runs.
-pub fn write_run(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
-    let written = write_atomically(dir, files)?;
-    remove_stale(dir, files)?;
-    Ok(written)
-}
-
-/// Writes files into `dir` (created if needed), each through a temporary file renamed into place,
-/// so a reader never sees a half-written file. Callers render every file before calling this, so a
-/// failed run writes nothing.
-pub fn write_atomically(dir: &Path, files: &[OutputFile]) -> Result<Vec<PathBuf>> {
+/// Writes a product into `dir` (created if needed) — the one way every command writes files.
+///
+/// Each file goes through a temporary file in `dir`, written and synced, and is renamed into
+/// place only once every file is written, so a reader never sees a half-written file and a failed
+/// write leaves the earlier files (a temporary file is removed when it is dropped). Then the files
+/// of the product's manifest that an earlier command left in `dir` and this one did not write are
+/// removed, so a folder never mixes two runs; no other file is touched.
+pub fn write(dir: &Path, product: &Product) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let mut written = Vec::with_capacity(files.len());
-    let mut temps = Vec::with_capacity(files.len());
-    for f in files {
-        let tmp = dir.join(format!(".{}.tmp-{}", f.name, std::process::id()));
-        if let Err(e) = std::fs::write(&tmp, &f.bytes) {
-            for t in &temps {
-                let _ = std::fs::remove_file(t);
-            }
-            let _ = std::fs::remove_file(&tmp);
-            return Err(Error::io(&tmp, e));
-        }
+    let mut temps = Vec::with_capacity(product.files.len());
+    for f in &product.files {
+        let prefix = format!(".{}.", f.name);
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        // As any file a program creates (0666 less the umask), not a temporary file's 0600.
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let mut tmp = builder
+            .tempfile_in(dir)
+            .map_err(|e| Error::io(dir.join(&f.name), e))?;
+        tmp.write_all(&f.bytes)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| Error::io(tmp.path(), e))?;
         temps.push(tmp);
     }
-    for (f, tmp) in files.iter().zip(&temps) {
+    let mut written = Vec::with_capacity(temps.len());
+    for (f, tmp) in product.files.iter().zip(temps) {
         let path = dir.join(&f.name);
-        std::fs::rename(tmp, &path).map_err(|e| Error::io(&path, e))?;
+        tmp.persist(&path).map_err(|e| Error::io(&path, e.error))?;
         written.push(path);
     }
-    Ok(written)
-}
-
-/// Removes files an earlier run wrote into `dir` that this run did not (charts skipped with
-/// `--no-charts`, a per-region chart no longer drawn). Only capplan's own file names are touched.
-fn remove_stale(dir: &Path, written: &[OutputFile]) -> Result<()> {
-    let ours = REPORT_FILE_NAMES.iter().map(|n| n.to_string()).chain(
-        crate::chart::CHART_STEMS
-            .iter()
-            .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")]),
-    );
-    remove_unwritten(dir, written, ours)
-}
-
-/// Removes the files named in `ours` that exist in `dir` but are not among `written`.
-fn remove_unwritten(
-    dir: &Path,
-    written: &[OutputFile],
-    ours: impl Iterator<Item = String>,
-) -> Result<()> {
-    for name in ours {
-        let path = dir.join(&name);
-        if !written.iter().any(|f| f.name == name) && path.is_file() {
+    sync_folder(dir)?;
+    for name in &product.manifest {
+        let path = dir.join(name);
+        if !product.files.iter().any(|f| &f.name == name) && path.is_file() {
             std::fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
     }
+    Ok(written)
+}
+
+/// Makes the renames of a folder durable (a no-op where folders cannot be opened as files).
+fn sync_folder(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, e))?;
+    #[cfg(not(unix))]
+    let _ = dir;
     Ok(())
 }
 

@@ -1,7 +1,11 @@
 //! The pipeline end to end (load → facts → model → solve → plan → report), timed stage by stage,
-//! so the CLI, tests and benchmarks run exactly the same steps: a plan (`run`) and a held
-//! dispatch of a signed plan (`run --reservations-from`, later `compare`, `resilience`, sweeps)
-//! differ only in their build options.
+//! so every command, the tests and the benchmarks run exactly the same steps.
+//!
+//! A [`Planning`] is a scenario loaded once with its facts and warnings; every command plans
+//! (`Planning::plan`: reservations decided) and holds (`Planning::hold`: a signed plan's
+//! reservations fixed, `run --reservations-from`, compare's held columns, stress tests, risk
+//! samples) through it, and gets a [`Solved`]: the plan, its report and the timings. The signed
+//! plan of a solved run (`Solved::signed_plan`) is passed on in memory.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -68,7 +72,7 @@ impl RunOptions {
     }
 }
 
-/// A solved scenario with its report.
+/// A scenario solved as `run` solves it: the context, the plan, its report and the timings.
 pub struct Outcome {
     pub scenario: Scenario,
     pub facts: Facts,
@@ -248,7 +252,7 @@ fn solve_monolithic(
 /// reservations are re-dispatched with the share cap off, then with the unserved penalty raised
 /// above every price (share cap on); a cell whose shortfall the first removes is the share cap's,
 /// the second the penalty's, else capacity's.
-pub fn explain_shortfalls(
+fn explain_shortfalls(
     scenario: &Scenario,
     facts: &Facts,
     plan: &mut Plan,
@@ -322,117 +326,177 @@ pub fn explain_shortfalls(
     Ok(())
 }
 
-/// Loads a scenario folder, with the command line's what-if flags as one more level, and its
-/// warnings (loader warnings, then the facts' warnings).
-pub fn load(folder: &Path, flags: &Flags) -> Result<(Scenario, Facts, Vec<Diagnostic>)> {
-    let loaded = crate::load::load_with(folder, flags)?;
-    let facts = Facts::of(&loaded.scenario);
-    let mut warnings = loaded.warnings;
-    warnings.extend(crate::validate::warnings(&loaded.scenario, &facts));
-    Ok((loaded.scenario, facts, warnings))
+/// A scenario ready to plan: loaded once (with the command line's what-ifs), its facts computed
+/// once, and the warnings of both. Every command plans and holds through one.
+pub struct Planning {
+    pub scenario: Scenario,
+    pub facts: Facts,
+    /// The loader's warnings, then the facts' (empty for a scenario made in memory).
+    pub warnings: Vec<Diagnostic>,
+    /// The what-ifs from the command line, recorded in the report's summary.
+    pub flags: Flags,
+    load_seconds: f64,
 }
 
-/// Loads and solves the scenario in `folder` as `run` plans it.
+/// How to solve: the backend and method, and whether to find each shortfall's cause (two more
+/// dispatches when there is a shortfall; `run` does).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct How {
+    pub solve: Solve,
+    pub explain_shortfalls: bool,
+}
+
+impl<T: Into<Solve>> From<T> for How {
+    fn from(solve: T) -> How {
+        How {
+            solve: solve.into(),
+            explain_shortfalls: false,
+        }
+    }
+}
+
+/// A plan with its report and the seconds each stage took.
+pub struct Solved {
+    pub plan: Plan,
+    pub report: Report,
+    pub timings: Timings,
+}
+
+impl Solved {
+    /// The signed plan of this run, in memory, exactly as `--reservations-from` would read it back
+    /// from the run's `commitments.csv`.
+    pub fn signed_plan(&self) -> SignedPlan {
+        let bytes = crate::report::write::commitments_csv(&self.report.commitments);
+        SignedPlan::of_run(
+            &self.report.summary.scenario,
+            &self.report.commitments,
+            &bytes,
+        )
+    }
+}
+
+impl Planning {
+    /// Loads a scenario folder with the command line's what-if flags as one more level.
+    pub fn load(folder: &Path, flags: &Flags) -> Result<Planning> {
+        let t = Instant::now();
+        let loaded = crate::load::load_with(folder, flags)?;
+        let facts = Facts::of(&loaded.scenario);
+        let mut warnings = loaded.warnings;
+        warnings.extend(crate::validate::warnings(&loaded.scenario, &facts));
+        Ok(Planning {
+            scenario: loaded.scenario,
+            facts,
+            warnings,
+            flags: flags.clone(),
+            load_seconds: t.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// A scenario made in memory (a resilience plan, a stress test, a risk sample): its facts,
+    /// no warnings.
+    pub fn of(scenario: Scenario) -> Planning {
+        let t = Instant::now();
+        let facts = Facts::of(&scenario);
+        Planning {
+            scenario,
+            facts,
+            warnings: Vec::new(),
+            flags: Flags::default(),
+            load_seconds: t.elapsed().as_secs_f64(),
+        }
+    }
+
+    /// Plans the scenario: reservations decided, load dispatched, the report.
+    pub fn plan(&self, how: impl Into<How>) -> Result<Solved> {
+        self.solve(how.into(), None, false)
+    }
+
+    /// Holds the reservations of a signed plan and dispatches this scenario with them; under
+    /// `emergency` rules, without the share cap and N-1 (a stress test).
+    pub fn hold(
+        &self,
+        signed: &SignedPlan,
+        emergency: bool,
+        how: impl Into<How>,
+    ) -> Result<Solved> {
+        self.solve(how.into(), Some(signed), emergency)
+    }
+
+    /// This context and a solve of it as one outcome.
+    pub fn into_outcome(self, solved: Solved) -> Outcome {
+        Outcome {
+            scenario: self.scenario,
+            facts: self.facts,
+            warnings: self.warnings,
+            plan: solved.plan,
+            report: solved.report,
+            timings: solved.timings,
+        }
+    }
+
+    fn solve(&self, how: How, signed: Option<&SignedPlan>, emergency: bool) -> Result<Solved> {
+        let (scenario, facts) = (&self.scenario, &self.facts);
+        let mut timings = Timings {
+            load_seconds: self.load_seconds,
+            ..Timings::default()
+        };
+        let t = Instant::now();
+        let held = match signed {
+            Some(signed) => Some(crate::model::held::resolve(
+                scenario, facts, signed, emergency,
+            )?),
+            None => None,
+        };
+        timings.load_seconds += t.elapsed().as_secs_f64();
+        let mut plan = solve_plan(scenario, facts, how.solve, held.as_ref(), &mut timings)?;
+        // Reading the plan back, explaining its shortfalls and building the report all count as
+        // the report stage, so the stages add up to the run.
+        let t = Instant::now();
+        if how.explain_shortfalls {
+            explain_shortfalls(scenario, facts, &mut plan, emergency)?;
+        }
+        let mut report = crate::report::build::build(scenario, facts, &plan);
+        timings.report_seconds += t.elapsed().as_secs_f64();
+        // The applied what-ifs are data of the run, not of the scenario.
+        report.summary.whatif_flags = self.flags.values();
+        Ok(Solved {
+            plan,
+            report,
+            timings,
+        })
+    }
+}
+
+/// Loads a scenario folder with the what-if flags (`Planning::load`), as its parts.
+pub fn load(folder: &Path, flags: &Flags) -> Result<(Scenario, Facts, Vec<Diagnostic>)> {
+    let p = Planning::load(folder, flags)?;
+    Ok((p.scenario, p.facts, p.warnings))
+}
+
+/// Loads and plans the scenario in `folder` as `run` plans it.
 pub fn run(folder: &Path, solver: SolverKind) -> Result<Outcome> {
     run_with(folder, &RunOptions::plan(solver))
 }
 
-/// Loads and solves the scenario in `folder`: a plan, or a held dispatch of a signed plan.
+/// Loads and solves the scenario in `folder` as `run` does with these options: a plan, or a held
+/// dispatch of the signed plan in `reservations_from`.
 pub fn run_with(folder: &Path, options: &RunOptions) -> Result<Outcome> {
     let signed = match &options.reservations_from {
         Some(dir) => Some(crate::load::signed::read_signed_plan(dir)?),
         None => None,
     };
-    solve_folder(folder, options, signed.as_ref())
-}
-
-/// A held dispatch of a signed plan on a base loaded once (`load::load_base`), with the options'
-/// what-if flags: the same report `run_held` gives from the folder, without reading it again.
-pub fn held_report_on(
-    base: &crate::load::Base,
-    options: &RunOptions,
-    signed: &SignedPlan,
-) -> Result<Report> {
-    let scenario = base.with_flags(&options.flags)?;
-    let facts = Facts::of(&scenario);
-    let held = crate::model::held::resolve(&scenario, &facts, signed, options.emergency)?;
-    let (_, report) = solve_scenario(
-        &scenario,
-        &facts,
-        Solve {
+    let planning = Planning::load(folder, &options.flags)?;
+    let how = How {
+        solve: Solve {
             solver: options.solver,
             method: options.method,
             relax: options.relax,
         },
-        Some(&held),
-        &mut Timings::default(),
-    )?;
-    Ok(report)
-}
-
-/// A held dispatch of a signed plan already in memory (as `run --reservations-from` reads it).
-pub fn run_held(folder: &Path, options: &RunOptions, signed: &SignedPlan) -> Result<Outcome> {
-    solve_folder(folder, options, Some(signed))
-}
-
-/// The signed plan of a run, exactly as `--reservations-from` would read it back from the
-/// run's `commitments.csv`.
-pub fn signed_plan_of(outcome: &Outcome) -> SignedPlan {
-    signed_plan_from(&outcome.scenario.name, &outcome.report)
-}
-
-/// The signed plan of a report of scenario `name` (see `signed_plan_of`).
-pub fn signed_plan_from(name: &str, report: &Report) -> SignedPlan {
-    let bytes = crate::report::write::commitments_csv(&report.commitments);
-    crate::load::signed::parse_signed_plan(Path::new("commitments.csv"), &bytes, name.to_string())
-        .expect("capplan reads back the commitments.csv it writes")
-}
-
-fn solve_folder(
-    folder: &Path,
-    options: &RunOptions,
-    signed: Option<&SignedPlan>,
-) -> Result<Outcome> {
-    let mut timings = Timings::default();
-    let t = Instant::now();
-    let (scenario, facts, warnings) = load(folder, &options.flags)?;
-    let held = match signed {
-        Some(signed) => Some(crate::model::held::resolve(
-            &scenario,
-            &facts,
-            signed,
-            options.emergency,
-        )?),
-        None => None,
+        explain_shortfalls: options.explain_shortfalls,
     };
-    timings.load_seconds = t.elapsed().as_secs_f64();
-    let mut plan = solve_plan(
-        &scenario,
-        &facts,
-        Solve {
-            solver: options.solver,
-            method: options.method,
-            relax: options.relax,
-        },
-        held.as_ref(),
-        &mut timings,
-    )?;
-    // Reading the plan back, explaining its shortfalls and building the report all count as
-    // the report stage, so the stages add up to the run.
-    let t = Instant::now();
-    if options.explain_shortfalls {
-        explain_shortfalls(&scenario, &facts, &mut plan, options.emergency)?;
-    }
-    let mut report = crate::report::build::build(&scenario, &facts, &plan);
-    timings.report_seconds += t.elapsed().as_secs_f64();
-    // The applied what-ifs are data of the run, not of the scenario.
-    report.summary.whatif_flags = options.flags.values();
-    Ok(Outcome {
-        scenario,
-        facts,
-        warnings,
-        plan,
-        report,
-        timings,
-    })
+    let solved = match &signed {
+        Some(signed) => planning.hold(signed, options.emergency, how)?,
+        None => planning.plan(how)?,
+    };
+    Ok(planning.into_outcome(solved))
 }

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 use crate::facts::{ClassId, PeriodId, ProviderId, RegionId, TrancheId};
-use crate::load::signed::SignedCommitment;
+use crate::load::signed::CommitmentRow;
 
 /// One tranche's reservation, in the scenario's tranche order.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -145,7 +145,7 @@ pub struct Plan {
     pub tranches: Vec<TranchePlan>,
     /// Commitments of a held plan for tranches this scenario no longer has (e.g. its provider is
     /// excluded): still paid, serving nothing.
-    pub orphaned: Vec<SignedCommitment>,
+    pub orphaned: Vec<CommitmentRow>,
     /// Nonzero flows, sorted by (period, tranche, region).
     pub flows: Vec<PlanFlow>,
     /// Nonzero unserved demand, sorted by (period, region).

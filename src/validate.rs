@@ -233,7 +233,7 @@ fn unreachable_regions(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
             .iter()
             .find(|c| c.eq_ignore_ascii_case(region))
             .copied()
-            .or_else(|| crate::load::csv_table::closest(region, &supply))
+            .or_else(|| crate::error::closest(region, &supply))
             .map(|c| format!("; did you mean '{c}'?"))
             .unwrap_or_default();
         out.push(Diagnostic::new(

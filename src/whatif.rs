@@ -179,7 +179,7 @@ fn check_names(s: &Scenario, whatif: &WhatIf) -> Result<()> {
             if names.contains(&name.as_str()) {
                 continue;
             }
-            let hint = crate::load::csv_table::closest(name, &names)
+            let hint = crate::error::closest(name, &names)
                 .map(|c| format!(" (did you mean '{c}'?)"))
                 .unwrap_or_default();
             diags.push(

@@ -2,14 +2,17 @@
 
 use super::ChartArgs;
 use crate::error::Result;
+use crate::output::Product;
 
 pub fn execute(args: &ChartArgs) -> Result<()> {
     let tables = crate::report::write::read_chart_tables(&args.output)?;
-    let files = crate::output::chart_files(&tables, args.chart_size.width, args.chart_size.height)?;
-    crate::output::write_atomically(&args.output, &files)?;
-    let list: String = files
+    let charts = crate::chart::render_all(&tables, &args.chart_size.options())?;
+    // Only the charts: the run's data files, and charts this drawing leaves out, stay as they are.
+    let product = Product::new(super::chart_files(charts), Vec::<String>::new());
+    let written = crate::output::write(&args.output, &product)?;
+    let list: String = written
         .iter()
-        .map(|f| format!("{}\n", args.output.join(&f.name).display()))
+        .map(|path| format!("{}\n", path.display()))
         .collect();
     super::print(list)
 }

@@ -4,14 +4,10 @@
 use super::{CompareArgs, Format};
 use crate::compare::{Input, Request};
 use crate::error::Result;
-use crate::model::solve::SolverKind;
-use crate::report::write::OutputFile;
+use crate::output::Product;
 
 pub fn execute(args: &CompareArgs) -> Result<()> {
-    let solver = match &args.solver {
-        Some(name) => SolverKind::parse(name)?,
-        None => SolverKind::default_kind(),
-    };
+    let solver = super::solver(args.solver.as_deref())?;
     let mut inputs: Vec<Input> = args.inputs.iter().map(|p| Input::from_folder(p)).collect();
     for twin in &args.twin {
         inputs.push(Input::Twin(super::parse_twin(twin)?));
@@ -31,7 +27,8 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
         progress.inc(1);
     });
     progress.finish_and_clear();
-    let columns = columns?;
+    let (columns, warnings) = columns?;
+    super::warn(&warnings);
     let comparison = crate::compare::compare(&columns, args.hold_reservations);
 
     let folders: Vec<&std::path::Path> = args.inputs.iter().map(|p| p.as_path()).collect();
@@ -40,33 +37,23 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
         crate::output::compare_folder(&comparison.scenarios),
         &folders,
     )?;
-    let mut files = vec![
-        OutputFile {
-            name: "compare.csv".into(),
-            bytes: crate::compare::write::compare_csv(&comparison),
-        },
-        OutputFile {
-            name: "compare.json".into(),
-            bytes: crate::compare::write::compare_json(&comparison).into_bytes(),
-        },
-        OutputFile {
-            name: "compare.md".into(),
-            bytes: crate::compare::write::compare_md(&comparison).into_bytes(),
-        },
-        OutputFile {
-            name: "compare.xlsx".into(),
-            bytes: crate::compare::write::compare_xlsx(&comparison)?,
-        },
-    ];
+    let mut product = Product::new(
+        crate::compare::write::files(&comparison)?,
+        crate::compare::write::FILE_NAMES,
+    )
+    .owning(super::chart_names(
+        &crate::chart::compare::COMPARE_CHART_STEMS,
+    ));
     if !args.report.no_charts {
-        files.extend(crate::output::compare_chart_files(
+        let charts = crate::chart::compare::render_all(
             &comparison,
             &columns,
-            args.report.chart_size.width,
-            args.report.chart_size.height,
-        )?);
+            &args.report.chart_size.options(),
+        )?;
+        product.extend(super::chart_files(charts));
     }
-    crate::output::write_compare(&out_dir, &files)?;
+    crate::output::write(&out_dir, &product)?;
+    let files = &product.files;
     match args.report.format {
         Format::Text => super::print(format!(
             "{}\nwrote {} files to {}\n",

@@ -418,6 +418,15 @@ pub struct ChartSize {
     pub height: u32,
 }
 
+impl ChartSize {
+    pub fn options(self) -> crate::chart::ChartOptions {
+        crate::chart::ChartOptions {
+            width: self.width,
+            height: self.height,
+        }
+    }
+}
+
 impl std::str::FromStr for ChartSize {
     type Err = String;
     fn from_str(s: &str) -> std::result::Result<Self, String> {
@@ -472,16 +481,51 @@ pub fn main() -> i32 {
 
 impl Command {
     /// How an error of this command is rendered besides the text on stderr: with `--format json`,
-    /// `validate` and `run` also print it as JSON on stdout.
+    /// every command that has the flag also prints it as JSON on stdout.
     fn error_format(&self) -> Format {
         match self {
             Command::Validate(a) => a.format,
             Command::Run(a) => a.format,
             Command::Compare(a) => a.report.format,
             Command::Resilience(a) => a.report.format,
-            _ => Format::Text,
+            Command::Sweep(a) => a.report.format,
+            Command::Merge(a) => a.format,
+            Command::Chart(_) | Command::Completions { .. } => Format::Text,
         }
     }
+}
+
+/// Prints warnings on stderr, each once, in the order found: the one way every command's warnings
+/// reach the user (`run --format json` also carries them in its JSON; `validate` in its summary).
+pub(crate) fn warn(warnings: &[Diagnostic]) {
+    let mut said: Vec<&Diagnostic> = Vec::new();
+    for w in warnings {
+        if !said.contains(&w) {
+            eprintln!("warning: {w}");
+            said.push(w);
+        }
+    }
+}
+
+/// Rendered charts as files of a product.
+fn chart_files(charts: Vec<crate::chart::RenderedChart>) -> Vec<crate::output::OutputFile> {
+    charts
+        .into_iter()
+        .map(|c| crate::output::OutputFile::new(c.file_name, c.bytes))
+        .collect()
+}
+
+/// The file names of charts (each drawn as `.png` and `.svg`), for a product's manifest.
+fn chart_names<'a>(stems: &'a [&'a str]) -> impl Iterator<Item = String> + 'a {
+    stems
+        .iter()
+        .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")])
+}
+
+/// The `--solver` of a command: the one named, or the default backend of this build.
+fn solver(name: Option<&str>) -> Result<crate::model::solve::SolverKind> {
+    use crate::model::solve::SolverKind;
+    name.map_or(Ok(SolverKind::default_kind()), SolverKind::parse)
 }
 
 /// Writes `text` to stdout. Unlike `print!`, which panics when stdout is closed, a failed write

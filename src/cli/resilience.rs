@@ -4,15 +4,11 @@
 
 use super::{Format, LossUnit, ResilienceArgs};
 use crate::error::{Error, Result};
-use crate::model::solve::SolverKind;
-use crate::report::write::OutputFile;
+use crate::output::Product;
 use crate::resilience::{PlanSpec, Request};
 
 pub fn execute(args: &ResilienceArgs) -> Result<()> {
-    let solver = match &args.solver {
-        Some(name) => SolverKind::parse(name)?,
-        None => SolverKind::default_kind(),
-    };
+    let solver = super::solver(args.solver.as_deref())?;
     if !(0.0..=1.0).contains(&args.on_demand_availability) {
         return Err(Error::Usage(format!(
             "--on-demand-availability {}: expected a fraction in [0, 1]",
@@ -23,12 +19,10 @@ pub fn execute(args: &ResilienceArgs) -> Result<()> {
         Some(text) => Some(parse_window(text)?),
         None => None,
     };
-    let (scenario, _, warnings) = crate::pipeline::load(&args.scenario, &args.whatif.flags())?;
-    for w in &warnings {
-        eprintln!("warning: {w}");
-    }
+    let planning = crate::pipeline::Planning::load(&args.scenario, &args.whatif.flags())?;
+    super::warn(&planning.warnings);
     let request = Request {
-        scenario,
+        scenario: planning.scenario,
         extra_plans: args
             .plans
             .iter()
@@ -48,11 +42,11 @@ pub fn execute(args: &ResilienceArgs) -> Result<()> {
             inputs.push(f);
         }
     }
-    let default = std::path::PathBuf::from("output").join(format!(
-        "resilience-{}",
-        crate::output::folder_name(&request.scenario.name)
-    ));
-    let out_dir = crate::output::resolve(args.out.as_deref(), default, &inputs)?;
+    let out_dir = crate::output::resolve(
+        args.out.as_deref(),
+        crate::output::resilience_folder(&request.scenario.name),
+        &inputs,
+    )?;
     let progress = super::progress::start(
         Some(crate::resilience::solve_count(&request) as u64),
         args.report.quiet,
@@ -60,31 +54,19 @@ pub fn execute(args: &ResilienceArgs) -> Result<()> {
     );
     let measured = crate::resilience::measure(&request, &|| progress.inc(1));
     progress.finish_and_clear();
-    let r = measured?;
+    let (r, warnings) = measured?;
+    super::warn(&warnings);
 
-    use crate::resilience::write::*;
-    let mut files = vec![
-        OutputFile {
-            name: "resilience.csv".into(),
-            bytes: resilience_csv(&r),
-        },
-        OutputFile {
-            name: "resilience.json".into(),
-            bytes: resilience_json(&r).into_bytes(),
-        },
-        OutputFile {
-            name: "resilience.md".into(),
-            bytes: resilience_md(&r).into_bytes(),
-        },
-    ];
+    use crate::resilience::write::{files, render_text, resilience_json, FILE_NAMES};
+    let mut product = Product::new(files(&r), FILE_NAMES).owning(super::chart_names(
+        &crate::chart::resilience::RESILIENCE_CHART_STEMS,
+    ));
     if !args.report.no_charts {
-        files.extend(crate::output::resilience_chart_files(
-            &r,
-            args.report.chart_size.width,
-            args.report.chart_size.height,
-        )?);
+        let charts = crate::chart::resilience::render_all(&r, &args.report.chart_size.options())?;
+        product.extend(super::chart_files(charts));
     }
-    crate::output::write_resilience(&out_dir, &files)?;
+    crate::output::write(&out_dir, &product)?;
+    let files = &product.files;
     match args.report.format {
         Format::Text => super::print(format!(
             "{}\nwrote {} files to {}\n",

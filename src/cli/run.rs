@@ -4,14 +4,12 @@ use std::time::Instant;
 
 use super::{Format, RunArgs};
 use crate::error::Result;
-use crate::model::solve::{Method, SolverKind};
-use crate::pipeline::RunOptions;
+use crate::model::solve::{Method, Solve};
+use crate::output::{OutputFile, Product};
+use crate::pipeline::{How, Planning};
 
 pub fn execute(args: &RunArgs) -> Result<()> {
-    let solver = match &args.solver {
-        Some(name) => SolverKind::parse(name)?,
-        None => SolverKind::default_kind(),
-    };
+    let solver = super::solver(args.solver.as_deref())?;
     // --solver names the backend of the monolithic LP: asking for one means that method, and
     // with the decomposition (which uses none) it would be silently ignored.
     let method = match (args.solver.is_some(), args.method.method()) {
@@ -24,47 +22,54 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         }
         (_, method) => method,
     };
-    let options = RunOptions {
-        solver,
-        method,
-        reservations_from: args.reservations_from.clone(),
-        emergency: args.emergency,
-        flags: args.whatif.flags(),
+    let how = How {
+        solve: Solve {
+            solver,
+            method,
+            relax: args.relax,
+        },
         explain_shortfalls: true,
-        relax: args.relax,
+    };
+    let flags = args.whatif.flags();
+    let signed = match &args.reservations_from {
+        Some(dir) => Some(crate::load::signed::read_signed_plan(dir)?),
+        None => None,
     };
     let spinner = super::progress::start(None, args.quiet, "solving");
-    let outcome = crate::pipeline::run_with(&args.scenario, &options);
+    let solved = Planning::load(&args.scenario, &flags).and_then(|planning| {
+        let solved = match &signed {
+            Some(signed) => planning.hold(signed, args.emergency, how)?,
+            None => planning.plan(how)?,
+        };
+        Ok(planning.into_outcome(solved))
+    });
     spinner.finish_and_clear();
-    let mut outcome = outcome?;
-    for w in &outcome.warnings {
-        eprintln!("warning: {w}");
-    }
+    let mut outcome = solved?;
+    super::warn(&outcome.warnings);
     let out_dir = crate::output::resolve(
         args.out.as_deref(),
-        crate::output::default_folder_with(&outcome.scenario.name, &options.flags.written()),
+        crate::output::default_folder_with(&outcome.scenario.name, &flags.written()),
         &[&args.scenario],
     )?;
 
     let t = Instant::now();
-    let mut files = crate::report::write::report_files(&outcome.report);
+    let mut product = Product::new(
+        crate::report::write::report_files(&outcome.report),
+        crate::report::write::REPORT_FILE_NAMES,
+    )
+    .owning(super::chart_names(&crate::chart::CHART_STEMS));
     if args.xlsx {
-        files.push(crate::report::write::OutputFile {
-            name: "plan.xlsx".into(),
-            bytes: crate::report::xlsx::plan_xlsx(&outcome.report)?,
-        });
+        product.extend([OutputFile::new("plan.xlsx", plan_xlsx(&outcome.report)?)]);
     }
     if !args.no_charts {
-        files.extend(crate::output::chart_files(
-            &outcome.report.charts,
-            args.chart_size.width,
-            args.chart_size.height,
-        )?);
+        let charts = crate::chart::render_all(&outcome.report.charts, &args.chart_size.options())?;
+        product.extend(super::chart_files(charts));
     }
     outcome.timings.chart_seconds = t.elapsed().as_secs_f64();
     let t = Instant::now();
-    crate::output::write_run(&out_dir, &files)?;
+    crate::output::write(&out_dir, &product)?;
     outcome.timings.write_seconds = t.elapsed().as_secs_f64();
+    let files = &product.files;
 
     match args.format {
         Format::Text => {
@@ -117,4 +122,17 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `plan.xlsx` (`--xlsx`), or why it cannot be written.
+fn plan_xlsx(report: &crate::report::build::Report) -> Result<Vec<u8>> {
+    #[cfg(feature = "xlsx")]
+    return crate::report::write::plan_xlsx(report);
+    #[cfg(not(feature = "xlsx"))]
+    {
+        let _ = report;
+        Err(crate::error::Error::Usage(
+            "--xlsx: this capplan was built without the `xlsx` feature".into(),
+        ))
+    }
 }

@@ -1,15 +1,14 @@
-//! CLI stage, `capplan sweep` and `capplan merge`: sweep file → sweep stage (points or samples in
-//! parallel, with a progress bar; Ctrl-C leaves a checkpoint) → exporters and charts → output
-//! stage; or shards → merge → the same files a single machine writes.
+//! CLI stage, `capplan sweep` and `capplan merge`: sweep file → sweep stage (prepared, then run by
+//! `sweep::runner` with a progress bar; Ctrl-C stops it between points) → exporters and charts →
+//! output stage; or shards → merge → the same files a single machine writes.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::{Format, MergeArgs, SweepArgs};
-use crate::error::{Error, Result};
-use crate::output::SWEEP_CHECKPOINT;
-use crate::report::write::OutputFile;
-use crate::sweep::shard::Shard;
-use crate::sweep::write::Results;
+use crate::error::Result;
+use crate::output::Product;
+use crate::sweep::runner::{Finished, Runner};
+use crate::sweep::write::{Results, SWEEP_CHECKPOINT};
 use crate::sweep::Overrides;
 
 /// Set by Ctrl-C: points not yet started are left for `--resume`.
@@ -20,25 +19,9 @@ const STOP_AFTER_VAR: &str = "CAPPLAN_SWEEP_STOP_AFTER";
 
 pub fn execute(args: &SweepArgs) -> Result<()> {
     let sweep = crate::sweep::spec::read(&args.file)?;
-    let shard = match &args.shard {
-        Some(text) => {
-            let s = Shard::parse(text)?;
-            if let Some(n) = args.shard_count {
-                if n != s.count {
-                    return Err(Error::Usage(format!(
-                        "--shard {text} disagrees with --shard-count {n}"
-                    )));
-                }
-            }
-            Some(s)
-        }
-        None => crate::sweep::shard::from_env(&|k| std::env::var(k).ok(), args.shard_count)?,
-    };
-    if args.shard.is_none() && shard.is_none() && args.shard_count.is_some() {
-        return Err(Error::Usage(
-            "--shard-count needs a shard index: --shard I/N, or a batch engine's variable (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX)".into(),
-        ));
-    }
+    let shard = crate::sweep::shard::select(args.shard.as_deref(), args.shard_count, &|k| {
+        std::env::var(k).ok()
+    })?;
     let overrides = Overrides {
         solver: args.solver.clone(),
         samples: args.samples,
@@ -53,33 +36,11 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
     let prepared = crate::sweep::prepare(sweep, &overrides);
     spinner.finish_and_clear();
     let prep = prepared?;
-    let info = &prep.info;
-    let ids: Vec<u64> = match shard {
-        Some(s) => s.ids(info.points),
-        None => (0..info.points).collect(),
-    };
-    let checkpoint_name = match shard {
-        Some(s) => format!("{}.partial.csv", s.stem()),
-        None => SWEEP_CHECKPOINT.to_string(),
-    };
-    let checkpoint = out_dir.join(&checkpoint_name);
-    let mut records = Vec::new();
-    if args.resume {
-        if checkpoint.is_file() {
-            records = crate::sweep::write::read_records(info, &checkpoint)?;
-            records.retain(|r| ids.binary_search(&r.id).is_ok());
-        } else if !args.report.quiet {
-            eprintln!(
-                "note: no checkpoint {} to resume; starting from the first point",
-                checkpoint.display()
-            );
-        }
+    super::warn(&prep.warnings);
+    let runner = Runner::new(prep, shard, &out_dir, args.resume)?;
+    if let (Some(note), false) = (&runner.note, args.report.quiet) {
+        eprintln!("{note}");
     }
-    let todo: Vec<u64> = ids
-        .iter()
-        .copied()
-        .filter(|id| records.binary_search_by_key(id, |r| r.id).is_err())
-        .collect();
 
     // A second Ctrl-C ends at once.
     let _ = ctrlc::set_handler(|| {
@@ -90,73 +51,46 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
     let stop_after: Option<u64> = std::env::var(STOP_AFTER_VAR)
         .ok()
         .and_then(|v| v.parse().ok());
-    let finished = AtomicU64::new(0);
-    let what = if info.is_risk() { "samples" } else { "points" };
-    let progress = super::progress::start(Some(todo.len() as u64), args.report.quiet, what);
-    let ran = crate::sweep::run(&prep, &todo, &STOP, &|| {
-        progress.inc(1);
-        let n = finished.fetch_add(1, Ordering::SeqCst) + 1;
-        if stop_after.is_some_and(|k| n >= k) {
-            STOP.store(true, Ordering::SeqCst);
-        }
-    });
+    let continue_with = format!(
+        "capplan sweep {} --resume{}",
+        args.file.display(),
+        args.out
+            .as_ref()
+            .map(|o| format!(" --out {}", o.display()))
+            .unwrap_or_default()
+    );
+    let progress = super::progress::start(
+        Some(runner.todo().len() as u64),
+        args.report.quiet,
+        runner.what(),
+    );
+    let finished = runner.run(
+        &STOP,
+        stop_after,
+        &|| progress.inc(1),
+        &|note| {
+            progress.suspend(|| eprintln!("{note}"));
+        },
+        &continue_with,
+    );
     progress.finish_and_clear();
-    records.extend(ran.records);
-    records.sort_by_key(|r| r.id);
-    if ran.stopped || ran.error.is_some() {
-        let file = OutputFile {
-            name: checkpoint_name.clone(),
-            bytes: crate::sweep::write::records_csv(info, &records),
-        };
-        crate::output::write_atomically(&out_dir, &[file])?;
-        if let Some(e) = ran.error {
-            eprintln!(
-                "{} of {} {what} finished; checkpoint {} (continue with --resume)",
-                records.len(),
-                ids.len(),
-                checkpoint.display()
-            );
-            return Err(e);
+    match finished? {
+        Finished::Shard { product, summary } => {
+            crate::output::write(&out_dir, &product)?;
+            super::print(format!(
+                "{summary}; wrote {} files to {} (merge every shard with capplan merge)\n",
+                product.files.len(),
+                out_dir.display()
+            ))
         }
-        eprintln!(
-            "interrupted: {} of {} {what} finished and saved in {}; no results written. Continue with: capplan sweep {} --resume{}",
-            records.len(),
-            ids.len(),
-            checkpoint.display(),
-            args.file.display(),
-            args.out
-                .as_ref()
-                .map(|o| format!(" --out {}", o.display()))
-                .unwrap_or_default()
-        );
-        std::process::exit(130);
+        Finished::Sweep(res) => finish(
+            &res,
+            &out_dir,
+            args.report.no_charts,
+            args.report.chart_size,
+            args.report.format,
+        ),
     }
-    let base = prep.base(&records)?;
-    if let Some(s) = shard {
-        let files = crate::sweep::shard::shard_files(s, info, &base, &records);
-        crate::output::write_shard(&out_dir, &files, &checkpoint_name)?;
-        return super::print(format!(
-            "shard {} of {}: {} {what} of {}; wrote {} files to {} (merge every shard with capplan merge)\n",
-            s.index,
-            s.count,
-            records.len(),
-            info.points,
-            files.len(),
-            out_dir.display()
-        ));
-    }
-    let res = Results {
-        info: info.clone(),
-        base,
-        records,
-    };
-    finish(
-        &res,
-        &out_dir,
-        args.report.no_charts,
-        args.report.chart_size,
-        args.report.format,
-    )
 }
 
 /// Renders every file of a finished sweep, writes them and prints the summary.
@@ -167,20 +101,22 @@ fn finish(
     size: super::ChartSize,
     format: Format,
 ) -> Result<()> {
-    let mut files = crate::sweep::write::result_files(res);
+    let mut product = Product::new(
+        crate::sweep::write::result_files(res),
+        crate::sweep::write::FILE_NAMES,
+    )
+    .owning([SWEEP_CHECKPOINT])
+    .owning(super::chart_names(&crate::chart::sweep::SWEEP_CHART_STEMS));
     if !no_charts {
-        files.extend(crate::output::sweep_chart_files(
-            res,
-            size.width,
-            size.height,
-        )?);
+        let charts = crate::chart::sweep::render_all(res, &size.options())?;
+        product.extend(super::chart_files(charts));
     }
-    crate::output::write_sweep(out_dir, &files)?;
+    crate::output::write(out_dir, &product)?;
     match format {
         Format::Text => super::print(format!(
             "{}\nwrote {} files to {}\n",
             crate::sweep::write::render_text(res),
-            files.len(),
+            product.files.len(),
             out_dir.display()
         )),
         Format::Json => super::print(crate::sweep::write::sweep_json(res)),

@@ -5,8 +5,8 @@ use crate::error::Result;
 
 pub fn execute(args: &ValidateArgs) -> Result<()> {
     let flags = args.whatif.flags();
-    let (scenario, facts, warnings) = crate::pipeline::load(&args.scenario, &flags)?;
-    let mut summary = crate::validate::summary(&scenario, &facts, &warnings);
+    let p = crate::pipeline::Planning::load(&args.scenario, &flags)?;
+    let mut summary = crate::validate::summary(&p.scenario, &p.facts, &p.warnings);
     summary.whatif_flags = flags.values();
     match args.format {
         Format::Text => super::print(crate::validate::render_summary(&summary)),

@@ -12,11 +12,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Diagnostic, Error, Location, Result};
 use crate::load::flags::Flags;
 use crate::load::signed::SignedPlan;
 use crate::model::solve::SolverKind;
-use crate::pipeline::{Outcome, RunOptions};
+use crate::pipeline::{self, Planning};
 use crate::report::build::Summary;
 use crate::report::tables::ChartTables;
 
@@ -101,8 +101,8 @@ pub fn unit_of(metric: &str, provider: &str) -> Unit {
         .unwrap_or(Unit::Dollars)
 }
 
-/// One value of the long-format table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One value of the long-format table (a row of compare.csv).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct MetricRow {
     /// The column's label.
     pub scenario: String,
@@ -261,8 +261,12 @@ pub struct Request {
 }
 
 /// Solves or reads every column, in parallel where they are independent, calling `done` with
-/// each column's label as it finishes (for a progress bar).
-pub fn gather(request: &Request, done: &(dyn Fn(&str) + Sync)) -> Result<Vec<Column>> {
+/// each column's label as it finishes (for a progress bar). Returns the columns and the warnings
+/// of every scenario loaded.
+pub fn gather(
+    request: &Request,
+    done: &(dyn Fn(&str) + Sync),
+) -> Result<(Vec<Column>, Vec<Diagnostic>)> {
     let Some(first) = request.inputs.first() else {
         return Err(Error::Usage("compare needs at least one scenario".into()));
     };
@@ -291,17 +295,17 @@ pub fn gather(request: &Request, done: &(dyn Fn(&str) + Sync)) -> Result<Vec<Col
             _ => {}
         }
     }
-    let plan = |input: &Input| -> Result<(Column, Option<SignedPlan>)> {
+    let plan = |input: &Input| -> Result<Solved> {
         match input {
-            Input::Output(dir) => {
-                let column = read_output(dir)?;
-                let signed = if request.hold_reservations {
+            Input::Output(dir) => Ok(Solved {
+                column: read_output(dir)?,
+                signed: if request.hold_reservations {
                     Some(crate::load::signed::read_signed_plan(dir)?)
                 } else {
                     None
-                };
-                Ok((column, signed))
-            }
+                },
+                warnings: Vec::new(),
+            }),
             Input::Scenario(folder) => solved(folder, &Flags::default(), request, None),
             Input::Twin(flags) => solved(
                 baseline_folder.as_ref().expect("checked above"),
@@ -312,12 +316,13 @@ pub fn gather(request: &Request, done: &(dyn Fn(&str) + Sync)) -> Result<Vec<Col
         }
     };
     // The baseline first: with hold, every other column needs its signed plan.
-    let (base, signed) = plan(first)?;
-    done(&base.label);
-    let rest: Vec<Result<Column>> = request.inputs[1..]
+    let base = plan(first)?;
+    done(&base.column.label);
+    let signed = base.signed;
+    let rest: Vec<Result<Solved>> = request.inputs[1..]
         .par_iter()
         .map(|input| {
-            let (column, _) = match (&signed, input) {
+            let solved = match (&signed, input) {
                 (Some(signed), Input::Scenario(folder)) => {
                     solved(folder, &Flags::default(), request, Some(signed))?
                 }
@@ -329,61 +334,68 @@ pub fn gather(request: &Request, done: &(dyn Fn(&str) + Sync)) -> Result<Vec<Col
                 )?,
                 _ => plan(input)?,
             };
-            done(&column.label);
-            Ok(column)
+            done(&solved.column.label);
+            Ok(solved)
         })
         .collect();
-    let mut columns = vec![base];
+    let mut columns = vec![base.column];
+    let mut warnings = base.warnings;
     for c in rest {
-        columns.push(c?);
+        let c = c?;
+        columns.push(c.column);
+        warnings.extend(c.warnings);
     }
     unique_labels(&mut columns);
-    Ok(columns)
+    Ok((columns, warnings))
 }
 
-/// Solves a scenario (with what-if flags): a plan, or with `hold` both the held dispatch of the
-/// signed plan (the column) and a free re-plan (its `replanned_objective`). Returns the column and
-/// the signed plan of a free plan, for the baseline.
+/// A column solved or read, the signed plan of a free plan (the baseline's, with hold) and the
+/// warnings of its scenario.
+struct Solved {
+    column: Column,
+    signed: Option<SignedPlan>,
+    warnings: Vec<Diagnostic>,
+}
+
+/// Solves a scenario (with what-if flags), loaded once: a plan, or with `hold` both the held
+/// dispatch of the signed plan (the column) and a free re-plan (its `replanned_objective`). A free
+/// plan's signed plan is kept when the comparison holds (the baseline's).
 fn solved(
     folder: &Path,
     flags: &Flags,
     request: &Request,
     hold: Option<&SignedPlan>,
-) -> Result<(Column, Option<SignedPlan>)> {
-    let options = RunOptions {
-        flags: flags.clone(),
-        ..RunOptions::plan(request.solver)
+) -> Result<Solved> {
+    let planning = Planning::load(folder, flags)?;
+    let planned = planning.plan(request.solver)?;
+    let label = if flags.is_empty() {
+        planning.scenario.name.clone()
+    } else {
+        format!("{} {}", planning.scenario.name, flags.label())
     };
-    let planned = crate::pipeline::run_with(folder, &options)?;
-    let label = label(&planned, flags);
-    match hold {
+    let (column, signed) = match hold {
         None => {
-            let signed = request
-                .hold_reservations
-                .then(|| crate::pipeline::signed_plan_of(&planned));
-            Ok((column(label, planned, None), signed))
+            let signed = request.hold_reservations.then(|| planned.signed_plan());
+            (column(label, planned, None), signed)
         }
         Some(signed) => {
             let replanned_objective = planned.report.summary.objective;
-            let held = crate::pipeline::run_held(folder, &options, signed)?;
-            Ok((column(label, held, Some(replanned_objective)), None))
+            let held = planning.hold(signed, false, request.solver)?;
+            (column(label, held, Some(replanned_objective)), None)
         }
-    }
+    };
+    Ok(Solved {
+        column,
+        signed,
+        warnings: planning.warnings,
+    })
 }
 
-fn label(outcome: &Outcome, flags: &Flags) -> String {
-    if flags.is_empty() {
-        outcome.scenario.name.clone()
-    } else {
-        format!("{} {}", outcome.scenario.name, flags.label())
-    }
-}
-
-fn column(label: String, outcome: Outcome, replanned_objective: Option<f64>) -> Column {
+fn column(label: String, solved: pipeline::Solved, replanned_objective: Option<f64>) -> Column {
     Column {
         label,
-        summary: outcome.report.summary,
-        tables: outcome.report.charts,
+        summary: solved.report.summary,
+        tables: solved.report.charts,
         replanned_objective,
     }
 }

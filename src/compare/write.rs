@@ -1,40 +1,32 @@
-//! Compare stage, writing: one exporter per format for a `Comparison` — long-format CSV, JSON,
-//! a GitHub-flavoured Markdown table, an xlsx workbook and the aligned text table on stdout.
-//! Every one is a pure function of the comparison, so the files are deterministic.
-
-use rust_xlsxwriter::{Format, Workbook};
+//! Compare stage, writing: a `Comparison` through the exporters — long-format CSV, JSON, the wide
+//! table as Markdown, an xlsx workbook and the aligned text table on stdout. Every one is a pure
+//! function of the comparison, so the files are deterministic.
 
 use super::{unit_of, Comparison, MetricRow, Unit, METRICS, PROVIDER_METRICS};
 use crate::error::Result;
-use crate::report::write::{csv_bytes, json_text};
-use crate::report::xlsx::{fixed_properties, xlsx_error};
+use crate::export::markdown::{self, names_then_numbers};
+use crate::export::{csv, json, OutputFile};
 use crate::units::{fixed, human, human_dollars};
 
-/// `compare.csv`: `scenario,metric,provider,value,delta_vs_baseline`, one row per value.
-pub fn compare_csv(c: &Comparison) -> Vec<u8> {
-    csv_bytes(
-        &[
-            "scenario",
-            "metric",
-            "provider",
-            "value",
-            "delta_vs_baseline",
-        ],
-        c.rows.iter().map(|r| {
-            vec![
-                r.scenario.clone(),
-                r.metric.clone(),
-                r.provider.clone(),
-                fixed(r.value),
-                fixed(r.delta_vs_baseline),
-            ]
-        }),
-    )
+/// The files `capplan compare` writes besides its charts.
+pub const FILE_NAMES: [&str; 4] = ["compare.csv", "compare.json", "compare.md", "compare.xlsx"];
+
+/// Every file of a comparison (charts excluded): `compare.csv` (one row per value), `compare.json`
+/// (the comparison as data), `compare.md` and `compare.xlsx` (the wide table).
+pub fn files(c: &Comparison) -> Result<Vec<OutputFile>> {
+    let mut files = vec![
+        OutputFile::new("compare.csv", csv::table::<MetricRow>(&c.rows)),
+        OutputFile::new("compare.json", compare_json(c)),
+        OutputFile::new("compare.md", compare_md(c)),
+    ];
+    #[cfg(feature = "xlsx")]
+    files.push(OutputFile::new("compare.xlsx", compare_xlsx(c)?));
+    Ok(files)
 }
 
-/// `compare.json`: the comparison as data, floats at 12 significant digits.
+/// `compare.json`, also what `compare --format json` prints.
 pub fn compare_json(c: &Comparison) -> String {
-    json_text(c)
+    json::text(c)
 }
 
 /// A value in the human units of its metric.
@@ -141,31 +133,6 @@ fn wide(c: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
 /// The aligned text table for stdout, with a heading saying what the deltas are against.
 pub fn render_text(c: &Comparison) -> String {
     let (header, rows) = wide(c);
-    let n = header.len();
-    let width = |i: usize| {
-        std::iter::once(&header[i])
-            .chain(rows.iter().map(|r| &r[i]))
-            .map(|s| s.chars().count())
-            .max()
-            .unwrap_or(0)
-            .min(60)
-    };
-    let widths: Vec<usize> = (0..n).map(width).collect();
-    let line = |cells: &[String]| {
-        let mut out = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            let pad = widths[i].saturating_sub(cell.chars().count());
-            if i == 0 {
-                out.push_str(cell);
-                out.push_str(&" ".repeat(pad));
-            } else {
-                out.push_str("  ");
-                out.push_str(&" ".repeat(pad));
-                out.push_str(cell);
-            }
-        }
-        out.trim_end().to_string() + "\n"
-    };
     let mut out = format!(
         "compared against the baseline '{}'{}; deltas in brackets\n\n",
         c.baseline,
@@ -175,53 +142,32 @@ pub fn render_text(c: &Comparison) -> String {
             ", every column re-planned"
         }
     );
-    out.push_str(&line(&header));
-    for r in &rows {
-        out.push_str(&line(r));
-    }
+    out.push_str(&crate::export::text::aligned(&header, &rows, 60));
     out
 }
 
 /// `compare.md`: the wide table as GitHub-flavoured Markdown.
-pub fn compare_md(c: &Comparison) -> String {
+fn compare_md(c: &Comparison) -> String {
     let (header, rows) = wide(c);
-    let esc = |s: &str| s.replace('|', "\\|");
-    let mut out = format!(
-        "Compared against the baseline **{}**{}; deltas in brackets.\n\n",
-        esc(&c.baseline),
+    // Metric titles are indented for the text table; a Markdown cell is not.
+    let rows: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|r| r.iter().map(|cell| cell.trim()).collect())
+        .collect();
+    format!(
+        "Compared against the baseline **{}**{}; deltas in brackets.\n\n{}",
+        markdown::escape(&c.baseline),
         if c.hold_reservations {
             ", later columns held to its signed reservations"
         } else {
             ""
-        }
-    );
-    out.push_str(&format!(
-        "| {} |\n",
-        header
-            .iter()
-            .map(|h| esc(h))
-            .collect::<Vec<_>>()
-            .join(" | ")
-    ));
-    out.push_str(&format!(
-        "|{}\n",
-        std::iter::once("---|".to_string())
-            .chain((1..header.len()).map(|_| "---:|".to_string()))
-            .collect::<String>()
-    ));
-    for r in &rows {
-        out.push_str(&format!(
-            "| {} |\n",
-            r.iter()
-                .map(|h| esc(h.trim()))
-                .collect::<Vec<_>>()
-                .join(" | ")
-        ));
-    }
-    out
+        },
+        markdown::table(&header, &names_then_numbers(header.len()), &rows)
+    )
 }
 
 /// The unit as a column-header suffix for the workbook.
+#[cfg(feature = "xlsx")]
 fn unit_suffix(unit: Unit) -> &'static str {
     match unit {
         Unit::Dollars => "$",
@@ -233,86 +179,63 @@ fn unit_suffix(unit: Unit) -> &'static str {
 }
 
 /// A workbook of numbers (units in the headers) with sheets `summary` (scenarios side by side:
-/// one row per metric) and `providers` (one row per provider metric); its creation time is fixed
-/// so the same comparison gives the same bytes.
-pub fn compare_xlsx(c: &Comparison) -> Result<Vec<u8>> {
-    let xlsx = xlsx_error("compare.xlsx");
-    let mut wb = Workbook::new();
-    fixed_properties(&mut wb).map_err(&xlsx)?;
-    let bold = Format::new().set_bold();
-    let sheet = wb.add_worksheet().set_name("summary").map_err(&xlsx)?;
-    sheet
-        .write_with_format(0, 0, "metric", &bold)
-        .map_err(&xlsx)?;
-    sheet
-        .write_with_format(0, 1, "unit", &bold)
-        .map_err(&xlsx)?;
-    for (i, s) in c.scenarios.iter().enumerate() {
-        let col = 2 + 2 * i as u16;
-        sheet
-            .write_with_format(0, col, s.as_str(), &bold)
-            .map_err(&xlsx)?;
-        sheet
-            .write_with_format(0, col + 1, format!("{s} Δ vs baseline"), &bold)
-            .map_err(&xlsx)?;
-    }
-    let mut row = 1u32;
-    for (m, unit) in METRICS {
-        if !c
-            .rows
+/// one row per metric) and `providers` (one row per provider metric).
+#[cfg(feature = "xlsx")]
+fn compare_xlsx(c: &Comparison) -> Result<Vec<u8>> {
+    use crate::export::xlsx::{workbook, Cell, Sheet};
+    let header = |first: &[&str]| -> Vec<String> {
+        let mut h: Vec<String> = first.iter().map(|s| s.to_string()).collect();
+        for s in &c.scenarios {
+            h.push(s.clone());
+            h.push(format!("{s} Δ vs baseline"));
+        }
+        h
+    };
+    // The value and delta of a metric in every column (empty where a column has none).
+    let pairs = |metric: &str, provider: &str| -> Vec<Cell> {
+        c.scenarios
             .iter()
-            .any(|r| r.metric == *m && r.provider.is_empty())
-        {
-            continue;
-        }
-        sheet.write(row, 0, *m).map_err(&xlsx)?;
-        sheet.write(row, 1, unit_suffix(*unit)).map_err(&xlsx)?;
-        for (i, s) in c.scenarios.iter().enumerate() {
-            if let Some(r) = c.get(s, m, "") {
-                write_pair(sheet, row, 2 + 2 * i as u16, r).map_err(&xlsx)?;
-            }
-        }
-        row += 1;
-    }
-    let sheet = wb.add_worksheet().set_name("providers").map_err(&xlsx)?;
-    for (i, h) in ["provider", "metric", "unit"].iter().enumerate() {
-        sheet
-            .write_with_format(0, i as u16, *h, &bold)
-            .map_err(&xlsx)?;
-    }
-    for (i, s) in c.scenarios.iter().enumerate() {
-        let col = 3 + 2 * i as u16;
-        sheet
-            .write_with_format(0, col, s.as_str(), &bold)
-            .map_err(&xlsx)?;
-        sheet
-            .write_with_format(0, col + 1, format!("{s} Δ vs baseline"), &bold)
-            .map_err(&xlsx)?;
-    }
-    let mut row = 1u32;
-    for p in &c.providers {
-        for (m, unit) in PROVIDER_METRICS {
-            sheet.write(row, 0, p.as_str()).map_err(&xlsx)?;
-            sheet.write(row, 1, *m).map_err(&xlsx)?;
-            sheet.write(row, 2, unit_suffix(*unit)).map_err(&xlsx)?;
-            for (i, s) in c.scenarios.iter().enumerate() {
-                if let Some(r) = c.get(s, m, p) {
-                    write_pair(sheet, row, 3 + 2 * i as u16, r).map_err(&xlsx)?;
-                }
-            }
-            row += 1;
-        }
-    }
-    wb.save_to_buffer().map_err(&xlsx)
-}
-
-fn write_pair(
-    sheet: &mut rust_xlsxwriter::Worksheet,
-    row: u32,
-    col: u16,
-    r: &MetricRow,
-) -> std::result::Result<(), rust_xlsxwriter::XlsxError> {
-    sheet.write_number(row, col, r.value)?;
-    sheet.write_number(row, col + 1, r.delta_vs_baseline)?;
-    Ok(())
+            .flat_map(|s| match c.get(s, metric, provider) {
+                Some(r) => [Cell::Number(r.value), Cell::Number(r.delta_vs_baseline)],
+                None => [Cell::Empty, Cell::Empty],
+            })
+            .collect()
+    };
+    let summary = Sheet {
+        name: "summary".into(),
+        header: header(&["metric", "unit"]),
+        rows: METRICS
+            .iter()
+            .filter(|(m, _)| {
+                c.rows
+                    .iter()
+                    .any(|r| r.metric == *m && r.provider.is_empty())
+            })
+            .map(|(m, unit)| {
+                let mut row = vec![Cell::from(*m), Cell::from(unit_suffix(*unit))];
+                row.extend(pairs(m, ""));
+                row
+            })
+            .collect(),
+    };
+    let providers = Sheet {
+        name: "providers".into(),
+        header: header(&["provider", "metric", "unit"]),
+        rows: c
+            .providers
+            .iter()
+            .flat_map(|p| {
+                PROVIDER_METRICS.iter().map(move |(m, unit)| {
+                    let mut row = vec![
+                        Cell::from(p.as_str()),
+                        Cell::from(*m),
+                        Cell::from(unit_suffix(*unit)),
+                    ];
+                    row.extend(pairs(m, p));
+                    row
+                })
+            })
+            .collect(),
+    };
+    workbook("compare.xlsx", &[summary, providers])
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{list, Diagnostics, Error, Location, Result};
+use crate::error::{closest, list, Diagnostics, Error, Location, Result};
 
 /// The columns a CSV file accepts.
 pub struct Columns {
@@ -385,41 +385,6 @@ fn csv_message(e: &csv::Error) -> String {
         csv::ErrorKind::Utf8 { .. } => "expected UTF-8 text, found bytes that are not".to_string(),
         _ => format!("expected well-formed CSV: {e}"),
     }
-}
-
-/// The accepted name closest to a typo, when it is close enough to be a likely typo.
-pub fn closest<'a>(name: &str, accepted: &[&'a str]) -> Option<&'a str> {
-    let lower = name.to_ascii_lowercase();
-    let by_spelling = accepted
-        .iter()
-        .map(|c| (edit_distance(&lower, c), *c))
-        .filter(|(d, c)| *d <= (c.len() / 3).max(2))
-        .min()
-        .map(|(_, c)| c);
-    // Shortened names: every word of the typo is a word of the accepted name (`max_share`).
-    let words: Vec<&str> = lower.split('_').filter(|w| !w.is_empty()).collect();
-    let by_words = || {
-        accepted
-            .iter()
-            .copied()
-            .find(|c| words.len() >= 2 && words.iter().all(|w| c.split('_').any(|cw| cw == *w)))
-    };
-    by_spelling.or_else(by_words)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for i in 1..=a.len() {
-        let mut cur = vec![i; b.len() + 1];
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }
 
 #[cfg(test)]

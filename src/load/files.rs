@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use super::csv_table::{closest, read_table, read_table_with, Cell, Columns, RawRow, Table};
+use super::csv_table::{read_table, read_table_with, Cell, Columns, RawRow, Table};
 use super::gpus::{self, Throughput, ThroughputRow, ThroughputTable};
-use crate::error::{list, Diagnostics, Location, Result};
+use crate::error::{closest, list, Diagnostics, Location, Result};
 use crate::scenario::{
     Demand, GpuCapacity, Origin, Outage, Route, Tranche, Workload, DEFAULT_WORKLOAD, GLOBAL_REGION,
 };

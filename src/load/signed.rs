@@ -1,14 +1,18 @@
 //! Loading stage, signed plans: the reservations of an earlier run (`commitments.csv` and the
 //! scenario name in `summary.json` of its output folder), read back for a held dispatch
-//! (`run --reservations-from`). Matching them to a scenario's tranches is the model stage's job.
+//! (`run --reservations-from`), or taken from a run in memory exactly as the file would carry
+//! them (`compare --hold-reservations`, resilience, sweeps). `CommitmentRow` is the one type of a
+//! `commitments.csv` row: the report writes it, this reads it. Matching the rows to a scenario's
+//! tranches is the model stage's job.
 
 use std::path::{Path, PathBuf};
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::csv_table::{parse_table, Columns};
 use crate::error::{Diagnostics, Error, Location, Result};
-use crate::units::{parse_fraction, parse_number};
+use crate::units::{fixed, parse_fraction, parse_number};
 
 const COMMITMENT_COLUMNS: Columns = Columns {
     required: &[
@@ -21,20 +25,22 @@ const COMMITMENT_COLUMNS: Columns = Columns {
     optional: &["start", "end", "capacity_tpm", "reserved_tpm"],
 };
 
-/// One row of an earlier run's `commitments.csv`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
-pub struct SignedCommitment {
+/// One row of `commitments.csv`: a tranche's reservation as the plan signs it. Window ends are
+/// the CSV's text (`2026-02-01T00:00:00Z`), empty where the window is open (the horizon's edge).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct CommitmentRow {
     pub tranche: String,
     pub provider: String,
     pub region: String,
     pub start: String,
     pub end: String,
     pub capacity_tpm: f64,
+    /// Written as its shortest round-trip text, so a plan read back is the plan.
+    #[serde(serialize_with = "crate::export::round_trip")]
     pub reserved_fraction: f64,
+    pub reserved_tpm: f64,
+    /// Commitment cost over the window inside the horizon, $ (0 for on-demand tranches).
     pub commit_cost: f64,
-    /// Where the row is, for messages.
-    #[serde(skip)]
-    pub location: Location,
 }
 
 /// The plan an earlier run signed.
@@ -45,7 +51,53 @@ pub struct SignedPlan {
     /// `sha256:<hex>` of the `commitments.csv` bytes: which plan, without a path.
     pub commitments_sha256: String,
     pub path: PathBuf,
-    pub commitments: Vec<SignedCommitment>,
+    pub commitments: Vec<CommitmentRow>,
+    /// The line of each row in the file, for messages.
+    lines: Vec<u64>,
+}
+
+impl SignedPlan {
+    /// The signed plan of a run in memory: its commitments exactly as `commitments.csv` carries
+    /// them (numbers at the file's 12 significant digits, the reserved fraction exact), `bytes`
+    /// being that file (its hash names the plan), and the scenario name of the run. What
+    /// `read_signed_plan` would read back from the run's folder, without the file.
+    pub fn of_run(scenario: &str, rows: &[CommitmentRow], bytes: &[u8]) -> SignedPlan {
+        let as_written = |x: f64| parse_number(&fixed(x)).unwrap_or(x);
+        let mut lines = Vec::with_capacity(rows.len());
+        let mut line = 2;
+        for r in rows {
+            lines.push(line);
+            // A name holding a line break spans lines of the file.
+            line += 1 + [&r.tranche, &r.provider, &r.region, &r.start, &r.end]
+                .iter()
+                .map(|t| t.bytes().filter(|&b| b == b'\n').count() as u64)
+                .sum::<u64>();
+        }
+        SignedPlan {
+            scenario: scenario.to_string(),
+            commitments_sha256: sha256(bytes),
+            path: PathBuf::from("commitments.csv"),
+            commitments: rows
+                .iter()
+                .map(|r| CommitmentRow {
+                    capacity_tpm: as_written(r.capacity_tpm),
+                    reserved_tpm: as_written(r.reserved_tpm),
+                    commit_cost: as_written(r.commit_cost),
+                    ..r.clone()
+                })
+                .collect(),
+            lines,
+        }
+    }
+
+    /// Where row `i` is, at `column`, for a message about it.
+    pub fn location(&self, i: usize, column: &str) -> Location {
+        Location::at(&self.path, self.lines[i], Some(column))
+    }
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    format!("sha256:{:x}", Sha256::digest(bytes))
 }
 
 /// Reads the signed plan of an output folder of `capplan run`.
@@ -81,6 +133,7 @@ pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<
     let mut diags = Diagnostics::default();
     let mut commitments = Vec::with_capacity(table.rows.len());
     let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut lines = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
         let text = |column: &'static str| {
             table
@@ -128,7 +181,7 @@ pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<
         else {
             continue;
         };
-        commitments.push(SignedCommitment {
+        commitments.push(CommitmentRow {
             tranche,
             provider: text("provider"),
             region: text("region"),
@@ -136,16 +189,19 @@ pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<
             end: text("end"),
             capacity_tpm,
             reserved_fraction,
+            // Not read (an optional column a planner may have edited): what it stands for.
+            reserved_tpm: reserved_fraction * capacity_tpm,
             commit_cost,
-            location: table.location(row, "tranche"),
         });
+        lines.push(row.line);
     }
     let commitments = diags.finish(commitments)?;
     Ok(SignedPlan {
         scenario,
-        commitments_sha256: format!("sha256:{:x}", Sha256::digest(bytes)),
+        commitments_sha256: sha256(bytes),
         path,
         commitments,
+        lines,
     })
 }
 

@@ -126,7 +126,7 @@ impl<'a> Doc<'a> {
                     .and_then(|k| k.span())
                     .or_else(|| item.span())
                     .map_or(1, |s| self.line(s.start));
-                let hint = super::csv_table::closest(key, schema.keys)
+                let hint = crate::error::closest(key, schema.keys)
                     .map(|c| format!(" (did you mean '{c}'?)"))
                     .unwrap_or_default();
                 let place = if section.is_empty() {

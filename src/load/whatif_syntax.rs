@@ -699,7 +699,7 @@ fn set(v: &str) -> Result<Change, String> {
     let Some(policy_key) = key.strip_prefix("policy.").and_then(PolicyKey::from_name) else {
         let accepted = policy_keys();
         let names: Vec<&str> = accepted.iter().map(String::as_str).collect();
-        let hint = super::csv_table::closest(key, &names)
+        let hint = crate::error::closest(key, &names)
             .map(|c| format!(" (did you mean '{c}'?)"))
             .unwrap_or_default();
         return Err(format!(

@@ -9,7 +9,7 @@
 
 use crate::error::{Diagnostics, Location, Result};
 use crate::facts::Facts;
-use crate::load::signed::{SignedCommitment, SignedPlan};
+use crate::load::signed::{CommitmentRow, SignedPlan};
 use crate::plan::HeldFrom;
 use crate::scenario::Scenario;
 
@@ -19,7 +19,7 @@ pub struct Held {
     pub from: HeldFrom,
     /// z per tranche of this scenario (1 for on-demand tranches).
     pub z: Vec<f64>,
-    pub orphaned: Vec<SignedCommitment>,
+    pub orphaned: Vec<CommitmentRow>,
 }
 
 /// Matches a signed plan to a scenario; every mismatch is an error naming the tranche.
@@ -52,10 +52,11 @@ pub fn resolve(s: &Scenario, facts: &Facts, signed: &SignedPlan, emergency: bool
         if !facts.tranches[k].has_reservation_decision {
             continue;
         }
-        let Some(c) = signed
+        let Some((i, c)) = signed
             .commitments
             .iter()
-            .find(|c| c.tranche == tranche.name)
+            .enumerate()
+            .find(|(_, c)| c.tranche == tranche.name)
         else {
             let at = tranche
                 .origin
@@ -75,10 +76,7 @@ pub fn resolve(s: &Scenario, facts: &Facts, signed: &SignedPlan, emergency: bool
         };
         let mut mismatch = |column: &str, held: &str, here: &str| {
             diags.push(
-                Location {
-                    column: Some(column.to_string()),
-                    ..c.location.clone()
-                },
+                signed.location(i, column),
                 format!(
                     "tranche '{}' is {column} '{held}' in the held plan but '{here}' in this scenario; expected the same tranche (rename one of them)",
                     tranche.name
@@ -95,10 +93,7 @@ pub fn resolve(s: &Scenario, facts: &Facts, signed: &SignedPlan, emergency: bool
         }
         if c.reserved_fraction < tranche.min_commit {
             diags.push(
-                Location {
-                    column: Some("reserved_fraction".into()),
-                    ..c.location.clone()
-                },
+                signed.location(i, "reserved_fraction"),
                 format!(
                     "tranche '{}' holds reserved_fraction {} but this scenario's min_commit is {}; expected a held fraction at least min_commit",
                     tranche.name, c.reserved_fraction, tranche.min_commit

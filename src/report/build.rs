@@ -4,7 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tables::{AllocationRow, ChartTables, ProviderPeriodRow, RegionPeriodRow, RunInfo};
+use super::tables::{
+    AllocationRow, ChartTables, Name, ProviderPeriodRow, RegionPeriodRow, RunInfo,
+};
 use crate::facts::{Facts, PeriodId, RegionId, TrancheId};
 use crate::load::flags::FlagValue;
 use crate::plan::{HeldFrom, Plan};
@@ -95,25 +97,17 @@ pub struct ProviderSummary {
     pub peak_share: f64,
 }
 
-/// One row of `commitments.csv` (defined with the chart tables, which read it back).
-pub use super::tables::CommitmentRow;
+pub use crate::load::signed::CommitmentRow;
 
-/// What a shortfall row is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What a shortfall row is about (named in shortfalls.csv as serde names it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ShortfallKind {
     /// Demand left unserved by the plan.
+    #[default]
     Unserved,
     /// Demand × loss_coverage that could not be carried if `lost_provider` went down.
     ProviderLoss,
-}
-
-impl ShortfallKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            ShortfallKind::Unserved => "unserved",
-            ShortfallKind::ProviderLoss => "provider_loss",
-        }
-    }
 }
 
 /// One row of `shortfalls.csv`.
@@ -205,8 +199,9 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
     // Allocation rows are sorted by (period, provider, tranche, demand region, workload). Each
     // row is first an entry of integer ranks, which order exactly as the values do, and its
     // index in plan order, which keeps equal keys in plan order as a stable sort would; the rows
-    // and their Strings are made once sorted. (Sorting the 248k rows of an hourly year by their
-    // text was most of the report stage.)
+    // are made once sorted, their names shared (not a String each: two million rows on an hourly
+    // year of 16 regions). (Sorting the 248k rows of an hourly year by their text was most of the
+    // report stage.)
     let period_rank = ranks(&s.periods.iter().map(|p| p.start).collect::<Vec<_>>());
     let provider_rank = ranks(&s.tranches.iter().map(|k| &k.provider).collect::<Vec<_>>());
     let tranche_rank = ranks(&s.tranches.iter().map(|k| &k.name).collect::<Vec<_>>());
@@ -245,6 +240,12 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         }
     }
     order.sort_unstable();
+    // Each name once, shared by every row that names it.
+    let providers: Vec<Name> = s.tranches.iter().map(|k| (&k.provider).into()).collect();
+    let tranches: Vec<Name> = s.tranches.iter().map(|k| (&k.name).into()).collect();
+    let supply_regions: Vec<Name> = s.tranches.iter().map(|k| (&k.region).into()).collect();
+    let demand_regions: Vec<Name> = regions.iter().map(Name::from).collect();
+    let workloads: Vec<Name> = facts.workloads.iter().map(Name::from).collect();
     let allocation: Vec<AllocationRow> = order
         .iter()
         .map(|&(_, i, j)| {
@@ -254,17 +255,16 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             let (w, d) = facts.workload_demand_tpm[t.0][r][j as usize];
             // d / total ≤ 1 keeps the product finite at any magnitude.
             let tpm = x.tokens_per_minute * (d / facts.class_demand_tpm[t.0][x.class.0]);
-            let tranche = &s.tranches[k];
             let price = facts.tranches[k]
                 .flow_price(RegionId(r))
                 .expect("flows exist only on allowed routes");
             AllocationRow {
                 period: s.periods[t.0].start,
-                provider: tranche.provider.clone(),
-                tranche: tranche.name.clone(),
-                supply_region: tranche.region.clone(),
-                demand_region: regions[r].clone(),
-                workload: facts.workloads[w.0].clone(),
+                provider: providers[k].clone(),
+                tranche: tranches[k].clone(),
+                supply_region: supply_regions[k].clone(),
+                demand_region: demand_regions[r].clone(),
+                workload: workloads[w.0].clone(),
                 tokens_per_minute: tpm,
                 cost: facts.million_tokens(t, tpm) * price,
             }
@@ -344,15 +344,8 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         .orphaned
         .iter()
         .map(|o| CommitmentRow {
-            tranche: o.tranche.clone(),
-            provider: o.provider.clone(),
-            region: o.region.clone(),
-            start: o.start.clone(),
-            end: o.end.clone(),
-            capacity_tpm: o.capacity_tpm,
-            reserved_fraction: o.reserved_fraction,
             reserved_tpm: o.reserved_fraction * o.capacity_tpm,
-            commit_cost: o.commit_cost,
+            ..o.clone()
         })
         .collect();
     let mut commitments: Vec<CommitmentRow> = plan

@@ -67,14 +67,10 @@ fn finite(value: f64, what: &str, at: &DateTime<Utc>) -> Result<f64> {
 
 /// The distinct names, sorted by `key`, and each one's index.
 fn index<'a, K: Ord>(
-    names: impl Iterator<Item = &'a String>,
+    names: impl Iterator<Item = &'a str>,
     key: impl Fn(&str) -> K,
 ) -> (Vec<String>, HashMap<&'a str, usize>) {
-    let mut list: Vec<&str> = names
-        .map(String::as_str)
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let mut list: Vec<&str> = names.collect::<BTreeSet<_>>().into_iter().collect();
     list.sort_by_cached_key(|n| key(n));
     let at = list.iter().enumerate().map(|(i, n)| (*n, i)).collect();
     (list.into_iter().map(String::from).collect(), at)
@@ -104,10 +100,10 @@ impl Series {
             })
         };
         let alloc = &t.allocation;
-        let names = t.provider_periods.iter().map(|r| &r.provider);
-        let (providers, p_at) = index(names.chain(alloc.iter().map(|r| &r.provider)), order);
-        let names = t.region_periods.iter().map(|r| &r.region);
-        let regions = names.chain(alloc.iter().map(|r| &r.demand_region));
+        let names = t.provider_periods.iter().map(|r| r.provider.as_str());
+        let (providers, p_at) = index(names.chain(alloc.iter().map(|r| &*r.provider)), order);
+        let names = t.region_periods.iter().map(|r| r.region.as_str());
+        let regions = names.chain(alloc.iter().map(|r| &*r.demand_region));
         let (regions, r_at) = index(regions, |r: &str| r.to_string());
         let (n, np) = (lengths.len(), providers.len());
         let zeros = |rows: usize| vec![vec![0.0; n]; rows];
@@ -153,8 +149,8 @@ impl Series {
         for r in alloc {
             let (i, g, p) = (
                 period(&r.period)?,
-                r_at[r.demand_region.as_str()],
-                p_at[r.provider.as_str()],
+                r_at[&*r.demand_region],
+                p_at[&*r.provider],
             );
             s.region_served_tpm[g][p][i] +=
                 finite(r.tokens_per_minute, "tokens_per_minute", &r.period)?;

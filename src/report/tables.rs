@@ -3,6 +3,8 @@
 //! These are the only inputs of the chart stage, so `capplan chart <output-dir>` can read them
 //! back from the files a run wrote and draw the same pictures without solving again.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -24,6 +26,7 @@ pub struct RunInfo {
 /// One (period, provider) row of `provider_periods.csv`: supply side, summed over regions.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProviderPeriodRow {
+    #[serde(serialize_with = "crate::export::time")]
     pub period: DateTime<Utc>,
     /// Length of the period in minutes.
     pub minutes: f64,
@@ -51,6 +54,7 @@ pub struct ProviderPeriodRow {
 /// One (period, demand region) row of `region_periods.csv`: demand side, summed over workloads.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct RegionPeriodRow {
+    #[serde(serialize_with = "crate::export::time")]
     pub period: DateTime<Utc>,
     pub minutes: f64,
     pub region: String,
@@ -110,35 +114,108 @@ pub fn worst_period(totals: &[PeriodTotal]) -> Option<(PeriodTotal, f64)> {
     worst
 }
 
+/// A name in a table of many rows (provider, tranche, region, workload), shared rather than copied
+/// into each row: an hourly year's allocation has millions of rows naming a few hundred things.
+/// Reads as a `&str`; written and read back as text.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Name(Arc<str>);
+
+impl Serialize for Name {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Name {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Name, D::Error> {
+        String::deserialize(d).map(Name::from)
+    }
+}
+
+impl std::ops::Deref for Name {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl AsRef<str> for Name {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Name {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Name {
+    fn from(s: &str) -> Name {
+        Name(Arc::from(s))
+    }
+}
+
+impl From<String> for Name {
+    fn from(s: String) -> Name {
+        Name(Arc::from(s))
+    }
+}
+
+impl From<&String> for Name {
+    fn from(s: &String) -> Name {
+        Name::from(s.as_str())
+    }
+}
+
+impl PartialEq<str> for Name {
+    fn eq(&self, other: &str) -> bool {
+        &*self.0 == other
+    }
+}
+
+impl PartialEq<&str> for Name {
+    fn eq(&self, other: &&str) -> bool {
+        &*self.0 == *other
+    }
+}
+
+impl PartialEq<String> for Name {
+    fn eq(&self, other: &String) -> bool {
+        *self.0 == **other
+    }
+}
+
+impl PartialEq<Name> for String {
+    fn eq(&self, other: &Name) -> bool {
+        **self == *other.0
+    }
+}
+
+impl PartialEq<Name> for &str {
+    fn eq(&self, other: &Name) -> bool {
+        **self == *other.0
+    }
+}
+
 /// One row of `allocation.csv`: tokens per minute a tranche serves to a demand cell in a period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct AllocationRow {
+    #[serde(serialize_with = "crate::export::time")]
     pub period: DateTime<Utc>,
-    pub provider: String,
-    pub tranche: String,
-    pub supply_region: String,
-    pub demand_region: String,
-    pub workload: String,
+    pub provider: Name,
+    pub tranche: Name,
+    pub supply_region: Name,
+    pub demand_region: Name,
+    pub workload: Name,
     pub tokens_per_minute: f64,
     /// Usage plus route cost of this flow over the period, $.
     pub cost: f64,
 }
 
-/// One row of `commitments.csv`: a tranche's reservation as the plan signs it. Window ends are
-/// the CSV's text (`2026-02-01T00:00:00Z`), empty where the window is open (the horizon's edge).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct CommitmentRow {
-    pub tranche: String,
-    pub provider: String,
-    pub region: String,
-    pub start: String,
-    pub end: String,
-    pub capacity_tpm: f64,
-    pub reserved_fraction: f64,
-    pub reserved_tpm: f64,
-    /// Commitment cost over the window inside the horizon, $ (0 for on-demand tranches).
-    pub commit_cost: f64,
-}
+/// One row of `commitments.csv` (the one type: the signed-plan reader reads it back).
+pub use crate::load::signed::CommitmentRow;
 
 /// Everything the chart stage draws from.
 #[derive(Debug, Clone, PartialEq, Default)]

@@ -26,11 +26,11 @@ use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
+use crate::error::{Diagnostic, Error, Result};
 use crate::facts::Facts;
 use crate::load::signed::SignedPlan;
 use crate::model::solve::SolverKind;
-use crate::pipeline::Timings;
+use crate::pipeline::Planning;
 use crate::report::build::Report;
 use crate::scenario::{Outage, Scenario};
 
@@ -163,17 +163,22 @@ impl Resilience {
     }
 }
 
-/// A plan ready to stress: its name, plan scenario, facts and signed reservations.
+/// A plan ready to stress: its name, plan scenario, signed reservations and the warnings of a
+/// scenario folder loaded for it.
 struct Planned {
     name: String,
     scenario: Scenario,
     signed: SignedPlan,
     summary: PlanSummary,
+    warnings: Vec<Diagnostic>,
 }
 
 /// Plans every plan (in parallel), then runs every stress test (in parallel), calling `done`
-/// after each solve.
-pub fn measure(request: &Request, done: &(dyn Fn() + Sync)) -> Result<Resilience> {
+/// after each solve. Returns the matrix and the warnings of the scenario folders of `--plans`.
+pub fn measure(
+    request: &Request,
+    done: &(dyn Fn() + Sync),
+) -> Result<(Resilience, Vec<Diagnostic>)> {
     let s = &request.scenario;
     let mut specs = vec![PlanSpec::MultiCloud];
     specs.extend(s.providers().into_iter().map(PlanSpec::Single));
@@ -224,13 +229,14 @@ pub fn measure(request: &Request, done: &(dyn Fn() + Sync)) -> Result<Resilience
                 end,
                 request.on_demand_availability,
             );
-            let report = held_dispatch(&stressed, &p.signed, request.solver)?;
+            let stressed = Planning::of(stressed).hold(&p.signed, true, request.solver)?;
             done();
-            Ok(row(p, lost, &report))
+            Ok(row(p, lost, &stressed.report))
         })
         .collect();
     let rows = rows.into_iter().collect::<Result<Vec<Row>>>()?;
-    Ok(Resilience {
+    let warnings = planned.iter().flat_map(|p| p.warnings.clone()).collect();
+    let matrix = Resilience {
         scenario: s.name.clone(),
         on_demand_availability: request.on_demand_availability,
         window: request
@@ -246,7 +252,8 @@ pub fn measure(request: &Request, done: &(dyn Fn() + Sync)) -> Result<Resilience
         plans: planned.iter().map(|p| p.summary.clone()).collect(),
         losses: losses.iter().map(|l| loss_name(l)).collect(),
         rows,
-    })
+    };
+    Ok((matrix, warnings))
 }
 
 /// How many solves `measure` makes (for a progress bar).
@@ -282,6 +289,7 @@ fn losses(s: &Scenario, by_region: bool, lose_two: bool) -> Vec<Vec<Loss>> {
 
 /// The plan scenario of a spec, planned (or held, for an output folder) under its normal policy.
 fn plan(s: &Scenario, spec: &PlanSpec, solver: SolverKind) -> Result<Planned> {
+    let mut warnings = Vec::new();
     let (name, scenario, relaxed, held): (String, Scenario, Vec<String>, Option<SignedPlan>) =
         match spec {
             PlanSpec::MultiCloud => ("multi-cloud".into(), s.clone(), vec![], None),
@@ -308,8 +316,9 @@ fn plan(s: &Scenario, spec: &PlanSpec, solver: SolverKind) -> Result<Planned> {
                 None,
             ),
             PlanSpec::Folder(dir) => {
-                let (other, _, _) = crate::pipeline::load(dir, &Default::default())?;
-                (other.name.clone(), other, vec![], None)
+                let other = Planning::load(dir, &Default::default())?;
+                warnings = other.warnings;
+                (other.scenario.name.clone(), other.scenario, vec![], None)
             }
             PlanSpec::Output(dir) => {
                 let signed = crate::load::signed::read_signed_plan(dir)?;
@@ -321,31 +330,16 @@ fn plan(s: &Scenario, spec: &PlanSpec, solver: SolverKind) -> Result<Planned> {
                 )
             }
         };
-    let facts = Facts::of(&scenario);
-    let (report, signed) = match held {
+    let planning = Planning::of(scenario);
+    let (solved, signed) = match held {
         None => {
-            let (_, report) = crate::pipeline::solve_scenario(
-                &scenario,
-                &facts,
-                solver,
-                None,
-                &mut Timings::default(),
-            )?;
-            let signed = crate::pipeline::signed_plan_from(&scenario.name, &report);
-            (report, signed)
+            let solved = planning.plan(solver)?;
+            let signed = solved.signed_plan();
+            (solved, signed)
         }
-        Some(signed) => {
-            let held = crate::model::held::resolve(&scenario, &facts, &signed, false)?;
-            let (_, report) = crate::pipeline::solve_scenario(
-                &scenario,
-                &facts,
-                solver,
-                Some(&held),
-                &mut Timings::default(),
-            )?;
-            (report, signed)
-        }
+        Some(signed) => (planning.hold(&signed, false, solver)?, signed),
     };
+    let report = &solved.report;
     Ok(Planned {
         summary: PlanSummary {
             plan: name.clone(),
@@ -354,8 +348,9 @@ fn plan(s: &Scenario, spec: &PlanSpec, solver: SolverKind) -> Result<Planned> {
             relaxed,
         },
         name,
-        scenario,
+        scenario: planning.scenario,
         signed,
+        warnings,
     })
 }
 
@@ -405,15 +400,6 @@ pub fn stress(
         }
     }
     out
-}
-
-/// The held dispatch of a signed plan under emergency rules.
-fn held_dispatch(s: &Scenario, signed: &SignedPlan, solver: SolverKind) -> Result<Report> {
-    let facts = Facts::of(s);
-    let held = crate::model::held::resolve(s, &facts, signed, true)?;
-    let (_, report) =
-        crate::pipeline::solve_scenario(s, &facts, solver, Some(&held), &mut Timings::default())?;
-    Ok(report)
 }
 
 fn row(p: &Planned, lost: &[Loss], report: &Report) -> Row {

@@ -1,40 +1,52 @@
-//! Resilience stage, writing: the matrix as `resilience.csv`, `resilience.json` and
-//! `resilience.md`, and the verdict a planner reads first, in plain words computed from the
-//! matrix. Pure functions of the `Resilience`, so the files are deterministic.
+//! Resilience stage, writing: the matrix through the exporters as `resilience.csv`,
+//! `resilience.json` and `resilience.md`, and the verdict a planner reads first, in plain words
+//! computed from the matrix. Pure functions of the `Resilience`, so the files are deterministic.
+
+use serde::Serialize;
 
 use super::{Resilience, Row};
-use crate::report::write::{csv_bytes, json_text};
+use crate::export::markdown::{self, names_then_numbers};
+use crate::export::{csv, json, text, OutputFile};
 use crate::units::{fixed, human, human_dollars};
 
-/// `resilience.csv`: one row per plan and loss, the `none` rows included.
-pub fn resilience_csv(r: &Resilience) -> Vec<u8> {
-    csv_bytes(
-        &[
-            "plan",
-            "lost_provider",
-            "served_pct",
-            "worst_period_served_pct",
-            "unserved_tokens",
-            "dispatch_cost",
-            "plan_cost",
-        ],
-        r.rows.iter().map(|row| {
-            vec![
-                row.plan.clone(),
-                row.lost_provider.clone(),
-                fixed(row.served_pct),
-                row.worst_period_served_pct.map(fixed).unwrap_or_default(),
-                fixed(row.unserved_tokens),
-                fixed(row.dispatch_cost),
-                fixed(row.plan_cost),
-            ]
-        }),
-    )
+/// The files `capplan resilience` writes besides its charts.
+pub const FILE_NAMES: [&str; 3] = ["resilience.csv", "resilience.json", "resilience.md"];
+
+/// Every file of a resilience matrix (charts excluded).
+pub fn files(r: &Resilience) -> Vec<OutputFile> {
+    let rows = r.rows.iter().map(|row| CsvRow {
+        plan: &row.plan,
+        lost_provider: &row.lost_provider,
+        served_pct: row.served_pct,
+        worst_period_served_pct: row.worst_period_served_pct,
+        unserved_tokens: row.unserved_tokens,
+        dispatch_cost: row.dispatch_cost,
+        plan_cost: row.plan_cost,
+    });
+    vec![
+        OutputFile::new("resilience.csv", csv::table::<CsvRow>(rows)),
+        OutputFile::new("resilience.json", resilience_json(r)),
+        OutputFile::new("resilience.md", resilience_md(r)),
+    ]
 }
 
-/// `resilience.json`: the matrix as data, floats at 12 significant digits.
+/// A row of `resilience.csv`: one plan and loss, the `none` rows included (a `Row` without the
+/// worst period's label and the dispatch objective, which resilience.json carries).
+#[derive(Serialize, Default)]
+struct CsvRow<'a> {
+    plan: &'a str,
+    lost_provider: &'a str,
+    served_pct: f64,
+    worst_period_served_pct: Option<f64>,
+    unserved_tokens: f64,
+    dispatch_cost: f64,
+    plan_cost: f64,
+}
+
+/// `resilience.json`: the matrix as data, floats at 12 significant digits; also what
+/// `resilience --format json` prints.
 pub fn resilience_json(r: &Resilience) -> String {
-    json_text(r)
+    json::text(r)
 }
 
 /// A percentage to one decimal, rounded down ("at least"), with solver tolerance taken out so
@@ -228,57 +240,8 @@ fn matrix(r: &Resilience) -> (Vec<String>, Vec<Vec<String>>) {
     (header, rows)
 }
 
-fn aligned(header: &[String], rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            std::iter::once(&header[i])
-                .chain(rows.iter().map(|r| &r[i]))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-                .min(48)
-        })
-        .collect();
-    let line = |cells: &[String]| {
-        let mut out = String::new();
-        for (i, c) in cells.iter().enumerate() {
-            let pad = " ".repeat(widths[i].saturating_sub(c.chars().count()));
-            if i == 0 {
-                out.push_str(c);
-                out.push_str(&pad);
-            } else {
-                out.push_str("  ");
-                out.push_str(&pad);
-                out.push_str(c);
-            }
-        }
-        out.trim_end().to_string() + "\n"
-    };
-    let mut out = line(header);
-    for r in rows {
-        out.push_str(&line(r));
-    }
-    out
-}
-
-fn markdown(header: &[String], rows: &[Vec<String>]) -> String {
-    let esc = |s: &str| s.replace('|', "\\|");
-    let mut out = format!(
-        "| {} |\n|---|{}\n",
-        header
-            .iter()
-            .map(|h| esc(h))
-            .collect::<Vec<_>>()
-            .join(" | "),
-        "---:|".repeat(header.len() - 1)
-    );
-    for r in rows {
-        out.push_str(&format!(
-            "| {} |\n",
-            r.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
-        ));
-    }
-    out
+fn md_table(header: &[String], rows: &[Vec<String>]) -> String {
+    markdown::table(header, &names_then_numbers(header.len()), rows)
 }
 
 /// What the numbers mean, in one paragraph (stress-test rules, availability, window).
@@ -339,13 +302,13 @@ pub fn render_text(r: &Resilience) -> String {
         r.losses.len() - 1,
         verdict(r),
         rules(r),
-        aligned(&h, &rows),
-        aligned(&mh, &mrows)
+        text::aligned(&h, &rows, 48),
+        text::aligned(&mh, &mrows, 48)
     )
 }
 
 /// `resilience.md`.
-pub fn resilience_md(r: &Resilience) -> String {
+fn resilience_md(r: &Resilience) -> String {
     let (h, rows) = plan_table(r);
     let (mh, mrows) = matrix(r);
     format!(
@@ -356,8 +319,8 @@ pub fn resilience_md(r: &Resilience) -> String {
             .map(|l| format!("- {l}\n"))
             .collect::<String>(),
         rules(r),
-        markdown(&h, &rows),
-        markdown(&mh, &mrows)
+        md_table(&h, &rows),
+        md_table(&mh, &mrows)
     )
 }
 

@@ -10,6 +10,7 @@
 //! and a merge of them give the same bytes.
 
 pub mod risk;
+pub mod runner;
 pub mod shard;
 pub mod spec;
 pub mod write;
@@ -20,11 +21,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::error::{Error, Location, Result};
+use crate::error::{Diagnostic, Error, Location, Result};
 use crate::load::flags::{Flags, WhatIfFlags};
 use crate::load::signed::SignedPlan;
 use crate::model::solve::SolverKind;
-use crate::pipeline::RunOptions;
+use crate::pipeline::{self, Planning};
 use crate::report::build::Report;
 use risk::round12;
 use spec::{Axis, Kind, OutageRisk, Sweep};
@@ -126,9 +127,11 @@ pub struct Prepared {
     signed: Option<SignedPlan>,
     /// Risk: the base plan under its normal policy.
     base: Option<Record>,
-    /// Risk: the scenario folder loaded once; every sample applies its own flags to it, exactly
-    /// as `run` would after reading the folder.
-    loaded: Option<crate::load::Base>,
+    /// The scenario folder loaded once; every point or sample applies its own flags to it,
+    /// exactly as `run` would after reading the folder.
+    loaded: crate::load::Base,
+    /// The scenario's warnings (loader and facts).
+    pub warnings: Vec<Diagnostic>,
     horizon: (chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>),
 }
 
@@ -169,7 +172,8 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
             ),
         ));
     }
-    let (scenario, _, _) = crate::pipeline::load(&sweep.scenario, &Flags::default())?;
+    let planning = Planning::load(&sweep.scenario, &Flags::default())?;
+    let scenario = &planning.scenario;
     let (start, end) = match (scenario.horizon_start(), scenario.horizon_end()) {
         (Some(a), Some(b)) => (a, b),
         _ => {
@@ -230,13 +234,13 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
                 let mut first = None;
                 for i in 0..a.values.len() {
                     let flags: Flags = a.flag(i).into_iter().collect();
-                    let loaded = crate::pipeline::load(&sweep.scenario, &flags).map_err(|e| {
+                    let loaded = crate::load::load_with(&sweep.scenario, &flags).map_err(|e| {
                         at_axis(
                             e,
                             a.location.as_ref().unwrap_or(&Location::file(&sweep.file)),
                         )
                     })?;
-                    if first.is_none() && loaded.0 == scenario {
+                    if first.is_none() && loaded.scenario == *scenario {
                         first = Some(i);
                     }
                 }
@@ -302,18 +306,14 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
         }
     }
     let (signed, base) = if needs_plan {
-        let planned = crate::pipeline::run_with(&sweep.scenario, &RunOptions::plan(solver))?;
-        let signed = crate::pipeline::signed_plan_of(&planned);
+        let planned = planning.plan(solver)?;
         let base = matches!(sweep.kind, Kind::Risk(_))
             .then(|| record_of(0, vec![String::new(), "1".into()], &planned.report, true));
-        (Some(signed), base)
+        (Some(planned.signed_plan()), base)
     } else {
         (None, None)
     };
-    let loaded = match sweep.kind {
-        Kind::Risk(_) => Some(crate::load::load_base(&sweep.scenario)?),
-        _ => None,
-    };
+    let loaded = crate::load::load_base(&sweep.scenario)?;
     Ok(Prepared {
         sweep,
         info,
@@ -321,6 +321,7 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
         signed,
         base,
         loaded,
+        warnings: planning.warnings,
         horizon: (start, end),
     })
 }
@@ -385,35 +386,25 @@ impl Prepared {
     pub fn solve(&self, id: u64) -> Result<Record> {
         match &self.sweep.kind {
             Kind::Grid(g) => {
-                let options = RunOptions {
-                    flags: g.flags(id),
-                    ..RunOptions::plan(self.solver)
-                };
-                let outcome = match &self.signed {
-                    Some(signed) => {
-                        crate::pipeline::run_held(&self.sweep.scenario, &options, signed)?
-                    }
-                    None => crate::pipeline::run_with(&self.sweep.scenario, &options)?,
-                };
-                Ok(record_of(id, g.values(id), &outcome.report, false))
+                let solved = self.solve_with(&g.flags(id), false)?;
+                Ok(record_of(id, g.values(id), &solved.report, false))
             }
             Kind::Risk(r) => {
                 let d = risk::draw(r, id, self.horizon.0, self.horizon.1);
-                let flags = self.risk_flags(&d);
-                let options = RunOptions {
-                    emergency: true,
-                    flags,
-                    ..RunOptions::plan(self.solver)
-                };
-                let signed = self.signed.as_ref().expect("a risk sweep has a base plan");
-                let loaded = self
-                    .loaded
-                    .as_ref()
-                    .expect("a risk sweep loads its scenario");
-                let report = crate::pipeline::held_report_on(loaded, &options, signed)?;
+                let solved = self.solve_with(&self.risk_flags(&d), true)?;
                 let params = vec![d.outages_text(), crate::units::fixed(d.demand_scale)];
-                Ok(record_of(id, params, &report, true))
+                Ok(record_of(id, params, &solved.report, true))
             }
+        }
+    }
+
+    /// The scenario with `flags`, planned, or held to the base plan when there is one (under
+    /// emergency rules when asked), exactly as `run` with the same flags.
+    fn solve_with(&self, flags: &Flags, emergency: bool) -> Result<pipeline::Solved> {
+        let planning = Planning::of(self.loaded.with_flags(flags)?);
+        match &self.signed {
+            Some(signed) => planning.hold(signed, emergency, self.solver),
+            None => planning.plan(self.solver),
         }
     }
 
@@ -438,11 +429,7 @@ impl Prepared {
                 return Ok(r.clone());
             }
         }
-        let options = RunOptions::plan(self.solver);
-        let outcome = match &self.signed {
-            Some(signed) => crate::pipeline::run_held(&self.sweep.scenario, &options, signed)?,
-            None => crate::pipeline::run_with(&self.sweep.scenario, &options)?,
-        };
+        let solved = self.solve_with(&Flags::default(), false)?;
         let params = match &self.sweep.kind {
             Kind::Grid(g) => g
                 .axes
@@ -452,7 +439,7 @@ impl Prepared {
                 .collect(),
             Kind::Risk(_) => vec![String::new(), "1".into()],
         };
-        let mut r = record_of(0, params, &outcome.report, false);
+        let mut r = record_of(0, params, &solved.report, false);
         r.id = self.info.centre_id.unwrap_or(0);
         Ok(r)
     }

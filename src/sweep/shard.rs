@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::write::{cells, parse_cells, read_records, records_csv, Results};
 use super::{Info, Record};
 use crate::error::{Error, Location, Result};
-use crate::report::write::OutputFile;
+use crate::export::{json, OutputFile};
 
 /// One shard of N.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,35 @@ impl Shard {
     pub fn stem(&self) -> String {
         format!("shard-{}-of-{}", self.index, self.count)
     }
+}
+
+/// The shard this machine runs: `--shard I/N` (checked against `--shard-count` when both are
+/// given), else the one a batch engine's variables select (`from_env`), else none.
+pub fn select(
+    flag: Option<&str>,
+    shard_count: Option<u64>,
+    var: &dyn Fn(&str) -> Option<String>,
+) -> Result<Option<Shard>> {
+    let shard = match flag {
+        Some(text) => {
+            let s = Shard::parse(text)?;
+            if let Some(n) = shard_count {
+                if n != s.count {
+                    return Err(Error::Usage(format!(
+                        "--shard {text} disagrees with --shard-count {n}"
+                    )));
+                }
+            }
+            Some(s)
+        }
+        None => from_env(var, shard_count)?,
+    };
+    if flag.is_none() && shard.is_none() && shard_count.is_some() {
+        return Err(Error::Usage(
+            "--shard-count needs a shard index: --shard I/N, or a batch engine's variable (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX)".into(),
+        ));
+    }
+    Ok(shard)
 }
 
 /// The shard a batch engine's variables select, when any is set: Kubernetes Indexed Jobs
@@ -182,17 +211,10 @@ pub fn shard_files(
         info: info.clone(),
         base: cells(info, base, true),
     };
-    let mut json = serde_json::to_string_pretty(&manifest).expect("a manifest serialises");
-    json.push('\n');
     vec![
-        OutputFile {
-            name: format!("{}.csv", shard.stem()),
-            bytes: records_csv(info, records),
-        },
-        OutputFile {
-            name: format!("{}.json", shard.stem()),
-            bytes: json.into_bytes(),
-        },
+        OutputFile::new(format!("{}.csv", shard.stem()), records_csv(info, records)),
+        // Exact: the manifest is read back by the merge.
+        OutputFile::new(format!("{}.json", shard.stem()), json::exact(&manifest)),
     ]
 }
 

@@ -9,7 +9,8 @@ use serde::Serialize;
 use super::risk::{nearest_rank, sorted};
 use super::{Info, Record};
 use crate::error::{Error, Location, Result};
-use crate::report::write::{round_json, OutputFile};
+use crate::export::markdown::{self, Align};
+use crate::export::{csv, json, OutputFile};
 use crate::units::{fixed, human, human_dollars};
 
 /// A finished sweep: its data, the base it is compared with, and every record in id order.
@@ -29,17 +30,6 @@ const METRIC_COLUMNS: [&str; 7] = [
     "unserved_tokens",
     "demand_tokens",
 ];
-
-fn csv_bytes(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> Vec<u8> {
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::Any(b'\n'))
-        .from_writer(Vec::new());
-    w.write_record(header).expect("writing to memory");
-    for row in rows {
-        w.write_record(&row).expect("writing to memory");
-    }
-    w.into_inner().expect("writing to memory")
-}
 
 fn header(info: &Info, full: bool) -> Vec<String> {
     let mut h = vec!["id".to_string()];
@@ -88,7 +78,7 @@ pub fn cells(info: &Info, r: &Record, full: bool) -> Vec<String> {
 
 /// `sweep.csv`: one row per point or sample, sorted by id.
 pub fn sweep_csv(info: &Info, records: &[Record]) -> Vec<u8> {
-    csv_bytes(
+    csv::records(
         &header(info, false),
         records.iter().map(|r| cells(info, r, false)),
     )
@@ -97,27 +87,35 @@ pub fn sweep_csv(info: &Info, records: &[Record]) -> Vec<u8> {
 /// A shard's or a checkpoint's records: `sweep.csv`'s columns, the per-period series of a risk
 /// sweep and the sweep's fingerprint on every row.
 pub fn records_csv(info: &Info, records: &[Record]) -> Vec<u8> {
-    csv_bytes(
+    csv::records(
         &header(info, true),
         records.iter().map(|r| cells(info, r, true)),
     )
 }
 
+/// A row of `sweep_periods.csv` (risk): demand and served tokens per minute of one sample in one
+/// period.
+#[derive(Serialize, Default)]
+struct PeriodRow<'a> {
+    id: u64,
+    period: &'a str,
+    demand_tpm: f64,
+    served_tpm: f64,
+}
+
 /// `sweep_periods.csv` (risk): demand and served tokens per minute, by sample and period.
 pub fn periods_csv(info: &Info, records: &[Record]) -> Vec<u8> {
-    let h: Vec<String> = ["id", "period", "demand_tpm", "served_tpm"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    csv_bytes(
-        &h,
-        records.iter().flat_map(|r| {
-            info.period_starts
-                .iter()
-                .zip(r.period_demand_tpm.iter().zip(&r.period_served_tpm))
-                .map(move |(p, (d, s))| vec![r.id.to_string(), p.clone(), fixed(*d), fixed(*s)])
-        }),
-    )
+    csv::table::<PeriodRow>(records.iter().flat_map(|r| {
+        info.period_starts
+            .iter()
+            .zip(r.period_demand_tpm.iter().zip(&r.period_served_tpm))
+            .map(move |(p, (d, s))| PeriodRow {
+                id: r.id,
+                period: p,
+                demand_tpm: *d,
+                served_tpm: *s,
+            })
+    }))
 }
 
 fn number(path: &Path, line: u64, column: &str, text: &str) -> Result<f64> {
@@ -199,7 +197,7 @@ pub fn parse_cells(info: &Info, path: &Path, line: u64, row: &[String]) -> Resul
 /// Reads a records file (`records_csv`), checking its header and fingerprint.
 pub fn read_records(info: &Info, path: &Path) -> Result<Vec<Record>> {
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let mut rd = csv::ReaderBuilder::new()
+    let mut rd = ::csv::ReaderBuilder::new()
         .has_headers(true)
         .from_reader(bytes.as_slice());
     let want = header(info, true);
@@ -521,25 +519,16 @@ fn metrics_json(r: &Record) -> serde_json::Value {
 
 /// `sweep.json`: the sweep, the base, the summary (no per-point rows: those are sweep.csv's).
 pub fn sweep_json(res: &Results) -> String {
-    let mut v = serde_json::to_value(&res.info).expect("info serialises");
+    let mut v = json::value(&res.info);
     let o = v.as_object_mut().expect("an object");
     if res.info.is_risk() {
         o.insert("base_plan".into(), metrics_json(&res.base));
-        o.insert(
-            "summary".into(),
-            serde_json::to_value(risk_summary(res)).expect("serialises"),
-        );
+        o.insert("summary".into(), json::value(&risk_summary(res)));
     } else {
         o.insert("centre".into(), metrics_json(&res.base));
-        o.insert(
-            "summary".into(),
-            serde_json::to_value(grid_summary(res)).expect("serialises"),
-        );
+        o.insert("summary".into(), json::value(&grid_summary(res)));
     }
-    round_json(&mut v);
-    let mut s = serde_json::to_string_pretty(&v).expect("json serialises");
-    s.push('\n');
-    s
+    json::text(&v)
 }
 
 fn pct(x: f64) -> String {
@@ -584,33 +573,51 @@ pub fn sweep_md(res: &Results) -> String {
             pct(r.mean_served_pct),
             pct(r.worst_served_pct)
         ));
-        s.push_str("| metric | mean | P50 | P90 | P95 | P99 |\n|---|---:|---:|---:|---:|---:|\n");
         let row = |name: &str, st: &Stats, f: &dyn Fn(f64) -> String| {
-            format!(
-                "| {name} | {} | {} | {} | {} | {} |\n",
+            vec![
+                name.to_string(),
                 f(st.mean),
                 f(st.p50),
                 f(st.p90),
                 f(st.p95),
-                f(st.p99)
-            )
+                f(st.p99),
+            ]
         };
-        s.push_str(&row("cost", &r.cost, &|x| human_dollars(x)));
-        s.push_str(&row("unserved tokens", &r.unserved_tokens, &|x| human(x)));
-        s.push_str("\n| provider | samples with an outage | P(shortfall) given an outage | mean unserved tokens |\n|---|---:|---:|---:|\n");
-        for p in &r.providers {
-            s.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                p.provider,
-                p.samples_with_outage,
-                p.shortfall_probability
-                    .map(probability)
-                    .unwrap_or_else(|| "–".into()),
-                p.mean_unserved_tokens
-                    .map(human)
-                    .unwrap_or_else(|| "–".into()),
-            ));
-        }
+        s.push_str(&markdown::table(
+            &["metric", "mean", "P50", "P90", "P95", "P99"],
+            &markdown::names_then_numbers(6),
+            &[
+                row("cost", &r.cost, &|x| human_dollars(x)),
+                row("unserved tokens", &r.unserved_tokens, &|x| human(x)),
+            ],
+        ));
+        let providers: Vec<Vec<String>> = r
+            .providers
+            .iter()
+            .map(|p| {
+                vec![
+                    p.provider.clone(),
+                    p.samples_with_outage.to_string(),
+                    p.shortfall_probability
+                        .map(probability)
+                        .unwrap_or_else(|| "–".into()),
+                    p.mean_unserved_tokens
+                        .map(human)
+                        .unwrap_or_else(|| "–".into()),
+                ]
+            })
+            .collect();
+        s.push('\n');
+        s.push_str(&markdown::table(
+            &[
+                "provider",
+                "samples with an outage",
+                "P(shortfall) given an outage",
+                "mean unserved tokens",
+            ],
+            &markdown::names_then_numbers(4),
+            &providers,
+        ));
         s.push_str("\nAn outage is averaged over the periods it touches: on a monthly grid a two-hour outage takes 0.3% of a month's capacity and can hide the hour when demand exceeds what is left; an hourly scenario (such as `frontier-2026-hourly`) shows those hours. Per-sample rows (with the drawn outages as `--outage` values, replayable with `capplan run --reservations-from`) are in sweep.csv.\n");
     } else {
         let g = grid_summary(res);
@@ -635,42 +642,60 @@ pub fn sweep_md(res: &Results) -> String {
             g.dearest_id,
             human_dollars(g.cost_max),
         ));
-        s.push_str("| axis | centre | cost low | cost high | served low | served high |\n|---|---|---:|---:|---:|---:|\n");
-        for t in &g.tornado {
-            s.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} |\n",
-                t.axis,
-                if t.centre_value.is_empty() {
-                    "(no change)"
-                } else {
-                    &t.centre_value
-                },
-                human_dollars(t.cost_low),
-                human_dollars(t.cost_high),
-                pct(t.served_pct_low),
-                pct(t.served_pct_high)
-            ));
-        }
-        s.push_str("\n| id |");
-        for a in &i.axes {
-            s.push_str(&format!(" {} |", a.key));
-        }
-        s.push_str(" cost | served |\n|---:|");
-        for _ in &i.axes {
-            s.push_str("---|");
-        }
-        s.push_str("---:|---:|\n");
-        for r in &res.records {
-            s.push_str(&format!("| {} |", r.id));
-            for p in &r.params {
-                s.push_str(&format!(" {} |", if p.is_empty() { "–" } else { p }));
-            }
-            s.push_str(&format!(
-                " {} | {} |\n",
-                human_dollars(r.cost),
-                pct(r.served_pct)
-            ));
-        }
+        let tornado: Vec<Vec<String>> = g
+            .tornado
+            .iter()
+            .map(|t| {
+                vec![
+                    t.axis.clone(),
+                    if t.centre_value.is_empty() {
+                        "(no change)".to_string()
+                    } else {
+                        t.centre_value.clone()
+                    },
+                    human_dollars(t.cost_low),
+                    human_dollars(t.cost_high),
+                    pct(t.served_pct_low),
+                    pct(t.served_pct_high),
+                ]
+            })
+            .collect();
+        use Align::{Left, Right};
+        s.push_str(&markdown::table(
+            &[
+                "axis",
+                "centre",
+                "cost low",
+                "cost high",
+                "served low",
+                "served high",
+            ],
+            &[Left, Left, Right, Right, Right, Right],
+            &tornado,
+        ));
+        // One row per point: its id, the axis values (– for no change), cost and served.
+        let mut header = vec!["id".to_string()];
+        header.extend(i.axes.iter().map(|a| a.key.clone()));
+        header.extend(["cost".to_string(), "served".to_string()]);
+        let mut align = vec![Right];
+        align.extend(i.axes.iter().map(|_| Left));
+        align.extend([Right, Right]);
+        let points: Vec<Vec<String>> = res
+            .records
+            .iter()
+            .map(|r| {
+                let mut row = vec![r.id.to_string()];
+                row.extend(
+                    r.params
+                        .iter()
+                        .map(|p| if p.is_empty() { "–" } else { p }.to_string()),
+                );
+                row.extend([human_dollars(r.cost), pct(r.served_pct)]);
+                row
+            })
+            .collect();
+        s.push('\n');
+        s.push_str(&markdown::table(&header, &align, &points));
     }
     s
 }
@@ -690,30 +715,23 @@ pub fn render_text(res: &Results) -> String {
 }
 
 /// The file names a sweep writes besides its charts.
-pub const SWEEP_FILE_NAMES: [&str; 4] =
-    ["sweep.csv", "sweep.json", "sweep.md", "sweep_periods.csv"];
+pub const FILE_NAMES: [&str; 4] = ["sweep.csv", "sweep.json", "sweep.md", "sweep_periods.csv"];
+
+/// The checkpoint of an interrupted sweep, the one file allowed to be partial.
+pub const SWEEP_CHECKPOINT: &str = "sweep.partial.csv";
 
 /// Every result file (charts excluded), rendered in memory.
 pub fn result_files(res: &Results) -> Vec<OutputFile> {
     let mut files = vec![
-        OutputFile {
-            name: "sweep.csv".into(),
-            bytes: sweep_csv(&res.info, &res.records),
-        },
-        OutputFile {
-            name: "sweep.json".into(),
-            bytes: sweep_json(res).into_bytes(),
-        },
-        OutputFile {
-            name: "sweep.md".into(),
-            bytes: sweep_md(res).into_bytes(),
-        },
+        OutputFile::new("sweep.csv", sweep_csv(&res.info, &res.records)),
+        OutputFile::new("sweep.json", sweep_json(res)),
+        OutputFile::new("sweep.md", sweep_md(res)),
     ];
     if res.info.is_risk() {
-        files.push(OutputFile {
-            name: "sweep_periods.csv".into(),
-            bytes: periods_csv(&res.info, &res.records),
-        });
+        files.push(OutputFile::new(
+            "sweep_periods.csv",
+            periods_csv(&res.info, &res.records),
+        ));
     }
     files
 }

@@ -1,0 +1,80 @@
+//! The one workbook writer of every capplan output (`plan.xlsx`, `compare.xlsx`): sheets of text
+//! and numbers under a bold header, units in the headers, for planners who live in spreadsheets.
+//! The document's creation time is fixed so the same tables give the same bytes.
+
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
+
+use crate::error::{Error, Result};
+
+/// One cell of a sheet.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    Text(String),
+    Number(f64),
+    /// Nothing written.
+    Empty,
+}
+
+impl From<&str> for Cell {
+    fn from(s: &str) -> Cell {
+        Cell::Text(s.to_string())
+    }
+}
+
+impl From<String> for Cell {
+    fn from(s: String) -> Cell {
+        Cell::Text(s)
+    }
+}
+
+impl From<f64> for Cell {
+    fn from(v: f64) -> Cell {
+        Cell::Number(v)
+    }
+}
+
+impl From<Option<f64>> for Cell {
+    fn from(v: Option<f64>) -> Cell {
+        v.map_or(Cell::Empty, Cell::Number)
+    }
+}
+
+/// A sheet: its name, the header row (bold) and the rows below it.
+pub struct Sheet {
+    pub name: String,
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<Cell>>,
+}
+
+/// A workbook of sheets, in order, as the bytes of an xlsx file named `file` (in messages).
+pub fn workbook(file: &str, sheets: &[Sheet]) -> Result<Vec<u8>> {
+    let fail = |e: XlsxError| Error::Chart(format!("writing {file}: {e}"));
+    let mut wb = Workbook::new();
+    let created = ExcelDateTime::from_ymd(2026, 1, 1).map_err(fail)?;
+    wb.set_properties(
+        &DocProperties::new()
+            .set_creation_datetime(&created)
+            .set_author("capplan"),
+    );
+    let bold = Format::new().set_bold();
+    for s in sheets {
+        let sheet = wb.add_worksheet().set_name(&s.name).map_err(fail)?;
+        for (j, h) in s.header.iter().enumerate() {
+            sheet
+                .write_with_format(0, j as u16, h.as_str(), &bold)
+                .map_err(fail)?;
+        }
+        for (i, row) in s.rows.iter().enumerate() {
+            let r = 1 + i as u32;
+            for (j, cell) in row.iter().enumerate() {
+                match cell {
+                    Cell::Text(t) => sheet.write(r, j as u16, t.as_str()).map(|_| ()),
+                    Cell::Number(v) => sheet.write_number(r, j as u16, *v).map(|_| ()),
+                    Cell::Empty => Ok(()),
+                }
+                .map_err(fail)?;
+            }
+        }
+    }
+    wb.save_to_buffer().map_err(fail)
+}
