@@ -34,6 +34,23 @@ pub fn default_folder_with(scenario_name: &str, flags: &WhatIfFlags) -> PathBuf 
     PathBuf::from("output").join(cut_with_hash(&name, &flags.label()))
 }
 
+/// The default output folder of a held run (`--reservations-from PLAN`): the re-plan's folder
+/// name plus `+held-<plan folder>` (and `+emergency` under emergency rules), so a held dispatch
+/// never overwrites the re-planned run of the same scenario and flags, and says what it holds.
+pub fn held_folder(replanned: &Path, plan_dir: &Path, emergency: bool) -> PathBuf {
+    let base = replanned
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let plan = plan_dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "plan".to_string());
+    let rules = if emergency { "+emergency" } else { "" };
+    let name = format!("{base}+held-{}{rules}", folder_name(&plan));
+    replanned.with_file_name(cut_with_hash(&name, &name))
+}
+
 /// A name as a folder name: letters, digits, `.`, `_`, `-`; anything else becomes `-`.
 pub fn folder_name(name: &str) -> String {
     let s: String = name

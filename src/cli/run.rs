@@ -46,11 +46,12 @@ pub fn execute(args: &RunArgs) -> Result<()> {
     spinner.finish_and_clear();
     let mut outcome = solved?;
     super::warn(&outcome.warnings);
-    let out_dir = crate::output::resolve(
-        args.out.as_deref(),
-        crate::output::default_folder_with(&outcome.scenario.name, &flags.written()),
-        &[&args.scenario],
-    )?;
+    let mut default_out =
+        crate::output::default_folder_with(&outcome.scenario.name, &flags.written());
+    if let Some(plan_dir) = &args.reservations_from {
+        default_out = crate::output::held_folder(&default_out, plan_dir, args.emergency);
+    }
+    let out_dir = crate::output::resolve(args.out.as_deref(), default_out, &[&args.scenario])?;
 
     let t = Instant::now();
     let mut product = Product::new(

@@ -285,3 +285,50 @@ fn an_emergency_run_claims_nothing_about_losing_a_provider() {
         "{emergency}"
     );
 }
+
+/// Issue 18, item 2: a held run (`--reservations-from`) is named `…+held-<plan>` (and
+/// `+emergency` under emergency rules), so it never overwrites the re-planned run of the same
+/// scenario and what-ifs: every earlier folder is left as it was.
+#[test]
+fn held_runs_are_named_as_held_and_overwrite_nothing() {
+    let cwd = tempfile::tempdir().unwrap();
+    let scenario = std::fs::canonicalize("scenarios/quickstart").unwrap();
+    let scenario = scenario.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = crate::common::command();
+        cmd.current_dir(cwd.path()).args(args);
+        let (code, _, stderr) = crate::common::output(&mut cmd);
+        assert_eq!(code, 0, "{args:?}: {stderr}");
+    };
+    let flags = ["--no-charts", "--quiet", "--demand-scale", "1.2"];
+    run(&[&["run", scenario][..], &flags].concat());
+    run(&["run", scenario, "--no-charts", "--quiet"]);
+    let out = cwd.path().join("output");
+    let snapshot = |name: &str| std::fs::read(out.join(name).join("summary.json")).unwrap();
+    let (replanned, plan) = (
+        snapshot("quickstart+demand-scale-1.2"),
+        snapshot("quickstart"),
+    );
+    run(&[
+        &["run", scenario, "--reservations-from", "output/quickstart"][..],
+        &flags,
+    ]
+    .concat());
+    run(&[
+        "run",
+        scenario,
+        "--reservations-from",
+        "output/quickstart",
+        "--emergency",
+        "--no-charts",
+        "--quiet",
+    ]);
+    assert_eq!(snapshot("quickstart+demand-scale-1.2"), replanned);
+    assert_eq!(snapshot("quickstart"), plan);
+    for held in [
+        "quickstart+demand-scale-1.2+held-quickstart",
+        "quickstart+held-quickstart+emergency",
+    ] {
+        assert!(out.join(held).join("summary.json").is_file(), "{held}");
+    }
+}
