@@ -17,6 +17,7 @@ mod cross_solver;
 mod decomposition;
 mod errors;
 mod golden;
+mod gpus;
 mod lp_optima;
 mod model_core;
 mod planner_sees;
