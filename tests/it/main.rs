@@ -18,6 +18,7 @@ mod decomposition;
 mod errors;
 mod fuzz;
 mod golden;
+mod gpus;
 mod lp_optima;
 mod model_core;
 mod planner_sees;
