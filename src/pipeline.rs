@@ -135,20 +135,40 @@ pub fn solve_plan(
         // No decomposition carries deferral (`Method::resolve`): the monolithic LP is the plan,
         // with no fallback. Clarabel solves no mixed-integer program, so whole blocks go to the
         // simplex's branch and bound (exact, slow beyond a few thousand columns).
-        let mixed_integer = options.whole_blocks
-            && facts
-                .tranches
-                .iter()
-                .any(|f| f.reservation_step.is_some());
-        let solver = if mixed_integer && how.solver == SolverKind::Clarabel {
+        let mixed_integer =
+            options.whole_blocks && facts.tranches.iter().any(|f| f.reservation_step.is_some());
+        if mixed_integer && how.solver == SolverKind::Clarabel {
             timings.fallback = Some(
                 "clarabel solves linear programs only, and whole blocks make this one mixed-integer; solved by microlp's branch and bound instead".into(),
             );
-            SolverKind::Microlp
-        } else {
-            how.solver
+            return solve_monolithic(
+                scenario,
+                facts,
+                &options,
+                SolverKind::Microlp,
+                held,
+                timings,
+            );
+        }
+        return match solve_monolithic(scenario, facts, &options, how.solver, held, timings) {
+            // A backend that stops short of an optimum (an interior point's AlmostSolved): the
+            // simplex, exact and slower, is the one method left.
+            Err(crate::Error::Solver(why)) if how.solver != SolverKind::Microlp => {
+                timings.fallback = Some(format!(
+                    "monolithic {}: {why}; solved by microlp instead",
+                    how.solver.name()
+                ));
+                solve_monolithic(
+                    scenario,
+                    facts,
+                    &options,
+                    SolverKind::Microlp,
+                    held,
+                    timings,
+                )
+            }
+            other => other,
         };
-        return solve_monolithic(scenario, facts, &options, solver, held, timings);
     }
     if method == Method::Monolithic {
         match solve_monolithic(scenario, facts, &options, how.solver, held, timings) {
@@ -319,7 +339,11 @@ fn whole_blocks_of(
     let solved = crate::model::solve::solve(&relaxed, backend)?;
     Ok(Some(crate::plan::WholeBlocks {
         relaxation_objective: solved.objective_units * relaxed.scale().dollars_per_objective_unit,
-        mip_gap: if solver == SolverKind::Highs { 1e-9 } else { 0.0 },
+        mip_gap: if solver == SolverKind::Highs {
+            1e-9
+        } else {
+            0.0
+        },
     }))
 }
 

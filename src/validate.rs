@@ -42,21 +42,37 @@ pub fn warnings(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
         .all_periods()
         .into_iter()
         .filter_map(|t| {
-            let demand = facts.total_demand_tpm[t.0];
+            // Tokens that may wait can be served later: only what cannot wait must fit in t.
+            let demand = if facts.defers() {
+                facts.class_demand_tpm[t.0]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(c, _)| facts.service_last[c][t.0] == t.0)
+                    .map(|(_, d)| d)
+                    .sum()
+            } else {
+                facts.total_demand_tpm[t.0]
+            };
             let available = facts.available_tpm_total(t);
             (available < demand * (1.0 - 1e-12)).then_some((t.0, demand, available))
         })
         .collect();
     if !short.is_empty() {
         let label = |i: usize| period_label(s, i);
+        let what = if facts.defers() {
+            "the demand that cannot wait"
+        } else {
+            "demand"
+        };
         let mut lines: Vec<String> = short
             .iter()
             .take(6)
             .map(|&(i, d, a)| {
                 format!(
-                    "{}: capacity {} below demand {} tokens/min by {}",
+                    "{}: capacity {} below {} {} tokens/min by {}",
                     label(i),
                     human(a),
+                    what,
                     human(d),
                     human(d - a)
                 )
@@ -348,7 +364,7 @@ fn delays_below_the_grain(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
         out.push(Diagnostic::new(
             at,
             format!(
-                "workload '{name}' has max_delay {delay} (workloads.csv), shorter than every period it could be served in{grid}: no later period ends within {delay} of the start of the period its tokens arrive in, so they are served as they arrive, as with max_delay 0{hint}"
+                "workload '{name}' has max_delay {delay}, shorter than every period it could be served in{grid}: no later period ends within {delay} of the start of the period its tokens arrive in, so they are served as they arrive, as with max_delay 0{hint}"
             ),
         ));
     }

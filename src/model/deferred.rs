@@ -16,7 +16,8 @@
 //!   with room for it (capacity and share cap, each within `NOISE` of its bound).
 //!
 //! N-1 shortfalls are read from the LP per (lost provider, arrival, class) and snapped like the
-//! plan's own (`extract::finish`).
+//! plan's own (`extract::finish`). A backend that stops short of an optimum (an interior point's
+//! AlmostSolved) is replaced by microlp's simplex for the dispatch: exact, and slower.
 
 use std::collections::{BTreeMap, VecDeque};
 
@@ -48,7 +49,14 @@ pub(super) fn dispatch(
         ..options.clone()
     };
     let model = super::build_with(policy, facts, options);
-    let solved = super::solve::solve(&model, backend)?;
+    // The read-back must be an optimum: where the backend stops short of one (an interior
+    // point's AlmostSolved), microlp's simplex, exact and slower, dispatches instead.
+    let solved = match super::solve::solve(&model, backend) {
+        Err(crate::Error::Solver(_)) if backend != SolverKind::Microlp => {
+            super::solve::solve(&model, SolverKind::Microlp)?
+        }
+        other => other?,
+    };
     let unit = model.scale().tokens_per_minute_per_unit;
     let flows = model
         .flows
@@ -191,7 +199,11 @@ pub(super) fn clean(
         let total = used[&(*t, *k)];
         let cap = capacity(*t, *k);
         if total > cap {
-            *v *= if total > 0.0 { cap.max(0.0) / total } else { 0.0 };
+            *v *= if total > 0.0 {
+                cap.max(0.0) / total
+            } else {
+                0.0
+            };
         }
     }
     // The share cap: a provider's service in t′ at most s · B(t′), B from the LP's values.
@@ -265,7 +277,9 @@ pub(super) fn clean(
                     let tpm = left / minutes[p.period];
                     p.tokens += left;
                     served[t][c] += left;
-                    *used_tpm.get_mut(&(p.period, p.tranche)).expect("a used tranche") += tpm;
+                    *used_tpm
+                        .get_mut(&(p.period, p.tranche))
+                        .expect("a used tranche") += tpm;
                     provider_tpm[p.period][facts.tranches[p.tranche].provider.0] += tpm;
                     served_in[p.period] += tpm;
                     left = 0.0;

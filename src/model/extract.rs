@@ -18,7 +18,7 @@
 //! - the costs are recomputed from those numbers and the objective is their sum.
 
 use super::held::Held;
-use super::solve::{SolverKind, Solved};
+use super::solve::{Solved, SolverKind};
 use super::{BuildOptions, Model, Reservations};
 use crate::error::Result;
 use crate::facts::{ClassId, Facts, PeriodId, TrancheId};

@@ -240,9 +240,12 @@ pub fn solve_lp(columns: &[Column], rows: &[Row], kind: SolverKind) -> Result<Va
             let sol = p.solve().map_err(solver_error)?;
             (cols.iter().map(|v| sol.value(*v)).collect(), None)
         }
-        SolverKind::Highs => {
-            solve_highs(unsolved, constraints, &cols, columns.iter().any(|c| c.integer))?
-        }
+        SolverKind::Highs => solve_highs(
+            unsolved,
+            constraints,
+            &cols,
+            columns.iter().any(|c| c.integer),
+        )?,
     };
     Ok((values, duals))
 }

@@ -389,7 +389,7 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
         name: name.to_string(),
         bytes,
     };
-    vec![
+    let mut files = vec![
         file("allocation.csv", allocation_csv(&report.charts.allocation)),
         file(
             "chart_info.json",
@@ -409,14 +409,21 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
             shortfalls_csv(&report.shortfalls, &report.period_starts),
         ),
         file("summary.json", summary_json(&report.summary).into_bytes()),
-    ]
+    ];
+    // Only when some workload can wait: a run without deferral writes what it always wrote.
+    if let Some(rows) = &report.deferral {
+        files.push(file("deferral.csv", super::deferral::csv(rows)));
+    }
+    files
 }
 
-/// The data files a run writes (plan.xlsx only with `--xlsx`).
-pub const REPORT_FILE_NAMES: [&str; 8] = [
+/// The data files a run writes (plan.xlsx only with `--xlsx`, deferral.csv only when some
+/// workload can wait).
+pub const REPORT_FILE_NAMES: [&str; 9] = [
     "allocation.csv",
     "chart_info.json",
     "commitments.csv",
+    "deferral.csv",
     "plan.xlsx",
     "provider_periods.csv",
     "region_periods.csv",
