@@ -133,39 +133,29 @@ pub fn solve_plan(
     timings.method = method.name().into();
     if facts.defers() {
         // No decomposition carries deferral (`Method::resolve`): the monolithic LP is the plan,
-        // with no fallback. Clarabel solves no mixed-integer program, so whole blocks go to the
-        // simplex's branch and bound (exact, slow beyond a few thousand columns).
+        // and microlp's simplex its only fallback. Clarabel solves no mixed-integer program, so
+        // whole blocks go to the simplex's branch and bound (exact, slow beyond a few thousand
+        // columns).
         let mixed_integer =
             options.whole_blocks && facts.tranches.iter().any(|f| f.reservation_step.is_some());
-        if mixed_integer && how.solver == SolverKind::Clarabel {
+        let solver = if mixed_integer && how.solver == SolverKind::Clarabel {
             timings.fallback = Some(
                 "clarabel solves linear programs only, and whole blocks make this one mixed-integer; solved by microlp's branch and bound instead".into(),
             );
-            return solve_monolithic(
-                scenario,
-                facts,
-                &options,
-                SolverKind::Microlp,
-                held,
-                timings,
-            );
-        }
-        return match solve_monolithic(scenario, facts, &options, how.solver, held, timings) {
+            SolverKind::Microlp
+        } else {
+            how.solver
+        };
+        return match solve_monolithic(scenario, facts, &options, solver, held, timings) {
             // A backend that stops short of an optimum (an interior point's AlmostSolved): the
             // simplex, exact and slower, is the one method left.
-            Err(crate::Error::Solver(why)) if how.solver != SolverKind::Microlp => {
+            Err(crate::Error::Solver(why)) if solver != SolverKind::Microlp => {
                 timings.fallback = Some(format!(
                     "monolithic {}: {why}; solved by microlp instead",
-                    how.solver.name()
+                    solver.name()
                 ));
-                solve_monolithic(
-                    scenario,
-                    facts,
-                    &options,
-                    SolverKind::Microlp,
-                    held,
-                    timings,
-                )
+                let microlp = SolverKind::Microlp;
+                solve_monolithic(scenario, facts, &options, microlp, held, timings)
             }
             other => other,
         };

@@ -130,17 +130,7 @@ pub(super) fn raise_binding(facts: &Facts, flows: &[PlanFlow], z: &mut [f64]) ->
             }
         }
     }
-    let mut moved = false;
-    for k in 0..n_k {
-        if raise[k] > 0.0 {
-            let up = (z[k] + raise[k]).min(1.0).max(facts.tranches[k].min_commit);
-            if up > z[k] {
-                z[k] = up;
-                moved = true;
-            }
-        }
-    }
-    moved
+    super::extract::apply_raise(facts, &raise, z)
 }
 
 /// One piece of service: tranche k serves class c's tokens of `arrival` in service period
@@ -244,14 +234,13 @@ pub(super) fn clean(
         provider_tpm[p.period][facts.tranches[p.tranche].provider.0] += tpm;
         served_in[p.period] += tpm;
     }
-    let mut unserved = Vec::new();
     for t in 0..n_t {
         for c in 0..n_c {
             let d = demand_tokens(t, c);
             if d <= 0.0 {
                 continue;
             }
-            let mut left = (d - served[t][c]).max(0.0);
+            let left = (d - served[t][c]).max(0.0);
             let noise = noise_tpm(facts.class_demand_tpm[t][c], unit_tpm) * minutes[t];
             if left > 0.0 && left <= noise {
                 // Within NOISE of a bound counts as room: z on its reporting grid can sit that
@@ -282,9 +271,17 @@ pub(super) fn clean(
                         .expect("a used tranche") += tpm;
                     provider_tpm[p.period][facts.tranches[p.tranche].provider.0] += tpm;
                     served_in[p.period] += tpm;
-                    left = 0.0;
                 }
             }
+        }
+    }
+    if let Some(s) = share_cap {
+        enforce_share_cap(facts, &mut pieces, &mut served, s);
+    }
+    let mut unserved = Vec::new();
+    for t in 0..n_t {
+        for c in 0..n_c {
+            let left = (demand_tokens(t, c) - served[t][c]).max(0.0);
             if left > 0.0 {
                 unserved.push(Unserved {
                     period: PeriodId(t),
@@ -310,6 +307,40 @@ pub(super) fn clean(
         .collect();
     flows.sort_by_key(|x| (x.period, x.tranche, x.class, x.arrival));
     (flows, unserved)
+}
+
+/// The share cap on the final pieces, within `NOISE` of s · B(t′) as without deferral: where
+/// the LP's noise, judged against the flow unit, left a provider above it, its pieces in t′ are
+/// scaled down. A token taken off may have arrived earlier, so B(t′) falls with it: cutting δ =
+/// (P − s·B) / (1 − s) meets the cap in any case. `served` (tokens per arrival cell) follows.
+fn enforce_share_cap(facts: &Facts, pieces: &mut [Piece], served: &mut [Vec<f64>], s: f64) {
+    let n_t = facts.period_count();
+    let minutes = &facts.period_minutes;
+    let mut base = vec![0.0; n_t];
+    let mut by_provider = vec![vec![0.0; facts.providers.len()]; n_t];
+    for p in pieces.iter() {
+        let tpm = p.tokens / minutes[p.period];
+        base[p.period] += tpm;
+        by_provider[p.period][facts.tranches[p.tranche].provider.0] += tpm;
+    }
+    for (t, b) in base.iter_mut().enumerate() {
+        *b += (0..facts.classes.len())
+            .map(|c| (facts.class_demand_tpm[t][c] - served[t][c] / minutes[t]).max(0.0))
+            .sum::<f64>();
+    }
+    for p in pieces.iter_mut() {
+        let provider = facts.tranches[p.tranche].provider.0;
+        let total = by_provider[p.period][provider];
+        let limit = s * base[p.period];
+        if total <= limit * (1.0 + NOISE) || total <= 0.0 {
+            continue;
+        }
+        let cut = ((total - limit) / (1.0 - s)).min(total);
+        let factor = (total - cut) / total;
+        let taken = p.tokens * (1.0 - factor);
+        p.tokens -= taken;
+        served[p.arrival][p.class] -= taken;
+    }
 }
 
 /// Per (service period, provider): the service of its tranches, tokens per minute.

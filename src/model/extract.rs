@@ -16,6 +16,9 @@
 //!   with room for it (capacity and share cap both, each within 1e-9 of its bound), so
 //!   "unserved" never shows solver noise;
 //! - the costs are recomputed from those numbers and the objective is their sum.
+//!
+//! With deferral the periods are coupled and no period network applies: the dispatch given z is
+//! the whole horizon's LP, cleaned per arrival cell by `deferred`.
 
 use super::held::Held;
 use super::solve::{Solved, SolverKind};
@@ -197,7 +200,6 @@ pub fn plan_from_z(
             (raw_flows, raw_losses) = dispatch(facts, options, policy, &z, backend)?;
         }
     }
-
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
     Ok(finish(
         facts,
@@ -259,10 +261,15 @@ fn raise_binding(facts: &Facts, flows: &[PlanFlow], z: &mut [f64]) -> bool {
             }
         }
     }
+    apply_raise(facts, &raise, z)
+}
+
+/// Raises each z(k) by `raise[k]` (within [min_commit, 1]); returns whether any z moved.
+pub(super) fn apply_raise(facts: &Facts, raise: &[f64], z: &mut [f64]) -> bool {
     let mut moved = false;
-    for k in 0..n_k {
-        if raise[k] > 0.0 {
-            let up = (z[k] + raise[k]).min(1.0).max(facts.tranches[k].min_commit);
+    for (k, &by) in raise.iter().enumerate() {
+        if by > 0.0 {
+            let up = (z[k] + by).min(1.0).max(facts.tranches[k].min_commit);
             if up > z[k] {
                 z[k] = up;
                 moved = true;

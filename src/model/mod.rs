@@ -398,32 +398,7 @@ fn define_balance(
 /// N-1) every lost provider's block. Periods are coupled only through z.
 fn define_period(m: &mut Model, facts: &Facts, t: PeriodId) {
     let first_flow = m.flows.len();
-    for (c, class) in facts.classes.iter().enumerate() {
-        let c = ClassId(c);
-        let demand = facts.class_demand_tpm[t.0][c.0];
-        if demand <= 0.0 {
-            continue;
-        }
-        let (flows, col) = define_balance(
-            m,
-            facts,
-            RowKey::Demand(t, c),
-            (t, &[t]),
-            c,
-            demand,
-            |_| true,
-            |_, price| price,
-            class.unserved_penalty,
-        );
-        m.flows.extend(flows);
-        m.unserved.push(Shortfall {
-            lost: None,
-            class: c,
-            region: class.region,
-            period: t,
-            col,
-        });
-    }
+    define_arrivals(m, facts, t, |_| vec![t]);
     let flows = m.flows[first_flow..].to_vec();
     define_capacity_rows(m, facts, t, &flows, RowKey::Capacity);
     if m.options.share_cap {
@@ -488,6 +463,58 @@ fn define_share_rows(m: &mut Model, facts: &Facts, t: PeriodId, flows: &[Flow]) 
 /// Losing provider q in period t: free flows y_q over the other providers' reserved capacity must
 /// cover `loss_coverage` of demand, or pay the resilience penalty on v_q.
 fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId) {
+    let flows = define_loss_arrivals(m, facts, t, q, |_| vec![t]);
+    define_capacity_rows(m, facts, t, &flows, |t, k| RowKey::LossCapacity(q, t, k));
+}
+
+/// The demand balances of every class arriving in period t, each over the service periods
+/// `window` gives it (just t without deferral): flows x into `m.flows`, shortfalls u into
+/// `m.unserved`.
+fn define_arrivals(
+    m: &mut Model,
+    facts: &Facts,
+    t: PeriodId,
+    window: impl Fn(ClassId) -> Vec<PeriodId>,
+) {
+    for (c, class) in facts.classes.iter().enumerate() {
+        let c = ClassId(c);
+        let demand = facts.class_demand_tpm[t.0][c.0];
+        if demand <= 0.0 {
+            continue;
+        }
+        let (flows, col) = define_balance(
+            m,
+            facts,
+            RowKey::Demand(t, c),
+            (t, &window(c)),
+            c,
+            demand,
+            |_| true,
+            |_, price| price,
+            class.unserved_penalty,
+        );
+        m.flows.extend(flows);
+        m.unserved.push(Shortfall {
+            lost: None,
+            class: c,
+            region: class.region,
+            period: t,
+            col,
+        });
+    }
+}
+
+/// Losing provider q, the balances of every class arriving in period t over the service periods
+/// `window` gives it: free flows y_q over the other providers' reserved capacity must cover
+/// `loss_coverage` of demand, or pay the resilience penalty on v_q (into `m.loss_shortfalls`).
+/// Returns the flows y_q, for the capacity rows.
+fn define_loss_arrivals(
+    m: &mut Model,
+    facts: &Facts,
+    t: PeriodId,
+    q: ProviderId,
+    window: impl Fn(ClassId) -> Vec<PeriodId>,
+) -> Vec<Flow> {
     let coverage = m.policy.loss_coverage;
     let penalty = m.policy.resilience_penalty;
     let mut flows = Vec::new();
@@ -501,7 +528,7 @@ fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId
             m,
             facts,
             RowKey::LossDemand(q, t, c),
-            (t, &[t]),
+            (t, &window(c)),
             c,
             demand,
             |k| facts.tranches[k.0].provider != q,
@@ -517,7 +544,7 @@ fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId
             col,
         });
     }
-    define_capacity_rows(m, facts, t, &flows, |t, k| RowKey::LossCapacity(q, t, k));
+    flows
 }
 
 /// The whole horizon with deferral: every (arrival period, class) balance over its service
@@ -527,33 +554,7 @@ fn define_deferred(m: &mut Model, facts: &Facts) {
     let periods = m.options.periods.clone();
     let n_t = facts.period_count();
     for &t in &periods {
-        for (c, class) in facts.classes.iter().enumerate() {
-            let c = ClassId(c);
-            let demand = facts.class_demand_tpm[t.0][c.0];
-            if demand <= 0.0 {
-                continue;
-            }
-            let service: Vec<PeriodId> = facts.service_periods(c, t).collect();
-            let (flows, col) = define_balance(
-                m,
-                facts,
-                RowKey::Demand(t, c),
-                (t, &service),
-                c,
-                demand,
-                |_| true,
-                |_, price| price,
-                class.unserved_penalty,
-            );
-            m.flows.extend(flows);
-            m.unserved.push(Shortfall {
-                lost: None,
-                class: c,
-                region: class.region,
-                period: t,
-                col,
-            });
-        }
+        define_arrivals(m, facts, t, |c| facts.service_periods(c, t).collect());
     }
     let served_in = by_service_period(&m.flows, n_t);
     for &t in &periods {
@@ -613,38 +614,12 @@ fn define_deferred_share_rows(
 /// with the same service windows as x, must cover `loss_coverage` of each arrival's demand, or
 /// pay the resilience penalty on v_q.
 fn define_deferred_provider_loss(m: &mut Model, facts: &Facts, q: ProviderId) {
-    let coverage = m.policy.loss_coverage;
-    let penalty = m.policy.resilience_penalty;
     let periods = m.options.periods.clone();
     let mut flows = Vec::new();
     for &t in &periods {
-        for (c, class) in facts.classes.iter().enumerate() {
-            let c = ClassId(c);
-            let demand = facts.class_demand_tpm[t.0][c.0] * coverage;
-            if demand <= 0.0 {
-                continue;
-            }
-            let service: Vec<PeriodId> = facts.service_periods(c, t).collect();
-            let (y, col) = define_balance(
-                m,
-                facts,
-                RowKey::LossDemand(q, t, c),
-                (t, &service),
-                c,
-                demand,
-                |k| facts.tranches[k.0].provider != q,
-                |_, _| 0.0,
-                penalty,
-            );
-            flows.extend(y);
-            m.loss_shortfalls.push(Shortfall {
-                lost: Some(q),
-                class: c,
-                region: class.region,
-                period: t,
-                col,
-            });
-        }
+        flows.extend(define_loss_arrivals(m, facts, t, q, |c| {
+            facts.service_periods(c, t).collect()
+        }));
     }
     let served_in = by_service_period(&flows, facts.period_count());
     for &t in &periods {

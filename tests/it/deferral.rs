@@ -289,6 +289,11 @@ fn each_workload_pays_its_own_penalty() {
     assert!(rel(out.report.summary.objective, 2.7) < 1e-9);
 }
 
+/// Two 6-hour periods: chat 100 in each, batch 100 at 00:00 (it may wait 12 h, into 06:00).
+const TWO_PERIODS: &str = "period,workload,tokens_per_minute\n\
+                           2026-01-01T00:00,chat,100\n2026-01-01T00:00,batch,100\n\
+                           2026-01-01T06:00,chat,100\n";
+
 #[test]
 fn the_share_cap_counts_what_is_served_in_the_period() {
     // Two 6-hour periods; aws 1,000 tok/min at $1/M, gcp 60 tok/min at $2/M, max_provider_share
@@ -302,11 +307,7 @@ fn the_share_cap_counts_what_is_served_in_the_period() {
     // at $10,000/M = $72; usage aws (120 + 60) × 360 × $1/M = $0.0648, gcp (60 + 40) × 360 × $2/M =
     // $0.072 → $72.1368.
     let f = Folder::new()
-        .file(
-            "demand.csv",
-            "period,workload,tokens_per_minute\n\
-             2026-01-01T00:00,chat,100\n2026-01-01T00:00,batch,100\n2026-01-01T06:00,chat,100\n",
-        )
+        .file("demand.csv", TWO_PERIODS)
         .file(
             "capacity.csv",
             "provider,tranche,capacity_tpm,cost_per_million_tokens\naws,a,1000,1\ngcp,g,60,2\n",
@@ -336,11 +337,7 @@ fn n_minus_one_with_deferral() {
     // 150 per period. z = 0.15 each: 2 × 0.15 × $1/h × 12 h = $3.60. Without waiting each must hold
     // the 200 of 00:00: 2 × 0.2 × 12 = $4.80.
     let f = Folder::new()
-        .file(
-            "demand.csv",
-            "period,workload,tokens_per_minute\n\
-             2026-01-01T00:00,chat,100\n2026-01-01T00:00,batch,100\n2026-01-01T06:00,chat,100\n",
-        )
+        .file("demand.csv", TWO_PERIODS)
         .file(
             "capacity.csv",
             "provider,tranche,capacity_tpm,commit_cost_per_hour\naws,a,1000,1\ngcp,g,1000,1\n",
