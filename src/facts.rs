@@ -7,7 +7,9 @@
 //! - H(k) = Σt a(k,t)·Δt/60, the hours of k's window inside the horizon (outages do not lower it);
 //! - whether k has a reservation decision: commit_cost_per_hour · H(k) > 0 (the spec's one rule);
 //! - demand per (period, region), workloads merged, and per workload for splitting flows back;
-//! - allowed routes and their extra cost, per (tranche, demand region).
+//! - allowed routes and their extra cost, per (tranche, demand region);
+//! - the service window of every (demand class, arrival period): the periods its tokens may be
+//!   served in (the spec's S(w,t)), and whether any window spans more than one period.
 //!
 //! Times are handled in whole milliseconds (the loader's resolution), so a period wholly inside a
 //! window gets a(k,t) = 1 exactly.
@@ -138,6 +140,12 @@ pub struct Facts {
     pub class_demand_tpm: Vec<Vec<f64>>,
     /// Σr d(r,t), tokens per minute, indexed [period].
     pub total_demand_tpm: Vec<f64>,
+    /// The last period (inclusive) in which tokens of class c arriving in period t may be served,
+    /// indexed [class][period]: S(c,t) = t ..= service_last[c][t] (the spec's S(w,t)); t itself
+    /// when the class cannot wait, or when no later period ends by start(t) + max_delay.
+    pub service_last: Vec<Vec<usize>>,
+    /// Some window spans more than one period (see `defers`).
+    defers: bool,
 }
 
 impl Facts {
@@ -337,6 +345,13 @@ impl Facts {
                 }
             }
         }
+        let service_last: Vec<Vec<usize>> = classes
+            .iter()
+            .map(|c| service_windows(&bounds, c.max_delay_minutes))
+            .collect();
+        let defers = service_last
+            .iter()
+            .any(|row| row.iter().enumerate().any(|(t, &last)| last > t));
         Facts {
             period_minutes: s.periods.iter().map(|p| p.minutes).collect(),
             providers,
@@ -353,7 +368,22 @@ impl Facts {
             classes,
             class_of,
             class_demand_tpm,
+            service_last,
+            defers,
         }
+    }
+
+    /// Whether some tokens may be served in a later period than they arrive: a class's service
+    /// window spans more than one period. False for every v2 scenario and for delays shorter than
+    /// the grid allows, so the model, solve and reports keep their v2 form exactly.
+    pub fn defers(&self) -> bool {
+        self.defers
+    }
+
+    /// The periods in which tokens of class c arriving in period t may be served, in order: t and
+    /// the later periods that end by start(t) + max_delay.
+    pub fn service_periods(&self, c: ClassId, t: PeriodId) -> impl Iterator<Item = PeriodId> {
+        (t.0..=self.service_last[c.0][t.0]).map(PeriodId)
     }
 
     /// The workloads of class c in period t with their demand, tokens per minute (the flows of a
@@ -434,6 +464,30 @@ impl Facts {
             .ok()
             .map(ProviderId)
     }
+}
+
+/// The last service period of each arrival period for a delay of `max_delay_minutes`, given the
+/// periods' `(start ms, end ms)`: the last t′ ≥ t with end(t′) ≤ start(t) + max_delay, else t
+/// (the spec's S(w,t); the last period ends at the horizon's end). Ends and deadlines both grow
+/// with t, so one pointer walks the grid once.
+fn service_windows(bounds: &[(i64, i64)], max_delay_minutes: f64) -> Vec<usize> {
+    let delay_millis = (max_delay_minutes * MILLIS_PER_MINUTE).round() as i64;
+    let mut last = 0;
+    bounds
+        .iter()
+        .enumerate()
+        .map(|(t, &(start, _))| {
+            if delay_millis <= 0 {
+                return t;
+            }
+            let deadline = start.saturating_add(delay_millis);
+            last = last.max(t);
+            while last + 1 < bounds.len() && bounds[last + 1].1 <= deadline {
+                last += 1;
+            }
+            last
+        })
+        .collect()
 }
 
 /// Stretches of time in which outages leave a tranche a factor below 1: sorted, disjoint
@@ -625,6 +679,86 @@ mod tests {
             vec![o, outage("2026-02-01", "2026-03-01", 1.0)],
         ));
         assert_eq!(f.available_fraction[0], vec![1.0, 1.0]);
+    }
+
+    /// `n` periods of `minutes` from 2026-01-01 (the last lasting as long), demand of `chat` and
+    /// `batch` in every period, batch waiting up to `batch_delay_minutes`.
+    fn grid(n: usize, minutes: f64, batch_delay_minutes: f64) -> Scenario {
+        let start = parse_time("2026-01-01").unwrap();
+        let periods: Vec<Period> = (0..n)
+            .map(|i| Period {
+                start: start + chrono::Duration::minutes((i as f64 * minutes) as i64),
+                minutes,
+            })
+            .collect();
+        let demand = periods
+            .iter()
+            .flat_map(|p| {
+                ["batch", "chat"].map(|w| Demand {
+                    period: p.start,
+                    region: "us".into(),
+                    workload: w.into(),
+                    tokens_per_minute: 10.0,
+                    origin: None,
+                })
+            })
+            .collect();
+        let mut s = Scenario {
+            periods,
+            demand,
+            tranches: vec![tranche("k", "aws", None, None)],
+            ..Scenario::default()
+        };
+        s.workload_settings.insert(
+            "batch".into(),
+            crate::scenario::Workload {
+                max_delay_minutes: batch_delay_minutes,
+                ..Default::default()
+            },
+        );
+        s
+    }
+
+    #[test]
+    fn a_24_hour_delay_on_an_hourly_grid_serves_in_the_next_23_hours_too() {
+        // Hour t's batch tokens may be served in hours t … t+23: hour t+23 ends at start(t) + 24h.
+        // Near the horizon's end the window stops at the last hour. Chat cannot wait.
+        let f = Facts::of(&grid(48, 60.0, 1440.0));
+        let batch = f
+            .classes
+            .iter()
+            .position(|c| c.max_delay_minutes > 0.0)
+            .unwrap();
+        let chat = 1 - batch;
+        assert_eq!(f.service_last[batch][0], 23);
+        assert_eq!(f.service_last[batch][10], 33);
+        assert_eq!(f.service_last[batch][30], 47);
+        assert!(f.service_last[chat]
+            .iter()
+            .enumerate()
+            .all(|(t, &l)| l == t));
+        assert!(f.defers());
+        let s: Vec<usize> = f
+            .service_periods(ClassId(batch), PeriodId(45))
+            .map(|t| t.0)
+            .collect();
+        assert_eq!(s, vec![45, 46, 47]);
+    }
+
+    #[test]
+    fn a_delay_shorter_than_two_periods_allows_no_shift() {
+        // Daily periods and a 2 h delay: the next day ends 48 h after the arrival's start. A
+        // delay of 47 h still reaches no later day; 48 h reaches exactly one.
+        assert!(!Facts::of(&grid(5, 1440.0, 120.0)).defers());
+        assert!(!Facts::of(&grid(5, 1440.0, 47.0 * 60.0)).defers());
+        let f = Facts::of(&grid(5, 1440.0, 48.0 * 60.0));
+        let batch = f
+            .classes
+            .iter()
+            .position(|c| c.max_delay_minutes > 0.0)
+            .unwrap();
+        assert_eq!(f.service_last[batch], vec![1, 2, 3, 4, 4]);
+        assert!(!Facts::of(&grid(5, 1440.0, 0.0)).defers());
     }
 
     #[test]

@@ -114,22 +114,56 @@ pub fn solve_plan(
         },
         Some(h) => BuildOptions::held(facts, &scenario.policy, h.z.clone(), h.from.emergency),
     };
+    let method = how.method.resolve(facts.defers())?;
     if crate::model::extract::is_network(&options) {
-        // A held dispatch without share cap and N-1: every period is exactly a min-cost flow,
-        // no LP needed (the same plan, tested against the LP).
+        // A held dispatch: every period is exactly a min-cost flow, no LP needed (the same plan,
+        // tested against the LP); with deferral, one LP of the whole horizon.
         let plan = crate::model::extract::dispatch_plan(
             scenario,
             facts,
             &options,
             &scenario.policy,
             held,
+            how.solver,
         )?;
         timings.solve_seconds = plan.solve_seconds;
-        timings.method = "min-cost flow".into();
+        timings.method = if facts.defers() {
+            Method::Monolithic.name().into()
+        } else {
+            "min-cost flow".into()
+        };
         return Ok(plan);
     }
-    let method = how.method.resolve();
     timings.method = method.name().into();
+    if facts.defers() {
+        // No decomposition carries deferral (`Method::resolve`): the monolithic LP is the plan,
+        // and microlp's simplex its only fallback. Clarabel solves no mixed-integer program, so
+        // whole blocks go to the simplex's branch and bound (exact, slow beyond a few thousand
+        // columns).
+        let mixed_integer =
+            options.whole_blocks && facts.tranches.iter().any(|f| f.reservation_step.is_some());
+        let solver = if mixed_integer && how.solver == SolverKind::Clarabel {
+            timings.fallback = Some(
+                "clarabel solves linear programs only, and whole blocks make this one mixed-integer; solved by microlp's branch and bound instead".into(),
+            );
+            SolverKind::Microlp
+        } else {
+            how.solver
+        };
+        return match solve_monolithic(scenario, facts, &options, solver, held, timings) {
+            // A backend that stops short of an optimum (an interior point's AlmostSolved): the
+            // simplex, exact and slower, is the one method left.
+            Err(crate::Error::Solver(why)) if solver != SolverKind::Microlp => {
+                timings.fallback = Some(format!(
+                    "monolithic {}: {why}; solved by microlp instead",
+                    solver.name()
+                ));
+                let microlp = SolverKind::Microlp;
+                solve_monolithic(scenario, facts, &options, microlp, held, timings)
+            }
+            other => other,
+        };
+    }
     if method == Method::Monolithic {
         match solve_monolithic(scenario, facts, &options, how.solver, held, timings) {
             Ok(plan) => return Ok(plan),
@@ -178,7 +212,8 @@ fn solve_decomposed(
         &scenario.policy,
         decomposed.z,
         held,
-        solver,
+        // The networks read z back: no LP backend is used.
+        (solver, SolverKind::default_kind()),
         timings.solve_seconds,
     )?;
     plan.whole_blocks = whole_blocks;
@@ -227,15 +262,34 @@ fn solve_monolithic(
         return crate::model::extract::plan(scenario, facts, &model, &solved, held);
     }
     let z = crate::model::extract::solver_fractions(facts, &model, &solved);
-    let plan = solve_decomposed(
-        scenario,
-        facts,
-        options,
-        Some(&z),
-        held,
-        solver.name(),
-        timings,
-    )?;
+    let plan = if facts.defers() {
+        // No decomposition to polish z with: z is cleaned and the dispatch given it re-solved as
+        // the whole horizon's LP by the same backend (`extract::plan_from_z`).
+        let t = Instant::now();
+        let mut plan = crate::model::extract::plan_from_z(
+            scenario,
+            facts,
+            options,
+            &scenario.policy,
+            z,
+            held,
+            (solver.name(), solver),
+            solved.seconds,
+        )?;
+        plan.whole_blocks = whole_blocks_of(scenario, facts, options, &model, solver)?;
+        timings.report_seconds += t.elapsed().as_secs_f64();
+        plan
+    } else {
+        solve_decomposed(
+            scenario,
+            facts,
+            options,
+            Some(&z),
+            held,
+            solver.name(),
+            timings,
+        )?
+    };
     let below = (optimum - plan.objective) / plan.objective.abs().max(1.0);
     // NaN (a backend's NaN optimum) fails too.
     let trusted = below <= MONOLITHIC_TOLERANCE;
@@ -248,6 +302,45 @@ fn solve_monolithic(
     Ok(plan)
 }
 
+/// With deferral and whole blocks (a mixed-integer LP solved whole): the LP relaxation's optimum
+/// (one more solve, fractional reservations) and the search's gap, which the backends close to
+/// 0 (microlp proves optimality) or to at most 1e-9 (HiGHS, `solve::solve_lp`). None without
+/// whole blocks.
+fn whole_blocks_of(
+    scenario: &Scenario,
+    facts: &Facts,
+    options: &BuildOptions,
+    model: &crate::model::Model,
+    solver: SolverKind,
+) -> Result<Option<crate::plan::WholeBlocks>> {
+    if !model.columns.iter().any(|c| c.integer) {
+        return Ok(None);
+    }
+    let relaxed = crate::model::build(
+        scenario,
+        facts,
+        BuildOptions {
+            whole_blocks: false,
+            ..options.clone()
+        },
+    );
+    // The relaxation is a plain LP: the run's backend, Clarabel included, solves it.
+    let backend = if solver == SolverKind::Microlp {
+        SolverKind::default_kind()
+    } else {
+        solver
+    };
+    let solved = crate::model::solve::solve(&relaxed, backend)?;
+    Ok(Some(crate::plan::WholeBlocks {
+        relaxation_objective: solved.objective_units * relaxed.scale().dollars_per_objective_unit,
+        mip_gap: if solver == SolverKind::Highs {
+            1e-9
+        } else {
+            0.0
+        },
+    }))
+}
+
 /// Why each unserved cell of a plan is unserved, by the rule of `ShortfallCause`: the plan's
 /// reservations are re-dispatched with the share cap off, then with the unserved penalty raised
 /// above every price (share cap on); a cell whose shortfall the first removes is the share cap's,
@@ -257,6 +350,7 @@ fn explain_shortfalls(
     facts: &Facts,
     plan: &mut Plan,
     emergency: bool,
+    backend: SolverKind,
 ) -> Result<()> {
     if plan.unserved.is_empty() {
         return Ok(());
@@ -272,10 +366,11 @@ fn explain_shortfalls(
             }
         })
         .collect();
-    // z is fixed: each re-dispatch is exact min-cost flow, no LP.
+    // z is fixed: each re-dispatch is exact min-cost flow, no LP (with deferral, one LP by
+    // `backend`).
     let redispatch = |s: &Scenario, facts: &Facts| -> Result<Plan> {
         let options = BuildOptions::held(facts, &s.policy, z.clone(), emergency);
-        crate::model::extract::dispatch_plan(s, facts, &options, &s.policy, None)
+        crate::model::extract::dispatch_plan(s, facts, &options, &s.policy, None, backend)
     };
     let still_unserved = |p: &Plan, u: &Unserved| {
         p.unserved
@@ -453,7 +548,7 @@ impl Planning {
         // the report stage, so the stages add up to the run.
         let t = Instant::now();
         if how.explain_shortfalls {
-            explain_shortfalls(scenario, facts, &mut plan, emergency)?;
+            explain_shortfalls(scenario, facts, &mut plan, emergency, how.solve.solver)?;
         }
         let mut report = crate::report::build::build(scenario, facts, &plan);
         timings.report_seconds += t.elapsed().as_secs_f64();

@@ -33,10 +33,15 @@ pub struct HeldFrom {
     pub emergency: bool,
 }
 
-/// Tokens per minute a tranche serves to a demand class (a region's workloads alike) in a period.
+/// Tokens per minute a tranche serves to a demand class (a region's workloads alike) in a period,
+/// averaged over that period, of the class's tokens that arrived in `arrival` (the same period
+/// without deferral).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PlanFlow {
+    /// The service period: the tokens are served (and paid for) in it.
     pub period: PeriodId,
+    /// The period the tokens arrived in (≤ `period`).
+    pub arrival: PeriodId,
     pub tranche: TrancheId,
     pub class: ClassId,
     /// The class's region.
@@ -44,9 +49,11 @@ pub struct PlanFlow {
     pub tokens_per_minute: f64,
 }
 
-/// Demand of a class (of a region) left unserved in a period.
+/// Demand of a class (of a region) that arrived in a period and is never served, tokens per minute
+/// averaged over that period.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Unserved {
+    /// The arrival period.
     pub period: PeriodId,
     pub class: ClassId,
     /// The class's region.
@@ -85,6 +92,7 @@ impl ShortfallCause {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ResilienceShortfall {
     pub lost: ProviderId,
+    /// The arrival period of the demand not covered.
     pub period: PeriodId,
     pub class: ClassId,
     /// The class's region.
@@ -126,8 +134,9 @@ pub struct WholeBlocks {
     pub mip_gap: f64,
 }
 
-/// The solved plan. Every number obeys the model: per (period, region), served + unserved =
-/// demand; per (period, tranche), served ≤ A·cap·z; per (period, provider), served ≤ the share cap.
+/// The solved plan. Every number obeys the model: per (arrival period, class), served (in any
+/// period of its window) + unserved = demand; per (service period, tranche), served ≤ A·cap·z; per
+/// (service period, provider), served ≤ the share cap.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Plan {
     pub solver: String,
@@ -146,9 +155,9 @@ pub struct Plan {
     /// Commitments of a held plan for tranches this scenario no longer has (e.g. its provider is
     /// excluded): still paid, serving nothing.
     pub orphaned: Vec<CommitmentRow>,
-    /// Nonzero flows, sorted by (period, tranche, region).
+    /// Nonzero flows, sorted by (service period, tranche, class, arrival period).
     pub flows: Vec<PlanFlow>,
-    /// Nonzero unserved demand, sorted by (period, region).
+    /// Nonzero unserved demand, sorted by (arrival period, class).
     pub unserved: Vec<Unserved>,
     /// Nonzero N-1 shortfalls, sorted by (lost provider, period, region).
     pub resilience_shortfalls: Vec<ResilienceShortfall>,

@@ -17,6 +17,7 @@ pub fn warnings(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
     out.extend(irregular_grid(s));
     out.extend(unreachable_regions(s, facts));
     out.extend(unsatisfiable_share_cap(s, facts));
+    out.extend(delays_below_the_grain(s, facts));
     for (t, f) in s.tranches.iter().zip(&facts.tranches) {
         if f.window_hours <= 0.0 {
             let loc = match &t.origin {
@@ -41,21 +42,37 @@ pub fn warnings(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
         .all_periods()
         .into_iter()
         .filter_map(|t| {
-            let demand = facts.total_demand_tpm[t.0];
+            // Tokens that may wait can be served later: only what cannot wait must fit in t.
+            let demand = if facts.defers() {
+                facts.class_demand_tpm[t.0]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(c, _)| facts.service_last[c][t.0] == t.0)
+                    .map(|(_, d)| d)
+                    .sum()
+            } else {
+                facts.total_demand_tpm[t.0]
+            };
             let available = facts.available_tpm_total(t);
             (available < demand * (1.0 - 1e-12)).then_some((t.0, demand, available))
         })
         .collect();
     if !short.is_empty() {
         let label = |i: usize| period_label(s, i);
+        let what = if facts.defers() {
+            "the demand that cannot wait"
+        } else {
+            "demand"
+        };
         let mut lines: Vec<String> = short
             .iter()
             .take(6)
             .map(|&(i, d, a)| {
                 format!(
-                    "{}: capacity {} below demand {} tokens/min by {}",
+                    "{}: capacity {} below {} {} tokens/min by {}",
                     label(i),
                     human(a),
+                    what,
                     human(d),
                     human(d - a)
                 )
@@ -299,6 +316,66 @@ fn unsatisfiable_share_cap(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
             pct((n as f64 * share).min(1.0)),
         ),
     )]
+}
+
+/// A workload whose max_delay > 0 lets none of its tokens move: no later period ends within
+/// max_delay of the start of any period it arrives in (a 2 h delay on a daily grid), so it is
+/// served as if it could not wait. Says the least delay that would let it wait one period.
+fn delays_below_the_grain(s: &Scenario, facts: &Facts) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for (name, settings) in &s.workload_settings {
+        if settings.max_delay_minutes <= 0.0 {
+            continue;
+        }
+        let Ok(w) = facts.workloads.binary_search(name) else {
+            continue;
+        };
+        let classes: Vec<usize> = facts
+            .class_of
+            .iter()
+            .filter_map(|row| row[w].map(|c| c.0))
+            .collect();
+        let shifts = classes.iter().any(|&c| {
+            let last = &facts.service_last[c];
+            last.iter().enumerate().any(|(t, &l)| l > t)
+        });
+        if classes.is_empty() || shifts {
+            continue;
+        }
+        // The least delay that reaches a later period: a period and the next, end to start.
+        let least_minutes = facts
+            .period_minutes
+            .windows(2)
+            .map(|pair| pair[0] + pair[1])
+            .fold(f64::INFINITY, f64::min);
+        let at = match (&settings.max_delay_at, &settings.origin) {
+            (Some(at), _) => at.clone(),
+            (None, Some(o)) => Location::at(&o.file, o.line, Some("max_delay")),
+            (None, None) => Location::file(s.folder.join("workloads.csv")),
+        };
+        let delay = crate::units::format_duration(settings.max_delay_minutes);
+        let grid = grid_words(s);
+        let grid = if grid.is_empty() {
+            String::new()
+        } else {
+            format!(" on this {grid} grid")
+        };
+        let hint = if least_minutes.is_finite() {
+            format!(
+                "; expected a max_delay of at least {} for its tokens to wait a period",
+                crate::units::format_duration(least_minutes)
+            )
+        } else {
+            "; the horizon has one period, so no token can wait".to_string()
+        };
+        out.push(Diagnostic::new(
+            at,
+            format!(
+                "workload '{name}' has max_delay {delay}, shorter than every period it could be served in{grid}: no later period ends within {delay} of the start of the period its tokens arrive in, so they are served as they arrive, as with max_delay 0{hint}"
+            ),
+        ));
+    }
+    out
 }
 
 /// A period label: `2026-03` on monthly grids, else the start time.

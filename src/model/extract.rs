@@ -16,9 +16,12 @@
 //!   with room for it (capacity and share cap both, each within 1e-9 of its bound), so
 //!   "unserved" never shows solver noise;
 //! - the costs are recomputed from those numbers and the objective is their sum.
+//!
+//! With deferral the periods are coupled and no period network applies: the dispatch given z is
+//! the whole horizon's LP, cleaned per arrival cell by `deferred`.
 
 use super::held::Held;
-use super::solve::Solved;
+use super::solve::{Solved, SolverKind};
 use super::{BuildOptions, Model, Reservations};
 use crate::error::Result;
 use crate::facts::{ClassId, Facts, PeriodId, TrancheId};
@@ -129,7 +132,7 @@ pub fn plan(
         &model.policy,
         z,
         held,
-        solved.solver.name(),
+        (solved.solver.name(), solved.solver),
         solved.seconds,
     )
 }
@@ -137,7 +140,8 @@ pub fn plan(
 /// A plan from reservations found by a solver (z per tranche in scenario order; decided or
 /// fixed as `options` says): z is cleaned (1e-9 grid, bounds, noise-sized reservations) and
 /// every period (and N-1 block) is re-dispatched given that z by exact min-cost flow, so flows
-/// are exact vertex values whatever the method and backend (a crossover).
+/// are exact vertex values whatever the method and backend (a crossover). With deferral the
+/// dispatch given z is the whole horizon's LP, solved by `backend` (see `deferred`).
 #[allow(clippy::too_many_arguments)]
 pub fn plan_from_z(
     s: &Scenario,
@@ -146,7 +150,7 @@ pub fn plan_from_z(
     policy: &crate::scenario::Policy,
     solver_z: Vec<f64>,
     held: Option<&Held>,
-    solver: &str,
+    (solver, backend): (&str, SolverKind),
     seconds: f64,
 ) -> Result<Plan> {
     let decided = matches!(options.reservations, Reservations::Decided);
@@ -181,14 +185,19 @@ pub fn plan_from_z(
     }
     // Every plan is re-dispatched exactly given its cleaned z (a crossover): an interior point
     // is no vertex, and a vertex's z may have been snapped.
-    let (mut raw_flows, mut raw_losses) = dispatch_periods(facts, options, policy, &z)?;
+    let (mut raw_flows, mut raw_losses) = dispatch(facts, options, policy, &z, backend)?;
     if decided {
         // An interior point's z can sit a hair below the breakpoint it means (capacity exactly
         // meeting a period's need), which shows as a few tokens per minute unserved where the LP
         // serves everything. Raise the binding tranches of those periods by what is missing, on
         // the 1e-9 grid, and dispatch again: a vertex cleanup of z.
-        if raise_binding(facts, &raw_flows, &mut z) {
-            (raw_flows, raw_losses) = dispatch_periods(facts, options, policy, &z)?;
+        let raised = if facts.defers() {
+            super::deferred::raise_binding(facts, &raw_flows, &mut z)
+        } else {
+            raise_binding(facts, &raw_flows, &mut z)
+        };
+        if raised {
+            (raw_flows, raw_losses) = dispatch(facts, options, policy, &z, backend)?;
         }
     }
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
@@ -252,10 +261,15 @@ fn raise_binding(facts: &Facts, flows: &[PlanFlow], z: &mut [f64]) -> bool {
             }
         }
     }
+    apply_raise(facts, &raise, z)
+}
+
+/// Raises each z(k) by `raise[k]` (within [min_commit, 1]); returns whether any z moved.
+pub(super) fn apply_raise(facts: &Facts, raise: &[f64], z: &mut [f64]) -> bool {
     let mut moved = false;
-    for k in 0..n_k {
-        if raise[k] > 0.0 {
-            let up = (z[k] + raise[k]).min(1.0).max(facts.tranches[k].min_commit);
+    for (k, &by) in raise.iter().enumerate() {
+        if by > 0.0 {
+            let up = (z[k] + by).min(1.0).max(facts.tranches[k].min_commit);
             if up > z[k] {
                 z[k] = up;
                 moved = true;
@@ -307,6 +321,22 @@ fn reservations(
         });
     }
     (capacity_fraction, tranches)
+}
+
+/// The dispatch given z: every period by its networks, or with deferral the whole horizon's LP
+/// by `backend` (raw flows and N-1 shortfalls, cleaned by `finish`).
+fn dispatch(
+    facts: &Facts,
+    options: &BuildOptions,
+    policy: &crate::scenario::Policy,
+    capacity_fraction: &[f64],
+    backend: SolverKind,
+) -> Result<(Vec<PlanFlow>, Vec<ResilienceShortfall>)> {
+    if facts.defers() {
+        super::deferred::dispatch(facts, options, policy, capacity_fraction, backend)
+    } else {
+        dispatch_periods(facts, options, policy, capacity_fraction)
+    }
 }
 
 /// Every period dispatched exactly by min-cost flow given z, in parallel over fixed blocks of
@@ -368,20 +398,27 @@ fn dispatch_periods(
 }
 
 /// A held dispatch (z fixed), solved without an LP: every period, and every N-1 block, by exact
-/// min-cost flow. The same plan as the LP's (a property test checks it on every backend).
+/// min-cost flow. The same plan as the LP's (a property test checks it on every backend). With
+/// deferral the periods are coupled and the dispatch is the whole horizon's LP, by `backend`.
 pub fn dispatch_plan(
     s: &Scenario,
     facts: &Facts,
     options: &BuildOptions,
     policy: &crate::scenario::Policy,
     held: Option<&Held>,
+    backend: SolverKind,
 ) -> Result<Plan> {
     let started = std::time::Instant::now();
     let Reservations::Fixed(z) = &options.reservations else {
         panic!("dispatch_plan needs fixed reservations");
     };
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
-    let (raw_flows, raw_losses) = dispatch_periods(facts, options, policy, &capacity_fraction)?;
+    let (raw_flows, raw_losses) = dispatch(facts, options, policy, &capacity_fraction, backend)?;
+    let solver = if facts.defers() {
+        backend.name()
+    } else {
+        "min-cost flow"
+    };
     Ok(finish(
         facts,
         options,
@@ -393,12 +430,13 @@ pub fn dispatch_plan(
             raw_losses,
         },
         held,
-        "min-cost flow",
+        solver,
         started.elapsed().as_secs_f64(),
     ))
 }
 
-/// Whether a build is a dispatch min-cost flow solves exactly: z fixed.
+/// Whether a build is a dispatch only (z fixed), which `dispatch_plan` solves: exactly by min-cost
+/// flow per period, or with deferral as one LP.
 pub fn is_network(options: &BuildOptions) -> bool {
     matches!(options.reservations, Reservations::Fixed(_))
 }
@@ -421,33 +459,51 @@ fn finish(
         raw_losses,
     } = parts;
     // Flows and unserved demand, period by period, made to obey the model.
-    let mut flows: Vec<PlanFlow> = Vec::with_capacity(raw_flows.len());
-    let mut unserved = Vec::new();
     let share_cap = options.share_cap.then_some(policy.max_provider_share);
-    let mut start = 0;
-    for &t in &options.periods {
-        let end = start + raw_flows[start..].partition_point(|x| x.period == t);
-        let (period_flows, period_unserved) = clean_period(
+    let (flows, unserved) = if facts.defers() {
+        super::deferred::clean(
             facts,
-            t,
-            raw_flows[start..end].to_vec(),
+            &raw_flows,
             &capacity_fraction,
             share_cap,
-        );
-        flows.extend(period_flows);
-        unserved.extend(period_unserved);
-        start = end;
-    }
-    flows.sort_by_key(|x| (x.period, x.tranche, x.class));
-    unserved.sort_by_key(|u| (u.period, u.class));
+            options.scale.tokens_per_minute_per_unit,
+        )
+    } else {
+        let mut flows: Vec<PlanFlow> = Vec::with_capacity(raw_flows.len());
+        let mut unserved = Vec::new();
+        let mut start = 0;
+        for &t in &options.periods {
+            let end = start + raw_flows[start..].partition_point(|x| x.period == t);
+            let (period_flows, period_unserved) = clean_period(
+                facts,
+                t,
+                raw_flows[start..end].to_vec(),
+                &capacity_fraction,
+                share_cap,
+            );
+            flows.extend(period_flows);
+            unserved.extend(period_unserved);
+            start = end;
+        }
+        flows.sort_by_key(|x| (x.period, x.tranche, x.class));
+        unserved.sort_by_key(|u| (u.period, u.class));
+        (flows, unserved)
+    };
 
     let coverage = policy.loss_coverage;
     let mut resilience_shortfalls: Vec<ResilienceShortfall> = raw_losses
         .into_iter()
         .map(|v| {
             let need = facts.class_demand_tpm[v.period.0][v.class.0] * coverage;
+            // An LP's noise (deferral) is relative to the whole problem: judged against the
+            // scale's flow unit too, as the deferred read-back judges flows.
+            let width = if facts.defers() {
+                need.max(options.scale.tokens_per_minute_per_unit)
+            } else {
+                need
+            };
             ResilienceShortfall {
-                tokens_per_minute: snap(v.tokens_per_minute, 0.0, need, need),
+                tokens_per_minute: snap(v.tokens_per_minute, 0.0, need, width),
                 ..v
             }
         })

@@ -277,6 +277,7 @@ impl<'a> PlanNetwork<'a> {
                         let class = outflow[next].0;
                         out.push(PlanFlow {
                             period: t,
+                            arrival: t,
                             tranche: TrancheId(k),
                             class,
                             region: self.facts.classes[class.0].region,

@@ -5,8 +5,15 @@
 //!
 //! One builder serves every kind of solve: `run` (all periods, z decided), a held plan (z fixed,
 //! the scenario's policy or emergency rules), a stress test, and one period of a decomposition.
-//! Rows are built period by period, N-1 rows included, so one period's rows given z are a
-//! self-contained subproblem; every row is addressable by its `RowKey`.
+//! Without deferral, rows are built period by period, N-1 rows included, so one period's rows
+//! given z are a self-contained subproblem; every row is addressable by its `RowKey`.
+//!
+//! With deferral (`Facts::defers`: some class's tokens may wait into a later period), a flow
+//! x(k,c,t,t′) carries class c's tokens arriving in t to service period t′ ∈ S(c,t): the demand row
+//! of (c, t) sums flows over its service periods weighted by Δt′/Δt, the capacity and share rows of
+//! t′ sum flows of every arrival, and the share base is B(t′) = served in t′ + never-served
+//! arrivals of t′ (the spec's form). Periods are then coupled by the flows, so the model is built
+//! for the whole horizon only: a subset of periods is valid only without deferral.
 //!
 //! Reformulations, each keeping the optimum of the spec's LP:
 //! - workloads of one region are merged (every constraint treats them alike);
@@ -21,6 +28,7 @@
 //! the magnitudes. The scale is passed in, so LPs built for a subset share units with the whole.
 
 pub mod decompose;
+mod deferred;
 pub mod extract;
 pub mod flow;
 pub mod held;
@@ -56,15 +64,17 @@ pub enum Sense {
 /// The address of a row: its constraint family and what it is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RowKey {
-    /// Σk x(k,c,t) + u(c,t) = d(c,t), for demand class c (a region's workloads alike).
+    /// Σk Σt′ x(k,c,t,t′)·Δt′/Δt + u(c,t) = d(c,t), for demand class c (a region's workloads
+    /// alike) arriving in period t (t′ = t only, without deferral).
     Demand(PeriodId, ClassId),
-    /// Σr x(k,r,t) ≤ A(k,t)·cap(k)·z(k).
+    /// Σ(c, arrivals) x(k,c,·,t′) ≤ A(k,t′)·cap(k)·z(k), in service period t′.
     Capacity(PeriodId, TrancheId),
-    /// Σ(k of p) Σr x(k,r,t) ≤ s · Σr d(r,t).
+    /// Σ(k of p) x(k,·,·,t′) ≤ s · Σr d(r,t′) without deferral; with it, ≤ s · B(t′), B(t′) = all
+    /// flows served in t′ + never-served arrivals of t′.
     Share(PeriodId, ProviderId),
-    /// Σk y_q(k,c,t) + v_q(c,t) = loss_coverage · d(c,t), for lost provider q.
+    /// Σk Σt′ y_q(k,c,t,t′)·Δt′/Δt + v_q(c,t) = loss_coverage · d(c,t), for lost provider q.
     LossDemand(ProviderId, PeriodId, ClassId),
-    /// Σr y_q(k,r,t) ≤ A(k,t)·cap(k)·z(k), for lost provider q.
+    /// Σ(c, arrivals) y_q(k,c,·,t′) ≤ A(k,t′)·cap(k)·z(k), for lost provider q.
     LossCapacity(ProviderId, PeriodId, TrancheId),
     /// A cut of the decomposition's master: θ(block) ≥ F + g·(z − z_i), the `cut`-th of its block.
     Cut { block: usize, cut: usize },
@@ -78,17 +88,22 @@ pub struct Row {
     pub rhs: f64,
 }
 
-/// A flow variable x(k, c, t) to demand class c (of region `region`).
+/// A flow variable x(k, c, t, t′) to demand class c (of region `region`): tokens per minute over
+/// the service period t′ (`period`) of the class's tokens that arrived in t (`arrival`; the same
+/// period without deferral).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
     pub tranche: TrancheId,
     pub class: ClassId,
     pub region: RegionId,
+    /// The service period t′.
     pub period: PeriodId,
+    /// The arrival period t (≤ t′).
+    pub arrival: PeriodId,
     pub col: Col,
 }
 
-/// A shortfall variable: u(c, t), or v_q(c, t) with `lost = Some(q)`.
+/// A shortfall variable: u(c, t), or v_q(c, t) with `lost = Some(q)`, t the arrival period.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Shortfall {
     pub lost: Option<ProviderId>,
@@ -252,12 +267,18 @@ impl Model {
 
 /// Builds the LP of a scenario (prices, bounds, policy) and its facts for the given options.
 pub fn build(s: &Scenario, facts: &Facts, options: BuildOptions) -> Model {
+    build_with(&s.policy, facts, options)
+}
+
+/// Builds the LP of the facts under a policy (the scenario's, or one changed to explain a
+/// shortfall) for the given options.
+pub fn build_with(policy: &Policy, facts: &Facts, options: BuildOptions) -> Model {
     let mut m = Model {
         columns: Vec::new(),
         rows: Vec::new(),
         row_of: HashMap::new(),
         options,
-        policy: s.policy.clone(),
+        policy: policy.clone(),
         reserve: Vec::new(),
         reserve_step: Vec::new(),
         flows: Vec::new(),
@@ -265,8 +286,14 @@ pub fn build(s: &Scenario, facts: &Facts, options: BuildOptions) -> Model {
         loss_shortfalls: Vec::new(),
     };
     define_reservations(&mut m, facts);
-    for t in m.options.periods.clone() {
-        define_period(&mut m, facts, t);
+    if facts.defers() {
+        // Flows cross periods: the build is the whole horizon (a subset would cut windows).
+        debug_assert_eq!(m.options.periods, facts.all_periods());
+        define_deferred(&mut m, facts);
+    } else {
+        for t in m.options.periods.clone() {
+            define_period(&mut m, facts, t);
+        }
     }
     m
 }
@@ -309,45 +336,57 @@ fn objective_per_dollar_per_million(m: &Model, facts: &Facts, t: PeriodId) -> f6
         / scale.dollars_per_objective_unit
 }
 
-/// One demand balance Σ_k flow(k, c, t) + shortfall(c, t) = demand: a flow column for every
-/// tranche available in t that may serve class c (route and model) and that `serves` admits,
-/// costed by `flow_cost` ($/M given the tranche and its flow price), and a shortfall column
-/// costing `penalty` $/M. Shared by the plan's own balance (x, u) and each N-1 balance (y_q, v_q).
+/// One demand balance of class c arriving in period t: Σ_k Σ_t′ flow(k, c, t, t′)·Δt′/Δt +
+/// shortfall(c, t) = demand, over the service periods t′ of `service` (just t without deferral,
+/// whose coefficient is then exactly 1): a flow column for every tranche available in t′ that
+/// may serve class c (route and model) and that `serves` admits, costed by `flow_cost` ($/M given
+/// the tranche and its flow price) over t′, and a shortfall column costing `penalty` $/M over t.
+/// Shared by the plan's own balance (x, u) and each N-1 balance (y_q, v_q).
 #[allow(clippy::too_many_arguments)]
 fn define_balance(
     m: &mut Model,
     facts: &Facts,
     key: RowKey,
-    t: PeriodId,
+    (t, service): (PeriodId, &[PeriodId]),
     c: ClassId,
     demand_tpm: f64,
     serves: impl Fn(TrancheId) -> bool,
     flow_cost: impl Fn(TrancheId, f64) -> f64,
     penalty: f64,
 ) -> (Vec<Flow>, Col) {
-    let per_dollar_per_million = objective_per_dollar_per_million(m, facts, t);
     let class = &facts.classes[c.0];
     let r = class.region;
     let mut flows = Vec::new();
     let mut terms = Vec::new();
-    for (k, tranche) in facts.tranches.iter().enumerate() {
-        let k = TrancheId(k);
-        let Some(price) = tranche.flow_price(r) else {
-            continue;
+    for &served_in in service {
+        let per_dollar_per_million = objective_per_dollar_per_million(m, facts, served_in);
+        // Tokens served in t′ per token-per-minute of t's demand: Δt′/Δt.
+        let weight = if served_in == t {
+            1.0
+        } else {
+            facts.period_minutes[served_in.0] / facts.period_minutes[t.0]
         };
-        if !tranche.serves(class) || !facts.is_available(t, k) || !serves(k) {
-            continue;
+        for (k, tranche) in facts.tranches.iter().enumerate() {
+            let k = TrancheId(k);
+            let Some(price) = tranche.flow_price(r) else {
+                continue;
+            };
+            if !tranche.serves(class) || !facts.is_available(served_in, k) || !serves(k) {
+                continue;
+            }
+            let col = m.add_column(0.0, None, flow_cost(k, price) * per_dollar_per_million);
+            flows.push(Flow {
+                tranche: k,
+                class: c,
+                region: r,
+                period: served_in,
+                arrival: t,
+                col,
+            });
+            terms.push((col, weight));
         }
-        let col = m.add_column(0.0, None, flow_cost(k, price) * per_dollar_per_million);
-        flows.push(Flow {
-            tranche: k,
-            class: c,
-            region: r,
-            period: t,
-            col,
-        });
-        terms.push((col, 1.0));
     }
+    let per_dollar_per_million = objective_per_dollar_per_million(m, facts, t);
     let col = m.add_column(0.0, None, penalty * per_dollar_per_million);
     terms.push((col, 1.0));
     let unit = m.options.scale.tokens_per_minute_per_unit;
@@ -359,32 +398,7 @@ fn define_balance(
 /// N-1) every lost provider's block. Periods are coupled only through z.
 fn define_period(m: &mut Model, facts: &Facts, t: PeriodId) {
     let first_flow = m.flows.len();
-    for (c, class) in facts.classes.iter().enumerate() {
-        let c = ClassId(c);
-        let demand = facts.class_demand_tpm[t.0][c.0];
-        if demand <= 0.0 {
-            continue;
-        }
-        let (flows, col) = define_balance(
-            m,
-            facts,
-            RowKey::Demand(t, c),
-            t,
-            c,
-            demand,
-            |_| true,
-            |_, price| price,
-            class.unserved_penalty,
-        );
-        m.flows.extend(flows);
-        m.unserved.push(Shortfall {
-            lost: None,
-            class: c,
-            region: class.region,
-            period: t,
-            col,
-        });
-    }
+    define_arrivals(m, facts, t, |_| vec![t]);
     let flows = m.flows[first_flow..].to_vec();
     define_capacity_rows(m, facts, t, &flows, RowKey::Capacity);
     if m.options.share_cap {
@@ -449,6 +463,58 @@ fn define_share_rows(m: &mut Model, facts: &Facts, t: PeriodId, flows: &[Flow]) 
 /// Losing provider q in period t: free flows y_q over the other providers' reserved capacity must
 /// cover `loss_coverage` of demand, or pay the resilience penalty on v_q.
 fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId) {
+    let flows = define_loss_arrivals(m, facts, t, q, |_| vec![t]);
+    define_capacity_rows(m, facts, t, &flows, |t, k| RowKey::LossCapacity(q, t, k));
+}
+
+/// The demand balances of every class arriving in period t, each over the service periods
+/// `window` gives it (just t without deferral): flows x into `m.flows`, shortfalls u into
+/// `m.unserved`.
+fn define_arrivals(
+    m: &mut Model,
+    facts: &Facts,
+    t: PeriodId,
+    window: impl Fn(ClassId) -> Vec<PeriodId>,
+) {
+    for (c, class) in facts.classes.iter().enumerate() {
+        let c = ClassId(c);
+        let demand = facts.class_demand_tpm[t.0][c.0];
+        if demand <= 0.0 {
+            continue;
+        }
+        let (flows, col) = define_balance(
+            m,
+            facts,
+            RowKey::Demand(t, c),
+            (t, &window(c)),
+            c,
+            demand,
+            |_| true,
+            |_, price| price,
+            class.unserved_penalty,
+        );
+        m.flows.extend(flows);
+        m.unserved.push(Shortfall {
+            lost: None,
+            class: c,
+            region: class.region,
+            period: t,
+            col,
+        });
+    }
+}
+
+/// Losing provider q, the balances of every class arriving in period t over the service periods
+/// `window` gives it: free flows y_q over the other providers' reserved capacity must cover
+/// `loss_coverage` of demand, or pay the resilience penalty on v_q (into `m.loss_shortfalls`).
+/// Returns the flows y_q, for the capacity rows.
+fn define_loss_arrivals(
+    m: &mut Model,
+    facts: &Facts,
+    t: PeriodId,
+    q: ProviderId,
+    window: impl Fn(ClassId) -> Vec<PeriodId>,
+) -> Vec<Flow> {
     let coverage = m.policy.loss_coverage;
     let penalty = m.policy.resilience_penalty;
     let mut flows = Vec::new();
@@ -462,7 +528,7 @@ fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId
             m,
             facts,
             RowKey::LossDemand(q, t, c),
-            t,
+            (t, &window(c)),
             c,
             demand,
             |k| facts.tranches[k.0].provider != q,
@@ -478,5 +544,87 @@ fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId
             col,
         });
     }
-    define_capacity_rows(m, facts, t, &flows, |t, k| RowKey::LossCapacity(q, t, k));
+    flows
+}
+
+/// The whole horizon with deferral: every (arrival period, class) balance over its service
+/// window, then the capacity rows and share rows of every service period over the flows of every
+/// arrival, then (with N-1) each lost provider's balances and capacity rows likewise.
+fn define_deferred(m: &mut Model, facts: &Facts) {
+    let periods = m.options.periods.clone();
+    let n_t = facts.period_count();
+    for &t in &periods {
+        define_arrivals(m, facts, t, |c| facts.service_periods(c, t).collect());
+    }
+    let served_in = by_service_period(&m.flows, n_t);
+    for &t in &periods {
+        define_capacity_rows(m, facts, t, &served_in[t.0], RowKey::Capacity);
+    }
+    if m.options.share_cap {
+        let mut never_served = vec![Vec::new(); n_t];
+        for u in &m.unserved {
+            never_served[u.period.0].push(u.col);
+        }
+        for &t in &periods {
+            define_deferred_share_rows(m, facts, t, &served_in[t.0], &never_served[t.0]);
+        }
+    }
+    if m.options.provider_loss {
+        for q in 0..facts.providers.len() {
+            define_deferred_provider_loss(m, facts, ProviderId(q));
+        }
+    }
+}
+
+/// Flows grouped by their service period, indexed [period].
+fn by_service_period(flows: &[Flow], periods: usize) -> Vec<Vec<Flow>> {
+    let mut out = vec![Vec::new(); periods];
+    for x in flows {
+        out[x.period.0].push(x.clone());
+    }
+    out
+}
+
+/// Σ(k of p) x(k,·,·,t′) ≤ s · B(t′) with B(t′) = Σ(all k) x(k,·,·,t′) + Σ u(·,t′) (what is
+/// served in t′ plus what arrived in t′ and is never served), written as
+/// (1 − s)·Σ(k of p) x − s·Σ(k of others) x − s·Σ u ≤ 0, for every provider with flows in t′.
+fn define_deferred_share_rows(
+    m: &mut Model,
+    facts: &Facts,
+    t: PeriodId,
+    flows: &[Flow],
+    never_served: &[Col],
+) {
+    let s = m.policy.max_provider_share;
+    for p in 0..facts.providers.len() {
+        let of_p = |x: &Flow| facts.tranches[x.tranche.0].provider.0 == p;
+        if !flows.iter().any(of_p) {
+            continue;
+        }
+        let terms: Vec<(Col, f64)> = flows
+            .iter()
+            .map(|x| (x.col, if of_p(x) { 1.0 - s } else { -s }))
+            .chain(never_served.iter().map(|&u| (u, -s)))
+            .collect();
+        m.add_row(RowKey::Share(t, ProviderId(p)), terms, Sense::Le, 0.0);
+    }
+}
+
+/// Losing provider q with deferral: free flows y_q over the other providers' reserved capacity,
+/// with the same service windows as x, must cover `loss_coverage` of each arrival's demand, or
+/// pay the resilience penalty on v_q.
+fn define_deferred_provider_loss(m: &mut Model, facts: &Facts, q: ProviderId) {
+    let periods = m.options.periods.clone();
+    let mut flows = Vec::new();
+    for &t in &periods {
+        flows.extend(define_loss_arrivals(m, facts, t, q, |c| {
+            facts.service_periods(c, t).collect()
+        }));
+    }
+    let served_in = by_service_period(&flows, facts.period_count());
+    for &t in &periods {
+        define_capacity_rows(m, facts, t, &served_in[t.0], |t, k| {
+            RowKey::LossCapacity(q, t, k)
+        });
+    }
 }

@@ -95,11 +95,18 @@ impl Method {
 
     /// The method a plan is solved by: `auto` is the decomposition, exact at every size (the
     /// monolithic LP's interior point can return a wrong plan on skewed magnitudes, and at 3
-    /// periods the decomposition takes microseconds too; see docs/solving.md).
-    pub fn resolve(self) -> Method {
-        match self {
-            Method::Auto => Method::Decomposed,
-            m => m,
+    /// periods the decomposition takes microseconds too; see docs/solving.md). With deferral
+    /// (`defers`: tokens may wait into later periods) the decomposition's per-period networks
+    /// cannot carry tokens across periods, so `auto` is the monolithic LP and asking for the
+    /// decomposition is a usage error saying why.
+    pub fn resolve(self, defers: bool) -> Result<Method> {
+        match (self, defers) {
+            (Method::Auto, false) => Ok(Method::Decomposed),
+            (Method::Auto, true) => Ok(Method::Monolithic),
+            (Method::Decomposed, true) => Err(Error::Usage(
+                "--method decomposed cannot solve this scenario: a workload's max_delay lets tokens wait into later periods, and the decomposition's subproblems are one period each; use --method monolithic (or auto, which picks it)".into(),
+            )),
+            (m, _) => Ok(m),
         }
     }
 }
@@ -233,7 +240,12 @@ pub fn solve_lp(columns: &[Column], rows: &[Row], kind: SolverKind) -> Result<Va
             let sol = p.solve().map_err(solver_error)?;
             (cols.iter().map(|v| sol.value(*v)).collect(), None)
         }
-        SolverKind::Highs => solve_highs(unsolved, constraints, &cols)?,
+        SolverKind::Highs => solve_highs(
+            unsolved,
+            constraints,
+            &cols,
+            columns.iter().any(|c| c.integer),
+        )?,
     };
     Ok((values, duals))
 }
@@ -269,10 +281,18 @@ fn solve_highs(
     unsolved: good_lp::variable::UnsolvedProblem,
     constraints: impl Iterator<Item = good_lp::Constraint>,
     cols: &[Variable],
+    mixed_integer: bool,
 ) -> Result<ValuesAndDuals> {
     let mut p = good_lp::solvers::highs::highs(unsolved);
     p.set_verbose(false);
     let mut p = p.set_threads(1);
+    if mixed_integer {
+        // HiGHS stops a mixed-integer search at a 1e-4 gap by default; the spec's plans are
+        // within 1e-9 of the best bound (what a plan with deferral reports, polished by nothing).
+        p = p
+            .set_mip_rel_gap(1e-9)
+            .map_err(|e| Error::Solver(format!("highs refused the gap: {e:?}")))?;
+    }
     let refs: Vec<ConstraintReference> = constraints.map(|c| p.add_constraint(c)).collect();
     let mut sol = p.solve().map_err(solver_error)?;
     let values = cols.iter().map(|v| sol.value(*v)).collect();
@@ -288,6 +308,7 @@ fn solve_highs(
     _unsolved: good_lp::variable::UnsolvedProblem,
     _constraints: impl Iterator<Item = good_lp::Constraint>,
     _cols: &[Variable],
+    _mixed_integer: bool,
 ) -> Result<ValuesAndDuals> {
     Err(Error::Usage(
         "solver 'highs' is not compiled into this build (build with `--features highs`)".into(),

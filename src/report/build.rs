@@ -42,6 +42,10 @@ pub struct Summary {
     pub served_fraction: f64,
     /// Tokens of N-1 shortfall, summed over periods and lost providers.
     pub resilience_shortfall_tokens: f64,
+    /// Tokens served in a later period than they arrived in; present only when some workload can
+    /// wait (not unique in general: equally good plans may defer different tokens).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferred_tokens: Option<f64>,
     pub policy: PolicySummary,
     pub solver: String,
     /// Wall-clock seconds in the solver; the only field that changes between identical runs.
@@ -93,7 +97,8 @@ pub struct ProviderSummary {
     pub commit_cost: f64,
     pub usage_cost: f64,
     pub route_cost: f64,
-    /// Largest share of a period's total demand served by this provider.
+    /// Largest share of a period's total demand served by this provider (with deferral, of the
+    /// share cap's base B: all tokens served in the period plus its arrivals never served).
     pub peak_share: f64,
 }
 
@@ -138,6 +143,8 @@ pub struct Report {
     pub period_minutes: Vec<f64>,
     /// Commitments of a held plan this scenario no longer has, by tranche, for the text report.
     pub orphaned: Vec<CommitmentRow>,
+    /// `deferral.csv`: where the tokens that may wait were served; None when none may.
+    pub deferral: Option<Vec<super::deferral::DeferralRow>>,
 }
 
 /// Per (period, provider) sums, indexed [period][provider].
@@ -224,8 +231,9 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         served_rt[t.0][r] += x.tokens_per_minute;
         g.usage[t.0][p] += million_tokens * facts.tranches[k].usage_cost_per_million_tokens;
         g.route[t.0][p] += million_tokens * route_per_million;
-        // The class's workloads only (a tranche of one model serves only that model's).
-        for (j, &(w, d)) in facts.workload_demand_tpm[t.0][r].iter().enumerate() {
+        // The class's workloads only (a tranche of one model serves only that model's), as they
+        // arrived (the same period without deferral).
+        for (j, &(w, d)) in facts.workload_demand_tpm[x.arrival.0][r].iter().enumerate() {
             if d <= 0.0 || facts.class_of[r][w.0] != Some(x.class) {
                 continue;
             }
@@ -246,30 +254,40 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
     let supply_regions: Vec<Name> = s.tranches.iter().map(|k| (&k.region).into()).collect();
     let demand_regions: Vec<Name> = regions.iter().map(Name::from).collect();
     let workloads: Vec<Name> = facts.workloads.iter().map(Name::from).collect();
-    let allocation: Vec<AllocationRow> = order
-        .iter()
-        .map(|&(_, i, j)| {
-            let x = &plan.flows[i as usize];
-            let (t, k, r) = (x.period, x.tranche.0, x.region.0);
-            // Workloads of a class are alike to every constraint: split in proportion to demand.
-            let (w, d) = facts.workload_demand_tpm[t.0][r][j as usize];
-            // d / total ≤ 1 keeps the product finite at any magnitude.
-            let tpm = x.tokens_per_minute * (d / facts.class_demand_tpm[t.0][x.class.0]);
-            let price = facts.tranches[k]
-                .flow_price(RegionId(r))
-                .expect("flows exist only on allowed routes");
-            AllocationRow {
-                period: s.periods[t.0].start,
-                provider: providers[k].clone(),
-                tranche: tranches[k].clone(),
-                supply_region: supply_regions[k].clone(),
-                demand_region: demand_regions[r].clone(),
-                workload: workloads[w.0].clone(),
-                tokens_per_minute: tpm,
-                cost: facts.million_tokens(t, tpm) * price,
-            }
-        })
-        .collect();
+    let mut allocation: Vec<AllocationRow> = Vec::with_capacity(order.len());
+    let mut last_key = None;
+    for &(key, i, j) in &order {
+        let x = &plan.flows[i as usize];
+        let (t, k, r) = (x.period, x.tranche.0, x.region.0);
+        // Workloads of a class are alike to every constraint: split in proportion to demand as
+        // it arrived.
+        let a = x.arrival.0;
+        let (w, d) = facts.workload_demand_tpm[a][r][j as usize];
+        // d / total ≤ 1 keeps the product finite at any magnitude.
+        let tpm = x.tokens_per_minute * (d / facts.class_demand_tpm[a][x.class.0]);
+        let price = facts.tranches[k]
+            .flow_price(RegionId(r))
+            .expect("flows exist only on allowed routes");
+        // With deferral a row (service period, tranche, region, workload) gathers the flows of
+        // every arrival it serves; without it each key is one flow.
+        if last_key == Some(key) {
+            let row = allocation.last_mut().expect("a row of this key");
+            row.tokens_per_minute += tpm;
+            row.cost = facts.million_tokens(t, row.tokens_per_minute) * price;
+            continue;
+        }
+        last_key = Some(key);
+        allocation.push(AllocationRow {
+            period: s.periods[t.0].start,
+            provider: providers[k].clone(),
+            tranche: tranches[k].clone(),
+            supply_region: supply_regions[k].clone(),
+            demand_region: demand_regions[r].clone(),
+            workload: workloads[w.0].clone(),
+            tokens_per_minute: tpm,
+            cost: facts.million_tokens(t, tpm) * price,
+        });
+    }
     let mut unserved_rt = vec![vec![0.0; regions.len()]; n_t];
     for u in &plan.unserved {
         unserved_rt[u.period.0][u.region.0] += u.tokens_per_minute;
@@ -406,7 +424,11 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 route_cost: total(&g.route),
                 peak_share: (0..n_t)
                     .map(|t| {
-                        let d = facts.total_demand_tpm[t];
+                        let d = if facts.defers() {
+                            served_rt[t].iter().sum::<f64>() + unserved_rt[t].iter().sum::<f64>()
+                        } else {
+                            facts.total_demand_tpm[t]
+                        };
                         if d > 0.0 {
                             g.served[t][p] / d
                         } else {
@@ -445,6 +467,9 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             1.0
         },
         resilience_shortfall_tokens,
+        deferred_tokens: facts
+            .defers()
+            .then(|| super::deferral::deferred_tokens(facts, plan)),
         policy: PolicySummary {
             unserved_penalty: policy.unserved_penalty,
             max_provider_share: policy.max_provider_share,
@@ -487,5 +512,6 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         period_starts: s.periods.iter().map(|p| p.start).collect(),
         period_minutes: facts.period_minutes.clone(),
         orphaned,
+        deferral: super::deferral::rows(s, facts, plan),
     }
 }

@@ -2,6 +2,7 @@
 //! text, and read back for charts.
 
 pub mod build;
+pub mod deferral;
 pub mod series;
 pub mod tables;
 pub mod text;

@@ -164,6 +164,12 @@ pub fn render(report: &Report) -> String {
         out.push_str(&format!(" ({} tokens unserved)", human(s.unserved_tokens)));
     }
     out.push('\n');
+    if let Some(deferred) = s.deferred_tokens {
+        out.push_str(&format!(
+            "deferred     {} tokens served in a later period than they arrived (deferral.csv)\n",
+            human(deferred)
+        ));
+    }
     let penalties = s.unserved_penalty_cost + s.resilience_penalty_cost;
     if penalties > 0.01 * s.objective {
         // Say so when penalties are a real part of it: "$1.5T" alone reads as a cost.

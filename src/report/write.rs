@@ -43,7 +43,7 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
         tokens: r.tokens,
         cause: &r.cause,
     });
-    vec![
+    let mut files = vec![
         OutputFile::new(
             "allocation.csv",
             csv::table::<AllocationRow>(&report.charts.allocation),
@@ -60,7 +60,15 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
         ),
         OutputFile::new("shortfalls.csv", csv::table::<ShortfallLine>(shortfalls)),
         OutputFile::new("summary.json", json::text(&report.summary)),
-    ]
+    ];
+    // Only when some workload can wait: a run without deferral writes what it always wrote.
+    if let Some(rows) = &report.deferral {
+        files.push(OutputFile::new(
+            "deferral.csv",
+            csv::table::<super::deferral::DeferralRow>(rows),
+        ));
+    }
+    files
 }
 
 /// `commitments.csv`: the signed plan, read back by `run --reservations-from`.
@@ -191,11 +199,13 @@ pub fn plan_xlsx(report: &Report) -> Result<Vec<u8>> {
     workbook("plan.xlsx", &[summary, providers, commitments])
 }
 
-/// The data files a run writes (plan.xlsx only with `--xlsx`).
-pub const REPORT_FILE_NAMES: [&str; 8] = [
+/// The data files a run writes (plan.xlsx only with `--xlsx`, deferral.csv only when some
+/// workload can wait).
+pub const REPORT_FILE_NAMES: [&str; 9] = [
     "allocation.csv",
     "chart_info.json",
     "commitments.csv",
+    "deferral.csv",
     "plan.xlsx",
     "provider_periods.csv",
     "region_periods.csv",

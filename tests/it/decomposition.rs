@@ -203,8 +203,11 @@ fn timings_report_the_decomposition() {
 
 #[test]
 fn auto_is_the_decomposition_at_every_size() {
-    assert_eq!(Method::Auto.resolve(), Method::Decomposed);
-    assert_eq!(Method::Monolithic.resolve(), Method::Monolithic);
+    assert_eq!(Method::Auto.resolve(false).unwrap(), Method::Decomposed);
+    assert_eq!(
+        Method::Monolithic.resolve(false).unwrap(),
+        Method::Monolithic
+    );
     let how: Solve = SolverKind::Clarabel.into();
     assert_eq!(how.method, Method::Auto);
 }

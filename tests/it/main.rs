@@ -15,6 +15,7 @@ mod compare;
 mod compare_charts;
 mod cross_solver;
 mod decomposition;
+mod deferral;
 mod errors;
 mod fuzz;
 mod golden;

@@ -410,7 +410,7 @@ proptest! {
         let facts = capplan::facts::Facts::of(&s);
         let z: Vec<f64> = (0..s.tranches.len()).map(|k| z[k % z.len()]).collect();
         let options = capplan::model::BuildOptions::held(&facts, &s.policy, z, emergency);
-        let network = capplan::model::extract::dispatch_plan(&s, &facts, &options, &s.policy, None).unwrap();
+        let network = capplan::model::extract::dispatch_plan(&s, &facts, &options, &s.policy, None, SolverKind::default_kind()).unwrap();
         for solver in SolverKind::available() {
             let model = capplan::model::build(&s, &facts, options.clone());
             let solved = capplan::model::solve::solve(&model, solver).unwrap();

@@ -537,7 +537,7 @@ fn validate_prints_gpus_and_workload_settings() {
              capacity   h200: 64 × H200 (blocks of 8) at 1.5K tokens/s per GPU = 5.8M tokens/min; model llama-70b\n\
              \x20          h100: 16 × H100 at 900 tokens/s per GPU (throughput.csv:2) = 864.0K tokens/min; model llama-70b\n\
              \x20          api: model llama-70b\n\
-             ok: no problems found\n"
+             warning: workloads.csv:2: column 'max_delay': workload 'batch' has max_delay 36h, shorter than every period it could be served in on this monthly grid: no later period ends within 36h of the start of the period its tokens arrive in, so they are served as they arrive, as with max_delay 0; expected a max_delay of at least 59d for its tokens to wait a period\n"
         )
     );
     let (_, json, _) = validate(&f, &["--format", "json"]);
