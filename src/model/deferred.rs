@@ -5,15 +5,17 @@
 //!
 //! - what each (service period, tranche, class) serves is read from the LP, clipped at zero, with
 //!   values below `NOISE` of the scale's flow unit dropped, and scaled down wherever a tranche's
-//!   capacity A·cap·z or (with the share cap) a provider's share of B(t′) is exceeded;
+//!   capacity A·cap·z is exceeded;
 //! - that service is then assigned to arrivals earliest first (FIFO) within their windows, each
 //!   arrival up to what the LP served of it: the flow costs depend only on where and when tokens
 //!   are served, so any assignment the windows allow costs the same, and FIFO makes it one
 //!   definite answer instead of an interior point's blend of equally good ones (and, for nested
 //!   windows like these, it serves everything the LP's assignment did);
-//! - unserved demand is demand − served per arrival cell, so served + unserved = demand exactly;
-//!   a remainder below `NOISE` of the cell (or of the flow unit) goes to the arrival's largest flow
-//!   with room for it (capacity and share cap, each within `NOISE` of its bound).
+//! - a remainder below `NOISE` of the cell (or of the flow unit) goes to the arrival's largest flow
+//!   with room for it (capacity and share cap, each within `NOISE` of its bound);
+//! - with the share cap, a provider above s · B(t′) (by more than `NOISE`: the LP's noise) has its
+//!   flows in t′ scaled down to it;
+//! - unserved demand is demand − served per arrival cell, so served + unserved = demand exactly.
 //!
 //! N-1 shortfalls are read from the LP per (lost provider, arrival, class) and snapped like the
 //! plan's own (`extract::finish`). A backend that stops short of an optimum (an interior point's
@@ -196,19 +198,6 @@ pub(super) fn clean(
             };
         }
     }
-    // The share cap: a provider's service in t′ at most s · B(t′), B from the LP's values.
-    if let Some(s) = share_cap {
-        let limits = share_limits(facts, &service, &target, s);
-        let by_provider = provider_totals(facts, &service);
-        for ((t, k, _), v) in service.iter_mut() {
-            let p = facts.tranches[*k].provider.0;
-            let total = by_provider[*t][p];
-            if total > limits[*t] {
-                *v *= limits[*t].max(0.0) / total;
-            }
-        }
-    }
-
     let pieces = first_in_first_out(facts, &service, &target);
 
     // Served + unserved = demand per arrival cell; noise goes to the arrival's largest flow with
@@ -341,38 +330,6 @@ fn enforce_share_cap(facts: &Facts, pieces: &mut [Piece], served: &mut [Vec<f64>
         p.tokens -= taken;
         served[p.arrival][p.class] -= taken;
     }
-}
-
-/// Per (service period, provider): the service of its tranches, tokens per minute.
-fn provider_totals(facts: &Facts, service: &BTreeMap<(usize, usize, usize), f64>) -> Vec<Vec<f64>> {
-    let mut out = vec![vec![0.0; facts.providers.len()]; facts.period_count()];
-    for (&(t, k, _), &v) in service {
-        out[t][facts.tranches[k].provider.0] += v;
-    }
-    out
-}
-
-/// s · B(t′) per service period, B(t′) = all service in t′ + what arrived in t′ and is not
-/// served (demand − target), tokens per minute.
-fn share_limits(
-    facts: &Facts,
-    service: &BTreeMap<(usize, usize, usize), f64>,
-    target: &[Vec<f64>],
-    s: f64,
-) -> Vec<f64> {
-    let minutes = &facts.period_minutes;
-    let mut base: Vec<f64> = (0..facts.period_count())
-        .map(|t| {
-            (0..facts.classes.len())
-                .map(|c| facts.class_demand_tpm[t][c] - target[t][c] / minutes[t])
-                .map(|u| u.max(0.0))
-                .sum()
-        })
-        .collect();
-    for (&(t, _, _), &v) in service {
-        base[t] += v;
-    }
-    base.into_iter().map(|b| s * b).collect()
 }
 
 /// Assigns each class's service to its arrivals, earliest arrival first: in each service period,

@@ -69,13 +69,26 @@ pub struct PeriodTotal {
     pub period: DateTime<Utc>,
     pub minutes: f64,
     pub demand_tpm: f64,
+    /// Served in the period, whatever the tokens' arrival.
     pub served_tpm: f64,
+    /// Arrived in the period and never served.
+    pub unserved_tpm: f64,
 }
 
 impl PeriodTotal {
-    /// Served ÷ demand in percent (at most 100), None without demand.
+    /// The share of the period's demand that is served, in percent (at most 100), None without
+    /// demand: served ÷ demand; where tokens wait into other periods (served + unserved ≠ demand
+    /// beyond 1e-9), the share of its arrivals served at all, 1 − unserved ÷ demand.
     pub fn served_pct(&self) -> Option<f64> {
-        (self.demand_tpm > 0.0).then(|| (self.served_tpm / self.demand_tpm).min(1.0) * 100.0)
+        (self.demand_tpm > 0.0).then(|| {
+            let gap = self.served_tpm + self.unserved_tpm - self.demand_tpm;
+            let served = if gap.abs() > 1e-9 * self.demand_tpm {
+                self.demand_tpm - self.unserved_tpm
+            } else {
+                self.served_tpm
+            };
+            (served / self.demand_tpm).clamp(0.0, 1.0) * 100.0
+        })
     }
 }
 
@@ -87,12 +100,14 @@ pub fn period_totals(rows: &[RegionPeriodRow]) -> Vec<PeriodTotal> {
             Some(t) if t.period == row.period => {
                 t.demand_tpm += row.demand_tpm;
                 t.served_tpm += row.served_tpm;
+                t.unserved_tpm += row.unserved_tpm;
             }
             _ => totals.push(PeriodTotal {
                 period: row.period,
                 minutes: row.minutes,
                 demand_tpm: row.demand_tpm,
                 served_tpm: row.served_tpm,
+                unserved_tpm: row.unserved_tpm,
             }),
         }
     }

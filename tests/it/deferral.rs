@@ -201,6 +201,11 @@ fn batch_waits_for_the_trough_on_a_six_hour_grid() {
         assert_eq!(batch.len(), 1, "{batch:?}");
         assert_eq!(batch[0].0, "2026-01-01T12:00:00Z");
         assert!((batch[0].1 - 200.0).abs() < 1e-6);
+        // 06:00 serves 300 of its 500 but every token that arrived then is served: the worst
+        // period (run, compare, resilience, sweep) counts arrivals served, 100%.
+        let totals = capplan::report::tables::period_totals(&out.report.charts.region_periods);
+        let (_, worst) = capplan::report::tables::worst_period(&totals).unwrap();
+        assert!((worst - 100.0).abs() < 1e-9, "{worst}");
     });
     // Without the wait the peak is 500: z = 0.5, $12 — the decomposition's plan, as in v2.
     let out = plan(f.path(), SolverKind::default_kind(), &["batch=0"]);

@@ -520,6 +520,8 @@ fn validate_prints_gpus_and_workload_settings() {
             "workload,max_delay,model\nbatch,36h,llama-70b\nchat,,llama-70b\n",
         ),
     ]);
+    // 36 h on a monthly grid moves no token (January and February end 59 days after January's
+    // start): a warning, still exit 0.
     let (code, stdout, stderr) = validate(&f, &[]);
     assert_eq!(code, 0, "{stderr}");
     let name = f.path().file_name().unwrap().to_string_lossy().into_owned();
