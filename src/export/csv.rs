@@ -303,10 +303,84 @@ impl ser::SerializeMap for RowSerializer<'_> {
     }
 }
 
-/// Only a struct or a map is a row.
+/// Refuses the listed methods of a serializer: values a row, a cell or a column name is not.
 macro_rules! refuse {
     ($($f:ident($($t:ty),*)),* $(,)?) => {
         $(fn $f(self, $(_: $t),*) -> Result<Self::Ok, NotACell> { not_a_cell(stringify!($f)) })*
+    };
+}
+
+/// Refuses sequences, tuples and enums with data: no row, cell or column name is one.
+macro_rules! refuse_compounds {
+    () => {
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, NotACell> {
+            not_a_cell("an enum with data")
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
+            not_a_cell("a sequence")
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
+            not_a_cell("a tuple")
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, NotACell> {
+            not_a_cell("a tuple")
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, NotACell> {
+            not_a_cell("an enum with data")
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, NotACell> {
+            not_a_cell("an enum with data")
+        }
+    };
+}
+
+/// Refuses every single value but text: a row is a struct (or a map), a column name is text.
+macro_rules! refuse_values_but_text {
+    () => {
+        refuse!(
+            serialize_bool(bool),
+            serialize_i8(i8),
+            serialize_i16(i16),
+            serialize_i32(i32),
+            serialize_i64(i64),
+            serialize_u8(u8),
+            serialize_u16(u16),
+            serialize_u32(u32),
+            serialize_u64(u64),
+            serialize_f32(f32),
+            serialize_f64(f64),
+            serialize_char(char),
+            serialize_bytes(&[u8]),
+            serialize_none(),
+            serialize_unit(),
+            serialize_unit_struct(&'static str),
+            serialize_unit_variant(&'static str, u32, &'static str),
+        );
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<Self::Ok, NotACell> {
+            not_a_cell("an option")
+        }
     };
 }
 
@@ -321,81 +395,21 @@ impl<'w> ser::Serializer for RowSerializer<'w> {
     type SerializeStruct = Self;
     type SerializeStructVariant = Impossible<(), NotACell>;
 
+    refuse_compounds!();
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotACell> {
         Ok(self)
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self, NotACell> {
         Ok(self)
     }
-    refuse!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    );
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), NotACell> {
-        not_a_cell("an option")
-    }
+    refuse_values_but_text!();
+    refuse!(serialize_str(&str));
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
     ) -> Result<(), NotACell> {
         value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotACell> {
-        not_a_cell("an enum")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
-        not_a_cell("a sequence")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
-        not_a_cell("a tuple")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotACell> {
-        not_a_cell("a tuple")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotACell> {
-        not_a_cell("an enum")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotACell> {
-        not_a_cell("an enum")
     }
 }
 
@@ -437,6 +451,7 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
     type SerializeStruct = Impossible<(), NotACell>;
     type SerializeStructVariant = Impossible<(), NotACell>;
 
+    refuse_compounds!();
     #[inline]
     fn serialize_bool(self, v: bool) -> Result<(), NotACell> {
         self.w.bare(v);
@@ -564,42 +579,6 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
         Ok(())
     }
     #[inline]
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotACell> {
-        not_a_cell("an enum with data")
-    }
-    #[inline]
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
-        not_a_cell("a sequence")
-    }
-    #[inline]
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
-        not_a_cell("a tuple")
-    }
-    #[inline]
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotACell> {
-        not_a_cell("a tuple")
-    }
-    #[inline]
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotACell> {
-        not_a_cell("an enum with data")
-    }
-    #[inline]
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotACell> {
         not_a_cell("a map")
     }
@@ -610,16 +589,6 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
         _: usize,
     ) -> Result<Self::SerializeStruct, NotACell> {
         not_a_cell("a struct")
-    }
-    #[inline]
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotACell> {
-        not_a_cell("an enum with data")
     }
 }
 
@@ -655,32 +624,12 @@ impl<'n> ser::Serializer for NameSerializer<'n> {
     type SerializeStruct = Self;
     type SerializeStructVariant = Impossible<(), NotACell>;
 
+    refuse_compounds!();
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotACell> {
         Ok(self)
     }
-    refuse!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    );
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), NotACell> {
-        not_a_cell("an option")
-    }
+    refuse_values_but_text!();
+    refuse!(serialize_str(&str));
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
@@ -688,48 +637,8 @@ impl<'n> ser::Serializer for NameSerializer<'n> {
     ) -> Result<(), NotACell> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotACell> {
-        not_a_cell("an enum")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
-        not_a_cell("a sequence")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
-        not_a_cell("a tuple")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotACell> {
-        not_a_cell("a tuple")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotACell> {
-        not_a_cell("an enum")
-    }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotACell> {
         not_a_cell("a map: its columns depend on the data; give them (table_with)")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotACell> {
-        not_a_cell("an enum")
     }
 }
 
@@ -747,68 +656,17 @@ impl ser::Serializer for KeySerializer {
     type SerializeStruct = Impossible<String, NotACell>;
     type SerializeStructVariant = Impossible<String, NotACell>;
 
+    refuse_compounds!();
     fn serialize_str(self, v: &str) -> Result<String, NotACell> {
         Ok(v.to_string())
     }
-    refuse!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    );
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, NotACell> {
-        not_a_cell("an option key")
-    }
+    refuse_values_but_text!();
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
     ) -> Result<String, NotACell> {
         value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, NotACell> {
-        not_a_cell("an enum key")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
-        not_a_cell("a sequence key")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
-        not_a_cell("a tuple key")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotACell> {
-        not_a_cell("a tuple key")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotACell> {
-        not_a_cell("an enum key")
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotACell> {
         not_a_cell("a map key")
@@ -819,15 +677,6 @@ impl ser::Serializer for KeySerializer {
         _: usize,
     ) -> Result<Self::SerializeStruct, NotACell> {
         not_a_cell("a struct key")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotACell> {
-        not_a_cell("an enum key")
     }
 }
 
