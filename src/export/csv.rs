@@ -310,9 +310,15 @@ macro_rules! refuse {
     };
 }
 
-/// Refuses sequences, tuples and enums with data: no row, cell or column name is one.
+/// Refuses sequences, tuples and enums with data, their serializers `Impossible` (of the
+/// serializer's `Ok` type, given): no row, cell or column name is one.
 macro_rules! refuse_compounds {
-    () => {
+    ($ok:ty) => {
+        type SerializeSeq = Impossible<$ok, NotACell>;
+        type SerializeTuple = Impossible<$ok, NotACell>;
+        type SerializeTupleStruct = Impossible<$ok, NotACell>;
+        type SerializeTupleVariant = Impossible<$ok, NotACell>;
+        type SerializeStructVariant = Impossible<$ok, NotACell>;
         fn serialize_newtype_variant<T: Serialize + ?Sized>(
             self,
             _: &'static str,
@@ -387,15 +393,9 @@ macro_rules! refuse_values_but_text {
 impl<'w> ser::Serializer for RowSerializer<'w> {
     type Ok = ();
     type Error = NotACell;
-    type SerializeSeq = Impossible<(), NotACell>;
-    type SerializeTuple = Impossible<(), NotACell>;
-    type SerializeTupleStruct = Impossible<(), NotACell>;
-    type SerializeTupleVariant = Impossible<(), NotACell>;
     type SerializeMap = Self;
     type SerializeStruct = Self;
-    type SerializeStructVariant = Impossible<(), NotACell>;
-
-    refuse_compounds!();
+    refuse_compounds!(());
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotACell> {
         Ok(self)
     }
@@ -440,57 +440,36 @@ impl<'w> CellSerializer<'w> {
     }
 }
 
+/// Writes the listed values as they print (bools and integers need no quotes).
+macro_rules! bare {
+    ($($f:ident($t:ty)),* $(,)?) => {
+        $(
+            #[inline]
+            fn $f(self, v: $t) -> Result<(), NotACell> {
+                self.w.bare(v);
+                Ok(())
+            }
+        )*
+    };
+}
+
 impl<'w> ser::Serializer for CellSerializer<'w> {
     type Ok = ();
     type Error = NotACell;
-    type SerializeSeq = Impossible<(), NotACell>;
-    type SerializeTuple = Impossible<(), NotACell>;
-    type SerializeTupleStruct = Impossible<(), NotACell>;
-    type SerializeTupleVariant = Impossible<(), NotACell>;
     type SerializeMap = Impossible<(), NotACell>;
     type SerializeStruct = Impossible<(), NotACell>;
-    type SerializeStructVariant = Impossible<(), NotACell>;
-
-    refuse_compounds!();
-    #[inline]
-    fn serialize_bool(self, v: bool) -> Result<(), NotACell> {
-        self.w.bare(v);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_i8(self, v: i8) -> Result<(), NotACell> {
-        self.serialize_i64(v.into())
-    }
-    #[inline]
-    fn serialize_i16(self, v: i16) -> Result<(), NotACell> {
-        self.serialize_i64(v.into())
-    }
-    #[inline]
-    fn serialize_i32(self, v: i32) -> Result<(), NotACell> {
-        self.serialize_i64(v.into())
-    }
-    #[inline]
-    fn serialize_i64(self, v: i64) -> Result<(), NotACell> {
-        self.w.bare(v);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_u8(self, v: u8) -> Result<(), NotACell> {
-        self.serialize_u64(v.into())
-    }
-    #[inline]
-    fn serialize_u16(self, v: u16) -> Result<(), NotACell> {
-        self.serialize_u64(v.into())
-    }
-    #[inline]
-    fn serialize_u32(self, v: u32) -> Result<(), NotACell> {
-        self.serialize_u64(v.into())
-    }
-    #[inline]
-    fn serialize_u64(self, v: u64) -> Result<(), NotACell> {
-        self.w.bare(v);
-        Ok(())
-    }
+    refuse_compounds!(());
+    bare!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+    );
     #[inline]
     fn serialize_f32(self, v: f32) -> Result<(), NotACell> {
         self.serialize_f64(v.into())
@@ -616,15 +595,9 @@ impl ser::SerializeStruct for NameSerializer<'_> {
 impl<'n> ser::Serializer for NameSerializer<'n> {
     type Ok = ();
     type Error = NotACell;
-    type SerializeSeq = Impossible<(), NotACell>;
-    type SerializeTuple = Impossible<(), NotACell>;
-    type SerializeTupleStruct = Impossible<(), NotACell>;
-    type SerializeTupleVariant = Impossible<(), NotACell>;
     type SerializeMap = Impossible<(), NotACell>;
     type SerializeStruct = Self;
-    type SerializeStructVariant = Impossible<(), NotACell>;
-
-    refuse_compounds!();
+    refuse_compounds!(());
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotACell> {
         Ok(self)
     }
@@ -648,15 +621,9 @@ struct KeySerializer;
 impl ser::Serializer for KeySerializer {
     type Ok = String;
     type Error = NotACell;
-    type SerializeSeq = Impossible<String, NotACell>;
-    type SerializeTuple = Impossible<String, NotACell>;
-    type SerializeTupleStruct = Impossible<String, NotACell>;
-    type SerializeTupleVariant = Impossible<String, NotACell>;
     type SerializeMap = Impossible<String, NotACell>;
     type SerializeStruct = Impossible<String, NotACell>;
-    type SerializeStructVariant = Impossible<String, NotACell>;
-
-    refuse_compounds!();
+    refuse_compounds!(String);
     fn serialize_str(self, v: &str) -> Result<String, NotACell> {
         Ok(v.to_string())
     }
