@@ -10,9 +10,6 @@ pub fn execute(args: &ValidateArgs) -> Result<()> {
     summary.whatif_flags = flags.values();
     match args.format {
         Format::Text => super::print(crate::validate::render_summary(&summary)),
-        Format::Json => super::print(format!(
-            "{}\n",
-            serde_json::to_string_pretty(&summary).expect("summary serialises")
-        )),
+        Format::Json => super::print(crate::export::json::exact(&summary)),
     }
 }

@@ -303,99 +303,113 @@ impl ser::SerializeMap for RowSerializer<'_> {
     }
 }
 
-/// Only a struct or a map is a row.
+/// Refuses the listed methods of a serializer: values a row, a cell or a column name is not.
 macro_rules! refuse {
     ($($f:ident($($t:ty),*)),* $(,)?) => {
         $(fn $f(self, $(_: $t),*) -> Result<Self::Ok, NotACell> { not_a_cell(stringify!($f)) })*
     };
 }
 
+/// Refuses sequences, tuples and enums with data, their serializers `Impossible` (of the
+/// serializer's `Ok` type, given): no row, cell or column name is one.
+macro_rules! refuse_compounds {
+    ($ok:ty) => {
+        type SerializeSeq = Impossible<$ok, NotACell>;
+        type SerializeTuple = Impossible<$ok, NotACell>;
+        type SerializeTupleStruct = Impossible<$ok, NotACell>;
+        type SerializeTupleVariant = Impossible<$ok, NotACell>;
+        type SerializeStructVariant = Impossible<$ok, NotACell>;
+        fn serialize_newtype_variant<T: Serialize + ?Sized>(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: &T,
+        ) -> Result<Self::Ok, NotACell> {
+            not_a_cell("an enum with data")
+        }
+        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
+            not_a_cell("a sequence")
+        }
+        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
+            not_a_cell("a tuple")
+        }
+        fn serialize_tuple_struct(
+            self,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleStruct, NotACell> {
+            not_a_cell("a tuple")
+        }
+        fn serialize_tuple_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeTupleVariant, NotACell> {
+            not_a_cell("an enum with data")
+        }
+        fn serialize_struct_variant(
+            self,
+            _: &'static str,
+            _: u32,
+            _: &'static str,
+            _: usize,
+        ) -> Result<Self::SerializeStructVariant, NotACell> {
+            not_a_cell("an enum with data")
+        }
+    };
+}
+
+/// Refuses every single value but text: a row is a struct (or a map), a column name is text.
+macro_rules! refuse_values_but_text {
+    () => {
+        refuse!(
+            serialize_bool(bool),
+            serialize_i8(i8),
+            serialize_i16(i16),
+            serialize_i32(i32),
+            serialize_i64(i64),
+            serialize_u8(u8),
+            serialize_u16(u16),
+            serialize_u32(u32),
+            serialize_u64(u64),
+            serialize_f32(f32),
+            serialize_f64(f64),
+            serialize_char(char),
+            serialize_bytes(&[u8]),
+            serialize_none(),
+            serialize_unit(),
+            serialize_unit_struct(&'static str),
+            serialize_unit_variant(&'static str, u32, &'static str),
+        );
+        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<Self::Ok, NotACell> {
+            not_a_cell("an option")
+        }
+    };
+}
+
 impl<'w> ser::Serializer for RowSerializer<'w> {
     type Ok = ();
     type Error = NotACell;
-    type SerializeSeq = Impossible<(), NotACell>;
-    type SerializeTuple = Impossible<(), NotACell>;
-    type SerializeTupleStruct = Impossible<(), NotACell>;
-    type SerializeTupleVariant = Impossible<(), NotACell>;
     type SerializeMap = Self;
     type SerializeStruct = Self;
-    type SerializeStructVariant = Impossible<(), NotACell>;
-
+    refuse_compounds!(());
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotACell> {
         Ok(self)
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self, NotACell> {
         Ok(self)
     }
-    refuse!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    );
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), NotACell> {
-        not_a_cell("an option")
-    }
+    refuse_values_but_text!();
+    refuse!(serialize_str(&str));
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
     ) -> Result<(), NotACell> {
         value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotACell> {
-        not_a_cell("an enum")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
-        not_a_cell("a sequence")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
-        not_a_cell("a tuple")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotACell> {
-        not_a_cell("a tuple")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotACell> {
-        not_a_cell("an enum")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotACell> {
-        not_a_cell("an enum")
     }
 }
 
@@ -426,56 +440,36 @@ impl<'w> CellSerializer<'w> {
     }
 }
 
+/// Writes the listed values as they print (bools and integers need no quotes).
+macro_rules! bare {
+    ($($f:ident($t:ty)),* $(,)?) => {
+        $(
+            #[inline]
+            fn $f(self, v: $t) -> Result<(), NotACell> {
+                self.w.bare(v);
+                Ok(())
+            }
+        )*
+    };
+}
+
 impl<'w> ser::Serializer for CellSerializer<'w> {
     type Ok = ();
     type Error = NotACell;
-    type SerializeSeq = Impossible<(), NotACell>;
-    type SerializeTuple = Impossible<(), NotACell>;
-    type SerializeTupleStruct = Impossible<(), NotACell>;
-    type SerializeTupleVariant = Impossible<(), NotACell>;
     type SerializeMap = Impossible<(), NotACell>;
     type SerializeStruct = Impossible<(), NotACell>;
-    type SerializeStructVariant = Impossible<(), NotACell>;
-
-    #[inline]
-    fn serialize_bool(self, v: bool) -> Result<(), NotACell> {
-        self.w.bare(v);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_i8(self, v: i8) -> Result<(), NotACell> {
-        self.serialize_i64(v.into())
-    }
-    #[inline]
-    fn serialize_i16(self, v: i16) -> Result<(), NotACell> {
-        self.serialize_i64(v.into())
-    }
-    #[inline]
-    fn serialize_i32(self, v: i32) -> Result<(), NotACell> {
-        self.serialize_i64(v.into())
-    }
-    #[inline]
-    fn serialize_i64(self, v: i64) -> Result<(), NotACell> {
-        self.w.bare(v);
-        Ok(())
-    }
-    #[inline]
-    fn serialize_u8(self, v: u8) -> Result<(), NotACell> {
-        self.serialize_u64(v.into())
-    }
-    #[inline]
-    fn serialize_u16(self, v: u16) -> Result<(), NotACell> {
-        self.serialize_u64(v.into())
-    }
-    #[inline]
-    fn serialize_u32(self, v: u32) -> Result<(), NotACell> {
-        self.serialize_u64(v.into())
-    }
-    #[inline]
-    fn serialize_u64(self, v: u64) -> Result<(), NotACell> {
-        self.w.bare(v);
-        Ok(())
-    }
+    refuse_compounds!(());
+    bare!(
+        serialize_bool(bool),
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+    );
     #[inline]
     fn serialize_f32(self, v: f32) -> Result<(), NotACell> {
         self.serialize_f64(v.into())
@@ -564,42 +558,6 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
         Ok(())
     }
     #[inline]
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotACell> {
-        not_a_cell("an enum with data")
-    }
-    #[inline]
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
-        not_a_cell("a sequence")
-    }
-    #[inline]
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
-        not_a_cell("a tuple")
-    }
-    #[inline]
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotACell> {
-        not_a_cell("a tuple")
-    }
-    #[inline]
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotACell> {
-        not_a_cell("an enum with data")
-    }
-    #[inline]
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotACell> {
         not_a_cell("a map")
     }
@@ -610,16 +568,6 @@ impl<'w> ser::Serializer for CellSerializer<'w> {
         _: usize,
     ) -> Result<Self::SerializeStruct, NotACell> {
         not_a_cell("a struct")
-    }
-    #[inline]
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotACell> {
-        not_a_cell("an enum with data")
     }
 }
 
@@ -647,40 +595,14 @@ impl ser::SerializeStruct for NameSerializer<'_> {
 impl<'n> ser::Serializer for NameSerializer<'n> {
     type Ok = ();
     type Error = NotACell;
-    type SerializeSeq = Impossible<(), NotACell>;
-    type SerializeTuple = Impossible<(), NotACell>;
-    type SerializeTupleStruct = Impossible<(), NotACell>;
-    type SerializeTupleVariant = Impossible<(), NotACell>;
     type SerializeMap = Impossible<(), NotACell>;
     type SerializeStruct = Self;
-    type SerializeStructVariant = Impossible<(), NotACell>;
-
+    refuse_compounds!(());
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, NotACell> {
         Ok(self)
     }
-    refuse!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_str(&str),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    );
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), NotACell> {
-        not_a_cell("an option")
-    }
+    refuse_values_but_text!();
+    refuse!(serialize_str(&str));
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
@@ -688,48 +610,8 @@ impl<'n> ser::Serializer for NameSerializer<'n> {
     ) -> Result<(), NotACell> {
         value.serialize(self)
     }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), NotACell> {
-        not_a_cell("an enum")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
-        not_a_cell("a sequence")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
-        not_a_cell("a tuple")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotACell> {
-        not_a_cell("a tuple")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotACell> {
-        not_a_cell("an enum")
-    }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotACell> {
         not_a_cell("a map: its columns depend on the data; give them (table_with)")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotACell> {
-        not_a_cell("an enum")
     }
 }
 
@@ -739,76 +621,19 @@ struct KeySerializer;
 impl ser::Serializer for KeySerializer {
     type Ok = String;
     type Error = NotACell;
-    type SerializeSeq = Impossible<String, NotACell>;
-    type SerializeTuple = Impossible<String, NotACell>;
-    type SerializeTupleStruct = Impossible<String, NotACell>;
-    type SerializeTupleVariant = Impossible<String, NotACell>;
     type SerializeMap = Impossible<String, NotACell>;
     type SerializeStruct = Impossible<String, NotACell>;
-    type SerializeStructVariant = Impossible<String, NotACell>;
-
+    refuse_compounds!(String);
     fn serialize_str(self, v: &str) -> Result<String, NotACell> {
         Ok(v.to_string())
     }
-    refuse!(
-        serialize_bool(bool),
-        serialize_i8(i8),
-        serialize_i16(i16),
-        serialize_i32(i32),
-        serialize_i64(i64),
-        serialize_u8(u8),
-        serialize_u16(u16),
-        serialize_u32(u32),
-        serialize_u64(u64),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_char(char),
-        serialize_bytes(&[u8]),
-        serialize_none(),
-        serialize_unit(),
-        serialize_unit_struct(&'static str),
-        serialize_unit_variant(&'static str, u32, &'static str),
-    );
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<String, NotACell> {
-        not_a_cell("an option key")
-    }
+    refuse_values_but_text!();
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _: &'static str,
         value: &T,
     ) -> Result<String, NotACell> {
         value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<String, NotACell> {
-        not_a_cell("an enum key")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotACell> {
-        not_a_cell("a sequence key")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotACell> {
-        not_a_cell("a tuple key")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, NotACell> {
-        not_a_cell("a tuple key")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, NotACell> {
-        not_a_cell("an enum key")
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotACell> {
         not_a_cell("a map key")
@@ -819,15 +644,6 @@ impl ser::Serializer for KeySerializer {
         _: usize,
     ) -> Result<Self::SerializeStruct, NotACell> {
         not_a_cell("a struct key")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, NotACell> {
-        not_a_cell("an enum key")
     }
 }
 
