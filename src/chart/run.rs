@@ -12,7 +12,7 @@ use super::ChartOptions;
 use crate::error::Result;
 use crate::report::series::{is_unserved, signed, unserved_top, Binned, Grain, Series, Signed};
 use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
-use crate::units::human;
+use crate::units::{grouped, human};
 
 /// Up to this many periods are drawn as they are; more are grouped into days, weeks or months.
 pub(crate) const KEEP_PERIODS_UP_TO: usize = 400;
@@ -349,8 +349,10 @@ fn regions(info: &RunInfo, s: &Series) -> Figure {
 
 /// The commitments to sign, Gantt-like: one row per reserved tranche (grouped by provider in
 /// the one stack order, then by start), a bar in the provider's colour across its reservation
-/// window, and the reserved tokens/min and commitment cost in two columns beside it, so no value
-/// label ever sits on a bar. Rows that cannot fit the image are left out (the subtitle says so).
+/// window whose height grows with the reserved tokens/min (so a 109M reservation never looks like
+/// a 3.1B one), and the reserved tokens/min, the GPUs and blocks (a plan in GPUs) and the
+/// commitment cost in columns beside it, so no value label ever sits on a bar. Rows that cannot
+/// fit the image are left out (the subtitle says so).
 fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &Scale) -> Figure {
     let mut signed = signed(rows, horizon, provider_order);
     let total = dollars(signed.iter().map(|s| s.row.commit_cost).sum());
@@ -358,7 +360,7 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
     let plural = if count == 1 { "" } else { "s" };
     let mut subtitle = vec![
         format!("{count} tranche{plural} to reserve, {total} committed"),
-        "bar = reservation window".into(),
+        "bar = reservation window, its height the reserved tok/min".into(),
         "by provider, then start".into(),
     ];
     let fit = ((c.plot_height() / (c.min_em() * 1.3)).floor() as usize).max(1);
@@ -367,12 +369,18 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
         subtitle.insert(1, format!("first {fit} of {count} shown (image too small)"));
     }
     let (mut legend, mut marks): (Vec<Entry>, Vec<Mark>) = (Vec::new(), Vec::new());
+    let most_tpm = signed
+        .iter()
+        .map(|s| s.row.reserved_tpm)
+        .fold(0.0, f64::max);
     for (i, s) in signed.iter().enumerate() {
         let provider = &s.row.provider;
         if !legend.iter().any(|e| &e.label == provider) {
             legend.push(Entry::provider(provider));
         }
-        let y = (i as f64 + 0.2, i as f64 + 0.8);
+        // From 0.15 of a row (the smallest stays visible) to 0.7 for the largest, linearly.
+        let height = 0.15 + 0.55 * (s.row.reserved_tpm / most_tpm.max(f64::MIN_POSITIVE));
+        let y = (i as f64 + 0.5 - height / 2.0, i as f64 + 0.5 + height / 2.0);
         marks.push(Mark::rect(s.window, y, provider_colour(provider)));
     }
     // Reserved tokens per minute to three figures: `954M`, `1.17B`, `200`.
@@ -381,7 +389,25 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
     let column = |head: &str, cell: fn(&Signed) -> String| -> (String, Vec<String>) {
         (head.to_string(), signed.iter().map(cell).collect())
     };
-    let table = vec![column("reserved, tok/min", tpm), column("commitment", cost)];
+    let mut table = vec![column("reserved, tok/min", tpm)];
+    if signed.iter().any(|s| s.row.gpus_reserved.is_some()) {
+        // "24,000 H200 (3,000×8)": what procurement signs; blank for a tranche in tokens/min.
+        table.push(column("GPUs (blocks × size)", |s: &Signed| {
+            let (Some(gpus), Some(blocks)) = (s.row.gpus_reserved, s.row.blocks) else {
+                return String::new();
+            };
+            let size = if blocks > 0.0 { gpus / blocks } else { 0.0 };
+            let kind = if s.row.gpu.is_empty() { "" } else { " " };
+            format!(
+                "{}{kind}{} ({}×{})",
+                grouped(gpus),
+                s.row.gpu,
+                grouped(blocks),
+                grouped(size)
+            )
+        }));
+    }
+    table.push(column("commitment", cost));
     let mut y = Category::slots(signed.iter().map(|s| (s.row.tranche.clone(), false)));
     (y.head, y.table) = (Some("tranche".into()), table);
     let panel = Panel::new(Axis::time(horizon.0, horizon.1), Axis::category(y), marks);

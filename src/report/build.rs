@@ -53,10 +53,153 @@ pub struct Summary {
     /// The signed plan this run was held to (`run --reservations-from`); absent for a plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_plan: Option<HeldPlanSummary>,
+    /// With whole blocks (a mixed-integer plan): the relative gap to the best bound when the
+    /// search stopped (at most 1e-9) and the optimum without the whole-block rule (the LP
+    /// relaxation, $, penalties included like `objective`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mip_gap: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relaxation_objective: Option<f64>,
+    /// What the plan reserves in GPUs: one entry per provider, region, GPU type, block size and
+    /// window, summed over its tranches; absent when no tranche is in GPUs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_reservations: Vec<GpuReservation>,
     /// The what-ifs given on the command line, in canonical order; absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub whatif_flags: Vec<FlagValue>,
     pub providers: Vec<ProviderSummary>,
+}
+
+/// The GPU columns of a tranche's commitments.csv row (the rest left default): its GPU type,
+/// GPUs, GPUs reserved (z · gpus) and blocks (÷ block_gpus). In a whole-block plan the blocks are
+/// whole by the model, so the read-back's rounding (z = n·b/gpus in floating point) is removed;
+/// a relaxed plan's fractions are kept as they are.
+fn gpu_columns(
+    t: &crate::scenario::Tranche,
+    reserved_fraction: f64,
+    whole_blocks: bool,
+) -> CommitmentRow {
+    let Some(g) = &t.gpu else {
+        return CommitmentRow::default();
+    };
+    let gpus = g.gpus as f64;
+    let block = g.block_gpus.max(1) as f64;
+    let exact_blocks = reserved_fraction * gpus / block;
+    let blocks = if whole_blocks || (exact_blocks - exact_blocks.round()).abs() <= 1e-9 * block {
+        exact_blocks.round()
+    } else {
+        exact_blocks
+    };
+    CommitmentRow {
+        gpu: g.gpu_type.clone().unwrap_or_default(),
+        gpus: Some(g.gpus),
+        gpus_reserved: Some(blocks * block),
+        blocks: Some(blocks),
+        ..CommitmentRow::default()
+    }
+}
+
+/// GPUs reserved of one type, in one provider's region and window, in blocks of one size: a line
+/// of what to sign ("aws: 4,096 H200 (512 × 8) in us, 2026-01-01 → 2027-01-01").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuReservation {
+    pub provider: String,
+    pub region: String,
+    /// GPU type (empty when the scenario does not name it).
+    pub gpu: String,
+    /// The window's ends as commitments.csv writes them (the horizon's edge when open).
+    pub start: String,
+    pub end: String,
+    pub block_gpus: u64,
+    /// Whole in a whole-block plan; a relaxed plan (`--relax`) may reserve fractions.
+    pub blocks: f64,
+    pub gpus_reserved: f64,
+    /// Commitment over the window inside the horizon, $.
+    pub commit_cost: f64,
+}
+
+/// The GPU reservations of a plan's commitments: rows with GPUs reserved, summed per provider,
+/// region, GPU type, window and block size, sorted by provider, region, window, GPU type and block.
+fn gpu_reservations(
+    rows: &[CommitmentRow],
+    block_of: impl Fn(&str) -> Option<u64>,
+    horizon: (&str, &str),
+) -> Vec<GpuReservation> {
+    let mut out: Vec<GpuReservation> = Vec::new();
+    for r in rows {
+        let (Some(reserved), Some(blocks), Some(block_gpus)) =
+            (r.gpus_reserved, r.blocks, block_of(&r.tranche))
+        else {
+            continue;
+        };
+        if reserved <= 0.0 {
+            continue;
+        }
+        let or = |text: &str, edge: &str| {
+            if text.is_empty() {
+                edge.to_string()
+            } else {
+                text.to_string()
+            }
+        };
+        let key = GpuReservation {
+            provider: r.provider.clone(),
+            region: r.region.clone(),
+            gpu: r.gpu.clone(),
+            start: or(&r.start, horizon.0),
+            end: or(&r.end, horizon.1),
+            block_gpus,
+            blocks: 0.0,
+            gpus_reserved: 0.0,
+            commit_cost: 0.0,
+        };
+        let same = |g: &GpuReservation| {
+            (
+                &g.provider,
+                &g.region,
+                &g.gpu,
+                &g.start,
+                &g.end,
+                g.block_gpus,
+            ) == (
+                &key.provider,
+                &key.region,
+                &key.gpu,
+                &key.start,
+                &key.end,
+                key.block_gpus,
+            )
+        };
+        let entry = match out.iter().position(same) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(key);
+                out.last_mut().expect("just pushed")
+            }
+        };
+        entry.blocks += blocks;
+        entry.gpus_reserved += reserved;
+        entry.commit_cost += r.commit_cost;
+    }
+    out.sort_by(|a, b| {
+        (
+            &a.provider,
+            &a.region,
+            &a.start,
+            &a.end,
+            &a.gpu,
+            a.block_gpus,
+        )
+            .cmp(&(
+                &b.provider,
+                &b.region,
+                &b.start,
+                &b.end,
+                &b.gpu,
+                b.block_gpus,
+            ))
+    });
+    out
 }
 
 /// Which plan a held dispatch was held to, and what it still pays for.
@@ -254,6 +397,12 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
     let supply_regions: Vec<Name> = s.tranches.iter().map(|k| (&k.region).into()).collect();
     let demand_regions: Vec<Name> = regions.iter().map(Name::from).collect();
     let workloads: Vec<Name> = facts.workloads.iter().map(Name::from).collect();
+    // Tokens per GPU-hour of each tranche in GPUs (tokens per second per GPU × 3,600).
+    let tokens_per_gpu_hour: Vec<Option<f64>> = s
+        .tranches
+        .iter()
+        .map(|k| k.gpu.as_ref().map(|g| g.tokens_per_second_per_gpu * 3600.0))
+        .collect();
     let mut allocation: Vec<AllocationRow> = Vec::with_capacity(order.len());
     let mut last_key = None;
     for &(key, i, j) in &order {
@@ -274,6 +423,8 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             let row = allocation.last_mut().expect("a row of this key");
             row.tokens_per_minute += tpm;
             row.cost = facts.million_tokens(t, row.tokens_per_minute) * price;
+            row.gpu_hours =
+                tokens_per_gpu_hour[k].map(|rate| facts.tokens(t, row.tokens_per_minute) / rate);
             continue;
         }
         last_key = Some(key);
@@ -286,6 +437,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             workload: workloads[w.0].clone(),
             tokens_per_minute: tpm,
             cost: facts.million_tokens(t, tpm) * price,
+            gpu_hours: tokens_per_gpu_hour[k].map(|rate| facts.tokens(t, tpm) / rate),
         });
     }
     let mut unserved_rt = vec![vec![0.0; regions.len()]; n_t];
@@ -380,6 +532,11 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             reserved_fraction: p.reserved_fraction,
             reserved_tpm: p.reserved_fraction * t.capacity_tpm,
             commit_cost: p.commit_cost,
+            ..gpu_columns(
+                t,
+                p.reserved_fraction,
+                plan.whole_blocks.is_some() && p.has_reservation_decision,
+            )
         })
         .chain(orphaned.iter().cloned())
         .collect();
@@ -487,6 +644,19 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             orphaned_commit_cost: plan.orphaned.iter().map(|o| o.commit_cost).sum(),
             orphaned_tranches: plan.orphaned.iter().map(|o| o.tranche.clone()).collect(),
         }),
+        mip_gap: plan.whole_blocks.map(|w| w.mip_gap),
+        relaxation_objective: plan.whole_blocks.map(|w| w.relaxation_objective),
+        gpu_reservations: gpu_reservations(
+            &commitments,
+            |name| {
+                s.tranches
+                    .iter()
+                    .find(|t| t.name == name)
+                    .and_then(|t| t.gpu.as_ref())
+                    .map(|g| g.block_gpus.max(1))
+            },
+            (&s.horizon_start_text(), &s.horizon_end_text()),
+        ),
         whatif_flags: Vec::new(),
         providers: providers_summary,
     };

@@ -227,6 +227,21 @@ pub struct AllocationRow {
     pub tokens_per_minute: f64,
     /// Usage plus route cost of this flow over the period, $.
     pub cost: f64,
+    /// GPU-hours the flow keeps busy (tokens ÷ tokens per second per GPU ÷ 3,600) on a tranche
+    /// in GPUs; None on a tranche in tokens per minute (and no column when no tranche is in GPUs).
+    #[serde(default)]
+    pub gpu_hours: Option<f64>,
+}
+
+impl AllocationRow {
+    /// The columns of `allocation.csv`: `gpu_hours` only when some tranche is in GPUs.
+    pub fn columns(rows: &[AllocationRow]) -> Vec<&'static str> {
+        let gpus = rows.iter().any(|r| r.gpu_hours.is_some());
+        crate::export::csv::columns::<AllocationRow>()
+            .into_iter()
+            .filter(|c| gpus || *c != "gpu_hours")
+            .collect()
+    }
 }
 
 /// One row of `commitments.csv` (the one type: the signed-plan reader reads it back).

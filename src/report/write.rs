@@ -46,7 +46,10 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
     let mut files = vec![
         OutputFile::new(
             "allocation.csv",
-            csv::table::<AllocationRow>(&report.charts.allocation),
+            csv::table_of::<AllocationRow>(
+                &AllocationRow::columns(&report.charts.allocation),
+                &report.charts.allocation,
+            ),
         ),
         OutputFile::new("chart_info.json", json::text(&report.charts.info)),
         OutputFile::new("commitments.csv", commitments_csv(&report.commitments)),
@@ -73,7 +76,7 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
 
 /// `commitments.csv`: the signed plan, read back by `run --reservations-from`.
 pub fn commitments_csv(rows: &[CommitmentRow]) -> Vec<u8> {
-    csv::table::<CommitmentRow>(rows)
+    csv::table_of::<CommitmentRow>(CommitmentRow::columns(rows), rows)
 }
 
 /// A row of `shortfalls.csv`: a `ShortfallRow` with its period's start.
