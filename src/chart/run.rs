@@ -165,14 +165,20 @@ fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     let drawn = names(&parts);
     let spare = b.mean(&s.spare_tpm());
     let has_spare = spare.iter().any(|v| *v > 0.0);
+    // Held to a signed plan, only on-demand offer is there beside the reservations.
+    let spare_label = if s.held {
+        "on-demand, unused"
+    } else {
+        "available, unused"
+    };
     if has_spare {
-        parts.push(("available, unused".into(), (SPARE, None), spare));
+        parts.push((spare_label.into(), (SPARE, None), spare));
     }
     let totals = (&s.demand_tpm[..], Some(&s.served_total_tpm[..]));
     let (marks, gap) = over_demand(&b, parts, totals, DEMAND);
     let mut legend = demand_legend(&b, gap);
     if has_spare {
-        legend.push(Entry::new("available, unused", Swatch::Fill(SPARE)));
+        legend.push(Entry::new(spare_label, Swatch::Fill(SPARE)));
     }
     if has_on_demand {
         let swatch = Swatch::Hatch(INK_SOFT);
@@ -183,7 +189,11 @@ fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
         true => "solid = reserved, striped = on-demand use",
         false => "reserved capacity by provider",
     };
-    let notes = vec![Some(style.into()), thin_unserved_note(s, &b)];
+    let held = info
+        .held_to
+        .as_ref()
+        .map(|plan| format!("held to the reservations of '{plan}'"));
+    let notes = vec![held, Some(style.into()), thin_unserved_note(s, &b)];
     let title = format!("{}: capacity vs demand", info.scenario);
     let panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
     Figure::new(title, subtitle(info, Some(&b), notes), legend, vec![panel])
@@ -487,6 +497,37 @@ mod tests {
         let legend = ["demand", "available, unused", "on-demand use (striped)"];
         assert_eq!(fig.legend_labels()[..3], legend);
         assert_eq!(fig.legend_labels()[3..], ["onprem", "azure", "aws"]);
+    }
+
+    #[test]
+    fn a_held_run_shows_only_on_demand_offer_beside_its_reservations() {
+        // March held to a signed plan: of aws's 6B available, 1B is an on-demand offer (0.5B
+        // used); azure's 1B is on demand (0.5B used); the rest of the 12B is reserved tranches'
+        // unsigned offer, which the held plan cannot use and the chart must not draw.
+        let mut t = march();
+        t.info.held_to = Some("frontier-2026".into());
+        for (row, offer) in t.provider_periods.iter_mut().zip([1e9, 1e9, 0.0]) {
+            row.on_demand_available_tpm = offer;
+        }
+        let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t, provider_order).unwrap());
+        let spare: Vec<f64> = fig.panels[0]
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Area(a) if a.name == "on-demand, unused" => Some(a.upper[0] - a.lower[0]),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(spare.len(), 1, "one grey band of unused on-demand offer");
+        assert!((spare[0] - 1e9).abs() < 1.0, "{spare:?}");
+        assert!(!fig.legend_labels().contains(&"available, unused"));
+        assert_eq!(
+            fig.subtitle[0],
+            "held to the reservations of 'frontier-2026' · solid = reserved, striped = on-demand use"
+                .split(" · ")
+                .next()
+                .unwrap()
+        );
     }
 
     #[test]

@@ -297,6 +297,8 @@ struct ProviderGrid {
     served: Vec<Vec<f64>>,
     /// Served by tranches without a reservation decision.
     on_demand: Vec<Vec<f64>>,
+    /// Capacity of tranches without a reservation decision.
+    on_demand_available: Vec<Vec<f64>>,
     commit: Vec<Vec<f64>>,
     usage: Vec<Vec<f64>>,
     route: Vec<Vec<f64>>,
@@ -329,6 +331,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         reserved: zero(),
         served: zero(),
         on_demand: zero(),
+        on_demand_available: zero(),
         commit: zero(),
         usage: zero(),
         route: zero(),
@@ -343,6 +346,8 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 g.reserved[t.0][p] += available * tranche.reserved_fraction;
                 g.commit[t.0][p] +=
                     facts.commit_dollars_in(TrancheId(k), &[t]) * tranche.reserved_fraction;
+            } else {
+                g.on_demand_available[t.0][p] += available;
             }
         }
     }
@@ -460,6 +465,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 // Reserved capacity paid for but not used; never below 0 (noise).
                 idle_reserved_tpm: (g.reserved[t][p] - (g.served[t][p] - g.on_demand[t][p]))
                     .max(0.0),
+                on_demand_available_tpm: g.on_demand_available[t][p],
                 commit_cost: g.commit[t][p],
                 usage_cost: g.usage[t][p],
                 route_cost: g.route[t][p],
@@ -668,6 +674,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 .then_some(policy.max_provider_share),
             cost,
             served_tokens,
+            held_to: plan.held.as_ref().map(|h| h.scenario.clone()),
         },
         provider_periods,
         region_periods,

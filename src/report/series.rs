@@ -42,6 +42,10 @@ pub struct Series {
     pub served_tpm: Vec<Vec<f64>>,
     /// Of `served_tpm`, served by on-demand tranches (no reservation decision).
     pub on_demand_tpm: Vec<Vec<f64>>,
+    /// Of `available_tpm`, the capacity of on-demand tranches.
+    pub on_demand_available_tpm: Vec<Vec<f64>>,
+    /// The run was held to a signed plan: capacity beyond its reservations is not the plan's.
+    pub held: bool,
     /// `[provider][period]`, $: the commitment cost attributed to the period.
     pub commit_usd: Vec<Vec<f64>>,
     /// `[provider][period]`, $: usage + route cost in the period.
@@ -120,6 +124,8 @@ impl Series {
             available_tpm: zeros(np),
             served_tpm: zeros(np),
             on_demand_tpm: zeros(np),
+            on_demand_available_tpm: zeros(np),
+            held: t.info.held_to.is_some(),
             commit_usd: zeros(np),
             usage_usd: zeros(np),
             demand_tpm: vec![0.0; n],
@@ -136,6 +142,8 @@ impl Series {
             s.available_tpm[p][i] += v(r.available_tpm, "available_tpm")?;
             s.served_tpm[p][i] += v(r.served_tpm, "served_tpm")?;
             s.on_demand_tpm[p][i] += v(r.on_demand_tpm, "on_demand_tpm")?;
+            s.on_demand_available_tpm[p][i] +=
+                v(r.on_demand_available_tpm, "on_demand_available_tpm")?;
             s.commit_usd[p][i] += v(r.commit_cost, "commit_cost")?;
             s.usage_usd[p][i] += v(r.usage_cost + r.route_cost, "usage_cost")?;
         }
@@ -159,9 +167,15 @@ impl Series {
     }
 
     /// Capacity available but neither reserved nor used on demand, over providers, per period.
+    /// For a run held to a signed plan, only on-demand capacity left unused: the unreserved part
+    /// of a reserved tranche is offer the held plan did not sign and cannot use.
     pub fn spare_tpm(&self) -> Vec<f64> {
         let spare = |p: usize, i: usize| {
-            self.available_tpm[p][i] - self.reserved_tpm[p][i] - self.on_demand_tpm[p][i]
+            if self.held {
+                self.on_demand_available_tpm[p][i] - self.on_demand_tpm[p][i]
+            } else {
+                self.available_tpm[p][i] - self.reserved_tpm[p][i] - self.on_demand_tpm[p][i]
+            }
         };
         let at = |i| {
             (0..self.providers.len())
@@ -451,6 +465,7 @@ mod tests {
             served_tpm: *tpm,
             on_demand_tpm: 0.0,
             idle_reserved_tpm: 0.0,
+            on_demand_available_tpm: 0.0,
             commit_cost: 0.0,
             usage_cost: 0.0,
             route_cost: 0.0,

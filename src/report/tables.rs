@@ -21,6 +21,10 @@ pub struct RunInfo {
     pub cost: f64,
     /// Tokens served over the horizon.
     pub served_tokens: f64,
+    /// Set when the run was held to a signed plan: the scenario name of that plan. Its charts
+    /// show only capacity the held plan can use (its reservations and on-demand offers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_to: Option<String>,
 }
 
 /// One (period, provider) row of `provider_periods.csv`: supply side, summed over regions.
@@ -43,6 +47,10 @@ pub struct ProviderPeriodRow {
     /// Reserved capacity not used: reserved minus what reserved tranches served.
     #[serde(default)]
     pub idle_reserved_tpm: f64,
+    /// Of `available_tpm`, the capacity of on-demand tranches (no reservation decision): what a
+    /// plan held to its reservations can still add.
+    #[serde(default)]
+    pub on_demand_available_tpm: f64,
     /// Commitment cost attributed to this period, $.
     pub commit_cost: f64,
     /// Usage cost in this period, $ (route cost excluded).

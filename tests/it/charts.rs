@@ -68,6 +68,7 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
                 served_tpm: served,
                 on_demand_tpm: on_demand,
                 idle_reserved_tpm: (reserved - (served - on_demand)).max(0.0),
+                on_demand_available_tpm: on_demand,
                 commit_cost,
                 usage_cost,
                 route_cost,

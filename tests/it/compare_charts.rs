@@ -83,6 +83,7 @@ fn column(run: Run) -> Column {
                 on_demand_tpm: 0.0,
                 idle_reserved_tpm: 0.0,
                 commit_cost: commit,
+                on_demand_available_tpm: 0.0,
                 usage_cost: usage,
                 route_cost: route,
             });
