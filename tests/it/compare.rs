@@ -361,6 +361,33 @@ fn run_writes_a_plan_workbook() {
     assert!(close(objective, s["objective"].as_f64().unwrap()));
     let commitments = wb.worksheet_range("commitments").unwrap();
     assert_eq!(commitments.rows().count(), 1 + 6, "header and six tranches");
+    // Zeros are 0, never -0 (an empty sum's sign): quickstart pays no penalty.
+    let penalty = sheet
+        .rows()
+        .find(|r| r[0] == "unserved_penalty_cost")
+        .map(|r| r[1].clone())
+        .unwrap();
+    assert!(
+        matches!(penalty, Data::Float(x) if x == 0.0 && x.is_sign_positive()),
+        "{penalty:?}"
+    );
+    // Numbers are formatted for a planner: whole dollars, counts with separators, percents.
+    let mut zip =
+        zip::ZipArchive::new(std::fs::File::open(run.join("plan.xlsx")).unwrap()).unwrap();
+    let mut styles = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/styles.xml").unwrap(), &mut styles).unwrap();
+    for code in [
+        "&quot;$&quot;#,##0",
+        "&quot;$&quot;#,##0.00",
+        "#,##0",
+        "0.0&quot;%&quot;",
+        "0.0000",
+    ] {
+        assert!(
+            styles.contains(&format!("formatCode=\"{code}\"")),
+            "{code} in {styles}"
+        );
+    }
 }
 
 #[test]
