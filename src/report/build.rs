@@ -53,6 +53,10 @@ pub struct Summary {
     /// The signed plan this run was held to (`run --reservations-from`); absent for a plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_plan: Option<HeldPlanSummary>,
+    /// With deferral (a plan, not a held run): the peak reservation and spend of this plan against
+    /// the same scenario planned with every max_delay at 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferral_effect: Option<DeferralEffect>,
     /// With whole blocks (a mixed-integer plan): the relative gap to the best bound when the
     /// search stopped (at most 1e-9) and the optimum without the whole-block rule (the LP
     /// relaxation, $, penalties included like `objective`).
@@ -96,6 +100,49 @@ fn gpu_columns(
         gpus_reserved: Some(blocks * block),
         blocks: Some(blocks),
         ..CommitmentRow::default()
+    }
+}
+
+/// What letting workloads wait changes: the plan against the same scenario with no deferral.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DeferralEffect {
+    /// Largest total reserved capacity in any period (over every provider), tokens/min.
+    pub reserved_tpm_peak: f64,
+    pub reserved_tpm_peak_without_deferral: f64,
+    /// commit + usage + route, $.
+    pub cost: f64,
+    pub cost_without_deferral: f64,
+}
+
+/// The largest total reservation of a plan in any period, tokens/min: Σ over tranches with a
+/// reservation decision of available capacity × reserved fraction.
+pub fn peak_reserved_tpm(facts: &Facts, plan: &Plan) -> f64 {
+    facts
+        .all_periods()
+        .into_iter()
+        .map(|t| {
+            plan.tranches
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| facts.tranches[*k].has_reservation_decision)
+                .map(|(k, p)| facts.available_tpm[t.0][k] * p.reserved_fraction)
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The plan with deferral against `baseline`, the same scenario planned with no deferral.
+pub fn deferral_effect(
+    facts: &Facts,
+    plan: &Plan,
+    baseline_facts: &Facts,
+    baseline: &Plan,
+) -> DeferralEffect {
+    DeferralEffect {
+        reserved_tpm_peak: peak_reserved_tpm(facts, plan),
+        reserved_tpm_peak_without_deferral: peak_reserved_tpm(baseline_facts, baseline),
+        cost: plan.costs.cost(),
+        cost_without_deferral: baseline.costs.cost(),
     }
 }
 
@@ -650,6 +697,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             orphaned_commit_cost: plan.orphaned.iter().map(|o| o.commit_cost).sum(),
             orphaned_tranches: plan.orphaned.iter().map(|o| o.tranche.clone()).collect(),
         }),
+        deferral_effect: None,
         mip_gap: plan.whole_blocks.map(|w| w.mip_gap),
         relaxation_objective: plan.whole_blocks.map(|w| w.relaxation_objective),
         gpu_reservations: gpu_reservations(

@@ -259,6 +259,26 @@ pub fn render(report: &Report) -> String {
             human(deferred)
         ));
     }
+    if let Some(e) = &s.deferral_effect {
+        let change = |with: f64, without: f64| {
+            if without.abs() > 0.0 {
+                let pct = (with - without) / without * 100.0;
+                let sign = if pct < 0.0 { "−" } else { "+" };
+                format!("{sign}{}%", fixed((pct.abs() * 10.0).round() / 10.0))
+            } else {
+                "±0%".to_string()
+            }
+        };
+        out.push_str(&format!(
+            "waiting      peak reservation {} tok/min against {} with no deferral ({}); spend {} against {} ({})\n",
+            human(e.reserved_tpm_peak),
+            human(e.reserved_tpm_peak_without_deferral),
+            change(e.reserved_tpm_peak, e.reserved_tpm_peak_without_deferral),
+            human_dollars(e.cost),
+            human_dollars(e.cost_without_deferral),
+            change(e.cost, e.cost_without_deferral),
+        ));
+    }
     let penalties = s.unserved_penalty_cost + s.resilience_penalty_cost;
     if penalties > 0.01 * s.objective {
         // Say so when penalties are a real part of it: "$1.5T" alone reads as a cost.
