@@ -25,6 +25,8 @@ pub(crate) const DEMAND: Stroke = Stroke::new(INK, 4.0, false);
 /// The peak of demand within a bin: a thin line rather than a band, so it cannot be mistaken
 /// for the grey of spare capacity.
 const PEAK: Stroke = Stroke::new(INK_SOFT, 2.0, false);
+/// The load as served with deferral: dashed, so it reads apart from demand as it arrives.
+const SERVED_LOAD: Stroke = Stroke::new(INK_SOFT, 2.5, true);
 /// How light the lighter variant of a provider colour is (on-demand use, usage cost).
 const LIGHT: f64 = 0.42;
 /// A provider within this fraction of the cap counts as at the cap.
@@ -174,9 +176,41 @@ fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     if has_spare {
         parts.push((spare_label.into(), (SPARE, None), spare));
     }
-    let totals = (&s.demand_tpm[..], Some(&s.served_total_tpm[..]));
-    let (marks, gap) = over_demand(&b, parts, totals, DEMAND);
+    // With deferral the red band is what arrived and is never served, not what waits: the
+    // arrivals served sometime meet demand; what waits is its own band, and the load as served
+    // its own (dashed) line, which rises above demand where waiting tokens are served.
+    let defers = s.defers();
+    let arrivals_served = s.arrivals_served_tpm();
+    let served = if defers {
+        &arrivals_served[..]
+    } else {
+        &s.served_total_tpm[..]
+    };
+    let (mut marks, gap) = over_demand(&b, parts, (&s.demand_tpm[..], Some(served)), DEMAND);
     let mut legend = demand_legend(&b, gap);
+    if defers {
+        let (in_period, arrived) = (b.mean(&s.served_total_tpm), b.mean(&arrivals_served));
+        let upper: Vec<f64> = in_period
+            .iter()
+            .zip(&arrived)
+            .map(|(s, a)| s.max(*a))
+            .collect();
+        let demand_line = marks.pop().expect("over_demand draws the demand line last");
+        marks.push(Mark::band(
+            "waiting, served later",
+            (INK.alpha(0.10), Some(INK)),
+            &b.spans,
+            &in_period,
+            &upper,
+        ));
+        marks.push(demand_line);
+        marks.push(Mark::steps(SERVED_LOAD, &b.spans, &in_period));
+        legend.push(Entry::new("waiting, served later", Swatch::Hatch(INK)));
+        legend.push(Entry::new(
+            "load served in the period (dashed)",
+            Swatch::Line(SERVED_LOAD),
+        ));
+    }
     if has_spare {
         legend.push(Entry::new(spare_label, Swatch::Fill(SPARE)));
     }
@@ -528,6 +562,59 @@ mod tests {
                 .next()
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn waiting_tokens_are_their_own_band_never_unserved() {
+        // Two six-hour periods: 500 arrive and 300 are served in the first, 200 wait and are
+        // served in the second beside its own 100. Nothing is unserved: no red band; the waiting
+        // 200 are a band from 300 to 500, and the load as served a dashed line (300, 300).
+        let start = |h: u32| Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0).unwrap();
+        let region = |h: u32, demand: f64, served: f64| RegionPeriodRow {
+            period: start(h),
+            minutes: 360.0,
+            region: "us".into(),
+            demand_tpm: demand,
+            served_tpm: served,
+            unserved_tpm: 0.0,
+        };
+        let provider = |h: u32| ProviderPeriodRow {
+            period: start(h),
+            minutes: 360.0,
+            provider: "aws".into(),
+            available_tpm: 300.0,
+            reserved_tpm: 300.0,
+            served_tpm: 300.0,
+            ..ProviderPeriodRow::default()
+        };
+        let t = ChartTables {
+            provider_periods: vec![provider(0), provider(6)],
+            region_periods: vec![region(0, 500.0, 300.0), region(6, 100.0, 300.0)],
+            ..ChartTables::default()
+        };
+        let s = Series::from_tables(&t, provider_order).unwrap();
+        assert!(s.defers());
+        let fig = capacity_vs_demand(&t.info, &s);
+        let bands: Vec<(String, f64, f64)> = fig.panels[0]
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Area(a) => Some((a.name.clone(), a.lower[0], a.upper[0])),
+                _ => None,
+            })
+            .collect();
+        assert!(!bands.iter().any(|b| b.0 == "unserved"), "{bands:?}");
+        let waiting = bands
+            .iter()
+            .find(|b| b.0 == "waiting, served later")
+            .unwrap();
+        assert_eq!((waiting.1, waiting.2), (300.0, 500.0));
+        let labels = fig.legend_labels();
+        assert!(
+            labels.contains(&"load served in the period (dashed)"),
+            "{labels:?}"
+        );
+        assert!(!labels.contains(&"unserved"));
     }
 
     #[test]

@@ -52,7 +52,10 @@ pub struct Series {
     pub usage_usd: Vec<Vec<f64>>,
     /// `[period]`, over demand regions.
     pub demand_tpm: Vec<f64>,
+    /// Served in the period, whatever the tokens' arrival.
     pub served_total_tpm: Vec<f64>,
+    /// Arrived in the period and never served.
+    pub unserved_total_tpm: Vec<f64>,
     /// `[region][period]`.
     pub region_demand_tpm: Vec<Vec<f64>>,
     /// `[region][provider][period]`, from the allocation rows.
@@ -130,6 +133,7 @@ impl Series {
             usage_usd: zeros(np),
             demand_tpm: vec![0.0; n],
             served_total_tpm: vec![0.0; n],
+            unserved_total_tpm: vec![0.0; n],
             region_demand_tpm: zeros(regions.len()),
             region_served_tpm: vec![zeros(np); regions.len()],
             providers,
@@ -153,6 +157,7 @@ impl Series {
             s.demand_tpm[i] += demand;
             s.region_demand_tpm[g][i] += demand;
             s.served_total_tpm[i] += finite(r.served_tpm, "served_tpm", &r.period)?;
+            s.unserved_total_tpm[i] += finite(r.unserved_tpm, "unserved_tpm", &r.period)?;
         }
         for r in alloc {
             let (i, g, p) = (
@@ -164,6 +169,21 @@ impl Series {
                 finite(r.tokens_per_minute, "tokens_per_minute", &r.period)?;
         }
         Ok(s)
+    }
+
+    /// Of each period's arrivals, what is served in it or later: demand − never served.
+    pub fn arrivals_served_tpm(&self) -> Vec<f64> {
+        let served = |(d, u): (&f64, &f64)| (d - u).max(0.0);
+        let pairs = self.demand_tpm.iter().zip(&self.unserved_total_tpm);
+        pairs.map(served).collect()
+    }
+
+    /// Whether some load is served in another period than it arrived in (deferral): a period
+    /// serves more or less than its arrivals that are ever served, beyond rounding.
+    pub fn defers(&self) -> bool {
+        let arrivals = self.arrivals_served_tpm();
+        let moved = |(s, a): (&f64, &f64)| (s - a).abs() > 1e-6 * a.abs().max(1.0);
+        self.served_total_tpm.iter().zip(&arrivals).any(moved)
     }
 
     /// Capacity available but neither reserved nor used on demand, over providers, per period.
