@@ -373,9 +373,13 @@ pub struct SweepArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// The number of shards, when a batch engine's variable gives the index
-    /// (JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX).
+    /// (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX).
     #[arg(long, value_name = "N")]
     pub shard_count: Option<u64>,
+    /// Take the shard from a Slurm array of 0-(N-1) alone (index and count). Without this,
+    /// --shard or --shard-count, an engine's variables never make a sweep a shard.
+    #[arg(long)]
+    pub shard_from_env: bool,
     /// Continue from the checkpoint an interrupted sweep left (sweep.partial.csv).
     #[arg(long)]
     pub resume: bool,

@@ -186,6 +186,8 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
     let bytes = std::fs::read(&sweep.file).map_err(|e| Error::io(&sweep.file, e))?;
     let mut h = Sha256::new();
     h.update(b"capplan sweep 1\n");
+    // Another capplan may draw or solve differently: its shards are not this sweep's.
+    h.update(concat!("capplan ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
     h.update(&bytes);
     h.update(format!("\nsolver={}\n", solver.name()).as_bytes());
     if let Kind::Risk(r) = &sweep.kind {
