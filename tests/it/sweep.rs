@@ -640,3 +640,36 @@ fn sigterm_stops_a_sweep_with_its_checkpoint_like_ctrl_c() {
     assert!(err.contains("--resume"), "{err}");
     assert!(out.join("sweep.partial.csv").is_file());
 }
+
+#[test]
+fn a_batch_log_shows_progress_lines_and_a_short_run_none() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    // A line at every drawing (the hook): the log shows how far the sweep is.
+    let (code, _, err) = capplan(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&t.path().join("a")),
+            "--no-charts",
+        ],
+        &[("CAPPLAN_PROGRESS_SECONDS", "0")],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("planning the base ("), "{err}");
+    assert!(err.contains("/6 samples ("), "{err}");
+    // By default a line every ten seconds: a run this short writes none.
+    let (code, _, err) = capplan(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&t.path().join("b")),
+            "--no-charts",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(err, "");
+}
