@@ -91,7 +91,7 @@ pub fn robust_md(r: &Robust) -> String {
     let s = &r.settings;
     let mut out = format!("# Robust plan: {}\n\n", r.sweep);
     out.push_str(&format!(
-        "Scenario `{}`, {} {} sample(s) planned on{}; R = (1 − {w})·mean + {w}·CVaR{a} of the total; samples {} emergency rules.\n\n",
+        "Scenario `{}`, {} {} sample(s) planned on{}; R = (1 − {w})·mean + {w}·CVaR_{a} of the total; samples {} emergency rules.\n\n",
         r.scenario,
         s.samples,
         r.kind,
@@ -102,7 +102,7 @@ pub fn robust_md(r: &Robust) -> String {
         },
         if s.emergency { "under" } else { "without" },
         w = fixed(s.risk_weight),
-        a = format!("_{}", fixed(s.cvar_alpha)),
+        a = fixed(s.cvar_alpha),
     ));
     out.push_str(&format!(
         "Robust objective {} (bound {}, relative gap {:.1e}); the deterministic plan's {}. VSS (mean total saved) {}.\n\n",
