@@ -33,6 +33,7 @@ pub mod extract;
 pub mod flow;
 pub mod held;
 pub mod mcf;
+pub mod robust;
 pub mod solve;
 
 use std::collections::HashMap;
@@ -78,6 +79,8 @@ pub enum RowKey {
     LossCapacity(ProviderId, PeriodId, TrancheId),
     /// A cut of the decomposition's master: θ(block) ≥ F + g·(z − z_i), the `cut`-th of its block.
     Cut { block: usize, cut: usize },
+    /// A robust master's tail row: u(s) ≥ T_s − η, the CVaR excess of sample s.
+    Tail { sample: usize },
 }
 
 #[derive(Debug, Clone, PartialEq)]

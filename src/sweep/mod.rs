@@ -410,6 +410,30 @@ impl Prepared {
         }
     }
 
+    /// The what-if flags of point or sample `id`, exactly as `solve` applies them.
+    pub fn flags_of(&self, id: u64) -> Flags {
+        match &self.sweep.kind {
+            Kind::Grid(g) => g.flags(id),
+            Kind::Risk(r) => self.risk_flags(&risk::draw(r, id, self.horizon.0, self.horizon.1)),
+        }
+    }
+
+    /// The scenario of point or sample `id`: the folder loaded once with its flags.
+    pub fn scenario_of(&self, id: u64) -> Result<crate::scenario::Scenario> {
+        self.loaded.with_flags(&self.flags_of(id))
+    }
+
+    /// The base plan's signed reservations, when the sweep planned the base (risk, and a grid
+    /// with hold_reservations).
+    pub fn base_signed(&self) -> Option<&SignedPlan> {
+        self.signed.as_ref()
+    }
+
+    /// The backend the sweep plans and holds with.
+    pub fn solver(&self) -> SolverKind {
+        self.solver
+    }
+
     /// The what-if flags of a risk draw: one `--outage` per drawn outage, and `--demand-scale M`.
     pub fn risk_flags(&self, d: &risk::Draw) -> Flags {
         WhatIfFlags {

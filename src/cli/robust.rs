@@ -1,0 +1,48 @@
+//! CLI stage, `capplan robust`: sweep file → robust stage (samples, the robust plan, both plans
+//! held on every sample) → exporters → output stage (the folder, and the robust plan's `plan/`).
+
+use super::{Format, RobustArgs};
+use crate::error::Result;
+use crate::output::Product;
+use crate::robust::write::{FILE_NAMES, PLAN_FOLDER};
+use crate::robust::Overrides;
+
+pub fn execute(args: &RobustArgs) -> Result<()> {
+    let sweep = crate::sweep::spec::read(&args.file)?;
+    let overrides = Overrides {
+        solver: args.solver.clone(),
+        samples: args.samples,
+        seed: args.seed,
+        holdout: args.holdout,
+        risk_weight: args.risk_weight,
+        cvar_alpha: args.cvar_alpha,
+    };
+    let out_dir = crate::output::resolve(
+        args.out.as_deref(),
+        crate::output::robust_folder(&sweep.name),
+        &[sweep.scenario.as_path()],
+    )?;
+    let spinner = super::progress::start(None, args.quiet, "robust");
+    let robust = crate::robust::run(sweep, &overrides, &|stage| {
+        spinner.set_message(stage.to_string())
+    });
+    spinner.finish_and_clear();
+    let robust = robust?;
+    let plan = Product::new(
+        crate::report::write::report_files(&robust.plan),
+        crate::report::write::REPORT_FILE_NAMES,
+    );
+    let product = Product::new(crate::robust::write::files(&robust), FILE_NAMES);
+    crate::output::write(&out_dir.join(PLAN_FOLDER), &plan)?;
+    crate::output::write(&out_dir, &product)?;
+    match args.format {
+        Format::Text => super::print(format!(
+            "{}wrote {} files to {} and the robust plan to {}\n",
+            crate::robust::write::render_text(&robust),
+            product.files.len(),
+            out_dir.display(),
+            out_dir.join(PLAN_FOLDER).display()
+        )),
+        Format::Json => super::print(crate::robust::write::robust_json(&robust)),
+    }
+}
