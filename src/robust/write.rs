@@ -199,41 +199,45 @@ pub fn files(r: &Robust) -> Vec<OutputFile> {
 
 /// The text on stdout.
 pub fn render_text(r: &Robust) -> String {
-    let rb = r.figure("robust", "in_sample");
-    let det = r.figure("deterministic", "in_sample");
+    // Spend (what someone pays) and unserved tokens first; the objective, which prices unserved
+    // tokens at the penalty, only in its own clearly named line.
     let mut out = format!(
-        "robust plan for {} ({} samples, W {}, α {}): objective {} (bound {}, gap {:.1e}); deterministic plan {}\n",
+        "robust plan for {} ({} samples, W {}, α {}), robust vs deterministic plan:\n",
         r.sweep,
         r.settings.samples,
         fixed(r.settings.risk_weight),
         fixed(r.settings.cvar_alpha),
-        human_dollars(r.objective),
-        human_dollars(r.bound),
-        r.relative_gap,
-        human_dollars(r.deterministic_objective),
     );
-    out.push_str(&format!(
-        "  in sample: mean total {} vs {}, CVaR {} vs {}, mean spend {} vs {} (robust vs deterministic)\n",
-        human_dollars(rb.mean_total),
-        human_dollars(det.mean_total),
-        human_dollars(rb.cvar_total),
-        human_dollars(det.cvar_total),
-        human_dollars(rb.mean_spend),
-        human_dollars(det.mean_spend),
-    ));
-    if r.settings.holdout > 0 {
-        let rb = r.figure("robust", "holdout");
-        let det = r.figure("deterministic", "holdout");
+    let mut set = |name: &str, label: String| {
+        let rb = r.figure("robust", name);
+        let det = r.figure("deterministic", name);
         out.push_str(&format!(
-            "  holdout ({}): mean total {} vs {}, CVaR {} vs {}, mean spend {} vs {}\n",
-            rb.samples,
+            "  {label}: mean spend {} vs {}; mean unserved {} vs {} tokens (CVaR {} vs {}); objective incl. penalties: mean {} vs {}, CVaR {} vs {}\n",
+            human_dollars(rb.mean_spend),
+            human_dollars(det.mean_spend),
+            human(rb.mean_unserved_tokens),
+            human(det.mean_unserved_tokens),
+            human(rb.cvar_unserved_tokens),
+            human(det.cvar_unserved_tokens),
             human_dollars(rb.mean_total),
             human_dollars(det.mean_total),
             human_dollars(rb.cvar_total),
             human_dollars(det.cvar_total),
-            human_dollars(rb.mean_spend),
-            human_dollars(det.mean_spend),
         ));
+    };
+    set("in_sample", "in sample".to_string());
+    if r.settings.holdout > 0 {
+        set(
+            "holdout",
+            format!("holdout ({})", r.figure("robust", "holdout").samples),
+        );
     }
+    out.push_str(&format!(
+        "  robust objective R incl. penalties {} (bound {}, gap {:.1e}); the deterministic plan's {}\n",
+        human_dollars(r.objective),
+        human_dollars(r.bound),
+        r.relative_gap,
+        human_dollars(r.deterministic_objective),
+    ));
     out
 }
