@@ -338,6 +338,11 @@ fn each_workload_pays_its_own_penalty() {
             .map(|r| r.cause.as_str())
             .collect();
         assert_eq!(causes, ["capacity"]);
+        // The policy line says which workloads pay their own penalty.
+        assert_eq!(
+            out.report.summary.policy.text,
+            "unserved penalty $10000/M tokens (batch $50/M, eval $20/M)"
+        );
     });
     let out = plan(f.path(), SolverKind::default_kind(), &["batch=0", "eval=0"]);
     assert!(rel(out.report.summary.objective, 2.7) < 1e-9);
