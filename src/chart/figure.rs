@@ -18,6 +18,9 @@ pub(crate) struct Figure {
     /// Laid out in rows of `columns`.
     pub panels: Vec<Panel>,
     pub columns: usize,
+    /// Relative heights of the rows of panels, top down; rows without one are of weight 1
+    /// (empty: every row as tall as the others).
+    pub heights: Vec<f64>,
     /// Small print under the panels.
     pub notes: Vec<String>,
     /// Written in place of the panels when there is nothing to draw.
@@ -35,6 +38,7 @@ impl Figure {
             legend,
             panels,
             columns,
+            heights: Vec::new(),
             notes,
             message,
         }
