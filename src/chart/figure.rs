@@ -220,9 +220,6 @@ impl Category {
 pub(crate) enum Mark {
     Area(Area),
     Line(Stroke, Vec<(f64, f64)>),
-    /// Step lines on their own bins; where lines coincide on screen they are drawn in turns
-    /// (a short stretch each), so none hides another.
-    Steps(Vec<StepLine>),
     /// A rectangle; `cut` marks an end beyond the axis with a break (`Some(true)`: the top).
     Rect {
         x: (f64, f64),
@@ -268,13 +265,6 @@ pub(crate) struct Rule {
     pub at: f64,
     pub stroke: Stroke,
     pub label: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct StepLine {
-    pub stroke: Stroke,
-    pub bins: Vec<(f64, f64)>,
-    pub values: Vec<f64>,
 }
 
 /// Text at a point of the data. It goes to the first of its `spots` (offsets in pixels at 1080p)

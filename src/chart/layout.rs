@@ -5,7 +5,7 @@
 //! so no two texts touch and none leaves the image.
 
 use super::figure::{largest, Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, Rule};
-use super::figure::{Paint, StepLine, Swatch};
+use super::figure::{Paint, Swatch};
 use super::palette::{self, Rgba};
 use super::svg::{Align, Svg};
 use super::text::Font;
@@ -704,7 +704,6 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
             let dash = s.dashed.then(|| (c.px(16.0), c.px(10.0)));
             svg.line(&points, s.colour, c.stroke(s.width), dash);
         }
-        Mark::Steps(lines) => step_lines(svg, c, f, lines),
         Mark::Rect { x, y, fill, cut } => {
             let ((a, p), (b, q)) = (f.pt((x.0, y.0)), f.pt((x.1, y.1)));
             if (p - q).abs() < 0.5 && cut.is_none() {
@@ -740,68 +739,5 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
             svg.line(&[(x, f.t), (x, f.b)], s.colour, c.stroke(s.width), dash);
         }
         Mark::Label(_) => {}
-    }
-}
-
-/// Step lines on their own bins. Every run end of every line cuts the axis into pieces where each
-/// line holds one level; where lines meet (within a line's width) the piece is drawn in turns on
-/// a lattice of the x axis, one cell per line, so every line stays visible. Dashes sit on the
-/// same lattice, so coinciding dashed lines have their dashes in the same places.
-fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
-    let (cell, dash) = (c.px(26.0), c.px(16.0));
-    let run = |(b, v): (&(f64, f64), &f64)| (f.fx(b.0), f.fx(b.1), f.fy(*v));
-    let runs = |l: &StepLine| l.bins.iter().zip(&l.values).map(run).collect();
-    let runs: Vec<Vec<(f64, f64, f64)>> = lines.iter().map(runs).collect();
-    // Risers first, so the runs cover their ends.
-    for (line, runs) in lines.iter().zip(&runs) {
-        let lw = c.stroke(line.stroke.width);
-        let pattern = line.stroke.dashed.then_some((dash, cell - dash));
-        for w in runs.windows(2) {
-            if (w[0].1 - w[1].0).abs() <= 0.5 && (w[0].2 - w[1].2).abs() >= 0.5 {
-                let (ya, yb) = (w[0].2.min(w[1].2), w[0].2.max(w[1].2));
-                let riser = [(w[1].0, ya - lw / 2.0), (w[1].0, yb + lw / 2.0)];
-                svg.line(&riser, line.stroke.colour, lw, pattern);
-            }
-        }
-    }
-    let mut cuts: Vec<f64> = runs.iter().flatten().flat_map(|r| [r.0, r.1]).collect();
-    cuts.sort_by(f64::total_cmp);
-    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
-    let widths = lines.iter().map(|l| c.stroke(l.stroke.width));
-    let tolerance = widths.fold(1.0, f64::max);
-    for w in cuts.windows(2) {
-        let (a, b, mid) = (w[0], w[1], (w[0] + w[1]) / 2.0);
-        // The level of each line over the piece, bottom up.
-        let level = |(i, r): (usize, &Vec<(f64, f64, f64)>)| {
-            let run = r.get(r.partition_point(|run| run.1 <= mid));
-            run.filter(|run| run.0 <= mid).map(|run| (i, run.2))
-        };
-        let mut here: Vec<(usize, f64)> = runs.iter().enumerate().filter_map(level).collect();
-        here.sort_by(|p, q| p.1.total_cmp(&q.1).then(p.0.cmp(&q.0)));
-        let mut start = 0;
-        while start < here.len() {
-            let end = (start + 1..here.len()).find(|e| here[*e].1 - here[start].1 > tolerance);
-            let end = end.unwrap_or(here.len());
-            let mut group = here[start..end].to_vec();
-            group.sort_by_key(|g| g.0);
-            let solo = group.len() == 1 && !lines[group[0].0].stroke.dashed;
-            let first = ((a - f.l) / cell).floor() as i64;
-            let last = ((b - f.l) / cell).floor() as i64;
-            let last = last.min(first + 100_000);
-            let cells = if solo { 0..=0 } else { first..=last };
-            for n in cells {
-                let (i, y) = group[n.rem_euclid(group.len() as i64) as usize];
-                let s = lines[i].stroke;
-                let c0 = f.l + n as f64 * cell;
-                let (x0, x1) = match solo {
-                    true => (a, b),
-                    false => (c0.max(a), (c0 + if s.dashed { dash } else { cell }).min(b)),
-                };
-                if x1 - x0 > 1e-6 {
-                    svg.line(&[(x0, y), (x1, y)], s.colour, c.stroke(s.width), None);
-                }
-            }
-            start = end;
-        }
     }
 }
