@@ -307,7 +307,7 @@ pub struct CompareArgs {
     #[arg(long, allow_hyphen_values = true, value_name = "FLAGS")]
     pub twin: Vec<String>,
     /// Evaluate every later scenario and twin as a held dispatch of the baseline's plan, and
-    /// report the regret (held minus re-planned objective).
+    /// report the regret: extra spend and extra unserved tokens (held minus re-planned).
     #[arg(long)]
     pub hold_reservations: bool,
     /// Output folder [default: output/compare-<names>/].

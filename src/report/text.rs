@@ -234,7 +234,7 @@ pub fn render(report: &Report) -> String {
     }
     out.push('\n');
     out.push_str(&format!(
-        "total cost   {}  (${:.2} per million tokens served)\n",
+        "spend        {}  (${:.2} per million tokens served)\n",
         human_dollars(s.cost),
         s.cost_per_million_tokens
     ));
@@ -281,7 +281,8 @@ pub fn render(report: &Report) -> String {
     }
     let penalties = s.unserved_penalty_cost + s.resilience_penalty_cost;
     if penalties > 0.01 * s.objective {
-        // Say so when penalties are a real part of it: "$1.5T" alone reads as a cost.
+        // Say so when penalties are a real part of it: "$1.5T" alone reads as money paid. The
+        // penalties are what the objective prices shortfall at, never spend.
         let mut parts = Vec::new();
         if s.unserved_penalty_cost > 0.0 {
             parts.push(format!(
@@ -298,7 +299,7 @@ pub fn render(report: &Report) -> String {
             ));
         }
         out.push_str(&format!(
-            "objective    {} = cost {} + penalties {} ({}% of it: {})\n\n",
+            "objective    {} = spend {} + penalties {} ({}% of it: {})\n\n",
             human_dollars(s.objective),
             human_dollars(s.cost),
             human_dollars(penalties),
@@ -307,7 +308,7 @@ pub fn render(report: &Report) -> String {
         ));
     } else {
         out.push_str(&format!(
-            "objective    {} (cost plus shortfall penalties)\n\n",
+            "objective    {} (spend plus shortfall penalties)\n\n",
             human_dollars(s.objective)
         ));
     }
@@ -331,7 +332,7 @@ pub fn render(report: &Report) -> String {
         "reserved peak",
         "share peak",
         "served",
-        "cost"
+        "spend"
     ));
     for p in &s.providers {
         out.push_str(&format!(

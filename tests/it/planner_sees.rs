@@ -197,7 +197,13 @@ fn words_a_planner_reads() {
         dir.to_str().unwrap(),
         "--no-charts",
     ]);
-    assert!(stdout.contains("objective    $2.3B = cost $251.2M + penalties $2.0B (89% of it: $1.6B for unserved demand at $50/M, $486.0M for N-1 shortfall at $5/M)"), "{stdout}");
+    assert!(stdout.contains("objective    $2.3B = spend $251.2M + penalties $2.0B (89% of it: $1.6B for unserved demand at $50/M, $486.0M for N-1 shortfall at $5/M)"), "{stdout}");
+    // Issue 18: money paid is spend; the objective and its penalties are never called cost.
+    assert!(
+        stdout.contains("spend        $251.2M  ($0.68 per million tokens served)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("cost"), "{stdout}");
     // `run --format json` carries the shortfalls in words and the warnings.
     let (_, stdout, _) = capplan(&[
         "run",
