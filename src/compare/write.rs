@@ -217,7 +217,16 @@ fn compare_xlsx(c: &Comparison) -> Result<Vec<u8>> {
         c.scenarios
             .iter()
             .flat_map(|s| match c.get(s, metric, provider) {
-                Some(r) => [Cell::Number(r.value), Cell::Number(r.delta_vs_baseline)],
+                Some(r) => {
+                    // Shown in the metric's unit: dollars, counts, percents.
+                    let cell = |v: f64| match super::unit_of(metric, provider) {
+                        Unit::Dollars => Cell::Dollars(v),
+                        Unit::DollarsPerMillionTokens => Cell::DollarsPerMillion(v),
+                        Unit::Percent => Cell::Percent(v),
+                        Unit::Tokens | Unit::TokensPerMinute => Cell::Count(v),
+                    };
+                    [cell(r.value), cell(r.delta_vs_baseline)]
+                }
                 None => [Cell::Empty, Cell::Empty],
             })
             .collect()
