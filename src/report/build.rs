@@ -271,6 +271,10 @@ pub struct PolicySummary {
     pub survive_provider_loss: bool,
     pub loss_coverage: f64,
     pub resilience_penalty: f64,
+    /// Workloads with an unserved penalty of their own (workloads.csv), $ per million tokens;
+    /// absent when none has.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub workload_unserved_penalties: std::collections::BTreeMap<String, f64>,
     /// The policy in one line.
     pub text: String,
 }
@@ -686,6 +690,11 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             survive_provider_loss: policy.survive_provider_loss,
             loss_coverage: policy.loss_coverage,
             resilience_penalty: policy.resilience_penalty,
+            workload_unserved_penalties: s
+                .workload_settings
+                .iter()
+                .filter_map(|(name, w)| w.unserved_penalty.map(|v| (name.clone(), v)))
+                .collect(),
             text: s.policy_line(),
         },
         solver: plan.solver.clone(),

@@ -285,8 +285,14 @@ pub fn render(report: &Report) -> String {
         // penalties are what the objective prices shortfall at, never spend.
         let mut parts = Vec::new();
         if s.unserved_penalty_cost > 0.0 {
+            // Workloads with their own penalty are priced at it, not at the policy's.
+            let own = if s.policy.workload_unserved_penalties.is_empty() {
+                String::new()
+            } else {
+                " or the workload's own (policy line)".to_string()
+            };
             parts.push(format!(
-                "{} for unserved demand at ${}/M",
+                "{} for unserved demand at ${}/M{own}",
                 human_dollars(s.unserved_penalty_cost),
                 fixed(s.policy.unserved_penalty)
             ));

@@ -343,6 +343,10 @@ fn each_workload_pays_its_own_penalty() {
             out.report.summary.policy.text,
             "unserved penalty $10000/M tokens (batch $50/M, eval $20/M)"
         );
+        let own = &out.report.summary.policy.workload_unserved_penalties;
+        assert_eq!(own.get("batch"), Some(&50.0));
+        assert_eq!(own.get("eval"), Some(&20.0));
+        assert_eq!(own.len(), 2);
     });
     let out = plan(f.path(), SolverKind::default_kind(), &["batch=0", "eval=0"]);
     assert!(rel(out.report.summary.objective, 2.7) < 1e-9);
