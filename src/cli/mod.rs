@@ -426,6 +426,10 @@ pub struct RobustArgs {
     /// No progress messages.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print each stage's seconds and how the robust search went (iterations, cuts, master and
+    /// evaluation seconds) on stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(clap::Args, Debug)]
