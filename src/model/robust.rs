@@ -29,7 +29,7 @@ use rayon::prelude::*;
 
 use super::decompose::{Convergence, Cut, Evaluator, RELATIVE_GAP};
 use super::solve::{solve_lp, SolverKind};
-use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Sense};
+use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Scale, Sense};
 use crate::error::{Error, Result};
 use crate::facts::{Facts, TrancheId};
 use crate::scenario::Scenario;
@@ -52,6 +52,21 @@ pub struct RobustOptions {
     pub emergency: bool,
     /// Reservations in GPUs come in whole blocks (false: the relaxation).
     pub whole_blocks: bool,
+    /// The master's cost variables: per block, per sample, or by the sizes (`Auto`).
+    pub cuts: CutGroups,
+}
+
+/// How the master groups a sample's cuts (the multi-cut / aggregated-cut switch). Every choice
+/// reaches the same optimum; they differ in master size and iterations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CutGroups {
+    /// Per block up to `MAX_PER_BLOCK_VARIABLES` samples × blocks, per sample above.
+    #[default]
+    Auto,
+    /// One θ per sample and block of periods (the most cuts, the fewest iterations).
+    PerBlock,
+    /// One θ per sample, above the sum of its block cuts.
+    PerSample,
 }
 
 /// How the search went.
@@ -145,12 +160,16 @@ struct Pool {
 }
 
 impl Pool {
-    fn new(first: Vec<Vec<Cut>>, commit: Vec<Vec<f64>>) -> Pool {
+    fn new(first: Vec<Vec<Cut>>, commit: Vec<Vec<f64>>, groups: CutGroups) -> Pool {
         let blocks: usize = first.iter().map(Vec::len).sum();
         let mut pool = Pool {
             cuts: vec![Vec::new(); first.len()],
             commit,
-            per_sample: blocks > MAX_PER_BLOCK_VARIABLES,
+            per_sample: match groups {
+                CutGroups::Auto => blocks > MAX_PER_BLOCK_VARIABLES,
+                CutGroups::PerBlock => false,
+                CutGroups::PerSample => true,
+            },
         };
         pool.add(first);
         pool
@@ -516,7 +535,7 @@ pub fn solve(
     let first = evaluate(&center, &mut convergence)?;
     let mut center_totals = totals_of(&first, &commit, &center);
     let mut upper = master.r(&center_totals);
-    let mut pool = Pool::new(first, commit);
+    let mut pool = Pool::new(first, commit, options.cuts);
     if decisions.is_empty() {
         convergence.upper_bound = upper;
         convergence.lower_bound = upper;
@@ -643,6 +662,144 @@ pub fn solve(
         totals: center_totals,
         convergence,
     })
+}
+
+/// The robust problem solved as one LP (the deterministic equivalent, or extensive form): one
+/// copy of each sample's held dispatch LP as `build` makes it (z decided, the sample's what-ifs,
+/// the held rules), every copy's reservation columns tied to the first's (one z), and CVaR in its
+/// linear form:
+///
+///   min (1 − W)/N · Σs T_s + W · (η + Σs u(s) / ((1 − α)·N)),   u(s) ≥ T_s − η,   u, η ≥ 0,
+///
+/// T_s the objective of copy s (its commitment and dispatch). Every copy is built in the base's
+/// units (`Scale::of(base)`). The reference `solve` is tested against on small cases: it holds
+/// every sample's every period at once. Returns R ($, the LP's optimum) and z per base tranche
+/// (1 where there is no decision).
+pub fn extensive_form(
+    base: &Facts,
+    samples: &[(&Scenario, &Facts)],
+    options: RobustOptions,
+    kind: SolverKind,
+) -> Result<(f64, Vec<f64>)> {
+    if samples.is_empty() {
+        return Err(Error::Usage(
+            "a robust plan needs at least one sample".into(),
+        ));
+    }
+    let scale = Scale::of(base);
+    let n = samples.len() as f64;
+    let w = options.risk_weight;
+    let mean_weight = (1.0 - w) / n;
+    let mut columns: Vec<Column> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    // Each copy's objective terms (T_s in objective units), and the first copy's z columns.
+    let mut totals: Vec<Vec<(Col, f64)>> = Vec::new();
+    let mut first: Vec<Option<Col>> = Vec::new();
+    let mut steps: Vec<f64> = Vec::new();
+    for (s, (scenario, facts)) in samples.iter().enumerate() {
+        let model = super::build(
+            scenario,
+            facts,
+            BuildOptions {
+                reservations: Reservations::Decided,
+                whole_blocks: options.whole_blocks,
+                scale,
+                ..BuildOptions::held(facts, &scenario.policy, Vec::new(), options.emergency)
+            },
+        );
+        let offset = columns.len();
+        let shift = |c: Col| Col(c.0 + offset);
+        totals.push(
+            model
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.cost != 0.0)
+                .map(|(j, c)| (Col(offset + j), c.cost))
+                .collect(),
+        );
+        columns.extend(model.columns.iter().map(|c| Column {
+            cost: mean_weight * c.cost,
+            ..c.clone()
+        }));
+        rows.extend(model.rows.iter().map(|r| Row {
+            terms: r.terms.iter().map(|&(c, a)| (shift(c), a)).collect(),
+            ..r.clone()
+        }));
+        if s == 0 {
+            first = model.reserve.iter().map(|c| c.map(shift)).collect();
+            steps = model.reserve_step.clone();
+            continue;
+        }
+        if model.reserve.len() != first.len()
+            || model
+                .reserve
+                .iter()
+                .zip(&first)
+                .any(|(a, b)| a.is_some() != b.is_some())
+        {
+            return Err(Error::Usage(format!(
+                "sample {s} ({}) changes which tranches have a reservation decision",
+                scenario.name
+            )));
+        }
+        for (k, (mine, shared)) in model.reserve.iter().zip(&first).enumerate() {
+            if let (Some(mine), Some(shared)) = (mine, shared) {
+                rows.push(Row {
+                    key: RowKey::Shared {
+                        sample: s,
+                        tranche: TrancheId(k),
+                    },
+                    terms: vec![(shift(*mine), 1.0), (*shared, -1.0)],
+                    sense: Sense::Eq,
+                    rhs: 0.0,
+                });
+            }
+        }
+    }
+    if w > 0.0 {
+        // Every T_s ≥ 0, so its α-quantile η is too.
+        let eta = Col(columns.len());
+        columns.push(Column {
+            lower: 0.0,
+            upper: None,
+            cost: w,
+            integer: false,
+        });
+        let tail_weight = w / ((1.0 - options.cvar_alpha) * n);
+        for (s, terms) in totals.iter().enumerate() {
+            let u = Col(columns.len());
+            columns.push(Column {
+                lower: 0.0,
+                upper: None,
+                cost: tail_weight,
+                integer: false,
+            });
+            // T_s − η − u(s) ≤ 0
+            let mut row = terms.clone();
+            row.push((eta, -1.0));
+            row.push((u, -1.0));
+            rows.push(Row {
+                key: RowKey::Tail { sample: s },
+                terms: row,
+                sense: Sense::Le,
+                rhs: 0.0,
+            });
+        }
+    }
+    let (values, _) = solve_lp(&columns, &rows, kind)?;
+    let objective: f64 = columns
+        .iter()
+        .zip(&values)
+        .map(|(c, v)| c.cost * v)
+        .sum::<f64>()
+        * scale.dollars_per_objective_unit;
+    let z = first
+        .iter()
+        .zip(&steps)
+        .map(|(col, step)| col.map_or(1.0, |c| values[c.0] * step))
+        .collect();
+    Ok((objective, z))
 }
 
 #[cfg(test)]

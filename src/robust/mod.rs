@@ -338,6 +338,7 @@ pub fn run(sweep: Sweep, overrides: &Overrides, progress: &dyn Fn(&str)) -> Resu
             cvar_alpha: settings.cvar_alpha,
             emergency: settings.emergency,
             whole_blocks: true,
+            cuts: Default::default(),
         },
         Some(&det_z),
     )?;
