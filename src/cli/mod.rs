@@ -69,7 +69,7 @@ pub enum Command {
     /// CVaR) over the samples of a sweep file, held on every sample beside the scenario's own
     /// plan, in sample and on held-out samples.
     #[command(
-        after_help = "Examples:\n  capplan robust scenarios/sweeps/frontier-risk.toml --samples 200 --holdout 200\n  capplan robust scenarios/sweeps/frontier-risk.toml --risk-weight 1 --cvar-alpha 0.9\n\nThe [robust] table and the outputs: docs/sweep.md (\"Robust plans\"); how it is solved: docs/solving.md"
+        after_help = "Examples:\n  capplan robust scenarios/sweeps/frontier-risk.toml --samples 200 --holdout 200\n  capplan robust scenarios/sweeps/frontier-risk.toml --risk-weight 1 --cvar-alpha 0.9\n  capplan robust scenarios/sweeps/frontier-risk.toml --timings\n\nThe [robust] table and the outputs: docs/sweep.md (\"Robust plans\"); how it is solved: docs/solving.md"
     )]
     Robust(RobustArgs),
     /// Merge the shards of a sweep (shard-I-of-N files from `capplan sweep --shard`) into the
@@ -426,6 +426,10 @@ pub struct RobustArgs {
     /// No progress messages.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Print each stage's seconds and how the robust search went (iterations, cuts, master and
+    /// evaluation seconds) on stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 #[derive(clap::Args, Debug)]

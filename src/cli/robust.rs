@@ -35,6 +35,30 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
     let product = Product::new(crate::robust::write::files(&robust), FILE_NAMES);
     crate::output::write(&out_dir.join(PLAN_FOLDER), &plan)?;
     crate::output::write(&out_dir, &product)?;
+    if args.timings {
+        let (t, c) = (&robust.timings, &robust.convergence);
+        eprintln!(
+            "timings: deterministic plan {:.3}s · samples {:.3}s · robust solve {:.3}s (master {:.3}s, evaluations {:.3}s) · holding both plans {:.3}s",
+            t.deterministic_seconds,
+            t.samples_seconds,
+            t.solve_seconds,
+            c.master_seconds,
+            c.subproblem_seconds,
+            t.hold_seconds,
+        );
+        eprintln!(
+            "robust search: {} iterations, {} evaluations of every sample, {} cuts in the master at the end ({}), relative gap {:.1e}",
+            c.iterations,
+            c.evaluations,
+            c.cuts,
+            if c.per_sample_cuts {
+                "one cost variable per sample"
+            } else {
+                "one cost variable per sample and block"
+            },
+            c.relative_gap,
+        );
+    }
     match args.format {
         Format::Text => super::print(format!(
             "{}wrote {} files to {} and the robust plan to {}\n",

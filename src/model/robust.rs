@@ -13,11 +13,15 @@
 //!   s.t. θ(s,b) ≥ F_sb(z_i) + g_sb(z_i)·(z − z_i)            for every point z_i evaluated
 //!        u(s) ≥ C_s·z + Σb θ(s,b) − η,   u(s) ≥ 0,   θ ≥ 0,   η ≥ 0 (every T_s is ≥ 0)
 //!
-//! one cut per (sample, block of periods) and point, CVaR in its linear form. The master is a
-//! simplex (microlp, exact vertices), the steps in-out stabilised as in `decompose`, and it stops
-//! at a relative gap ≤ 1e-9 between the best point evaluated and the master's optimum (the
-//! bound). Samples are evaluated in parallel and combined in sample order: the result does not
-//! depend on the number of threads.
+//! one cut per (sample, block of periods) and point, CVaR in its linear form. With more than a
+//! few samples (`MAX_PER_BLOCK_VARIABLES`) a sample's blocks form one group: one θ(s) per sample,
+//! above the sum of its block cuts (still exact: the sum of valid cuts is a valid cut of Σb Q_sb,
+//! and at the point evaluated it is tight), so the master grows with the samples, not with
+//! samples × blocks. Cuts slack at the master's vertex for `CUT_AGE_LIMIT` solves in a row are
+//! retired, as in `decompose`. The master is a simplex (microlp, exact vertices), the steps in-out
+//! stabilised as in `decompose`, and it stops at a relative gap ≤ 1e-9 between the best point
+//! evaluated and the master's optimum (the bound). Samples are evaluated in parallel and
+//! combined in sample order: the result does not depend on the number of threads.
 
 use std::time::Instant;
 
@@ -25,7 +29,7 @@ use rayon::prelude::*;
 
 use super::decompose::{Convergence, Cut, Evaluator, RELATIVE_GAP};
 use super::solve::{solve_lp, SolverKind};
-use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Sense};
+use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Scale, Sense};
 use crate::error::{Error, Result};
 use crate::facts::{Facts, TrancheId};
 use crate::scenario::Scenario;
@@ -48,6 +52,21 @@ pub struct RobustOptions {
     pub emergency: bool,
     /// Reservations in GPUs come in whole blocks (false: the relaxation).
     pub whole_blocks: bool,
+    /// The master's cost variables: per block, per sample, or by the sizes (`Auto`).
+    pub cuts: CutGroups,
+}
+
+/// How the master groups a sample's cuts (the multi-cut / aggregated-cut switch). Every choice
+/// reaches the same optimum; they differ in master size and iterations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CutGroups {
+    /// Per block up to `MAX_PER_BLOCK_VARIABLES` samples × blocks, per sample above.
+    #[default]
+    Auto,
+    /// One θ per sample and block of periods (the most cuts, the fewest iterations).
+    PerBlock,
+    /// One θ per sample, above the sum of its block cuts.
+    PerSample,
 }
 
 /// How the search went.
@@ -56,7 +75,10 @@ pub struct RobustConvergence {
     pub iterations: usize,
     /// Points at which every sample was evaluated.
     pub evaluations: usize,
+    /// Cuts in the master at the end (idle ones retired).
     pub cuts: usize,
+    /// One cost variable per sample (each sample's block cuts summed) rather than per block.
+    pub per_sample_cuts: bool,
     /// The master's optimum (a lower bound on R) and the best R evaluated, $.
     pub lower_bound: f64,
     pub upper_bound: f64,
@@ -113,23 +135,87 @@ pub fn risk_objective(totals: &[f64], risk_weight: f64, alpha: f64) -> f64 {
     r
 }
 
-/// Every sample's cuts per block, and the commitment of each sample per decision.
+/// Master solves in a row after which a cut slack at the master's vertex is dropped (as in
+/// `decompose`): the master keeps the cuts that hold it up, its optimum stays a lower bound (fewer
+/// cuts only lower it), and a dropped cut that matters again is found again by evaluation.
+const CUT_AGE_LIMIT: usize = 5;
+
+/// Above this many cost variables (samples × blocks) the master has one per sample instead, each
+/// above the sum of the sample's block cuts: a weaker model per point (a few more iterations),
+/// but a master whose size grows with the samples alone. With per-block cuts 1,000 monthly
+/// samples make 24,000 variables and that many rows per iteration, which the simplex did not
+/// solve in minutes; one per sample, the whole search takes seconds (docs/performance.md,
+/// "Robust plans"). Per block, up to two hourly samples (64 blocks each) or five monthly ones.
+const MAX_PER_BLOCK_VARIABLES: usize = 128;
+
+/// Every sample's cuts per group of blocks, with how many master solves in a row each has been
+/// slack, and the commitment of each sample per decision.
 struct Pool {
-    /// [sample][block] → cuts.
-    cuts: Vec<Vec<Vec<Cut>>>,
+    /// [sample][group] → cuts and their ages. A group is one block, or every block of the sample.
+    cuts: Vec<Vec<Vec<(Cut, usize)>>>,
     /// [sample][decision] → $ for z = 1.
     commit: Vec<Vec<f64>>,
+    /// One cost variable per sample (the block cuts summed) rather than per block.
+    per_sample: bool,
 }
 
 impl Pool {
+    fn new(first: Vec<Vec<Cut>>, commit: Vec<Vec<f64>>, groups: CutGroups) -> Pool {
+        let blocks: usize = first.iter().map(Vec::len).sum();
+        let mut pool = Pool {
+            cuts: vec![Vec::new(); first.len()],
+            commit,
+            per_sample: match groups {
+                CutGroups::Auto => blocks > MAX_PER_BLOCK_VARIABLES,
+                CutGroups::PerBlock => false,
+                CutGroups::PerSample => true,
+            },
+        };
+        pool.add(first);
+        pool
+    }
+
+    /// One evaluation's cuts ([sample][block]) as the pool's groups: unchanged, or each sample's
+    /// block cuts summed in block order.
+    fn grouped(&self, cuts: Vec<Vec<Cut>>) -> Vec<Vec<Cut>> {
+        if !self.per_sample {
+            return cuts;
+        }
+        cuts.into_iter()
+            .map(|blocks| {
+                let mut sum = Cut {
+                    intercept: 0.0,
+                    slope: vec![0.0; blocks.first().map_or(0, |c| c.slope.len())],
+                };
+                for cut in blocks {
+                    sum.intercept += cut.intercept;
+                    for (a, b) in sum.slope.iter_mut().zip(&cut.slope) {
+                        *a += b;
+                    }
+                }
+                vec![sum]
+            })
+            .collect()
+    }
+
+    /// Adds an evaluation's cuts, skipping any a group already has.
     fn add(&mut self, cuts: Vec<Vec<Cut>>) {
+        let cuts = self.grouped(cuts);
         for (sample, new) in self.cuts.iter_mut().zip(cuts) {
-            for (block, cut) in sample.iter_mut().zip(new) {
-                if !block.contains(&cut) {
-                    block.push(cut);
+            if sample.is_empty() {
+                *sample = vec![Vec::new(); new.len()];
+            }
+            for (group, cut) in sample.iter_mut().zip(new) {
+                if !group.iter().any(|(c, _)| *c == cut) {
+                    group.push((cut, 0));
                 }
             }
         }
+    }
+
+    /// A group's cutting-plane model at z: its highest cut, and at least 0 (θ ≥ 0).
+    fn group_value(cuts: &[(Cut, usize)], z: &[f64]) -> f64 {
+        cuts.iter().map(|(c, _)| c.value(z)).fold(0.0f64, f64::max)
     }
 
     /// T_s of the cutting-plane model at z.
@@ -137,14 +223,37 @@ impl Pool {
         self.cuts
             .iter()
             .zip(&self.commit)
-            .map(|(blocks, commit)| {
+            .map(|(groups, commit)| {
                 let c: f64 = commit.iter().zip(z).map(|(c, z)| c * z).sum();
-                c + blocks
+                c + groups
                     .iter()
-                    .map(|cuts| cuts.iter().map(|cut| cut.value(z)).fold(0.0f64, f64::max))
+                    .map(|cuts| Pool::group_value(cuts, z))
                     .sum::<f64>()
             })
             .collect()
+    }
+
+    /// Ages every group's cuts at the master's vertex and drops those slack for `CUT_AGE_LIMIT`
+    /// solves in a row (never a group's newest cut).
+    fn retire_idle(&mut self, zm: &[f64]) {
+        for cuts in self.cuts.iter_mut().flatten() {
+            let top = Pool::group_value(cuts, zm);
+            let tolerance = 1e-9 * top.abs().max(1.0);
+            for (c, age) in cuts.iter_mut() {
+                if c.value(zm) < top - tolerance {
+                    *age += 1;
+                } else {
+                    *age = 0;
+                }
+            }
+            let newest = cuts.len().saturating_sub(1);
+            let mut i = 0;
+            cuts.retain(|(_, age)| {
+                let keep = *age < CUT_AGE_LIMIT || i == newest;
+                i += 1;
+                keep
+            });
+        }
     }
 
     fn len(&self) -> usize {
@@ -261,7 +370,7 @@ impl Master {
         let mut rows = Vec::new();
         for (s, blocks) in pool.cuts.iter().enumerate() {
             for (b, cuts) in blocks.iter().enumerate() {
-                for (i, cut) in cuts.iter().enumerate() {
+                for (i, (cut, _)) in cuts.iter().enumerate() {
                     // Σ g·z − θ(s,b) ≤ −intercept
                     let mut terms: Vec<(Col, f64)> = cut
                         .slope
@@ -426,13 +535,7 @@ pub fn solve(
     let first = evaluate(&center, &mut convergence)?;
     let mut center_totals = totals_of(&first, &commit, &center);
     let mut upper = master.r(&center_totals);
-    let mut pool = Pool {
-        cuts: first
-            .into_iter()
-            .map(|blocks| blocks.into_iter().map(|c| vec![c]).collect())
-            .collect(),
-        commit,
-    };
+    let mut pool = Pool::new(first, commit, options.cuts);
     if decisions.is_empty() {
         convergence.upper_bound = upper;
         convergence.lower_bound = upper;
@@ -461,6 +564,7 @@ pub fn solve(
         convergence.master_seconds += started.elapsed().as_secs_f64();
         lower_bound = lower_bound.max(master_value);
         let gap = relative_gap(upper, lower_bound);
+        pool.retire_idle(&zm);
         if gap <= RELATIVE_GAP {
             break zm;
         }
@@ -549,6 +653,7 @@ pub fn solve(
         lower_bound = bound;
     }
     convergence.cuts = pool.len();
+    convergence.per_sample_cuts = pool.per_sample;
     convergence.upper_bound = upper;
     convergence.lower_bound = lower_bound;
     convergence.relative_gap = relative_gap(upper, lower_bound).max(0.0);
@@ -557,6 +662,144 @@ pub fn solve(
         totals: center_totals,
         convergence,
     })
+}
+
+/// The robust problem solved as one LP (the deterministic equivalent, or extensive form): one
+/// copy of each sample's held dispatch LP as `build` makes it (z decided, the sample's what-ifs,
+/// the held rules), every copy's reservation columns tied to the first's (one z), and CVaR in its
+/// linear form:
+///
+///   min (1 − W)/N · Σs T_s + W · (η + Σs u(s) / ((1 − α)·N)),   u(s) ≥ T_s − η,   u, η ≥ 0,
+///
+/// T_s the objective of copy s (its commitment and dispatch). Every copy is built in the base's
+/// units (`Scale::of(base)`). The reference `solve` is tested against on small cases: it holds
+/// every sample's every period at once. Returns R ($, the LP's optimum) and z per base tranche
+/// (1 where there is no decision).
+pub fn extensive_form(
+    base: &Facts,
+    samples: &[(&Scenario, &Facts)],
+    options: RobustOptions,
+    kind: SolverKind,
+) -> Result<(f64, Vec<f64>)> {
+    if samples.is_empty() {
+        return Err(Error::Usage(
+            "a robust plan needs at least one sample".into(),
+        ));
+    }
+    let scale = Scale::of(base);
+    let n = samples.len() as f64;
+    let w = options.risk_weight;
+    let mean_weight = (1.0 - w) / n;
+    let mut columns: Vec<Column> = Vec::new();
+    let mut rows: Vec<Row> = Vec::new();
+    // Each copy's objective terms (T_s in objective units), and the first copy's z columns.
+    let mut totals: Vec<Vec<(Col, f64)>> = Vec::new();
+    let mut first: Vec<Option<Col>> = Vec::new();
+    let mut steps: Vec<f64> = Vec::new();
+    for (s, (scenario, facts)) in samples.iter().enumerate() {
+        let model = super::build(
+            scenario,
+            facts,
+            BuildOptions {
+                reservations: Reservations::Decided,
+                whole_blocks: options.whole_blocks,
+                scale,
+                ..BuildOptions::held(facts, &scenario.policy, Vec::new(), options.emergency)
+            },
+        );
+        let offset = columns.len();
+        let shift = |c: Col| Col(c.0 + offset);
+        totals.push(
+            model
+                .columns
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.cost != 0.0)
+                .map(|(j, c)| (Col(offset + j), c.cost))
+                .collect(),
+        );
+        columns.extend(model.columns.iter().map(|c| Column {
+            cost: mean_weight * c.cost,
+            ..c.clone()
+        }));
+        rows.extend(model.rows.iter().map(|r| Row {
+            terms: r.terms.iter().map(|&(c, a)| (shift(c), a)).collect(),
+            ..r.clone()
+        }));
+        if s == 0 {
+            first = model.reserve.iter().map(|c| c.map(shift)).collect();
+            steps = model.reserve_step.clone();
+            continue;
+        }
+        if model.reserve.len() != first.len()
+            || model
+                .reserve
+                .iter()
+                .zip(&first)
+                .any(|(a, b)| a.is_some() != b.is_some())
+        {
+            return Err(Error::Usage(format!(
+                "sample {s} ({}) changes which tranches have a reservation decision",
+                scenario.name
+            )));
+        }
+        for (k, (mine, shared)) in model.reserve.iter().zip(&first).enumerate() {
+            if let (Some(mine), Some(shared)) = (mine, shared) {
+                rows.push(Row {
+                    key: RowKey::Shared {
+                        sample: s,
+                        tranche: TrancheId(k),
+                    },
+                    terms: vec![(shift(*mine), 1.0), (*shared, -1.0)],
+                    sense: Sense::Eq,
+                    rhs: 0.0,
+                });
+            }
+        }
+    }
+    if w > 0.0 {
+        // Every T_s ≥ 0, so its α-quantile η is too.
+        let eta = Col(columns.len());
+        columns.push(Column {
+            lower: 0.0,
+            upper: None,
+            cost: w,
+            integer: false,
+        });
+        let tail_weight = w / ((1.0 - options.cvar_alpha) * n);
+        for (s, terms) in totals.iter().enumerate() {
+            let u = Col(columns.len());
+            columns.push(Column {
+                lower: 0.0,
+                upper: None,
+                cost: tail_weight,
+                integer: false,
+            });
+            // T_s − η − u(s) ≤ 0
+            let mut row = terms.clone();
+            row.push((eta, -1.0));
+            row.push((u, -1.0));
+            rows.push(Row {
+                key: RowKey::Tail { sample: s },
+                terms: row,
+                sense: Sense::Le,
+                rhs: 0.0,
+            });
+        }
+    }
+    let (values, _) = solve_lp(&columns, &rows, kind)?;
+    let objective: f64 = columns
+        .iter()
+        .zip(&values)
+        .map(|(c, v)| c.cost * v)
+        .sum::<f64>()
+        * scale.dollars_per_objective_unit;
+    let z = first
+        .iter()
+        .zip(&steps)
+        .map(|(col, step)| col.map_or(1.0, |c| values[c.0] * step))
+        .collect();
+    Ok((objective, z))
 }
 
 #[cfg(test)]

@@ -7,6 +7,8 @@
 
 pub mod write;
 
+use std::time::Instant;
+
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -101,6 +103,19 @@ pub struct HedgeRow {
     pub change_commit_cost: f64,
 }
 
+/// Wall-clock seconds of `robust`'s stages (`--timings`); never written to the files.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timings {
+    /// The deterministic plan (the scenario's own, as `run` plans it).
+    pub deterministic_seconds: f64,
+    /// Every sample's scenario and the planning samples' facts.
+    pub samples_seconds: f64,
+    /// The robust search (its master and evaluation seconds are in the convergence).
+    pub solve_seconds: f64,
+    /// Both plans held on every sample.
+    pub hold_seconds: f64,
+}
+
 /// Everything `robust` found.
 pub struct Robust {
     pub sweep: String,
@@ -117,6 +132,7 @@ pub struct Robust {
     pub bound: f64,
     pub relative_gap: f64,
     pub convergence: RobustConvergence,
+    pub timings: Timings,
     /// robust then deterministic; in sample, then holdout when there is one.
     pub figures: Vec<PlanFigures>,
     pub rows: Vec<SampleRow>,
@@ -279,6 +295,13 @@ pub fn run(sweep: Sweep, overrides: &Overrides, progress: &dyn Fn(&str)) -> Resu
     };
     let (sweep_name, scenario_text) = (sweep.name.clone(), sweep.scenario_text.clone());
     let all = settings.samples + settings.holdout;
+    let mut timings = Timings::default();
+    let mut clock = Instant::now();
+    let lap = |clock: &mut Instant| {
+        let seconds = clock.elapsed().as_secs_f64();
+        *clock = Instant::now();
+        seconds
+    };
     progress("planning the base");
     let prep = crate::sweep::prepare(
         sweep.clone(),
@@ -293,6 +316,7 @@ pub fn run(sweep: Sweep, overrides: &Overrides, progress: &dyn Fn(&str)) -> Resu
     // The deterministic plan: the scenario's own, as `run` plans it.
     let deterministic = base.plan(solver)?;
     let det_z = z_of(&deterministic.report, &base.facts, &base.scenario);
+    timings.deterministic_seconds = lap(&mut clock);
 
     progress("loading the samples");
     let scenarios: Vec<Scenario> = (0..all)
@@ -303,6 +327,7 @@ pub fn run(sweep: Sweep, overrides: &Overrides, progress: &dyn Fn(&str)) -> Resu
     let n = settings.samples as usize;
     let facts: Vec<Facts> = scenarios[..n].par_iter().map(Facts::of).collect();
     let samples: Vec<(&Scenario, &Facts)> = scenarios[..n].iter().zip(&facts).collect();
+    timings.samples_seconds = lap(&mut clock);
 
     progress("solving the robust plan");
     let solved = crate::model::robust::solve(
@@ -313,6 +338,7 @@ pub fn run(sweep: Sweep, overrides: &Overrides, progress: &dyn Fn(&str)) -> Resu
             cvar_alpha: settings.cvar_alpha,
             emergency: settings.emergency,
             whole_blocks: true,
+            cuts: Default::default(),
         },
         Some(&det_z),
     )?;
@@ -335,11 +361,13 @@ pub fn run(sweep: Sweep, overrides: &Overrides, progress: &dyn Fn(&str)) -> Resu
     )?;
     let report = crate::report::build::build(&base.scenario, &base.facts, &plan);
     let robust_signed = signed_of(&report);
+    timings.solve_seconds = lap(&mut clock);
     let det_signed = deterministic.signed_plan();
 
     progress("holding both plans on every sample");
     let robust_held = hold_all(&scenarios, &robust_signed, settings.emergency, solver)?;
     let det_held = hold_all(&scenarios, &det_signed, settings.emergency, solver)?;
+    timings.hold_seconds = lap(&mut clock);
 
     let rows: Vec<SampleRow> = (0..all as usize)
         .map(|i| SampleRow {
@@ -410,6 +438,7 @@ pub fn run(sweep: Sweep, overrides: &Overrides, progress: &dyn Fn(&str)) -> Resu
         bound,
         relative_gap: ((objective - bound) / objective.abs().max(1.0)).max(0.0),
         convergence: solved.convergence,
+        timings,
         settings,
         figures: figs,
         rows,

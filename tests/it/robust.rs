@@ -353,3 +353,173 @@ fn bad_robust_values_are_located() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--cvar-alpha 1.5"), "{err}");
 }
+
+/// Quickstart's files in `dir/name` with `policy` for its `[policy]` table.
+fn quickstart_with_policy(dir: &Folder, name: &str, policy: &str) -> PathBuf {
+    let folder = dir.sub(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    for file in ["capacity.csv", "demand.csv", "routes.csv"] {
+        std::fs::copy(quickstart().join(file), folder.join(file)).unwrap();
+    }
+    std::fs::write(
+        folder.join("scenario.toml"),
+        format!("name = \"{name}\"\nhorizon_end = \"2026-04-01\"\n[policy]\n{policy}"),
+    )
+    .unwrap();
+    folder
+}
+
+/// Issue 22's acceptance: the robust optimum R equals the extensive form's — one LP holding a
+/// copy of every sample's held dispatch LP (built by the model's own `build`), the copies' z tied
+/// together, CVaR in its linear form — solved whole by microlp, Clarabel (and HiGHS when compiled
+/// in), to 1e-6. Five
+/// risk samples of quickstart (aws outages of days, demand ±20%), the LP relaxation (no GPU
+/// tranches here anyway), for the mean, a mix and the CVaR alone, with and without emergency
+/// rules (the second scenario has a share cap and N-1, which the held rules keep and emergency
+/// drops), and with both cut groupings of the master (per block and per sample).
+#[test]
+fn the_robust_optimum_equals_the_extensive_form() {
+    use capplan::facts::Facts;
+    use capplan::model::robust::{extensive_form, solve, CutGroups, RobustOptions};
+    use capplan::model::solve::SolverKind;
+    use capplan::scenario::Scenario;
+
+    let dir = Folder::new();
+    let policies = [
+        ("plain", "unserved_penalty = 100.0\n"),
+        (
+            "guarded",
+            "unserved_penalty = 100.0\nmax_provider_share = 0.7\nsurvive_provider_loss = true\nloss_coverage = 0.5\nresilience_penalty = 50.0\n",
+        ),
+    ];
+    for (name, policy) in policies {
+        let scenario = quickstart_with_policy(&dir, name, policy);
+        let file = dir.sub(&format!("{name}.toml"));
+        std::fs::write(
+            &file,
+            format!(
+                "scenario = {:?}\n[risk]\nsamples = 5\nseed = 7\n[[risk.outage]]\nprovider = \"aws\"\nper_year = 20\nmedian_hours = 200\np95_hours = 900\n[risk.demand]\nsigma = 0.2\n",
+                scenario.display().to_string()
+            ),
+        )
+        .unwrap();
+        let sweep = capplan::sweep::spec::read(&file).unwrap();
+        let prep = capplan::sweep::prepare(sweep.clone(), &Default::default()).unwrap();
+        let base = capplan::pipeline::Planning::load(&sweep.scenario, &Default::default()).unwrap();
+        let scenarios: Vec<Scenario> = (0..5).map(|id| prep.scenario_of(id).unwrap()).collect();
+        let facts: Vec<Facts> = scenarios.iter().map(Facts::of).collect();
+        let samples: Vec<(&Scenario, &Facts)> = scenarios.iter().zip(&facts).collect();
+        let mut by_weight = Vec::new();
+        for (risk_weight, cvar_alpha) in [(0.0, 0.9), (0.5, 0.6), (1.0, 0.75)] {
+            for emergency in [true, false] {
+                let options = |cuts| RobustOptions {
+                    risk_weight,
+                    cvar_alpha,
+                    emergency,
+                    whole_blocks: false,
+                    cuts,
+                };
+                let case =
+                    format!("{name}, W {risk_weight}, α {cvar_alpha}, emergency {emergency}");
+                let (reference, _) = extensive_form(
+                    &base.facts,
+                    &samples,
+                    options(CutGroups::Auto),
+                    SolverKind::Microlp,
+                )
+                .unwrap();
+                // Every backend compiled in (HiGHS with `--features highs`) agrees with microlp.
+                for kind in SolverKind::available() {
+                    let (other, _) =
+                        extensive_form(&base.facts, &samples, options(CutGroups::Auto), kind)
+                            .unwrap();
+                    assert!(
+                        rel(other, reference) < 1e-6,
+                        "{case}: {} {other}, microlp {reference}",
+                        kind.name()
+                    );
+                }
+                for cuts in [CutGroups::PerBlock, CutGroups::PerSample] {
+                    let robust = solve(&base.facts, &samples, options(cuts), None).unwrap();
+                    let c = &robust.convergence;
+                    assert!(c.relative_gap <= 1e-9, "{case} {cuts:?}: {c:?}");
+                    assert_eq!(c.per_sample_cuts, cuts == CutGroups::PerSample);
+                    // R recomputed from the samples' totals at the robust z, and the bound.
+                    let r = capplan::model::robust::risk_objective(
+                        &robust.totals,
+                        risk_weight,
+                        cvar_alpha,
+                    );
+                    assert!(
+                        rel(r, reference) < 1e-6,
+                        "{case} {cuts:?}: robust {r}, extensive form {reference}"
+                    );
+                    assert!(
+                        rel(c.lower_bound, reference) < 1e-6,
+                        "{case} {cuts:?}: bound {}, extensive form {reference}",
+                        c.lower_bound
+                    );
+                }
+                by_weight.push((risk_weight, emergency, reference));
+            }
+        }
+        // The samples differ: CVaR weighs the bad ones more than the mean does, so R grows with W.
+        for emergency in [true, false] {
+            let r: Vec<f64> = by_weight
+                .iter()
+                .filter(|(_, e, _)| *e == emergency)
+                .map(|(_, _, r)| *r)
+                .collect();
+            assert!(
+                r[0] < r[1] && r[1] < r[2],
+                "{name}, emergency {emergency}: {r:?}"
+            );
+        }
+    }
+}
+
+/// Ten frontier-risk samples (240 samples × blocks: one cost variable per sample in the master)
+/// give the same files on one thread as on two, and the search reports its gap.
+#[test]
+fn per_sample_cuts_do_not_depend_on_the_thread_count() {
+    let dir = Folder::new();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/frontier-risk.toml");
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.sub(&format!("threads-{threads}"));
+        let (code, _, err) = crate::common::output(
+            crate::common::command()
+                .args([
+                    "robust",
+                    file.to_str().unwrap(),
+                    "--samples",
+                    "10",
+                    "--holdout",
+                    "2",
+                    "--out",
+                    out.to_str().unwrap(),
+                    "-q",
+                    "--timings",
+                ])
+                .env("RAYON_NUM_THREADS", threads),
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("one cost variable per sample)"), "{err}");
+        outs.push(out);
+    }
+    for name in [
+        "robust.csv",
+        "robust_figures.csv",
+        "robust_hedge.csv",
+        "robust.json",
+        "plan/commitments.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(outs[0].join(name)).unwrap(),
+            std::fs::read(outs[1].join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let j = json(&outs[0].join("robust.json"));
+    assert!(j["relative_gap"].as_f64().unwrap() <= 1e-9, "{j}");
+}
