@@ -112,13 +112,37 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     let rows = n.div_ceil(columns);
     let (col_gap, row_gap) = (c.px(60.0), c.px(24.0));
     let col_w = (right - margin - col_gap * (columns - 1) as f64) / columns as f64;
-    let row_h = (bottom - top - row_gap * (rows - 1) as f64) / rows as f64;
+    // Each row's share of the height: as the figure asks, else alike.
+    let weight = |row: usize| match fig.row_heights.len() == rows {
+        true => fig.row_heights[row].max(0.0),
+        false => 1.0,
+    };
+    let total: f64 = (0..rows).map(weight).sum::<f64>().max(f64::MIN_POSITIVE);
+    let room_h = bottom - top - row_gap * (rows - 1) as f64;
+    let row_top = |row: usize| {
+        let above: f64 = (0..row).map(weight).sum();
+        top + room_h * above / total + row_gap * row as f64
+    };
+    let cell = |k: usize| {
+        let x0 = margin + (k % columns) as f64 * (col_w + col_gap);
+        let row = k / columns;
+        let (y0, row_h) = (row_top(row), room_h * weight(row) / total);
+        [x0, y0, x0 + col_w, y0 + row_h]
+    };
+    // Frames of one column share their left edge when asked (time axes one above the other):
+    // each panel laid out once to find its edge, then drawn at the column's rightmost.
+    let mut lefts = vec![0.0; columns];
+    if fig.align_frames {
+        for (k, panel) in fig.panels.iter().enumerate() {
+            let mut scratch = Svg::new(width, height);
+            let (_, left) = draw_panel(&mut scratch, &c, panel, cell(k), k + columns >= n, 0.0);
+            lefts[k % columns] = f64::max(lefts[k % columns], left);
+        }
+    }
     let mut first_frame_top = None;
     for (k, panel) in fig.panels.iter().enumerate() {
-        let x0 = margin + (k % columns) as f64 * (col_w + col_gap);
-        let y0 = top + (k / columns) as f64 * (row_h + row_gap);
-        let cell = [x0, y0, x0 + col_w, y0 + row_h];
-        let frame_top = draw_panel(&mut svg, &c, panel, cell, k + columns >= n);
+        let last_row = k + columns >= n;
+        let (frame_top, _) = draw_panel(&mut svg, &c, panel, cell(k), last_row, lefts[k % columns]);
         first_frame_top.get_or_insert(frame_top);
     }
     if let Some(left) = legend_left {
@@ -340,8 +364,16 @@ fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
     (w, cat.table.iter().map(column).collect())
 }
 
-/// Lays out and draws one panel in `cell`; returns the top of its frame.
-fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: bool) -> f64 {
+/// Lays out and draws one panel in `cell`, its frame's left edge at least `min_left`; returns the
+/// top and the left edge of its frame.
+fn draw_panel(
+    svg: &mut Svg,
+    c: &Scale,
+    p: &Panel,
+    cell: [f64; 4],
+    x_labels: bool,
+    min_left: f64,
+) -> (f64, f64) {
     let tick = c.font(TICK, false, palette::INK_SOFT);
     let label = c.font(LABEL, false, palette::INK);
     let axis_title = c.font(AXIS_TITLE, true, palette::INK_SOFT);
@@ -406,6 +438,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let widest = |t: &Ticks| largest(t.labels.iter().map(|l| tick.width(&l.1)));
     let y_label_w = y_ticks.as_ref().map_or(rows_w, widest);
     let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
+    let left = left.max(min_left);
     let right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
     // The most x ticks whose labels fit side by side.
     let fits = |t: &Ticks| (right - left) / t.labels.len().max(1) as f64 >= widest(t) + c.px(24.0);
@@ -564,7 +597,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
             svg.text(&l.text, x, y, &l.font.size(em), align);
         }
     }
-    f.t
+    (f.t, f.l)
 }
 
 /// Where a label goes: its anchor in pixels, alignment, size (pixels per em), and whether it is
