@@ -208,7 +208,7 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
         _ => "Demand, reserved capacity and demand served by column",
     };
     let mut fig = Figure::new(title.into(), notes, legend, panels);
-    fig.heights = vec![2.0, 1.0];
+    fig.row_heights = vec![2.0, 1.0];
     fig
 }
 

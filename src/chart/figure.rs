@@ -18,9 +18,10 @@ pub(crate) struct Figure {
     /// Laid out in rows of `columns`.
     pub panels: Vec<Panel>,
     pub columns: usize,
-    /// Relative heights of the rows of panels, top down; rows without one are of weight 1
-    /// (empty: every row as tall as the others).
-    pub heights: Vec<f64>,
+    /// The rows' heights relative to each other (empty: all alike).
+    pub row_heights: Vec<f64>,
+    /// The frames of a column share one left edge (time axes one above the other line up).
+    pub align_frames: bool,
     /// Small print under the panels.
     pub notes: Vec<String>,
     /// Written in place of the panels when there is nothing to draw.
@@ -38,7 +39,8 @@ impl Figure {
             legend,
             panels,
             columns,
-            heights: Vec::new(),
+            row_heights: Vec::new(),
+            align_frames: false,
             notes,
             message,
         }

@@ -112,45 +112,39 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     let rows = n.div_ceil(columns);
     let (col_gap, row_gap) = (c.px(60.0), c.px(24.0));
     let col_w = (right - margin - col_gap * (columns - 1) as f64) / columns as f64;
-    // Rows share the height by their weights (1 unless the figure gives one).
-    let weight = |r: usize| {
-        fig.heights
-            .get(r)
-            .copied()
-            .filter(|w| *w > 0.0)
-            .unwrap_or(1.0)
+    // Each row's share of the height: as the figure asks, else alike.
+    let weight = |row: usize| match fig.row_heights.len() == rows {
+        true => fig.row_heights[row].max(0.0),
+        false => 1.0,
     };
-    let total: f64 = (0..rows).map(weight).sum();
+    let total: f64 = (0..rows).map(weight).sum::<f64>().max(f64::MIN_POSITIVE);
     let room_h = bottom - top - row_gap * (rows - 1) as f64;
-    let row_top = |r: usize| {
-        top + (0..r)
-            .map(|q| room_h * weight(q) / total + row_gap)
-            .sum::<f64>()
+    let row_top = |row: usize| {
+        let above: f64 = (0..row).map(weight).sum();
+        top + room_h * above / total + row_gap * row as f64
     };
     let cell = |k: usize| {
-        let (row, x0) = (
-            k / columns,
-            margin + (k % columns) as f64 * (col_w + col_gap),
-        );
+        let x0 = margin + (k % columns) as f64 * (col_w + col_gap);
+        let row = k / columns;
         let (y0, row_h) = (row_top(row), room_h * weight(row) / total);
         [x0, y0, x0 + col_w, y0 + row_h]
     };
-    // Panels over one another on time axes share their frames' left edge, so dates line up:
-    // each column's y labels get the room of its widest (measured by a first layout, discarded).
-    let mut label_w = vec![0.0f64; columns];
+    // Frames of one column share their left edge when asked (time axes one above the other):
+    // each panel laid out once to find its edge, then drawn at the column's rightmost.
+    let mut lefts = vec![0.0; columns];
+    // Panels over one another on time axes always line their dates up.
     let timed = |p: &Panel| matches!(p.x.kind, Kind::Time(_));
-    if rows > 1 && fig.panels.iter().all(timed) {
-        let mut scratch = Svg::new(width, height);
+    if fig.align_frames || (rows > 1 && fig.panels.iter().all(timed)) {
         for (k, panel) in fig.panels.iter().enumerate() {
-            let (_, w) = draw_panel(&mut scratch, &c, panel, cell(k), k + columns >= n, 0.0);
-            label_w[k % columns] = label_w[k % columns].max(w);
+            let mut scratch = Svg::new(width, height);
+            let (_, left) = draw_panel(&mut scratch, &c, panel, cell(k), k + columns >= n, 0.0);
+            lefts[k % columns] = f64::max(lefts[k % columns], left);
         }
     }
     let mut first_frame_top = None;
     for (k, panel) in fig.panels.iter().enumerate() {
         let last_row = k + columns >= n;
-        let (frame_top, _) =
-            draw_panel(&mut svg, &c, panel, cell(k), last_row, label_w[k % columns]);
+        let (frame_top, _) = draw_panel(&mut svg, &c, panel, cell(k), last_row, lefts[k % columns]);
         first_frame_top.get_or_insert(frame_top);
     }
     if let Some(left) = legend_left {
@@ -372,15 +366,15 @@ fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
     (w, cat.table.iter().map(column).collect())
 }
 
-/// Lays out and draws one panel in `cell`, its y labels given at least `label_w` of room;
-/// returns the top of its frame and the room its y labels took.
+/// Lays out and draws one panel in `cell`, its frame's left edge at least `min_left`; returns the
+/// top and the left edge of its frame.
 fn draw_panel(
     svg: &mut Svg,
     c: &Scale,
     p: &Panel,
     cell: [f64; 4],
     x_labels: bool,
-    label_w: f64,
+    min_left: f64,
 ) -> (f64, f64) {
     let tick = c.font(TICK, false, palette::INK_SOFT);
     let label = c.font(LABEL, false, palette::INK);
@@ -444,8 +438,9 @@ fn draw_panel(
     let row_every = ((row_em * 1.15 / pitch).ceil() as usize).max(1);
     let (rows_w, table) = row_widths(y_cat, row_em, row_max);
     let widest = |t: &Ticks| largest(t.labels.iter().map(|l| tick.width(&l.1)));
-    let y_label_w = y_ticks.as_ref().map_or(rows_w, widest).max(label_w);
+    let y_label_w = y_ticks.as_ref().map_or(rows_w, widest);
     let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
+    let left = left.max(min_left);
     let right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
     // The most x ticks whose labels fit side by side.
     let fits = |t: &Ticks| (right - left) / t.labels.len().max(1) as f64 >= widest(t) + c.px(24.0);
@@ -604,7 +599,7 @@ fn draw_panel(
             svg.text(&l.text, x, y, &l.font.size(em), align);
         }
     }
-    (f.t, y_label_w)
+    (f.t, f.l)
 }
 
 /// Where a label goes: its anchor in pixels, alignment, size (pixels per em), and whether it is
