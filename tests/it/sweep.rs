@@ -38,8 +38,11 @@ capacity_factor = 0.3
 sigma = 0.1
 "#;
 
-/// A sweep file in a temp dir, its scenario given relative to the file.
+/// A sweep file in a `sweeps` folder of a temp dir (outputs go beside that folder, never into
+/// it), its scenario given by its path.
 fn sweep_file(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let dir = dir.join("sweeps");
+    std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     let scenario = quickstart();
     std::fs::write(
@@ -77,12 +80,12 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Every file of a folder, by name.
+/// Every file of a folder, by name (capplan's record of its files, `.capplan-manifest`, aside).
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
-        .filter(|e| e.path().is_file())
+        .filter(|e| e.path().is_file() && e.file_name() != ".capplan-manifest")
         .map(|e| {
             (
                 e.file_name().to_string_lossy().into_owned(),
