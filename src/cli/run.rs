@@ -36,15 +36,20 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         None => None,
     };
     let spinner = super::progress::start(None, args.quiet, "solving");
-    let solved = Planning::load(&args.scenario, &flags).and_then(|planning| {
-        // Claimed (checked and locked) before solving: a folder another capplan is writing, or
-        // one the run may not write, fails at once rather than after the solve.
-        let out_dir = out_folder(args, &planning.scenario.name, &flags)?;
-        let solved = match &signed {
-            Some(signed) => planning.hold(signed, args.emergency, how)?,
-            None => planning.plan(how)?,
-        };
-        Ok((planning.into_outcome(solved), out_dir))
+    // A long decomposition shows its iterations and gap on the spinner.
+    let bar = spinner.clone();
+    let report = Box::new(move |at: &str| bar.set_message(format!("solving: {at}")));
+    let solved = crate::model::decompose::with_progress(report, || {
+        Planning::load(&args.scenario, &flags).and_then(|planning| {
+            // Claimed (checked and locked) before solving: a folder another capplan is writing, or
+            // one the run may not write, fails at once rather than after the solve.
+            let out_dir = out_folder(args, &planning.scenario.name, &flags)?;
+            let solved = match &signed {
+                Some(signed) => planning.hold(signed, args.emergency, how)?,
+                None => planning.plan(how)?,
+            };
+            Ok((planning.into_outcome(solved), out_dir))
+        })
     });
     spinner.finish_and_clear();
     let (mut outcome, out_dir) = solved?;
