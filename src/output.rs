@@ -224,6 +224,13 @@ pub fn resolve(
             shown.display()
         )));
     }
+    if mount_point(&real) {
+        return Err(Error::Usage(format!(
+            "output folder {} is a mount point, which capplan cannot replace as a whole (it builds the new folder beside the old one and swaps them); write into a folder inside it, e.g. --out {}",
+            shown.display(),
+            shown.join("run").display()
+        )));
+    }
     let lock = if claim.shared {
         None
     } else {
@@ -237,6 +244,23 @@ pub fn resolve(
         force: claim.force,
         lock,
     })
+}
+
+/// Whether `real` is an existing folder on another file system than the folder holding it.
+fn mount_point(real: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (fs::metadata(real), real.parent().map(fs::metadata)) {
+            (Ok(m), Some(Ok(p))) => m.is_dir() && m.dev() != p.dev(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = real;
+        false
+    }
 }
 
 /// `dir` absolute, with links and `..` resolved: the deepest existing ancestor canonicalised,

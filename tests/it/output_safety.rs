@@ -370,8 +370,8 @@ fn inputs_the_root_and_the_working_folder_are_never_an_output_folder() {
 }
 
 /// A full disk: the message names the output folder's file (not a hidden temporary one), no new
-/// folder is left, and an existing folder is left as it was. Run in a mount namespace of its own
-/// on a 200 KiB tmpfs (`unshare`, Linux).
+/// folder is left, and an existing folder is left as it was; and a mount point, which cannot be
+/// swapped, is refused. Run in a mount namespace of its own on a 200 KiB tmpfs (`unshare`, Linux).
 #[cfg(target_os = "linux")]
 #[test]
 fn a_full_disk_leaves_no_folder_and_names_the_output_folder() {
@@ -385,6 +385,7 @@ fn a_full_disk_leaves_no_folder_and_names_the_output_folder() {
     // one with charts that does not; then a run into a new folder that does not fit either.
     let script = format!(
         "mount -t tmpfs -o size=200k tmpfs '{d}' || exit 97
+         '{bin}' run '{s}' --out '{d}' --no-charts --quiet > /dev/null 2> '{d}/../err-mount.txt'; echo $? > '{d}/../code-mount.txt'
          '{bin}' run '{s}' --out '{d}/old' --no-charts --quiet > /dev/null || exit 98
          find '{d}' | sort > '{d}/../before.txt'
          md5sum '{d}'/old/* '{d}'/old/.capplan-manifest > '{d}/../old.md5'
@@ -408,6 +409,21 @@ fn a_full_disk_leaves_no_folder_and_names_the_output_folder() {
         "the tmpfs script failed (97: mount, 98: the small run)"
     );
     let read = |n: &str| std::fs::read_to_string(root.path().join(n)).unwrap();
+    // A mount point cannot be swapped: refused, with a folder inside it to use instead.
+    assert_eq!(
+        read("code-mount.txt").trim(),
+        "2",
+        "{}",
+        read("err-mount.txt")
+    );
+    assert!(
+        read("err-mount.txt").contains(&format!(
+            "output folder {} is a mount point, which capplan cannot replace as a whole",
+            disk.display()
+        )),
+        "{}",
+        read("err-mount.txt")
+    );
     // Into an existing folder: refused with the folder's file named, the folder unchanged.
     assert_eq!(read("code-old.txt").trim(), "4", "{}", read("err-old.txt"));
     let err = read("err-old.txt");
