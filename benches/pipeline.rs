@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use capplan::chart::{render_all, ChartOptions};
 use capplan::model::solve::{Method, SolverKind};
-use capplan::output::{write, OutputFile, Product};
+use capplan::output::{resolve, write, Claim, OutputFile, Product};
 use capplan::pipeline::{self, RunOptions, Timings};
 use capplan::report::write::report_files;
 use capplan::synthetic::{self, Spec, Step};
@@ -173,7 +173,9 @@ fn run_once(folder: &Path, way: Way, out_dir: &Path) -> Result<Measured, String>
             .into_iter()
             .map(|c| OutputFile::new(c.file_name, c.bytes)),
     );
-    write(out_dir, &product).map_err(|e| e.to_string())?;
+    let folder = resolve(Some(out_dir), out_dir.to_path_buf(), &[], Claim::default())
+        .map_err(|e| e.to_string())?;
+    write(&folder, &product).map_err(|e| e.to_string())?;
     timings.write_seconds = t.elapsed().as_secs_f64();
 
     Ok(Measured {

@@ -10,7 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use crate::error::{Diagnostic, Result};
+use crate::error::{Diagnostic, Error, Result};
 use crate::facts::{Facts, RegionId};
 use crate::load::flags::Flags;
 use crate::load::signed::SignedPlan;
@@ -98,6 +98,74 @@ pub fn solve_scenario(
     Ok((plan, report))
 }
 
+/// The most flow variables a model may have unless `CAPPLAN_MAX_FLOW_VARIABLES` raises it: 200
+/// times the bundled frontier-2026-hourly (245,088 flow variables: 1.2 s and 49 MB on the 2-core
+/// development machine, about 200 bytes a flow variable), so some 10 GB at that rate.
+pub const MAX_FLOW_VARIABLES: u64 = 50_000_000;
+
+/// The variable that raises (or lowers) [`MAX_FLOW_VARIABLES`].
+pub const MAX_FLOW_VARIABLES_VAR: &str = "CAPPLAN_MAX_FLOW_VARIABLES";
+
+/// The flow variables of a scenario's model: one per tranche, demand class and period where the
+/// tranche is available and may serve the class (its route and model allow it). The LP and the
+/// period networks have one flow each; deferral adds more.
+pub fn flow_variables(facts: &Facts) -> u64 {
+    let serves: Vec<u64> = facts
+        .tranches
+        .iter()
+        .map(|k| facts.classes.iter().filter(|c| k.serves(c)).count() as u64)
+        .collect();
+    facts
+        .available_tpm
+        .iter()
+        .map(|period| {
+            period
+                .iter()
+                .zip(&serves)
+                .filter(|(a, _)| **a > 0.0)
+                .map(|(_, n)| n)
+                .sum::<u64>()
+        })
+        .sum()
+}
+
+/// Refuses, before anything is built, a model too large to solve in a machine's memory and time,
+/// naming its sizes and how to make it smaller or raise the limit.
+pub fn check_size(facts: &Facts) -> Result<()> {
+    let limit = match std::env::var(MAX_FLOW_VARIABLES_VAR) {
+        Err(_) => MAX_FLOW_VARIABLES,
+        Ok(v) => v.trim().parse::<u64>().map_err(|_| {
+            Error::Usage(format!(
+                "{MAX_FLOW_VARIABLES_VAR}={v}: expected a whole number of flow variables, such as {MAX_FLOW_VARIABLES}"
+            ))
+        })?,
+    };
+    let flows = flow_variables(facts);
+    if flows <= limit {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "the model would have {flows} flow variables (up to {} periods × {} tranches × {} demand classes, where a tranche is available and may serve the class), more than the limit of {limit} (at about 200 bytes each, some {} of memory; the bundled frontier-2026-hourly has 245,088). Use longer periods (hourly → daily), fewer tranches or demand regions, or raise the limit with {MAX_FLOW_VARIABLES_VAR}={}",
+        facts.available_tpm.len(),
+        facts.tranches.len(),
+        facts.classes.len(),
+        memory_of(flows),
+        flows
+    )))
+}
+
+/// The memory of `flows` flow variables at about 200 bytes each, for messages (`12.0 GB`).
+fn memory_of(flows: u64) -> String {
+    let bytes = flows as f64 * 200.0;
+    if bytes >= 1e9 {
+        format!("{:.1} GB", bytes / 1e9)
+    } else if bytes >= 1e6 {
+        format!("{:.0} MB", bytes / 1e6)
+    } else {
+        format!("{:.0} KB", (bytes / 1e3).ceil())
+    }
+}
+
 /// Model, solve and plan (no report).
 pub fn solve_plan(
     scenario: &Scenario,
@@ -106,6 +174,7 @@ pub fn solve_plan(
     held: Option<&Held>,
     timings: &mut Timings,
 ) -> Result<Plan> {
+    check_size(facts)?;
     let how: Solve = how.into();
     let options = match held {
         None => BuildOptions {

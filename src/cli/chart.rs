@@ -7,7 +7,14 @@ use crate::error::Result;
 use crate::output::Product;
 
 pub fn execute(args: &ChartArgs) -> Result<()> {
-    let dir = &args.output;
+    // Claimed before it is read, so no other capplan changes it between the read and the write.
+    let folder = crate::output::resolve(
+        Some(&args.output),
+        args.output.clone(),
+        &[],
+        super::claim(args.force),
+    )?;
+    let dir = folder.path();
     let opts = args.chart_size.options();
     let charts = if dir.join("sweep.json").is_file() {
         let res = crate::sweep::write::read_results(dir)?;
@@ -22,7 +29,7 @@ pub fn execute(args: &ChartArgs) -> Result<()> {
     // Only the charts: the folder's data files, and charts this drawing leaves out, stay as
     // they are.
     let product = Product::new(super::chart_files(charts), Vec::<String>::new());
-    let written = crate::output::write(dir, &product)?;
+    let written = crate::output::write(&folder, &product)?;
     let list: String = written
         .iter()
         .map(|path| format!("{}\n", path.display()))

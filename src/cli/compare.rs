@@ -31,11 +31,16 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
     super::warn(&warnings);
     let comparison = crate::compare::compare(&columns, args.hold_reservations);
 
-    let folders: Vec<&std::path::Path> = args.inputs.iter().map(|p| p.as_path()).collect();
+    let inputs: Vec<crate::output::Input> = args
+        .inputs
+        .iter()
+        .flat_map(|p| super::scenario_inputs(p, "compared folder"))
+        .collect();
     let out_dir = crate::output::resolve(
         args.out.as_deref(),
         crate::output::compare_folder(&comparison.scenarios),
-        &folders,
+        &inputs,
+        super::claim(args.report.force),
     )?;
     let mut product = Product::new(
         crate::compare::write::files(&comparison)?,
@@ -59,7 +64,7 @@ pub fn execute(args: &CompareArgs) -> Result<()> {
             "{}\nwrote {} files to {}\n",
             crate::compare::write::render_text(&comparison),
             files.len(),
-            out_dir.display()
+            out_dir.path().display()
         )),
         Format::Json => super::print(crate::compare::write::compare_json(&comparison)),
     }

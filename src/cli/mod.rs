@@ -167,6 +167,10 @@ pub struct RunArgs {
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080")]
     pub chart_size: ChartSize,
+    /// Replace files of the output's names that capplan's record of the output folder does not
+    /// list (a folder an earlier capplan wrote, or a file of yours).
+    #[arg(long)]
+    pub force: bool,
     #[command(flatten)]
     pub whatif: WhatIfArgs,
 }
@@ -295,6 +299,10 @@ pub struct ReportArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Replace files of the output's names that capplan's record of the output folder does not
+    /// list (a folder an earlier capplan wrote, or a file of yours).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -449,6 +457,10 @@ pub struct MergeArgs {
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080")]
     pub chart_size: ChartSize,
+    /// Replace files of the output's names that capplan's record of the output folder does not
+    /// list (a folder an earlier capplan wrote, or a file of yours).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -458,6 +470,10 @@ pub struct ChartArgs {
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080")]
     pub chart_size: ChartSize,
+    /// Replace chart files that capplan's record of the folder does not list (a folder an
+    /// earlier capplan wrote, or a file of yours).
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `WIDTHxHEIGHT` in pixels.
@@ -570,6 +586,27 @@ fn chart_names<'a>(stems: &'a [&'a str]) -> impl Iterator<Item = String> + 'a {
     stems
         .iter()
         .flat_map(|stem| [format!("{stem}.png"), format!("{stem}.svg")])
+}
+
+/// The folders a scenario is read from (its own, then those it `extends`), as inputs its output
+/// folder must keep clear of; `what` names the first (`scenario folder`).
+fn scenario_inputs(folder: &Path, what: &str) -> Vec<crate::output::Input> {
+    crate::load::chain(folder)
+        .into_iter()
+        .enumerate()
+        .map(|(i, f)| match i {
+            0 => crate::output::Input::new(f, what),
+            _ => crate::output::Input::extended(f, folder),
+        })
+        .collect()
+}
+
+/// How a whole-folder command holds its output folder.
+fn claim(force: bool) -> crate::output::Claim {
+    crate::output::Claim {
+        force,
+        shared: false,
+    }
 }
 
 /// The `--solver` of a command: the one named, or the default backend of this build.

@@ -36,16 +36,17 @@ pub fn execute(args: &ResilienceArgs) -> Result<()> {
         on_demand_availability: args.on_demand_availability,
         solver,
     };
-    let mut inputs: Vec<&std::path::Path> = vec![&args.scenario];
+    let mut inputs = super::scenario_inputs(&args.scenario, "scenario folder");
     for p in &request.extra_plans {
         if let PlanSpec::Folder(f) | PlanSpec::Output(f) = p {
-            inputs.push(f);
+            inputs.extend(super::scenario_inputs(f, "folder of a plan"));
         }
     }
     let out_dir = crate::output::resolve(
         args.out.as_deref(),
         crate::output::resilience_folder(&request.scenario.name),
         &inputs,
+        super::claim(args.report.force),
     )?;
     let progress = super::progress::start(
         Some(crate::resilience::solve_count(&request) as u64),
@@ -72,7 +73,7 @@ pub fn execute(args: &ResilienceArgs) -> Result<()> {
             "{}\nwrote {} files to {}\n",
             render_text(&r),
             files.len(),
-            out_dir.display()
+            out_dir.path().display()
         )),
         Format::Json => super::print(resilience_json(&r)),
     }

@@ -17,10 +17,22 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
         risk_weight: args.risk_weight,
         cvar_alpha: args.cvar_alpha,
     };
+    // Inputs are never written: not the scenario folder (nor its extends parents), not the
+    // sweep file's folder.
+    let mut inputs = super::scenario_inputs(&sweep.scenario, "scenario folder");
+    let file_folder = match args.file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    inputs.push(crate::output::Input::file_folder(
+        file_folder,
+        "sweep file's folder",
+    ));
     let out_dir = crate::output::resolve(
         args.out.as_deref(),
         crate::output::robust_folder(&sweep.name),
-        &[sweep.scenario.as_path()],
+        &inputs,
+        super::claim(false),
     )?;
     let spinner = super::progress::start(None, args.quiet, "robust");
     let robust = crate::robust::run(sweep, &overrides, &|stage| {
@@ -33,8 +45,16 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
         crate::report::write::REPORT_FILE_NAMES,
     );
     let product = Product::new(crate::robust::write::files(&robust), FILE_NAMES);
-    crate::output::write(&out_dir.join(PLAN_FOLDER), &plan)?;
+    // The folder whole, then the robust plan as a plan folder of its own inside it (a folder
+    // `run --reservations-from` reads), written the same safe way.
     crate::output::write(&out_dir, &product)?;
+    let plan_dir = crate::output::resolve(
+        Some(&out_dir.path().join(PLAN_FOLDER)),
+        out_dir.path().join(PLAN_FOLDER),
+        &[],
+        super::claim(false),
+    )?;
+    crate::output::write(&plan_dir, &plan)?;
     if args.timings {
         let (t, c) = (&robust.timings, &robust.convergence);
         eprintln!(
@@ -64,8 +84,8 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
             "{}wrote {} files to {} and the robust plan to {}\n",
             crate::robust::write::render_text(&robust),
             product.files.len(),
-            out_dir.display(),
-            out_dir.join(PLAN_FOLDER).display()
+            out_dir.path().display(),
+            plan_dir.path().display()
         )),
         Format::Json => super::print(crate::robust::write::robust_json(&robust)),
     }

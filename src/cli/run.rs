@@ -37,22 +37,24 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         None => None,
     };
     let spinner = super::progress::start(None, args.quiet, "solving");
-    let solved = Planning::load(&args.scenario, &flags).and_then(|planning| {
-        let solved = match &signed {
-            Some(signed) => planning.hold(signed, args.emergency, how)?,
-            None => planning.plan(how)?,
-        };
-        Ok(planning.into_outcome(solved))
+    // A long decomposition shows its iterations and gap on the spinner.
+    let bar = spinner.clone();
+    let report = Box::new(move |at: &str| bar.set_message(format!("solving: {at}")));
+    let solved = crate::model::decompose::with_progress(report, || {
+        Planning::load(&args.scenario, &flags).and_then(|planning| {
+            // Claimed (checked and locked) before solving: a folder another capplan is writing, or
+            // one the run may not write, fails at once rather than after the solve.
+            let out_dir = out_folder(args, &planning.scenario.name, &flags)?;
+            let solved = match &signed {
+                Some(signed) => planning.hold(signed, args.emergency, how)?,
+                None => planning.plan(how)?,
+            };
+            Ok((planning.into_outcome(solved), out_dir))
+        })
     });
     spinner.finish_and_clear();
-    let mut outcome = solved?;
+    let (mut outcome, out_dir) = solved?;
     super::warn(&outcome.warnings);
-    let mut default_out =
-        crate::output::default_folder_with(&outcome.scenario.name, &flags.written());
-    if let Some(plan_dir) = &args.reservations_from {
-        default_out = crate::output::held_folder(&default_out, plan_dir, args.emergency);
-    }
-    let out_dir = crate::output::resolve(args.out.as_deref(), default_out, &[&args.scenario])?;
 
     let t = Instant::now();
     let mut product = Product::new(
@@ -79,7 +81,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
             super::print(format!(
                 "\nwrote {} files to {}\n",
                 files.len(),
-                out_dir.display()
+                out_dir.path().display()
             ))?;
         }
         Format::Json => super::print(crate::report::write::run_json(
@@ -124,6 +126,25 @@ pub fn execute(args: &RunArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The output folder of a run, claimed: `--out`, else `output/<scenario name and flags>` (and
+/// `+held-<plan>` for a held dispatch); never the scenario's folders.
+fn out_folder(
+    args: &RunArgs,
+    scenario_name: &str,
+    flags: &crate::load::flags::Flags,
+) -> Result<crate::output::Folder> {
+    let mut default_out = crate::output::default_folder_with(scenario_name, &flags.written());
+    if let Some(plan_dir) = &args.reservations_from {
+        default_out = crate::output::held_folder(&default_out, plan_dir, args.emergency);
+    }
+    crate::output::resolve(
+        args.out.as_deref(),
+        default_out,
+        &super::scenario_inputs(&args.scenario, "scenario folder"),
+        super::claim(args.force),
+    )
 }
 
 /// `plan.xlsx` (`--xlsx`), or why it cannot be written.

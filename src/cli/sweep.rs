@@ -30,10 +30,26 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
         samples: args.samples,
         seed: args.seed,
     };
+    let mut inputs = super::scenario_inputs(&sweep.scenario, "scenario folder");
+    let file_folder = match args.file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    inputs.push(crate::output::Input::file_folder(
+        file_folder,
+        "sweep file's folder",
+    ));
+    // A shard shares its folder with the other shards of the sweep, each writing its own files:
+    // locked only while it writes, and written in place.
+    let claim = crate::output::Claim {
+        force: args.report.force,
+        shared: shard.is_some(),
+    };
     let out_dir = crate::output::resolve(
         args.out.as_deref(),
         crate::output::sweep_folder(&sweep.name),
-        &[sweep.scenario.as_path()],
+        &inputs,
+        claim,
     )?;
     let spinner = super::progress::start(None, args.report.quiet, "planning the base");
     let prepared = crate::sweep::prepare(sweep, &overrides);
@@ -86,11 +102,11 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
     progress.finish_and_clear();
     match finished? {
         Finished::Shard { product, summary } => {
-            crate::output::write(&out_dir, &product)?;
+            crate::output::write_in_place(&out_dir, &product)?;
             super::print(format!(
                 "{summary}; wrote {} files to {} (merge every shard with capplan merge)\n",
                 product.files.len(),
-                out_dir.display()
+                out_dir.path().display()
             ))
         }
         Finished::Sweep(res) => finish(
@@ -106,7 +122,7 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
 /// Renders every file of a finished sweep, writes them and prints the summary.
 fn finish(
     res: &Results,
-    out_dir: &std::path::Path,
+    out_dir: &crate::output::Folder,
     no_charts: bool,
     size: super::ChartSize,
     format: Format,
@@ -127,14 +143,20 @@ fn finish(
             "{}\nwrote {} files to {}\n",
             crate::sweep::write::render_text(res),
             product.files.len(),
-            out_dir.display()
+            out_dir.path().display()
         )),
         Format::Json => super::print(crate::sweep::write::sweep_json(res)),
     }
 }
 
 pub fn merge(args: &MergeArgs) -> Result<()> {
+    // Claimed before the shards are read: no shard or other capplan writes it meanwhile.
+    let out_dir = crate::output::resolve(
+        args.out.as_deref(),
+        args.shards[0].clone(),
+        &[],
+        super::claim(args.force),
+    )?;
     let res = crate::sweep::shard::merge(&args.shards)?;
-    let out_dir = args.out.clone().unwrap_or_else(|| args.shards[0].clone());
     finish(&res, &out_dir, args.no_charts, args.chart_size, args.format)
 }

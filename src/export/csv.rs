@@ -2,12 +2,17 @@
 //! byte as the csv crate writes them with `\n` line ends, and rows written straight from any
 //! `Serialize` struct (field names are the header, floats are printed by `units::push_fixed`).
 //!
+//! Text that a spreadsheet would take for a formula (a name beginning with `=`, `+`, `-`, `@`, a
+//! tab or a carriage return that is not a number) is written behind a `'`, as OWASP recommends
+//! against CSV injection ([`neutralised`]); capplan's readers of its own files undo it
+//! ([`read_cell`]), so a name reads back as it was.
+//!
 //! Written by hand rather than through the csv crate's serde support for speed and for the
 //! formatting: an hourly year's allocation.csv has two million rows, whose numbers are printed
 //! straight into the text without a `String` per cell, and capplan prints floats at 12 significant
 //! digits in fixed point (except the fields marked [`crate::export::round_trip`]).
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::fmt::Display;
 
 use serde::ser::{self, Impossible, Serialize};
@@ -56,9 +61,12 @@ impl Writer {
         self.fields += 1;
     }
 
-    /// A text field, quoted when it must be.
+    /// A text field, behind a `'` when a spreadsheet would take it for a formula
+    /// ([`neutralised`]), quoted when it must be.
     #[inline]
     pub fn text(&mut self, field: &str) {
+        let field = neutralised(field);
+        let field = field.as_ref();
         self.delimit();
         if needs_quotes(field.as_bytes()) {
             self.text.push(b'"');
@@ -211,6 +219,63 @@ impl Writer {
     /// Bytes of the header record.
     fn header_len(&self) -> usize {
         self.header.iter().map(|h| h.len() + 1).sum::<usize>()
+    }
+}
+
+/// Whether a spreadsheet takes text for a formula: it begins with `=`, `@`, a tab or a carriage
+/// return, or with `+` or `-` and is not a number as capplan shows numbers ([`shown_number`]).
+#[inline]
+pub fn formula_like(text: &str) -> bool {
+    match text.as_bytes().first() {
+        Some(b'=' | b'@' | b'\t' | b'\r') => true,
+        Some(b'+' | b'-') => !shown_number(text),
+        _ => false,
+    }
+}
+
+/// A number as capplan writes or shows one, sign first: `-0.5`, `+1e-7`, `-$1.2M`, `+0.4 pp`,
+/// `-12.5%`, `+3 tok/min` — after the sign an optional `$`, then a digit (or `.` and a digit),
+/// then only letters, digits, spaces, `.`, `,`, `%`, `/`, and `+` or `-` right after an exponent's
+/// `e`. No formula is written so (no reference, call, operator or string).
+fn shown_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+    if b.get(i) == Some(&b'$') {
+        i += 1;
+    }
+    let starts = match b.get(i) {
+        Some(c) if c.is_ascii_digit() => true,
+        Some(b'.') => b.get(i + 1).is_some_and(u8::is_ascii_digit),
+        _ => false,
+    };
+    starts
+        && (i..b.len()).all(|j| match b[j] {
+            c if c.is_ascii_alphanumeric() => true,
+            b' ' | b'.' | b',' | b'%' | b'/' => true,
+            b'+' | b'-' => j > 0 && matches!(b[j - 1], b'e' | b'E'),
+            _ => false,
+        })
+}
+
+/// The text a cell is written as: text a spreadsheet would take for a formula behind a `'`; and,
+/// so that [`read_cell`] gives every text back exactly, text that is already such text behind
+/// `'`s behind one more.
+#[inline]
+pub fn neutralised(text: &str) -> Cow<'_, str> {
+    if formula_like(text.trim_start_matches('\'')) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// The text a cell of a capplan CSV stands for: [`neutralised`] undone (for capplan's readers of
+/// its own files: a held plan's `commitments.csv`, a run's tables, sweep records).
+#[inline]
+pub fn read_cell(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if formula_like(rest.trim_start_matches('\'')) => rest,
+        _ => cell,
     }
 }
 
@@ -802,6 +867,62 @@ mod tests {
         );
     }
 
+    #[test]
+    fn formulas_are_neutralised_and_numbers_are_not() {
+        for formula in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3+cmd|' /C calc'!A0",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "-",
+            "-$A$1",
+            "-aws",
+            "'=x",
+            "''+x",
+        ] {
+            let written = neutralised(formula);
+            assert_eq!(written, format!("'{formula}"), "{formula:?}");
+            assert_eq!(read_cell(&written), formula, "{formula:?}");
+        }
+        for text in [
+            "-0.5",
+            "+1e-7",
+            "-1.5E+300",
+            "-$1.2M",
+            "+0.4 pp",
+            "-12.5%",
+            "+3 tok/min",
+            ".5",
+            "aws",
+            "",
+            "'",
+            "'aws",
+            "a=b",
+            "x-1",
+            "2026-01-01T00:00:00Z",
+        ] {
+            assert_eq!(neutralised(text), text, "{text:?}");
+            assert_eq!(read_cell(text), text, "{text:?}");
+        }
+        #[derive(serde::Serialize, Default)]
+        struct Named<'a> {
+            provider: &'a str,
+            value: f64,
+            note: &'a str,
+        }
+        let rows = [Named {
+            provider: "=1+1",
+            value: -0.5,
+            note: "-0.5",
+        }];
+        assert_eq!(
+            String::from_utf8(table::<Named>(&rows)).unwrap(),
+            "provider,value,note\n'=1+1,-0.5,-0.5\n"
+        );
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig {
             cases: 2_000,
@@ -815,7 +936,21 @@ mod tests {
         ) {
             let header: Vec<&str> = ["h1", "h,2", "h\"3"][..width].to_vec();
             let rows: Vec<Vec<String>> = cells.chunks_exact(width).map(|c| c.to_vec()).collect();
-            proptest::prop_assert_eq!(text_rows(&header, &rows), csv_crate_bytes(&header, &rows));
+            // The csv crate's bytes of the cells as capplan writes them (a leading `\r` is
+            // neutralised first).
+            let as_written: Vec<Vec<String>> = rows
+                .iter()
+                .map(|r| r.iter().map(|c| neutralised(c).into_owned()).collect())
+                .collect();
+            proptest::prop_assert_eq!(text_rows(&header, &rows), csv_crate_bytes(&header, &as_written));
+        }
+
+        /// Whatever the text, a cell reads back as it was written, and never as a formula.
+        #[test]
+        fn a_neutralised_cell_reads_back_as_it_was(text in "['=+@\t\r$0-9a-z .,%e/|!-]{0,8}") {
+            let written = neutralised(&text);
+            proptest::prop_assert_eq!(read_cell(&written), text.as_str());
+            proptest::prop_assert!(!formula_like(&written));
         }
     }
 }

@@ -33,45 +33,46 @@ impl OutputFile {
 }
 
 /// What a command makes: every file, rendered in memory before any is written (a failed command
-/// writes nothing), and the names of every file a command of its kind can write — its manifest.
-/// Writing a product into a folder removes the files of the manifest an earlier command left there
-/// that this one did not write, and never touches any other file.
+/// writes nothing), and the names of every file a command of its kind can write — the names it
+/// owns. Writing a product into a folder (`output::write`) removes the files of those names that
+/// an earlier command left there, that this one did not write and that capplan's record of the
+/// folder lists as its own, and never touches any other file.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Product {
     pub files: Vec<OutputFile>,
-    pub manifest: Vec<String>,
+    pub owned: Vec<String>,
 }
 
 impl Product {
-    /// Files and the names they belong to (the files' own names are always part of it).
+    /// Files and the names they belong to (the files' own names are always among them).
     pub fn new<S: Into<String>>(
         files: Vec<OutputFile>,
-        manifest: impl IntoIterator<Item = S>,
+        owned: impl IntoIterator<Item = S>,
     ) -> Product {
         let mut p = Product {
             files: Vec::new(),
-            manifest: manifest.into_iter().map(Into::into).collect(),
+            owned: owned.into_iter().map(Into::into).collect(),
         };
         p.extend(files);
         p
     }
 
-    /// Adds files (and their names to the manifest).
+    /// Adds files (and their names to the names owned).
     pub fn extend(&mut self, files: impl IntoIterator<Item = OutputFile>) {
         for f in files {
-            if !self.manifest.contains(&f.name) {
-                self.manifest.push(f.name.clone());
+            if !self.owned.contains(&f.name) {
+                self.owned.push(f.name.clone());
             }
             self.files.push(f);
         }
     }
 
-    /// Adds names to the manifest: files of this kind of product that this one may not write.
+    /// Adds names owned: files of this kind of product that this one may not write.
     pub fn owning<S: Into<String>>(mut self, names: impl IntoIterator<Item = S>) -> Product {
         for n in names {
             let n = n.into();
-            if !self.manifest.contains(&n) {
-                self.manifest.push(n);
+            if !self.owned.contains(&n) {
+                self.owned.push(n);
             }
         }
         self

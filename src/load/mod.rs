@@ -106,6 +106,30 @@ struct Layer {
     warnings: Vec<Diagnostic>,
 }
 
+/// The folders of a scenario's `extends` chain, its own first: every folder a command reads the
+/// scenario from, which its output folder may neither be, lie in nor hold. Read after the
+/// scenario loaded; a folder whose `scenario.toml` does not read (or a cycle) ends the chain.
+pub fn chain(folder: &Path) -> Vec<PathBuf> {
+    let mut out = vec![folder.to_path_buf()];
+    let mut seen = Vec::new();
+    let mut at = folder.to_path_buf();
+    while let Ok(canonical) = at.canonicalize() {
+        if seen.contains(&canonical) {
+            break;
+        }
+        seen.push(canonical);
+        let Ok(Some(path)) = scenario_file(&at.join("scenario.toml")) else {
+            break;
+        };
+        let Some((rel, _)) = toml_file::read_settings(&path).ok().and_then(|s| s.extends) else {
+            break;
+        };
+        at = tidy_path(&at.join(rel));
+        out.push(at.clone());
+    }
+    out
+}
+
 /// `a/b/../c` as `a/c` where `b` is a real folder (not a link, whose `..` is elsewhere): a chain
 /// of `extends = "../x"` stays a short path however deep, instead of growing past the system's
 /// path limit (and messages name the folder, not the way there).

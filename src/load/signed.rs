@@ -194,10 +194,11 @@ pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<
     let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     let mut lines = Vec::with_capacity(table.rows.len());
     for row in &table.rows {
+        // Names as the run had them (the CSV writer puts a `'` before a formula-like name).
         let text = |column: &'static str| {
             table
                 .cell(row, column)
-                .map(|c| c.text.to_string())
+                .map(|c| crate::export::csv::read_cell(c.text).to_string())
                 .unwrap_or_default()
         };
         // The GPU columns: read as written (blank where the row is not in GPUs).

@@ -365,6 +365,33 @@ impl Master {
     }
 }
 
+/// What is told of a decomposition's iterations: `iteration 12: gap 3.1e-3`.
+pub type Reporter = Box<dyn Fn(&str)>;
+
+thread_local! {
+    /// Told of each iteration of a decomposition on this thread (`with_progress`).
+    static PROGRESS: std::cell::RefCell<Option<Reporter>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `report` told of each iteration of every decomposition it solves on this thread
+/// (`iteration 12: gap 3.1e-3`): the CLI's spinner shows how a long solve advances. Solves on
+/// other threads (a sweep's points) are not reported.
+pub fn with_progress<T>(report: Reporter, f: impl FnOnce() -> T) -> T {
+    let before = PROGRESS.with(|p| p.borrow_mut().replace(report));
+    let out = f();
+    PROGRESS.with(|p| *p.borrow_mut() = before);
+    out
+}
+
+/// Tells the reporter of this thread, if any, how far a decomposition is.
+fn progress(stage: &str, iterations: usize, gap: f64) {
+    PROGRESS.with(|p| {
+        if let Some(report) = p.borrow().as_ref() {
+            report(&format!("{stage} iteration {iterations}: gap {gap:.1e}"));
+        }
+    });
+}
+
 /// The relative gap of bounds.
 fn relative_gap(upper: f64, lower: f64) -> f64 {
     (upper - lower) / upper.abs().max(1.0)
@@ -451,6 +478,7 @@ pub fn solve(
         lower_bound = lower_bound.max(master_value);
         pool.retire_idle(&zm);
         let gap = relative_gap(upper, lower_bound);
+        progress("decomposition", convergence.iterations, gap);
         if gap <= RELATIVE_GAP {
             break zm;
         }
@@ -526,6 +554,11 @@ pub fn solve(
             let (zm, master_value) = master.solve(&pool, true)?;
             convergence.master_seconds += started.elapsed().as_secs_f64();
             bound = bound.max(master_value);
+            progress(
+                "whole-block search",
+                convergence.iterations,
+                relative_gap(best_value, bound),
+            );
             if relative_gap(best_value, bound) <= RELATIVE_GAP {
                 break;
             }

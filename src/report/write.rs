@@ -232,14 +232,27 @@ fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
         _ => Error::io(path, e),
     })?;
     let mut reader = ::csv::Reader::from_reader(bytes.as_slice());
+    let fail = |line: u64, e: ::csv::Error| {
+        Error::input(
+            Location::at(path, line, None),
+            format!("expected a row as `capplan run` writes it: {e}"),
+        )
+    };
+    let header = reader.headers().map_err(|e| fail(1, e))?.clone();
     let mut out = Vec::new();
-    for (i, row) in reader.deserialize().enumerate() {
-        out.push(row.map_err(|e| {
-            Error::input(
-                Location::at(path, i as u64 + 2, None),
-                format!("expected a row as `capplan run` writes it: {e}"),
-            )
-        })?);
+    for (i, record) in reader.records().enumerate() {
+        let line = i as u64 + 2;
+        // Names as the run had them (the CSV writer puts a `'` before a formula-like name).
+        let record: ::csv::StringRecord = record
+            .map_err(|e| fail(line, e))?
+            .iter()
+            .map(crate::export::csv::read_cell)
+            .collect();
+        out.push(
+            record
+                .deserialize(Some(&header))
+                .map_err(|e| fail(line, e))?,
+        );
     }
     Ok(out)
 }

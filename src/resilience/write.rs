@@ -429,12 +429,12 @@ fn resilience_md(r: &Resilience) -> String {
     let (mh, mrows) = matrix(r);
     format!(
         "# Resilience of {}\n\n{}\n{}\n\n{}\n{}",
-        r.scenario,
+        markdown::escape(&r.scenario),
         verdict(r)
             .lines()
-            .map(|l| format!("- {l}\n"))
+            .map(|l| format!("- {}\n", markdown::escape(l)))
             .collect::<String>(),
-        rules(r),
+        markdown::escape(&rules(r)),
         md_table(&h, &rows),
         md_table(&mh, &mrows)
     )

@@ -3,7 +3,6 @@
 //! points (Ctrl-C, or the test hook), and what a finished run or shard makes. The CLI only shows
 //! progress, and writes what comes back.
 
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::shard::Shard;
@@ -11,15 +10,16 @@ use super::write::{read_records, records_csv, Results, SWEEP_CHECKPOINT};
 use super::{Prepared, Record};
 use crate::error::{Error, Result};
 use crate::export::{OutputFile, Product};
+use crate::output::Folder;
 
 /// One run of a prepared sweep on this machine: its ids, and the records a checkpoint already
 /// holds (`--resume`).
-pub struct Runner {
+pub struct Runner<'f> {
     pub prep: Prepared,
     shard: Option<Shard>,
     /// The ids this machine solves, in order.
     ids: Vec<u64>,
-    out_dir: PathBuf,
+    out_dir: &'f Folder,
     /// The checkpoint's file name in `out_dir` (one per shard).
     checkpoint: String,
     /// Records finished earlier (read back from the checkpoint), sorted by id.
@@ -36,15 +36,15 @@ pub enum Finished {
     Shard { product: Product, summary: String },
 }
 
-impl Runner {
+impl<'f> Runner<'f> {
     /// The ids of `shard` (every id without one), and with `resume` the records of the checkpoint
     /// an interrupted run left in `out_dir`.
     pub fn new(
         prep: Prepared,
         shard: Option<Shard>,
-        out_dir: &Path,
+        out_dir: &'f Folder,
         resume: bool,
-    ) -> Result<Runner> {
+    ) -> Result<Runner<'f>> {
         let ids: Vec<u64> = match shard {
             Some(s) => s.ids(prep.info.points),
             None => (0..prep.info.points).collect(),
@@ -53,7 +53,7 @@ impl Runner {
             Some(s) => format!("{}.partial.csv", s.stem()),
             None => SWEEP_CHECKPOINT.to_string(),
         };
-        let path = out_dir.join(&checkpoint);
+        let path = out_dir.path().join(&checkpoint);
         let mut records = Vec::new();
         let mut note = None;
         if resume {
@@ -71,7 +71,7 @@ impl Runner {
             prep,
             shard,
             ids,
-            out_dir: out_dir.to_path_buf(),
+            out_dir,
             checkpoint,
             records,
             note,
@@ -124,11 +124,11 @@ impl Runner {
         if ran.stopped || ran.error.is_some() {
             let info = &self.prep.info;
             let file = OutputFile::new(self.checkpoint.clone(), records_csv(info, &self.records));
-            crate::output::write(
-                &self.out_dir,
+            crate::output::write_in_place(
+                self.out_dir,
                 &Product::new(vec![file], Vec::<String>::new()),
             )?;
-            let path = self.out_dir.join(&self.checkpoint);
+            let path = self.out_dir.path().join(&self.checkpoint);
             let (n, of) = (self.records.len(), self.ids.len());
             if let Some(e) = ran.error {
                 note(&format!(

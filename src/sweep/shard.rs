@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::write::{cells, parse_cells, read_records, records_csv, Results};
+use super::write::{cells, parse_cells, read_records_at, records_csv, Results};
 use super::{Info, Record};
 use crate::error::{Error, Location, Result};
 use crate::export::{json, OutputFile};
@@ -327,25 +327,57 @@ pub fn merge(dirs: &[PathBuf]) -> Result<Results> {
             index: m.shard,
             count: n,
         };
-        let recs = read_records(&info, &csv)?;
-        let want = shard.ids(info.points);
-        let got: Vec<u64> = recs.iter().map(|r| r.id).collect();
-        if got != want {
-            let missing: Vec<String> = want
-                .iter()
-                .filter(|id| !got.contains(id))
-                .map(|id| id.to_string())
-                .collect();
+        let rerun = format!(
+            "run the shard again (capplan sweep SWEEP_FILE --shard {}/{n}) or copy its files from the machine that ran it",
+            m.shard
+        );
+        if std::fs::symlink_metadata(&csv).is_err() {
             return Err(Error::input(
                 Location::file(&csv),
-                if missing.is_empty() {
-                    "expected exactly this shard's ids in order".to_string()
-                } else {
-                    format!("incomplete shard: ids {} are missing", missing.join(", "))
-                },
+                format!(
+                    "file not found: the records of shard {} of {n}, which belong beside {}; {rerun}",
+                    m.shard,
+                    path.display()
+                ),
             ));
         }
-        records.extend(recs);
+        let recs = read_records_at(&info, &csv)?;
+        // Ids are each of the sweep's and none twice (read_records_at); each must be this
+        // shard's, and every one of this shard's there.
+        for (line, r) in &recs {
+            if r.id % n != m.shard {
+                return Err(Error::input(
+                    Location::at(&csv, *line, Some("id")),
+                    format!(
+                        "id {} is not one of shard {} of {n} (its ids leave remainder {} when divided by {n}); the row is another shard's — delete it",
+                        r.id, m.shard, m.shard
+                    ),
+                ));
+            }
+        }
+        let got: std::collections::BTreeSet<u64> = recs.iter().map(|(_, r)| r.id).collect();
+        let missing: Vec<String> = shard
+            .ids(info.points)
+            .into_iter()
+            .filter(|id| !got.contains(id))
+            .map(|id| id.to_string())
+            .collect();
+        if !missing.is_empty() {
+            let shown: Vec<&str> = missing.iter().take(10).map(String::as_str).collect();
+            return Err(Error::input(
+                Location::file(&csv),
+                format!(
+                    "incomplete shard: ids {}{} are missing; {rerun}",
+                    shown.join(", "),
+                    if missing.len() > 10 {
+                        format!(" and {} more", missing.len() - 10)
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+        records.extend(recs.into_iter().map(|(_, r)| r));
     }
     records.sort_by_key(|r| r.id);
     Ok(Results {

@@ -211,7 +211,7 @@ pub fn parse_cells(info: &Info, path: &Path, line: u64, row: &[String]) -> Resul
             "expected one served value per period",
         ));
     }
-    Ok(Record {
+    let record = Record {
         id,
         params: row[1..1 + np].to_vec(),
         cost: m(0)?,
@@ -224,14 +224,162 @@ pub fn parse_cells(info: &Info, path: &Path, line: u64, row: &[String]) -> Resul
         unserved_tokens_demand_only,
         period_demand_tpm,
         period_served_tpm,
-    })
+    };
+    check_values(&record, path, line)?;
+    Ok(record)
 }
 
-/// Reads a records file (`records_csv`), checking its header and fingerprint.
+/// The invariants every record a sweep writes holds (0 ≤ served ≤ demand, percentages in
+/// 0..=100), to the 12 significant digits the files carry: a record that breaks one was edited
+/// or damaged, and would shift every statistic of the merge.
+fn check_values(r: &Record, path: &Path, line: u64) -> Result<()> {
+    let fail = |column: &str, what: String| {
+        Err(Error::input(
+            Location::at(path, line, Some(column)),
+            format!("{what}; a sweep never writes that — the row was edited or damaged: solve it again (delete the row, then --resume) or take the file from the machine that ran it"),
+        ))
+    };
+    // Tolerance of the files' 12 significant digits.
+    let at_most = |a: f64, b: f64| a <= b + 1e-9 * b.abs().max(1.0);
+    for (column, pct) in [
+        ("served_pct", Some(r.served_pct)),
+        ("worst_period_served_pct", r.worst_period_served_pct),
+    ] {
+        if let Some(p) = pct {
+            if !(at_most(0.0, p) && at_most(p, 100.0)) {
+                return fail(
+                    column,
+                    format!("expected a percentage from 0 to 100, found {}", fixed(p)),
+                );
+            }
+        }
+    }
+    if !at_most(0.0, r.demand_tokens) {
+        return fail(
+            "demand_tokens",
+            format!(
+                "expected demand of 0 or more, found {}",
+                fixed(r.demand_tokens)
+            ),
+        );
+    }
+    if !(at_most(0.0, r.unserved_tokens) && at_most(r.unserved_tokens, r.demand_tokens)) {
+        return fail(
+            "unserved_tokens",
+            format!(
+                "expected unserved tokens from 0 to the demand ({}), found {}",
+                fixed(r.demand_tokens),
+                fixed(r.unserved_tokens)
+            ),
+        );
+    }
+    for (k, (d, s)) in r
+        .period_demand_tpm
+        .iter()
+        .zip(&r.period_served_tpm)
+        .enumerate()
+    {
+        if !at_most(0.0, *d) {
+            return fail(
+                "period_demand_tpm",
+                format!(
+                    "period {}: expected demand of 0 or more, found {}",
+                    k + 1,
+                    fixed(*d)
+                ),
+            );
+        }
+        if !(at_most(0.0, *s) && at_most(*s, *d)) {
+            return fail(
+                "period_served_tpm",
+                format!(
+                    "period {}: expected served tokens/min from 0 to the demand ({}), found {}",
+                    k + 1,
+                    fixed(*d),
+                    fixed(*s)
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Reads a records file (`records_csv`), checking its header and fingerprint, each record's
+/// values, and its ids (each one of the sweep's, none twice).
 pub fn read_records(info: &Info, path: &Path) -> Result<Vec<Record>> {
-    let rows = csv_rows(path, &header(info, true))?;
-    let parse = |(line, row): (u64, Vec<String>)| parse_cells(info, path, line, &row);
-    rows.into_iter().map(parse).collect()
+    Ok(read_records_at(info, path)?
+        .into_iter()
+        .map(|(_, r)| r)
+        .collect())
+}
+
+/// [`read_records`], each record with its line.
+pub fn read_records_at(info: &Info, path: &Path) -> Result<Vec<(u64, Record)>> {
+    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::input(
+            Location::file(path),
+            "file not found; expected the records a sweep writes (a checkpoint, or a shard's records beside its shard-I-of-N.json)",
+        ),
+        _ => Error::io(path, e),
+    })?;
+    let mut rd = ::csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes.as_slice());
+    let want = header(info, true);
+    let got: Vec<String> = rd
+        .headers()
+        .map_err(|e| Error::input(Location::at(path, 1, None), format!("expected CSV: {e}")))?
+        .iter()
+        .map(|c| csv::read_cell(c).to_string())
+        .collect();
+    if got != want {
+        return Err(Error::input(
+            Location::at(path, 1, None),
+            format!(
+                "expected the columns {}, found {}",
+                want.join(","),
+                got.join(",")
+            ),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut seen = std::collections::HashMap::new();
+    for (i, row) in rd.records().enumerate() {
+        let line = row
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i as u64 + 2, |p| p.line());
+        let row = row.map_err(|e| {
+            Error::input(Location::at(path, line, None), format!("expected CSV: {e}"))
+        })?;
+        // Values as the sweep had them (the CSV writer puts a `'` before formula-like text).
+        let row: Vec<String> = row.iter().map(|c| csv::read_cell(c).to_string()).collect();
+        let record = parse_cells(info, path, line, &row)?;
+        let what = if info.is_risk() { "sample" } else { "point" };
+        if record.id >= info.points {
+            return Err(Error::input(
+                Location::at(path, line, Some("id")),
+                format!(
+                    "id {} is out of range: this sweep has {} {what}s, ids 0 to {}; the row is not this sweep's — delete it",
+                    record.id,
+                    info.points,
+                    info.points.saturating_sub(1)
+                ),
+            ));
+        }
+        if let Some(first) = seen.insert(record.id, line) {
+            return Err(Error::input(
+                Location::at(path, line, Some("id")),
+                format!(
+                    "id {} is listed twice (first on line {first}); expected one row per {what} — delete one of the two rows",
+                    record.id
+                ),
+            ));
+        }
+        out.push((line, record));
+    }
+    Ok(out)
 }
 
 /// Mean and nearest-rank percentiles of one metric over the samples.
@@ -785,11 +933,11 @@ pub fn point_values(info: &Info, values: &[String]) -> String {
 /// `sweep.md`: what was swept and what came of it, for a planner.
 pub fn sweep_md(res: &Results) -> String {
     let i = &res.info;
-    let mut s = format!("# Sweep {}\n\n", i.sweep);
+    let mut s = format!("# Sweep {}\n\n", markdown::escape(&i.sweep));
     s.push_str(&format!(
-        "Scenario `{}` ({}), {} → {}, solver {}; {} {}.\n\n",
-        i.scenario,
-        i.scenario_name,
+        "Scenario {} ({}), {} → {}, solver {}; {} {}.\n\n",
+        markdown::code(&i.scenario),
+        markdown::escape(&i.scenario_name),
         i.horizon_start,
         i.horizon_end,
         i.solver,
@@ -978,7 +1126,9 @@ pub fn render_text(res: &Results) -> String {
         if line.starts_with("| id |") {
             break;
         }
-        out.push_str(line.trim_start_matches("# ").replace("**", "").as_str());
+        out.push_str(&markdown::unescape(
+            &line.trim_start_matches("# ").replace("**", ""),
+        ));
         out.push('\n');
     }
     out

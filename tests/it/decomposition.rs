@@ -219,3 +219,45 @@ fn auto_is_the_decomposition_at_every_size() {
     let how: Solve = SolverKind::Clarabel.into();
     assert_eq!(how.method, Method::Auto);
 }
+
+/// A decomposition tells the thread's reporter (the CLI's spinner) each iteration and its gap,
+/// the last one within the decomposition's tolerance.
+#[test]
+fn a_decomposition_reports_each_iteration_and_its_gap() {
+    use std::sync::{Arc, Mutex};
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/frontier-2026");
+    let planning =
+        capplan::pipeline::Planning::load(&folder, &Default::default()).expect("frontier-2026");
+    let said = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink = Arc::clone(&said);
+    let shared = Arc::clone(&said);
+    let how = Solve {
+        solver: SolverKind::default_kind(),
+        method: Method::Decomposed,
+        relax: false,
+    };
+    capplan::model::decompose::with_progress(
+        Box::new(move |at: &str| sink.lock().unwrap().push(at.to_string())),
+        || planning.plan(how).expect("a plan"),
+    );
+    let said = said.lock().unwrap().clone();
+    assert!(!said.is_empty(), "no iteration reported");
+    assert!(
+        said[0].starts_with("decomposition iteration 1: gap "),
+        "{said:?}"
+    );
+    let last: f64 = said
+        .last()
+        .unwrap()
+        .rsplit("gap ")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(last <= 1e-6, "{said:?}");
+    // Outside `with_progress` no one is told: its reporter is gone with it.
+    let planning =
+        capplan::pipeline::Planning::load(&folder, &Default::default()).expect("frontier-2026");
+    planning.plan(how).expect("a plan");
+    assert_eq!(shared.lock().unwrap().len(), said.len());
+}

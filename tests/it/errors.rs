@@ -530,3 +530,45 @@ fn huge_cells_are_clipped_and_escapes_are_shown() {
     assert!(!stdout.contains('\u{1b}'), "{stdout}");
     assert!(stdout.contains("x\\u{1b}[31mred"), "{stdout}");
 }
+
+/// A model larger than the limit on flow variables is refused before it is built, with its sizes
+/// and the variable that raises the limit; a bad value of the variable is a usage error.
+#[test]
+fn a_model_over_the_flow_variable_limit_is_refused_naming_its_sizes() {
+    // aws/us serves the us demand in both periods (2 flows); gcp/eu cannot reach it (no routes).
+    let f = scenario(&[
+        (
+            "demand.csv",
+            "period,region,tokens_per_minute\n2026-01-01,us,100\n2026-02-01,us,100\n",
+        ),
+        (
+            "capacity.csv",
+            "provider,region,capacity_tpm\naws,us,1000\ngcp,eu,500\n",
+        ),
+    ]);
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = elsewhere.path().join("out");
+    let run = |limit: &str| {
+        crate::common::output(
+            crate::common::command()
+                .args(["run", f.path().to_str().unwrap(), "--no-charts", "--out"])
+                .arg(&out)
+                .env("CAPPLAN_MAX_FLOW_VARIABLES", limit),
+        )
+    };
+    let (code, _, err) = run("1");
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err.trim(),
+        "error: the model would have 2 flow variables (up to 2 periods × 2 tranches × 1 demand classes, where a tranche is available and may serve the class), more than the limit of 1 (at about 200 bytes each, some 1 KB of memory; the bundled frontier-2026-hourly has 245,088). Use longer periods (hourly → daily), fewer tranches or demand regions, or raise the limit with CAPPLAN_MAX_FLOW_VARIABLES=2"
+    );
+    assert!(!out.exists());
+    let (code, _, err) = run("lots");
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("CAPPLAN_MAX_FLOW_VARIABLES=lots: expected a whole number"),
+        "{err}"
+    );
+    let (code, _, err) = run("2");
+    assert_eq!(code, 0, "{err}");
+}

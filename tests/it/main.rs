@@ -22,6 +22,7 @@ mod golden;
 mod gpus;
 mod lp_optima;
 mod model_core;
+mod output_safety;
 mod planner_sees;
 mod properties;
 mod resilience;

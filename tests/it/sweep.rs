@@ -38,8 +38,11 @@ capacity_factor = 0.3
 sigma = 0.1
 "#;
 
-/// A sweep file in a temp dir, its scenario given relative to the file.
+/// A sweep file in a `sweeps` folder of a temp dir (outputs go beside that folder, never into
+/// it), its scenario given by its path.
 fn sweep_file(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let dir = dir.join("sweeps");
+    std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{name}.toml"));
     let scenario = quickstart();
     std::fs::write(
@@ -77,12 +80,12 @@ fn s(p: &Path) -> &str {
     p.to_str().unwrap()
 }
 
-/// Every file of a folder, by name.
+/// Every file of a folder, by name (capplan's record of its files, `.capplan-manifest`, aside).
 fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap())
-        .filter(|e| e.path().is_file())
+        .filter(|e| e.path().is_file() && e.file_name() != ".capplan-manifest")
         .map(|e| {
             (
                 e.file_name().to_string_lossy().into_owned(),
@@ -612,7 +615,7 @@ fn sigterm_stops_a_sweep_with_its_checkpoint_like_ctrl_c() {
     let t = tempfile::tempdir().unwrap();
     let file = sweep_file(t.path(), "risk", RISK);
     let out = t.path().join("stopped");
-    let mut child = command()
+    let child = command()
         .args([
             "sweep",
             s(&file),
@@ -1128,4 +1131,165 @@ fn hourly_fans_are_grouped_into_days_with_a_demand_band() {
         "{texts}"
     );
     assert!(texts.contains("demand, P5 and P95"), "{texts}");
+}
+
+/// Edits a records file (a checkpoint or a shard's CSV) as a damaged copy would be.
+fn edit_records(path: &Path, edit: &dyn Fn(&mut Vec<Vec<String>>)) {
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_path(path)
+        .unwrap();
+    let mut rows: Vec<Vec<String>> = r
+        .records()
+        .map(|row| row.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    edit(&mut rows);
+    let mut w = csv::Writer::from_path(path).unwrap();
+    for row in rows {
+        w.write_record(row).unwrap();
+    }
+    w.flush().unwrap();
+}
+
+/// The column of `name` in a records file's header row.
+fn column(rows: &[Vec<String>], name: &str) -> usize {
+    rows[0].iter().position(|h| h == name).unwrap()
+}
+
+/// A checkpoint or shard with an id twice, an id out of range, another shard's id, a value no
+/// sweep writes (served −50 %, unserved above demand), or a shard's CSV missing: each a located
+/// error (file, line, column) that says how to fix it, never a raw OS error nor a wrong count.
+#[test]
+fn bad_checkpoints_and_shards_are_located_errors() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let stop = [
+        ("CAPPLAN_SWEEP_STOP_AFTER", "2"),
+        ("RAYON_NUM_THREADS", "1"),
+    ];
+    let resume_fails = |edit: &dyn Fn(&mut Vec<Vec<String>>), needles: &[&str]| {
+        let out = t.path().join("stopped");
+        let _ = std::fs::remove_dir_all(&out);
+        let (code, _, err) = capplan(&["sweep", s(&file), "--out", s(&out), "--no-charts"], &stop);
+        assert_eq!(code, 130, "{err}");
+        let checkpoint = out.join("sweep.partial.csv");
+        edit_records(&checkpoint, edit);
+        let (code, _, err) = capplan(
+            &[
+                "sweep",
+                s(&file),
+                "--out",
+                s(&out),
+                "--no-charts",
+                "--resume",
+            ],
+            &[],
+        );
+        assert_eq!(code, 2, "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{n}: {err}");
+        }
+        assert!(err.contains(&checkpoint.display().to_string()), "{err}");
+        assert!(!out.join("sweep.csv").exists());
+    };
+    resume_fails(
+        &|rows| {
+            let again = rows[1].clone();
+            rows.push(again);
+        },
+        &[
+            "sweep.partial.csv:4: column 'id': id 0 is listed twice (first on line 2)",
+            "delete one of the two rows",
+        ],
+    );
+    resume_fails(
+        &|rows| rows[2][0] = "6".into(),
+        &["sweep.partial.csv:3: column 'id': id 6 is out of range: this sweep has 6 samples, ids 0 to 5"],
+    );
+    resume_fails(
+        &|rows| {
+            let c = column(rows, "served_pct");
+            rows[1][c] = "-50".into();
+        },
+        &["sweep.partial.csv:2: column 'served_pct': expected a percentage from 0 to 100, found -50"],
+    );
+    resume_fails(
+        &|rows| {
+            let (u, d) = (column(rows, "unserved_tokens"), column(rows, "demand_tokens"));
+            let demand: f64 = rows[2][d].parse().unwrap();
+            rows[2][u] = format!("{}", demand * 2.0);
+        },
+        &["sweep.partial.csv:3: column 'unserved_tokens': expected unserved tokens from 0 to the demand"],
+    );
+
+    let dir = t.path().join("shards");
+    for i in 0..3 {
+        ok(
+            &[
+                "sweep",
+                s(&file),
+                "--out",
+                s(&dir),
+                "--shard",
+                &format!("{i}/3"),
+                "-q",
+            ],
+            &[],
+        );
+    }
+    let merge_fails = |target: &str, edit: &dyn Fn(&Path), needles: &[&str]| {
+        let copy = t.path().join("copy");
+        let _ = std::fs::remove_dir_all(&copy);
+        std::fs::create_dir_all(&copy).unwrap();
+        for (name, bytes) in files(&dir) {
+            std::fs::write(copy.join(name), bytes).unwrap();
+        }
+        edit(&copy.join(target));
+        let (code, _, err) = capplan(&["merge", s(&copy), "--no-charts"], &[]);
+        assert_eq!(code, 2, "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{n}: {err}");
+        }
+        assert!(!copy.join("sweep.csv").exists());
+    };
+    merge_fails(
+        "shard-1-of-3.csv",
+        &|p| std::fs::remove_file(p).unwrap(),
+        &[
+            "shard-1-of-3.csv: file not found: the records of shard 1 of 3",
+            "run the shard again (capplan sweep SWEEP_FILE --shard 1/3)",
+        ],
+    );
+    merge_fails(
+        "shard-1-of-3.csv",
+        &|p| edit_records(p, &|rows| rows[1][0] = "2".into()),
+        &["shard-1-of-3.csv:2: column 'id': id 2 is not one of shard 1 of 3"],
+    );
+    merge_fails(
+        "shard-2-of-3.csv",
+        &|p| {
+            edit_records(p, &|rows| {
+                let again = rows[1].clone();
+                rows.insert(2, again);
+            })
+        },
+        &["shard-2-of-3.csv:3: column 'id': id 2 is listed twice (first on line 2)"],
+    );
+    merge_fails(
+        "shard-0-of-3.csv",
+        &|p| edit_records(p, &|rows| {
+            let c = column(rows, "served_pct");
+            rows[2][c] = "-50".into();
+        }),
+        &["shard-0-of-3.csv:3: column 'served_pct': expected a percentage from 0 to 100, found -50"],
+    );
+    merge_fails(
+        "shard-0-of-3.csv",
+        &|p| {
+            edit_records(p, &|rows| {
+                rows.remove(2);
+            })
+        },
+        &["shard-0-of-3.csv: incomplete shard: ids 3 are missing; run the shard again"],
+    );
 }
