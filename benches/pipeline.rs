@@ -5,9 +5,14 @@
 //! tables of seconds, sizes, decomposition iterations and objectives (flagging methods or
 //! backends that disagree by more than 1e-6 relative).
 //!
+//! Then `capplan robust` on the bundled frontier-risk sweep (monthly frontier-2026) at 100, 300
+//! and 1,000 planning samples: seconds per stage (the robust search split into master and
+//! evaluations), iterations and cuts.
+//!
 //! Run: `cargo bench --bench pipeline` (add `--features highs` for HiGHS).
 //! Environment:
-//! - `CAPPLAN_BENCH_FILTER`: only cases whose name contains this substring.
+//! - `CAPPLAN_BENCH_FILTER`: only cases whose name contains this substring (`robust`: the robust
+//!   cases, named `robust-<samples>`).
 //! - `CAPPLAN_BENCH_MAX_SECONDS` (default 30; `inf` never skips): skip a backend on a case when
 //!   it already took longer than this on a smaller case.
 //! - `CAPPLAN_BENCH_SOLVERS`: comma-separated backends of the monolithic LP (default: every
@@ -287,6 +292,49 @@ fn main() {
         }
     }
     print_tables(&selected, &rows);
+    robust_cases(&filter, smoke_only);
+}
+
+/// `capplan robust` on frontier-risk (1,000 samples of monthly frontier-2026, emergency rules),
+/// at 100, 300 and 1,000 planning samples (10 in a smoke run), each stage's seconds.
+fn robust_cases(filter: &str, smoke_only: bool) {
+    let sizes: &[u64] = if smoke_only { &[10] } else { &[100, 300, 1000] };
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/frontier-risk.toml");
+    let selected: Vec<u64> = sizes
+        .iter()
+        .copied()
+        .filter(|n| format!("robust-{n}").contains(filter))
+        .collect();
+    if selected.is_empty() {
+        return;
+    }
+    println!("\n### Robust plans: frontier-risk\n");
+    println!("| samples | deterministic_seconds | samples_seconds | solve_seconds | master_seconds | evaluation_seconds | hold_seconds | total_seconds | iterations | cuts | relative_gap |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for n in selected {
+        let sweep = capplan::sweep::spec::read(&file).expect("frontier-risk.toml");
+        let overrides = capplan::robust::Overrides {
+            samples: Some(n),
+            ..Default::default()
+        };
+        let started = Instant::now();
+        let r = capplan::robust::run(sweep, &overrides, &|_| {}).expect("robust on frontier-risk");
+        let total = started.elapsed().as_secs_f64();
+        let (t, c) = (&r.timings, &r.convergence);
+        eprintln!("robust-{n}: {total:.2} s");
+        println!(
+            "| {n} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {total:.3} | {} | {} | {:.1e} |",
+            t.deterministic_seconds,
+            t.samples_seconds,
+            t.solve_seconds,
+            c.master_seconds,
+            c.subproblem_seconds,
+            t.hold_seconds,
+            c.iterations,
+            c.cuts,
+            r.relative_gap,
+        );
+    }
 }
 
 fn progress_line(case: &str, way: Way, outcome: &Outcome) -> String {

@@ -21,6 +21,7 @@ pub mod load;
 pub mod model;
 pub mod pipeline;
 pub mod plan;
+pub mod robust;
 pub mod scenario;
 pub mod sweep;
 pub mod synthetic;

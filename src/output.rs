@@ -96,6 +96,11 @@ pub fn sweep_folder(name: &str) -> PathBuf {
     PathBuf::from("output").join(format!("sweep-{}", folder_name(name)))
 }
 
+/// The default output folder of a robust plan: `output/robust-<sweep name>`.
+pub fn robust_folder(name: &str) -> PathBuf {
+    PathBuf::from("output").join(format!("robust-{}", folder_name(name)))
+}
+
 /// The default output folder of a resilience matrix: `output/resilience-<scenario name>`.
 pub fn resilience_folder(scenario_name: &str) -> PathBuf {
     PathBuf::from("output").join(format!("resilience-{}", folder_name(scenario_name)))

@@ -508,6 +508,9 @@ pub struct Planning {
 pub struct How {
     pub solve: Solve,
     pub explain_shortfalls: bool,
+    /// With deferral, plan the scenario once more with every max_delay at 0 and report the peak
+    /// reservation and spend of both (`run` does; one extra solve).
+    pub compare_without_deferral: bool,
 }
 
 impl<T: Into<Solve>> From<T> for How {
@@ -515,6 +518,7 @@ impl<T: Into<Solve>> From<T> for How {
         How {
             solve: solve.into(),
             explain_shortfalls: false,
+            compare_without_deferral: false,
         }
     }
 }
@@ -621,6 +625,26 @@ impl Planning {
         }
         let mut report = crate::report::build::build(scenario, facts, &plan);
         timings.report_seconds += t.elapsed().as_secs_f64();
+        if how.compare_without_deferral && signed.is_none() && facts.defers() {
+            // The same plan with nothing waiting: its own solve, timed as one.
+            let without = crate::whatif::without_deferral(scenario.clone());
+            let without_facts = Facts::of(&without);
+            let mut without_timings = Timings::default();
+            let baseline = solve_plan(
+                &without,
+                &without_facts,
+                how.solve,
+                None,
+                &mut without_timings,
+            )?;
+            timings.solve_seconds += without_timings.solve_seconds;
+            report.summary.deferral_effect = Some(crate::report::build::deferral_effect(
+                facts,
+                &plan,
+                &without_facts,
+                &baseline,
+            ));
+        }
         // The applied what-ifs are data of the run, not of the scenario.
         report.summary.whatif_flags = self.flags.values();
         Ok(Solved {
@@ -657,6 +681,7 @@ pub fn run_with(folder: &Path, options: &RunOptions) -> Result<Outcome> {
             relax: options.relax,
         },
         explain_shortfalls: options.explain_shortfalls,
+        compare_without_deferral: options.explain_shortfalls,
     };
     let solved = match &signed {
         Some(signed) => planning.hold(signed, options.emergency, how)?,

@@ -326,8 +326,26 @@ impl Scenario {
                 crate::units::fixed(p.loss_coverage * 100.0)
             ));
         }
+        // Workloads with a penalty of their own say so: the policy's is not theirs.
+        let own: Vec<String> = self
+            .workload_settings
+            .iter()
+            .filter_map(|(name, w)| {
+                w.unserved_penalty
+                    .map(|v| format!("{name} ${}/M", crate::units::fixed(v)))
+            })
+            .collect();
+        let own = match own.len() {
+            0 => String::new(),
+            1..=3 => format!(" ({})", own.join(", ")),
+            n => format!(
+                " ({}, and {} more workloads their own)",
+                own[..2].join(", "),
+                n - 2
+            ),
+        };
         parts.push(format!(
-            "unserved penalty ${}/M tokens",
+            "unserved penalty ${}/M tokens{own}",
             crate::units::fixed(p.unserved_penalty)
         ));
         parts.join(" · ")

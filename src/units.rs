@@ -868,6 +868,27 @@ pub fn human(value: f64) -> String {
     format!("{:.1}{suffix}", value / scale)
 }
 
+/// A whole number with thousands separators, as procurement writes GPU counts: `4,096`; a value
+/// with a fraction (a relaxed plan's) keeps two decimals: `4,095.38`.
+pub fn grouped(value: f64) -> String {
+    let cents = (value.abs() * 100.0).round() as u128;
+    let digits = (cents / 100).to_string();
+    let mut out = String::new();
+    if value < 0.0 && cents > 0 {
+        out.push('-');
+    }
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if !cents.is_multiple_of(100) {
+        out.push_str(&format!(".{:02}", cents % 100));
+    }
+    out
+}
+
 /// The one rule of human units, shared by stdout, Markdown and charts: the largest of thousand
 /// (K), million (M), billion (B), trillion (T) and quadrillion (written out: "Q" reads as
 /// "quarter" or "quintillion" to too many planners) that fits the value.
@@ -1097,6 +1118,18 @@ fn round_sig_at(v: f64, sig: i32, mag: i32) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn grouped_counts_read_as_procurement_writes_them() {
+        assert_eq!(super::grouped(4096.0), "4,096");
+        assert_eq!(super::grouped(0.0), "0");
+        assert_eq!(super::grouped(-0.0), "0");
+        assert_eq!(super::grouped(999.0), "999");
+        assert_eq!(super::grouped(1_234_567.0), "1,234,567");
+        assert_eq!(super::grouped(4095.375), "4,095.38");
+        assert_eq!(super::grouped(4095.999), "4,096");
+        assert_eq!(super::grouped(-1500.0), "-1,500");
+    }
+
     use super::*;
 
     #[test]

@@ -393,6 +393,15 @@ pub fn set_max_delay(mut s: Scenario, workload: &str, minutes: f64, at: &Locatio
     s
 }
 
+/// Every workload served in the period it arrives (every max_delay 0): the same plan with no
+/// deferral, against which `run` measures what waiting saves.
+pub fn without_deferral(mut s: Scenario) -> Scenario {
+    for w in s.workload_settings.values_mut() {
+        w.max_delay_minutes = 0.0;
+    }
+    s
+}
+
 /// Adds an outage.
 pub fn add_outage(mut s: Scenario, outage: Outage) -> Scenario {
     s.outages.push(outage);

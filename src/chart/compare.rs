@@ -1,28 +1,34 @@
 //! Chart stage, comparisons: every run of `capplan compare` side by side, against the first (the
-//! baseline).
+//! baseline). Money is spend (commit + usage + route, what is paid); demand left unserved is
+//! drawn in tokens and percent of demand, never priced at a penalty.
 //!
-//! - `compare_capacity`: demand (solid) and reserved capacity (dashed, the sum over providers) of
-//!   every scenario on one time axis, one colour per scenario (the baseline in ink). Each scenario
-//!   is drawn on its own periods; long horizons are grouped into days, weeks or months as in the
-//!   run charts (one grain for all, the coarsest any scenario needs). Where lines coincide on
-//!   screen they are drawn in turns, so a scenario that matches the baseline stays visible.
-//! - `compare_cost_by_provider`: total cost (commit + usage + route over the horizon) per scenario,
-//!   one bar each, stacked by provider in the provider colours of the run charts. The stack order
-//!   depends on the provider name only (well-known providers in palette order, then the rest by
-//!   name), so it is the same in every comparison whatever providers it has.
-//! - `compare_cost_delta`: each later scenario's change against the baseline by component
-//!   (commit, usage, route, and penalties = objective − cost) as diverging bars, with the net
-//!   change of the objective as a dot and written above the group. A change far larger than the
-//!   rest is cut at the edge of the plot and its value written above its group. With a single
-//!   scenario there is nothing to compare against: the chart is still drawn and says so (so the
-//!   set of files does not depend on the number of scenarios).
+//! - `compare_capacity`: demand and each column's reserved capacity on one time axis, and under it
+//!   (when any column leaves demand unserved) the share of demand each column serves. Demand is
+//!   drawn once — a grey band — when every column has the same; a column with demand of its own
+//!   adds a dashed line in its colour. Each column is a line in its colour (the baseline in ink),
+//!   the baseline widest and each later column narrower, so lines that coincide stay visible as
+//!   nested stripes at any image size. Long horizons are grouped into days, weeks or months as in
+//!   the run charts (one grain for all, the coarsest any column needs); the served share of a bin
+//!   is its lowest period's.
+//! - `compare_cost_by_provider`: spend over the horizon per column, one bar each, stacked by
+//!   provider in the provider colours of the run charts. The stack order depends on the provider
+//!   name only (well-known providers in palette order, then the rest by name), so it is the same
+//!   in every comparison whatever providers it has.
+//! - `compare_cost_delta`: each later column against the baseline, in two panels: the change of
+//!   spend by component (commit, usage, route) as diverging bars with the net change of spend as a
+//!   dot and written above the group; and the change of demand served, in percentage points, over
+//!   the horizon and in the worst period. A change far larger than the rest is cut at the edge of
+//!   the plot and its value written above its group. With a single column there is nothing to
+//!   compare against: the chart is still drawn and says so (so the set of files does not depend
+//!   on the number of columns).
 
-use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Panel, StepLine};
+use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Panel};
 use super::figure::{Stroke, Swatch};
 use super::layout::Scale;
-use super::palette::INK;
-use super::palette::{provider_colour, provider_order, scenario_colour, Rgba, AXIS, COMPONENTS};
-use super::run::{DEMAND, KEEP_PERIODS_UP_TO, MAX_BINS};
+use super::palette::{provider_colour, provider_order, rgb, scenario_colour, Rgba, INK};
+use super::palette::{COMPONENTS, UNSERVED};
+use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
+use super::svg::Align;
 use super::ticks::{dollars, signed_dollars, Unit};
 use super::{ChartOptions, Charts};
 use crate::compare::{Column, Comparison};
@@ -36,9 +42,8 @@ pub const COMPARE_CHART_STEMS: [&str; 3] = [
     "compare_cost_delta",
 ];
 
-/// The line styles of the capacity chart, in a neutral grey that is no scenario's colour.
-const DEMAND_KEY: Stroke = Stroke::new(AXIS, DEMAND.width, false);
-const RESERVED_KEY: Stroke = Stroke::new(AXIS, 3.5, true);
+/// Demand shared by the columns: a light grey band under every column's line.
+const DEMAND_BAND: Rgba = rgb(0xC4C4C4);
 
 /// Draws every compare chart, in memory.
 pub fn render_all(c: &Comparison, columns: &[Column], opts: &ChartOptions) -> Charts {
@@ -62,70 +67,163 @@ fn baseline_note(c: &Comparison, lead: &str, after: &str) -> String {
     note
 }
 
+/// Line widths at 1080p of `n` columns' lines, the baseline's widest: each is 4 px (2 px a side)
+/// wider than the next, so coinciding lines show as nested stripes, and stay apart at small
+/// sizes (where widths are kept at half their 1080p value at least); the step narrows past four
+/// columns so the baseline's line stays a line.
+fn nested_widths(n: usize) -> Vec<f64> {
+    let step = if n <= 4 {
+        4.0
+    } else {
+        (12.0 / (n - 1) as f64).max(2.0)
+    };
+    (0..n).map(|i| 3.0 + step * (n - 1 - i) as f64).collect()
+}
+
+/// For each column, the first column with the same binned demand (itself when none before it).
+fn demand_owners(binned: &[Binned], demand: &[Vec<f64>]) -> Vec<usize> {
+    let same = |i: usize, j: usize| {
+        let near = |(a, b): (&f64, &f64)| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0);
+        binned[i].spans == binned[j].spans && demand[i].iter().zip(&demand[j]).all(near)
+    };
+    (0..demand.len())
+        .map(|i| (0..i).find(|j| same(*j, i)).unwrap_or(i))
+        .collect()
+}
+
+/// The share of each bin's demand served, in percent: the lowest of its periods with demand (100
+/// where none has any).
+fn served_pct(s: &Series, b: &Binned) -> Vec<f64> {
+    let pct = |i: usize| {
+        let d = s.demand_tpm[i];
+        (d > 0.0).then(|| (s.served_total_tpm[i] / d * 100.0).min(100.0))
+    };
+    let bin = |r: &std::ops::Range<usize>| r.clone().filter_map(pct).fold(100.0, f64::min);
+    b.bins.iter().map(bin).collect()
+}
+
 fn capacity(c: &Comparison, series: &[Series]) -> Figure {
-    // One grain for every scenario: grouping never splits a period, so coarse grids stay as they are.
+    // One grain for every column: grouping never splits a period, so coarse grids stay as they are.
     let grain = |s: &Series| Grain::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
     let grain = series.iter().map(grain).max().unwrap_or(Grain::Period);
-    let mut legend = vec![
-        Entry::new("demand", Swatch::Line(DEMAND_KEY)),
-        Entry::new("reserved capacity", Swatch::Line(RESERVED_KEY)),
-    ];
-    let mut lines = Vec::new();
-    for (i, s) in series.iter().enumerate() {
-        let (b, colour) = (Binned::new(&s.periods, grain), scenario_colour(i));
-        let line = |key: Stroke, values| {
-            let (stroke, bins) = (Stroke { colour, ..key }, b.spans.clone());
-            StepLine {
-                stroke,
-                bins,
-                values,
-            }
+    let binned: Vec<Binned> = series
+        .iter()
+        .map(|s| Binned::new(&s.periods, grain))
+        .collect();
+    let demand: Vec<Vec<f64>> = binned
+        .iter()
+        .zip(series)
+        .map(|(b, s)| b.mean(&s.demand_tpm))
+        .collect();
+    let owners = demand_owners(&binned, &demand);
+    let widths = nested_widths(series.len());
+    let band = Stroke::new(
+        DEMAND_BAND,
+        widths.first().copied().unwrap_or(3.0) + 4.0,
+        false,
+    );
+    let label = |i: usize| match i {
+        0 => format!("{} (baseline)", c.scenarios[0]),
+        i => c.scenarios[i].clone(),
+    };
+
+    // Demand: the baseline's as a band, any other as a dashed line in its column's colour.
+    let (mut marks, mut legend, mut dashed) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, b) in binned.iter().enumerate().filter(|(i, _)| owners[*i] == *i) {
+        let sharing: Vec<usize> = (0..owners.len()).filter(|j| owners[*j] == i).collect();
+        let name = match (i, sharing.len()) {
+            (_, n) if n == series.len() => "demand (every column)".to_string(),
+            (0, 1) => "demand of the baseline".to_string(),
+            (0, n) => format!("demand of the baseline and {} more", n - 1),
+            (i, 1) => format!("demand of {}", c.scenarios[i]),
+            (i, n) => format!("demand of {} and {} more", c.scenarios[i], n - 1),
         };
-        lines.push(line(DEMAND_KEY, b.mean(&s.demand_tpm)));
-        lines.push(line(RESERVED_KEY, b.mean(&s.reserved_total_tpm())));
-        let baseline = if i == 0 { " (baseline)" } else { "" };
-        let label = format!("{}{baseline}", c.scenarios[i]);
-        legend.push(Entry::new(label, Swatch::Fill(colour)));
+        let stroke = match i {
+            0 => band,
+            i => Stroke::new(scenario_colour(i), 2.5, true),
+        };
+        let mark = Mark::steps(stroke, &b.spans, &demand[i]);
+        if i == 0 {
+            marks.push(mark);
+        } else {
+            dashed.push(mark);
+        }
+        legend.push(Entry::new(name, Swatch::Line(stroke)));
     }
+    // Reserved capacity: the baseline's widest, drawn first.
+    let mut top = largest(demand.iter().flatten().copied());
+    for (i, (s, b)) in series.iter().zip(&binned).enumerate() {
+        let reserved = b.mean(&s.reserved_total_tpm());
+        top = top.max(largest(reserved.iter().copied()));
+        let stroke = Stroke::new(scenario_colour(i), widths[i], false);
+        marks.push(Mark::steps(stroke, &b.spans, &reserved));
+        legend.push(Entry::new(label(i), Swatch::Line(stroke)));
+    }
+    marks.extend(dashed);
+
+    let spans = binned.iter().flat_map(|b| &b.spans);
+    let start = spans.clone().map(|b| b.0).fold(f64::INFINITY, f64::min);
+    let end = spans.map(|b| b.1).fold(f64::NEG_INFINITY, f64::max);
+    let x = || Axis::time(start.min(end), end.max(start));
+    let y = Axis::value(0.0, top, Unit::TokensPerMinute).titled("reserved capacity and demand");
+    let mut panels = vec![Panel::new(x(), y, marks)];
+
+    // Served: only when some column leaves demand unserved somewhere.
+    let served: Vec<Vec<f64>> = series
+        .iter()
+        .zip(&binned)
+        .map(|(s, b)| served_pct(s, b))
+        .collect();
+    let lowest = served.iter().flatten().copied().fold(100.0, f64::min);
     let mut notes = vec![baseline_note(c, "baseline", "")];
+    notes.push("lines: reserved capacity".into());
+    if lowest < 99.95 {
+        let marks = (binned.iter().zip(&served).enumerate())
+            .map(|(i, (b, v))| {
+                let stroke = Stroke::new(scenario_colour(i), widths[i], false);
+                Mark::steps(stroke, &b.spans, v)
+            })
+            .collect();
+        // From a little under the lowest share to a little over 100%, so lines at 100% clear
+        // the frame.
+        let lo = (lowest - (100.0 - lowest) * 0.12).max(0.0);
+        let hi = 100.0 + (100.0 - lo) * 0.06;
+        let title = match grain {
+            Grain::Period => "demand served".to_string(),
+            Grain::Day => "demand served (lowest period of each day)".to_string(),
+            Grain::Week => "demand served (lowest period of each week)".to_string(),
+            Grain::Month => "demand served (lowest period of each month)".to_string(),
+        };
+        let y = Axis::value_inside(lo, hi, Unit::Percent).titled(title);
+        panels.push(Panel::new(x(), y, marks));
+        notes.push("below: share of demand served".into());
+    } else {
+        notes.push("every column serves all demand in every period".into());
+    }
     if grain != Grain::Period {
         notes.push(format!("{} means", grain.adjective()));
     }
-    if lines_meet(&lines) {
-        notes.push("lines that meet take turns".into());
-    }
-    let bins = lines.iter().flat_map(|l| &l.bins);
-    let start = bins.clone().map(|b| b.0).fold(f64::INFINITY, f64::min);
-    let end = bins.map(|b| b.1).fold(f64::NEG_INFINITY, f64::max);
-    let top = largest(lines.iter().flat_map(|l| l.values.iter().copied()));
-    let x = Axis::time(start.min(end), end.max(start));
-    let y = Axis::value(0.0, top, Unit::TokensPerMinute);
-    let panel = Panel::new(x, y, vec![Mark::Steps(lines)]);
-    let title = "Demand and reserved capacity by scenario".into();
-    Figure::new(title, notes, legend, vec![panel])
-}
-
-/// Whether two lines run at (nearly) the same level over a common bin, so the drawing interleaves
-/// them; the subtitle then says so.
-fn lines_meet(lines: &[StepLine]) -> bool {
-    let tolerance = largest(lines.iter().flat_map(|l| l.values.iter().copied())) * 0.004;
-    // Bins are sorted by start: each of `a`'s is looked up in `b` by bisection.
-    let meet = |a: &StepLine, b: &StepLine| {
-        let near = |(bin, v): (&(f64, f64), &f64)| {
-            let k = b.bins.partition_point(|x| x.0 < bin.0);
-            b.bins.get(k) == Some(bin) && (v - b.values[k]).abs() <= tolerance
-        };
-        a.bins.iter().zip(&a.values).any(near)
+    let title = match panels.len() {
+        1 => "Demand and reserved capacity by column",
+        _ => "Demand, reserved capacity and demand served by column",
     };
-    let later = |(i, a): (usize, &StepLine)| lines[i + 1..].iter().any(|b| meet(a, b));
-    lines.iter().enumerate().any(later)
+    let mut fig = Figure::new(title.into(), notes, legend, panels);
+    fig.heights = vec![2.0, 1.0];
+    fig
 }
 
 /// A group of bars in a category slot: each bar's segments stacked from zero (positive up,
 /// negative down), values beyond `cut` clipped there with a break. The group's width in the slot
-/// keeps each bar at most 110 px (at 1080p) on an image `opts` wide.
-fn group(slot: usize, n: usize, bars: &[Vec<(Rgba, f64)>], cut: f64, c: &Scale) -> Vec<Mark> {
-    let slot_px = c.w * 0.75 / n.max(1) as f64;
+/// keeps each bar at most 110 px (at 1080p) in a plot `plot_px` wide.
+fn group(
+    slot: usize,
+    n: usize,
+    bars: &[Vec<(Rgba, f64)>],
+    cut: f64,
+    c: &Scale,
+    plot_px: f64,
+) -> Vec<Mark> {
+    let slot_px = plot_px / n.max(1) as f64;
     let (k, many) = (bars.len().max(1) as f64, bars.len() > 1);
     let (share, most) = if many { (0.84, 110.0) } else { (0.62, 240.0) };
     let width = f64::min(share, c.px(most) * k / slot_px);
@@ -147,6 +245,17 @@ fn group(slot: usize, n: usize, bars: &[Vec<(Rgba, f64)>], cut: f64, c: &Scale) 
         }
     }
     marks
+}
+
+/// The x centres of the bars `group` draws for `k` bars in a slot (for their labels).
+fn bar_centres(slot: usize, n: usize, k: usize, c: &Scale, plot_px: f64) -> Vec<f64> {
+    let slot_px = plot_px / n.max(1) as f64;
+    let many = k > 1;
+    let (share, most) = if many { (0.84, 110.0) } else { (0.62, 240.0) };
+    let width = f64::min(share, c.px(most) * k as f64 / slot_px);
+    let pitch = width / k as f64;
+    let left = slot as f64 + 0.5 - width / 2.0;
+    (0..k).map(|b| left + pitch * (b as f64 + 0.5)).collect()
 }
 
 /// A value more than this many times the next one is cut at the edge of the plot.
@@ -186,48 +295,77 @@ fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
     let n = c.scenarios.len();
     let (mut marks, mut labels, mut extents) = (Vec::new(), Vec::new(), Vec::new());
     for (i, scenario) in c.scenarios.iter().enumerate() {
-        let cost = |p: &str| c.get(scenario, "cost", p).map_or(0.0, |r| r.value);
-        let segment = |p: &&String| Some((provider_colour(p), cost(p))).filter(|s| s.1 > 0.0);
+        let spend = |p: &str| c.get(scenario, "spend", p).map_or(0.0, |r| r.value);
+        let segment = |p: &&String| Some((provider_colour(p), spend(p))).filter(|s| s.1 > 0.0);
         let segments: Vec<(Rgba, f64)> = providers.iter().filter_map(segment).collect();
         let total: f64 = segments.iter().map(|s| s.1).sum();
         extents.push(total);
-        marks.extend(group(i, n, &[segments], f64::INFINITY, scale));
-        let mut label = Label::above(dollars(cost("")), i as f64 + 0.5, total);
+        marks.extend(group(
+            i,
+            n,
+            &[segments],
+            f64::INFINITY,
+            scale,
+            scale.w * 0.75,
+        ));
+        let mut label = Label::above(dollars(spend("")), i as f64 + 0.5, total);
         label.fit = Some(0.92);
         marks.push(Mark::Label(label));
         labels.push((scenario.clone(), i == 0));
     }
-    // Providers with a cost in any scenario, top of the stack first (as the eye reads it).
-    let paid = |p: &str, s: &String| c.get(s, "cost", p).is_some_and(|r| r.value > 0.0);
+    // Providers with spend in any column, top of the stack first (as the eye reads it).
+    let paid = |p: &str, s: &String| c.get(s, "spend", p).is_some_and(|r| r.value > 0.0);
     let paid_any = |p: &&&String| c.scenarios.iter().any(|s| paid(p, s));
     let legend = providers.iter().rev().filter(paid_any);
     let legend = legend.map(|p| Entry::provider(p)).collect();
-    let title = "cost over the horizon (commit + usage + route), $".to_string();
+    let title = "spend over the horizon (commit + usage + route), $".to_string();
     let x = Axis::category(Category::slots(labels));
     let panel = Panel::new(x, bar_axis(&extents, f64::INFINITY, 1.12, title), marks);
     let subtitle = vec![baseline_note(c, "baseline", " (bold)")];
-    let title = "Total cost by provider".to_string();
+    let title = "Spend by provider".to_string();
     Figure::new(title, subtitle, legend, vec![panel])
 }
 
-/// The components of a cost change (penalties are objective − cost).
-const PARTS: [&str; 4] = ["commit", "usage", "route", "penalties"];
+/// The components of a change of spend.
+const PARTS: [&str; 3] = ["commit", "usage", "route"];
+
+/// The two bars of the served panel: over the horizon, and in the worst period.
+const SERVED_PARTS: [(&str, &str); 2] = [
+    ("served_pct", "served over the horizon"),
+    ("worst_period_served_pct", "worst period served"),
+];
+const SERVED_COLOURS: [Rgba; 2] = [rgb(0x6B6B6B), UNSERVED];
+
+/// A change of served share in percentage points, as the tables write it: "−1.1 pp", "±0 pp".
+fn signed_points(v: f64) -> String {
+    let a = (v.abs() * 10.0).round() / 10.0;
+    if a == 0.0 {
+        "\u{b1}0 pp".to_string()
+    } else if v > 0.0 {
+        format!("+{} pp", crate::units::fixed(a))
+    } else {
+        format!("\u{2212}{} pp", crate::units::fixed(a))
+    }
+}
 
 fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
     let later = &c.scenarios[1.min(c.scenarios.len())..];
-    let groups: Vec<([f64; 4], f64)> = later.iter().map(|s| c.cost_change(s)).collect();
-    let ends = |(parts, net): &([f64; 4], f64)| [parts[0], parts[1], parts[2], parts[3], *net];
+    let n = later.len();
+    // Two panels side by side share the plot's width.
+    let plot_px = scale.w * 0.36;
+    let groups: Vec<([f64; 3], f64)> = later.iter().map(|s| c.spend_change(s)).collect();
+    let ends = |(parts, net): &([f64; 3], f64)| [parts[0], parts[1], parts[2], *net];
     let extents: Vec<f64> = groups.iter().flat_map(ends).collect();
     let cut = cut_at(&extents);
     let (mut marks, mut notes) = (Vec::new(), Vec::new());
     for (i, (parts, net)) in groups.iter().enumerate() {
         let bar = |(c, p): (&Rgba, &f64)| vec![(*c, *p)];
         let bars: Vec<_> = COMPONENTS.iter().zip(parts).map(bar).collect();
-        marks.extend(group(i, groups.len(), &bars, cut, scale));
+        marks.extend(group(i, n, &bars, cut, scale, plot_px));
         let mut dot = Dot::new(i as f64 + 0.5, net.clamp(-cut, cut), 11.0, INK);
         dot.arrow = (net.abs() > cut).then_some(*net > 0.0);
         marks.push(Mark::Dot(dot));
-        let mut lines = vec![format!("net {}", signed_dollars(*net))];
+        let mut lines = vec![format!("spend {}", signed_dollars(*net))];
         let off = PARTS.iter().zip(parts).filter(|p| p.1.abs() > cut);
         let part = |(name, v): (&&str, &f64)| format!("{name} {}", signed_dollars(*v));
         let off: Vec<String> = off.map(part).collect();
@@ -236,17 +374,64 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
         }
         notes.push(lines);
     }
-    let entry = |(name, colour): (&str, Rgba)| Entry::new(name, Swatch::Fill(colour));
-    let mut legend: Vec<Entry> = PARTS.into_iter().zip(COMPONENTS).map(entry).collect();
-    legend.push(Entry::new("net (objective)", Swatch::Dot(INK)));
     let mut x = Category::slots(later.iter().map(|s| (s.clone(), false)));
     x.notes = notes;
-    let y = bar_axis(&extents, cut, 1.0, format!("change vs {}, $", c.baseline));
-    let penalties = "penalties = objective − cost".to_string();
-    let subtitle = vec![baseline_note(c, "vs", ""), penalties];
-    let title = "Change in cost by component".to_string();
-    let panels = vec![Panel::new(Axis::category(x), y, marks)];
-    let mut fig = Figure::new(title, subtitle, legend, panels);
+    let title = format!("change of spend vs {}, $", c.baseline);
+    let y = bar_axis(&extents, cut, 1.0, title);
+    let spend = Panel::new(Axis::category(x), y, marks);
+
+    // Served: the change in percentage points, each bar labelled with its value.
+    let (mut marks, mut extents) = (Vec::new(), vec![0.0]);
+    for (i, s) in later.iter().enumerate() {
+        let delta = |m: &str| c.get(s, m, "").map(|r| r.delta_vs_baseline);
+        // A change that rounds to ±0 pp is drawn as none (its label over the zero line).
+        let shown = |v: f64| if (v * 10.0).round() == 0.0 { 0.0 } else { v };
+        let values: Vec<f64> = (SERVED_PARTS.iter())
+            .map(|p| shown(delta(p.0).unwrap_or(0.0)))
+            .collect();
+        let bars: Vec<Vec<(Rgba, f64)>> = (SERVED_COLOURS.iter().zip(&values))
+            .map(|(c, v)| vec![(*c, *v)])
+            .collect();
+        marks.extend(group(i, n, &bars, f64::INFINITY, scale, plot_px));
+        let centres = bar_centres(i, n, bars.len(), scale, plot_px);
+        for (x, v) in centres.into_iter().zip(&values) {
+            let mut label = Label::above(signed_points(*v), x, *v);
+            if *v < 0.0 {
+                label = label.spots(vec![(0.0, 18.0, Align::Centre)]);
+            }
+            marks.push(Mark::Label(label));
+        }
+        extents.extend(values);
+    }
+    let lo = extents.iter().copied().fold(0.0, f64::min);
+    let hi = extents.iter().copied().fold(0.0, f64::max);
+    // Room for the labels beyond the bars' ends (over zero for a bar of zero); ±1 pp when
+    // nothing changed.
+    let above = extents[1..].iter().any(|v| *v > -0.05);
+    let (lo, hi) = match hi - lo < 0.05 {
+        true => (-1.0, 1.0),
+        false => (
+            lo - (hi - lo) * 0.12 * f64::from(lo < 0.0),
+            hi + (hi - lo) * 0.12 * f64::from(above),
+        ),
+    };
+    let title = "change of demand served, percentage points";
+    let y = Axis::value(lo, hi, Unit::Points).titled(title);
+    let x = Category::slots(later.iter().map(|s| (s.clone(), false)));
+    let served = Panel::new(Axis::category(x), y, marks);
+
+    let entry = |(name, colour): (&str, Rgba)| Entry::new(name, Swatch::Fill(colour));
+    let mut legend: Vec<Entry> = PARTS.into_iter().zip(COMPONENTS).map(entry).collect();
+    legend.push(Entry::new("net change of spend", Swatch::Dot(INK)));
+    let served_names = SERVED_PARTS.iter().map(|p| p.1);
+    legend.extend(served_names.zip(SERVED_COLOURS).map(entry));
+    let subtitle = vec![
+        baseline_note(c, "vs", ""),
+        "spend: commit + usage + route, what is paid".to_string(),
+    ];
+    let title = "Change of spend and of demand served".to_string();
+    let mut fig = Figure::new(title, subtitle, legend, vec![spend, served]);
+    fig.columns = 2;
     let baseline = &c.baseline;
     let message = format!("Only one scenario: there is nothing to compare {baseline} against.");
     fig.message = groups.is_empty().then_some(message);
@@ -265,5 +450,17 @@ mod tests {
         let axis = bar_axis(&[10.0, -4.0, 8.0, 1000.0], cut, 1.0, String::new());
         assert_eq!(axis.lo, -4.0);
         assert!((10.0..=12.5).contains(&axis.hi), "{}", axis.hi);
+    }
+
+    #[test]
+    fn nested_lines_stay_apart_and_served_points_read_as_the_tables() {
+        assert_eq!(nested_widths(2), vec![7.0, 3.0]);
+        assert_eq!(nested_widths(3), vec![11.0, 7.0, 3.0]);
+        let seven = nested_widths(7);
+        assert_eq!(seven[6], 3.0);
+        assert!(seven.windows(2).all(|w| w[0] - w[1] >= 2.0), "{seven:?}");
+        assert_eq!(signed_points(-1.1), "\u{2212}1.1 pp");
+        assert_eq!(signed_points(0.04), "\u{b1}0 pp");
+        assert_eq!(signed_points(20.0), "+20 pp");
     }
 }

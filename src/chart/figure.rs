@@ -18,6 +18,9 @@ pub(crate) struct Figure {
     /// Laid out in rows of `columns`.
     pub panels: Vec<Panel>,
     pub columns: usize,
+    /// Relative heights of the rows of panels, top down; rows without one are of weight 1
+    /// (empty: every row as tall as the others).
+    pub heights: Vec<f64>,
     /// Small print under the panels.
     pub notes: Vec<String>,
     /// Written in place of the panels when there is nothing to draw.
@@ -35,6 +38,7 @@ impl Figure {
             legend,
             panels,
             columns,
+            heights: Vec::new(),
             notes,
             message,
         }
@@ -216,9 +220,6 @@ impl Category {
 pub(crate) enum Mark {
     Area(Area),
     Line(Stroke, Vec<(f64, f64)>),
-    /// Step lines on their own bins; where lines coincide on screen they are drawn in turns
-    /// (a short stretch each), so none hides another.
-    Steps(Vec<StepLine>),
     /// A rectangle; `cut` marks an end beyond the axis with a break (`Some(true)`: the top).
     Rect {
         x: (f64, f64),
@@ -264,13 +265,6 @@ pub(crate) struct Rule {
     pub at: f64,
     pub stroke: Stroke,
     pub label: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct StepLine {
-    pub stroke: Stroke,
-    pub bins: Vec<(f64, f64)>,
-    pub values: Vec<f64>,
 }
 
 /// Text at a point of the data. It goes to the first of its `spots` (offsets in pixels at 1080p)

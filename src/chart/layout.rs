@@ -5,7 +5,7 @@
 //! so no two texts touch and none leaves the image.
 
 use super::figure::{largest, Axis, Category, Entry, Figure, Kind, Label, Mark, Panel, Rule};
-use super::figure::{Paint, StepLine, Swatch};
+use super::figure::{Paint, Swatch};
 use super::palette::{self, Rgba};
 use super::svg::{Align, Svg};
 use super::text::Font;
@@ -112,13 +112,45 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     let rows = n.div_ceil(columns);
     let (col_gap, row_gap) = (c.px(60.0), c.px(24.0));
     let col_w = (right - margin - col_gap * (columns - 1) as f64) / columns as f64;
-    let row_h = (bottom - top - row_gap * (rows - 1) as f64) / rows as f64;
+    // Rows share the height by their weights (1 unless the figure gives one).
+    let weight = |r: usize| {
+        fig.heights
+            .get(r)
+            .copied()
+            .filter(|w| *w > 0.0)
+            .unwrap_or(1.0)
+    };
+    let total: f64 = (0..rows).map(weight).sum();
+    let room_h = bottom - top - row_gap * (rows - 1) as f64;
+    let row_top = |r: usize| {
+        top + (0..r)
+            .map(|q| room_h * weight(q) / total + row_gap)
+            .sum::<f64>()
+    };
+    let cell = |k: usize| {
+        let (row, x0) = (
+            k / columns,
+            margin + (k % columns) as f64 * (col_w + col_gap),
+        );
+        let (y0, row_h) = (row_top(row), room_h * weight(row) / total);
+        [x0, y0, x0 + col_w, y0 + row_h]
+    };
+    // Panels over one another on time axes share their frames' left edge, so dates line up:
+    // each column's y labels get the room of its widest (measured by a first layout, discarded).
+    let mut label_w = vec![0.0f64; columns];
+    let timed = |p: &Panel| matches!(p.x.kind, Kind::Time(_));
+    if rows > 1 && fig.panels.iter().all(timed) {
+        let mut scratch = Svg::new(width, height);
+        for (k, panel) in fig.panels.iter().enumerate() {
+            let (_, w) = draw_panel(&mut scratch, &c, panel, cell(k), k + columns >= n, 0.0);
+            label_w[k % columns] = label_w[k % columns].max(w);
+        }
+    }
     let mut first_frame_top = None;
     for (k, panel) in fig.panels.iter().enumerate() {
-        let x0 = margin + (k % columns) as f64 * (col_w + col_gap);
-        let y0 = top + (k / columns) as f64 * (row_h + row_gap);
-        let cell = [x0, y0, x0 + col_w, y0 + row_h];
-        let frame_top = draw_panel(&mut svg, &c, panel, cell, k + columns >= n);
+        let last_row = k + columns >= n;
+        let (frame_top, _) =
+            draw_panel(&mut svg, &c, panel, cell(k), last_row, label_w[k % columns]);
         first_frame_top.get_or_insert(frame_top);
     }
     if let Some(left) = legend_left {
@@ -340,8 +372,16 @@ fn row_widths(cat: Option<&Category>, em: f64, max: f64) -> (f64, Vec<f64>) {
     (w, cat.table.iter().map(column).collect())
 }
 
-/// Lays out and draws one panel in `cell`; returns the top of its frame.
-fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: bool) -> f64 {
+/// Lays out and draws one panel in `cell`, its y labels given at least `label_w` of room;
+/// returns the top of its frame and the room its y labels took.
+fn draw_panel(
+    svg: &mut Svg,
+    c: &Scale,
+    p: &Panel,
+    cell: [f64; 4],
+    x_labels: bool,
+    label_w: f64,
+) -> (f64, f64) {
     let tick = c.font(TICK, false, palette::INK_SOFT);
     let label = c.font(LABEL, false, palette::INK);
     let axis_title = c.font(AXIS_TITLE, true, palette::INK_SOFT);
@@ -404,7 +444,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
     let row_every = ((row_em * 1.15 / pitch).ceil() as usize).max(1);
     let (rows_w, table) = row_widths(y_cat, row_em, row_max);
     let widest = |t: &Ticks| largest(t.labels.iter().map(|l| tick.width(&l.1)));
-    let y_label_w = y_ticks.as_ref().map_or(rows_w, widest);
+    let y_label_w = y_ticks.as_ref().map_or(rows_w, widest).max(label_w);
     let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
     let right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
     // The most x ticks whose labels fit side by side.
@@ -564,7 +604,7 @@ fn draw_panel(svg: &mut Svg, c: &Scale, p: &Panel, cell: [f64; 4], x_labels: boo
             svg.text(&l.text, x, y, &l.font.size(em), align);
         }
     }
-    f.t
+    (f.t, y_label_w)
 }
 
 /// Where a label goes: its anchor in pixels, alignment, size (pixels per em), and whether it is
@@ -664,7 +704,6 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
             let dash = s.dashed.then(|| (c.px(16.0), c.px(10.0)));
             svg.line(&points, s.colour, c.stroke(s.width), dash);
         }
-        Mark::Steps(lines) => step_lines(svg, c, f, lines),
         Mark::Rect { x, y, fill, cut } => {
             let ((a, p), (b, q)) = (f.pt((x.0, y.0)), f.pt((x.1, y.1)));
             if (p - q).abs() < 0.5 && cut.is_none() {
@@ -700,68 +739,5 @@ fn draw_mark(svg: &mut Svg, c: &Scale, f: &Frame, mark: &Mark) {
             svg.line(&[(x, f.t), (x, f.b)], s.colour, c.stroke(s.width), dash);
         }
         Mark::Label(_) => {}
-    }
-}
-
-/// Step lines on their own bins. Every run end of every line cuts the axis into pieces where each
-/// line holds one level; where lines meet (within a line's width) the piece is drawn in turns on
-/// a lattice of the x axis, one cell per line, so every line stays visible. Dashes sit on the
-/// same lattice, so coinciding dashed lines have their dashes in the same places.
-fn step_lines(svg: &mut Svg, c: &Scale, f: &Frame, lines: &[StepLine]) {
-    let (cell, dash) = (c.px(26.0), c.px(16.0));
-    let run = |(b, v): (&(f64, f64), &f64)| (f.fx(b.0), f.fx(b.1), f.fy(*v));
-    let runs = |l: &StepLine| l.bins.iter().zip(&l.values).map(run).collect();
-    let runs: Vec<Vec<(f64, f64, f64)>> = lines.iter().map(runs).collect();
-    // Risers first, so the runs cover their ends.
-    for (line, runs) in lines.iter().zip(&runs) {
-        let lw = c.stroke(line.stroke.width);
-        let pattern = line.stroke.dashed.then_some((dash, cell - dash));
-        for w in runs.windows(2) {
-            if (w[0].1 - w[1].0).abs() <= 0.5 && (w[0].2 - w[1].2).abs() >= 0.5 {
-                let (ya, yb) = (w[0].2.min(w[1].2), w[0].2.max(w[1].2));
-                let riser = [(w[1].0, ya - lw / 2.0), (w[1].0, yb + lw / 2.0)];
-                svg.line(&riser, line.stroke.colour, lw, pattern);
-            }
-        }
-    }
-    let mut cuts: Vec<f64> = runs.iter().flatten().flat_map(|r| [r.0, r.1]).collect();
-    cuts.sort_by(f64::total_cmp);
-    cuts.dedup_by(|a, b| (*a - *b).abs() < 1e-6);
-    let widths = lines.iter().map(|l| c.stroke(l.stroke.width));
-    let tolerance = widths.fold(1.0, f64::max);
-    for w in cuts.windows(2) {
-        let (a, b, mid) = (w[0], w[1], (w[0] + w[1]) / 2.0);
-        // The level of each line over the piece, bottom up.
-        let level = |(i, r): (usize, &Vec<(f64, f64, f64)>)| {
-            let run = r.get(r.partition_point(|run| run.1 <= mid));
-            run.filter(|run| run.0 <= mid).map(|run| (i, run.2))
-        };
-        let mut here: Vec<(usize, f64)> = runs.iter().enumerate().filter_map(level).collect();
-        here.sort_by(|p, q| p.1.total_cmp(&q.1).then(p.0.cmp(&q.0)));
-        let mut start = 0;
-        while start < here.len() {
-            let end = (start + 1..here.len()).find(|e| here[*e].1 - here[start].1 > tolerance);
-            let end = end.unwrap_or(here.len());
-            let mut group = here[start..end].to_vec();
-            group.sort_by_key(|g| g.0);
-            let solo = group.len() == 1 && !lines[group[0].0].stroke.dashed;
-            let first = ((a - f.l) / cell).floor() as i64;
-            let last = ((b - f.l) / cell).floor() as i64;
-            let last = last.min(first + 100_000);
-            let cells = if solo { 0..=0 } else { first..=last };
-            for n in cells {
-                let (i, y) = group[n.rem_euclid(group.len() as i64) as usize];
-                let s = lines[i].stroke;
-                let c0 = f.l + n as f64 * cell;
-                let (x0, x1) = match solo {
-                    true => (a, b),
-                    false => (c0.max(a), (c0 + if s.dashed { dash } else { cell }).min(b)),
-                };
-                if x1 - x0 > 1e-6 {
-                    svg.line(&[(x0, y), (x1, y)], s.colour, c.stroke(s.width), None);
-                }
-            }
-            start = end;
-        }
     }
 }

@@ -12,7 +12,7 @@ use super::ChartOptions;
 use crate::error::Result;
 use crate::report::series::{is_unserved, signed, unserved_top, Binned, Grain, Series, Signed};
 use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
-use crate::units::human;
+use crate::units::{grouped, human};
 
 /// Up to this many periods are drawn as they are; more are grouped into days, weeks or months.
 pub(crate) const KEEP_PERIODS_UP_TO: usize = 400;
@@ -25,6 +25,8 @@ pub(crate) const DEMAND: Stroke = Stroke::new(INK, 4.0, false);
 /// The peak of demand within a bin: a thin line rather than a band, so it cannot be mistaken
 /// for the grey of spare capacity.
 const PEAK: Stroke = Stroke::new(INK_SOFT, 2.0, false);
+/// The load as served with deferral: dashed, so it reads apart from demand as it arrives.
+const SERVED_LOAD: Stroke = Stroke::new(INK_SOFT, 2.5, true);
 /// How light the lighter variant of a provider colour is (on-demand use, usage cost).
 const LIGHT: f64 = 0.42;
 /// A provider within this fraction of the cap counts as at the cap.
@@ -165,14 +167,52 @@ fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     let drawn = names(&parts);
     let spare = b.mean(&s.spare_tpm());
     let has_spare = spare.iter().any(|v| *v > 0.0);
+    // Held to a signed plan, only on-demand offer is there beside the reservations.
+    let spare_label = if s.held {
+        "on-demand, unused"
+    } else {
+        "available, unused"
+    };
     if has_spare {
-        parts.push(("available, unused".into(), (SPARE, None), spare));
+        parts.push((spare_label.into(), (SPARE, None), spare));
     }
-    let totals = (&s.demand_tpm[..], Some(&s.served_total_tpm[..]));
-    let (marks, gap) = over_demand(&b, parts, totals, DEMAND);
+    // With deferral the red band is what arrived and is never served, not what waits: the
+    // arrivals served sometime meet demand; what waits is its own band, and the load as served
+    // its own (dashed) line, which rises above demand where waiting tokens are served.
+    let defers = s.defers();
+    let arrivals_served = s.arrivals_served_tpm();
+    let served = if defers {
+        &arrivals_served[..]
+    } else {
+        &s.served_total_tpm[..]
+    };
+    let (mut marks, gap) = over_demand(&b, parts, (&s.demand_tpm[..], Some(served)), DEMAND);
     let mut legend = demand_legend(&b, gap);
+    if defers {
+        let (in_period, arrived) = (b.mean(&s.served_total_tpm), b.mean(&arrivals_served));
+        let upper: Vec<f64> = in_period
+            .iter()
+            .zip(&arrived)
+            .map(|(s, a)| s.max(*a))
+            .collect();
+        let demand_line = marks.pop().expect("over_demand draws the demand line last");
+        marks.push(Mark::band(
+            "waiting, served later",
+            (INK.alpha(0.10), Some(INK)),
+            &b.spans,
+            &in_period,
+            &upper,
+        ));
+        marks.push(demand_line);
+        marks.push(Mark::steps(SERVED_LOAD, &b.spans, &in_period));
+        legend.push(Entry::new("waiting, served later", Swatch::Hatch(INK)));
+        legend.push(Entry::new(
+            "load served in the period (dashed)",
+            Swatch::Line(SERVED_LOAD),
+        ));
+    }
     if has_spare {
-        legend.push(Entry::new("available, unused", Swatch::Fill(SPARE)));
+        legend.push(Entry::new(spare_label, Swatch::Fill(SPARE)));
     }
     if has_on_demand {
         let swatch = Swatch::Hatch(INK_SOFT);
@@ -183,7 +223,11 @@ fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
         true => "solid = reserved, striped = on-demand use",
         false => "reserved capacity by provider",
     };
-    let notes = vec![Some(style.into()), thin_unserved_note(s, &b)];
+    let held = info
+        .held_to
+        .as_ref()
+        .map(|plan| format!("held to the reservations of '{plan}'"));
+    let notes = vec![held, Some(style.into()), thin_unserved_note(s, &b)];
     let title = format!("{}: capacity vs demand", info.scenario);
     let panel = time_panel(&b.spans, Unit::TokensPerMinute, marks);
     Figure::new(title, subtitle(info, Some(&b), notes), legend, vec![panel])
@@ -349,8 +393,10 @@ fn regions(info: &RunInfo, s: &Series) -> Figure {
 
 /// The commitments to sign, Gantt-like: one row per reserved tranche (grouped by provider in
 /// the one stack order, then by start), a bar in the provider's colour across its reservation
-/// window, and the reserved tokens/min and commitment cost in two columns beside it, so no value
-/// label ever sits on a bar. Rows that cannot fit the image are left out (the subtitle says so).
+/// window whose height grows with the reserved tokens/min (so a 109M reservation never looks like
+/// a 3.1B one), and the reserved tokens/min, the GPUs and blocks (a plan in GPUs) and the
+/// commitment cost in columns beside it, so no value label ever sits on a bar. Rows that cannot
+/// fit the image are left out (the subtitle says so).
 fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &Scale) -> Figure {
     let mut signed = signed(rows, horizon, provider_order);
     let total = dollars(signed.iter().map(|s| s.row.commit_cost).sum());
@@ -358,7 +404,7 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
     let plural = if count == 1 { "" } else { "s" };
     let mut subtitle = vec![
         format!("{count} tranche{plural} to reserve, {total} committed"),
-        "bar = reservation window".into(),
+        "bar = reservation window, its height the reserved tok/min".into(),
         "by provider, then start".into(),
     ];
     let fit = ((c.plot_height() / (c.min_em() * 1.3)).floor() as usize).max(1);
@@ -367,12 +413,18 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
         subtitle.insert(1, format!("first {fit} of {count} shown (image too small)"));
     }
     let (mut legend, mut marks): (Vec<Entry>, Vec<Mark>) = (Vec::new(), Vec::new());
+    let most_tpm = signed
+        .iter()
+        .map(|s| s.row.reserved_tpm)
+        .fold(0.0, f64::max);
     for (i, s) in signed.iter().enumerate() {
         let provider = &s.row.provider;
         if !legend.iter().any(|e| &e.label == provider) {
             legend.push(Entry::provider(provider));
         }
-        let y = (i as f64 + 0.2, i as f64 + 0.8);
+        // From 0.15 of a row (the smallest stays visible) to 0.7 for the largest, linearly.
+        let height = 0.15 + 0.55 * (s.row.reserved_tpm / most_tpm.max(f64::MIN_POSITIVE));
+        let y = (i as f64 + 0.5 - height / 2.0, i as f64 + 0.5 + height / 2.0);
         marks.push(Mark::rect(s.window, y, provider_colour(provider)));
     }
     // Reserved tokens per minute to three figures: `954M`, `1.17B`, `200`.
@@ -381,7 +433,25 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
     let column = |head: &str, cell: fn(&Signed) -> String| -> (String, Vec<String>) {
         (head.to_string(), signed.iter().map(cell).collect())
     };
-    let table = vec![column("reserved, tok/min", tpm), column("commitment", cost)];
+    let mut table = vec![column("reserved, tok/min", tpm)];
+    if signed.iter().any(|s| s.row.gpus_reserved.is_some()) {
+        // "24,000 H200 (3,000×8)": what procurement signs; blank for a tranche in tokens/min.
+        table.push(column("GPUs (blocks × size)", |s: &Signed| {
+            let (Some(gpus), Some(blocks)) = (s.row.gpus_reserved, s.row.blocks) else {
+                return String::new();
+            };
+            let size = if blocks > 0.0 { gpus / blocks } else { 0.0 };
+            let kind = if s.row.gpu.is_empty() { "" } else { " " };
+            format!(
+                "{}{kind}{} ({}×{})",
+                grouped(gpus),
+                s.row.gpu,
+                grouped(blocks),
+                grouped(size)
+            )
+        }));
+    }
+    table.push(column("commitment", cost));
     let mut y = Category::slots(signed.iter().map(|s| (s.row.tranche.clone(), false)));
     (y.head, y.table) = (Some("tranche".into()), table);
     let panel = Panel::new(Axis::time(horizon.0, horizon.1), Axis::category(y), marks);
@@ -461,6 +531,90 @@ mod tests {
         let legend = ["demand", "available, unused", "on-demand use (striped)"];
         assert_eq!(fig.legend_labels()[..3], legend);
         assert_eq!(fig.legend_labels()[3..], ["onprem", "azure", "aws"]);
+    }
+
+    #[test]
+    fn a_held_run_shows_only_on_demand_offer_beside_its_reservations() {
+        // March held to a signed plan: of aws's 6B available, 1B is an on-demand offer (0.5B
+        // used); azure's 1B is on demand (0.5B used); the rest of the 12B is reserved tranches'
+        // unsigned offer, which the held plan cannot use and the chart must not draw.
+        let mut t = march();
+        t.info.held_to = Some("frontier-2026".into());
+        for (row, offer) in t.provider_periods.iter_mut().zip([1e9, 1e9, 0.0]) {
+            row.on_demand_available_tpm = offer;
+        }
+        let fig = capacity_vs_demand(&t.info, &Series::from_tables(&t, provider_order).unwrap());
+        let spare: Vec<f64> = fig.panels[0]
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Area(a) if a.name == "on-demand, unused" => Some(a.upper[0] - a.lower[0]),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(spare.len(), 1, "one grey band of unused on-demand offer");
+        assert!((spare[0] - 1e9).abs() < 1.0, "{spare:?}");
+        assert!(!fig.legend_labels().contains(&"available, unused"));
+        assert_eq!(
+            fig.subtitle[0],
+            "held to the reservations of 'frontier-2026' · solid = reserved, striped = on-demand use"
+                .split(" · ")
+                .next()
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn waiting_tokens_are_their_own_band_never_unserved() {
+        // Two six-hour periods: 500 arrive and 300 are served in the first, 200 wait and are
+        // served in the second beside its own 100. Nothing is unserved: no red band; the waiting
+        // 200 are a band from 300 to 500, and the load as served a dashed line (300, 300).
+        let start = |h: u32| Utc.with_ymd_and_hms(2026, 1, 1, h, 0, 0).unwrap();
+        let region = |h: u32, demand: f64, served: f64| RegionPeriodRow {
+            period: start(h),
+            minutes: 360.0,
+            region: "us".into(),
+            demand_tpm: demand,
+            served_tpm: served,
+            unserved_tpm: 0.0,
+        };
+        let provider = |h: u32| ProviderPeriodRow {
+            period: start(h),
+            minutes: 360.0,
+            provider: "aws".into(),
+            available_tpm: 300.0,
+            reserved_tpm: 300.0,
+            served_tpm: 300.0,
+            ..ProviderPeriodRow::default()
+        };
+        let t = ChartTables {
+            provider_periods: vec![provider(0), provider(6)],
+            region_periods: vec![region(0, 500.0, 300.0), region(6, 100.0, 300.0)],
+            ..ChartTables::default()
+        };
+        let s = Series::from_tables(&t, provider_order).unwrap();
+        assert!(s.defers());
+        let fig = capacity_vs_demand(&t.info, &s);
+        let bands: Vec<(String, f64, f64)> = fig.panels[0]
+            .marks
+            .iter()
+            .filter_map(|m| match m {
+                Mark::Area(a) => Some((a.name.clone(), a.lower[0], a.upper[0])),
+                _ => None,
+            })
+            .collect();
+        assert!(!bands.iter().any(|b| b.0 == "unserved"), "{bands:?}");
+        let waiting = bands
+            .iter()
+            .find(|b| b.0 == "waiting, served later")
+            .unwrap();
+        assert_eq!((waiting.1, waiting.2), (300.0, 500.0));
+        let labels = fig.legend_labels();
+        assert!(
+            labels.contains(&"load served in the period (dashed)"),
+            "{labels:?}"
+        );
+        assert!(!labels.contains(&"unserved"));
     }
 
     #[test]

@@ -12,6 +12,8 @@ pub(crate) enum Unit {
     Tokens,
     Dollars,
     Percent,
+    /// A change of a percentage: `−20 pp`.
+    Points,
 }
 
 /// A value axis: its range and its labelled ticks.
@@ -106,11 +108,13 @@ fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -
     match unit {
         Unit::Dollars if v == 0.0 => "$0".into(),
         Unit::Percent if v == 0.0 => "0%".into(),
+        Unit::Points if v == 0.0 => "0 pp".into(),
         _ if v == 0.0 => "0".into(),
         Unit::TokensPerMinute => format!("{} tok/min", n()),
         Unit::Tokens => n(),
         Unit::Dollars => format!("${}", n()),
         Unit::Percent => format!("{}%", number(v, 1.0, "", decimals)),
+        Unit::Points => format!("{} pp", number(v, 1.0, "", decimals)),
     }
 }
 

@@ -4,6 +4,7 @@ mod chart;
 mod compare;
 mod progress;
 mod resilience;
+mod robust;
 mod run;
 mod sweep;
 mod validate;
@@ -64,6 +65,13 @@ pub enum Command {
         after_help = "Examples:\n  capplan sweep scenarios/sweeps/frontier-sensitivity.toml\n  capplan sweep scenarios/sweeps/frontier-risk.toml --samples 200 --seed 7\n  capplan sweep scenarios/sweeps/frontier-risk.toml --shard 0/4 --out /shared/risk   (then capplan merge /shared/risk)\n  capplan sweep scenarios/sweeps/frontier-risk.toml --resume   (after Ctrl-C)\n\nThe sweep file format: docs/sweep.md; running on a cluster: docs/cluster.md"
     )]
     Sweep(SweepArgs),
+    /// Reserve once for many futures: the reservations that minimise the expected total (or its
+    /// CVaR) over the samples of a sweep file, held on every sample beside the scenario's own
+    /// plan, in sample and on held-out samples.
+    #[command(
+        after_help = "Examples:\n  capplan robust scenarios/sweeps/frontier-risk.toml --samples 200 --holdout 200\n  capplan robust scenarios/sweeps/frontier-risk.toml --risk-weight 1 --cvar-alpha 0.9\n  capplan robust scenarios/sweeps/frontier-risk.toml --timings\n\nThe [robust] table and the outputs: docs/sweep.md (\"Robust plans\"); how it is solved: docs/solving.md"
+    )]
+    Robust(RobustArgs),
     /// Merge the shards of a sweep (shard-I-of-N files from `capplan sweep --shard`) into the
     /// files one machine would have written, byte for byte.
     #[command(
@@ -307,7 +315,7 @@ pub struct CompareArgs {
     #[arg(long, allow_hyphen_values = true, value_name = "FLAGS")]
     pub twin: Vec<String>,
     /// Evaluate every later scenario and twin as a held dispatch of the baseline's plan, and
-    /// report the regret (held minus re-planned objective).
+    /// report the regret: extra spend and extra unserved tokens (held minus re-planned).
     #[arg(long)]
     pub hold_reservations: bool,
     /// Output folder [default: output/compare-<names>/].
@@ -381,14 +389,59 @@ pub struct SweepArgs {
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
     /// The number of shards, when a batch engine's variable gives the index
-    /// (JOB_COMPLETION_INDEX, AWS_BATCH_JOB_ARRAY_INDEX).
+    /// (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX).
     #[arg(long, value_name = "N")]
     pub shard_count: Option<u64>,
+    /// Take the shard from a Slurm array of 0-(N-1) alone (index and count). Without this,
+    /// --shard or --shard-count, an engine's variables never make a sweep a shard.
+    #[arg(long)]
+    pub shard_from_env: bool,
     /// Continue from the checkpoint an interrupted sweep left (sweep.partial.csv).
     #[arg(long)]
     pub resume: bool,
     #[command(flatten)]
     pub report: ReportArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RobustArgs {
+    /// The sweep file (TOML): the scenario, a [grid] or a [risk] table, and [robust].
+    pub file: PathBuf,
+    /// Output folder [default: output/robust-<sweep name>/]; the robust plan is its plan/ folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// LP solver among those compiled in (overrides the file's `solver`).
+    #[arg(long)]
+    pub solver: Option<String>,
+    /// Risk: planning samples (overrides [risk] samples).
+    #[arg(long)]
+    pub samples: Option<u64>,
+    /// Risk: the seed (overrides [risk] seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Risk: samples after the planning ones that only judge the plans (overrides [robust] holdout).
+    #[arg(long)]
+    pub holdout: Option<u64>,
+    /// W in [0, 1]: 0 minimises the mean total, 1 its CVaR (overrides [robust] risk_weight).
+    #[arg(long)]
+    pub risk_weight: Option<f64>,
+    /// α in [0, 1): CVaR is the mean of the worst (1 − α) share (overrides [robust] cvar_alpha).
+    #[arg(long)]
+    pub cvar_alpha: Option<f64>,
+    /// What to print on stdout: the summary in words, or robust.json.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+    /// No progress messages.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Print each stage's seconds and how the robust search went (iterations, cuts, master and
+    /// evaluation seconds) on stderr.
+    #[arg(long)]
+    pub timings: bool,
+    /// Replace files of the output's names that capplan's record of the output folder does not
+    /// list (a folder an earlier capplan wrote, or a file of yours).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]
@@ -506,6 +559,7 @@ impl Command {
             Command::Resilience(a) => a.report.format,
             Command::Sweep(a) => a.report.format,
             Command::Merge(a) => a.format,
+            Command::Robust(a) => a.format,
             Command::Chart(_) | Command::Completions { .. } => Format::Text,
         }
     }
@@ -587,6 +641,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Command::Resilience(args) => resilience::execute(&args),
         Command::Sweep(args) => sweep::execute(&args),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Robust(args) => robust::execute(&args),
         Command::Completions { shell } => {
             // clap_complete panics when its writer fails, so it writes into memory first.
             let mut script = Vec::new();

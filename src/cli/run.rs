@@ -29,6 +29,7 @@ pub fn execute(args: &RunArgs) -> Result<()> {
             relax: args.relax,
         },
         explain_shortfalls: true,
+        compare_without_deferral: true,
     };
     let flags = args.whatif.flags();
     let signed = match &args.reservations_from {

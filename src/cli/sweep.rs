@@ -19,9 +19,12 @@ const STOP_AFTER_VAR: &str = "CAPPLAN_SWEEP_STOP_AFTER";
 
 pub fn execute(args: &SweepArgs) -> Result<()> {
     let sweep = crate::sweep::spec::read(&args.file)?;
-    let shard = crate::sweep::shard::select(args.shard.as_deref(), args.shard_count, &|k| {
-        std::env::var(k).ok()
-    })?;
+    let shard = crate::sweep::shard::select(
+        args.shard.as_deref(),
+        args.shard_count,
+        args.shard_from_env,
+        &|k| std::env::var(k).ok(),
+    )?;
     let overrides = Overrides {
         solver: args.solver.clone(),
         samples: args.samples,
@@ -58,7 +61,9 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
         eprintln!("{note}");
     }
 
-    // A second Ctrl-C ends at once.
+    // Ctrl-C, SIGTERM (scancel, Kubernetes, docker stop) and SIGHUP all stop between points
+    // and save the checkpoint (exit 130); a second one ends at once. Handling SIGTERM also makes
+    // it stop capplan when it runs as PID 1 in a container, where an unhandled SIGTERM is ignored.
     let _ = ctrlc::set_handler(|| {
         if STOP.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
@@ -67,9 +72,14 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
     let stop_after: Option<u64> = std::env::var(STOP_AFTER_VAR)
         .ok()
         .and_then(|v| v.parse().ok());
+    // The resume command runs the same shard: its index and count as `--shard I/N`, whatever
+    // selected it (a flag or an engine's variables).
     let continue_with = format!(
-        "capplan sweep {} --resume{}",
+        "capplan sweep {} --resume{}{}",
         args.file.display(),
+        shard
+            .map(|s| format!(" --shard {}/{}", s.index, s.count))
+            .unwrap_or_default(),
         args.out
             .as_ref()
             .map(|o| format!(" --out {}", o.display()))

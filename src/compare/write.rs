@@ -2,7 +2,7 @@
 //! table as Markdown, an xlsx workbook and the aligned text table on stdout. Every one is a pure
 //! function of the comparison, so the files are deterministic.
 
-use super::{unit_of, Comparison, MetricRow, Unit, METRICS, PROVIDER_METRICS};
+use super::{Comparison, MetricRow, Unit, DIFFERENCES, METRICS, PROVIDER_METRICS};
 use crate::error::Result;
 use crate::export::markdown::{self, names_then_numbers};
 use crate::export::{csv, json, OutputFile};
@@ -40,9 +40,9 @@ pub fn human_value(unit: Unit, v: f64) -> String {
     }
 }
 
-/// A delta in the human units of its metric, always signed ("+$1.2B", "−0.5 pp").
+/// A delta in the human units of its metric, always signed ("+$1.2B", "−0.5 pp"); "±0" when it
+/// rounds to zero at the precision shown (never "+$0.00/M").
 pub fn human_delta(unit: Unit, d: f64) -> String {
-    let sign = if d < 0.0 { "−" } else { "+" };
     let a = d.abs();
     let body = match unit {
         Unit::Dollars => human_dollars(a),
@@ -51,26 +51,43 @@ pub fn human_delta(unit: Unit, d: f64) -> String {
         Unit::Tokens => human(a),
         Unit::TokensPerMinute => format!("{} tok/min", human(a)),
     };
+    if !body.chars().any(|ch| ('1'..='9').contains(&ch)) {
+        return "±0".into();
+    }
+    let sign = if d < 0.0 { "−" } else { "+" };
     format!("{sign}{body}")
 }
 
-/// Human names of the metrics, with their unit.
-fn metric_title(metric: &str, provider: &str) -> String {
+/// Human names of the metrics, with their unit; the objective's names the penalty prices it
+/// holds (`prices`: see `Comparison::penalty_prices`).
+fn metric_title(metric: &str, provider: &str, prices: Option<&str>) -> String {
     let name = match metric {
-        "cost" if provider.is_empty() => "total cost",
-        "cost" => "cost",
-        "commit_cost" => "  commit",
-        "usage_cost" => "  usage",
-        "route_cost" => "  route",
-        "objective" => "objective (cost + penalties)",
-        "cost_per_million_tokens" => "$ per million tokens served",
+        "spend" if provider.is_empty() => "spend (commit + usage + route)",
+        "spend" => "spend",
+        "commit_spend" => "  commit",
+        "usage_spend" => "  usage",
+        "route_spend" => "  route",
+        "spend_per_million_tokens" => "spend per million tokens served",
         "served_pct" => "served",
         "unserved_tokens" => "unserved tokens",
         "worst_period_served_pct" => "worst period served",
         "n1_shortfall_tokens" => "N-1 shortfall tokens",
         "peak_provider_share_pct" => "peak provider share",
-        "replanned_objective" => "re-planned objective",
-        "regret" => "regret (held − re-planned)",
+        "replanned_spend" => "re-planned spend",
+        "extra_spend" => "extra spend (held − re-planned)",
+        "replanned_unserved_tokens" => "re-planned unserved tokens",
+        "extra_unserved_tokens" => "extra unserved tokens (held − re-planned)",
+        "extra_n1_shortfall_tokens" => "extra N-1 shortfall tokens (held − re-planned)",
+        "objective" => {
+            return match prices {
+                Some(p) => format!("objective incl. penalties {p}"),
+                None => "objective incl. penalties at each column's prices".into(),
+            }
+        }
+        "unserved_penalty" => "  unserved penalty",
+        "n1_penalty" => "  N-1 penalty",
+        "replanned_objective" => "re-planned objective incl. penalties",
+        "regret_at_penalty_prices" => "regret at penalty prices (held − re-planned objective)",
         "reserved_tpm_peak" => "reserved peak",
         "served_tokens" => "tokens served",
         other => other,
@@ -82,33 +99,45 @@ fn metric_title(metric: &str, provider: &str) -> String {
     }
 }
 
-/// The wide table: one row per (metric, provider) present, one column per scenario; cells are
-/// the value, and for later columns the delta against the baseline in brackets.
-fn wide(c: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut header = vec!["metric".to_string()];
-    header.extend(c.scenarios.iter().cloned());
-    let mut keys: Vec<(String, String)> = Vec::new();
-    for (m, _) in METRICS {
-        if c.rows
+/// The rows a table shows for a comparison: every (metric, provider) present, except the penalty
+/// prices when the objective's title already names them.
+fn keys(c: &Comparison) -> Vec<(&'static str, Unit, String)> {
+    let prices = c.penalty_prices();
+    let mut keys = Vec::new();
+    for (m, unit) in METRICS {
+        let own_row = !matches!(*m, "unserved_penalty" | "n1_penalty") || prices.is_none();
+        let present = c
+            .rows
             .iter()
-            .any(|r| r.metric == *m && r.provider.is_empty())
-        {
-            keys.push((m.to_string(), String::new()));
+            .any(|r| r.metric == *m && r.provider.is_empty());
+        if present && own_row {
+            keys.push((*m, *unit, String::new()));
         }
     }
     for p in &c.providers {
-        for (m, _) in PROVIDER_METRICS {
-            keys.push((m.to_string(), p.clone()));
+        for (m, unit) in PROVIDER_METRICS {
+            keys.push((*m, *unit, p.clone()));
         }
     }
-    let rows = keys
+    keys
+}
+
+/// The wide table: one row per (metric, provider) present, one column per scenario; cells are
+/// the value, and for later columns the delta against the baseline in brackets (a difference
+/// itself, such as extra spend, is written signed and alone).
+fn wide(c: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut header = vec!["metric".to_string()];
+    header.extend(c.scenarios.iter().cloned());
+    let prices = c.penalty_prices();
+    let rows = keys(c)
         .iter()
-        .map(|(metric, provider)| {
-            let unit = unit_of(metric, provider);
-            let mut row = vec![metric_title(metric, provider)];
+        .map(|(metric, unit, provider)| {
+            let unit = *unit;
+            let mut row = vec![metric_title(metric, provider, prices.as_deref())];
             for (i, s) in c.scenarios.iter().enumerate() {
                 row.push(match c.get(s, metric, provider) {
                     None => "—".into(),
+                    Some(r) if DIFFERENCES.contains(metric) => human_delta(unit, r.value),
                     Some(r) if i == 0 => human_value(unit, r.value),
                     Some(r) => {
                         // A delta within a millionth of the values is solver tolerance, not a
@@ -134,13 +163,9 @@ fn wide(c: &Comparison) -> (Vec<String>, Vec<Vec<String>>) {
 pub fn render_text(c: &Comparison) -> String {
     let (header, rows) = wide(c);
     let mut out = format!(
-        "compared against the baseline '{}'{}; deltas in brackets\n\n",
+        "compared against the baseline '{}', {}; deltas in brackets\n\n",
         c.baseline,
-        if c.hold_reservations {
-            ", later columns held to its signed reservations"
-        } else {
-            ", every column re-planned"
-        }
+        c.held_note()
     );
     out.push_str(&crate::export::text::aligned(&header, &rows, 60));
     out
@@ -155,13 +180,9 @@ fn compare_md(c: &Comparison) -> String {
         .map(|r| r.iter().map(|cell| cell.trim()).collect())
         .collect();
     format!(
-        "Compared against the baseline **{}**{}; deltas in brackets.\n\n{}",
+        "Compared against the baseline **{}**, {}; deltas in brackets.\n\n{}",
         markdown::escape(&c.baseline),
-        if c.hold_reservations {
-            ", later columns held to its signed reservations"
-        } else {
-            ""
-        },
+        markdown::escape(&c.held_note()),
         markdown::table(&header, &names_then_numbers(header.len()), &rows)
     )
 }
@@ -178,8 +199,8 @@ fn unit_suffix(unit: Unit) -> &'static str {
     }
 }
 
-/// A workbook of numbers (units in the headers) with sheets `summary` (scenarios side by side:
-/// one row per metric) and `providers` (one row per provider metric).
+/// A workbook of numbers (units in a column) with sheets `summary` (scenarios side by side: one
+/// row per metric, with what it is in words) and `providers` (one row per provider metric).
 #[cfg(feature = "xlsx")]
 fn compare_xlsx(c: &Comparison) -> Result<Vec<u8>> {
     use crate::export::xlsx::{workbook, Cell, Sheet};
@@ -196,14 +217,24 @@ fn compare_xlsx(c: &Comparison) -> Result<Vec<u8>> {
         c.scenarios
             .iter()
             .flat_map(|s| match c.get(s, metric, provider) {
-                Some(r) => [Cell::Number(r.value), Cell::Number(r.delta_vs_baseline)],
+                Some(r) => {
+                    // Shown in the metric's unit: dollars, counts, percents.
+                    let cell = |v: f64| match super::unit_of(metric, provider) {
+                        Unit::Dollars => Cell::Dollars(v),
+                        Unit::DollarsPerMillionTokens => Cell::DollarsPerMillion(v),
+                        Unit::Percent => Cell::Percent(v),
+                        Unit::Tokens | Unit::TokensPerMinute => Cell::Count(v),
+                    };
+                    [cell(r.value), cell(r.delta_vs_baseline)]
+                }
                 None => [Cell::Empty, Cell::Empty],
             })
             .collect()
     };
+    let prices = c.penalty_prices();
     let summary = Sheet {
         name: "summary".into(),
-        header: header(&["metric", "unit"]),
+        header: header(&["metric", "what it is", "unit"]),
         rows: METRICS
             .iter()
             .filter(|(m, _)| {
@@ -212,7 +243,12 @@ fn compare_xlsx(c: &Comparison) -> Result<Vec<u8>> {
                     .any(|r| r.metric == *m && r.provider.is_empty())
             })
             .map(|(m, unit)| {
-                let mut row = vec![Cell::from(*m), Cell::from(unit_suffix(*unit))];
+                let title = metric_title(m, "", prices.as_deref());
+                let mut row = vec![
+                    Cell::from(*m),
+                    Cell::from(title.trim()),
+                    Cell::from(unit_suffix(*unit)),
+                ];
                 row.extend(pairs(m, ""));
                 row
             })
@@ -238,4 +274,43 @@ fn compare_xlsx(c: &Comparison) -> Result<Vec<u8>> {
             .collect(),
     };
     workbook("compare.xlsx", &[summary, providers])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 18: a delta that rounds to zero where it is shown reads "±0", never "+$0.00/M".
+    #[test]
+    fn a_delta_that_rounds_to_zero_reads_plus_minus_zero() {
+        assert_eq!(human_delta(Unit::DollarsPerMillionTokens, 0.004), "±0");
+        assert_eq!(human_delta(Unit::DollarsPerMillionTokens, -0.004), "±0");
+        assert_eq!(human_delta(Unit::DollarsPerMillionTokens, 0.02), "+$0.02/M");
+        assert_eq!(human_delta(Unit::Percent, -0.04), "±0");
+        assert_eq!(human_delta(Unit::Percent, -1.06), "−1.1 pp");
+        assert_eq!(human_delta(Unit::Tokens, 0.04), "±0");
+        assert_eq!(human_delta(Unit::Dollars, -6.05e9), "−$6.0B");
+        // In the table: $1.5910/M against $1.5935/M is above solver noise, and still ±0 at the
+        // two decimals shown.
+        let row = |scenario: &str, value: f64, delta: f64| MetricRow {
+            scenario: scenario.into(),
+            metric: "spend_per_million_tokens".into(),
+            provider: String::new(),
+            value,
+            delta_vs_baseline: delta,
+        };
+        let c = Comparison {
+            baseline: "a".into(),
+            scenarios: vec!["a".into(), "b".into()],
+            hold_reservations: false,
+            held: Vec::new(),
+            providers: Vec::new(),
+            rows: vec![row("a", 1.591, 0.0), row("b", 1.5935, 0.0025)],
+        };
+        let (_, rows) = wide(&c);
+        assert_eq!(
+            rows[0],
+            ["spend per million tokens served", "$1.59/M", "$1.59/M (±0)"]
+        );
+    }
 }

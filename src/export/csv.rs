@@ -29,6 +29,8 @@ pub struct Writer {
     record_start: usize,
     /// The key of the last time written and its text (`crate::export::time`).
     last_time: (i128, Vec<u8>),
+    /// Struct fields whose name is not the next column are left out (`table_of`).
+    only_listed: bool,
 }
 
 impl Writer {
@@ -40,6 +42,7 @@ impl Writer {
             fields: 0,
             record_start: 0,
             last_time: (i128::MIN, Vec::new()),
+            only_listed: false,
         };
         for i in 0..w.header.len() {
             let name = std::mem::take(&mut w.header[i]);
@@ -158,8 +161,15 @@ pub fn table_with<S: AsRef<str>, R: Serialize>(
     header: &[S],
     rows: impl IntoIterator<Item = impl Borrow<R>>,
 ) -> Vec<u8> {
+    write_table(Writer::new(header, 0), rows)
+}
+
+/// Writes every row into `w` and returns the text.
+fn write_table<R: Serialize>(
+    mut w: Writer,
+    rows: impl IntoIterator<Item = impl Borrow<R>>,
+) -> Vec<u8> {
     let rows = rows.into_iter();
-    let mut w = Writer::new(header, 0);
     let expected = rows.size_hint().0;
     for (i, row) in rows.enumerate() {
         w.row(row.borrow());
@@ -172,6 +182,18 @@ pub fn table_with<S: AsRef<str>, R: Serialize>(
         }
     }
     w.into_bytes()
+}
+
+/// A table as CSV of some columns of a row type: `columns` lists field names in the row's order,
+/// and a field not listed is left out of every record. For a file whose optional columns appear
+/// only when some row has them (commitments.csv's GPU columns in a scenario written in GPUs).
+pub fn table_of<R: Serialize>(
+    columns: &[&str],
+    rows: impl IntoIterator<Item = impl Borrow<R>>,
+) -> Vec<u8> {
+    let mut w = Writer::new(columns, 0);
+    w.only_listed = true;
+    write_table(w, rows)
 }
 
 /// Rows whose length sizes a table's text.
@@ -339,6 +361,9 @@ impl ser::SerializeStruct for RowSerializer<'_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), NotACell> {
+        if self.w.only_listed && self.w.header.get(self.w.fields).map(String::as_str) != Some(key) {
+            return Ok(());
+        }
         self.cell(key, value)
     }
     fn end(self) -> Result<(), NotACell> {
@@ -805,6 +830,20 @@ mod tests {
         assert_eq!(
             table::<Row>(Vec::<Row>::new()),
             b"name,kind,count,value,missing,exact,at\n"
+        );
+    }
+
+    #[test]
+    fn unlisted_fields_are_left_out() {
+        let row = Row {
+            name: "x",
+            count: 2,
+            value: 0.5,
+            ..Row::default()
+        };
+        assert_eq!(
+            String::from_utf8(table_of::<Row>(&["name", "value", "at"], [&row])).unwrap(),
+            "name,value,at\nx,0.5,1970-01-01T00:00:00Z\n"
         );
     }
 

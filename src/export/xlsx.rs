@@ -13,7 +13,19 @@ use crate::error::{Error, Result};
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     Text(String),
+    /// A number in Excel's general format.
     Number(f64),
+    /// Dollars, whole: `$1,234,567`.
+    Dollars(f64),
+    /// Dollars per million tokens, to the cent: `$1.59`.
+    DollarsPerMillion(f64),
+    /// Tokens, tokens per minute, GPUs: `1,234,567` (the value keeps its digits; only the display
+    /// rounds).
+    Count(f64),
+    /// A value already in percent: `35.0%` (shown with a percent sign, not multiplied by 100).
+    Percent(f64),
+    /// A fraction in [0, 1] to four places: `0.4172`.
+    Fraction(f64),
     /// Nothing written.
     Empty,
 }
@@ -77,6 +89,13 @@ pub fn workbook(file: &str, sheets: &[Sheet]) -> Result<Vec<u8>> {
             .set_author("capplan"),
     );
     let bold = Format::new().set_bold();
+    let dollars = Format::new().set_num_format("\"$\"#,##0");
+    let per_million = Format::new().set_num_format("\"$\"#,##0.00");
+    let count = Format::new().set_num_format("#,##0");
+    let percent = Format::new().set_num_format("0.0\"%\"");
+    let fraction = Format::new().set_num_format("0.0000");
+    // An empty sum is -0.0, which a spreadsheet shows as "-0": write 0.
+    let clean = |v: f64| if v == 0.0 { 0.0 } else { v };
     for s in sheets {
         let sheet = wb.add_worksheet().set_name(&s.name).map_err(fail)?;
         for (j, h) in s.header.iter().enumerate() {
@@ -89,7 +108,22 @@ pub fn workbook(file: &str, sheets: &[Sheet]) -> Result<Vec<u8>> {
             for (j, cell) in row.iter().enumerate() {
                 match cell {
                     Cell::Text(t) => sheet.write(r, j as u16, fitted(t).as_ref()).map(|_| ()),
-                    Cell::Number(v) => sheet.write_number(r, j as u16, *v).map(|_| ()),
+                    Cell::Number(v) => sheet.write_number(r, j as u16, clean(*v)).map(|_| ()),
+                    Cell::Dollars(v) => sheet
+                        .write_number_with_format(r, j as u16, clean(*v), &dollars)
+                        .map(|_| ()),
+                    Cell::DollarsPerMillion(v) => sheet
+                        .write_number_with_format(r, j as u16, clean(*v), &per_million)
+                        .map(|_| ()),
+                    Cell::Count(v) => sheet
+                        .write_number_with_format(r, j as u16, clean(*v), &count)
+                        .map(|_| ()),
+                    Cell::Percent(v) => sheet
+                        .write_number_with_format(r, j as u16, clean(*v), &percent)
+                        .map(|_| ()),
+                    Cell::Fraction(v) => sheet
+                        .write_number_with_format(r, j as u16, clean(*v), &fraction)
+                        .map(|_| ()),
                     Cell::Empty => Ok(()),
                 }
                 .map_err(fail)?;

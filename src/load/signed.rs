@@ -22,7 +22,16 @@ const COMMITMENT_COLUMNS: Columns = Columns {
         "reserved_fraction",
         "commit_cost",
     ],
-    optional: &["start", "end", "capacity_tpm", "reserved_tpm"],
+    optional: &[
+        "start",
+        "end",
+        "capacity_tpm",
+        "reserved_tpm",
+        "gpu",
+        "gpus",
+        "gpus_reserved",
+        "blocks",
+    ],
 };
 
 /// One row of `commitments.csv`: a tranche's reservation as the plan signs it. Window ends are
@@ -41,6 +50,56 @@ pub struct CommitmentRow {
     pub reserved_tpm: f64,
     /// Commitment cost over the window inside the horizon, $ (0 for on-demand tranches).
     pub commit_cost: f64,
+    /// A tranche in GPUs (spec v3): its GPU type (empty when not given or not in GPUs).
+    #[serde(default)]
+    pub gpu: String,
+    /// The tranche's GPUs; None for a tranche in tokens per minute.
+    #[serde(default)]
+    pub gpus: Option<u64>,
+    /// GPUs reserved, z · gpus: a whole number of blocks in a whole-block plan.
+    #[serde(default)]
+    pub gpus_reserved: Option<f64>,
+    /// Blocks signed, gpus_reserved ÷ block_gpus (n in the spec).
+    #[serde(default)]
+    pub blocks: Option<f64>,
+}
+
+impl CommitmentRow {
+    /// The columns `commitments.csv` has: the GPU columns only when some row is in GPUs, so a
+    /// plan in tokens per minute keeps the file it always had.
+    pub fn columns(rows: &[CommitmentRow]) -> &'static [&'static str] {
+        const TPM: &[&str] = &[
+            "tranche",
+            "provider",
+            "region",
+            "start",
+            "end",
+            "capacity_tpm",
+            "reserved_fraction",
+            "reserved_tpm",
+            "commit_cost",
+        ];
+        const GPUS: &[&str] = &[
+            "tranche",
+            "provider",
+            "region",
+            "start",
+            "end",
+            "capacity_tpm",
+            "reserved_fraction",
+            "reserved_tpm",
+            "commit_cost",
+            "gpu",
+            "gpus",
+            "gpus_reserved",
+            "blocks",
+        ];
+        if rows.iter().any(|r| r.gpus.is_some()) {
+            GPUS
+        } else {
+            TPM
+        }
+    }
 }
 
 /// The plan an earlier run signed.
@@ -142,6 +201,20 @@ pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<
                 .map(|c| crate::export::csv::read_cell(c.text).to_string())
                 .unwrap_or_default()
         };
+        // The GPU columns: read as written (blank where the row is not in GPUs).
+        let mut optional = |column: &'static str| match table.cell(row, column) {
+            Some(c) if !c.text.trim().is_empty() => match parse_number(c.text) {
+                Ok(v) => Some(v),
+                Err(m) => {
+                    diags.push(c.location(), m);
+                    None
+                }
+            },
+            _ => None,
+        };
+        let gpus = optional("gpus").map(|g| g.max(0.0).round() as u64);
+        let gpus_reserved = optional("gpus_reserved");
+        let blocks = optional("blocks");
         let mut number =
             |column: &'static str, parse: fn(&str) -> std::result::Result<f64, String>| match table
                 .cell(row, column)
@@ -193,6 +266,10 @@ pub fn parse_signed_plan(path: &Path, bytes: &[u8], scenario: String) -> Result<
             // Not read (an optional column a planner may have edited): what it stands for.
             reserved_tpm: reserved_fraction * capacity_tpm,
             commit_cost,
+            gpu: text("gpu"),
+            gpus,
+            gpus_reserved,
+            blocks,
         });
         lines.push(row.line);
     }

@@ -74,13 +74,13 @@ pub struct Decomposed {
 /// One cut of a block: θ ≥ intercept + Σ slope(k)·z(k), in dollars.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cut {
-    intercept: f64,
-    slope: Vec<f64>,
+    pub(crate) intercept: f64,
+    pub(crate) slope: Vec<f64>,
 }
 
 impl Cut {
     /// The cut's value at z.
-    fn value(&self, z: &[f64]) -> f64 {
+    pub(crate) fn value(&self, z: &[f64]) -> f64 {
         self.intercept + self.slope.iter().zip(z).map(|(g, z)| g * z).sum::<f64>()
     }
 }
@@ -99,16 +99,16 @@ pub(crate) fn blocks(periods: &[PeriodId]) -> Vec<&[PeriodId]> {
 /// block's subgradient over the decision tranches: one plan network (and N-1 network) per block,
 /// kept across evaluations, each period starting from the one before it in the block (the same
 /// on any number of threads: blocks are fixed).
-struct Evaluator<'a> {
+pub(crate) struct Evaluator<'a> {
     tranches: usize,
     /// The tranches with a reservation decision (the master's z, in this order).
-    decisions: Vec<usize>,
-    blocks: Vec<&'a [PeriodId]>,
+    pub(crate) decisions: Vec<usize>,
+    pub(crate) blocks: Vec<&'a [PeriodId]>,
     networks: Vec<(PlanNetwork<'a>, Option<LossNetwork<'a>>)>,
 }
 
 impl<'a> Evaluator<'a> {
-    fn new(s: &Scenario, facts: &'a Facts, options: &'a BuildOptions) -> Evaluator<'a> {
+    pub(crate) fn new(s: &Scenario, facts: &'a Facts, options: &'a BuildOptions) -> Evaluator<'a> {
         let blocks = blocks(&options.periods);
         let networks = blocks
             .iter()
@@ -132,7 +132,7 @@ impl<'a> Evaluator<'a> {
     }
 
     /// z of every tranche from the decisions' fractions (1 for the others: on-demand).
-    fn full_z(&self, zd: &[f64]) -> Vec<f64> {
+    pub(crate) fn full_z(&self, zd: &[f64]) -> Vec<f64> {
         let mut z = vec![1.0; self.tranches];
         for (i, &k) in self.decisions.iter().enumerate() {
             z[k] = zd[i];
@@ -141,7 +141,11 @@ impl<'a> Evaluator<'a> {
     }
 
     /// One cut per block at the decision fractions `zd`.
-    fn evaluate(&mut self, zd: &[f64], convergence: &mut Convergence) -> Result<Vec<Cut>> {
+    pub(crate) fn evaluate(
+        &mut self,
+        zd: &[f64],
+        convergence: &mut Convergence,
+    ) -> Result<Vec<Cut>> {
         let started = Instant::now();
         let z = self.full_z(zd);
         let (n_k, decisions) = (self.tranches, &self.decisions);

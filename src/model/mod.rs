@@ -33,6 +33,7 @@ pub mod extract;
 pub mod flow;
 pub mod held;
 pub mod mcf;
+pub mod robust;
 pub mod solve;
 
 use std::collections::HashMap;
@@ -78,6 +79,12 @@ pub enum RowKey {
     LossCapacity(ProviderId, PeriodId, TrancheId),
     /// A cut of the decomposition's master: θ(block) ≥ F + g·(z − z_i), the `cut`-th of its block.
     Cut { block: usize, cut: usize },
+    /// A robust master's tail row: u(s) ≥ T_s − η, the CVaR excess of sample s (also in the
+    /// extensive form).
+    Tail { sample: usize },
+    /// The extensive form of a robust plan: sample s's reservation column of tranche k equals the
+    /// first sample's (one z for every sample).
+    Shared { sample: usize, tranche: TrancheId },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -53,10 +53,200 @@ pub struct Summary {
     /// The signed plan this run was held to (`run --reservations-from`); absent for a plan.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub held_plan: Option<HeldPlanSummary>,
+    /// With deferral (a plan, not a held run): the peak reservation and spend of this plan against
+    /// the same scenario planned with every max_delay at 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deferral_effect: Option<DeferralEffect>,
+    /// With whole blocks (a mixed-integer plan): the relative gap to the best bound when the
+    /// search stopped (at most 1e-9) and the optimum without the whole-block rule (the LP
+    /// relaxation, $, penalties included like `objective`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mip_gap: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relaxation_objective: Option<f64>,
+    /// What the plan reserves in GPUs: one entry per provider, region, GPU type, block size and
+    /// window, summed over its tranches; absent when no tranche is in GPUs.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gpu_reservations: Vec<GpuReservation>,
     /// The what-ifs given on the command line, in canonical order; absent when none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub whatif_flags: Vec<FlagValue>,
     pub providers: Vec<ProviderSummary>,
+}
+
+/// The GPU columns of a tranche's commitments.csv row (the rest left default): its GPU type,
+/// GPUs, GPUs reserved (z · gpus) and blocks (÷ block_gpus). In a whole-block plan the blocks are
+/// whole by the model, so the read-back's rounding (z = n·b/gpus in floating point) is removed;
+/// a relaxed plan's fractions are kept as they are.
+fn gpu_columns(
+    t: &crate::scenario::Tranche,
+    reserved_fraction: f64,
+    whole_blocks: bool,
+) -> CommitmentRow {
+    let Some(g) = &t.gpu else {
+        return CommitmentRow::default();
+    };
+    let gpus = g.gpus as f64;
+    let block = g.block_gpus.max(1) as f64;
+    let exact_blocks = reserved_fraction * gpus / block;
+    let blocks = if whole_blocks || (exact_blocks - exact_blocks.round()).abs() <= 1e-9 * block {
+        exact_blocks.round()
+    } else {
+        exact_blocks
+    };
+    CommitmentRow {
+        gpu: g.gpu_type.clone().unwrap_or_default(),
+        gpus: Some(g.gpus),
+        gpus_reserved: Some(blocks * block),
+        blocks: Some(blocks),
+        ..CommitmentRow::default()
+    }
+}
+
+/// What letting workloads wait changes: the plan against the same scenario with no deferral.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct DeferralEffect {
+    /// Largest total reserved capacity in any period (over every provider), tokens/min.
+    pub reserved_tpm_peak: f64,
+    pub reserved_tpm_peak_without_deferral: f64,
+    /// commit + usage + route, $.
+    pub cost: f64,
+    pub cost_without_deferral: f64,
+}
+
+/// The largest total reservation of a plan in any period, tokens/min: Σ over tranches with a
+/// reservation decision of available capacity × reserved fraction.
+pub fn peak_reserved_tpm(facts: &Facts, plan: &Plan) -> f64 {
+    facts
+        .all_periods()
+        .into_iter()
+        .map(|t| {
+            plan.tranches
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| facts.tranches[*k].has_reservation_decision)
+                .map(|(k, p)| facts.available_tpm[t.0][k] * p.reserved_fraction)
+                .sum::<f64>()
+        })
+        .fold(0.0, f64::max)
+}
+
+/// The plan with deferral against `baseline`, the same scenario planned with no deferral.
+pub fn deferral_effect(
+    facts: &Facts,
+    plan: &Plan,
+    baseline_facts: &Facts,
+    baseline: &Plan,
+) -> DeferralEffect {
+    DeferralEffect {
+        reserved_tpm_peak: peak_reserved_tpm(facts, plan),
+        reserved_tpm_peak_without_deferral: peak_reserved_tpm(baseline_facts, baseline),
+        cost: plan.costs.cost(),
+        cost_without_deferral: baseline.costs.cost(),
+    }
+}
+
+/// GPUs reserved of one type, in one provider's region and window, in blocks of one size: a line
+/// of what to sign ("aws: 4,096 H200 (512 × 8) in us, 2026-01-01 → 2027-01-01").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GpuReservation {
+    pub provider: String,
+    pub region: String,
+    /// GPU type (empty when the scenario does not name it).
+    pub gpu: String,
+    /// The window's ends as commitments.csv writes them (the horizon's edge when open).
+    pub start: String,
+    pub end: String,
+    pub block_gpus: u64,
+    /// Whole in a whole-block plan; a relaxed plan (`--relax`) may reserve fractions.
+    pub blocks: f64,
+    pub gpus_reserved: f64,
+    /// Commitment over the window inside the horizon, $.
+    pub commit_cost: f64,
+}
+
+/// The GPU reservations of a plan's commitments: rows with GPUs reserved, summed per provider,
+/// region, GPU type, window and block size, sorted by provider, region, window, GPU type and block.
+fn gpu_reservations(
+    rows: &[CommitmentRow],
+    block_of: impl Fn(&str) -> Option<u64>,
+    horizon: (&str, &str),
+) -> Vec<GpuReservation> {
+    let mut out: Vec<GpuReservation> = Vec::new();
+    for r in rows {
+        let (Some(reserved), Some(blocks), Some(block_gpus)) =
+            (r.gpus_reserved, r.blocks, block_of(&r.tranche))
+        else {
+            continue;
+        };
+        if reserved <= 0.0 {
+            continue;
+        }
+        let or = |text: &str, edge: &str| {
+            if text.is_empty() {
+                edge.to_string()
+            } else {
+                text.to_string()
+            }
+        };
+        let key = GpuReservation {
+            provider: r.provider.clone(),
+            region: r.region.clone(),
+            gpu: r.gpu.clone(),
+            start: or(&r.start, horizon.0),
+            end: or(&r.end, horizon.1),
+            block_gpus,
+            blocks: 0.0,
+            gpus_reserved: 0.0,
+            commit_cost: 0.0,
+        };
+        let same = |g: &GpuReservation| {
+            (
+                &g.provider,
+                &g.region,
+                &g.gpu,
+                &g.start,
+                &g.end,
+                g.block_gpus,
+            ) == (
+                &key.provider,
+                &key.region,
+                &key.gpu,
+                &key.start,
+                &key.end,
+                key.block_gpus,
+            )
+        };
+        let entry = match out.iter().position(same) {
+            Some(i) => &mut out[i],
+            None => {
+                out.push(key);
+                out.last_mut().expect("just pushed")
+            }
+        };
+        entry.blocks += blocks;
+        entry.gpus_reserved += reserved;
+        entry.commit_cost += r.commit_cost;
+    }
+    out.sort_by(|a, b| {
+        (
+            &a.provider,
+            &a.region,
+            &a.start,
+            &a.end,
+            &a.gpu,
+            a.block_gpus,
+        )
+            .cmp(&(
+                &b.provider,
+                &b.region,
+                &b.start,
+                &b.end,
+                &b.gpu,
+                b.block_gpus,
+            ))
+    });
+    out
 }
 
 /// Which plan a held dispatch was held to, and what it still pays for.
@@ -81,6 +271,10 @@ pub struct PolicySummary {
     pub survive_provider_loss: bool,
     pub loss_coverage: f64,
     pub resilience_penalty: f64,
+    /// Workloads with an unserved penalty of their own (workloads.csv), $ per million tokens;
+    /// absent when none has.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub workload_unserved_penalties: std::collections::BTreeMap<String, f64>,
     /// The policy in one line.
     pub text: String,
 }
@@ -154,6 +348,8 @@ struct ProviderGrid {
     served: Vec<Vec<f64>>,
     /// Served by tranches without a reservation decision.
     on_demand: Vec<Vec<f64>>,
+    /// Capacity of tranches without a reservation decision.
+    on_demand_available: Vec<Vec<f64>>,
     commit: Vec<Vec<f64>>,
     usage: Vec<Vec<f64>>,
     route: Vec<Vec<f64>>,
@@ -186,6 +382,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         reserved: zero(),
         served: zero(),
         on_demand: zero(),
+        on_demand_available: zero(),
         commit: zero(),
         usage: zero(),
         route: zero(),
@@ -200,6 +397,8 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 g.reserved[t.0][p] += available * tranche.reserved_fraction;
                 g.commit[t.0][p] +=
                     facts.commit_dollars_in(TrancheId(k), &[t]) * tranche.reserved_fraction;
+            } else {
+                g.on_demand_available[t.0][p] += available;
             }
         }
     }
@@ -254,6 +453,12 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
     let supply_regions: Vec<Name> = s.tranches.iter().map(|k| (&k.region).into()).collect();
     let demand_regions: Vec<Name> = regions.iter().map(Name::from).collect();
     let workloads: Vec<Name> = facts.workloads.iter().map(Name::from).collect();
+    // Tokens per GPU-hour of each tranche in GPUs (tokens per second per GPU × 3,600).
+    let tokens_per_gpu_hour: Vec<Option<f64>> = s
+        .tranches
+        .iter()
+        .map(|k| k.gpu.as_ref().map(|g| g.tokens_per_second_per_gpu * 3600.0))
+        .collect();
     let mut allocation: Vec<AllocationRow> = Vec::with_capacity(order.len());
     let mut last_key = None;
     for &(key, i, j) in &order {
@@ -274,6 +479,8 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             let row = allocation.last_mut().expect("a row of this key");
             row.tokens_per_minute += tpm;
             row.cost = facts.million_tokens(t, row.tokens_per_minute) * price;
+            row.gpu_hours =
+                tokens_per_gpu_hour[k].map(|rate| facts.tokens(t, row.tokens_per_minute) / rate);
             continue;
         }
         last_key = Some(key);
@@ -286,6 +493,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             workload: workloads[w.0].clone(),
             tokens_per_minute: tpm,
             cost: facts.million_tokens(t, tpm) * price,
+            gpu_hours: tokens_per_gpu_hour[k].map(|rate| facts.tokens(t, tpm) / rate),
         });
     }
     let mut unserved_rt = vec![vec![0.0; regions.len()]; n_t];
@@ -308,6 +516,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 // Reserved capacity paid for but not used; never below 0 (noise).
                 idle_reserved_tpm: (g.reserved[t][p] - (g.served[t][p] - g.on_demand[t][p]))
                     .max(0.0),
+                on_demand_available_tpm: g.on_demand_available[t][p],
                 commit_cost: g.commit[t][p],
                 usage_cost: g.usage[t][p],
                 route_cost: g.route[t][p],
@@ -380,6 +589,11 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             reserved_fraction: p.reserved_fraction,
             reserved_tpm: p.reserved_fraction * t.capacity_tpm,
             commit_cost: p.commit_cost,
+            ..gpu_columns(
+                t,
+                p.reserved_fraction,
+                plan.whole_blocks.is_some() && p.has_reservation_decision,
+            )
         })
         .chain(orphaned.iter().cloned())
         .collect();
@@ -476,6 +690,11 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             survive_provider_loss: policy.survive_provider_loss,
             loss_coverage: policy.loss_coverage,
             resilience_penalty: policy.resilience_penalty,
+            workload_unserved_penalties: s
+                .workload_settings
+                .iter()
+                .filter_map(|(name, w)| w.unserved_penalty.map(|v| (name.clone(), v)))
+                .collect(),
             text: s.policy_line(),
         },
         solver: plan.solver.clone(),
@@ -487,6 +706,20 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
             orphaned_commit_cost: plan.orphaned.iter().map(|o| o.commit_cost).sum(),
             orphaned_tranches: plan.orphaned.iter().map(|o| o.tranche.clone()).collect(),
         }),
+        deferral_effect: None,
+        mip_gap: plan.whole_blocks.map(|w| w.mip_gap),
+        relaxation_objective: plan.whole_blocks.map(|w| w.relaxation_objective),
+        gpu_reservations: gpu_reservations(
+            &commitments,
+            |name| {
+                s.tranches
+                    .iter()
+                    .find(|t| t.name == name)
+                    .and_then(|t| t.gpu.as_ref())
+                    .map(|g| g.block_gpus.max(1))
+            },
+            (&s.horizon_start_text(), &s.horizon_end_text()),
+        ),
         whatif_flags: Vec::new(),
         providers: providers_summary,
     };
@@ -498,6 +731,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
                 .then_some(policy.max_provider_share),
             cost,
             served_tokens,
+            held_to: plan.held.as_ref().map(|h| h.scenario.clone()),
         },
         provider_periods,
         region_periods,

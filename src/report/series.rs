@@ -42,13 +42,20 @@ pub struct Series {
     pub served_tpm: Vec<Vec<f64>>,
     /// Of `served_tpm`, served by on-demand tranches (no reservation decision).
     pub on_demand_tpm: Vec<Vec<f64>>,
+    /// Of `available_tpm`, the capacity of on-demand tranches.
+    pub on_demand_available_tpm: Vec<Vec<f64>>,
+    /// The run was held to a signed plan: capacity beyond its reservations is not the plan's.
+    pub held: bool,
     /// `[provider][period]`, $: the commitment cost attributed to the period.
     pub commit_usd: Vec<Vec<f64>>,
     /// `[provider][period]`, $: usage + route cost in the period.
     pub usage_usd: Vec<Vec<f64>>,
     /// `[period]`, over demand regions.
     pub demand_tpm: Vec<f64>,
+    /// Served in the period, whatever the tokens' arrival.
     pub served_total_tpm: Vec<f64>,
+    /// Arrived in the period and never served.
+    pub unserved_total_tpm: Vec<f64>,
     /// `[region][period]`.
     pub region_demand_tpm: Vec<Vec<f64>>,
     /// `[region][provider][period]`, from the allocation rows.
@@ -120,10 +127,13 @@ impl Series {
             available_tpm: zeros(np),
             served_tpm: zeros(np),
             on_demand_tpm: zeros(np),
+            on_demand_available_tpm: zeros(np),
+            held: t.info.held_to.is_some(),
             commit_usd: zeros(np),
             usage_usd: zeros(np),
             demand_tpm: vec![0.0; n],
             served_total_tpm: vec![0.0; n],
+            unserved_total_tpm: vec![0.0; n],
             region_demand_tpm: zeros(regions.len()),
             region_served_tpm: vec![zeros(np); regions.len()],
             providers,
@@ -136,6 +146,8 @@ impl Series {
             s.available_tpm[p][i] += v(r.available_tpm, "available_tpm")?;
             s.served_tpm[p][i] += v(r.served_tpm, "served_tpm")?;
             s.on_demand_tpm[p][i] += v(r.on_demand_tpm, "on_demand_tpm")?;
+            s.on_demand_available_tpm[p][i] +=
+                v(r.on_demand_available_tpm, "on_demand_available_tpm")?;
             s.commit_usd[p][i] += v(r.commit_cost, "commit_cost")?;
             s.usage_usd[p][i] += v(r.usage_cost + r.route_cost, "usage_cost")?;
         }
@@ -145,6 +157,7 @@ impl Series {
             s.demand_tpm[i] += demand;
             s.region_demand_tpm[g][i] += demand;
             s.served_total_tpm[i] += finite(r.served_tpm, "served_tpm", &r.period)?;
+            s.unserved_total_tpm[i] += finite(r.unserved_tpm, "unserved_tpm", &r.period)?;
         }
         for r in alloc {
             let (i, g, p) = (
@@ -158,10 +171,31 @@ impl Series {
         Ok(s)
     }
 
+    /// Of each period's arrivals, what is served in it or later: demand − never served.
+    pub fn arrivals_served_tpm(&self) -> Vec<f64> {
+        let served = |(d, u): (&f64, &f64)| (d - u).max(0.0);
+        let pairs = self.demand_tpm.iter().zip(&self.unserved_total_tpm);
+        pairs.map(served).collect()
+    }
+
+    /// Whether some load is served in another period than it arrived in (deferral): a period
+    /// serves more or less than its arrivals that are ever served, beyond rounding.
+    pub fn defers(&self) -> bool {
+        let arrivals = self.arrivals_served_tpm();
+        let moved = |(s, a): (&f64, &f64)| (s - a).abs() > 1e-6 * a.abs().max(1.0);
+        self.served_total_tpm.iter().zip(&arrivals).any(moved)
+    }
+
     /// Capacity available but neither reserved nor used on demand, over providers, per period.
+    /// For a run held to a signed plan, only on-demand capacity left unused: the unreserved part
+    /// of a reserved tranche is offer the held plan did not sign and cannot use.
     pub fn spare_tpm(&self) -> Vec<f64> {
         let spare = |p: usize, i: usize| {
-            self.available_tpm[p][i] - self.reserved_tpm[p][i] - self.on_demand_tpm[p][i]
+            if self.held {
+                self.on_demand_available_tpm[p][i] - self.on_demand_tpm[p][i]
+            } else {
+                self.available_tpm[p][i] - self.reserved_tpm[p][i] - self.on_demand_tpm[p][i]
+            }
         };
         let at = |i| {
             (0..self.providers.len())
@@ -451,6 +485,7 @@ mod tests {
             served_tpm: *tpm,
             on_demand_tpm: 0.0,
             idle_reserved_tpm: 0.0,
+            on_demand_available_tpm: 0.0,
             commit_cost: 0.0,
             usage_cost: 0.0,
             route_cost: 0.0,

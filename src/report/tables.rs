@@ -21,6 +21,10 @@ pub struct RunInfo {
     pub cost: f64,
     /// Tokens served over the horizon.
     pub served_tokens: f64,
+    /// Set when the run was held to a signed plan: the scenario name of that plan. Its charts
+    /// show only capacity the held plan can use (its reservations and on-demand offers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_to: Option<String>,
 }
 
 /// One (period, provider) row of `provider_periods.csv`: supply side, summed over regions.
@@ -43,6 +47,10 @@ pub struct ProviderPeriodRow {
     /// Reserved capacity not used: reserved minus what reserved tranches served.
     #[serde(default)]
     pub idle_reserved_tpm: f64,
+    /// Of `available_tpm`, the capacity of on-demand tranches (no reservation decision): what a
+    /// plan held to its reservations can still add.
+    #[serde(default)]
+    pub on_demand_available_tpm: f64,
     /// Commitment cost attributed to this period, $.
     pub commit_cost: f64,
     /// Usage cost in this period, $ (route cost excluded).
@@ -227,6 +235,21 @@ pub struct AllocationRow {
     pub tokens_per_minute: f64,
     /// Usage plus route cost of this flow over the period, $.
     pub cost: f64,
+    /// GPU-hours the flow keeps busy (tokens ÷ tokens per second per GPU ÷ 3,600) on a tranche
+    /// in GPUs; None on a tranche in tokens per minute (and no column when no tranche is in GPUs).
+    #[serde(default)]
+    pub gpu_hours: Option<f64>,
+}
+
+impl AllocationRow {
+    /// The columns of `allocation.csv`: `gpu_hours` only when some tranche is in GPUs.
+    pub fn columns(rows: &[AllocationRow]) -> Vec<&'static str> {
+        let gpus = rows.iter().any(|r| r.gpu_hours.is_some());
+        crate::export::csv::columns::<AllocationRow>()
+            .into_iter()
+            .filter(|c| gpus || *c != "gpu_hours")
+            .collect()
+    }
 }
 
 /// One row of `commitments.csv` (the one type: the signed-plan reader reads it back).

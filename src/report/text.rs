@@ -1,7 +1,7 @@
 //! Report stage, text: the short report `capplan run` prints for a planner.
 
 use super::build::{Report, ShortfallKind, ShortfallRow};
-use crate::units::{fixed, human, human_dollars, period_label};
+use crate::units::{fixed, grouped, human, human_dollars, period_label};
 
 /// A period label: `2026-03` for month-long periods starting on the 1st at midnight, else the time.
 fn label(report: &Report, t: usize) -> String {
@@ -98,6 +98,95 @@ pub fn shortfall_sentences(report: &Report) -> Vec<String> {
     lines
 }
 
+/// What the plan reserves in GPUs, one line per provider, region, GPU type, window and block size
+/// ("aws  us  4,096 H200 (512 × 8)  2026-01-01 → 2027-01-01  $1.4B"), and with whole blocks what
+/// they add to the objective over fractional reservations. Empty when no tranche is in GPUs.
+fn gpu_lines(report: &Report) -> String {
+    let s = &report.summary;
+    let mut out = String::new();
+    if !s.gpu_reservations.is_empty() {
+        out.push_str("\nGPUs reserved (every tranche in commitments.csv):\n");
+        let rows: Vec<[String; 5]> = s
+            .gpu_reservations
+            .iter()
+            .map(|g| {
+                let what = if g.gpu.is_empty() {
+                    "GPUs".to_string()
+                } else {
+                    g.gpu.clone()
+                };
+                let blocks = if g.block_gpus > 1 {
+                    format!(
+                        " ({} block{} of {})",
+                        grouped(g.blocks),
+                        if g.blocks == 1.0 { "" } else { "s" },
+                        g.block_gpus
+                    )
+                } else {
+                    String::new()
+                };
+                let day = |t: &str| {
+                    crate::units::parse_time(t)
+                        .map_or(t.to_string(), |t| crate::units::short_time(&t))
+                };
+                [
+                    g.provider.clone(),
+                    g.region.clone(),
+                    format!("{} {what}{blocks}", grouped(g.gpus_reserved)),
+                    format!("{} → {}", day(&g.start), day(&g.end)),
+                    human_dollars(g.commit_cost),
+                ]
+            })
+            .collect();
+        let width = |i: usize| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+                .min(40)
+        };
+        let widths = [width(0), width(1), width(2), width(3), width(4)];
+        let more = rows.len().saturating_sub(MAX_LINES);
+        for r in rows.iter().take(MAX_LINES) {
+            let mut line = String::from(" ");
+            for (i, cell) in r.iter().enumerate() {
+                let pad = widths[i].saturating_sub(cell.chars().count());
+                line.push(' ');
+                if i == 4 {
+                    line.push_str(&" ".repeat(pad));
+                    line.push_str(cell);
+                } else {
+                    line.push_str(cell);
+                    line.push_str(&" ".repeat(pad + 1));
+                }
+            }
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        if more > 0 {
+            out.push_str(&format!(
+                "  … and {more} more (summary.json, commitments.csv)\n"
+            ));
+        }
+    }
+    if let (Some(relaxed), Some(gap)) = (s.relaxation_objective, s.mip_gap) {
+        let extra = (s.objective - relaxed).max(0.0);
+        let pct = if relaxed.abs() > 0.0 {
+            extra / relaxed.abs() * 100.0
+        } else {
+            0.0
+        };
+        out.push_str(&format!(
+            "whole blocks add {} ({}%) to the objective over fractional reservations (the LP relaxation, {}); gap to the best bound {}\n",
+            human_dollars(extra),
+            fixed((pct * 100.0).round() / 100.0),
+            human_dollars(relaxed),
+            if gap <= 0.0 { "0".to_string() } else { format!("{gap:.1e}") },
+        ));
+    }
+    out
+}
+
 /// The text report.
 pub fn render(report: &Report) -> String {
     let s = &report.summary;
@@ -145,7 +234,7 @@ pub fn render(report: &Report) -> String {
     }
     out.push('\n');
     out.push_str(&format!(
-        "total cost   {}  (${:.2} per million tokens served)\n",
+        "spend        {}  (${:.2} per million tokens served)\n",
         human_dollars(s.cost),
         s.cost_per_million_tokens
     ));
@@ -170,13 +259,40 @@ pub fn render(report: &Report) -> String {
             human(deferred)
         ));
     }
+    if let Some(e) = &s.deferral_effect {
+        let change = |with: f64, without: f64| {
+            if without.abs() > 0.0 {
+                let pct = (with - without) / without * 100.0;
+                let sign = if pct < 0.0 { "−" } else { "+" };
+                format!("{sign}{}%", fixed((pct.abs() * 10.0).round() / 10.0))
+            } else {
+                "±0%".to_string()
+            }
+        };
+        out.push_str(&format!(
+            "waiting      peak reservation {} tok/min against {} with no deferral ({}); spend {} against {} ({})\n",
+            human(e.reserved_tpm_peak),
+            human(e.reserved_tpm_peak_without_deferral),
+            change(e.reserved_tpm_peak, e.reserved_tpm_peak_without_deferral),
+            human_dollars(e.cost),
+            human_dollars(e.cost_without_deferral),
+            change(e.cost, e.cost_without_deferral),
+        ));
+    }
     let penalties = s.unserved_penalty_cost + s.resilience_penalty_cost;
     if penalties > 0.01 * s.objective {
-        // Say so when penalties are a real part of it: "$1.5T" alone reads as a cost.
+        // Say so when penalties are a real part of it: "$1.5T" alone reads as money paid. The
+        // penalties are what the objective prices shortfall at, never spend.
         let mut parts = Vec::new();
         if s.unserved_penalty_cost > 0.0 {
+            // Workloads with their own penalty are priced at it, not at the policy's.
+            let own = if s.policy.workload_unserved_penalties.is_empty() {
+                String::new()
+            } else {
+                " or the workload's own (policy line)".to_string()
+            };
             parts.push(format!(
-                "{} for unserved demand at ${}/M",
+                "{} for unserved demand at ${}/M{own}",
                 human_dollars(s.unserved_penalty_cost),
                 fixed(s.policy.unserved_penalty)
             ));
@@ -189,7 +305,7 @@ pub fn render(report: &Report) -> String {
             ));
         }
         out.push_str(&format!(
-            "objective    {} = cost {} + penalties {} ({}% of it: {})\n\n",
+            "objective    {} = spend {} + penalties {} ({}% of it: {})\n\n",
             human_dollars(s.objective),
             human_dollars(s.cost),
             human_dollars(penalties),
@@ -198,7 +314,7 @@ pub fn render(report: &Report) -> String {
         ));
     } else {
         out.push_str(&format!(
-            "objective    {} (cost plus shortfall penalties)\n\n",
+            "objective    {} (spend plus shortfall penalties)\n\n",
             human_dollars(s.objective)
         ));
     }
@@ -222,7 +338,7 @@ pub fn render(report: &Report) -> String {
         "reserved peak",
         "share peak",
         "served",
-        "cost"
+        "spend"
     ));
     for p in &s.providers {
         out.push_str(&format!(
@@ -234,6 +350,8 @@ pub fn render(report: &Report) -> String {
             human_dollars(p.cost),
         ));
     }
+
+    out.push_str(&gpu_lines(report));
 
     let lines = shortfall_sentences(report);
     if lines.is_empty() {

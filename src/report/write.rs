@@ -46,7 +46,10 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
     let mut files = vec![
         OutputFile::new(
             "allocation.csv",
-            csv::table::<AllocationRow>(&report.charts.allocation),
+            csv::table_of::<AllocationRow>(
+                &AllocationRow::columns(&report.charts.allocation),
+                &report.charts.allocation,
+            ),
         ),
         OutputFile::new("chart_info.json", json::text(&report.charts.info)),
         OutputFile::new("commitments.csv", commitments_csv(&report.commitments)),
@@ -73,7 +76,7 @@ pub fn report_files(report: &Report) -> Vec<OutputFile> {
 
 /// `commitments.csv`: the signed plan, read back by `run --reservations-from`.
 pub fn commitments_csv(rows: &[CommitmentRow]) -> Vec<u8> {
-    csv::table::<CommitmentRow>(rows)
+    csv::table_of::<CommitmentRow>(CommitmentRow::columns(rows), rows)
 }
 
 /// A row of `shortfalls.csv`: a `ShortfallRow` with its period's start.
@@ -123,11 +126,15 @@ pub fn plan_xlsx(report: &Report) -> Result<Vec<u8>> {
         name: "summary".into(),
         header: header(&["figure", "value", "unit"]),
         rows: std::iter::once(vec!["scenario".into(), s.scenario.as_str().into()])
-            .chain(
-                figures
-                    .iter()
-                    .map(|&(name, value, unit)| vec![name.into(), value.into(), unit.into()]),
-            )
+            .chain(figures.iter().map(|&(name, value, unit)| {
+                let value = match unit {
+                    "$" => Cell::Dollars(value),
+                    "$/M tokens" => Cell::DollarsPerMillion(value),
+                    "%" => Cell::Percent(value),
+                    _ => Cell::Count(value),
+                };
+                vec![name.into(), value, unit.into()]
+            }))
             .collect(),
     };
     let providers = Sheet {
@@ -147,18 +154,15 @@ pub fn plan_xlsx(report: &Report) -> Result<Vec<u8>> {
             .iter()
             .map(|p| {
                 let mut row: Vec<Cell> = vec![p.provider.as_str().into()];
-                row.extend(
-                    [
-                        p.reserved_tpm_peak,
-                        p.served_tokens,
-                        p.cost,
-                        p.commit_cost,
-                        p.usage_cost,
-                        p.route_cost,
-                        p.peak_share * 100.0,
-                    ]
-                    .map(Cell::from),
-                );
+                row.extend([
+                    Cell::Count(p.reserved_tpm_peak),
+                    Cell::Count(p.served_tokens),
+                    Cell::Dollars(p.cost),
+                    Cell::Dollars(p.commit_cost),
+                    Cell::Dollars(p.usage_cost),
+                    Cell::Dollars(p.route_cost),
+                    Cell::Percent(p.peak_share * 100.0),
+                ]);
                 row
             })
             .collect(),
@@ -175,6 +179,10 @@ pub fn plan_xlsx(report: &Report) -> Result<Vec<u8>> {
             "reserved_fraction",
             "reserved_tpm (tokens/min)",
             "commit_cost ($)",
+            "gpu",
+            "gpus",
+            "gpus_reserved",
+            "blocks",
         ]),
         rows: report
             .commitments
@@ -183,15 +191,17 @@ pub fn plan_xlsx(report: &Report) -> Result<Vec<u8>> {
                 let mut row: Vec<Cell> = [&c.tranche, &c.provider, &c.region, &c.start, &c.end]
                     .map(|t| t.as_str().into())
                     .to_vec();
-                row.extend(
-                    [
-                        c.capacity_tpm,
-                        c.reserved_fraction,
-                        c.reserved_tpm,
-                        c.commit_cost,
-                    ]
-                    .map(Cell::from),
-                );
+                row.extend([
+                    Cell::Count(c.capacity_tpm),
+                    Cell::Fraction(c.reserved_fraction),
+                    Cell::Count(c.reserved_tpm),
+                    Cell::Dollars(c.commit_cost),
+                    c.gpu.as_str().into(),
+                    c.gpus.map_or(Cell::Empty, |g| Cell::Count(g as f64)),
+                    // General format: a relaxed plan's fractions of blocks stay visible.
+                    c.gpus_reserved.map_or(Cell::Empty, Cell::Number),
+                    c.blocks.map_or(Cell::Empty, Cell::Number),
+                ]);
                 row
             })
             .collect(),

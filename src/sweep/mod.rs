@@ -186,6 +186,8 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
     let bytes = std::fs::read(&sweep.file).map_err(|e| Error::io(&sweep.file, e))?;
     let mut h = Sha256::new();
     h.update(b"capplan sweep 1\n");
+    // Another capplan may draw or solve differently: its shards are not this sweep's.
+    h.update(concat!("capplan ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
     h.update(&bytes);
     h.update(format!("\nsolver={}\n", solver.name()).as_bytes());
     if let Kind::Risk(r) = &sweep.kind {
@@ -406,6 +408,30 @@ impl Prepared {
             Some(signed) => planning.hold(signed, emergency, self.solver),
             None => planning.plan(self.solver),
         }
+    }
+
+    /// The what-if flags of point or sample `id`, exactly as `solve` applies them.
+    pub fn flags_of(&self, id: u64) -> Flags {
+        match &self.sweep.kind {
+            Kind::Grid(g) => g.flags(id),
+            Kind::Risk(r) => self.risk_flags(&risk::draw(r, id, self.horizon.0, self.horizon.1)),
+        }
+    }
+
+    /// The scenario of point or sample `id`: the folder loaded once with its flags.
+    pub fn scenario_of(&self, id: u64) -> Result<crate::scenario::Scenario> {
+        self.loaded.with_flags(&self.flags_of(id))
+    }
+
+    /// The base plan's signed reservations, when the sweep planned the base (risk, and a grid
+    /// with hold_reservations).
+    pub fn base_signed(&self) -> Option<&SignedPlan> {
+        self.signed.as_ref()
+    }
+
+    /// The backend the sweep plans and holds with.
+    pub fn solver(&self) -> SolverKind {
+        self.solver
     }
 
     /// The what-if flags of a risk draw: one `--outage` per drawn outage, and `--demand-scale M`.

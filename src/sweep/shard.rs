@@ -51,12 +51,18 @@ impl Shard {
 }
 
 /// The shard this machine runs: `--shard I/N` (checked against `--shard-count` when both are
-/// given), else the one a batch engine's variables select (`from_env`), else none.
+/// given), else with `--shard-count` or `--shard-from-env` the one a batch engine's variables
+/// select (`from_env`), else none. Shard mode is only ever asked for: an engine's variables alone
+/// (a sweep run as one task of some other array) never make a sweep a shard.
 pub fn select(
     flag: Option<&str>,
     shard_count: Option<u64>,
+    from_env_asked: bool,
     var: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Option<Shard>> {
+    if flag.is_none() && shard_count.is_none() && !from_env_asked {
+        return Ok(None);
+    }
     let shard = match flag {
         Some(text) => {
             let s = Shard::parse(text)?;
@@ -71,10 +77,15 @@ pub fn select(
         }
         None => from_env(var, shard_count)?,
     };
-    if flag.is_none() && shard.is_none() && shard_count.is_some() {
-        return Err(Error::Usage(
-            "--shard-count needs a shard index: --shard I/N, or a batch engine's variable (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX)".into(),
-        ));
+    if flag.is_none() && shard.is_none() {
+        let asked = if shard_count.is_some() {
+            "--shard-count"
+        } else {
+            "--shard-from-env"
+        };
+        return Err(Error::Usage(format!(
+            "{asked} needs a shard index: --shard I/N, or a batch engine's variable (JOB_COMPLETION_INDEX, SLURM_ARRAY_TASK_ID, AWS_BATCH_JOB_ARRAY_INDEX), and none is set"
+        )));
     }
     Ok(shard)
 }
@@ -145,43 +156,32 @@ pub fn from_env(
             )
         }
         Some(_) => {
+            // The task id is the shard index, so any task can be resubmitted on its own
+            // (`sbatch --array=3`) and a list (`--array=0-4:2,5,8`) cannot map a task to another
+            // shard. The count is --shard-count, or a plain 0-(N-1) array's task count.
             let id = int("SLURM_ARRAY_TASK_ID")?.unwrap_or(0);
-            let min = int("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let count = int("SLURM_ARRAY_TASK_COUNT")?;
-            let step = int("SLURM_ARRAY_TASK_STEP")?;
-            let max = int("SLURM_ARRAY_TASK_MAX")?;
-            let not_range = |why: String| {
-                Error::Usage(format!(
-                    "SLURM_ARRAY_TASK_ID={id}: the job array is not an arithmetic range ({why}); submit it as --array=MIN-MAX[:STEP]"
-                ))
-            };
-            let Some(count) = count else {
-                return Err(not_range("SLURM_ARRAY_TASK_COUNT is not set".into()));
-            };
-            let step = match step {
-                Some(0) => return Err(not_range("step 0".into())),
-                Some(s) => s,
-                None if count == 1 => 1,
-                None => return Err(not_range("SLURM_ARRAY_TASK_STEP is not set".into())),
-            };
-            if id < min || (id - min) % step != 0 {
-                return Err(not_range(format!("MIN {min}, STEP {step}")));
-            }
-            if let Some(max) = max {
-                if min + (count - 1) * step != max {
-                    return Err(not_range(format!(
-                        "MIN {min} + (COUNT {count} − 1) × STEP {step} ≠ MAX {max}"
-                    )));
+            let count = match shard_count {
+                Some(n) => n,
+                None => {
+                    let min = int("SLURM_ARRAY_TASK_MIN")?;
+                    let max = int("SLURM_ARRAY_TASK_MAX")?;
+                    let count = int("SLURM_ARRAY_TASK_COUNT")?;
+                    let step = int("SLURM_ARRAY_TASK_STEP")?.unwrap_or(1);
+                    match (min, max, count) {
+                        (Some(0), Some(max), Some(count)) if step == 1 && max + 1 == count => count,
+                        _ => {
+                            let show = |v: Option<u64>| v.map_or("unset".into(), |v| v.to_string());
+                            return Err(Error::Usage(format!(
+                                "SLURM_ARRAY_TASK_ID={id}: the job array is not 0-(N-1) (MIN {}, MAX {}, COUNT {}, STEP {step}), so the shard count is unknown; pass --shard-count N, submit the array as --array=0-(N-1) and resubmit one task as --array=I",
+                                show(min),
+                                show(max),
+                                show(count)
+                            )));
+                        }
+                    }
                 }
-            }
-            if let Some(n) = shard_count {
-                if n != count {
-                    return Err(Error::Usage(format!(
-                        "--shard-count {n} disagrees with SLURM_ARRAY_TASK_COUNT={count}"
-                    )));
-                }
-            }
-            checked((id - min) / step, count, "SLURM_ARRAY_TASK_ID")
+            };
+            checked(id, count, "SLURM_ARRAY_TASK_ID")
         }
     }
 }
@@ -401,6 +401,24 @@ mod tests {
     }
 
     #[test]
+    fn shard_mode_is_only_ever_asked_for() {
+        let slurm = |k: &str| (k == "SLURM_ARRAY_TASK_ID").then(|| "2".to_string());
+        // Inside some array, a sweep that asks for nothing is the whole sweep.
+        assert_eq!(select(None, None, false, &slurm).unwrap(), None);
+        assert_eq!(
+            select(None, Some(4), false, &slurm).unwrap(),
+            Some(Shard { index: 2, count: 4 })
+        );
+        let none = |_: &str| None;
+        let e = select(None, None, true, &none).unwrap_err().to_string();
+        assert!(e.contains("--shard-from-env needs a shard index"), "{e}");
+        assert_eq!(
+            select(Some("1/3"), None, false, &slurm).unwrap(),
+            Some(Shard { index: 1, count: 3 })
+        );
+    }
+
+    #[test]
     fn batch_engines_select_shards() {
         assert_eq!(env(&[], None).unwrap(), None);
         assert_eq!(
@@ -416,36 +434,63 @@ mod tests {
             env(&[("AWS_BATCH_JOB_ARRAY_INDEX", "0")], Some(2)).unwrap(),
             Some(Shard { index: 0, count: 2 })
         );
-        let slurm = |id: &str| {
+        // Slurm: the task id is the shard index. A plain 0-(N-1) array gives the count...
+        let plain = |id: &str| {
             env(
                 &[
                     ("SLURM_ARRAY_TASK_ID", id),
-                    ("SLURM_ARRAY_TASK_MIN", "10"),
-                    ("SLURM_ARRAY_TASK_STEP", "5"),
-                    ("SLURM_ARRAY_TASK_COUNT", "3"),
-                    ("SLURM_ARRAY_TASK_MAX", "20"),
+                    ("SLURM_ARRAY_TASK_MIN", "0"),
+                    ("SLURM_ARRAY_TASK_STEP", "1"),
+                    ("SLURM_ARRAY_TASK_COUNT", "4"),
+                    ("SLURM_ARRAY_TASK_MAX", "3"),
                 ],
                 None,
             )
         };
-        assert_eq!(slurm("15").unwrap(), Some(Shard { index: 1, count: 3 }));
-        assert!(slurm("12")
-            .unwrap_err()
-            .to_string()
-            .contains("not an arithmetic range"));
-        let list = env(
-            &[
-                ("SLURM_ARRAY_TASK_ID", "3"),
-                ("SLURM_ARRAY_TASK_MIN", "1"),
-                ("SLURM_ARRAY_TASK_COUNT", "3"),
-                ("SLURM_ARRAY_TASK_MAX", "10"),
-            ],
-            None,
+        assert_eq!(plain("2").unwrap(), Some(Shard { index: 2, count: 4 }));
+        // ... one task resubmitted alone (`sbatch --array=3`) is shard 3 of --shard-count 4,
+        // never "shard 0 of 1", and without --shard-count it is refused, saying what to pass.
+        let resubmitted = |count: Option<u64>| {
+            env(
+                &[
+                    ("SLURM_ARRAY_TASK_ID", "3"),
+                    ("SLURM_ARRAY_TASK_MIN", "3"),
+                    ("SLURM_ARRAY_TASK_COUNT", "1"),
+                    ("SLURM_ARRAY_TASK_MAX", "3"),
+                ],
+                count,
+            )
+        };
+        assert_eq!(
+            resubmitted(Some(4)).unwrap(),
+            Some(Shard { index: 3, count: 4 })
         );
-        assert!(list
+        let e = resubmitted(None).unwrap_err().to_string();
+        assert!(e.contains("pass --shard-count N"), "{e}");
+        // A list (`--array=0-4:2,5,8`: MIN 0, MAX 8, STEP 2, COUNT 5, which Slurm reports as an
+        // arithmetic range) cannot map a task to another shard: task 5 is shard 5, and task 8 of
+        // --shard-count 5 is refused; without --shard-count the array is refused.
+        let list = |id: &str, count: Option<u64>| {
+            env(
+                &[
+                    ("SLURM_ARRAY_TASK_ID", id),
+                    ("SLURM_ARRAY_TASK_MIN", "0"),
+                    ("SLURM_ARRAY_TASK_STEP", "2"),
+                    ("SLURM_ARRAY_TASK_COUNT", "5"),
+                    ("SLURM_ARRAY_TASK_MAX", "8"),
+                ],
+                count,
+            )
+        };
+        assert_eq!(
+            list("4", Some(6)).unwrap(),
+            Some(Shard { index: 4, count: 6 })
+        );
+        assert!(list("8", Some(5)).is_err());
+        assert!(list("4", None)
             .unwrap_err()
             .to_string()
-            .contains("not an arithmetic range"));
+            .contains("not 0-(N-1)"));
         assert!(env(
             &[
                 ("JOB_COMPLETION_INDEX", "0"),

@@ -28,6 +28,24 @@ pub struct Sweep {
     /// `solver`, when the file names one.
     pub solver: Option<String>,
     pub kind: Kind,
+    /// `[robust]`: how `capplan robust` weighs the samples (None: the table is absent, the
+    /// defaults apply; `sweep` ignores it).
+    pub robust: Option<RobustSpec>,
+}
+
+/// The `[robust]` table of a sweep file (spec, "Robust plans"): each key None when absent.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RobustSpec {
+    /// W in [0, 1]: 0 minimises the expected total, 1 its CVaR.
+    pub risk_weight: Option<f64>,
+    /// α in [0, 1): CVaR_α is the mean of the worst (1 − α) share of the samples' totals.
+    pub cvar_alpha: Option<f64>,
+    /// Further samples (the ids after the planning samples) that judge the plans.
+    pub holdout: Option<u64>,
+    /// Samples dispatched under emergency rules (no share cap, no N-1).
+    pub emergency: Option<bool>,
+    /// Where the `holdout` key is, for an error about it (a grid has no further samples).
+    pub holdout_location: Option<Location>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +126,16 @@ struct RawSweep {
     hold_reservations: Option<Spanned<Value>>,
     grid: Option<Spanned<RawAxes>>,
     risk: Option<Spanned<RawRisk>>,
+    robust: Option<Spanned<RawRobust>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRobust {
+    risk_weight: Option<Spanned<Value>>,
+    cvar_alpha: Option<Spanned<Value>>,
+    holdout: Option<Spanned<Value>>,
+    emergency: Option<Spanned<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -188,6 +216,11 @@ impl Checker<'_> {
         let loc = self.loc(start, key);
         self.diags.push(loc, message);
         None
+    }
+    /// A key's line and the character column of its value.
+    fn loc_column(&self, start: usize, key: &str) -> Location {
+        self.loc(start, key)
+            .with_char_column(self.doc.char_column(start))
     }
     fn string(&mut self, v: Spanned<Value>, key: &str) -> Option<String> {
         let start = v.span().start;
@@ -313,6 +346,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Sweep> {
             risk(&mut c, r).map(Kind::Risk)
         }
     };
+    let robust = raw.robust.map(|r| robust(&mut c, r));
     let base = path.parent().unwrap_or(Path::new("."));
     let sweep = match (scenario_text, kind) {
         (Some(s), Some(kind)) => Some(Sweep {
@@ -322,6 +356,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Sweep> {
             scenario_text: s,
             solver,
             kind,
+            robust,
         }),
         _ => None,
     };
@@ -535,6 +570,95 @@ fn risk(c: &mut Checker, r: Spanned<RawRisk>) -> Option<Risk> {
         outages,
         demand_sigma: demand_sigma?,
     })
+}
+
+/// The `[robust]` table, each key checked (file, line and column of a bad value).
+fn robust(c: &mut Checker, r: Spanned<RawRobust>) -> RobustSpec {
+    let r = r.into_inner();
+    let mut out = RobustSpec::default();
+    let fail = |c: &mut Checker, start: usize, key: &str, message: String| {
+        let loc = c.loc_column(start, key);
+        c.diags.push(loc, message);
+    };
+    let number = |c: &mut Checker, v: Spanned<Value>, key: &str| -> Option<(f64, usize)> {
+        let start = v.span().start;
+        match v.into_inner() {
+            Value::Integer(i) => Some((i as f64, start)),
+            Value::Float(f) => Some((f, start)),
+            other => {
+                let loc = c.loc_column(start, key);
+                c.diags.push(
+                    loc,
+                    format!("expected a number, found {}", other.type_str()),
+                );
+                None
+            }
+        }
+    };
+    if let Some((w, start)) = r
+        .risk_weight
+        .and_then(|v| number(c, v, "robust.risk_weight"))
+    {
+        if (0.0..=1.0).contains(&w) {
+            out.risk_weight = Some(w + 0.0);
+        } else {
+            fail(
+                c,
+                start,
+                "robust.risk_weight",
+                format!("expected a weight from 0 (expected cost) to 1 (CVaR), found {w}"),
+            );
+        }
+    }
+    if let Some((a, start)) = r.cvar_alpha.and_then(|v| number(c, v, "robust.cvar_alpha")) {
+        if (0.0..1.0).contains(&a) {
+            out.cvar_alpha = Some(a + 0.0);
+        } else {
+            fail(
+                c,
+                start,
+                "robust.cvar_alpha",
+                format!("expected a level from 0 up to but not including 1 (e.g. 0.95), found {a}"),
+            );
+        }
+    }
+    if let Some(v) = r.holdout {
+        let start = v.span().start;
+        out.holdout_location = Some(c.loc_column(start, "robust.holdout"));
+        match v.into_inner() {
+            Value::Integer(i) if (0..=MAX_POINTS as i64).contains(&i) => {
+                out.holdout = Some(i as u64)
+            }
+            Value::Integer(i) => fail(
+                c,
+                start,
+                "robust.holdout",
+                format!("expected a whole number of samples from 0 to {MAX_POINTS}, found {i}"),
+            ),
+            other => fail(
+                c,
+                start,
+                "robust.holdout",
+                format!(
+                    "expected a whole number of samples, found {}",
+                    other.type_str()
+                ),
+            ),
+        }
+    }
+    if let Some(v) = r.emergency {
+        let start = v.span().start;
+        match v.into_inner() {
+            Value::Boolean(b) => out.emergency = Some(b),
+            other => fail(
+                c,
+                start,
+                "robust.emergency",
+                format!("expected true or false, found {}", other.type_str()),
+            ),
+        }
+    }
+    out
 }
 
 impl Grid {

@@ -68,6 +68,7 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
                 served_tpm: served,
                 on_demand_tpm: on_demand,
                 idle_reserved_tpm: (reserved - (served - on_demand)).max(0.0),
+                on_demand_available_tpm: on_demand,
                 commit_cost,
                 usage_cost,
                 route_cost,
@@ -109,6 +110,7 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
                     workload: "chat".into(),
                     tokens_per_minute: served_total * region_share * share * lean(p, r) / norm,
                     cost: 0.0,
+                    gpu_hours: None,
                 });
             }
         }
@@ -130,6 +132,7 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
             reserved_fraction: case.reserved_fraction,
             reserved_tpm: 10e9 * share * case.reserved_fraction,
             commit_cost: commit_by_provider[p],
+            ..CommitmentRow::default()
         });
         t.commitments.push(CommitmentRow {
             tranche: format!("{name}/ondemand"),
@@ -141,6 +144,7 @@ fn build(case: Case, info: RunInfo) -> ChartTables {
             reserved_fraction: 0.0,
             reserved_tpm: 0.0,
             commit_cost: 0.0,
+            ..CommitmentRow::default()
         });
     }
     t.commitments

@@ -1,6 +1,7 @@
 //! Compare chart tests: every stem as PNG and SVG at the requested size, provider colours and a
-//! stack order that depends on provider names only, one delta group per later scenario, no text
-//! box touching another or leaving the image, and identical bytes from run to run.
+//! stack order that depends on provider names only, one delta group per later scenario with spend
+//! and served demand apart, demand drawn once and every line visible, no text box touching another
+//! or leaving the image, and identical bytes from run to run.
 //!
 //! `CHART_PREVIEW=1 cargo test --test it -- --ignored --exact compare_charts::preview` writes the PNGs to
 //! /tmp/compare-charts-preview/ for looking at them.
@@ -83,6 +84,7 @@ fn column(run: Run) -> Column {
                 on_demand_tpm: 0.0,
                 idle_reserved_tpm: 0.0,
                 commit_cost: commit,
+                on_demand_available_tpm: 0.0,
                 usage_cost: usage,
                 route_cost: route,
             });
@@ -129,7 +131,7 @@ fn column(run: Run) -> Column {
         label: run.label.into(),
         summary,
         tables: t,
-        replanned_objective: None,
+        replanned: None,
     }
 }
 
@@ -336,15 +338,111 @@ fn the_delta_chart_has_a_group_per_later_scenario() {
     }
     let nets = ["+", "\u{2212}", "\u{b1}"]
         .iter()
-        .map(|sign| text.matches(&format!(">\nnet {sign}")).count())
+        .map(|sign| text.matches(&format!(">\nspend {sign}")).count())
         .sum::<usize>();
     assert_eq!(nets, comparison.scenarios.len() - 1);
-    for metric in ["commit", "usage", "route", "penalties"] {
+    for metric in [
+        "commit",
+        "usage",
+        "route",
+        "net change of spend",
+        "served over the horizon",
+        "worst period served",
+    ] {
         assert!(
             text.contains(&format!(">\n{metric}\n<")),
             "legend lacks {metric}"
         );
     }
+}
+
+/// Issue 18: the delta chart shows spend, never penalty dollars, and unserved demand in its own
+/// panel: lean-reservations leaves 2% of demand unserved in every period, so both of its served
+/// bars read −2 pp; the others serve everything (±0 pp).
+#[test]
+fn the_delta_chart_shows_spend_and_served_apart() {
+    let columns = four_columns();
+    let (comparison, charts) = render(&columns, 1920, 1080);
+    let text = svg(&charts, "compare_cost_delta.svg");
+    assert!(!text.to_lowercase().contains("penalt"), "{text}");
+    assert!(!text.contains("objective"));
+    assert!(text.contains("change of demand served, percentage points"));
+    assert_eq!(text.matches(">\n\u{2212}2 pp\n<").count(), 2, "{text}");
+    assert_eq!(text.matches(">\n\u{b1}0 pp\n<").count(), 4);
+    // The net dot of each group is the change of spend, computed here from the summaries.
+    let base = &columns[0].summary;
+    for (c, s) in columns[1..].iter().zip(&comparison.scenarios[1..]) {
+        let (parts, net) = comparison.spend_change(s);
+        let want = c.summary.cost - base.cost;
+        assert!((net - want).abs() <= 1e-6 * want.abs().max(1.0), "{s}");
+        let sum: f64 = parts.iter().sum();
+        assert!((sum - net).abs() <= 1e-6 * net.abs().max(1.0), "{s}");
+    }
+}
+
+/// The polylines of a chart with more than two points (data, not legend swatches): (stroke,
+/// width, dashed).
+fn data_lines(svg: &str) -> Vec<(String, f64, bool)> {
+    svg.split("<polyline")
+        .skip(1)
+        .filter_map(|e| {
+            let head = &e[..e.find("/>").unwrap_or(e.len())];
+            let points = attr(head, "points")?.split_whitespace().count();
+            (points > 2).then(|| {
+                (
+                    attr(head, "stroke").unwrap_or("").to_string(),
+                    attr(head, "stroke-width").unwrap().parse().unwrap(),
+                    attr(head, "stroke-dasharray").is_some(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Issue 18: demand is drawn once for the columns that share it (a grey band: the baseline and
+/// lean-reservations have the same demand), a dashed line for each demand of its own; every
+/// column's reserved line is narrower than the one before by at least 2 px, also at 800×450,
+/// so a line that coincides with an earlier one still shows.
+#[test]
+fn demand_is_drawn_once_and_every_line_stays_visible() {
+    let columns = four_columns();
+    for (w, h) in [(800, 450), (1920, 1080)] {
+        let (_, charts) = render(&columns, w, h);
+        let text = svg(&charts, "compare_capacity.svg");
+        let lines = data_lines(text);
+        let band: Vec<_> = lines.iter().filter(|l| l.0 == "#C4C4C4").collect();
+        assert_eq!(band.len(), 1, "one demand band: {lines:?}");
+        let dashed = lines.iter().filter(|l| l.2).count();
+        assert_eq!(
+            dashed, 2,
+            "demand-surge and the hourly run have their own: {lines:?}"
+        );
+        // The reserved lines, in column order (the baseline in ink first).
+        let reserved: Vec<&(String, f64, bool)> =
+            lines.iter().filter(|l| !l.2 && l.0 != "#C4C4C4").collect();
+        let reserved = &reserved[..columns.len()];
+        assert_eq!(reserved[0].0, "#1A1A1A");
+        for pair in reserved.windows(2) {
+            assert!(pair[0].1 - pair[1].1 >= 2.0 - 1e-9, "{w}x{h}: {reserved:?}");
+        }
+        assert!(band[0].1 > reserved[0].1, "the band shows round every line");
+        for needle in [
+            "demand of the baseline and 1 more",
+            "demand of demand-surge",
+        ] {
+            assert!(text.contains(needle), "{w}x{h}: legend lacks {needle:?}");
+        }
+        // lean-reservations leaves demand unserved: the served panel is drawn, one line each.
+        assert!(text.contains("demand served (lowest period of each day)"));
+        assert_eq!(lines.len(), 1 + 2 + 2 * columns.len(), "{lines:?}");
+    }
+    // With every column serving all demand there is no served panel, and the chart says why.
+    let served_all = vec![columns[0].clone(), columns[1].clone()];
+    let (_, charts) = render(&served_all, 1280, 720);
+    let text = svg(&charts, "compare_capacity.svg");
+    assert!(text.contains("every column serves all demand in every period"));
+    assert!(!text.contains("demand served"));
+    assert!(text.contains("demand of the baseline"));
 }
 
 #[test]

@@ -216,6 +216,55 @@ fn batch_waits_for_the_trough_on_a_six_hour_grid() {
 }
 
 #[test]
+fn run_says_what_waiting_saves_against_no_deferral() {
+    // The trough of the test above, planned by `run`: with batch waiting 12 h the peak
+    // reservation is 300 tok/min and the spend $7.20; planned again with every max_delay at 0 the
+    // peak is 500 and the spend $12.00 (z = 0.5 × $24): 40% less of both.
+    let f = trough("12h");
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("run");
+    let (code, stdout, stderr) = crate::common::capplan(&[
+        "run",
+        f.path().to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    let e = &summary["deferral_effect"];
+    let num = |k: &str| e[k].as_f64().unwrap_or_else(|| panic!("{k} in {e}"));
+    assert!(rel(num("reserved_tpm_peak"), 300.0) < 1e-9, "{e}");
+    assert!(
+        rel(num("reserved_tpm_peak_without_deferral"), 500.0) < 1e-9,
+        "{e}"
+    );
+    assert!(rel(num("cost"), 7.2) < 1e-9, "{e}");
+    assert!(rel(num("cost_without_deferral"), 12.0) < 1e-9, "{e}");
+    assert!(
+        stdout.contains(
+            "waiting      peak reservation 300 tok/min against 500 with no deferral (−40%); spend $7.2 against $12 (−40%)"
+        ),
+        "{stdout}"
+    );
+    // A held run answers for the signed plan only: no second plan.
+    let held = out.path().join("held");
+    let (code, _, stderr) = crate::common::capplan(&[
+        "run",
+        f.path().to_str().unwrap(),
+        "--reservations-from",
+        dir.to_str().unwrap(),
+        "--out",
+        held.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(held.join("summary.json")).unwrap();
+    assert!(!text.contains("deferral_effect"), "{text}");
+}
+
+#[test]
 fn a_delay_shorter_than_a_period_does_nothing_and_warns() {
     // 5 h on a 6-hour grid: the next period ends 12 h after an arrival's start, so no token can
     // move. The plan is the one without deferral ($12, z = 0.5), solved as v2 solves it, and the
@@ -289,6 +338,15 @@ fn each_workload_pays_its_own_penalty() {
             .map(|r| r.cause.as_str())
             .collect();
         assert_eq!(causes, ["capacity"]);
+        // The policy line says which workloads pay their own penalty.
+        assert_eq!(
+            out.report.summary.policy.text,
+            "unserved penalty $10000/M tokens (batch $50/M, eval $20/M)"
+        );
+        let own = &out.report.summary.policy.workload_unserved_penalties;
+        assert_eq!(own.get("batch"), Some(&50.0));
+        assert_eq!(own.get("eval"), Some(&20.0));
+        assert_eq!(own.len(), 2);
     });
     let out = plan(f.path(), SolverKind::default_kind(), &["batch=0", "eval=0"]);
     assert!(rel(out.report.summary.objective, 2.7) < 1e-9);

@@ -388,3 +388,161 @@ fn blocks_under_n_minus_one_reserve_a_whole_block_at_the_second_provider() {
         assert!(wb.mip_gap <= 1e-9, "{what}: gap {}", wb.mip_gap);
     }
 }
+
+#[test]
+fn commitments_and_the_summary_say_what_to_sign_in_gpus_and_blocks() {
+    // blocks(true) as worked above: 1 block of 16 H100 reserved (z = 0.25 of 64 GPUs) for $16,
+    // the on-demand tranche reserves nothing (0 GPUs, 0 blocks of 1).
+    let f = blocks(true);
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("run");
+    let (code, stdout, stderr) = capplan(&[
+        "run",
+        f.path().to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(dir.join("commitments.csv")).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "tranche,provider,region,start,end,capacity_tpm,reserved_fraction,reserved_tpm,commit_cost,gpu,gpus,gpus_reserved,blocks"
+    );
+    let rows: HashMap<String, HashMap<String, String>> = read_csv(&dir.join("commitments.csv"))
+        .into_iter()
+        .map(|r| (r["tranche"].clone(), r))
+        .collect();
+    let reserved = &rows["reserved"];
+    assert_eq!(
+        (
+            reserved["gpu"].as_str(),
+            reserved["gpus"].as_str(),
+            reserved["gpus_reserved"].as_str(),
+            reserved["blocks"].as_str()
+        ),
+        ("H100", "64", "16", "1")
+    );
+    let on_demand = &rows["on-demand"];
+    assert_eq!(
+        (
+            on_demand["gpus"].as_str(),
+            on_demand["gpus_reserved"].as_str(),
+            on_demand["blocks"].as_str()
+        ),
+        ("64", "0", "0")
+    );
+    // summary.json: the relaxation ($64/3.84 = $16.6667) and the gap, and one line to sign.
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+    assert_near(
+        summary["relaxation_objective"].as_f64().unwrap(),
+        64.0 / 3.84,
+        "relaxation_objective",
+    );
+    assert!(summary["mip_gap"].as_f64().unwrap() <= 1e-9);
+    // allocation.csv in GPU-hours: the block serves 960,000 tokens/min for an hour, 57.6M tokens
+    // at 1,000 tokens/s per GPU = 16 GPU-hours; on demand 40,000 × 60 / 3.6M = 0.6667 GPU-hours.
+    let allocation = read_csv(&dir.join("allocation.csv"));
+    let gpu_hours = |tranche: &str| -> f64 {
+        allocation
+            .iter()
+            .filter(|r| r["tranche"] == tranche)
+            .map(|r| r["gpu_hours"].parse::<f64>().unwrap())
+            .sum()
+    };
+    assert_near(gpu_hours("reserved"), 16.0, "GPU-hours of the block");
+    assert_near(gpu_hours("on-demand"), 2.4e6 / 3.6e6, "GPU-hours on demand");
+    let sign = summary["gpu_reservations"].as_array().unwrap();
+    assert_eq!(
+        sign.len(),
+        1,
+        "only the reserve has GPUs reserved: {sign:?}"
+    );
+    assert_eq!(sign[0]["provider"], "aws");
+    assert_eq!(sign[0]["gpu"], "H100");
+    assert_eq!(sign[0]["gpus_reserved"].as_f64(), Some(16.0));
+    assert_eq!(sign[0]["blocks"].as_f64(), Some(1.0));
+    assert_eq!(sign[0]["block_gpus"].as_u64(), Some(16));
+    assert_near(sign[0]["commit_cost"].as_f64().unwrap(), 16.0, "commitment");
+    // The report: what to sign, and what whole blocks add: $18.40 − $16.6667 = $1.7333 (10.4%).
+    assert!(
+        stdout.contains("aws  global  16 H100 (1 block of 16)  2026-01-01 → 2026-01-01 01:00  $16"),
+        "what to sign in the report:\n{stdout}"
+    );
+    assert!(
+        stdout.contains("whole blocks add $1.7 (10.4%) to the objective over fractional reservations (the LP relaxation, $16.7); gap to the best bound 0"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn a_plan_in_tokens_per_minute_keeps_its_commitments_columns_and_a_relaxed_plan_no_gap() {
+    // v2 scenarios keep the file they always had: no GPU columns, no gap, no GPU lines.
+    let r = run(&translation(), &["--relax"]);
+    assert!(r.summary.get("mip_gap").is_none());
+    let v2 = Folder::new()
+        .file("demand.csv", "period,tokens_per_minute\n2026-01-01,1M\n")
+        .file(
+            "capacity.csv",
+            "provider,tranche,capacity_tpm,cost_per_million_tokens\naws,od,2M,1\n",
+        )
+        .file("scenario.toml", ONE_HOUR);
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("run");
+    let (code, stdout, stderr) = capplan(&[
+        "run",
+        v2.path().to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let text = std::fs::read_to_string(dir.join("commitments.csv")).unwrap();
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "tranche,provider,region,start,end,capacity_tpm,reserved_fraction,reserved_tpm,commit_cost"
+    );
+    assert!(!stdout.contains("GPUs reserved"), "{stdout}");
+    let summary = std::fs::read_to_string(dir.join("summary.json")).unwrap();
+    assert!(!summary.contains("gpu_reservations") && !summary.contains("mip_gap"));
+    let allocation = std::fs::read_to_string(dir.join("allocation.csv")).unwrap();
+    assert_eq!(
+        allocation.lines().next().unwrap(),
+        "period,provider,tranche,supply_region,demand_region,workload,tokens_per_minute,cost"
+    );
+}
+
+#[test]
+fn a_held_plan_in_gpus_reads_its_gpu_columns_back() {
+    // The plan of blocks(true), held: the same block, the same commitments.csv GPU columns.
+    let f = blocks(true);
+    let out = tempfile::tempdir().unwrap();
+    let plan = out.path().join("plan");
+    let held = out.path().join("held");
+    for args in [
+        vec![
+            "run",
+            f.path().to_str().unwrap(),
+            "--out",
+            plan.to_str().unwrap(),
+        ],
+        vec![
+            "run",
+            f.path().to_str().unwrap(),
+            "--reservations-from",
+            plan.to_str().unwrap(),
+            "--out",
+            held.to_str().unwrap(),
+        ],
+    ] {
+        let mut args = args;
+        args.push("--no-charts");
+        let (code, _, stderr) = capplan(&args);
+        assert_eq!(code, 0, "{stderr}");
+    }
+    assert_eq!(
+        std::fs::read_to_string(plan.join("commitments.csv")).unwrap(),
+        std::fs::read_to_string(held.join("commitments.csv")).unwrap()
+    );
+}

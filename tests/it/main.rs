@@ -27,6 +27,7 @@ mod planner_sees;
 mod properties;
 mod resilience;
 mod resilience_charts;
+mod robust;
 mod solver_core;
 mod sweep;
 mod v3_input;

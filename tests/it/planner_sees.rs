@@ -197,7 +197,13 @@ fn words_a_planner_reads() {
         dir.to_str().unwrap(),
         "--no-charts",
     ]);
-    assert!(stdout.contains("objective    $2.3B = cost $251.2M + penalties $2.0B (89% of it: $1.6B for unserved demand at $50/M, $486.0M for N-1 shortfall at $5/M)"), "{stdout}");
+    assert!(stdout.contains("objective    $2.3B = spend $251.2M + penalties $2.0B (89% of it: $1.6B for unserved demand at $50/M, $486.0M for N-1 shortfall at $5/M)"), "{stdout}");
+    // Issue 18: money paid is spend; the objective and its penalties are never called cost.
+    assert!(
+        stdout.contains("spend        $251.2M  ($0.68 per million tokens served)"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("cost"), "{stdout}");
     // `run --format json` carries the shortfalls in words and the warnings.
     let (_, stdout, _) = capplan(&[
         "run",
@@ -330,5 +336,21 @@ fn held_runs_are_named_as_held_and_overwrite_nothing() {
         "quickstart+held-quickstart+emergency",
     ] {
         assert!(out.join(held).join("summary.json").is_file(), "{held}");
+        // The chart tables say the run is held, so its capacity chart draws only what the held
+        // plan can use (its reservations and on-demand offers, quickstart's aws and azure
+        // on-demand tranches: 2B and 1B tokens/min in January).
+        let info = std::fs::read_to_string(out.join(held).join("chart_info.json")).unwrap();
+        assert!(info.contains("\"held_to\": \"quickstart\""), "{info}");
+        let periods = std::fs::read_to_string(out.join(held).join("provider_periods.csv")).unwrap();
+        let jan: Vec<&str> = periods
+            .lines()
+            .filter(|l| l.starts_with("2026-01-01T00:00:00Z"))
+            .collect();
+        let offer = |line: &str| line.split(',').nth(8).unwrap().to_string();
+        assert_eq!(
+            jan.iter().map(|l| offer(l)).collect::<Vec<_>>(),
+            ["2000000000", "1000000000", "0"],
+            "on_demand_available_tpm"
+        );
     }
 }

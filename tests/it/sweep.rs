@@ -427,38 +427,69 @@ fn batch_engine_variables_select_the_same_points_as_shard() {
         &[],
     );
     let want = std::fs::read(by_flag.join("shard-1-of-3.csv")).unwrap();
-    type Engine<'a> = (&'a str, Vec<(&'a str, &'a str)>, bool);
-    let engines: [Engine; 3] = [
-        ("k8s", vec![("JOB_COMPLETION_INDEX", "1")], true),
+    // Each engine's variables select shard 1 of 3 when shard mode is asked for: --shard-count 3
+    // (every engine), or --shard-from-env on a plain Slurm array 0-2.
+    type Engine<'a> = (&'a str, Vec<(&'a str, &'a str)>, &'a [&'a str]);
+    let engines: [Engine; 4] = [
+        (
+            "k8s",
+            vec![("JOB_COMPLETION_INDEX", "1")],
+            &["--shard-count", "3"],
+        ),
         (
             "slurm",
             vec![
-                ("SLURM_ARRAY_TASK_ID", "7"),
-                ("SLURM_ARRAY_TASK_MIN", "5"),
-                ("SLURM_ARRAY_TASK_STEP", "2"),
+                ("SLURM_ARRAY_TASK_ID", "1"),
+                ("SLURM_ARRAY_TASK_MIN", "0"),
+                ("SLURM_ARRAY_TASK_STEP", "1"),
                 ("SLURM_ARRAY_TASK_COUNT", "3"),
-                ("SLURM_ARRAY_TASK_MAX", "9"),
+                ("SLURM_ARRAY_TASK_MAX", "2"),
             ],
-            false,
+            &["--shard-from-env"],
         ),
-        ("aws", vec![("AWS_BATCH_JOB_ARRAY_INDEX", "1")], true),
+        (
+            // Task 1 resubmitted on its own (`sbatch --array=1`): Slurm says COUNT 1.
+            "slurm-rerun",
+            vec![
+                ("SLURM_ARRAY_TASK_ID", "1"),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+                ("SLURM_ARRAY_TASK_COUNT", "1"),
+                ("SLURM_ARRAY_TASK_MAX", "1"),
+            ],
+            &["--shard-count", "3"],
+        ),
+        (
+            "aws",
+            vec![("AWS_BATCH_JOB_ARRAY_INDEX", "1")],
+            &["--shard-count", "3"],
+        ),
     ];
-    for (name, env, needs_count) in engines {
+    for (name, env, asked) in engines {
         let dir = t.path().join(name);
         let mut args = vec!["sweep", s(&file), "--out", s(&dir), "-q"];
-        if needs_count {
-            let (code, _, err) = capplan(&args, &env);
-            assert_eq!(code, 2, "{name}");
-            assert!(err.contains("--shard-count"), "{name}: {err}");
-            args.extend(["--shard-count", "3"]);
-        }
+        // Not asked: the variables alone run the whole sweep, no shard files.
+        let whole = t.path().join(format!("{name}-whole"));
+        ok(
+            &["sweep", s(&file), "--out", s(&whole), "-q", "--no-charts"],
+            &env,
+        );
+        assert!(whole.join("sweep.csv").is_file(), "{name}");
+        assert!(!whole.join("shard-1-of-3.csv").exists(), "{name}");
+        args.extend(asked);
         ok(&args, &env);
         let got = std::fs::read(dir.join("shard-1-of-3.csv")).unwrap();
         assert!(got == want, "{name} selected other points than --shard 1/3");
     }
-    // A Slurm array that is not an arithmetic range.
+    // A Slurm array that is not 0-(N-1), with no --shard-count: refused, saying what to pass.
     let (code, _, err) = capplan(
-        &["sweep", s(&file), "--out", s(&t.path().join("x")), "-q"],
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&t.path().join("x")),
+            "-q",
+            "--shard-from-env",
+        ],
         &[
             ("SLURM_ARRAY_TASK_ID", "4"),
             ("SLURM_ARRAY_TASK_MIN", "1"),
@@ -467,7 +498,7 @@ fn batch_engine_variables_select_the_same_points_as_shard() {
         ],
     );
     assert_eq!(code, 2);
-    assert!(err.contains("not an arithmetic range"), "{err}");
+    assert!(err.contains("pass --shard-count N"), "{err}");
 }
 
 #[test]
@@ -704,4 +735,105 @@ fn bad_checkpoints_and_shards_are_located_errors() {
         },
         &["shard-0-of-3.csv: incomplete shard: ids 3 are missing; run the shard again"],
     );
+}
+
+#[test]
+fn a_stopped_shard_says_how_to_resume_the_same_shard() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let out = t.path().join("shard");
+    let (code, _, err) = capplan(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&out),
+            "--no-charts",
+            "--shard-count",
+            "3",
+        ],
+        &[
+            ("JOB_COMPLETION_INDEX", "1"),
+            ("CAPPLAN_SWEEP_STOP_AFTER", "1"),
+            ("RAYON_NUM_THREADS", "1"),
+        ],
+    );
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        err.contains(&format!(
+            "Continue with: capplan sweep {} --resume --shard 1/3 --out {}",
+            s(&file),
+            s(&out)
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn sigterm_stops_a_sweep_with_its_checkpoint_like_ctrl_c() {
+    // A long sweep (a million samples of the risk file) told to stop by SIGTERM, as scancel and
+    // Kubernetes do: it saves what finished and exits 130, naming how to resume.
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let out = t.path().join("stopped");
+    let mut child = command()
+        .args([
+            "sweep",
+            s(&file),
+            "--out",
+            s(&out),
+            "--no-charts",
+            "--samples",
+            "1000000",
+        ])
+        .env("RAYON_NUM_THREADS", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The handler is set once the base plan is made (milliseconds of quickstart).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out_put = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out_put.stderr);
+    assert_eq!(out_put.status.code(), Some(130), "{err}");
+    assert!(err.contains("--resume"), "{err}");
+    assert!(out.join("sweep.partial.csv").is_file());
+}
+
+#[test]
+fn a_batch_log_shows_progress_lines_and_a_short_run_none() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    // A line at every drawing (the hook): the log shows how far the sweep is.
+    let (code, _, err) = capplan(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&t.path().join("a")),
+            "--no-charts",
+        ],
+        &[("CAPPLAN_PROGRESS_SECONDS", "0")],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("planning the base ("), "{err}");
+    assert!(err.contains("/6 samples ("), "{err}");
+    // By default a line every ten seconds: a run this short writes none.
+    let (code, _, err) = capplan(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&t.path().join("b")),
+            "--no-charts",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(err, "");
 }

@@ -1,0 +1,94 @@
+//! CLI stage, `capplan robust`: sweep file → robust stage (samples, the robust plan, both plans
+//! held on every sample) → exporters → output stage (the folder, and the robust plan's `plan/`).
+
+use super::{Format, RobustArgs};
+use crate::error::Result;
+use crate::output::Product;
+use crate::robust::write::{FILE_NAMES, PLAN_FOLDER};
+use crate::robust::Overrides;
+
+pub fn execute(args: &RobustArgs) -> Result<()> {
+    let sweep = crate::sweep::spec::read(&args.file)?;
+    let overrides = Overrides {
+        solver: args.solver.clone(),
+        samples: args.samples,
+        seed: args.seed,
+        holdout: args.holdout,
+        risk_weight: args.risk_weight,
+        cvar_alpha: args.cvar_alpha,
+    };
+    let mut inputs = super::scenario_inputs(&sweep.scenario, "scenario folder");
+    let file_folder = match args.file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    inputs.push(crate::output::Input::new(
+        file_folder,
+        "sweep file's folder",
+    ));
+    let out_dir = crate::output::resolve(
+        args.out.as_deref(),
+        crate::output::robust_folder(&sweep.name),
+        &inputs,
+        super::claim(args.force),
+    )?;
+    let spinner = super::progress::start(None, args.quiet, "robust");
+    let robust = crate::robust::run(sweep, &overrides, &|stage| {
+        spinner.set_message(stage.to_string())
+    });
+    spinner.finish_and_clear();
+    let robust = robust?;
+    let plan = Product::new(
+        crate::report::write::report_files(&robust.plan),
+        crate::report::write::REPORT_FILE_NAMES,
+    );
+    let product = Product::new(crate::robust::write::files(&robust), FILE_NAMES);
+    // The robust plan's folder first, each written as a whole; the outer folder's swap then
+    // carries the new plan/ (two swaps: a kill between them leaves the new plan/ in the old
+    // folder).
+    let plan_dir = out_dir.path().join(PLAN_FOLDER);
+    {
+        let plan_folder = crate::output::resolve(
+            Some(&plan_dir),
+            plan_dir.clone(),
+            &inputs,
+            super::claim(args.force),
+        )?;
+        crate::output::write(&plan_folder, &plan)?;
+    }
+    crate::output::write(&out_dir, &product)?;
+    if args.timings {
+        let (t, c) = (&robust.timings, &robust.convergence);
+        eprintln!(
+            "timings: deterministic plan {:.3}s · samples {:.3}s · robust solve {:.3}s (master {:.3}s, evaluations {:.3}s) · holding both plans {:.3}s",
+            t.deterministic_seconds,
+            t.samples_seconds,
+            t.solve_seconds,
+            c.master_seconds,
+            c.subproblem_seconds,
+            t.hold_seconds,
+        );
+        eprintln!(
+            "robust search: {} iterations, {} evaluations of every sample, {} cuts in the master at the end ({}), relative gap {:.1e}",
+            c.iterations,
+            c.evaluations,
+            c.cuts,
+            if c.per_sample_cuts {
+                "one cost variable per sample"
+            } else {
+                "one cost variable per sample and block"
+            },
+            c.relative_gap,
+        );
+    }
+    match args.format {
+        Format::Text => super::print(format!(
+            "{}wrote {} files to {} and the robust plan to {}\n",
+            crate::robust::write::render_text(&robust),
+            product.files.len(),
+            out_dir.path().display(),
+            plan_dir.display()
+        )),
+        Format::Json => super::print(crate::robust::write::robust_json(&robust)),
+    }
+}

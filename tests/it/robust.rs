@@ -1,0 +1,534 @@
+//! `capplan robust`: hand-worked robust reservations (expected cost and CVaR), one sample equal
+//! to the scenario gives the scenario's own plan, every row replays through `run
+//! --reservations-from`, and bad `[robust]` values are located errors.
+
+use std::path::{Path, PathBuf};
+
+use crate::common::{capplan, rel, Folder};
+
+fn bin(args: &[&str]) -> String {
+    let (code, out, err) = capplan(args);
+    assert_eq!(code, 0, "capplan {args:?} failed: {err}");
+    out
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// The robust plan's reserved fraction of `tranche` (its `plan/commitments.csv`).
+fn reserved(out: &Path, tranche: &str) -> f64 {
+    let text = std::fs::read_to_string(out.join("plan/commitments.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = header
+        .iter()
+        .position(|c| *c == "reserved_fraction")
+        .unwrap();
+    lines
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .find(|cells| cells[0] == tranche)
+        .map(|cells| cells[col].parse().unwrap())
+        .unwrap()
+}
+
+/// One hour, one region, demand 1M tok/min. Tranche `res`: 2M tok/min, $80/h for all of it
+/// (reserving x M tok/min costs $40·x for the hour), usage free. On-demand `od`: $1/M, i.e. $60
+/// per M tok/min for the hour. Two grid samples: demand 1.5M (A) and 2M (B). With x = 2z:
+///
+///   T_A(x) = 40x + 60·(1.5 − x)+,   T_B(x) = 40x + 60·(2 − x)+.
+///
+/// - Deterministic (demand 1M): 40x + 60·(1 − x)+ falls (slope −20) to x = 1, then rises: z = 0.5.
+///   Held on the samples: T_A = 40 + 30 = 70, T_B = 40 + 60 = 100; mean 85, CVaR_0.5 (the worse
+///   of two) 100.
+/// - W = 0 (mean): slope 40 − 60 = −20 below 1.5, 40 − 30 = +10 from 1.5 to 2: x = 1.5, z = 0.75;
+///   T_A = 60, T_B = 60 + 30 = 90, R = mean = 75.
+/// - W = 1, α = 0.5 (CVaR = the worse sample, always B): 40x + 60·(2 − x)+ falls to x = 2: z = 1;
+///   T_A = T_B = 80, R = 80 (at z = 0.75 it would be 90).
+fn hand_worked(dir: &Folder, robust: &str) -> PathBuf {
+    let scenario = dir.sub("scenario");
+    std::fs::create_dir_all(&scenario).unwrap();
+    std::fs::write(
+        scenario.join("demand.csv"),
+        "period,tokens_per_minute\n2026-01-01,1M\n",
+    )
+    .unwrap();
+    std::fs::write(
+        scenario.join("capacity.csv"),
+        "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\nr,res,2M,0,80\nd,od,10M,1,0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        scenario.join("scenario.toml"),
+        "horizon_end = \"2026-01-01T01:00\"\n",
+    )
+    .unwrap();
+    // Sweep files in a folder of their own: an output folder may not lie in a sweep file's folder.
+    let file = dir.sub("sweeps/robust.toml");
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
+    std::fs::write(
+        &file,
+        format!("scenario = \"../scenario\"\n[grid]\ndemand_scale = [1.5, 2]\n{robust}"),
+    )
+    .unwrap();
+    file
+}
+
+#[test]
+fn expected_cost_reserves_for_the_mean_by_hand() {
+    let dir = Folder::new();
+    let file = hand_worked(&dir, "[robust]\nrisk_weight = 0\n");
+    let out = dir.sub("out");
+    bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!((reserved(&out, "res") - 0.75).abs() < 1e-9);
+    let j = json(&out.join("robust.json"));
+    let f = |k: &str| j[k].as_f64().unwrap();
+    assert!(rel(f("objective"), 75.0) < 1e-9, "{j}");
+    assert!(rel(f("deterministic_objective"), 85.0) < 1e-9, "{j}");
+    assert!(rel(f("vss"), 10.0) < 1e-9, "{j}");
+    assert!(f("relative_gap") <= 1e-9);
+    assert!(rel(f("bound"), 75.0) < 1e-9, "{j}");
+    assert_eq!(j["emergency"], false);
+    // The rows: T_s of both plans, spend without penalties (nothing unserved here).
+    let csv = std::fs::read_to_string(out.join("robust.csv")).unwrap();
+    // Cells as they stand for (a flag cell begins with `-`, so the CSV has it behind a `'`).
+    let rows: Vec<Vec<&str>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(capplan::export::csv::read_cell).collect())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][..4], ["in_sample", "0", "--demand-scale 1.5", "60"]);
+    assert_eq!(rows[1][..4], ["in_sample", "1", "--demand-scale 2", "90"]);
+    assert_eq!(rows[0][6], "70");
+    assert_eq!(rows[1][6], "100");
+    // --risk-weight overrides the file.
+    let out1 = dir.sub("out1");
+    bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out1.to_str().unwrap(),
+        "--risk-weight",
+        "1",
+        "--cvar-alpha",
+        "0.5",
+        "-q",
+    ]);
+    assert!((reserved(&out1, "res") - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn cvar_reserves_for_the_worse_sample_by_hand() {
+    let dir = Folder::new();
+    let file = hand_worked(&dir, "[robust]\nrisk_weight = 1\ncvar_alpha = 0.5\n");
+    let out = dir.sub("out");
+    bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!((reserved(&out, "res") - 1.0).abs() < 1e-9);
+    let j = json(&out.join("robust.json"));
+    let f = |k: &str| j[k].as_f64().unwrap();
+    assert!(rel(f("objective"), 80.0) < 1e-9, "{j}");
+    assert!(rel(f("cvar_total"), 80.0) < 1e-9, "{j}");
+    assert!(rel(f("deterministic_objective"), 100.0) < 1e-9, "{j}");
+    // Half mean, half CVaR: R(x) = 0.5·mean + 0.5·T_B. Below 1.5 slope 0.5·(−20) + 0.5·(−20),
+    // from 1.5 to 2: 0.5·10 + 0.5·(−20) = −5: still falling, so z = 1 and R = 80.
+    let out = dir.sub("out-half");
+    bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--risk-weight",
+        "0.5",
+        "-q",
+    ]);
+    assert!((reserved(&out, "res") - 1.0).abs() < 1e-9);
+}
+
+fn quickstart() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/quickstart")
+}
+
+#[test]
+fn one_sample_equal_to_the_scenario_is_the_scenarios_own_plan() {
+    let dir = Folder::new();
+    let file = dir.sub("sweeps/one.toml");
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "scenario = {:?}\n[grid]\ndemand_scale = [\"\"]\n",
+            quickstart().display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.sub("out");
+    bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let run = dir.sub("run");
+    bin(&[
+        "run",
+        quickstart().to_str().unwrap(),
+        "--out",
+        run.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    let robust = std::fs::read_to_string(out.join("plan/commitments.csv")).unwrap();
+    let planned = std::fs::read_to_string(run.join("commitments.csv")).unwrap();
+    assert_eq!(robust, planned);
+    let j = json(&out.join("robust.json"));
+    let summary = json(&run.join("summary.json"));
+    assert!(
+        rel(
+            j["objective"].as_f64().unwrap(),
+            summary["objective"].as_f64().unwrap()
+        ) < 1e-9
+    );
+    assert_eq!(j["objective"], j["deterministic_objective"]);
+}
+
+#[test]
+fn every_row_replays_through_run() {
+    let dir = Folder::new();
+    let file = dir.sub("sweeps/risk.toml");
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
+    std::fs::write(
+        &file,
+        format!(
+            "scenario = {:?}\n[risk]\nsamples = 4\nseed = 11\n[[risk.outage]]\nprovider = \"aws\"\nper_year = 30\nmedian_hours = 240\np95_hours = 900\n[risk.demand]\nsigma = 0.2\n[robust]\nholdout = 2\nrisk_weight = 0.5\ncvar_alpha = 0.5\n",
+            quickstart().display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.sub("out");
+    bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let j = json(&out.join("robust.json"));
+    assert_eq!(j["emergency"], true);
+    assert_eq!(j["holdout"], 2);
+    assert!(j["relative_gap"].as_f64().unwrap() <= 1e-9, "{j}");
+    let csv = std::fs::read_to_string(out.join("robust.csv")).unwrap();
+    let rows: Vec<Vec<String>> = csv
+        .lines()
+        .skip(1)
+        .map(|l| {
+            l.split(',')
+                .map(|c| capplan::export::csv::read_cell(c).to_string())
+                .collect()
+        })
+        .collect();
+    assert_eq!(rows.len(), 6);
+    assert_eq!(rows[4][0], "holdout");
+    for row in [&rows[0], &rows[3], &rows[5]] {
+        let replay = dir.sub(&format!("replay-{}", row[1]));
+        let mut args = vec![
+            "run".to_string(),
+            quickstart().display().to_string(),
+            "--reservations-from".into(),
+            out.join("plan").display().to_string(),
+            "--emergency".into(),
+            "--no-charts".into(),
+            "--out".into(),
+            replay.display().to_string(),
+        ];
+        args.extend(shell_words(&row[2]));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        bin(&args);
+        let s = json(&replay.join("summary.json"));
+        let total: f64 = row[3].parse().unwrap();
+        let spend: f64 = row[4].parse().unwrap();
+        assert!(
+            rel(s["objective"].as_f64().unwrap(), total) < 1e-6,
+            "{row:?}"
+        );
+        assert!(rel(s["cost"].as_f64().unwrap(), spend) < 1e-6, "{row:?}");
+    }
+    // The in-sample mean and R recomputed from the rows.
+    let totals: Vec<f64> = rows[..4].iter().map(|r| r[3].parse().unwrap()).collect();
+    let mean = totals.iter().sum::<f64>() / 4.0;
+    let mut sorted = totals.clone();
+    sorted.sort_by(f64::total_cmp);
+    // α = 0.5 of four samples: the worst two.
+    let cvar = (sorted[2] + sorted[3]) / 2.0;
+    let r = 0.5 * mean + 0.5 * cvar;
+    assert!(rel(j["objective"].as_f64().unwrap(), r) < 1e-9, "{j}");
+    assert!(rel(j["mean_total"].as_f64().unwrap(), mean) < 1e-9, "{j}");
+    // The same bytes on one thread (samples are evaluated in parallel, combined in order).
+    let one = dir.sub("one-thread");
+    let (code, _, err) = crate::common::output(
+        crate::common::command()
+            .args([
+                "robust",
+                file.to_str().unwrap(),
+                "--out",
+                one.to_str().unwrap(),
+                "-q",
+            ])
+            .env("RAYON_NUM_THREADS", "1"),
+    );
+    assert_eq!(code, 0, "{err}");
+    for name in [
+        "robust.csv",
+        "robust_figures.csv",
+        "robust_hedge.csv",
+        "plan/commitments.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(out.join(name)).unwrap(),
+            std::fs::read(one.join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // The robust plan is no worse than the deterministic one on its own samples.
+    assert!(
+        j["objective"].as_f64().unwrap()
+            <= j["deterministic_objective"].as_f64().unwrap() * (1.0 + 1e-9)
+    );
+}
+
+fn shell_words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_string).collect()
+}
+
+#[test]
+fn bad_robust_values_are_located() {
+    let dir = Folder::new();
+    let cases = [
+        (
+            "[grid]\ndemand_scale = [1.5]\n[robust]\nrisk_weight = 2\n",
+            ":5:15: column 'robust.risk_weight': expected a weight from 0",
+        ),
+        (
+            "[grid]\ndemand_scale = [1.5]\n[robust]\ncvar_alpha = 1\n",
+            ":5:14: column 'robust.cvar_alpha': expected a level from 0 up to but not including 1",
+        ),
+        (
+            "[grid]\ndemand_scale = [1.5]\n[robust]\nemergency = \"yes\"\n",
+            ":5:13: column 'robust.emergency': expected true or false, found string",
+        ),
+        (
+            "[grid]\ndemand_scale = [1.5]\n[robust]\nholdout = -1\n",
+            ":5:11: column 'robust.holdout': expected a whole number of samples from 0",
+        ),
+        (
+            "[grid]\ndemand_scale = [1.5]\n[robust]\nholdout = 3\n",
+            ":5:11: column 'robust.holdout': holdout 3: a [grid] sweep has no further samples",
+        ),
+        (
+            "[grid]\ndemand_scale = [1.5]\n[robust]\nrisk_wieght = 0.5\n",
+            "risk_wieght",
+        ),
+    ];
+    for (i, (body, expected)) in cases.iter().enumerate() {
+        let file = hand_worked(&dir, "");
+        let text = std::fs::read_to_string(&file)
+            .unwrap()
+            .replace("[grid]\ndemand_scale = [1.5, 2]\n", body);
+        let path = dir.sub(&format!("bad{i}.toml"));
+        std::fs::write(&path, text).unwrap();
+        let (code, _, err) = capplan(&["robust", path.to_str().unwrap()]);
+        assert_eq!(code, 2, "{body}: {err}");
+        assert!(err.contains(&format!("bad{i}.toml")), "{body}: {err}");
+        assert!(
+            err.contains(expected),
+            "{body}: expected {expected:?} in {err}"
+        );
+    }
+    // The flags are checked too (a usage error).
+    let file = hand_worked(&dir, "");
+    let (code, _, err) = capplan(&["robust", file.to_str().unwrap(), "--cvar-alpha", "1.5"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--cvar-alpha 1.5"), "{err}");
+}
+
+/// Quickstart's files in `dir/name` with `policy` for its `[policy]` table.
+fn quickstart_with_policy(dir: &Folder, name: &str, policy: &str) -> PathBuf {
+    let folder = dir.sub(name);
+    std::fs::create_dir_all(&folder).unwrap();
+    for file in ["capacity.csv", "demand.csv", "routes.csv"] {
+        std::fs::copy(quickstart().join(file), folder.join(file)).unwrap();
+    }
+    std::fs::write(
+        folder.join("scenario.toml"),
+        format!("name = \"{name}\"\nhorizon_end = \"2026-04-01\"\n[policy]\n{policy}"),
+    )
+    .unwrap();
+    folder
+}
+
+/// Issue 22's acceptance: the robust optimum R equals the extensive form's — one LP holding a
+/// copy of every sample's held dispatch LP (built by the model's own `build`), the copies' z tied
+/// together, CVaR in its linear form — solved whole by microlp, Clarabel (and HiGHS when compiled
+/// in), to 1e-6. Five
+/// risk samples of quickstart (aws outages of days, demand ±20%), the LP relaxation (no GPU
+/// tranches here anyway), for the mean, a mix and the CVaR alone, with and without emergency
+/// rules (the second scenario has a share cap and N-1, which the held rules keep and emergency
+/// drops), and with both cut groupings of the master (per block and per sample).
+#[test]
+fn the_robust_optimum_equals_the_extensive_form() {
+    use capplan::facts::Facts;
+    use capplan::model::robust::{extensive_form, solve, CutGroups, RobustOptions};
+    use capplan::model::solve::SolverKind;
+    use capplan::scenario::Scenario;
+
+    let dir = Folder::new();
+    let policies = [
+        ("plain", "unserved_penalty = 100.0\n"),
+        (
+            "guarded",
+            "unserved_penalty = 100.0\nmax_provider_share = 0.7\nsurvive_provider_loss = true\nloss_coverage = 0.5\nresilience_penalty = 50.0\n",
+        ),
+    ];
+    for (name, policy) in policies {
+        let scenario = quickstart_with_policy(&dir, name, policy);
+        let file = dir.sub(&format!("{name}.toml"));
+        std::fs::write(
+            &file,
+            format!(
+                "scenario = {:?}\n[risk]\nsamples = 5\nseed = 7\n[[risk.outage]]\nprovider = \"aws\"\nper_year = 20\nmedian_hours = 200\np95_hours = 900\n[risk.demand]\nsigma = 0.2\n",
+                scenario.display().to_string()
+            ),
+        )
+        .unwrap();
+        let sweep = capplan::sweep::spec::read(&file).unwrap();
+        let prep = capplan::sweep::prepare(sweep.clone(), &Default::default()).unwrap();
+        let base = capplan::pipeline::Planning::load(&sweep.scenario, &Default::default()).unwrap();
+        let scenarios: Vec<Scenario> = (0..5).map(|id| prep.scenario_of(id).unwrap()).collect();
+        let facts: Vec<Facts> = scenarios.iter().map(Facts::of).collect();
+        let samples: Vec<(&Scenario, &Facts)> = scenarios.iter().zip(&facts).collect();
+        let mut by_weight = Vec::new();
+        for (risk_weight, cvar_alpha) in [(0.0, 0.9), (0.5, 0.6), (1.0, 0.75)] {
+            for emergency in [true, false] {
+                let options = |cuts| RobustOptions {
+                    risk_weight,
+                    cvar_alpha,
+                    emergency,
+                    whole_blocks: false,
+                    cuts,
+                };
+                let case =
+                    format!("{name}, W {risk_weight}, α {cvar_alpha}, emergency {emergency}");
+                let (reference, _) = extensive_form(
+                    &base.facts,
+                    &samples,
+                    options(CutGroups::Auto),
+                    SolverKind::Microlp,
+                )
+                .unwrap();
+                // Every backend compiled in (HiGHS with `--features highs`) agrees with microlp.
+                for kind in SolverKind::available() {
+                    let (other, _) =
+                        extensive_form(&base.facts, &samples, options(CutGroups::Auto), kind)
+                            .unwrap();
+                    assert!(
+                        rel(other, reference) < 1e-6,
+                        "{case}: {} {other}, microlp {reference}",
+                        kind.name()
+                    );
+                }
+                for cuts in [CutGroups::PerBlock, CutGroups::PerSample] {
+                    let robust = solve(&base.facts, &samples, options(cuts), None).unwrap();
+                    let c = &robust.convergence;
+                    assert!(c.relative_gap <= 1e-9, "{case} {cuts:?}: {c:?}");
+                    assert_eq!(c.per_sample_cuts, cuts == CutGroups::PerSample);
+                    // R recomputed from the samples' totals at the robust z, and the bound.
+                    let r = capplan::model::robust::risk_objective(
+                        &robust.totals,
+                        risk_weight,
+                        cvar_alpha,
+                    );
+                    assert!(
+                        rel(r, reference) < 1e-6,
+                        "{case} {cuts:?}: robust {r}, extensive form {reference}"
+                    );
+                    assert!(
+                        rel(c.lower_bound, reference) < 1e-6,
+                        "{case} {cuts:?}: bound {}, extensive form {reference}",
+                        c.lower_bound
+                    );
+                }
+                by_weight.push((risk_weight, emergency, reference));
+            }
+        }
+        // The samples differ: CVaR weighs the bad ones more than the mean does, so R grows with W.
+        for emergency in [true, false] {
+            let r: Vec<f64> = by_weight
+                .iter()
+                .filter(|(_, e, _)| *e == emergency)
+                .map(|(_, _, r)| *r)
+                .collect();
+            assert!(
+                r[0] < r[1] && r[1] < r[2],
+                "{name}, emergency {emergency}: {r:?}"
+            );
+        }
+    }
+}
+
+/// Ten frontier-risk samples (240 samples × blocks: one cost variable per sample in the master)
+/// give the same files on one thread as on two, and the search reports its gap.
+#[test]
+fn per_sample_cuts_do_not_depend_on_the_thread_count() {
+    let dir = Folder::new();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/frontier-risk.toml");
+    let mut outs = Vec::new();
+    for threads in ["1", "2"] {
+        let out = dir.sub(&format!("threads-{threads}"));
+        let (code, _, err) = crate::common::output(
+            crate::common::command()
+                .args([
+                    "robust",
+                    file.to_str().unwrap(),
+                    "--samples",
+                    "10",
+                    "--holdout",
+                    "2",
+                    "--out",
+                    out.to_str().unwrap(),
+                    "-q",
+                    "--timings",
+                ])
+                .env("RAYON_NUM_THREADS", threads),
+        );
+        assert_eq!(code, 0, "{err}");
+        assert!(err.contains("one cost variable per sample)"), "{err}");
+        outs.push(out);
+    }
+    for name in [
+        "robust.csv",
+        "robust_figures.csv",
+        "robust_hedge.csv",
+        "robust.json",
+        "plan/commitments.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(outs[0].join(name)).unwrap(),
+            std::fs::read(outs[1].join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    let j = json(&outs[0].join("robust.json"));
+    assert!(j["relative_gap"].as_f64().unwrap() <= 1e-9, "{j}");
+}
