@@ -96,6 +96,11 @@ pub fn sweep_folder(name: &str) -> PathBuf {
     PathBuf::from("output").join(format!("sweep-{}", folder_name(name)))
 }
 
+/// The default output folder of a robust plan: `output/robust-<sweep name>`.
+pub fn robust_folder(name: &str) -> PathBuf {
+    PathBuf::from("output").join(format!("robust-{}", folder_name(name)))
+}
+
 /// The default output folder of a resilience matrix: `output/resilience-<scenario name>`.
 pub fn resilience_folder(scenario_name: &str) -> PathBuf {
     PathBuf::from("output").join(format!("resilience-{}", folder_name(scenario_name)))
@@ -534,11 +539,6 @@ fn remove_any(path: &Path) -> std::io::Result<()> {
         Ok(m) if m.is_dir() => fs::remove_dir_all(path),
         Ok(_) => fs::remove_file(path),
     }
-}
-
-/// The default output folder of a robust plan: `output/robust-<sweep name>`.
-pub fn robust_folder(name: &str) -> PathBuf {
-    PathBuf::from("output").join(format!("robust-{}", folder_name(name)))
 }
 
 /// The names capplan's record in `dir` lists, and whether there is a record.

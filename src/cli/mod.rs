@@ -438,6 +438,10 @@ pub struct RobustArgs {
     /// evaluation seconds) on stderr.
     #[arg(long)]
     pub timings: bool,
+    /// Replace files of the output's names that capplan's record of the output folder does not
+    /// list (a folder an earlier capplan wrote, or a file of yours).
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(clap::Args, Debug)]

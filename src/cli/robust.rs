@@ -17,8 +17,6 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
         risk_weight: args.risk_weight,
         cvar_alpha: args.cvar_alpha,
     };
-    // Inputs are never written: not the scenario folder (nor its extends parents), not the
-    // sweep file's folder.
     let mut inputs = super::scenario_inputs(&sweep.scenario, "scenario folder");
     let file_folder = match args.file.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -32,7 +30,7 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
         args.out.as_deref(),
         crate::output::robust_folder(&sweep.name),
         &inputs,
-        super::claim(false),
+        super::claim(args.force),
     )?;
     let spinner = super::progress::start(None, args.quiet, "robust");
     let robust = crate::robust::run(sweep, &overrides, &|stage| {
@@ -45,16 +43,20 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
         crate::report::write::REPORT_FILE_NAMES,
     );
     let product = Product::new(crate::robust::write::files(&robust), FILE_NAMES);
-    // The folder whole, then the robust plan as a plan folder of its own inside it (a folder
-    // `run --reservations-from` reads), written the same safe way.
+    // The robust plan's folder first, each written as a whole; the outer folder's swap then
+    // carries the new plan/ (two swaps: a kill between them leaves the new plan/ in the old
+    // folder).
+    let plan_dir = out_dir.path().join(PLAN_FOLDER);
+    {
+        let plan_folder = crate::output::resolve(
+            Some(&plan_dir),
+            plan_dir.clone(),
+            &inputs,
+            super::claim(args.force),
+        )?;
+        crate::output::write(&plan_folder, &plan)?;
+    }
     crate::output::write(&out_dir, &product)?;
-    let plan_dir = crate::output::resolve(
-        Some(&out_dir.path().join(PLAN_FOLDER)),
-        out_dir.path().join(PLAN_FOLDER),
-        &[],
-        super::claim(false),
-    )?;
-    crate::output::write(&plan_dir, &plan)?;
     if args.timings {
         let (t, c) = (&robust.timings, &robust.convergence);
         eprintln!(
@@ -85,7 +87,7 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
             crate::robust::write::render_text(&robust),
             product.files.len(),
             out_dir.path().display(),
-            plan_dir.path().display()
+            plan_dir.display()
         )),
         Format::Json => super::print(crate::robust::write::robust_json(&robust)),
     }

@@ -63,10 +63,12 @@ fn hand_worked(dir: &Folder, robust: &str) -> PathBuf {
         "horizon_end = \"2026-01-01T01:00\"\n",
     )
     .unwrap();
-    let file = dir.sub("robust.toml");
+    // Sweep files in a folder of their own: an output folder may not lie in a sweep file's folder.
+    let file = dir.sub("sweeps/robust.toml");
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
     std::fs::write(
         &file,
-        format!("scenario = \"scenario\"\n[grid]\ndemand_scale = [1.5, 2]\n{robust}"),
+        format!("scenario = \"../scenario\"\n[grid]\ndemand_scale = [1.5, 2]\n{robust}"),
     )
     .unwrap();
     file
@@ -95,18 +97,15 @@ fn expected_cost_reserves_for_the_mean_by_hand() {
     assert_eq!(j["emergency"], false);
     // The rows: T_s of both plans, spend without penalties (nothing unserved here).
     let csv = std::fs::read_to_string(out.join("robust.csv")).unwrap();
+    // Cells as they stand for (a flag cell begins with `-`, so the CSV has it behind a `'`).
     let rows: Vec<Vec<&str>> = csv
         .lines()
         .skip(1)
-        .map(|l| l.split(',').collect())
+        .map(|l| l.split(',').map(capplan::export::csv::read_cell).collect())
         .collect();
     assert_eq!(rows.len(), 2);
-    // A cell that starts like a formula ('-') is written with a leading ' (CSV injection).
-    assert_eq!(
-        rows[0][..4],
-        ["in_sample", "0", "'--demand-scale 1.5", "60"]
-    );
-    assert_eq!(rows[1][..4], ["in_sample", "1", "'--demand-scale 2", "90"]);
+    assert_eq!(rows[0][..4], ["in_sample", "0", "--demand-scale 1.5", "60"]);
+    assert_eq!(rows[1][..4], ["in_sample", "1", "--demand-scale 2", "90"]);
     assert_eq!(rows[0][6], "70");
     assert_eq!(rows[1][6], "100");
     // --risk-weight overrides the file.
@@ -165,7 +164,8 @@ fn quickstart() -> PathBuf {
 #[test]
 fn one_sample_equal_to_the_scenario_is_the_scenarios_own_plan() {
     let dir = Folder::new();
-    let file = dir.sub("one.toml");
+    let file = dir.sub("sweeps/one.toml");
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
     std::fs::write(
         &file,
         format!(
@@ -207,7 +207,8 @@ fn one_sample_equal_to_the_scenario_is_the_scenarios_own_plan() {
 #[test]
 fn every_row_replays_through_run() {
     let dir = Folder::new();
-    let file = dir.sub("risk.toml");
+    let file = dir.sub("sweeps/risk.toml");
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
     std::fs::write(
         &file,
         format!(
@@ -232,7 +233,11 @@ fn every_row_replays_through_run() {
     let rows: Vec<Vec<String>> = csv
         .lines()
         .skip(1)
-        .map(|l| l.split(',').map(str::to_string).collect())
+        .map(|l| {
+            l.split(',')
+                .map(|c| capplan::export::csv::read_cell(c).to_string())
+                .collect()
+        })
         .collect();
     assert_eq!(rows.len(), 6);
     assert_eq!(rows[4][0], "holdout");
@@ -248,9 +253,7 @@ fn every_row_replays_through_run() {
             "--out".into(),
             replay.display().to_string(),
         ];
-        // The flags as a spreadsheet shows them: the ' that keeps '--' from reading as a
-        // formula is not part of the text.
-        args.extend(shell_words(row[2].strip_prefix('\'').unwrap_or(&row[2])));
+        args.extend(shell_words(&row[2]));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         bin(&args);
         let s = json(&replay.join("summary.json"));
