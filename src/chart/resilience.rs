@@ -4,12 +4,15 @@
 //!   viridis ramp (colour-blind safe, dark = little served), the value printed in every cell;
 //!   many losses wrap into bands of columns, each band repeating `none` for comparison, and too
 //!   many pairs fold into each plan's worst pair.
-//! - `resilience_cost_vs_served`: each plan as a point, x = served % in its worst single loss,
-//!   y = $ per million tokens served under its normal policy; multi-cloud highlighted.
+//! - `resilience_cost_vs_served`: each plan as a line across the served % axis from its worst
+//!   single loss (light dot) to nothing lost (dark dot), y = $ per million tokens served under its
+//!   normal policy; multi-cloud highlighted, plans that cannot serve all demand in red with the
+//!   most they can serve.
 
+use super::figure::Stroke;
 use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Panel, Swatch};
 use super::layout::{Scale, LABEL};
-use super::palette::{self, ramp, text_on, AXIS, INK, INK_SOFT};
+use super::palette::{self, ramp, text_on, Rgba, AXIS, INK, INK_SOFT, UNSERVED};
 use super::svg::Align;
 use super::text::Font;
 use super::ticks::Unit;
@@ -184,44 +187,104 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
     fig
 }
 
+/// Plans that cannot serve all demand even with nothing lost: red, the colour of unserved demand.
+const SHORT: Rgba = UNSERVED;
+
+/// One plan on the cost-vs-served chart.
+struct Point<'a> {
+    plan: &'a str,
+    /// $ per million tokens served under its normal policy.
+    cost: f64,
+    /// Served % with nothing lost, and at its worst single loss (if it has losses).
+    none: f64,
+    worst: Option<f64>,
+    /// The most its scenario can serve with nothing lost, where measured.
+    most: Option<f64>,
+}
+
+impl Point<'_> {
+    /// Serves all demand with nothing lost (as the verdict reads it: "at least", one decimal).
+    fn serves_all(&self) -> bool {
+        served_label(self.none) == "100%"
+    }
+}
+
+/// Each plan as a line across the served axis, from what it serves at its worst single loss
+/// (light dot) to what it serves with nothing lost (dark dot), at the height of its $ per
+/// million tokens served. Plans that cannot serve all demand with nothing lost are red and say
+/// how much they can serve; $/M is only comparable between plans that reach the same served %.
 fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let c = Scale::new(opts.width, opts.height);
     let what = loss_kind(r);
-    // (plan, worst single loss served %, $/M served, served % with nothing lost)
-    let data: Vec<(&str, f64, f64, Option<f64>)> = (r.plans.iter())
+    let data: Vec<Point> = (r.plans.iter())
         .filter_map(|p| {
-            let none = r.row(&p.plan, "none").map(|x| x.served_pct);
-            let worst = worst(single_losses(r, &p.plan))?.served_pct;
-            Some((p.plan.as_str(), worst, p.cost_per_million_tokens, none))
+            let none = r.row(&p.plan, "none")?.served_pct;
+            let worst = worst(single_losses(r, &p.plan)).map(|x| x.served_pct);
+            let (plan, cost, most) = (p.plan.as_str(), p.cost_per_million_tokens, p.max_served_pct);
+            Some(Point {
+                plan,
+                cost,
+                none,
+                worst,
+                most,
+            })
         })
         .collect();
-    let top = data.iter().map(|d| d.2).fold(0.0, f64::max);
+    let top = data.iter().map(|d| d.cost).fold(0.0, f64::max);
     // Multi-cloud drawn last (on top) and labelled first (best place); the rest top down.
-    let highlight = |i: &usize| data[*i].0 == "multi-cloud";
+    let highlight = |i: &usize| data[*i].plan == "multi-cloud";
     let mut order: Vec<usize> = (0..data.len()).collect();
     order.sort_by(|a, b| {
-        let (p, q) = (data[*a], data[*b]);
-        let by_cost = q.2.total_cmp(&p.2).then(p.1.total_cmp(&q.1));
-        let by_cost = by_cost.then(p.0.cmp(q.0));
+        let (p, q) = (&data[*a], &data[*b]);
+        let by_cost = q.cost.total_cmp(&p.cost).then(p.none.total_cmp(&q.none));
+        let by_cost = by_cost.then(p.plan.cmp(q.plan));
         highlight(b).cmp(&highlight(a)).then(by_cost)
     });
-    let mut marks = Vec::new();
+    let colour = |d: &Point| if d.serves_all() { INK } else { SHORT };
+    let mut marks = vec![Mark::rule(
+        100.0,
+        Stroke::new(AXIS, 2.0, true),
+        Some("all demand".into()),
+    )];
     for i in order.iter().rev() {
-        let (x, y) = (data[*i].1.clamp(0.0, 100.0), data[*i].2.max(0.0));
-        let big = highlight(i);
-        let (radius, colour) = if big { (14.0, INK) } else { (10.0, AXIS) };
-        marks.push(Mark::Dot(Dot::new(x, y, radius, colour)));
+        let d = &data[*i];
+        let (y, big, col) = (d.cost.max(0.0), highlight(i), colour(d));
+        let x = d.none.clamp(0.0, 100.0);
+        if let Some(w) = d.worst.map(|w| w.clamp(0.0, 100.0)) {
+            let width = if big { 4.0 } else { 3.0 };
+            marks.push(Mark::Line(
+                Stroke::new(col.tint(0.55), width, false),
+                vec![(w, y), (x, y)],
+            ));
+            marks.push(Mark::Dot(Dot::new(
+                w,
+                y,
+                if big { 10.0 } else { 8.0 },
+                col.tint(0.45),
+            )));
+        }
+        marks.push(Mark::Dot(Dot::new(
+            x,
+            y,
+            if big { 14.0 } else { 10.0 },
+            col,
+        )));
     }
     for i in &order {
-        let (name, x, y, none) = data[*i];
+        let d = &data[*i];
         let bold = highlight(i);
-        // A plan that falls short with nothing lost says so: its $/M buys less than demand.
-        let short = none.filter(|v| served_label(*v) != "100%");
-        let short = short.map(|v| format!(" ({} with nothing lost)", served_label(v)));
-        let short = short.unwrap_or_default();
-        let text = match bold {
-            true => format!("{name}: ${y:.2}/M, {} at worst{short}", served_label(x)),
-            false => format!("{name}{short}"),
+        let y = d.cost;
+        // A plan that falls short with nothing lost says so, with the most it can serve: its
+        // $/M buys less than the demand.
+        let short = match (d.serves_all(), d.most) {
+            (true, _) => String::new(),
+            (false, Some(most)) => format!(": cannot serve demand, at most {}", served_label(most)),
+            (false, None) => format!(": cannot serve demand, serves {}", served_label(d.none)),
+        };
+        // The highlighted plan's served % are in the small print: its label stays short.
+        let text = match short.is_empty() {
+            true => format!("{}: ${y:.2}/M", d.plan),
+            false => format!("{}{short}", d.plan),
         };
         let gap = if bold { 24.0 } else { 20.0 };
         let step = LABEL * 0.95 + 6.0;
@@ -230,28 +293,67 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
         let stepped =
             |dx: f64, sign: f64, align| (1..=12).map(move |k| (dx, sign * k as f64 * step, align));
         let mut spots = vec![(gap, 0.0, Align::Left), (-gap, 0.0, Align::Right)];
+        if bold {
+            // Above its line, ending over its dot (at the right of the frame, where it usually
+            // is, beside the dot leaves the frame).
+            spots.insert(0, (gap * 0.5, -(gap + step * 0.7), Align::Right));
+        }
         spots.extend(stepped(2.0 * gap, 1.0, Align::Left));
         spots.extend(stepped(2.0 * gap, -1.0, Align::Left));
         spots.push((0.0, -gap - step * 0.6, Align::Centre));
         spots.push((0.0, gap + step * 0.4, Align::Centre));
         spots.extend(stepped(-2.0 * gap, 1.0, Align::Right));
         spots.extend(stepped(-2.0 * gap, -1.0, Align::Right));
-        let font = Font::new(LABEL, bold, if bold { INK } else { INK_SOFT });
+        let ink = match (bold, d.serves_all()) {
+            (true, true) => INK,
+            (_, false) => SHORT,
+            (false, true) => INK_SOFT,
+        };
+        let font = Font::new(LABEL, bold, ink);
         let text = font.size(c.px(LABEL)).fit(&text, c.w * 0.5);
-        let mut label = Label::at(text, x.clamp(0.0, 100.0), y.max(0.0), font);
+        let mut label = Label::at(text, d.none.clamp(0.0, 100.0), y.max(0.0), font);
         label.leader = true;
         marks.push(Mark::Label(label.spots(spots)));
     }
     // A little room either side so points at 0% and 100% are not cut by the frame.
-    let x_title =
-        format!("served when the worst single {what} is lost (held reservations, emergency rules)");
+    let x_title = format!(
+        "served: dark dot with nothing lost, light dot when the worst single {what} is lost (held reservations, emergency rules)"
+    );
     let x = Axis::value_inside(-4.0, 104.0, Unit::Percent).titled(x_title);
     let y_title = "$ per million tokens served (normal policy, nothing lost)";
     let y = Axis::value(0.0, top, Unit::Dollars).titled(y_title);
     let title = "What multi-cloud costs and what it buys".to_string();
     let panels = vec![Panel::new(x, y, marks)];
-    let mut fig = Figure::new(title, subtitle(r), Vec::new(), panels);
-    let nothing = "No single losses to measure".to_string();
+    let mut legend = vec![
+        Entry::new("served, nothing lost", Swatch::Dot(INK)),
+        Entry::new(
+            format!("served, worst {what} lost"),
+            Swatch::Dot(INK.tint(0.45)),
+        ),
+    ];
+    let any_short = data.iter().any(|d| !d.serves_all());
+    if any_short {
+        legend.push(Entry::new("cannot serve all demand", Swatch::Dot(SHORT)));
+    }
+    let mut fig = Figure::new(title, subtitle(r), legend, panels);
+    if let Some(m) = data.iter().find(|d| d.plan == "multi-cloud") {
+        let worst = m.worst.map(|w| {
+            let w = served_label(w);
+            format!(" and at least {w} when the worst single {what} is lost")
+        });
+        fig.notes.push(format!(
+            "multi-cloud: ${:.2}/M, serves {} with nothing lost{}.",
+            m.cost,
+            served_label(m.none),
+            worst.unwrap_or_default()
+        ));
+    }
+    if any_short {
+        fig.notes.push(
+            "$/M compares only plans that serve the same: a red plan cannot serve all demand even with nothing lost, so its $/M buys less.".into(),
+        );
+    }
+    let nothing = "No plans to measure".to_string();
     fig.message = data.is_empty().then_some(nothing);
     fig
 }

@@ -28,7 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Diagnostic, Error, Result};
 use crate::facts::Facts;
-use crate::load::signed::SignedPlan;
+use crate::load::signed::{CommitmentRow, SignedPlan};
 use crate::model::solve::SolverKind;
 use crate::pipeline::Planning;
 use crate::report::build::Report;
@@ -134,11 +134,18 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanSummary {
     pub plan: String,
+    /// Spend (commit + usage + route) under the normal policy, $; no penalties.
     pub plan_cost: f64,
     /// $ per million tokens served under the normal policy.
     pub cost_per_million_tokens: f64,
     /// Policy rules relaxed for this plan (single-cloud plans), in words.
     pub relaxed: Vec<String>,
+    /// The most of the demand its plan scenario can serve, %: every tranche of it reserved in
+    /// full and dispatched under emergency rules with nothing lost. Measured only where serving
+    /// a token always costs less than leaving it unserved (every flow price below the unserved
+    /// penalty of the demand it may serve), so the dispatch serves all it can; None otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_served_pct: Option<f64>,
 }
 
 /// The matrix.
@@ -156,6 +163,26 @@ pub struct Resilience {
 }
 
 impl Resilience {
+    /// Every number rounded to the 12 significant digits the files carry, so what is drawn and
+    /// said from the matrix in memory is what its resilience.json gives back (`capplan chart`).
+    fn round(&mut self) {
+        let r = |x: &mut f64| *x = crate::units::fixed(*x).parse().unwrap_or(*x);
+        r(&mut self.on_demand_availability);
+        for p in &mut self.plans {
+            r(&mut p.plan_cost);
+            r(&mut p.cost_per_million_tokens);
+            p.max_served_pct.as_mut().map(r);
+        }
+        for x in &mut self.rows {
+            r(&mut x.served_pct);
+            x.worst_period_served_pct.as_mut().map(r);
+            r(&mut x.unserved_tokens);
+            r(&mut x.dispatch_cost);
+            r(&mut x.dispatch_objective);
+            r(&mut x.plan_cost);
+        }
+    }
+
     pub fn row(&self, plan: &str, lost: &str) -> Option<&Row> {
         self.rows
             .iter()
@@ -218,6 +245,7 @@ pub fn measure(
     let jobs: Vec<(usize, &Vec<Loss>)> = (0..planned.len())
         .flat_map(|i| losses.iter().map(move |l| (i, l)))
         .collect();
+    let window = request.window;
     let rows: Vec<Result<Row>> = jobs
         .par_iter()
         .map(|&(i, lost)| {
@@ -231,12 +259,25 @@ pub fn measure(
             );
             let stressed = Planning::of(stressed).hold(&p.signed, true, request.solver)?;
             done();
-            Ok(row(p, lost, &stressed.report))
+            Ok(row(p, lost, &stressed.report, window))
         })
         .collect();
+    // The most each plan scenario can serve: its whole offer held, nothing lost.
+    let most: Vec<Result<Option<f64>>> = planned
+        .par_iter()
+        .map(|p| {
+            let most = max_served_pct(&p.scenario, request.solver);
+            done();
+            most
+        })
+        .collect();
+    let mut planned = planned;
+    for (p, most) in planned.iter_mut().zip(most) {
+        p.summary.max_served_pct = most?;
+    }
     let rows = rows.into_iter().collect::<Result<Vec<Row>>>()?;
     let warnings = planned.iter().flat_map(|p| p.warnings.clone()).collect();
-    let matrix = Resilience {
+    let mut matrix = Resilience {
         scenario: s.name.clone(),
         on_demand_availability: request.on_demand_availability,
         window: request
@@ -253,6 +294,7 @@ pub fn measure(
         losses: losses.iter().map(|l| loss_name(l)).collect(),
         rows,
     };
+    matrix.round();
     Ok((matrix, warnings))
 }
 
@@ -260,7 +302,8 @@ pub fn measure(
 pub fn solve_count(request: &Request) -> usize {
     let s = &request.scenario;
     let plans = 1 + s.providers().len() + request.extra_plans.len();
-    plans + plans * losses(s, request.by_region, request.lose_two).len()
+    // Each plan, its whole offer, and each loss.
+    2 * plans + plans * losses(s, request.by_region, request.lose_two).len()
 }
 
 /// Every set of losses: none, each single loss, and with `lose_two` each pair.
@@ -346,6 +389,7 @@ fn plan(s: &Scenario, spec: &PlanSpec, solver: SolverKind) -> Result<Planned> {
             plan_cost: report.summary.cost,
             cost_per_million_tokens: report.summary.cost_per_million_tokens,
             relaxed,
+            max_served_pct: None,
         },
         name,
         scenario: planning.scenario,
@@ -402,9 +446,44 @@ pub fn stress(
     out
 }
 
-fn row(p: &Planned, lost: &[Loss], report: &Report) -> Row {
+/// What the plan scenario `s` can serve at most, %: every tranche with a reservation decision
+/// held in full (on-demand tranches are there anyway) and dispatched under emergency rules with
+/// nothing lost. None unless every flow price is below the unserved penalty of each demand class
+/// the tranche may serve: only then does the dispatch serve every token it can.
+fn max_served_pct(s: &Scenario, solver: SolverKind) -> Result<Option<f64>> {
+    let planning = Planning::of(s.clone());
+    let facts = &planning.facts;
+    let pays = facts.classes.iter().all(|c| {
+        let serving = facts.tranches.iter().filter(|k| k.serves(c));
+        serving
+            .filter_map(|k| k.flow_price(c.region))
+            .all(|price| price < c.unserved_penalty)
+    });
+    if !pays {
+        return Ok(None);
+    }
+    let rows: Vec<CommitmentRow> = s
+        .tranches
+        .iter()
+        .zip(&facts.tranches)
+        .filter(|(_, f)| f.has_reservation_decision)
+        .map(|(t, _)| CommitmentRow {
+            tranche: t.name.clone(),
+            provider: t.provider.clone(),
+            region: t.region.clone(),
+            reserved_fraction: 1.0,
+            ..CommitmentRow::default()
+        })
+        .collect();
+    let bytes = crate::report::write::commitments_csv(&rows);
+    let whole = SignedPlan::of_run(&s.name, &rows, &bytes);
+    let solved = planning.hold(&whole, true, solver)?;
+    Ok(Some(solved.report.summary.served_fraction * 100.0))
+}
+
+fn row(p: &Planned, lost: &[Loss], report: &Report, window: Option<Window>) -> Row {
     let s = &report.summary;
-    let worst = worst_period(report);
+    let worst = worst_period(report, window);
     Row {
         plan: p.name.clone(),
         lost_provider: loss_name(lost),
@@ -418,9 +497,19 @@ fn row(p: &Planned, lost: &[Loss], report: &Report) -> Row {
     }
 }
 
-/// The lowest period's served ÷ demand (%) with its label; periods without demand skipped.
-fn worst_period(report: &Report) -> Option<(String, f64)> {
-    let totals = crate::report::tables::period_totals(&report.charts.region_periods);
+/// A loss window: [start, end).
+type Window = (DateTime<Utc>, DateTime<Utc>);
+
+/// The lowest period's served ÷ demand (%) with its label; periods without demand skipped, and
+/// with a loss window only the periods that overlap it (the loss is nowhere else).
+fn worst_period(report: &Report, window: Option<Window>) -> Option<(String, f64)> {
+    let mut totals = crate::report::tables::period_totals(&report.charts.region_periods);
+    if let Some((start, end)) = window {
+        totals.retain(|t| {
+            let until = t.period + chrono::Duration::seconds((t.minutes * 60.0).round() as i64);
+            t.period < end && until > start
+        });
+    }
     crate::report::tables::worst_period(&totals)
         .map(|(t, pct)| (crate::units::period_label(&t.period, t.minutes), pct))
 }

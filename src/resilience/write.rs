@@ -49,6 +49,20 @@ pub fn resilience_json(r: &Resilience) -> String {
     json::text(r)
 }
 
+/// What `capplan resilience` wrote in `dir`, read back from its resilience.json (for `capplan
+/// chart`).
+pub fn read_json(dir: &std::path::Path) -> crate::error::Result<Resilience> {
+    use crate::error::{Error, Location};
+    let path = dir.join("resilience.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::input(
+            Location::at(&path, e.line() as u64, None),
+            format!("expected resilience.json as `capplan resilience` writes it: {e}"),
+        )
+    })
+}
+
 /// A percentage to one decimal, rounded down ("at least"), with solver tolerance taken out so
 /// that 79.9999999884 reads 80%.
 pub fn at_least_pct(v: f64) -> String {
@@ -96,8 +110,41 @@ pub fn relaxed_note(r: &Resilience) -> Option<String> {
     (!rules.is_empty()).then_some(note)
 }
 
-/// The verdict in plain words: the multi-cloud plan against the best single-cloud plan, like
-/// with like (cost per million tokens served and served % with nothing lost, then the worst loss).
+/// Two served percentages are the same when they read the same ("at least", one decimal).
+fn same_served(a: f64, b: f64) -> bool {
+    pct(a) == pct(b)
+}
+
+/// What a plan that falls short can serve, in words: "aws alone can serve at most 54.9% of
+/// demand" when its plan serves all its whole offer can, else what its plan serves (and what
+/// the whole offer could).
+fn falls_short(r: &Resilience, plan: &super::PlanSummary) -> String {
+    let provider = plan.plan.trim_start_matches("single:");
+    let none = r.row(&plan.plan, "none").map_or(0.0, |x| x.served_pct);
+    match plan.max_served_pct {
+        Some(most) if same_served(most, none) => {
+            format!("{provider} alone can serve at most {} of demand", pct(most))
+        }
+        Some(most) => format!(
+            "{provider}'s plan serves {} of demand (its whole offer reserved, {})",
+            pct(none),
+            pct(most)
+        ),
+        None => format!("{provider}'s plan serves {} of demand", pct(none)),
+    }
+}
+
+/// The most a plan's scenario can serve with nothing lost, for ranking: what its whole offer
+/// serves where measured, else what its plan serves.
+fn capacity_pct(r: &Resilience, plan: &super::PlanSummary) -> f64 {
+    let none = r.row(&plan.plan, "none").map_or(0.0, |x| x.served_pct);
+    plan.max_served_pct.unwrap_or(none).max(none)
+}
+
+/// The verdict in plain words: the multi-cloud plan, then the single-cloud plans like with like.
+/// Cost per million tokens is compared only between plans that serve the same with nothing lost;
+/// a single-cloud plan that cannot serve what multi-cloud serves says how much it can, and is not
+/// compared on cost.
 pub fn verdict(r: &Resilience) -> String {
     let mut out = String::new();
     let cost_per_m = |plan: &str| {
@@ -107,7 +154,8 @@ pub fn verdict(r: &Resilience) -> String {
             .map_or(0.0, |p| p.cost_per_million_tokens)
     };
     let none = |plan: &str| r.row(plan, "none").map_or(0.0, |x| x.served_pct);
-    if r.row("multi-cloud", "none").is_some() {
+    let multi = r.row("multi-cloud", "none").is_some();
+    if multi {
         out.push_str(&format!(
             "multi-cloud: ${:.2}/M, serves {}",
             cost_per_m("multi-cloud"),
@@ -145,22 +193,40 @@ pub fn verdict(r: &Resilience) -> String {
         }
         out.push('\n');
     }
-    // The best single-cloud plan: most served with nothing lost, then the cheapest.
-    let best = r
-        .plans
-        .iter()
-        .filter(|p| p.plan.starts_with("single:"))
-        .max_by(|a, b| {
-            none(&a.plan)
-                .total_cmp(&none(&b.plan))
-                .then(
-                    b.cost_per_million_tokens
-                        .total_cmp(&a.cost_per_million_tokens),
-                )
-                .then(b.plan.cmp(&a.plan))
-        });
-    if let Some(b) = best {
+    // What the single-cloud plans are measured against: what multi-cloud serves with nothing
+    // lost, else all the demand.
+    let target = if multi { none("multi-cloud") } else { 100.0 };
+    let what = if same_served(target, 100.0) {
+        "the demand".to_string()
+    } else {
+        format!("the {} multi-cloud serves", pct(target))
+    };
+    let singles: Vec<&super::PlanSummary> = (r.plans.iter())
+        .filter(|p| p.plan.starts_with("single:") && r.row(&p.plan, "none").is_some())
+        .collect();
+    // Those that serve the same, cheapest first.
+    let mut same: Vec<&super::PlanSummary> = (singles.iter().copied())
+        .filter(|p| same_served(none(&p.plan), target))
+        .collect();
+    same.sort_by(|a, b| {
+        let by_cost = a
+            .cost_per_million_tokens
+            .total_cmp(&b.cost_per_million_tokens);
+        by_cost.then(a.plan.cmp(&b.plan))
+    });
+    if let Some(b) = same.first() {
         let provider = b.plan.trim_start_matches("single:");
+        out.push_str(&format!(
+            "{provider} alone also serves {} with nothing lost, at ${:.2}/M",
+            pct(none(&b.plan)),
+            b.cost_per_million_tokens
+        ));
+        if multi {
+            out.push_str(&format!(
+                " against multi-cloud's ${:.2}/M",
+                cost_per_m("multi-cloud")
+            ));
+        }
         let own_loss = r
             .rows
             .iter()
@@ -171,26 +237,71 @@ pub fn verdict(r: &Resilience) -> String {
             })
             .map(|x| x.served_pct)
             .fold(f64::INFINITY, f64::min);
-        out.push_str(&format!(
-            "the best single-cloud plan ({provider}) costs ${:.2}/M, serves {} with nothing lost",
-            b.cost_per_million_tokens,
-            pct(none(&b.plan))
-        ));
         if own_loss.is_finite() {
-            out.push_str(&format!(" and {} when {provider} is lost", pct(own_loss)));
+            out.push_str(&format!(", and {} when {provider} is lost", pct(own_loss)));
+        }
+        if same.len() > 1 {
+            out.push_str(&format!(
+                " (the cheapest of {} single-cloud plans that serve as much)",
+                same.len()
+            ));
         }
         out.push('\n');
+    }
+    // Those that fall short: the one that can serve the most, named with how much.
+    let short = singles
+        .iter()
+        .copied()
+        .filter(|p| none(&p.plan) < target && !same_served(none(&p.plan), target));
+    let best = short.clone().max_by(|a, b| {
+        capacity_pct(r, a)
+            .total_cmp(&capacity_pct(r, b))
+            .then(b.plan.cmp(&a.plan))
+    });
+    if let Some(b) = best {
+        let count = short.count();
+        let named = falls_short(r, b);
+        if same.is_empty() {
+            let most = if count > 1 {
+                " (the most of any provider)"
+            } else {
+                ""
+            };
+            out.push_str(&format!(
+                "no single cloud can serve {what}: {named}{most}, so no single-cloud plan is compared with {} on cost\n",
+                if multi { "multi-cloud" } else { "another" }
+            ));
+        } else {
+            out.push_str(&format!(
+                "{count} other single-cloud plan{} cannot serve {what} and {} not compared on cost (the most: {named})\n",
+                if count == 1 { "" } else { "s" },
+                if count == 1 { "is" } else { "are" }
+            ));
+        }
     }
     out
 }
 
-/// The per-plan table: cost, served with nothing lost, and the worst single loss.
+/// What a plan can serve at most with nothing lost, for the table: 100% when its plan serves
+/// all demand, else what its whole offer serves where measured.
+fn most_label(r: &Resilience, p: &super::PlanSummary) -> String {
+    let none = r.row(&p.plan, "none").map(|x| x.served_pct);
+    match (none, p.max_served_pct) {
+        (Some(n), _) if same_served(n, 100.0) => pct(100.0),
+        (_, Some(most)) => pct(most),
+        _ => "–".into(),
+    }
+}
+
+/// The per-plan table: spend, served with nothing lost and the most it can serve, and the
+/// worst single loss.
 fn plan_table(r: &Resilience) -> (Vec<String>, Vec<Vec<String>>) {
     let header = [
         "plan",
-        "plan cost",
+        "plan spend",
         "$/M served",
         "served, nothing lost",
+        "most it can serve",
         "worst loss",
         "served then",
         "unserved then",
@@ -209,6 +320,7 @@ fn plan_table(r: &Resilience) -> (Vec<String>, Vec<Vec<String>>) {
                 human_dollars(p.plan_cost),
                 format!("${:.2}", p.cost_per_million_tokens),
                 none.map(|x| pct(x.served_pct)).unwrap_or_default(),
+                most_label(r, p),
                 w.map(|x| x.lost_provider.clone()).unwrap_or_default(),
                 w.map(|x| pct(x.served_pct)).unwrap_or_default(),
                 w.map(|x| human(x.unserved_tokens)).unwrap_or_default(),
@@ -261,6 +373,10 @@ fn rules(r: &Resilience) -> String {
         ));
     }
     out.push('.');
+    if !r.window.is_empty() {
+        out.push_str(" A worst period is the lowest of the periods the window touches.");
+    }
+    out.push_str(" \"Most it can serve\" is the plan's whole offer reserved and dispatched the same way with nothing lost; $/M is compared only between plans that serve the same.");
     let with: Vec<&super::PlanSummary> = r.plans.iter().filter(|p| !p.relaxed.is_empty()).collect();
     let all_singles = r
         .plans
@@ -334,5 +450,93 @@ mod tests {
         assert_eq!(at_least_pct(79.9999999884), "80%");
         assert_eq!(at_least_pct(93.7484729433), "93.7%");
         assert_eq!(at_least_pct(0.0), "0%");
+    }
+
+    /// A matrix of multi-cloud and single-cloud plans: (plan, $/M, served with nothing lost,
+    /// most it can serve, served when its own provider is lost).
+    fn matrix(plans: &[(&str, f64, f64, Option<f64>, f64)]) -> Resilience {
+        let mut rows = Vec::new();
+        for (plan, _, none, _, own) in plans {
+            let row = |lost: &str, served: f64| Row {
+                plan: plan.to_string(),
+                lost_provider: lost.into(),
+                served_pct: served,
+                worst_period_served_pct: Some(served),
+                worst_period: Some("2026-02".into()),
+                unserved_tokens: 0.0,
+                dispatch_cost: 0.0,
+                dispatch_objective: 0.0,
+                plan_cost: 0.0,
+            };
+            rows.push(row("none", *none));
+            let own_loss = plan.strip_prefix("single:").unwrap_or("x");
+            rows.push(row(own_loss, *own));
+        }
+        Resilience {
+            scenario: "s".into(),
+            on_demand_availability: 1.0,
+            window: String::new(),
+            plans: plans
+                .iter()
+                .map(|(plan, cpm, _, most, _)| super::super::PlanSummary {
+                    plan: plan.to_string(),
+                    plan_cost: 1.0,
+                    cost_per_million_tokens: *cpm,
+                    relaxed: vec![],
+                    max_served_pct: *most,
+                })
+                .collect(),
+            losses: vec!["none".into()],
+            rows,
+        }
+    }
+
+    #[test]
+    fn a_plan_that_falls_short_says_how_much_and_is_not_compared_on_cost() {
+        // Its whole offer serves no more than its plan: "can serve at most".
+        let r = matrix(&[
+            ("multi-cloud", 1.5, 100.0, Some(100.0), 90.0),
+            ("single:a", 0.4, 54.9, Some(54.9), 0.0),
+            ("single:b", 0.3, 10.5, Some(10.5), 0.0),
+        ]);
+        let v = verdict(&r);
+        assert_eq!(
+            v.lines().nth(1),
+            Some("no single cloud can serve the demand: a alone can serve at most 54.9% of demand (the most of any provider), so no single-cloud plan is compared with multi-cloud on cost")
+        );
+        assert!(!v.contains("$0.40") && !v.contains("$0.30"), "{v}");
+        // Its whole offer could serve more than its plan does; or that was not measured.
+        let r = matrix(&[
+            ("multi-cloud", 1.5, 100.0, Some(100.0), 90.0),
+            ("single:a", 0.4, 54.9, Some(80.0), 0.0),
+        ]);
+        assert!(
+            verdict(&r).contains("a's plan serves 54.9% of demand (its whole offer reserved, 80%)")
+        );
+        let r = matrix(&[
+            ("multi-cloud", 1.5, 100.0, Some(100.0), 90.0),
+            ("single:a", 0.4, 54.9, None, 0.0),
+        ]);
+        assert!(verdict(&r)
+            .contains("no single cloud can serve the demand: a's plan serves 54.9% of demand, so"));
+    }
+
+    #[test]
+    fn plans_that_serve_as_much_are_compared_on_cost_cheapest_first() {
+        let r = matrix(&[
+            ("multi-cloud", 1.5, 93.0, Some(93.0), 90.0),
+            ("single:a", 1.2, 93.0, Some(93.0), 0.0),
+            ("single:b", 1.1, 93.0, Some(93.0), 0.0),
+            ("single:c", 0.2, 20.0, Some(20.0), 0.0),
+        ]);
+        let v = verdict(&r);
+        let lines: Vec<&str> = v.lines().skip(1).collect();
+        assert_eq!(
+            lines,
+            [
+                "b alone also serves 93% with nothing lost, at $1.10/M against multi-cloud's $1.50/M, and 0% when b is lost (the cheapest of 2 single-cloud plans that serve as much)",
+                "1 other single-cloud plan cannot serve the 93% multi-cloud serves and is not compared on cost (the most: c alone can serve at most 20% of demand)",
+            ]
+        );
     }
 }

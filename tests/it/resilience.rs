@@ -106,8 +106,9 @@ fn single_cloud_plans_serve_nothing_when_their_provider_is_lost() {
         ) < 1e-9
     );
     assert!(stdout.contains("multi-cloud: $"), "{stdout}");
+    // Neither single-cloud plan serves what multi-cloud serves: said, and no cost compared.
     assert!(
-        stdout.contains("the best single-cloud plan (a)"),
+        stdout.contains("no single cloud can serve the demand: a alone can serve at most 66.6% of demand (the most of any provider), so no single-cloud plan is compared with multi-cloud on cost"),
         "{stdout}"
     );
     assert!(
@@ -382,4 +383,143 @@ fn a_loss_window_is_prorated_like_an_outage() {
         "{:?}",
         w[&key]
     );
+}
+
+/// Demand 1M tokens/min in February 2026; on demand (no commitment): big 1.2M at $2/M and small
+/// 0.6M at $1/M. Multi-cloud takes small's 0.6M and 0.4M of big: (0.6 × 1 + 0.4 × 2) / 1 =
+/// $1.40/M. single:big serves 100% at $2.00/M; single:small at most 60% (its whole 0.6M).
+fn big_and_small() -> Folder {
+    Folder::new()
+        .file("s/demand.csv", "period,tokens_per_minute\n2026-02-01,1M\n")
+        .file(
+            "s/capacity.csv",
+            "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\n\
+             big,big,1.2M,2,0\nsmall,small,0.6M,1,0\n",
+        )
+        .file(
+            "s/scenario.toml",
+            "name = \"big-and-small\"\nhorizon_end = \"2026-03-01\"\n",
+        )
+}
+
+#[test]
+fn single_cloud_plans_are_compared_on_cost_only_where_they_serve_as_much() {
+    let f = big_and_small();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("r");
+    let stdout = ok(&[
+        "resilience",
+        f.sub("s").to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    let verdict: Vec<&str> = stdout.lines().skip(2).take(3).collect();
+    assert_eq!(
+        verdict,
+        [
+            "multi-cloud: $1.40/M, serves 100%, and losing any one provider still serves at least 60% (worst: big, 2026-02 at 60%)",
+            "big alone also serves 100% with nothing lost, at $2.00/M against multi-cloud's $1.40/M, and 0% when big is lost",
+            "1 other single-cloud plan cannot serve the demand and is not compared on cost (the most: small alone can serve at most 60% of demand)",
+        ],
+        "{stdout}"
+    );
+    // The most each plan can serve: its whole offer held, dispatched with nothing lost.
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("resilience.json")).unwrap())
+            .unwrap();
+    let most = |plan: &str| {
+        let plans = j["plans"].as_array().unwrap();
+        let p = plans.iter().find(|p| p["plan"] == plan).unwrap();
+        p["max_served_pct"].as_f64().unwrap()
+    };
+    assert!(rel(most("single:small"), 60.0) < 1e-9);
+    assert!(rel(most("single:big"), 100.0) < 1e-9);
+    assert!(rel(most("multi-cloud"), 100.0) < 1e-9);
+    let md = std::fs::read_to_string(dir.join("resilience.md")).unwrap();
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| single:small |"))
+        .unwrap();
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    // plan, plan spend, $/M served, served nothing lost, most it can serve, …
+    assert_eq!(
+        &cells[1..6],
+        ["single:small", "$24.2K", "$1.00", "60%", "60%"],
+        "{row}"
+    );
+}
+
+/// Monthly, January to June 2026: demand 1.5M tokens/min, 3.5M in June; a ($1/M) and b ($2/M),
+/// 1M each on demand. June is short whatever is lost: 2 / 3.5 = 57.1%. Losing a (or b) in March
+/// only leaves March at 1 / 1.5 = 66.7%.
+fn short_june() -> Folder {
+    let months = ["01", "02", "03", "04", "05", "06"];
+    let demand: String = months
+        .iter()
+        .map(|m| format!("2026-{m}-01,{}\n", if *m == "06" { "3.5M" } else { "1.5M" }))
+        .collect();
+    Folder::new()
+        .file(
+            "s/demand.csv",
+            &format!("period,tokens_per_minute\n{demand}"),
+        )
+        .file(
+            "s/capacity.csv",
+            "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\n\
+             a,a,1M,1,0\nb,b,1M,2,0\n",
+        )
+        .file(
+            "s/scenario.toml",
+            "name = \"short-june\"\nhorizon_end = \"2026-07-01\"\n",
+        )
+}
+
+#[test]
+fn a_loss_window_names_its_worst_period_inside_the_window() {
+    let f = short_june();
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("r");
+    let stdout = ok(&[
+        "resilience",
+        f.sub("s").to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--no-charts",
+        "--window",
+        "2026-03-01..2026-04-01",
+    ]);
+    // June (57.1%) is lower, but the loss is in March: the worst period of the loss is March.
+    assert!(stdout.contains("(worst: a, 2026-03 at 66.6%)"), "{stdout}");
+    assert!(!stdout.contains("2026-06"), "{stdout}");
+    let m = matrix(&dir);
+    for lost in ["a", "b"] {
+        let row = m[&("multi-cloud".to_string(), lost.to_string())];
+        assert!(
+            rel(row.worst_period_served_pct.unwrap(), 100.0 / 1.5) < 1e-9,
+            "{lost}: {row:?}"
+        );
+    }
+    // With nothing lost, the window's only period (March) is served in full.
+    let none = m[&("multi-cloud".to_string(), "none".to_string())];
+    assert_eq!(none.worst_period_served_pct, Some(100.0));
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("resilience.json")).unwrap())
+            .unwrap();
+    let rows = j["rows"].as_array().unwrap();
+    let a = rows
+        .iter()
+        .find(|r| r["plan"] == "multi-cloud" && r["lost_provider"] == "a")
+        .unwrap();
+    assert_eq!(a["worst_period"], "2026-03");
+    // Without a window the loss covers June too, which is then the worst.
+    let whole = out.path().join("whole");
+    let stdout = ok(&[
+        "resilience",
+        f.sub("s").to_str().unwrap(),
+        "--out",
+        whole.to_str().unwrap(),
+        "--no-charts",
+    ]);
+    assert!(stdout.contains("(worst: a, 2026-06 at "), "{stdout}");
 }

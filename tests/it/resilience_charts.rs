@@ -282,6 +282,7 @@ fn synthetic(pairs: bool) -> Resilience {
         plan_cost: 4.6e10,
         cost_per_million_tokens: 1.59,
         relaxed: vec![],
+        max_served_pct: None,
     }];
     for (i, p) in providers.iter().enumerate() {
         plans.push(PlanSummary {
@@ -289,6 +290,8 @@ fn synthetic(pairs: bool) -> Resilience {
             plan_cost: 1e9 * (i + 1) as f64,
             cost_per_million_tokens: 1.0 + 0.02 * i as f64,
             relaxed: vec!["N-1 dropped".into()],
+            // As served with nothing lost below: each single-cloud plan serves all it can.
+            max_served_pct: Some(41.0 + i as f64),
         });
     }
     plans.push(PlanSummary {
@@ -296,6 +299,7 @@ fn synthetic(pairs: bool) -> Resilience {
         plan_cost: 4.7e10,
         cost_per_million_tokens: 1.6,
         relaxed: vec![],
+        max_served_pct: None,
     });
     let mut losses = vec!["none".to_string()];
     losses.extend(providers.iter().map(|p| p.to_string()));
@@ -356,5 +360,85 @@ fn preview() {
                 std::fs::write(dir.join(format!("{tag}-{w}-{}", c.file_name)), &c.bytes).unwrap();
             }
         }
+    }
+}
+
+/// Demand 1M tokens/min in February 2026; on demand: big 1.2M at $2/M, small 0.6M at $1/M.
+/// Multi-cloud $1.40/M; single:big serves all at $2.00/M; single:small at most 60%.
+fn big_and_small(size: &str) -> tempfile::TempDir {
+    let f = common::Folder::new()
+        .file("s/demand.csv", "period,tokens_per_minute\n2026-02-01,1M\n")
+        .file(
+            "s/capacity.csv",
+            "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\n\
+             big,big,1.2M,2,0\nsmall,small,0.6M,1,0\n",
+        )
+        .file(
+            "s/scenario.toml",
+            "name = \"big-and-small\"\nhorizon_end = \"2026-03-01\"\n",
+        );
+    let out = tempfile::tempdir().expect("temp dir");
+    let (code, _, err) = common::capplan(&[
+        "resilience",
+        f.sub("s").to_str().unwrap(),
+        "--out",
+        out.path().to_str().unwrap(),
+        "--chart-size",
+        size,
+        "--quiet",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+/// Every `<circle>`'s (cx, fill), white rings left out.
+fn circles(svg: &str) -> Vec<(f64, String)> {
+    svg.split("<circle")
+        .skip(1)
+        .map(|c| &c[..c.find("/>").unwrap()])
+        .map(|tag| (num(tag, "cx"), attr(tag, "fill").unwrap_or("").to_string()))
+        .filter(|(_, fill)| fill != "#FFFFFF")
+        .collect()
+}
+
+#[test]
+fn cost_vs_served_spans_each_plan_from_its_worst_loss_to_nothing_lost() {
+    for (size, w, h) in [("1920x1080", 1920.0, 1080.0), ("800x450", 800.0, 450.0)] {
+        let out = big_and_small(size);
+        let svg = String::from_utf8(read(out.path(), "resilience_cost_vs_served.svg")).unwrap();
+        let texts: Vec<String> = text_boxes(&svg).into_iter().map(|t| t.0).collect();
+        for want in [
+            "single:small: cannot serve demand, at most 60%",
+            "single:big: $2.00/M",
+            "multi-cloud: $1.40/M",
+            "cannot serve all demand",
+            "multi-cloud: $1.40/M, serves 100% with nothing lost and at least 60% when the worst single provider is lost.",
+        ] {
+            assert!(texts.iter().any(|t| t == want), "{size}: no '{want}' in {texts:?}");
+        }
+        // single:small's dot with nothing lost is red (it cannot serve demand), at 60% of the
+        // way from 0% (every single-cloud plan losing its provider) to 100% (multi-cloud and
+        // single:big with nothing lost, dark).
+        let mut dots = circles(&svg);
+        // The legend's swatches are the right-most dots, one above another.
+        let legend = dots.iter().map(|d| d.0).fold(f64::NEG_INFINITY, f64::max);
+        dots.retain(|d| d.0 < legend - 1e-6);
+        let red: Vec<f64> = dots
+            .iter()
+            .filter(|d| d.1 == "#E8112D")
+            .map(|d| d.0)
+            .collect();
+        let dark: Vec<f64> = dots
+            .iter()
+            .filter(|d| d.1 == "#1A1A1A")
+            .map(|d| d.0)
+            .collect();
+        assert_eq!((red.len(), dark.len()), (1, 2), "{size}: {dots:?}");
+        assert!((dark[0] - dark[1]).abs() < 1e-6, "{size}: {dots:?}");
+        let zero = dots.iter().map(|d| d.0).fold(f64::INFINITY, f64::min);
+        let at = (red[0] - zero) / (dark[0] - zero);
+        // Coordinates are written to a tenth of a pixel.
+        assert!((at - 0.6).abs() < 1e-3, "{size}: small at {at} of the way");
+        assert_no_overlap(&svg, w, h, &format!("big-and-small {size}"));
     }
 }
