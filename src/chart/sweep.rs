@@ -1,15 +1,21 @@
-//! Chart stage, sweeps: a tornado of cost and served % over the grid's axes around the unmodified
-//! scenario; for a risk sweep a fan of served against demand over time (P5–P95 band of the
-//! samples' per-period totals) and the exceedance curve of unserved tokens. Drawn from the sweep's
-//! rows only (never the solver), so the same rows give the same bytes.
+//! Chart stage, sweeps: a tornado of spend and served % over the grid's axes around the unmodified
+//! scenario, each bar's ends labelled with the axis values that set them; for a risk sweep a fan
+//! of served against demand over time (P5–P95 bands of the samples' served and demand, grouped
+//! into days or weeks on long hourly horizons as the run charts are, with the unserved tokens per
+//! bin under it) and the exceedance curves of unserved tokens, with outages and from the demand
+//! draw alone. Drawn from the sweep's rows only (never the solver), so the same rows give the
+//! same bytes.
 
-use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Panel, Stroke, Swatch};
-use super::layout::SMALL;
+use super::figure::{largest, Axis, Category, Entry, Figure, Label, Mark, Panel, StepLine};
+use super::figure::{Stroke, Swatch};
+use super::layout::{Scale, LABEL, SMALL};
 use super::palette::{rgb, Rgba, INK, INK_SOFT, UNSERVED};
+use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
 use super::svg::Align;
 use super::text::Font;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
+use crate::report::series::Grain;
 use crate::sweep::write::{self, grid_summary, risk_summary, Results, TornadoAxis};
 use crate::units::{human, human_dollars};
 
@@ -27,143 +33,322 @@ pub fn render_all(res: &Results, opts: &ChartOptions) -> Charts {
         figures.extend(fan(res).map(|fig| ("sweep_fan", fig)));
         figures.push(("sweep_unserved", exceedance(res)));
     } else {
-        figures.push(("sweep_tornado", tornado(res)));
+        figures.push(("sweep_tornado", tornado(res, opts)));
     }
     super::render(figures, opts)
 }
 
 /// Served against demand over time: the band between the samples' P5 and P95 served tokens per
-/// minute in each period, the median served, the median demand and the base plan's demand.
+/// minute in each bin, the median served, the samples' demand (P5 to P95 as thin dashed lines,
+/// the median thick) and the base plan's demand; under it, the tokens left unserved per bin
+/// (mean over the samples, and the P95 band). Long hourly horizons are grouped into days (or
+/// weeks) as the run charts group them, each value a mean over the bin.
 fn fan(res: &Results) -> Option<Figure> {
-    let fan = write::fan(res)?;
-    let (spans, [p5, p50, p95], demand, planned) = (fan.spans, fan.served, fan.demand, fan.planned);
+    let fan = write::fan(res, KEEP_PERIODS_UP_TO, MAX_BINS)?;
+    let spans = &fan.spans;
+    let [p5, p50, p95] = &fan.served;
+    let [d5, d50, d95] = &fan.demand;
     let band = SERVED.alpha(0.35);
     let median = Stroke::new(SERVED, 3.5, false);
     let planned_line = Stroke::new(INK_SOFT, 2.0, false);
     let demand_line = Stroke::new(INK, 3.0, true);
+    let demand_edge = Stroke::new(INK, 1.5, true);
+    // The medians and the planned demand often coincide: drawn in turns where they do.
+    let line = |stroke: Stroke, values: &[f64]| StepLine {
+        stroke,
+        bins: spans.clone(),
+        values: values.to_vec(),
+    };
     let marks = vec![
-        Mark::band("served, P5–P95", (band, None), &spans, &p5, &p95),
-        Mark::steps(median, &spans, &p50),
-        Mark::steps(planned_line, &spans, &planned),
-        Mark::steps(demand_line, &spans, &demand),
+        Mark::band("served, P5–P95", (band, None), spans, p5, p95),
+        Mark::steps(demand_edge, spans, d5),
+        Mark::steps(demand_edge, spans, d95),
+        Mark::Steps(vec![
+            line(median, p50),
+            line(demand_line, d50),
+            line(planned_line, &fan.planned),
+        ]),
     ];
-    let top = largest([&p95, &planned, &demand].into_iter().flatten().copied());
-    let x = Axis::time(spans[0].0, spans[spans.len() - 1].1);
+    let top = largest([p95, &fan.planned, d95].into_iter().flatten().copied());
+    let x = || Axis::time(spans[0].0, spans[spans.len() - 1].1);
+    let grouped = fan.grain != Grain::Period;
+    let per = if grouped {
+        format!("{} mean, ", fan.grain.adjective())
+    } else {
+        String::new()
+    };
     let y = Axis::value(0.0, top, Unit::TokensPerMinute);
-    let legend = vec![
+    let y = y.titled(format!("served and demand ({per}tokens per minute)"));
+    let mut panels = vec![Panel::new(x(), y, marks)];
+    let mut legend = vec![
         Entry::new("served, P5–P95", Swatch::Fill(band)),
         Entry::new("served, median", Swatch::Line(median)),
         Entry::new("demand, median", Swatch::Line(demand_line)),
+        Entry::new("demand, P5 and P95", Swatch::Line(demand_edge)),
         Entry::new("demand, as planned", Swatch::Line(planned_line)),
     ];
+    // Tokens left unserved per bin, when any sample leaves some.
+    let [mean, u95] = &fan.unserved;
+    let has_unserved = u95.iter().chain(mean).any(|v| *v > 0.0);
+    if has_unserved {
+        let fill = UNSERVED.alpha(0.22);
+        let line = Stroke::new(UNSERVED, 3.0, false);
+        let zero = vec![0.0; spans.len()];
+        let marks = vec![
+            Mark::band("unserved, P95", (fill, None), spans, &zero, u95),
+            Mark::steps(line, spans, mean),
+        ];
+        let top = largest(u95.iter().chain(mean).copied());
+        let title = match fan.unserved_adds_up {
+            true => format!("unserved tokens per {}", fan.bucket),
+            false => format!(
+                "tokens not served in the period they arrive, per {}",
+                fan.bucket
+            ),
+        };
+        let y = Axis::value(0.0, top, Unit::Tokens).titled(title);
+        panels.push(Panel::new(x(), y, marks));
+        legend.push(Entry::new("unserved, mean", Swatch::Line(line)));
+        legend.push(Entry::new("unserved, up to P95", Swatch::Fill(fill)));
+    }
     // What one period does to an outage of a few hours, by the grid's longest period.
-    let grain = match largest(spans.iter().map(|(a, b)| (b - a) / 3600.0)) {
-        h if h >= 24.0 * 28.0 => "monthly periods average an outage over the month",
-        h if h >= 24.0 => "daily periods average an outage over the day",
-        _ => "hourly periods show each outage hour by hour",
+    let longest = largest(periods_hours(res));
+    let grain = match longest {
+        h if h >= 24.0 * 28.0 => "monthly periods average an outage over the month".to_string(),
+        h if h >= 24.0 => "daily periods average an outage over the day".to_string(),
+        _ if grouped => format!(
+            "hourly periods drawn as {} means; unserved summed per {}",
+            fan.grain.adjective(),
+            fan.bucket
+        ),
+        _ => "hourly periods show each outage hour by hour".to_string(),
     };
-    let (info, shortfall) = (&res.info, risk_summary(res).shortfall_probability * 100.0);
+    let (info, r) = (&res.info, risk_summary(res));
     let subtitle = vec![
         format!("{} held to its plan, emergency rules", info.scenario_name),
-        format!("P(shortfall) {shortfall:.1}%"),
-        grain.to_string(),
+        format!(
+            "P(shortfall) {:.1}%, {:.1}% from the demand draw alone",
+            r.shortfall_probability * 100.0,
+            r.shortfall_probability_demand_only * 100.0
+        ),
+        grain,
     ];
     let title = format!("Served vs demand over {} risk samples", info.points);
-    let panels = vec![Panel::new(x, y, marks)];
-    Some(Figure::new(title, subtitle, legend, panels))
+    let mut fig = Figure::new(title, subtitle, legend, panels);
+    if has_unserved {
+        // The layout lines the two time axes up (panels over one another share a left edge).
+        fig.heights = vec![2.0, 1.0];
+    }
+    Some(fig)
 }
 
+/// Each period's length in hours.
+fn periods_hours(res: &Results) -> Vec<f64> {
+    let time = |t: &String| {
+        crate::units::parse_time(t)
+            .ok()
+            .map(|t| t.timestamp() as f64)
+    };
+    let mut starts: Vec<f64> = res.info.period_starts.iter().filter_map(time).collect();
+    starts.extend(time(&res.info.horizon_end));
+    starts.windows(2).map(|w| (w[1] - w[0]) / 3600.0).collect()
+}
+
+/// One tornado row: the axis, and its low and high ends, each with the axis value that sets it.
+type TornadoRow = (String, (f64, String), (f64, String));
+
 /// One tornado panel of dollars or percentages: a bar per axis from its lowest to its highest
-/// value, split at the centre, each end's value beside it.
-fn tornado_panel(title: &str, centre: f64, rows: &[(String, f64, f64)], unit: Unit) -> Panel {
+/// value, split at the centre, each end labelled with its value and the axis value that sets it
+/// ("$33.9B at 0.8"). `frame_px`: roughly how wide the frame is, so the axis leaves room for
+/// the labels at both ends; `row_px`: roughly how tall a row is at 1080p, so a label that does
+/// not fit beside its bar can go under it.
+fn tornado_panel(
+    title: &str,
+    centre: f64,
+    rows: &[TornadoRow],
+    unit: Unit,
+    c: &Scale,
+    (frame_px, row_px): (f64, f64),
+) -> Panel {
     let percent = unit == Unit::Percent;
     let fmt = |v: f64| match percent {
         true => format!("{v:.2}%"),
         false => human_dollars(v),
     };
+    let end = |v: f64, value: &str| format!("{} at {}", fmt(v), write::shown_value(value));
     // A floor on the axis span, so 0.07 percentage points never fill the panel and read as a
     // collapse of service.
     let min_span = if percent { 5.0 } else { 0.0 };
-    let mut lo = rows.iter().map(|r| r.1).fold(centre, f64::min);
-    let hi = rows.iter().map(|r| r.2).fold(centre, f64::max);
+    let mut lo = rows.iter().map(|r| r.1 .0).fold(centre, f64::min);
+    let hi = rows.iter().map(|r| r.2 .0).fold(centre, f64::max);
     if hi - lo < min_span {
         lo = (hi - min_span).max(0.0);
     }
-    // Room at both ends for the value labels.
-    let pad = ((hi - lo) * 0.18).max(centre.abs() * 1e-6).max(1e-9);
-    let (lo, hi) = (lo - pad, hi + pad);
+    // Room at both ends for the widest end label: pad / (span + 2 pad) of the frame.
+    let font = c.font(SMALL, false, INK);
+    let labels = rows
+        .iter()
+        .flat_map(|r| [end(r.1 .0, &r.1 .1), end(r.2 .0, &r.2 .1)]);
+    let widest = largest(labels.map(|t| font.width(&t))) + c.px(16.0);
+    let share = (widest / frame_px.max(1.0)).min(0.3);
+    let pad = ((hi - lo) * share / (1.0 - 2.0 * share))
+        .max(centre.abs() * 1e-6)
+        .max(1e-9);
+    // Only a side with labels beyond the bars needs the room (a served % never runs past 100%
+    // for want of it); the other keeps a sliver so bars do not touch the frame.
+    let labels_left = rows.iter().any(|r| r.1 .0 < centre);
+    let labels_right = rows.iter().any(|r| r.2 .0 > centre);
+    let sliver = ((hi - lo) * 0.02).max(centre.abs() * 1e-6).max(1e-9);
+    let (lo, hi) = (
+        lo - if labels_left { pad } else { sliver },
+        hi + if labels_right { pad } else { sliver },
+    );
     let on_right = centre > (lo + hi) / 2.0;
     let (mut marks, mut labels) = (Vec::new(), Vec::new());
-    for (i, (_, low, high)) in rows.iter().enumerate() {
-        let (y, mid) = ((i as f64 + 0.2, i as f64 + 0.8), i as f64 + 0.5);
-        let mut label = |text: String, x: f64, dx: f64, align, colour| {
+    // Under the bar: from its middle down to the middle of the room below it; and a stretch of
+    // the axis in pixels (both at 1080p, from the frame's estimated size).
+    let under = 0.425 * row_px;
+    let px = |from: f64, to: f64| (to - from) * frame_px / (hi - lo) / c.s;
+    for (i, (_, (low, low_at), (high, high_at))) in rows.iter().enumerate() {
+        let (y, mid) = ((i as f64 + 0.15, i as f64 + 0.6), i as f64 + 0.375);
+        // Beside the bar's end, outside it; where that leaves the frame or meets another label,
+        // under the bar from the centre line outwards, then under the other side of the centre
+        // line (never across it).
+        let mut label = |text: String, x: f64, outwards: f64, colour| {
+            let (side, other) = match outwards > 0.0 {
+                true => (Align::Left, Align::Right),
+                false => (Align::Right, Align::Left),
+            };
+            let from_centre = px(x, centre);
+            let out_there = (from_centre + outwards * 1.5, under, side);
+            let over_there = (from_centre - outwards * 1.5, under, other);
+            // Under the bar outwards only where it fits without being pushed back across the
+            // centre line (the layout moves a label that sticks out into the frame).
+            let width = font.width(&text) / c.s + 20.0;
+            let room = px(centre, if outwards > 0.0 { hi } else { lo }).abs();
+            let mut spots = vec![(outwards, 0.0, side)];
+            match width <= room {
+                true => spots.extend([out_there, over_there]),
+                false => spots.extend([over_there, out_there]),
+            }
             let l = Label::at(text, x, mid, Font::new(SMALL, false, colour));
-            labels.push(Mark::Label(l.spots(vec![(dx, 0.0, align)])));
+            labels.push(Mark::Label(l.spots(spots)));
         };
         if *low < centre {
             marks.push(Mark::rect((*low, centre), y, LOW));
-            label(fmt(*low), *low, -8.0, Align::Right, INK);
+            label(end(*low, low_at), *low, -8.0, INK);
         }
         if *high > centre {
             marks.push(Mark::rect((centre, *high), y, HIGH));
-            label(fmt(*high), *high, 8.0, Align::Left, INK);
+            label(end(*high, high_at), *high, 8.0, INK);
         }
         if (high - low).abs() <= 1e-12 * centre.abs().max(1.0) {
             // Beside the centre line, on the side with more room.
-            let dx = if on_right { -10.0 } else { 10.0 };
-            let align = if on_right { Align::Right } else { Align::Left };
-            label("no change".into(), centre, dx, align, INK_SOFT);
+            label(
+                "no change".into(),
+                centre,
+                if on_right { -10.0 } else { 10.0 },
+                INK_SOFT,
+            );
         }
     }
     let label = Some(format!("unmodified {}", fmt(centre)));
     let stroke = Stroke::new(INK, 3.0, false);
     marks.push(Mark::rule(centre, stroke, label));
     marks.extend(labels);
-    let rows = Category::slots(rows.iter().map(|r| (r.0.clone(), false)));
-    let (x, y) = (Axis::value_inside(lo, hi, unit), Axis::category(rows));
+    // Each axis named beside its bar, which takes the upper part of its row.
+    let labels = (0..).zip(rows);
+    let labels = labels.map(|(i, r)| (f64::from(i) + 0.375, r.0.clone(), false));
+    let names = Category {
+        labels: labels.collect(),
+        ..Category::default()
+    };
+    let mut y = Axis::category(names);
+    y.hi = rows.len().max(1) as f64;
+    let x = Axis::value_inside(lo, hi, unit);
     let mut panel = Panel::new(x, y, marks);
     panel.title = Some(title.into());
     panel
 }
 
-fn tornado(res: &Results) -> Figure {
+fn tornado(res: &Results, opts: &ChartOptions) -> Figure {
+    let c = Scale::new(opts.width, opts.height);
     let g = grid_summary(res);
     // Widest swing first.
     let mut axes: Vec<&TornadoAxis> = g.tornado.iter().collect();
     axes.sort_by(|a, b| (b.cost_high - b.cost_low).total_cmp(&(a.cost_high - a.cost_low)));
-    let name = |a: &&TornadoAxis| {
-        let value = |p: &crate::sweep::write::TornadoPoint| match p.value.as_str() {
-            "" => "–".to_string(),
-            v => v.to_string(),
-        };
-        let values: Vec<String> = a.points.iter().map(value).collect();
-        format!("{} ({})", a.axis, values.join(", "))
+    let cost = |a: &&TornadoAxis| {
+        let low = (a.cost_low, a.cost_low_value.clone());
+        (
+            a.axis.clone(),
+            low,
+            (a.cost_high, a.cost_high_value.clone()),
+        )
     };
-    let cost = |a: &&TornadoAxis| (name(a), a.cost_low, a.cost_high);
-    let served = |a: &&TornadoAxis| (a.axis.clone(), a.served_pct_low, a.served_pct_high);
-    let cost: Vec<_> = axes.iter().map(cost).collect();
-    let served: Vec<_> = axes.iter().map(served).collect();
-    let title = "Cost (commit + usage + route)";
-    let cost = tornado_panel(title, res.base.cost, &cost, Unit::Dollars);
-    let served = tornado_panel("Demand served", res.base.served_pct, &served, Unit::Percent);
+    let served = |a: &&TornadoAxis| {
+        let low = (a.served_pct_low, a.served_pct_low_value.clone());
+        (
+            a.axis.clone(),
+            low,
+            (a.served_pct_high, a.served_pct_high_value.clone()),
+        )
+    };
+    let cost: Vec<TornadoRow> = axes.iter().map(cost).collect();
+    let served: Vec<TornadoRow> = axes.iter().map(served).collect();
+    // Side by side when the axis names fit beside two frames (at most 40% of a panel, as the
+    // layout allows); else one above the other, each the full width.
+    let names = c.font(LABEL, false, INK);
+    let widest = largest(axes.iter().map(|a| names.width(&a.axis)));
+    let room = c.w - c.px(2.0 * 40.0);
+    let columns = if widest <= (room - c.px(60.0)) / 2.0 * 0.4 {
+        2
+    } else {
+        1
+    };
+    let panel_w = (room - c.px(60.0) * (columns - 1) as f64) / columns as f64;
+    let frame_px = panel_w - widest.min(panel_w * 0.4) - c.px(14.0);
+    // The frame's height: the panels' room less a panel's title, rule label and tick labels.
+    let around = c.px(22.0 * 1.6 + 20.0 * 1.5 + 20.0 * 1.9);
+    let frame_h = match columns {
+        2 => c.plot_height() - around,
+        _ => (c.plot_height() - c.px(24.0)) / 2.0 - around,
+    };
+    let size = (frame_px, frame_h / axes.len().max(1) as f64 / c.s);
+    let (title, base) = ("Spend (commit + usage + route)", &res.base);
+    let cost = tornado_panel(title, base.cost, &cost, Unit::Dollars, &c, size);
+    let (title, centre) = ("Demand served", base.served_pct);
+    let served = tornado_panel(title, centre, &served, Unit::Percent, &c, size);
     let held = res.info.hold_reservations == Some(true);
     let how = if held { "base plan held" } else { "re-planned" };
     let points = res.info.points;
     let subtitle = vec![
         format!("{points} points, each axis varied alone around the unmodified scenario ({how})"),
-        "blue = below, orange = above".into(),
+        "blue = below it, orange = above it".into(),
+        "each end labelled with the axis value that sets it".into(),
     ];
-    let title = format!("What moves the cost of {}", res.info.scenario_name);
+    let title = format!("What moves the spend of {}", res.info.scenario_name);
     let mut fig = Figure::new(title, subtitle, Vec::new(), vec![cost, served]);
-    fig.columns = 2;
+    fig.columns = columns;
     fig
 }
 
 /// P(unserved tokens > x) over the samples, as a step curve, with the percentiles marked.
 fn exceedance(res: &Results) -> Figure {
     let (s, points) = (risk_summary(res), write::exceedance(res));
-    let max = points.last().map_or(0.0, |p| p.0).max(1.0);
-    let mut marks = vec![Mark::Line(Stroke::new(UNSERVED, 4.0, false), points)];
+    let alone = write::exceedance_demand_only(res);
+    let last = |p: &[(f64, f64)]| p.last().map_or(0.0, |p| p.0);
+    let max = last(&points).max(last(&alone)).max(1.0);
+    let total_line = Stroke::new(UNSERVED, 4.0, false);
+    let alone_line = Stroke::new(INK, 3.0, true);
+    // The demand draw alone first, so the total (with outages) is drawn over it where they meet.
+    let mut marks = vec![
+        Mark::Line(alone_line, alone),
+        Mark::Line(total_line, points),
+    ];
+    let legend = vec![
+        Entry::new("demand draw and outages", Swatch::Line(total_line)),
+        Entry::new("demand draw alone (no outages)", Swatch::Line(alone_line)),
+    ];
     // Percentiles at the same value share one marker ("P95, P99").
     let mut percentiles: Vec<(f64, String)> = Vec::new();
     let u = &s.unserved_tokens;
@@ -185,11 +370,17 @@ fn exceedance(res: &Results) -> Figure {
     let y = Axis::value_inside(0.0, 100.0, Unit::Percent);
     let subtitle = vec![
         "share of samples with more than x unserved tokens".into(),
-        format!("P(shortfall) {:.1}%", s.shortfall_probability * 100.0),
+        format!(
+            "P(shortfall) {:.1}%, {:.1}% from the demand draw alone",
+            s.shortfall_probability * 100.0,
+            s.shortfall_probability_demand_only * 100.0
+        ),
         format!("P50 {}", human(u.p50)),
         format!("P95 {}", human(u.p95)),
         format!("P99 {}", human(u.p99)),
     ];
     let title = format!("How much demand goes unserved: {} samples", res.info.points);
-    Figure::new(title, subtitle, Vec::new(), vec![Panel::new(x, y, marks)])
+    let mut fig = Figure::new(title, subtitle, legend, vec![Panel::new(x, y, marks)]);
+    fig.notes = write::cause_parts(&s);
+    fig
 }

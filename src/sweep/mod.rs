@@ -5,7 +5,9 @@
 //! with the base plan's reservations held (`run --reservations-from <base> <flags>`). A **risk**
 //! sweep draws outages and a demand multiplier per sample (see `risk`) and dispatches the base
 //! plan under emergency rules, exactly `run --reservations-from <base> --emergency --outage …
-//! --demand-scale M`. Points are solved in parallel and reduced in id order, every value rounded
+//! --demand-scale M`; a sample with outages is dispatched once more at the same demand without
+//! them, so its shortfall splits into what the demand draw alone leaves unserved and what the
+//! outages add. Points are solved in parallel and reduced in id order, every value rounded
 //! to the 12 digits the files carry before anything is summed, so a run, any split into shards
 //! and a merge of them give the same bytes.
 
@@ -106,6 +108,9 @@ pub struct Record {
     pub worst_period_served_pct: Option<f64>,
     pub unserved_tokens: f64,
     pub demand_tokens: f64,
+    /// Risk: the unserved tokens of the same held dispatch at the sample's demand without its
+    /// outages (what the demand draw alone leaves unserved); None for a grid point.
+    pub unserved_tokens_demand_only: Option<f64>,
     /// Risk: demand and served tokens per minute by period (all regions).
     pub period_demand_tpm: Vec<f64>,
     pub period_served_tpm: Vec<f64>,
@@ -114,7 +119,31 @@ pub struct Record {
 impl Record {
     /// Unserved above 1e-9 of demand.
     pub fn has_shortfall(&self) -> bool {
-        self.unserved_tokens > 1e-9 * self.demand_tokens
+        self.is_shortfall(self.unserved_tokens)
+    }
+
+    /// Whether `tokens` unserved are a shortfall of this record's demand (above 1e-9 of it).
+    pub fn is_shortfall(&self, tokens: f64) -> bool {
+        tokens > 1e-9 * self.demand_tokens
+    }
+
+    /// Risk: whether the demand draw alone leaves demand unserved.
+    pub fn has_demand_only_shortfall(&self) -> bool {
+        self.unserved_tokens_demand_only
+            .is_some_and(|u| self.is_shortfall(u))
+    }
+
+    /// Risk: what the outages add to the unserved tokens of the demand draw alone: the total
+    /// less the demand-only dispatch's, rounded as written; a difference below zero by no more
+    /// than 1e-9 of demand (the solvers' and the files' rounding) is 0. None for a grid point.
+    pub fn unserved_tokens_from_outages(&self) -> Option<f64> {
+        let alone = self.unserved_tokens_demand_only?;
+        let added = round12(self.unserved_tokens - alone);
+        Some(if added < 0.0 && !self.is_shortfall(-added) {
+            0.0
+        } else {
+            added
+        })
     }
 }
 
@@ -309,8 +338,12 @@ pub fn prepare(sweep: Sweep, overrides: &Overrides) -> Result<Prepared> {
     }
     let (signed, base) = if needs_plan {
         let planned = planning.plan(solver)?;
-        let base = matches!(sweep.kind, Kind::Risk(_))
-            .then(|| record_of(0, vec![String::new(), "1".into()], &planned.report, true));
+        // The base plan has no outages: all it leaves unserved is the demand's.
+        let base = matches!(sweep.kind, Kind::Risk(_)).then(|| {
+            let mut r = record_of(0, vec![String::new(), "1".into()], &planned.report, true);
+            r.unserved_tokens_demand_only = Some(r.unserved_tokens);
+            r
+        });
         (Some(planned.signed_plan()), base)
     } else {
         (None, None)
@@ -370,6 +403,7 @@ fn record_of(id: u64, params: Vec<String>, report: &Report, periods: bool) -> Re
         worst_period_served_pct: worst.map(round12),
         unserved_tokens: round12(s.unserved_tokens),
         demand_tokens: round12(s.demand_tokens),
+        unserved_tokens_demand_only: None,
         period_demand_tpm: if periods {
             demand.into_iter().map(round12).collect()
         } else {
@@ -395,7 +429,21 @@ impl Prepared {
                 let d = risk::draw(r, id, self.horizon.0, self.horizon.1);
                 let solved = self.solve_with(&self.risk_flags(&d), true)?;
                 let params = vec![d.outages_text(), crate::units::fixed(d.demand_scale)];
-                Ok(record_of(id, params, &solved.report, true))
+                let mut record = record_of(id, params, &solved.report, true);
+                // The same dispatch at the same demand without the outages: what the demand
+                // draw alone leaves unserved. A sample without outages is that dispatch already.
+                let alone = if d.outages.is_empty() {
+                    record.unserved_tokens
+                } else {
+                    let demand_only = risk::Draw {
+                        outages: Vec::new(),
+                        demand_scale: d.demand_scale,
+                    };
+                    let solved = self.solve_with(&self.risk_flags(&demand_only), true)?;
+                    round12(solved.report.summary.unserved_tokens)
+                };
+                record.unserved_tokens_demand_only = Some(alone);
+                Ok(record)
             }
         }
     }

@@ -673,3 +673,416 @@ fn a_batch_log_shows_progress_lines_and_a_short_run_none() {
     assert_eq!(code, 0);
     assert_eq!(err, "");
 }
+
+/// A one-month scenario (January 2026, 44,640 minutes) for hand-checked risk samples: demand
+/// 1M tokens/min in us, served by solo (us, 1M on demand at $1/M); far (eu, 1M) serves no
+/// demand (no route, no eu demand). The unserved penalty ($10,000/M by default) is far above
+/// the price, so a held dispatch serves all it can.
+fn one_month(dir: &Path) -> PathBuf {
+    let s = dir.join("one-month");
+    std::fs::create_dir_all(&s).unwrap();
+    let write = |name: &str, text: &str| std::fs::write(s.join(name), text).unwrap();
+    write(
+        "demand.csv",
+        "period,region,tokens_per_minute\n2026-01-01,us,1M\n",
+    );
+    write(
+        "capacity.csv",
+        "provider,region,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\n\
+         solo,us,solo,1M,1,0\nfar,eu,far,1M,1,0\n",
+    );
+    write(
+        "scenario.toml",
+        "name = \"one-month\"\nhorizon_end = \"2026-02-01\"\n",
+    );
+    s
+}
+
+const JANUARY_MINUTES: f64 = 44_640.0;
+
+/// A risk sweep file on the one-month scenario.
+fn one_month_sweep(dir: &Path, name: &str, body: &str) -> PathBuf {
+    let path = dir.join(format!("{name}.toml"));
+    let scenario = one_month(dir);
+    let text = format!("scenario = {:?}\n{body}", scenario.display().to_string());
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn num(row: &BTreeMap<String, String>, column: &str) -> f64 {
+    row[column]
+        .parse()
+        .unwrap_or_else(|_| panic!("{column}: '{}'", row[column]))
+}
+
+/// What the risk summary says about the causes, computed here from sweep.csv the way the docs
+/// define it: means over the samples in id order, shares of the mean unserved tokens.
+fn cause_sentence(rows: &[BTreeMap<String, String>], cause: &str) -> String {
+    // `cause`: the sentence's subject and verb, "The demand draw causes".
+    let n = rows.len() as f64;
+    let mean = |c: &str| rows.iter().map(|r| num(r, c)).sum::<f64>() / n;
+    let (total, alone, added) = (
+        mean("unserved_tokens"),
+        mean("unserved_tokens_demand_only"),
+        mean("unserved_tokens_from_outages"),
+    );
+    let share = |x: f64| format!("{:.2}%", x / total * 100.0);
+    let h = capplan::units::human;
+    format!(
+        "{cause} most of the shortfall: of the mean {} unserved tokens per sample, the demand draw alone (the same held plan at the sample's demand without outages) leaves {} ({}) and the outages add {} ({}).",
+        h(total),
+        h(alone),
+        share(alone),
+        h(added),
+        share(added)
+    )
+}
+
+#[test]
+fn a_shortfall_of_the_demand_draw_alone_is_told_apart_from_outages() {
+    // Outages of far, which serves no demand, and demand drawn with σ 0.2: every shortfall is
+    // the demand draw's, (M − 1) × 1M tokens/min over January when M > 1.
+    let t = tempfile::tempdir().unwrap();
+    let body = "[risk]\nsamples = 12\nseed = 7\n[[risk.outage]]\nprovider = \"far\"\nper_year = 40\nmedian_hours = 24\np95_hours = 100\n[risk.demand]\nsigma = 0.2\n";
+    let file = one_month_sweep(t.path(), "demand", body);
+    let out = t.path().join("out");
+    ok(&["sweep", s(&file), "--out", s(&out), "--no-charts"], &[]);
+    let rows = rows(&out.join("sweep.csv"));
+    let demand = 1e6 * JANUARY_MINUTES;
+    let short = |r: &BTreeMap<String, String>| num(r, "demand_scale") > 1.0;
+    assert!(
+        rows.iter().any(short) && !rows.iter().all(short),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter().any(|r| r["outages"].contains("far@")),
+        "{rows:?}"
+    );
+    for r in &rows {
+        let want = (num(r, "demand_scale") - 1.0).max(0.0) * demand;
+        for column in ["unserved_tokens", "unserved_tokens_demand_only"] {
+            let got = num(r, column);
+            assert!(
+                (got - want).abs() <= 1e-6 * demand,
+                "sample {} {column}: {got}, by hand {want}",
+                r["id"]
+            );
+        }
+        assert!(
+            num(r, "unserved_tokens_from_outages").abs() <= 1e-9 * demand,
+            "{r:?}"
+        );
+    }
+    // The demand-only column is the held dispatch at the sample's demand without its outages,
+    // exactly `run --reservations-from <base> --emergency --demand-scale M`.
+    let base = t.path().join("base");
+    let scenario = t.path().join("one-month");
+    ok(
+        &["run", s(&scenario), "--out", s(&base), "--no-charts", "-q"],
+        &[],
+    );
+    let sample = rows
+        .iter()
+        .find(|r| short(r) && r["outages"].contains("far@"))
+        .unwrap();
+    let replay = t.path().join("replay");
+    let summary = json(&ok(
+        &[
+            "run",
+            s(&scenario),
+            "--reservations-from",
+            s(&base),
+            "--emergency",
+            "--demand-scale",
+            &sample["demand_scale"],
+            "--out",
+            s(&replay),
+            "--no-charts",
+            "--format",
+            "json",
+            "-q",
+        ],
+        &[],
+    ));
+    let alone = summary["unserved_tokens"].as_f64().unwrap();
+    assert!(
+        close(alone, num(sample, "unserved_tokens_demand_only")),
+        "{alone} vs {sample:?}"
+    );
+    // The summary names the cause, and far's outages change nothing.
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
+    assert!(
+        md.contains(&format!(
+            "**{}**",
+            cause_sentence(&rows, "The demand draw causes")
+        )),
+        "{md}"
+    );
+    let n = rows.len() as f64;
+    let shortfalls = rows
+        .iter()
+        .filter(|r| num(r, "unserved_tokens") > 1e-9 * demand)
+        .count();
+    assert!(
+        md.contains(&format!(
+            "P(shortfall) from the demand draw alone: {:.2}%; the outages add unserved tokens in 0.00% of samples.",
+            shortfalls as f64 / n * 100.0
+        )),
+        "{md}"
+    );
+    let (with, without): (Vec<_>, Vec<_>) =
+        rows.iter().partition(|r| r["outages"].contains("far@"));
+    let p = |v: &[&BTreeMap<String, String>]| {
+        let k = v
+            .iter()
+            .filter(|r| num(r, "unserved_tokens") > 1e-9 * demand)
+            .count();
+        format!("{:.2}%", k as f64 / v.len() as f64 * 100.0)
+    };
+    let added = with
+        .iter()
+        .map(|r| num(r, "unserved_tokens_from_outages"))
+        .sum::<f64>();
+    let added = capplan::units::human(added / with.len() as f64);
+    let row = format!(
+        "| far | {} | {} | {} | {added} |",
+        with.len(),
+        p(&with),
+        p(&without)
+    );
+    assert!(md.contains(&row), "{row} not in {md}");
+    let j = json(&std::fs::read_to_string(out.join("sweep.json")).unwrap());
+    assert_eq!(j["summary"]["dominant_cause"], "demand_draw");
+}
+
+#[test]
+fn a_shortfall_of_outages_alone_is_told_apart_from_the_demand_draw() {
+    // Demand as planned (σ 0) and outages of solo at factor 0: a sample leaves unserved 1M
+    // tokens/min for every minute of January that an outage covers (overlaps counted once).
+    let t = tempfile::tempdir().unwrap();
+    let body = "[risk]\nsamples = 8\nseed = 3\n[[risk.outage]]\nprovider = \"solo\"\nper_year = 40\nmedian_hours = 24\np95_hours = 100\n";
+    let file = one_month_sweep(t.path(), "outages", body);
+    let out = t.path().join("out");
+    ok(&["sweep", s(&file), "--out", s(&out), "--no-charts"], &[]);
+    let rows = rows(&out.join("sweep.csv"));
+    assert!(rows.iter().any(|r| !r["outages"].is_empty()), "{rows:?}");
+    for r in &rows {
+        assert_eq!(r["demand_scale"], "1");
+        // The union of the drawn outages, in minutes.
+        let mut spans: Vec<(i64, i64)> = r["outages"]
+            .split_whitespace()
+            .map(|o| {
+                let (at, _) = o.trim_start_matches("solo@").split_once('=').unwrap();
+                let (a, b) = at.split_once("..").unwrap();
+                let t = |x: &str| capplan::units::parse_time(x).unwrap().timestamp() / 60;
+                (t(a), t(b))
+            })
+            .collect();
+        spans.sort();
+        let (mut minutes, mut reach) = (0, i64::MIN);
+        for (a, b) in spans {
+            let from = a.max(reach);
+            if b > from {
+                minutes += b - from;
+            }
+            reach = reach.max(b);
+        }
+        let want = minutes as f64 * 1e6;
+        let got = num(r, "unserved_tokens");
+        assert!(
+            (got - want).abs() <= 1e-6 * 1e6 * JANUARY_MINUTES,
+            "sample {}: {got}, by hand {want}",
+            r["id"]
+        );
+        assert_eq!(num(r, "unserved_tokens_demand_only"), 0.0, "{r:?}");
+        assert_eq!(num(r, "unserved_tokens_from_outages"), got, "{r:?}");
+    }
+    let md = std::fs::read_to_string(out.join("sweep.md")).unwrap();
+    let want = cause_sentence(&rows, "The outages cause");
+    assert!(md.contains(&format!("**{want}**")), "{want}\nnot in\n{md}");
+    assert!(
+        md.contains("P(shortfall) from the demand draw alone: 0.00%;"),
+        "{md}"
+    );
+}
+
+#[test]
+fn the_grid_summary_names_its_points_with_their_values() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "grid", GRID);
+    let out = t.path().join("out");
+    let stdout = ok(&["sweep", s(&file), "--out", s(&out), "--no-charts"], &[]);
+    let points = rows(&out.join("sweep.csv"));
+    // The first of the cheapest and of the dearest, in id order.
+    let cost = |r: &&BTreeMap<String, String>| num(r, "cost");
+    let cheapest = points
+        .iter()
+        .fold(&points[0], |a, b| if cost(&b) < cost(&a) { b } else { a });
+    let dearest = points
+        .iter()
+        .fold(&points[0], |a, b| if cost(&b) > cost(&a) { b } else { a });
+    let words = |r: &BTreeMap<String, String>| {
+        let set: Vec<String> = ["demand_scale", "delay.azure", "price.aws"]
+            .iter()
+            .filter(|k| !r[**k].is_empty())
+            .map(|k| format!("{k} {}", r[*k]))
+            .collect();
+        if set.is_empty() {
+            "no what-ifs".to_string()
+        } else {
+            set.join(", ")
+        }
+    };
+    let point = |r: &BTreeMap<String, String>| {
+        format!(
+            "point {} ({}): spend {}, served {:.2}%",
+            r["id"],
+            words(r),
+            capplan::units::human_dollars(num(r, "cost")),
+            num(r, "served_pct")
+        )
+    };
+    let want = format!("Cheapest {}; dearest {}.", point(cheapest), point(dearest));
+    assert!(stdout.contains(&want), "{want}\nnot in\n{stdout}");
+    assert!(!words(cheapest).is_empty() && words(cheapest) != "no what-ifs");
+}
+
+#[test]
+fn tornado_labels_are_whole_and_say_which_value_sets_each_end() {
+    let t = tempfile::tempdir().unwrap();
+    let body = "hold_reservations = false\n[grid]\n\"policy.max_provider_share\" = [0.6, 1.0]\ndemand_scale = [0.8, \"\", 1.2]\n";
+    let file = sweep_file(t.path(), "tornado", body);
+    for (size, w, h) in [("1920x1080", 1920, 1080), ("800x450", 800, 450)] {
+        let out = t.path().join(size);
+        ok(
+            &[
+                "sweep",
+                s(&file),
+                "--out",
+                s(&out),
+                "--chart-size",
+                size,
+                "-q",
+            ],
+            &[],
+        );
+        let svg = std::fs::read_to_string(out.join("sweep_tornado.svg")).unwrap();
+        let texts = crate::common::svg::texts(&svg);
+        for axis in ["policy.max_provider_share", "demand_scale"] {
+            assert_eq!(
+                texts.iter().filter(|t| *t == axis).count(),
+                2,
+                "{size}: {texts:?}"
+            );
+        }
+        assert!(
+            !texts.iter().any(|t| t.contains('…')),
+            "{size}: a label is cut: {texts:?}"
+        );
+        let j = json(&std::fs::read_to_string(out.join("sweep.json")).unwrap());
+        let centre = j["centre"]["cost"].as_f64().unwrap();
+        let tornado = j["summary"]["tornado"].as_array().unwrap();
+        let demand = tornado
+            .iter()
+            .find(|a| a["axis"] == "demand_scale")
+            .unwrap();
+        assert_eq!(
+            (
+                demand["cost_low_value"].as_str(),
+                demand["cost_high_value"].as_str()
+            ),
+            (Some("0.8"), Some("1.2"))
+        );
+        for a in tornado {
+            for (end, value) in [
+                ("cost_low", "cost_low_value"),
+                ("cost_high", "cost_high_value"),
+            ] {
+                let v = a[end].as_f64().unwrap();
+                if v == centre {
+                    continue;
+                }
+                let label = format!(
+                    "{} at {}",
+                    capplan::units::human_dollars(v),
+                    a[value].as_str().unwrap()
+                );
+                assert!(texts.contains(&label), "{size}: no '{label}' in {texts:?}");
+            }
+        }
+        crate::common::svg::assert_text_fits(&svg, "sweep_tornado", w, h);
+    }
+}
+
+#[test]
+fn hourly_fans_are_grouped_into_days_with_a_demand_band() {
+    // Twenty days of hourly periods (480, more than the 400 drawn as they are), demand 1M
+    // tokens/min, solo 1.1M on demand; demand drawn with σ 0.2.
+    let t = tempfile::tempdir().unwrap();
+    let s_dir = t.path().join("hourly");
+    std::fs::create_dir_all(&s_dir).unwrap();
+    let mut demand = String::from("period,tokens_per_minute\n");
+    for h in 0..480 {
+        demand.push_str(&format!(
+            "2026-01-{:02}T{:02}:00:00Z,1M\n",
+            1 + h / 24,
+            h % 24
+        ));
+    }
+    std::fs::write(s_dir.join("demand.csv"), demand).unwrap();
+    std::fs::write(
+        s_dir.join("capacity.csv"),
+        "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\nsolo,solo,1.1M,1,0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        s_dir.join("scenario.toml"),
+        "name = \"hourly\"\nhorizon_end = \"2026-01-21\"\n",
+    )
+    .unwrap();
+    let file = t.path().join("hourly.toml");
+    let body = format!(
+        "scenario = {:?}\n[risk]\nsamples = 5\nseed = 1\n[[risk.outage]]\nprovider = \"solo\"\nper_year = 30\nmedian_hours = 3\np95_hours = 20\n[risk.demand]\nsigma = 0.2\n",
+        s_dir.display().to_string()
+    );
+    std::fs::write(&file, body).unwrap();
+    let out = t.path().join("out");
+    ok(&["sweep", s(&file), "--out", s(&out), "-q"], &[]);
+    let res = capplan::sweep::write::read_results(&out).unwrap();
+    let fan = capplan::sweep::write::fan(&res, 400, 120).unwrap();
+    assert_eq!(fan.spans.len(), 20);
+    assert!(fan.spans.iter().all(|(a, b)| b - a == 86_400.0));
+    // Day d's median served: the nearest-rank P50 (rank 3 of 5) of the samples' daily means.
+    let periods = rows(&out.join("sweep_periods.csv"));
+    for d in 0..20 {
+        let mut means: Vec<f64> = (0..5)
+            .map(|id| {
+                let day = periods
+                    .iter()
+                    .filter(|r| r["id"] == id.to_string())
+                    .skip(24 * d)
+                    .take(24);
+                day.map(|r| num(r, "served_tpm")).sum::<f64>() / 24.0
+            })
+            .collect();
+        means.sort_by(f64::total_cmp);
+        assert!(
+            close(fan.served[1][d], means[2]),
+            "day {d}: {} vs {}",
+            fan.served[1][d],
+            means[2]
+        );
+        assert!(fan.demand[0][d] <= fan.demand[1][d] && fan.demand[1][d] <= fan.demand[2][d]);
+    }
+    assert!(
+        fan.demand[2][0] > fan.demand[0][0],
+        "the demand band is open"
+    );
+    let svg = std::fs::read_to_string(out.join("sweep_fan.svg")).unwrap();
+    let texts = crate::common::svg::texts(&svg).join(" ");
+    assert!(
+        texts.contains("hourly periods drawn as daily means"),
+        "{texts}"
+    );
+    assert!(texts.contains("demand, P5 and P95"), "{texts}");
+}
