@@ -78,9 +78,9 @@ pub enum Command {
         after_help = "Examples:\n  capplan merge /shared/risk\n  capplan merge node-a/ node-b/ node-c/ --out output/sweep-frontier-risk"
     )]
     Merge(MergeArgs),
-    /// Redraw the charts of an earlier run from its output folder, without solving again.
+    /// Redraw the charts of an earlier run, sweep or resilience matrix from its output folder, without solving again.
     #[command(
-        after_help = "Examples:\n  capplan chart output/frontier-2026\n  capplan chart output/frontier-2026 --chart-size 3840x2160"
+        after_help = "Examples:\n  capplan chart output/frontier-2026\n  capplan chart output/frontier-2026 --chart-size 3840x2160\n  capplan chart output/sweep-frontier-hourly-risk --chart-size 800x450\n  capplan chart output/resilience-frontier-2026"
     )]
     Chart(ChartArgs),
     /// Print a shell completion script.
@@ -453,7 +453,7 @@ pub struct MergeArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ChartArgs {
-    /// The output folder of an earlier `capplan run`.
+    /// The output folder of an earlier `capplan run`, `capplan sweep` (or `merge`) or `capplan resilience`.
     pub output: PathBuf,
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080")]

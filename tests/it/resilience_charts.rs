@@ -442,3 +442,37 @@ fn cost_vs_served_spans_each_plan_from_its_worst_loss_to_nothing_lost() {
         assert_no_overlap(&svg, w, h, &format!("big-and-small {size}"));
     }
 }
+
+#[test]
+fn capplan_chart_redraws_a_resilience_folder() {
+    let out = big_and_small("1920x1080");
+    let copy = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        out.path().join("resilience.json"),
+        copy.path().join("resilience.json"),
+    )
+    .unwrap();
+    let (code, stdout, err) = common::capplan(&["chart", copy.path().to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    for stem in RESILIENCE_CHART_STEMS {
+        for kind in ["png", "svg"] {
+            let name = format!("{stem}.{kind}");
+            assert!(stdout.contains(&name), "{stdout}");
+            assert!(
+                read(out.path(), &name) == read(copy.path(), &name),
+                "{name} redrawn differs from the one resilience drew"
+            );
+        }
+    }
+    let (code, _, err) = common::capplan(&[
+        "chart",
+        copy.path().to_str().unwrap(),
+        "--chart-size",
+        "800x450",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for stem in RESILIENCE_CHART_STEMS {
+        let (w, h, _) = decode_png(&read(copy.path(), &format!("{stem}.png")));
+        assert_eq!((w, h), (800, 450), "{stem}");
+    }
+}

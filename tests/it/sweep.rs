@@ -906,6 +906,49 @@ fn a_shortfall_of_outages_alone_is_told_apart_from_the_demand_draw() {
     );
 }
 
+/// Every file of `from` named in `names` copied into a new folder.
+fn copy_of(from: &Path, to: &Path, names: &[&str]) {
+    std::fs::create_dir_all(to).unwrap();
+    for n in names {
+        std::fs::copy(from.join(n), to.join(n)).unwrap();
+    }
+}
+
+#[test]
+fn capplan_chart_redraws_a_sweep_folder() {
+    let t = tempfile::tempdir().unwrap();
+    for (name, body, stems) in [
+        ("risk", RISK, vec!["sweep_fan", "sweep_unserved"]),
+        ("grid", GRID, vec!["sweep_tornado"]),
+    ] {
+        let file = sweep_file(t.path(), name, body);
+        let out = t.path().join(name);
+        ok(&["sweep", s(&file), "--out", s(&out), "-q"], &[]);
+        // Only the data files: the charts come back from them alone.
+        let copy = t.path().join(format!("{name}-copy"));
+        copy_of(
+            &out,
+            &copy,
+            &["sweep.json", "sweep.csv", "sweep_periods.csv"][..if name == "risk" { 3 } else { 2 }],
+        );
+        let listed = ok(&["chart", s(&copy)], &[]);
+        for stem in &stems {
+            for kind in ["png", "svg"] {
+                let f = format!("{stem}.{kind}");
+                assert!(listed.contains(&f), "{listed}");
+                let (a, b) = (
+                    std::fs::read(out.join(&f)).unwrap(),
+                    std::fs::read(copy.join(&f)).unwrap(),
+                );
+                assert!(a == b, "{name}: {f} redrawn differs from the sweep's");
+            }
+        }
+        ok(&["chart", s(&copy), "--chart-size", "800x450"], &[]);
+        let svg = std::fs::read_to_string(copy.join(format!("{}.svg", stems[0]))).unwrap();
+        assert!(svg.contains("<svg width=\"800\" height=\"450\""), "{name}");
+    }
+}
+
 #[test]
 fn the_grid_summary_names_its_points_with_their_values() {
     let t = tempfile::tempdir().unwrap();
