@@ -381,6 +381,6 @@ fn exceedance(res: &Results) -> Figure {
     ];
     let title = format!("How much demand goes unserved: {} samples", res.info.points);
     let mut fig = Figure::new(title, subtitle, legend, vec![Panel::new(x, y, marks)]);
-    fig.notes = write::cause_parts(&s);
+    fig.notes = vec![write::cause_short(&s)];
     fig
 }

@@ -414,9 +414,9 @@ pub fn risk_summary(res: &Results) -> RiskSummary {
     }
 }
 
-/// The same, short, in parts (for a chart's small print): "The demand draw causes most of the
-/// shortfall:", "96.13% of the mean 20.9T unserved tokens per sample; the outages add 3.87%".
-pub fn cause_parts(r: &RiskSummary) -> Vec<String> {
+/// The same, short (for a chart's small print): "The demand draw causes most of the shortfall:
+/// 96.13% of the mean 20.9T unserved tokens per sample; the outages add 3.87%."
+pub fn cause_short(r: &RiskSummary) -> String {
     let total = r.unserved_tokens.mean;
     let share = |x: f64| pct(if total > 0.0 { x / total * 100.0 } else { 0.0 });
     let (alone, added) = (
@@ -425,15 +425,13 @@ pub fn cause_parts(r: &RiskSummary) -> Vec<String> {
     );
     let mean = human(total);
     match r.dominant_cause {
-        Cause::NoShortfall => vec!["No sample leaves demand unserved.".into()],
-        Cause::DemandDraw => vec![
-            "The demand draw causes most of the shortfall:".into(),
-            format!("alone it leaves {alone} of the mean {mean} unserved tokens per sample; the outages add {added}."),
-        ],
-        Cause::Outages => vec![
-            "The outages cause most of the shortfall:".into(),
-            format!("they add {added} of the mean {mean} unserved tokens per sample; the demand draw alone leaves {alone}."),
-        ],
+        Cause::NoShortfall => "No sample leaves demand unserved.".into(),
+        Cause::DemandDraw => format!(
+            "The demand draw causes most of the shortfall: {alone} of the mean {mean} unserved tokens per sample; the outages add {added}."
+        ),
+        Cause::Outages => format!(
+            "The outages cause most of the shortfall: {added} of the mean {mean} unserved tokens per sample; the demand draw alone {alone}."
+        ),
     }
 }
 
@@ -1260,11 +1258,8 @@ mod tests {
             "The demand draw causes most of the shortfall: of the mean 400 unserved tokens per sample, the demand draw alone (the same held plan at the sample's demand without outages) leaves 300 (75.00%) and the outages add 100 (25.00%)."
         );
         assert_eq!(
-            cause_parts(&r),
-            [
-                "The demand draw causes most of the shortfall:",
-                "alone it leaves 75.00% of the mean 400 unserved tokens per sample; the outages add 25.00%."
-            ]
+            cause_short(&r),
+            "The demand draw causes most of the shortfall: 75.00% of the mean 400 unserved tokens per sample; the outages add 25.00%."
         );
         // Outages adding more than half.
         let res = risk_results(vec![record(0, &["aws@x", "1"], 1.0, 600.0, Some(100.0))]);
