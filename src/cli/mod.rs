@@ -606,6 +606,21 @@ fn scenario_inputs(folder: &Path, what: &str) -> Vec<crate::output::Input> {
 }
 
 /// How a whole-folder command holds its output folder.
+/// The inputs a command reading a sweep file never writes: the scenario folder with its extends
+/// parents, and the sweep file's folder (an output folder may lie inside it, beside the file).
+fn sweep_inputs(file: &std::path::Path, scenario: &std::path::Path) -> Vec<crate::output::Input> {
+    let mut inputs = scenario_inputs(scenario, "scenario folder");
+    let file_folder = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    inputs.push(crate::output::Input::file_folder(
+        file_folder,
+        "sweep file's folder",
+    ));
+    inputs
+}
+
 fn claim(force: bool) -> crate::output::Claim {
     crate::output::Claim {
         force,

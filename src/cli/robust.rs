@@ -17,15 +17,7 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
         risk_weight: args.risk_weight,
         cvar_alpha: args.cvar_alpha,
     };
-    let mut inputs = super::scenario_inputs(&sweep.scenario, "scenario folder");
-    let file_folder = match args.file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    inputs.push(crate::output::Input::file_folder(
-        file_folder,
-        "sweep file's folder",
-    ));
+    let inputs = super::sweep_inputs(&args.file, &sweep.scenario);
     let out_dir = crate::output::resolve(
         args.out.as_deref(),
         crate::output::robust_folder(&sweep.name),

@@ -30,15 +30,7 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
         samples: args.samples,
         seed: args.seed,
     };
-    let mut inputs = super::scenario_inputs(&sweep.scenario, "scenario folder");
-    let file_folder = match args.file.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    inputs.push(crate::output::Input::file_folder(
-        file_folder,
-        "sweep file's folder",
-    ));
+    let inputs = super::sweep_inputs(&args.file, &sweep.scenario);
     // A shard shares its folder with the other shards of the sweep, each writing its own files:
     // locked only while it writes, and written in place.
     let claim = crate::output::Claim {

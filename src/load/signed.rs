@@ -68,17 +68,7 @@ impl CommitmentRow {
     /// The columns `commitments.csv` has: the GPU columns only when some row is in GPUs, so a
     /// plan in tokens per minute keeps the file it always had.
     pub fn columns(rows: &[CommitmentRow]) -> &'static [&'static str] {
-        const TPM: &[&str] = &[
-            "tranche",
-            "provider",
-            "region",
-            "start",
-            "end",
-            "capacity_tpm",
-            "reserved_fraction",
-            "reserved_tpm",
-            "commit_cost",
-        ];
+        // The nine columns of a plan in tokens per minute, then the four of GPUs.
         const GPUS: &[&str] = &[
             "tranche",
             "provider",
@@ -94,6 +84,7 @@ impl CommitmentRow {
             "gpus_reserved",
             "blocks",
         ];
+        const TPM: &[&str] = GPUS.split_at(9).0;
         if rows.iter().any(|r| r.gpus.is_some()) {
             GPUS
         } else {
