@@ -39,10 +39,11 @@ pub fn render_all(res: &Results, opts: &ChartOptions) -> Charts {
 }
 
 /// Served against demand over time: the band between the samples' P5 and P95 served tokens per
-/// minute in each bin, the median served, the samples' demand (P5 to P95 as thin dashed lines,
-/// the median thick) and the base plan's demand; under it, the tokens left unserved per bin
-/// (mean over the samples, and the P95 band). Long hourly horizons are grouped into days (or
-/// weeks) as the run charts group them, each value a mean over the bin.
+/// minute in each bin, the median served and the samples' demand (P5 and P95 as thin dashed
+/// lines, the median thick; the plan's own demand is the median over e^(−σ²/2), 0.5% above it at
+/// σ 0.1, so it is not drawn again); under it, the tokens left unserved per bin (mean over the
+/// samples, and the P95 band). Long hourly horizons are grouped into days (or weeks) as the run
+/// charts group them, each value a mean over the bin.
 fn fan(res: &Results) -> Option<Figure> {
     let fan = write::fan(res, KEEP_PERIODS_UP_TO, MAX_BINS)?;
     let spans = &fan.spans;
@@ -50,20 +51,18 @@ fn fan(res: &Results) -> Option<Figure> {
     let [d5, d50, d95] = &fan.demand;
     let band = SERVED.alpha(0.35);
     let median = Stroke::new(SERVED, 3.5, false);
-    let planned_line = Stroke::new(INK_SOFT, 2.0, false);
     let demand_line = Stroke::new(INK, 3.0, true);
     let demand_edge = Stroke::new(INK, 1.5, true);
-    // The planned demand, the median demand and the median served often coincide: drawn one
-    // over the other, widest first, so each stays visible as an edge of the one above.
+    // The median demand is dashed and drawn over the median served, which shows between its
+    // dashes where the two meet (all demand served) and apart from it where they part.
     let marks = vec![
         Mark::band("served, P5–P95", (band, None), spans, p5, p95),
         Mark::steps(demand_edge, spans, d5),
         Mark::steps(demand_edge, spans, d95),
         Mark::steps(median, spans, p50),
         Mark::steps(demand_line, spans, d50),
-        Mark::steps(planned_line, spans, &fan.planned),
     ];
-    let top = largest([p95, &fan.planned, d95].into_iter().flatten().copied());
+    let top = largest([p95, d95].into_iter().flatten().copied());
     let x = || Axis::time(spans[0].0, spans[spans.len() - 1].1);
     let grouped = fan.grain != Grain::Period;
     let per = if grouped {
@@ -79,7 +78,6 @@ fn fan(res: &Results) -> Option<Figure> {
         Entry::new("served, median", Swatch::Line(median)),
         Entry::new("demand, median", Swatch::Line(demand_line)),
         Entry::new("demand, P5 and P95", Swatch::Line(demand_edge)),
-        Entry::new("demand, as planned", Swatch::Line(planned_line)),
     ];
     // Tokens left unserved per bin, when any sample leaves some.
     let [mean, u95] = &fan.unserved;

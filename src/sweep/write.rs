@@ -623,8 +623,6 @@ pub struct Fan {
     pub served: [Vec<f64>; 3],
     /// Per bin, the samples' P5, P50 and P95 of their mean demand, tokens per minute.
     pub demand: [Vec<f64>; 3],
-    /// Per bin, the base plan's mean demand (the demand it was planned for), tokens per minute.
-    pub planned: Vec<f64>,
     /// Per bin, the mean over the samples and the P95 of the tokens demanded and not served in
     /// their period (demand less served, summed over the bin's periods).
     pub unserved: [Vec<f64>; 2],
@@ -691,7 +689,6 @@ pub fn fan(res: &Results, keep_up_to: usize, max_bins: usize) -> Option<Fan> {
         spans: b.spans.clone(),
         served: [5, 50, 95].map(|p| percentile(&served, p)),
         demand: [5, 50, 95].map(|p| percentile(&demand, p)),
-        planned: b.mean(&full(&res.base.period_demand_tpm)),
         unserved: [(0..bins).map(mean).collect(), percentile(&unserved, 95)],
         unserved_adds_up,
     })
