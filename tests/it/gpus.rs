@@ -66,8 +66,9 @@ fn read_csv(path: &Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-/// `capplan run <folder> [args]` into a fresh output folder; the files it writes, read back.
-fn run(folder: &Folder, args: &[&str]) -> Run {
+/// `capplan run <folder> --no-charts [args]` into a fresh output folder: the temp folder that
+/// holds it, the output folder and stdout (the run must succeed).
+fn run_into(folder: &Folder, args: &[&str]) -> (tempfile::TempDir, std::path::PathBuf, String) {
     let out = tempfile::tempdir().unwrap();
     let dir = out.path().join("run");
     let mut all = vec![
@@ -80,6 +81,12 @@ fn run(folder: &Folder, args: &[&str]) -> Run {
     all.extend(args);
     let (code, stdout, stderr) = capplan(&all);
     assert_eq!(code, 0, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    (out, dir, stdout)
+}
+
+/// `capplan run <folder> [args]` into a fresh output folder; the files it writes, read back.
+fn run(folder: &Folder, args: &[&str]) -> Run {
+    let (_out, dir, _) = run_into(folder, args);
     let summary =
         serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
     let commitments = read_csv(&dir.join("commitments.csv"))
@@ -394,16 +401,7 @@ fn commitments_and_the_summary_say_what_to_sign_in_gpus_and_blocks() {
     // blocks(true) as worked above: 1 block of 16 H100 reserved (z = 0.25 of 64 GPUs) for $16,
     // the on-demand tranche reserves nothing (0 GPUs, 0 blocks of 1).
     let f = blocks(true);
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("run");
-    let (code, stdout, stderr) = capplan(&[
-        "run",
-        f.path().to_str().unwrap(),
-        "--out",
-        dir.to_str().unwrap(),
-        "--no-charts",
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let (_out, dir, stdout) = run_into(&f, &[]);
     let text = std::fs::read_to_string(dir.join("commitments.csv")).unwrap();
     assert_eq!(
         text.lines().next().unwrap(),
@@ -488,16 +486,7 @@ fn a_plan_in_tokens_per_minute_keeps_its_commitments_columns_and_a_relaxed_plan_
             "provider,tranche,capacity_tpm,cost_per_million_tokens\naws,od,2M,1\n",
         )
         .file("scenario.toml", ONE_HOUR);
-    let out = tempfile::tempdir().unwrap();
-    let dir = out.path().join("run");
-    let (code, stdout, stderr) = capplan(&[
-        "run",
-        v2.path().to_str().unwrap(),
-        "--out",
-        dir.to_str().unwrap(),
-        "--no-charts",
-    ]);
-    assert_eq!(code, 0, "{stderr}");
+    let (_out, dir, stdout) = run_into(&v2, &[]);
     let text = std::fs::read_to_string(dir.join("commitments.csv")).unwrap();
     assert_eq!(
         text.lines().next().unwrap(),
