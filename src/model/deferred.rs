@@ -60,21 +60,32 @@ pub(super) fn dispatch(
         other => other?,
     };
     let unit = model.scale().tokens_per_minute_per_unit;
-    let flows = model
-        .flows
-        .iter()
-        .filter_map(|x| {
-            let v = solved.values[x.col.0];
-            (v > 0.0).then_some(PlanFlow {
-                period: x.period,
-                arrival: x.arrival,
-                tranche: x.tranche,
-                class: x.class,
-                region: x.region,
-                tokens_per_minute: v * unit,
-            })
+    // The LP serves by service period (its storage form): what each (period, tranche, class)
+    // serves, and of each arrival cell its demand less what is never served; serving the
+    // earliest arrival first then meets every window (`first_in_first_out`).
+    let mut service: BTreeMap<(usize, usize, usize), f64> = BTreeMap::new();
+    for x in &model.flows {
+        let v = solved.values[x.col.0];
+        if v > 0.0 {
+            *service
+                .entry((x.period.0, x.tranche.0, x.class.0))
+                .or_default() += v * unit;
+        }
+    }
+    let minutes = &facts.period_minutes;
+    let mut target: Vec<Vec<f64>> = (0..facts.period_count())
+        .map(|t| {
+            facts.class_demand_tpm[t]
+                .iter()
+                .map(|d| d * minutes[t])
+                .collect()
         })
         .collect();
+    for u in &model.unserved {
+        let cell = &mut target[u.period.0][u.class.0];
+        *cell = (*cell - solved.values[u.col.0].max(0.0) * unit * minutes[u.period.0]).max(0.0);
+    }
+    let flows = plan_flows(facts, first_in_first_out(facts, &service, &target));
     let losses = model
         .loss_shortfalls
         .iter()
@@ -282,6 +293,12 @@ pub(super) fn clean(
             }
         }
     }
+    (plan_flows(facts, pieces), unserved)
+}
+
+/// Pieces of service as plan flows (tokens per minute over their service period), sorted by
+/// (service period, tranche, class, arrival); empty pieces dropped.
+fn plan_flows(facts: &Facts, pieces: Vec<Piece>) -> Vec<PlanFlow> {
     let mut flows: Vec<PlanFlow> = pieces
         .into_iter()
         .filter(|p| p.tokens > 0.0)
@@ -291,11 +308,11 @@ pub(super) fn clean(
             tranche: TrancheId(p.tranche),
             class: ClassId(p.class),
             region: facts.classes[p.class].region,
-            tokens_per_minute: p.tokens / minutes[p.period],
+            tokens_per_minute: p.tokens / facts.period_minutes[p.period],
         })
         .collect();
     flows.sort_by_key(|x| (x.period, x.tranche, x.class, x.arrival));
-    (flows, unserved)
+    flows
 }
 
 /// The share cap on the final pieces, within `NOISE` of s · B(t′) as without deferral: where

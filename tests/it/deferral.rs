@@ -605,3 +605,134 @@ proptest! {
         prop_assert!(rel(monolithic, no_wait) < 1e-6, "v2 monolithic {monolithic} vs decomposed {no_wait}");
     }
 }
+
+/// The spec's own form of the LP with deferral, written here independently of capplan's model
+/// (flows x(k,c,τ,t′) from each arrival τ to each service period t′ of its window, good_lp and
+/// microlp): its optimum in dollars. One region, 6-hour periods, chat never waits, batch waits
+/// `delay_hours` (t′ ≤ τ + delay/6 − 1, within the horizon); capacity_tpm · z in every period;
+/// commitment over the whole horizon; share cap s on B(t′) = served in t′ + never-served arrivals
+/// of t′; N-1 at the default loss_coverage 1 over the other providers' reserved capacity.
+fn spec_form_objective(c: &Case) -> f64 {
+    use good_lp::{constraint, variable, Expression, ProblemVariables, Solution, SolverModel};
+    let n = c.chat.len();
+    let minutes = 360.0;
+    let per_million = minutes / 1e6; // $ per (tpm over a period) per ($/M)
+    let last = |tau: usize| (tau + (c.delay_hours as usize / 6).max(1) - 1).min(n - 1);
+    let mut vars = ProblemVariables::new();
+    let z: Vec<_> = c
+        .tranches
+        .iter()
+        .map(|_| vars.add(variable().min(0.0).max(1.0)))
+        .collect();
+    let mut objective = Expression::from(0.0);
+    for (k, (_, _, commit, _)) in c.tranches.iter().enumerate() {
+        objective += z[k] * (*commit as f64 * 6.0 * n as f64);
+    }
+    // (class 0 chat / 1 batch, arrival τ, service t′, tranche k) → variable; per (class, τ) u.
+    struct Flows {
+        x: Vec<(usize, usize, usize, usize, good_lp::Variable)>,
+        u: Vec<(usize, usize, good_lp::Variable)>,
+    }
+    let demand = |class: usize, tau: usize| [&c.chat, &c.batch][class][tau] as f64;
+    let window = |class: usize, tau: usize| tau..=if class == 0 { tau } else { last(tau) };
+    let add_flows = |vars: &mut ProblemVariables, lost: Option<u8>| -> Flows {
+        let mut f = Flows {
+            x: Vec::new(),
+            u: Vec::new(),
+        };
+        for class in 0..2 {
+            for tau in 0..n {
+                if demand(class, tau) <= 0.0 {
+                    continue;
+                }
+                for t in window(class, tau) {
+                    for (k, (p, ..)) in c.tranches.iter().enumerate() {
+                        if Some(*p) != lost {
+                            f.x.push((class, tau, t, k, vars.add(variable().min(0.0))));
+                        }
+                    }
+                }
+                f.u.push((class, tau, vars.add(variable().min(0.0))));
+            }
+        }
+        f
+    };
+    let plan = add_flows(&mut vars, None);
+    let losses: Vec<Flows> = if c.n_minus_one {
+        (0u8..3)
+            .filter(|q| c.tranches.iter().any(|(p, ..)| p == q))
+            .map(|q| add_flows(&mut vars, Some(q)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for &(_, _, _, k, x) in &plan.x {
+        objective += x * (c.tranches[k].3 as f64 * per_million);
+    }
+    for &(_, _, u) in &plan.u {
+        objective += u * (500.0 * per_million);
+    }
+    for loss in &losses {
+        for &(_, _, v) in &loss.u {
+            objective += v * (200.0 * per_million);
+        }
+    }
+    let mut problem = vars.minimise(objective.clone()).using(good_lp::microlp);
+    let mut rows = Vec::new();
+    for (flows, coverage) in std::iter::once((&plan, 1.0)).chain(losses.iter().map(|l| (l, 1.0))) {
+        for &(class, tau, u) in &flows.u {
+            let served: Expression = flows
+                .x
+                .iter()
+                .filter(|x| x.0 == class && x.1 == tau)
+                .map(|x| x.4)
+                .sum();
+            rows.push(constraint!(served + u == coverage * demand(class, tau)));
+        }
+        for t in 0..n {
+            for (k, (_, cap, ..)) in c.tranches.iter().enumerate() {
+                let used: Expression = flows
+                    .x
+                    .iter()
+                    .filter(|x| x.2 == t && x.3 == k)
+                    .map(|x| x.4)
+                    .sum();
+                rows.push(constraint!(used <= z[k] * (*cap as f64)));
+            }
+        }
+    }
+    if let Some(s) = c.share {
+        for t in 0..n {
+            let served: Expression = plan.x.iter().filter(|x| x.2 == t).map(|x| x.4).sum();
+            let never: Expression = plan.u.iter().filter(|u| u.1 == t).map(|u| u.2).sum();
+            for p in 0u8..3 {
+                let of_p: Expression = plan
+                    .x
+                    .iter()
+                    .filter(|x| x.2 == t && c.tranches[x.3].0 == p)
+                    .map(|x| x.4)
+                    .sum();
+                rows.push(constraint!(of_p <= s * (served.clone() + never.clone())));
+            }
+        }
+    }
+    for row in rows {
+        problem = problem.with(row);
+    }
+    let solution = problem.solve().expect("the spec's form solves");
+    solution.eval(&objective)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// capplan's storage form of the LP with deferral has the optimum of the spec's form written
+    /// out independently (every arrival to every service period of its window).
+    #[test]
+    fn the_storage_form_has_the_spec_forms_optimum(c in case()) {
+        let f = folder(&c, c.delay_hours);
+        let expected = spec_form_objective(&c);
+        let got = plan(f.path(), SolverKind::Microlp, &[]).report.summary.objective;
+        prop_assert!(rel(got, expected) < 1e-7, "capplan {got} vs spec form {expected}");
+    }
+}
