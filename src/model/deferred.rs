@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, VecDeque};
 use super::solve::SolverKind;
 use super::{BuildOptions, Reservations};
 use crate::error::Result;
-use crate::facts::{ClassId, Facts, PeriodId, TrancheId};
+use crate::facts::{ClassId, Facts, PeriodId, ProviderId, TrancheId};
 use crate::plan::{PlanFlow, ResilienceShortfall, Unserved};
 use crate::scenario::Policy;
 
@@ -37,8 +37,12 @@ const NOISE: f64 = 1e-9;
 /// `extract`).
 const Z_NOISE: f64 = 1e-7;
 
-/// The dispatch given z with deferral: the whole horizon's LP with the reservations fixed, solved
-/// by `backend`. Raw flows (every arrival, every service period) and N-1 shortfalls, in LP order.
+/// The dispatch given z with deferral. With z fixed, the plan's own dispatch and each N-1 block
+/// are separate problems: the plan is one min-cost flow over the horizon (`waiting`), or with a
+/// share cap (whose base depends on which arrivals go unserved) the horizon's LP with the
+/// reservations fixed, solved by `backend`; each lost provider's block is one max flow. Raw
+/// flows, assigned to arrivals earliest first, and N-1 shortfalls per (lost provider, arrival,
+/// class).
 pub(super) fn dispatch(
     facts: &Facts,
     options: &BuildOptions,
@@ -46,8 +50,61 @@ pub(super) fn dispatch(
     capacity_fraction: &[f64],
     backend: SolverKind,
 ) -> Result<(Vec<PlanFlow>, Vec<ResilienceShortfall>)> {
+    let unit = options.scale.tokens_per_minute_per_unit;
+    let minutes = &facts.period_minutes;
+    // Every arrival's demand, tokens: what earliest-first may assign to it at most.
+    let mut target: Vec<Vec<f64>> = (0..facts.period_count())
+        .map(|t| {
+            facts.class_demand_tpm[t]
+                .iter()
+                .map(|d| d * minutes[t])
+                .collect()
+        })
+        .collect();
+    let service = if options.share_cap {
+        let (service, never_served) =
+            lp_service(facts, options, policy, capacity_fraction, backend)?;
+        // The share base counts never-served arrivals: the LP's own, exactly.
+        for ((t, c), tokens) in never_served {
+            let cell = &mut target[t][c];
+            *cell = (*cell - tokens).max(0.0);
+        }
+        service
+    } else {
+        // The network's schedule meets the Hall conditions over whole arrivals, so earliest-first
+        // serves all of it (whatever it leaves of an arrival is never served).
+        super::waiting::plan_service(facts, capacity_fraction, unit)?
+    };
+    let flows = plan_flows(facts, first_in_first_out(facts, &service, &target));
+    let mut losses = Vec::new();
+    if options.provider_loss {
+        for q in 0..facts.providers.len() {
+            losses.extend(super::waiting::loss_shortfalls(
+                facts,
+                capacity_fraction,
+                unit,
+                ProviderId(q),
+                policy.loss_coverage,
+            ));
+        }
+    }
+    Ok((flows, losses))
+}
+
+/// What each (service period, tranche, class) serves, tokens per minute, and the never-served
+/// tokens of each (arrival period, class): the horizon's LP of the plan's own dispatch with the
+/// reservations fixed (no N-1 rows), solved by `backend`.
+type Service = BTreeMap<(usize, usize, usize), f64>;
+fn lp_service(
+    facts: &Facts,
+    options: &BuildOptions,
+    policy: &Policy,
+    capacity_fraction: &[f64],
+    backend: SolverKind,
+) -> Result<(Service, Vec<((usize, usize), f64)>)> {
     let options = BuildOptions {
         reservations: Reservations::Fixed(capacity_fraction.to_vec()),
+        provider_loss: false,
         ..options.clone()
     };
     let model = super::build_with(policy, facts, options);
@@ -60,10 +117,7 @@ pub(super) fn dispatch(
         other => other?,
     };
     let unit = model.scale().tokens_per_minute_per_unit;
-    // The LP serves by service period (its storage form): what each (period, tranche, class)
-    // serves, and of each arrival cell its demand less what is never served; serving the
-    // earliest arrival first then meets every window (`first_in_first_out`).
-    let mut service: BTreeMap<(usize, usize, usize), f64> = BTreeMap::new();
+    let mut service = Service::new();
     for x in &model.flows {
         let v = solved.values[x.col.0];
         if v > 0.0 {
@@ -72,32 +126,15 @@ pub(super) fn dispatch(
                 .or_default() += v * unit;
         }
     }
-    let minutes = &facts.period_minutes;
-    let mut target: Vec<Vec<f64>> = (0..facts.period_count())
-        .map(|t| {
-            facts.class_demand_tpm[t]
-                .iter()
-                .map(|d| d * minutes[t])
-                .collect()
-        })
-        .collect();
-    for u in &model.unserved {
-        let cell = &mut target[u.period.0][u.class.0];
-        *cell = (*cell - solved.values[u.col.0].max(0.0) * unit * minutes[u.period.0]).max(0.0);
-    }
-    let flows = plan_flows(facts, first_in_first_out(facts, &service, &target));
-    let losses = model
-        .loss_shortfalls
+    let never_served = model
+        .unserved
         .iter()
-        .map(|v| ResilienceShortfall {
-            lost: v.lost.expect("N-1 shortfalls name their lost provider"),
-            period: v.period,
-            class: v.class,
-            region: v.region,
-            tokens_per_minute: solved.values[v.col.0].max(0.0) * unit,
+        .map(|u| {
+            let tokens = solved.values[u.col.0].max(0.0) * unit * facts.period_minutes[u.period.0];
+            ((u.period.0, u.class.0), tokens)
         })
         .collect();
-    Ok((flows, losses))
+    Ok((service, never_served))
 }
 
 /// The tokens per minute below which an LP value is noise: `NOISE` of the larger of the cell's

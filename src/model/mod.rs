@@ -37,6 +37,7 @@ pub mod held;
 pub mod mcf;
 pub mod robust;
 pub mod solve;
+mod waiting;
 
 use std::collections::HashMap;
 
