@@ -73,19 +73,17 @@ pub(super) fn dispatch(
     } else {
         // The network's schedule meets the Hall conditions over whole arrivals, so earliest-first
         // serves all of it (whatever it leaves of an arrival is never served).
-        super::waiting::plan_service(facts, capacity_fraction, unit)?
+        let mut plan = super::waiting::PlanHorizon::new(facts, unit);
+        plan.solve(facts, capacity_fraction)?;
+        plan.service(facts)
     };
     let flows = plan_flows(facts, first_in_first_out(facts, &service, &target));
     let mut losses = Vec::new();
     if options.provider_loss {
         for q in 0..facts.providers.len() {
-            losses.extend(super::waiting::loss_shortfalls(
-                facts,
-                capacity_fraction,
-                unit,
-                ProviderId(q),
-                policy.loss_coverage,
-            ));
+            let mut block = super::waiting::LossHorizon::new(facts, policy, unit, ProviderId(q));
+            block.solve(facts, capacity_fraction);
+            losses.extend(block.shortfalls(facts));
         }
     }
     Ok((flows, losses))

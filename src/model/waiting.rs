@@ -22,11 +22,15 @@
 //! Units: tokens over the mean period in the scale's flow unit, so capacities are near 1 at any
 //! grain. Costs are $ per million tokens, the same per unit in every period.
 
+use std::collections::BTreeMap;
+
 use super::flow::{split_group, SupplyGroups};
 use super::mcf::{ArcId, MaxFlow, Mcf, Node, Shape};
 use crate::error::{Error, Result};
 use crate::facts::{ClassId, Facts, PeriodId, ProviderId, TrancheId};
 use crate::plan::ResilienceShortfall;
+use crate::scenario::Policy;
+use crate::units::TOKENS_PER_MILLION;
 
 /// The time-expanded network's shape and the arcs read back.
 struct Network {
@@ -36,6 +40,8 @@ struct Network {
     sink: Node,
     /// Per (period, tranche): its capacity arc, where the tranche is available and may serve.
     tranche_arcs: Vec<(PeriodId, TrancheId, ArcId)>,
+    /// The supply-group node each tranche arc enters, in the same order.
+    tranche_heads: Vec<Node>,
     /// Per (period, group): (class, route arc).
     route_arcs: Vec<(PeriodId, usize, Vec<(ClassId, ArcId)>)>,
     /// Per (period, class) with demand: the class node.
@@ -97,6 +103,7 @@ impl Network {
         let sink = 1 + n_t * per_period;
         let mut shape = Shape::new(sink + 1);
         let mut tranche_arcs = Vec::new();
+        let mut tranche_heads = Vec::new();
         let mut route_arcs = Vec::new();
         let mut class_nodes = Vec::new();
         let mut backlog_arcs = Vec::new();
@@ -115,6 +122,7 @@ impl Network {
                 };
                 let arc = shape.arc(source, group_node(t, g), price);
                 tranche_arcs.push((PeriodId(t), TrancheId(k), arc));
+                tranche_heads.push(group_node(t, g));
             }
             for (g, routes) in groups.routes.iter().enumerate() {
                 let arcs = routes
@@ -141,6 +149,7 @@ impl Network {
             source,
             sink,
             tranche_arcs,
+            tranche_heads,
             route_arcs,
             class_nodes,
             backlog_arcs,
@@ -163,122 +172,212 @@ impl Network {
 
 fn network_error(e: super::mcf::FlowError) -> Error {
     Error::Solver(format!(
-        "the dispatch network of the horizon with deferral could not be solved: {e}; try --solver highs or --solver microlp"
+        "the dispatch network of the horizon with deferral could not be solved: {e}; try --method monolithic"
     ))
 }
 
-/// The plan's dispatch given z without a share cap, as one min-cost flow: what each (period,
-/// tranche, class) serves, tokens per minute over the period (any arrival; `deferred` assigns
-/// them), keyed (period, tranche, class).
-pub(super) fn plan_service(
-    facts: &Facts,
-    capacity_fraction: &[f64],
-    unit_tpm: f64,
-) -> Result<std::collections::BTreeMap<(usize, usize, usize), f64>> {
-    let mut net = Network::build(facts, unit_tpm, None, 1.0);
-    // Unserved arcs, at each class's penalty, for at most its demand.
-    let unserved: Vec<ArcId> = net
-        .class_nodes
-        .iter()
-        .map(|&(_, c, v)| {
-            let penalty = facts.classes[c.0].unserved_penalty;
-            net.shape.arc(net.source, v, penalty)
-        })
-        .collect();
-    let mut mcf = Mcf::new(&net.shape);
-    let mut total = 0.0;
-    for (i, &(t, c, v)) in net.class_nodes.iter().enumerate() {
-        let d = net.demand(facts, t, c, 1.0);
-        mcf.set_supply(v, -d);
-        mcf.set_capacity(unserved[i], d);
-        total += d;
-    }
-    mcf.set_supply(net.source, total);
-    for &(t, k, arc) in &net.tranche_arcs {
-        let cap = net.tranche_capacity(facts, t, k, capacity_fraction);
-        mcf.set_capacity(arc, cap.min(2.0 * total));
-    }
-    for (_, _, arcs) in &net.route_arcs {
-        for &(_, arc) in arcs {
-            mcf.set_capacity(arc, 2.0 * total);
-        }
-    }
-    for &(arc, room) in &net.backlog_arcs {
-        mcf.set_capacity(arc, room);
-    }
-    mcf.solve().map_err(network_error)?;
-    // Per (period, group): the group's tranche inflows, split over its routes.
-    let mut inflow: std::collections::BTreeMap<(usize, usize), Vec<(TrancheId, f64)>> =
-        Default::default();
-    let groups = SupplyGroups::of(facts);
-    for &(t, k, arc) in &net.tranche_arcs {
-        let g = groups.of_tranche[k.0].expect("a tranche arc has a group");
-        inflow.entry((t.0, g)).or_default().push((k, mcf.flow(arc)));
-    }
-    let mut service = std::collections::BTreeMap::new();
-    for (t, g, arcs) in &net.route_arcs {
-        let Some(tranches) = inflow.get(&(t.0, *g)) else {
-            continue;
-        };
-        let outflow = arcs.iter().map(|&(c, arc)| (c, mcf.flow(arc)));
-        for (k, c, flow) in split_group(tranches.iter().copied(), outflow) {
-            let tpm = flow * net.tokens_per_unit / facts.period_minutes[t.0];
-            *service.entry((t.0, k.0, c.0)).or_default() += tpm;
-        }
-    }
-    Ok(service)
+/// The plan's own dispatch over the horizon as one min-cost flow, kept between solves (each
+/// warm-started from the last: only tranche capacities change with z).
+pub(crate) struct PlanHorizon {
+    net: Network,
+    mcf: Mcf,
+    /// Twice the horizon's demand, flow units: no arc needs more.
+    room: f64,
 }
 
-/// Lost provider q's N-1 block given z, as one max flow: per (arrival period, class), what of
-/// loss_coverage · demand the other providers' reserved capacity cannot cover, tokens per minute
-/// over the arrival period.
-pub(super) fn loss_shortfalls(
-    facts: &Facts,
-    capacity_fraction: &[f64],
-    unit_tpm: f64,
-    q: ProviderId,
-    coverage: f64,
-) -> Vec<ResilienceShortfall> {
-    let mut net = Network::build(facts, unit_tpm, Some(q), coverage);
-    let sink = net.sink;
-    let sink_arcs: Vec<ArcId> = net
-        .class_nodes
-        .iter()
-        .map(|&(_, _, v)| net.shape.arc(v, sink, 0.0))
-        .collect();
-    let mut maxflow = MaxFlow::new(&net.shape);
-    let mut total = 0.0;
-    for (i, &(t, c, _)) in net.class_nodes.iter().enumerate() {
-        let d = net.demand(facts, t, c, coverage);
-        maxflow.set_capacity(sink_arcs[i], d);
-        total += d;
+impl PlanHorizon {
+    pub(crate) fn new(facts: &Facts, unit_tpm: f64) -> PlanHorizon {
+        let mut net = Network::build(facts, unit_tpm, None, 1.0);
+        // Unserved arcs, at each class's penalty, for at most its demand.
+        let unserved: Vec<ArcId> = net
+            .class_nodes
+            .iter()
+            .map(|&(_, c, v)| {
+                let penalty = facts.classes[c.0].unserved_penalty;
+                net.shape.arc(net.source, v, penalty)
+            })
+            .collect();
+        let mut mcf = Mcf::new(&net.shape);
+        let mut total = 0.0;
+        for (i, &(t, c, v)) in net.class_nodes.iter().enumerate() {
+            let d = net.demand(facts, t, c, 1.0);
+            mcf.set_supply(v, -d);
+            mcf.set_capacity(unserved[i], d);
+            total += d;
+        }
+        mcf.set_supply(net.source, total);
+        let room = 2.0 * total;
+        for (_, _, arcs) in &net.route_arcs {
+            for &(_, arc) in arcs {
+                mcf.set_capacity(arc, room);
+            }
+        }
+        for &(arc, bound) in &net.backlog_arcs {
+            mcf.set_capacity(arc, bound);
+        }
+        PlanHorizon { net, mcf, room }
     }
-    for &(t, k, arc) in &net.tranche_arcs {
-        let cap = net.tranche_capacity(facts, t, k, capacity_fraction);
-        maxflow.set_capacity(arc, cap.min(2.0 * total));
+
+    /// Solves the dispatch given the capacity fraction z of every tranche.
+    pub(crate) fn solve(&mut self, facts: &Facts, z: &[f64]) -> Result<()> {
+        for &(t, k, arc) in &self.net.tranche_arcs {
+            let cap = self.net.tranche_capacity(facts, t, k, z);
+            self.mcf.set_capacity(arc, cap.min(self.room));
+        }
+        self.mcf.reoptimize().map_err(network_error)
     }
-    for (_, _, arcs) in &net.route_arcs {
-        for &(_, arc) in arcs {
-            maxflow.set_capacity(arc, 2.0 * total);
+
+    /// The dispatch's cost (usage, route and unserved penalty), $.
+    pub(crate) fn dollars(&self) -> f64 {
+        self.mcf.total_cost() * self.net.tokens_per_unit / TOKENS_PER_MILLION
+    }
+
+    /// Adds the subgradient in z to `slope` (d dollars / d z(k) ≤ 0 per tranche): minus the
+    /// marginal value of each tranche's capacity in each period, from marginal node prices.
+    pub(crate) fn add_slope(&mut self, facts: &Facts, slope: &mut [f64]) {
+        self.mcf.marginal_potentials(self.net.source);
+        for &(t, k, arc) in &self.net.tranche_arcs {
+            let value = -self.mcf.reduced_cost(arc);
+            if value > 0.0 {
+                // Capacity A·z·Δt / (tokens per unit), cost in $/M per unit of flow.
+                slope[k.0] -= value * facts.available_tpm[t.0][k.0] * facts.period_minutes[t.0]
+                    / TOKENS_PER_MILLION;
+            }
         }
     }
-    for &(arc, room) in &net.backlog_arcs {
-        maxflow.set_capacity(arc, room);
+
+    /// What each (period, tranche, class) serves, tokens per minute over the period (any
+    /// arrival; `deferred` assigns them).
+    pub(crate) fn service(&self, facts: &Facts) -> BTreeMap<(usize, usize, usize), f64> {
+        let groups = SupplyGroups::of(facts);
+        let mut inflow: BTreeMap<(usize, usize), Vec<(TrancheId, f64)>> = BTreeMap::new();
+        for &(t, k, arc) in &self.net.tranche_arcs {
+            let g = groups.of_tranche[k.0].expect("a tranche arc has a group");
+            inflow
+                .entry((t.0, g))
+                .or_default()
+                .push((k, self.mcf.flow(arc)));
+        }
+        let mut service = BTreeMap::new();
+        for (t, g, arcs) in &self.net.route_arcs {
+            let Some(tranches) = inflow.get(&(t.0, *g)) else {
+                continue;
+            };
+            let outflow = arcs.iter().map(|&(c, arc)| (c, self.mcf.flow(arc)));
+            for (k, c, flow) in split_group(tranches.iter().copied(), outflow) {
+                let tpm = flow * self.net.tokens_per_unit / facts.period_minutes[t.0];
+                *service.entry((t.0, k.0, c.0)).or_default() += tpm;
+            }
+        }
+        service
     }
-    maxflow.solve(net.source, sink, 1e-12 * total.max(f64::MIN_POSITIVE));
-    net.class_nodes
-        .iter()
-        .zip(&sink_arcs)
-        .filter_map(|(&(t, c, _), &arc)| {
+}
+
+/// Lost provider q's N-1 block over the horizon as one max flow: the other providers' reserved
+/// capacity against loss_coverage of every arrival, within the windows.
+pub(crate) struct LossHorizon {
+    lost: ProviderId,
+    coverage: f64,
+    penalty: f64,
+    net: Network,
+    maxflow: MaxFlow,
+    /// Per class node (as `net.class_nodes`): its arc to the sink, capacity its covered demand.
+    sink_arcs: Vec<ArcId>,
+    room: f64,
+    tiny: f64,
+}
+
+impl LossHorizon {
+    pub(crate) fn new(facts: &Facts, policy: &Policy, unit_tpm: f64, q: ProviderId) -> LossHorizon {
+        let coverage = policy.loss_coverage;
+        let mut net = Network::build(facts, unit_tpm, Some(q), coverage);
+        let sink = net.sink;
+        let sink_arcs: Vec<ArcId> = net
+            .class_nodes
+            .iter()
+            .map(|&(_, _, v)| net.shape.arc(v, sink, 0.0))
+            .collect();
+        let mut maxflow = MaxFlow::new(&net.shape);
+        let mut total = 0.0;
+        for (i, &(t, c, _)) in net.class_nodes.iter().enumerate() {
             let d = net.demand(facts, t, c, coverage);
-            let short = (d - maxflow.flow(arc)).max(0.0);
-            (short > 0.0).then(|| ResilienceShortfall {
-                lost: q,
-                period: t,
-                class: c,
-                region: facts.classes[c.0].region,
-                tokens_per_minute: short * net.tokens_per_unit / facts.period_minutes[t.0],
+            maxflow.set_capacity(sink_arcs[i], d);
+            total += d;
+        }
+        let room = 2.0 * total;
+        for (_, _, arcs) in &net.route_arcs {
+            for &(_, arc) in arcs {
+                maxflow.set_capacity(arc, room);
+            }
+        }
+        for &(arc, bound) in &net.backlog_arcs {
+            maxflow.set_capacity(arc, bound);
+        }
+        LossHorizon {
+            lost: q,
+            coverage,
+            penalty: policy.resilience_penalty,
+            net,
+            maxflow,
+            sink_arcs,
+            room,
+            tiny: 1e-12 * total.max(f64::MIN_POSITIVE),
+        }
+    }
+
+    /// Solves the block given the capacity fraction z of every tranche; returns the shortfall,
+    /// flow units.
+    pub(crate) fn solve(&mut self, facts: &Facts, z: &[f64]) -> f64 {
+        for &(t, k, arc) in &self.net.tranche_arcs {
+            let cap = self.net.tranche_capacity(facts, t, k, z);
+            self.maxflow.set_capacity(arc, cap.min(self.room));
+        }
+        let carried = self
+            .maxflow
+            .solve(self.net.source, self.net.sink, self.tiny);
+        (self.room / 2.0 - carried).max(0.0)
+    }
+
+    /// The block's cost given its shortfall (flow units), $: the resilience penalty on it.
+    pub(crate) fn dollars(&self, shortfall: f64) -> f64 {
+        self.penalty * shortfall * self.net.tokens_per_unit / TOKENS_PER_MILLION
+    }
+
+    /// Adds the subgradient in z to `slope`: a tranche whose supply group can still reach an
+    /// unmet class in the residual graph carries one more unit of capacity, worth the penalty
+    /// (the right derivative).
+    pub(crate) fn add_slope(&mut self, facts: &Facts, shortfall: f64, slope: &mut [f64]) {
+        if shortfall <= self.tiny {
+            return;
+        }
+        let reaches = self.maxflow.reaches_sink(self.net.sink, self.tiny);
+        for (&(t, k, _), &group) in self.net.tranche_arcs.iter().zip(&self.net.tranche_heads) {
+            if reaches[group] {
+                slope[k.0] -=
+                    self.penalty * facts.available_tpm[t.0][k.0] * facts.period_minutes[t.0]
+                        / TOKENS_PER_MILLION;
+            }
+        }
+    }
+
+    /// What of loss_coverage · demand is not covered, per (arrival period, class), tokens per
+    /// minute over the arrival period.
+    pub(crate) fn shortfalls(&self, facts: &Facts) -> Vec<ResilienceShortfall> {
+        self.net
+            .class_nodes
+            .iter()
+            .zip(&self.sink_arcs)
+            .filter_map(|(&(t, c, _), &arc)| {
+                let d = self.net.demand(facts, t, c, self.coverage);
+                let short = (d - self.maxflow.flow(arc)).max(0.0);
+                (short > 0.0).then(|| ResilienceShortfall {
+                    lost: self.lost,
+                    period: t,
+                    class: c,
+                    region: facts.classes[c.0].region,
+                    tokens_per_minute: short * self.net.tokens_per_unit / facts.period_minutes[t.0],
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
 }

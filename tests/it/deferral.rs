@@ -20,10 +20,27 @@ fn plan(folder: &Path, solver: SolverKind, max_delays: &[&str]) -> Outcome {
     .read();
     let options = RunOptions {
         flags,
+        method: Method::Monolithic,
         explain_shortfalls: true,
         ..RunOptions::plan(solver)
     };
     run_with(folder, &options).unwrap_or_else(|e| panic!("{}: {e}", solver.name()))
+}
+
+/// The plan of a folder by `method` (the default build's backend for the monolithic LP).
+fn plan_by(folder: &Path, method: Method, max_delays: &[&str]) -> Outcome {
+    let flags = capplan::load::flags::WhatIfFlags {
+        max_delay: max_delays.iter().map(|d| d.to_string()).collect(),
+        ..Default::default()
+    }
+    .read();
+    let options = RunOptions {
+        flags,
+        method,
+        explain_shortfalls: true,
+        ..RunOptions::plan(SolverKind::default_kind())
+    };
+    run_with(folder, &options).unwrap_or_else(|e| panic!("{}: {e}", method.name()))
 }
 
 /// Checks the objective on every backend against `expected` dollars, and each plan's invariants;
@@ -475,12 +492,28 @@ fn a_held_plan_with_deferral() {
 }
 
 #[test]
-fn the_decomposition_is_refused_and_auto_is_the_monolithic_lp() {
+fn the_decomposition_carries_deferral_but_not_a_share_cap_with_it() {
+    // Without a share cap the decomposition's subproblem is the horizon's network: `auto` takes
+    // it, and it meets the monolithic LP's optimum.
     let f = trough("12h");
+    let decomposed = plan_by(f.path(), Method::Decomposed, &[]);
+    let monolithic = plan_by(f.path(), Method::Monolithic, &[]);
+    assert_eq!(decomposed.timings.method, "decomposed");
+    assert!(
+        rel(
+            decomposed.report.summary.objective,
+            monolithic.report.summary.objective
+        ) < 1e-9
+    );
+    obeys_the_model(&decomposed);
+    assert_eq!(Method::Auto.resolve(false).unwrap(), Method::Decomposed);
+    // With a share cap (whose base counts which arrivals go unserved) it is refused, and `auto`
+    // is the monolithic LP.
+    let capped = trough("12h").file("scenario.toml", "[policy]\nmax_provider_share = 0.9\n");
     let out = tempfile::tempdir().unwrap();
     let (code, _, stderr) = capplan(&[
         "run",
-        f.path().to_str().unwrap(),
+        capped.path().to_str().unwrap(),
         "--method",
         "decomposed",
         "--out",
@@ -489,13 +522,14 @@ fn the_decomposition_is_refused_and_auto_is_the_monolithic_lp() {
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(
         stderr.trim_end(),
-        "error: --method decomposed cannot solve this scenario: a workload's max_delay lets tokens wait into later periods, and the decomposition's subproblems are one period each; use --method monolithic (or auto, which picks it)"
+        "error: --method decomposed cannot solve this scenario: a workload's max_delay lets tokens wait into later periods and policy.max_provider_share caps providers, and the decomposition's networks cannot carry a share cap whose base depends on which arrivals go unserved; use --method monolithic (or auto, which picks it)"
     );
     assert_eq!(Method::Auto.resolve(true).unwrap(), Method::Monolithic);
     assert_eq!(
         Method::Monolithic.resolve(true).unwrap(),
         Method::Monolithic
     );
+    let f = capped;
     // The backends' own optima (the independent reference) agree with the plan.
     let reference = crate::common::objective_of(f.path(), SolverKind::Microlp, Method::Monolithic);
     for solver in SolverKind::available() {
@@ -595,6 +629,13 @@ proptest! {
         let (_, first) = objectives[0];
         for &(name, o) in &objectives {
             prop_assert!(rel(o, first) < 1e-6, "{name}: {o} vs {first}");
+        }
+        if c.share.is_none() {
+            // Without a share cap the decomposition carries the waiting: the same optimum.
+            let decomposed = plan_by(f.path(), Method::Decomposed, &[]);
+            obeys_the_model(&decomposed);
+            let o = decomposed.report.summary.objective;
+            prop_assert!(rel(o, first) < 1e-6, "decomposed {o} vs monolithic {first}");
         }
         let no_wait = plan(f.path(), SolverKind::default_kind(), &["batch=0"]);
         prop_assert!(!no_wait.facts.defers());
