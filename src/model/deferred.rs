@@ -93,13 +93,15 @@ pub(super) fn dispatch(
 /// tokens of each (arrival period, class): the horizon's LP of the plan's own dispatch with the
 /// reservations fixed (no N-1 rows), solved by `backend`.
 type Service = BTreeMap<(usize, usize, usize), f64>;
+/// Never-served tokens per (arrival period, class).
+type NeverServed = Vec<((usize, usize), f64)>;
 fn lp_service(
     facts: &Facts,
     options: &BuildOptions,
     policy: &Policy,
     capacity_fraction: &[f64],
     backend: SolverKind,
-) -> Result<(Service, Vec<((usize, usize), f64)>)> {
+) -> Result<(Service, NeverServed)> {
     let options = BuildOptions {
         reservations: Reservations::Fixed(capacity_fraction.to_vec()),
         provider_loss: false,

@@ -32,6 +32,9 @@ use crate::plan::ResilienceShortfall;
 use crate::scenario::Policy;
 use crate::units::TOKENS_PER_MILLION;
 
+/// A supply group's route arcs in one period: (class, arc).
+type Routes = Vec<(ClassId, ArcId)>;
+
 /// The time-expanded network's shape and the arcs read back.
 struct Network {
     shape: Shape,
@@ -42,8 +45,8 @@ struct Network {
     tranche_arcs: Vec<(PeriodId, TrancheId, ArcId)>,
     /// The supply-group node each tranche arc enters, in the same order.
     tranche_heads: Vec<Node>,
-    /// Per (period, group): (class, route arc).
-    route_arcs: Vec<(PeriodId, usize, Vec<(ClassId, ArcId)>)>,
+    /// Per (period, group): (class, route arc) of each route.
+    route_arcs: Vec<(PeriodId, usize, Routes)>,
     /// Per (period, class) with demand: the class node.
     class_nodes: Vec<(PeriodId, ClassId, Node)>,
     /// Per (period, class) that waits past t: the backlog arc into it and its bound W.
