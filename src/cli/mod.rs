@@ -428,20 +428,23 @@ pub struct RobustArgs {
     /// α in [0, 1): CVaR is the mean of the worst (1 − α) share (overrides [robust] cvar_alpha).
     #[arg(long)]
     pub cvar_alpha: Option<f64>,
-    /// What to print on stdout: the summary in words, or robust.json.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// Re-plan every planning sample on its own and report the EVPI (one more search per
+    /// sample; also [robust] evpi = true).
+    #[arg(long)]
+    pub evpi: bool,
+    /// Not for robust: the search is one master over every planning sample (refused, saying
+    /// what to do instead).
+    #[arg(long, value_name = "I/N", hide = true)]
+    pub shard: Option<String>,
+    /// Not for robust (see --shard).
+    #[arg(long, value_name = "N", hide = true)]
+    pub shard_count: Option<u64>,
     /// Print each stage's seconds and how the robust search went (iterations, cuts, master and
     /// evaluation seconds) on stderr.
     #[arg(long)]
     pub timings: bool,
-    /// Replace files of the output's names that capplan's record of the output folder does not
-    /// list (a folder an earlier capplan wrote, or a file of yours).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -559,7 +562,7 @@ impl Command {
             Command::Resilience(a) => a.report.format,
             Command::Sweep(a) => a.report.format,
             Command::Merge(a) => a.format,
-            Command::Robust(a) => a.format,
+            Command::Robust(a) => a.report.format,
             Command::Chart(_) | Command::Completions { .. } => Format::Text,
         }
     }
