@@ -803,7 +803,7 @@ impl Features {
 }
 
 /// A feature is named when the change's capacity is used at least this much more (10 percentage
-/// points of its capacity-time) in the samples with it than in those without.
+/// points of its capacity-time) in the samples with it (or without it) than in the rest.
 const MIN_LIFT: f64 = 0.1;
 
 /// A share in percent as a sentence says it: whole percents, except that some is never "0%"
@@ -822,7 +822,8 @@ fn share(pct: f64) -> String {
 /// The hedge of one tranche in words: what the robust plan changes, in how many planning
 /// samples and how much of it the plan that has it uses (`used`: the share of the change's
 /// capacity-time used, per sample), and the feature (an outage, demand above the median, a
-/// what-if) with which it is used most more than without, when that is `MIN_LIFT` or more.
+/// what-if) whose presence or absence goes with the most more use than in the rest of the
+/// samples, when that is `MIN_LIFT` or more.
 fn hedge_words(row: &HedgeRow, more: bool, used: &[f64], f: &Features) -> String {
     let amount = row.change_text();
     let amount = amount.trim_start_matches(['+', '\u{2212}']);
@@ -854,31 +855,33 @@ fn hedge_words(row: &HedgeRow, more: bool, used: &[f64], f: &Features) -> String
         ", {} of its capacity-time on average",
         share(all * 100.0)
     ));
-    // The feature with which the capacity is used most more than without it.
-    let best = (0..f.names.len())
-        .filter_map(|j| {
-            let of = |want: bool| {
-                let mut v = f
-                    .has
-                    .iter()
-                    .zip(used)
-                    .filter(|(h, _)| h[j] == want)
-                    .map(|x| *x.1);
-                mean(&mut v)
-            };
-            let with = f.has.iter().filter(|h| h[j]).count();
-            (with > 0 && with < n).then(|| (j, of(true), of(false)))
-        })
-        .fold(None, |best: Option<(usize, f64, f64)>, c| match best {
-            Some(b) if b.1 - b.2 >= c.1 - c.2 => Some(b),
-            _ => Some(c),
-        });
+    // The feature whose presence (or absence) goes with the most more use than the rest has:
+    // (feature, "with" or "without", use there, use in the rest).
+    let mut best: Option<(usize, &str, f64, f64)> = None;
+    for j in 0..f.names.len() {
+        let with = f.has.iter().filter(|h| h[j]).count();
+        if with == 0 || with == n {
+            continue;
+        }
+        let of = |want: bool| {
+            let mut v = (f.has.iter().zip(used))
+                .filter(|(h, _)| h[j] == want)
+                .map(|x| *x.1);
+            mean(&mut v)
+        };
+        let (yes, no) = (of(true), of(false));
+        for c in [(j, "with", yes, no), (j, "without", no, yes)] {
+            if best.is_none_or(|b| c.2 - c.3 > b.2 - b.3) {
+                best = Some(c);
+            }
+        }
+    }
     match best {
-        Some((j, with, without)) if with - without >= MIN_LIFT => out.push_str(&format!(
-            "; {} in samples with {} against {} in the rest",
-            share(with * 100.0),
+        Some((j, how, there, rest)) if there - rest >= MIN_LIFT => out.push_str(&format!(
+            "; {} in samples {how} {} against {} in the rest",
+            share(there * 100.0),
             f.names[j],
-            share(without * 100.0),
+            share(rest * 100.0),
         )),
         _ => out.push_str(&format!(
             "; no single {} changes that by 10 points or more",
@@ -886,4 +889,82 @@ fn hedge_words(row: &HedgeRow, more: bool, used: &[f64], f: &Features) -> String
         )),
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_never_round_to_none_or_all() {
+        assert_eq!(share(31.2), "31%");
+        assert_eq!(share(0.04), "0.1%");
+        assert_eq!(share(0.0), "0%");
+        assert_eq!(share(99.97), "99.9%");
+        assert_eq!(share(100.0), "100%");
+    }
+
+    /// Two periods of 60 and 120 minutes; 10M tok/min available in each. This plan reserves 0.8,
+    /// the other 0.5: 3M tok/min more in each period, 3M·60 + 3M·120 = 540M tokens of
+    /// capacity-time. Flow 6M (1M above the other's 5M) in the first, 9M (all 3M above) in the
+    /// second: (1M·60 + 3M·120) / 540M = 420 / 540.
+    #[test]
+    fn the_extra_capacity_time_used_by_hand() {
+        let (available, minutes) = ([10e6, 10e6], [60.0, 120.0]);
+        let used = extra_used(&[6e6, 9e6], &available, &minutes, 0.8, 0.5);
+        assert!((used - 420.0 / 540.0).abs() < 1e-12, "{used}");
+        // Flow at the other plan's reservation, or within noise of it (10 tok/min, a millionth
+        // of the capacity), uses none of it.
+        assert_eq!(extra_used(&[5e6, 5e6], &available, &minutes, 0.8, 0.5), 0.0);
+        let noise = extra_used(&[5e6 + 9.0, 5e6], &available, &minutes, 0.8, 0.5);
+        assert_eq!(noise, 0.0);
+        // A plan that reserves no more has no extra.
+        assert_eq!(extra_used(&[9e6, 9e6], &available, &minutes, 0.5, 0.8), 0.0);
+    }
+
+    /// Four samples; the extra is used (fully) in the two with an azure outage and a little in
+    /// one more: 100% with it, 25% without (a lift of 75 points), 62.5% on average.
+    #[test]
+    fn the_hedge_names_the_feature_its_use_goes_with() {
+        let f = Features {
+            names: vec!["an outage at aws".into(), "an outage at azure".into()],
+            has: vec![
+                vec![false, true],
+                vec![true, true],
+                vec![false, false],
+                vec![true, false],
+            ],
+            what: "outage or demand draw",
+        };
+        let row = HedgeRow {
+            provider: "oracle".into(),
+            region: "us".into(),
+            robust_reserved_fraction: 1.0,
+            deterministic_reserved_fraction: 0.5,
+            change_tpm: 2e9,
+            gpu: "H100".into(),
+            robust_gpus_reserved: Some(2048.0),
+            deterministic_gpus_reserved: Some(1024.0),
+            ..HedgeRow::default()
+        };
+        let words = hedge_words(&row, true, &[1.0, 1.0, 0.0, 0.5], &f);
+        assert_eq!(
+            words,
+            "adds 1,024 H100 at oracle/us: the extra is used in 75% of the planning samples, 63% of its capacity-time on average; 100% in samples with an outage at azure against 25% in the rest"
+        );
+        // Used only where aws has no outage: named by the feature's absence.
+        let words = hedge_words(&row, false, &[1.0, 0.0, 1.0, 0.0], &f);
+        assert!(
+            words.ends_with("; 100% in samples without an outage at aws against 0% in the rest"),
+            "{words}"
+        );
+        assert!(words.starts_with("cuts 1,024 H100 at oracle/us: the deterministic plan uses"));
+        // Used alike everywhere: no feature is named.
+        let words = hedge_words(&row, true, &[0.5; 4], &f);
+        assert!(
+            words.ends_with("every planning sample, 50% of its capacity-time on average; no single outage or demand draw changes that by 10 points or more"),
+            "{words}"
+        );
+        assert!(hedge_words(&row, true, &[0.0; 4], &f).ends_with("used in no planning sample"));
+    }
 }
