@@ -9,7 +9,8 @@ use crate::robust::write::{FILE_NAMES, PLAN_FOLDER};
 use crate::robust::Overrides;
 
 /// Why `robust` takes no shard, and what to do instead.
-pub const NO_SHARD: &str = "`capplan robust` does not run as shards: its search is one master over every planning sample (each iteration needs every sample's cuts), so it runs on one machine, in parallel over its cores (RAYON_NUM_THREADS sets how many); holding both plans on the holdout is the cheaper part (--timings shows each stage). To spread more futures over machines, run `capplan sweep` of the same file with --shard (the same sample ids and values, the deterministic plan held on each), and replay the robust plan on any sample with `capplan run <scenario> --reservations-from <out>/plan --emergency <the sample's flags>` (docs/cluster.md)";
+/// (No apostrophes: the error renderer reads text between two as a quote, and clips it.)
+pub const NO_SHARD: &str = "`capplan robust` does not run as shards: its search is one master over every planning sample (each iteration needs the cuts of every sample), so it runs on one machine, in parallel over its cores (RAYON_NUM_THREADS sets how many); holding both plans on the holdout is the cheaper part (--timings shows each stage). To spread more futures over machines, run `capplan sweep` of the same file with --shard (the same sample ids and values, the deterministic plan held on each), and replay the robust plan on any sample with `capplan run <scenario> --reservations-from <out>/plan --emergency <flags of the sample>` (docs/cluster.md)";
 
 pub fn execute(args: &RobustArgs) -> Result<()> {
     if let Some(flag) = args
