@@ -117,7 +117,10 @@ pub struct HedgeRow {
     pub tranche: String,
     pub provider: String,
     pub region: String,
+    /// Each plan's z, written as its shortest round-trip text (as commitments.csv writes it).
+    #[serde(serialize_with = "crate::export::round_trip")]
     pub robust_reserved_fraction: f64,
+    #[serde(serialize_with = "crate::export::round_trip")]
     pub deterministic_reserved_fraction: f64,
     pub robust_reserved_tpm: f64,
     pub deterministic_reserved_tpm: f64,
@@ -162,9 +165,14 @@ impl HedgeRow {
             .collect()
     }
 
-    /// Whether the two plans reserve differently.
+    /// Whether the two plans reserve differently: z apart by more than 1e-9 (read-back noise;
+    /// one block of 8 GPUs in 100,000 is 8e-5), and in GPUs by at least one GPU.
     pub fn differs(&self) -> bool {
-        self.robust_reserved_fraction != self.deterministic_reserved_fraction
+        let z = (self.robust_reserved_fraction - self.deterministic_reserved_fraction).abs() > 1e-9;
+        match (self.robust_gpus_reserved, self.deterministic_gpus_reserved) {
+            (Some(r), Some(d)) => z && (r - d).abs() >= 0.5,
+            _ => z,
+        }
     }
 
     /// The change as procurement reads it: "+1,024 H100" for a tranche in GPUs, "−1.2B tok/min"
@@ -245,19 +253,52 @@ impl Robust {
         figure(&self.figures, plan, set)
     }
 
-    /// What the charts are drawn from (all of it in the files, so `capplan chart` redraws them).
+    /// What the charts are drawn from: every number as the files write it (12 significant
+    /// digits), so `capplan chart` reading the files back draws the same bytes.
     pub fn tables(&self) -> Tables {
+        let w = |x: f64| as_written(x);
+        let o = |x: Option<f64>| x.map(as_written);
+        let rows = (self.rows.iter())
+            .map(|r| SampleRow {
+                robust_total: w(r.robust_total),
+                robust_spend: w(r.robust_spend),
+                robust_unserved_tokens: w(r.robust_unserved_tokens),
+                deterministic_total: w(r.deterministic_total),
+                deterministic_spend: w(r.deterministic_spend),
+                deterministic_unserved_tokens: w(r.deterministic_unserved_tokens),
+                replanned_total: o(r.replanned_total),
+                ..r.clone()
+            })
+            .collect();
+        let hedge = (self.hedge.iter())
+            .map(|h| HedgeRow {
+                robust_reserved_tpm: w(h.robust_reserved_tpm),
+                deterministic_reserved_tpm: w(h.deterministic_reserved_tpm),
+                change_tpm: w(h.change_tpm),
+                change_commit_cost: w(h.change_commit_cost),
+                change_used_in_pct: o(h.change_used_in_pct),
+                change_capacity_used_pct: o(h.change_capacity_used_pct),
+                robust_gpus_reserved: o(h.robust_gpus_reserved),
+                deterministic_gpus_reserved: o(h.deterministic_gpus_reserved),
+                ..h.clone()
+            })
+            .collect();
         Tables {
             sweep: self.sweep.clone(),
             scenario: self.scenario.clone(),
             kind: self.kind.clone(),
             settings: self.settings.clone(),
-            evpi: self.evpi,
+            evpi: self.evpi.map(as_written),
             figures: self.figures.clone(),
-            rows: self.rows.clone(),
-            hedge: self.hedge.clone(),
+            rows,
+            hedge,
         }
     }
+}
+
+/// A number as the CSV and JSON files write it and a reader gets it back.
+fn as_written(x: f64) -> f64 {
+    crate::units::fixed(x).parse().unwrap_or(x)
 }
 
 fn figure<'a>(figures: &'a [PlanFigures], plan: &str, set: &str) -> &'a PlanFigures {
@@ -695,7 +736,10 @@ pub fn run(sweep: Sweep, overrides: &Overrides, progress: &dyn Fn(&str)) -> Resu
                 robust_gpus_reserved: c.gpus_reserved,
                 deterministic_gpus_reserved: d.gpus_reserved,
             };
-            if row.differs() {
+            if !row.differs() {
+                // Read-back noise only: the same reservation.
+                (row.change_tpm, row.change_commit_cost) = (0.0, 0.0);
+            } else {
                 // Where the robust plan reserves more, the samples whose robust dispatch uses the
                 // extra; where less, those whose deterministic dispatch uses what it cut.
                 let k = names.iter().position(|t| *t == c.tranche)?;
@@ -902,6 +946,29 @@ mod tests {
         assert_eq!(share(0.0), "0%");
         assert_eq!(share(99.97), "99.9%");
         assert_eq!(share(100.0), "100%");
+    }
+
+    /// Whole-block z read back differ in the 16th digit (frontier-2026-gpus: 0.800000000000001
+    /// and 0.8000000000000017 of 1,280 H100, both 1,024): no change. One block of 8 more is one.
+    #[test]
+    fn read_back_noise_is_no_change() {
+        let row = HedgeRow {
+            robust_reserved_fraction: 0.800000000000001,
+            deterministic_reserved_fraction: 0.8000000000000017,
+            gpu: "H100".into(),
+            robust_gpus_reserved: Some(1024.0),
+            deterministic_gpus_reserved: Some(1024.0),
+            ..HedgeRow::default()
+        };
+        assert!(!row.differs());
+        assert_eq!(row.change_text(), "no change");
+        let more = HedgeRow {
+            robust_reserved_fraction: 0.80625,
+            robust_gpus_reserved: Some(1032.0),
+            ..row
+        };
+        assert!(more.differs());
+        assert_eq!(more.change_text(), "+8 H100");
     }
 
     /// Two periods of 60 and 120 minutes; 10M tok/min available in each. This plan reserves 0.8,

@@ -849,3 +849,60 @@ fn robust_refuses_shards_and_says_why() {
         assert!(err.trim_end().ends_with("(docs/cluster.md)"), "{err}");
     }
 }
+
+/// A plan in GPUs (frontier-2026-gpus, whole blocks; two samples under the scenario's policy,
+/// which the whole-block master finishes quickly): the hedge speaks in GPUs, tranches whose
+/// whole-block z differ only in read-back noise are no change, and `capplan chart` redraws the
+/// charts byte for byte from the files.
+#[test]
+fn gpu_tranches_are_worded_in_gpus_and_redrawn() {
+    let dir = Folder::new();
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
+    let file = dir.sub("sweeps/gpus.toml");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/frontier-2026-gpus");
+    std::fs::write(
+        &file,
+        format!(
+            "scenario = {:?}\n[risk]\nsamples = 2\nseed = 7\n[[risk.outage]]\nprovider = \"aws\"\nper_year = 2\nmedian_hours = 48\np95_hours = 200\n[risk.demand]\nsigma = 0.1\n[robust]\nemergency = false\n",
+            scenario.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.sub("out");
+    bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let hedge = std::fs::read_to_string(out.join("robust_hedge.csv")).unwrap();
+    let header = hedge.lines().next().unwrap();
+    assert!(
+        header.ends_with(",gpu,robust_gpus_reserved,deterministic_gpus_reserved"),
+        "{header}"
+    );
+    let worded: Vec<&str> = hedge.lines().filter(|l| l.contains(" at ")).collect();
+    assert!(!worded.is_empty(), "{hedge}");
+    for line in &worded {
+        // "adds 8 H200 at …", "cuts 7,192 B200 at …": whole GPUs of the tranche's type.
+        let cells: Vec<&str> = line.split(',').collect();
+        let gpu = cells[cells.len() - 3];
+        assert!(line.contains(&format!(" {gpu} at ")), "{line}");
+    }
+    // No "0 GPUs" changes: every worded tranche differs by a block or more.
+    assert!(!hedge.contains(" 0 H"), "{hedge}");
+    let copy = dir.sub("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for name in ["robust.json", "robust.csv", "robust_hedge.csv"] {
+        std::fs::copy(out.join(name), copy.join(name)).unwrap();
+    }
+    bin(&["chart", copy.to_str().unwrap()]);
+    for stem in ["robust_hedge", "robust_total", "robust_unserved"] {
+        let name = format!("{stem}.png");
+        assert!(
+            std::fs::read(out.join(&name)).unwrap() == std::fs::read(copy.join(&name)).unwrap(),
+            "{name} redrawn differs"
+        );
+    }
+}
