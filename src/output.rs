@@ -752,6 +752,22 @@ fn stale_temp(name: &str, product: &Product, recorded: &BTreeSet<String>) -> boo
             || product.files.iter().any(|f| f.name == file))
 }
 
+/// Removes from a claimed folder, in one swap (see [`write`]), the files of `product`'s names that
+/// capplan wrote there: an earlier result. Every other file stays; a folder holding none is left
+/// alone. A command that fails after this leaves no earlier result that looks like its own (a
+/// merge refusing a missing shard). Returns whether anything was removed.
+pub fn clear(folder: &Folder, product: &Product) -> Result<bool> {
+    let (recorded, _) = read_manifest(&folder.real, &folder.shown)?;
+    let stale = product
+        .owned
+        .iter()
+        .any(|n| recorded.contains(n) && fs::symlink_metadata(folder.real.join(n)).is_ok());
+    if stale {
+        write(folder, &Product::new(Vec::new(), product.owned.clone()))?;
+    }
+    Ok(stale)
+}
+
 /// Writes a product into its folder as a whole — the one way every command but a shard writes.
 ///
 /// The new folder is built beside the old one: the product's files (each written and synced),

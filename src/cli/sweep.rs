@@ -119,12 +119,7 @@ fn finish(
     size: super::ChartSize,
     format: Format,
 ) -> Result<()> {
-    let mut product = Product::new(
-        crate::sweep::write::result_files(res),
-        crate::sweep::write::FILE_NAMES,
-    )
-    .owning([SWEEP_CHECKPOINT])
-    .owning(super::chart_names(&crate::chart::sweep::SWEEP_CHART_STEMS));
+    let mut product = results_product(crate::sweep::write::result_files(res));
     if !no_charts {
         let charts = crate::chart::sweep::render_all(res, &size.options())?;
         product.extend(super::chart_files(charts));
@@ -141,6 +136,14 @@ fn finish(
     }
 }
 
+/// A sweep's result files as a product, owning every name a sweep's results have (the
+/// checkpoint, every chart's), so new results replace all of earlier ones.
+fn results_product(files: Vec<crate::export::OutputFile>) -> Product {
+    Product::new(files, crate::sweep::write::FILE_NAMES)
+        .owning([SWEEP_CHECKPOINT])
+        .owning(super::chart_names(&crate::chart::sweep::SWEEP_CHART_STEMS))
+}
+
 pub fn merge(args: &MergeArgs) -> Result<()> {
     // Claimed before the shards are read: no shard or other capplan writes it meanwhile.
     let out_dir = crate::output::resolve(
@@ -149,6 +152,9 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         &[],
         super::claim(args.force),
     )?;
+    // An earlier merge's results are removed first (in one swap), so a merge that refuses a
+    // missing or bad shard leaves no results that look current.
+    crate::output::clear(&out_dir, &results_product(Vec::new()))?;
     let res = crate::sweep::shard::merge(&args.shards)?;
     finish(&res, &out_dir, args.no_charts, args.chart_size, args.format)
 }

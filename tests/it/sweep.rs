@@ -1479,3 +1479,70 @@ fn a_read_only_or_full_file_system_fails_a_shard_and_leaves_nothing() {
         "left on the full file system"
     );
 }
+
+/// A merge removes an earlier merge's results before it reads a shard, in one swap of the folder,
+/// so a merge that refuses (a shard missing) leaves no results that look current: its sweep
+/// files and charts are gone, the shards and a user's file stay, nothing is left beside it.
+#[test]
+fn a_refused_merge_leaves_no_earlier_results() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let runs = t.path().join("runs");
+    let dir = runs.join("shards");
+    for i in 0..3 {
+        ok(
+            &[
+                "sweep",
+                s(&file),
+                "--out",
+                s(&dir),
+                "--shard",
+                &format!("{i}/3"),
+                "-q",
+            ],
+            &[],
+        );
+    }
+    let merged = runs.join("merged");
+    for out in [&dir, &merged] {
+        ok(
+            &["merge", s(&dir), "--out", s(out), "--chart-size", "800x450"],
+            &[],
+        );
+        assert!(out.join("sweep.csv").is_file() && out.join("sweep_fan.png").is_file());
+    }
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    std::fs::remove_file(dir.join("shard-1-of-3.json")).unwrap();
+    let shards_left = [
+        ".capplan-manifest",
+        "notes.txt",
+        "shard-0-of-3.csv",
+        "shard-0-of-3.json",
+        "shard-1-of-3.csv",
+        "shard-2-of-3.csv",
+        "shard-2-of-3.json",
+    ];
+    for (out, left) in [
+        (&merged, &[".capplan-manifest"][..]),
+        (&dir, &shards_left[..]),
+    ] {
+        let (code, _, err) = capplan(&["merge", s(&dir), "--out", s(out)], &[]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("shard 1 of 3 is missing"), "{err}");
+        assert_eq!(
+            tree(out),
+            left,
+            "after a refused merge into {}",
+            out.display()
+        );
+        let beside: Vec<String> = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(beside, ["merged", "shards"]);
+    }
+    let record = std::fs::read_to_string(dir.join(".capplan-manifest")).unwrap();
+    assert!(!record.contains("sweep"), "{record}");
+}
