@@ -1546,3 +1546,70 @@ fn a_refused_merge_leaves_no_earlier_results() {
     let record = std::fs::read_to_string(dir.join(".capplan-manifest")).unwrap();
     assert!(!record.contains("sweep"), "{record}");
 }
+
+/// A stopped shard leaves its checkpoint and capplan's record and nothing else, in the folder or
+/// beside it (no temporary file, no lock); resumed, it says so, and its checkpoint goes.
+#[test]
+fn a_stopped_shard_leaves_only_its_checkpoint_and_resumes_saying_so() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let runs = t.path().join("runs");
+    let out = runs.join("shard");
+    let (code, _, err) = capplan(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&out),
+            "--shard",
+            "1/3",
+            "--resume",
+        ],
+        &[
+            ("CAPPLAN_SWEEP_STOP_AFTER", "1"),
+            ("RAYON_NUM_THREADS", "1"),
+        ],
+    );
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        err.contains("note: no checkpoint") && err.contains("starting from the first point"),
+        "{err}"
+    );
+    assert_eq!(
+        tree(&runs),
+        [
+            "shard",
+            "shard/.capplan-manifest",
+            "shard/shard-1-of-3.partial.csv"
+        ]
+    );
+    let (code, _, err) = capplan(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&out),
+            "--shard",
+            "1/3",
+            "--resume",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "note: resuming from {}: 1 of 2 samples already finished",
+            out.join("shard-1-of-3.partial.csv").display()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        tree(&runs),
+        [
+            "shard",
+            "shard/.capplan-manifest",
+            "shard/shard-1-of-3.csv",
+            "shard/shard-1-of-3.json"
+        ]
+    );
+}
