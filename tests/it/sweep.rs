@@ -1326,7 +1326,8 @@ fn an_unwritable_output_folder_fails_before_any_work_and_leaves_nothing() {
     let out = blocker.join("runs/risk");
     let before = tree(t.path());
     let progress = ("CAPPLAN_PROGRESS_SECONDS", "0");
-    let cases: [(&[&str], Vec<(&str, &str)>); 4] = [
+    type Case<'a> = (&'a [&'a str], Vec<(&'a str, &'a str)>);
+    let cases: [Case; 4] = [
         (&["--shard", "1/3"], vec![progress]),
         (
             &["--shard-count", "3"],
