@@ -57,6 +57,24 @@ fn assert_clean(s: &str, out: &std::path::Path, summary: &serde_json::Value) {
         assert!(z <= 1.0, "{s}: {} reserved {z}", row["tranche"]);
     }
     let everything_served = summary["unserved_tokens"].as_f64().unwrap() == 0.0;
+    // With deferral a period's load includes tokens that arrived earlier, so served ≤ demand
+    // holds per arrival (deferral.csv), not per period.
+    let defers = out.join("deferral.csv").is_file();
+    if defers {
+        for row in read("deferral.csv") {
+            let arrived = num(&row, "arrived_tokens");
+            let parts = num(&row, "served_in_period_tokens")
+                + num(&row, "served_later_tokens")
+                + num(&row, "never_served_tokens");
+            assert!(
+                (parts - arrived).abs() <= 1e-9 * arrived.max(1.0),
+                "{s}: {} {} {}: {parts} of {arrived}",
+                row["period"],
+                row["region"],
+                row["workload"]
+            );
+        }
+    }
     for row in read("region_periods.csv") {
         let (demand, served, unserved) = (
             num(&row, "demand_tpm"),
@@ -64,7 +82,7 @@ fn assert_clean(s: &str, out: &std::path::Path, summary: &serde_json::Value) {
             num(&row, "unserved_tpm"),
         );
         assert!(
-            served <= demand,
+            defers || served <= demand,
             "{s}: {} {} serves {served} > {demand}",
             row["period"],
             row["region"]
@@ -93,6 +111,12 @@ fn assert_clean(s: &str, out: &std::path::Path, summary: &serde_json::Value) {
 fn every_bundled_scenario_solves_with_clean_outputs() {
     let tmp = tempfile::tempdir().unwrap();
     for s in scenario_folders() {
+        // The hourly quarter with batch waiting a day: its decomposition solves the horizon's
+        // network about 30 times (seconds in release, many minutes in a debug build), so it is
+        // checked in release builds only (CI's second pass).
+        if s.ends_with("hourly-batch") && cfg!(debug_assertions) {
+            continue;
+        }
         let out = tmp.path().join(s.replace('/', "_"));
         let (code, stdout, stderr) = capplan(&[
             "run",

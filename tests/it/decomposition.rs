@@ -66,6 +66,12 @@ fn both_methods_agree_on_every_scenario_folder() {
         if hourly && cfg!(debug_assertions) {
             continue;
         }
+        // With batch waiting a day the hourly quarter's monolithic LP has 3.6 M columns (Clarabel:
+        // 9 minutes and 4.5 GB; the two methods agreed to 6e-11, docs/performance.md "Deferral"):
+        // the methods are held to each other with deferral on small cases (tests/it/deferral.rs).
+        if folder.ends_with("hourly-batch") {
+            continue;
+        }
         methods_agree(Path::new(&folder), small && !hourly);
     }
 }
