@@ -13,22 +13,15 @@ use capplan::pipeline::{run_with, Outcome, RunOptions};
 
 /// The plan of a folder by `solver` (the monolithic LP with deferral), with `--max-delay` flags.
 fn plan(folder: &Path, solver: SolverKind, max_delays: &[&str]) -> Outcome {
-    let flags = capplan::load::flags::WhatIfFlags {
-        max_delay: max_delays.iter().map(|d| d.to_string()).collect(),
-        ..Default::default()
-    }
-    .read();
-    let options = RunOptions {
-        flags,
-        method: Method::Monolithic,
-        explain_shortfalls: true,
-        ..RunOptions::plan(solver)
-    };
-    run_with(folder, &options).unwrap_or_else(|e| panic!("{}: {e}", solver.name()))
+    plan_with(folder, Method::Monolithic, solver, max_delays)
 }
 
 /// The plan of a folder by `method` (the default build's backend for the monolithic LP).
 fn plan_by(folder: &Path, method: Method, max_delays: &[&str]) -> Outcome {
+    plan_with(folder, method, SolverKind::default_kind(), max_delays)
+}
+
+fn plan_with(folder: &Path, method: Method, solver: SolverKind, max_delays: &[&str]) -> Outcome {
     let flags = capplan::load::flags::WhatIfFlags {
         max_delay: max_delays.iter().map(|d| d.to_string()).collect(),
         ..Default::default()
@@ -38,9 +31,10 @@ fn plan_by(folder: &Path, method: Method, max_delays: &[&str]) -> Outcome {
         flags,
         method,
         explain_shortfalls: true,
-        ..RunOptions::plan(SolverKind::default_kind())
+        ..RunOptions::plan(solver)
     };
-    run_with(folder, &options).unwrap_or_else(|e| panic!("{}: {e}", method.name()))
+    run_with(folder, &options)
+        .unwrap_or_else(|e| panic!("{} {}: {e}", method.name(), solver.name()))
 }
 
 /// Checks the objective on every backend against `expected` dollars, and each plan's invariants;
