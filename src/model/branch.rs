@@ -126,6 +126,8 @@ struct Node {
     /// The LP of the region, solved with the master's first `synced` cut rows (None: not kept).
     lp: Option<WarmLp>,
     synced: usize,
+    /// The block counts at the parent's LP point (empty at the root).
+    parent_counts: Vec<f64>,
     /// A lower bound on G over the region ($), from the parent or the node's own LP.
     bound: f64,
     depth: usize,
@@ -349,11 +351,12 @@ impl<M: Master> Search<'_, M> {
         out
     }
 
-    /// The splits to try at a point with these fractional counts: each count alone, then sums
-    /// of two or more (all of them when few, else pairs, all-but-one and all), those whose sum
-    /// is fractional.
-    fn candidates(fractional: &[usize], counts: &[f64]) -> Vec<Vec<usize>> {
-        let f = fractional.len();
+    /// The splits to try at a point: sums over `base` (the fractional counts and those the
+    /// LP moved since the parent's point) whose value is fractional: every subset when `base` is
+    /// small, else each fractional count alone, pairs with a fractional count, all-but-one and
+    /// all of `base`, and all the fractional counts.
+    fn candidates(base: &[usize], fractional: &[usize], counts: &[f64]) -> Vec<Vec<usize>> {
+        let f = base.len();
         let mut sets: Vec<Vec<usize>> = Vec::new();
         if f < 7 {
             // Every subset, smallest first (2^6 − 1 = 63 ≤ MAX_CANDIDATES).
@@ -362,30 +365,29 @@ impl<M: Master> Search<'_, M> {
             sets.extend(masks.into_iter().map(|m| {
                 (0..f)
                     .filter(|b| m >> b & 1 == 1)
-                    .map(|b| fractional[b])
+                    .map(|b| base[b])
                     .collect()
             }));
         } else {
             sets.extend(fractional.iter().map(|&i| vec![i]));
             for a in 0..f {
                 for b in a + 1..f {
-                    sets.push(vec![fractional[a], fractional[b]]);
+                    if fractional.contains(&base[a]) || fractional.contains(&base[b]) {
+                        sets.push(vec![base[a], base[b]]);
+                    }
                 }
             }
             for skip in 0..f {
-                sets.push(
-                    (0..f)
-                        .filter(|&b| b != skip)
-                        .map(|b| fractional[b])
-                        .collect(),
-                );
+                sets.push((0..f).filter(|&b| b != skip).map(|b| base[b]).collect());
             }
+            sets.push(base.to_vec());
             sets.push(fractional.to_vec());
         }
         sets.retain(|s| {
             let sum: f64 = s.iter().map(|&i| counts[i]).sum();
             (sum - sum.round()).abs() > WHOLE_TOLERANCE
         });
+        sets.dedup();
         // Singletons always (the textbook split); sums up to the cap.
         let singles = sets.iter().filter(|s| s.len() == 1).count();
         sets.truncate(MAX_CANDIDATES.max(singles));
@@ -500,7 +502,20 @@ impl<M: Master> Search<'_, M> {
             }
             // Strong branching: the split whose worse side is bounded highest.
             let mut best: Option<((f64, f64), [Side; 2])> = None;
-            for set in Self::candidates(&fractional, &counts) {
+            // The counts the LP moved since the parent's point: where a split on one count
+            // pushes the fraction onto another at no cost (two tranches alike per block), the
+            // sum of both is the split that ends the walk.
+            let base: Vec<usize> = (0..z.len())
+                .filter(|&i| {
+                    fractional.contains(&i)
+                        || (self.decisions.steps[i].is_some()
+                            && node
+                                .parent_counts
+                                .get(i)
+                                .is_some_and(|p| (counts[i] - p).abs() > WHOLE_TOLERANCE))
+                })
+                .collect();
+            for set in Self::candidates(&base, &fractional, &counts) {
                 let sides = self.split(&node, &current, bound, &set, &counts)?;
                 let score = (
                     sides[0].bound.min(sides[1].bound),
@@ -521,6 +536,7 @@ impl<M: Master> Search<'_, M> {
                         sums: side.sums,
                         lp: if keep_lps { side.lp } else { None },
                         synced,
+                        parent_counts: counts.clone(),
                         bound: side.bound,
                         depth,
                         id: *next_id,
@@ -561,6 +577,7 @@ pub(crate) fn search(
         sums: Vec::new(),
         lp: None,
         synced: 0,
+        parent_counts: Vec::new(),
         bound: relaxed_value,
         depth: 0,
         id: 0,
