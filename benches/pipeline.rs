@@ -72,6 +72,7 @@ fn cases() -> Vec<Case> {
         max_provider_share: 1.0,
         workloads: 2,
         outages: true,
+        block_gpus: None,
     };
     let n_minus_one = |periods, step| Spec {
         survive_provider_loss: true,

@@ -54,6 +54,9 @@ pub(crate) trait Master {
     /// The master's model at z ($): the LP's optimum over every other column at this z, at most
     /// G(z).
     fn model(&self, z: &[f64]) -> f64;
+    /// The kinks of the model at z: for each cost variable held up by two or more of its cuts
+    /// (or by a cut and its floor of 0), the differences of their slopes, per decision.
+    fn kinks(&self, z: &[f64]) -> Vec<Vec<f64>>;
     /// Told of the search's progress after each node.
     fn progress(&self, _nodes: usize, _gap: f64) {}
 }
@@ -62,8 +65,11 @@ pub(crate) trait Master {
 const MAX_NODES: usize = 20_000;
 const MAX_EVALUATIONS: usize = 5_000;
 
-/// At most this many splits are tried at a node (each costs two LPs).
+/// At most this many splits are tried at a node (each costs two LPs), single counts aside.
 const MAX_CANDIDATES: usize = 64;
+
+/// Below this many counts in play, every subset of them is a candidate (2^6 − 1 = 63).
+const ALL_SUBSETS_BELOW: usize = 7;
 
 /// Open nodes beyond this many keep no LP (each is solved again from nothing when taken), so the
 /// memory of a long search stays bounded.
@@ -278,23 +284,27 @@ impl<M: Master> Search<'_, M> {
         lp
     }
 
-    /// `lp` with `rows` added, solved again from its basis.
-    fn warm(&mut self, lp: WarmLp, rows: &[Row]) -> Result<Option<WarmLp>> {
+    /// `lp` with `rows` added, solved again from its basis; from nothing (`region`'s LP, whose
+    /// rows these are) when the simplex fails numerically from that basis.
+    fn warm(&mut self, lp: WarmLp, rows: &[Row], region: &Region) -> Result<Option<WarmLp>> {
         if rows.is_empty() {
             return Ok(Some(lp));
         }
         let started = Instant::now();
-        let lp = lp.with_rows(rows);
+        let warm = lp.with_rows(rows);
         self.stats.master_lps += 1;
         self.stats.master_seconds += started.elapsed().as_secs_f64();
-        lp
+        match warm {
+            Err(Error::Solver(_)) => self.cold(region),
+            other => other,
+        }
     }
 
-    /// `lp` given the master's cuts found since it had `synced` of them.
-    fn sync(&mut self, lp: WarmLp, synced: &mut usize) -> Result<Option<WarmLp>> {
+    /// `lp` (of `region`) given the master's cuts found since it had `synced` of them.
+    fn sync(&mut self, lp: WarmLp, synced: &mut usize, region: &Region) -> Result<Option<WarmLp>> {
         let rows = self.master.cut_rows(*synced);
         *synced = self.master.cut_count();
-        self.warm(lp, &rows)
+        self.warm(lp, &rows, region)
     }
 
     /// The LP's point (the decisions' fractions, within the box) and the master's value there.
@@ -352,14 +362,22 @@ impl<M: Master> Search<'_, M> {
     }
 
     /// The splits to try at a point: sums over `base` (the fractional counts and those the
-    /// LP moved since the parent's point) whose value is fractional: every subset when `base` is
-    /// small, else each fractional count alone, pairs with a fractional count, all-but-one and
-    /// all of `base`, and all the fractional counts.
-    fn candidates(base: &[usize], fractional: &[usize], counts: &[f64]) -> Vec<Vec<usize>> {
+    /// LP moved since the parent's point) whose value is fractional. Every subset of `base` when
+    /// it is small (at most `ALL_SUBSETS_BELOW` counts); else each fractional count alone, the
+    /// counts of each kink of the model (`kinks`: where the LP sits between two cuts, the
+    /// tranches whose slopes differ, which is where a total of blocks meets a demand), pairs with
+    /// a fractional count, and all of `base` and of the fractional counts.
+    fn candidates(
+        &self,
+        base: &[usize],
+        fractional: &[usize],
+        counts: &[f64],
+        kinks: &[Vec<f64>],
+    ) -> Vec<Vec<usize>> {
         let f = base.len();
         let mut sets: Vec<Vec<usize>> = Vec::new();
-        if f < 7 {
-            // Every subset, smallest first (2^6 − 1 = 63 ≤ MAX_CANDIDATES).
+        if f < ALL_SUBSETS_BELOW {
+            // Every subset, smallest first.
             let mut masks: Vec<u32> = (1..(1u32 << f)).collect();
             masks.sort_by_key(|m| (m.count_ones(), *m));
             sets.extend(masks.into_iter().map(|m| {
@@ -370,6 +388,25 @@ impl<M: Master> Search<'_, M> {
             }));
         } else {
             sets.extend(fractional.iter().map(|&i| vec![i]));
+            // A kink's counts: those whose slope per block differs between the cuts.
+            for h in kinks {
+                let per_block: Vec<f64> = base
+                    .iter()
+                    .map(|&i| (h[i] * self.decisions.steps[i].expect("a count")).abs())
+                    .collect();
+                let top = per_block.iter().copied().fold(0.0f64, f64::max);
+                if top > 0.0 {
+                    sets.push(
+                        base.iter()
+                            .zip(&per_block)
+                            .filter(|(_, h)| **h > 1e-6 * top)
+                            .map(|(&i, _)| i)
+                            .collect(),
+                    );
+                }
+            }
+            sets.push(base.to_vec());
+            sets.push(fractional.to_vec());
             for a in 0..f {
                 for b in a + 1..f {
                     if fractional.contains(&base[a]) || fractional.contains(&base[b]) {
@@ -377,18 +414,15 @@ impl<M: Master> Search<'_, M> {
                     }
                 }
             }
-            for skip in 0..f {
-                sets.push((0..f).filter(|&b| b != skip).map(|b| base[b]).collect());
-            }
-            sets.push(base.to_vec());
-            sets.push(fractional.to_vec());
         }
         sets.retain(|s| {
             let sum: f64 = s.iter().map(|&i| counts[i]).sum();
             (sum - sum.round()).abs() > WHOLE_TOLERANCE
         });
-        sets.dedup();
-        // Singletons always (the textbook split); sums up to the cap.
+        // Each set once, in the order found.
+        let mut seen = HashSet::new();
+        sets.retain(|s| seen.insert(s.clone()));
+        // Singletons always (the textbook split); the others up to the cap.
         let singles = sets.iter().filter(|s| s.len() == 1).count();
         sets.truncate(MAX_CANDIDATES.max(singles));
         sets
@@ -432,7 +466,12 @@ impl<M: Master> Search<'_, M> {
                 [i] => self.bound_row(*i, false, side.lo[*i]),
                 _ => self.sum_row(side.sums.last().expect("the split's sum")),
             };
-            if let Some(side_lp) = self.warm(lp.clone(), &[new])? {
+            let region = Region {
+                lo: &side.lo,
+                hi: &side.hi,
+                sums: &side.sums,
+            };
+            if let Some(side_lp) = self.warm(lp.clone(), &[new], &region)? {
                 side.bound = self.point(&side_lp).1.max(bound);
                 side.lp = Some(side_lp);
             }
@@ -460,7 +499,12 @@ impl<M: Master> Search<'_, M> {
             let Some(current) = lp.take() else {
                 return Ok(Vec::new());
             };
-            let Some(current) = self.sync(current, &mut synced)? else {
+            let region = Region {
+                lo: &node.lo,
+                hi: &node.hi,
+                sums: &node.sums,
+            };
+            let Some(current) = self.sync(current, &mut synced, &region)? else {
                 return Ok(Vec::new());
             };
             let (z, value) = self.point(&current);
@@ -515,7 +559,8 @@ impl<M: Master> Search<'_, M> {
                                 .is_some_and(|p| (counts[i] - p).abs() > WHOLE_TOLERANCE))
                 })
                 .collect();
-            for set in Self::candidates(&base, &fractional, &counts) {
+            let kinks = self.master.kinks(&z);
+            for set in self.candidates(&base, &fractional, &counts, &kinks) {
                 let sides = self.split(&node, &current, bound, &set, &counts)?;
                 let score = (
                     sides[0].bound.min(sides[1].bound),

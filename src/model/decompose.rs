@@ -378,9 +378,47 @@ impl branch::Master for BlockSearch<'_, '_> {
         self.master.value(self.pool, z)
     }
 
+    fn kinks(&self, z: &[f64]) -> Vec<Vec<f64>> {
+        self.pool
+            .blocks
+            .iter()
+            .flat_map(|cuts| kinks_of(cuts, z))
+            .collect()
+    }
+
     fn progress(&self, nodes: usize, gap: f64) {
         progress("whole-block search", nodes, gap);
     }
+}
+
+/// The kinks of one cost variable's model at z (`branch::Master::kinks`): the slopes of the cuts
+/// that hold it up at z (within 1e-9 of the highest, relative), each minus the first's; or each
+/// such cut's own slope where the floor θ ≥ 0 holds it too.
+pub(crate) fn kinks_of(cuts: &[(Cut, usize)], z: &[f64]) -> Vec<Vec<f64>> {
+    let values: Vec<f64> = cuts.iter().map(|(c, _)| c.value(z)).collect();
+    let top = values.iter().copied().fold(0.0f64, f64::max);
+    let tolerance = 1e-9 * top.abs().max(1.0);
+    let tight: Vec<&Cut> = cuts
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| **v >= top - tolerance)
+        .map(|((c, _), _)| c)
+        .collect();
+    if top <= tolerance {
+        // At the floor: every tight cut's slope is a kink against θ = 0.
+        return tight.iter().map(|c| c.slope.clone()).collect();
+    }
+    tight
+        .iter()
+        .skip(1)
+        .map(|c| {
+            c.slope
+                .iter()
+                .zip(&tight[0].slope)
+                .map(|(a, b)| a - b)
+                .collect()
+        })
+        .collect()
 }
 
 /// What is told of a decomposition's iterations: `iteration 12: gap 3.1e-3`.

@@ -28,7 +28,7 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use super::branch;
-use super::decompose::{Convergence, Cut, Evaluator, RELATIVE_GAP};
+use super::decompose::{kinks_of, Convergence, Cut, Evaluator, RELATIVE_GAP};
 use super::solve::{solve_lp, SolverKind};
 use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Scale, Sense};
 use crate::error::{Error, Result};
@@ -446,6 +446,15 @@ impl branch::Master for BlockSearch<'_, '_> {
 
     fn model(&self, z: &[f64]) -> f64 {
         self.master.r(&self.pool.model_totals(z))
+    }
+
+    fn kinks(&self, z: &[f64]) -> Vec<Vec<f64>> {
+        self.pool
+            .cuts
+            .iter()
+            .flatten()
+            .flat_map(|cuts| kinks_of(cuts, z))
+            .collect()
     }
 }
 
