@@ -361,12 +361,14 @@ impl<M: Master> Search<'_, M> {
         out
     }
 
-    /// The splits to try at a point: sums over `base` (the fractional counts and those the
-    /// LP moved since the parent's point) whose value is fractional. Every subset of `base` when
-    /// it is small (at most `ALL_SUBSETS_BELOW` counts); else each fractional count alone, the
-    /// counts of each kink of the model (`kinks`: where the LP sits between two cuts, the
-    /// tranches whose slopes differ, which is where a total of blocks meets a demand), pairs with
-    /// a fractional count, and all of `base` and of the fractional counts.
+    /// The splits to try at a point, sums of block counts whose value is fractional: each
+    /// fractional count alone; the counts of each kink of the model (`kinks`: where the LP sits
+    /// between two cuts of a cost, the tranches whose slopes differ, which is where a total of
+    /// blocks meets a demand: a region's, or that of the tranches available in the kink's hours),
+    /// and those of them in `base`; then sums over `base` (the fractional counts and those the
+    /// LP moved since the parent's point): every subset when `base` is small (below
+    /// `ALL_SUBSETS_BELOW`), else all of it, the fractional counts, and pairs with a fractional
+    /// count.
     fn candidates(
         &self,
         base: &[usize],
@@ -374,10 +376,30 @@ impl<M: Master> Search<'_, M> {
         counts: &[f64],
         kinks: &[Vec<f64>],
     ) -> Vec<Vec<usize>> {
+        let mut sets: Vec<Vec<usize>> = fractional.iter().map(|&i| vec![i]).collect();
+        for h in kinks {
+            let per_block: Vec<(usize, f64)> = (0..h.len())
+                .filter_map(|i| self.decisions.steps[i].map(|step| (i, (h[i] * step).abs())))
+                .collect();
+            let top = per_block.iter().map(|(_, h)| *h).fold(0.0f64, f64::max);
+            if top > 0.0 {
+                let support: Vec<usize> = per_block
+                    .iter()
+                    .filter(|(_, h)| *h > 1e-6 * top)
+                    .map(|(i, _)| *i)
+                    .collect();
+                sets.push(
+                    support
+                        .iter()
+                        .copied()
+                        .filter(|i| base.contains(i))
+                        .collect(),
+                );
+                sets.push(support);
+            }
+        }
         let f = base.len();
-        let mut sets: Vec<Vec<usize>> = Vec::new();
         if f < ALL_SUBSETS_BELOW {
-            // Every subset, smallest first.
             let mut masks: Vec<u32> = (1..(1u32 << f)).collect();
             masks.sort_by_key(|m| (m.count_ones(), *m));
             sets.extend(masks.into_iter().map(|m| {
@@ -387,24 +409,6 @@ impl<M: Master> Search<'_, M> {
                     .collect()
             }));
         } else {
-            sets.extend(fractional.iter().map(|&i| vec![i]));
-            // A kink's counts: those whose slope per block differs between the cuts.
-            for h in kinks {
-                let per_block: Vec<f64> = base
-                    .iter()
-                    .map(|&i| (h[i] * self.decisions.steps[i].expect("a count")).abs())
-                    .collect();
-                let top = per_block.iter().copied().fold(0.0f64, f64::max);
-                if top > 0.0 {
-                    sets.push(
-                        base.iter()
-                            .zip(&per_block)
-                            .filter(|(_, h)| **h > 1e-6 * top)
-                            .map(|(&i, _)| i)
-                            .collect(),
-                    );
-                }
-            }
             sets.push(base.to_vec());
             sets.push(fractional.to_vec());
             for a in 0..f {
@@ -423,8 +427,8 @@ impl<M: Master> Search<'_, M> {
         let mut seen = HashSet::new();
         sets.retain(|s| seen.insert(s.clone()));
         // Singletons always (the textbook split); the others up to the cap.
-        let singles = sets.iter().filter(|s| s.len() == 1).count();
-        sets.truncate(MAX_CANDIDATES.max(singles));
+        let singles = fractional.len();
+        sets.truncate(MAX_CANDIDATES + singles);
         sets
     }
 
@@ -674,5 +678,352 @@ pub(crate) fn search(
         }
         let keep_lps = open.len() < MAX_KEPT_LPS;
         open.extend(search.expand(node, &mut next_id, keep_lps)?);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::decompose::{kinks_of, Cut};
+    use crate::model::solve::{solve_lp, SolverKind};
+
+    /// A master over a known convex piecewise-linear objective
+    ///
+    ///   G(z) = Σi commit(i)·z(i) + Σb max(0, maxj a(b,j) + g(b,j)·z),
+    ///
+    /// which knows some of the pieces at first (its cuts) and learns, at each evaluation, the
+    /// pieces that are highest at the point (a cut of G, tight there), as the decomposition's
+    /// periods teach the real master.
+    struct Toy {
+        commit: Vec<f64>,
+        pieces: Vec<Vec<Cut>>,
+        cuts: Vec<Vec<(Cut, usize)>>,
+        rows: Vec<Row>,
+        evaluations: usize,
+    }
+
+    fn cut(intercept: f64, slope: &[f64]) -> Cut {
+        Cut {
+            intercept,
+            slope: slope.to_vec(),
+        }
+    }
+
+    impl Toy {
+        /// A toy knowing, of each group, the pieces highest at `known_at`.
+        fn new(commit: &[f64], pieces: Vec<Vec<Cut>>, known_at: &[f64]) -> Toy {
+            let mut toy = Toy {
+                commit: commit.to_vec(),
+                cuts: vec![Vec::new(); pieces.len()],
+                pieces,
+                rows: Vec::new(),
+                evaluations: 0,
+            };
+            toy.learn(known_at);
+            toy
+        }
+
+        fn row(&self, b: usize, cut: &Cut) -> Row {
+            let mut terms: Vec<(Col, f64)> = cut
+                .slope
+                .iter()
+                .enumerate()
+                .map(|(k, g)| (Col(k), *g))
+                .collect();
+            terms.push((Col(self.commit.len() + b), -1.0));
+            Row {
+                key: RowKey::Cut { block: b, cut: 0 },
+                terms,
+                sense: Sense::Le,
+                rhs: -cut.intercept,
+            }
+        }
+
+        /// Adds the pieces highest at z (each group's, where above 0) to the cuts.
+        fn learn(&mut self, z: &[f64]) {
+            for b in 0..self.pieces.len() {
+                let top = self.pieces[b]
+                    .iter()
+                    .map(|c| c.value(z))
+                    .fold(f64::NEG_INFINITY, f64::max);
+                let tight: Vec<Cut> = self.pieces[b]
+                    .iter()
+                    .filter(|c| c.value(z) >= top - 1e-12)
+                    .cloned()
+                    .collect();
+                for c in tight {
+                    if !self.cuts[b].iter().any(|(k, _)| *k == c) {
+                        self.rows.push(self.row(b, &c));
+                        self.cuts[b].push((c, 0));
+                    }
+                }
+            }
+        }
+
+        /// G(z), exactly.
+        fn objective(&self, z: &[f64]) -> f64 {
+            let commitment: f64 = self.commit.iter().zip(z).map(|(c, z)| c * z).sum();
+            commitment
+                + self
+                    .pieces
+                    .iter()
+                    .map(|p| p.iter().map(|c| c.value(z)).fold(0.0f64, f64::max))
+                    .sum::<f64>()
+        }
+
+        /// The columns of the LP: z within the box, then θ per group.
+        fn columns(&self, lower: &[f64], upper: &[f64]) -> Vec<Column> {
+            let mut columns: Vec<Column> = (0..self.commit.len())
+                .map(|i| Column {
+                    lower: lower[i],
+                    upper: Some(upper[i]),
+                    cost: self.commit[i],
+                    integer: false,
+                })
+                .collect();
+            columns.extend(self.pieces.iter().map(|_| Column {
+                lower: 0.0,
+                upper: None,
+                cost: 1.0,
+                integer: false,
+            }));
+            columns
+        }
+    }
+
+    impl Master for Toy {
+        fn lp(&self, lower: &[f64], upper: &[f64]) -> (Vec<Column>, Vec<Row>) {
+            (self.columns(lower, upper), self.rows.clone())
+        }
+
+        fn cut_count(&self) -> usize {
+            self.rows.len()
+        }
+
+        fn cut_rows(&self, since: usize) -> Vec<Row> {
+            self.rows[since..].to_vec()
+        }
+
+        fn evaluate(&mut self, z: &[f64]) -> Result<f64> {
+            self.evaluations += 1;
+            self.learn(z);
+            Ok(self.objective(z))
+        }
+
+        fn model(&self, z: &[f64]) -> f64 {
+            let commitment: f64 = self.commit.iter().zip(z).map(|(c, z)| c * z).sum();
+            commitment
+                + self
+                    .cuts
+                    .iter()
+                    .map(|cuts| cuts.iter().map(|(c, _)| c.value(z)).fold(0.0f64, f64::max))
+                    .sum::<f64>()
+        }
+
+        fn kinks(&self, z: &[f64]) -> Vec<Vec<f64>> {
+            self.cuts
+                .iter()
+                .flat_map(|cuts| kinks_of(cuts, z))
+                .collect()
+        }
+    }
+
+    /// The LP relaxation of a toy over every piece: its point and optimum.
+    fn relaxation(toy: &Toy, lower: &[f64]) -> (Vec<f64>, f64) {
+        let ones = vec![1.0; lower.len()];
+        let rows: Vec<Row> = (0..toy.pieces.len())
+            .flat_map(|b| toy.pieces[b].iter().map(move |c| toy.row(b, c)))
+            .collect();
+        let (values, _) =
+            solve_lp(&toy.columns(lower, &ones), &rows, SolverKind::Microlp).expect("the LP");
+        let z = values[..lower.len()].to_vec();
+        let value = toy.objective(&z);
+        (z, value)
+    }
+
+    /// microlp's own branch and bound over the whole model (every piece, block counts as
+    /// integer columns): the independent optimum.
+    fn independent_mip(toy: &Toy, lower: &[f64], steps: &[Option<f64>]) -> f64 {
+        let n = lower.len();
+        let mut columns: Vec<Column> = (0..n)
+            .map(|i| match steps[i] {
+                Some(step) => Column {
+                    lower: (lower[i] / step - 1e-9).ceil(),
+                    upper: Some((1.0 / step + 1e-9).floor()),
+                    cost: toy.commit[i] * step,
+                    integer: true,
+                },
+                None => Column {
+                    lower: lower[i],
+                    upper: Some(1.0),
+                    cost: toy.commit[i],
+                    integer: false,
+                },
+            })
+            .collect();
+        columns.extend(toy.pieces.iter().map(|_| Column {
+            lower: 0.0,
+            upper: None,
+            cost: 1.0,
+            integer: false,
+        }));
+        let rows: Vec<Row> = (0..toy.pieces.len())
+            .flat_map(|b| {
+                toy.pieces[b].iter().map(move |c| {
+                    let mut row = toy.row(b, c);
+                    for (col, a) in row.terms.iter_mut() {
+                        if col.0 < n {
+                            *a *= steps[col.0].unwrap_or(1.0);
+                        }
+                    }
+                    row
+                })
+            })
+            .collect();
+        let (values, _) = solve_lp(&columns, &rows, SolverKind::Microlp).expect("the MIP");
+        let z: Vec<f64> = (0..n)
+            .map(|i| match steps[i] {
+                Some(step) => (values[i].round() * step).min(1.0),
+                None => values[i],
+            })
+            .collect();
+        toy.objective(&z)
+    }
+
+    fn run(toy: &mut Toy, lower: &[f64], steps: &[Option<f64>]) -> Found {
+        let (relaxed, value) = relaxation(toy, lower);
+        let decisions = Decisions { lower, steps };
+        search(toy, &decisions, &relaxed, value, 1e-9).expect("the search")
+    }
+
+    #[test]
+    fn a_rounded_up_reservation_is_beaten_only_by_branching() {
+        // One period: demand 0.9 of a unit, served by z1 (commitment $8 per unit, blocks of
+        // 1/3) and z2 ($9, blocks of 1/5), a shortfall at $20 per unit:
+        //   G = 8·z1 + 9·z2 + max(0, 20·(0.9 − z1 − z2)).
+        // The relaxation takes the cheaper z1 = 0.9 (2.7 blocks), $7.20. Both roundings of it
+        // give z1 = 1 (3 blocks), $8. The whole-block optimum mixes both tranches:
+        //   n1 = 2, n2 = 1: z = (2/3, 0.2), 16/3 + 1.8 + 20·(0.9 − 13/15) = 5.333 + 1.8 + 0.667 = $7.80,
+        // against n1 = 2, n2 = 2: 5.333 + 3.6 = $8.93; n1 = 1, n2 = 3: 2.667 + 5.4 = $8.07;
+        // n1 = 0, n2 = 4: 7.2 + 2 = $9.20; n1 = 3: $8. The root is fractional, so the search
+        // must split it to find $7.80 and prove it.
+        let pieces = vec![vec![cut(18.0, &[-20.0, -20.0])]];
+        let mut toy = Toy::new(&[8.0, 9.0], pieces, &[0.9, 0.0]);
+        let steps = [Some(1.0 / 3.0), Some(0.2)];
+        let found = run(&mut toy, &[0.0, 0.0], &steps);
+        assert!((found.value - 7.8).abs() < 1e-9, "{found:?}");
+        assert!((found.z[0] - 2.0 / 3.0).abs() < 1e-12 && (found.z[1] - 0.2).abs() < 1e-12);
+        assert!(found.stats.nodes >= 1, "{found:?}");
+        assert!(found.value - found.bound <= 1e-9 * found.value);
+    }
+
+    #[test]
+    fn cuts_found_at_plans_correct_the_first_model() {
+        // Two periods. z1 ($6 a unit, in halves) serves both, z2 ($4 a unit, in quarters) only
+        // the first. The first period's demand 1 leaves a gap x = 1 − z1 − z2, covered by
+        // on-demand at $7 a unit up to 0.3 and by shortfall at $10 beyond (cost max(7x,
+        // 10x − 0.9), two pieces); the second's demand 0.6 leaves 0.6 − z1 at $10:
+        //   G = 6·z1 + 4·z2 + max(0, 7 − 7·z1 − 7·z2, 9.1 − 10·z1 − 10·z2) + max(0, 6 − 10·z1).
+        // Relaxation: z1 = 0.6 (it saves $10 a unit in the second period for $6), z2 = 0.4 (it
+        // saves $7 for $4): 3.6 + 1.6 = $5.20, both gaps 0. There the first period's $7 piece
+        // and the second's are the highest; the $10 piece is not known at first. Whole blocks
+        // (z1 = 1.2 halves, z2 = 1.6 quarters in the relaxation):
+        //   z1 = 0.5, z2 = 0.5:  3 + 2 + 0 + 1 = $6.00;   z1 = 1, z2 = 0: $6.00;
+        //   z1 = 0.5, z2 = 0.25: 3 + 1 + 1.75 + 1 = $6.75;  z1 = 0.5, z2 = 0.75: $7.00;
+        //   z1 = 0, z2 = 1: 4 + 0 + 6 = $10.00;  z1 = 0, z2 = 0.5: 2 + 4.1 + 6 = $12.10
+        // (the last needs the $10 piece: the first model prices it at 2 + 3.5 + 6 = $11.50).
+        // The optimum, $6.00, is tied; the search must find it and prove nothing is below.
+        let pieces = vec![
+            vec![cut(7.0, &[-7.0, -7.0]), cut(9.1, &[-10.0, -10.0])],
+            vec![cut(6.0, &[-10.0, 0.0])],
+        ];
+        let mut toy = Toy::new(&[6.0, 4.0], pieces, &[0.6, 0.4]);
+        assert_eq!(toy.cuts[0].len(), 1, "the $10 piece is learnt, not known");
+        let steps = [Some(0.5), Some(0.25)];
+        let found = run(&mut toy, &[0.0, 0.0], &steps);
+        assert!((found.value - 6.0).abs() < 1e-9, "{found:?}");
+        assert!(found.value - found.bound <= 1e-9 * found.value);
+        assert!(toy.evaluations >= 2, "the rounded plans at least");
+    }
+
+    #[test]
+    fn tranches_alike_per_block_are_split_on_their_sum() {
+        // Three tranches with the same block (a quarter of a unit each), $4, $4.2 and $4.4 per
+        // unit, one period of demand 1.3 at a shortfall of $10 a unit. The relaxation fills
+        // the cheapest first: z1 = 1, z2 = 0.3 (1.2 quarters): 4 + 1.26 = $5.26. Whole blocks
+        // must total 5 quarters or more, or pay for the missing 0.05 at $10:
+        //   z1 = 1, z2 = 0.25: 4 + 1.05 + 0.5 = $5.55;  z1 = 1, z2 = 0.5: 4 + 2.1 = $6.10;
+        // so $5.55. A split on z2 alone moves the fraction to z3 (z2 ≤ 1 quarter: z3 = 0.05,
+        // $5.27); the sum of the counts, 5.2 blocks, is what is whole in every plan, and the
+        // split n1 + n2 + n3 ≤ 5 or ≥ 6 bounds both sides at once ($5.55 and $6.10).
+        let pieces = vec![vec![cut(13.0, &[-10.0, -10.0, -10.0])]];
+        let mut toy = Toy::new(&[4.0, 4.2, 4.4], pieces, &[1.0, 0.3, 0.0]);
+        let steps = [Some(0.25), Some(0.25), Some(0.25)];
+        let found = run(&mut toy, &[0.0, 0.0, 0.0], &steps);
+        assert!((found.value - 5.55).abs() < 1e-9, "{found:?}");
+        assert_eq!(found.z, vec![1.0, 0.25, 0.0]);
+        // The root and the side of the sum's split that holds the optimum.
+        assert!(found.stats.nodes <= 3, "{found:?}");
+    }
+
+    #[test]
+    fn decisions_without_blocks_stay_fractional() {
+        // z1 in halves ($5 a unit), z2 any fraction ($7): demand 0.8 at $10 a unit short.
+        // Relaxation: z1 = 0.8, $4. Whole halves of z1 and any z2:
+        //   z1 = 0.5, z2 = 0.3: 2.5 + 2.1 = $4.60;  z1 = 1: $5.
+        let pieces = vec![vec![cut(8.0, &[-10.0, -10.0])]];
+        let mut toy = Toy::new(&[5.0, 7.0], pieces, &[0.8, 0.0]);
+        let found = run(&mut toy, &[0.0, 0.0], &[Some(0.5), None]);
+        assert!((found.value - 4.6).abs() < 1e-9, "{found:?}");
+        assert!((found.z[0] - 0.5).abs() < 1e-12 && (found.z[1] - 0.3).abs() < 1e-9);
+    }
+
+    #[test]
+    fn min_commit_bounds_the_blocks_from_below() {
+        // The first example with z1 ≥ 0.7 (min_commit): its blocks of 1/3 start at 3 (z1 = 1),
+        // since 2 blocks are only 0.667: G = 8 + 0 = $8, whatever z2 (it only costs).
+        let pieces = vec![vec![cut(18.0, &[-20.0, -20.0])]];
+        let mut toy = Toy::new(&[8.0, 9.0], pieces, &[0.9, 0.0]);
+        let found = run(&mut toy, &[0.7, 0.0], &[Some(1.0 / 3.0), Some(0.2)]);
+        assert!((found.value - 8.0).abs() < 1e-9, "{found:?}");
+        assert_eq!(found.z, vec![1.0, 0.0]);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 48, ..Default::default() })]
+
+        /// On small random masters (2–4 decisions, blocks of 1/1 … 1/7 or none, 1–3 groups of
+        /// 1–4 pieces each), the search reaches microlp's own branch-and-bound optimum over the
+        /// whole model, to 1e-9, starting from the relaxation's cuts only.
+        #[test]
+        fn equals_microlps_mip_on_tiny_masters(
+            commit in proptest::collection::vec(0.5f64..10.0, 2..5),
+            blocks in proptest::collection::vec(0usize..8, 4),
+            groups in proptest::collection::vec(
+                proptest::collection::vec((0.5f64..20.0, proptest::collection::vec(-30.0f64..0.0, 4)), 1..5),
+                1..4,
+            ),
+        ) {
+            let n = commit.len();
+            let steps: Vec<Option<f64>> = (0..n)
+                .map(|i| (blocks[i] > 0).then(|| 1.0 / blocks[i] as f64))
+                .collect();
+            let pieces: Vec<Vec<Cut>> = groups
+                .iter()
+                .map(|g| g.iter().map(|(a, slope)| cut(*a, &slope[..n])).collect())
+                .collect();
+            let lower = vec![0.0; n];
+            let probe = Toy::new(&commit, pieces.clone(), &vec![0.0; n]);
+            let (relaxed, _) = relaxation(&probe, &lower);
+            let mut toy = Toy::new(&commit, pieces, &relaxed);
+            let found = run(&mut toy, &lower, &steps);
+            let mip = independent_mip(&toy, &lower, &steps);
+            proptest::prop_assert!(
+                (found.value - mip).abs() <= 1e-9 * mip.abs().max(1.0),
+                "search {} vs MIP {} ({:?})", found.value, mip, found
+            );
+            proptest::prop_assert!(found.bound <= found.value + 1e-12);
+            proptest::prop_assert!((toy.objective(&found.z) - found.value).abs() <= 1e-12 * found.value.abs().max(1.0));
+        }
     }
 }
