@@ -249,13 +249,14 @@ pub fn resolve(
             shown.join("run").display()
         )));
     }
-    let lock = if claim.shared {
-        None
-    } else {
-        let lock = Lock::take(&real, &shown, false)?;
+    // Checked writable before any work (a shard finds out now, not after its samples), under
+    // the lock: a shared folder's is taken for the check only, as for each later write.
+    let lock = Lock::take(&real, &shown, claim.shared)?;
+    if !claim.shared {
         recover(&real, &shown)?;
-        Some(lock)
-    };
+    }
+    probe(&real, &shown)?;
+    let lock = (!claim.shared).then_some(lock);
     Ok(Folder {
         shown,
         real,
@@ -349,13 +350,15 @@ impl Lock {
     fn take(real: &Path, shown: &Path, wait: bool) -> Result<Lock> {
         let parent = real.parent().expect("a root is refused");
         let made = Made(make_folders(parent).map_err(|e| {
-            Error::io(
-                shown
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(parent),
-                e,
-            )
+            // create_dir_all's word for a file where a folder should be.
+            let e = match e.kind() {
+                ErrorKind::AlreadyExists => std::io::Error::new(
+                    ErrorKind::NotADirectory,
+                    "a file is in the way of a folder",
+                ),
+                _ => e,
+            };
+            unwritable(shown, Some(parent), e)
         })?);
         let path = sibling(real, "lock");
         loop {
@@ -455,8 +458,12 @@ fn make_folders(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(missing)
 }
 
-/// Says what a failure to make or lock the lock file means.
+/// Says what a failure to make or lock the lock file means: the folder holding the output folder
+/// cannot be written, or the file system has no locks.
 fn lock_error(e: std::io::Error, parent: &Path) -> std::io::Error {
+    if cannot_write(&e) {
+        return unwritable_because(Some(parent), e);
+    }
     std::io::Error::new(
         e.kind(),
         format!(
@@ -464,6 +471,80 @@ fn lock_error(e: std::io::Error, parent: &Path) -> std::io::Error {
             parent.display()
         ),
     )
+}
+
+/// Whether an error says a place cannot be written (permissions, a read-only file system, a file
+/// where a folder should be), rather than that something else went wrong.
+fn cannot_write(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem | ErrorKind::NotADirectory
+    )
+}
+
+/// The error of an output folder that cannot be written (`holder`: the folder that holds it, or
+/// would, when that is what cannot be written): said before any work, naming the user capplan
+/// runs as and the ways out.
+fn unwritable(shown: &Path, holder: Option<&Path>, e: std::io::Error) -> Error {
+    Error::io(shown, unwritable_because(holder, e))
+}
+
+fn unwritable_because(holder: Option<&Path>, e: std::io::Error) -> std::io::Error {
+    let place = match holder {
+        None => "the output folder cannot be written".to_string(),
+        Some(h) => format!(
+            "{}, which holds the output folder, cannot be made or written",
+            h.display()
+        ),
+    };
+    let fix = match e.kind() {
+        ErrorKind::PermissionDenied => {
+            #[cfg(any(target_os = "linux", target_os = "macos"))]
+            let user = format!("user {}", rustix::process::geteuid().as_raw());
+            #[cfg(not(any(target_os = "linux", target_os = "macos")))]
+            let user = "the user capplan runs as".to_string();
+            format!("choose another --out, or let {user} (the user capplan runs as) write there")
+        }
+        ErrorKind::ReadOnlyFilesystem => {
+            "choose another --out, or mount the file system read-write".to_string()
+        }
+        _ => "choose another --out".to_string(),
+    };
+    std::io::Error::new(
+        e.kind(),
+        format!("{place} ({e}); found before any work: {fix}"),
+    )
+}
+
+/// Checks, before any work, that the output folder can be written: a file made and removed in
+/// it, or, when it does not exist yet, the folder made and removed again (the folder holding it
+/// exists by now: the lock file is in it). Called under the lock.
+fn probe(real: &Path, shown: &Path) -> Result<()> {
+    if fs::symlink_metadata(real).is_ok() {
+        // Named as a temporary file of capplan's record (`..capplan-manifest.XXXXXX.tmp`, as
+        // `replace` names one), which the next write removes should a kill leave it.
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos())
+            ^ std::process::id();
+        let mut attempt: u32 = 0;
+        return loop {
+            let mark = seed.wrapping_add(attempt.wrapping_mul(0x9e37_79b9)) & 0xff_ffff;
+            let probe = real.join(format!(".{MANIFEST}.{mark:06x}.tmp"));
+            match OpenOptions::new().write(true).create_new(true).open(&probe) {
+                Ok(_) => {
+                    let _ = fs::remove_file(&probe);
+                    break Ok(());
+                }
+                Err(e) if e.kind() == ErrorKind::AlreadyExists && attempt < 100 => attempt += 1,
+                Err(e) => break Err(unwritable(shown, None, e)),
+            }
+        };
+    }
+    let parent = real.parent().expect("a root is refused");
+    fs::create_dir(real)
+        .and_then(|()| fs::remove_dir(real))
+        .map_err(|e| unwritable(shown, Some(parent), e))
 }
 
 /// Who holds a lock: the process id its file names.
@@ -653,8 +734,9 @@ fn plan(dir: &Path, shown: &Path, product: &Product, force: bool) -> Result<Plan
     })
 }
 
-/// A temporary file an earlier capplan left when killed while writing one of its files in place:
-/// `.NAME.XXXXXX.tmp`, NAME being a file of this product or of capplan's record.
+/// A temporary file an earlier capplan left when killed while writing one of its files in place
+/// (or checking the folder can be written): `.NAME.XXXXXX.tmp`, NAME being a file of this
+/// product, of capplan's record, or the record itself.
 fn stale_temp(name: &str, product: &Product, recorded: &BTreeSet<String>) -> bool {
     let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
         return false;
@@ -664,9 +746,26 @@ fn stale_temp(name: &str, product: &Product, recorded: &BTreeSet<String>) -> boo
     };
     random.len() == 6
         && random.bytes().all(|b| b.is_ascii_alphanumeric())
-        && (recorded.contains(file)
+        && (file == MANIFEST
+            || recorded.contains(file)
             || product.owned.iter().any(|n| n == file)
             || product.files.iter().any(|f| f.name == file))
+}
+
+/// Removes from a claimed folder, in one swap (see [`write`]), the files of `product`'s names that
+/// capplan wrote there: an earlier result. Every other file stays; a folder holding none is left
+/// alone. A command that fails after this leaves no earlier result that looks like its own (a
+/// merge refusing a missing shard). Returns whether anything was removed.
+pub fn clear(folder: &Folder, product: &Product) -> Result<bool> {
+    let (recorded, _) = read_manifest(&folder.real, &folder.shown)?;
+    let stale = product
+        .owned
+        .iter()
+        .any(|n| recorded.contains(n) && fs::symlink_metadata(folder.real.join(n)).is_ok());
+    if stale {
+        write(folder, &Product::new(Vec::new(), product.owned.clone()))?;
+    }
+    Ok(stale)
 }
 
 /// Writes a product into its folder as a whole — the one way every command but a shard writes.
@@ -984,8 +1083,10 @@ mod tests {
         fs::write(out.join("plan.xlsx"), "my own workbook").unwrap();
         fs::create_dir(out.join("sub")).unwrap();
         fs::write(out.join("sub/deep.txt"), "deep").unwrap();
-        // An earlier capplan's temporary file, killed mid-write: removed.
+        // An earlier capplan's temporary files, killed mid-write (of x.csv, of its record or
+        // while checking the folder could be written): removed.
         fs::write(out.join(".x.csv.Ab3dE9.tmp"), "half").unwrap();
+        fs::write(out.join(format!(".{MANIFEST}.Zz9yX8.tmp")), "").unwrap();
         // z.csv (capplan's, not written now) goes; plan.xlsx (the user's, of a name this kind
         // of product owns) stays, and so does every other file of the user's.
         write(
@@ -1111,6 +1212,8 @@ mod tests {
         };
         let a = resolve(Some(&out), PathBuf::new(), &[], shared).unwrap();
         let b = resolve(Some(&out), PathBuf::new(), &[], shared).unwrap();
+        // Claiming checked the folder could be written and left nothing: not even the folder.
+        assert_eq!(names(root.path()), Vec::<String>::new());
         write_in_place(
             &a,
             &product(&[("shard-0.csv", "a"), ("a.partial", "p")], &[]),

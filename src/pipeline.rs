@@ -183,7 +183,7 @@ pub fn solve_plan(
         },
         Some(h) => BuildOptions::held(facts, &scenario.policy, h.z.clone(), h.from.emergency),
     };
-    let method = how.method.resolve(facts.defers())?;
+    let method = how.method.resolve(facts.defers() && options.share_cap)?;
     if crate::model::extract::is_network(&options) {
         // A held dispatch: every period is exactly a min-cost flow, no LP needed (the same plan,
         // tested against the LP); with deferral, one LP of the whole horizon.
@@ -196,7 +196,7 @@ pub fn solve_plan(
             how.solver,
         )?;
         timings.solve_seconds = plan.solve_seconds;
-        timings.method = if facts.defers() {
+        timings.method = if facts.defers() && options.share_cap {
             Method::Monolithic.name().into()
         } else {
             "min-cost flow".into()
@@ -204,9 +204,9 @@ pub fn solve_plan(
         return Ok(plan);
     }
     timings.method = method.name().into();
-    if facts.defers() {
-        // No decomposition carries deferral (`Method::resolve`): the monolithic LP is the plan,
-        // and microlp's simplex its only fallback. Clarabel solves no mixed-integer program, so
+    if facts.defers() && method == Method::Monolithic {
+        // The monolithic LP with deferral is the plan, and microlp's simplex its only fallback
+        // (the decomposition carries deferral only without a share cap: `Method::resolve`). Clarabel solves no mixed-integer program, so
         // whole blocks go to the simplex's branch and bound (exact, slow beyond a few thousand
         // columns).
         let mixed_integer =

@@ -1,5 +1,5 @@
 //! Chart stage: a figure as plain data — header, legend, panels of marks on two axes, notes —
-//! built by the per-command files (`run`, `compare`, `resilience`, `sweep`) from report rows and
+//! built by the per-command files (`run`, `compare`, `resilience`, `robust`, `sweep`) from report rows and
 //! drawn by `layout`. Nothing here knows pixels, except sizes given "at 1080p" (scaled with the
 //! image), so a test can check what a chart shows (series, legend, labels) without drawing it.
 

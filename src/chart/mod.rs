@@ -1,6 +1,6 @@
 //! Chart stage: deck-ready PNG and SVG charts drawn from the report tables (never from the solver).
 //!
-//! One engine for every chart. The per-command files (`run`, `compare`, `resilience`, `sweep`)
+//! One engine for every chart. The per-command files (`run`, `compare`, `resilience`, `robust`, `sweep`)
 //! turn report rows into [`figure::Figure`]s: plain data (title, subtitle parts, legend, panels of
 //! marks — stacked areas, bands, lines, bars, cells, points, labels — on two axes, notes), which
 //! unit tests check without pixels. `layout` places every figure the same way (header, legend
@@ -25,6 +25,7 @@ mod figure;
 mod layout;
 mod palette;
 pub mod resilience;
+pub mod robust;
 mod run;
 mod svg;
 pub mod sweep;

@@ -1,5 +1,6 @@
 //! CLI stage, `capplan chart`: an earlier command's output folder read back (a run's chart
-//! tables, a sweep's sweep.json and CSV files, a resilience matrix's resilience.json) → its
+//! tables, a sweep's sweep.json and CSV files, a robust folder's robust.json and CSV files, a
+//! resilience matrix's resilience.json) → its
 //! charts drawn again → written atomically. No solving.
 
 use super::ChartArgs;
@@ -19,6 +20,9 @@ pub fn execute(args: &ChartArgs) -> Result<()> {
     let charts = if dir.join("sweep.json").is_file() {
         let res = crate::sweep::write::read_results(dir)?;
         crate::chart::sweep::render_all(&res, &opts)?
+    } else if dir.join("robust.json").is_file() {
+        let tables = crate::robust::write::read_tables(dir)?;
+        crate::chart::robust::render_all(&tables, &opts)?
     } else if dir.join("resilience.json").is_file() {
         let r = crate::resilience::write::read_json(dir)?;
         crate::chart::resilience::render_all(&r, &opts)?

@@ -69,7 +69,7 @@ pub enum Command {
     /// CVaR) over the samples of a sweep file, held on every sample beside the scenario's own
     /// plan, in sample and on held-out samples.
     #[command(
-        after_help = "Examples:\n  capplan robust scenarios/sweeps/frontier-risk.toml --samples 200 --holdout 200\n  capplan robust scenarios/sweeps/frontier-risk.toml --risk-weight 1 --cvar-alpha 0.9\n  capplan robust scenarios/sweeps/frontier-risk.toml --timings\n\nThe [robust] table and the outputs: docs/sweep.md (\"Robust plans\"); how it is solved: docs/solving.md"
+        after_help = "Examples:\n  capplan robust scenarios/sweeps/frontier-risk.toml --samples 200 --holdout 200\n  capplan robust scenarios/sweeps/frontier-risk.toml --risk-weight 1 --cvar-alpha 0.9\n  capplan robust scenarios/sweeps/frontier-risk.toml --holdout 1000 --evpi --timings\n  capplan chart output/robust-frontier-risk --chart-size 800x450\n\nThe [robust] table, the outputs, EVPI and the hedge in words: docs/sweep.md (\"Robust plans\"); how it is solved: docs/solving.md"
     )]
     Robust(RobustArgs),
     /// Merge the shards of a sweep (shard-I-of-N files from `capplan sweep --shard`) into the
@@ -78,9 +78,9 @@ pub enum Command {
         after_help = "Examples:\n  capplan merge /shared/risk\n  capplan merge node-a/ node-b/ node-c/ --out output/sweep-frontier-risk"
     )]
     Merge(MergeArgs),
-    /// Redraw the charts of an earlier run, sweep or resilience matrix from its output folder, without solving again.
+    /// Redraw the charts of an earlier run, sweep, robust plan or resilience matrix from its output folder, without solving again.
     #[command(
-        after_help = "Examples:\n  capplan chart output/frontier-2026\n  capplan chart output/frontier-2026 --chart-size 3840x2160\n  capplan chart output/sweep-frontier-hourly-risk --chart-size 800x450\n  capplan chart output/resilience-frontier-2026"
+        after_help = "Examples:\n  capplan chart output/frontier-2026\n  capplan chart output/frontier-2026 --chart-size 3840x2160\n  capplan chart output/sweep-frontier-hourly-risk --chart-size 800x450\n  capplan chart output/robust-frontier-risk\n  capplan chart output/resilience-frontier-2026"
     )]
     Chart(ChartArgs),
     /// Print a shell completion script.
@@ -428,20 +428,23 @@ pub struct RobustArgs {
     /// α in [0, 1): CVaR is the mean of the worst (1 − α) share (overrides [robust] cvar_alpha).
     #[arg(long)]
     pub cvar_alpha: Option<f64>,
-    /// What to print on stdout: the summary in words, or robust.json.
-    #[arg(long, value_enum, default_value_t = Format::Text)]
-    pub format: Format,
-    /// No progress messages.
-    #[arg(long, short)]
-    pub quiet: bool,
+    /// Re-plan every planning sample on its own and report the EVPI (one more search per
+    /// sample; also [robust] evpi = true).
+    #[arg(long)]
+    pub evpi: bool,
+    /// Not for robust: the search is one master over every planning sample (refused, saying
+    /// what to do instead).
+    #[arg(long, value_name = "I/N", hide = true)]
+    pub shard: Option<String>,
+    /// Not for robust (see --shard).
+    #[arg(long, value_name = "N", hide = true)]
+    pub shard_count: Option<u64>,
     /// Print each stage's seconds and how the robust search went (iterations, cuts, master and
     /// evaluation seconds) on stderr.
     #[arg(long)]
     pub timings: bool,
-    /// Replace files of the output's names that capplan's record of the output folder does not
-    /// list (a folder an earlier capplan wrote, or a file of yours).
-    #[arg(long)]
-    pub force: bool,
+    #[command(flatten)]
+    pub report: ReportArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -469,7 +472,8 @@ pub struct MergeArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ChartArgs {
-    /// The output folder of an earlier `capplan run`, `capplan sweep` (or `merge`) or `capplan resilience`.
+    /// The output folder of an earlier `capplan run`, `capplan sweep` (or `merge`), `capplan robust`
+    /// or `capplan resilience`.
     pub output: PathBuf,
     /// Chart size in pixels, WIDTHxHEIGHT.
     #[arg(long, default_value = "1920x1080")]
@@ -559,7 +563,7 @@ impl Command {
             Command::Resilience(a) => a.report.format,
             Command::Sweep(a) => a.report.format,
             Command::Merge(a) => a.format,
-            Command::Robust(a) => a.format,
+            Command::Robust(a) => a.report.format,
             Command::Chart(_) | Command::Completions { .. } => Format::Text,
         }
     }

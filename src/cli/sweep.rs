@@ -2,7 +2,7 @@
 //! `sweep::runner` with a progress bar; Ctrl-C stops it between points) → exporters and charts →
 //! output stage; or shards → merge → the same files a single machine writes.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use super::{Format, MergeArgs, SweepArgs};
 use crate::error::Result;
@@ -16,6 +16,13 @@ static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Test hook: stop (as Ctrl-C would) once this many points have finished.
 const STOP_AFTER_VAR: &str = "CAPPLAN_SWEEP_STOP_AFTER";
+
+/// Test hook: once this many points have finished, start no more and wait for a signal, saying
+/// so once on stderr (a task that an operator cancels while it runs, at a moment a test can wait
+/// for instead of guessing). With `CAPPLAN_SWEEP_PAUSE_SHARD=I`, only shard I pauses: the
+/// end-to-end Slurm test (tests/slurm/e2e.sh) cancels one task of an array this way.
+const PAUSE_AFTER_VAR: &str = "CAPPLAN_SWEEP_PAUSE_AFTER";
+const PAUSE_SHARD_VAR: &str = "CAPPLAN_SWEEP_PAUSE_SHARD";
 
 pub fn execute(args: &SweepArgs) -> Result<()> {
     let sweep = crate::sweep::spec::read(&args.file)?;
@@ -77,15 +84,37 @@ pub fn execute(args: &SweepArgs) -> Result<()> {
             .map(|o| format!(" --out {}", o.display()))
             .unwrap_or_default()
     );
-    let progress = super::progress::start(
-        Some(runner.todo().len() as u64),
-        args.report.quiet,
-        runner.what(),
-    );
+    let pause_after: Option<u64> = std::env::var(PAUSE_AFTER_VAR)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|_| match std::env::var(PAUSE_SHARD_VAR) {
+            Ok(index) => shard.is_some_and(|s| s.index.to_string() == index.trim()),
+            Err(_) => true,
+        });
+    let what = runner.what();
+    let progress =
+        super::progress::start(Some(runner.todo().len() as u64), args.report.quiet, what);
+    let done = AtomicU64::new(0);
+    let paused = AtomicBool::new(false);
     let finished = runner.run(
         &STOP,
         stop_after,
-        &|| progress.inc(1),
+        &|| {
+            progress.inc(1);
+            let n = done.fetch_add(1, Ordering::SeqCst) + 1;
+            if let Some(k) = pause_after.filter(|&k| n >= k) {
+                if !paused.swap(true, Ordering::SeqCst) {
+                    progress.suspend(|| {
+                        eprintln!(
+                            "paused after {k} {what} ({PAUSE_AFTER_VAR}); waiting for a signal"
+                        )
+                    });
+                }
+                while !STOP.load(Ordering::SeqCst) {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        },
         &|note| {
             progress.suspend(|| eprintln!("{note}"));
         },
@@ -119,12 +148,7 @@ fn finish(
     size: super::ChartSize,
     format: Format,
 ) -> Result<()> {
-    let mut product = Product::new(
-        crate::sweep::write::result_files(res),
-        crate::sweep::write::FILE_NAMES,
-    )
-    .owning([SWEEP_CHECKPOINT])
-    .owning(super::chart_names(&crate::chart::sweep::SWEEP_CHART_STEMS));
+    let mut product = results_product(crate::sweep::write::result_files(res));
     if !no_charts {
         let charts = crate::chart::sweep::render_all(res, &size.options())?;
         product.extend(super::chart_files(charts));
@@ -141,6 +165,14 @@ fn finish(
     }
 }
 
+/// A sweep's result files as a product, owning every name a sweep's results have (the
+/// checkpoint, every chart's), so new results replace all of earlier ones.
+fn results_product(files: Vec<crate::export::OutputFile>) -> Product {
+    Product::new(files, crate::sweep::write::FILE_NAMES)
+        .owning([SWEEP_CHECKPOINT])
+        .owning(super::chart_names(&crate::chart::sweep::SWEEP_CHART_STEMS))
+}
+
 pub fn merge(args: &MergeArgs) -> Result<()> {
     // Claimed before the shards are read: no shard or other capplan writes it meanwhile.
     let out_dir = crate::output::resolve(
@@ -149,6 +181,9 @@ pub fn merge(args: &MergeArgs) -> Result<()> {
         &[],
         super::claim(args.force),
     )?;
+    // An earlier merge's results are removed first (in one swap), so a merge that refuses a
+    // missing or bad shard leaves no results that look current.
+    crate::output::clear(&out_dir, &results_product(Vec::new()))?;
     let res = crate::sweep::shard::merge(&args.shards)?;
     finish(&res, &out_dir, args.no_charts, args.chart_size, args.format)
 }

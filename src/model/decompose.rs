@@ -24,9 +24,10 @@ use rayon::prelude::*;
 use super::branch;
 use super::flow::{LossNetwork, PlanNetwork};
 use super::solve::{solve_lp, SolverKind};
+use super::waiting::{LossHorizon, PlanHorizon};
 use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Sense};
 use crate::error::{Error, Result};
-use crate::facts::{Facts, PeriodId, TrancheId};
+use crate::facts::{Facts, PeriodId, ProviderId, TrancheId};
 use crate::scenario::Scenario;
 
 /// The relative gap (upper − lower bound) / |upper| at which the decomposition stops.
@@ -103,15 +104,44 @@ pub(crate) fn blocks(periods: &[PeriodId]) -> Vec<&[PeriodId]> {
 /// kept across evaluations, each period starting from the one before it in the block (the same
 /// on any number of threads: blocks are fixed).
 pub(crate) struct Evaluator<'a> {
+    facts: &'a Facts,
     tranches: usize,
     /// The tranches with a reservation decision (the master's z, in this order).
     pub(crate) decisions: Vec<usize>,
     pub(crate) blocks: Vec<&'a [PeriodId]>,
     networks: Vec<(PlanNetwork<'a>, Option<LossNetwork<'a>>)>,
+    /// With deferral the periods are coupled: the plan's dispatch over the whole horizon and each
+    /// lost provider's block are the cost variables instead (`waiting`), `blocks` is empty.
+    horizon: Option<(PlanHorizon, Vec<LossHorizon>)>,
 }
 
 impl<'a> Evaluator<'a> {
     pub(crate) fn new(s: &Scenario, facts: &'a Facts, options: &'a BuildOptions) -> Evaluator<'a> {
+        let decisions = (0..facts.tranches.len())
+            .filter(|&k| facts.tranches[k].has_reservation_decision)
+            .collect();
+        if facts.defers() {
+            debug_assert!(
+                !options.share_cap,
+                "no network carries a share cap with deferral"
+            );
+            let unit = options.scale.tokens_per_minute_per_unit;
+            let losses = if options.provider_loss {
+                (0..facts.providers.len())
+                    .map(|q| LossHorizon::new(facts, &s.policy, unit, ProviderId(q)))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            return Evaluator {
+                facts,
+                tranches: facts.tranches.len(),
+                decisions,
+                blocks: Vec::new(),
+                networks: Vec::new(),
+                horizon: Some((PlanHorizon::new(facts, unit), losses)),
+            };
+        }
         let blocks = blocks(&options.periods);
         let networks = blocks
             .iter()
@@ -125,12 +155,21 @@ impl<'a> Evaluator<'a> {
             })
             .collect();
         Evaluator {
+            facts,
             tranches: facts.tranches.len(),
-            decisions: (0..facts.tranches.len())
-                .filter(|&k| facts.tranches[k].has_reservation_decision)
-                .collect(),
+            decisions,
             blocks,
             networks,
+            horizon: None,
+        }
+    }
+
+    /// The number of cost variables in the master: blocks of periods, or with deferral the
+    /// plan's dispatch and each N-1 block.
+    pub(crate) fn block_count(&self) -> usize {
+        match &self.horizon {
+            Some((_, losses)) => 1 + losses.len(),
+            None => self.blocks.len(),
         }
     }
 
@@ -151,22 +190,44 @@ impl<'a> Evaluator<'a> {
     ) -> Result<Vec<Cut>> {
         let started = Instant::now();
         let z = self.full_z(zd);
-        let (n_k, decisions) = (self.tranches, &self.decisions);
-        let cuts = self
-            .networks
-            .par_iter_mut()
-            .zip(self.blocks.par_iter())
-            .map(|((plan, loss), periods)| {
-                let mut slope = vec![0.0; n_k];
-                let mut dollars = 0.0;
-                for &t in periods.iter() {
-                    dollars += super::flow::period_value(plan, loss.as_mut(), t, &z, &mut slope)?;
-                }
-                let slope: Vec<f64> = decisions.iter().map(|&k| slope[k]).collect();
-                let intercept = dollars - slope.iter().zip(zd).map(|(g, z)| g * z).sum::<f64>();
-                Ok(Cut { intercept, slope })
-            })
-            .collect::<Result<Vec<Cut>>>()?;
+        let (n_k, decisions, facts) = (self.tranches, &self.decisions, self.facts);
+        let cut = |dollars: f64, slope: Vec<f64>| {
+            let slope: Vec<f64> = decisions.iter().map(|&k| slope[k]).collect();
+            let intercept = dollars - slope.iter().zip(zd).map(|(g, z)| g * z).sum::<f64>();
+            Cut { intercept, slope }
+        };
+        let cuts = if let Some((plan, losses)) = &mut self.horizon {
+            let mut cuts = Vec::with_capacity(1 + losses.len());
+            let mut slope = vec![0.0; n_k];
+            plan.solve(facts, &z)?;
+            plan.add_slope(facts, &mut slope);
+            cuts.push(cut(plan.dollars(), slope));
+            let loss_cuts: Vec<Cut> = losses
+                .par_iter_mut()
+                .map(|block| {
+                    let mut slope = vec![0.0; n_k];
+                    let shortfall = block.solve(facts, &z);
+                    block.add_slope(facts, shortfall, &mut slope);
+                    cut(block.dollars(shortfall), slope)
+                })
+                .collect();
+            cuts.extend(loss_cuts);
+            cuts
+        } else {
+            self.networks
+                .par_iter_mut()
+                .zip(self.blocks.par_iter())
+                .map(|((plan, loss), periods)| {
+                    let mut slope = vec![0.0; n_k];
+                    let mut dollars = 0.0;
+                    for &t in periods.iter() {
+                        dollars +=
+                            super::flow::period_value(plan, loss.as_mut(), t, &z, &mut slope)?;
+                    }
+                    Ok(cut(dollars, slope))
+                })
+                .collect::<Result<Vec<Cut>>>()?
+        };
         convergence.evaluations += 1;
         convergence.subproblem_seconds += started.elapsed().as_secs_f64();
         Ok(cuts)
@@ -481,7 +542,7 @@ pub fn solve(
         dollars_per_unit: 1.0,
     };
     let mut convergence = Convergence {
-        blocks: evaluator.blocks.len(),
+        blocks: evaluator.block_count(),
         ..Convergence::default()
     };
     let objective_at = |master: &Master, zd: &[f64], cuts: &[Cut]| -> f64 {

@@ -26,7 +26,7 @@ use std::collections::{BTreeMap, VecDeque};
 use super::solve::SolverKind;
 use super::{BuildOptions, Reservations};
 use crate::error::Result;
-use crate::facts::{ClassId, Facts, PeriodId, TrancheId};
+use crate::facts::{ClassId, Facts, PeriodId, ProviderId, TrancheId};
 use crate::plan::{PlanFlow, ResilienceShortfall, Unserved};
 use crate::scenario::Policy;
 
@@ -37,8 +37,12 @@ const NOISE: f64 = 1e-9;
 /// `extract`).
 const Z_NOISE: f64 = 1e-7;
 
-/// The dispatch given z with deferral: the whole horizon's LP with the reservations fixed, solved
-/// by `backend`. Raw flows (every arrival, every service period) and N-1 shortfalls, in LP order.
+/// The dispatch given z with deferral. With z fixed, the plan's own dispatch and each N-1 block
+/// are separate problems: the plan is one min-cost flow over the horizon (`waiting`), or with a
+/// share cap (whose base depends on which arrivals go unserved) the horizon's LP with the
+/// reservations fixed, solved by `backend`; each lost provider's block is one max flow. Raw
+/// flows, assigned to arrivals earliest first, and N-1 shortfalls per (lost provider, arrival,
+/// class).
 pub(super) fn dispatch(
     facts: &Facts,
     options: &BuildOptions,
@@ -46,8 +50,61 @@ pub(super) fn dispatch(
     capacity_fraction: &[f64],
     backend: SolverKind,
 ) -> Result<(Vec<PlanFlow>, Vec<ResilienceShortfall>)> {
+    let unit = options.scale.tokens_per_minute_per_unit;
+    let minutes = &facts.period_minutes;
+    // Every arrival's demand, tokens: what earliest-first may assign to it at most.
+    let mut target: Vec<Vec<f64>> = (0..facts.period_count())
+        .map(|t| {
+            facts.class_demand_tpm[t]
+                .iter()
+                .map(|d| d * minutes[t])
+                .collect()
+        })
+        .collect();
+    let service = if options.share_cap {
+        let (service, never_served) =
+            lp_service(facts, options, policy, capacity_fraction, backend)?;
+        // The share base counts never-served arrivals: the LP's own, exactly.
+        for ((t, c), tokens) in never_served {
+            let cell = &mut target[t][c];
+            *cell = (*cell - tokens).max(0.0);
+        }
+        service
+    } else {
+        // The network's schedule meets the Hall conditions over whole arrivals, so earliest-first
+        // serves all of it (whatever it leaves of an arrival is never served).
+        let mut plan = super::waiting::PlanHorizon::new(facts, unit);
+        plan.solve(facts, capacity_fraction)?;
+        plan.service(facts)
+    };
+    let flows = plan_flows(facts, first_in_first_out(facts, &service, &target));
+    let mut losses = Vec::new();
+    if options.provider_loss {
+        for q in 0..facts.providers.len() {
+            let mut block = super::waiting::LossHorizon::new(facts, policy, unit, ProviderId(q));
+            block.solve(facts, capacity_fraction);
+            losses.extend(block.shortfalls(facts));
+        }
+    }
+    Ok((flows, losses))
+}
+
+/// What each (service period, tranche, class) serves, tokens per minute, and the never-served
+/// tokens of each (arrival period, class): the horizon's LP of the plan's own dispatch with the
+/// reservations fixed (no N-1 rows), solved by `backend`.
+type Service = BTreeMap<(usize, usize, usize), f64>;
+/// Never-served tokens per (arrival period, class).
+type NeverServed = Vec<((usize, usize), f64)>;
+fn lp_service(
+    facts: &Facts,
+    options: &BuildOptions,
+    policy: &Policy,
+    capacity_fraction: &[f64],
+    backend: SolverKind,
+) -> Result<(Service, NeverServed)> {
     let options = BuildOptions {
         reservations: Reservations::Fixed(capacity_fraction.to_vec()),
+        provider_loss: false,
         ..options.clone()
     };
     let model = super::build_with(policy, facts, options);
@@ -60,33 +117,24 @@ pub(super) fn dispatch(
         other => other?,
     };
     let unit = model.scale().tokens_per_minute_per_unit;
-    let flows = model
-        .flows
+    let mut service = Service::new();
+    for x in &model.flows {
+        let v = solved.values[x.col.0];
+        if v > 0.0 {
+            *service
+                .entry((x.period.0, x.tranche.0, x.class.0))
+                .or_default() += v * unit;
+        }
+    }
+    let never_served = model
+        .unserved
         .iter()
-        .filter_map(|x| {
-            let v = solved.values[x.col.0];
-            (v > 0.0).then_some(PlanFlow {
-                period: x.period,
-                arrival: x.arrival,
-                tranche: x.tranche,
-                class: x.class,
-                region: x.region,
-                tokens_per_minute: v * unit,
-            })
+        .map(|u| {
+            let tokens = solved.values[u.col.0].max(0.0) * unit * facts.period_minutes[u.period.0];
+            ((u.period.0, u.class.0), tokens)
         })
         .collect();
-    let losses = model
-        .loss_shortfalls
-        .iter()
-        .map(|v| ResilienceShortfall {
-            lost: v.lost.expect("N-1 shortfalls name their lost provider"),
-            period: v.period,
-            class: v.class,
-            region: v.region,
-            tokens_per_minute: solved.values[v.col.0].max(0.0) * unit,
-        })
-        .collect();
-    Ok((flows, losses))
+    Ok((service, never_served))
 }
 
 /// The tokens per minute below which an LP value is noise: `NOISE` of the larger of the cell's
@@ -282,6 +330,12 @@ pub(super) fn clean(
             }
         }
     }
+    (plan_flows(facts, pieces), unserved)
+}
+
+/// Pieces of service as plan flows (tokens per minute over their service period), sorted by
+/// (service period, tranche, class, arrival); empty pieces dropped.
+fn plan_flows(facts: &Facts, pieces: Vec<Piece>) -> Vec<PlanFlow> {
     let mut flows: Vec<PlanFlow> = pieces
         .into_iter()
         .filter(|p| p.tokens > 0.0)
@@ -291,11 +345,11 @@ pub(super) fn clean(
             tranche: TrancheId(p.tranche),
             class: ClassId(p.class),
             region: facts.classes[p.class].region,
-            tokens_per_minute: p.tokens / minutes[p.period],
+            tokens_per_minute: p.tokens / facts.period_minutes[p.period],
         })
         .collect();
     flows.sort_by_key(|x| (x.period, x.tranche, x.class, x.arrival));
-    (flows, unserved)
+    flows
 }
 
 /// The share cap on the final pieces, within `NOISE` of s · B(t′) as without deferral: where

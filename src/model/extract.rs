@@ -414,7 +414,7 @@ pub fn dispatch_plan(
     };
     let (capacity_fraction, tranches) = reservations(s, facts, |k| z[k]);
     let (raw_flows, raw_losses) = dispatch(facts, options, policy, &capacity_fraction, backend)?;
-    let solver = if facts.defers() {
+    let solver = if facts.defers() && options.share_cap {
         backend.name()
     } else {
         "min-cost flow"

@@ -31,15 +31,15 @@ use crate::units::TOKENS_PER_MILLION;
 /// Tranches grouped by what they may serve and at what route price: group g's tranches serve
 /// the same demand classes at the same route price (in practice: one supply region and model).
 #[derive(Debug, Clone)]
-struct SupplyGroups {
+pub(super) struct SupplyGroups {
     /// The group of each tranche, None for a tranche that can serve no class.
-    of_tranche: Vec<Option<usize>>,
+    pub(super) of_tranche: Vec<Option<usize>>,
     /// Per group: (class, route price) of every class it may serve.
-    routes: Vec<Vec<(ClassId, f64)>>,
+    pub(super) routes: Vec<Vec<(ClassId, f64)>>,
 }
 
 impl SupplyGroups {
-    fn of(facts: &Facts) -> SupplyGroups {
+    pub(super) fn of(facts: &Facts) -> SupplyGroups {
         let mut keys: Vec<Vec<Option<u64>>> = Vec::new();
         let mut routes = Vec::new();
         let mut of_tranche = Vec::with_capacity(facts.tranches.len());
@@ -80,9 +80,36 @@ impl SupplyGroups {
         SupplyGroups { of_tranche, routes }
     }
 
-    fn len(&self) -> usize {
+    pub(super) fn len(&self) -> usize {
         self.routes.len()
     }
+}
+
+/// A supply group's flow per (tranche, class): the group's inflow from its tranches (in the order
+/// given) split over its routes (in the order given). Every tranche and every route gets its
+/// optimal total, and any split costs the same, since a group's tranches share its route prices.
+pub(super) fn split_group(
+    inflow: impl Iterator<Item = (TrancheId, f64)>,
+    outflow: impl Iterator<Item = (ClassId, f64)>,
+) -> Vec<(TrancheId, ClassId, f64)> {
+    let mut outflow: Vec<(ClassId, f64)> = outflow.filter(|&(_, f)| f > 0.0).collect();
+    let mut out = Vec::new();
+    let mut next = 0;
+    for (k, flow) in inflow {
+        let mut left = flow;
+        while left > 0.0 && next < outflow.len() {
+            let take = left.min(outflow[next].1);
+            if take > 0.0 {
+                out.push((k, outflow[next].0, take));
+            }
+            left -= take;
+            outflow[next].1 -= take;
+            if outflow[next].1 <= 0.0 {
+                next += 1;
+            }
+        }
+    }
+    out
 }
 
 /// The flows' unit, tokens per minute: a power of ten near the largest demand cell.
@@ -259,37 +286,20 @@ impl<'a> PlanNetwork<'a> {
         let unit = self.unit;
         let mut out = Vec::new();
         for (g, routes) in self.route_arcs.iter().enumerate() {
-            let mut outflow: Vec<(ClassId, f64)> = routes
-                .iter()
-                .map(|&(c, arc)| (c, self.mcf.flow(arc)))
-                .filter(|&(_, f)| f > 0.0)
-                .collect();
-            let mut next = 0;
-            for (k, arc) in self.tranche_arcs.iter().enumerate() {
-                let Some(arc) = *arc else { continue };
-                if self.groups.of_tranche[k] != Some(g) {
-                    continue;
-                }
-                let mut left = self.mcf.flow(arc);
-                while left > 0.0 && next < outflow.len() {
-                    let take = left.min(outflow[next].1);
-                    if take > 0.0 {
-                        let class = outflow[next].0;
-                        out.push(PlanFlow {
-                            period: t,
-                            arrival: t,
-                            tranche: TrancheId(k),
-                            class,
-                            region: self.facts.classes[class.0].region,
-                            tokens_per_minute: take * unit,
-                        });
-                    }
-                    left -= take;
-                    outflow[next].1 -= take;
-                    if outflow[next].1 <= 0.0 {
-                        next += 1;
-                    }
-                }
+            let outflow = routes.iter().map(|&(c, arc)| (c, self.mcf.flow(arc)));
+            let inflow = self.tranche_arcs.iter().enumerate().filter_map(|(k, arc)| {
+                let arc = (*arc)?;
+                (self.groups.of_tranche[k] == Some(g)).then(|| (TrancheId(k), self.mcf.flow(arc)))
+            });
+            for (k, class, flow) in split_group(inflow, outflow) {
+                out.push(PlanFlow {
+                    period: t,
+                    arrival: t,
+                    tranche: k,
+                    class,
+                    region: self.facts.classes[class.0].region,
+                    tokens_per_minute: flow * unit,
+                });
             }
         }
         out.sort_by_key(|x| (x.tranche, x.class));

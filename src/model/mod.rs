@@ -8,12 +8,14 @@
 //! Without deferral, rows are built period by period, N-1 rows included, so one period's rows
 //! given z are a self-contained subproblem; every row is addressable by its `RowKey`.
 //!
-//! With deferral (`Facts::defers`: some class's tokens may wait into a later period), a flow
-//! x(k,c,t,t′) carries class c's tokens arriving in t to service period t′ ∈ S(c,t): the demand row
-//! of (c, t) sums flows over its service periods weighted by Δt′/Δt, the capacity and share rows of
-//! t′ sum flows of every arrival, and the share base is B(t′) = served in t′ + never-served
-//! arrivals of t′ (the spec's form). Periods are then coupled by the flows, so the model is built
-//! for the whole horizon only: a subset of periods is valid only without deferral.
+//! With deferral (`Facts::defers`: some class's tokens may wait into a later period), the spec's
+//! flows x(k,c,t,t′) from arrival t to service period t′ ∈ S(c,t) are written in their storage
+//! form (`define_waiting`): flows x(k,c,t′) by service period as without deferral, a backlog
+//! b(c,t) carried from each period into the next, and one row per period bounding the backlog by
+//! what arrived and may still be served — the same optimum, the same never-served tokens per
+//! arrival (the share base B(t′) = served in t′ + never-served arrivals of t′), about a window's
+//! length fewer flows. Periods are then coupled by the backlog, so the model is built for the
+//! whole horizon only: a subset of periods is valid only without deferral.
 //!
 //! Reformulations, each keeping the optimum of the spec's LP:
 //! - workloads of one region are merged (every constraint treats them alike);
@@ -36,6 +38,7 @@ pub mod held;
 pub mod mcf;
 pub mod robust;
 pub mod solve;
+mod waiting;
 
 use std::collections::HashMap;
 
@@ -66,9 +69,14 @@ pub enum Sense {
 /// The address of a row: its constraint family and what it is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum RowKey {
-    /// Σk Σt′ x(k,c,t,t′)·Δt′/Δt + u(c,t) = d(c,t), for demand class c (a region's workloads
-    /// alike) arriving in period t (t′ = t only, without deferral).
+    /// Σk x(k,c,t) + u(c,t) = d(c,t), for demand class c (a region's workloads alike) in period
+    /// t; with deferral, a class that waits adds its backlog: + (b(c,t) − b(c,t−1))·Δ̄/Δt.
     Demand(PeriodId, ClassId),
+    /// With deferral, what class c carries waiting out of period t is at most what arrived and
+    /// may still be served: b(c,t) + Σ(τ ∈ V(t)) u(c,τ)·Δτ/Δ̄ ≤ Σ(τ ∈ V(t)) d(c,τ)·Δτ/Δ̄.
+    Waiting(PeriodId, ClassId),
+    /// The same for lost provider q's flows y_q and shortfalls v_q.
+    LossWaiting(ProviderId, PeriodId, ClassId),
     /// Σ(c, arrivals) x(k,c,·,t′) ≤ A(k,t′)·cap(k)·z(k), in service period t′.
     Capacity(PeriodId, TrancheId),
     /// Σ(k of p) x(k,·,·,t′) ≤ s · Σr d(r,t′) without deferral; with it, ≤ s · B(t′), B(t′) = all
@@ -98,18 +106,15 @@ pub struct Row {
     pub rhs: f64,
 }
 
-/// A flow variable x(k, c, t, t′) to demand class c (of region `region`): tokens per minute over
-/// the service period t′ (`period`) of the class's tokens that arrived in t (`arrival`; the same
-/// period without deferral).
+/// A flow variable x(k, c, t) to demand class c (of region `region`): tokens per minute over
+/// period t (`period`) served by tranche k. With deferral these are the tokens served in t,
+/// whenever they arrived (the storage form; `deferred` assigns them to arrivals).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Flow {
     pub tranche: TrancheId,
     pub class: ClassId,
     pub region: RegionId,
-    /// The service period t′.
     pub period: PeriodId,
-    /// The arrival period t (≤ t′).
-    pub arrival: PeriodId,
     pub col: Col,
 }
 
@@ -346,69 +351,76 @@ fn objective_per_dollar_per_million(m: &Model, facts: &Facts, t: PeriodId) -> f6
         / scale.dollars_per_objective_unit
 }
 
-/// One demand balance of class c arriving in period t: Σ_k Σ_t′ flow(k, c, t, t′)·Δt′/Δt +
-/// shortfall(c, t) = demand, over the service periods t′ of `service` (just t without deferral,
-/// whose coefficient is then exactly 1): a flow column for every tranche available in t′ that
-/// may serve class c (route and model) and that `serves` admits, costed by `flow_cost` ($/M given
-/// the tranche and its flow price) over t′, and a shortfall column costing `penalty` $/M over t.
-/// Shared by the plan's own balance (x, u) and each N-1 balance (y_q, v_q).
+/// One demand balance of class c in period t: Σ_k flow(k, c, t) + shortfall(c, t) = demand, the
+/// columns of `balance_terms` and the row. Shared by the plan's own balance (x, u) and each N-1
+/// balance (y_q, v_q).
 #[allow(clippy::too_many_arguments)]
 fn define_balance(
     m: &mut Model,
     facts: &Facts,
     key: RowKey,
-    (t, service): (PeriodId, &[PeriodId]),
+    t: PeriodId,
     c: ClassId,
     demand_tpm: f64,
     serves: impl Fn(TrancheId) -> bool,
     flow_cost: impl Fn(TrancheId, f64) -> f64,
     penalty: f64,
 ) -> (Vec<Flow>, Col) {
-    let class = &facts.classes[c.0];
-    let r = class.region;
-    let mut flows = Vec::new();
-    let mut terms = Vec::new();
-    for &served_in in service {
-        let per_dollar_per_million = objective_per_dollar_per_million(m, facts, served_in);
-        // Tokens served in t′ per token-per-minute of t's demand: Δt′/Δt.
-        let weight = if served_in == t {
-            1.0
-        } else {
-            facts.period_minutes[served_in.0] / facts.period_minutes[t.0]
-        };
-        for (k, tranche) in facts.tranches.iter().enumerate() {
-            let k = TrancheId(k);
-            let Some(price) = tranche.flow_price(r) else {
-                continue;
-            };
-            if !tranche.serves(class) || !facts.is_available(served_in, k) || !serves(k) {
-                continue;
-            }
-            let col = m.add_column(0.0, None, flow_cost(k, price) * per_dollar_per_million);
-            flows.push(Flow {
-                tranche: k,
-                class: c,
-                region: r,
-                period: served_in,
-                arrival: t,
-                col,
-            });
-            terms.push((col, weight));
-        }
-    }
-    let per_dollar_per_million = objective_per_dollar_per_million(m, facts, t);
-    let col = m.add_column(0.0, None, penalty * per_dollar_per_million);
-    terms.push((col, 1.0));
+    let (flows, terms, col) = balance_terms(m, facts, t, c, serves, flow_cost, Some(penalty));
     let unit = m.options.scale.tokens_per_minute_per_unit;
     m.add_row(key, terms, Sense::Eq, demand_tpm / unit);
-    (flows, col)
+    (flows, col.expect("a shortfall column was asked for"))
+}
+
+/// The columns of a balance of class c in period t: a flow column for every tranche available in
+/// t that may serve class c (route and model) and that `serves` admits, costed by `flow_cost`
+/// ($/M given the tranche and its flow price) over t, and with `penalty` a shortfall column
+/// costing that $/M over t. Returns the flows, the row's terms and the shortfall column.
+fn balance_terms(
+    m: &mut Model,
+    facts: &Facts,
+    t: PeriodId,
+    c: ClassId,
+    serves: impl Fn(TrancheId) -> bool,
+    flow_cost: impl Fn(TrancheId, f64) -> f64,
+    penalty: Option<f64>,
+) -> (Vec<Flow>, Vec<(Col, f64)>, Option<Col>) {
+    let class = &facts.classes[c.0];
+    let r = class.region;
+    let per_dollar_per_million = objective_per_dollar_per_million(m, facts, t);
+    let mut flows = Vec::new();
+    let mut terms = Vec::new();
+    for (k, tranche) in facts.tranches.iter().enumerate() {
+        let k = TrancheId(k);
+        let Some(price) = tranche.flow_price(r) else {
+            continue;
+        };
+        if !tranche.serves(class) || !facts.is_available(t, k) || !serves(k) {
+            continue;
+        }
+        let col = m.add_column(0.0, None, flow_cost(k, price) * per_dollar_per_million);
+        flows.push(Flow {
+            tranche: k,
+            class: c,
+            region: r,
+            period: t,
+            col,
+        });
+        terms.push((col, 1.0));
+    }
+    let shortfall = penalty.map(|penalty| {
+        let col = m.add_column(0.0, None, penalty * per_dollar_per_million);
+        terms.push((col, 1.0));
+        col
+    });
+    (flows, terms, shortfall)
 }
 
 /// One period: flows, unserved demand, demand balances, capacity and share-cap rows, and (with
 /// N-1) every lost provider's block. Periods are coupled only through z.
 fn define_period(m: &mut Model, facts: &Facts, t: PeriodId) {
     let first_flow = m.flows.len();
-    define_arrivals(m, facts, t, |_| vec![t]);
+    define_arrivals(m, facts, t);
     let flows = m.flows[first_flow..].to_vec();
     define_capacity_rows(m, facts, t, &flows, RowKey::Capacity);
     if m.options.share_cap {
@@ -473,19 +485,13 @@ fn define_share_rows(m: &mut Model, facts: &Facts, t: PeriodId, flows: &[Flow]) 
 /// Losing provider q in period t: free flows y_q over the other providers' reserved capacity must
 /// cover `loss_coverage` of demand, or pay the resilience penalty on v_q.
 fn define_provider_loss(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId) {
-    let flows = define_loss_arrivals(m, facts, t, q, |_| vec![t]);
+    let flows = define_loss_arrivals(m, facts, t, q);
     define_capacity_rows(m, facts, t, &flows, |t, k| RowKey::LossCapacity(q, t, k));
 }
 
-/// The demand balances of every class arriving in period t, each over the service periods
-/// `window` gives it (just t without deferral): flows x into `m.flows`, shortfalls u into
-/// `m.unserved`.
-fn define_arrivals(
-    m: &mut Model,
-    facts: &Facts,
-    t: PeriodId,
-    window: impl Fn(ClassId) -> Vec<PeriodId>,
-) {
+/// The demand balances of every class arriving in period t (served in t: no deferral): flows x
+/// into `m.flows`, shortfalls u into `m.unserved`.
+fn define_arrivals(m: &mut Model, facts: &Facts, t: PeriodId) {
     for (c, class) in facts.classes.iter().enumerate() {
         let c = ClassId(c);
         let demand = facts.class_demand_tpm[t.0][c.0];
@@ -496,7 +502,7 @@ fn define_arrivals(
             m,
             facts,
             RowKey::Demand(t, c),
-            (t, &window(c)),
+            t,
             c,
             demand,
             |_| true,
@@ -514,17 +520,10 @@ fn define_arrivals(
     }
 }
 
-/// Losing provider q, the balances of every class arriving in period t over the service periods
-/// `window` gives it: free flows y_q over the other providers' reserved capacity must cover
+/// Losing provider q, the balances of every class arriving in period t (no deferral): free flows y_q over the other providers' reserved capacity must cover
 /// `loss_coverage` of demand, or pay the resilience penalty on v_q (into `m.loss_shortfalls`).
 /// Returns the flows y_q, for the capacity rows.
-fn define_loss_arrivals(
-    m: &mut Model,
-    facts: &Facts,
-    t: PeriodId,
-    q: ProviderId,
-    window: impl Fn(ClassId) -> Vec<PeriodId>,
-) -> Vec<Flow> {
+fn define_loss_arrivals(m: &mut Model, facts: &Facts, t: PeriodId, q: ProviderId) -> Vec<Flow> {
     let coverage = m.policy.loss_coverage;
     let penalty = m.policy.resilience_penalty;
     let mut flows = Vec::new();
@@ -538,7 +537,7 @@ fn define_loss_arrivals(
             m,
             facts,
             RowKey::LossDemand(q, t, c),
-            (t, &window(c)),
+            t,
             c,
             demand,
             |k| facts.tranches[k.0].provider != q,
@@ -557,20 +556,18 @@ fn define_loss_arrivals(
     flows
 }
 
-/// The whole horizon with deferral: every (arrival period, class) balance over its service
-/// window, then the capacity rows and share rows of every service period over the flows of every
-/// arrival, then (with N-1) each lost provider's balances and capacity rows likewise.
+/// The whole horizon with deferral, in its storage form (docs/solving.md, "Deferral"): flows
+/// x(k,c,t′) by service period as without deferral, and for each class that may wait a backlog
+/// b(c,t) of tokens carried from t into t + 1. Then the capacity rows and share rows of every
+/// service period, and (with N-1) each lost provider's balances and capacity rows likewise.
 fn define_deferred(m: &mut Model, facts: &Facts) {
     let periods = m.options.periods.clone();
-    let n_t = facts.period_count();
-    for &t in &periods {
-        define_arrivals(m, facts, t, |c| facts.service_periods(c, t).collect());
-    }
-    let served_in = by_service_period(&m.flows, n_t);
+    let served_in = define_waiting(m, facts, None);
     for &t in &periods {
         define_capacity_rows(m, facts, t, &served_in[t.0], RowKey::Capacity);
     }
     if m.options.share_cap {
+        let n_t = facts.period_count();
         let mut never_served = vec![Vec::new(); n_t];
         for u in &m.unserved {
             never_served[u.period.0].push(u.col);
@@ -586,13 +583,157 @@ fn define_deferred(m: &mut Model, facts: &Facts) {
     }
 }
 
-/// Flows grouped by their service period, indexed [period].
-fn by_service_period(flows: &[Flow], periods: usize) -> Vec<Vec<Flow>> {
-    let mut out = vec![Vec::new(); periods];
-    for x in flows {
-        out[x.period.0].push(x.clone());
+/// Every class's balances over the horizon in the storage form, for the plan's own flows
+/// (`lost` None: x, u into `m.flows`, `m.unserved`) or lost provider q's (y_q, v_q into
+/// `m.loss_shortfalls`); returns the flows by service period, for the capacity rows.
+///
+/// A class that waits has, per period t, the balance (tokens, over Δt)
+///   Σk x(k,c,t) + u(c,t) + (b(c,t) − b(c,t−1)) · Δ̄/Δt = d(c,t)
+/// with u(c,t) the never-served part of t's arrivals, and the row
+///   b(c,t) + Σ(τ ∈ V(t)) u(c,τ)·Δτ/Δ̄ ≤ Σ(τ ∈ V(t)) d(c,τ)·Δτ/Δ̄,
+/// V(t) = the arrivals τ ≤ t whose window reaches past t: what waits after t is at most what
+/// arrived and may still be served; and u(c,t) ≤ d(c,t). Windows end in arrival order, so these rows are exactly the
+/// intervals' Hall conditions and serving earliest arrival first meets every deadline: the
+/// storage form has the optimum of the spec's x(k,c,t,t′) form, with the same never-served
+/// tokens per arrival (the share base), and about a window's length fewer flows. b is in units
+/// of flow × the mean period (Δ̄), so its coefficients are near 1 at any grain. A class that
+/// never waits keeps the v2 balance, row for row.
+fn define_waiting(m: &mut Model, facts: &Facts, lost: Option<ProviderId>) -> Vec<Vec<Flow>> {
+    let n_t = facts.period_count();
+    let unit = m.options.scale.tokens_per_minute_per_unit;
+    let coverage = if lost.is_some() {
+        m.policy.loss_coverage
+    } else {
+        1.0
+    };
+    let resilience_penalty = m.policy.resilience_penalty;
+    let mean_minutes = facts.period_minutes.iter().sum::<f64>() / n_t.max(1) as f64;
+    // A lost provider's tranches serve nothing in its block, and the block's flows are free.
+    let serves = |k: TrancheId| lost.is_none_or(|q| facts.tranches[k.0].provider != q);
+    let flow_cost = |_: TrancheId, price: f64| if lost.is_some() { 0.0 } else { price };
+    let mut served_in = vec![Vec::new(); n_t];
+    for (c, class) in facts.classes.iter().enumerate() {
+        let c = ClassId(c);
+        let last = &facts.service_last[c.0];
+        let waits = last.iter().enumerate().any(|(t, &l)| l > t);
+        let penalty = match lost {
+            Some(_) => resilience_penalty,
+            None => class.unserved_penalty,
+        };
+        // The backlog column carried out of the previous period, if any.
+        let mut carried: Option<Col> = None;
+        // Arrivals with demand whose window has not ended: (τ, their shortfall column).
+        let mut open: std::collections::VecDeque<(usize, Col)> = Default::default();
+        for t in 0..n_t {
+            let period = PeriodId(t);
+            let demand = facts.class_demand_tpm[t][c.0] * coverage;
+            let key = match lost {
+                Some(q) => RowKey::LossDemand(q, period, c),
+                None => RowKey::Demand(period, c),
+            };
+            if !waits {
+                if demand > 0.0 {
+                    let (flows, col) = define_balance(
+                        m, facts, key, period, c, demand, serves, flow_cost, penalty,
+                    );
+                    record_balance(
+                        m,
+                        lost,
+                        (period, c, class.region),
+                        (flows, Some(col)),
+                        &mut served_in,
+                    );
+                }
+                continue;
+            }
+            while open.front().is_some_and(|&(tau, _)| last[tau] < t) {
+                open.pop_front();
+            }
+            if demand <= 0.0 && carried.is_none() {
+                continue;
+            }
+            let (flows, mut terms, shortfall) = balance_terms(
+                m,
+                facts,
+                period,
+                c,
+                serves,
+                flow_cost,
+                (demand > 0.0).then_some(penalty),
+            );
+            let weight = mean_minutes / facts.period_minutes[t];
+            if let Some(b) = carried {
+                terms.push((b, -weight));
+            }
+            if let Some(u) = shortfall {
+                // Never served of t's arrivals: at most they (implied by x ≥ 0 in the spec's
+                // form; here a tardy backlog could otherwise be written off as t's).
+                m.columns[u.0].upper = Some(demand / unit);
+                open.push_back((t, u));
+            }
+            // What may wait after t: the open arrivals whose window reaches past t.
+            let may_wait: Vec<(usize, Col)> = open
+                .iter()
+                .copied()
+                .filter(|&(tau, _)| last[tau] > t)
+                .collect();
+            carried = (!may_wait.is_empty()).then(|| {
+                let b = m.add_column(0.0, None, 0.0);
+                terms.push((b, weight));
+                let mut row = vec![(b, 1.0)];
+                let mut room = 0.0;
+                for &(tau, u) in &may_wait {
+                    let share = facts.period_minutes[tau] / mean_minutes;
+                    row.push((u, share));
+                    room += facts.class_demand_tpm[tau][c.0] * coverage / unit * share;
+                }
+                let key = match lost {
+                    Some(q) => RowKey::LossWaiting(q, period, c),
+                    None => RowKey::Waiting(period, c),
+                };
+                m.add_row(key, row, Sense::Le, room);
+                b
+            });
+            m.add_row(key, terms, Sense::Eq, demand / unit);
+            record_balance(
+                m,
+                lost,
+                (period, c, class.region),
+                (flows, shortfall),
+                &mut served_in,
+            );
+        }
     }
-    out
+    served_in
+}
+
+/// Records one balance's flows and shortfall column: the plan's (x into `m.flows`, u into
+/// `m.unserved`) or a lost provider's (v_q into `m.loss_shortfalls`); the flows also by service
+/// period, for the capacity rows.
+fn record_balance(
+    m: &mut Model,
+    lost: Option<ProviderId>,
+    (period, class, region): (PeriodId, ClassId, RegionId),
+    (flows, shortfall): (Vec<Flow>, Option<Col>),
+    served_in: &mut [Vec<Flow>],
+) {
+    for x in &flows {
+        served_in[x.period.0].push(x.clone());
+    }
+    let shortfall = shortfall.map(|col| Shortfall {
+        lost,
+        class,
+        region,
+        period,
+        col,
+    });
+    match lost {
+        Some(_) => m.loss_shortfalls.extend(shortfall),
+        None => {
+            m.flows.extend(flows);
+            m.unserved.extend(shortfall);
+        }
+    }
 }
 
 /// Σ(k of p) x(k,·,·,t′) ≤ s · B(t′) with B(t′) = Σ(all k) x(k,·,·,t′) + Σ u(·,t′) (what is
@@ -621,17 +762,11 @@ fn define_deferred_share_rows(
 }
 
 /// Losing provider q with deferral: free flows y_q over the other providers' reserved capacity,
-/// with the same service windows as x, must cover `loss_coverage` of each arrival's demand, or
-/// pay the resilience penalty on v_q.
+/// with the same service windows as x (the same storage form), must cover `loss_coverage` of each
+/// arrival's demand, or pay the resilience penalty on v_q.
 fn define_deferred_provider_loss(m: &mut Model, facts: &Facts, q: ProviderId) {
     let periods = m.options.periods.clone();
-    let mut flows = Vec::new();
-    for &t in &periods {
-        flows.extend(define_loss_arrivals(m, facts, t, q, |c| {
-            facts.service_periods(c, t).collect()
-        }));
-    }
-    let served_in = by_service_period(&flows, facts.period_count());
+    let served_in = define_waiting(m, facts, Some(q));
     for &t in &periods {
         define_capacity_rows(m, facts, t, &served_in[t.0], |t, k| {
             RowKey::LossCapacity(q, t, k)

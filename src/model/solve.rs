@@ -95,16 +95,17 @@ impl Method {
 
     /// The method a plan is solved by: `auto` is the decomposition, exact at every size (the
     /// monolithic LP's interior point can return a wrong plan on skewed magnitudes, and at 3
-    /// periods the decomposition takes microseconds too; see docs/solving.md). With deferral
-    /// (`defers`: tokens may wait into later periods) the decomposition's per-period networks
-    /// cannot carry tokens across periods, so `auto` is the monolithic LP and asking for the
-    /// decomposition is a usage error saying why.
-    pub fn resolve(self, defers: bool) -> Result<Method> {
-        match (self, defers) {
+    /// periods the decomposition takes microseconds too; see docs/solving.md). With deferral the
+    /// decomposition's subproblem is the whole horizon's network, which cannot carry a share cap
+    /// (its base counts which arrivals go unserved): `capped_deferral` (tokens may wait and a
+    /// share cap applies) makes `auto` the monolithic LP, and asking for the decomposition a
+    /// usage error saying why.
+    pub fn resolve(self, capped_deferral: bool) -> Result<Method> {
+        match (self, capped_deferral) {
             (Method::Auto, false) => Ok(Method::Decomposed),
             (Method::Auto, true) => Ok(Method::Monolithic),
             (Method::Decomposed, true) => Err(Error::Usage(
-                "--method decomposed cannot solve this scenario: a workload's max_delay lets tokens wait into later periods, and the decomposition's subproblems are one period each; use --method monolithic (or auto, which picks it)".into(),
+                "--method decomposed cannot solve this scenario: a workload's max_delay lets tokens wait into later periods and policy.max_provider_share caps providers, and the decomposition's networks cannot carry a share cap whose base depends on which arrivals go unserved; use --method monolithic (or auto, which picks it)".into(),
             )),
             (m, _) => Ok(m),
         }

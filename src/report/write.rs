@@ -224,10 +224,16 @@ pub const REPORT_FILE_NAMES: [&str; 9] = [
 ];
 
 fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    read_rows(path, "capplan run")
+}
+
+/// The rows of a CSV file `command` (e.g. `capplan run`) wrote, each read back into its row
+/// type; an error names the file and line.
+pub fn read_rows<T: serde::de::DeserializeOwned>(path: &Path, command: &str) -> Result<Vec<T>> {
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => Error::input(
             Location::file(path),
-            "file not found; expected the output folder of `capplan run`",
+            format!("file not found; expected the output folder of `{command}`"),
         ),
         _ => Error::io(path, e),
     })?;
@@ -235,7 +241,7 @@ fn read_csv<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
     let fail = |line: u64, e: ::csv::Error| {
         Error::input(
             Location::at(path, line, None),
-            format!("expected a row as `capplan run` writes it: {e}"),
+            format!("expected a row as `{command}` writes it: {e}"),
         )
     };
     let header = reader.headers().map_err(|e| fail(1, e))?.clone();

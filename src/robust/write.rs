@@ -1,11 +1,15 @@
 //! Commands stage, `capplan robust`'s files: `robust.csv` (one row per sample, both plans),
 //! `robust_figures.csv` and `robust_hedge.csv`, `robust.json` and `robust.md` (the objective, the
-//! bound and gap, both plans' figures in sample and on the holdout), through the one exporter;
-//! the robust plan's own folder (`plan/`) is a run's files.
+//! bound and gap, both plans' figures in sample and on the holdout, VSS and EVPI, the hedge in
+//! words), through the one exporter; the robust plan's own folder (`plan/`) is a run's files.
+//! `read_tables` reads a robust folder back for `capplan chart`.
 
-use serde::Serialize;
+use std::path::Path;
 
-use super::{HedgeRow, PlanFigures, Robust, SampleRow};
+use serde::{Deserialize, Serialize};
+
+use super::{HedgeRow, PlanFigures, Robust, SampleRow, Settings, Tables};
+use crate::error::{Error, Location, Result};
 use crate::export::markdown::{self, Align};
 use crate::export::{csv, json, OutputFile};
 use crate::units::{fixed, human, human_dollars};
@@ -45,6 +49,12 @@ struct Json<'a> {
     mean_spend: f64,
     /// Mean total of the deterministic plan − of the robust plan, in sample, $.
     vss: f64,
+    /// With `--evpi`: mean total of the robust plan − mean of the samples' re-planned optima, in
+    /// sample, $; and that mean of the optima.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    evpi: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replanned_mean_total: Option<f64>,
     bound: f64,
     relative_gap: f64,
     iterations: usize,
@@ -75,6 +85,8 @@ pub fn robust_json(r: &Robust) -> String {
         cvar_total: robust.cvar_total,
         mean_spend: robust.mean_spend,
         vss: r.vss(),
+        evpi: r.evpi,
+        replanned_mean_total: r.evpi.map(|e| robust.mean_total - e),
         bound: r.bound,
         relative_gap: r.relative_gap,
         iterations: r.convergence.iterations,
@@ -111,6 +123,11 @@ pub fn robust_md(r: &Robust) -> String {
         r.relative_gap,
         human_dollars(r.deterministic_objective),
         human_dollars(r.vss()),
+    ));
+    out.push_str(&evpi_words(
+        r.evpi,
+        r.figure("robust", "in_sample").mean_total,
+        s,
     ));
     out.push_str("Total = spend + penalties; spend = commit + usage + route.\n\n");
     let header = [
@@ -178,6 +195,18 @@ pub fn robust_md(r: &Robust) -> String {
         })
         .collect();
     out.push_str(&markdown::table(&header, &align, &rows));
+    let words: Vec<&HedgeRow> = r.hedge.iter().filter(|h| !h.why.is_empty()).collect();
+    if words.is_empty() {
+        out.push_str("\nBoth plans reserve the same on every tranche.\n");
+    } else {
+        out.push_str(&format!(
+            "\nIn words (over the {} planning samples; a change is used in a sample when the plan that has it dispatches more on the tranche, in some period, than the other plan reserved):\n\n",
+            s.samples
+        ));
+        for h in words {
+            out.push_str(&format!("- `{}` {}\n", h.tranche, h.why));
+        }
+    }
     out.push_str(&format!(
         "\nThe robust plan is the folder `{PLAN_FOLDER}/`; each row of `robust.csv` replays with `capplan run {} --reservations-from {PLAN_FOLDER}{} <flags>`.\n",
         r.scenario,
@@ -189,9 +218,15 @@ pub fn robust_md(r: &Robust) -> String {
 /// The files of the robust folder.
 pub fn files(r: &Robust) -> Vec<OutputFile> {
     vec![
-        OutputFile::new("robust.csv", csv::table::<SampleRow>(&r.rows)),
+        OutputFile::new(
+            "robust.csv",
+            csv::table_of::<SampleRow>(&SampleRow::columns(&r.rows), &r.rows),
+        ),
         OutputFile::new("robust_figures.csv", csv::table::<PlanFigures>(&r.figures)),
-        OutputFile::new("robust_hedge.csv", csv::table::<HedgeRow>(&r.hedge)),
+        OutputFile::new(
+            "robust_hedge.csv",
+            csv::table_of::<HedgeRow>(&HedgeRow::columns(&r.hedge), &r.hedge),
+        ),
         OutputFile::new("robust.json", robust_json(r)),
         OutputFile::new("robust.md", robust_md(r)),
     ]
@@ -239,5 +274,111 @@ pub fn render_text(r: &Robust) -> String {
         r.relative_gap,
         human_dollars(r.deterministic_objective),
     ));
+    out.push_str(&format!(
+        "  VSS {} (mean total incl. penalties the robust plan saves in sample)",
+        human_dollars(r.vss())
+    ));
+    match r.evpi {
+        Some(e) => out.push_str(&format!(
+            "; EVPI {} (mean total above each sample's own re-planned optimum)\n",
+            human_dollars(e)
+        )),
+        None => out.push_str("; EVPI not computed (--evpi)\n"),
+    }
+    // The hedge in words, largest changes of commitment first.
+    let mut words: Vec<&HedgeRow> = r.hedge.iter().filter(|h| !h.why.is_empty()).collect();
+    words.sort_by(|a, b| {
+        b.change_commit_cost
+            .abs()
+            .total_cmp(&a.change_commit_cost.abs())
+            .then_with(|| a.tranche.cmp(&b.tranche))
+    });
+    match words.len() {
+        0 => out.push_str("  the hedge: both plans reserve the same on every tranche\n"),
+        count => {
+            out.push_str("  the hedge:\n");
+            for h in words.iter().take(TEXT_HEDGE_LINES) {
+                out.push_str(&format!("    {} {}\n", h.tranche, h.why));
+            }
+            if count > TEXT_HEDGE_LINES {
+                out.push_str(&format!(
+                    "    and {} more tranche(s) in robust.md\n",
+                    count - TEXT_HEDGE_LINES
+                ));
+            }
+        }
+    }
     out
+}
+
+/// Tranches whose hedge the terminal report words (the rest are in robust.md).
+const TEXT_HEDGE_LINES: usize = 5;
+
+/// The EVPI paragraph of robust.md: its value and definition, or how to have it.
+fn evpi_words(evpi: Option<f64>, robust_mean: f64, s: &Settings) -> String {
+    let Some(e) = evpi else {
+        return "EVPI was not computed (`--evpi` or `[robust] evpi = true` re-plans every planning sample on its own).\n\n".into();
+    };
+    let mut out = format!(
+        "EVPI {}: the robust plan's mean total {} less the mean of the samples' re-planned optima {}. A sample's re-planned optimum is the least total it could have with reservations chosen for it alone (the same choices: min_commit, whole blocks, {} emergency rules), what perfect foresight of that sample would be worth.",
+        human_dollars(e),
+        human_dollars(robust_mean),
+        human_dollars(robust_mean - e),
+        if s.emergency { "under" } else { "without" },
+    );
+    if s.risk_weight > 0.0 {
+        out.push_str(" With W > 0 it is still a difference of mean totals: it includes the mean the robust plan gives up for a lower CVaR.");
+    }
+    out.push_str("\n\n");
+    out
+}
+
+/// What `robust.json` carries that the charts need.
+#[derive(Deserialize)]
+struct JsonBack {
+    sweep: String,
+    scenario: String,
+    kind: String,
+    samples: u64,
+    holdout: u64,
+    risk_weight: f64,
+    cvar_alpha: f64,
+    emergency: bool,
+    #[serde(default)]
+    evpi: Option<f64>,
+    plans: Vec<PlanFigures>,
+}
+
+/// Reads a robust folder's tables back (`robust.json`, `robust.csv`, `robust_hedge.csv`): what
+/// the charts are drawn from.
+pub fn read_tables(dir: &Path) -> Result<Tables> {
+    let path = dir.join("robust.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+    let j: JsonBack = serde_json::from_str(&text).map_err(|e| {
+        Error::input(
+            Location::at(&path, e.line() as u64, None),
+            format!("expected robust.json as `capplan robust` writes it: {e}"),
+        )
+    })?;
+    let rows: Vec<SampleRow> =
+        crate::report::write::read_rows(&dir.join("robust.csv"), "capplan robust")?;
+    let hedge: Vec<HedgeRow> =
+        crate::report::write::read_rows(&dir.join("robust_hedge.csv"), "capplan robust")?;
+    Ok(Tables {
+        sweep: j.sweep,
+        scenario: j.scenario,
+        kind: j.kind,
+        settings: Settings {
+            risk_weight: j.risk_weight,
+            cvar_alpha: j.cvar_alpha,
+            samples: j.samples,
+            holdout: j.holdout,
+            emergency: j.emergency,
+            evpi: j.evpi.is_some(),
+        },
+        evpi: j.evpi,
+        figures: j.plans,
+        rows,
+        hedge,
+    })
 }

@@ -24,7 +24,7 @@ pub struct Runner<'f> {
     checkpoint: String,
     /// Records finished earlier (read back from the checkpoint), sorted by id.
     records: Vec<Record>,
-    /// A note for the user: `--resume` found no checkpoint.
+    /// A note for the user (a batch log's reader): what `--resume` found.
     pub note: Option<String>,
 }
 
@@ -60,6 +60,13 @@ impl<'f> Runner<'f> {
             if path.is_file() {
                 records = read_records(&prep.info, &path)?;
                 records.retain(|r| ids.binary_search(&r.id).is_ok());
+                note = Some(format!(
+                    "note: resuming from {}: {} of {} {} already finished",
+                    path.display(),
+                    records.len(),
+                    ids.len(),
+                    what(&prep.info)
+                ));
             } else {
                 note = Some(format!(
                     "note: no checkpoint {} to resume; starting from the first point",
@@ -80,11 +87,7 @@ impl<'f> Runner<'f> {
 
     /// What the ids are: `samples` (risk) or `points` (grid).
     pub fn what(&self) -> &'static str {
-        if self.prep.info.is_risk() {
-            "samples"
-        } else {
-            "points"
-        }
+        what(&self.prep.info)
     }
 
     /// The ids still to solve.
@@ -166,5 +169,14 @@ impl<'f> Runner<'f> {
                 records: self.records,
             }))),
         }
+    }
+}
+
+/// What a sweep's ids are: `samples` (risk) or `points` (grid).
+fn what(info: &super::Info) -> &'static str {
+    if info.is_risk() {
+        "samples"
+    } else {
+        "points"
     }
 }

@@ -44,6 +44,8 @@ pub struct RobustSpec {
     pub holdout: Option<u64>,
     /// Samples dispatched under emergency rules (no share cap, no N-1).
     pub emergency: Option<bool>,
+    /// Each planning sample's re-planned optimum is computed (EVPI; N more searches).
+    pub evpi: Option<bool>,
     /// Where the `holdout` key is, for an error about it (a grid has no further samples).
     pub holdout_location: Option<Location>,
 }
@@ -136,6 +138,7 @@ struct RawRobust {
     cvar_alpha: Option<Spanned<Value>>,
     holdout: Option<Spanned<Value>>,
     emergency: Option<Spanned<Value>>,
+    evpi: Option<Spanned<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -646,18 +649,24 @@ fn robust(c: &mut Checker, r: Spanned<RawRobust>) -> RobustSpec {
             ),
         }
     }
-    if let Some(v) = r.emergency {
+    let boolean = |c: &mut Checker, v: Option<Spanned<Value>>, key: &str| {
+        let v = v?;
         let start = v.span().start;
         match v.into_inner() {
-            Value::Boolean(b) => out.emergency = Some(b),
-            other => fail(
-                c,
-                start,
-                "robust.emergency",
-                format!("expected true or false, found {}", other.type_str()),
-            ),
+            Value::Boolean(b) => Some(b),
+            other => {
+                fail(
+                    c,
+                    start,
+                    key,
+                    format!("expected true or false, found {}", other.type_str()),
+                );
+                None
+            }
         }
-    }
+    };
+    out.emergency = boolean(c, r.emergency, "robust.emergency");
+    out.evpi = boolean(c, r.evpi, "robust.evpi");
     out
 }
 

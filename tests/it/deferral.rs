@@ -20,10 +20,27 @@ fn plan(folder: &Path, solver: SolverKind, max_delays: &[&str]) -> Outcome {
     .read();
     let options = RunOptions {
         flags,
+        method: Method::Monolithic,
         explain_shortfalls: true,
         ..RunOptions::plan(solver)
     };
     run_with(folder, &options).unwrap_or_else(|e| panic!("{}: {e}", solver.name()))
+}
+
+/// The plan of a folder by `method` (the default build's backend for the monolithic LP).
+fn plan_by(folder: &Path, method: Method, max_delays: &[&str]) -> Outcome {
+    let flags = capplan::load::flags::WhatIfFlags {
+        max_delay: max_delays.iter().map(|d| d.to_string()).collect(),
+        ..Default::default()
+    }
+    .read();
+    let options = RunOptions {
+        flags,
+        method,
+        explain_shortfalls: true,
+        ..RunOptions::plan(SolverKind::default_kind())
+    };
+    run_with(folder, &options).unwrap_or_else(|e| panic!("{}: {e}", method.name()))
 }
 
 /// Checks the objective on every backend against `expected` dollars, and each plan's invariants;
@@ -475,12 +492,28 @@ fn a_held_plan_with_deferral() {
 }
 
 #[test]
-fn the_decomposition_is_refused_and_auto_is_the_monolithic_lp() {
+fn the_decomposition_carries_deferral_but_not_a_share_cap_with_it() {
+    // Without a share cap the decomposition's subproblem is the horizon's network: `auto` takes
+    // it, and it meets the monolithic LP's optimum.
     let f = trough("12h");
+    let decomposed = plan_by(f.path(), Method::Decomposed, &[]);
+    let monolithic = plan_by(f.path(), Method::Monolithic, &[]);
+    assert_eq!(decomposed.timings.method, "decomposed");
+    assert!(
+        rel(
+            decomposed.report.summary.objective,
+            monolithic.report.summary.objective
+        ) < 1e-9
+    );
+    obeys_the_model(&decomposed);
+    assert_eq!(Method::Auto.resolve(false).unwrap(), Method::Decomposed);
+    // With a share cap (whose base counts which arrivals go unserved) it is refused, and `auto`
+    // is the monolithic LP.
+    let capped = trough("12h").file("scenario.toml", "[policy]\nmax_provider_share = 0.9\n");
     let out = tempfile::tempdir().unwrap();
     let (code, _, stderr) = capplan(&[
         "run",
-        f.path().to_str().unwrap(),
+        capped.path().to_str().unwrap(),
         "--method",
         "decomposed",
         "--out",
@@ -489,13 +522,14 @@ fn the_decomposition_is_refused_and_auto_is_the_monolithic_lp() {
     assert_eq!(code, 2, "{stderr}");
     assert_eq!(
         stderr.trim_end(),
-        "error: --method decomposed cannot solve this scenario: a workload's max_delay lets tokens wait into later periods, and the decomposition's subproblems are one period each; use --method monolithic (or auto, which picks it)"
+        "error: --method decomposed cannot solve this scenario: a workload's max_delay lets tokens wait into later periods and policy.max_provider_share caps providers, and the decomposition's networks cannot carry a share cap whose base depends on which arrivals go unserved; use --method monolithic (or auto, which picks it)"
     );
     assert_eq!(Method::Auto.resolve(true).unwrap(), Method::Monolithic);
     assert_eq!(
         Method::Monolithic.resolve(true).unwrap(),
         Method::Monolithic
     );
+    let f = capped;
     // The backends' own optima (the independent reference) agree with the plan.
     let reference = crate::common::objective_of(f.path(), SolverKind::Microlp, Method::Monolithic);
     for solver in SolverKind::available() {
@@ -596,6 +630,13 @@ proptest! {
         for &(name, o) in &objectives {
             prop_assert!(rel(o, first) < 1e-6, "{name}: {o} vs {first}");
         }
+        if c.share.is_none() {
+            // Without a share cap the decomposition carries the waiting: the same optimum.
+            let decomposed = plan_by(f.path(), Method::Decomposed, &[]);
+            obeys_the_model(&decomposed);
+            let o = decomposed.report.summary.objective;
+            prop_assert!(rel(o, first) < 1e-6, "decomposed {o} vs monolithic {first}");
+        }
         let no_wait = plan(f.path(), SolverKind::default_kind(), &["batch=0"]);
         prop_assert!(!no_wait.facts.defers());
         let no_wait = no_wait.report.summary.objective;
@@ -603,5 +644,136 @@ proptest! {
         let zero = folder(&c, 0);
         let monolithic = crate::common::objective_of(zero.path(), SolverKind::default_kind(), Method::Monolithic);
         prop_assert!(rel(monolithic, no_wait) < 1e-6, "v2 monolithic {monolithic} vs decomposed {no_wait}");
+    }
+}
+
+/// The spec's own form of the LP with deferral, written here independently of capplan's model
+/// (flows x(k,c,τ,t′) from each arrival τ to each service period t′ of its window, good_lp and
+/// microlp): its optimum in dollars. One region, 6-hour periods, chat never waits, batch waits
+/// `delay_hours` (t′ ≤ τ + delay/6 − 1, within the horizon); capacity_tpm · z in every period;
+/// commitment over the whole horizon; share cap s on B(t′) = served in t′ + never-served arrivals
+/// of t′; N-1 at the default loss_coverage 1 over the other providers' reserved capacity.
+fn spec_form_objective(c: &Case) -> f64 {
+    use good_lp::{constraint, variable, Expression, ProblemVariables, Solution, SolverModel};
+    let n = c.chat.len();
+    let minutes = 360.0;
+    let per_million = minutes / 1e6; // $ per (tpm over a period) per ($/M)
+    let last = |tau: usize| (tau + (c.delay_hours as usize / 6).max(1) - 1).min(n - 1);
+    let mut vars = ProblemVariables::new();
+    let z: Vec<_> = c
+        .tranches
+        .iter()
+        .map(|_| vars.add(variable().min(0.0).max(1.0)))
+        .collect();
+    let mut objective = Expression::from(0.0);
+    for (k, (_, _, commit, _)) in c.tranches.iter().enumerate() {
+        objective += z[k] * (*commit as f64 * 6.0 * n as f64);
+    }
+    // (class 0 chat / 1 batch, arrival τ, service t′, tranche k) → variable; per (class, τ) u.
+    struct Flows {
+        x: Vec<(usize, usize, usize, usize, good_lp::Variable)>,
+        u: Vec<(usize, usize, good_lp::Variable)>,
+    }
+    let demand = |class: usize, tau: usize| [&c.chat, &c.batch][class][tau] as f64;
+    let window = |class: usize, tau: usize| tau..=if class == 0 { tau } else { last(tau) };
+    let add_flows = |vars: &mut ProblemVariables, lost: Option<u8>| -> Flows {
+        let mut f = Flows {
+            x: Vec::new(),
+            u: Vec::new(),
+        };
+        for class in 0..2 {
+            for tau in 0..n {
+                if demand(class, tau) <= 0.0 {
+                    continue;
+                }
+                for t in window(class, tau) {
+                    for (k, (p, ..)) in c.tranches.iter().enumerate() {
+                        if Some(*p) != lost {
+                            f.x.push((class, tau, t, k, vars.add(variable().min(0.0))));
+                        }
+                    }
+                }
+                f.u.push((class, tau, vars.add(variable().min(0.0))));
+            }
+        }
+        f
+    };
+    let plan = add_flows(&mut vars, None);
+    let losses: Vec<Flows> = if c.n_minus_one {
+        (0u8..3)
+            .filter(|q| c.tranches.iter().any(|(p, ..)| p == q))
+            .map(|q| add_flows(&mut vars, Some(q)))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    for &(_, _, _, k, x) in &plan.x {
+        objective += x * (c.tranches[k].3 as f64 * per_million);
+    }
+    for &(_, _, u) in &plan.u {
+        objective += u * (500.0 * per_million);
+    }
+    for loss in &losses {
+        for &(_, _, v) in &loss.u {
+            objective += v * (200.0 * per_million);
+        }
+    }
+    let mut problem = vars.minimise(objective.clone()).using(good_lp::microlp);
+    let mut rows = Vec::new();
+    for (flows, coverage) in std::iter::once((&plan, 1.0)).chain(losses.iter().map(|l| (l, 1.0))) {
+        for &(class, tau, u) in &flows.u {
+            let served: Expression = flows
+                .x
+                .iter()
+                .filter(|x| x.0 == class && x.1 == tau)
+                .map(|x| x.4)
+                .sum();
+            rows.push(constraint!(served + u == coverage * demand(class, tau)));
+        }
+        for t in 0..n {
+            for (k, (_, cap, ..)) in c.tranches.iter().enumerate() {
+                let used: Expression = flows
+                    .x
+                    .iter()
+                    .filter(|x| x.2 == t && x.3 == k)
+                    .map(|x| x.4)
+                    .sum();
+                rows.push(constraint!(used <= z[k] * (*cap as f64)));
+            }
+        }
+    }
+    if let Some(s) = c.share {
+        for t in 0..n {
+            let served: Expression = plan.x.iter().filter(|x| x.2 == t).map(|x| x.4).sum();
+            let never: Expression = plan.u.iter().filter(|u| u.1 == t).map(|u| u.2).sum();
+            for p in 0u8..3 {
+                let of_p: Expression = plan
+                    .x
+                    .iter()
+                    .filter(|x| x.2 == t && c.tranches[x.3].0 == p)
+                    .map(|x| x.4)
+                    .sum();
+                rows.push(constraint!(of_p <= s * (served.clone() + never.clone())));
+            }
+        }
+    }
+    for row in rows {
+        problem = problem.with(row);
+    }
+    let solution = problem.solve().expect("the spec's form solves");
+    solution.eval(&objective)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+    /// capplan's storage form of the LP with deferral has the optimum of the spec's form written
+    /// out independently (every arrival to every service period of its window).
+    #[test]
+    fn the_storage_form_has_the_spec_forms_optimum(c in case()) {
+        let f = folder(&c, c.delay_hours);
+        let expected = spec_form_objective(&c);
+        let got = plan(f.path(), SolverKind::Microlp, &[]).report.summary.objective;
+        prop_assert!(rel(got, expected) < 1e-7, "capplan {got} vs spec form {expected}");
     }
 }

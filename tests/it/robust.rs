@@ -1,6 +1,7 @@
 //! `capplan robust`: hand-worked robust reservations (expected cost and CVaR), one sample equal
 //! to the scenario gives the scenario's own plan, every row replays through `run
-//! --reservations-from`, and bad `[robust]` values are located errors.
+//! --reservations-from`, bad `[robust]` values are located errors; EVPI and the hedge in words by
+//! hand, EVPI and VSS not negative, the charts drawn and redrawn, `--shard` refused.
 
 use std::path::{Path, PathBuf};
 
@@ -340,6 +341,14 @@ fn bad_robust_values_are_located() {
             "[grid]\ndemand_scale = [1.5]\n[robust]\nrisk_wieght = 0.5\n",
             "risk_wieght",
         ),
+        (
+            "[grid]\ndemand_scale = [1.5]\n[robust]\nevpi = 1\n",
+            ":5:8: column 'robust.evpi': expected true or false, found integer",
+        ),
+        (
+            "[grid]\ndemand_scale = [1.5]\n[robust]\nevp = true\n",
+            "unknown field `evp`",
+        ),
     ];
     for (i, (body, expected)) in cases.iter().enumerate() {
         let file = hand_worked(&dir, "");
@@ -531,4 +540,369 @@ fn per_sample_cuts_do_not_depend_on_the_thread_count() {
     }
     let j = json(&outs[0].join("robust.json"));
     assert!(j["relative_gap"].as_f64().unwrap() <= 1e-9, "{j}");
+}
+
+/// The cells of `robust.csv` as they stand for, by column name.
+fn robust_rows(out: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let text = std::fs::read_to_string(out.join("robust.csv")).unwrap();
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|l| {
+            header
+                .iter()
+                .cloned()
+                .zip(
+                    l.split(',')
+                        .map(|c| capplan::export::csv::read_cell(c).to_string()),
+                )
+                .collect()
+        })
+        .collect()
+}
+
+/// EVPI by hand on the two samples of `hand_worked` (x = 2z reserved M tok/min):
+///
+/// - each sample's own optimum: T_A(x) = 40x + 60·(1.5 − x)+ is least at x = 1.5, T_A = 60;
+///   T_B(x) = 40x + 60·(2 − x)+ at x = 2, T_B = 80; their mean 70.
+/// - W = 0: the robust plan (x = 1.5) has T_A = 60, T_B = 90, mean 75: EVPI = 75 − 70 = 5.
+/// - W = 1, α = 0.5: the robust plan (x = 2) has T_A = T_B = 80, mean 80: EVPI = 80 − 70 = 10
+///   (a difference of mean totals: the CVaR plan gives up mean for its tail). Sample A's optimum
+///   60 is below both plans' totals there (80 and the deterministic 70): found by the search.
+#[test]
+fn evpi_by_hand() {
+    let dir = Folder::new();
+    let file = hand_worked(&dir, "[robust]\nrisk_weight = 0\n");
+    let s = file.to_str().unwrap();
+    // Without --evpi: no evpi in robust.json, no replanned_total column.
+    let out = dir.sub("plain");
+    bin(&["robust", s, "--out", out.to_str().unwrap(), "-q"]);
+    let j = json(&out.join("robust.json"));
+    assert!(j.get("evpi").is_none(), "{j}");
+    assert!(!robust_rows(&out)[0].contains_key("replanned_total"));
+    let md = std::fs::read_to_string(out.join("robust.md")).unwrap();
+    assert!(md.contains("EVPI was not computed"), "{md}");
+    for (extra, out_name, evpi, replanned) in [
+        (vec!["--evpi"], "mean", 5.0, [60.0, 80.0]),
+        (
+            vec!["--evpi", "--risk-weight", "1", "--cvar-alpha", "0.5"],
+            "cvar",
+            10.0,
+            [60.0, 80.0],
+        ),
+    ] {
+        let out = dir.sub(out_name);
+        let mut args = vec!["robust", s, "--out", out.to_str().unwrap(), "-q"];
+        args.extend(extra);
+        bin(&args);
+        let j = json(&out.join("robust.json"));
+        assert!(rel(j["evpi"].as_f64().unwrap(), evpi) < 1e-9, "{j}");
+        assert!(
+            rel(j["replanned_mean_total"].as_f64().unwrap(), 70.0) < 1e-9,
+            "{j}"
+        );
+        let rows = robust_rows(&out);
+        for (row, want) in rows.iter().zip(replanned) {
+            let got: f64 = row["replanned_total"].parse().unwrap();
+            assert!(rel(got, want) < 1e-9, "{out_name}: {row:?}");
+        }
+        let md = std::fs::read_to_string(out.join("robust.md")).unwrap();
+        assert!(md.contains(&format!("EVPI ${evpi}")), "{md}");
+    }
+    // `[robust] evpi = true` asks for it too.
+    let file = hand_worked(&dir, "[robust]\nevpi = true\n");
+    let out = dir.sub("from-file");
+    bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(
+        rel(
+            json(&out.join("robust.json"))["evpi"].as_f64().unwrap(),
+            5.0
+        ) < 1e-9
+    );
+}
+
+/// A hedge for an outage, by hand. One hour, demand 1M tok/min. Tranche `a` (provider pa): 1M
+/// tok/min, $30/h for all of it, usage free. Tranche `b` (pb): 1M tok/min, $5/h, usage $0.75/M
+/// ($45 per M tok/min for the hour). On demand `od`: $1/M ($60). Two grid samples: as planned
+/// (S0) and pa at half capacity for the hour (S1). With a, b the reserved M tok/min:
+///
+///   T_S0 = 30a + 5b + 45·min(b, (1 − a)+) + 60·(1 − a − b)+
+///   T_S1 = 30a + 5b + 45·min(b, (1 − a/2)+) + 60·(1 − a/2 − b)+
+///
+/// - Deterministic (S0 alone): a costs 30 a unit, b 50 used and 5 idle, od 60: a = 1, b = 0;
+///   T_S0 = 30, T_S1 = 30 + 60·0.5 = 60, mean 45.
+/// - Robust (W = 0): at a = 1 the mean falls by 2.5 per unit of b up to b = 0.5 (S1: −10, S0:
+///   +5) and rises by 5 beyond; a stays 1 (at b = 0.5 the mean falls by 7.5 per unit of a). So
+///   a = 1, b = 0.5: T_S0 = 32.5, T_S1 = 55, mean 43.75; VSS 1.25.
+/// - The hedge: b's extra 0.5M is used in S1 only (fully): in 50% of the samples, 50% of its
+///   capacity-time on average; 100% in samples with an outage at pa against 0% in the rest.
+/// - EVPI: S0's optimum is 30 (a = 1); S1's is 50 (a = 0, b = 1: 5 + 45); mean 40, EVPI 3.75.
+#[test]
+fn a_hedge_for_an_outage_by_hand() {
+    let dir = Folder::new();
+    let scenario = dir.sub("scenario");
+    std::fs::create_dir_all(&scenario).unwrap();
+    std::fs::write(
+        scenario.join("demand.csv"),
+        "period,tokens_per_minute\n2026-01-01,1M\n",
+    )
+    .unwrap();
+    std::fs::write(
+        scenario.join("capacity.csv"),
+        "provider,tranche,capacity_tpm,cost_per_million_tokens,commit_cost_per_hour\npa,a,1M,0,30\npb,b,1M,0.75,5\npd,od,10M,1,0\n",
+    )
+    .unwrap();
+    std::fs::write(
+        scenario.join("scenario.toml"),
+        "horizon_end = \"2026-01-01T01:00\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
+    let file = dir.sub("sweeps/outage.toml");
+    std::fs::write(
+        &file,
+        "scenario = \"../scenario\"\n[grid]\n\"outage.pa\" = [\"\", \"2026-01-01T00:00..2026-01-01T01:00=0.5\"]\n",
+    )
+    .unwrap();
+    let out = dir.sub("out");
+    let stdout = bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--evpi",
+    ]);
+    assert!((reserved(&out, "a") - 1.0).abs() < 1e-9);
+    assert!((reserved(&out, "b") - 0.5).abs() < 1e-9);
+    let j = json(&out.join("robust.json"));
+    let f = |k: &str| j[k].as_f64().unwrap();
+    assert!(rel(f("objective"), 43.75) < 1e-9, "{j}");
+    assert!(rel(f("deterministic_objective"), 45.0) < 1e-9, "{j}");
+    assert!(rel(f("vss"), 1.25) < 1e-9, "{j}");
+    assert!(rel(f("evpi"), 3.75) < 1e-9, "{j}");
+    let hedge = std::fs::read_to_string(out.join("robust_hedge.csv")).unwrap();
+    let words = "adds 500.0K tok/min at pb/global: the extra is used in 50% of the planning samples, 50% of its capacity-time on average; 100% in samples with an outage at pa against 0% in the rest";
+    assert!(hedge.contains(words), "{hedge}");
+    // a is reserved alike: no words.
+    let a_row = hedge.lines().find(|l| l.starts_with("a,")).unwrap();
+    assert!(a_row.contains(",,"), "{a_row}");
+    let md = std::fs::read_to_string(out.join("robust.md")).unwrap();
+    assert!(md.contains(&format!("- `b` {words}")), "{md}");
+    assert!(stdout.contains(&format!("b {words}")), "{stdout}");
+}
+
+/// On random small cases (quickstart with random outages and demand, W = 0): VSS ≥ 0 (the
+/// deterministic z is one the search could choose, and it starts there) and EVPI ≥ 0; each
+/// sample's re-planned optimum is at most its total under either plan (both are in the same z
+/// set: the deterministic side is not built in, so it checks the search). The same bytes on
+/// one thread as on two.
+#[test]
+fn evpi_and_vss_are_not_negative_on_random_cases() {
+    let dir = Folder::new();
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
+    for seed in [3, 17] {
+        let file = dir.sub(&format!("sweeps/risk-{seed}.toml"));
+        std::fs::write(
+            &file,
+            format!(
+                "scenario = {:?}\n[risk]\nsamples = 5\nseed = {seed}\n[[risk.outage]]\nprovider = \"aws\"\nper_year = 30\nmedian_hours = 240\np95_hours = 900\ncapacity_factor = 0.3\n[[risk.outage]]\nprovider = \"azure\"\nper_year = 10\nmedian_hours = 100\np95_hours = 600\n[risk.demand]\nsigma = 0.25\n[robust]\nholdout = 2\n",
+                quickstart().display().to_string()
+            ),
+        )
+        .unwrap();
+        let mut outs = Vec::new();
+        for threads in ["1", "2"] {
+            let out = dir.sub(&format!("out-{seed}-{threads}"));
+            let (code, _, err) = crate::common::output(
+                crate::common::command()
+                    .args([
+                        "robust",
+                        file.to_str().unwrap(),
+                        "--out",
+                        out.to_str().unwrap(),
+                        "--evpi",
+                        "-q",
+                        "--no-charts",
+                    ])
+                    .env("RAYON_NUM_THREADS", threads),
+            );
+            assert_eq!(code, 0, "{err}");
+            outs.push(out);
+        }
+        for name in ["robust.csv", "robust.json", "robust_hedge.csv", "robust.md"] {
+            assert_eq!(
+                std::fs::read(outs[0].join(name)).unwrap(),
+                std::fs::read(outs[1].join(name)).unwrap(),
+                "seed {seed}: {name}"
+            );
+        }
+        let j = json(&outs[0].join("robust.json"));
+        let mean = j["mean_total"].as_f64().unwrap();
+        assert!(
+            j["vss"].as_f64().unwrap() >= -1e-9 * mean,
+            "seed {seed}: {j}"
+        );
+        assert!(j["evpi"].as_f64().unwrap() >= 0.0, "seed {seed}: {j}");
+        for row in robust_rows(&outs[0]) {
+            let cell = |k: &str| row[k].parse::<f64>();
+            if row["set"] == "holdout" {
+                assert_eq!(row["replanned_total"], "", "{row:?}");
+                continue;
+            }
+            let replanned = cell("replanned_total").unwrap();
+            assert!(replanned <= cell("robust_total").unwrap(), "{row:?}");
+            let det = cell("deterministic_total").unwrap();
+            assert!(replanned <= det * (1.0 + 1e-9), "{row:?}");
+        }
+    }
+}
+
+/// The charts: written with the other files (not with --no-charts), each text clear of the
+/// others at two sizes, and drawn again byte for byte by `capplan chart` from the data files
+/// alone.
+#[test]
+fn robust_charts_are_drawn_and_redrawn_from_the_files() {
+    let dir = Folder::new();
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/frontier-risk.toml");
+    let f = file.to_str().unwrap();
+    let stems = ["robust_hedge", "robust_total", "robust_unserved"];
+    let none = dir.sub("none");
+    bin(&[
+        "robust",
+        f,
+        "--samples",
+        "6",
+        "--out",
+        none.to_str().unwrap(),
+        "-q",
+        "--no-charts",
+    ]);
+    for stem in stems {
+        assert!(!none.join(format!("{stem}.png")).exists());
+    }
+    for (w, h) in [(1920, 1080), (800, 450)] {
+        let size = format!("{w}x{h}");
+        let out = dir.sub(&format!("out-{size}"));
+        bin(&[
+            "robust",
+            f,
+            "--samples",
+            "6",
+            "--holdout",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+            "-q",
+            "--chart-size",
+            &size,
+        ]);
+        for stem in stems {
+            let svg = std::fs::read_to_string(out.join(format!("{stem}.svg"))).unwrap();
+            crate::common::svg::assert_text_fits(&svg, stem, w, h);
+            assert!(out.join(format!("{stem}.png")).is_file());
+        }
+        let copy = dir.sub(&format!("copy-{size}"));
+        std::fs::create_dir_all(&copy).unwrap();
+        for name in ["robust.json", "robust.csv", "robust_hedge.csv"] {
+            std::fs::copy(out.join(name), copy.join(name)).unwrap();
+        }
+        let listed = bin(&["chart", copy.to_str().unwrap(), "--chart-size", &size]);
+        for stem in stems {
+            for kind in ["png", "svg"] {
+                let name = format!("{stem}.{kind}");
+                assert!(listed.contains(&name), "{listed}");
+                assert!(
+                    std::fs::read(out.join(&name)).unwrap()
+                        == std::fs::read(copy.join(&name)).unwrap(),
+                    "{name} at {size} redrawn differs"
+                );
+            }
+        }
+    }
+}
+
+/// `--shard` is refused with why and what to do instead (a usage error, before any solving).
+#[test]
+fn robust_refuses_shards_and_says_why() {
+    let dir = Folder::new();
+    let file = hand_worked(&dir, "");
+    for flags in [["--shard", "0/2"], ["--shard-count", "4"]] {
+        let mut args = vec!["robust", file.to_str().unwrap()];
+        args.extend(flags);
+        let (code, _, err) = capplan(&args);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains(&format!("{} {}", flags[0], flags[1])), "{err}");
+        assert!(err.contains("does not run as shards"), "{err}");
+        assert!(err.contains("capplan sweep"), "{err}");
+        // Whole, not clipped.
+        assert!(err.trim_end().ends_with("(docs/cluster.md)"), "{err}");
+    }
+}
+
+/// A plan in GPUs (frontier-2026-gpus, whole blocks; two samples under the scenario's policy,
+/// which the whole-block master finishes quickly): the hedge speaks in GPUs, tranches whose
+/// whole-block z differ only in read-back noise are no change, and `capplan chart` redraws the
+/// charts byte for byte from the files.
+#[test]
+fn gpu_tranches_are_worded_in_gpus_and_redrawn() {
+    let dir = Folder::new();
+    std::fs::create_dir_all(dir.sub("sweeps")).unwrap();
+    let file = dir.sub("sweeps/gpus.toml");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/frontier-2026-gpus");
+    std::fs::write(
+        &file,
+        format!(
+            "scenario = {:?}\n[risk]\nsamples = 2\nseed = 7\n[[risk.outage]]\nprovider = \"aws\"\nper_year = 2\nmedian_hours = 48\np95_hours = 200\n[risk.demand]\nsigma = 0.1\n[robust]\nemergency = false\n",
+            scenario.display().to_string()
+        ),
+    )
+    .unwrap();
+    let out = dir.sub("out");
+    bin(&[
+        "robust",
+        file.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    let hedge = std::fs::read_to_string(out.join("robust_hedge.csv")).unwrap();
+    let header = hedge.lines().next().unwrap();
+    assert!(
+        header.ends_with(",gpu,robust_gpus_reserved,deterministic_gpus_reserved"),
+        "{header}"
+    );
+    let worded: Vec<&str> = hedge.lines().filter(|l| l.contains(" at ")).collect();
+    assert!(!worded.is_empty(), "{hedge}");
+    for line in &worded {
+        // "adds 8 H200 at …", "cuts 7,192 B200 at …": whole GPUs of the tranche's type.
+        let cells: Vec<&str> = line.split(',').collect();
+        let gpu = cells[cells.len() - 3];
+        assert!(line.contains(&format!(" {gpu} at ")), "{line}");
+    }
+    // No "0 GPUs" changes: every worded tranche differs by a block or more.
+    assert!(!hedge.contains(" 0 H"), "{hedge}");
+    let copy = dir.sub("copy");
+    std::fs::create_dir_all(&copy).unwrap();
+    for name in ["robust.json", "robust.csv", "robust_hedge.csv"] {
+        std::fs::copy(out.join(name), copy.join(name)).unwrap();
+    }
+    bin(&["chart", copy.to_str().unwrap()]);
+    for stem in ["robust_hedge", "robust_total", "robust_unserved"] {
+        let name = format!("{stem}.png");
+        assert!(
+            std::fs::read(out.join(&name)).unwrap() == std::fs::read(copy.join(&name)).unwrap(),
+            "{name} redrawn differs"
+        );
+    }
 }

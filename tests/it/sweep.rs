@@ -1293,3 +1293,324 @@ fn bad_checkpoints_and_shards_are_located_errors() {
         &["shard-0-of-3.csv: incomplete shard: ids 3 are missing; run the shard again"],
     );
 }
+
+/// Every path under `dir`, relative and sorted (folders and files, hidden ones included).
+fn tree(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            out.push(p.strip_prefix(dir).unwrap().display().to_string());
+            if p.is_dir() && !p.is_symlink() {
+                stack.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// An output folder no one can write is found before any work — a shard (by flag or by a batch
+/// engine's variable), a whole sweep and a merge alike: exit 4, the folder and the way out named,
+/// not even the base plan begun (its progress line, shown at every drawing here, never appears),
+/// and nothing made. Tests run as root, which permissions do not stop, so the folder is one
+/// that root cannot make either: a path under a regular file (a read-only file system is the
+/// Linux test after this one).
+#[test]
+fn an_unwritable_output_folder_fails_before_any_work_and_leaves_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let blocker = t.path().join("not-a-folder");
+    std::fs::write(&blocker, "a file").unwrap();
+    let out = blocker.join("runs/risk");
+    let before = tree(t.path());
+    let progress = ("CAPPLAN_PROGRESS_SECONDS", "0");
+    type Case<'a> = (&'a [&'a str], Vec<(&'a str, &'a str)>);
+    let cases: [Case; 4] = [
+        (&["--shard", "1/3"], vec![progress]),
+        (
+            &["--shard-count", "3"],
+            vec![progress, ("SLURM_ARRAY_TASK_ID", "1")],
+        ),
+        (&[], vec![progress]),
+        (&["--samples", "100000", "--shard", "0/2"], vec![progress]),
+    ];
+    for (flags, env) in cases {
+        let mut args = vec!["sweep", s(&file), "--out", s(&out), "--no-charts"];
+        args.extend(flags);
+        let (code, _, err) = capplan(&args, &env);
+        assert_eq!(code, 4, "{flags:?}: {err}");
+        assert!(
+            err.contains(&format!(
+                "error: {}: {}, which holds the output folder, cannot be made or written (",
+                s(&out),
+                blocker.join("runs").display()
+            )),
+            "{flags:?}: {err}"
+        );
+        assert!(
+            err.contains("found before any work: choose another --out"),
+            "{err}"
+        );
+        assert!(!err.contains("planning the base"), "{flags:?}: {err}");
+        assert_eq!(tree(t.path()), before, "{flags:?}");
+    }
+    let (code, _, err) = capplan(
+        &["merge", s(&t.path().join("sweeps")), "--out", s(&out)],
+        &[],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("cannot be made or written"), "{err}");
+    assert_eq!(tree(t.path()), before);
+}
+
+/// On a read-only file system (a tmpfs of its own in a mount namespace, `unshare`, Linux): a
+/// shard whose folder is read-only while the folder holding it is not (a read-only bind mount of
+/// the folder onto itself: the same file system, so not refused as a mount point), and a shard
+/// and a whole sweep whose folder would be made on the read-only file system, each fail before
+/// any work, exit 4, saying what cannot be written and how to fix it. And a shard that fails at
+/// its write (its files do not fit on a 32 KiB tmpfs, the check having passed) leaves nothing:
+/// no temporary file, no folder.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_read_only_or_full_file_system_fails_a_shard_and_leaves_nothing() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let ro = t.path().join("ro");
+    let full = t.path().join("full");
+    std::fs::create_dir_all(&ro).unwrap();
+    std::fs::create_dir_all(&full).unwrap();
+    let bin = env!("CARGO_BIN_EXE_capplan");
+    let run = |name: &str, args: &str| {
+        format!(
+            "CAPPLAN_PROGRESS_SECONDS=0 '{bin}' sweep '{f}' --no-charts {args} > /dev/null 2> '{t}/err-{name}.txt'; echo $? > '{t}/code-{name}.txt'",
+            f = file.display(),
+            t = t.path().display(),
+        )
+    };
+    let script = [
+        format!("mount -t tmpfs -o size=1m tmpfs '{}' || exit 97", ro.display()),
+        format!("mkdir -p '{r}/runs/held' || exit 97", r = ro.display()),
+        format!(
+            "mount --bind '{r}/runs/held' '{r}/runs/held' && mount -o remount,bind,ro '{r}/runs/held' || exit 98",
+            r = ro.display()
+        ),
+        run(
+            "held",
+            &format!("--shard 0/3 --out '{}/runs/held'", ro.display()),
+        ),
+        format!("mount -o remount,ro '{}' || exit 98", ro.display()),
+        run("new", &format!("--shard 0/3 --out '{}/runs/new'", ro.display())),
+        run("whole", &format!("--out '{}/runs/whole'", ro.display())),
+        format!("find '{}' | sort > '{}/ro-after.txt'", ro.display(), t.path().display()),
+        format!("mount -t tmpfs -o size=32k tmpfs '{}' || exit 97", full.display()),
+        run(
+            "full",
+            &format!("--samples 300 --shard 0/3 --out '{}/runs/shard'", full.display()),
+        ),
+        format!("find '{}' | sort > '{}/full-after.txt'", full.display(), t.path().display()),
+    ]
+    .join("\n");
+    let status = std::process::Command::new("unshare")
+        .args(["--mount", "--map-root-user", "sh", "-c", &script])
+        .status()
+        .expect("unshare (util-linux) runs the test in a mount namespace of its own");
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "the mount script failed (97: tmpfs, 98: read-only remount)"
+    );
+    let read = |n: &str| std::fs::read_to_string(t.path().join(n)).unwrap();
+    let failed = |name: &str, needles: &[String]| {
+        let err = read(&format!("err-{name}.txt"));
+        assert_eq!(
+            read(&format!("code-{name}.txt")).trim(),
+            "4",
+            "{name}: {err}"
+        );
+        for n in needles {
+            assert!(err.contains(n.as_str()), "{name}: {n}: {err}");
+        }
+        assert!(!err.contains("planning the base"), "{name}: {err}");
+        // The OS error alone, not the hidden name of the file the check tried to make.
+        assert!(!err.contains("capplan-manifest."), "{name}: {err}");
+    };
+    let fix = "found before any work: choose another --out, or mount the file system read-write";
+    failed(
+        "held",
+        &[
+            format!(
+                "error: {}/runs/held: the output folder cannot be written (Read-only file system",
+                ro.display()
+            ),
+            fix.into(),
+        ],
+    );
+    for name in ["new", "whole"] {
+        failed(
+            name,
+            &[
+                format!(
+                    "error: {r}/runs/{name}: {r}/runs, which holds the output folder, cannot be made or written (Read-only file system",
+                    r = ro.display()
+                ),
+                fix.into(),
+            ],
+        );
+    }
+    let r = ro.display();
+    assert_eq!(
+        read("ro-after.txt"),
+        format!("{r}\n{r}/runs\n{r}/runs/held\n"),
+        "left on the read-only file system"
+    );
+    // The full disk: the check passed (the base plan was made), the write failed.
+    let err = read("err-full.txt");
+    assert_eq!(read("code-full.txt").trim(), "4", "{err}");
+    assert!(err.contains("No space left on device"), "{err}");
+    assert!(err.contains("planning the base"), "{err}");
+    assert!(
+        err.contains(&format!("error: {}/runs/shard/", full.display())),
+        "{err}"
+    );
+    assert_eq!(
+        read("full-after.txt"),
+        format!("{}\n", full.display()),
+        "left on the full file system"
+    );
+}
+
+/// A merge removes an earlier merge's results before it reads a shard, in one swap of the folder,
+/// so a merge that refuses (a shard missing) leaves no results that look current: its sweep
+/// files and charts are gone, the shards and a user's file stay, nothing is left beside it.
+#[test]
+fn a_refused_merge_leaves_no_earlier_results() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let runs = t.path().join("runs");
+    let dir = runs.join("shards");
+    for i in 0..3 {
+        ok(
+            &[
+                "sweep",
+                s(&file),
+                "--out",
+                s(&dir),
+                "--shard",
+                &format!("{i}/3"),
+                "-q",
+            ],
+            &[],
+        );
+    }
+    let merged = runs.join("merged");
+    for out in [&dir, &merged] {
+        ok(
+            &["merge", s(&dir), "--out", s(out), "--chart-size", "800x450"],
+            &[],
+        );
+        assert!(out.join("sweep.csv").is_file() && out.join("sweep_fan.png").is_file());
+    }
+    std::fs::write(dir.join("notes.txt"), "mine").unwrap();
+    std::fs::remove_file(dir.join("shard-1-of-3.json")).unwrap();
+    let shards_left = [
+        ".capplan-manifest",
+        "notes.txt",
+        "shard-0-of-3.csv",
+        "shard-0-of-3.json",
+        "shard-1-of-3.csv",
+        "shard-2-of-3.csv",
+        "shard-2-of-3.json",
+    ];
+    for (out, left) in [
+        (&merged, &[".capplan-manifest"][..]),
+        (&dir, &shards_left[..]),
+    ] {
+        let (code, _, err) = capplan(&["merge", s(&dir), "--out", s(out)], &[]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("shard 1 of 3 is missing"), "{err}");
+        assert_eq!(
+            tree(out),
+            left,
+            "after a refused merge into {}",
+            out.display()
+        );
+        let beside: Vec<String> = std::fs::read_dir(&runs)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        assert_eq!(beside, ["merged", "shards"]);
+    }
+    let record = std::fs::read_to_string(dir.join(".capplan-manifest")).unwrap();
+    assert!(!record.contains("sweep"), "{record}");
+}
+
+/// A stopped shard leaves its checkpoint and capplan's record and nothing else, in the folder or
+/// beside it (no temporary file, no lock); resumed, it says so, and its checkpoint goes.
+#[test]
+fn a_stopped_shard_leaves_only_its_checkpoint_and_resumes_saying_so() {
+    let t = tempfile::tempdir().unwrap();
+    let file = sweep_file(t.path(), "risk", RISK);
+    let runs = t.path().join("runs");
+    let out = runs.join("shard");
+    let (code, _, err) = capplan(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&out),
+            "--shard",
+            "1/3",
+            "--resume",
+        ],
+        &[
+            ("CAPPLAN_SWEEP_STOP_AFTER", "1"),
+            ("RAYON_NUM_THREADS", "1"),
+        ],
+    );
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        err.contains("note: no checkpoint") && err.contains("starting from the first point"),
+        "{err}"
+    );
+    assert_eq!(
+        tree(&runs),
+        [
+            "shard",
+            "shard/.capplan-manifest",
+            "shard/shard-1-of-3.partial.csv"
+        ]
+    );
+    let (code, _, err) = capplan(
+        &[
+            "sweep",
+            s(&file),
+            "--out",
+            s(&out),
+            "--shard",
+            "1/3",
+            "--resume",
+        ],
+        &[],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!(
+            "note: resuming from {}: 1 of 2 samples already finished",
+            out.join("shard-1-of-3.partial.csv").display()
+        )),
+        "{err}"
+    );
+    assert_eq!(
+        tree(&runs),
+        [
+            "shard",
+            "shard/.capplan-manifest",
+            "shard/shard-1-of-3.csv",
+            "shard/shard-1-of-3.json"
+        ]
+    );
+}
