@@ -5,6 +5,12 @@
 //! tables of seconds, sizes, decomposition iterations and objectives (flagging methods or
 //! backends that disagree by more than 1e-6 relative).
 //!
+//! Then whole GPU blocks (issue 20): the bundled monthly GPU scenario, an hourly quarter in GPUs
+//! (`frontier-2026-gpus` with `frontier-2026-hourly`'s demand) and the synthetic hourly year in
+//! 8-GPU blocks (9 and 12 block tranches), each planned in whole blocks and as the LP relaxation
+//! (`--relax`), with the whole-block search's nodes, LPs and evaluations (cases named
+//! `blocks-…`).
+//!
 //! Then `capplan robust` on the bundled frontier-risk sweep (monthly frontier-2026) at 100, 300
 //! and 1,000 planning samples: seconds per stage (the robust search split into master and
 //! evaluations), iterations and cuts.
@@ -72,6 +78,7 @@ fn cases() -> Vec<Case> {
         max_provider_share: 1.0,
         workloads: 2,
         outages: true,
+        block_gpus: None,
     };
     let n_minus_one = |periods, step| Spec {
         survive_provider_loss: true,
@@ -292,7 +299,132 @@ fn main() {
         }
     }
     print_tables(&selected, &rows);
+    block_cases(&filter, smoke_only, scratch.path());
     robust_cases(&filter, smoke_only);
+}
+
+/// A scenario folder of the whole-block cases, written into `dir`.
+fn block_case(name: &str, dir: &Path) {
+    let bundled = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    match name {
+        // The hourly quarter in GPUs: frontier-2026-gpus's tranches, throughput, workloads,
+        // routes and policy, frontier-2026-hourly's 2,208 hours of demand (Q4 2026).
+        "blocks-gpus-hourly-quarter" => {
+            std::fs::create_dir_all(dir).expect("folder");
+            for file in [
+                "capacity.csv",
+                "routes.csv",
+                "throughput.csv",
+                "workloads.csv",
+            ] {
+                std::fs::copy(
+                    bundled.join("frontier-2026-gpus").join(file),
+                    dir.join(file),
+                )
+                .expect("copy");
+            }
+            std::fs::copy(
+                bundled.join("frontier-2026-hourly/demand.csv"),
+                dir.join("demand.csv"),
+            )
+            .expect("copy");
+            let toml = std::fs::read_to_string(bundled.join("frontier-2026-gpus/scenario.toml"))
+                .expect("scenario.toml")
+                .replace(
+                    "horizon_end = \"2028-01-01\"",
+                    "horizon_end = \"2027-01-01\"",
+                );
+            std::fs::write(dir.join("scenario.toml"), toml).expect("scenario.toml");
+        }
+        // The hourly year of the cases above in 8-GPU blocks: 3 regions × 4 tranches, 9 of them
+        // reserved in blocks, or 4 regions (12 of 16 in blocks).
+        "blocks-hourly-year" | "blocks-hourly-year-12" => {
+            let spec = Spec {
+                periods: 8760,
+                step: Step::Hour,
+                tranches_per_region: 4,
+                regions: if name.ends_with("-12") { 4 } else { 3 },
+                providers: 4,
+                survive_provider_loss: false,
+                max_provider_share: 1.0,
+                workloads: 2,
+                outages: true,
+                block_gpus: Some(8),
+            };
+            synthetic::write(dir, &spec).expect("writing the synthetic scenario");
+        }
+        _ => unreachable!("a whole-block case"),
+    }
+}
+
+/// Whole GPU blocks against the LP relaxation on the same scenario: seconds, the search's size,
+/// and what whole blocks add to the objective.
+fn block_cases(filter: &str, smoke_only: bool, scratch: &Path) {
+    let names = [
+        "blocks-gpus-monthly",
+        "blocks-gpus-hourly-quarter",
+        "blocks-hourly-year",
+        "blocks-hourly-year-12",
+    ];
+    let selected: Vec<&str> = names
+        .into_iter()
+        .filter(|n| n.contains(filter))
+        .take(if smoke_only { 1 } else { usize::MAX })
+        .collect();
+    if selected.is_empty() {
+        return;
+    }
+    println!("\n### Whole GPU blocks\n");
+    println!("| case | whole blocks: solve_seconds | total_seconds | relaxation: solve_seconds | total_seconds | nodes | master LPs | evaluations | search_seconds | relative gap | objective | relaxation objective | whole blocks add |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for name in selected {
+        let folder = if name == "blocks-gpus-monthly" {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/frontier-2026-gpus")
+        } else {
+            let dir = scratch.join(name);
+            block_case(name, &dir);
+            dir
+        };
+        let mut measured = Vec::new();
+        for relax in [false, true] {
+            let started = Instant::now();
+            let options = RunOptions {
+                relax,
+                ..RunOptions::plan(SolverKind::default_kind())
+            };
+            let outcome = pipeline::run_with(&folder, &options)
+                .unwrap_or_else(|e| panic!("{name} (relax {relax}): {e}"));
+            measured.push((outcome, started.elapsed().as_secs_f64()));
+        }
+        let [(whole, whole_seconds), (relaxed, relaxed_seconds)] =
+            <[_; 2]>::try_from(measured).ok().expect("two runs");
+        let search = whole
+            .timings
+            .decomposition
+            .as_ref()
+            .and_then(|d| d.whole_blocks.clone())
+            .unwrap_or_default();
+        let gap = whole
+            .timings
+            .decomposition
+            .as_ref()
+            .map_or(f64::NAN, |d| d.relative_gap);
+        let (objective, relaxation) = (
+            whole.report.summary.objective,
+            relaxed.report.summary.objective,
+        );
+        eprintln!("{name}: {whole_seconds:.2} s whole blocks, {relaxed_seconds:.2} s relaxed");
+        println!(
+            "| {name} | {:.3} | {whole_seconds:.3} | {:.3} | {relaxed_seconds:.3} | {} | {} | {} | {:.3} | {gap:.1e} | {objective:.9e} | {relaxation:.9e} | {:.2e} |",
+            whole.timings.solve_seconds,
+            relaxed.timings.solve_seconds,
+            search.nodes,
+            search.master_lps,
+            search.evaluations,
+            search.seconds,
+            (objective - relaxation) / relaxation.abs().max(1.0),
+        );
+    }
 }
 
 /// `capplan robust` on frontier-risk (1,000 samples of monthly frontier-2026, emergency rules),

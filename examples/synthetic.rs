@@ -1,9 +1,14 @@
 //! Writes a synthetic scenario folder at real magnitudes, to try capplan on long horizons:
 //! `cargo run --release --example synthetic -- hour 8760 /tmp/hourly-year [--n1] [--workloads N]
-//! [--outages] [--share S] [--providers N] [--regions N] [--reserved N --on-demand N]`.
+//! [--outages] [--share S] [--providers N] [--regions N] [--reserved N --on-demand N] [--blocks B]`.
 //!
 //! Defaults: 3 regions × 4 tranches over 4 providers, 3 workloads, no outages, share cap 0.5,
 //! no N-1. `--share 1` turns the share cap off.
+//!
+//! `--blocks B` writes every tranche in GPUs (2,000 tokens/s each) and the reserved ones signed
+//! in blocks of B GPUs (spec v3), so the plan reserves whole blocks: the hourly year of the
+//! whole-block benchmark (docs/performance.md, "Whole GPU blocks") is
+//! `synthetic hour 8760 DIR --workloads 2 --outages --share 1 --providers 4 --blocks 8`.
 //!
 //! `--reserved` or `--on-demand` switch to the scaling benchmark's estate layout
 //! (`capplan::synthetic::write_estate`): regions `r00`… (up to 20), that many reserved and
@@ -16,7 +21,7 @@ use capplan::synthetic::{write, write_estate, Estate, Spec, Step, MAX_ESTATE_REG
 
 const USAGE: &str = "usage: synthetic (month|day|hour) PERIODS OUT_DIR [--n1] [--workloads 1..3] \
                      [--outages] [--share S in (0, 1]] [--providers 1..8] [--regions N] \
-                     [--reserved N] [--on-demand N]\n\
+                     [--reserved N] [--on-demand N] [--blocks GPUS]\n\
                      --regions takes 1..6 in the default layout, 1..20 with --reserved or \
                      --on-demand (the estate layout)";
 
@@ -62,6 +67,7 @@ fn main() {
         max_provider_share: 0.5,
         workloads: 3,
         outages: false,
+        block_gpus: None,
     };
     let mut reserved: Option<usize> = None;
     let mut on_demand: Option<usize> = None;
@@ -76,6 +82,7 @@ fn main() {
             "--workloads" => spec.workloads = value(&mut flags, flag),
             "--providers" => spec.providers = value(&mut flags, flag),
             "--share" => spec.max_provider_share = value(&mut flags, flag),
+            "--blocks" => spec.block_gpus = Some(value(&mut flags, flag)),
             _ => fail(&format!("unknown argument '{flag}'")),
         }
     }
@@ -85,6 +92,9 @@ fn main() {
     }
     if !(1..=8).contains(&spec.providers) {
         fail("--providers takes 1 to 8");
+    }
+    if spec.block_gpus == Some(0) {
+        fail("--blocks takes a whole number of GPUs, at least 1");
     }
     if !(spec.max_provider_share > 0.0 && spec.max_provider_share <= 1.0) {
         fail("--share takes a fraction in (0, 1]");

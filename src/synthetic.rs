@@ -40,7 +40,16 @@ pub struct Spec {
     pub workloads: usize,
     /// Writes outages.csv: a few fixed, hour-aligned capacity losses (see `outages_csv`).
     pub outages: bool,
+    /// Some(b): every tranche written in GPUs (`GPU_TOKENS_PER_SECOND` each, the same capacity
+    /// rounded up to whole GPUs) and the reserved ones signed in blocks of b GPUs (rounded up to
+    /// whole blocks), their commitment priced per GPU-hour at the same $ per token of capacity
+    /// (spec v3, "Capacity in GPUs"). None: tokens per minute, as before v3.
+    pub block_gpus: Option<u32>,
 }
+
+/// The throughput of a synthetic GPU, tokens per second: a 70B-class model on an H100, the
+/// order of the published figures (docs/data-sources.md).
+pub const GPU_TOKENS_PER_SECOND: f64 = 2_000.0;
 
 const REGIONS: [&str; 6] = ["us", "eu", "apac", "latam", "me", "africa"];
 const PROVIDERS: [&str; 8] = [
@@ -135,7 +144,12 @@ pub fn write(dir: &Path, spec: &Spec) -> std::io::Result<()> {
             }
         }
     }
-    let name = format!("synthetic-{}x{:?}", spec.periods, spec.step);
+    let name = format!(
+        "synthetic-{}x{:?}{}",
+        spec.periods,
+        spec.step,
+        blocks_suffix(spec)
+    );
     write_files(
         dir,
         spec,
@@ -144,6 +158,12 @@ pub fn write(dir: &Path, spec: &Spec) -> std::io::Result<()> {
         regions,
         providers,
     )
+}
+
+/// `-blocks8` in the name of a scenario in 8-GPU blocks; nothing in tokens per minute.
+fn blocks_suffix(spec: &Spec) -> String {
+    spec.block_gpus
+        .map_or(String::new(), |b| format!("-blocks{b}"))
 }
 
 /// The first period's start, 2026-01-01T00:00Z, in both layouts.
@@ -184,6 +204,10 @@ fn write_files(
         spec.max_provider_share,
         spec.survive_provider_loss
     );
+    let capacity = match spec.block_gpus {
+        Some(block) => capacity_in_gpus(&capacity, block),
+        None => capacity,
+    };
     std::fs::write(dir.join("demand.csv"), demand)?;
     std::fs::write(dir.join("capacity.csv"), capacity)?;
     std::fs::write(dir.join("routes.csv"), routes)?;
@@ -199,6 +223,46 @@ fn write_files(
         std::fs::remove_file(&outages_path)?;
     }
     Ok(())
+}
+
+/// capacity.csv as both layouts write it (provider, region, tranche, start, end, capacity_tpm,
+/// cost_per_million_tokens, commit_cost_per_hour, min_commit: plain cells, no quotes) rewritten
+/// in GPUs of `GPU_TOKENS_PER_SECOND`: gpus = the capacity in GPUs rounded up, to whole blocks of
+/// `block` where the tranche has a commit price (a reservation), and commit_cost_per_gpu_hour =
+/// the commit price per hour over the capacity in GPUs before rounding (the same $ per token of
+/// capacity). The usage price stays per million tokens.
+fn capacity_in_gpus(capacity: &str, block: u32) -> String {
+    let block = f64::from(block.max(1));
+    let mut out = String::from(
+        "provider,region,tranche,start,end,gpu,gpus,tokens_per_second_per_gpu,cost_per_million_tokens,commit_cost_per_gpu_hour,block_gpus,min_commit\n",
+    );
+    for line in capacity.lines().skip(1) {
+        let cells: Vec<&str> = line.split(',').collect();
+        let [provider, region, tranche, start, end, tpm, usage, commit, min_commit] = cells[..]
+        else {
+            unreachable!("the layouts write nine cells: {line}")
+        };
+        let exact_gpus = tpm.parse::<f64>().expect("a number") / (GPU_TOKENS_PER_SECOND * 60.0);
+        let commit: f64 = commit.parse().unwrap_or(0.0);
+        let (gpus, commit, block_cell) = if commit > 0.0 {
+            let gpus = ((exact_gpus / block).ceil() * block).max(block);
+            (
+                gpus,
+                format!("{:.4}", commit / exact_gpus),
+                format!("{block}"),
+            )
+        } else {
+            (exact_gpus.ceil().max(1.0), String::new(), String::new())
+        };
+        // A blank minimum commitment is the default; "0" too.
+        let min_commit = if min_commit == "0" { "" } else { min_commit };
+        writeln!(
+            out,
+            "{provider},{region},{tranche},{start},{end},H100,{gpus},{GPU_TOKENS_PER_SECOND},{usage},{commit},{block_cell},{min_commit}"
+        )
+        .expect("string");
+    }
+    out
 }
 
 /// The most regions an estate may have: `r00` … `r19`.
@@ -395,8 +459,13 @@ pub fn write_estate(dir: &Path, spec: &Spec, estate: &Estate) -> std::io::Result
     }
 
     let name = format!(
-        "synthetic-{}x{}+{}-{}x{:?}",
-        region_count, estate.reserved_tranches, estate.on_demand_tranches, spec.periods, spec.step
+        "synthetic-{}x{}+{}-{}x{:?}{}",
+        region_count,
+        estate.reserved_tranches,
+        estate.on_demand_tranches,
+        spec.periods,
+        spec.step,
+        blocks_suffix(spec)
     );
     write_files(
         dir,
@@ -463,6 +532,7 @@ mod tests {
             max_provider_share: 1.0,
             workloads: 2,
             outages,
+            block_gpus: None,
         }
     }
 

@@ -123,6 +123,12 @@ pub fn execute(args: &RunArgs) -> Result<()> {
                 d.master_seconds,
                 d.subproblem_seconds
             );
+            if let Some(w) = &d.whole_blocks {
+                eprintln!(
+                    "whole blocks: {} nodes · {} master LPs · {} evaluations · {:.3}s of the solve",
+                    w.nodes, w.master_lps, w.evaluations, w.seconds
+                );
+            }
         }
     }
     Ok(())

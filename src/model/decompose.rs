@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
+use super::branch;
 use super::flow::{LossNetwork, PlanNetwork};
 use super::solve::{solve_lp, SolverKind};
 use super::waiting::{LossHorizon, PlanHorizon};
@@ -60,6 +61,8 @@ pub struct Convergence {
     pub relative_gap: f64,
     pub master_seconds: f64,
     pub subproblem_seconds: f64,
+    /// The whole-block search after the relaxation, when reservations come in whole blocks.
+    pub whole_blocks: Option<branch::Stats>,
 }
 
 /// The optimal reservations, per tranche in scenario order (1 for tranches without a decision),
@@ -250,13 +253,17 @@ impl CutPool {
         }
     }
 
-    /// Adds an evaluation's cuts (one per block), skipping any a block already has.
-    fn add(&mut self, cuts: Vec<Cut>) {
-        for (block, cut) in self.blocks.iter_mut().zip(cuts) {
+    /// Adds an evaluation's cuts (one per block), skipping any a block already has; returns
+    /// the (block, index) of those added.
+    fn add(&mut self, cuts: Vec<Cut>) -> Vec<(usize, usize)> {
+        let mut added = Vec::new();
+        for (b, (block, cut)) in self.blocks.iter_mut().zip(cuts).enumerate() {
             if !block.iter().any(|(c, _)| *c == cut) {
+                added.push((b, block.len()));
                 block.push((cut, 0));
             }
         }
+        added
     }
 
     /// A block's cutting-plane model at z: its highest cut, and at least 0 (θ ≥ 0).
@@ -321,109 +328,158 @@ impl Master {
         self.commitment(z) + pool.model_value(z)
     }
 
-    /// Decision fractions put on whole blocks, rounded `up` (never less capacity) or to the
-    /// nearest, within [min_commit, 1]; decisions without blocks unchanged.
-    fn on_blocks(&self, z: &[f64], up: bool) -> Vec<f64> {
-        z.iter()
-            .zip(&self.steps)
-            .zip(&self.lower)
-            .map(|((&z, step), &lower)| match step {
-                Some(step) => {
-                    let low = ((lower / step) - 1e-9).ceil();
-                    let top = ((1.0 / step) + 1e-9).floor();
-                    // 1e-9 of a block is the relaxation's rounding, not a block more.
-                    let blocks = if up {
-                        (z / step - 1e-9).ceil()
-                    } else {
-                        (z / step).round()
-                    };
-                    (blocks.clamp(low, top) * step).min(1.0)
-                }
-                None => z,
-            })
-            .collect()
+    /// The row of cut `i` of block `b`: Σ g·z − θ(b) ≤ −intercept, in master units.
+    fn cut_row(&self, b: usize, i: usize, cut: &Cut) -> Row {
+        let unit = self.dollars_per_unit;
+        let mut terms: Vec<(Col, f64)> = cut
+            .slope
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| **g != 0.0)
+            .map(|(k, g)| (Col(k), g / unit))
+            .collect();
+        terms.push((Col(self.commit_dollars.len() + b), -1.0));
+        Row {
+            key: RowKey::Cut { block: b, cut: i },
+            terms,
+            sense: Sense::Le,
+            rhs: -cut.intercept / unit,
+        }
     }
 
-    /// The master's vertex and its optimum in dollars (recomputed from the vertex). With
-    /// `whole_blocks`, every decision with a block step is a whole number of blocks (a
-    /// mixed-integer master: z = step · n, n whole).
-    fn solve(&self, pool: &CutPool, whole_blocks: bool) -> Result<(Vec<f64>, f64)> {
-        let unit = self.dollars_per_unit;
-        let n_z = self.commit_dollars.len();
-        // Column i is z_i, or n_i = z_i / step_i (whole) where blocks apply: `scale[i]` is z per
-        // unit of the column.
-        let scale: Vec<f64> = self
-            .steps
+    /// The master LP within lower ≤ z ≤ upper: the decisions' fractions, then one cost per
+    /// block above each of its cuts.
+    fn lp(&self, pool: &CutPool, lower: &[f64], upper: &[f64]) -> (Vec<Column>, Vec<Row>) {
+        let rows = pool
+            .blocks
             .iter()
-            .map(|step| match step {
-                Some(step) if whole_blocks => *step,
-                _ => 1.0,
+            .enumerate()
+            .flat_map(|(b, cuts)| {
+                cuts.iter()
+                    .enumerate()
+                    .map(move |(i, (cut, _))| self.cut_row(b, i, cut))
             })
             .collect();
-        let mut columns: Vec<Column> = (0..n_z)
-            .map(|i| {
-                let (lower, upper) = (self.lower[i] / scale[i], 1.0 / scale[i]);
-                let integer = whole_blocks && self.steps[i].is_some();
-                Column {
-                    // Whole blocks between min_commit and the tranche (the tranche is a whole
-                    // number of blocks, so its top is exact).
-                    lower: if integer {
-                        (lower - 1e-9).ceil()
-                    } else {
-                        lower
-                    },
-                    upper: Some(if integer {
-                        (upper + 1e-9).floor()
-                    } else {
-                        upper
-                    }),
-                    cost: self.commit_dollars[i] * scale[i] / unit,
-                    integer,
-                }
+        (self.columns(pool.blocks.len(), lower, upper), rows)
+    }
+
+    /// The master's columns: the decisions' fractions within lower ≤ z ≤ upper, then the cost
+    /// of each of `blocks` blocks of periods.
+    fn columns(&self, blocks: usize, lower: &[f64], upper: &[f64]) -> Vec<Column> {
+        let unit = self.dollars_per_unit;
+        let mut columns: Vec<Column> = (0..self.commit_dollars.len())
+            .map(|i| Column {
+                lower: lower[i],
+                upper: Some(upper[i]),
+                cost: self.commit_dollars[i] / unit,
+                integer: false,
             })
             .collect();
         // Every period's dispatch cost is ≥ 0 (prices and penalties are), so θ ≥ 0.
-        columns.extend(pool.blocks.iter().map(|_| Column {
+        columns.extend((0..blocks).map(|_| Column {
             lower: 0.0,
             upper: None,
             cost: 1.0,
             integer: false,
         }));
-        let mut rows = Vec::new();
-        for (b, cuts) in pool.blocks.iter().enumerate() {
-            for (i, (cut, _)) in cuts.iter().enumerate() {
-                // Σ g·z − θ ≤ −intercept
-                let mut terms: Vec<(Col, f64)> = cut
-                    .slope
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, g)| **g != 0.0)
-                    .map(|(k, g)| (Col(k), g * scale[k] / unit))
-                    .collect();
-                terms.push((Col(n_z + b), -1.0));
-                rows.push(Row {
-                    key: RowKey::Cut { block: b, cut: i },
-                    terms,
-                    sense: Sense::Le,
-                    rhs: -cut.intercept / unit,
-                });
-            }
-        }
+        columns
+    }
+
+    /// The master's vertex within lower ≤ z ≤ upper and its optimum in dollars (recomputed
+    /// from the vertex).
+    fn solve(&self, pool: &CutPool, lower: &[f64], upper: &[f64]) -> Result<(Vec<f64>, f64)> {
+        let (columns, rows) = self.lp(pool, lower, upper);
         let (values, _) = solve_lp(&columns, &rows, SolverKind::Microlp)?;
-        let zm: Vec<f64> = values[..n_z]
+        let zm: Vec<f64> = values[..self.commit_dollars.len()]
             .iter()
-            .zip(&columns)
-            .zip(&scale)
-            .map(|((v, c), s)| {
-                let v = if c.integer { v.round() } else { *v };
-                (v * s).clamp(0.0, 1.0)
-            })
-            .zip(&self.lower)
-            .map(|(z, l)| z.max(*l).min(1.0))
+            .zip(lower.iter().zip(upper))
+            .map(|(v, (l, u))| v.clamp(*l, *u))
             .collect();
         let optimum = self.value(pool, &zm);
         Ok((zm, optimum))
     }
+}
+
+/// The decomposition's master under the whole-block search: its LP, the periods' evaluation
+/// (whose new cuts join the pool and the rows) and the model.
+struct BlockSearch<'m, 'a> {
+    master: &'m Master,
+    pool: &'m mut CutPool,
+    /// The LP rows of the pool's cuts, in the order they were added.
+    rows: Vec<Row>,
+    evaluator: &'m mut Evaluator<'a>,
+    convergence: &'m mut Convergence,
+}
+
+impl branch::Master for BlockSearch<'_, '_> {
+    fn lp(&self, lower: &[f64], upper: &[f64]) -> (Vec<Column>, Vec<Row>) {
+        let columns = self.master.columns(self.pool.blocks.len(), lower, upper);
+        (columns, self.rows.clone())
+    }
+
+    fn cut_count(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn cut_rows(&self, since: usize) -> Vec<Row> {
+        self.rows[since..].to_vec()
+    }
+
+    fn evaluate(&mut self, z: &[f64]) -> Result<f64> {
+        let cuts = self.evaluator.evaluate(z, self.convergence)?;
+        let value = self.master.commitment(z) + cuts.iter().map(|c| c.value(z)).sum::<f64>();
+        for (b, i) in self.pool.add(cuts) {
+            let row = self.master.cut_row(b, i, &self.pool.blocks[b][i].0);
+            self.rows.push(row);
+        }
+        Ok(value)
+    }
+
+    fn model(&self, z: &[f64]) -> f64 {
+        self.master.value(self.pool, z)
+    }
+
+    fn kinks(&self, z: &[f64]) -> Vec<Vec<f64>> {
+        self.pool
+            .blocks
+            .iter()
+            .flat_map(|cuts| kinks_of(cuts, z))
+            .collect()
+    }
+
+    fn progress(&self, nodes: usize, gap: f64) {
+        progress("whole-block search", nodes, gap);
+    }
+}
+
+/// The kinks of one cost variable's model at z (`branch::Master::kinks`): the slopes of the cuts
+/// that hold it up at z (within 1e-9 of the highest, relative), each minus the first's; or each
+/// such cut's own slope where the floor θ ≥ 0 holds it too.
+pub(crate) fn kinks_of(cuts: &[(Cut, usize)], z: &[f64]) -> Vec<Vec<f64>> {
+    let values: Vec<f64> = cuts.iter().map(|(c, _)| c.value(z)).collect();
+    let top = values.iter().copied().fold(0.0f64, f64::max);
+    let tolerance = 1e-9 * top.abs().max(1.0);
+    let tight: Vec<&Cut> = cuts
+        .iter()
+        .zip(&values)
+        .filter(|(_, v)| **v >= top - tolerance)
+        .map(|((c, _), _)| c)
+        .collect();
+    if top <= tolerance {
+        // At the floor: every tight cut's slope is a kink against θ = 0.
+        return tight.iter().map(|c| c.slope.clone()).collect();
+    }
+    tight
+        .iter()
+        .skip(1)
+        .map(|c| {
+            c.slope
+                .iter()
+                .zip(&tight[0].slope)
+                .map(|(a, b)| a - b)
+                .collect()
+        })
+        .collect()
 }
 
 /// What is told of a decomposition's iterations: `iteration 12: gap 3.1e-3`.
@@ -523,6 +579,7 @@ pub fn solve(
     let mut pool = CutPool::new(first);
     // Master units: dollars over the first upper bound, so the simplex sees numbers near 1.
     master.dollars_per_unit = upper.abs().max(1.0);
+    let ones = vec![1.0; decisions.len()];
     let mut step = IN_OUT_STEP;
     let mut lower_bound = f64::NEG_INFINITY;
     let last_master = loop {
@@ -534,7 +591,7 @@ pub fn solve(
             )));
         }
         let started = Instant::now();
-        let (zm, master_value) = master.solve(&pool, false)?;
+        let (zm, master_value) = master.solve(&pool, &master.lower, &ones)?;
         convergence.master_seconds += started.elapsed().as_secs_f64();
         lower_bound = lower_bound.max(master_value);
         pool.retire_idle(&zm);
@@ -581,59 +638,33 @@ pub fn solve(
     let whole_blocks = options.whole_blocks && master.steps.iter().any(Option::is_some);
     let mut relaxation_objective = None;
     if whole_blocks {
-        // Whole blocks: Benders over a mixed-integer master, from the relaxation's cuts. Start
-        // from the relaxation rounded up to whole blocks (feasible, and at least the relaxation's
-        // capacity) and rounded to the nearest; then the master's whole-block optimum is
-        // evaluated and cut off until its bound meets the best plan's value.
+        // Whole blocks: our branch and bound over the master (`branch`), from the relaxation's
+        // cuts, its optimum (the root's bound) and its point rounded (the first plans).
         relaxation_objective = Some(upper);
-        let relaxed = z.clone();
-        let mut best: Option<(Vec<f64>, f64)> = None;
-        for up in [true, false] {
-            let candidate = master.on_blocks(&relaxed, up);
-            if best.as_ref().is_some_and(|(b, _)| *b == candidate) {
-                continue;
-            }
-            let cuts = evaluator.evaluate(&candidate, &mut convergence)?;
-            let value = objective_at(&master, &candidate, &cuts);
-            pool.add(cuts);
-            if best.as_ref().is_none_or(|(_, v)| value < *v) {
-                best = Some((candidate, value));
-            }
-        }
-        let (mut best_z, mut best_value) = best.expect("two candidates");
-        // The relaxation's optimum bounds the whole-block optimum from below.
-        let mut bound = lower_bound.min(upper);
-        loop {
-            convergence.iterations += 1;
-            if convergence.iterations > MAX_ITERATIONS {
-                return Err(Error::Solver(format!(
-                    "the whole-block search did not reach a relative gap of {RELATIVE_GAP:e} in {MAX_ITERATIONS} iterations (gap {:.2e}); use --relax for the fractional plan",
-                    relative_gap(best_value, bound)
-                )));
-            }
-            let started = Instant::now();
-            let (zm, master_value) = master.solve(&pool, true)?;
-            convergence.master_seconds += started.elapsed().as_secs_f64();
-            bound = bound.max(master_value);
-            progress(
-                "whole-block search",
-                convergence.iterations,
-                relative_gap(best_value, bound),
-            );
-            if relative_gap(best_value, bound) <= RELATIVE_GAP {
-                break;
-            }
-            let cuts = evaluator.evaluate(&zm, &mut convergence)?;
-            let value = objective_at(&master, &zm, &cuts);
-            pool.add(cuts);
-            if value < best_value {
-                best_value = value;
-                best_z = zm;
-            }
-        }
-        z = best_z;
-        upper = best_value;
-        lower_bound = bound;
+        let decisions = branch::Decisions {
+            lower: &master.lower,
+            steps: &master.steps,
+        };
+        let rows = master.lp(&pool, &master.lower, &ones).1;
+        let found = branch::search(
+            &mut BlockSearch {
+                master: &master,
+                pool: &mut pool,
+                rows,
+                evaluator: &mut evaluator,
+                convergence: &mut convergence,
+            },
+            &decisions,
+            &z,
+            lower_bound.min(upper),
+            RELATIVE_GAP,
+        )?;
+        convergence.master_seconds += found.stats.master_seconds;
+        convergence.iterations += found.stats.master_lps;
+        convergence.whole_blocks = Some(found.stats);
+        z = found.z;
+        upper = found.value;
+        lower_bound = found.bound;
     }
     convergence.cuts = pool.len();
     convergence.upper_bound = upper;

@@ -29,6 +29,7 @@
 //! a mean-length period at $1 per million tokens), so the solver sees coefficients near 1 whatever
 //! the magnitudes. The scale is passed in, so LPs built for a subset share units with the whole.
 
+pub mod branch;
 pub mod decompose;
 mod deferred;
 pub mod extract;
@@ -93,6 +94,8 @@ pub enum RowKey {
     /// The extensive form of a robust plan: sample s's reservation column of tranche k equals the
     /// first sample's (one z for every sample).
     Shared { sample: usize, tranche: TrancheId },
+    /// A whole-block search's limit on a sum of block counts (`branch`), the i-th of its node.
+    Limit(usize),
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -27,7 +27,8 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::decompose::{Convergence, Cut, Evaluator, RELATIVE_GAP};
+use super::branch;
+use super::decompose::{kinks_of, Convergence, Cut, Evaluator, RELATIVE_GAP};
 use super::solve::{solve_lp, SolverKind};
 use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Scale, Sense};
 use crate::error::{Error, Result};
@@ -85,6 +86,8 @@ pub struct RobustConvergence {
     pub relative_gap: f64,
     /// With whole blocks: R at the relaxation's optimum, $.
     pub relaxation_objective: Option<f64>,
+    /// The whole-block search after the relaxation, when reservations come in whole blocks.
+    pub whole_blocks: Option<branch::Stats>,
     pub master_seconds: f64,
     pub subproblem_seconds: f64,
 }
@@ -198,19 +201,23 @@ impl Pool {
             .collect()
     }
 
-    /// Adds an evaluation's cuts, skipping any a group already has.
-    fn add(&mut self, cuts: Vec<Vec<Cut>>) {
+    /// Adds an evaluation's cuts, skipping any a group already has; returns the (sample, group,
+    /// index) of those added.
+    fn add(&mut self, cuts: Vec<Vec<Cut>>) -> Vec<(usize, usize, usize)> {
         let cuts = self.grouped(cuts);
-        for (sample, new) in self.cuts.iter_mut().zip(cuts) {
+        let mut added = Vec::new();
+        for (s, (sample, new)) in self.cuts.iter_mut().zip(cuts).enumerate() {
             if sample.is_empty() {
                 *sample = vec![Vec::new(); new.len()];
             }
-            for (group, cut) in sample.iter_mut().zip(new) {
+            for (b, (group, cut)) in sample.iter_mut().zip(new).enumerate() {
                 if !group.iter().any(|(c, _)| *c == cut) {
+                    added.push((s, b, group.len()));
                     group.push((cut, 0));
                 }
             }
         }
+        added
     }
 
     /// A group's cutting-plane model at z: its highest cut, and at least 0 (θ ≥ 0).
@@ -285,29 +292,9 @@ impl Master {
         risk_objective(totals, self.options.risk_weight, self.options.cvar_alpha)
     }
 
-    /// Decision fractions on whole blocks, rounded up or to the nearest, within [min_commit, 1].
-    fn on_blocks(&self, z: &[f64], up: bool) -> Vec<f64> {
-        z.iter()
-            .zip(&self.steps)
-            .zip(&self.lower)
-            .map(|((&z, step), &lower)| match step {
-                Some(step) => {
-                    let low = ((lower / step) - 1e-9).ceil();
-                    let top = ((1.0 / step) + 1e-9).floor();
-                    let blocks = if up {
-                        (z / step - 1e-9).ceil()
-                    } else {
-                        (z / step).round()
-                    };
-                    (blocks.clamp(low, top) * step).min(1.0)
-                }
-                None => z,
-            })
-            .collect()
-    }
-
-    /// The master's vertex and its optimum (R of the cutting-plane model there), $.
-    fn solve(&self, pool: &Pool, whole_blocks: bool) -> Result<(Vec<f64>, f64)> {
+    /// The master LP within lower ≤ z ≤ upper: its columns (z, then θ per sample and group, then
+    /// η and u per sample when the tail is weighed) and rows (every cut, then the tail rows).
+    fn lp(&self, pool: &Pool, lower: &[f64], upper: &[f64]) -> (Vec<Column>, Vec<Row>) {
         let unit = self.dollars_per_unit;
         let n_z = self.lower.len();
         let n_s = pool.cuts.len();
@@ -315,36 +302,17 @@ impl Master {
         let w = self.options.risk_weight;
         let mean_weight = (1.0 - w) / n_s as f64;
         let tail_weight = w / ((1.0 - self.options.cvar_alpha) * n_s as f64);
-        let scale: Vec<f64> = self
-            .steps
-            .iter()
-            .map(|step| match step {
-                Some(step) if whole_blocks => *step,
-                _ => 1.0,
-            })
-            .collect();
         let mut columns: Vec<Column> = (0..n_z)
             .map(|i| {
-                let (lower, upper) = (self.lower[i] / scale[i], 1.0 / scale[i]);
-                let integer = whole_blocks && self.steps[i].is_some();
                 let commit: f64 = pool.commit.iter().map(|c| c[i]).sum::<f64>();
                 Column {
-                    lower: if integer {
-                        (lower - 1e-9).ceil()
-                    } else {
-                        lower
-                    },
-                    upper: Some(if integer {
-                        (upper + 1e-9).floor()
-                    } else {
-                        upper
-                    }),
-                    cost: mean_weight * commit * scale[i] / unit,
-                    integer,
+                    lower: lower[i],
+                    upper: Some(upper[i]),
+                    cost: mean_weight * commit / unit,
+                    integer: false,
                 }
             })
             .collect();
-        let theta = |s: usize, b: usize| Col(n_z + s * n_b + b);
         columns.extend((0..n_s * n_b).map(|_| Column {
             lower: 0.0,
             upper: None,
@@ -371,24 +339,7 @@ impl Master {
         for (s, blocks) in pool.cuts.iter().enumerate() {
             for (b, cuts) in blocks.iter().enumerate() {
                 for (i, (cut, _)) in cuts.iter().enumerate() {
-                    // Σ g·z − θ(s,b) ≤ −intercept
-                    let mut terms: Vec<(Col, f64)> = cut
-                        .slope
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, g)| **g != 0.0)
-                        .map(|(k, g)| (Col(k), g * scale[k] / unit))
-                        .collect();
-                    terms.push((theta(s, b), -1.0));
-                    rows.push(Row {
-                        key: RowKey::Cut {
-                            block: s * n_b + b,
-                            cut: i,
-                        },
-                        terms,
-                        sense: Sense::Le,
-                        rhs: -cut.intercept / unit,
-                    });
+                    rows.push(self.cut_row(n_b, s, b, i, cut));
                 }
             }
             if tail {
@@ -397,9 +348,9 @@ impl Master {
                     .iter()
                     .enumerate()
                     .filter(|(_, c)| **c != 0.0)
-                    .map(|(k, c)| (Col(k), c * scale[k] / unit))
+                    .map(|(k, c)| (Col(k), c / unit))
                     .collect();
-                terms.extend((0..n_b).map(|b| (theta(s, b), 1.0)));
+                terms.extend((0..n_b).map(|b| (Col(n_z + s * n_b + b), 1.0)));
                 terms.push((eta, -1.0));
                 terms.push((Col(eta.0 + 1 + s), -1.0));
                 rows.push(Row {
@@ -410,19 +361,100 @@ impl Master {
                 });
             }
         }
+        (columns, rows)
+    }
+
+    /// The row of cut `i` of sample `s`'s group `b` (of `n_b` groups a sample):
+    /// Σ g·z − θ(s,b) ≤ −intercept.
+    fn cut_row(&self, n_b: usize, s: usize, b: usize, i: usize, cut: &Cut) -> Row {
+        let unit = self.dollars_per_unit;
+        let mut terms: Vec<(Col, f64)> = cut
+            .slope
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| **g != 0.0)
+            .map(|(k, g)| (Col(k), g / unit))
+            .collect();
+        terms.push((Col(self.lower.len() + s * n_b + b), -1.0));
+        Row {
+            key: RowKey::Cut {
+                block: s * n_b + b,
+                cut: i,
+            },
+            terms,
+            sense: Sense::Le,
+            rhs: -cut.intercept / unit,
+        }
+    }
+
+    /// The master's vertex within lower ≤ z ≤ upper and its optimum (R of the cutting-plane
+    /// model there), $.
+    fn solve(&self, pool: &Pool, lower: &[f64], upper: &[f64]) -> Result<(Vec<f64>, f64)> {
+        let (columns, rows) = self.lp(pool, lower, upper);
         let (values, _) = solve_lp(&columns, &rows, SolverKind::Microlp)?;
-        let zm: Vec<f64> = (0..n_z)
-            .map(|i| {
-                let v = if columns[i].integer {
-                    values[i].round()
-                } else {
-                    values[i]
-                };
-                (v * scale[i]).clamp(self.lower[i], 1.0)
-            })
+        let zm: Vec<f64> = (0..self.lower.len())
+            .map(|i| values[i].clamp(lower[i], upper[i]))
             .collect();
         let optimum = self.r(&pool.model_totals(&zm));
         Ok((zm, optimum))
+    }
+}
+
+/// Evaluates every sample at a point: one cut per sample and block.
+type Evaluate<'e> = dyn FnMut(&[f64], &mut RobustConvergence) -> Result<Vec<Vec<Cut>>> + 'e;
+
+/// The robust master under the whole-block search: its LP, every sample's evaluation (whose new
+/// cuts join the pool and the rows) and the model.
+struct BlockSearch<'m, 'e> {
+    master: &'m Master,
+    pool: &'m mut Pool,
+    /// The master LP's rows: every cut and the tail rows, new cuts last.
+    rows: Vec<Row>,
+    evaluate: &'m mut Evaluate<'e>,
+    convergence: &'m mut RobustConvergence,
+    /// T_s at every point evaluated.
+    totals: Vec<(Vec<f64>, Vec<f64>)>,
+}
+
+impl branch::Master for BlockSearch<'_, '_> {
+    fn lp(&self, lower: &[f64], upper: &[f64]) -> (Vec<Column>, Vec<Row>) {
+        (self.master.lp(self.pool, lower, upper).0, self.rows.clone())
+    }
+
+    fn cut_count(&self) -> usize {
+        self.rows.len()
+    }
+
+    fn cut_rows(&self, since: usize) -> Vec<Row> {
+        self.rows[since..].to_vec()
+    }
+
+    fn evaluate(&mut self, z: &[f64]) -> Result<f64> {
+        let cuts = (self.evaluate)(z, self.convergence)?;
+        let totals = totals_of(&cuts, &self.pool.commit, z);
+        let value = self.master.r(&totals);
+        self.totals.push((z.to_vec(), totals));
+        let n_b = self.pool.cuts.first().map_or(0, Vec::len);
+        for (s, b, i) in self.pool.add(cuts) {
+            let row = self
+                .master
+                .cut_row(n_b, s, b, i, &self.pool.cuts[s][b][i].0);
+            self.rows.push(row);
+        }
+        Ok(value)
+    }
+
+    fn model(&self, z: &[f64]) -> f64 {
+        self.master.r(&self.pool.model_totals(z))
+    }
+
+    fn kinks(&self, z: &[f64]) -> Vec<Vec<f64>> {
+        self.pool
+            .cuts
+            .iter()
+            .flatten()
+            .flat_map(|cuts| kinks_of(cuts, z))
+            .collect()
     }
 }
 
@@ -552,6 +584,7 @@ pub fn solve(
             "the robust {what} did not reach a relative gap of {RELATIVE_GAP:e} in {MAX_ITERATIONS} iterations (gap {gap:.2e})"
         ))
     };
+    let ones = vec![1.0; decisions.len()];
     let mut step = IN_OUT_STEP;
     let mut lower_bound = f64::NEG_INFINITY;
     let last_master = loop {
@@ -560,7 +593,7 @@ pub fn solve(
             return Err(too_many(relative_gap(upper, lower_bound), "search"));
         }
         let started = Instant::now();
-        let (zm, master_value) = master.solve(&pool, false)?;
+        let (zm, master_value) = master.solve(&pool, &master.lower, &ones)?;
         convergence.master_seconds += started.elapsed().as_secs_f64();
         lower_bound = lower_bound.max(master_value);
         let gap = relative_gap(upper, lower_bound);
@@ -602,55 +635,42 @@ pub fn solve(
         }
     }
     if options.whole_blocks && master.steps.iter().any(Option::is_some) {
-        // Whole blocks: the same cuts under a mixed-integer master, from the relaxation rounded
-        // up and to the nearest, until its bound meets the best whole-block point.
+        // Whole blocks: the decomposition's branch and bound (`branch`) over this master, from
+        // the relaxation's cuts, optimum and point.
         convergence.relaxation_objective = Some(upper);
-        let relaxed = center.clone();
-        let mut best: Option<(Vec<f64>, f64, Vec<f64>)> = None;
-        for up in [true, false] {
-            let candidate = master.on_blocks(&relaxed, up);
-            if best.as_ref().is_some_and(|(b, _, _)| *b == candidate) {
-                continue;
-            }
-            let cuts = evaluate(&candidate, &mut convergence)?;
-            let totals = totals_of(&cuts, &pool.commit, &candidate);
-            let value = master.r(&totals);
-            pool.add(cuts);
-            if best.as_ref().is_none_or(|(_, v, _)| value < *v) {
-                best = Some((candidate, value, totals));
-            }
-        }
-        let (mut best_z, mut best_value, mut best_totals) = best.expect("two candidates");
-        let mut bound = lower_bound.min(upper);
-        loop {
-            convergence.iterations += 1;
-            if convergence.iterations > MAX_ITERATIONS {
-                return Err(too_many(
-                    relative_gap(best_value, bound),
-                    "whole-block search",
-                ));
-            }
-            let started = Instant::now();
-            let (zm, master_value) = master.solve(&pool, true)?;
-            convergence.master_seconds += started.elapsed().as_secs_f64();
-            bound = bound.max(master_value);
-            if relative_gap(best_value, bound) <= RELATIVE_GAP {
-                break;
-            }
-            let cuts = evaluate(&zm, &mut convergence)?;
-            let totals = totals_of(&cuts, &pool.commit, &zm);
-            let value = master.r(&totals);
-            pool.add(cuts);
-            if value < best_value {
-                best_value = value;
-                best_z = zm;
-                best_totals = totals;
-            }
-        }
-        center = best_z;
-        center_totals = best_totals;
-        upper = best_value;
-        lower_bound = bound;
+        let decisions = branch::Decisions {
+            lower: &master.lower,
+            steps: &master.steps,
+        };
+        let rows = master.lp(&pool, &master.lower, &ones).1;
+        let mut search = BlockSearch {
+            master: &master,
+            pool: &mut pool,
+            rows,
+            evaluate: &mut evaluate,
+            convergence: &mut convergence,
+            totals: Vec::new(),
+        };
+        let found = branch::search(
+            &mut search,
+            &decisions,
+            &center,
+            lower_bound.min(upper),
+            RELATIVE_GAP,
+        )?;
+        // T_s at the plan, as its evaluation found them.
+        center_totals = search
+            .totals
+            .into_iter()
+            .find(|(z, _)| *z == found.z)
+            .map(|(_, totals)| totals)
+            .expect("the plan was evaluated");
+        convergence.master_seconds += found.stats.master_seconds;
+        convergence.iterations += found.stats.master_lps;
+        center = found.z;
+        upper = found.value;
+        lower_bound = found.bound;
+        convergence.whole_blocks = Some(found.stats);
     }
     convergence.cuts = pool.len();
     convergence.per_sample_cuts = pool.per_sample;

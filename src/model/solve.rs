@@ -251,6 +251,85 @@ pub fn solve_lp(columns: &[Column], rows: &[Row], kind: SolverKind) -> Result<Va
     Ok((values, duals))
 }
 
+/// A linear program kept solved by microlp, good_lp's simplex, called directly: rows can be
+/// added and the optimum found again from the last basis (a dual simplex, a few pivots where a
+/// solve from nothing takes hundreds), and a copy can be taken to try rows on. The whole-block
+/// search (`branch`) keeps one per node and tries its splits on copies; solving the same LPs from
+/// nothing through good_lp took 4–8× longer (docs/performance.md, "Whole GPU blocks").
+#[derive(Clone)]
+pub struct WarmLp {
+    solution: microlp::Solution,
+    vars: Vec<microlp::Variable>,
+}
+
+impl WarmLp {
+    /// Solves the LP of `columns` (none integer) and `rows`; None when it is infeasible.
+    pub fn solve(columns: &[Column], rows: &[Row]) -> Result<Option<WarmLp>> {
+        let mut problem = microlp::Problem::new(microlp::OptimizationDirection::Minimize);
+        let vars: Vec<microlp::Variable> = columns
+            .iter()
+            .map(|c| {
+                debug_assert!(!c.integer, "a WarmLp is a linear program");
+                problem.add_var(c.cost, (c.lower, c.upper.unwrap_or(f64::INFINITY)))
+            })
+            .collect();
+        for row in rows {
+            let (expr, op) = Self::row(&vars, row);
+            problem.add_constraint(expr, op, row.rhs);
+        }
+        Self::outcome(problem.solve(), vars)
+    }
+
+    /// The column values at the optimum.
+    pub fn values(&self) -> Vec<f64> {
+        self.vars.iter().map(|v| self.solution[*v]).collect()
+    }
+
+    /// This LP with `rows` added, solved again from its basis; None when it becomes infeasible.
+    pub fn with_rows(self, rows: &[Row]) -> Result<Option<WarmLp>> {
+        let WarmLp { mut solution, vars } = self;
+        for row in rows {
+            let (expr, op) = Self::row(&vars, row);
+            match solution.add_constraint(expr, op, row.rhs) {
+                Ok(microlp::SolveOutcome::Solution(s)) => solution = s,
+                Ok(microlp::SolveOutcome::Interrupted(_)) => {
+                    return Err(Error::Solver("microlp stopped without a time limit".into()))
+                }
+                Err(microlp::Error::Infeasible) => return Ok(None),
+                Err(e) => return Err(Error::Solver(format!("microlp: {e}"))),
+            }
+        }
+        Ok(Some(WarmLp { solution, vars }))
+    }
+
+    fn row(vars: &[microlp::Variable], row: &Row) -> (microlp::LinearExpr, microlp::ComparisonOp) {
+        let mut expr = microlp::LinearExpr::empty();
+        for (col, a) in &row.terms {
+            expr.add(vars[col.0], *a);
+        }
+        let op = match row.sense {
+            Sense::Eq => microlp::ComparisonOp::Eq,
+            Sense::Le => microlp::ComparisonOp::Le,
+        };
+        (expr, op)
+    }
+
+    fn outcome(
+        outcome: std::result::Result<microlp::SolveOutcome, microlp::Error>,
+        vars: Vec<microlp::Variable>,
+    ) -> Result<Option<WarmLp>> {
+        match outcome {
+            Ok(microlp::SolveOutcome::Solution(solution)) => Ok(Some(WarmLp { solution, vars })),
+            Ok(microlp::SolveOutcome::Interrupted(_)) => {
+                Err(Error::Solver("microlp stopped without a time limit".into()))
+            }
+            Err(microlp::Error::Infeasible) => Ok(None),
+            Err(microlp::Error::Unbounded) => Err(solver_error(ResolutionError::Unbounded)),
+            Err(e) => Err(Error::Solver(format!("microlp: {e}"))),
+        }
+    }
+}
+
 /// Column values with the objective they reach.
 fn solved(
     model: &Model,

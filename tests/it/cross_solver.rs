@@ -52,6 +52,7 @@ fn monthly_real_magnitudes_with_n_minus_one_agree() {
         max_provider_share: 0.45,
         workloads: 3,
         outages: false,
+        block_gpus: None,
     };
     write(dir.path(), &spec).unwrap();
     agree(dir.path(), &SolverKind::available());
@@ -70,6 +71,7 @@ fn hourly_real_magnitudes_agree() {
         max_provider_share: 0.6,
         workloads: 3,
         outages: false,
+        block_gpus: None,
     };
     write(dir.path(), &spec).unwrap();
     agree(dir.path(), &SolverKind::available());

@@ -90,6 +90,7 @@ fn both_methods_agree_at_real_magnitudes() {
             max_provider_share: 0.45,
             workloads: 3,
             outages: false,
+            block_gpus: None,
         },
         // 28 days: the weekly cycle, with a share cap.
         Spec {
@@ -102,6 +103,7 @@ fn both_methods_agree_at_real_magnitudes() {
             max_provider_share: 0.5,
             workloads: 3,
             outages: true,
+            block_gpus: None,
         },
         // Two days hour by hour, N-1 and a share cap.
         Spec {
@@ -114,6 +116,7 @@ fn both_methods_agree_at_real_magnitudes() {
             max_provider_share: 0.45,
             workloads: 3,
             outages: true,
+            block_gpus: None,
         },
     ];
     for spec in specs {
@@ -158,6 +161,7 @@ fn decomposed_outputs_do_not_depend_on_the_number_of_threads() {
             max_provider_share: 0.45,
             workloads: 3,
             outages: true,
+            block_gpus: None,
         },
     )
     .unwrap();
