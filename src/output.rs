@@ -255,7 +255,7 @@ pub fn resolve(
     if !claim.shared {
         recover(&real, &shown)?;
     }
-    probe(&real, &shown)?;
+    probe(&real, &shown, claim.shared)?;
     let lock = (!claim.shared).then_some(lock);
     Ok(Folder {
         shown,
@@ -516,10 +516,22 @@ fn unwritable_because(holder: Option<&Path>, e: std::io::Error) -> std::io::Erro
     )
 }
 
-/// Checks, before any work, that the output folder can be written: a file made and removed in
-/// it, or, when it does not exist yet, the folder made and removed again (the folder holding it
-/// exists by now: the lock file is in it). Called under the lock.
-fn probe(real: &Path, shown: &Path) -> Result<()> {
+/// Checks, before any work, that the output folder can be written, where capplan will write: a
+/// folder that is replaced whole is built beside the old one, so a folder is made and removed
+/// there (`.NAME.capplan-probe-PID`, beside it like the half-built folders, so the old folder is
+/// never touched and a kill at this moment leaves it as it was); a shared folder (a shard's) is
+/// written into, so a file is made and removed in it; a folder that does not exist yet is made
+/// and removed again (the folder holding it exists by now: the lock file is in it). Called under
+/// the lock.
+fn probe(real: &Path, shown: &Path, shared: bool) -> Result<()> {
+    let parent = real.parent().expect("a root is refused");
+    if !shared && fs::symlink_metadata(real).is_ok() {
+        let beside = sibling(real, &format!("probe-{}", std::process::id()));
+        let _ = fs::remove_dir(&beside);
+        return fs::create_dir(&beside)
+            .and_then(|()| fs::remove_dir(&beside))
+            .map_err(|e| unwritable(shown, Some(parent), e));
+    }
     if fs::symlink_metadata(real).is_ok() {
         // Named as a temporary file of capplan's record (`..capplan-manifest.XXXXXX.tmp`, as
         // `replace` names one), which the next write removes should a kill leave it.
@@ -541,7 +553,6 @@ fn probe(real: &Path, shown: &Path) -> Result<()> {
             }
         };
     }
-    let parent = real.parent().expect("a root is refused");
     fs::create_dir(real)
         .and_then(|()| fs::remove_dir(real))
         .map_err(|e| unwritable(shown, Some(parent), e))
