@@ -94,6 +94,12 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
             },
             c.relative_gap,
         );
+        if let Some(w) = &c.whole_blocks {
+            eprintln!(
+                "whole blocks: {} nodes · {} master LPs ({:.3}s) · {} evaluations · {:.3}s of the search",
+                w.nodes, w.master_lps, w.master_seconds, w.evaluations, w.seconds
+            );
+        }
     }
     match args.report.format {
         Format::Text => super::print(format!(

@@ -125,8 +125,8 @@ pub fn execute(args: &RunArgs) -> Result<()> {
             );
             if let Some(w) = &d.whole_blocks {
                 eprintln!(
-                    "whole blocks: {} nodes · {} master LPs · {} evaluations · {:.3}s of the solve",
-                    w.nodes, w.master_lps, w.evaluations, w.seconds
+                    "whole blocks: {} nodes · {} master LPs ({:.3}s) · {} evaluations · {:.3}s of the solve",
+                    w.nodes, w.master_lps, w.master_seconds, w.evaluations, w.seconds
                 );
             }
         }

@@ -68,6 +68,10 @@ const MAX_EVALUATIONS: usize = 5_000;
 /// At most this many splits are tried at a node (each costs two LPs), single counts aside.
 const MAX_CANDIDATES: usize = 64;
 
+/// Strong branching stops after this many splits in a row that bound the worse side no higher
+/// than the best so far.
+const LOOKAHEAD: usize = 8;
+
 /// Below this many counts in play, every subset of them is a candidate (2^6 − 1 = 63).
 const ALL_SUBSETS_BELOW: usize = 7;
 
@@ -376,7 +380,7 @@ impl<M: Master> Search<'_, M> {
         counts: &[f64],
         kinks: &[Vec<f64>],
     ) -> Vec<Vec<usize>> {
-        let mut sets: Vec<Vec<usize>> = fractional.iter().map(|&i| vec![i]).collect();
+        let mut sets: Vec<Vec<usize>> = Vec::new();
         for h in kinks {
             let per_block: Vec<(usize, f64)> = (0..h.len())
                 .filter_map(|i| self.decisions.steps[i].map(|step| (i, (h[i] * step).abs())))
@@ -398,6 +402,9 @@ impl<M: Master> Search<'_, M> {
                 sets.push(support);
             }
         }
+        sets.push(base.to_vec());
+        sets.push(fractional.to_vec());
+        sets.extend(fractional.iter().map(|&i| vec![i]));
         let f = base.len();
         if f < ALL_SUBSETS_BELOW {
             let mut masks: Vec<u32> = (1..(1u32 << f)).collect();
@@ -409,8 +416,6 @@ impl<M: Master> Search<'_, M> {
                     .collect()
             }));
         } else {
-            sets.push(base.to_vec());
-            sets.push(fractional.to_vec());
             for a in 0..f {
                 for b in a + 1..f {
                     if fractional.contains(&base[a]) || fractional.contains(&base[b]) {
@@ -426,9 +431,7 @@ impl<M: Master> Search<'_, M> {
         // Each set once, in the order found.
         let mut seen = HashSet::new();
         sets.retain(|s| seen.insert(s.clone()));
-        // Singletons always (the textbook split); the others up to the cap.
-        let singles = fractional.len();
-        sets.truncate(MAX_CANDIDATES + singles);
+        sets.truncate(MAX_CANDIDATES);
         sets
     }
 
@@ -564,6 +567,7 @@ impl<M: Master> Search<'_, M> {
                 })
                 .collect();
             let kinks = self.master.kinks(&z);
+            let mut since_better = 0;
             for set in self.candidates(&base, &fractional, &counts, &kinks) {
                 let sides = self.split(&node, &current, bound, &set, &counts)?;
                 let score = (
@@ -572,6 +576,13 @@ impl<M: Master> Search<'_, M> {
                 );
                 if best.as_ref().is_none_or(|(s, _)| score > *s) {
                     best = Some((score, sides));
+                    since_better = 0;
+                } else {
+                    since_better += 1;
+                }
+                // Both sides pruned: the node is done. Or the last few splits did no better.
+                if score.0 >= self.cutoff() || since_better >= LOOKAHEAD {
+                    break;
                 }
             }
             let (_, sides) = best.expect("a fractional count is a candidate");
@@ -1024,6 +1035,35 @@ mod tests {
             );
             proptest::prop_assert!(found.bound <= found.value + 1e-12);
             proptest::prop_assert!((toy.objective(&found.z) - found.value).abs() <= 1e-12 * found.value.abs().max(1.0));
+        }
+
+        /// The same with 7–9 decisions in blocks of 1/1 … 1/4, where the splits are no longer
+        /// every subset of the counts in play (pairs, kinks, all).
+        #[test]
+        fn equals_microlps_mip_with_many_decisions(
+            commit in proptest::collection::vec(0.5f64..10.0, 7..10),
+            blocks in proptest::collection::vec(1usize..5, 9),
+            groups in proptest::collection::vec(
+                proptest::collection::vec((0.5f64..40.0, proptest::collection::vec(-20.0f64..0.0, 9)), 1..4),
+                1..4,
+            ),
+        ) {
+            let n = commit.len();
+            let steps: Vec<Option<f64>> = (0..n).map(|i| Some(1.0 / blocks[i] as f64)).collect();
+            let pieces: Vec<Vec<Cut>> = groups
+                .iter()
+                .map(|g| g.iter().map(|(a, slope)| cut(*a, &slope[..n])).collect())
+                .collect();
+            let lower = vec![0.0; n];
+            let probe = Toy::new(&commit, pieces.clone(), &vec![0.0; n]);
+            let (relaxed, _) = relaxation(&probe, &lower);
+            let mut toy = Toy::new(&commit, pieces, &relaxed);
+            let found = run(&mut toy, &lower, &steps);
+            let mip = independent_mip(&toy, &lower, &steps);
+            proptest::prop_assert!(
+                (found.value - mip).abs() <= 1e-9 * mip.abs().max(1.0),
+                "search {} vs MIP {} ({:?})", found.value, mip, found
+            );
         }
     }
 }
