@@ -15,19 +15,22 @@
 //!    so far, and its cuts join the master, where they are valid everywhere (G is convex), so
 //!    bounds found earlier stay lower bounds; the node's LP is then solved again, and either moves
 //!    or proves the node solved (the model is exact at an evaluated point);
-//! 3. a fractional point is rounded to the nearest whole blocks and evaluated when the model
-//!    leaves the rounded plan a chance to beat the best one (an incumbent);
-//! 4. the node is split on a sum of its fractional counts, n(S) = Σ_{i∈S} n(i), into
-//!    n(S) ≤ ⌊n(S)⌋ and n(S) ≥ ⌈n(S)⌉ (valid: every n(S) of whole blocks is whole). Splitting on
-//!    one count at a time is the textbook rule, and it fails here: blocks of the same size serve
-//!    alike, so the dispatch cost has kinks where a *total* of blocks (a region's, or of the
-//!    tranches available in some hours) meets demand, and the LP answers a bound on one count by
-//!    moving the fraction to another at almost no cost. On a synthetic hourly year with six
-//!    fractional counts that search had not closed a gap of 6.5e-8 after 28,000 nodes; splitting
-//!    on the total closed it in five. The sum is chosen by strong branching: both children's LPs
-//!    are solved for every candidate (single counts, and sums of the fractional counts: all of
-//!    them up to `MAX_CANDIDATES`, else pairs, all-but-one and all), and the split whose worse
-//!    child has the highest bound wins; those LPs are the children's first bounds.
+//! 3. a fractional point is rounded to the nearest whole blocks and up (never less capacity),
+//!    and each is evaluated once per node when the model leaves the rounded plan a chance to beat
+//!    the best one (incumbents);
+//! 4. the node is split on a sum of block counts, n(S) = Σ_{i∈S} n(i), into n(S) ≤ ⌊n(S)⌋ and
+//!    n(S) ≥ ⌈n(S)⌉ (valid for any S: every n(S) of whole blocks is whole). Splitting on one count
+//!    at a time is the textbook rule, and it fails here: blocks of the same size serve alike, so
+//!    the dispatch cost has kinks where a *total* of blocks (a region's, or of the tranches
+//!    available in some hours) meets demand, and the LP answers a bound on one count by moving
+//!    the fraction to another at almost no cost. On a synthetic hourly year with six fractional
+//!    counts that search had not closed a gap of 6.5e-8 after 28,000 nodes; splitting on the
+//!    total closed it in five. The candidates (`Search::candidates`): the counts of each kink of
+//!    the model at the point, the counts in play (fractional, or moved by the LP since the
+//!    parent's point), each fractional count alone, and smaller sums of the counts in play. They
+//!    are tried by strong branching: both sides' LPs are solved (from the node's basis,
+//!    `WarmLp`), the split whose worse side has the highest bound wins, and the trial stops after
+//!    `LOOKAHEAD` splits in a row that do no better; the winner's LPs are the children's.
 //!
 //! Nodes are taken best bound first (ties: deeper first, then in the order made), so the search
 //! is deterministic. It stops when the best plan is within the relative gap of the least bound
@@ -501,7 +504,7 @@ impl<M: Master> Search<'_, M> {
                 })?
             }
         };
-        let mut rounded_once = false;
+        let mut rounded = [false; 2];
         loop {
             let Some(current) = lp.take() else {
                 return Ok(Vec::new());
@@ -540,14 +543,27 @@ impl<M: Master> Search<'_, M> {
                 lp = Some(current);
                 continue;
             }
-            // An incumbent: the point rounded to the nearest whole blocks, once per node, when
-            // the model leaves it a chance; its cuts may move the LP.
-            if !rounded_once
-                && !self.evaluated.contains(&key(&nearest))
-                && self.master.model(&nearest) < self.cutoff()
-            {
-                rounded_once = true;
-                self.plan(nearest)?;
+            // Incumbents: the point rounded to the nearest whole blocks and up (never less
+            // capacity), each once per node, when the model leaves the plan a chance; their cuts
+            // may move the LP.
+            let mut evaluated = false;
+            for (i, up) in [false, true].into_iter().enumerate() {
+                let plan = if up {
+                    self.rounded(&node.lo, &node.hi, &z, true)
+                } else {
+                    nearest.clone()
+                };
+                if !evaluated
+                    && !rounded[i]
+                    && !self.evaluated.contains(&key(&plan))
+                    && self.master.model(&plan) < self.cutoff()
+                {
+                    rounded[i] = true;
+                    self.plan(plan)?;
+                    evaluated = true;
+                }
+            }
+            if evaluated {
                 lp = Some(current);
                 continue;
             }
