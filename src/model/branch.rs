@@ -68,7 +68,7 @@ pub(crate) trait Master {
 const MAX_NODES: usize = 20_000;
 const MAX_EVALUATIONS: usize = 5_000;
 
-/// At most this many splits are tried at a node (each costs two LPs), single counts aside.
+/// At most this many splits are tried at a node (each costs two LPs).
 const MAX_CANDIDATES: usize = 64;
 
 /// Strong branching stops after this many splits in a row that bound the worse side no higher
@@ -120,6 +120,7 @@ pub struct Stats {
     pub master_seconds: f64,
     /// Points at which every period was evaluated.
     pub evaluations: usize,
+    /// The whole search, evaluations included.
     pub seconds: f64,
 }
 

@@ -255,7 +255,7 @@ pub fn solve_lp(columns: &[Column], rows: &[Row], kind: SolverKind) -> Result<Va
 /// added and the optimum found again from the last basis (a dual simplex, a few pivots where a
 /// solve from nothing takes hundreds), and a copy can be taken to try rows on. The whole-block
 /// search (`branch`) keeps one per node and tries its splits on copies; solving the same LPs from
-/// nothing through good_lp took 4–8× longer (docs/performance.md, "Whole GPU blocks").
+/// nothing took 4–8× longer (docs/performance.md, "Whole GPU blocks").
 #[derive(Clone)]
 pub struct WarmLp {
     solution: microlp::Solution,
