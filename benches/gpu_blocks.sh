@@ -87,7 +87,7 @@ for spec in "${cases[@]}"; do
         max() { printf '%s\n' "$@" | sort -g | tail -1; }
         if [ "$status" = ok ]; then
             objective=$(grep -oE '"objective": [0-9.e+-]+' "$work/out/summary.json" | awk '{ print $2 }')
-            search=$(grep -oE 'whole blocks: [0-9]+ nodes · [0-9]+ master LPs \([0-9.]+s\) · [0-9]+ evaluations' "$work/stderr.txt" | sed 's/whole blocks: //' || true)
+            search=$(grep -oE 'whole blocks: [0-9]+ mixed-integer masters · [0-9]+ nodes · [0-9]+ master LPs · [0-9.]+s in the masters · [0-9]+ evaluations' "$work/stderr.txt" | sed 's/whole blocks: //' || true)
         else
             objective="—"; search="$status"
         fi

@@ -96,8 +96,8 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
         );
         if let Some(w) = &c.whole_blocks {
             eprintln!(
-                "whole blocks: {} nodes · {} master LPs ({:.3}s) · {} evaluations · {:.3}s of the search",
-                w.nodes, w.master_lps, w.master_seconds, w.evaluations, w.seconds
+                "whole blocks: {} mixed-integer masters · {} nodes · {} master LPs · {:.3}s in the masters · {} evaluations · {:.3}s of the search",
+                w.mip_solves, w.nodes, w.master_lps, w.master_seconds, w.evaluations, w.seconds
             );
         }
     }

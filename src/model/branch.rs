@@ -4,7 +4,17 @@
 //!
 //! The objective G(z) = commitment + dispatch is convex in the decision fractions z, and the
 //! master holds a model of it from below (the commitment plus the cuts found so far). Where
-//! reservations come in whole blocks, z(i) = n(i)·step(i) with n(i) whole. A node is a region of
+//! reservations come in whole blocks, z(i) = n(i)·step(i) with n(i) whole.
+//!
+//! First, Benders over the master's mixed-integer program as it was before this search: microlp's
+//! own branch and bound solves the master over whole counts within a budget of nodes, its optimum
+//! (the model's least over whole blocks: below every plan) is a bound, and the point is evaluated
+//! and its cuts added, until the bound meets the best plan. It ends most searches in a few rounds
+//! where few counts are fractional or the blocks are coarse, and fails where blocks alike make the
+//! LP answer a split on one count by moving the fraction to another (below): a budget of nodes
+//! keeps that failure cheap, and the search proper takes over with every cut found.
+//!
+//! The search proper is a branch and bound of our own over the same master. A node is a region of
 //! block counts: bounds lo ≤ n ≤ hi and sums of counts at most or at least a whole number. Its
 //! bound is the master LP's optimum over the region (the model is below G, so the bound is below
 //! every plan in it). At a node:
@@ -39,7 +49,7 @@
 use std::collections::{BinaryHeap, HashSet};
 use std::time::Instant;
 
-use super::solve::WarmLp;
+use super::solve::{solve_mip_within, WarmLp};
 use super::{Col, Column, Row, RowKey, Sense};
 use crate::error::{Error, Result};
 
@@ -64,6 +74,13 @@ pub(crate) trait Master {
     fn progress(&self, _nodes: usize, _gap: f64) {}
 }
 
+/// Rounds of the master's mixed-integer program by microlp before the search (each a solve and
+/// an evaluation), and the budget of each: `MIP_WORK` / (columns + rows) nodes, at least
+/// `MIP_LEAST_NODES` (a node's LP grows with the master).
+const MIP_ROUNDS: usize = 100;
+const MIP_WORK: u64 = 1_000_000;
+const MIP_LEAST_NODES: u64 = 20;
+
 /// Nodes, and evaluations, after which the search gives up (a solver error).
 const MAX_NODES: usize = 20_000;
 const MAX_EVALUATIONS: usize = 5_000;
@@ -73,7 +90,7 @@ const MAX_CANDIDATES: usize = 64;
 
 /// Strong branching stops after this many splits in a row that bound the worse side no higher
 /// than the best so far.
-const LOOKAHEAD: usize = 8;
+const LOOKAHEAD: usize = 16;
 
 /// Below this many counts in play, every subset of them is a candidate (2^6 − 1 = 63).
 const ALL_SUBSETS_BELOW: usize = 7;
@@ -114,6 +131,8 @@ pub(crate) struct Found {
 pub struct Stats {
     /// Nodes taken from the open list (pruned ones included).
     pub nodes: usize,
+    /// The master's mixed-integer program solved by microlp within its budget, first.
+    pub mip_solves: usize,
     /// Master LPs solved, strong branching's included (most from their parent's basis).
     pub master_lps: usize,
     /// Seconds in those LPs.
@@ -261,6 +280,30 @@ impl<M: Master> Search<'_, M> {
             sense: Sense::Le,
             rhs: sign * sum.whole * unit,
         }
+    }
+
+    /// The master as a mixed-integer program over block counts: the LP's columns of decisions in
+    /// blocks become whole counts n = z / step (their costs and row coefficients times the step).
+    fn mip(&self) -> (Vec<Column>, Vec<Row>) {
+        let (mut columns, mut rows) = self.master.lp(self.decisions.lower, &self.ones);
+        for (i, step) in self.decisions.steps.iter().enumerate() {
+            if let Some(step) = step {
+                columns[i] = Column {
+                    lower: self.root_lo[i] as f64,
+                    upper: Some(self.root_hi[i] as f64),
+                    cost: columns[i].cost * step,
+                    integer: true,
+                };
+            }
+        }
+        for row in &mut rows {
+            for (col, a) in &mut row.terms {
+                if let Some(Some(step)) = self.decisions.steps.get(col.0) {
+                    *a *= step;
+                }
+            }
+        }
+        (columns, rows)
     }
 
     /// The rows that bound a region beyond the root's box: its bounds tighter than the box, and
@@ -675,6 +718,38 @@ pub(crate) fn search(
         search.plan(z)?;
     }
     let started = Instant::now();
+    // First the master's own mixed-integer program, by microlp's branch and bound within a budget
+    // of nodes, and its optimum evaluated (Benders over a mixed-integer master): where microlp
+    // proves the model's optimum within the budget, that optimum bounds every plan, and the
+    // search ends when it meets the best plan. Where it does not (blocks alike per block, whose
+    // LP bounds rise slowly under single-count splits), the search below takes over, with every
+    // cut found.
+    let mut root = root;
+    for _ in 0..MIP_ROUNDS {
+        let (columns, rows) = search.mip();
+        let budget = (MIP_WORK / (columns.len() + rows.len()).max(1) as u64).max(MIP_LEAST_NODES);
+        let mip_started = Instant::now();
+        let solved = solve_mip_within(&columns, &rows, budget)?;
+        search.stats.mip_solves += 1;
+        search.stats.master_seconds += mip_started.elapsed().as_secs_f64();
+        let Some(values) = solved else {
+            break;
+        };
+        let z: Vec<f64> = (0..relaxed.len())
+            .map(|i| match decisions.steps[i] {
+                Some(_) => search.z_of(i, values[i].round() as i64),
+                None => values[i].clamp(decisions.lower[i], 1.0),
+            })
+            .collect();
+        // The model's least over whole blocks: below every plan.
+        root.bound = root.bound.max(search.master.model(&z));
+        search.plan(z)?;
+        let gap = gap_of(search.best.1, root.bound);
+        search.master.progress(0, gap);
+        if gap <= relative_gap {
+            break;
+        }
+    }
     let mut open = BinaryHeap::from([root]);
     let mut next_id = 1;
     loop {
