@@ -115,6 +115,14 @@ pub(crate) struct Decisions<'a> {
     pub steps: &'a [Option<f64>],
 }
 
+/// How the search starts: with rounds of the master's mixed-integer program by microlp (the
+/// planner's way), or with our branch and bound alone (tests of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    MicrolpFirst,
+    OwnSearchOnly,
+}
+
 /// The best whole-block plan and the proof of how good it is.
 #[derive(Debug, Clone)]
 pub(crate) struct Found {
@@ -678,6 +686,7 @@ pub(crate) fn search(
     relaxed: &[f64],
     relaxed_value: f64,
     relative_gap: f64,
+    start: Start,
 ) -> Result<Found> {
     let lo: Vec<i64> = (0..relaxed.len())
         .map(|i| match decisions.steps[i] {
@@ -725,7 +734,11 @@ pub(crate) fn search(
     // LP bounds rise slowly under single-count splits), the search below takes over, with every
     // cut found.
     let mut root = root;
-    for _ in 0..MIP_ROUNDS {
+    let rounds = match start {
+        Start::MicrolpFirst => MIP_ROUNDS,
+        Start::OwnSearchOnly => 0,
+    };
+    for _ in 0..rounds {
         let (columns, rows) = search.mip();
         let budget = (MIP_WORK / (columns.len() + rows.len()).max(1) as u64).max(MIP_LEAST_NODES);
         let mip_started = Instant::now();
@@ -993,10 +1006,16 @@ mod tests {
         toy.objective(&z)
     }
 
-    fn run(toy: &mut Toy, lower: &[f64], steps: &[Option<f64>]) -> Found {
+    /// Our branch and bound alone (the hand-worked tests are about it), or after microlp's
+    /// rounds as planners run it.
+    fn run_from(toy: &mut Toy, lower: &[f64], steps: &[Option<f64>], start: Start) -> Found {
         let (relaxed, value) = relaxation(toy, lower);
         let decisions = Decisions { lower, steps };
-        search(toy, &decisions, &relaxed, value, 1e-9).expect("the search")
+        search(toy, &decisions, &relaxed, value, 1e-9, start).expect("the search")
+    }
+
+    fn run(toy: &mut Toy, lower: &[f64], steps: &[Option<f64>]) -> Found {
+        run_from(toy, lower, steps, Start::OwnSearchOnly)
     }
 
     #[test]
@@ -1118,15 +1137,17 @@ mod tests {
             let lower = vec![0.0; n];
             let probe = Toy::new(&commit, pieces.clone(), &vec![0.0; n]);
             let (relaxed, _) = relaxation(&probe, &lower);
-            let mut toy = Toy::new(&commit, pieces, &relaxed);
-            let found = run(&mut toy, &lower, &steps);
-            let mip = independent_mip(&toy, &lower, &steps);
-            proptest::prop_assert!(
-                (found.value - mip).abs() <= 1e-9 * mip.abs().max(1.0),
-                "search {} vs MIP {} ({:?})", found.value, mip, found
-            );
-            proptest::prop_assert!(found.bound <= found.value + 1e-12);
-            proptest::prop_assert!((toy.objective(&found.z) - found.value).abs() <= 1e-12 * found.value.abs().max(1.0));
+            for start in [Start::OwnSearchOnly, Start::MicrolpFirst] {
+                let mut toy = Toy::new(&commit, pieces.clone(), &relaxed);
+                let found = run_from(&mut toy, &lower, &steps, start);
+                let mip = independent_mip(&toy, &lower, &steps);
+                proptest::prop_assert!(
+                    (found.value - mip).abs() <= 1e-9 * mip.abs().max(1.0),
+                    "{start:?}: search {} vs MIP {} ({:?})", found.value, mip, found
+                );
+                proptest::prop_assert!(found.bound <= found.value + 1e-12);
+                proptest::prop_assert!((toy.objective(&found.z) - found.value).abs() <= 1e-12 * found.value.abs().max(1.0));
+            }
         }
 
         /// The same with 7–9 decisions in blocks of 1/1 … 1/4, where the splits are no longer
@@ -1149,13 +1170,15 @@ mod tests {
             let lower = vec![0.0; n];
             let probe = Toy::new(&commit, pieces.clone(), &vec![0.0; n]);
             let (relaxed, _) = relaxation(&probe, &lower);
-            let mut toy = Toy::new(&commit, pieces, &relaxed);
-            let found = run(&mut toy, &lower, &steps);
-            let mip = independent_mip(&toy, &lower, &steps);
-            proptest::prop_assert!(
-                (found.value - mip).abs() <= 1e-9 * mip.abs().max(1.0),
-                "search {} vs MIP {} ({:?})", found.value, mip, found
-            );
+            for start in [Start::OwnSearchOnly, Start::MicrolpFirst] {
+                let mut toy = Toy::new(&commit, pieces.clone(), &relaxed);
+                let found = run_from(&mut toy, &lower, &steps, start);
+                let mip = independent_mip(&toy, &lower, &steps);
+                proptest::prop_assert!(
+                    (found.value - mip).abs() <= 1e-9 * mip.abs().max(1.0),
+                    "{start:?}: search {} vs MIP {} ({:?})", found.value, mip, found
+                );
+            }
         }
     }
 }
