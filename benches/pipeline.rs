@@ -147,7 +147,7 @@ struct Measured {
 }
 
 enum Outcome {
-    Ran(Measured),
+    Ran(Box<Measured>),
     Skipped { max_seconds: f64 },
     Failed(String),
 }
@@ -282,7 +282,7 @@ fn main() {
                 match measure(&folder, way, &out_dir) {
                     Ok(m) => {
                         slowest_seconds[i] = slowest_seconds[i].max(m.total_seconds);
-                        Outcome::Ran(m)
+                        Outcome::Ran(Box::new(m))
                     }
                     Err(e) => Outcome::Failed(e),
                 }
@@ -558,7 +558,7 @@ fn print_tables(cases: &[Case], rows: &[Row]) {
             .iter()
             .filter(|r| r.case == case.name)
             .filter_map(|r| match &r.outcome {
-                Outcome::Ran(m) => Some((r.way, m)),
+                Outcome::Ran(m) => Some((r.way, &**m)),
                 _ => None,
             })
             .collect();

@@ -704,6 +704,64 @@ mod tests {
     }
 
     #[test]
+    fn in_gpus_the_reservations_come_in_whole_blocks_at_the_same_price_per_token() {
+        let [tokens, gpus] = [(); 2].map(|_| tempfile::tempdir().unwrap());
+        write(tokens.path(), &week(false)).unwrap();
+        write(
+            gpus.path(),
+            &Spec {
+                block_gpus: Some(8),
+                ..week(false)
+            },
+        )
+        .unwrap();
+        let (s, facts, _) = crate::pipeline::load(gpus.path(), &Default::default()).unwrap();
+        let before = crate::load::load(tokens.path()).unwrap().scenario;
+        assert_eq!(s.name, "synthetic-168xHour-blocks8");
+        for (k, (t, was)) in s.tranches.iter().zip(&before.tranches).enumerate() {
+            assert_eq!(t.name, was.name);
+            // Capacity in whole GPUs of 2,000 tokens/s, at least what the tokens form offered
+            // and under one block (or one GPU) more.
+            let per_gpu = GPU_TOKENS_PER_SECOND * 60.0;
+            let gpus = t.capacity_tpm / per_gpu;
+            assert!(
+                (gpus - gpus.round()).abs() < 1e-9,
+                "{}: {gpus} GPUs",
+                t.name
+            );
+            let reserved = was.commit_cost_per_hour > 0.0;
+            let slack = if reserved { 8.0 } else { 1.0 };
+            assert!(
+                t.capacity_tpm >= was.capacity_tpm
+                    && t.capacity_tpm < was.capacity_tpm + slack * per_gpu,
+                "{}: {} vs {}",
+                t.name,
+                t.capacity_tpm,
+                was.capacity_tpm
+            );
+            // Reserved tranches in 8-GPU blocks, their commitment per token of capacity the same
+            // to the 4 decimals of the price per GPU-hour; on-demand ones without blocks.
+            match facts.tranches[k].reservation_step {
+                Some(step) => {
+                    assert!(reserved, "{}", t.name);
+                    assert!((step * gpus - 8.0).abs() < 1e-6, "{}: step {step}", t.name);
+                    let per_token = |k: &crate::scenario::Tranche| {
+                        k.commit_cost_per_hour / (k.capacity_tpm / per_gpu)
+                    };
+                    assert!(
+                        (per_token(t) - per_token(was)).abs() <= 0.5e-4 + 1e-9,
+                        "{}: {} vs {}",
+                        t.name,
+                        per_token(t),
+                        per_token(was)
+                    );
+                }
+                None => assert!(!reserved, "{}", t.name),
+            }
+        }
+    }
+
+    #[test]
     fn rewriting_without_outages_removes_the_file() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), &week(true)).unwrap();

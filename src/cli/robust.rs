@@ -94,6 +94,12 @@ pub fn execute(args: &RobustArgs) -> Result<()> {
             },
             c.relative_gap,
         );
+        if let Some(w) = &c.whole_blocks {
+            eprintln!(
+                "whole blocks: {} mixed-integer masters · {} nodes · {} master LPs · {:.3}s in the masters · {} evaluations · {:.3}s of the search",
+                w.mip_solves, w.nodes, w.master_lps, w.master_seconds, w.evaluations, w.seconds
+            );
+        }
     }
     match args.report.format {
         Format::Text => super::print(format!(

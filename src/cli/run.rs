@@ -125,8 +125,8 @@ pub fn execute(args: &RunArgs) -> Result<()> {
             );
             if let Some(w) = &d.whole_blocks {
                 eprintln!(
-                    "whole blocks: {} nodes · {} master LPs · {} evaluations · {:.3}s of the solve",
-                    w.nodes, w.master_lps, w.evaluations, w.seconds
+                    "whole blocks: {} mixed-integer masters · {} nodes · {} master LPs · {:.3}s in the masters · {} evaluations · {:.3}s of the solve",
+                    w.mip_solves, w.nodes, w.master_lps, w.master_seconds, w.evaluations, w.seconds
                 );
             }
         }

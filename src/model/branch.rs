@@ -4,7 +4,17 @@
 //!
 //! The objective G(z) = commitment + dispatch is convex in the decision fractions z, and the
 //! master holds a model of it from below (the commitment plus the cuts found so far). Where
-//! reservations come in whole blocks, z(i) = n(i)·step(i) with n(i) whole. A node is a region of
+//! reservations come in whole blocks, z(i) = n(i)·step(i) with n(i) whole.
+//!
+//! First, Benders over the master's mixed-integer program as it was before this search: microlp's
+//! own branch and bound solves the master over whole counts within a budget of nodes, its optimum
+//! (the model's least over whole blocks: below every plan) is a bound, and the point is evaluated
+//! and its cuts added, until the bound meets the best plan. It ends most searches in a few rounds
+//! where few counts are fractional or the blocks are coarse, and fails where blocks alike make the
+//! LP answer a split on one count by moving the fraction to another (below): a budget of nodes
+//! keeps that failure cheap, and the search proper takes over with every cut found.
+//!
+//! The search proper is a branch and bound of our own over the same master. A node is a region of
 //! block counts: bounds lo ≤ n ≤ hi and sums of counts at most or at least a whole number. Its
 //! bound is the master LP's optimum over the region (the model is below G, so the bound is below
 //! every plan in it). At a node:
@@ -15,19 +25,22 @@
 //!    so far, and its cuts join the master, where they are valid everywhere (G is convex), so
 //!    bounds found earlier stay lower bounds; the node's LP is then solved again, and either moves
 //!    or proves the node solved (the model is exact at an evaluated point);
-//! 3. a fractional point is rounded to the nearest whole blocks and evaluated when the model
-//!    leaves the rounded plan a chance to beat the best one (an incumbent);
-//! 4. the node is split on a sum of its fractional counts, n(S) = Σ_{i∈S} n(i), into
-//!    n(S) ≤ ⌊n(S)⌋ and n(S) ≥ ⌈n(S)⌉ (valid: every n(S) of whole blocks is whole). Splitting on
-//!    one count at a time is the textbook rule, and it fails here: blocks of the same size serve
-//!    alike, so the dispatch cost has kinks where a *total* of blocks (a region's, or of the
-//!    tranches available in some hours) meets demand, and the LP answers a bound on one count by
-//!    moving the fraction to another at almost no cost. On a synthetic hourly year with six
-//!    fractional counts that search had not closed a gap of 6.5e-8 after 28,000 nodes; splitting
-//!    on the total closed it in five. The sum is chosen by strong branching: both children's LPs
-//!    are solved for every candidate (single counts, and sums of the fractional counts: all of
-//!    them up to `MAX_CANDIDATES`, else pairs, all-but-one and all), and the split whose worse
-//!    child has the highest bound wins; those LPs are the children's first bounds.
+//! 3. a fractional point is rounded to the nearest whole blocks and up (never less capacity),
+//!    and each is evaluated once per node when the model leaves the rounded plan a chance to beat
+//!    the best one (incumbents);
+//! 4. the node is split on a sum of block counts, n(S) = Σ_{i∈S} n(i), into n(S) ≤ ⌊n(S)⌋ and
+//!    n(S) ≥ ⌈n(S)⌉ (valid for any S: every n(S) of whole blocks is whole). Splitting on one count
+//!    at a time is the textbook rule, and it fails here: blocks of the same size serve alike, so
+//!    the dispatch cost has kinks where a *total* of blocks (a region's, or of the tranches
+//!    available in some hours) meets demand, and the LP answers a bound on one count by moving
+//!    the fraction to another at almost no cost. On a synthetic hourly year with six fractional
+//!    counts that search had not closed a gap of 6.5e-8 after 28,000 nodes; splitting on the
+//!    total closed it in five. The candidates (`Search::candidates`): the counts of each kink of
+//!    the model at the point, the counts in play (fractional, or moved by the LP since the
+//!    parent's point), each fractional count alone, and smaller sums of the counts in play. They
+//!    are tried by strong branching: both sides' LPs are solved (from the node's basis,
+//!    `WarmLp`), the split whose worse side has the highest bound wins, and the trial stops after
+//!    `LOOKAHEAD` splits in a row that do no better; the winner's LPs are the children's.
 //!
 //! Nodes are taken best bound first (ties: deeper first, then in the order made), so the search
 //! is deterministic. It stops when the best plan is within the relative gap of the least bound
@@ -36,7 +49,7 @@
 use std::collections::{BinaryHeap, HashSet};
 use std::time::Instant;
 
-use super::solve::WarmLp;
+use super::solve::{solve_mip_within, WarmLp};
 use super::{Col, Column, Row, RowKey, Sense};
 use crate::error::{Error, Result};
 
@@ -61,12 +74,23 @@ pub(crate) trait Master {
     fn progress(&self, _nodes: usize, _gap: f64) {}
 }
 
+/// Rounds of the master's mixed-integer program by microlp before the search (each a solve and
+/// an evaluation), and the budget of each: `MIP_WORK` / (columns + rows) nodes, at least
+/// `MIP_LEAST_NODES` (a node's LP grows with the master).
+const MIP_ROUNDS: usize = 100;
+const MIP_WORK: u64 = 1_000_000;
+const MIP_LEAST_NODES: u64 = 20;
+
 /// Nodes, and evaluations, after which the search gives up (a solver error).
 const MAX_NODES: usize = 20_000;
 const MAX_EVALUATIONS: usize = 5_000;
 
-/// At most this many splits are tried at a node (each costs two LPs), single counts aside.
+/// At most this many splits are tried at a node (each costs two LPs).
 const MAX_CANDIDATES: usize = 64;
+
+/// Strong branching stops after this many splits in a row that bound the worse side no higher
+/// than the best so far.
+const LOOKAHEAD: usize = 16;
 
 /// Below this many counts in play, every subset of them is a candidate (2^6 − 1 = 63).
 const ALL_SUBSETS_BELOW: usize = 7;
@@ -91,6 +115,14 @@ pub(crate) struct Decisions<'a> {
     pub steps: &'a [Option<f64>],
 }
 
+/// How the search starts: with rounds of the master's mixed-integer program by microlp (the
+/// planner's way), or with our branch and bound alone (tests of it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    MicrolpFirst,
+    OwnSearchOnly,
+}
+
 /// The best whole-block plan and the proof of how good it is.
 #[derive(Debug, Clone)]
 pub(crate) struct Found {
@@ -107,12 +139,15 @@ pub(crate) struct Found {
 pub struct Stats {
     /// Nodes taken from the open list (pruned ones included).
     pub nodes: usize,
+    /// The master's mixed-integer program solved by microlp within its budget, first.
+    pub mip_solves: usize,
     /// Master LPs solved, strong branching's included (most from their parent's basis).
     pub master_lps: usize,
     /// Seconds in those LPs.
     pub master_seconds: f64,
     /// Points at which every period was evaluated.
     pub evaluations: usize,
+    /// The whole search, evaluations included.
     pub seconds: f64,
 }
 
@@ -255,6 +290,30 @@ impl<M: Master> Search<'_, M> {
         }
     }
 
+    /// The master as a mixed-integer program over block counts: the LP's columns of decisions in
+    /// blocks become whole counts n = z / step (their costs and row coefficients times the step).
+    fn mip(&self) -> (Vec<Column>, Vec<Row>) {
+        let (mut columns, mut rows) = self.master.lp(self.decisions.lower, &self.ones);
+        for (i, step) in self.decisions.steps.iter().enumerate() {
+            if let Some(step) = step {
+                columns[i] = Column {
+                    lower: self.root_lo[i] as f64,
+                    upper: Some(self.root_hi[i] as f64),
+                    cost: columns[i].cost * step,
+                    integer: true,
+                };
+            }
+        }
+        for row in &mut rows {
+            for (col, a) in &mut row.terms {
+                if let Some(Some(step)) = self.decisions.steps.get(col.0) {
+                    *a *= step;
+                }
+            }
+        }
+        (columns, rows)
+    }
+
     /// The rows that bound a region beyond the root's box: its bounds tighter than the box, and
     /// its sums.
     fn region_rows(&self, region: &Region) -> Vec<Row> {
@@ -376,7 +435,7 @@ impl<M: Master> Search<'_, M> {
         counts: &[f64],
         kinks: &[Vec<f64>],
     ) -> Vec<Vec<usize>> {
-        let mut sets: Vec<Vec<usize>> = fractional.iter().map(|&i| vec![i]).collect();
+        let mut sets: Vec<Vec<usize>> = Vec::new();
         for h in kinks {
             let per_block: Vec<(usize, f64)> = (0..h.len())
                 .filter_map(|i| self.decisions.steps[i].map(|step| (i, (h[i] * step).abs())))
@@ -398,6 +457,9 @@ impl<M: Master> Search<'_, M> {
                 sets.push(support);
             }
         }
+        sets.push(base.to_vec());
+        sets.push(fractional.to_vec());
+        sets.extend(fractional.iter().map(|&i| vec![i]));
         let f = base.len();
         if f < ALL_SUBSETS_BELOW {
             let mut masks: Vec<u32> = (1..(1u32 << f)).collect();
@@ -409,8 +471,6 @@ impl<M: Master> Search<'_, M> {
                     .collect()
             }));
         } else {
-            sets.push(base.to_vec());
-            sets.push(fractional.to_vec());
             for a in 0..f {
                 for b in a + 1..f {
                     if fractional.contains(&base[a]) || fractional.contains(&base[b]) {
@@ -426,9 +486,7 @@ impl<M: Master> Search<'_, M> {
         // Each set once, in the order found.
         let mut seen = HashSet::new();
         sets.retain(|s| seen.insert(s.clone()));
-        // Singletons always (the textbook split); the others up to the cap.
-        let singles = fractional.len();
-        sets.truncate(MAX_CANDIDATES + singles);
+        sets.truncate(MAX_CANDIDATES);
         sets
     }
 
@@ -498,7 +556,7 @@ impl<M: Master> Search<'_, M> {
                 })?
             }
         };
-        let mut rounded_once = false;
+        let mut rounded = [false; 2];
         loop {
             let Some(current) = lp.take() else {
                 return Ok(Vec::new());
@@ -537,14 +595,27 @@ impl<M: Master> Search<'_, M> {
                 lp = Some(current);
                 continue;
             }
-            // An incumbent: the point rounded to the nearest whole blocks, once per node, when
-            // the model leaves it a chance; its cuts may move the LP.
-            if !rounded_once
-                && !self.evaluated.contains(&key(&nearest))
-                && self.master.model(&nearest) < self.cutoff()
-            {
-                rounded_once = true;
-                self.plan(nearest)?;
+            // Incumbents: the point rounded to the nearest whole blocks and up (never less
+            // capacity), each once per node, when the model leaves the plan a chance; their cuts
+            // may move the LP.
+            let mut evaluated = false;
+            for (i, up) in [false, true].into_iter().enumerate() {
+                let plan = if up {
+                    self.rounded(&node.lo, &node.hi, &z, true)
+                } else {
+                    nearest.clone()
+                };
+                if !evaluated
+                    && !rounded[i]
+                    && !self.evaluated.contains(&key(&plan))
+                    && self.master.model(&plan) < self.cutoff()
+                {
+                    rounded[i] = true;
+                    self.plan(plan)?;
+                    evaluated = true;
+                }
+            }
+            if evaluated {
                 lp = Some(current);
                 continue;
             }
@@ -564,6 +635,7 @@ impl<M: Master> Search<'_, M> {
                 })
                 .collect();
             let kinks = self.master.kinks(&z);
+            let mut since_better = 0;
             for set in self.candidates(&base, &fractional, &counts, &kinks) {
                 let sides = self.split(&node, &current, bound, &set, &counts)?;
                 let score = (
@@ -572,6 +644,13 @@ impl<M: Master> Search<'_, M> {
                 );
                 if best.as_ref().is_none_or(|(s, _)| score > *s) {
                     best = Some((score, sides));
+                    since_better = 0;
+                } else {
+                    since_better += 1;
+                }
+                // Both sides pruned: the node is done. Or the last few splits did no better.
+                if score.0 >= self.cutoff() || since_better >= LOOKAHEAD {
+                    break;
                 }
             }
             let (_, sides) = best.expect("a fractional count is a candidate");
@@ -607,6 +686,7 @@ pub(crate) fn search(
     relaxed: &[f64],
     relaxed_value: f64,
     relative_gap: f64,
+    start: Start,
 ) -> Result<Found> {
     let lo: Vec<i64> = (0..relaxed.len())
         .map(|i| match decisions.steps[i] {
@@ -647,6 +727,42 @@ pub(crate) fn search(
         search.plan(z)?;
     }
     let started = Instant::now();
+    // First the master's own mixed-integer program, by microlp's branch and bound within a budget
+    // of nodes, and its optimum evaluated (Benders over a mixed-integer master): where microlp
+    // proves the model's optimum within the budget, that optimum bounds every plan, and the
+    // search ends when it meets the best plan. Where it does not (blocks alike per block, whose
+    // LP bounds rise slowly under single-count splits), the search below takes over, with every
+    // cut found.
+    let mut root = root;
+    let rounds = match start {
+        Start::MicrolpFirst => MIP_ROUNDS,
+        Start::OwnSearchOnly => 0,
+    };
+    for _ in 0..rounds {
+        let (columns, rows) = search.mip();
+        let budget = (MIP_WORK / (columns.len() + rows.len()).max(1) as u64).max(MIP_LEAST_NODES);
+        let mip_started = Instant::now();
+        let solved = solve_mip_within(&columns, &rows, budget)?;
+        search.stats.mip_solves += 1;
+        search.stats.master_seconds += mip_started.elapsed().as_secs_f64();
+        let Some(values) = solved else {
+            break;
+        };
+        let z: Vec<f64> = (0..relaxed.len())
+            .map(|i| match decisions.steps[i] {
+                Some(_) => search.z_of(i, values[i].round() as i64),
+                None => values[i].clamp(decisions.lower[i], 1.0),
+            })
+            .collect();
+        // The model's least over whole blocks: below every plan.
+        root.bound = root.bound.max(search.master.model(&z));
+        search.plan(z)?;
+        let gap = gap_of(search.best.1, root.bound);
+        search.master.progress(0, gap);
+        if gap <= relative_gap {
+            break;
+        }
+    }
     let mut open = BinaryHeap::from([root]);
     let mut next_id = 1;
     loop {
@@ -890,10 +1006,16 @@ mod tests {
         toy.objective(&z)
     }
 
-    fn run(toy: &mut Toy, lower: &[f64], steps: &[Option<f64>]) -> Found {
+    /// Our branch and bound alone (the hand-worked tests are about it), or after microlp's
+    /// rounds as planners run it.
+    fn run_from(toy: &mut Toy, lower: &[f64], steps: &[Option<f64>], start: Start) -> Found {
         let (relaxed, value) = relaxation(toy, lower);
         let decisions = Decisions { lower, steps };
-        search(toy, &decisions, &relaxed, value, 1e-9).expect("the search")
+        search(toy, &decisions, &relaxed, value, 1e-9, start).expect("the search")
+    }
+
+    fn run(toy: &mut Toy, lower: &[f64], steps: &[Option<f64>]) -> Found {
+        run_from(toy, lower, steps, Start::OwnSearchOnly)
     }
 
     #[test]
@@ -1015,15 +1137,48 @@ mod tests {
             let lower = vec![0.0; n];
             let probe = Toy::new(&commit, pieces.clone(), &vec![0.0; n]);
             let (relaxed, _) = relaxation(&probe, &lower);
-            let mut toy = Toy::new(&commit, pieces, &relaxed);
-            let found = run(&mut toy, &lower, &steps);
-            let mip = independent_mip(&toy, &lower, &steps);
-            proptest::prop_assert!(
-                (found.value - mip).abs() <= 1e-9 * mip.abs().max(1.0),
-                "search {} vs MIP {} ({:?})", found.value, mip, found
-            );
-            proptest::prop_assert!(found.bound <= found.value + 1e-12);
-            proptest::prop_assert!((toy.objective(&found.z) - found.value).abs() <= 1e-12 * found.value.abs().max(1.0));
+            for start in [Start::OwnSearchOnly, Start::MicrolpFirst] {
+                let mut toy = Toy::new(&commit, pieces.clone(), &relaxed);
+                let found = run_from(&mut toy, &lower, &steps, start);
+                let mip = independent_mip(&toy, &lower, &steps);
+                proptest::prop_assert!(
+                    (found.value - mip).abs() <= 1e-9 * mip.abs().max(1.0),
+                    "{start:?}: search {} vs MIP {} ({:?})", found.value, mip, found
+                );
+                proptest::prop_assert!(found.bound <= found.value + 1e-12);
+                proptest::prop_assert!((toy.objective(&found.z) - found.value).abs() <= 1e-12 * found.value.abs().max(1.0));
+            }
+        }
+
+        /// The same with 7–9 decisions in blocks of 1/1 … 1/4, where the splits are no longer
+        /// every subset of the counts in play (pairs, kinks, all).
+        #[test]
+        fn equals_microlps_mip_with_many_decisions(
+            commit in proptest::collection::vec(0.5f64..10.0, 7..10),
+            blocks in proptest::collection::vec(1usize..5, 9),
+            groups in proptest::collection::vec(
+                proptest::collection::vec((0.5f64..40.0, proptest::collection::vec(-20.0f64..0.0, 9)), 1..4),
+                1..4,
+            ),
+        ) {
+            let n = commit.len();
+            let steps: Vec<Option<f64>> = (0..n).map(|i| Some(1.0 / blocks[i] as f64)).collect();
+            let pieces: Vec<Vec<Cut>> = groups
+                .iter()
+                .map(|g| g.iter().map(|(a, slope)| cut(*a, &slope[..n])).collect())
+                .collect();
+            let lower = vec![0.0; n];
+            let probe = Toy::new(&commit, pieces.clone(), &vec![0.0; n]);
+            let (relaxed, _) = relaxation(&probe, &lower);
+            for start in [Start::OwnSearchOnly, Start::MicrolpFirst] {
+                let mut toy = Toy::new(&commit, pieces.clone(), &relaxed);
+                let found = run_from(&mut toy, &lower, &steps, start);
+                let mip = independent_mip(&toy, &lower, &steps);
+                proptest::prop_assert!(
+                    (found.value - mip).abs() <= 1e-9 * mip.abs().max(1.0),
+                    "{start:?}: search {} vs MIP {} ({:?})", found.value, mip, found
+                );
+            }
         }
     }
 }

@@ -658,6 +658,7 @@ pub fn solve(
             &z,
             lower_bound.min(upper),
             RELATIVE_GAP,
+            branch::Start::MicrolpFirst,
         )?;
         convergence.master_seconds += found.stats.master_seconds;
         convergence.iterations += found.stats.master_lps;

@@ -657,6 +657,7 @@ pub fn solve(
             &center,
             lower_bound.min(upper),
             RELATIVE_GAP,
+            branch::Start::MicrolpFirst,
         )?;
         // T_s at the plan, as its evaluation found them.
         center_totals = search

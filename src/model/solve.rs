@@ -255,7 +255,7 @@ pub fn solve_lp(columns: &[Column], rows: &[Row], kind: SolverKind) -> Result<Va
 /// added and the optimum found again from the last basis (a dual simplex, a few pivots where a
 /// solve from nothing takes hundreds), and a copy can be taken to try rows on. The whole-block
 /// search (`branch`) keeps one per node and tries its splits on copies; solving the same LPs from
-/// nothing through good_lp took 4–8× longer (docs/performance.md, "Whole GPU blocks").
+/// nothing took 4–8× longer (docs/performance.md, "Whole GPU blocks").
 #[derive(Clone)]
 pub struct WarmLp {
     solution: microlp::Solution,
@@ -327,6 +327,41 @@ impl WarmLp {
             Err(microlp::Error::Unbounded) => Err(solver_error(ResolutionError::Unbounded)),
             Err(e) => Err(Error::Solver(format!("microlp: {e}"))),
         }
+    }
+}
+
+/// A mixed-integer program given to microlp's branch and bound with a budget of nodes: its
+/// proven optimum's column values, or None when the budget ran out first.
+pub fn solve_mip_within(columns: &[Column], rows: &[Row], nodes: u64) -> Result<Option<Vec<f64>>> {
+    let mut problem = microlp::Problem::new(microlp::OptimizationDirection::Minimize);
+    let vars: Vec<microlp::Variable> = columns
+        .iter()
+        .map(|c| {
+            let upper = c.upper.unwrap_or(f64::INFINITY);
+            if c.integer {
+                let whole = |x: f64| x.clamp(i32::MIN as f64, i32::MAX as f64) as i32;
+                problem.add_integer_var(c.cost, (whole(c.lower.ceil()), whole(upper.floor())))
+            } else {
+                problem.add_var(c.cost, (c.lower, upper))
+            }
+        })
+        .collect();
+    for row in rows {
+        let (expr, op) = WarmLp::row(&vars, row);
+        problem.add_constraint(expr, op, row.rhs);
+    }
+    let mut options = microlp::SolveOptions::default();
+    options.node_limit = Some(nodes);
+    match problem.solve_with(options) {
+        Ok(microlp::SolveOutcome::Solution(solution))
+            if solution.status() == microlp::SolutionStatus::Optimal =>
+        {
+            Ok(Some(vars.iter().map(|v| solution.var_value(*v)).collect()))
+        }
+        Ok(_) => Ok(None),
+        Err(microlp::Error::Infeasible) => Err(solver_error(ResolutionError::Infeasible)),
+        Err(microlp::Error::Unbounded) => Err(solver_error(ResolutionError::Unbounded)),
+        Err(e) => Err(Error::Solver(format!("microlp: {e}"))),
     }
 }
 

@@ -157,6 +157,41 @@ fn whole_blocks_agree_with_a_monolithic_mip_on_every_gpu_test_scenario() {
     }
 }
 
+/// The synthetic generator in GPUs (`--blocks`): a week of days over three regions, routes
+/// between them, outages and a share cap, its 9 reservations in blocks of 2,048 GPUs (a few
+/// blocks each, so microlp's own branch and bound takes the monolithic program), and the same
+/// four weeks long in 512-GPU blocks on HiGHS alone (microlp's search does not finish it).
+#[test]
+fn whole_blocks_agree_with_a_monolithic_mip_on_the_synthetic_generator_in_gpus() {
+    let spec = |periods: usize, block: u32| Spec {
+        periods,
+        step: Step::Day,
+        tranches_per_region: 4,
+        regions: 3,
+        providers: 4,
+        survive_provider_loss: false,
+        max_provider_share: 0.45,
+        workloads: 2,
+        outages: true,
+        block_gpus: Some(block),
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), &spec(7, 2048)).unwrap();
+    blocks_agree(
+        "a week in 2,048-GPU blocks",
+        dir.path(),
+        &SolverKind::available(),
+    );
+    if SolverKind::available().contains(&SolverKind::Highs) {
+        write(dir.path(), &spec(28, 512)).unwrap();
+        blocks_agree(
+            "four weeks in 512-GPU blocks",
+            dir.path(),
+            &[SolverKind::Highs],
+        );
+    }
+}
+
 /// Six months, two regions joined by routes, three providers, two models, blocks of 4, 8 and 16
 /// GPUs on tranches of 8 to 64, windows starting and ending mid-horizon, on-demand capacity,
 /// a share cap and N-1: small enough for microlp's branch and bound on the monolithic program.
