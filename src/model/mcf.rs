@@ -128,7 +128,10 @@ pub struct Mcf {
     heap: BinaryHeap<Entry>,
     cursor: Vec<u32>,
     stack: Vec<u32>,
-    state: Vec<u8>,
+    /// Per node, its level in the admissible graph (steps from the nearest excess), or `NONE`
+    /// when unreached or a dead end; and the breadth-first queue that sets them.
+    level: Vec<u32>,
+    queue: Vec<u32>,
 }
 
 const NONE: u32 = u32::MAX;
@@ -244,7 +247,8 @@ impl Mcf {
             heap: BinaryHeap::new(),
             cursor: vec![0; n],
             stack: Vec::new(),
-            state: Vec::new(),
+            level: vec![NONE; n],
+            queue: Vec::new(),
         }
     }
 
@@ -535,90 +539,119 @@ impl Mcf {
         Some(target)
     }
 
-    /// Pushes from every excess node along admissible paths (room and a reduced cost of zero, up
-    /// to rounding) to deficit nodes: a blocking flow by depth-first search, dead ends skipped
-    /// for the rest of the round. Returns whether anything moved.
+    /// Whether a slot of u offers an admissible step now (room, and a reduced cost of zero up to
+    /// rounding), and to which node.
+    #[inline(always)]
+    fn admissible(&mut self, u: usize, s: usize) -> Option<(usize, u32)> {
+        let (a, _) = self.slot_arc(s)?;
+        let (v, c) = self.slot_head_cost(s, a);
+        let (pu, pv) = (self.pi[u], self.pi[v]);
+        (c + pu - pv <= REDUCED_COST_NOISE * (c.abs() + pu.abs() + pv.abs()))
+            .then(|| (v, step(a, s % 2 == 1)))
+    }
+
+    /// Pushes from the excess nodes to the deficit nodes along admissible paths (room and a
+    /// reduced cost of zero) until none is left: a maximum flow of the admissible graph by
+    /// Dinic's phases. Each phase sets levels by a breadth-first search from every excess at
+    /// once, then sends a blocking flow along steps one level up, depth first with a cursor per
+    /// node; a node found a dead end is dropped from the phase. The levels make the admissible
+    /// graph acyclic within a phase, which its zero-cost cycles (a backlog arc and its reverse)
+    /// otherwise are not: a plain depth-first search there declared nodes dead that were only
+    /// blocked by its own path, and left most of the admissible flow to later Dijkstra rounds
+    /// (on an hourly month with deferral, hundreds of rounds at distance 0, one excess each).
+    /// Returns whether anything moved.
     fn push_admissible(&mut self) -> bool {
-        const FREE: u8 = 0;
-        const ON_PATH: u8 = 1;
-        const DEAD: u8 = 2;
         let tiny = self.tiny;
-        let mut state = std::mem::take(&mut self.state);
-        state.clear();
-        state.resize(self.n, FREE);
-        for v in 0..self.n {
-            self.cursor[v] = self.first[v];
-        }
         let mut moved = false;
-        for origin in 0..self.n {
-            while self.excess[origin] > tiny && state[origin] != DEAD {
-                // Depth-first search for a deficit; `stack` holds the steps taken.
-                self.stack.clear();
-                let mut u = origin;
-                state[u] = ON_PATH;
-                let mut found = None;
-                loop {
-                    if u != origin && self.excess[u] < -tiny {
-                        found = Some(u);
-                        break;
-                    }
-                    let mut advanced = false;
-                    while self.cursor[u] < self.first[u + 1] {
-                        let s = self.slots[self.cursor[u] as usize] as usize;
-                        if let Some((a, _)) = self.slot_arc(s) {
-                            let (v, c) = self.slot_head_cost(s, a);
-                            let (pu, pv) = (self.pi[u], self.pi[v]);
-                            let zero =
-                                c + pu - pv <= REDUCED_COST_NOISE * (c.abs() + pu.abs() + pv.abs());
-                            if state[v] == FREE && zero {
-                                self.stack.push(step(a, s % 2 == 1));
-                                state[v] = ON_PATH;
-                                u = v;
-                                advanced = true;
-                                break;
-                            }
+        // Each phase raises the distance from the excesses to the nearest deficit in the
+        // admissible graph, which is at most n.
+        for _phase in 0..=self.n {
+            self.level.fill(NONE);
+            self.queue.clear();
+            for v in 0..self.n {
+                if self.excess[v] > tiny {
+                    self.level[v] = 0;
+                    self.queue.push(v as u32);
+                }
+            }
+            let mut reached = false;
+            let mut head = 0;
+            while head < self.queue.len() {
+                let u = self.queue[head] as usize;
+                head += 1;
+                if self.excess[u] < -tiny {
+                    // A deficit ends the paths through it; nothing beyond it is needed.
+                    reached = true;
+                    continue;
+                }
+                for i in self.first[u]..self.first[u + 1] {
+                    let s = self.slots[i as usize] as usize;
+                    if let Some((v, _)) = self.admissible(u, s) {
+                        if self.level[v] == NONE {
+                            self.level[v] = self.level[u] + 1;
+                            self.queue.push(v as u32);
                         }
-                        self.cursor[u] += 1;
                     }
-                    if advanced {
-                        continue;
-                    }
-                    // Dead end: no admissible path from u to a deficit this round.
-                    state[u] = DEAD;
-                    match self.stack.pop() {
-                        Some(st) => {
-                            u = self.step_tail(st);
+                }
+            }
+            if !reached {
+                break;
+            }
+            for v in 0..self.n {
+                self.cursor[v] = self.first[v];
+            }
+            let mut phase_moved = false;
+            for q in 0..self.queue.len() {
+                let origin = self.queue[q] as usize;
+                if self.level[origin] != 0 {
+                    break;
+                }
+                while self.excess[origin] > tiny && self.level[origin] != NONE {
+                    // Depth first along steps one level up; `stack` holds the steps taken.
+                    self.stack.clear();
+                    let mut u = origin;
+                    let target = loop {
+                        if u != origin && self.excess[u] < -tiny {
+                            break Some(u);
+                        }
+                        let mut next = None;
+                        while self.cursor[u] < self.first[u + 1] {
+                            let s = self.slots[self.cursor[u] as usize] as usize;
+                            if let Some((v, st)) = self.admissible(u, s) {
+                                if self.level[v] != NONE && self.level[v] == self.level[u] + 1 {
+                                    next = Some((v, st));
+                                    break;
+                                }
+                            }
                             self.cursor[u] += 1;
                         }
-                        None => break,
-                    }
-                }
-                let Some(target) = found else {
-                    break;
-                };
-                let mut push = self.excess[origin].min(-self.excess[target]);
-                for &st in &self.stack {
-                    push = push.min(self.step_room(st));
-                }
-                for i in 0..self.stack.len() {
-                    let st = self.stack[i];
-                    self.push_step(st, push);
-                    let a = (st / 2) as usize;
-                    let b = self.bundle_of(a);
-                    let next = if st.is_multiple_of(2) {
-                        self.head[b]
-                    } else {
-                        self.tail[b]
+                        if let Some((v, st)) = next {
+                            self.stack.push(st);
+                            u = v;
+                            continue;
+                        }
+                        // Dead end for this phase.
+                        self.level[u] = NONE;
+                        match self.stack.pop() {
+                            Some(st) => {
+                                u = self.step_tail(st);
+                                self.cursor[u] += 1;
+                            }
+                            None => break None,
+                        }
                     };
-                    state[next as usize] = FREE;
+                    let Some(target) = target else {
+                        break;
+                    };
+                    self.push_stack(origin, target);
+                    phase_moved = true;
                 }
-                state[origin] = FREE;
-                self.excess[origin] -= push;
-                self.excess[target] += push;
-                moved = true;
+            }
+            moved |= phase_moved;
+            if !phase_moved {
+                break;
             }
         }
-        self.state = state;
         moved
     }
 
@@ -633,7 +666,12 @@ impl Mcf {
             self.stack.push(st);
             v = self.step_tail(st);
         }
-        let origin = v;
+        self.push_stack(v, target);
+    }
+
+    /// Pushes as much as the path in `stack` (from `origin` to `target`) allows: the least of
+    /// the origin's excess, the target's deficit and every step's room.
+    fn push_stack(&mut self, origin: Node, target: Node) {
         let mut push = self.excess[origin].min(-self.excess[target]);
         for &st in &self.stack {
             push = push.min(self.step_room(st));
