@@ -476,11 +476,6 @@ pub fn solve(
             "a robust plan needs at least one sample".into(),
         ));
     }
-    if base.defers() || samples.iter().any(|(_, f)| f.defers()) {
-        return Err(Error::Usage(
-            "robust plans are solved by the decomposition, which does not carry deferral yet (a workload's max_delay spans more than one period); set --max-delay to 0 for the robust plan".into(),
-        ));
-    }
     let decisions: Vec<usize> = (0..base.tranches.len())
         .filter(|&k| base.tranches[k].has_reservation_decision)
         .collect();
@@ -505,6 +500,17 @@ pub fn solve(
             ..BuildOptions::held(f, &s.policy, Vec::new(), options.emergency)
         })
         .collect();
+    // Tokens that wait couple a sample's periods: its dispatch is one network over the horizon
+    // (`waiting`), which carries no share cap (the cap's base counts arrivals never served).
+    if samples
+        .iter()
+        .zip(&build)
+        .any(|((_, f), b)| f.defers() && b.share_cap)
+    {
+        return Err(Error::Usage(
+            "a robust plan with waiting workloads (a max_delay spanning more than one period) is solved over networks that carry no share cap, and the held runs keep the scenario's max_provider_share; plan under emergency rules ([robust] emergency = true, the default), or set policy.max_provider_share = 1, or --max-delay W=0".into(),
+        ));
+    }
     let commit: Vec<Vec<f64>> = samples
         .iter()
         .zip(&build)
