@@ -154,6 +154,10 @@ impl Ord for Entry {
 /// Up to this many nodes Dijkstra finds the next node by scanning distances, not by a heap.
 const LINEAR_SCAN_NODES: usize = 64;
 
+/// Above this many nodes Dijkstra stops at the nearest deficit (the others' potentials rise by
+/// its distance, which keeps every reduced cost ≥ 0).
+const EARLY_STOP_NODES: usize = 1024;
+
 /// Relative size of floating-point noise in a reduced cost (a few ulps of the numbers added).
 const REDUCED_COST_NOISE: f64 = 1e-12;
 
@@ -511,6 +515,9 @@ impl Mcf {
             farthest = d;
             if nearest.is_none() && self.excess[u] < -tiny {
                 nearest = Some(u);
+                if self.n > EARLY_STOP_NODES {
+                    break;
+                }
             }
             let pu = self.pi[u];
             for i in self.first[u]..self.first[u + 1] {
