@@ -11,16 +11,28 @@
 //! (`--relax`), with the whole-block search's nodes, LPs and evaluations (cases named
 //! `blocks-…`).
 //!
-//! Then `capplan robust` on the bundled frontier-risk sweep (monthly frontier-2026) at 100, 300
-//! and 1,000 planning samples: seconds per stage (the robust search split into master and
-//! evaluations), iterations and cuts.
+//! Then `capplan robust` on the bundled risk sweeps: frontier-risk (monthly frontier-2026) at 30,
+//! 100, 300 and 1,000 planning samples and frontier-hourly-risk (the hourly quarter) at 10 and
+//! 100: seconds and CPU seconds per stage (the robust search split into master and evaluations),
+//! iterations and cuts; and beside each, the extensive form of the same samples (one LP of every
+//! sample, `model::robust::ExtensiveForm`) solved whole by HiGHS: its size, seconds, peak memory,
+//! the ratio of its seconds to the robust search's, and both optima (flagged when they differ by
+//! more than 1e-6 relative). The extensive form runs in a child process (this binary again) under
+//! a time limit and an address-space limit, so a form too large or too slow is reported with its
+//! size, not a crash; without HiGHS only its size is measured.
 //!
 //! Run: `cargo bench --bench pipeline` (add `--features highs` for HiGHS).
 //! Environment:
 //! - `CAPPLAN_BENCH_FILTER`: only cases whose name contains this substring (`robust`: the robust
-//!   cases, named `robust-<samples>`).
+//!   cases, named `robust-<samples>` and `robust-hourly-<samples>`).
 //! - `CAPPLAN_BENCH_MAX_SECONDS` (default 30; `inf` never skips): skip a backend on a case when
-//!   it already took longer than this on a smaller case.
+//!   it already took longer than this on a smaller case. The extensive form of a robust case is
+//!   then built and measured but not solved, as it is after a smaller case of its sweep did not
+//!   finish (unless `inf`).
+//! - `CAPPLAN_BENCH_EXTENSIVE_SECONDS` (default 120): the extensive form's time limit, its whole
+//!   process (drawing the samples, building the LP, solving it).
+//! - `CAPPLAN_BENCH_EXTENSIVE_GIB` (default 12): the extensive form's address-space limit (Linux
+//!   and macOS).
 //! - `CAPPLAN_BENCH_SOLVERS`: comma-separated backends of the monolithic LP (default: every
 //!   compiled-in one); `none` runs the decomposed method only.
 
@@ -33,6 +45,9 @@ use capplan::output::{resolve, write, Claim, OutputFile, Product};
 use capplan::pipeline::{self, RunOptions, Timings};
 use capplan::report::write::report_files;
 use capplan::synthetic::{self, Spec, Step};
+
+#[path = "pipeline/robust.rs"]
+mod robust;
 
 /// Cases whose first run takes less than this are run three times and the fastest run is kept.
 const REPEAT_BELOW_SECONDS: f64 = 1.0;
@@ -223,6 +238,10 @@ fn relative_difference(a: f64, b: f64) -> f64 {
 }
 
 fn main() {
+    // A child started by the robust cases: one extensive form, then exit.
+    if robust::extensive_child() {
+        return;
+    }
     // `cargo bench` passes `--bench`; `cargo test --benches` does not, and then a smoke run of
     // the smallest case is enough.
     let smoke_only = !std::env::args().any(|a| a == "--bench");
@@ -300,7 +319,7 @@ fn main() {
     }
     print_tables(&selected, &rows);
     block_cases(&filter, smoke_only, scratch.path());
-    robust_cases(&filter, smoke_only);
+    robust::cases(&filter, smoke_only, max_seconds);
 }
 
 /// A scenario folder of the whole-block cases, written into `dir`.
@@ -423,48 +442,6 @@ fn block_cases(filter: &str, smoke_only: bool, scratch: &Path) {
             search.evaluations,
             search.seconds,
             (objective - relaxation) / relaxation.abs().max(1.0),
-        );
-    }
-}
-
-/// `capplan robust` on frontier-risk (1,000 samples of monthly frontier-2026, emergency rules),
-/// at 100, 300 and 1,000 planning samples (10 in a smoke run), each stage's seconds.
-fn robust_cases(filter: &str, smoke_only: bool) {
-    let sizes: &[u64] = if smoke_only { &[10] } else { &[100, 300, 1000] };
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/sweeps/frontier-risk.toml");
-    let selected: Vec<u64> = sizes
-        .iter()
-        .copied()
-        .filter(|n| format!("robust-{n}").contains(filter))
-        .collect();
-    if selected.is_empty() {
-        return;
-    }
-    println!("\n### Robust plans: frontier-risk\n");
-    println!("| samples | deterministic_seconds | samples_seconds | solve_seconds | master_seconds | evaluation_seconds | hold_seconds | total_seconds | iterations | cuts | relative_gap |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    for n in selected {
-        let sweep = capplan::sweep::spec::read(&file).expect("frontier-risk.toml");
-        let overrides = capplan::robust::Overrides {
-            samples: Some(n),
-            ..Default::default()
-        };
-        let started = Instant::now();
-        let r = capplan::robust::run(sweep, &overrides, &|_| {}).expect("robust on frontier-risk");
-        let total = started.elapsed().as_secs_f64();
-        let (t, c) = (&r.timings, &r.convergence);
-        eprintln!("robust-{n}: {total:.2} s");
-        println!(
-            "| {n} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {:.3} | {total:.3} | {} | {} | {:.1e} |",
-            t.deterministic_seconds,
-            t.samples_seconds,
-            t.solve_seconds,
-            c.master_seconds,
-            c.subproblem_seconds,
-            t.hold_seconds,
-            c.iterations,
-            c.cuts,
-            r.relative_gap,
         );
     }
 }

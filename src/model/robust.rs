@@ -708,6 +708,72 @@ pub fn extensive_form(
     options: RobustOptions,
     kind: SolverKind,
 ) -> Result<(f64, Vec<f64>)> {
+    ExtensiveForm::build(base, samples, options)?.solve(kind)
+}
+
+/// The size of a linear program.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LpSize {
+    pub columns: usize,
+    pub rows: usize,
+    pub nonzeros: usize,
+}
+
+/// The extensive form (`extensive_form`) built and not yet solved, so that its size can be read
+/// before a solve that may not fit the machine (`cargo bench`, the robust cases).
+pub struct ExtensiveForm {
+    columns: Vec<Column>,
+    rows: Vec<Row>,
+    /// The first copy's reservation columns (one per base tranche with a decision) and steps.
+    first: Vec<Option<Col>>,
+    steps: Vec<f64>,
+    scale: Scale,
+}
+
+impl ExtensiveForm {
+    /// The LP of `extensive_form`: every sample's held dispatch LP, the copies' z tied, CVaR.
+    pub fn build(
+        base: &Facts,
+        samples: &[(&Scenario, &Facts)],
+        options: RobustOptions,
+    ) -> Result<ExtensiveForm> {
+        build_extensive(base, samples, options)
+    }
+
+    pub fn size(&self) -> LpSize {
+        LpSize {
+            columns: self.columns.len(),
+            rows: self.rows.len(),
+            nonzeros: self.rows.iter().map(|r| r.terms.len()).sum(),
+        }
+    }
+
+    /// Solves the LP whole with one backend: R ($, the optimum) and z per base tranche (1 where
+    /// there is no decision).
+    pub fn solve(&self, kind: SolverKind) -> Result<(f64, Vec<f64>)> {
+        let (values, _) = solve_lp(&self.columns, &self.rows, kind)?;
+        let objective: f64 = self
+            .columns
+            .iter()
+            .zip(&values)
+            .map(|(c, v)| c.cost * v)
+            .sum::<f64>()
+            * self.scale.dollars_per_objective_unit;
+        let z = self
+            .first
+            .iter()
+            .zip(&self.steps)
+            .map(|(col, step)| col.map_or(1.0, |c| values[c.0] * step))
+            .collect();
+        Ok((objective, z))
+    }
+}
+
+fn build_extensive(
+    base: &Facts,
+    samples: &[(&Scenario, &Facts)],
+    options: RobustOptions,
+) -> Result<ExtensiveForm> {
     if samples.is_empty() {
         return Err(Error::Usage(
             "a robust plan needs at least one sample".into(),
@@ -814,19 +880,13 @@ pub fn extensive_form(
             });
         }
     }
-    let (values, _) = solve_lp(&columns, &rows, kind)?;
-    let objective: f64 = columns
-        .iter()
-        .zip(&values)
-        .map(|(c, v)| c.cost * v)
-        .sum::<f64>()
-        * scale.dollars_per_objective_unit;
-    let z = first
-        .iter()
-        .zip(&steps)
-        .map(|(col, step)| col.map_or(1.0, |c| values[c.0] * step))
-        .collect();
-    Ok((objective, z))
+    Ok(ExtensiveForm {
+        columns,
+        rows,
+        first,
+        steps,
+        scale,
+    })
 }
 
 #[cfg(test)]
