@@ -212,9 +212,10 @@ impl Category {
     pub fn slots(names: impl IntoIterator<Item = (String, bool)>) -> Category {
         let slot = |(i, (text, bold)): (usize, (String, bool))| (i as f64 + 0.5, text, bold);
         let labels: Vec<_> = names.into_iter().enumerate().map(slot).collect();
-        let mut category = Category::default();
-        category.labels = labels;
-        category
+        Category {
+            labels,
+            ..Category::default()
+        }
     }
 }
 

@@ -285,6 +285,6 @@ fn a_multibyte_character_before_a_toml_error_is_a_located_error() {
         &Edit::Insert(0.04705741749161664, vec![194, 128, 11]),
     );
     std::fs::write(&path, &bytes).unwrap();
-    let e = capplan::load::load(&folder).err().expect("a syntax error");
+    let e = capplan::load::load(&folder).expect_err("a syntax error");
     assert!(e.to_string().contains("scenario.toml:"), "{e}");
 }
