@@ -10,6 +10,11 @@
 //! whole-block benchmark (docs/performance.md, "Whole GPU blocks") is
 //! `synthetic hour 8760 DIR --workloads 2 --outages --share 1 --providers 4 --blocks 8`.
 //!
+//! `--delay W=DURATION` (repeatable) also writes workloads.csv with that `max_delay` for workload W
+//! (spec v3; the rest of the folder is unchanged): the deferral benchmark's hourly year
+//! (docs/performance.md, "Deferral") is `synthetic hour 8760 DIR --workloads 2 --share 1
+//! --delay api=24h`.
+//!
 //! `--reserved` or `--on-demand` switch to the scaling benchmark's estate layout
 //! (`capplan::synthetic::write_estate`): regions `r00`… (up to 20), that many reserved and
 //! on-demand tranches spread over the regions and providers, varied route prices. The scaling
@@ -17,11 +22,14 @@
 //! `synthetic hour 8760 DIR --regions 8 --providers 8 --reserved 64 --on-demand 16 --workloads 2
 //! --outages --share 1`.
 
-use capplan::synthetic::{write, write_estate, Estate, Spec, Step, MAX_ESTATE_REGIONS};
+use capplan::synthetic::{
+    workload_names, write, write_estate, Estate, Spec, Step, MAX_ESTATE_REGIONS,
+};
+use capplan::units::read_duration_minutes;
 
 const USAGE: &str = "usage: synthetic (month|day|hour) PERIODS OUT_DIR [--n1] [--workloads 1..3] \
                      [--outages] [--share S in (0, 1]] [--providers 1..8] [--regions N] \
-                     [--reserved N] [--on-demand N] [--blocks GPUS]\n\
+                     [--reserved N] [--on-demand N] [--blocks GPUS] [--delay WORKLOAD=DURATION ...]\n\
                      --regions takes 1..6 in the default layout, 1..20 with --reserved or \
                      --on-demand (the estate layout)";
 
@@ -71,6 +79,7 @@ fn main() {
     };
     let mut reserved: Option<usize> = None;
     let mut on_demand: Option<usize> = None;
+    let mut delays: Vec<String> = Vec::new();
     let mut flags = args[3..].iter();
     while let Some(flag) = flags.next() {
         match flag.as_str() {
@@ -83,6 +92,7 @@ fn main() {
             "--providers" => spec.providers = value(&mut flags, flag),
             "--share" => spec.max_provider_share = value(&mut flags, flag),
             "--blocks" => spec.block_gpus = Some(value(&mut flags, flag)),
+            "--delay" => delays.push(value(&mut flags, flag)),
             _ => fail(&format!("unknown argument '{flag}'")),
         }
     }
@@ -116,11 +126,43 @@ fn main() {
     if estate.is_some_and(|e| e.reserved_tranches + e.on_demand_tranches == 0) {
         fail("--reserved and --on-demand add up to no tranche");
     }
+    // workloads.csv rows, checked before anything is written: a workload of this folder, once,
+    // and a duration in the scenario format.
+    let names = workload_names(&spec);
+    let mut rows: Vec<(&str, &str)> = Vec::new();
+    for delay in &delays {
+        let Some((workload, duration)) = delay.split_once('=') else {
+            fail(&format!("--delay takes WORKLOAD=DURATION, found '{delay}'"))
+        };
+        if !names.contains(&workload) {
+            fail(&format!(
+                "--delay: '{workload}' is not a workload of this folder ({})",
+                names.join(", ")
+            ));
+        }
+        if rows.iter().any(|&(w, _)| w == workload) {
+            fail(&format!("--delay: '{workload}' is given twice"));
+        }
+        if let Err(e) = read_duration_minutes(duration) {
+            fail(&format!("--delay {workload}: {}", e.message));
+        }
+        rows.push((workload, duration.trim()));
+    }
     let path = std::path::Path::new(out);
     let written = match &estate {
         Some(estate) => write_estate(path, &spec, estate),
         None => write(path, &spec),
     };
+    let written = written.and_then(|()| {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut text = String::from("workload,max_delay\n");
+        for (workload, duration) in &rows {
+            text.push_str(&format!("{workload},{duration}\n"));
+        }
+        std::fs::write(path.join("workloads.csv"), text)
+    });
     if let Err(e) = written {
         eprintln!("error: {out}: {e}");
         std::process::exit(4);

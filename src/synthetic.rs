@@ -65,6 +65,14 @@ const PROVIDERS: [&str; 8] = [
 
 const WORKLOADS: [(&str, f64); 3] = [("chat", 0.45), ("api", 0.4), ("batch", 0.15)];
 
+/// The workloads a folder written with `spec` has in demand.csv, in their order there.
+pub fn workload_names(spec: &Spec) -> Vec<&'static str> {
+    WORKLOADS[..spec.workloads.clamp(1, WORKLOADS.len())]
+        .iter()
+        .map(|&(name, _)| name)
+        .collect()
+}
+
 /// Writes demand.csv, capacity.csv, routes.csv and scenario.toml into `dir`, and outages.csv
 /// when `spec.outages`.
 pub fn write(dir: &Path, spec: &Spec) -> std::io::Result<()> {
