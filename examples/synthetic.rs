@@ -154,14 +154,20 @@ fn main() {
         None => write(path, &spec),
     };
     let written = written.and_then(|()| {
+        let file = path.join("workloads.csv");
         if rows.is_empty() {
-            return Ok(());
+            // A folder rewritten without --delay loses the workloads.csv of an earlier run, as
+            // one rewritten without --outages loses its outages.csv.
+            return match std::fs::remove_file(&file) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+                _ => Ok(()),
+            };
         }
         let mut text = String::from("workload,max_delay\n");
         for (workload, duration) in &rows {
             text.push_str(&format!("{workload},{duration}\n"));
         }
-        std::fs::write(path.join("workloads.csv"), text)
+        std::fs::write(file, text)
     });
     if let Err(e) = written {
         eprintln!("error: {out}: {e}");
