@@ -108,37 +108,6 @@ write_case() {
   "$synthetic" hour "$hours" "$dir" "${flags[@]}" >/dev/null
 }
 
-# measure TOOL LABEL TIMEOUT OUT_PREFIX COMMAND...: runs COMMAND under /usr/bin/time -v and
-# timeout, and appends one tab-separated line to runs.tsv: label, tool, status (ok, timeout or
-# failed), wall s, CPU s, peak MB, 1-minute load average at the start, the output prefix, and for
-# a failure the exit code and the last line of its stderr.
-measure() {
-  local tool="$1" label="$2" limit="$3" prefix="$4"
-  shift 4
-  local load status=ok why=""
-  load="$(cut -d' ' -f1 /proc/loadavg)"
-  set +e
-  (
-    if [ "$tool" = pypsa ] && [ "$pypsa_memory_mb" != 0 ]; then ulimit -v $((pypsa_memory_mb * 1024)); fi
-    exec /usr/bin/time -v -o "$prefix.time" timeout -k 30 "$limit" "$@" >"$prefix.out" 2>"$prefix.err"
-  )
-  local code=$?
-  set -e
-  if [ "$code" = 124 ] || [ "$code" = 137 ]; then
-    status=timeout
-  elif [ "$code" != 0 ]; then
-    status=failed
-    why="exit $code: $(grep -v '^\s*$' "$prefix.err" | tail -n 1 | tr '\t' ' ' | cut -c1-160)"
-    say "$tool failed on $label ($why)"
-  fi
-  local wall cpu rss
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$prefix.time")
-  cpu=$(awk -F': ' '/User time/ { u = $2 } /System time/ { s = $2 } END { print u + s }' "$prefix.time")
-  rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$prefix.time")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$tool" "$status" "$wall" "$cpu" "$rss" "$load" "$prefix" "$why" >>"$work/runs.tsv"
-  say "$tool $label: $status, ${wall} s, ${rss} MB (load $load)"
-}
-
 : >"$work/runs.tsv"
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"
