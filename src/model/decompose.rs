@@ -87,6 +87,25 @@ impl Cut {
     pub(crate) fn value(&self, z: &[f64]) -> f64 {
         self.intercept + self.slope.iter().zip(z).map(|(g, z)| g * z).sum::<f64>()
     }
+
+    /// The cut as a master row under the cost variable `theta`: Σ g·z − θ ≤ −intercept, in
+    /// master units of `dollars_per_unit` (the decisions are the master's first columns).
+    pub(crate) fn row(&self, key: RowKey, theta: Col, dollars_per_unit: f64) -> Row {
+        let mut terms: Vec<(Col, f64)> = self
+            .slope
+            .iter()
+            .enumerate()
+            .filter(|(_, g)| **g != 0.0)
+            .map(|(k, g)| (Col(k), g / dollars_per_unit))
+            .collect();
+        terms.push((theta, -1.0));
+        Row {
+            key,
+            terms,
+            sense: Sense::Le,
+            rhs: -self.intercept / dollars_per_unit,
+        }
+    }
 }
 
 /// The periods of the build split into consecutive blocks, one cost variable each.
@@ -330,21 +349,12 @@ impl Master {
 
     /// The row of cut `i` of block `b`: Σ g·z − θ(b) ≤ −intercept, in master units.
     fn cut_row(&self, b: usize, i: usize, cut: &Cut) -> Row {
-        let unit = self.dollars_per_unit;
-        let mut terms: Vec<(Col, f64)> = cut
-            .slope
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| **g != 0.0)
-            .map(|(k, g)| (Col(k), g / unit))
-            .collect();
-        terms.push((Col(self.commit_dollars.len() + b), -1.0));
-        Row {
-            key: RowKey::Cut { block: b, cut: i },
-            terms,
-            sense: Sense::Le,
-            rhs: -cut.intercept / unit,
-        }
+        let theta = Col(self.commit_dollars.len() + b);
+        cut.row(
+            RowKey::Cut { block: b, cut: i },
+            theta,
+            self.dollars_per_unit,
+        )
     }
 
     /// The master LP within lower ≤ z ≤ upper: the decisions' fractions, then one cost per

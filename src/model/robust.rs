@@ -367,24 +367,9 @@ impl Master {
     /// The row of cut `i` of sample `s`'s group `b` (of `n_b` groups a sample):
     /// Σ g·z − θ(s,b) ≤ −intercept.
     fn cut_row(&self, n_b: usize, s: usize, b: usize, i: usize, cut: &Cut) -> Row {
-        let unit = self.dollars_per_unit;
-        let mut terms: Vec<(Col, f64)> = cut
-            .slope
-            .iter()
-            .enumerate()
-            .filter(|(_, g)| **g != 0.0)
-            .map(|(k, g)| (Col(k), g / unit))
-            .collect();
-        terms.push((Col(self.lower.len() + s * n_b + b), -1.0));
-        Row {
-            key: RowKey::Cut {
-                block: s * n_b + b,
-                cut: i,
-            },
-            terms,
-            sense: Sense::Le,
-            rhs: -cut.intercept / unit,
-        }
+        let block = s * n_b + b;
+        let key = RowKey::Cut { block, cut: i };
+        cut.row(key, Col(self.lower.len() + block), self.dollars_per_unit)
     }
 
     /// The master's vertex within lower ≤ z ≤ upper and its optimum (R of the cutting-plane
