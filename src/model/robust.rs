@@ -33,7 +33,7 @@ use super::solve::{solve_lp, SolverKind};
 use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Scale, Sense};
 use crate::error::{Error, Result};
 use crate::facts::{Facts, TrancheId};
-use crate::scenario::Scenario;
+use crate::scenario::{Policy, Scenario};
 
 /// Iterations after which the robust search gives up (a solver error).
 const MAX_ITERATIONS: usize = 1000;
@@ -447,6 +447,18 @@ fn relative_gap(upper: f64, lower: f64) -> f64 {
     (upper - lower) / upper.abs().max(1.0)
 }
 
+/// Tokens that wait couple a sample's periods: its dispatch is one network over the horizon
+/// (`waiting`), which carries no share cap (the cap's base counts arrivals never served). A held
+/// run that keeps the policy's share cap with waiting tokens is refused, before any solve.
+pub fn check_waiting(facts: &Facts, policy: &Policy, emergency: bool) -> Result<()> {
+    if facts.defers() && BuildOptions::held(facts, policy, Vec::new(), emergency).share_cap {
+        return Err(Error::Usage(
+            "a robust plan with waiting workloads (a max_delay spanning more than one period) is solved over networks that carry no share cap, and the held runs keep the scenario's max_provider_share; plan under emergency rules ([robust] emergency = true, the default), or set policy.max_provider_share = 1, or --max-delay W=0".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Solves the robust plan over `samples` (each a scenario and its facts, with the base's tranches
 /// in the same order), from `start` (z per base tranche, e.g. the deterministic plan's) or from
 /// full reservations.
@@ -485,16 +497,8 @@ pub fn solve(
             ..BuildOptions::held(f, &s.policy, Vec::new(), options.emergency)
         })
         .collect();
-    // Tokens that wait couple a sample's periods: its dispatch is one network over the horizon
-    // (`waiting`), which carries no share cap (the cap's base counts arrivals never served).
-    if samples
-        .iter()
-        .zip(&build)
-        .any(|((_, f), b)| f.defers() && b.share_cap)
-    {
-        return Err(Error::Usage(
-            "a robust plan with waiting workloads (a max_delay spanning more than one period) is solved over networks that carry no share cap, and the held runs keep the scenario's max_provider_share; plan under emergency rules ([robust] emergency = true, the default), or set policy.max_provider_share = 1, or --max-delay W=0".into(),
-        ));
+    for (scenario, facts) in samples {
+        check_waiting(facts, &scenario.policy, options.emergency)?;
     }
     let commit: Vec<Vec<f64>> = samples
         .iter()

@@ -546,6 +546,9 @@ pub fn run(sweep: Sweep, overrides: &Overrides, progress: &dyn Fn(&str)) -> Resu
         *clock = Instant::now();
         seconds
     };
+    // Refused before the base is planned (minutes, with waiting tokens under a share cap).
+    let base = crate::pipeline::Planning::load(&sweep.scenario, &Default::default())?;
+    crate::model::robust::check_waiting(&base.facts, &base.scenario.policy, settings.emergency)?;
     progress("planning the base");
     let prep = crate::sweep::prepare(
         sweep.clone(),
