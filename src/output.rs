@@ -586,7 +586,7 @@ fn same_file(file: &File, path: &Path) -> bool {
 }
 
 /// Under the lock: what a killed command left beside the folder. A new folder it was building,
-/// or an old one it swapped out, is removed; an old folder moved aside when the folder itself is
+/// an old one it swapped out, or the empty folder of its writability probe, is removed; an old folder moved aside when the folder itself is
 /// missing (a kill between the two renames of a swap where the file system cannot exchange) is
 /// moved back.
 fn recover(real: &Path, shown: &Path) -> Result<()> {
@@ -604,7 +604,7 @@ fn recover(real: &Path, shown: &Path) -> Result<()> {
         let Some(rest) = name.strip_prefix(&prefix) else {
             continue;
         };
-        let kind = ["new-", "old-"].into_iter().find(|k| {
+        let kind = ["new-", "old-", "probe-"].into_iter().find(|k| {
             rest.strip_prefix(k)
                 .is_some_and(|pid| !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit()))
         });
@@ -1194,8 +1194,12 @@ mod tests {
         let root = tempfile::tempdir().unwrap();
         let out = root.path().join("out");
         write(&claim(&out), &product(&[("x.csv", "1")], &[])).unwrap();
-        // A half-built folder and a swapped-out one of killed commands: removed.
-        for left in [".out.capplan-new-4242", ".out.capplan-old-4243"] {
+        // A half-built folder, a swapped-out one and a probe of killed commands: removed.
+        for left in [
+            ".out.capplan-new-4242",
+            ".out.capplan-old-4243",
+            ".out.capplan-probe-4244",
+        ] {
             fs::create_dir(root.path().join(left)).unwrap();
             fs::write(root.path().join(left).join("x.csv"), "left").unwrap();
         }
