@@ -11,7 +11,7 @@ use super::palette::{provider_colour, provider_order, rgb, scenario_colour, Rgba
 use super::palette::{COMPONENTS, UNSERVED};
 use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
 use super::svg::Align;
-use super::ticks::{dollars, signed_dollars, Unit};
+use super::ticks::{dollars, signed, signed_dollars, Unit};
 use super::{ChartOptions, Charts};
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
@@ -309,13 +309,7 @@ const SERVED_COLOURS: [Rgba; 2] = [rgb(0x6B6B6B), UNSERVED];
 /// A change of served share in percentage points, as the tables write it: "−1.1 pp", "±0 pp".
 fn signed_points(v: f64) -> String {
     let a = (v.abs() * 10.0).round() / 10.0;
-    if a == 0.0 {
-        "\u{b1}0 pp".to_string()
-    } else if v > 0.0 {
-        format!("+{} pp", crate::units::fixed(a))
-    } else {
-        format!("\u{2212}{} pp", crate::units::fixed(a))
-    }
+    signed(v, &format!("{} pp", crate::units::fixed(a)), a == 0.0)
 }
 
 fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
