@@ -210,28 +210,22 @@ fn hedge(t: &Tables, c: &Scale) -> Figure {
         "bars: reserved tokens per minute".into(),
     ];
     // Rows that fit: as the run's commitments chart fits them.
-    let fit = ((c.plot_height() / (c.min_em() * 1.5)).floor() as usize).max(1);
+    let (fit, cut) = c.rows_that_fit(count, 1.5);
+    subtitle.splice(1..1, cut);
     let shown: Vec<&HedgeRow> = order.iter().take(fit).copied().collect();
-    if fit < count {
-        subtitle.insert(1, format!("first {fit} of {count} shown (image too small)"));
-    }
-    let mut marks = Vec::new();
-    for (i, h) in shown.iter().enumerate() {
-        let i = i as f64;
-        let (robust_y, det_y) = ((i + 0.14, i + 0.48), (i + 0.52, i + 0.86));
-        if h.robust_reserved_tpm > 0.0 {
-            marks.push(Mark::rect((0.0, h.robust_reserved_tpm), robust_y, ROBUST));
-        }
-        if h.deterministic_reserved_tpm > 0.0 {
-            let x = (0.0, h.deterministic_reserved_tpm);
-            marks.push(Mark::rect(x, det_y, DETERMINISTIC));
+    let (mut marks, mut top) = (Vec::new(), 0.0f64);
+    for (i, h) in (0..).map(f64::from).zip(&shown) {
+        let robust = (h.robust_reserved_tpm, (i + 0.14, i + 0.48), ROBUST);
+        let deterministic = (
+            h.deterministic_reserved_tpm,
+            (i + 0.52, i + 0.86),
+            DETERMINISTIC,
+        );
+        for (tpm, y, fill) in [robust, deterministic].into_iter().filter(|b| b.0 > 0.0) {
+            marks.push(Mark::rect((0.0, tpm), y, fill));
+            top = top.max(tpm);
         }
     }
-    let top = largest(
-        shown
-            .iter()
-            .flat_map(|h| [h.robust_reserved_tpm, h.deterministic_reserved_tpm]),
-    );
     let names = shown.iter().map(|h| (h.tranche.clone(), h.differs()));
     let mut y = Category::slots(names);
     let used = |h: &&HedgeRow| match h.change_capacity_used_pct {
@@ -239,11 +233,9 @@ fn hedge(t: &Tables, c: &Scale) -> Figure {
         None => String::new(),
     };
     y.head = Some("tranche".into());
+    let change = shown.iter().map(|h| h.change_text()).collect();
     y.table = vec![
-        (
-            "change".into(),
-            shown.iter().map(|h| h.change_text()).collect(),
-        ),
+        ("change".into(), change),
         ("used".into(), shown.iter().map(used).collect()),
     ];
     let mut y = Axis::category(y);

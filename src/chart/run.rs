@@ -404,10 +404,9 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
         "bar = reservation window, its height the reserved tok/min".into(),
         "by provider, then start".into(),
     ];
-    let fit = ((c.plot_height() / (c.min_em() * 1.3)).floor() as usize).max(1);
-    if fit < count {
+    if let (fit, Some(cut)) = c.rows_that_fit(count, 1.3) {
         signed.truncate(fit);
-        subtitle.insert(1, format!("first {fit} of {count} shown (image too small)"));
+        subtitle.insert(1, cut);
     }
     let (mut legend, mut marks): (Vec<Entry>, Vec<Mark>) = (Vec::new(), Vec::new());
     let most_tpm = signed
@@ -439,13 +438,9 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
             };
             let size = if blocks > 0.0 { gpus / blocks } else { 0.0 };
             let kind = if s.row.gpu.is_empty() { "" } else { " " };
-            format!(
-                "{}{kind}{} ({}×{})",
-                grouped(gpus),
-                s.row.gpu,
-                grouped(blocks),
-                grouped(size)
-            )
+            let (gpus, gpu, blocks, size) =
+                (grouped(gpus), &s.row.gpu, grouped(blocks), grouped(size));
+            format!("{gpus}{kind}{gpu} ({blocks}×{size})")
         }));
     }
     table.push(column("commitment", cost));
