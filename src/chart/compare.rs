@@ -97,10 +97,8 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     let (mut binned, mut demand, mut served) = (Vec::new(), Vec::new(), Vec::new());
     for s in series {
         let b = Binned::new(&s.periods, grain);
-        (
-            demand.push(b.mean(&s.demand_tpm)),
-            served.push(served_pct(s, &b)),
-        );
+        demand.push(b.mean(&s.demand_tpm));
+        served.push(served_pct(s, &b));
         binned.push(b);
     }
     let owners = demand_owners(&binned, &demand);
