@@ -1,26 +1,8 @@
-//! Chart stage, comparisons: every run of `capplan compare` side by side, against the first (the
-//! baseline). Money is spend (commit + usage + route, what is paid); demand left unserved is
-//! drawn in tokens and percent of demand, never priced at a penalty.
-//!
-//! - `compare_capacity`: demand and each column's reserved capacity on one time axis, and under it
-//!   (when any column leaves demand unserved) the share of demand each column serves. Demand is
-//!   drawn once — a grey band — when every column has the same; a column with demand of its own
-//!   adds a dashed line in its colour. Each column is a line in its colour (the baseline in ink),
-//!   the baseline widest and each later column narrower, so lines that coincide stay visible as
-//!   nested stripes at any image size. Long horizons are grouped into days, weeks or months as in
-//!   the run charts (one grain for all, the coarsest any column needs); the served share of a bin
-//!   is its lowest period's.
-//! - `compare_cost_by_provider`: spend over the horizon per column, one bar each, stacked by
-//!   provider in the provider colours of the run charts. The stack order depends on the provider
-//!   name only (well-known providers in palette order, then the rest by name), so it is the same
-//!   in every comparison whatever providers it has.
-//! - `compare_cost_delta`: each later column against the baseline, in two panels: the change of
-//!   spend by component (commit, usage, route) as diverging bars with the net change of spend as a
-//!   dot and written above the group; and the change of demand served, in percentage points, over
-//!   the horizon and in the worst period. A change far larger than the rest is cut at the edge of
-//!   the plot and its value written above its group. With a single column there is nothing to
-//!   compare against: the chart is still drawn and says so (so the set of files does not depend
-//!   on the number of columns).
+//! Chart stage, comparisons: every column of `capplan compare` side by side, against the first
+//! (the baseline). Money is spend (commit + usage + route, what is paid); demand left unserved is
+//! drawn in tokens and percent of demand, never priced at a penalty. With a single column the
+//! delta chart is still drawn and says there is nothing to compare (so the set of files does not
+//! depend on the number of columns).
 
 use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Panel};
 use super::figure::{Stroke, Swatch};
@@ -29,7 +11,7 @@ use super::palette::{provider_colour, provider_order, rgb, scenario_colour, Rgba
 use super::palette::{COMPONENTS, UNSERVED};
 use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
 use super::svg::Align;
-use super::ticks::{dollars, signed_dollars, Unit};
+use super::ticks::{dollars, signed, signed_dollars, Unit};
 use super::{ChartOptions, Charts};
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
@@ -102,26 +84,27 @@ fn served_pct(s: &Series, b: &Binned) -> Vec<f64> {
     b.bins.iter().map(bin).collect()
 }
 
+/// Demand and each column's reserved capacity on one time axis, and under it (when any column
+/// leaves demand unserved) the share of demand each column serves, its lowest period's in a bin.
+/// Demand is drawn once, a grey band, for the columns that share the baseline's; other demand is
+/// a dashed line in its column's colour. Each column is a line in its colour (the baseline in
+/// ink), widest first, so lines that coincide show as nested stripes. Long horizons are grouped
+/// as in the run charts (one grain for all, the coarsest any column needs).
 fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     // One grain for every column: grouping never splits a period, so coarse grids stay as they are.
     let grain = |s: &Series| Grain::choose(&s.periods, KEEP_PERIODS_UP_TO, MAX_BINS);
     let grain = series.iter().map(grain).max().unwrap_or(Grain::Period);
-    let binned: Vec<Binned> = series
-        .iter()
-        .map(|s| Binned::new(&s.periods, grain))
-        .collect();
-    let demand: Vec<Vec<f64>> = binned
-        .iter()
-        .zip(series)
-        .map(|(b, s)| b.mean(&s.demand_tpm))
-        .collect();
+    let (mut binned, mut demand, mut served) = (Vec::new(), Vec::new(), Vec::new());
+    for s in series {
+        let b = Binned::new(&s.periods, grain);
+        demand.push(b.mean(&s.demand_tpm));
+        served.push(served_pct(s, &b));
+        binned.push(b);
+    }
     let owners = demand_owners(&binned, &demand);
     let widths = nested_widths(series.len());
-    let band = Stroke::new(
-        DEMAND_BAND,
-        widths.first().copied().unwrap_or(3.0) + 4.0,
-        false,
-    );
+    let line = |i: usize| Stroke::new(scenario_colour(i), widths[i], false);
+    let band = Stroke::new(DEMAND_BAND, widths[0] + 4.0, false);
     let label = |i: usize| match i {
         0 => format!("{} (baseline)", c.scenarios[0]),
         i => c.scenarios[i].clone(),
@@ -155,9 +138,8 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     for (i, (s, b)) in series.iter().zip(&binned).enumerate() {
         let reserved = b.mean(&s.reserved_total_tpm());
         top = top.max(largest(reserved.iter().copied()));
-        let stroke = Stroke::new(scenario_colour(i), widths[i], false);
-        marks.push(Mark::steps(stroke, &b.spans, &reserved));
-        legend.push(Entry::new(label(i), Swatch::Line(stroke)));
+        marks.push(Mark::steps(line(i), &b.spans, &reserved));
+        legend.push(Entry::new(label(i), Swatch::Line(line(i))));
     }
     marks.extend(dashed);
 
@@ -169,32 +151,25 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     let mut panels = vec![Panel::new(x(), y, marks)];
 
     // Served: only when some column leaves demand unserved somewhere.
-    let served: Vec<Vec<f64>> = series
-        .iter()
-        .zip(&binned)
-        .map(|(s, b)| served_pct(s, b))
-        .collect();
     let lowest = served.iter().flatten().copied().fold(100.0, f64::min);
-    let mut notes = vec![baseline_note(c, "baseline", "")];
-    notes.push("lines: reserved capacity".into());
+    let mut notes = vec![
+        baseline_note(c, "baseline", ""),
+        "lines: reserved capacity".into(),
+    ];
     if lowest < 99.95 {
-        let marks = (binned.iter().zip(&served).enumerate())
-            .map(|(i, (b, v))| {
-                let stroke = Stroke::new(scenario_colour(i), widths[i], false);
-                Mark::steps(stroke, &b.spans, v)
-            })
-            .collect();
+        let step = |(i, (b, v)): (usize, (&Binned, &Vec<f64>))| Mark::steps(line(i), &b.spans, v);
+        let marks = binned.iter().zip(&served).enumerate().map(step).collect();
         // From a little under the lowest share to a little over 100%, so lines at 100% clear
         // the frame.
         let lo = (lowest - (100.0 - lowest) * 0.12).max(0.0);
         let hi = 100.0 + (100.0 - lo) * 0.06;
-        let title = match grain {
-            Grain::Period => "demand served".to_string(),
-            Grain::Day => "demand served (lowest period of each day)".to_string(),
-            Grain::Week => "demand served (lowest period of each week)".to_string(),
-            Grain::Month => "demand served (lowest period of each month)".to_string(),
+        let each = match grain {
+            Grain::Period => "",
+            Grain::Day => " (lowest period of each day)",
+            Grain::Week => " (lowest period of each week)",
+            Grain::Month => " (lowest period of each month)",
         };
-        let y = Axis::value_inside(lo, hi, Unit::Percent).titled(title);
+        let y = Axis::value_inside(lo, hi, Unit::Percent).titled(format!("demand served{each}"));
         panels.push(Panel::new(x(), y, marks));
         notes.push("below: share of demand served".into());
     } else {
@@ -212,9 +187,25 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     fig
 }
 
-/// A group of bars in a category slot: each bar's segments stacked from zero (positive up,
-/// negative down), values beyond `cut` clipped there with a break. The group's width in the slot
-/// keeps each bar at most 110 px (at 1080p) in a plot `plot_px` wide.
+/// The bars of a category slot: each bar's left edge and centre, and the bars' width. The group
+/// keeps each bar at most 110 px wide (at 1080p; a lone bar 240 px) in a plot `plot_px` wide.
+fn slot_bars(slot: usize, n: usize, k: usize, c: &Scale, plot_px: f64) -> (Vec<(f64, f64)>, f64) {
+    let slot_px = plot_px / n.max(1) as f64;
+    let many = k > 1;
+    let (share, most) = if many { (0.84, 110.0) } else { (0.62, 240.0) };
+    let width = f64::min(share, c.px(most) * k.max(1) as f64 / slot_px);
+    let pitch = width / k.max(1) as f64;
+    let bar_w = pitch * if many { 0.86 } else { 1.0 };
+    let left = slot as f64 + 0.5 - width / 2.0;
+    let bar = |b: usize| {
+        let x0 = left + pitch * b as f64 + (pitch - bar_w) / 2.0;
+        (x0, left + pitch * (b as f64 + 0.5))
+    };
+    ((0..k).map(bar).collect(), bar_w)
+}
+
+/// A group of bars in a category slot (`slot_bars`): each bar's segments stacked from zero
+/// (positive up, negative down), values beyond `cut` clipped there with a break.
 fn group(
     slot: usize,
     n: usize,
@@ -223,15 +214,9 @@ fn group(
     c: &Scale,
     plot_px: f64,
 ) -> Vec<Mark> {
-    let slot_px = plot_px / n.max(1) as f64;
-    let (k, many) = (bars.len().max(1) as f64, bars.len() > 1);
-    let (share, most) = if many { (0.84, 110.0) } else { (0.62, 240.0) };
-    let width = f64::min(share, c.px(most) * k / slot_px);
-    let pitch = width / k;
-    let bar_w = pitch * if many { 0.86 } else { 1.0 };
+    let (edges, bar_w) = slot_bars(slot, n, bars.len(), c, plot_px);
     let mut marks = Vec::new();
-    for (b, segments) in bars.iter().enumerate() {
-        let x0 = slot as f64 + 0.5 - width / 2.0 + pitch * b as f64 + (pitch - bar_w) / 2.0;
+    for ((x0, _), segments) in edges.into_iter().zip(bars) {
         let (mut up, mut down) = (0.0f64, 0.0f64);
         for (fill, v) in segments {
             let end = if *v >= 0.0 { &mut up } else { &mut down };
@@ -245,17 +230,6 @@ fn group(
         }
     }
     marks
-}
-
-/// The x centres of the bars `group` draws for `k` bars in a slot (for their labels).
-fn bar_centres(slot: usize, n: usize, k: usize, c: &Scale, plot_px: f64) -> Vec<f64> {
-    let slot_px = plot_px / n.max(1) as f64;
-    let many = k > 1;
-    let (share, most) = if many { (0.84, 110.0) } else { (0.62, 240.0) };
-    let width = f64::min(share, c.px(most) * k as f64 / slot_px);
-    let pitch = width / k as f64;
-    let left = slot as f64 + 0.5 - width / 2.0;
-    (0..k).map(|b| left + pitch * (b as f64 + 0.5)).collect()
 }
 
 /// A value more than this many times the next one is cut at the edge of the plot.
@@ -300,14 +274,8 @@ fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
         let segments: Vec<(Rgba, f64)> = providers.iter().filter_map(segment).collect();
         let total: f64 = segments.iter().map(|s| s.1).sum();
         extents.push(total);
-        marks.extend(group(
-            i,
-            n,
-            &[segments],
-            f64::INFINITY,
-            scale,
-            scale.w * 0.75,
-        ));
+        let plot_px = scale.w * 0.75;
+        marks.extend(group(i, n, &[segments], f64::INFINITY, scale, plot_px));
         let mut label = Label::above(dollars(spend("")), i as f64 + 0.5, total);
         label.fit = Some(0.92);
         marks.push(Mark::Label(label));
@@ -339,13 +307,7 @@ const SERVED_COLOURS: [Rgba; 2] = [rgb(0x6B6B6B), UNSERVED];
 /// A change of served share in percentage points, as the tables write it: "−1.1 pp", "±0 pp".
 fn signed_points(v: f64) -> String {
     let a = (v.abs() * 10.0).round() / 10.0;
-    if a == 0.0 {
-        "\u{b1}0 pp".to_string()
-    } else if v > 0.0 {
-        format!("+{} pp", crate::units::fixed(a))
-    } else {
-        format!("\u{2212}{} pp", crate::units::fixed(a))
-    }
+    signed(v, &format!("{} pp", crate::units::fixed(a)), a == 0.0)
 }
 
 fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
@@ -393,8 +355,8 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
             .map(|(c, v)| vec![(*c, *v)])
             .collect();
         marks.extend(group(i, n, &bars, f64::INFINITY, scale, plot_px));
-        let centres = bar_centres(i, n, bars.len(), scale, plot_px);
-        for (x, v) in centres.into_iter().zip(&values) {
+        let (centres, _) = slot_bars(i, n, bars.len(), scale, plot_px);
+        for ((_, x), v) in centres.into_iter().zip(&values) {
             let mut label = Label::above(signed_points(*v), x, *v);
             if *v < 0.0 {
                 label = label.spots(vec![(0.0, 18.0, Align::Centre)]);

@@ -9,13 +9,13 @@ use super::svg::Align;
 use super::text::Font;
 use super::ticks::Unit;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Figure {
     pub title: String,
     /// Joined by " · " on up to two lines; parts that do not fit are left out whole, last first.
     pub subtitle: Vec<String>,
     pub legend: Vec<Entry>,
-    /// Laid out in rows of `columns`.
+    /// Laid out in rows of `columns` (0: one).
     pub panels: Vec<Panel>,
     pub columns: usize,
     /// The rows' heights relative to each other (empty: all alike).
@@ -31,18 +31,13 @@ pub(crate) struct Figure {
 impl Figure {
     /// A figure of one column of panels; `sub`: the subtitle's parts.
     pub fn new(title: String, sub: Vec<String>, legend: Vec<Entry>, panels: Vec<Panel>) -> Figure {
-        let subtitle = sub;
-        let (columns, notes, message) = (1, Vec::new(), None);
+        let (subtitle, fig) = (sub, Figure::default());
         Figure {
             title,
             subtitle,
             legend,
             panels,
-            columns,
-            row_heights: Vec::new(),
-            align_frames: false,
-            notes,
-            message,
+            ..fig
         }
     }
 
@@ -124,12 +119,12 @@ pub(crate) struct Panel {
 
 impl Panel {
     pub fn new(x: Axis, y: Axis, marks: Vec<Mark>) -> Panel {
-        Panel {
-            title: None,
-            x,
-            y,
-            marks,
-        }
+        let title = None;
+        Panel { title, x, y, marks }
+    }
+    pub fn titled(self, title: impl Into<String>) -> Panel {
+        let title = Some(title.into());
+        Panel { title, ..self }
     }
 }
 
@@ -187,10 +182,8 @@ impl Axis {
         Axis::new(0.0, hi, Kind::Category(c))
     }
     pub fn titled(self, title: impl Into<String>) -> Axis {
-        Axis {
-            title: Some(title.into()),
-            ..self
-        }
+        let title = Some(title.into());
+        Axis { title, ..self }
     }
 }
 
@@ -329,12 +322,13 @@ fn steps(bins: &[(f64, f64)], values: &[f64]) -> (Vec<f64>, Vec<f64>) {
 
 impl Dot {
     pub fn new(x: f64, y: f64, radius: f64, colour: Rgba) -> Dot {
+        let arrow = None;
         Dot {
             x,
             y,
             radius,
             colour,
-            arrow: None,
+            arrow,
         }
     }
 }

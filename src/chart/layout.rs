@@ -54,6 +54,13 @@ impl Scale {
     pub fn plot_height(&self) -> f64 {
         self.h - self.px(2.0 * MARGIN + 160.0 + 60.0)
     }
+    /// How many of `count` rows, each `pitch` times the smallest text, fit a one-panel figure;
+    /// and the subtitle part that says so when not all do.
+    pub fn rows_that_fit(&self, count: usize, pitch: f64) -> (usize, Option<String>) {
+        let fit = ((self.plot_height() / (self.min_em() * pitch)).floor() as usize).max(1);
+        let note = format!("first {fit} of {count} shown (image too small)");
+        (fit, (fit < count).then_some(note))
+    }
     /// A font of `em` pixels at 1080p, scaled.
     pub fn font(&self, em: f64, bold: bool, colour: Rgba) -> Font {
         Font::new(self.px(em), bold, colour)

@@ -1,24 +1,13 @@
 //! Chart stage: deck-ready PNG and SVG charts drawn from the report tables (never from the solver).
 //!
-//! One engine for every chart. The per-command files (`run`, `compare`, `resilience`, `robust`, `sweep`)
-//! turn report rows into [`figure::Figure`]s: plain data (title, subtitle parts, legend, panels of
-//! marks — stacked areas, bands, lines, bars, cells, points, labels — on two axes, notes), which
-//! unit tests check without pixels. `layout` places every figure the same way (header, legend
-//! column, panels, ticks from `ticks`, text measured by `text` with the bundled font) and draws it
-//! once, as SVG (`svg`).
-//!
-//! The renderer: the PNG is that SVG rasterised by resvg (usvg + tiny-skia), with the two bundled
-//! DejaVu faces of `assets/fonts/` loaded from memory into resvg's only font database (no system
-//! fonts). Chosen over drawing both through plotters because then the PNG cannot show other text
-//! or another picture than the SVG: there is one drawing. Plotters' bitmap text also drops glyph
-//! side bearings and rounds pen positions (uneven letter spacing at slide sizes), which had made
-//! a second text rasteriser necessary, and its bitmap shapes are not anti-aliased; resvg's are,
-//! and dashes and hatching are the SVG's own (`stroke-dasharray`, a `<pattern>`).
-//!
-//! Everything is a pure function of the tables and the options: no clock, no file system, no
-//! machine fonts, pure-Rust rasterising, so the same report gives byte-identical files anywhere.
-//! Every computation is bounded for any finite input (clamped ranges, capped tick counts, text
-//! fitting linear in the text's length).
+//! The per-command files (`run`, `compare`, `resilience`, `robust`, `sweep`) turn report rows
+//! into [`figure::Figure`]s, plain data that unit tests check without pixels; `layout` places
+//! every figure the same way (text measured by `text` with the bundled font) and draws it once,
+//! as SVG (`svg`). The PNG is that SVG rasterised by resvg with the bundled DejaVu faces as its
+//! only fonts: one drawing, so the PNG cannot show other text than the SVG (plotters' bitmap
+//! text dropped side bearings and was not anti-aliased). Everything is a pure, bounded function
+//! of the tables and the options (no clock, no machine fonts), so the same report gives
+//! byte-identical files anywhere.
 
 pub mod compare;
 mod figure;

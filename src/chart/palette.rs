@@ -131,13 +131,8 @@ pub(crate) fn scenario_colour(i: usize) -> Rgba {
     }
 }
 
-/// Cost components of the delta chart: commit, usage, route, penalties.
-pub(crate) const COMPONENTS: [Rgba; 4] = [
-    rgb(0x3F6FB5), // commit: blue
-    rgb(0x8DB854), // usage: green
-    rgb(0xE3A33B), // route: amber
-    rgb(0xC43C3C), // penalties: red
-];
+/// Cost components of the delta chart: commit (blue), usage (green), route (amber).
+pub(crate) const COMPONENTS: [Rgba; 3] = [rgb(0x3F6FB5), rgb(0x8DB854), rgb(0xE3A33B)];
 
 /// Viridis (matplotlib's, sampled at ninths): perceptually uniform, colour-blind safe, readable
 /// in greyscale; dark purple = nothing served, yellow = everything served.

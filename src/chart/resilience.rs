@@ -53,11 +53,9 @@ fn subtitle(r: &Resilience) -> Vec<String> {
 
 /// What one loss of the matrix is: a provider, or a provider region (`provider/region`).
 fn loss_kind(r: &Resilience) -> &'static str {
-    let regions = r.losses.iter().any(|l| l.contains('/'));
-    if regions {
-        "provider region"
-    } else {
-        "provider"
+    match r.losses.iter().any(|l| l.contains('/')) {
+        true => "provider region",
+        false => "provider",
     }
 }
 
@@ -213,23 +211,22 @@ impl Point<'_> {
 /// (light dot) to what it serves with nothing lost (dark dot), at the height of its $ per
 /// million tokens served. Plans that cannot serve all demand with nothing lost are red and say
 /// how much they can serve; $/M is only comparable between plans that reach the same served %.
-fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
+fn cost_vs_served<'a>(r: &'a Resilience, opts: &ChartOptions) -> Figure {
     let c = Scale::new(opts.width, opts.height);
     let what = loss_kind(r);
-    let data: Vec<Point> = (r.plans.iter())
-        .filter_map(|p| {
-            let none = r.row(&p.plan, "none")?.served_pct;
-            let worst = worst(single_losses(r, &p.plan)).map(|x| x.served_pct);
-            let (plan, cost, most) = (p.plan.as_str(), p.cost_per_million_tokens, p.max_served_pct);
-            Some(Point {
-                plan,
-                cost,
-                none,
-                worst,
-                most,
-            })
+    let point = |p: &'a crate::resilience::PlanSummary| {
+        let none = r.row(&p.plan, "none")?.served_pct;
+        let worst = worst(single_losses(r, &p.plan)).map(|x| x.served_pct);
+        let (plan, cost, most) = (p.plan.as_str(), p.cost_per_million_tokens, p.max_served_pct);
+        Some(Point {
+            plan,
+            cost,
+            none,
+            worst,
+            most,
         })
-        .collect();
+    };
+    let data: Vec<Point> = r.plans.iter().filter_map(point).collect();
     let top = data.iter().map(|d| d.cost).fold(0.0, f64::max);
     // Multi-cloud drawn last (on top) and labelled first (best place); the rest top down.
     let highlight = |i: &usize| data[*i].plan == "multi-cloud";
@@ -241,34 +238,24 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
         highlight(b).cmp(&highlight(a)).then(by_cost)
     });
     let colour = |d: &Point| if d.serves_all() { INK } else { SHORT };
-    let mut marks = vec![Mark::rule(
-        100.0,
-        Stroke::new(AXIS, 2.0, true),
-        Some("all demand".into()),
-    )];
+    let rule = Stroke::new(AXIS, 2.0, true);
+    let mut marks = vec![Mark::rule(100.0, rule, Some("all demand".into()))];
     for i in order.iter().rev() {
         let d = &data[*i];
-        let (y, big, col) = (d.cost.max(0.0), highlight(i), colour(d));
+        let (y, col) = (d.cost.max(0.0), colour(d));
+        // Line width, light and dark dots' radii: larger for the highlighted plan.
+        let (width, light, dark) = if highlight(i) {
+            (4.0, 10.0, 14.0)
+        } else {
+            (3.0, 8.0, 10.0)
+        };
         let x = d.none.clamp(0.0, 100.0);
         if let Some(w) = d.worst.map(|w| w.clamp(0.0, 100.0)) {
-            let width = if big { 4.0 } else { 3.0 };
-            marks.push(Mark::Line(
-                Stroke::new(col.tint(0.55), width, false),
-                vec![(w, y), (x, y)],
-            ));
-            marks.push(Mark::Dot(Dot::new(
-                w,
-                y,
-                if big { 10.0 } else { 8.0 },
-                col.tint(0.45),
-            )));
+            let line = Stroke::new(col.tint(0.55), width, false);
+            marks.push(Mark::Line(line, vec![(w, y), (x, y)]));
+            marks.push(Mark::Dot(Dot::new(w, y, light, col.tint(0.45))));
         }
-        marks.push(Mark::Dot(Dot::new(
-            x,
-            y,
-            if big { 14.0 } else { 10.0 },
-            col,
-        )));
+        marks.push(Mark::Dot(Dot::new(x, y, dark, col)));
     }
     for i in &order {
         let d = &data[*i];
@@ -324,12 +311,10 @@ fn cost_vs_served(r: &Resilience, opts: &ChartOptions) -> Figure {
     let y = Axis::value(0.0, top, Unit::Dollars).titled(y_title);
     let title = "What multi-cloud costs and what it buys".to_string();
     let panels = vec![Panel::new(x, y, marks)];
+    let worst_lost = format!("served, worst {what} lost");
     let mut legend = vec![
         Entry::new("served, nothing lost", Swatch::Dot(INK)),
-        Entry::new(
-            format!("served, worst {what} lost"),
-            Swatch::Dot(INK.tint(0.45)),
-        ),
+        Entry::new(worst_lost, Swatch::Dot(INK.tint(0.45))),
     ];
     let any_short = data.iter().any(|d| !d.serves_all());
     if any_short {

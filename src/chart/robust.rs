@@ -38,68 +38,42 @@ pub fn render_all(t: &Tables, opts: &ChartOptions) -> Charts {
 
 /// The lines of both plans: solid blue for the robust plan, dashed orange for the
 /// deterministic one (told apart without colour too).
-fn strokes() -> [Stroke; 2] {
-    [
-        Stroke::new(ROBUST, 4.0, false),
-        Stroke::new(DETERMINISTIC, 3.5, true),
-    ]
+const STROKES: [Stroke; 2] = [
+    Stroke::new(ROBUST, 4.0, false),
+    Stroke::new(DETERMINISTIC, 3.5, true),
+];
+
+/// Each set of samples (in sample, then the holdout if any) with both plans' values of one
+/// measure (`of`: robust, deterministic).
+type Sets = Vec<(&'static str, [Vec<f64>; 2])>;
+
+/// A subtitle part from the robust and the deterministic plan's values.
+type Says<'a> = &'a dyn Fn(&[f64], &[f64]) -> String;
+
+fn sets(t: &Tables, of: fn(&SampleRow) -> [f64; 2]) -> Sets {
+    let both = |set: &str| {
+        let rows = t.rows.iter().filter(|r| r.set == set);
+        let (r, d): (Vec<f64>, Vec<f64>) = rows.map(|r| (of(r)[0], of(r)[1])).unzip();
+        [r, d]
+    };
+    let holdout = both("holdout");
+    let holdout = (!holdout[0].is_empty()).then_some(("holdout:", holdout));
+    let in_sample = ("in sample:", both("in_sample"));
+    std::iter::once(in_sample).chain(holdout).collect()
 }
 
-fn legend() -> Vec<Entry> {
-    let [r, d] = strokes();
-    vec![
-        Entry::new("robust plan", Swatch::Line(r)),
-        Entry::new("deterministic plan", Swatch::Line(d)),
-    ]
-}
-
-/// The rows of each set: (`in_sample` rows, holdout rows).
-fn sets(t: &Tables) -> Vec<(&'static str, Vec<&SampleRow>)> {
-    let of = |set: &str| t.rows.iter().filter(|r| r.set == set).collect::<Vec<_>>();
-    let mut out = vec![("in_sample", of("in_sample"))];
-    let holdout = of("holdout");
-    if !holdout.is_empty() {
-        out.push(("holdout", holdout));
-    }
-    out
-}
-
-/// A panel's title: which samples it shows.
-fn set_title(set: &str, count: usize) -> String {
-    match set {
-        "in_sample" => format!("in sample: {count} planning samples"),
-        _ => format!("holdout: {count} samples never planned on"),
-    }
-}
-
-/// P(value > x) over `values`, %, as a step curve from `lo` to `hi`: 100% left of the smallest
-/// value, down by one sample's share at each value (ties drop together), 0% right of the largest.
+/// P(value > x) over `values`, %, as a step curve from `lo` to `hi`: the share above `lo` at
+/// `lo`, down by one sample's share at each value (ties drop together), 0% right of the largest.
 fn exceedance(values: &[f64], lo: f64, hi: f64) -> Vec<(f64, f64)> {
-    let mut v: Vec<f64> = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len().max(1) as f64;
-    let mut points = vec![(lo, 100.0)];
-    let mut above = 100.0;
-    for (i, x) in v.iter().enumerate() {
-        points.push((*x, above));
-        above = (v.len() - i - 1) as f64 / n * 100.0;
-        points.push((*x, above));
-    }
-    points.push((hi, 0.0));
-    points
-}
-
-/// P(value > x) for values that start at zero (unserved tokens): the share above zero at x = 0.
-fn exceedance_from_zero(values: &[f64], hi: f64) -> Vec<(f64, f64)> {
-    let n = values.len().max(1) as f64;
-    let mut positive: Vec<f64> = values.iter().copied().filter(|v| *v > 0.0).collect();
-    positive.sort_by(f64::total_cmp);
-    let mut above = positive.len() as f64 / n * 100.0;
-    let mut points = vec![(0.0, above)];
-    for (i, x) in positive.iter().enumerate() {
-        points.push((*x, above));
-        above = (positive.len() - i - 1) as f64 / n * 100.0;
-        points.push((*x, above));
+    let share = |k: usize| k as f64 / values.len().max(1) as f64 * 100.0;
+    let mut above: Vec<f64> = values.iter().copied().filter(|v| *v > lo).collect();
+    above.sort_by(f64::total_cmp);
+    let mut points = vec![(lo, share(above.len()))];
+    for (i, x) in above.iter().enumerate() {
+        points.extend([
+            (*x, share(above.len() - i)),
+            (*x, share(above.len() - i - 1)),
+        ]);
     }
     points.push((hi, 0.0));
     points
@@ -109,137 +83,101 @@ fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len().max(1) as f64
 }
 
-/// What the total is: spend plus the penalties the samples are dispatched under.
-fn total_is(t: &Tables) -> &'static str {
-    if t.settings.emergency {
-        "total = spend + unserved penalties"
-    } else {
-        "total = spend + unserved and resilience penalties"
+/// Both plans' exceedance curves over `x`, a panel per set side by side, titled with which
+/// samples it shows; `says(robust, deterministic)`: a subtitle part per set after `lead`.
+fn curves(title: String, lead: &str, sets: &Sets, x: Axis, y: &str, says: Says<'_>) -> Figure {
+    let [robust, deterministic] = STROKES;
+    let mut subtitle = vec![lead.to_string()];
+    let mut panels = Vec::new();
+    for (set, [r, d]) in sets {
+        subtitle.push(format!("{set} {}", says(r, d)));
+        // The deterministic plan's first, so the robust one is drawn over it where they meet.
+        let (lo, hi) = (x.lo, x.hi);
+        let marks = vec![
+            Mark::Line(deterministic, exceedance(d, lo, hi)),
+            Mark::Line(robust, exceedance(r, lo, hi)),
+        ];
+        let y = Axis::value_inside(0.0, 100.0, Unit::Percent).titled(y);
+        let mut panel = Panel::new(x.clone(), y, marks);
+        panel.title = Some(match *set {
+            "in sample:" => format!("in sample: {} planning samples", r.len()),
+            _ => format!("holdout: {} samples never planned on", r.len()),
+        });
+        panels.push(panel);
     }
+    let legend = vec![
+        Entry::new("robust plan", Swatch::Line(robust)),
+        Entry::new("deterministic plan", Swatch::Line(deterministic)),
+    ];
+    let mut fig = Figure::new(title, subtitle, legend, panels);
+    fig.columns = fig.panels.len();
+    fig
 }
 
 fn total(t: &Tables) -> Figure {
-    let sets = sets(t);
-    let values = |rows: &[&SampleRow], robust: bool| -> Vec<f64> {
-        let v = |r: &&SampleRow| match robust {
-            true => r.robust_total,
-            false => r.deterministic_total,
-        };
-        rows.iter().map(v).collect()
-    };
+    let sets = sets(t, |r| [r.robust_total, r.deterministic_total]);
     // One x range for every panel, so the panels read against each other.
-    let all = sets.iter().flat_map(|(_, rows)| {
-        let both = rows
-            .iter()
-            .flat_map(|r| [r.robust_total, r.deterministic_total]);
-        both.collect::<Vec<_>>()
-    });
+    let all = sets.iter().flat_map(|(_, v)| v.iter().flatten().copied());
     let (min, max) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
         (a.min(v), b.max(v))
     });
     let span = (max - min).max(max.abs() * 1e-6).max(1.0);
     let (lo, hi) = (min - span * 0.04, max + span * 0.04);
-    let [rs, ds] = strokes();
-    let mut subtitle = vec![total_is(t).to_string()];
-    let panels = sets
-        .iter()
-        .map(|(set, rows)| {
-            let (r, d) = (values(rows, true), values(rows, false));
-            subtitle.push(format!(
-                "{} mean {} robust vs {} deterministic",
-                match *set {
-                    "in_sample" => "in sample:",
-                    _ => "holdout:",
-                },
-                dollars(mean(&r)),
-                dollars(mean(&d)),
-            ));
-            // The deterministic plan's first, so the robust one is drawn over it where they meet.
-            let marks = vec![
-                Mark::Line(ds, exceedance(&d, lo, hi)),
-                Mark::Line(rs, exceedance(&r, lo, hi)),
-            ];
-            let x = Axis::value_inside(lo, hi, Unit::Dollars)
-                .titled("total per sample incl. penalties");
-            let y = Axis::value_inside(0.0, 100.0, Unit::Percent)
-                .titled("share of samples with a larger total");
-            let mut panel = Panel::new(x, y, marks);
-            panel.title = Some(set_title(set, rows.len()));
-            panel
-        })
-        .collect::<Vec<_>>();
+    let x = Axis::value_inside(lo, hi, Unit::Dollars).titled("total per sample incl. penalties");
+    let lead = match t.settings.emergency {
+        true => "total = spend + unserved penalties",
+        false => "total = spend + unserved and resilience penalties",
+    };
+    let says: Says = &|r: &[f64], d: &[f64]| {
+        let (r, d) = (dollars(mean(r)), dollars(mean(d)));
+        format!("mean {r} robust vs {d} deterministic")
+    };
     let title = format!(
         "Total per sample: robust vs deterministic plan, {}",
         t.sweep
     );
-    let mut fig = Figure::new(title, subtitle, legend(), panels);
-    fig.columns = fig.panels.len();
+    let y = "share of samples with a larger total";
+    let mut fig = curves(title, lead, &sets, x, y, says);
+    let under = if t.settings.emergency {
+        "under"
+    } else {
+        "without"
+    };
     fig.notes = vec![format!(
-        "each plan's reservations held on every sample of {} ({}), {} emergency rules; lower and further left is better",
-        t.sweep,
-        t.scenario,
-        if t.settings.emergency { "under" } else { "without" },
+        "each plan's reservations held on every sample of {} ({}), {under} emergency rules; lower and further left is better",
+        t.sweep, t.scenario,
     )];
     fig
 }
 
 fn unserved(t: &Tables) -> Figure {
-    let sets = sets(t);
-    let values = |rows: &[&SampleRow], robust: bool| -> Vec<f64> {
-        let v = |r: &&SampleRow| match robust {
-            true => r.robust_unserved_tokens,
-            false => r.deterministic_unserved_tokens,
-        };
-        rows.iter().map(v).collect()
-    };
-    let all = sets.iter().flat_map(|(_, rows)| {
-        let both = rows
-            .iter()
-            .flat_map(|r| [r.robust_unserved_tokens, r.deterministic_unserved_tokens]);
-        both.collect::<Vec<_>>()
-    });
-    let max = largest(all);
+    let of = |r: &SampleRow| [r.robust_unserved_tokens, r.deterministic_unserved_tokens];
+    let sets = sets(t, of);
+    let max = largest(sets.iter().flat_map(|(_, v)| v.iter().flatten().copied()));
     let hi = max * 1.04;
-    let [rs, ds] = strokes();
+    let x = Axis::value_inside(0.0, hi.max(1.0), Unit::Tokens);
     let share = |v: &[f64]| {
         let n = v.len().max(1) as f64;
         v.iter().filter(|x| **x > 0.0).count() as f64 / n * 100.0
     };
-    let mut subtitle = vec!["share of samples leaving more than x tokens unserved".to_string()];
-    let panels = sets
-        .iter()
-        .map(|(set, rows)| {
-            let (r, d) = (values(rows, true), values(rows, false));
-            subtitle.push(format!(
-                "{} P(shortfall) {:.1}% robust vs {:.1}% deterministic, mean {} vs {} tokens",
-                match *set {
-                    "in_sample" => "in sample:",
-                    _ => "holdout:",
-                },
-                share(&r),
-                share(&d),
-                human(mean(&r)),
-                human(mean(&d)),
-            ));
-            let marks = vec![
-                Mark::Line(ds, exceedance_from_zero(&d, hi)),
-                Mark::Line(rs, exceedance_from_zero(&r, hi)),
-            ];
-            let x = Axis::value_inside(0.0, hi.max(1.0), Unit::Tokens)
-                .titled("unserved tokens over the horizon");
-            let y = Axis::value_inside(0.0, 100.0, Unit::Percent)
-                .titled("share of samples with more unserved");
-            let mut panel = Panel::new(x, y, marks);
-            panel.title = Some(set_title(set, rows.len()));
-            panel
-        })
-        .collect::<Vec<_>>();
+    let says: Says = &|r: &[f64], d: &[f64]| {
+        let (pr, pd, mr, md) = (share(r), share(d), human(mean(r)), human(mean(d)));
+        format!("P(shortfall) {pr:.1}% robust vs {pd:.1}% deterministic, mean {mr} vs {md} tokens")
+    };
     let title = format!(
         "Unserved tokens per sample: robust vs deterministic plan, {}",
         t.sweep
     );
-    let mut fig = Figure::new(title, subtitle, legend(), panels);
-    fig.columns = fig.panels.len();
+    let lead = "share of samples leaving more than x tokens unserved";
+    let x = x.titled("unserved tokens over the horizon");
+    let mut fig = curves(
+        title,
+        lead,
+        &sets,
+        x,
+        "share of samples with more unserved",
+        says,
+    );
     if max <= 0.0 {
         fig.message = Some("Neither plan leaves any demand unserved in any sample.".into());
     }
@@ -272,28 +210,22 @@ fn hedge(t: &Tables, c: &Scale) -> Figure {
         "bars: reserved tokens per minute".into(),
     ];
     // Rows that fit: as the run's commitments chart fits them.
-    let fit = ((c.plot_height() / (c.min_em() * 1.5)).floor() as usize).max(1);
+    let (fit, cut) = c.rows_that_fit(count, 1.5);
+    subtitle.splice(1..1, cut);
     let shown: Vec<&HedgeRow> = order.iter().take(fit).copied().collect();
-    if fit < count {
-        subtitle.insert(1, format!("first {fit} of {count} shown (image too small)"));
-    }
-    let mut marks = Vec::new();
-    for (i, h) in shown.iter().enumerate() {
-        let i = i as f64;
-        let (robust_y, det_y) = ((i + 0.14, i + 0.48), (i + 0.52, i + 0.86));
-        if h.robust_reserved_tpm > 0.0 {
-            marks.push(Mark::rect((0.0, h.robust_reserved_tpm), robust_y, ROBUST));
-        }
-        if h.deterministic_reserved_tpm > 0.0 {
-            let x = (0.0, h.deterministic_reserved_tpm);
-            marks.push(Mark::rect(x, det_y, DETERMINISTIC));
+    let (mut marks, mut top) = (Vec::new(), 0.0f64);
+    for (i, h) in (0..).map(f64::from).zip(&shown) {
+        let robust = (h.robust_reserved_tpm, (i + 0.14, i + 0.48), ROBUST);
+        let deterministic = (
+            h.deterministic_reserved_tpm,
+            (i + 0.52, i + 0.86),
+            DETERMINISTIC,
+        );
+        for (tpm, y, fill) in [robust, deterministic].into_iter().filter(|b| b.0 > 0.0) {
+            marks.push(Mark::rect((0.0, tpm), y, fill));
+            top = top.max(tpm);
         }
     }
-    let top = largest(
-        shown
-            .iter()
-            .flat_map(|h| [h.robust_reserved_tpm, h.deterministic_reserved_tpm]),
-    );
     let names = shown.iter().map(|h| (h.tranche.clone(), h.differs()));
     let mut y = Category::slots(names);
     let used = |h: &&HedgeRow| match h.change_capacity_used_pct {
@@ -301,11 +233,9 @@ fn hedge(t: &Tables, c: &Scale) -> Figure {
         None => String::new(),
     };
     y.head = Some("tranche".into());
+    let change = shown.iter().map(|h| h.change_text()).collect();
     y.table = vec![
-        (
-            "change".into(),
-            shown.iter().map(|h| h.change_text()).collect(),
-        ),
+        ("change".into(), change),
         ("used".into(), shown.iter().map(used).collect()),
     ];
     let mut y = Axis::category(y);
@@ -350,7 +280,7 @@ mod tests {
             .any(|q| q.0 == 10.0 && (q.1 - 2.0 * third).abs() < 1e-9));
         assert!(p.iter().any(|q| q.0 == 20.0 && q.1 == 0.0));
         // From zero: the share with any unserved at x = 0.
-        let z = exceedance_from_zero(&[0.0, 0.0, 5.0, 7.0], 8.0);
+        let z = exceedance(&[0.0, 0.0, 5.0, 7.0], 0.0, 8.0);
         assert_eq!(z[0], (0.0, 50.0));
         assert_eq!(z.last(), Some(&(8.0, 0.0)));
     }

@@ -65,12 +65,9 @@ fn fan(res: &Results) -> Option<Figure> {
     let top = largest([p95, d95].into_iter().flatten().copied());
     let x = || Axis::time(spans[0].0, spans[spans.len() - 1].1);
     let grouped = fan.grain != Grain::Period;
-    let per = if grouped {
-        format!("{} mean, ", fan.grain.adjective())
-    } else {
-        String::new()
-    };
+    let per = grouped.then(|| format!("{} mean, ", fan.grain.adjective()));
     let y = Axis::value(0.0, top, Unit::TokensPerMinute);
+    let per = per.unwrap_or_default();
     let y = y.titled(format!("served and demand ({per}tokens per minute)"));
     let mut panels = vec![Panel::new(x(), y, marks)];
     let mut legend = vec![
@@ -91,13 +88,11 @@ fn fan(res: &Results) -> Option<Figure> {
             Mark::steps(line, spans, mean),
         ];
         let top = largest(u95.iter().chain(mean).copied());
-        let title = match fan.unserved_adds_up {
-            true => format!("unserved tokens per {}", fan.bucket),
-            false => format!(
-                "tokens not served in the period they arrive, per {}",
-                fan.bucket
-            ),
+        let what = match fan.unserved_adds_up {
+            true => "unserved tokens",
+            false => "tokens not served in the period they arrive,",
         };
+        let title = format!("{what} per {}", fan.bucket);
         let y = Axis::value(0.0, top, Unit::Tokens).titled(title);
         panels.push(Panel::new(x(), y, marks));
         legend.push(Entry::new("unserved, mean", Swatch::Line(line)));
@@ -136,11 +131,7 @@ fn fan(res: &Results) -> Option<Figure> {
 
 /// Each period's length in hours.
 fn periods_hours(res: &Results) -> Vec<f64> {
-    let time = |t: &String| {
-        crate::units::parse_time(t)
-            .ok()
-            .map(|t| t.timestamp() as f64)
-    };
+    let time = |t: &String| Some(crate::units::parse_time(t).ok()?.timestamp() as f64);
     let mut starts: Vec<f64> = res.info.period_starts.iter().filter_map(time).collect();
     starts.extend(time(&res.info.horizon_end));
     starts.windows(2).map(|w| (w[1] - w[0]) / 3600.0).collect()
@@ -236,12 +227,8 @@ fn tornado_panel(
         }
         if (high - low).abs() <= 1e-12 * centre.abs().max(1.0) {
             // Beside the centre line, on the side with more room.
-            label(
-                "no change".into(),
-                centre,
-                if on_right { -10.0 } else { 10.0 },
-                INK_SOFT,
-            );
+            let outwards = if on_right { -10.0 } else { 10.0 };
+            label("no change".into(), centre, outwards, INK_SOFT);
         }
     }
     let label = Some(format!("unmodified {}", fmt(centre)));
@@ -257,10 +244,7 @@ fn tornado_panel(
     };
     let mut y = Axis::category(names);
     y.hi = rows.len().max(1) as f64;
-    let x = Axis::value_inside(lo, hi, unit);
-    let mut panel = Panel::new(x, y, marks);
-    panel.title = Some(title.into());
-    panel
+    Panel::new(Axis::value_inside(lo, hi, unit), y, marks).titled(title)
 }
 
 fn tornado(res: &Results, opts: &ChartOptions) -> Figure {
@@ -269,21 +253,20 @@ fn tornado(res: &Results, opts: &ChartOptions) -> Figure {
     // Widest swing first.
     let mut axes: Vec<&TornadoAxis> = g.tornado.iter().collect();
     axes.sort_by(|a, b| (b.cost_high - b.cost_low).total_cmp(&(a.cost_high - a.cost_low)));
-    let cost = |a: &&TornadoAxis| {
-        let low = (a.cost_low, a.cost_low_value.clone());
+    let row = |a: &&TornadoAxis, [low, high]: [(f64, &String); 2]| -> TornadoRow {
         (
             a.axis.clone(),
-            low,
-            (a.cost_high, a.cost_high_value.clone()),
+            (low.0, low.1.clone()),
+            (high.0, high.1.clone()),
         )
     };
+    let cost = |a: &&TornadoAxis| {
+        let low = (a.cost_low, &a.cost_low_value);
+        row(a, [low, (a.cost_high, &a.cost_high_value)])
+    };
     let served = |a: &&TornadoAxis| {
-        let low = (a.served_pct_low, a.served_pct_low_value.clone());
-        (
-            a.axis.clone(),
-            low,
-            (a.served_pct_high, a.served_pct_high_value.clone()),
-        )
+        let low = (a.served_pct_low, &a.served_pct_low_value);
+        row(a, [low, (a.served_pct_high, &a.served_pct_high_value)])
     };
     let cost: Vec<TornadoRow> = axes.iter().map(cost).collect();
     let served: Vec<TornadoRow> = axes.iter().map(served).collect();
@@ -292,11 +275,7 @@ fn tornado(res: &Results, opts: &ChartOptions) -> Figure {
     let names = c.font(LABEL, false, INK);
     let widest = largest(axes.iter().map(|a| names.width(&a.axis)));
     let room = c.w - c.px(2.0 * 40.0);
-    let columns = if widest <= (room - c.px(60.0)) / 2.0 * 0.4 {
-        2
-    } else {
-        1
-    };
+    let columns = 1 + usize::from(widest <= (room - c.px(60.0)) / 2.0 * 0.4);
     let panel_w = (room - c.px(60.0) * (columns - 1) as f64) / columns as f64;
     let frame_px = panel_w - widest.min(panel_w * 0.4) - c.px(14.0);
     // The frame's height: the panels' room less a panel's title, rule label and tick labels.

@@ -87,11 +87,18 @@ pub(crate) fn value_ticks((lo, hi): (f64, f64), most: usize, unit: Unit, round_o
 
 /// A change in dollars with its sign: `+$1.23M`, `−$950`, `±$0`.
 pub(crate) fn signed_dollars(v: f64) -> String {
-    match dollars(v.abs()) {
-        text if text == "$0" || text == "$0.00" => "\u{b1}$0".to_string(),
-        text if v > 0.0 => format!("+{text}"),
-        text => format!("\u{2212}{text}"),
-    }
+    let text = dollars(v.abs());
+    signed(v, &text, text == "$0" || text == "$0.00")
+}
+
+/// `text`, a magnitude, with the sign of `v`: `±` when it reads as zero, else `+` or `−`.
+pub(crate) fn signed(v: f64, text: &str, zero: bool) -> String {
+    let sign = match v {
+        _ if zero => "\u{b1}",
+        v if v > 0.0 => "+",
+        _ => "\u{2212}",
+    };
+    format!("{sign}{text}")
 }
 
 /// `v / scale` with `decimals` and the suffix; in scientific notation when even the largest
