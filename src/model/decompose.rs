@@ -216,21 +216,29 @@ impl<'a> Evaluator<'a> {
             Cut { intercept, slope }
         };
         let cuts = if let Some((plan, losses)) = &mut self.horizon {
-            let mut cuts = Vec::with_capacity(1 + losses.len());
-            let mut slope = vec![0.0; n_k];
-            plan.solve(facts, &z)?;
-            plan.add_slope(facts, &mut slope);
-            cuts.push(cut(plan.dollars(), slope));
-            let loss_cuts: Vec<Cut> = losses
-                .par_iter_mut()
-                .map(|block| {
+            // The plan's dispatch and the N-1 blocks are separate networks: solved side by side
+            // (the plan's is the largest, so it gets a thread of its own).
+            let (plan_cut, loss_cuts) = rayon::join(
+                || -> Result<Cut> {
                     let mut slope = vec![0.0; n_k];
-                    let shortfall = block.solve(facts, &z);
-                    block.add_slope(facts, shortfall, &mut slope);
-                    cut(block.dollars(shortfall), slope)
-                })
-                .collect();
-            cuts.extend(loss_cuts);
+                    plan.solve(facts, &z)?;
+                    plan.add_slope(facts, &mut slope);
+                    Ok(cut(plan.dollars(), slope))
+                },
+                || {
+                    losses
+                        .par_iter_mut()
+                        .map(|block| {
+                            let mut slope = vec![0.0; n_k];
+                            let shortfall = block.solve(facts, &z)?;
+                            block.add_slope(facts, shortfall, &mut slope);
+                            Ok(cut(block.dollars(shortfall), slope))
+                        })
+                        .collect::<Result<Vec<Cut>>>()
+                },
+            );
+            let mut cuts = vec![plan_cut?];
+            cuts.extend(loss_cuts?);
             cuts
         } else {
             self.networks

@@ -82,7 +82,7 @@ pub(super) fn dispatch(
     if options.provider_loss {
         for q in 0..facts.providers.len() {
             let mut block = super::waiting::LossHorizon::new(facts, policy, unit, ProviderId(q));
-            block.solve(facts, capacity_fraction);
+            block.solve(facts, capacity_fraction)?;
             losses.extend(block.shortfalls(facts));
         }
     }

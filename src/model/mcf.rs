@@ -828,6 +828,36 @@ impl Mcf {
         self.excess[target] += push;
     }
 
+    /// The nodes with a residual path to `target` that does not use the arc `skip` (a bundle
+    /// of its own: capplan's bypass from source to sink): a breadth-first search backwards.
+    pub fn reaching(&mut self, target: Node, skip: ArcId) -> Vec<bool> {
+        let skip = self.bundle_of(self.internal[skip.0 / 2] as usize);
+        let mut seen = vec![false; self.n];
+        self.queue.clear();
+        seen[target] = true;
+        self.queue.push(target as u32);
+        let mut head = 0;
+        while head < self.queue.len() {
+            let v = self.queue[head] as usize;
+            head += 1;
+            for i in self.first[v]..self.first[v + 1] {
+                // The slot of v's bundle seen from its other end: a step from u into v.
+                let s = self.slots[i as usize] as usize ^ 1;
+                let b = s / 2;
+                let u = if s % 2 == 0 {
+                    self.tail[b]
+                } else {
+                    self.head[b]
+                } as usize;
+                if b != skip && !seen[u] && self.slot_arc(s).is_some() {
+                    seen[u] = true;
+                    self.queue.push(u as u32);
+                }
+            }
+        }
+        seen
+    }
+
     /// Replaces the potentials by marginal node prices of the optimal flow: π(v) = the cost of
     /// the cheapest residual path from `root` to v (what one more unit delivered at v costs),
     /// and for a node no residual path reaches, the least value its residual out-arcs allow

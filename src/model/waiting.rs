@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 
 use super::flow::{split_group, SupplyGroups};
-use super::mcf::{ArcId, MaxFlow, Mcf, Node, Shape};
+use super::mcf::{ArcId, Mcf, Node, Shape};
 use crate::error::{Error, Result};
 use crate::facts::{ClassId, Facts, PeriodId, ProviderId, TrancheId};
 use crate::plan::ResilienceShortfall;
@@ -277,15 +277,20 @@ impl PlanHorizon {
 }
 
 /// Lost provider q's N-1 block over the horizon as one max flow: the other providers' reserved
-/// capacity against loss_coverage of every arrival, within the windows.
+/// capacity against loss_coverage of every arrival, within the windows. Solved as a min-cost
+/// flow with every arc free but a bypass from the source to the sink at 1 per unit, whose flow
+/// is the shortfall: the same engine as the plan's, warm-started between evaluations (only
+/// tranche capacities change with z), where a max flow starts from nothing each time.
 pub(crate) struct LossHorizon {
     lost: ProviderId,
     coverage: f64,
     penalty: f64,
     net: Network,
-    maxflow: MaxFlow,
+    mcf: Mcf,
     /// Per class node (as `net.class_nodes`): its arc to the sink, capacity its covered demand.
     sink_arcs: Vec<ArcId>,
+    /// Source → sink at 1 per unit: what the others' capacity does not carry.
+    bypass: ArcId,
     room: f64,
     tiny: f64,
 }
@@ -300,29 +305,34 @@ impl LossHorizon {
             .iter()
             .map(|&(_, _, v)| net.shape.arc(v, sink, 0.0))
             .collect();
-        let mut maxflow = MaxFlow::new(&net.shape);
+        let bypass = net.shape.arc(net.source, sink, 1.0);
+        let mut mcf = Mcf::new(&net.shape);
         let mut total = 0.0;
         for (i, &(t, c, _)) in net.class_nodes.iter().enumerate() {
             let d = net.demand(facts, t, c, coverage);
-            maxflow.set_capacity(sink_arcs[i], d);
+            mcf.set_capacity(sink_arcs[i], d);
             total += d;
         }
+        mcf.set_supply(net.source, total);
+        mcf.set_supply(sink, -total);
+        mcf.set_capacity(bypass, total);
         let room = 2.0 * total;
         for (_, _, arcs) in &net.route_arcs {
             for &(_, arc) in arcs {
-                maxflow.set_capacity(arc, room);
+                mcf.set_capacity(arc, room);
             }
         }
         for &(arc, bound) in &net.backlog_arcs {
-            maxflow.set_capacity(arc, bound);
+            mcf.set_capacity(arc, bound);
         }
         LossHorizon {
             lost: q,
             coverage,
             penalty: policy.resilience_penalty,
             net,
-            maxflow,
+            mcf,
             sink_arcs,
+            bypass,
             room,
             tiny: 1e-12 * total.max(f64::MIN_POSITIVE),
         }
@@ -330,15 +340,13 @@ impl LossHorizon {
 
     /// Solves the block given the capacity fraction z of every tranche; returns the shortfall,
     /// flow units.
-    pub(crate) fn solve(&mut self, facts: &Facts, z: &[f64]) -> f64 {
+    pub(crate) fn solve(&mut self, facts: &Facts, z: &[f64]) -> Result<f64> {
         for &(t, k, arc) in &self.net.tranche_arcs {
             let cap = self.net.tranche_capacity(facts, t, k, z);
-            self.maxflow.set_capacity(arc, cap.min(self.room));
+            self.mcf.set_capacity(arc, cap.min(self.room));
         }
-        let carried = self
-            .maxflow
-            .solve(self.net.source, self.net.sink, self.tiny);
-        (self.room / 2.0 - carried).max(0.0)
+        self.mcf.reoptimize().map_err(network_error)?;
+        Ok(self.mcf.flow(self.bypass).max(0.0))
     }
 
     /// The block's cost given its shortfall (flow units), $: the resilience penalty on it.
@@ -353,7 +361,7 @@ impl LossHorizon {
         if shortfall <= self.tiny {
             return;
         }
-        let reaches = self.maxflow.reaches_sink(self.net.sink, self.tiny);
+        let reaches = self.mcf.reaching(self.net.sink, self.bypass);
         for (&(t, k, _), &group) in self.net.tranche_arcs.iter().zip(&self.net.tranche_heads) {
             if reaches[group] {
                 slope[k.0] -=
@@ -372,7 +380,7 @@ impl LossHorizon {
             .zip(&self.sink_arcs)
             .filter_map(|(&(t, c, _), &arc)| {
                 let d = self.net.demand(facts, t, c, self.coverage);
-                let short = (d - self.maxflow.flow(arc)).max(0.0);
+                let short = (d - self.mcf.flow(arc)).max(0.0);
                 (short > 0.0).then(|| ResilienceShortfall {
                     lost: self.lost,
                     period: t,
