@@ -47,6 +47,11 @@ const IN_OUT_STEP: f64 = 0.5;
 /// Below this relative gap every step is Kelley's (the master's vertex).
 const KELLEY_BELOW_GAP: f64 = 1e-4;
 
+/// The same with deferral, where one cut an evaluation describes the whole horizon: in-out steps
+/// pay off longer there (iterations 78 → 65 on the synthetic hourly year, 85 → 67 with N-1,
+/// 26 → 23 on the bundled hourly batch scenario, against 1e-4).
+const HORIZON_KELLEY_BELOW_GAP: f64 = 1e-6;
+
 /// How the decomposition went, for `--timings` and the benchmark.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Convergence {
@@ -599,6 +604,11 @@ pub fn solve(
     master.dollars_per_unit = upper.abs().max(1.0);
     let ones = vec![1.0; decisions.len()];
     let mut step = IN_OUT_STEP;
+    let kelley_below_gap = if evaluator.horizon.is_some() {
+        HORIZON_KELLEY_BELOW_GAP
+    } else {
+        KELLEY_BELOW_GAP
+    };
     let mut lower_bound = f64::NEG_INFINITY;
     let last_master = loop {
         convergence.iterations += 1;
@@ -621,7 +631,7 @@ pub fn solve(
         // In-out: a point between the best so far and the master's. Close to the optimum the
         // master's cutting-plane model is exact around it, and halving the distance would only
         // converge geometrically: evaluate the master's vertex itself (Kelley), which ends it.
-        if gap < KELLEY_BELOW_GAP {
+        if gap < kelley_below_gap {
             step = 1.0;
         }
         let query: Vec<f64> = center
