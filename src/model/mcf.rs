@@ -1,5 +1,6 @@
 //! Model stage, the network engine: a generic min-cost flow (successive shortest paths with
-//! Dijkstra on reduced costs, warm-startable) and a max flow (Dinic), on real-valued capacities.
+//! Dijkstra on reduced costs, the admissible flow by Dinic's phases or, on large networks,
+//! push-relabel; warm-startable) and a max flow (Dinic), on real-valued capacities.
 //! It knows nothing of capplan: `flow` builds capplan's period networks on it.
 //!
 //! Written here rather than taken from a crate because the networks are tiny (tens of nodes) and
