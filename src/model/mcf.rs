@@ -679,6 +679,19 @@ impl Mcf {
         moved
     }
 
+    /// The slot at index i of node v's slots seen from its bundle's other end u: (u, the slot
+    /// of u whose step leads into v).
+    fn step_into(&self, i: u32) -> (usize, usize) {
+        let s = self.slots[i as usize] as usize ^ 1;
+        let b = s / 2;
+        let u = if s % 2 == 0 {
+            self.tail[b]
+        } else {
+            self.head[b]
+        };
+        (u as usize, s)
+    }
+
     /// Labels every node with its distance in steps to the nearest deficit over admissible
     /// residual steps (`NONE` where no deficit is reachable): a breadth-first search backwards
     /// from every deficit at once. Resets the current-step cursors.
@@ -698,14 +711,7 @@ impl Mcf {
             let v = self.queue[head] as usize;
             head += 1;
             for i in self.first[v]..self.first[v + 1] {
-                // The slot of v's bundle seen from its other end: a step from u into v.
-                let s = self.slots[i as usize] as usize ^ 1;
-                let b = s / 2;
-                let u = if s % 2 == 0 {
-                    self.tail[b]
-                } else {
-                    self.head[b]
-                } as usize;
+                let (u, s) = self.step_into(i);
                 if self.level[u] == NONE && self.admissible(u, s).is_some() {
                     self.level[u] = self.level[v] + 1;
                     self.queue.push(u as u32);
@@ -842,15 +848,8 @@ impl Mcf {
             let v = self.queue[head] as usize;
             head += 1;
             for i in self.first[v]..self.first[v + 1] {
-                // The slot of v's bundle seen from its other end: a step from u into v.
-                let s = self.slots[i as usize] as usize ^ 1;
-                let b = s / 2;
-                let u = if s % 2 == 0 {
-                    self.tail[b]
-                } else {
-                    self.head[b]
-                } as usize;
-                if b != skip && !seen[u] && self.slot_arc(s).is_some() {
+                let (u, s) = self.step_into(i);
+                if s / 2 != skip && !seen[u] && self.slot_arc(s).is_some() {
                     seen[u] = true;
                     self.queue.push(u as u32);
                 }
