@@ -920,9 +920,6 @@ fn robust_plans_carry_waiting_batch() {
     use capplan::model::solve::SolverKind;
     use capplan::scenario::Scenario;
 
-    let dir = Folder::new();
-    let scenario = dir.sub("batch");
-    std::fs::create_dir_all(&scenario).unwrap();
     let mut demand = String::from("period,workload,tokens_per_minute\n");
     for (i, chat) in [100, 300, 200, 100, 120, 320, 180, 90].iter().enumerate() {
         let start = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
@@ -936,25 +933,21 @@ fn robust_plans_carry_waiting_batch() {
             demand += &format!("{period},batch,200\n");
         }
     }
-    std::fs::write(scenario.join("demand.csv"), demand).unwrap();
-    std::fs::write(
-        scenario.join("capacity.csv"),
-        "provider,tranche,capacity_tpm,commit_cost_per_hour,cost_per_million_tokens\n\
-         aws,aws-res,1000,1,0\n\
-         gcp,gcp-res,1000,1.2,0\n\
-         oracle,od,1000000,0,100\n",
-    )
-    .unwrap();
-    std::fs::write(
-        scenario.join("workloads.csv"),
-        "workload,max_delay\nbatch,12h\n",
-    )
-    .unwrap();
-    std::fs::write(
-        scenario.join("scenario.toml"),
-        "name = \"batch\"\nhorizon_end = \"2026-01-03\"\n[policy]\nunserved_penalty = 1000.0\nmax_provider_share = 0.8\n",
-    )
-    .unwrap();
+    let dir = Folder::new()
+        .file("batch/demand.csv", &demand)
+        .file(
+            "batch/capacity.csv",
+            "provider,tranche,capacity_tpm,commit_cost_per_hour,cost_per_million_tokens\n\
+             aws,aws-res,1000,1,0\n\
+             gcp,gcp-res,1000,1.2,0\n\
+             oracle,od,1000000,0,100\n",
+        )
+        .file("batch/workloads.csv", "workload,max_delay\nbatch,12h\n")
+        .file(
+            "batch/scenario.toml",
+            "name = \"batch\"\nhorizon_end = \"2026-01-03\"\n[policy]\nunserved_penalty = 1000.0\nmax_provider_share = 0.8\n",
+        );
+    let scenario = dir.sub("batch");
     let file = dir.sub("risk.toml");
     std::fs::write(
         &file,
