@@ -188,16 +188,17 @@ fn load_layer(
     referenced_at: Option<&Location>,
 ) -> Result<Layer> {
     if !folder.is_dir() {
-        let what = if folder.exists() {
-            "is not a folder"
+        // A headline for the folder itself, a clause for a scenario.toml that extends it.
+        let (what, which) = if folder.exists() {
+            ("is not a folder", "is not a folder")
         } else {
-            "not found"
+            ("not found", "was not found")
         };
         return Err(match referenced_at {
             Some(loc) => Error::input(
                 loc.clone(),
                 format!(
-                    "extends '{}', which {what}; expected a scenario folder",
+                    "extends '{}', which {which}; expected a scenario folder (the path is relative to the folder of this scenario.toml)",
                     folder.display()
                 ),
             ),
