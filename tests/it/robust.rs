@@ -243,21 +243,12 @@ fn every_row_replays_through_run() {
     assert_eq!(rows.len(), 6);
     assert_eq!(rows[4][0], "holdout");
     for row in [&rows[0], &rows[3], &rows[5]] {
-        let replay = dir.sub(&format!("replay-{}", row[1]));
-        let mut args = vec![
-            "run".to_string(),
-            quickstart().display().to_string(),
-            "--reservations-from".into(),
-            out.join("plan").display().to_string(),
-            "--emergency".into(),
-            "--no-charts".into(),
-            "--out".into(),
-            replay.display().to_string(),
-        ];
-        args.extend(shell_words(&row[2]));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        bin(&args);
-        let s = json(&replay.join("summary.json"));
+        let s = replay(
+            &quickstart(),
+            &out.join("plan"),
+            &row[2],
+            &dir.sub(&format!("replay-{}", row[1])),
+        );
         let total: f64 = row[3].parse().unwrap();
         let spend: f64 = row[4].parse().unwrap();
         assert!(
@@ -307,6 +298,25 @@ fn every_row_replays_through_run() {
         j["objective"].as_f64().unwrap()
             <= j["deterministic_objective"].as_f64().unwrap() * (1.0 + 1e-9)
     );
+}
+
+/// Replays one sample through `run`: the scenario with the sample's flags, held to the robust
+/// plan's reservations under emergency rules; its summary.json.
+fn replay(scenario: &Path, plan: &Path, flags: &str, out: &Path) -> serde_json::Value {
+    let mut args = vec![
+        "run".to_string(),
+        scenario.display().to_string(),
+        "--reservations-from".into(),
+        plan.display().to_string(),
+        "--emergency".into(),
+        "--no-charts".into(),
+        "--out".into(),
+        out.display().to_string(),
+    ];
+    args.extend(shell_words(flags));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    bin(&args);
+    json(&out.join("summary.json"))
 }
 
 fn shell_words(text: &str) -> Vec<String> {
@@ -1032,21 +1042,7 @@ fn robust_plans_carry_waiting_batch() {
         .split(',')
         .map(|c| capplan::export::csv::read_cell(c).to_string())
         .collect();
-    let replay = dir.sub("replay");
-    let mut args = vec![
-        "run".to_string(),
-        scenario.display().to_string(),
-        "--reservations-from".into(),
-        out.join("plan").display().to_string(),
-        "--emergency".into(),
-        "--no-charts".into(),
-        "--out".into(),
-        replay.display().to_string(),
-    ];
-    args.extend(shell_words(&row[2]));
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    bin(&args);
-    let s = json(&replay.join("summary.json"));
+    let s = replay(&scenario, &out.join("plan"), &row[2], &dir.sub("replay"));
     let total: f64 = row[3].parse().unwrap();
     assert!(
         rel(s["objective"].as_f64().unwrap(), total) < 1e-6,
