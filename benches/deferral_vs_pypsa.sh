@@ -63,11 +63,7 @@ ensure_usr_bin_time
 ensure_pypsa_venv "$venv" "$requirements"
 
 say "building capplan (release)"
-features=()
-[ -z "${CAPPLAN_FEATURES:-}" ] || features=(--features "$CAPPLAN_FEATURES")
-CARGO_TARGET_DIR="$target" cargo build --release --quiet --bin capplan --example synthetic "${features[@]}"
-capplan="$target/release/capplan"
-synthetic="$target/release/examples/synthetic"
+build_capplan "$target"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/deferral-vs-pypsa.XXXXXX")"
 if [ "${KEEP:-0}" = 1 ]; then

@@ -1,6 +1,6 @@
 # Sourced by benches/vs_pypsa.sh, benches/scaling.sh and benches/deferral_vs_pypsa.sh (not run on
-# its own): what they need around the PyPSA twin, so the benchmarks measure the same PyPSA the same
-# way.
+# its own): what they need around capplan and the PyPSA twin, so the benchmarks build and measure
+# them the same way.
 
 # /usr/bin/time -v gives peak RSS as well as wall time; the shell keyword `time` gives no memory.
 ensure_usr_bin_time() {
@@ -25,6 +25,17 @@ ensure_pypsa_venv() {
     "$venv/bin/pip" install -q -r "$requirements"
     cp "$requirements" "$venv/requirements-pypsa.txt"
   fi
+}
+
+# build_capplan TARGET: builds capplan and the synthetic-case generator (release, with
+# CAPPLAN_FEATURES if set) into TARGET and sets `capplan` and `synthetic` to their paths.
+build_capplan() {
+  local target="$1"
+  local features=()
+  [ -z "${CAPPLAN_FEATURES:-}" ] || features=(--features "$CAPPLAN_FEATURES")
+  CARGO_TARGET_DIR="$target" cargo build --release --quiet --bin capplan --example synthetic "${features[@]}"
+  capplan="$target/release/capplan"
+  synthetic="$target/release/examples/synthetic"
 }
 
 # measure TOOL LABEL TIMEOUT PREFIX COMMAND...: runs COMMAND under /usr/bin/time -v and timeout and

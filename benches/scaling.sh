@@ -80,11 +80,7 @@ if [ "$skip_pypsa" != 1 ]; then
 fi
 
 say "building capplan (release)"
-features=()
-[ -z "${CAPPLAN_FEATURES:-}" ] || features=(--features "$CAPPLAN_FEATURES")
-CARGO_TARGET_DIR="$target" cargo build --release --quiet --bin capplan --example synthetic "${features[@]}"
-capplan="$target/release/capplan"
-synthetic="$target/release/examples/synthetic"
+build_capplan "$target"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/scaling.XXXXXX")"
 if [ "${KEEP:-0}" = 1 ]; then

@@ -40,10 +40,7 @@ ensure_usr_bin_time
 ensure_pypsa_venv "$venv" "$requirements"
 
 say "building capplan (release)"
-features=()
-[ -z "${CAPPLAN_FEATURES:-}" ] || features=(--features "$CAPPLAN_FEATURES")
-CARGO_TARGET_DIR="$target" cargo build --release --quiet --bin capplan --example synthetic "${features[@]}"
-capplan="$target/release/capplan"
+build_capplan "$target"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/vs-pypsa.XXXXXX")"
 if [ "${KEEP:-0}" = 1 ]; then
@@ -52,7 +49,7 @@ else
   trap 'rm -rf "$work"' EXIT
 fi
 case_dir="$work/case"
-"$target/release/examples/synthetic" "$step" "$periods" "$case_dir" "${synthetic_args[@]}" >/dev/null
+"$synthetic" "$step" "$periods" "$case_dir" "${synthetic_args[@]}" >/dev/null
 say "case: $step $periods ${synthetic_args[*]}"
 
 # The tools alternate within each repetition so that load from other work on the machine, which
