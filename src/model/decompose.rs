@@ -13,6 +13,11 @@
 //! is that of Kelley's method, with far fewer iterations when many tranches are partly reserved.
 //! Block sums are reduced in a fixed order, so results do not depend on the number of threads.
 //!
+//! With deferral the periods are coupled by the backlog: the horizon is cut into parts, and the
+//! backlog crossing each border is a master variable y beside z (cuts in z and y, one cost
+//! variable per part; `waiting::Parts`); with whole blocks or in robust plans the horizon stays
+//! one network per cost variable.
+//!
 //! Three parts: the `Evaluator` (every period's network given z, cuts per block), the `CutPool`
 //! (the cuts found so far, idle ones retired) and the `Master` (the LP over z and the block costs);
 //! `solve` runs the stabilised loop over them.
@@ -24,7 +29,7 @@ use rayon::prelude::*;
 use super::branch;
 use super::flow::{LossNetwork, PlanNetwork};
 use super::solve::{solve_lp, SolverKind};
-use super::waiting::{LossHorizon, PlanHorizon};
+use super::waiting::{LossHorizon, Parts, PlanHorizon};
 use super::{BuildOptions, Col, Column, Reservations, Row, RowKey, Sense};
 use crate::error::{Error, Result};
 use crate::facts::{Facts, PeriodId, ProviderId, TrancheId};
@@ -134,13 +139,28 @@ pub(crate) struct Evaluator<'a> {
     pub(crate) decisions: Vec<usize>,
     pub(crate) blocks: Vec<&'a [PeriodId]>,
     networks: Vec<(PlanNetwork<'a>, Option<LossNetwork<'a>>)>,
-    /// With deferral the periods are coupled: the plan's dispatch over the whole horizon and each
-    /// lost provider's block are the cost variables instead (`waiting`), `blocks` is empty.
-    horizon: Option<(PlanHorizon, Vec<LossHorizon>)>,
+    /// With deferral the periods are coupled: the plan's dispatch (over the whole horizon, or
+    /// in parts joined by border variables) and each lost provider's block are the cost
+    /// variables instead (`waiting`), `blocks` is empty.
+    horizon: Option<(Vec<PlanHorizon>, Vec<LossHorizon>)>,
+    /// The bound of each border variable (flow units), the master's columns after the
+    /// decisions: the backlog each part hands to the next.
+    pub(crate) border_bounds: Vec<f64>,
 }
 
+/// At most this many parts of the horizon with deferral, when it is cut (`waiting::Parts`).
+const MAX_PARTS: usize = 26;
+
 impl<'a> Evaluator<'a> {
-    pub(crate) fn new(s: &Scenario, facts: &'a Facts, options: &'a BuildOptions) -> Evaluator<'a> {
+    /// The evaluator of `options`; with deferral, `in_parts` cuts the plan's horizon into parts
+    /// with border variables (cuts in z and the border variables), else it is one network
+    /// (cuts in z only).
+    pub(crate) fn new(
+        s: &Scenario,
+        facts: &'a Facts,
+        options: &'a BuildOptions,
+        in_parts: bool,
+    ) -> Evaluator<'a> {
         let decisions = (0..facts.tranches.len())
             .filter(|&k| facts.tranches[k].has_reservation_decision)
             .collect();
@@ -150,12 +170,20 @@ impl<'a> Evaluator<'a> {
                 "no network carries a share cap with deferral"
             );
             let unit = options.scale.tokens_per_minute_per_unit;
-            let losses = if options.provider_loss {
-                (0..facts.providers.len())
-                    .map(|q| LossHorizon::new(facts, &s.policy, unit, ProviderId(q)))
-                    .collect()
-            } else {
-                Vec::new()
+            let n_1 = options.provider_loss.then_some(&s.policy);
+            let parts = in_parts
+                .then(|| Parts::new(facts, unit, MAX_PARTS, n_1))
+                .flatten();
+            let (plans, losses, border_bounds) = match parts {
+                // The N-1 blocks are among the parts.
+                Some(parts) => (parts.plans, Vec::new(), parts.bounds),
+                None => {
+                    let losses = (0..facts.providers.len())
+                        .filter(|_| options.provider_loss)
+                        .map(|q| LossHorizon::new(facts, &s.policy, unit, ProviderId(q)))
+                        .collect();
+                    (vec![PlanHorizon::new(facts, unit)], losses, Vec::new())
+                }
             };
             return Evaluator {
                 facts,
@@ -163,7 +191,8 @@ impl<'a> Evaluator<'a> {
                 decisions,
                 blocks: Vec::new(),
                 networks: Vec::new(),
-                horizon: Some((PlanHorizon::new(facts, unit), losses)),
+                horizon: Some((plans, losses)),
+                border_bounds,
             };
         }
         let blocks = blocks(&options.periods);
@@ -185,6 +214,7 @@ impl<'a> Evaluator<'a> {
             blocks,
             networks,
             horizon: None,
+            border_bounds: Vec::new(),
         }
     }
 
@@ -192,7 +222,7 @@ impl<'a> Evaluator<'a> {
     /// plan's dispatch and each N-1 block.
     pub(crate) fn block_count(&self) -> usize {
         match &self.horizon {
-            Some((_, losses)) => 1 + losses.len(),
+            Some((plans, losses)) => plans.len() + losses.len(),
             None => self.blocks.len(),
         }
     }
@@ -206,29 +236,41 @@ impl<'a> Evaluator<'a> {
         z
     }
 
-    /// One cut per block at the decision fractions `zd`.
+    /// One cut per block at the decision fractions and border variables `point` (the
+    /// decisions first).
     pub(crate) fn evaluate(
         &mut self,
-        zd: &[f64],
+        point: &[f64],
         convergence: &mut Convergence,
     ) -> Result<Vec<Cut>> {
         let started = Instant::now();
-        let z = self.full_z(zd);
+        let z = self.full_z(point);
         let (n_k, decisions, facts) = (self.tranches, &self.decisions, self.facts);
-        let cut = |dollars: f64, slope: Vec<f64>| {
-            let slope: Vec<f64> = decisions.iter().map(|&k| slope[k]).collect();
-            let intercept = dollars - slope.iter().zip(zd).map(|(g, z)| g * z).sum::<f64>();
+        let y = &point[decisions.len()..];
+        let n_y = self.border_bounds.len();
+        let cut = |dollars: f64, slope: Vec<f64>, border_slope: Vec<f64>| {
+            let slope: Vec<f64> = decisions
+                .iter()
+                .map(|&k| slope[k])
+                .chain(border_slope)
+                .collect();
+            let intercept = dollars - slope.iter().zip(point).map(|(g, z)| g * z).sum::<f64>();
             Cut { intercept, slope }
         };
-        let cuts = if let Some((plan, losses)) = &mut self.horizon {
-            // The plan's dispatch and the N-1 blocks are separate networks: solved side by side
-            // (the plan's is the largest, so it gets a thread of its own).
-            let (plan_cut, loss_cuts) = rayon::join(
-                || -> Result<Cut> {
-                    let mut slope = vec![0.0; n_k];
-                    plan.solve(facts, &z)?;
-                    plan.add_slope(facts, &mut slope);
-                    Ok(cut(plan.dollars(), slope))
+        let cuts = if let Some((plans, losses)) = &mut self.horizon {
+            // The plan's dispatch and the N-1 blocks are separate networks: solved side by side.
+            let (plan_cuts, loss_cuts) = rayon::join(
+                || {
+                    plans
+                        .par_iter_mut()
+                        .map(|plan| {
+                            let mut slope = vec![0.0; n_k];
+                            let mut border_slope = vec![0.0; n_y];
+                            plan.solve(facts, &z, y)?;
+                            plan.add_slope(facts, &mut slope, &mut border_slope);
+                            Ok(cut(plan.dollars(), slope, border_slope))
+                        })
+                        .collect::<Result<Vec<Cut>>>()
                 },
                 || {
                     losses
@@ -237,12 +279,12 @@ impl<'a> Evaluator<'a> {
                             let mut slope = vec![0.0; n_k];
                             let shortfall = block.solve(facts, &z)?;
                             block.add_slope(facts, shortfall, &mut slope);
-                            Ok(cut(block.dollars(shortfall), slope))
+                            Ok(cut(block.dollars(shortfall), slope, vec![0.0; n_y]))
                         })
                         .collect::<Result<Vec<Cut>>>()
                 },
             );
-            let mut cuts = vec![plan_cut?];
+            let mut cuts = plan_cuts?;
             cuts.extend(loss_cuts?);
             cuts
         } else {
@@ -256,7 +298,7 @@ impl<'a> Evaluator<'a> {
                         dollars +=
                             super::flow::period_value(plan, loss.as_mut(), t, &z, &mut slope)?;
                     }
-                    Ok(cut(dollars, slope))
+                    Ok(cut(dollars, slope, Vec::new()))
                 })
                 .collect::<Result<Vec<Cut>>>()?
         };
@@ -346,6 +388,8 @@ struct Master {
     lower: Vec<f64>,
     /// The reservation step of each (block_gpus / gpus) where reservations come in whole blocks.
     steps: Vec<Option<f64>>,
+    /// The border variables' bounds (flow units): the columns after the decisions.
+    borders: Vec<f64>,
     dollars_per_unit: f64,
 }
 
@@ -362,7 +406,7 @@ impl Master {
 
     /// The row of cut `i` of block `b`: Σ g·z − θ(b) ≤ −intercept, in master units.
     fn cut_row(&self, b: usize, i: usize, cut: &Cut) -> Row {
-        let theta = Col(self.commit_dollars.len() + b);
+        let theta = Col(self.commit_dollars.len() + self.borders.len() + b);
         cut.row(
             RowKey::Cut { block: b, cut: i },
             theta,
@@ -386,8 +430,8 @@ impl Master {
         (self.columns(pool.blocks.len(), lower, upper), rows)
     }
 
-    /// The master's columns: the decisions' fractions within lower ≤ z ≤ upper, then the cost
-    /// of each of `blocks` blocks of periods.
+    /// The master's columns: the decisions' fractions within lower ≤ z ≤ upper, the border
+    /// variables (free of cost, within their bounds), then the cost of each of `blocks` blocks.
     fn columns(&self, blocks: usize, lower: &[f64], upper: &[f64]) -> Vec<Column> {
         let unit = self.dollars_per_unit;
         let mut columns: Vec<Column> = (0..self.commit_dollars.len())
@@ -398,6 +442,12 @@ impl Master {
                 integer: false,
             })
             .collect();
+        columns.extend(self.borders.iter().map(|&bound| Column {
+            lower: 0.0,
+            upper: Some(bound),
+            cost: 0.0,
+            integer: false,
+        }));
         // Every period's dispatch cost is ≥ 0 (prices and penalties are), so θ ≥ 0.
         columns.extend((0..blocks).map(|_| Column {
             lower: 0.0,
@@ -417,6 +467,12 @@ impl Master {
             .iter()
             .zip(lower.iter().zip(upper))
             .map(|(v, (l, u))| v.clamp(*l, *u))
+            .chain(
+                values[self.commit_dollars.len()..]
+                    .iter()
+                    .zip(&self.borders)
+                    .map(|(v, b)| v.clamp(0.0, *b)),
+            )
             .collect();
         let optimum = self.value(pool, &zm);
         Ok((zm, optimum))
@@ -547,7 +603,13 @@ pub fn solve(
     start: Option<&[f64]>,
 ) -> Result<Decomposed> {
     debug_assert!(matches!(options.reservations, Reservations::Decided));
-    let mut evaluator = Evaluator::new(s, facts, options);
+    // Whole blocks branch on the decisions alone: the horizon stays whole there.
+    let whole_blocks = options.whole_blocks
+        && facts
+            .tranches
+            .iter()
+            .any(|t| t.has_reservation_decision && t.reservation_step.is_some());
+    let mut evaluator = Evaluator::new(s, facts, options, !whole_blocks);
     let decisions = evaluator.decisions.clone();
     let mut master = Master {
         commit_dollars: decisions
@@ -562,6 +624,7 @@ pub fn solve(
             .iter()
             .map(|&k| facts.tranches[k].reservation_step)
             .collect(),
+        borders: evaluator.border_bounds.clone(),
         dollars_per_unit: 1.0,
     };
     let mut convergence = Convergence {
@@ -588,6 +651,8 @@ pub fn solve(
             .collect(),
         None => vec![1.0; decisions.len()],
     };
+    // Border variables start at nothing crossing.
+    center.extend(master.borders.iter().map(|_| 0.0));
     let first = evaluator.evaluate(&center, &mut convergence)?;
     let mut upper = objective_at(&master, &center, &first);
     if decisions.is_empty() {
@@ -603,8 +668,17 @@ pub fn solve(
     // Master units: dollars over the first upper bound, so the simplex sees numbers near 1.
     master.dollars_per_unit = upper.abs().max(1.0);
     let ones = vec![1.0; decisions.len()];
+    let lower_all: Vec<f64> = master
+        .lower
+        .iter()
+        .copied()
+        .chain(master.borders.iter().map(|_| 0.0))
+        .collect();
+    let upper_all: Vec<f64> = ones.iter().chain(&master.borders).copied().collect();
     let mut step = IN_OUT_STEP;
-    let kelley_below_gap = if evaluator.horizon.is_some() {
+    // One cut describes the whole horizon: in-out steps pay off longer there. In parts (one
+    // cut per part), Kelley's steps from 1e-4 took fewer iterations than from 1e-3 or 1e-5.
+    let kelley_below_gap = if evaluator.horizon.is_some() && master.borders.is_empty() {
         HORIZON_KELLEY_BELOW_GAP
     } else {
         KELLEY_BELOW_GAP
@@ -619,10 +693,15 @@ pub fn solve(
             )));
         }
         let started = Instant::now();
-        let (zm, master_value) = master.solve(&pool, &master.lower, &ones)?;
+        let (zm, master_value) = master.solve(&pool, &lower_all, &upper_all)?;
         convergence.master_seconds += started.elapsed().as_secs_f64();
         lower_bound = lower_bound.max(master_value);
-        pool.retire_idle(&zm);
+        // With border variables no cut is dropped: the master then cycled (a year in 48-hour
+        // parts stalled at a gap of 5e-7 for hundreds of iterations, dropping and finding again
+        // the same cuts). Kelley's method without drops converges in finitely many steps.
+        if master.borders.is_empty() {
+            pool.retire_idle(&zm);
+        }
         let gap = relative_gap(upper, lower_bound);
         progress("decomposition", convergence.iterations, gap);
         if gap <= RELATIVE_GAP {
@@ -663,7 +742,10 @@ pub fn solve(
             z = last_master;
         }
     }
-    let whole_blocks = options.whole_blocks && master.steps.iter().any(Option::is_some);
+    debug_assert_eq!(
+        whole_blocks,
+        options.whole_blocks && master.steps.iter().any(Option::is_some)
+    );
     let mut relaxation_objective = None;
     if whole_blocks {
         // Whole blocks: our branch and bound over the master (`branch`), from the relaxation's

@@ -23,6 +23,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use rayon::prelude::*;
+
 use super::solve::SolverKind;
 use super::{BuildOptions, Reservations};
 use crate::error::Result;
@@ -74,17 +76,24 @@ pub(super) fn dispatch(
         // The network's schedule meets the Hall conditions over whole arrivals, so earliest-first
         // serves all of it (whatever it leaves of an arrival is never served).
         let mut plan = super::waiting::PlanHorizon::new(facts, unit);
-        plan.solve(facts, capacity_fraction)?;
+        plan.solve(facts, capacity_fraction, &[])?;
         plan.service(facts)
     };
     let flows = plan_flows(facts, first_in_first_out(facts, &service, &target));
     let mut losses = Vec::new();
     if options.provider_loss {
-        for q in 0..facts.providers.len() {
-            let mut block = super::waiting::LossHorizon::new(facts, policy, unit, ProviderId(q));
-            block.solve(facts, capacity_fraction)?;
-            losses.extend(block.shortfalls(facts));
-        }
+        // Each lost provider's block is a network of its own: solved side by side, read back in
+        // provider order.
+        let blocks = (0..facts.providers.len())
+            .into_par_iter()
+            .map(|q| {
+                let mut block =
+                    super::waiting::LossHorizon::new(facts, policy, unit, ProviderId(q));
+                block.solve(facts, capacity_fraction)?;
+                Ok(block.shortfalls(facts))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        losses.extend(blocks.into_iter().flatten());
     }
     Ok((flows, losses))
 }

@@ -513,7 +513,7 @@ pub fn solve(
     let mut evaluators: Vec<Evaluator> = samples
         .iter()
         .zip(&build)
-        .map(|((s, f), b)| Evaluator::new(s, f, b))
+        .map(|((s, f), b)| Evaluator::new(s, f, b, false))
         .collect();
     let mut convergence = RobustConvergence::default();
     let mut evaluate = |zd: &[f64], conv: &mut RobustConvergence| -> Result<Vec<Vec<Cut>>> {
