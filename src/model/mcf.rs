@@ -120,8 +120,9 @@ pub struct Mcf {
     pi: Vec<f64>,
     /// An optimal flow for the current capacities and supplies is in place.
     solved: bool,
-    /// A horizon rather than a period network (more than `LARGE_NETWORK_NODES` nodes): Dijkstra
-    /// stops at the nearest deficit and the admissible flow is pushed by push-relabel.
+    /// A horizon rather than a period network (more than `LARGE_NETWORK_NODES` nodes, or
+    /// `over_time`): Dijkstra stops at the nearest deficit and the admissible flow is pushed by
+    /// push-relabel.
     large: bool,
     /// Below this, residual capacities and imbalances are nothing (relative to the supplies).
     tiny: f64,
@@ -269,6 +270,14 @@ impl Mcf {
     }
 
     /// Sets the capacity of an arc (finite, ≥ 0); takes effect at the next solve.
+    /// Marks the network as one over many periods (a horizon or a part of one, however small):
+    /// solved as the large networks are (`LARGE_NETWORK_NODES`), whose backlog chains Dinic's
+    /// phases serve one deficit at a time.
+    pub fn over_time(mut self) -> Mcf {
+        self.large = true;
+        self
+    }
+
     pub fn set_capacity(&mut self, arc: ArcId, capacity: f64) {
         self.upper[self.internal[arc.0 / 2] as usize] = capacity;
     }

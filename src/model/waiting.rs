@@ -388,7 +388,7 @@ impl PlanHorizon {
         if loss.is_some() {
             capacities.push((net.shape.arc(net.source, net.sink, 1.0), demand));
         }
-        let mut mcf = Mcf::new(&net.shape);
+        let mut mcf = Mcf::new(&net.shape).over_time();
         for (&v, &b) in &supply {
             mcf.set_supply(v, b);
         }
@@ -528,7 +528,7 @@ impl LossHorizon {
             .map(|&(_, _, v)| net.shape.arc(v, sink, 0.0))
             .collect();
         let bypass = net.shape.arc(net.source, sink, 1.0);
-        let mut mcf = Mcf::new(&net.shape);
+        let mut mcf = Mcf::new(&net.shape).over_time();
         let mut total = 0.0;
         for (i, &(t, c, _)) in net.class_nodes.iter().enumerate() {
             let d = net.demand(facts, t, c, coverage);
