@@ -20,8 +20,6 @@ pub(crate) struct Figure {
     pub columns: usize,
     /// The rows' heights relative to each other (empty: all alike).
     pub row_heights: Vec<f64>,
-    /// The frames of a column share one left edge (time axes one above the other line up).
-    pub align_frames: bool,
     /// Small print under the panels.
     pub notes: Vec<String>,
     /// Written in place of the panels when there is nothing to draw.

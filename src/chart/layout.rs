@@ -136,12 +136,12 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
         let (y0, row_h) = (row_top(row), room_h * weight(row) / total);
         [x0, y0, x0 + col_w, y0 + row_h]
     };
-    // Frames of one column share their left edge when asked (time axes one above the other):
-    // each panel laid out once to find its edge, then drawn at the column's rightmost.
+    // Frames of one column share their left edge (time axes one above the other): each panel
+    // laid out once to find its edge, then drawn at the column's rightmost.
     let mut lefts = vec![0.0; columns];
     // Panels over one another on time axes always line their dates up.
     let timed = |p: &Panel| matches!(p.x.kind, Kind::Time(_));
-    if fig.align_frames || (rows > 1 && fig.panels.iter().all(timed)) {
+    if rows > 1 && fig.panels.iter().all(timed) {
         for (k, panel) in fig.panels.iter().enumerate() {
             let mut scratch = Svg::new(width, height);
             let (_, left) = draw_panel(&mut scratch, &c, panel, cell(k), k + columns >= n, 0.0);
@@ -320,24 +320,21 @@ pub(crate) fn head_lines(label: &str) -> Vec<String> {
 }
 
 /// The size of column heads over the frame, each `room` wide at most, and whether they take two
-/// lines: two when that is larger, or cuts fewer heads, than one line shrunk to fit.
+/// lines (`head_lines`): two when some head wider than that can be split, at the largest size
+/// where every line fits, never below the minimum.
 fn head_size(c: &Scale, cat: &Category, em: f64, room: f64) -> (f64, bool) {
-    // The size (≤ `em`) at which the widest text fits (bold), never below the minimum, and how
-    // many texts are still too wide there.
-    let fit = |texts: Vec<String>| {
-        let f = Font::new(em, true, palette::INK);
-        let widths: Vec<f64> = texts.iter().map(|t| f.width(t)).collect();
-        let widest = widths.iter().copied().fold(0.0, f64::max);
-        let shrunk = (em * room / widest).max(c.min_em());
-        let size = if widest <= room { em } else { shrunk };
-        let cut = widths.iter().filter(|w| *w * size / em > room + 0.5);
-        (size, cut.count())
+    let f = Font::new(em, true, palette::INK);
+    let wide = |l: &(f64, String, bool)| f.width(&l.1) > room && head_lines(&l.1).len() > 1;
+    let two = cat.labels.iter().any(wide);
+    let split = |l: &(f64, String, bool)| {
+        if two {
+            head_lines(&l.1)
+        } else {
+            vec![l.1.clone()]
+        }
     };
-    let one = fit(cat.labels.iter().map(|l| l.1.clone()).collect());
-    let two = fit(cat.labels.iter().flat_map(|l| head_lines(&l.1)).collect());
-    let small = one.0 < em * 0.85 || one.1 > 0;
-    let two_lines = small && (two.1 < one.1 || (two.1 == one.1 && two.0 > one.0));
-    (if two_lines { two.0 } else { one.0 }, two_lines)
+    let widest = largest(cat.labels.iter().flat_map(split).map(|t| f.width(&t)));
+    ((em * room / widest).min(em).max(c.min_em().min(em)), two)
 }
 
 fn category(axis: &Axis) -> Option<&Category> {

@@ -124,7 +124,6 @@ fn fan(res: &Results) -> Option<Figure> {
     let mut fig = Figure::new(title, subtitle, legend, panels);
     if has_unserved {
         fig.row_heights = vec![2.0, 1.0];
-        fig.align_frames = true;
     }
     Some(fig)
 }
