@@ -142,6 +142,9 @@ pub(crate) enum Kind {
     Time(Option<f64>),
     /// Numbers with round ticks; `true`: widened to whole steps (data drawn from zero).
     Value(Unit, bool),
+    /// Numbers over the range given, widened so each label fits in the frame beside its point
+    /// (at its first spot).
+    Labelled(Unit),
     /// Named places: a label centred on each position. On a y axis `lo` is at the top (rows read
     /// down). On an x axis the labels go under the frame, or over it (a table's column heads)
     /// with `above`.
@@ -173,6 +176,10 @@ impl Axis {
     /// Values with ticks inside `[lo, hi]`, which stays as it is.
     pub fn value_inside(lo: f64, hi: f64, unit: Unit) -> Axis {
         Axis::new(lo, hi, Kind::Value(unit, false))
+    }
+    /// Values over `[lo, hi]` and the room the labels beside their points need.
+    pub fn value_labelled(lo: f64, hi: f64, unit: Unit) -> Axis {
+        Axis::new(lo, hi, Kind::Labelled(unit))
     }
     /// Named places over their slots: from zero to half a slot past the last one.
     pub fn category(c: Category) -> Axis {
@@ -276,6 +283,8 @@ pub(crate) struct Label {
     /// A line from the point to the text when it sits away from it.
     pub leader: bool,
     pub fit: Option<f64>,
+    /// A second point, for the first spot, when none is free at the first (e.g. under a bar).
+    pub fallback: Option<(f64, f64)>,
 }
 
 impl Mark {

@@ -346,8 +346,10 @@ fn category(axis: &Axis) -> Option<&Category> {
 
 /// Value ticks of an axis; `fits(ticks)` says whether a candidate's labels fit, most ticks first.
 fn value_ticks(a: &Axis, most: usize, fits: &dyn Fn(&Ticks) -> bool) -> Option<Ticks> {
-    let Kind::Value(unit, round_out) = a.kind else {
-        return None;
+    let (unit, round_out) = match a.kind {
+        Kind::Value(unit, round_out) => (unit, round_out),
+        Kind::Labelled(unit) => (unit, false),
+        _ => return None,
     };
     let pick = |max| ticks::value_ticks((a.lo, a.hi), max, unit, round_out);
     let most_that_fit = (3..=most).rev().map(pick).find(|t| fits(t));
@@ -446,9 +448,11 @@ fn draw_panel(
     let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
     let left = left.max(min_left);
     let right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
+    let roomy = room_for_labels(c, &p.marks, &p.x, right - left);
+    let x_axis = roomy.as_ref().unwrap_or(&p.x);
     // The most x ticks whose labels fit side by side.
     let fits = |t: &Ticks| (right - left) / t.labels.len().max(1) as f64 >= widest(t) + c.px(24.0);
-    let x_ticks = value_ticks(&p.x, 12, &fits);
+    let x_ticks = value_ticks(x_axis, 12, &fits);
     // A label on the frame's right edge would run past the image: keep half of it clear.
     let on_edge = |t: &Ticks| {
         let edge = t.hi - (t.hi - t.lo) * 1e-9;
@@ -461,7 +465,7 @@ fn draw_panel(
         r: right.max(left + 1.0),
         t: top,
         b: top + frame_h,
-        x: range(&p.x, &x_ticks),
+        x: range(x_axis, &x_ticks),
         y: range(&p.y, &y_ticks),
         y_down: y_cat.is_some(),
     };
@@ -606,6 +610,42 @@ fn draw_panel(
     (f.t, f.l)
 }
 
+/// A `Labelled` axis widened so that each label, at its first spot, stays inside a frame `width`
+/// pixels wide; but for labels wider than half of it (they go elsewhere) and never to more than
+/// four times its range.
+fn room_for_labels(c: &Scale, marks: &[Mark], axis: &Axis, width: f64) -> Option<Axis> {
+    let Kind::Labelled(_) = axis.kind else {
+        return None;
+    };
+    // How far each label reaches left and right of its point, pixels.
+    let reach = |m: &Mark| {
+        let Mark::Label(l) = m else { return None };
+        let (dx, _, align) = *l.spots.first()?;
+        let w = l.font.size(c.px(l.font.em)).width(&l.text);
+        let x0 = left_of(align, c.px(dx), w);
+        let reach = (l.x, c.px(4.0) - x0.min(0.0), (x0 + w).max(0.0) + c.px(4.0));
+        (reach.1 + reach.2 <= width / 2.0).then_some(reach)
+    };
+    let reach: Vec<(f64, f64, f64)> = marks.iter().filter_map(reach).collect();
+    // Data per pixel if the labels reaching furthest sat at the ends: enough for every label.
+    let most = |k: fn(&(f64, f64, f64)) -> f64| largest(reach.iter().map(k));
+    let (lo, hi) = range(axis, &None);
+    let per_px = (hi - lo) / (width - most(|r| r.1) - most(|r| r.2)).max(width / 4.0);
+    let mut out = axis.clone();
+    out.lo = reach.iter().fold(lo, |m, r| m.min(r.0 - r.1 * per_px));
+    out.hi = reach.iter().fold(hi, |m, r| m.max(r.0 + r.2 * per_px));
+    Some(out)
+}
+
+/// The left end of a text `width` wide anchored at `x`.
+fn left_of(align: Align, x: f64, width: f64) -> f64 {
+    match align {
+        Align::Left => x,
+        Align::Centre => x - width / 2.0,
+        Align::Right => x - width,
+    }
+}
+
 /// Where a label goes: its anchor in pixels, alignment, size (pixels per em), and whether it is
 /// away from its point (a leader line joins them).
 type Spot = Option<(f64, f64, Align, f64, bool)>;
@@ -646,16 +686,11 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
         let shrunk = (em * room / full).max(em * 0.7).max(c.min_em().min(em));
         let em = if full <= room { em } else { shrunk };
         let width = font.size(em).width(&l.text);
-        let (x, y) = f.pt((l.x, l.y));
         // Each spot's anchor and padded box, moved sideways into the frame, and its cost.
-        let spot = |&(dx, dy, align): &(f64, f64, Align)| {
+        let spot = |(x, y): (f64, f64), &(dx, dy, align): &(f64, f64, Align)| {
             let (sx, sy) = (x + c.px(dx), y + c.px(dy));
             // The text's box, capitals to descenders.
-            let x0 = match align {
-                Align::Left => sx,
-                Align::Centre => sx - width / 2.0,
-                Align::Right => sx - width,
-            };
+            let x0 = left_of(align, sx, width);
             let b = [x0, sy - 0.37 * em, x0 + width, sy + 0.61 * em];
             let (right, left) = (bounds[0] - b[0], (bounds[2] - b[2]).min(0.0));
             let shift = if right > 0.0 { right } else { left };
@@ -670,7 +705,12 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
             let outside = if inside(&b) { 0.0 } else { 1e12 };
             (sx + shift, sy, align, b, cost + outside)
         };
-        let spots: Vec<_> = l.spots.iter().map(spot).collect();
+        let mut spots: Vec<_> = l.spots.iter().map(|s| spot(f.pt((l.x, l.y)), s)).collect();
+        spots.extend(
+            l.fallback
+                .zip(l.spots.first())
+                .map(|(p, s)| spot(f.pt(p), s)),
+        );
         let forced = !l.optional && spots.len() == 1;
         let least = || (0..spots.len()).min_by(|a, b| spots[*a].4.total_cmp(&spots[*b].4));
         let best = (0..spots.len()).find(|i| forced || spots[*i].4 == 0.0);
