@@ -103,8 +103,8 @@ pub(crate) enum Swatch {
     Hatch(Rgba),
     Line(Stroke),
     Dot(Rgba),
-    /// A colour ramp over 0–100% (the heatmap's scale), drawn as a tall bar with ticks.
-    Ramp,
+    /// None: the label alone, in bold, as the heading of the entries under it.
+    Heading,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -168,9 +168,9 @@ fn legend_labels(c: &Scale, entries: &[Entry]) -> (Vec<String>, Option<f64>) {
     let swatch = c.px(52.0);
     let fit = |e: &Entry| f.fit(&e.label, c.w * 0.25 - swatch);
     let labels: Vec<String> = entries.iter().map(fit).collect();
-    // The ramp's tick labels sit beside its bar.
+    // A heading takes the swatch's room too.
     let width = |(l, e): (&String, &Entry)| match e.swatch {
-        Swatch::Ramp => f.width(l).max(c.px(38.0) + f.width("100%") - swatch),
+        Swatch::Heading => f.bold(true).width(l) - swatch,
         _ => f.width(l),
     };
     let widest = labels.iter().zip(entries).map(width).fold(0.0, f64::max);
@@ -184,9 +184,7 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
     let ([left, top, bottom], entries) = (at, &fig.legend);
     let f = c.font(LEGEND, false, palette::INK);
     let room = bottom - top;
-    let ramp_rows = (room * 0.6 / (f.em * 1.95)).max(7.0).floor();
-    let ramps = entries.iter().filter(|e| e.swatch == Swatch::Ramp).count() as f64;
-    let total = entries.len() as f64 + ramps * (ramp_rows - 1.0);
+    let total = entries.len() as f64;
     let pitch = (f.em * 1.95).min(room / total.max(1.0)).max(f.em * 1.4);
     let fits = ((room / pitch).floor() as usize).max(1);
     let overflow = (total as usize).saturating_sub(fits);
@@ -216,10 +214,9 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
                 svg.line(&[(x0, y), (x1, y)], s.colour, c.stroke(s.width), dash);
             }
             Swatch::Dot(col) => dot(svg, c, (x0 + x1) / 2.0, y, c.px(9.0), *col),
-            Swatch::Ramp => {
+            Swatch::Heading => {
                 svg.text(label, x0, y, &f.bold(true), Align::Left);
-                ramp(svg, c, x0, (y + f.em, y + pitch * (ramp_rows - 0.6)), f.em);
-                y += pitch * ramp_rows;
+                y += pitch;
                 continue;
             }
         }
@@ -229,27 +226,6 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
     if hidden > 0 {
         let (more, f) = (format!("+{hidden} more"), f.colour(palette::INK_SOFT));
         svg.text(&more, x1 + c.px(12.0), y, &f, Align::Left);
-    }
-}
-
-/// The heatmap's colour scale: a bar from `top` to `bottom` with 0–100% ticks beside it.
-fn ramp(svg: &mut Svg, c: &Scale, x0: f64, (top, bottom): (f64, f64), em: f64) {
-    let (x1, steps) = (x0 + c.px(28.0), 40);
-    let at = |v: f64| bottom - v * (bottom - top);
-    for k in 0..steps {
-        let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
-        // Each step reaches into the next, so no seam shows between them.
-        let yb = (at(b) - 1.0).max(top);
-        svg.rect(x0, yb, x1, at(a), palette::ramp((a + b) / 2.0 * 100.0));
-    }
-    let tick = c.font(TICK, false, palette::INK_SOFT);
-    let quarters = if bottom - top >= em * 6.0 { 4 } else { 2 };
-    for k in 0..=quarters {
-        let v = k as f64 / quarters as f64;
-        let (y, tick_end) = (at(v), x1 + c.px(6.0));
-        svg.line(&[(x1, y), (tick_end, y)], palette::AXIS, c.px(1.5), None);
-        let text = format!("{}%", (v * 100.0).round());
-        svg.text(&text, x1 + c.px(10.0), at(v), &tick, Align::Left);
     }
 }
 

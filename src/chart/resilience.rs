@@ -179,7 +179,11 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         notes.push("Too many cells to print their values: see resilience.csv.".into());
     }
     notes.extend(relaxed_note(r));
-    let legend = vec![Entry::new("served", Swatch::Ramp)];
+    // The colour scale, top down.
+    let step = |k: u32| f64::from(100 - 25 * k);
+    let scale = (0..5).map(|k| Entry::new(format!("{}%", step(k)), Swatch::Fill(ramp(step(k)))));
+    let legend = std::iter::once(Entry::new("served", Swatch::Heading));
+    let legend = legend.chain(scale).collect();
     let mut fig = Figure::new(title, subtitle(r), legend, panels);
     fig.notes = notes;
     fig
