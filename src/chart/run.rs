@@ -189,27 +189,19 @@ fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     let (mut marks, gap) = over_demand(&b, parts, (&s.demand_tpm[..], Some(served)), DEMAND);
     let mut legend = demand_legend(&b, gap);
     if defers {
-        let (in_period, arrived) = (b.mean(&s.served_total_tpm), b.mean(&arrivals_served));
-        let upper: Vec<f64> = in_period
-            .iter()
-            .zip(&arrived)
-            .map(|(s, a)| s.max(*a))
-            .collect();
+        // Open where more of the demand that arrived is served sometime than in the period.
+        let in_period = b.mean(&s.served_total_tpm);
+        let (name, paint) = ("waiting, served later", (INK.alpha(0.10), Some(INK)));
+        let waiting = Mark::band(name, paint, &b.spans, &in_period, &b.mean(&arrivals_served));
         let demand_line = marks.pop().expect("over_demand draws the demand line last");
-        marks.push(Mark::band(
-            "waiting, served later",
-            (INK.alpha(0.10), Some(INK)),
-            &b.spans,
-            &in_period,
-            &upper,
-        ));
-        marks.push(demand_line);
-        marks.push(Mark::steps(SERVED_LOAD, &b.spans, &in_period));
-        legend.push(Entry::new("waiting, served later", Swatch::Hatch(INK)));
-        legend.push(Entry::new(
-            "load served in the period (dashed)",
-            Swatch::Line(SERVED_LOAD),
-        ));
+        marks.extend([
+            waiting,
+            demand_line,
+            Mark::steps(SERVED_LOAD, &b.spans, &in_period),
+        ]);
+        legend.push(Entry::new(name, Swatch::Hatch(INK)));
+        let dashed = "load served in the period (dashed)";
+        legend.push(Entry::new(dashed, Swatch::Line(SERVED_LOAD)));
     }
     if has_spare {
         legend.push(Entry::new(spare_label, Swatch::Fill(SPARE)));
