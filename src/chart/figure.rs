@@ -165,10 +165,6 @@ impl Axis {
     pub fn time(lo: f64, hi: f64) -> Axis {
         Axis::new(lo, hi, Kind::Time(None))
     }
-    /// Time under bars: no grid lines, no ticks finer than the shortest bar.
-    pub fn time_of_bars(lo: f64, hi: f64, shortest_s: f64) -> Axis {
-        Axis::new(lo, hi, Kind::Time(Some(shortest_s)))
-    }
     /// Values from `lo` to `hi`, widened to whole ticks.
     pub fn value(lo: f64, hi: f64, unit: Unit) -> Axis {
         Axis::new(lo, hi, Kind::Value(unit, true))

@@ -4,7 +4,7 @@
 
 use super::figure::Stroke;
 use super::figure::Swatch;
-use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Paint, Panel};
+use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Kind, Label, Mark, Paint, Panel};
 use super::layout::Scale;
 use super::palette::{provider_colour, provider_order, Rgba, INK, INK_SOFT, SPARE, UNSERVED};
 use super::ticks::{dollars, Unit};
@@ -335,7 +335,7 @@ fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     // Bars are their own time marks (no grid, no ticks finer than a bar), with room above the
     // tallest for its total.
     let shortest = b.spans.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min);
-    panel.x = Axis::time_of_bars(panel.x.lo, panel.x.hi, shortest);
+    panel.x.kind = Kind::Time(Some(shortest));
     panel.y.hi *= 1.12;
     let title = format!("{}: cost by provider", info.scenario);
     Figure::new(title, subtitle(info, None, notes), legend, vec![panel])

@@ -16,7 +16,7 @@ use super::text::Font;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
 use crate::report::series::Grain;
-use crate::sweep::write::{self, grid_summary, risk_summary, Results, TornadoAxis};
+use crate::sweep::write::{self, grid_summary, risk_summary, Results, RiskSummary, TornadoAxis};
 use crate::units::{human, human_dollars};
 
 /// The stems of the sweep charts (each written as `.png` and `.svg`).
@@ -110,22 +110,24 @@ fn fan(res: &Results) -> Option<Figure> {
         ),
         _ => "hourly periods show each outage hour by hour".to_string(),
     };
-    let (info, r) = (&res.info, risk_summary(res));
-    let subtitle = vec![
-        format!("{} held to its plan, emergency rules", info.scenario_name),
-        format!(
-            "P(shortfall) {:.1}%, {:.1}% from the demand draw alone",
-            r.shortfall_probability * 100.0,
-            r.shortfall_probability_demand_only * 100.0
-        ),
-        grain,
-    ];
+    let info = &res.info;
+    let held = format!("{} held to its plan, emergency rules", info.scenario_name);
+    let subtitle = vec![held, shortfall(&risk_summary(res)), grain];
     let title = format!("Served vs demand over {} risk samples", info.points);
     let mut fig = Figure::new(title, subtitle, legend, panels);
-    if has_unserved {
-        fig.row_heights = vec![2.0, 1.0];
-    }
+    // The unserved tokens, when drawn, under the served at half their height.
+    fig.row_heights = vec![2.0, 1.0];
     Some(fig)
+}
+
+/// "P(shortfall) 4.1%, 1.9% from the demand draw alone".
+fn shortfall(r: &RiskSummary) -> String {
+    let (p, alone) = (r.shortfall_probability, r.shortfall_probability_demand_only);
+    format!(
+        "P(shortfall) {:.1}%, {:.1}% from the demand draw alone",
+        p * 100.0,
+        alone * 100.0
+    )
 }
 
 /// Each period's length in hours.
@@ -284,11 +286,7 @@ fn exceedance(res: &Results) -> Figure {
     let y = Axis::value_inside(0.0, 100.0, Unit::Percent);
     let subtitle = vec![
         "share of samples with more than x unserved tokens".into(),
-        format!(
-            "P(shortfall) {:.1}%, {:.1}% from the demand draw alone",
-            s.shortfall_probability * 100.0,
-            s.shortfall_probability_demand_only * 100.0
-        ),
+        shortfall(&s),
         format!("P50 {}", human(u.p50)),
         format!("P95 {}", human(u.p95)),
         format!("P99 {}", human(u.p99)),
