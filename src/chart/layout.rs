@@ -156,7 +156,7 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     }
     if let Some(left) = legend_left {
         let at = [left, first_frame_top.unwrap_or(top), bottom];
-        draw_legend(&mut svg, &c, fig, &labels, at);
+        draw_legend(&mut svg, &c, &fig.legend, &labels, at);
     }
     svg.finish()
 }
@@ -180,8 +180,8 @@ fn legend_labels(c: &Scale, entries: &[Entry]) -> (Vec<String>, Option<f64>) {
 
 /// The legend column from `top` down. Rows tighten (then providers' entries go, with a "+N more"
 /// line) rather than run off the bottom when there are very many.
-fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f64; 3]) {
-    let ([left, top, bottom], entries) = (at, &fig.legend);
+fn draw_legend(svg: &mut Svg, c: &Scale, entries: &[Entry], labels: &[String], at: [f64; 3]) {
+    let [left, top, bottom] = at;
     let f = c.font(LEGEND, false, palette::INK);
     let room = bottom - top;
     let total = entries.len() as f64;
@@ -203,6 +203,7 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
     let mut y = top + f.em * 0.5;
     for (entry, label) in shown {
         let (top, bottom) = (y - half, y + half);
+        let (mut x, mut font) = (x1 + c.px(12.0), f);
         match &entry.swatch {
             Swatch::Fill(col) | Swatch::Provider(col) => svg.rect(x0, top, x1, bottom, *col),
             Swatch::Hatch(col) => {
@@ -214,13 +215,9 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
                 svg.line(&[(x0, y), (x1, y)], s.colour, c.stroke(s.width), dash);
             }
             Swatch::Dot(col) => dot(svg, c, (x0 + x1) / 2.0, y, c.px(9.0), *col),
-            Swatch::Heading => {
-                svg.text(label, x0, y, &f.bold(true), Align::Left);
-                y += pitch;
-                continue;
-            }
+            Swatch::Heading => (x, font) = (x0, f.bold(true)),
         }
-        svg.text(label, x1 + c.px(12.0), y, &f, Align::Left);
+        svg.text(label, x, y, &font, Align::Left);
         y += pitch;
     }
     if hidden > 0 {
