@@ -6,7 +6,6 @@
 
 use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Panel};
 use super::figure::{Stroke, Swatch};
-use super::layout::Scale;
 use super::palette::{provider_colour, provider_order, rgb, scenario_colour, Rgba, INK};
 use super::palette::{COMPONENTS, UNSERVED};
 use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
@@ -31,11 +30,10 @@ const DEMAND_BAND: Rgba = rgb(0xC4C4C4);
 pub fn render_all(c: &Comparison, columns: &[Column], opts: &ChartOptions) -> Charts {
     let series = |c: &Column| Series::from_tables(&c.tables, provider_order);
     let series: Vec<Series> = columns.iter().map(series).collect::<Result<_>>()?;
-    let scale = Scale::new(opts.width, opts.height);
     let figures = vec![
         (COMPARE_CHART_STEMS[0], capacity(c, &series)),
-        (COMPARE_CHART_STEMS[1], cost_by_provider(c, &scale)),
-        (COMPARE_CHART_STEMS[2], cost_delta(c, &scale)),
+        (COMPARE_CHART_STEMS[1], cost_by_provider(c)),
+        (COMPARE_CHART_STEMS[2], cost_delta(c)),
     ];
     super::render(figures, opts)
 }
@@ -188,12 +186,12 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
 }
 
 /// The bars of a category slot: each bar's left edge and centre, and the bars' width. The group
-/// keeps each bar at most 110 px wide (at 1080p; a lone bar 240 px) in a plot `plot_px` wide.
-fn slot_bars(slot: usize, n: usize, k: usize, c: &Scale, plot_px: f64) -> (Vec<(f64, f64)>, f64) {
+/// keeps each bar at most 110 px wide (a lone bar 240 px) in a plot `plot_px` wide, both at 1080p.
+fn slot_bars(slot: usize, n: usize, k: usize, plot_px: f64) -> (Vec<(f64, f64)>, f64) {
     let slot_px = plot_px / n.max(1) as f64;
     let many = k > 1;
     let (share, most) = if many { (0.84, 110.0) } else { (0.62, 240.0) };
-    let width = f64::min(share, c.px(most) * k.max(1) as f64 / slot_px);
+    let width = f64::min(share, most * k.max(1) as f64 / slot_px);
     let pitch = width / k.max(1) as f64;
     let bar_w = pitch * if many { 0.86 } else { 1.0 };
     let left = slot as f64 + 0.5 - width / 2.0;
@@ -206,15 +204,8 @@ fn slot_bars(slot: usize, n: usize, k: usize, c: &Scale, plot_px: f64) -> (Vec<(
 
 /// A group of bars in a category slot (`slot_bars`): each bar's segments stacked from zero
 /// (positive up, negative down), values beyond `cut` clipped there with a break.
-fn group(
-    slot: usize,
-    n: usize,
-    bars: &[Vec<(Rgba, f64)>],
-    cut: f64,
-    c: &Scale,
-    plot_px: f64,
-) -> Vec<Mark> {
-    let (edges, bar_w) = slot_bars(slot, n, bars.len(), c, plot_px);
+fn group(slot: usize, n: usize, bars: &[Vec<(Rgba, f64)>], cut: f64, plot_px: f64) -> Vec<Mark> {
+    let (edges, bar_w) = slot_bars(slot, n, bars.len(), plot_px);
     let mut marks = Vec::new();
     for ((x0, _), segments) in edges.into_iter().zip(bars) {
         let (mut up, mut down) = (0.0f64, 0.0f64);
@@ -263,7 +254,7 @@ fn bar_axis(extents: &[f64], cut: f64, headroom: f64, title: String) -> Axis {
     Axis::value(lo, hi, Unit::Dollars).titled(title)
 }
 
-fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
+fn cost_by_provider(c: &Comparison) -> Figure {
     let mut providers: Vec<&String> = c.providers.iter().collect();
     providers.sort_by_key(|p| provider_order(p));
     let n = c.scenarios.len();
@@ -274,8 +265,8 @@ fn cost_by_provider(c: &Comparison, scale: &Scale) -> Figure {
         let segments: Vec<(Rgba, f64)> = providers.iter().filter_map(segment).collect();
         let total: f64 = segments.iter().map(|s| s.1).sum();
         extents.push(total);
-        let plot_px = scale.w * 0.75;
-        marks.extend(group(i, n, &[segments], f64::INFINITY, scale, plot_px));
+        // The plot takes about three quarters of the width, 1440 px at 1080p.
+        marks.extend(group(i, n, &[segments], f64::INFINITY, 1440.0));
         let mut label = Label::above(dollars(spend("")), i as f64 + 0.5, total);
         label.fit = Some(0.92);
         marks.push(Mark::Label(label));
@@ -310,11 +301,11 @@ fn signed_points(v: f64) -> String {
     signed(v, &format!("{} pp", crate::units::fixed(a)), a == 0.0)
 }
 
-fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
+fn cost_delta(c: &Comparison) -> Figure {
     let later = &c.scenarios[1.min(c.scenarios.len())..];
     let n = later.len();
-    // Two panels side by side share the plot's width.
-    let plot_px = scale.w * 0.36;
+    // Two panels side by side share the plot's width: about 690 px each at 1080p.
+    let plot_px = 0.36 * 1920.0;
     let groups: Vec<([f64; 3], f64)> = later.iter().map(|s| c.spend_change(s)).collect();
     let ends = |(parts, net): &([f64; 3], f64)| [parts[0], parts[1], parts[2], *net];
     let extents: Vec<f64> = groups.iter().flat_map(ends).collect();
@@ -323,7 +314,7 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
     for (i, (parts, net)) in groups.iter().enumerate() {
         let bar = |(c, p): (&Rgba, &f64)| vec![(*c, *p)];
         let bars: Vec<_> = COMPONENTS.iter().zip(parts).map(bar).collect();
-        marks.extend(group(i, n, &bars, cut, scale, plot_px));
+        marks.extend(group(i, n, &bars, cut, plot_px));
         let mut dot = Dot::new(i as f64 + 0.5, net.clamp(-cut, cut), 11.0, INK);
         dot.arrow = (net.abs() > cut).then_some(*net > 0.0);
         marks.push(Mark::Dot(dot));
@@ -354,8 +345,8 @@ fn cost_delta(c: &Comparison, scale: &Scale) -> Figure {
         let bars: Vec<Vec<(Rgba, f64)>> = (SERVED_COLOURS.iter().zip(&values))
             .map(|(c, v)| vec![(*c, *v)])
             .collect();
-        marks.extend(group(i, n, &bars, f64::INFINITY, scale, plot_px));
-        let (centres, _) = slot_bars(i, n, bars.len(), scale, plot_px);
+        marks.extend(group(i, n, &bars, f64::INFINITY, plot_px));
+        let (centres, _) = slot_bars(i, n, bars.len(), plot_px);
         for ((_, x), v) in centres.into_iter().zip(&values) {
             let mut label = Label::above(signed_points(*v), x, *v);
             if *v < 0.0 {

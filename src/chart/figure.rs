@@ -20,8 +20,6 @@ pub(crate) struct Figure {
     pub columns: usize,
     /// The rows' heights relative to each other (empty: all alike).
     pub row_heights: Vec<f64>,
-    /// The frames of a column share one left edge (time axes one above the other line up).
-    pub align_frames: bool,
     /// Small print under the panels.
     pub notes: Vec<String>,
     /// Written in place of the panels when there is nothing to draw.
@@ -105,8 +103,8 @@ pub(crate) enum Swatch {
     Hatch(Rgba),
     Line(Stroke),
     Dot(Rgba),
-    /// A colour ramp over 0–100% (the heatmap's scale), drawn as a tall bar with ticks.
-    Ramp,
+    /// None: the label alone, in bold, as the heading of the entries under it.
+    Heading,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -144,6 +142,9 @@ pub(crate) enum Kind {
     Time(Option<f64>),
     /// Numbers with round ticks; `true`: widened to whole steps (data drawn from zero).
     Value(Unit, bool),
+    /// Numbers over the range given, widened so each label fits in the frame beside its point
+    /// (at its first spot).
+    Labelled(Unit),
     /// Named places: a label centred on each position. On a y axis `lo` is at the top (rows read
     /// down). On an x axis the labels go under the frame, or over it (a table's column heads)
     /// with `above`.
@@ -164,10 +165,6 @@ impl Axis {
     pub fn time(lo: f64, hi: f64) -> Axis {
         Axis::new(lo, hi, Kind::Time(None))
     }
-    /// Time under bars: no grid lines, no ticks finer than the shortest bar.
-    pub fn time_of_bars(lo: f64, hi: f64, shortest_s: f64) -> Axis {
-        Axis::new(lo, hi, Kind::Time(Some(shortest_s)))
-    }
     /// Values from `lo` to `hi`, widened to whole ticks.
     pub fn value(lo: f64, hi: f64, unit: Unit) -> Axis {
         Axis::new(lo, hi, Kind::Value(unit, true))
@@ -175,6 +172,10 @@ impl Axis {
     /// Values with ticks inside `[lo, hi]`, which stays as it is.
     pub fn value_inside(lo: f64, hi: f64, unit: Unit) -> Axis {
         Axis::new(lo, hi, Kind::Value(unit, false))
+    }
+    /// Values over `[lo, hi]` and the room the labels beside their points need.
+    pub fn value_labelled(lo: f64, hi: f64, unit: Unit) -> Axis {
+        Axis::new(lo, hi, Kind::Labelled(unit))
     }
     /// Named places over their slots: from zero to half a slot past the last one.
     pub fn category(c: Category) -> Axis {
@@ -278,6 +279,8 @@ pub(crate) struct Label {
     /// A line from the point to the text when it sits away from it.
     pub leader: bool,
     pub fit: Option<f64>,
+    /// A second point, for the first spot, when none is free at the first (e.g. under a bar).
+    pub fallback: Option<(f64, f64)>,
 }
 
 impl Mark {

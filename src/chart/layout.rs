@@ -136,12 +136,12 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
         let (y0, row_h) = (row_top(row), room_h * weight(row) / total);
         [x0, y0, x0 + col_w, y0 + row_h]
     };
-    // Frames of one column share their left edge when asked (time axes one above the other):
-    // each panel laid out once to find its edge, then drawn at the column's rightmost.
+    // Frames of one column share their left edge (time axes one above the other): each panel
+    // laid out once to find its edge, then drawn at the column's rightmost.
     let mut lefts = vec![0.0; columns];
     // Panels over one another on time axes always line their dates up.
     let timed = |p: &Panel| matches!(p.x.kind, Kind::Time(_));
-    if fig.align_frames || (rows > 1 && fig.panels.iter().all(timed)) {
+    if rows > 1 && fig.panels.iter().all(timed) {
         for (k, panel) in fig.panels.iter().enumerate() {
             let mut scratch = Svg::new(width, height);
             let (_, left) = draw_panel(&mut scratch, &c, panel, cell(k), k + columns >= n, 0.0);
@@ -156,7 +156,7 @@ pub(crate) fn draw(fig: &Figure, width: u32, height: u32) -> String {
     }
     if let Some(left) = legend_left {
         let at = [left, first_frame_top.unwrap_or(top), bottom];
-        draw_legend(&mut svg, &c, fig, &labels, at);
+        draw_legend(&mut svg, &c, &fig.legend, &labels, at);
     }
     svg.finish()
 }
@@ -168,9 +168,9 @@ fn legend_labels(c: &Scale, entries: &[Entry]) -> (Vec<String>, Option<f64>) {
     let swatch = c.px(52.0);
     let fit = |e: &Entry| f.fit(&e.label, c.w * 0.25 - swatch);
     let labels: Vec<String> = entries.iter().map(fit).collect();
-    // The ramp's tick labels sit beside its bar.
+    // A heading takes the swatch's room too.
     let width = |(l, e): (&String, &Entry)| match e.swatch {
-        Swatch::Ramp => f.width(l).max(c.px(38.0) + f.width("100%") - swatch),
+        Swatch::Heading => f.bold(true).width(l) - swatch,
         _ => f.width(l),
     };
     let widest = labels.iter().zip(entries).map(width).fold(0.0, f64::max);
@@ -180,13 +180,11 @@ fn legend_labels(c: &Scale, entries: &[Entry]) -> (Vec<String>, Option<f64>) {
 
 /// The legend column from `top` down. Rows tighten (then providers' entries go, with a "+N more"
 /// line) rather than run off the bottom when there are very many.
-fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f64; 3]) {
-    let ([left, top, bottom], entries) = (at, &fig.legend);
+fn draw_legend(svg: &mut Svg, c: &Scale, entries: &[Entry], labels: &[String], at: [f64; 3]) {
+    let [left, top, bottom] = at;
     let f = c.font(LEGEND, false, palette::INK);
     let room = bottom - top;
-    let ramp_rows = (room * 0.6 / (f.em * 1.95)).max(7.0).floor();
-    let ramps = entries.iter().filter(|e| e.swatch == Swatch::Ramp).count() as f64;
-    let total = entries.len() as f64 + ramps * (ramp_rows - 1.0);
+    let total = entries.len() as f64;
     let pitch = (f.em * 1.95).min(room / total.max(1.0)).max(f.em * 1.4);
     let fits = ((room / pitch).floor() as usize).max(1);
     let overflow = (total as usize).saturating_sub(fits);
@@ -205,6 +203,7 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
     let mut y = top + f.em * 0.5;
     for (entry, label) in shown {
         let (top, bottom) = (y - half, y + half);
+        let (mut x, mut font) = (x1 + c.px(12.0), f);
         match &entry.swatch {
             Swatch::Fill(col) | Swatch::Provider(col) => svg.rect(x0, top, x1, bottom, *col),
             Swatch::Hatch(col) => {
@@ -216,40 +215,14 @@ fn draw_legend(svg: &mut Svg, c: &Scale, fig: &Figure, labels: &[String], at: [f
                 svg.line(&[(x0, y), (x1, y)], s.colour, c.stroke(s.width), dash);
             }
             Swatch::Dot(col) => dot(svg, c, (x0 + x1) / 2.0, y, c.px(9.0), *col),
-            Swatch::Ramp => {
-                svg.text(label, x0, y, &f.bold(true), Align::Left);
-                ramp(svg, c, x0, (y + f.em, y + pitch * (ramp_rows - 0.6)), f.em);
-                y += pitch * ramp_rows;
-                continue;
-            }
+            Swatch::Heading => (x, font) = (x0, f.bold(true)),
         }
-        svg.text(label, x1 + c.px(12.0), y, &f, Align::Left);
+        svg.text(label, x, y, &font, Align::Left);
         y += pitch;
     }
     if hidden > 0 {
         let (more, f) = (format!("+{hidden} more"), f.colour(palette::INK_SOFT));
         svg.text(&more, x1 + c.px(12.0), y, &f, Align::Left);
-    }
-}
-
-/// The heatmap's colour scale: a bar from `top` to `bottom` with 0–100% ticks beside it.
-fn ramp(svg: &mut Svg, c: &Scale, x0: f64, (top, bottom): (f64, f64), em: f64) {
-    let (x1, steps) = (x0 + c.px(28.0), 40);
-    let at = |v: f64| bottom - v * (bottom - top);
-    for k in 0..steps {
-        let (a, b) = (k as f64 / steps as f64, (k + 1) as f64 / steps as f64);
-        // Each step reaches into the next, so no seam shows between them.
-        let yb = (at(b) - 1.0).max(top);
-        svg.rect(x0, yb, x1, at(a), palette::ramp((a + b) / 2.0 * 100.0));
-    }
-    let tick = c.font(TICK, false, palette::INK_SOFT);
-    let quarters = if bottom - top >= em * 6.0 { 4 } else { 2 };
-    for k in 0..=quarters {
-        let v = k as f64 / quarters as f64;
-        let (y, tick_end) = (at(v), x1 + c.px(6.0));
-        svg.line(&[(x1, y), (tick_end, y)], palette::AXIS, c.px(1.5), None);
-        let text = format!("{}%", (v * 100.0).round());
-        svg.text(&text, x1 + c.px(10.0), at(v), &tick, Align::Left);
     }
 }
 
@@ -320,24 +293,21 @@ pub(crate) fn head_lines(label: &str) -> Vec<String> {
 }
 
 /// The size of column heads over the frame, each `room` wide at most, and whether they take two
-/// lines: two when that is larger, or cuts fewer heads, than one line shrunk to fit.
+/// lines (`head_lines`): two when some head wider than that can be split, at the largest size
+/// where every line fits, never below the minimum.
 fn head_size(c: &Scale, cat: &Category, em: f64, room: f64) -> (f64, bool) {
-    // The size (≤ `em`) at which the widest text fits (bold), never below the minimum, and how
-    // many texts are still too wide there.
-    let fit = |texts: Vec<String>| {
-        let f = Font::new(em, true, palette::INK);
-        let widths: Vec<f64> = texts.iter().map(|t| f.width(t)).collect();
-        let widest = widths.iter().copied().fold(0.0, f64::max);
-        let shrunk = (em * room / widest).max(c.min_em());
-        let size = if widest <= room { em } else { shrunk };
-        let cut = widths.iter().filter(|w| *w * size / em > room + 0.5);
-        (size, cut.count())
+    let f = Font::new(em, true, palette::INK);
+    let wide = |l: &(f64, String, bool)| f.width(&l.1) > room && head_lines(&l.1).len() > 1;
+    let two = cat.labels.iter().any(wide);
+    let split = |l: &(f64, String, bool)| {
+        if two {
+            head_lines(&l.1)
+        } else {
+            vec![l.1.clone()]
+        }
     };
-    let one = fit(cat.labels.iter().map(|l| l.1.clone()).collect());
-    let two = fit(cat.labels.iter().flat_map(|l| head_lines(&l.1)).collect());
-    let small = one.0 < em * 0.85 || one.1 > 0;
-    let two_lines = small && (two.1 < one.1 || (two.1 == one.1 && two.0 > one.0));
-    (if two_lines { two.0 } else { one.0 }, two_lines)
+    let widest = largest(cat.labels.iter().flat_map(split).map(|t| f.width(&t)));
+    ((em * room / widest).min(em).max(c.min_em().min(em)), two)
 }
 
 fn category(axis: &Axis) -> Option<&Category> {
@@ -349,8 +319,10 @@ fn category(axis: &Axis) -> Option<&Category> {
 
 /// Value ticks of an axis; `fits(ticks)` says whether a candidate's labels fit, most ticks first.
 fn value_ticks(a: &Axis, most: usize, fits: &dyn Fn(&Ticks) -> bool) -> Option<Ticks> {
-    let Kind::Value(unit, round_out) = a.kind else {
-        return None;
+    let (unit, round_out) = match a.kind {
+        Kind::Value(unit, round_out) => (unit, round_out),
+        Kind::Labelled(unit) => (unit, false),
+        _ => return None,
     };
     let pick = |max| ticks::value_ticks((a.lo, a.hi), max, unit, round_out);
     let most_that_fit = (3..=most).rev().map(pick).find(|t| fits(t));
@@ -449,9 +421,11 @@ fn draw_panel(
     let left = cell[0] + y_label_w + if y_label_w > 0.0 { gap } else { 0.0 };
     let left = left.max(min_left);
     let right = cell[2] - table.iter().map(|w| w + col_gap).sum::<f64>();
+    let roomy = room_for_labels(c, &p.marks, &p.x, right - left);
+    let x_axis = roomy.as_ref().unwrap_or(&p.x);
     // The most x ticks whose labels fit side by side.
     let fits = |t: &Ticks| (right - left) / t.labels.len().max(1) as f64 >= widest(t) + c.px(24.0);
-    let x_ticks = value_ticks(&p.x, 12, &fits);
+    let x_ticks = value_ticks(x_axis, 12, &fits);
     // A label on the frame's right edge would run past the image: keep half of it clear.
     let on_edge = |t: &Ticks| {
         let edge = t.hi - (t.hi - t.lo) * 1e-9;
@@ -464,7 +438,7 @@ fn draw_panel(
         r: right.max(left + 1.0),
         t: top,
         b: top + frame_h,
-        x: range(&p.x, &x_ticks),
+        x: range(x_axis, &x_ticks),
         y: range(&p.y, &y_ticks),
         y_down: y_cat.is_some(),
     };
@@ -609,6 +583,42 @@ fn draw_panel(
     (f.t, f.l)
 }
 
+/// A `Labelled` axis widened so that each label, at its first spot, stays inside a frame `width`
+/// pixels wide; but for labels wider than half of it (they go elsewhere) and never to more than
+/// four times its range.
+fn room_for_labels(c: &Scale, marks: &[Mark], axis: &Axis, width: f64) -> Option<Axis> {
+    let Kind::Labelled(_) = axis.kind else {
+        return None;
+    };
+    // How far each label reaches left and right of its point, pixels.
+    let reach = |m: &Mark| {
+        let Mark::Label(l) = m else { return None };
+        let (dx, _, align) = *l.spots.first()?;
+        let w = l.font.size(c.px(l.font.em)).width(&l.text);
+        let x0 = left_of(align, c.px(dx), w);
+        let reach = (l.x, c.px(4.0) - x0.min(0.0), (x0 + w).max(0.0) + c.px(4.0));
+        (reach.1 + reach.2 <= width / 2.0).then_some(reach)
+    };
+    let reach: Vec<(f64, f64, f64)> = marks.iter().filter_map(reach).collect();
+    // Data per pixel if the labels reaching furthest sat at the ends: enough for every label.
+    let most = |k: fn(&(f64, f64, f64)) -> f64| largest(reach.iter().map(k));
+    let (lo, hi) = range(axis, &None);
+    let per_px = (hi - lo) / (width - most(|r| r.1) - most(|r| r.2)).max(width / 4.0);
+    let mut out = axis.clone();
+    out.lo = reach.iter().fold(lo, |m, r| m.min(r.0 - r.1 * per_px));
+    out.hi = reach.iter().fold(hi, |m, r| m.max(r.0 + r.2 * per_px));
+    Some(out)
+}
+
+/// The left end of a text `width` wide anchored at `x`.
+fn left_of(align: Align, x: f64, width: f64) -> f64 {
+    match align {
+        Align::Left => x,
+        Align::Centre => x - width / 2.0,
+        Align::Right => x - width,
+    }
+}
+
 /// Where a label goes: its anchor in pixels, alignment, size (pixels per em), and whether it is
 /// away from its point (a leader line joins them).
 type Spot = Option<(f64, f64, Align, f64, bool)>;
@@ -649,16 +659,11 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
         let shrunk = (em * room / full).max(em * 0.7).max(c.min_em().min(em));
         let em = if full <= room { em } else { shrunk };
         let width = font.size(em).width(&l.text);
-        let (x, y) = f.pt((l.x, l.y));
         // Each spot's anchor and padded box, moved sideways into the frame, and its cost.
-        let spot = |&(dx, dy, align): &(f64, f64, Align)| {
+        let spot = |(x, y): (f64, f64), &(dx, dy, align): &(f64, f64, Align)| {
             let (sx, sy) = (x + c.px(dx), y + c.px(dy));
             // The text's box, capitals to descenders.
-            let x0 = match align {
-                Align::Left => sx,
-                Align::Centre => sx - width / 2.0,
-                Align::Right => sx - width,
-            };
+            let x0 = left_of(align, sx, width);
             let b = [x0, sy - 0.37 * em, x0 + width, sy + 0.61 * em];
             let (right, left) = (bounds[0] - b[0], (bounds[2] - b[2]).min(0.0));
             let shift = if right > 0.0 { right } else { left };
@@ -673,7 +678,12 @@ fn place_labels<'a>(c: &Scale, f: &Frame, marks: &'a [Mark]) -> Vec<(&'a Label, 
             let outside = if inside(&b) { 0.0 } else { 1e12 };
             (sx + shift, sy, align, b, cost + outside)
         };
-        let spots: Vec<_> = l.spots.iter().map(spot).collect();
+        let mut spots: Vec<_> = l.spots.iter().map(|s| spot(f.pt((l.x, l.y)), s)).collect();
+        spots.extend(
+            l.fallback
+                .zip(l.spots.first())
+                .map(|(p, s)| spot(f.pt(p), s)),
+        );
         let forced = !l.optional && spots.len() == 1;
         let least = || (0..spots.len()).min_by(|a, b| spots[*a].4.total_cmp(&spots[*b].4));
         let best = (0..spots.len()).find(|i| forced || spots[*i].4 == 0.0);

@@ -179,7 +179,11 @@ fn heatmap(r: &Resilience, opts: &ChartOptions) -> Figure {
         notes.push("Too many cells to print their values: see resilience.csv.".into());
     }
     notes.extend(relaxed_note(r));
-    let legend = vec![Entry::new("served", Swatch::Ramp)];
+    // The colour scale, top down.
+    let step = |k: u32| f64::from(100 - 25 * k);
+    let scale = (0..5).map(|k| Entry::new(format!("{}%", step(k)), Swatch::Fill(ramp(step(k)))));
+    let legend = std::iter::once(Entry::new("served", Swatch::Heading));
+    let legend = legend.chain(scale).collect();
     let mut fig = Figure::new(title, subtitle(r), legend, panels);
     fig.notes = notes;
     fig
@@ -205,6 +209,9 @@ impl Point<'_> {
     fn serves_all(&self) -> bool {
         served_label(self.none) == "100%"
     }
+    fn highlight(&self) -> bool {
+        self.plan == "multi-cloud"
+    }
 }
 
 /// Each plan as a line across the served axis, from what it serves at its worst single loss
@@ -226,25 +233,21 @@ fn cost_vs_served<'a>(r: &'a Resilience, opts: &ChartOptions) -> Figure {
             most,
         })
     };
-    let data: Vec<Point> = r.plans.iter().filter_map(point).collect();
-    let top = data.iter().map(|d| d.cost).fold(0.0, f64::max);
+    let mut data: Vec<Point> = r.plans.iter().filter_map(point).collect();
+    let top = largest(data.iter().map(|d| d.cost));
     // Multi-cloud drawn last (on top) and labelled first (best place); the rest top down.
-    let highlight = |i: &usize| data[*i].plan == "multi-cloud";
-    let mut order: Vec<usize> = (0..data.len()).collect();
-    order.sort_by(|a, b| {
-        let (p, q) = (&data[*a], &data[*b]);
+    data.sort_by(|p, q| {
         let by_cost = q.cost.total_cmp(&p.cost).then(p.none.total_cmp(&q.none));
         let by_cost = by_cost.then(p.plan.cmp(q.plan));
-        highlight(b).cmp(&highlight(a)).then(by_cost)
+        q.highlight().cmp(&p.highlight()).then(by_cost)
     });
     let colour = |d: &Point| if d.serves_all() { INK } else { SHORT };
     let rule = Stroke::new(AXIS, 2.0, true);
     let mut marks = vec![Mark::rule(100.0, rule, Some("all demand".into()))];
-    for i in order.iter().rev() {
-        let d = &data[*i];
+    for d in data.iter().rev() {
         let (y, col) = (d.cost.max(0.0), colour(d));
         // Line width, light and dark dots' radii: larger for the highlighted plan.
-        let (width, light, dark) = if highlight(i) {
+        let (width, light, dark) = if d.highlight() {
             (4.0, 10.0, 14.0)
         } else {
             (3.0, 8.0, 10.0)
@@ -257,10 +260,8 @@ fn cost_vs_served<'a>(r: &'a Resilience, opts: &ChartOptions) -> Figure {
         }
         marks.push(Mark::Dot(Dot::new(x, y, dark, col)));
     }
-    for i in &order {
-        let d = &data[*i];
-        let bold = highlight(i);
-        let y = d.cost;
+    for d in &data {
+        let (bold, y) = (d.highlight(), d.cost);
         // A plan that falls short with nothing lost says so, with the most it can serve: its
         // $/M buys less than the demand.
         let short = match (d.serves_all(), d.most) {
@@ -321,7 +322,7 @@ fn cost_vs_served<'a>(r: &'a Resilience, opts: &ChartOptions) -> Figure {
         legend.push(Entry::new("cannot serve all demand", Swatch::Dot(SHORT)));
     }
     let mut fig = Figure::new(title, subtitle(r), legend, panels);
-    if let Some(m) = data.iter().find(|d| d.plan == "multi-cloud") {
+    if let Some(m) = data.first().filter(|d| d.highlight()) {
         let worst = m.worst.map(|w| {
             let w = served_label(w);
             format!(" and at least {w} when the worst single {what} is lost")

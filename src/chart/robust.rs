@@ -118,15 +118,16 @@ fn total(t: &Tables) -> Figure {
     let sets = sets(t, |r| [r.robust_total, r.deterministic_total]);
     // One x range for every panel, so the panels read against each other.
     let all = sets.iter().flat_map(|(_, v)| v.iter().flatten().copied());
-    let (min, max) = all.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
+    let (min, max) = (all.clone().fold(f64::INFINITY, f64::min), largest(all));
     let span = (max - min).max(max.abs() * 1e-6).max(1.0);
     let (lo, hi) = (min - span * 0.04, max + span * 0.04);
     let x = Axis::value_inside(lo, hi, Unit::Dollars).titled("total per sample incl. penalties");
-    let lead = match t.settings.emergency {
-        true => "total = spend + unserved penalties",
-        false => "total = spend + unserved and resilience penalties",
+    let (lead, under) = match t.settings.emergency {
+        true => ("total = spend + unserved penalties", "under"),
+        false => (
+            "total = spend + unserved and resilience penalties",
+            "without",
+        ),
     };
     let says: Says = &|r: &[f64], d: &[f64]| {
         let (r, d) = (dollars(mean(r)), dollars(mean(d)));
@@ -138,11 +139,6 @@ fn total(t: &Tables) -> Figure {
     );
     let y = "share of samples with a larger total";
     let mut fig = curves(title, lead, &sets, x, y, says);
-    let under = if t.settings.emergency {
-        "under"
-    } else {
-        "without"
-    };
     fig.notes = vec![format!(
         "each plan's reservations held on every sample of {} ({}), {under} emergency rules; lower and further left is better",
         t.sweep, t.scenario,
@@ -154,8 +150,7 @@ fn unserved(t: &Tables) -> Figure {
     let of = |r: &SampleRow| [r.robust_unserved_tokens, r.deterministic_unserved_tokens];
     let sets = sets(t, of);
     let max = largest(sets.iter().flat_map(|(_, v)| v.iter().flatten().copied()));
-    let hi = max * 1.04;
-    let x = Axis::value_inside(0.0, hi.max(1.0), Unit::Tokens);
+    let x = Axis::value_inside(0.0, (max * 1.04).max(1.0), Unit::Tokens);
     let share = |v: &[f64]| {
         let n = v.len().max(1) as f64;
         v.iter().filter(|x| **x > 0.0).count() as f64 / n * 100.0
@@ -169,15 +164,11 @@ fn unserved(t: &Tables) -> Figure {
         t.sweep
     );
     let lead = "share of samples leaving more than x tokens unserved";
-    let x = x.titled("unserved tokens over the horizon");
-    let mut fig = curves(
-        title,
-        lead,
-        &sets,
-        x,
+    let (x, y) = (
+        x.titled("unserved tokens over the horizon"),
         "share of samples with more unserved",
-        says,
     );
+    let mut fig = curves(title, lead, &sets, x, y, says);
     if max <= 0.0 {
         fig.message = Some("Neither plan leaves any demand unserved in any sample.".into());
     }
@@ -215,15 +206,16 @@ fn hedge(t: &Tables, c: &Scale) -> Figure {
     let shown: Vec<&HedgeRow> = order.iter().take(fit).copied().collect();
     let (mut marks, mut top) = (Vec::new(), 0.0f64);
     for (i, h) in (0..).map(f64::from).zip(&shown) {
-        let robust = (h.robust_reserved_tpm, (i + 0.14, i + 0.48), ROBUST);
-        let deterministic = (
-            h.deterministic_reserved_tpm,
-            (i + 0.52, i + 0.86),
-            DETERMINISTIC,
-        );
-        for (tpm, y, fill) in [robust, deterministic].into_iter().filter(|b| b.0 > 0.0) {
-            marks.push(Mark::rect((0.0, tpm), y, fill));
-            top = top.max(tpm);
+        // The robust plan's bar over the deterministic one's.
+        let bars = [h.robust_reserved_tpm, h.deterministic_reserved_tpm];
+        for (tpm, (y, fill)) in bars
+            .into_iter()
+            .zip([(0.14, ROBUST), (0.52, DETERMINISTIC)])
+        {
+            if tpm > 0.0 {
+                marks.push(Mark::rect((0.0, tpm), (i + y, i + y + 0.34), fill));
+                top = top.max(tpm);
+            }
         }
     }
     let names = shown.iter().map(|h| (h.tranche.clone(), h.differs()));
@@ -238,8 +230,7 @@ fn hedge(t: &Tables, c: &Scale) -> Figure {
         ("change".into(), change),
         ("used".into(), shown.iter().map(used).collect()),
     ];
-    let mut y = Axis::category(y);
-    y.hi = shown.len().max(1) as f64;
+    let y = Axis::category(y);
     let x = Axis::value_inside(0.0, (top * 1.02).max(1.0), Unit::TokensPerMinute)
         .titled("reserved tokens per minute");
     let panel = Panel::new(x, y, marks);

@@ -4,7 +4,7 @@
 
 use super::figure::Stroke;
 use super::figure::Swatch;
-use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Label, Mark, Paint, Panel};
+use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Kind, Label, Mark, Paint, Panel};
 use super::layout::Scale;
 use super::palette::{provider_colour, provider_order, Rgba, INK, INK_SOFT, SPARE, UNSERVED};
 use super::ticks::{dollars, Unit};
@@ -189,27 +189,19 @@ fn capacity_vs_demand(info: &RunInfo, s: &Series) -> Figure {
     let (mut marks, gap) = over_demand(&b, parts, (&s.demand_tpm[..], Some(served)), DEMAND);
     let mut legend = demand_legend(&b, gap);
     if defers {
-        let (in_period, arrived) = (b.mean(&s.served_total_tpm), b.mean(&arrivals_served));
-        let upper: Vec<f64> = in_period
-            .iter()
-            .zip(&arrived)
-            .map(|(s, a)| s.max(*a))
-            .collect();
+        // Open where more of the demand that arrived is served sometime than in the period.
+        let in_period = b.mean(&s.served_total_tpm);
+        let (name, paint) = ("waiting, served later", (INK.alpha(0.10), Some(INK)));
+        let waiting = Mark::band(name, paint, &b.spans, &in_period, &b.mean(&arrivals_served));
         let demand_line = marks.pop().expect("over_demand draws the demand line last");
-        marks.push(Mark::band(
-            "waiting, served later",
-            (INK.alpha(0.10), Some(INK)),
-            &b.spans,
-            &in_period,
-            &upper,
-        ));
-        marks.push(demand_line);
-        marks.push(Mark::steps(SERVED_LOAD, &b.spans, &in_period));
-        legend.push(Entry::new("waiting, served later", Swatch::Hatch(INK)));
-        legend.push(Entry::new(
-            "load served in the period (dashed)",
-            Swatch::Line(SERVED_LOAD),
-        ));
+        marks.extend([
+            waiting,
+            demand_line,
+            Mark::steps(SERVED_LOAD, &b.spans, &in_period),
+        ]);
+        legend.push(Entry::new(name, Swatch::Hatch(INK)));
+        let dashed = "load served in the period (dashed)";
+        legend.push(Entry::new(dashed, Swatch::Line(SERVED_LOAD)));
     }
     if has_spare {
         legend.push(Entry::new(spare_label, Swatch::Fill(SPARE)));
@@ -343,7 +335,7 @@ fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     // Bars are their own time marks (no grid, no ticks finer than a bar), with room above the
     // tallest for its total.
     let shortest = b.spans.iter().map(|b| b.1 - b.0).fold(f64::MAX, f64::min);
-    panel.x = Axis::time_of_bars(panel.x.lo, panel.x.hi, shortest);
+    panel.x.kind = Kind::Time(Some(shortest));
     panel.y.hi *= 1.12;
     let title = format!("{}: cost by provider", info.scenario);
     Figure::new(title, subtitle(info, None, notes), legend, vec![panel])

@@ -16,7 +16,7 @@ use super::text::Font;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
 use crate::report::series::Grain;
-use crate::sweep::write::{self, grid_summary, risk_summary, Results, TornadoAxis};
+use crate::sweep::write::{self, grid_summary, risk_summary, Results, RiskSummary, TornadoAxis};
 use crate::units::{human, human_dollars};
 
 /// The stems of the sweep charts (each written as `.png` and `.svg`).
@@ -110,23 +110,24 @@ fn fan(res: &Results) -> Option<Figure> {
         ),
         _ => "hourly periods show each outage hour by hour".to_string(),
     };
-    let (info, r) = (&res.info, risk_summary(res));
-    let subtitle = vec![
-        format!("{} held to its plan, emergency rules", info.scenario_name),
-        format!(
-            "P(shortfall) {:.1}%, {:.1}% from the demand draw alone",
-            r.shortfall_probability * 100.0,
-            r.shortfall_probability_demand_only * 100.0
-        ),
-        grain,
-    ];
+    let info = &res.info;
+    let held = format!("{} held to its plan, emergency rules", info.scenario_name);
+    let subtitle = vec![held, shortfall(&risk_summary(res)), grain];
     let title = format!("Served vs demand over {} risk samples", info.points);
     let mut fig = Figure::new(title, subtitle, legend, panels);
-    if has_unserved {
-        fig.row_heights = vec![2.0, 1.0];
-        fig.align_frames = true;
-    }
+    // The unserved tokens, when drawn, under the served at half their height.
+    fig.row_heights = vec![2.0, 1.0];
     Some(fig)
+}
+
+/// "P(shortfall) 4.1%, 1.9% from the demand draw alone".
+fn shortfall(r: &RiskSummary) -> String {
+    let (p, alone) = (r.shortfall_probability, r.shortfall_probability_demand_only);
+    format!(
+        "P(shortfall) {:.1}%, {:.1}% from the demand draw alone",
+        p * 100.0,
+        alone * 100.0
+    )
 }
 
 /// Each period's length in hours.
@@ -141,18 +142,10 @@ fn periods_hours(res: &Results) -> Vec<f64> {
 type TornadoRow = (String, (f64, String), (f64, String));
 
 /// One tornado panel of dollars or percentages: a bar per axis from its lowest to its highest
-/// value, split at the centre, each end labelled with its value and the axis value that sets it
-/// ("$33.9B at 0.8"). `frame_px`: roughly how wide the frame is, so the axis leaves room for
-/// the labels at both ends; `row_px`: roughly how tall a row is at 1080p, so a label that does
-/// not fit beside its bar can go under it.
-fn tornado_panel(
-    title: &str,
-    centre: f64,
-    rows: &[TornadoRow],
-    unit: Unit,
-    c: &Scale,
-    (frame_px, row_px): (f64, f64),
-) -> Panel {
+/// value, split at the centre, each end labelled beside it with its value and the axis value that
+/// sets it ("$33.9B at 0.8"); the axis leaves room for the labels, and one that cannot fit beside
+/// its bar goes under it, from the centre line outwards.
+fn tornado_panel(title: &str, centre: f64, rows: &[TornadoRow], unit: Unit) -> Panel {
     let percent = unit == Unit::Percent;
     let fmt = |v: f64| match percent {
         true => format!("{v:.2}%"),
@@ -167,55 +160,21 @@ fn tornado_panel(
     if hi - lo < min_span {
         lo = (hi - min_span).max(0.0);
     }
-    // Room at both ends for the widest end label: pad / (span + 2 pad) of the frame.
-    let font = c.font(SMALL, false, INK);
-    let labels = rows
-        .iter()
-        .flat_map(|r| [end(r.1 .0, &r.1 .1), end(r.2 .0, &r.2 .1)]);
-    let widest = largest(labels.map(|t| font.width(&t))) + c.px(16.0);
-    let share = (widest / frame_px.max(1.0)).min(0.3);
-    let pad = ((hi - lo) * share / (1.0 - 2.0 * share))
-        .max(centre.abs() * 1e-6)
-        .max(1e-9);
-    // Only a side with labels beyond the bars needs the room (a served % never runs past 100%
-    // for want of it); the other keeps a sliver so bars do not touch the frame.
-    let labels_left = rows.iter().any(|r| r.1 .0 < centre);
-    let labels_right = rows.iter().any(|r| r.2 .0 > centre);
-    let sliver = ((hi - lo) * 0.02).max(centre.abs() * 1e-6).max(1e-9);
-    let (lo, hi) = (
-        lo - if labels_left { pad } else { sliver },
-        hi + if labels_right { pad } else { sliver },
-    );
     let on_right = centre > (lo + hi) / 2.0;
     let (mut marks, mut labels) = (Vec::new(), Vec::new());
-    // Under the bar: from its middle down to the middle of the room below it; and a stretch of
-    // the axis in pixels (both at 1080p, from the frame's estimated size).
-    let under = 0.425 * row_px;
-    let px = |from: f64, to: f64| (to - from) * frame_px / (hi - lo) / c.s;
     for (i, (_, (low, low_at), (high, high_at))) in rows.iter().enumerate() {
-        let (y, mid) = ((i as f64 + 0.15, i as f64 + 0.6), i as f64 + 0.375);
-        // Beside the bar's end, outside it; where that leaves the frame or meets another label,
-        // under the bar from the centre line outwards, then under the other side of the centre
-        // line (never across it).
+        // The bar leaves room for a label under it.
+        let (y, mid) = ((i as f64 + 0.28, i as f64 + 0.72), i as f64 + 0.5);
+        // Beside the bar's end, outside it.
         let mut label = |text: String, x: f64, outwards: f64, colour| {
-            let (side, other) = match outwards > 0.0 {
-                true => (Align::Left, Align::Right),
-                false => (Align::Right, Align::Left),
+            let side = if outwards > 0.0 {
+                Align::Left
+            } else {
+                Align::Right
             };
-            let from_centre = px(x, centre);
-            let out_there = (from_centre + outwards * 1.5, under, side);
-            let over_there = (from_centre - outwards * 1.5, under, other);
-            // Under the bar outwards only where it fits without being pushed back across the
-            // centre line (the layout moves a label that sticks out into the frame).
-            let width = font.width(&text) / c.s + 20.0;
-            let room = px(centre, if outwards > 0.0 { hi } else { lo }).abs();
-            let mut spots = vec![(outwards, 0.0, side)];
-            match width <= room {
-                true => spots.extend([out_there, over_there]),
-                false => spots.extend([over_there, out_there]),
-            }
-            let l = Label::at(text, x, mid, Font::new(SMALL, false, colour));
-            labels.push(Mark::Label(l.spots(spots)));
+            let mut l = Label::at(text, x, mid, Font::new(SMALL, false, colour));
+            l.fallback = Some((centre, i as f64 + 0.92));
+            labels.push(Mark::Label(l.spots(vec![(outwards, 0.0, side)])));
         };
         if *low < centre {
             marks.push(Mark::rect((*low, centre), y, LOW));
@@ -235,16 +194,11 @@ fn tornado_panel(
     let stroke = Stroke::new(INK, 3.0, false);
     marks.push(Mark::rule(centre, stroke, label));
     marks.extend(labels);
-    // Each axis named beside its bar, which takes the upper part of its row.
-    let labels = (0..).zip(rows);
-    let labels = labels.map(|(i, r)| (f64::from(i) + 0.375, r.0.clone(), false));
-    let names = Category {
-        labels: labels.collect(),
-        ..Category::default()
-    };
-    let mut y = Axis::category(names);
-    y.hi = rows.len().max(1) as f64;
-    Panel::new(Axis::value_inside(lo, hi, unit), y, marks).titled(title)
+    let y = Axis::category(Category::slots(rows.iter().map(|r| (r.0.clone(), false))));
+    // A sliver either side, so bars do not touch the frame.
+    let sliver = ((hi - lo) * 0.02).max(centre.abs() * 1e-6).max(1e-9);
+    let x = Axis::value_labelled(lo - sliver, hi + sliver, unit);
+    Panel::new(x, y, marks).titled(title)
 }
 
 fn tornado(res: &Results, opts: &ChartOptions) -> Figure {
@@ -276,19 +230,10 @@ fn tornado(res: &Results, opts: &ChartOptions) -> Figure {
     let widest = largest(axes.iter().map(|a| names.width(&a.axis)));
     let room = c.w - c.px(2.0 * 40.0);
     let columns = 1 + usize::from(widest <= (room - c.px(60.0)) / 2.0 * 0.4);
-    let panel_w = (room - c.px(60.0) * (columns - 1) as f64) / columns as f64;
-    let frame_px = panel_w - widest.min(panel_w * 0.4) - c.px(14.0);
-    // The frame's height: the panels' room less a panel's title, rule label and tick labels.
-    let around = c.px(22.0 * 1.6 + 20.0 * 1.5 + 20.0 * 1.9);
-    let frame_h = match columns {
-        2 => c.plot_height() - around,
-        _ => (c.plot_height() - c.px(24.0)) / 2.0 - around,
-    };
-    let size = (frame_px, frame_h / axes.len().max(1) as f64 / c.s);
     let (title, base) = ("Spend (commit + usage + route)", &res.base);
-    let cost = tornado_panel(title, base.cost, &cost, Unit::Dollars, &c, size);
+    let cost = tornado_panel(title, base.cost, &cost, Unit::Dollars);
     let (title, centre) = ("Demand served", base.served_pct);
-    let served = tornado_panel(title, centre, &served, Unit::Percent, &c, size);
+    let served = tornado_panel(title, centre, &served, Unit::Percent);
     let held = res.info.hold_reservations == Some(true);
     let how = if held { "base plan held" } else { "re-planned" };
     let points = res.info.points;
@@ -341,11 +286,7 @@ fn exceedance(res: &Results) -> Figure {
     let y = Axis::value_inside(0.0, 100.0, Unit::Percent);
     let subtitle = vec![
         "share of samples with more than x unserved tokens".into(),
-        format!(
-            "P(shortfall) {:.1}%, {:.1}% from the demand draw alone",
-            s.shortfall_probability * 100.0,
-            s.shortfall_probability_demand_only * 100.0
-        ),
+        shortfall(&s),
         format!("P50 {}", human(u.p50)),
         format!("P95 {}", human(u.p95)),
         format!("P99 {}", human(u.p99)),
