@@ -269,7 +269,6 @@ impl Mcf {
         }
     }
 
-    /// Sets the capacity of an arc (finite, ≥ 0); takes effect at the next solve.
     /// Marks the network as one over many periods (a horizon or a part of one, however small):
     /// solved as the large networks are (`LARGE_NETWORK_NODES`), whose backlog chains Dinic's
     /// phases serve one deficit at a time.
@@ -278,6 +277,7 @@ impl Mcf {
         self
     }
 
+    /// Sets the capacity of an arc (finite, ≥ 0); takes effect at the next solve.
     pub fn set_capacity(&mut self, arc: ArcId, capacity: f64) {
         self.upper[self.internal[arc.0 / 2] as usize] = capacity;
     }
