@@ -817,3 +817,27 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn compare_does_not_draw_waiting_tokens_as_a_shortfall() {
+    // The trough with batch waiting 12 h serves every token: the 200 batch tokens that arrive at
+    // 06:00 are served at 12:00 and 18:00, so what 06:00 itself serves is 300 of its 500 arrivals.
+    // The compare chart's served panel counts arrivals served (then or later), so with nothing
+    // unserved in either column it is left out and the subtitle says every column serves all
+    // demand; it must not show 60% at 06:00.
+    let f = trough("12h");
+    let out = tempfile::tempdir().unwrap();
+    let dir = out.path().join("cmp");
+    let (code, _, stderr) = capplan(&[
+        "compare",
+        f.path().to_str().unwrap(),
+        "--twin",
+        "--max-delay batch=0",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let svg = std::fs::read_to_string(dir.join("compare_capacity.svg")).unwrap();
+    assert!(svg.contains("every column serves all demand"), "{svg}");
+    assert!(!svg.contains("60%"), "{svg}");
+}
