@@ -195,6 +195,31 @@ impl Network {
         }
     }
 
+    /// An N-1 block's arcs from every class node to the sink, each with its capacity (the
+    /// class's covered demand, flow units), and their total.
+    fn sink_arcs(&mut self, facts: &Facts, coverage: f64) -> (Vec<(ArcId, f64)>, f64) {
+        let mut total = 0.0;
+        let mut arcs = Vec::with_capacity(self.class_nodes.len());
+        for &(t, c, v) in &self.class_nodes {
+            let d = self.demand(facts, t, c, coverage);
+            total += d;
+            arcs.push((self.shape.arc(v, self.sink, 0.0), d));
+        }
+        (arcs, total)
+    }
+
+    /// Sets the capacities that never change: route arcs at `room`, backlog arcs at their W.
+    fn set_fixed_capacities(&self, mcf: &mut Mcf, room: f64) {
+        for (_, _, arcs) in &self.route_arcs {
+            for &(_, arc) in arcs {
+                mcf.set_capacity(arc, room);
+            }
+        }
+        for &(arc, bound) in &self.backlog_arcs {
+            mcf.set_capacity(arc, bound);
+        }
+    }
+
     /// The node of class c in period t (of the network's periods).
     fn class_node(&self, t: usize, c: ClassId) -> Node {
         1 + (t - self.first_period) * self.per_period + self.groups + c.0
@@ -351,21 +376,21 @@ impl PlanHorizon {
         // Unserved arcs, at each class's penalty, for at most its demand (and what a border
         // variable may take out of the part's first period); or an N-1 block's sink arcs.
         let mut unserved: BTreeMap<Node, (ArcId, f64)> = BTreeMap::new();
-        let mut capacities: Vec<(ArcId, f64)> = Vec::new();
         let mut supply: BTreeMap<Node, f64> = BTreeMap::new();
-        let mut demand = 0.0;
-        let coverage = loss.map_or(1.0, |(coverage, _)| coverage);
-        for &(t, c, v) in &net.class_nodes {
-            let d = net.demand(facts, t, c, coverage);
-            if loss.is_some() {
-                capacities.push((net.shape.arc(v, net.sink, 0.0), d));
-            } else {
-                let penalty = facts.classes[c.0].unserved_penalty;
-                unserved.insert(v, (net.shape.arc(net.source, v, penalty), d));
-                supply.insert(v, -d);
+        let (mut capacities, demand) = match loss {
+            Some((coverage, _)) => net.sink_arcs(facts, coverage),
+            None => {
+                let mut demand = 0.0;
+                for &(t, c, v) in &net.class_nodes {
+                    let d = net.demand(facts, t, c, 1.0);
+                    let penalty = facts.classes[c.0].unserved_penalty;
+                    unserved.insert(v, (net.shape.arc(net.source, v, penalty), d));
+                    supply.insert(v, -d);
+                    demand += d;
+                }
+                (Vec::new(), demand)
             }
-            demand += d;
-        }
+        };
         let start: Vec<(usize, Node, f64)> = start
             .iter()
             .map(|&(i, c, t)| {
@@ -400,14 +425,7 @@ impl PlanHorizon {
             mcf.set_supply(net.sink, -demand);
         }
         let room = 2.0 * (demand + bounds.iter().sum::<f64>());
-        for (_, _, arcs) in &net.route_arcs {
-            for &(_, arc) in arcs {
-                mcf.set_capacity(arc, room);
-            }
-        }
-        for &(arc, bound) in &net.backlog_arcs {
-            mcf.set_capacity(arc, bound);
-        }
+        net.set_fixed_capacities(&mut mcf, room);
         PlanHorizon {
             dollars_per_cost: loss.map_or(1.0, |(_, penalty)| penalty) * net.tokens_per_unit
                 / TOKENS_PER_MILLION,
@@ -521,32 +539,18 @@ impl LossHorizon {
     pub(crate) fn new(facts: &Facts, policy: &Policy, unit_tpm: f64, q: ProviderId) -> LossHorizon {
         let coverage = policy.loss_coverage;
         let mut net = Network::build(facts, unit_tpm, Some(q), coverage);
-        let sink = net.sink;
-        let sink_arcs: Vec<ArcId> = net
-            .class_nodes
-            .iter()
-            .map(|&(_, _, v)| net.shape.arc(v, sink, 0.0))
-            .collect();
-        let bypass = net.shape.arc(net.source, sink, 1.0);
+        let (sink_arcs, total) = net.sink_arcs(facts, coverage);
+        let bypass = net.shape.arc(net.source, net.sink, 1.0);
         let mut mcf = Mcf::new(&net.shape).over_time();
-        let mut total = 0.0;
-        for (i, &(t, c, _)) in net.class_nodes.iter().enumerate() {
-            let d = net.demand(facts, t, c, coverage);
-            mcf.set_capacity(sink_arcs[i], d);
-            total += d;
+        for &(arc, d) in &sink_arcs {
+            mcf.set_capacity(arc, d);
         }
         mcf.set_supply(net.source, total);
-        mcf.set_supply(sink, -total);
+        mcf.set_supply(net.sink, -total);
         mcf.set_capacity(bypass, total);
         let room = 2.0 * total;
-        for (_, _, arcs) in &net.route_arcs {
-            for &(_, arc) in arcs {
-                mcf.set_capacity(arc, room);
-            }
-        }
-        for &(arc, bound) in &net.backlog_arcs {
-            mcf.set_capacity(arc, bound);
-        }
+        net.set_fixed_capacities(&mut mcf, room);
+        let sink_arcs = sink_arcs.into_iter().map(|(arc, _)| arc).collect();
         LossHorizon {
             lost: q,
             coverage,
