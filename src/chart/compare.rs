@@ -10,11 +10,12 @@ use super::palette::{provider_colour, provider_order, rgb, scenario_colour, Rgba
 use super::palette::{COMPONENTS, UNSERVED};
 use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
 use super::svg::Align;
-use super::ticks::{dollars, signed, signed_dollars, Unit};
+use super::ticks::Unit;
 use super::{ChartOptions, Charts};
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
 use crate::report::series::{Binned, Grain, Series};
+use crate::units::{signed, signed_dollars, three_figure_dollars};
 
 /// The stems of the compare charts (each written as `.png` and `.svg`).
 pub const COMPARE_CHART_STEMS: [&str; 3] = [
@@ -269,7 +270,7 @@ fn cost_by_provider(c: &Comparison) -> Figure {
         extents.push(total);
         // The plot takes about three quarters of the width, 1440 px at 1080p.
         marks.extend(group(i, n, &[segments], f64::INFINITY, 1440.0));
-        let mut label = Label::above(dollars(spend("")), i as f64 + 0.5, total);
+        let mut label = Label::above(three_figure_dollars(spend("")), i as f64 + 0.5, total);
         label.fit = Some(0.92);
         marks.push(Mark::Label(label));
         labels.push((scenario.clone(), i == 0));

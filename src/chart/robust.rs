@@ -13,10 +13,10 @@
 use super::figure::{largest, Axis, Category, Entry, Figure, Mark, Panel, Stroke, Swatch};
 use super::layout::Scale;
 use super::palette::{rgb, Rgba};
-use super::ticks::{dollars, signed_dollars, Unit};
+use super::ticks::Unit;
 use super::{ChartOptions, Charts};
 use crate::robust::{HedgeRow, SampleRow, Tables};
-use crate::units::human;
+use crate::units::{human, signed_dollars, three_figure_dollars};
 
 /// The stems of the robust charts (each written as `.png` and `.svg`).
 pub const ROBUST_CHART_STEMS: [&str; 3] = ["robust_hedge", "robust_total", "robust_unserved"];
@@ -130,7 +130,7 @@ fn total(t: &Tables) -> Figure {
         ),
     };
     let says: Says = &|r: &[f64], d: &[f64]| {
-        let (r, d) = (dollars(mean(r)), dollars(mean(d)));
+        let (r, d) = (three_figure_dollars(mean(r)), three_figure_dollars(mean(d)));
         format!("mean {r} robust vs {d} deterministic")
     };
     let title = format!(
