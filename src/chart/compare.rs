@@ -12,10 +12,11 @@ use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
 use super::svg::Align;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
+use crate::compare::write::signed_points;
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
 use crate::report::series::{Binned, Grain, Series};
-use crate::units::{signed, signed_dollars, three_figure_dollars};
+use crate::units::{signed_dollars, three_figure_dollars};
 
 /// The stems of the compare charts (each written as `.png` and `.svg`).
 pub const COMPARE_CHART_STEMS: [&str; 3] = [
@@ -298,12 +299,6 @@ const SERVED_PARTS: [(&str, &str); 2] = [
 ];
 const SERVED_COLOURS: [Rgba; 2] = [rgb(0x6B6B6B), UNSERVED];
 
-/// A change of served share in percentage points, as the tables write it: "−1.1 pp", "±0 pp".
-fn signed_points(v: f64) -> String {
-    let a = (v.abs() * 10.0).round() / 10.0;
-    signed(v, &format!("{} pp", crate::units::fixed(a)), a == 0.0)
-}
-
 fn cost_delta(c: &Comparison) -> Figure {
     let later = &c.scenarios[1.min(c.scenarios.len())..];
     let n = later.len();
@@ -409,14 +404,11 @@ mod tests {
     }
 
     #[test]
-    fn nested_lines_stay_apart_and_served_points_read_as_the_tables() {
+    fn nested_lines_stay_apart() {
         assert_eq!(nested_widths(2), vec![7.0, 3.0]);
         assert_eq!(nested_widths(3), vec![11.0, 7.0, 3.0]);
         let seven = nested_widths(7);
         assert_eq!(seven[6], 3.0);
         assert!(seven.windows(2).all(|w| w[0] - w[1] >= 2.0), "{seven:?}");
-        assert_eq!(signed_points(-1.1), "\u{2212}1.1 pp");
-        assert_eq!(signed_points(0.04), "\u{b1}0 pp");
-        assert_eq!(signed_points(20.0), "+20 pp");
     }
 }
