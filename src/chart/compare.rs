@@ -73,19 +73,6 @@ fn demand_owners(binned: &[Binned], demand: &[Vec<f64>]) -> Vec<usize> {
         .collect()
 }
 
-/// The share of each bin's demand served, in percent: the lowest of its periods with demand (100
-/// where none has any). A period's share is of its arrivals, served in it or (with deferral)
-/// later: what waits is not a shortfall, and the share of what the period itself serves read as
-/// one (a plan serving everything showed 78–98% on its lowest hours).
-fn served_pct(s: &Series, b: &Binned) -> Vec<f64> {
-    let pct = |i: usize| {
-        let d = s.demand_tpm[i];
-        (d > 0.0).then(|| ((d - s.unserved_total_tpm[i]) / d * 100.0).clamp(0.0, 100.0))
-    };
-    let bin = |r: &std::ops::Range<usize>| r.clone().filter_map(pct).fold(100.0, f64::min);
-    b.bins.iter().map(bin).collect()
-}
-
 /// Demand and each column's reserved capacity on one time axis, and under it (when any column
 /// leaves demand unserved) the share of demand each column serves, its lowest period's in a bin.
 /// Demand is drawn once, a grey band, for the columns that share the baseline's; other demand is
@@ -100,7 +87,7 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     for s in series {
         let b = Binned::new(&s.periods, grain);
         demand.push(b.mean(&s.demand_tpm));
-        served.push(served_pct(s, &b));
+        served.push(s.lowest_served_pct(&b));
         binned.push(b);
     }
     let owners = demand_owners(&binned, &demand);
