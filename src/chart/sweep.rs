@@ -99,8 +99,7 @@ fn fan(res: &Results) -> Option<Figure> {
         legend.push(Entry::new("unserved, up to P95", Swatch::Fill(fill)));
     }
     // What one period does to an outage of a few hours, by the grid's longest period.
-    let longest = largest(periods_hours(res));
-    let grain = match longest {
+    let grain = match fan.longest_period_hours {
         h if h >= 24.0 * 28.0 => "monthly periods average an outage over the month".to_string(),
         h if h >= 24.0 => "daily periods average an outage over the day".to_string(),
         _ if grouped => format!(
@@ -128,14 +127,6 @@ fn shortfall(r: &RiskSummary) -> String {
         p * 100.0,
         alone * 100.0
     )
-}
-
-/// Each period's length in hours.
-fn periods_hours(res: &Results) -> Vec<f64> {
-    let time = |t: &String| Some(crate::units::parse_time(t).ok()?.timestamp() as f64);
-    let mut starts: Vec<f64> = res.info.period_starts.iter().filter_map(time).collect();
-    starts.extend(time(&res.info.horizon_end));
-    starts.windows(2).map(|w| (w[1] - w[0]) / 3600.0).collect()
 }
 
 /// One tornado row: the axis, and its low and high ends, each with the axis value that sets it.

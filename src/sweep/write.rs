@@ -629,6 +629,8 @@ pub struct Fan {
     /// Whether those add up to each sample's unserved tokens (1e-6 of its demand): not where
     /// tokens wait into later periods (deferral), which count here in the period they arrive.
     pub unserved_adds_up: bool,
+    /// The longest period, hours: what one period averages an outage of a few hours over.
+    pub longest_period_hours: f64,
 }
 
 /// The periods of a sweep (from sweep.json's period starts and horizon end); none if one does
@@ -691,6 +693,7 @@ pub fn fan(res: &Results, keep_up_to: usize, max_bins: usize) -> Option<Fan> {
         demand: [5, 50, 95].map(|p| percentile(&demand, p)),
         unserved: [(0..bins).map(mean).collect(), percentile(&unserved, 95)],
         unserved_adds_up,
+        longest_period_hours: periods.iter().map(|p| p.minutes / 60.0).fold(0.0, f64::max),
     })
 }
 
