@@ -11,7 +11,7 @@ use super::ticks::Unit;
 use super::ChartOptions;
 use crate::error::Result;
 use crate::report::series::{is_unserved, signed, unserved_top, Binned, Grain, Series, Signed};
-use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
+use crate::report::tables::{cost_per_million_tokens, ChartTables, CommitmentRow, RunInfo};
 use crate::units::{grouped, human, three_figure_dollars, three_figures};
 
 /// Up to this many periods are drawn as they are; more are grouped into days, weeks or months.
@@ -328,9 +328,8 @@ fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     let (commit, usage) = (total_of(&s.commit_usd), total_of(&s.usage_usd));
     let total = three_figure_dollars(info.cost);
     let sums = format!("total {total} (commitment {commit}, usage + route {usage})");
-    let per_million = info.cost / (info.served_tokens / crate::units::TOKENS_PER_MILLION);
-    let per_million = format!("{} per million tokens", per_million_label(per_million));
-    let per_million = (info.served_tokens > 0.0).then_some(per_million);
+    let per_million = cost_per_million_tokens(info.cost, info.served_tokens);
+    let per_million = per_million.map(|d| format!("{} per million tokens", per_million_label(d)));
     let notes = vec![Some(sums), per_million, bucket_note];
     let mut panel = time_panel(&b.spans, Unit::Dollars, marks).titled(format!("$ per {bucket}"));
     // Bars are their own time marks (no grid, no ticks finer than a bar), with room above the
