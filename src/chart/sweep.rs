@@ -138,11 +138,9 @@ type TornadoRow = (String, (f64, String), (f64, String));
 /// its bar goes under it, from the centre line outwards.
 fn tornado_panel(title: &str, centre: f64, rows: &[TornadoRow], unit: Unit) -> Panel {
     let percent = unit == Unit::Percent;
-    let fmt = |v: f64| match percent {
-        true => format!("{v:.2}%"),
-        false => human_dollars(v),
-    };
-    let end = |v: f64, value: &str| format!("{} at {}", fmt(v), write::shown_value(value));
+    let fmt: fn(f64) -> String = if percent { write::pct } else { human_dollars };
+    // As the table writes them: every end labelled moves off the centre.
+    let end = |v: f64, value: &str| write::tornado_end(v, centre, value, fmt);
     // A floor on the axis span, so 0.07 percentage points never fill the panel and read as a
     // collapse of service.
     let min_span = if percent { 5.0 } else { 0.0 };

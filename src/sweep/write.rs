@@ -896,12 +896,22 @@ pub fn sweep_json(res: &Results) -> String {
     json::text(&v)
 }
 
-fn pct(x: f64) -> String {
+/// A served share, %, as the sweep's tables write it: `99.12%`.
+pub fn pct(x: f64) -> String {
     format!("{x:.2}%")
 }
 
 fn probability(x: f64) -> String {
     pct(x * 100.0)
+}
+
+/// A tornado end as the table and the chart write it: the value (`fmt`), and where it moves off
+/// the unmodified scenario's `centre` the axis value that sets it: "$33.9B at 0.8".
+pub fn tornado_end(x: f64, centre: f64, value: &str, fmt: fn(f64) -> String) -> String {
+    match x == centre {
+        true => fmt(x),
+        false => format!("{} at {}", fmt(x), shown_value(value)),
+    }
 }
 
 /// An axis value as a reader sees it: "" is "no change".
@@ -1058,11 +1068,7 @@ pub fn sweep_md(res: &Results) -> String {
             point(g.dearest_id, &g.dearest_values, g.cost_max, g.dearest_served_pct),
         ));
         // Each end that moves off the unmodified scenario with the value that sets it.
-        let at = |x: f64, centre: f64, value: &str, f: &dyn Fn(f64) -> String| match x == centre {
-            true => f(x),
-            false => format!("{} at {}", f(x), shown_value(value)),
-        };
-        let (money, served) = (|x| human_dollars(x), |x| pct(x));
+        let (money, served): (fn(f64) -> String, fn(f64) -> String) = (human_dollars, pct);
         let (c, p) = (res.base.cost, res.base.served_pct);
         let tornado: Vec<Vec<String>> = g
             .tornado
@@ -1071,10 +1077,10 @@ pub fn sweep_md(res: &Results) -> String {
                 vec![
                     t.axis.clone(),
                     shown_value(&t.centre_value).to_string(),
-                    at(t.cost_low, c, &t.cost_low_value, &money),
-                    at(t.cost_high, c, &t.cost_high_value, &money),
-                    at(t.served_pct_low, p, &t.served_pct_low_value, &served),
-                    at(t.served_pct_high, p, &t.served_pct_high_value, &served),
+                    tornado_end(t.cost_low, c, &t.cost_low_value, money),
+                    tornado_end(t.cost_high, c, &t.cost_high_value, money),
+                    tornado_end(t.served_pct_low, p, &t.served_pct_low_value, served),
+                    tornado_end(t.served_pct_high, p, &t.served_pct_high_value, served),
                 ]
             })
             .collect();
