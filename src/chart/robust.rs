@@ -16,6 +16,7 @@ use super::palette::{rgb, Rgba};
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
 use crate::robust::{HedgeRow, SampleRow, Tables};
+use crate::sweep::risk::mean;
 use crate::units::{human, signed_dollars, three_figure_dollars};
 
 /// The stems of the robust charts (each written as `.png` and `.svg`).
@@ -77,10 +78,6 @@ fn exceedance(values: &[f64], lo: f64, hi: f64) -> Vec<(f64, f64)> {
     }
     points.push((hi, 0.0));
     points
-}
-
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len().max(1) as f64
 }
 
 /// Both plans' exceedance curves over `x`, a panel per set side by side, titled with which

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use chrono::{DateTime, Utc};
 
-use super::risk::{nearest_rank, sorted};
+use super::risk::{mean, nearest_rank, sorted};
 use super::{Info, Record};
 use crate::error::{Error, Location, Result};
 use crate::export::markdown::{self, Align};
@@ -394,15 +394,10 @@ pub struct Stats {
 
 /// Stats of values (in id order: the mean sums in that order).
 pub fn stats(values: &[f64]) -> Stats {
-    let mean = if values.is_empty() {
-        0.0
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    };
     let s = sorted(values.iter().copied());
     let p = |q| nearest_rank(&s, q).unwrap_or(0.0);
     Stats {
-        mean,
+        mean: mean(values),
         p50: p(50),
         p90: p(90),
         p95: p(95),
