@@ -917,6 +917,50 @@ pub fn human_dollars(value: f64) -> String {
     }
 }
 
+/// A number to three significant figures in human units, for chart labels and subtitles:
+/// `1.23M`, `950`, `45.6K`.
+pub fn three_figures(v: f64) -> String {
+    let (scale, suffix) = scale_of(v.abs());
+    let scaled = v / scale;
+    let decimals = match scaled.abs() {
+        _ if suffix.is_empty() => 0,
+        a if a >= 100.0 => 0,
+        a if a >= 10.0 => 1,
+        _ => 2,
+    };
+    scaled_number(v, scale, suffix, decimals)
+}
+
+/// Dollars to three significant figures: `$1.23M`, `$950`.
+pub fn three_figure_dollars(v: f64) -> String {
+    format!("${}", three_figures(v))
+}
+
+/// A change in dollars with its sign: `+$1.23M`, `−$950`, `±$0`.
+pub fn signed_dollars(v: f64) -> String {
+    let text = three_figure_dollars(v.abs());
+    signed(v, &text, text == "$0" || text == "$0.00")
+}
+
+/// `text`, a magnitude, with the sign of `v`: `±` when it reads as zero, else `+` or `−`.
+pub fn signed(v: f64, text: &str, zero: bool) -> String {
+    let sign = match v {
+        _ if zero => "\u{b1}",
+        v if v > 0.0 => "+",
+        _ => "\u{2212}",
+    };
+    format!("{sign}{text}")
+}
+
+/// `v / scale` with `decimals` and the suffix; in scientific notation when even the largest
+/// suffix leaves more than six digits (so an absurd value cannot make a label of 300 digits).
+pub fn scaled_number(v: f64, scale: f64, suffix: &str, decimals: usize) -> String {
+    match (v / scale).abs() >= 1e6 {
+        true => format!("{v:.2e}"),
+        false => format!("{:.*}{suffix}", decimals, v / scale),
+    }
+}
+
 fn round_to(v: f64, digits: i32) -> f64 {
     let p = 10f64.powi(digits);
     (v * p).round() / p
@@ -1393,6 +1437,20 @@ mod tests {
         assert_eq!(human(1234.0), "1.2K");
         assert_eq!(human(2.93e16), "29.3 quadrillion");
         assert_eq!(human_dollars(1.2e6), "$1.2M");
+    }
+
+    #[test]
+    fn dollars_have_three_figures() {
+        assert_eq!(three_figure_dollars(1_234_567.0), "$1.23M");
+        assert_eq!(three_figure_dollars(950.0), "$950");
+        assert_eq!(three_figure_dollars(45_600.0), "$45.6K");
+        assert_eq!(three_figures(1.17e9), "1.17B");
+    }
+
+    #[test]
+    fn signed_dollars_say_plus_minus_or_neither() {
+        assert_eq!(signed_dollars(-1_234_567.0), "\u{2212}$1.23M");
+        assert_eq!(signed_dollars(0.0), "\u{b1}$0");
     }
 
     #[test]

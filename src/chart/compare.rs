@@ -10,11 +10,13 @@ use super::palette::{provider_colour, provider_order, rgb, scenario_colour, Rgba
 use super::palette::{COMPONENTS, UNSERVED};
 use super::run::{KEEP_PERIODS_UP_TO, MAX_BINS};
 use super::svg::Align;
-use super::ticks::{dollars, signed, signed_dollars, Unit};
+use super::ticks::Unit;
 use super::{ChartOptions, Charts};
+use crate::compare::write::signed_points;
 use crate::compare::{Column, Comparison};
 use crate::error::Result;
 use crate::report::series::{Binned, Grain, Series};
+use crate::units::{signed_dollars, three_figure_dollars};
 
 /// The stems of the compare charts (each written as `.png` and `.svg`).
 pub const COMPARE_CHART_STEMS: [&str; 3] = [
@@ -71,19 +73,6 @@ fn demand_owners(binned: &[Binned], demand: &[Vec<f64>]) -> Vec<usize> {
         .collect()
 }
 
-/// The share of each bin's demand served, in percent: the lowest of its periods with demand (100
-/// where none has any). A period's share is of its arrivals, served in it or (with deferral)
-/// later: what waits is not a shortfall, and the share of what the period itself serves read as
-/// one (a plan serving everything showed 78–98% on its lowest hours).
-fn served_pct(s: &Series, b: &Binned) -> Vec<f64> {
-    let pct = |i: usize| {
-        let d = s.demand_tpm[i];
-        (d > 0.0).then(|| ((d - s.unserved_total_tpm[i]) / d * 100.0).clamp(0.0, 100.0))
-    };
-    let bin = |r: &std::ops::Range<usize>| r.clone().filter_map(pct).fold(100.0, f64::min);
-    b.bins.iter().map(bin).collect()
-}
-
 /// Demand and each column's reserved capacity on one time axis, and under it (when any column
 /// leaves demand unserved) the share of demand each column serves, its lowest period's in a bin.
 /// Demand is drawn once, a grey band, for the columns that share the baseline's; other demand is
@@ -98,7 +87,7 @@ fn capacity(c: &Comparison, series: &[Series]) -> Figure {
     for s in series {
         let b = Binned::new(&s.periods, grain);
         demand.push(b.mean(&s.demand_tpm));
-        served.push(served_pct(s, &b));
+        served.push(s.lowest_served_pct(&b));
         binned.push(b);
     }
     let owners = demand_owners(&binned, &demand);
@@ -269,7 +258,7 @@ fn cost_by_provider(c: &Comparison) -> Figure {
         extents.push(total);
         // The plot takes about three quarters of the width, 1440 px at 1080p.
         marks.extend(group(i, n, &[segments], f64::INFINITY, 1440.0));
-        let mut label = Label::above(dollars(spend("")), i as f64 + 0.5, total);
+        let mut label = Label::above(three_figure_dollars(spend("")), i as f64 + 0.5, total);
         label.fit = Some(0.92);
         marks.push(Mark::Label(label));
         labels.push((scenario.clone(), i == 0));
@@ -296,12 +285,6 @@ const SERVED_PARTS: [(&str, &str); 2] = [
     ("worst_period_served_pct", "worst period served"),
 ];
 const SERVED_COLOURS: [Rgba; 2] = [rgb(0x6B6B6B), UNSERVED];
-
-/// A change of served share in percentage points, as the tables write it: "−1.1 pp", "±0 pp".
-fn signed_points(v: f64) -> String {
-    let a = (v.abs() * 10.0).round() / 10.0;
-    signed(v, &format!("{} pp", crate::units::fixed(a)), a == 0.0)
-}
 
 fn cost_delta(c: &Comparison) -> Figure {
     let later = &c.scenarios[1.min(c.scenarios.len())..];
@@ -408,14 +391,11 @@ mod tests {
     }
 
     #[test]
-    fn nested_lines_stay_apart_and_served_points_read_as_the_tables() {
+    fn nested_lines_stay_apart() {
         assert_eq!(nested_widths(2), vec![7.0, 3.0]);
         assert_eq!(nested_widths(3), vec![11.0, 7.0, 3.0]);
         let seven = nested_widths(7);
         assert_eq!(seven[6], 3.0);
         assert!(seven.windows(2).all(|w| w[0] - w[1] >= 2.0), "{seven:?}");
-        assert_eq!(signed_points(-1.1), "\u{2212}1.1 pp");
-        assert_eq!(signed_points(0.04), "\u{b1}0 pp");
-        assert_eq!(signed_points(20.0), "+20 pp");
     }
 }

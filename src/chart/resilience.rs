@@ -17,8 +17,9 @@ use super::svg::Align;
 use super::text::Font;
 use super::ticks::Unit;
 use super::{ChartOptions, Charts};
-use crate::resilience::write::{at_least_pct as served_label, relaxed_note, single_losses, worst};
-use crate::resilience::{Resilience, Row};
+use crate::resilience::write::{at_least_pct as served_label, pair_losses, relaxed_note};
+use crate::resilience::write::{single_losses, worst};
+use crate::resilience::Resilience;
 
 /// The stems of the resilience charts (each written as `.png` and `.svg`).
 pub const RESILIENCE_CHART_STEMS: [&str; 2] = ["resilience_cost_vs_served", "resilience_heatmap"];
@@ -61,8 +62,7 @@ fn loss_kind(r: &Resilience) -> &'static str {
 
 /// A heatmap column's served %: one loss, or (`None`) each plan's worst pair, for many pairs.
 fn served(r: &Resilience, plan: &str, loss: Option<&str>) -> Option<f64> {
-    let pair = |x: &&Row| x.plan == plan && x.lost_provider.contains('+');
-    let row = loss.map_or_else(|| worst(r.rows.iter().filter(pair)), |l| r.row(plan, l));
+    let row = loss.map_or_else(|| worst(pair_losses(r, plan)), |l| r.row(plan, l));
     row.map(|x| x.served_pct)
 }
 

@@ -13,10 +13,11 @@
 use super::figure::{largest, Axis, Category, Entry, Figure, Mark, Panel, Stroke, Swatch};
 use super::layout::Scale;
 use super::palette::{rgb, Rgba};
-use super::ticks::{dollars, signed_dollars, Unit};
+use super::ticks::Unit;
 use super::{ChartOptions, Charts};
 use crate::robust::{HedgeRow, SampleRow, Tables};
-use crate::units::human;
+use crate::sweep::risk::mean;
+use crate::units::{human, signed_dollars, three_figure_dollars};
 
 /// The stems of the robust charts (each written as `.png` and `.svg`).
 pub const ROBUST_CHART_STEMS: [&str; 3] = ["robust_hedge", "robust_total", "robust_unserved"];
@@ -79,10 +80,6 @@ fn exceedance(values: &[f64], lo: f64, hi: f64) -> Vec<(f64, f64)> {
     points
 }
 
-fn mean(values: &[f64]) -> f64 {
-    values.iter().sum::<f64>() / values.len().max(1) as f64
-}
-
 /// Both plans' exceedance curves over `x`, a panel per set side by side, titled with which
 /// samples it shows; `says(robust, deterministic)`: a subtitle part per set after `lead`.
 fn curves(title: String, lead: &str, sets: &Sets, x: Axis, y: &str, says: Says<'_>) -> Figure {
@@ -130,7 +127,7 @@ fn total(t: &Tables) -> Figure {
         ),
     };
     let says: Says = &|r: &[f64], d: &[f64]| {
-        let (r, d) = (dollars(mean(r)), dollars(mean(d)));
+        let (r, d) = (three_figure_dollars(mean(r)), three_figure_dollars(mean(d)));
         format!("mean {r} robust vs {d} deterministic")
     };
     let title = format!(

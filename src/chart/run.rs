@@ -7,12 +7,12 @@ use super::figure::Swatch;
 use super::figure::{largest, Axis, Category, Dot, Entry, Figure, Kind, Label, Mark, Paint, Panel};
 use super::layout::Scale;
 use super::palette::{provider_colour, provider_order, Rgba, INK, INK_SOFT, SPARE, UNSERVED};
-use super::ticks::{dollars, Unit};
+use super::ticks::Unit;
 use super::ChartOptions;
 use crate::error::Result;
 use crate::report::series::{is_unserved, signed, unserved_top, Binned, Grain, Series, Signed};
-use crate::report::tables::{ChartTables, CommitmentRow, RunInfo};
-use crate::units::{grouped, human};
+use crate::report::tables::{cost_per_million_tokens, ChartTables, CommitmentRow, RunInfo};
+use crate::units::{grouped, human, three_figure_dollars, three_figures};
 
 /// Up to this many periods are drawn as they are; more are grouped into days, weeks or months.
 pub(crate) const KEEP_PERIODS_UP_TO: usize = 400;
@@ -309,7 +309,8 @@ fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
         if i < n && totals[i] > 0.0 && !labelled.contains(&i) {
             labelled.push(i);
             let x = (b.spans[i].0 + b.spans[i].1) / 2.0;
-            marks.push(Mark::Label(Label::above(dollars(totals[i]), x, totals[i])));
+            let text = three_figure_dollars(totals[i]);
+            marks.push(Mark::Label(Label::above(text, x, totals[i])));
         }
     }
     let any = |k: usize| bars.iter().skip(k).step_by(2).any(|(_, v)| has(v));
@@ -323,13 +324,12 @@ fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
     }
     legend.extend(provider_legend(s, &drawn));
     let (bucket, bucket_note) = b.bucket();
-    let total_of = |m: &Vec<Vec<f64>>| dollars(m.iter().flatten().sum::<f64>());
+    let total_of = |m: &Vec<Vec<f64>>| three_figure_dollars(m.iter().flatten().sum::<f64>());
     let (commit, usage) = (total_of(&s.commit_usd), total_of(&s.usage_usd));
-    let total = dollars(info.cost);
+    let total = three_figure_dollars(info.cost);
     let sums = format!("total {total} (commitment {commit}, usage + route {usage})");
-    let per_million = info.cost / (info.served_tokens / crate::units::TOKENS_PER_MILLION);
-    let per_million = format!("{} per million tokens", per_million_label(per_million));
-    let per_million = (info.served_tokens > 0.0).then_some(per_million);
+    let per_million = cost_per_million_tokens(info.cost, info.served_tokens);
+    let per_million = per_million.map(|d| format!("{} per million tokens", per_million_label(d)));
     let notes = vec![Some(sums), per_million, bucket_note];
     let mut panel = time_panel(&b.spans, Unit::Dollars, marks).titled(format!("$ per {bucket}"));
     // Bars are their own time marks (no grid, no ticks finer than a bar), with room above the
@@ -344,7 +344,7 @@ fn cost_by_provider(info: &RunInfo, s: &Series) -> Figure {
 /// Cents matter at this scale: `$0.42`, `$1.35`, `$12.0`.
 fn per_million_label(d: f64) -> String {
     match d {
-        d if d >= 1000.0 => dollars(d),
+        d if d >= 1000.0 => three_figure_dollars(d),
         d if d >= 10.0 => format!("${d:.1}"),
         d if d >= 0.01 => format!("${d:.2}"),
         d => format!("${d:.4}"),
@@ -388,7 +388,7 @@ fn regions(info: &RunInfo, s: &Series) -> Figure {
 /// fit the image are left out (the subtitle says so).
 fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &Scale) -> Figure {
     let mut signed = signed(rows, horizon, provider_order);
-    let total = dollars(signed.iter().map(|s| s.row.commit_cost).sum());
+    let total = three_figure_dollars(signed.iter().map(|s| s.row.commit_cost).sum());
     let count = signed.len();
     let plural = if count == 1 { "" } else { "s" };
     let mut subtitle = vec![
@@ -416,8 +416,8 @@ fn commitments(info: &RunInfo, rows: &[CommitmentRow], horizon: (f64, f64), c: &
         marks.push(Mark::rect(s.window, y, provider_colour(provider)));
     }
     // Reserved tokens per minute to three figures: `954M`, `1.17B`, `200`.
-    let tpm = |s: &Signed| dollars(s.row.reserved_tpm).replace('$', "");
-    let cost = |s: &Signed| dollars(s.row.commit_cost);
+    let tpm = |s: &Signed| three_figures(s.row.reserved_tpm);
+    let cost = |s: &Signed| three_figure_dollars(s.row.commit_cost);
     let column = |head: &str, cell: fn(&Signed) -> String| -> (String, Vec<String>) {
         (head.to_string(), signed.iter().map(cell).collect())
     };

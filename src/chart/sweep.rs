@@ -99,8 +99,7 @@ fn fan(res: &Results) -> Option<Figure> {
         legend.push(Entry::new("unserved, up to P95", Swatch::Fill(fill)));
     }
     // What one period does to an outage of a few hours, by the grid's longest period.
-    let longest = largest(periods_hours(res));
-    let grain = match longest {
+    let grain = match fan.longest_period_hours {
         h if h >= 24.0 * 28.0 => "monthly periods average an outage over the month".to_string(),
         h if h >= 24.0 => "daily periods average an outage over the day".to_string(),
         _ if grouped => format!(
@@ -130,14 +129,6 @@ fn shortfall(r: &RiskSummary) -> String {
     )
 }
 
-/// Each period's length in hours.
-fn periods_hours(res: &Results) -> Vec<f64> {
-    let time = |t: &String| Some(crate::units::parse_time(t).ok()?.timestamp() as f64);
-    let mut starts: Vec<f64> = res.info.period_starts.iter().filter_map(time).collect();
-    starts.extend(time(&res.info.horizon_end));
-    starts.windows(2).map(|w| (w[1] - w[0]) / 3600.0).collect()
-}
-
 /// One tornado row: the axis, and its low and high ends, each with the axis value that sets it.
 type TornadoRow = (String, (f64, String), (f64, String));
 
@@ -147,11 +138,9 @@ type TornadoRow = (String, (f64, String), (f64, String));
 /// its bar goes under it, from the centre line outwards.
 fn tornado_panel(title: &str, centre: f64, rows: &[TornadoRow], unit: Unit) -> Panel {
     let percent = unit == Unit::Percent;
-    let fmt = |v: f64| match percent {
-        true => format!("{v:.2}%"),
-        false => human_dollars(v),
-    };
-    let end = |v: f64, value: &str| format!("{} at {}", fmt(v), write::shown_value(value));
+    let fmt: fn(f64) -> String = if percent { write::pct } else { human_dollars };
+    // As the table writes them: every end labelled moves off the centre.
+    let end = |v: f64, value: &str| write::tornado_end(v, centre, value, fmt);
     // A floor on the axis span, so 0.07 percentage points never fill the panel and read as a
     // collapse of service.
     let min_span = if percent { 5.0 } else { 0.0 };

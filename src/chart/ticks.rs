@@ -1,7 +1,7 @@
 //! Chart stage: axis ticks. Round values in human units (`15B tok/min`, `$1.2M`) on the y axis and
 //! calendar-aligned dates (`Jan 2026`, `Mar 5`, `06:00`) on the time axis, as dense as the labels allow.
 
-use crate::units::scale_of;
+use crate::units::{scale_of, scaled_number};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Timelike, Utc};
 
 /// What an axis measures; decides the tick label format.
@@ -85,33 +85,8 @@ pub(crate) fn value_ticks((lo, hi): (f64, f64), most: usize, unit: Unit, round_o
     Ticks { lo, hi, labels }
 }
 
-/// A change in dollars with its sign: `+$1.23M`, `−$950`, `±$0`.
-pub(crate) fn signed_dollars(v: f64) -> String {
-    let text = dollars(v.abs());
-    signed(v, &text, text == "$0" || text == "$0.00")
-}
-
-/// `text`, a magnitude, with the sign of `v`: `±` when it reads as zero, else `+` or `−`.
-pub(crate) fn signed(v: f64, text: &str, zero: bool) -> String {
-    let sign = match v {
-        _ if zero => "\u{b1}",
-        v if v > 0.0 => "+",
-        _ => "\u{2212}",
-    };
-    format!("{sign}{text}")
-}
-
-/// `v / scale` with `decimals` and the suffix; in scientific notation when even the largest
-/// suffix leaves more than six digits (so an absurd value cannot make a label of 300 digits).
-fn number(v: f64, scale: f64, suffix: &str, decimals: usize) -> String {
-    match (v / scale).abs() >= 1e6 {
-        true => format!("{v:.2e}"),
-        false => format!("{:.*}{suffix}", decimals, v / scale),
-    }
-}
-
 fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -> String {
-    let n = || number(v, scale, suffix, decimals);
+    let n = || scaled_number(v, scale, suffix, decimals);
     match unit {
         Unit::Dollars if v == 0.0 => "$0".into(),
         Unit::Percent if v == 0.0 => "0%".into(),
@@ -120,22 +95,9 @@ fn format_value(v: f64, scale: f64, suffix: &str, decimals: usize, unit: Unit) -
         Unit::TokensPerMinute => format!("{} tok/min", n()),
         Unit::Tokens => n(),
         Unit::Dollars => format!("${}", n()),
-        Unit::Percent => format!("{}%", number(v, 1.0, "", decimals)),
-        Unit::Points => format!("{} pp", number(v, 1.0, "", decimals)),
+        Unit::Percent => format!("{}%", scaled_number(v, 1.0, "", decimals)),
+        Unit::Points => format!("{} pp", scaled_number(v, 1.0, "", decimals)),
     }
-}
-
-/// Dollars for labels on bars and in subtitles, to three significant figures: `$1.23M`, `$950`.
-pub(crate) fn dollars(v: f64) -> String {
-    let (scale, suffix) = scale_of(v.abs());
-    let scaled = v / scale;
-    let decimals = match scaled.abs() {
-        _ if suffix.is_empty() => 0,
-        a if a >= 100.0 => 0,
-        a if a >= 10.0 => 1,
-        _ => 2,
-    };
-    format!("${}", number(v, scale, suffix, decimals))
 }
 
 /// A gridline on the time axis, and the label that goes with it (centred on its first value).
@@ -301,8 +263,6 @@ mod tests {
         assert!(t.labels.iter().any(|l| l.0 == 0.0 && l.1 == "$0"));
         assert!(t.labels.iter().any(|l| l.1.starts_with('\u{2212}')));
         assert!(t.labels.iter().any(|l| l.1.starts_with('+')));
-        assert_eq!(signed_dollars(-1_234_567.0), "\u{2212}$1.23M");
-        assert_eq!(signed_dollars(0.0), "\u{b1}$0");
     }
 
     #[test]
@@ -324,13 +284,6 @@ mod tests {
         }
         let far = time_ticks((0.0, 1e300), 1000.0, &|s| 9.0 * s.len() as f64 + 10.0, 0.0);
         assert!(far.len() < 2000);
-    }
-
-    #[test]
-    fn dollars_have_three_figures() {
-        assert_eq!(dollars(1_234_567.0), "$1.23M");
-        assert_eq!(dollars(950.0), "$950");
-        assert_eq!(dollars(45_600.0), "$45.6K");
     }
 
     fn at(m: u32) -> f64 {

@@ -6,7 +6,7 @@ use super::{Comparison, MetricRow, Unit, DIFFERENCES, METRICS, PROVIDER_METRICS}
 use crate::error::Result;
 use crate::export::markdown::{self, names_then_numbers};
 use crate::export::{csv, json, OutputFile};
-use crate::units::{fixed, human, human_dollars};
+use crate::units::{fixed, human, human_dollars, signed};
 
 /// The files `capplan compare` writes besides its charts.
 pub const FILE_NAMES: [&str; 4] = ["compare.csv", "compare.json", "compare.md", "compare.xlsx"];
@@ -47,15 +47,25 @@ pub fn human_delta(unit: Unit, d: f64) -> String {
     let body = match unit {
         Unit::Dollars => human_dollars(a),
         Unit::DollarsPerMillionTokens => format!("${a:.2}/M"),
-        Unit::Percent => format!("{} pp", fixed((a * 10.0).round() / 10.0)),
+        Unit::Percent => points(a),
         Unit::Tokens => human(a),
         Unit::TokensPerMinute => format!("{} tok/min", human(a)),
     };
     if !body.chars().any(|ch| ('1'..='9').contains(&ch)) {
         return "±0".into();
     }
-    let sign = if d < 0.0 { "−" } else { "+" };
-    format!("{sign}{body}")
+    signed(d, &body, false)
+}
+
+/// A change of a percentage in points, to the one decimal the tables show: "1.1 pp".
+fn points(a: f64) -> String {
+    format!("{} pp", fixed((a * 10.0).round() / 10.0))
+}
+
+/// A change of served share with its sign, as the tables write it ("−1.1 pp", "+20 pp"), and
+/// "±0 pp" where it rounds to zero: the delta chart's bar labels.
+pub fn signed_points(v: f64) -> String {
+    signed(v, &points(v.abs()), (v.abs() * 10.0).round() == 0.0)
 }
 
 /// Human names of the metrics, with their unit; the objective's names the penalty prices it
@@ -290,6 +300,10 @@ mod tests {
         assert_eq!(human_delta(Unit::Percent, -1.06), "−1.1 pp");
         assert_eq!(human_delta(Unit::Tokens, 0.04), "±0");
         assert_eq!(human_delta(Unit::Dollars, -6.05e9), "−$6.0B");
+        // The chart's bar labels: the same points, and a change of none says its unit.
+        assert_eq!(signed_points(-1.1), "\u{2212}1.1 pp");
+        assert_eq!(signed_points(0.04), "\u{b1}0 pp");
+        assert_eq!(signed_points(20.0), "+20 pp");
         // In the table: $1.5910/M against $1.5935/M is above solver noise, and still ±0 at the
         // two decimals shown.
         let row = |scenario: &str, value: f64, delta: f64| MetricRow {

@@ -5,13 +5,14 @@
 use serde::{Deserialize, Serialize};
 
 use super::tables::{
-    AllocationRow, ChartTables, Name, ProviderPeriodRow, RegionPeriodRow, RunInfo,
+    cost_per_million_tokens, AllocationRow, ChartTables, Name, ProviderPeriodRow, RegionPeriodRow,
+    RunInfo,
 };
 use crate::facts::{Facts, PeriodId, RegionId, TrancheId};
 use crate::load::flags::FlagValue;
 use crate::plan::{HeldFrom, Plan};
 use crate::scenario::Scenario;
-use crate::units::{format_time, TOKENS_PER_MILLION};
+use crate::units::format_time;
 
 /// `summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -667,11 +668,7 @@ pub fn build(s: &Scenario, facts: &Facts, plan: &Plan) -> Report {
         route_cost: costs.route,
         unserved_penalty_cost: costs.unserved_penalty,
         resilience_penalty_cost: costs.resilience_penalty,
-        cost_per_million_tokens: if served_tokens > 0.0 {
-            cost / (served_tokens / TOKENS_PER_MILLION)
-        } else {
-            0.0
-        },
+        cost_per_million_tokens: cost_per_million_tokens(cost, served_tokens).unwrap_or(0.0),
         demand_tokens,
         served_tokens,
         unserved_tokens,

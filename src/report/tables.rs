@@ -27,6 +27,12 @@ pub struct RunInfo {
     pub held_to: Option<String>,
 }
 
+/// `cost` over the millions of `served_tokens`, $; None when nothing is served. The summary's
+/// `cost_per_million_tokens` and the cost chart's subtitle both read it.
+pub fn cost_per_million_tokens(cost: f64, served_tokens: f64) -> Option<f64> {
+    (served_tokens > 0.0).then(|| cost / (served_tokens / crate::units::TOKENS_PER_MILLION))
+}
+
 /// One (period, provider) row of `provider_periods.csv`: supply side, summed over regions.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ProviderPeriodRow {

@@ -80,6 +80,11 @@ pub(crate) fn single_losses<'a>(r: &'a Resilience, plan: &'a str) -> impl Iterat
     })
 }
 
+/// The pair-loss rows of a plan (losses named `a+b`).
+pub(crate) fn pair_losses<'a>(r: &'a Resilience, plan: &'a str) -> impl Iterator<Item = &'a Row> {
+    (r.rows.iter()).filter(move |x| x.plan == plan && x.lost_provider.contains('+'))
+}
+
 /// The worst row of an iterator: lowest served %, then lowest worst-period %.
 pub(crate) fn worst<'a>(rows: impl Iterator<Item = &'a Row>) -> Option<&'a Row> {
     rows.min_by(|a, b| {
@@ -180,11 +185,7 @@ pub fn verdict(r: &Resilience) -> String {
             }
             None => out.push_str(" (one provider: nothing to lose but everything)"),
         }
-        let pairs = r
-            .rows
-            .iter()
-            .filter(|x| x.plan == "multi-cloud" && x.lost_provider.contains('+'));
-        if let Some(w) = worst(pairs) {
+        if let Some(w) = worst(pair_losses(r, "multi-cloud")) {
             out.push_str(&format!(
                 "; losing any two still serves at least {} (worst: {})",
                 pct(w.served_pct),

@@ -23,7 +23,7 @@ use crate::model::BuildOptions;
 use crate::pipeline::Planning;
 use crate::report::build::Report;
 use crate::scenario::Scenario;
-use crate::sweep::risk::{nearest_rank, round12, sorted};
+use crate::sweep::risk::{mean, nearest_rank, round12, sorted};
 use crate::sweep::spec::{Kind, Sweep};
 use crate::units::{grouped, human};
 
@@ -504,7 +504,6 @@ fn figures(plan: &str, set: &str, held: &[Held], s: &Settings) -> PlanFigures {
     let total: Vec<f64> = held.iter().map(|h| h.total).collect();
     let spend: Vec<f64> = held.iter().map(|h| h.spend).collect();
     let unserved: Vec<f64> = held.iter().map(|h| h.unserved).collect();
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
     let pct = |v: &[f64], p| nearest_rank(&sorted(v.iter().copied()), p).unwrap_or(0.0);
     PlanFigures {
         plan: plan.into(),

@@ -136,6 +136,14 @@ pub fn nearest_rank(sorted: &[f64], p: u32) -> Option<f64> {
     Some(sorted[rank - 1])
 }
 
+/// The mean of the samples' values, summed in their order; 0 without values.
+pub fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    values.iter().sum::<f64>() / values.len() as f64
+}
+
 /// Sorts values ascending (total order; NaN never reaches here).
 pub fn sorted(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
     let mut v: Vec<f64> = values.into_iter().collect();
@@ -147,6 +155,12 @@ pub fn sorted(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
 mod tests {
     use super::*;
     use crate::sweep::spec::OutageRisk;
+
+    #[test]
+    fn a_mean_of_nothing_is_zero() {
+        assert_eq!(mean(&[1.0, 2.0, 6.0]), 3.0);
+        assert_eq!(mean(&[]).to_bits(), 0.0f64.to_bits(), "never -0");
+    }
 
     #[test]
     fn nearest_rank_on_a_hand_made_set() {

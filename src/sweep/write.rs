@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use chrono::{DateTime, Utc};
 
-use super::risk::{nearest_rank, sorted};
+use super::risk::{mean, nearest_rank, sorted};
 use super::{Info, Record};
 use crate::error::{Error, Location, Result};
 use crate::export::markdown::{self, Align};
@@ -394,15 +394,10 @@ pub struct Stats {
 
 /// Stats of values (in id order: the mean sums in that order).
 pub fn stats(values: &[f64]) -> Stats {
-    let mean = if values.is_empty() {
-        0.0
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    };
     let s = sorted(values.iter().copied());
     let p = |q| nearest_rank(&s, q).unwrap_or(0.0);
     Stats {
-        mean,
+        mean: mean(values),
         p50: p(50),
         p90: p(90),
         p95: p(95),
@@ -629,6 +624,8 @@ pub struct Fan {
     /// Whether those add up to each sample's unserved tokens (1e-6 of its demand): not where
     /// tokens wait into later periods (deferral), which count here in the period they arrive.
     pub unserved_adds_up: bool,
+    /// The longest period, hours: what one period averages an outage of a few hours over.
+    pub longest_period_hours: f64,
 }
 
 /// The periods of a sweep (from sweep.json's period starts and horizon end); none if one does
@@ -691,6 +688,7 @@ pub fn fan(res: &Results, keep_up_to: usize, max_bins: usize) -> Option<Fan> {
         demand: [5, 50, 95].map(|p| percentile(&demand, p)),
         unserved: [(0..bins).map(mean).collect(), percentile(&unserved, 95)],
         unserved_adds_up,
+        longest_period_hours: periods.iter().map(|p| p.minutes / 60.0).fold(0.0, f64::max),
     })
 }
 
@@ -893,12 +891,22 @@ pub fn sweep_json(res: &Results) -> String {
     json::text(&v)
 }
 
-fn pct(x: f64) -> String {
+/// A served share, %, as the sweep's tables write it: `99.12%`.
+pub fn pct(x: f64) -> String {
     format!("{x:.2}%")
 }
 
 fn probability(x: f64) -> String {
     pct(x * 100.0)
+}
+
+/// A tornado end as the table and the chart write it: the value (`fmt`), and where it moves off
+/// the unmodified scenario's `centre` the axis value that sets it: "$33.9B at 0.8".
+pub fn tornado_end(x: f64, centre: f64, value: &str, fmt: fn(f64) -> String) -> String {
+    match x == centre {
+        true => fmt(x),
+        false => format!("{} at {}", fmt(x), shown_value(value)),
+    }
 }
 
 /// An axis value as a reader sees it: "" is "no change".
@@ -1055,11 +1063,7 @@ pub fn sweep_md(res: &Results) -> String {
             point(g.dearest_id, &g.dearest_values, g.cost_max, g.dearest_served_pct),
         ));
         // Each end that moves off the unmodified scenario with the value that sets it.
-        let at = |x: f64, centre: f64, value: &str, f: &dyn Fn(f64) -> String| match x == centre {
-            true => f(x),
-            false => format!("{} at {}", f(x), shown_value(value)),
-        };
-        let (money, served) = (|x| human_dollars(x), |x| pct(x));
+        let (money, served): (fn(f64) -> String, fn(f64) -> String) = (human_dollars, pct);
         let (c, p) = (res.base.cost, res.base.served_pct);
         let tornado: Vec<Vec<String>> = g
             .tornado
@@ -1068,10 +1072,10 @@ pub fn sweep_md(res: &Results) -> String {
                 vec![
                     t.axis.clone(),
                     shown_value(&t.centre_value).to_string(),
-                    at(t.cost_low, c, &t.cost_low_value, &money),
-                    at(t.cost_high, c, &t.cost_high_value, &money),
-                    at(t.served_pct_low, p, &t.served_pct_low_value, &served),
-                    at(t.served_pct_high, p, &t.served_pct_high_value, &served),
+                    tornado_end(t.cost_low, c, &t.cost_low_value, money),
+                    tornado_end(t.cost_high, c, &t.cost_high_value, money),
+                    tornado_end(t.served_pct_low, p, &t.served_pct_low_value, served),
+                    tornado_end(t.served_pct_high, p, &t.served_pct_high_value, served),
                 ]
             })
             .collect();

@@ -1097,6 +1097,7 @@ fn hourly_fans_are_grouped_into_days_with_a_demand_band() {
     let res = capplan::sweep::write::read_results(&out).unwrap();
     let fan = capplan::sweep::write::fan(&res, 400, 120).unwrap();
     assert_eq!(fan.spans.len(), 20);
+    assert_eq!(fan.longest_period_hours, 1.0);
     assert!(fan.spans.iter().all(|(a, b)| b - a == 86_400.0));
     // Day d's median served: the nearest-rank P50 (rank 3 of 5) of the samples' daily means.
     let periods = rows(&out.join("sweep_periods.csv"));
