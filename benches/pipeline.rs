@@ -84,16 +84,8 @@ fn cases() -> Vec<Case> {
     // 3 regions × 4 tranches = 12 tranches over 4 providers, routes between all regions, 2
     // workloads, outages; no share cap and no N-1 unless the case says so.
     let plain = |periods, step| Spec {
-        periods,
-        step,
-        tranches_per_region: 4,
-        regions: 3,
-        providers: 4,
-        survive_provider_loss: false,
-        max_provider_share: 1.0,
-        workloads: 2,
         outages: true,
-        block_gpus: None,
+        ..Spec::benchmark(periods, step)
     };
     let n_minus_one = |periods, step| Spec {
         survive_provider_loss: true,

@@ -47,6 +47,25 @@ pub struct Spec {
     pub block_gpus: Option<u32>,
 }
 
+impl Spec {
+    /// The benchmarks' estate (docs/performance.md): 3 regions × 4 tranches over 4 providers,
+    /// 2 workloads, no share cap, no N-1, no outages, capacity in tokens per minute.
+    pub fn benchmark(periods: usize, step: Step) -> Spec {
+        Spec {
+            periods,
+            step,
+            tranches_per_region: 4,
+            regions: 3,
+            providers: 4,
+            survive_provider_loss: false,
+            max_provider_share: 1.0,
+            workloads: 2,
+            outages: false,
+            block_gpus: None,
+        }
+    }
+}
+
 /// The throughput of a synthetic GPU, tokens per second: a 70B-class model on an H100, the
 /// order of the published figures (docs/data-sources.md).
 pub const GPU_TOKENS_PER_SECOND: f64 = 2_000.0;
@@ -531,16 +550,8 @@ mod tests {
     /// The benchmark case's shape on a one-week hourly grid: 2 workloads, outages, no share cap.
     fn week(outages: bool) -> Spec {
         Spec {
-            periods: 168,
-            step: Step::Hour,
-            tranches_per_region: 4,
-            regions: 3,
-            providers: 4,
-            survive_provider_loss: false,
-            max_provider_share: 1.0,
-            workloads: 2,
             outages,
-            block_gpus: None,
+            ..Spec::benchmark(168, Step::Hour)
         }
     }
 

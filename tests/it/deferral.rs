@@ -851,19 +851,7 @@ fn compare_does_not_draw_waiting_tokens_as_a_shortfall() {
 fn a_long_hourly_horizon_that_serves_everything_reports_no_shortfall() {
     use capplan::synthetic::{write, Spec, Step};
     let f = Folder::new();
-    let spec = Spec {
-        periods: 1440,
-        step: Step::Hour,
-        tranches_per_region: 4,
-        regions: 3,
-        providers: 4,
-        survive_provider_loss: false,
-        max_provider_share: 1.0,
-        workloads: 2,
-        outages: false,
-        block_gpus: None,
-    };
-    write(f.path(), &spec).unwrap();
+    write(f.path(), &Spec::benchmark(1440, Step::Hour)).unwrap();
     let out = plan_by(f.path(), Method::Decomposed, &["api=24h"]);
     obeys_the_model(&out);
     let unserved = &out.plan.unserved;
