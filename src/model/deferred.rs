@@ -3,8 +3,9 @@
 //! whole horizon with z fixed (`Reservations::Fixed`), solved by the run's backend, then cleaned
 //! so that every reported number obeys the model:
 //!
-//! - what each (service period, tranche, class) serves is read from the LP, clipped at zero, with
-//!   values below `NOISE` of the scale's flow unit dropped, and scaled down wherever a tranche's
+//! - what each (service period, tranche, class) serves is read from the LP (or the network, see
+//!   `dispatch`), clipped at zero, with an LP's values below `NOISE` of the scale's flow unit
+//!   dropped (the network's flows are exact and kept), and scaled down wherever a tranche's
 //!   capacity A·cap·z is exceeded;
 //! - that service is then assigned to arrivals earliest first (FIFO) within their windows, each
 //!   arrival up to what the LP served of it: the flow costs depend only on where and when tokens
