@@ -65,17 +65,11 @@ fn main() {
     let Ok(periods) = periods.parse() else {
         fail(&format!("PERIODS: cannot read '{periods}'"))
     };
+    // The benchmarks' estate, with the generator's own defaults: 3 workloads and a share cap.
     let mut spec = Spec {
-        periods,
-        step,
-        tranches_per_region: 4,
-        regions: 3,
-        providers: 4,
-        survive_provider_loss: false,
         max_provider_share: 0.5,
         workloads: 3,
-        outages: false,
-        block_gpus: None,
+        ..Spec::benchmark(periods, step)
     };
     let mut reserved: Option<usize> = None;
     let mut on_demand: Option<usize> = None;
